@@ -1,0 +1,57 @@
+import type { CheerioAPI } from 'cheerio';
+
+/**
+ * One entry as a listing page shows it, before any normalization.
+ * Every field but `rank` is optional: the processor validates, normalizes and
+ * rejects (with the raw data kept) what it cannot use.
+ */
+export interface RawEntry {
+  /** 1-based position on the listing page, in page order. */
+  rank: number;
+  /** The source's own id for the item (for HF and arXiv: the arXiv id as shown, version and all). */
+  externalId?: string;
+  /** arXiv id as found on the page, possibly with a version (`2411.01234v2`) or old style (`hep-th/9901001`). */
+  arxivId?: string;
+  title?: string;
+  abstract?: string;
+  authors?: string[];
+  /** Absolute URL of the item's page. */
+  url?: string;
+  upvotes?: number;
+  comments?: number;
+  /** ISO 8601 date-time when the source says the paper was published. */
+  publishedAt?: string;
+  /** Listing section the entry was in (`new`, `cross-list`, `replacement`, or a day heading). */
+  section?: string;
+  /** Category or subject codes the page shows for the entry (e.g. `cs.LG`). */
+  categories?: string[];
+}
+
+/** What an adapter is given: the page as fetched. Parsing helpers are lazy and cached. */
+export interface Page {
+  url: string;
+  body: string;
+  contentType?: string;
+  /** The body loaded with cheerio (htmlparser2 backend, fast). */
+  $(): CheerioAPI;
+  /** The body parsed as JSON; throws SyntaxError when it is not JSON. */
+  json(): unknown;
+}
+
+export interface ExtractResult {
+  entries: RawEntry[];
+  /** Human-readable notes for the run summary, e.g. `hf-papers: data-props JSON invalid, fell back to 8 article cards`. */
+  warnings: string[];
+}
+
+export interface SourceAdapter {
+  /** Stable id, kebab-case: `hf-papers`, `hf-api`, `arxiv-list`. */
+  id: string;
+  description: string;
+  /** Media types the adapter can read; the fetcher refuses others with a clear error. */
+  accepts: Array<'text/html' | 'application/json' | 'application/xml'>;
+  /** Example URLs, for `--help` and the contract test. */
+  exampleUrls: string[];
+  /** Pure: no I/O, no clock, no randomness. */
+  extract(page: Page): ExtractResult;
+}

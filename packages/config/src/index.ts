@@ -1,1 +1,141 @@
-export {};
+import { z } from 'zod';
+
+/**
+ * The only code that reads process.env. Every setting has a default that works
+ * on a developer machine with local Postgres and Redis.
+ */
+const bool = z
+  .enum(['0', '1', 'true', 'false', 'yes', 'no', ''])
+  .transform((v) => v === '1' || v === 'true' || v === 'yes');
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const url = (protocols: string[]) =>
+  z.string().refine(
+    (value) => {
+      try {
+        return protocols.includes(new URL(value).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { message: `expected a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}` },
+  );
+
+export const configSchema = z.object({
+  DATABASE_URL: url(['postgres:', 'postgresql:']).default('postgres://127.0.0.1:5432/paperboy'),
+  REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  PAPERBOY_QUEUE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only')
+    .default('paperboy'),
+  PAPERBOY_FETCH_ALLOW_PRIVATE: bool.default('0'),
+  PAPERBOY_FETCH_TIMEOUT_MS: int(100, 600_000).default(20_000),
+  PAPERBOY_FETCH_MAX_BYTES: int(1024, 1024 * 1024 * 1024).default(8 * 1024 * 1024),
+  PAPERBOY_FETCH_MAX_REDIRECTS: int(0, 20).default(5),
+  PAPERBOY_FETCH_CONCURRENCY: int(1, 64).default(4),
+  PAPERBOY_FETCH_ATTEMPTS: int(1, 20).default(3),
+  PAPERBOY_USER_AGENT: z
+    .string()
+    .min(1)
+    .default('paperboy/0.1 (+https://github.com/paperboy-papers/paperboy; research listing crawler)'),
+  PAPERBOY_BATCH_SIZE: int(1, 1000).default(50),
+  PAPERBOY_PROCESSOR_CONCURRENCY: int(1, 64).default(4),
+  PAPERBOY_NEAR_DUPLICATE_THRESHOLD: z.coerce.number().min(0.3).max(1).default(0.75),
+  PAPERBOY_TAXONOMY: z.string().min(1).optional(),
+  PAPERBOY_SHUTDOWN_TIMEOUT_MS: int(100, 600_000).default(15_000),
+});
+
+export type Config = Readonly<{
+  databaseUrl: string;
+  redisUrl: string;
+  logLevel: z.infer<typeof configSchema>['LOG_LEVEL'];
+  queuePrefix: string;
+  fetch: Readonly<{
+    allowPrivate: boolean;
+    timeoutMs: number;
+    maxBytes: number;
+    maxRedirects: number;
+    concurrency: number;
+    attempts: number;
+    userAgent: string;
+  }>;
+  batchSize: number;
+  processorConcurrency: number;
+  nearDuplicateThreshold: number;
+  taxonomyPath: string | undefined;
+  shutdownTimeoutMs: number;
+}>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads and validates the environment once; the result is frozen. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const known = Object.fromEntries(
+    Object.keys(configSchema.shape).map((key) => [key, env[key] === '' ? undefined : env[key]]),
+  );
+  const parsed = configSchema.safeParse(known);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => {
+        const key = issue.path.join('.');
+        const value = env[key];
+        return `${key}=${JSON.stringify(value)}: ${issue.message}`;
+      }),
+    );
+  }
+  const e = parsed.data;
+  return deepFreeze({
+    databaseUrl: e.DATABASE_URL,
+    redisUrl: e.REDIS_URL,
+    logLevel: e.LOG_LEVEL,
+    queuePrefix: e.PAPERBOY_QUEUE_PREFIX,
+    fetch: {
+      allowPrivate: e.PAPERBOY_FETCH_ALLOW_PRIVATE,
+      timeoutMs: e.PAPERBOY_FETCH_TIMEOUT_MS,
+      maxBytes: e.PAPERBOY_FETCH_MAX_BYTES,
+      maxRedirects: e.PAPERBOY_FETCH_MAX_REDIRECTS,
+      concurrency: e.PAPERBOY_FETCH_CONCURRENCY,
+      attempts: e.PAPERBOY_FETCH_ATTEMPTS,
+      userAgent: e.PAPERBOY_USER_AGENT,
+    },
+    batchSize: e.PAPERBOY_BATCH_SIZE,
+    processorConcurrency: e.PAPERBOY_PROCESSOR_CONCURRENCY,
+    nearDuplicateThreshold: e.PAPERBOY_NEAR_DUPLICATE_THRESHOLD,
+    taxonomyPath: e.PAPERBOY_TAXONOMY,
+    shutdownTimeoutMs: e.PAPERBOY_SHUTDOWN_TIMEOUT_MS,
+  });
+}
+
+/** One line per setting, for `--help`. */
+export const configHelp: Record<keyof typeof configSchema.shape, string> = {
+  DATABASE_URL: 'Postgres connection URL (default postgres://127.0.0.1:5432/paperboy)',
+  REDIS_URL: 'Redis connection URL for the queues (default redis://127.0.0.1:6379)',
+  LOG_LEVEL: 'trace|debug|info|warn|error|fatal|silent (default info)',
+  PAPERBOY_QUEUE_PREFIX: 'BullMQ key prefix, to share one Redis between setups (default paperboy)',
+  PAPERBOY_FETCH_ALLOW_PRIVATE: '1 to allow fetching private and loopback addresses (default 0)',
+  PAPERBOY_FETCH_TIMEOUT_MS: 'whole-request timeout per page in ms (default 20000)',
+  PAPERBOY_FETCH_MAX_BYTES: 'largest page body accepted, after decompression (default 8 MiB)',
+  PAPERBOY_FETCH_MAX_REDIRECTS: 'redirects followed per page (default 5)',
+  PAPERBOY_FETCH_CONCURRENCY: 'pages fetched at once per fetcher process (default 4)',
+  PAPERBOY_FETCH_ATTEMPTS: 'tries per page for retryable failures (5xx, timeouts) (default 3)',
+  PAPERBOY_USER_AGENT: 'User-Agent sent with every request (names the project)',
+  PAPERBOY_BATCH_SIZE: 'raw entries per ingest job (default 50)',
+  PAPERBOY_PROCESSOR_CONCURRENCY: 'ingest jobs processed at once per processor process (default 4)',
+  PAPERBOY_NEAR_DUPLICATE_THRESHOLD: 'pg_trgm title similarity for near-duplicates, 0.3..1 (default 0.75)',
+  PAPERBOY_TAXONOMY: 'path of a taxonomy YAML file (default: the shipped one)',
+  PAPERBOY_SHUTDOWN_TIMEOUT_MS: 'deadline for a graceful shutdown in ms (default 15000)',
+};
+
+function deepFreeze<T extends object>(value: T): T {
+  for (const inner of Object.values(value)) {
+    if (inner && typeof inner === 'object') deepFreeze(inner);
+  }
+  return Object.freeze(value);
+}

@@ -1,1 +1,3 @@
-export {};
+export * from './errors.js';
+export { isPrivateAddress } from './address.js';
+export { fetchPage, mediaType, type FetchSettings, type FetchedPage } from './fetch-page.js';

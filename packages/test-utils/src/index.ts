@@ -1,1 +1,2 @@
-export {};
+export * from './services.js';
+export * from './fixture-server.js';

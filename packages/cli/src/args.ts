@@ -1,0 +1,56 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
+/** A mistake in how a command was called: printed as a one-line error with a pointer to --help. */
+export class UsageError extends Error {
+  constructor(
+    message: string,
+    readonly command?: string,
+  ) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+export interface OptionSpec {
+  type: 'string' | 'boolean';
+  multiple?: boolean;
+  short?: string;
+  description: string;
+  valueName?: string;
+}
+
+export interface CommandSpec {
+  name: string;
+  summary: string;
+  usage: string;
+  options: Record<string, OptionSpec>;
+  positionals?: string;
+  details?: string;
+}
+
+/** Parses argv strictly: an unknown option, a missing value or a stray argument is a UsageError. */
+export function parseCommandArgs(spec: CommandSpec, argv: string[]) {
+  const options: ParseArgsConfig['options'] = { help: { type: 'boolean', short: 'h' } };
+  for (const [name, option] of Object.entries(spec.options)) {
+    options[name] = { type: option.type, ...(option.multiple ? { multiple: true } : {}), ...(option.short ? { short: option.short } : {}) };
+  }
+  try {
+    return parseArgs({ args: argv, options, strict: true, allowPositionals: Boolean(spec.positionals) });
+  } catch (error) {
+    const message = (error as Error).message.replace(/\. To specify a positional argument.*$/s, '');
+    throw new UsageError(message, spec.name);
+  }
+}
+
+export function formatHelp(spec: CommandSpec): string {
+  const lines = [`Usage: pnpm paperboy ${spec.usage}`, '', spec.summary];
+  if (spec.details) lines.push('', spec.details);
+  const entries = Object.entries(spec.options);
+  lines.push('', 'Options:');
+  for (const [name, option] of entries) {
+    const flag = `${option.short ? `-${option.short}, ` : '    '}--${name}${option.type === 'string' ? ` <${option.valueName ?? 'value'}>` : ''}`;
+    lines.push(`  ${flag.padEnd(30)} ${option.description}`);
+  }
+  lines.push(`  ${'-h, --help'.padEnd(30)} show this help`);
+  return lines.join('\n');
+}

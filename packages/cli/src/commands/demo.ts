@@ -1,0 +1,104 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import type { Config } from '@paperboy/config';
+import { ExportRepository } from '@paperboy/db';
+import { addFetcher } from '@paperboy/fetcher';
+import type { Logger } from '@paperboy/logger';
+import { addProcessor } from '@paperboy/processor';
+import { createAppContext } from '@paperboy/runtime/context';
+import type { CommandSpec } from '../args.js';
+import { preflight, runIngest, type IngestSummary } from '../run-ingest.js';
+import { migrate } from './migrate.js';
+
+export const demoSpec: CommandSpec = {
+  name: 'demo',
+  summary: 'A first run without internet: serve the bundled sample listings on a loopback port and run the whole pipeline on them.',
+  usage: 'demo',
+  options: {},
+  details:
+    'Creates and migrates the database if needed, serves two Hugging Face listing dates (upvotes change between\n' +
+    'them) and an arXiv listing that overlaps them, ingests them through the real queue and workers, and prints\n' +
+    'what was stored. Uses DATABASE_URL and REDIS_URL like every other command.',
+};
+
+export const demoDir = fileURLToPath(new URL('../../../../test/fixtures/demo/', import.meta.url));
+
+/** Which adapter reads a sample file, by its name. */
+function adapterFor(file: string): string | null {
+  if (file.startsWith('hf-papers-')) return 'hf-papers';
+  if (file.startsWith('hf-api-')) return 'hf-api';
+  if (file.startsWith('arxiv-list-')) return 'arxiv-list';
+  return null;
+}
+
+const typeOf = (file: string) => (file.endsWith('.json') ? 'application/json' : 'text/html; charset=utf-8');
+
+export async function demo(config: Config, logger: Logger, out: NodeJS.WritableStream = process.stdout): Promise<IngestSummary[]> {
+  await migrate(config);
+  const files = (await readdir(demoDir)).filter((f) => adapterFor(f)).sort((a, b) => order(a) - order(b) || a.localeCompare(b));
+  const server = createServer(async (req, res) => {
+    const name = decodeURIComponent((req.url ?? '/').slice(1).split('?')[0]!);
+    if (!files.includes(name)) return void res.writeHead(404).end('not found');
+    const body = await readFile(`${demoDir}${name}`);
+    res.writeHead(200, { 'content-type': typeOf(name), 'content-length': body.length }).end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  // The demo fetches only its own loopback server, so it may pass the private-address guard.
+  const demoConfig: Config = Object.freeze({ ...config, fetch: Object.freeze({ ...config.fetch, allowPrivate: true }) });
+  const ctx = createAppContext(demoConfig, { logger });
+  const summaries: IngestSummary[] = [];
+  try {
+    await preflight(ctx);
+    addFetcher(ctx);
+    addProcessor(ctx);
+    ctx.lifecycle.start();
+    out.write(`paperboy demo: serving ${files.length} sample listings at ${base} and running them through the queue and workers\n\n`);
+    for (const file of files) {
+      const summary = await runIngest(demoConfig, adapterFor(file)!, [`${base}/${file}`], { context: ctx });
+      summaries.push(summary);
+      const parts = [`${summary.new} new`, `${summary.updated} updated`, `${summary.merged} merged from another source`];
+      if (summary.failed) parts.push(`${summary.failed} failed`);
+      out.write(`  ${adapterFor(file)!.padEnd(11)} ${file.padEnd(28)} ${String(summary.entries).padStart(3)} entries: ${parts.join(', ')}\n`);
+      for (const e of summary.errors) out.write(`      error: ${e.error}\n`);
+    }
+    await report(new ExportRepository(ctx.db), out);
+  } finally {
+    server.closeAllConnections();
+    server.close();
+    await ctx.lifecycle.shutdown();
+  }
+  return summaries;
+}
+
+function order(file: string): number {
+  return file.startsWith('hf-papers-') ? 0 : file.startsWith('hf-api-') ? 1 : 2;
+}
+
+const short = (text: string, width: number) => (text.length > width ? `${text.slice(0, width - 1)}…` : text);
+
+async function report(repo: ExportRepository, out: NodeJS.WritableStream) {
+  const counts = await repo.counts();
+  out.write(
+    `\nIn the database now: ${counts.papers} papers, ${counts.sightings} sightings, ` +
+      `${counts.crossSource} papers seen on more than one source, ${counts.rejected} rejected entries.\n`,
+  );
+  const merged = await repo.crossSourcePapers(5);
+  if (merged.length) {
+    out.write('\nOne record per paper across sources, e.g.:\n');
+    for (const p of merged) out.write(`  ${(p.arxivId ?? '-').padEnd(11)} ${short(p.title, 70).padEnd(70)} ${p.sources.join(' + ')}\n`);
+  }
+  const topics = await repo.topTopicCounts();
+  if (topics.length) out.write(`\nBest topic per paper: ${topics.map((t) => `${t.topic} ${t.papers}`).join(', ')}\n`);
+  const changes = await repo.upvoteChanges(5);
+  if (changes.length) {
+    out.write('\nUpvotes that changed between sightings:\n');
+    for (const c of changes) {
+      const delta = c.last - c.first;
+      out.write(`  ${(c.arxivId ?? '-').padEnd(11)} ${short(c.title, 60).padEnd(60)} ${c.first} → ${c.last} (${delta > 0 ? '+' : ''}${delta})\n`);
+    }
+  }
+  out.write('\nNext: pnpm paperboy export papers --format jsonl | head -n 3\n');
+}

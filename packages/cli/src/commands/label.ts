@@ -1,0 +1,31 @@
+import type { Config } from '@paperboy/config';
+import { createDb, TopicRepository } from '@paperboy/db';
+import { loadTaxonomy, normalizeArxivId } from '@paperboy/pipeline';
+import { UsageError, type CommandSpec } from '../args.js';
+
+export const labelSpec: CommandSpec = {
+  name: 'label',
+  summary: "Set a paper's manual topic labels; they win over computed topics. An empty --topics clears them.",
+  usage: 'label <arxiv-id> --topics <id,id,...>',
+  positionals: '<arxiv-id>',
+  options: { topics: { type: 'string', description: 'comma-separated topic ids from the taxonomy', valueName: 'ids' } },
+};
+
+export async function label(config: Config, rawId: string | undefined, topicsArg: string | undefined) {
+  const arxivId = normalizeArxivId(rawId);
+  if (!arxivId) throw new UsageError(`label: ${JSON.stringify(rawId ?? '')} is not an arXiv id`, 'label');
+  if (topicsArg === undefined) throw new UsageError('label: --topics is required (use --topics "" to clear)', 'label');
+  const taxonomy = loadTaxonomy(config.taxonomyPath);
+  const known = new Set(taxonomy.topics.map((t) => t.id));
+  const topics = topicsArg.split(',').map((t) => t.trim()).filter(Boolean);
+  const unknown = topics.filter((t) => !known.has(t));
+  if (unknown.length) throw new UsageError(`label: unknown topic(s) ${unknown.join(', ')}; known: ${[...known].join(', ')}`, 'label');
+  const db = createDb(config.databaseUrl, { max: 1 });
+  try {
+    const found = await new TopicRepository(db).setLabels(arxivId, topics, process.env.USER ?? null);
+    if (!found) throw new UsageError(`label: no stored paper has arXiv id ${arxivId}`, 'label');
+    return { arxivId, labels: topics };
+  } finally {
+    await db.destroy();
+  }
+}

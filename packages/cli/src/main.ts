@@ -1,0 +1,131 @@
+import { configHelp, ConfigError, loadConfig, type Config } from '@paperboy/config';
+import { createLogger, type Logger } from '@paperboy/logger';
+import { formatHelp, parseCommandArgs, UsageError, type CommandSpec } from './args.js';
+import { demo, demoSpec } from './commands/demo.js';
+import { exportPapers, exportSpec } from './commands/export.js';
+import { ingest, ingestDetails, ingestFailed, ingestSpec } from './commands/ingest.js';
+import { label, labelSpec } from './commands/label.js';
+import { migrate, migrateSpec } from './commands/migrate.js';
+import { reclassify, reclassifySpec } from './commands/reclassify.js';
+import { start, startSpec } from './commands/start.js';
+
+interface Command {
+  spec: CommandSpec;
+  /** Resolves to the exit code; `null` keeps the process running (long-lived services). */
+  run(args: ReturnType<typeof parseCommandArgs>, config: Config, logger: Logger): Promise<number | null>;
+}
+
+const json = (value: unknown) => process.stdout.write(`${JSON.stringify(value)}\n`);
+
+const commands: Command[] = [
+  {
+    spec: migrateSpec,
+    run: async (_args, config) => {
+      json(await migrate(config));
+      return 0;
+    },
+  },
+  {
+    spec: { ...ingestSpec, get details() { return ingestDetails(); } },
+    run: async ({ values }, config, logger) => {
+      const summary = await ingest(config, values.source as string | undefined, values.url as string[] | undefined, logger);
+      json(summary);
+      return ingestFailed(summary) ? 1 : 0;
+    },
+  },
+  {
+    spec: exportSpec,
+    run: async ({ values, positionals }, config) => {
+      await exportPapers(config, positionals[0], values.format as string | undefined, process.stdout);
+      return 0;
+    },
+  },
+  {
+    spec: startSpec,
+    run: async (_args, config, logger) => {
+      await start(config, logger);
+      return null;
+    },
+  },
+  {
+    spec: demoSpec,
+    run: async (_args, config, logger) => {
+      const summaries = await demo(config, logger);
+      return summaries.some(ingestFailed) ? 1 : 0;
+    },
+  },
+  {
+    spec: reclassifySpec,
+    run: async ({ values }, config, logger) => {
+      const raw = (values['batch-size'] as string | undefined) ?? '500';
+      const size = Number(raw);
+      if (!Number.isInteger(size) || size < 1 || size > 100_000) throw new UsageError(`reclassify: --batch-size must be an integer from 1 to 100000, got ${JSON.stringify(raw)}`, 'reclassify');
+      json(await reclassify(config, size, logger));
+      return 0;
+    },
+  },
+  {
+    spec: labelSpec,
+    run: async ({ values, positionals }, config) => {
+      json(await label(config, positionals[0], values.topics as string | undefined));
+      return 0;
+    },
+  },
+];
+
+function mainHelp(): string {
+  const width = Math.max(...commands.map((c) => c.spec.name.length)) + 2;
+  return [
+    'paperboy: follow research papers as they trend.',
+    '',
+    'Usage: pnpm paperboy <command> [options]      (pnpm paperboy <command> --help for its options)',
+    '',
+    'Commands:',
+    ...commands.map((c) => `  ${c.spec.name.padEnd(width)} ${c.spec.summary}`),
+    '',
+    'Environment:',
+    ...Object.entries(configHelp).map(([key, text]) => `  ${key.padEnd(34)} ${text}`),
+  ].join('\n');
+}
+
+async function main(argv: string[]): Promise<number | null> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(`${mainHelp()}\n`);
+    return name ? 0 : 1;
+  }
+  const command = commands.find((c) => c.spec.name === name);
+  if (!command) throw new UsageError(`unknown command "${name}"; commands: ${commands.map((c) => c.spec.name).join(', ')}`);
+  const args = parseCommandArgs(command.spec, rest);
+  if (args.values.help) {
+    process.stdout.write(`${formatHelp(command.spec)}\n`);
+    return 0;
+  }
+  const config = loadConfig();
+  const logger = createLogger({ level: config.logLevel, name: `paperboy-${name}` });
+  return command.run(args, config, logger);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code !== null) {
+      process.exitCode = code;
+      // Let stdout drain, then leave even if a library keeps a handle open.
+      setTimeout(() => process.exit(code), 200).unref();
+    }
+  },
+  (error: Error) => {
+    if (error instanceof UsageError) {
+      process.stderr.write(`paperboy: ${error.message}\n${error.command ? `Try: pnpm paperboy ${error.command} --help\n` : 'Try: pnpm paperboy --help\n'}`);
+      process.exitCode = 2;
+    } else if (error instanceof ConfigError) {
+      process.stderr.write(`paperboy: ${error.message}\n`);
+      process.exitCode = 2;
+    } else {
+      const known = ['PreflightError', 'RedisUnavailableError', 'MigrationError', 'TaxonomyError'].includes(error.constructor.name) || (error as { code?: string }).code === 'ECONNREFUSED';
+      process.stderr.write(`paperboy: ${known ? error.message : (error.stack ?? error.message)}\n`);
+      process.exitCode = 1;
+    }
+    setTimeout(() => process.exit(), 200).unref();
+  },
+);

@@ -1,0 +1,133 @@
+import type { Config } from '@paperboy/config';
+import { pendingMigrations } from '@paperboy/db';
+import { addFetcher } from '@paperboy/fetcher';
+import type { Logger } from '@paperboy/logger';
+import { addProcessor } from '@paperboy/processor';
+import { checkRedis, createQueueEvents, type CrawlPageResult, type IngestEntriesResult, type Job, type QueueEvents } from '@paperboy/queue';
+import { createAppContext, type AppContext } from '@paperboy/runtime/context';
+
+export interface IngestSummary {
+  pages: number;
+  pagesFailed: number;
+  entries: number;
+  new: number;
+  updated: number;
+  merged: number;
+  /** Entries not stored: rejected as unusable, or in a batch that failed after every retry. */
+  failed: number;
+  rejected: number;
+  /** Batches skipped because the same page content had already been queued. */
+  unchangedBatches: number;
+  warnings: string[];
+  errors: Array<{ url: string; error: string }>;
+  durationMs: number;
+}
+
+export class PreflightError extends Error {}
+
+/** Fails fast with a clear message when Redis or the database is not ready. */
+export async function preflight(ctx: Pick<AppContext, 'config' | 'db'>): Promise<void> {
+  await checkRedis(ctx.config.redisUrl);
+  let pending: string[];
+  try {
+    pending = await pendingMigrations(ctx.db);
+  } catch (error) {
+    const message = (error as Error).message;
+    throw new PreflightError(`cannot use the database (${message}); run \`pnpm paperboy migrate\` first if it does not exist yet`);
+  }
+  if (pending.length) throw new PreflightError(`the database has ${pending.length} pending migration(s): run \`pnpm paperboy migrate\``);
+}
+
+async function waitFor<T>(job: Job | undefined, events: QueueEvents): Promise<{ ok: true; value: T } | { ok: false; error: string }> {
+  if (!job) return { ok: false, error: 'job disappeared from the queue before it finished' };
+  try {
+    return { ok: true, value: (await job.waitUntilFinished(events)) as T };
+  } catch (error) {
+    return { ok: false, error: (error as Error).message };
+  }
+}
+
+/**
+ * Runs pages through the real pipeline in this process: crawl jobs on the crawl queue, the
+ * fetcher and processor workers, and waits until every resulting job has finished.
+ */
+export async function runIngest(
+  config: Config,
+  source: string,
+  urls: readonly string[],
+  options: { logger?: Logger; context?: AppContext } = {},
+): Promise<IngestSummary> {
+  const started = Date.now();
+  const ctx = options.context ?? createAppContext(config, options.logger ? { logger: options.logger } : {});
+  const ownContext = !options.context;
+  const crawlEvents = createQueueEvents('crawl', { prefix: config.queuePrefix, redisUrl: config.redisUrl });
+  const ingestEvents = createQueueEvents('ingest', { prefix: config.queuePrefix, redisUrl: config.redisUrl });
+  try {
+    if (ownContext) {
+      await preflight(ctx);
+      addFetcher(ctx);
+      addProcessor(ctx);
+      ctx.lifecycle.start();
+    }
+    await Promise.all([crawlEvents.waitUntilReady(), ingestEvents.waitUntilReady()]);
+    const crawlJobs = await ctx.queues.addBulk(
+      'crawl-page',
+      urls.map((url) => ({ data: { source, url, requestedBy: 'cli' } })),
+    );
+    const summary: IngestSummary = {
+      pages: urls.length,
+      pagesFailed: 0,
+      entries: 0,
+      new: 0,
+      updated: 0,
+      merged: 0,
+      failed: 0,
+      rejected: 0,
+      unchangedBatches: 0,
+      warnings: [],
+      errors: [],
+      durationMs: 0,
+    };
+    const crawls = await Promise.all(crawlJobs.map((job) => waitFor<CrawlPageResult>(job, crawlEvents)));
+    const ingestQueue = ctx.queues.get('ingest');
+    const batchWaits: Array<Promise<void>> = [];
+    crawls.forEach((crawl, i) => {
+      const url = urls[i]!;
+      if (!crawl.ok) {
+        summary.pagesFailed++;
+        summary.errors.push({ url, error: crawl.error });
+        return;
+      }
+      summary.warnings.push(...crawl.value.warnings);
+      if (crawl.value.entries === 0) summary.pagesFailed++;
+      summary.unchangedBatches += crawl.value.duplicateJobs;
+      for (const jobId of crawl.value.ingestJobIds) {
+        batchWaits.push(
+          (async () => {
+            const job = await ingestQueue.getJob(jobId);
+            const result = await waitFor<IngestEntriesResult>(job, ingestEvents);
+            if (!result.ok) {
+              const entries = Array.isArray(job?.data?.entries) ? job.data.entries.length : 0;
+              summary.failed += entries;
+              summary.errors.push({ url, error: `batch ${jobId}: ${result.error}` });
+              return;
+            }
+            const r = result.value;
+            summary.entries += r.entries;
+            summary.new += r.new;
+            summary.updated += r.updated;
+            summary.merged += r.merged;
+            summary.rejected += r.rejected;
+            summary.failed += r.rejected;
+          })(),
+        );
+      }
+    });
+    await Promise.all(batchWaits);
+    summary.durationMs = Date.now() - started;
+    return summary;
+  } finally {
+    await Promise.all([crawlEvents.close(), ingestEvents.close()]);
+    if (ownContext) await ctx.lifecycle.shutdown();
+  }
+}

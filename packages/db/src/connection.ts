@@ -1,0 +1,85 @@
+import { Kysely, Migrator, PostgresDialect, type Migration, type MigrationResultSet } from 'kysely';
+import pg from 'pg';
+import * as initial from './migrations/2026_11_28_0001_initial.js';
+import type { Database } from './schema.js';
+
+// int8 (bigserial ids, counts) as numbers: ids stay far below 2^53.
+pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number.parseInt(value, 10));
+
+/** Listed explicitly (not read from a folder) so the set of migrations is fixed at build time. */
+const migrations: Record<string, Migration> = {
+  '2026_11_28_0001_initial': initial,
+};
+
+export type Db = Kysely<Database>;
+
+export interface DbOptions {
+  /** Pool size; each concurrently processed job holds one connection for its transaction. */
+  max?: number;
+  applicationName?: string;
+}
+
+export function createDb(databaseUrl: string, options: DbOptions = {}): Db {
+  const pool = new pg.Pool({
+    connectionString: databaseUrl,
+    max: options.max ?? 10,
+    application_name: options.applicationName ?? 'paperboy',
+    connectionTimeoutMillis: 10_000,
+  });
+  // An idle client losing its connection (Postgres restart) must not crash the process.
+  pool.on('error', () => {});
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+}
+
+/** Creates the database named in the URL when it does not exist (connecting to `postgres` to do so). */
+export async function ensureDatabase(databaseUrl: string): Promise<{ created: boolean; name: string }> {
+  const target = new URL(databaseUrl);
+  const name = decodeURIComponent(target.pathname.replace(/^\//, '')) || 'postgres';
+  const admin = new URL(databaseUrl);
+  admin.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: admin.toString() });
+  await client.connect();
+  try {
+    const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (exists.rowCount) return { created: false, name };
+    try {
+      await client.query(`CREATE DATABASE ${quoteIdentifier(name)}`);
+    } catch (error) {
+      // Another process created it between our check and our CREATE.
+      if ((error as { code?: string }).code !== '42P04') throw error;
+      return { created: false, name };
+    }
+    return { created: true, name };
+  } finally {
+    await client.end();
+  }
+}
+
+export function quoteIdentifier(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+export function createMigrator(db: Kysely<any>): Migrator {
+  return new Migrator({ db, provider: { getMigrations: async () => migrations } });
+}
+
+export class MigrationError extends Error {}
+
+/** Runs every pending migration; throws with the failing migration's name. */
+export async function migrateToLatest(db: Kysely<any>): Promise<MigrationResultSet> {
+  const result = await createMigrator(db).migrateToLatest();
+  if (result.error) {
+    const failed = result.results?.find((r) => r.status === 'Error');
+    throw new MigrationError(
+      `migration ${failed?.migrationName ?? '(unknown)'} failed: ${(result.error as Error).message ?? String(result.error)}`,
+      { cause: result.error },
+    );
+  }
+  return result;
+}
+
+/** Names of migrations this code knows that the database has not run. */
+export async function pendingMigrations(db: Kysely<any>): Promise<string[]> {
+  const all = await createMigrator(db).getMigrations();
+  return all.filter((m) => !m.executedAt).map((m) => m.name);
+}

@@ -1,0 +1,53 @@
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../schema.js';
+
+export interface PageFetchRecord {
+  source: string;
+  url: string;
+  finalUrl: string | null;
+  status: number | null;
+  bytes: number | null;
+  contentHash: string | null;
+  contentType: string | null;
+  fetchedAt: Date;
+  durationMs: number;
+  entries: number | null;
+  warnings: string[];
+  error: string | null;
+}
+
+/** Every page the fetcher tried, with what it got: the audit trail of crawling. */
+export class PageFetchRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async recordFetch(record: PageFetchRecord): Promise<number> {
+    const row = await this.db
+      .insertInto('page_fetches')
+      .values({
+        source: record.source,
+        url: record.url,
+        final_url: record.finalUrl,
+        status: record.status,
+        bytes: record.bytes,
+        content_hash: record.contentHash,
+        content_type: record.contentType,
+        fetched_at: record.fetchedAt,
+        duration_ms: record.durationMs,
+        entries: record.entries,
+        warnings: record.warnings,
+        error: record.error,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return row.id;
+  }
+
+  async listRecentFetches(limit = 50) {
+    return this.db.selectFrom('page_fetches').selectAll().orderBy('id', 'desc').limit(limit).execute();
+  }
+
+  async countFetches(): Promise<number> {
+    const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM page_fetches`.execute(this.db);
+    return rows[0]?.n ?? 0;
+  }
+}

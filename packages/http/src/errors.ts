@@ -1,0 +1,67 @@
+/**
+ * Fetch errors carry the retry decision: a retryable one is worth another attempt later
+ * (timeouts, 5xx, 429, network), a permanent one is not (4xx, blocked address, bad URL, too large).
+ */
+export class FetchError extends Error {
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+    readonly status: number | null = null,
+    readonly retryAfterMs: number | null = null,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+export class HttpStatusError extends FetchError {
+  constructor(status: number, url: string, retryAfterMs: number | null) {
+    const retryable = status >= 500 || status === 408 || status === 429;
+    super(`HTTP ${status} from ${url}`, retryable, status, retryAfterMs);
+  }
+}
+
+export class FetchTimeoutError extends FetchError {
+  constructor(url: string, ms: number) {
+    super(`no complete response from ${url} within ${ms} ms`, true);
+  }
+}
+
+export class NetworkError extends FetchError {
+  constructor(url: string, cause: Error) {
+    super(`network error fetching ${url}: ${cause.message}`, true);
+  }
+}
+
+export class BodyTooLargeError extends FetchError {
+  constructor(url: string, limit: number) {
+    super(`body of ${url} exceeds the limit of ${limit} bytes`, false);
+  }
+}
+
+export class TooManyRedirectsError extends FetchError {
+  constructor(url: string, limit: number) {
+    super(`more than ${limit} redirects starting at ${url}`, false);
+  }
+}
+
+export class BlockedAddressError extends FetchError {
+  constructor(host: string, address: string) {
+    super(
+      `refusing to fetch ${host}: it resolves to the private or loopback address ${address} (set PAPERBOY_FETCH_ALLOW_PRIVATE=1 to allow)`,
+      false,
+    );
+  }
+}
+
+export class UnsupportedUrlError extends FetchError {
+  constructor(url: string, reason: string) {
+    super(`cannot fetch ${url}: ${reason}`, false);
+  }
+}
+
+export class UnexpectedContentTypeError extends FetchError {
+  constructor(url: string, got: string, expected: readonly string[]) {
+    super(`${url} answered with ${got || 'no content type'}, expected ${expected.join(' or ')}`, false);
+  }
+}

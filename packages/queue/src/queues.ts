@@ -1,0 +1,129 @@
+import { createHash } from 'node:crypto';
+import { Queue, QueueEvents, Worker, UnrecoverableError, type Job, type Processor } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { createRedis } from './connection.js';
+import { defaultJobOptions, jobQueue, parsePayload, type JobName, type JobPayload, type QueueName } from './jobs.js';
+
+export interface QueueSettings {
+  prefix: string;
+  fetchAttempts: number;
+}
+
+/** A stable job id from parts: BullMQ ids must not contain ':' and a hash keeps them short. */
+export function contentJobId(kind: string, ...parts: Array<string | number>): string {
+  return `${kind}-${createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 40)}`;
+}
+
+/** Producer side: one Queue per queue name, sharing one connection. */
+export class Queues {
+  private readonly queues = new Map<QueueName, Queue>();
+
+  constructor(
+    private readonly connection: Redis,
+    private readonly settings: QueueSettings,
+  ) {}
+
+  get(name: QueueName): Queue {
+    let queue = this.queues.get(name);
+    if (!queue) {
+      queue = new Queue(name, { connection: this.connection, prefix: this.settings.prefix });
+      queue.on('error', () => {});
+      this.queues.set(name, queue);
+    }
+    return queue;
+  }
+
+  /** Adds jobs of one name in one round trip; a job id that already exists makes its add a no-op. */
+  async addBulk<N extends JobName>(name: N, jobs: Array<{ data: JobPayload<N>; jobId?: string }>): Promise<Job[]> {
+    if (jobs.length === 0) return [];
+    const defaults = defaultJobOptions(name, this.settings);
+    return this.get(jobQueue[name]).addBulk(
+      jobs.map((job) => ({ name, data: job.data, opts: { ...defaults, ...(job.jobId ? { jobId: job.jobId } : {}) } })),
+    );
+  }
+
+  async add<N extends JobName>(name: N, data: JobPayload<N>, jobId?: string): Promise<Job> {
+    const [job] = await this.addBulk(name, [{ data, ...(jobId ? { jobId } : {}) }]);
+    return job!;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.queues.values()].map((q) => q.close()));
+    this.queues.clear();
+  }
+}
+
+export type JobHandler<N extends JobName> = (payload: JobPayload<N>, job: Job) => Promise<unknown>;
+export type HandlerMap<Q extends QueueName> = {
+  [N in JobName as (typeof jobQueue)[N] extends Q ? N : never]: JobHandler<N>;
+};
+
+/** Job names routed to a queue. */
+export function jobsOfQueue(queue: QueueName): JobName[] {
+  return (Object.keys(jobQueue) as JobName[]).filter((name) => jobQueue[name] === queue);
+}
+
+/**
+ * Refuses to start a worker unless every job routed to its queue has exactly one handler
+ * and no handler is for a job routed elsewhere.
+ */
+export function checkHandlers(queue: QueueName, handlers: Record<string, unknown>): void {
+  const expected = jobsOfQueue(queue);
+  const missing = expected.filter((name) => typeof handlers[name] !== 'function');
+  const stray = Object.keys(handlers).filter((name) => !expected.includes(name as JobName));
+  if (missing.length || stray.length) {
+    throw new Error(
+      `worker for queue "${queue}": ${missing.length ? `no handler for ${missing.join(', ')}` : ''}${
+        missing.length && stray.length ? '; ' : ''
+      }${stray.length ? `handlers for jobs not on this queue: ${stray.join(', ')}` : ''}`,
+    );
+  }
+}
+
+export interface WorkerSettings {
+  prefix: string;
+  concurrency: number;
+  connection: Redis;
+}
+
+/**
+ * A worker whose handlers receive a validated payload. A payload that fails validation is a
+ * permanent failure (retrying cannot fix it); anything else a handler throws is retried.
+ */
+export function createWorker<Q extends QueueName>(queue: Q, handlers: HandlerMap<Q>, settings: WorkerSettings): Worker {
+  checkHandlers(queue, handlers as Record<string, unknown>);
+  const processor: Processor = async (job) => {
+    const handler = (handlers as unknown as Record<string, JobHandler<JobName>>)[job.name];
+    if (!handler) throw new UnrecoverableError(`no handler for job "${job.name}" on queue "${queue}"`);
+    let payload: JobPayload<JobName>;
+    try {
+      payload = parsePayload(job.name as JobName, job.data);
+    } catch (error) {
+      throw new UnrecoverableError(`invalid payload for ${job.name}: ${(error as Error).message}`);
+    }
+    return handler(payload, job);
+  };
+  const worker = new Worker(queue, processor, {
+    connection: settings.connection,
+    prefix: settings.prefix,
+    concurrency: settings.concurrency,
+    autorun: false,
+    // A job whose worker died is handed to another after this long without a lock renewal.
+    lockDuration: 30_000,
+    maxStalledCount: 3,
+  });
+  return worker;
+}
+
+/** Queue events on a connection of their own (they block on Redis), closed with them. */
+export function createQueueEvents(queue: QueueName, settings: { prefix: string; redisUrl: string }): QueueEvents {
+  const connection = createRedis(settings.redisUrl, 'worker');
+  const events = new QueueEvents(queue, { connection, prefix: settings.prefix });
+  events.on('error', () => {});
+  const close = events.close.bind(events);
+  events.close = async () => {
+    await close();
+    connection.disconnect();
+  };
+  return events;
+}

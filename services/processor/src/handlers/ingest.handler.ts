@@ -1,0 +1,53 @@
+import { PaperRepository, type Db } from '@paperboy/db';
+import type { Logger } from '@paperboy/logger';
+import { jobLogger } from '@paperboy/logger';
+import { normalizeEntry, type NormalizedEntry } from '@paperboy/pipeline';
+import { rawEntrySchema, type IngestEntriesPayload, type IngestEntriesResult, type Job } from '@paperboy/queue';
+import { storeBatch, type Rejected, type StoreSettings } from '../store-batch.js';
+
+export interface IngestHandlerDeps extends StoreSettings {
+  db: Db;
+  logger: Logger;
+}
+
+/** Splits a payload's raw entries into normalized ones and rejected ones (kept with their raw data). */
+export function parseEntries(raw: readonly unknown[]): { entries: NormalizedEntry[]; rejected: Rejected[] } {
+  const entries: NormalizedEntry[] = [];
+  const rejected: Rejected[] = [];
+  raw.forEach((item, index) => {
+    const parsed = rawEntrySchema.safeParse(item);
+    if (!parsed.success) {
+      const rank = typeof (item as { rank?: unknown })?.rank === 'number' ? (item as { rank: number }).rank : -(index + 1);
+      const problem = parsed.error.issues[0];
+      rejected.push({ rank, reason: `invalid entry: ${problem?.path.join('.') || '(entry)'} ${problem?.message ?? ''}`.trim(), raw: item ?? null });
+      return;
+    }
+    const result = normalizeEntry(parsed.data);
+    if (result.ok) entries.push(result.entry);
+    else rejected.push({ rank: parsed.data.rank, reason: result.reason, raw: item });
+  });
+  return { entries, rejected };
+}
+
+/**
+ * ingest-entries: parse, dedupe, classify and store one batch of raw entries.
+ * Throws (and so retries) on any database error; bad entries are recorded, not thrown.
+ */
+export function createIngestHandler(deps: IngestHandlerDeps) {
+  const repository = new PaperRepository(deps.db);
+  return async (payload: IngestEntriesPayload, job: Job): Promise<IngestEntriesResult> => {
+    const log = jobLogger(deps.logger, job);
+    const { entries, rejected } = parseEntries(payload.entries);
+    for (const r of rejected) log.warn({ rank: r.rank, reason: r.reason }, 'entry rejected');
+    const result = await storeBatch(
+      deps.db,
+      repository,
+      { source: payload.source, listing: payload.listing, seenAt: new Date(payload.seenAt), fetchId: payload.fetchId },
+      entries,
+      rejected,
+      deps,
+    );
+    log.info({ listing: payload.listing, chunk: payload.chunk, ...result }, 'batch stored');
+    return result;
+  };
+}

@@ -1,0 +1,178 @@
+import type { Db, PaperRepository, PaperUpdate, NewPaper, TopicRow } from '@paperboy/db';
+import {
+  classify,
+  collapseBatch,
+  dedupeLockKeys,
+  resolveEntry,
+  type KnownPaper,
+  type NearDuplicateCandidate,
+  type NormalizedEntry,
+  type Resolution,
+  type Taxonomy,
+} from '@paperboy/pipeline';
+import type { IngestEntriesResult } from '@paperboy/queue';
+
+export interface BatchContext {
+  source: string;
+  listing: string;
+  seenAt: Date;
+  fetchId: number | null;
+}
+
+export interface Rejected {
+  rank: number;
+  reason: string;
+  raw: unknown;
+}
+
+export interface StoreSettings {
+  taxonomy: Taxonomy;
+  nearDuplicateThreshold: number;
+}
+
+function groupBy<T, K>(items: readonly T[], key: (item: T) => K): Map<K, T[]> {
+  const map = new Map<K, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const list = map.get(k);
+    if (list) list.push(item);
+    else map.set(k, [item]);
+  }
+  return map;
+}
+
+const known = (row: { id: number; arxivId: string | null; titleKey: string }): KnownPaper => row;
+
+/**
+ * Stores one batch in one transaction: dedupe look-ups under advisory locks, then one
+ * multi-row statement per table. Safe to run twice (a retried job): constraints and
+ * ON CONFLICT make the second run write no second paper, alias or sighting.
+ */
+export async function storeBatch(
+  db: Db,
+  repository: PaperRepository,
+  context: BatchContext,
+  entries: readonly NormalizedEntry[],
+  rejected: readonly Rejected[],
+  settings: StoreSettings,
+): Promise<IngestEntriesResult> {
+  const { unique, repeats } = collapseBatch(entries);
+  return db.transaction().execute(async (trx) => {
+    const repo = repository.withTransaction(trx);
+    await repo.lockDedupeKeys(dedupeLockKeys(unique));
+
+    const lookups = await lookUp(repo, context.source, unique, settings.nearDuplicateThreshold);
+    let resolutions = unique.map((entry) => resolveEntry(entry, lookups, settings.nearDuplicateThreshold));
+
+    // Entries without an arXiv id that would create a paper: serialize them globally and look again,
+    // since a concurrent batch may have just created a near-duplicate our locks did not cover.
+    if (unique.some((entry, i) => !entry.arxivId && resolutions[i]!.kind === 'new')) {
+      await repo.lockIdlessPaperCreation();
+      const fresh = await lookUp(repo, context.source, unique, settings.nearDuplicateThreshold);
+      resolutions = unique.map((entry) => resolveEntry(entry, fresh, settings.nearDuplicateThreshold));
+    }
+
+    const toCreate: NormalizedEntry[] = [];
+    const toMerge = new Map<number, NormalizedEntry>();
+    const paperOf = new Map<NormalizedEntry, number>();
+    unique.forEach((entry, i) => {
+      const resolution: Resolution = resolutions[i]!;
+      if (resolution.kind === 'new') toCreate.push(entry);
+      else if (!toMerge.has(resolution.paperId)) {
+        toMerge.set(resolution.paperId, entry);
+        paperOf.set(entry, resolution.paperId);
+      } else {
+        paperOf.set(entry, resolution.paperId);
+      }
+    });
+
+    const row = (entry: NormalizedEntry): NewPaper => ({
+      arxivId: entry.arxivId,
+      title: entry.title,
+      titleKey: entry.titleKey,
+      abstract: entry.abstract,
+      authors: entry.authors,
+      authorKeys: entry.authorKeys,
+      categories: entry.categories,
+      url: entry.url,
+      publishedAt: entry.publishedAt,
+      upvotes: entry.upvotes,
+      comments: entry.comments,
+      seenAt: context.seenAt,
+    });
+
+    const created = await repo.insertPapers(toCreate.map(row));
+    toCreate.forEach((entry, i) => paperOf.set(entry, created[i]!.id));
+    await repo.mergeIntoPapers([...toMerge].map(([id, entry]): PaperUpdate => ({ ...row(entry), id })));
+
+    const newAliases = await repo.insertAliases(
+      context.source,
+      unique.map((entry) => ({ externalId: entry.externalId, paperId: paperOf.get(entry)!, seenAt: context.seenAt })),
+    );
+    await repo.insertSightings(
+      unique.map((entry) => ({
+        paperId: paperOf.get(entry)!,
+        source: context.source,
+        listing: context.listing,
+        rank: entry.rank,
+        upvotes: entry.upvotes,
+        comments: entry.comments,
+        seenAt: context.seenAt,
+        fetchId: context.fetchId,
+      })),
+    );
+
+    // Classify what is now stored (a merge may have filled in an abstract the entry lacked).
+    const paperIds = [...new Set(paperOf.values())];
+    const texts = await repo.findTexts(paperIds);
+    const topics: TopicRow[] = texts.flatMap((paper) =>
+      classify(paper, settings.taxonomy).map((topic, position) => ({
+        paperId: paper.id,
+        topicId: topic.id,
+        score: topic.score,
+        position,
+        evidence: topic.evidence,
+      })),
+    );
+    await repo.replaceTopics(paperIds, topics, settings.taxonomy.version);
+
+    await repo.insertRejected(
+      rejected.map((r) => ({ ...r, fetchId: context.fetchId, source: context.source, listing: context.listing, seenAt: context.seenAt })),
+    );
+
+    // merged: an existing paper this source had not shown before (across sources, or by title);
+    // updated: an existing paper this source already knew.
+    let merged = 0;
+    let updated = 0;
+    unique.forEach((entry, i) => {
+      if (resolutions[i]!.kind === 'new') return;
+      if (newAliases.has(entry.externalId)) merged++;
+      else updated++;
+    });
+    return { entries: entries.length + rejected.length, new: created.length, updated, merged, rejected: rejected.length, repeats };
+  });
+}
+
+async function lookUp(repo: PaperRepository, source: string, entries: readonly NormalizedEntry[], threshold: number) {
+  const arxivIds = entries.flatMap((e) => (e.arxivId ? [e.arxivId] : []));
+  const [byId, aliases, byTitle] = await Promise.all([
+    repo.findByArxivIds(arxivIds),
+    repo.findAliases(source, entries.map((e) => e.externalId)),
+    repo.findByTitleKeys(entries.map((e) => e.titleKey)),
+  ]);
+  const idless = entries.filter((e) => !e.arxivId);
+  const near = await repo.findNearDuplicates(
+    idless.map((e) => ({ key: e.externalId, titleKey: e.titleKey })),
+    threshold,
+  );
+  const nearDuplicates = new Map<string, NearDuplicateCandidate[]>();
+  for (const [key, rows] of groupBy(near, (r) => r.key)) {
+    nearDuplicates.set(key, rows.map((r) => ({ paperId: r.paperId, similarity: r.similarity, authorKeys: r.authorKeys })));
+  }
+  return {
+    byArxivId: new Map(byId.map((r) => [r.arxivId!, known(r)])),
+    byAlias: new Map(aliases.map((a) => [a.externalId, a.paperId])),
+    byTitleKey: new Map([...groupBy(byTitle, (r) => r.titleKey)].map(([k, rows]) => [k, rows.map(known)])),
+    nearDuplicates,
+  };
+}

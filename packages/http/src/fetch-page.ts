@@ -26,6 +26,8 @@ export interface FetchSettings {
   maxRedirects: number;
   allowPrivate: boolean;
   accept?: string;
+  /** The resolver; the system one unless a test substitutes another. */
+  dnsLookup?: typeof dnsLookup;
 }
 
 export interface FetchedPage {
@@ -49,9 +51,9 @@ const agents = { 'http:': new http.Agent(keepAlive), 'https:': new https.Agent(k
  * Resolves like the system resolver but refuses private answers: the check applies to the
  * address actually connected to, so a DNS answer cannot smuggle in 127.0.0.1.
  */
-function guardedLookup(allowPrivate: boolean): LookupFunction {
+function guardedLookup(allowPrivate: boolean, resolve: typeof dnsLookup = dnsLookup): LookupFunction {
   return (hostname, options, callback) => {
-    dnsLookup(hostname, { ...options, all: true }, (error, addresses) => {
+    resolve(hostname, { ...options, all: true }, (error, addresses) => {
       if (error) return callback(error, '', 0);
       const list = addresses as LookupAddress[];
       const usable = allowPrivate ? list : list.filter((a) => !isPrivateAddress(a.address));
@@ -102,7 +104,7 @@ function requestOnce(url: URL, settings: FetchSettings, deadline: number): Promi
       {
         method: 'GET',
         agent: agents[url.protocol as 'http:' | 'https:'],
-        lookup: guardedLookup(settings.allowPrivate),
+        lookup: guardedLookup(settings.allowPrivate, settings.dnsLookup),
         headers: {
           'user-agent': settings.userAgent,
           accept: settings.accept ?? 'text/html,application/xhtml+xml,application/json;q=0.9,*/*;q=0.5',

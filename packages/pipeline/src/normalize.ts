@@ -62,7 +62,6 @@ function stripDiacritics(text: string): string {
 export function titleKey(title: string): string {
   return stripDiacritics(title)
     .toLowerCase()
-    .replace(/\\[a-z]+\s*/g, ' ')
     .replace(/[^\p{L}\p{N}]+/gu, ' ')
     .trim();
 }

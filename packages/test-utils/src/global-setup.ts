@@ -1,13 +1,23 @@
 import type { TestProject } from 'vitest/node';
 import { prepareTemplate, startTestServices } from './services.js';
 
-/** Vitest global setup: real services once per run, the template database migrated once. */
+/**
+ * Vitest global setup: real services once per run, the template database migrated once.
+ * When no services can be had, unit tests still run; integration tests fail with the reason.
+ */
 export default async function setup(_project: TestProject) {
-  const services = await startTestServices();
-  process.env.TEST_DATABASE_URL = services.databaseUrl;
-  process.env.TEST_REDIS_URL = services.redisUrl;
-  await prepareTemplate(services.databaseUrl);
-  return async () => {
-    await services.stop();
-  };
+  try {
+    const services = await startTestServices();
+    process.env.TEST_DATABASE_URL = services.databaseUrl;
+    process.env.TEST_REDIS_URL = services.redisUrl;
+    await prepareTemplate(services.databaseUrl);
+    return async () => {
+      await services.stop();
+    };
+  } catch (error) {
+    process.env.PAPERBOY_TEST_SERVICES_ERROR = (error as Error).message;
+    delete process.env.TEST_DATABASE_URL;
+    delete process.env.TEST_REDIS_URL;
+    return async () => {};
+  }
 }

@@ -134,6 +134,6 @@ export async function deleteRedisPrefix(redisUrl: string, prefix: string): Promi
 
 export function requireEnv(name: 'TEST_DATABASE_URL' | 'TEST_REDIS_URL'): string {
   const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: the vitest global setup provides it (see vitest.config.ts)`);
+  if (!value) throw new Error(process.env.PAPERBOY_TEST_SERVICES_ERROR ?? `${name} is not set: the vitest global setup provides it (see vitest.config.ts)`);
   return value;
 }

@@ -45,6 +45,7 @@ export const configSchema = z.object({
   PAPERBOY_NEAR_DUPLICATE_THRESHOLD: z.coerce.number().min(0.3).max(1).default(0.75),
   PAPERBOY_TAXONOMY: z.string().min(1).optional(),
   PAPERBOY_SHUTDOWN_TIMEOUT_MS: int(100, 600_000).default(15_000),
+  PAPERBOY_JOB_LOCK_MS: int(1000, 600_000).default(30_000),
 });
 
 export type Config = Readonly<{
@@ -66,6 +67,7 @@ export type Config = Readonly<{
   nearDuplicateThreshold: number;
   taxonomyPath: string | undefined;
   shutdownTimeoutMs: number;
+  jobLockMs: number;
 }>;
 
 export class ConfigError extends Error {
@@ -110,6 +112,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     nearDuplicateThreshold: e.PAPERBOY_NEAR_DUPLICATE_THRESHOLD,
     taxonomyPath: e.PAPERBOY_TAXONOMY,
     shutdownTimeoutMs: e.PAPERBOY_SHUTDOWN_TIMEOUT_MS,
+    jobLockMs: e.PAPERBOY_JOB_LOCK_MS,
   });
 }
 
@@ -131,6 +134,7 @@ export const configHelp: Record<keyof typeof configSchema.shape, string> = {
   PAPERBOY_NEAR_DUPLICATE_THRESHOLD: 'pg_trgm title similarity for near-duplicates, 0.3..1 (default 0.75)',
   PAPERBOY_TAXONOMY: 'path of a taxonomy YAML file (default: the shipped one)',
   PAPERBOY_SHUTDOWN_TIMEOUT_MS: 'deadline for a graceful shutdown in ms (default 15000)',
+  PAPERBOY_JOB_LOCK_MS: 'job lock; a job whose worker died is retried after about this long (default 30000)',
 };
 
 function deepFreeze<T extends object>(value: T): T {

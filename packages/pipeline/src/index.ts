@@ -1,1 +1,4 @@
-export {};
+export * from './normalize.js';
+export * from './entry.js';
+export * from './dedupe.js';
+export * from './classify-stub.js';

@@ -84,6 +84,8 @@ export interface WorkerSettings {
   prefix: string;
   concurrency: number;
   connection: Redis;
+  /** A job whose worker died goes back to the queue after about this long. */
+  lockDurationMs?: number;
 }
 
 /**
@@ -109,7 +111,8 @@ export function createWorker<Q extends QueueName>(queue: Q, handlers: HandlerMap
     concurrency: settings.concurrency,
     autorun: false,
     // A job whose worker died is handed to another after this long without a lock renewal.
-    lockDuration: 30_000,
+    lockDuration: settings.lockDurationMs ?? 30_000,
+    stalledInterval: settings.lockDurationMs ?? 30_000,
     maxStalledCount: 3,
   });
   return worker;

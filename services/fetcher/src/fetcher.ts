@@ -12,6 +12,7 @@ export interface FetcherDeps {
   queues: Queues;
   prefix: string;
   concurrency: number;
+  lockDurationMs?: number;
   fetch: Omit<FetchSettings, 'accept'>;
   batchSize: number;
 }
@@ -21,7 +22,7 @@ export function createFetcherWorkers(deps: FetcherDeps): Worker[] {
   const worker = createWorker(
     'crawl',
     { 'crawl-page': createCrawlPageHandler({ ...deps, logger }) },
-    { connection: deps.connection, prefix: deps.prefix, concurrency: deps.concurrency },
+    { connection: deps.connection, prefix: deps.prefix, concurrency: deps.concurrency, lockDurationMs: deps.lockDurationMs ?? 30_000 },
   );
   worker.on('failed', (job, error) =>
     logger.warn({ queue: 'crawl', jobId: job?.id, source: job?.data?.source, attemptsMade: job?.attemptsMade, err: error.message }, 'crawl job failed'),

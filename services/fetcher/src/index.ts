@@ -12,6 +12,7 @@ export function addFetcher(ctx: AppContext): void {
     logger: ctx.logger,
     connection: ctx.workerRedis,
     queues: ctx.queues,
+    lockDurationMs: ctx.config.jobLockMs,
     prefix: config.queuePrefix,
     concurrency: config.fetch.concurrency,
     batchSize: config.batchSize,

@@ -13,6 +13,7 @@ export function addProcessor(ctx: AppContext): void {
     db: ctx.db,
     logger: ctx.logger,
     connection: ctx.workerRedis,
+    lockDurationMs: ctx.config.jobLockMs,
     prefix: ctx.config.queuePrefix,
     concurrency: ctx.config.processorConcurrency,
     taxonomy,

@@ -11,6 +11,7 @@ export interface ProcessorDeps {
   connection: Redis;
   prefix: string;
   concurrency: number;
+  lockDurationMs?: number;
   taxonomy: Taxonomy;
   nearDuplicateThreshold: number;
 }
@@ -21,7 +22,7 @@ export function createProcessorWorkers(deps: ProcessorDeps): Worker[] {
   const worker = createWorker(
     'ingest',
     { 'ingest-entries': createIngestHandler({ ...deps, logger }) },
-    { connection: deps.connection, prefix: deps.prefix, concurrency: deps.concurrency },
+    { connection: deps.connection, prefix: deps.prefix, concurrency: deps.concurrency, lockDurationMs: deps.lockDurationMs ?? 30_000 },
   );
   worker.on('failed', (job, error) =>
     logger.error({ queue: 'ingest', jobId: job?.id, attemptsMade: job?.attemptsMade, err: error }, 'ingest job failed'),

@@ -1,0 +1,139 @@
+/**
+ * Ingest benchmark: 400 Hugging Face listing pages of 50 entries, served from a local HTTP
+ * server, through the real queue and workers; and a ceiling: the same pages fetched, parsed
+ * with cheerio and written with one multi-row upsert per page, no queue. Prints one JSON line.
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { loadConfig } from '@paperboy/config';
+import { createDb, ensureDatabase, migrateToLatest, quoteIdentifier, type Db } from '@paperboy/db';
+import { fetchPage } from '@paperboy/http';
+import { createLogger } from '@paperboy/logger';
+import { normalizeEntry } from '@paperboy/pipeline';
+import { createPage, getAdapter } from '@paperboy/sources';
+import { sql } from 'kysely';
+import pg from 'pg';
+import { runIngest } from '../../packages/cli/src/run-ingest.js';
+import { loadAllHfEntries, renderHfPapersPage, type HfApiEntry } from '../../packages/sources/src/fixture-kit/index.js';
+
+const PAGES = Number(process.env.BENCH_PAGES ?? 400);
+const PER_PAGE = 50;
+
+/** Real entries as templates, with fresh ids and titles so every entry is a distinct paper. */
+function buildPages(): string[] {
+  const templates = loadAllHfEntries();
+  const pages: string[] = [];
+  for (let p = 0; p < PAGES; p++) {
+    const entries: HfApiEntry[] = [];
+    for (let i = 0; i < PER_PAGE; i++) {
+      const n = p * PER_PAGE + i;
+      const t = templates[n % templates.length]!;
+      const id = `${2600 + Math.floor(n / 90000)}.${String(10000 + (n % 90000)).padStart(5, '0')}`;
+      const summary = (t.paper.summary ?? '').padEnd(1500, ' We also evaluate on further benchmarks.').slice(0, 1500);
+      entries.push({ ...t, paper: { ...t.paper, id, title: `${t.paper.title} (variant ${n})`, summary, upvotes: n % 300 } });
+    }
+    pages.push(renderHfPapersPage({ documentTitle: `Daily Papers ${p}`, heading: 'Daily Papers', entries, props: { date: '2026-11-28' } }));
+  }
+  return pages;
+}
+
+async function freshDatabase(baseUrl: string, name: string): Promise<{ url: string; db: Db }> {
+  const admin = new URL(baseUrl);
+  admin.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: admin.toString() });
+  await client.connect();
+  await client.query(`DROP DATABASE IF EXISTS ${quoteIdentifier(name)} WITH (FORCE)`);
+  await client.end();
+  const url = new URL(baseUrl);
+  url.pathname = `/${name}`;
+  await ensureDatabase(url.toString());
+  const db = createDb(url.toString(), { max: 12 });
+  await migrateToLatest(db);
+  return { url: url.toString(), db };
+}
+
+function rssSampler() {
+  let peak = process.memoryUsage().rss;
+  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+  return { stop: () => (clearInterval(timer), Math.round((peak / 1024 / 1024) * 10) / 10) };
+}
+
+/** The ceiling: fetch, cheerio, normalize, one multi-row upsert per page, `concurrency` pages at a time. */
+async function ceiling(db: Db, urls: string[], concurrency: number, fetchSettings: Parameters<typeof fetchPage>[1]): Promise<number> {
+  const adapter = getAdapter('hf-papers');
+  let next = 0;
+  let entries = 0;
+  const worker = async () => {
+    while (next < urls.length) {
+      const url = urls[next++]!;
+      const page = await fetchPage(url, fetchSettings);
+      const { entries: raw } = adapter.extract(createPage(page.finalUrl, page.body.toString('utf8'), page.contentType));
+      const rows = raw.flatMap((r) => {
+        const n = normalizeEntry(r);
+        return n.ok ? [n.entry] : [];
+      });
+      entries += rows.length;
+      await sql`
+        INSERT INTO papers (arxiv_id, title, title_key, abstract, authors, upvotes, comments, first_seen_at, last_seen_at)
+        SELECT u.arxiv_id, u.title, u.title_key, u.abstract, ARRAY(SELECT jsonb_array_elements_text(u.authors)), u.upvotes, u.comments, now(), now()
+        FROM unnest(${rows.map((r) => r.arxivId)}::text[], ${rows.map((r) => r.title)}::text[], ${rows.map((r) => r.titleKey)}::text[],
+                    ${rows.map((r) => r.abstract)}::text[], ${rows.map((r) => JSON.stringify(r.authors))}::jsonb[],
+                    ${rows.map((r) => r.upvotes)}::int[], ${rows.map((r) => r.comments)}::int[])
+          AS u(arxiv_id, title, title_key, abstract, authors, upvotes, comments)
+        ON CONFLICT (arxiv_id) DO UPDATE SET upvotes = EXCLUDED.upvotes, last_seen_at = now()`.execute(db);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return entries;
+}
+
+export async function benchIngest(): Promise<Record<string, number>> {
+  const base = loadConfig();
+  const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'warn', pretty: false });
+  const pages = buildPages();
+  const bytes = pages.reduce((n, p) => n + Buffer.byteLength(p), 0);
+  const server = createServer((req, res) => {
+    const body = pages[Number((req.url ?? '').split('/').pop())];
+    if (body === undefined) return void res.writeHead(404).end();
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(body) }).end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const urls = pages.map((_, i) => `http://127.0.0.1:${(server.address() as AddressInfo).port}/papers/${i}`);
+  const benchDbUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://127.0.0.1:5432/paperboy_bench';
+
+  try {
+    // End to end: crawl jobs, fetcher, ingest jobs, processor, all in this process as `paperboy ingest` runs them.
+    const pipelineDb = await freshDatabase(benchDbUrl, 'paperboy_bench');
+    await pipelineDb.db.destroy();
+    const config = Object.freeze({
+      ...base,
+      databaseUrl: pipelineDb.url,
+      queuePrefix: `bench-${Date.now()}`,
+      fetch: Object.freeze({ ...base.fetch, allowPrivate: true }),
+    });
+    const rss = rssSampler();
+    const summary = await runIngest(config, 'hf-papers', urls, { logger });
+    const peakRssMb = rss.stop();
+    if (summary.errors.length || summary.new !== PAGES * PER_PAGE) throw new Error(`pipeline run incomplete: ${JSON.stringify(summary).slice(0, 500)}`);
+    const entriesPerSec = summary.entries / (summary.durationMs / 1000);
+
+    const ceilingDb = await freshDatabase(benchDbUrl, 'paperboy_bench_ceiling');
+    const started = Date.now();
+    const entries = await ceiling(ceilingDb.db, urls, config.fetch.concurrency, { ...config.fetch, allowPrivate: true });
+    const ceilingEntriesPerSec = entries / ((Date.now() - started) / 1000);
+    await ceilingDb.db.destroy();
+
+    return {
+      pages: PAGES,
+      entries: summary.entries,
+      pageKb: Math.round(bytes / PAGES / 1024),
+      seconds: Math.round(summary.durationMs) / 1000,
+      entriesPerSec: Math.round(entriesPerSec),
+      ceilingEntriesPerSec: Math.round(ceilingEntriesPerSec),
+      ratio: Math.round((entriesPerSec / ceilingEntriesPerSec) * 100) / 100,
+      peakRssMb,
+    };
+  } finally {
+    server.close();
+  }
+}

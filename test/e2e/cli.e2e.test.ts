@@ -1,0 +1,162 @@
+import { readFileSync } from 'node:fs';
+import { createTestDatabase, deleteRedisPrefix, requireEnv, send, startFixtureServer, testQueuePrefix, withDatabase, type FixtureServer, type TestDatabase } from '@paperboy/test-utils';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lastJson, root, runCli } from './helpers.js';
+
+const fixture = (path: string) => readFileSync(`${root}packages/sources/src/${path}`);
+
+let server: FixtureServer;
+let t: TestDatabase;
+let env: Record<string, string>;
+const prefix = testQueuePrefix();
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+  server = await startFixtureServer({
+    '/papers/date/2026-07-31': send(fixture('hf-papers/fixtures/hf-papers-date-2026-07-31.html')),
+    '/papers/date/2026-06-12': send(fixture('hf-papers/fixtures/hf-papers-date-2026-06-12.html')),
+    '/papers/truncated': send(fixture('hf-papers/fixtures/broken-hf-papers-truncated-json.html')),
+    '/papers/tricky': send(fixture('hf-papers/fixtures/hf-papers-tricky-text.html')),
+    '/list/cs.LG/new': send(fixture('arxiv-list/fixtures/arxiv-list-cs.LG-new-2026-06-12.html')),
+    '/api/daily_papers': send(fixture('hf-api/fixtures/hf-api-daily_papers-limit30-2026-06-13.json'), 'application/json'),
+    '/no-listing': send('<html><body><h1>Maintenance</h1></body></html>'),
+    '/not-html': send('%PDF-1.7 binary', 'application/pdf'),
+    '/huge': send(Buffer.alloc(10 * 1024 * 1024, ' ')),
+    '/gone': send('gone', 'text/plain', 404),
+    '/broken': send('oops', 'text/plain', 500),
+    '/busy': (_req, res) => void res.writeHead(429, { 'retry-after': '1' }).end(),
+    '/loop': (_req, res) => void res.writeHead(302, { location: '/loop2' }).end(),
+    '/loop2': (_req, res) => void res.writeHead(302, { location: '/loop' }).end(),
+    '/silent': () => {},
+  });
+  env = {
+    DATABASE_URL: t.url,
+    REDIS_URL: requireEnv('TEST_REDIS_URL'),
+    PAPERBOY_QUEUE_PREFIX: prefix,
+    PAPERBOY_FETCH_ALLOW_PRIVATE: '1',
+    PAPERBOY_FETCH_TIMEOUT_MS: '1500',
+    PAPERBOY_FETCH_ATTEMPTS: '2',
+    LOG_LEVEL: 'warn',
+  };
+});
+
+afterAll(async () => {
+  await server?.close();
+  await t?.drop();
+  await deleteRedisPrefix(requireEnv('TEST_REDIS_URL'), prefix);
+});
+
+describe('paperboy CLI', () => {
+  it('migrate creates a missing database, then is a no-op', async () => {
+    const name = `${t.name}_fresh`;
+    const url = withDatabase(requireEnv('TEST_DATABASE_URL'), name);
+    try {
+      const first = await runCli(['migrate'], { ...env, DATABASE_URL: url });
+      expect(first.code).toBe(0);
+      expect(lastJson(first.stdout)).toMatchObject({ database: name, created: true, applied: ['2026_11_28_0001_initial'] });
+      const second = await runCli(['migrate'], { ...env, DATABASE_URL: url });
+      expect(lastJson(second.stdout)).toMatchObject({ created: false, applied: [] });
+    } finally {
+      const admin = new pg.Client({ connectionString: requireEnv('TEST_DATABASE_URL') });
+      await admin.connect();
+      await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      await admin.end();
+    }
+  });
+
+  it('ingests Hugging Face and arXiv listings into one record per paper, and exports them', async () => {
+    const hf = await runCli(['ingest', '--source', 'hf-papers', '--url', `${server.url}/papers/date/2026-06-12`, '--url', `${server.url}/papers/date/2026-07-31`], env);
+    expect(hf.code, hf.stderr).toBe(0);
+    const hfSummary = lastJson(hf.stdout);
+    expect(hfSummary).toMatchObject({ pages: 2, pagesFailed: 0, failed: 0, updated: 0, merged: 0 });
+    expect(hfSummary.new).toBe(hfSummary.entries);
+    expect(hfSummary.entries as number).toBeGreaterThan(20);
+
+    const arxiv = await runCli(['ingest', '--source', 'arxiv-list', '--url', `${server.url}/list/cs.LG/new`], env);
+    expect(arxiv.code, arxiv.stderr).toBe(0);
+    const arxivSummary = lastJson(arxiv.stdout);
+    expect(arxivSummary.merged as number).toBeGreaterThan(0);
+
+    const exported = await runCli(['export', 'papers', '--format', 'jsonl'], env);
+    expect(exported.code).toBe(0);
+    const papers = exported.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    expect(papers.length).toBe((hfSummary.new as number) + (arxivSummary.new as number));
+    for (const p of papers) {
+      expect(Object.keys(p).sort()).toEqual(['abstract', 'arxivId', 'authors', 'firstSeenAt', 'lastSeenAt', 'sources', 'title', 'topics', 'upvotes'].sort());
+      expect(p.title).not.toMatch(/\n|\s{2}|^Title:/);
+    }
+    const merged = papers.filter((p) => p.sources.length === 2);
+    expect(merged.length).toBe(arxivSummary.merged);
+    expect(merged[0].sources).toEqual(['arxiv-list', 'hf-papers']);
+    const withTopics = papers.filter((p) => p.topics.length > 0);
+    expect(withTopics.length / papers.length).toBeGreaterThan(0.8);
+    const scores = withTopics[0].topics.map((x: { score: number }) => x.score);
+    expect([...scores].sort((a, b) => b - a)).toEqual(scores);
+
+    // The same content again: its batches are already queued, nothing new.
+    const again = await runCli(['ingest', '--source', 'arxiv-list', '--url', `${server.url}/list/cs.LG/new`], env);
+    expect(lastJson(again.stdout)).toMatchObject({ new: 0, unchangedBatches: 1 });
+  });
+
+  it('reads the HF API and falls back to cards when the embedded JSON is broken, saying so', async () => {
+    const api = await runCli(['ingest', '--source', 'hf-api', '--url', `${server.url}/api/daily_papers`], env);
+    expect(api.code, api.stderr).toBe(0);
+    expect(lastJson(api.stdout).entries).toBe(30);
+    const cards = await runCli(['ingest', '--source', 'hf-papers', '--url', `${server.url}/papers/truncated`, '--url', `${server.url}/papers/tricky`], env);
+    expect(cards.code, cards.stderr).toBe(0);
+    const summary = lastJson<{ warnings: string[]; entries: number }>(cards.stdout);
+    expect(summary.warnings.join('\n')).toMatch(/card/i);
+    expect(summary.entries).toBeGreaterThan(0);
+  });
+
+  it('reports every page that fails, keeps the good one, and exits non-zero', async () => {
+    const bad = ['/no-listing', '/not-html', '/huge', '/gone', '/broken', '/busy', '/loop', '/silent'];
+    const result = await runCli(
+      ['ingest', '--source', 'hf-papers', '--url', `${server.url}/papers/date/2026-07-31`, ...bad.flatMap((p) => ['--url', `${server.url}${p}`])],
+      env,
+    );
+    expect(result.code).toBe(1);
+    const summary = lastJson<{ pages: number; pagesFailed: number; errors: Array<{ url: string; error: string }>; warnings: string[]; entries: number }>(result.stdout);
+    expect(summary.pages).toBe(9);
+    expect(summary.pagesFailed).toBe(8);
+    expect(summary.entries).toBeGreaterThan(0);
+    const errorOf = (path: string) => summary.errors.find((e) => e.url.endsWith(path))?.error ?? '';
+    expect(summary.warnings.join('\n')).toMatch(/no entries found/);
+    expect(errorOf('/not-html')).toMatch(/application\/pdf/);
+    expect(errorOf('/huge')).toMatch(/exceeds the limit/);
+    expect(errorOf('/gone')).toMatch(/HTTP 404/);
+    expect(errorOf('/broken')).toMatch(/HTTP 500/);
+    expect(errorOf('/busy')).toMatch(/HTTP 429/);
+    expect(errorOf('/loop')).toMatch(/redirects/);
+    expect(errorOf('/silent')).toMatch(/within 1500 ms/);
+    // Retryable failures were tried again, permanent ones were not.
+    expect(server.hits.get('/broken')).toBe(2);
+    expect(server.hits.get('/gone')).toBe(1);
+    // Every attempt is recorded with its outcome.
+    const rows = await t.db.selectFrom('page_fetches').select(['url', 'status', 'error']).where('url', 'like', '%/broken').execute();
+    expect(rows).toHaveLength(2);
+    expect(rows[0]).toMatchObject({ status: 500 });
+  });
+
+  it('answers --help, unknown options and bad values with clear errors, not stack traces', async () => {
+    const help = await runCli(['--help'], env);
+    expect(help.code).toBe(0);
+    for (const command of ['migrate', 'ingest', 'export', 'start', 'demo', 'reclassify']) expect(help.stdout).toContain(command);
+    const ingestHelp = await runCli(['ingest', '--help'], env);
+    expect(ingestHelp.stdout).toContain('--source <adapter>');
+    expect(ingestHelp.stdout).toContain('hf-papers');
+    const unknown = await runCli(['ingest', '--sauce', 'x'], env);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/Unknown option '--sauce'/);
+    expect(unknown.stderr).not.toMatch(/\n\s+at /);
+    const badSource = await runCli(['ingest', '--source', 'nope', '--url', 'https://example.org'], env);
+    expect(badSource.code).toBe(2);
+    expect(badSource.stderr).toMatch(/nope/);
+    const badEnv = await runCli(['export', 'papers', '--format', 'jsonl'], { ...env, REDIS_URL: 'localhost:6379' });
+    expect(badEnv.code).toBe(2);
+    expect(badEnv.stderr).toMatch(/REDIS_URL="localhost:6379"/);
+    const badFormat = await runCli(['export', 'papers', '--format', 'csv'], env);
+    expect(badFormat.code).toBe(2);
+  });
+});

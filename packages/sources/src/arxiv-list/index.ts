@@ -1,0 +1,168 @@
+import type { CheerioAPI } from 'cheerio';
+import { isTag, type AnyNode, type Element } from 'domhandler';
+import { elementText, findElement, hasClass, walkElements } from '../dom-text.js';
+import { absoluteUrl, cleanText, stripDescriptor } from '../text.js';
+import type { ExtractResult, RawEntry, SourceAdapter } from '../types.js';
+
+export const arxivListAdapter: SourceAdapter = {
+  id: 'arxiv-list',
+  description:
+    'arXiv listing pages: /list/<cat>/new (new, cross-list and replacement sections, with abstracts) and /list/<cat>/recent or /pastweek (one block per day), 2024 and legacy layouts',
+  accepts: ['text/html'],
+  exampleUrls: [
+    'https://arxiv.org/list/cs.LG/new',
+    'https://arxiv.org/list/astro-ph/pastweek?show=1000',
+    'https://arxiv.org/list/cs.CL/recent',
+  ],
+  extract: (page) => extractArxivList(page.$(), page.url),
+};
+
+/**
+ * Entries of an arXiv listing page in page order. Each entry is a `<dt>` (the abs link)
+ * followed by its `<dd>` (title, authors, subjects, and on /new pages the abstract);
+ * the section is the `<h3>` before it.
+ */
+export function extractArxivList($: CheerioAPI, pageUrl: string): ExtractResult {
+  const entries: RawEntry[] = [];
+  const seen = new Set<string>();
+  let section: string | undefined;
+  let withoutId = 0;
+  let repeated = 0;
+
+  // One pass in document order: headings set the section for the entries after them.
+  for (const el of $('h3, dt').toArray()) {
+    if (el.name === 'h3') {
+      section = sectionFromHeading(elementText(el));
+      continue;
+    }
+    const link = findElement(el, (a) => a.name === 'a' && (a.attribs['href']?.includes('/abs/') ?? false));
+    const dtText = elementText(el);
+    const arxivId = idFromLink(link) ?? idFromText(dtText);
+    if (!arxivId) {
+      // A <dt> with neither an abs link nor "arXiv:<id>" is not a listing entry (but count
+      // the ones that look like entries, so a layout change shows up in the warnings).
+      if (/arxiv/i.test(dtText)) withoutId++;
+      continue;
+    }
+    if (seen.has(arxivId)) {
+      repeated++;
+      continue;
+    }
+    seen.add(arxivId);
+
+    const entry: RawEntry = { rank: entries.length + 1, externalId: arxivId, arxivId };
+    const url = absoluteUrl(link?.attribs['href'], pageUrl) ?? absoluteUrl(`/abs/${arxivId}`, pageUrl);
+    if (url) entry.url = url;
+    const entrySection = section ?? sectionFromMarker(dtText);
+    if (entrySection) entry.section = entrySection;
+
+    const dd = nextElement(el);
+    if (dd?.name === 'dd') fillFromDetails(dd, entry);
+    entries.push(entry);
+  }
+
+  const warnings: string[] = [];
+  if (entries.length === 0) warnings.push('arxiv-list: no entries found (no <dt> with an arXiv abs link or id)');
+  if (withoutId > 0) warnings.push(`arxiv-list: ${withoutId} entries without a readable arXiv id were skipped`);
+  if (repeated > 0) warnings.push(`arxiv-list: ${repeated} repeated entries were skipped`);
+  return { entries, warnings };
+}
+
+/** Title, authors, abstract and subjects from the `<dd>`, in one walk over it. */
+function fillFromDetails(dd: Element, entry: RawEntry): void {
+  const authors: string[] = [];
+  let subjects: Element | undefined;
+  walkElements(dd, (el) => {
+    if (el.name === 'div') {
+      if (hasClass(el, 'list-title')) {
+        const title = stripDescriptor(elementText(el, { skipDescriptors: true }));
+        if (title) entry.title = title;
+        return true;
+      }
+      if (hasClass(el, 'list-authors')) {
+        walkElements(el, (a) => {
+          if (a.name !== 'a') return false;
+          const name = elementText(a);
+          if (name) authors.push(name);
+          return true;
+        });
+        return true;
+      }
+      if (hasClass(el, 'list-subjects')) {
+        subjects = el;
+        return true;
+      }
+    } else if (el.name === 'p' && hasClass(el, 'mathjax')) {
+      const abstract = stripDescriptor(elementText(el, { skipDescriptors: true }));
+      if (abstract) entry.abstract = abstract;
+      return true;
+    }
+    return false;
+  });
+  if (authors.length > 0) entry.authors = authors;
+  if (subjects) {
+    const primary = subjectCodes(elementText(findElement(subjects, (s) => hasClass(s, 'primary-subject'))));
+    const categories = [...new Set([...primary, ...subjectCodes(elementText(subjects, { skipDescriptors: true }))])];
+    if (categories.length > 0) entry.categories = categories;
+  }
+}
+
+// New style `2411.01234` (4 digits before 2015), optional version; old style `hep-th/9901001`, `math.GT/0309136`.
+const ARXIV_ID = /^(?:\d{4}\.\d{4,5}|[a-z-]+(?:\.[A-Z]{2})?\/\d{7})(?:v\d+)?$/;
+
+function idFromLink(link: Element | undefined): string | undefined {
+  const href = link?.attribs['href'];
+  if (!href) return undefined;
+  let path: string;
+  try {
+    path = decodeURIComponent(new URL(href.trim(), 'https://arxiv.org/').pathname);
+  } catch {
+    return undefined;
+  }
+  const id = /\/abs\/(.+?)\/?$/.exec(path)?.[1];
+  return id && ARXIV_ID.test(id) ? id : undefined;
+}
+
+function idFromText(text: string): string | undefined {
+  const id = /arXiv:\s*(\S+)/i.exec(text)?.[1];
+  return id && ARXIV_ID.test(id) ? id : undefined;
+}
+
+/**
+ * `new`, `cross-list`, `replacement` for /new pages (2024 and legacy wording), the day
+ * (e.g. "Fri, 22 Nov 2024") for /recent and /pastweek. The page title heading
+ * ("Showing new listings for …") is no section.
+ */
+export function sectionFromHeading(heading: string): string | undefined {
+  const text = cleanText(heading);
+  if (/^new submissions\b/i.test(text)) return 'new';
+  if (/^cross(?:-lists?| submissions)\b/i.test(text)) return 'cross-list';
+  if (/^replacements?\b|^replacement submissions\b/i.test(text)) return 'replacement';
+  if (/^showing new listings\b/i.test(text)) return undefined;
+  const day = text.replace(/\s*\((?:showing|first)\b[^)]*\)\s*$/i, '');
+  return day === '' ? undefined : day;
+}
+
+/** Fallback when no heading precedes the entry: the "(cross-list from …)" / "(replaced)" marker of the dt. */
+function sectionFromMarker(dtText: string): string | undefined {
+  if (/\(cross-list from /i.test(dtText)) return 'cross-list';
+  if (/\(replaced\)/i.test(dtText)) return 'replacement';
+  return undefined;
+}
+
+/** Subject codes in a "Name (code); Name (code)" list, in order. */
+function subjectCodes(text: string): string[] {
+  const codes: string[] = [];
+  for (const part of text.split(';')) {
+    const code = /\(([a-z][a-z-]*(?:\.[A-Za-z][A-Za-z-]*)?)\)\s*$/.exec(part.trim())?.[1];
+    if (code) codes.push(code);
+  }
+  return codes;
+}
+
+function nextElement(node: AnyNode): Element | undefined {
+  for (let next = node.nextSibling; next; next = next.nextSibling) {
+    if (isTag(next)) return next;
+  }
+  return undefined;
+}

@@ -1,0 +1,99 @@
+import { isCDATA, isTag, isText, type AnyNode, type Element } from 'domhandler';
+import { cleanText } from './text.js';
+
+/** Elements whose text is never content: code, styling, and MathJax's rendered copies of formulas. */
+const SKIPPED_TAGS = new Set(['script', 'style', 'noscript', 'template', 'svg', 'mjx-container']);
+const MATHJAX_RENDER_CLASS = /(?:^|\s)(?:MathJax(?:_Preview|_Display|_SVG|_CHTML|_SVG_Display|_CHTML_Display)?|MJX_Assistive_MathML)(?:\s|$)/;
+
+export interface TextOptions {
+  /** Leave out `span.descriptor` labels ("Title:", "Authors:") that arXiv puts before values. */
+  skipDescriptors?: boolean;
+}
+
+/**
+ * The visible text of an element, cleaned with `cleanText`.
+ * Pages saved from a browser carry MathJax output next to the TeX source
+ * (`<script type="math/tex">`): the rendering is dropped and the source comes back as
+ * `$…$`, so a title reads the same as in the page the server sent.
+ */
+export function elementText(node: AnyNode | undefined, options: TextOptions = {}): string {
+  if (!node) return '';
+  const parts: string[] = [];
+  collect(node, parts, options.skipDescriptors === true);
+  return cleanText(parts.join(''));
+}
+
+function collect(node: AnyNode, parts: string[], skipDescriptors: boolean): void {
+  if (isText(node)) parts.push(node.data);
+  else if (isTag(node)) collectElement(node, parts, skipDescriptors);
+  else if (isCDATA(node)) for (const child of node.children) collect(child, parts, skipDescriptors);
+}
+
+function collectElement(el: Element, parts: string[], skipDescriptors: boolean): void {
+  const name = el.name;
+  if (name === 'script') {
+    const tex = texSource(el);
+    if (tex !== undefined) parts.push(tex);
+    return;
+  }
+  if (SKIPPED_TAGS.has(name)) return;
+  if (name === 'br') {
+    parts.push(' ');
+    return;
+  }
+  const className = el.attribs['class'];
+  if (className !== undefined) {
+    if (MATHJAX_RENDER_CLASS.test(className)) return;
+    if (skipDescriptors && /(?:^|\s)descriptor(?:\s|$)/.test(className)) return;
+  }
+  for (const child of el.children) collect(child, parts, skipDescriptors);
+}
+
+function texSource(script: Element): string | undefined {
+  const type = script.attribs['type'] ?? '';
+  if (!type.startsWith('math/tex')) return undefined;
+  const source = script.children.map((c) => (isText(c) ? c.data : '')).join('');
+  const fence = type.includes('mode=display') ? '$$' : '$';
+  return `${fence}${source}${fence}`;
+}
+
+/** True when the element's class list has `name`. */
+export function hasClass(el: Element, name: string): boolean {
+  const className = el.attribs['class'];
+  if (className === undefined) return false;
+  if (className === name) return true;
+  for (let at = className.indexOf(name); at !== -1; at = className.indexOf(name, at + 1)) {
+    const before = at === 0 ? ' ' : className.charAt(at - 1);
+    const after = className.charAt(at + name.length) || ' ';
+    if (/\s/.test(before) && /\s/.test(after)) return true;
+  }
+  return false;
+}
+
+/**
+ * Depth-first walk over the elements under `root` (not `root` itself), in document order.
+ * `visit` returns true to skip the element's children.
+ */
+export function walkElements(root: Element, visit: (el: Element) => boolean | void): void {
+  const stack: AnyNode[] = [...root.children].reverse();
+  while (stack.length > 0) {
+    const node = stack.pop() as AnyNode;
+    if (!isTag(node)) continue;
+    if (visit(node) === true) continue;
+    for (let i = node.children.length - 1; i >= 0; i--) stack.push(node.children[i] as AnyNode);
+  }
+}
+
+/** The first element under `root` that matches, in document order. */
+export function findElement(root: Element, test: (el: Element) => boolean): Element | undefined {
+  let found: Element | undefined;
+  walkElements(root, (el) => {
+    if (found) return true;
+    if (test(el)) {
+      found = el;
+      return true;
+    }
+    return false;
+  });
+  return found;
+}

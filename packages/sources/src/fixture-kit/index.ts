@@ -1,0 +1,8 @@
+/** Builders for test fixtures from real captured data: used by the fixture scripts and the demo. */
+export { escapeHtml } from './html.js';
+export * from './real-data.js';
+export { renderHfPapersPage, type HfPageSpec } from './hf-page.js';
+export { renderArxivLegacyPage, renderArxivNewPage, type ArxivListing, type ArxivNewPageSpec, type LegacySection } from './arxiv-page.js';
+export { csLgNew20260612, listingFromAtom, listingFromHf } from './datasets.js';
+export { writeWhenRunDirectly, type FixtureFiles } from './write.js';
+export { buildDemoFixtures } from './demo.js';

@@ -3,10 +3,13 @@
  * server, through the real queue and workers; and a ceiling: the same pages fetched, parsed
  * with cheerio and written with one multi-row upsert per page, no queue. Prints one JSON line.
  */
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { loadConfig } from '@paperboy/config';
-import { createDb, ensureDatabase, migrateToLatest, quoteIdentifier, type Db } from '@paperboy/db';
+import { connectionConfig, createDb, ensureDatabase, migrateToLatest, quoteIdentifier, type Db } from '@paperboy/db';
 import { fetchPage } from '@paperboy/http';
 import { createLogger } from '@paperboy/logger';
 import { normalizeEntry } from '@paperboy/pipeline';
@@ -14,33 +17,14 @@ import { createPage, getAdapter } from '@paperboy/sources';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { runIngest } from '../../packages/cli/src/run-ingest.js';
-import { loadAllHfEntries, renderHfPapersPage, type HfApiEntry } from '../../packages/sources/src/fixture-kit/index.js';
 
 const PAGES = Number(process.env.BENCH_PAGES ?? 400);
 const PER_PAGE = 50;
 
-/** Real entries as templates, with fresh ids and titles so every entry is a distinct paper. */
-function buildPages(): string[] {
-  const templates = loadAllHfEntries();
-  const pages: string[] = [];
-  for (let p = 0; p < PAGES; p++) {
-    const entries: HfApiEntry[] = [];
-    for (let i = 0; i < PER_PAGE; i++) {
-      const n = p * PER_PAGE + i;
-      const t = templates[n % templates.length]!;
-      const id = `${2600 + Math.floor(n / 90000)}.${String(10000 + (n % 90000)).padStart(5, '0')}`;
-      const summary = (t.paper.summary ?? '').padEnd(1500, ' We also evaluate on further benchmarks.').slice(0, 1500);
-      entries.push({ ...t, paper: { ...t.paper, id, title: `${t.paper.title} (variant ${n})`, summary, upvotes: n % 300 } });
-    }
-    pages.push(renderHfPapersPage({ documentTitle: `Daily Papers ${p}`, heading: 'Daily Papers', entries, props: { date: '2026-11-28' } }));
-  }
-  return pages;
-}
-
 async function freshDatabase(baseUrl: string, name: string): Promise<{ url: string; db: Db }> {
   const admin = new URL(baseUrl);
   admin.pathname = '/postgres';
-  const client = new pg.Client({ connectionString: admin.toString() });
+  const client = new pg.Client(connectionConfig(admin.toString()));
   await client.connect();
   await client.query(`DROP DATABASE IF EXISTS ${quoteIdentifier(name)} WITH (FORCE)`);
   await client.end();
@@ -54,7 +38,11 @@ async function freshDatabase(baseUrl: string, name: string): Promise<{ url: stri
 
 function rssSampler() {
   let peak = process.memoryUsage().rss;
-  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+  const timer = setInterval(() => {
+    const m = process.memoryUsage();
+    if (m.rss > peak && process.env.BENCH_DEBUG) console.error(JSON.stringify(Object.fromEntries(Object.entries(m).map(([k, v]) => [k, Math.round(v / 1048576)]))));
+    peak = Math.max(peak, m.rss);
+  }, 20);
   return { stop: () => (clearInterval(timer), Math.round((peak / 1024 / 1024) * 10) / 10) };
 }
 
@@ -90,15 +78,12 @@ async function ceiling(db: Db, urls: string[], concurrency: number, fetchSetting
 export async function benchIngest(): Promise<Record<string, number>> {
   const base = loadConfig();
   const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'warn', pretty: false });
-  const pages = buildPages();
-  const bytes = pages.reduce((n, p) => n + Buffer.byteLength(p), 0);
-  const server = createServer((req, res) => {
-    const body = pages[Number((req.url ?? '').split('/').pop())];
-    if (body === undefined) return void res.writeHead(404).end();
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(body) }).end(body);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const urls = pages.map((_, i) => `http://127.0.0.1:${(server.address() as AddressInfo).port}/papers/${i}`);
+  // Pages are generated and served by other processes: neither costs the measured process anything.
+  const dir = mkdtempSync(join(tmpdir(), 'paperboy-bench-'));
+  await runScript('make-pages.ts', [dir, String(PAGES), String(PER_PAGE)]);
+  const bytes = readdirSync(dir).reduce((n, f) => n + statSync(join(dir, f)).size, 0);
+  const { server, port } = await startStaticServer(dir);
+  const urls = Array.from({ length: PAGES }, (_, i) => `http://127.0.0.1:${port}/papers/${i}`);
   const benchDbUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://127.0.0.1:5432/paperboy_bench';
 
   try {
@@ -134,6 +119,23 @@ export async function benchIngest(): Promise<Record<string, number>> {
       peakRssMb,
     };
   } finally {
-    server.close();
+    server.kill('SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
   }
+}
+
+function runScript(name: string, args: string[]): Promise<void> {
+  const script = fileURLToPath(new URL(`./${name}`, import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { stdio: 'inherit' });
+  return new Promise((resolve, reject) => child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${name} exited with ${code}`)))));
+}
+
+async function startStaticServer(dir: string): Promise<{ server: ChildProcess; port: number }> {
+  const script = fileURLToPath(new URL('./static-server.ts', import.meta.url));
+  const server = spawn(process.execPath, ['--import', 'tsx', script, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    server.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
+    server.once('exit', (code) => reject(new Error(`static server exited with ${code}`)));
+  });
+  return { server, port };
 }

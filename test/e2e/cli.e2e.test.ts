@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createTestDatabase, deleteRedisPrefix, requireEnv, send, startFixtureServer, testQueuePrefix, withDatabase, type FixtureServer, type TestDatabase } from '@paperboy/test-utils';
+import { connectionConfig } from '@paperboy/db';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lastJson, root, runCli } from './helpers.js';
@@ -58,7 +59,7 @@ describe('paperboy CLI', () => {
       const second = await runCli(['migrate'], { ...env, DATABASE_URL: url });
       expect(lastJson(second.stdout)).toMatchObject({ created: false, applied: [] });
     } finally {
-      const admin = new pg.Client({ connectionString: requireEnv('TEST_DATABASE_URL') });
+      const admin = new pg.Client(connectionConfig(requireEnv('TEST_DATABASE_URL')));
       await admin.connect();
       await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
       await admin.end();

@@ -1,4 +1,5 @@
 import { Kysely, Migrator, PostgresDialect, type Migration, type MigrationResultSet } from 'kysely';
+import { userInfo } from 'node:os';
 import pg from 'pg';
 import * as initial from './migrations/2026_11_28_0001_initial.js';
 import type { Database } from './schema.js';
@@ -13,6 +14,16 @@ const migrations: Record<string, Migration> = {
 
 export type Db = Kysely<Database>;
 
+/**
+ * pg settings for a URL. A URL without a user name connects as the operating-system user,
+ * as psql does (pg alone would send no user name at all).
+ */
+export function connectionConfig(databaseUrl: string): pg.ClientConfig {
+  const url = new URL(databaseUrl);
+  if (!url.username) url.username = encodeURIComponent(process.env.PGUSER || process.env.USER || userInfo().username);
+  return { connectionString: url.toString() };
+}
+
 export interface DbOptions {
   /** Pool size; each concurrently processed job holds one connection for its transaction. */
   max?: number;
@@ -21,7 +32,7 @@ export interface DbOptions {
 
 export function createDb(databaseUrl: string, options: DbOptions = {}): Db {
   const pool = new pg.Pool({
-    connectionString: databaseUrl,
+    ...connectionConfig(databaseUrl),
     max: options.max ?? 10,
     application_name: options.applicationName ?? 'paperboy',
     connectionTimeoutMillis: 10_000,
@@ -37,7 +48,7 @@ export async function ensureDatabase(databaseUrl: string): Promise<{ created: bo
   const name = decodeURIComponent(target.pathname.replace(/^\//, '')) || 'postgres';
   const admin = new URL(databaseUrl);
   admin.pathname = '/postgres';
-  const client = new pg.Client({ connectionString: admin.toString() });
+  const client = new pg.Client(connectionConfig(admin.toString()));
   await client.connect();
   try {
     const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);

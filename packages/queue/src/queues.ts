@@ -28,6 +28,8 @@ export class Queues {
     if (!queue) {
       queue = new Queue(name, { connection: this.connection, prefix: this.settings.prefix });
       queue.on('error', () => {});
+      // Every job awaited with waitUntilFinished adds a listener; thousands at once are expected.
+      queue.setMaxListeners(0);
       this.queues.set(name, queue);
     }
     return queue;
@@ -123,6 +125,7 @@ export function createQueueEvents(queue: QueueName, settings: { prefix: string; 
   const connection = createRedis(settings.redisUrl, 'worker');
   const events = new QueueEvents(queue, { connection, prefix: settings.prefix });
   events.on('error', () => {});
+  events.setMaxListeners(0);
   const close = events.close.bind(events);
   events.close = async () => {
     await close();

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createDb, ensureDatabase, migrateToLatest, quoteIdentifier, type Db } from '@paperboy/db';
+import { connectionConfig, createDb, ensureDatabase, migrateToLatest, quoteIdentifier, type Db } from "@paperboy/db";
 import { Redis } from 'ioredis';
 import pg from 'pg';
 
@@ -60,7 +60,7 @@ export function withDatabase(url: string, name: string): string {
 
 /** Migrates a fresh template database once per test run; each test file clones it. */
 export async function prepareTemplate(serverUrl: string): Promise<void> {
-  const admin = new pg.Client({ connectionString: serverUrl });
+  const admin = new pg.Client(connectionConfig(serverUrl));
   await admin.connect();
   try {
     await admin.query(`DROP DATABASE IF EXISTS ${quoteIdentifier(TEMPLATE_DATABASE)} WITH (FORCE)`);
@@ -87,7 +87,7 @@ export interface TestDatabase {
 /** A database of its own for one test file, cloned from the migrated template (fast: a file copy). */
 export async function createTestDatabase(serverUrl = requireEnv('TEST_DATABASE_URL')): Promise<TestDatabase> {
   const name = `paperboy_test_${randomBytes(5).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: serverUrl });
+  const admin = new pg.Client(connectionConfig(serverUrl));
   await admin.connect();
   try {
     await admin.query(`CREATE DATABASE ${quoteIdentifier(name)} TEMPLATE ${quoteIdentifier(TEMPLATE_DATABASE)}`);
@@ -102,7 +102,7 @@ export async function createTestDatabase(serverUrl = requireEnv('TEST_DATABASE_U
     db,
     drop: async () => {
       await db.destroy();
-      const client = new pg.Client({ connectionString: serverUrl });
+      const client = new pg.Client(connectionConfig(serverUrl));
       await client.connect();
       try {
         await client.query(`DROP DATABASE IF EXISTS ${quoteIdentifier(name)} WITH (FORCE)`);

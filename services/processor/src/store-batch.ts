@@ -48,7 +48,27 @@ const known = (row: { id: number; arxivId: string | null; titleKey: string }): K
  * multi-row statement per table. Safe to run twice (a retried job): constraints and
  * ON CONFLICT make the second run write no second paper, alias or sighting.
  */
+/** Deadlocks and unique violations between concurrent batches are resolved by running the transaction again. */
+const TRANSIENT = new Set(['40P01', '40001', '23505']);
+
 export async function storeBatch(
+  db: Db,
+  repository: PaperRepository,
+  context: BatchContext,
+  entries: readonly NormalizedEntry[],
+  rejected: readonly Rejected[],
+  settings: StoreSettings,
+): Promise<IngestEntriesResult> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await storeBatchOnce(db, repository, context, entries, rejected, settings);
+    } catch (error) {
+      if (attempt >= 3 || !TRANSIENT.has((error as { code?: string }).code ?? '')) throw error;
+    }
+  }
+}
+
+async function storeBatchOnce(
   db: Db,
   repository: PaperRepository,
   context: BatchContext,
@@ -103,7 +123,9 @@ export async function storeBatch(
 
     const created = await repo.insertPapers(toCreate.map(row));
     toCreate.forEach((entry, i) => paperOf.set(entry, created[i]!.id));
-    await repo.mergeIntoPapers([...toMerge].map(([id, entry]): PaperUpdate => ({ ...row(entry), id })));
+    const merges = [...toMerge].sort(([a], [b]) => a - b);
+    await repo.lockPapers(merges.map(([id]) => id));
+    await repo.mergeIntoPapers(merges.map(([id, entry]): PaperUpdate => ({ ...row(entry), id })));
 
     const newAliases = await repo.insertAliases(
       context.source,

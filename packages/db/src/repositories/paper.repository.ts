@@ -94,6 +94,12 @@ export class PaperRepository {
     await sql`SELECT pg_advisory_xact_lock(hashtextextended('paperboy:idless-papers', 7411))`.execute(this.db);
   }
 
+  /** Row locks on papers about to be merged into, always in id order, so two batches cannot deadlock on them. */
+  async lockPapers(paperIds: readonly number[]): Promise<void> {
+    if (paperIds.length === 0) return;
+    await sql`SELECT id FROM papers WHERE id = ANY(${[...paperIds]}::bigint[]) ORDER BY id FOR UPDATE`.execute(this.db);
+  }
+
   async findByArxivIds(arxivIds: readonly string[]): Promise<PaperRow[]> {
     if (arxivIds.length === 0) return [];
     const { rows } = await sql<PaperRow>`
@@ -128,9 +134,9 @@ export class PaperRepository {
       SELECT probe.key, candidate.id AS "paperId", candidate.similarity, candidate.author_keys AS "authorKeys"
       FROM unnest(${probes.map((p) => p.key)}::text[], ${probes.map((p) => p.titleKey)}::text[]) AS probe(key, title_key)
       CROSS JOIN LATERAL (
-        SELECT p.id, p.author_keys, similarity(p.title_key, probe.title_key) AS similarity
+        SELECT p.id, p.author_keys, similarity(lower(p.title_key), probe.title_key) AS similarity
         FROM papers p
-        WHERE p.title_key % probe.title_key AND similarity(p.title_key, probe.title_key) >= ${threshold}
+        WHERE lower(p.title_key) % probe.title_key AND similarity(lower(p.title_key), probe.title_key) >= ${threshold}
         ORDER BY similarity DESC, p.id
         LIMIT 5
       ) AS candidate
@@ -209,6 +215,7 @@ export class PaperRepository {
       SELECT ${source}, u.external_id, u.paper_id, u.seen_at
       FROM unnest(${aliases.map((a) => a.externalId)}::text[], ${aliases.map((a) => a.paperId)}::bigint[],
                   ${aliases.map((a) => a.seenAt)}::timestamptz[]) AS u(external_id, paper_id, seen_at)
+      ORDER BY u.external_id
       ON CONFLICT (source, external_id) DO NOTHING
       RETURNING external_id AS "externalId"`.execute(this.db);
     return new Set(rows.map((r) => r.externalId));
@@ -219,10 +226,12 @@ export class PaperRepository {
     if (sightings.length === 0) return 0;
     const result = await sql`
       INSERT INTO sightings (paper_id, source, listing, rank, upvotes, comments, seen_at, fetch_id)
-      SELECT * FROM unnest(${sightings.map((s) => s.paperId)}::bigint[], ${sightings.map((s) => s.source)}::text[],
+      SELECT u.* FROM unnest(${sightings.map((s) => s.paperId)}::bigint[], ${sightings.map((s) => s.source)}::text[],
                            ${sightings.map((s) => s.listing)}::text[], ${sightings.map((s) => s.rank)}::int[],
                            ${sightings.map((s) => s.upvotes)}::int[], ${sightings.map((s) => s.comments)}::int[],
                            ${sightings.map((s) => s.seenAt)}::timestamptz[], ${sightings.map((s) => s.fetchId)}::bigint[])
+                    AS u(paper_id, source, listing, rank, upvotes, comments, seen_at, fetch_id)
+      ORDER BY u.paper_id
       ON CONFLICT ON CONSTRAINT sightings_observation DO NOTHING`.execute(this.db);
     return Number(result.numAffectedRows ?? 0);
   }

@@ -12,6 +12,7 @@ import { loadConfig } from '@paperboy/config';
 import { connectionConfig, createDb, ensureDatabase, migrateToLatest, quoteIdentifier, type Db } from '@paperboy/db';
 import { fetchPage } from '@paperboy/http';
 import { createLogger } from '@paperboy/logger';
+import { deleteRedisPrefix } from '@paperboy/test-utils';
 import { normalizeEntry } from '@paperboy/pipeline';
 import { createPage, getAdapter } from '@paperboy/sources';
 import { sql } from 'kysely';
@@ -99,6 +100,7 @@ export async function benchIngest(): Promise<Record<string, number>> {
     const rss = rssSampler();
     const summary = await runIngest(config, 'hf-papers', urls, { logger });
     const peakRssMb = rss.stop();
+    await deleteRedisPrefix(config.redisUrl, config.queuePrefix);
     if (summary.errors.length || summary.new !== PAGES * PER_PAGE) throw new Error(`pipeline run incomplete: ${JSON.stringify(summary).slice(0, 500)}`);
     const entriesPerSec = summary.entries / (summary.durationMs / 1000);
 

@@ -8,7 +8,9 @@ import { createAppContext, type AppContext } from '@paperboy/runtime/context';
 
 export interface IngestSummary {
   pages: number;
+  /** Pages that could not be fetched or read, or that yielded no entries. */
   pagesFailed: number;
+  /** Entries found on the pages. */
   entries: number;
   new: number;
   updated: number;
@@ -99,8 +101,13 @@ export async function runIngest(
         return;
       }
       summary.warnings.push(...crawl.value.warnings);
+      summary.entries += crawl.value.entries;
       if (crawl.value.entries === 0) summary.pagesFailed++;
-      summary.unchangedBatches += crawl.value.duplicateJobs;
+      summary.unchangedBatches += crawl.value.duplicateJobIds.length;
+      // Batches of unchanged content were queued before: wait until they are done, count nothing.
+      for (const jobId of crawl.value.duplicateJobIds) {
+        batchWaits.push(ingestQueue.getJob(jobId).then((job) => waitFor(job, ingestEvents)).then(() => undefined));
+      }
       for (const jobId of crawl.value.ingestJobIds) {
         batchWaits.push(
           (async () => {
@@ -113,7 +120,6 @@ export async function runIngest(
               return;
             }
             const r = result.value;
-            summary.entries += r.entries;
             summary.new += r.new;
             summary.updated += r.updated;
             summary.merged += r.merged;

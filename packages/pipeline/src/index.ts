@@ -1,4 +1,4 @@
 export * from './normalize.js';
 export * from './entry.js';
 export * from './dedupe.js';
-export * from './classify-stub.js';
+export * from './classify/index.js';

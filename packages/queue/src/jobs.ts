@@ -72,9 +72,10 @@ export interface CrawlPageResult {
   status: number | null;
   entries: number;
   warnings: string[];
+  /** Ingest jobs this crawl added. */
   ingestJobIds: string[];
-  /** Ingest jobs not added because a job for the same content already existed. */
-  duplicateJobs: number;
+  /** Ingest jobs not added because a job for the same content already existed (a re-crawl of unchanged content). */
+  duplicateJobIds: string[];
 }
 
 export interface IngestEntriesResult {

@@ -144,9 +144,13 @@ async function storeBatchOnce(
       })),
     );
 
-    // Classify what is now stored (a merge may have filled in an abstract the entry lacked).
+    // Classify what is now stored: a new paper's text is the entry's; a merge may have filled in an
+    // abstract the entry lacked, so merged papers are read back.
     const paperIds = [...new Set(paperOf.values())];
-    const texts = await repo.findTexts(paperIds);
+    const texts = [
+      ...toCreate.map((entry, i) => ({ id: created[i]!.id, title: entry.title, abstract: entry.abstract, categories: entry.categories })),
+      ...(await repo.findTexts(merges.map(([id]) => id))),
+    ];
     const topics: TopicRow[] = texts.flatMap((paper) =>
       classify(paper, settings.taxonomy).map((topic, position) => ({
         paperId: paper.id,

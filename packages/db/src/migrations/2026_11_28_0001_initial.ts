@@ -31,7 +31,6 @@ export async function up(db: Kysely<any>): Promise<void> {
   // Trigram index for near-duplicate titles. On an expression (title_key is already lower case) so
   // that the planner never picks it for the exact-title look-ups, which the btree answers far faster.
   await sql`CREATE INDEX papers_title_key_trgm ON papers USING gin (lower(title_key) gin_trgm_ops)`.execute(db);
-  await sql`CREATE INDEX papers_last_seen_at ON papers (last_seen_at DESC)`.execute(db);
 
   await db.schema
     .createTable('paper_aliases')
@@ -76,8 +75,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     // One sighting per paper per listing observation: a retried job writes nothing twice.
     .addUniqueConstraint('sightings_observation', ['paper_id', 'source', 'listing', 'seen_at'])
     .execute();
-  await sql`CREATE INDEX sightings_paper_seen_at ON sightings (paper_id, seen_at)`.execute(db);
-  await sql`CREATE INDEX sightings_seen_at ON sightings (seen_at)`.execute(db);
+  // The unique constraint's leading paper_id answers a paper's history; indexes for dashboards come with them.
 
   await db.schema
     .createTable('paper_topics')

@@ -125,8 +125,8 @@ export function createCrawlPageHandler(deps: CrawlHandlerDeps) {
       status: page.status,
       entries: entries.length,
       warnings,
-      ingestJobIds: jobs.map((j) => j.jobId),
-      duplicateJobs: jobs.length - fresh.length,
+      ingestJobIds: fresh.map((j) => j.jobId),
+      duplicateJobIds: jobs.filter((_, i) => existing[i]).map((j) => j.jobId),
     };
   };
 }

@@ -1,0 +1,82 @@
+/**
+ * Accuracy and speed of the topic classifier, as one JSON line on stdout.
+ *
+ *   pnpm exec tsx test/bench/classify-eval.ts
+ *
+ * Accuracy: top-1 and "acceptable" (top topic is the label or one of its
+ * alsoAcceptable ids) on the labelled set, overall, per split and per topic.
+ * Speed: papers/s of classify() on one core over the labelled set (real
+ * titles and abstracts, repeated), and over one paper with a 1.5 KB abstract.
+ * "papersPerSecond" divides by the process's CPU time (user + system), so a
+ * busy machine does not distort it much; "wallPapersPerSecond" divides by
+ * elapsed time.
+ */
+import {
+  classify,
+  evaluate,
+  loadLabelledPapers,
+  loadTaxonomy,
+  type Accuracy,
+  type LabelledPaper,
+  type Taxonomy,
+} from "@paperboy/pipeline";
+
+const round = (x: number, digits = 4) => Math.round(x * 10 ** digits) / 10 ** digits;
+const figures = (a: Accuracy) => ({ n: a.n, top1: round(a.top1), acceptable: round(a.acceptable) });
+
+function throughput(papers: readonly LabelledPaper[], taxonomy: Taxonomy, minMs: number) {
+  for (let i = 0; i < 5; i++) for (const p of papers) classify(p, taxonomy); // warm-up
+  let done = 0;
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  let elapsed = 0;
+  while (elapsed < minMs) {
+    for (const p of papers) classify(p, taxonomy);
+    done += papers.length;
+    elapsed = performance.now() - t0;
+  }
+  const cpu = process.cpuUsage(cpu0);
+  const cpuMs = (cpu.user + cpu.system) / 1000;
+  return { cpu: (done / cpuMs) * 1000, wall: (done / elapsed) * 1000 };
+}
+
+const loadStart = performance.now();
+const taxonomy = loadTaxonomy();
+const loadMs = performance.now() - loadStart;
+const papers = loadLabelledPapers();
+const report = evaluate(papers, taxonomy);
+
+const evalSetRate = throughput(papers, taxonomy, 2000);
+const long = papers.find((p) => p.abstract.length >= 1500)!;
+const longPaper: LabelledPaper = { ...long, abstract: long.abstract.slice(0, 1500) };
+const longRate = throughput([longPaper], taxonomy, 1000);
+const meanAbstractChars = papers.reduce((s, p) => s + p.abstract.length, 0) / papers.length;
+
+const perTopic = Object.fromEntries(
+  Object.entries(report.byTopic).map(([id, t]) => [
+    id,
+    { ...figures(t), predicted: t.predicted, precision: t.precision === null ? null : round(t.precision) },
+  ]),
+);
+
+console.log(
+  JSON.stringify({
+    bench: "classify",
+    taxonomyVersion: report.taxonomyVersion,
+    overall: figures(report.overall),
+    dev: figures(report.bySplit.dev),
+    holdout: figures(report.bySplit.holdout),
+    noPrediction: report.noPrediction,
+    perTopic,
+    topConfusions: report.confusion.slice(0, 10),
+    speed: {
+      papersPerSecond: Math.round(evalSetRate.cpu),
+      msPerPaper: round(1000 / evalSetRate.cpu, 5),
+      wallPapersPerSecond: Math.round(evalSetRate.wall),
+      meanAbstractChars: Math.round(meanAbstractChars),
+      abstract1500CharsPapersPerSecond: Math.round(longRate.cpu),
+      abstract1500CharsMsPerPaper: round(1000 / longRate.cpu, 5),
+      taxonomyLoadMs: round(loadMs, 2),
+    },
+  }),
+);

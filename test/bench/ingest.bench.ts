@@ -101,9 +101,21 @@ export async function benchIngest(): Promise<Record<string, number>> {
     const summary = await runIngest(config, 'hf-papers', urls, { logger });
     const peakRssMb = rss.stop();
     await deleteRedisPrefix(config.redisUrl, config.queuePrefix);
+
+    // The same pages with the processor in a process of its own, as a deployment runs it.
+    const splitDb = await freshDatabase(benchDbUrl, 'paperboy_bench_split');
+    await splitDb.db.destroy();
+    const splitConfig = Object.freeze({ ...config, databaseUrl: splitDb.url, queuePrefix: `bench-split-${Date.now()}` });
+    const processor = spawnProcessor(splitConfig);
+    const split = await runIngest(splitConfig, 'hf-papers', urls, { logger, externalProcessors: true });
+    processor.kill('SIGTERM');
+    await deleteRedisPrefix(config.redisUrl, splitConfig.queuePrefix);
+    if (split.errors.length || split.new !== PAGES * PER_PAGE) throw new Error(`split run incomplete: ${JSON.stringify(split).slice(0, 500)}`);
+    const splitEntriesPerSec = split.entries / (split.durationMs / 1000);
     if (summary.errors.length || summary.new !== PAGES * PER_PAGE) throw new Error(`pipeline run incomplete: ${JSON.stringify(summary).slice(0, 500)}`);
     const entriesPerSec = summary.entries / (summary.durationMs / 1000);
 
+    if (process.env.BENCH_SKIP_CEILING) return { entriesPerSec: Math.round(entriesPerSec), peakRssMb, splitProcessEntriesPerSec: Math.round(splitEntriesPerSec) };
     const ceilingDb = await freshDatabase(benchDbUrl, 'paperboy_bench_ceiling');
     const started = Date.now();
     const entries = await ceiling(ceilingDb.db, urls, config.fetch.concurrency, { ...config.fetch, allowPrivate: true });
@@ -118,12 +130,21 @@ export async function benchIngest(): Promise<Record<string, number>> {
       entriesPerSec: Math.round(entriesPerSec),
       ceilingEntriesPerSec: Math.round(ceilingEntriesPerSec),
       ratio: Math.round((entriesPerSec / ceilingEntriesPerSec) * 100) / 100,
+      splitProcessEntriesPerSec: Math.round(splitEntriesPerSec),
       peakRssMb,
     };
   } finally {
     server.kill('SIGTERM');
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+function spawnProcessor(config: { databaseUrl: string; redisUrl: string; queuePrefix: string }): ChildProcess {
+  const entry = fileURLToPath(new URL('../../services/processor/src/main.ts', import.meta.url));
+  return spawn(process.execPath, [...(process.env.BENCH_PROFILE_PROCESSOR ? ['--cpu-prof', '--cpu-prof-dir=/tmp/procprof'] : []), '--import', 'tsx', entry], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, DATABASE_URL: config.databaseUrl, REDIS_URL: config.redisUrl, PAPERBOY_QUEUE_PREFIX: config.queuePrefix, LOG_LEVEL: 'warn' },
+  });
 }
 
 function runScript(name: string, args: string[]): Promise<void> {

@@ -57,7 +57,13 @@ export async function runIngest(
   config: Config,
   source: string,
   urls: readonly string[],
-  options: { logger?: Logger; context?: AppContext } = {},
+  options: {
+    logger?: Logger;
+    /** Run with this context's workers (already started) instead of starting a fetcher and a processor here. */
+    context?: AppContext;
+    /** Leave processing to processor processes running elsewhere (default: process here too). */
+    externalProcessors?: boolean;
+  } = {},
 ): Promise<IngestSummary> {
   const started = Date.now();
   const ctx = options.context ?? createAppContext(config, options.logger ? { logger: options.logger } : {});
@@ -68,7 +74,7 @@ export async function runIngest(
     if (ownContext) {
       await preflight(ctx);
       addFetcher(ctx);
-      addProcessor(ctx);
+      if (!options.externalProcessors) addProcessor(ctx);
       ctx.lifecycle.start();
     }
     await Promise.all([crawlEvents.waitUntilReady(), ingestEvents.waitUntilReady()]);

@@ -93,17 +93,23 @@ function findEmbeddedListing($: CheerioAPI): EmbeddedListing {
 const DATA_PROPS_ATTRIBUTE = /\sdata-props\s*=\s*(?:"([^"]*)"|'([^']*)')/g;
 
 /** The largest entry list in any `data-props` attribute of the raw markup, if one parses. */
-const COMMON_REFERENCE = /&(?:quot|amp|lt|gt|#39|#x27|apos);/g;
-const COMMON_TEXT: Record<string, string> = { '&quot;': '"', '&amp;': '&', '&lt;': '<', '&gt;': '>', '&#39;': "'", '&#x27;': "'", '&apos;': "'" };
 const OTHER_REFERENCE = /&(?!(?:quot|amp|lt|gt|#39|#x27|apos);)/;
 
 /**
- * Svelte escapes attribute JSON with a handful of references; one pass over those is several
- * times faster than the general decoder on a 400 KB attribute. Anything else takes the general path.
+ * Svelte escapes attribute JSON with a handful of references; replacing those (`&amp;` last, so
+ * `&amp;quot;` stays `&quot;`) is several times faster than the general decoder on a 400 KB
+ * attribute. Anything else takes the general path.
  */
 function decodeAttributeText(raw: string): string {
   if (OTHER_REFERENCE.test(raw)) return decodeHTMLAttribute(raw);
-  return raw.replace(COMMON_REFERENCE, (ref) => COMMON_TEXT[ref]!);
+  return raw
+    .replaceAll('&quot;', '"')
+    .replaceAll('&lt;', '<')
+    .replaceAll('&gt;', '>')
+    .replaceAll('&#39;', "'")
+    .replaceAll('&#x27;', "'")
+    .replaceAll('&apos;', "'")
+    .replaceAll('&amp;', '&');
 }
 
 function scanMarkupForListing(body: string): unknown[] | undefined {

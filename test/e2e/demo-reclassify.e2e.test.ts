@@ -1,0 +1,78 @@
+import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createTestDatabase, deleteRedisPrefix, requireEnv, testQueuePrefix, type TestDatabase } from '@paperboy/test-utils';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lastJson, root, runCli } from './helpers.js';
+
+let t: TestDatabase;
+let env: Record<string, string>;
+const prefix = testQueuePrefix();
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+  env = { DATABASE_URL: t.url, REDIS_URL: requireEnv('TEST_REDIS_URL'), PAPERBOY_QUEUE_PREFIX: prefix, LOG_LEVEL: 'warn' };
+});
+afterAll(async () => {
+  await t?.drop();
+  await deleteRedisPrefix(requireEnv('TEST_REDIS_URL'), prefix);
+});
+
+const exportPapers = async (extra: Record<string, string> = {}) => {
+  const out = await runCli(['export', 'papers', '--format', 'jsonl'], { ...env, ...extra });
+  expect(out.code).toBe(0);
+  return out.stdout.trim().split('\n').map((line) => JSON.parse(line));
+};
+
+describe('paperboy demo, label and reclassify', () => {
+  it('demo runs the bundled sample through the pipeline with no network and reports what it stored', async () => {
+    const demo = await runCli(['demo'], env, 120_000);
+    expect(demo.code, demo.stderr).toBe(0);
+    expect(demo.stdout).toMatch(/serving 3 sample listings at http:\/\/127\.0\.0\.1:\d+/);
+    expect(demo.stdout).toMatch(/hf-papers-date-A\.html\s+\d+ entries: \d+ new/);
+    expect(demo.stdout).toMatch(/arxiv-list-cs-new\.html\s+\d+ entries: .*[1-9]\d* merged from another source/);
+    expect(demo.stdout).toMatch(/papers seen on more than one source/);
+    expect(demo.stdout).toMatch(/Best topic per paper: /);
+    expect(demo.stdout).toMatch(/Upvotes that changed between sightings:\n\s+\d{4}\.\d{5}\s+.+\d+ → \d+ \([+-]\d+\)/);
+    const papers = await exportPapers();
+    expect(papers.some((p) => p.sources.includes('hf-papers') && p.sources.includes('arxiv-list'))).toBe(true);
+  }, 150_000);
+
+  it('manual labels win over computed topics, and survive reclassify with an edited taxonomy', async () => {
+    const [first] = await exportPapers();
+    const labelled = await runCli(['label', first.arxivId, '--topics', 'safety,data'], env);
+    expect(labelled.code, labelled.stderr).toBe(0);
+    const bad = await runCli(['label', first.arxivId, '--topics', 'astrology'], env);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/unknown topic\(s\) astrology/);
+
+    // An edited taxonomy (one weight changed) has a new effective version.
+    const dir = mkdtempSync(join(tmpdir(), 'paperboy-taxonomy-'));
+    const edited = readFileSync(join(root, 'packages/pipeline/taxonomy/default.yaml'), 'utf8').replace(
+      /- id: llm\n/,
+      '- id: llm\n    # edited in a test\n',
+    ).replace(/\{ term: large language model, weight: 2 \}/, '{ term: large language model, weight: 0.1 }');
+    const path = join(dir, 'taxonomy.yaml');
+    writeFileSync(path, edited);
+    const re = await runCli(['reclassify', '--batch-size', '7'], { ...env, PAPERBOY_TAXONOMY: path });
+    expect(re.code, re.stderr).toBe(0);
+    const summary = lastJson<{ papers: number; taxonomyVersion: string }>(re.stdout);
+    const papers = await exportPapers();
+    expect(summary.papers).toBe(papers.length);
+    expect(summary.taxonomyVersion).toMatch(/^2026-11-28\+[0-9a-f]{8}$/);
+    const versions = await t.db.selectFrom('paper_topics').select('taxonomy_version').distinct().execute();
+    expect(versions.map((v) => v.taxonomy_version)).toEqual([summary.taxonomyVersion]);
+    const again = papers.find((p) => p.arxivId === first.arxivId);
+    expect(again.topics).toEqual([
+      { id: 'data', score: 1 },
+      { id: 'safety', score: 1 },
+    ]);
+
+    const badTaxonomy = join(dir, 'bad.yaml');
+    writeFileSync(badTaxonomy, 'version: 1\ntopics:\n  - id: x\n    keywords: [{ term: a, weight: lots }]\n');
+    const broken = await runCli(['reclassify'], { ...env, PAPERBOY_TAXONOMY: badTaxonomy });
+    expect(broken.code).toBe(1);
+    expect(broken.stderr).toMatch(/weight/);
+    expect(broken.stderr).not.toMatch(/\n\s+at /);
+  }, 120_000);
+});

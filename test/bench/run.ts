@@ -2,6 +2,7 @@
  * `pnpm bench [name]`: runs the benchmarks and prints one JSON line per benchmark.
  * ingest: pages through the real queue and workers, against a no-queue ceiling.
  * classify: topic accuracy on the labelled set and classification speed.
+ * near-duplicates: title similarity of distinct papers against typeset variants (the threshold's evidence).
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -13,10 +14,13 @@ if (!only || only === 'ingest') {
   const result = await benchIngest();
   process.stdout.write(`${JSON.stringify({ bench: 'ingest', ...result })}\n`);
 }
-if (!only || only === 'classify') {
-  // Its own process, so the ingest run above does not skew its timings.
-  const script = fileURLToPath(new URL('./classify-eval.ts', import.meta.url));
-  const run = spawnSync(process.execPath, ['--import', 'tsx', script], { stdio: 'inherit' });
+// Each in its own process, so the ingest run above does not skew their timings.
+for (const [name, file] of [
+  ['classify', 'classify-eval.ts'],
+  ['near-duplicates', 'near-duplicate-threshold.ts'],
+]) {
+  if (only && only !== name) continue;
+  const run = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL(`./${file}`, import.meta.url))], { stdio: 'inherit' });
   if (run.status !== 0) process.exitCode = 1;
 }
 setTimeout(() => process.exit(), 100).unref();

@@ -47,8 +47,12 @@ export function cleanAbstract(raw: string | null | undefined): string | null {
   return text.length > 0 ? text : null;
 }
 
+// A run that starts with anything but a plain space, or a space followed by more whitespace:
+// single spaces (nearly all of them) do not match, which keeps this cheap on long abstracts.
+const WHITESPACE_TO_FOLD = /[^\S ][\s\u200b]*| [\s\u200b]+|\u200b+/g;
+
 export function foldWhitespace(text: string): string {
-  return text.replace(/[\s\u00a0\u200b]+/g, ' ').trim();
+  return text.replace(WHITESPACE_TO_FOLD, ' ').trim();
 }
 
 function stripDiacritics(text: string): string {

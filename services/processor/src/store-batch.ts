@@ -41,8 +41,6 @@ function groupBy<T, K>(items: readonly T[], key: (item: T) => K): Map<K, T[]> {
   return map;
 }
 
-const known = (row: { id: number; arxivId: string | null; titleKey: string }): KnownPaper => row;
-
 /**
  * Stores one batch in one transaction: dedupe look-ups under advisory locks, then one
  * multi-row statement per table. Safe to run twice (a retried job): constraints and
@@ -125,31 +123,14 @@ async function storeBatchOnce(
     toCreate.forEach((entry, i) => paperOf.set(entry, created[i]!.id));
     const merges = [...toMerge].sort(([a], [b]) => a - b);
     await repo.lockPapers(merges.map(([id]) => id));
-    await repo.mergeIntoPapers(merges.map(([id, entry]): PaperUpdate => ({ ...row(entry), id })));
-
-    const newAliases = await repo.insertAliases(
-      context.source,
-      unique.map((entry) => ({ externalId: entry.externalId, paperId: paperOf.get(entry)!, seenAt: context.seenAt })),
-    );
-    await repo.insertSightings(
-      unique.map((entry) => ({
-        paperId: paperOf.get(entry)!,
-        source: context.source,
-        listing: context.listing,
-        rank: entry.rank,
-        upvotes: entry.upvotes,
-        comments: entry.comments,
-        seenAt: context.seenAt,
-        fetchId: context.fetchId,
-      })),
-    );
+    const mergedTexts = await repo.mergeIntoPapers(merges.map(([id, entry]): PaperUpdate => ({ ...row(entry), id })));
 
     // Classify what is now stored: a new paper's text is the entry's; a merge may have filled in an
-    // abstract the entry lacked, so merged papers are read back.
+    // abstract the entry lacked, so merged papers are classified as the merge left them.
     const paperIds = [...new Set(paperOf.values())];
     const texts = [
       ...toCreate.map((entry, i) => ({ id: created[i]!.id, title: entry.title, abstract: entry.abstract, categories: entry.categories })),
-      ...(await repo.findTexts(merges.map(([id]) => id))),
+      ...mergedTexts,
     ];
     const topics: TopicRow[] = texts.flatMap((paper) =>
       classify(paper, settings.taxonomy).map((topic, position) => ({
@@ -160,11 +141,25 @@ async function storeBatchOnce(
         evidence: topic.evidence,
       })),
     );
-    await repo.replaceTopics(paperIds, topics, settings.taxonomy.version);
 
-    await repo.insertRejected(
-      rejected.map((r) => ({ ...r, fetchId: context.fetchId, source: context.source, listing: context.listing, seenAt: context.seenAt })),
-    );
+    const { newAliases } = await repo.recordBatch({
+      source: context.source,
+      aliases: unique.map((entry) => ({ externalId: entry.externalId, paperId: paperOf.get(entry)!, seenAt: context.seenAt })),
+      sightings: unique.map((entry) => ({
+        paperId: paperOf.get(entry)!,
+        source: context.source,
+        listing: context.listing,
+        rank: entry.rank,
+        upvotes: entry.upvotes,
+        comments: entry.comments,
+        seenAt: context.seenAt,
+        fetchId: context.fetchId,
+      })),
+      classifiedPaperIds: paperIds,
+      topics,
+      taxonomyVersion: settings.taxonomy.version,
+      rejected: rejected.map((r) => ({ ...r, fetchId: context.fetchId, source: context.source, listing: context.listing, seenAt: context.seenAt })),
+    });
 
     // merged: an existing paper this source had not shown before (across sources, or by title);
     // updated: an existing paper this source already knew.
@@ -180,12 +175,11 @@ async function storeBatchOnce(
 }
 
 async function lookUp(repo: PaperRepository, source: string, entries: readonly NormalizedEntry[], threshold: number) {
-  const arxivIds = entries.flatMap((e) => (e.arxivId ? [e.arxivId] : []));
-  const [byId, aliases, byTitle] = await Promise.all([
-    repo.findByArxivIds(arxivIds),
-    repo.findAliases(source, entries.map((e) => e.externalId)),
-    repo.findByTitleKeys(entries.map((e) => e.titleKey)),
-  ]);
+  const known = await repo.findKnown(source, {
+    arxivIds: entries.flatMap((e) => (e.arxivId ? [e.arxivId] : [])),
+    externalIds: entries.map((e) => e.externalId),
+    titleKeys: entries.map((e) => e.titleKey),
+  });
   const idless = entries.filter((e) => !e.arxivId);
   const near = await repo.findNearDuplicates(
     idless.map((e) => ({ key: e.externalId, titleKey: e.titleKey })),
@@ -196,9 +190,9 @@ async function lookUp(repo: PaperRepository, source: string, entries: readonly N
     nearDuplicates.set(key, rows.map((r) => ({ paperId: r.paperId, similarity: r.similarity, authorKeys: r.authorKeys })));
   }
   return {
-    byArxivId: new Map(byId.map((r) => [r.arxivId!, known(r)])),
-    byAlias: new Map(aliases.map((a) => [a.externalId, a.paperId])),
-    byTitleKey: new Map([...groupBy(byTitle, (r) => r.titleKey)].map(([k, rows]) => [k, rows.map(known)])),
+    byArxivId: new Map(known.byArxivId.map((r) => [r.arxivId!, r as KnownPaper])),
+    byAlias: new Map(known.aliases.map((a) => [a.externalId, a.paperId])),
+    byTitleKey: new Map([...groupBy(known.byTitleKey, (r) => r.titleKey)].map(([k, rows]) => [k, rows as KnownPaper[]])),
     nearDuplicates,
   };
 }

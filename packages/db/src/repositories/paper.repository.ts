@@ -64,7 +64,7 @@ export interface RejectedRow {
   raw: unknown;
 }
 
-/** Postgres array literal for text[] parameters whose elements may themselves be arrays: passed as JSON instead. */
+/** Batches travel as one JSON parameter per statement, read with json_to_recordset. */
 const json = (value: unknown) => JSON.stringify(value);
 
 /**
@@ -100,28 +100,30 @@ export class PaperRepository {
     await sql`SELECT id FROM papers WHERE id = ANY(${[...paperIds]}::bigint[]) ORDER BY id FOR UPDATE`.execute(this.db);
   }
 
-  async findByArxivIds(arxivIds: readonly string[]): Promise<PaperRow[]> {
-    if (arxivIds.length === 0) return [];
-    const { rows } = await sql<PaperRow>`
-      SELECT id, arxiv_id AS "arxivId", title_key AS "titleKey"
-      FROM papers WHERE arxiv_id = ANY(${[...arxivIds]}::text[])`.execute(this.db);
-    return rows;
-  }
-
-  async findAliases(source: string, externalIds: readonly string[]): Promise<Array<{ externalId: string; paperId: number }>> {
-    if (externalIds.length === 0) return [];
-    const { rows } = await sql<{ externalId: string; paperId: number }>`
-      SELECT external_id AS "externalId", paper_id AS "paperId"
-      FROM paper_aliases WHERE source = ${source} AND external_id = ANY(${[...externalIds]}::text[])`.execute(this.db);
-    return rows;
-  }
-
-  async findByTitleKeys(titleKeys: readonly string[]): Promise<PaperRow[]> {
-    if (titleKeys.length === 0) return [];
-    const { rows } = await sql<PaperRow>`
-      SELECT id, arxiv_id AS "arxivId", title_key AS "titleKey"
-      FROM papers WHERE title_key = ANY(${[...titleKeys]}::text[])`.execute(this.db);
-    return rows;
+  /**
+   * The three exact dedupe look-ups of a batch in one round trip: papers by arXiv id, this
+   * source's aliases, papers by normalized title. Run after lockDedupeKeys, in its own statement,
+   * so that it sees what the batches we waited for committed.
+   */
+  async findKnown(
+    source: string,
+    probe: { arxivIds: readonly string[]; externalIds: readonly string[]; titleKeys: readonly string[] },
+  ): Promise<{ byArxivId: PaperRow[]; aliases: Array<{ externalId: string; paperId: number }>; byTitleKey: PaperRow[] }> {
+    const { rows } = await sql<{ kind: 'id' | 'alias' | 'title'; key: string; id: number; arxivId: string | null; titleKey: string | null }>`
+      SELECT 'id' AS kind, p.arxiv_id AS key, p.id, p.arxiv_id AS "arxivId", p.title_key AS "titleKey"
+        FROM papers p WHERE p.arxiv_id = ANY(${[...probe.arxivIds]}::text[])
+      UNION ALL
+      SELECT 'alias', a.external_id, a.paper_id, NULL, NULL
+        FROM paper_aliases a WHERE a.source = ${source} AND a.external_id = ANY(${[...probe.externalIds]}::text[])
+      UNION ALL
+      SELECT 'title', p.title_key, p.id, p.arxiv_id, p.title_key
+        FROM papers p WHERE p.title_key = ANY(${[...probe.titleKeys]}::text[])`.execute(this.db);
+    const paper = (r: (typeof rows)[number]): PaperRow => ({ id: r.id, arxivId: r.arxivId, titleKey: r.titleKey! });
+    return {
+      byArxivId: rows.filter((r) => r.kind === 'id').map(paper),
+      aliases: rows.filter((r) => r.kind === 'alias').map((r) => ({ externalId: r.key, paperId: r.id })),
+      byTitleKey: rows.filter((r) => r.kind === 'title').map(paper),
+    };
   }
 
   /** Papers whose normalized title is trigram-similar to each probe (best first, at most 5 each). */
@@ -146,22 +148,16 @@ export class PaperRepository {
 
   async insertPapers(papers: readonly NewPaper[]): Promise<PaperRow[]> {
     if (papers.length === 0) return [];
+    // One JSON document for the whole batch: far cheaper to send than a dozen array parameters.
     const { rows } = await sql<PaperRow>`
       INSERT INTO papers (arxiv_id, title, title_key, abstract, authors, author_keys, categories, url, published_at,
                           upvotes, comments, counts_seen_at, first_seen_at, last_seen_at)
-      SELECT u.arxiv_id, u.title, u.title_key, u.abstract,
-             ARRAY(SELECT jsonb_array_elements_text(u.authors)), ARRAY(SELECT jsonb_array_elements_text(u.author_keys)),
-             ARRAY(SELECT jsonb_array_elements_text(u.categories)), u.url, u.published_at,
-             u.upvotes, u.comments, CASE WHEN u.upvotes IS NULL AND u.comments IS NULL THEN NULL ELSE u.seen_at END,
-             u.seen_at, u.seen_at
-      FROM unnest(${papers.map((p) => p.arxivId)}::text[], ${papers.map((p) => p.title)}::text[],
-                  ${papers.map((p) => p.titleKey)}::text[], ${papers.map((p) => p.abstract)}::text[],
-                  ${papers.map((p) => json(p.authors))}::jsonb[], ${papers.map((p) => json(p.authorKeys))}::jsonb[],
-                  ${papers.map((p) => json(p.categories))}::jsonb[], ${papers.map((p) => p.url)}::text[],
-                  ${papers.map((p) => p.publishedAt)}::timestamptz[], ${papers.map((p) => p.upvotes)}::int[],
-                  ${papers.map((p) => p.comments)}::int[], ${papers.map((p) => p.seenAt)}::timestamptz[])
-        WITH ORDINALITY AS u(arxiv_id, title, title_key, abstract, authors, author_keys, categories, url, published_at,
-                             upvotes, comments, seen_at, ord)
+      SELECT u."arxivId", u.title, u."titleKey", u.abstract, u.authors, u."authorKeys", u.categories, u.url, u."publishedAt",
+             u.upvotes, u.comments, CASE WHEN u.upvotes IS NULL AND u.comments IS NULL THEN NULL ELSE u."seenAt" END,
+             u."seenAt", u."seenAt"
+      FROM json_to_recordset(${json(papers.map((paper, ord) => ({ ...paper, ord })))}::json)
+        AS u("arxivId" text, title text, "titleKey" text, abstract text, authors text[], "authorKeys" text[], categories text[],
+             url text, "publishedAt" timestamptz, upvotes int, comments int, "seenAt" timestamptz, ord int)
       ORDER BY u.ord
       RETURNING id, arxiv_id AS "arxivId", title_key AS "titleKey"`.execute(this.db);
     return rows;
@@ -170,94 +166,92 @@ export class PaperRepository {
   /**
    * Merges what a listing showed into known papers: fills what was missing (an arXiv id,
    * an abstract, authors), adds categories, and keeps the latest counts by observation time,
-   * so a late retry of an old page never overwrites newer upvotes.
+   * so a late retry of an old page never overwrites newer upvotes. Returns the merged papers' text.
    */
-  async mergeIntoPapers(updates: readonly PaperUpdate[]): Promise<void> {
-    if (updates.length === 0) return;
-    await sql`
-      UPDATE papers AS p SET
-        arxiv_id = COALESCE(p.arxiv_id, u.arxiv_id),
-        abstract = COALESCE(p.abstract, u.abstract),
-        authors = CASE WHEN cardinality(p.authors) = 0 THEN ARRAY(SELECT jsonb_array_elements_text(u.authors)) ELSE p.authors END,
-        author_keys = CASE WHEN cardinality(p.author_keys) = 0 THEN ARRAY(SELECT jsonb_array_elements_text(u.author_keys)) ELSE p.author_keys END,
-        categories = ARRAY(SELECT DISTINCT c FROM unnest(p.categories || ARRAY(SELECT jsonb_array_elements_text(u.categories))) AS c ORDER BY c),
-        url = COALESCE(p.url, u.url),
-        published_at = COALESCE(p.published_at, u.published_at),
-        upvotes = CASE WHEN u.upvotes IS NOT NULL AND u.seen_at >= COALESCE(p.counts_seen_at, '-infinity') THEN u.upvotes ELSE p.upvotes END,
-        comments = CASE WHEN u.comments IS NOT NULL AND u.seen_at >= COALESCE(p.counts_seen_at, '-infinity') THEN u.comments ELSE p.comments END,
-        counts_seen_at = CASE WHEN (u.upvotes IS NOT NULL OR u.comments IS NOT NULL) AND u.seen_at >= COALESCE(p.counts_seen_at, '-infinity')
-                              THEN u.seen_at ELSE p.counts_seen_at END,
-        first_seen_at = LEAST(p.first_seen_at, u.seen_at),
-        last_seen_at = GREATEST(p.last_seen_at, u.seen_at),
-        updated_at = now()
-      FROM unnest(${updates.map((p) => p.id)}::bigint[], ${updates.map((p) => p.arxivId)}::text[],
-                  ${updates.map((p) => p.abstract)}::text[], ${updates.map((p) => json(p.authors))}::jsonb[],
-                  ${updates.map((p) => json(p.authorKeys))}::jsonb[], ${updates.map((p) => json(p.categories))}::jsonb[],
-                  ${updates.map((p) => p.url)}::text[], ${updates.map((p) => p.publishedAt)}::timestamptz[],
-                  ${updates.map((p) => p.upvotes)}::int[], ${updates.map((p) => p.comments)}::int[],
-                  ${updates.map((p) => p.seenAt)}::timestamptz[])
-        AS u(id, arxiv_id, abstract, authors, author_keys, categories, url, published_at, upvotes, comments, seen_at)
-      WHERE p.id = u.id`.execute(this.db);
-  }
-
-  async findTexts(paperIds: readonly number[]): Promise<StoredPaperText[]> {
-    if (paperIds.length === 0) return [];
+  async mergeIntoPapers(updates: readonly PaperUpdate[]): Promise<StoredPaperText[]> {
+    if (updates.length === 0) return [];
     const { rows } = await sql<StoredPaperText>`
-      SELECT id, title, abstract, categories FROM papers WHERE id = ANY(${[...paperIds]}::bigint[]) ORDER BY id`.execute(this.db);
+      UPDATE papers AS p SET
+        arxiv_id = COALESCE(p.arxiv_id, u."arxivId"),
+        abstract = COALESCE(p.abstract, u.abstract),
+        authors = CASE WHEN cardinality(p.authors) = 0 THEN u.authors ELSE p.authors END,
+        author_keys = CASE WHEN cardinality(p.author_keys) = 0 THEN u."authorKeys" ELSE p.author_keys END,
+        categories = ARRAY(SELECT DISTINCT c FROM unnest(p.categories || u.categories) AS c ORDER BY c),
+        url = COALESCE(p.url, u.url),
+        published_at = COALESCE(p.published_at, u."publishedAt"),
+        upvotes = CASE WHEN u.upvotes IS NOT NULL AND u."seenAt" >= COALESCE(p.counts_seen_at, '-infinity') THEN u.upvotes ELSE p.upvotes END,
+        comments = CASE WHEN u.comments IS NOT NULL AND u."seenAt" >= COALESCE(p.counts_seen_at, '-infinity') THEN u.comments ELSE p.comments END,
+        counts_seen_at = CASE WHEN (u.upvotes IS NOT NULL OR u.comments IS NOT NULL) AND u."seenAt" >= COALESCE(p.counts_seen_at, '-infinity')
+                              THEN u."seenAt" ELSE p.counts_seen_at END,
+        first_seen_at = LEAST(p.first_seen_at, u."seenAt"),
+        last_seen_at = GREATEST(p.last_seen_at, u."seenAt"),
+        updated_at = now()
+      FROM json_to_recordset(${json(updates)}::json)
+        AS u(id bigint, "arxivId" text, abstract text, authors text[], "authorKeys" text[], categories text[], url text,
+             "publishedAt" timestamptz, upvotes int, comments int, "seenAt" timestamptz)
+      WHERE p.id = u.id
+      RETURNING p.id, p.title, p.abstract, p.categories`.execute(this.db);
     return rows;
   }
 
-  /** Adds aliases; returns the external ids that were new (an alias already known is left as is). */
-  async insertAliases(source: string, aliases: ReadonlyArray<{ externalId: string; paperId: number; seenAt: Date }>): Promise<Set<string>> {
-    if (aliases.length === 0) return new Set();
+  /**
+   * Everything else a batch records, in one statement: aliases (returns the external ids that
+   * were new: an alias already known is left as is), sightings (each observation once, so a
+   * retried batch inserts nothing twice), computed topics (replaced; manual labels live apart)
+   * and rejected entries. Rows are sorted by key so concurrent batches lock them in one order.
+   */
+  async recordBatch(batch: {
+    source: string;
+    aliases: ReadonlyArray<{ externalId: string; paperId: number; seenAt: Date }>;
+    sightings: readonly SightingRow[];
+    /** Papers whose computed topics are replaced by `topics`. */
+    classifiedPaperIds: readonly number[];
+    topics: readonly TopicRow[];
+    taxonomyVersion: string;
+    rejected: readonly RejectedRow[];
+  }): Promise<{ newAliases: Set<string> }> {
+    const aliases = [...batch.aliases].sort((a, b) => (a.externalId < b.externalId ? -1 : a.externalId > b.externalId ? 1 : 0));
+    const sightings = [...batch.sightings].sort((a, b) => a.paperId - b.paperId);
     const { rows } = await sql<{ externalId: string }>`
-      INSERT INTO paper_aliases (source, external_id, paper_id, first_seen_at)
-      SELECT ${source}, u.external_id, u.paper_id, u.seen_at
-      FROM unnest(${aliases.map((a) => a.externalId)}::text[], ${aliases.map((a) => a.paperId)}::bigint[],
-                  ${aliases.map((a) => a.seenAt)}::timestamptz[]) AS u(external_id, paper_id, seen_at)
-      ORDER BY u.external_id
-      ON CONFLICT (source, external_id) DO NOTHING
-      RETURNING external_id AS "externalId"`.execute(this.db);
-    return new Set(rows.map((r) => r.externalId));
+      WITH new_aliases AS (
+        INSERT INTO paper_aliases (source, external_id, paper_id, first_seen_at)
+        SELECT ${batch.source}, u."externalId", u."paperId", u."seenAt"
+        FROM json_to_recordset(${json(aliases)}::json) AS u("externalId" text, "paperId" bigint, "seenAt" timestamptz)
+        ON CONFLICT (source, external_id) DO NOTHING
+        RETURNING external_id AS "externalId"
+      ), new_sightings AS (
+        INSERT INTO sightings (paper_id, source, listing, rank, upvotes, comments, seen_at, fetch_id)
+        SELECT u."paperId", u.source, u.listing, u.rank, u.upvotes, u.comments, u."seenAt", u."fetchId"
+        FROM json_to_recordset(${json(sightings)}::json)
+          AS u("paperId" bigint, source text, listing text, rank int, upvotes int, comments int, "seenAt" timestamptz, "fetchId" bigint)
+        ON CONFLICT ON CONSTRAINT sightings_observation DO NOTHING
+      ), topics AS (
+        SELECT * FROM json_to_recordset(${json(batch.topics)}::json)
+          AS u("paperId" bigint, "topicId" text, score real, position smallint, evidence text[])
+      ), stale_topics AS (
+        DELETE FROM paper_topics t
+        WHERE t.paper_id = ANY(${[...batch.classifiedPaperIds]}::bigint[])
+          AND NOT EXISTS (SELECT 1 FROM topics n WHERE n."paperId" = t.paper_id AND n."topicId" = t.topic_id)
+      ), new_topics AS (
+        INSERT INTO paper_topics (paper_id, topic_id, score, position, evidence, taxonomy_version, classified_at)
+        SELECT n."paperId", n."topicId", n.score, n.position, n.evidence, ${batch.taxonomyVersion}, now() FROM topics n
+        ORDER BY n."paperId", n."topicId"
+        ON CONFLICT (paper_id, topic_id) DO UPDATE SET score = EXCLUDED.score, position = EXCLUDED.position,
+          evidence = EXCLUDED.evidence, taxonomy_version = EXCLUDED.taxonomy_version, classified_at = EXCLUDED.classified_at
+      ), new_rejected AS (
+        INSERT INTO rejected_entries (fetch_id, source, listing, seen_at, rank, reason, raw)
+        SELECT u."fetchId", u.source, u.listing, u."seenAt", u.rank, u.reason, COALESCE(u.raw, 'null'::jsonb)
+        FROM json_to_recordset(${json(batch.rejected)}::json)
+          AS u("fetchId" bigint, source text, listing text, "seenAt" timestamptz, rank int, reason text, raw jsonb)
+        ON CONFLICT ON CONSTRAINT rejected_entries_observation DO NOTHING
+      )
+      SELECT "externalId" FROM new_aliases`.execute(this.db);
+    return { newAliases: new Set(rows.map((r) => r.externalId)) };
   }
 
-  /** Records each observation once: a retried batch inserts nothing twice. */
-  async insertSightings(sightings: readonly SightingRow[]): Promise<number> {
-    if (sightings.length === 0) return 0;
-    const result = await sql`
-      INSERT INTO sightings (paper_id, source, listing, rank, upvotes, comments, seen_at, fetch_id)
-      SELECT u.* FROM unnest(${sightings.map((s) => s.paperId)}::bigint[], ${sightings.map((s) => s.source)}::text[],
-                           ${sightings.map((s) => s.listing)}::text[], ${sightings.map((s) => s.rank)}::int[],
-                           ${sightings.map((s) => s.upvotes)}::int[], ${sightings.map((s) => s.comments)}::int[],
-                           ${sightings.map((s) => s.seenAt)}::timestamptz[], ${sightings.map((s) => s.fetchId)}::bigint[])
-                    AS u(paper_id, source, listing, rank, upvotes, comments, seen_at, fetch_id)
-      ORDER BY u.paper_id
-      ON CONFLICT ON CONSTRAINT sightings_observation DO NOTHING`.execute(this.db);
-    return Number(result.numAffectedRows ?? 0);
-  }
-
-  /** Replaces the computed topics of these papers (manual labels live apart and are never touched here). */
+  /** Replaces the computed topics of these papers (for `paperboy reclassify`). */
   async replaceTopics(paperIds: readonly number[], topics: readonly TopicRow[], taxonomyVersion: string): Promise<void> {
     if (paperIds.length === 0) return;
-    await sql`DELETE FROM paper_topics WHERE paper_id = ANY(${[...paperIds]}::bigint[])`.execute(this.db);
-    if (topics.length === 0) return;
-    await sql`
-      INSERT INTO paper_topics (paper_id, topic_id, score, position, evidence, taxonomy_version)
-      SELECT u.paper_id, u.topic_id, u.score, u.position, ARRAY(SELECT jsonb_array_elements_text(u.evidence)), ${taxonomyVersion}
-      FROM unnest(${topics.map((t) => t.paperId)}::bigint[], ${topics.map((t) => t.topicId)}::text[],
-                  ${topics.map((t) => t.score)}::real[], ${topics.map((t) => t.position)}::smallint[],
-                  ${topics.map((t) => json(t.evidence))}::jsonb[]) AS u(paper_id, topic_id, score, position, evidence)`.execute(this.db);
-  }
-
-  async insertRejected(rows: readonly RejectedRow[]): Promise<number> {
-    if (rows.length === 0) return 0;
-    const result = await sql`
-      INSERT INTO rejected_entries (fetch_id, source, listing, seen_at, rank, reason, raw)
-      SELECT * FROM unnest(${rows.map((r) => r.fetchId)}::bigint[], ${rows.map((r) => r.source)}::text[],
-                           ${rows.map((r) => r.listing)}::text[], ${rows.map((r) => r.seenAt)}::timestamptz[],
-                           ${rows.map((r) => r.rank)}::int[], ${rows.map((r) => r.reason)}::text[],
-                           ${rows.map((r) => json(r.raw))}::jsonb[])
-      ON CONFLICT ON CONSTRAINT rejected_entries_observation DO NOTHING`.execute(this.db);
-    return Number(result.numAffectedRows ?? 0);
+    await this.recordBatch({ source: '', aliases: [], sightings: [], classifiedPaperIds: paperIds, topics, taxonomyVersion, rejected: [] });
   }
 }

@@ -96,21 +96,23 @@ const DATA_PROPS_ATTRIBUTE = /\sdata-props\s*=\s*(?:"([^"]*)"|'([^']*)')/g;
 const OTHER_REFERENCE = /&(?!(?:quot|amp|lt|gt|#39|#x27|apos);)/;
 
 /**
- * Svelte escapes attribute JSON with a handful of references; replacing those (`&amp;` last, so
- * `&amp;quot;` stays `&quot;`) is several times faster than the general decoder on a 400 KB
- * attribute. Anything else takes the general path.
+ * Svelte escapes attribute JSON with a handful of references; decoding just those in one pass is
+ * several times faster than the general decoder on a 400 KB attribute. Anything else takes the
+ * general path.
  */
 function decodeAttributeText(raw: string): string {
   if (OTHER_REFERENCE.test(raw)) return decodeHTMLAttribute(raw);
-  return raw
-    .replaceAll('&quot;', '"')
-    .replaceAll('&lt;', '<')
-    .replaceAll('&gt;', '>')
-    .replaceAll('&#39;', "'")
-    .replaceAll('&#x27;', "'")
-    .replaceAll('&apos;', "'")
-    .replaceAll('&amp;', '&');
+  // Every '&' now starts one of the references below: one split, one join.
+  const parts = raw.split('&');
+  for (let i = 1; i < parts.length; i++) {
+    const part = parts[i]!;
+    const end = part.indexOf(';');
+    parts[i] = SIMPLE_REFERENCE[part.slice(0, end)]! + part.slice(end + 1);
+  }
+  return parts.join('');
 }
+
+const SIMPLE_REFERENCE: Record<string, string> = { quot: '"', amp: '&', lt: '<', gt: '>', '#39': "'", '#x27': "'", apos: "'" };
 
 function scanMarkupForListing(body: string): unknown[] | undefined {
   let best: unknown[] | undefined;

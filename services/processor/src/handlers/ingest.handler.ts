@@ -37,7 +37,9 @@ export function createIngestHandler(deps: IngestHandlerDeps) {
   const repository = new PaperRepository(deps.db);
   return async (payload: IngestEntriesPayload, job: Job): Promise<IngestEntriesResult> => {
     const log = jobLogger(deps.logger, job);
+    const started = performance.now();
     const { entries, rejected } = parseEntries(payload.entries);
+    const parsedMs = performance.now() - started;
     for (const r of rejected) log.warn({ rank: r.rank, reason: r.reason }, 'entry rejected');
     const result = await storeBatch(
       deps.db,
@@ -47,7 +49,8 @@ export function createIngestHandler(deps: IngestHandlerDeps) {
       rejected,
       deps,
     );
-    log.info({ listing: payload.listing, chunk: payload.chunk, ...result }, 'batch stored');
+    const durationMs = Math.round(performance.now() - started);
+    log.info({ listing: payload.listing, chunk: payload.chunk, ...result, parseMs: Math.round(parsedMs * 10) / 10, durationMs }, 'batch stored');
     return result;
   };
 }

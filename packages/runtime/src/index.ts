@@ -67,6 +67,15 @@ export class Lifecycle {
     };
     process.on('SIGINT', handle);
     process.on('SIGTERM', handle);
+    // A wrapper that dies without passing its signal on (pnpm does this with SIGTERM) leaves us
+    // orphaned: treat the parent's exit as a request to stop, rather than run on unsupervised.
+    const parent = process.ppid;
+    setInterval(() => {
+      if (process.ppid !== parent && !this.stopping) {
+        this.logger.warn({ parent }, 'parent process exited');
+        handle('SIGTERM');
+      }
+    }, 500).unref();
   }
 
   shutdown(): Promise<void> {

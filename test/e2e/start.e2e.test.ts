@@ -1,0 +1,54 @@
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createRedis, Queues } from '@paperboy/queue';
+import { createTestDatabase, deleteRedisPrefix, requireEnv, send, startFixtureServer, testQueuePrefix, type FixtureServer, type TestDatabase } from '@paperboy/test-utils';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exited, root, until } from './helpers.js';
+
+let t: TestDatabase;
+let server: FixtureServer;
+const prefix = testQueuePrefix();
+const redisUrl = requireEnv('TEST_REDIS_URL');
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+  server = await startFixtureServer({
+    '/api/daily_papers': send(readFileSync(`${root}packages/sources/src/hf-api/fixtures/hf-api-daily_papers-limit30-2026-06-13.json`), 'application/json'),
+  });
+});
+afterAll(async () => {
+  await server?.close();
+  await t?.drop();
+  await deleteRedisPrefix(redisUrl, prefix);
+});
+
+describe('paperboy start', () => {
+  it('runs fetcher and processor in one process, takes crawl jobs from the queue, and stops cleanly on SIGTERM', async () => {
+    const child = spawn('pnpm', ['paperboy', 'start'], {
+      cwd: root,
+      env: { ...process.env, DATABASE_URL: t.url, REDIS_URL: redisUrl, PAPERBOY_QUEUE_PREFIX: prefix, PAPERBOY_FETCH_ALLOW_PRIVATE: '1', LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let log = '';
+    child.stderr.on('data', (d) => (log += d));
+    await until(async () => log.includes('paperboy started'), 30_000, 'paperboy start to be ready');
+
+    const redis = createRedis(redisUrl, 'producer');
+    const queues = new Queues(redis, { prefix, fetchAttempts: 1 });
+    await queues.add('crawl-page', { source: 'hf-api', url: `${server.url}/api/daily_papers` });
+    const papers = async () => (await sql<{ n: number }>`SELECT count(*)::int AS n FROM papers`.execute(t.db)).rows[0]!.n;
+    await until(async () => (await papers()) === 30, 30_000, '30 papers to be stored');
+    await queues.close();
+    redis.disconnect();
+
+    // SIGTERM to `pnpm paperboy start`, as a supervisor sends it. pnpm does not pass it on; the
+    // paperboy process notices its parent is gone and shuts down in order all the same.
+    const logClosed = new Promise((resolve) => child.stderr.once('close', resolve));
+    child.kill('SIGTERM');
+    await exited(child);
+    await logClosed; // the paperboy process holds the pipe until it has exited
+    expect(log).toMatch(/shutting down/);
+    expect(log.indexOf('"msg":"stopped"')).toBeGreaterThan(log.indexOf('shutting down'));
+  }, 90_000);
+});

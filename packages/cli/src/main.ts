@@ -106,6 +106,12 @@ async function main(argv: string[]): Promise<number | null> {
   return command.run(args, config, logger);
 }
 
+// `paperboy export … | head` closes stdout early: that is the reader's choice, not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
+
 main(process.argv.slice(2)).then(
   (code) => {
     if (code !== null) {
@@ -122,7 +128,7 @@ main(process.argv.slice(2)).then(
       process.stderr.write(`paperboy: ${error.message}\n`);
       process.exitCode = 2;
     } else {
-      const known = ['PreflightError', 'RedisUnavailableError', 'MigrationError', 'TaxonomyError'].includes(error.constructor.name) || (error as { code?: string }).code === 'ECONNREFUSED';
+      const known = ['PreflightError', 'RedisUnavailableError', 'MigrationError', 'TaxonomyError', 'DatabaseUnavailableError'].includes(error.constructor.name) || (error as { code?: string }).code === 'ECONNREFUSED';
       process.stderr.write(`paperboy: ${known ? error.message : (error.stack ?? error.message)}\n`);
       process.exitCode = 1;
     }

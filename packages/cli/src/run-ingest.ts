@@ -68,11 +68,18 @@ export async function runIngest(
   const started = Date.now();
   const ctx = options.context ?? createAppContext(config, options.logger ? { logger: options.logger } : {});
   const ownContext = !options.context;
+  if (ownContext) {
+    try {
+      await preflight(ctx);
+    } catch (error) {
+      await ctx.lifecycle.shutdown();
+      throw error;
+    }
+  }
   const crawlEvents = createQueueEvents('crawl', { prefix: config.queuePrefix, redisUrl: config.redisUrl });
   const ingestEvents = createQueueEvents('ingest', { prefix: config.queuePrefix, redisUrl: config.redisUrl });
   try {
     if (ownContext) {
-      await preflight(ctx);
       addFetcher(ctx);
       if (!options.externalProcessors) addProcessor(ctx);
       ctx.lifecycle.start();

@@ -49,7 +49,11 @@ export async function ensureDatabase(databaseUrl: string): Promise<{ created: bo
   const admin = new URL(databaseUrl);
   admin.pathname = '/postgres';
   const client = new pg.Client(connectionConfig(admin.toString()));
-  await client.connect();
+  try {
+    await client.connect();
+  } catch (error) {
+    throw new DatabaseUnavailableError(`Postgres is not reachable at ${target.host || 'the local socket'}: ${(error as Error).message}`, { cause: error });
+  }
   try {
     const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
     if (exists.rowCount) return { created: false, name };
@@ -75,6 +79,8 @@ export function createMigrator(db: Kysely<any>): Migrator {
 }
 
 export class MigrationError extends Error {}
+
+export class DatabaseUnavailableError extends Error {}
 
 /** Runs every pending migration; throws with the failing migration's name. */
 export async function migrateToLatest(db: Kysely<any>): Promise<MigrationResultSet> {

@@ -28,7 +28,9 @@ export function createAppContext(config: Config, options: { logger?: Logger; nam
     .addResource('queues', () => queues.close())
     .addResource('database', () => db.destroy())
     .addResource('redis', async () => {
-      await Promise.all([workerRedis.quit().catch(() => workerRedis.disconnect()), producerRedis.quit().catch(() => producerRedis.disconnect())]);
+      // quit() on a connection that never came up would wait for it forever.
+      const close = (redis: Redis) => (redis.status === 'ready' ? redis.quit().catch(() => redis.disconnect()) : redis.disconnect());
+      await Promise.all([close(workerRedis), close(producerRedis)]);
     });
   return { config, logger, db, workerRedis, producerRedis, queues, lifecycle };
 }

@@ -52,6 +52,12 @@ export async function demo(config: Config, logger: Logger, out: NodeJS.WritableS
   const summaries: IngestSummary[] = [];
   try {
     await preflight(ctx);
+  } catch (error) {
+    server.close();
+    await ctx.lifecycle.shutdown();
+    throw error;
+  }
+  try {
     addFetcher(ctx);
     addProcessor(ctx);
     ctx.lifecycle.start();

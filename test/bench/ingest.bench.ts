@@ -106,7 +106,7 @@ export async function benchIngest(): Promise<Record<string, number>> {
     const splitDb = await freshDatabase(benchDbUrl, 'paperboy_bench_split');
     await splitDb.db.destroy();
     const splitConfig = Object.freeze({ ...config, databaseUrl: splitDb.url, queuePrefix: `bench-split-${Date.now()}` });
-    const processor = spawnProcessor(splitConfig);
+    const processor = await spawnProcessor(splitConfig);
     const split = await runIngest(splitConfig, 'hf-papers', urls, { logger, externalProcessors: true });
     processor.kill('SIGTERM');
     await deleteRedisPrefix(config.redisUrl, splitConfig.queuePrefix);
@@ -139,12 +139,26 @@ export async function benchIngest(): Promise<Record<string, number>> {
   }
 }
 
-function spawnProcessor(config: { databaseUrl: string; redisUrl: string; queuePrefix: string }): ChildProcess {
+/** A processor process, resolved once it has started (its start-up is not part of the measurement). */
+async function spawnProcessor(config: { databaseUrl: string; redisUrl: string; queuePrefix: string }): Promise<ChildProcess> {
   const entry = fileURLToPath(new URL('../../services/processor/src/main.ts', import.meta.url));
-  return spawn(process.execPath, [...(process.env.BENCH_PROFILE_PROCESSOR ? ['--cpu-prof', '--cpu-prof-dir=/tmp/procprof'] : []), '--import', 'tsx', entry], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-    env: { ...process.env, DATABASE_URL: config.databaseUrl, REDIS_URL: config.redisUrl, PAPERBOY_QUEUE_PREFIX: config.queuePrefix, LOG_LEVEL: 'warn' },
+  const child = spawn(process.execPath, [...(process.env.BENCH_PROFILE_PROCESSOR ? ['--cpu-prof', '--cpu-prof-dir=/tmp/procprof'] : []), '--import', 'tsx', entry], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, DATABASE_URL: config.databaseUrl, REDIS_URL: config.redisUrl, PAPERBOY_QUEUE_PREFIX: config.queuePrefix, LOG_LEVEL: 'info' },
   });
+  await new Promise<void>((resolve, reject) => {
+    let log = '';
+    const onData = (d: Buffer) => {
+      log += d.toString();
+      if (!log.includes('processor started')) return;
+      child.stderr!.off('data', onData);
+      child.stderr!.resume(); // discard its later log lines
+      resolve();
+    };
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`processor exited with ${code}: ${log.slice(-500)}`)));
+  });
+  return child;
 }
 
 function runScript(name: string, args: string[]): Promise<void> {

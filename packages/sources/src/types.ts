@@ -1,4 +1,5 @@
 import type { CheerioAPI } from 'cheerio';
+import type { ZodType } from 'zod';
 
 /**
  * One entry as a listing page shows it, before any normalization.
@@ -44,7 +45,7 @@ export interface ExtractResult {
   warnings: string[];
 }
 
-export interface SourceAdapter {
+export interface SourceAdapter<Options = unknown> {
   /** Stable id, kebab-case: `hf-papers`, `hf-api`, `arxiv-list`. */
   id: string;
   description: string;
@@ -52,6 +53,11 @@ export interface SourceAdapter {
   accepts: Array<'text/html' | 'application/json' | 'application/xml'>;
   /** Example URLs, for `--help` and the contract test. */
   exampleUrls: string[];
-  /** Pure: no I/O, no clock, no randomness. */
-  extract(page: Page): ExtractResult;
+  /**
+   * Schema of the per-source `options` a sources file may give this adapter (the `generic`
+   * adapter's selectors, say). Adapters that take none leave it out.
+   */
+  options?: ZodType<Options>;
+  /** Pure: no I/O, no clock, no randomness. `options` has been validated with `options`. */
+  extract(page: Page, options?: Options): ExtractResult;
 }

@@ -2,14 +2,18 @@ import { Kysely, Migrator, PostgresDialect, type Migration, type MigrationResult
 import { userInfo } from 'node:os';
 import pg from 'pg';
 import * as initial from './migrations/2026_11_28_0001_initial.js';
+import * as crawling from './migrations/2026_11_28_0002_crawling.js';
 import type { Database } from './schema.js';
 
 // int8 (bigserial ids, counts) as numbers: ids stay far below 2^53.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number.parseInt(value, 10));
+// Dates (backfill ranges) as the YYYY-MM-DD text they are, not as midnight in the local time zone.
+pg.types.setTypeParser(pg.types.builtins.DATE, (value) => value);
 
 /** Listed explicitly (not read from a folder) so the set of migrations is fixed at build time. */
 const migrations: Record<string, Migration> = {
   '2026_11_28_0001_initial': initial,
+  '2026_11_28_0002_crawling': crawling,
 };
 
 export type Db = Kysely<Database>;

@@ -43,6 +43,64 @@ export interface PageFetchesTable {
   entries: number | null;
   warnings: Generated<string[]>;
   error: string | null;
+  adapter: string | null;
+  etag: string | null;
+  last_modified: string | null;
+  not_modified: Generated<boolean>;
+  crawl_id: number | null;
+}
+
+export interface PageBodiesTable {
+  content_hash: string;
+  encoding: string;
+  body: Buffer;
+  bytes: number;
+  stored_bytes: number;
+  content_type: string | null;
+  first_fetched_at: Timestamp;
+  last_fetched_at: Timestamp;
+}
+
+export interface CrawlsTable {
+  id: Generated<number>;
+  source: string;
+  url: string;
+  trigger: string;
+  started_at: Timestamp;
+  finished_at: Timestamp | null;
+  status: number | null;
+  outcome: Generated<string>;
+  entries: number | null;
+  batches: number | null;
+  errors: Generated<number>;
+  error: string | null;
+  warnings: Generated<string[]>;
+  duration_ms: number | null;
+  suspect: Generated<boolean>;
+  suspect_reason: string | null;
+}
+
+export interface CrawlBatchesTable {
+  crawl_id: number;
+  chunk: number;
+  new: number;
+  updated: number;
+  merged: number;
+  rejected: number;
+  stored_at: Generated<Timestamp>;
+}
+
+export interface BackfillsTable {
+  id: Generated<number>;
+  source: string;
+  from_date: ColumnType<string, string, string>;
+  to_date: ColumnType<string, string, string>;
+  next_date: ColumnType<string, string, string>;
+  pages_done: Generated<number>;
+  pages_failed: Generated<number>;
+  started_at: Generated<Timestamp>;
+  updated_at: Generated<Timestamp>;
+  finished_at: Timestamp | null;
 }
 
 export interface SightingsTable {
@@ -94,6 +152,10 @@ export interface Database {
   paper_topics: PaperTopicsTable;
   paper_labels: PaperLabelsTable;
   rejected_entries: RejectedEntriesTable;
+  page_bodies: PageBodiesTable;
+  crawls: CrawlsTable;
+  crawl_batches: CrawlBatchesTable;
+  backfills: BackfillsTable;
 }
 
 export type Paper = Selectable<PapersTable>;

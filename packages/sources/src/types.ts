@@ -43,6 +43,11 @@ export interface ExtractResult {
   entries: RawEntry[];
   /** Human-readable notes for the run summary, e.g. `hf-papers: data-props JSON invalid, fell back to 8 article cards`. */
   warnings: string[];
+  /**
+   * Zero entries, and the page says that is normal (an RSS feed on a weekend): a quiet day,
+   * not a broken page. Only meaningful with zero entries.
+   */
+  quiet?: boolean;
 }
 
 export interface SourceAdapter<Options = unknown> {

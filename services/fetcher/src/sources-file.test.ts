@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest';
+import { expandUrl, isoWeek, loadSourcesFile, parseDuration, parseSourcesFile, SourcesFileError } from './sources-file.js';
+
+const problemsOf = (text: string) => {
+  try {
+    parseSourcesFile(text, 'test.yaml');
+  } catch (error) {
+    if (error instanceof SourcesFileError) return error.problems;
+    throw error;
+  }
+  return [];
+};
+
+describe('sources file', () => {
+  it('ships a valid default with the live sources', () => {
+    const file = loadSourcesFile();
+    expect(file.sources.map((s) => s.id)).toEqual(['hf-daily', 'hf-trending', 'hf-api-daily', 'arxiv-cs-lg', 'arxiv-cs-cv', 'arxiv-cs-cl', 'arxiv-cs-ai']);
+    expect(file.sources[0]!.urls).toEqual(['https://huggingface.co/papers/date/{date}', 'https://huggingface.co/papers/date/{date-1}']);
+    expect(file.sources[0]!.schedule).toMatchObject({ every: 30 * 60_000, jitterMs: 3 * 60_000 });
+    expect(file.hostPoliteness('arxiv.org')).toEqual({ concurrency: 1, minDelayMs: 5000, robots: true });
+    expect(file.hostPoliteness('example.org')).toEqual({ concurrency: 1, minDelayMs: 5000, robots: true });
+  });
+
+  it('names the field and the line of every problem', () => {
+    const problems = problemsOf(`sources:
+  - id: ok-one
+    adapter: hf-papers
+    url: https://huggingface.co/papers
+    schedule: { every: 30m }
+  - id: Bad_Id
+    adapter: nope
+    url: ftp://example.org/x
+    schedule: { every: soon }
+  - id: ok-one
+    adapter: hf-api
+    url: https://huggingface.co/api/daily_papers?date={yesterday}
+    schedule: { cron: "*/5 * * * *", every: 1h }
+`);
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^sources\[1\]\.id \(line 6\): lower-case letters/),
+        expect.stringMatching(/^sources\[1\]\.schedule\.every \(line 9\): every: expected a duration/),
+        expect.stringMatching(/^sources\[2\]\.schedule \(line 13\): give exactly one of "every" or "cron"/),
+      ]),
+    );
+  });
+
+  it('checks adapters, URLs, placeholders and duplicates once the shape is right', () => {
+    const problems = problemsOf(`sources:
+  - id: a
+    adapter: nope
+    url: https://example.org
+    schedule: { every: 1h }
+  - id: b
+    adapter: hf-api
+    url: ftp://example.org/x
+    schedule: { every: 1h }
+  - id: b
+    adapter: hf-api
+    url: https://huggingface.co/api/daily_papers?date={yesterday}
+    schedule: { every: 1h }
+`);
+    expect(problems).toEqual([
+      expect.stringMatching(/^sources\[0\]\.adapter \(line 3\): unknown source adapter "nope"; known adapters: /),
+      expect.stringMatching(/^sources\[1\]\.url \(line 8\): "ftp:\/\/example.org\/x" is not an http\(s\) URL/),
+      expect.stringMatching(/^sources\[2\]\.id \(line 10\): duplicate source id "b"/),
+      expect.stringMatching(/^sources\[2\]\.url \(line 12\): unknown placeholder \{yesterday\}/),
+    ]);
+  });
+
+  it('reports YAML syntax errors with their line, and reads JSON too', () => {
+    expect(problemsOf('sources:\n  - id: a\n    adapter: [unclosed\n')[0]).toMatch(/^line \d+:/);
+    const json = parseSourcesFile(JSON.stringify({ sources: [{ id: 'j', adapter: 'hf-api', url: 'https://huggingface.co/api/daily_papers', schedule: { cron: '0 * * * *' } }] }), 'x.json');
+    expect(json.sources[0]!.schedule.cron).toBe('0 * * * *');
+  });
+});
+
+describe('templates and durations', () => {
+  it('expands dates, weeks and months in UTC', () => {
+    const day = new Date('2026-01-01T05:00:00Z');
+    expect(expandUrl('https://x/{date}/{date-1}', day)).toBe('https://x/2026-01-01/2025-12-31');
+    expect(expandUrl('https://x/{week}', day)).toBe('https://x/2026-W01');
+    expect(expandUrl('https://x/{month}/{month-1}', day)).toBe('https://x/2026-01/2025-12');
+    expect(isoWeek(new Date('2024-12-30T00:00:00Z'))).toBe('2025-W01');
+  });
+
+  it('parses durations', () => {
+    expect(parseDuration('90s')).toBe(90_000);
+    expect(parseDuration('1h30m')).toBe(5_400_000);
+    expect(parseDuration('soon')).toBeNull();
+  });
+});

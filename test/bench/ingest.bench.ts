@@ -96,6 +96,8 @@ export async function benchIngest(): Promise<Record<string, number>> {
       databaseUrl: pipelineDb.url,
       queuePrefix: `bench-${Date.now()}`,
       fetch: Object.freeze({ ...base.fetch, allowPrivate: true }),
+      // Politeness limits off: the benchmark measures the pipeline, not the delays.
+      sourcesPath: fileURLToPath(new URL('../fixtures/sources.test.yaml', import.meta.url)),
     });
     const rss = rssSampler();
     const summary = await runIngest(config, 'hf-papers', urls, { logger });

@@ -19,6 +19,7 @@ beforeAll(async () => {
     '/papers/date/2026-06-12': send(fixture('hf-papers/fixtures/hf-papers-date-2026-06-12.html')),
     '/papers/truncated': send(fixture('hf-papers/fixtures/broken-hf-papers-truncated-json.html')),
     '/papers/tricky': send(fixture('hf-papers/fixtures/hf-papers-tricky-text.html')),
+    '/papers/other': send(fixture('hf-papers/fixtures/hf-papers-other-props-key.html')),
     '/list/cs.LG/new': send(fixture('arxiv-list/fixtures/arxiv-list-cs.LG-new-2026-06-12.html')),
     '/api/daily_papers': send(fixture('hf-api/fixtures/hf-api-daily_papers-limit30-2026-06-13.json'), 'application/json'),
     '/no-listing': send('<html><body><h1>Maintenance</h1></body></html>'),
@@ -35,6 +36,7 @@ beforeAll(async () => {
     DATABASE_URL: t.url,
     REDIS_URL: requireEnv('TEST_REDIS_URL'),
     PAPERBOY_QUEUE_PREFIX: prefix,
+    PAPERBOY_SOURCES: `${root}test/fixtures/sources.test.yaml`,
     PAPERBOY_FETCH_ALLOW_PRIVATE: '1',
     PAPERBOY_FETCH_TIMEOUT_MS: '1500',
     PAPERBOY_FETCH_ATTEMPTS: '2',
@@ -95,9 +97,10 @@ describe('paperboy CLI', () => {
     const scores = withTopics[0].topics.map((x: { score: number }) => x.score);
     expect([...scores].sort((a, b) => b - a)).toEqual(scores);
 
-    // The same content again: its batches are already queued, nothing new.
+    // The same content again: a conditional GET or the unchanged content hash ends the crawl.
     const again = await runCli(['ingest', '--source', 'arxiv-list', '--url', `${server.url}/list/cs.LG/new`], env);
-    expect(lastJson(again.stdout)).toMatchObject({ new: 0, unchangedBatches: 1 });
+    expect(lastJson(again.stdout)).toMatchObject({ pages: 1, pagesFailed: 0, new: 0, unchangedPages: 1 });
+    expect(again.code).toBe(0);
   });
 
   it('reads the HF API and falls back to cards when the embedded JSON is broken, saying so', async () => {
@@ -114,7 +117,7 @@ describe('paperboy CLI', () => {
   it('reports every page that fails, keeps the good one, and exits non-zero', async () => {
     const bad = ['/no-listing', '/not-html', '/huge', '/gone', '/broken', '/busy', '/loop', '/silent'];
     const result = await runCli(
-      ['ingest', '--source', 'hf-papers', '--url', `${server.url}/papers/date/2026-07-31`, ...bad.flatMap((p) => ['--url', `${server.url}${p}`])],
+      ['ingest', '--source', 'hf-papers', '--url', `${server.url}/papers/other`, ...bad.flatMap((p) => ['--url', `${server.url}${p}`])],
       env,
     );
     expect(result.code).toBe(1);

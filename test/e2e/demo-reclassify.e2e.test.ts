@@ -11,7 +11,8 @@ const prefix = testQueuePrefix();
 
 beforeAll(async () => {
   t = await createTestDatabase();
-  env = { DATABASE_URL: t.url, REDIS_URL: requireEnv('TEST_REDIS_URL'), PAPERBOY_QUEUE_PREFIX: prefix, LOG_LEVEL: 'warn' };
+  env = { DATABASE_URL: t.url, REDIS_URL: requireEnv('TEST_REDIS_URL'), PAPERBOY_QUEUE_PREFIX: prefix,
+    PAPERBOY_SOURCES: `${root}test/fixtures/sources.test.yaml`, LOG_LEVEL: 'warn' };
 });
 afterAll(async () => {
   await t?.drop();

@@ -27,7 +27,8 @@ describe('paperboy start', () => {
   it('runs fetcher and processor in one process, takes crawl jobs from the queue, and stops cleanly on SIGTERM', async () => {
     const child = spawn('pnpm', ['paperboy', 'start'], {
       cwd: root,
-      env: { ...process.env, DATABASE_URL: t.url, REDIS_URL: redisUrl, PAPERBOY_QUEUE_PREFIX: prefix, PAPERBOY_FETCH_ALLOW_PRIVATE: '1', LOG_LEVEL: 'info' },
+      env: { ...process.env, DATABASE_URL: t.url, REDIS_URL: redisUrl, PAPERBOY_QUEUE_PREFIX: prefix,
+    PAPERBOY_SOURCES: `${root}test/fixtures/sources.test.yaml`, PAPERBOY_FETCH_ALLOW_PRIVATE: '1', LOG_LEVEL: 'info' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let log = '';

@@ -18,6 +18,8 @@ export interface IngestSummary {
   /** Entries not stored: rejected as unusable, or in a batch that failed after every retry. */
   failed: number;
   rejected: number;
+  /** Pages whose content had not changed since the last fetch (304, or the same content hash): nothing to do. */
+  unchangedPages: number;
   /** Batches skipped because the same page content had already been queued. */
   unchangedBatches: number;
   warnings: string[];
@@ -87,7 +89,7 @@ export async function runIngest(
     await Promise.all([crawlEvents.waitUntilReady(), ingestEvents.waitUntilReady()]);
     const crawlJobs = await ctx.queues.addBulk(
       'crawl-page',
-      urls.map((url) => ({ data: { source, url, requestedBy: 'cli' } })),
+      urls.map((url) => ({ data: { source, url, requestedBy: 'cli', trigger: 'cli' } })),
     );
     const summary: IngestSummary = {
       pages: urls.length,
@@ -98,6 +100,7 @@ export async function runIngest(
       merged: 0,
       failed: 0,
       rejected: 0,
+      unchangedPages: 0,
       unchangedBatches: 0,
       warnings: [],
       errors: [],
@@ -115,7 +118,9 @@ export async function runIngest(
       }
       summary.warnings.push(...crawl.value.warnings);
       summary.entries += crawl.value.entries;
-      if (crawl.value.entries === 0) summary.pagesFailed++;
+      const outcome = crawl.value.outcome ?? 'ok';
+      if (outcome === 'unchanged' || outcome === 'not-modified') summary.unchangedPages++;
+      else if (crawl.value.entries === 0 && outcome !== 'quiet') summary.pagesFailed++;
       summary.unchangedBatches += crawl.value.duplicateJobIds.length;
       // Batches of unchanged content were queued before: wait until they are done, count nothing.
       for (const jobId of crawl.value.duplicateJobIds) {

@@ -36,10 +36,10 @@ export const configSchema = z.object({
   PAPERBOY_FETCH_MAX_REDIRECTS: int(0, 20).default(5),
   PAPERBOY_FETCH_CONCURRENCY: int(1, 64).default(4),
   PAPERBOY_FETCH_ATTEMPTS: int(1, 20).default(3),
-  PAPERBOY_USER_AGENT: z
-    .string()
-    .min(1)
-    .default('paperboy/0.1 (+https://github.com/paperboy-papers/paperboy; research listing crawler)'),
+  PAPERBOY_USER_AGENT: z.string().min(1).optional(),
+  PAPERBOY_CONTACT_URL: url(['http:', 'https:', 'mailto:']).default('https://github.com/paperboy-papers/paperboy'),
+  PAPERBOY_SOURCES: z.string().min(1).optional(),
+  PAPERBOY_ARCHIVE_RETENTION_DAYS: int(1, 36_500).default(365),
   PAPERBOY_BATCH_SIZE: int(1, 1000).default(50),
   PAPERBOY_PROCESSOR_CONCURRENCY: int(1, 64).default(4),
   PAPERBOY_NEAR_DUPLICATE_THRESHOLD: z.coerce.number().min(0.3).max(1).default(0.75),
@@ -62,6 +62,9 @@ export type Config = Readonly<{
     attempts: number;
     userAgent: string;
   }>;
+  /** The sources file; undefined means the shipped default. */
+  sourcesPath: string | undefined;
+  archiveRetentionDays: number;
   batchSize: number;
   processorConcurrency: number;
   nearDuplicateThreshold: number;
@@ -105,8 +108,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxRedirects: e.PAPERBOY_FETCH_MAX_REDIRECTS,
       concurrency: e.PAPERBOY_FETCH_CONCURRENCY,
       attempts: e.PAPERBOY_FETCH_ATTEMPTS,
-      userAgent: e.PAPERBOY_USER_AGENT,
+      // The User-Agent names the project and says where to reach whoever runs it.
+      userAgent: e.PAPERBOY_USER_AGENT ?? `paperboy/0.1 (+${e.PAPERBOY_CONTACT_URL})`,
     },
+    sourcesPath: e.PAPERBOY_SOURCES,
+    archiveRetentionDays: e.PAPERBOY_ARCHIVE_RETENTION_DAYS,
     batchSize: e.PAPERBOY_BATCH_SIZE,
     processorConcurrency: e.PAPERBOY_PROCESSOR_CONCURRENCY,
     nearDuplicateThreshold: e.PAPERBOY_NEAR_DUPLICATE_THRESHOLD,
@@ -128,7 +134,10 @@ export const configHelp: Record<keyof typeof configSchema.shape, string> = {
   PAPERBOY_FETCH_MAX_REDIRECTS: 'redirects followed per page (default 5)',
   PAPERBOY_FETCH_CONCURRENCY: 'pages fetched at once per fetcher process (default 4)',
   PAPERBOY_FETCH_ATTEMPTS: 'tries per page for retryable failures (5xx, timeouts) (default 3)',
-  PAPERBOY_USER_AGENT: 'User-Agent sent with every request (names the project)',
+  PAPERBOY_USER_AGENT: 'User-Agent of every request (default paperboy/0.1 (+<PAPERBOY_CONTACT_URL>))',
+  PAPERBOY_CONTACT_URL: 'where site operators can reach you, put in the User-Agent (http(s) or mailto URL)',
+  PAPERBOY_SOURCES: 'sources file (YAML or JSON) for `start`, `sources`, `backfill` and host limits (default: the shipped one)',
+  PAPERBOY_ARCHIVE_RETENTION_DAYS: 'raw pages not fetched again for this many days are deleted (default 365)',
   PAPERBOY_BATCH_SIZE: 'raw entries per ingest job (default 50)',
   PAPERBOY_PROCESSOR_CONCURRENCY: 'ingest jobs processed at once per processor process (default 4)',
   PAPERBOY_NEAR_DUPLICATE_THRESHOLD: 'pg_trgm title similarity for near-duplicates, 0.3..1 (default 0.75)',

@@ -21,9 +21,31 @@ export class HttpStatusError extends FetchError {
   }
 }
 
+/** Where a request was when its time ran out. */
+export type FetchPhase = 'connect' | 'headers' | 'body';
+/** The setting whose limit was reached. */
+export type FetchTimeoutLimit = 'connectTimeoutMs' | 'headersTimeoutMs' | 'timeoutMs';
+
+const doing: Record<FetchPhase, string> = {
+  connect: 'connecting (DNS, TCP, TLS)',
+  headers: 'waiting for the response headers',
+  body: 'reading the body',
+};
+
+function timeoutMessage(url: string, ms: number, phase: FetchPhase, limit: FetchTimeoutLimit): string {
+  if (limit === 'connectTimeoutMs') return `connect timeout: could not connect to ${url} within ${ms} ms (connectTimeoutMs)`;
+  if (limit === 'headersTimeoutMs') return `headers timeout: no response headers from ${url} within ${ms} ms of connecting (headersTimeoutMs)`;
+  return `${phase} timeout: no complete response from ${url} within ${ms} ms (timeoutMs), timed out while ${doing[phase]}`;
+}
+
 export class FetchTimeoutError extends FetchError {
-  constructor(url: string, ms: number) {
-    super(`no complete response from ${url} within ${ms} ms`, true);
+  constructor(
+    url: string,
+    ms: number,
+    readonly phase: FetchPhase = 'body',
+    readonly limit: FetchTimeoutLimit = 'timeoutMs',
+  ) {
+    super(timeoutMessage(url, ms, phase, limit), true);
   }
 }
 

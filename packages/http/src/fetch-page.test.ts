@@ -1,5 +1,5 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -10,17 +10,35 @@ import {
   TooManyRedirectsError,
   UnsupportedUrlError,
 } from './errors.js';
-import { fetchPage, type FetchSettings } from './fetch-page.js';
+import { fetchPage, parseRetryAfter, type FetchSettings } from './fetch-page.js';
 import { isPrivateAddress } from './address.js';
 
 let server: Server;
 let base: string;
 let lastUserAgent = '';
+let lastHeaders: IncomingHttpHeaders = {};
+const ETAG = '"v1"';
+const LAST_MODIFIED = 'Wed, 21 Oct 2015 07:28:00 GMT';
 
 beforeAll(async () => {
   server = createServer((req, res) => {
     lastUserAgent = req.headers['user-agent'] ?? '';
+    lastHeaders = req.headers;
     const path = req.url ?? '/';
+    if (path === '/validated') {
+      const fresh = req.headers['if-none-match'] === ETAG || req.headers['if-modified-since'] === LAST_MODIFIED;
+      const validators = { etag: ETAG, 'last-modified': LAST_MODIFIED };
+      return void (fresh ? res.writeHead(304, validators).end() : res.writeHead(200, { ...validators, 'content-type': 'text/html' }).end('<html>v1</html>'));
+    }
+    if (path === '/always-304') return void res.writeHead(304).end();
+    if (path === '/to-validated') return void res.writeHead(302, { location: '/validated' }).end();
+    if (path === '/stall-body') {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      return void res.write('<html>a first chunk, then nothing');
+    }
+    if (path === '/503-date') {
+      return void res.writeHead(503, { 'retry-after': new Date(Date.now() + 120_000).toUTCString() }).end('later');
+    }
     if (path === '/ok') return void res.writeHead(200, { 'content-type': 'text/html' }).end('<html>hello</html>');
     if (path === '/gzip') {
       const body = gzipSync('<html>zipped</html>');
@@ -114,6 +132,131 @@ describe('fetchPage', () => {
   it('refuses URLs that are not http(s)', async () => {
     await expect(fetchPage('file:///etc/passwd', settings)).rejects.toBeInstanceOf(UnsupportedUrlError);
     await expect(fetchPage('not a url', settings)).rejects.toBeInstanceOf(UnsupportedUrlError);
+  });
+});
+
+describe('fetchPage: conditional GET', () => {
+  it('carries the validators of a full answer, null when the server sends none', async () => {
+    const page = await fetchPage(`${base}/validated`, settings);
+    expect(page).toMatchObject({ status: 200, notModified: false, etag: ETAG, lastModified: LAST_MODIFIED, truncated: false });
+    expect(lastHeaders['if-none-match']).toBeUndefined();
+    expect(lastHeaders['if-modified-since']).toBeUndefined();
+    const bare = await fetchPage(`${base}/ok`, settings);
+    expect([bare.etag, bare.lastModified, bare.notModified]).toEqual([null, null, false]);
+  });
+
+  it('sends If-None-Match and resolves a 304 as not modified, with an empty body', async () => {
+    const page = await fetchPage(`${base}/validated`, { ...settings, conditional: { etag: ETAG } });
+    expect(lastHeaders['if-none-match']).toBe(ETAG);
+    expect(lastHeaders['if-modified-since']).toBeUndefined();
+    expect(page).toMatchObject({ status: 304, notModified: true, bytes: 0, etag: ETAG, lastModified: LAST_MODIFIED });
+    expect(page.body.length).toBe(0);
+  });
+
+  it('sends If-Modified-Since alone, and both together', async () => {
+    expect((await fetchPage(`${base}/validated`, { ...settings, conditional: { lastModified: LAST_MODIFIED, etag: null } })).notModified).toBe(true);
+    expect(lastHeaders['if-modified-since']).toBe(LAST_MODIFIED);
+    expect(lastHeaders['if-none-match']).toBeUndefined();
+    await fetchPage(`${base}/validated`, { ...settings, conditional: { etag: ETAG, lastModified: LAST_MODIFIED } });
+    expect([lastHeaders['if-none-match'], lastHeaders['if-modified-since']]).toEqual([ETAG, LAST_MODIFIED]);
+  });
+
+  it('gets the full page when the validators are stale', async () => {
+    const page = await fetchPage(`${base}/validated`, { ...settings, conditional: { etag: '"v0"' } });
+    expect(page).toMatchObject({ status: 200, notModified: false, etag: ETAG });
+    expect(page.body.toString()).toBe('<html>v1</html>');
+  });
+
+  it('follows a redirect to the validated page and still sees the 304', async () => {
+    const page = await fetchPage(`${base}/to-validated`, { ...settings, conditional: { etag: ETAG } });
+    expect(page).toMatchObject({ status: 304, notModified: true, redirects: 1 });
+    expect(page.finalUrl).toBe(`${base}/validated`);
+  });
+
+  it('strips CR/LF from a stored validator instead of injecting a header', async () => {
+    await fetchPage(`${base}/validated`, { ...settings, conditional: { etag: `${ETAG}\r\nx-injected: 1` } });
+    expect(lastHeaders['x-injected']).toBeUndefined();
+    expect(lastHeaders['if-none-match']).toBe(`${ETAG}x-injected: 1`);
+  });
+
+  it('treats a 304 to an unconditional request as an error, not as an empty page', async () => {
+    const error = await fetchPage(`${base}/always-304`, settings).catch((e) => e);
+    expect(error).toBeInstanceOf(HttpStatusError);
+    expect(error.status).toBe(304);
+    expect(error.retryable).toBe(false);
+  });
+});
+
+describe('fetchPage: timeouts by phase', () => {
+  it('connect: a name whose lookup never answers', async () => {
+    const silentDns = (() => {}) as unknown as FetchSettings['dnsLookup'];
+    const error = await fetchPage('http://slow-dns.example.test/', { ...settings, timeoutMs: 20_000, connectTimeoutMs: 200, dnsLookup: silentDns }).catch((e) => e);
+    expect(error).toBeInstanceOf(FetchTimeoutError);
+    expect(error).toMatchObject({ phase: 'connect', limit: 'connectTimeoutMs', retryable: true });
+    expect(error.message).toMatch(/connect timeout/);
+  });
+
+  it('connect: a TLS handshake that never completes', async () => {
+    const sockets = new Set<Socket>();
+    const silent = createTcpServer((socket) => void sockets.add(socket)); // accepts, never speaks TLS
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (silent.address() as AddressInfo).port;
+      const error = await fetchPage(`https://127.0.0.1:${port}/`, { ...settings, timeoutMs: 20_000, connectTimeoutMs: 300 }).catch((e) => e);
+      expect(error).toBeInstanceOf(FetchTimeoutError);
+      expect(error).toMatchObject({ phase: 'connect', limit: 'connectTimeoutMs' });
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      silent.close();
+    }
+  });
+
+  it('headers: connected, but no answer', async () => {
+    const error = await fetchPage(`${base}/never`, { ...settings, timeoutMs: 20_000, headersTimeoutMs: 200 }).catch((e) => e);
+    expect(error).toBeInstanceOf(FetchTimeoutError);
+    expect(error).toMatchObject({ phase: 'headers', limit: 'headersTimeoutMs', retryable: true });
+    expect(error.message).toMatch(/headers timeout/);
+  });
+
+  it('body: headers came, the body stalls, the whole-request deadline ends it', async () => {
+    const error = await fetchPage(`${base}/stall-body`, { ...settings, timeoutMs: 1500 }).catch((e) => e);
+    expect(error).toBeInstanceOf(FetchTimeoutError);
+    expect(error).toMatchObject({ phase: 'body', limit: 'timeoutMs', retryable: true });
+    expect(error.message).toMatch(/body timeout.*reading the body/);
+  });
+
+  it('the overall deadline still applies when it is shorter than a phase limit', async () => {
+    const error = await fetchPage(`${base}/never`, { ...settings, timeoutMs: 1000, headersTimeoutMs: 20_000 }).catch((e) => e);
+    expect(error).toMatchObject({ phase: 'headers', limit: 'timeoutMs' });
+  });
+});
+
+describe('fetchPage: truncation and Retry-After', () => {
+  it('cuts a long body at maxBytes when asked to, instead of failing', async () => {
+    const page = await fetchPage(`${base}/big`, { ...settings, maxBytes: 1000, truncateBody: true });
+    expect(page).toMatchObject({ status: 200, truncated: true, bytes: 1000 });
+    const bomb = await fetchPage(`${base}/bomb`, { ...settings, maxBytes: 4096, truncateBody: true });
+    expect(bomb).toMatchObject({ truncated: true, bytes: 4096 });
+  });
+
+  it('reads Retry-After as an HTTP date', async () => {
+    const error = await fetchPage(`${base}/503-date`, settings).catch((e) => e);
+    expect(error).toBeInstanceOf(HttpStatusError);
+    // Two minutes ahead, give or take the second the date is rounded to and a slow machine.
+    expect(error.retryAfterMs).toBeGreaterThan(100_000);
+    expect(error.retryAfterMs).toBeLessThanOrEqual(120_000);
+  });
+
+  it.each([
+    ['7', 7000],
+    [' 0 ', 0],
+    ['1.5', 1500],
+    ['-3', null],
+    ['soon', null],
+    ['Wed, 21 Oct 2015 07:28:00 GMT', 0],
+    [undefined, null],
+  ])('parseRetryAfter(%j) → %j', (value, expected) => {
+    expect(parseRetryAfter(value, Date.now())).toBe(expected);
   });
 });
 

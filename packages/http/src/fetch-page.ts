@@ -12,36 +12,67 @@ import {
   FetchError,
   FetchTimeoutError,
   HttpStatusError,
+  type FetchPhase,
+  type FetchTimeoutLimit,
   NetworkError,
   TooManyRedirectsError,
   UnsupportedUrlError,
 } from './errors.js';
 
+/** Validators from the copy the caller already holds; sent as If-None-Match / If-Modified-Since. */
+export interface ConditionalRequest {
+  etag?: string | null;
+  lastModified?: string | null;
+}
+
 export interface FetchSettings {
   userAgent: string;
-  /** Whole request, connect to last byte, per hop. */
+  /**
+   * Deadline for the whole exchange: every hop, from the start to the last byte of the body.
+   * It is what bounds a slow body; the two limits below bound the earlier phases of each hop.
+   */
   timeoutMs: number;
+  /** DNS lookup plus TCP (and TLS) connect of a new connection, per hop. Default 10 s. */
+  connectTimeoutMs?: number;
+  /** From the connection being ready to the first byte of the response headers, per hop. Default 15 s. */
+  headersTimeoutMs?: number;
   /** Largest body accepted, counted after decompression. */
   maxBytes: number;
+  /** Cut a longer body at maxBytes (and say so in `truncated`) instead of failing with BodyTooLargeError. */
+  truncateBody?: boolean;
   maxRedirects: number;
   allowPrivate: boolean;
   accept?: string;
+  /** Make the request conditional; a 304 answer then resolves with `notModified: true`. */
+  conditional?: ConditionalRequest | null;
   /** The resolver; the system one unless a test substitutes another. */
   dnsLookup?: typeof dnsLookup;
 }
 
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+export const DEFAULT_HEADERS_TIMEOUT_MS = 15_000;
+
 export interface FetchedPage {
   url: string;
   finalUrl: string;
+  /** 2xx, or 304 when `notModified`. */
   status: number;
   contentType: string;
+  /** Empty when `notModified`. */
   body: Buffer;
   bytes: number;
-  /** sha256 of the (decompressed) body, hex. */
+  /** sha256 of the (decompressed) body, hex; of the empty body when `notModified`, so check that first. */
   contentHash: string;
   fetchedAt: Date;
   durationMs: number;
   redirects: number;
+  /** The server answered 304 to a conditional request: the caller's copy is still current. */
+  notModified: boolean;
+  /** The response's ETag and Last-Modified headers as sent (null when absent), to store for the next conditional request. */
+  etag: string | null;
+  lastModified: string | null;
+  /** The body was longer than maxBytes and was cut there (only with `truncateBody`). */
+  truncated: boolean;
 }
 
 const keepAlive = { keepAlive: true, maxSockets: 32, maxFreeSockets: 8 };
@@ -74,30 +105,80 @@ function decoded(response: IncomingMessage): Readable {
   return response;
 }
 
-function parseRetryAfter(value: string | undefined, now: number): number | null {
-  if (!value) return null;
-  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
-  const at = Date.parse(value);
+/** Retry-After in ms: delta-seconds or an HTTP date (a past date gives 0); null when absent or unreadable. */
+export function parseRetryAfter(value: string | undefined, now: number): number | null {
+  const text = value?.trim();
+  if (!text) return null;
+  if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
+  // An HTTP date names its day or month; anything else (a negative number, junk) is unreadable.
+  const at = /[a-z]/i.test(text) ? Date.parse(text) : Number.NaN;
   return Number.isNaN(at) ? null : Math.max(0, at - now);
 }
 
 interface HopResult {
   status: number;
   headers: IncomingMessage['headers'];
+  /** null for a redirect. */
   body: Buffer | null;
+  truncated: boolean;
 }
 
+/** A header value from untrusted data (a stored ETag): only characters Node accepts in a header, trimmed. */
+function headerValue(value: string | null | undefined): string | null {
+  const clean = (value ?? '').replace(/[^\t\x20-\x7e\x80-\xff]/g, '').trim();
+  return clean === '' ? null : clean;
+}
+
+function conditionalHeaders(conditional: ConditionalRequest | null | undefined): Record<string, string> {
+  const headers: Record<string, string> = {};
+  const etag = headerValue(conditional?.etag);
+  const lastModified = headerValue(conditional?.lastModified);
+  if (etag) headers['if-none-match'] = etag;
+  if (lastModified) headers['if-modified-since'] = lastModified;
+  return headers;
+}
+
+function singleHeader(value: string | string[] | undefined): string | null {
+  const first = Array.isArray(value) ? value[0] : value;
+  return first === undefined || first === '' ? null : first;
+}
+
+/**
+ * One request, in three phases, each with its own limit: connect (lookup, TCP, TLS) within
+ * connectTimeoutMs, then the response headers within headersTimeoutMs, and the whole hop
+ * within what is left of the overall deadline.
+ */
 function requestOnce(url: URL, settings: FetchSettings, deadline: number): Promise<HopResult> {
   return new Promise<HopResult>((resolve, reject) => {
-    const client = url.protocol === 'https:' ? https : http;
+    const href = url.toString();
+    const isHttps = url.protocol === 'https:';
+    const client = isHttps ? https : http;
     const remaining = Math.max(1, deadline - Date.now());
     let settled = false;
+    let phase: FetchPhase = 'connect';
+    let phaseTimer: NodeJS.Timeout | undefined;
+    const clearTimers = () => {
+      clearTimeout(deadlineTimer);
+      clearTimeout(phaseTimer);
+    };
     const fail = (error: Error) => {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
+      clearTimers();
       request.destroy();
       reject(error);
+    };
+    const succeed = (result: HopResult) => {
+      if (settled) return;
+      settled = true;
+      clearTimers();
+      resolve(result);
+    };
+    const enterPhase = (next: FetchPhase, limitMs?: number, limit?: FetchTimeoutLimit) => {
+      if (settled) return;
+      phase = next;
+      clearTimeout(phaseTimer);
+      phaseTimer = limitMs === undefined ? undefined : setTimeout(() => fail(new FetchTimeoutError(href, limitMs, next, limit)), limitMs);
     };
     const request = client.request(
       url,
@@ -109,48 +190,59 @@ function requestOnce(url: URL, settings: FetchSettings, deadline: number): Promi
           'user-agent': settings.userAgent,
           accept: settings.accept ?? 'text/html,application/xhtml+xml,application/json;q=0.9,*/*;q=0.5',
           'accept-encoding': 'gzip, deflate, br',
+          ...conditionalHeaders(settings.conditional),
         },
       },
       (response) => {
+        enterPhase('body');
         const status = response.statusCode ?? 0;
-        if (status >= 300 && status < 400 && response.headers.location) {
+        if (status >= 300 && status < 400 && status !== 304 && response.headers.location) {
           response.resume();
-          settled = true;
-          clearTimeout(timer);
-          return resolve({ status, headers: response.headers, body: null });
+          return succeed({ status, headers: response.headers, body: null, truncated: false });
         }
         const chunks: Buffer[] = [];
         let size = 0;
         const stream = decoded(response);
         stream.on('data', (chunk: Buffer) => {
+          if (settled) return;
+          if (size + chunk.length > settings.maxBytes) {
+            if (!settings.truncateBody) return fail(new BodyTooLargeError(href, settings.maxBytes));
+            chunks.push(chunk.subarray(0, settings.maxBytes - size));
+            succeed({ status, headers: response.headers, body: Buffer.concat(chunks, settings.maxBytes), truncated: true });
+            request.destroy();
+            return;
+          }
           size += chunk.length;
-          if (size > settings.maxBytes) return fail(new BodyTooLargeError(url.toString(), settings.maxBytes));
           chunks.push(chunk);
         });
-        stream.on('error', (error) => fail(new NetworkError(url.toString(), error)));
-        response.on('error', (error) => fail(new NetworkError(url.toString(), error)));
-        stream.on('end', () => {
-          if (settled) return;
-          settled = true;
-          clearTimeout(timer);
-          resolve({ status, headers: response.headers, body: Buffer.concat(chunks, size) });
-        });
+        stream.on('error', (error) => fail(new NetworkError(href, error)));
+        response.on('error', (error) => fail(new NetworkError(href, error)));
+        stream.on('end', () => succeed({ status, headers: response.headers, body: Buffer.concat(chunks, size), truncated: false }));
       },
     );
-    const timer = setTimeout(() => fail(new FetchTimeoutError(url.toString(), settings.timeoutMs)), remaining);
+    const deadlineTimer = setTimeout(() => fail(new FetchTimeoutError(href, settings.timeoutMs, phase, 'timeoutMs')), remaining);
+    enterPhase('connect', settings.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, 'connectTimeoutMs');
+    const awaitHeaders = () => {
+      if (phase === 'connect') enterPhase('headers', settings.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS, 'headersTimeoutMs');
+    };
     request.on('socket', (socket: Socket) => {
       // Belt and braces: check the peer actually connected to (covers IP-literal hosts, which skip lookup).
       const check = () => {
         const peer = socket.remoteAddress;
         if (!settings.allowPrivate && peer && isPrivateAddress(peer)) fail(new BlockedAddressError(url.hostname, peer));
       };
-      if (socket.remoteAddress) check();
-      else socket.once('connect', check);
+      if (!socket.connecting) {
+        // A kept-alive connection: already connected (and checked) when it was opened.
+        check();
+        return awaitHeaders();
+      }
+      socket.once('connect', check);
+      socket.once(isHttps ? 'secureConnect' : 'connect', awaitHeaders);
     });
     request.on('error', (error) => {
       if (error instanceof FetchError) fail(error);
       else if ((error as { cause?: unknown }).cause instanceof FetchError) fail((error as { cause: FetchError }).cause);
-      else fail(new NetworkError(url.toString(), error));
+      else fail(new NetworkError(href, error));
     });
     request.end();
   });
@@ -173,14 +265,16 @@ function checkUrl(raw: string, allowPrivate: boolean): URL {
 }
 
 /**
- * GET a page politely and defensively: a User-Agent naming the project, a deadline for the
- * whole exchange, a body limit counted after decompression, a redirect limit, and no private
- * or loopback address (checked on every hop, on the address connected to).
- * Throws a FetchError for any non-2xx outcome.
+ * GET a page politely and defensively: a User-Agent naming the project, limits on connect,
+ * headers and the whole exchange, a body limit counted after decompression, a redirect limit,
+ * and no private or loopback address (checked on every hop, on the address connected to).
+ * With `settings.conditional`, a 304 resolves with `notModified: true` and an empty body.
+ * Throws a FetchError for any other non-2xx outcome.
  */
 export async function fetchPage(rawUrl: string, settings: FetchSettings): Promise<FetchedPage> {
   const started = Date.now();
   const deadline = started + settings.timeoutMs;
+  const conditional = Object.keys(conditionalHeaders(settings.conditional)).length > 0;
   let url = checkUrl(rawUrl, settings.allowPrivate);
   const seen = new Set<string>([url.toString()]);
   for (let redirects = 0; ; redirects++) {
@@ -193,20 +287,26 @@ export async function fetchPage(rawUrl: string, settings: FetchSettings): Promis
       url = next;
       continue;
     }
-    if (hop.status < 200 || hop.status >= 300) {
+    const notModified = hop.status === 304 && conditional;
+    if (!notModified && (hop.status < 200 || hop.status >= 300)) {
       throw new HttpStatusError(hop.status, url.toString(), parseRetryAfter(hop.headers['retry-after'] as string | undefined, Date.now()));
     }
+    const body = notModified ? Buffer.alloc(0) : hop.body;
     return {
       url: rawUrl,
       finalUrl: url.toString(),
       status: hop.status,
       contentType: String(hop.headers['content-type'] ?? ''),
-      body: hop.body,
-      bytes: hop.body.length,
-      contentHash: createHash('sha256').update(hop.body).digest('hex'),
+      body,
+      bytes: body.length,
+      contentHash: createHash('sha256').update(body).digest('hex'),
       fetchedAt: new Date(started),
       durationMs: Date.now() - started,
       redirects,
+      notModified,
+      etag: singleHeader(hop.headers.etag),
+      lastModified: singleHeader(hop.headers['last-modified']),
+      truncated: hop.truncated,
     };
   }
 }

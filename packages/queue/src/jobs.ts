@@ -8,20 +8,43 @@ import { z } from 'zod';
 export const QueueName = { Crawl: 'crawl', Ingest: 'ingest' } as const;
 export type QueueName = (typeof QueueName)[keyof typeof QueueName];
 
-export const JobName = { CrawlPage: 'crawl-page', IngestEntries: 'ingest-entries' } as const;
+export const JobName = {
+  CrawlSource: 'crawl-source',
+  CrawlPage: 'crawl-page',
+  PruneArchive: 'prune-archive',
+  IngestEntries: 'ingest-entries',
+} as const;
 export type JobName = (typeof JobName)[keyof typeof JobName];
 
-export const jobQueue: Record<JobName, QueueName> = {
+export const jobQueue = {
+  'crawl-source': 'crawl',
   'crawl-page': 'crawl',
+  'prune-archive': 'crawl',
   'ingest-entries': 'ingest',
-};
+} as const satisfies Record<JobName, QueueName>;
 
 // New payload fields must be optional: jobs queued by older code may still be waiting.
+/** One run of a configured source: expands its URL templates into crawl-page jobs. */
+const crawlSourcePayload = z.object({
+  source: z.string().min(1),
+});
+
 const crawlPagePayload = z.object({
+  /** A source id from the sources file, or (for `paperboy ingest`) an adapter id. */
   source: z.string().min(1),
   url: z.string().url(),
   requestedBy: z.string().optional(),
+  /** The adapter, when `source` is a configured source (defaults to `source`). */
+  adapter: z.string().optional(),
+  /** What started it: cli, schedule, backfill. */
+  trigger: z.string().optional(),
+  /** Set on the first attempt, so retries update the same crawl record. */
+  crawlId: z.number().int().optional(),
+  /** Times the host answered 429/503 to this page; counts against its attempts. */
+  throttled: z.number().int().optional(),
 });
+
+const pruneArchivePayload = z.object({});
 
 const count = z.number().finite().optional();
 const text = z.string().optional();
@@ -53,20 +76,28 @@ const ingestEntriesPayload = z.object({
   seenAt: z.string().datetime({ offset: true }),
   contentHash: z.string().min(1),
   chunk: z.number().int().min(0),
+  /** The crawl these entries came from; its per-batch counts feed source health. */
+  crawlId: z.number().int().optional(),
   /** Raw entries of one chunk, unparsed: an entry that is not an object is rejected by the processor, not by the schema. */
   entries: z.array(z.unknown()),
 });
 
 export const payloadSchemas = {
+  'crawl-source': crawlSourcePayload,
   'crawl-page': crawlPagePayload,
+  'prune-archive': pruneArchivePayload,
   'ingest-entries': ingestEntriesPayload,
 } satisfies Record<JobName, z.ZodTypeAny>;
 
 export type JobPayload<N extends JobName> = z.infer<(typeof payloadSchemas)[N]>;
 export type CrawlPagePayload = JobPayload<'crawl-page'>;
+export type CrawlSourcePayload = JobPayload<'crawl-source'>;
 export type IngestEntriesPayload = JobPayload<'ingest-entries'>;
 
 export interface CrawlPageResult {
+  crawlId?: number;
+  /** ok, quiet, not-modified, unchanged, disallowed. */
+  outcome?: string;
   fetchId: number | null;
   url: string;
   status: number | null;
@@ -99,7 +130,11 @@ const keep = {
 export function defaultJobOptions(name: JobName, settings: { fetchAttempts: number }): JobsOptions {
   switch (name) {
     case 'crawl-page':
-      return { attempts: settings.fetchAttempts, backoff: { type: 'exponential', delay: 1000 }, ...keep };
+      // Exponential with full jitter, so retries of many pages of one host do not arrive together.
+      return { attempts: settings.fetchAttempts, backoff: { type: 'exponential', delay: 2000, jitter: 1 }, ...keep };
+    case 'crawl-source':
+    case 'prune-archive':
+      return { attempts: 3, backoff: { type: 'exponential', delay: 5000 }, ...keep };
     case 'ingest-entries':
       return { attempts: 8, backoff: { type: 'exponential', delay: 1000 }, ...keep };
   }

@@ -36,11 +36,28 @@ export class Queues {
   }
 
   /** Adds jobs of one name in one round trip; a job id that already exists makes its add a no-op. */
-  async addBulk<N extends JobName>(name: N, jobs: Array<{ data: JobPayload<N>; jobId?: string }>): Promise<Job[]> {
+  /**
+   * Adds jobs of one name in one round trip. A `jobId` that exists makes its add a no-op for as
+   * long as the job is kept; a `deduplicationId` only while the job has not finished (a source's
+   * next run is not blocked by its last one).
+   */
+  async addBulk<N extends JobName>(
+    name: N,
+    jobs: Array<{ data: JobPayload<N>; jobId?: string; deduplicationId?: string; delayMs?: number }>,
+  ): Promise<Job[]> {
     if (jobs.length === 0) return [];
     const defaults = defaultJobOptions(name, this.settings);
     return this.get(jobQueue[name]).addBulk(
-      jobs.map((job) => ({ name, data: job.data, opts: { ...defaults, ...(job.jobId ? { jobId: job.jobId } : {}) } })),
+      jobs.map((job) => ({
+        name,
+        data: job.data,
+        opts: {
+          ...defaults,
+          ...(job.jobId ? { jobId: job.jobId } : {}),
+          ...(job.deduplicationId ? { deduplication: { id: job.deduplicationId } } : {}),
+          ...(job.delayMs ? { delay: job.delayMs } : {}),
+        },
+      })),
     );
   }
 
@@ -55,7 +72,8 @@ export class Queues {
   }
 }
 
-export type JobHandler<N extends JobName> = (payload: JobPayload<N>, job: Job) => Promise<unknown>;
+/** Return means done, throw means retry (UnrecoverableError: fail now). `token` is for job.moveToDelayed. */
+export type JobHandler<N extends JobName> = (payload: JobPayload<N>, job: Job, token?: string) => Promise<unknown>;
 export type HandlerMap<Q extends QueueName> = {
   [N in JobName as (typeof jobQueue)[N] extends Q ? N : never]: JobHandler<N>;
 };
@@ -96,7 +114,7 @@ export interface WorkerSettings {
  */
 export function createWorker<Q extends QueueName>(queue: Q, handlers: HandlerMap<Q>, settings: WorkerSettings): Worker {
   checkHandlers(queue, handlers as Record<string, unknown>);
-  const processor: Processor = async (job) => {
+  const processor: Processor = async (job, token) => {
     const handler = (handlers as unknown as Record<string, JobHandler<JobName>>)[job.name];
     if (!handler) throw new UnrecoverableError(`no handler for job "${job.name}" on queue "${queue}"`);
     let payload: JobPayload<JobName>;
@@ -105,7 +123,7 @@ export function createWorker<Q extends QueueName>(queue: Q, handlers: HandlerMap
     } catch (error) {
       throw new UnrecoverableError(`invalid payload for ${job.name}: ${(error as Error).message}`);
     }
-    return handler(payload, job);
+    return handler(payload, job, token);
   };
   const worker = new Worker(queue, processor, {
     connection: settings.connection,

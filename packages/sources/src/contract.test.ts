@@ -1,14 +1,20 @@
 /**
  * Every registered adapter, on every fixture in its folder. Fixture names say what to expect:
  *   `empty-*`  a page with nothing to read: zero entries, and a warning saying so;
+ *   `quiet-*`  a listing that is empty by nature (a feed on a weekend): zero entries, no warning;
  *   `broken-*` a damaged page the adapter recovers from: entries, and a warning;
  *   others     a good page: entries and no warnings.
+ * `fixtures/examples.ts` (optional; required for adapters that take options) gives each
+ * fixture its page URL and options; the options are validated with the adapter's schema first,
+ * as the fetcher does with a sources file.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import type { FixtureExample, FixtureExamples } from './fixture-kit/examples.js';
 import { createPage } from './page.js';
 import { listAdapters } from './registry.js';
-import type { SourceAdapter } from './types.js';
+import type { ExtractResult, SourceAdapter } from './types.js';
 
 const CONTENT_TYPES: Record<string, SourceAdapter['accepts'][number]> = {
   html: 'text/html',
@@ -26,6 +32,23 @@ function fixturesOf(adapter: SourceAdapter): Array<{ name: string; contentType: 
     });
 }
 
+async function examplesOf(adapter: SourceAdapter): Promise<FixtureExamples> {
+  const file = fileURLToPath(new URL(`./${adapter.id}/fixtures/examples.ts`, import.meta.url));
+  if (!existsSync(file)) return {};
+  const module = (await import(file)) as { fixtureExamples?: FixtureExamples };
+  return module.fixtureExamples ?? {};
+}
+
+const EXAMPLES = new Map(await Promise.all(listAdapters().map(async (a) => [a.id, await examplesOf(a)] as const)));
+
+/** Read a fixture as the fetcher would: options validated with the adapter's schema, then extract. */
+function run(adapter: SourceAdapter, name: string, contentType: string, example: FixtureExample | undefined): ExtractResult {
+  const body = readFileSync(new URL(`./${adapter.id}/fixtures/${name}`, import.meta.url), 'utf8');
+  const url = example?.url ?? adapter.exampleUrls[0] ?? 'https://example.org/';
+  const options = adapter.options ? adapter.options.parse(example?.options) : undefined;
+  return adapter.extract(createPage(url, body, contentType), options);
+}
+
 describe.each(listAdapters().map((adapter) => [adapter.id, adapter] as const))('adapter %s', (_id, adapter) => {
   it('describes itself', () => {
     expect(adapter.description.length).toBeGreaterThan(10);
@@ -36,19 +59,28 @@ describe.each(listAdapters().map((adapter) => [adapter.id, adapter] as const))('
 
   const fixtures = fixturesOf(adapter);
 
+  const examples = EXAMPLES.get(adapter.id) ?? {};
+
   it('has a good fixture, and fixtures only of types it accepts', () => {
-    expect(fixtures.some((f) => !/^(empty|broken)-/.test(f.name))).toBe(true);
+    expect(fixtures.some((f) => !/^(empty|quiet|broken)-/.test(f.name))).toBe(true);
     for (const f of fixtures) expect(adapter.accepts, f.name).toContain(f.contentType);
   });
 
-  it.each(fixtures.map((f) => [f.name, f] as const))('%s', (name, f) => {
-    const body = readFileSync(new URL(`./${adapter.id}/fixtures/${name}`, import.meta.url), 'utf8');
-    const pageUrl = adapter.exampleUrls[0] ?? 'https://example.org/';
-    const { entries, warnings } = adapter.extract(createPage(pageUrl, body, f.contentType));
+  it('has example options for every fixture when it takes options, and none otherwise', () => {
+    for (const name of Object.keys(examples)) expect(fixtures.map((f) => f.name), 'examples.ts names a missing fixture').toContain(name);
+    for (const f of fixtures) {
+      if (adapter.options) expect(examples[f.name]?.options, `no example options for ${f.name}`).toBeDefined();
+      else expect(examples[f.name]?.options, `${adapter.id} takes no options`).toBeUndefined();
+    }
+  });
 
-    if (name.startsWith('empty-')) {
+  it.each(fixtures.map((f) => [f.name, f] as const))('%s', (name, f) => {
+    const { entries, warnings } = run(adapter, name, f.contentType, examples[name]);
+
+    if (name.startsWith('empty-') || name.startsWith('quiet-')) {
       expect(entries).toEqual([]);
-      expect(warnings.length).toBeGreaterThan(0);
+      if (name.startsWith('empty-')) expect(warnings.length).toBeGreaterThan(0);
+      else expect(warnings).toEqual([]);
       return;
     }
     expect(entries.length).toBeGreaterThan(0);
@@ -73,12 +105,14 @@ describe.each(listAdapters().map((adapter) => [adapter.id, adapter] as const))('
   });
 
   it('is pure: the same page gives the same result twice', () => {
-    const f = fixtures.find((x) => !/^(empty|broken)-/.test(x.name));
+    const f = fixtures.find((x) => !/^(empty|quiet|broken)-/.test(x.name));
     if (!f) throw new Error('no good fixture');
     const body = readFileSync(new URL(`./${adapter.id}/fixtures/${f.name}`, import.meta.url), 'utf8');
-    const url = adapter.exampleUrls[0] ?? '';
+    const example = examples[f.name];
+    const url = example?.url ?? adapter.exampleUrls[0] ?? '';
+    const options = adapter.options ? adapter.options.parse(example?.options) : undefined;
     const page = createPage(url, body, f.contentType);
-    expect(adapter.extract(page)).toEqual(adapter.extract(createPage(url, body, f.contentType)));
-    expect(adapter.extract(page)).toEqual(adapter.extract(page));
+    expect(adapter.extract(page, options)).toEqual(adapter.extract(createPage(url, body, f.contentType), options));
+    expect(adapter.extract(page, options)).toEqual(adapter.extract(page, options));
   });
 });

@@ -12,7 +12,7 @@ const stub = (id: string): SourceAdapter => ({
 
 describe('registry', () => {
   it('lists the adapters in registration order', () => {
-    expect(listAdapters().map((a) => a.id)).toEqual(['hf-papers', 'hf-api', 'arxiv-list']);
+    expect(listAdapters().map((a) => a.id)).toEqual(['hf-papers', 'hf-api', 'arxiv-list', 'arxiv-rss', 'generic']);
   });
 
   it('finds an adapter by id', () => {
@@ -21,7 +21,7 @@ describe('registry', () => {
 
   it('names the known ids when an id is unknown', () => {
     expect(() => getAdapter('github-trending')).toThrow(
-      'unknown source adapter "github-trending"; known adapters: hf-papers, hf-api, arxiv-list',
+      'unknown source adapter "github-trending"; known adapters: hf-papers, hf-api, arxiv-list, arxiv-rss, generic',
     );
   });
 

@@ -1,10 +1,12 @@
 import { arxivListAdapter } from './arxiv-list/index.js';
+import { arxivRssAdapter } from './arxiv-rss/index.js';
+import { genericAdapter } from './generic/index.js';
 import { hfApiAdapter } from './hf-api/index.js';
 import { hfPapersAdapter } from './hf-papers/index.js';
 import type { SourceAdapter } from './types.js';
 
 /** Every adapter paperboy knows. A new source is one folder and one line here. */
-const ADAPTERS: readonly SourceAdapter[] = [hfPapersAdapter, hfApiAdapter, arxivListAdapter];
+const ADAPTERS: readonly SourceAdapter[] = [hfPapersAdapter, hfApiAdapter, arxivListAdapter, arxivRssAdapter, genericAdapter];
 
 export interface AdapterRegistry {
   get(id: string): SourceAdapter;

@@ -4,6 +4,10 @@ import type { Logger } from '@paperboy/logger';
 import { createWorker, type Queues, type Worker } from '@paperboy/queue';
 import type { Redis } from 'ioredis';
 import { createCrawlPageHandler } from './handlers/crawl-page.handler.js';
+import { createCrawlSourceHandler } from './handlers/crawl-source.handler.js';
+import { createPruneArchiveHandler } from './handlers/prune-archive.handler.js';
+import type { HostGate, RobotsGate } from './politeness.js';
+import type { SourcesFile } from './sources-file.js';
 
 export interface FetcherDeps {
   db: Db;
@@ -13,15 +17,23 @@ export interface FetcherDeps {
   prefix: string;
   concurrency: number;
   lockDurationMs?: number;
-  fetch: Omit<FetchSettings, 'accept'>;
+  fetch: Omit<FetchSettings, 'accept' | 'conditional'>;
   batchSize: number;
+  sources: SourcesFile;
+  hosts: HostGate;
+  robots: RobotsGate;
+  archiveRetentionDays: number;
 }
 
 export function createFetcherWorkers(deps: FetcherDeps): Worker[] {
   const logger = deps.logger.child({ service: 'fetcher' });
   const worker = createWorker(
     'crawl',
-    { 'crawl-page': createCrawlPageHandler({ ...deps, logger }) },
+    {
+      'crawl-source': createCrawlSourceHandler({ ...deps, logger }),
+      'crawl-page': createCrawlPageHandler({ ...deps, logger }),
+      'prune-archive': createPruneArchiveHandler({ db: deps.db, logger, retentionDays: deps.archiveRetentionDays }),
+    },
     { connection: deps.connection, prefix: deps.prefix, concurrency: deps.concurrency, lockDurationMs: deps.lockDurationMs ?? 30_000 },
   );
   worker.on('failed', (job, error) =>

@@ -1,29 +1,50 @@
+import { HostLimiter, RobotsCache } from '@paperboy/http';
 import type { AppContext } from '@paperboy/runtime/context';
 import { createFetcherWorkers } from './fetcher.js';
+import { loadSourcesFile, type SourcesFile } from './sources-file.js';
 
 export { createFetcherWorkers, type FetcherDeps } from './fetcher.js';
 export { createCrawlPageHandler } from './handlers/crawl-page.handler.js';
+export { syncSchedulers } from './schedulers.js';
+export * from './sources-file.js';
+export { judgeCrawl } from './health.js';
+export { openGate, allowAll, type HostGate, type RobotsGate } from './politeness.js';
 
-/** Adds the fetcher's workers to a process's lifecycle. */
-export function addFetcher(ctx: AppContext): void {
+/** The fetch settings of a process: the config's, with the sources file's User-Agent if it sets one. */
+export function fetchSettings(ctx: AppContext, sources: SourcesFile) {
+  const { fetch } = ctx.config;
+  return {
+    userAgent: sources.userAgent ?? fetch.userAgent,
+    timeoutMs: fetch.timeoutMs,
+    maxBytes: fetch.maxBytes,
+    maxRedirects: fetch.maxRedirects,
+    allowPrivate: fetch.allowPrivate,
+  };
+}
+
+/** Adds the fetcher's workers to a process's lifecycle; returns the sources file it crawls. */
+export function addFetcher(ctx: AppContext, sources: SourcesFile = loadSourcesFile(ctx.config.sourcesPath)): SourcesFile {
   const { config } = ctx;
+  const fetch = fetchSettings(ctx, sources);
+  // Politeness state lives in Redis, next to the queues, so every fetcher process shares it.
+  const hosts = new HostLimiter({ redis: ctx.producerRedis, prefix: `${config.queuePrefix}:polite` });
+  const robots = new RobotsCache({ redis: ctx.producerRedis, prefix: `${config.queuePrefix}:polite`, fetch });
   for (const worker of createFetcherWorkers({
     db: ctx.db,
     logger: ctx.logger,
     connection: ctx.workerRedis,
     queues: ctx.queues,
-    lockDurationMs: ctx.config.jobLockMs,
     prefix: config.queuePrefix,
     concurrency: config.fetch.concurrency,
+    lockDurationMs: config.jobLockMs,
     batchSize: config.batchSize,
-    fetch: {
-      userAgent: config.fetch.userAgent,
-      timeoutMs: config.fetch.timeoutMs,
-      maxBytes: config.fetch.maxBytes,
-      maxRedirects: config.fetch.maxRedirects,
-      allowPrivate: config.fetch.allowPrivate,
-    },
+    fetch,
+    sources,
+    hosts,
+    robots,
+    archiveRetentionDays: config.archiveRetentionDays,
   })) {
     ctx.lifecycle.addWorker(worker);
   }
+  return sources;
 }

@@ -1,4 +1,4 @@
-import type { Db, PaperRepository, PaperUpdate, NewPaper, TopicRow } from '@paperboy/db';
+import { CrawlRepository, type Db, type PaperRepository, type PaperUpdate, type NewPaper, type TopicRow } from '@paperboy/db';
 import {
   classify,
   collapseBatch,
@@ -17,6 +17,8 @@ export interface BatchContext {
   listing: string;
   seenAt: Date;
   fetchId: number | null;
+  /** The crawl and chunk this batch belongs to: its counts are recorded for source health. */
+  crawl?: { id: number; chunk: number };
 }
 
 export interface Rejected {
@@ -170,7 +172,9 @@ async function storeBatchOnce(
       if (newAliases.has(entry.externalId)) merged++;
       else updated++;
     });
-    return { entries: entries.length + rejected.length, new: created.length, updated, merged, rejected: rejected.length, repeats };
+    const result = { entries: entries.length + rejected.length, new: created.length, updated, merged, rejected: rejected.length, repeats };
+    if (context.crawl) await new CrawlRepository(trx).recordBatch(context.crawl.id, context.crawl.chunk, result);
+    return result;
   });
 }
 

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '@paperboy/config';
 import { ExportRepository } from '@paperboy/db';
-import { addFetcher } from '@paperboy/fetcher';
+import { addFetcher, parseSourcesFile } from '@paperboy/fetcher';
 import type { Logger } from '@paperboy/logger';
 import { addProcessor } from '@paperboy/processor';
 import { createAppContext } from '@paperboy/runtime/context';
@@ -58,7 +58,8 @@ export async function demo(config: Config, logger: Logger, out: NodeJS.WritableS
     throw error;
   }
   try {
-    addFetcher(ctx);
+    // Its own loopback server needs no politeness delays.
+    addFetcher(ctx, parseSourcesFile('defaults: { politeness: { concurrency: 4, minDelay: 0s, robots: false } }\nsources: []\n', 'demo'));
     addProcessor(ctx);
     ctx.lifecycle.start();
     out.write(`paperboy demo: serving ${files.length} sample listings at ${base} and running them through the queue and workers\n\n`);

@@ -1,5 +1,5 @@
 import type { Config } from '@paperboy/config';
-import { addFetcher } from '@paperboy/fetcher';
+import { addFetcher, syncSchedulers } from '@paperboy/fetcher';
 import type { Logger } from '@paperboy/logger';
 import { addProcessor } from '@paperboy/processor';
 import { createAppContext } from '@paperboy/runtime/context';
@@ -8,10 +8,12 @@ import { preflight } from '../run-ingest.js';
 
 export const startSpec: CommandSpec = {
   name: 'start',
-  summary: 'Run the fetcher and the processor in one process until SIGINT or SIGTERM.',
+  summary: 'Crawl the configured sources on their schedules: fetcher and processor in one process until SIGINT or SIGTERM.',
   usage: 'start',
   options: {},
   details:
+    'On boot it declares one job scheduler per enabled source of the sources file (PAPERBOY_SOURCES) and\n' +
+    'removes those of removed or disabled sources; safe on every boot and from several processes.\n' +
     'For larger setups run the services as separate processes, as many of each as you like:\n' +
     '  pnpm --filter @paperboy/fetcher start    pnpm --filter @paperboy/processor start',
 };
@@ -24,9 +26,11 @@ export async function start(config: Config, logger: Logger): Promise<void> {
     await ctx.lifecycle.shutdown();
     throw error;
   }
-  addFetcher(ctx);
+  const sources = addFetcher(ctx);
   addProcessor(ctx);
   ctx.lifecycle.installSignalHandlers();
+  const schedulers = await syncSchedulers(ctx.queues.get('crawl'), sources);
+  logger.info({ sources: sources.path, ...schedulers }, 'source schedules in place');
   ctx.lifecycle.start();
   logger.info({ fetchConcurrency: config.fetch.concurrency, processorConcurrency: config.processorConcurrency }, 'paperboy started: fetcher and processor');
 }

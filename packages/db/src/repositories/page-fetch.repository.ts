@@ -14,6 +14,17 @@ export interface PageFetchRecord {
   entries: number | null;
   warnings: string[];
   error: string | null;
+  adapter?: string | null;
+  etag?: string | null;
+  lastModified?: string | null;
+  notModified?: boolean;
+  crawlId?: number | null;
+}
+
+export interface LastGoodFetch {
+  contentHash: string | null;
+  etag: string | null;
+  lastModified: string | null;
 }
 
 /** Every page the fetcher tried, with what it got: the audit trail of crawling. */
@@ -36,10 +47,24 @@ export class PageFetchRepository {
         entries: record.entries,
         warnings: record.warnings,
         error: record.error,
+        adapter: record.adapter ?? null,
+        etag: record.etag ?? null,
+        last_modified: record.lastModified ?? null,
+        not_modified: record.notModified ?? false,
+        crawl_id: record.crawlId ?? null,
       })
       .returning('id')
       .executeTakeFirstOrThrow();
     return row.id;
+  }
+
+  /** What the last successful fetch of a URL knew, for a conditional GET and the unchanged-content check. */
+  async lastGoodFetch(url: string): Promise<LastGoodFetch | null> {
+    const { rows } = await sql<LastGoodFetch>`
+      SELECT content_hash AS "contentHash", etag, last_modified AS "lastModified" FROM page_fetches
+      WHERE url = ${url} AND error IS NULL AND NOT not_modified AND content_hash IS NOT NULL
+      ORDER BY fetched_at DESC LIMIT 1`.execute(this.db);
+    return rows[0] ?? null;
   }
 
   async listRecentFetches(limit = 50) {

@@ -1,5 +1,6 @@
 import type { CheerioAPI } from 'cheerio';
 import { isTag, type AnyNode, type Element } from 'domhandler';
+import { arxivIdFromAbsUrl, isArxivId } from '../arxiv-id.js';
 import { elementText, findElement, hasClass, walkElements } from '../dom-text.js';
 import { absoluteUrl, cleanText, stripDescriptor } from '../text.js';
 import type { ExtractResult, RawEntry, SourceAdapter } from '../types.js';
@@ -107,25 +108,13 @@ function fillFromDetails(dd: Element, entry: RawEntry): void {
   }
 }
 
-// New style `2411.01234` (4 digits before 2015), optional version; old style `hep-th/9901001`, `math.GT/0309136`.
-const ARXIV_ID = /^(?:\d{4}\.\d{4,5}|[a-z-]+(?:\.[A-Z]{2})?\/\d{7})(?:v\d+)?$/;
-
 function idFromLink(link: Element | undefined): string | undefined {
-  const href = link?.attribs['href'];
-  if (!href) return undefined;
-  let path: string;
-  try {
-    path = decodeURIComponent(new URL(href.trim(), 'https://arxiv.org/').pathname);
-  } catch {
-    return undefined;
-  }
-  const id = /\/abs\/(.+?)\/?$/.exec(path)?.[1];
-  return id && ARXIV_ID.test(id) ? id : undefined;
+  return arxivIdFromAbsUrl(link?.attribs['href']);
 }
 
 function idFromText(text: string): string | undefined {
   const id = /arXiv:\s*(\S+)/i.exec(text)?.[1];
-  return id && ARXIV_ID.test(id) ? id : undefined;
+  return id && isArxivId(id) ? id : undefined;
 }
 
 /**

@@ -1,15 +1,33 @@
-import { PageFetchRepository, type Db } from '@paperboy/db';
-import { FetchError, fetchPage, mediaType, UnexpectedContentTypeError, type FetchSettings } from '@paperboy/http';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
+import { ArchiveRepository, CrawlRepository, PageFetchRepository, type Db } from '@paperboy/db';
+import { FetchError, fetchPage, mediaType, retryDecision, UnexpectedContentTypeError, type FetchSettings } from '@paperboy/http';
 import { jobLogger, type Logger } from '@paperboy/logger';
-import { contentJobId, UnrecoverableError, type CrawlPagePayload, type CrawlPageResult, type Job, type Queues } from '@paperboy/queue';
+import {
+  contentJobId,
+  DelayedError,
+  UnrecoverableError,
+  type CrawlPagePayload,
+  type CrawlPageResult,
+  type Job,
+  type Queues,
+} from '@paperboy/queue';
 import { createPage, getAdapter, type SourceAdapter } from '@paperboy/sources';
+import { judgeCrawl } from '../health.js';
+import type { HostGate, RobotsGate } from '../politeness.js';
+import type { Politeness, SourcesFile } from '../sources-file.js';
+
+const gzipAsync = promisify(gzip);
 
 export interface CrawlHandlerDeps {
   db: Db;
   queues: Queues;
   logger: Logger;
-  fetch: Omit<FetchSettings, 'accept'>;
+  fetch: Omit<FetchSettings, 'accept' | 'conditional'>;
   batchSize: number;
+  sources: SourcesFile;
+  hosts: HostGate;
+  robots: RobotsGate;
 }
 
 /** Media types an adapter's declared ones also cover (servers label JSON and XML loosely). */
@@ -31,74 +49,128 @@ function chunk<T>(items: readonly T[], size: number): T[][] {
 }
 
 /**
- * crawl-page: fetch one listing page, record the fetch, extract raw entries with the source's
- * adapter and enqueue them in batches. Retryable fetch failures throw (BullMQ retries with
- * backoff); permanent ones (4xx, blocked address, wrong content type) fail without retry.
+ * crawl-page: one page of one source, politely. robots.txt first, then a slot under the host's
+ * limits (shared by every fetcher process; when none is free the job is put back, delayed, never
+ * slept on), then a conditional GET. A 304 or an unchanged body ends the crawl with nothing
+ * enqueued; otherwise the body is archived, the entries extracted and enqueued in batches.
+ * 429/503 pause the host for its Retry-After; other retryable failures retry with backoff and
+ * jitter; permanent ones fail at once. Each crawl is recorded, with a verdict on its health.
  */
 export function createCrawlPageHandler(deps: CrawlHandlerDeps) {
   const fetches = new PageFetchRepository(deps.db);
-  return async (payload: CrawlPagePayload, job: Job): Promise<CrawlPageResult> => {
+  const crawls = new CrawlRepository(deps.db);
+  const archive = new ArchiveRepository(deps.db);
+
+  return async (payload: CrawlPagePayload, job: Job, token?: string): Promise<CrawlPageResult> => {
     const log = jobLogger(deps.logger, job);
+    const configured = deps.sources.sources.find((s) => s.id === payload.source);
     let adapter: SourceAdapter;
     try {
-      adapter = getAdapter(payload.source);
+      adapter = getAdapter(payload.adapter ?? configured?.adapter ?? payload.source);
     } catch (error) {
       throw new UnrecoverableError((error as Error).message);
     }
-    const started = Date.now();
-    const failed = async (error: Error, status: number | null, extra: Partial<{ bytes: number; contentHash: string; contentType: string; finalUrl: string }> = {}) => {
-      await fetches.recordFetch({
-        source: payload.source,
-        url: payload.url,
-        finalUrl: extra.finalUrl ?? null,
-        status,
-        bytes: extra.bytes ?? null,
-        contentHash: extra.contentHash ?? null,
-        contentType: extra.contentType ?? null,
-        fetchedAt: new Date(started),
-        durationMs: Date.now() - started,
-        entries: null,
-        warnings: [],
-        error: error.message,
-      });
-      log.warn({ url: payload.url, status, err: error.message, attempt: job.attemptsMade + 1 }, 'page not fetched');
-      const retryable = error instanceof FetchError ? error.retryable : true;
-      throw retryable ? error : new UnrecoverableError(error.message);
+    const url = new URL(payload.url);
+    const politeness: Politeness = { ...deps.sources.hostPoliteness(url.hostname), ...configured?.politeness };
+    const crawlId = payload.crawlId ?? (await crawls.startCrawl(payload.source, payload.url, payload.trigger ?? 'cli'));
+    if (payload.crawlId === undefined) await job.updateData({ ...payload, crawlId });
+    const finish = (outcome: Parameters<CrawlRepository['finishCrawl']>[1]) => crawls.finishCrawl(crawlId, outcome);
+    const later = async (waitMs: number, why: string): Promise<never> => {
+      log.debug({ url: payload.url, waitMs, why }, 'host busy: crawl delayed');
+      await job.moveToDelayed(Date.now() + Math.max(waitMs, 50), token);
+      throw new DelayedError();
     };
 
+    if (politeness.robots) {
+      const verdict = await deps.robots.isAllowed(payload.url);
+      if (!verdict.allowed) {
+        const reason = `robots.txt of ${url.host} disallows ${url.pathname}`;
+        await finish({ status: null, outcome: 'disallowed', entries: null, batches: null, error: reason, warnings: [], suspect: false, suspectReason: null });
+        throw new UnrecoverableError(reason);
+      }
+      if (verdict.crawlDelayMs && verdict.crawlDelayMs > politeness.minDelayMs) politeness.minDelayMs = verdict.crawlDelayMs;
+    }
+
+    const slot = await deps.hosts.acquire(url.host, { concurrency: politeness.concurrency, minDelayMs: politeness.minDelayMs });
+    if (!slot.ok) return later(slot.waitMs, slot.reason);
+
+    const last = await fetches.lastGoodFetch(payload.url);
+    const started = Date.now();
     let page;
     try {
-      page = await fetchPage(payload.url, { ...deps.fetch, accept: adapter.accepts.join(', ') });
+      page = await fetchPage(payload.url, {
+        ...deps.fetch,
+        accept: adapter.accepts.join(', '),
+        conditional: { etag: last?.etag ?? null, lastModified: last?.lastModified ?? null },
+      });
     } catch (error) {
-      return failed(error as Error, error instanceof FetchError ? error.status : null);
+      const err = error as Error;
+      const status = error instanceof FetchError ? error.status : null;
+      await fetches.recordFetch({
+        source: payload.source, adapter: adapter.id, url: payload.url, finalUrl: null, status, bytes: null, contentHash: null,
+        contentType: null, fetchedAt: new Date(started), durationMs: Date.now() - started, entries: null, warnings: [], error: err.message, crawlId,
+      });
+      const decision = retryDecision(error);
+      // A throttled page goes back to the queue without using an attempt; its throttles count instead.
+      const throttled = (payload.throttled ?? 0) + (decision.retry && decision.pauseHost ? 1 : 0);
+      const finalAttempt = !decision.retry || job.attemptsMade + throttled + 1 > (job.opts.attempts ?? 1);
+      await finish({ status, outcome: finalAttempt ? 'failed' : 'retrying', entries: null, batches: null, error: err.message, warnings: [], suspect: false, suspectReason: null });
+      log.warn({ url: payload.url, status, err: err.message, attempt: job.attemptsMade + 1 }, 'page not fetched');
+      if (decision.retry && decision.pauseHost && decision.delayMs) {
+        // The host asked us to wait: every fetcher process leaves it alone until then, and this
+        // page goes back to the queue for then. Not counted as a failed attempt.
+        await deps.hosts.pause(url.host, decision.delayMs);
+        await slot.release();
+        if (finalAttempt) throw new UnrecoverableError(err.message);
+        await job.updateData({ ...payload, crawlId, throttled });
+        return later(decision.delayMs, 'host paused');
+      }
+      await slot.release();
+      throw decision.retry ? err : new UnrecoverableError(err.message);
     }
-    const facts = { bytes: page.bytes, contentHash: page.contentHash, contentType: page.contentType, finalUrl: page.finalUrl };
-    if (!accepts(adapter, page.contentType)) {
-      return failed(new UnexpectedContentTypeError(page.finalUrl, page.contentType, adapter.accepts), page.status, facts);
+    await slot.release();
+
+    const base = {
+      source: payload.source, adapter: adapter.id, url: payload.url, finalUrl: page.finalUrl, status: page.status,
+      fetchedAt: page.fetchedAt, durationMs: page.durationMs, etag: page.etag, lastModified: page.lastModified, crawlId,
+    };
+    if (page.notModified) {
+      await fetches.recordFetch({ ...base, bytes: 0, contentHash: last?.contentHash ?? null, contentType: null, entries: null, warnings: [], error: null, notModified: true });
+      await finish({ status: 304, outcome: 'not-modified', entries: null, batches: 0, error: null, warnings: [], suspect: false, suspectReason: null });
+      log.info({ url: payload.url }, 'page not modified');
+      return { crawlId, outcome: 'not-modified', fetchId: null, url: payload.url, status: 304, entries: 0, warnings: [], ingestJobIds: [], duplicateJobIds: [] };
     }
+
+    // Archive every body once per content hash, compressed off the event loop.
+    const compressed = await gzipAsync(page.body);
+    await archive.storeBody({ contentHash: page.contentHash, encoding: 'gzip', body: compressed, bytes: page.bytes, contentType: page.contentType, fetchedAt: page.fetchedAt });
+
+    const facts = { ...base, bytes: page.bytes, contentHash: page.contentHash, contentType: page.contentType };
+    const fail = async (error: Error): Promise<never> => {
+      await fetches.recordFetch({ ...facts, entries: null, warnings: [], error: error.message });
+      await finish({ status: page.status, outcome: 'failed', entries: null, batches: null, error: error.message, warnings: [], suspect: true, suspectReason: error.message });
+      throw new UnrecoverableError(error.message);
+    };
+    if (!accepts(adapter, page.contentType)) return fail(new UnexpectedContentTypeError(page.finalUrl, page.contentType, adapter.accepts));
+
+    if (last?.contentHash === page.contentHash) {
+      await fetches.recordFetch({ ...facts, entries: null, warnings: [], error: null });
+      await finish({ status: page.status, outcome: 'unchanged', entries: null, batches: 0, error: null, warnings: [], suspect: false, suspectReason: null });
+      log.info({ url: payload.url }, 'page unchanged');
+      return { crawlId, outcome: 'unchanged', fetchId: null, url: payload.url, status: page.status, entries: 0, warnings: [], ingestJobIds: [], duplicateJobIds: [] };
+    }
+
     let extracted;
     try {
-      extracted = adapter.extract(createPage(page.finalUrl, page.body.toString('utf8'), page.contentType));
+      extracted = adapter.extract(createPage(page.finalUrl, page.body.toString('utf8'), page.contentType), configured?.options);
     } catch (error) {
-      return failed(new Error(`${adapter.id} could not read ${page.finalUrl}: ${(error as Error).message}`), page.status, facts);
+      return fail(new Error(`${adapter.id} could not read ${page.finalUrl}: ${(error as Error).message}`));
     }
     const { entries, warnings } = extracted;
-    if (entries.length === 0) warnings.push(`${adapter.id}: no entries found on ${page.finalUrl}`);
+    const judgement = judgeCrawl({ entries: entries.length, warnings, quiet: extracted.quiet ?? false }, await crawls.recentEntryCounts(payload.source));
+    if (entries.length === 0 && judgement.outcome !== 'quiet') warnings.push(`${adapter.id}: no entries found on ${page.finalUrl}`);
 
-    const fetchId = await fetches.recordFetch({
-      source: payload.source,
-      url: payload.url,
-      finalUrl: page.finalUrl,
-      status: page.status,
-      bytes: page.bytes,
-      contentHash: page.contentHash,
-      contentType: page.contentType,
-      fetchedAt: page.fetchedAt,
-      durationMs: page.durationMs,
-      entries: entries.length,
-      warnings,
-      error: null,
-    });
+    const fetchId = await fetches.recordFetch({ ...facts, entries: entries.length, warnings, error: null });
 
     // Job ids from the content: fetching the same page content again enqueues nothing new.
     const jobs = chunk(entries, deps.batchSize).map((batch, index) => ({
@@ -107,6 +179,7 @@ export function createCrawlPageHandler(deps: CrawlHandlerDeps) {
         source: payload.source,
         listing: payload.url,
         fetchId,
+        crawlId,
         seenAt: page.fetchedAt.toISOString(),
         contentHash: page.contentHash,
         chunk: index,
@@ -117,9 +190,16 @@ export function createCrawlPageHandler(deps: CrawlHandlerDeps) {
     const existing = await Promise.all(jobs.map((j) => queue.getJob(j.jobId)));
     const fresh = jobs.filter((_, i) => !existing[i]);
     await deps.queues.addBulk('ingest-entries', fresh);
+    await finish({
+      status: page.status, outcome: judgement.outcome, entries: entries.length, batches: jobs.length, error: null, warnings,
+      suspect: judgement.suspect, suspectReason: judgement.reason,
+    });
     for (const warning of warnings) log.warn({ url: payload.url }, warning);
+    if (judgement.suspect) log.warn({ url: payload.url, reason: judgement.reason }, 'suspect crawl');
     log.info({ url: payload.url, status: page.status, bytes: page.bytes, entries: entries.length, jobs: fresh.length, durationMs: page.durationMs }, 'page crawled');
     return {
+      crawlId,
+      outcome: judgement.outcome,
       fetchId,
       url: payload.url,
       status: page.status,

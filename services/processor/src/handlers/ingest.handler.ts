@@ -44,7 +44,13 @@ export function createIngestHandler(deps: IngestHandlerDeps) {
     const result = await storeBatch(
       deps.db,
       repository,
-      { source: payload.source, listing: payload.listing, seenAt: new Date(payload.seenAt), fetchId: payload.fetchId },
+      {
+        source: payload.source,
+        listing: payload.listing,
+        seenAt: new Date(payload.seenAt),
+        fetchId: payload.fetchId,
+        ...(payload.crawlId !== undefined ? { crawl: { id: payload.crawlId, chunk: payload.chunk } } : {}),
+      },
       entries,
       rejected,
       deps,

@@ -1,0 +1,69 @@
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../schema.js';
+
+export interface ArchivedPage {
+  fetchId: number;
+  source: string;
+  adapter: string | null;
+  url: string;
+  finalUrl: string | null;
+  fetchedAt: Date;
+  contentHash: string;
+  contentType: string | null;
+  encoding: string;
+  body: Buffer;
+}
+
+/** The raw archive: every fetched body once per content hash, compressed. */
+export class ArchiveRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  /** Stores a body unless it is already there; either way marks it fetched now. Returns whether it was new. */
+  async storeBody(page: {
+    contentHash: string;
+    encoding: string;
+    body: Buffer;
+    bytes: number;
+    contentType: string | null;
+    fetchedAt: Date;
+  }): Promise<boolean> {
+    const { rows } = await sql<{ inserted: boolean }>`
+      INSERT INTO page_bodies (content_hash, encoding, body, bytes, stored_bytes, content_type, first_fetched_at, last_fetched_at)
+      VALUES (${page.contentHash}, ${page.encoding}, ${page.body}, ${page.bytes}, ${page.body.length}, ${page.contentType},
+              ${page.fetchedAt}, ${page.fetchedAt})
+      ON CONFLICT (content_hash) DO UPDATE SET last_fetched_at = GREATEST(page_bodies.last_fetched_at, EXCLUDED.last_fetched_at)
+      RETURNING (xmax = 0) AS inserted`.execute(this.db);
+    return rows[0]?.inserted ?? false;
+  }
+
+  /** Deletes bodies not fetched since `before`; returns how many. */
+  async pruneBodies(before: Date): Promise<number> {
+    const result = await sql`DELETE FROM page_bodies WHERE last_fetched_at < ${before}`.execute(this.db);
+    return Number(result.numAffectedRows ?? 0);
+  }
+
+  /** Archived pages of successful fetches, oldest first, `pageSize` at a time (flat memory). */
+  async *streamArchivedPages(filter: { source?: string; since?: Date }, pageSize = 20): AsyncGenerator<ArchivedPage> {
+    let after = 0;
+    for (;;) {
+      const { rows } = await sql<ArchivedPage>`
+        SELECT f.id AS "fetchId", f.source, f.adapter, f.url, f.final_url AS "finalUrl", f.fetched_at AS "fetchedAt",
+               f.content_hash AS "contentHash", b.content_type AS "contentType", b.encoding, b.body
+        FROM page_fetches f JOIN page_bodies b ON b.content_hash = f.content_hash
+        WHERE f.id > ${after} AND f.error IS NULL AND NOT f.not_modified
+          AND (${filter.source ?? null}::text IS NULL OR f.source = ${filter.source ?? null})
+          AND (${filter.since ?? null}::timestamptz IS NULL OR f.fetched_at >= ${filter.since ?? null})
+        ORDER BY f.id LIMIT ${pageSize}`.execute(this.db);
+      for (const row of rows) yield row;
+      if (rows.length < pageSize) return;
+      after = rows[rows.length - 1]!.fetchId;
+    }
+  }
+
+  async archiveStats(): Promise<{ bodies: number; bytes: number; storedBytes: number }> {
+    const { rows } = await sql<{ bodies: number; bytes: number; storedBytes: number }>`
+      SELECT count(*)::int AS bodies, coalesce(sum(bytes), 0)::bigint AS bytes, coalesce(sum(stored_bytes), 0)::bigint AS "storedBytes"
+      FROM page_bodies`.execute(this.db);
+    return rows[0]!;
+  }
+}

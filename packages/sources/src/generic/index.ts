@@ -1,0 +1,277 @@
+import type { CheerioAPI } from 'cheerio';
+import { isTag, isText, type AnyNode, type Element } from 'domhandler';
+import { elementText, walkElements } from '../dom-text.js';
+import { absoluteUrl, cleanText, toInt } from '../text.js';
+import type { ExtractResult, Page, RawEntry, SourceAdapter } from '../types.js';
+import { compilePath, resolvePath, type PathStep } from './json-path.js';
+import {
+  GENERIC_FIELDS,
+  LIST_FIELDS,
+  genericOptionsSchema,
+  type FieldMap,
+  type FieldSpec,
+  type GenericCssOptions,
+  type GenericField,
+  type GenericJsonOptions,
+  type GenericOptions,
+  type JsonFieldSpec,
+} from './options.js';
+
+export {
+  genericOptionsSchema,
+  type FieldSelector,
+  type FieldSpec,
+  type GenericCssOptions,
+  type GenericField,
+  type GenericJsonOptions,
+  type GenericOptions,
+  type JsonFieldPath,
+  type JsonFieldSpec,
+} from './options.js';
+
+export const genericAdapter: SourceAdapter<GenericOptions> = {
+  id: 'generic',
+  description:
+    'Any listing page, configured instead of coded: CSS selectors for the items and their fields, or a path to the items in JSON (a JSON body, a <script>, or an attribute such as data-props)',
+  accepts: ['text/html', 'application/json'],
+  exampleUrls: ['https://github.com/trending'],
+  options: genericOptionsSchema,
+  extract: (page, options) => extractGeneric(page, options),
+};
+
+/** The strings a field's spec finds in one item, before conversion (pattern and template applied). */
+type FieldReader<Item> = (item: Item) => string[];
+
+/**
+ * Entries of a listing page described by `options`, in page order. Never throws: options that
+ * do not validate (a malformed selector, say) give zero entries and a warning naming the option.
+ */
+export function extractGeneric(page: Page, options: GenericOptions | undefined): ExtractResult {
+  const checked = genericOptionsSchema.safeParse(options);
+  if (!checked.success) {
+    const problems = checked.error.issues.map((i) => `${i.path.length > 0 ? `${i.path.join('.')}: ` : ''}${i.message}`);
+    return warn(`invalid options: ${problems.join('; ')}`);
+  }
+  try {
+    return 'json' in checked.data ? extractFromJson(page, checked.data.json) : extractWithSelectors(page, checked.data);
+  } catch (error) {
+    // Validation catches bad selectors and patterns; this is the backstop the contract promises.
+    return warn(`cannot apply the options (${(error as Error).message})`);
+  }
+}
+
+function extractWithSelectors(page: Page, options: GenericCssOptions): ExtractResult {
+  const $ = page.$();
+  const items = $(options.item).toArray().filter(isTag);
+  if (items.length === 0) return warn(`item selector ${JSON.stringify(options.item)} matched nothing`);
+  const readers = compileFields(options.fields, (spec, field) => cssReader($, spec, field));
+  return buildEntries(items, readers, page.url);
+}
+
+function cssReader($: CheerioAPI, spec: FieldSpec, field: GenericField): FieldReader<Element> {
+  const { selector, attr, pattern, template, all } = typeof spec === 'string' ? { selector: spec } : spec;
+  const shape = valueShaper(pattern, template);
+  // htmlparser2 lower-cases attribute names in HTML.
+  const attribute = attr?.toLowerCase();
+  const every = all ?? LIST_FIELDS.has(field);
+  return (item) => {
+    const targets = selector.trim() === '' ? [item] : $(item).find(selector).toArray();
+    const values: string[] = [];
+    for (const el of targets) {
+      const value = shape(attribute === undefined ? elementText(el) : el.attribs[attribute]?.trim());
+      if (value === undefined) continue;
+      values.push(value);
+      if (!every) break;
+    }
+    return values;
+  };
+}
+
+function extractFromJson(page: Page, spec: GenericJsonOptions['json']): ExtractResult {
+  const steps = compilePath(spec.path) ?? [];
+  const readers = compileFields(spec.fields, (field, name) => jsonReader(field, name));
+  const where = JSON.stringify(spec.path);
+
+  const bodyIsJson = /\bjson\b/i.test(page.contentType ?? '') || (spec.script === undefined && spec.attr === undefined);
+  if (bodyIsJson) {
+    let body: unknown;
+    try {
+      body = page.json();
+    } catch (error) {
+      return warn(`body is not valid JSON (${(error as Error).message}); for JSON inside HTML give json.script or json.attr`);
+    }
+    const items = itemsAt(body, steps);
+    if (items.length === 0) return warn(`json.path ${where} found no items in the body`);
+    return buildEntries(items, readers, page.url);
+  }
+
+  const holders = jsonHolders(page.$(), spec.script, spec.attr);
+  if (holders.length === 0) {
+    return warn(spec.script === undefined ? `no element has a ${spec.attr} attribute` : `json.script ${JSON.stringify(spec.script)} matched nothing`);
+  }
+  let invalid = 0;
+  for (const holder of holders) {
+    const text = spec.attr === undefined ? rawText(holder) : holder.attribs[spec.attr.toLowerCase()];
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text ?? '');
+    } catch {
+      invalid++;
+      continue;
+    }
+    const items = itemsAt(parsed, steps);
+    if (items.length > 0) return buildEntries(items, readers, page.url);
+  }
+  const notJson = invalid > 0 ? ` (${invalid} of them not valid JSON)` : '';
+  return warn(`json.path ${where} found no items in the JSON of ${holders.length} elements${notJson}`);
+}
+
+/** Elements that may hold the JSON, in document order: the `script` matches, or every element with `attr`. */
+function jsonHolders($: CheerioAPI, script: string | undefined, attr: string | undefined): Element[] {
+  if (script !== undefined) {
+    const matches = $(script).toArray().filter(isTag);
+    return attr === undefined ? matches : matches.filter((el) => el.attribs[attr.toLowerCase()] !== undefined);
+  }
+  const name = (attr ?? '').toLowerCase();
+  const holders: Element[] = [];
+  for (const top of $.root()[0]?.children ?? []) {
+    if (!isTag(top)) continue;
+    if (top.attribs[name] !== undefined) holders.push(top);
+    walkElements(top, (el) => {
+      if (el.attribs[name] !== undefined) holders.push(el);
+    });
+  }
+  return holders;
+}
+
+/** The text inside an element as it is (a `<script>` body), not cleaned. */
+function rawText(node: AnyNode): string {
+  if (isText(node)) return node.data;
+  return isTag(node) ? node.children.map(rawText).join('') : '';
+}
+
+/** The items a path reaches: the elements of the array it ends at (of each array, through `[*]`). */
+function itemsAt(json: unknown, steps: readonly PathStep[]): unknown[] {
+  return resolvePath(json, steps).flatMap((v) => (Array.isArray(v) ? v : [v]));
+}
+
+function jsonReader(spec: JsonFieldSpec, field: GenericField): FieldReader<unknown> {
+  const { path, pattern, template } = typeof spec === 'string' ? { path: spec } : spec;
+  const steps = compilePath(path) ?? [];
+  const shape = valueShaper(pattern, template);
+  const every = LIST_FIELDS.has(field);
+  return (item) => {
+    const values: string[] = [];
+    for (const found of resolvePath(item, steps).flat()) {
+      const value = shape(typeof found === 'string' ? found : typeof found === 'number' && Number.isFinite(found) ? String(found) : undefined);
+      if (value === undefined) continue;
+      values.push(value);
+      if (!every) break;
+    }
+    return values;
+  };
+}
+
+/** Pattern (first capture group, else the whole match) then template; undefined when nothing is left. */
+function valueShaper(pattern: string | undefined, template: string | undefined): (raw: string | undefined) => string | undefined {
+  const regex = pattern === undefined ? undefined : new RegExp(pattern);
+  return (raw) => {
+    if (raw === undefined || raw === '') return undefined;
+    let value = raw;
+    if (regex) {
+      const match = regex.exec(raw);
+      if (!match) return undefined;
+      value = match[1] ?? match[0];
+      if (value === '') return undefined;
+    }
+    return template === undefined ? value : template.replace('{}', value);
+  };
+}
+
+function compileFields<Spec, Item>(fields: FieldMap<Spec>, reader: (spec: Spec, field: GenericField) => FieldReader<Item>): Array<[GenericField, FieldReader<Item>]> {
+  const readers: Array<[GenericField, FieldReader<Item>]> = [];
+  for (const field of GENERIC_FIELDS) {
+    const spec = fields[field];
+    if (spec !== undefined) readers.push([field, reader(spec, field)]);
+  }
+  return readers;
+}
+
+/**
+ * One entry per item, in order. Items without a title are kept (the processor rejects them
+ * with their raw data) and counted; repeats of an externalId keep the first.
+ */
+function buildEntries<Item>(items: readonly Item[], readers: Array<[GenericField, FieldReader<Item>]>, pageUrl: string): ExtractResult {
+  const entries: RawEntry[] = [];
+  const seen = new Set<string>();
+  const found = new Map<GenericField, number>(readers.map(([field]) => [field, 0]));
+  let withoutTitle = 0;
+  let repeated = 0;
+  for (const item of items) {
+    const entry: RawEntry = { rank: entries.length + 1 };
+    let id: string | undefined;
+    for (const [field, read] of readers) {
+      const values = read(item);
+      if (field === 'id') id = cleanText(values[0]) || undefined;
+      const usable = field === 'id' ? id !== undefined : setField(entry, field, values, pageUrl);
+      if (usable) found.set(field, (found.get(field) ?? 0) + 1);
+    }
+    const externalId = id ?? entry.url ?? entry.title;
+    if (externalId !== undefined) {
+      if (seen.has(externalId)) {
+        repeated++;
+        continue;
+      }
+      seen.add(externalId);
+      entry.externalId = externalId;
+    }
+    if (entry.title === undefined) withoutTitle++;
+    entries.push(entry);
+  }
+
+  const warnings: string[] = [];
+  if (withoutTitle > 0) warnings.push(`generic: ${withoutTitle} of ${items.length} items have no title (kept without one)`);
+  for (const [field, count] of found) {
+    if (count === 0 && field !== 'title') warnings.push(`generic: field "${field}" found nothing in any of the ${items.length} items`);
+  }
+  if (repeated > 0) warnings.push(`generic: ${repeated} repeated items (same id) were skipped`);
+  return { entries, warnings };
+}
+
+/** Convert a field's strings into the entry; false when nothing usable was found. */
+function setField(entry: RawEntry, field: Exclude<GenericField, 'id'>, values: readonly string[], pageUrl: string): boolean {
+  switch (field) {
+    case 'authors':
+    case 'categories': {
+      const list = values.map((v) => cleanText(v)).filter(Boolean);
+      if (list.length === 0) return false;
+      entry[field] = field === 'categories' ? [...new Set(list)] : list;
+      return true;
+    }
+    case 'url': {
+      const url = absoluteUrl(values[0], pageUrl);
+      if (url) entry.url = url;
+      return url !== undefined;
+    }
+    case 'upvotes':
+    case 'comments': {
+      const count = toInt(values[0]);
+      if (count !== undefined) entry[field] = count;
+      return count !== undefined;
+    }
+    case 'publishedAt': {
+      const time = values[0] === undefined ? Number.NaN : Date.parse(values[0]);
+      if (!Number.isNaN(time)) entry.publishedAt = new Date(time).toISOString();
+      return !Number.isNaN(time);
+    }
+    default: {
+      const text = cleanText(values[0]);
+      if (text) entry[field] = text;
+      return text !== '';
+    }
+  }
+}
+
+function warn(message: string): ExtractResult {
+  return { entries: [], warnings: [`generic: ${message}`] };
+}

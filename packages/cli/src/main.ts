@@ -8,6 +8,9 @@ import { label, labelSpec } from './commands/label.js';
 import { migrate, migrateSpec } from './commands/migrate.js';
 import { reclassify, reclassifySpec } from './commands/reclassify.js';
 import { start, startSpec } from './commands/start.js';
+import { formatSourcesTable, sourcesReport, sourcesSpec } from './commands/sources.js';
+import { parseSince, replay, replaySpec } from './commands/replay.js';
+import { backfill, backfillSpec } from './commands/backfill.js';
 
 interface Command {
   spec: CommandSpec;
@@ -62,6 +65,36 @@ const commands: Command[] = [
       if (!Number.isInteger(size) || size < 1 || size > 100_000) throw new UsageError(`reclassify: --batch-size must be an integer from 1 to 100000, got ${JSON.stringify(raw)}`, 'reclassify');
       json(await reclassify(config, size, logger));
       return 0;
+    },
+  },
+  {
+    spec: sourcesSpec,
+    run: async ({ values }, config) => {
+      const reports = await sourcesReport(config);
+      if (values.json) for (const r of reports) json(r);
+      else process.stdout.write(`${formatSourcesTable(reports)}\n`);
+      return 0;
+    },
+  },
+  {
+    spec: replaySpec,
+    run: async ({ values }, config, logger) => {
+      const summary = await replay(
+        config,
+        { ...(values.source ? { source: values.source as string } : {}), ...(values.since ? { since: parseSince(values.since as string)! } : {}) },
+        logger,
+        config.batchSize,
+      );
+      json(summary);
+      return summary.errors.length ? 1 : 0;
+    },
+  },
+  {
+    spec: backfillSpec,
+    run: async ({ values }, config, logger) => {
+      const summary = await backfill(config, values as { source?: string; from?: string; to?: string }, logger);
+      json(summary);
+      return summary.pagesFailed || summary.errors.length ? 1 : 0;
     },
   },
   {
@@ -127,8 +160,12 @@ main(process.argv.slice(2)).then(
     } else if (error instanceof ConfigError) {
       process.stderr.write(`paperboy: ${error.message}\n`);
       process.exitCode = 2;
+    } else if (['42P01', '3D000', '42703'].includes((error as { code?: string }).code ?? '')) {
+      // A missing table, database or column: the schema is older than the code.
+      process.stderr.write(`paperboy: the database is not ready (${error.message}): run \`pnpm paperboy migrate\`\n`);
+      process.exitCode = 1;
     } else {
-      const known = ['PreflightError', 'RedisUnavailableError', 'MigrationError', 'TaxonomyError', 'DatabaseUnavailableError'].includes(error.constructor.name) || (error as { code?: string }).code === 'ECONNREFUSED';
+      const known = ['PreflightError', 'RedisUnavailableError', 'MigrationError', 'TaxonomyError', 'DatabaseUnavailableError', 'SourcesFileError'].includes(error.constructor.name) || (error as { code?: string }).code === 'ECONNREFUSED';
       process.stderr.write(`paperboy: ${known ? error.message : (error.stack ?? error.message)}\n`);
       process.exitCode = 1;
     }

@@ -3,7 +3,7 @@ import { pendingMigrations } from '@paperboy/db';
 import { addFetcher } from '@paperboy/fetcher';
 import type { Logger } from '@paperboy/logger';
 import { addProcessor } from '@paperboy/processor';
-import { checkRedis, createQueueEvents, type CrawlPageResult, type IngestEntriesResult, type Job, type QueueEvents } from '@paperboy/queue';
+import { checkRedis, createQueueEvents, type CrawlPagePayload, type CrawlPageResult, type IngestEntriesResult, type Job, type QueueEvents } from '@paperboy/queue';
 import { createAppContext, type AppContext } from '@paperboy/runtime/context';
 
 export interface IngestSummary {
@@ -51,23 +51,43 @@ async function waitFor<T>(job: Job | undefined, events: QueueEvents): Promise<{ 
   }
 }
 
-/**
- * Runs pages through the real pipeline in this process: crawl jobs on the crawl queue, the
- * fetcher and processor workers, and waits until every resulting job has finished.
- */
-export async function runIngest(
-  config: Config,
-  source: string,
-  urls: readonly string[],
-  options: {
-    logger?: Logger;
-    /** Run with this context's workers (already started) instead of starting a fetcher and a processor here. */
-    context?: AppContext;
-    /** Leave processing to processor processes running elsewhere (default: process here too). */
-    externalProcessors?: boolean;
-  } = {},
-): Promise<IngestSummary> {
-  const started = Date.now();
+export function emptySummary(pages: number): IngestSummary {
+  return {
+    pages,
+    pagesFailed: 0,
+    entries: 0,
+    new: 0,
+    updated: 0,
+    merged: 0,
+    failed: 0,
+    rejected: 0,
+    unchangedPages: 0,
+    unchangedBatches: 0,
+    warnings: [],
+    errors: [],
+    durationMs: 0,
+  };
+}
+
+/** A process's pipeline, for commands that drive it: its context, workers and job events. */
+export interface Pipeline {
+  ctx: AppContext;
+  crawlEvents: QueueEvents;
+  ingestEvents: QueueEvents;
+}
+
+export interface PipelineOptions {
+  logger?: Logger;
+  /** Run with this context's workers (already started) instead of starting a fetcher and a processor here. */
+  context?: AppContext;
+  /** Leave processing to processor processes running elsewhere (default: process here too). */
+  externalProcessors?: boolean;
+  /** Run no fetcher here (replay needs only processors). */
+  noFetcher?: boolean;
+}
+
+/** Starts (or borrows) a pipeline, runs `use`, and shuts down what it started. */
+export async function withPipeline<T>(config: Config, options: PipelineOptions, use: (pipeline: Pipeline) => Promise<T>): Promise<T> {
   const ctx = options.context ?? createAppContext(config, options.logger ? { logger: options.logger } : {});
   const ownContext = !options.context;
   if (ownContext) {
@@ -82,76 +102,79 @@ export async function runIngest(
   const ingestEvents = createQueueEvents('ingest', { prefix: config.queuePrefix, redisUrl: config.redisUrl });
   try {
     if (ownContext) {
-      addFetcher(ctx);
+      if (!options.noFetcher) addFetcher(ctx);
       if (!options.externalProcessors) addProcessor(ctx);
       ctx.lifecycle.start();
     }
     await Promise.all([crawlEvents.waitUntilReady(), ingestEvents.waitUntilReady()]);
-    const crawlJobs = await ctx.queues.addBulk(
-      'crawl-page',
-      urls.map((url) => ({ data: { source, url, requestedBy: 'cli', trigger: 'cli' } })),
-    );
-    const summary: IngestSummary = {
-      pages: urls.length,
-      pagesFailed: 0,
-      entries: 0,
-      new: 0,
-      updated: 0,
-      merged: 0,
-      failed: 0,
-      rejected: 0,
-      unchangedPages: 0,
-      unchangedBatches: 0,
-      warnings: [],
-      errors: [],
-      durationMs: 0,
-    };
-    const crawls = await Promise.all(crawlJobs.map((job) => waitFor<CrawlPageResult>(job, crawlEvents)));
-    const ingestQueue = ctx.queues.get('ingest');
-    const batchWaits: Array<Promise<void>> = [];
-    crawls.forEach((crawl, i) => {
-      const url = urls[i]!;
-      if (!crawl.ok) {
-        summary.pagesFailed++;
-        summary.errors.push({ url, error: crawl.error });
-        return;
-      }
-      summary.warnings.push(...crawl.value.warnings);
-      summary.entries += crawl.value.entries;
-      const outcome = crawl.value.outcome ?? 'ok';
-      if (outcome === 'unchanged' || outcome === 'not-modified') summary.unchangedPages++;
-      else if (crawl.value.entries === 0 && outcome !== 'quiet') summary.pagesFailed++;
-      summary.unchangedBatches += crawl.value.duplicateJobIds.length;
-      // Batches of unchanged content were queued before: wait until they are done, count nothing.
-      for (const jobId of crawl.value.duplicateJobIds) {
-        batchWaits.push(ingestQueue.getJob(jobId).then((job) => waitFor(job, ingestEvents)).then(() => undefined));
-      }
-      for (const jobId of crawl.value.ingestJobIds) {
-        batchWaits.push(
-          (async () => {
-            const job = await ingestQueue.getJob(jobId);
-            const result = await waitFor<IngestEntriesResult>(job, ingestEvents);
-            if (!result.ok) {
-              const entries = Array.isArray(job?.data?.entries) ? job.data.entries.length : 0;
-              summary.failed += entries;
-              summary.errors.push({ url, error: `batch ${jobId}: ${result.error}` });
-              return;
-            }
-            const r = result.value;
-            summary.new += r.new;
-            summary.updated += r.updated;
-            summary.merged += r.merged;
-            summary.rejected += r.rejected;
-            summary.failed += r.rejected;
-          })(),
-        );
-      }
-    });
-    await Promise.all(batchWaits);
-    summary.durationMs = Date.now() - started;
-    return summary;
+    return await use({ ctx, crawlEvents, ingestEvents });
   } finally {
     await Promise.all([crawlEvents.close(), ingestEvents.close()]);
     if (ownContext) await ctx.lifecycle.shutdown();
   }
+}
+
+/** Waits for one ingest batch and adds what it stored to the summary. */
+export async function collectBatch(pipeline: Pipeline, jobId: string, url: string, summary: IngestSummary): Promise<void> {
+  const job = await pipeline.ctx.queues.get('ingest').getJob(jobId);
+  const result = await waitFor<IngestEntriesResult>(job, pipeline.ingestEvents);
+  if (!result.ok) {
+    const entries = Array.isArray(job?.data?.entries) ? job.data.entries.length : 0;
+    summary.failed += entries;
+    summary.errors.push({ url, error: `batch ${jobId}: ${result.error}` });
+    return;
+  }
+  const r = result.value;
+  summary.new += r.new;
+  summary.updated += r.updated;
+  summary.merged += r.merged;
+  summary.rejected += r.rejected;
+  summary.failed += r.rejected;
+}
+
+export interface PageToCrawl {
+  data: CrawlPagePayload;
+  jobId?: string;
+}
+
+/** Adds crawl-page jobs and waits until they and every batch they enqueued have finished. */
+export async function crawlAndWait(pipeline: Pipeline, pages: readonly PageToCrawl[], summary: IngestSummary): Promise<void> {
+  const crawlJobs = await pipeline.ctx.queues.addBulk('crawl-page', [...pages]);
+  const crawls = await Promise.all(crawlJobs.map((job) => waitFor<CrawlPageResult>(job, pipeline.crawlEvents)));
+  const ingestQueue = pipeline.ctx.queues.get('ingest');
+  const batchWaits: Array<Promise<void>> = [];
+  crawls.forEach((crawl, i) => {
+    const url = pages[i]!.data.url;
+    if (!crawl.ok) {
+      summary.pagesFailed++;
+      summary.errors.push({ url, error: crawl.error });
+      return;
+    }
+    summary.warnings.push(...crawl.value.warnings);
+    summary.entries += crawl.value.entries;
+    const outcome = crawl.value.outcome ?? 'ok';
+    if (outcome === 'unchanged' || outcome === 'not-modified') summary.unchangedPages++;
+    else if (crawl.value.entries === 0 && outcome !== 'quiet') summary.pagesFailed++;
+    summary.unchangedBatches += crawl.value.duplicateJobIds.length;
+    // Batches of unchanged content were queued before: wait until they are done, count nothing.
+    for (const jobId of crawl.value.duplicateJobIds) {
+      batchWaits.push(ingestQueue.getJob(jobId).then((job) => waitFor(job, pipeline.ingestEvents)).then(() => undefined));
+    }
+    for (const jobId of crawl.value.ingestJobIds) batchWaits.push(collectBatch(pipeline, jobId, url, summary));
+  });
+  await Promise.all(batchWaits);
+}
+
+/**
+ * Runs pages through the real pipeline in this process: crawl jobs on the crawl queue, the
+ * fetcher and processor workers, and waits until every resulting job has finished.
+ */
+export async function runIngest(config: Config, source: string, urls: readonly string[], options: PipelineOptions = {}): Promise<IngestSummary> {
+  const started = Date.now();
+  return withPipeline(config, options, async (pipeline) => {
+    const summary = emptySummary(urls.length);
+    await crawlAndWait(pipeline, urls.map((url) => ({ data: { source, url, requestedBy: 'cli', trigger: 'cli' } })), summary);
+    summary.durationMs = Date.now() - started;
+    return summary;
+  });
 }

@@ -6,3 +6,4 @@ export * from './repositories/export.repository.js';
 export * from './repositories/topic.repository.js';
 export * from './repositories/crawl.repository.js';
 export * from './repositories/archive.repository.js';
+export * from './repositories/backfill.repository.js';

@@ -41,7 +41,7 @@ export function retryDecision(error: unknown, policy: RetryPolicy = {}): RetryDe
 }
 
 /**
- * Exponential backoff with full jitter: a uniform random delay in [0, min(capMs, baseMs·2^(attempt−1))],
+ * Exponential backoff with full jitter: a uniform random delay in [0, min(capMs, baseMs·2^(attempt−1))),
  * attempt counting from 1 (BullMQ's `attemptsMade` in a custom backoff strategy). Jitter spreads
  * the retries of many jobs that failed together (one host down) instead of retrying them in lockstep.
  */

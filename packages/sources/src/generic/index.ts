@@ -47,37 +47,70 @@ type FieldReader<Item> = (item: Item) => string[];
  * do not validate (a malformed selector, say) give zero entries and a warning naming the option.
  */
 export function extractGeneric(page: Page, options: GenericOptions | undefined): ExtractResult {
-  const checked = genericOptionsSchema.safeParse(options);
-  if (!checked.success) {
-    const problems = checked.error.issues.map((i) => `${i.path.length > 0 ? `${i.path.join('.')}: ` : ''}${i.message}`);
-    return warn(`invalid options: ${problems.join('; ')}`);
-  }
+  const problems = optionProblems(options);
+  if (problems !== undefined) return warn(`invalid options: ${problems}`);
+  const valid = options as GenericOptions;
   try {
-    return 'json' in checked.data ? extractFromJson(page, checked.data.json) : extractWithSelectors(page, checked.data);
+    return 'json' in valid ? extractFromJson(page, valid.json) : extractWithSelectors(page, valid);
   } catch (error) {
     // Validation catches bad selectors and patterns; this is the backstop the contract promises.
     return warn(`cannot apply the options (${(error as Error).message})`);
   }
 }
 
+// A source's options object is validated once, not on every page (selectors compile: ~0.5 ms).
+const validated = new WeakMap<object, string | undefined>();
+
+/** Why the options cannot be used ("fields.title: invalid CSS selector …"), or undefined. */
+function optionProblems(options: unknown): string | undefined {
+  const cacheable = typeof options === 'object' && options !== null;
+  if (cacheable && validated.has(options)) return validated.get(options);
+  const checked = genericOptionsSchema.safeParse(options);
+  const problems = checked.success
+    ? undefined
+    : checked.error.issues.map((i) => `${i.path.length > 0 ? `${i.path.join('.')}: ` : ''}${i.message}`).join('; ');
+  if (cacheable) validated.set(options, problems);
+  return problems;
+}
+
 function extractWithSelectors(page: Page, options: GenericCssOptions): ExtractResult {
   const $ = page.$();
   const items = $(options.item).toArray().filter(isTag);
   if (items.length === 0) return warn(`item selector ${JSON.stringify(options.item)} matched nothing`);
-  const readers = compileFields(options.fields, (spec, field) => cssReader($, spec, field));
+  const find = matchesInItem($);
+  const readers = compileFields(options.fields, (spec, field) => cssReader(find, spec, field));
   return buildEntries(items, readers, page.url);
 }
 
-function cssReader($: CheerioAPI, spec: FieldSpec, field: GenericField): FieldReader<Element> {
+type FindInItem = (item: Element, selector: string) => Element[];
+
+/** Matches of a selector in an item (`""`: the item), found once per item when fields share a selector. */
+function matchesInItem($: CheerioAPI): FindInItem {
+  let current: Element | undefined;
+  const found = new Map<string, Element[]>();
+  return (item, selector) => {
+    if (item !== current) {
+      current = item;
+      found.clear();
+    }
+    let matches = found.get(selector);
+    if (!matches) {
+      matches = selector.trim() === '' ? [item] : $(item).find(selector).toArray();
+      found.set(selector, matches);
+    }
+    return matches;
+  };
+}
+
+function cssReader(find: FindInItem, spec: FieldSpec, field: GenericField): FieldReader<Element> {
   const { selector, attr, pattern, template, all } = typeof spec === 'string' ? { selector: spec } : spec;
   const shape = valueShaper(pattern, template);
   // htmlparser2 lower-cases attribute names in HTML.
   const attribute = attr?.toLowerCase();
   const every = all ?? LIST_FIELDS.has(field);
   return (item) => {
-    const targets = selector.trim() === '' ? [item] : $(item).find(selector).toArray();
     const values: string[] = [];
-    for (const el of targets) {
+    for (const el of find(item, selector)) {
       const value = shape(attribute === undefined ? elementText(el) : el.attribs[attribute]?.trim());
       if (value === undefined) continue;
       values.push(value);

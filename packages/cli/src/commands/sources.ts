@@ -1,0 +1,96 @@
+import type { Config } from '@paperboy/config';
+import { CrawlRepository, createDb, type SourceHealthRow } from '@paperboy/db';
+import { loadSourcesFile } from '@paperboy/fetcher';
+import type { CommandSpec } from '../args.js';
+
+export const sourcesSpec: CommandSpec = {
+  name: 'sources',
+  summary: 'List the configured sources with their schedule, last crawl, last success and health.',
+  usage: 'sources [--json]',
+  options: { json: { type: 'boolean', description: 'one JSON object per source instead of a table' } },
+  details:
+    'health: ok; quiet (nothing new, and the page says that is normal); unchanged (304 or same content);\n' +
+    'suspect (far fewer entries than usual, or a page whose structure no longer matches); failing; never crawled.',
+};
+
+export interface SourceReport {
+  id: string;
+  adapter: string;
+  enabled: boolean;
+  schedule: string;
+  urls: string[];
+  lastCrawlAt: string | null;
+  lastOutcome: string | null;
+  lastStatus: number | null;
+  lastEntries: number | null;
+  lastSuccessAt: string | null;
+  health: string;
+  reason: string | null;
+  crawls24h: number;
+  failures24h: number;
+  new24h: number;
+}
+
+function healthOf(row: SourceHealthRow | undefined): { health: string; reason: string | null } {
+  if (!row) return { health: 'never crawled', reason: null };
+  if (row.lastSuspect) return { health: 'suspect', reason: row.lastSuspectReason };
+  if (row.lastOutcome === 'failed' || row.lastOutcome === 'disallowed') return { health: 'failing', reason: row.lastError };
+  if (row.lastOutcome === 'quiet') return { health: 'quiet', reason: null };
+  if (row.lastOutcome === 'not-modified' || row.lastOutcome === 'unchanged') return { health: 'unchanged', reason: null };
+  if (row.lastOutcome === 'retrying') return { health: 'retrying', reason: row.lastError };
+  return { health: 'ok', reason: null };
+}
+
+const describeSchedule = (s: { every?: number | undefined; cron?: string | undefined; tz?: string | undefined; jitterMs: number }) => {
+  const base = s.cron ? `cron ${s.cron}${s.tz ? ` ${s.tz}` : ''}` : `every ${formatMs(s.every!)}`;
+  return s.jitterMs ? `${base} ±${formatMs(s.jitterMs)}` : base;
+};
+
+function formatMs(ms: number): string {
+  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
+    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return `${ms}ms`;
+}
+
+export async function sourcesReport(config: Config): Promise<SourceReport[]> {
+  const file = loadSourcesFile(config.sourcesPath);
+  const db = createDb(config.databaseUrl, { max: 1 });
+  try {
+    const health = new Map((await new CrawlRepository(db).sourceHealth()).map((r) => [r.source, r]));
+    return file.sources.map((s) => {
+      const row = health.get(s.id);
+      return {
+        id: s.id,
+        adapter: s.adapter,
+        enabled: s.enabled,
+        schedule: describeSchedule(s.schedule),
+        urls: s.urls,
+        lastCrawlAt: row?.lastCrawlAt ?? null,
+        lastOutcome: row?.lastOutcome ?? null,
+        lastStatus: row?.lastStatus ?? null,
+        lastEntries: row?.lastEntries ?? null,
+        lastSuccessAt: row?.lastSuccessAt ?? null,
+        ...healthOf(row),
+        crawls24h: row?.crawls24h ?? 0,
+        failures24h: row?.failures24h ?? 0,
+        new24h: row?.new24h ?? 0,
+      };
+    });
+  } finally {
+    await db.destroy();
+  }
+}
+
+export function formatSourcesTable(reports: SourceReport[]): string {
+  const rows = reports.map((r) => [
+    r.id,
+    r.enabled ? r.schedule : 'disabled',
+    r.lastCrawlAt ? `${r.lastCrawlAt} ${r.lastOutcome}${r.lastStatus ? ` ${r.lastStatus}` : ''}${r.lastEntries !== null ? `, ${r.lastEntries} entries` : ''}` : '-',
+    r.lastSuccessAt ?? '-',
+    r.reason ? `${r.health}: ${r.reason}` : r.health,
+  ]);
+  const header = ['SOURCE', 'SCHEDULE', 'LAST CRAWL', 'LAST SUCCESS', 'HEALTH'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  return [header, ...rows].map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')).join('\n');
+}

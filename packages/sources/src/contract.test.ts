@@ -1,7 +1,7 @@
 /**
  * Every registered adapter, on every fixture in its folder. Fixture names say what to expect:
  *   `empty-*`  a page with nothing to read: zero entries, and a warning saying so;
- *   `quiet-*`  a listing that is empty by nature (a feed on a weekend): zero entries, no warning;
+ *   `quiet-*`  a listing that is empty by nature (a feed on a weekend): zero entries, no warning, `quiet: true`;
  *   `broken-*` a damaged page the adapter recovers from: entries, and a warning;
  *   others     a good page: entries and no warnings.
  * `fixtures/examples.ts` (optional; required for adapters that take options) gives each
@@ -75,7 +75,8 @@ describe.each(listAdapters().map((adapter) => [adapter.id, adapter] as const))('
   });
 
   it.each(fixtures.map((f) => [f.name, f] as const))('%s', (name, f) => {
-    const { entries, warnings } = run(adapter, name, f.contentType, examples[name]);
+    const { entries, warnings, quiet } = run(adapter, name, f.contentType, examples[name]);
+    expect(quiet ?? false, 'quiet: true on quiet-* fixtures only').toBe(name.startsWith('quiet-'));
 
     if (name.startsWith('empty-') || name.startsWith('quiet-')) {
       expect(entries).toEqual([]);

@@ -22,7 +22,10 @@ export interface RawEntry {
   comments?: number;
   /** ISO 8601 date-time when the source says the paper was published. */
   publishedAt?: string;
-  /** Listing section the entry was in (`new`, `cross-list`, `replacement`, or a day heading). */
+  /**
+   * Listing section the entry was in: `new`, `cross-list`, `replacement` or a day heading on arXiv
+   * listing pages; the announce type (`new`, `cross`, `replace`, `replace-cross`) in arXiv feeds.
+   */
   section?: string;
   /** Category or subject codes the page shows for the entry (e.g. `cs.LG`). */
   categories?: string[];

@@ -17,8 +17,23 @@ describe('sources file', () => {
     expect(file.sources.map((s) => s.id)).toEqual(['hf-daily', 'hf-trending', 'hf-api-daily', 'arxiv-cs-lg', 'arxiv-cs-cv', 'arxiv-cs-cl', 'arxiv-cs-ai']);
     expect(file.sources[0]!.urls).toEqual(['https://huggingface.co/papers/date/{date}', 'https://huggingface.co/papers/date/{date-1}']);
     expect(file.sources[0]!.schedule).toMatchObject({ every: 30 * 60_000, jitterMs: 3 * 60_000 });
-    expect(file.hostPoliteness('arxiv.org')).toEqual({ concurrency: 1, minDelayMs: 5000, robots: true });
-    expect(file.hostPoliteness('example.org')).toEqual({ concurrency: 1, minDelayMs: 5000, robots: true });
+    expect(file.politenessFor(new URL('https://huggingface.co/papers'))).toEqual({ concurrency: 2, minDelayMs: 2000, robots: true });
+    expect(file.politenessFor(new URL('https://example.org/x'))).toEqual({ concurrency: 1, minDelayMs: 5000, robots: true });
+  });
+
+  it('layers politeness: defaults, then the host, then the source', () => {
+    const file = parseSourcesFile(
+      `defaults: { politeness: { concurrency: 3, minDelay: 1s } }
+hosts:
+  example.org: { minDelay: 2s }
+  "example.org:8080": { concurrency: 2 }
+sources:
+  - { id: a, adapter: hf-api, url: "https://example.org:8080/x", schedule: { every: 1h }, politeness: { robots: false } }
+`,
+      'p.yaml',
+    );
+    expect(file.politenessFor(new URL('https://example.org:8080/x'), file.sources[0])).toEqual({ concurrency: 2, minDelayMs: 2000, robots: false });
+    expect(file.politenessFor(new URL('https://example.org/y'))).toEqual({ concurrency: 3, minDelayMs: 2000, robots: true });
   });
 
   it('names the field and the line of every problem', () => {

@@ -97,7 +97,8 @@ export interface SourceDefinition {
   urls: string[];
   schedule: { every?: number; cron?: string; tz?: string; jitterMs: number };
   enabled: boolean;
-  politeness: Politeness;
+  /** This source's own overrides; the rest comes from its host's settings and the defaults. */
+  politeness: Partial<Politeness>;
   options: unknown;
 }
 
@@ -105,8 +106,8 @@ export interface SourcesFile {
   path: string;
   userAgent: string | undefined;
   sources: SourceDefinition[];
-  /** Politeness for a host: the host's own settings over the defaults (a source's own override wins per request). */
-  hostPoliteness(host: string): Politeness;
+  /** Politeness for a request: the defaults, then the host's settings (`host` or `host:port`), then the source's overrides. */
+  politenessFor(url: URL, source?: SourceDefinition): Politeness;
 }
 
 export class SourcesFileError extends Error {
@@ -193,7 +194,7 @@ export function parseSourcesFile(text: string, path: string): SourcesFile {
       urls,
       schedule: { every: raw.schedule.every, cron: raw.schedule.cron, tz: raw.schedule.tz, jitterMs: raw.schedule.jitter },
       enabled: raw.enabled,
-      politeness: { ...defaults, ...definedPoliteness(raw.politeness) },
+      politeness: definedPoliteness(raw.politeness),
       options,
     };
   });
@@ -204,7 +205,12 @@ export function parseSourcesFile(text: string, path: string): SourcesFile {
     path,
     userAgent: parsed.data.userAgent,
     sources,
-    hostPoliteness: (host) => ({ ...defaults, ...(hosts.get(host.toLowerCase()) ?? {}) }),
+    politenessFor: (url, source) => ({
+      ...defaults,
+      ...(hosts.get(url.hostname.toLowerCase()) ?? {}),
+      ...(hosts.get(url.host.toLowerCase()) ?? {}),
+      ...(source?.politeness ?? {}),
+    }),
   };
 }
 

@@ -93,14 +93,21 @@ describe('arxiv-rss on the cs.LG feed of 12 June 2026 (generated from real paper
 });
 
 describe('arxiv-rss on empty and foreign documents', () => {
-  it('an empty weekend feed (real capture, with skipDays) is quiet: no entries, no warning', () => {
+  it('an empty weekend feed (real capture, with skipDays) is quiet: no entries, no warning, quiet: true', () => {
     const body = fixture('quiet-arxiv-rss-cs.CL-weekend-empty-2026-08-01.xml');
     expect(body).toContain('<skipDays>');
-    expect(run(body, 'https://rss.arxiv.org/rss/cs.CL')).toEqual({ entries: [], warnings: [] });
+    expect(run(body, 'https://rss.arxiv.org/rss/cs.CL')).toEqual({ entries: [], warnings: [], quiet: true });
   });
 
   it('an empty Atom feed is quiet too', () => {
-    expect(run('<feed xmlns="http://www.w3.org/2005/Atom"><id>http://rss.arxiv.org/atom/cs.LG</id></feed>')).toEqual({ entries: [], warnings: [] });
+    expect(run('<feed xmlns="http://www.w3.org/2005/Atom"><id>http://rss.arxiv.org/atom/cs.LG</id></feed>')).toEqual({ entries: [], warnings: [], quiet: true });
+  });
+
+  it('a feed whose items all lack an id is not quiet', () => {
+    const result = run(rss('<item><title>T</title></item>'));
+    expect(result.entries).toEqual([]);
+    expect(result.quiet).toBeUndefined();
+    expect(result.warnings).toHaveLength(1);
   });
 
   it.each([

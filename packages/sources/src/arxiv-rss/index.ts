@@ -34,8 +34,7 @@ interface FeedItem {
 
 /**
  * Entries of an arXiv RSS 2.0 or Atom feed, in feed order. A feed without items is a quiet
- * day (arXiv announces nothing on weekends): no entries and no warning. A document that is
- * no feed at all gives a warning.
+ * day: no entries, no warning, `quiet: true`. A document that is no feed at all gives a warning.
  */
 export function extractArxivFeed(xml: string, pageUrl: string): ExtractResult {
   const root = firstElement(load(xml, XML).root()[0]?.children ?? []);
@@ -45,11 +44,15 @@ export function extractArxivFeed(xml: string, pageUrl: string): ExtractResult {
     return { entries: [], warnings: [`arxiv-rss: not an RSS or Atom feed (${what})`] };
   }
 
+  const items = kind === 'atom' ? childrenNamed(root, 'entry') : rssItems(root);
+  // arXiv announces nothing on weekends and holidays: the feed is there, with no items.
+  if (items.length === 0) return { entries: [], warnings: [], quiet: true };
+
   const entries: RawEntry[] = [];
   const seen = new Set<string>();
   let withoutId = 0;
   let repeated = 0;
-  for (const el of kind === 'atom' ? childrenNamed(root, 'entry') : rssItems(root)) {
+  for (const el of items) {
     const item = readItem(el, kind);
     const arxivId = itemId(item);
     if (!arxivId) {

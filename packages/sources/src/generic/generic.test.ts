@@ -77,11 +77,15 @@ describe('generic, CSS mode', () => {
     expect(second).toEqual({ rank: 2, externalId: '2606.00002', title: 'Second Paper', url: 'https://elsewhere.example.com/x', upvotes: 7 });
   });
 
-  it('keeps only the first match with all: false, every match with all: true', () => {
-    const options: GenericCssOptions = { item: 'li', fields: { title: 'h2', authors: { selector: '.by a', all: false }, abstract: { selector: 'footer span', all: true } } };
-    const [first] = html(LISTING, options).entries;
+  it('keeps only the first match with all: false; with all: true, joins the text of every match', () => {
+    const options: GenericCssOptions = {
+      item: 'li',
+      fields: { title: 'h2', authors: { selector: '.by a', all: false }, abstract: { selector: 'footer span', all: true }, upvotes: { selector: 'footer span', all: true } },
+    };
+    const [first, second] = html(LISTING, options).entries;
     expect(first?.authors).toEqual(['Ada Lovelace']);
-    expect(first?.abstract).toBe('1.2k votes'); // scalar fields keep the first value even with all: true
+    expect(second?.abstract).toBe('shared 7 votes');
+    expect(second?.upvotes).toBe(7); // counts, URLs and dates take the first value that converts
   });
 
   it('applies a template after the pattern', () => {
@@ -90,6 +94,12 @@ describe('generic, CSS mode', () => {
       'https://papers.example.org/abs/2606.00001',
       'https://papers.example.org/abs/2606.00002',
     ]);
+  });
+
+  it('puts a value with "$" into a template as it is', () => {
+    const body = '<p data-id="a$&b">T</p>';
+    const [entry] = html(body, { item: 'p', fields: { title: '', id: { selector: '', attr: 'data-id', template: 'x-{}' } } }).entries;
+    expect(entry?.externalId).toBe('x-a$&b');
   });
 
   it('uses the url, then the title, as externalId when there is no id field', () => {

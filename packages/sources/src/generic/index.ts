@@ -217,7 +217,7 @@ function valueShaper(pattern: string | undefined, template: string | undefined):
       value = match[1] ?? match[0];
       if (value === '') return undefined;
     }
-    return template === undefined ? value : template.replace('{}', value);
+    return template === undefined ? value : template.replace('{}', () => value);
   };
 }
 
@@ -245,7 +245,7 @@ function buildEntries<Item>(items: readonly Item[], readers: Array<[GenericField
     let id: string | undefined;
     for (const [field, read] of readers) {
       const values = read(item);
-      if (field === 'id') id = cleanText(values[0]) || undefined;
+      if (field === 'id') id = cleanText(values.join(' ')) || undefined;
       const usable = field === 'id' ? id !== undefined : setField(entry, field, values, pageUrl);
       if (usable) found.set(field, (found.get(field) ?? 0) + 1);
     }
@@ -282,27 +282,42 @@ function setField(entry: RawEntry, field: Exclude<GenericField, 'id'>, values: r
       return true;
     }
     case 'url': {
-      const url = absoluteUrl(values[0], pageUrl);
-      if (url) entry.url = url;
+      const url = firstConverted(values, (v) => absoluteUrl(v, pageUrl));
+      if (url !== undefined) entry.url = url;
       return url !== undefined;
     }
     case 'upvotes':
     case 'comments': {
-      const count = toInt(values[0]);
+      const count = firstConverted(values, toInt);
       if (count !== undefined) entry[field] = count;
       return count !== undefined;
     }
     case 'publishedAt': {
-      const time = values[0] === undefined ? Number.NaN : Date.parse(values[0]);
-      if (!Number.isNaN(time)) entry.publishedAt = new Date(time).toISOString();
-      return !Number.isNaN(time);
+      const date = firstConverted(values, isoDate);
+      if (date !== undefined) entry.publishedAt = date;
+      return date !== undefined;
     }
     default: {
-      const text = cleanText(values[0]);
+      // One value, or with `all: true` every match's text, joined (an abstract in several <p>).
+      const text = cleanText(values.join(' '));
       if (text) entry[field] = text;
       return text !== '';
     }
   }
+}
+
+/** The first value that converts (several values only with `all: true`). */
+function firstConverted<T>(values: readonly string[], convert: (value: string) => T | undefined): T | undefined {
+  for (const value of values) {
+    const converted = convert(value);
+    if (converted !== undefined) return converted;
+  }
+  return undefined;
+}
+
+function isoDate(value: string): string | undefined {
+  const time = Date.parse(value);
+  return Number.isNaN(time) ? undefined : new Date(time).toISOString();
 }
 
 function warn(message: string): ExtractResult {

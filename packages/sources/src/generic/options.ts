@@ -40,7 +40,10 @@ export interface FieldSelector {
   pattern?: string;
   /** The value placed into a string at `{}`: `"/papers/{}"`. */
   template?: string;
-  /** Every match rather than the first that gives a value. Default: true for authors and categories. */
+  /**
+   * Every match rather than the first that gives a value (default for authors and categories):
+   * text fields join them with spaces; counts, URLs and dates take the first that converts.
+   */
   all?: boolean;
 }
 

@@ -71,7 +71,7 @@ export function createCrawlPageHandler(deps: CrawlHandlerDeps) {
       throw new UnrecoverableError((error as Error).message);
     }
     const url = new URL(payload.url);
-    const politeness: Politeness = { ...deps.sources.hostPoliteness(url.hostname), ...configured?.politeness };
+    const politeness: Politeness = deps.sources.politenessFor(url, configured);
     const crawlId = payload.crawlId ?? (await crawls.startCrawl(payload.source, payload.url, payload.trigger ?? 'cli'));
     if (payload.crawlId === undefined) await job.updateData({ ...payload, crawlId });
     const finish = (outcome: Parameters<CrawlRepository['finishCrawl']>[1]) => crawls.finishCrawl(crawlId, outcome);

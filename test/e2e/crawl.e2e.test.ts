@@ -202,7 +202,7 @@ describe('crawling a living site', () => {
     expect(health.huge).toMatchObject({ health: 'failing' });
     expect(health.flaky).toMatchObject({ health: 'ok', lastEntries: 2 });
     // Every paper is new exactly once, whichever source showed it first.
-    expect(Object.values(health).reduce((n, r) => n + (r as { new24h: number }).new24h, 0)).toBe(22);
+    expect(Object.values(health as Record<string, { new24h: number }>).reduce((n, r) => n + r.new24h, 0)).toBe(22);
 
     // Replay runs the archive through the pipeline again and changes nothing.
     const sightings = await count(sql<{ n: number }>`SELECT count(*)::int AS n FROM sightings`);

@@ -39,6 +39,7 @@ const commands: Command[] = [
   {
     spec: exportSpec,
     run: async ({ values, positionals }, config) => {
+      if (positionals.length > 1) throw new UsageError(`export: one dataset, got ${positionals.join(' ')}`, 'export');
       await exportPapers(config, positionals[0], values.format as string | undefined, process.stdout);
       return 0;
     },
@@ -100,7 +101,7 @@ const commands: Command[] = [
   {
     spec: labelSpec,
     run: async ({ values, positionals }, config) => {
-      json(await label(config, positionals[0], values.topics as string | undefined));
+      json(await label(config, positionals, values.topics as string | undefined));
       return 0;
     },
   },
@@ -124,8 +125,12 @@ function mainHelp(): string {
 async function main(argv: string[]): Promise<number | null> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
+    if (!name) {
+      process.stderr.write(`${mainHelp()}\n`);
+      return 2;
+    }
     process.stdout.write(`${mainHelp()}\n`);
-    return name ? 0 : 1;
+    return 0;
   }
   const command = commands.find((c) => c.spec.name === name);
   if (!command) throw new UsageError(`unknown command "${name}"; commands: ${commands.map((c) => c.spec.name).join(', ')}`);

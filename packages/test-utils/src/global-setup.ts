@@ -1,5 +1,6 @@
 import type { TestProject } from 'vitest/node';
-import { prepareTemplate, startTestServices } from './services.js';
+import { randomBytes } from 'node:crypto';
+import { dropDatabase, prepareTemplate, startTestServices } from './services.js';
 
 /**
  * Vitest global setup: real services once per run, the template database migrated once.
@@ -10,8 +11,11 @@ export default async function setup(_project: TestProject) {
     const services = await startTestServices();
     process.env.TEST_DATABASE_URL = services.databaseUrl;
     process.env.TEST_REDIS_URL = services.redisUrl;
-    await prepareTemplate(services.databaseUrl);
+    const template = `paperboy_test_template_${randomBytes(4).toString('hex')}`;
+    process.env.PAPERBOY_TEST_TEMPLATE = template;
+    await prepareTemplate(services.databaseUrl, template);
     return async () => {
+      await dropDatabase(services.databaseUrl, template).catch(() => {});
       await services.stop();
     };
   } catch (error) {

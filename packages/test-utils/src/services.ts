@@ -14,7 +14,10 @@ export interface TestServices {
   stop(): Promise<void>;
 }
 
-export const TEMPLATE_DATABASE = 'paperboy_test_template';
+/** The migrated template of this test run (one per run, so two runs on one server do not collide). */
+export function templateDatabase(): string {
+  return process.env.PAPERBOY_TEST_TEMPLATE ?? 'paperboy_test_template';
+}
 
 export async function startTestServices(): Promise<TestServices> {
   const databaseUrl = process.env.TEST_DATABASE_URL;
@@ -59,15 +62,15 @@ export function withDatabase(url: string, name: string): string {
 }
 
 /** Migrates a fresh template database once per test run; each test file clones it. */
-export async function prepareTemplate(serverUrl: string): Promise<void> {
+export async function prepareTemplate(serverUrl: string, name = templateDatabase()): Promise<void> {
   const admin = new pg.Client(connectionConfig(serverUrl));
   await admin.connect();
   try {
-    await admin.query(`DROP DATABASE IF EXISTS ${quoteIdentifier(TEMPLATE_DATABASE)} WITH (FORCE)`);
+    await admin.query(`DROP DATABASE IF EXISTS ${quoteIdentifier(name)} WITH (FORCE)`);
   } finally {
     await admin.end();
   }
-  const url = withDatabase(serverUrl, TEMPLATE_DATABASE);
+  const url = withDatabase(serverUrl, name);
   await ensureDatabase(url);
   const db = createDb(url, { max: 1 });
   try {
@@ -90,7 +93,7 @@ export async function createTestDatabase(serverUrl = requireEnv('TEST_DATABASE_U
   const admin = new pg.Client(connectionConfig(serverUrl));
   await admin.connect();
   try {
-    await admin.query(`CREATE DATABASE ${quoteIdentifier(name)} TEMPLATE ${quoteIdentifier(TEMPLATE_DATABASE)}`);
+    await admin.query(`CREATE DATABASE ${quoteIdentifier(name)} TEMPLATE ${quoteIdentifier(templateDatabase())}`);
   } finally {
     await admin.end();
   }
@@ -129,6 +132,16 @@ export async function deleteRedisPrefix(redisUrl: string, prefix: string): Promi
     } while (cursor !== '0');
   } finally {
     redis.disconnect();
+  }
+}
+
+export async function dropDatabase(serverUrl: string, name: string): Promise<void> {
+  const client = new pg.Client(connectionConfig(serverUrl));
+  await client.connect();
+  try {
+    await client.query(`DROP DATABASE IF EXISTS ${quoteIdentifier(name)} WITH (FORCE)`);
+  } finally {
+    await client.end();
   }
 }
 

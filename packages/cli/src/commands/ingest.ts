@@ -45,6 +45,8 @@ export async function ingest(config: Config, source: string | undefined, urls: s
     if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) {
       throw new UsageError(`ingest: ${JSON.stringify(url)} is not an http(s) URL`, 'ingest');
     }
+    // Credentials would end up in logs and in the database: refuse them before anything is stored.
+    if (parsed.username || parsed.password) throw new UsageError('ingest: URLs with credentials (user:password@) are not accepted', 'ingest');
   }
   return runIngest(config, source, urls, { logger });
 }

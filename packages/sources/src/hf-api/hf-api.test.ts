@@ -80,8 +80,8 @@ describe('hf-api on other input', () => {
     expect(extractHfApi('text', API_URL).warnings).toEqual(['hf-api: expected a JSON array of entries, got string']);
   });
 
-  it('gives zero entries and no warning for an empty array', () => {
-    expect(run('[]')).toEqual({ entries: [], warnings: [] });
+  it('gives zero entries, no warning and a quiet day for an empty array', () => {
+    expect(run('[]')).toEqual({ entries: [], warnings: [], quiet: true });
   });
 
   it('falls back to entry-level title and summary, cleans them, and uses entry publishedAt when the paper has none', () => {

@@ -31,5 +31,6 @@ export function extractHfApi(body: unknown, pageUrl: string): ExtractResult {
   }
   const { entries, skipped } = mapHfEntries(body, pageUrl);
   const warnings = skipped > 0 ? [`hf-api: skipped ${skipped} entries without paper.id`] : [];
-  return { entries, warnings };
+  // An empty array is a day with no papers yet: quiet, not broken.
+  return body.length === 0 ? { entries, warnings, quiet: true } : { entries, warnings };
 }

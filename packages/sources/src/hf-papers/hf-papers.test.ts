@@ -225,8 +225,8 @@ describe('hf-papers: nothing to read', () => {
     expect(warnings).toEqual(['hf-papers: no paper listing found (no data-props holds a list of entries with paper.id; no article cards)']);
   });
 
-  it('gives zero entries and no warning for an empty day', () => {
-    expect(html(`<div data-props="${props({ dailyPapers: [], date: '2026-06-13' })}"></div>`)).toEqual({ entries: [], warnings: [] });
+  it('gives zero entries, no warning and a quiet day for an empty listing', () => {
+    expect(html(`<div data-props="${props({ dailyPapers: [], date: '2026-06-13' })}"></div>`)).toEqual({ entries: [], warnings: [], quiet: true });
   });
 
   it('does not throw on garbage', () => {

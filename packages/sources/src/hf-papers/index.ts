@@ -42,7 +42,7 @@ export function extractHfPapers(page: Pick<Page, 'url' | 'body' | '$'>): Extract
   if (embedded.list) {
     // An empty embedded listing is a quiet day, unless the page still shows cards.
     if (cards.length > 0) warnings.push(`hf-papers: embedded JSON listing is empty, used ${cards.length} article cards`);
-    return { entries: cards, warnings };
+    return cards.length === 0 ? { entries: cards, warnings, quiet: true } : { entries: cards, warnings };
   }
   if (cards.length > 0) {
     warnings.push(`hf-papers: embedded JSON missing or invalid (${embedded.problem}), used ${cards.length} article cards`);

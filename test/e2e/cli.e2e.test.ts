@@ -3,7 +3,9 @@ import { createTestDatabase, deleteRedisPrefix, requireEnv, send, startFixtureSe
 import { connectionConfig } from '@paperboy/db';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { lastJson, root, runCli } from './helpers.js';
+import { spawn } from 'node:child_process';
+import { Redis } from 'ioredis';
+import { lastJson, root, runCli, until } from './helpers.js';
 
 const fixture = (path: string) => readFileSync(`${root}packages/sources/src/${path}`);
 
@@ -141,6 +143,27 @@ describe('paperboy CLI', () => {
     const rows = await t.db.selectFrom('page_fetches').select(['url', 'status', 'error']).where('url', 'like', '%/broken').execute();
     expect(rows).toHaveLength(2);
     expect(rows[0]).toMatchObject({ status: 500 });
+  });
+
+  it('on Ctrl-C, stops and removes its unfinished crawl jobs so no later run inherits them', async () => {
+    const child = spawn('pnpm', ['paperboy', 'ingest', '--source', 'hf-papers', '--url', `${server.url}/silent`, '--url', `${server.url}/silent?2`], {
+      cwd: root,
+      env: { ...process.env, ...env, PAPERBOY_FETCH_TIMEOUT_MS: '60000', PAPERBOY_SHUTDOWN_TIMEOUT_MS: '2000' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true, // its own process group, as a terminal's Ctrl-C reaches the whole group
+    });
+    let log = '';
+    child.stderr.on('data', (d) => (log += d));
+    const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+    await until(async () => (server.hits.get('/silent') ?? 0) >= 1, 30_000, 'the crawl to start');
+    process.kill(-child.pid!, 'SIGINT');
+    await closed; // pnpm itself dies of the signal; the paperboy process holds the pipe until it is done
+    expect(log).toMatch(/interrupted/);
+    expect(log).toMatch(/"removed":2,"msg":"unfinished crawl jobs removed"/);
+    const redis = new Redis(requireEnv('TEST_REDIS_URL'));
+    const left = await redis.zcard(`${prefix}:crawl:delayed`) + (await redis.llen(`${prefix}:crawl:wait`)) + (await redis.llen(`${prefix}:crawl:active`));
+    redis.disconnect();
+    expect(left).toBe(0);
   });
 
   it('answers --help, unknown options and bad values with clear errors, not stack traces', async () => {

@@ -74,6 +74,8 @@ export interface Pipeline {
   ctx: AppContext;
   crawlEvents: QueueEvents;
   ingestEvents: QueueEvents;
+  /** Crawl jobs this command added: removed if it is interrupted, so no later run inherits them. */
+  crawlJobIds: Set<string>;
 }
 
 export interface PipelineOptions {
@@ -107,11 +109,41 @@ export async function withPipeline<T>(config: Config, options: PipelineOptions, 
       ctx.lifecycle.start();
     }
     await Promise.all([crawlEvents.waitUntilReady(), ingestEvents.waitUntilReady()]);
-    return await use({ ctx, crawlEvents, ingestEvents });
+    const pipeline: Pipeline = { ctx, crawlEvents, ingestEvents, crawlJobIds: new Set() };
+    if (ownContext) stopOnSignal(pipeline);
+    return await use(pipeline);
   } finally {
     await Promise.all([crawlEvents.close(), ingestEvents.close()]);
     if (ownContext) await ctx.lifecycle.shutdown();
   }
+}
+
+/**
+ * Ctrl-C (or SIGTERM) during a command: let the workers finish what they hold, remove this run's
+ * crawl jobs that have not finished (so they do not haunt the next run), shut down, exit 130.
+ * A second signal exits at once.
+ */
+function stopOnSignal(pipeline: Pipeline): void {
+  const { ctx } = pipeline;
+  let stopping = false;
+  const handle = async (signal: NodeJS.Signals) => {
+    if (stopping) process.exit(130);
+    stopping = true;
+    ctx.logger.warn({ signal }, 'interrupted: stopping and removing this run\'s unfinished crawl jobs');
+    await ctx.lifecycle.stopWorkers();
+    const queue = ctx.queues.get('crawl');
+    let removed = 0;
+    for (const id of pipeline.crawlJobIds) {
+      const job = await queue.getJob(id).catch(() => undefined);
+      const state = await job?.getState().catch(() => 'unknown');
+      if (job && state !== 'completed' && state !== 'failed') removed += (await queue.remove(id).catch(() => 0)) ? 1 : 0;
+    }
+    ctx.logger.warn({ removed }, 'unfinished crawl jobs removed');
+    await ctx.lifecycle.shutdown();
+    process.exit(130);
+  };
+  process.on('SIGINT', (s) => void handle(s));
+  process.on('SIGTERM', (s) => void handle(s));
 }
 
 /** Waits for one ingest batch and adds what it stored to the summary. */
@@ -140,6 +172,7 @@ export interface PageToCrawl {
 /** Adds crawl-page jobs and waits until they and every batch they enqueued have finished. */
 export async function crawlAndWait(pipeline: Pipeline, pages: readonly PageToCrawl[], summary: IngestSummary): Promise<void> {
   const crawlJobs = await pipeline.ctx.queues.addBulk('crawl-page', [...pages]);
+  for (const job of crawlJobs) if (job.id) pipeline.crawlJobIds.add(job.id);
   const crawls = await Promise.all(crawlJobs.map((job) => waitFor<CrawlPageResult>(job, pipeline.crawlEvents)));
   const ingestQueue = pipeline.ctx.queues.get('ingest');
   const batchWaits: Array<Promise<void>> = [];
@@ -154,7 +187,10 @@ export async function crawlAndWait(pipeline: Pipeline, pages: readonly PageToCra
     summary.entries += crawl.value.entries;
     const outcome = crawl.value.outcome ?? 'ok';
     if (outcome === 'unchanged' || outcome === 'not-modified') summary.unchangedPages++;
-    else if (crawl.value.entries === 0 && outcome !== 'quiet') summary.pagesFailed++;
+    else if (crawl.value.entries === 0 && outcome !== 'quiet') {
+      summary.pagesFailed++;
+      summary.errors.push({ url, error: crawl.value.warnings[0] ?? 'no entries found' });
+    }
     summary.unchangedBatches += crawl.value.duplicateJobIds.length;
     // Batches of unchanged content were queued before: wait until they are done, count nothing.
     for (const jobId of crawl.value.duplicateJobIds) {

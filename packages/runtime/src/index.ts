@@ -83,8 +83,26 @@ export class Lifecycle {
     return this.stopping;
   }
 
+  private workersStopping: Promise<void> | null = null;
+
+  /** The first half of a shutdown: workers finish their active jobs (forced at the deadline). */
+  stopWorkers(): Promise<void> {
+    this.workersStopping ??= this.closeWorkers(Date.now() + this.deadlineMs);
+    return this.workersStopping;
+  }
+
   private async runShutdown(): Promise<void> {
     const deadline = Date.now() + this.deadlineMs;
+    await this.stopWorkers();
+    for (const resource of this.resources) {
+      const remaining = Math.max(500, deadline - Date.now());
+      const outcome = await Promise.race([resource.close().then(() => 'closed' as const, () => 'closed' as const), sleep(remaining)]);
+      if (outcome === 'timeout') this.logger.warn({ resource: resource.name }, 'did not close before the deadline');
+    }
+    this.logger.info('stopped');
+  }
+
+  private async closeWorkers(deadline: number): Promise<void> {
     await Promise.all(
       this.workers.map(async (worker) => {
         const outcome = await Promise.race([worker.close().then(() => 'closed' as const), sleep(Math.max(0, deadline - Date.now()))]);
@@ -94,11 +112,5 @@ export class Lifecycle {
         }
       }),
     );
-    for (const resource of this.resources) {
-      const remaining = Math.max(500, deadline - Date.now());
-      const outcome = await Promise.race([resource.close().then(() => 'closed' as const, () => 'closed' as const), sleep(remaining)]);
-      if (outcome === 'timeout') this.logger.warn({ resource: resource.name }, 'did not close before the deadline');
-    }
-    this.logger.info('stopped');
   }
 }

@@ -1,11 +1,13 @@
 /**
  * `pnpm bench [name]`: runs the benchmarks and prints one JSON line per benchmark.
  * ingest: pages through the real queue and workers, against a no-queue ceiling.
+ * crawl: crawl throughput with politeness off, 304-answered re-crawls, archive cost per page.
  * classify: topic accuracy on the labelled set and classification speed.
  * near-duplicates: title similarity of distinct papers against typeset variants (the threshold's evidence).
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { benchCrawl } from './crawl.bench.js';
 import { benchIngest } from './ingest.bench.js';
 
 const only = process.argv[2];
@@ -13,6 +15,10 @@ const only = process.argv[2];
 if (!only || only === 'ingest') {
   const result = await benchIngest();
   process.stdout.write(`${JSON.stringify({ bench: 'ingest', ...result })}\n`);
+}
+if (!only || only === 'crawl') {
+  const result = await benchCrawl();
+  process.stdout.write(`${JSON.stringify({ bench: 'crawl', ...result })}\n`);
 }
 // Each in its own process, so the ingest run above does not skew their timings.
 for (const [name, file] of [

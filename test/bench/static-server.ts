@@ -17,7 +17,10 @@ const server = createServer((req, res) => {
     return void res.writeHead(404).end();
   }
   const type = file.endsWith('.json') ? 'application/json' : 'text/html; charset=utf-8';
-  res.writeHead(200, { 'content-type': type, 'content-length': size });
+  // An ETag from the file's identity, so conditional GETs get a 304 as from a real site.
+  const etag = `"${size.toString(16)}-${Math.floor(statSync(file).mtimeMs).toString(16)}"`;
+  if (req.headers['if-none-match'] === etag) return void res.writeHead(304, { etag }).end();
+  res.writeHead(200, { 'content-type': type, 'content-length': size, etag });
   createReadStream(file).pipe(res);
 });
 server.listen(0, '127.0.0.1', () => process.stdout.write(`${(server.address() as AddressInfo).port}\n`));

@@ -33,6 +33,7 @@ beforeAll(async () => {
     '/loop': (_req, res) => void res.writeHead(302, { location: '/loop2' }).end(),
     '/loop2': (_req, res) => void res.writeHead(302, { location: '/loop' }).end(),
     '/silent': () => {},
+    '/hang': () => {},
   });
   env = {
     DATABASE_URL: t.url,
@@ -146,7 +147,7 @@ describe('paperboy CLI', () => {
   });
 
   it('on Ctrl-C, stops and removes its unfinished crawl jobs so no later run inherits them', async () => {
-    const child = spawn('pnpm', ['paperboy', 'ingest', '--source', 'hf-papers', '--url', `${server.url}/silent`, '--url', `${server.url}/silent?2`], {
+    const child = spawn('pnpm', ['paperboy', 'ingest', '--source', 'hf-papers', '--url', `${server.url}/hang`, '--url', `${server.url}/hang?2`], {
       cwd: root,
       env: { ...process.env, ...env, PAPERBOY_FETCH_TIMEOUT_MS: '60000', PAPERBOY_SHUTDOWN_TIMEOUT_MS: '2000' },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -155,7 +156,7 @@ describe('paperboy CLI', () => {
     let log = '';
     child.stderr.on('data', (d) => (log += d));
     const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
-    await until(async () => (server.hits.get('/silent') ?? 0) >= 1, 30_000, 'the crawl to start');
+    await until(async () => (server.hits.get('/hang') ?? 0) >= 1, 30_000, 'the crawl to start');
     process.kill(-child.pid!, 'SIGINT');
     await closed; // pnpm itself dies of the signal; the paperboy process holds the pipe until it is done
     expect(log).toMatch(/interrupted/);

@@ -170,7 +170,12 @@ export interface PageToCrawl {
 }
 
 /** Adds crawl-page jobs and waits until they and every batch they enqueued have finished. */
-export async function crawlAndWait(pipeline: Pipeline, pages: readonly PageToCrawl[], summary: IngestSummary): Promise<void> {
+export async function crawlAndWait(
+  pipeline: Pipeline,
+  pages: readonly PageToCrawl[],
+  summary: IngestSummary,
+  options: { waitForBatches?: boolean } = {},
+): Promise<void> {
   const crawlJobs = await pipeline.ctx.queues.addBulk('crawl-page', [...pages]);
   for (const job of crawlJobs) if (job.id) pipeline.crawlJobIds.add(job.id);
   const crawls = await Promise.all(crawlJobs.map((job) => waitFor<CrawlPageResult>(job, pipeline.crawlEvents)));
@@ -193,9 +198,10 @@ export async function crawlAndWait(pipeline: Pipeline, pages: readonly PageToCra
     }
     summary.unchangedBatches += crawl.value.duplicateJobIds.length;
     // Batches of unchanged content were queued before: wait until they are done, count nothing.
-    for (const jobId of crawl.value.duplicateJobIds) {
+    for (const jobId of options.waitForBatches === false ? [] : crawl.value.duplicateJobIds) {
       batchWaits.push(ingestQueue.getJob(jobId).then((job) => waitFor(job, pipeline.ingestEvents)).then(() => undefined));
     }
+    if (options.waitForBatches === false) return;
     for (const jobId of crawl.value.ingestJobIds) batchWaits.push(collectBatch(pipeline, jobId, url, summary));
   });
   await Promise.all(batchWaits);

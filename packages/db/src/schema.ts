@@ -66,6 +66,7 @@ export interface CrawlsTable {
   source: string;
   url: string;
   trigger: string;
+  job_key: string | null;
   started_at: Timestamp;
   finished_at: Timestamp | null;
   status: number | null;

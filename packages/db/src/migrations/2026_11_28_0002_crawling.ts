@@ -33,6 +33,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('source', 'text', (c) => c.notNull())
     .addColumn('url', 'text', (c) => c.notNull())
     .addColumn('trigger', 'text', (c) => c.notNull())
+    // The crawl job (queue prefix and job id): its retries update this row instead of adding one.
+    .addColumn('job_key', 'text', (c) => c.unique())
     .addColumn('started_at', 'timestamptz', (c) => c.notNull())
     .addColumn('finished_at', 'timestamptz')
     .addColumn('status', 'integer')

@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../schema.js';
+import type { PageFetchRecord } from './page-fetch.repository.js';
 
 export type CrawlOutcome = 'running' | 'ok' | 'quiet' | 'not-modified' | 'unchanged' | 'retrying' | 'failed' | 'disallowed';
 
@@ -33,13 +34,26 @@ export interface SourceHealthRow {
 export class CrawlRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
-  async startCrawl(source: string, url: string, trigger: string): Promise<number> {
-    const row = await this.db
-      .insertInto('crawls')
-      .values({ source, url, trigger, started_at: new Date() })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    return row.id;
+  /**
+   * Starts (or, for a retried job, resumes) the crawl of one page, and reads what the last
+   * successful fetch of that URL knew (for a conditional GET), in one round trip.
+   */
+  async beginCrawl(
+    crawl: { source: string; url: string; trigger: string; jobKey: string },
+  ): Promise<{ id: number; lastContentHash: string | null; lastEtag: string | null; lastModified: string | null }> {
+    const { rows } = await sql<{ id: number; lastContentHash: string | null; lastEtag: string | null; lastModified: string | null }>`
+      WITH crawl AS (
+        INSERT INTO crawls (source, url, trigger, job_key, started_at) VALUES (${crawl.source}, ${crawl.url}, ${crawl.trigger}, ${crawl.jobKey}, now())
+        ON CONFLICT (job_key) DO UPDATE SET outcome = 'running'
+        RETURNING id
+      )
+      SELECT crawl.id, f.content_hash AS "lastContentHash", f.etag AS "lastEtag", f.last_modified AS "lastModified"
+      FROM crawl LEFT JOIN LATERAL (
+        SELECT content_hash, etag, last_modified FROM page_fetches
+        WHERE url = ${crawl.url} AND error IS NULL AND NOT not_modified AND content_hash IS NOT NULL
+        ORDER BY fetched_at DESC LIMIT 1
+      ) f ON true`.execute(this.db);
+    return rows[0]!;
   }
 
   async finishCrawl(id: number, finish: CrawlFinish): Promise<void> {
@@ -50,6 +64,28 @@ export class CrawlRepository {
         duration_ms = (extract(epoch FROM now() - started_at) * 1000)::int,
         suspect = ${finish.suspect}, suspect_reason = ${finish.suspectReason}
       WHERE id = ${id}`.execute(this.db);
+  }
+
+  /** Records the page fetch and the crawl's outcome in one statement; returns the fetch's id. */
+  async completeCrawl(id: number, fetch: PageFetchRecord, finish: CrawlFinish): Promise<number> {
+    const { rows } = await sql<{ fetchId: number }>`
+      WITH fetched AS (
+        INSERT INTO page_fetches (source, url, final_url, status, bytes, content_hash, content_type, fetched_at, duration_ms,
+                                  entries, warnings, error, adapter, etag, last_modified, not_modified, crawl_id)
+        VALUES (${fetch.source}, ${fetch.url}, ${fetch.finalUrl}, ${fetch.status}, ${fetch.bytes}, ${fetch.contentHash}, ${fetch.contentType},
+                ${fetch.fetchedAt}, ${fetch.durationMs}, ${fetch.entries}, ${fetch.warnings}::text[], ${fetch.error}, ${fetch.adapter ?? null},
+                ${fetch.etag ?? null}, ${fetch.lastModified ?? null}, ${fetch.notModified ?? false}, ${id})
+        RETURNING id
+      ), finished AS (
+        UPDATE crawls SET finished_at = now(), status = ${finish.status}, outcome = ${finish.outcome}, entries = ${finish.entries},
+          batches = ${finish.batches}, error = ${finish.error}, warnings = ${finish.warnings}::text[],
+          errors = errors + ${finish.error ? 1 : 0},
+          duration_ms = (extract(epoch FROM now() - started_at) * 1000)::int,
+          suspect = ${finish.suspect}, suspect_reason = ${finish.suspectReason}
+        WHERE id = ${id}
+      )
+      SELECT id AS "fetchId" FROM fetched`.execute(this.db);
+    return rows[0]!.fetchId;
   }
 
   /** Entries found by this source's recent successful crawls that found any (newest first): its normal. */

@@ -1,6 +1,6 @@
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
-import { ArchiveRepository, CrawlRepository, PageFetchRepository, type Db } from '@paperboy/db';
+import { ArchiveRepository, CrawlRepository, type Db } from '@paperboy/db';
 import { FetchError, fetchPage, mediaType, retryDecision, UnexpectedContentTypeError, type FetchSettings } from '@paperboy/http';
 import { jobLogger, type Logger } from '@paperboy/logger';
 import {
@@ -57,7 +57,6 @@ function chunk<T>(items: readonly T[], size: number): T[][] {
  * jitter; permanent ones fail at once. Each crawl is recorded, with a verdict on its health.
  */
 export function createCrawlPageHandler(deps: CrawlHandlerDeps) {
-  const fetches = new PageFetchRepository(deps.db);
   const crawls = new CrawlRepository(deps.db);
   const archive = new ArchiveRepository(deps.db);
 
@@ -72,8 +71,9 @@ export function createCrawlPageHandler(deps: CrawlHandlerDeps) {
     }
     const url = new URL(payload.url);
     const politeness: Politeness = deps.sources.politenessFor(url, configured);
-    const crawlId = payload.crawlId ?? (await crawls.startCrawl(payload.source, payload.url, payload.trigger ?? 'cli'));
-    if (payload.crawlId === undefined) await job.updateData({ ...payload, crawlId });
+    const begun = await crawls.beginCrawl({ source: payload.source, url: payload.url, trigger: payload.trigger ?? 'cli', jobKey: `${job.queueQualifiedName}:${job.id}` });
+    const crawlId = begun.id;
+    const last = { contentHash: begun.lastContentHash, etag: begun.lastEtag, lastModified: begun.lastModified };
     const finish = (outcome: Parameters<CrawlRepository['finishCrawl']>[1]) => crawls.finishCrawl(crawlId, outcome);
     const later = async (waitMs: number, why: string): Promise<never> => {
       log.debug({ url: payload.url, waitMs, why }, 'host busy: crawl delayed');
@@ -94,27 +94,29 @@ export function createCrawlPageHandler(deps: CrawlHandlerDeps) {
     const slot = await deps.hosts.acquire(url.host, { concurrency: politeness.concurrency, minDelayMs: politeness.minDelayMs });
     if (!slot.ok) return later(slot.waitMs, slot.reason);
 
-    const last = await fetches.lastGoodFetch(payload.url);
     const started = Date.now();
     let page;
     try {
       page = await fetchPage(payload.url, {
         ...deps.fetch,
         accept: adapter.accepts.join(', '),
-        conditional: { etag: last?.etag ?? null, lastModified: last?.lastModified ?? null },
+        conditional: { etag: last.etag, lastModified: last.lastModified },
       });
     } catch (error) {
       const err = error as Error;
       const status = error instanceof FetchError ? error.status : null;
-      await fetches.recordFetch({
-        source: payload.source, adapter: adapter.id, url: payload.url, finalUrl: null, status, bytes: null, contentHash: null,
-        contentType: null, fetchedAt: new Date(started), durationMs: Date.now() - started, entries: null, warnings: [], error: err.message, crawlId,
-      });
       const decision = retryDecision(error);
       // A throttled page goes back to the queue without using an attempt; its throttles count instead.
       const throttled = (payload.throttled ?? 0) + (decision.retry && decision.pauseHost ? 1 : 0);
       const finalAttempt = !decision.retry || job.attemptsMade + throttled + 1 > (job.opts.attempts ?? 1);
-      await finish({ status, outcome: finalAttempt ? 'failed' : 'retrying', entries: null, batches: null, error: err.message, warnings: [], suspect: false, suspectReason: null });
+      await crawls.completeCrawl(
+        crawlId,
+        {
+          source: payload.source, adapter: adapter.id, url: payload.url, finalUrl: null, status, bytes: null, contentHash: null,
+          contentType: null, fetchedAt: new Date(started), durationMs: Date.now() - started, entries: null, warnings: [], error: err.message,
+        },
+        { status, outcome: finalAttempt ? 'failed' : 'retrying', entries: null, batches: null, error: err.message, warnings: [], suspect: false, suspectReason: null },
+      );
       log.warn({ url: payload.url, status, err: err.message, attempt: job.attemptsMade + 1 }, 'page not fetched');
       if (decision.retry && decision.pauseHost && decision.delayMs) {
         // The host asked us to wait: every fetcher process leaves it alone until then, and this
@@ -122,7 +124,7 @@ export function createCrawlPageHandler(deps: CrawlHandlerDeps) {
         await deps.hosts.pause(url.host, decision.delayMs);
         await slot.release();
         if (finalAttempt) throw new UnrecoverableError(err.message);
-        await job.updateData({ ...payload, crawlId, throttled });
+        await job.updateData({ ...payload, throttled });
         return later(decision.delayMs, 'host paused');
       }
       await slot.release();
@@ -135,8 +137,11 @@ export function createCrawlPageHandler(deps: CrawlHandlerDeps) {
       fetchedAt: page.fetchedAt, durationMs: page.durationMs, etag: page.etag, lastModified: page.lastModified, crawlId,
     };
     if (page.notModified) {
-      await fetches.recordFetch({ ...base, bytes: 0, contentHash: last?.contentHash ?? null, contentType: null, entries: null, warnings: [], error: null, notModified: true });
-      await finish({ status: 304, outcome: 'not-modified', entries: null, batches: 0, error: null, warnings: [], suspect: false, suspectReason: null });
+      await crawls.completeCrawl(
+        crawlId,
+        { ...base, bytes: 0, contentHash: last.contentHash, contentType: null, entries: null, warnings: [], error: null, notModified: true },
+        { status: 304, outcome: 'not-modified', entries: null, batches: 0, error: null, warnings: [], suspect: false, suspectReason: null },
+      );
       log.info({ url: payload.url }, 'page not modified');
       return { crawlId, outcome: 'not-modified', fetchId: null, url: payload.url, status: 304, entries: 0, warnings: [], ingestJobIds: [], duplicateJobIds: [] };
     }
@@ -147,15 +152,21 @@ export function createCrawlPageHandler(deps: CrawlHandlerDeps) {
 
     const facts = { ...base, bytes: page.bytes, contentHash: page.contentHash, contentType: page.contentType };
     const fail = async (error: Error): Promise<never> => {
-      await fetches.recordFetch({ ...facts, entries: null, warnings: [], error: error.message });
-      await finish({ status: page.status, outcome: 'failed', entries: null, batches: null, error: error.message, warnings: [], suspect: true, suspectReason: error.message });
+      await crawls.completeCrawl(
+        crawlId,
+        { ...facts, entries: null, warnings: [], error: error.message },
+        { status: page.status, outcome: 'failed', entries: null, batches: null, error: error.message, warnings: [], suspect: true, suspectReason: error.message },
+      );
       throw new UnrecoverableError(error.message);
     };
     if (!accepts(adapter, page.contentType)) return fail(new UnexpectedContentTypeError(page.finalUrl, page.contentType, adapter.accepts));
 
-    if (last?.contentHash === page.contentHash) {
-      await fetches.recordFetch({ ...facts, entries: null, warnings: [], error: null });
-      await finish({ status: page.status, outcome: 'unchanged', entries: null, batches: 0, error: null, warnings: [], suspect: false, suspectReason: null });
+    if (last.contentHash === page.contentHash) {
+      await crawls.completeCrawl(
+        crawlId,
+        { ...facts, entries: null, warnings: [], error: null },
+        { status: page.status, outcome: 'unchanged', entries: null, batches: 0, error: null, warnings: [], suspect: false, suspectReason: null },
+      );
       log.info({ url: payload.url }, 'page unchanged');
       return { crawlId, outcome: 'unchanged', fetchId: null, url: payload.url, status: page.status, entries: 0, warnings: [], ingestJobIds: [], duplicateJobIds: [] };
     }
@@ -170,10 +181,18 @@ export function createCrawlPageHandler(deps: CrawlHandlerDeps) {
     const judgement = judgeCrawl({ entries: entries.length, warnings, quiet: extracted.quiet ?? false }, await crawls.recentEntryCounts(payload.source));
     if (entries.length === 0 && judgement.outcome !== 'quiet') warnings.push(`${adapter.id}: no entries found on ${page.finalUrl}`);
 
-    const fetchId = await fetches.recordFetch({ ...facts, entries: entries.length, warnings, error: null });
+    const batches = chunk(entries, deps.batchSize);
+    const fetchId = await crawls.completeCrawl(
+      crawlId,
+      { ...facts, entries: entries.length, warnings, error: null },
+      {
+        status: page.status, outcome: judgement.outcome, entries: entries.length, batches: batches.length, error: null, warnings,
+        suspect: judgement.suspect, suspectReason: judgement.reason,
+      },
+    );
 
     // Job ids from the content: fetching the same page content again enqueues nothing new.
-    const jobs = chunk(entries, deps.batchSize).map((batch, index) => ({
+    const jobs = batches.map((batch, index) => ({
       jobId: contentJobId('ingest', payload.source, payload.url, page.contentHash, index),
       data: {
         source: payload.source,
@@ -190,10 +209,6 @@ export function createCrawlPageHandler(deps: CrawlHandlerDeps) {
     const existing = await Promise.all(jobs.map((j) => queue.getJob(j.jobId)));
     const fresh = jobs.filter((_, i) => !existing[i]);
     await deps.queues.addBulk('ingest-entries', fresh);
-    await finish({
-      status: page.status, outcome: judgement.outcome, entries: entries.length, batches: jobs.length, error: null, warnings,
-      suspect: judgement.suspect, suspectReason: judgement.reason,
-    });
     for (const warning of warnings) log.warn({ url: payload.url }, warning);
     if (judgement.suspect) log.warn({ url: payload.url, reason: judgement.reason }, 'suspect crawl');
     log.info({ url: payload.url, status: page.status, bytes: page.bytes, entries: entries.length, jobs: fresh.length, durationMs: page.durationMs }, 'page crawled');

@@ -1,0 +1,113 @@
+/**
+ * Crawl benchmark: pages/s through the real crawl queue and fetcher from a local server with
+ * politeness limits off; the same crawl again answered with 304s (conditional GET); and the cost
+ * of archiving a page (gzip and one insert). Prints one JSON line.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { createHash } from 'node:crypto';
+import { loadConfig } from '@paperboy/config';
+import { ArchiveRepository, createDb, ensureDatabase, migrateToLatest, quoteIdentifier, connectionConfig } from '@paperboy/db';
+import { createLogger } from '@paperboy/logger';
+import { deleteRedisPrefix } from '@paperboy/test-utils';
+import pg from 'pg';
+import { crawlAndWait, emptySummary, withPipeline } from '../../packages/cli/src/run-ingest.js';
+
+const PAGES = Number(process.env.BENCH_CRAWL_PAGES ?? 200);
+
+function runScript(name: string, args: string[]): Promise<void> {
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL(`./${name}`, import.meta.url)), ...args], { stdio: 'inherit' });
+  return new Promise((resolve, reject) => child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${name} exited with ${code}`)))));
+}
+
+async function startStaticServer(dir: string): Promise<{ server: ChildProcess; port: number }> {
+  const server = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./static-server.ts', import.meta.url)), dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve) => server.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
+  return { server, port };
+}
+
+export async function benchCrawl(): Promise<Record<string, number>> {
+  const base = loadConfig();
+  const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'warn', pretty: false });
+  const dir = mkdtempSync(join(tmpdir(), 'paperboy-crawl-'));
+  await runScript('make-pages.ts', [dir, String(PAGES), '50']);
+  const { server, port } = await startStaticServer(dir);
+  const urls = Array.from({ length: PAGES }, (_, i) => `http://127.0.0.1:${port}/papers/${i}`);
+
+  const url = new URL(process.env.BENCH_DATABASE_URL ?? 'postgres://127.0.0.1:5432/paperboy_bench');
+  url.pathname = '/paperboy_bench_crawl';
+  const admin = new URL(url);
+  admin.pathname = '/postgres';
+  const client = new pg.Client(connectionConfig(admin.toString()));
+  await client.connect();
+  await client.query(`DROP DATABASE IF EXISTS ${quoteIdentifier('paperboy_bench_crawl')} WITH (FORCE)`);
+  await client.end();
+  await ensureDatabase(url.toString());
+  const db = createDb(url.toString(), { max: 2 });
+  await migrateToLatest(db);
+
+  const config = Object.freeze({
+    ...base,
+    databaseUrl: url.toString(),
+    queuePrefix: `bench-crawl-${Date.now()}`,
+    fetch: Object.freeze({ ...base.fetch, allowPrivate: true }),
+    sourcesPath: fileURLToPath(new URL('../fixtures/sources.test.yaml', import.meta.url)),
+  });
+  try {
+    // Crawl only (fetch, robots, host limiter, archive, extract, enqueue): no processor runs.
+    const result = await withPipeline(config, { logger, externalProcessors: true }, async (pipeline) => {
+      const crawl = async () => {
+        const summary = emptySummary(urls.length);
+        const started = performance.now();
+        await crawlAndWait(pipeline, urls.map((u) => ({ data: { source: 'hf-papers', url: u, trigger: 'cli' } })), summary, { waitForBatches: false });
+        if (summary.errors.length) throw new Error(JSON.stringify(summary.errors.slice(0, 3)));
+        return { ms: performance.now() - started, summary };
+      };
+      const full = await crawl();
+      const conditional = await crawl(); // the server answers every page with 304
+      if (conditional.summary.unchangedPages !== PAGES) throw new Error(`expected ${PAGES} unchanged pages, got ${conditional.summary.unchangedPages}`);
+      return { full: full.ms, conditional: conditional.ms };
+    });
+
+    // Archiving alone: gzip each page and store it (distinct hashes: fresh inserts).
+    const archive = new ArchiveRepository(db);
+    await db.deleteFrom('page_bodies').execute();
+    const files = readdirSync(dir).slice(0, 100).map((f) => readFileSync(join(dir, f)));
+    let gzipMs = 0;
+    let storeMs = 0;
+    let raw = 0;
+    let stored = 0;
+    for (const body of files) {
+      let t = performance.now();
+      const compressed = gzipSync(body);
+      gzipMs += performance.now() - t;
+      raw += body.length;
+      stored += compressed.length;
+      t = performance.now();
+      await archive.storeBody({ contentHash: createHash('sha256').update(body).digest('hex'), encoding: 'gzip', body: compressed, bytes: body.length, contentType: 'text/html', fetchedAt: new Date() });
+      storeMs += performance.now() - t;
+    }
+    const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
+    return {
+      pages: PAGES,
+      pagesPerSec: round((PAGES / result.full) * 1000),
+      msPerPage: round(result.full / PAGES, 2),
+      conditionalPagesPerSec: round((PAGES / result.conditional) * 1000),
+      conditionalMsPerPage: round(result.conditional / PAGES, 2),
+      conditionalCostShare: round(result.conditional / result.full, 3),
+      archiveGzipMsPerPage: round(gzipMs / files.length, 2),
+      archiveStoreMsPerPage: round(storeMs / files.length, 2),
+      archiveKbPerPage: round(stored / files.length / 1024),
+      archiveCompression: round(raw / stored),
+    };
+  } finally {
+    server.kill('SIGTERM');
+    await db.destroy();
+    await deleteRedisPrefix(config.redisUrl, config.queuePrefix);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

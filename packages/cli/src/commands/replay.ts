@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
-import { gunzip } from 'node:zlib';
+import { brotliDecompress, gunzip } from 'node:zlib';
 import type { Config } from '@paperboy/config';
 import { ArchiveRepository } from '@paperboy/db';
 import { loadSourcesFile } from '@paperboy/fetcher';
@@ -11,6 +11,7 @@ import { UsageError, type CommandSpec } from '../args.js';
 import { collectBatch, emptySummary, withPipeline, type IngestSummary } from '../run-ingest.js';
 
 const gunzipAsync = promisify(gunzip);
+const brotliDecompressAsync = promisify(brotliDecompress);
 
 export const replaySpec: CommandSpec = {
   name: 'replay',
@@ -46,7 +47,7 @@ export async function replay(config: Config, options: { source?: string; since?:
       let entries;
       try {
         const adapter = getAdapter(page.adapter ?? configured?.adapter ?? page.source);
-        const body = page.encoding === 'gzip' ? await gunzipAsync(page.body) : page.body;
+        const body = page.encoding === 'br' ? await brotliDecompressAsync(page.body) : page.encoding === 'gzip' ? await gunzipAsync(page.body) : page.body;
         const result = adapter.extract(createPage(page.finalUrl ?? page.url, body.toString('utf8'), page.contentType ?? undefined), configured?.options);
         entries = result.entries;
         summary.warnings.push(...result.warnings);

@@ -4,13 +4,14 @@ import { jobQueue, parsePayload } from './jobs.js';
 
 describe('job routing', () => {
   it('routes every job to a queue, and each queue has jobs', () => {
-    expect(jobsOfQueue('crawl')).toEqual(['crawl-page']);
+    expect(jobsOfQueue('crawl')).toEqual(['crawl-source', 'crawl-page', 'prune-archive']);
     expect(jobsOfQueue('ingest')).toEqual(['ingest-entries']);
-    expect(Object.keys(jobQueue).sort()).toEqual(['crawl-page', 'ingest-entries']);
+    expect(Object.keys(jobQueue).sort()).toEqual(['crawl-page', 'crawl-source', 'ingest-entries', 'prune-archive']);
   });
 
   it('refuses a worker with a missing or stray handler', () => {
     expect(() => checkHandlers('ingest', {})).toThrow(/no handler for ingest-entries/);
+    expect(() => checkHandlers('crawl', { 'crawl-page': async () => {} })).toThrow(/no handler for crawl-source, prune-archive/);
     expect(() => checkHandlers('ingest', { 'ingest-entries': async () => {}, 'crawl-page': async () => {} })).toThrow(
       /handlers for jobs not on this queue: crawl-page/,
     );

@@ -25,6 +25,8 @@ beforeAll(async () => {
     lastUserAgent = req.headers['user-agent'] ?? '';
     lastHeaders = req.headers;
     const path = req.url ?? '/';
+    if (path === '/to-private-literal') return void res.writeHead(302, { location: 'http://10.0.0.1/x' }).end();
+    if (path === '/to-private-name') return void res.writeHead(302, { location: 'http://internal.example.test/x' }).end();
     if (path === '/validated') {
       const fresh = req.headers['if-none-match'] === ETAG || req.headers['if-modified-since'] === LAST_MODIFIED;
       const validators = { etag: ETAG, 'last-modified': LAST_MODIFIED };
@@ -127,6 +129,22 @@ describe('fetchPage', () => {
     );
     // ...and the same name is fetched when private addresses are allowed.
     expect((await fetchPage(`http://papers.example.test:${new URL(base).port}/ok`, { ...settings, dnsLookup: rebinding })).status).toBe(200);
+  });
+
+  it('checks every redirect hop: a redirect to a private address, literal or by DNS, is refused', async () => {
+    // The fixture server is on loopback: this policy counts 127.0.0.1 as public and 10/8 as private,
+    // so the first hop is allowed and only the redirect's target is in question.
+    const policy = { ...settings, allowPrivate: false, isPrivate: (address: string) => address.startsWith('10.') };
+    expect((await fetchPage(`${base}/ok`, policy)).status).toBe(200);
+    const literal = await fetchPage(`${base}/to-private-literal`, policy).catch((e) => e);
+    expect(literal).toBeInstanceOf(BlockedAddressError);
+    expect(literal.message).toMatch(/10\.0\.0\.1/);
+    // A name whose DNS answer is private (DNS rebinding): refused on the address, before connecting.
+    const rebinding = ((host: string, _options: unknown, callback: (e: null, a: Array<{ address: string; family: number }>) => void) =>
+      callback(null, [{ address: host === 'internal.example.test' ? '10.1.2.3' : '127.0.0.1', family: 4 }])) as unknown as FetchSettings['dnsLookup'];
+    const byName = await fetchPage(`${base}/to-private-name`, { ...policy, dnsLookup: rebinding }).catch((e) => e);
+    expect(byName).toBeInstanceOf(BlockedAddressError);
+    expect(byName.message).toMatch(/10\.1\.2\.3/);
   });
 
   it('refuses URLs that are not http(s)', async () => {

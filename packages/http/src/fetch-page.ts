@@ -42,6 +42,11 @@ export interface FetchSettings {
   truncateBody?: boolean;
   maxRedirects: number;
   allowPrivate: boolean;
+  /**
+   * Which addresses count as private. Always the built-in list outside tests; a test passes its own
+   * to treat the loopback fixture server as public and check that a later hop is still refused.
+   */
+  isPrivate?: (address: string) => boolean;
   accept?: string;
   /** Make the request conditional; a 304 answer then resolves with `notModified: true`. */
   conditional?: ConditionalRequest | null;
@@ -82,12 +87,12 @@ const agents = { 'http:': new http.Agent(keepAlive), 'https:': new https.Agent(k
  * Resolves like the system resolver but refuses private answers: the check applies to the
  * address actually connected to, so a DNS answer cannot smuggle in 127.0.0.1.
  */
-function guardedLookup(allowPrivate: boolean, resolve: typeof dnsLookup = dnsLookup): LookupFunction {
+function guardedLookup(allowPrivate: boolean, resolve: typeof dnsLookup = dnsLookup, isPrivate = isPrivateAddress): LookupFunction {
   return (hostname, options, callback) => {
     resolve(hostname, { ...options, all: true }, (error, addresses) => {
       if (error) return callback(error, '', 0);
       const list = addresses as LookupAddress[];
-      const usable = allowPrivate ? list : list.filter((a) => !isPrivateAddress(a.address));
+      const usable = allowPrivate ? list : list.filter((a) => !isPrivate(a.address));
       if (usable.length === 0) {
         return callback(new BlockedAddressError(hostname, list[0]?.address ?? '?') as unknown as NodeJS.ErrnoException, '', 0);
       }
@@ -185,7 +190,7 @@ function requestOnce(url: URL, settings: FetchSettings, deadline: number): Promi
       {
         method: 'GET',
         agent: agents[url.protocol as 'http:' | 'https:'],
-        lookup: guardedLookup(settings.allowPrivate, settings.dnsLookup),
+        lookup: guardedLookup(settings.allowPrivate, settings.dnsLookup, settings.isPrivate),
         headers: {
           'user-agent': settings.userAgent,
           accept: settings.accept ?? 'text/html,application/xhtml+xml,application/json;q=0.9,*/*;q=0.5',
@@ -229,7 +234,7 @@ function requestOnce(url: URL, settings: FetchSettings, deadline: number): Promi
       // Belt and braces: check the peer actually connected to (covers IP-literal hosts, which skip lookup).
       const check = () => {
         const peer = socket.remoteAddress;
-        if (!settings.allowPrivate && peer && isPrivateAddress(peer)) fail(new BlockedAddressError(url.hostname, peer));
+        if (!settings.allowPrivate && peer && (settings.isPrivate ?? isPrivateAddress)(peer)) fail(new BlockedAddressError(url.hostname, peer));
       };
       if (!socket.connecting) {
         // A kept-alive connection: already connected (and checked) when it was opened.
@@ -248,7 +253,7 @@ function requestOnce(url: URL, settings: FetchSettings, deadline: number): Promi
   });
 }
 
-function checkUrl(raw: string, allowPrivate: boolean): URL {
+function checkUrl(raw: string, allowPrivate: boolean, isPrivate = isPrivateAddress): URL {
   let url: URL;
   try {
     url = new URL(raw);
@@ -258,7 +263,7 @@ function checkUrl(raw: string, allowPrivate: boolean): URL {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UnsupportedUrlError(raw, `protocol ${url.protocol} is not http or https`);
   if (url.username || url.password) throw new UnsupportedUrlError(raw, 'credentials in URLs are not allowed');
   const host = url.hostname.replace(/^\[|\]$/g, '');
-  if (!allowPrivate && (isIP(host) ? isPrivateAddress(host) : host === 'localhost' || host.endsWith('.localhost'))) {
+  if (!allowPrivate && (isIP(host) ? isPrivate(host) : host === 'localhost' || host.endsWith('.localhost'))) {
     throw new BlockedAddressError(url.hostname, host);
   }
   return url;
@@ -275,13 +280,13 @@ export async function fetchPage(rawUrl: string, settings: FetchSettings): Promis
   const started = Date.now();
   const deadline = started + settings.timeoutMs;
   const conditional = Object.keys(conditionalHeaders(settings.conditional)).length > 0;
-  let url = checkUrl(rawUrl, settings.allowPrivate);
+  let url = checkUrl(rawUrl, settings.allowPrivate, settings.isPrivate);
   const seen = new Set<string>([url.toString()]);
   for (let redirects = 0; ; redirects++) {
     const hop = await requestOnce(url, settings, deadline);
     if (hop.body === null) {
       if (redirects >= settings.maxRedirects) throw new TooManyRedirectsError(rawUrl, settings.maxRedirects);
-      const next = checkUrl(new URL(String(hop.headers.location), url).toString(), settings.allowPrivate);
+      const next = checkUrl(new URL(String(hop.headers.location), url).toString(), settings.allowPrivate, settings.isPrivate);
       if (seen.has(next.toString())) throw new TooManyRedirectsError(rawUrl, settings.maxRedirects);
       seen.add(next.toString());
       url = next;

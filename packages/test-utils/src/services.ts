@@ -63,13 +63,7 @@ export function withDatabase(url: string, name: string): string {
 
 /** Migrates a fresh template database once per test run; each test file clones it. */
 export async function prepareTemplate(serverUrl: string, name = templateDatabase()): Promise<void> {
-  const admin = new pg.Client(connectionConfig(serverUrl));
-  await admin.connect();
-  try {
-    await admin.query(`DROP DATABASE IF EXISTS ${quoteIdentifier(name)} WITH (FORCE)`);
-  } finally {
-    await admin.end();
-  }
+  await dropDatabase(serverUrl, name);
   const url = withDatabase(serverUrl, name);
   await ensureDatabase(url);
   const db = createDb(url, { max: 1 });
@@ -90,13 +84,7 @@ export interface TestDatabase {
 /** A database of its own for one test file, cloned from the migrated template (fast: a file copy). */
 export async function createTestDatabase(serverUrl = requireEnv('TEST_DATABASE_URL')): Promise<TestDatabase> {
   const name = `paperboy_test_${randomBytes(5).toString('hex')}`;
-  const admin = new pg.Client(connectionConfig(serverUrl));
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE ${quoteIdentifier(name)} TEMPLATE ${quoteIdentifier(templateDatabase())}`);
-  } finally {
-    await admin.end();
-  }
+  await adminQuery(serverUrl, `CREATE DATABASE ${quoteIdentifier(name)} TEMPLATE ${quoteIdentifier(templateDatabase())}`);
   const url = withDatabase(serverUrl, name);
   const db = createDb(url, { max: 10 });
   return {
@@ -105,13 +93,7 @@ export async function createTestDatabase(serverUrl = requireEnv('TEST_DATABASE_U
     db,
     drop: async () => {
       await db.destroy();
-      const client = new pg.Client(connectionConfig(serverUrl));
-      await client.connect();
-      try {
-        await client.query(`DROP DATABASE IF EXISTS ${quoteIdentifier(name)} WITH (FORCE)`);
-      } finally {
-        await client.end();
-      }
+      await dropDatabase(serverUrl, name);
     },
   };
 }
@@ -135,14 +117,19 @@ export async function deleteRedisPrefix(redisUrl: string, prefix: string): Promi
   }
 }
 
-export async function dropDatabase(serverUrl: string, name: string): Promise<void> {
+/** One statement on the server's admin connection (CREATE/DROP DATABASE cannot run in a pool's transaction). */
+async function adminQuery(serverUrl: string, statement: string): Promise<void> {
   const client = new pg.Client(connectionConfig(serverUrl));
   await client.connect();
   try {
-    await client.query(`DROP DATABASE IF EXISTS ${quoteIdentifier(name)} WITH (FORCE)`);
+    await client.query(statement);
   } finally {
     await client.end();
   }
+}
+
+export async function dropDatabase(serverUrl: string, name: string): Promise<void> {
+  await adminQuery(serverUrl, `DROP DATABASE IF EXISTS ${quoteIdentifier(name)} WITH (FORCE)`);
 }
 
 export function requireEnv(name: 'TEST_DATABASE_URL' | 'TEST_REDIS_URL'): string {

@@ -3,6 +3,7 @@ import { userInfo } from 'node:os';
 import pg from 'pg';
 import * as initial from './migrations/2026_11_28_0001_initial.js';
 import * as crawling from './migrations/2026_11_28_0002_crawling.js';
+import * as subscriptions from './migrations/2026_11_28_0003_subscriptions.js';
 import type { Database } from './schema.js';
 
 // int8 (bigserial ids, counts) as numbers: ids stay far below 2^53.
@@ -14,6 +15,7 @@ pg.types.setTypeParser(pg.types.builtins.DATE, (value) => value);
 const migrations: Record<string, Migration> = {
   '2026_11_28_0001_initial': initial,
   '2026_11_28_0002_crawling': crawling,
+  '2026_11_28_0003_subscriptions': subscriptions,
 };
 
 export type Db = Kysely<Database>;

@@ -7,3 +7,4 @@ export * from './repositories/topic.repository.js';
 export * from './repositories/crawl.repository.js';
 export * from './repositories/archive.repository.js';
 export * from './repositories/backfill.repository.js';
+export * from './repositories/subscriber.repository.js';

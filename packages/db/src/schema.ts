@@ -145,6 +145,48 @@ export interface RejectedEntriesTable {
   created_at: Generated<Timestamp>;
 }
 
+export interface SubscribersTable {
+  id: Generated<number>;
+  email: string;
+  status: 'pending' | 'active' | 'unsubscribed' | 'bounced';
+  hard_bounces: Generated<number>;
+  created_at: Generated<Timestamp>;
+  confirmed_at: Timestamp | null;
+  unsubscribed_at: Timestamp | null;
+  bounced_at: Timestamp | null;
+}
+
+export interface SubscriberPreferencesTable {
+  subscriber_id: number;
+  topics: string[];
+  frequency: 'daily' | 'weekly';
+  send_hour: Generated<number>;
+  time_zone: Generated<string>;
+  min_upvotes: Generated<number>;
+  max_papers: Generated<number>;
+  updated_at: Generated<Timestamp>;
+}
+
+export interface DeliveriesTable {
+  id: Generated<number>;
+  subscriber_id: number;
+  period_key: string;
+  status: 'planned' | 'claimed' | 'sent' | 'skipped' | 'failed';
+  attempts: Generated<number>;
+  message_id: string | null;
+  smtp_response: string | null;
+  error: string | null;
+  planned_at: Generated<Timestamp>;
+  claimed_at: Timestamp | null;
+  finished_at: Timestamp | null;
+}
+
+export interface DeliveredPapersTable {
+  subscriber_id: number;
+  paper_id: number;
+  delivery_id: number;
+}
+
 export interface Database {
   papers: PapersTable;
   paper_aliases: PaperAliasesTable;
@@ -157,6 +199,10 @@ export interface Database {
   crawls: CrawlsTable;
   crawl_batches: CrawlBatchesTable;
   backfills: BackfillsTable;
+  subscribers: SubscribersTable;
+  subscriber_preferences: SubscriberPreferencesTable;
+  deliveries: DeliveriesTable;
+  delivered_papers: DeliveredPapersTable;
 }
 
 export type Paper = Selectable<PapersTable>;

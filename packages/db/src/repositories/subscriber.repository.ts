@@ -1,0 +1,106 @@
+import { sql, type Kysely } from 'kysely';
+import type { Database, SubscribersTable } from '../schema.js';
+
+export interface Preferences {
+  topics: string[];
+  frequency: 'daily' | 'weekly';
+  sendHour?: number;
+  timeZone?: string;
+  minUpvotes?: number;
+  maxPapers?: number;
+}
+
+export type SubscriberStatus = SubscribersTable['status'];
+
+/**
+ * Subscribers, their preferences and their deliveries. A delivery is claimed in the database
+ * before its SMTP transaction and never claimed twice: a send is at most once per subscriber and
+ * period, whatever crashes and retries happen around it.
+ */
+export class SubscriberRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  /**
+   * A subscription request: creates the subscriber (pending, or active when an operator adds it)
+   * with its preferences; an address already known keeps its status, and only a pending one gets
+   * the new preferences. Returns the subscriber either way (callers must not reveal which).
+   */
+  async subscribe(email: string, preferences: Preferences, status: 'pending' | 'active'): Promise<{ id: number; status: SubscriberStatus; created: boolean }> {
+    return this.db.transaction().execute(async (trx) => {
+      const { rows } = await sql<{ id: number; status: SubscriberStatus; created: boolean }>`
+        WITH inserted AS (
+          INSERT INTO subscribers (email, status, confirmed_at) VALUES (${email}, ${status}, ${status === 'active' ? sql`now()` : null})
+          ON CONFLICT (email) DO NOTHING
+          RETURNING id, status, true AS created
+        )
+        SELECT * FROM inserted
+        UNION ALL
+        SELECT id, status, false FROM subscribers WHERE email = ${email} AND NOT EXISTS (SELECT 1 FROM inserted)`.execute(trx);
+      const subscriber = rows[0]!;
+      if (subscriber.created || subscriber.status === 'pending' || status === 'active') {
+        await sql`
+          INSERT INTO subscriber_preferences (subscriber_id, topics, frequency, send_hour, time_zone, min_upvotes, max_papers)
+          VALUES (${subscriber.id}, ${preferences.topics}::text[], ${preferences.frequency}, ${preferences.sendHour ?? 8},
+                  ${preferences.timeZone ?? 'UTC'}, ${preferences.minUpvotes ?? 0}, ${preferences.maxPapers ?? 10})
+          ON CONFLICT (subscriber_id) DO UPDATE SET topics = EXCLUDED.topics, frequency = EXCLUDED.frequency,
+            send_hour = EXCLUDED.send_hour, time_zone = EXCLUDED.time_zone, min_upvotes = EXCLUDED.min_upvotes,
+            max_papers = EXCLUDED.max_papers, updated_at = now()`.execute(trx);
+      }
+      if (status === 'active' && subscriber.status !== 'active') {
+        await sql`UPDATE subscribers SET status = 'active', confirmed_at = now(), unsubscribed_at = NULL WHERE id = ${subscriber.id}`.execute(trx);
+        subscriber.status = 'active';
+      }
+      return subscriber;
+    });
+  }
+
+  /** Double opt-in: a pending subscriber becomes active. Returns false when there was nothing to confirm. */
+  async confirm(id: number): Promise<boolean> {
+    const result = await sql`UPDATE subscribers SET status = 'active', confirmed_at = now() WHERE id = ${id} AND status = 'pending'`.execute(this.db);
+    return Number(result.numAffectedRows ?? 0) > 0;
+  }
+
+  /** Unsubscribes; idempotent. Deliveries planned but not yet claimed are skipped. */
+  async unsubscribe(id: number): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await sql`UPDATE subscribers SET status = 'unsubscribed', unsubscribed_at = coalesce(unsubscribed_at, now()) WHERE id = ${id} AND status <> 'bounced'`.execute(trx);
+      await sql`UPDATE deliveries SET status = 'skipped', finished_at = now(), error = 'unsubscribed' WHERE subscriber_id = ${id} AND status = 'planned'`.execute(trx);
+    });
+  }
+
+  async findByEmail(email: string) {
+    return this.db.selectFrom('subscribers').selectAll().where('email', '=', email).executeTakeFirst();
+  }
+
+  /** Plans a delivery; a second plan for the same subscriber and period adds nothing. Returns its id if new. */
+  async planDelivery(subscriberId: number, periodKey: string): Promise<number | null> {
+    const { rows } = await sql<{ id: number }>`
+      INSERT INTO deliveries (subscriber_id, period_key, status) VALUES (${subscriberId}, ${periodKey}, 'planned')
+      ON CONFLICT ON CONSTRAINT deliveries_subscriber_period DO NOTHING RETURNING id`.execute(this.db);
+    return rows[0]?.id ?? null;
+  }
+
+  /**
+   * Claims a planned delivery for sending, only while its subscriber is active. The claim is the
+   * commit point: a delivery claimed once is never claimed again, so no digest goes out twice.
+   */
+  async claimDelivery(deliveryId: number): Promise<boolean> {
+    const result = await sql`
+      UPDATE deliveries d SET status = 'claimed', claimed_at = now(), attempts = attempts + 1
+      FROM subscribers s
+      WHERE d.id = ${deliveryId} AND d.status = 'planned' AND s.id = d.subscriber_id AND s.status = 'active'`.execute(this.db);
+    return Number(result.numAffectedRows ?? 0) > 0;
+  }
+
+  /** A temporary SMTP failure before the server accepted the message: the delivery may be claimed again. */
+  async releaseDelivery(deliveryId: number, error: string): Promise<void> {
+    await sql`UPDATE deliveries SET status = 'planned', error = ${error} WHERE id = ${deliveryId} AND status = 'claimed'`.execute(this.db);
+  }
+
+  async finishDelivery(deliveryId: number, outcome: { status: 'sent' | 'skipped' | 'failed'; messageId?: string; response?: string; error?: string }): Promise<void> {
+    await sql`
+      UPDATE deliveries SET status = ${outcome.status}, message_id = ${outcome.messageId ?? null}, smtp_response = ${outcome.response ?? null},
+        error = ${outcome.error ?? null}, finished_at = now()
+      WHERE id = ${deliveryId}`.execute(this.db);
+  }
+}

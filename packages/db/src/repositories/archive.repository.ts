@@ -36,6 +36,11 @@ export class ArchiveRepository {
     return rows[0]?.inserted ?? false;
   }
 
+  /** Marks an archived body as fetched again (retention counts from its last fetch). */
+  async touchBody(contentHash: string, fetchedAt: Date): Promise<void> {
+    await sql`UPDATE page_bodies SET last_fetched_at = GREATEST(last_fetched_at, ${fetchedAt}) WHERE content_hash = ${contentHash}`.execute(this.db);
+  }
+
   /** Deletes bodies not fetched since `before`; returns how many. */
   async pruneBodies(before: Date): Promise<number> {
     const result = await sql`DELETE FROM page_bodies WHERE last_fetched_at < ${before}`.execute(this.db);

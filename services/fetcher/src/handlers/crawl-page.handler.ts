@@ -148,10 +148,6 @@ export function createCrawlPageHandler(deps: CrawlHandlerDeps) {
       return { crawlId, outcome: 'not-modified', fetchId: null, url: payload.url, status: 304, entries: 0, warnings: [], ingestJobIds: [], duplicateJobIds: [] };
     }
 
-    // Archive every body once per content hash, compressed off the event loop.
-    const compressed = await brotliAsync(page.body, ARCHIVE_BROTLI);
-    await archive.storeBody({ contentHash: page.contentHash, encoding: 'br', body: compressed, bytes: page.bytes, contentType: page.contentType, fetchedAt: page.fetchedAt });
-
     const facts = { ...base, bytes: page.bytes, contentHash: page.contentHash, contentType: page.contentType };
     const fail = async (error: Error): Promise<never> => {
       await crawls.completeCrawl(
@@ -161,9 +157,9 @@ export function createCrawlPageHandler(deps: CrawlHandlerDeps) {
       );
       throw new UnrecoverableError(error.message);
     };
-    if (!accepts(adapter, page.contentType)) return fail(new UnexpectedContentTypeError(page.finalUrl, page.contentType, adapter.accepts));
-
     if (last.contentHash === page.contentHash) {
+      // Same body as last time: keep its archived copy alive, skip compressing it again.
+      await archive.touchBody(page.contentHash, page.fetchedAt);
       await crawls.completeCrawl(
         crawlId,
         { ...facts, entries: null, warnings: [], error: null },
@@ -172,6 +168,12 @@ export function createCrawlPageHandler(deps: CrawlHandlerDeps) {
       log.info({ url: payload.url }, 'page unchanged');
       return { crawlId, outcome: 'unchanged', fetchId: null, url: payload.url, status: page.status, entries: 0, warnings: [], ingestJobIds: [], duplicateJobIds: [] };
     }
+
+    // Archive every body once per content hash, compressed off the event loop.
+    const compressed = await brotliAsync(page.body, ARCHIVE_BROTLI);
+    await archive.storeBody({ contentHash: page.contentHash, encoding: 'br', body: compressed, bytes: page.bytes, contentType: page.contentType, fetchedAt: page.fetchedAt });
+
+    if (!accepts(adapter, page.contentType)) return fail(new UnexpectedContentTypeError(page.finalUrl, page.contentType, adapter.accepts));
 
     let extracted;
     try {

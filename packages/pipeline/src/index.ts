@@ -2,3 +2,4 @@ export * from './normalize.js';
 export * from './entry.js';
 export * from './dedupe.js';
 export * from './classify/index.js';
+export * from './tokens.js';

@@ -1,0 +1,45 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+
+/**
+ * Signed links for subscribers (confirm, unsubscribe, preferences): `<payload>.<signature>`, the
+ * payload base64url JSON `{ p: purpose, s: subscriber id, e: expiry (s since epoch, 0 = never) }`,
+ * the signature HMAC-SHA256 over the payload with the server's secret. Pure: the clock is passed in.
+ */
+export type TokenPurpose = 'confirm' | 'unsubscribe' | 'preferences';
+
+export function signToken(secret: string, purpose: TokenPurpose, subscriberId: number, expiresAt: Date | null): string {
+  const payload = Buffer.from(JSON.stringify({ p: purpose, s: subscriberId, e: expiresAt ? Math.floor(expiresAt.getTime() / 1000) : 0 })).toString('base64url');
+  return `${payload}.${createHmac('sha256', secret).update(payload).digest('base64url')}`;
+}
+
+export type TokenCheck = { ok: true; subscriberId: number } | { ok: false; reason: 'malformed' | 'bad-signature' | 'wrong-purpose' | 'expired' };
+
+export function verifyToken(secret: string, token: string, purpose: TokenPurpose, now: Date): TokenCheck {
+  const [payload, signature, extra] = token.split('.');
+  if (!payload || !signature || extra !== undefined) return { ok: false, reason: 'malformed' };
+  const expected = createHmac('sha256', secret).update(payload).digest();
+  let given: Buffer;
+  try {
+    given = Buffer.from(signature, 'base64url');
+  } catch {
+    return { ok: false, reason: 'malformed' };
+  }
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, reason: 'bad-signature' };
+  let claims: { p?: unknown; s?: unknown; e?: unknown };
+  try {
+    claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+  } catch {
+    return { ok: false, reason: 'malformed' };
+  }
+  if (claims.p !== purpose) return { ok: false, reason: 'wrong-purpose' };
+  if (typeof claims.s !== 'number' || typeof claims.e !== 'number') return { ok: false, reason: 'malformed' };
+  if (claims.e !== 0 && claims.e * 1000 < now.getTime()) return { ok: false, reason: 'expired' };
+  return { ok: true, subscriberId: claims.s };
+}
+
+/** Lower-cased and trimmed, or null when it is not a plausible address. Deliberately simple: the confirmation mail is the real check. */
+export function normalizeEmail(raw: string): string | null {
+  const email = raw.trim().toLowerCase();
+  if (email.length > 254 || /[\s<>"(),;:\\[\]]/.test(email)) return null;
+  return /^[^@]+@[^@]+\.[^@.]+$/.test(email) ? email : null;
+}

@@ -8,3 +8,4 @@ export * from './repositories/crawl.repository.js';
 export * from './repositories/archive.repository.js';
 export * from './repositories/backfill.repository.js';
 export * from './repositories/subscriber.repository.js';
+export * from './repositories/digest.repository.js';

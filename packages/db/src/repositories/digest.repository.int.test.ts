@@ -1,0 +1,70 @@
+import { createTestDatabase, type TestDatabase } from '@paperboy/test-utils';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DigestRepository } from './digest.repository.js';
+import { SubscriberRepository } from './subscriber.repository.js';
+
+let t: TestDatabase;
+let digests: DigestRepository;
+let subscribers: SubscriberRepository;
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+  digests = new DigestRepository(t.db);
+  subscribers = new SubscriberRepository(t.db);
+  // Five papers seen in the last hours, with topics and upvotes.
+  await sql`
+    INSERT INTO papers (arxiv_id, title, title_key, upvotes, first_seen_at, last_seen_at)
+    VALUES ('2611.00001', 'LLM one', 'llm one', 50, now() - interval '2 hours', now()),
+           ('2611.00002', 'LLM two', 'llm two', 5, now() - interval '2 hours', now()),
+           ('2611.00003', 'Vision one', 'vision one', 80, now() - interval '2 hours', now()),
+           ('2611.00004', 'Old LLM', 'old llm', 500, now() - interval '30 days', now() - interval '20 days'),
+           ('2611.00005', 'Labelled as vision', 'labelled as vision', 60, now() - interval '2 hours', now())`.execute(t.db);
+  await sql`
+    INSERT INTO paper_topics (paper_id, topic_id, score, position, taxonomy_version)
+    SELECT id, CASE WHEN title LIKE 'Vision%' THEN 'vision' ELSE 'llm' END, 0.9, 0, 'v' FROM papers`.execute(t.db);
+  await sql`INSERT INTO paper_labels (paper_id, topic_id) SELECT id, 'vision' FROM papers WHERE arxiv_id = '2611.00005'`.execute(t.db);
+});
+afterAll(async () => t?.drop());
+
+describe('DigestRepository', () => {
+  it('plans one delivery per subscriber and period, streaming due subscribers in pages', async () => {
+    const hour = new Date().getUTCHours();
+    await subscribers.subscribe('due@example.org', { topics: ['llm'], frequency: 'daily', sendHour: 0 }, 'active');
+    await subscribers.subscribe('later@example.org', { topics: ['llm'], frequency: 'daily', sendHour: Math.min(hour + 1, 23), timeZone: 'UTC' }, 'active');
+    await subscribers.subscribe('tokyo@example.org', { topics: ['llm'], frequency: 'daily', sendHour: 0, timeZone: 'Asia/Tokyo' }, 'active');
+    await subscribers.subscribe('pending@example.org', { topics: ['llm'], frequency: 'daily', sendHour: 0 }, 'pending');
+    const pages: string[][] = [];
+    for await (const page of digests.streamDueSubscribers('daily', { force: false, pageSize: 1 })) pages.push(page.map((s) => s.email));
+    const due = pages.flat();
+    expect(due).toContain('due@example.org');
+    expect(due).toContain('tokyo@example.org');
+    expect(due).not.toContain('pending@example.org');
+    if (hour < 23) expect(due).not.toContain('later@example.org');
+    expect(pages.every((p) => p.length === 1)).toBe(true);
+
+    const all: Array<{ id: number; email: string; periodKey: string }> = [];
+    for await (const page of digests.streamDueSubscribers('daily', { force: true })) all.push(...page);
+    expect(all.map((s) => s.email).sort()).toEqual(['due@example.org', 'later@example.org', 'tokyo@example.org']);
+    const tokyo = all.find((s) => s.email === 'tokyo@example.org')!;
+    const tokyoDate = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Tokyo' }).format(new Date());
+    expect(tokyo.periodKey).toBe(`daily-${tokyoDate}`);
+    expect(await digests.planDeliveries(all)).toHaveLength(3);
+    expect(await digests.planDeliveries(all)).toHaveLength(0); // a second planner run adds nothing
+  });
+
+  it('fills a digest with matching papers, best trending score first, never repeating one', async () => {
+    const { id } = await subscribers.subscribe('reader@example.org', { topics: ['llm'], frequency: 'daily', minUpvotes: 10 }, 'active');
+    const first = await digests.digestPapers(id);
+    // Not the 5-upvote paper (minimum 10), not the one seen 20 days ago, not vision, not the one labelled vision.
+    expect(first.map((p) => p.arxivId)).toEqual(['2611.00001']);
+    const [delivery] = await digests.planDeliveries([{ id, email: 'reader@example.org', periodKey: 'daily-x' }]);
+    await digests.recordDeliveredPapers(id, delivery!.deliveryId, first.map((p) => p.id));
+    expect(await digests.digestPapers(id)).toEqual([]);
+
+    const vision = await subscribers.subscribe('eyes@example.org', { topics: ['vision'], frequency: 'daily' }, 'active');
+    const papers = await digests.digestPapers(vision.id);
+    expect(papers.map((p) => p.arxivId)).toEqual(['2611.00003', '2611.00005']);
+    expect(papers[0]!.score).toBeGreaterThan(papers[1]!.score);
+  });
+});

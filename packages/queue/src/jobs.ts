@@ -5,7 +5,7 @@ import { z } from 'zod';
  * Every job the pipeline knows. Adding one takes four steps here (name, payload schema,
  * queue, default options) and then one handler file; the compiler demands each step.
  */
-export const QueueName = { Crawl: 'crawl', Ingest: 'ingest' } as const;
+export const QueueName = { Crawl: 'crawl', Ingest: 'ingest', Notify: 'notify' } as const;
 export type QueueName = (typeof QueueName)[keyof typeof QueueName];
 
 export const JobName = {
@@ -13,6 +13,8 @@ export const JobName = {
   CrawlPage: 'crawl-page',
   PruneArchive: 'prune-archive',
   IngestEntries: 'ingest-entries',
+  PlanDigests: 'plan-digests',
+  SendDigest: 'send-digest',
 } as const;
 export type JobName = (typeof JobName)[keyof typeof JobName];
 
@@ -21,6 +23,8 @@ export const jobQueue = {
   'crawl-page': 'crawl',
   'prune-archive': 'crawl',
   'ingest-entries': 'ingest',
+  'plan-digests': 'notify',
+  'send-digest': 'notify',
 } as const satisfies Record<JobName, QueueName>;
 
 // New payload fields must be optional: jobs queued by older code may still be waiting.
@@ -82,16 +86,44 @@ const ingestEntriesPayload = z.object({
   entries: z.array(z.unknown()),
 });
 
+/** Finds the subscribers whose digest is due and fans out one send job each. */
+const planDigestsPayload = z.object({
+  frequency: z.enum(['daily', 'weekly']),
+  /** As if every active subscriber of this frequency were due now. */
+  force: z.boolean().optional(),
+});
+
+/** One subscriber's digest for one period: claimed in the database before the SMTP transaction. */
+const sendDigestPayload = z.object({
+  deliveryId: z.number().int(),
+  subscriberId: z.number().int(),
+});
+
 export const payloadSchemas = {
   'crawl-source': crawlSourcePayload,
   'crawl-page': crawlPagePayload,
   'prune-archive': pruneArchivePayload,
   'ingest-entries': ingestEntriesPayload,
+  'plan-digests': planDigestsPayload,
+  'send-digest': sendDigestPayload,
 } satisfies Record<JobName, z.ZodTypeAny>;
 
 export type JobPayload<N extends JobName> = z.infer<(typeof payloadSchemas)[N]>;
 export type CrawlPagePayload = JobPayload<'crawl-page'>;
 export type CrawlSourcePayload = JobPayload<'crawl-source'>;
+export type PlanDigestsPayload = JobPayload<'plan-digests'>;
+export type SendDigestPayload = JobPayload<'send-digest'>;
+
+export interface PlanDigestsResult {
+  planned: number;
+  sendJobIds: string[];
+}
+
+export interface SendDigestResult {
+  outcome: 'sent' | 'skipped' | 'not-claimed';
+  papers: number;
+  messageId?: string;
+}
 export type IngestEntriesPayload = JobPayload<'ingest-entries'>;
 
 export interface CrawlPageResult {
@@ -132,6 +164,11 @@ export function defaultJobOptions(name: JobName, settings: { fetchAttempts: numb
     case 'crawl-page':
       // Exponential with full jitter, so retries of many pages of one host do not arrive together.
       return { attempts: settings.fetchAttempts, backoff: { type: 'exponential', delay: 2000, jitter: 1 }, ...keep };
+    case 'plan-digests':
+      return { attempts: 3, backoff: { type: 'exponential', delay: 5000 }, ...keep };
+    case 'send-digest':
+      // SMTP 4xx: retried with backoff; a 5xx fails the job at once (UnrecoverableError).
+      return { attempts: 6, backoff: { type: 'exponential', delay: 30_000, jitter: 0.5 }, ...keep };
     case 'crawl-source':
     case 'prune-archive':
       return { attempts: 3, backoff: { type: 'exponential', delay: 5000 }, ...keep };

@@ -6,7 +6,8 @@ describe('job routing', () => {
   it('routes every job to a queue, and each queue has jobs', () => {
     expect(jobsOfQueue('crawl')).toEqual(['crawl-source', 'crawl-page', 'prune-archive']);
     expect(jobsOfQueue('ingest')).toEqual(['ingest-entries']);
-    expect(Object.keys(jobQueue).sort()).toEqual(['crawl-page', 'crawl-source', 'ingest-entries', 'prune-archive']);
+    expect(jobsOfQueue('notify')).toEqual(['plan-digests', 'send-digest']);
+    expect(Object.keys(jobQueue).sort()).toEqual(['crawl-page', 'crawl-source', 'ingest-entries', 'plan-digests', 'prune-archive', 'send-digest']);
   });
 
   it('refuses a worker with a missing or stray handler', () => {

@@ -11,6 +11,8 @@ import { start, startSpec } from './commands/start.js';
 import { formatSourcesTable, sourcesReport, sourcesSpec } from './commands/sources.js';
 import { parseSince, replay, replaySpec } from './commands/replay.js';
 import { backfill, backfillSpec } from './commands/backfill.js';
+import { subscribers, subscribersSpec } from './commands/subscribers.js';
+import { digestPreview, digestRun, digestSpec } from './commands/digest.js';
 
 interface Command {
   spec: CommandSpec;
@@ -96,6 +98,30 @@ const commands: Command[] = [
       const summary = await backfill(config, values as { source?: string; from?: string; to?: string }, logger);
       json(summary);
       return summary.pagesFailed || summary.errors.length ? 1 : 0;
+    },
+  },
+  {
+    spec: subscribersSpec,
+    run: async ({ values, positionals }, config) => {
+      await subscribers(config, positionals, values as Record<string, string | boolean | undefined>, (line) => process.stdout.write(`${line}\n`));
+      return 0;
+    },
+  },
+  {
+    spec: digestSpec,
+    run: async ({ values, positionals }, config, logger) => {
+      const [action, email, ...extra] = positionals;
+      if (extra.length) throw new UsageError(`digest: unexpected ${extra.join(' ')}`, 'digest');
+      if (action === 'run') {
+        const summary = await digestRun(config, { ...(values.frequency ? { frequency: values.frequency as string } : {}), now: Boolean(values.now) }, logger);
+        json(summary);
+        return summary.failed ? 1 : 0;
+      }
+      if (action === 'preview') {
+        process.stdout.write(`${await digestPreview(config, email)}\n`);
+        return 0;
+      }
+      throw new UsageError(`digest: expected run or preview, got ${JSON.stringify(action ?? '')}`, 'digest');
     },
   },
   {

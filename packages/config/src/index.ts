@@ -40,6 +40,15 @@ export const configSchema = z.object({
   PAPERBOY_CONTACT_URL: url(['http:', 'https:', 'mailto:']).default('https://github.com/paperboy-papers/paperboy'),
   PAPERBOY_SOURCES: z.string().min(1).optional(),
   PAPERBOY_ARCHIVE_RETENTION_DAYS: int(1, 36_500).default(90),
+  PAPERBOY_PUBLIC_URL: url(['http:', 'https:']).default('http://localhost:3000'),
+  PAPERBOY_SECRET: z.string().min(16, 'at least 16 characters').optional(),
+  SMTP_URL: url(['smtp:', 'smtps:']).optional(),
+  PAPERBOY_OUTBOX_DIR: z.string().min(1).default('.outbox'),
+  PAPERBOY_MAIL_FROM: z.string().min(3).default('paperboy <digest@paperboy.localhost>'),
+  PAPERBOY_MAIL_PER_MINUTE: int(1, 100_000).default(600),
+  PAPERBOY_BOUNCE_LIMIT: int(1, 100).default(3),
+  PAPERBOY_SKIP_EMPTY_DIGESTS: bool.default('1'),
+  PAPERBOY_NOTIFY_CONCURRENCY: int(1, 64).default(8),
   PAPERBOY_BATCH_SIZE: int(1, 1000).default(50),
   PAPERBOY_PROCESSOR_CONCURRENCY: int(1, 64).default(4),
   PAPERBOY_NEAR_DUPLICATE_THRESHOLD: z.coerce.number().min(0.3).max(1).default(0.75),
@@ -65,6 +74,19 @@ export type Config = Readonly<{
   /** The sources file; undefined means the shipped default. */
   sourcesPath: string | undefined;
   archiveRetentionDays: number;
+  mail: Readonly<{
+    publicUrl: string;
+    /** HMAC secret of subscriber links; a fixed development value unless PAPERBOY_SECRET is set. */
+    secret: string;
+    secretIsDefault: boolean;
+    smtpUrl: string | undefined;
+    outboxDir: string;
+    from: string;
+    perMinute: number;
+    bounceLimit: number;
+    skipEmpty: boolean;
+    concurrency: number;
+  }>;
   batchSize: number;
   processorConcurrency: number;
   nearDuplicateThreshold: number;
@@ -113,6 +135,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     sourcesPath: e.PAPERBOY_SOURCES,
     archiveRetentionDays: e.PAPERBOY_ARCHIVE_RETENTION_DAYS,
+    mail: {
+      publicUrl: e.PAPERBOY_PUBLIC_URL.replace(/\/+$/, ''),
+      secret: e.PAPERBOY_SECRET ?? 'paperboy-development-secret-not-for-production',
+      secretIsDefault: e.PAPERBOY_SECRET === undefined,
+      smtpUrl: e.SMTP_URL,
+      outboxDir: e.PAPERBOY_OUTBOX_DIR,
+      from: e.PAPERBOY_MAIL_FROM,
+      perMinute: e.PAPERBOY_MAIL_PER_MINUTE,
+      bounceLimit: e.PAPERBOY_BOUNCE_LIMIT,
+      skipEmpty: e.PAPERBOY_SKIP_EMPTY_DIGESTS,
+      concurrency: e.PAPERBOY_NOTIFY_CONCURRENCY,
+    },
     batchSize: e.PAPERBOY_BATCH_SIZE,
     processorConcurrency: e.PAPERBOY_PROCESSOR_CONCURRENCY,
     nearDuplicateThreshold: e.PAPERBOY_NEAR_DUPLICATE_THRESHOLD,
@@ -138,6 +172,15 @@ export const configHelp: Record<keyof typeof configSchema.shape, string> = {
   PAPERBOY_CONTACT_URL: 'where site operators can reach you, put in the User-Agent (http(s) or mailto URL)',
   PAPERBOY_SOURCES: 'sources file (YAML or JSON) for `start`, `sources`, `backfill` and host limits (default: the shipped one)',
   PAPERBOY_ARCHIVE_RETENTION_DAYS: 'raw pages not fetched again for this many days are deleted (default 90)',
+  PAPERBOY_PUBLIC_URL: 'base URL of the API, for links in mails (default http://localhost:3000)',
+  PAPERBOY_SECRET: 'HMAC secret of subscriber links, 16+ characters (set it in production)',
+  SMTP_URL: 'smtp(s)://user:pass@host:port; unset: mails are written as .eml files to PAPERBOY_OUTBOX_DIR',
+  PAPERBOY_OUTBOX_DIR: 'where mails go without SMTP_URL (default .outbox)',
+  PAPERBOY_MAIL_FROM: 'From of digests (default paperboy <digest@paperboy.localhost>)',
+  PAPERBOY_MAIL_PER_MINUTE: 'most mails sent per minute, across notifier processes (default 600)',
+  PAPERBOY_BOUNCE_LIMIT: 'permanent SMTP failures before a subscriber is marked bounced (default 3)',
+  PAPERBOY_SKIP_EMPTY_DIGESTS: '1 skips a digest with no papers, 0 sends it anyway (default 1)',
+  PAPERBOY_NOTIFY_CONCURRENCY: 'send jobs processed at once per notifier process (default 8)',
   PAPERBOY_BATCH_SIZE: 'raw entries per ingest job (default 50)',
   PAPERBOY_PROCESSOR_CONCURRENCY: 'ingest jobs processed at once per processor process (default 4)',
   PAPERBOY_NEAR_DUPLICATE_THRESHOLD: 'pg_trgm title similarity for near-duplicates, 0.3..1 (default 0.75)',

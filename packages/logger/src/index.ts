@@ -20,6 +20,8 @@ export const redactPaths = [
   'authorization',
   '*.authorization',
   'headers.cookie',
+  'smtpUrl',
+  '*.smtpUrl',
   '*.headers.cookie',
 ];
 

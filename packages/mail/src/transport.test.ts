@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { renderDigest, type RenderedDigest } from './digest.js';
 import { digestInput, HOSTILE_TITLE, paper } from './digest.fixtures.js';
 import { MailPermanentError, MailTemporaryError } from './errors.js';
-import { rawHeader, startSmtpTestServer, type SmtpTestServer, type SmtpTestServerOptions } from './smtp-test-server.js';
+import { rawHeader, startSmtpTestServer, type SmtpTestServer, type SmtpTestServerOptions } from '@paperboy/test-utils';
 import { createTransport, outboxFileName, type MailTransport } from './transport.js';
 
 const cleanups: Array<() => Promise<void>> = [];

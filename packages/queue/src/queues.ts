@@ -106,6 +106,8 @@ export interface WorkerSettings {
   connection: Redis;
   /** A job whose worker died goes back to the queue after about this long. */
   lockDurationMs?: number;
+  /** At most `max` jobs per `duration` ms on this queue, across every worker (BullMQ's rate limiter). */
+  limiter?: { max: number; duration: number };
 }
 
 /**
@@ -134,6 +136,7 @@ export function createWorker<Q extends QueueName>(queue: Q, handlers: HandlerMap
     lockDuration: settings.lockDurationMs ?? 30_000,
     stalledInterval: settings.lockDurationMs ?? 30_000,
     maxStalledCount: 3,
+    ...(settings.limiter ? { limiter: settings.limiter } : {}),
   });
   return worker;
 }

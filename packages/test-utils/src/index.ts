@@ -1,2 +1,3 @@
 export * from './services.js';
 export * from './fixture-server.js';
+export * from './smtp-server.js';

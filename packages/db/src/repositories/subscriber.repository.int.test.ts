@@ -30,9 +30,9 @@ describe('SubscriberRepository', () => {
     const claims = await Promise.all(Array.from({ length: 8 }, () => repo.claimDelivery(planned!)));
     expect(claims.filter(Boolean)).toHaveLength(1);
     await repo.releaseDelivery(planned!, 'SMTP 451 try later');
-    expect(await repo.claimDelivery(planned!)).toBe(true);
+    expect(await repo.claimDelivery(planned!)).toMatchObject({ email: 'grace@example.org', periodKey: 'daily-2026-11-28' });
     await repo.finishDelivery(planned!, { status: 'sent', messageId: '<x@y>', response: '250 ok' });
-    expect(await repo.claimDelivery(planned!)).toBe(false);
+    expect(await repo.claimDelivery(planned!)).toBeNull();
     const row = await t.db.selectFrom('deliveries').selectAll().where('id', '=', planned!).executeTakeFirstOrThrow();
     expect(row).toMatchObject({ status: 'sent', attempts: 2, message_id: '<x@y>' });
   });
@@ -42,7 +42,7 @@ describe('SubscriberRepository', () => {
     const planned = await repo.planDelivery(id, 'daily-2026-11-29');
     await repo.unsubscribe(id);
     await repo.unsubscribe(id);
-    expect(await repo.claimDelivery(planned!)).toBe(false);
+    expect(await repo.claimDelivery(planned!)).toBeNull();
     const row = await t.db.selectFrom('deliveries').select(['status', 'error']).where('id', '=', planned!).executeTakeFirstOrThrow();
     expect(row).toEqual({ status: 'skipped', error: 'unsubscribed' });
     expect((await repo.findByEmail('alan@example.org'))?.status).toBe('unsubscribed');

@@ -84,12 +84,32 @@ export class SubscriberRepository {
    * Claims a planned delivery for sending, only while its subscriber is active. The claim is the
    * commit point: a delivery claimed once is never claimed again, so no digest goes out twice.
    */
-  async claimDelivery(deliveryId: number): Promise<boolean> {
-    const result = await sql`
+  async claimDelivery(deliveryId: number): Promise<{ subscriberId: number; email: string; periodKey: string } | null> {
+    const { rows } = await sql<{ subscriberId: number; email: string; periodKey: string }>`
       UPDATE deliveries d SET status = 'claimed', claimed_at = now(), attempts = attempts + 1
       FROM subscribers s
-      WHERE d.id = ${deliveryId} AND d.status = 'planned' AND s.id = d.subscriber_id AND s.status = 'active'`.execute(this.db);
-    return Number(result.numAffectedRows ?? 0) > 0;
+      WHERE d.id = ${deliveryId} AND d.status = 'planned' AND s.id = d.subscriber_id AND s.status = 'active'
+      RETURNING s.id AS "subscriberId", s.email, d.period_key AS "periodKey"`.execute(this.db);
+    return rows[0] ?? null;
+  }
+
+  /** A permanent SMTP failure: counted, and at `limit` the subscriber is marked bounced (no more mail). */
+  async recordHardBounce(subscriberId: number, limit: number): Promise<boolean> {
+    const { rows } = await sql<{ status: SubscriberStatus }>`
+      UPDATE subscribers SET hard_bounces = hard_bounces + 1,
+        status = CASE WHEN hard_bounces + 1 >= ${limit} THEN 'bounced' ELSE status END,
+        bounced_at = CASE WHEN hard_bounces + 1 >= ${limit} THEN now() ELSE bounced_at END
+      WHERE id = ${subscriberId} RETURNING status`.execute(this.db);
+    return rows[0]?.status === 'bounced';
+  }
+
+  async list() {
+    return this.db
+      .selectFrom('subscribers as s')
+      .leftJoin('subscriber_preferences as p', 'p.subscriber_id', 's.id')
+      .select(['s.id', 's.email', 's.status', 's.created_at', 's.confirmed_at', 'p.topics', 'p.frequency', 'p.send_hour', 'p.time_zone', 'p.min_upvotes', 'p.max_papers'])
+      .orderBy('s.id')
+      .execute();
   }
 
   /** A temporary SMTP failure before the server accepted the message: the delivery may be claimed again. */

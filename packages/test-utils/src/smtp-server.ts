@@ -30,6 +30,8 @@ export interface SmtpTestServer {
 export interface SmtpTestServerOptions {
   rejectRcpt?: SmtpReply;
   rejectData?: SmtpReply;
+  /** Reject only the first N recipients / messages (then accept), e.g. a 451 followed by success. */
+  rejectTimes?: number;
 }
 
 function replyError(reply: SmtpReply): Error {
@@ -43,6 +45,7 @@ function addressOf(address: SMTPServerAddress | false): string | null {
 export async function startSmtpTestServer(options: SmtpTestServerOptions = {}): Promise<SmtpTestServer> {
   const messages: ReceivedMail[] = [];
   let connections = 0;
+  let rejected = 0;
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
@@ -52,7 +55,8 @@ export async function startSmtpTestServer(options: SmtpTestServerOptions = {}): 
       callback();
     },
     onRcptTo(_address, _session, callback) {
-      callback(options.rejectRcpt ? replyError(options.rejectRcpt) : null);
+      const reject = options.rejectRcpt && (options.rejectTimes === undefined || rejected++ < options.rejectTimes);
+      callback(reject ? replyError(options.rejectRcpt!) : null);
     },
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];

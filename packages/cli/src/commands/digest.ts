@@ -1,0 +1,96 @@
+import type { Config } from '@paperboy/config';
+import { DigestRepository, SubscriberRepository } from '@paperboy/db';
+import type { Logger } from '@paperboy/logger';
+import { addNotifier, buildDigestMail } from '@paperboy/notifier';
+import { normalizeEmail } from '@paperboy/pipeline';
+import { createQueueEvents, type Job, type PlanDigestsResult, type QueueEvents, type SendDigestResult } from '@paperboy/queue';
+import { createAppContext } from '@paperboy/runtime/context';
+import { UsageError, type CommandSpec } from '../args.js';
+import { preflight } from '../run-ingest.js';
+
+export const digestSpec: CommandSpec = {
+  name: 'digest',
+  summary: 'Plan and send the digests that are due, or preview a subscriber\'s next digest.',
+  usage: 'digest run [--frequency daily|weekly] [--now] | digest preview <email>',
+  positionals: '<run|preview> [email]',
+  options: {
+    frequency: { type: 'string', description: 'only this frequency (default both)', valueName: 'daily|weekly' },
+    now: { type: 'boolean', description: 'as if every active subscriber were due now' },
+  },
+  details:
+    '`run` waits until every send job has finished and prints {planned, sent, skipped, failed} as its last line;\n' +
+    'a second run for the same period sends nothing. Without SMTP_URL mails are written to PAPERBOY_OUTBOX_DIR.\n' +
+    '`preview` writes the next digest of that subscriber as HTML to stdout, without sending or recording it.',
+};
+
+export interface DigestSummary {
+  planned: number;
+  sent: number;
+  skipped: number;
+  failed: number;
+  durationMs: number;
+}
+
+async function waitFor<T>(job: Job | undefined, events: QueueEvents): Promise<{ ok: true; value: T } | { ok: false; error: string }> {
+  if (!job) return { ok: false, error: 'job disappeared from the queue' };
+  try {
+    return { ok: true, value: (await job.waitUntilFinished(events)) as T };
+  } catch (error) {
+    return { ok: false, error: (error as Error).message };
+  }
+}
+
+export async function digestRun(config: Config, options: { frequency?: string; now: boolean }, logger: Logger): Promise<DigestSummary> {
+  const frequencies = options.frequency === undefined ? (['daily', 'weekly'] as const) : [options.frequency];
+  for (const f of frequencies) if (f !== 'daily' && f !== 'weekly') throw new UsageError(`digest run: --frequency must be daily or weekly, got ${JSON.stringify(f)}`, 'digest');
+  const started = Date.now();
+  const ctx = createAppContext(config, { logger });
+  try {
+    await preflight(ctx);
+  } catch (error) {
+    await ctx.lifecycle.shutdown();
+    throw error;
+  }
+  addNotifier(ctx);
+  ctx.lifecycle.start();
+  const events = createQueueEvents('notify', { prefix: config.queuePrefix, redisUrl: config.redisUrl });
+  try {
+    await events.waitUntilReady();
+    const summary: DigestSummary = { planned: 0, sent: 0, skipped: 0, failed: 0, durationMs: 0 };
+    const queue = ctx.queues.get('notify');
+    for (const frequency of frequencies) {
+      const plan = await ctx.queues.add('plan-digests', { frequency: frequency as 'daily' | 'weekly', force: options.now });
+      const planned = await waitFor<PlanDigestsResult>(plan, events);
+      if (!planned.ok) throw new Error(`planning ${frequency} digests failed: ${planned.error}`);
+      summary.planned += planned.value.planned;
+      const results = await Promise.all(planned.value.sendJobIds.map(async (id) => waitFor<SendDigestResult>(await queue.getJob(id), events)));
+      for (const r of results) {
+        if (!r.ok) summary.failed++;
+        else if (r.value.outcome === 'sent') summary.sent++;
+        else summary.skipped++;
+      }
+    }
+    summary.durationMs = Date.now() - started;
+    return summary;
+  } finally {
+    await events.close();
+    await ctx.lifecycle.shutdown();
+  }
+}
+
+export async function digestPreview(config: Config, rawEmail: string | undefined): Promise<string> {
+  const email = normalizeEmail(rawEmail ?? '');
+  if (!email) throw new UsageError(`digest preview: ${JSON.stringify(rawEmail ?? '')} is not an email address`, 'digest');
+  const { createDb } = await import('@paperboy/db');
+  const db = createDb(config.databaseUrl, { max: 1 });
+  try {
+    const subscriber = await new SubscriberRepository(db).findByEmail(email);
+    if (!subscriber) throw new UsageError(`digest preview: no subscriber ${email}`, 'digest');
+    const papers = await new DigestRepository(db).digestPapers(subscriber.id);
+    const prefs = await db.selectFrom('subscriber_preferences').select('frequency').where('subscriber_id', '=', subscriber.id).executeTakeFirst();
+    const period = `${prefs?.frequency ?? 'daily'}-preview`;
+    return buildDigestMail(config, { id: subscriber.id, email }, period, papers).html;
+  } finally {
+    await db.destroy();
+  }
+}

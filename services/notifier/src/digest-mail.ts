@@ -1,0 +1,41 @@
+import type { Config } from '@paperboy/config';
+import type { DigestPaper } from '@paperboy/db';
+import { renderDigest, type RenderedDigest } from '@paperboy/mail';
+import { signToken } from '@paperboy/pipeline';
+
+/** "daily-2026-11-28" → "Daily digest, 2026-11-28"; "weekly-2026-W48" → "Weekly digest, 2026-W48". */
+export function periodLabel(periodKey: string): string {
+  const [kind, ...rest] = periodKey.split('-');
+  return `${kind === 'weekly' ? 'Weekly' : 'Daily'} digest, ${rest.join('-')}`;
+}
+
+/** The digest mail of one subscriber and period, with signed links to unsubscribe and to their preferences. */
+export function buildDigestMail(config: Config, subscriber: { id: number; email: string }, periodKey: string, papers: readonly DigestPaper[]): RenderedDigest {
+  const { publicUrl, secret, from } = config.mail;
+  const unsubscribe = signToken(secret, 'unsubscribe', subscriber.id, null);
+  const preferences = signToken(secret, 'preferences', subscriber.id, null);
+  const host = new URL(publicUrl).hostname;
+  const fromAddress = /<([^>]+)>/.exec(from)?.[1] ?? from;
+  return renderDigest({
+    subscriber: { email: subscriber.email },
+    period: { label: periodLabel(periodKey), key: periodKey },
+    papers: papers.map((p) => ({
+      arxivId: p.arxivId,
+      title: p.title,
+      abstract: p.abstract,
+      authors: p.authors,
+      url: p.url ?? (p.arxivId ? `https://arxiv.org/abs/${p.arxivId}` : publicUrl),
+      upvotes: p.upvotes,
+      topics: p.topics,
+    })),
+    links: {
+      unsubscribeUrl: `${publicUrl.replace(/^http:/, 'https:')}/unsubscribe?token=${unsubscribe}`,
+      unsubscribeMailto: `mailto:${fromAddress}?subject=unsubscribe%20${unsubscribe}`,
+      preferencesUrl: `${publicUrl}/preferences?token=${preferences}`,
+      siteUrl: publicUrl,
+    },
+    listId: `paperboy digest <digest.${host}>`,
+    from,
+    messageIdDomain: host,
+  });
+}

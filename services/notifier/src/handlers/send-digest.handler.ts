@@ -1,0 +1,56 @@
+import type { Config } from '@paperboy/config';
+import { DigestRepository, SubscriberRepository, type Db } from '@paperboy/db';
+import { jobLogger, type Logger } from '@paperboy/logger';
+import { MailPermanentError, type MailTransport } from '@paperboy/mail';
+import { UnrecoverableError, type Job, type SendDigestPayload, type SendDigestResult } from '@paperboy/queue';
+import { buildDigestMail } from '../digest-mail.js';
+
+/**
+ * send-digest: one subscriber's digest for one period, at most once.
+ *
+ * The delivery is claimed in the database (planned → claimed) before the SMTP transaction, and a
+ * claimed delivery is never claimed again. So a digest the server accepted is never sent a second
+ * time, whatever crashes or retries follow: a crash between the claim and the end of the SMTP
+ * transaction leaves the delivery `claimed`, and that digest is not sent (at most once, not at
+ * least once: missing one digest beats sending two). A 4xx SMTP reply releases the claim and the
+ * job retries with backoff; a 5xx marks the delivery failed and counts a bounce.
+ */
+export function createSendDigestHandler(deps: { db: Db; logger: Logger; config: Config; transport: MailTransport }) {
+  const subscribers = new SubscriberRepository(deps.db);
+  const digests = new DigestRepository(deps.db);
+  return async (payload: SendDigestPayload, job: Job): Promise<SendDigestResult> => {
+    const log = jobLogger(deps.logger, job);
+    const claim = await subscribers.claimDelivery(payload.deliveryId);
+    if (!claim) {
+      log.info({ deliveryId: payload.deliveryId }, 'delivery already claimed, done or no longer wanted: nothing sent');
+      return { outcome: 'not-claimed', papers: 0 };
+    }
+    const papers = await digests.digestPapers(claim.subscriberId);
+    if (papers.length === 0 && deps.config.mail.skipEmpty) {
+      await subscribers.finishDelivery(payload.deliveryId, { status: 'skipped', error: 'no papers' });
+      return { outcome: 'skipped', papers: 0 };
+    }
+    const mail = buildDigestMail(deps.config, { id: claim.subscriberId, email: claim.email }, claim.periodKey, papers);
+    let sent;
+    try {
+      sent = await deps.transport.send(mail);
+    } catch (error) {
+      const err = error as Error;
+      if (error instanceof MailPermanentError) {
+        await subscribers.finishDelivery(payload.deliveryId, { status: 'failed', error: err.message });
+        const bounced = await subscribers.recordHardBounce(claim.subscriberId, deps.config.mail.bounceLimit);
+        log.warn({ deliveryId: payload.deliveryId, err: err.message, bounced }, 'digest refused permanently');
+        throw new UnrecoverableError(err.message);
+      }
+      await subscribers.releaseDelivery(payload.deliveryId, err.message);
+      log.warn({ deliveryId: payload.deliveryId, err: err.message }, 'digest not sent: will retry');
+      throw err;
+    }
+    await deps.db.transaction().execute(async (trx) => {
+      await new SubscriberRepository(trx).finishDelivery(payload.deliveryId, { status: 'sent', messageId: sent.messageId, ...(sent.response ? { response: sent.response } : {}) });
+      await new DigestRepository(trx).recordDeliveredPapers(claim.subscriberId, payload.deliveryId, papers.map((p) => p.id));
+    });
+    log.info({ deliveryId: payload.deliveryId, papers: papers.length }, 'digest sent');
+    return { outcome: 'sent', papers: papers.length, messageId: sent.messageId };
+  };
+}

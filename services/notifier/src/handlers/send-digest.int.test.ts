@@ -1,0 +1,113 @@
+import { loadConfig } from '@paperboy/config';
+import { DigestRepository, SubscriberRepository } from '@paperboy/db';
+import { createTransport } from '@paperboy/mail';
+import { UnrecoverableError } from '@paperboy/queue';
+import { createTestDatabase, startSmtpTestServer, type SmtpTestServer, type TestDatabase } from '@paperboy/test-utils';
+import { sql } from 'kysely';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSendDigestHandler } from './send-digest.handler.js';
+
+let t: TestDatabase;
+const servers: SmtpTestServer[] = [];
+const logger = pino({ level: 'silent' });
+const job = { queueName: 'notify', id: 'test', name: 'send-digest', data: {} } as never;
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+  await sql`
+    INSERT INTO papers (arxiv_id, title, title_key, abstract, authors, upvotes, first_seen_at, last_seen_at)
+    VALUES ('2611.00001', ${'Attention <script>alert(1)</script> "quoted"\r\nBcc: evil@example.com'}, 'attention', 'An abstract about language models.', '{Ada Lovelace}', 50, now(), now()),
+           ('2611.00002', 'Second paper on LLMs', 'second', 'Another one.', '{Alan Turing}', 10, now(), now())`.execute(t.db);
+  await sql`INSERT INTO paper_topics (paper_id, topic_id, score, position, taxonomy_version) SELECT id, 'llm', 0.9, 0, 'v' FROM papers`.execute(t.db);
+});
+afterAll(async () => {
+  await Promise.all(servers.map((s) => s.close()));
+  await t?.drop();
+});
+
+async function setup(email: string, server: SmtpTestServer, env: Record<string, string> = {}) {
+  const config = loadConfig({ SMTP_URL: server.url, PAPERBOY_SECRET: 'a-test-secret-of-16+chars', ...env });
+  const subscribers = new SubscriberRepository(t.db);
+  const { id } = await subscribers.subscribe(email, { topics: ['llm'], frequency: 'daily' }, 'active');
+  const [delivery] = await new DigestRepository(t.db).planDeliveries([{ id, email, periodKey: 'daily-2026-11-28' }]);
+  const transport = createTransport({ smtpUrl: server.url, outboxDir: '/tmp/unused', pool: false });
+  const handler = createSendDigestHandler({ db: t.db, logger, config, transport });
+  return { id, deliveryId: delivery!.deliveryId, handler, transport, subscribers };
+}
+
+const delivery = (id: number) => t.db.selectFrom('deliveries').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+
+describe('send-digest', () => {
+  it('sends a digest once: escaped, with unsubscribe headers; the same job again sends nothing', async () => {
+    const server = await startSmtpTestServer();
+    servers.push(server);
+    const { id, deliveryId, handler, transport } = await setup('reader@example.org', server);
+    expect(await handler({ deliveryId, subscriberId: id }, job)).toMatchObject({ outcome: 'sent', papers: 2 });
+    expect(await handler({ deliveryId, subscriberId: id }, job)).toMatchObject({ outcome: 'not-claimed' });
+    await transport.close();
+    expect(server.messages).toHaveLength(1);
+    const mail = server.messages[0]!.parsed;
+    const header = (name: string) => mail.headerLines.find((h) => h.key === name)?.line.replace(/^[^:]+:\s*/, '').replace(/\r?\n\s+/g, ' ');
+    expect(header('list-unsubscribe-post')).toBe('List-Unsubscribe=One-Click');
+    expect(header('list-unsubscribe')).toMatch(/^<https:\/\/localhost:3000\/unsubscribe\?token=[\w.-]+>, <mailto:/);
+    expect(header('list-id')).toBe('paperboy digest <digest.localhost>');
+    expect(header('bcc')).toBeUndefined();
+    expect(mail.html).not.toContain('<script>alert(1)</script>');
+    expect(mail.html).toContain('&lt;script&gt;');
+    expect(mail.text).toContain('<script>alert(1)</script>');
+    expect(await delivery(deliveryId)).toMatchObject({ status: 'sent', attempts: 1 });
+    const sent = await t.db.selectFrom('delivered_papers').select('paper_id').where('subscriber_id', '=', id).execute();
+    expect(sent).toHaveLength(2);
+  });
+
+  it('after a crash between claim and send, a retry sends nothing (at most once)', async () => {
+    const server = await startSmtpTestServer();
+    servers.push(server);
+    const { id, deliveryId, handler, transport, subscribers } = await setup('crash@example.org', server);
+    await subscribers.claimDelivery(deliveryId); // a worker claimed it, then died before or during SMTP
+    expect(await handler({ deliveryId, subscriberId: id }, job)).toMatchObject({ outcome: 'not-claimed' });
+    await transport.close();
+    expect(server.messages).toHaveLength(0);
+    expect(await delivery(deliveryId)).toMatchObject({ status: 'claimed' });
+  });
+
+  it('SMTP 4xx releases the claim and throws to retry; the retry sends', async () => {
+    const server = await startSmtpTestServer({ rejectRcpt: { responseCode: 451, message: 'Try again later' }, rejectTimes: 1 });
+    servers.push(server);
+    const { id, deliveryId, handler, transport } = await setup('later@example.org', server);
+    const first = await handler({ deliveryId, subscriberId: id }, job).catch((e) => e);
+    expect(first).not.toBeInstanceOf(UnrecoverableError);
+    expect(first.responseCode).toBe(451);
+    expect(await delivery(deliveryId)).toMatchObject({ status: 'planned' });
+    expect(await handler({ deliveryId, subscriberId: id }, job)).toMatchObject({ outcome: 'sent' });
+    await transport.close();
+    expect(server.messages).toHaveLength(1);
+    expect(await delivery(deliveryId)).toMatchObject({ status: 'sent', attempts: 2 });
+  });
+
+  it('SMTP 5xx fails the delivery without retry and counts a bounce; at the limit the subscriber is bounced', async () => {
+    const server = await startSmtpTestServer({ rejectRcpt: { responseCode: 550, message: 'No such user' } });
+    servers.push(server);
+    const { id, deliveryId, handler, transport } = await setup('gone@example.org', server, { PAPERBOY_BOUNCE_LIMIT: '1' });
+    const error = await handler({ deliveryId, subscriberId: id }, job).catch((e) => e);
+    await transport.close();
+    expect(error).toBeInstanceOf(UnrecoverableError);
+    expect(await delivery(deliveryId)).toMatchObject({ status: 'failed' });
+    const subscriber = await t.db.selectFrom('subscribers').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+    expect(subscriber).toMatchObject({ status: 'bounced', hard_bounces: 1 });
+  });
+
+  it('an unsubscribed subscriber gets nothing, and an empty digest is skipped', async () => {
+    const server = await startSmtpTestServer();
+    servers.push(server);
+    const gone = await setup('left@example.org', server);
+    await gone.subscribers.unsubscribe(gone.id);
+    expect(await gone.handler({ deliveryId: gone.deliveryId, subscriberId: gone.id }, job)).toMatchObject({ outcome: 'not-claimed' });
+    const empty = await setup('nothing@example.org', server);
+    await sql`UPDATE subscriber_preferences SET topics = '{vision}' WHERE subscriber_id = ${empty.id}`.execute(t.db);
+    expect(await empty.handler({ deliveryId: empty.deliveryId, subscriberId: empty.id }, job)).toMatchObject({ outcome: 'skipped' });
+    await Promise.all([gone.transport.close(), empty.transport.close()]);
+    expect(server.messages).toHaveLength(0);
+  });
+});

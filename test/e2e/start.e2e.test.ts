@@ -34,6 +34,7 @@ describe('paperboy start', () => {
     let log = '';
     child.stderr.on('data', (d) => (log += d));
     await until(async () => log.includes('paperboy started'), 30_000, 'paperboy start to be ready');
+    expect(log).toMatch(/digest-planner-daily/);
 
     const redis = createRedis(redisUrl, 'producer');
     const queues = new Queues(redis, { prefix, fetchAttempts: 1 });

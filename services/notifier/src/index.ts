@@ -14,3 +14,4 @@ export function addNotifier(ctx: AppContext, transport: MailTransport = createTr
   ctx.lifecycle.addResource('mail transport', () => transport.close());
   return transport;
 }
+export { syncDigestSchedulers } from './schedulers.js';

@@ -1,6 +1,7 @@
 import type { Config } from '@paperboy/config';
 import { addFetcher, syncSchedulers } from '@paperboy/fetcher';
 import type { Logger } from '@paperboy/logger';
+import { addNotifier, syncDigestSchedulers } from '@paperboy/notifier';
 import { addProcessor } from '@paperboy/processor';
 import { createAppContext } from '@paperboy/runtime/context';
 import type { CommandSpec } from '../args.js';
@@ -8,7 +9,7 @@ import { preflight } from '../run-ingest.js';
 
 export const startSpec: CommandSpec = {
   name: 'start',
-  summary: 'Crawl the configured sources on their schedules: fetcher and processor in one process until SIGINT or SIGTERM.',
+  summary: 'Crawl the configured sources on their schedules and send due digests: fetcher, processor and notifier in one process until SIGINT or SIGTERM.',
   usage: 'start',
   options: {},
   details:
@@ -28,9 +29,11 @@ export async function start(config: Config, logger: Logger): Promise<void> {
   }
   const sources = addFetcher(ctx);
   addProcessor(ctx);
+  addNotifier(ctx);
   ctx.lifecycle.installSignalHandlers();
   const schedulers = await syncSchedulers(ctx.queues.get('crawl'), sources);
-  logger.info({ sources: sources.path, ...schedulers }, 'source schedules in place');
+  const planners = await syncDigestSchedulers(ctx.queues.get('notify'));
+  logger.info({ sources: sources.path, ...schedulers, planners }, 'source and digest schedules in place');
   ctx.lifecycle.start();
-  logger.info({ fetchConcurrency: config.fetch.concurrency, processorConcurrency: config.processorConcurrency }, 'paperboy started: fetcher and processor');
+  logger.info({ fetchConcurrency: config.fetch.concurrency, processorConcurrency: config.processorConcurrency }, 'paperboy started: fetcher, processor and notifier');
 }

@@ -1,0 +1,61 @@
+import { createTestDatabase, deleteRedisPrefix, requireEnv, startSmtpTestServer, testQueuePrefix, type SmtpTestServer, type TestDatabase } from '@paperboy/test-utils';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lastJson, runCli } from './helpers.js';
+
+let t: TestDatabase;
+let smtp: SmtpTestServer;
+let env: Record<string, string>;
+const prefix = testQueuePrefix();
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+  smtp = await startSmtpTestServer();
+  env = { DATABASE_URL: t.url, REDIS_URL: requireEnv('TEST_REDIS_URL'), PAPERBOY_QUEUE_PREFIX: prefix, SMTP_URL: smtp.url, PAPERBOY_SECRET: 'e2e-secret-0123456789', LOG_LEVEL: 'warn' };
+  await sql`
+    INSERT INTO papers (arxiv_id, title, title_key, upvotes, first_seen_at, last_seen_at)
+    VALUES ('2611.10001', 'A language model paper', 'a', 30, now(), now()), ('2611.10002', 'A vision paper', 'b', 40, now(), now())`.execute(t.db);
+  await sql`INSERT INTO paper_topics (paper_id, topic_id, score, position, taxonomy_version)
+            SELECT id, CASE WHEN arxiv_id = '2611.10001' THEN 'llm' ELSE 'vision' END, 0.9, 0, 'v' FROM papers`.execute(t.db);
+});
+afterAll(async () => {
+  await smtp?.close();
+  await t?.drop();
+  await deleteRedisPrefix(requireEnv('TEST_REDIS_URL'), prefix);
+});
+
+describe('paperboy subscribers and digest', () => {
+  it('sends each due digest once through the real queue and SMTP, and a second run sends nothing', async () => {
+    for (const [email, topics, frequency] of [['ada@example.org', 'llm', 'daily'], ['eyes@example.org', 'vision', 'daily'], ['week@example.org', 'llm', 'weekly']]) {
+      const added = await runCli(['subscribers', 'add', email!, '--topics', topics!, '--frequency', frequency!], env);
+      expect(added.code, added.stderr).toBe(0);
+    }
+    const bad = await runCli(['subscribers', 'add', 'x@example.org', '--topics', 'llm', '--time-zone', 'Mars/Olympus'], env);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/unknown time zone/);
+
+    const run = await runCli(['digest', 'run', '--frequency', 'daily', '--now'], env, 60_000);
+    expect(run.code, run.stderr).toBe(0);
+    expect(lastJson(run.stdout)).toMatchObject({ planned: 2, sent: 2, skipped: 0, failed: 0 });
+    expect(smtp.messages.map((m) => m.rcptTo[0]).sort()).toEqual(['ada@example.org', 'eyes@example.org']);
+    const subjects = Object.fromEntries(smtp.messages.map((m) => [m.rcptTo[0], m.parsed.subject]));
+    expect(subjects['ada@example.org']).toMatch(/A language model paper/);
+    expect(subjects['eyes@example.org']).toMatch(/A vision paper/);
+
+    const again = await runCli(['digest', 'run', '--now'], env, 60_000);
+    expect(lastJson(again.stdout)).toMatchObject({ planned: 1, sent: 1 }); // only the weekly one is new
+    expect(smtp.messages).toHaveLength(3);
+    const third = await runCli(['digest', 'run', '--now'], env, 60_000);
+    expect(lastJson(third.stdout)).toMatchObject({ planned: 0, sent: 0 });
+    expect(smtp.messages).toHaveLength(3);
+
+    const removed = await runCli(['subscribers', 'remove', 'ada@example.org'], env);
+    expect(removed.code).toBe(0);
+    const list = (await runCli(['subscribers', 'list'], env)).stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(list.find((s) => s.email === 'ada@example.org').status).toBe('unsubscribed');
+
+    const preview = await runCli(['digest', 'preview', 'eyes@example.org'], env);
+    expect(preview.code).toBe(0);
+    expect(preview.stdout).toMatch(/^<!DOCTYPE html>/);
+  }, 120_000);
+});

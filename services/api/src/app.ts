@@ -1,0 +1,134 @@
+import formbody from '@fastify/formbody';
+import rateLimit from '@fastify/rate-limit';
+import type { Config } from '@paperboy/config';
+import { SubscriberRepository, type Db } from '@paperboy/db';
+import type { Logger } from '@paperboy/logger';
+import { escapeHtml, type MailTransport } from '@paperboy/mail';
+import { normalizeEmail, signToken, verifyToken, type Taxonomy } from '@paperboy/pipeline';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
+import type { Redis } from 'ioredis';
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { checkInbox, confirmed, invalidLink, subscribeForm, unsubscribeForm, unsubscribed } from './pages.js';
+
+export interface ApiDeps {
+  db: Db;
+  config: Config;
+  logger: Logger;
+  redis: Redis;
+  transport: MailTransport;
+  taxonomy: Taxonomy;
+  /** Per-address limit on subscribe requests, per hour (default 3). */
+  perAddressPerHour?: number;
+  /** Per-IP limit on subscribe requests, per minute (default 10). */
+  perIpPerMinute?: number;
+  now?: () => Date;
+}
+
+const CONFIRM_TTL_MS = 48 * 3600_000;
+
+function validTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The subscription API and its server-rendered pages. */
+export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
+  const app = Fastify({ loggerInstance: deps.logger.child({ service: 'api' }) as FastifyBaseLogger, trustProxy: true });
+  await app.register(formbody);
+  await app.register(rateLimit, { global: false, redis: deps.redis, nameSpace: `${deps.config.queuePrefix}:ratelimit:` });
+  const subscribers = new SubscriberRepository(deps.db);
+  const topicIds = deps.taxonomy.topics.map((t) => t.id);
+  const topics = deps.taxonomy.topics.map((t) => ({ id: t.id, label: t.label }));
+  const now = deps.now ?? (() => new Date());
+  const html = (reply: FastifyReply, status: number, body: string) => reply.code(status).type('text/html; charset=utf-8').send(body);
+  const ipLimit = { rateLimit: { max: deps.perIpPerMinute ?? 10, timeWindow: 60_000 } };
+
+  const requestSchema = z.object({
+    email: z.string().max(254),
+    topics: z.array(z.enum(topicIds as [string, ...string[]])).max(topicIds.length).default([]),
+    frequency: z.enum(['daily', 'weekly']).default('daily'),
+    timeZone: z.string().refine(validTimeZone, 'not an IANA time zone').default('UTC'),
+    sendHour: z.number().int().min(0).max(23).default(8),
+  });
+
+  /** Subscribes (pending) and mails a confirmation link; answers the same whether the address is new, pending or active. */
+  async function subscribe(input: z.infer<typeof requestSchema>): Promise<{ ok: true } | { ok: false; status: number; errors: string[] }> {
+    const email = normalizeEmail(input.email);
+    if (!email) return { ok: false, status: 400, errors: ['email: not an email address'] };
+    const key = `${deps.config.queuePrefix}:ratelimit:address:${createHash('sha256').update(email).digest('hex')}`;
+    const count = await deps.redis.incr(key);
+    if (count === 1) await deps.redis.pexpire(key, 3600_000);
+    if (count > (deps.perAddressPerHour ?? 3)) return { ok: false, status: 429, errors: ['too many requests for this address: try again later'] };
+    const subscriber = await subscribers.subscribe(email, { topics: input.topics, frequency: input.frequency, timeZone: input.timeZone, sendHour: input.sendHour }, 'pending');
+    if (subscriber.status === 'pending') {
+      const token = signToken(deps.config.mail.secret, 'confirm', subscriber.id, new Date(now().getTime() + CONFIRM_TTL_MS));
+      const link = `${deps.config.mail.publicUrl}/confirm?token=${token}`;
+      await deps.transport.send({
+        from: deps.config.mail.from,
+        to: email,
+        subject: 'Confirm your paperboy subscription',
+        text: `Confirm your subscription to paperboy digests:\n\n${link}\n\nIf you did not ask for this, ignore this message: nothing will be sent.\n`,
+        html: `<p>Confirm your subscription to paperboy digests:</p><p><a href="${escapeHtml(link)}">Confirm my subscription</a></p><p>If you did not ask for this, ignore this message: nothing will be sent.</p>`,
+      });
+    }
+    // Active, unsubscribed or bounced addresses get no mail, and the answer does not say so.
+    return { ok: true };
+  }
+
+  const issues = (error: z.ZodError) => error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`);
+
+  app.get('/', async (_request, reply) => reply.redirect('/subscribe'));
+  app.get('/subscribe', async (_request, reply) => html(reply, 200, subscribeForm(topics)));
+
+  app.post('/subscribe', { config: ipLimit }, async (request, reply) => {
+    const body = (request.body ?? {}) as Record<string, string | string[] | undefined>;
+    const form = {
+      email: String(body.email ?? ''),
+      topics: ([] as string[]).concat(body.topics ?? []),
+      frequency: String(body.frequency ?? 'daily'),
+    };
+    const parsed = requestSchema.safeParse(form);
+    if (!parsed.success) return html(reply, 400, subscribeForm(topics, form, issues(parsed.error)));
+    const result = await subscribe(parsed.data);
+    if (!result.ok) return html(reply, result.status, subscribeForm(topics, form, result.errors));
+    return html(reply, 200, checkInbox());
+  });
+
+  app.post('/api/subscriptions', { config: ipLimit }, async (request, reply) => {
+    const parsed = requestSchema.safeParse(request.body ?? {});
+    if (!parsed.success) return reply.code(400).send({ error: 'invalid request', details: issues(parsed.error) });
+    const result = await subscribe(parsed.data);
+    if (!result.ok) return reply.code(result.status).send({ error: result.errors[0], details: result.errors });
+    return reply.code(202).send({ status: 'confirmation-sent-if-possible' });
+  });
+
+  app.get('/confirm', async (request, reply) => {
+    const token = String((request.query as { token?: string }).token ?? '');
+    const check = verifyToken(deps.config.mail.secret, token, 'confirm', now());
+    if (!check.ok) return html(reply, 400, invalidLink());
+    await subscribers.confirm(check.subscriberId);
+    return html(reply, 200, confirmed());
+  });
+
+  app.get('/unsubscribe', async (request, reply) => {
+    const token = String((request.query as { token?: string }).token ?? '');
+    if (!verifyToken(deps.config.mail.secret, token, 'unsubscribe', now()).ok) return html(reply, 400, invalidLink());
+    return html(reply, 200, unsubscribeForm(token));
+  });
+
+  // The page's button and RFC 8058 one-click (`List-Unsubscribe=One-Click` as the form body) both land here.
+  app.post('/unsubscribe', async (request, reply) => {
+    const token = String((request.query as { token?: string }).token ?? '');
+    const check = verifyToken(deps.config.mail.secret, token, 'unsubscribe', now());
+    if (!check.ok) return html(reply, 400, invalidLink());
+    await subscribers.unsubscribe(check.subscriberId);
+    return html(reply, 200, unsubscribed());
+  });
+
+  return app;
+}

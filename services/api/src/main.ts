@@ -1,0 +1,16 @@
+import { loadConfig } from '@paperboy/config';
+import { createTransport } from '@paperboy/mail';
+import { loadTaxonomy } from '@paperboy/pipeline';
+import { createAppContext } from '@paperboy/runtime/context';
+import { buildApi } from './app.js';
+
+// Entrypoint of the API process: subscribe, confirm and unsubscribe pages.
+const config = loadConfig();
+const ctx = createAppContext(config, { name: 'api' });
+const transport = createTransport({ smtpUrl: config.mail.smtpUrl, outboxDir: config.mail.outboxDir });
+const app = await buildApi({ db: ctx.db, config, logger: ctx.logger, redis: ctx.producerRedis, transport, taxonomy: loadTaxonomy(config.taxonomyPath) });
+const port = Number(process.env.PORT ?? 3000);
+await app.listen({ host: process.env.HOST ?? '0.0.0.0', port });
+ctx.lifecycle.addWorker({ name: 'http', run: async () => {}, close: async () => void (await app.close()) });
+ctx.lifecycle.addResource('mail transport', () => transport.close());
+ctx.lifecycle.installSignalHandlers();

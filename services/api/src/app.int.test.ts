@@ -88,6 +88,37 @@ describe('subscription API', () => {
     expect(prefs.topics).toEqual(['llm', 'vision']);
   });
 
+  it('a preferences page reached by a signed link shows and saves the preferences', async () => {
+    const grace = await t.db.selectFrom('subscribers').select('id').where('email', '=', 'grace@example.org').executeTakeFirstOrThrow();
+    const token = signToken(config.mail.secret, 'preferences', grace.id, null);
+    const page = await app.inject({ method: 'GET', url: `/preferences?token=${token}` });
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toMatch(/value="llm" checked/);
+    const saved = await app.inject({
+      method: 'POST',
+      url: `/preferences?token=${token}`,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: 'topics=safety&frequency=weekly&sendHour=7&timeZone=Europe%2FParis&minUpvotes=5&maxPapers=3',
+    });
+    expect(saved.statusCode).toBe(200);
+    expect(saved.body).toContain('Saved.');
+    const prefs = await t.db.selectFrom('subscriber_preferences').selectAll().where('subscriber_id', '=', grace.id).executeTakeFirstOrThrow();
+    expect(prefs).toMatchObject({ topics: ['safety'], frequency: 'weekly', send_hour: 7, time_zone: 'Europe/Paris', min_upvotes: 5, max_papers: 3 });
+    const bad = await app.inject({ method: 'POST', url: `/preferences?token=${token}`, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'frequency=weekly&sendHour=25&timeZone=Nowhere&minUpvotes=0&maxPapers=3' });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.body).toMatch(/sendHour/);
+    const unsubscribeToken = signToken(config.mail.secret, 'unsubscribe', grace.id, null);
+    expect((await app.inject({ method: 'GET', url: `/preferences?token=${unsubscribeToken}` })).statusCode).toBe(400);
+  });
+
+  it('rate-limits subscribe requests per IP', async () => {
+    const strict = await buildApi({ db: t.db, config, logger: pino({ level: 'silent' }), redis, transport, taxonomy: loadTaxonomy(), perIpPerMinute: 2 });
+    const codes = [];
+    for (let i = 0; i < 3; i++) codes.push((await strict.inject({ method: 'POST', url: '/api/subscriptions', payload: { email: `ip${i}@example.org` }, remoteAddress: '203.0.113.9' })).statusCode);
+    await strict.close();
+    expect(codes).toEqual([202, 202, 429]);
+  });
+
   it('one-click unsubscribe (RFC 8058) and the page with a button both unsubscribe', async () => {
     const ada = await t.db.selectFrom('subscribers').select('id').where('email', '=', 'ada@example.org').executeTakeFirstOrThrow();
     const token = signToken(config.mail.secret, 'unsubscribe', ada.id, null);

@@ -9,7 +9,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRepl
 import type { Redis } from 'ioredis';
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { checkInbox, confirmed, invalidLink, subscribeForm, unsubscribeForm, unsubscribed } from './pages.js';
+import { checkInbox, confirmed, invalidLink, preferencesForm, subscribeForm, unsubscribeForm, unsubscribed } from './pages.js';
 
 export interface ApiDeps {
   db: Db;
@@ -128,6 +128,41 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     if (!check.ok) return html(reply, 400, invalidLink());
     await subscribers.unsubscribe(check.subscriberId);
     return html(reply, 200, unsubscribed());
+  });
+
+  const preferencesSchema = z.object({
+    topics: z.array(z.enum(topicIds as [string, ...string[]])).default([]),
+    frequency: z.enum(['daily', 'weekly']),
+    sendHour: z.coerce.number().int().min(0).max(23),
+    timeZone: z.string().refine(validTimeZone, 'not an IANA time zone'),
+    minUpvotes: z.coerce.number().int().min(0).max(1_000_000),
+    maxPapers: z.coerce.number().int().min(1).max(100),
+  });
+
+  async function currentPreferences(subscriberId: number) {
+    const row = await deps.db.selectFrom('subscriber_preferences').selectAll().where('subscriber_id', '=', subscriberId).executeTakeFirst();
+    return row
+      ? { topics: row.topics, frequency: row.frequency, sendHour: row.send_hour, timeZone: row.time_zone, minUpvotes: row.min_upvotes, maxPapers: row.max_papers }
+      : { topics: [], frequency: 'daily', sendHour: 8, timeZone: 'UTC', minUpvotes: 0, maxPapers: 10 };
+  }
+
+  // Reached from the signed link in every digest.
+  app.get('/preferences', async (request, reply) => {
+    const token = String((request.query as { token?: string }).token ?? '');
+    const check = verifyToken(deps.config.mail.secret, token, 'preferences', now());
+    if (!check.ok) return html(reply, 400, invalidLink());
+    return html(reply, 200, preferencesForm(token, topics, await currentPreferences(check.subscriberId)));
+  });
+
+  app.post('/preferences', async (request, reply) => {
+    const token = String((request.query as { token?: string }).token ?? '');
+    const check = verifyToken(deps.config.mail.secret, token, 'preferences', now());
+    if (!check.ok) return html(reply, 400, invalidLink());
+    const body = (request.body ?? {}) as Record<string, string | string[] | undefined>;
+    const parsed = preferencesSchema.safeParse({ ...body, topics: ([] as string[]).concat(body.topics ?? []) });
+    if (!parsed.success) return html(reply, 400, preferencesForm(token, topics, await currentPreferences(check.subscriberId), null, issues(parsed.error)));
+    await subscribers.updatePreferences(check.subscriberId, parsed.data);
+    return html(reply, 200, preferencesForm(token, topics, parsed.data, 'Saved.'));
   });
 
   return app;

@@ -18,6 +18,39 @@ export interface TopicChoice {
   label: string;
 }
 
+export interface PreferencesValues {
+  topics: string[];
+  frequency: string;
+  sendHour: number;
+  timeZone: string;
+  minUpvotes: number;
+  maxPapers: number;
+}
+
+export function preferencesForm(token: string, topics: readonly TopicChoice[], values: PreferencesValues, message: string | null = null, errors: string[] = []): string {
+  const chosen = new Set(values.topics);
+  return page(
+    'Your digest preferences',
+    `${message ? `<p role="status">${escapeHtml(message)}</p>` : ''}${errors.length ? `<ul class="error" role="alert">${errors.map((e) => `<li>${escapeHtml(e)}</li>`).join('')}</ul>` : ''}
+<form method="post" action="/preferences?token=${encodeURIComponent(token)}">
+<fieldset><legend>Topics (none: every topic)</legend>
+${topics.map((t) => `<label><input type="checkbox" name="topics" value="${escapeHtml(t.id)}"${chosen.has(t.id) ? ' checked' : ''}> ${escapeHtml(t.label)}</label>`).join('\n')}
+</fieldset>
+<fieldset><legend>How often</legend>
+<label><input type="radio" name="frequency" value="daily"${values.frequency !== 'weekly' ? ' checked' : ''}> Daily</label>
+<label><input type="radio" name="frequency" value="weekly"${values.frequency === 'weekly' ? ' checked' : ''}> Weekly</label>
+</fieldset>
+<fieldset><legend>When and how much</legend>
+<label>Hour <input name="sendHour" type="number" min="0" max="23" value="${values.sendHour}"></label>
+<label>Time zone <input name="timeZone" value="${escapeHtml(values.timeZone)}"></label>
+<label>At least <input name="minUpvotes" type="number" min="0" value="${values.minUpvotes}"> upvotes</label>
+<label>At most <input name="maxPapers" type="number" min="1" max="100" value="${values.maxPapers}"> papers</label>
+</fieldset>
+<button type="submit">Save</button>
+</form>`,
+  );
+}
+
 export function subscribeForm(topics: readonly TopicChoice[], values: { email?: string; topics?: string[]; frequency?: string } = {}, errors: string[] = []): string {
   const chosen = new Set(values.topics ?? []);
   return page(

@@ -54,6 +54,14 @@ export class SubscriberRepository {
     });
   }
 
+  async updatePreferences(subscriberId: number, preferences: Required<Preferences>): Promise<void> {
+    await sql`
+      UPDATE subscriber_preferences SET topics = ${preferences.topics}::text[], frequency = ${preferences.frequency},
+        send_hour = ${preferences.sendHour}, time_zone = ${preferences.timeZone}, min_upvotes = ${preferences.minUpvotes},
+        max_papers = ${preferences.maxPapers}, updated_at = now()
+      WHERE subscriber_id = ${subscriberId}`.execute(this.db);
+  }
+
   /** Double opt-in: a pending subscriber becomes active. Returns false when there was nothing to confirm. */
   async confirm(id: number): Promise<boolean> {
     const result = await sql`UPDATE subscribers SET status = 'active', confirmed_at = now() WHERE id = ${id} AND status = 'pending'`.execute(this.db);

@@ -20,6 +20,7 @@ if (!only || only === 'crawl') {
   const result = await benchCrawl();
   process.stdout.write(`${JSON.stringify({ bench: 'crawl', ...result })}\n`);
 }
+if (!only || only === 'digest') process.stdout.write(`${JSON.stringify({ bench: 'digest', ...(await (await import('./digest.bench.js')).benchDigest()) })}\n`);
 // Each in its own process, so the ingest run above does not skew their timings.
 for (const [name, file] of [
   ['classify', 'classify-eval.ts'],

@@ -83,6 +83,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   const issues = (error: z.ZodError) => error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`);
 
   app.get('/', async (_request, reply) => reply.redirect('/subscribe'));
+  app.get('/favicon.ico', async (_request, reply) => reply.code(204).send());
   app.get('/subscribe', async (_request, reply) => html(reply, 200, subscribeForm(topics)));
 
   app.post('/subscribe', { config: ipLimit }, async (request, reply) => {

@@ -1,0 +1,100 @@
+import { existsSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { buildApi } from '@paperboy/api';
+import { loadConfig } from '@paperboy/config';
+import { createTransport } from '@paperboy/mail';
+import { loadTaxonomy, signToken } from '@paperboy/pipeline';
+import { createRedis } from '@paperboy/queue';
+import { createTestDatabase, deleteRedisPrefix, requireEnv, startSmtpTestServer, testQueuePrefix, type SmtpTestServer, type TestDatabase } from '@paperboy/test-utils';
+type FastifyInstance = Awaited<ReturnType<typeof buildApi>>;
+import { pino } from 'pino';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+/**
+ * The subscribe and unsubscribe pages in a real browser (Debian's chromium, driven by
+ * playwright-core). CI installs chromium; elsewhere, without it, these tests are skipped with a note.
+ */
+const CHROMIUM = '/usr/bin/chromium';
+const available = existsSync(CHROMIUM);
+if (!available && process.env.CI) throw new Error(`${CHROMIUM} is missing: .ci/run installs the chromium package`);
+if (!available) console.warn(`skipping browser tests: ${CHROMIUM} not installed (apt-get install chromium)`);
+
+let t: TestDatabase;
+let smtp: SmtpTestServer;
+let app: FastifyInstance;
+let browser: Browser;
+let base: string;
+const prefix = testQueuePrefix();
+const redis = createRedis(requireEnv('TEST_REDIS_URL'), 'producer');
+const transport = () => createTransport({ smtpUrl: smtp.url, outboxDir: '/tmp/unused', pool: false });
+
+beforeAll(async () => {
+  if (!available) return;
+  t = await createTestDatabase();
+  smtp = await startSmtpTestServer();
+  const config = loadConfig({ PAPERBOY_QUEUE_PREFIX: prefix, PAPERBOY_SECRET: 'browser-test-secret-0123456789' });
+  app = await buildApi({ db: t.db, config, logger: pino({ level: 'silent' }), redis, transport: transport(), taxonomy: loadTaxonomy() });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await app?.close();
+  await smtp?.close();
+  redis.disconnect();
+  await t?.drop();
+  await deleteRedisPrefix(requireEnv('TEST_REDIS_URL'), prefix);
+});
+
+describe.skipIf(!available)('subscribe and unsubscribe in a browser', () => {
+  it('subscribes through the form, confirms from the mail, and unsubscribes with the button', async () => {
+    const page = await browser.newPage({ javaScriptEnabled: false }); // the pages work without JavaScript
+    const errors: string[] = [];
+    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+    await page.goto(`${base}/subscribe`);
+    await page.fill('#email', 'browser@example.org');
+    await page.check('input[value="llm"]');
+    await page.check('input[value="agents"]');
+    await page.check('input[value="weekly"]');
+    await page.click('button[type="submit"]');
+    expect(await page.locator('h1').textContent()).toBe('Check your inbox');
+
+    const mail = smtp.messages.find((m) => m.rcptTo[0] === 'browser@example.org');
+    expect(mail).toBeDefined();
+    const link = /https?:\/\/\S+\/confirm\?token=[\w.-]+/.exec(mail!.parsed.text ?? '')![0];
+    await page.goto(`${base}${new URL(link).pathname}${new URL(link).search}`);
+    expect(await page.locator('h1').textContent()).toBe('Subscription confirmed');
+    const row = await t.db.selectFrom('subscribers').selectAll().where('email', '=', 'browser@example.org').executeTakeFirstOrThrow();
+    expect(row.status).toBe('active');
+    const prefs = await t.db.selectFrom('subscriber_preferences').selectAll().where('subscriber_id', '=', row.id).executeTakeFirstOrThrow();
+    expect(prefs).toMatchObject({ topics: ['llm', 'agents'], frequency: 'weekly' });
+
+    const token = signToken('browser-test-secret-0123456789', 'unsubscribe', row.id, null);
+    await page.goto(`${base}/unsubscribe?token=${token}`);
+    await page.screenshot({ path: `${process.env.TMPDIR ?? '/tmp'}/paperboy-unsubscribe.png` });
+    await page.click('button[type="submit"]');
+    expect(await page.locator('h1').textContent()).toBe('You are unsubscribed');
+    const after = await t.db.selectFrom('subscribers').select('status').where('id', '=', row.id).executeTakeFirstOrThrow();
+    expect(after.status).toBe('unsubscribed');
+    expect(errors, errors.join('\n')).toEqual([]);
+    await page.close();
+  }, 60_000);
+
+  it('shows input errors on the page, escaped', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${base}/subscribe`);
+    // Bypass the browser's own email check to reach the server's.
+    await page.locator('#email').evaluate((input) => input.setAttribute('type', 'text'));
+    await page.fill('#email', '"><img src=x onerror=alert(1)>');
+    await page.click('button[type="submit"]');
+    expect(await page.locator('[role=alert]').textContent()).toMatch(/not an email address/);
+    expect(await page.locator('img').count()).toBe(0);
+    await page.close();
+  }, 60_000);
+});

@@ -5,7 +5,7 @@ export default defineConfig({
     include: ['packages/*/src/**/*.test.ts', 'services/*/src/**/*.test.ts', 'test/e2e/**/*.test.ts'],
     globalSetup: ['packages/test-utils/src/global-setup.ts'],
     pool: 'forks',
-    testTimeout: 30_000,
+    testTimeout: 90_000,
     hookTimeout: 60_000,
     reporters: ['default', './packages/test-utils/src/summary-reporter.ts'],
   },

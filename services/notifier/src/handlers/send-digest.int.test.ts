@@ -2,7 +2,10 @@ import { loadConfig } from '@paperboy/config';
 import { DigestRepository, SubscriberRepository } from '@paperboy/db';
 import { createTransport } from '@paperboy/mail';
 import { UnrecoverableError } from '@paperboy/queue';
-import { createTestDatabase, startSmtpTestServer, type SmtpTestServer, type TestDatabase } from '@paperboy/test-utils';
+import { buildApi } from '@paperboy/api';
+import { loadTaxonomy, signToken } from '@paperboy/pipeline';
+import { createRedis } from '@paperboy/queue';
+import { createTestDatabase, requireEnv, startSmtpTestServer, type SmtpTestServer, type TestDatabase } from '@paperboy/test-utils';
 import { sql } from 'kysely';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -96,6 +99,28 @@ describe('send-digest', () => {
     expect(await delivery(deliveryId)).toMatchObject({ status: 'failed' });
     const subscriber = await t.db.selectFrom('subscribers').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
     expect(subscriber).toMatchObject({ status: 'bounced', hard_bounces: 1 });
+  });
+
+  it('a one-click unsubscribe through the API stops the planned digest', async () => {
+    const server = await startSmtpTestServer();
+    servers.push(server);
+    const { id, deliveryId, handler, transport } = await setup('oneclick@example.org', server);
+    const config = loadConfig({ PAPERBOY_SECRET: 'a-test-secret-of-16+chars' });
+    const redis = createRedis(requireEnv('TEST_REDIS_URL'), 'producer');
+    const api = await buildApi({ db: t.db, config, logger, redis, transport, taxonomy: loadTaxonomy() });
+    const res = await api.inject({
+      method: 'POST',
+      url: `/unsubscribe?token=${signToken(config.mail.secret, 'unsubscribe', id, null)}`,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: 'List-Unsubscribe=One-Click',
+    });
+    await api.close();
+    redis.disconnect();
+    expect(res.statusCode).toBe(200);
+    expect(await handler({ deliveryId, subscriberId: id }, job)).toMatchObject({ outcome: 'not-claimed' });
+    await transport.close();
+    expect(server.messages).toHaveLength(0);
+    expect(await delivery(deliveryId)).toMatchObject({ status: 'skipped', error: 'unsubscribed' });
   });
 
   it('an unsubscribed subscriber gets nothing, and an empty digest is skipped', async () => {

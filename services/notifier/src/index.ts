@@ -15,3 +15,4 @@ export function addNotifier(ctx: AppContext, transport: MailTransport = createTr
   return transport;
 }
 export { syncDigestSchedulers } from './schedulers.js';
+export { DigestCandidates } from './candidates.js';

@@ -1,7 +1,7 @@
 import type { Config } from '@paperboy/config';
-import { DigestRepository, SubscriberRepository } from '@paperboy/db';
+import { SubscriberRepository } from '@paperboy/db';
 import type { Logger } from '@paperboy/logger';
-import { addNotifier, buildDigestMail } from '@paperboy/notifier';
+import { addNotifier, buildDigestMail, DigestCandidates } from '@paperboy/notifier';
 import { normalizeEmail } from '@paperboy/pipeline';
 import { createQueueEvents, type Job, type PlanDigestsResult, type QueueEvents, type SendDigestResult } from '@paperboy/queue';
 import { createAppContext } from '@paperboy/runtime/context';
@@ -64,11 +64,15 @@ export async function digestRun(config: Config, options: { frequency?: string; n
       if (!planned.ok) throw new Error(`planning ${frequency} digests failed: ${planned.error}`);
       summary.planned += planned.value.planned;
       const results = await Promise.all(planned.value.sendJobIds.map(async (id) => waitFor<SendDigestResult>(await queue.getJob(id), events)));
-      for (const r of results) {
-        if (!r.ok) summary.failed++;
-        else if (r.value.outcome === 'sent') summary.sent++;
-        else summary.skipped++;
-      }
+      // Completed jobs are kept only up to a count: a job gone before we looked is read from its delivery row.
+      const gone = planned.value.sendJobIds.filter((_, i) => !results[i]!.ok && /disappeared/.test((results[i] as { error: string }).error));
+      const statuses = await new SubscriberRepository(ctx.db).deliveryStatuses(gone.map((id) => Number(id.replace(/^send-/, ''))));
+      results.forEach((r, i) => {
+        const status = r.ok ? (r.value.outcome === 'sent' ? 'sent' : 'skipped') : (statuses.get(Number(planned.value.sendJobIds[i]!.replace(/^send-/, ''))) ?? 'failed');
+        if (status === 'sent') summary.sent++;
+        else if (status === 'skipped') summary.skipped++;
+        else summary.failed++;
+      });
     }
     summary.durationMs = Date.now() - started;
     return summary;
@@ -86,7 +90,7 @@ export async function digestPreview(config: Config, rawEmail: string | undefined
   try {
     const subscriber = await new SubscriberRepository(db).findByEmail(email);
     if (!subscriber) throw new UsageError(`digest preview: no subscriber ${email}`, 'digest');
-    const papers = await new DigestRepository(db).digestPapers(subscriber.id);
+    const papers = await new DigestCandidates(db, 0).digestPapers(subscriber.id);
     const prefs = await db.selectFrom('subscriber_preferences').select('frequency').where('subscriber_id', '=', subscriber.id).executeTakeFirst();
     const period = `${prefs?.frequency ?? 'daily'}-preview`;
     return buildDigestMail(config, { id: subscriber.id, email }, period, papers).html;

@@ -53,18 +53,10 @@ describe('DigestRepository', () => {
     expect(await digests.planDeliveries(all)).toHaveLength(0); // a second planner run adds nothing
   });
 
-  it('fills a digest with matching papers, best trending score first, never repeating one', async () => {
-    const { id } = await subscribers.subscribe('reader@example.org', { topics: ['llm'], frequency: 'daily', minUpvotes: 10 }, 'active');
-    const first = await digests.digestPapers(id);
-    // Not the 5-upvote paper (minimum 10), not the one seen 20 days ago, not vision, not the one labelled vision.
-    expect(first.map((p) => p.arxivId)).toEqual(['2611.00001']);
-    const [delivery] = await digests.planDeliveries([{ id, email: 'reader@example.org', periodKey: 'daily-x' }]);
-    await digests.recordDeliveredPapers(id, delivery!.deliveryId, first.map((p) => p.id));
-    expect(await digests.digestPapers(id)).toEqual([]);
-
-    const vision = await subscribers.subscribe('eyes@example.org', { topics: ['vision'], frequency: 'daily' }, 'active');
-    const papers = await digests.digestPapers(vision.id);
-    expect(papers.map((p) => p.arxivId)).toEqual(['2611.00003', '2611.00005']);
-    expect(papers[0]!.score).toBeGreaterThan(papers[1]!.score);
+  it('ranks candidate papers once: score order, labels before computed topics', async () => {
+    const ranked = await digests.rankedCandidates();
+    expect(ranked.map((p) => p.score)).toEqual([...ranked.map((p) => p.score)].sort((a, b) => b - a));
+    expect(ranked.find((p) => p.topics.includes('vision') && p.upvotes === 60)?.topics).toEqual(['vision']); // labelled
+    expect(ranked.some((p) => p.upvotes === 500)).toBe(false); // seen 20 days ago
   });
 });

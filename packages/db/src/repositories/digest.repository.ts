@@ -73,37 +73,53 @@ export class DigestRepository {
   }
 
   /**
-   * The papers of a subscriber's next digest: matching their topics (labels or computed topics;
-   * all papers when they chose none) and minimum upvotes, seen since their last sent digest (or
-   * the last period), never sent to them before, best trending score first, at most their maximum.
+   * Every paper a digest could hold (seen in the last 8 days), scored once, best first: the
+   * notifier ranks these in memory for each subscriber instead of scoring every paper per mail.
+   * Topics are the paper's manual labels when it has any, else its computed topics.
    */
-  async digestPapers(subscriberId: number): Promise<DigestPaper[]> {
-    const { rows } = await sql<DigestPaper>`
-      WITH prefs AS (SELECT * FROM subscriber_preferences WHERE subscriber_id = ${subscriberId}),
-      since AS (
-        SELECT coalesce(
-          (SELECT max(claimed_at) FROM deliveries WHERE subscriber_id = ${subscriberId} AND status = 'sent'),
-          now() - CASE WHEN (SELECT frequency FROM prefs) = 'weekly' THEN interval '7 days' ELSE interval '1 day' END) AS at
+  async rankedCandidates(): Promise<Array<{ id: number; score: number; topics: string[]; upvotes: number; lastSeenAt: Date }>> {
+    const { rows } = await sql<{ id: number; score: number; topics: string[]; upvotes: number; lastSeenAt: Date }>`
+      WITH growth AS (
+        SELECT paper_id, max(upvotes) - min(upvotes) AS growth FROM sightings
+        WHERE seen_at > now() - interval '24 hours' AND upvotes IS NOT NULL GROUP BY paper_id
       )
-      SELECT p.id, p.arxiv_id AS "arxivId", p.title, p.abstract, p.authors, p.url, p.upvotes,
-        ARRAY(SELECT t.topic_id FROM paper_topics t WHERE t.paper_id = p.id ORDER BY t.position) AS topics,
-        (${sql.raw(TRENDING_SCORE_SQL)})::float8 AS score
-      FROM papers p
-      CROSS JOIN prefs
-      LEFT JOIN LATERAL (
-        SELECT max(s.upvotes) - min(s.upvotes) AS growth FROM sightings s
-        WHERE s.paper_id = p.id AND s.seen_at > now() - interval '24 hours'
-      ) g ON true
-      WHERE p.last_seen_at > (SELECT at FROM since)
-        AND coalesce(p.upvotes, 0) >= prefs.min_upvotes
-        AND (cardinality(prefs.topics) = 0
-             OR EXISTS (SELECT 1 FROM paper_labels l WHERE l.paper_id = p.id AND l.topic_id = ANY(prefs.topics))
-             OR (NOT EXISTS (SELECT 1 FROM paper_labels l WHERE l.paper_id = p.id)
-                 AND EXISTS (SELECT 1 FROM paper_topics t WHERE t.paper_id = p.id AND t.topic_id = ANY(prefs.topics))))
-        AND NOT EXISTS (SELECT 1 FROM delivered_papers d WHERE d.subscriber_id = ${subscriberId} AND d.paper_id = p.id)
-      ORDER BY score DESC, p.id
-      LIMIT (SELECT max_papers FROM prefs)`.execute(this.db);
+      SELECT p.id, (${sql.raw(TRENDING_SCORE_SQL)})::float8 AS score,
+        coalesce(
+          (SELECT array_agg(l.topic_id ORDER BY l.topic_id) FROM paper_labels l WHERE l.paper_id = p.id),
+          ARRAY(SELECT t.topic_id FROM paper_topics t WHERE t.paper_id = p.id ORDER BY t.position)) AS topics,
+        coalesce(p.upvotes, 0) AS upvotes, p.last_seen_at AS "lastSeenAt"
+      FROM papers p LEFT JOIN growth g ON g.paper_id = p.id
+      WHERE p.last_seen_at > now() - interval '8 days'
+      ORDER BY score DESC, p.id`.execute(this.db);
     return rows;
+  }
+
+  /** What a subscriber's digest needs besides the candidates: preferences, since when, what was already sent. */
+  async digestContext(subscriberId: number): Promise<{ topics: string[]; minUpvotes: number; maxPapers: number; since: Date; sent: Set<number> } | null> {
+    const { rows } = await sql<{ topics: string[]; minUpvotes: number; maxPapers: number; since: Date; sent: number[] }>`
+      SELECT p.topics, p.min_upvotes AS "minUpvotes", p.max_papers AS "maxPapers",
+        coalesce(
+          (SELECT max(claimed_at) FROM deliveries WHERE subscriber_id = ${subscriberId} AND status = 'sent'),
+          now() - CASE WHEN p.frequency = 'weekly' THEN interval '7 days' ELSE interval '1 day' END) AS since,
+        ARRAY(SELECT d.paper_id FROM delivered_papers d JOIN papers pp ON pp.id = d.paper_id
+              WHERE d.subscriber_id = ${subscriberId} AND pp.last_seen_at > now() - interval '8 days') AS sent
+      FROM subscriber_preferences p WHERE p.subscriber_id = ${subscriberId}`.execute(this.db);
+    const row = rows[0];
+    return row ? { topics: row.topics, minUpvotes: row.minUpvotes, maxPapers: row.maxPapers, since: new Date(row.since), sent: new Set(row.sent.map(Number)) } : null;
+  }
+
+  /** The papers with these ids, in the order given. */
+  async papersByIds(ids: readonly number[], scores: ReadonlyMap<number, number>): Promise<DigestPaper[]> {
+    if (ids.length === 0) return [];
+    const { rows } = await sql<Omit<DigestPaper, 'score'>>`
+      SELECT p.id, p.arxiv_id AS "arxivId", p.title, p.abstract, p.authors, p.url, p.upvotes,
+        ARRAY(SELECT t.topic_id FROM paper_topics t WHERE t.paper_id = p.id ORDER BY t.position) AS topics
+      FROM papers p WHERE p.id = ANY(${[...ids]}::bigint[])`.execute(this.db);
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    return ids.flatMap((id) => {
+      const row = byId.get(id);
+      return row ? [{ ...row, score: scores.get(id) ?? 0 }] : [];
+    });
   }
 
   /** Records which papers a delivery sent, so no later digest repeats them. */

@@ -11,6 +11,7 @@ export interface Preferences {
 }
 
 export type SubscriberStatus = SubscribersTable['status'];
+export type SubscriberDeliveryStatus = 'planned' | 'claimed' | 'sent' | 'skipped' | 'failed';
 
 /**
  * Subscribers, their preferences and their deliveries. A delivery is claimed in the database
@@ -109,6 +110,12 @@ export class SubscriberRepository {
         bounced_at = CASE WHEN hard_bounces + 1 >= ${limit} THEN now() ELSE bounced_at END
       WHERE id = ${subscriberId} RETURNING status`.execute(this.db);
     return rows[0]?.status === 'bounced';
+  }
+
+  async deliveryStatuses(deliveryIds: readonly number[]): Promise<Map<number, SubscriberDeliveryStatus>> {
+    if (deliveryIds.length === 0) return new Map();
+    const rows = await this.db.selectFrom('deliveries').select(['id', 'status']).where('id', 'in', [...deliveryIds]).execute();
+    return new Map(rows.map((r) => [r.id, r.status]));
   }
 
   async list() {

@@ -3,6 +3,7 @@ import { DigestRepository, SubscriberRepository, type Db } from '@paperboy/db';
 import { jobLogger, type Logger } from '@paperboy/logger';
 import { MailPermanentError, type MailTransport } from '@paperboy/mail';
 import { UnrecoverableError, type Job, type SendDigestPayload, type SendDigestResult } from '@paperboy/queue';
+import { DigestCandidates } from '../candidates.js';
 import { buildDigestMail } from '../digest-mail.js';
 
 /**
@@ -15,9 +16,9 @@ import { buildDigestMail } from '../digest-mail.js';
  * least once: missing one digest beats sending two). A 4xx SMTP reply releases the claim and the
  * job retries with backoff; a 5xx marks the delivery failed and counts a bounce.
  */
-export function createSendDigestHandler(deps: { db: Db; logger: Logger; config: Config; transport: MailTransport }) {
+export function createSendDigestHandler(deps: { db: Db; logger: Logger; config: Config; transport: MailTransport; candidates?: DigestCandidates }) {
   const subscribers = new SubscriberRepository(deps.db);
-  const digests = new DigestRepository(deps.db);
+  const candidates = deps.candidates ?? new DigestCandidates(deps.db);
   return async (payload: SendDigestPayload, job: Job): Promise<SendDigestResult> => {
     const log = jobLogger(deps.logger, job);
     const claim = await subscribers.claimDelivery(payload.deliveryId);
@@ -25,7 +26,7 @@ export function createSendDigestHandler(deps: { db: Db; logger: Logger; config: 
       log.info({ deliveryId: payload.deliveryId }, 'delivery already claimed, done or no longer wanted: nothing sent');
       return { outcome: 'not-claimed', papers: 0 };
     }
-    const papers = await digests.digestPapers(claim.subscriberId);
+    const papers = await candidates.digestPapers(claim.subscriberId);
     if (papers.length === 0 && deps.config.mail.skipEmpty) {
       await subscribers.finishDelivery(payload.deliveryId, { status: 'skipped', error: 'no papers' });
       return { outcome: 'skipped', papers: 0 };

@@ -188,7 +188,8 @@ export async function crawlAndWait(
       summary.errors.push({ url, error: crawl.error });
       return;
     }
-    summary.warnings.push(...crawl.value.warnings);
+    // Each warning names its page, so a summary of many pages says which one it is about.
+    summary.warnings.push(...crawl.value.warnings.map((w) => (w.includes(url) ? w : `${url}: ${w}`)));
     summary.entries += crawl.value.entries;
     const outcome = crawl.value.outcome ?? 'ok';
     if (outcome === 'unchanged' || outcome === 'not-modified') summary.unchangedPages++;

@@ -9,3 +9,4 @@ export * from './repositories/archive.repository.js';
 export * from './repositories/backfill.repository.js';
 export * from './repositories/subscriber.repository.js';
 export * from './repositories/digest.repository.js';
+export * from './repositories/dashboard.repository.js';

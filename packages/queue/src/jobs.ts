@@ -42,7 +42,7 @@ const crawlPagePayload = z.object({
   adapter: z.string().optional(),
   /** What started it: cli, schedule, backfill. */
   trigger: z.string().optional(),
-  /** Set on the first attempt, so retries update the same crawl record. */
+  /** No longer written (a crawl is keyed by its job); still accepted from jobs queued by older code. */
   crawlId: z.number().int().optional(),
   /** Times the host answered 429/503 to this page; counts against its attempts. */
   throttled: z.number().int().optional(),

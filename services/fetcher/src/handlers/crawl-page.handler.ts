@@ -76,7 +76,6 @@ export function createCrawlPageHandler(deps: CrawlHandlerDeps) {
     const begun = await crawls.beginCrawl({ source: payload.source, url: payload.url, trigger: payload.trigger ?? 'cli', jobKey: `${job.queueQualifiedName}:${job.id}` });
     const crawlId = begun.id;
     const last = { contentHash: begun.lastContentHash, etag: begun.lastEtag, lastModified: begun.lastModified };
-    const finish = (outcome: Parameters<CrawlRepository['finishCrawl']>[1]) => crawls.finishCrawl(crawlId, outcome);
     const later = async (waitMs: number, why: string): Promise<never> => {
       log.debug({ url: payload.url, waitMs, why }, 'host busy: crawl delayed');
       await job.moveToDelayed(Date.now() + Math.max(waitMs, 50), token);
@@ -87,7 +86,7 @@ export function createCrawlPageHandler(deps: CrawlHandlerDeps) {
       const verdict = await deps.robots.isAllowed(payload.url);
       if (!verdict.allowed) {
         const reason = `robots.txt of ${url.host} disallows ${url.pathname}`;
-        await finish({ status: null, outcome: 'disallowed', entries: null, batches: null, error: reason, warnings: [], suspect: false, suspectReason: null });
+        await crawls.finishCrawl(crawlId, { status: null, outcome: 'disallowed', entries: null, batches: null, error: reason, warnings: [], suspect: false, suspectReason: null });
         throw new UnrecoverableError(reason);
       }
       if (verdict.crawlDelayMs && verdict.crawlDelayMs > politeness.minDelayMs) politeness.minDelayMs = verdict.crawlDelayMs;

@@ -4,7 +4,16 @@ import { createRedis, Queues } from '@paperboy/queue';
 import { createTestDatabase, deleteRedisPrefix, requireEnv, send, startFixtureServer, testQueuePrefix, type FixtureServer, type TestDatabase } from '@paperboy/test-utils';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServer } from 'node:net';
 import { exited, root, until } from './helpers.js';
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
 
 let t: TestDatabase;
 let server: FixtureServer;
@@ -25,10 +34,11 @@ afterAll(async () => {
 
 describe('paperboy start', () => {
   it('runs fetcher and processor in one process, takes crawl jobs from the queue, and stops cleanly on SIGTERM', async () => {
+    const healthPort = await freePort();
     const child = spawn('pnpm', ['paperboy', 'start'], {
       cwd: root,
       env: { ...process.env, DATABASE_URL: t.url, REDIS_URL: redisUrl, PAPERBOY_QUEUE_PREFIX: prefix,
-    PAPERBOY_SOURCES: `${root}test/fixtures/sources.test.yaml`, PAPERBOY_FETCH_ALLOW_PRIVATE: '1', LOG_LEVEL: 'info' },
+    PAPERBOY_SOURCES: `${root}test/fixtures/sources.test.yaml`, PAPERBOY_FETCH_ALLOW_PRIVATE: '1', LOG_LEVEL: 'info', PAPERBOY_HEALTH_PORT: String(healthPort) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let log = '';
@@ -43,6 +53,16 @@ describe('paperboy start', () => {
     await until(async () => (await papers()) === 30, 30_000, '30 papers to be stored');
     await queues.close();
     redis.disconnect();
+
+    // Health and metrics of the running process.
+    const health = `http://127.0.0.1:${healthPort}`;
+    expect((await fetch(`${health}/healthz`)).status).toBe(200);
+    const ready = await fetch(`${health}/readyz`);
+    expect(ready.status, await ready.clone().text()).toBe(200);
+    const metrics = await (await fetch(`${health}/metrics`)).text();
+    expect(metrics).toMatch(/paperboy_pages_fetched_total\{[^}]*source="hf-api"[^}]*status="200"[^}]*\} 1/);
+    expect(metrics).toMatch(/paperboy_papers_new_total\{[^}]*source="hf-api"[^}]*\} 30/);
+    expect(metrics).toMatch(/paperboy_queue_jobs\{[^}]*queue="ingest"/);
 
     // SIGTERM to `pnpm paperboy start`, as a supervisor sends it. pnpm does not pass it on; the
     // paperboy process notices its parent is gone and shuts down in order all the same.

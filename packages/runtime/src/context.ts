@@ -1,8 +1,10 @@
 import type { Config } from '@paperboy/config';
 import { createDb, type Db } from '@paperboy/db';
 import { createLogger, type Logger } from '@paperboy/logger';
-import { createRedis, Queues } from '@paperboy/queue';
+import { createMetrics, metricsHandler, type Metrics } from '@paperboy/metrics';
+import { createRedis, QueueName, Queues } from '@paperboy/queue';
 import type { Redis } from 'ioredis';
+import { readinessChecks, startHealthServer } from './health.js';
 import { Lifecycle } from './index.js';
 
 /** The connections a process shares between its services, registered for ordered closing. */
@@ -16,6 +18,8 @@ export interface AppContext {
   producerRedis: Redis;
   queues: Queues;
   lifecycle: Lifecycle;
+  /** Prometheus metrics of this process (served by `serveHealth`). */
+  metrics: Metrics;
 }
 
 export function createAppContext(config: Config, options: { logger?: Logger; name?: string; dbPoolSize?: number } = {}): AppContext {
@@ -32,5 +36,17 @@ export function createAppContext(config: Config, options: { logger?: Logger; nam
       const close = (redis: Redis) => (redis.status === 'ready' ? redis.quit().catch(() => redis.disconnect()) : redis.disconnect());
       await Promise.all([close(workerRedis), close(producerRedis)]);
     });
-  return { config, logger, db, workerRedis, producerRedis, queues, lifecycle };
+  const metrics = createMetrics({ queues: () => Object.values(QueueName).map((name) => queues.get(name)), defaultLabels: { service: options.name ?? 'paperboy' } });
+  return { config, logger, db, workerRedis, producerRedis, queues, lifecycle, metrics };
+}
+
+/**
+ * Starts the process's /healthz, /readyz and /metrics server when PAPERBOY_HEALTH_PORT is set,
+ * closed with the process. One per process, whatever services it runs.
+ */
+export async function serveHealth(ctx: AppContext): Promise<void> {
+  if (!ctx.config.healthPort) return;
+  const health = await startHealthServer({ port: ctx.config.healthPort, checks: readinessChecks(ctx), metrics: metricsHandler(ctx.metrics.registry) });
+  ctx.lifecycle.addResource('health server', () => health.close());
+  ctx.logger.info({ port: health.port }, 'health server listening');
 }

@@ -8,6 +8,7 @@ import { createCrawlSourceHandler } from './handlers/crawl-source.handler.js';
 import { createPruneArchiveHandler } from './handlers/prune-archive.handler.js';
 import type { HostGate, RobotsGate } from './politeness.js';
 import type { SourcesFile } from './sources-file.js';
+import type { Metrics } from '@paperboy/metrics';
 
 export interface FetcherDeps {
   db: Db;
@@ -23,6 +24,7 @@ export interface FetcherDeps {
   hosts: HostGate;
   robots: RobotsGate;
   archiveRetentionDays: number;
+  metrics?: Metrics;
 }
 
 export function createFetcherWorkers(deps: FetcherDeps): Worker[] {

@@ -43,6 +43,7 @@ export function addFetcher(ctx: AppContext, sources: SourcesFile = loadSourcesFi
     hosts,
     robots,
     archiveRetentionDays: config.archiveRetentionDays,
+    metrics: ctx.metrics,
   })) {
     ctx.lifecycle.addWorker(worker);
   }

@@ -8,7 +8,7 @@ export { buildDigestMail, periodLabel } from './digest-mail.js';
 /** Adds the notifier's workers (and its mail transport) to a process's lifecycle. */
 export function addNotifier(ctx: AppContext, transport: MailTransport = createTransport({ smtpUrl: ctx.config.mail.smtpUrl, outboxDir: ctx.config.mail.outboxDir })): MailTransport {
   if (ctx.config.mail.secretIsDefault) ctx.logger.warn('PAPERBOY_SECRET is not set: subscriber links are signed with a development secret');
-  for (const worker of createNotifierWorkers({ db: ctx.db, logger: ctx.logger, config: ctx.config, connection: ctx.workerRedis, queues: ctx.queues, transport })) {
+  for (const worker of createNotifierWorkers({ db: ctx.db, logger: ctx.logger, config: ctx.config, connection: ctx.workerRedis, queues: ctx.queues, transport, metrics: ctx.metrics })) {
     ctx.lifecycle.addWorker(worker);
   }
   ctx.lifecycle.addResource('mail transport', () => transport.close());

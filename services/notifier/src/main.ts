@@ -1,10 +1,11 @@
 import { loadConfig } from '@paperboy/config';
-import { createAppContext } from '@paperboy/runtime/context';
+import { createAppContext, serveHealth } from '@paperboy/runtime/context';
 import { addNotifier } from './index.js';
 
 // Entrypoint of a notifier-only process: run as many as you like (the send rate limit is shared).
 const ctx = createAppContext(loadConfig(), { name: 'notifier' });
 addNotifier(ctx);
+await serveHealth(ctx);
 ctx.lifecycle.installSignalHandlers();
 ctx.lifecycle.start();
 ctx.logger.info({ concurrency: ctx.config.mail.concurrency, perMinute: ctx.config.mail.perMinute }, 'notifier started');

@@ -4,6 +4,7 @@ import type { Logger } from '@paperboy/logger';
 import type { MailTransport } from '@paperboy/mail';
 import { createWorker, type Queues, type Worker } from '@paperboy/queue';
 import type { Redis } from 'ioredis';
+import type { Metrics } from '@paperboy/metrics';
 import { createPlanDigestsHandler } from './handlers/plan-digests.handler.js';
 import { createSendDigestHandler } from './handlers/send-digest.handler.js';
 
@@ -14,6 +15,7 @@ export interface NotifierDeps {
   connection: Redis;
   queues: Queues;
   transport: MailTransport;
+  metrics?: Metrics;
 }
 
 export function createNotifierWorkers(deps: NotifierDeps): Worker[] {

@@ -18,6 +18,7 @@ export function addProcessor(ctx: AppContext): void {
     concurrency: ctx.config.processorConcurrency,
     taxonomy,
     nearDuplicateThreshold: ctx.config.nearDuplicateThreshold,
+    metrics: ctx.metrics,
   })) {
     ctx.lifecycle.addWorker(worker);
   }

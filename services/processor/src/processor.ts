@@ -3,6 +3,7 @@ import type { Logger } from '@paperboy/logger';
 import type { Taxonomy } from '@paperboy/pipeline';
 import { createWorker, type Worker } from '@paperboy/queue';
 import type { Redis } from 'ioredis';
+import type { Metrics } from '@paperboy/metrics';
 import { createIngestHandler } from './handlers/ingest.handler.js';
 
 export interface ProcessorDeps {
@@ -14,6 +15,7 @@ export interface ProcessorDeps {
   lockDurationMs?: number;
   taxonomy: Taxonomy;
   nearDuplicateThreshold: number;
+  metrics?: Metrics;
 }
 
 /** The processor's workers (not yet running: call `run()` on each, or let the runtime do it). */

@@ -3,7 +3,7 @@ import { addFetcher, syncSchedulers } from '@paperboy/fetcher';
 import type { Logger } from '@paperboy/logger';
 import { addNotifier, syncDigestSchedulers } from '@paperboy/notifier';
 import { addProcessor } from '@paperboy/processor';
-import { createAppContext } from '@paperboy/runtime/context';
+import { createAppContext, serveHealth } from '@paperboy/runtime/context';
 import type { CommandSpec } from '../args.js';
 import { preflight } from '../run-ingest.js';
 
@@ -30,6 +30,7 @@ export async function start(config: Config, logger: Logger): Promise<void> {
   const sources = addFetcher(ctx);
   addProcessor(ctx);
   addNotifier(ctx);
+  await serveHealth(ctx);
   ctx.lifecycle.installSignalHandlers();
   const schedulers = await syncSchedulers(ctx.queues.get('crawl'), sources);
   const planners = await syncDigestSchedulers(ctx.queues.get('notify'));

@@ -13,6 +13,7 @@ import {
   type Queues,
 } from '@paperboy/queue';
 import { createPage, getAdapter, type SourceAdapter } from '@paperboy/sources';
+import type { Metrics } from '@paperboy/metrics';
 import { judgeCrawl } from '../health.js';
 import type { HostGate, RobotsGate } from '../politeness.js';
 import type { Politeness, SourcesFile } from '../sources-file.js';
@@ -30,6 +31,7 @@ export interface CrawlHandlerDeps {
   sources: SourcesFile;
   hosts: HostGate;
   robots: RobotsGate;
+  metrics?: Metrics;
 }
 
 /** Media types an adapter's declared ones also cover (servers label JSON and XML loosely). */
@@ -106,6 +108,7 @@ export function createCrawlPageHandler(deps: CrawlHandlerDeps) {
     } catch (error) {
       const err = error as Error;
       const status = error instanceof FetchError ? error.status : null;
+      deps.metrics?.pagesFetched.inc({ source: payload.source, status: status === null ? 'error' : String(status) });
       const decision = retryDecision(error);
       // A throttled page goes back to the queue without using an attempt; its throttles count instead.
       const throttled = (payload.throttled ?? 0) + (decision.retry && decision.pauseHost ? 1 : 0);
@@ -133,6 +136,8 @@ export function createCrawlPageHandler(deps: CrawlHandlerDeps) {
     }
     await slot.release();
 
+    deps.metrics?.pagesFetched.inc({ source: payload.source, status: page.notModified ? 'not-modified' : String(page.status) });
+    deps.metrics?.crawlDurationSeconds.observe({ source: payload.source }, page.durationMs / 1000);
     const base = {
       source: payload.source, adapter: adapter.id, url: payload.url, finalUrl: page.finalUrl, status: page.status,
       fetchedAt: page.fetchedAt, durationMs: page.durationMs, etag: page.etag, lastModified: page.lastModified, crawlId,
@@ -181,6 +186,7 @@ export function createCrawlPageHandler(deps: CrawlHandlerDeps) {
       return fail(new Error(`${adapter.id} could not read ${page.finalUrl}: ${(error as Error).message}`));
     }
     const { entries, warnings } = extracted;
+    deps.metrics?.entries.inc({ source: payload.source }, entries.length);
     const judgement = judgeCrawl({ entries: entries.length, warnings, quiet: extracted.quiet ?? false }, await crawls.recentEntryCounts(payload.source));
     if (entries.length === 0 && judgement.outcome !== 'quiet') warnings.push(`${adapter.id}: no entries found on ${page.finalUrl}`);
 

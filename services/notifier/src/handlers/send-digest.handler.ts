@@ -3,6 +3,7 @@ import { DigestRepository, SubscriberRepository, type Db } from '@paperboy/db';
 import { jobLogger, type Logger } from '@paperboy/logger';
 import { MailPermanentError, type MailTransport } from '@paperboy/mail';
 import { UnrecoverableError, type Job, type SendDigestPayload, type SendDigestResult } from '@paperboy/queue';
+import type { Metrics } from '@paperboy/metrics';
 import { DigestCandidates } from '../candidates.js';
 import { buildDigestMail } from '../digest-mail.js';
 
@@ -16,7 +17,7 @@ import { buildDigestMail } from '../digest-mail.js';
  * least once: missing one digest beats sending two). A 4xx SMTP reply releases the claim and the
  * job retries with backoff; a 5xx marks the delivery failed and counts a bounce.
  */
-export function createSendDigestHandler(deps: { db: Db; logger: Logger; config: Config; transport: MailTransport; candidates?: DigestCandidates }) {
+export function createSendDigestHandler(deps: { db: Db; logger: Logger; config: Config; transport: MailTransport; candidates?: DigestCandidates; metrics?: Metrics }) {
   const subscribers = new SubscriberRepository(deps.db);
   const candidates = deps.candidates ?? new DigestCandidates(deps.db);
   return async (payload: SendDigestPayload, job: Job): Promise<SendDigestResult> => {
@@ -29,6 +30,7 @@ export function createSendDigestHandler(deps: { db: Db; logger: Logger; config: 
     const papers = await candidates.digestPapers(claim.subscriberId);
     if (papers.length === 0 && deps.config.mail.skipEmpty) {
       await subscribers.finishDelivery(payload.deliveryId, { status: 'skipped', error: 'no papers' });
+      deps.metrics?.countEmail('skipped');
       return { outcome: 'skipped', papers: 0 };
     }
     const mail = buildDigestMail(deps.config, { id: claim.subscriberId, email: claim.email }, claim.periodKey, papers);
@@ -39,6 +41,7 @@ export function createSendDigestHandler(deps: { db: Db; logger: Logger; config: 
       const err = error as Error;
       if (error instanceof MailPermanentError) {
         await subscribers.finishDelivery(payload.deliveryId, { status: 'failed', error: err.message });
+        deps.metrics?.countEmail('failed');
         const bounced = await subscribers.recordHardBounce(claim.subscriberId, deps.config.mail.bounceLimit);
         log.warn({ deliveryId: payload.deliveryId, err: err.message, bounced }, 'digest refused permanently');
         throw new UnrecoverableError(err.message);
@@ -51,6 +54,7 @@ export function createSendDigestHandler(deps: { db: Db; logger: Logger; config: 
       await new SubscriberRepository(trx).finishDelivery(payload.deliveryId, { status: 'sent', messageId: sent.messageId, ...(sent.response ? { response: sent.response } : {}) });
       await new DigestRepository(trx).recordDeliveredPapers(claim.subscriberId, payload.deliveryId, papers.map((p) => p.id));
     });
+    deps.metrics?.countEmail('sent');
     log.info({ deliveryId: payload.deliveryId, papers: papers.length }, 'digest sent');
     return { outcome: 'sent', papers: papers.length, messageId: sent.messageId };
   };

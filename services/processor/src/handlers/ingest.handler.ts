@@ -3,11 +3,13 @@ import type { Logger } from '@paperboy/logger';
 import { jobLogger } from '@paperboy/logger';
 import { normalizeEntry, type NormalizedEntry } from '@paperboy/pipeline';
 import { rawEntrySchema, type IngestEntriesPayload, type IngestEntriesResult, type Job } from '@paperboy/queue';
+import type { Metrics } from '@paperboy/metrics';
 import { storeBatch, type Rejected, type StoreSettings } from '../store-batch.js';
 
 export interface IngestHandlerDeps extends StoreSettings {
   db: Db;
   logger: Logger;
+  metrics?: Metrics;
 }
 
 /** Splits a payload's raw entries into normalized ones and rejected ones (kept with their raw data). */
@@ -55,6 +57,8 @@ export function createIngestHandler(deps: IngestHandlerDeps) {
       rejected,
       deps,
     );
+    deps.metrics?.papersNew.inc({ source: payload.source }, result.new);
+    deps.metrics?.papersMerged.inc({ source: payload.source }, result.merged);
     const durationMs = Math.round(performance.now() - started);
     log.info({ listing: payload.listing, chunk: payload.chunk, ...result, parseMs: Math.round(parsedMs * 10) / 10, durationMs }, 'batch stored');
     return result;

@@ -42,7 +42,8 @@ export async function preflight(ctx: Pick<AppContext, 'config' | 'db'>): Promise
   if (pending.length) throw new PreflightError(`the database has ${pending.length} pending migration(s): run \`pnpm paperboy migrate\``);
 }
 
-async function waitFor<T>(job: Job | undefined, events: QueueEvents): Promise<{ ok: true; value: T } | { ok: false; error: string }> {
+/** Waits for a job; a job that is gone or failed is an error result, never a throw. */
+export async function waitFor<T>(job: Job | undefined, events: QueueEvents): Promise<{ ok: true; value: T } | { ok: false; error: string }> {
   if (!job) return { ok: false, error: 'job disappeared from the queue before it finished' };
   try {
     return { ok: true, value: (await job.waitUntilFinished(events)) as T };

@@ -18,6 +18,17 @@ export interface TopicChoice {
   label: string;
 }
 
+/** The topic checkboxes and the frequency choice, shared by the subscribe and preferences forms. */
+function topicAndFrequencyFields(topics: readonly TopicChoice[], chosen: ReadonlySet<string>, frequency: string | undefined): string {
+  return `<fieldset><legend>Topics (none: every topic)</legend>
+${topics.map((t) => `<label><input type="checkbox" name="topics" value="${escapeHtml(t.id)}"${chosen.has(t.id) ? ' checked' : ''}> ${escapeHtml(t.label)}</label>`).join('\n')}
+</fieldset>
+<fieldset><legend>How often</legend>
+<label><input type="radio" name="frequency" value="daily"${frequency !== 'weekly' ? ' checked' : ''}> Daily</label>
+<label><input type="radio" name="frequency" value="weekly"${frequency === 'weekly' ? ' checked' : ''}> Weekly</label>
+</fieldset>`;
+}
+
 export interface PreferencesValues {
   topics: string[];
   frequency: string;
@@ -33,13 +44,7 @@ export function preferencesForm(token: string, topics: readonly TopicChoice[], v
     'Your digest preferences',
     `${message ? `<p role="status">${escapeHtml(message)}</p>` : ''}${errors.length ? `<ul class="error" role="alert">${errors.map((e) => `<li>${escapeHtml(e)}</li>`).join('')}</ul>` : ''}
 <form method="post" action="/preferences?token=${encodeURIComponent(token)}">
-<fieldset><legend>Topics (none: every topic)</legend>
-${topics.map((t) => `<label><input type="checkbox" name="topics" value="${escapeHtml(t.id)}"${chosen.has(t.id) ? ' checked' : ''}> ${escapeHtml(t.label)}</label>`).join('\n')}
-</fieldset>
-<fieldset><legend>How often</legend>
-<label><input type="radio" name="frequency" value="daily"${values.frequency !== 'weekly' ? ' checked' : ''}> Daily</label>
-<label><input type="radio" name="frequency" value="weekly"${values.frequency === 'weekly' ? ' checked' : ''}> Weekly</label>
-</fieldset>
+${topicAndFrequencyFields(topics, chosen, values.frequency)}
 <fieldset><legend>When and how much</legend>
 <label>Hour <input name="sendHour" type="number" min="0" max="23" value="${values.sendHour}"></label>
 <label>Time zone <input name="timeZone" value="${escapeHtml(values.timeZone)}"></label>
@@ -59,13 +64,7 @@ export function subscribeForm(topics: readonly TopicChoice[], values: { email?: 
 <form method="post" action="/subscribe">
 <label for="email">Email address</label>
 <input id="email" name="email" type="email" required autocomplete="email" value="${escapeHtml(values.email ?? '')}">
-<fieldset><legend>Topics (none: every topic)</legend>
-${topics.map((t) => `<label><input type="checkbox" name="topics" value="${escapeHtml(t.id)}"${chosen.has(t.id) ? ' checked' : ''}> ${escapeHtml(t.label)}</label>`).join('\n')}
-</fieldset>
-<fieldset><legend>How often</legend>
-<label><input type="radio" name="frequency" value="daily"${values.frequency !== 'weekly' ? ' checked' : ''}> Daily</label>
-<label><input type="radio" name="frequency" value="weekly"${values.frequency === 'weekly' ? ' checked' : ''}> Weekly</label>
-</fieldset>
+${topicAndFrequencyFields(topics, chosen, values.frequency)}
 <button type="submit">Subscribe</button>
 </form>`,
   );

@@ -3,10 +3,10 @@ import { SubscriberRepository } from '@paperboy/db';
 import type { Logger } from '@paperboy/logger';
 import { addNotifier, buildDigestMail, DigestCandidates } from '@paperboy/notifier';
 import { normalizeEmail } from '@paperboy/pipeline';
-import { createQueueEvents, type Job, type PlanDigestsResult, type QueueEvents, type SendDigestResult } from '@paperboy/queue';
+import { createQueueEvents, type PlanDigestsResult, type SendDigestResult } from '@paperboy/queue';
 import { createAppContext } from '@paperboy/runtime/context';
 import { UsageError, type CommandSpec } from '../args.js';
-import { preflight } from '../run-ingest.js';
+import { preflight, waitFor } from '../run-ingest.js';
 
 export const digestSpec: CommandSpec = {
   name: 'digest',
@@ -29,15 +29,6 @@ export interface DigestSummary {
   skipped: number;
   failed: number;
   durationMs: number;
-}
-
-async function waitFor<T>(job: Job | undefined, events: QueueEvents): Promise<{ ok: true; value: T } | { ok: false; error: string }> {
-  if (!job) return { ok: false, error: 'job disappeared from the queue' };
-  try {
-    return { ok: true, value: (await job.waitUntilFinished(events)) as T };
-  } catch (error) {
-    return { ok: false, error: (error as Error).message };
-  }
 }
 
 export async function digestRun(config: Config, options: { frequency?: string; now: boolean }, logger: Logger): Promise<DigestSummary> {

@@ -50,6 +50,7 @@ export const configSchema = z.object({
   PAPERBOY_SKIP_EMPTY_DIGESTS: bool.default('1'),
   PAPERBOY_NOTIFY_CONCURRENCY: int(1, 64).default(8),
   PAPERBOY_HEALTH_PORT: int(1, 65535).optional(),
+  PAPERBOY_ADMIN_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
   PAPERBOY_BATCH_SIZE: int(1, 1000).default(50),
   PAPERBOY_PROCESSOR_CONCURRENCY: int(1, 64).default(4),
   PAPERBOY_NEAR_DUPLICATE_THRESHOLD: z.coerce.number().min(0.3).max(1).default(0.75),
@@ -77,6 +78,8 @@ export type Config = Readonly<{
   archiveRetentionDays: number;
   /** Port of the /healthz, /readyz and /metrics server of worker processes; none when unset. */
   healthPort: number | undefined;
+  /** Token of the queue board at /admin/queues; the board is off when unset. */
+  adminToken: string | undefined;
   mail: Readonly<{
     publicUrl: string;
     /** HMAC secret of subscriber links; a fixed development value unless PAPERBOY_SECRET is set. */
@@ -138,6 +141,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     sourcesPath: e.PAPERBOY_SOURCES,
     healthPort: e.PAPERBOY_HEALTH_PORT,
+    adminToken: e.PAPERBOY_ADMIN_TOKEN,
     archiveRetentionDays: e.PAPERBOY_ARCHIVE_RETENTION_DAYS,
     mail: {
       publicUrl: e.PAPERBOY_PUBLIC_URL.replace(/\/+$/, ''),
@@ -186,6 +190,7 @@ export const configHelp: Record<keyof typeof configSchema.shape, string> = {
   PAPERBOY_SKIP_EMPTY_DIGESTS: '1 skips a digest with no papers, 0 sends it anyway (default 1)',
   PAPERBOY_NOTIFY_CONCURRENCY: 'send jobs processed at once per notifier process (default 8)',
   PAPERBOY_HEALTH_PORT: 'port for /healthz, /readyz and /metrics of worker processes (default: no server)',
+  PAPERBOY_ADMIN_TOKEN: 'token (16+ characters) of the queue board at /admin/queues on the API (default: board off)',
   PAPERBOY_BATCH_SIZE: 'raw entries per ingest job (default 50)',
   PAPERBOY_PROCESSOR_CONCURRENCY: 'ingest jobs processed at once per processor process (default 4)',
   PAPERBOY_NEAR_DUPLICATE_THRESHOLD: 'pg_trgm title similarity for near-duplicates, 0.3..1 (default 0.75)',

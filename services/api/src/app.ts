@@ -7,8 +7,12 @@ import { escapeHtml, type MailTransport } from '@paperboy/mail';
 import { normalizeEmail, signToken, verifyToken, type Taxonomy } from '@paperboy/pipeline';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Redis } from 'ioredis';
+import type { Queue } from 'bullmq';
+import type { MetricsHandler } from '@paperboy/metrics';
+import { checkReadiness, type ReadinessChecks } from '@paperboy/runtime/health';
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { registerQueueBoard } from './admin.js';
 import { checkInbox, confirmed, invalidLink, preferencesForm, subscribeForm, unsubscribeForm, unsubscribed } from './pages.js';
 
 export interface ApiDeps {
@@ -18,6 +22,11 @@ export interface ApiDeps {
   redis: Redis;
   transport: MailTransport;
   taxonomy: Taxonomy;
+  /** Queues shown on the admin board, and whose depth /metrics reports. */
+  queues?: readonly Queue[];
+  /** Readiness checks and metrics of the process, for /readyz and /metrics. */
+  readiness?: ReadinessChecks;
+  metrics?: MetricsHandler;
   /** Per-address limit on subscribe requests, per hour (default 3). */
   perAddressPerHour?: number;
   /** Per-IP limit on subscribe requests, per minute (default 10). */
@@ -83,6 +92,19 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   const issues = (error: z.ZodError) => error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`);
 
   app.get('/', async (_request, reply) => reply.redirect('/subscribe'));
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  if (deps.readiness) {
+    const checks = deps.readiness;
+    app.get('/readyz', async (_request, reply) => {
+      const readiness = await checkReadiness(checks);
+      return reply.code(readiness.status === 'ok' ? 200 : 503).send(readiness);
+    });
+  }
+  if (deps.metrics) {
+    const metrics = deps.metrics;
+    app.get('/metrics', async (_request, reply) => reply.type(metrics.contentType).send(await metrics.body()));
+  }
+  await registerQueueBoard(app, deps.queues ?? [], deps.config.adminToken);
   app.get('/favicon.ico', async (_request, reply) => reply.code(204).send());
   app.get('/subscribe', async (_request, reply) => html(reply, 200, subscribeForm(topics)));
 

@@ -1,6 +1,9 @@
 import { loadConfig } from '@paperboy/config';
 import { createTransport } from '@paperboy/mail';
 import { loadTaxonomy } from '@paperboy/pipeline';
+import { metricsHandler } from '@paperboy/metrics';
+import { QueueName } from '@paperboy/queue';
+import { readinessChecks } from '@paperboy/runtime/health';
 import { createAppContext } from '@paperboy/runtime/context';
 import { buildApi } from './app.js';
 
@@ -8,7 +11,17 @@ import { buildApi } from './app.js';
 const config = loadConfig();
 const ctx = createAppContext(config, { name: 'api' });
 const transport = createTransport({ smtpUrl: config.mail.smtpUrl, outboxDir: config.mail.outboxDir });
-const app = await buildApi({ db: ctx.db, config, logger: ctx.logger, redis: ctx.producerRedis, transport, taxonomy: loadTaxonomy(config.taxonomyPath) });
+const app = await buildApi({
+  db: ctx.db,
+  config,
+  logger: ctx.logger,
+  redis: ctx.producerRedis,
+  transport,
+  taxonomy: loadTaxonomy(config.taxonomyPath),
+  queues: Object.values(QueueName).map((name) => ctx.queues.get(name)),
+  readiness: readinessChecks(ctx),
+  metrics: metricsHandler(ctx.metrics.registry),
+});
 const port = Number(process.env.PORT ?? 3000);
 await app.listen({ host: process.env.HOST ?? '0.0.0.0', port });
 ctx.lifecycle.addWorker({ name: 'http', run: async () => {}, close: async () => void (await app.close()) });

@@ -1,0 +1,69 @@
+import { loadConfig } from '@paperboy/config';
+import { createTransport } from '@paperboy/mail';
+import { createMetrics, metricsHandler } from '@paperboy/metrics';
+import { loadTaxonomy } from '@paperboy/pipeline';
+import { createRedis, Queues } from '@paperboy/queue';
+import { readinessChecks } from '@paperboy/runtime/health';
+import { createTestDatabase, deleteRedisPrefix, requireEnv, testQueuePrefix, type TestDatabase } from '@paperboy/test-utils';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApi } from './app.js';
+
+let t: TestDatabase;
+const prefix = testQueuePrefix();
+const redis = createRedis(requireEnv('TEST_REDIS_URL'), 'producer');
+const queues = new Queues(redis, { prefix, fetchAttempts: 1 });
+const TOKEN = 'admin-token-0123456789abcdef';
+let app: Awaited<ReturnType<typeof buildApi>>;
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+  const config = loadConfig({ PAPERBOY_QUEUE_PREFIX: prefix, PAPERBOY_ADMIN_TOKEN: TOKEN });
+  const metrics = createMetrics({ queues: () => [queues.get('crawl')], defaultMetrics: false });
+  await queues.add('crawl-page', { source: 'hf-papers', url: 'https://huggingface.co/papers' });
+  app = await buildApi({
+    db: t.db,
+    config,
+    logger: pino({ level: 'silent' }),
+    redis,
+    transport: createTransport({ outboxDir: '/tmp/unused' }),
+    taxonomy: loadTaxonomy(),
+    queues: [queues.get('crawl')],
+    readiness: readinessChecks({ db: t.db, producerRedis: redis }),
+    metrics: metricsHandler(metrics.registry),
+  });
+});
+afterAll(async () => {
+  await app?.close();
+  await queues.close();
+  redis.disconnect();
+  await t?.drop();
+  await deleteRedisPrefix(requireEnv('TEST_REDIS_URL'), prefix);
+});
+
+describe('API operations endpoints', () => {
+  it('serves healthz, readyz and metrics with queue depths', async () => {
+    expect((await app.inject({ url: '/healthz' })).statusCode).toBe(200);
+    const ready = await app.inject({ url: '/readyz' });
+    expect(ready.statusCode, ready.body).toBe(200);
+    expect(ready.json()).toMatchObject({ status: 'ok', checks: { postgres: 'ok', redis: 'ok', migrations: 'ok' } });
+    const metrics = await app.inject({ url: '/metrics' });
+    expect(metrics.body).toMatch(/paperboy_queue_jobs\{[^}]*queue="crawl"[^}]*state="waiting"[^}]*\} 1/);
+  });
+
+  it('keeps the queue board behind the admin token', async () => {
+    expect((await app.inject({ url: '/admin/queues' })).statusCode).toBe(401);
+    expect((await app.inject({ url: '/admin/queues', headers: { authorization: 'Bearer wrong-token-0123456789' } })).statusCode).toBe(401);
+    const board = await app.inject({ url: '/admin/queues', headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(board.statusCode).toBe(200);
+    expect(board.body).toMatch(/<html/i);
+    const api = await app.inject({ url: '/admin/queues/api/queues', headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(api.statusCode).toBe(200);
+    expect(JSON.stringify(api.json())).toContain('crawl');
+    // In a browser: the token once in the URL, then a cookie.
+    const first = await app.inject({ url: `/admin/queues?token=${TOKEN}` });
+    expect(first.statusCode).toBe(200);
+    const cookie = String(first.headers['set-cookie']).split(';')[0]!;
+    expect((await app.inject({ url: '/admin/queues/api/queues', headers: { cookie } })).statusCode).toBe(200);
+  });
+});

@@ -1,0 +1,122 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createTestDatabase, type TestDatabase } from '@paperboy/test-utils';
+import { sql } from 'kysely';
+import { parse } from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { root } from './helpers.js';
+
+/**
+ * No Docker engine runs here, so the deployment files are checked by schema: the compose file's
+ * shape and references, the Grafana provisioning, and every dashboard query run against the real,
+ * migrated schema.
+ */
+const read = (path: string) => readFileSync(join(root, path), 'utf8');
+
+const service = z
+  .object({
+    image: z.string().optional(),
+    build: z.object({ context: z.string(), dockerfile: z.string() }).optional(),
+    command: z.array(z.string()).optional(),
+    entrypoint: z.array(z.string()).optional(),
+    environment: z.record(z.string(), z.string()).optional(),
+    depends_on: z.record(z.string(), z.object({ condition: z.enum(['service_healthy', 'service_completed_successfully', 'service_started']) })).optional(),
+    volumes: z.array(z.string()).optional(),
+    ports: z.array(z.string()).optional(),
+    profiles: z.array(z.string()).optional(),
+    restart: z.string().optional(),
+    deploy: z.object({ replicas: z.number().int() }).optional(),
+    healthcheck: z.object({ test: z.array(z.string()).optional(), disable: z.boolean().optional() }).passthrough().optional(),
+  })
+  .strict();
+const composeSchema = z.object({ services: z.record(z.string(), service), volumes: z.record(z.string(), z.null()) }).passthrough();
+
+describe('docker-compose.yml', () => {
+  const compose = composeSchema.parse(parse(read('docker-compose.yml'), { merge: true }));
+
+  it('brings up every part, with Redis configured for queues', () => {
+    expect(Object.keys(compose.services).sort()).toEqual(['api', 'cli', 'fetcher', 'grafana', 'mailpit', 'migrate', 'notifier', 'postgres', 'processor', 'redis']);
+    expect(compose.services.processor!.deploy?.replicas).toBe(2);
+    expect(compose.services.grafana!.profiles).toEqual(['grafana']);
+    expect(compose.services.redis!.volumes).toContain('./infra/redis.conf:/usr/local/etc/redis/redis.conf:ro');
+    const redisConf = read('infra/redis.conf');
+    expect(redisConf).toMatch(/^appendonly yes$/m);
+    expect(redisConf).toMatch(/^maxmemory-policy noeviction$/m);
+  });
+
+  it('starts services after a healthy database, a healthy Redis and a finished migration, each with its entrypoint', () => {
+    for (const name of ['fetcher', 'processor', 'notifier', 'api']) {
+      const s = compose.services[name]!;
+      expect(s.depends_on).toEqual({
+        postgres: { condition: 'service_healthy' },
+        redis: { condition: 'service_healthy' },
+        migrate: { condition: 'service_completed_successfully' },
+      });
+      const entry = s.command![0]!;
+      expect(existsSync(join(root, entry)), entry).toBe(true);
+      expect(s.healthcheck?.test?.join(' ')).toMatch(/readyz/);
+    }
+    expect(compose.services.migrate!.command).toEqual(['packages/cli/src/main.ts', 'migrate']);
+    expect(compose.services.api!.environment?.PAPERBOY_ADMIN_TOKEN).toBeDefined();
+  });
+
+  it('references files that exist', () => {
+    expect(existsSync(join(root, 'infra/Dockerfile'))).toBe(true);
+    for (const s of Object.values(compose.services)) {
+      for (const volume of s.volumes ?? []) {
+        const [from] = volume.split(':');
+        if (from!.startsWith('./')) expect(existsSync(join(root, from!)), from).toBe(true);
+      }
+    }
+    const dockerfile = read('infra/Dockerfile');
+    expect(dockerfile).toMatch(/^USER node$/m);
+    expect((dockerfile.match(/^FROM /gm) ?? []).length).toBeGreaterThanOrEqual(2);
+    for (const [, path] of dockerfile.matchAll(/^COPY (\S+\/package\.json)/gm)) expect(existsSync(join(root, path!)), path).toBe(true);
+  });
+});
+
+describe('Grafana provisioning', () => {
+  let t: TestDatabase;
+  beforeAll(async () => {
+    t = await createTestDatabase();
+  });
+  afterAll(async () => t?.drop());
+
+  const datasource = z.object({
+    apiVersion: z.literal(1),
+    datasources: z.array(z.object({ name: z.string(), uid: z.string(), type: z.literal('grafana-postgresql-datasource'), url: z.string(), jsonData: z.object({ database: z.string() }).passthrough() }).passthrough()).length(1),
+  });
+  const provider = z.object({ apiVersion: z.literal(1), providers: z.array(z.object({ type: z.literal('file'), options: z.object({ path: z.string() }) }).passthrough()).min(1) });
+  const dashboard = z.object({
+    uid: z.string(),
+    title: z.string(),
+    panels: z.array(
+      z.object({
+        title: z.string(),
+        type: z.string(),
+        datasource: z.object({ uid: z.string() }),
+        targets: z.array(z.object({ rawSql: z.string().min(1) }).passthrough()).min(1),
+      }).passthrough(),
+    ).min(5),
+  }).passthrough();
+
+  it('provisions the Postgres data source and the dashboards folder', () => {
+    const ds = datasource.parse(parse(read('infra/grafana/provisioning/datasources/paperboy.yaml')));
+    expect(ds.datasources[0]!.url).toBe('postgres:5432');
+    const p = provider.parse(parse(read('infra/grafana/provisioning/dashboards/paperboy.yaml')));
+    expect(p.providers[0]!.options.path).toBe('/var/lib/grafana/dashboards');
+  });
+
+  it('builds every panel on the dashboard views, and every query runs on the real schema', async () => {
+    const ds = datasource.parse(parse(read('infra/grafana/provisioning/datasources/paperboy.yaml')));
+    const board = dashboard.parse(JSON.parse(read('infra/grafana/dashboards/paperboy.json')));
+    for (const panel of board.panels) {
+      expect(panel.datasource.uid).toBe(ds.datasources[0]!.uid);
+      for (const target of panel.targets) {
+        expect(target.rawSql).toMatch(/\bFROM dashboard\.\w+/);
+        await expect(sql.raw(target.rawSql).execute(t.db), panel.title).resolves.toBeDefined();
+      }
+    }
+  });
+});

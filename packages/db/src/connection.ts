@@ -5,6 +5,7 @@ import * as initial from './migrations/2026_11_28_0001_initial.js';
 import * as crawling from './migrations/2026_11_28_0002_crawling.js';
 import * as subscriptions from './migrations/2026_11_28_0003_subscriptions.js';
 import * as dashboard from './migrations/2026_11_28_0004_dashboard.js';
+import * as search from './migrations/2026_11_28_0005_search.js';
 import type { Database } from './schema.js';
 
 // int8 (bigserial ids, counts) as numbers: ids stay far below 2^53.
@@ -18,6 +19,7 @@ const migrations: Record<string, Migration> = {
   '2026_11_28_0002_crawling': crawling,
   '2026_11_28_0003_subscriptions': subscriptions,
   '2026_11_28_0004_dashboard': dashboard,
+  '2026_11_28_0005_search': search,
 };
 
 export type Db = Kysely<Database>;

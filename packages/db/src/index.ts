@@ -10,3 +10,4 @@ export * from './repositories/backfill.repository.js';
 export * from './repositories/subscriber.repository.js';
 export * from './repositories/digest.repository.js';
 export * from './repositories/dashboard.repository.js';
+export * from './repositories/read.repository.js';

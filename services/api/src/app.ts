@@ -13,6 +13,7 @@ import { checkReadiness, type ReadinessChecks } from '@paperboy/runtime/health';
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { registerQueueBoard } from './admin.js';
+import { registerReadApi } from './read.js';
 import { checkInbox, confirmed, invalidLink, preferencesForm, subscribeForm, unsubscribeForm, unsubscribed } from './pages.js';
 
 export interface ApiDeps {
@@ -105,6 +106,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     app.get('/metrics', async (_request, reply) => reply.type(metrics.contentType).send(await metrics.body()));
   }
   await registerQueueBoard(app, deps.queues ?? [], deps.config.adminToken);
+  registerReadApi(app, { db: deps.db, taxonomy: deps.taxonomy });
   app.get('/favicon.ico', async (_request, reply) => reply.code(204).send());
   app.get('/subscribe', async (_request, reply) => html(reply, 200, subscribeForm(topics)));
 

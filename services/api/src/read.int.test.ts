@@ -1,0 +1,103 @@
+import { loadConfig } from '@paperboy/config';
+import { createTransport } from '@paperboy/mail';
+import { loadTaxonomy } from '@paperboy/pipeline';
+import { createRedis } from '@paperboy/queue';
+import { createTestDatabase, deleteRedisPrefix, requireEnv, testQueuePrefix, type TestDatabase } from '@paperboy/test-utils';
+import { sql } from 'kysely';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApi } from './app.js';
+
+let t: TestDatabase;
+const prefix = testQueuePrefix();
+const redis = createRedis(requireEnv('TEST_REDIS_URL'), 'producer');
+let app: Awaited<ReturnType<typeof buildApi>>;
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+  // 30 papers: first seen an hour apart, upvotes rising with the index; every third about diffusion.
+  await sql`
+    INSERT INTO papers (arxiv_id, title, title_key, abstract, authors, upvotes, first_seen_at, last_seen_at)
+    SELECT '2611.' || (20000 + i), CASE WHEN i % 3 = 0 THEN 'Diffusion models, part ' ELSE 'Language models, part ' END || i, 'k' || i,
+           CASE WHEN i % 3 = 0 THEN 'We denoise images with diffusion.' ELSE 'We pretrain transformers on text.' END,
+           ARRAY['Author ' || i], i * 3, now() - (i || ' hours')::interval, now() - (i || ' minutes')::interval
+    FROM generate_series(1, 30) AS i`.execute(t.db);
+  await sql`INSERT INTO paper_topics (paper_id, topic_id, score, position, taxonomy_version)
+            SELECT id, CASE WHEN title LIKE 'Diffusion%' THEN 'generative' ELSE 'llm' END, 0.9, 0, 'v' FROM papers`.execute(t.db);
+  await sql`INSERT INTO paper_aliases (source, external_id, paper_id, first_seen_at) SELECT CASE WHEN id % 2 = 0 THEN 'hf-papers' ELSE 'arxiv-list' END, arxiv_id, id, now() FROM papers`.execute(t.db);
+  await sql`INSERT INTO sightings (paper_id, source, listing, rank, upvotes, seen_at) SELECT id, 'hf-papers', 'l', 1, upvotes, now() - interval '1 hour' FROM papers WHERE arxiv_id = '2611.20001'`.execute(t.db);
+  const config = loadConfig({ PAPERBOY_QUEUE_PREFIX: prefix });
+  app = await buildApi({ db: t.db, config, logger: pino({ level: 'silent' }), redis, transport: createTransport({ outboxDir: '/tmp/unused' }), taxonomy: loadTaxonomy() });
+});
+afterAll(async () => {
+  await app?.close();
+  redis.disconnect();
+  await t?.drop();
+  await deleteRedisPrefix(requireEnv('TEST_REDIS_URL'), prefix);
+});
+
+const get = (url: string, headers: Record<string, string> = {}) => app.inject({ url, headers });
+
+describe('read API', () => {
+  it('pages through every paper with a keyset cursor, newest first, without repeats', async () => {
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const res = await get(`/api/papers?sort=new&limit=7${cursor ? `&cursor=${cursor}` : ''}`);
+      expect(res.statusCode).toBe(200);
+      const body = res.json() as { papers: Array<{ arxivId: string }>; nextCursor: string | null };
+      seen.push(...body.papers.map((p) => p.arxivId));
+      cursor = body.nextCursor;
+    } while (cursor);
+    expect(seen).toHaveLength(30);
+    expect(new Set(seen).size).toBe(30);
+    expect(seen[0]).toBe('2611.20001'); // first seen an hour ago: the newest
+  });
+
+  it('ranks by trending score across pages, filters by topic, source, date and text', async () => {
+    const first = (await get('/api/papers?limit=10')).json() as { papers: Array<{ score: number; arxivId: string }>; nextCursor: string };
+    const second = (await get(`/api/papers?limit=10&cursor=${first.nextCursor}`)).json() as { papers: Array<{ score: number; arxivId: string }> };
+    const scores = [...first.papers, ...second.papers].map((p) => p.score);
+    expect(scores).toEqual([...scores].sort((a, b) => b - a));
+    expect(new Set([...first.papers, ...second.papers].map((p) => p.arxivId)).size).toBe(20);
+
+    const generative = (await get('/api/papers?topic=generative&limit=100')).json() as { papers: Array<{ topics: string[] }> };
+    expect(generative.papers).toHaveLength(10);
+    expect(generative.papers.every((p) => p.topics[0] === 'generative')).toBe(true);
+    const hf = (await get('/api/papers?source=hf-papers&limit=100')).json() as { papers: Array<{ sources: string[] }> };
+    expect(hf.papers).toHaveLength(15);
+    const search = (await get('/api/papers?q=denoise&limit=100')).json() as { papers: unknown[] };
+    expect(search.papers).toHaveLength(10);
+    const recent = (await get(`/api/papers?since=${encodeURIComponent(new Date(Date.now() - 10 * 60_000).toISOString())}&limit=100`)).json() as { papers: unknown[] };
+    expect(recent.papers).toHaveLength(9); // last seen 1 to 9 minutes ago
+  });
+
+  it('answers CSV, ETags with 304, and clear 400s', async () => {
+    const csv = await get('/api/papers?format=csv&sort=new&limit=2');
+    expect(csv.headers['content-type']).toMatch(/text\/csv/);
+    expect(csv.body.split('\r\n')[0]).toBe('"arxivId","title","authors","upvotes","topics","sources","firstSeenAt","lastSeenAt","score"');
+    expect(csv.body.split('\r\n')[1]).toMatch(/^"2611\.20001","Language models, part 1","Author 1","3","llm","arxiv-list"/);
+    const first = await get('/api/topics');
+    expect((await get('/api/topics', { 'if-none-match': String(first.headers.etag) })).statusCode).toBe(304);
+    const bad = await get('/api/papers?topic=astrology&limit=0&sort=random&extra=1');
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().details.join('\n')).toMatch(/topic/);
+    expect(bad.json().details.join('\n')).toMatch(/limit/);
+    expect((await get('/api/papers?cursor=garbage')).json().details).toEqual([expect.stringMatching(/^cursor:/)]);
+    expect((await get('/api/papers/not-an-id')).statusCode).toBe(400);
+    expect((await get('/api/papers/2611.99999')).statusCode).toBe(404);
+  });
+
+  it('gives one paper with its sighting history, topics, trending and sources', async () => {
+    const paper = (await get('/api/papers/2611.20001')).json();
+    expect(paper).toMatchObject({ arxivId: '2611.20001', title: 'Language models, part 1', sources: ['arxiv-list'], sightings: [{ source: 'hf-papers', rank: 1, upvotes: 3 }] });
+    const topics = (await get('/api/topics')).json() as { topics: Array<{ id: string; papers: number }> };
+    expect(topics.topics).toHaveLength(18);
+    expect(topics.topics.find((t) => t.id === 'llm')?.papers).toBe(20);
+    const trending = (await get('/api/trending?window=24h&limit=5')).json() as { window: string; papers: unknown[] };
+    expect(trending).toMatchObject({ window: '24h' });
+    expect(trending.papers).toHaveLength(5);
+    expect((await get('/api/trending?window=1y')).statusCode).toBe(400);
+    expect((await get('/api/sources')).statusCode).toBe(200);
+  });
+});

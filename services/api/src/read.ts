@@ -1,0 +1,92 @@
+import { createHash } from 'node:crypto';
+import { CrawlRepository, CursorError, ReadRepository, type Db } from '@paperboy/db';
+import type { Taxonomy } from '@paperboy/pipeline';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+
+/** CSV with a header row; every field quoted, quotes doubled; arrays joined with `;`. */
+export function toCsv(rows: ReadonlyArray<Record<string, unknown>>, columns: readonly string[]): string {
+  const cell = (value: unknown) => {
+    const text = Array.isArray(value) ? value.join(';') : value === null || value === undefined ? '' : String(value);
+    return `"${text.replace(/"/g, '""')}"`;
+  };
+  return [columns.map(cell).join(','), ...rows.map((row) => columns.map((c) => cell(row[c])).join(','))].join('\r\n') + '\r\n';
+}
+
+/** Sends JSON or CSV with a strong ETag; a matching If-None-Match gets a 304 without a body. */
+function send(request: FastifyRequest, reply: FastifyReply, body: unknown, csv?: { rows: Array<Record<string, unknown>>; columns: string[] }) {
+  const wantsCsv = csv && ((request.query as { format?: string }).format === 'csv' || /text\/csv/.test(request.headers.accept ?? ''));
+  const payload = wantsCsv ? toCsv(csv.rows, csv.columns) : JSON.stringify(body);
+  const etag = `"${createHash('sha256').update(payload).digest('base64url').slice(0, 27)}"`;
+  reply.header('etag', etag).header('cache-control', 'no-cache').header('vary', 'accept');
+  if (request.headers['if-none-match'] === etag) return reply.code(304).send();
+  return reply.type(wantsCsv ? 'text/csv; charset=utf-8' : 'application/json; charset=utf-8').send(payload);
+}
+
+const PAPER_COLUMNS = ['arxivId', 'title', 'authors', 'upvotes', 'topics', 'sources', 'firstSeenAt', 'lastSeenAt', 'score'];
+
+/** The read API: papers (filters, search, keyset pages), one paper with its history, topics, trending, sources. */
+export function registerReadApi(app: FastifyInstance, deps: { db: Db; taxonomy: Taxonomy }): void {
+  const read = new ReadRepository(deps.db);
+  const crawls = new CrawlRepository(deps.db);
+  const topicIds = deps.taxonomy.topics.map((t) => t.id) as [string, ...string[]];
+  const listQuery = z
+    .object({
+      topic: z.enum(topicIds).optional(),
+      source: z.string().min(1).max(100).optional(),
+      since: z.string().datetime({ offset: true }).or(z.string().regex(/^\d{4}-\d{2}-\d{2}$/)).optional(),
+      q: z.string().min(1).max(200).optional(),
+      sort: z.enum(['trending', 'new']).default('trending'),
+      limit: z.coerce.number().int().min(1).max(200).default(50),
+      cursor: z.string().max(500).optional(),
+      format: z.enum(['json', 'csv']).optional(),
+    })
+    .strict();
+  const bad = (reply: FastifyReply, error: z.ZodError | Error) =>
+    reply.code(400).send({
+      error: 'invalid request',
+      details: error instanceof z.ZodError ? error.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`) : [error.message],
+    });
+
+  app.get('/api/papers', async (request, reply) => {
+    const parsed = listQuery.safeParse(request.query);
+    if (!parsed.success) return bad(reply, parsed.error);
+    const { since, format: _format, ...rest } = parsed.data;
+    try {
+      const page = await read.listPapers({ ...rest, ...(since ? { since: new Date(since.length === 10 ? `${since}T00:00:00Z` : since) } : {}) });
+      return send(request, reply, page, { rows: page.papers as unknown as Array<Record<string, unknown>>, columns: PAPER_COLUMNS });
+    } catch (error) {
+      if (error instanceof CursorError) return bad(reply, error);
+      throw error;
+    }
+  });
+
+  app.get('/api/papers/*', async (request, reply) => {
+    // arXiv ids may hold a slash (hep-th/9901001): the rest of the path is the id.
+    const arxivId = decodeURIComponent((request.params as { '*': string })['*']);
+    if (!/^(\d{4}\.\d{4,5}|[a-z-]+(\.[A-Z]{2})?\/\d{7})$/.test(arxivId)) return bad(reply, new Error(`arxivId: ${JSON.stringify(arxivId)} is not an arXiv id`));
+    const paper = await read.paperWithHistory(arxivId);
+    if (!paper) return reply.code(404).send({ error: `no paper ${arxivId}` });
+    return send(request, reply, paper);
+  });
+
+  app.get('/api/topics', async (request, reply) => {
+    const counts = new Map((await read.topicCounts()).map((c) => [c.id, c.papers]));
+    const topics = deps.taxonomy.topics.map((t) => ({ id: t.id, label: t.label, description: t.description, papers: counts.get(t.id) ?? 0 }));
+    return send(request, reply, { topics }, { rows: topics, columns: ['id', 'label', 'description', 'papers'] });
+  });
+
+  const trendingQuery = z.object({ window: z.enum(['24h', '7d']).default('24h'), limit: z.coerce.number().int().min(1).max(200).default(25), format: z.enum(['json', 'csv']).optional() }).strict();
+  app.get('/api/trending', async (request, reply) => {
+    const parsed = trendingQuery.safeParse(request.query);
+    if (!parsed.success) return bad(reply, parsed.error);
+    const since = new Date(Date.now() - (parsed.data.window === '24h' ? 86_400_000 : 7 * 86_400_000));
+    const page = await read.listPapers({ sort: 'trending', since, limit: parsed.data.limit });
+    return send(request, reply, { window: parsed.data.window, papers: page.papers }, { rows: page.papers as unknown as Array<Record<string, unknown>>, columns: PAPER_COLUMNS });
+  });
+
+  app.get('/api/sources', async (request, reply) => {
+    const sources = await crawls.sourceHealth();
+    return send(request, reply, { sources }, { rows: sources as unknown as Array<Record<string, unknown>>, columns: Object.keys(sources[0] ?? { source: '' }) });
+  });
+}

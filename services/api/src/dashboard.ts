@@ -1,0 +1,80 @@
+import { DashboardRepository, type Db, type TopicTrendRow } from '@paperboy/db';
+import { escapeHtml } from '@paperboy/mail';
+import type { Queue } from 'bullmq';
+import type { FastifyInstance } from 'fastify';
+import { page } from './pages.js';
+
+const PALETTE = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#be185d', '#65a30d', '#7c3aed', '#0d9488'];
+
+/** A line chart as inline SVG: one line per series over the given days; no script needed. */
+export function lineChart(days: readonly string[], series: ReadonlyArray<{ name: string; values: number[] }>, width = 720, height = 240): string {
+  const pad = { left: 40, right: 10, top: 10, bottom: 30 };
+  const max = Math.max(1, ...series.flatMap((s) => s.values));
+  const x = (i: number) => pad.left + (days.length <= 1 ? 0 : (i * (width - pad.left - pad.right)) / (days.length - 1));
+  const y = (v: number) => height - pad.bottom - (v / max) * (height - pad.top - pad.bottom);
+  const lines = series
+    .map((s, n) => {
+      const points = s.values.map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(' ');
+      return `<polyline class="series" data-series="${escapeHtml(s.name)}" fill="none" stroke="${PALETTE[n % PALETTE.length]}" stroke-width="2" points="${points}"><title>${escapeHtml(s.name)}</title></polyline>`;
+    })
+    .join('');
+  const legend = series.map((s, n) => `<span style="color:${PALETTE[n % PALETTE.length]}">■ ${escapeHtml(s.name)}</span>`).join(' ');
+  const axis = `<line x1="${pad.left}" y1="${height - pad.bottom}" x2="${width - pad.right}" y2="${height - pad.bottom}" stroke="#a1a1aa"/>
+<text x="4" y="${pad.top + 10}" font-size="11" fill="#52525b">${max}</text>
+<text x="${pad.left}" y="${height - 8}" font-size="11" fill="#52525b">${escapeHtml(days[0] ?? '')}</text>
+<text x="${width - pad.right}" y="${height - 8}" font-size="11" fill="#52525b" text-anchor="end">${escapeHtml(days[days.length - 1] ?? '')}</text>`;
+  return `<svg role="img" aria-label="chart" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">${axis}${lines}</svg><p>${legend}</p>`;
+}
+
+function lastDays(n: number): string[] {
+  const days: string[] = [];
+  for (let i = n - 1; i >= 0; i--) days.push(new Date(Date.now() - i * 86_400_000).toISOString().slice(0, 10));
+  return days;
+}
+
+/** Top topics of the period, each as a series of papers sighted per day. */
+export function topicSeries(rows: readonly TopicTrendRow[], days: readonly string[], top = 6): Array<{ name: string; values: number[] }> {
+  const totals = new Map<string, number>();
+  for (const r of rows) totals.set(r.topicId ?? 'none', (totals.get(r.topicId ?? 'none') ?? 0) + r.papers);
+  const topics = [...totals].sort((a, b) => b[1] - a[1]).slice(0, top).map(([t]) => t);
+  return topics.map((topic) => ({
+    name: topic,
+    values: days.map((day) => rows.find((r) => r.day === day && (r.topicId ?? 'none') === topic)?.papers ?? 0),
+  }));
+}
+
+const table = (headers: string[], rows: string[][]) =>
+  `<table><thead><tr>${headers.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead><tbody>${rows
+    .map((r) => `<tr>${r.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`)
+    .join('')}</tbody></table>`;
+
+/** GET /dashboard: trending papers by topic, topic trends over 30 days, source health, queue depths. */
+export function registerDashboardPage(app: FastifyInstance, deps: { db: Db; queues: readonly Queue[] }): void {
+  const dashboard = new DashboardRepository(deps.db);
+  app.get('/dashboard', async (_request, reply) => {
+    const days = lastDays(30);
+    const [trending, trends, health, queueCounts] = await Promise.all([
+      dashboard.trendingNow(30),
+      dashboard.topicTrends(30),
+      dashboard.sourceHealth(),
+      Promise.all(deps.queues.map(async (q) => ({ name: q.name, counts: await q.getJobCounts('waiting', 'active', 'delayed', 'failed') }))),
+    ]);
+    const byTopic = new Map<string, typeof trending>();
+    for (const p of trending) {
+      const key = p.bestTopic ?? 'none';
+      byTopic.set(key, [...(byTopic.get(key) ?? []), p]);
+    }
+    const body = `<style>table{border-collapse:collapse;margin:.5rem 0 1.5rem}td,th{border-bottom:1px solid #e4e4e7;padding:.25rem .5rem;text-align:left;font-size:.9rem}body{max-width:60rem}</style>
+<h2>Topic trends, last 30 days</h2>
+${lineChart(days, topicSeries(trends, days))}
+<h2>Trending now, by topic</h2>
+${[...byTopic]
+  .map(([topic, papers]) => `<h3>${escapeHtml(topic)}</h3>${table(['arXiv', 'title', 'upvotes', '+24 h', 'score'], papers.slice(0, 5).map((p) => [p.arxivId ?? '', p.title, String(p.upvotes ?? ''), String(p.growth24h), p.score.toFixed(2)]))}`)
+  .join('') || '<p>No papers yet.</p>'}
+<h2>Source health</h2>
+${health.length ? table(['source', 'last crawl', 'outcome', 'status', 'entries', 'last success', 'health'], health.map((h) => [h.source, h.lastCrawlAt.toISOString(), h.lastOutcome, String(h.lastStatus ?? ''), String(h.lastEntries ?? ''), h.lastSuccessAt?.toISOString() ?? '', h.suspect ? `suspect: ${h.suspectReason ?? ''}` : 'ok'])) : '<p>No crawls yet.</p>'}
+<h2>Queues</h2>
+${table(['queue', 'waiting', 'active', 'delayed', 'failed'], queueCounts.map((q) => [q.name, String(q.counts.waiting ?? 0), String(q.counts.active ?? 0), String(q.counts.delayed ?? 0), String(q.counts.failed ?? 0)]))}`;
+    return reply.type('text/html; charset=utf-8').send(page('paperboy dashboard', body));
+  });
+}

@@ -1,0 +1,92 @@
+import { existsSync, statSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { buildApi } from '@paperboy/api';
+import { loadConfig } from '@paperboy/config';
+import { createTransport } from '@paperboy/mail';
+import { loadTaxonomy } from '@paperboy/pipeline';
+import { createRedis, Queues } from '@paperboy/queue';
+import { createTestDatabase, deleteRedisPrefix, requireEnv, testQueuePrefix, type TestDatabase } from '@paperboy/test-utils';
+import { sql } from 'kysely';
+import { pino } from 'pino';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const CHROMIUM = '/usr/bin/chromium';
+const available = existsSync(CHROMIUM);
+if (!available && process.env.CI) throw new Error(`${CHROMIUM} is missing: .ci/run installs the chromium package`);
+
+let t: TestDatabase;
+let browser: Browser;
+let app: Awaited<ReturnType<typeof buildApi>>;
+let base: string;
+const prefix = testQueuePrefix();
+const redis = createRedis(requireEnv('TEST_REDIS_URL'), 'producer');
+const queues = new Queues(redis, { prefix, fetchAttempts: 1 });
+export const SCREENSHOT = `${process.env.TMPDIR ?? '/tmp'}/paperboy-dashboard.png`;
+
+beforeAll(async () => {
+  if (!available) return;
+  t = await createTestDatabase();
+  // Papers over the last 10 days in three topics, each sighted on the days since it appeared; two sources' crawls.
+  await sql`
+    INSERT INTO papers (arxiv_id, title, title_key, upvotes, first_seen_at, last_seen_at)
+    SELECT '2611.' || (30000 + i), 'Paper ' || i, 'p' || i, i * 2, now() - ((i % 10) || ' days')::interval, now()
+    FROM generate_series(1, 60) AS i`.execute(t.db);
+  await sql`INSERT INTO paper_topics (paper_id, topic_id, score, position, taxonomy_version)
+            SELECT id, (ARRAY['llm', 'vision', 'agents'])[1 + id % 3], 0.9, 0, 'v' FROM papers`.execute(t.db);
+  await sql`INSERT INTO sightings (paper_id, source, listing, rank, upvotes, seen_at)
+            SELECT p.id, 'hf-papers', 'l' || d, 1, p.upvotes, now() - (d || ' days')::interval
+            FROM papers p, generate_series(0, 9) AS d WHERE p.first_seen_at <= now() - (d || ' days')::interval`.execute(t.db);
+  await sql`INSERT INTO crawls (source, url, trigger, started_at, finished_at, status, outcome, entries)
+            VALUES ('hf-daily', 'https://huggingface.co/papers', 'schedule', now() - interval '1 hour', now(), 200, 'ok', 30),
+                   ('arxiv-cs-lg', 'https://arxiv.org/list/cs.LG/new', 'schedule', now() - interval '2 hours', now(), 200, 'ok', 0)`.execute(t.db);
+  await sql`UPDATE crawls SET suspect = true, suspect_reason = 'no entries found' WHERE source = 'arxiv-cs-lg'`.execute(t.db);
+  await queues.add('crawl-page', { source: 'hf-papers', url: 'https://huggingface.co/papers' });
+  app = await buildApi({
+    db: t.db,
+    config: loadConfig({ PAPERBOY_QUEUE_PREFIX: prefix }),
+    logger: pino({ level: 'silent' }),
+    redis,
+    transport: createTransport({ outboxDir: '/tmp/unused' }),
+    taxonomy: loadTaxonomy(),
+    queues: [queues.get('crawl'), queues.get('ingest'), queues.get('notify')],
+  });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run', '--disable-sync'] });
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await app?.close();
+  await queues.close();
+  redis.disconnect();
+  await t?.drop();
+  await deleteRedisPrefix(requireEnv('TEST_REDIS_URL'), prefix);
+});
+
+describe.skipIf(!available)('the dashboard page', () => {
+  it('renders trending papers by topic, topic trends with data, source health and queue depths, without console errors', async () => {
+    const page = await browser.newPage({ viewport: { width: 1100, height: 1400 } });
+    const errors: string[] = [];
+    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+    page.on('pageerror', (e) => errors.push(e.message));
+    const res = await page.goto(`${base}/dashboard`);
+    expect(res?.status()).toBe(200);
+    expect(await page.locator('h1').textContent()).toBe('paperboy dashboard');
+    // The chart has a line per topic, each with a point per day and not all zero.
+    const lines = page.locator('svg polyline.series');
+    expect(await lines.count()).toBe(3);
+    const points = (await lines.first().getAttribute('points'))!.split(' ');
+    expect(points).toHaveLength(30);
+    expect(new Set(points.map((p) => p.split(',')[1])).size).toBeGreaterThan(1);
+    expect(await page.locator('h3').allTextContents()).toEqual(expect.arrayContaining(['llm', 'vision', 'agents']));
+    const body = await page.locator('body').textContent();
+    expect(body).toMatch(/arxiv-cs-lg.*suspect: no entries found/s);
+    expect(body).toMatch(/crawl\s*1\s*0\s*0\s*0/);
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    expect(statSync(SCREENSHOT).size).toBeGreaterThan(20_000);
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 60_000);
+});

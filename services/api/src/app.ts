@@ -15,6 +15,7 @@ import { z } from 'zod';
 import { registerQueueBoard } from './admin.js';
 import { registerReadApi } from './read.js';
 import { registerDashboardPage } from './dashboard.js';
+import { registerOpenApi } from './openapi.js';
 import { checkInbox, confirmed, invalidLink, preferencesForm, subscribeForm, unsubscribeForm, unsubscribed } from './pages.js';
 
 export interface ApiDeps {
@@ -109,6 +110,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   await registerQueueBoard(app, deps.queues ?? [], deps.config.adminToken);
   registerReadApi(app, { db: deps.db, taxonomy: deps.taxonomy });
   registerDashboardPage(app, { db: deps.db, queues: deps.queues ?? [] });
+  registerOpenApi(app, deps.taxonomy, requestSchema);
   app.get('/favicon.ico', async (_request, reply) => reply.code(204).send());
   app.get('/subscribe', async (_request, reply) => html(reply, 200, subscribeForm(topics)));
 

@@ -88,6 +88,16 @@ describe('read API', () => {
     expect((await get('/api/papers/2611.99999')).statusCode).toBe(404);
   });
 
+  it('publishes an OpenAPI document generated from the validating schemas', async () => {
+    const doc = (await get('/api/openapi.json')).json();
+    expect(doc.openapi).toBe('3.0.3');
+    const params = doc.paths['/api/papers'].get.parameters as Array<{ name: string; schema: { enum?: string[]; maximum?: number } }>;
+    expect(params.map((p) => p.name).sort()).toEqual(['cursor', 'format', 'limit', 'q', 'since', 'sort', 'source', 'topic']);
+    expect(params.find((p) => p.name === 'topic')!.schema.enum).toHaveLength(18);
+    expect(params.find((p) => p.name === 'limit')!.schema.maximum).toBe(200);
+    expect(doc.paths['/api/subscriptions'].post.requestBody.content['application/json'].schema.properties.frequency.enum).toEqual(['daily', 'weekly']);
+  });
+
   it('gives one paper with its sighting history, topics, trending and sources', async () => {
     const paper = (await get('/api/papers/2611.20001')).json();
     expect(paper).toMatchObject({ arxivId: '2611.20001', title: 'Language models, part 1', sources: ['arxiv-list'], sightings: [{ source: 'hf-papers', rank: 1, upvotes: 3 }] });

@@ -25,11 +25,9 @@ function send(request: FastifyRequest, reply: FastifyReply, body: unknown, csv?:
 
 const PAPER_COLUMNS = ['arxivId', 'title', 'authors', 'upvotes', 'topics', 'sources', 'firstSeenAt', 'lastSeenAt', 'score'];
 
-/** The read API: papers (filters, search, keyset pages), one paper with its history, topics, trending, sources. */
-export function registerReadApi(app: FastifyInstance, deps: { db: Db; taxonomy: Taxonomy }): void {
-  const read = new ReadRepository(deps.db);
-  const crawls = new CrawlRepository(deps.db);
-  const topicIds = deps.taxonomy.topics.map((t) => t.id) as [string, ...string[]];
+/** The query schemas of the read API: they validate requests and generate /api/openapi.json. */
+export function readSchemas(taxonomy: Taxonomy) {
+  const topicIds = taxonomy.topics.map((t) => t.id) as [string, ...string[]];
   const listQuery = z
     .object({
       topic: z.enum(topicIds).optional(),
@@ -42,6 +40,17 @@ export function registerReadApi(app: FastifyInstance, deps: { db: Db; taxonomy: 
       format: z.enum(['json', 'csv']).optional(),
     })
     .strict();
+  const trendingQuery = z
+    .object({ window: z.enum(['24h', '7d']).default('24h'), limit: z.coerce.number().int().min(1).max(200).default(25), format: z.enum(['json', 'csv']).optional() })
+    .strict();
+  return { listQuery, trendingQuery };
+}
+
+/** The read API: papers (filters, search, keyset pages), one paper with its history, topics, trending, sources. */
+export function registerReadApi(app: FastifyInstance, deps: { db: Db; taxonomy: Taxonomy }): void {
+  const read = new ReadRepository(deps.db);
+  const crawls = new CrawlRepository(deps.db);
+  const { listQuery, trendingQuery } = readSchemas(deps.taxonomy);
   const bad = (reply: FastifyReply, error: z.ZodError | Error) =>
     reply.code(400).send({
       error: 'invalid request',
@@ -76,7 +85,6 @@ export function registerReadApi(app: FastifyInstance, deps: { db: Db; taxonomy: 
     return send(request, reply, { topics }, { rows: topics, columns: ['id', 'label', 'description', 'papers'] });
   });
 
-  const trendingQuery = z.object({ window: z.enum(['24h', '7d']).default('24h'), limit: z.coerce.number().int().min(1).max(200).default(25), format: z.enum(['json', 'csv']).optional() }).strict();
   app.get('/api/trending', async (request, reply) => {
     const parsed = trendingQuery.safeParse(request.query);
     if (!parsed.success) return bad(reply, parsed.error);

@@ -4,6 +4,8 @@
  * crawl: crawl throughput with politeness off, 304-answered re-crawls, archive cost per page.
  * classify: topic accuracy on the labelled set and classification speed.
  * near-duplicates: title similarity of distinct papers against typeset variants (the threshold's evidence).
+ * digest: digests for 10,000 subscribers through the notifier to a local SMTP sink.
+ * dashboard: the dashboard views on 1,000,000 papers and 20,000,000 sightings (slow to generate; run it alone).
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +23,8 @@ if (!only || only === 'crawl') {
   process.stdout.write(`${JSON.stringify({ bench: 'crawl', ...result })}\n`);
 }
 if (!only || only === 'digest') process.stdout.write(`${JSON.stringify({ bench: 'digest', ...(await (await import('./digest.bench.js')).benchDigest()) })}\n`);
+// Minutes of data generation at full scale: only when asked for by name.
+if (only === 'dashboard') process.stdout.write(`${JSON.stringify({ bench: 'dashboard', ...(await (await import('./dashboard.bench.js')).benchDashboard()) })}\n`);
 // Each in its own process, so the ingest run above does not skew their timings.
 for (const [name, file] of [
   ['classify', 'classify-eval.ts'],

@@ -1,0 +1,77 @@
+/**
+ * Dashboard views at scale: generates papers and sightings (1,000,000 and 20,000,000 by default;
+ * BENCH_DASHBOARD_PAPERS / BENCH_DASHBOARD_SIGHTINGS to change) in a fresh database, then times
+ * each dashboard query as a dashboard would run it. Prints one JSON line with milliseconds per view.
+ * The generation takes minutes at full scale; it is kept (BENCH_DASHBOARD_KEEP=1) for re-runs.
+ */
+import { loadConfig } from '@paperboy/config';
+import { connectionConfig, createDb, ensureDatabase, migrateToLatest, quoteIdentifier } from '@paperboy/db';
+import { sql } from 'kysely';
+import pg from 'pg';
+
+const PAPERS = Number(process.env.BENCH_DASHBOARD_PAPERS ?? 1_000_000);
+const SIGHTINGS = Number(process.env.BENCH_DASHBOARD_SIGHTINGS ?? 20_000_000);
+
+const QUERIES: Record<string, string> = {
+  papersPerDay30: `SELECT * FROM dashboard.papers_per_day WHERE day > (now() AT TIME ZONE 'UTC')::date - 30`,
+  papersPerTopicDay30: `SELECT * FROM dashboard.papers_per_topic_day WHERE day > (now() AT TIME ZONE 'UTC')::date - 30`,
+  topicTrends30: `SELECT * FROM dashboard.topic_trends WHERE day > (now() AT TIME ZONE 'UTC')::date - 30`,
+  trendingNow25: `SELECT * FROM dashboard.trending_now LIMIT 25`,
+  paperHistory: `SELECT * FROM dashboard.paper_history WHERE arxiv_id = '2601.50000'`,
+  sourceHealth: `SELECT * FROM dashboard.source_health`,
+  digestStats30: `SELECT * FROM dashboard.digest_stats WHERE day > (now() AT TIME ZONE 'UTC')::date - 30`,
+};
+
+export async function benchDashboard(): Promise<Record<string, number>> {
+  const url = new URL(process.env.BENCH_DATABASE_URL ?? loadConfig().databaseUrl);
+  url.pathname = '/paperboy_bench_dashboard';
+  const keep = process.env.BENCH_DASHBOARD_KEEP === '1';
+  const admin = new URL(url);
+  admin.pathname = '/postgres';
+  const client = new pg.Client(connectionConfig(admin.toString()));
+  await client.connect();
+  const exists = (await client.query('SELECT 1 FROM pg_database WHERE datname = $1', ['paperboy_bench_dashboard'])).rowCount;
+  if (!keep || !exists) await client.query(`DROP DATABASE IF EXISTS ${quoteIdentifier('paperboy_bench_dashboard')} WITH (FORCE)`);
+  await client.end();
+  await ensureDatabase(url.toString());
+  const db = createDb(url.toString(), { max: 2 });
+  await migrateToLatest(db);
+  const generated = Number((await sql<{ n: number }>`SELECT count(*)::int AS n FROM papers`.execute(db)).rows[0]!.n);
+  const started = Date.now();
+  if (generated < PAPERS) {
+    await sql`TRUNCATE papers CASCADE`.execute(db);
+    // Papers over the last 90 days; a topic each; sightings spread over their lifetime.
+    await sql.raw(`
+      INSERT INTO papers (arxiv_id, title, title_key, upvotes, first_seen_at, last_seen_at)
+      SELECT '2601.' || (10000 + i), 'Paper ' || i, 'paper ' || i, (i * 7919) % 500,
+             now() - ((i % 90) || ' days')::interval - ((i % 1440) || ' minutes')::interval,
+             now() - ((i % 9) || ' days')::interval
+      FROM generate_series(1, ${PAPERS}) AS i`).execute(db);
+    await sql.raw(`
+      INSERT INTO paper_topics (paper_id, topic_id, score, position, taxonomy_version)
+      SELECT id, (ARRAY['llm','vision','generative','multimodal','efficiency','architectures','theory','rl-robotics','graphs','recsys','neuro','continual-transfer','automl','science','agents','safety','speech-audio','data'])[1 + id % 18], 0.8, 0, 'bench'
+      FROM papers`).execute(db);
+    await sql.raw(`
+      INSERT INTO sightings (paper_id, source, listing, rank, upvotes, seen_at)
+      SELECT 1 + (i % ${PAPERS}), CASE WHEN i % 3 = 0 THEN 'arxiv-cs-lg' ELSE 'hf-daily' END, 'listing-' || (i / ${PAPERS}),
+             1 + i % 50, (i * 31) % 500, now() - ((i % (90 * 24)) || ' hours')::interval
+      FROM generate_series(1, ${SIGHTINGS}) AS i
+      ON CONFLICT DO NOTHING`).execute(db);
+    await sql`ANALYZE`.execute(db);
+  }
+  const generateSeconds = (Date.now() - started) / 1000;
+  const timings: Record<string, number> = {};
+  for (const [name, query] of Object.entries(QUERIES)) {
+    await sql.raw(query).execute(db); // warm
+    const runs: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const t = performance.now();
+      await sql.raw(query).execute(db);
+      runs.push(performance.now() - t);
+    }
+    timings[`${name}Ms`] = Math.round(Math.min(...runs));
+  }
+  const sightings = Number((await sql<{ n: number }>`SELECT count(*)::int AS n FROM sightings`.execute(db)).rows[0]!.n);
+  await db.destroy();
+  return { papers: PAPERS, sightings, generateSeconds: Math.round(generateSeconds), ...timings };
+}

@@ -43,7 +43,7 @@ export async function benchDashboard(): Promise<Record<string, number>> {
     // Papers over the last 90 days; a topic each; sightings spread over their lifetime.
     await sql.raw(`
       INSERT INTO papers (arxiv_id, title, title_key, upvotes, first_seen_at, last_seen_at)
-      SELECT '2601.' || (10000 + i), 'Paper ' || i, 'paper ' || i, (i * 7919) % 500,
+      SELECT '2601.' || (10000 + i), 'Paper ' || i, 'paper ' || i, (i::bigint * 7919) % 500,
              now() - ((i % 90) || ' days')::interval - ((i % 1440) || ' minutes')::interval,
              now() - ((i % 9) || ' days')::interval
       FROM generate_series(1, ${PAPERS}) AS i`).execute(db);
@@ -54,7 +54,7 @@ export async function benchDashboard(): Promise<Record<string, number>> {
     await sql.raw(`
       INSERT INTO sightings (paper_id, source, listing, rank, upvotes, seen_at)
       SELECT 1 + (i % ${PAPERS}), CASE WHEN i % 3 = 0 THEN 'arxiv-cs-lg' ELSE 'hf-daily' END, 'listing-' || (i / ${PAPERS}),
-             1 + i % 50, (i * 31) % 500, now() - ((i % (90 * 24)) || ' hours')::interval
+             1 + i % 50, (i::bigint * 31) % 500, now() - ((i % (90 * 24)) || ' hours')::interval
       FROM generate_series(1, ${SIGHTINGS}) AS i
       ON CONFLICT DO NOTHING`).execute(db);
     await sql`ANALYZE`.execute(db);

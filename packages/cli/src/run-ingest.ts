@@ -89,18 +89,22 @@ export interface PipelineOptions {
   noFetcher?: boolean;
 }
 
+/** A process context whose Redis and database are ready; closed again (and the error rethrown) when they are not. */
+export async function createCheckedContext(config: Config, logger?: Logger): Promise<AppContext> {
+  const ctx = createAppContext(config, logger ? { logger } : {});
+  try {
+    await preflight(ctx);
+  } catch (error) {
+    await ctx.lifecycle.shutdown();
+    throw error;
+  }
+  return ctx;
+}
+
 /** Starts (or borrows) a pipeline, runs `use`, and shuts down what it started. */
 export async function withPipeline<T>(config: Config, options: PipelineOptions, use: (pipeline: Pipeline) => Promise<T>): Promise<T> {
-  const ctx = options.context ?? createAppContext(config, options.logger ? { logger: options.logger } : {});
+  const ctx = options.context ?? (await createCheckedContext(config, options.logger));
   const ownContext = !options.context;
-  if (ownContext) {
-    try {
-      await preflight(ctx);
-    } catch (error) {
-      await ctx.lifecycle.shutdown();
-      throw error;
-    }
-  }
   const crawlEvents = createQueueEvents('crawl', { prefix: config.queuePrefix, redisUrl: config.redisUrl });
   const ingestEvents = createQueueEvents('ingest', { prefix: config.queuePrefix, redisUrl: config.redisUrl });
   try {

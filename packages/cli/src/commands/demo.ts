@@ -7,9 +7,8 @@ import { ExportRepository } from '@paperboy/db';
 import { addFetcher, parseSourcesFile } from '@paperboy/fetcher';
 import type { Logger } from '@paperboy/logger';
 import { addProcessor } from '@paperboy/processor';
-import { createAppContext } from '@paperboy/runtime/context';
 import type { CommandSpec } from '../args.js';
-import { preflight, runIngest, type IngestSummary } from '../run-ingest.js';
+import { createCheckedContext, runIngest, type IngestSummary } from '../run-ingest.js';
 import { migrate } from './migrate.js';
 
 export const demoSpec: CommandSpec = {
@@ -48,15 +47,11 @@ export async function demo(config: Config, logger: Logger, out: NodeJS.WritableS
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   // The demo fetches only its own loopback server, so it may pass the private-address guard.
   const demoConfig: Config = Object.freeze({ ...config, fetch: Object.freeze({ ...config.fetch, allowPrivate: true }) });
-  const ctx = createAppContext(demoConfig, { logger });
   const summaries: IngestSummary[] = [];
-  try {
-    await preflight(ctx);
-  } catch (error) {
+  const ctx = await createCheckedContext(demoConfig, logger).catch((error: unknown) => {
     server.close();
-    await ctx.lifecycle.shutdown();
     throw error;
-  }
+  });
   try {
     // Its own loopback server needs no politeness delays.
     addFetcher(ctx, parseSourcesFile('defaults: { politeness: { concurrency: 4, minDelay: 0s, robots: false } }\nsources: []\n', 'demo'));

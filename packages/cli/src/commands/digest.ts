@@ -4,9 +4,8 @@ import type { Logger } from '@paperboy/logger';
 import { addNotifier, buildDigestMail, DigestCandidates } from '@paperboy/notifier';
 import { normalizeEmail } from '@paperboy/pipeline';
 import { createQueueEvents, type PlanDigestsResult, type SendDigestResult } from '@paperboy/queue';
-import { createAppContext } from '@paperboy/runtime/context';
 import { UsageError, type CommandSpec } from '../args.js';
-import { preflight, waitFor } from '../run-ingest.js';
+import { createCheckedContext, waitFor } from '../run-ingest.js';
 
 export const digestSpec: CommandSpec = {
   name: 'digest',
@@ -35,13 +34,7 @@ export async function digestRun(config: Config, options: { frequency?: string; n
   const frequencies = options.frequency === undefined ? (['daily', 'weekly'] as const) : [options.frequency];
   for (const f of frequencies) if (f !== 'daily' && f !== 'weekly') throw new UsageError(`digest run: --frequency must be daily or weekly, got ${JSON.stringify(f)}`, 'digest');
   const started = Date.now();
-  const ctx = createAppContext(config, { logger });
-  try {
-    await preflight(ctx);
-  } catch (error) {
-    await ctx.lifecycle.shutdown();
-    throw error;
-  }
+  const ctx = await createCheckedContext(config, logger);
   addNotifier(ctx);
   ctx.lifecycle.start();
   const events = createQueueEvents('notify', { prefix: config.queuePrefix, redisUrl: config.redisUrl });

@@ -3,9 +3,9 @@ import { addFetcher, syncSchedulers } from '@paperboy/fetcher';
 import type { Logger } from '@paperboy/logger';
 import { addNotifier, syncDigestSchedulers } from '@paperboy/notifier';
 import { addProcessor } from '@paperboy/processor';
-import { createAppContext, serveHealth } from '@paperboy/runtime/context';
+import { serveHealth } from '@paperboy/runtime/context';
 import type { CommandSpec } from '../args.js';
-import { preflight } from '../run-ingest.js';
+import { createCheckedContext } from '../run-ingest.js';
 
 export const startSpec: CommandSpec = {
   name: 'start',
@@ -20,13 +20,7 @@ export const startSpec: CommandSpec = {
 };
 
 export async function start(config: Config, logger: Logger): Promise<void> {
-  const ctx = createAppContext(config, { logger });
-  try {
-    await preflight(ctx);
-  } catch (error) {
-    await ctx.lifecycle.shutdown();
-    throw error;
-  }
+  const ctx = await createCheckedContext(config, logger);
   const sources = addFetcher(ctx);
   addProcessor(ctx);
   addNotifier(ctx);

@@ -293,6 +293,7 @@ async function runOnce(dbName: string, subscriberCount: number): Promise<RunResu
         SMTP_URL: sink.url,
         PAPERBOY_MAIL_PER_MINUTE: '100000',
         PAPERBOY_SECRET: 'bench-secret-0123456789',
+        PAPERBOY_SCHEDULES: '0', // the benchmark plans digests itself
         LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
       },
       stdio: ['ignore', 'inherit', 'inherit'],

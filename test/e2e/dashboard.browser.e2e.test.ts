@@ -2,6 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { buildApi } from '@paperboy/api';
 import { loadConfig } from '@paperboy/config';
+import { DashboardRepository } from '@paperboy/db';
 import { createTransport } from '@paperboy/mail';
 import { loadTaxonomy } from '@paperboy/pipeline';
 import { createRedis, Queues } from '@paperboy/queue';
@@ -41,6 +42,7 @@ beforeAll(async () => {
             VALUES ('hf-daily', 'https://huggingface.co/papers', 'schedule', now() - interval '1 hour', now(), 200, 'ok', 30),
                    ('arxiv-cs-lg', 'https://arxiv.org/list/cs.LG/new', 'schedule', now() - interval '2 hours', now(), 200, 'ok', 0)`.execute(t.db);
   await sql`UPDATE crawls SET suspect = true, suspect_reason = 'no entries found' WHERE source = 'arxiv-cs-lg'`.execute(t.db);
+  await new DashboardRepository(t.db).refresh(); // as the processor's scheduled job does
   await queues.add('crawl-page', { source: 'hf-papers', url: 'https://huggingface.co/papers' });
   app = await buildApi({
     db: t.db,
@@ -74,6 +76,7 @@ describe.skipIf(!available)('the dashboard page', () => {
     const res = await page.goto(`${base}/dashboard`);
     expect(res?.status()).toBe(200);
     expect(await page.locator('h1').textContent()).toBe('paperboy dashboard');
+    expect(await page.locator('.as-of').textContent()).toMatch(/^Trends and trending as of \d{4}-\d\d-\d\d \d\d:\d\d UTC/);
     // The chart has a line per topic, each with a point per day and not all zero.
     const lines = page.locator('svg polyline.series');
     expect(await lines.count()).toBe(3);

@@ -117,6 +117,7 @@ beforeAll(async () => {
     PAPERBOY_NOTIFY_CONCURRENCY: '16',
     PAPERBOY_SECRET: 'e2e-secret-0123456789',
     LOG_LEVEL: 'warn',
+    PAPERBOY_SCHEDULES: '0', // this test plans digests itself; the process must not plan on boot
   });
 });
 

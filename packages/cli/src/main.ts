@@ -13,6 +13,7 @@ import { parseSince, replay, replaySpec } from './commands/replay.js';
 import { backfill, backfillSpec } from './commands/backfill.js';
 import { subscribers, subscribersSpec } from './commands/subscribers.js';
 import { digestPreview, digestRun, digestSpec } from './commands/digest.js';
+import { dashboardCommand, dashboardSpec } from './commands/dashboard.js';
 
 interface Command {
   spec: CommandSpec;
@@ -122,6 +123,13 @@ const commands: Command[] = [
         return 0;
       }
       throw new UsageError(`digest: expected run or preview, got ${JSON.stringify(action ?? '')}`, 'digest');
+    },
+  },
+  {
+    spec: dashboardSpec,
+    run: async ({ values, positionals }, config) => {
+      json(await dashboardCommand(config, positionals, values as { full?: boolean }));
+      return 0;
     },
   },
   {

@@ -32,9 +32,14 @@ export class PreflightError extends Error {}
 /** Fails fast with a clear message when Redis or the database is not ready. */
 export async function preflight(ctx: Pick<AppContext, 'config' | 'db'>): Promise<void> {
   await checkRedis(ctx.config.redisUrl);
+  await checkDatabase(ctx.db);
+}
+
+/** Fails fast with a clear message when the database is missing or not migrated. */
+export async function checkDatabase(db: AppContext['db']): Promise<void> {
   let pending: string[];
   try {
-    pending = await pendingMigrations(ctx.db);
+    pending = await pendingMigrations(db);
   } catch (error) {
     const message = (error as Error).message;
     throw new PreflightError(`cannot use the database (${message}); run \`pnpm paperboy migrate\` first if it does not exist yet`);

@@ -57,6 +57,8 @@ export const configSchema = z.object({
   PAPERBOY_TAXONOMY: z.string().min(1).optional(),
   PAPERBOY_SHUTDOWN_TIMEOUT_MS: int(100, 600_000).default(15_000),
   PAPERBOY_JOB_LOCK_MS: int(1000, 600_000).default(30_000),
+  PAPERBOY_DASHBOARD_REFRESH_SECONDS: int(10, 86_400).default(300),
+  PAPERBOY_SCHEDULES: bool.default('1'),
 });
 
 export type Config = Readonly<{
@@ -99,6 +101,10 @@ export type Config = Readonly<{
   taxonomyPath: string | undefined;
   shutdownTimeoutMs: number;
   jobLockMs: number;
+  /** Seconds between incremental refreshes of the precomputed dashboard views. */
+  dashboardRefreshSeconds: number;
+  /** Whether long-running processes declare their job schedules on boot. */
+  schedules: boolean;
 }>;
 
 export class ConfigError extends Error {
@@ -161,6 +167,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     taxonomyPath: e.PAPERBOY_TAXONOMY,
     shutdownTimeoutMs: e.PAPERBOY_SHUTDOWN_TIMEOUT_MS,
     jobLockMs: e.PAPERBOY_JOB_LOCK_MS,
+    dashboardRefreshSeconds: e.PAPERBOY_DASHBOARD_REFRESH_SECONDS,
+    schedules: e.PAPERBOY_SCHEDULES,
   });
 }
 
@@ -197,6 +205,8 @@ export const configHelp: Record<keyof typeof configSchema.shape, string> = {
   PAPERBOY_TAXONOMY: 'path of a taxonomy YAML file (default: the shipped one)',
   PAPERBOY_SHUTDOWN_TIMEOUT_MS: 'deadline for a graceful shutdown in ms (default 15000)',
   PAPERBOY_JOB_LOCK_MS: 'job lock; a job whose worker died is retried after about this long (default 30000)',
+  PAPERBOY_DASHBOARD_REFRESH_SECONDS: 'seconds between refreshes of the precomputed dashboard views, 10..86400 (default 300; full rebuild nightly)',
+  PAPERBOY_SCHEDULES: '0: `start` and the services declare no job schedules on boot (schedules already declared keep running) (default 1)',
 };
 
 function deepFreeze<T extends object>(value: T): T {

@@ -5,7 +5,7 @@ import { z } from 'zod';
  * Every job the pipeline knows. Adding one takes four steps here (name, payload schema,
  * queue, default options) and then one handler file; the compiler demands each step.
  */
-export const QueueName = { Crawl: 'crawl', Ingest: 'ingest', Notify: 'notify' } as const;
+export const QueueName = { Crawl: 'crawl', Ingest: 'ingest', Notify: 'notify', Maintenance: 'maintenance' } as const;
 export type QueueName = (typeof QueueName)[keyof typeof QueueName];
 
 export const JobName = {
@@ -15,6 +15,7 @@ export const JobName = {
   IngestEntries: 'ingest-entries',
   PlanDigests: 'plan-digests',
   SendDigest: 'send-digest',
+  RefreshDashboard: 'refresh-dashboard',
 } as const;
 export type JobName = (typeof JobName)[keyof typeof JobName];
 
@@ -25,6 +26,7 @@ export const jobQueue = {
   'ingest-entries': 'ingest',
   'plan-digests': 'notify',
   'send-digest': 'notify',
+  'refresh-dashboard': 'maintenance',
 } as const satisfies Record<JobName, QueueName>;
 
 // New payload fields must be optional: jobs queued by older code may still be waiting.
@@ -99,6 +101,11 @@ const sendDigestPayload = z.object({
   subscriberId: z.number().int(),
 });
 
+/** Brings the precomputed dashboard views up to date: the days that changed, or every day with `full`. */
+const refreshDashboardPayload = z.object({
+  full: z.boolean().optional(),
+});
+
 export const payloadSchemas = {
   'crawl-source': crawlSourcePayload,
   'crawl-page': crawlPagePayload,
@@ -106,6 +113,7 @@ export const payloadSchemas = {
   'ingest-entries': ingestEntriesPayload,
   'plan-digests': planDigestsPayload,
   'send-digest': sendDigestPayload,
+  'refresh-dashboard': refreshDashboardPayload,
 } satisfies Record<JobName, z.ZodTypeAny>;
 
 export type JobPayload<N extends JobName> = z.infer<(typeof payloadSchemas)[N]>;
@@ -174,5 +182,7 @@ export function defaultJobOptions(name: JobName, settings: { fetchAttempts: numb
       return { attempts: 3, backoff: { type: 'exponential', delay: 5000 }, ...keep };
     case 'ingest-entries':
       return { attempts: 8, backoff: { type: 'exponential', delay: 1000 }, ...keep };
+    case 'refresh-dashboard':
+      return { attempts: 3, backoff: { type: 'exponential', delay: 10_000 }, ...keep };
   }
 }

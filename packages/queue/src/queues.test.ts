@@ -7,7 +7,8 @@ describe('job routing', () => {
     expect(jobsOfQueue('crawl')).toEqual(['crawl-source', 'crawl-page', 'prune-archive']);
     expect(jobsOfQueue('ingest')).toEqual(['ingest-entries']);
     expect(jobsOfQueue('notify')).toEqual(['plan-digests', 'send-digest']);
-    expect(Object.keys(jobQueue).sort()).toEqual(['crawl-page', 'crawl-source', 'ingest-entries', 'plan-digests', 'prune-archive', 'send-digest']);
+    expect(jobsOfQueue('maintenance')).toEqual(['refresh-dashboard']);
+    expect(Object.keys(jobQueue).sort()).toEqual(['crawl-page', 'crawl-source', 'ingest-entries', 'plan-digests', 'prune-archive', 'refresh-dashboard', 'send-digest']);
   });
 
   it('refuses a worker with a missing or stray handler', () => {

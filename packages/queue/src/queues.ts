@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Queue, QueueEvents, Worker, UnrecoverableError, type Job, type Processor } from 'bullmq';
+import { jobLogger, type Logger } from '@paperboy/logger';
 import type { Redis } from 'ioredis';
 import { createRedis } from './connection.js';
 import { defaultJobOptions, jobQueue, parsePayload, type JobName, type JobPayload, type QueueName } from './jobs.js';
@@ -153,4 +154,19 @@ export function createQueueEvents(queue: QueueName, settings: { prefix: string; 
     connection.disconnect();
   };
   return events;
+}
+
+/**
+ * Logs a worker's failed attempts through the job's logger (queue, job id, job name and source
+ * on every line; `final` when no attempt is left) and its own errors (lost Redis connection…):
+ * a BullMQ worker without an 'error' listener may stop processing.
+ */
+export function logWorkerEvents(worker: Worker, logger: Logger): Worker {
+  worker.on('failed', (job, error) => {
+    const log = job ? jobLogger(logger, job) : logger.child({ queue: worker.name });
+    const final = !job || job.attemptsMade >= (job.opts.attempts ?? 1) || error instanceof UnrecoverableError;
+    log[final ? 'error' : 'warn']({ attemptsMade: job?.attemptsMade, final, err: error.message }, final ? 'job failed for good' : 'job attempt failed; will retry');
+  });
+  worker.on('error', (error) => logger.error({ queue: worker.name, err: error.message }, 'worker error'));
+  return worker;
 }

@@ -5,7 +5,7 @@ import { loadTaxonomy } from '@paperboy/pipeline';
 import { createRedis, Queues } from '@paperboy/queue';
 import { readinessChecks } from '@paperboy/runtime/health';
 import { createTestDatabase, deleteRedisPrefix, requireEnv, testQueuePrefix, type TestDatabase } from '@paperboy/test-utils';
-import { pino } from 'pino';
+import { createLogger } from '@paperboy/logger';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApi } from './app.js';
 
@@ -15,6 +15,7 @@ const redis = createRedis(requireEnv('TEST_REDIS_URL'), 'producer');
 const queues = new Queues(redis, { prefix, fetchAttempts: 1 });
 const TOKEN = 'admin-token-0123456789abcdef';
 let app: Awaited<ReturnType<typeof buildApi>>;
+const logLines: string[] = [];
 
 beforeAll(async () => {
   t = await createTestDatabase();
@@ -24,7 +25,7 @@ beforeAll(async () => {
   app = await buildApi({
     db: t.db,
     config,
-    logger: pino({ level: 'silent' }),
+    logger: createLogger({ level: 'info', pretty: false, stream: { write: (line: string) => logLines.push(line) } }),
     redis,
     transport: createTransport({ outboxDir: '/tmp/unused' }),
     taxonomy: loadTaxonomy(),
@@ -65,5 +66,8 @@ describe('API operations endpoints', () => {
     expect(first.statusCode).toBe(200);
     const cookie = String(first.headers['set-cookie']).split(';')[0]!;
     expect((await app.inject({ url: '/admin/queues/api/queues', headers: { cookie } })).statusCode).toBe(200);
+    // The request log has the URL, not the token in it.
+    expect(logLines.some((line) => line.includes('/admin/queues?token=[redacted]'))).toBe(true);
+    expect(logLines.filter((line) => line.includes(TOKEN))).toEqual([]);
   });
 });

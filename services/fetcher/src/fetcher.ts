@@ -1,7 +1,7 @@
 import type { Db } from '@paperboy/db';
 import type { FetchSettings } from '@paperboy/http';
 import type { Logger } from '@paperboy/logger';
-import { createWorker, type Queues, type Worker } from '@paperboy/queue';
+import { createWorker, logWorkerEvents, type Queues, type Worker } from '@paperboy/queue';
 import type { Redis } from 'ioredis';
 import { createCrawlPageHandler } from './handlers/crawl-page.handler.js';
 import { createCrawlSourceHandler } from './handlers/crawl-source.handler.js';
@@ -38,8 +38,5 @@ export function createFetcherWorkers(deps: FetcherDeps): Worker[] {
     },
     { connection: deps.connection, prefix: deps.prefix, concurrency: deps.concurrency, lockDurationMs: deps.lockDurationMs ?? 30_000 },
   );
-  worker.on('failed', (job, error) =>
-    logger.warn({ queue: 'crawl', jobId: job?.id, source: job?.data?.source, attemptsMade: job?.attemptsMade, err: error.message }, 'crawl job failed'),
-  );
-  return [worker];
+  return [logWorkerEvents(worker, logger)];
 }

@@ -2,7 +2,7 @@ import type { Config } from '@paperboy/config';
 import type { Db } from '@paperboy/db';
 import type { Logger } from '@paperboy/logger';
 import type { MailTransport } from '@paperboy/mail';
-import { createWorker, type Queues, type Worker } from '@paperboy/queue';
+import { createWorker, logWorkerEvents, type Queues, type Worker } from '@paperboy/queue';
 import type { Redis } from 'ioredis';
 import type { Metrics } from '@paperboy/metrics';
 import { createPlanDigestsHandler } from './handlers/plan-digests.handler.js';
@@ -35,6 +35,5 @@ export function createNotifierWorkers(deps: NotifierDeps): Worker[] {
       limiter: { max: deps.config.mail.perMinute, duration: 60_000 },
     },
   );
-  worker.on('failed', (job, error) => logger.warn({ queue: 'notify', jobId: job?.id, attemptsMade: job?.attemptsMade, err: error.message }, 'notify job failed'));
-  return [worker];
+  return [logWorkerEvents(worker, logger)];
 }

@@ -1,10 +1,11 @@
 import type { Db } from '@paperboy/db';
 import type { Logger } from '@paperboy/logger';
 import type { Taxonomy } from '@paperboy/pipeline';
-import { createWorker, type Worker } from '@paperboy/queue';
+import { createWorker, logWorkerEvents, type Worker } from '@paperboy/queue';
 import type { Redis } from 'ioredis';
 import type { Metrics } from '@paperboy/metrics';
 import { createIngestHandler } from './handlers/ingest.handler.js';
+import { createRefreshDashboardHandler } from './handlers/refresh-dashboard.handler.js';
 
 export interface ProcessorDeps {
   db: Db;
@@ -21,13 +22,9 @@ export interface ProcessorDeps {
 /** The processor's workers (not yet running: call `run()` on each, or let the runtime do it). */
 export function createProcessorWorkers(deps: ProcessorDeps): Worker[] {
   const logger = deps.logger.child({ service: 'processor' });
-  const worker = createWorker(
-    'ingest',
-    { 'ingest-entries': createIngestHandler({ ...deps, logger }) },
-    { connection: deps.connection, prefix: deps.prefix, concurrency: deps.concurrency, lockDurationMs: deps.lockDurationMs ?? 30_000 },
-  );
-  worker.on('failed', (job, error) =>
-    logger.error({ queue: 'ingest', jobId: job?.id, attemptsMade: job?.attemptsMade, err: error }, 'ingest job failed'),
-  );
-  return [worker];
+  const settings = { connection: deps.connection, prefix: deps.prefix, lockDurationMs: deps.lockDurationMs ?? 30_000 };
+  const ingest = createWorker('ingest', { 'ingest-entries': createIngestHandler({ ...deps, logger }) }, { ...settings, concurrency: deps.concurrency });
+  // Dashboard refreshes wait on one advisory lock anyway: one at a time per process is plenty.
+  const maintenance = createWorker('maintenance', { 'refresh-dashboard': createRefreshDashboardHandler({ db: deps.db, logger }) }, { ...settings, concurrency: 1 });
+  return [logWorkerEvents(ingest, logger), logWorkerEvents(maintenance, logger)];
 }

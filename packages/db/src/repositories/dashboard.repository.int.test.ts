@@ -68,6 +68,8 @@ beforeAll(async () => {
     INSERT INTO deliveries (subscriber_id, period_key, status, planned_at) VALUES
       (1, 'daily-1', 'sent', ${at(24)}), (2, 'daily-1', 'skipped', ${at(24)}), (3, 'daily-1', 'failed', ${at(24)}),
       (1, 'daily-2', 'sent', ${T}), (2, 'daily-2', 'planned', ${T}), (3, 'daily-2', 'claimed', ${T})`.execute(t.db);
+  // The precomputed views (migration 0006) show these rows once refreshed.
+  await dashboard.refresh();
 });
 afterAll(async () => t?.drop());
 
@@ -77,7 +79,7 @@ describe('dashboard views', () => {
       SELECT c.relname AS name, obj_description(c.oid, 'pg_class') AS comment FROM pg_class c
       JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'dashboard' ORDER BY c.relname`.execute(t.db);
     expect(views.map((v) => v.name)).toEqual([
-      'digest_stats', 'paper_history', 'papers_per_day', 'papers_per_topic_day', 'source_health', 'topic_trends', 'trending_now',
+      'digest_stats', 'paper_history', 'papers_per_day', 'papers_per_topic_day', 'refreshes', 'source_health', 'topic_trends', 'trending_now',
     ]);
     expect(views.filter((v) => !v.comment)).toEqual([]);
     const { rows: undocumented } = await sql<{ view: string; column: string }>`
@@ -135,11 +137,11 @@ describe('dashboard views', () => {
 
   it('scores exactly as digests do (one definition of the score)', async () => {
     expect(TRENDING_SCORE_SQL_0004).toBe(TRENDING_SCORE_SQL);
-    // One transaction: now() is the same for both reads.
-    const [digest, board] = await t.db.transaction().execute(async (trx) => [
-      await new DigestRepository(trx).rankedCandidates(),
-      await new DashboardRepository(trx).trendingNow(100),
-    ] as const);
+    // One transaction: now() is the same for the refresh and both reads.
+    const [digest, board] = await t.db.transaction().execute(async (trx) => {
+      await new DashboardRepository(trx).refresh();
+      return [await new DigestRepository(trx).rankedCandidates(), await new DashboardRepository(trx).trendingNow(100)] as const;
+    });
     expect(board.map((r) => [r.paperId, r.score])).toEqual(digest.map((r) => [r.id, r.score]));
   });
 
@@ -191,7 +193,7 @@ describe('dashboard views', () => {
       };
     });
     expect(plans.papers).toContain('papers_first_seen_day_utc');
-    expect(plans.topics).toContain('sightings_seen_day_utc');
-    expect(plans.trending).toContain('sightings_seen_at');
+    expect(plans.topics).toContain('topic_trends_day');
+    expect(plans.trending).toContain('trending_order');
   });
 });

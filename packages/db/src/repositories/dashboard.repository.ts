@@ -67,6 +67,21 @@ export interface DigestStatsRow {
 /** Rows `day > today (UTC) - days`: the last `days` UTC days, today included. */
 const sinceDays = (days: number) => sql`(now() AT TIME ZONE 'UTC')::date - ${Math.max(0, Math.trunc(days))}::int`;
 
+export interface DashboardRefreshResult {
+  mode: 'incremental' | 'full';
+  durationMs: number;
+  /** UTC days of topic_trends recomputed. */
+  trendDays: number;
+  /** UTC days of papers_per_topic_day recomputed. */
+  newPaperDays: number;
+  /** Trending candidates after the refresh. */
+  trendingPapers: number;
+}
+
+export interface DashboardRefreshRow extends DashboardRefreshResult {
+  startedAt: Date;
+}
+
 /** Reads of the `dashboard` views, one method per view, for the read API. */
 export class DashboardRepository {
   constructor(private readonly db: Kysely<Database>) {}
@@ -98,7 +113,7 @@ export class DashboardRepository {
   async trendingNow(limit: number): Promise<TrendingPaperRow[]> {
     const { rows } = await sql<TrendingPaperRow>`
       SELECT paper_id AS "paperId", arxiv_id AS "arxivId", title, upvotes, growth_24h AS "growth24h", score, best_topic AS "bestTopic"
-      FROM dashboard.trending_now ORDER BY score DESC, paper_id LIMIT ${Math.max(0, Math.trunc(limit))}`.execute(this.db);
+      FROM dashboard.trending_now ORDER BY trend_key DESC, paper_id LIMIT ${Math.max(0, Math.trunc(limit))}`.execute(this.db);
     return rows;
   }
 
@@ -125,5 +140,34 @@ export class DashboardRepository {
     const { rows } = await sql<DigestStatsRow>`
       SELECT day, planned, sent, skipped, failed FROM dashboard.digest_stats WHERE day > ${sinceDays(days)} ORDER BY day`.execute(this.db);
     return rows;
+  }
+
+  /**
+   * Brings the precomputed views (papers_per_topic_day, topic_trends, trending_now) up to date
+   * (migration 0006): only the days marked as changed, or every day with `full`. One at a time
+   * across processes (an advisory lock: a second caller waits); readers never wait.
+   */
+  async refresh(options: { full?: boolean } = {}): Promise<DashboardRefreshResult> {
+    const { rows } = await sql<DashboardRefreshResult>`
+      SELECT mode, duration_ms AS "durationMs", trend_days AS "trendDays", new_paper_days AS "newPaperDays", trending_papers AS "trendingPapers"
+      FROM dashboard_cache.refresh(${options.full === true})`.execute(this.db);
+    return rows[0]!;
+  }
+
+  /** The latest refresh of each kind (dashboard.refreshes). */
+  async refreshes(): Promise<DashboardRefreshRow[]> {
+    const { rows } = await sql<DashboardRefreshRow>`
+      SELECT mode, started_at AS "startedAt", duration_ms AS "durationMs", trend_days AS "trendDays",
+        new_paper_days AS "newPaperDays", trending_papers AS "trendingPapers"
+      FROM dashboard.refreshes ORDER BY mode`.execute(this.db);
+    return rows;
+  }
+
+  /** Days marked as changed and not yet refreshed, by kind. */
+  async pendingDays(): Promise<{ seen: number; first: number }> {
+    const { rows } = await sql<{ seen: number; first: number }>`
+      SELECT count(DISTINCT day) FILTER (WHERE kind = 'seen')::int AS seen, count(DISTINCT day) FILTER (WHERE kind = 'first')::int AS first
+      FROM dashboard_cache.dirty_days`.execute(this.db);
+    return rows[0]!;
   }
 }

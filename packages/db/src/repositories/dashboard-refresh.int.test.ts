@@ -1,0 +1,182 @@
+import { createTestDatabase, type TestDatabase } from '@paperboy/test-utils';
+import { sql, type Kysely } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDb } from '../connection.js';
+import type { Database } from '../schema.js';
+import { DashboardRepository } from './dashboard.repository.js';
+import { PaperRepository } from './paper.repository.js';
+
+// The precomputed dashboard views of migration 0006: triggers mark the days that changed, an
+// incremental refresh redoes only those, and its result must equal a full rebuild.
+
+let t: TestDatabase;
+let dashboard: DashboardRepository;
+
+const DAY = 86_400_000;
+// Noon UTC, three days ago: day arithmetic below never straddles midnight.
+const base = new Date(Math.floor(Date.now() / DAY) * DAY - 3 * DAY + DAY / 2);
+const day = (n: number) => new Date(base.getTime() + n * DAY); // day(0) .. day(3) = today
+const ymd = (n: number) => day(n).toISOString().slice(0, 10);
+
+async function snapshot(db: Kysely<Database>) {
+  const topicTrends = await sql`SELECT day::text, topic_id, papers, upvotes_sum::int FROM dashboard.topic_trends ORDER BY 1, 2 NULLS LAST`.execute(db);
+  const perTopic = await sql`SELECT day::text, topic_id, papers FROM dashboard.papers_per_topic_day ORDER BY 1, 2 NULLS LAST`.execute(db);
+  const trending = await sql`SELECT paper_id::int, upvotes, growth_24h, best_topic, trend_key FROM dashboard.trending_now`.execute(db);
+  return { topicTrends: topicTrends.rows, perTopic: perTopic.rows, trending: trending.rows };
+}
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+  dashboard = new DashboardRepository(t.db);
+  await sql`
+    INSERT INTO papers (id, arxiv_id, title, title_key, upvotes, first_seen_at, last_seen_at) VALUES
+      (1, '2611.20001', 'One', 'one', 10, ${day(0)}, ${day(3)}),
+      (2, '2611.20002', 'Two', 'two', 3, ${day(1)}, ${day(2)}),
+      (3, '2611.20003', 'Three', 'three', NULL, ${day(2)}, ${day(3)})`.execute(t.db);
+  await sql`
+    INSERT INTO paper_topics (paper_id, topic_id, score, position, taxonomy_version) VALUES
+      (1, 'llm', 0.9, 0, 'v'), (1, 'vision', 0.4, 1, 'v'), (2, 'vision', 0.8, 0, 'v'), (3, 'agents', 0.7, 0, 'v')`.execute(t.db);
+  await sql`
+    INSERT INTO sightings (paper_id, source, listing, rank, upvotes, seen_at) VALUES
+      (1, 'hf', 'daily', 1, 2, ${day(0)}), (1, 'hf', 'daily', 1, 6, ${day(1)}), (1, 'hf', 'daily', 2, 10, ${day(3)}),
+      (2, 'hf', 'daily', 2, 3, ${day(1)}), (2, 'hf', 'daily', 3, 3, ${day(2)}),
+      (3, 'arxiv', 'cs.AI', 1, NULL, ${day(2)}), (3, 'arxiv', 'cs.AI', 1, NULL, ${day(3)})`.execute(t.db);
+});
+afterAll(async () => t?.drop());
+
+describe('dashboard refresh', () => {
+  it('marks the days new sightings and papers fall on, and an incremental refresh redoes only those', async () => {
+    expect(await dashboard.pendingDays()).toEqual({ seen: 4, first: 3 });
+    const first = await dashboard.refresh();
+    expect(first).toMatchObject({ mode: 'incremental', trendDays: 4, newPaperDays: 3, trendingPapers: 3 });
+    expect(await dashboard.pendingDays()).toEqual({ seen: 0, first: 0 });
+    expect((await snapshot(t.db)).topicTrends).toEqual([
+      { day: ymd(0), topic_id: 'llm', papers: 1, upvotes_sum: 2 },
+      { day: ymd(1), topic_id: 'llm', papers: 1, upvotes_sum: 6 },
+      { day: ymd(1), topic_id: 'vision', papers: 1, upvotes_sum: 3 },
+      { day: ymd(2), topic_id: 'agents', papers: 1, upvotes_sum: 0 },
+      { day: ymd(2), topic_id: 'vision', papers: 1, upvotes_sum: 3 },
+      { day: ymd(3), topic_id: 'agents', papers: 1, upvotes_sum: 0 },
+      { day: ymd(3), topic_id: 'llm', papers: 1, upvotes_sum: 10 },
+    ]);
+
+    // A late (backfilled) sighting on day 0 marks day 0 only.
+    await sql`INSERT INTO sightings (paper_id, source, listing, rank, upvotes, seen_at) VALUES (2, 'hf', 'daily', 9, 1, ${day(0)})`.execute(t.db);
+    expect(await dashboard.pendingDays()).toEqual({ seen: 1, first: 0 });
+    expect(await dashboard.refresh()).toMatchObject({ trendDays: 1, newPaperDays: 0 });
+    expect((await dashboard.topicTrends(10)).filter((r) => r.day === ymd(0))).toEqual([
+      { day: ymd(0), topicId: 'llm', papers: 1, upvotesSum: 2 },
+      { day: ymd(0), topicId: 'vision', papers: 1, upvotesSum: 1 },
+    ]);
+  });
+
+  it('marks nothing for what cannot change a view: counts updated, topics rewritten unchanged', async () => {
+    await dashboard.refresh();
+    await sql`UPDATE papers SET upvotes = upvotes + 1, last_seen_at = now() WHERE id IN (1, 2)`.execute(t.db);
+    // The ingest path: computed topics replaced with the same positions (ON CONFLICT DO UPDATE).
+    await new PaperRepository(t.db).replaceTopics(
+      [1],
+      [
+        { paperId: 1, topicId: 'llm', score: 0.95, position: 0, evidence: [] },
+        { paperId: 1, topicId: 'vision', score: 0.3, position: 1, evidence: [] },
+      ],
+      'v2',
+    );
+    expect(await dashboard.pendingDays()).toEqual({ seen: 0, first: 0 });
+  });
+
+  it('marks every day of a paper whose best topic changed: a label, or a new computed topic at position 0', async () => {
+    await dashboard.refresh();
+    await sql`INSERT INTO paper_labels (paper_id, topic_id) VALUES (1, 'theory')`.execute(t.db);
+    expect(await dashboard.pendingDays()).toEqual({ seen: 3, first: 1 }); // paper 1: sighted days 0, 1, 3; first seen day 0
+    await dashboard.refresh();
+    expect((await dashboard.topicTrends(10)).filter((r) => r.topicId === 'theory').map((r) => r.day)).toEqual([ymd(0), ymd(1), ymd(3)]);
+    expect((await dashboard.papersPerTopicDay(10)).find((r) => r.day === ymd(0))).toEqual({ day: ymd(0), topicId: 'theory', papers: 1 });
+
+    // Reclassified: paper 2's topics swap places (vision 0 -> 1, llm new at 0).
+    await new PaperRepository(t.db).replaceTopics(
+      [2],
+      [
+        { paperId: 2, topicId: 'llm', score: 0.9, position: 0, evidence: [] },
+        { paperId: 2, topicId: 'vision', score: 0.5, position: 1, evidence: [] },
+      ],
+      'v3',
+    );
+    expect(await dashboard.pendingDays()).toEqual({ seen: 3, first: 1 }); // paper 2: days 0, 1, 2; first seen day 1
+    await dashboard.refresh();
+    expect((await dashboard.topicTrends(10)).filter((r) => r.topicId === 'vision')).toEqual([]);
+
+    await sql`DELETE FROM paper_labels WHERE paper_id = 1`.execute(t.db);
+    expect(await dashboard.pendingDays()).toEqual({ seen: 3, first: 1 });
+  });
+
+  it('marks both days when a paper\'s first sighting moves, and the days of deleted rows', async () => {
+    await dashboard.refresh();
+    await sql`UPDATE papers SET first_seen_at = ${day(0)} WHERE id = 3`.execute(t.db); // was day 2
+    expect(await dashboard.pendingDays()).toEqual({ seen: 0, first: 2 });
+    await sql`DELETE FROM sightings WHERE paper_id = 3 AND seen_at = ${day(3)}`.execute(t.db);
+    expect(await dashboard.pendingDays()).toEqual({ seen: 1, first: 2 });
+    await dashboard.refresh();
+    expect((await dashboard.papersPerTopicDay(10)).filter((r) => r.topicId === 'agents')).toEqual([{ day: ymd(0), topicId: 'agents', papers: 1 }]);
+    expect((await dashboard.topicTrends(10)).filter((r) => r.topicId === 'agents')).toEqual([{ day: ymd(2), topicId: 'agents', papers: 1, upvotesSum: 0 }]);
+  });
+
+  it('gives, incrementally, exactly what a full rebuild gives', async () => {
+    // A mix of every kind of change, then an incremental refresh, then a full rebuild.
+    await sql`
+      INSERT INTO papers (id, arxiv_id, title, title_key, upvotes, first_seen_at, last_seen_at) VALUES
+        (4, '2611.20004', 'Four', 'four', 50, ${day(3)}, ${day(3)}), (5, NULL, 'Five', 'five', NULL, ${day(1)}, ${day(1)})`.execute(t.db);
+    await sql`INSERT INTO paper_topics (paper_id, topic_id, score, position, taxonomy_version) VALUES (4, 'vision', 0.9, 0, 'v')`.execute(t.db);
+    await sql`
+      INSERT INTO sightings (paper_id, source, listing, rank, upvotes, seen_at) VALUES
+        (4, 'hf', 'daily', 1, 20, ${day(3)}), (4, 'hf', 'trending', 1, 50, ${new Date(day(3).getTime() + 3_600_000)}),
+        (5, 'arxiv', 'cs.LG', 4, NULL, ${day(1)}), (1, 'hf', 'trending', 4, 11, ${day(2)})`.execute(t.db);
+    await sql`INSERT INTO paper_labels (paper_id, topic_id) VALUES (3, 'safety')`.execute(t.db);
+    await sql`UPDATE paper_topics SET position = 0 WHERE paper_id = 1 AND topic_id = 'vision'`.execute(t.db);
+    await sql`UPDATE paper_topics SET position = 1 WHERE paper_id = 1 AND topic_id = 'llm'`.execute(t.db);
+    await sql`DELETE FROM sightings WHERE paper_id = 2 AND seen_at = ${day(0)}`.execute(t.db);
+
+    const incremental = await dashboard.refresh();
+    expect(incremental.mode).toBe('incremental');
+    const afterIncremental = await snapshot(t.db);
+    const full = await dashboard.refresh({ full: true });
+    expect(full).toMatchObject({ mode: 'full', trendDays: 4, newPaperDays: 3, trendingPapers: 5 }); // first seen: days 0, 1 and 3
+    expect(await snapshot(t.db)).toEqual(afterIncremental);
+    expect(afterIncremental.topicTrends.length).toBeGreaterThan(5);
+
+    const refreshes = await dashboard.refreshes();
+    expect(refreshes.map((r) => r.mode)).toEqual(['full', 'incremental']);
+    expect(refreshes[0]!.startedAt.getTime()).toBeGreaterThanOrEqual(refreshes[1]!.startedAt.getTime());
+  });
+
+  it('ranks trending papers by trend_key exactly as by score', async () => {
+    const rows = (await sql<{ paper_id: string; score: number }>`SELECT paper_id, score FROM dashboard.trending_now`.execute(t.db)).rows;
+    const byScore = [...rows].sort((a, b) => b.score - a.score || Number(a.paper_id) - Number(b.paper_id));
+    expect(rows.map((r) => r.paper_id)).toEqual(byScore.map((r) => r.paper_id));
+    expect(rows[0]!.score).toBeGreaterThan(0);
+  });
+
+  it('never blocks readers, and runs one refresh at a time', async () => {
+    const other = createDb(t.url, { max: 2 });
+    try {
+      let secondDone = false;
+      let second: Promise<unknown> | undefined;
+      await t.db.transaction().execute(async (trx) => {
+        await new DashboardRepository(trx).refresh({ full: true }); // holds its locks until commit
+        // Another connection reads every precomputed view meanwhile (a 2 s statement timeout turns a wait into a failure).
+        const reads = await other.transaction().execute(async (o) => {
+          await sql`SET LOCAL statement_timeout = 2000`.execute(o);
+          return snapshot(o);
+        });
+        expect(reads.trending.length).toBeGreaterThan(0);
+        second = new DashboardRepository(other).refresh().then(() => (secondDone = true));
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        expect(secondDone).toBe(false); // waiting for the advisory lock
+      });
+      await second;
+      expect(secondDone).toBe(true);
+    } finally {
+      await other.destroy();
+    }
+  });
+});

@@ -1,0 +1,79 @@
+import { createRedis, createQueueEvents, Queues, type Worker } from '@paperboy/queue';
+import { createLogger } from '@paperboy/logger';
+import { loadTaxonomy } from '@paperboy/pipeline';
+import { createTestDatabase, deleteRedisPrefix, requireEnv, testQueuePrefix, type TestDatabase } from '@paperboy/test-utils';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createProcessorWorkers } from './processor.js';
+import { DASHBOARD_REBUILD_SCHEDULER, DASHBOARD_REFRESH_SCHEDULER, syncDashboardSchedulers } from './schedulers.js';
+
+const redisUrl = requireEnv('TEST_REDIS_URL');
+const prefix = testQueuePrefix();
+const redis = createRedis(redisUrl, 'producer');
+const workerRedis = createRedis(redisUrl, 'worker');
+const queues = new Queues(redis, { prefix, fetchAttempts: 1 });
+const events = createQueueEvents('maintenance', { prefix, redisUrl });
+let t: TestDatabase;
+let workers: Worker[];
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+  workers = createProcessorWorkers({
+    db: t.db, logger: createLogger({ level: 'silent' }), connection: workerRedis, prefix, concurrency: 1,
+    taxonomy: loadTaxonomy(), nearDuplicateThreshold: 0.75,
+  });
+  for (const worker of workers) void worker.run();
+  await events.waitUntilReady();
+});
+afterAll(async () => {
+  await Promise.all(workers.map((w) => w.close()));
+  await events.close();
+  await queues.close();
+  redis.disconnect();
+  workerRedis.disconnect();
+  await deleteRedisPrefix(redisUrl, prefix);
+  await t?.drop();
+});
+
+describe('refresh-dashboard job', () => {
+  it('is declared twice, incremental every N seconds and a full rebuild nightly, idempotently', async () => {
+    // A queue no worker serves: the schedulers' first jobs must not run refreshes under the next test.
+    const idlePrefix = testQueuePrefix();
+    const idle = new Queues(redis, { prefix: idlePrefix, fetchAttempts: 1 });
+    const queue = idle.get('maintenance');
+    await Promise.all([syncDashboardSchedulers(queue, 120), syncDashboardSchedulers(queue, 120)]);
+    await syncDashboardSchedulers(queue, 300); // a new interval replaces the old one
+    const schedulers = (await queue.getJobSchedulers(0, -1))
+      .map((s) => ({ key: s.key, every: s.every ?? null, pattern: s.pattern ?? null, data: s.template?.data ?? {} }))
+      .sort((a, b) => a.key.localeCompare(b.key));
+    expect(schedulers).toEqual([
+      { key: DASHBOARD_REBUILD_SCHEDULER, every: null, pattern: '37 3 * * *', data: { full: true } },
+      { key: DASHBOARD_REFRESH_SCHEDULER, every: 300_000, pattern: null, data: {} },
+    ]);
+    await idle.close();
+    await deleteRedisPrefix(redisUrl, idlePrefix);
+  });
+
+  it('refreshes the precomputed views through the queue', async () => {
+    const seen = new Date(Date.now() - 3_600_000);
+    await sql`INSERT INTO papers (id, arxiv_id, title, title_key, upvotes, first_seen_at, last_seen_at) VALUES (1, '2611.30001', 'A', 'a', 7, ${seen}, ${seen})`.execute(t.db);
+    await sql`INSERT INTO paper_topics (paper_id, topic_id, score, position, taxonomy_version) VALUES (1, 'llm', 0.9, 0, 'v')`.execute(t.db);
+    await sql`INSERT INTO sightings (paper_id, source, listing, rank, upvotes, seen_at) VALUES (1, 'hf', 'daily', 1, 7, ${seen})`.execute(t.db);
+    expect((await sql`SELECT * FROM dashboard.topic_trends`.execute(t.db)).rows).toEqual([]);
+
+    const job = await queues.add('refresh-dashboard', {});
+    expect(await job.waitUntilFinished(events)).toMatchObject({ mode: 'incremental', trendDays: 1, newPaperDays: 1, trendingPapers: 1 });
+    expect((await sql`SELECT topic_id, papers, upvotes_sum::int FROM dashboard.topic_trends`.execute(t.db)).rows).toEqual([
+      { topic_id: 'llm', papers: 1, upvotes_sum: 7 },
+    ]);
+    const full = await queues.add('refresh-dashboard', { full: true });
+    expect(await full.waitUntilFinished(events)).toMatchObject({ mode: 'full', trendDays: 1 });
+  });
+
+  it('fails a job with a bad payload at once, without retrying', async () => {
+    const job = await queues.get('maintenance').add('refresh-dashboard', { full: 'yes' }, { attempts: 3 });
+    await expect(job.waitUntilFinished(events)).rejects.toThrow(/invalid payload for refresh-dashboard/);
+    const failed = await queues.get('maintenance').getJob(job.id!);
+    expect(failed?.attemptsMade).toBe(1);
+  });
+});

@@ -1,0 +1,90 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createRedis, Queues } from '@paperboy/queue';
+import { createTestDatabase, deleteRedisPrefix, requireEnv, send, startFixtureServer, testQueuePrefix, type FixtureServer, type TestDatabase } from '@paperboy/test-utils';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exited, root, spawnService, until } from './helpers.js';
+
+// The services as docker-compose runs them: one process each, started from their entrypoints.
+// Each must declare its own schedules (nothing else does in that setup), and every line a job
+// logs must say which queue, job and source it belongs to.
+
+let t: TestDatabase;
+let server: FixtureServer;
+const prefix = testQueuePrefix();
+const redisUrl = requireEnv('TEST_REDIS_URL');
+const dir = mkdtempSync(join(tmpdir(), 'paperboy-services-'));
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+  server = await startFixtureServer({
+    '/api/daily_papers': send(readFileSync(`${root}packages/sources/src/hf-api/fixtures/hf-api-daily_papers-limit30-2026-06-13.json`), 'application/json'),
+  });
+  writeFileSync(
+    join(dir, 'sources.yaml'),
+    `defaults:\n  politeness: { concurrency: 8, minDelay: 0s, robots: true }\nsources:\n` +
+      `  - { id: local-hf, adapter: hf-api, url: "${server.url}/api/daily_papers", schedule: { every: 6h } }\n`,
+  );
+});
+afterAll(async () => {
+  await server?.close();
+  await t?.drop();
+  await deleteRedisPrefix(redisUrl, prefix);
+});
+
+describe('services as separate processes', () => {
+  it('each declares its schedules, they crawl, store and refresh the dashboard, and every job line names queue, job id and source', async () => {
+    const env = {
+      DATABASE_URL: t.url, REDIS_URL: redisUrl, PAPERBOY_QUEUE_PREFIX: prefix, PAPERBOY_SOURCES: join(dir, 'sources.yaml'),
+      PAPERBOY_FETCH_ALLOW_PRIVATE: '1', PAPERBOY_OUTBOX_DIR: join(dir, 'outbox'), PAPERBOY_DASHBOARD_REFRESH_SECONDS: '10', LOG_LEVEL: 'debug',
+    };
+    const services = {
+      fetcher: spawnService('services/fetcher/src/main.ts', env),
+      processor: spawnService('services/processor/src/main.ts', env),
+      notifier: spawnService('services/notifier/src/main.ts', env),
+    };
+    const redis = createRedis(redisUrl, 'producer');
+    const queues = new Queues(redis, { prefix, fetchAttempts: 1 });
+    try {
+      for (const [name, child] of Object.entries(services)) {
+        await until(async () => child.output().includes(`${name} started`), 30_000, `${name} to start`);
+      }
+      const keys = async (queue: 'crawl' | 'notify' | 'maintenance') => (await queues.get(queue).getJobSchedulers(0, -1)).map((s) => s.key).sort();
+      expect(await keys('crawl')).toEqual(['prune-archive-daily', 'source-local-hf']);
+      expect(await keys('notify')).toEqual(['digest-planner-daily', 'digest-planner-weekly']);
+      expect(await keys('maintenance')).toEqual(['dashboard-rebuild-nightly', 'dashboard-refresh']);
+
+      // The source's schedule crawls it (BullMQ runs an `every` schedule at once); the papers land.
+      const papers = async () => (await sql<{ n: number }>`SELECT count(*)::int AS n FROM papers`.execute(t.db)).rows[0]!.n;
+      await until(async () => (await papers()) === 30, 30_000, '30 papers to be stored');
+      // A scheduled refresh (every 10 s here) brings them into the precomputed views.
+      const trendPapers = async () =>
+        (await sql<{ n: number }>`SELECT coalesce(sum(papers), 0)::int AS n FROM dashboard.topic_trends`.execute(t.db)).rows[0]!.n;
+      await until(async () => (await trendPapers()) === 30, 40_000, 'the dashboard refresh to count 30 papers');
+    } finally {
+      await queues.close();
+      redis.disconnect();
+      for (const child of Object.values(services)) child.kill('SIGTERM');
+    }
+    for (const [name, child] of Object.entries(services)) expect((await exited(child)).code, `${name}: ${child.output().slice(-2000)}`).toBe(0);
+
+    const lines = Object.values(services)
+      .flatMap((child) => child.output().split('\n'))
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    const jobLines = lines.filter((line) => 'jobId' in line);
+    const byMessage = (msg: string) => jobLines.filter((line) => line.msg === msg);
+    expect(byMessage('source run queued').length).toBeGreaterThan(0);
+    expect(byMessage('page crawled').length).toBeGreaterThan(0);
+    expect(byMessage('batch stored').length).toBeGreaterThan(0);
+    expect(byMessage('dashboard views refreshed').length).toBeGreaterThan(0);
+    for (const line of jobLines) {
+      expect(Object.keys(line), JSON.stringify(line)).toEqual(expect.arrayContaining(['queue', 'jobId', 'job', 'source']));
+      expect(typeof line.jobId, JSON.stringify(line)).toBe('string');
+    }
+    for (const line of [...byMessage('page crawled'), ...byMessage('batch stored')]) expect(line.source).toBe('local-hf');
+    expect(new Set(jobLines.map((line) => line.queue))).toEqual(new Set(['crawl', 'ingest', 'maintenance', ...(jobLines.some((l) => l.queue === 'notify') ? ['notify'] : [])]));
+  }, 120_000);
+});

@@ -45,6 +45,8 @@ export interface Metrics {
   crawlDurationSeconds: Histogram<'source'>;
   /** Digest emails, by outcome. */
   emails: Counter<'outcome'>;
+  /** Time of one refresh of the precomputed dashboard views, by mode (incremental, full). */
+  dashboardRefreshSeconds: Histogram<'mode'>;
   /** Jobs per queue and state, read from Redis on scrape. */
   queueJobs: Gauge<'queue' | 'state'>;
   /** Counts one digest email; typed so the outcome is one of sent, failed, skipped. */
@@ -108,6 +110,13 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     labelNames: ['outcome'] as const,
     registers,
   });
+  const dashboardRefreshSeconds = new Histogram({
+    name: 'paperboy_dashboard_refresh_seconds',
+    help: 'Time of one refresh of the precomputed dashboard views, by mode: incremental, full',
+    labelNames: ['mode'] as const,
+    buckets: crawlBuckets,
+    registers,
+  });
   const queueJobs = new Gauge({
     name: 'paperboy_queue_jobs',
     help: 'Jobs per BullMQ queue and state (waiting includes paused and prioritized jobs), read on scrape',
@@ -135,6 +144,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     classifySeconds,
     crawlDurationSeconds,
     emails,
+    dashboardRefreshSeconds,
     queueJobs,
     countEmail: (outcome, count = 1) => emails.inc({ outcome }, count),
   };

@@ -25,6 +25,6 @@ export function createProcessorWorkers(deps: ProcessorDeps): Worker[] {
   const settings = { connection: deps.connection, prefix: deps.prefix, lockDurationMs: deps.lockDurationMs ?? 30_000 };
   const ingest = createWorker('ingest', { 'ingest-entries': createIngestHandler({ ...deps, logger }) }, { ...settings, concurrency: deps.concurrency });
   // Dashboard refreshes wait on one advisory lock anyway: one at a time per process is plenty.
-  const maintenance = createWorker('maintenance', { 'refresh-dashboard': createRefreshDashboardHandler({ db: deps.db, logger }) }, { ...settings, concurrency: 1 });
+  const maintenance = createWorker('maintenance', { 'refresh-dashboard': createRefreshDashboardHandler({ db: deps.db, logger, ...(deps.metrics ? { metrics: deps.metrics } : {}) }) }, { ...settings, concurrency: 1 });
   return [logWorkerEvents(ingest, logger), logWorkerEvents(maintenance, logger)];
 }

@@ -1,5 +1,6 @@
 import { createRedis, createQueueEvents, Queues, type Worker } from '@paperboy/queue';
 import { createLogger } from '@paperboy/logger';
+import { createMetrics } from '@paperboy/metrics';
 import { loadTaxonomy } from '@paperboy/pipeline';
 import { createTestDatabase, deleteRedisPrefix, requireEnv, testQueuePrefix, type TestDatabase } from '@paperboy/test-utils';
 import { sql } from 'kysely';
@@ -15,12 +16,13 @@ const queues = new Queues(redis, { prefix, fetchAttempts: 1 });
 const events = createQueueEvents('maintenance', { prefix, redisUrl });
 let t: TestDatabase;
 let workers: Worker[];
+const metrics = createMetrics({ defaultMetrics: false });
 
 beforeAll(async () => {
   t = await createTestDatabase();
   workers = createProcessorWorkers({
     db: t.db, logger: createLogger({ level: 'silent' }), connection: workerRedis, prefix, concurrency: 1,
-    taxonomy: loadTaxonomy(), nearDuplicateThreshold: 0.75,
+    taxonomy: loadTaxonomy(), nearDuplicateThreshold: 0.75, metrics,
   });
   for (const worker of workers) void worker.run();
   await events.waitUntilReady();
@@ -68,6 +70,9 @@ describe('refresh-dashboard job', () => {
     ]);
     const full = await queues.add('refresh-dashboard', { full: true });
     expect(await full.waitUntilFinished(events)).toMatchObject({ mode: 'full', trendDays: 1 });
+    const exposed = await metrics.registry.metrics();
+    expect(exposed).toMatch(/paperboy_dashboard_refresh_seconds_count\{mode="incremental"\} 1/);
+    expect(exposed).toMatch(/paperboy_dashboard_refresh_seconds_count\{mode="full"\} 1/);
   });
 
   it('fails a job with a bad payload at once, without retrying', async () => {

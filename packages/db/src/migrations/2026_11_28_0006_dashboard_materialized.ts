@@ -100,27 +100,22 @@ export async function up(db: Kysely<any>): Promise<void> {
   await sql`CREATE INDEX trending_order ON dashboard_cache.trending (trend_key DESC, paper_id)`.execute(db);
 
   // --- Dirty-day triggers (statement level, with transition tables: one insert per statement). ---
-  await sql.raw(`
-    CREATE FUNCTION dashboard_cache.mark_sighting_days() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-      INSERT INTO dashboard_cache.dirty_days (kind, day) SELECT DISTINCT 'seen', ${utcDay('seen_at')} FROM changed;
-      RETURN NULL;
-    END $$`).execute(db);
-  await sql`CREATE TRIGGER sightings_inserted AFTER INSERT ON sightings REFERENCING NEW TABLE AS changed
-    FOR EACH STATEMENT EXECUTE FUNCTION dashboard_cache.mark_sighting_days()`.execute(db);
-  await sql`CREATE TRIGGER sightings_deleted AFTER DELETE ON sightings REFERENCING OLD TABLE AS changed
-    FOR EACH STATEMENT EXECUTE FUNCTION dashboard_cache.mark_sighting_days()`.execute(db);
-
-  await sql.raw(`
-    CREATE FUNCTION dashboard_cache.mark_paper_days() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-      INSERT INTO dashboard_cache.dirty_days (kind, day) SELECT DISTINCT 'first', ${utcDay('first_seen_at')} FROM changed;
-      RETURN NULL;
-    END $$`).execute(db);
-  await sql`CREATE TRIGGER papers_inserted AFTER INSERT ON papers REFERENCING NEW TABLE AS changed
-    FOR EACH STATEMENT EXECUTE FUNCTION dashboard_cache.mark_paper_days()`.execute(db);
-  await sql`CREATE TRIGGER papers_deleted AFTER DELETE ON papers REFERENCING OLD TABLE AS changed
-    FOR EACH STATEMENT EXECUTE FUNCTION dashboard_cache.mark_paper_days()`.execute(db);
+  // Inserted and deleted rows mark their own day: sightings their seen day, papers their first day.
+  for (const [table, fn, kind, column] of [
+    ['sightings', 'mark_sighting_days', 'seen', 'seen_at'],
+    ['papers', 'mark_paper_days', 'first', 'first_seen_at'],
+  ] as const) {
+    await sql.raw(`
+      CREATE FUNCTION dashboard_cache.${fn}() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        INSERT INTO dashboard_cache.dirty_days (kind, day) SELECT DISTINCT '${kind}', ${utcDay(column)} FROM changed;
+        RETURN NULL;
+      END $$`).execute(db);
+    for (const [event, rows, suffix] of [['INSERT', 'NEW', 'inserted'], ['DELETE', 'OLD', 'deleted']] as const) {
+      await sql.raw(`CREATE TRIGGER ${table}_${suffix} AFTER ${event} ON ${table} REFERENCING ${rows} TABLE AS changed
+        FOR EACH STATEMENT EXECUTE FUNCTION dashboard_cache.${fn}()`).execute(db);
+    }
+  }
   // Every merge updates papers (counts, last_seen_at); only a changed first-seen day matters.
   await sql.raw(`
     CREATE FUNCTION dashboard_cache.mark_moved_paper_days() RETURNS trigger LANGUAGE plpgsql AS $$

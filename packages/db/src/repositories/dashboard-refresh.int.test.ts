@@ -144,6 +144,17 @@ describe('dashboard refresh', () => {
     expect(await snapshot(t.db)).toEqual(afterIncremental);
     expect(afterIncremental.topicTrends.length).toBeGreaterThan(5);
 
+    // The full rebuild's set-based best topics agree with the per-paper rule the plain views used.
+    const { rows: disagreements } = await sql`
+      SELECT p.id, b.topic_id, coalesce(
+        (SELECT min(l.topic_id) FROM paper_labels l WHERE l.paper_id = p.id),
+        (SELECT t.topic_id FROM paper_topics t WHERE t.paper_id = p.id ORDER BY t.position, t.topic_id LIMIT 1)) AS expected
+      FROM papers p JOIN dashboard_cache.best_topics b ON b.paper_id = p.id
+      WHERE b.topic_id IS DISTINCT FROM coalesce(
+        (SELECT min(l.topic_id) FROM paper_labels l WHERE l.paper_id = p.id),
+        (SELECT t.topic_id FROM paper_topics t WHERE t.paper_id = p.id ORDER BY t.position, t.topic_id LIMIT 1))`.execute(t.db);
+    expect(disagreements).toEqual([]);
+
     const refreshes = await dashboard.refreshes();
     expect(refreshes.map((r) => r.mode)).toEqual(['full', 'incremental']);
     expect(refreshes[0]!.startedAt.getTime()).toBeGreaterThanOrEqual(refreshes[1]!.startedAt.getTime());
@@ -154,6 +165,21 @@ describe('dashboard refresh', () => {
     const byScore = [...rows].sort((a, b) => b.score - a.score || Number(a.paper_id) - Number(b.paper_id));
     expect(rows.map((r) => r.paper_id)).toEqual(byScore.map((r) => r.paper_id));
     expect(rows[0]!.score).toBeGreaterThan(0);
+  });
+
+  it('rewrites only the trending rows that changed, and drops papers no longer candidates', async () => {
+    await dashboard.refresh();
+    const versions = async () =>
+      new Map((await sql<{ paper_id: string; v: string }>`SELECT paper_id, xmin::text AS v FROM dashboard_cache.trending`.execute(t.db)).rows.map((r) => [Number(r.paper_id), r.v]));
+    const before = await versions();
+    await sql`UPDATE papers SET upvotes = 99 WHERE id = 4`.execute(t.db);
+    await sql`UPDATE papers SET last_seen_at = now() - interval '9 days' WHERE id = 5`.execute(t.db);
+    await dashboard.refresh();
+    const after = await versions();
+    expect(after.has(5)).toBe(false); // last seen 9 days ago: no longer a candidate
+    expect(after.get(4)).not.toBe(before.get(4)); // its upvotes changed
+    for (const id of [1, 2, 3]) expect(after.get(id)).toBe(before.get(id)); // untouched rows are not rewritten
+    expect((await dashboard.trendingNow(10)).find((r) => r.paperId === 4)?.upvotes).toBe(99);
   });
 
   it('never blocks readers, and runs one refresh at a time', async () => {

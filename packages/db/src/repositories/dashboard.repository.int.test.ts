@@ -192,7 +192,7 @@ describe('dashboard views', () => {
         trending: await plan(sql`EXPLAIN SELECT * FROM dashboard.trending_now`),
       };
     });
-    expect(plans.papers).toContain('papers_first_seen_day_utc');
+    expect(plans.papers).toContain('papers_per_topic_day_day');
     expect(plans.topics).toContain('topic_trends_day');
     expect(plans.trending).toContain('trending_order');
   });

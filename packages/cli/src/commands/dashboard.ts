@@ -12,7 +12,8 @@ export const dashboardSpec: CommandSpec = {
   details:
     'dashboard.papers_per_topic_day, topic_trends and trending_now read precomputed rows. The processor refreshes\n' +
     'them every PAPERBOY_DASHBOARD_REFRESH_SECONDS (only the days that changed) and rebuilds them nightly.\n' +
-    '`refresh` does it at once, in this process, and prints {mode, durationMs, trendDays, newPaperDays, trendingPapers};\n' +
+    '`refresh` does it at once, in this process, and prints {mode, durationMs, trendDays, newPaperDays,\n' +
+    'trendingPapers, trendingRecomputed} (days and trending rows recomputed; candidates after it);\n' +
     'it waits for a refresh already running elsewhere. `status` prints the latest refresh of each kind and the\n' +
     'days waiting for the next one, as one JSON line.',
 };

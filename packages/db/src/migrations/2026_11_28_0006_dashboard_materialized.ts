@@ -33,6 +33,47 @@ function bestTopic(paperId: string): string {
 }
 const utcDay = (column: string) => `((${column} AT TIME ZONE 'UTC')::date)`;
 
+/**
+ * Trending candidates (papers seen in the last 8 days) with what trending_now shows of them: all
+ * of them, with every paper's best topic at once (dashboard_cache.best_topics), or only the papers
+ * in the bigint[] `ids`, their best topics looked up one by one.
+ */
+function trendingCandidates(ids: string | null): string {
+  return `
+    SELECT p.id AS paper_id, p.arxiv_id, p.title, p.upvotes, coalesce(g.growth, 0)::int AS growth_24h,
+      p.first_seen_at, p.last_seen_at, ${ids ? bestTopic('p.id') : 'b.topic_id'} AS best_topic,
+      (CASE WHEN coalesce(p.upvotes, 0) + greatest(coalesce(g.growth, 0), 0) > 0
+        THEN ln(ln(1 + coalesce(p.upvotes, 0)) + ln(1 + greatest(coalesce(g.growth, 0), 0)))
+             + ln(2) * extract(epoch FROM p.first_seen_at) / 172800
+        ELSE '-Infinity' END)::float8 AS trend_key
+    FROM papers p
+    LEFT JOIN (SELECT paper_id, max(upvotes) - min(upvotes) AS growth FROM sightings
+               WHERE seen_at > now() - interval '24 hours' AND upvotes IS NOT NULL ${ids ? `AND paper_id = ANY(${ids})` : ''}
+               GROUP BY paper_id) g ON g.paper_id = p.id
+    ${ids ? '' : 'LEFT JOIN dashboard_cache.best_topics b ON b.paper_id = p.id'}
+    WHERE p.last_seen_at > now() - interval '8 days' ${ids ? `AND p.id = ANY(${ids})` : ''}`;
+}
+
+/**
+ * Brings dashboard_cache.trending in line with `fresh` (candidate rows): deletes the rows `stale`
+ * selects that are not in `fresh`, upserts the others, and writes only rows that changed.
+ */
+function syncTrending(fresh: string, stale: string): string {
+  return `
+      WITH fresh AS MATERIALIZED (${fresh}),
+      gone AS (
+        DELETE FROM dashboard_cache.trending t WHERE (${stale}) AND NOT EXISTS (SELECT 1 FROM fresh f WHERE f.paper_id = t.paper_id)
+      )
+      INSERT INTO dashboard_cache.trending AS t
+      SELECT * FROM fresh
+      ON CONFLICT (paper_id) DO UPDATE SET arxiv_id = EXCLUDED.arxiv_id, title = EXCLUDED.title, upvotes = EXCLUDED.upvotes,
+        growth_24h = EXCLUDED.growth_24h, first_seen_at = EXCLUDED.first_seen_at, last_seen_at = EXCLUDED.last_seen_at,
+        best_topic = EXCLUDED.best_topic, trend_key = EXCLUDED.trend_key
+      WHERE (t.arxiv_id, t.title, t.upvotes, t.growth_24h, t.first_seen_at, t.last_seen_at, t.best_topic, t.trend_key)
+        IS DISTINCT FROM (EXCLUDED.arxiv_id, EXCLUDED.title, EXCLUDED.upvotes, EXCLUDED.growth_24h, EXCLUDED.first_seen_at,
+                          EXCLUDED.last_seen_at, EXCLUDED.best_topic, EXCLUDED.trend_key);`;
+}
+
 /** Advisory lock key of dashboard refreshes (one at a time across every process). */
 export const REFRESH_LOCK_KEY = 7_411_582_903;
 
@@ -74,6 +115,14 @@ export async function up(db: Kysely<any>): Promise<void> {
       marked_at timestamptz NOT NULL DEFAULT now()
     )`.execute(db);
 
+  // Papers whose trending row may have changed (new, updated, sighted in the last day, best
+  // topic changed); like dirty_days, not unique on purpose.
+  await sql`
+    CREATE TABLE dashboard_cache.dirty_papers (
+      id bigserial PRIMARY KEY,
+      paper_id bigint NOT NULL
+    )`.execute(db);
+
   // One row per refresh kind: what the last refresh did and when.
   await sql`
     CREATE TABLE dashboard_cache.refreshes (
@@ -82,7 +131,9 @@ export async function up(db: Kysely<any>): Promise<void> {
       duration_ms integer NOT NULL,
       trend_days integer NOT NULL,
       new_paper_days integer NOT NULL,
-      trending_papers integer NOT NULL
+      trending_papers integer NOT NULL,
+      -- now() of the refresh's transaction: the trending rows are as of this instant.
+      computed_at timestamptz NOT NULL
     )`.execute(db);
 
   // Best topics of all papers at once (hash joins), for the reads that need most papers: the full
@@ -109,31 +160,22 @@ export async function up(db: Kysely<any>): Promise<void> {
       best_topic text,
       trend_key float8 NOT NULL
     )`.execute(db);
-  await sql`
-    CREATE VIEW dashboard_cache.trending_candidates AS
-    SELECT p.id AS paper_id, p.arxiv_id, p.title, p.upvotes, coalesce(g.growth, 0)::int AS growth_24h,
-      p.first_seen_at, p.last_seen_at, b.topic_id AS best_topic,
-      (CASE WHEN coalesce(p.upvotes, 0) + greatest(coalesce(g.growth, 0), 0) > 0
-        THEN ln(ln(1 + coalesce(p.upvotes, 0)) + ln(1 + greatest(coalesce(g.growth, 0), 0)))
-             + ln(2) * extract(epoch FROM p.first_seen_at) / 172800
-        ELSE '-Infinity' END)::float8 AS trend_key
-    FROM papers p
-    LEFT JOIN (SELECT paper_id, max(upvotes) - min(upvotes) AS growth FROM sightings
-               WHERE seen_at > now() - interval '24 hours' AND upvotes IS NOT NULL GROUP BY paper_id) g ON g.paper_id = p.id
-    LEFT JOIN dashboard_cache.best_topics b ON b.paper_id = p.id
-    WHERE p.last_seen_at > now() - interval '8 days'`.execute(db);
+  await sql.raw(`CREATE VIEW dashboard_cache.trending_candidates AS ${trendingCandidates(null)}`).execute(db);
   await sql`CREATE INDEX trending_order ON dashboard_cache.trending (trend_key DESC, paper_id)`.execute(db);
 
   // --- Dirty-day triggers (statement level, with transition tables: one insert per statement). ---
-  // Inserted and deleted rows mark their own day: sightings their seen day, papers their first day.
-  for (const [table, fn, kind, column] of [
-    ['sightings', 'mark_sighting_days', 'seen', 'seen_at'],
-    ['papers', 'mark_paper_days', 'first', 'first_seen_at'],
+  // Inserted and deleted rows mark their own day (sightings their seen day, papers their first
+  // day) and their paper: any new or deleted paper; a sighting only when recent enough to count in
+  // growth (an hour's margin for transactions that commit late).
+  for (const [table, fn, kind, column, idColumn, papersWhere] of [
+    ['sightings', 'mark_sighting_days', 'seen', 'seen_at', 'paper_id', "WHERE seen_at > now() - interval '25 hours'"],
+    ['papers', 'mark_paper_days', 'first', 'first_seen_at', 'id', ''],
   ] as const) {
     await sql.raw(`
       CREATE FUNCTION dashboard_cache.${fn}() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
         INSERT INTO dashboard_cache.dirty_days (kind, day) SELECT DISTINCT '${kind}', ${utcDay(column)} FROM changed;
+        INSERT INTO dashboard_cache.dirty_papers (paper_id) SELECT DISTINCT ${idColumn} FROM changed ${papersWhere};
         RETURN NULL;
       END $$`).execute(db);
     for (const [event, rows, suffix] of [['INSERT', 'NEW', 'inserted'], ['DELETE', 'OLD', 'deleted']] as const) {
@@ -141,26 +183,33 @@ export async function up(db: Kysely<any>): Promise<void> {
         FOR EACH STATEMENT EXECUTE FUNCTION dashboard_cache.${fn}()`).execute(db);
     }
   }
-  // Every merge updates papers (counts, last_seen_at); only a changed first-seen day matters.
+  // Every merge updates papers (counts, last_seen_at): a changed first-seen day marks both days;
+  // a change of anything trending_now shows marks the paper.
   await sql.raw(`
-    CREATE FUNCTION dashboard_cache.mark_moved_paper_days() RETURNS trigger LANGUAGE plpgsql AS $$
+    CREATE FUNCTION dashboard_cache.mark_updated_papers() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
       INSERT INTO dashboard_cache.dirty_days (kind, day)
       SELECT DISTINCT 'first', d.day FROM old_rows o JOIN new_rows n ON n.id = o.id,
         LATERAL (VALUES (${utcDay('o.first_seen_at')}), (${utcDay('n.first_seen_at')})) AS d(day)
       WHERE ${utcDay('o.first_seen_at')} <> ${utcDay('n.first_seen_at')};
+      INSERT INTO dashboard_cache.dirty_papers (paper_id)
+      SELECT n.id FROM old_rows o JOIN new_rows n ON n.id = o.id
+      WHERE (o.arxiv_id, o.title, o.upvotes, o.first_seen_at, o.last_seen_at)
+        IS DISTINCT FROM (n.arxiv_id, n.title, n.upvotes, n.first_seen_at, n.last_seen_at);
       RETURN NULL;
     END $$`).execute(db);
   await sql`CREATE TRIGGER papers_updated AFTER UPDATE ON papers REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION dashboard_cache.mark_moved_paper_days()`.execute(db);
+    FOR EACH STATEMENT EXECUTE FUNCTION dashboard_cache.mark_updated_papers()`.execute(db);
 
-  // A paper whose best topic may have changed: every day it was sighted and the day it was first seen.
+  // A paper whose best topic may have changed: every day it was sighted, the day it was first
+  // seen, and its trending row.
   await sql.raw(`
     CREATE FUNCTION dashboard_cache.mark_topic_days(paper_ids bigint[]) RETURNS void LANGUAGE sql AS $$
       INSERT INTO dashboard_cache.dirty_days (kind, day)
       SELECT DISTINCT 'seen', ${utcDay('s.seen_at')} FROM sightings s WHERE s.paper_id = ANY(paper_ids)
       UNION
       SELECT DISTINCT 'first', ${utcDay('p.first_seen_at')} FROM papers p WHERE p.id = ANY(paper_ids);
+      INSERT INTO dashboard_cache.dirty_papers (paper_id) SELECT unnest(paper_ids);
     $$`).execute(db);
   // Labels are rare and manual: any change marks the paper.
   await sql.raw(`
@@ -221,12 +270,14 @@ export async function up(db: Kysely<any>): Promise<void> {
       GROUP BY 1, 2;`;
   await sql.raw(`
     CREATE FUNCTION dashboard_cache.refresh(full_rebuild boolean DEFAULT false)
-    RETURNS TABLE (mode text, duration_ms integer, trend_days integer, new_paper_days integer, trending_papers integer)
+    RETURNS TABLE (mode text, duration_ms integer, trend_days integer, new_paper_days integer, trending_papers integer, trending_recomputed integer)
     LANGUAGE plpgsql AS $$
     DECLARE
       started timestamptz := clock_timestamp();
       seen_days date[];
       first_days date[];
+      touched bigint[];
+      previous timestamptz;
     BEGIN
       PERFORM pg_advisory_xact_lock(${REFRESH_LOCK_KEY});
       IF full_rebuild THEN
@@ -251,27 +302,31 @@ export async function up(db: Kysely<any>): Promise<void> {
         new_paper_days := cardinality(first_days);
       END IF;
 
-      -- Trending: drop the papers no longer candidates, upsert the others, write only changed rows.
-      WITH fresh AS MATERIALIZED (SELECT * FROM dashboard_cache.trending_candidates),
-      gone AS (
-        DELETE FROM dashboard_cache.trending t WHERE NOT EXISTS (SELECT 1 FROM fresh f WHERE f.paper_id = t.paper_id)
-      )
-      INSERT INTO dashboard_cache.trending AS t
-      SELECT * FROM fresh
-      ON CONFLICT (paper_id) DO UPDATE SET arxiv_id = EXCLUDED.arxiv_id, title = EXCLUDED.title, upvotes = EXCLUDED.upvotes,
-        growth_24h = EXCLUDED.growth_24h, first_seen_at = EXCLUDED.first_seen_at, last_seen_at = EXCLUDED.last_seen_at,
-        best_topic = EXCLUDED.best_topic, trend_key = EXCLUDED.trend_key
-      WHERE (t.arxiv_id, t.title, t.upvotes, t.growth_24h, t.first_seen_at, t.last_seen_at, t.best_topic, t.trend_key)
-        IS DISTINCT FROM (EXCLUDED.arxiv_id, EXCLUDED.title, EXCLUDED.upvotes, EXCLUDED.growth_24h, EXCLUDED.first_seen_at,
-                          EXCLUDED.last_seen_at, EXCLUDED.best_topic, EXCLUDED.trend_key);
+      -- Trending. Incremental: the papers marked, and those with a sighting that left the 24-hour
+      -- growth window since the last refresh; papers last seen over 8 days ago leave. Every
+      -- candidate when rebuilding, or when the last refresh is over a day old (or there is none).
+      WITH taken AS (DELETE FROM dashboard_cache.dirty_papers RETURNING paper_id)
+      SELECT coalesce(array_agg(DISTINCT paper_id), '{}') INTO touched FROM taken;
+      previous := (SELECT max(r.computed_at) FROM dashboard_cache.refreshes r);
+      IF full_rebuild OR previous IS NULL OR previous < now() - interval '1 day' THEN
+        ${syncTrending('SELECT * FROM dashboard_cache.trending_candidates', 'true')}
+        trending_recomputed := NULL; -- every candidate: counted below
+      ELSE
+        touched := touched || ARRAY(SELECT DISTINCT s.paper_id FROM sightings s
+          WHERE s.seen_at > previous - interval '24 hours' AND s.seen_at <= now() - interval '24 hours');
+        ${syncTrending(trendingCandidates('touched'), "t.paper_id = ANY(touched) OR t.last_seen_at <= now() - interval '8 days'")}
+        trending_recomputed := (SELECT count(DISTINCT x) FROM unnest(touched) AS x);
+      END IF;
 
       mode := CASE WHEN full_rebuild THEN 'full' ELSE 'incremental' END;
       trending_papers := (SELECT count(*) FROM dashboard_cache.trending);
+      trending_recomputed := coalesce(trending_recomputed, trending_papers);
       duration_ms := (extract(epoch FROM clock_timestamp() - started) * 1000)::int;
-      INSERT INTO dashboard_cache.refreshes AS r (mode, started_at, duration_ms, trend_days, new_paper_days, trending_papers)
-      VALUES (mode, started, duration_ms, trend_days, new_paper_days, trending_papers)
+      INSERT INTO dashboard_cache.refreshes AS r (mode, started_at, duration_ms, trend_days, new_paper_days, trending_papers, computed_at)
+      VALUES (mode, started, duration_ms, trend_days, new_paper_days, trending_papers, now())
       ON CONFLICT ON CONSTRAINT refreshes_pkey DO UPDATE SET started_at = EXCLUDED.started_at, duration_ms = EXCLUDED.duration_ms,
-        trend_days = EXCLUDED.trend_days, new_paper_days = EXCLUDED.new_paper_days, trending_papers = EXCLUDED.trending_papers;
+        trend_days = EXCLUDED.trend_days, new_paper_days = EXCLUDED.new_paper_days, trending_papers = EXCLUDED.trending_papers,
+        computed_at = EXCLUDED.computed_at;
       RETURN NEXT;
     END $$`).execute(db);
 

@@ -182,6 +182,33 @@ describe('dashboard refresh', () => {
     expect((await dashboard.trendingNow(10)).find((r) => r.paperId === 4)?.upvotes).toBe(99);
   });
 
+  it('recomputes only the trending rows of papers marked or whose sightings left the 24-hour window', async () => {
+    await dashboard.refresh();
+    expect((await dashboard.refresh()).trendingRecomputed).toBe(0); // nothing changed
+    await sql`UPDATE papers SET upvotes = 100 WHERE id = 1`.execute(t.db);
+    expect((await dashboard.refresh()).trendingRecomputed).toBe(1);
+
+    // Paper 2 got a sighting 24.5 hours ago: inside the window as of a refresh two hours back,
+    // outside it now. Its row is made stale as that refresh would have left it. Paper 6 (sighted
+    // two hours ago only) gets a wrong row too, but nothing about it changed: an incremental
+    // refresh leaves it, a full rebuild mends it.
+    await sql`INSERT INTO papers (id, arxiv_id, title, title_key, upvotes, first_seen_at, last_seen_at) VALUES (6, '2611.20006', 'Six', 'six', 4, now() - interval '2 hours', now() - interval '2 hours')`.execute(t.db);
+    await sql`INSERT INTO sightings (paper_id, source, listing, rank, upvotes, seen_at) VALUES
+      (6, 'hf', 'daily', 1, 4, now() - interval '2 hours'), (2, 'hf', 'late', 1, 1, now() - interval '24.5 hours')`.execute(t.db);
+    await dashboard.refresh();
+    await sql`UPDATE dashboard_cache.trending SET growth_24h = 777 WHERE paper_id IN (2, 6)`.execute(t.db);
+    await sql`UPDATE dashboard_cache.refreshes SET computed_at = computed_at - interval '2 hours'`.execute(t.db);
+    const result = await dashboard.refresh();
+    // Paper 2, and any paper with a test sighting that left the window in those two hours (noon UTC).
+    expect(result.trendingRecomputed).toBeGreaterThanOrEqual(1);
+    expect(result.trendingRecomputed).toBeLessThan(result.trendingPapers);
+    const growth = async () => new Map((await dashboard.trendingNow(10)).map((r) => [r.paperId, r.growth24h]));
+    expect((await growth()).get(2)).not.toBe(777);
+    expect((await growth()).get(6)).toBe(777);
+    await dashboard.refresh({ full: true });
+    expect((await growth()).get(6)).toBe(0);
+  });
+
   it('never blocks readers, and runs one refresh at a time', async () => {
     const other = createDb(t.url, { max: 2 });
     try {

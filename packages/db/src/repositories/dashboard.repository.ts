@@ -76,9 +76,11 @@ export interface DashboardRefreshResult {
   newPaperDays: number;
   /** Trending candidates after the refresh. */
   trendingPapers: number;
+  /** Papers whose trending row was recomputed (every candidate in a full rebuild). */
+  trendingRecomputed: number;
 }
 
-export interface DashboardRefreshRow extends DashboardRefreshResult {
+export interface DashboardRefreshRow extends Omit<DashboardRefreshResult, 'trendingRecomputed'> {
   startedAt: Date;
 }
 
@@ -149,7 +151,8 @@ export class DashboardRepository {
    */
   async refresh(options: { full?: boolean } = {}): Promise<DashboardRefreshResult> {
     const { rows } = await sql<DashboardRefreshResult>`
-      SELECT mode, duration_ms AS "durationMs", trend_days AS "trendDays", new_paper_days AS "newPaperDays", trending_papers AS "trendingPapers"
+      SELECT mode, duration_ms AS "durationMs", trend_days AS "trendDays", new_paper_days AS "newPaperDays", trending_papers AS "trendingPapers",
+        trending_recomputed AS "trendingRecomputed"
       FROM dashboard_cache.refresh(${options.full === true})`.execute(this.db);
     return rows[0]!;
   }

@@ -3,3 +3,4 @@ export * from './entry.js';
 export * from './dedupe.js';
 export * from './classify/index.js';
 export * from './tokens.js';
+export * from './dates.js';

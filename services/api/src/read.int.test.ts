@@ -3,6 +3,7 @@ import { createTransport } from '@paperboy/mail';
 import { loadTaxonomy } from '@paperboy/pipeline';
 import { createRedis } from '@paperboy/queue';
 import { createTestDatabase, deleteRedisPrefix, requireEnv, testQueuePrefix, type TestDatabase } from '@paperboy/test-utils';
+import { DashboardRepository } from '@paperboy/db';
 import { sql } from 'kysely';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -26,6 +27,9 @@ beforeAll(async () => {
             SELECT id, CASE WHEN title LIKE 'Diffusion%' THEN 'generative' ELSE 'llm' END, 0.9, 0, 'v' FROM papers`.execute(t.db);
   await sql`INSERT INTO paper_aliases (source, external_id, paper_id, first_seen_at) SELECT CASE WHEN id % 2 = 0 THEN 'hf-papers' ELSE 'arxiv-list' END, arxiv_id, id, now() FROM papers`.execute(t.db);
   await sql`INSERT INTO sightings (paper_id, source, listing, rank, upvotes, seen_at) SELECT id, 'hf-papers', 'l', 1, upvotes, now() - interval '1 hour' FROM papers WHERE arxiv_id = '2611.20001'`.execute(t.db);
+  // A manual label wins over the computed topic, in the API as everywhere (paper 2611.20002: computed llm).
+  await sql`INSERT INTO paper_labels (paper_id, topic_id) SELECT id, 'safety' FROM papers WHERE arxiv_id = '2611.20002'`.execute(t.db);
+  await new DashboardRepository(t.db).refresh(); // topic counts come from the precomputed rows
   const config = loadConfig({ PAPERBOY_QUEUE_PREFIX: prefix });
   app = await buildApi({ db: t.db, config, logger: pino({ level: 'silent' }), redis, transport: createTransport({ outboxDir: '/tmp/unused' }), taxonomy: loadTaxonomy() });
 });
@@ -79,6 +83,25 @@ describe('read API', () => {
     expect(csv.body.split('\r\n')[1]).toMatch(/^"2611\.20001","Language models, part 1","Author 1","3","llm","arxiv-list"/);
     const first = await get('/api/topics');
     expect((await get('/api/topics', { 'if-none-match': String(first.headers.etag) })).statusCode).toBe(304);
+    // Trending lists: scores decay every second, the ETag (weak) follows the ranking, not the scores.
+    for (const url of ['/api/papers?limit=5', '/api/trending?window=7d']) {
+      const one = await get(url);
+      expect(String(one.headers.etag)).toMatch(/^W\//);
+      const again = await get(url, { 'if-none-match': String(one.headers.etag) });
+      expect(again.statusCode, url).toBe(304);
+    }
+    const before = String((await get('/api/papers?limit=5')).headers.etag);
+    await sql`UPDATE papers SET upvotes = 1000 WHERE arxiv_id = '2611.20003'`.execute(t.db);
+    const changed = await get('/api/papers?limit=5', { 'if-none-match': before });
+    expect(changed.statusCode).toBe(200); // the ranking changed
+    await sql`UPDATE papers SET upvotes = 9 WHERE arxiv_id = '2611.20003'`.execute(t.db);
+    // Impossible dates are a 400 naming the parameter, not a 500 or a rolled-over day.
+    for (const since of ['2026-13-45', '2026-02-30', '2026-11-28T25:00:00Z', 'yesterday']) {
+      const res = await get(`/api/papers?since=${since}`);
+      expect(res.statusCode, since).toBe(400);
+      expect(res.json().details, since).toEqual([expect.stringMatching(/^since: /)]);
+    }
+    expect((await get('/api/papers?since=2026-02-28')).statusCode).toBe(200);
     const bad = await get('/api/papers?topic=astrology&limit=0&sort=random&extra=1');
     expect(bad.statusCode).toBe(400);
     expect(bad.json().details.join('\n')).toMatch(/topic/);
@@ -103,7 +126,12 @@ describe('read API', () => {
     expect(paper).toMatchObject({ arxivId: '2611.20001', title: 'Language models, part 1', sources: ['arxiv-list'], sightings: [{ source: 'hf-papers', rank: 1, upvotes: 3 }] });
     const topics = (await get('/api/topics')).json() as { topics: Array<{ id: string; papers: number }> };
     expect(topics.topics).toHaveLength(18);
-    expect(topics.topics.find((t) => t.id === 'llm')?.papers).toBe(20);
+    expect(topics.topics.find((t) => t.id === 'llm')?.papers).toBe(19); // 20 computed, one labelled safety
+    expect(topics.topics.find((t) => t.id === 'safety')?.papers).toBe(1);
+    expect((await get('/api/papers/2611.20002')).json().topics).toEqual(['safety']);
+    const safety = (await get('/api/papers?topic=safety')).json() as { papers: Array<{ arxivId: string; topics: string[] }> };
+    expect(safety.papers.map((p) => [p.arxivId, p.topics])).toEqual([['2611.20002', ['safety']]]);
+    expect(((await get('/api/papers?topic=llm&limit=100')).json() as { papers: Array<{ arxivId: string }> }).papers.map((p) => p.arxivId)).not.toContain('2611.20002');
     const trending = (await get('/api/trending?window=24h&limit=5')).json() as { window: string; papers: unknown[] };
     expect(trending).toMatchObject({ window: '24h' });
     expect(trending.papers).toHaveLength(5);

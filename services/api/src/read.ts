@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { CrawlRepository, CursorError, ReadRepository, type Db } from '@paperboy/db';
-import type { Taxonomy } from '@paperboy/pipeline';
+import { parseDayOrInstant, type Taxonomy } from '@paperboy/pipeline';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 
@@ -13,15 +13,40 @@ export function toCsv(rows: ReadonlyArray<Record<string, unknown>>, columns: rea
   return [columns.map(cell).join(','), ...rows.map((row) => columns.map((c) => cell(row[c])).join(','))].join('\r\n') + '\r\n';
 }
 
-/** Sends JSON or CSV with a strong ETag; a matching If-None-Match gets a 304 without a body. */
-function send(request: FastifyRequest, reply: FastifyReply, body: unknown, csv?: { rows: Array<Record<string, unknown>>; columns: string[] }) {
+/** Whether an If-None-Match header names this ETag (a list, `*`, weak or strong: weak comparison, RFC 9110 13.1.2). */
+function matches(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  const opaque = (tag: string) => tag.trim().replace(/^W\//, '');
+  return header.split(',').some((tag) => tag.trim() === '*' || opaque(tag) === opaque(etag));
+}
+
+/**
+ * Sends JSON or CSV with an ETag; a matching If-None-Match gets a 304 without a body. The ETag is
+ * strong (a hash of the bytes), or weak when `validator` is given: a hash of what the answer
+ * means. Trending scores decay with every second, so their lists carry a weak ETag over the
+ * papers, their order and counts, not the scores: it changes when the ranking does.
+ */
+function send(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  body: unknown,
+  csv?: { rows: Array<Record<string, unknown>>; columns: string[] },
+  validator?: unknown,
+) {
   const wantsCsv = csv && ((request.query as { format?: string }).format === 'csv' || /text\/csv/.test(request.headers.accept ?? ''));
   const payload = wantsCsv ? toCsv(csv.rows, csv.columns) : JSON.stringify(body);
-  const etag = `"${createHash('sha256').update(payload).digest('base64url').slice(0, 27)}"`;
+  const hashed = validator === undefined ? payload : `${wantsCsv ? 'csv' : 'json'}:${JSON.stringify(validator)}`;
+  const etag = `${validator === undefined ? '' : 'W/'}"${createHash('sha256').update(hashed).digest('base64url').slice(0, 27)}"`;
   reply.header('etag', etag).header('cache-control', 'no-cache').header('vary', 'accept');
-  if (request.headers['if-none-match'] === etag) return reply.code(304).send();
+  if (matches(request.headers['if-none-match'], etag)) return reply.code(304).send();
   return reply.type(wantsCsv ? 'text/csv; charset=utf-8' : 'application/json; charset=utf-8').send(payload);
 }
+
+/** What a page of papers says, but for the scores (which decay every second): its weak ETag's input. */
+const withoutScores = (page: { papers: ReadonlyArray<{ score: number }> } & Record<string, unknown>) => ({
+  ...page,
+  papers: page.papers.map(({ score: _score, ...paper }) => paper),
+});
 
 const PAPER_COLUMNS = ['arxivId', 'title', 'authors', 'upvotes', 'topics', 'sources', 'firstSeenAt', 'lastSeenAt', 'score'];
 
@@ -32,7 +57,10 @@ export function readSchemas(taxonomy: Taxonomy) {
     .object({
       topic: z.enum(topicIds).optional(),
       source: z.string().min(1).max(100).optional(),
-      since: z.string().datetime({ offset: true }).or(z.string().regex(/^\d{4}-\d{2}-\d{2}$/)).optional(),
+      since: z
+        .string()
+        .refine((v) => parseDayOrInstant(v) !== null, 'a day YYYY-MM-DD or an ISO 8601 time with a zone, e.g. 2026-11-28T09:30:00Z')
+        .optional(),
       q: z.string().min(1).max(200).optional(),
       sort: z.enum(['trending', 'new']).default('trending'),
       limit: z.coerce.number().int().min(1).max(200).default(50),
@@ -62,8 +90,8 @@ export function registerReadApi(app: FastifyInstance, deps: { db: Db; taxonomy: 
     if (!parsed.success) return bad(reply, parsed.error);
     const { since, format: _format, ...rest } = parsed.data;
     try {
-      const page = await read.listPapers({ ...rest, ...(since ? { since: new Date(since.length === 10 ? `${since}T00:00:00Z` : since) } : {}) });
-      return send(request, reply, page, { rows: page.papers as unknown as Array<Record<string, unknown>>, columns: PAPER_COLUMNS });
+      const page = await read.listPapers({ ...rest, ...(since ? { since: parseDayOrInstant(since)! } : {}) });
+      return send(request, reply, page, { rows: page.papers as unknown as Array<Record<string, unknown>>, columns: PAPER_COLUMNS }, withoutScores(page));
     } catch (error) {
       if (error instanceof CursorError) return bad(reply, error);
       throw error;
@@ -90,7 +118,13 @@ export function registerReadApi(app: FastifyInstance, deps: { db: Db; taxonomy: 
     if (!parsed.success) return bad(reply, parsed.error);
     const since = new Date(Date.now() - (parsed.data.window === '24h' ? 86_400_000 : 7 * 86_400_000));
     const page = await read.listPapers({ sort: 'trending', since, limit: parsed.data.limit });
-    return send(request, reply, { window: parsed.data.window, papers: page.papers }, { rows: page.papers as unknown as Array<Record<string, unknown>>, columns: PAPER_COLUMNS });
+    return send(
+      request,
+      reply,
+      { window: parsed.data.window, papers: page.papers },
+      { rows: page.papers as unknown as Array<Record<string, unknown>>, columns: PAPER_COLUMNS },
+      withoutScores({ window: parsed.data.window, ...page }),
+    );
   });
 
   app.get('/api/sources', async (request, reply) => {

@@ -1,3 +1,4 @@
+import { parseCalendarDay } from '@paperboy/pipeline';
 import { createHash } from 'node:crypto';
 import type { Config } from '@paperboy/config';
 import { expandUrl, isDated, loadSourcesFile } from '@paperboy/fetcher';
@@ -24,7 +25,7 @@ export const backfillSpec: CommandSpec = {
 const DAY = 86_400_000;
 
 function parseDay(value: string | undefined, flag: string): Date {
-  if (!value || !/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(`${value}T00:00:00Z`))) {
+  if (!value || !parseCalendarDay(value)) {
     throw new UsageError(`backfill: --${flag} must be a date YYYY-MM-DD, got ${JSON.stringify(value ?? '')}`, 'backfill');
   }
   return new Date(`${value}T00:00:00Z`);

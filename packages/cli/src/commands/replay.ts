@@ -1,3 +1,4 @@
+import { parseDayOrInstant } from '@paperboy/pipeline';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { brotliDecompress, gunzip } from 'node:zlib';
@@ -28,8 +29,8 @@ export const replaySpec: CommandSpec = {
 
 export function parseSince(value: string | undefined): Date | undefined {
   if (value === undefined) return undefined;
-  const date = new Date(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value);
-  if (Number.isNaN(date.getTime())) throw new UsageError(`replay: --since ${JSON.stringify(value)} is not a date`, 'replay');
+  const date = parseDayOrInstant(value);
+  if (!date) throw new UsageError(`replay: --since ${JSON.stringify(value)} is not a day YYYY-MM-DD or an ISO 8601 time with a zone`, 'replay');
   return date;
 }
 

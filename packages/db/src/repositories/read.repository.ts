@@ -35,6 +35,11 @@ export class CursorError extends Error {}
 const TRENDING_KEY_SQL = `ln((ln(1 + coalesce(p.upvotes, 0)) + ln(1 + greatest(coalesce(g.growth, 0), 0))) + 1e-12)
   + extract(epoch FROM p.first_seen_at) / 172800 * ln(2)`;
 
+/** A paper's topics as everywhere in paperboy: its manual labels when it has any (by id), else its computed topics, best first. */
+const TOPICS_SQL = `CASE WHEN EXISTS (SELECT 1 FROM paper_labels l WHERE l.paper_id = p.id)
+    THEN ARRAY(SELECT l.topic_id FROM paper_labels l WHERE l.paper_id = p.id ORDER BY l.topic_id)
+    ELSE ARRAY(SELECT t.topic_id FROM paper_topics t WHERE t.paper_id = p.id ORDER BY t.position) END`;
+
 const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
 function decode(cursor: string, sort: PaperFilter['sort']): { k: number | string; id: number } {
@@ -58,7 +63,7 @@ export class ReadRepository {
     const { rows } = await sql<ListedPaper & { id: number; key: string | number }>`
       SELECT * FROM (
         SELECT p.id, p.arxiv_id AS "arxivId", p.title, p.authors, p.upvotes,
-          ARRAY(SELECT t.topic_id FROM paper_topics t WHERE t.paper_id = p.id ORDER BY t.position) AS topics,
+          (${sql.raw(TOPICS_SQL)}) AS topics,
           ARRAY(SELECT DISTINCT a.source FROM paper_aliases a WHERE a.paper_id = p.id ORDER BY a.source) AS sources,
           to_char(p.first_seen_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "firstSeenAt",
           to_char(p.last_seen_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "lastSeenAt",
@@ -89,7 +94,7 @@ export class ReadRepository {
   async paperWithHistory(arxivId: string) {
     const paper = await sql<ListedPaper & { id: number; abstract: string | null }>`
       SELECT p.id, p.arxiv_id AS "arxivId", p.title, p.abstract, p.authors, p.upvotes,
-        ARRAY(SELECT t.topic_id FROM paper_topics t WHERE t.paper_id = p.id ORDER BY t.position) AS topics,
+        (${sql.raw(TOPICS_SQL)}) AS topics,
         ARRAY(SELECT DISTINCT a.source FROM paper_aliases a WHERE a.paper_id = p.id ORDER BY a.source) AS sources,
         to_char(p.first_seen_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "firstSeenAt",
         to_char(p.last_seen_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "lastSeenAt"
@@ -103,9 +108,14 @@ export class ReadRepository {
     return { ...rest, sightings: history.rows };
   }
 
+  /**
+   * Papers per best topic (labels first), from the precomputed dashboard rows: the same counts as
+   * dashboard.papers_per_topic_day, as of its last refresh, without reading every paper.
+   */
   async topicCounts(): Promise<Array<{ id: string; papers: number }>> {
     const { rows } = await sql<{ id: string; papers: number }>`
-      SELECT topic_id AS id, count(*)::int AS papers FROM paper_topics WHERE position = 0 GROUP BY topic_id ORDER BY topic_id`.execute(this.db);
+      SELECT topic_id AS id, sum(papers)::int AS papers FROM dashboard.papers_per_topic_day
+      WHERE topic_id IS NOT NULL GROUP BY topic_id ORDER BY topic_id`.execute(this.db);
     return rows;
   }
 }

@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer, type AddressInfo } from 'node:net';
 import { createRedis, Queues } from '@paperboy/queue';
 import { createTestDatabase, deleteRedisPrefix, requireEnv, send, startFixtureServer, testQueuePrefix, type FixtureServer, type TestDatabase } from '@paperboy/test-utils';
 import { sql } from 'kysely';
@@ -87,4 +88,26 @@ describe('services as separate processes', () => {
     for (const line of [...byMessage('page crawled'), ...byMessage('batch stored')]) expect(line.source).toBe('local-hf');
     expect(new Set(jobLines.map((line) => line.queue))).toEqual(new Set(['crawl', 'ingest', 'maintenance', ...(jobLines.some((l) => l.queue === 'notify') ? ['notify'] : [])]));
   }, 120_000);
+
+  it('fails to start in one line, not a stack trace: a port in use, a bad setting', async () => {
+    const blocker = createServer().listen(0, '127.0.0.1');
+    await new Promise((resolve) => blocker.once('listening', resolve));
+    const port = (blocker.address() as AddressInfo).port;
+    try {
+      const base = { DATABASE_URL: t.url, REDIS_URL: redisUrl, PAPERBOY_QUEUE_PREFIX: prefix, PAPERBOY_SCHEDULES: '0' };
+      const cases = [
+        ['services/processor/src/main.ts', { ...base, PAPERBOY_HEALTH_PORT: String(port) }, `paperboy processor: cannot listen on PAPERBOY_HEALTH_PORT=${port}: the port is already in use`],
+        ['services/api/src/main.ts', { ...base, PORT: String(port), HOST: '127.0.0.1' }, `paperboy api: cannot listen on PORT=${port}: the port is already in use`],
+        ['services/notifier/src/main.ts', { ...base, PAPERBOY_DASHBOARD_REFRESH_SECONDS: 'soon' }, 'paperboy notifier: invalid configuration:'],
+      ] as const;
+      for (const [entry, env, message] of cases) {
+        const child = spawnService(entry, env);
+        expect((await exited(child)).code, child.output()).toBe(1);
+        expect(child.output()).toContain(message);
+        expect(child.output()).not.toMatch(/^\s+at /m);
+      }
+    } finally {
+      blocker.close();
+    }
+  }, 60_000);
 });

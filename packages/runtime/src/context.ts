@@ -46,7 +46,31 @@ export function createAppContext(config: Config, options: { logger?: Logger; nam
  */
 export async function serveHealth(ctx: AppContext): Promise<void> {
   if (!ctx.config.healthPort) return;
-  const health = await startHealthServer({ port: ctx.config.healthPort, checks: readinessChecks(ctx), metrics: metricsHandler(ctx.metrics.registry) });
+  const health = await startHealthServer({ port: ctx.config.healthPort, checks: readinessChecks(ctx), metrics: metricsHandler(ctx.metrics.registry) }).catch(
+    (error: unknown) => {
+      throw listenError('PAPERBOY_HEALTH_PORT', ctx.config.healthPort!, error);
+    },
+  );
   ctx.lifecycle.addResource('health server', () => health.close());
   ctx.logger.info({ port: health.port }, 'health server listening');
+}
+
+/** A failure to listen on a configured port, said in one line that names the setting. */
+export function listenError(setting: string, port: number, error: unknown): Error {
+  const code = (error as NodeJS.ErrnoException).code;
+  const why = code === 'EADDRINUSE' ? 'the port is already in use' : code === 'EACCES' ? 'not allowed to listen on it' : (error as Error).message;
+  return new Error(`cannot listen on ${setting}=${port}: ${why}`, { cause: error });
+}
+
+/**
+ * Runs a service entrypoint: a failure to start (bad configuration, a port in use, Postgres or
+ * Redis unreachable) is one line on stderr and exit status 1, not a stack trace.
+ */
+export async function runService(name: string, start: () => Promise<void>): Promise<void> {
+  try {
+    await start();
+  } catch (error) {
+    process.stderr.write(`paperboy ${name}: ${(error as Error).message}\n`);
+    process.exit(1);
+  }
 }

@@ -53,11 +53,12 @@ export function registerDashboardPage(app: FastifyInstance, deps: { db: Db; queu
   const dashboard = new DashboardRepository(deps.db);
   app.get('/dashboard', async (_request, reply) => {
     const days = lastDays(30);
-    const [trending, trends, health, refreshes, queueCounts] = await Promise.all([
+    const [trending, trends, health, refreshes, pending, queueCounts] = await Promise.all([
       dashboard.trendingNow(30),
       dashboard.topicTrends(30),
       dashboard.sourceHealth(),
       dashboard.refreshes(),
+      dashboard.pendingDays(),
       Promise.all(deps.queues.map(async (q) => ({ name: q.name, counts: await q.getJobCounts('waiting', 'active', 'delayed', 'failed') }))),
     ]);
     const byTopic = new Map<string, typeof trending>();
@@ -66,9 +67,10 @@ export function registerDashboardPage(app: FastifyInstance, deps: { db: Db; queu
       byTopic.set(key, [...(byTopic.get(key) ?? []), p]);
     }
     const asOf = refreshes.map((r) => r.startedAt.getTime()).reduce((a, b) => Math.max(a, b), 0);
+    const waiting = pending.seen + pending.first > 0 ? ' Newer data is waiting for the next refresh (the processor runs one every few minutes; <code>pnpm paperboy dashboard refresh</code> runs one now).' : '';
     const freshness = asOf
-      ? `<p class="as-of">Trends and trending as of ${escapeHtml(new Date(asOf).toISOString().replace('T', ' ').slice(0, 16))} UTC (refreshed every few minutes).</p>`
-      : '<p class="as-of">Trends and trending have not been computed yet: the processor refreshes them every few minutes.</p>';
+      ? `<p class="as-of">Trends and trending as of ${escapeHtml(new Date(asOf).toISOString().replace('T', ' ').slice(0, 16))} UTC.${waiting}</p>`
+      : `<p class="as-of">Trends and trending have not been computed yet.${waiting}</p>`;
     const body = `<style>table{border-collapse:collapse;margin:.5rem 0 1.5rem}td,th{border-bottom:1px solid #e4e4e7;padding:.25rem .5rem;text-align:left;font-size:.9rem}body{max-width:60rem}</style>
 ${freshness}
 <h2>Topic trends, last 30 days</h2>

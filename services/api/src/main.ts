@@ -4,26 +4,33 @@ import { loadTaxonomy } from '@paperboy/pipeline';
 import { metricsHandler } from '@paperboy/metrics';
 import { QueueName } from '@paperboy/queue';
 import { readinessChecks } from '@paperboy/runtime/health';
-import { createAppContext } from '@paperboy/runtime/context';
+import { createAppContext, listenError, runService } from '@paperboy/runtime/context';
 import { buildApi } from './app.js';
 
-// Entrypoint of the API process: subscribe, confirm and unsubscribe pages.
-const config = loadConfig();
-const ctx = createAppContext(config, { name: 'api' });
-const transport = createTransport({ smtpUrl: config.mail.smtpUrl, outboxDir: config.mail.outboxDir });
-const app = await buildApi({
-  db: ctx.db,
-  config,
-  logger: ctx.logger,
-  redis: ctx.producerRedis,
-  transport,
-  taxonomy: loadTaxonomy(config.taxonomyPath),
-  queues: Object.values(QueueName).map((name) => ctx.queues.get(name)),
-  readiness: readinessChecks(ctx),
-  metrics: metricsHandler(ctx.metrics.registry),
+// Entrypoint of the API process: subscribe, confirm and unsubscribe pages, the read API, the
+// dashboard page, health and metrics. Listens on HOST (default 0.0.0.0: every interface) and PORT (default 3000).
+await runService('api', async () => {
+  const config = loadConfig();
+  const ctx = createAppContext(config, { name: 'api' });
+  // The API signs subscriber links (confirm, unsubscribe, preferences) with this secret.
+  if (config.mail.secretIsDefault) ctx.logger.warn('PAPERBOY_SECRET is not set: subscriber links are signed with a development secret');
+  const transport = createTransport({ smtpUrl: config.mail.smtpUrl, outboxDir: config.mail.outboxDir });
+  const app = await buildApi({
+    db: ctx.db,
+    config,
+    logger: ctx.logger,
+    redis: ctx.producerRedis,
+    transport,
+    taxonomy: loadTaxonomy(config.taxonomyPath),
+    queues: Object.values(QueueName).map((name) => ctx.queues.get(name)),
+    readiness: readinessChecks(ctx),
+    metrics: metricsHandler(ctx.metrics.registry),
+  });
+  const port = Number(process.env.PORT ?? 3000);
+  await app.listen({ host: process.env.HOST ?? '0.0.0.0', port }).catch((error: unknown) => {
+    throw listenError('PORT', port, error);
+  });
+  ctx.lifecycle.addWorker({ name: 'http', run: async () => {}, close: async () => void (await app.close()) });
+  ctx.lifecycle.addResource('mail transport', () => transport.close());
+  ctx.lifecycle.installSignalHandlers();
 });
-const port = Number(process.env.PORT ?? 3000);
-await app.listen({ host: process.env.HOST ?? '0.0.0.0', port });
-ctx.lifecycle.addWorker({ name: 'http', run: async () => {}, close: async () => void (await app.close()) });
-ctx.lifecycle.addResource('mail transport', () => transport.close());
-ctx.lifecycle.installSignalHandlers();

@@ -1,13 +1,15 @@
 import { loadConfig } from '@paperboy/config';
-import { createAppContext, serveHealth } from '@paperboy/runtime/context';
+import { createAppContext, runService, serveHealth } from '@paperboy/runtime/context';
 import { addFetcher, syncSchedulers } from './index.js';
 
 // Entrypoint of a fetcher-only process: run as many as you like. Each declares the sources'
 // schedules on boot (upserts: safe from several processes at once).
-const ctx = createAppContext(loadConfig(), { name: 'fetcher' });
-const sources = addFetcher(ctx);
-await serveHealth(ctx);
-ctx.lifecycle.installSignalHandlers();
-const schedulers = ctx.config.schedules ? await syncSchedulers(ctx.queues.get('crawl'), sources) : { schedules: 'not declared (PAPERBOY_SCHEDULES=0)' };
-ctx.lifecycle.start();
-ctx.logger.info({ concurrency: ctx.config.fetch.concurrency, sources: sources.path, ...schedulers }, 'fetcher started');
+await runService('fetcher', async () => {
+  const ctx = createAppContext(loadConfig(), { name: 'fetcher' });
+  const sources = addFetcher(ctx);
+  await serveHealth(ctx);
+  ctx.lifecycle.installSignalHandlers();
+  const schedulers = ctx.config.schedules ? await syncSchedulers(ctx.queues.get('crawl'), sources) : { schedules: 'not declared (PAPERBOY_SCHEDULES=0)' };
+  ctx.lifecycle.start();
+  ctx.logger.info({ concurrency: ctx.config.fetch.concurrency, sources: sources.path, ...schedulers }, 'fetcher started');
+});

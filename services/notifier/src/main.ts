@@ -1,12 +1,14 @@
 import { loadConfig } from '@paperboy/config';
-import { createAppContext, serveHealth } from '@paperboy/runtime/context';
+import { createAppContext, runService, serveHealth } from '@paperboy/runtime/context';
 import { addNotifier, syncDigestSchedulers } from './index.js';
 
 // Entrypoint of a notifier-only process: run as many as you like (the send rate limit is shared).
-const ctx = createAppContext(loadConfig(), { name: 'notifier' });
-addNotifier(ctx);
-await serveHealth(ctx);
-ctx.lifecycle.installSignalHandlers();
-const planners = ctx.config.schedules ? await syncDigestSchedulers(ctx.queues.get('notify')) : 'not declared (PAPERBOY_SCHEDULES=0)';
-ctx.lifecycle.start();
-ctx.logger.info({ concurrency: ctx.config.mail.concurrency, perMinute: ctx.config.mail.perMinute, planners }, 'notifier started');
+await runService('notifier', async () => {
+  const ctx = createAppContext(loadConfig(), { name: 'notifier' });
+  addNotifier(ctx);
+  await serveHealth(ctx);
+  ctx.lifecycle.installSignalHandlers();
+  const planners = ctx.config.schedules ? await syncDigestSchedulers(ctx.queues.get('notify')) : 'not declared (PAPERBOY_SCHEDULES=0)';
+  ctx.lifecycle.start();
+  ctx.logger.info({ concurrency: ctx.config.mail.concurrency, perMinute: ctx.config.mail.perMinute, planners }, 'notifier started');
+});

@@ -1,13 +1,17 @@
 import { loadConfig } from '@paperboy/config';
-import { createAppContext, serveHealth } from '@paperboy/runtime/context';
+import { createAppContext, runService, serveHealth } from '@paperboy/runtime/context';
 import { addProcessor } from './index.js';
 import { syncDashboardSchedulers } from './schedulers.js';
 
 // Entrypoint of a processor-only process: run as many as you like.
-const ctx = createAppContext(loadConfig(), { name: 'processor' });
-addProcessor(ctx);
-await serveHealth(ctx);
-ctx.lifecycle.installSignalHandlers();
-const schedulers = ctx.config.schedules ? await syncDashboardSchedulers(ctx.queues.get('maintenance'), ctx.config.dashboardRefreshSeconds) : 'not declared (PAPERBOY_SCHEDULES=0)';
-ctx.lifecycle.start();
-ctx.logger.info({ concurrency: ctx.config.processorConcurrency, schedulers }, 'processor started');
+await runService('processor', async () => {
+  const ctx = createAppContext(loadConfig(), { name: 'processor' });
+  addProcessor(ctx);
+  await serveHealth(ctx);
+  ctx.lifecycle.installSignalHandlers();
+  const schedulers = ctx.config.schedules
+    ? await syncDashboardSchedulers(ctx.queues.get('maintenance'), ctx.config.dashboardRefreshSeconds)
+    : 'not declared (PAPERBOY_SCHEDULES=0)';
+  ctx.lifecycle.start();
+  ctx.logger.info({ concurrency: ctx.config.processorConcurrency, schedulers }, 'processor started');
+});

@@ -10,7 +10,7 @@ export const dashboardSpec: CommandSpec = {
   positionals: '<refresh|status>',
   options: { full: { type: 'boolean', description: 'recompute every day, not only the days that changed' } },
   details:
-    'dashboard.papers_per_topic_day, topic_trends and trending_now read precomputed rows. The processor refreshes\n' +
+    'dashboard.papers_per_day, papers_per_topic_day, topic_trends and trending_now read precomputed rows. The processor refreshes\n' +
     'them every PAPERBOY_DASHBOARD_REFRESH_SECONDS (only the days that changed) and rebuilds them nightly.\n' +
     '`refresh` does it at once, in this process, and prints {mode, durationMs, trendDays, newPaperDays,\n' +
     'trendingPapers, trendingRecomputed} (days and trending rows recomputed; candidates after it);\n' +

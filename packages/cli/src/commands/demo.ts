@@ -3,7 +3,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '@paperboy/config';
-import { ExportRepository } from '@paperboy/db';
+import { DashboardRepository, ExportRepository } from '@paperboy/db';
 import { addFetcher, parseSourcesFile } from '@paperboy/fetcher';
 import type { Logger } from '@paperboy/logger';
 import { addProcessor } from '@paperboy/processor';
@@ -66,7 +66,9 @@ export async function demo(config: Config, logger: Logger, out: NodeJS.WritableS
       out.write(`  ${adapterFor(file)!.padEnd(11)} ${file.padEnd(28)} ${String(summary.entries).padStart(3)} entries: ${parts.join(', ')}\n`);
       for (const e of summary.errors) out.write(`      error: ${e.error}\n`);
     }
-    await report(new ExportRepository(ctx.db), out);
+    // What the processor's scheduled job does, at once: the dashboard views show the demo's papers.
+    const refreshed = await new DashboardRepository(ctx.db).refresh();
+    await report(new ExportRepository(ctx.db), out, refreshed.trendingPapers);
   } finally {
     server.closeAllConnections();
     server.close();
@@ -81,7 +83,7 @@ function order(file: string): number {
 
 const short = (text: string, width: number) => (text.length > width ? `${text.slice(0, width - 1)}…` : text);
 
-async function report(repo: ExportRepository, out: NodeJS.WritableStream) {
+async function report(repo: ExportRepository, out: NodeJS.WritableStream, trending: number) {
   const counts = await repo.counts();
   out.write(
     `\nIn the database now: ${counts.papers} papers, ${counts.sightings} sightings, ` +
@@ -102,5 +104,6 @@ async function report(repo: ExportRepository, out: NodeJS.WritableStream) {
       out.write(`  ${(c.arxivId ?? '-').padEnd(11)} ${short(c.title, 60).padEnd(60)} ${c.first} → ${c.last} (${delta > 0 ? '+' : ''}${delta})\n`);
     }
   }
+  out.write(`\nDashboard views refreshed: ${trending} papers in dashboard.trending_now (see packages/db/src/migrations/README.md).\n`);
   out.write('\nNext: pnpm paperboy export papers --format jsonl | head -n 3\n');
 }

@@ -273,13 +273,14 @@ export async function up(db: Kysely<any>): Promise<void> {
     RETURNS TABLE (mode text, duration_ms integer, trend_days integer, new_paper_days integer, trending_papers integer, trending_recomputed integer)
     LANGUAGE plpgsql AS $$
     DECLARE
-      started timestamptz := clock_timestamp();
+      started timestamptz;
       seen_days date[];
       first_days date[];
       touched bigint[];
       previous timestamptz;
     BEGIN
       PERFORM pg_advisory_xact_lock(${REFRESH_LOCK_KEY});
+      started := clock_timestamp(); -- after any wait for another refresh
       IF full_rebuild THEN
         DELETE FROM dashboard_cache.dirty_days;
         DELETE FROM dashboard_cache.topic_trends;
@@ -395,15 +396,15 @@ export async function up(db: Kysely<any>): Promise<void> {
     },
     refreshes: {
       mode: "Kind of refresh (text): 'incremental' (only the days that changed; every 5 minutes by default) or 'full' (every day; nightly and on demand).",
-      started_at: 'When the latest refresh of this kind started (timestamptz). The precomputed views are as of the latest started_at of either kind.',
-      duration_ms: 'How long it took (integer, milliseconds).',
+      started_at: 'When the latest refresh of this kind started, after any wait for another refresh (timestamptz). The precomputed views are as of the latest started_at of either kind.',
+      duration_ms: 'How long it took, not counting any wait for another refresh (integer, milliseconds).',
       trend_days: 'UTC days of dashboard.topic_trends it recomputed (integer).',
       new_paper_days: 'UTC days of dashboard.papers_per_topic_day it recomputed (integer).',
       trending_papers: 'Candidate papers in dashboard.trending_now after it (integer).',
     },
   };
   await comment(db, 'VIEW dashboard.refreshes',
-    'The latest refresh of each kind (incremental, full) of the precomputed dashboard views (papers_per_topic_day, topic_trends, trending_now): when, how long, how much. One row per kind; no row before the first refresh of that kind.');
+    'The latest refresh of each kind (incremental, full) of the precomputed dashboard views (papers_per_day, papers_per_topic_day, topic_trends, trending_now): when, how long, how much. One row per kind; no row before the first refresh of that kind.');
   for (const [view, cols] of Object.entries(columns)) {
     for (const [column, text] of Object.entries(cols)) await comment(db, `COLUMN dashboard.${view}.${column}`, text);
   }

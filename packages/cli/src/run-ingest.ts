@@ -41,8 +41,12 @@ export async function checkDatabase(db: AppContext['db']): Promise<void> {
   try {
     pending = await pendingMigrations(db);
   } catch (error) {
-    const message = (error as Error).message;
-    throw new PreflightError(`cannot use the database (${message}); run \`pnpm paperboy migrate\` first if it does not exist yet`);
+    const { code, message } = error as NodeJS.ErrnoException;
+    if (code === '3D000') throw new PreflightError(`${message}: run \`pnpm paperboy migrate\` to create it`);
+    if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'ETIMEDOUT') {
+      throw new PreflightError(`cannot reach Postgres (${message}): is it running, and does DATABASE_URL point at it?`);
+    }
+    throw new PreflightError(`cannot use the database (${message})`);
   }
   if (pending.length) throw new PreflightError(`the database has ${pending.length} pending migration(s): run \`pnpm paperboy migrate\``);
 }

@@ -34,6 +34,25 @@ describe('loadConfig', () => {
     expect((error as ConfigError).problems).toHaveLength(3);
   });
 
+  it('says what a number or a flag must be, and takes plain digits only', () => {
+    const problems = (env: Record<string, string>) => {
+      try {
+        loadConfig(env);
+        return [];
+      } catch (error) {
+        return (error as ConfigError).problems;
+      }
+    };
+    for (const value of ['abc', '1e3', '0x20', '2.5', '-5', '5']) {
+      expect(problems({ PAPERBOY_DASHBOARD_REFRESH_SECONDS: value }), value).toEqual([
+        `PAPERBOY_DASHBOARD_REFRESH_SECONDS=${JSON.stringify(value)}: expected a whole number from 10 to 86400`,
+      ]);
+    }
+    expect(loadConfig({ PAPERBOY_DASHBOARD_REFRESH_SECONDS: ' 60 ' }).dashboardRefreshSeconds).toBe(60);
+    expect(problems({ PAPERBOY_SCHEDULES: 'maybe' })).toEqual(['PAPERBOY_SCHEDULES="maybe": expected 1 or 0 (also true/false, yes/no)']);
+    expect(loadConfig({ PAPERBOY_SCHEDULES: 'no' }).schedules).toBe(false);
+  });
+
   it('treats empty values as unset', () => {
     expect(loadConfig({ REDIS_URL: '' }).redisUrl).toBe('redis://127.0.0.1:6379');
   });

@@ -5,10 +5,17 @@ import { z } from 'zod';
  * on a developer machine with local Postgres and Redis.
  */
 const bool = z
-  .enum(['0', '1', 'true', 'false', 'yes', 'no', ''])
+  .enum(['0', '1', 'true', 'false', 'yes', 'no', ''], { errorMap: () => ({ message: 'expected 1 or 0 (also true/false, yes/no)' }) })
   .transform((v) => v === '1' || v === 'true' || v === 'yes');
 
-const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+/** Plain digits only (no 1e3, 0x20 or 2.5), within bounds; the message says so whatever is wrong. */
+const int = (min: number, max: number) => {
+  const message = `expected a whole number from ${min} to ${max}`;
+  return z.preprocess(
+    (value) => (typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value),
+    z.number({ invalid_type_error: message }).int(message).min(min, message).max(max, message),
+  );
+};
 
 const url = (protocols: string[]) =>
   z.string().refine(

@@ -9,7 +9,7 @@ export const ingestSpec: CommandSpec = {
   summary: 'Fetch listing pages, run them through the real queue and workers, wait for every job, print a JSON summary.',
   usage: 'ingest --source <adapter> --url <url> [--url <url> ...]',
   options: {
-    source: { type: 'string', description: 'adapter that reads the pages (see below)', valueName: 'adapter' },
+    source: { type: 'string', description: 'adapter that reads the pages (listed under Adapters)', valueName: 'adapter' },
     url: { type: 'string', multiple: true, description: 'listing page to fetch (repeatable)', valueName: 'url' },
   },
   details: '',
@@ -22,7 +22,8 @@ export function ingestDetails(): string {
       .map((a) => `  ${a.id.padEnd(12)} ${a.description}\n  ${''.padEnd(12)} e.g. ${a.exampleUrls[0] ?? ''}`)
       .join('\n') +
     '\n\nThe last line of stdout is one JSON object: pages, pagesFailed, entries, new, updated, merged, failed,\n' +
-    'rejected, unchangedBatches, warnings, errors, durationMs. Exit status 1 when a page could not be fetched\n' +
+    'rejected, unchangedPages, unchangedBatches, warnings, errors, durationMs. Exit status 1 when a page could\n' +
+    'not be fetched\n' +
     'or yielded no entries, or a batch could not be stored.'
   );
 }

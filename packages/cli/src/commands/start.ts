@@ -14,11 +14,11 @@ export const startSpec: CommandSpec = {
   options: {},
   details:
     'On boot it declares its job schedulers: one per enabled source of the sources file (PAPERBOY_SOURCES;\n' +
-    'those of removed or disabled sources are removed), the digest planners (every 15 minutes) and the\n' +
-    'dashboard refreshes (every PAPERBOY_DASHBOARD_REFRESH_SECONDS, a full rebuild nightly). Safe on every\n' +
+    'those of removed or disabled sources are removed), the daily archive pruning, the digest planners (every\n' +
+    '15 minutes) and the dashboard refreshes (every PAPERBOY_DASHBOARD_REFRESH_SECONDS, a full rebuild nightly). Safe on every\n' +
     'boot and from several processes; the separate service processes declare their own the same way.\n' +
     'For larger setups run the services as separate processes, as many of each as you like:\n' +
-    '  pnpm --filter @paperboy/fetcher start    pnpm --filter @paperboy/processor start',
+    '  pnpm --filter @paperboy/fetcher start    pnpm --filter @paperboy/processor start    pnpm --filter @paperboy/notifier start',
 };
 
 export async function start(config: Config, logger: Logger): Promise<void> {

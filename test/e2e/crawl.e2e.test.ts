@@ -113,6 +113,8 @@ beforeAll(async () => {
     PAPERBOY_FETCH_ATTEMPTS: '3',
     PAPERBOY_FETCH_CONCURRENCY: '4',
     LOG_LEVEL: 'info',
+    // The test starts every crawl itself: no scheduled crawls (an `every` schedule runs at once).
+    PAPERBOY_SCHEDULES: '0',
   };
   queues = new Queues(redis, { prefix, fetchAttempts: 3 });
   services.push(spawnService('services/fetcher/src/main.ts', env), spawnService('services/fetcher/src/main.ts', env));

@@ -36,7 +36,6 @@ export class Queues {
     return queue;
   }
 
-  /** Adds jobs of one name in one round trip; a job id that already exists makes its add a no-op. */
   /**
    * Adds jobs of one name in one round trip. A `jobId` that exists makes its add a no-op for as
    * long as the job is kept; a `deduplicationId` only while the job has not finished (a source's

@@ -11,10 +11,10 @@ import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, constants as zlib } from 'node:zlib';
 import { createHash } from 'node:crypto';
 import { loadConfig } from '@paperboy/config';
-import { ArchiveRepository, createDb, ensureDatabase, migrateToLatest, quoteIdentifier, connectionConfig } from '@paperboy/db';
+import { ArchiveRepository } from '@paperboy/db';
+import { freshDatabase } from './fresh-database.js';
 import { createLogger } from '@paperboy/logger';
 import { deleteRedisPrefix } from '@paperboy/test-utils';
-import pg from 'pg';
 import { crawlAndWait, emptySummary, withPipeline } from '../../packages/cli/src/run-ingest.js';
 
 const PAGES = Number(process.env.BENCH_CRAWL_PAGES ?? 200);
@@ -38,21 +38,11 @@ export async function benchCrawl(): Promise<Record<string, number>> {
   const { server, port } = await startStaticServer(dir);
   const urls = Array.from({ length: PAGES }, (_, i) => `http://127.0.0.1:${port}/papers/${i}`);
 
-  const url = new URL(process.env.BENCH_DATABASE_URL ?? 'postgres://127.0.0.1:5432/paperboy_bench');
-  url.pathname = '/paperboy_bench_crawl';
-  const admin = new URL(url);
-  admin.pathname = '/postgres';
-  const client = new pg.Client(connectionConfig(admin.toString()));
-  await client.connect();
-  await client.query(`DROP DATABASE IF EXISTS ${quoteIdentifier('paperboy_bench_crawl')} WITH (FORCE)`);
-  await client.end();
-  await ensureDatabase(url.toString());
-  const db = createDb(url.toString(), { max: 2 });
-  await migrateToLatest(db);
+  const { url, db } = await freshDatabase(process.env.BENCH_DATABASE_URL ?? 'postgres://127.0.0.1:5432/paperboy_bench', 'paperboy_bench_crawl', { max: 2 });
 
   const config = Object.freeze({
     ...base,
-    databaseUrl: url.toString(),
+    databaseUrl: url,
     queuePrefix: `bench-crawl-${Date.now()}`,
     fetch: Object.freeze({ ...base.fetch, allowPrivate: true }),
     sourcesPath: fileURLToPath(new URL('../fixtures/sources.test.yaml', import.meta.url)),

@@ -7,9 +7,9 @@
  * The generation takes minutes at full scale; it is kept (BENCH_DASHBOARD_KEEP=1) for re-runs.
  */
 import { loadConfig } from '@paperboy/config';
-import { connectionConfig, createDb, DashboardRepository, ensureDatabase, migrateToLatest, quoteIdentifier } from '@paperboy/db';
+import { DashboardRepository } from '@paperboy/db';
 import { sql } from 'kysely';
-import pg from 'pg';
+import { freshDatabase } from './fresh-database.js';
 
 const PAPERS = Number(process.env.BENCH_DASHBOARD_PAPERS ?? 1_000_000);
 const SIGHTINGS = Number(process.env.BENCH_DASHBOARD_SIGHTINGS ?? 20_000_000);
@@ -25,19 +25,10 @@ const QUERIES: Record<string, string> = {
 };
 
 export async function benchDashboard(): Promise<Record<string, number>> {
-  const url = new URL(process.env.BENCH_DATABASE_URL ?? loadConfig().databaseUrl);
-  url.pathname = '/paperboy_bench_dashboard';
-  const keep = process.env.BENCH_DASHBOARD_KEEP === '1';
-  const admin = new URL(url);
-  admin.pathname = '/postgres';
-  const client = new pg.Client(connectionConfig(admin.toString()));
-  await client.connect();
-  const exists = (await client.query('SELECT 1 FROM pg_database WHERE datname = $1', ['paperboy_bench_dashboard'])).rowCount;
-  if (!keep || !exists) await client.query(`DROP DATABASE IF EXISTS ${quoteIdentifier('paperboy_bench_dashboard')} WITH (FORCE)`);
-  await client.end();
-  await ensureDatabase(url.toString());
-  const db = createDb(url.toString(), { max: 2 });
-  await migrateToLatest(db);
+  const { db } = await freshDatabase(process.env.BENCH_DATABASE_URL ?? loadConfig().databaseUrl, 'paperboy_bench_dashboard', {
+    max: 2,
+    keep: process.env.BENCH_DASHBOARD_KEEP === '1',
+  });
   const generated = Number((await sql<{ n: number }>`SELECT count(*)::int AS n FROM papers`.execute(db)).rows[0]!.n);
   const started = Date.now();
   if (generated < PAPERS) {

@@ -16,11 +16,11 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { loadConfig } from '@paperboy/config';
-import { connectionConfig, createDb, ensureDatabase, migrateToLatest, quoteIdentifier, type Db } from '@paperboy/db';
 import { createQueueEvents, createRedis, Queues, type PlanDigestsResult } from '@paperboy/queue';
 import { deleteRedisPrefix } from '@paperboy/test-utils';
 import { sql } from 'kysely';
-import pg from 'pg';
+import type { Db } from '@paperboy/db';
+import { freshDatabase } from './fresh-database.js';
 import { SMTPServer } from 'smtp-server';
 
 const SUBSCRIBERS = Number(process.env.BENCH_DIGEST_SUBSCRIBERS ?? 10_000);
@@ -230,21 +230,6 @@ export async function startCountingSmtpSink(): Promise<{ url: string; count: () 
   return { url: `smtp://127.0.0.1:${port}`, count: () => count, perRecipient, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }
 
-async function freshDatabase(baseUrl: string, name: string): Promise<{ url: string; db: Db }> {
-  const admin = new URL(baseUrl);
-  admin.pathname = '/postgres';
-  const client = new pg.Client(connectionConfig(admin.toString()));
-  await client.connect();
-  await client.query(`DROP DATABASE IF EXISTS ${quoteIdentifier(name)} WITH (FORCE)`);
-  await client.end();
-  const url = new URL(baseUrl);
-  url.pathname = `/${name}`;
-  await ensureDatabase(url.toString());
-  const db = createDb(url.toString(), { max: 4 });
-  await migrateToLatest(db);
-  return { url: url.toString(), db };
-}
-
 function procStatusKb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   try {
     const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -272,7 +257,7 @@ interface RunResult {
 /** One run: fresh database, a fresh notifier process, forced planners for both frequencies, every send finished. */
 async function runOnce(dbName: string, subscriberCount: number): Promise<RunResult> {
   const base = loadConfig();
-  const { url, db } = await freshDatabase(process.env.BENCH_DATABASE_URL ?? 'postgres://127.0.0.1:5432/paperboy_bench', dbName);
+  const { url, db } = await freshDatabase(process.env.BENCH_DATABASE_URL ?? 'postgres://127.0.0.1:5432/paperboy_bench', dbName, { max: 4 });
   const prefix = `bench-digest-${Date.now()}`;
   const sink = await startCountingSmtpSink();
   const producer = createRedis(base.redisUrl, 'producer');

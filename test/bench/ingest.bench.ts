@@ -9,33 +9,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '@paperboy/config';
-import { connectionConfig, createDb, ensureDatabase, migrateToLatest, quoteIdentifier, type Db } from '@paperboy/db';
 import { fetchPage } from '@paperboy/http';
 import { createLogger } from '@paperboy/logger';
 import { deleteRedisPrefix } from '@paperboy/test-utils';
 import { normalizeEntry } from '@paperboy/pipeline';
 import { createPage, getAdapter } from '@paperboy/sources';
 import { sql } from 'kysely';
-import pg from 'pg';
+import type { Db } from '@paperboy/db';
+import { freshDatabase } from './fresh-database.js';
 import { runIngest } from '../../packages/cli/src/run-ingest.js';
 
 const PAGES = Number(process.env.BENCH_PAGES ?? 400);
 const PER_PAGE = 50;
-
-async function freshDatabase(baseUrl: string, name: string): Promise<{ url: string; db: Db }> {
-  const admin = new URL(baseUrl);
-  admin.pathname = '/postgres';
-  const client = new pg.Client(connectionConfig(admin.toString()));
-  await client.connect();
-  await client.query(`DROP DATABASE IF EXISTS ${quoteIdentifier(name)} WITH (FORCE)`);
-  await client.end();
-  const url = new URL(baseUrl);
-  url.pathname = `/${name}`;
-  await ensureDatabase(url.toString());
-  const db = createDb(url.toString(), { max: 12 });
-  await migrateToLatest(db);
-  return { url: url.toString(), db };
-}
 
 function rssSampler() {
   let peak = process.memoryUsage().rss;
@@ -89,7 +74,7 @@ export async function benchIngest(): Promise<Record<string, number>> {
 
   try {
     // End to end: crawl jobs, fetcher, ingest jobs, processor, all in this process as `paperboy ingest` runs them.
-    const pipelineDb = await freshDatabase(benchDbUrl, 'paperboy_bench');
+    const pipelineDb = await freshDatabase(benchDbUrl, 'paperboy_bench', { max: 12 });
     await pipelineDb.db.destroy();
     const config = Object.freeze({
       ...base,
@@ -105,7 +90,7 @@ export async function benchIngest(): Promise<Record<string, number>> {
     await deleteRedisPrefix(config.redisUrl, config.queuePrefix);
 
     // The same pages with the processor in a process of its own, as a deployment runs it.
-    const splitDb = await freshDatabase(benchDbUrl, 'paperboy_bench_split');
+    const splitDb = await freshDatabase(benchDbUrl, 'paperboy_bench_split', { max: 12 });
     await splitDb.db.destroy();
     const splitConfig = Object.freeze({ ...config, databaseUrl: splitDb.url, queuePrefix: `bench-split-${Date.now()}` });
     const processor = await spawnProcessor(splitConfig);
@@ -118,7 +103,7 @@ export async function benchIngest(): Promise<Record<string, number>> {
     const entriesPerSec = summary.entries / (summary.durationMs / 1000);
 
     if (process.env.BENCH_SKIP_CEILING) return { entriesPerSec: Math.round(entriesPerSec), peakRssMb, splitProcessEntriesPerSec: Math.round(splitEntriesPerSec) };
-    const ceilingDb = await freshDatabase(benchDbUrl, 'paperboy_bench_ceiling');
+    const ceilingDb = await freshDatabase(benchDbUrl, 'paperboy_bench_ceiling', { max: 12 });
     const started = Date.now();
     const entries = await ceiling(ceilingDb.db, urls, config.fetch.concurrency, { ...config.fetch, allowPrivate: true });
     const ceilingEntriesPerSec = entries / ((Date.now() - started) / 1000);

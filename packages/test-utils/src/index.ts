@@ -1,3 +1,4 @@
 export * from './services.js';
 export * from './fixture-server.js';
 export * from './smtp-server.js';
+export * from './seeds.js';

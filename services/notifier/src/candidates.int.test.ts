@@ -1,6 +1,5 @@
 import { DigestRepository, SubscriberRepository } from '@paperboy/db';
-import { createTestDatabase, type TestDatabase } from '@paperboy/test-utils';
-import { sql } from 'kysely';
+import { createTestDatabase, seedDigestPapers, type TestDatabase } from '@paperboy/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DigestCandidates } from './candidates.js';
 
@@ -12,18 +11,7 @@ beforeAll(async () => {
   t = await createTestDatabase();
   digests = new DigestRepository(t.db);
   subscribers = new SubscriberRepository(t.db);
-  // Five papers seen in the last hours, with topics and upvotes.
-  await sql`
-    INSERT INTO papers (arxiv_id, title, title_key, upvotes, first_seen_at, last_seen_at)
-    VALUES ('2611.00001', 'LLM one', 'llm one', 50, now() - interval '2 hours', now()),
-           ('2611.00002', 'LLM two', 'llm two', 5, now() - interval '2 hours', now()),
-           ('2611.00003', 'Vision one', 'vision one', 80, now() - interval '2 hours', now()),
-           ('2611.00004', 'Old LLM', 'old llm', 500, now() - interval '30 days', now() - interval '20 days'),
-           ('2611.00005', 'Labelled as vision', 'labelled as vision', 60, now() - interval '2 hours', now())`.execute(t.db);
-  await sql`
-    INSERT INTO paper_topics (paper_id, topic_id, score, position, taxonomy_version)
-    SELECT id, CASE WHEN title LIKE 'Vision%' THEN 'vision' ELSE 'llm' END, 0.9, 0, 'v' FROM papers`.execute(t.db);
-  await sql`INSERT INTO paper_labels (paper_id, topic_id) SELECT id, 'vision' FROM papers WHERE arxiv_id = '2611.00005'`.execute(t.db);
+  await seedDigestPapers(t.db);
 });
 afterAll(async () => t?.drop());
 

@@ -189,6 +189,7 @@ describe('digests for 10,000 subscribers in many time zones', () => {
     expect(t2.getTime()).toBeLessThanOrEqual(t3.getTime());
 
     // 3. Forced: every active subscriber now has a delivery; each gets exactly one mail in all.
+    const tForced = new Date();
     const forced = await plan(true);
     const rolledBefore = active.filter((s) => expected(s, t0).key !== expected(s, new Date()).key).length;
     expect(forced).toBeGreaterThanOrEqual(active.length - second.size);
@@ -208,11 +209,13 @@ describe('digests for 10,000 subscribers in many time zones', () => {
     expect(statuses).toEqual([{ status: 'sent', n: sent }]);
     expect(sent).toBeGreaterThanOrEqual(active.length);
 
-    // 4. A repeated forced run sends none.
+    // 4. A repeated forced run sends none, but for subscribers whose local date (or ISO week) changed
+    // since the forced run of step 3 began: they are in a new period and rightly get its digest.
+    // (Australia/Sydney's midnight is 13:00 UTC in its summer; CI once ran across it.)
     const repeated = await plan(true);
     await allSent();
     const tLast = new Date();
-    const rolled = active.filter((s) => expected(s, tEnd).key !== expected(s, tLast).key).length;
+    const rolled = active.filter((s) => expected(s, tForced).key !== expected(s, tLast).key).length;
     expect(repeated).toBeLessThanOrEqual(rolled);
     expect(sink.count()).toBe(sent + repeated);
     if (rolled === 0) expect(sink.count()).toBe(sent);

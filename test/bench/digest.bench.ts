@@ -262,7 +262,7 @@ async function runOnce(dbName: string, subscriberCount: number): Promise<RunResu
   const sink = await startCountingSmtpSink();
   const producer = createRedis(base.redisUrl, 'producer');
   const queues = new Queues(producer, { prefix, fetchAttempts: base.fetch.attempts });
-  const events = createQueueEvents('notify', { prefix, redisUrl: base.redisUrl });
+  const planEvents = createQueueEvents('planning', { prefix, redisUrl: base.redisUrl });
   let child: ChildProcess | undefined;
   try {
     await seedPapers(db, PAPERS);
@@ -285,7 +285,7 @@ async function runOnce(dbName: string, subscriberCount: number): Promise<RunResu
     });
     const pid = child.pid!;
     const queue = queues.get('notify');
-    await events.waitUntilReady();
+    await planEvents.waitUntilReady();
     // Ready once its worker's connection is registered in Redis (tsx start-up is not measured).
     const readyBy = Date.now() + 30_000;
     while ((await queue.getWorkers()).length === 0) {
@@ -300,9 +300,9 @@ async function runOnce(dbName: string, subscriberCount: number): Promise<RunResu
 
     const started = Date.now();
     const plans = await Promise.all((['daily', 'weekly'] as const).map((frequency) => queues.add('plan-digests', { frequency, force: true })));
-    const results = await Promise.all(plans.map((job) => job.waitUntilFinished(events) as Promise<PlanDigestsResult>));
+    const results = await Promise.all(plans.map((job) => job.waitUntilFinished(planEvents) as Promise<PlanDigestsResult>));
     const planned = results.reduce((n, r) => n + r.planned, 0);
-    const finishedPlans = await Promise.all(plans.map((job) => queue.getJob(job.id!)));
+    const finishedPlans = await Promise.all(plans.map((job) => queues.get('planning').getJob(job.id!)));
     const plannerSeconds = (Math.max(...finishedPlans.map((j) => j!.finishedOn!)) - Math.min(...finishedPlans.map((j) => j!.processedOn!))) / 1000;
 
     // Every send job finished: no delivery left planned or claimed, and nothing waiting in the queue.
@@ -341,7 +341,7 @@ async function runOnce(dbName: string, subscriberCount: number): Promise<RunResu
       child.kill('SIGTERM');
       await Promise.race([exited, sleep(20_000)]);
     }
-    await events.close();
+    await planEvents.close();
     await queues.close();
     producer.disconnect();
     await sink.close();

@@ -29,6 +29,7 @@ let notifier: ReturnType<typeof spawnService> | undefined;
 let producer: Redis;
 let queues: Queues;
 let events: QueueEvents;
+let planEvents: QueueEvents;
 const prefix = testQueuePrefix();
 const subscribers: SubscriberSpec[] = makeSubscribers(SUBSCRIBERS, 7, { weeklyShare: 0.2, inactiveShare: 0.05 });
 const idByEmail = new Map<string, number>();
@@ -70,7 +71,7 @@ function expected(s: SubscriberSpec, at: Date): { due: boolean; key: string } {
 
 async function plan(force: boolean): Promise<number> {
   const jobs = await Promise.all((['daily', 'weekly'] as const).map((frequency) => queues.add('plan-digests', { frequency, force })));
-  const results = await Promise.all(jobs.map((job) => job.waitUntilFinished(events, 60_000) as Promise<PlanDigestsResult>));
+  const results = await Promise.all(jobs.map((job) => job.waitUntilFinished(planEvents, 60_000) as Promise<PlanDigestsResult>));
   return results.reduce((n, r) => n + r.planned, 0);
 }
 
@@ -107,7 +108,8 @@ beforeAll(async () => {
   producer = createRedis(redisUrl, 'producer');
   queues = new Queues(producer, { prefix, fetchAttempts: 3 });
   events = createQueueEvents('notify', { prefix, redisUrl });
-  await events.waitUntilReady();
+  planEvents = createQueueEvents('planning', { prefix, redisUrl });
+  await Promise.all([events.waitUntilReady(), planEvents.waitUntilReady()]);
   notifier = spawnService(`${root}services/notifier/src/main.ts`, {
     DATABASE_URL: t.url,
     REDIS_URL: redisUrl,
@@ -127,6 +129,7 @@ afterAll(async () => {
     await exited(notifier);
   }
   await events?.close();
+  await planEvents?.close();
   await queues?.close();
   producer?.disconnect();
   await sink?.close();

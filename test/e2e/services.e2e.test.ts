@@ -41,6 +41,12 @@ describe('services as separate processes', () => {
       DATABASE_URL: t.url, REDIS_URL: redisUrl, PAPERBOY_QUEUE_PREFIX: prefix, PAPERBOY_SOURCES: join(dir, 'sources.yaml'),
       PAPERBOY_FETCH_ALLOW_PRIVATE: '1', PAPERBOY_OUTBOX_DIR: join(dir, 'outbox'), PAPERBOY_DASHBOARD_REFRESH_SECONDS: '10', LOG_LEVEL: 'debug',
     };
+    // A planner as versions before the `planning` queue declared it: the notifier must replace it.
+    const before = createRedis(redisUrl, 'producer');
+    const legacy = new Queues(before, { prefix, fetchAttempts: 1 });
+    await legacy.get('notify').upsertJobScheduler('digest-planner-daily', { every: 15 * 60_000, startDate: Date.now() + 3_600_000 }, { name: 'plan-digests', data: { frequency: 'daily' } });
+    await legacy.close();
+    before.disconnect();
     const services = {
       fetcher: spawnService('services/fetcher/src/main.ts', env),
       processor: spawnService('services/processor/src/main.ts', env),
@@ -52,9 +58,11 @@ describe('services as separate processes', () => {
       for (const [name, child] of Object.entries(services)) {
         await until(async () => child.output().includes(`${name} started`), 30_000, `${name} to start`);
       }
-      const keys = async (queue: 'crawl' | 'notify' | 'maintenance') => (await queues.get(queue).getJobSchedulers(0, -1)).map((s) => s.key).sort();
+      const keys = async (queue: 'crawl' | 'planning' | 'notify' | 'maintenance') => (await queues.get(queue).getJobSchedulers(0, -1)).map((s) => s.key).sort();
       expect(await keys('crawl')).toEqual(['prune-archive-daily', 'source-local-hf']);
-      expect(await keys('notify')).toEqual(['digest-planner-daily', 'digest-planner-weekly']);
+      expect(await keys('planning')).toEqual(['digest-planner-daily', 'digest-planner-weekly']);
+      expect(await keys('notify')).toEqual([]);
+      expect(await queues.get('notify').getDelayedCount()).toBe(0); // nor the job it had scheduled
       expect(await keys('maintenance')).toEqual(['dashboard-rebuild-nightly', 'dashboard-refresh']);
 
       // The source's schedule crawls it (BullMQ runs an `every` schedule at once); the papers land.
@@ -86,7 +94,9 @@ describe('services as separate processes', () => {
       expect(typeof line.jobId, JSON.stringify(line)).toBe('string');
     }
     for (const line of [...byMessage('page crawled'), ...byMessage('batch stored')]) expect(line.source).toBe('local-hf');
-    expect(new Set(jobLines.map((line) => line.queue))).toEqual(new Set(['crawl', 'ingest', 'maintenance', ...(jobLines.some((l) => l.queue === 'notify') ? ['notify'] : [])]));
+    // The planners run at once (an `every` schedule does); with no subscriber they send nothing.
+    expect(byMessage('digests planned').map((line) => line.queue)).toEqual(['planning', 'planning']);
+    expect(new Set(jobLines.map((line) => line.queue))).toEqual(new Set(['crawl', 'ingest', 'planning', 'maintenance']));
   }, 120_000);
 
   it('fails to start in one line, not a stack trace: a port in use, a bad setting', async () => {

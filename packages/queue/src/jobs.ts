@@ -5,7 +5,7 @@ import { z } from 'zod';
  * Every job the pipeline knows. Adding one takes four steps here (name, payload schema,
  * queue, default options) and then one handler file; the compiler demands each step.
  */
-export const QueueName = { Crawl: 'crawl', Ingest: 'ingest', Notify: 'notify', Maintenance: 'maintenance' } as const;
+export const QueueName = { Crawl: 'crawl', Ingest: 'ingest', Planning: 'planning', Notify: 'notify', Maintenance: 'maintenance' } as const;
 export type QueueName = (typeof QueueName)[keyof typeof QueueName];
 
 export const JobName = {
@@ -24,7 +24,9 @@ export const jobQueue = {
   'crawl-page': 'crawl',
   'prune-archive': 'crawl',
   'ingest-entries': 'ingest',
-  'plan-digests': 'notify',
+  // Planning has a queue of its own: a planner queued behind thousands of rate-limited sends would
+  // wait for all of them (BullMQ queues are FIFO), and digests due meanwhile would be planned late.
+  'plan-digests': 'planning',
   'send-digest': 'notify',
   'refresh-dashboard': 'maintenance',
 } as const satisfies Record<JobName, QueueName>;

@@ -1,12 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { checkHandlers, contentJobId, jobsOfQueue } from './queues.js';
+import type { Redis } from 'ioredis';
+import { checkHandlers, contentJobId, createWorker, jobsOfQueue } from './queues.js';
 import { jobQueue, parsePayload } from './jobs.js';
 
 describe('job routing', () => {
   it('routes every job to a queue, and each queue has jobs', () => {
     expect(jobsOfQueue('crawl')).toEqual(['crawl-source', 'crawl-page', 'prune-archive']);
     expect(jobsOfQueue('ingest')).toEqual(['ingest-entries']);
-    expect(jobsOfQueue('notify')).toEqual(['plan-digests', 'send-digest']);
+    expect(jobsOfQueue('planning')).toEqual(['plan-digests']);
+    expect(jobsOfQueue('notify')).toEqual(['send-digest']);
     expect(jobsOfQueue('maintenance')).toEqual(['refresh-dashboard']);
     expect(Object.keys(jobQueue).sort()).toEqual(['crawl-page', 'crawl-source', 'ingest-entries', 'plan-digests', 'prune-archive', 'refresh-dashboard', 'send-digest']);
   });
@@ -18,6 +20,13 @@ describe('job routing', () => {
       /handlers for jobs not on this queue: crawl-page/,
     );
     expect(() => checkHandlers('ingest', { 'ingest-entries': async () => {} })).not.toThrow();
+  });
+
+  it('refuses a handler for a "moved" job that is still routed to the worker\'s queue', () => {
+    const settings = { prefix: 'unused', concurrency: 1, connection: {} as Redis };
+    expect(() => createWorker('notify', { 'send-digest': async () => {} }, { ...settings, moved: { 'send-digest': async () => {} } })).toThrow(
+      /send-digest still routed here/,
+    );
   });
 
   it('makes stable job ids without colons', () => {

@@ -108,6 +108,11 @@ export interface WorkerSettings {
   lockDurationMs?: number;
   /** At most `max` jobs per `duration` ms on this queue, across every worker (BullMQ's rate limiter). */
   limiter?: { max: number; duration: number };
+  /**
+   * Handlers for jobs that used to be routed to this queue and now go elsewhere: jobs (and job
+   * schedulers) that older code left on this queue are still run, not failed for want of a handler.
+   */
+  moved?: { [N in JobName]?: JobHandler<N> };
 }
 
 /**
@@ -116,8 +121,12 @@ export interface WorkerSettings {
  */
 export function createWorker<Q extends QueueName>(queue: Q, handlers: HandlerMap<Q>, settings: WorkerSettings): Worker {
   checkHandlers(queue, handlers as Record<string, unknown>);
+  const notMoved = Object.keys(settings.moved ?? {}).filter((name) => jobQueue[name as JobName] === queue);
+  if (notMoved.length) throw new Error(`worker for queue "${queue}": ${notMoved.join(', ')} still routed here, not moved`);
   const processor: Processor = async (job, token) => {
-    const handler = (handlers as unknown as Record<string, JobHandler<JobName>>)[job.name];
+    const handler =
+      (handlers as unknown as Record<string, JobHandler<JobName>>)[job.name] ??
+      (settings.moved as Record<string, JobHandler<JobName>> | undefined)?.[job.name];
     if (!handler) throw new UnrecoverableError(`no handler for job "${job.name}" on queue "${queue}"`);
     let payload: JobPayload<JobName>;
     try {

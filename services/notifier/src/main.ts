@@ -8,7 +8,7 @@ await runService('notifier', async () => {
   addNotifier(ctx);
   await serveHealth(ctx);
   ctx.lifecycle.installSignalHandlers();
-  const planners = ctx.config.schedules ? await syncDigestSchedulers(ctx.queues.get('notify')) : 'not declared (PAPERBOY_SCHEDULES=0)';
+  const planners = ctx.config.schedules ? await syncDigestSchedulers(ctx.queues) : 'not declared (PAPERBOY_SCHEDULES=0)';
   ctx.lifecycle.start();
   ctx.logger.info({ concurrency: ctx.config.mail.concurrency, perMinute: ctx.config.mail.perMinute, planners }, 'notifier started');
 });

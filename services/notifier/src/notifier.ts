@@ -18,14 +18,28 @@ export interface NotifierDeps {
   metrics?: Metrics;
 }
 
+/**
+ * Two workers: planners on the `planning` queue, sends on `notify`. Planning never waits behind
+ * sends held back by the mail rate limit, and the limit counts sends only.
+ */
 export function createNotifierWorkers(deps: NotifierDeps): Worker[] {
   const logger = deps.logger.child({ service: 'notifier' });
-  const worker = createWorker(
-    'notify',
+  const planDigests = createPlanDigestsHandler({ ...deps, logger });
+  const planner = createWorker(
+    'planning',
+    { 'plan-digests': planDigests },
     {
-      'plan-digests': createPlanDigestsHandler({ ...deps, logger }),
-      'send-digest': createSendDigestHandler({ ...deps, logger }),
+      connection: deps.connection,
+      prefix: deps.config.queuePrefix,
+      // One planner per frequency at a time in each process; planning is idempotent, so two
+      // processes planning the same frequency at once plan each delivery once.
+      concurrency: 2,
+      lockDurationMs: deps.config.jobLockMs,
     },
+  );
+  const sender = createWorker(
+    'notify',
+    { 'send-digest': createSendDigestHandler({ ...deps, logger }) },
     {
       connection: deps.connection,
       prefix: deps.config.queuePrefix,
@@ -33,7 +47,9 @@ export function createNotifierWorkers(deps: NotifierDeps): Worker[] {
       lockDurationMs: deps.config.jobLockMs,
       // The provider's limit, shared by every notifier process.
       limiter: { max: deps.config.mail.perMinute, duration: 60_000 },
+      // Versions before the planning queue put planners here; those jobs still run.
+      moved: { 'plan-digests': planDigests },
     },
   );
-  return [logWorkerEvents(worker, logger)];
+  return [logWorkerEvents(planner, logger), logWorkerEvents(sender, logger)];
 }

@@ -37,14 +37,15 @@ export async function digestRun(config: Config, options: { frequency?: string; n
   const ctx = await createCheckedContext(config, logger);
   addNotifier(ctx);
   ctx.lifecycle.start();
+  const planEvents = createQueueEvents('planning', { prefix: config.queuePrefix, redisUrl: config.redisUrl });
   const events = createQueueEvents('notify', { prefix: config.queuePrefix, redisUrl: config.redisUrl });
   try {
-    await events.waitUntilReady();
+    await Promise.all([planEvents.waitUntilReady(), events.waitUntilReady()]);
     const summary: DigestSummary = { planned: 0, sent: 0, skipped: 0, failed: 0, durationMs: 0 };
     const queue = ctx.queues.get('notify');
     for (const frequency of frequencies) {
       const plan = await ctx.queues.add('plan-digests', { frequency: frequency as 'daily' | 'weekly', force: options.now });
-      const planned = await waitFor<PlanDigestsResult>(plan, events);
+      const planned = await waitFor<PlanDigestsResult>(plan, planEvents);
       if (!planned.ok) throw new Error(`planning ${frequency} digests failed: ${planned.error}`);
       summary.planned += planned.value.planned;
       const results = await Promise.all(planned.value.sendJobIds.map(async (id) => waitFor<SendDigestResult>(await queue.getJob(id), events)));
@@ -61,7 +62,7 @@ export async function digestRun(config: Config, options: { frequency?: string; n
     summary.durationMs = Date.now() - started;
     return summary;
   } finally {
-    await events.close();
+    await Promise.all([planEvents.close(), events.close()]);
     await ctx.lifecycle.shutdown();
   }
 }

@@ -30,7 +30,7 @@ export async function start(config: Config, logger: Logger): Promise<void> {
   ctx.lifecycle.installSignalHandlers();
   if (config.schedules) {
     const schedulers = await syncSchedulers(ctx.queues.get('crawl'), sources);
-    const planners = await syncDigestSchedulers(ctx.queues.get('notify'));
+    const planners = await syncDigestSchedulers(ctx.queues);
     const refreshes = await syncDashboardSchedulers(ctx.queues.get('maintenance'), config.dashboardRefreshSeconds);
     logger.info({ sources: sources.path, ...schedulers, planners, refreshes }, 'source, digest and dashboard schedules in place');
   } else {

@@ -1,0 +1,88 @@
+import { loadConfig } from '@paperboy/config';
+import { SubscriberRepository } from '@paperboy/db';
+import { createTransport } from '@paperboy/mail';
+import { createQueueEvents, createRedis, Queues, type PlanDigestsResult, type Worker } from '@paperboy/queue';
+import {
+  createTestDatabase,
+  deleteRedisPrefix,
+  requireEnv,
+  seedDigestPapers,
+  startSmtpTestServer,
+  testQueuePrefix,
+  type SmtpTestServer,
+  type TestDatabase,
+} from '@paperboy/test-utils';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createNotifierWorkers } from './notifier.js';
+
+// The notifier's two workers on a real Redis and Postgres: planners on `planning`, sends on `notify`.
+
+const redisUrl = requireEnv('TEST_REDIS_URL');
+const cleanups: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function setup(perMinute: number) {
+  const t: TestDatabase = await createTestDatabase();
+  const smtp: SmtpTestServer = await startSmtpTestServer();
+  const prefix = testQueuePrefix();
+  const config = loadConfig({ SMTP_URL: smtp.url, PAPERBOY_SECRET: 'a-test-secret-of-16+chars', PAPERBOY_MAIL_PER_MINUTE: String(perMinute), PAPERBOY_NOTIFY_CONCURRENCY: '2', PAPERBOY_QUEUE_PREFIX: prefix });
+  const producer = createRedis(redisUrl, 'producer');
+  const connection = createRedis(redisUrl, 'worker');
+  const queues = new Queues(producer, { prefix, fetchAttempts: 1 });
+  const transport = createTransport({ smtpUrl: smtp.url, outboxDir: '/tmp/unused', pool: false });
+  const workers: Worker[] = createNotifierWorkers({ db: t.db, logger: pino({ level: 'silent' }), config, connection, queues, transport });
+  for (const worker of workers) void worker.run();
+  const planEvents = createQueueEvents('planning', { prefix, redisUrl });
+  const notifyEvents = createQueueEvents('notify', { prefix, redisUrl });
+  await Promise.all([planEvents.waitUntilReady(), notifyEvents.waitUntilReady()]);
+  cleanups.push(
+    () => t.drop(),
+    () => smtp.close(),
+    () => deleteRedisPrefix(redisUrl, prefix),
+    async () => {
+      producer.disconnect();
+      connection.disconnect();
+    },
+    () => transport.close(),
+    () => queues.close(),
+    () => Promise.all([planEvents.close(), notifyEvents.close()]),
+    () => Promise.all(workers.map((w) => w.close(true))),
+  );
+  await seedDigestPapers(t.db);
+  const subscribers = new SubscriberRepository(t.db);
+  const subscribe = async (n: number, frequency: 'daily' | 'weekly') => {
+    for (let i = 0; i < n; i++) await subscribers.subscribe(`${frequency}-${i}@example.org`, { topics: ['llm'], frequency }, 'active');
+  };
+  return { t, smtp, queues, planEvents, notifyEvents, subscribe };
+}
+
+describe('notifier workers', () => {
+  it('plans digests while sends wait for the mail rate limit: planning does not queue behind sends', async () => {
+    const { smtp, queues, planEvents, subscribe } = await setup(1); // one mail a minute: the sends pile up
+    await subscribe(20, 'daily');
+    const daily = await queues.add('plan-digests', { frequency: 'daily', force: true });
+    expect(((await daily.waitUntilFinished(planEvents, 20_000)) as PlanDigestsResult).planned).toBe(20);
+
+    await subscribe(3, 'weekly');
+    const weekly = await queues.add('plan-digests', { frequency: 'weekly', force: true });
+    // On one queue with the sends, this planner would wait behind 19 rate-limited jobs: 19 minutes.
+    expect(((await weekly.waitUntilFinished(planEvents, 20_000)) as PlanDigestsResult).planned).toBe(3);
+    const counts = await queues.get('notify').getJobCounts('waiting', 'delayed', 'prioritized');
+    const queued = Object.values(counts).reduce((a, b) => a + b, 0);
+    expect(queued).toBeGreaterThanOrEqual(18); // the sends it overtook are still there
+    expect(smtp.messages.length).toBeLessThanOrEqual(2);
+  }, 60_000);
+
+  it('still runs plan-digests jobs that older versions left on the notify queue', async () => {
+    const { smtp, queues, notifyEvents, subscribe } = await setup(100_000);
+    await subscribe(2, 'daily');
+    const old = await queues.get('notify').add('plan-digests', { frequency: 'daily', force: true });
+    expect(((await old.waitUntilFinished(notifyEvents, 20_000)) as PlanDigestsResult).planned).toBe(2);
+    const deadline = Date.now() + 20_000;
+    while (smtp.messages.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(smtp.messages.flatMap((m) => m.rcptTo).sort()).toEqual(['daily-0@example.org', 'daily-1@example.org']);
+  }, 60_000);
+});

@@ -43,13 +43,17 @@ afterAll(async () => {
 });
 
 describe('API operations endpoints', () => {
-  it('serves healthz, readyz and metrics with queue depths', async () => {
+  it('serves healthz, readyz and metrics with queue depths, without a log line per probe', async () => {
+    const linesBefore = logLines.length;
     expect((await app.inject({ url: '/healthz' })).statusCode).toBe(200);
     const ready = await app.inject({ url: '/readyz' });
     expect(ready.statusCode, ready.body).toBe(200);
     expect(ready.json()).toMatchObject({ status: 'ok', checks: { postgres: 'ok', redis: 'ok', migrations: 'ok' } });
     const metrics = await app.inject({ url: '/metrics' });
     expect(metrics.body).toMatch(/paperboy_queue_jobs\{[^}]*queue="crawl"[^}]*state="waiting"[^}]*\} 1/);
+    expect(logLines.slice(linesBefore)).toEqual([]);
+    await app.inject({ url: '/api/sources' }); // other requests are still logged
+    expect(logLines.slice(linesBefore).map((line) => JSON.parse(line).msg)).toEqual(['incoming request', 'request completed']);
   });
 
   it('keeps the queue board behind the admin token', async () => {

@@ -95,17 +95,21 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   const issues = (error: z.ZodError) => error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`);
 
   app.get('/', async (_request, reply) => reply.redirect('/subscribe'));
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  // Probes and scrapes come every few seconds for months: their requests are not logged at info
+  // (a readiness failure is, as a warning).
+  const quiet = { logLevel: 'warn' } as const;
+  app.get('/healthz', quiet, async () => ({ status: 'ok' }));
   if (deps.readiness) {
     const checks = deps.readiness;
-    app.get('/readyz', async (_request, reply) => {
+    app.get('/readyz', quiet, async (request, reply) => {
       const readiness = await checkReadiness(checks);
+      if (readiness.status !== 'ok') request.log.warn({ checks: readiness.checks }, 'not ready');
       return reply.code(readiness.status === 'ok' ? 200 : 503).send(readiness);
     });
   }
   if (deps.metrics) {
     const metrics = deps.metrics;
-    app.get('/metrics', async (_request, reply) => reply.type(metrics.contentType).send(await metrics.body()));
+    app.get('/metrics', quiet, async (_request, reply) => reply.type(metrics.contentType).send(await metrics.body()));
   }
   await registerQueueBoard(app, deps.queues ?? [], deps.config.adminToken);
   registerReadApi(app, { db: deps.db, taxonomy: deps.taxonomy });

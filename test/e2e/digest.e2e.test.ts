@@ -26,8 +26,13 @@ afterAll(async () => {
 
 describe('paperboy subscribers and digest', () => {
   it('sends each due digest once through the real queue and SMTP, and a second run sends nothing', async () => {
+    // The subscribers live where it is now about noon, so the runs below (a minute or two) share one
+    // local day and ISO week whenever the suite runs. In UTC, a run after midnight would rightly plan
+    // the daily digests again (and after Sunday's midnight the weekly one): a new period.
+    const offset = 12 - new Date().getUTCHours(); // -11 .. +12 hours from UTC
+    const noonZone = offset === 0 ? 'UTC' : `Etc/GMT${offset > 0 ? '-' : '+'}${Math.abs(offset)}`; // Etc/GMT-5 is UTC+5
     for (const [email, topics, frequency] of [['ada@example.org', 'llm', 'daily'], ['eyes@example.org', 'vision', 'daily'], ['week@example.org', 'llm', 'weekly']]) {
-      const added = await runCli(['subscribers', 'add', email!, '--topics', topics!, '--frequency', frequency!], env);
+      const added = await runCli(['subscribers', 'add', email!, '--topics', topics!, '--frequency', frequency!, '--time-zone', noonZone], env);
       expect(added.code, added.stderr).toBe(0);
     }
     const bad = await runCli(['subscribers', 'add', 'x@example.org', '--topics', 'llm', '--time-zone', 'Mars/Olympus'], env);

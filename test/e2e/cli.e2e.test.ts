@@ -4,6 +4,8 @@ import { connectionConfig } from '@paperboy/db';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
+import { brotliCompressSync } from 'node:zlib';
+import { sql } from 'kysely';
 import { Redis } from 'ioredis';
 import { lastJson, root, runCli, until } from './helpers.js';
 
@@ -186,5 +188,49 @@ describe('paperboy CLI', () => {
     expect(badEnv.stderr).toMatch(/REDIS_URL="localhost:6379"/);
     const badFormat = await runCli(['export', 'papers', '--format', 'csv'], env);
     expect(badFormat.code).toBe(2);
+  });
+
+  it('says a missing subcommand is missing (also when given as an empty argument) and lists the valid ones', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['dashboard', ''], /^paperboy: dashboard: missing subcommand; expected refresh or status\nTry: pnpm paperboy dashboard --help\n$/],
+      [['subscribers', ''], /^paperboy: subscribers: missing subcommand; expected add, list or remove\nTry: pnpm paperboy subscribers --help\n$/],
+      [['digest', ' '], /^paperboy: digest: missing subcommand; expected run or preview\n/],
+      [['export', ''], /^paperboy: export: missing dataset; expected "papers"\n/],
+      // An unknown one is still named.
+      [['dashboard', 'refesh'], /^paperboy: dashboard: expected refresh or status, got "refesh"\n/],
+    ];
+    const results = await Promise.all(cases.map(([args]) => runCli(args, env)));
+    results.forEach((result, i) => {
+      const [args, message] = cases[i]!;
+      expect(result.code, args.join(' ')).toBe(2);
+      expect(result.stderr, args.join(' ')).toMatch(message);
+      expect(result.stderr, args.join(' ')).not.toMatch(/got ""|got " "/);
+      expect(result.stdout, args.join(' ')).toBe('');
+    });
+  }, 120_000);
+
+  it('replay refuses a source it cannot know, listing the known ones, and still replays one removed from the sources file', async () => {
+    // Pages archived under a source id the sources file no longer has (the test sources file has none).
+    const body = readFileSync(`${root}packages/sources/src/hf-api/fixtures/hf-api-daily_papers-limit30-2026-06-13.json`);
+    await sql`
+      INSERT INTO page_bodies (content_hash, encoding, body, bytes, stored_bytes, content_type, first_fetched_at, last_fetched_at)
+      VALUES ('retired-source-test', 'br', ${brotliCompressSync(body)}, ${body.length}, 0, 'application/json', now(), now())`.execute(t.db);
+    await sql`
+      INSERT INTO page_fetches (source, adapter, url, status, bytes, content_hash, content_type, fetched_at, duration_ms)
+      VALUES ('hf-api-retired', 'hf-api', ${`${server.url}/api/daily_papers?retired`}, 200, ${body.length}, 'retired-source-test', 'application/json', now() - interval '1 day', 1)`.execute(t.db);
+
+    const unknown = await runCli(['replay', '--source', 'nope'], env);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stdout).toBe('');
+    expect(unknown.stderr).toMatch(/^paperboy: replay: unknown source "nope" \(not in .*sources\.test\.yaml, not an adapter id, no pages fetched under it\); known: /);
+    const known = /known: (.*)\n/.exec(unknown.stderr)![1]!.split(', ');
+    // Adapter ids (what `ingest` records its pages under) and every source with fetches recorded.
+    expect(known).toEqual(expect.arrayContaining(['arxiv-list', 'arxiv-rss', 'generic', 'hf-api', 'hf-api-retired', 'hf-papers']));
+    expect(known).toEqual([...known].sort());
+    expect(unknown.stderr).toMatch(/Try: pnpm paperboy replay --help/);
+
+    const retired = await runCli(['replay', '--source', 'hf-api-retired'], env, 60_000);
+    expect(retired.code, retired.stderr).toBe(0);
+    expect(lastJson(retired.stdout)).toMatchObject({ pages: 1, pagesFailed: 0, entries: 30, failed: 0, errors: [] });
   });
 });

@@ -11,6 +11,21 @@ export class UsageError extends Error {
   }
 }
 
+/** "a", "a or b", "a, b or c". */
+export function orList(items: readonly string[]): string {
+  return items.length < 2 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} or ${items[items.length - 1]}`;
+}
+
+/**
+ * The subcommand a command was given (`dashboard refresh`), or a UsageError: one that says it is
+ * missing (none, or an empty argument such as `''`) or names the unknown one, listing the valid ones.
+ */
+export function subcommand<T extends string>(command: string, given: string | undefined, valid: readonly T[], what = 'subcommand'): T {
+  if (given === undefined || given.trim() === '') throw new UsageError(`${command}: missing ${what}; expected ${orList(valid)}`, command);
+  if (!(valid as readonly string[]).includes(given)) throw new UsageError(`${command}: expected ${orList(valid)}, got ${JSON.stringify(given)}`, command);
+  return given as T;
+}
+
 export interface OptionSpec {
   type: 'string' | 'boolean';
   multiple?: boolean;

@@ -1,6 +1,6 @@
 import { configHelp, ConfigError, loadConfig, type Config } from '@paperboy/config';
 import { createLogger, type Logger } from '@paperboy/logger';
-import { formatHelp, parseCommandArgs, UsageError, type CommandSpec } from './args.js';
+import { formatHelp, parseCommandArgs, subcommand, UsageError, type CommandSpec } from './args.js';
 import { demo, demoSpec } from './commands/demo.js';
 import { exportPapers, exportSpec } from './commands/export.js';
 import { ingest, ingestDetails, ingestFailed, ingestSpec } from './commands/ingest.js';
@@ -111,18 +111,16 @@ const commands: Command[] = [
   {
     spec: digestSpec,
     run: async ({ values, positionals }, config, logger) => {
-      const [action, email, ...extra] = positionals;
+      const [given, email, ...extra] = positionals;
+      const action = subcommand('digest', given, ['run', 'preview'] as const);
       if (extra.length) throw new UsageError(`digest: unexpected ${extra.join(' ')}`, 'digest');
       if (action === 'run') {
         const summary = await digestRun(config, { ...(values.frequency ? { frequency: values.frequency as string } : {}), now: Boolean(values.now) }, logger);
         json(summary);
         return summary.failed ? 1 : 0;
       }
-      if (action === 'preview') {
-        process.stdout.write(`${await digestPreview(config, email)}\n`);
-        return 0;
-      }
-      throw new UsageError(`digest: expected run or preview, got ${JSON.stringify(action ?? '')}`, 'digest');
+      process.stdout.write(`${await digestPreview(config, email)}\n`);
+      return 0;
     },
   },
   {

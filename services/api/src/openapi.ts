@@ -25,7 +25,7 @@ export function openApiDocument(taxonomy: Taxonomy, subscriptionBody: z.ZodTypeA
     openapi: '3.0.3',
     info: { title: 'paperboy', version: '0.1.0', description: 'Trending research papers: read API and subscriptions.' },
     paths: {
-      '/api/papers': { get: { summary: 'Papers, filtered and paged with a keyset cursor', parameters: queryParameters(listQuery), responses: { 200: list, 400: { description: 'invalid parameters' } } } },
+      '/api/papers': { get: { summary: 'Papers, filtered and paged with a keyset cursor', parameters: queryParameters(listQuery), responses: { 200: list, 400: { description: 'invalid parameters, or an unknown source (each named in details)' } } } },
       '/api/papers/{arxivId}': {
         get: {
           summary: 'One paper with its sighting history',

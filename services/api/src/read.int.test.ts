@@ -111,6 +111,32 @@ describe('read API', () => {
     expect((await get('/api/papers/2611.99999')).statusCode).toBe(404);
   });
 
+  it('answers an unknown source with a 400 naming it and the known ones, in JSON and CSV alike', async () => {
+    // Known: the sources papers were stored under, and those that have crawled (as /api/sources lists them).
+    await sql`INSERT INTO crawls (source, url, trigger, started_at, finished_at, outcome, entries) VALUES ('arxiv-rss-quiet', 'https://rss.arxiv.org/rss/cs.LG', 'schedule', now(), now(), 'quiet', 0)`.execute(t.db);
+    const sources = (await get('/api/sources')).json() as { sources: Array<{ source: string }> };
+    expect(sources.sources.map((s) => s.source)).toEqual(['arxiv-rss-quiet']);
+    for (const url of ['/api/papers?source=nope', '/api/papers?source=nope&format=csv', '/api/papers?source=nope&sort=new&limit=5']) {
+      const res = await get(url);
+      expect(res.statusCode, url).toBe(400);
+      expect(res.headers['content-type'], url).toMatch(/application\/json/);
+      expect(res.json(), url).toEqual({ error: 'invalid request', details: ['source: unknown source "nope"; known: arxiv-list, arxiv-rss-quiet, hf-papers'] });
+    }
+    const csv = await get('/api/papers?source=nope', { accept: 'text/csv' });
+    expect(csv.statusCode).toBe(400);
+    expect(csv.json().details).toEqual([expect.stringMatching(/^source: unknown source "nope"/)]);
+    // Reported with the other bad parameters, not instead of them.
+    const both = await get('/api/papers?source=nope&limit=0');
+    expect(both.json().details).toEqual([expect.stringMatching(/^limit: /), expect.stringMatching(/^source: unknown source "nope"/)]);
+    // A source that has crawled but stored nothing is known: an empty list, not an error.
+    const quiet = await get('/api/papers?source=arxiv-rss-quiet');
+    expect(quiet.statusCode).toBe(200);
+    expect(quiet.json()).toEqual({ papers: [], nextCursor: null });
+    expect((await get('/api/papers?source=hf-papers&format=csv')).statusCode).toBe(200);
+    // /api/trending takes no source: refused by its schema as before.
+    expect((await get('/api/trending?source=nope')).json().details).toEqual([expect.stringMatching(/source/)]);
+  });
+
   it('publishes an OpenAPI document generated from the validating schemas', async () => {
     const doc = (await get('/api/openapi.json')).json();
     expect(doc.openapi).toBe('3.0.3');
@@ -118,6 +144,11 @@ describe('read API', () => {
     expect(params.map((p) => p.name).sort()).toEqual(['cursor', 'format', 'limit', 'q', 'since', 'sort', 'source', 'topic']);
     expect(params.find((p) => p.name === 'topic')!.schema.enum).toHaveLength(18);
     expect(params.find((p) => p.name === 'limit')!.schema.maximum).toBe(200);
+    const source = params.find((p) => p.name === 'source') as unknown as { required: boolean; schema: { description?: string; enum?: unknown } };
+    expect(source).toMatchObject({ required: false, schema: { type: 'string', minLength: 1, maxLength: 100 } });
+    expect(source.schema.enum).toBeUndefined(); // the known sources are data, checked per request
+    expect(source.schema.description).toMatch(/\/api\/sources.*400/);
+    expect(doc.paths['/api/papers'].get.responses[400].description).toMatch(/unknown source/);
     expect(doc.paths['/api/subscriptions'].post.requestBody.content['application/json'].schema.properties.frequency.enum).toEqual(['daily', 'weekly']);
   });
 

@@ -56,7 +56,12 @@ export function readSchemas(taxonomy: Taxonomy) {
   const listQuery = z
     .object({
       topic: z.enum(topicIds).optional(),
-      source: z.string().min(1).max(100).optional(),
+      source: z
+        .string()
+        .min(1)
+        .max(100)
+        .describe('a source id: one listed by /api/sources or in a paper\'s sources; any other id is a 400')
+        .optional(),
       since: z
         .string()
         .refine((v) => parseDayOrInstant(v) !== null, 'a day YYYY-MM-DD or an ISO 8601 time with a zone, e.g. 2026-11-28T09:30:00Z')
@@ -79,15 +84,27 @@ export function registerReadApi(app: FastifyInstance, deps: { db: Db; taxonomy: 
   const read = new ReadRepository(deps.db);
   const crawls = new CrawlRepository(deps.db);
   const { listQuery, trendingQuery } = readSchemas(deps.taxonomy);
+  const issues = (error: z.ZodError) => error.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`);
   const bad = (reply: FastifyReply, error: z.ZodError | Error) =>
-    reply.code(400).send({
-      error: 'invalid request',
-      details: error instanceof z.ZodError ? error.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`) : [error.message],
-    });
+    reply.code(400).send({ error: 'invalid request', details: error instanceof z.ZodError ? issues(error) : [error.message] });
+
+  /**
+   * A `source` the filter cannot match: not one papers were stored under, nor one that has crawled
+   * (what /api/sources lists). Its 400 detail, or null; values the schema refuses are left to it.
+   */
+  async function unknownSource(value: unknown): Promise<string | null> {
+    if (typeof value !== 'string' || value.length < 1 || value.length > 100) return null;
+    if (await read.isKnownSource(value)) return null;
+    const known = await read.knownSources();
+    return `source: unknown source ${JSON.stringify(value)}; known: ${known.length ? known.join(', ') : 'none yet (nothing has been crawled)'}`;
+  }
 
   app.get('/api/papers', async (request, reply) => {
     const parsed = listQuery.safeParse(request.query);
-    if (!parsed.success) return bad(reply, parsed.error);
+    const sourceIssue = await unknownSource((request.query as { source?: unknown }).source);
+    if (!parsed.success || sourceIssue) {
+      return reply.code(400).send({ error: 'invalid request', details: [...(parsed.success ? [] : issues(parsed.error)), ...(sourceIssue ? [sourceIssue] : [])] });
+    }
     const { since, format: _format, ...rest } = parsed.data;
     try {
       const page = await read.listPapers({ ...rest, ...(since ? { since: parseDayOrInstant(since)! } : {}) });

@@ -1,6 +1,6 @@
 import type { Config } from '@paperboy/config';
 import { createDb, DashboardRepository } from '@paperboy/db';
-import { UsageError, type CommandSpec } from '../args.js';
+import { subcommand, UsageError, type CommandSpec } from '../args.js';
 import { checkDatabase } from '../run-ingest.js';
 
 export const dashboardSpec: CommandSpec = {
@@ -19,9 +19,9 @@ export const dashboardSpec: CommandSpec = {
 };
 
 export async function dashboardCommand(config: Config, positionals: string[], values: { full?: boolean }) {
-  const [action, ...extra] = positionals;
+  const [given, ...extra] = positionals;
+  const action = subcommand('dashboard', given, ['refresh', 'status'] as const);
   if (extra.length) throw new UsageError(`dashboard: unexpected ${extra.join(' ')}`, 'dashboard');
-  if (action !== 'refresh' && action !== 'status') throw new UsageError(`dashboard: expected refresh or status, got ${JSON.stringify(action ?? '')}`, 'dashboard');
   if (action === 'status' && values.full) throw new UsageError('dashboard: --full goes with refresh', 'dashboard');
   const db = createDb(config.databaseUrl, { max: 1 });
   try {

@@ -14,7 +14,8 @@ export const exportSpec: CommandSpec = {
 };
 
 export async function exportPapers(config: Config, what: string | undefined, format: string | undefined, out: NodeJS.WritableStream): Promise<number> {
-  if (what !== 'papers') throw new UsageError(`export: unknown dataset ${JSON.stringify(what ?? '')}, expected "papers"`, 'export');
+  if (what === undefined || what.trim() === '') throw new UsageError(`export: missing dataset; expected "papers"`, 'export');
+  if (what !== 'papers') throw new UsageError(`export: unknown dataset ${JSON.stringify(what)}, expected "papers"`, 'export');
   if ((format ?? 'jsonl') !== 'jsonl') throw new UsageError(`export: unknown format ${JSON.stringify(format)}, expected "jsonl"`, 'export');
   const db = createDb(config.databaseUrl, { max: 1 });
   let count = 0;

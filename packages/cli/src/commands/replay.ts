@@ -3,13 +3,13 @@ import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { brotliDecompress, gunzip } from 'node:zlib';
 import type { Config } from '@paperboy/config';
-import { ArchiveRepository } from '@paperboy/db';
-import { loadSourcesFile } from '@paperboy/fetcher';
+import { ArchiveRepository, createDb } from '@paperboy/db';
+import { loadSourcesFile, type SourcesFile } from '@paperboy/fetcher';
 import type { Logger } from '@paperboy/logger';
 import { contentJobId } from '@paperboy/queue';
-import { createPage, getAdapter } from '@paperboy/sources';
+import { createPage, getAdapter, listAdapters } from '@paperboy/sources';
 import { UsageError, type CommandSpec } from '../args.js';
-import { collectBatch, emptySummary, withPipeline, type IngestSummary } from '../run-ingest.js';
+import { checkDatabase, collectBatch, emptySummary, withPipeline, type IngestSummary } from '../run-ingest.js';
 
 const gunzipAsync = promisify(gunzip);
 const brotliDecompressAsync = promisify(brotliDecompress);
@@ -19,12 +19,13 @@ export const replaySpec: CommandSpec = {
   summary: 'Run archived pages through the current extract, parse, dedupe and classify code again.',
   usage: 'replay [--source <id>] [--since <date>]',
   options: {
-    source: { type: 'string', description: 'only pages of this source (a source id, or an adapter id for `ingest` pages)', valueName: 'id' },
+    source: { type: 'string', description: 'only pages of this source: a source id (of the sources file, or one with archived pages), or an adapter id for `ingest` pages', valueName: 'id' },
     since: { type: 'string', description: 'only pages fetched on or after this date (YYYY-MM-DD or an ISO time)', valueName: 'date' },
   },
   details:
     'Each page keeps the time it was fetched, so a replay records no new sightings: running it twice changes\n' +
-    'nothing the second time. Prints a JSON summary like ingest as its last line.',
+    'nothing the second time. Prints a JSON summary like ingest as its last line. A --source that is not in the\n' +
+    'sources file, not an adapter id and has no fetches recorded is a usage error listing the known ids.',
 };
 
 export function parseSince(value: string | undefined): Date | undefined {
@@ -34,9 +35,34 @@ export function parseSince(value: string | undefined): Date | undefined {
   return date;
 }
 
+/**
+ * Refuses a --source replay cannot mean. Known: the ids of the sources file, the adapter ids (what
+ * `ingest` records its pages under), and every id fetches were recorded under, so a source removed
+ * from the sources file since stays replayable.
+ */
+async function checkReplaySource(config: Config, source: string, sources: SourcesFile): Promise<void> {
+  const configured = sources.sources.map((s) => s.id);
+  const adapters = listAdapters().map((a) => a.id);
+  if (configured.includes(source) || adapters.includes(source)) return;
+  const db = createDb(config.databaseUrl, { max: 1 });
+  try {
+    await checkDatabase(db);
+    const archive = new ArchiveRepository(db);
+    if (await archive.hasFetchesOf(source)) return;
+    const known = [...new Set([...configured, ...adapters, ...(await archive.fetchedSources())])].sort();
+    throw new UsageError(
+      `replay: unknown source ${JSON.stringify(source)} (not in ${sources.path}, not an adapter id, no pages fetched under it); known: ${known.join(', ')}`,
+      'replay',
+    );
+  } finally {
+    await db.destroy();
+  }
+}
+
 export async function replay(config: Config, options: { source?: string; since?: Date }, logger: Logger, batchSize: number): Promise<IngestSummary> {
   const started = Date.now();
   const sources = loadSourcesFile(config.sourcesPath);
+  if (options.source !== undefined) await checkReplaySource(config, options.source, sources);
   return withPipeline(config, { logger, noFetcher: true }, async (pipeline) => {
     const summary = emptySummary(0);
     const run = randomBytes(6).toString('hex');

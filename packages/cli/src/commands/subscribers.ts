@@ -1,7 +1,7 @@
 import type { Config } from '@paperboy/config';
 import { createDb, SubscriberRepository } from '@paperboy/db';
 import { loadTaxonomy, normalizeEmail } from '@paperboy/pipeline';
-import { UsageError, type CommandSpec } from '../args.js';
+import { subcommand, UsageError, type CommandSpec } from '../args.js';
 
 export const subscribersSpec: CommandSpec = {
   name: 'subscribers',
@@ -36,8 +36,8 @@ export function validTimeZone(zone: string): boolean {
 }
 
 export async function subscribers(config: Config, positionals: string[], values: Record<string, string | boolean | undefined>, out: (line: string) => void) {
-  const [action, rawEmail, ...extra] = positionals;
-  if (!action || !['add', 'list', 'remove'].includes(action)) throw new UsageError(`subscribers: expected add, list or remove, got ${JSON.stringify(action ?? '')}`, 'subscribers');
+  const [given, rawEmail, ...extra] = positionals;
+  const action = subcommand('subscribers', given, ['add', 'list', 'remove'] as const);
   if (extra.length) throw new UsageError(`subscribers: unexpected ${extra.join(' ')}`, 'subscribers');
   const db = createDb(config.databaseUrl, { max: 2 });
   const repo = new SubscriberRepository(db);

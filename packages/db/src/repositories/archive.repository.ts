@@ -65,6 +65,24 @@ export class ArchiveRepository {
     }
   }
 
+  /** Whether any fetch was ever recorded under this source id (configured source, or adapter id of an `ingest` run). */
+  async hasFetchesOf(source: string): Promise<boolean> {
+    const { rows } = await sql<{ found: boolean }>`SELECT EXISTS (SELECT 1 FROM page_fetches WHERE source = ${source}) AS found`.execute(this.db);
+    return rows[0]?.found ?? false;
+  }
+
+  /** Every source id fetches were recorded under, sorted (a skip scan over the (source, fetched_at) index). */
+  async fetchedSources(): Promise<string[]> {
+    const { rows } = await sql<{ source: string }>`
+      WITH RECURSIVE s AS (
+        (SELECT source FROM page_fetches ORDER BY source LIMIT 1)
+        UNION ALL
+        SELECT (SELECT f.source FROM page_fetches f WHERE f.source > s.source ORDER BY f.source LIMIT 1) FROM s WHERE s.source IS NOT NULL
+      )
+      SELECT source FROM s WHERE source IS NOT NULL`.execute(this.db);
+    return rows.map((r) => r.source);
+  }
+
   async archiveStats(): Promise<{ bodies: number; bytes: number; storedBytes: number }> {
     const { rows } = await sql<{ bodies: number; bytes: number; storedBytes: number }>`
       SELECT count(*)::int AS bodies, coalesce(sum(bytes), 0)::bigint AS bytes, coalesce(sum(stored_bytes), 0)::bigint AS "storedBytes"

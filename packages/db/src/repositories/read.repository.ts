@@ -91,6 +91,36 @@ export class ReadRepository {
     return { papers: page.map(({ id: _id, key: _key, sort_key: _s, ...paper }: ListedPaper & { id: number; key: unknown; sort_key?: unknown }) => paper), nextCursor };
   }
 
+  /**
+   * Whether `source` is a source id the papers filter knows: one papers were stored under (what a
+   * paper's `sources` lists) or one that has crawled (what /api/sources lists). Index look-ups only.
+   */
+  async isKnownSource(source: string): Promise<boolean> {
+    const { rows } = await sql<{ known: boolean }>`
+      SELECT EXISTS (SELECT 1 FROM paper_aliases WHERE source = ${source})
+          OR EXISTS (SELECT 1 FROM crawls WHERE source = ${source}) AS known`.execute(this.db);
+    return rows[0]?.known ?? false;
+  }
+
+  /** Every source id `isKnownSource` accepts, sorted (skip scans over the two tables' source indexes). */
+  async knownSources(): Promise<string[]> {
+    const { rows } = await sql<{ source: string }>`
+      WITH RECURSIVE a AS (
+        (SELECT source FROM paper_aliases ORDER BY source LIMIT 1)
+        UNION ALL
+        SELECT (SELECT x.source FROM paper_aliases x WHERE x.source > a.source ORDER BY x.source LIMIT 1) FROM a WHERE a.source IS NOT NULL
+      ), c AS (
+        (SELECT source FROM crawls ORDER BY source LIMIT 1)
+        UNION ALL
+        SELECT (SELECT x.source FROM crawls x WHERE x.source > c.source ORDER BY x.source LIMIT 1) FROM c WHERE c.source IS NOT NULL
+      )
+      SELECT source FROM a WHERE source IS NOT NULL
+      UNION
+      SELECT source FROM c WHERE source IS NOT NULL
+      ORDER BY source`.execute(this.db);
+    return rows.map((r) => r.source);
+  }
+
   async paperWithHistory(arxivId: string) {
     const paper = await sql<ListedPaper & { id: number; abstract: string | null }>`
       SELECT p.id, p.arxiv_id AS "arxivId", p.title, p.abstract, p.authors, p.upvotes,

@@ -76,7 +76,7 @@ async function plan(force: boolean): Promise<number> {
 }
 
 /** Until no delivery is planned or claimed and no notify job is waiting, active or delayed. */
-async function allSent(timeoutMs = 120_000): Promise<void> {
+async function allSent(timeoutMs = 240_000): Promise<void> {
   const queue = queues.get('notify');
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -171,9 +171,8 @@ describe('digests for 10,000 subscribers in many time zones', () => {
     expect(ambiguous).toBeLessThan(SUBSCRIBERS * 0.05);
 
     // 2. A second planner run plans nothing (but for a subscriber the clock made due in between).
-    // The first run's sends go out first: a plan job queued behind thousands of sends on a busy
-    // machine can take longer than the wait below.
-    await allSent();
+    // The first run's thousands of sends are still going out: planners have a queue of their own,
+    // so this one does not wait for them.
     const t2 = new Date();
     const again = await plan(false);
     const t3 = new Date();
@@ -222,5 +221,5 @@ describe('digests for 10,000 subscribers in many time zones', () => {
     expect(repeated).toBeLessThanOrEqual(rolled);
     expect(sink.count()).toBe(sent + repeated);
     if (rolled === 0) expect(sink.count()).toBe(sent);
-  }, 300_000);
+  }, 600_000);
 });

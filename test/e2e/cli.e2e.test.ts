@@ -198,6 +198,8 @@ describe('paperboy CLI', () => {
       [['export', ''], /^paperboy: export: missing dataset; expected "papers"\n/],
       // An unknown one is still named.
       [['dashboard', 'refesh'], /^paperboy: dashboard: expected refresh or status, got "refesh"\n/],
+      // A stray argument is refused, not ignored.
+      [['digest', 'run', 'ada@example.org'], /^paperboy: digest run: unexpected ada@example.org \(run takes no address/],
     ];
     const results = await Promise.all(cases.map(([args]) => runCli(args, env)));
     results.forEach((result, i) => {

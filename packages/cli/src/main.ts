@@ -115,6 +115,7 @@ const commands: Command[] = [
       const action = subcommand('digest', given, ['run', 'preview'] as const);
       if (extra.length) throw new UsageError(`digest: unexpected ${extra.join(' ')}`, 'digest');
       if (action === 'run') {
+        if (email !== undefined) throw new UsageError(`digest run: unexpected ${email} (run takes no address; --frequency and --now choose what is sent)`, 'digest');
         const summary = await digestRun(config, { ...(values.frequency ? { frequency: values.frequency as string } : {}), now: Boolean(values.now) }, logger);
         json(summary);
         return summary.failed ? 1 : 0;

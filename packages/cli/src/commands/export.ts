@@ -10,7 +10,7 @@ export const exportSpec: CommandSpec = {
   options: { format: { type: 'string', description: 'output format: jsonl (the only one for now)', valueName: 'jsonl' } },
   details:
     'Each line: arxivId, title, abstract, authors (names), upvotes (latest), topics ([{id, score}], best first;\n' +
-    'manual labels replace computed topics), sources (adapter ids), firstSeenAt, lastSeenAt.',
+    'manual labels replace computed topics), sources (source ids; adapter ids for one-off ingest runs), firstSeenAt, lastSeenAt.',
 };
 
 export async function exportPapers(config: Config, what: string | undefined, format: string | undefined, out: NodeJS.WritableStream): Promise<number> {

@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../schema.js';
+import { distinctSources } from './distinct-sources.js';
 
 export interface ArchivedPage {
   fetchId: number;
@@ -71,16 +72,9 @@ export class ArchiveRepository {
     return rows[0]?.found ?? false;
   }
 
-  /** Every source id fetches were recorded under, sorted (a skip scan over the (source, fetched_at) index). */
+  /** Every source id fetches were recorded under, sorted. */
   async fetchedSources(): Promise<string[]> {
-    const { rows } = await sql<{ source: string }>`
-      WITH RECURSIVE s AS (
-        (SELECT source FROM page_fetches ORDER BY source LIMIT 1)
-        UNION ALL
-        SELECT (SELECT f.source FROM page_fetches f WHERE f.source > s.source ORDER BY f.source LIMIT 1) FROM s WHERE s.source IS NOT NULL
-      )
-      SELECT source FROM s WHERE source IS NOT NULL`.execute(this.db);
-    return rows.map((r) => r.source);
+    return distinctSources(this.db, 'page_fetches');
   }
 
   async archiveStats(): Promise<{ bodies: number; bytes: number; storedBytes: number }> {

@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../schema.js';
+import { distinctSources } from './distinct-sources.js';
 import { TRENDING_SCORE_SQL } from './digest.repository.js';
 
 export interface PaperFilter {
@@ -102,23 +103,10 @@ export class ReadRepository {
     return rows[0]?.known ?? false;
   }
 
-  /** Every source id `isKnownSource` accepts, sorted (skip scans over the two tables' source indexes). */
+  /** Every source id `isKnownSource` accepts, sorted. */
   async knownSources(): Promise<string[]> {
-    const { rows } = await sql<{ source: string }>`
-      WITH RECURSIVE a AS (
-        (SELECT source FROM paper_aliases ORDER BY source LIMIT 1)
-        UNION ALL
-        SELECT (SELECT x.source FROM paper_aliases x WHERE x.source > a.source ORDER BY x.source LIMIT 1) FROM a WHERE a.source IS NOT NULL
-      ), c AS (
-        (SELECT source FROM crawls ORDER BY source LIMIT 1)
-        UNION ALL
-        SELECT (SELECT x.source FROM crawls x WHERE x.source > c.source ORDER BY x.source LIMIT 1) FROM c WHERE c.source IS NOT NULL
-      )
-      SELECT source FROM a WHERE source IS NOT NULL
-      UNION
-      SELECT source FROM c WHERE source IS NOT NULL
-      ORDER BY source`.execute(this.db);
-    return rows.map((r) => r.source);
+    const [stored, crawled] = await Promise.all([distinctSources(this.db, 'paper_aliases'), distinctSources(this.db, 'crawls')]);
+    return [...new Set([...stored, ...crawled])].sort();
   }
 
   async paperWithHistory(arxivId: string) {

@@ -40,7 +40,8 @@ beforeAll(async () => {
             FROM papers p, generate_series(0, 9) AS d WHERE p.first_seen_at <= now() - (d || ' days')::interval`.execute(t.db);
   await sql`INSERT INTO crawls (source, url, trigger, started_at, finished_at, status, outcome, entries)
             VALUES ('hf-daily', 'https://huggingface.co/papers', 'schedule', now() - interval '1 hour', now(), 200, 'ok', 30),
-                   ('arxiv-cs-lg', 'https://arxiv.org/list/cs.LG/new', 'schedule', now() - interval '2 hours', now(), 200, 'ok', 0)`.execute(t.db);
+                   ('arxiv-cs-lg', 'https://arxiv.org/list/cs.LG/new', 'schedule', now() - interval '2 hours', now(), 200, 'ok', 0),
+                   ('gone-404', 'https://example.org/gone', 'schedule', now() - interval '1 hour', now(), 404, 'failed', 0)`.execute(t.db);
   await sql`UPDATE crawls SET suspect = true, suspect_reason = 'no entries found' WHERE source = 'arxiv-cs-lg'`.execute(t.db);
   await new DashboardRepository(t.db).refresh(); // as the processor's scheduled job does
   await queues.add('crawl-page', { source: 'hf-papers', url: 'https://huggingface.co/papers' });
@@ -86,6 +87,10 @@ describe.skipIf(!available)('the dashboard page', () => {
     expect(await page.locator('h3').allTextContents()).toEqual(expect.arrayContaining(['llm', 'vision', 'agents']));
     const body = await page.locator('body').textContent();
     expect(body).toMatch(/arxiv-cs-lg.*suspect: no entries found/s);
+    // Health by the rules of `paperboy sources`: a failed fetch is failing, not ok.
+    const health = async (source: string) => page.locator('tr', { hasText: source }).locator('td').last().textContent();
+    expect(await health('gone-404')).toBe('failing: HTTP 404');
+    expect(await health('hf-daily')).toBe('ok');
     expect(body).toMatch(/crawl\s*1\s*0\s*0\s*0/);
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
     expect(statSync(SCREENSHOT).size).toBeGreaterThan(20_000);

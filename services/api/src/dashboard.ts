@@ -1,4 +1,4 @@
-import { DashboardRepository, type Db, type TopicTrendRow } from '@paperboy/db';
+import { DashboardRepository, sourceHealthOf, type DashboardSourceHealthRow, type Db, type TopicTrendRow } from '@paperboy/db';
 import { escapeHtml } from '@paperboy/mail';
 import type { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
@@ -43,6 +43,12 @@ export function topicSeries(rows: readonly TopicTrendRow[], days: readonly strin
   }));
 }
 
+/** The same health as `paperboy sources` (the view has no error text: a failing fetch shows its HTTP status). */
+function healthCell(h: DashboardSourceHealthRow): string {
+  const { health, reason } = sourceHealthOf({ outcome: h.lastOutcome, suspect: h.suspect, suspectReason: h.suspectReason, error: h.lastStatus ? `HTTP ${h.lastStatus}` : null });
+  return reason ? `${health}: ${reason}` : health;
+}
+
 const table = (headers: string[], rows: string[][]) =>
   `<table><thead><tr>${headers.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead><tbody>${rows
     .map((r) => `<tr>${r.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`)
@@ -80,7 +86,7 @@ ${[...byTopic]
   .map(([topic, papers]) => `<h3>${escapeHtml(topic)}</h3>${table(['arXiv', 'title', 'upvotes', '+24 h', 'score'], papers.slice(0, 5).map((p) => [p.arxivId ?? '', p.title, String(p.upvotes ?? ''), String(p.growth24h), p.score.toFixed(2)]))}`)
   .join('') || '<p>No papers yet.</p>'}
 <h2>Source health</h2>
-${health.length ? table(['source', 'last crawl', 'outcome', 'status', 'entries', 'last success', 'health'], health.map((h) => [h.source, h.lastCrawlAt.toISOString(), h.lastOutcome, String(h.lastStatus ?? ''), String(h.lastEntries ?? ''), h.lastSuccessAt?.toISOString() ?? '', h.suspect ? `suspect: ${h.suspectReason ?? ''}` : 'ok'])) : '<p>No crawls yet.</p>'}
+${health.length ? table(['source', 'last crawl', 'outcome', 'status', 'entries', 'last success', 'health'], health.map((h) => [h.source, h.lastCrawlAt.toISOString(), h.lastOutcome, String(h.lastStatus ?? ''), String(h.lastEntries ?? ''), h.lastSuccessAt?.toISOString() ?? '', healthCell(h)])) : '<p>No crawls yet.</p>'}
 <h2>Queues</h2>
 ${table(['queue', 'waiting', 'active', 'delayed', 'failed'], queueCounts.map((q) => [q.name, String(q.counts.waiting ?? 0), String(q.counts.active ?? 0), String(q.counts.delayed ?? 0), String(q.counts.failed ?? 0)]))}`;
     return reply.type('text/html; charset=utf-8').send(page('paperboy dashboard', body));

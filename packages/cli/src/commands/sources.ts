@@ -1,5 +1,5 @@
 import type { Config } from '@paperboy/config';
-import { CrawlRepository, createDb, type SourceHealthRow } from '@paperboy/db';
+import { CrawlRepository, createDb, sourceHealthOf, type SourceHealthRow } from '@paperboy/db';
 import { loadSourcesFile } from '@paperboy/fetcher';
 import type { CommandSpec } from '../args.js';
 
@@ -31,15 +31,8 @@ export interface SourceReport {
   new24h: number;
 }
 
-function healthOf(row: SourceHealthRow | undefined): { health: string; reason: string | null } {
-  if (!row) return { health: 'never crawled', reason: null };
-  if (row.lastSuspect) return { health: 'suspect', reason: row.lastSuspectReason };
-  if (row.lastOutcome === 'failed' || row.lastOutcome === 'disallowed') return { health: 'failing', reason: row.lastError };
-  if (row.lastOutcome === 'quiet') return { health: 'quiet', reason: null };
-  if (row.lastOutcome === 'not-modified' || row.lastOutcome === 'unchanged') return { health: 'unchanged', reason: null };
-  if (row.lastOutcome === 'retrying') return { health: 'retrying', reason: row.lastError };
-  return { health: 'ok', reason: null };
-}
+const healthOf = (row: SourceHealthRow | undefined) =>
+  sourceHealthOf(row && { outcome: row.lastOutcome, suspect: row.lastSuspect, suspectReason: row.lastSuspectReason, error: row.lastError });
 
 const describeSchedule = (s: { every?: number | undefined; cron?: string | undefined; tz?: string | undefined; jitterMs: number }) => {
   const base = s.cron ? `cron ${s.cron}${s.tz ? ` ${s.tz}` : ''}` : `every ${formatMs(s.every!)}`;

@@ -30,6 +30,22 @@ export interface SourceHealthRow {
   new24h: number;
 }
 
+/**
+ * A source's health from its last finished crawl: the one rule `paperboy sources`, the dashboard
+ * page and anything else that shows health go by. `reason` says why, where there is a why.
+ */
+export function sourceHealthOf(
+  last: { outcome: string | null; suspect: boolean; suspectReason: string | null; error: string | null } | undefined,
+): { health: 'never crawled' | 'suspect' | 'failing' | 'quiet' | 'unchanged' | 'retrying' | 'ok'; reason: string | null } {
+  if (!last || last.outcome === null) return { health: 'never crawled', reason: null };
+  if (last.suspect) return { health: 'suspect', reason: last.suspectReason };
+  if (last.outcome === 'failed' || last.outcome === 'disallowed') return { health: 'failing', reason: last.error };
+  if (last.outcome === 'quiet') return { health: 'quiet', reason: null };
+  if (last.outcome === 'not-modified' || last.outcome === 'unchanged') return { health: 'unchanged', reason: null };
+  if (last.outcome === 'retrying') return { health: 'retrying', reason: last.error };
+  return { health: 'ok', reason: null };
+}
+
 /** Crawls of sources and what they found: the record source health is computed from. */
 export class CrawlRepository {
   constructor(private readonly db: Kysely<Database>) {}

@@ -76,9 +76,15 @@ describe('renderDigest', () => {
     expect(digest.text).not.toMatch(/javascript:|data:text/);
   });
 
-  it('refuses links that one-click unsubscribe cannot use', () => {
+  it('refuses unusable unsubscribe links, and offers one-click only over https (RFC 8058)', () => {
     const input = digestInput();
-    expect(() => renderDigest({ ...input, links: { ...input.links, unsubscribeUrl: 'http://paperboy.example/u' } })).toThrow(/https/);
+    expect(() => renderDigest({ ...input, links: { ...input.links, unsubscribeUrl: 'javascript:alert(1)' } })).toThrow(/unsubscribeUrl/);
+    expect(() => renderDigest({ ...input, links: { ...input.links, unsubscribeUrl: '/unsubscribe' } })).toThrow(/unsubscribeUrl/);
+    // A plain-http site (a local setup): the link is kept as it is, so it works, but without one-click.
+    const plain = renderDigest({ ...input, links: { ...input.links, unsubscribeUrl: 'http://localhost:3000/unsubscribe?token=abc' } });
+    expect(plain.headers['List-Unsubscribe']).toMatch(/^<http:\/\/localhost:3000\/unsubscribe\?token=abc>, <mailto:/);
+    expect(plain.headers).not.toHaveProperty('List-Unsubscribe-Post');
+    expect(plain.text).toContain('Unsubscribe: http://localhost:3000/unsubscribe?token=abc');
     expect(() => renderDigest({ ...input, links: { ...input.links, unsubscribeMailto: 'unsubscribe@paperboy.example' } })).toThrow(/mailto/);
     expect(() => renderDigest({ ...input, messageIdDomain: 'paperboy.example>\r\nBcc: x' })).toThrow(/messageIdDomain/);
   });

@@ -17,7 +17,10 @@ export interface DigestInput {
   period: { label: string; key: string };
   papers: DigestPaper[];
   links: {
-    /** https URL for RFC 8058 one-click unsubscribe (POST) and the footer link. */
+    /**
+     * The unsubscribe page, for the footer link and List-Unsubscribe. An https URL also gets
+     * RFC 8058 one-click (List-Unsubscribe-Post), which that RFC allows for https only.
+     */
     unsubscribeUrl: string;
     /** `mailto:` address for List-Unsubscribe, for clients without one-click support. */
     unsubscribeMailto: string;
@@ -44,7 +47,7 @@ export interface RenderedDigest {
   subject: string;
   html: string;
   text: string;
-  /** List-Unsubscribe, List-Unsubscribe-Post and List-Id; values free of CR/LF. */
+  /** List-Unsubscribe, List-Unsubscribe-Post (https only) and List-Id; values free of CR/LF. */
   headers: Record<string, string>;
   /** `<digest.<hash>@<domain>>`, the same for the same subscriber and period, so a retried send keeps its id. */
   messageId: string;
@@ -71,7 +74,7 @@ export function renderDigest(input: DigestInput): RenderedDigest {
     text: renderText(input, papers, name),
     headers: {
       'List-Unsubscribe': `<${safeUrl(input.links.unsubscribeUrl)}>, <${safeUrl(input.links.unsubscribeMailto)}>`,
-      'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+      ...(/^https:\/\//i.test(input.links.unsubscribeUrl) ? { 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' } : {}),
       'List-Id': singleLine(input.listId),
     },
     messageId: digestMessageId(input.subscriber.email, input.period.key, input.messageIdDomain),
@@ -90,8 +93,8 @@ export function digestMessageId(email: string, periodKey: string, domain: string
 /** Our own configuration, not scraped data: a wrong value is a bug to report, not to paper over. */
 function assertDigestInput(input: DigestInput): void {
   const problems: string[] = [];
-  if (!/^https:\/\//i.test(input.links.unsubscribeUrl) || safeUrl(input.links.unsubscribeUrl) === '#') {
-    problems.push(`links.unsubscribeUrl must be an https URL (RFC 8058), got ${JSON.stringify(input.links.unsubscribeUrl)}`);
+  if (!/^https?:\/\//i.test(input.links.unsubscribeUrl) || safeUrl(input.links.unsubscribeUrl) === '#') {
+    problems.push(`links.unsubscribeUrl must be an http(s) URL, got ${JSON.stringify(input.links.unsubscribeUrl)}`);
   }
   if (!/^mailto:/i.test(input.links.unsubscribeMailto) || safeUrl(input.links.unsubscribeMailto) === '#') {
     problems.push(`links.unsubscribeMailto must be a mailto: URL, got ${JSON.stringify(input.links.unsubscribeMailto)}`);

@@ -29,7 +29,7 @@ export function buildDigestMail(config: Config, subscriber: { id: number; email:
       topics: p.topics,
     })),
     links: {
-      unsubscribeUrl: `${publicUrl.replace(/^http:/, 'https:')}/unsubscribe?token=${unsubscribe}`,
+      unsubscribeUrl: `${publicUrl}/unsubscribe?token=${unsubscribe}`,
       unsubscribeMailto: `mailto:${fromAddress}?subject=unsubscribe%20${unsubscribe}`,
       preferencesUrl: `${publicUrl}/preferences?token=${preferences}`,
       siteUrl: publicUrl,

@@ -30,7 +30,7 @@ afterAll(async () => {
 });
 
 async function setup(email: string, server: SmtpTestServer, env: Record<string, string> = {}) {
-  const config = loadConfig({ SMTP_URL: server.url, PAPERBOY_SECRET: 'a-test-secret-of-16+chars', ...env });
+  const config = loadConfig({ SMTP_URL: server.url, PAPERBOY_SECRET: 'a-test-secret-of-16+chars', PAPERBOY_PUBLIC_URL: 'https://localhost:3000', ...env });
   const subscribers = new SubscriberRepository(t.db);
   const { id } = await subscribers.subscribe(email, { topics: ['llm'], frequency: 'daily' }, 'active');
   const [delivery] = await new DigestRepository(t.db).planDeliveries([{ id, email, periodKey: 'daily-2026-11-28' }]);

@@ -84,6 +84,9 @@ describe('services as separate processes', () => {
       .filter((line) => line.startsWith('{'))
       .map((line) => JSON.parse(line) as Record<string, unknown>);
     const jobLines = lines.filter((line) => 'jobId' in line);
+    // JSON.parse keeps the last of two equal keys: look at the raw lines for a repeated `source`.
+    const raw = Object.values(services).flatMap((child) => child.output().split('\n')).filter((line) => line.startsWith('{'));
+    for (const line of raw) expect(line.match(/"source":/g)?.length ?? 0, line).toBeLessThanOrEqual(1);
     const byMessage = (msg: string) => jobLines.filter((line) => line.msg === msg);
     expect(byMessage('source run queued').length).toBeGreaterThan(0);
     expect(byMessage('page crawled').length).toBeGreaterThan(0);

@@ -51,6 +51,14 @@ describe('loadConfig', () => {
     expect(loadConfig({ PAPERBOY_DASHBOARD_REFRESH_SECONDS: ' 60 ' }).dashboardRefreshSeconds).toBe(60);
     expect(problems({ PAPERBOY_SCHEDULES: 'maybe' })).toEqual(['PAPERBOY_SCHEDULES="maybe": expected 1 or 0 (also true/false, yes/no)']);
     expect(loadConfig({ PAPERBOY_SCHEDULES: 'no' }).schedules).toBe(false);
+    expect(problems({ PORT: 'abc' })).toEqual(['PORT="abc": expected a whole number from 0 to 65535']);
+    expect(loadConfig({ PORT: '8080', HOST: '127.0.0.1' }).api).toEqual({ host: '127.0.0.1', port: 8080 });
+    for (const value of ['abc', '0x1', '1e0', '2']) {
+      expect(problems({ PAPERBOY_NEAR_DUPLICATE_THRESHOLD: value }), value).toEqual([
+        `PAPERBOY_NEAR_DUPLICATE_THRESHOLD=${JSON.stringify(value)}: expected a number from 0.3 to 1`,
+      ]);
+    }
+    expect(loadConfig({ PAPERBOY_NEAR_DUPLICATE_THRESHOLD: '0.8' }).nearDuplicateThreshold).toBe(0.8);
   });
 
   it('treats empty values as unset', () => {

@@ -17,6 +17,15 @@ const int = (min: number, max: number) => {
   );
 };
 
+/** A decimal number within bounds (no hex, no exponent); the message says so whatever is wrong. */
+const decimal = (min: number, max: number) => {
+  const message = `expected a number from ${min} to ${max}`;
+  return z.preprocess(
+    (value) => (typeof value === 'string' && /^\d+(\.\d+)?$/.test(value.trim()) ? Number(value) : value),
+    z.number({ invalid_type_error: message }).min(min, message).max(max, message),
+  );
+};
+
 const url = (protocols: string[]) =>
   z.string().refine(
     (value) => {
@@ -60,12 +69,14 @@ export const configSchema = z.object({
   PAPERBOY_ADMIN_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
   PAPERBOY_BATCH_SIZE: int(1, 1000).default(50),
   PAPERBOY_PROCESSOR_CONCURRENCY: int(1, 64).default(4),
-  PAPERBOY_NEAR_DUPLICATE_THRESHOLD: z.coerce.number().min(0.3).max(1).default(0.75),
+  PAPERBOY_NEAR_DUPLICATE_THRESHOLD: decimal(0.3, 1).default(0.75),
   PAPERBOY_TAXONOMY: z.string().min(1).optional(),
   PAPERBOY_SHUTDOWN_TIMEOUT_MS: int(100, 600_000).default(15_000),
   PAPERBOY_JOB_LOCK_MS: int(1000, 600_000).default(30_000),
   PAPERBOY_DASHBOARD_REFRESH_SECONDS: int(10, 86_400).default(300),
   PAPERBOY_SCHEDULES: bool.default('1'),
+  PORT: int(0, 65535).default(3000),
+  HOST: z.string().min(1).default('0.0.0.0'),
 });
 
 export type Config = Readonly<{
@@ -87,6 +98,8 @@ export type Config = Readonly<{
   archiveRetentionDays: number;
   /** Port of the /healthz, /readyz and /metrics server of worker processes; none when unset. */
   healthPort: number | undefined;
+  /** Where the API listens (PORT 0: a free port). */
+  api: Readonly<{ host: string; port: number }>;
   /** Token of the queue board at /admin/queues; the board is off when unset. */
   adminToken: string | undefined;
   mail: Readonly<{
@@ -154,6 +167,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     sourcesPath: e.PAPERBOY_SOURCES,
     healthPort: e.PAPERBOY_HEALTH_PORT,
+    api: { host: e.HOST, port: e.PORT },
     adminToken: e.PAPERBOY_ADMIN_TOKEN,
     archiveRetentionDays: e.PAPERBOY_ARCHIVE_RETENTION_DAYS,
     mail: {
@@ -212,6 +226,8 @@ export const configHelp: Record<keyof typeof configSchema.shape, string> = {
   PAPERBOY_TAXONOMY: 'path of a taxonomy YAML file (default: the shipped one)',
   PAPERBOY_SHUTDOWN_TIMEOUT_MS: 'deadline for a graceful shutdown in ms (default 15000)',
   PAPERBOY_JOB_LOCK_MS: 'job lock; a job whose worker died is retried after about this long (default 30000)',
+  PORT: 'port the API listens on (default 3000)',
+  HOST: 'address the API listens on (default 0.0.0.0: every interface)',
   PAPERBOY_DASHBOARD_REFRESH_SECONDS: 'seconds between refreshes of the precomputed dashboard views, 10..86400 (default 300; full rebuild nightly)',
   PAPERBOY_SCHEDULES: '0: `start` and the services declare no job schedules on boot (schedules already declared keep running) (default 1)',
 };

@@ -26,8 +26,8 @@ await runService('api', async () => {
     readiness: readinessChecks(ctx),
     metrics: metricsHandler(ctx.metrics.registry),
   });
-  const port = Number(process.env.PORT ?? 3000);
-  await app.listen({ host: process.env.HOST ?? '0.0.0.0', port }).catch((error: unknown) => {
+  const { host, port } = config.api;
+  await app.listen({ host, port }).catch((error: unknown) => {
     throw listenError('PORT', port, error);
   });
   ctx.lifecycle.addWorker({ name: 'http', run: async () => {}, close: async () => void (await app.close()) });

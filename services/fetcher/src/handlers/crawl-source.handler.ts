@@ -33,7 +33,7 @@ export function createCrawlSourceHandler(deps: CrawlSourceDeps) {
         delayMs: Math.floor(random() * source.schedule.jitterMs),
       })),
     );
-    jobLogger(deps.logger, job).info({ source: source.id, urls }, 'source run queued');
+    jobLogger(deps.logger, job).info({ urls }, 'source run queued'); // the job logger already names the source
     return { source: source.id, pages: urls.length };
   };
 }

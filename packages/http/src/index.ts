@@ -16,6 +16,7 @@ export {
   robotsAllows,
   productToken,
   type RobotsCacheOptions,
+  type RobotsCheckOptions,
   type RobotsVerdict,
   type RobotsOutcome,
   type RobotsRules,

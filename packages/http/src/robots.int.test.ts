@@ -50,6 +50,7 @@ const sites: Record<string, (path: string) => { status: number; body?: string | 
   // 30 bytes of rules, padding, then a line the 500 KiB limit (512,000 bytes) cuts after "Disallow: /a".
   'cut.test': () => ({ status: 200, body: `User-agent: *\nDisallow: /early\n${'#'.repeat(512_000 - 30 - 1 - 12)}\nDisallow: /a-long-path-cut-in-two\n` }),
   'slow.test': () => ({ status: 200, body: RULES }),
+  'private.test': () => ({ status: 404 }),
 };
 
 const resolveToLoopback = ((_host: string, _options: unknown, callback: (e: null, a: Array<{ address: string; family: number }>) => void) =>
@@ -170,22 +171,54 @@ describe('RobotsCache', () => {
     expect(hitsOf('missing.test')).toBe(1);
   });
 
-  it('disallows everything on a 5xx, cached only briefly', async () => {
-    expect(await cache().isAllowed(at('broken.test', '/anything'))).toEqual({ allowed: false });
-    expect(await cache().isAllowed(at('broken.test', '/other'))).toEqual({ allowed: false });
+  it('disallows everything on a 5xx, says why, and caches that for under a minute', async () => {
+    const unreachable = { allowed: false, unreachable: `HTTP 500 from http://broken.test:${port}/robots.txt` };
+    expect(await cache().isAllowed(at('broken.test', '/anything'))).toEqual(unreachable);
+    // From the cache, in this process and another, the same answer.
+    expect(await cache().isAllowed(at('broken.test', '/other'))).toEqual(unreachable);
+    expect(await new RobotsCache({ redis: other, prefix, fetch: fetchSettings }).isAllowed(at('broken.test', '/other'))).toEqual(unreachable);
     expect(hitsOf('broken.test')).toBe(1);
     const key = `${prefix}:robots:http://broken.test:${port}`;
     expect(await redis.hget(key, 'outcome')).toBe('unreachable');
     expect(await redis.hget(key, 'status')).toBe('500');
     const ttl = await redis.pttl(key);
     expect(ttl).toBeGreaterThan(0);
-    expect(ttl).toBeLessThanOrEqual(10 * 60_000);
+    expect(ttl).toBeLessThanOrEqual(60_000);
   });
 
-  it('disallows everything on a 429 and when the server cannot be reached', async () => {
-    expect(await cache().isAllowed(at('throttled.test', '/x'))).toEqual({ allowed: false });
-    expect(await cache().isAllowed(at('closed.test', '/x', closedPort))).toEqual({ allowed: false });
+  it('reads an unreachable robots.txt again when asked to (a retried page), and only then', async () => {
+    const robots = cache({ prefix: `${prefix}-recheck` });
+    try {
+      await robots.isAllowed(at('broken.test', '/a'));
+      const before = hitsOf('broken.test');
+      await robots.isAllowed(at('broken.test', '/b'));
+      expect(hitsOf('broken.test')).toBe(before);
+      expect((await robots.isAllowed(at('broken.test', '/c'), { recheckUnreachable: true })).unreachable).toMatch(/HTTP 500/);
+      expect(hitsOf('broken.test')).toBe(before + 1);
+      // A real robots.txt is not read again for it.
+      await robots.isAllowed(at('rules.test', '/a'));
+      const rules = hitsOf('rules.test');
+      expect(await robots.isAllowed(at('rules.test', '/private'), { recheckUnreachable: true })).toEqual({ allowed: false, crawlDelayMs: 3000 });
+      expect(hitsOf('rules.test')).toBe(rules);
+    } finally {
+      await deleteRedisPrefix(redisUrl, `${prefix}-recheck`);
+    }
+  });
+
+  it('disallows everything on a 429 and when the server cannot be reached, saying why', async () => {
+    expect(await cache().isAllowed(at('throttled.test', '/x'))).toEqual({ allowed: false, unreachable: expect.stringMatching(/HTTP 429/) });
+    expect(await cache().isAllowed(at('closed.test', '/x', closedPort))).toEqual({ allowed: false, unreachable: expect.stringMatching(/^network error fetching http:\/\/closed\.test:\d+\/robots\.txt: .*ECONNREFUSED/) });
     expect(await redis.hget(`${prefix}:robots:http://closed.test:${closedPort}`, 'error')).toMatch(/network error/);
+  });
+
+  it('throws, and caches nothing, when this process may not fetch robots.txt (a private address)', async () => {
+    const strict = cache({ fetch: { ...fetchSettings, allowPrivate: false } });
+    const before = hitsOf('private.test');
+    await expect(strict.isAllowed(at('private.test', '/x'))).rejects.toThrow(/refusing to fetch private\.test.*PAPERBOY_FETCH_ALLOW_PRIVATE=1/);
+    expect(hitsOf('private.test')).toBe(before);
+    expect(await redis.exists(`${prefix}:robots:http://private.test:${port}`)).toBe(0);
+    // A process that may fetch it is not held back by the other's refusal.
+    expect(await cache().isAllowed(at('private.test', '/x'))).toEqual({ allowed: true });
   });
 
   it('reads only the first 500 KiB and drops the line cut in two', async () => {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { FetchError, HttpStatusError, TooManyRedirectsError, UnsupportedUrlError } from './errors.js';
+import { BlockedAddressError, FetchError, HttpStatusError, TooManyRedirectsError, UnsupportedUrlError } from './errors.js';
 import { fetchPage, type FetchSettings } from './fetch-page.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -197,6 +197,19 @@ export type RobotsOutcome = 'ok' | 'unavailable' | 'unreachable';
 export interface RobotsVerdict {
   allowed: boolean;
   crawlDelayMs?: number;
+  /**
+   * Set when not allowed because robots.txt could not be read (5xx, 429, network error, timeout):
+   * why. Unlike a rule this is transient, so the caller should try again later rather than give up.
+   */
+  unreachable?: string;
+}
+
+export interface RobotsCheckOptions {
+  /**
+   * Read robots.txt again if the cached verdict is "unreachable", however young: a retried page
+   * asks this, so its retry (seconds later, with backoff) sees whether the site is back.
+   */
+  recheckUnreachable?: boolean;
 }
 
 export interface RobotsCacheOptions {
@@ -209,7 +222,11 @@ export interface RobotsCacheOptions {
   productToken?: string;
   /** How long a fetched robots.txt (or a 4xx) is trusted. Default 24 h. */
   ttlMs?: number;
-  /** How long "unreachable" (5xx, network error) holds before trying again. Default 10 min. */
+  /**
+   * How long "unreachable" (5xx, network error) holds before trying again. Default 30 s: long
+   * enough that the pages of a dead host do not each ask it, short enough that the outage of a
+   * moment does not block the host for long.
+   */
   unreachableTtlMs?: number;
   /** Longest robots.txt read; the rest is ignored. Default 500 KiB (the RFC's minimum). */
   maxBytes?: number;
@@ -218,6 +235,8 @@ export interface RobotsCacheOptions {
 interface Entry {
   outcome: RobotsOutcome;
   rules: RobotsRules;
+  /** Why robots.txt could not be read, for "unavailable" and "unreachable". */
+  error?: string;
 }
 
 const MEMO_SIZE = 1000;
@@ -239,11 +258,16 @@ export class RobotsCache {
     this.token = (options.productToken ?? productToken(options.fetch.userAgent)).toLowerCase();
     if (!this.token) throw new Error(`no product token in the User-Agent "${options.fetch.userAgent}": pass productToken`);
     this.ttlMs = options.ttlMs ?? 24 * 60 * 60 * 1000;
-    this.unreachableTtlMs = options.unreachableTtlMs ?? 10 * 60 * 1000;
+    this.unreachableTtlMs = options.unreachableTtlMs ?? 30 * 1000;
     this.maxBytes = options.maxBytes ?? 500 * 1024;
   }
 
-  async isAllowed(rawUrl: string): Promise<RobotsVerdict> {
+  /**
+   * Throws the fetch error when robots.txt may not be fetched by this process at all (a private
+   * address without allowPrivate): that is this process's configuration, not the site's answer,
+   * so it is neither a verdict nor cached for the others.
+   */
+  async isAllowed(rawUrl: string, options: RobotsCheckOptions = {}): Promise<RobotsVerdict> {
     let url: URL;
     try {
       url = new URL(rawUrl);
@@ -252,9 +276,9 @@ export class RobotsCache {
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UnsupportedUrlError(rawUrl, `protocol ${url.protocol} is not http or https`);
     if (url.pathname === '/robots.txt') return { allowed: true };
-    const entry = await this.entry(url.origin);
+    const entry = await this.entry(url.origin, options.recheckUnreachable ?? false);
     if (entry.outcome === 'unavailable') return { allowed: true };
-    if (entry.outcome === 'unreachable') return { allowed: false };
+    if (entry.outcome === 'unreachable') return { allowed: false, unreachable: entry.error || 'robots.txt could not be fetched' };
     const verdict: RobotsVerdict = { allowed: robotsAllows(entry.rules, url) };
     if (entry.rules.crawlDelayMs !== undefined) verdict.crawlDelayMs = entry.rules.crawlDelayMs;
     return verdict;
@@ -264,9 +288,9 @@ export class RobotsCache {
     return `${this.options.prefix}:robots:${origin}`;
   }
 
-  private async entry(origin: string): Promise<Entry> {
+  private async entry(origin: string, recheckUnreachable: boolean): Promise<Entry> {
     const cached = await this.cached(origin);
-    if (cached) return cached;
+    if (cached && !(recheckUnreachable && cached.outcome === 'unreachable')) return cached;
     let pending = this.inFlight.get(origin);
     if (!pending) {
       pending = this.fetchAndStore(origin).finally(() => this.inFlight.delete(origin));
@@ -277,7 +301,7 @@ export class RobotsCache {
 
   private async cached(origin: string): Promise<Entry | null> {
     const key = this.key(origin);
-    const [outcome, version] = await this.options.redis.hmget(key, 'outcome', 'version');
+    const [outcome, version, error] = await this.options.redis.hmget(key, 'outcome', 'version', 'error');
     if (!outcome || !version) return null;
     const known = this.memo.get(origin);
     if (known?.version === version) return known.entry;
@@ -287,7 +311,9 @@ export class RobotsCache {
       if (body == null || again !== version) return null; // expired or replaced meanwhile
       rules = parseRobotsTxt(body, this.token);
     }
-    return this.remember(origin, version, { outcome: outcome as RobotsOutcome, rules });
+    const entry: Entry = { outcome: outcome as RobotsOutcome, rules };
+    if (error) entry.error = error;
+    return this.remember(origin, version, entry);
   }
 
   private remember(origin: string, version: string, entry: Entry): Entry {
@@ -307,7 +333,9 @@ export class RobotsCache {
       .hset(key, { outcome, status: status ?? '', body, error: error ?? '', version, fetchedAt: new Date().toISOString() })
       .pexpire(key, outcome === 'unreachable' ? this.unreachableTtlMs : this.ttlMs)
       .exec();
-    return this.remember(origin, version, { outcome, rules: outcome === 'ok' ? parseRobotsTxt(body, this.token) : { rules: [] } });
+    const entry: Entry = { outcome, rules: outcome === 'ok' ? parseRobotsTxt(body, this.token) : { rules: [] } };
+    if (error) entry.error = error;
+    return this.remember(origin, version, entry);
   }
 
   private async fetchRobots(origin: string): Promise<{ outcome: RobotsOutcome; status: number | null; body: string; error?: string }> {
@@ -325,14 +353,15 @@ export class RobotsCache {
       if (page.truncated) body = body.slice(0, Math.max(0, body.search(/[\r\n][^\r\n]*$/)));
       return { outcome: 'ok', status: page.status, body };
     } catch (error) {
-      if (!(error instanceof FetchError)) throw error;
+      // Refused by this process's private-address policy: not the site's answer (see isAllowed).
+      if (!(error instanceof FetchError) || error instanceof BlockedAddressError) throw error;
       const status = error.status;
       // 4xx means "no robots.txt": everything allowed (RFC 9309 §2.3.1.3). 429 is treated as a
       // server error (as Google does): the site is asking us to slow down, not to go everywhere.
       if ((error instanceof HttpStatusError && status !== null && status < 500 && status !== 429) || error instanceof TooManyRedirectsError) {
         return { outcome: 'unavailable', status, body: '', error: error.message };
       }
-      // 5xx, network errors, timeouts, refused addresses: assume complete disallow for now (§2.3.1.4).
+      // 5xx, network errors, timeouts: assume complete disallow for now (§2.3.1.4).
       return { outcome: 'unreachable', status, body: '', error: error.message };
     }
   }

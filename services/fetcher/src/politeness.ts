@@ -11,7 +11,12 @@ export interface HostGate {
 }
 
 export interface RobotsGate {
-  isAllowed(url: string): Promise<{ allowed: boolean; crawlDelayMs?: number }>;
+  /**
+   * `unreachable` says why, when not allowed only because robots.txt could not be read (a
+   * transient state: the page is retried). `recheckUnreachable` asks to read it again rather than
+   * trust a cached "unreachable". May throw a FetchError when robots.txt may not be fetched at all.
+   */
+  isAllowed(url: string, options?: { recheckUnreachable?: boolean }): Promise<{ allowed: boolean; crawlDelayMs?: number; unreachable?: string }>;
 }
 
 /** No limits: every request may go now. */

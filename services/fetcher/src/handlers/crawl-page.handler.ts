@@ -84,8 +84,40 @@ export function createCrawlPageHandler(deps: CrawlHandlerDeps) {
       throw new DelayedError();
     };
 
+    /** The page was not fetched: recorded as a failed fetch, like one whose request failed. */
+    const notFetched = async (message: string, retry: boolean): Promise<void> => {
+      // BullMQ's own test: attemptsMade counts the attempts before this one.
+      const finalAttempt = !retry || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      await crawls.completeCrawl(
+        crawlId,
+        {
+          source: payload.source, adapter: adapter.id, url: payload.url, finalUrl: null, status: null, bytes: null, contentHash: null,
+          contentType: null, fetchedAt: new Date(), durationMs: 0, entries: null, warnings: [], error: message,
+        },
+        { status: null, outcome: finalAttempt ? 'failed' : 'retrying', entries: null, batches: null, error: message, warnings: [], suspect: false, suspectReason: null },
+      );
+      log.warn({ url: payload.url, err: message, attempt: job.attemptsMade + 1 }, 'page not fetched');
+    };
+
     if (politeness.robots) {
-      const verdict = await deps.robots.isAllowed(payload.url);
+      let verdict;
+      try {
+        // A retry reads an "unreachable" robots.txt again: the cached verdict may be older than the backoff.
+        verdict = await deps.robots.isAllowed(payload.url, { recheckUnreachable: job.attemptsMade > 0 });
+      } catch (error) {
+        // robots.txt may not be fetched at all (a private address this process refuses): the
+        // page may not be either, and saying so beats calling it a robots.txt verdict.
+        if (!(error instanceof FetchError)) throw error;
+        await notFetched(error.message, error.retryable);
+        throw error.retryable ? error : new UnrecoverableError(error.message);
+      }
+      if (!verdict.allowed && verdict.unreachable) {
+        // RFC 9309 §2.3.1.4: an unreachable robots.txt means complete disallow, but only until it
+        // can be read: a network error like any other, retried with backoff.
+        const reason = `robots.txt of ${url.host} unreachable (${verdict.unreachable}): not crawling it until it can be read`;
+        await notFetched(reason, true);
+        throw new Error(reason);
+      }
       if (!verdict.allowed) {
         const reason = `robots.txt of ${url.host} disallows ${url.pathname}`;
         await crawls.finishCrawl(crawlId, { status: null, outcome: 'disallowed', entries: null, batches: null, error: reason, warnings: [], suspect: false, suspectReason: null });

@@ -1,0 +1,103 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { RobotsCache, type FetchSettings } from '@paperboy/http';
+import { UnrecoverableError, type Job, type Queues } from '@paperboy/queue';
+import { createTestDatabase, deleteRedisPrefix, requireEnv, testQueuePrefix, type TestDatabase } from '@paperboy/test-utils';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openGate, type RobotsGate } from '../politeness.js';
+import { parseSourcesFile } from '../sources-file.js';
+import { createCrawlPageHandler } from './crawl-page.handler.js';
+
+const redisUrl = requireEnv('TEST_REDIS_URL');
+const prefix = testQueuePrefix();
+let t: TestDatabase;
+let redis: Redis;
+/** A port nothing listens on: robots.txt there is unreachable (connection refused). */
+let closedPort: number;
+
+const fetch: Omit<FetchSettings, 'accept' | 'conditional'> = {
+  userAgent: 'paperboy/0.1 (+https://example.org/paperboy)',
+  timeoutMs: 5000,
+  maxBytes: 1024 * 1024,
+  maxRedirects: 5,
+  allowPrivate: true,
+};
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+  redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
+  const closed = createServer();
+  await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+  closedPort = (closed.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => closed.close(() => resolve()));
+});
+
+afterAll(async () => {
+  await t?.drop();
+  await deleteRedisPrefix(redisUrl, prefix);
+  redis?.disconnect();
+});
+
+function handler(robots: RobotsGate, settings = fetch) {
+  return createCrawlPageHandler({
+    db: t.db,
+    queues: {} as Queues, // never reached: nothing is fetched
+    logger: pino({ level: 'silent' }),
+    fetch: settings,
+    batchSize: 50,
+    sources: parseSourcesFile('defaults:\n  politeness: { minDelay: 0s }\nsources: []\n', 'test.yaml'),
+    hosts: openGate,
+    robots,
+  });
+}
+
+let jobs = 0;
+function crawl(run: ReturnType<typeof handler>, url: string, attemptsMade = 0) {
+  const payload = { source: 'hf-papers', url, trigger: 'cli' as const };
+  const job = { queueName: 'crawl', queueQualifiedName: `${prefix}:crawl`, id: String(++jobs), name: 'crawl-page', data: payload, attemptsMade, opts: { attempts: 3 } };
+  return run(payload, job as unknown as Job);
+}
+
+const lastCrawl = () => t.db.selectFrom('crawls').select(['url', 'outcome', 'status', 'error']).orderBy('id', 'desc').executeTakeFirstOrThrow();
+const lastFetch = () => t.db.selectFrom('page_fetches').select(['url', 'status', 'error']).orderBy('id', 'desc').executeTakeFirstOrThrow();
+
+describe('crawl-page and robots.txt', () => {
+  it('retries a page whose robots.txt cannot be reached, saying so, and records a failed fetch', async () => {
+    const cache = new RobotsCache({ redis, prefix: `${prefix}:polite`, fetch });
+    const asked: Array<boolean | undefined> = [];
+    const robots: RobotsGate = { isAllowed: (url, options) => (asked.push(options?.recheckUnreachable), cache.isAllowed(url, options)) };
+    const url = `http://127.0.0.1:${closedPort}/papers`;
+    const message = new RegExp(
+      `^robots\\.txt of 127\\.0\\.0\\.1:${closedPort} unreachable \\(network error fetching http://127\\.0\\.0\\.1:${closedPort}/robots\\.txt: .*ECONNREFUSED.*\\): not crawling it until it can be read$`,
+    );
+
+    const first = await crawl(handler(robots), url).catch((e: Error) => e);
+    expect(first).toBeInstanceOf(Error);
+    expect(first).not.toBeInstanceOf(UnrecoverableError); // retried with backoff, spending an attempt
+    expect((first as Error).message).toMatch(message);
+    expect(await lastCrawl()).toMatchObject({ url, outcome: 'retrying', status: null, error: expect.stringMatching(message) });
+    expect(await lastFetch()).toMatchObject({ url, status: null, error: expect.stringMatching(message) });
+
+    // The last attempt: failed for good, and it read robots.txt again rather than trust the cache.
+    const last = await crawl(handler(robots), url, 2).catch((e: Error) => e);
+    expect(last).not.toBeInstanceOf(UnrecoverableError);
+    expect((last as Error).message).toMatch(message);
+    expect(await lastCrawl()).toMatchObject({ url, outcome: 'failed', error: expect.stringMatching(message) });
+    expect(asked).toEqual([false, true]);
+  });
+
+  it('fails at once, as a page fetch would, when this process may not fetch robots.txt (a private address)', async () => {
+    const strict = { ...fetch, allowPrivate: false };
+    const cache = new RobotsCache({ redis, prefix: `${prefix}:polite`, fetch: strict });
+    // Refused before any connection is made, so any port will do; not the one the test above cached.
+    const url = 'http://127.0.0.1:9/private-policy';
+    const error = await crawl(handler(cache, strict), url).catch((e: Error) => e);
+    expect(error).toBeInstanceOf(UnrecoverableError);
+    expect((error as Error).message).toMatch(/^refusing to fetch 127\.0\.0\.1: .*\(set PAPERBOY_FETCH_ALLOW_PRIVATE=1 to allow\)$/);
+    expect(await lastCrawl()).toMatchObject({ url, outcome: 'failed', error: expect.stringMatching(/^refusing to fetch/) });
+    // Not cached for the other processes: their policy may differ.
+    expect(await redis.exists(`${prefix}:polite:robots:http://127.0.0.1:9`)).toBe(0);
+  });
+});

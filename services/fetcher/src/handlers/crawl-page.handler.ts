@@ -143,8 +143,12 @@ export function createCrawlPageHandler(deps: CrawlHandlerDeps) {
       deps.metrics?.pagesFetched.inc({ source: payload.source, status: status === null ? 'error' : String(status) });
       const decision = retryDecision(error);
       // A throttled page goes back to the queue without using an attempt; its throttles count instead.
-      const throttled = (payload.throttled ?? 0) + (decision.retry && decision.pauseHost ? 1 : 0);
-      const finalAttempt = !decision.retry || job.attemptsMade + throttled + 1 > (job.opts.attempts ?? 1);
+      const throttledNow = decision.retry && decision.pauseHost;
+      const throttled = (payload.throttled ?? 0) + (throttledNow ? 1 : 0);
+      // Attempts spent, this one included: BullMQ's attemptsMade counts those before this one, and
+      // `throttled` already counts this one when it is a throttle.
+      const spent = job.attemptsMade + throttled + (throttledNow ? 0 : 1);
+      const finalAttempt = !decision.retry || spent >= (job.opts.attempts ?? 1);
       await crawls.completeCrawl(
         crawlId,
         {
@@ -164,7 +168,8 @@ export function createCrawlPageHandler(deps: CrawlHandlerDeps) {
         return later(decision.delayMs, 'host paused');
       }
       await slot.release();
-      throw decision.retry ? err : new UnrecoverableError(err.message);
+      // Past its attempts (throttles included, which BullMQ does not count): no further retry.
+      throw decision.retry && !finalAttempt ? err : new UnrecoverableError(err.message);
     }
     await slot.release();
 

@@ -101,3 +101,28 @@ describe('crawl-page and robots.txt', () => {
     expect(await redis.exists(`${prefix}:polite:robots:http://127.0.0.1:9`)).toBe(0);
   });
 });
+
+describe('crawl-page and failing pages', () => {
+  it('records a retryable failure as retrying, and as failed on the last attempt (throttles counted)', async () => {
+    const server = createServer((_req, res) => void res.writeHead(500).end('oops'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/broken`;
+    const run = handler({ isAllowed: async () => ({ allowed: true }) });
+    try {
+      const first = await crawl(run, url, 0).catch((e: Error) => e);
+      expect(first).not.toBeInstanceOf(UnrecoverableError);
+      expect(await lastCrawl()).toMatchObject({ url, outcome: 'retrying', status: 500 });
+      // The third of three attempts: BullMQ will not retry it, and the crawl says so.
+      const last = await crawl(run, url, 2).catch((e: Error) => e);
+      expect(last).toBeInstanceOf(UnrecoverableError);
+      expect(await lastCrawl()).toMatchObject({ url, outcome: 'failed', status: 500 });
+      // One attempt made and one spent on a throttle: this second real attempt is the last.
+      const payload = { source: 'hf-papers', url, trigger: 'cli' as const, throttled: 1 };
+      const job = { queueName: 'crawl', queueQualifiedName: `${prefix}:crawl`, id: String(++jobs), name: 'crawl-page', data: payload, attemptsMade: 1, opts: { attempts: 3 } };
+      expect(await run(payload, job as unknown as Job).catch((e: Error) => e)).toBeInstanceOf(UnrecoverableError);
+      expect(await lastCrawl()).toMatchObject({ url, outcome: 'failed' });
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+});

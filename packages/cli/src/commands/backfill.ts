@@ -18,8 +18,11 @@ export const backfillSpec: CommandSpec = {
   },
   details:
     'Day by day, politely (the host limits of the sources file apply). Progress is saved after each day: run\n' +
-    'the same command again after a crash and it goes on where it stopped. A progress bar in a terminal,\n' +
-    'progress logs otherwise; a JSON summary as the last line of stdout.',
+    'the same command again after a crash or a failure and it goes on from the first day not done (a day is\n' +
+    'done once none of its pages failed; a failed day and the days after it are fetched again, harmlessly).\n' +
+    'Exit status 1 while any day failed. A progress bar in a terminal, progress logs otherwise; a JSON\n' +
+    'summary as the last line of stdout (daysFailed: the days that failed; alreadyDone: the range was\n' +
+    'already complete, nothing fetched). --from and --to may not be in the future.',
 };
 
 const DAY = 86_400_000;
@@ -39,11 +42,25 @@ function progressBar(done: number, total: number, label: string): string {
   return `\r[${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${done}/${total} days ${label}`;
 }
 
-export async function backfill(config: Config, args: { source?: string; from?: string; to?: string }, logger: Logger): Promise<IngestSummary & { days: number; resumedFrom: string | null }> {
+export interface BackfillSummary extends IngestSummary {
+  days: number;
+  /** The first day this run did, when not --from (the day after --to when the range was already done). */
+  resumedFrom: string | null;
+  /** Days of this run with a failed page (or batch): not done, redone by the next run. */
+  daysFailed: string[];
+  /** The range was complete before this run: nothing fetched. */
+  alreadyDone: boolean;
+}
+
+export async function backfill(config: Config, args: { source?: string; from?: string; to?: string }, logger: Logger): Promise<BackfillSummary> {
   if (!args.source) throw new UsageError('backfill: --source is required', 'backfill');
   const from = parseDay(args.from, 'from');
   const to = parseDay(args.to, 'to');
   if (to < from) throw new UsageError('backfill: --to is before --from', 'backfill');
+  const today = dayString(new Date());
+  for (const [flag, day] of [['from', from], ['to', to]] as const) {
+    if (dayString(day) > today) throw new UsageError(`backfill: --${flag} ${dayString(day)} is in the future (today is ${today} UTC)`, 'backfill');
+  }
   const sources = loadSourcesFile(config.sourcesPath);
   const source = sources.sources.find((s) => s.id === args.source);
   if (!source) throw new UsageError(`backfill: no source "${args.source}" in ${sources.path}; known: ${sources.sources.map((s) => s.id).join(', ')}`, 'backfill');
@@ -60,22 +77,36 @@ export async function backfill(config: Config, args: { source?: string; from?: s
     if (resumedFrom) logger.info({ source: source.id, resumedFrom }, 'resuming backfill');
     const summary = emptySummary(0);
     const seen = new Set<string>();
+    const daysFailed: string[] = [];
+    // Crawl job ids: the same for a run resumed after a crash (it takes over the killed run's jobs),
+    // new once pages have failed (a failed job is kept by the queue: its id would only return the failure).
+    const attempt = progress.pagesFailed ? `${progress.id}-${progress.pagesFailed}` : `${progress.id}`;
+    const alreadyDone = new Date(`${progress.nextDate}T00:00:00Z`) > to;
+    if (alreadyDone) logger.info({ source: source.id, from: dayString(from), to: dayString(to) }, 'backfill: every day of the range is already done');
     let day = new Date(`${progress.nextDate}T00:00:00Z`);
     while (day <= to) {
       const urls = [...new Set(templates.map((t) => expandUrl(t, day)))].filter((u) => !seen.has(u));
       urls.forEach((u) => seen.add(u));
       summary.pages += urls.length;
       const failedBefore = summary.pagesFailed;
+      const errorsBefore = summary.errors.length;
       await crawlAndWait(
         pipeline,
         urls.map((url) => ({
           data: { source: source.id, adapter: source.adapter, url, trigger: 'backfill' },
-          jobId: `backfill-${createHash('sha256').update(`${source.id}\u0000${url}`).digest('hex').slice(0, 32)}-${progress.id}`,
+          jobId: `backfill-${createHash('sha256').update(`${source.id}\u0000${url}`).digest('hex').slice(0, 32)}-${attempt}`,
         })),
         summary,
       );
       const next = new Date(day.getTime() + DAY);
-      await backfills.dayDone(progress.id, dayString(next), urls.length, summary.pagesFailed - failedBefore);
+      // A day is done only when none of its pages (nor their batches) failed; the saved cursor never
+      // passes a failed day, so the next run starts again there.
+      const failed = summary.pagesFailed - failedBefore;
+      if (failed || summary.errors.length > errorsBefore) {
+        daysFailed.push(dayString(day));
+        logger.warn({ source: source.id, day: dayString(day), failed }, 'backfill day failed: not done, the next run redoes it');
+      }
+      await backfills.dayDone(progress.id, daysFailed[0] ?? dayString(next), urls.length, failed);
       const done = Math.round((next.getTime() - from.getTime()) / DAY);
       if (tty) process.stderr.write(progressBar(done, totalDays, dayString(day)));
       else logger.info({ source: source.id, day: dayString(day), done, total: totalDays, pages: urls.length }, 'backfill progress');
@@ -83,6 +114,6 @@ export async function backfill(config: Config, args: { source?: string; from?: s
     }
     if (tty) process.stderr.write('\n');
     summary.durationMs = Date.now() - started;
-    return { ...summary, days: totalDays, resumedFrom };
+    return { ...summary, days: totalDays, resumedFrom, daysFailed, alreadyDone };
   });
 }

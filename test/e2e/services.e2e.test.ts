@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, type AddressInfo } from 'node:net';
 import { createRedis, Queues } from '@paperboy/queue';
-import { createTestDatabase, deleteRedisPrefix, requireEnv, send, startFixtureServer, testQueuePrefix, type FixtureServer, type TestDatabase } from '@paperboy/test-utils';
+import { createTestDatabase, deleteRedisPrefix, dropDatabase, requireEnv, send, startFixtureServer, testQueuePrefix, withDatabase, type FixtureServer, type TestDatabase } from '@paperboy/test-utils';
+import pg from 'pg';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exited, root, spawnService, until } from './helpers.js';
@@ -101,6 +102,29 @@ describe('services as separate processes', () => {
     expect(byMessage('digests planned').map((line) => line.queue)).toEqual(['planning', 'planning']);
     expect(new Set(jobLines.map((line) => line.queue))).toEqual(new Set(['crawl', 'ingest', 'planning', 'maintenance']));
   }, 120_000);
+
+  it('says at start-up that the database lacks its migrations (api and worker services)', async () => {
+    const serverUrl = requireEnv('TEST_DATABASE_URL');
+    const name = `paperboy_unmigrated_${process.pid}`;
+    await dropDatabase(serverUrl, name);
+    const admin = new pg.Client({ connectionString: serverUrl });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${name}`);
+    await admin.end();
+    const base = { DATABASE_URL: withDatabase(serverUrl, name), REDIS_URL: redisUrl, PAPERBOY_QUEUE_PREFIX: prefix, PAPERBOY_SCHEDULES: '0' };
+    const api = spawnService('services/api/src/main.ts', { ...base, PORT: '0', HOST: '127.0.0.1' });
+    const processor = spawnService('services/processor/src/main.ts', base);
+    try {
+      for (const child of [api, processor]) {
+        await until(async () => /the database lacks \d+ migration\(s\): run `pnpm paperboy migrate`/.test(child.output()), 30_000, 'the warning');
+      }
+    } finally {
+      api.kill('SIGTERM');
+      processor.kill('SIGTERM');
+      await Promise.all([exited(api), exited(processor)]);
+      await dropDatabase(serverUrl, name);
+    }
+  }, 60_000);
 
   it('fails to start in one line, not a stack trace: a port in use, a bad setting', async () => {
     const blocker = createServer().listen(0, '127.0.0.1');

@@ -1,5 +1,5 @@
 import type { Config } from '@paperboy/config';
-import { createDb, type Db } from '@paperboy/db';
+import { createDb, pendingMigrations, type Db } from '@paperboy/db';
 import { createLogger, type Logger } from '@paperboy/logger';
 import { createMetrics, metricsHandler, type Metrics } from '@paperboy/metrics';
 import { createRedis, QueueName, Queues } from '@paperboy/queue';
@@ -45,6 +45,7 @@ export function createAppContext(config: Config, options: { logger?: Logger; nam
  * closed with the process. One per process, whatever services it runs.
  */
 export async function serveHealth(ctx: AppContext): Promise<void> {
+  await warnIfDatabaseNotReady(ctx);
   if (!ctx.config.healthPort) return;
   const health = await startHealthServer({ port: ctx.config.healthPort, checks: readinessChecks(ctx), metrics: metricsHandler(ctx.metrics.registry) }).catch(
     (error: unknown) => {
@@ -53,6 +54,20 @@ export async function serveHealth(ctx: AppContext): Promise<void> {
   );
   ctx.lifecycle.addResource('health server', () => health.close());
   ctx.logger.info({ port: health.port }, 'health server listening');
+}
+
+/**
+ * Says at start-up when the database cannot serve this code yet: migrations pending (a service
+ * started before `migrate`, or a new version before its migrations) or Postgres unreachable. The
+ * service still starts (jobs retry, /readyz answers 503 naming the cause), but the log says why.
+ */
+export async function warnIfDatabaseNotReady(ctx: Pick<AppContext, 'db' | 'logger'>): Promise<void> {
+  try {
+    const pending = await pendingMigrations(ctx.db);
+    if (pending.length) ctx.logger.warn({ pending }, `the database lacks ${pending.length} migration(s): run \`pnpm paperboy migrate\` (until then jobs fail and /readyz answers 503)`);
+  } catch (error) {
+    ctx.logger.warn({ err: error }, 'cannot read the database\'s migrations: is Postgres reachable and the database created (`pnpm paperboy migrate`)?');
+  }
 }
 
 /** A failure to listen on a configured port, said in one line that names the setting. */

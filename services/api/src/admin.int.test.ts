@@ -6,6 +6,7 @@ import { createRedis, Queues } from '@paperboy/queue';
 import { readinessChecks } from '@paperboy/runtime/health';
 import { createTestDatabase, deleteRedisPrefix, requireEnv, testQueuePrefix, type TestDatabase } from '@paperboy/test-utils';
 import { createLogger } from '@paperboy/logger';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApi } from './app.js';
 
@@ -54,6 +55,24 @@ describe('API operations endpoints', () => {
     expect(logLines.slice(linesBefore)).toEqual([]);
     await app.inject({ url: '/api/sources' }); // other requests are still logged
     expect(logLines.slice(linesBefore).map((line) => JSON.parse(line).msg)).toEqual(['incoming request', 'request completed']);
+  });
+
+  it('answers a server error without internals, and logs them', async () => {
+    await sql`ALTER TABLE papers RENAME TO papers_away`.execute(t.db);
+    try {
+      const res = await app.inject({ url: '/api/papers' });
+      expect(res.statusCode).toBe(500);
+      expect(res.json()).toEqual({ error: 'internal error', requestId: expect.any(String) });
+      expect(res.body).not.toMatch(/papers|relation/);
+      const failed = logLines.map((line) => JSON.parse(line)).filter((line) => line.msg === 'request failed');
+      expect(failed.map((line) => line.err?.message)).toEqual(['relation "papers" does not exist']);
+    } finally {
+      await sql`ALTER TABLE papers_away RENAME TO papers`.execute(t.db);
+    }
+    // A client error keeps its message.
+    const bad = await app.inject({ method: 'POST', url: '/api/subscriptions', headers: { 'content-type': 'application/json' }, payload: '{' });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().message).toMatch(/JSON/);
   });
 
   it('keeps the queue board behind the admin token', async () => {

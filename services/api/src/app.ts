@@ -51,6 +51,12 @@ function validTimeZone(zone: string): boolean {
 /** The subscription API and its server-rendered pages. */
 export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   const app = Fastify({ loggerInstance: deps.logger.child({ service: 'api' }) as FastifyBaseLogger, trustProxy: true });
+  // A 5xx tells the client no internals (a raw SQL error names tables and columns); the log has them.
+  app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
+    if (error.statusCode !== undefined && error.statusCode < 500) return reply.send(error);
+    request.log.error({ err: error }, 'request failed');
+    return reply.code(500).send({ error: 'internal error', requestId: request.id });
+  });
   await app.register(formbody);
   await app.register(rateLimit, { global: false, redis: deps.redis, nameSpace: `${deps.config.queuePrefix}:ratelimit:` });
   const subscribers = new SubscriberRepository(deps.db);

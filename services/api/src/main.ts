@@ -4,7 +4,7 @@ import { loadTaxonomy } from '@paperboy/pipeline';
 import { metricsHandler } from '@paperboy/metrics';
 import { QueueName } from '@paperboy/queue';
 import { readinessChecks } from '@paperboy/runtime/health';
-import { createAppContext, listenError, runService } from '@paperboy/runtime/context';
+import { createAppContext, listenError, runService, warnIfDatabaseNotReady } from '@paperboy/runtime/context';
 import { buildApi } from './app.js';
 
 // Entrypoint of the API process: subscribe, confirm and unsubscribe pages, the read API, the
@@ -14,6 +14,7 @@ await runService('api', async () => {
   const ctx = createAppContext(config, { name: 'api' });
   // The API signs subscriber links (confirm, unsubscribe, preferences) with this secret.
   if (config.mail.secretIsDefault) ctx.logger.warn('PAPERBOY_SECRET is not set: subscriber links are signed with a development secret');
+  await warnIfDatabaseNotReady(ctx);
   const transport = createTransport({ smtpUrl: config.mail.smtpUrl, outboxDir: config.mail.outboxDir });
   const app = await buildApi({
     db: ctx.db,

@@ -167,6 +167,15 @@ describe('read API', () => {
     expect(trending).toMatchObject({ window: '24h' });
     expect(trending.papers).toHaveLength(5);
     expect((await get('/api/trending?window=1y')).statusCode).toBe(400);
-    expect((await get('/api/sources')).statusCode).toBe(200);
+    await sql`INSERT INTO crawls (source, url, trigger, started_at, finished_at, status, outcome, entries, error)
+              VALUES ('gone-404', 'https://example.org/gone', 'schedule', now(), now(), 404, 'failed', 0, 'HTTP 404 from https://example.org/gone')`.execute(t.db);
+    const sources = await get('/api/sources');
+    expect(sources.statusCode).toBe(200);
+    // Health by the rule of `paperboy sources`.
+    expect((sources.json() as { sources: Array<{ source: string; health: string; reason: string | null }> }).sources.find((r) => r.source === 'gone-404')).toMatchObject({
+      health: 'failing',
+      reason: 'HTTP 404 from https://example.org/gone',
+    });
+    expect((await get('/api/sources?format=csv')).body.split(/\r?\n/)[0]).toMatch(/,"health","reason"$/);
   });
 });

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { CrawlRepository, CursorError, ReadRepository, type Db } from '@paperboy/db';
+import { CrawlRepository, CursorError, ReadRepository, sourceHealthOf, type Db } from '@paperboy/db';
 import { parseDayOrInstant, type Taxonomy } from '@paperboy/pipeline';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
@@ -145,7 +145,11 @@ export function registerReadApi(app: FastifyInstance, deps: { db: Db; taxonomy: 
   });
 
   app.get('/api/sources', async (request, reply) => {
-    const sources = await crawls.sourceHealth();
+    // Health and its reason by the rule of `paperboy sources` and the dashboard page.
+    const sources = (await crawls.sourceHealth()).map((row) => ({
+      ...row,
+      ...sourceHealthOf({ outcome: row.lastOutcome, suspect: row.lastSuspect, suspectReason: row.lastSuspectReason, error: row.lastError }),
+    }));
     return send(request, reply, { sources }, { rows: sources as unknown as Array<Record<string, unknown>>, columns: Object.keys(sources[0] ?? { source: '' }) });
   });
 }

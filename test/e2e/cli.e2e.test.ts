@@ -213,7 +213,9 @@ describe('paperboy CLI', () => {
 
   it('replay refuses a source it cannot know, listing the known ones, and still replays one removed from the sources file', async () => {
     // Pages archived under a source id the sources file no longer has (the test sources file has none).
-    const body = readFileSync(`${root}packages/sources/src/hf-api/fixtures/hf-api-daily_papers-limit30-2026-06-13.json`);
+    // The real capture and one entry without an id, which the adapter skips with a warning.
+    const capture = JSON.parse(readFileSync(`${root}packages/sources/src/hf-api/fixtures/hf-api-daily_papers-limit30-2026-06-13.json`, 'utf8')) as unknown[];
+    const body = Buffer.from(JSON.stringify([...capture, { paper: {} }]));
     await sql`
       INSERT INTO page_bodies (content_hash, encoding, body, bytes, stored_bytes, content_type, first_fetched_at, last_fetched_at)
       VALUES ('retired-source-test', 'br', ${brotliCompressSync(body)}, ${body.length}, 0, 'application/json', now(), now())`.execute(t.db);
@@ -234,5 +236,7 @@ describe('paperboy CLI', () => {
     const retired = await runCli(['replay', '--source', 'hf-api-retired'], env, 60_000);
     expect(retired.code, retired.stderr).toBe(0);
     expect(lastJson(retired.stdout)).toMatchObject({ pages: 1, pagesFailed: 0, entries: 30, failed: 0, errors: [] });
+    // Warnings name their page, as ingest's do.
+    expect(lastJson(retired.stdout).warnings).toEqual([`${server.url}/api/daily_papers?retired: hf-api: skipped 1 entries without paper.id`]);
   });
 });

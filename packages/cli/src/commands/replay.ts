@@ -77,7 +77,7 @@ export async function replay(config: Config, options: { source?: string; since?:
         const body = page.encoding === 'br' ? await brotliDecompressAsync(page.body) : page.encoding === 'gzip' ? await gunzipAsync(page.body) : page.body;
         const result = adapter.extract(createPage(page.finalUrl ?? page.url, body.toString('utf8'), page.contentType ?? undefined), configured?.options);
         entries = result.entries;
-        summary.warnings.push(...result.warnings);
+        summary.warnings.push(...result.warnings.map((w) => (w.includes(page.url) ? w : `${page.url}: ${w}`))); // as ingest: each names its page
       } catch (error) {
         summary.pagesFailed++;
         summary.errors.push({ url: page.url, error: (error as Error).message });

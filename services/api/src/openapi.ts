@@ -19,7 +19,7 @@ function queryParameters(schema: z.ZodTypeAny) {
 
 /** The OpenAPI 3 document of the read and subscription API, generated from the same zod schemas that validate requests. */
 export function openApiDocument(taxonomy: Taxonomy, subscriptionBody: z.ZodTypeAny) {
-  const { listQuery, trendingQuery } = readSchemas(taxonomy);
+  const { listQuery, trendingQuery, formatQuery } = readSchemas(taxonomy);
   const list = { description: 'JSON, or CSV with format=csv or Accept: text/csv; ETag and If-None-Match (304) supported' };
   return {
     openapi: '3.0.3',
@@ -33,9 +33,9 @@ export function openApiDocument(taxonomy: Taxonomy, subscriptionBody: z.ZodTypeA
           responses: { 200: { description: 'the paper' }, 400: { description: 'not an arXiv id' }, 404: { description: 'no such paper' } },
         },
       },
-      '/api/topics': { get: { summary: 'Topics of the taxonomy with paper counts', responses: { 200: list } } },
+      '/api/topics': { get: { summary: 'Topics of the taxonomy with paper counts', parameters: queryParameters(formatQuery), responses: { 200: list, 400: { description: 'invalid parameters' } } } },
       '/api/trending': { get: { summary: 'Best-scoring papers of a window', parameters: queryParameters(trendingQuery), responses: { 200: list, 400: { description: 'invalid parameters' } } } },
-      '/api/sources': { get: { summary: 'Source health', responses: { 200: list } } },
+      '/api/sources': { get: { summary: 'Source health', parameters: queryParameters(formatQuery), responses: { 200: list, 400: { description: 'invalid parameters' } } } },
       '/api/subscriptions': {
         post: {
           summary: 'Subscribe (double opt-in: a confirmation link is mailed)',

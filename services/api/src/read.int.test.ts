@@ -149,6 +149,9 @@ describe('read API', () => {
     expect(source.schema.enum).toBeUndefined(); // the known sources are data, checked per request
     expect(source.schema.description).toMatch(/\/api\/sources.*400/);
     expect(doc.paths['/api/papers'].get.responses[400].description).toMatch(/unknown source/);
+    for (const path of ['/api/topics', '/api/sources']) {
+      expect(doc.paths[path].get.parameters.map((p: { name: string; schema: { enum?: string[] } }) => [p.name, p.schema.enum])).toEqual([['format', ['json', 'csv']]]);
+    }
     expect(doc.paths['/api/subscriptions'].post.requestBody.content['application/json'].schema.properties.frequency.enum).toEqual(['daily', 'weekly']);
   });
 
@@ -177,5 +180,12 @@ describe('read API', () => {
       reason: 'HTTP 404 from https://example.org/gone',
     });
     expect((await get('/api/sources?format=csv')).body.split(/\r?\n/)[0]).toMatch(/,"health","reason"$/);
+    // A parameter an endpoint does not take is a 400 naming it, not silently ignored.
+    for (const path of ['/api/topics?topic=llm', '/api/sources?since=2026-01-01', '/api/papers/2611.20002?format=csv']) {
+      const res = await get(path);
+      expect(res.statusCode, path).toBe(400);
+      expect(res.json().details.join(' '), path).toMatch(/Unrecognized key/);
+    }
+    expect((await get('/api/topics?format=csv')).statusCode).toBe(200);
   });
 });

@@ -76,14 +76,17 @@ export function readSchemas(taxonomy: Taxonomy) {
   const trendingQuery = z
     .object({ window: z.enum(['24h', '7d']).default('24h'), limit: z.coerce.number().int().min(1).max(200).default(25), format: z.enum(['json', 'csv']).optional() })
     .strict();
-  return { listQuery, trendingQuery };
+  // Lists without filters: only the format; anything else is a 400 rather than silently ignored.
+  const formatQuery = z.object({ format: z.enum(['json', 'csv']).optional() }).strict();
+  const noQuery = z.object({}).strict();
+  return { listQuery, trendingQuery, formatQuery, noQuery };
 }
 
 /** The read API: papers (filters, search, keyset pages), one paper with its history, topics, trending, sources. */
 export function registerReadApi(app: FastifyInstance, deps: { db: Db; taxonomy: Taxonomy }): void {
   const read = new ReadRepository(deps.db);
   const crawls = new CrawlRepository(deps.db);
-  const { listQuery, trendingQuery } = readSchemas(deps.taxonomy);
+  const { listQuery, trendingQuery, formatQuery, noQuery } = readSchemas(deps.taxonomy);
   const issues = (error: z.ZodError) => error.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`);
   const bad = (reply: FastifyReply, error: z.ZodError | Error) =>
     reply.code(400).send({ error: 'invalid request', details: error instanceof z.ZodError ? issues(error) : [error.message] });
@@ -116,6 +119,8 @@ export function registerReadApi(app: FastifyInstance, deps: { db: Db; taxonomy: 
   });
 
   app.get('/api/papers/*', async (request, reply) => {
+    const parsed = noQuery.safeParse(request.query);
+    if (!parsed.success) return bad(reply, parsed.error);
     // arXiv ids may hold a slash (hep-th/9901001): the rest of the path is the id.
     const arxivId = decodeURIComponent((request.params as { '*': string })['*']);
     if (!/^(\d{4}\.\d{4,5}|[a-z-]+(\.[A-Z]{2})?\/\d{7})$/.test(arxivId)) return bad(reply, new Error(`arxivId: ${JSON.stringify(arxivId)} is not an arXiv id`));
@@ -125,6 +130,8 @@ export function registerReadApi(app: FastifyInstance, deps: { db: Db; taxonomy: 
   });
 
   app.get('/api/topics', async (request, reply) => {
+    const parsed = formatQuery.safeParse(request.query);
+    if (!parsed.success) return bad(reply, parsed.error);
     const counts = new Map((await read.topicCounts()).map((c) => [c.id, c.papers]));
     const topics = deps.taxonomy.topics.map((t) => ({ id: t.id, label: t.label, description: t.description, papers: counts.get(t.id) ?? 0 }));
     return send(request, reply, { topics }, { rows: topics, columns: ['id', 'label', 'description', 'papers'] });
@@ -145,6 +152,8 @@ export function registerReadApi(app: FastifyInstance, deps: { db: Db; taxonomy: 
   });
 
   app.get('/api/sources', async (request, reply) => {
+    const parsed = formatQuery.safeParse(request.query);
+    if (!parsed.success) return bad(reply, parsed.error);
     // Health and its reason by the rule of `paperboy sources` and the dashboard page.
     const sources = (await crawls.sourceHealth()).map((row) => ({
       ...row,

@@ -188,6 +188,12 @@ describe('paperboy CLI', () => {
     expect(badEnv.stderr).toMatch(/REDIS_URL="localhost:6379"/);
     const badFormat = await runCli(['export', 'papers', '--format', 'csv'], env);
     expect(badFormat.code).toBe(2);
+    // Postgres not there: every command says so in one line, whichever path opened the database.
+    for (const args of [['subscribers', 'list'], ['sources'], ['dashboard', 'status']]) {
+      const down = await runCli(args, { ...env, DATABASE_URL: 'postgres://postgres@127.0.0.1:1/paperboy' });
+      expect(down.code, args.join(' ')).toBe(1);
+      expect(down.stderr, args.join(' ')).toMatch(/^paperboy: cannot reach Postgres \(connect ECONNREFUSED 127\.0\.0\.1:1\): is it running, and does DATABASE_URL point at it\?\n$/);
+    }
   });
 
   it('says a missing subcommand is missing (also when given as an empty argument) and lists the valid ones', async () => {

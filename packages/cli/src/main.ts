@@ -183,6 +183,11 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   throw error;
 });
 
+/** A connection error raised by pg (its stack runs through pg-pool or pg's client), not by Redis or a fetch. */
+function isPostgresError(error: Error): boolean {
+  return /node_modules\/(?:\.pnpm\/)?pg(?:-pool)?[@/]/.test(error.stack ?? '') || /[\\/]pg-pool[\\/]|[\\/]pg[\\/]lib[\\/]/.test(error.stack ?? '');
+}
+
 main(process.argv.slice(2)).then(
   (code) => {
     if (code !== null) {
@@ -201,6 +206,10 @@ main(process.argv.slice(2)).then(
     } else if (['42P01', '3D000', '42703'].includes((error as { code?: string }).code ?? '')) {
       // A missing table, database or column: the schema is older than the code.
       process.stderr.write(`paperboy: the database is not ready (${error.message}): run \`pnpm paperboy migrate\`\n`);
+      process.exitCode = 1;
+    } else if (['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT'].includes((error as { code?: string }).code ?? '') && isPostgresError(error)) {
+      // Every command that opens the database says the same as the preflight of `ingest` and the like.
+      process.stderr.write(`paperboy: cannot reach Postgres (${error.message}): is it running, and does DATABASE_URL point at it?\n`);
       process.exitCode = 1;
     } else {
       const known = ['PreflightError', 'RedisUnavailableError', 'MigrationError', 'TaxonomyError', 'DatabaseUnavailableError', 'SourcesFileError'].includes(error.constructor.name) || (error as { code?: string }).code === 'ECONNREFUSED';

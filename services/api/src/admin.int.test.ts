@@ -89,6 +89,11 @@ describe('API operations endpoints', () => {
     expect(first.statusCode).toBe(200);
     const cookie = String(first.headers['set-cookie']).split(';')[0]!;
     expect((await app.inject({ url: '/admin/queues/api/queues', headers: { cookie } })).statusCode).toBe(200);
+    expect(String(first.headers['set-cookie'])).not.toContain(TOKEN); // a value derived from it
+    expect(String(first.headers['set-cookie'])).not.toMatch(/Secure/);
+    expect((await app.inject({ url: '/admin/queues/api/queues', headers: { cookie: `paperboy_admin=${TOKEN}` } })).statusCode).toBe(401);
+    const behindTls = await app.inject({ url: `/admin/queues?token=${TOKEN}`, headers: { 'x-forwarded-proto': 'https' } });
+    expect(String(behindTls.headers['set-cookie'])).toMatch(/; Secure$/);
     // The request log has the URL, not the token in it.
     expect(logLines.some((line) => line.includes('/admin/queues?token=[redacted]'))).toBe(true);
     expect(logLines.filter((line) => line.includes(TOKEN))).toEqual([]);

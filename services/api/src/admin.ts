@@ -1,4 +1,4 @@
-import { timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
@@ -30,6 +30,9 @@ function cookieValue(request: FastifyRequest, name: string): string | undefined 
  */
 export async function registerQueueBoard(app: FastifyInstance, queues: readonly Queue[], adminToken: string | undefined): Promise<void> {
   if (!adminToken) return;
+  // The cookie holds a value derived from the token, not the token: a leaked cookie does not give
+  // away the token (which also works as a Bearer token from scripts).
+  const cookieToken = createHmac('sha256', adminToken).update('paperboy admin board cookie').digest('base64url');
   const serverAdapter = new FastifyAdapter();
   serverAdapter.setBasePath('/admin/queues');
   createBullBoard({ queues: queues.map((q) => new BullMQAdapter(q)), serverAdapter });
@@ -37,9 +40,10 @@ export async function registerQueueBoard(app: FastifyInstance, queues: readonly 
     scope.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
       const bearer = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1];
       const query = (request.query as { token?: string } | undefined)?.token;
-      if (sameToken(bearer, adminToken) || sameToken(cookieValue(request, COOKIE), adminToken)) return;
+      if (sameToken(bearer, adminToken) || sameToken(cookieValue(request, COOKIE), cookieToken)) return;
       if (sameToken(query, adminToken)) {
-        reply.header('set-cookie', `${COOKIE}=${encodeURIComponent(adminToken)}; Path=/admin; HttpOnly; SameSite=Strict`);
+        const secure = request.protocol === 'https' ? '; Secure' : ''; // behind a TLS proxy too (trustProxy)
+        reply.header('set-cookie', `${COOKIE}=${cookieToken}; Path=/admin; HttpOnly; SameSite=Strict${secure}`);
         return;
       }
       return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'admin token required' });

@@ -60,6 +60,8 @@ describe('subscription API', () => {
     expect(bad.statusCode).toBe(400);
     expect(bad.json().details.join('\n')).toMatch(/topics\.0: Invalid enum value/);
     expect(bad.json().details.join('\n')).toMatch(/frequency/);
+    expect(bad.json()).toMatchObject({ error: 'invalid request' });
+    expect(bad.json().details).toContain('email: not an email address'); // named with the rest, not after they are fixed
     const tz = await app.inject({ method: 'POST', url: '/api/subscriptions', payload: { email: 'a@example.org', timeZone: 'Mars/Olympus' } });
     expect(tz.json().details).toEqual(['timeZone: not an IANA time zone']);
     expect((await app.inject({ method: 'GET', url: '/confirm?token=garbage' })).statusCode).toBe(400);

@@ -67,7 +67,8 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   const ipLimit = { rateLimit: { max: deps.perIpPerMinute ?? 10, timeWindow: 60_000 } };
 
   const requestSchema = z.object({
-    email: z.string().max(254),
+    // Checked with the other fields, so one answer names every problem.
+    email: z.string().max(254).refine((v) => normalizeEmail(v) !== null, 'not an email address'),
     topics: z.array(z.enum(topicIds as [string, ...string[]])).max(topicIds.length).default([]),
     frequency: z.enum(['daily', 'weekly']).default('daily'),
     timeZone: z.string().refine(validTimeZone, 'not an IANA time zone').default('UTC'),

@@ -14,6 +14,7 @@ import { backfill, backfillSpec } from './commands/backfill.js';
 import { subscribers, subscribersSpec } from './commands/subscribers.js';
 import { digestPreview, digestRun, digestSpec } from './commands/digest.js';
 import { dashboardCommand, dashboardSpec } from './commands/dashboard.js';
+import { postgresUnreachable, UNREACHABLE_CODES } from './run-ingest.js';
 
 interface Command {
   spec: CommandSpec;
@@ -185,7 +186,7 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 
 /** A connection error raised by pg (its stack runs through pg-pool or pg's client), not by Redis or a fetch. */
 function isPostgresError(error: Error): boolean {
-  return /node_modules\/(?:\.pnpm\/)?pg(?:-pool)?[@/]/.test(error.stack ?? '') || /[\\/]pg-pool[\\/]|[\\/]pg[\\/]lib[\\/]/.test(error.stack ?? '');
+  return /[\\/]pg(?:-pool)?(?:@[^\\/]+)?[\\/]/.test(error.stack ?? '');
 }
 
 main(process.argv.slice(2)).then(
@@ -207,9 +208,9 @@ main(process.argv.slice(2)).then(
       // A missing table, database or column: the schema is older than the code.
       process.stderr.write(`paperboy: the database is not ready (${error.message}): run \`pnpm paperboy migrate\`\n`);
       process.exitCode = 1;
-    } else if (['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT'].includes((error as { code?: string }).code ?? '') && isPostgresError(error)) {
+    } else if (UNREACHABLE_CODES.includes((error as { code?: string }).code ?? '') && isPostgresError(error)) {
       // Every command that opens the database says the same as the preflight of `ingest` and the like.
-      process.stderr.write(`paperboy: cannot reach Postgres (${error.message}): is it running, and does DATABASE_URL point at it?\n`);
+      process.stderr.write(`paperboy: ${postgresUnreachable(error.message)}\n`);
       process.exitCode = 1;
     } else {
       const known = ['PreflightError', 'RedisUnavailableError', 'MigrationError', 'TaxonomyError', 'DatabaseUnavailableError', 'SourcesFileError'].includes(error.constructor.name) || (error as { code?: string }).code === 'ECONNREFUSED';

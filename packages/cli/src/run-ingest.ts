@@ -36,6 +36,12 @@ export async function preflight(ctx: Pick<AppContext, 'config' | 'db'>): Promise
 }
 
 /** Fails fast with a clear message when the database is missing or not migrated. */
+/** Error codes of a Postgres that cannot be reached (not running, wrong host). */
+export const UNREACHABLE_CODES: readonly string[] = ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT'];
+
+/** What every command says when Postgres cannot be reached. */
+export const postgresUnreachable = (message: string) => `cannot reach Postgres (${message}): is it running, and does DATABASE_URL point at it?`;
+
 export async function checkDatabase(db: AppContext['db']): Promise<void> {
   let pending: string[];
   try {
@@ -43,9 +49,7 @@ export async function checkDatabase(db: AppContext['db']): Promise<void> {
   } catch (error) {
     const { code, message } = error as NodeJS.ErrnoException;
     if (code === '3D000') throw new PreflightError(`${message}: run \`pnpm paperboy migrate\` to create it`);
-    if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'ETIMEDOUT') {
-      throw new PreflightError(`cannot reach Postgres (${message}): is it running, and does DATABASE_URL point at it?`);
-    }
+    if (UNREACHABLE_CODES.includes(code ?? '')) throw new PreflightError(postgresUnreachable(message));
     throw new PreflightError(`cannot use the database (${message})`);
   }
   if (pending.length) throw new PreflightError(`the database has ${pending.length} pending migration(s): run \`pnpm paperboy migrate\``);

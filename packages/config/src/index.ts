@@ -8,23 +8,18 @@ const bool = z
   .enum(['0', '1', 'true', 'false', 'yes', 'no', ''], { errorMap: () => ({ message: 'expected 1 or 0 (also true/false, yes/no)' }) })
   .transform((v) => v === '1' || v === 'true' || v === 'yes');
 
-/** Plain digits only (no 1e3, 0x20 or 2.5), within bounds; the message says so whatever is wrong. */
-const int = (min: number, max: number) => {
-  const message = `expected a whole number from ${min} to ${max}`;
-  return z.preprocess(
-    (value) => (typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value),
-    z.number({ invalid_type_error: message }).int(message).min(min, message).max(max, message),
-  );
+/**
+ * A number written in plain decimal digits (no 1e3, 0x20; no fraction for a whole number), within
+ * bounds; the message says what is expected whatever is wrong.
+ */
+const number = (min: number, max: number, whole: boolean) => {
+  const message = `expected a ${whole ? 'whole number' : 'number'} from ${min} to ${max}`;
+  const digits = whole ? /^\d+$/ : /^\d+(\.\d+)?$/;
+  const schema = z.number({ invalid_type_error: message }).min(min, message).max(max, message);
+  return z.preprocess((value) => (typeof value === 'string' && digits.test(value.trim()) ? Number(value) : value), whole ? schema.int(message) : schema);
 };
-
-/** A decimal number within bounds (no hex, no exponent); the message says so whatever is wrong. */
-const decimal = (min: number, max: number) => {
-  const message = `expected a number from ${min} to ${max}`;
-  return z.preprocess(
-    (value) => (typeof value === 'string' && /^\d+(\.\d+)?$/.test(value.trim()) ? Number(value) : value),
-    z.number({ invalid_type_error: message }).min(min, message).max(max, message),
-  );
-};
+const int = (min: number, max: number) => number(min, max, true);
+const decimal = (min: number, max: number) => number(min, max, false);
 
 const url = (protocols: string[]) =>
   z.string().refine(

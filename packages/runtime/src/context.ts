@@ -45,7 +45,6 @@ export function createAppContext(config: Config, options: { logger?: Logger; nam
  * closed with the process. One per process, whatever services it runs.
  */
 export async function serveHealth(ctx: AppContext): Promise<void> {
-  await warnIfDatabaseNotReady(ctx);
   if (!ctx.config.healthPort) return;
   const health = await startHealthServer({ port: ctx.config.healthPort, checks: readinessChecks(ctx), metrics: metricsHandler(ctx.metrics.registry) }).catch(
     (error: unknown) => {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { CrawlRepository, CursorError, ReadRepository, sourceHealthOf, type Db } from '@paperboy/db';
+import { CrawlRepository, CursorError, healthOfSourceRow, ReadRepository, type Db } from '@paperboy/db';
 import { parseDayOrInstant, type Taxonomy } from '@paperboy/pipeline';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
@@ -104,16 +104,22 @@ export function registerReadApi(app: FastifyInstance, deps: { db: Db; taxonomy: 
 
   app.get('/api/papers', async (request, reply) => {
     const parsed = listQuery.safeParse(request.query);
-    const sourceIssue = await unknownSource((request.query as { source?: unknown }).source);
-    if (!parsed.success || sourceIssue) {
-      return reply.code(400).send({ error: 'invalid request', details: [...(parsed.success ? [] : issues(parsed.error)), ...(sourceIssue ? [sourceIssue] : [])] });
-    }
+    const source = (request.query as { source?: unknown }).source;
+    // Every problem in one answer: an unknown source is named with the others.
+    const invalid = async (details: string[], sourceIssue?: string | null) => {
+      sourceIssue ??= await unknownSource(source);
+      return reply.code(400).send({ error: 'invalid request', details: [...details, ...(sourceIssue ? [sourceIssue] : [])] });
+    };
+    if (!parsed.success) return invalid(issues(parsed.error));
     const { since, format: _format, ...rest } = parsed.data;
     try {
       const page = await read.listPapers({ ...rest, ...(since ? { since: parseDayOrInstant(since)! } : {}) });
+      // An unknown source matches nothing: only an empty page needs the look-up.
+      const sourceIssue = page.papers.length === 0 ? await unknownSource(source) : null;
+      if (sourceIssue) return invalid([], sourceIssue);
       return send(request, reply, page, { rows: page.papers as unknown as Array<Record<string, unknown>>, columns: PAPER_COLUMNS }, withoutScores(page));
     } catch (error) {
-      if (error instanceof CursorError) return bad(reply, error);
+      if (error instanceof CursorError) return invalid([error.message]);
       throw error;
     }
   });
@@ -155,10 +161,7 @@ export function registerReadApi(app: FastifyInstance, deps: { db: Db; taxonomy: 
     const parsed = formatQuery.safeParse(request.query);
     if (!parsed.success) return bad(reply, parsed.error);
     // Health and its reason by the rule of `paperboy sources` and the dashboard page.
-    const sources = (await crawls.sourceHealth()).map((row) => ({
-      ...row,
-      ...sourceHealthOf({ outcome: row.lastOutcome, suspect: row.lastSuspect, suspectReason: row.lastSuspectReason, error: row.lastError }),
-    }));
+    const sources = (await crawls.sourceHealth()).map((row) => ({ ...row, ...healthOfSourceRow(row) }));
     return send(request, reply, { sources }, { rows: sources as unknown as Array<Record<string, unknown>>, columns: Object.keys(sources[0] ?? { source: '' }) });
   });
 }

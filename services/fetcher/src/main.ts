@@ -1,5 +1,5 @@
 import { loadConfig } from '@paperboy/config';
-import { createAppContext, runService, serveHealth } from '@paperboy/runtime/context';
+import { createAppContext, runService, serveHealth, warnIfDatabaseNotReady } from '@paperboy/runtime/context';
 import { addFetcher, syncSchedulers } from './index.js';
 
 // Entrypoint of a fetcher-only process: run as many as you like. Each declares the sources'
@@ -7,6 +7,7 @@ import { addFetcher, syncSchedulers } from './index.js';
 await runService('fetcher', async () => {
   const ctx = createAppContext(loadConfig(), { name: 'fetcher' });
   const sources = addFetcher(ctx);
+  await warnIfDatabaseNotReady(ctx); // `start` refuses instead (its preflight); a service waits for `migrate`
   await serveHealth(ctx);
   ctx.lifecycle.installSignalHandlers();
   const schedulers = ctx.config.schedules ? await syncSchedulers(ctx.queues.get('crawl'), sources) : { schedules: 'not declared (PAPERBOY_SCHEDULES=0)' };

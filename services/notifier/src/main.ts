@@ -1,11 +1,12 @@
 import { loadConfig } from '@paperboy/config';
-import { createAppContext, runService, serveHealth } from '@paperboy/runtime/context';
+import { createAppContext, runService, serveHealth, warnIfDatabaseNotReady } from '@paperboy/runtime/context';
 import { addNotifier, syncDigestSchedulers } from './index.js';
 
 // Entrypoint of a notifier-only process: run as many as you like (the send rate limit is shared).
 await runService('notifier', async () => {
   const ctx = createAppContext(loadConfig(), { name: 'notifier' });
   addNotifier(ctx);
+  await warnIfDatabaseNotReady(ctx); // `start` refuses instead (its preflight); a service waits for `migrate`
   await serveHealth(ctx);
   ctx.lifecycle.installSignalHandlers();
   const planners = ctx.config.schedules ? await syncDigestSchedulers(ctx.queues) : 'not declared (PAPERBOY_SCHEDULES=0)';

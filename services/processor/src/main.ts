@@ -1,5 +1,5 @@
 import { loadConfig } from '@paperboy/config';
-import { createAppContext, runService, serveHealth } from '@paperboy/runtime/context';
+import { createAppContext, runService, serveHealth, warnIfDatabaseNotReady } from '@paperboy/runtime/context';
 import { addProcessor } from './index.js';
 import { syncDashboardSchedulers } from './schedulers.js';
 
@@ -7,6 +7,7 @@ import { syncDashboardSchedulers } from './schedulers.js';
 await runService('processor', async () => {
   const ctx = createAppContext(loadConfig(), { name: 'processor' });
   addProcessor(ctx);
+  await warnIfDatabaseNotReady(ctx); // `start` refuses instead (its preflight); a service waits for `migrate`
   await serveHealth(ctx);
   ctx.lifecycle.installSignalHandlers();
   const schedulers = ctx.config.schedules

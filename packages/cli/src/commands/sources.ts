@@ -1,5 +1,5 @@
 import type { Config } from '@paperboy/config';
-import { CrawlRepository, createDb, sourceHealthOf, type SourceHealthRow } from '@paperboy/db';
+import { CrawlRepository, createDb, healthOfSourceRow } from '@paperboy/db';
 import { loadSourcesFile } from '@paperboy/fetcher';
 import type { CommandSpec } from '../args.js';
 
@@ -31,9 +31,6 @@ export interface SourceReport {
   new24h: number;
 }
 
-const healthOf = (row: SourceHealthRow | undefined) =>
-  sourceHealthOf(row && { outcome: row.lastOutcome, suspect: row.lastSuspect, suspectReason: row.lastSuspectReason, error: row.lastError });
-
 const describeSchedule = (s: { every?: number | undefined; cron?: string | undefined; tz?: string | undefined; jitterMs: number }) => {
   const base = s.cron ? `cron ${s.cron}${s.tz ? ` ${s.tz}` : ''}` : `every ${formatMs(s.every!)}`;
   return s.jitterMs ? `${base} ±${formatMs(s.jitterMs)}` : base;
@@ -64,7 +61,7 @@ export async function sourcesReport(config: Config): Promise<SourceReport[]> {
         lastStatus: row?.lastStatus ?? null,
         lastEntries: row?.lastEntries ?? null,
         lastSuccessAt: row?.lastSuccessAt ?? null,
-        ...healthOf(row),
+        ...healthOfSourceRow(row),
         crawls24h: row?.crawls24h ?? 0,
         failures24h: row?.failures24h ?? 0,
         new24h: row?.new24h ?? 0,

@@ -46,6 +46,10 @@ export function sourceHealthOf(
   return { health: 'ok', reason: null };
 }
 
+/** `sourceHealthOf` for a row of `CrawlRepository.sourceHealth` (undefined: never crawled). */
+export const healthOfSourceRow = (row: SourceHealthRow | undefined) =>
+  sourceHealthOf(row && { outcome: row.lastOutcome, suspect: row.lastSuspect, suspectReason: row.lastSuspectReason, error: row.lastError });
+
 /** Crawls of sources and what they found: the record source health is computed from. */
 export class CrawlRepository {
   constructor(private readonly db: Kysely<Database>) {}

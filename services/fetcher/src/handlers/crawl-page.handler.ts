@@ -84,19 +84,27 @@ export function createCrawlPageHandler(deps: CrawlHandlerDeps) {
       throw new DelayedError();
     };
 
-    /** The page was not fetched: recorded as a failed fetch, like one whose request failed. */
-    const notFetched = async (message: string, retry: boolean): Promise<void> => {
-      // BullMQ's own test: attemptsMade counts the attempts before this one.
-      const finalAttempt = !retry || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    /**
+     * The page was not fetched (its request failed, or robots.txt could not be read): recorded as
+     * a failed fetch, `retrying` unless this was its last attempt. Attempts spent count this one,
+     * BullMQ's attemptsMade (those before it) and the page's throttles, this one included when it
+     * is a throttle. Returns whether this was the last attempt.
+     */
+    const notFetched = async (message: string, o: { retry: boolean; throttled?: number; throttledNow?: boolean; status?: number | null; started?: number }): Promise<boolean> => {
+      const spent = job.attemptsMade + (o.throttled ?? payload.throttled ?? 0) + (o.throttledNow ? 0 : 1);
+      const finalAttempt = !o.retry || spent >= (job.opts.attempts ?? 1);
+      const status = o.status ?? null;
+      const started = o.started ?? Date.now();
       await crawls.completeCrawl(
         crawlId,
         {
-          source: payload.source, adapter: adapter.id, url: payload.url, finalUrl: null, status: null, bytes: null, contentHash: null,
-          contentType: null, fetchedAt: new Date(), durationMs: 0, entries: null, warnings: [], error: message,
+          source: payload.source, adapter: adapter.id, url: payload.url, finalUrl: null, status, bytes: null, contentHash: null,
+          contentType: null, fetchedAt: new Date(started), durationMs: Date.now() - started, entries: null, warnings: [], error: message,
         },
-        { status: null, outcome: finalAttempt ? 'failed' : 'retrying', entries: null, batches: null, error: message, warnings: [], suspect: false, suspectReason: null },
+        { status, outcome: finalAttempt ? 'failed' : 'retrying', entries: null, batches: null, error: message, warnings: [], suspect: false, suspectReason: null },
       );
-      log.warn({ url: payload.url, err: message, attempt: job.attemptsMade + 1 }, 'page not fetched');
+      log.warn({ url: payload.url, status, err: message, attempt: job.attemptsMade + 1 }, 'page not fetched');
+      return finalAttempt;
     };
 
     if (politeness.robots) {
@@ -108,14 +116,14 @@ export function createCrawlPageHandler(deps: CrawlHandlerDeps) {
         // robots.txt may not be fetched at all (a private address this process refuses): the
         // page may not be either, and saying so beats calling it a robots.txt verdict.
         if (!(error instanceof FetchError)) throw error;
-        await notFetched(error.message, error.retryable);
+        await notFetched(error.message, { retry: error.retryable });
         throw error.retryable ? error : new UnrecoverableError(error.message);
       }
       if (!verdict.allowed && verdict.unreachable) {
         // RFC 9309 §2.3.1.4: an unreachable robots.txt means complete disallow, but only until it
         // can be read: a network error like any other, retried with backoff.
         const reason = `robots.txt of ${url.host} unreachable (${verdict.unreachable}): not crawling it until it can be read`;
-        await notFetched(reason, true);
+        await notFetched(reason, { retry: true });
         throw new Error(reason);
       }
       if (!verdict.allowed) {
@@ -145,19 +153,7 @@ export function createCrawlPageHandler(deps: CrawlHandlerDeps) {
       // A throttled page goes back to the queue without using an attempt; its throttles count instead.
       const throttledNow = decision.retry && decision.pauseHost;
       const throttled = (payload.throttled ?? 0) + (throttledNow ? 1 : 0);
-      // Attempts spent, this one included: BullMQ's attemptsMade counts those before this one, and
-      // `throttled` already counts this one when it is a throttle.
-      const spent = job.attemptsMade + throttled + (throttledNow ? 0 : 1);
-      const finalAttempt = !decision.retry || spent >= (job.opts.attempts ?? 1);
-      await crawls.completeCrawl(
-        crawlId,
-        {
-          source: payload.source, adapter: adapter.id, url: payload.url, finalUrl: null, status, bytes: null, contentHash: null,
-          contentType: null, fetchedAt: new Date(started), durationMs: Date.now() - started, entries: null, warnings: [], error: err.message,
-        },
-        { status, outcome: finalAttempt ? 'failed' : 'retrying', entries: null, batches: null, error: err.message, warnings: [], suspect: false, suspectReason: null },
-      );
-      log.warn({ url: payload.url, status, err: err.message, attempt: job.attemptsMade + 1 }, 'page not fetched');
+      const finalAttempt = await notFetched(err.message, { retry: decision.retry, throttled, throttledNow, status, started });
       if (decision.retry && decision.pauseHost && decision.delayMs) {
         // The host asked us to wait: every fetcher process leaves it alone until then, and this
         // page goes back to the queue for then. Not counted as a failed attempt.

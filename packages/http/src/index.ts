@@ -1,5 +1,5 @@
 export * from './errors.js';
-export { isPrivateAddress } from './address.js';
+export { isPrivateAddress, classifyAddress, type AddressClass, type EmbeddingForm } from './address.js';
 export {
   fetchPage,
   mediaType,

@@ -61,6 +61,16 @@ describe('loadConfig', () => {
     expect(loadConfig({ PAPERBOY_NEAR_DUPLICATE_THRESHOLD: '0.8' }).nearDuplicateThreshold).toBe(0.8);
   });
 
+  it('caps robots.txt Crawl-delay at PAPERBOY_MAX_CRAWL_DELAY_SECONDS, 60 s unless set, and says what it must be', () => {
+    expect(loadConfig({}).fetch.maxCrawlDelayMs).toBe(60_000);
+    expect(loadConfig({ PAPERBOY_MAX_CRAWL_DELAY_SECONDS: '600' }).fetch.maxCrawlDelayMs).toBe(600_000);
+    for (const value of ['0', '-1', '86401', '1.5', 'a day']) {
+      expect(() => loadConfig({ PAPERBOY_MAX_CRAWL_DELAY_SECONDS: value }), value).toThrow(
+        `PAPERBOY_MAX_CRAWL_DELAY_SECONDS=${JSON.stringify(value)}: expected a whole number from 1 to 86400`,
+      );
+    }
+  });
+
   it('treats empty values as unset', () => {
     expect(loadConfig({ REDIS_URL: '' }).redisUrl).toBe('redis://127.0.0.1:6379');
   });

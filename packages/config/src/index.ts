@@ -47,6 +47,7 @@ export const configSchema = z.object({
   PAPERBOY_FETCH_MAX_REDIRECTS: int(0, 20).default(5),
   PAPERBOY_FETCH_CONCURRENCY: int(1, 64).default(4),
   PAPERBOY_FETCH_ATTEMPTS: int(1, 20).default(3),
+  PAPERBOY_MAX_CRAWL_DELAY_SECONDS: int(1, 86_400).default(60),
   PAPERBOY_USER_AGENT: z.string().min(1).optional(),
   PAPERBOY_CONTACT_URL: url(['http:', 'https:', 'mailto:']).default('https://github.com/paperboy-papers/paperboy'),
   PAPERBOY_SOURCES: z.string().min(1).optional(),
@@ -87,6 +88,8 @@ export type Config = Readonly<{
     concurrency: number;
     attempts: number;
     userAgent: string;
+    /** Longest robots.txt Crawl-delay honoured, in ms; a longer one is cut to it (and the crawl says so). */
+    maxCrawlDelayMs: number;
   }>;
   /** The sources file; undefined means the shipped default. */
   sourcesPath: string | undefined;
@@ -157,6 +160,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxRedirects: e.PAPERBOY_FETCH_MAX_REDIRECTS,
       concurrency: e.PAPERBOY_FETCH_CONCURRENCY,
       attempts: e.PAPERBOY_FETCH_ATTEMPTS,
+      maxCrawlDelayMs: e.PAPERBOY_MAX_CRAWL_DELAY_SECONDS * 1000,
       // The User-Agent names the project and says where to reach whoever runs it.
       userAgent: e.PAPERBOY_USER_AGENT ?? `paperboy/0.1 (+${e.PAPERBOY_CONTACT_URL})`,
     },
@@ -200,6 +204,7 @@ export const configHelp: Record<keyof typeof configSchema.shape, string> = {
   PAPERBOY_FETCH_MAX_REDIRECTS: 'redirects followed per page (default 5)',
   PAPERBOY_FETCH_CONCURRENCY: 'pages fetched at once per fetcher process (default 4)',
   PAPERBOY_FETCH_ATTEMPTS: 'tries per page for retryable failures (5xx, timeouts) (default 3)',
+  PAPERBOY_MAX_CRAWL_DELAY_SECONDS: 'longest robots.txt Crawl-delay honoured, 1..86400; a longer one is cut to it and the crawl records a warning (default 60)',
   PAPERBOY_USER_AGENT: 'User-Agent of every request (default paperboy/0.1 (+<PAPERBOY_CONTACT_URL>))',
   PAPERBOY_CONTACT_URL: 'where site operators can reach you, put in the User-Agent (http(s) or mailto URL)',
   PAPERBOY_SOURCES: 'sources file (YAML or JSON) for `start`, `sources`, `backfill` and host limits (default: the shipped one)',

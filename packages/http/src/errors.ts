@@ -1,3 +1,5 @@
+import { classifyAddress } from './address.js';
+
 /**
  * Fetch errors carry the retry decision: a retryable one is worth another attempt later
  * (timeouts, 5xx, 429, network), a permanent one is not (4xx, blocked address, bad URL, too large).
@@ -69,8 +71,10 @@ export class TooManyRedirectsError extends FetchError {
 
 export class BlockedAddressError extends FetchError {
   constructor(host: string, address: string) {
+    // Name the block (and any IPv4 address embedded in an IPv6 one), so the operator sees why.
+    const why = classifyAddress(address).reason;
     super(
-      `refusing to fetch ${host}: it resolves to the private or loopback address ${address} (set PAPERBOY_FETCH_ALLOW_PRIVATE=1 to allow)`,
+      `refusing to fetch ${host}: it resolves to the non-public address ${address}${why ? ` (${why})` : ''} (set PAPERBOY_FETCH_ALLOW_PRIVATE=1 to allow)`,
       false,
     );
   }

@@ -43,7 +43,8 @@ export interface FetchSettings {
   maxRedirects: number;
   allowPrivate: boolean;
   /**
-   * Which addresses count as private. Always the built-in list outside tests; a test passes its own
+   * Which addresses count as private. Always the built-in rule (`isPrivateAddress`: anything but
+   * public unicast) outside tests; a test passes its own
    * to treat the loopback fixture server as public and check that a later hop is still refused.
    */
   isPrivate?: (address: string) => boolean;
@@ -272,7 +273,7 @@ function checkUrl(raw: string, allowPrivate: boolean, isPrivate = isPrivateAddre
 /**
  * GET a page politely and defensively: a User-Agent naming the project, limits on connect,
  * headers and the whole exchange, a body limit counted after decompression, a redirect limit,
- * and no private or loopback address (checked on every hop, on the address connected to).
+ * and no address but public unicast (checked on every hop, on the address connected to).
  * With `settings.conditional`, a 304 resolves with `notModified: true` and an empty body.
  * Throws a FetchError for any other non-2xx outcome.
  */

@@ -1,5 +1,5 @@
 export * from './errors.js';
-export { isPrivateAddress } from './address.js';
+export { isPrivateAddress, classifyAddress, type AddressClass, type EmbeddingForm } from './address.js';
 export {
   fetchPage,
   mediaType,
@@ -13,6 +13,8 @@ export { retryDecision, backoffWithJitter, MAX_HOST_PAUSE_MS, DEFAULT_THROTTLE_P
 export {
   RobotsCache,
   parseRobotsTxt,
+  capCrawlDelay,
+  DEFAULT_MAX_CRAWL_DELAY_MS,
   robotsAllows,
   productToken,
   type RobotsCacheOptions,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { normalizeRobotsPath, parseRobotsTxt, productToken, robotsAllows, robotsPatternMatches } from './robots.js';
+import { capCrawlDelay, DEFAULT_MAX_CRAWL_DELAY_MS, normalizeRobotsPath, parseRobotsTxt, productToken, robotsAllows, robotsPatternMatches } from './robots.js';
 
 const allowed = (text: string, path: string, token = 'paperboy') => robotsAllows(parseRobotsTxt(text, token), `https://site.example${path}`);
 
@@ -140,5 +140,26 @@ describe('robotsAllows: matching', () => {
     ['*', '/anything', true],
   ])('pattern %s vs %s → %s', (pattern, path, expected) => {
     expect(robotsPatternMatches(pattern, path)).toBe(expected);
+  });
+});
+
+describe('capCrawlDelay', () => {
+  it.each([
+    [86_400_000, 60_000, { delayMs: 60_000, capped: true }], // a day, cut to the default cap
+    [60_001, 60_000, { delayMs: 60_000, capped: true }],
+    [60_000, 60_000, { delayMs: 60_000, capped: false }], // exactly the cap: honoured as declared
+    [2_500, 60_000, { delayMs: 2_500, capped: false }],
+    [0, 60_000, { delayMs: 0, capped: false }],
+    [Number.POSITIVE_INFINITY, 10_000, { delayMs: 10_000, capped: true }],
+    [Number.NaN, 60_000, { delayMs: 0, capped: false }],
+  ])('declared %d ms, cap %d ms → %j', (declared, cap, expected) => {
+    expect(capCrawlDelay(declared, cap)).toEqual(expected);
+  });
+
+  it('caps what a hostile robots.txt declares, however large', () => {
+    for (const value of ['86400', '1e308', '999999999999']) {
+      const declared = parseRobotsTxt(`User-agent: *\nCrawl-delay: ${value}\n`, 'paperboy').crawlDelayMs!;
+      expect(capCrawlDelay(declared, DEFAULT_MAX_CRAWL_DELAY_MS), value).toEqual({ delayMs: 60_000, capped: true });
+    }
   });
 });

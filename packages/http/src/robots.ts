@@ -135,6 +135,21 @@ export function parseRobotsTxt(text: string, token: string): RobotsRules {
 }
 
 /**
+ * Default cap on a robots.txt Crawl-delay (PAPERBOY_MAX_CRAWL_DELAY_SECONDS): the file is the site's,
+ * and `Crawl-delay: 86400` would otherwise hold every page of the host for a day.
+ */
+export const DEFAULT_MAX_CRAWL_DELAY_MS = 60_000;
+
+/**
+ * The delay to keep between two requests to a host whose robots.txt declares `declaredMs`: the
+ * declared delay, or `capMs` when it asks for more (or for something unreadable, like Infinity).
+ */
+export function capCrawlDelay(declaredMs: number, capMs: number): { delayMs: number; capped: boolean } {
+  if (Number.isNaN(declaredMs) || declaredMs <= 0) return { delayMs: 0, capped: false };
+  return declaredMs > capMs ? { delayMs: capMs, capped: true } : { delayMs: declaredMs, capped: false };
+}
+
+/**
  * Whether a pattern matches the start of a path (the whole path with a final `$`). A greedy
  * matcher that backtracks only to the last `*`: linear-ish, unlike a regex a hostile file
  * could make explode.

@@ -23,6 +23,8 @@ export interface FetcherDeps {
   sources: SourcesFile;
   hosts: HostGate;
   robots: RobotsGate;
+  /** Longest robots.txt Crawl-delay honoured (default 60 s). */
+  maxCrawlDelayMs?: number;
   archiveRetentionDays: number;
   metrics?: Metrics;
 }

@@ -42,6 +42,7 @@ export function addFetcher(ctx: AppContext, sources: SourcesFile = loadSourcesFi
     sources,
     hosts,
     robots,
+    maxCrawlDelayMs: config.fetch.maxCrawlDelayMs,
     archiveRetentionDays: config.archiveRetentionDays,
     metrics: ctx.metrics,
   })) {

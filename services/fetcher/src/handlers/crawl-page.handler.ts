@@ -1,7 +1,16 @@
 import { promisify } from 'node:util';
 import { brotliCompress, constants as zlib } from 'node:zlib';
 import { ArchiveRepository, CrawlRepository, type Db } from '@paperboy/db';
-import { FetchError, fetchPage, mediaType, retryDecision, UnexpectedContentTypeError, type FetchSettings } from '@paperboy/http';
+import {
+  capCrawlDelay,
+  DEFAULT_MAX_CRAWL_DELAY_MS,
+  FetchError,
+  fetchPage,
+  mediaType,
+  retryDecision,
+  UnexpectedContentTypeError,
+  type FetchSettings,
+} from '@paperboy/http';
 import { jobLogger, type Logger } from '@paperboy/logger';
 import {
   contentJobId,
@@ -31,6 +40,8 @@ export interface CrawlHandlerDeps {
   sources: SourcesFile;
   hosts: HostGate;
   robots: RobotsGate;
+  /** Longest robots.txt Crawl-delay honoured (PAPERBOY_MAX_CRAWL_DELAY_SECONDS); a longer one is cut to it. Default 60 s. */
+  maxCrawlDelayMs?: number;
   metrics?: Metrics;
 }
 
@@ -78,6 +89,8 @@ export function createCrawlPageHandler(deps: CrawlHandlerDeps) {
     const begun = await crawls.beginCrawl({ source: payload.source, url: payload.url, trigger: payload.trigger ?? 'cli', jobKey: `${job.queueQualifiedName}:${job.id}` });
     const crawlId = begun.id;
     const last = { contentHash: begun.lastContentHash, etag: begun.lastEtag, lastModified: begun.lastModified };
+    /** About how we were polite (a capped Crawl-delay): on the crawl record, never a reason to suspect the page. */
+    const politeWarnings: string[] = [];
     const later = async (waitMs: number, why: string): Promise<never> => {
       log.debug({ url: payload.url, waitMs, why }, 'host busy: crawl delayed');
       await job.moveToDelayed(Date.now() + Math.max(waitMs, 50), token);
@@ -99,9 +112,9 @@ export function createCrawlPageHandler(deps: CrawlHandlerDeps) {
         crawlId,
         {
           source: payload.source, adapter: adapter.id, url: payload.url, finalUrl: null, status, bytes: null, contentHash: null,
-          contentType: null, fetchedAt: new Date(started), durationMs: Date.now() - started, entries: null, warnings: [], error: message,
+          contentType: null, fetchedAt: new Date(started), durationMs: Date.now() - started, entries: null, warnings: politeWarnings, error: message,
         },
-        { status, outcome: finalAttempt ? 'failed' : 'retrying', entries: null, batches: null, error: message, warnings: [], suspect: false, suspectReason: null },
+        { status, outcome: finalAttempt ? 'failed' : 'retrying', entries: null, batches: null, error: message, warnings: politeWarnings, suspect: false, suspectReason: null },
       );
       log.warn({ url: payload.url, status, err: message, attempt: job.attemptsMade + 1 }, 'page not fetched');
       return finalAttempt;
@@ -131,7 +144,16 @@ export function createCrawlPageHandler(deps: CrawlHandlerDeps) {
         await crawls.finishCrawl(crawlId, { status: null, outcome: 'disallowed', entries: null, batches: null, error: reason, warnings: [], suspect: false, suspectReason: null });
         throw new UnrecoverableError(reason);
       }
-      if (verdict.crawlDelayMs && verdict.crawlDelayMs > politeness.minDelayMs) politeness.minDelayMs = verdict.crawlDelayMs;
+      if (verdict.crawlDelayMs) {
+        const cap = deps.maxCrawlDelayMs ?? DEFAULT_MAX_CRAWL_DELAY_MS;
+        const { delayMs, capped } = capCrawlDelay(verdict.crawlDelayMs, cap);
+        if (capped) {
+          const declared = verdict.crawlDelayMs / 1000;
+          politeWarnings.push(`robots.txt of ${url.host} asks for Crawl-delay: ${declared} s; waiting ${cap / 1000} s (PAPERBOY_MAX_CRAWL_DELAY_SECONDS) instead`);
+          log.warn({ url: payload.url, host: url.host, declaredDelaySeconds: declared, capSeconds: cap / 1000 }, 'robots.txt Crawl-delay capped');
+        }
+        if (delayMs > politeness.minDelayMs) politeness.minDelayMs = delayMs;
+      }
     }
 
     const slot = await deps.hosts.acquire(url.host, { concurrency: politeness.concurrency, minDelayMs: politeness.minDelayMs });
@@ -178,19 +200,19 @@ export function createCrawlPageHandler(deps: CrawlHandlerDeps) {
     if (page.notModified) {
       await crawls.completeCrawl(
         crawlId,
-        { ...base, bytes: 0, contentHash: last.contentHash, contentType: null, entries: null, warnings: [], error: null, notModified: true },
-        { status: 304, outcome: 'not-modified', entries: null, batches: 0, error: null, warnings: [], suspect: false, suspectReason: null },
+        { ...base, bytes: 0, contentHash: last.contentHash, contentType: null, entries: null, warnings: politeWarnings, error: null, notModified: true },
+        { status: 304, outcome: 'not-modified', entries: null, batches: 0, error: null, warnings: politeWarnings, suspect: false, suspectReason: null },
       );
       log.info({ url: payload.url }, 'page not modified');
-      return { crawlId, outcome: 'not-modified', fetchId: null, url: payload.url, status: 304, entries: 0, warnings: [], ingestJobIds: [], duplicateJobIds: [] };
+      return { crawlId, outcome: 'not-modified', fetchId: null, url: payload.url, status: 304, entries: 0, warnings: politeWarnings, ingestJobIds: [], duplicateJobIds: [] };
     }
 
     const facts = { ...base, bytes: page.bytes, contentHash: page.contentHash, contentType: page.contentType };
     const fail = async (error: Error): Promise<never> => {
       await crawls.completeCrawl(
         crawlId,
-        { ...facts, entries: null, warnings: [], error: error.message },
-        { status: page.status, outcome: 'failed', entries: null, batches: null, error: error.message, warnings: [], suspect: true, suspectReason: error.message },
+        { ...facts, entries: null, warnings: politeWarnings, error: error.message },
+        { status: page.status, outcome: 'failed', entries: null, batches: null, error: error.message, warnings: politeWarnings, suspect: true, suspectReason: error.message },
       );
       throw new UnrecoverableError(error.message);
     };
@@ -199,11 +221,11 @@ export function createCrawlPageHandler(deps: CrawlHandlerDeps) {
       await archive.touchBody(page.contentHash, page.fetchedAt);
       await crawls.completeCrawl(
         crawlId,
-        { ...facts, entries: null, warnings: [], error: null },
-        { status: page.status, outcome: 'unchanged', entries: null, batches: 0, error: null, warnings: [], suspect: false, suspectReason: null },
+        { ...facts, entries: null, warnings: politeWarnings, error: null },
+        { status: page.status, outcome: 'unchanged', entries: null, batches: 0, error: null, warnings: politeWarnings, suspect: false, suspectReason: null },
       );
       log.info({ url: payload.url }, 'page unchanged');
-      return { crawlId, outcome: 'unchanged', fetchId: null, url: payload.url, status: page.status, entries: 0, warnings: [], ingestJobIds: [], duplicateJobIds: [] };
+      return { crawlId, outcome: 'unchanged', fetchId: null, url: payload.url, status: page.status, entries: 0, warnings: politeWarnings, ingestJobIds: [], duplicateJobIds: [] };
     }
 
     // Archive every body once per content hash, compressed off the event loop.
@@ -224,11 +246,13 @@ export function createCrawlPageHandler(deps: CrawlHandlerDeps) {
     if (entries.length === 0 && judgement.outcome !== 'quiet') warnings.push(`${adapter.id}: no entries found on ${page.finalUrl}`);
 
     const batches = chunk(entries, deps.batchSize);
+    // The adapter's warnings first: the first one is what a summary reports for an empty page.
+    const recorded = [...warnings, ...politeWarnings];
     const fetchId = await crawls.completeCrawl(
       crawlId,
-      { ...facts, entries: entries.length, warnings, error: null },
+      { ...facts, entries: entries.length, warnings: recorded, error: null },
       {
-        status: page.status, outcome: judgement.outcome, entries: entries.length, batches: batches.length, error: null, warnings,
+        status: page.status, outcome: judgement.outcome, entries: entries.length, batches: batches.length, error: null, warnings: recorded,
         suspect: judgement.suspect, suspectReason: judgement.reason,
       },
     );
@@ -261,7 +285,7 @@ export function createCrawlPageHandler(deps: CrawlHandlerDeps) {
       url: payload.url,
       status: page.status,
       entries: entries.length,
-      warnings,
+      warnings: recorded,
       ingestJobIds: fresh.map((j) => j.jobId),
       duplicateJobIds: jobs.filter((_, i) => existing[i]).map((j) => j.jobId),
     };

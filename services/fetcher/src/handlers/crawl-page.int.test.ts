@@ -1,7 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { RobotsCache, type FetchSettings } from '@paperboy/http';
-import { UnrecoverableError, type Job, type Queues } from '@paperboy/queue';
+import { HostLimiter, RobotsCache, type FetchSettings } from '@paperboy/http';
+import { DelayedError, Queues, UnrecoverableError, type Job } from '@paperboy/queue';
 import { createTestDatabase, deleteRedisPrefix, requireEnv, testQueuePrefix, type TestDatabase } from '@paperboy/test-utils';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
@@ -122,6 +123,68 @@ describe('crawl-page and failing pages', () => {
       expect(await run(payload, job as unknown as Job).catch((e: Error) => e)).toBeInstanceOf(UnrecoverableError);
       expect(await lastCrawl()).toMatchObject({ url, outcome: 'failed' });
     } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+});
+
+describe('crawl-page and a robots.txt Crawl-delay', () => {
+  it('caps a huge Crawl-delay: the next fetch of the host is scheduled within the cap, and the crawl record says so', async () => {
+    const listing = readFileSync(new URL('../../../../packages/sources/src/hf-api/fixtures/hf-api-daily_papers-3items-2026-05-11.json', import.meta.url));
+    const server = createServer((req, res) => {
+      if (req.url === '/robots.txt') return void res.writeHead(200, { 'content-type': 'text/plain' }).end('User-agent: *\nCrawl-delay: 86400\n');
+      return void res.writeHead(200, { 'content-type': 'application/json' }).end(listing);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const queues = new Queues(redis, { prefix, fetchAttempts: 3 });
+    const lines: Array<Record<string, unknown>> = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+    // Redis time frozen for the limiter, so the wait it grants is exactly the delay it enforces.
+    const frozen = Date.now();
+    const run = createCrawlPageHandler({
+      db: t.db,
+      queues,
+      logger,
+      fetch,
+      batchSize: 50,
+      sources: parseSourcesFile('defaults:\n  politeness: { minDelay: 0s }\nsources: []\n', 'test.yaml'),
+      hosts: new HostLimiter({ redis, prefix: `${prefix}:polite`, now: () => frozen }),
+      robots: new RobotsCache({ redis, prefix: `${prefix}:polite`, fetch }),
+      maxCrawlDelayMs: 60_000,
+    });
+    const crawlOf = (path: string) => {
+      const payload = { source: 'hf-api', url: `http://${host}${path}`, trigger: 'cli' as const };
+      const delayedTo: number[] = [];
+      const job = {
+        queueName: 'crawl', queueQualifiedName: `${prefix}:crawl`, id: String(++jobs), name: 'crawl-page', data: payload, attemptsMade: 0, opts: { attempts: 3 },
+        moveToDelayed: async (timestamp: number) => void delayedTo.push(timestamp),
+      };
+      return { delayedTo, result: run(payload, job as unknown as Job) };
+    };
+    try {
+      const first = crawlOf('/api/daily_papers');
+      const result = await first.result;
+      const capped = `robots.txt of ${host} asks for Crawl-delay: 86400 s; waiting 60 s (PAPERBOY_MAX_CRAWL_DELAY_SECONDS) instead`;
+      expect(result).toMatchObject({ outcome: 'ok', entries: 3 });
+      expect(result.warnings).toContain(capped);
+      const record = await t.db.selectFrom('crawls').select(['outcome', 'warnings', 'suspect']).where('id', '=', result.crawlId!).executeTakeFirstOrThrow();
+      // Recorded on the crawl, but the page itself is fine: not a reason to suspect the crawl.
+      expect(record).toEqual({ outcome: 'ok', warnings: [capped], suspect: false });
+      expect(lines.filter((l) => l.msg === 'robots.txt Crawl-delay capped')).toEqual([
+        expect.objectContaining({ level: 40, host, declaredDelaySeconds: 86400, capSeconds: 60 }),
+      ]);
+
+      // The next page of the host waits for the capped delay, not for a day.
+      const before = Date.now();
+      const second = crawlOf('/api/daily_papers?page=2');
+      expect(await second.result.catch((e: Error) => e)).toBeInstanceOf(DelayedError);
+      const after = Date.now();
+      expect(second.delayedTo).toHaveLength(1);
+      expect(second.delayedTo[0]).toBeGreaterThanOrEqual(before + 60_000);
+      expect(second.delayedTo[0]).toBeLessThanOrEqual(after + 60_000);
+    } finally {
+      await queues.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
   });

@@ -277,7 +277,7 @@ async function runOnce(dbName: string, subscriberCount: number): Promise<RunResu
         PAPERBOY_QUEUE_PREFIX: prefix,
         SMTP_URL: sink.url,
         PAPERBOY_MAIL_PER_MINUTE: '100000',
-        PAPERBOY_SECRET: 'bench-secret-0123456789',
+        PAPERBOY_SECRET: 'bench-secret-Vb7Qs2Nx5Kd9Fm4Hr1Tw8',
         PAPERBOY_SCHEDULES: '0', // the benchmark plans digests itself
         LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
       },

@@ -61,6 +61,16 @@ describe('docker-compose.yml', () => {
     expect(compose.services.api!.environment?.PAPERBOY_ADMIN_TOKEN).toBeDefined();
   });
 
+  it('ships no link secret: an operator\'s PAPERBOY_SECRET is passed through, else the services share the one generated in the database', () => {
+    for (const name of ['fetcher', 'processor', 'notifier', 'api', 'cli']) {
+      const value = compose.services[name]!.environment?.PAPERBOY_SECRET;
+      // `${PAPERBOY_SECRET:-}` is empty when unset, which the config reads as unset; never a fallback value.
+      if (value !== undefined) expect(value, name).toMatch(/^\$\{PAPERBOY_SECRET(:-)?\}$/);
+    }
+    expect(compose.services.migrate!.environment?.PAPERBOY_SECRET).toBeUndefined();
+    expect(read('docker-compose.yml')).not.toMatch(/change-?me/i);
+  });
+
   it('references files that exist', () => {
     expect(existsSync(join(root, 'infra/Dockerfile'))).toBe(true);
     for (const s of Object.values(compose.services)) {

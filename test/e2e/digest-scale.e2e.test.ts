@@ -117,7 +117,7 @@ beforeAll(async () => {
     SMTP_URL: sink.url,
     PAPERBOY_MAIL_PER_MINUTE: '100000',
     PAPERBOY_NOTIFY_CONCURRENCY: '16',
-    PAPERBOY_SECRET: 'e2e-secret-0123456789',
+    PAPERBOY_SECRET: 'e2e-secret-Tn5Rk8Wq2Yh6Jc3Lz9Pd4Gs',
     LOG_LEVEL: 'warn',
     PAPERBOY_SCHEDULES: '0', // this test plans digests itself; the process must not plan on boot
   });

@@ -11,7 +11,7 @@ const prefix = testQueuePrefix();
 beforeAll(async () => {
   t = await createTestDatabase();
   smtp = await startSmtpTestServer();
-  env = { DATABASE_URL: t.url, REDIS_URL: requireEnv('TEST_REDIS_URL'), PAPERBOY_QUEUE_PREFIX: prefix, SMTP_URL: smtp.url, PAPERBOY_SECRET: 'e2e-secret-0123456789', LOG_LEVEL: 'warn' };
+  env = { DATABASE_URL: t.url, REDIS_URL: requireEnv('TEST_REDIS_URL'), PAPERBOY_QUEUE_PREFIX: prefix, SMTP_URL: smtp.url, PAPERBOY_SECRET: 'e2e-secret-Tn5Rk8Wq2Yh6Jc3Lz9Pd4Gs', LOG_LEVEL: 'warn' };
   await sql`
     INSERT INTO papers (arxiv_id, title, title_key, upvotes, first_seen_at, last_seen_at)
     VALUES ('2611.10001', 'A language model paper', 'a', 30, now(), now()), ('2611.10002', 'A vision paper', 'b', 40, now(), now())`.execute(t.db);

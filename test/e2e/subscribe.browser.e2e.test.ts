@@ -33,7 +33,7 @@ beforeAll(async () => {
   if (!available) return;
   t = await createTestDatabase();
   smtp = await startSmtpTestServer();
-  const config = loadConfig({ PAPERBOY_QUEUE_PREFIX: prefix, PAPERBOY_SECRET: 'browser-test-secret-0123456789' });
+  const config = loadConfig({ PAPERBOY_QUEUE_PREFIX: prefix, PAPERBOY_SECRET: 'browser-test-secret-Hy6Pd3Jf8Ls1Qa4' });
   app = await buildApi({ db: t.db, config, logger: pino({ level: 'silent' }), redis, transport: transport(), taxonomy: loadTaxonomy() });
   await app.listen({ host: '127.0.0.1', port: 0 });
   base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
@@ -75,7 +75,7 @@ describe.skipIf(!available)('subscribe and unsubscribe in a browser', () => {
     const prefs = await t.db.selectFrom('subscriber_preferences').selectAll().where('subscriber_id', '=', row.id).executeTakeFirstOrThrow();
     expect(prefs).toMatchObject({ topics: ['llm', 'agents'], frequency: 'weekly' });
 
-    const token = signToken('browser-test-secret-0123456789', 'unsubscribe', row.id, null);
+    const token = signToken('browser-test-secret-Hy6Pd3Jf8Ls1Qa4', 'unsubscribe', row.id, null, 1);
     await page.goto(`${base}/unsubscribe?token=${token}`);
     await page.screenshot({ path: `${process.env.TMPDIR ?? '/tmp'}/paperboy-unsubscribe.png` });
     await page.click('button[type="submit"]');

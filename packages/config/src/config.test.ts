@@ -74,4 +74,38 @@ describe('loadConfig', () => {
   it('treats empty values as unset', () => {
     expect(loadConfig({ REDIS_URL: '' }).redisUrl).toBe('redis://127.0.0.1:6379');
   });
+
+  it('leaves the link secret to the database when PAPERBOY_SECRET is unset (no secret printed in the source)', () => {
+    expect(loadConfig({}).mail.secret).toBeUndefined();
+    expect(loadConfig({ PAPERBOY_SECRET: '' }).mail.secret).toBeUndefined();
+    const strong = 'k7Qw2xV9pL4mZ8rT1yB6nH3cJ5dF0gS-uE';
+    expect(loadConfig({ PAPERBOY_SECRET: strong }).mail.secret).toBe(strong);
+  });
+
+  it('refuses a short or published PAPERBOY_SECRET in one line that names it and does not echo it', () => {
+    for (const value of [
+      'paperboy-development-secret-not-for-production', // the old built-in default
+      'change-me-to-a-long-random-secret', // the old docker-compose placeholder
+      'CHANGE-ME-to-a-long-random-secret',
+      'changeme',
+      'secret',
+      'a-test-secret-of-16+chars', // 16+ was enough before; 32 now
+      'x'.repeat(40),
+      'changemechangemechangemechangeme!',
+    ]) {
+      let error: unknown;
+      try {
+        loadConfig({ PAPERBOY_SECRET: value });
+      } catch (e) {
+        error = e;
+      }
+      expect(error, value).toBeInstanceOf(ConfigError);
+      const problems = (error as ConfigError).problems;
+      expect(problems, value).toHaveLength(1);
+      expect(problems[0]).toMatch(/^PAPERBOY_SECRET /);
+      expect(problems[0]).not.toContain('\n');
+      expect(problems[0]).not.toContain(JSON.stringify(value));
+      if (value.length > 8) expect(problems[0]).not.toContain(value);
+    }
+  });
 });

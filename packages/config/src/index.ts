@@ -33,6 +33,26 @@ const url = (protocols: string[]) =>
     { message: `expected a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}` },
   );
 
+/**
+ * Secrets anyone can read (in this repository's history, or the usual placeholders): a deployment
+ * signing links with one of them lets strangers confirm and unsubscribe anyone.
+ */
+const PUBLISHED_SECRETS = ['paperboy-development-secret-not-for-production', 'change-me-to-a-long-random-secret'];
+const PLACEHOLDER_WORDS = /changeme|replaceme|yoursecret|secrethere|notforproduction|placeholder|password|example/;
+
+/** Why a PAPERBOY_SECRET must not be used, or null when it may. */
+export function linkSecretProblem(value: string): string | null {
+  const fix = 'use 32+ random characters (e.g. `openssl rand -base64 32`), or unset it to use the secret generated in the database';
+  if (value.length < 32) return `too short (${value.length} characters): ${fix}`;
+  const letters = value.toLowerCase().replace(/[^a-z0-9]/g, '');
+  const published = PUBLISHED_SECRETS.some((known) => known.replace(/[^a-z0-9]/g, '') === letters);
+  if (published || PLACEHOLDER_WORDS.test(letters) || new Set(value).size < 8) return `a published default or a placeholder: ${fix}`;
+  return null;
+}
+
+/** Settings whose values an error message must not repeat. */
+const SECRET_SETTINGS = new Set(['PAPERBOY_SECRET']);
+
 export const configSchema = z.object({
   DATABASE_URL: url(['postgres:', 'postgresql:']).default('postgres://127.0.0.1:5432/paperboy'),
   REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
@@ -53,7 +73,13 @@ export const configSchema = z.object({
   PAPERBOY_SOURCES: z.string().min(1).optional(),
   PAPERBOY_ARCHIVE_RETENTION_DAYS: int(1, 36_500).default(90),
   PAPERBOY_PUBLIC_URL: url(['http:', 'https:']).default('http://localhost:3000'),
-  PAPERBOY_SECRET: z.string().min(16, 'at least 16 characters').optional(),
+  PAPERBOY_SECRET: z
+    .string()
+    .superRefine((value, ctx) => {
+      const problem = linkSecretProblem(value);
+      if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem });
+    })
+    .optional(),
   SMTP_URL: url(['smtp:', 'smtps:']).optional(),
   PAPERBOY_OUTBOX_DIR: z.string().min(1).default('.outbox'),
   PAPERBOY_MAIL_FROM: z.string().min(3).default('paperboy <digest@paperboy.localhost>'),
@@ -102,9 +128,11 @@ export type Config = Readonly<{
   adminToken: string | undefined;
   mail: Readonly<{
     publicUrl: string;
-    /** HMAC secret of subscriber links; a fixed development value unless PAPERBOY_SECRET is set. */
-    secret: string;
-    secretIsDefault: boolean;
+    /**
+     * HMAC secret of subscriber links from PAPERBOY_SECRET; undefined: the secret generated once
+     * and kept in the database (`LinkSecretRepository.resolve` in @paperboy/db gives either).
+     */
+    secret: string | undefined;
     smtpUrl: string | undefined;
     outboxDir: string;
     from: string;
@@ -143,6 +171,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       parsed.error.issues.map((issue) => {
         const key = issue.path.join('.');
         const value = env[key];
+        if (SECRET_SETTINGS.has(key)) return `${key} (value not shown): ${issue.message}`;
         return `${key}=${JSON.stringify(value)}: ${issue.message}`;
       }),
     );
@@ -171,8 +200,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     archiveRetentionDays: e.PAPERBOY_ARCHIVE_RETENTION_DAYS,
     mail: {
       publicUrl: e.PAPERBOY_PUBLIC_URL.replace(/\/+$/, ''),
-      secret: e.PAPERBOY_SECRET ?? 'paperboy-development-secret-not-for-production',
-      secretIsDefault: e.PAPERBOY_SECRET === undefined,
+      secret: e.PAPERBOY_SECRET,
       smtpUrl: e.SMTP_URL,
       outboxDir: e.PAPERBOY_OUTBOX_DIR,
       from: e.PAPERBOY_MAIL_FROM,
@@ -210,7 +238,7 @@ export const configHelp: Record<keyof typeof configSchema.shape, string> = {
   PAPERBOY_SOURCES: 'sources file (YAML or JSON) for `start`, `sources`, `backfill` and host limits (default: the shipped one)',
   PAPERBOY_ARCHIVE_RETENTION_DAYS: 'raw pages not fetched again for this many days are deleted (default 90)',
   PAPERBOY_PUBLIC_URL: 'base URL of the API, for links in mails (default http://localhost:3000)',
-  PAPERBOY_SECRET: 'HMAC secret of subscriber links, 16+ characters (set it in production)',
+  PAPERBOY_SECRET: 'HMAC secret of subscriber links, 32+ random characters (default: one generated once and kept in the database)',
   SMTP_URL: 'smtp(s)://user:pass@host:port; unset: mails are written as .eml files to PAPERBOY_OUTBOX_DIR',
   PAPERBOY_OUTBOX_DIR: 'where mails go without SMTP_URL (default .outbox)',
   PAPERBOY_MAIL_FROM: 'From of digests (default paperboy <digest@paperboy.localhost>)',

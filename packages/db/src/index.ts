@@ -8,6 +8,7 @@ export * from './repositories/crawl.repository.js';
 export * from './repositories/archive.repository.js';
 export * from './repositories/backfill.repository.js';
 export * from './repositories/subscriber.repository.js';
+export * from './repositories/link-secret.repository.js';
 export * from './repositories/digest.repository.js';
 export * from './repositories/dashboard.repository.js';
 export * from './repositories/read.repository.js';

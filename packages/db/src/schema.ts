@@ -154,6 +154,8 @@ export interface SubscribersTable {
   confirmed_at: Timestamp | null;
   unsubscribed_at: Timestamp | null;
   bounced_at: Timestamp | null;
+  /** Carried by every subscriber link; links of an older version are refused (migration 0007). */
+  token_version: Generated<number>;
 }
 
 export interface SubscriberPreferencesTable {
@@ -187,6 +189,13 @@ export interface DeliveredPapersTable {
   delivery_id: number;
 }
 
+/** The generated HMAC secret of subscriber links, when PAPERBOY_SECRET is unset; one row at most. */
+export interface LinkSecretTable {
+  id: Generated<boolean>;
+  secret: string;
+  created_at: Generated<Timestamp>;
+}
+
 export interface Database {
   papers: PapersTable;
   paper_aliases: PaperAliasesTable;
@@ -203,6 +212,7 @@ export interface Database {
   subscriber_preferences: SubscriberPreferencesTable;
   deliveries: DeliveriesTable;
   delivered_papers: DeliveredPapersTable;
+  link_secret: LinkSecretTable;
 }
 
 export type Paper = Selectable<PapersTable>;

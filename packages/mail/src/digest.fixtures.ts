@@ -21,7 +21,6 @@ export function digestInput(overrides: Partial<DigestInput> = {}): DigestInput {
     papers: [paper(), paper({ arxivId: null, title: 'Second paper', upvotes: null, abstract: null, authors: ['Solo Author'] })],
     links: {
       unsubscribeUrl: 'https://paperboy.example/unsubscribe?token=abc',
-      unsubscribeMailto: 'mailto:unsubscribe@paperboy.example?subject=unsubscribe%20abc',
       preferencesUrl: 'https://paperboy.example/preferences?token=abc',
       siteUrl: 'https://paperboy.example/',
     },

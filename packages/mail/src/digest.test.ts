@@ -27,7 +27,8 @@ describe('renderDigest', () => {
   it('builds the list headers and a Message-ID stable per subscriber and period', () => {
     const digest = renderDigest(digestInput());
     expect(digest.headers).toEqual({
-      'List-Unsubscribe': '<https://paperboy.example/unsubscribe?token=abc>, <mailto:unsubscribe@paperboy.example?subject=unsubscribe%20abc>',
+      // Only what is processed: the https URL (RFC 8058). No mailto: nothing reads that mailbox.
+      'List-Unsubscribe': '<https://paperboy.example/unsubscribe?token=abc>',
       'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
       'List-Id': 'paperboy digest <digest.paperboy.example>',
     });
@@ -82,10 +83,10 @@ describe('renderDigest', () => {
     expect(() => renderDigest({ ...input, links: { ...input.links, unsubscribeUrl: '/unsubscribe' } })).toThrow(/unsubscribeUrl/);
     // A plain-http site (a local setup): the link is kept as it is, so it works, but without one-click.
     const plain = renderDigest({ ...input, links: { ...input.links, unsubscribeUrl: 'http://localhost:3000/unsubscribe?token=abc' } });
-    expect(plain.headers['List-Unsubscribe']).toMatch(/^<http:\/\/localhost:3000\/unsubscribe\?token=abc>, <mailto:/);
+    expect(plain.headers['List-Unsubscribe']).toBe('<http://localhost:3000/unsubscribe?token=abc>');
     expect(plain.headers).not.toHaveProperty('List-Unsubscribe-Post');
     expect(plain.text).toContain('Unsubscribe: http://localhost:3000/unsubscribe?token=abc');
-    expect(() => renderDigest({ ...input, links: { ...input.links, unsubscribeMailto: 'unsubscribe@paperboy.example' } })).toThrow(/mailto/);
+    expect(() => renderDigest({ ...input, links: { ...input.links, unsubscribeUrl: 'mailto:unsubscribe@paperboy.example' } })).toThrow(/unsubscribeUrl/);
     expect(() => renderDigest({ ...input, messageIdDomain: 'paperboy.example>\r\nBcc: x' })).toThrow(/messageIdDomain/);
   });
 });

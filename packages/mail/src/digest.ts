@@ -19,11 +19,10 @@ export interface DigestInput {
   links: {
     /**
      * The unsubscribe page, for the footer link and List-Unsubscribe. An https URL also gets
-     * RFC 8058 one-click (List-Unsubscribe-Post), which that RFC allows for https only.
+     * RFC 8058 one-click (List-Unsubscribe-Post), which that RFC allows for https only. It is the
+     * only List-Unsubscribe entry: no `mailto:`, since no one reads or processes such a mailbox.
      */
     unsubscribeUrl: string;
-    /** `mailto:` address for List-Unsubscribe, for clients without one-click support. */
-    unsubscribeMailto: string;
     preferencesUrl: string;
     siteUrl: string;
   };
@@ -73,7 +72,7 @@ export function renderDigest(input: DigestInput): RenderedDigest {
     html: renderHtml(input, papers, name),
     text: renderText(input, papers, name),
     headers: {
-      'List-Unsubscribe': `<${safeUrl(input.links.unsubscribeUrl)}>, <${safeUrl(input.links.unsubscribeMailto)}>`,
+      'List-Unsubscribe': `<${safeUrl(input.links.unsubscribeUrl)}>`,
       ...(/^https:\/\//i.test(input.links.unsubscribeUrl) ? { 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' } : {}),
       'List-Id': singleLine(input.listId),
     },
@@ -95,9 +94,6 @@ function assertDigestInput(input: DigestInput): void {
   const problems: string[] = [];
   if (!/^https?:\/\//i.test(input.links.unsubscribeUrl) || safeUrl(input.links.unsubscribeUrl) === '#') {
     problems.push(`links.unsubscribeUrl must be an http(s) URL, got ${JSON.stringify(input.links.unsubscribeUrl)}`);
-  }
-  if (!/^mailto:/i.test(input.links.unsubscribeMailto) || safeUrl(input.links.unsubscribeMailto) === '#') {
-    problems.push(`links.unsubscribeMailto must be a mailto: URL, got ${JSON.stringify(input.links.unsubscribeMailto)}`);
   }
   if (!/^[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?$/i.test(input.messageIdDomain)) {
     problems.push(`messageIdDomain must be a host name, got ${JSON.stringify(input.messageIdDomain)}`);

@@ -33,7 +33,7 @@ async function outboxDir(): Promise<string> {
 }
 
 const expectedHeaders = {
-  'list-unsubscribe': '<https://paperboy.example/unsubscribe?token=abc>, <mailto:unsubscribe@paperboy.example?subject=unsubscribe%20abc>',
+  'list-unsubscribe': '<https://paperboy.example/unsubscribe?token=abc>',
   'list-unsubscribe-post': 'List-Unsubscribe=One-Click',
   'list-id': 'paperboy digest <digest.paperboy.example>',
 };

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { normalizeEmail, signToken, verifyToken } from './tokens.js';
 
@@ -5,21 +6,39 @@ const now = new Date('2026-11-28T12:00:00Z');
 
 describe('signed tokens', () => {
   it('round-trips and binds purpose, subscriber and expiry', () => {
-    const token = signToken('s3cret', 'unsubscribe', 42, null);
-    expect(verifyToken('s3cret', token, 'unsubscribe', now)).toEqual({ ok: true, subscriberId: 42 });
+    const token = signToken('s3cret', 'unsubscribe', 42, null, 3);
+    expect(verifyToken('s3cret', token, 'unsubscribe', now)).toEqual({ ok: true, subscriberId: 42, version: 3 });
     expect(verifyToken('s3cret', token, 'confirm', now)).toEqual({ ok: false, reason: 'wrong-purpose' });
     expect(verifyToken('other', token, 'unsubscribe', now)).toEqual({ ok: false, reason: 'bad-signature' });
-    const expired = signToken('s3cret', 'confirm', 7, new Date('2026-11-27T00:00:00Z'));
+    const expired = signToken('s3cret', 'confirm', 7, new Date('2026-11-27T00:00:00Z'), 1);
     expect(verifyToken('s3cret', expired, 'confirm', now)).toEqual({ ok: false, reason: 'expired' });
   });
 
   it('rejects tampering and garbage', () => {
-    const token = signToken('s3cret', 'preferences', 1, null);
+    const token = signToken('s3cret', 'preferences', 1, null, 1);
     const [payload, signature] = token.split('.');
     const forged = Buffer.from(JSON.stringify({ p: 'preferences', s: 2, e: 0 })).toString('base64url');
     expect(verifyToken('s3cret', `${forged}.${signature}`, 'preferences', now).ok).toBe(false);
     expect(verifyToken('s3cret', `${payload}`, 'preferences', now)).toEqual({ ok: false, reason: 'malformed' });
     expect(verifyToken('s3cret', 'a.b.c', 'preferences', now)).toEqual({ ok: false, reason: 'malformed' });
+  });
+
+  it('reads a token minted before versions existed (no `v`) as version 1', () => {
+    // The format digests sent before token versions carry: {p, s, e}, HMAC-SHA256, base64url.
+    const payload = Buffer.from(JSON.stringify({ p: 'unsubscribe', s: 9, e: 0 })).toString('base64url');
+    const legacy = `${payload}.${createHmac('sha256', 's3cret').update(payload).digest('base64url')}`;
+    expect(verifyToken('s3cret', legacy, 'unsubscribe', now)).toEqual({ ok: true, subscriberId: 9, version: 1 });
+    // Same payload shape as a version-1 token minted now, except for the version field.
+    const current = signToken('s3cret', 'unsubscribe', 9, null, 1);
+    expect(JSON.parse(Buffer.from(current.split('.')[0]!, 'base64url').toString())).toEqual({ p: 'unsubscribe', s: 9, e: 0, v: 1 });
+  });
+
+  it('refuses a version that is not a positive whole number', () => {
+    for (const v of [0, -1, 1.5, '2', null]) {
+      const payload = Buffer.from(JSON.stringify({ p: 'unsubscribe', s: 9, e: 0, v })).toString('base64url');
+      const token = `${payload}.${createHmac('sha256', 's3cret').update(payload).digest('base64url')}`;
+      expect(verifyToken('s3cret', token, 'unsubscribe', now), JSON.stringify(v)).toEqual({ ok: false, reason: 'malformed' });
+    }
   });
 });
 

@@ -14,7 +14,7 @@ let transport: MailTransport;
 let app: FastifyInstance;
 const prefix = testQueuePrefix();
 const redis = createRedis(requireEnv('TEST_REDIS_URL'), 'producer');
-const config = loadConfig({ PAPERBOY_QUEUE_PREFIX: prefix, PAPERBOY_SECRET: 'api-test-secret-0123456789', PAPERBOY_PUBLIC_URL: 'https://papers.example.org' });
+const config = loadConfig({ PAPERBOY_QUEUE_PREFIX: prefix, PAPERBOY_SECRET: 'api-test-secret-Rm4Tq9Wz2Xc7Vb5Nk8', PAPERBOY_PUBLIC_URL: 'https://papers.example.org' });
 
 beforeAll(async () => {
   t = await createTestDatabase();
@@ -92,7 +92,7 @@ describe('subscription API', () => {
 
   it('a preferences page reached by a signed link shows and saves the preferences', async () => {
     const grace = await t.db.selectFrom('subscribers').select('id').where('email', '=', 'grace@example.org').executeTakeFirstOrThrow();
-    const token = signToken(config.mail.secret, 'preferences', grace.id, null);
+    const token = signToken(config.mail.secret!, 'preferences', grace.id, null, 1);
     const page = await app.inject({ method: 'GET', url: `/preferences?token=${token}` });
     expect(page.statusCode).toBe(200);
     expect(page.body).toMatch(/value="llm" checked/);
@@ -109,7 +109,7 @@ describe('subscription API', () => {
     const bad = await app.inject({ method: 'POST', url: `/preferences?token=${token}`, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'frequency=weekly&sendHour=25&timeZone=Nowhere&minUpvotes=0&maxPapers=3' });
     expect(bad.statusCode).toBe(400);
     expect(bad.body).toMatch(/sendHour/);
-    const unsubscribeToken = signToken(config.mail.secret, 'unsubscribe', grace.id, null);
+    const unsubscribeToken = signToken(config.mail.secret!, 'unsubscribe', grace.id, null, 1);
     expect((await app.inject({ method: 'GET', url: `/preferences?token=${unsubscribeToken}` })).statusCode).toBe(400);
   });
 
@@ -123,7 +123,7 @@ describe('subscription API', () => {
 
   it('one-click unsubscribe (RFC 8058) and the page with a button both unsubscribe', async () => {
     const ada = await t.db.selectFrom('subscribers').select('id').where('email', '=', 'ada@example.org').executeTakeFirstOrThrow();
-    const token = signToken(config.mail.secret, 'unsubscribe', ada.id, null);
+    const token = signToken(config.mail.secret!, 'unsubscribe', ada.id, null, 1);
     const page = await app.inject({ method: 'GET', url: `/unsubscribe?token=${token}` });
     expect(page.body).toContain('<button type="submit">Unsubscribe</button>');
     expect(await status('ada@example.org')).toBe('active'); // a GET (a mail scanner following links) changes nothing
@@ -135,7 +135,7 @@ describe('subscription API', () => {
     });
     expect(oneClick.statusCode).toBe(200);
     expect(await status('ada@example.org')).toBe('unsubscribed');
-    const forged = signToken('another-secret-0123456789', 'unsubscribe', ada.id, null);
+    const forged = signToken('another-secret-0123456789', 'unsubscribe', ada.id, null, 1);
     expect((await app.inject({ method: 'POST', url: `/unsubscribe?token=${forged}` })).statusCode).toBe(400);
   });
 });

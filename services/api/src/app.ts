@@ -1,10 +1,10 @@
 import formbody from '@fastify/formbody';
 import rateLimit from '@fastify/rate-limit';
 import type { Config } from '@paperboy/config';
-import { SubscriberRepository, type Db } from '@paperboy/db';
+import { lazyLinkSecret, SubscriberRepository, type Db } from '@paperboy/db';
 import type { Logger } from '@paperboy/logger';
 import { escapeHtml, type MailTransport } from '@paperboy/mail';
-import { normalizeEmail, signToken, verifyToken, type Taxonomy } from '@paperboy/pipeline';
+import { normalizeEmail, signToken, verifyToken, type TokenPurpose, type Taxonomy } from '@paperboy/pipeline';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Queue } from 'bullmq';
@@ -16,7 +16,7 @@ import { registerQueueBoard } from './admin.js';
 import { registerReadApi } from './read.js';
 import { registerDashboardPage } from './dashboard.js';
 import { registerOpenApi } from './openapi.js';
-import { checkInbox, confirmed, invalidLink, preferencesForm, subscribeForm, unsubscribeForm, unsubscribed } from './pages.js';
+import { checkInbox, confirmed, invalidLink, preferencesForm, signedOut, subscribeForm, unsubscribeForm, unsubscribed } from './pages.js';
 
 export interface ApiDeps {
   db: Db;
@@ -60,11 +60,22 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(formbody);
   await app.register(rateLimit, { global: false, redis: deps.redis, nameSpace: `${deps.config.queuePrefix}:ratelimit:` });
   const subscribers = new SubscriberRepository(deps.db);
+  const linkSecret = lazyLinkSecret(deps.db, deps.config.mail.secret);
   const topicIds = deps.taxonomy.topics.map((t) => t.id);
   const topics = deps.taxonomy.topics.map((t) => ({ id: t.id, label: t.label }));
   const now = deps.now ?? (() => new Date());
   const html = (reply: FastifyReply, status: number, body: string) => reply.code(status).type('text/html; charset=utf-8').send(body);
   const ipLimit = { rateLimit: { max: deps.perIpPerMinute ?? 10, timeWindow: 60_000 } };
+
+  /**
+   * The subscriber a link is for, or null: a bad signature, another purpose, expired, or an older
+   * token version than the subscriber's (revoked by a re-subscription or "sign out every link").
+   */
+  async function linkSubscriber(token: string, purpose: TokenPurpose): Promise<number | null> {
+    const check = verifyToken(await linkSecret(), token, purpose, now());
+    if (!check.ok) return null;
+    return (await subscribers.tokenVersion(check.subscriberId)) === check.version ? check.subscriberId : null;
+  }
 
   const requestSchema = z.object({
     // Checked with the other fields, so one answer names every problem.
@@ -85,7 +96,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     if (count > (deps.perAddressPerHour ?? 3)) return { ok: false, status: 429, errors: ['too many requests for this address: try again later'] };
     const subscriber = await subscribers.subscribe(email, { topics: input.topics, frequency: input.frequency, timeZone: input.timeZone, sendHour: input.sendHour }, 'pending');
     if (subscriber.status === 'pending') {
-      const token = signToken(deps.config.mail.secret, 'confirm', subscriber.id, new Date(now().getTime() + CONFIRM_TTL_MS));
+      const token = signToken(await linkSecret(), 'confirm', subscriber.id, new Date(now().getTime() + CONFIRM_TTL_MS), subscriber.tokenVersion);
       const link = `${deps.config.mail.publicUrl}/confirm?token=${token}`;
       await deps.transport.send({
         from: deps.config.mail.from,
@@ -149,24 +160,24 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
 
   app.get('/confirm', async (request, reply) => {
     const token = String((request.query as { token?: string }).token ?? '');
-    const check = verifyToken(deps.config.mail.secret, token, 'confirm', now());
-    if (!check.ok) return html(reply, 400, invalidLink());
-    await subscribers.confirm(check.subscriberId);
+    const subscriberId = await linkSubscriber(token, 'confirm');
+    if (subscriberId === null) return html(reply, 400, invalidLink());
+    await subscribers.confirm(subscriberId);
     return html(reply, 200, confirmed());
   });
 
   app.get('/unsubscribe', async (request, reply) => {
     const token = String((request.query as { token?: string }).token ?? '');
-    if (!verifyToken(deps.config.mail.secret, token, 'unsubscribe', now()).ok) return html(reply, 400, invalidLink());
+    if ((await linkSubscriber(token, 'unsubscribe')) === null) return html(reply, 400, invalidLink());
     return html(reply, 200, unsubscribeForm(token));
   });
 
   // The page's button and RFC 8058 one-click (`List-Unsubscribe=One-Click` as the form body) both land here.
   app.post('/unsubscribe', async (request, reply) => {
     const token = String((request.query as { token?: string }).token ?? '');
-    const check = verifyToken(deps.config.mail.secret, token, 'unsubscribe', now());
-    if (!check.ok) return html(reply, 400, invalidLink());
-    await subscribers.unsubscribe(check.subscriberId);
+    const subscriberId = await linkSubscriber(token, 'unsubscribe');
+    if (subscriberId === null) return html(reply, 400, invalidLink());
+    await subscribers.unsubscribe(subscriberId);
     return html(reply, 200, unsubscribed());
   });
 
@@ -189,20 +200,30 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   // Reached from the signed link in every digest.
   app.get('/preferences', async (request, reply) => {
     const token = String((request.query as { token?: string }).token ?? '');
-    const check = verifyToken(deps.config.mail.secret, token, 'preferences', now());
-    if (!check.ok) return html(reply, 400, invalidLink());
-    return html(reply, 200, preferencesForm(token, topics, await currentPreferences(check.subscriberId)));
+    const subscriberId = await linkSubscriber(token, 'preferences');
+    if (subscriberId === null) return html(reply, 400, invalidLink());
+    return html(reply, 200, preferencesForm(token, topics, await currentPreferences(subscriberId)));
   });
 
   app.post('/preferences', async (request, reply) => {
     const token = String((request.query as { token?: string }).token ?? '');
-    const check = verifyToken(deps.config.mail.secret, token, 'preferences', now());
-    if (!check.ok) return html(reply, 400, invalidLink());
+    const subscriberId = await linkSubscriber(token, 'preferences');
+    if (subscriberId === null) return html(reply, 400, invalidLink());
     const body = (request.body ?? {}) as Record<string, string | string[] | undefined>;
     const parsed = preferencesSchema.safeParse({ ...body, topics: ([] as string[]).concat(body.topics ?? []) });
-    if (!parsed.success) return html(reply, 400, preferencesForm(token, topics, await currentPreferences(check.subscriberId), null, issues(parsed.error)));
-    await subscribers.updatePreferences(check.subscriberId, parsed.data);
+    if (!parsed.success) return html(reply, 400, preferencesForm(token, topics, await currentPreferences(subscriberId), null, issues(parsed.error)));
+    await subscribers.updatePreferences(subscriberId, parsed.data);
     return html(reply, 200, preferencesForm(token, topics, parsed.data, 'Saved.'));
+  });
+
+  // "Sign out every link": a POST from the preferences page, allowed by that page's valid link.
+  // Every link mailed so far (this one included) stops working; the next digest brings new ones.
+  app.post('/preferences/sign-out', async (request, reply) => {
+    const token = String((request.query as { token?: string }).token ?? '');
+    const subscriberId = await linkSubscriber(token, 'preferences');
+    if (subscriberId === null) return html(reply, 400, invalidLink());
+    await subscribers.signOutEverywhere(subscriberId);
+    return html(reply, 200, signedOut());
   });
 
   return app;

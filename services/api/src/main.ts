@@ -12,8 +12,8 @@ import { buildApi } from './app.js';
 await runService('api', async () => {
   const config = loadConfig();
   const ctx = createAppContext(config, { name: 'api' });
-  // The API signs subscriber links (confirm, unsubscribe, preferences) with this secret.
-  if (config.mail.secretIsDefault) ctx.logger.warn('PAPERBOY_SECRET is not set: subscriber links are signed with a development secret');
+  // Subscriber links (confirm, unsubscribe, preferences) are signed with PAPERBOY_SECRET (loadConfig
+  // refused a short or published one), else with the secret kept in the database (read on first use).
   await warnIfDatabaseNotReady(ctx);
   const transport = createTransport({ smtpUrl: config.mail.smtpUrl, outboxDir: config.mail.outboxDir });
   const app = await buildApi({

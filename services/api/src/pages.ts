@@ -52,6 +52,10 @@ ${topicAndFrequencyFields(topics, chosen, values.frequency)}
 <label>At most <input name="maxPapers" type="number" min="1" max="100" value="${values.maxPapers}"> papers</label>
 </fieldset>
 <button type="submit">Save</button>
+</form>
+<form method="post" action="/preferences/sign-out?token=${encodeURIComponent(token)}">
+<p>Forwarded a digest, or lost control of this mailbox? Make every link we sent so far stop working, this one included: your next digest brings new ones.</p>
+<button type="submit">Sign out every link</button>
 </form>`,
   );
 }
@@ -84,5 +88,8 @@ export function unsubscribeForm(token: string): string {
 <form method="post" action="/unsubscribe?token=${encodeURIComponent(token)}"><button type="submit">Unsubscribe</button></form>`,
   );
 }
+
+export const signedOut = () =>
+  page('Every link is signed out', '<p>The links in the digests we sent you no longer work, this one included. Your subscription is unchanged: your next digest brings new links.</p>');
 
 export const unsubscribed = () => page('You are unsubscribed', '<p>You will receive no more digests. <a href="/subscribe">Subscribe again</a> any time.</p>');

@@ -1,4 +1,3 @@
-import type { Config } from '@paperboy/config';
 import type { DigestPaper } from '@paperboy/db';
 import { renderDigest, type RenderedDigest } from '@paperboy/mail';
 import { signToken } from '@paperboy/pipeline';
@@ -9,13 +8,27 @@ export function periodLabel(periodKey: string): string {
   return `${kind === 'weekly' ? 'Weekly' : 'Daily'} digest, ${rest.join('-')}`;
 }
 
-/** The digest mail of one subscriber and period, with signed links to unsubscribe and to their preferences. */
-export function buildDigestMail(config: Config, subscriber: { id: number; email: string }, periodKey: string, papers: readonly DigestPaper[]): RenderedDigest {
-  const { publicUrl, secret, from } = config.mail;
-  const unsubscribe = signToken(secret, 'unsubscribe', subscriber.id, null);
-  const preferences = signToken(secret, 'preferences', subscriber.id, null);
+export interface DigestMailSettings {
+  publicUrl: string;
+  from: string;
+  /** HMAC secret of subscriber links (`LinkSecretRepository.resolve`). */
+  secret: string;
+}
+
+/**
+ * The digest mail of one subscriber and period, with signed links to unsubscribe and to their
+ * preferences, of the subscriber's current token version (an older version's links are refused).
+ */
+export function buildDigestMail(
+  settings: DigestMailSettings,
+  subscriber: { id: number; email: string; tokenVersion: number },
+  periodKey: string,
+  papers: readonly DigestPaper[],
+): RenderedDigest {
+  const { publicUrl, secret, from } = settings;
+  const unsubscribe = signToken(secret, 'unsubscribe', subscriber.id, null, subscriber.tokenVersion);
+  const preferences = signToken(secret, 'preferences', subscriber.id, null, subscriber.tokenVersion);
   const host = new URL(publicUrl).hostname;
-  const fromAddress = /<([^>]+)>/.exec(from)?.[1] ?? from;
   return renderDigest({
     subscriber: { email: subscriber.email },
     period: { label: periodLabel(periodKey), key: periodKey },
@@ -30,7 +43,6 @@ export function buildDigestMail(config: Config, subscriber: { id: number; email:
     })),
     links: {
       unsubscribeUrl: `${publicUrl}/unsubscribe?token=${unsubscribe}`,
-      unsubscribeMailto: `mailto:${fromAddress}?subject=unsubscribe%20${unsubscribe}`,
       preferencesUrl: `${publicUrl}/preferences?token=${preferences}`,
       siteUrl: publicUrl,
     },

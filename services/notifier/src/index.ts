@@ -7,7 +7,6 @@ export { buildDigestMail, periodLabel } from './digest-mail.js';
 
 /** Adds the notifier's workers (and its mail transport) to a process's lifecycle. */
 export function addNotifier(ctx: AppContext, transport: MailTransport = createTransport({ smtpUrl: ctx.config.mail.smtpUrl, outboxDir: ctx.config.mail.outboxDir })): MailTransport {
-  if (ctx.config.mail.secretIsDefault) ctx.logger.warn('PAPERBOY_SECRET is not set: subscriber links are signed with a development secret');
   if (!ctx.config.mail.publicUrl.startsWith('https://')) {
     ctx.logger.warn({ publicUrl: ctx.config.mail.publicUrl }, 'PAPERBOY_PUBLIC_URL is not https: digests go out without one-click unsubscribe (RFC 8058 needs https)');
   }

@@ -28,7 +28,7 @@ async function setup(perMinute: number) {
   const t: TestDatabase = await createTestDatabase();
   const smtp: SmtpTestServer = await startSmtpTestServer();
   const prefix = testQueuePrefix();
-  const config = loadConfig({ SMTP_URL: smtp.url, PAPERBOY_SECRET: 'a-test-secret-of-16+chars', PAPERBOY_MAIL_PER_MINUTE: String(perMinute), PAPERBOY_NOTIFY_CONCURRENCY: '2', PAPERBOY_QUEUE_PREFIX: prefix });
+  const config = loadConfig({ SMTP_URL: smtp.url, PAPERBOY_SECRET: 'notifier-test-secret-Gk2Mv7Bx4Zt9Wp', PAPERBOY_MAIL_PER_MINUTE: String(perMinute), PAPERBOY_NOTIFY_CONCURRENCY: '2', PAPERBOY_QUEUE_PREFIX: prefix });
   const producer = createRedis(redisUrl, 'producer');
   const connection = createRedis(redisUrl, 'worker');
   const queues = new Queues(producer, { prefix, fetchAttempts: 1 });

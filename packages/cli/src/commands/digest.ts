@@ -1,5 +1,5 @@
 import type { Config } from '@paperboy/config';
-import { SubscriberRepository } from '@paperboy/db';
+import { LinkSecretRepository, SubscriberRepository } from '@paperboy/db';
 import type { Logger } from '@paperboy/logger';
 import { addNotifier, buildDigestMail, DigestCandidates } from '@paperboy/notifier';
 import { normalizeEmail } from '@paperboy/pipeline';
@@ -78,7 +78,8 @@ export async function digestPreview(config: Config, rawEmail: string | undefined
     const papers = await new DigestCandidates(db, 0).digestPapers(subscriber.id);
     const prefs = await db.selectFrom('subscriber_preferences').select('frequency').where('subscriber_id', '=', subscriber.id).executeTakeFirst();
     const period = `${prefs?.frequency ?? 'daily'}-preview`;
-    return buildDigestMail(config, { id: subscriber.id, email }, period, papers).html;
+    const secret = await new LinkSecretRepository(db).resolve(config.mail.secret);
+    return buildDigestMail({ ...config.mail, secret }, { id: subscriber.id, email, tokenVersion: subscriber.token_version }, period, papers).html;
   } finally {
     await db.destroy();
   }

@@ -10,6 +10,13 @@ export interface Preferences {
   maxPapers?: number;
 }
 
+/**
+ * SET fragment for a subscriber becoming active: one that was confirmed or unsubscribed before is
+ * subscribing again, so the links mailed before (to an inbox that may have changed hands) stop
+ * working. A first confirmation revokes nothing. Evaluated against the row before the update.
+ */
+const REVOKE_ON_REACTIVATION = sql`token_version = token_version + CASE WHEN confirmed_at IS NOT NULL OR unsubscribed_at IS NOT NULL THEN 1 ELSE 0 END`;
+
 export type SubscriberStatus = SubscribersTable['status'];
 export type SubscriberDeliveryStatus = 'planned' | 'claimed' | 'sent' | 'skipped' | 'failed';
 
@@ -26,17 +33,17 @@ export class SubscriberRepository {
    * with its preferences; an address already known keeps its status, and only a pending one gets
    * the new preferences. Returns the subscriber either way (callers must not reveal which).
    */
-  async subscribe(email: string, preferences: Preferences, status: 'pending' | 'active'): Promise<{ id: number; status: SubscriberStatus; created: boolean }> {
+  async subscribe(email: string, preferences: Preferences, status: 'pending' | 'active'): Promise<{ id: number; status: SubscriberStatus; created: boolean; tokenVersion: number }> {
     return this.db.transaction().execute(async (trx) => {
-      const { rows } = await sql<{ id: number; status: SubscriberStatus; created: boolean }>`
+      const { rows } = await sql<{ id: number; status: SubscriberStatus; created: boolean; tokenVersion: number }>`
         WITH inserted AS (
           INSERT INTO subscribers (email, status, confirmed_at) VALUES (${email}, ${status}, ${status === 'active' ? sql`now()` : null})
           ON CONFLICT (email) DO NOTHING
-          RETURNING id, status, true AS created
+          RETURNING id, status, true AS created, token_version AS "tokenVersion"
         )
         SELECT * FROM inserted
         UNION ALL
-        SELECT id, status, false FROM subscribers WHERE email = ${email} AND NOT EXISTS (SELECT 1 FROM inserted)`.execute(trx);
+        SELECT id, status, false, token_version FROM subscribers WHERE email = ${email} AND NOT EXISTS (SELECT 1 FROM inserted)`.execute(trx);
       const subscriber = rows[0]!;
       if (subscriber.created || subscriber.status === 'pending' || status === 'active') {
         await sql`
@@ -48,8 +55,11 @@ export class SubscriberRepository {
             max_papers = EXCLUDED.max_papers, updated_at = now()`.execute(trx);
       }
       if (status === 'active' && subscriber.status !== 'active') {
-        await sql`UPDATE subscribers SET status = 'active', confirmed_at = now(), unsubscribed_at = NULL WHERE id = ${subscriber.id}`.execute(trx);
+        const { rows: updated } = await sql<{ tokenVersion: number }>`
+          UPDATE subscribers SET status = 'active', confirmed_at = now(), unsubscribed_at = NULL, ${REVOKE_ON_REACTIVATION}
+          WHERE id = ${subscriber.id} RETURNING token_version AS "tokenVersion"`.execute(trx);
         subscriber.status = 'active';
+        subscriber.tokenVersion = updated[0]!.tokenVersion;
       }
       return subscriber;
     });
@@ -63,10 +73,25 @@ export class SubscriberRepository {
       WHERE subscriber_id = ${subscriberId}`.execute(this.db);
   }
 
-  /** Double opt-in: a pending subscriber becomes active. Returns false when there was nothing to confirm. */
+  /**
+   * Double opt-in: a pending subscriber becomes active. Returns false when there was nothing to
+   * confirm. Confirming again after an unsubscription revokes every link mailed before it.
+   */
   async confirm(id: number): Promise<boolean> {
-    const result = await sql`UPDATE subscribers SET status = 'active', confirmed_at = now() WHERE id = ${id} AND status = 'pending'`.execute(this.db);
+    const result = await sql`UPDATE subscribers SET status = 'active', confirmed_at = now(), ${REVOKE_ON_REACTIVATION} WHERE id = ${id} AND status = 'pending'`.execute(this.db);
     return Number(result.numAffectedRows ?? 0) > 0;
+  }
+
+  /** The version a subscriber's links must carry; null when there is no such subscriber. */
+  async tokenVersion(id: number): Promise<number | null> {
+    const row = await this.db.selectFrom('subscribers').select('token_version').where('id', '=', id).executeTakeFirst();
+    return row?.token_version ?? null;
+  }
+
+  /** "Sign out every link": every link mailed so far stops working. Returns the new version (null: no such subscriber). */
+  async signOutEverywhere(id: number): Promise<number | null> {
+    const { rows } = await sql<{ version: number }>`UPDATE subscribers SET token_version = token_version + 1 WHERE id = ${id} RETURNING token_version AS version`.execute(this.db);
+    return rows[0]?.version ?? null;
   }
 
   /** Unsubscribes; idempotent. Deliveries planned but not yet claimed are skipped. */
@@ -93,12 +118,12 @@ export class SubscriberRepository {
    * Claims a planned delivery for sending, only while its subscriber is active. The claim is the
    * commit point: a delivery claimed once is never claimed again, so no digest goes out twice.
    */
-  async claimDelivery(deliveryId: number): Promise<{ subscriberId: number; email: string; periodKey: string } | null> {
-    const { rows } = await sql<{ subscriberId: number; email: string; periodKey: string }>`
+  async claimDelivery(deliveryId: number): Promise<{ subscriberId: number; email: string; periodKey: string; tokenVersion: number } | null> {
+    const { rows } = await sql<{ subscriberId: number; email: string; periodKey: string; tokenVersion: number }>`
       UPDATE deliveries d SET status = 'claimed', claimed_at = now(), attempts = attempts + 1
       FROM subscribers s
       WHERE d.id = ${deliveryId} AND d.status = 'planned' AND s.id = d.subscriber_id AND s.status = 'active'
-      RETURNING s.id AS "subscriberId", s.email, d.period_key AS "periodKey"`.execute(this.db);
+      RETURNING s.id AS "subscriberId", s.email, d.period_key AS "periodKey", s.token_version AS "tokenVersion"`.execute(this.db);
     return rows[0] ?? null;
   }
 

@@ -1,5 +1,5 @@
 import type { Config } from '@paperboy/config';
-import { DigestRepository, SubscriberRepository, type Db } from '@paperboy/db';
+import { DigestRepository, lazyLinkSecret, SubscriberRepository, type Db } from '@paperboy/db';
 import { jobLogger, type Logger } from '@paperboy/logger';
 import { MailPermanentError, type MailTransport } from '@paperboy/mail';
 import { UnrecoverableError, type Job, type SendDigestPayload, type SendDigestResult } from '@paperboy/queue';
@@ -20,6 +20,7 @@ import { buildDigestMail } from '../digest-mail.js';
 export function createSendDigestHandler(deps: { db: Db; logger: Logger; config: Config; transport: MailTransport; candidates?: DigestCandidates; metrics?: Metrics }) {
   const subscribers = new SubscriberRepository(deps.db);
   const candidates = deps.candidates ?? new DigestCandidates(deps.db);
+  const linkSecret = lazyLinkSecret(deps.db, deps.config.mail.secret);
   return async (payload: SendDigestPayload, job: Job): Promise<SendDigestResult> => {
     const log = jobLogger(deps.logger, job);
     const claim = await subscribers.claimDelivery(payload.deliveryId);
@@ -33,7 +34,12 @@ export function createSendDigestHandler(deps: { db: Db; logger: Logger; config: 
       deps.metrics?.countEmail('skipped');
       return { outcome: 'skipped', papers: 0 };
     }
-    const mail = buildDigestMail(deps.config, { id: claim.subscriberId, email: claim.email }, claim.periodKey, papers);
+    const mail = buildDigestMail(
+      { ...deps.config.mail, secret: await linkSecret() },
+      { id: claim.subscriberId, email: claim.email, tokenVersion: claim.tokenVersion },
+      claim.periodKey,
+      papers,
+    );
     let sent;
     try {
       sent = await deps.transport.send(mail);

@@ -14,6 +14,7 @@ import { createSendDigestHandler } from './send-digest.handler.js';
 let t: TestDatabase;
 const servers: SmtpTestServer[] = [];
 const logger = pino({ level: 'silent' });
+const TEST_SECRET = 'send-digest-test-secret-Kq8Zr2Lw5Vn7Xb3';
 const job = { queueName: 'notify', id: 'test', name: 'send-digest', data: {} } as never;
 
 beforeAll(async () => {
@@ -30,7 +31,7 @@ afterAll(async () => {
 });
 
 async function setup(email: string, server: SmtpTestServer, env: Record<string, string> = {}) {
-  const config = loadConfig({ SMTP_URL: server.url, PAPERBOY_SECRET: 'a-test-secret-of-16+chars', PAPERBOY_PUBLIC_URL: 'https://localhost:3000', ...env });
+  const config = loadConfig({ SMTP_URL: server.url, PAPERBOY_SECRET: TEST_SECRET, PAPERBOY_PUBLIC_URL: 'https://localhost:3000', ...env });
   const subscribers = new SubscriberRepository(t.db);
   const { id } = await subscribers.subscribe(email, { topics: ['llm'], frequency: 'daily' }, 'active');
   const [delivery] = await new DigestRepository(t.db).planDeliveries([{ id, email, periodKey: 'daily-2026-11-28' }]);
@@ -53,7 +54,9 @@ describe('send-digest', () => {
     const mail = server.messages[0]!.parsed;
     const header = (name: string) => mail.headerLines.find((h) => h.key === name)?.line.replace(/^[^:]+:\s*/, '').replace(/\r?\n\s+/g, ' ');
     expect(header('list-unsubscribe-post')).toBe('List-Unsubscribe=One-Click');
-    expect(header('list-unsubscribe')).toMatch(/^<https:\/\/localhost:3000\/unsubscribe\?token=[\w.-]+>, <mailto:/);
+    // Only the URL the API processes: no mailto (nothing reads that mailbox).
+    expect(header('list-unsubscribe')).toMatch(/^<https:\/\/localhost:3000\/unsubscribe\?token=[\w.-]+>$/);
+    expect(mail.headerLines.map((h) => h.line).join('\n')).not.toMatch(/mailto:/i);
     expect(header('list-id')).toBe('paperboy digest <digest.localhost>');
     expect(header('bcc')).toBeUndefined();
     expect(mail.html).not.toContain('<script>alert(1)</script>');
@@ -105,12 +108,12 @@ describe('send-digest', () => {
     const server = await startSmtpTestServer();
     servers.push(server);
     const { id, deliveryId, handler, transport } = await setup('oneclick@example.org', server);
-    const config = loadConfig({ PAPERBOY_SECRET: 'a-test-secret-of-16+chars' });
+    const config = loadConfig({ PAPERBOY_SECRET: TEST_SECRET });
     const redis = createRedis(requireEnv('TEST_REDIS_URL'), 'producer');
     const api = await buildApi({ db: t.db, config, logger, redis, transport, taxonomy: loadTaxonomy() });
     const res = await api.inject({
       method: 'POST',
-      url: `/unsubscribe?token=${signToken(config.mail.secret, 'unsubscribe', id, null)}`,
+      url: `/unsubscribe?token=${signToken(TEST_SECRET, 'unsubscribe', id, null, 1)}`,
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       payload: 'List-Unsubscribe=One-Click',
     });
@@ -121,6 +124,28 @@ describe('send-digest', () => {
     await transport.close();
     expect(server.messages).toHaveLength(0);
     expect(await delivery(deliveryId)).toMatchObject({ status: 'skipped', error: 'unsubscribed' });
+  });
+
+  it('digest links carry the subscriber\'s token version: after "sign out every link" the new digest\'s link works, the old one does not', async () => {
+    const server = await startSmtpTestServer();
+    servers.push(server);
+    const { id, deliveryId, handler, transport, subscribers } = await setup('versions@example.org', server);
+    const config = loadConfig({ PAPERBOY_SECRET: TEST_SECRET });
+    const before = signToken(TEST_SECRET, 'unsubscribe', id, null, 1); // a link of an earlier digest
+    expect(await subscribers.signOutEverywhere(id)).toBe(2);
+    expect(await handler({ deliveryId, subscriberId: id }, job)).toMatchObject({ outcome: 'sent' });
+    await transport.close();
+    const header = server.messages[0]!.parsed.headerLines.find((h) => h.key === 'list-unsubscribe')!.line;
+    const token = /token=([\w.-]+)>/.exec(header)![1]!;
+    expect(JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString())).toMatchObject({ p: 'unsubscribe', s: id, v: 2 });
+    const redis = createRedis(requireEnv('TEST_REDIS_URL'), 'producer');
+    const api = await buildApi({ db: t.db, config, logger, redis, transport, taxonomy: loadTaxonomy() });
+    const old = await api.inject({ method: 'POST', url: `/unsubscribe?token=${before}` });
+    const current = await api.inject({ method: 'POST', url: `/unsubscribe?token=${token}` });
+    await api.close();
+    redis.disconnect();
+    expect(old.statusCode).toBe(400);
+    expect(current.statusCode).toBe(200);
   });
 
   it('an unsubscribed subscriber gets nothing, and an empty digest is skipped', async () => {

@@ -11,3 +11,4 @@ export * from './repositories/subscriber.repository.js';
 export * from './repositories/digest.repository.js';
 export * from './repositories/dashboard.repository.js';
 export * from './repositories/read.repository.js';
+export * from './repositories/time-zone.repository.js';

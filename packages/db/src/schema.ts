@@ -154,6 +154,10 @@ export interface SubscribersTable {
   confirmed_at: Timestamp | null;
   unsubscribed_at: Timestamp | null;
   bounced_at: Timestamp | null;
+  /** Confirmation mails sent since confirmation_window_at (migration 0010). */
+  confirmations_sent: Generated<number>;
+  confirmation_window_at: Timestamp | null;
+  confirmation_sent_at: Timestamp | null;
 }
 
 export interface SubscriberPreferencesTable {

@@ -127,6 +127,8 @@ export type SendDigestPayload = JobPayload<'send-digest'>;
 export interface PlanDigestsResult {
   planned: number;
   sendJobIds: string[];
+  /** Active subscribers skipped because Postgres does not know their time zone. */
+  unknownTimeZones: number;
 }
 
 export interface SendDigestResult {

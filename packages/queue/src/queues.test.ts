@@ -24,7 +24,7 @@ describe('job routing', () => {
 
   it('refuses a handler for a "moved" job that is still routed to the worker\'s queue', () => {
     const settings = { prefix: 'unused', concurrency: 1, connection: {} as Redis };
-    expect(() => createWorker('notify', { 'send-digest': async () => {} }, { ...settings, moved: { 'send-digest': async () => {} } })).toThrow(
+    expect(() => createWorker('notify', { 'send-digest': async () => {}, 'send-confirmation': async () => {} }, { ...settings, moved: { 'send-digest': async () => {} } })).toThrow(
       /send-digest still routed here/,
     );
   });

@@ -53,9 +53,8 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   // Time zones are checked against Postgres, where the digest planner uses them (Intl accepts more).
   const timeZones = new TimeZoneRepository(deps.db);
   const validTimeZone = (zone: string) => timeZones.isKnown(zone);
-  let ownJobs: Queues | undefined;
-  const jobs = deps.jobs ?? (ownJobs = new Queues(deps.redis, { prefix: deps.config.queuePrefix, fetchAttempts: deps.config.fetch.attempts }));
-  if (ownJobs) app.addHook('onClose', async () => ownJobs?.close());
+  const jobs = deps.jobs ?? new Queues(deps.redis, { prefix: deps.config.queuePrefix, fetchAttempts: deps.config.fetch.attempts });
+  if (!deps.jobs) app.addHook('onClose', async () => jobs.close());
   const topicIds = deps.taxonomy.topics.map((t) => t.id);
   const topics = deps.taxonomy.topics.map((t) => ({ id: t.id, label: t.label }));
   const now = deps.now ?? (() => new Date());

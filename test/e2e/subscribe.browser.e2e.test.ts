@@ -4,7 +4,8 @@ import { buildApi } from '@paperboy/api';
 import { loadConfig } from '@paperboy/config';
 import { createTransport } from '@paperboy/mail';
 import { loadTaxonomy, signToken } from '@paperboy/pipeline';
-import { createRedis } from '@paperboy/queue';
+import { createNotifierWorkers } from '@paperboy/notifier';
+import { createRedis, Queues, type Worker } from '@paperboy/queue';
 import { createTestDatabase, deleteRedisPrefix, requireEnv, startSmtpTestServer, testQueuePrefix, type SmtpTestServer, type TestDatabase } from '@paperboy/test-utils';
 type FastifyInstance = Awaited<ReturnType<typeof buildApi>>;
 import { pino } from 'pino';
@@ -25,16 +26,23 @@ let smtp: SmtpTestServer;
 let app: FastifyInstance;
 let browser: Browser;
 let base: string;
+let workers: Worker[] = [];
+let mailer: ReturnType<typeof createTransport> | undefined;
 const prefix = testQueuePrefix();
 const redis = createRedis(requireEnv('TEST_REDIS_URL'), 'producer');
-const transport = () => createTransport({ smtpUrl: smtp.url, outboxDir: '/tmp/unused', pool: false });
+const workerRedis = createRedis(requireEnv('TEST_REDIS_URL'), 'worker');
+const queues = new Queues(redis, { prefix, fetchAttempts: 1 });
 
 beforeAll(async () => {
   if (!available) return;
   t = await createTestDatabase();
   smtp = await startSmtpTestServer();
   const config = loadConfig({ PAPERBOY_QUEUE_PREFIX: prefix, PAPERBOY_SECRET: 'browser-test-secret-Hy6Pd3Jf8Ls1Qa4' });
-  app = await buildApi({ db: t.db, config, logger: pino({ level: 'silent' }), redis, transport: transport(), taxonomy: loadTaxonomy() });
+  app = await buildApi({ db: t.db, config, logger: pino({ level: 'silent' }), redis, jobs: queues, taxonomy: loadTaxonomy() });
+  // The confirmation mail is a job: the notifier's worker sends it.
+  mailer = createTransport({ smtpUrl: smtp.url, outboxDir: '/tmp/unused', pool: false });
+  workers = createNotifierWorkers({ db: t.db, logger: pino({ level: 'silent' }), config, connection: workerRedis, queues, transport: mailer });
+  for (const worker of workers) void worker.run();
   await app.listen({ host: '127.0.0.1', port: 0 });
   base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   browser = await chromium.launch({
@@ -46,8 +54,12 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await app?.close();
+  await Promise.all(workers.map((w) => w.close(true)));
+  await mailer?.close();
+  await queues.close();
   await smtp?.close();
   redis.disconnect();
+  workerRedis.disconnect();
   await t?.drop();
   await deleteRedisPrefix(requireEnv('TEST_REDIS_URL'), prefix);
 });
@@ -65,6 +77,8 @@ describe.skipIf(!available)('subscribe and unsubscribe in a browser', () => {
     await page.click('button[type="submit"]');
     expect(await page.locator('h1').textContent()).toBe('Check your inbox');
 
+    const deadline = Date.now() + 20_000;
+    while (!smtp.messages.some((m) => m.rcptTo[0] === 'browser@example.org') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     const mail = smtp.messages.find((m) => m.rcptTo[0] === 'browser@example.org');
     expect(mail).toBeDefined();
     const link = /https?:\/\/\S+\/confirm\?token=[\w.-]+/.exec(mail!.parsed.text ?? '')![0];

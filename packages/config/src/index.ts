@@ -85,6 +85,7 @@ export const configSchema = z.object({
   PAPERBOY_MAIL_FROM: z.string().min(3).default('paperboy <digest@paperboy.localhost>'),
   PAPERBOY_MAIL_PER_MINUTE: int(1, 100_000).default(600),
   PAPERBOY_BOUNCE_LIMIT: int(1, 100).default(3),
+  PAPERBOY_CONFIRMATIONS_PER_HOUR: int(1, 100).default(3),
   PAPERBOY_SKIP_EMPTY_DIGESTS: bool.default('1'),
   PAPERBOY_NOTIFY_CONCURRENCY: int(1, 64).default(8),
   PAPERBOY_HEALTH_PORT: int(1, 65535).optional(),
@@ -138,6 +139,8 @@ export type Config = Readonly<{
     from: string;
     perMinute: number;
     bounceLimit: number;
+    /** Confirmation mails sent to one address per hour, whatever the number of requests. */
+    confirmationsPerHour: number;
     skipEmpty: boolean;
     concurrency: number;
   }>;
@@ -206,6 +209,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       from: e.PAPERBOY_MAIL_FROM,
       perMinute: e.PAPERBOY_MAIL_PER_MINUTE,
       bounceLimit: e.PAPERBOY_BOUNCE_LIMIT,
+      confirmationsPerHour: e.PAPERBOY_CONFIRMATIONS_PER_HOUR,
       skipEmpty: e.PAPERBOY_SKIP_EMPTY_DIGESTS,
       concurrency: e.PAPERBOY_NOTIFY_CONCURRENCY,
     },
@@ -244,6 +248,7 @@ export const configHelp: Record<keyof typeof configSchema.shape, string> = {
   PAPERBOY_MAIL_FROM: 'From of digests (default paperboy <digest@paperboy.localhost>)',
   PAPERBOY_MAIL_PER_MINUTE: 'most mails sent per minute, across notifier processes (default 600)',
   PAPERBOY_BOUNCE_LIMIT: 'permanent SMTP failures before a subscriber is marked bounced (default 3)',
+  PAPERBOY_CONFIRMATIONS_PER_HOUR: 'confirmation mails sent to one address per hour; more requests get the same answer and no mail (default 3)',
   PAPERBOY_SKIP_EMPTY_DIGESTS: '1 skips a digest with no papers, 0 sends it anyway (default 1)',
   PAPERBOY_NOTIFY_CONCURRENCY: 'send jobs processed at once per notifier process (default 8)',
   PAPERBOY_HEALTH_PORT: 'port for /healthz, /readyz and /metrics of worker processes (default: no server)',

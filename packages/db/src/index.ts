@@ -12,3 +12,4 @@ export * from './repositories/link-secret.repository.js';
 export * from './repositories/digest.repository.js';
 export * from './repositories/dashboard.repository.js';
 export * from './repositories/read.repository.js';
+export * from './repositories/time-zone.repository.js';

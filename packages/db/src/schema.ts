@@ -156,6 +156,10 @@ export interface SubscribersTable {
   bounced_at: Timestamp | null;
   /** Carried by every subscriber link; links of an older version are refused (migration 0007). */
   token_version: Generated<number>;
+  /** Confirmation mails sent since confirmation_window_at (migration 0010). */
+  confirmations_sent: Generated<number>;
+  confirmation_window_at: Timestamp | null;
+  confirmation_sent_at: Timestamp | null;
 }
 
 export interface SubscriberPreferencesTable {

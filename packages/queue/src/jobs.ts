@@ -16,6 +16,7 @@ export const JobName = {
   PlanDigests: 'plan-digests',
   SendDigest: 'send-digest',
   RefreshDashboard: 'refresh-dashboard',
+  SendConfirmation: 'send-confirmation',
 } as const;
 export type JobName = (typeof JobName)[keyof typeof JobName];
 
@@ -29,6 +30,8 @@ export const jobQueue = {
   'plan-digests': 'planning',
   'send-digest': 'notify',
   'refresh-dashboard': 'maintenance',
+  // With the digests: one mail rate limit (the notify worker's limiter) covers every mail sent.
+  'send-confirmation': 'notify',
 } as const satisfies Record<JobName, QueueName>;
 
 // New payload fields must be optional: jobs queued by older code may still be waiting.
@@ -108,6 +111,11 @@ const refreshDashboardPayload = z.object({
   full: z.boolean().optional(),
 });
 
+/** The double opt-in mail of one subscribe request: the job builds the mail (and its link) from the subscriber. */
+const sendConfirmationPayload = z.object({
+  subscriberId: z.number().int(),
+});
+
 export const payloadSchemas = {
   'crawl-source': crawlSourcePayload,
   'crawl-page': crawlPagePayload,
@@ -116,6 +124,7 @@ export const payloadSchemas = {
   'plan-digests': planDigestsPayload,
   'send-digest': sendDigestPayload,
   'refresh-dashboard': refreshDashboardPayload,
+  'send-confirmation': sendConfirmationPayload,
 } satisfies Record<JobName, z.ZodTypeAny>;
 
 export type JobPayload<N extends JobName> = z.infer<(typeof payloadSchemas)[N]>;
@@ -123,10 +132,19 @@ export type CrawlPagePayload = JobPayload<'crawl-page'>;
 export type CrawlSourcePayload = JobPayload<'crawl-source'>;
 export type PlanDigestsPayload = JobPayload<'plan-digests'>;
 export type SendDigestPayload = JobPayload<'send-digest'>;
+export type SendConfirmationPayload = JobPayload<'send-confirmation'>;
 
 export interface PlanDigestsResult {
   planned: number;
   sendJobIds: string[];
+  /** Active subscribers skipped because Postgres does not know their time zone. */
+  unknownTimeZones: number;
+}
+
+export interface SendConfirmationResult {
+  /** limited: the address already had its confirmation mails for the hour; not-pending: confirmed, gone or bounced meanwhile. */
+  outcome: 'sent' | 'limited' | 'not-pending';
+  messageId?: string;
 }
 
 export interface SendDigestResult {
@@ -186,5 +204,8 @@ export function defaultJobOptions(name: JobName, settings: { fetchAttempts: numb
       return { attempts: 8, backoff: { type: 'exponential', delay: 1000 }, ...keep };
     case 'refresh-dashboard':
       return { attempts: 3, backoff: { type: 'exponential', delay: 10_000 }, ...keep };
+    case 'send-confirmation':
+      // SMTP 4xx: retried with backoff (about 15 minutes in all: a confirmation is wanted now); a 5xx fails at once.
+      return { attempts: 6, backoff: { type: 'exponential', delay: 15_000, jitter: 0.5 }, ...keep };
   }
 }

@@ -8,9 +8,9 @@ describe('job routing', () => {
     expect(jobsOfQueue('crawl')).toEqual(['crawl-source', 'crawl-page', 'prune-archive']);
     expect(jobsOfQueue('ingest')).toEqual(['ingest-entries']);
     expect(jobsOfQueue('planning')).toEqual(['plan-digests']);
-    expect(jobsOfQueue('notify')).toEqual(['send-digest']);
+    expect(jobsOfQueue('notify')).toEqual(['send-digest', 'send-confirmation']);
     expect(jobsOfQueue('maintenance')).toEqual(['refresh-dashboard']);
-    expect(Object.keys(jobQueue).sort()).toEqual(['crawl-page', 'crawl-source', 'ingest-entries', 'plan-digests', 'prune-archive', 'refresh-dashboard', 'send-digest']);
+    expect(Object.keys(jobQueue).sort()).toEqual(['crawl-page', 'crawl-source', 'ingest-entries', 'plan-digests', 'prune-archive', 'refresh-dashboard', 'send-confirmation', 'send-digest']);
   });
 
   it('refuses a worker with a missing or stray handler', () => {
@@ -24,7 +24,7 @@ describe('job routing', () => {
 
   it('refuses a handler for a "moved" job that is still routed to the worker\'s queue', () => {
     const settings = { prefix: 'unused', concurrency: 1, connection: {} as Redis };
-    expect(() => createWorker('notify', { 'send-digest': async () => {} }, { ...settings, moved: { 'send-digest': async () => {} } })).toThrow(
+    expect(() => createWorker('notify', { 'send-digest': async () => {}, 'send-confirmation': async () => {} }, { ...settings, moved: { 'send-digest': async () => {} } })).toThrow(
       /send-digest still routed here/,
     );
   });

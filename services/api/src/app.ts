@@ -1,16 +1,16 @@
 import formbody from '@fastify/formbody';
 import rateLimit from '@fastify/rate-limit';
 import type { Config } from '@paperboy/config';
-import { lazyLinkSecret, SubscriberRepository, type Db } from '@paperboy/db';
+import { lazyLinkSecret, SubscriberRepository, TimeZoneRepository, type Db } from '@paperboy/db';
 import type { Logger } from '@paperboy/logger';
-import { escapeHtml, type MailTransport } from '@paperboy/mail';
-import { normalizeEmail, signToken, verifyToken, type TokenPurpose, type Taxonomy } from '@paperboy/pipeline';
+import type { MailTransport } from '@paperboy/mail';
+import { normalizeEmail, verifyToken, type TokenPurpose, type Taxonomy } from '@paperboy/pipeline';
+import { Queues } from '@paperboy/queue';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Queue } from 'bullmq';
 import type { MetricsHandler } from '@paperboy/metrics';
 import { checkReadiness, type ReadinessChecks } from '@paperboy/runtime/health';
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { registerQueueBoard } from './admin.js';
 import { registerReadApi } from './read.js';
@@ -23,29 +23,19 @@ export interface ApiDeps {
   config: Config;
   logger: Logger;
   redis: Redis;
-  transport: MailTransport;
+  /** Unused: confirmation mails go through the queue (the notifier's send-confirmation job). */
+  transport?: MailTransport;
+  /** Where subscribe requests enqueue their confirmation mail (default: queues on `redis`). */
+  jobs?: Queues;
   taxonomy: Taxonomy;
   /** Queues shown on the admin board, and whose depth /metrics reports. */
   queues?: readonly Queue[];
   /** Readiness checks and metrics of the process, for /readyz and /metrics. */
   readiness?: ReadinessChecks;
   metrics?: MetricsHandler;
-  /** Per-address limit on subscribe requests, per hour (default 3). */
-  perAddressPerHour?: number;
   /** Per-IP limit on subscribe requests, per minute (default 10). */
   perIpPerMinute?: number;
   now?: () => Date;
-}
-
-const CONFIRM_TTL_MS = 48 * 3600_000;
-
-function validTimeZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** The subscription API and its server-rendered pages. */
@@ -61,6 +51,11 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(rateLimit, { global: false, redis: deps.redis, nameSpace: `${deps.config.queuePrefix}:ratelimit:` });
   const subscribers = new SubscriberRepository(deps.db);
   const linkSecret = lazyLinkSecret(deps.db, deps.config.mail.secret);
+  // Time zones are checked against Postgres, where the digest planner uses them (Intl accepts more).
+  const timeZones = new TimeZoneRepository(deps.db);
+  const validTimeZone = (zone: string) => timeZones.isKnown(zone);
+  const jobs = deps.jobs ?? new Queues(deps.redis, { prefix: deps.config.queuePrefix, fetchAttempts: deps.config.fetch.attempts });
+  if (!deps.jobs) app.addHook('onClose', async () => jobs.close());
   const topicIds = deps.taxonomy.topics.map((t) => t.id);
   const topics = deps.taxonomy.topics.map((t) => ({ id: t.id, label: t.label }));
   const now = deps.now ?? (() => new Date());
@@ -86,27 +81,22 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     sendHour: z.number().int().min(0).max(23).default(8),
   });
 
-  /** Subscribes (pending) and mails a confirmation link; answers the same whether the address is new, pending or active. */
-  async function subscribe(input: z.infer<typeof requestSchema>): Promise<{ ok: true } | { ok: false; status: number; errors: string[] }> {
+  /**
+   * Subscribes (pending) and queues a confirmation mail; answers the same whatever the address's
+   * state. New, pending and unsubscribed addresses get a mail (the send job limits mails per address
+   * and hour, so repeated requests cannot flood an inbox nor lock anyone out); active ones get none;
+   * bounced ones get none either, and the operator is told in the log, not the visitor.
+   */
+  async function subscribe(input: z.infer<typeof requestSchema>, log: FastifyBaseLogger): Promise<{ ok: true } | { ok: false; status: number; errors: string[] }> {
     const email = normalizeEmail(input.email);
     if (!email) return { ok: false, status: 400, errors: ['email: not an email address'] };
-    const key = `${deps.config.queuePrefix}:ratelimit:address:${createHash('sha256').update(email).digest('hex')}`;
-    const count = await deps.redis.incr(key);
-    if (count === 1) await deps.redis.pexpire(key, 3600_000);
-    if (count > (deps.perAddressPerHour ?? 3)) return { ok: false, status: 429, errors: ['too many requests for this address: try again later'] };
     const subscriber = await subscribers.subscribe(email, { topics: input.topics, frequency: input.frequency, timeZone: input.timeZone, sendHour: input.sendHour }, 'pending');
     if (subscriber.status === 'pending') {
-      const token = signToken(await linkSecret(), 'confirm', subscriber.id, new Date(now().getTime() + CONFIRM_TTL_MS), subscriber.tokenVersion);
-      const link = `${deps.config.mail.publicUrl}/confirm?token=${token}`;
-      await deps.transport.send({
-        from: deps.config.mail.from,
-        to: email,
-        subject: 'Confirm your paperboy subscription',
-        text: `Confirm your subscription to paperboy digests:\n\n${link}\n\nIf you did not ask for this, ignore this message: nothing will be sent.\n`,
-        html: `<p>Confirm your subscription to paperboy digests:</p><p><a href="${escapeHtml(link)}">Confirm my subscription</a></p><p>If you did not ask for this, ignore this message: nothing will be sent.</p>`,
-      });
+      // One job per address while one waits: a burst of requests queues one mail.
+      await jobs.addBulk('send-confirmation', [{ data: { subscriberId: subscriber.id }, deduplicationId: `confirm-${subscriber.id}` }]);
+    } else if (subscriber.status === 'bounced') {
+      log.warn({ subscriberId: subscriber.id }, 'subscribe request for a bounced address: no confirmation mail sent');
     }
-    // Active, unsubscribed or bounced addresses get no mail, and the answer does not say so.
     return { ok: true };
   }
 
@@ -143,17 +133,17 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
       topics: ([] as string[]).concat(body.topics ?? []),
       frequency: String(body.frequency ?? 'daily'),
     };
-    const parsed = requestSchema.safeParse(form);
+    const parsed = await requestSchema.safeParseAsync(form);
     if (!parsed.success) return html(reply, 400, subscribeForm(topics, form, issues(parsed.error)));
-    const result = await subscribe(parsed.data);
+    const result = await subscribe(parsed.data, request.log);
     if (!result.ok) return html(reply, result.status, subscribeForm(topics, form, result.errors));
     return html(reply, 200, checkInbox());
   });
 
   app.post('/api/subscriptions', { config: ipLimit }, async (request, reply) => {
-    const parsed = requestSchema.safeParse(request.body ?? {});
+    const parsed = await requestSchema.safeParseAsync(request.body ?? {});
     if (!parsed.success) return reply.code(400).send({ error: 'invalid request', details: issues(parsed.error) });
-    const result = await subscribe(parsed.data);
+    const result = await subscribe(parsed.data, request.log);
     if (!result.ok) return reply.code(result.status).send({ error: result.errors[0], details: result.errors });
     return reply.code(202).send({ status: 'confirmation-sent-if-possible' });
   });
@@ -210,7 +200,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     const subscriberId = await linkSubscriber(token, 'preferences');
     if (subscriberId === null) return html(reply, 400, invalidLink());
     const body = (request.body ?? {}) as Record<string, string | string[] | undefined>;
-    const parsed = preferencesSchema.safeParse({ ...body, topics: ([] as string[]).concat(body.topics ?? []) });
+    const parsed = await preferencesSchema.safeParseAsync({ ...body, topics: ([] as string[]).concat(body.topics ?? []) });
     if (!parsed.success) return html(reply, 400, preferencesForm(token, topics, await currentPreferences(subscriberId), null, issues(parsed.error)));
     await subscribers.updatePreferences(subscriberId, parsed.data);
     return html(reply, 200, preferencesForm(token, topics, parsed.data, 'Saved.'));

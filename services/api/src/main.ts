@@ -1,5 +1,4 @@
 import { loadConfig } from '@paperboy/config';
-import { createTransport } from '@paperboy/mail';
 import { loadTaxonomy } from '@paperboy/pipeline';
 import { metricsHandler } from '@paperboy/metrics';
 import { QueueName } from '@paperboy/queue';
@@ -15,13 +14,13 @@ await runService('api', async () => {
   // Subscriber links (confirm, unsubscribe, preferences) are signed with PAPERBOY_SECRET (loadConfig
   // refused a short or published one), else with the secret kept in the database (read on first use).
   await warnIfDatabaseNotReady(ctx);
-  const transport = createTransport({ smtpUrl: config.mail.smtpUrl, outboxDir: config.mail.outboxDir });
   const app = await buildApi({
     db: ctx.db,
     config,
     logger: ctx.logger,
     redis: ctx.producerRedis,
-    transport,
+    // Confirmation mails are queued here and sent by the notifier (the API holds no mail transport).
+    jobs: ctx.queues,
     taxonomy: loadTaxonomy(config.taxonomyPath),
     queues: Object.values(QueueName).map((name) => ctx.queues.get(name)),
     readiness: readinessChecks(ctx),
@@ -32,6 +31,5 @@ await runService('api', async () => {
     throw listenError('PORT', port, error);
   });
   ctx.lifecycle.addWorker({ name: 'http', run: async () => {}, close: async () => void (await app.close()) });
-  ctx.lifecycle.addResource('mail transport', () => transport.close());
   ctx.lifecycle.installSignalHandlers();
 });

@@ -7,6 +7,7 @@ import type { Redis } from 'ioredis';
 import type { Metrics } from '@paperboy/metrics';
 import { createPlanDigestsHandler } from './handlers/plan-digests.handler.js';
 import { createSendDigestHandler } from './handlers/send-digest.handler.js';
+import { createSendConfirmationHandler } from './handlers/send-confirmation.handler.js';
 
 export interface NotifierDeps {
   db: Db;
@@ -19,8 +20,8 @@ export interface NotifierDeps {
 }
 
 /**
- * Two workers: planners on the `planning` queue, sends on `notify`. Planning never waits behind
- * sends held back by the mail rate limit, and the limit counts sends only.
+ * Two workers: planners on the `planning` queue, sends (digests and confirmations) on `notify`.
+ * Planning never waits behind sends held back by the mail rate limit, and the limit counts mails only.
  */
 export function createNotifierWorkers(deps: NotifierDeps): Worker[] {
   const logger = deps.logger.child({ service: 'notifier' });
@@ -39,7 +40,7 @@ export function createNotifierWorkers(deps: NotifierDeps): Worker[] {
   );
   const sender = createWorker(
     'notify',
-    { 'send-digest': createSendDigestHandler({ ...deps, logger }) },
+    { 'send-digest': createSendDigestHandler({ ...deps, logger }), 'send-confirmation': createSendConfirmationHandler({ ...deps, logger }) },
     {
       connection: deps.connection,
       prefix: deps.config.queuePrefix,

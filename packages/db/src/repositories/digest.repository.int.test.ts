@@ -1,7 +1,9 @@
 import { createTestDatabase, seedDigestPapers, type TestDatabase } from '@paperboy/test-utils';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DigestRepository } from './digest.repository.js';
 import { SubscriberRepository } from './subscriber.repository.js';
+import { TimeZoneRepository } from './time-zone.repository.js';
 
 let t: TestDatabase;
 let digests: DigestRepository;
@@ -53,5 +55,39 @@ describe('DigestRepository', () => {
     expect(ranked.map((p) => p.score)).toEqual([...ranked.map((p) => p.score)].sort((a, b) => b - a));
     expect(ranked.find((p) => p.topics.includes('vision') && p.upvotes === 60)?.topics).toEqual(['vision']); // labelled
     expect(ranked.some((p) => p.upvotes === 500)).toBe(false); // seen 20 days ago
+  });
+
+  it('a time zone Intl accepts but Postgres does not (a row written before validation) is skipped and reported, not fatal', async () => {
+    // Zones this Node accepts and Postgres 15 refuses; written straight into the table, as old code could.
+    const { rows } = await sql<{ id: number }>`
+      INSERT INTO subscribers (email, status, confirmed_at) VALUES ('pacific-new@example.org', 'active', now()), ('saskatchewan@example.org', 'active', now())
+      RETURNING id`.execute(t.db);
+    await sql`
+      INSERT INTO subscriber_preferences (subscriber_id, topics, frequency, send_hour, time_zone)
+      VALUES (${rows[0]!.id}, '{llm}', 'weekly', 0, 'US/Pacific-New'), (${rows[1]!.id}, '{llm}', 'weekly', 0, 'Canada/East-Saskatchewan')`.execute(t.db);
+    await subscribers.subscribe('weekly-ok@example.org', { topics: ['llm'], frequency: 'weekly', timeZone: 'Europe/Paris' }, 'active');
+    await subscribers.subscribe('weekly-lower@example.org', { topics: ['llm'], frequency: 'weekly', timeZone: 'america/new_york' }, 'active');
+    const due: string[] = [];
+    for await (const page of digests.streamDueSubscribers('weekly', { force: true })) due.push(...page.map((s) => s.email));
+    expect(due.sort()).toEqual(['weekly-lower@example.org', 'weekly-ok@example.org']);
+    // Not forced: the local hour is computed for every row; the bad ones must not make it throw.
+    for await (const page of digests.streamDueSubscribers('weekly', { force: false })) expect(page.map((s) => s.email)).not.toContain('pacific-new@example.org');
+    expect(await digests.unknownTimeZones('weekly')).toEqual([
+      { subscriberId: rows[0]!.id, timeZone: 'US/Pacific-New' },
+      { subscriberId: rows[1]!.id, timeZone: 'Canada/East-Saskatchewan' },
+    ]);
+    expect(await digests.unknownTimeZones('daily')).toEqual([]);
+  });
+
+  it('knows which time zones a subscriber may choose: those Postgres and Intl both know', async () => {
+    const zones = new TimeZoneRepository(t.db);
+    expect(await zones.isKnown('Europe/Paris')).toBe(true);
+    expect(await zones.isKnown('europe/paris')).toBe(true);
+    expect(await zones.isKnown('UTC')).toBe(true);
+    expect(await zones.isKnown('US/Pacific-New')).toBe(false); // Intl accepts it
+    expect(await zones.isKnown('Canada/East-Saskatchewan')).toBe(false);
+    expect(await zones.isKnown('Mars/Olympus')).toBe(false);
+    expect(await zones.isKnown('Factory')).toBe(false); // Postgres knows it, Intl does not
+    expect(await zones.isKnown('')).toBe(false);
   });
 });

@@ -38,26 +38,42 @@ export class DigestRepository {
    * Active subscribers of this frequency whose digest is due now in their own time zone (the
    * local hour has reached their send hour; weekly ones on Mondays), or all of them with `force`,
    * with the period key of their current period, a page at a time in id order (flat memory).
+   * A subscriber whose time zone Postgres does not know is left out (`unknownTimeZones` lists
+   * them): `AT TIME ZONE` on such a name would fail the query for everyone. The local time is
+   * computed with the joined zone's own name, so no condition on the raw value can be evaluated first.
    */
   async *streamDueSubscribers(frequency: Frequency, options: { force: boolean; pageSize?: number }): AsyncGenerator<DueSubscriber[]> {
     const pageSize = options.pageSize ?? 1000;
     let after = 0;
     for (;;) {
       const { rows } = await sql<DueSubscriber>`
+        WITH zones AS MATERIALIZED (SELECT name, lower(name) AS key FROM pg_timezone_names)
         SELECT s.id, s.email,
           CASE WHEN p.frequency = 'daily'
-            THEN 'daily-' || to_char(now() AT TIME ZONE p.time_zone, 'YYYY-MM-DD')
-            ELSE 'weekly-' || to_char(now() AT TIME ZONE p.time_zone, 'IYYY-"W"IW') END AS "periodKey"
+            THEN 'daily-' || to_char(now() AT TIME ZONE z.name, 'YYYY-MM-DD')
+            ELSE 'weekly-' || to_char(now() AT TIME ZONE z.name, 'IYYY-"W"IW') END AS "periodKey"
         FROM subscribers s JOIN subscriber_preferences p ON p.subscriber_id = s.id
+          JOIN zones z ON z.key = lower(p.time_zone)
         WHERE s.id > ${after} AND s.status = 'active' AND p.frequency = ${frequency}
           AND (${options.force} OR (
-            extract(hour FROM now() AT TIME ZONE p.time_zone) >= p.send_hour
-            AND (p.frequency = 'daily' OR extract(isodow FROM now() AT TIME ZONE p.time_zone) = 1)))
+            extract(hour FROM now() AT TIME ZONE z.name) >= p.send_hour
+            AND (p.frequency = 'daily' OR extract(isodow FROM now() AT TIME ZONE z.name) = 1)))
         ORDER BY s.id LIMIT ${pageSize}`.execute(this.db);
       if (rows.length > 0) yield rows;
       if (rows.length < pageSize) return;
       after = rows[rows.length - 1]!.id;
     }
+  }
+
+  /** Active subscribers of this frequency whose time zone Postgres does not know: the planner skips and reports them. */
+  async unknownTimeZones(frequency: Frequency, limit = 10_000): Promise<Array<{ subscriberId: number; timeZone: string }>> {
+    const { rows } = await sql<{ subscriberId: number; timeZone: string }>`
+      SELECT s.id AS "subscriberId", p.time_zone AS "timeZone"
+      FROM subscribers s JOIN subscriber_preferences p ON p.subscriber_id = s.id
+      WHERE s.status = 'active' AND p.frequency = ${frequency}
+        AND lower(p.time_zone) NOT IN (SELECT lower(name) FROM pg_timezone_names)
+      ORDER BY s.id LIMIT ${limit}`.execute(this.db);
+    return rows;
   }
 
   /** Plans deliveries in one statement; those already planned for their period add nothing. Returns the new ones. */

@@ -30,8 +30,9 @@ export class SubscriberRepository {
 
   /**
    * A subscription request: creates the subscriber (pending, or active when an operator adds it)
-   * with its preferences; an address already known keeps its status, and only a pending one gets
-   * the new preferences. Returns the subscriber either way (callers must not reveal which).
+   * with its preferences. An address that unsubscribed becomes pending again (it gets digests only
+   * once it confirms); any other known address keeps its status, and only a pending one gets the new
+   * preferences. Returns the subscriber either way (callers must not reveal which).
    */
   async subscribe(email: string, preferences: Preferences, status: 'pending' | 'active'): Promise<{ id: number; status: SubscriberStatus; created: boolean; tokenVersion: number }> {
     return this.db.transaction().execute(async (trx) => {
@@ -45,6 +46,10 @@ export class SubscriberRepository {
         UNION ALL
         SELECT id, status, false, token_version FROM subscribers WHERE email = ${email} AND NOT EXISTS (SELECT 1 FROM inserted)`.execute(trx);
       const subscriber = rows[0]!;
+      if (subscriber.status === 'unsubscribed' && status === 'pending') {
+        await sql`UPDATE subscribers SET status = 'pending' WHERE id = ${subscriber.id} AND status = 'unsubscribed'`.execute(trx);
+        subscriber.status = 'pending';
+      }
       if (subscriber.created || subscriber.status === 'pending' || status === 'active') {
         await sql`
           INSERT INTO subscriber_preferences (subscriber_id, topics, frequency, send_hour, time_zone, min_upvotes, max_papers)
@@ -78,7 +83,7 @@ export class SubscriberRepository {
    * confirm. Confirming again after an unsubscription revokes every link mailed before it.
    */
   async confirm(id: number): Promise<boolean> {
-    const result = await sql`UPDATE subscribers SET status = 'active', confirmed_at = now(), ${REVOKE_ON_REACTIVATION} WHERE id = ${id} AND status = 'pending'`.execute(this.db);
+    const result = await sql`UPDATE subscribers SET status = 'active', confirmed_at = now(), unsubscribed_at = NULL, ${REVOKE_ON_REACTIVATION} WHERE id = ${id} AND status = 'pending'`.execute(this.db);
     return Number(result.numAffectedRows ?? 0) > 0;
   }
 
@@ -92,6 +97,33 @@ export class SubscriberRepository {
   async signOutEverywhere(id: number): Promise<number | null> {
     const { rows } = await sql<{ version: number }>`UPDATE subscribers SET token_version = token_version + 1 WHERE id = ${id} RETURNING token_version AS version`.execute(this.db);
     return rows[0]?.version ?? null;
+  }
+
+  /**
+   * Takes one of the address's confirmation mails for the current hour, before the SMTP transaction
+   * (atomic: concurrent sends cannot exceed the limit). Only a pending subscriber gets one. The hour
+   * starts with the first mail sent, so requests that send nothing never extend it.
+   */
+  async claimConfirmation(id: number, perHour: number): Promise<{ email: string; tokenVersion: number } | { refused: 'limited' | 'not-pending' }> {
+    const { rows } = await sql<{ email: string | null; tokenVersion: number; status: SubscriberStatus }>`
+      WITH claimed AS (
+        UPDATE subscribers SET
+          confirmations_sent = CASE WHEN confirmation_window_at > now() - interval '1 hour' THEN confirmations_sent + 1 ELSE 1 END,
+          confirmation_window_at = CASE WHEN confirmation_window_at > now() - interval '1 hour' THEN confirmation_window_at ELSE now() END,
+          confirmation_sent_at = now()
+        WHERE id = ${id} AND status = 'pending'
+          AND (confirmation_window_at IS NULL OR confirmation_window_at <= now() - interval '1 hour' OR confirmations_sent < ${perHour})
+        RETURNING email
+      )
+      SELECT (SELECT email FROM claimed) AS email, token_version AS "tokenVersion", status FROM subscribers WHERE id = ${id}`.execute(this.db);
+    const row = rows[0];
+    if (row?.email) return { email: row.email, tokenVersion: row.tokenVersion };
+    return { refused: row?.status === 'pending' ? 'limited' : 'not-pending' };
+  }
+
+  /** A confirmation the SMTP server did not take (a 4xx before it accepted): its retry may send it. */
+  async releaseConfirmation(id: number): Promise<void> {
+    await sql`UPDATE subscribers SET confirmations_sent = greatest(confirmations_sent - 1, 0) WHERE id = ${id}`.execute(this.db);
   }
 
   /** Unsubscribes; idempotent. Deliveries planned but not yet claimed are skipped. */

@@ -1,0 +1,47 @@
+import { SubscriberRepository } from '@paperboy/db';
+import { createRedis, Queues } from '@paperboy/queue';
+import { createTestDatabase, deleteRedisPrefix, requireEnv, testQueuePrefix, type TestDatabase } from '@paperboy/test-utils';
+import { sql } from 'kysely';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPlanDigestsHandler } from './plan-digests.handler.js';
+
+let t: TestDatabase;
+const prefix = testQueuePrefix();
+const redisUrl = requireEnv('TEST_REDIS_URL');
+const producer = createRedis(redisUrl, 'producer');
+const queues = new Queues(producer, { prefix, fetchAttempts: 1 });
+const job = { queueName: 'planning', id: 'test', name: 'plan-digests', data: {} } as never;
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+});
+afterAll(async () => {
+  await queues.close();
+  producer.disconnect();
+  await deleteRedisPrefix(redisUrl, prefix);
+  await t?.drop();
+});
+
+describe('plan-digests', () => {
+  it('skips and reports a subscriber whose time zone Postgres does not know; the others are planned', async () => {
+    const subscribers = new SubscriberRepository(t.db);
+    const good = await Promise.all(['one@example.org', 'two@example.org'].map((email) => subscribers.subscribe(email, { topics: ['llm'], frequency: 'daily', timeZone: 'Europe/Berlin' }, 'active')));
+    // A row written before time zones were validated: Intl accepts the name, Postgres does not.
+    const { rows } = await sql<{ id: number }>`INSERT INTO subscribers (email, status, confirmed_at) VALUES ('bad-zone@example.org', 'active', now()) RETURNING id`.execute(t.db);
+    const badId = rows[0]!.id;
+    await sql`INSERT INTO subscriber_preferences (subscriber_id, topics, frequency, time_zone) VALUES (${badId}, '{llm}', 'daily', 'US/Pacific-New')`.execute(t.db);
+
+    const lines: Array<Record<string, unknown>> = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+    const result = await createPlanDigestsHandler({ db: t.db, queues, logger })({ frequency: 'daily', force: true }, job);
+
+    expect(result.planned).toBe(2);
+    expect(result.unknownTimeZones).toBe(1);
+    const planned = await t.db.selectFrom('deliveries').select('subscriber_id').orderBy('subscriber_id').execute();
+    expect(planned.map((d) => d.subscriber_id)).toEqual(good.map((s) => s.id).sort((a, b) => a - b));
+    const warning = lines.find((l) => l.level === 40);
+    expect(warning).toMatchObject({ subscriberId: badId, timeZone: 'US/Pacific-New' });
+    expect((await queues.get('notify').getJobCounts('waiting')).waiting).toBe(2);
+  });
+});

@@ -4,3 +4,4 @@ export * from './dedupe.js';
 export * from './classify/index.js';
 export * from './tokens.js';
 export * from './dates.js';
+export * from './limits.js';

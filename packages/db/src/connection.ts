@@ -7,6 +7,7 @@ import * as subscriptions from './migrations/2026_11_28_0003_subscriptions.js';
 import * as dashboard from './migrations/2026_11_28_0004_dashboard.js';
 import * as search from './migrations/2026_11_28_0005_search.js';
 import * as dashboardMaterialized from './migrations/2026_11_28_0006_dashboard_materialized.js';
+import * as fieldProvenance from './migrations/2026_12_06_0008_field_provenance.js';
 import type { Database } from './schema.js';
 
 // int8 (bigserial ids, counts) as numbers: ids stay far below 2^53.
@@ -22,6 +23,7 @@ const migrations: Record<string, Migration> = {
   '2026_11_28_0004_dashboard': dashboard,
   '2026_11_28_0005_search': search,
   '2026_11_28_0006_dashboard_materialized': dashboardMaterialized,
+  '2026_12_06_0008_field_provenance': fieldProvenance,
 };
 
 export type Db = Kysely<Database>;

@@ -5,3 +5,4 @@ export * from './classify/index.js';
 export * from './tokens.js';
 export * from './dates.js';
 export * from './limits.js';
+export * from './provenance.js';

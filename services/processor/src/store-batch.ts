@@ -2,6 +2,8 @@ import { CrawlRepository, type Database, type Db, type PaperRepository, type Pap
 import {
   clampRank,
   classify,
+  countsAreCanonical,
+  entryLink,
   collapseBatch,
   dedupeLockKeys,
   resolveEntry,
@@ -21,6 +23,11 @@ export interface BatchContext {
   listing: string;
   seenAt: Date;
   fetchId: number | null;
+  /**
+   * The adapter that read the listing (decides whether its links and counts are canonical);
+   * defaults to `source`, as for one-off ingests and jobs queued before the field existed.
+   */
+  adapter?: string;
   /** The crawl and chunk this batch belongs to: its counts are recorded for source health. */
   crawl?: { id: number; chunk: number };
 }
@@ -196,20 +203,28 @@ async function storeInTransaction(
     }
   });
 
-  const row = (entry: NormalizedEntry): NewPaper => ({
-    arxivId: entry.arxivId,
-    title: entry.title,
-    titleKey: entry.titleKey,
-    abstract: entry.abstract,
-    authors: entry.authors,
-    authorKeys: entry.authorKeys,
-    categories: entry.categories,
-    url: entry.url,
-    publishedAt: entry.publishedAt,
-    upvotes: entry.upvotes,
-    comments: entry.comments,
-    seenAt: context.seenAt,
-  });
+  const adapter = context.adapter ?? context.source;
+  const countsCanonical = countsAreCanonical(adapter);
+  const row = (entry: NormalizedEntry): NewPaper => {
+    const link = entryLink(entry, adapter);
+    return {
+      arxivId: entry.arxivId,
+      title: entry.title,
+      titleKey: entry.titleKey,
+      abstract: entry.abstract,
+      authors: entry.authors,
+      authorKeys: entry.authorKeys,
+      categories: entry.categories,
+      url: link.url,
+      urlOrigin: link.origin,
+      source: context.source,
+      countsCanonical,
+      publishedAt: entry.publishedAt,
+      upvotes: entry.upvotes,
+      comments: entry.comments,
+      seenAt: context.seenAt,
+    };
+  };
 
   const created = await repo.insertPapers(toCreate.map(row));
   toCreate.forEach((entry, i) => paperOf.set(entry, created[i]!.id));

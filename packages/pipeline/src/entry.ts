@@ -1,5 +1,5 @@
 import { boundDate, boundKey, clampCount, clampRank, FIELD_LIMITS, sanitizeText, truncateUtf8 } from './limits.js';
-import { authorKey, cleanAbstract, cleanTitle, foldWhitespace, normalizeArxivId, normalizeAuthors, titleKey } from './normalize.js';
+import { authorKey, cleanAbstract, cleanTitle, normalizeArxivId, normalizeAuthors, titleKey } from './normalize.js';
 
 /** A raw entry as it arrives in a job payload: untrusted, every field may be wrong. */
 export interface IncomingEntry {
@@ -36,8 +36,8 @@ export interface NormalizedEntry {
 
 export type NormalizeResult = { ok: true; entry: NormalizedEntry } | { ok: false; reason: string };
 
-/** A one-line field (id, URL, category): sanitized, cut, whitespace folded. */
-const line = (raw: unknown, max: number): string => foldWhitespace(sanitizeText(raw, max));
+/** A one-line field (id, URL, category): sanitized, cut, trimmed (inner spacing kept: ids stay as stored). */
+const line = (raw: unknown, max: number): string => sanitizeText(raw, max).trim();
 
 /** A URL is dropped, not cut, when it is too long: a cut URL points somewhere else. */
 function boundUrl(raw: unknown): string | null {

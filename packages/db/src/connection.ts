@@ -8,6 +8,7 @@ import * as dashboard from './migrations/2026_11_28_0004_dashboard.js';
 import * as search from './migrations/2026_11_28_0005_search.js';
 import * as dashboardMaterialized from './migrations/2026_11_28_0006_dashboard_materialized.js';
 import * as linkSecurity from './migrations/2026_12_06_0007_link_security.js';
+import * as fieldProvenance from './migrations/2026_12_06_0008_field_provenance.js';
 import * as subscriptionFlow from './migrations/2026_12_06_0010_subscription_flow.js';
 import type { Database } from './schema.js';
 
@@ -25,6 +26,7 @@ const migrations: Record<string, Migration> = {
   '2026_11_28_0005_search': search,
   '2026_11_28_0006_dashboard_materialized': dashboardMaterialized,
   '2026_12_06_0007_link_security': linkSecurity,
+  '2026_12_06_0008_field_provenance': fieldProvenance,
   '2026_12_06_0010_subscription_flow': subscriptionFlow,
 };
 

@@ -20,6 +20,12 @@ export interface PapersTable {
   last_seen_at: Timestamp;
   created_at: Generated<Timestamp>;
   updated_at: Generated<Timestamp>;
+  /** Provenance (migration 0008): the source whose entry gave `url`, and the link's origin. */
+  url_source: string | null;
+  url_origin: 'canonical' | 'arxiv' | 'listing' | 'legacy' | null;
+  /** The source whose entry gave `upvotes`/`comments`, and the counts' origin. */
+  counts_source: string | null;
+  counts_origin: 'canonical' | 'listing' | 'legacy' | null;
 }
 
 export interface PaperAliasesTable {

@@ -4,3 +4,5 @@ export * from './dedupe.js';
 export * from './classify/index.js';
 export * from './tokens.js';
 export * from './dates.js';
+export * from './limits.js';
+export * from './provenance.js';

@@ -1,5 +1,10 @@
+import { FIELD_LIMITS, sanitizeText, truncate } from './limits.js';
+
 /**
  * Normalization of raw listing entries: arXiv ids, titles, authors. Pure.
+ * Every function here takes untrusted text: it is cut to its limit (FIELD_LIMITS) before any
+ * regular expression runs, and every pattern is linear (no nested or overlapping quantifiers
+ * followed by something that can fail).
  */
 
 const NEW_STYLE = /^(\d{4})\.(\d{4,5})$/;
@@ -11,13 +16,16 @@ const OLD_STYLE = /^([a-z]+(?:-[a-z]+)*(?:\.[A-Z]{2})?)\/(\d{7})$/;
  * Returns null for anything that is not an arXiv id.
  */
 export function normalizeArxivId(raw: string | null | undefined): string | null {
-  if (!raw) return null;
+  // Longer than any id with its URL around it: not an id (and no pattern runs on it).
+  if (!raw || typeof raw !== 'string' || raw.length > FIELD_LIMITS.arxivIdInput) return null;
   let id = raw.trim();
   id = id.replace(/^https?:\/\/(?:www\.|export\.)?arxiv\.org\//i, '/');
   id = id.replace(/^\/?(?:abs|pdf|html|format)\//i, '');
   id = id.replace(/^arxiv:\s*/i, '');
+  // Query and fragment cut at the first ? or # (a `[?#].*$` pattern backtracks over line breaks).
+  const query = id.search(/[?#]/);
+  if (query >= 0) id = id.slice(0, query);
   id = id.replace(/\.pdf$/i, '');
-  id = id.replace(/[?#].*$/, '');
   id = id.replace(/v\d+$/i, '');
   if (NEW_STYLE.test(id)) {
     const [, yymm, number] = NEW_STYLE.exec(id)!;
@@ -37,14 +45,21 @@ export function normalizeArxivId(raw: string | null | undefined): string | null 
 
 /** Folds line breaks and runs of whitespace, removes a leading "Title:" descriptor. */
 export function cleanTitle(raw: string | null | undefined): string {
-  if (!raw) return '';
-  return foldWhitespace(raw.replace(/^\s*title\s*:\s*/i, ''));
+  return cleanField(raw, /^\s*title\s*:\s*/i, FIELD_LIMITS.title);
 }
 
 export function cleanAbstract(raw: string | null | undefined): string | null {
-  if (!raw) return null;
-  const text = foldWhitespace(raw.replace(/^\s*abstract\s*:\s*/i, ''));
-  return text.length > 0 ? text : null;
+  return cleanField(raw, /^\s*abstract\s*:\s*/i, FIELD_LIMITS.abstract) || null;
+}
+
+/**
+ * Sanitized (see sanitizeText), descriptor removed, whitespace folded, at most `max` characters.
+ * The input is cut to a few times `max` first: folding may shorten it, but never work on megabytes.
+ */
+function cleanField(raw: unknown, descriptor: RegExp, max: number): string {
+  const text = sanitizeText(raw, max * 4);
+  if (!text) return '';
+  return truncate(foldWhitespace(text.replace(descriptor, '')), max).trim();
 }
 
 // A run that starts with anything but a plain space, or a space followed by more whitespace:
@@ -72,12 +87,13 @@ export function titleKey(title: string): string {
 
 /** Cleans author names, drops empties and repeats, keeps order. */
 export function normalizeAuthors(raw: readonly unknown[] | null | undefined): string[] {
-  if (!raw) return [];
+  if (!Array.isArray(raw)) return [];
   const seen = new Set<string>();
   const names: string[] = [];
-  for (const item of raw) {
-    if (typeof item !== 'string') continue;
-    const name = foldWhitespace(item.replace(/^\s*authors?\s*:\s*/i, '')).replace(/[,;]+$/, '');
+  // Looks at a bounded number of items, so a list of a million repeats costs no more than a long one.
+  for (const item of raw.slice(0, FIELD_LIMITS.authors * 4)) {
+    if (names.length >= FIELD_LIMITS.authors) break;
+    const name = trimSeparators(cleanField(item, /^\s*authors?\s*:\s*/i, FIELD_LIMITS.author));
     if (!name) continue;
     const key = name.toLowerCase();
     if (seen.has(key)) continue;
@@ -85,6 +101,16 @@ export function normalizeAuthors(raw: readonly unknown[] | null | undefined): st
     names.push(name);
   }
   return names;
+}
+
+/**
+ * Drops trailing commas and semicolons (list separators left on a name). A loop, not `[,;]+$`:
+ * that pattern retries from every comma of a long run that does not end the string (quadratic).
+ */
+function trimSeparators(name: string): string {
+  let end = name.length;
+  while (end > 0 && (name[end - 1] === ',' || name[end - 1] === ';')) end--;
+  return end === name.length ? name : name.slice(0, end).trimEnd();
 }
 
 /** An author's family name, lowercased without accents: what the near-duplicate check compares. */

@@ -89,6 +89,8 @@ const ingestEntriesPayload = z.object({
   chunk: z.number().int().min(0),
   /** The crawl these entries came from; its per-batch counts feed source health. */
   crawlId: z.number().int().optional(),
+  /** The adapter that read the page (whether its links and counts are canonical); defaults to `source`. */
+  adapter: z.string().optional(),
   /** Raw entries of one chunk, unparsed: an entry that is not an object is rejected by the processor, not by the schema. */
   entries: z.array(z.unknown()),
 });

@@ -1,9 +1,14 @@
-import { CrawlRepository, type Db, type PaperRepository, type PaperUpdate, type NewPaper, type TopicRow } from '@paperboy/db';
+import { CrawlRepository, type Database, type Db, type PaperRepository, type PaperUpdate, type NewPaper, type TopicRow } from '@paperboy/db';
 import {
+  clampRank,
   classify,
+  countsAreCanonical,
+  entryLink,
   collapseBatch,
   dedupeLockKeys,
   resolveEntry,
+  sanitizeRaw,
+  sanitizeReason,
   type KnownPaper,
   type NearDuplicateCandidate,
   type NormalizedEntry,
@@ -11,12 +16,18 @@ import {
   type Taxonomy,
 } from '@paperboy/pipeline';
 import type { IngestEntriesResult } from '@paperboy/queue';
+import type { Transaction } from 'kysely';
 
 export interface BatchContext {
   source: string;
   listing: string;
   seenAt: Date;
   fetchId: number | null;
+  /**
+   * The adapter that read the listing (decides whether its links and counts are canonical);
+   * defaults to `source`, as for one-off ingests and jobs queued before the field existed.
+   */
+  adapter?: string;
   /** The crawl and chunk this batch belongs to: its counts are recorded for source health. */
   crawl?: { id: number; chunk: number };
 }
@@ -43,14 +54,38 @@ function groupBy<T, K>(items: readonly T[], key: (item: T) => K): Map<K, T[]> {
   return map;
 }
 
+/** Deadlocks and unique violations between concurrent batches are resolved by running the transaction again. */
+const TRANSIENT = new Set(['40P01', '40001', '23505']);
+
+const sqlState = (error: unknown): string => {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : '';
+};
+
+/**
+ * Errors the data of an entry causes, not the database's state: class 22 (data exception: a value
+ * out of range, an invalid byte sequence, a bad escape) and class 54 (program limit exceeded: an index
+ * row too large). Running the same batch again cannot help; storing it without the entry does.
+ */
+export function isDataError(error: unknown): boolean {
+  const code = sqlState(error);
+  return code.startsWith('22') || code.startsWith('54');
+}
+
+/** How many times entries that fail in the database are looked for and set aside before giving up. */
+const ISOLATION_ROUNDS = 3;
+
 /**
  * Stores one batch in one transaction: dedupe look-ups under advisory locks, then one
  * multi-row statement per table. Safe to run twice (a retried job): constraints and
  * ON CONFLICT make the second run write no second paper, alias or sighting.
+ *
+ * Normalization bounds every field, so the database should accept every entry; should one still
+ * fail with a data error, it is found by bisection (trial runs that are rolled back) and recorded
+ * in rejected_entries with the database's message, and the rest of the batch is stored: one entry
+ * never costs the others. Any other error (connection, deadlock after retries) is thrown, so the
+ * job is retried.
  */
-/** Deadlocks and unique violations between concurrent batches are resolved by running the transaction again. */
-const TRANSIENT = new Set(['40P01', '40001', '23505']);
-
 export async function storeBatch(
   db: Db,
   repository: PaperRepository,
@@ -59,17 +94,80 @@ export async function storeBatch(
   rejected: readonly Rejected[],
   settings: StoreSettings,
 ): Promise<IngestEntriesResult> {
-  for (let attempt = 1; ; attempt++) {
+  let good = entries;
+  let bad = rejected;
+  for (let round = 0; ; round++) {
     try {
-      return await storeBatchOnce(db, repository, context, entries, rejected, settings);
+      return await withTransientRetries(() => db.transaction().execute((trx) => storeInTransaction(trx, repository, context, good, bad, settings)));
     } catch (error) {
-      if (attempt >= 3 || !TRANSIENT.has((error as { code?: string }).code ?? '')) throw error;
+      if (!isDataError(error) || round >= ISOLATION_ROUNDS) throw error;
+      const failing = await findFailingEntries(db, repository, context, good, settings, error);
+      // Not any one entry's data (the rejected rows, the batch's own fields): storing again cannot help.
+      if (failing.size === 0) throw error;
+      good = good.filter((entry) => !failing.has(entry));
+      bad = [...bad, ...[...failing].map(([entry, message]) => ({ rank: entry.rank, reason: `refused by the database: ${message}`, raw: entry }))];
     }
   }
 }
 
-async function storeBatchOnce(
+async function withTransientRetries<T>(run: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await run();
+    } catch (error) {
+      if (attempt >= 3 || !TRANSIENT.has(sqlState(error))) throw error;
+    }
+  }
+}
+
+const ROLLBACK = Symbol('rollback');
+
+/**
+ * The entries that fail on their own, each with the database's message: halves of a failing set are
+ * tried in transactions that are always rolled back, down to single entries. Costs about
+ * 2·k·log2(n) trial runs for k failing entries among n, and only runs when a batch failed.
+ */
+async function findFailingEntries(
   db: Db,
+  repository: PaperRepository,
+  context: BatchContext,
+  entries: readonly NormalizedEntry[],
+  settings: StoreSettings,
+  firstError: unknown,
+): Promise<Map<NormalizedEntry, string>> {
+  const failing = new Map<NormalizedEntry, string>();
+  const trial = async (part: readonly NormalizedEntry[]): Promise<unknown> => {
+    try {
+      await withTransientRetries(() =>
+        db.transaction().execute(async (trx) => {
+          await storeInTransaction(trx, repository, { ...context, crawl: undefined }, part, [], settings);
+          throw ROLLBACK;
+        }),
+      );
+    } catch (error) {
+      if (error === ROLLBACK) return null;
+      if (isDataError(error)) return error;
+      throw error;
+    }
+    return null;
+  };
+  const bisect = async (part: readonly NormalizedEntry[], error: unknown): Promise<void> => {
+    if (!error) return;
+    if (part.length === 1) {
+      failing.set(part[0]!, (error as Error).message);
+      return;
+    }
+    const half = Math.ceil(part.length / 2);
+    for (const piece of [part.slice(0, half), part.slice(half)]) {
+      if (piece.length > 0) await bisect(piece, await trial(piece));
+    }
+  };
+  await bisect(entries, entries.length === 1 ? firstError : await trial(entries));
+  return failing;
+}
+
+async function storeInTransaction(
+  trx: Transaction<Database>,
   repository: PaperRepository,
   context: BatchContext,
   entries: readonly NormalizedEntry[],
@@ -77,36 +175,39 @@ async function storeBatchOnce(
   settings: StoreSettings,
 ): Promise<IngestEntriesResult> {
   const { unique, repeats } = collapseBatch(entries);
-  return db.transaction().execute(async (trx) => {
-    const repo = repository.withTransaction(trx);
-    await repo.lockDedupeKeys(dedupeLockKeys(unique));
+  const repo = repository.withTransaction(trx);
+  await repo.lockDedupeKeys(dedupeLockKeys(unique));
 
-    const lookups = await lookUp(repo, context.source, unique, settings.nearDuplicateThreshold);
-    let resolutions = unique.map((entry) => resolveEntry(entry, lookups, settings.nearDuplicateThreshold));
+  const lookups = await lookUp(repo, context.source, unique, settings.nearDuplicateThreshold);
+  let resolutions = unique.map((entry) => resolveEntry(entry, lookups, settings.nearDuplicateThreshold));
 
-    // Entries without an arXiv id that would create a paper: serialize them globally and look again,
-    // since a concurrent batch may have just created a near-duplicate our locks did not cover.
-    if (unique.some((entry, i) => !entry.arxivId && resolutions[i]!.kind === 'new')) {
-      await repo.lockIdlessPaperCreation();
-      const fresh = await lookUp(repo, context.source, unique, settings.nearDuplicateThreshold);
-      resolutions = unique.map((entry) => resolveEntry(entry, fresh, settings.nearDuplicateThreshold));
+  // Entries without an arXiv id that would create a paper: serialize them globally and look again,
+  // since a concurrent batch may have just created a near-duplicate our locks did not cover.
+  if (unique.some((entry, i) => !entry.arxivId && resolutions[i]!.kind === 'new')) {
+    await repo.lockIdlessPaperCreation();
+    const fresh = await lookUp(repo, context.source, unique, settings.nearDuplicateThreshold);
+    resolutions = unique.map((entry) => resolveEntry(entry, fresh, settings.nearDuplicateThreshold));
+  }
+
+  const toCreate: NormalizedEntry[] = [];
+  const toMerge = new Map<number, NormalizedEntry>();
+  const paperOf = new Map<NormalizedEntry, number>();
+  unique.forEach((entry, i) => {
+    const resolution: Resolution = resolutions[i]!;
+    if (resolution.kind === 'new') toCreate.push(entry);
+    else if (!toMerge.has(resolution.paperId)) {
+      toMerge.set(resolution.paperId, entry);
+      paperOf.set(entry, resolution.paperId);
+    } else {
+      paperOf.set(entry, resolution.paperId);
     }
+  });
 
-    const toCreate: NormalizedEntry[] = [];
-    const toMerge = new Map<number, NormalizedEntry>();
-    const paperOf = new Map<NormalizedEntry, number>();
-    unique.forEach((entry, i) => {
-      const resolution: Resolution = resolutions[i]!;
-      if (resolution.kind === 'new') toCreate.push(entry);
-      else if (!toMerge.has(resolution.paperId)) {
-        toMerge.set(resolution.paperId, entry);
-        paperOf.set(entry, resolution.paperId);
-      } else {
-        paperOf.set(entry, resolution.paperId);
-      }
-    });
-
-    const row = (entry: NormalizedEntry): NewPaper => ({
+  const adapter = context.adapter ?? context.source;
+  const countsCanonical = countsAreCanonical(adapter);
+  const row = (entry: NormalizedEntry): NewPaper => {
+    const link = entryLink(entry, adapter);
+    return {
       arxivId: entry.arxivId,
       title: entry.title,
       titleKey: entry.titleKey,
@@ -114,68 +215,80 @@ async function storeBatchOnce(
       authors: entry.authors,
       authorKeys: entry.authorKeys,
       categories: entry.categories,
-      url: entry.url,
+      url: link.url,
+      urlOrigin: link.origin,
+      source: context.source,
+      countsCanonical,
       publishedAt: entry.publishedAt,
       upvotes: entry.upvotes,
       comments: entry.comments,
       seenAt: context.seenAt,
-    });
+    };
+  };
 
-    const created = await repo.insertPapers(toCreate.map(row));
-    toCreate.forEach((entry, i) => paperOf.set(entry, created[i]!.id));
-    const merges = [...toMerge].sort(([a], [b]) => a - b);
-    await repo.lockPapers(merges.map(([id]) => id));
-    const mergedTexts = await repo.mergeIntoPapers(merges.map(([id, entry]): PaperUpdate => ({ ...row(entry), id })));
+  const created = await repo.insertPapers(toCreate.map(row));
+  toCreate.forEach((entry, i) => paperOf.set(entry, created[i]!.id));
+  const merges = [...toMerge].sort(([a], [b]) => a - b);
+  await repo.lockPapers(merges.map(([id]) => id));
+  const mergedTexts = await repo.mergeIntoPapers(merges.map(([id, entry]): PaperUpdate => ({ ...row(entry), id })));
 
-    // Classify what is now stored: a new paper's text is the entry's; a merge may have filled in an
-    // abstract the entry lacked, so merged papers are classified as the merge left them.
-    const paperIds = [...new Set(paperOf.values())];
-    const texts = [
-      ...toCreate.map((entry, i) => ({ id: created[i]!.id, title: entry.title, abstract: entry.abstract, categories: entry.categories })),
-      ...mergedTexts,
-    ];
-    const topics: TopicRow[] = texts.flatMap((paper) =>
-      classify(paper, settings.taxonomy).map((topic, position) => ({
-        paperId: paper.id,
-        topicId: topic.id,
-        score: topic.score,
-        position,
-        evidence: topic.evidence,
-      })),
-    );
+  // Classify what is now stored: a new paper's text is the entry's; a merge may have filled in an
+  // abstract the entry lacked, so merged papers are classified as the merge left them.
+  const paperIds = [...new Set(paperOf.values())];
+  const texts = [
+    ...toCreate.map((entry, i) => ({ id: created[i]!.id, title: entry.title, abstract: entry.abstract, categories: entry.categories })),
+    ...mergedTexts,
+  ];
+  const topics: TopicRow[] = texts.flatMap((paper) =>
+    classify(paper, settings.taxonomy).map((topic, position) => ({
+      paperId: paper.id,
+      topicId: topic.id,
+      score: topic.score,
+      position,
+      evidence: topic.evidence,
+    })),
+  );
 
-    const { newAliases } = await repo.recordBatch({
+  const { newAliases } = await repo.recordBatch({
+    source: context.source,
+    aliases: unique.map((entry) => ({ externalId: entry.externalId, paperId: paperOf.get(entry)!, seenAt: context.seenAt })),
+    sightings: unique.map((entry) => ({
+      paperId: paperOf.get(entry)!,
       source: context.source,
-      aliases: unique.map((entry) => ({ externalId: entry.externalId, paperId: paperOf.get(entry)!, seenAt: context.seenAt })),
-      sightings: unique.map((entry) => ({
-        paperId: paperOf.get(entry)!,
-        source: context.source,
-        listing: context.listing,
-        rank: entry.rank,
-        upvotes: entry.upvotes,
-        comments: entry.comments,
-        seenAt: context.seenAt,
-        fetchId: context.fetchId,
-      })),
-      classifiedPaperIds: paperIds,
-      topics,
-      taxonomyVersion: settings.taxonomy.version,
-      rejected: rejected.map((r) => ({ ...r, fetchId: context.fetchId, source: context.source, listing: context.listing, seenAt: context.seenAt })),
-    });
-
-    // merged: an existing paper this source had not shown before (across sources, or by title);
-    // updated: an existing paper this source already knew.
-    let merged = 0;
-    let updated = 0;
-    unique.forEach((entry, i) => {
-      if (resolutions[i]!.kind === 'new') return;
-      if (newAliases.has(entry.externalId)) merged++;
-      else updated++;
-    });
-    const result = { entries: entries.length + rejected.length, new: created.length, updated, merged, rejected: rejected.length, repeats };
-    if (context.crawl) await new CrawlRepository(trx).recordBatch(context.crawl.id, context.crawl.chunk, result);
-    return result;
+      listing: context.listing,
+      rank: entry.rank,
+      upvotes: entry.upvotes,
+      comments: entry.comments,
+      seenAt: context.seenAt,
+      fetchId: context.fetchId,
+    })),
+    classifiedPaperIds: paperIds,
+    topics,
+    taxonomyVersion: settings.taxonomy.version,
+    // Bounded and made storable here, whatever a caller passed: a rejection must never fail the batch.
+    rejected: rejected.map((r) => ({
+      rank: clampRank(r.rank),
+      reason: sanitizeReason(r.reason),
+      raw: sanitizeRaw(r.raw),
+      fetchId: context.fetchId,
+      source: context.source,
+      listing: context.listing,
+      seenAt: context.seenAt,
+    })),
   });
+
+  // merged: an existing paper this source had not shown before (across sources, or by title);
+  // updated: an existing paper this source already knew.
+  let merged = 0;
+  let updated = 0;
+  unique.forEach((entry, i) => {
+    if (resolutions[i]!.kind === 'new') return;
+    if (newAliases.has(entry.externalId)) merged++;
+    else updated++;
+  });
+  const result = { entries: entries.length + rejected.length, new: created.length, updated, merged, rejected: rejected.length, repeats };
+  if (context.crawl) await new CrawlRepository(trx).recordBatch(context.crawl.id, context.crawl.chunk, result);
+  return result;
 }
 
 async function lookUp(repo: PaperRepository, source: string, entries: readonly NormalizedEntry[], threshold: number) {

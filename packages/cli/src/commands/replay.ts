@@ -72,8 +72,10 @@ export async function replay(config: Config, options: { source?: string; since?:
       summary.pages++;
       const configured = sources.sources.find((s) => s.id === page.source);
       let entries;
+      let adapterId: string | undefined;
       try {
         const adapter = getAdapter(page.adapter ?? configured?.adapter ?? page.source);
+        adapterId = adapter.id;
         const body = page.encoding === 'br' ? await brotliDecompressAsync(page.body) : page.encoding === 'gzip' ? await gunzipAsync(page.body) : page.body;
         const result = adapter.extract(createPage(page.finalUrl ?? page.url, body.toString('utf8'), page.contentType ?? undefined), configured?.options);
         entries = result.entries;
@@ -91,6 +93,7 @@ export async function replay(config: Config, options: { source?: string; since?:
           jobId: contentJobId('replay', run, page.fetchId, i),
           data: {
             source: page.source,
+            ...(adapterId !== undefined ? { adapter: adapterId } : {}),
             listing: page.url,
             fetchId: page.fetchId,
             seenAt: new Date(page.fetchedAt).toISOString(),

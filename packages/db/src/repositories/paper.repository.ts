@@ -22,6 +22,12 @@ export interface NewPaper {
   upvotes: number | null;
   comments: number | null;
   seenAt: Date;
+  /** The source of the entry (provenance of the link and counts it gives). */
+  source: string;
+  /** Where `url` comes from (see @paperboy/pipeline provenance): ranks which link a paper keeps. */
+  urlOrigin: 'canonical' | 'arxiv' | 'listing' | null;
+  /** Whether the source's counts are canonical; a listing's count only papers without an arXiv id. */
+  countsCanonical: boolean;
 }
 
 export interface PaperUpdate extends NewPaper {
@@ -63,6 +69,16 @@ export interface RejectedRow {
   reason: string;
   raw: unknown;
 }
+
+/**
+ * Provenance ranks: a paper's link or counts are replaced only by ones of a higher rank (or, for
+ * counts, the same rank and a later observation). Links stored before migration 0008 ('legacy')
+ * rank as the arXiv link; counts as a listing's.
+ */
+const URL_RANK = (origin: string) => `CASE ${origin} WHEN 'canonical' THEN 3 WHEN 'arxiv' THEN 2 WHEN 'legacy' THEN 2 WHEN 'listing' THEN 1 ELSE 0 END`;
+const COUNTS_RANK = (origin: string) => `CASE ${origin} WHEN 'canonical' THEN 2 WHEN 'listing' THEN 1 WHEN 'legacy' THEN 1 ELSE 0 END`;
+/** A listing's counts are no paper's headline when the paper has an arXiv id: rank 0, never taken. */
+const ENTRY_COUNTS_RANK = (canonical: string, arxivId: string) => `CASE WHEN ${canonical} THEN 2 WHEN ${arxivId} IS NULL THEN 1 ELSE 0 END`;
 
 /** Batches travel as one JSON parameter per statement, read with json_to_recordset. */
 const json = (value: unknown) => JSON.stringify(value);
@@ -150,14 +166,21 @@ export class PaperRepository {
     if (papers.length === 0) return [];
     // One JSON document for the whole batch: far cheaper to send than a dozen array parameters.
     const { rows } = await sql<PaperRow>`
-      INSERT INTO papers (arxiv_id, title, title_key, abstract, authors, author_keys, categories, url, published_at,
-                          upvotes, comments, counts_seen_at, first_seen_at, last_seen_at)
-      SELECT u."arxivId", u.title, u."titleKey", u.abstract, u.authors, u."authorKeys", u.categories, u.url, u."publishedAt",
-             u.upvotes, u.comments, CASE WHEN u.upvotes IS NULL AND u.comments IS NULL THEN NULL ELSE u."seenAt" END,
+      INSERT INTO papers (arxiv_id, title, title_key, abstract, authors, author_keys, categories, url, url_source, url_origin, published_at,
+                          upvotes, comments, counts_seen_at, counts_source, counts_origin, first_seen_at, last_seen_at)
+      SELECT u."arxivId", u.title, u."titleKey", u.abstract, u.authors, u."authorKeys", u.categories,
+             u.url, CASE WHEN u.url IS NULL THEN NULL ELSE u.source END, CASE WHEN u.url IS NULL THEN NULL ELSE u."urlOrigin" END,
+             u."publishedAt",
+             CASE WHEN c.take THEN u.upvotes END, CASE WHEN c.take THEN u.comments END,
+             CASE WHEN c.take THEN u."seenAt" END, CASE WHEN c.take THEN u.source END,
+             CASE WHEN c.take THEN (CASE WHEN u."countsCanonical" THEN 'canonical' ELSE 'listing' END) END,
              u."seenAt", u."seenAt"
       FROM json_to_recordset(${json(papers.map((paper, ord) => ({ ...paper, ord })))}::json)
         AS u("arxivId" text, title text, "titleKey" text, abstract text, authors text[], "authorKeys" text[], categories text[],
-             url text, "publishedAt" timestamptz, upvotes int, comments int, "seenAt" timestamptz, ord int)
+             url text, "publishedAt" timestamptz, upvotes int, comments int, "seenAt" timestamptz, ord int,
+             source text, "urlOrigin" text, "countsCanonical" boolean)
+      CROSS JOIN LATERAL (SELECT (u.upvotes IS NOT NULL OR u.comments IS NOT NULL)
+                                 AND ${sql.raw(ENTRY_COUNTS_RANK('u."countsCanonical"', 'u."arxivId"'))} > 0 AS take) AS c
       ORDER BY u.ord
       RETURNING id, arxiv_id AS "arxivId", title_key AS "titleKey"`.execute(this.db);
     return rows;
@@ -165,30 +188,47 @@ export class PaperRepository {
 
   /**
    * Merges what a listing showed into known papers: fills what was missing (an arXiv id,
-   * an abstract, authors), adds categories, and keeps the latest counts by observation time,
-   * so a late retry of an old page never overwrites newer upvotes. Returns the merged papers' text.
+   * an abstract, authors), adds categories, takes the link only from a higher-ranked origin
+   * (canonical ▸ arXiv ▸ listing: a listing never replaces a canonical link), and keeps the counts
+   * of the highest-ranked origin, the latest by observation time among equals, so a late retry of an
+   * old page never overwrites newer upvotes and a listing never overrides a canonical count.
+   * Records which source gave the link and the counts. Returns the merged papers' text.
    */
   async mergeIntoPapers(updates: readonly PaperUpdate[]): Promise<StoredPaperText[]> {
     if (updates.length === 0) return [];
     const { rows } = await sql<StoredPaperText>`
+      WITH u AS (
+        SELECT u.*,
+          u.url IS NOT NULL AND ${sql.raw(URL_RANK('u."urlOrigin"'))} > (CASE WHEN p.url IS NULL THEN 0 ELSE ${sql.raw(URL_RANK('p.url_origin'))} END) AS take_url,
+          (u.upvotes IS NOT NULL OR u.comments IS NOT NULL) AND r.rank > 0
+            AND (r.rank > ${sql.raw(COUNTS_RANK('p.counts_origin'))}
+                 OR (r.rank = ${sql.raw(COUNTS_RANK('p.counts_origin'))} AND u."seenAt" >= COALESCE(p.counts_seen_at, '-infinity'))) AS take_counts
+        FROM json_to_recordset(${json(updates)}::json)
+          AS u(id bigint, "arxivId" text, abstract text, authors text[], "authorKeys" text[], categories text[], url text,
+               "publishedAt" timestamptz, upvotes int, comments int, "seenAt" timestamptz,
+               source text, "urlOrigin" text, "countsCanonical" boolean)
+        JOIN papers p ON p.id = u.id
+        CROSS JOIN LATERAL (SELECT ${sql.raw(ENTRY_COUNTS_RANK('u."countsCanonical"', 'COALESCE(p.arxiv_id, u."arxivId")'))} AS rank) AS r
+      )
       UPDATE papers AS p SET
         arxiv_id = COALESCE(p.arxiv_id, u."arxivId"),
         abstract = COALESCE(p.abstract, u.abstract),
         authors = CASE WHEN cardinality(p.authors) = 0 THEN u.authors ELSE p.authors END,
         author_keys = CASE WHEN cardinality(p.author_keys) = 0 THEN u."authorKeys" ELSE p.author_keys END,
         categories = ARRAY(SELECT DISTINCT c FROM unnest(p.categories || u.categories) AS c ORDER BY c),
-        url = COALESCE(p.url, u.url),
+        url = CASE WHEN u.take_url THEN u.url ELSE p.url END,
+        url_source = CASE WHEN u.take_url THEN u.source ELSE p.url_source END,
+        url_origin = CASE WHEN u.take_url THEN u."urlOrigin" ELSE p.url_origin END,
         published_at = COALESCE(p.published_at, u."publishedAt"),
-        upvotes = CASE WHEN u.upvotes IS NOT NULL AND u."seenAt" >= COALESCE(p.counts_seen_at, '-infinity') THEN u.upvotes ELSE p.upvotes END,
-        comments = CASE WHEN u.comments IS NOT NULL AND u."seenAt" >= COALESCE(p.counts_seen_at, '-infinity') THEN u.comments ELSE p.comments END,
-        counts_seen_at = CASE WHEN (u.upvotes IS NOT NULL OR u.comments IS NOT NULL) AND u."seenAt" >= COALESCE(p.counts_seen_at, '-infinity')
-                              THEN u."seenAt" ELSE p.counts_seen_at END,
+        upvotes = CASE WHEN u.take_counts AND u.upvotes IS NOT NULL THEN u.upvotes ELSE p.upvotes END,
+        comments = CASE WHEN u.take_counts AND u.comments IS NOT NULL THEN u.comments ELSE p.comments END,
+        counts_seen_at = CASE WHEN u.take_counts THEN u."seenAt" ELSE p.counts_seen_at END,
+        counts_source = CASE WHEN u.take_counts THEN u.source ELSE p.counts_source END,
+        counts_origin = CASE WHEN u.take_counts THEN (CASE WHEN u."countsCanonical" THEN 'canonical' ELSE 'listing' END) ELSE p.counts_origin END,
         first_seen_at = LEAST(p.first_seen_at, u."seenAt"),
         last_seen_at = GREATEST(p.last_seen_at, u."seenAt"),
         updated_at = now()
-      FROM json_to_recordset(${json(updates)}::json)
-        AS u(id bigint, "arxivId" text, abstract text, authors text[], "authorKeys" text[], categories text[], url text,
-             "publishedAt" timestamptz, upvotes int, comments int, "seenAt" timestamptz)
+      FROM u
       WHERE p.id = u.id
       RETURNING p.id, p.title, p.abstract, p.categories`.execute(this.db);
     return rows;

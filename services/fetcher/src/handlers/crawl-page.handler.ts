@@ -262,6 +262,7 @@ export function createCrawlPageHandler(deps: CrawlHandlerDeps) {
       jobId: contentJobId('ingest', payload.source, payload.url, page.contentHash, index),
       data: {
         source: payload.source,
+        adapter: adapter.id,
         listing: payload.url,
         fetchId,
         crawlId,

@@ -1,7 +1,7 @@
 import { PaperRepository, type Db } from '@paperboy/db';
 import type { Logger } from '@paperboy/logger';
 import { jobLogger } from '@paperboy/logger';
-import { normalizeEntry, type NormalizedEntry } from '@paperboy/pipeline';
+import { clampRank, normalizeEntry, type NormalizedEntry } from '@paperboy/pipeline';
 import { rawEntrySchema, type IngestEntriesPayload, type IngestEntriesResult, type Job } from '@paperboy/queue';
 import type { Metrics } from '@paperboy/metrics';
 import { storeBatch, type Rejected, type StoreSettings } from '../store-batch.js';
@@ -19,14 +19,14 @@ export function parseEntries(raw: readonly unknown[]): { entries: NormalizedEntr
   raw.forEach((item, index) => {
     const parsed = rawEntrySchema.safeParse(item);
     if (!parsed.success) {
-      const rank = typeof (item as { rank?: unknown })?.rank === 'number' ? (item as { rank: number }).rank : -(index + 1);
+      const rank = typeof (item as { rank?: unknown })?.rank === 'number' ? clampRank((item as { rank: number }).rank) : -(index + 1);
       const problem = parsed.error.issues[0];
       rejected.push({ rank, reason: `invalid entry: ${problem?.path.join('.') || '(entry)'} ${problem?.message ?? ''}`.trim(), raw: item ?? null });
       return;
     }
     const result = normalizeEntry(parsed.data);
     if (result.ok) entries.push(result.entry);
-    else rejected.push({ rank: parsed.data.rank, reason: result.reason, raw: item });
+    else rejected.push({ rank: clampRank(parsed.data.rank), reason: result.reason, raw: item });
   });
   return { entries, rejected };
 }
@@ -51,6 +51,7 @@ export function createIngestHandler(deps: IngestHandlerDeps) {
         listing: payload.listing,
         seenAt: new Date(payload.seenAt),
         fetchId: payload.fetchId,
+        ...(payload.adapter !== undefined ? { adapter: payload.adapter } : {}),
         ...(payload.crawlId !== undefined ? { crawl: { id: payload.crawlId, chunk: payload.chunk } } : {}),
       },
       entries,

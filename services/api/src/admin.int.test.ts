@@ -20,7 +20,8 @@ const logLines: string[] = [];
 
 beforeAll(async () => {
   t = await createTestDatabase();
-  const config = loadConfig({ PAPERBOY_QUEUE_PREFIX: prefix, PAPERBOY_ADMIN_TOKEN: TOKEN });
+  // Requests come from 127.0.0.1 (inject): trusted as a TLS-terminating proxy for the Secure cookie below.
+  const config = loadConfig({ PAPERBOY_QUEUE_PREFIX: prefix, PAPERBOY_ADMIN_TOKEN: TOKEN, PAPERBOY_TRUST_PROXY: '127.0.0.1' });
   const metrics = createMetrics({ queues: () => [queues.get('crawl')], defaultMetrics: false });
   await queues.add('crawl-page', { source: 'hf-papers', url: 'https://huggingface.co/papers' });
   app = await buildApi({
@@ -50,7 +51,7 @@ describe('API operations endpoints', () => {
     const ready = await app.inject({ url: '/readyz' });
     expect(ready.statusCode, ready.body).toBe(200);
     expect(ready.json()).toMatchObject({ status: 'ok', checks: { postgres: 'ok', redis: 'ok', migrations: 'ok' } });
-    const metrics = await app.inject({ url: '/metrics' });
+    const metrics = await app.inject({ url: '/metrics', headers: { authorization: `Bearer ${TOKEN}` } });
     expect(metrics.body).toMatch(/paperboy_queue_jobs\{[^}]*queue="crawl"[^}]*state="waiting"[^}]*\} 1/);
     expect(logLines.slice(linesBefore)).toEqual([]);
     await app.inject({ url: '/api/sources' }); // other requests are still logged

@@ -92,9 +92,11 @@ describe('read API', () => {
     }
     const before = String((await get('/api/papers?limit=5')).headers.etag);
     await sql`UPDATE papers SET upvotes = 1000 WHERE arxiv_id = '2611.20003'`.execute(t.db);
+    await new DashboardRepository(t.db).refresh(); // the trending order is the precomputed one
     const changed = await get('/api/papers?limit=5', { 'if-none-match': before });
     expect(changed.statusCode).toBe(200); // the ranking changed
     await sql`UPDATE papers SET upvotes = 9 WHERE arxiv_id = '2611.20003'`.execute(t.db);
+    await new DashboardRepository(t.db).refresh();
     // Impossible dates are a 400 naming the parameter, not a 500 or a rolled-over day.
     for (const since of ['2026-13-45', '2026-02-30', '2026-11-28T25:00:00Z', 'yesterday']) {
       const res = await get(`/api/papers?since=${since}`);

@@ -40,6 +40,14 @@ export interface ApiDeps {
 
 const CONFIRM_TTL_MS = 48 * 3600_000;
 
+export interface RegisteredRoute {
+  method: string;
+  url: string;
+}
+const routesOf = new WeakMap<FastifyInstance, RegisteredRoute[]>();
+/** Every route registered on an app built by buildApi (plugins' routes included), e.g. to test them all. */
+export const registeredRoutes = (app: FastifyInstance): readonly RegisteredRoute[] => routesOf.get(app) ?? [];
+
 const sha256 = (text: string) => `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
 
 /**
@@ -81,6 +89,11 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   // A hop count is supported at run time, though Fastify's types omit it.
   const trustProxy = (Array.isArray(deps.config.trustProxy) ? [...deps.config.trustProxy] : deps.config.trustProxy) as FastifyServerOptions['trustProxy'];
   const app = Fastify({ loggerInstance: deps.logger.child({ service: 'api' }) as FastifyBaseLogger, trustProxy });
+  const routes: RegisteredRoute[] = [];
+  routesOf.set(app, routes);
+  app.addHook('onRoute', (route) => {
+    for (const method of ([] as string[]).concat(route.method)) routes.push({ method, url: route.url ?? route.path });
+  });
   // A 5xx tells the client no internals (a raw SQL error names tables and columns); the log has them.
   app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
     if (error.statusCode !== undefined && error.statusCode < 500) return reply.send(error);

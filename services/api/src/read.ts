@@ -59,20 +59,19 @@ const PAPER_COLUMNS = ['arxivId', 'title', 'authors', 'upvotes', 'topics', 'sour
 /** The query schemas of the read API: they validate requests and generate /api/openapi.json. */
 export function readSchemas(taxonomy: Taxonomy) {
   const topicIds = taxonomy.topics.map((t) => t.id) as [string, ...string[]];
+  // Postgres text cannot hold NUL: refused here as a 400 rather than by the database as a 500.
+  const noNul = (schema: z.ZodString) => schema.refine((v) => !v.includes('\0'), 'must not contain NUL characters');
   const listQuery = z
     .object({
       topic: z.enum(topicIds).optional(),
-      source: z
-        .string()
-        .min(1)
-        .max(100)
+      source: noNul(z.string().min(1).max(100))
         .describe('a source id: one listed by /api/sources or in a paper\'s sources; any other id is a 400')
         .optional(),
       since: z
         .string()
         .refine((v) => parseDayOrInstant(v) !== null, 'a day YYYY-MM-DD or an ISO 8601 time with a zone, e.g. 2026-11-28T09:30:00Z')
         .optional(),
-      q: z.string().min(1).max(200).optional(),
+      q: noNul(z.string().min(1).max(200)).optional(),
       sort: z.enum(['trending', 'new']).default('trending'),
       limit: z.coerce.number().int().min(1).max(200).default(50),
       cursor: z.string().max(500).optional(),
@@ -105,7 +104,7 @@ export function registerReadApi(app: FastifyInstance, deps: { db: Db; taxonomy: 
    * (what /api/sources lists). Its 400 detail, or null; values the schema refuses are left to it.
    */
   async function unknownSource(value: unknown): Promise<string | null> {
-    if (typeof value !== 'string' || value.length < 1 || value.length > 100) return null;
+    if (typeof value !== 'string' || value.length < 1 || value.length > 100 || value.includes('\0')) return null;
     if (await read.isKnownSource(value)) return null;
     const known = await read.knownSources();
     return `source: unknown source ${JSON.stringify(value)}; known: ${known.length ? known.join(', ') : 'none yet (nothing has been crawled)'}`;
@@ -137,6 +136,7 @@ export function registerReadApi(app: FastifyInstance, deps: { db: Db; taxonomy: 
     const parsed = noQuery.safeParse(request.query);
     if (!parsed.success) return bad(reply, parsed.error);
     // arXiv ids may hold a slash (hep-th/9901001): the rest of the path is the id.
+    // Fastify has decoded the path once; a second decoding would turn %2525 into %25 (and %25 into a throw).
     // Fastify has decoded the path once; a second decoding would turn %2525 into %25 (and %25 into a throw).
     const arxivId = (request.params as { '*': string })['*'];
     if (!/^(\d{4}\.\d{4,5}|[a-z-]+(\.[A-Z]{2})?\/\d{7})$/.test(arxivId)) return bad(reply, new Error(`arxivId: ${JSON.stringify(arxivId)} is not an arXiv id`));

@@ -155,6 +155,9 @@ describe('malformed requests are 400s', () => {
     ['a cursor with a fractional id', `/api/papers?cursor=${cursor({ s: 'trending', k: 1, id: 1.5 })}`],
     ['a bad escape in a paper id', '/api/papers/%25'],
     ['a lone surrogate in a paper id', '/api/papers/%ED%A0%80'],
+    ['a NUL in a search', '/api/papers?q=a%00b'],
+    ['a NUL in a source', '/api/papers?source=a%00b'],
+    ['a NUL in a source with another bad parameter', '/api/papers?source=a%00b&limit=0'],
   ])('%s', async (_name, url) => {
     const app = await api();
     const res = await app.inject({ url });

@@ -134,12 +134,14 @@ export class ReadRepository {
  */
 export function listPapersQuery(filter: PaperFilter) {
   const after = filter.cursor ? decode(filter.cursor, filter.sort) : null;
+  // Trending filters `since` on the precomputed row's last sighting (as of the refresh, like its
+  // order): a filter on papers would tempt the planner away from the trending_order index.
   const filters = sql`
     ${filter.topic ? sql`AND (EXISTS (SELECT 1 FROM paper_labels l WHERE l.paper_id = p.id AND l.topic_id = ${filter.topic})
           OR (NOT EXISTS (SELECT 1 FROM paper_labels l WHERE l.paper_id = p.id)
               AND EXISTS (SELECT 1 FROM paper_topics t WHERE t.paper_id = p.id AND t.topic_id = ${filter.topic})))` : sql``}
     ${filter.source ? sql`AND EXISTS (SELECT 1 FROM paper_aliases a WHERE a.paper_id = p.id AND a.source = ${filter.source})` : sql``}
-    ${filter.since ? sql`AND p.last_seen_at >= ${filter.since}` : sql``}
+    ${filter.since ? sql`AND ${filter.sort === 'new' ? sql`p.last_seen_at` : sql`c.last_seen_at`} >= ${filter.since}` : sql``}
     ${filter.q ? sql`AND to_tsvector('english', p.title || ' ' || coalesce(p.abstract, '')) @@ websearch_to_tsquery('english', ${filter.q})` : sql``}`;
   const columns = sql`p.id, p.arxiv_id AS "arxivId", p.title, p.authors, p.upvotes,
         (${sql.raw(TOPICS_SQL)}) AS topics,

@@ -151,6 +151,7 @@ describe('read API', () => {
     expect(source.schema.enum).toBeUndefined(); // the known sources are data, checked per request
     expect(source.schema.description).toMatch(/\/api\/sources.*400/);
     expect(doc.paths['/api/papers'].get.responses[400].description).toMatch(/unknown source/);
+    for (const path of ['/api/papers', '/api/papers/{arxivId}', '/api/topics', '/api/trending', '/api/sources']) expect(doc.paths[path].get.responses[429], path).toBeDefined();
     for (const path of ['/api/topics', '/api/sources']) {
       expect(doc.paths[path].get.parameters.map((p: { name: string; schema: { enum?: string[] } }) => [p.name, p.schema.enum])).toEqual([['format', ['json', 'csv']]]);
     }

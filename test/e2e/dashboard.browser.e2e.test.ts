@@ -3,7 +3,6 @@ import type { AddressInfo } from 'node:net';
 import { buildApi } from '@paperboy/api';
 import { loadConfig } from '@paperboy/config';
 import { DashboardRepository } from '@paperboy/db';
-import { createTransport } from '@paperboy/mail';
 import { loadTaxonomy } from '@paperboy/pipeline';
 import { createRedis, Queues } from '@paperboy/queue';
 import { createTestDatabase, deleteRedisPrefix, requireEnv, testQueuePrefix, type TestDatabase } from '@paperboy/test-utils';
@@ -11,6 +10,7 @@ import { sql } from 'kysely';
 import { pino } from 'pino';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { computedStyle, watchCspViolations } from './csp.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const available = existsSync(CHROMIUM);
@@ -23,6 +23,7 @@ let base: string;
 const prefix = testQueuePrefix();
 const redis = createRedis(requireEnv('TEST_REDIS_URL'), 'producer');
 const queues = new Queues(redis, { prefix, fetchAttempts: 1 });
+const TOKEN = 'dashboard-admin-token-0123456789';
 export const SCREENSHOT = `${process.env.TMPDIR ?? '/tmp'}/paperboy-dashboard.png`;
 
 beforeAll(async () => {
@@ -47,10 +48,9 @@ beforeAll(async () => {
   await queues.add('crawl-page', { source: 'hf-papers', url: 'https://huggingface.co/papers' });
   app = await buildApi({
     db: t.db,
-    config: loadConfig({ PAPERBOY_QUEUE_PREFIX: prefix }),
+    config: loadConfig({ PAPERBOY_QUEUE_PREFIX: prefix, PAPERBOY_ADMIN_TOKEN: TOKEN }),
     logger: pino({ level: 'silent' }),
     redis,
-    transport: createTransport({ outboxDir: '/tmp/unused' }),
     taxonomy: loadTaxonomy(),
     queues: [queues.get('crawl'), queues.get('ingest'), queues.get('notify')],
   });
@@ -74,8 +74,13 @@ describe.skipIf(!available)('the dashboard page', () => {
     const errors: string[] = [];
     page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
     page.on('pageerror', (e) => errors.push(e.message));
+    const violations = await watchCspViolations(page);
+    // Behind the admin token: refused without it; with it once in the URL, then by its cookie.
+    expect((await page.request.get(`${base}/dashboard`)).status()).toBe(401);
+    expect((await page.goto(`${base}/dashboard?token=${TOKEN}`))?.status()).toBe(200);
     const res = await page.goto(`${base}/dashboard`);
     expect(res?.status()).toBe(200);
+    expect(res?.headers()['content-security-policy']).toMatch(/default-src 'none'/);
     expect(await page.locator('h1').textContent()).toBe('paperboy dashboard');
     expect(await page.locator('.as-of').textContent()).toMatch(/^Trends and trending as of \d{4}-\d\d-\d\d \d\d:\d\d UTC/);
     // The chart has a line per topic, each with a point per day and not all zero.
@@ -94,6 +99,9 @@ describe.skipIf(!available)('the dashboard page', () => {
     expect(body).toMatch(/crawl\s*1\s*0\s*0\s*0/);
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
     expect(statSync(SCREENSHOT).size).toBeGreaterThan(20_000);
+    // Styled as intended (its style block and the legend's colour classes applied, not refused).
+    expect(await computedStyle(page, 'p span.series-0', 'color')).toBe('rgb(37, 99, 235)');
+    expect(await violations()).toEqual([]);
     expect(errors).toEqual([]);
     await page.close();
   }, 60_000);

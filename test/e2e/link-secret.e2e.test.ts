@@ -1,6 +1,5 @@
 import { buildApi } from '@paperboy/api';
 import { loadConfig } from '@paperboy/config';
-import { createTransport } from '@paperboy/mail';
 import { loadTaxonomy } from '@paperboy/pipeline';
 import { createRedis } from '@paperboy/queue';
 import { createTestDatabase, deleteRedisPrefix, requireEnv, testQueuePrefix, type TestDatabase } from '@paperboy/test-utils';
@@ -49,7 +48,7 @@ describe('PAPERBOY_SECRET', () => {
     expect(preview.code, preview.stderr).toBe(0);
     const path = /href="http:\/\/localhost:3000(\/unsubscribe\?token=[\w.-]+)"/.exec(preview.stdout)![1]!;
     const redis = createRedis(requireEnv('TEST_REDIS_URL'), 'producer');
-    const api = await buildApi({ db: t.db, config: loadConfig({ PAPERBOY_QUEUE_PREFIX: prefix }), logger: pino({ level: 'silent' }), redis, transport: createTransport({ outboxDir: '/tmp/unused' }), taxonomy: loadTaxonomy() });
+    const api = await buildApi({ db: t.db, config: loadConfig({ PAPERBOY_QUEUE_PREFIX: prefix }), logger: pino({ level: 'silent' }), redis, taxonomy: loadTaxonomy() });
     try {
       expect((await api.inject({ method: 'GET', url: path })).statusCode).toBe(200);
       expect((await api.inject({ method: 'GET', url: `${path}x` })).statusCode).toBe(400);

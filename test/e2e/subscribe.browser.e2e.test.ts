@@ -11,6 +11,7 @@ type FastifyInstance = Awaited<ReturnType<typeof buildApi>>;
 import { pino } from 'pino';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { computedStyle, watchCspViolations } from './csp.js';
 
 /**
  * The subscribe and unsubscribe pages in a real browser (Debian's chromium, driven by
@@ -97,6 +98,21 @@ describe.skipIf(!available)('subscribe and unsubscribe in a browser', () => {
     const after = await t.db.selectFrom('subscribers').select('status').where('id', '=', row.id).executeTakeFirstOrThrow();
     expect(after.status).toBe('unsubscribed');
     expect(errors, errors.join('\n')).toEqual([]);
+    await page.close();
+  }, 60_000);
+
+  it('the subscribe page and its answer pass their Content-Security-Policy (no violation reported)', async () => {
+    const page = await browser.newPage(); // JavaScript on: the violation events are DOM events
+    const violations = await watchCspViolations(page);
+    const res = await page.goto(`${base}/subscribe`);
+    expect(res?.headers()['content-security-policy']).toMatch(/default-src 'none'/);
+    // The page is styled: its style block was applied, not refused.
+    expect(await computedStyle(page, 'body', 'fontFamily')).toMatch(/system-ui/);
+    expect(await violations()).toEqual([]);
+    await page.fill('#email', 'csp@example.org');
+    await page.click('button[type="submit"]');
+    expect(await page.locator('h1').textContent()).toBe('Check your inbox');
+    expect(await violations()).toEqual([]);
     await page.close();
   }, 60_000);
 

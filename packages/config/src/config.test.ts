@@ -109,3 +109,27 @@ describe('loadConfig', () => {
     }
   });
 });
+
+describe('PAPERBOY_TRUST_PROXY', () => {
+  const problem = (value: string) => {
+    try {
+      loadConfig({ PAPERBOY_TRUST_PROXY: value });
+      return null;
+    } catch (error) {
+      return (error as ConfigError).problems.join('\n');
+    }
+  };
+
+  it('trusts no proxy by default, and takes a hop count or addresses and ranges', () => {
+    expect(loadConfig({}).trustProxy).toBe(false);
+    expect(loadConfig({ PAPERBOY_TRUST_PROXY: '0' }).trustProxy).toBe(false);
+    expect(loadConfig({ PAPERBOY_TRUST_PROXY: '2' }).trustProxy).toBe(2);
+    expect(loadConfig({ PAPERBOY_TRUST_PROXY: '127.0.0.1, 10.0.0.0/8,::1,fd00::/8,loopback' }).trustProxy).toEqual(['127.0.0.1', '10.0.0.0/8', '::1', 'fd00::/8', 'loopback']);
+  });
+
+  it('refuses anything else with a clear message, trust-everyone included', () => {
+    for (const value of ['true', '*', '10.0.0.0/33', '::1/129', 'proxy.example.org', '1.2.3.4,', '1.2.3', '10.0.0.0/8/1']) {
+      expect(problem(value), value).toMatch(/^PAPERBOY_TRUST_PROXY=".*": expected a hop count, or comma-separated IP addresses or CIDR ranges/);
+    }
+  });
+});

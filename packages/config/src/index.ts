@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 /**
@@ -53,6 +54,29 @@ export function linkSecretProblem(value: string): string | null {
 /** Settings whose values an error message must not repeat. */
 const SECRET_SETTINGS = new Set(['PAPERBOY_SECRET']);
 
+/**
+ * Which proxies may name the client in X-Forwarded-For (Fastify's trustProxy): unset or 0 trusts
+ * none; a hop count; or a comma-separated list of addresses, CIDR ranges and proxy-addr's names
+ * (loopback, linklocal, uniquelocal). `true` (trust anyone) is refused: anyone could then pick the
+ * address every per-client limit counts.
+ */
+const trustProxyMessage = 'expected a hop count, or comma-separated IP addresses or CIDR ranges (e.g. 10.0.0.0/8, ::1) or loopback/linklocal/uniquelocal';
+function trustedProxy(entry: string): boolean {
+  if (['loopback', 'linklocal', 'uniquelocal'].includes(entry)) return true;
+  const [address, bits, ...rest] = entry.split('/');
+  const version = isIP(address ?? '');
+  if (!version || rest.length) return false;
+  return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (version === 4 ? 32 : 128));
+}
+const trustProxy = z.string().transform((value, ctx): false | number | string[] => {
+  const text = value.trim();
+  if (/^\d{1,3}$/.test(text)) return Number(text) === 0 ? false : Number(text);
+  const entries = text.split(',').map((e) => e.trim());
+  if (entries.length && entries.every(trustedProxy)) return entries;
+  ctx.addIssue({ code: z.ZodIssueCode.custom, message: trustProxyMessage });
+  return z.NEVER;
+});
+
 export const configSchema = z.object({
   DATABASE_URL: url(['postgres:', 'postgresql:']).default('postgres://127.0.0.1:5432/paperboy'),
   REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
@@ -100,6 +124,9 @@ export const configSchema = z.object({
   PAPERBOY_SCHEDULES: bool.default('1'),
   PORT: int(0, 65535).default(3000),
   HOST: z.string().min(1).default('0.0.0.0'),
+  PAPERBOY_TRUST_PROXY: trustProxy.optional(),
+  PAPERBOY_PUBLIC_DASHBOARD: bool.default('0'),
+  PAPERBOY_READ_PER_MINUTE: int(1, 1_000_000).default(120),
 });
 
 export type Config = Readonly<{
@@ -154,6 +181,12 @@ export type Config = Readonly<{
   dashboardRefreshSeconds: number;
   /** Whether long-running processes declare their job schedules on boot. */
   schedules: boolean;
+  /** Proxies whose X-Forwarded-For names the client (Fastify's trustProxy): false, a hop count, or addresses and ranges. */
+  trustProxy: false | number | readonly string[];
+  /** Whether /dashboard is served without the admin token. */
+  publicDashboard: boolean;
+  /** Read API requests per client and minute. */
+  readPerMinute: number;
 }>;
 
 export class ConfigError extends Error {
@@ -221,6 +254,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     jobLockMs: e.PAPERBOY_JOB_LOCK_MS,
     dashboardRefreshSeconds: e.PAPERBOY_DASHBOARD_REFRESH_SECONDS,
     schedules: e.PAPERBOY_SCHEDULES,
+    trustProxy: e.PAPERBOY_TRUST_PROXY ?? false,
+    publicDashboard: e.PAPERBOY_PUBLIC_DASHBOARD,
+    readPerMinute: e.PAPERBOY_READ_PER_MINUTE,
   });
 }
 
@@ -263,6 +299,9 @@ export const configHelp: Record<keyof typeof configSchema.shape, string> = {
   HOST: 'address the API listens on (default 0.0.0.0: every interface)',
   PAPERBOY_DASHBOARD_REFRESH_SECONDS: 'seconds between refreshes of the precomputed dashboard views, 10..86400 (default 300; full rebuild nightly)',
   PAPERBOY_SCHEDULES: '0: `start` and the services declare no job schedules on boot (schedules already declared keep running) (default 1)',
+  PAPERBOY_TRUST_PROXY: 'proxies whose X-Forwarded-For the API believes: a hop count, or IPs/CIDRs, comma-separated (default: none)',
+  PAPERBOY_PUBLIC_DASHBOARD: '1 serves /dashboard without the admin token (default 0: PAPERBOY_ADMIN_TOKEN needed)',
+  PAPERBOY_READ_PER_MINUTE: 'read API requests (/api/…) per client and minute before 429 (default 120)',
 };
 
 function deepFreeze<T extends object>(value: T): T {

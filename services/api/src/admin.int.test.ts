@@ -1,5 +1,4 @@
 import { loadConfig } from '@paperboy/config';
-import { createTransport } from '@paperboy/mail';
 import { createMetrics, metricsHandler } from '@paperboy/metrics';
 import { loadTaxonomy } from '@paperboy/pipeline';
 import { createRedis, Queues } from '@paperboy/queue';
@@ -20,7 +19,8 @@ const logLines: string[] = [];
 
 beforeAll(async () => {
   t = await createTestDatabase();
-  const config = loadConfig({ PAPERBOY_QUEUE_PREFIX: prefix, PAPERBOY_ADMIN_TOKEN: TOKEN });
+  // Requests come from 127.0.0.1 (inject): trusted as a TLS-terminating proxy for the Secure cookie below.
+  const config = loadConfig({ PAPERBOY_QUEUE_PREFIX: prefix, PAPERBOY_ADMIN_TOKEN: TOKEN, PAPERBOY_TRUST_PROXY: '127.0.0.1' });
   const metrics = createMetrics({ queues: () => [queues.get('crawl')], defaultMetrics: false });
   await queues.add('crawl-page', { source: 'hf-papers', url: 'https://huggingface.co/papers' });
   app = await buildApi({
@@ -28,7 +28,6 @@ beforeAll(async () => {
     config,
     logger: createLogger({ level: 'info', pretty: false, stream: { write: (line: string) => logLines.push(line) } }),
     redis,
-    transport: createTransport({ outboxDir: '/tmp/unused' }),
     taxonomy: loadTaxonomy(),
     queues: [queues.get('crawl')],
     readiness: readinessChecks({ db: t.db, producerRedis: redis }),
@@ -50,7 +49,7 @@ describe('API operations endpoints', () => {
     const ready = await app.inject({ url: '/readyz' });
     expect(ready.statusCode, ready.body).toBe(200);
     expect(ready.json()).toMatchObject({ status: 'ok', checks: { postgres: 'ok', redis: 'ok', migrations: 'ok' } });
-    const metrics = await app.inject({ url: '/metrics' });
+    const metrics = await app.inject({ url: '/metrics', headers: { authorization: `Bearer ${TOKEN}` } });
     expect(metrics.body).toMatch(/paperboy_queue_jobs\{[^}]*queue="crawl"[^}]*state="waiting"[^}]*\} 1/);
     expect(logLines.slice(linesBefore)).toEqual([]);
     await app.inject({ url: '/api/sources' }); // other requests are still logged

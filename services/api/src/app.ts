@@ -1,30 +1,29 @@
 import formbody from '@fastify/formbody';
+import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import type { Config } from '@paperboy/config';
 import { lazyLinkSecret, SubscriberRepository, TimeZoneRepository, type Db } from '@paperboy/db';
 import type { Logger } from '@paperboy/logger';
-import type { MailTransport } from '@paperboy/mail';
 import { normalizeEmail, verifyToken, type TokenPurpose, type Taxonomy } from '@paperboy/pipeline';
 import { Queues } from '@paperboy/queue';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { type FastifyServerOptions, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Queue } from 'bullmq';
 import type { MetricsHandler } from '@paperboy/metrics';
 import { checkReadiness, type ReadinessChecks } from '@paperboy/runtime/health';
 import { z } from 'zod';
-import { registerQueueBoard } from './admin.js';
+import { createHash } from 'node:crypto';
+import { adminGuard, registerQueueBoard } from './admin.js';
 import { registerReadApi } from './read.js';
-import { registerDashboardPage } from './dashboard.js';
+import { DASHBOARD_STYLE, registerDashboardPage } from './dashboard.js';
 import { registerOpenApi } from './openapi.js';
-import { checkInbox, confirmed, invalidLink, preferencesForm, signedOut, subscribeForm, unsubscribeForm, unsubscribed } from './pages.js';
+import { checkInbox, confirmed, invalidLink, PAGE_STYLE, preferencesForm, signedOut, subscribeForm, unsubscribeForm, unsubscribed } from './pages.js';
 
 export interface ApiDeps {
   db: Db;
   config: Config;
   logger: Logger;
   redis: Redis;
-  /** Unused: confirmation mails go through the queue (the notifier's send-confirmation job). */
-  transport?: MailTransport;
   /** Where subscribe requests enqueue their confirmation mail (default: queues on `redis`). */
   jobs?: Queues;
   taxonomy: Taxonomy;
@@ -38,9 +37,51 @@ export interface ApiDeps {
   now?: () => Date;
 }
 
+export interface RegisteredRoute {
+  method: string;
+  url: string;
+}
+const routesOf = new WeakMap<FastifyInstance, RegisteredRoute[]>();
+/** Every route registered on an app built by buildApi (plugins' routes included), e.g. to test them all. */
+export const registeredRoutes = (app: FastifyInstance): readonly RegisteredRoute[] => routesOf.get(app) ?? [];
+
+const sha256 = (text: string) => `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
+
+/**
+ * Security headers of every answer (@fastify/helmet). The pages are plain forms with no script:
+ * the CSP allows nothing but their two inline style blocks (by hash), images from here, and forms
+ * posting here; no framing, no referrer (links carry signed tokens).
+ */
+function securityHeaders() {
+  return {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'none'"],
+        styleSrc: [sha256(PAGE_STYLE), sha256(DASHBOARD_STYLE)],
+        imgSrc: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        baseUri: ["'none'"],
+      },
+    },
+    frameguard: { action: 'deny' as const },
+    referrerPolicy: { policy: 'no-referrer' as const },
+  };
+}
+
 /** The subscription API and its server-rendered pages. */
 export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
-  const app = Fastify({ loggerInstance: deps.logger.child({ service: 'api' }) as FastifyBaseLogger, trustProxy: true });
+  // X-Forwarded-For names the client only when it comes from a proxy named in PAPERBOY_TRUST_PROXY:
+  // otherwise anyone could pick the address that every per-client limit counts.
+  // A hop count is supported at run time, though Fastify's types omit it.
+  const trustProxy = (Array.isArray(deps.config.trustProxy) ? [...deps.config.trustProxy] : deps.config.trustProxy) as FastifyServerOptions['trustProxy'];
+  const app = Fastify({ loggerInstance: deps.logger.child({ service: 'api' }) as FastifyBaseLogger, trustProxy });
+  const routes: RegisteredRoute[] = [];
+  routesOf.set(app, routes);
+  app.addHook('onRoute', (route) => {
+    for (const method of ([] as string[]).concat(route.method)) routes.push({ method, url: route.url ?? route.path });
+  });
   // A 5xx tells the client no internals (a raw SQL error names tables and columns); the log has them.
   app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
     if (error.statusCode !== undefined && error.statusCode < 500) return reply.send(error);
@@ -48,6 +89,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     return reply.code(500).send({ error: 'internal error', requestId: request.id });
   });
   await app.register(formbody);
+  await app.register(helmet, securityHeaders());
   await app.register(rateLimit, { global: false, redis: deps.redis, nameSpace: `${deps.config.queuePrefix}:ratelimit:` });
   const subscribers = new SubscriberRepository(deps.db);
   const linkSecret = lazyLinkSecret(deps.db, deps.config.mail.secret);
@@ -115,13 +157,15 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
       return reply.code(readiness.status === 'ok' ? 200 : 503).send(readiness);
     });
   }
+  // Queue depths and source health are for operators: behind the admin token (Prometheus sends it as a Bearer token).
+  const admin = adminGuard(deps.config.adminToken);
   if (deps.metrics) {
     const metrics = deps.metrics;
-    app.get('/metrics', quiet, async (_request, reply) => reply.type(metrics.contentType).send(await metrics.body()));
+    app.get('/metrics', { ...quiet, onRequest: admin }, async (_request, reply) => reply.type(metrics.contentType).send(await metrics.body()));
   }
   await registerQueueBoard(app, deps.queues ?? [], deps.config.adminToken);
-  registerReadApi(app, { db: deps.db, taxonomy: deps.taxonomy });
-  registerDashboardPage(app, { db: deps.db, queues: deps.queues ?? [] });
+  registerReadApi(app, { db: deps.db, taxonomy: deps.taxonomy, perMinute: deps.config.readPerMinute });
+  registerDashboardPage(app, { db: deps.db, queues: deps.queues ?? [], guard: deps.config.publicDashboard ? undefined : admin });
   registerOpenApi(app, deps.taxonomy, requestSchema);
   app.get('/favicon.ico', async (_request, reply) => reply.code(204).send());
   app.get('/subscribe', async (_request, reply) => html(reply, 200, subscribeForm(topics)));

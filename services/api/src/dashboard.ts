@@ -2,9 +2,17 @@ import { DashboardRepository, sourceHealthOf, type DashboardSourceHealthRow, typ
 import { escapeHtml } from '@paperboy/mail';
 import type { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
+import type { AdminGuard } from './admin.js';
 import { page } from './pages.js';
 
 const PALETTE = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#be185d', '#65a30d', '#7c3aed', '#0d9488'];
+
+/**
+ * The dashboard's style block, legend colours included (classes, not style attributes: the CSP
+ * allows this block by its hash, in app.ts, and no inline style attribute).
+ */
+export const DASHBOARD_STYLE = `table{border-collapse:collapse;margin:.5rem 0 1.5rem}td,th{border-bottom:1px solid #e4e4e7;padding:.25rem .5rem;text-align:left;font-size:.9rem}body{max-width:60rem}
+${PALETTE.map((colour, n) => `.series-${n}{color:${colour}}`).join('')}`;
 
 /** A line chart as inline SVG: one line per series over the given days; no script needed. */
 export function lineChart(days: readonly string[], series: ReadonlyArray<{ name: string; values: number[] }>, width = 720, height = 240): string {
@@ -18,7 +26,7 @@ export function lineChart(days: readonly string[], series: ReadonlyArray<{ name:
       return `<polyline class="series" data-series="${escapeHtml(s.name)}" fill="none" stroke="${PALETTE[n % PALETTE.length]}" stroke-width="2" points="${points}"><title>${escapeHtml(s.name)}</title></polyline>`;
     })
     .join('');
-  const legend = series.map((s, n) => `<span style="color:${PALETTE[n % PALETTE.length]}">■ ${escapeHtml(s.name)}</span>`).join(' ');
+  const legend = series.map((s, n) => `<span class="series-${n % PALETTE.length}">■ ${escapeHtml(s.name)}</span>`).join(' ');
   const axis = `<line x1="${pad.left}" y1="${height - pad.bottom}" x2="${width - pad.right}" y2="${height - pad.bottom}" stroke="#a1a1aa"/>
 <text x="4" y="${pad.top + 10}" font-size="11" fill="#52525b">${max}</text>
 <text x="${pad.left}" y="${height - 8}" font-size="11" fill="#52525b">${escapeHtml(days[0] ?? '')}</text>
@@ -55,9 +63,9 @@ const table = (headers: string[], rows: string[][]) =>
     .join('')}</tbody></table>`;
 
 /** GET /dashboard: trending papers by topic, topic trends over 30 days, source health, queue depths. */
-export function registerDashboardPage(app: FastifyInstance, deps: { db: Db; queues: readonly Queue[] }): void {
+export function registerDashboardPage(app: FastifyInstance, deps: { db: Db; queues: readonly Queue[]; guard?: AdminGuard }): void {
   const dashboard = new DashboardRepository(deps.db);
-  app.get('/dashboard', async (_request, reply) => {
+  app.get('/dashboard', { ...(deps.guard ? { onRequest: deps.guard } : {}) }, async (_request, reply) => {
     const days = lastDays(30);
     const [trending, trends, health, refreshes, pending, queueCounts] = await Promise.all([
       dashboard.trendingNow(30),
@@ -77,7 +85,7 @@ export function registerDashboardPage(app: FastifyInstance, deps: { db: Db; queu
     const freshness = asOf
       ? `<p class="as-of">Trends and trending as of ${escapeHtml(new Date(asOf).toISOString().replace('T', ' ').slice(0, 16))} UTC.${waiting}</p>`
       : `<p class="as-of">Trends and trending have not been computed yet.${waiting}</p>`;
-    const body = `<style>table{border-collapse:collapse;margin:.5rem 0 1.5rem}td,th{border-bottom:1px solid #e4e4e7;padding:.25rem .5rem;text-align:left;font-size:.9rem}body{max-width:60rem}</style>
+    const body = `<style>${DASHBOARD_STYLE}</style>
 ${freshness}
 <h2>Topic trends, last 30 days</h2>
 ${lineChart(days, topicSeries(trends, days))}

@@ -2,14 +2,17 @@ import { escapeHtml } from '@paperboy/mail';
 
 /** Server-rendered pages: plain HTML forms that work without JavaScript; every value escaped. */
 
+/** The pages' one style block; the CSP allows it by its hash (app.ts), so it must stay constant. */
+export const PAGE_STYLE = `body{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;color:#18181b}
+fieldset{border:1px solid #d4d4d8;border-radius:.5rem;margin:1rem 0}label{display:inline-block;margin:.25rem .75rem .25rem 0}
+input[type=email]{width:100%;padding:.5rem;font-size:1rem}button{padding:.5rem 1rem;font-size:1rem;margin-top:1rem}
+.error{color:#b91c1c}`;
+
 export function page(title: string, body: string): string {
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)} · paperboy</title>
-<style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;color:#18181b}
-fieldset{border:1px solid #d4d4d8;border-radius:.5rem;margin:1rem 0}label{display:inline-block;margin:.25rem .75rem .25rem 0}
-input[type=email]{width:100%;padding:.5rem;font-size:1rem}button{padding:.5rem 1rem;font-size:1rem;margin-top:1rem}
-.error{color:#b91c1c}</style></head>
+<style>${PAGE_STYLE}</style></head>
 <body><h1>${escapeHtml(title)}</h1>${body}</body></html>`;
 }
 

@@ -1,5 +1,4 @@
 import { loadConfig } from '@paperboy/config';
-import { createTransport } from '@paperboy/mail';
 import { loadTaxonomy } from '@paperboy/pipeline';
 import { createRedis } from '@paperboy/queue';
 import { createTestDatabase, deleteRedisPrefix, requireEnv, testQueuePrefix, type TestDatabase } from '@paperboy/test-utils';
@@ -31,7 +30,7 @@ beforeAll(async () => {
   await sql`INSERT INTO paper_labels (paper_id, topic_id) SELECT id, 'safety' FROM papers WHERE arxiv_id = '2611.20002'`.execute(t.db);
   await new DashboardRepository(t.db).refresh(); // topic counts come from the precomputed rows
   const config = loadConfig({ PAPERBOY_QUEUE_PREFIX: prefix });
-  app = await buildApi({ db: t.db, config, logger: pino({ level: 'silent' }), redis, transport: createTransport({ outboxDir: '/tmp/unused' }), taxonomy: loadTaxonomy() });
+  app = await buildApi({ db: t.db, config, logger: pino({ level: 'silent' }), redis, taxonomy: loadTaxonomy() });
 });
 afterAll(async () => {
   await app?.close();
@@ -92,9 +91,11 @@ describe('read API', () => {
     }
     const before = String((await get('/api/papers?limit=5')).headers.etag);
     await sql`UPDATE papers SET upvotes = 1000 WHERE arxiv_id = '2611.20003'`.execute(t.db);
+    await new DashboardRepository(t.db).refresh(); // the trending order is the precomputed one
     const changed = await get('/api/papers?limit=5', { 'if-none-match': before });
     expect(changed.statusCode).toBe(200); // the ranking changed
     await sql`UPDATE papers SET upvotes = 9 WHERE arxiv_id = '2611.20003'`.execute(t.db);
+    await new DashboardRepository(t.db).refresh();
     // Impossible dates are a 400 naming the parameter, not a 500 or a rolled-over day.
     for (const since of ['2026-13-45', '2026-02-30', '2026-11-28T25:00:00Z', 'yesterday']) {
       const res = await get(`/api/papers?since=${since}`);
@@ -149,6 +150,7 @@ describe('read API', () => {
     expect(source.schema.enum).toBeUndefined(); // the known sources are data, checked per request
     expect(source.schema.description).toMatch(/\/api\/sources.*400/);
     expect(doc.paths['/api/papers'].get.responses[400].description).toMatch(/unknown source/);
+    for (const path of ['/api/papers', '/api/papers/{arxivId}', '/api/topics', '/api/trending', '/api/sources']) expect(doc.paths[path].get.responses[429], path).toBeDefined();
     for (const path of ['/api/topics', '/api/sources']) {
       expect(doc.paths[path].get.parameters.map((p: { name: string; schema: { enum?: string[] } }) => [p.name, p.schema.enum])).toEqual([['format', ['json', 'csv']]]);
     }

@@ -4,11 +4,17 @@ import { parseDayOrInstant, type Taxonomy } from '@paperboy/pipeline';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 
-/** CSV with a header row; every field quoted, quotes doubled; arrays joined with `;`. */
+/**
+ * CSV with a header row; every field quoted, quotes doubled; arrays joined with `;`. A cell whose
+ * text a spreadsheet would read as a formula (starting with =, +, -, @, tab or CR: scraped titles
+ * and authors are untrusted) gets a leading single quote, as OWASP's "CSV injection" advises;
+ * numbers are written as they are (a negative count stays a number).
+ */
 export function toCsv(rows: ReadonlyArray<Record<string, unknown>>, columns: readonly string[]): string {
   const cell = (value: unknown) => {
     const text = Array.isArray(value) ? value.join(';') : value === null || value === undefined ? '' : String(value);
-    return `"${text.replace(/"/g, '""')}"`;
+    const safe = typeof value !== 'number' && /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
+    return `"${safe.replace(/"/g, '""')}"`;
   };
   return [columns.map(cell).join(','), ...rows.map((row) => columns.map((c) => cell(row[c])).join(','))].join('\r\n') + '\r\n';
 }
@@ -53,20 +59,19 @@ const PAPER_COLUMNS = ['arxivId', 'title', 'authors', 'upvotes', 'topics', 'sour
 /** The query schemas of the read API: they validate requests and generate /api/openapi.json. */
 export function readSchemas(taxonomy: Taxonomy) {
   const topicIds = taxonomy.topics.map((t) => t.id) as [string, ...string[]];
+  // Postgres text cannot hold NUL: refused here as a 400 rather than by the database as a 500.
+  const noNul = (schema: z.ZodString) => schema.refine((v) => !v.includes('\0'), 'must not contain NUL characters');
   const listQuery = z
     .object({
       topic: z.enum(topicIds).optional(),
-      source: z
-        .string()
-        .min(1)
-        .max(100)
+      source: noNul(z.string().min(1).max(100))
         .describe('a source id: one listed by /api/sources or in a paper\'s sources; any other id is a 400')
         .optional(),
       since: z
         .string()
         .refine((v) => parseDayOrInstant(v) !== null, 'a day YYYY-MM-DD or an ISO 8601 time with a zone, e.g. 2026-11-28T09:30:00Z')
         .optional(),
-      q: z.string().min(1).max(200).optional(),
+      q: noNul(z.string().min(1).max(200)).optional(),
       sort: z.enum(['trending', 'new']).default('trending'),
       limit: z.coerce.number().int().min(1).max(200).default(50),
       cursor: z.string().max(500).optional(),
@@ -83,7 +88,10 @@ export function readSchemas(taxonomy: Taxonomy) {
 }
 
 /** The read API: papers (filters, search, keyset pages), one paper with its history, topics, trending, sources. */
-export function registerReadApi(app: FastifyInstance, deps: { db: Db; taxonomy: Taxonomy }): void {
+export function registerReadApi(app: FastifyInstance, deps: { db: Db; taxonomy: Taxonomy; perMinute: number }): void {
+  // One budget per client across every read route (request.ip: the socket's address unless
+  // PAPERBOY_TRUST_PROXY names a proxy), counted in Redis by @fastify/rate-limit (registered in app.ts).
+  const limited = { onRequest: app.rateLimit({ max: deps.perMinute, timeWindow: 60_000, keyGenerator: (request) => `read:${request.ip}` }) };
   const read = new ReadRepository(deps.db);
   const crawls = new CrawlRepository(deps.db);
   const { listQuery, trendingQuery, formatQuery, noQuery } = readSchemas(deps.taxonomy);
@@ -96,13 +104,13 @@ export function registerReadApi(app: FastifyInstance, deps: { db: Db; taxonomy: 
    * (what /api/sources lists). Its 400 detail, or null; values the schema refuses are left to it.
    */
   async function unknownSource(value: unknown): Promise<string | null> {
-    if (typeof value !== 'string' || value.length < 1 || value.length > 100) return null;
+    if (typeof value !== 'string' || value.length < 1 || value.length > 100 || value.includes('\0')) return null;
     if (await read.isKnownSource(value)) return null;
     const known = await read.knownSources();
     return `source: unknown source ${JSON.stringify(value)}; known: ${known.length ? known.join(', ') : 'none yet (nothing has been crawled)'}`;
   }
 
-  app.get('/api/papers', async (request, reply) => {
+  app.get('/api/papers', limited, async (request, reply) => {
     const parsed = listQuery.safeParse(request.query);
     const source = (request.query as { source?: unknown }).source;
     // Every problem in one answer: an unknown source is named with the others.
@@ -124,18 +132,20 @@ export function registerReadApi(app: FastifyInstance, deps: { db: Db; taxonomy: 
     }
   });
 
-  app.get('/api/papers/*', async (request, reply) => {
+  app.get('/api/papers/*', limited, async (request, reply) => {
     const parsed = noQuery.safeParse(request.query);
     if (!parsed.success) return bad(reply, parsed.error);
     // arXiv ids may hold a slash (hep-th/9901001): the rest of the path is the id.
-    const arxivId = decodeURIComponent((request.params as { '*': string })['*']);
+    // Fastify has decoded the path once; a second decoding would turn %2525 into %25 (and %25 into a throw).
+    // Fastify has decoded the path once; a second decoding would turn %2525 into %25 (and %25 into a throw).
+    const arxivId = (request.params as { '*': string })['*'];
     if (!/^(\d{4}\.\d{4,5}|[a-z-]+(\.[A-Z]{2})?\/\d{7})$/.test(arxivId)) return bad(reply, new Error(`arxivId: ${JSON.stringify(arxivId)} is not an arXiv id`));
     const paper = await read.paperWithHistory(arxivId);
     if (!paper) return reply.code(404).send({ error: `no paper ${arxivId}` });
     return send(request, reply, paper);
   });
 
-  app.get('/api/topics', async (request, reply) => {
+  app.get('/api/topics', limited, async (request, reply) => {
     const parsed = formatQuery.safeParse(request.query);
     if (!parsed.success) return bad(reply, parsed.error);
     const counts = new Map((await read.topicCounts()).map((c) => [c.id, c.papers]));
@@ -143,7 +153,7 @@ export function registerReadApi(app: FastifyInstance, deps: { db: Db; taxonomy: 
     return send(request, reply, { topics }, { rows: topics, columns: ['id', 'label', 'description', 'papers'] });
   });
 
-  app.get('/api/trending', async (request, reply) => {
+  app.get('/api/trending', limited, async (request, reply) => {
     const parsed = trendingQuery.safeParse(request.query);
     if (!parsed.success) return bad(reply, parsed.error);
     const since = new Date(Date.now() - (parsed.data.window === '24h' ? 86_400_000 : 7 * 86_400_000));
@@ -157,7 +167,7 @@ export function registerReadApi(app: FastifyInstance, deps: { db: Db; taxonomy: 
     );
   });
 
-  app.get('/api/sources', async (request, reply) => {
+  app.get('/api/sources', limited, async (request, reply) => {
     const parsed = formatQuery.safeParse(request.query);
     if (!parsed.success) return bad(reply, parsed.error);
     // Health and its reason by the rule of `paperboy sources` and the dashboard page.

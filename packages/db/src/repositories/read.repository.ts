@@ -29,12 +29,14 @@ export interface ListedPaper {
 export class CursorError extends Error {}
 
 /**
- * The trending order in a form that does not drift with time: score = base × 0.5^(age/48 h), so
- * ln(score) = ln(base) + first_seen/48 h × ln 2 − now/48 h × ln 2, and the last term is the same
- * for every paper. Paging on the first two terms keeps a cursor valid as the clock moves.
+ * The trending order, time-independent: trend_key = ln(score) + ln 2 × epoch(first_seen)/48 h, so
+ * score = exp(trend_key − ln 2 × epoch(now)/48 h). It is what dashboard_cache.trending stores and
+ * indexes (migration 0006): the trending list reads those precomputed rows, best first, and stops
+ * after a page, instead of scoring every paper per request.
  */
-const TRENDING_KEY_SQL = `ln((ln(1 + coalesce(p.upvotes, 0)) + ln(1 + greatest(coalesce(g.growth, 0), 0))) + 1e-12)
-  + extract(epoch FROM p.first_seen_at) / 172800 * ln(2)`;
+const SCORE_FROM_TREND_KEY_SQL = `exp(c.trend_key - ln(2) * extract(epoch FROM now()) / 172800)`;
+/** Papers leave the precomputed trending rows 8 days after they were last seen (migration 0006). */
+const TRENDING_WINDOW_SQL = `c.last_seen_at > now() - interval '8 days'`;
 
 /** A paper's topics as everywhere in paperboy: its manual labels when it has any (by id), else its computed topics, best first. */
 const TOPICS_SQL = `CASE WHEN EXISTS (SELECT 1 FROM paper_labels l WHERE l.paper_id = p.id)
@@ -43,11 +45,22 @@ const TOPICS_SQL = `CASE WHEN EXISTS (SELECT 1 FROM paper_labels l WHERE l.paper
 
 const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
+/** The newest list's keys: first_seen_at to the microsecond, as listPapers writes them. */
+const INSTANT = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/;
+const validInstant = (text: string) => INSTANT.test(text) && new Date(text).toISOString().slice(0, 23) === text.slice(0, 23);
+
+/**
+ * A cursor's position, checked to the type Postgres will cast it to: a hand-made cursor is a
+ * CursorError (a 400), never a failed cast (a 500).
+ */
 function decode(cursor: string, sort: PaperFilter['sort']): { k: number | string; id: number } {
   try {
     const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { s?: string; k?: unknown; id?: unknown };
-    if (value.s !== sort || typeof value.id !== 'number' || (typeof value.k !== 'number' && typeof value.k !== 'string')) throw new Error();
-    return { k: value.k, id: value.id };
+    if (value.s !== sort || !Number.isSafeInteger(value.id) || (value.id as number) < 0) throw new Error();
+    const k = value.k;
+    const valid = sort === 'new' ? typeof k === 'string' && validInstant(k) : (typeof k === 'number' && Number.isFinite(k)) || k === '-Infinity';
+    if (!valid) throw new Error();
+    return { k: k as number | string, id: value.id as number };
   } catch {
     throw new CursorError('cursor: not a cursor of this listing (get one from nextCursor, with the same sort)');
   }
@@ -58,38 +71,13 @@ export class ReadRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
   async listPapers(filter: PaperFilter): Promise<{ papers: ListedPaper[]; nextCursor: string | null }> {
-    const after = filter.cursor ? decode(filter.cursor, filter.sort) : null;
-    const key = filter.sort === 'new' ? sql`p.first_seen_at` : sql.raw(TRENDING_KEY_SQL);
-    const keyAfter = after ? (filter.sort === 'new' ? sql`${after.k}::timestamptz` : sql`${after.k}::float8`) : null;
-    const { rows } = await sql<ListedPaper & { id: number; key: string | number }>`
-      SELECT * FROM (
-        SELECT p.id, p.arxiv_id AS "arxivId", p.title, p.authors, p.upvotes,
-          (${sql.raw(TOPICS_SQL)}) AS topics,
-          ARRAY(SELECT DISTINCT a.source FROM paper_aliases a WHERE a.paper_id = p.id ORDER BY a.source) AS sources,
-          to_char(p.first_seen_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "firstSeenAt",
-          to_char(p.last_seen_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "lastSeenAt",
-          (${sql.raw(TRENDING_SCORE_SQL)})::float8 AS score,
-          ${filter.sort === 'new' ? sql`to_char(p.first_seen_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')` : sql`(${key})::float8`} AS key,
-          ${key} AS sort_key
-        FROM papers p
-        LEFT JOIN LATERAL (
-          SELECT max(s.upvotes) - min(s.upvotes) AS growth FROM sightings s WHERE s.paper_id = p.id AND s.seen_at > now() - interval '24 hours'
-        ) g ON true
-        WHERE true
-          ${filter.topic ? sql`AND (EXISTS (SELECT 1 FROM paper_labels l WHERE l.paper_id = p.id AND l.topic_id = ${filter.topic})
-                OR (NOT EXISTS (SELECT 1 FROM paper_labels l WHERE l.paper_id = p.id)
-                    AND EXISTS (SELECT 1 FROM paper_topics t WHERE t.paper_id = p.id AND t.topic_id = ${filter.topic})))` : sql``}
-          ${filter.source ? sql`AND EXISTS (SELECT 1 FROM paper_aliases a WHERE a.paper_id = p.id AND a.source = ${filter.source})` : sql``}
-          ${filter.since ? sql`AND p.last_seen_at >= ${filter.since}` : sql``}
-          ${filter.q ? sql`AND to_tsvector('english', p.title || ' ' || coalesce(p.abstract, '')) @@ websearch_to_tsquery('english', ${filter.q})` : sql``}
-      ) x
-      WHERE ${keyAfter ? sql`(x.sort_key, x.id) < (${keyAfter}, ${after!.id})` : sql`true`}
-      ORDER BY x.sort_key DESC, x.id DESC
-      LIMIT ${filter.limit + 1}`.execute(this.db);
+    const { rows } = await listPapersQuery(filter).execute(this.db);
     const page = rows.slice(0, filter.limit);
     const last = page[page.length - 1];
-    const nextCursor = rows.length > filter.limit && last ? encode({ s: filter.sort, k: last.key, id: last.id }) : null;
-    return { papers: page.map(({ id: _id, key: _key, sort_key: _s, ...paper }: ListedPaper & { id: number; key: unknown; sort_key?: unknown }) => paper), nextCursor };
+    // -Infinity (a paper without upvotes) has no JSON number: the cursor carries it as text.
+    const key = (k: number | string) => (typeof k === 'number' && !Number.isFinite(k) ? '-Infinity' : k);
+    const nextCursor = rows.length > filter.limit && last ? encode({ s: filter.sort, k: key(last.key), id: last.id }) : null;
+    return { papers: page.map(({ id: _id, key: _key, ...paper }) => paper), nextCursor };
   }
 
   /**
@@ -136,4 +124,49 @@ export class ReadRepository {
       WHERE topic_id IS NOT NULL GROUP BY topic_id ORDER BY topic_id`.execute(this.db);
     return rows;
   }
+}
+
+/**
+ * The query of ReadRepository.listPapers (exported for the test of its plan). Trending reads the
+ * precomputed rows (as of the last dashboard refresh, papers seen in the last 8 days) in index
+ * order; newest reads papers in the order of the index papers_first_seen_id. Either way the
+ * per-paper work (topics, sources) is done for one page of rows, not for every paper.
+ */
+export function listPapersQuery(filter: PaperFilter) {
+  const after = filter.cursor ? decode(filter.cursor, filter.sort) : null;
+  // Trending filters `since` on the precomputed row's last sighting (as of the refresh, like its
+  // order): a filter on papers would tempt the planner away from the trending_order index.
+  const filters = sql`
+    ${filter.topic ? sql`AND (EXISTS (SELECT 1 FROM paper_labels l WHERE l.paper_id = p.id AND l.topic_id = ${filter.topic})
+          OR (NOT EXISTS (SELECT 1 FROM paper_labels l WHERE l.paper_id = p.id)
+              AND EXISTS (SELECT 1 FROM paper_topics t WHERE t.paper_id = p.id AND t.topic_id = ${filter.topic})))` : sql``}
+    ${filter.source ? sql`AND EXISTS (SELECT 1 FROM paper_aliases a WHERE a.paper_id = p.id AND a.source = ${filter.source})` : sql``}
+    ${filter.since ? sql`AND ${filter.sort === 'new' ? sql`p.last_seen_at` : sql`c.last_seen_at`} >= ${filter.since}` : sql``}
+    ${filter.q ? sql`AND to_tsvector('english', p.title || ' ' || coalesce(p.abstract, '')) @@ websearch_to_tsquery('english', ${filter.q})` : sql``}`;
+  const columns = sql`p.id, p.arxiv_id AS "arxivId", p.title, p.authors, p.upvotes,
+        (${sql.raw(TOPICS_SQL)}) AS topics,
+        ARRAY(SELECT DISTINCT a.source FROM paper_aliases a WHERE a.paper_id = p.id ORDER BY a.source) AS sources,
+        to_char(p.first_seen_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "firstSeenAt",
+        to_char(p.last_seen_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "lastSeenAt"`;
+  type Row = ListedPaper & { id: number; key: number | string };
+  if (filter.sort === 'new') {
+    return sql<Row>`
+      SELECT ${columns}, (${sql.raw(TRENDING_SCORE_SQL)})::float8 AS score,
+        to_char(p.first_seen_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS key
+      FROM papers p
+      LEFT JOIN LATERAL (
+        SELECT max(s.upvotes) - min(s.upvotes) AS growth FROM sightings s WHERE s.paper_id = p.id AND s.seen_at > now() - interval '24 hours'
+      ) g ON true
+      WHERE ${after ? sql`(p.first_seen_at, p.id) < (${after.k}::timestamptz, ${after.id})` : sql`true`} ${filters}
+      ORDER BY p.first_seen_at DESC, p.id DESC
+      LIMIT ${filter.limit + 1}`;
+  }
+  // The index trending_order is (trend_key DESC, paper_id): ties go by ascending paper id.
+  return sql<Row>`
+    SELECT ${columns}, (${sql.raw(SCORE_FROM_TREND_KEY_SQL)})::float8 AS score, c.trend_key AS key
+    FROM dashboard_cache.trending c JOIN papers p ON p.id = c.paper_id
+    WHERE ${sql.raw(TRENDING_WINDOW_SQL)}
+      ${after ? sql`AND c.trend_key <= ${after.k}::float8 AND (c.trend_key < ${after.k}::float8 OR c.paper_id > ${after.id})` : sql``} ${filters}
+    ORDER BY c.trend_key DESC, c.paper_id
+    LIMIT ${filter.limit + 1}`;
 }

@@ -110,7 +110,7 @@ describe('send-digest', () => {
     const { id, deliveryId, handler, transport } = await setup('oneclick@example.org', server);
     const config = loadConfig({ PAPERBOY_SECRET: TEST_SECRET });
     const redis = createRedis(requireEnv('TEST_REDIS_URL'), 'producer');
-    const api = await buildApi({ db: t.db, config, logger, redis, transport, taxonomy: loadTaxonomy() });
+    const api = await buildApi({ db: t.db, config, logger, redis, taxonomy: loadTaxonomy() });
     const res = await api.inject({
       method: 'POST',
       url: `/unsubscribe?token=${signToken(TEST_SECRET, 'unsubscribe', id, null, 1)}`,
@@ -139,7 +139,7 @@ describe('send-digest', () => {
     const token = /token=([\w.-]+)>/.exec(header)![1]!;
     expect(JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString())).toMatchObject({ p: 'unsubscribe', s: id, v: 2 });
     const redis = createRedis(requireEnv('TEST_REDIS_URL'), 'producer');
-    const api = await buildApi({ db: t.db, config, logger, redis, transport, taxonomy: loadTaxonomy() });
+    const api = await buildApi({ db: t.db, config, logger, redis, taxonomy: loadTaxonomy() });
     const old = await api.inject({ method: 'POST', url: `/unsubscribe?token=${before}` });
     const current = await api.inject({ method: 'POST', url: `/unsubscribe?token=${token}` });
     await api.close();

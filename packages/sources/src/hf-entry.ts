@@ -29,7 +29,12 @@ export function isHfEntryList(value: unknown): value is unknown[] {
 
 /** The page of a paper on Hugging Face, resolved against the listing URL. */
 export function hfPaperUrl(id: string, pageUrl: string): string | undefined {
-  const path = id.split('/').map(encodeURIComponent).join('/');
+  let path: string;
+  try {
+    path = id.split('/').map(encodeURIComponent).join('/');
+  } catch {
+    return undefined; // a lone surrogate cannot be percent-encoded (URIError): no link
+  }
   return absoluteUrl(`/papers/${path}`, pageUrl);
 }
 

@@ -1,7 +1,8 @@
-import { load, type CheerioOptions } from 'cheerio';
+import type { CheerioOptions } from 'cheerio';
 import { isTag, type AnyNode, type Element } from 'domhandler';
 import { arxivIdFromAbsUrl, isArxivId, withoutVersion } from '../arxiv-id.js';
 import { elementText } from '../dom-text.js';
+import { loadMarkup } from '../page.js';
 import { absoluteUrl, capText, cleanText, TEXT_LIMITS } from '../text.js';
 import type { ExtractResult, RawEntry, SourceAdapter } from '../types.js';
 
@@ -37,7 +38,7 @@ interface FeedItem {
  * day: no entries, no warning, `quiet: true`. A document that is no feed at all gives a warning.
  */
 export function extractArxivFeed(xml: string, pageUrl: string): ExtractResult {
-  const root = firstElement(load(xml, XML).root()[0]?.children ?? []);
+  const root = firstElement(loadMarkup(xml, XML).root()[0]?.children ?? []);
   const kind = root ? feedKind(root) : undefined;
   if (!root || !kind) {
     const what = root ? `its root element is <${root.name}>` : 'it has no root element';

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { checkSync } from 'recheck';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
+import { readSourceExample } from './fixture-kit/examples.js';
 
 const SRC = fileURLToPath(new URL('.', import.meta.url));
 
@@ -53,21 +54,45 @@ function regexesIn(file: string): Found[] {
 
 const REGEXES = sourceFiles(SRC).flatMap(regexesIn);
 
+/** `pattern` options of the example sources files: users copy them, so they must be linear too. */
+function examplePatterns(): Found[] {
+  const dir = new URL('../examples/', import.meta.url);
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.source.yaml'))
+    .flatMap((file) => {
+      const fields = (readSourceExample(file).options as { fields?: Record<string, unknown> } | undefined)?.fields ?? {};
+      return Object.entries(fields).flatMap(([field, spec]) => {
+        const pattern = typeof spec === 'object' && spec !== null ? (spec as { pattern?: unknown }).pattern : undefined;
+        return typeof pattern === 'string' ? [{ where: `examples/${file} fields.${field}`, source: pattern, flags: '' }] : [];
+      });
+    });
+}
+
+const EXAMPLE_PATTERNS = examplePatterns();
+
+function expectLinear(r: Found): void {
+  // Fixed seed: the fuzzer's verdicts do not change between runs.
+  const result = checkSync(r.source, r.flags, { randomSeed: 42, timeout: 10_000 });
+  const detail =
+    result.status === 'vulnerable'
+      ? `${result.complexity.type}, attack: ${result.attack.pattern}`
+      : result.status === 'unknown'
+        ? `unknown (${result.error.kind})`
+        : '';
+  expect(result.status, detail).toBe('safe');
+}
+
 describe('regular expressions in packages/sources/src', () => {
   it('finds the patterns it is meant to check', () => {
     // A sanity floor: the scan must not silently find nothing (the adapters have dozens).
     expect(REGEXES.length).toBeGreaterThan(20);
   });
 
-  it.each(REGEXES.map((r) => [`${r.where} /${r.source}/${r.flags}`, r] as const))('%s is linear', (_name, r) => {
-    // Fixed seed: the fuzzer's verdicts do not change between runs.
-    const result = checkSync(r.source, r.flags, { randomSeed: 42, timeout: 10_000 });
-    const detail =
-      result.status === 'vulnerable'
-        ? `${result.complexity.type}, attack: ${result.attack.pattern}`
-        : result.status === 'unknown'
-          ? `unknown (${result.error.kind})`
-          : '';
-    expect(result.status, detail).toBe('safe');
-  });
+  it.each(REGEXES.map((r) => [`${r.where} /${r.source}/${r.flags}`, r] as const))('%s is linear', (_name, r) => expectLinear(r));
+});
+
+describe('patterns in the example sources files', () => {
+  it('has some', () => expect(EXAMPLE_PATTERNS.length).toBeGreaterThan(0));
+
+  it.each(EXAMPLE_PATTERNS.map((r) => [`${r.where} /${r.source}/`, r] as const))('%s is linear', (_name, r) => expectLinear(r));
 });

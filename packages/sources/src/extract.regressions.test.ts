@@ -5,6 +5,7 @@ import { Element, Text } from 'domhandler';
 import { describe, expect, it } from 'vitest';
 import { extractArxivFeed } from './arxiv-rss/index.js';
 import { elementText } from './dom-text.js';
+import { genericAdapter } from './generic/index.js';
 import { hfApiAdapter } from './hf-api/index.js';
 import { arxivListAdapter } from './arxiv-list/index.js';
 import { createPage, MAX_NESTING_DEPTH, PageTooComplexError } from './page.js';
@@ -34,6 +35,14 @@ describe('found by the property tests', () => {
     const body = `<dl><dt>${'<b>'.repeat(MAX_NESTING_DEPTH - 10)}<a href="/abs/2411.01234">arXiv:2411.01234</a></dt></dl>`;
     const { entries } = arxivListAdapter.extract(createPage('https://arxiv.org/list/cs.LG/new', body, 'text/html'));
     expect(entries.map((e) => e.externalId)).toEqual(['2411.01234']);
+  });
+
+  it('generic: a page nested beyond the limit gives zero entries and a warning that says why (generic never throws)', { timeout: 60_000 }, () => {
+    const options = genericAdapter.options!.parse({ item: 'li', fields: { title: 'b' } });
+    const body = `<ul><li><b>A</b></li></ul>${'<i>'.repeat(MAX_NESTING_DEPTH + 1)}`;
+    const { entries, warnings } = genericAdapter.extract(createPage('https://example.org/', body, 'text/html'), options);
+    expect(entries).toEqual([]);
+    expect(warnings).toEqual([expect.stringMatching(/^generic: page not read: elements nest more than 1000 deep/)]);
   });
 
   it('arxiv-rss: a feed nested beyond the limit is refused with PageTooComplexError', { timeout: 60_000 }, () => {

@@ -1,6 +1,7 @@
 import type { CheerioAPI } from 'cheerio';
 import { isTag, isText, type AnyNode, type Element } from 'domhandler';
 import { elementText, walkElements } from '../dom-text.js';
+import { PageTooComplexError } from '../page.js';
 import { absoluteUrl, capText, cleanText, TEXT_LIMITS, toInt } from '../text.js';
 import type { ExtractResult, Page, RawEntry, SourceAdapter } from '../types.js';
 import { compilePath, resolvePath, type PathStep } from './json-path.js';
@@ -53,6 +54,7 @@ export function extractGeneric(page: Page, options: GenericOptions | undefined):
   try {
     return 'json' in valid ? extractFromJson(page, valid.json) : extractWithSelectors(page, valid);
   } catch (error) {
+    if (error instanceof PageTooComplexError) return warn(`page not read: ${error.message}`);
     // Validation catches bad selectors and patterns; this is the backstop the contract promises.
     return warn(`cannot apply the options (${(error as Error).message})`);
   }

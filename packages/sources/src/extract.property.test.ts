@@ -32,9 +32,8 @@ function fixtures(adapter: string, ext: string, dir = ''): string[] {
 }
 
 const RAW_ENTRY_KEYS = new Set(['rank', 'externalId', 'arxivId', 'title', 'abstract', 'authors', 'url', 'upvotes', 'comments', 'publishedAt', 'section', 'categories']);
+// Ids are not cut (a cut id could name another item): the processor bounds them.
 const LIMITS: Record<string, number> = {
-  externalId: TEXT_LIMITS.url,
-  arxivId: TEXT_LIMITS.label,
   title: TEXT_LIMITS.title,
   abstract: TEXT_LIMITS.abstract,
   section: TEXT_LIMITS.label,

@@ -248,7 +248,8 @@ function buildEntries<Item>(items: readonly Item[], readers: Array<[GenericField
     let id: string | undefined;
     for (const [field, read] of readers) {
       const values = read(item);
-      if (field === 'id') id = capText(cleanText(values.join(' ')), TEXT_LIMITS.label) || undefined;
+      // Ids are not cut (a cut id could name another item); no pattern runs over them, and the processor bounds them.
+      if (field === 'id') id = cleanText(values.join(' ')) || undefined;
       const usable = field === 'id' ? id !== undefined : setField(entry, field, values, pageUrl);
       if (usable) found.set(field, (found.get(field) ?? 0) + 1);
     }

@@ -23,30 +23,47 @@ export function elementText(node: AnyNode | undefined, options: TextOptions = {}
   return cleanText(parts.join(''));
 }
 
-function collect(node: AnyNode, parts: string[], skipDescriptors: boolean): void {
-  if (isText(node)) parts.push(node.data);
-  else if (isTag(node)) collectElement(node, parts, skipDescriptors);
-  else if (isCDATA(node)) for (const child of node.children) collect(child, parts, skipDescriptors);
+/**
+ * Text pieces under `root` in document order. A loop with its own stack, not recursion: a
+ * hostile page nests tens of thousands of elements, past the call stack's depth.
+ */
+function collect(root: AnyNode, parts: string[], skipDescriptors: boolean): void {
+  const stack: AnyNode[] = [root];
+  while (stack.length > 0) {
+    const node = stack.pop() as AnyNode;
+    if (isText(node)) {
+      parts.push(node.data);
+      continue;
+    }
+    let children: readonly AnyNode[];
+    if (isTag(node)) {
+      const piece = elementPiece(node, skipDescriptors);
+      if (piece !== undefined) {
+        if (piece !== '') parts.push(piece);
+        continue;
+      }
+      children = node.children;
+    } else if (isCDATA(node)) {
+      children = node.children;
+    } else {
+      continue;
+    }
+    for (let i = children.length - 1; i >= 0; i--) stack.push(children[i] as AnyNode);
+  }
 }
 
-function collectElement(el: Element, parts: string[], skipDescriptors: boolean): void {
+/** What an element gives instead of its children's text ('' for nothing), or undefined to read its children. */
+function elementPiece(el: Element, skipDescriptors: boolean): string | undefined {
   const name = el.name;
-  if (name === 'script') {
-    const tex = texSource(el);
-    if (tex !== undefined) parts.push(tex);
-    return;
-  }
-  if (SKIPPED_TAGS.has(name)) return;
-  if (name === 'br') {
-    parts.push(' ');
-    return;
-  }
+  if (name === 'script') return texSource(el) ?? '';
+  if (SKIPPED_TAGS.has(name)) return '';
+  if (name === 'br') return ' ';
   const className = el.attribs['class'];
   if (className !== undefined) {
-    if (MATHJAX_RENDER_CLASS.test(className)) return;
-    if (skipDescriptors && /(?:^|\s)descriptor(?:\s|$)/.test(className)) return;
+    if (MATHJAX_RENDER_CLASS.test(className)) return '';
+    if (skipDescriptors && /(?:^|\s)descriptor(?:\s|$)/.test(className)) return '';
   }
-  for (const child of el.children) collect(child, parts, skipDescriptors);
+  return undefined;
 }
 
 function texSource(script: Element): string | undefined {

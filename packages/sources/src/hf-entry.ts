@@ -2,7 +2,7 @@
  * Hugging Face daily-papers entries, shared by the `hf-papers` (HTML listing) and
  * `hf-api` (JSON API) adapters: both carry the same entry shape.
  */
-import { absoluteUrl, cleanText, toInt } from './text.js';
+import { absoluteUrl, capText, cleanText, TEXT_LIMITS, toInt } from './text.js';
 import type { RawEntry } from './types.js';
 
 type JsonObject = Record<string, unknown>;
@@ -29,7 +29,12 @@ export function isHfEntryList(value: unknown): value is unknown[] {
 
 /** The page of a paper on Hugging Face, resolved against the listing URL. */
 export function hfPaperUrl(id: string, pageUrl: string): string | undefined {
-  const path = id.split('/').map(encodeURIComponent).join('/');
+  let path: string;
+  try {
+    path = id.split('/').map(encodeURIComponent).join('/');
+  } catch {
+    return undefined; // a lone surrogate cannot be percent-encoded (URIError): no link
+  }
   return absoluteUrl(`/papers/${path}`, pageUrl);
 }
 
@@ -62,9 +67,9 @@ export function mapHfEntries(items: readonly unknown[], pageUrl: string): HfMapR
 
 function mapHfEntry(entry: JsonObject, paper: JsonObject, id: string, rank: number, pageUrl: string): RawEntry {
   const raw: RawEntry = { rank, externalId: id, arxivId: id };
-  const title = cleanText(nonEmptyString(paper.title) ?? nonEmptyString(entry.title));
+  const title = capText(cleanText(nonEmptyString(paper.title) ?? nonEmptyString(entry.title)), TEXT_LIMITS.title);
   if (title) raw.title = title;
-  const abstract = cleanText(nonEmptyString(paper.summary) ?? nonEmptyString(entry.summary));
+  const abstract = capText(cleanText(nonEmptyString(paper.summary) ?? nonEmptyString(entry.summary)), TEXT_LIMITS.abstract);
   if (abstract) raw.abstract = abstract;
   const authors = authorNames(paper.authors);
   if (authors.length > 0) raw.authors = authors;
@@ -86,14 +91,14 @@ function authorNames(value: unknown): string[] {
   if (!Array.isArray(value)) return [];
   const names: string[] = [];
   for (const author of value) {
-    const name = cleanText(isObject(author) ? nonEmptyString(author.name) : nonEmptyString(author));
+    const name = capText(cleanText(isObject(author) ? nonEmptyString(author.name) : nonEmptyString(author)), TEXT_LIMITS.author);
     if (name) names.push(name);
   }
   return names;
 }
 
 function isoDate(value: unknown): string | undefined {
-  if (typeof value !== 'string') return undefined;
+  if (typeof value !== 'string' || value.length > TEXT_LIMITS.label) return undefined;
   const time = Date.parse(value);
   return Number.isNaN(time) ? undefined : new Date(time).toISOString();
 }

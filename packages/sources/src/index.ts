@@ -1,7 +1,7 @@
 export type { ExtractResult, Page, RawEntry, SourceAdapter } from './types.js';
-export { createPage } from './page.js';
+export { createPage, MAX_NESTING_DEPTH, PageTooComplexError } from './page.js';
 export { buildRegistry, getAdapter, listAdapters, type AdapterRegistry } from './registry.js';
-export { absoluteUrl, cleanText, stripDescriptor, toInt } from './text.js';
+export { absoluteUrl, cleanText, stripDescriptor, TEXT_LIMITS, toInt } from './text.js';
 export { extractHfPapers, hfPapersAdapter } from './hf-papers/index.js';
 export { extractHfApi, hfApiAdapter } from './hf-api/index.js';
 export { extractArxivList, arxivListAdapter } from './arxiv-list/index.js';

@@ -1,5 +1,44 @@
 import { decodeHTMLStrict } from 'entities';
 
+/**
+ * Longest text, in UTF-16 code units, that the adapters read from each kind of field. Scraped
+ * text is capped before any pattern runs over it, so a hostile page costs time in proportion
+ * to these limits, not to its size; the limits are far above anything a real listing shows
+ * (the processor applies its own, tighter ones when it stores).
+ */
+export const TEXT_LIMITS = Object.freeze({
+  /** A section heading of an arXiv listing ("Fri, 22 Nov 2024 (showing 75 of 75 entries)"). */
+  heading: 1_000,
+  /** A title. */
+  title: 4_000,
+  /** An abstract or description. */
+  abstract: 100_000,
+  /** One author's name. */
+  author: 1_000,
+  /** A list of names in one string (an RSS `dc:creator`): thousands of names for large collaborations. */
+  authorList: 200_000,
+  /** An id, category, announce type, date or subject list as shown. */
+  label: 10_000,
+  /** The text a count is read from ("1,234", "1.2k votes"). */
+  count: 1_000,
+  /** An href or URL; a longer one counts as missing. */
+  url: 8_192,
+  /** The text a `generic` option's `pattern` is applied to. */
+  patternInput: 4_096,
+});
+
+/**
+ * The first `max` code units of `text`, never ending on half a surrogate pair or, when cut, on
+ * whitespace. Scraped text goes through this before any regular expression, with a limit from
+ * TEXT_LIMITS.
+ */
+export function capText(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const code = text.charCodeAt(max - 1);
+  // A high surrogate at the cut would be left without its low half.
+  return text.slice(0, code >= 0xd800 && code <= 0xdbff ? max - 1 : max).trimEnd();
+}
+
 // Whitespace to fold: a run that starts with anything but a plain space, or a space followed
 // by more whitespace. Single spaces (most of them) do not match, which keeps this cheap.
 const WHITESPACE_TO_FOLD = /[^\S ]\s*| \s+/g;
@@ -32,14 +71,16 @@ export function stripDescriptor(value: string): string {
  */
 export function absoluteUrl(href: string | null | undefined, base: string | URL): string | undefined {
   const trimmed = href?.trim();
-  if (!trimmed) return undefined;
+  if (!trimmed || trimmed.length > TEXT_LIMITS.url) return undefined;
   let url: URL;
   try {
     url = new URL(trimmed, base);
   } catch {
     return undefined;
   }
-  return url.protocol === 'http:' || url.protocol === 'https:' ? url.href : undefined;
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
+  // Percent-encoding can make the result longer than the href.
+  return url.href.length > TEXT_LIMITS.url ? undefined : url.href;
 }
 
 const SCALE: Record<string, number> = { k: 1e3, m: 1e6, b: 1e9 };
@@ -47,15 +88,22 @@ const COUNT = /(\d+(?:\.\d+)?)\s*([kmb])?(?![a-z])/i;
 
 /**
  * Parse a displayed count: 12, "12", "1,234", "1.2k", "3M", " 7 comments".
- * Returns undefined when there is no non-negative number in it.
+ * Returns undefined when there is no non-negative number in it, or when the number is beyond
+ * what a count can be (not a safe integer: "9999…" of a hostile page would be Infinity).
+ * Only the first TEXT_LIMITS.count characters of a string are read.
  */
 export function toInt(value: unknown): number | undefined {
+  let count: number;
   if (typeof value === 'number') {
-    return Number.isFinite(value) && value >= 0 ? Math.round(value) : undefined;
+    if (!(value >= 0)) return undefined;
+    count = Math.round(value);
+  } else if (typeof value === 'string') {
+    const match = COUNT.exec(capText(value, TEXT_LIMITS.count).replace(/(\d),(?=\d{3}\b)/g, '$1'));
+    if (!match?.[1]) return undefined;
+    const scale = match[2] ? (SCALE[match[2].toLowerCase()] ?? 1) : 1;
+    count = Math.round(Number(match[1]) * scale);
+  } else {
+    return undefined;
   }
-  if (typeof value !== 'string') return undefined;
-  const match = COUNT.exec(value.replace(/(\d),(?=\d{3}\b)/g, '$1'));
-  if (!match?.[1]) return undefined;
-  const scale = match[2] ? (SCALE[match[2].toLowerCase()] ?? 1) : 1;
-  return Math.round(Number(match[1]) * scale);
+  return Number.isSafeInteger(count) ? count : undefined;
 }

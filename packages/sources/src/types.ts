@@ -36,7 +36,10 @@ export interface Page {
   url: string;
   body: string;
   contentType?: string;
-  /** The body loaded with cheerio (htmlparser2 backend, fast). */
+  /**
+   * The body loaded with cheerio (htmlparser2 backend, fast). Throws PageTooComplexError when
+   * elements nest deeper than MAX_NESTING_DEPTH (the one error an adapter's extract may throw).
+   */
   $(): CheerioAPI;
   /** The body parsed as JSON; throws SyntaxError when it is not JSON. */
   json(): unknown;

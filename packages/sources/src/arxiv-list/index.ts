@@ -2,7 +2,7 @@ import type { CheerioAPI } from 'cheerio';
 import { isTag, type AnyNode, type Element } from 'domhandler';
 import { arxivIdFromAbsUrl, isArxivId } from '../arxiv-id.js';
 import { elementText, findElement, hasClass, walkElements } from '../dom-text.js';
-import { absoluteUrl, cleanText, stripDescriptor } from '../text.js';
+import { absoluteUrl, capText, cleanText, stripDescriptor, TEXT_LIMITS } from '../text.js';
 import type { ExtractResult, RawEntry, SourceAdapter } from '../types.js';
 
 export const arxivListAdapter: SourceAdapter = {
@@ -37,7 +37,7 @@ export function extractArxivList($: CheerioAPI, pageUrl: string): ExtractResult 
       continue;
     }
     const link = findElement(el, (a) => a.name === 'a' && (a.attribs['href']?.includes('/abs/') ?? false));
-    const dtText = elementText(el);
+    const dtText = capText(elementText(el), TEXT_LIMITS.label);
     const arxivId = idFromLink(link) ?? idFromText(dtText);
     if (!arxivId) {
       // A <dt> with neither an abs link nor "arXiv:<id>" is not a listing entry (but count
@@ -76,14 +76,14 @@ function fillFromDetails(dd: Element, entry: RawEntry): void {
   walkElements(dd, (el) => {
     if (el.name === 'div') {
       if (hasClass(el, 'list-title')) {
-        const title = stripDescriptor(elementText(el, { skipDescriptors: true }));
+        const title = stripDescriptor(capText(elementText(el, { skipDescriptors: true }), TEXT_LIMITS.title));
         if (title) entry.title = title;
         return true;
       }
       if (hasClass(el, 'list-authors')) {
         walkElements(el, (a) => {
           if (a.name !== 'a') return false;
-          const name = elementText(a);
+          const name = capText(elementText(a), TEXT_LIMITS.author);
           if (name) authors.push(name);
           return true;
         });
@@ -94,7 +94,7 @@ function fillFromDetails(dd: Element, entry: RawEntry): void {
         return true;
       }
     } else if (el.name === 'p' && hasClass(el, 'mathjax')) {
-      const abstract = stripDescriptor(elementText(el, { skipDescriptors: true }));
+      const abstract = stripDescriptor(capText(elementText(el, { skipDescriptors: true }), TEXT_LIMITS.abstract));
       if (abstract) entry.abstract = abstract;
       return true;
     }
@@ -123,14 +123,28 @@ function idFromText(text: string): string | undefined {
  * ("Showing new listings for …") is no section.
  */
 export function sectionFromHeading(heading: string): string | undefined {
-  const text = cleanText(heading);
+  const text = capText(cleanText(heading), TEXT_LIMITS.heading).trimEnd();
   if (/^new submissions\b/i.test(text)) return 'new';
   if (/^cross(?:-lists?| submissions)\b/i.test(text)) return 'cross-list';
   if (/^replacements?\b|^replacement submissions\b/i.test(text)) return 'replacement';
   if (/^showing new listings\b/i.test(text)) return undefined;
-  const day = text.replace(/\s*\((?:showing|first)\b[^)]*\)\s*$/i, '');
+  const day = withoutCountSuffix(text);
   return day === '' ? undefined : day;
 }
+
+/**
+ * The heading less a final "(showing 75 of 75 entries)" or "(first 25 …)": the earliest
+ * "(showing" / "(first" after the last-but-one ")", when the heading ends with ")". Found by
+ * index, not by a `\s*\(…[^)]*\)\s*$` pattern, which rescanned to the end from every "(".
+ */
+function withoutCountSuffix(text: string): string {
+  if (!text.endsWith(')')) return text;
+  const inside = text.lastIndexOf(')', text.length - 2) + 1;
+  const open = COUNT_SUFFIX_START.exec(text.slice(inside));
+  return open ? text.slice(0, inside + open.index).trimEnd() : text;
+}
+
+const COUNT_SUFFIX_START = /\((?:showing|first)\b/i;
 
 /** Fallback when no heading precedes the entry: the "(cross-list from …)" / "(replaced)" marker of the dt. */
 function sectionFromMarker(dtText: string): string | undefined {
@@ -142,7 +156,7 @@ function sectionFromMarker(dtText: string): string | undefined {
 /** Subject codes in a "Name (code); Name (code)" list, in order. */
 function subjectCodes(text: string): string[] {
   const codes: string[] = [];
-  for (const part of text.split(';')) {
+  for (const part of capText(text, TEXT_LIMITS.label).split(';')) {
     const code = /\(([a-z][a-z-]*(?:\.[A-Za-z][A-Za-z-]*)?)\)\s*$/.exec(part.trim())?.[1];
     if (code) codes.push(code);
   }

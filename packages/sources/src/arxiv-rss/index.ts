@@ -1,8 +1,9 @@
-import { load, type CheerioOptions } from 'cheerio';
+import type { CheerioOptions } from 'cheerio';
 import { isTag, type AnyNode, type Element } from 'domhandler';
 import { arxivIdFromAbsUrl, isArxivId, withoutVersion } from '../arxiv-id.js';
 import { elementText } from '../dom-text.js';
-import { absoluteUrl, cleanText } from '../text.js';
+import { loadMarkup } from '../page.js';
+import { absoluteUrl, capText, cleanText, TEXT_LIMITS } from '../text.js';
 import type { ExtractResult, RawEntry, SourceAdapter } from '../types.js';
 
 export const arxivRssAdapter: SourceAdapter = {
@@ -37,7 +38,7 @@ interface FeedItem {
  * day: no entries, no warning, `quiet: true`. A document that is no feed at all gives a warning.
  */
 export function extractArxivFeed(xml: string, pageUrl: string): ExtractResult {
-  const root = firstElement(load(xml, XML).root()[0]?.children ?? []);
+  const root = firstElement(loadMarkup(xml, XML).root()[0]?.children ?? []);
   const kind = root ? feedKind(root) : undefined;
   if (!root || !kind) {
     const what = root ? `its root element is <${root.name}>` : 'it has no root element';
@@ -118,43 +119,43 @@ function readItem(el: Element, kind: 'rss' | 'atom'): FeedItem {
     if (!isTag(child)) continue;
     switch (localName(child)) {
       case 'title':
-        item.title ??= elementText(child);
+        item.title ??= capText(elementText(child), TEXT_LIMITS.title);
         break;
       case 'link':
-        if (kind === 'rss') item.link ??= elementText(child);
+        if (kind === 'rss') item.link ??= capText(elementText(child), TEXT_LIMITS.url);
         else if ((child.attribs['rel'] ?? 'alternate') === 'alternate') item.link ??= child.attribs['href'];
         break;
       case 'description':
       case 'summary':
-        item.description ??= elementText(child);
+        item.description ??= capText(elementText(child), TEXT_LIMITS.abstract);
         break;
       case 'guid':
       case 'id':
-        item.guid ??= elementText(child);
+        item.guid ??= capText(elementText(child), TEXT_LIMITS.label);
         break;
       case 'category': {
-        const category = cleanText(kind === 'atom' ? (child.attribs['term'] ?? elementText(child)) : elementText(child));
+        const category = capText(cleanText(kind === 'atom' ? (child.attribs['term'] ?? elementText(child)) : elementText(child)), TEXT_LIMITS.label);
         if (category) item.categories.push(category);
         break;
       }
       case 'pubdate':
       case 'published':
       case 'date':
-        published ??= elementText(child);
+        published ??= capText(elementText(child), TEXT_LIMITS.label);
         break;
       case 'updated':
-        updated ??= elementText(child);
+        updated ??= capText(elementText(child), TEXT_LIMITS.label);
         break;
       case 'announce_type':
-        item.announceType ??= elementText(child);
+        item.announceType ??= capText(elementText(child), TEXT_LIMITS.label);
         break;
       case 'creator':
-        item.creators.push(elementText(child));
+        item.creators.push(capText(elementText(child), TEXT_LIMITS.authorList));
         break;
       case 'author': {
         const name = childrenNamed(child, 'name')[0];
-        if (name) item.authorNames.push(elementText(name));
-        else item.creators.push(elementText(child));
+        if (name) item.authorNames.push(capText(elementText(name), TEXT_LIMITS.author));
+        else item.creators.push(capText(elementText(child), TEXT_LIMITS.authorList));
         break;
       }
     }
@@ -198,12 +199,17 @@ const NAME_SUFFIX = /^(?:Jr|Sr|I{2,3}|IV)\.?$/;
  */
 export function splitAuthors(value: string): string[] {
   const names: string[] = [];
-  for (const part of cleanText(value).split(/\s*,\s*|\s+and\s+/)) {
-    const name = part.replace(/^and\s+/, '').trim();
-    if (!name) continue;
-    const previous = names.length - 1;
-    if (NAME_SUFFIX.test(name) && previous >= 0) names[previous] = `${names[previous]} ${name}`;
-    else names.push(name);
+  // cleanText leaves single spaces only, so plain string splits do what `\s*,\s*|\s+and\s+`
+  // did, without a pattern that rescans runs of whitespace from each of their characters.
+  for (const commaPart of capText(cleanText(value), TEXT_LIMITS.authorList).split(',')) {
+    for (const part of commaPart.split(' and ')) {
+      let name = part.trim();
+      if (name.startsWith('and ')) name = name.slice('and '.length).trim();
+      if (!name) continue;
+      const previous = names.length - 1;
+      if (NAME_SUFFIX.test(name) && previous >= 0) names[previous] = `${names[previous]} ${name}`;
+      else names.push(capText(name, TEXT_LIMITS.author));
+    }
   }
   return names;
 }

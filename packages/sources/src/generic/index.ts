@@ -1,7 +1,8 @@
 import type { CheerioAPI } from 'cheerio';
 import { isTag, isText, type AnyNode, type Element } from 'domhandler';
 import { elementText, walkElements } from '../dom-text.js';
-import { absoluteUrl, cleanText, toInt } from '../text.js';
+import { PageTooComplexError } from '../page.js';
+import { absoluteUrl, capText, cleanText, TEXT_LIMITS, toInt } from '../text.js';
 import type { ExtractResult, Page, RawEntry, SourceAdapter } from '../types.js';
 import { compilePath, resolvePath, type PathStep } from './json-path.js';
 import {
@@ -53,6 +54,7 @@ export function extractGeneric(page: Page, options: GenericOptions | undefined):
   try {
     return 'json' in valid ? extractFromJson(page, valid.json) : extractWithSelectors(page, valid);
   } catch (error) {
+    if (error instanceof PageTooComplexError) return warn(`page not read: ${error.message}`);
     // Validation catches bad selectors and patterns; this is the backstop the contract promises.
     return warn(`cannot apply the options (${(error as Error).message})`);
   }
@@ -212,7 +214,8 @@ function valueShaper(pattern: string | undefined, template: string | undefined):
     if (raw === undefined || raw === '') return undefined;
     let value = raw;
     if (regex) {
-      const match = regex.exec(raw);
+      // The pattern is the operator's and may backtrack; the page decides how long the text is.
+      const match = regex.exec(capText(raw, TEXT_LIMITS.patternInput));
       if (!match) return undefined;
       value = match[1] ?? match[0];
       if (value === '') return undefined;
@@ -245,6 +248,7 @@ function buildEntries<Item>(items: readonly Item[], readers: Array<[GenericField
     let id: string | undefined;
     for (const [field, read] of readers) {
       const values = read(item);
+      // Ids are not cut (a cut id could name another item); no pattern runs over them, and the processor bounds them.
       if (field === 'id') id = cleanText(values.join(' ')) || undefined;
       const usable = field === 'id' ? id !== undefined : setField(entry, field, values, pageUrl);
       if (usable) found.set(field, (found.get(field) ?? 0) + 1);
@@ -276,7 +280,8 @@ function setField(entry: RawEntry, field: Exclude<GenericField, 'id'>, values: r
   switch (field) {
     case 'authors':
     case 'categories': {
-      const list = values.map((v) => cleanText(v)).filter(Boolean);
+      const max = field === 'authors' ? TEXT_LIMITS.author : TEXT_LIMITS.label;
+      const list = values.map((v) => capText(cleanText(v), max)).filter(Boolean);
       if (list.length === 0) return false;
       entry[field] = field === 'categories' ? [...new Set(list)] : list;
       return true;
@@ -299,7 +304,7 @@ function setField(entry: RawEntry, field: Exclude<GenericField, 'id'>, values: r
     }
     default: {
       // One value, or with `all: true` every match's text, joined (an abstract in several <p>).
-      const text = cleanText(values.join(' '));
+      const text = capText(cleanText(values.join(' ')), TEXT_LIMITS[TEXT_FIELD_LIMIT[field]]);
       if (text) entry[field] = text;
       return text !== '';
     }
@@ -315,7 +320,11 @@ function firstConverted<T>(values: readonly string[], convert: (value: string) =
   return undefined;
 }
 
+// Which of TEXT_LIMITS bounds each text field.
+const TEXT_FIELD_LIMIT = { title: 'title', abstract: 'abstract', arxivId: 'label', section: 'label' } as const;
+
 function isoDate(value: string): string | undefined {
+  if (value.length > TEXT_LIMITS.label) return undefined;
   const time = Date.parse(value);
   return Number.isNaN(time) ? undefined : new Date(time).toISOString();
 }

@@ -3,7 +3,7 @@ import type { Element } from 'domhandler';
 import { decodeHTMLAttribute } from 'entities';
 import { elementText } from '../dom-text.js';
 import { hfPaperUrl, isHfEntryList, mapHfEntries } from '../hf-entry.js';
-import { absoluteUrl, toInt } from '../text.js';
+import { absoluteUrl, capText, TEXT_LIMITS, toInt } from '../text.js';
 import type { ExtractResult, Page, RawEntry, SourceAdapter } from '../types.js';
 
 export const hfPapersAdapter: SourceAdapter = {
@@ -165,7 +165,7 @@ function extractCards($: CheerioAPI, pageUrl: string): RawEntry[] {
     seen.add(id);
 
     const entry: RawEntry = { rank: entries.length + 1, externalId: id, arxivId: id };
-    const title = elementText(titleLink ?? card.find('h3').get(0));
+    const title = capText(elementText(titleLink ?? card.find('h3').get(0)), TEXT_LIMITS.title);
     if (title) entry.title = title;
     const url = hfPaperUrl(id, pageUrl);
     if (url) entry.url = url;

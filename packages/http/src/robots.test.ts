@@ -163,3 +163,14 @@ describe('capCrawlDelay', () => {
     }
   });
 });
+
+describe('parseRobotsTxt: hostile files', () => {
+  // The old /#.*$/ retried from every '#' up to a U+2028 it cannot cross: about 10^11 steps here,
+  // hours of a blocked event loop. The generous timeout only bounds a regression.
+  it('reads a 1 MB comment line that a line-terminator character splits, in linear time', { timeout: 20_000 }, () => {
+    const text = `User-agent: *\nDisallow: /private\n${'#'.repeat(1_000_000)}\u2028x\nAllow: /private/open # a comment\n`;
+    const robots = parseRobotsTxt(text, 'paperboy');
+    expect(robotsAllows(robots, 'https://site.example/private/x')).toBe(false);
+    expect(robotsAllows(robots, 'https://site.example/private/open')).toBe(true);
+  });
+});

@@ -87,7 +87,10 @@ function parseGroups(text: string): Group[] {
   let current: Group | null = null;
   let collectingAgents = false;
   for (const rawLine of text.replace(/^\uFEFF/, '').split(/\r\n|\r|\n/)) {
-    const line = rawLine.replace(/#.*$/, '').trim();
+    // A comment runs to the end of the line. indexOf, not /#.*$/: that pattern retries from every '#'
+    // when a line holds a character '.' does not match (U+2028), quadratic on a hostile robots.txt.
+    const hash = rawLine.indexOf('#');
+    const line = (hash === -1 ? rawLine : rawLine.slice(0, hash)).trim();
     const colon = line.indexOf(':');
     if (colon < 0) continue;
     const kind = ruleKind(line.slice(0, colon).trim().toLowerCase().replace(/\s+/g, ' '));

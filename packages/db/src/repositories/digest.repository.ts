@@ -24,11 +24,32 @@ export interface DigestPaper {
 /**
  * The trending score digests rank papers by (the dashboards use the same one):
  *   (ln(1 + upvotes) + ln(1 + growth)) × 0.5 ^ (age in hours / 48)
- * growth = upvotes gained over the last 24 hours of sightings; age = hours since first seen.
+ * growth = upvotes gained over the last 24 hours of sightings, one source's (growth24hSql);
+ * age = hours since first seen.
  * Popular papers rank high, papers gaining fast rank higher, and a paper's score halves every two days.
  */
 export const TRENDING_SCORE_SQL = `(ln(1 + coalesce(p.upvotes, 0)) + ln(1 + greatest(coalesce(g.growth, 0), 0)))
   * power(0.5, extract(epoch FROM now() - p.first_seen_at) / 3600 / 48)`;
+
+/**
+ * Upvotes each paper gained over the last 24 hours: rows (paper_id, growth), a paper without
+ * counted sightings in that window has no row. Sources count on different scales (a listing may
+ * show GitHub stars, or anything: it is written by a stranger), so two sources' counts are never
+ * subtracted from each other: growth is highest minus lowest count among the sightings of the
+ * source giving the paper's headline counts (papers.counts_source); for papers without one
+ * (stored before provenance), the largest such growth of any single source.
+ * `where` narrows the sightings (`s`), e.g. `s.paper_id = p.id` in a lateral join. The dashboard
+ * cache's refresh carries a copy (migration 0011, frozen): change both, a test holds them together.
+ */
+export function growth24hSql(where = 'true'): string {
+  return `SELECT x.paper_id, max(x.growth) AS growth
+    FROM (SELECT s.paper_id, s.source, max(s.upvotes) - min(s.upvotes) AS growth FROM sightings s
+          WHERE s.seen_at > now() - interval '24 hours' AND s.upvotes IS NOT NULL AND (${where})
+          GROUP BY s.paper_id, s.source) x
+    JOIN papers c ON c.id = x.paper_id
+    WHERE c.counts_source IS NULL OR x.source = c.counts_source
+    GROUP BY x.paper_id`;
+}
 
 /** Reads for planning and filling digests. */
 export class DigestRepository {
@@ -95,10 +116,7 @@ export class DigestRepository {
    */
   async rankedCandidates(): Promise<Array<{ id: number; score: number; topics: string[]; upvotes: number; lastSeenAt: Date }>> {
     const { rows } = await sql<{ id: number; score: number; topics: string[]; upvotes: number; lastSeenAt: Date }>`
-      WITH growth AS (
-        SELECT paper_id, max(upvotes) - min(upvotes) AS growth FROM sightings
-        WHERE seen_at > now() - interval '24 hours' AND upvotes IS NOT NULL GROUP BY paper_id
-      )
+      WITH growth AS (${sql.raw(growth24hSql())})
       SELECT p.id, (${sql.raw(TRENDING_SCORE_SQL)})::float8 AS score,
         coalesce(
           (SELECT array_agg(l.topic_id ORDER BY l.topic_id) FROM paper_labels l WHERE l.paper_id = p.id),

@@ -9,7 +9,8 @@ import { REFRESH_LOCK_KEY } from './2026_11_28_0006_dashboard_materialized.js';
 // Hugging Face's 12 made a growth of 99987 and put the paper on top of trending, digests and the
 // dashboard (issue 9); an honest listing counting on another scale (GitHub stars) did the same.
 // Growth is now one source's: the source of the paper's headline counts (papers.counts_source,
-// migration 0008); for papers without one, the largest growth of any single source. The candidate
+// migration 0008); for legacy papers (counts_origin 'legacy'), the largest growth of any single
+// source; none for papers no source gave headline counts (provenance refused them). The candidate
 // view and the refresh function of migration 0006 are replaced with that growth, and a change of
 // a paper's headline source marks its trending row for the next refresh. The sightings of one
 // paper and source are found by the leading columns of sightings_observation (paper_id, source,
@@ -25,7 +26,7 @@ export function growthPerSource(where: string): string {
           WHERE s.seen_at > now() - interval '24 hours' AND s.upvotes IS NOT NULL AND (${where})
           GROUP BY s.paper_id, s.source) x
     JOIN papers c ON c.id = x.paper_id
-    WHERE c.counts_source IS NULL OR x.source = c.counts_source
+    WHERE x.source = c.counts_source OR (c.counts_source IS NULL AND c.counts_origin = 'legacy')
     GROUP BY x.paper_id`;
 }
 
@@ -183,7 +184,7 @@ function markUpdatedPapers(extra: string): string {
 const GROWTH_COMMENT_0006 =
   "Upvotes gained in the 24 hours before the last refresh: highest minus lowest count among the paper's sightings of those hours (integer, >= 0; 0 without such sightings).";
 const GROWTH_COMMENT =
-  "Upvotes gained in the 24 hours before the last refresh, counted on one source: highest minus lowest count among the paper's sightings of those hours from the source of its headline counts (papers.counts_source); for papers without one, the largest such difference of any single source. Two sources' counts are never compared (integer, >= 0; 0 without such sightings).";
+  "Upvotes gained in the 24 hours before the last refresh, counted on one source: highest minus lowest count among the paper's sightings of those hours from the source of its headline counts (papers.counts_source); for papers whose counts predate provenance (counts_origin 'legacy'), the largest such difference of any single source. Two sources' counts are never compared (integer, >= 0; 0 without such sightings, and for papers no source gave headline counts).";
 
 async function apply(db: Kysely<any>, growth: Growth, extra: string, growthComment: string): Promise<void> {
   await sql.raw(`CREATE OR REPLACE VIEW dashboard_cache.trending_candidates AS ${trendingCandidates(growth, null)}`).execute(db);

@@ -36,8 +36,10 @@ export const TRENDING_SCORE_SQL = `(ln(1 + coalesce(p.upvotes, 0)) + ln(1 + grea
  * counted sightings in that window has no row. Sources count on different scales (a listing may
  * show GitHub stars, or anything: it is written by a stranger), so two sources' counts are never
  * subtracted from each other: growth is highest minus lowest count among the sightings of the
- * source giving the paper's headline counts (papers.counts_source); for papers without one
- * (stored before provenance), the largest such growth of any single source.
+ * source giving the paper's headline counts (papers.counts_source); for legacy papers (counts
+ * stored before provenance, counts_origin 'legacy'), the largest such growth of any single source.
+ * A paper no source gave headline counts (an arXiv paper seen with counts only on listings, whose
+ * counts provenance refuses) has no growth either: a refused count must not rank it.
  * `where` narrows the sightings (`s`), e.g. `s.paper_id = p.id` in a lateral join. The dashboard
  * cache's refresh carries a copy (migration 0011, frozen): change both, a test holds them together.
  */
@@ -47,7 +49,7 @@ export function growth24hSql(where = 'true'): string {
           WHERE s.seen_at > now() - interval '24 hours' AND s.upvotes IS NOT NULL AND (${where})
           GROUP BY s.paper_id, s.source) x
     JOIN papers c ON c.id = x.paper_id
-    WHERE c.counts_source IS NULL OR x.source = c.counts_source
+    WHERE x.source = c.counts_source OR (c.counts_source IS NULL AND c.counts_origin = 'legacy')
     GROUP BY x.paper_id`;
 }
 

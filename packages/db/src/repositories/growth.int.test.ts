@@ -18,15 +18,18 @@ const ago = (hours: number) => new Date(Date.now() - hours * HOUR);
 // Every paper was first seen 2 hours ago: equal decay, so scores compare by counts alone.
 //  1 poisoned: headline counts from hf-papers (10 -> 12); a generic listing showed 0 then 99999.
 //  2 honest:   headline counts from hf-papers, 12 upvotes, grew by 50 on hf-papers.
-//  3 legacy:   no counts_source; hf-papers 10 -> 12 (growth 2), a stars listing 1000 -> 1005 (growth 5).
+//  3 legacy:   counts stored before provenance (counts_origin 'legacy', no counts_source); hf-papers 10 -> 12 (growth 2), a stars listing 1000 -> 1005 (growth 5).
 //  4 steady:   headline counts from hf-papers (40, no growth there); another listing went 0 -> 30.
+//  5 refused:  an arXiv paper no source gave headline counts (provenance refused the listing's):
+//              its growth is not the listing's 0 -> 99999 either.
 const PAPERS = [
   { id: 1, upvotes: 12, countsSource: 'hf-papers' },
   { id: 2, upvotes: 12, countsSource: 'hf-papers' },
   { id: 3, upvotes: 12, countsSource: null },
   { id: 4, upvotes: 40, countsSource: 'hf-papers' },
+  { id: 5, upvotes: null, countsSource: null },
 ];
-const EXPECTED_GROWTH = new Map([[1, 2], [2, 50], [3, 5], [4, 0]]);
+const EXPECTED_GROWTH = new Map([[1, 2], [2, 50], [3, 5], [4, 0], [5, 0]]);
 
 /** The score's counts part for a growth (the decay is the same for every paper here). */
 const base = (upvotes: number, growth: number) => Math.log(1 + upvotes) + Math.log(1 + growth);
@@ -37,7 +40,7 @@ beforeAll(async () => {
     await sql`
       INSERT INTO papers (id, arxiv_id, title, title_key, upvotes, first_seen_at, last_seen_at, counts_source, counts_origin)
       VALUES (${p.id}, ${`2612.0000${p.id}`}, ${`Paper ${p.id}`}, ${`growth paper ${p.id}`}, ${p.upvotes}, ${ago(2)}, ${ago(1)},
-              ${p.countsSource}, ${p.countsSource ? 'canonical' : 'legacy'})`.execute(t.db);
+              ${p.countsSource}, ${p.countsSource ? 'canonical' : p.upvotes === null ? null : 'legacy'})`.execute(t.db);
   }
   await sql`
     INSERT INTO sightings (paper_id, source, listing, rank, upvotes, seen_at) VALUES
@@ -48,6 +51,7 @@ beforeAll(async () => {
       (3, 'stars-list', 'top', 1, 1000, ${ago(2)}), (3, 'stars-list', 'top', 1, 1005, ${ago(1)}),
       (4, 'hf-papers', 'daily', 4, 40, ${ago(2)}), (4, 'hf-papers', 'daily', 4, 40, ${ago(1)}),
       (4, 'other-list', 'top', 1, 0, ${ago(2)}), (4, 'other-list', 'top', 1, 30, ${ago(1)}),
+      (5, 'arxiv-list', 'cs.LG', 1, NULL, ${ago(2)}), (5, 'generic-list', 'top', 2, 0, ${ago(2)}), (5, 'generic-list', 'top', 2, 99999, ${ago(1)}),
       -- Older than 24 hours: outside every growth window.
       (1, 'hf-papers', 'daily', 1, 0, ${ago(30)})`.execute(t.db);
 });
@@ -62,7 +66,7 @@ function ratios(scores: Map<number, number>): Map<number, number> {
 function expectScores(scores: Map<number, number>) {
   const got = ratios(scores);
   for (const p of PAPERS) {
-    expect(got.get(p.id), `paper ${p.id}`).toBeCloseTo(base(p.upvotes, EXPECTED_GROWTH.get(p.id)!) / base(12, 50), 6);
+    expect(got.get(p.id), `paper ${p.id}`).toBeCloseTo(base(p.upvotes ?? 0, EXPECTED_GROWTH.get(p.id)!) / base(12, 50), 6);
   }
 }
 
@@ -71,7 +75,7 @@ describe('24-hour growth is per source', () => {
     const candidates = await new DigestRepository(t.db).rankedCandidates();
     expectScores(new Map(candidates.map((c) => [c.id, c.score])));
     // The poisoned paper ranks last, below the honest one it would have beaten.
-    expect(candidates.map((c) => c.id)).toEqual([2, 3, 4, 1]);
+    expect(candidates.map((c) => c.id)).toEqual([2, 3, 4, 1, 5]);
   });
 
   it('dashboard: trending_now after a full and after an incremental refresh', async () => {
@@ -91,7 +95,7 @@ describe('24-hour growth is per source', () => {
     await dashboard.refresh();
     rows = await read();
     expect(new Map(rows.map((r) => [r.paper_id, r.growth_24h]))).toEqual(EXPECTED_GROWTH);
-    expect((await dashboard.trendingNow(10)).map((r) => [r.paperId, r.growth24h])).toEqual([[2, 50], [3, 5], [4, 0], [1, 2]]);
+    expect((await dashboard.trendingNow(10)).map((r) => [r.paperId, r.growth24h])).toEqual([[2, 50], [3, 5], [4, 0], [1, 2], [5, 0]]);
 
     // The headline source changing (same counts) changes the growth at the next refresh.
     await sql`UPDATE papers SET counts_source = 'other-list' WHERE id = 4`.execute(t.db);
@@ -108,7 +112,7 @@ describe('24-hour growth is per source', () => {
     const byId = (papers: Array<{ arxivId: string | null; score: number }>) =>
       new Map(papers.map((p) => [Number(p.arxivId!.slice(-1)), p.score]));
     const trending = await repo.listPapers({ sort: 'trending', limit: 10 });
-    expect(trending.papers.map((p) => p.arxivId)).toEqual(['2612.00002', '2612.00003', '2612.00004', '2612.00001']);
+    expect(trending.papers.map((p) => p.arxivId)).toEqual(['2612.00002', '2612.00003', '2612.00004', '2612.00001', '2612.00005']);
     expectScores(byId(trending.papers));
     expectScores(byId((await repo.listPapers({ sort: 'new', limit: 10 })).papers));
   });

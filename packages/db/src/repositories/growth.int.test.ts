@@ -86,6 +86,11 @@ describe('24-hour growth is per source', () => {
       return rows;
     };
     await dashboard.refresh({ full: true });
+    // The data contract says so too.
+    const { rows: comment } = await sql<{ text: string }>`
+      SELECT col_description('dashboard.trending_now'::regclass, a.attnum) AS text FROM pg_attribute a
+      WHERE a.attrelid = 'dashboard.trending_now'::regclass AND a.attname = 'growth_24h'`.execute(t.db);
+    expect(comment[0]?.text).toContain('papers.counts_source');
     let rows = await read();
     expect(new Map(rows.map((r) => [r.paper_id, r.growth_24h]))).toEqual(EXPECTED_GROWTH);
     expectScores(new Map(rows.map((r) => [r.paper_id, r.score])));

@@ -24,7 +24,7 @@ export interface DigestPaper {
 /**
  * The trending score digests rank papers by (the dashboards use the same one):
  *   (ln(1 + upvotes) + ln(1 + growth)) × 0.5 ^ (age in hours / 48)
- * growth = upvotes gained over the last 24 hours of sightings, one source's (growth24hSql);
+ * growth = upvotes gained over the last 24 hours on one source (growth24hSql);
  * age = hours since first seen.
  * Popular papers rank high, papers gaining fast rank higher, and a paper's score halves every two days.
  */
@@ -32,25 +32,45 @@ export const TRENDING_SCORE_SQL = `(ln(1 + coalesce(p.upvotes, 0)) + ln(1 + grea
   * power(0.5, extract(epoch FROM now() - p.first_seen_at) / 3600 / 48)`;
 
 /**
- * Upvotes each paper gained over the last 24 hours: rows (paper_id, growth), a paper without
- * counted sightings in that window has no row. Sources count on different scales (a listing may
- * show GitHub stars, or anything: it is written by a stranger), so two sources' counts are never
- * subtracted from each other: growth is highest minus lowest count among the sightings of the
- * source giving the paper's headline counts (papers.counts_source); for legacy papers (counts
- * stored before provenance, counts_origin 'legacy'), the largest such growth of any single source.
- * A paper no source gave headline counts (an arXiv paper seen with counts only on listings, whose
- * counts provenance refuses) has no growth either: a refused count must not rank it.
- * `where` narrows the sightings (`s`), e.g. `s.paper_id = p.id` in a lateral join. The dashboard
- * cache's refresh carries a copy (migration 0011, frozen): change both, a test holds them together.
+ * Whether a source's sightings count in a paper's growth. Sources count on different scales (a
+ * listing may show GitHub stars, or anything: it is written by a stranger), so two sources' counts
+ * are never subtracted from each other, and only the source giving the paper's headline counts
+ * (papers.counts_source) counts; for legacy papers (counts stored before provenance, counts_origin
+ * 'legacy'), every source, each on its own. A paper no source gave headline counts (an arXiv paper
+ * seen with counts only on listings, which provenance refuses) has no growth: a refused count must
+ * not rank it.
+ */
+const countedSource = (paper: string, source: string) =>
+  `${source} = ${paper}.counts_source OR (${paper}.counts_source IS NULL AND ${paper}.counts_origin = 'legacy')`;
+/** One source's growth: highest minus lowest count among its sightings (`s`) of the last 24 hours. */
+const SOURCE_GROWTH = 'max(s.upvotes) - min(s.upvotes)';
+const LAST_24H = "s.seen_at > now() - interval '24 hours' AND s.upvotes IS NOT NULL";
+
+/**
+ * Upvotes each paper gained over the last 24 hours on the source that counts (countedSource): rows
+ * (paper_id, growth); a paper without counted sightings in that window has no row. `where` narrows
+ * the sightings (`s`). The dashboard cache's refresh carries a copy (migration 0011, frozen):
+ * change both, a test holds them together.
  */
 export function growth24hSql(where = 'true'): string {
   return `SELECT x.paper_id, max(x.growth) AS growth
-    FROM (SELECT s.paper_id, s.source, max(s.upvotes) - min(s.upvotes) AS growth FROM sightings s
-          WHERE s.seen_at > now() - interval '24 hours' AND s.upvotes IS NOT NULL AND (${where})
+    FROM (SELECT s.paper_id, s.source, ${SOURCE_GROWTH} AS growth FROM sightings s
+          WHERE ${LAST_24H} AND (${where})
           GROUP BY s.paper_id, s.source) x
     JOIN papers c ON c.id = x.paper_id
-    WHERE x.source = c.counts_source OR (c.counts_source IS NULL AND c.counts_origin = 'legacy')
+    WHERE ${countedSource('c', 'x.source')}
     GROUP BY x.paper_id`;
+}
+
+/**
+ * The same growth for one paper (`paper`, a papers alias of the outer query), for a lateral join:
+ * one row, its growth (NULL without counted sightings); no grouping of papers, so no sort.
+ */
+export function paperGrowth24hSql(paper: string): string {
+  return `SELECT max(x.growth) AS growth
+    FROM (SELECT ${SOURCE_GROWTH} AS growth FROM sightings s
+          WHERE s.paper_id = ${paper}.id AND ${LAST_24H} AND (${countedSource(paper, 's.source')})
+          GROUP BY s.source) x`;
 }
 
 /** Reads for planning and filling digests. */

@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { growthPerSource } from '../migrations/2026_12_06_0011_growth_per_source.js';
 import { DashboardRepository } from './dashboard.repository.js';
-import { DigestRepository, growth24hSql } from './digest.repository.js';
+import { DigestRepository, growth24hSql, paperGrowth24hSql } from './digest.repository.js';
 import { ReadRepository } from './read.repository.js';
 
 // The trending score's 24-hour growth never mixes two sources' counts: a generic listing showing
@@ -122,7 +122,14 @@ describe('24-hour growth is per source', () => {
     expectScores(byId((await repo.listPapers({ sort: 'new', limit: 10 })).papers));
   });
 
-  it("the dashboard refresh's copy of the growth (migration 0011) is the repositories' growth", () => {
+  it("the dashboard refresh's copy of the growth (migration 0011) is the repositories' growth, and so is the lateral form", async () => {
     expect(growthPerSource('s.paper_id = 1')).toBe(growth24hSql('s.paper_id = 1'));
+    // And the lateral form (read API, newest list) agrees with it on every paper.
+    const { rows } = await sql<{ id: number; set: number | null; one: number | null }>`
+      SELECT p.id::int, g.growth::int AS set, l.growth::int AS one FROM papers p
+      LEFT JOIN (${sql.raw(growth24hSql())}) g ON g.paper_id = p.id
+      LEFT JOIN LATERAL (${sql.raw(paperGrowth24hSql('p'))}) l ON true ORDER BY p.id`.execute(t.db);
+    expect(rows.map((r) => [r.id, r.one ?? 0])).toEqual(rows.map((r) => [r.id, r.set ?? 0]));
+    expect(rows.map((r) => r.set ?? 0)).toEqual([...EXPECTED_GROWTH.values()]);
   });
 });

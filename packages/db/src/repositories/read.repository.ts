@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../schema.js';
 import { distinctSources } from './distinct-sources.js';
-import { growth24hSql, TRENDING_SCORE_SQL } from './digest.repository.js';
+import { paperGrowth24hSql, TRENDING_SCORE_SQL } from './digest.repository.js';
 
 export interface PaperFilter {
   topic?: string;
@@ -154,7 +154,7 @@ export function listPapersQuery(filter: PaperFilter) {
       SELECT ${columns}, (${sql.raw(TRENDING_SCORE_SQL)})::float8 AS score,
         to_char(p.first_seen_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS key
       FROM papers p
-      LEFT JOIN LATERAL (${sql.raw(growth24hSql('s.paper_id = p.id'))}) g ON true
+      LEFT JOIN LATERAL (${sql.raw(paperGrowth24hSql('p'))}) g ON true
       WHERE ${after ? sql`(p.first_seen_at, p.id) < (${after.k}::timestamptz, ${after.id})` : sql`true`} ${filters}
       ORDER BY p.first_seen_at DESC, p.id DESC
       LIMIT ${filter.limit + 1}`;

@@ -10,6 +10,7 @@ import * as dashboardMaterialized from './migrations/2026_11_28_0006_dashboard_m
 import * as linkSecurity from './migrations/2026_12_06_0007_link_security.js';
 import * as fieldProvenance from './migrations/2026_12_06_0008_field_provenance.js';
 import * as subscriptionFlow from './migrations/2026_12_06_0010_subscription_flow.js';
+import * as growthPerSource from './migrations/2026_12_06_0011_growth_per_source.js';
 import type { Database } from './schema.js';
 
 // int8 (bigserial ids, counts) as numbers: ids stay far below 2^53.
@@ -28,6 +29,7 @@ const migrations: Record<string, Migration> = {
   '2026_12_06_0007_link_security': linkSecurity,
   '2026_12_06_0008_field_provenance': fieldProvenance,
   '2026_12_06_0010_subscription_flow': subscriptionFlow,
+  '2026_12_06_0011_growth_per_source': growthPerSource,
 };
 
 export type Db = Kysely<Database>;

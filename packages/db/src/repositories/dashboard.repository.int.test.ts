@@ -31,6 +31,8 @@ beforeAll(async () => {
       (3, '2611.10003', 'Gamma', 'gamma', NULL, ${at(24)}, ${at(24)}),
       (4, '2611.10004', 'Delta', 'delta', 5, ${T}, ${T}),
       (5, '2610.99999', 'Epsilon', 'epsilon', 500, ${at(30 * 24)}, ${at(20 * 24)})`.execute(t.db);
+  // Their counts came from Hugging Face, as provenance (migration 0008) records it: growth is that source's (0011).
+  await sql`UPDATE papers SET counts_source = 'hf-papers', counts_origin = 'canonical' WHERE upvotes IS NOT NULL`.execute(t.db);
   await sql`
     INSERT INTO paper_topics (paper_id, topic_id, score, position, taxonomy_version) VALUES
       (1, 'llm', 0.9, 0, 'v'), (1, 'vision', 0.5, 1, 'v'), (2, 'llm', 0.8, 0, 'v'),

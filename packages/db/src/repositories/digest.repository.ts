@@ -24,11 +24,54 @@ export interface DigestPaper {
 /**
  * The trending score digests rank papers by (the dashboards use the same one):
  *   (ln(1 + upvotes) + ln(1 + growth)) × 0.5 ^ (age in hours / 48)
- * growth = upvotes gained over the last 24 hours of sightings; age = hours since first seen.
+ * growth = upvotes gained over the last 24 hours on one source (growth24hSql);
+ * age = hours since first seen.
  * Popular papers rank high, papers gaining fast rank higher, and a paper's score halves every two days.
  */
 export const TRENDING_SCORE_SQL = `(ln(1 + coalesce(p.upvotes, 0)) + ln(1 + greatest(coalesce(g.growth, 0), 0)))
   * power(0.5, extract(epoch FROM now() - p.first_seen_at) / 3600 / 48)`;
+
+/**
+ * Whether a source's sightings count in a paper's growth. Sources count on different scales (a
+ * listing may show GitHub stars, or anything: it is written by a stranger), so two sources' counts
+ * are never subtracted from each other, and only the source giving the paper's headline counts
+ * (papers.counts_source) counts; for legacy papers (counts stored before provenance, counts_origin
+ * 'legacy'), every source, each on its own. A paper no source gave headline counts (an arXiv paper
+ * seen with counts only on listings, which provenance refuses) has no growth: a refused count must
+ * not rank it.
+ */
+const countedSource = (paper: string, source: string) =>
+  `${source} = ${paper}.counts_source OR (${paper}.counts_source IS NULL AND ${paper}.counts_origin = 'legacy')`;
+/** One source's growth: highest minus lowest count among its sightings (`s`) of the last 24 hours. */
+const SOURCE_GROWTH = 'max(s.upvotes) - min(s.upvotes)';
+const LAST_24H = "s.seen_at > now() - interval '24 hours' AND s.upvotes IS NOT NULL";
+
+/**
+ * Upvotes each paper gained over the last 24 hours on the source that counts (countedSource): rows
+ * (paper_id, growth); a paper without counted sightings in that window has no row. `where` narrows
+ * the sightings (`s`). The dashboard cache's refresh carries a copy (migration 0011, frozen):
+ * change both, a test holds them together.
+ */
+export function growth24hSql(where = 'true'): string {
+  return `SELECT x.paper_id, max(x.growth) AS growth
+    FROM (SELECT s.paper_id, s.source, ${SOURCE_GROWTH} AS growth FROM sightings s
+          WHERE ${LAST_24H} AND (${where})
+          GROUP BY s.paper_id, s.source) x
+    JOIN papers c ON c.id = x.paper_id
+    WHERE ${countedSource('c', 'x.source')}
+    GROUP BY x.paper_id`;
+}
+
+/**
+ * The same growth for one paper (`paper`, a papers alias of the outer query), for a lateral join:
+ * one row, its growth (NULL without counted sightings); no grouping of papers, so no sort.
+ */
+export function paperGrowth24hSql(paper: string): string {
+  return `SELECT max(x.growth) AS growth
+    FROM (SELECT ${SOURCE_GROWTH} AS growth FROM sightings s
+          WHERE s.paper_id = ${paper}.id AND ${LAST_24H} AND (${countedSource(paper, 's.source')})
+          GROUP BY s.source) x`;
+}
 
 /** Reads for planning and filling digests. */
 export class DigestRepository {
@@ -95,10 +138,7 @@ export class DigestRepository {
    */
   async rankedCandidates(): Promise<Array<{ id: number; score: number; topics: string[]; upvotes: number; lastSeenAt: Date }>> {
     const { rows } = await sql<{ id: number; score: number; topics: string[]; upvotes: number; lastSeenAt: Date }>`
-      WITH growth AS (
-        SELECT paper_id, max(upvotes) - min(upvotes) AS growth FROM sightings
-        WHERE seen_at > now() - interval '24 hours' AND upvotes IS NOT NULL GROUP BY paper_id
-      )
+      WITH growth AS (${sql.raw(growth24hSql())})
       SELECT p.id, (${sql.raw(TRENDING_SCORE_SQL)})::float8 AS score,
         coalesce(
           (SELECT array_agg(l.topic_id ORDER BY l.topic_id) FROM paper_labels l WHERE l.paper_id = p.id),

@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../schema.js';
 import { distinctSources } from './distinct-sources.js';
-import { TRENDING_SCORE_SQL } from './digest.repository.js';
+import { paperGrowth24hSql, TRENDING_SCORE_SQL } from './digest.repository.js';
 
 export interface PaperFilter {
   topic?: string;
@@ -154,9 +154,7 @@ export function listPapersQuery(filter: PaperFilter) {
       SELECT ${columns}, (${sql.raw(TRENDING_SCORE_SQL)})::float8 AS score,
         to_char(p.first_seen_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS key
       FROM papers p
-      LEFT JOIN LATERAL (
-        SELECT max(s.upvotes) - min(s.upvotes) AS growth FROM sightings s WHERE s.paper_id = p.id AND s.seen_at > now() - interval '24 hours'
-      ) g ON true
+      LEFT JOIN LATERAL (${sql.raw(paperGrowth24hSql('p'))}) g ON true
       WHERE ${after ? sql`(p.first_seen_at, p.id) < (${after.k}::timestamptz, ${after.id})` : sql`true`} ${filters}
       ORDER BY p.first_seen_at DESC, p.id DESC
       LIMIT ${filter.limit + 1}`;

@@ -11,11 +11,15 @@ export default class SummaryReporter implements Reporter {
       else if (state === 'fail') counts.failed++;
       else counts.skipped++;
     };
+    let failedFiles = 0;
     for (const file of files) {
-      // A file that failed to load counts as a failure even though it ran no test.
+      // A file that failed to load, or whose beforeAll/afterAll threw (its tests then show as
+      // skipped), is a failure even when none of its tests failed.
+      if (file.result?.state === 'fail') failedFiles++;
       if (file.result?.state === 'fail' && file.tasks.length === 0) counts.failed++;
       file.tasks.forEach(visit);
     }
-    process.stdout.write(`\ntests: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped\n`);
+    const files_ = failedFiles > 0 ? `, ${failedFiles} file${failedFiles === 1 ? '' : 's'} failed` : '';
+    process.stdout.write(`\ntests: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped${files_}\n`);
   }
 }

@@ -34,7 +34,7 @@ beforeAll(async () => {
   await new DashboardRepository(t.db).refresh();
   const metrics = createMetrics({ queues: () => [queues.get('crawl')], defaultMetrics: false });
   // Limits high enough that requests reach the handlers instead of a 429.
-  const config = loadConfig({ PAPERBOY_QUEUE_PREFIX: prefix, PAPERBOY_SECRET: 'fuzz-secret-0123456789abcdef', PAPERBOY_ADMIN_TOKEN: TOKEN, PAPERBOY_READ_PER_MINUTE: '1000000' });
+  const config = loadConfig({ PAPERBOY_QUEUE_PREFIX: prefix, PAPERBOY_SECRET: 'fuzz-secret-Vq7Lm2Xr9Tz4Kp8Wn3Jd', PAPERBOY_ADMIN_TOKEN: TOKEN, PAPERBOY_READ_PER_MINUTE: '1000000' });
   const logger = pino({ level: 'error' }, { write: (line: string) => void errors.push(line) });
   app = await buildApi({
     db: t.db,

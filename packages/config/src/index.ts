@@ -52,7 +52,7 @@ export function linkSecretProblem(value: string): string | null {
 }
 
 /** Settings whose values an error message must not repeat. */
-const SECRET_SETTINGS = new Set(['PAPERBOY_SECRET']);
+const SECRET_SETTINGS = new Set(['PAPERBOY_SECRET', 'PAPERBOY_ADMIN_TOKEN']);
 
 /**
  * Which proxies may name the client in X-Forwarded-For (Fastify's trustProxy): unset or 0 trusts
@@ -288,7 +288,7 @@ export const configHelp: Record<keyof typeof configSchema.shape, string> = {
   PAPERBOY_SKIP_EMPTY_DIGESTS: '1 skips a digest with no papers, 0 sends it anyway (default 1)',
   PAPERBOY_NOTIFY_CONCURRENCY: 'send jobs processed at once per notifier process (default 8)',
   PAPERBOY_HEALTH_PORT: 'port for /healthz, /readyz and /metrics of worker processes (default: no server)',
-  PAPERBOY_ADMIN_TOKEN: 'token (16+ characters) of the queue board at /admin/queues on the API (default: board off)',
+  PAPERBOY_ADMIN_TOKEN: 'token (16+ characters) of the API\'s queue board (/admin/queues), dashboard page and /metrics (default: unset, all three refused)',
   PAPERBOY_BATCH_SIZE: 'raw entries per ingest job (default 50)',
   PAPERBOY_PROCESSOR_CONCURRENCY: 'ingest jobs processed at once per processor process (default 4)',
   PAPERBOY_NEAR_DUPLICATE_THRESHOLD: 'pg_trgm title similarity for near-duplicates, 0.3..1 (default 0.75)',
@@ -299,7 +299,7 @@ export const configHelp: Record<keyof typeof configSchema.shape, string> = {
   HOST: 'address the API listens on (default 0.0.0.0: every interface)',
   PAPERBOY_DASHBOARD_REFRESH_SECONDS: 'seconds between refreshes of the precomputed dashboard views, 10..86400 (default 300; full rebuild nightly)',
   PAPERBOY_SCHEDULES: '0: `start` and the services declare no job schedules on boot (schedules already declared keep running) (default 1)',
-  PAPERBOY_TRUST_PROXY: 'proxies whose X-Forwarded-For the API believes: a hop count, or IPs/CIDRs, comma-separated (default: none)',
+  PAPERBOY_TRUST_PROXY: 'proxies whose X-Forwarded-For the API believes: a hop count, or IPs/CIDRs and loopback/linklocal/uniquelocal, comma-separated; true is refused (default: none)',
   PAPERBOY_PUBLIC_DASHBOARD: '1 serves /dashboard without the admin token (default 0: PAPERBOY_ADMIN_TOKEN needed)',
   PAPERBOY_READ_PER_MINUTE: 'read API requests (/api/…) per client and minute before 429 (default 120)',
 };

@@ -33,6 +33,14 @@ describe('normalizeEntry bounds every field', () => {
     expect(e.url).toBe('https://example.test/ab');
   });
 
+  it('removes bidirectional overrides and isolates, which would make a title read as something else', () => {
+    const e = ok({ rank: 1, title: 'Safe \u202eevil\u202c text \u2066isolated\u2069 \u200f', authors: ['Ada\u202e Lovelace'] });
+    expect(e.title).toBe('Safe evil text isolated');
+    expect(e.authors).toEqual(['Ada Lovelace']);
+    // Zero-width joiners are part of scripts and emoji: kept.
+    expect(ok({ rank: 1, title: 'Emoji 👩\u200d🔬 science' }).title).toBe('Emoji 👩\u200d🔬 science');
+  });
+
   it('clamps counts and ranks to the int4 range', () => {
     const e = ok({ rank: 2 ** 40, title: 'Counts', upvotes: 2 ** 31, comments: 1e300 });
     expect(e.upvotes).toBe(FIELD_LIMITS.count.max);

@@ -45,8 +45,11 @@ export function truncate(text: string, max: number): string {
 }
 
 // C0 controls but tab, line feed and carriage return (whitespace, folded later), DEL and C1 controls.
-// Postgres text cannot hold NUL at all; the others are invisible noise in a title or a name.
-const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]+/g;
+// Postgres text cannot hold NUL at all; the others are invisible noise in a title or a name. Also the
+// bidirectional marks, embeddings, overrides and isolates (U+061C, U+200E-F, U+202A-E, U+2066-9):
+// a listing could make a title read differently from what it is (zero-width joiners stay: scripts
+// and emoji need them).
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]+/g;
 // A high surrogate not followed by a low one, or a low one not preceded by a high one: one
 // character of look-around each, so linear. (String#toWellFormed is not in our ES2023 lib.)
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;

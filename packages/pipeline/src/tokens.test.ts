@@ -49,6 +49,12 @@ describe('normalizeEmail', () => {
     ['a@b', null],
     ['a b@example.org', null],
     ['x@example.org\r\nBcc: y@z.org', null],
+    ['a\u0000@example.org', null], // Postgres refuses NUL: a 500 before
+    ['\ud800@example.org', null], // stored and mailed as U+FFFD
+    ['ad\u202ea@example.org', null], // a bidi override
+    ['ad\u200ba@example.org', null], // zero-width space
+    ['ad\u007fa@example.org', null],
+    ['josé@exemple.fr', 'josé@exemple.fr'],
   ])('%j → %j', (raw, expected) => {
     expect(normalizeEmail(raw)).toBe(expected);
   });

@@ -45,6 +45,9 @@ export function verifyToken(secret: string, token: string, purpose: TokenPurpose
 /** Lower-cased and trimmed, or null when it is not a plausible address. Deliberately simple: the confirmation mail is the real check. */
 export function normalizeEmail(raw: string): string | null {
   const email = raw.trim().toLowerCase();
-  if (email.length > 254 || /[\s<>"(),;:\\[\]]/.test(email)) return null;
+  // Control, format (bidi overrides, zero-width) and lone surrogate characters, and U+FFFD (what
+  // broken input decodes to): never in an address one can mail (Postgres refuses NUL; a lone
+  // surrogate is sent as U+FFFD, to someone else).
+  if (email.length > 254 || /[\s<>"(),;:\\[\]]/.test(email) || /[\p{Cc}\p{Cf}\p{Cs}\uFFFD]/u.test(email)) return null;
   return /^[^@]+@[^@]+\.[^@.]+$/.test(email) ? email : null;
 }

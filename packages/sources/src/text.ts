@@ -88,8 +88,8 @@ const COUNT = /(\d+(?:\.\d+)?)\s*([kmb])?(?![a-z])/i;
 
 /**
  * Parse a displayed count: 12, "12", "1,234", "1.2k", "3M", " 7 comments".
- * Returns undefined when there is no non-negative number in it, or when the number is beyond
- * what a count can be (not a safe integer: "9999…" of a hostile page would be Infinity).
+ * Returns undefined when there is no non-negative number in it, or when it is not finite ("9999…"
+ * of a hostile page is Infinity); a larger finite count is clamped to Number.MAX_SAFE_INTEGER.
  * Only the first TEXT_LIMITS.count characters of a string are read.
  */
 export function toInt(value: unknown): number | undefined {
@@ -105,5 +105,7 @@ export function toInt(value: unknown): number | undefined {
   } else {
     return undefined;
   }
-  return Number.isSafeInteger(count) ? count : undefined;
+  // A finite count beyond what JavaScript counts exactly is clamped (the processor clamps further, to
+  // its column); only a non-number ("9999…" a megabyte long is Infinity) is no count.
+  return Number.isFinite(count) ? Math.min(count, Number.MAX_SAFE_INTEGER) : undefined;
 }

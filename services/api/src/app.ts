@@ -17,7 +17,7 @@ import { adminGuard, registerQueueBoard } from './admin.js';
 import { registerReadApi } from './read.js';
 import { DASHBOARD_STYLE, registerDashboardPage } from './dashboard.js';
 import { registerOpenApi } from './openapi.js';
-import { checkInbox, confirmed, invalidLink, PAGE_STYLE, preferencesForm, signedOut, subscribeForm, unsubscribeForm, unsubscribed } from './pages.js';
+import { checkInbox, confirmed, invalidLink, PAGE_STYLE, preferencesForm, signedOut, subscribeForm, tooManyRequests, unsubscribeForm, unsubscribed } from './pages.js';
 
 export interface ApiDeps {
   db: Db;
@@ -52,7 +52,7 @@ const sha256 = (text: string) => `'sha256-${createHash('sha256').update(text).di
  * the CSP allows nothing but their two inline style blocks (by hash), images from here, and forms
  * posting here; no framing, no referrer (links carry signed tokens).
  */
-function securityHeaders() {
+function securityHeaders(https: boolean) {
   return {
     contentSecurityPolicy: {
       useDefaults: false,
@@ -66,6 +66,8 @@ function securityHeaders() {
       },
     },
     frameguard: { action: 'deny' as const },
+    // Strict-Transport-Security only means something (and only should be sent) over https.
+    hsts: https ? { maxAge: 31_536_000, includeSubDomains: true } : (false as const),
     referrerPolicy: { policy: 'no-referrer' as const },
   };
 }
@@ -84,12 +86,14 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   });
   // A 5xx tells the client no internals (a raw SQL error names tables and columns); the log has them.
   app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
+    // The subscribe form is a page: a person who submits it too often reads a page, not JSON.
+    if (error.statusCode === 429 && request.routeOptions.url === '/subscribe') return html(reply, 429, tooManyRequests());
     if (error.statusCode !== undefined && error.statusCode < 500) return reply.send(error);
     request.log.error({ err: error }, 'request failed');
     return reply.code(500).send({ error: 'internal error', requestId: request.id });
   });
   await app.register(formbody);
-  await app.register(helmet, securityHeaders());
+  await app.register(helmet, securityHeaders(deps.config.mail.publicUrl.startsWith('https:')));
   await app.register(rateLimit, { global: false, redis: deps.redis, nameSpace: `${deps.config.queuePrefix}:ratelimit:` });
   const subscribers = new SubscriberRepository(deps.db);
   const linkSecret = lazyLinkSecret(deps.db, deps.config.mail.secret);
@@ -102,16 +106,24 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   const topics = deps.taxonomy.topics.map((t) => ({ id: t.id, label: t.label }));
   const now = deps.now ?? (() => new Date());
   const html = (reply: FastifyReply, status: number, body: string) => reply.code(status).type('text/html; charset=utf-8').send(body);
-  const ipLimit = { rateLimit: { max: deps.perIpPerMinute ?? 10, timeWindow: 60_000 } };
+  // One budget per client for the form and the JSON API together (keyed by address, not by route).
+  const subscribeLimit = { onRequest: app.rateLimit({ max: deps.perIpPerMinute ?? 10, timeWindow: 60_000, keyGenerator: (request) => `subscribe:${request.ip}` }) };
 
   /**
    * The subscriber a link is for, or null: a bad signature, another purpose, expired, or an older
    * token version than the subscriber's (revoked by a re-subscription or "sign out every link").
    */
   async function linkSubscriber(token: string, purpose: TokenPurpose): Promise<number | null> {
+    const link = await checkLink(token, purpose);
+    return link?.current ? link.subscriberId : null;
+  }
+
+  /** A correctly signed, unexpired link: its subscriber's state, and whether it carries their current token version. */
+  async function checkLink(token: string, purpose: TokenPurpose) {
     const check = verifyToken(await linkSecret(), token, purpose, now());
     if (!check.ok) return null;
-    return (await subscribers.tokenVersion(check.subscriberId)) === check.version ? check.subscriberId : null;
+    const state = await subscribers.linkState(check.subscriberId);
+    return state && { subscriberId: check.subscriberId, version: check.version, ...state, current: state.tokenVersion === check.version };
   }
 
   const requestSchema = z.object({
@@ -170,7 +182,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   app.get('/favicon.ico', async (_request, reply) => reply.code(204).send());
   app.get('/subscribe', async (_request, reply) => html(reply, 200, subscribeForm(topics)));
 
-  app.post('/subscribe', { config: ipLimit }, async (request, reply) => {
+  app.post('/subscribe', subscribeLimit, async (request, reply) => {
     const body = (request.body ?? {}) as Record<string, string | string[] | undefined>;
     const form = {
       email: String(body.email ?? ''),
@@ -184,7 +196,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     return html(reply, 200, checkInbox());
   });
 
-  app.post('/api/subscriptions', { config: ipLimit }, async (request, reply) => {
+  app.post('/api/subscriptions', subscribeLimit, async (request, reply) => {
     const parsed = await requestSchema.safeParseAsync(request.body ?? {});
     if (!parsed.success) return reply.code(400).send({ error: 'invalid request', details: issues(parsed.error) });
     const result = await subscribe(parsed.data, request.log);
@@ -194,10 +206,14 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
 
   app.get('/confirm', async (request, reply) => {
     const token = String((request.query as { token?: string }).token ?? '');
-    const subscriberId = await linkSubscriber(token, 'confirm');
-    if (subscriberId === null) return html(reply, 400, invalidLink());
-    await subscribers.confirm(subscriberId);
-    return html(reply, 200, confirmed());
+    const link = await checkLink(token, 'confirm');
+    if (link === null) return html(reply, 400, invalidLink());
+    if (link.current && (await subscribers.confirm(link.subscriberId))) return html(reply, 200, confirmed());
+    // Clicked again (or fetched first by a mail scanner): an active subscriber stays confirmed, even
+    // when this confirmation revoked the link (a re-subscription bumps the version). Nothing changes.
+    if (link.status === 'active' && (link.current || link.version === link.tokenVersion - 1)) return html(reply, 200, confirmed());
+    // Unsubscribed or bounced since: an old confirmation must not bring the address back.
+    return html(reply, 400, invalidLink());
   });
 
   app.get('/unsubscribe', async (request, reply) => {

@@ -95,10 +95,25 @@ describe('token versions', () => {
     expect(invalid(await get(`/unsubscribe?token=${oldUnsubscribe}`))).toBe(true);
     expect(invalid(await post(`/unsubscribe?token=${oldUnsubscribe}`, 'List-Unsubscribe=One-Click'))).toBe(true);
     expect(invalid(await get(`/preferences?token=${oldPreferences}`))).toBe(true);
-    expect(invalid(await get(`/confirm?token=${reconfirm}`))).toBe(true); // the confirmation link is spent too
+    // The confirmation link clicked again (or fetched first by a mail scanner) still says confirmed, and changes nothing.
+    const again = await get(`/confirm?token=${reconfirm}`);
+    expect(again.statusCode).toBe(200);
+    expect(again.body).toContain('Subscription confirmed');
+    expect(await row(id)).toEqual({ status: 'active', token_version: 2 });
     expect((await row(id)).status).toBe('active');
     // Links minted for the new version work.
     expect((await get(`/preferences?token=${signToken(secret, 'preferences', id, null, 2)}`)).statusCode).toBe(200);
+  });
+
+  it('a confirmation link opened after unsubscribing does not bring the address back, nor claims it did', async () => {
+    const subscribers = new SubscriberRepository(t.db);
+    const { id } = await subscribers.subscribe('alice@example.org', { topics: [], frequency: 'daily' }, 'pending');
+    const confirm = signToken(secret, 'confirm', id, new Date(Date.now() + 3600_000), 1);
+    expect((await get(`/confirm?token=${confirm}`)).statusCode).toBe(200);
+    expect((await get(`/confirm?token=${confirm}`)).body).toContain('Subscription confirmed'); // twice: still fine
+    await subscribers.unsubscribe(id);
+    expect(invalid(await get(`/confirm?token=${confirm}`))).toBe(true);
+    expect(await row(id)).toEqual({ status: 'unsubscribed', token_version: 1 });
   });
 
   it('an operator re-adding an unsubscribed address also revokes its old links', async () => {

@@ -82,6 +82,7 @@ export const checkInbox = () =>
 
 export const confirmed = () => page('Subscription confirmed', '<p>You will receive your first digest when it is due.</p>');
 
+export const tooManyRequests = () => page('Too many requests', '<p>Too many subscribe requests from your address. Please try again in a minute.</p>');
 export const invalidLink = () => page('This link is not valid', '<p>The link is invalid or has expired. You can <a href="/subscribe">subscribe again</a>.</p>');
 
 export function unsubscribeForm(token: string): string {

@@ -86,6 +86,20 @@ describe('client addresses', () => {
     expect(other).toEqual([202, 202, 429]);
   });
 
+  it('the form and the JSON API share one subscribe budget per client, and the form answers a page', async () => {
+    const app = await api({}, { perIpPerMinute: 3 });
+    const form = (i: number) =>
+      app.inject({ method: 'POST', url: '/subscribe', remoteAddress: '192.0.2.9', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `email=form${n}-${i}%40example.org` });
+    const json = (i: number) => app.inject({ method: 'POST', url: '/api/subscriptions', remoteAddress: '192.0.2.9', payload: { email: `json${n}-${i}@example.org` } });
+    expect([(await form(1)).statusCode, (await json(2)).statusCode, (await form(3)).statusCode]).toEqual([200, 202, 200]);
+    expect((await json(4)).statusCode).toBe(429);
+    const page = await form(5);
+    expect(page.statusCode).toBe(429);
+    expect(page.headers['content-type']).toMatch(/^text\/html/);
+    expect(page.body).toContain('Too many requests');
+    expect(page.headers['retry-after']).toBeDefined();
+  });
+
   it('the read API limit counts per client too', async () => {
     const app = await api({ PAPERBOY_READ_PER_MINUTE: '3' });
     const codes = [];
@@ -146,6 +160,7 @@ describe('malformed requests are 400s', () => {
     ['a cursor with a number for a time', `/api/papers?sort=new&cursor=${cursor({ s: 'new', k: 12, id: 1 })}`],
     ['a cursor with a huge id', `/api/papers?cursor=${cursor({ s: 'trending', k: 1, id: 1e300 })}`],
     ['a cursor with a fractional id', `/api/papers?cursor=${cursor({ s: 'trending', k: 1, id: 1.5 })}`],
+    ['a newest cursor in year 0 (a JavaScript date, not a Postgres one)', `/api/papers?sort=new&cursor=${cursor({ s: 'new', k: '0000-01-01T00:00:00.000000Z', id: 1 })}`],
     ['a bad escape in a paper id', '/api/papers/%25'],
     ['a lone surrogate in a paper id', '/api/papers/%ED%A0%80'],
     ['a NUL in a search', '/api/papers?q=a%00b'],
@@ -156,6 +171,21 @@ describe('malformed requests are 400s', () => {
     const res = await app.inject({ url });
     expect(res.statusCode, res.body).toBe(400);
     expect(res.json().error).toEqual(expect.any(String));
+  });
+
+  it.each([
+    ['a NUL', 'z\u0000@probe.test', 'z%00@probe.test'],
+    // A form cannot carry a lone surrogate (UTF-8 cannot encode one): U+FFFD is what broken bytes become.
+    ['a lone surrogate', '\ud800@probe.test', '%EF%BF%BD@probe.test'],
+    ['a bidi override', 'ad\u202ea@probe.test', 'ad%E2%80%AEa@probe.test'],
+  ])('an address with %s is a 400 naming email, on the API and the form', async (_name, email, formEmail) => {
+    const app = await api({}, { perIpPerMinute: 1000 });
+    const json = await app.inject({ method: 'POST', url: '/api/subscriptions', payload: { email } });
+    expect(json.statusCode, json.body).toBe(400);
+    expect(json.body).toContain('email');
+    const form = await app.inject({ method: 'POST', url: '/subscribe', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `email=${formEmail}` });
+    expect(form.statusCode, form.body).toBe(400);
+    expect(await t.db.selectFrom('subscribers').select('id').where('email', 'like', '%@probe.test').execute()).toEqual([]);
   });
 
   it('a malformed admin cookie is no cookie (401), never a 500', async () => {
@@ -221,5 +251,12 @@ describe('security headers', () => {
       expect(res.headers['x-frame-options'], url).toBe('DENY');
       expect(res.headers['referrer-policy'], url).toBe('no-referrer');
     }
+  });
+
+  it('Strict-Transport-Security only when the public address is https', async () => {
+    const plain = await api({ PAPERBOY_PUBLIC_URL: 'http://localhost:3000' });
+    expect((await plain.inject({ url: '/subscribe' })).headers['strict-transport-security']).toBeUndefined();
+    const tls = await api({ PAPERBOY_PUBLIC_URL: 'https://papers.example.org' });
+    expect((await tls.inject({ url: '/subscribe' })).headers['strict-transport-security']).toMatch(/max-age=31536000/);
   });
 });

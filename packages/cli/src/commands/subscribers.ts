@@ -6,7 +6,7 @@ import { subcommand, UsageError, type CommandSpec } from '../args.js';
 export const subscribersSpec: CommandSpec = {
   name: 'subscribers',
   summary: 'Manage subscribers as an operator: add (active at once, no confirmation mail), list, remove.',
-  usage: 'subscribers add <email> --topics a,b --frequency daily|weekly [options] | subscribers list | subscribers remove <email>',
+  usage: 'subscribers add <email> [--topics a,b] [--frequency daily|weekly] [options] | subscribers list | subscribers remove <email>',
   positionals: '<add|list|remove> [email]',
   options: {
     topics: { type: 'string', description: 'comma-separated topic ids (empty: every topic)', valueName: 'ids' },

@@ -47,7 +47,8 @@ const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('
 
 /** The newest list's keys: first_seen_at to the microsecond, as listPapers writes them. */
 const INSTANT = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/;
-const validInstant = (text: string) => INSTANT.test(text) && new Date(text).toISOString().slice(0, 23) === text.slice(0, 23);
+// Year 0000 is a valid JavaScript date but not a Postgres one (there is no year 0 there).
+const validInstant = (text: string) => INSTANT.test(text) && !text.startsWith('0000') && new Date(text).toISOString().slice(0, 23) === text.slice(0, 23);
 
 /**
  * A cursor's position, checked to the type Postgres will cast it to: a hand-made cursor is a

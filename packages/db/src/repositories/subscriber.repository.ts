@@ -87,10 +87,10 @@ export class SubscriberRepository {
     return Number(result.numAffectedRows ?? 0) > 0;
   }
 
-  /** The version a subscriber's links must carry; null when there is no such subscriber. */
-  async tokenVersion(id: number): Promise<number | null> {
-    const row = await this.db.selectFrom('subscribers').select('token_version').where('id', '=', id).executeTakeFirst();
-    return row?.token_version ?? null;
+  /** The version a subscriber's links must carry, and its status; null when there is no such subscriber. */
+  async linkState(id: number): Promise<{ tokenVersion: number; status: SubscriberStatus } | null> {
+    const row = await this.db.selectFrom('subscribers').select(['token_version', 'status']).where('id', '=', id).executeTakeFirst();
+    return row ? { tokenVersion: row.token_version, status: row.status } : null;
   }
 
   /** "Sign out every link": every link mailed so far stops working. Returns the new version (null: no such subscriber). */

@@ -112,6 +112,8 @@ describe('a Postgres restart under a working processor', () => {
       // The outage, seen from the process: /readyz answers 503 naming Postgres.
       let seen: { status: number; body: { checks?: Record<string, string> } } = { status: 0, body: {} };
       await until(async () => {
+        // On the old code the processor died here ("Connection terminated unexpectedly").
+        if (processor.exitCode !== null) throw new Error(`the processor died in the outage:\n${processor.output().slice(-2000)}`);
         seen = await readyz(healthPort);
         return seen.status === 503;
       }, 20_000, '/readyz to report the outage');

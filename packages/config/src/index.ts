@@ -120,6 +120,7 @@ export const configSchema = z.object({
   PAPERBOY_TAXONOMY: z.string().min(1).optional(),
   PAPERBOY_SHUTDOWN_TIMEOUT_MS: int(100, 600_000).default(15_000),
   PAPERBOY_JOB_LOCK_MS: int(1000, 600_000).default(30_000),
+  PAPERBOY_STALE_CRAWL_MS: int(1000, 7 * 86_400_000).default(1_800_000),
   PAPERBOY_DASHBOARD_REFRESH_SECONDS: int(10, 86_400).default(300),
   PAPERBOY_SCHEDULES: bool.default('1'),
   PORT: int(0, 65535).default(3000),
@@ -177,6 +178,8 @@ export type Config = Readonly<{
   taxonomyPath: string | undefined;
   shutdownTimeoutMs: number;
   jobLockMs: number;
+  /** A crawl still `running` this long after it began is closed as failed (interrupted) when a fetcher starts. */
+  staleCrawlMs: number;
   /** Seconds between incremental refreshes of the precomputed dashboard views. */
   dashboardRefreshSeconds: number;
   /** Whether long-running processes declare their job schedules on boot. */
@@ -252,6 +255,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     taxonomyPath: e.PAPERBOY_TAXONOMY,
     shutdownTimeoutMs: e.PAPERBOY_SHUTDOWN_TIMEOUT_MS,
     jobLockMs: e.PAPERBOY_JOB_LOCK_MS,
+    staleCrawlMs: e.PAPERBOY_STALE_CRAWL_MS,
     dashboardRefreshSeconds: e.PAPERBOY_DASHBOARD_REFRESH_SECONDS,
     schedules: e.PAPERBOY_SCHEDULES,
     trustProxy: e.PAPERBOY_TRUST_PROXY ?? false,
@@ -295,6 +299,7 @@ export const configHelp: Record<keyof typeof configSchema.shape, string> = {
   PAPERBOY_TAXONOMY: 'path of a taxonomy YAML file (default: the shipped one)',
   PAPERBOY_SHUTDOWN_TIMEOUT_MS: 'deadline for a graceful shutdown in ms (default 15000)',
   PAPERBOY_JOB_LOCK_MS: 'job lock; a job whose worker died is retried after about this long (default 30000)',
+  PAPERBOY_STALE_CRAWL_MS: 'a crawl still running this long after it began is closed as failed (interrupted) when a fetcher starts (default 1800000)',
   PORT: 'port the API listens on (default 3000)',
   HOST: 'address the API listens on (default 0.0.0.0: every interface)',
   PAPERBOY_DASHBOARD_REFRESH_SECONDS: 'seconds between refreshes of the precomputed dashboard views, 10..86400 (default 300; full rebuild nightly)',

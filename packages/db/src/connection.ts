@@ -48,6 +48,11 @@ export interface DbOptions {
   /** Pool size; each concurrently processed job holds one connection for its transaction. */
   max?: number;
   applicationName?: string;
+  /**
+   * Told of every error on a pooled connection (Postgres restarted, the network dropped). Such an
+   * error fails only the query in flight; the broken connection leaves the pool.
+   */
+  onConnectionError?: (error: Error) => void;
 }
 
 export function createDb(databaseUrl: string, options: DbOptions = {}): Db {
@@ -57,8 +62,11 @@ export function createDb(databaseUrl: string, options: DbOptions = {}): Db {
     application_name: options.applicationName ?? 'paperboy',
     connectionTimeoutMillis: 10_000,
   });
-  // An idle client losing its connection (Postgres restart) must not crash the process.
-  pool.on('error', () => {});
+  // pg emits 'error' on an idle client through the pool, and on a checked-out one (a transaction
+  // between statements) on the client itself: unhandled, either kills the process.
+  const onError = options.onConnectionError ?? (() => {});
+  pool.on('error', (error) => onError(error));
+  pool.on('connect', (client) => client.on('error', (error) => onError(error)));
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 
@@ -119,4 +127,78 @@ export async function migrateToLatest(db: Kysely<any>): Promise<MigrationResultS
 export async function pendingMigrations(db: Kysely<any>): Promise<string[]> {
   const all = await createMigrator(db).getMigrations();
   return all.filter((m) => !m.executedAt).map((m) => m.name);
+}
+
+/** Error codes (pg's SQLSTATE or Node's) that mean the connection, not the statement, failed. */
+const CONNECTION_LOST_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN',
+  '57P01', // admin_shutdown: terminated by a (fast or immediate) shutdown
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now: starting up or shutting down
+]);
+
+/**
+ * Whether an error says Postgres could not be reached or dropped the connection (rather than
+ * refusing the statement): such a failure is the server's, and redoing the work later succeeds.
+ */
+export function isConnectionLost(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (error instanceof AggregateError) return error.errors.some(isConnectionLost);
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && (CONNECTION_LOST_CODES.has(code) || code.startsWith('08'))) return true;
+  return /^Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/.test(error.message);
+}
+
+export interface PostgresProbe {
+  /** Resolves when Postgres answers `SELECT 1` within `timeoutMs`. */
+  check(timeoutMs: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * A connection of its own for asking "does Postgres answer?": not from the pool, so a pool busy
+ * with long transactions does not read as an outage. Reconnects on the next check after a failure.
+ */
+export function createPostgresProbe(databaseUrl: string): PostgresProbe {
+  let client: pg.Client | null = null;
+  const drop = () => {
+    const broken = client;
+    client = null;
+    broken?.end().catch(() => {});
+  };
+  return {
+    async check(timeoutMs) {
+      let timer: NodeJS.Timeout | undefined;
+      const attempt = (async () => {
+        if (!client) {
+          const fresh = new pg.Client({ ...connectionConfig(databaseUrl), connectionTimeoutMillis: timeoutMs, application_name: 'paperboy probe' });
+          fresh.on('error', () => {
+            if (client === fresh) client = null;
+          });
+          client = fresh;
+          await fresh.connect();
+        }
+        await client.query('SELECT 1');
+      })();
+      try {
+        await Promise.race([
+          attempt,
+          new Promise<never>((_, reject) => {
+            timer = setTimeout(() => reject(new Error(`Postgres did not answer within ${timeoutMs} ms`)), timeoutMs);
+          }),
+        ]);
+      } catch (error) {
+        attempt.catch(() => {});
+        drop();
+        throw error;
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    async close() {
+      const open = client;
+      client = null;
+      await open?.end().catch(() => {});
+    },
+  };
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Queue, QueueEvents, Worker, UnrecoverableError, type Job, type Processor } from 'bullmq';
+import { DelayedError, Queue, QueueEvents, Worker, UnrecoverableError, type Job, type Processor } from 'bullmq';
 import { jobLogger, type Logger } from '@paperboy/logger';
 import type { Redis } from 'ioredis';
 import { createRedis } from './connection.js';
@@ -113,7 +113,16 @@ export interface WorkerSettings {
    * schedulers) that older code left on this queue are still run, not failed for want of a handler.
    */
   moved?: { [N in JobName]?: JobHandler<N> };
+  /**
+   * Says whether a failure is a dependency's outage (Postgres away) rather than the job's: such a
+   * job is put back, delayed by `holdDelayMs` (default 5000), without spending an attempt.
+   */
+  hold?: (error: unknown) => Promise<boolean>;
+  holdDelayMs?: number;
 }
+
+/** Outage holds one job may take in a row before its failures count again (a job that itself breaks the connection). */
+const MAX_HOLDS = 20;
 
 /**
  * A worker whose handlers receive a validated payload. A payload that fails validation is a
@@ -134,7 +143,18 @@ export function createWorker<Q extends QueueName>(queue: Q, handlers: HandlerMap
     } catch (error) {
       throw new UnrecoverableError(`invalid payload for ${job.name}: ${(error as Error).message}`);
     }
-    return handler(payload, job, token);
+    try {
+      return await handler(payload, job, token);
+    } catch (error) {
+      if (error instanceof UnrecoverableError || error instanceof DelayedError || !settings.hold || !token) throw error;
+      if (job.attemptsStarted - job.attemptsMade > MAX_HOLDS || !(await settings.hold(error).catch(() => false))) throw error;
+      try {
+        await job.moveToDelayed(Date.now() + (settings.holdDelayMs ?? 5000), token);
+      } catch {
+        throw error; // Redis is away too: fail (or stall) the job as usual.
+      }
+      throw new DelayedError();
+    }
   };
   const worker = new Worker(queue, processor, {
     connection: settings.connection,

@@ -6,6 +6,7 @@ import { createRedis, QueueName, Queues } from '@paperboy/queue';
 import type { Redis } from 'ioredis';
 import { readinessChecks, startHealthServer } from './health.js';
 import { Lifecycle } from './index.js';
+import { PostgresWatch } from './postgres-watch.js';
 
 /** The connections a process shares between its services, registered for ordered closing. */
 export interface AppContext {
@@ -20,15 +21,25 @@ export interface AppContext {
   lifecycle: Lifecycle;
   /** Prometheus metrics of this process (served by `serveHealth`). */
   metrics: Metrics;
+  /** Pauses the workers while Postgres does not answer; tells workers which failures to hold (see `holdJob`). */
+  postgresWatch: PostgresWatch;
 }
 
 export function createAppContext(config: Config, options: { logger?: Logger; name?: string; dbPoolSize?: number } = {}): AppContext {
   const logger = options.logger ?? createLogger({ level: config.logLevel, name: options.name ?? 'paperboy' });
-  const db = createDb(config.databaseUrl, { max: options.dbPoolSize ?? Math.max(10, config.processorConcurrency + 4) });
+  const db = createDb(config.databaseUrl, {
+    max: options.dbPoolSize ?? Math.max(10, config.processorConcurrency + 4),
+    // A lost connection fails the query in flight (its job retries); here it is only said.
+    onConnectionError: (error) => logger.warn({ err: error.message }, 'Postgres connection lost'),
+  });
   const workerRedis = createRedis(config.redisUrl, 'worker');
   const producerRedis = createRedis(config.redisUrl, 'producer');
   const queues = new Queues(producerRedis, { prefix: config.queuePrefix, fetchAttempts: config.fetch.attempts });
-  const lifecycle = new Lifecycle(logger, config.shutdownTimeoutMs)
+  const lifecycle = new Lifecycle(logger, config.shutdownTimeoutMs);
+  const postgresWatch = new PostgresWatch({ databaseUrl: config.databaseUrl, logger, lifecycle });
+  lifecycle
+    .onStart(() => postgresWatch.start())
+    .addResource('postgres watch', () => postgresWatch.close())
     .addResource('queues', () => queues.close())
     .addResource('database', () => db.destroy())
     .addResource('redis', async () => {
@@ -37,7 +48,7 @@ export function createAppContext(config: Config, options: { logger?: Logger; nam
       await Promise.all([close(workerRedis), close(producerRedis)]);
     });
   const metrics = createMetrics({ queues: () => Object.values(QueueName).map((name) => queues.get(name)), defaultLabels: { service: options.name ?? 'paperboy' } });
-  return { config, logger, db, workerRedis, producerRedis, queues, lifecycle, metrics };
+  return { config, logger, db, workerRedis, producerRedis, queues, lifecycle, metrics, postgresWatch };
 }
 
 /**

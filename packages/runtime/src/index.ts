@@ -5,6 +5,9 @@ export interface Runnable {
   name: string;
   run(): Promise<unknown>;
   close(force?: boolean): Promise<void>;
+  /** Stops taking new jobs; `doNotWaitActive` leaves the jobs in hand running (a BullMQ Worker fits). */
+  pause?(doNotWaitActive?: boolean): Promise<void>;
+  resume?(): void;
 }
 
 interface Resource {
@@ -24,6 +27,9 @@ export class Lifecycle {
   private readonly resources: Resource[] = [];
   private stopping: Promise<void> | null = null;
   private signalsInstalled = false;
+  private started = false;
+  /** Why the workers are paused (a dependency is down), or null. */
+  private pausedFor: string | null = null;
 
   constructor(
     private readonly logger: Logger,
@@ -41,10 +47,46 @@ export class Lifecycle {
     return this;
   }
 
+  private readonly startHooks: Array<() => void> = [];
+
+  /** Runs `hook` when the workers start (watchers that only a process with workers needs). */
+  onStart(hook: () => void): this {
+    if (this.started) hook();
+    else this.startHooks.push(hook);
+    return this;
+  }
+
   start(): void {
+    this.started = true;
+    for (const hook of this.startHooks.splice(0)) hook();
     for (const worker of this.workers) {
       worker.run().catch((error: Error) => this.logger.error({ err: error, worker: worker.name }, 'worker stopped with an error'));
     }
+  }
+
+  /**
+   * Holds every worker off new jobs while a dependency is down (the jobs in hand run on and fail
+   * or finish); `resumeWorkers` lets them go on. No-op before `start` and once stopping.
+   */
+  async pauseWorkers(reason: string): Promise<void> {
+    if (!this.started || this.stopping || this.workersStopping || this.pausedFor) return;
+    this.pausedFor = reason;
+    this.logger.warn({ reason }, 'pausing workers until it recovers');
+    await Promise.all(this.workers.map((worker) => worker.pause?.(true).catch(() => {})));
+  }
+
+  resumeWorkers(): void {
+    if (!this.pausedFor) return;
+    const reason = this.pausedFor;
+    this.pausedFor = null;
+    if (this.stopping || this.workersStopping) return;
+    this.logger.info({ reason }, 'resuming workers: recovered');
+    for (const worker of this.workers) worker.resume?.();
+  }
+
+  /** Why the workers are paused, or null when they run. */
+  get pausedReason(): string | null {
+    return this.pausedFor;
   }
 
   installSignalHandlers(onStopped: (code: number) => void = (code) => process.exit(code)): void {

@@ -2,3 +2,5 @@ export * from './services.js';
 export * from './fixture-server.js';
 export * from './smtp-server.js';
 export * from './seeds.js';
+export * from './private-postgres.js';
+export * from './private-redis-outage.js';

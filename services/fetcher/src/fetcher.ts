@@ -27,6 +27,8 @@ export interface FetcherDeps {
   maxCrawlDelayMs?: number;
   archiveRetentionDays: number;
   metrics?: Metrics;
+  /** Tells which failures are a Postgres outage: those jobs are put back without spending an attempt. */
+  hold?: (error: unknown) => Promise<boolean>;
 }
 
 export function createFetcherWorkers(deps: FetcherDeps): Worker[] {
@@ -38,7 +40,7 @@ export function createFetcherWorkers(deps: FetcherDeps): Worker[] {
       'crawl-page': createCrawlPageHandler({ ...deps, logger }),
       'prune-archive': createPruneArchiveHandler({ db: deps.db, logger, retentionDays: deps.archiveRetentionDays }),
     },
-    { connection: deps.connection, prefix: deps.prefix, concurrency: deps.concurrency, lockDurationMs: deps.lockDurationMs ?? 30_000 },
+    { connection: deps.connection, prefix: deps.prefix, concurrency: deps.concurrency, lockDurationMs: deps.lockDurationMs ?? 30_000, ...(deps.hold ? { hold: deps.hold } : {}) },
   );
   return [logWorkerEvents(worker, logger)];
 }

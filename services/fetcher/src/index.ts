@@ -1,3 +1,4 @@
+import { closeInterruptedCrawls } from '@paperboy/db';
 import { HostLimiter, RobotsCache } from '@paperboy/http';
 import type { AppContext } from '@paperboy/runtime/context';
 import { createFetcherWorkers } from './fetcher.js';
@@ -45,8 +46,16 @@ export function addFetcher(ctx: AppContext, sources: SourcesFile = loadSourcesFi
     maxCrawlDelayMs: config.fetch.maxCrawlDelayMs,
     archiveRetentionDays: config.archiveRetentionDays,
     metrics: ctx.metrics,
+    hold: ctx.postgresWatch.shouldHold,
   })) {
     ctx.lifecycle.addWorker(worker);
   }
+  // Crawls a dead process left `running` (killed mid-crawl) are closed, so source health shows them.
+  ctx.lifecycle.onStart(() => {
+    closeInterruptedCrawls(ctx.db, config.staleCrawlMs).then(
+      (closed) => closed && ctx.logger.warn({ closed, olderThanMs: config.staleCrawlMs }, 'closed crawls left running by a stopped process as failed (interrupted)'),
+      (error: unknown) => ctx.logger.warn({ err: (error as Error).message }, 'could not close interrupted crawls'),
+    );
+  });
   return sources;
 }

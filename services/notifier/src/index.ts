@@ -10,7 +10,7 @@ export function addNotifier(ctx: AppContext, transport: MailTransport = createTr
   if (!ctx.config.mail.publicUrl.startsWith('https://')) {
     ctx.logger.warn({ publicUrl: ctx.config.mail.publicUrl }, 'PAPERBOY_PUBLIC_URL is not https: digests go out without one-click unsubscribe (RFC 8058 needs https)');
   }
-  for (const worker of createNotifierWorkers({ db: ctx.db, logger: ctx.logger, config: ctx.config, connection: ctx.workerRedis, queues: ctx.queues, transport, metrics: ctx.metrics })) {
+  for (const worker of createNotifierWorkers({ db: ctx.db, logger: ctx.logger, config: ctx.config, connection: ctx.workerRedis, queues: ctx.queues, transport, metrics: ctx.metrics, hold: ctx.postgresWatch.shouldHold })) {
     ctx.lifecycle.addWorker(worker);
   }
   ctx.lifecycle.addResource('mail transport', () => transport.close());

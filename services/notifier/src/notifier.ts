@@ -17,6 +17,8 @@ export interface NotifierDeps {
   queues: Queues;
   transport: MailTransport;
   metrics?: Metrics;
+  /** Tells which failures are a Postgres outage: those jobs are put back without spending an attempt. */
+  hold?: (error: unknown) => Promise<boolean>;
 }
 
 /**
@@ -36,6 +38,7 @@ export function createNotifierWorkers(deps: NotifierDeps): Worker[] {
       // processes planning the same frequency at once plan each delivery once.
       concurrency: 2,
       lockDurationMs: deps.config.jobLockMs,
+      ...(deps.hold ? { hold: deps.hold } : {}),
     },
   );
   const sender = createWorker(
@@ -46,6 +49,7 @@ export function createNotifierWorkers(deps: NotifierDeps): Worker[] {
       prefix: deps.config.queuePrefix,
       concurrency: deps.config.mail.concurrency,
       lockDurationMs: deps.config.jobLockMs,
+      ...(deps.hold ? { hold: deps.hold } : {}),
       // The provider's limit, shared by every notifier process.
       limiter: { max: deps.config.mail.perMinute, duration: 60_000 },
       // Versions before the planning queue put planners here; those jobs still run.

@@ -21,6 +21,7 @@ export function addProcessor(ctx: AppContext): void {
     taxonomy,
     nearDuplicateThreshold: ctx.config.nearDuplicateThreshold,
     metrics: ctx.metrics,
+    hold: ctx.postgresWatch.shouldHold,
   })) {
     ctx.lifecycle.addWorker(worker);
   }

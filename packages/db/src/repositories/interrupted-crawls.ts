@@ -1,0 +1,17 @@
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../schema.js';
+
+/**
+ * Closes as failed ("interrupted") the crawls still `running` that began more than `olderThanMs`
+ * ago: their process died (SIGKILL, a crash, a lost host) before recording an outcome, and a
+ * crawl left `running` would never show in source health. A crawl whose job is in fact retried
+ * later records its own outcome over this one. Returns how many were closed.
+ */
+export async function closeInterruptedCrawls(db: Kysely<Database>, olderThanMs: number): Promise<number> {
+  const result = await sql`
+    UPDATE crawls SET outcome = 'failed', finished_at = now(), errors = errors + 1,
+      error = 'interrupted: the process running this crawl stopped before recording its outcome',
+      duration_ms = (extract(epoch FROM now() - started_at) * 1000)::int
+    WHERE outcome = 'running' AND started_at < now() - make_interval(secs => ${olderThanMs / 1000})`.execute(db);
+  return Number(result.numAffectedRows ?? 0);
+}

@@ -9,6 +9,7 @@ import { createTestDatabase, startFixtureServer, startPrivateRedis, testQueuePre
 import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lastJson, root, runCli } from './helpers.js';
 
 // The Postgres→Redis hand-off under faults (issue 10): a private redis-server that the tests kill
 // and flush, never the shared one.
@@ -35,7 +36,7 @@ const withEtag = (req: IncomingMessage, res: ServerResponse) => {
 beforeAll(async () => {
   t = await createTestDatabase();
   redis = await startPrivateRedis();
-  server = await startFixtureServer({ '/a': withEtag, '/b': withEtag, '/c': withEtag });
+  server = await startFixtureServer({ '/a': withEtag, '/b': withEtag, '/c': withEtag, '/d': withEtag });
   producer = createRedis(redis.url, 'producer');
   queues = new Queues(producer, { prefix, fetchAttempts: 3 });
   // Connected before the faults, as a running fetcher's queues are.
@@ -146,5 +147,23 @@ describe('the Postgres→Redis hand-off', () => {
     expect(after.crawlId).not.toBe(before.crawlId);
     expect(await t.db.selectFrom('crawls').selectAll().where('id', '=', before.crawlId!).executeTakeFirstOrThrow()).toEqual(old);
     expect(await t.db.selectFrom('crawls').select('url').where('id', '=', after.crawlId!).executeTakeFirstOrThrow()).toEqual({ url: `${server.url}/a` });
+  });
+
+  it('`paperboy ingest` of a page whose earlier batches were lost does not report an empty success: it stores them', async () => {
+    const url = `${server.url}/d`;
+    await attempt(fakeJob(url));
+    await redis.flushAll(); // enqueued, never stored
+    const env = {
+      DATABASE_URL: t.url, REDIS_URL: redis.url, PAPERBOY_QUEUE_PREFIX: prefix, PAPERBOY_SOURCES: `${root}test/fixtures/sources.test.yaml`,
+      PAPERBOY_FETCH_ALLOW_PRIVATE: '1', LOG_LEVEL: 'warn',
+    };
+    const run = await runCli(['ingest', '--source', 'hf-api', '--url', url], env, 120_000);
+    expect(run.code, run.stderr).toBe(0);
+    const summary = lastJson<{ unchangedPages: number; errors: unknown[]; warnings: string[] }>(run.stdout);
+    // Before: "unchanged", exit 0, and the page's papers were never sighted.
+    expect(summary).toMatchObject({ unchangedPages: 1, errors: [] });
+    expect(summary.warnings).toContain(`${url}: ${PAPERS / BATCH} batch(es) of an earlier crawl were enqueued but never stored: re-enqueued from the archive`);
+    expect(await count('sightings', url)).toBe(PAPERS);
+    expect(await count('papers')).toBe(PAPERS);
   });
 });

@@ -5,7 +5,7 @@ import { jobQueue, parsePayload } from './jobs.js';
 
 describe('job routing', () => {
   it('routes every job to a queue, and each queue has jobs', () => {
-    expect(jobsOfQueue('crawl')).toEqual(['crawl-source', 'crawl-page', 'prune-archive']);
+    expect(jobsOfQueue('crawl')).toEqual(['crawl-source', 'crawl-page', 'prune-archive', 'reconcile-crawls']);
     expect(jobsOfQueue('ingest')).toEqual(['ingest-entries']);
     expect(jobsOfQueue('planning')).toEqual(['plan-digests']);
     expect(jobsOfQueue('notify')).toEqual(['send-digest', 'send-confirmation']);

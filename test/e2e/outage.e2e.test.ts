@@ -142,12 +142,12 @@ describe('a Redis restart (from its AOF) under a working processor', () => {
 
   afterAll(async () => {
     await t?.drop();
-    await r?.destroy();
+    await r?.close();
   });
 
   it('keeps the process alive; it reconnects and finishes every job exactly once', async () => {
     t = await createTestDatabase();
-    r = await startPrivateRedis();
+    r = await startPrivateRedis({ aof: true });
     const redis = createRedis(r.url, 'producer');
     const queues = new Queues(redis, { prefix, fetchAttempts: 1 });
     await enqueue(queues);

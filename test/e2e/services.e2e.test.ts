@@ -60,7 +60,7 @@ describe('services as separate processes', () => {
         await until(async () => child.output().includes(`${name} started`), 30_000, `${name} to start`);
       }
       const keys = async (queue: 'crawl' | 'planning' | 'notify' | 'maintenance') => (await queues.get(queue).getJobSchedulers(0, -1)).map((s) => s.key).sort();
-      expect(await keys('crawl')).toEqual(['prune-archive-daily', 'source-local-hf']);
+      expect(await keys('crawl')).toEqual(['prune-archive-daily', 'reconcile-crawls', 'source-local-hf']);
       expect(await keys('planning')).toEqual(['digest-planner-daily', 'digest-planner-weekly']);
       expect(await keys('notify')).toEqual([]);
       expect(await queues.get('notify').getDelayedCount()).toBe(0); // nor the job it had scheduled

@@ -1,6 +1,6 @@
 import type { Config } from '@paperboy/config';
 import { pendingMigrations } from '@paperboy/db';
-import { addFetcher } from '@paperboy/fetcher';
+import { addFetcher, reconcileStrandedBatches } from '@paperboy/fetcher';
 import type { Logger } from '@paperboy/logger';
 import { addProcessor } from '@paperboy/processor';
 import { checkRedis, createQueueEvents, type CrawlPagePayload, type CrawlPageResult, type IngestEntriesResult, type Job, type QueueEvents } from '@paperboy/queue';
@@ -224,6 +224,36 @@ export async function crawlAndWait(
     for (const jobId of crawl.value.ingestJobIds) batchWaits.push(collectBatch(pipeline, jobId, url, summary));
   });
   await Promise.all(batchWaits);
+  if (options.waitForBatches !== false) await repairStranded(pipeline, pages, crawls, summary);
+}
+
+/**
+ * A page found unchanged may still have batches of an earlier crawl that were enqueued and never
+ * stored (Redis lost them): success would be a lie. Its missing batches are put back from the
+ * archive and waited for here, so the summary counts what they store. Runs once this run's own
+ * batches are done, so none of them is in flight.
+ */
+async function repairStranded(
+  pipeline: Pipeline,
+  pages: readonly PageToCrawl[],
+  crawls: Array<{ ok: true; value: CrawlPageResult } | { ok: false; error: string }>,
+  summary: IngestSummary,
+): Promise<void> {
+  const { ctx } = pipeline;
+  const waits: Array<Promise<void>> = [];
+  for (const [i, crawl] of crawls.entries()) {
+    if (!crawl.ok) continue;
+    const url = pages[i]!.data.url;
+    try {
+      const repaired = await reconcileStrandedBatches({ db: ctx.db, queues: ctx.queues, logger: ctx.logger }, { graceMs: 0, url });
+      for (const error of repaired.errors) summary.errors.push({ url, error: `batches enqueued earlier and never stored, not re-enqueued: ${error.error}` });
+      if (repaired.jobIds.length) summary.warnings.push(`${url}: ${repaired.jobIds.length} batch(es) of an earlier crawl were enqueued but never stored: re-enqueued from the archive`);
+      for (const jobId of repaired.jobIds) waits.push(collectBatch(pipeline, jobId, url, summary));
+    } catch (error) {
+      summary.errors.push({ url, error: `could not check for batches enqueued and never stored: ${(error as Error).message}` });
+    }
+  }
+  await Promise.all(waits);
 }
 
 /**

@@ -96,6 +96,7 @@ export const configSchema = z.object({
   PAPERBOY_CONTACT_URL: url(['http:', 'https:', 'mailto:']).default('https://github.com/paperboy-papers/paperboy'),
   PAPERBOY_SOURCES: z.string().min(1).optional(),
   PAPERBOY_ARCHIVE_RETENTION_DAYS: int(1, 36_500).default(90),
+  PAPERBOY_RECONCILE_GRACE_MINUTES: int(1, 1440).default(15),
   PAPERBOY_PUBLIC_URL: url(['http:', 'https:']).default('http://localhost:3000'),
   PAPERBOY_SECRET: z
     .string()
@@ -149,6 +150,8 @@ export type Config = Readonly<{
   /** The sources file; undefined means the shipped default. */
   sourcesPath: string | undefined;
   archiveRetentionDays: number;
+  /** Batches enqueued this long ago (ms) and not stored count as stranded: shown in health and re-enqueued by the reconciler. */
+  reconcileGraceMs: number;
   /** Port of the /healthz, /readyz and /metrics server of worker processes; none when unset. */
   healthPort: number | undefined;
   /** Where the API listens (PORT 0: a free port). */
@@ -237,6 +240,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     api: { host: e.HOST, port: e.PORT },
     adminToken: e.PAPERBOY_ADMIN_TOKEN,
     archiveRetentionDays: e.PAPERBOY_ARCHIVE_RETENTION_DAYS,
+    reconcileGraceMs: e.PAPERBOY_RECONCILE_GRACE_MINUTES * 60_000,
     mail: {
       publicUrl: e.PAPERBOY_PUBLIC_URL.replace(/\/+$/, ''),
       secret: e.PAPERBOY_SECRET,
@@ -281,6 +285,7 @@ export const configHelp: Record<keyof typeof configSchema.shape, string> = {
   PAPERBOY_CONTACT_URL: 'where site operators can reach you, put in the User-Agent (http(s) or mailto URL)',
   PAPERBOY_SOURCES: 'sources file (YAML or JSON) for `start`, `sources`, `backfill` and host limits (default: the shipped one)',
   PAPERBOY_ARCHIVE_RETENTION_DAYS: 'raw pages not fetched again for this many days are deleted (default 90)',
+  PAPERBOY_RECONCILE_GRACE_MINUTES: 'ingest batches enqueued this many minutes ago and not stored are shown as unstored and re-enqueued from the archive, 1..1440 (default 15)',
   PAPERBOY_PUBLIC_URL: 'base URL of the API, for links in mails (default http://localhost:3000)',
   PAPERBOY_SECRET: 'HMAC secret of subscriber links, 32+ random characters (default: one generated once and kept in the database)',
   SMTP_URL: 'smtp(s)://user:pass@host:port; unset: mails are written as .eml files to PAPERBOY_OUTBOX_DIR',

@@ -54,6 +54,10 @@ export interface PageFetchesTable {
   last_modified: string | null;
   not_modified: Generated<boolean>;
   crawl_id: number | null;
+  /** When its ingest batches were safely enqueued (0012); null: not yet, so the fetch does not count as seen. */
+  enqueued_at: Timestamp | null;
+  /** Entries per ingest batch when it was enqueued (0012): how the reconciler rebuilds a missing chunk. */
+  batch_size: number | null;
 }
 
 export interface PageBodiesTable {

@@ -47,6 +47,10 @@ export interface Metrics {
   emails: Counter<'outcome'>;
   /** Time of one refresh of the precomputed dashboard views, by mode (incremental, full). */
   dashboardRefreshSeconds: Histogram<'mode'>;
+  /** Ingest batches enqueued longer than the grace period and not stored, per source, as the reconciler last found them. */
+  batchesUnstored: Gauge<'source'>;
+  /** Ingest batches the reconciler put back in the queue (from the archive) or retried. */
+  batchesReenqueued: Counter<'source'>;
   /** Jobs per queue and state, read from Redis on scrape. */
   queueJobs: Gauge<'queue' | 'state'>;
   /** Counts one digest email; typed so the outcome is one of sent, failed, skipped. */
@@ -117,6 +121,18 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     buckets: crawlBuckets,
     registers,
   });
+  const batchesUnstored = new Gauge({
+    name: 'paperboy_batches_unstored',
+    help: 'Ingest batches enqueued longer than PAPERBOY_RECONCILE_GRACE_MINUTES ago and not stored, per source, as the reconciler last found them',
+    labelNames: ['source'] as const,
+    registers,
+  });
+  const batchesReenqueued = new Counter({
+    name: 'paperboy_batches_reenqueued_total',
+    help: 'Ingest batches enqueued but not stored that the reconciler re-enqueued from the archive (or retried)',
+    labelNames: ['source'] as const,
+    registers,
+  });
   const queueJobs = new Gauge({
     name: 'paperboy_queue_jobs',
     help: 'Jobs per BullMQ queue and state (waiting includes paused and prioritized jobs), read on scrape',
@@ -145,6 +161,8 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     crawlDurationSeconds,
     emails,
     dashboardRefreshSeconds,
+    batchesUnstored,
+    batchesReenqueued,
     queueJobs,
     countEmail: (outcome, count = 1) => emails.inc({ outcome }, count),
   };

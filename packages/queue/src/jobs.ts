@@ -12,6 +12,7 @@ export const JobName = {
   CrawlSource: 'crawl-source',
   CrawlPage: 'crawl-page',
   PruneArchive: 'prune-archive',
+  ReconcileCrawls: 'reconcile-crawls',
   IngestEntries: 'ingest-entries',
   PlanDigests: 'plan-digests',
   SendDigest: 'send-digest',
@@ -24,6 +25,7 @@ export const jobQueue = {
   'crawl-source': 'crawl',
   'crawl-page': 'crawl',
   'prune-archive': 'crawl',
+  'reconcile-crawls': 'crawl',
   'ingest-entries': 'ingest',
   // Planning has a queue of its own: a planner queued behind thousands of rate-limited sends would
   // wait for all of them (BullMQ queues are FIFO), and digests due meanwhile would be planned late.
@@ -49,13 +51,16 @@ const crawlPagePayload = z.object({
   adapter: z.string().optional(),
   /** What started it: cli, schedule, backfill. */
   trigger: z.string().optional(),
-  /** No longer written (a crawl is keyed by its job); still accepted from jobs queued by older code. */
+  /** The crawl row (its id issued by Postgres) this job records into: written by the job's first attempt, resumed by its retries. */
   crawlId: z.number().int().optional(),
   /** Times the host answered 429/503 to this page; counts against its attempts. */
   throttled: z.number().int().optional(),
 });
 
 const pruneArchivePayload = z.object({});
+
+/** Re-enqueues, from the archive, ingest batches enqueued but not stored (Redis lost them, or they failed). */
+const reconcileCrawlsPayload = z.object({});
 
 const count = z.number().finite().optional();
 const text = z.string().optional();
@@ -122,6 +127,7 @@ export const payloadSchemas = {
   'crawl-source': crawlSourcePayload,
   'crawl-page': crawlPagePayload,
   'prune-archive': pruneArchivePayload,
+  'reconcile-crawls': reconcileCrawlsPayload,
   'ingest-entries': ingestEntriesPayload,
   'plan-digests': planDigestsPayload,
   'send-digest': sendDigestPayload,
@@ -201,6 +207,7 @@ export function defaultJobOptions(name: JobName, settings: { fetchAttempts: numb
       return { attempts: 6, backoff: { type: 'exponential', delay: 30_000, jitter: 0.5 }, ...keep };
     case 'crawl-source':
     case 'prune-archive':
+    case 'reconcile-crawls':
       return { attempts: 3, backoff: { type: 'exponential', delay: 5000 }, ...keep };
     case 'ingest-entries':
       return { attempts: 8, backoff: { type: 'exponential', delay: 1000 }, ...keep };

@@ -5,17 +5,17 @@ import { jobQueue, parsePayload } from './jobs.js';
 
 describe('job routing', () => {
   it('routes every job to a queue, and each queue has jobs', () => {
-    expect(jobsOfQueue('crawl')).toEqual(['crawl-source', 'crawl-page', 'prune-archive']);
+    expect(jobsOfQueue('crawl')).toEqual(['crawl-source', 'crawl-page', 'prune-archive', 'reconcile-crawls']);
     expect(jobsOfQueue('ingest')).toEqual(['ingest-entries']);
     expect(jobsOfQueue('planning')).toEqual(['plan-digests']);
     expect(jobsOfQueue('notify')).toEqual(['send-digest', 'send-confirmation']);
     expect(jobsOfQueue('maintenance')).toEqual(['refresh-dashboard']);
-    expect(Object.keys(jobQueue).sort()).toEqual(['crawl-page', 'crawl-source', 'ingest-entries', 'plan-digests', 'prune-archive', 'refresh-dashboard', 'send-confirmation', 'send-digest']);
+    expect(Object.keys(jobQueue).sort()).toEqual(['crawl-page', 'crawl-source', 'ingest-entries', 'plan-digests', 'prune-archive', 'reconcile-crawls', 'refresh-dashboard', 'send-confirmation', 'send-digest']);
   });
 
   it('refuses a worker with a missing or stray handler', () => {
     expect(() => checkHandlers('ingest', {})).toThrow(/no handler for ingest-entries/);
-    expect(() => checkHandlers('crawl', { 'crawl-page': async () => {} })).toThrow(/no handler for crawl-source, prune-archive/);
+    expect(() => checkHandlers('crawl', { 'crawl-page': async () => {} })).toThrow(/no handler for crawl-source, prune-archive, reconcile-crawls/);
     expect(() => checkHandlers('ingest', { 'ingest-entries': async () => {}, 'crawl-page': async () => {} })).toThrow(
       /handlers for jobs not on this queue: crawl-page/,
     );

@@ -3,4 +3,4 @@ export * from './fixture-server.js';
 export * from './smtp-server.js';
 export * from './seeds.js';
 export * from './private-postgres.js';
-export * from './private-redis-outage.js';
+export * from './private-redis.js';

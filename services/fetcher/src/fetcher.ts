@@ -6,6 +6,7 @@ import type { Redis } from 'ioredis';
 import { createCrawlPageHandler } from './handlers/crawl-page.handler.js';
 import { createCrawlSourceHandler } from './handlers/crawl-source.handler.js';
 import { createPruneArchiveHandler } from './handlers/prune-archive.handler.js';
+import { createReconcileCrawlsHandler } from './handlers/reconcile-crawls.handler.js';
 import type { HostGate, RobotsGate } from './politeness.js';
 import type { SourcesFile } from './sources-file.js';
 import type { Metrics } from '@paperboy/metrics';
@@ -26,6 +27,8 @@ export interface FetcherDeps {
   /** Longest robots.txt Crawl-delay honoured (default 60 s). */
   maxCrawlDelayMs?: number;
   archiveRetentionDays: number;
+  /** Batches enqueued this long ago and not stored are re-enqueued by reconcile-crawls (default 15 minutes). */
+  reconcileGraceMs?: number;
   metrics?: Metrics;
   /** Tells which failures are a Postgres outage: those jobs are put back without spending an attempt. */
   hold?: (error: unknown) => Promise<boolean>;
@@ -39,6 +42,7 @@ export function createFetcherWorkers(deps: FetcherDeps): Worker[] {
       'crawl-source': createCrawlSourceHandler({ ...deps, logger }),
       'crawl-page': createCrawlPageHandler({ ...deps, logger }),
       'prune-archive': createPruneArchiveHandler({ db: deps.db, logger, retentionDays: deps.archiveRetentionDays }),
+      'reconcile-crawls': createReconcileCrawlsHandler({ ...deps, logger, graceMs: deps.reconcileGraceMs ?? 15 * 60_000 }),
     },
     { connection: deps.connection, prefix: deps.prefix, concurrency: deps.concurrency, lockDurationMs: deps.lockDurationMs ?? 30_000, ...(deps.hold ? { hold: deps.hold } : {}) },
   );

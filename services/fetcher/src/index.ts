@@ -7,6 +7,7 @@ import { loadSourcesFile, type SourcesFile } from './sources-file.js';
 export { createFetcherWorkers, type FetcherDeps } from './fetcher.js';
 export { createCrawlPageHandler } from './handlers/crawl-page.handler.js';
 export { syncSchedulers } from './schedulers.js';
+export { reconcileStrandedBatches, type ReconcileResult } from './reconcile.js';
 export * from './sources-file.js';
 export { judgeCrawl } from './health.js';
 export { openGate, allowAll, type HostGate, type RobotsGate } from './politeness.js';
@@ -45,6 +46,7 @@ export function addFetcher(ctx: AppContext, sources: SourcesFile = loadSourcesFi
     robots,
     maxCrawlDelayMs: config.fetch.maxCrawlDelayMs,
     archiveRetentionDays: config.archiveRetentionDays,
+    reconcileGraceMs: config.reconcileGraceMs,
     metrics: ctx.metrics,
     hold: ctx.postgresWatch.shouldHold,
   })) {

@@ -1,7 +1,7 @@
 import { createRedis, Queues } from '@paperboy/queue';
 import { deleteRedisPrefix, requireEnv, testQueuePrefix } from '@paperboy/test-utils';
 import { afterAll, describe, expect, it } from 'vitest';
-import { PRUNE_SCHEDULER, syncSchedulers } from './schedulers.js';
+import { PRUNE_SCHEDULER, RECONCILE_SCHEDULER, syncSchedulers } from './schedulers.js';
 import { parseSourcesFile } from './sources-file.js';
 
 const prefix = testQueuePrefix();
@@ -28,6 +28,7 @@ describe('syncSchedulers', () => {
     await syncSchedulers(queues.get('crawl'), file(a + b(true)));
     expect(await schedulers()).toEqual([
       { key: PRUNE_SCHEDULER, every: null, pattern: '17 3 * * *' },
+      { key: RECONCILE_SCHEDULER, every: 300_000, pattern: null },
       { key: 'source-a', every: 1_800_000, pattern: null },
       { key: 'source-b', every: null, pattern: '15 1 * * 1-5' },
     ]);
@@ -36,6 +37,6 @@ describe('syncSchedulers', () => {
   it('removes the schedulers of disabled and removed sources', async () => {
     const result = await syncSchedulers(queues.get('crawl'), file(b(false)));
     expect(result.removed.sort()).toEqual(['source-a', 'source-b']);
-    expect((await schedulers()).map((s) => s.key)).toEqual([PRUNE_SCHEDULER]);
+    expect((await schedulers()).map((s) => s.key)).toEqual([PRUNE_SCHEDULER, RECONCILE_SCHEDULER]);
   });
 });

@@ -3,6 +3,7 @@ import type { SourcesFile } from './sources-file.js';
 
 const SOURCE_PREFIX = 'source-';
 export const PRUNE_SCHEDULER = 'prune-archive-daily';
+export const RECONCILE_SCHEDULER = 'reconcile-crawls';
 
 /**
  * One BullMQ job scheduler per enabled source, and none for removed or disabled ones. Upserts,
@@ -24,6 +25,12 @@ export async function syncSchedulers(queue: Queue, sources: SourcesFile): Promis
     name: 'prune-archive',
     data: {},
     opts: { attempts: 3, removeOnComplete: { count: 30 }, removeOnFail: { count: 30 } },
+  });
+  // Batches enqueued but never stored (a lost Redis) are put back from the archive.
+  await queue.upsertJobScheduler(RECONCILE_SCHEDULER, { every: 5 * 60_000 }, {
+    name: 'reconcile-crawls',
+    data: {},
+    opts: { attempts: 3, backoff: { type: 'exponential', delay: 5000 }, removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } },
   });
   const keep = new Set(wanted.map((s) => `${SOURCE_PREFIX}${s.id}`));
   const removed: string[] = [];

@@ -29,6 +29,8 @@ export interface SourceReport {
   crawls24h: number;
   failures24h: number;
   new24h: number;
+  /** Batches enqueued more than PAPERBOY_RECONCILE_GRACE_MINUTES ago (last 7 days) and not stored: lost or failed, until reconcile-crawls repairs them. */
+  unstoredBatches: number;
 }
 
 const describeSchedule = (s: { every?: number | undefined; cron?: string | undefined; tz?: string | undefined; jitterMs: number }) => {
@@ -47,7 +49,7 @@ export async function sourcesReport(config: Config): Promise<SourceReport[]> {
   const file = loadSourcesFile(config.sourcesPath);
   const db = createDb(config.databaseUrl, { max: 1 });
   try {
-    const health = new Map((await new CrawlRepository(db).sourceHealth()).map((r) => [r.source, r]));
+    const health = new Map((await new CrawlRepository(db).sourceHealth({ unstoredGraceMs: config.reconcileGraceMs })).map((r) => [r.source, r]));
     return file.sources.map((s) => {
       const row = health.get(s.id);
       return {
@@ -65,6 +67,7 @@ export async function sourcesReport(config: Config): Promise<SourceReport[]> {
         crawls24h: row?.crawls24h ?? 0,
         failures24h: row?.failures24h ?? 0,
         new24h: row?.new24h ?? 0,
+        unstoredBatches: row?.unstoredBatches ?? 0,
       };
     });
   } finally {
@@ -78,7 +81,7 @@ export function formatSourcesTable(reports: SourceReport[]): string {
     r.enabled ? r.schedule : 'disabled',
     r.lastCrawlAt ? `${r.lastCrawlAt} ${r.lastOutcome}${r.lastStatus ? ` ${r.lastStatus}` : ''}${r.lastEntries !== null ? `, ${r.lastEntries} entries` : ''}` : '-',
     r.lastSuccessAt ?? '-',
-    r.reason ? `${r.health}: ${r.reason}` : r.health,
+    (r.reason ? `${r.health}: ${r.reason}` : r.health) + (r.unstoredBatches ? ` (${r.unstoredBatches} batches not stored)` : ''),
   ]);
   const header = ['SOURCE', 'SCHEDULE', 'LAST CRAWL', 'LAST SUCCESS', 'HEALTH'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));

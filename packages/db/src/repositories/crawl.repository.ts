@@ -15,6 +15,26 @@ export interface CrawlFinish {
   suspectReason: string | null;
 }
 
+/** How far back the reconciler and source health look for batches enqueued but never stored. */
+export const STRANDED_LOOKBACK_DAYS = 7;
+
+export interface StrandedFetch {
+  fetchId: number;
+  crawlId: number;
+  source: string;
+  adapter: string | null;
+  url: string;
+  finalUrl: string | null;
+  fetchedAt: Date;
+  contentHash: string;
+  contentType: string | null;
+  encoding: string;
+  body: Buffer;
+  batchSize: number;
+  entries: number;
+  storedChunks: number[];
+}
+
 export interface SourceHealthRow {
   source: string;
   lastCrawlAt: string | null;
@@ -28,6 +48,8 @@ export interface SourceHealthRow {
   crawls24h: number;
   failures24h: number;
   new24h: number;
+  /** Batches enqueued more than the grace period ago (in the last 7 days) and not stored: lost, failed or still queued. */
+  unstoredBatches: number;
 }
 
 /**
@@ -55,25 +77,65 @@ export class CrawlRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
   /**
-   * Starts (or, for a retried job, resumes) the crawl of one page, and reads what the last
-   * successful fetch of that URL knew (for a conditional GET), in one round trip.
+   * Starts the crawl of one page (or, given the id its job carries, resumes it on a retry), and
+   * reads what the last fetch of that URL whose batches were safely enqueued knew (for a
+   * conditional GET and the "unchanged" check), in one round trip. The crawl's identity is its row
+   * id, issued here by Postgres: `jobKey` (from BullMQ, whose ids restart when Redis is emptied) is
+   * only recorded. An id whose row is gone starts a new crawl.
    */
   async beginCrawl(
-    crawl: { source: string; url: string; trigger: string; jobKey: string },
-  ): Promise<{ id: number; lastContentHash: string | null; lastEtag: string | null; lastModified: string | null }> {
-    const { rows } = await sql<{ id: number; lastContentHash: string | null; lastEtag: string | null; lastModified: string | null }>`
-      WITH crawl AS (
-        INSERT INTO crawls (source, url, trigger, job_key, started_at) VALUES (${crawl.source}, ${crawl.url}, ${crawl.trigger}, ${crawl.jobKey}, now())
-        ON CONFLICT (job_key) DO UPDATE SET outcome = 'running'
+    crawl: { source: string; url: string; trigger: string; jobKey: string; crawlId?: number | undefined },
+  ): Promise<{ id: number; resumed: boolean; lastContentHash: string | null; lastEtag: string | null; lastModified: string | null }> {
+    const { rows } = await sql<{ id: number; resumed: boolean; lastContentHash: string | null; lastEtag: string | null; lastModified: string | null }>`
+      WITH resumed AS (
+        UPDATE crawls SET outcome = 'running' WHERE id = ${crawl.crawlId ?? null} AND url = ${crawl.url} RETURNING id
+      ), started AS (
+        INSERT INTO crawls (source, url, trigger, job_key, started_at)
+        SELECT ${crawl.source}, ${crawl.url}, ${crawl.trigger}, ${crawl.jobKey}, now() WHERE NOT EXISTS (SELECT 1 FROM resumed)
         RETURNING id
+      ), crawl AS (
+        SELECT id, true AS resumed FROM resumed UNION ALL SELECT id, false FROM started
       )
-      SELECT crawl.id, f.content_hash AS "lastContentHash", f.etag AS "lastEtag", f.last_modified AS "lastModified"
+      SELECT crawl.id, crawl.resumed, f.content_hash AS "lastContentHash", f.etag AS "lastEtag", f.last_modified AS "lastModified"
       FROM crawl LEFT JOIN LATERAL (
         SELECT content_hash, etag, last_modified FROM page_fetches
-        WHERE url = ${crawl.url} AND error IS NULL AND NOT not_modified AND content_hash IS NOT NULL
+        WHERE url = ${crawl.url} AND error IS NULL AND NOT not_modified AND content_hash IS NOT NULL AND enqueued_at IS NOT NULL
         ORDER BY fetched_at DESC LIMIT 1
       ) f ON true`.execute(this.db);
     return rows[0]!;
+  }
+
+  /** Deletes a crawl just begun that its job could not be told about (it will begin another). */
+  async forgetCrawl(id: number): Promise<void> {
+    await sql`DELETE FROM crawls WHERE id = ${id} AND NOT EXISTS (SELECT 1 FROM page_fetches WHERE crawl_id = ${id})`.execute(this.db);
+  }
+
+  /** The fetch's batches are in the queue: from now on its ETag and content hash count as seen. */
+  async markEnqueued(fetchId: number): Promise<void> {
+    await sql`UPDATE page_fetches SET enqueued_at = now() WHERE id = ${fetchId} AND enqueued_at IS NULL`.execute(this.db);
+  }
+
+  /**
+   * Fetches whose batches were enqueued more than `graceMs` ago (and within `lookbackDays`) but
+   * not all stored: the batches a lost Redis or a failed job left behind. The latest enqueued
+   * fetch of each crawl, with its archived body and the chunks already stored; oldest first.
+   */
+  async strandedFetches(options: { graceMs: number; lookbackDays?: number; url?: string; limit?: number }): Promise<StrandedFetch[]> {
+    const { rows } = await sql<StrandedFetch>`
+      SELECT * FROM (
+        SELECT DISTINCT ON (f.crawl_id) f.id AS "fetchId", f.crawl_id AS "crawlId", f.source, f.adapter, f.url, f.final_url AS "finalUrl",
+          f.fetched_at AS "fetchedAt", f.content_hash AS "contentHash", b.content_type AS "contentType", b.encoding, b.body,
+          f.batch_size AS "batchSize", f.entries,
+          coalesce((SELECT array_agg(cb.chunk ORDER BY cb.chunk) FROM crawl_batches cb WHERE cb.crawl_id = f.crawl_id), '{}') AS "storedChunks"
+        FROM page_fetches f JOIN page_bodies b ON b.content_hash = f.content_hash
+        WHERE f.batch_size IS NOT NULL AND f.entries > 0 AND f.crawl_id IS NOT NULL AND f.error IS NULL
+          AND f.enqueued_at <= now() - make_interval(secs => ${options.graceMs / 1000})
+          AND f.enqueued_at > now() - make_interval(days => ${options.lookbackDays ?? STRANDED_LOOKBACK_DAYS})
+          AND (${options.url ?? null}::text IS NULL OR f.url = ${options.url ?? null})
+          AND (SELECT count(*) FROM crawl_batches cb WHERE cb.crawl_id = f.crawl_id) < ceil(f.entries::numeric / f.batch_size)
+        ORDER BY f.crawl_id, f.enqueued_at DESC
+      ) s ORDER BY "fetchedAt" LIMIT ${options.limit ?? 500}`.execute(this.db);
+    return rows;
   }
 
   async finishCrawl(id: number, finish: CrawlFinish): Promise<void> {
@@ -91,10 +153,11 @@ export class CrawlRepository {
     const { rows } = await sql<{ fetchId: number }>`
       WITH fetched AS (
         INSERT INTO page_fetches (source, url, final_url, status, bytes, content_hash, content_type, fetched_at, duration_ms,
-                                  entries, warnings, error, adapter, etag, last_modified, not_modified, crawl_id)
+                                  entries, warnings, error, adapter, etag, last_modified, not_modified, crawl_id, batch_size, enqueued_at)
         VALUES (${fetch.source}, ${fetch.url}, ${fetch.finalUrl}, ${fetch.status}, ${fetch.bytes}, ${fetch.contentHash}, ${fetch.contentType},
                 ${fetch.fetchedAt}, ${fetch.durationMs}, ${fetch.entries}, ${fetch.warnings}::text[], ${fetch.error}, ${fetch.adapter ?? null},
-                ${fetch.etag ?? null}, ${fetch.lastModified ?? null}, ${fetch.notModified ?? false}, ${id})
+                ${fetch.etag ?? null}, ${fetch.lastModified ?? null}, ${fetch.notModified ?? false}, ${id}, ${fetch.batchSize ?? null},
+                CASE WHEN ${fetch.enqueued ?? true} THEN now() END)
         RETURNING id
       ), finished AS (
         UPDATE crawls SET finished_at = now(), status = ${finish.status}, outcome = ${finish.outcome}, entries = ${finish.entries},
@@ -132,8 +195,12 @@ export class CrawlRepository {
     return rows[0]!;
   }
 
-  /** The latest crawl of each source, its latest success and the last day's counts. */
-  async sourceHealth(): Promise<SourceHealthRow[]> {
+  /**
+   * The latest crawl of each source, its latest success, the last day's counts and its batches
+   * enqueued more than `unstoredGraceMs` ago (default 15 minutes) but not stored.
+   */
+  async sourceHealth(options: { unstoredGraceMs?: number } = {}): Promise<SourceHealthRow[]> {
+    const grace = (options.unstoredGraceMs ?? 15 * 60_000) / 1000;
     const { rows } = await sql<SourceHealthRow>`
       WITH latest AS (
         SELECT DISTINCT ON (source) * FROM crawls WHERE outcome <> 'running' ORDER BY source, started_at DESC
@@ -147,7 +214,13 @@ export class CrawlRepository {
         (SELECT count(*)::int FROM crawls c WHERE c.source = l.source AND c.started_at > now() - interval '1 day') AS "crawls24h",
         (SELECT count(*)::int FROM crawls c WHERE c.source = l.source AND c.started_at > now() - interval '1 day' AND c.outcome = 'failed') AS "failures24h",
         (SELECT coalesce(sum(b.new), 0)::int FROM crawl_batches b JOIN crawls c ON c.id = b.crawl_id
-          WHERE c.source = l.source AND c.started_at > now() - interval '1 day') AS "new24h"
+          WHERE c.source = l.source AND c.started_at > now() - interval '1 day') AS "new24h",
+        (SELECT coalesce(sum(greatest(ceil(f.entries::numeric / f.batch_size) - (SELECT count(*) FROM crawl_batches cb WHERE cb.crawl_id = f.crawl_id), 0)), 0)::int
+          FROM (SELECT DISTINCT ON (f.crawl_id) f.* FROM page_fetches f
+                WHERE f.source = l.source AND f.batch_size IS NOT NULL AND f.entries > 0 AND f.crawl_id IS NOT NULL AND f.error IS NULL
+                  AND f.enqueued_at <= now() - make_interval(secs => ${grace})
+                  AND f.enqueued_at > now() - make_interval(days => ${STRANDED_LOOKBACK_DAYS})
+                ORDER BY f.crawl_id, f.enqueued_at DESC) f) AS "unstoredBatches"
       FROM latest l ORDER BY l.source`.execute(this.db);
     return rows;
   }

@@ -19,6 +19,14 @@ export interface PageFetchRecord {
   lastModified?: string | null;
   notModified?: boolean;
   crawlId?: number | null;
+  /** Entries per ingest batch, when the fetch's entries were batched (the reconciler rebuilds chunks with it). */
+  batchSize?: number | null;
+  /**
+   * Whether whatever this fetch hands on is already safe (default true: nothing to enqueue). A fetch
+   * with batches to enqueue is recorded with false and marked enqueued once they are in the queue:
+   * until then its ETag and content hash are not used to skip the page.
+   */
+  enqueued?: boolean;
 }
 
 export interface LastGoodFetch {
@@ -52,6 +60,8 @@ export class PageFetchRepository {
         last_modified: record.lastModified ?? null,
         not_modified: record.notModified ?? false,
         crawl_id: record.crawlId ?? null,
+        batch_size: record.batchSize ?? null,
+        enqueued_at: record.enqueued === false ? null : new Date(),
       })
       .returning('id')
       .executeTakeFirstOrThrow();
@@ -62,7 +72,7 @@ export class PageFetchRepository {
   async lastGoodFetch(url: string): Promise<LastGoodFetch | null> {
     const { rows } = await sql<LastGoodFetch>`
       SELECT content_hash AS "contentHash", etag, last_modified AS "lastModified" FROM page_fetches
-      WHERE url = ${url} AND error IS NULL AND NOT not_modified AND content_hash IS NOT NULL
+      WHERE url = ${url} AND error IS NULL AND NOT not_modified AND content_hash IS NOT NULL AND enqueued_at IS NOT NULL
       ORDER BY fetched_at DESC LIMIT 1`.execute(this.db);
     return rows[0] ?? null;
   }

@@ -70,6 +70,8 @@ function chunk<T>(items: readonly T[], size: number): T[][] {
  * enqueued; otherwise the body is archived, the entries extracted and enqueued in batches.
  * 429/503 pause the host for its Retry-After; other retryable failures retry with backoff and
  * jitter; permanent ones fail at once. Each crawl is recorded, with a verdict on its health.
+ * A fetch counts as seen (its ETag and content hash skip the next crawl) only once its batches are
+ * in the queue; until then a retry fetches and enqueues the page again.
  */
 export function createCrawlPageHandler(deps: CrawlHandlerDeps) {
   const crawls = new CrawlRepository(deps.db);
@@ -86,8 +88,21 @@ export function createCrawlPageHandler(deps: CrawlHandlerDeps) {
     }
     const url = new URL(payload.url);
     const politeness: Politeness = deps.sources.politenessFor(url, configured);
-    const begun = await crawls.beginCrawl({ source: payload.source, url: payload.url, trigger: payload.trigger ?? 'cli', jobKey: `${job.queueQualifiedName}:${job.id}` });
+    const begun = await crawls.beginCrawl({
+      source: payload.source, url: payload.url, trigger: payload.trigger ?? 'cli', jobKey: `${job.queueQualifiedName}:${job.id}`, crawlId: payload.crawlId,
+    });
     const crawlId = begun.id;
+    if (!begun.resumed) {
+      // The crawl's identity is Postgres's id, carried on the job so its retries resume this row
+      // (BullMQ's job ids restart when Redis is emptied: they cannot tell two crawls apart).
+      payload = { ...payload, crawlId };
+      try {
+        await job.updateData(payload);
+      } catch (error) {
+        await crawls.forgetCrawl(crawlId);
+        throw error;
+      }
+    }
     const last = { contentHash: begun.lastContentHash, etag: begun.lastEtag, lastModified: begun.lastModified };
     /** About how we were polite (a capped Crawl-delay): on the crawl record, never a reason to suspect the page. */
     const politeWarnings: string[] = [];
@@ -248,9 +263,11 @@ export function createCrawlPageHandler(deps: CrawlHandlerDeps) {
     const batches = chunk(entries, deps.batchSize);
     // The adapter's warnings first: the first one is what a summary reports for an empty page.
     const recorded = [...warnings, ...politeWarnings];
+    // Recorded as not yet enqueued (when there is anything to enqueue): should the enqueue fail,
+    // the retry's conditional GET and "unchanged" check do not take this fetch as seen.
     const fetchId = await crawls.completeCrawl(
       crawlId,
-      { ...facts, entries: entries.length, warnings: recorded, error: null },
+      { ...facts, entries: entries.length, warnings: recorded, error: null, batchSize: deps.batchSize, enqueued: batches.length === 0 },
       {
         status: page.status, outcome: judgement.outcome, entries: entries.length, batches: batches.length, error: null, warnings: recorded,
         suspect: judgement.suspect, suspectReason: judgement.reason,
@@ -273,9 +290,24 @@ export function createCrawlPageHandler(deps: CrawlHandlerDeps) {
       },
     }));
     const queue = deps.queues.get('ingest');
-    const existing = await Promise.all(jobs.map((j) => queue.getJob(j.jobId)));
-    const fresh = jobs.filter((_, i) => !existing[i]);
-    await deps.queues.addBulk('ingest-entries', fresh);
+    let existing: Array<Job | undefined>;
+    let fresh: typeof jobs;
+    try {
+      existing = await Promise.all(jobs.map((j) => queue.getJob(j.jobId)));
+      fresh = jobs.filter((_, i) => !existing[i]);
+      await deps.queues.addBulk('ingest-entries', fresh);
+    } catch (error) {
+      // Redis failed us: the fetch stays "not enqueued", so the retry fetches the page in full and enqueues it.
+      const message = `batches not enqueued: ${(error as Error).message}`;
+      const finalAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      await crawls.finishCrawl(crawlId, {
+        status: page.status, outcome: finalAttempt ? 'failed' : 'retrying', entries: entries.length, batches: batches.length, error: message,
+        warnings: recorded, suspect: false, suspectReason: null,
+      });
+      log.warn({ url: payload.url, err: message, attempt: job.attemptsMade + 1 }, 'page fetched but its batches not enqueued');
+      throw error;
+    }
+    if (batches.length) await crawls.markEnqueued(fetchId);
     for (const warning of warnings) log.warn({ url: payload.url }, warning);
     if (judgement.suspect) log.warn({ url: payload.url, reason: judgement.reason }, 'suspect crawl');
     log.info({ url: payload.url, status: page.status, bytes: page.bytes, entries: entries.length, jobs: fresh.length, durationMs: page.durationMs }, 'page crawled');

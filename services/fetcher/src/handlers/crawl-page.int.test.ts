@@ -57,7 +57,7 @@ function handler(robots: RobotsGate, settings = fetch) {
 let jobs = 0;
 function crawl(run: ReturnType<typeof handler>, url: string, attemptsMade = 0) {
   const payload = { source: 'hf-papers', url, trigger: 'cli' as const };
-  const job = { queueName: 'crawl', queueQualifiedName: `${prefix}:crawl`, id: String(++jobs), name: 'crawl-page', data: payload, attemptsMade, opts: { attempts: 3 } };
+  const job = { queueName: 'crawl', queueQualifiedName: `${prefix}:crawl`, id: String(++jobs), name: 'crawl-page', data: payload, attemptsMade, opts: { attempts: 3 }, updateData: async () => {} };
   return run(payload, job as unknown as Job);
 }
 
@@ -119,7 +119,7 @@ describe('crawl-page and failing pages', () => {
       expect(await lastCrawl()).toMatchObject({ url, outcome: 'failed', status: 500 });
       // One attempt made and one spent on a throttle: this second real attempt is the last.
       const payload = { source: 'hf-papers', url, trigger: 'cli' as const, throttled: 1 };
-      const job = { queueName: 'crawl', queueQualifiedName: `${prefix}:crawl`, id: String(++jobs), name: 'crawl-page', data: payload, attemptsMade: 1, opts: { attempts: 3 } };
+      const job = { queueName: 'crawl', queueQualifiedName: `${prefix}:crawl`, id: String(++jobs), name: 'crawl-page', data: payload, attemptsMade: 1, opts: { attempts: 3 }, updateData: async () => {} };
       expect(await run(payload, job as unknown as Job).catch((e: Error) => e)).toBeInstanceOf(UnrecoverableError);
       expect(await lastCrawl()).toMatchObject({ url, outcome: 'failed' });
     } finally {
@@ -157,7 +157,7 @@ describe('crawl-page and a robots.txt Crawl-delay', () => {
       const payload = { source: 'hf-api', url: `http://${host}${path}`, trigger: 'cli' as const };
       const delayedTo: number[] = [];
       const job = {
-        queueName: 'crawl', queueQualifiedName: `${prefix}:crawl`, id: String(++jobs), name: 'crawl-page', data: payload, attemptsMade: 0, opts: { attempts: 3 },
+        queueName: 'crawl', queueQualifiedName: `${prefix}:crawl`, id: String(++jobs), name: 'crawl-page', data: payload, attemptsMade: 0, opts: { attempts: 3 }, updateData: async () => {},
         moveToDelayed: async (timestamp: number) => void delayedTo.push(timestamp),
       };
       return { delayedTo, result: run(payload, job as unknown as Job) };

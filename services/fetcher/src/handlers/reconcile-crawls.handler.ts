@@ -1,0 +1,16 @@
+import { jobLogger, type Logger } from '@paperboy/logger';
+import type { Job } from '@paperboy/queue';
+import { reconcileStrandedBatches, type ReconcileDeps } from '../reconcile.js';
+
+/** reconcile-crawls: puts back, from the archive, ingest batches enqueued more than the grace period ago and never stored. */
+export function createReconcileCrawlsHandler(deps: ReconcileDeps & { graceMs: number; logger: Logger }) {
+  return async (_payload: Record<string, never>, job: Job) => {
+    const log = jobLogger(deps.logger, job);
+    const result = await reconcileStrandedBatches({ ...deps, logger: log }, { graceMs: deps.graceMs });
+    const { jobIds: _ids, ...summary } = result;
+    if (result.pages) log.info(summary, 'stranded batches reconciled');
+    // A page whose archived body cannot be read is retried with the job, and stays visible in health meanwhile.
+    if (result.errors.length) throw new Error(`stranded batches of ${result.errors.length} page(s) not re-enqueued: ${result.errors[0]!.url}: ${result.errors[0]!.error}`);
+    return summary;
+  };
+}

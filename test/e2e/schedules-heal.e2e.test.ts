@@ -123,7 +123,7 @@ async function expectHealed(before: number): Promise<void> {
     const connection = createRedis(redis.url, 'producer');
     const queues = new Queues(connection, { prefix, fetchAttempts: 1 });
     try {
-      return (await queues.get('crawl').getJobCounts('completed')).completed >= 2; // the crawl-source and its crawl-page
+      return (await queues.get('crawl').getJobCounts('completed')).completed! >= 2; // the crawl-source and its crawl-page
     } finally {
       await queues.close();
       connection.disconnect();

@@ -4,16 +4,19 @@ import type { Redis } from 'ioredis';
 import type { AppContext } from './context.js';
 import type { Runnable } from './index.js';
 
+const RETRY_MS = 5000;
+
 /**
  * Keeps a process's job schedulers in Redis. Redis restarted without persistence, flushed, or
  * failed over to an empty replica loses them, and nothing else would ever declare them again:
  * sources would no longer be crawled, digests no longer planned. So the process checks that each
- * is there, whenever its Redis connection comes back and every `intervalMs`, and re-declares the
- * missing ones (an upsert, safe from several processes at once). Those present are left alone.
+ * is there, whenever its Redis connection comes back and every `intervalMs` (every few seconds
+ * while Redis cannot be reached), and re-declares the missing ones (an upsert, safe from several processes at once). Those present are left alone.
  */
 export class ScheduleKeeper implements Runnable {
   readonly name = 'schedule checks';
   private timer: NodeJS.Timeout | null = null;
+  private retry: NodeJS.Timeout | null = null;
   private checking: Promise<string[]> | null = null;
   private again = false;
   private failing = false;
@@ -37,7 +40,8 @@ export class ScheduleKeeper implements Runnable {
 
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
-    this.timer = null;
+    if (this.retry) clearTimeout(this.retry);
+    this.timer = this.retry = null;
     this.deps.redis.off('ready', this.onReady);
     await this.checking;
     this.stopped?.();
@@ -72,8 +76,17 @@ export class ScheduleKeeper implements Runnable {
       return ids;
     } catch (error) {
       // Redis unreachable: said once per outage; the reconnect triggers the next check.
-      if (!this.failing) logger.warn({ err: error }, 'cannot check the job schedules in Redis: checked again on reconnect');
+      if (!this.failing) logger.warn({ err: error }, 'cannot check the job schedules in Redis: checked again every few seconds until it can');
+      else logger.debug({ err: error }, 'cannot check the job schedules in Redis');
       this.failing = true;
+      // A check that fails around a reconnect must not wait for the next interval: retry soon.
+      if (this.timer && !this.retry) {
+        this.retry = setTimeout(() => {
+          this.retry = null;
+          void this.check();
+        }, Math.min(this.deps.intervalMs, RETRY_MS));
+        this.retry.unref();
+      }
       return [];
     }
   }

@@ -51,6 +51,13 @@ describe('loadConfig', () => {
     expect(loadConfig({ PAPERBOY_DASHBOARD_REFRESH_SECONDS: ' 60 ' }).dashboardRefreshSeconds).toBe(60);
     expect(problems({ PAPERBOY_SCHEDULES: 'maybe' })).toEqual(['PAPERBOY_SCHEDULES="maybe": expected 1 or 0 (also true/false, yes/no)']);
     expect(loadConfig({ PAPERBOY_SCHEDULES: 'no' }).schedules).toBe(false);
+    expect(loadConfig({}).scheduleCheckSeconds).toBe(60);
+    expect(loadConfig({ PAPERBOY_SCHEDULE_CHECK_SECONDS: '5' }).scheduleCheckSeconds).toBe(5);
+    for (const value of ['0', '3601', 'soon']) {
+      expect(problems({ PAPERBOY_SCHEDULE_CHECK_SECONDS: value }), value).toEqual([
+        `PAPERBOY_SCHEDULE_CHECK_SECONDS=${JSON.stringify(value)}: expected a whole number from 1 to 3600`,
+      ]);
+    }
     expect(problems({ PORT: 'abc' })).toEqual(['PORT="abc": expected a whole number from 0 to 65535']);
     expect(loadConfig({ PORT: '8080', HOST: '127.0.0.1' }).api).toEqual({ host: '127.0.0.1', port: 8080 });
     for (const value of ['abc', '0x1', '1e0', '2']) {

@@ -124,6 +124,7 @@ export const configSchema = z.object({
   PAPERBOY_STALE_CRAWL_MS: int(1000, 7 * 86_400_000).default(1_800_000),
   PAPERBOY_DASHBOARD_REFRESH_SECONDS: int(10, 86_400).default(300),
   PAPERBOY_SCHEDULES: bool.default('1'),
+  PAPERBOY_SCHEDULE_CHECK_SECONDS: int(1, 3600).default(60),
   PORT: int(0, 65535).default(3000),
   HOST: z.string().min(1).default('0.0.0.0'),
   PAPERBOY_TRUST_PROXY: trustProxy.optional(),
@@ -187,6 +188,8 @@ export type Config = Readonly<{
   dashboardRefreshSeconds: number;
   /** Whether long-running processes declare their job schedules on boot. */
   schedules: boolean;
+  /** Seconds between checks that this process's job schedulers are still in Redis (re-declared when missing). */
+  scheduleCheckSeconds: number;
   /** Proxies whose X-Forwarded-For names the client (Fastify's trustProxy): false, a hop count, or addresses and ranges. */
   trustProxy: false | number | readonly string[];
   /** Whether /dashboard is served without the admin token. */
@@ -262,6 +265,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     staleCrawlMs: e.PAPERBOY_STALE_CRAWL_MS,
     dashboardRefreshSeconds: e.PAPERBOY_DASHBOARD_REFRESH_SECONDS,
     schedules: e.PAPERBOY_SCHEDULES,
+    scheduleCheckSeconds: e.PAPERBOY_SCHEDULE_CHECK_SECONDS,
     trustProxy: e.PAPERBOY_TRUST_PROXY ?? false,
     publicDashboard: e.PAPERBOY_PUBLIC_DASHBOARD,
     readPerMinute: e.PAPERBOY_READ_PER_MINUTE,
@@ -309,6 +313,7 @@ export const configHelp: Record<keyof typeof configSchema.shape, string> = {
   HOST: 'address the API listens on (default 0.0.0.0: every interface)',
   PAPERBOY_DASHBOARD_REFRESH_SECONDS: 'seconds between refreshes of the precomputed dashboard views, 10..86400 (default 300; full rebuild nightly)',
   PAPERBOY_SCHEDULES: '0: `start` and the services declare no job schedules on boot (schedules already declared keep running) (default 1)',
+  PAPERBOY_SCHEDULE_CHECK_SECONDS: 'seconds between checks that the job schedules are still in Redis, re-declaring any missing (an emptied Redis heals), 1..3600 (default 60; also on every reconnect)',
   PAPERBOY_TRUST_PROXY: 'proxies whose X-Forwarded-For the API believes: a hop count, or IPs/CIDRs and loopback/linklocal/uniquelocal, comma-separated; true is refused (default: none)',
   PAPERBOY_PUBLIC_DASHBOARD: '1 serves /dashboard without the admin token (default 0: PAPERBOY_ADMIN_TOKEN needed)',
   PAPERBOY_READ_PER_MINUTE: 'read API requests (/api/…) per client and minute before 429 (default 120)',

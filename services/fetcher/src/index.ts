@@ -6,7 +6,7 @@ import { loadSourcesFile, type SourcesFile } from './sources-file.js';
 
 export { createFetcherWorkers, type FetcherDeps } from './fetcher.js';
 export { createCrawlPageHandler } from './handlers/crawl-page.handler.js';
-export { syncSchedulers } from './schedulers.js';
+export { sourceSchedules, syncSchedulers } from './schedulers.js';
 export { reconcileStrandedBatches, type ReconcileResult } from './reconcile.js';
 export * from './sources-file.js';
 export { judgeCrawl } from './health.js';

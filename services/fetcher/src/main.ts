@@ -1,9 +1,10 @@
 import { loadConfig } from '@paperboy/config';
 import { createAppContext, runService, serveHealth, warnIfDatabaseNotReady } from '@paperboy/runtime/context';
-import { addFetcher, syncSchedulers } from './index.js';
+import { keepSchedules } from '@paperboy/runtime/schedules';
+import { addFetcher, sourceSchedules, syncSchedulers } from './index.js';
 
 // Entrypoint of a fetcher-only process: run as many as you like. Each declares the sources'
-// schedules on boot (upserts: safe from several processes at once).
+// schedules on boot (upserts: safe from several processes at once), and again whenever Redis lost them.
 await runService('fetcher', async () => {
   const ctx = createAppContext(loadConfig(), { name: 'fetcher' });
   const sources = addFetcher(ctx);
@@ -11,6 +12,7 @@ await runService('fetcher', async () => {
   await serveHealth(ctx);
   ctx.lifecycle.installSignalHandlers();
   const schedulers = ctx.config.schedules ? await syncSchedulers(ctx.queues.get('crawl'), sources) : { schedules: 'not declared (PAPERBOY_SCHEDULES=0)' };
+  keepSchedules(ctx, sourceSchedules(ctx.queues.get('crawl'), sources));
   ctx.lifecycle.start();
   ctx.logger.info({ concurrency: ctx.config.fetch.concurrency, sources: sources.path, ...schedulers }, 'fetcher started');
 });

@@ -16,5 +16,5 @@ export function addNotifier(ctx: AppContext, transport: MailTransport = createTr
   ctx.lifecycle.addResource('mail transport', () => transport.close());
   return transport;
 }
-export { syncDigestSchedulers } from './schedulers.js';
+export { digestSchedules, syncDigestSchedulers } from './schedulers.js';
 export { DigestCandidates } from './candidates.js';

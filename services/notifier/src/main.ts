@@ -1,6 +1,7 @@
 import { loadConfig } from '@paperboy/config';
 import { createAppContext, runService, serveHealth, warnIfDatabaseNotReady } from '@paperboy/runtime/context';
-import { addNotifier, syncDigestSchedulers } from './index.js';
+import { keepSchedules } from '@paperboy/runtime/schedules';
+import { addNotifier, digestSchedules, syncDigestSchedulers } from './index.js';
 
 // Entrypoint of a notifier-only process: run as many as you like (the send rate limit is shared).
 await runService('notifier', async () => {
@@ -10,6 +11,7 @@ await runService('notifier', async () => {
   await serveHealth(ctx);
   ctx.lifecycle.installSignalHandlers();
   const planners = ctx.config.schedules ? await syncDigestSchedulers(ctx.queues) : 'not declared (PAPERBOY_SCHEDULES=0)';
+  keepSchedules(ctx, digestSchedules(ctx.queues));
   ctx.lifecycle.start();
   ctx.logger.info({ concurrency: ctx.config.mail.concurrency, perMinute: ctx.config.mail.perMinute, planners }, 'notifier started');
 });

@@ -5,7 +5,7 @@ import { createProcessorWorkers } from './processor.js';
 export { createProcessorWorkers, type ProcessorDeps } from './processor.js';
 export { createIngestHandler, parseEntries } from './handlers/ingest.handler.js';
 export { storeBatch } from './store-batch.js';
-export { syncDashboardSchedulers } from './schedulers.js';
+export { dashboardSchedules, syncDashboardSchedulers } from './schedulers.js';
 export { createRefreshDashboardHandler } from './handlers/refresh-dashboard.handler.js';
 
 /** Adds the processor's workers to a process's lifecycle. */

@@ -1,7 +1,8 @@
 import { loadConfig } from '@paperboy/config';
 import { createAppContext, runService, serveHealth, warnIfDatabaseNotReady } from '@paperboy/runtime/context';
 import { addProcessor } from './index.js';
-import { syncDashboardSchedulers } from './schedulers.js';
+import { keepSchedules } from '@paperboy/runtime/schedules';
+import { dashboardSchedules, syncDashboardSchedulers } from './schedulers.js';
 
 // Entrypoint of a processor-only process: run as many as you like.
 await runService('processor', async () => {
@@ -13,6 +14,7 @@ await runService('processor', async () => {
   const schedulers = ctx.config.schedules
     ? await syncDashboardSchedulers(ctx.queues.get('maintenance'), ctx.config.dashboardRefreshSeconds)
     : 'not declared (PAPERBOY_SCHEDULES=0)';
+  keepSchedules(ctx, dashboardSchedules(ctx.queues.get('maintenance'), ctx.config.dashboardRefreshSeconds));
   ctx.lifecycle.start();
   ctx.logger.info({ concurrency: ctx.config.processorConcurrency, schedulers }, 'processor started');
 });

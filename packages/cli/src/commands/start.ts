@@ -1,9 +1,10 @@
 import type { Config } from '@paperboy/config';
-import { addFetcher, syncSchedulers } from '@paperboy/fetcher';
+import { addFetcher, sourceSchedules, syncSchedulers } from '@paperboy/fetcher';
 import type { Logger } from '@paperboy/logger';
-import { addNotifier, syncDigestSchedulers } from '@paperboy/notifier';
-import { addProcessor, syncDashboardSchedulers } from '@paperboy/processor';
+import { addNotifier, digestSchedules, syncDigestSchedulers } from '@paperboy/notifier';
+import { addProcessor, dashboardSchedules, syncDashboardSchedulers } from '@paperboy/processor';
 import { serveHealth } from '@paperboy/runtime/context';
+import { keepSchedules } from '@paperboy/runtime/schedules';
 import type { CommandSpec } from '../args.js';
 import { createCheckedContext } from '../run-ingest.js';
 
@@ -17,6 +18,8 @@ export const startSpec: CommandSpec = {
     'those of removed or disabled sources are removed), the daily archive pruning, the digest planners (every\n' +
     '15 minutes) and the dashboard refreshes (every PAPERBOY_DASHBOARD_REFRESH_SECONDS, a full rebuild nightly). Safe on every\n' +
     'boot and from several processes; the separate service processes declare their own the same way.\n' +
+    'While running, each process re-declares any of its schedules missing from Redis (after a flush or a restart\n' +
+    'without persistence), on every reconnect and every PAPERBOY_SCHEDULE_CHECK_SECONDS (default 60).\n' +
     'For larger setups run the services as separate processes, as many of each as you like:\n' +
     '  pnpm --filter @paperboy/fetcher start    pnpm --filter @paperboy/processor start    pnpm --filter @paperboy/notifier start',
 };
@@ -33,6 +36,12 @@ export async function start(config: Config, logger: Logger): Promise<void> {
     const planners = await syncDigestSchedulers(ctx.queues);
     const refreshes = await syncDashboardSchedulers(ctx.queues.get('maintenance'), config.dashboardRefreshSeconds);
     logger.info({ sources: sources.path, ...schedulers, planners, refreshes }, 'source, digest and dashboard schedules in place');
+    // Checked again on every Redis reconnect and every PAPERBOY_SCHEDULE_CHECK_SECONDS: an emptied Redis heals.
+    keepSchedules(ctx, [
+      ...sourceSchedules(ctx.queues.get('crawl'), sources),
+      ...digestSchedules(ctx.queues),
+      ...dashboardSchedules(ctx.queues.get('maintenance'), config.dashboardRefreshSeconds),
+    ]);
   } else {
     logger.info('PAPERBOY_SCHEDULES=0: no schedules declared');
   }

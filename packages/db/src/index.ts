@@ -13,3 +13,4 @@ export * from './repositories/digest.repository.js';
 export * from './repositories/dashboard.repository.js';
 export * from './repositories/read.repository.js';
 export * from './repositories/time-zone.repository.js';
+export * from './repositories/stuck-delivery.repository.js';

@@ -200,7 +200,7 @@ describe('paperboy CLI', () => {
     const cases: Array<[string[], RegExp]> = [
       [['dashboard', ''], /^paperboy: dashboard: missing subcommand; expected refresh or status\nTry: pnpm paperboy dashboard --help\n$/],
       [['subscribers', ''], /^paperboy: subscribers: missing subcommand; expected add, list or remove\nTry: pnpm paperboy subscribers --help\n$/],
-      [['digest', ' '], /^paperboy: digest: missing subcommand; expected run or preview\n/],
+      [['digest', ' '], /^paperboy: digest: missing subcommand; expected run, preview, stuck or resend-stuck\n/],
       [['export', ''], /^paperboy: export: missing dataset; expected "papers"\n/],
       // An unknown one is still named.
       [['dashboard', 'refesh'], /^paperboy: dashboard: expected refresh or status, got "refesh"\n/],

@@ -135,18 +135,21 @@ describe('stuck digests', () => {
   });
 
   it('refuses bad or misplaced options with exit status 2, and documents the at-least-once resend', async () => {
-    for (const args of [
+    const cases = [
       ['digest', 'stuck', '--older-than', 'soon'],
       ['digest', 'stuck', '--older-than', '0'],
       ['digest', 'resend-stuck', '--older-than', '1e3', '--yes'],
       ['digest', 'stuck', '--yes'],
       ['digest', 'run', '--json'],
       ['digest', 'stuck', 'reader@example.org'],
-    ]) {
-      const res = await runCli(args, env);
-      expect(res.code, args.join(' ')).toBe(2);
-      expect(res.stderr, args.join(' ')).toMatch(/^paperboy: digest .+\nTry: pnpm paperboy digest --help\n$/);
-    }
+    ];
+    const results = await Promise.all(cases.map((args) => runCli(args, env)));
+    results.forEach((res, i) => {
+      expect(res.code, cases[i]!.join(' ')).toBe(2);
+      expect(res.stderr, cases[i]!.join(' ')).toMatch(/^paperboy: digest .+\nTry: pnpm paperboy digest --help\n$/);
+    });
+    expect(results[0]!.stderr).toContain('--older-than must be a whole number of minutes from 1 to 10080, got "soon"');
+    expect(results[3]!.stderr).toContain('--yes is an option of digest resend-stuck');
     const help = await runCli(['digest', '--help'], env);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('digest resend-stuck [--older-than <minutes>] --yes');

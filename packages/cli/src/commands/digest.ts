@@ -29,7 +29,7 @@ export const digestSpec: CommandSpec = {
     'Digests are sent at most once: a delivery is claimed before its SMTP transaction and never claimed again, so a\n' +
     'notifier killed mid-send leaves it claimed for good. Claimed over --older-than minutes, it is stuck.\n' +
     '`stuck` lists those (delivery, email, period, claimed at, attempts, subscriber status); --json: one object a line.\n' +
-    `\`resend-stuck --yes\` puts them back to planned and sends them, ${AT_LEAST_ONCE}.\n` +
+    `\`resend-stuck --yes\` puts them back to planned and sends them, ${AT_LEAST_ONCE.replace(': ', ':\n')}.\n` +
     'Those of subscribers no longer active are finished as skipped instead. It waits for the sends and prints\n' +
     '{resent, skipped, sent, empty, failed, unfinished, durationMs} as its last line (exit status 1 when some failed\n' +
     'or are unfinished); a second run re-sends nothing. Run it only when no notifier is still inside an SMTP transaction\n' +

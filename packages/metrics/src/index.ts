@@ -162,7 +162,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
         labelNames: ['threshold_minutes'] as const,
         registers,
         async collect() {
-          const count = await within(read(), queueTimeoutMs);
+          const count = await within(read, queueTimeoutMs);
           this.reset();
           if (count !== null) this.set({ threshold_minutes: String(thresholdMinutes) }, count);
         },
@@ -171,15 +171,15 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   };
 }
 
-/** The value of `promise`, or null when it fails or takes longer than `ms`. */
-async function within<T>(promise: Promise<T>, ms: number): Promise<T | null> {
+/** The value `read` gives, or null when it fails (even synchronously) or takes longer than `ms`. */
+async function within<T>(read: () => Promise<T>, ms: number): Promise<T | null> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<null>((resolve) => {
     timer = setTimeout(() => resolve(null), ms);
     timer.unref();
   });
   try {
-    return await Promise.race([promise, timeout]);
+    return await Promise.race([Promise.resolve().then(read), timeout]);
   } catch {
     return null;
   } finally {
@@ -188,27 +188,16 @@ async function within<T>(promise: Promise<T>, ms: number): Promise<T | null> {
 }
 
 async function readCounts(queue: QueueLike, timeoutMs: number): Promise<Record<QueueState, number> | null> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<null>((resolve) => {
-    timer = setTimeout(() => resolve(null), timeoutMs);
-    timer.unref();
-  });
-  try {
-    const counts = await Promise.race([queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized'), timeout]);
-    if (!counts) return null;
-    const n = (key: string) => counts[key] ?? 0;
-    return {
-      // BullMQ keeps paused and prioritized jobs in lists of their own; all of them wait for a worker.
-      waiting: n('waiting') + n('paused') + n('prioritized'),
-      active: n('active'),
-      delayed: n('delayed'),
-      failed: n('failed'),
-    };
-  } catch {
-    return null;
-  } finally {
-    clearTimeout(timer);
-  }
+  const counts = await within(() => queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized'), timeoutMs);
+  if (!counts) return null;
+  const n = (key: string) => counts[key] ?? 0;
+  return {
+    // BullMQ keeps paused and prioritized jobs in lists of their own; all of them wait for a worker.
+    waiting: n('waiting') + n('paused') + n('prioritized'),
+    active: n('active'),
+    delayed: n('delayed'),
+    failed: n('failed'),
+  };
 }
 
 export interface MetricsHandler {

@@ -13,6 +13,7 @@ import { parseSince, replay, replaySpec } from './commands/replay.js';
 import { backfill, backfillSpec } from './commands/backfill.js';
 import { subscribers, subscribersSpec } from './commands/subscribers.js';
 import { digestPreview, digestRun, digestSpec } from './commands/digest.js';
+import { AT_LEAST_ONCE, digestResendStuck, digestStuck, formatStuckTable, parseOlderThan, refuseResendWithoutYes } from './commands/digest-stuck.js';
 import { dashboardCommand, dashboardSpec } from './commands/dashboard.js';
 import { postgresUnreachable, UNREACHABLE_CODES } from './run-ingest.js';
 
@@ -113,8 +114,26 @@ const commands: Command[] = [
     spec: digestSpec,
     run: async ({ values, positionals }, config, logger) => {
       const [given, email, ...extra] = positionals;
-      const action = subcommand('digest', given, ['run', 'preview'] as const);
+      const action = subcommand('digest', given, ['run', 'preview', 'stuck', 'resend-stuck'] as const);
       if (extra.length) throw new UsageError(`digest: unexpected ${extra.join(' ')}`, 'digest');
+      for (const [option, only] of [['older-than', ['stuck', 'resend-stuck']], ['json', ['stuck']], ['yes', ['resend-stuck']]] as const) {
+        if (values[option] !== undefined && !(only as readonly string[]).includes(action)) throw new UsageError(`digest ${action}: --${option} is an option of ${only.map((a) => `digest ${a}`).join(' and ')}`, 'digest');
+      }
+      if (action === 'stuck' || action === 'resend-stuck') {
+        if (email !== undefined) throw new UsageError(`digest ${action}: unexpected ${email} (it takes no address; --older-than chooses which)`, 'digest');
+        const minutes = parseOlderThan(values['older-than'] as string | undefined, config, action);
+        if (action === 'stuck') {
+          const rows = await digestStuck(config, minutes);
+          if (values.json) for (const r of rows) json(r);
+          else process.stdout.write(`${formatStuckTable(rows, minutes)}\n`);
+          return 0;
+        }
+        if (!values.yes) await refuseResendWithoutYes(config, minutes);
+        const summary = await digestResendStuck(config, minutes, logger);
+        process.stdout.write(`Re-sent ${summary.resent} stuck digest${summary.resent === 1 ? '' : 's'} (${AT_LEAST_ONCE}); ${summary.skipped} of subscribers no longer active finished as skipped.\n`);
+        json(summary);
+        return summary.failed || summary.unfinished ? 1 : 0;
+      }
       if (action === 'run') {
         if (email !== undefined) throw new UsageError(`digest run: unexpected ${email} (run takes no address; --frequency and --now choose what is sent)`, 'digest');
         const summary = await digestRun(config, { ...(values.frequency ? { frequency: values.frequency as string } : {}), now: Boolean(values.now) }, logger);

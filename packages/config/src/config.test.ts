@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from './index.js';
+import { configHelp, ConfigError, loadConfig } from './index.js';
 
 describe('loadConfig', () => {
   it('has defaults that work on a developer machine', () => {
@@ -76,6 +76,17 @@ describe('loadConfig', () => {
         `PAPERBOY_MAX_CRAWL_DELAY_SECONDS=${JSON.stringify(value)}: expected a whole number from 1 to 86400`,
       );
     }
+  });
+
+  it('counts a delivery as stuck after PAPERBOY_STUCK_DELIVERY_MINUTES claimed, 15 unless set, and says what it must be', () => {
+    expect(loadConfig({}).mail.stuckMinutes).toBe(15);
+    expect(loadConfig({ PAPERBOY_STUCK_DELIVERY_MINUTES: '90' }).mail.stuckMinutes).toBe(90);
+    for (const value of ['0', '-1', '1.5', 'soon', '10081']) {
+      expect(() => loadConfig({ PAPERBOY_STUCK_DELIVERY_MINUTES: value }), value).toThrow(
+        `PAPERBOY_STUCK_DELIVERY_MINUTES=${JSON.stringify(value)}: expected a whole number from 1 to 10080`,
+      );
+    }
+    expect(configHelp.PAPERBOY_STUCK_DELIVERY_MINUTES).toMatch(/stuck.*default 15/);
   });
 
   it('treats empty values as unset', () => {

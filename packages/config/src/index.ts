@@ -113,6 +113,7 @@ export const configSchema = z.object({
   PAPERBOY_CONFIRMATIONS_PER_HOUR: int(1, 100).default(3),
   PAPERBOY_SKIP_EMPTY_DIGESTS: bool.default('1'),
   PAPERBOY_NOTIFY_CONCURRENCY: int(1, 64).default(8),
+  PAPERBOY_STUCK_DELIVERY_MINUTES: int(1, 10_080).default(15),
   PAPERBOY_HEALTH_PORT: int(1, 65535).optional(),
   PAPERBOY_ADMIN_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
   PAPERBOY_BATCH_SIZE: int(1, 1000).default(50),
@@ -175,6 +176,11 @@ export type Config = Readonly<{
     confirmationsPerHour: number;
     skipEmpty: boolean;
     concurrency: number;
+    /**
+     * Minutes a delivery may stay claimed before it counts as stuck (its sender died mid-send):
+     * reported by metrics and the dashboard, listed and re-sent by `paperboy digest stuck|resend-stuck`.
+     */
+    stuckMinutes: number;
   }>;
   batchSize: number;
   processorConcurrency: number;
@@ -255,6 +261,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       confirmationsPerHour: e.PAPERBOY_CONFIRMATIONS_PER_HOUR,
       skipEmpty: e.PAPERBOY_SKIP_EMPTY_DIGESTS,
       concurrency: e.PAPERBOY_NOTIFY_CONCURRENCY,
+      stuckMinutes: e.PAPERBOY_STUCK_DELIVERY_MINUTES,
     },
     batchSize: e.PAPERBOY_BATCH_SIZE,
     processorConcurrency: e.PAPERBOY_PROCESSOR_CONCURRENCY,
@@ -300,6 +307,7 @@ export const configHelp: Record<keyof typeof configSchema.shape, string> = {
   PAPERBOY_CONFIRMATIONS_PER_HOUR: 'confirmation mails sent to one address per hour; more requests get the same answer and no mail (default 3)',
   PAPERBOY_SKIP_EMPTY_DIGESTS: '1 skips a digest with no papers, 0 sends it anyway (default 1)',
   PAPERBOY_NOTIFY_CONCURRENCY: 'send jobs processed at once per notifier process (default 8)',
+  PAPERBOY_STUCK_DELIVERY_MINUTES: 'minutes a digest may stay claimed before it counts as stuck (metrics, dashboard, `digest stuck`), 1..10080 (default 15)',
   PAPERBOY_HEALTH_PORT: 'port for /healthz, /readyz and /metrics of worker processes (default: no server)',
   PAPERBOY_ADMIN_TOKEN: 'token (16+ characters) of the API\'s queue board (/admin/queues), dashboard page and /metrics (default: unset, all three refused)',
   PAPERBOY_BATCH_SIZE: 'raw entries per ingest job (default 50)',

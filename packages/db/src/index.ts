@@ -14,3 +14,4 @@ export * from './repositories/dashboard.repository.js';
 export * from './repositories/read.repository.js';
 export * from './repositories/time-zone.repository.js';
 export * from './repositories/interrupted-crawls.js';
+export * from './repositories/stuck-delivery.repository.js';

@@ -55,6 +55,12 @@ export interface Metrics {
   queueJobs: Gauge<'queue' | 'state'>;
   /** Counts one digest email; typed so the outcome is one of sent, failed, skipped. */
   countEmail(outcome: EmailOutcome, count?: number): void;
+  /**
+   * Reports `paperboy_deliveries_stuck{threshold_minutes}`: `read` (e.g. a count in Postgres) is
+   * called on every scrape. Only processes that call this expose the gauge (a process that cannot
+   * count reports nothing rather than 0); a read that fails or times out leaves it out of that scrape.
+   */
+  watchStuckDeliveries(thresholdMinutes: number, read: () => Promise<number>): void;
 }
 
 /** Buckets for work that takes milliseconds (classifying one paper). */
@@ -165,31 +171,51 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     batchesReenqueued,
     queueJobs,
     countEmail: (outcome, count = 1) => emails.inc({ outcome }, count),
+    watchStuckDeliveries(thresholdMinutes, read) {
+      // A second call replaces the reader (one gauge per registry).
+      registry.removeSingleMetric('paperboy_deliveries_stuck');
+      new Gauge({
+        name: 'paperboy_deliveries_stuck',
+        help: 'Digest deliveries claimed longer than threshold_minutes and never finished (the sender died mid-send; not re-sent unless an operator runs `paperboy digest resend-stuck`), read on scrape',
+        labelNames: ['threshold_minutes'] as const,
+        registers,
+        async collect() {
+          const count = await within(read, queueTimeoutMs);
+          this.reset();
+          if (count !== null) this.set({ threshold_minutes: String(thresholdMinutes) }, count);
+        },
+      });
+    },
   };
 }
 
-async function readCounts(queue: QueueLike, timeoutMs: number): Promise<Record<QueueState, number> | null> {
+/** The value `read` gives, or null when it fails (even synchronously) or takes longer than `ms`. */
+async function within<T>(read: () => Promise<T>, ms: number): Promise<T | null> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<null>((resolve) => {
-    timer = setTimeout(() => resolve(null), timeoutMs);
+    timer = setTimeout(() => resolve(null), ms);
     timer.unref();
   });
   try {
-    const counts = await Promise.race([queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized'), timeout]);
-    if (!counts) return null;
-    const n = (key: string) => counts[key] ?? 0;
-    return {
-      // BullMQ keeps paused and prioritized jobs in lists of their own; all of them wait for a worker.
-      waiting: n('waiting') + n('paused') + n('prioritized'),
-      active: n('active'),
-      delayed: n('delayed'),
-      failed: n('failed'),
-    };
+    return await Promise.race([Promise.resolve().then(read), timeout]);
   } catch {
     return null;
   } finally {
     clearTimeout(timer);
   }
+}
+
+async function readCounts(queue: QueueLike, timeoutMs: number): Promise<Record<QueueState, number> | null> {
+  const counts = await within(() => queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized'), timeoutMs);
+  if (!counts) return null;
+  const n = (key: string) => counts[key] ?? 0;
+  return {
+    // BullMQ keeps paused and prioritized jobs in lists of their own; all of them wait for a worker.
+    waiting: n('waiting') + n('paused') + n('prioritized'),
+    active: n('active'),
+    delayed: n('delayed'),
+    failed: n('failed'),
+  };
 }
 
 export interface MetricsHandler {

@@ -96,4 +96,18 @@ describe('createMetrics', () => {
     expect(body).not.toContain('queue="ingest"');
     expect(body).not.toContain('queue="notify"');
   });
+
+  it('reports stuck deliveries only where watched, read on every scrape; a failed read leaves the gauge out', async () => {
+    const metrics = createMetrics({ defaultMetrics: false, queueTimeoutMs: 200 });
+    expect(await metrics.registry.metrics()).not.toContain('paperboy_deliveries_stuck');
+    let stuck = 3;
+    metrics.watchStuckDeliveries(15, async () => stuck);
+    expect(await metrics.registry.metrics()).toContain('paperboy_deliveries_stuck{threshold_minutes="15"} 3');
+    stuck = 0;
+    expect(await metrics.registry.metrics()).toContain('paperboy_deliveries_stuck{threshold_minutes="15"} 0');
+    metrics.watchStuckDeliveries(30, async () => Promise.reject(new Error('Postgres is down')));
+    const body = await metrics.registry.metrics();
+    expect(body).toContain('# TYPE paperboy_deliveries_stuck gauge');
+    expect(body).not.toMatch(/^paperboy_deliveries_stuck\{/m);
+  });
 });

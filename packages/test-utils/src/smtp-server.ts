@@ -24,6 +24,8 @@ export interface SmtpTestServer {
   messages: ReceivedMail[];
   /** Connections opened so far. */
   readonly connections: number;
+  /** Messages whose DATA was received and left unanswered (`stallData`). */
+  readonly stalled: number;
   close(): Promise<void>;
 }
 
@@ -32,6 +34,11 @@ export interface SmtpTestServerOptions {
   rejectData?: SmtpReply;
   /** Reject only the first N recipients / messages (then accept), e.g. a 451 followed by success. */
   rejectTimes?: number;
+  /**
+   * Never answer the DATA of the first N messages (nothing recorded): the client is left inside its
+   * SMTP transaction, as with a server that hangs, e.g. to kill a sender mid-send.
+   */
+  stallData?: number;
 }
 
 function replyError(reply: SmtpReply): Error {
@@ -46,6 +53,7 @@ export async function startSmtpTestServer(options: SmtpTestServerOptions = {}): 
   const messages: ReceivedMail[] = [];
   let connections = 0;
   let rejected = 0;
+  let stalled = 0;
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
@@ -62,6 +70,10 @@ export async function startSmtpTestServer(options: SmtpTestServerOptions = {}): 
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       stream.on('end', () => {
+        if (stalled < (options.stallData ?? 0)) {
+          stalled += 1;
+          return;
+        }
         if (options.rejectData) {
           callback(replyError(options.rejectData));
           return;
@@ -93,6 +105,9 @@ export async function startSmtpTestServer(options: SmtpTestServerOptions = {}): 
     messages,
     get connections() {
       return connections;
+    },
+    get stalled() {
+      return stalled;
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };

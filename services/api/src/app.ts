@@ -177,7 +177,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   }
   await registerQueueBoard(app, deps.queues ?? [], deps.config.adminToken);
   registerReadApi(app, { db: deps.db, taxonomy: deps.taxonomy, perMinute: deps.config.readPerMinute });
-  registerDashboardPage(app, { db: deps.db, queues: deps.queues ?? [], guard: deps.config.publicDashboard ? undefined : admin });
+  registerDashboardPage(app, { db: deps.db, queues: deps.queues ?? [], stuckMinutes: deps.config.mail.stuckMinutes, guard: deps.config.publicDashboard ? undefined : admin });
   registerOpenApi(app, deps.taxonomy, requestSchema);
   app.get('/favicon.ico', async (_request, reply) => reply.code(204).send());
   app.get('/subscribe', async (_request, reply) => html(reply, 200, subscribeForm(topics)));

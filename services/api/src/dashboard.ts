@@ -1,4 +1,4 @@
-import { DashboardRepository, sourceHealthOf, type DashboardSourceHealthRow, type Db, type TopicTrendRow } from '@paperboy/db';
+import { DashboardRepository, sourceHealthOf, StuckDeliveryRepository, type DashboardSourceHealthRow, type Db, type TopicTrendRow } from '@paperboy/db';
 import { escapeHtml } from '@paperboy/mail';
 import type { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
@@ -11,7 +11,7 @@ const PALETTE = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2
  * The dashboard's style block, legend colours included (classes, not style attributes: the CSP
  * allows this block by its hash, in app.ts, and no inline style attribute).
  */
-export const DASHBOARD_STYLE = `table{border-collapse:collapse;margin:.5rem 0 1.5rem}td,th{border-bottom:1px solid #e4e4e7;padding:.25rem .5rem;text-align:left;font-size:.9rem}body{max-width:60rem}
+export const DASHBOARD_STYLE = `table{border-collapse:collapse;margin:.5rem 0 1.5rem}td,th{border-bottom:1px solid #e4e4e7;padding:.25rem .5rem;text-align:left;font-size:.9rem}body{max-width:60rem}.alert{color:#b91c1c;font-weight:600}
 ${PALETTE.map((colour, n) => `.series-${n}{color:${colour}}`).join('')}`;
 
 /** A line chart as inline SVG: one line per series over the given days; no script needed. */
@@ -62,18 +62,26 @@ const table = (headers: string[], rows: string[][]) =>
     .map((r) => `<tr>${r.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`)
     .join('')}</tbody></table>`;
 
-/** GET /dashboard: trending papers by topic, topic trends over 30 days, source health, queue depths. */
-export function registerDashboardPage(app: FastifyInstance, deps: { db: Db; queues: readonly Queue[]; guard?: AdminGuard }): void {
+/** The stuck digests' line: how many, and what the operator can do about them. */
+export function stuckDigestsLine(count: number, minutes: number): string {
+  if (count === 0) return `<p class="stuck-digests">No stuck digests (none claimed over ${minutes} minutes).</p>`;
+  return `<p class="stuck-digests alert">${count} stuck digest${count === 1 ? '' : 's'}: claimed over ${minutes} minutes ago and never finished (the sender died mid-send), so not sent again by itself. <code>pnpm paperboy digest stuck</code> lists them; <code>pnpm paperboy digest resend-stuck --yes</code> re-sends them (a reader may then get one twice).</p>`;
+}
+
+/** GET /dashboard: trending papers by topic, topic trends over 30 days, source health, queue depths, stuck digests. */
+export function registerDashboardPage(app: FastifyInstance, deps: { db: Db; queues: readonly Queue[]; stuckMinutes: number; guard?: AdminGuard }): void {
   const dashboard = new DashboardRepository(deps.db);
+  const stuck = new StuckDeliveryRepository(deps.db);
   app.get('/dashboard', { ...(deps.guard ? { onRequest: deps.guard } : {}) }, async (_request, reply) => {
     const days = lastDays(30);
-    const [trending, trends, health, refreshes, pending, queueCounts] = await Promise.all([
+    const [trending, trends, health, refreshes, pending, queueCounts, stuckDigests] = await Promise.all([
       dashboard.trendingNow(30),
       dashboard.topicTrends(30),
       dashboard.sourceHealth(),
       dashboard.refreshes(),
       dashboard.pendingDays(),
       Promise.all(deps.queues.map(async (q) => ({ name: q.name, counts: await q.getJobCounts('waiting', 'active', 'delayed', 'failed') }))),
+      stuck.countStuck(deps.stuckMinutes),
     ]);
     const byTopic = new Map<string, typeof trending>();
     for (const p of trending) {
@@ -95,6 +103,8 @@ ${[...byTopic]
   .join('') || '<p>No papers yet.</p>'}
 <h2>Source health</h2>
 ${health.length ? table(['source', 'last crawl', 'outcome', 'status', 'entries', 'last success', 'health'], health.map((h) => [h.source, h.lastCrawlAt.toISOString(), h.lastOutcome, String(h.lastStatus ?? ''), String(h.lastEntries ?? ''), h.lastSuccessAt?.toISOString() ?? '', healthCell(h)])) : '<p>No crawls yet.</p>'}
+<h2>Digests</h2>
+${stuckDigestsLine(stuckDigests, deps.stuckMinutes)}
 <h2>Queues</h2>
 ${table(['queue', 'waiting', 'active', 'delayed', 'failed'], queueCounts.map((q) => [q.name, String(q.counts.waiting ?? 0), String(q.counts.active ?? 0), String(q.counts.delayed ?? 0), String(q.counts.failed ?? 0)]))}`;
     return reply.type('text/html; charset=utf-8').send(page('paperboy dashboard', body));

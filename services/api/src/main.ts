@@ -1,4 +1,5 @@
 import { loadConfig } from '@paperboy/config';
+import { StuckDeliveryRepository } from '@paperboy/db';
 import { loadTaxonomy } from '@paperboy/pipeline';
 import { metricsHandler } from '@paperboy/metrics';
 import { QueueName } from '@paperboy/queue';
@@ -14,6 +15,8 @@ await runService('api', async () => {
   // Subscriber links (confirm, unsubscribe, preferences) are signed with PAPERBOY_SECRET (loadConfig
   // refused a short or published one), else with the secret kept in the database (read on first use).
   await warnIfDatabaseNotReady(ctx);
+  const stuck = new StuckDeliveryRepository(ctx.db);
+  ctx.metrics.watchStuckDeliveries(config.mail.stuckMinutes, () => stuck.countStuck(config.mail.stuckMinutes));
   const app = await buildApi({
     db: ctx.db,
     config,

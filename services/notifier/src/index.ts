@@ -1,3 +1,4 @@
+import { StuckDeliveryRepository } from '@paperboy/db';
 import { createTransport, type MailTransport } from '@paperboy/mail';
 import type { AppContext } from '@paperboy/runtime/context';
 import { createNotifierWorkers } from './notifier.js';
@@ -14,6 +15,9 @@ export function addNotifier(ctx: AppContext, transport: MailTransport = createTr
     ctx.lifecycle.addWorker(worker);
   }
   ctx.lifecycle.addResource('mail transport', () => transport.close());
+  // Deliveries whose sender died mid-send stay claimed (at most once): /metrics counts them.
+  const stuck = new StuckDeliveryRepository(ctx.db);
+  ctx.metrics.watchStuckDeliveries(ctx.config.mail.stuckMinutes, () => stuck.countStuck(ctx.config.mail.stuckMinutes));
   return transport;
 }
 export { digestSchedules, syncDigestSchedulers } from './schedulers.js';

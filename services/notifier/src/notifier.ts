@@ -27,7 +27,7 @@ export interface NotifierDeps {
  */
 export function createNotifierWorkers(deps: NotifierDeps): Worker[] {
   const logger = deps.logger.child({ service: 'notifier' });
-  const planDigests = createPlanDigestsHandler({ ...deps, logger });
+  const planDigests = createPlanDigestsHandler({ ...deps, logger, stuckMinutes: deps.config.mail.stuckMinutes });
   const planner = createWorker(
     'planning',
     { 'plan-digests': planDigests },

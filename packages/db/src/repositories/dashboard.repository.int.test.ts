@@ -81,7 +81,7 @@ describe('dashboard views', () => {
       SELECT c.relname AS name, obj_description(c.oid, 'pg_class') AS comment FROM pg_class c
       JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'dashboard' ORDER BY c.relname`.execute(t.db);
     expect(views.map((v) => v.name)).toEqual([
-      'digest_stats', 'paper_history', 'papers_per_day', 'papers_per_topic_day', 'refreshes', 'source_health', 'topic_trends', 'trending_now',
+      'claimed_deliveries', 'digest_stats', 'paper_history', 'papers_per_day', 'papers_per_topic_day', 'refreshes', 'source_health', 'topic_trends', 'trending_now',
     ]);
     expect(views.filter((v) => !v.comment)).toEqual([]);
     const { rows: undocumented } = await sql<{ view: string; column: string }>`

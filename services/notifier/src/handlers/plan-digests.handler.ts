@@ -1,4 +1,4 @@
-import { DigestRepository, type Db } from '@paperboy/db';
+import { DigestRepository, StuckDeliveryRepository, type Db } from '@paperboy/db';
 import { jobLogger, type Logger } from '@paperboy/logger';
 import type { Job, PlanDigestsPayload, PlanDigestsResult, Queues } from '@paperboy/queue';
 
@@ -11,9 +11,12 @@ const MAX_ZONE_WARNINGS = 100;
  * planner sends nothing twice) and fans out one send job per new delivery with addBulk.
  * A subscriber whose time zone Postgres does not know is skipped and reported (a warning naming it,
  * a count in the result): one bad row never stops the period for everyone.
+ * With `stuckMinutes`, each run also warns about stuck deliveries (claimed longer than that: their
+ * sender died mid-send), so they show up in the logs every 15 minutes until an operator resolves them.
  */
-export function createPlanDigestsHandler(deps: { db: Db; queues: Queues; logger: Logger }) {
+export function createPlanDigestsHandler(deps: { db: Db; queues: Queues; logger: Logger; stuckMinutes?: number }) {
   const digests = new DigestRepository(deps.db);
+  const stuck = new StuckDeliveryRepository(deps.db);
   return async (payload: PlanDigestsPayload, job: Job): Promise<PlanDigestsResult> => {
     const log = jobLogger(deps.logger, job);
     const unknown = await digests.unknownTimeZones(payload.frequency);
@@ -28,6 +31,15 @@ export function createPlanDigestsHandler(deps: { db: Db; queues: Queues; logger:
       sendJobIds.push(...jobs.map((j) => j.jobId));
     }
     log.info({ frequency: payload.frequency, planned: sendJobIds.length, unknownTimeZones: unknown.length }, 'digests planned');
+    if (deps.stuckMinutes !== undefined) {
+      const count = await stuck.countStuck(deps.stuckMinutes);
+      if (count > 0) {
+        log.warn(
+          { stuckDeliveries: count, olderThanMinutes: deps.stuckMinutes },
+          'stuck digests: claimed and never finished (a notifier died mid-send), not sent again by themselves; `paperboy digest stuck` lists them, `paperboy digest resend-stuck --yes` re-sends them (at least once)',
+        );
+      }
+    }
     return { planned: sendJobIds.length, sendJobIds, unknownTimeZones: unknown.length };
   };
 }

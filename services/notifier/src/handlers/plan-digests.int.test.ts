@@ -44,4 +44,22 @@ describe('plan-digests', () => {
     expect(warning).toMatchObject({ subscriberId: badId, timeZone: 'US/Pacific-New' });
     expect((await queues.get('notify').getJobCounts('waiting')).waiting).toBe(2);
   });
+
+  it('warns about stuck deliveries (claimed longer than the threshold) on every run, with what to do', async () => {
+    const subscribers = new SubscriberRepository(t.db);
+    const { id } = await subscribers.subscribe('stuck@example.org', { topics: ['llm'], frequency: 'weekly' }, 'active');
+    const deliveryId = (await subscribers.planDelivery(id, 'weekly-2026-W49'))!;
+    await subscribers.claimDelivery(deliveryId); // its notifier died after the claim
+    const run = async () => {
+      const lines: Array<Record<string, unknown>> = [];
+      const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+      await createPlanDigestsHandler({ db: t.db, queues, logger, stuckMinutes: 15 })({ frequency: 'weekly' }, job);
+      return lines.filter((l) => l.stuckDeliveries !== undefined);
+    };
+    expect(await run()).toEqual([]); // claimed just now: a send may be in flight
+    await sql`UPDATE deliveries SET claimed_at = now() - interval '16 minutes' WHERE id = ${deliveryId}`.execute(t.db);
+    const [warning] = await run();
+    expect(warning).toMatchObject({ level: 40, stuckDeliveries: 1, olderThanMinutes: 15 });
+    expect(warning!.msg).toMatch(/paperboy digest resend-stuck --yes/);
+  });
 });

@@ -16,6 +16,9 @@ import { buildDigestMail } from '../digest-mail.js';
  * transaction leaves the delivery `claimed`, and that digest is not sent (at most once, not at
  * least once: missing one digest beats sending two). A 4xx SMTP reply releases the claim and the
  * job retries with backoff; a 5xx marks the delivery failed and counts a bounce.
+ * A delivery left claimed that way is "stuck" after PAPERBOY_STUCK_DELIVERY_MINUTES: counted in
+ * /metrics and on the dashboard, and re-sent only when an operator runs `paperboy digest
+ * resend-stuck --yes` (which releases the claim and queues a new job: at least once, for those).
  */
 export function createSendDigestHandler(deps: { db: Db; logger: Logger; config: Config; transport: MailTransport; candidates?: DigestCandidates; metrics?: Metrics }) {
   const subscribers = new SubscriberRepository(deps.db);

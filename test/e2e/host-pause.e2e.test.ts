@@ -133,7 +133,7 @@ describe('the host pause after 429 / 503 with Retry-After', () => {
     const end = (await pausedUntil())!;
     expect(end).toBeGreaterThanOrEqual(throttledAt.get('/a-503')! + SHORT_RETRY_AFTER_S * 1000 - 5);
     const b = await crawl('b-503');
-    await until(async () => (await a.getState()) === 'completed' && (await b.getState()) === 'completed', 60_000, 'both pages to be crawled after the pause');
+    await until(async () => (await a.getState()) === 'completed' && (await b.getState()) === 'completed', 40_000, 'both pages to be crawled after the pause');
 
     const after = requests.slice(before);
     expect(after.map((r) => r.path).sort()).toEqual(['/a-503', '/a-503', '/b-503']); // the 503, then one fetch each
@@ -144,5 +144,5 @@ describe('the host pause after 429 / 503 with Retry-After', () => {
       SELECT source, outcome, status FROM crawls WHERE source IN ('a-503', 'b-503') ORDER BY id`.execute(t.db);
     expect(rows.filter((r) => r.source === 'b-503')).toEqual([{ source: 'b-503', outcome: 'ok', status: 200 }]);
     expect(rows.filter((r) => r.source === 'a-503').map((r) => r.outcome).at(-1)).toBe('ok');
-  }, 90_000);
+  }, 60_000);
 });

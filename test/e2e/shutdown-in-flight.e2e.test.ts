@@ -98,7 +98,7 @@ describe('SIGTERM to a processor mid-batch', () => {
 
     const second = spawnService('services/processor/src/main.ts', env());
     try {
-      await until(async () => (await ingest.getJobCounts('completed')).completed === JOBS, 120_000, 'every batch completed');
+      await until(async () => (await ingest.getJobCounts('completed')).completed === JOBS, 90_000, 'every batch completed');
       expect(await ingest.getJobCounts('failed', 'waiting', 'active', 'delayed')).toMatchObject({ failed: 0, waiting: 0, active: 0, delayed: 0 });
     } finally {
       second.kill('SIGTERM');
@@ -110,5 +110,5 @@ describe('SIGTERM to a processor mid-batch', () => {
     const dupes = await sql<{ n: number }>`
       SELECT count(*)::int AS n FROM (SELECT paper_id, listing FROM sightings GROUP BY 1, 2 HAVING count(*) > 1) d`.execute(t.db);
     expect(dupes.rows[0]!.n).toBe(0);
-  }, 240_000);
+  }, 150_000);
 });

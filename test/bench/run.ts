@@ -6,6 +6,9 @@
  * near-duplicates: title similarity of distinct papers against typeset variants (the threshold's evidence).
  * digest: digests for 10,000 subscribers through the notifier to a local SMTP sink.
  * dashboard: the dashboard views on 1,000,000 papers and 20,000,000 sightings (slow to generate; run it alone).
+ * digest-scale: the digest-scale e2e test's exact assertions at 10,000 subscribers (`pnpm test` runs
+ *   it at 1,000 to stay inside CI's time): by name only, against TEST_DATABASE_URL/TEST_REDIS_URL
+ *   (default: the local servers). BENCH_DIGEST_SCALE_SUBSCRIBERS changes the size.
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +28,19 @@ if (!only || only === 'crawl') {
 if (!only || only === 'digest') process.stdout.write(`${JSON.stringify({ bench: 'digest', ...(await (await import('./digest.bench.js')).benchDigest()) })}\n`);
 // Minutes of data generation at full scale: only when asked for by name.
 if (only === 'dashboard') process.stdout.write(`${JSON.stringify({ bench: 'dashboard', ...(await (await import('./dashboard.bench.js')).benchDashboard()) })}\n`);
+if (only === 'digest-scale') {
+  const run = spawnSync('pnpm', ['vitest', 'run', 'test/e2e/digest-scale.e2e.test.ts'], {
+    cwd: fileURLToPath(new URL('../../', import.meta.url)),
+    stdio: 'inherit',
+    env: {
+      ...process.env,
+      TEST_DATABASE_URL: process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+      TEST_REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
+      PAPERBOY_DIGEST_SCALE_SUBSCRIBERS: process.env.BENCH_DIGEST_SCALE_SUBSCRIBERS ?? '10000',
+    },
+  });
+  if (run.status !== 0) process.exitCode = 1;
+}
 // Each in its own process, so the ingest run above does not skew their timings.
 for (const [name, file] of [
   ['classify', 'classify-eval.ts'],

@@ -99,12 +99,13 @@ describe('SIGTERM', () => {
   it('closes workers before the database and Redis, within the deadline', async () => {
     const child = spawnService('services/processor/src/main.ts', env());
     await until(async () => child.output().includes('processor started'), 30_000, 'the processor to start');
-    const started = Date.now();
     child.kill('SIGTERM');
     const { code } = await exited(child);
     expect(code).toBe(0);
-    expect(Date.now() - started).toBeLessThan(6000);
     const log = child.output();
+    // Within the deadline, said by the process itself rather than a wall-clock bound: no worker
+    // had to be forced (the deadline is the Lifecycle unit test's subject).
+    expect(log).not.toMatch(/did not finish its jobs before the deadline/);
     expect(log.indexOf('shutting down')).toBeGreaterThan(-1);
     expect(log.indexOf('stopped')).toBeGreaterThan(log.indexOf('shutting down'));
   }, 60_000);

@@ -89,9 +89,8 @@ describe('createMetrics', () => {
     const broken: QueueLike = { name: 'ingest', getJobCounts: async () => Promise.reject(new Error('Redis is down')) };
     const hanging: QueueLike = { name: 'notify', getJobCounts: () => new Promise(() => {}) };
     const metrics = createMetrics({ queues: () => [queue, broken, hanging], defaultMetrics: false, queueTimeoutMs: 200 });
-    const started = Date.now();
+    // `hanging` never answers: that the scrape returns at all shows queueTimeoutMs cut it off.
     const body = await metrics.registry.metrics();
-    expect(Date.now() - started).toBeLessThan(2000);
     expect(body).toContain('paperboy_queue_jobs{queue="crawl",state="waiting"}');
     expect(body).not.toContain('queue="ingest"');
     expect(body).not.toContain('queue="notify"');

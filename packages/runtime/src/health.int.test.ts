@@ -72,9 +72,9 @@ describe('startHealthServer', () => {
     const deadRedis = createRedis('redis://127.0.0.1:1', 'producer');
     cleanup.push(() => deadRedis.disconnect());
     const server = await start(readinessChecks({ db: testDb.db, producerRedis: deadRedis }), { checkTimeoutMs: 300 });
-    const started = Date.now();
+    // That the answer comes even from a check that never does is the next tests' subject
+    // ('bounds each check by the timeout'), without a wall-clock bound.
     const res = await get(server, '/readyz');
-    expect(Date.now() - started).toBeLessThan(2000);
     expect(res.status).toBe(503);
     expect(res.json()).toEqual({
       status: 'unready',

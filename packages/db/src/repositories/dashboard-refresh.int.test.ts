@@ -2,6 +2,7 @@ import { createTestDatabase, type TestDatabase } from '@paperboy/test-utils';
 import { sql, type Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb } from '../connection.js';
+import { REFRESH_LOCK_KEY } from '../migrations/2026_11_28_0006_dashboard_materialized.js';
 import type { Database } from '../schema.js';
 import { DashboardRepository } from './dashboard.repository.js';
 import { PaperRepository } from './paper.repository.js';
@@ -230,9 +231,29 @@ describe('dashboard refresh', () => {
           return snapshot(o);
         });
         expect(reads.trending.length).toBeGreaterThan(0);
+        const holder = (await sql<{ pid: number }>`SELECT pg_backend_pid() AS pid`.execute(trx)).rows[0]!.pid;
         second = new DashboardRepository(other).refresh().then(() => (secondDone = true));
-        await new Promise((resolve) => setTimeout(resolve, 300));
-        expect(secondDone).toBe(false); // waiting for the advisory lock
+        // Seen in Postgres, not guessed from a sleep: the refresh lock (one advisory lock, its
+        // 64-bit key split over classid/objid) is granted to this transaction, and the second
+        // refresh's backend queues for it.
+        const refreshLock = async () =>
+          (
+            await sql<{ pid: number; granted: boolean; waitEvent: string | null }>`
+              SELECT l.pid, l.granted, a.wait_event AS "waitEvent"
+              FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+              WHERE l.locktype = 'advisory' AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                AND ((l.classid::bigint << 32) | l.objid::bigint) = ${REFRESH_LOCK_KEY}
+              ORDER BY l.granted DESC`.execute(t.db)
+          ).rows;
+        const deadline = Date.now() + 30_000;
+        while ((await refreshLock()).length < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+        const locks = await refreshLock();
+        expect(locks).toEqual([
+          expect.objectContaining({ pid: holder, granted: true }),
+          { pid: expect.any(Number), granted: false, waitEvent: 'advisory' },
+        ]);
+        expect(locks[1]!.pid).not.toBe(holder);
+        expect(secondDone).toBe(false); // still waiting for the lock this transaction holds
       });
       await second;
       expect(secondDone).toBe(true);

@@ -19,21 +19,22 @@ afterAll(async () => t?.drop());
 
 describe('DigestRepository', () => {
   it('plans one delivery per subscriber and period, streaming due subscribers in pages', async () => {
-    // The planner reads the clock (Postgres's now()) a moment after this: should a UTC hour begin in
-    // between, 'later' is rightly due. A second reading after the planner's tells.
-    const hour = new Date().getUTCHours();
+    // 'later' lives where it is now noon (12:00-12:59 local, whatever the UTC hour) and wants its
+    // digest at 18:00: never due during this test, so the assertion below holds at every hour of
+    // the day (it used to be skipped from 23:00 UTC, and when an hour began mid-test).
+    const offset = 12 - new Date().getUTCHours(); // -11 .. +12 hours from UTC
+    const noonZone = offset === 0 ? 'UTC' : `Etc/GMT${offset > 0 ? '-' : '+'}${Math.abs(offset)}`; // Etc/GMT-5 is UTC+5
     await subscribers.subscribe('due@example.org', { topics: ['llm'], frequency: 'daily', sendHour: 0 }, 'active');
-    await subscribers.subscribe('later@example.org', { topics: ['llm'], frequency: 'daily', sendHour: Math.min(hour + 1, 23), timeZone: 'UTC' }, 'active');
+    await subscribers.subscribe('later@example.org', { topics: ['llm'], frequency: 'daily', sendHour: 18, timeZone: noonZone }, 'active');
     await subscribers.subscribe('tokyo@example.org', { topics: ['llm'], frequency: 'daily', sendHour: 0, timeZone: 'Asia/Tokyo' }, 'active');
     await subscribers.subscribe('pending@example.org', { topics: ['llm'], frequency: 'daily', sendHour: 0 }, 'pending');
     const pages: string[][] = [];
     for await (const page of digests.streamDueSubscribers('daily', { force: false, pageSize: 1 })) pages.push(page.map((s) => s.email));
-    const sameHour = new Date().getUTCHours() === hour;
     const due = pages.flat();
     expect(due).toContain('due@example.org');
     expect(due).toContain('tokyo@example.org');
     expect(due).not.toContain('pending@example.org');
-    if (hour < 23 && sameHour) expect(due).not.toContain('later@example.org');
+    expect(due).not.toContain('later@example.org');
     expect(pages.every((p) => p.length === 1)).toBe(true);
 
     const all: Array<{ id: number; email: string; periodKey: string }> = [];

@@ -197,7 +197,21 @@ describe("classify: odd input", () => {
   });
 
   it("gives low scores for short, vague text", () => {
-    for (const r of classify({ title: "A note on images" }, taxonomy)) expect(r.score).toBeLessThan(0.5);
+    // Vague titles naming one field: each gets that field, weakly. (The loop once ran over
+    // "A note on images" alone, which gets no topic at all, so it asserted nothing.)
+    const vague: [string, string][] = [
+      ["A note on graphs", "graphs"],
+      ["A note on diffusion", "generative"],
+      ["A note on agents", "agents"],
+      ["A note on segmentation", "vision"],
+      ["A note on retrieval", "recsys"],
+    ];
+    for (const [title, topic] of vague) {
+      const result = classify({ title }, taxonomy);
+      expect(result.map((r) => r.id), title).toEqual([topic]);
+      expect(result[0]!.score, title).toBeLessThan(0.5);
+    }
+    expect(classify({ title: "A note on images" }, taxonomy)).toEqual([]);
   });
 
   it("handles TeX and HTML-ish text without throwing, and still reads the words", () => {
@@ -212,19 +226,5 @@ describe("classify: odd input", () => {
   it("rejects a taxonomy that was not made by parseTaxonomy/loadTaxonomy", () => {
     const fake = { ...taxonomy } as Taxonomy;
     expect(() => classify({ title: "x" }, fake)).toThrow(/loadTaxonomy/);
-  });
-});
-
-describe("classify: speed", () => {
-  it("classifies a paper with a 1.5 KB abstract well under a millisecond", () => {
-    const paper = loadLabelledPapers().find((p) => p.abstract.length >= 1500)!;
-    const abstract = paper.abstract.slice(0, 1500);
-    for (let i = 0; i < 200; i++) classify({ title: paper.title, abstract }, taxonomy);
-    const n = 2000;
-    const t0 = performance.now();
-    for (let i = 0; i < n; i++) classify({ title: paper.title, abstract, categories: ["cs.LG"] }, taxonomy);
-    const msPerPaper = (performance.now() - t0) / n;
-    // The target is ~0.1 ms; the bound here is loose so a busy CI machine does not flake.
-    expect(msPerPaper).toBeLessThan(1);
   });
 });

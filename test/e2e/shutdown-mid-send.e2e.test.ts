@@ -96,15 +96,10 @@ describe('SIGTERM to a notifier mid-send', () => {
     expect(await deliveries()).toEqual(['sent']);
   }, 120_000);
 
-  // KNOWN BUG, marked `it.fails` so the suite stays green while it stands: today the forced
-  // notifier does not exit at its deadline but only when nodemailer's 60 s socket timeout ends the
-  // held send; the send-digest handler then takes that timeout for a transient failure, releases
-  // the claim (delivery back to `planned`) and the retry sends the digest a second time: the reader
-  // gets two mails (seen: smtp.received = [reader, reader], delivery `sent`). The fix belongs in
-  // services/notifier (a failure after the message data went out is ambiguous: leave the delivery
-  // claimed) and the shutdown (close the transport at the deadline). Once fixed, this fails as an
-  // `it.fails`: make it a plain `it`.
-  it.fails('past the deadline: the delivery is left claimed, and the retried job sends nothing more', async () => {
+  // Before: the forced notifier lingered until nodemailer's socket timeout ended the held send,
+  // took that timeout for a transient failure, released the claim, and the retry mailed the
+  // digest a second time. A failure with no reply may hide a delivery: it now stays claimed.
+  it('past the deadline: the delivery is left claimed, and the retried job sends nothing more', async () => {
     const { smtp, queues, notifier, planOne, deliveries } = await setup();
     const first = notifier(500); // the held reply outlasts it
     await until(async () => first.output().includes('notifier started'), 30_000, 'the notifier to start');

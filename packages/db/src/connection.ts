@@ -13,6 +13,7 @@ import * as subscriptionFlow from './migrations/2026_12_06_0010_subscription_flo
 import * as growthPerSource from './migrations/2026_12_06_0011_growth_per_source.js';
 import * as handoff from './migrations/2026_12_06_0012_handoff.js';
 import * as stuckDeliveries from './migrations/2026_12_06_0013_stuck_deliveries.js';
+import * as plannedDeliveries from './migrations/2026_12_06_0014_planned_deliveries.js';
 import type { Database } from './schema.js';
 
 // int8 (bigserial ids, counts) as numbers: ids stay far below 2^53.
@@ -34,6 +35,7 @@ const migrations: Record<string, Migration> = {
   '2026_12_06_0011_growth_per_source': growthPerSource,
   '2026_12_06_0012_handoff': handoff,
   '2026_12_06_0013_stuck_deliveries': stuckDeliveries,
+  '2026_12_06_0014_planned_deliveries': plannedDeliveries,
 };
 
 export type Db = Kysely<Database>;

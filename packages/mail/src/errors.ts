@@ -21,8 +21,16 @@ export class MailError extends Error {
 }
 
 export class MailTemporaryError extends MailError {
-  constructor(message: string, responseCode: number | null = null, response: string | null = null, code: string | null = null, options?: ErrorOptions) {
+  /**
+   * The server may have accepted the message although the send failed: the connection was lost or
+   * timed out with no reply, possibly after the message data went out (RFC 5321 §6.1's duplicate
+   * problem). Sending it again may deliver it twice.
+   */
+  readonly uncertain: boolean;
+
+  constructor(message: string, responseCode: number | null = null, response: string | null = null, code: string | null = null, options?: ErrorOptions & { uncertain?: boolean }) {
     super(message, true, responseCode, response, code, options);
+    this.uncertain = options?.uncertain ?? false;
   }
 }
 
@@ -38,6 +46,28 @@ interface SmtpErrorFields {
   responseCode?: unknown;
   response?: unknown;
   command?: unknown;
+  /** The system error's own code (ECONNREFUSED…) when nodemailer replaced it with its own. */
+  originalCode?: unknown;
+  /** Which of nodemailer's timers fired: CONNECT_TIMEOUT, GREETING_TIMEOUT, UPGRADE_TIMEOUT, SOCKET_TIMEOUT. */
+  timeoutType?: unknown;
+}
+
+/** Failures that come before a mail transaction can begin: the server cannot have taken the message. */
+const BEFORE_TRANSACTION_CODES = new Set(['EDNS', 'EAUTH', 'ETLS', 'EENVELOPE', 'EMESSAGE', 'EREQUIRETLS']);
+const CONNECT_ERRNOS = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL']);
+const SETUP_TIMEOUTS = new Set(['CONNECT_TIMEOUT', 'GREETING_TIMEOUT', 'UPGRADE_TIMEOUT']);
+
+/**
+ * Whether a failure without a reply may hide a delivery: anything but a failure to connect, to
+ * greet or to authenticate (a lost connection or an idle timeout may come after the final dot,
+ * before the server's answer).
+ */
+function mayHaveBeenAccepted(fields: SmtpErrorFields): boolean {
+  if (typeof fields.code === 'string' && BEFORE_TRANSACTION_CODES.has(fields.code)) return false;
+  if (typeof fields.originalCode === 'string' && CONNECT_ERRNOS.has(fields.originalCode)) return false;
+  if (typeof fields.code === 'string' && CONNECT_ERRNOS.has(fields.code)) return false;
+  if (typeof fields.timeoutType === 'string' && SETUP_TIMEOUTS.has(fields.timeoutType)) return false;
+  return true;
 }
 
 /**
@@ -68,5 +98,7 @@ export function classifySmtpError(error: unknown): MailError {
     return new MailPermanentError(`invalid envelope: ${message}`, null, null, code, options);
   }
   const what = responseCode === null ? 'SMTP send failed' : `SMTP server deferred the message${command}`;
-  return new MailTemporaryError(`${what}: ${message}`, responseCode, response, code, options);
+  // A reply (4xx) says the server did not take the message; no reply may mean it did.
+  const uncertain = responseCode === null && mayHaveBeenAccepted(fields);
+  return new MailTemporaryError(`${what}: ${message}`, responseCode, response, code, { ...options, uncertain });
 }

@@ -147,6 +147,8 @@ export interface PlanDigestsResult {
   sendJobIds: string[];
   /** Active subscribers skipped because Postgres does not know their time zone. */
   unknownTimeZones: number;
+  /** Deliveries planned earlier and still unsent whose send job was offered to the queue again (a no-op where it exists). */
+  reoffered?: number;
 }
 
 export interface SendConfirmationResult {

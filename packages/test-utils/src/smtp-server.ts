@@ -1,4 +1,4 @@
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { SMTPServer, type SMTPServerAddress } from 'smtp-server';
 import { simpleParser, type ParsedMail } from 'mailparser';
 
@@ -26,6 +26,8 @@ export interface SmtpTestServer {
   readonly connections: number;
   /** Messages whose DATA was received and left unanswered (`stallData`). */
   readonly stalled: number;
+  /** Cuts every open connection, without a reply: as a server that crashes mid-transaction. */
+  dropConnections(): void;
   close(): Promise<void>;
 }
 
@@ -98,6 +100,11 @@ export async function startSmtpTestServer(options: SmtpTestServerOptions = {}): 
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
   });
+  const sockets = new Set<Socket>();
+  server.server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
   const { port } = server.server.address() as AddressInfo;
   return {
     url: `smtp://127.0.0.1:${port}`,
@@ -108,6 +115,9 @@ export async function startSmtpTestServer(options: SmtpTestServerOptions = {}): 
     },
     get stalled() {
       return stalled;
+    },
+    dropConnections: () => {
+      for (const socket of sockets) socket.destroy();
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };

@@ -132,6 +132,19 @@ export class DigestRepository {
   }
 
   /**
+   * Deliveries still planned `olderThanMinutes` after planning (and within the last week): their send
+   * job may never have reached the queue. Re-adding a job under its deterministic id is a no-op while
+   * it exists, and the claim keeps a send at most once either way.
+   */
+  async plannedUnsent(olderThanMinutes: number, limit = 10_000): Promise<Array<{ deliveryId: number; subscriberId: number }>> {
+    const { rows } = await sql<{ deliveryId: number; subscriberId: number }>`
+      SELECT id AS "deliveryId", subscriber_id AS "subscriberId" FROM deliveries
+      WHERE status = 'planned' AND planned_at < now() - make_interval(mins => ${olderThanMinutes}) AND planned_at > now() - interval '7 days'
+      ORDER BY planned_at LIMIT ${limit}`.execute(this.db);
+    return rows;
+  }
+
+  /**
    * Every paper a digest could hold (seen in the last 8 days), scored once, best first: the
    * notifier ranks these in memory for each subscriber instead of scoring every paper per mail.
    * Topics are the paper's manual labels when it has any, else its computed topics.

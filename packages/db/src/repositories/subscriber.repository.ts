@@ -189,6 +189,11 @@ export class SubscriberRepository {
     await sql`UPDATE deliveries SET status = 'planned', error = ${error} WHERE id = ${deliveryId} AND status = 'claimed'`.execute(this.db);
   }
 
+  /** Records why a claimed delivery's outcome is unknown; it stays claimed (never sent twice). */
+  async noteDeliveryError(deliveryId: number, error: string): Promise<void> {
+    await sql`UPDATE deliveries SET error = ${error} WHERE id = ${deliveryId} AND status = 'claimed'`.execute(this.db);
+  }
+
   async finishDelivery(deliveryId: number, outcome: { status: 'sent' | 'skipped' | 'failed'; messageId?: string; response?: string; error?: string }): Promise<void> {
     await sql`
       UPDATE deliveries SET status = ${outcome.status}, message_id = ${outcome.messageId ?? null}, smtp_response = ${outcome.response ?? null},

@@ -4,6 +4,8 @@ import type { Job, PlanDigestsPayload, PlanDigestsResult, Queues } from '@paperb
 
 /** Warnings logged per run for subscribers with an unknown time zone; the count covers them all. */
 const MAX_ZONE_WARNINGS = 100;
+/** A delivery still planned this long after planning may have lost its send job (Redis lost it, or addBulk failed). */
+const REOFFER_AFTER_MINUTES = 10;
 
 /**
  * plan-digests: streams the subscribers whose digest is due (a page at a time, never all in
@@ -30,7 +32,14 @@ export function createPlanDigestsHandler(deps: { db: Db; queues: Queues; logger:
       await deps.queues.addBulk('send-digest', jobs);
       sendJobIds.push(...jobs.map((j) => j.jobId));
     }
-    log.info({ frequency: payload.frequency, planned: sendJobIds.length, unknownTimeZones: unknown.length }, 'digests planned');
+    // A delivery is planned in Postgres before its job reaches Redis: one whose job was lost stays
+    // planned, and no later run would plan it again. Offer each such delivery's job again (same id:
+    // a no-op while the job exists; the claim keeps the send at most once).
+    const unsent = await digests.plannedUnsent(REOFFER_AFTER_MINUTES);
+    if (unsent.length > 0) {
+      await deps.queues.addBulk('send-digest', unsent.map((d) => ({ jobId: `send-${d.deliveryId}`, data: { deliveryId: d.deliveryId, subscriberId: d.subscriberId } })));
+    }
+    log.info({ frequency: payload.frequency, planned: sendJobIds.length, unknownTimeZones: unknown.length, reoffered: unsent.length }, 'digests planned');
     if (deps.stuckMinutes !== undefined) {
       const count = await stuck.countStuck(deps.stuckMinutes);
       if (count > 0) {
@@ -40,6 +49,6 @@ export function createPlanDigestsHandler(deps: { db: Db; queues: Queues; logger:
         );
       }
     }
-    return { planned: sendJobIds.length, sendJobIds, unknownTimeZones: unknown.length };
+    return { planned: sendJobIds.length, sendJobIds, unknownTimeZones: unknown.length, reoffered: unsent.length };
   };
 }

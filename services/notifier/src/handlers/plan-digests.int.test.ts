@@ -45,6 +45,21 @@ describe('plan-digests', () => {
     expect((await queues.get('notify').getJobCounts('waiting')).waiting).toBe(2);
   });
 
+  it('offers again the send job of a delivery left planned (its job never reached Redis): it is sent once, not planned twice', async () => {
+    const subscribers = new SubscriberRepository(t.db);
+    const { id } = await subscribers.subscribe('lost-job@example.org', { topics: ['llm'], frequency: 'weekly' }, 'active');
+    const deliveryId = (await subscribers.planDelivery(id, 'weekly-2026-W50'))!; // planned, and its addBulk failed
+    const notify = queues.get('notify');
+    const plan = () => createPlanDigestsHandler({ db: t.db, queues, logger: pino({ level: 'silent' }) })({ frequency: 'weekly' }, job);
+    await plan();
+    expect(await notify.getJob(`send-${deliveryId}`)).toBeUndefined(); // just planned: its job may still be on its way
+    await sql`UPDATE deliveries SET planned_at = now() - interval '11 minutes' WHERE id = ${deliveryId}`.execute(t.db);
+    expect((await plan()).reoffered).toBeGreaterThanOrEqual(1);
+    expect((await notify.getJob(`send-${deliveryId}`))?.data).toEqual({ deliveryId, subscriberId: id });
+    await plan(); // offered again while it waits: still one job
+    expect((await notify.getJobs(['waiting', 'delayed'])).filter((j) => j.data.deliveryId === deliveryId)).toHaveLength(1);
+  });
+
   it('warns about stuck deliveries (claimed longer than the threshold) on every run, with what to do', async () => {
     const subscribers = new SubscriberRepository(t.db);
     const { id } = await subscribers.subscribe('stuck@example.org', { topics: ['llm'], frequency: 'weekly' }, 'active');

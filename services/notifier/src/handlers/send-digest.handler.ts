@@ -1,7 +1,7 @@
 import type { Config } from '@paperboy/config';
 import { DigestRepository, lazyLinkSecret, SubscriberRepository, type Db } from '@paperboy/db';
 import { jobLogger, type Logger } from '@paperboy/logger';
-import { MailPermanentError, type MailTransport } from '@paperboy/mail';
+import { MailPermanentError, MailTemporaryError, type MailTransport } from '@paperboy/mail';
 import { UnrecoverableError, type Job, type SendDigestPayload, type SendDigestResult } from '@paperboy/queue';
 import type { Metrics } from '@paperboy/metrics';
 import { DigestCandidates } from '../candidates.js';
@@ -54,6 +54,14 @@ export function createSendDigestHandler(deps: { db: Db; logger: Logger; config: 
         const bounced = await subscribers.recordHardBounce(claim.subscriberId, deps.config.mail.bounceLimit);
         log.warn({ deliveryId: payload.deliveryId, err: err.message, bounced }, 'digest refused permanently');
         throw new UnrecoverableError(err.message);
+      }
+      if (error instanceof MailTemporaryError && error.uncertain) {
+        // The server may have accepted it (no reply, the connection lost or timed out): sending it
+        // again could deliver it twice. Left claimed, it is at most once; after
+        // PAPERBOY_STUCK_DELIVERY_MINUTES it shows as stuck, for an operator to re-send or not.
+        await subscribers.noteDeliveryError(payload.deliveryId, `outcome unknown: ${err.message}`);
+        log.warn({ deliveryId: payload.deliveryId, err: err.message }, 'digest outcome unknown (no reply from the SMTP server): left claimed, not retried');
+        throw new UnrecoverableError(`outcome unknown, left claimed: ${err.message}`);
       }
       await subscribers.releaseDelivery(payload.deliveryId, err.message);
       log.warn({ deliveryId: payload.deliveryId, err: err.message }, 'digest not sent: will retry');

@@ -92,6 +92,23 @@ describe('send-digest', () => {
     expect(await delivery(deliveryId)).toMatchObject({ status: 'sent', attempts: 2 });
   });
 
+  it('a connection lost after the message data, with no reply: the server may have taken it, so it stays claimed and is not retried', async () => {
+    const server = await startSmtpTestServer({ stallData: 1 });
+    servers.push(server);
+    const { id, deliveryId, handler, transport } = await setup('unsure@example.org', server);
+    const sending = handler({ deliveryId, subscriberId: id }, job).catch((e) => e);
+    while (server.stalled < 1) await new Promise((r) => setTimeout(r, 20));
+    server.dropConnections(); // the server crashes before answering the final dot
+    const error = await sending;
+    expect(error).toBeInstanceOf(UnrecoverableError);
+    expect(error.message).toMatch(/outcome unknown/);
+    expect(await delivery(deliveryId)).toMatchObject({ status: 'claimed', error: expect.stringMatching(/^outcome unknown/) });
+    // A retry of the job (or a stalled copy) sends nothing: at most once.
+    expect(await handler({ deliveryId, subscriberId: id }, job)).toMatchObject({ outcome: 'not-claimed' });
+    await transport.close();
+    expect(server.messages).toHaveLength(0);
+  });
+
   it('SMTP 5xx fails the delivery without retry and counts a bounce; at the limit the subscriber is bounced', async () => {
     const server = await startSmtpTestServer({ rejectRcpt: { responseCode: 550, message: 'No such user' } });
     servers.push(server);

@@ -150,9 +150,10 @@ export class Lifecycle {
         const outcome = await Promise.race([worker.close().then(() => 'closed' as const), sleep(Math.max(0, deadline - Date.now()))]);
         if (outcome === 'timeout') {
           this.logger.warn({ worker: worker.name }, 'worker did not finish its jobs before the deadline: forcing it (its jobs will be retried)');
-          // Forcing does not wait for the jobs in hand, but give it a bound anyway: a send blocked
-          // on a silent server must not hold the process past its deadline.
-          await Promise.race([worker.close(true).catch(() => {}), sleep(1000)]);
+          // A forced close still waits for the jobs in hand to let go of their locks (so a run can
+          // remove them after); a send blocked on a silent server then ends at the transport's socket
+          // timeout, and its delivery stays claimed (the send-digest handler), never sent twice.
+          await worker.close(true).catch(() => {});
         }
       }),
     );

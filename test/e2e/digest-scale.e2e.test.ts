@@ -15,8 +15,7 @@
  * is asserted to be small.
  */
 import { createTestDatabase, deleteRedisPrefix, requireEnv, testQueuePrefix, type TestDatabase } from '@paperboy/test-utils';
-import { createQueueEvents, createRedis, Queues, type PlanDigestsResult, type QueueEvents } from '@paperboy/queue';
-import type { Redis } from 'ioredis';
+import { createQueueEvents, createRedis, Queues, type PlanDigestsResult, type QueueEvents, type RedisClient } from '@paperboy/queue';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertSubscribers, makeSubscribers, seedPapers, startCountingSmtpSink, TIME_ZONES, type SubscriberSpec } from '../bench/digest.bench.js';
@@ -28,7 +27,7 @@ const PAPERS = 200;
 let t: TestDatabase;
 let sink: Awaited<ReturnType<typeof startCountingSmtpSink>>;
 let notifier: ReturnType<typeof spawnService> | undefined;
-let producer: Redis;
+let producer: RedisClient;
 let queues: Queues;
 let events: QueueEvents;
 let planEvents: QueueEvents;

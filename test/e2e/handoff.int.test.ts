@@ -4,9 +4,8 @@ import { CrawlRepository } from '@paperboy/db';
 import { allowAll, createCrawlPageHandler, openGate, parseSourcesFile, reconcileStrandedBatches } from '@paperboy/fetcher';
 import { loadTaxonomy } from '@paperboy/pipeline';
 import { createProcessorWorkers } from '@paperboy/processor';
-import { createRedis, Queues, type CrawlPagePayload, type Job } from '@paperboy/queue';
+import { createRedis, Queues, type CrawlPagePayload, type Job, type RedisClient } from '@paperboy/queue';
 import { createTestDatabase, startFixtureServer, startPrivateRedis, testQueuePrefix, type FixtureServer, type PrivateRedis, type TestDatabase } from '@paperboy/test-utils';
-import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lastJson, root, runCli } from './helpers.js';
@@ -23,7 +22,7 @@ const sources = parseSourcesFile('defaults:\n  politeness: { minDelay: 0s }\nsou
 let t: TestDatabase;
 let redis: PrivateRedis;
 let server: FixtureServer;
-let producer: Redis;
+let producer: RedisClient;
 let queues: Queues;
 const prefix = testQueuePrefix();
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { configHelp, ConfigError, loadConfig } from './index.js';
+import { configHelp, ConfigError, loadConfig, parseRedisClusterUrl } from './index.js';
 
 describe('loadConfig', () => {
   it('has defaults that work on a developer machine', () => {
@@ -149,5 +149,37 @@ describe('PAPERBOY_TRUST_PROXY', () => {
     for (const value of ['true', '*', '10.0.0.0/33', '::1/129', 'proxy.example.org', '1.2.3.4,', '1.2.3', '10.0.0.0/8/1']) {
       expect(problem(value), value).toMatch(/^PAPERBOY_TRUST_PROXY=".*": expected a hop count, or comma-separated IP addresses or CIDR ranges/);
     }
+  });
+});
+
+describe('REDIS_URL for a Redis Cluster', () => {
+  const problem = (value: string) => {
+    try {
+      loadConfig({ REDIS_URL: value });
+      return null;
+    } catch (error) {
+      return (error as ConfigError).problems.join('\n');
+    }
+  };
+
+  it('redis+cluster:// names the seed nodes; the queue prefix is then a hash tag, the key prefix stays plain', () => {
+    const config = loadConfig({ REDIS_URL: 'redis+cluster://10.0.0.1:7000,10.0.0.2:7001', PAPERBOY_QUEUE_PREFIX: 'pb' });
+    expect(config).toMatchObject({ redisCluster: true, queuePrefix: '{pb}', keyPrefix: 'pb' });
+    expect(loadConfig({ PAPERBOY_QUEUE_PREFIX: 'pb' })).toMatchObject({ redisCluster: false, queuePrefix: 'pb', keyPrefix: 'pb' });
+    expect(parseRedisClusterUrl('rediss+cluster://user:p%40ss@a.example:7000,[::1]:7001/0')).toEqual({
+      nodes: [{ host: 'a.example', port: 7000 }, { host: '::1', port: 7001 }],
+      username: 'user',
+      password: 'p@ss',
+      tls: true,
+    });
+  });
+
+  it('refuses a malformed cluster URL, a database other than 0, and several nodes without the cluster form, each with a clear message', () => {
+    expect(problem('redis+cluster://10.0.0.1,10.0.0.2:7001')).toMatch(/"10\.0\.0\.1" is not host:port; expected redis\+cluster:\/\/\[user:password@\]host:port/);
+    expect(problem('redis+cluster://10.0.0.1:70000')).toMatch(/is not host:port/);
+    expect(problem('redis+cluster://10.0.0.1:7000/2')).toMatch(/a Redis Cluster has only database 0, not \/2/);
+    expect(problem('redis+cluster://')).toMatch(/expected redis\+cluster:\/\//);
+    expect(problem('redis://10.0.0.1:7000,10.0.0.2:7001')).toMatch(/several nodes are a cluster: redis\+cluster:\/\/host:port,host:port/);
+    expect(problem('http://10.0.0.1:7000')).toMatch(/expected a URL starting with redis:\/\/ or rediss:\/\//);
   });
 });

@@ -77,9 +77,67 @@ const trustProxy = z.string().transform((value, ctx): false | number | string[] 
   return z.NEVER;
 });
 
+/** A Redis Cluster named by its seed nodes (REDIS_URL=redis+cluster://host:port,host:port). */
+export interface RedisClusterTarget {
+  nodes: Array<{ host: string; port: number }>;
+  username: string | undefined;
+  password: string | undefined;
+  tls: boolean;
+}
+
+const CLUSTER_URL = /^(rediss?)\+cluster:\/\/(?:([^@/]*)@)?([^/?#@]+)\/?(\d*)$/;
+
+/** Whether a Redis URL names a cluster (`redis+cluster://` or `rediss+cluster://`) rather than one server. */
+export function isRedisClusterUrl(url: string): boolean {
+  return /^rediss?\+cluster:/i.test(url.trim());
+}
+
+/**
+ * Reads `redis+cluster://[user:password@]host:port[,host:port…]` (`rediss+cluster://` for TLS): the
+ * seed nodes a cluster client asks for the slot map (one is enough, more survive one being down).
+ * A cluster has no databases but 0, so a path other than /0 is refused. Throws a message naming what is wrong.
+ */
+export function parseRedisClusterUrl(url: string): RedisClusterTarget {
+  const form = 'expected redis+cluster://[user:password@]host:port[,host:port...] (rediss+cluster:// for TLS)';
+  const match = CLUSTER_URL.exec(url.trim());
+  if (!match) throw new Error(form);
+  const [, scheme, auth, hosts, db] = match;
+  if (db && db !== '0') throw new Error(`a Redis Cluster has only database 0, not /${db}`);
+  const nodes = hosts!.split(',').map((entry) => {
+    const node = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(entry.trim());
+    const port = Number(node?.[2]);
+    if (!node || port < 1 || port > 65535) throw new Error(`"${entry}" is not host:port; ${form}`);
+    return { host: node[1]!.replace(/^\[|\]$/g, ''), port };
+  });
+  let username: string | undefined;
+  let password: string | undefined;
+  if (auth) {
+    const colon = auth.indexOf(':');
+    username = decodeURIComponent(colon === -1 ? auth : auth.slice(0, colon)) || undefined;
+    password = colon === -1 ? undefined : decodeURIComponent(auth.slice(colon + 1)) || undefined;
+  }
+  return { nodes, username, password, tls: scheme === 'rediss' };
+}
+
+const redisUrl = z.string().superRefine((value, ctx) => {
+  if (isRedisClusterUrl(value)) {
+    try {
+      parseRedisClusterUrl(value);
+    } catch (error) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: (error as Error).message });
+    }
+    return;
+  }
+  const single = url(['redis:', 'rediss:']).safeParse(value);
+  if (!single.success) {
+    const several = value.includes(',') ? '; several nodes are a cluster: redis+cluster://host:port,host:port' : '';
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: `expected a URL starting with redis:// or rediss:// (a Redis Cluster: redis+cluster://host:port,host:port)${several}` });
+  }
+});
+
 export const configSchema = z.object({
   DATABASE_URL: url(['postgres:', 'postgresql:']).default('postgres://127.0.0.1:5432/paperboy'),
-  REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
+  REDIS_URL: redisUrl.default('redis://127.0.0.1:6379'),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   PAPERBOY_QUEUE_PREFIX: z
     .string()
@@ -136,8 +194,20 @@ export const configSchema = z.object({
 export type Config = Readonly<{
   databaseUrl: string;
   redisUrl: string;
+  /** REDIS_URL names a Redis Cluster (redis+cluster://…): BullMQ keys are hash-tagged, see queuePrefix. */
+  redisCluster: boolean;
   logLevel: z.infer<typeof configSchema>['LOG_LEVEL'];
+  /**
+   * BullMQ's key prefix: PAPERBOY_QUEUE_PREFIX, wrapped as a cluster hash tag (`{paperboy}`) when
+   * REDIS_URL names a cluster, so every key a BullMQ script touches lands in one slot.
+   */
   queuePrefix: string;
+  /**
+   * Prefix of paperboy's own keys (host limits, robots cache, rate limits): PAPERBOY_QUEUE_PREFIX as
+   * given. Each of those keys (or a host's keys, by their own hash tag) stands alone, so in a
+   * cluster they spread over the nodes instead of all following the queues' slot.
+   */
+  keyPrefix: string;
   fetch: Readonly<{
     allowPrivate: boolean;
     timeoutMs: number;
@@ -231,8 +301,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   return deepFreeze({
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
+    redisCluster: isRedisClusterUrl(e.REDIS_URL),
     logLevel: e.LOG_LEVEL,
-    queuePrefix: e.PAPERBOY_QUEUE_PREFIX,
+    queuePrefix: isRedisClusterUrl(e.REDIS_URL) ? `{${e.PAPERBOY_QUEUE_PREFIX}}` : e.PAPERBOY_QUEUE_PREFIX,
+    keyPrefix: e.PAPERBOY_QUEUE_PREFIX,
     fetch: {
       allowPrivate: e.PAPERBOY_FETCH_ALLOW_PRIVATE,
       timeoutMs: e.PAPERBOY_FETCH_TIMEOUT_MS,
@@ -282,9 +354,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 /** One line per setting, for `--help`. */
 export const configHelp: Record<keyof typeof configSchema.shape, string> = {
   DATABASE_URL: 'Postgres connection URL (default postgres://127.0.0.1:5432/paperboy)',
-  REDIS_URL: 'Redis connection URL for the queues (default redis://127.0.0.1:6379)',
+  REDIS_URL: 'Redis connection URL for the queues (default redis://127.0.0.1:6379); a Redis Cluster: redis+cluster://host:port[,host:port...] (rediss+cluster:// for TLS), its queue keys then hash-tagged as {PAPERBOY_QUEUE_PREFIX}',
   LOG_LEVEL: 'trace|debug|info|warn|error|fatal|silent (default info)',
-  PAPERBOY_QUEUE_PREFIX: 'BullMQ key prefix, to share one Redis between setups (default paperboy)',
+  PAPERBOY_QUEUE_PREFIX: 'BullMQ key prefix, to share one Redis between setups (default paperboy; on a cluster the queues use {paperboy})',
   PAPERBOY_FETCH_ALLOW_PRIVATE: '1 to allow fetching private and loopback addresses (default 0)',
   PAPERBOY_FETCH_TIMEOUT_MS: 'whole-request timeout per page in ms (default 20000)',
   PAPERBOY_FETCH_MAX_BYTES: 'largest page body accepted, after decompression (default 8 MiB)',

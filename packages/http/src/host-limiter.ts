@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 
 export interface HostLimits {
   /** Requests to the host in flight at once, across every process sharing Redis (≥ 1). */
@@ -13,7 +13,8 @@ export type HostRefusal = { ok: false; waitMs: number; reason: 'busy' | 'delay' 
 export type AcquireResult = HostSlot | HostRefusal;
 
 export interface HostLimiterOptions {
-  redis: Redis;
+  /** One Redis server or a Redis Cluster (every command here touches keys of one slot). */
+  redis: Redis | Cluster;
   /** Key prefix; a host's keys are `<prefix>:host:{<host>}:slots|last|pause`. */
   prefix: string;
   /** How long a granted slot lasts if never released (a crashed process). Keep it above the fetch timeout. Default 2 min. */
@@ -99,7 +100,7 @@ class LuaScript {
     this.sha = createHash('sha1').update(source).digest('hex');
   }
 
-  async run(redis: Redis, keys: string[], args: Array<string | number>): Promise<unknown> {
+  async run(redis: Redis | Cluster, keys: string[], args: Array<string | number>): Promise<unknown> {
     try {
       return await redis.evalsha(this.sha, keys.length, ...keys, ...args);
     } catch (error) {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { BlockedAddressError, FetchError, HttpStatusError, TooManyRedirectsError, UnsupportedUrlError } from './errors.js';
 import { fetchPage, type FetchSettings } from './fetch-page.js';
 
@@ -231,7 +231,8 @@ export interface RobotsCheckOptions {
 }
 
 export interface RobotsCacheOptions {
-  redis: Redis;
+  /** One Redis server or a Redis Cluster (every command here touches keys of one slot). */
+  redis: Redis | Cluster;
   /** Key prefix; entries live at `<prefix>:robots:<origin>`. */
   prefix: string;
   /** The same safety settings as page fetches; size, redirects and Accept are set for robots.txt. */

@@ -1,28 +1,53 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { isRedisClusterUrl, parseRedisClusterUrl } from '@paperboy/config';
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 
 export type RedisRole = 'worker' | 'producer';
 
+/** One Redis server or a Redis Cluster (REDIS_URL=redis+cluster://…): everything paperboy runs works on either. */
+export type RedisClient = Redis | Cluster;
+
+const retryStrategy = (attempt: number) => Math.min(attempt * 200, 5000);
+
 /**
  * Workers block on Redis and must wait out a restart (maxRetriesPerRequest: null, as BullMQ
- * requires); producers fail a command after a few retries instead of hanging.
+ * requires); producers fail a command after a few retries instead of hanging. A
+ * `redis+cluster://` URL gives an ioredis Cluster seeded with its nodes.
  */
-export function createRedis(url: string, role: RedisRole): Redis {
+export function createRedis(url: string, role: RedisRole): RedisClient {
   const options: RedisOptions = {
     maxRetriesPerRequest: role === 'worker' ? null : 3,
     connectTimeout: 5000,
-    retryStrategy: (attempt) => Math.min(attempt * 200, 5000),
+    retryStrategy,
   };
-  const redis = new Redis(url, options);
+  const redis = isRedisClusterUrl(url) ? createCluster(url, options) : new Redis(url, options);
   // Errors surface through commands; an unhandled 'error' event would crash the process.
   redis.on('error', () => {});
   return redis;
+}
+
+function createCluster(url: string, options: RedisOptions, clusterOptions: ClusterOptions = {}): Cluster {
+  const target = parseRedisClusterUrl(url);
+  return new Cluster(target.nodes, {
+    redisOptions: {
+      ...options,
+      ...(target.username ? { username: target.username } : {}),
+      ...(target.password ? { password: target.password } : {}),
+      ...(target.tls ? { tls: {} } : {}),
+    },
+    // The cluster's own reconnects (every node lost) back off as a single server's do.
+    clusterRetryStrategy: retryStrategy,
+    ...clusterOptions,
+  });
 }
 
 export class RedisUnavailableError extends Error {}
 
 /** One quick round trip, so a command can say "Redis is not reachable at …" instead of waiting forever. */
 export async function checkRedis(url: string, timeoutMs = 3000): Promise<void> {
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: timeoutMs, retryStrategy: () => null });
+  const quick: RedisOptions = { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: timeoutMs, retryStrategy: () => null };
+  const redis = isRedisClusterUrl(url)
+    ? createCluster(url, quick, { lazyConnect: true, clusterRetryStrategy: () => null })
+    : new Redis(url, quick);
   redis.on('error', () => {});
   try {
     await redis.connect();
@@ -35,6 +60,7 @@ export async function checkRedis(url: string, timeoutMs = 3000): Promise<void> {
 }
 
 export function redactUrl(url: string): string {
+  if (isRedisClusterUrl(url)) return url.replace(/(\/\/[^:@/]*:)[^@/]*@/, '$1***@');
   try {
     const parsed = new URL(url);
     if (parsed.password) parsed.password = '***';

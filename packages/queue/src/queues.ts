@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import { DelayedError, Queue, QueueEvents, Worker, UnrecoverableError, type Job, type Processor } from 'bullmq';
 import { jobLogger, type Logger } from '@paperboy/logger';
-import type { Redis } from 'ioredis';
-import { createRedis } from './connection.js';
+import { createRedis, type RedisClient } from './connection.js';
 import { defaultJobOptions, jobQueue, parsePayload, type JobName, type JobPayload, type QueueName } from './jobs.js';
 
 export interface QueueSettings {
@@ -20,7 +19,7 @@ export class Queues {
   private readonly queues = new Map<QueueName, Queue>();
 
   constructor(
-    private readonly connection: Redis,
+    private readonly connection: RedisClient,
     private readonly settings: QueueSettings,
   ) {}
 
@@ -103,7 +102,7 @@ export function checkHandlers(queue: QueueName, handlers: Record<string, unknown
 export interface WorkerSettings {
   prefix: string;
   concurrency: number;
-  connection: Redis;
+  connection: RedisClient;
   /** A job whose worker died goes back to the queue after about this long. */
   lockDurationMs?: number;
   /** At most `max` jobs per `duration` ms on this queue, across every worker (BullMQ's rate limiter). */

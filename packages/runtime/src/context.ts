@@ -2,8 +2,7 @@ import type { Config } from '@paperboy/config';
 import { createDb, pendingMigrations, type Db } from '@paperboy/db';
 import { createLogger, type Logger } from '@paperboy/logger';
 import { createMetrics, metricsHandler, type Metrics } from '@paperboy/metrics';
-import { createRedis, QueueName, Queues } from '@paperboy/queue';
-import type { Redis } from 'ioredis';
+import { createRedis, QueueName, Queues, type RedisClient } from '@paperboy/queue';
 import { readinessChecks, startHealthServer } from './health.js';
 import { Lifecycle } from './index.js';
 import { PostgresWatch } from './postgres-watch.js';
@@ -14,9 +13,9 @@ export interface AppContext {
   logger: Logger;
   db: Db;
   /** For workers: blocking commands, waits out a Redis restart. */
-  workerRedis: Redis;
+  workerRedis: RedisClient;
   /** For producers: fails a command rather than hanging. */
-  producerRedis: Redis;
+  producerRedis: RedisClient;
   queues: Queues;
   lifecycle: Lifecycle;
   /** Prometheus metrics of this process (served by `serveHealth`). */
@@ -44,7 +43,7 @@ export function createAppContext(config: Config, options: { logger?: Logger; nam
     .addResource('database', () => db.destroy())
     .addResource('redis', async () => {
       // quit() on a connection that never came up would wait for it forever.
-      const close = (redis: Redis) => (redis.status === 'ready' ? redis.quit().catch(() => redis.disconnect()) : redis.disconnect());
+      const close = (redis: RedisClient) => (redis.status === 'ready' ? redis.quit().catch(() => redis.disconnect()) : redis.disconnect());
       await Promise.all([close(workerRedis), close(producerRedis)]);
     });
   const metrics = createMetrics({ queues: () => Object.values(QueueName).map((name) => queues.get(name)), defaultLabels: { service: options.name ?? 'paperboy' } });

@@ -1,15 +1,14 @@
 import { createDb } from '@paperboy/db';
 import { createMetrics, metricsHandler } from '@paperboy/metrics';
-import { createRedis } from '@paperboy/queue';
+import { createRedis, type RedisClient } from '@paperboy/queue';
 import { createTestDatabase, requireEnv, withDatabase, type TestDatabase } from '@paperboy/test-utils';
 import { sql } from 'kysely';
-import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { readinessChecks, startHealthServer, type HealthServer, type ReadinessChecks } from './health.js';
 
 const redisUrl = requireEnv('TEST_REDIS_URL');
 let testDb: TestDatabase;
-let redis: Redis;
+let redis: RedisClient;
 const cleanup: Array<() => Promise<unknown> | unknown> = [];
 
 beforeAll(async () => {

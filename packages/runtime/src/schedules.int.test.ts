@@ -1,8 +1,7 @@
 import { loadConfig } from '@paperboy/config';
 import { createLogger } from '@paperboy/logger';
-import { createRedis, declareSchedules, Queues, type Schedule } from '@paperboy/queue';
+import { createRedis, declareSchedules, Queues, type Schedule, type RedisClient } from '@paperboy/queue';
 import { startPrivateRedis, testQueuePrefix, type PrivateRedis } from '@paperboy/test-utils';
-import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Lifecycle } from './index.js';
 import { keepSchedules, ScheduleKeeper } from './schedules.js';
@@ -14,7 +13,7 @@ let server: PrivateRedis;
 const prefix = testQueuePrefix();
 
 interface Process {
-  redis: Redis;
+  redis: RedisClient;
   queues: Queues;
   schedules: Schedule[];
   keeper: ScheduleKeeper;

@@ -1,6 +1,5 @@
 import type { Logger } from '@paperboy/logger';
-import { redeclareMissingSchedules, type Schedule } from '@paperboy/queue';
-import type { Redis } from 'ioredis';
+import { redeclareMissingSchedules, type RedisClient, type Schedule } from '@paperboy/queue';
 import type { AppContext } from './context.js';
 import type { Runnable } from './index.js';
 
@@ -25,7 +24,7 @@ export class ScheduleKeeper implements Runnable {
 
   constructor(
     private readonly schedules: readonly Schedule[],
-    private readonly deps: { logger: Logger; redis: Redis; intervalMs: number },
+    private readonly deps: { logger: Logger; redis: RedisClient; intervalMs: number },
   ) {}
 
   /** Starts the periodic and on-reconnect checks; resolves once closed. */

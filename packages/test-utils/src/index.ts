@@ -4,3 +4,4 @@ export * from './smtp-server.js';
 export * from './seeds.js';
 export * from './private-postgres.js';
 export * from './private-redis.js';
+export * from './private-redis-cluster.js';

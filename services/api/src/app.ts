@@ -5,9 +5,8 @@ import type { Config } from '@paperboy/config';
 import { lazyLinkSecret, SubscriberRepository, TimeZoneRepository, type Db } from '@paperboy/db';
 import type { Logger } from '@paperboy/logger';
 import { normalizeEmail, verifyToken, type TokenPurpose, type Taxonomy } from '@paperboy/pipeline';
-import { Queues } from '@paperboy/queue';
+import { Queues, type RedisClient } from '@paperboy/queue';
 import Fastify, { type FastifyServerOptions, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
-import type { Redis } from 'ioredis';
 import type { Queue } from 'bullmq';
 import type { MetricsHandler } from '@paperboy/metrics';
 import { checkReadiness, type ReadinessChecks } from '@paperboy/runtime/health';
@@ -23,7 +22,7 @@ export interface ApiDeps {
   db: Db;
   config: Config;
   logger: Logger;
-  redis: Redis;
+  redis: RedisClient;
   /** Where subscribe requests enqueue their confirmation mail (default: queues on `redis`). */
   jobs?: Queues;
   taxonomy: Taxonomy;
@@ -94,7 +93,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   });
   await app.register(formbody);
   await app.register(helmet, securityHeaders(deps.config.mail.publicUrl.startsWith('https:')));
-  await app.register(rateLimit, { global: false, redis: deps.redis, nameSpace: `${deps.config.queuePrefix}:ratelimit:` });
+  await app.register(rateLimit, { global: false, redis: deps.redis, nameSpace: `${deps.config.keyPrefix}:ratelimit:` });
   const subscribers = new SubscriberRepository(deps.db);
   const linkSecret = lazyLinkSecret(deps.db, deps.config.mail.secret);
   // Time zones are checked against Postgres, where the digest planner uses them (Intl accepts more).

@@ -1,8 +1,7 @@
 import type { Db } from '@paperboy/db';
 import type { FetchSettings } from '@paperboy/http';
 import type { Logger } from '@paperboy/logger';
-import { createWorker, logWorkerEvents, type Queues, type Worker } from '@paperboy/queue';
-import type { Redis } from 'ioredis';
+import { createWorker, logWorkerEvents, type Queues, type RedisClient, type Worker } from '@paperboy/queue';
 import { createCrawlPageHandler } from './handlers/crawl-page.handler.js';
 import { createCrawlSourceHandler } from './handlers/crawl-source.handler.js';
 import { createPruneArchiveHandler } from './handlers/prune-archive.handler.js';
@@ -14,7 +13,7 @@ import type { Metrics } from '@paperboy/metrics';
 export interface FetcherDeps {
   db: Db;
   logger: Logger;
-  connection: Redis;
+  connection: RedisClient;
   queues: Queues;
   prefix: string;
   concurrency: number;

@@ -29,8 +29,8 @@ export function addFetcher(ctx: AppContext, sources: SourcesFile = loadSourcesFi
   const { config } = ctx;
   const fetch = fetchSettings(ctx, sources);
   // Politeness state lives in Redis, next to the queues, so every fetcher process shares it.
-  const hosts = new HostLimiter({ redis: ctx.producerRedis, prefix: `${config.queuePrefix}:polite` });
-  const robots = new RobotsCache({ redis: ctx.producerRedis, prefix: `${config.queuePrefix}:polite`, fetch });
+  const hosts = new HostLimiter({ redis: ctx.producerRedis, prefix: `${config.keyPrefix}:polite` });
+  const robots = new RobotsCache({ redis: ctx.producerRedis, prefix: `${config.keyPrefix}:polite`, fetch });
   for (const worker of createFetcherWorkers({
     db: ctx.db,
     logger: ctx.logger,

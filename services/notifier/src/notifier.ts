@@ -2,8 +2,7 @@ import type { Config } from '@paperboy/config';
 import type { Db } from '@paperboy/db';
 import type { Logger } from '@paperboy/logger';
 import type { MailTransport } from '@paperboy/mail';
-import { createWorker, logWorkerEvents, type Queues, type Worker } from '@paperboy/queue';
-import type { Redis } from 'ioredis';
+import { createWorker, logWorkerEvents, type Queues, type RedisClient, type Worker } from '@paperboy/queue';
 import type { Metrics } from '@paperboy/metrics';
 import { createPlanDigestsHandler } from './handlers/plan-digests.handler.js';
 import { createSendDigestHandler } from './handlers/send-digest.handler.js';
@@ -13,7 +12,7 @@ export interface NotifierDeps {
   db: Db;
   logger: Logger;
   config: Config;
-  connection: Redis;
+  connection: RedisClient;
   queues: Queues;
   transport: MailTransport;
   metrics?: Metrics;

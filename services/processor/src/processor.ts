@@ -1,8 +1,7 @@
 import type { Db } from '@paperboy/db';
 import type { Logger } from '@paperboy/logger';
 import type { Taxonomy } from '@paperboy/pipeline';
-import { createWorker, logWorkerEvents, type Worker } from '@paperboy/queue';
-import type { Redis } from 'ioredis';
+import { createWorker, logWorkerEvents, type RedisClient, type Worker } from '@paperboy/queue';
 import type { Metrics } from '@paperboy/metrics';
 import { createIngestHandler } from './handlers/ingest.handler.js';
 import { createRefreshDashboardHandler } from './handlers/refresh-dashboard.handler.js';
@@ -10,7 +9,7 @@ import { createRefreshDashboardHandler } from './handlers/refresh-dashboard.hand
 export interface ProcessorDeps {
   db: Db;
   logger: Logger;
-  connection: Redis;
+  connection: RedisClient;
   prefix: string;
   concurrency: number;
   lockDurationMs?: number;

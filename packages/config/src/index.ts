@@ -79,6 +79,7 @@ const trustProxy = z.string().transform((value, ctx): false | number | string[] 
 
 export const configSchema = z.object({
   DATABASE_URL: url(['postgres:', 'postgresql:']).default('postgres://127.0.0.1:5432/paperboy'),
+  DATABASE_READ_URL: url(['postgres:', 'postgresql:']).optional(),
   REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   PAPERBOY_QUEUE_PREFIX: z
@@ -135,6 +136,11 @@ export const configSchema = z.object({
 
 export type Config = Readonly<{
   databaseUrl: string;
+  /**
+   * Where the API's read-only pages (read API, dashboard) query: a streaming replica, or
+   * DATABASE_URL itself when DATABASE_READ_URL is unset. Everything that writes uses databaseUrl.
+   */
+  databaseReadUrl: string;
   redisUrl: string;
   logLevel: z.infer<typeof configSchema>['LOG_LEVEL'];
   queuePrefix: string;
@@ -230,6 +236,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const e = parsed.data;
   return deepFreeze({
     databaseUrl: e.DATABASE_URL,
+    databaseReadUrl: e.DATABASE_READ_URL ?? e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
     logLevel: e.LOG_LEVEL,
     queuePrefix: e.PAPERBOY_QUEUE_PREFIX,
@@ -282,6 +289,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 /** One line per setting, for `--help`. */
 export const configHelp: Record<keyof typeof configSchema.shape, string> = {
   DATABASE_URL: 'Postgres connection URL (default postgres://127.0.0.1:5432/paperboy)',
+  DATABASE_READ_URL: 'Postgres URL of a read replica for the API\'s read API and dashboard page (default: DATABASE_URL); writes always go to DATABASE_URL',
   REDIS_URL: 'Redis connection URL for the queues (default redis://127.0.0.1:6379)',
   LOG_LEVEL: 'trace|debug|info|warn|error|fatal|silent (default info)',
   PAPERBOY_QUEUE_PREFIX: 'BullMQ key prefix, to share one Redis between setups (default paperboy)',

@@ -89,6 +89,20 @@ describe('loadConfig', () => {
     expect(configHelp.PAPERBOY_STUCK_DELIVERY_MINUTES).toMatch(/stuck.*default 15/);
   });
 
+  it('reads the read API and dashboard from DATABASE_READ_URL, DATABASE_URL unless set, and checks it like DATABASE_URL', () => {
+    expect(loadConfig({}).databaseReadUrl).toBe('postgres://127.0.0.1:5432/paperboy');
+    expect(loadConfig({ DATABASE_URL: 'postgres://db:5432/p' }).databaseReadUrl).toBe('postgres://db:5432/p');
+    expect(loadConfig({ DATABASE_URL: 'postgres://db:5432/p', DATABASE_READ_URL: '' }).databaseReadUrl).toBe('postgres://db:5432/p');
+    const both = loadConfig({ DATABASE_URL: 'postgres://primary:5432/p', DATABASE_READ_URL: 'postgresql://replica:5432/p' });
+    expect([both.databaseUrl, both.databaseReadUrl]).toEqual(['postgres://primary:5432/p', 'postgresql://replica:5432/p']);
+    for (const value of ['mysql://replica/p', 'replica:5432']) {
+      expect(() => loadConfig({ DATABASE_READ_URL: value }), value).toThrow(
+        `DATABASE_READ_URL=${JSON.stringify(value)}: expected a URL starting with postgres:// or postgresql://`,
+      );
+    }
+    expect(configHelp.DATABASE_READ_URL).toMatch(/replica.*default: DATABASE_URL/);
+  });
+
   it('treats empty values as unset', () => {
     expect(loadConfig({ REDIS_URL: '' }).redisUrl).toBe('redis://127.0.0.1:6379');
   });

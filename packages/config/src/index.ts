@@ -137,6 +137,7 @@ const redisUrl = z.string().superRefine((value, ctx) => {
 
 export const configSchema = z.object({
   DATABASE_URL: url(['postgres:', 'postgresql:']).default('postgres://127.0.0.1:5432/paperboy'),
+  DATABASE_READ_URL: url(['postgres:', 'postgresql:']).optional(),
   REDIS_URL: redisUrl.default('redis://127.0.0.1:6379'),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   PAPERBOY_QUEUE_PREFIX: z
@@ -193,6 +194,11 @@ export const configSchema = z.object({
 
 export type Config = Readonly<{
   databaseUrl: string;
+  /**
+   * Where the API's read-only pages (read API, dashboard) query: a streaming replica, or
+   * DATABASE_URL itself when DATABASE_READ_URL is unset. Everything that writes uses databaseUrl.
+   */
+  databaseReadUrl: string;
   redisUrl: string;
   /** REDIS_URL names a Redis Cluster (redis+cluster://…): BullMQ keys are hash-tagged, see queuePrefix. */
   redisCluster: boolean;
@@ -300,6 +306,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const e = parsed.data;
   return deepFreeze({
     databaseUrl: e.DATABASE_URL,
+    databaseReadUrl: e.DATABASE_READ_URL ?? e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
     redisCluster: isRedisClusterUrl(e.REDIS_URL),
     logLevel: e.LOG_LEVEL,
@@ -354,6 +361,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 /** One line per setting, for `--help`. */
 export const configHelp: Record<keyof typeof configSchema.shape, string> = {
   DATABASE_URL: 'Postgres connection URL (default postgres://127.0.0.1:5432/paperboy)',
+  DATABASE_READ_URL: 'Postgres URL of a read replica for the API\'s read API and dashboard page (default: DATABASE_URL); writes always go to DATABASE_URL',
   REDIS_URL: 'Redis connection URL for the queues (default redis://127.0.0.1:6379); a Redis Cluster: redis+cluster://host:port[,host:port...] (rediss+cluster:// for TLS), its queue keys then hash-tagged as {PAPERBOY_QUEUE_PREFIX}',
   LOG_LEVEL: 'trace|debug|info|warn|error|fatal|silent (default info)',
   PAPERBOY_QUEUE_PREFIX: 'BullMQ key prefix, to share one Redis between setups (default paperboy; on a cluster the queues use {paperboy})',

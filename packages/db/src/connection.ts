@@ -14,6 +14,7 @@ import * as growthPerSource from './migrations/2026_12_06_0011_growth_per_source
 import * as handoff from './migrations/2026_12_06_0012_handoff.js';
 import * as stuckDeliveries from './migrations/2026_12_06_0013_stuck_deliveries.js';
 import * as plannedDeliveries from './migrations/2026_12_06_0014_planned_deliveries.js';
+import * as sightingsPartitioned from './migrations/2026_12_06_0015_sightings_partitioned.js';
 import type { Database } from './schema.js';
 
 // int8 (bigserial ids, counts) as numbers: ids stay far below 2^53.
@@ -36,6 +37,7 @@ const migrations: Record<string, Migration> = {
   '2026_12_06_0012_handoff': handoff,
   '2026_12_06_0013_stuck_deliveries': stuckDeliveries,
   '2026_12_06_0014_planned_deliveries': plannedDeliveries,
+  '2026_12_06_0015_sightings_partitioned': sightingsPartitioned,
 };
 
 export type Db = Kysely<Database>;

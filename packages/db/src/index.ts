@@ -15,3 +15,4 @@ export * from './repositories/read.repository.js';
 export * from './repositories/time-zone.repository.js';
 export * from './repositories/interrupted-crawls.js';
 export * from './repositories/stuck-delivery.repository.js';
+export * from './repositories/sighting-partitions.repository.js';

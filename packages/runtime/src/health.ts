@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { pendingMigrations } from '@paperboy/db';
+import { pendingMigrations, type Db } from '@paperboy/db';
 import { sql } from 'kysely';
 import type { AppContext } from './context.js';
 
@@ -11,6 +11,8 @@ export interface ReadinessChecks {
   redis: () => Promise<void>;
   /** Names of the migrations this code knows that the database has not run. */
   migrations: () => Promise<string[]>;
+  /** Resolves when the read replica answers (only a process with a DATABASE_READ_URL of its own has this check). */
+  replica?: () => Promise<void>;
 }
 
 export interface HealthServerOptions {
@@ -34,20 +36,21 @@ export type CheckName = keyof ReadinessChecks;
 
 export interface Readiness {
   status: 'ok' | 'unready';
-  /** `ok`, or what went wrong (`timeout after 2000 ms`, an error message, `1 pending: …`). */
-  checks: Record<CheckName, string>;
+  /** `ok`, or what went wrong (`timeout after 2000 ms`, an error message, `1 pending: …`); `replica` only when checked. */
+  checks: Record<Exclude<CheckName, 'replica'>, string> & { replica?: string };
 }
 
-/** Runs the three checks in parallel, each bounded by `timeoutMs`. */
+/** Runs the checks in parallel, each bounded by `timeoutMs`. */
 export async function checkReadiness(checks: ReadinessChecks, timeoutMs = 2000): Promise<Readiness> {
-  const [postgres, redis, migrations] = await Promise.all([
+  const [postgres, redis, migrations, replica] = await Promise.all([
     runCheck(checks.postgres, timeoutMs, () => 'ok'),
     runCheck(checks.redis, timeoutMs, () => 'ok'),
     runCheck(checks.migrations, timeoutMs, (pending) =>
       pending.length === 0 ? 'ok' : `${pending.length} pending: ${pending.join(', ')}`,
     ),
+    checks.replica ? runCheck(checks.replica, timeoutMs, () => 'ok') : undefined,
   ]);
-  const result = { postgres, redis, migrations };
+  const result = { postgres, redis, migrations, ...(replica === undefined ? {} : { replica }) };
   const ok = Object.values(result).every((outcome) => outcome === 'ok');
   return { status: ok ? 'ok' : 'unready', checks: result };
 }
@@ -157,10 +160,19 @@ function send(res: ServerResponse, status: number, contentType: string, body: st
 /**
  * The readiness checks of a process's connections: Postgres `select 1`, Redis `PING` (on the
  * producer connection, which fails a command rather than waiting out an outage), and the
- * migrations this code knows that the database has not run.
+ * migrations this code knows that the database has not run; with `readDb` (a pool on
+ * DATABASE_READ_URL other than DATABASE_URL), also `select 1` on the replica.
  */
-export function readinessChecks(ctx: Pick<AppContext, 'db' | 'producerRedis'>): ReadinessChecks {
+export function readinessChecks(ctx: Pick<AppContext, 'db' | 'producerRedis'> & { readDb?: Db }): ReadinessChecks {
+  const readDb = ctx.readDb && ctx.readDb !== ctx.db ? ctx.readDb : undefined;
   return {
+    ...(readDb
+      ? {
+          replica: async () => {
+            await sql`select 1`.execute(readDb);
+          },
+        }
+      : {}),
     postgres: async () => {
       await sql`select 1`.execute(ctx.db);
     },

@@ -20,6 +20,11 @@ import { checkInbox, confirmed, invalidLink, PAGE_STYLE, preferencesForm, signed
 
 export interface ApiDeps {
   db: Db;
+  /**
+   * Where the read API and the dashboard page query (DATABASE_READ_URL: a replica); default `db`.
+   * Only pages that neither write nor need to read their own writes use it.
+   */
+  readDb?: Db;
   config: Config;
   logger: Logger;
   redis: RedisClient;
@@ -175,8 +180,11 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     app.get('/metrics', { ...quiet, onRequest: admin }, async (_request, reply) => reply.type(metrics.contentType).send(await metrics.body()));
   }
   await registerQueueBoard(app, deps.queues ?? [], deps.config.adminToken);
-  registerReadApi(app, { db: deps.db, taxonomy: deps.taxonomy, perMinute: deps.config.readPerMinute });
-  registerDashboardPage(app, { db: deps.db, queues: deps.queues ?? [], stuckMinutes: deps.config.mail.stuckMinutes, guard: deps.config.publicDashboard ? undefined : admin });
+  // Read-only pages go to the replica (a few seconds behind at worst); everything that writes, or
+  // reads what it has just written (subscriptions, links, preferences), stays on the primary.
+  const readDb = deps.readDb ?? deps.db;
+  registerReadApi(app, { db: readDb, taxonomy: deps.taxonomy, perMinute: deps.config.readPerMinute });
+  registerDashboardPage(app, { db: readDb, queues: deps.queues ?? [], stuckMinutes: deps.config.mail.stuckMinutes, guard: deps.config.publicDashboard ? undefined : admin });
   registerOpenApi(app, deps.taxonomy, requestSchema);
   app.get('/favicon.ico', async (_request, reply) => reply.code(204).send());
   app.get('/subscribe', async (_request, reply) => html(reply, 200, subscribeForm(topics)));

@@ -1,5 +1,5 @@
 import { loadConfig } from '@paperboy/config';
-import { StuckDeliveryRepository } from '@paperboy/db';
+import { createDb, StuckDeliveryRepository } from '@paperboy/db';
 import { loadTaxonomy } from '@paperboy/pipeline';
 import { metricsHandler } from '@paperboy/metrics';
 import { QueueName } from '@paperboy/queue';
@@ -15,10 +15,21 @@ await runService('api', async () => {
   // Subscriber links (confirm, unsubscribe, preferences) are signed with PAPERBOY_SECRET (loadConfig
   // refused a short or published one), else with the secret kept in the database (read on first use).
   await warnIfDatabaseNotReady(ctx);
+  // DATABASE_READ_URL (a streaming replica): a pool of its own for the read API and the dashboard;
+  // unset, they share the primary's pool. Closed with the other connections.
+  const readDb =
+    config.databaseReadUrl === config.databaseUrl
+      ? ctx.db
+      : createDb(config.databaseReadUrl, {
+          applicationName: 'paperboy-read',
+          onConnectionError: (error) => ctx.logger.warn({ err: error.message }, 'Postgres read replica connection lost'),
+        });
+  if (readDb !== ctx.db) ctx.lifecycle.addResource('read database', () => readDb.destroy());
   const stuck = new StuckDeliveryRepository(ctx.db);
   ctx.metrics.watchStuckDeliveries(config.mail.stuckMinutes, () => stuck.countStuck(config.mail.stuckMinutes));
   const app = await buildApi({
     db: ctx.db,
+    readDb,
     config,
     logger: ctx.logger,
     redis: ctx.producerRedis,
@@ -26,7 +37,7 @@ await runService('api', async () => {
     jobs: ctx.queues,
     taxonomy: loadTaxonomy(config.taxonomyPath),
     queues: Object.values(QueueName).map((name) => ctx.queues.get(name)),
-    readiness: readinessChecks(ctx),
+    readiness: readinessChecks({ ...ctx, readDb }),
     metrics: metricsHandler(ctx.metrics.registry),
   });
   const { host, port } = config.api;

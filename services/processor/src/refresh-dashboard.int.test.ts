@@ -81,4 +81,19 @@ describe('refresh-dashboard job', () => {
     const failed = await queues.get('maintenance').getJob(job.id!);
     expect(failed?.attemptsMade).toBe(1);
   });
+
+  it('creates the sightings partitions of the coming months on the full rebuild, moving their rows out of the default partition', async () => {
+    const start = new Date();
+    const third = new Date(Date.UTC(start.getUTCFullYear(), start.getUTCMonth() + 3, 1));
+    const part = `sightings_y${third.getUTCFullYear()}m${String(third.getUTCMonth() + 1).padStart(2, '0')}`;
+    const count = async (table: string) => (await sql<{ n: number }>`SELECT count(*)::int AS n FROM ${sql.table(table)}`.execute(t.db)).rows[0]!.n;
+    // As if the month's partition had never been created: its sighting waits in the default partition.
+    await sql`DROP TABLE ${sql.table(part)}`.execute(t.db);
+    await sql`INSERT INTO sightings (paper_id, source, listing, rank, upvotes, seen_at) VALUES (1, 'hf', 'daily', 1, 7, ${new Date(third.getTime() + 86_400_000)})`.execute(t.db);
+    expect(await count('sightings_default')).toBe(1);
+    const full = await queues.add('refresh-dashboard', { full: true });
+    expect(await full.waitUntilFinished(events)).toMatchObject({ mode: 'full' });
+    expect(await count(part)).toBe(1);
+    expect(await count('sightings_default')).toBe(0);
+  });
 });

@@ -1,14 +1,9 @@
-import { promisify } from 'node:util';
-import { brotliDecompress, gunzip } from 'node:zlib';
-import { CrawlRepository, type Db, type StrandedFetch } from '@paperboy/db';
+import { CrawlRepository, decodeArchivedBody, type Db } from '@paperboy/db';
 import type { Logger } from '@paperboy/logger';
 import type { Metrics } from '@paperboy/metrics';
 import { contentJobId, type Queues } from '@paperboy/queue';
 import { createPage, getAdapter } from '@paperboy/sources';
 import type { SourcesFile } from './sources-file.js';
-
-const brotliDecompressAsync = promisify(brotliDecompress);
-const gunzipAsync = promisify(gunzip);
 
 export interface ReconcileDeps {
   db: Db;
@@ -33,12 +28,6 @@ export interface ReconcileResult {
   errors: Array<{ url: string; error: string }>;
 }
 
-async function archivedBody(page: StrandedFetch): Promise<Buffer> {
-  if (page.encoding === 'br') return brotliDecompressAsync(page.body);
-  if (page.encoding === 'gzip') return gunzipAsync(page.body);
-  return page.body;
-}
-
 /**
  * Finds pages whose ingest batches were enqueued more than `graceMs` ago and are not all stored
  * (Redis lost them, or they failed for good), and puts the missing ones back: rebuilt from the
@@ -60,7 +49,7 @@ export async function reconcileStrandedBatches(deps: ReconcileDeps, options: { g
     try {
       const adapter = getAdapter(page.adapter ?? configured?.adapter ?? page.source);
       adapterId = adapter.id;
-      const body = await archivedBody(page);
+      const body = await decodeArchivedBody(page);
       entries = adapter.extract(createPage(page.finalUrl ?? page.url, body.toString('utf8'), page.contentType ?? undefined), configured?.options).entries;
     } catch (error) {
       result.errors.push({ url: page.url, error: (error as Error).message });

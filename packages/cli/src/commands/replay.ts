@@ -1,18 +1,13 @@
 import { parseDayOrInstant } from '@paperboy/pipeline';
 import { randomBytes } from 'node:crypto';
-import { promisify } from 'node:util';
-import { brotliDecompress, gunzip } from 'node:zlib';
 import type { Config } from '@paperboy/config';
-import { ArchiveRepository, createDb } from '@paperboy/db';
+import { ArchiveRepository, createDb, decodeArchivedBody } from '@paperboy/db';
 import { loadSourcesFile, type SourcesFile } from '@paperboy/fetcher';
 import type { Logger } from '@paperboy/logger';
 import { contentJobId } from '@paperboy/queue';
 import { createPage, getAdapter, listAdapters } from '@paperboy/sources';
 import { UsageError, type CommandSpec } from '../args.js';
 import { checkDatabase, collectBatch, emptySummary, withPipeline, type IngestSummary } from '../run-ingest.js';
-
-const gunzipAsync = promisify(gunzip);
-const brotliDecompressAsync = promisify(brotliDecompress);
 
 export const replaySpec: CommandSpec = {
   name: 'replay',
@@ -76,7 +71,7 @@ export async function replay(config: Config, options: { source?: string; since?:
       try {
         const adapter = getAdapter(page.adapter ?? configured?.adapter ?? page.source);
         adapterId = adapter.id;
-        const body = page.encoding === 'br' ? await brotliDecompressAsync(page.body) : page.encoding === 'gzip' ? await gunzipAsync(page.body) : page.body;
+        const body = await decodeArchivedBody(page);
         const result = adapter.extract(createPage(page.finalUrl ?? page.url, body.toString('utf8'), page.contentType ?? undefined), configured?.options);
         entries = result.entries;
         summary.warnings.push(...result.warnings.map((w) => (w.includes(page.url) ? w : `${page.url}: ${w}`))); // as ingest: each names its page

@@ -1,3 +1,5 @@
+import { promisify } from 'node:util';
+import { brotliDecompress, gunzip } from 'node:zlib';
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../schema.js';
 import { distinctSources } from './distinct-sources.js';
@@ -13,6 +15,16 @@ export interface ArchivedPage {
   contentType: string | null;
   encoding: string;
   body: Buffer;
+}
+
+const brotliDecompressAsync = promisify(brotliDecompress);
+const gunzipAsync = promisify(gunzip);
+
+/** An archived body as it was fetched: decompressed by the encoding it was stored with. */
+export async function decodeArchivedBody(page: { encoding: string; body: Buffer }): Promise<Buffer> {
+  if (page.encoding === 'br') return brotliDecompressAsync(page.body);
+  if (page.encoding === 'gzip') return gunzipAsync(page.body);
+  return page.body;
 }
 
 /** The raw archive: every fetched body once per content hash, compressed. */

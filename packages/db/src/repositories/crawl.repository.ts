@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../schema.js';
+import type { ArchivedPage } from './archive.repository.js';
 import type { PageFetchRecord } from './page-fetch.repository.js';
 
 export type CrawlOutcome = 'running' | 'ok' | 'quiet' | 'not-modified' | 'unchanged' | 'retrying' | 'failed' | 'disallowed';
@@ -18,18 +19,8 @@ export interface CrawlFinish {
 /** How far back the reconciler and source health look for batches enqueued but never stored. */
 export const STRANDED_LOOKBACK_DAYS = 7;
 
-export interface StrandedFetch {
-  fetchId: number;
+export interface StrandedFetch extends ArchivedPage {
   crawlId: number;
-  source: string;
-  adapter: string | null;
-  url: string;
-  finalUrl: string | null;
-  fetchedAt: Date;
-  contentHash: string;
-  contentType: string | null;
-  encoding: string;
-  body: Buffer;
   batchSize: number;
   entries: number;
   storedChunks: number[];

@@ -139,8 +139,13 @@ describe('chaos: one fault at a time under a crawl through separate services', (
     const finished = all.filter((d) => d.status !== 'claimed');
     expect(claimed.length).toBeGreaterThanOrEqual(1);
     for (const d of finished) expect(d.status, d.email).toBe('sent');
-    // Each finished digest arrived exactly once; no claimed one arrived (the stalled DATA was never accepted).
-    expect(run.smtp.messages.flatMap((m) => m.rcptTo).sort()).toEqual(finished.map((d) => d.email).sort());
+    // Nobody got a digest twice; each `sent` one arrived exactly once. A claimed one may have arrived
+    // (accepted by the server on another pooled connection just before the kill, not yet recorded):
+    // that is the documented at-most-once window, and why it is listed as stuck rather than re-sent.
+    const received = run.smtp.messages.flatMap((m) => m.rcptTo);
+    expect(new Set(received).size).toBe(received.length);
+    for (const d of finished) expect(received, d.email).toContain(d.email);
+    expect(received.every((email) => all.some((d) => d.email === email))).toBe(true);
 
     // The claimed ones are listed as stuck once past the threshold (time passes in the data), all of them, once.
     await sql`UPDATE deliveries SET claimed_at = claimed_at - interval '20 minutes' WHERE status = 'claimed'`.execute(run.db);
@@ -153,7 +158,12 @@ describe('chaos: one fault at a time under a crawl through separate services', (
     // The operator re-sends them: every reader then has exactly one digest, and nothing is stuck.
     const resent = await runCli(['digest', 'resend-stuck', '--yes'], run.env, 120_000);
     expect(resent.code, resent.stderr).toBe(0);
-    expect(run.smtp.messages.flatMap((m) => m.rcptTo).sort()).toEqual(emails);
+    // Every reader has a digest now; a second copy only for a stuck one the server had already accepted (at least once, as documented).
+    const after = run.smtp.messages.flatMap((m) => m.rcptTo);
+    for (const email of emails) {
+      const copies = after.filter((e) => e === email).length;
+      expect(copies, email).toBe(claimed.some((d) => d.email === email) ? (received.includes(email) ? 2 : 1) : 1);
+    }
     expect((await deliveries()).map((d) => d.status)).toEqual(emails.map(() => 'sent'));
     expect((await runCli(['digest', 'stuck', '--json'], run.env)).stdout).toBe('');
   });

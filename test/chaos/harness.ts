@@ -192,6 +192,9 @@ export async function startRun(world: World, options: { smtp?: SmtpTestServerOpt
     PAPERBOY_JOB_LOCK_MS: '10000',
     PAPERBOY_SHUTDOWN_TIMEOUT_MS: '10000',
     PAPERBOY_RECONCILE_GRACE_MINUTES: '1',
+    // A crawl left `running` by a killed fetcher is closed when a fetcher next starts, once older
+    // than this (default 30 min: a fetcher restarted at once leaves it open until its next start).
+    PAPERBOY_STALE_CRAWL_MS: '1000',
     LOG_LEVEL: 'warn',
     ...options.env,
   };

@@ -23,6 +23,8 @@ export interface PrivateRedis {
   flushAll(): Promise<void>;
   /** Kills it and deletes its files. */
   close(): Promise<void>;
+  /** Sends a signal to the running server, e.g. SIGSTOP/SIGCONT for a network stall (connections stay open, nothing answers). */
+  signal(signal: NodeJS.Signals): void;
 }
 
 /** `aof`: append-only with fsync on every write, so what was acknowledged survives a SIGKILL. */
@@ -84,6 +86,11 @@ export async function startPrivateRedis(options: { aof?: boolean } = {}): Promis
     close: async () => {
       await kill();
       rmSync(dir, { recursive: true, force: true });
+    },
+    signal: (signal) => {
+      const running = child as ChildProcess | null;
+      if (!running || running.exitCode !== null || running.signalCode !== null) throw new Error(`redis-server on port ${port} is not running`);
+      running.kill(signal);
     },
   };
 }

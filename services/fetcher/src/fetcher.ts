@@ -28,6 +28,8 @@ export interface FetcherDeps {
   archiveRetentionDays: number;
   /** Batches enqueued this long ago and not stored are re-enqueued by reconcile-crawls (default 15 minutes). */
   reconcileGraceMs?: number;
+  /** A crawl still `running` this long after it began is closed as interrupted by reconcile-crawls. */
+  staleCrawlMs?: number;
   metrics?: Metrics;
   /** Tells which failures are a Postgres outage: those jobs are put back without spending an attempt. */
   hold?: (error: unknown) => Promise<boolean>;

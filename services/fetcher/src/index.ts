@@ -47,6 +47,7 @@ export function addFetcher(ctx: AppContext, sources: SourcesFile = loadSourcesFi
     maxCrawlDelayMs: config.fetch.maxCrawlDelayMs,
     archiveRetentionDays: config.archiveRetentionDays,
     reconcileGraceMs: config.reconcileGraceMs,
+    staleCrawlMs: config.staleCrawlMs,
     metrics: ctx.metrics,
     hold: ctx.postgresWatch.shouldHold,
   })) {

@@ -1,11 +1,21 @@
+import { closeInterruptedCrawls } from '@paperboy/db';
 import { jobLogger, type Logger } from '@paperboy/logger';
 import type { Job } from '@paperboy/queue';
 import { reconcileStrandedBatches, type ReconcileDeps } from '../reconcile.js';
 
-/** reconcile-crawls: puts back, from the archive, ingest batches enqueued more than the grace period ago and never stored. */
-export function createReconcileCrawlsHandler(deps: ReconcileDeps & { graceMs: number; logger: Logger }) {
+/**
+ * reconcile-crawls: puts back, from the archive, ingest batches enqueued more than the grace period
+ * ago and never stored; and closes as failed (interrupted) the crawls left `running` longer than
+ * `staleCrawlMs` by a process that died (a fetcher restarted at once would not close them itself:
+ * it closes only those already stale when it starts).
+ */
+export function createReconcileCrawlsHandler(deps: ReconcileDeps & { graceMs: number; staleCrawlMs?: number; logger: Logger }) {
   return async (_payload: Record<string, never>, job: Job) => {
     const log = jobLogger(deps.logger, job);
+    if (deps.staleCrawlMs !== undefined) {
+      const closed = await closeInterruptedCrawls(deps.db, deps.staleCrawlMs);
+      if (closed) log.warn({ closed, olderThanMs: deps.staleCrawlMs }, 'closed crawls left running by a stopped process as failed (interrupted)');
+    }
     const result = await reconcileStrandedBatches({ ...deps, logger: log }, { graceMs: deps.graceMs });
     const { jobIds: _ids, ...summary } = result;
     if (result.pages) log.info(summary, 'stranded batches reconciled');

@@ -126,6 +126,46 @@ export async function benchIngest(): Promise<Record<string, number>> {
   }
 }
 
+/**
+ * How ingest scales with processor processes: the same pages crawled by this process (fetcher only)
+ * and processed by 1, 2, 4… separate processor processes (BENCH_PROCESSORS, default "1,2,4"), a fresh
+ * database each time. Prints entries/s per count; on a 2-core machine expect the curve to flatten at 2.
+ */
+export async function benchIngestScale(): Promise<Record<string, unknown>> {
+  const base = loadConfig();
+  const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'warn', pretty: false });
+  const counts = (process.env.BENCH_PROCESSORS ?? '1,2,4').split(',').map(Number);
+  const dir = mkdtempSync(join(tmpdir(), 'paperboy-bench-'));
+  await runScript('make-pages.ts', [dir, String(PAGES), String(PER_PAGE)]);
+  const { server, port } = await startStaticServer(dir);
+  const urls = Array.from({ length: PAGES }, (_, i) => `http://127.0.0.1:${port}/papers/${i}`);
+  const benchDbUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://127.0.0.1:5432/paperboy_bench';
+  const entriesPerSec: Record<string, number> = {};
+  try {
+    for (const n of counts) {
+      const fresh = await freshDatabase(benchDbUrl, `paperboy_bench_scale_${n}`, { max: 12 });
+      await fresh.db.destroy();
+      const config = Object.freeze({
+        ...base,
+        databaseUrl: fresh.url,
+        queuePrefix: `bench-scale-${n}-${Date.now()}`,
+        fetch: Object.freeze({ ...base.fetch, allowPrivate: true }),
+        sourcesPath: fileURLToPath(new URL('../fixtures/sources.test.yaml', import.meta.url)),
+      });
+      const processors = await Promise.all(Array.from({ length: n }, () => spawnProcessor(config)));
+      const run = await runIngest(config, 'hf-papers', urls, { logger, externalProcessors: true });
+      for (const p of processors) p.kill('SIGTERM');
+      await deleteRedisPrefix(config.redisUrl, config.queuePrefix);
+      if (run.errors.length || run.new !== PAGES * PER_PAGE) throw new Error(`run with ${n} processors incomplete: ${JSON.stringify(run).slice(0, 500)}`);
+      entriesPerSec[String(n)] = Math.round(run.entries / (run.durationMs / 1000));
+    }
+    return { pages: PAGES, entries: PAGES * PER_PAGE, processorProcesses: counts, entriesPerSec };
+  } finally {
+    server.kill('SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** A processor process, resolved once it has started (its start-up is not part of the measurement). */
 async function spawnProcessor(config: { databaseUrl: string; redisUrl: string; queuePrefix: string }): Promise<ChildProcess> {
   const entry = fileURLToPath(new URL('../../services/processor/src/main.ts', import.meta.url));

@@ -6,6 +6,7 @@
  * near-duplicates: title similarity of distinct papers against typeset variants (the threshold's evidence).
  * digest: digests for 10,000 subscribers through the notifier to a local SMTP sink.
  * dashboard: the dashboard views on 1,000,000 papers and 20,000,000 sightings (slow to generate; run it alone).
+ * ingest-scale: the ingest bench's pages through 1, 2 and 4 processor processes (BENCH_PROCESSORS); by name only.
  * digest-scale: the digest-scale e2e test's exact assertions at 10,000 subscribers (`pnpm test` runs
  *   it at 1,000 to stay inside CI's time): by name only, against TEST_DATABASE_URL/TEST_REDIS_URL
  *   (default: the local servers). BENCH_DIGEST_SCALE_SUBSCRIBERS changes the size.
@@ -13,7 +14,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { benchCrawl } from './crawl.bench.js';
-import { benchIngest } from './ingest.bench.js';
+import { benchIngest, benchIngestScale } from './ingest.bench.js';
 
 const only = process.argv[2];
 
@@ -21,6 +22,7 @@ if (!only || only === 'ingest') {
   const result = await benchIngest();
   process.stdout.write(`${JSON.stringify({ bench: 'ingest', ...result })}\n`);
 }
+if (only === 'ingest-scale') process.stdout.write(`${JSON.stringify({ bench: 'ingest-scale', ...(await benchIngestScale()) })}\n`);
 if (!only || only === 'crawl') {
   const result = await benchCrawl();
   process.stdout.write(`${JSON.stringify({ bench: 'crawl', ...result })}\n`);

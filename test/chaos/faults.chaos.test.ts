@@ -157,7 +157,7 @@ describe('chaos: one fault at a time under a crawl through separate services', (
     );
     // The operator re-sends them: every reader then has exactly one digest, and nothing is stuck.
     const resent = await runCli(['digest', 'resend-stuck', '--yes'], run.env, 120_000);
-    expect(resent.code, resent.stderr).toBe(0);
+    expect(resent.code, `${resent.stderr}\n${resent.stdout}`).toBe(0);
     // Every reader has a digest now; a second copy only for a stuck one the server had already accepted (at least once, as documented).
     const after = run.smtp.messages.flatMap((m) => m.rcptTo);
     for (const email of emails) {

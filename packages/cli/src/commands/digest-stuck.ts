@@ -82,6 +82,9 @@ export interface ResendSummary {
 /** Releases at most this many stuck deliveries per transaction (their send jobs are queued in it). */
 const RELEASE_PAGE = 500;
 
+/** How long a resend waits for sends that other jobs hold on its deliveries. */
+const SETTLE_MS = 120_000;
+
 /**
  * `digest resend-stuck --yes`: the stuck deliveries of active subscribers go back to planned and get
  * a send job each (a job id of their own: the old job may still be kept), in one transaction per page,
@@ -112,8 +115,18 @@ export async function digestResendStuck(config: Config, minutes: number, logger:
     logger.warn({ resent: released.length, skipped, olderThanMinutes: minutes }, `stuck digests released for a resend: ${AT_LEAST_ONCE}`);
     const queue = ctx.queues.get('notify');
     await Promise.all(released.map(async (r) => waitFor<SendDigestResult>(await queue.getJob(r.jobId), events)));
-    // Counted from the deliveries, not the job results: whichever job claimed a delivery, its row says what happened.
-    const statuses = await new SubscriberRepository(ctx.db).deliveryStatuses(released.map((r) => r.deliveryId));
+    // Counted from the deliveries, not the job results: whichever job claimed a delivery, its row says
+    // what happened. Another job may hold one (the dead sender's own job, retried as stalled by a
+    // running notifier, can claim a released delivery first, and our job then ends "not claimed"):
+    // wait a while for those sends to end too.
+    const subscribers = new SubscriberRepository(ctx.db);
+    const ids = released.map((r) => r.deliveryId);
+    let statuses = await subscribers.deliveryStatuses(ids);
+    const deadline = Date.now() + SETTLE_MS;
+    while ([...statuses.values()].some((s) => s === 'claimed' || s === 'planned') && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      statuses = await subscribers.deliveryStatuses(ids);
+    }
     const summary: ResendSummary = { resent: released.length, skipped, sent: 0, empty: 0, failed: 0, unfinished: 0, durationMs: 0 };
     for (const r of released) {
       const status = statuses.get(r.deliveryId);

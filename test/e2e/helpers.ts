@@ -56,3 +56,26 @@ export async function until(check: () => Promise<boolean>, timeoutMs: number, wh
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 }
+
+/**
+ * Ingest jobs of overlapping listings, as many crawled pages queue them: job j holds papers
+ * j·step … j·step + perJob − 1, so most papers appear in more than one job. Ids start at
+ * 2608.<firstId>; job ids are `<name>-<j>`.
+ */
+export function overlappingIngestJobs(name: string, o: { jobs: number; perJob: number; step: number; firstId: number; title: string; abstract: string }) {
+  return Array.from({ length: o.jobs }, (_, j) => ({
+    jobId: `${name}-${j}`,
+    data: {
+      source: 'hf-papers',
+      listing: `https://example.test/list/${j}`,
+      fetchId: null,
+      seenAt: new Date(Date.UTC(2026, 7, 1, 0, j)).toISOString(),
+      contentHash: `hash-${j}`,
+      chunk: 0,
+      entries: Array.from({ length: o.perJob }, (_, i) => {
+        const n = j * o.step + i;
+        return { rank: i + 1, arxivId: `2608.${String(o.firstId + n)}`, title: `Paper number ${n}: ${o.title}`, abstract: o.abstract, authors: [`Author ${n}`, 'Common Author'], upvotes: j };
+      }),
+    },
+  }));
+}

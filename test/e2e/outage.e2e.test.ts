@@ -14,7 +14,7 @@ import {
 } from '@paperboy/test-utils';
 import { sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
-import { exited, spawnService, until } from './helpers.js';
+import { exited, spawnService, until, overlappingIngestJobs } from './helpers.js';
 
 // Outages injected for real: a private Postgres cluster stopped with `pg_ctl stop -m immediate`,
 // a private Redis (AOF) SIGKILLed, both restarted, under a processor storing batches.
@@ -27,28 +27,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function enqueue(queues: Queues): Promise<void> {
   await queues.addBulk(
     'ingest-entries',
-    Array.from({ length: JOBS }, (_, j) => ({
-      jobId: `outage-${j}`,
-      data: {
-        source: 'hf-papers',
-        listing: `https://example.test/list/${j}`,
-        fetchId: null,
-        seenAt: new Date(Date.UTC(2026, 7, 1, 0, j)).toISOString(),
-        contentHash: `hash-${j}`,
-        chunk: 0,
-        entries: Array.from({ length: PER_JOB }, (_, i) => {
-          const n = j * STEP + i;
-          return {
-            rank: i + 1,
-            arxivId: `2608.${String(10000 + n)}`,
-            title: `Paper number ${n}: efficient transformers for language modeling`,
-            abstract: 'We study attention. '.repeat(40),
-            authors: [`Author ${n}`, 'Common Author'],
-            upvotes: j,
-          };
-        }),
-      },
-    })),
+    overlappingIngestJobs('outage', { jobs: JOBS, perJob: PER_JOB, step: STEP, firstId: 10000, title: 'efficient transformers for language modeling', abstract: 'We study attention. '.repeat(40) }),
   );
 }
 

@@ -2,7 +2,7 @@ import { createRedis, Queues } from '@paperboy/queue';
 import { createTestDatabase, deleteRedisPrefix, requireEnv, testQueuePrefix, type TestDatabase } from '@paperboy/test-utils';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exited, spawnService, until } from './helpers.js';
+import { exited, spawnService, until, overlappingIngestJobs } from './helpers.js';
 
 let t: TestDatabase;
 const prefix = testQueuePrefix();
@@ -19,28 +19,7 @@ beforeAll(async () => {
   t = await createTestDatabase();
   await queues.addBulk(
     'ingest-entries',
-    Array.from({ length: JOBS }, (_, j) => ({
-      jobId: `crash-test-${j}`,
-      data: {
-        source: 'hf-papers',
-        listing: `https://example.test/list/${j}`,
-        fetchId: null,
-        seenAt: new Date(Date.UTC(2026, 7, 1, 0, j)).toISOString(),
-        contentHash: `hash-${j}`,
-        chunk: 0,
-        entries: Array.from({ length: PER_JOB }, (_, i) => {
-          const n = j * STEP + i;
-          return {
-            rank: i + 1,
-            arxivId: `2608.${String(10000 + n)}`,
-            title: `Paper number ${n}: efficient transformers for language modeling`,
-            abstract: 'We study attention. '.repeat(40),
-            authors: [`Author ${n}`, 'Common Author'],
-            upvotes: j,
-          };
-        }),
-      },
-    })),
+    overlappingIngestJobs('crash-test', { jobs: JOBS, perJob: PER_JOB, step: STEP, firstId: 10000, title: 'efficient transformers for language modeling', abstract: 'We study attention. '.repeat(40) }),
   );
 });
 

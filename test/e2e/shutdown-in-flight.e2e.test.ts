@@ -2,7 +2,7 @@ import { createRedis, Queues } from '@paperboy/queue';
 import { createTestDatabase, deleteRedisPrefix, requireEnv, testQueuePrefix, type TestDatabase } from '@paperboy/test-utils';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exited, spawnService, until } from './helpers.js';
+import { exited, spawnService, until, overlappingIngestJobs } from './helpers.js';
 
 // SIGTERM while a processor has batches in hand (processor-crash.e2e covers SIGKILL, and SIGTERM
 // of an idle process): the batches it holds are finished and recorded before it exits, nothing
@@ -23,28 +23,7 @@ beforeAll(async () => {
   t = await createTestDatabase();
   await queues.addBulk(
     'ingest-entries',
-    Array.from({ length: JOBS }, (_, j) => ({
-      jobId: `sigterm-test-${j}`,
-      data: {
-        source: 'hf-papers',
-        listing: `https://example.test/list/${j}`,
-        fetchId: null,
-        seenAt: new Date(Date.UTC(2026, 7, 1, 0, j)).toISOString(),
-        contentHash: `hash-${j}`,
-        chunk: 0,
-        entries: Array.from({ length: PER_JOB }, (_, i) => {
-          const n = j * STEP + i;
-          return {
-            rank: i + 1,
-            arxivId: `2608.${String(20000 + n)}`,
-            title: `Paper number ${n}: sparse attention for long-context language modeling`,
-            abstract: 'We study attention over long inputs. '.repeat(30),
-            authors: [`Author ${n}`, 'Common Author'],
-            upvotes: j,
-          };
-        }),
-      },
-    })),
+    overlappingIngestJobs('sigterm-test', { jobs: JOBS, perJob: PER_JOB, step: STEP, firstId: 20000, title: 'sparse attention for long-context language modeling', abstract: 'We study attention over long inputs. '.repeat(30) }),
   );
 });
 

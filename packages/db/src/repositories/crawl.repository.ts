@@ -19,6 +19,18 @@ export interface CrawlFinish {
 /** How far back the reconciler and source health look for batches enqueued but never stored. */
 export const STRANDED_LOOKBACK_DAYS = 7;
 
+/**
+ * Fetches whose batches were enqueued between `graceSeconds` and `lookbackDays` ago: the window in
+ * which the reconciler (and source health) look for batches never stored. One definition for both.
+ */
+const enqueuedInWindow = (graceSeconds: number, lookbackDays: number) => sql`
+  f.batch_size IS NOT NULL AND f.entries > 0 AND f.crawl_id IS NOT NULL AND f.error IS NULL
+  AND f.enqueued_at <= now() - make_interval(secs => ${graceSeconds})
+  AND f.enqueued_at > now() - make_interval(days => ${lookbackDays})`;
+
+/** Batches of fetch `f` not stored: the chunks its entries make, less the batches recorded for its crawl. */
+const missingBatches = sql`ceil(f.entries::numeric / f.batch_size) - (SELECT count(*) FROM crawl_batches cb WHERE cb.crawl_id = f.crawl_id)`;
+
 export interface StrandedFetch extends ArchivedPage {
   crawlId: number;
   batchSize: number;
@@ -119,11 +131,9 @@ export class CrawlRepository {
           f.batch_size AS "batchSize", f.entries,
           coalesce((SELECT array_agg(cb.chunk ORDER BY cb.chunk) FROM crawl_batches cb WHERE cb.crawl_id = f.crawl_id), '{}') AS "storedChunks"
         FROM page_fetches f JOIN page_bodies b ON b.content_hash = f.content_hash
-        WHERE f.batch_size IS NOT NULL AND f.entries > 0 AND f.crawl_id IS NOT NULL AND f.error IS NULL
-          AND f.enqueued_at <= now() - make_interval(secs => ${options.graceMs / 1000})
-          AND f.enqueued_at > now() - make_interval(days => ${options.lookbackDays ?? STRANDED_LOOKBACK_DAYS})
+        WHERE ${enqueuedInWindow(options.graceMs / 1000, options.lookbackDays ?? STRANDED_LOOKBACK_DAYS)}
           AND (${options.url ?? null}::text IS NULL OR f.url = ${options.url ?? null})
-          AND (SELECT count(*) FROM crawl_batches cb WHERE cb.crawl_id = f.crawl_id) < ceil(f.entries::numeric / f.batch_size)
+          AND ${missingBatches} > 0
         ORDER BY f.crawl_id, f.enqueued_at DESC
       ) s ORDER BY "fetchedAt" LIMIT ${options.limit ?? 500}`.execute(this.db);
     return rows;
@@ -206,11 +216,9 @@ export class CrawlRepository {
         (SELECT count(*)::int FROM crawls c WHERE c.source = l.source AND c.started_at > now() - interval '1 day' AND c.outcome = 'failed') AS "failures24h",
         (SELECT coalesce(sum(b.new), 0)::int FROM crawl_batches b JOIN crawls c ON c.id = b.crawl_id
           WHERE c.source = l.source AND c.started_at > now() - interval '1 day') AS "new24h",
-        (SELECT coalesce(sum(greatest(ceil(f.entries::numeric / f.batch_size) - (SELECT count(*) FROM crawl_batches cb WHERE cb.crawl_id = f.crawl_id), 0)), 0)::int
+        (SELECT coalesce(sum(greatest(${missingBatches}, 0)), 0)::int
           FROM (SELECT DISTINCT ON (f.crawl_id) f.* FROM page_fetches f
-                WHERE f.source = l.source AND f.batch_size IS NOT NULL AND f.entries > 0 AND f.crawl_id IS NOT NULL AND f.error IS NULL
-                  AND f.enqueued_at <= now() - make_interval(secs => ${grace})
-                  AND f.enqueued_at > now() - make_interval(days => ${STRANDED_LOOKBACK_DAYS})
+                WHERE f.source = l.source AND ${enqueuedInWindow(grace, STRANDED_LOOKBACK_DAYS)}
                 ORDER BY f.crawl_id, f.enqueued_at DESC) f) AS "unstoredBatches"
       FROM latest l ORDER BY l.source`.execute(this.db);
     return rows;

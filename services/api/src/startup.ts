@@ -16,7 +16,10 @@ export function publicUrlProblem(publicUrl: string, listeningPort: number): stri
   if (!isLoopbackHost(url.hostname)) return null;
   const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
   if (port === listeningPort) return null;
-  return `PAPERBOY_PUBLIC_URL=${publicUrl} is port ${port} of this machine but the API listens on port ${listeningPort}: links in mails will not reach it (set PAPERBOY_PUBLIC_URL=${url.protocol}//${url.hostname}:${listeningPort}, or PORT=${port})`;
+  return (
+    `PAPERBOY_PUBLIC_URL=${publicUrl} is port ${port} of this machine but the API listens on port ${listeningPort}: ` +
+    `links in mails will not reach it (set PAPERBOY_PUBLIC_URL=${url.protocol}//${url.hostname}:${listeningPort}, or PORT=${port})`
+  );
 }
 
 /** The startup log's fields: where the API listens, what its links point at, and where mail goes. */

@@ -2,7 +2,10 @@ import { escapeHtml } from '@paperboy/mail';
 
 /** Server-rendered pages: plain HTML forms that work without JavaScript; every value escaped. */
 
-/** The pages' one style block; the CSP allows it by its hash (plugins/security-headers.ts), so it must stay constant. */
+/**
+ * The pages' one style block: the CSP allows it by its hash (plugins/security-headers.ts), so it
+ * must stay constant.
+ */
 export const PAGE_STYLE = `body{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;color:#18181b}
 fieldset{border:1px solid #d4d4d8;border-radius:.5rem;margin:1rem 0}label{display:inline-block;margin:.25rem .75rem .25rem 0}
 input[type=email]{width:100%;padding:.5rem;font-size:1rem}button{padding:.5rem 1rem;font-size:1rem;margin-top:1rem}

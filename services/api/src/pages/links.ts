@@ -1,6 +1,6 @@
 import { page } from './layout.js';
 
-/** Where the signed links of mails land: confirmation, unsubscribe, sign-out, and a link that does not work. */
+/** Where the signed links of mails land: confirmation, unsubscribe, sign-out, and a link that is no good. */
 
 export const confirmed = () => page('Subscription confirmed', '<p>You will receive your first digest when it is due.</p>');
 

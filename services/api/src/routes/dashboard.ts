@@ -25,7 +25,8 @@ export function registerDashboardPage(app: FastifyInstance, deps: { db: Db; queu
       Promise.all(deps.queues.map(async (q) => ({ name: q.name, counts: await q.getJobCounts('waiting', 'active', 'delayed', 'failed') }))),
       stuck.countStuck(deps.stuckMinutes),
     ]);
-    const html = dashboardPage({ days, trending, trends, health, refreshes, pending, queueCounts, stuckDigests, stuckMinutes: deps.stuckMinutes });
+    const stuckMinutes = deps.stuckMinutes;
+    const html = dashboardPage({ days, trending, trends, health, refreshes, pending, queueCounts, stuckDigests, stuckMinutes });
     return reply.type('text/html; charset=utf-8').send(html);
   });
 }

@@ -7,7 +7,8 @@ import { checkInbox, subscribeForm } from '../pages/subscribe.js';
 import type { SubscriptionService } from '../subscriptions/service.js';
 import { requireSignedLink, signedLinkOf } from '../subscriptions/signed-link.js';
 
-export const html = (reply: FastifyReply, status: number, body: string) => reply.code(status).type('text/html; charset=utf-8').send(body);
+export const html = (reply: FastifyReply, status: number, body: string) =>
+  reply.code(status).type('text/html; charset=utf-8').send(body);
 
 const issues = (error: z.ZodError) => error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`);
 
@@ -24,9 +25,12 @@ export function registerSubscriptionRoutes(
 ): void {
   const { service, topics } = deps;
   // One budget per client for the form and the JSON API together (keyed by address, not by route).
-  const subscribeLimit = { onRequest: app.rateLimit({ max: deps.perIpPerMinute, timeWindow: 60_000, keyGenerator: (request) => `subscribe:${request.ip}` }) };
+  const subscribeLimit = {
+    onRequest: app.rateLimit({ max: deps.perIpPerMinute, timeWindow: 60_000, keyGenerator: (request) => `subscribe:${request.ip}` }),
+  };
   app.decorateRequest('signedLink', null);
   const invalid = (reply: FastifyReply) => html(reply, 400, invalidLink());
+  // Unsubscribe and preferences links must be current: a revoked one is invalid.
   const link = (purpose: 'unsubscribe' | 'preferences') => ({ preHandler: requireSignedLink(service, purpose, invalid) });
 
   app.get('/', async (_request, reply) => reply.redirect('/subscribe'));
@@ -56,11 +60,14 @@ export function registerSubscriptionRoutes(
   });
 
   // A revoked confirmation link reaches the service, which knows when it still means "confirmed".
-  app.get('/confirm', { preHandler: requireSignedLink(service, 'confirm', invalid, { allowRevoked: true }) }, async (request, reply) =>
+  const confirmLink = { preHandler: requireSignedLink(service, 'confirm', invalid, { allowRevoked: true }) };
+  app.get('/confirm', confirmLink, async (request, reply) =>
     (await service.confirm(signedLinkOf(request))) ? html(reply, 200, confirmed()) : invalid(reply),
   );
 
-  app.get('/unsubscribe', link('unsubscribe'), async (request, reply) => html(reply, 200, unsubscribeForm(signedLinkOf(request).token)));
+  app.get('/unsubscribe', link('unsubscribe'), async (request, reply) =>
+    html(reply, 200, unsubscribeForm(signedLinkOf(request).token)),
+  );
 
   // The page's button and RFC 8058 one-click (`List-Unsubscribe=One-Click` as the form body) both land here.
   app.post('/unsubscribe', link('unsubscribe'), async (request, reply) => {

@@ -1,4 +1,5 @@
 import { escapeHtml } from '@paperboy/mail';
+import type { FastifyReply } from 'fastify';
 
 /** Server-rendered pages: plain HTML forms that work without JavaScript; every value escaped. */
 
@@ -18,6 +19,10 @@ export function page(title: string, body: string): string {
 <style>${PAGE_STYLE}</style></head>
 <body><h1>${escapeHtml(title)}</h1>${body}</body></html>`;
 }
+
+/** Answers with a page. */
+export const html = (reply: FastifyReply, status: number, body: string) =>
+  reply.code(status).type('text/html; charset=utf-8').send(body);
 
 export interface TopicChoice {
   id: string;

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
+import { html } from '../pages/layout.js';
 import { tooManyRequests } from '../pages/subscribe.js';
-import { html } from '../routes/subscriptions.js';
 
 /** A 5xx tells the client no internals (a raw SQL error names tables and columns); the log has them. */
 export function setErrorHandler(app: FastifyInstance): void {

@@ -1,14 +1,11 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { z } from 'zod';
 import { confirmed, invalidLink, signedOut, unsubscribed, unsubscribeForm } from '../pages/links.js';
-import type { TopicChoice } from '../pages/layout.js';
+import { html, type TopicChoice } from '../pages/layout.js';
 import { preferencesForm } from '../pages/preferences.js';
 import { checkInbox, subscribeForm } from '../pages/subscribe.js';
 import type { SubscriptionService } from '../subscriptions/service.js';
 import { requireSignedLink, signedLinkOf } from '../subscriptions/signed-link.js';
-
-export const html = (reply: FastifyReply, status: number, body: string) =>
-  reply.code(status).type('text/html; charset=utf-8').send(body);
 
 const issues = (error: z.ZodError) => error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`);
 

@@ -1,4 +1,7 @@
+import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 
 /**
@@ -49,6 +52,22 @@ export function linkSecretProblem(value: string): string | null {
   const published = PUBLISHED_SECRETS.some((known) => known.replace(/[^a-z0-9]/g, '') === letters);
   if (published || PLACEHOLDER_WORDS.test(letters) || new Set(value).size < 8) return `a published default or a placeholder: ${fix}`;
   return null;
+}
+
+let root: string | undefined;
+
+/**
+ * The checkout paperboy runs from: the nearest directory above this package holding
+ * pnpm-workspace.yaml (the repository, /app in the image), else the current directory. Relative
+ * paths in settings are taken from it, so `pnpm paperboy …` (run at the root) and a service started
+ * in its own folder (`pnpm --filter @paperboy/api start`) agree on them.
+ */
+export function repositoryRoot(): string {
+  if (root !== undefined) return root;
+  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'pnpm-workspace.yaml'))) return (root = dir);
+    if (dirname(dir) === dir) return (root = process.cwd());
+  }
 }
 
 /** Settings whose values an error message must not repeat. */
@@ -244,6 +263,7 @@ export type Config = Readonly<{
      */
     secret: string | undefined;
     smtpUrl: string | undefined;
+    /** An absolute path: PAPERBOY_OUTBOX_DIR, a relative one taken from the repository root. */
     outboxDir: string;
     from: string;
     perMinute: number;
@@ -333,7 +353,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       publicUrl: e.PAPERBOY_PUBLIC_URL.replace(/\/+$/, ''),
       secret: e.PAPERBOY_SECRET,
       smtpUrl: e.SMTP_URL,
-      outboxDir: e.PAPERBOY_OUTBOX_DIR,
+      outboxDir: resolve(repositoryRoot(), e.PAPERBOY_OUTBOX_DIR),
       from: e.PAPERBOY_MAIL_FROM,
       perMinute: e.PAPERBOY_MAIL_PER_MINUTE,
       bounceLimit: e.PAPERBOY_BOUNCE_LIMIT,
@@ -380,7 +400,7 @@ export const configHelp: Record<keyof typeof configSchema.shape, string> = {
   PAPERBOY_PUBLIC_URL: 'base URL of the API, for links in mails (default http://localhost:3000)',
   PAPERBOY_SECRET: 'HMAC secret of subscriber links, 32+ random characters (default: one generated once and kept in the database)',
   SMTP_URL: 'smtp(s)://user:pass@host:port; unset: mails are written as .eml files to PAPERBOY_OUTBOX_DIR',
-  PAPERBOY_OUTBOX_DIR: 'where mails go without SMTP_URL (default .outbox)',
+  PAPERBOY_OUTBOX_DIR: 'where mails go without SMTP_URL; a relative path is taken from the repository root (default .outbox)',
   PAPERBOY_MAIL_FROM: 'From of digests (default paperboy <digest@paperboy.localhost>)',
   PAPERBOY_MAIL_PER_MINUTE: 'most mails sent per minute, across notifier processes (default 600)',
   PAPERBOY_BOUNCE_LIMIT: 'permanent SMTP failures before a subscriber is marked bounced (default 3)',

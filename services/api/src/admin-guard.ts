@@ -1,24 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { createBullBoard } from '@bull-board/api';
-import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
-import { FastifyAdapter } from '@bull-board/fastify';
-import type { Queue } from 'bullmq';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 
 const COOKIE = 'paperboy_admin';
-
-const BOARD_CSP = {
-  defaultSrc: ["'self'"],
-  scriptSrc: ["'self'"],
-  styleSrc: ["'self'", "'unsafe-inline'", 'https://fonts.googleapis.com'],
-  fontSrc: ["'self'", 'https://fonts.gstatic.com'],
-  imgSrc: ["'self'", 'data:'],
-  connectSrc: ["'self'"],
-  formAction: ["'self'"],
-  frameAncestors: ["'none'"],
-  baseUri: ["'self'"],
-  objectSrc: ["'none'"],
-};
 
 function sameToken(given: string | undefined, expected: string): boolean {
   if (!given) return false;
@@ -63,25 +46,4 @@ export function adminGuard(adminToken: string | undefined): AdminGuard {
     }
     return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'admin token required' });
   };
-}
-
-/**
- * Bull Board at /admin/queues, behind the admin token: `Authorization: Bearer <token>`, or
- * `?token=<token>` once in a browser (kept in an HttpOnly cookie for the board's own requests).
- * Without PAPERBOY_ADMIN_TOKEN the board is not served at all.
- */
-export async function registerQueueBoard(app: FastifyInstance, queues: readonly Queue[], adminToken: string | undefined): Promise<void> {
-  if (!adminToken) return;
-  const guard = adminGuard(adminToken);
-  const serverAdapter = new FastifyAdapter();
-  serverAdapter.setBasePath('/admin/queues');
-  createBullBoard({ queues: queues.map((q) => new BullMQAdapter(q)), serverAdapter });
-  await app.register(async (scope) => {
-    // The board is a React app (its scripts from here, Google fonts, style attributes): its own CSP.
-    scope.addHook('onRoute', (route) => {
-      route.config = { ...route.config, helmet: { contentSecurityPolicy: { useDefaults: false, directives: BOARD_CSP } } } as typeof route.config;
-    });
-    scope.addHook('onRequest', guard);
-    await scope.register(serverAdapter.registerPlugin(), { prefix: '/admin/queues' });
-  });
 }

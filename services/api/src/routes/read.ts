@@ -1,91 +1,11 @@
-import { createHash } from 'node:crypto';
 import { CrawlRepository, CursorError, healthOfSourceRow, ReadRepository, type Db } from '@paperboy/db';
 import { parseDayOrInstant, type Taxonomy } from '@paperboy/pipeline';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
-
-/**
- * CSV with a header row; every field quoted, quotes doubled; arrays joined with `;`. A cell whose
- * text a spreadsheet would read as a formula (starting with =, +, -, @, tab or CR: scraped titles
- * and authors are untrusted) gets a leading single quote, as OWASP's "CSV injection" advises;
- * numbers are written as they are (a negative count stays a number).
- */
-export function toCsv(rows: ReadonlyArray<Record<string, unknown>>, columns: readonly string[]): string {
-  const cell = (value: unknown) => {
-    const text = Array.isArray(value) ? value.join(';') : value === null || value === undefined ? '' : String(value);
-    const safe = typeof value !== 'number' && /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
-    return `"${safe.replace(/"/g, '""')}"`;
-  };
-  return [columns.map(cell).join(','), ...rows.map((row) => columns.map((c) => cell(row[c])).join(','))].join('\r\n') + '\r\n';
-}
-
-/** Whether an If-None-Match header names this ETag (a list, `*`, weak or strong: weak comparison, RFC 9110 13.1.2). */
-function matches(header: string | undefined, etag: string): boolean {
-  if (!header) return false;
-  const opaque = (tag: string) => tag.trim().replace(/^W\//, '');
-  return header.split(',').some((tag) => tag.trim() === '*' || opaque(tag) === opaque(etag));
-}
-
-/**
- * Sends JSON or CSV with an ETag; a matching If-None-Match gets a 304 without a body. The ETag is
- * strong (a hash of the bytes), or weak when `validator` is given: a hash of what the answer
- * means. Trending scores decay with every second, so their lists carry a weak ETag over the
- * papers, their order and counts, not the scores: it changes when the ranking does.
- */
-function send(
-  request: FastifyRequest,
-  reply: FastifyReply,
-  body: unknown,
-  csv?: { rows: Array<Record<string, unknown>>; columns: string[] },
-  validator?: unknown,
-) {
-  const wantsCsv = csv && ((request.query as { format?: string }).format === 'csv' || /text\/csv/.test(request.headers.accept ?? ''));
-  const payload = wantsCsv ? toCsv(csv.rows, csv.columns) : JSON.stringify(body);
-  const hashed = validator === undefined ? payload : `${wantsCsv ? 'csv' : 'json'}:${JSON.stringify(validator)}`;
-  const etag = `${validator === undefined ? '' : 'W/'}"${createHash('sha256').update(hashed).digest('base64url').slice(0, 27)}"`;
-  reply.header('etag', etag).header('cache-control', 'no-cache').header('vary', 'accept');
-  if (matches(request.headers['if-none-match'], etag)) return reply.code(304).send();
-  return reply.type(wantsCsv ? 'text/csv; charset=utf-8' : 'application/json; charset=utf-8').send(payload);
-}
-
-/** What a page of papers says, but for the scores (which decay every second): its weak ETag's input. */
-const withoutScores = (page: { papers: ReadonlyArray<{ score: number }> } & Record<string, unknown>) => ({
-  ...page,
-  papers: page.papers.map(({ score: _score, ...paper }) => paper),
-});
+import { send, withoutScores } from '../read/respond.js';
+import { readSchemas } from '../read/schemas.js';
 
 const PAPER_COLUMNS = ['arxivId', 'title', 'authors', 'upvotes', 'topics', 'sources', 'firstSeenAt', 'lastSeenAt', 'score'];
-
-/** The query schemas of the read API: they validate requests and generate /api/openapi.json. */
-export function readSchemas(taxonomy: Taxonomy) {
-  const topicIds = taxonomy.topics.map((t) => t.id) as [string, ...string[]];
-  // Postgres text cannot hold NUL: refused here as a 400 rather than by the database as a 500.
-  const noNul = (schema: z.ZodString) => schema.refine((v) => !v.includes('\0'), 'must not contain NUL characters');
-  const listQuery = z
-    .object({
-      topic: z.enum(topicIds).optional(),
-      source: noNul(z.string().min(1).max(100))
-        .describe('a source id: one listed by /api/sources or in a paper\'s sources; any other id is a 400')
-        .optional(),
-      since: z
-        .string()
-        .refine((v) => parseDayOrInstant(v) !== null, 'a day YYYY-MM-DD or an ISO 8601 time with a zone, e.g. 2026-11-28T09:30:00Z')
-        .optional(),
-      q: noNul(z.string().min(1).max(200)).optional(),
-      sort: z.enum(['trending', 'new']).default('trending'),
-      limit: z.coerce.number().int().min(1).max(200).default(50),
-      cursor: z.string().max(500).optional(),
-      format: z.enum(['json', 'csv']).optional(),
-    })
-    .strict();
-  const trendingQuery = z
-    .object({ window: z.enum(['24h', '7d']).default('24h'), limit: z.coerce.number().int().min(1).max(200).default(25), format: z.enum(['json', 'csv']).optional() })
-    .strict();
-  // Lists without filters: only the format; anything else is a 400 rather than silently ignored.
-  const formatQuery = z.object({ format: z.enum(['json', 'csv']).optional() }).strict();
-  const noQuery = z.object({}).strict();
-  return { listQuery, trendingQuery, formatQuery, noQuery };
-}
 
 /** The read API: papers (filters, search, keyset pages), one paper with its history, topics, trending, sources. */
 export function registerReadApi(app: FastifyInstance, deps: { db: Db; taxonomy: Taxonomy; perMinute: number }): void {
@@ -136,7 +56,6 @@ export function registerReadApi(app: FastifyInstance, deps: { db: Db; taxonomy: 
     const parsed = noQuery.safeParse(request.query);
     if (!parsed.success) return bad(reply, parsed.error);
     // arXiv ids may hold a slash (hep-th/9901001): the rest of the path is the id.
-    // Fastify has decoded the path once; a second decoding would turn %2525 into %25 (and %25 into a throw).
     // Fastify has decoded the path once; a second decoding would turn %2525 into %25 (and %25 into a throw).
     const arxivId = (request.params as { '*': string })['*'];
     if (!/^(\d{4}\.\d{4,5}|[a-z-]+(\.[A-Z]{2})?\/\d{7})$/.test(arxivId)) return bad(reply, new Error(`arxivId: ${JSON.stringify(arxivId)} is not an arXiv id`));

@@ -1,15 +1,12 @@
-import { DashboardRepository, sourceHealthOf, StuckDeliveryRepository, type DashboardSourceHealthRow, type Db, type TopicTrendRow } from '@paperboy/db';
+import { sourceHealthOf, type DashboardRefreshRow, type DashboardSourceHealthRow, type TopicTrendRow, type TrendingPaperRow } from '@paperboy/db';
 import { escapeHtml } from '@paperboy/mail';
-import type { Queue } from 'bullmq';
-import type { FastifyInstance } from 'fastify';
-import type { AdminGuard } from './admin.js';
-import { page } from './pages.js';
+import { page } from './layout.js';
 
 const PALETTE = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#be185d', '#65a30d', '#7c3aed', '#0d9488'];
 
 /**
  * The dashboard's style block, legend colours included (classes, not style attributes: the CSP
- * allows this block by its hash, in app.ts, and no inline style attribute).
+ * allows this block by its hash, in plugins/security-headers.ts, and no inline style attribute).
  */
 export const DASHBOARD_STYLE = `table{border-collapse:collapse;margin:.5rem 0 1.5rem}td,th{border-bottom:1px solid #e4e4e7;padding:.25rem .5rem;text-align:left;font-size:.9rem}body{max-width:60rem}.alert{color:#b91c1c;font-weight:600}
 ${PALETTE.map((colour, n) => `.series-${n}{color:${colour}}`).join('')}`;
@@ -68,32 +65,33 @@ export function stuckDigestsLine(count: number, minutes: number): string {
   return `<p class="stuck-digests alert">${count} stuck digest${count === 1 ? '' : 's'}: claimed over ${minutes} minutes ago and never finished (the sender died mid-send), so not sent again by itself. <code>pnpm paperboy digest stuck</code> lists them; <code>pnpm paperboy digest resend-stuck --yes</code> re-sends them (a reader may then get one twice).</p>`;
 }
 
-/** GET /dashboard: trending papers by topic, topic trends over 30 days, source health, queue depths, stuck digests. */
-export function registerDashboardPage(app: FastifyInstance, deps: { db: Db; queues: readonly Queue[]; stuckMinutes: number; guard?: AdminGuard }): void {
-  const dashboard = new DashboardRepository(deps.db);
-  const stuck = new StuckDeliveryRepository(deps.db);
-  app.get('/dashboard', { ...(deps.guard ? { onRequest: deps.guard } : {}) }, async (_request, reply) => {
-    const days = lastDays(30);
-    const [trending, trends, health, refreshes, pending, queueCounts, stuckDigests] = await Promise.all([
-      dashboard.trendingNow(30),
-      dashboard.topicTrends(30),
-      dashboard.sourceHealth(),
-      dashboard.refreshes(),
-      dashboard.pendingDays(),
-      Promise.all(deps.queues.map(async (q) => ({ name: q.name, counts: await q.getJobCounts('waiting', 'active', 'delayed', 'failed') }))),
-      stuck.countStuck(deps.stuckMinutes),
-    ]);
-    const byTopic = new Map<string, typeof trending>();
-    for (const p of trending) {
-      const key = p.bestTopic ?? 'none';
-      byTopic.set(key, [...(byTopic.get(key) ?? []), p]);
-    }
-    const asOf = refreshes.map((r) => r.startedAt.getTime()).reduce((a, b) => Math.max(a, b), 0);
-    const waiting = pending.seen + pending.first > 0 ? ' Newer data is waiting for the next refresh (the processor runs one every few minutes; <code>pnpm paperboy dashboard refresh</code> runs one now).' : '';
-    const freshness = asOf
-      ? `<p class="as-of">Trends and trending as of ${escapeHtml(new Date(asOf).toISOString().replace('T', ' ').slice(0, 16))} UTC.${waiting}</p>`
-      : `<p class="as-of">Trends and trending have not been computed yet.${waiting}</p>`;
-    const body = `<style>${DASHBOARD_STYLE}</style>
+/** What the dashboard shows, as its route read it. */
+export interface DashboardData {
+  days: readonly string[];
+  trending: readonly TrendingPaperRow[];
+  trends: readonly TopicTrendRow[];
+  health: readonly DashboardSourceHealthRow[];
+  refreshes: readonly DashboardRefreshRow[];
+  pending: { seen: number; first: number };
+  queueCounts: ReadonlyArray<{ name: string; counts: Record<string, number | undefined> }>;
+  stuckDigests: number;
+  stuckMinutes: number;
+}
+
+/** The dashboard page: trending papers by topic, topic trends over 30 days, source health, queue depths, stuck digests. */
+export function dashboardPage(data: DashboardData): string {
+  const { days, trending, trends, health, refreshes, pending, queueCounts, stuckDigests } = data;
+  const byTopic = new Map<string, typeof trending>();
+  for (const p of trending) {
+    const key = p.bestTopic ?? 'none';
+    byTopic.set(key, [...(byTopic.get(key) ?? []), p]);
+  }
+  const asOf = refreshes.map((r) => r.startedAt.getTime()).reduce((a, b) => Math.max(a, b), 0);
+  const waiting = pending.seen + pending.first > 0 ? ' Newer data is waiting for the next refresh (the processor runs one every few minutes; <code>pnpm paperboy dashboard refresh</code> runs one now).' : '';
+  const freshness = asOf
+    ? `<p class="as-of">Trends and trending as of ${escapeHtml(new Date(asOf).toISOString().replace('T', ' ').slice(0, 16))} UTC.${waiting}</p>`
+    : `<p class="as-of">Trends and trending have not been computed yet.${waiting}</p>`;
+  const body = `<style>${DASHBOARD_STYLE}</style>
 ${freshness}
 <h2>Topic trends, last 30 days</h2>
 ${lineChart(days, topicSeries(trends, days))}
@@ -104,9 +102,8 @@ ${[...byTopic]
 <h2>Source health</h2>
 ${health.length ? table(['source', 'last crawl', 'outcome', 'status', 'entries', 'last success', 'health'], health.map((h) => [h.source, h.lastCrawlAt.toISOString(), h.lastOutcome, String(h.lastStatus ?? ''), String(h.lastEntries ?? ''), h.lastSuccessAt?.toISOString() ?? '', healthCell(h)])) : '<p>No crawls yet.</p>'}
 <h2>Digests</h2>
-${stuckDigestsLine(stuckDigests, deps.stuckMinutes)}
+${stuckDigestsLine(stuckDigests, data.stuckMinutes)}
 <h2>Queues</h2>
 ${table(['queue', 'waiting', 'active', 'delayed', 'failed'], queueCounts.map((q) => [q.name, String(q.counts.waiting ?? 0), String(q.counts.active ?? 0), String(q.counts.delayed ?? 0), String(q.counts.failed ?? 0)]))}`;
-    return reply.type('text/html; charset=utf-8').send(page('paperboy dashboard', body));
-  });
+  return page('paperboy dashboard', body);
 }

@@ -2,7 +2,7 @@ import type { Taxonomy } from '@paperboy/pipeline';
 import type { FastifyInstance } from 'fastify';
 import type { z } from 'zod';
 import { zodToJsonSchema } from 'zod-to-json-schema';
-import { readSchemas } from './read.js';
+import { readSchemas } from '../read/schemas.js';
 
 type JsonSchema = { properties?: Record<string, unknown>; required?: string[] };
 

@@ -2,7 +2,7 @@ import type { CommandSpec } from '../args.js';
 
 /**
  * Every command's name, usage, options and help text, without its implementation: `--help` and the generated
- * command reference (docs/reference/commands.md, `pnpm docs`) read these alone, and main.ts imports a command's
+ * command reference (docs/reference/commands.md, `pnpm docs:generate`) read these alone, and main.ts imports a command's
  * implementation only when that command runs (so `paperboy --help` loads neither BullMQ nor Kysely nor pg).
  */
 
@@ -197,3 +197,20 @@ export async function ingestDetails(): Promise<string> {
     'or yielded no entries, or a batch could not be stored.'
   );
 }
+
+/** Every command, in the order `paperboy --help` lists them. */
+export const commandSpecs: readonly CommandSpec[] = [
+  migrateSpec,
+  ingestSpec,
+  exportSpec,
+  startSpec,
+  demoSpec,
+  reclassifySpec,
+  sourcesSpec,
+  replaySpec,
+  backfillSpec,
+  subscribersSpec,
+  digestSpec,
+  dashboardSpec,
+  labelSpec,
+];

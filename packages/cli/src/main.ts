@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 import { configHelp, ConfigError, loadConfig, type Config } from '@paperboy/config';
 import type { Logger } from '@paperboy/logger';
 import { formatHelp, parseCommandArgs, subcommand, UsageError, type CommandSpec } from './args.js';

@@ -59,7 +59,7 @@ afterEach(async () => {
 });
 
 function startPaperboy(checkSeconds: number): ChildProcess & { log: () => string } {
-  const started = spawn(process.execPath, ['--import', 'tsx', 'packages/cli/src/main.ts', 'start'], {
+  const started = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', 'packages/cli/src/main.ts', 'start'], {
     cwd: root,
     env: {
       ...process.env,

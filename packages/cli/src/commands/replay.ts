@@ -6,22 +6,8 @@ import { loadSourcesFile, type SourcesFile } from '@paperboy/fetcher';
 import type { Logger } from '@paperboy/logger';
 import { contentJobId } from '@paperboy/queue';
 import { createPage, getAdapter, listAdapters } from '@paperboy/sources';
-import { UsageError, type CommandSpec } from '../args.js';
+import { UsageError } from '../args.js';
 import { checkDatabase, collectBatch, emptySummary, withPipeline, type IngestSummary } from '../run-ingest.js';
-
-export const replaySpec: CommandSpec = {
-  name: 'replay',
-  summary: 'Run archived pages through the current extract, parse, dedupe and classify code again.',
-  usage: 'replay [--source <id>] [--since <date>]',
-  options: {
-    source: { type: 'string', description: 'only pages of this source: a source id (of the sources file, or one with archived pages), or an adapter id for `ingest` pages', valueName: 'id' },
-    since: { type: 'string', description: 'only pages fetched on or after this date (YYYY-MM-DD or an ISO time)', valueName: 'date' },
-  },
-  details:
-    'Each page keeps the time it was fetched, so a replay records no new sightings: running it twice changes\n' +
-    'nothing the second time. Prints a JSON summary like ingest as its last line. A --source that is not in the\n' +
-    'sources file, not an adapter id and has no fetches recorded is a usage error listing the known ids.',
-};
 
 export function parseSince(value: string | undefined): Date | undefined {
   if (value === undefined) return undefined;

@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'services/*/src/**/*.test.ts', 'test/e2e/**/*.test.ts'],
+    include: ['packages/*/{src,test}/**/*.test.ts', 'services/*/src/**/*.test.ts', 'test/e2e/**/*.test.ts'],
     globalSetup: ['packages/test-utils/src/global-setup.ts'],
     pool: 'forks',
     testTimeout: 90_000,

@@ -22,7 +22,11 @@ export const demoSpec: CommandSpec = {
     'what was stored. Uses DATABASE_URL and REDIS_URL like every other command.',
 };
 
-export const demoDir = fileURLToPath(new URL('../../../../test/fixtures/demo/', import.meta.url));
+/**
+ * The sample listings shipped with the CLI (packages/cli/demo/, see its README), found from this module:
+ * the same relative path from src/commands/ and, compiled, from dist/commands/.
+ */
+export const demoDir = fileURLToPath(new URL('../../demo/', import.meta.url));
 
 /** Which adapter reads a sample file, by its name. */
 function adapterFor(file: string): string | null {

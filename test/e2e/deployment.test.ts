@@ -90,7 +90,9 @@ describe('docker-compose.yml', () => {
       .split('\n')
       .map((line) => line.trim())
       .filter((line) => line && !line.startsWith('#'));
-    for (const pattern of ['packages/*/test', 'services/*/test', 'test/*', '**/*.test.ts']) expect(ignored).toContain(pattern);
+    for (const pattern of ['packages/*/test', 'services/*/test', 'test/*', '**/*.test.ts']) {
+      expect(ignored).toContain(pattern);
+    }
     // The deps stage copies test/package.json (the test package is in the workspace's lockfile).
     expect(ignored).toContain('!test/package.json');
     const hidesDemo = ignored.filter((p) => p === 'packages' || p.startsWith('packages/cli') || p.includes('demo'));

@@ -1,4 +1,4 @@
-/** Builders for test fixtures from real captured data: used by the fixture scripts, tests, benchmarks and the demo's pages. */
+/** Builders for test fixtures from real captured data: fixture scripts, tests, benchmarks, the demo's pages. */
 export { escapeHtml } from './html.js';
 export * from './real-data.js';
 export { renderHfPapersPage, type HfPageSpec } from './hf-page.js';

@@ -12,7 +12,7 @@ export const conditions = {
 export default defineConfig({
   ...conditions,
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'services/*/src/**/*.test.ts', 'test/e2e/**/*.test.ts'],
+    include: ['packages/*/{src,test}/**/*.test.ts', 'services/*/src/**/*.test.ts', 'test/e2e/**/*.test.ts'],
     globalSetup: ['packages/test-utils/src/global-setup.ts'],
     pool: 'forks',
     testTimeout: 90_000,

@@ -108,6 +108,22 @@ describe('docker-compose.yml', () => {
     expect(dockerfile).not.toMatch(/"tsx"|--import/);
     for (const [, path] of dockerfile.matchAll(/^COPY (\S+\/package\.json)/gm)) expect(existsSync(join(root, path!)), path).toBe(true);
   });
+
+  it('ships the demo\'s sample pages and keeps tests and their fixtures out of the image', () => {
+    const ignored = read('.dockerignore')
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((line) => line && !line.startsWith('#'));
+    for (const pattern of ['packages/*/test', 'services/*/test', 'test/*', '**/*.test.ts']) {
+      expect(ignored).toContain(pattern);
+    }
+    // The deps stage copies test/package.json (the test package is in the workspace's lockfile).
+    expect(ignored).toContain('!test/package.json');
+    const hidesDemo = ignored.filter((p) => p === 'packages' || p.startsWith('packages/cli') || p.includes('demo'));
+    expect(hidesDemo).toEqual([]);
+    expect(existsSync(join(root, 'packages/cli/demo/hf-papers-date-A.html'))).toBe(true);
+    expect(read('infra/Dockerfile')).toMatch(/^COPY\b.*\s(\/app\/)?packages(\/cli(\/demo)?)?\/?\s/m);
+  });
 });
 
 describe('Grafana provisioning', () => {

@@ -32,7 +32,7 @@ let child: (ChildProcess & { log: () => string }) | null = null;
 
 beforeAll(async () => {
   server = await startFixtureServer({
-    [PAGE]: send(readFileSync(`${root}packages/sources/src/hf-api/fixtures/hf-api-daily_papers-limit30-2026-06-13.json`), 'application/json'),
+    [PAGE]: send(readFileSync(`${root}packages/sources/test/fixtures/hf-api/hf-api-daily_papers-limit30-2026-06-13.json`), 'application/json'),
   });
   dir = mkdtempSync(join(tmpdir(), 'paperboy-heal-'));
   writeFileSync(

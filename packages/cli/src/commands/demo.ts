@@ -10,7 +10,11 @@ import { addProcessor } from '@paperboy/processor';
 import { createCheckedContext, runIngest, type IngestSummary } from '../run-ingest.js';
 import { migrate } from './migrate.js';
 
-export const demoDir = fileURLToPath(new URL('../../../../test/fixtures/demo/', import.meta.url));
+/**
+ * The sample listings shipped with the CLI (packages/cli/demo/, see its README), found from this module:
+ * the same relative path from src/commands/ and, compiled, from dist/commands/.
+ */
+export const demoDir = fileURLToPath(new URL('../../demo/', import.meta.url));
 
 /** Which adapter reads a sample file, by its name. */
 function adapterFor(file: string): string | null {

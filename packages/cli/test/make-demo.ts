@@ -1,14 +1,24 @@
 /**
- * The `paperboy demo` pages (written to test/fixtures/demo/ by make-demo.ts there):
- * two consecutive Hugging Face days that share five papers, and an arXiv cs.LG /new
- * listing that shares papers with them. Real papers from the captures; what is made up
- * is said where it is.
+ * Writes the `paperboy demo` pages, the CLI's shipped sample data in packages/cli/demo/ (see the README
+ * there): two consecutive Hugging Face days that share five papers, and an arXiv cs.LG /new listing that
+ * shares papers with them. Real papers from the captures of packages/sources/test/fixtures; what is made up
+ * is said where it is. demo-pages.test.ts checks that the committed pages are what this writes.
+ * Run from the repo root:
+ *   pnpm exec tsx packages/cli/test/make-demo.ts
  */
-import { csLgNew20260612 } from './datasets.js';
-import { renderArxivNewPage } from './arxiv-page.js';
-import { renderHfPapersPage } from './hf-page.js';
-import { byUpvotes, pickHfEntries, type HfApiEntry } from './real-data.js';
-import type { FixtureFiles } from './write.js';
+import {
+  byUpvotes,
+  csLgNew20260612,
+  pickHfEntries,
+  renderArxivNewPage,
+  renderHfPapersPage,
+  writeWhenRunDirectly,
+  type FixtureFiles,
+  type HfApiEntry,
+} from '../../sources/test/fixture-kit/index.js';
+
+/** Where the CLI reads the demo pages from (packages/cli/src/commands/demo.ts). */
+export const DEMO_DIR = new URL('../demo/', import.meta.url);
 
 const DAILY = { documentTitle: 'Daily Papers - Hugging Face', heading: 'Daily Papers' };
 
@@ -43,7 +53,7 @@ function earlier(entry: HfApiEntry): HfApiEntry {
 }
 
 /** The three demo pages, by file name. */
-export function buildDemoFixtures(): FixtureFiles {
+export function buildDemoPages(): FixtureFiles {
   const dateB = byUpvotes(pickHfEntries(DATE_B));
   const dateA = byUpvotes(pickHfEntries([...Object.keys(EARLIER_UPVOTES), ...DATE_A_ONLY]).map(earlier));
   return {
@@ -60,3 +70,5 @@ export function buildDemoFixtures(): FixtureFiles {
     'arxiv-list-cs-new.html': renderArxivNewPage(csLgNew20260612()),
   };
 }
+
+writeWhenRunDirectly(import.meta.url, buildDemoPages, DEMO_DIR);

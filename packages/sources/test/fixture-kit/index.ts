@@ -1,4 +1,4 @@
-/** Builders for test fixtures from real captured data: used by the fixture scripts and the demo. */
+/** Builders for test fixtures from real captured data: fixture scripts, tests, benchmarks, the demo's pages. */
 export { escapeHtml } from './html.js';
 export * from './real-data.js';
 export { renderHfPapersPage, type HfPageSpec } from './hf-page.js';
@@ -7,4 +7,3 @@ export { renderArxivAtomFeed, renderArxivRssFeed, type AnnounceType, type ArxivF
 export { csLgNew20260612, listingFromAtom, listingFromHf } from './datasets.js';
 export { writeWhenRunDirectly, type FixtureFiles } from './write.js';
 export { readSourceExample, type FixtureExample, type FixtureExamples, type SourceEntry } from './examples.js';
-export { buildDemoFixtures } from './demo.js';

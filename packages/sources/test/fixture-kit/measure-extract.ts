@@ -1,11 +1,11 @@
 /**
  * Time extraction (parse included) per page, on fixtures and on 50-entry pages built from
- * real papers. Run from the repo root: pnpm exec tsx packages/sources/src/fixture-kit/measure-extract.ts
+ * real papers. Run from the repo root: pnpm exec tsx packages/sources/test/fixture-kit/measure-extract.ts
  */
 import { readFileSync } from 'node:fs';
-import { createPage } from '../page.js';
-import { getAdapter } from '../registry.js';
-import { hfApiOptions, hfPapersPageOptions, githubTrendingSource } from '../generic/fixtures/examples.js';
+import { createPage } from '../../src/page.js';
+import { getAdapter } from '../../src/registry.js';
+import { hfApiOptions, hfPapersPageOptions, githubTrendingSource } from '../fixtures/generic/examples.js';
 import { renderArxivRssFeed, type ArxivFeedItem } from './arxiv-feed.js';
 import { renderArxivNewPage, type ArxivListing } from './arxiv-page.js';
 import { csLgNew20260612 } from './datasets.js';
@@ -13,7 +13,7 @@ import { renderHfPapersPage } from './hf-page.js';
 import { byUpvotes, loadAllHfEntries, type HfApiEntry } from './real-data.js';
 
 function fixture(adapter: string, name: string): string {
-  return readFileSync(new URL(`../${adapter}/fixtures/${name}`, import.meta.url), 'utf8');
+  return readFileSync(new URL(`../fixtures/${adapter}/${name}`, import.meta.url), 'utf8');
 }
 
 /** `count` entries: the real ones, then copies under other ids. */

@@ -1,7 +1,8 @@
 /**
- * Per-fixture settings for the contract test and adapter tests. An adapter folder may have
- * `fixtures/examples.ts` exporting `fixtureExamples`: for a fixture file name, the page URL
- * to read it under and the options to read it with (required for adapters that take options).
+ * Per-fixture settings for the contract test and adapter tests. An adapter's fixture folder
+ * (`test/fixtures/<id>/`) may have `examples.ts` exporting `fixtureExamples`: for a fixture file
+ * name, the page URL to read it under and the options to read it with (required for adapters
+ * that take options).
  */
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';

@@ -1,11 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { createPage } from '../page.js';
-import { getAdapter } from '../registry.js';
-import type { RawEntry } from '../types.js';
-import { buildDemoFixtures } from './demo.js';
+import { createPage, getAdapter, type RawEntry } from '@paperboy/sources';
+import { buildDemoPages, DEMO_DIR } from './make-demo.js';
 
-const DEMO_DIR = new URL('../../../../test/fixtures/demo/', import.meta.url);
 const BASE = 'http://127.0.0.1:4010';
 
 function demoFile(name: string): string {
@@ -18,13 +15,13 @@ function extract(adapterId: string, name: string, url: string): RawEntry[] {
   return entries;
 }
 
-describe('demo pages in test/fixtures/demo', () => {
+describe('demo pages in packages/cli/demo', () => {
   const dateA = extract('hf-papers', 'hf-papers-date-A.html', `${BASE}/papers/date/2026-06-11`);
   const dateB = extract('hf-papers', 'hf-papers-date-B.html', `${BASE}/papers/date/2026-06-12`);
   const arxiv = extract('arxiv-list', 'arxiv-list-cs-new.html', `${BASE}/list/cs.LG/new`);
 
   it('are what make-demo.ts generates', () => {
-    for (const [name, content] of Object.entries(buildDemoFixtures())) expect(demoFile(name), name).toBe(content);
+    for (const [name, content] of Object.entries(buildDemoPages())) expect(demoFile(name), name).toBe(content);
   });
 
   it('have two HF days of 13 and 14 papers, linked to the server they come from', () => {

@@ -1,6 +1,6 @@
 /**
  * Real data for generated fixtures: the Hugging Face API captures kept in
- * `hf-api/fixtures/` and the arXiv query API captures in `arxiv-list/fixtures/inputs/`.
+ * `test/fixtures/hf-api/` and the arXiv query API captures in `test/fixtures/arxiv-list/inputs/`.
  */
 import { readFileSync } from 'node:fs';
 import { load } from 'cheerio';
@@ -37,8 +37,8 @@ export const HF_CAPTURES = [
 
 export type HfCaptureName = (typeof HF_CAPTURES)[number];
 
-const HF_API_FIXTURES = new URL('../hf-api/fixtures/', import.meta.url);
-const ARXIV_INPUTS = new URL('../arxiv-list/fixtures/inputs/', import.meta.url);
+const HF_API_FIXTURES = new URL('../fixtures/hf-api/', import.meta.url);
+const ARXIV_INPUTS = new URL('../fixtures/arxiv-list/inputs/', import.meta.url);
 
 /** The entries of one capture, in response order (a fresh deep copy each call). */
 export function loadHfCapture(name: HfCaptureName): HfApiEntry[] {

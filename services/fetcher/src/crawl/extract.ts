@@ -1,7 +1,8 @@
+import { decodeArchivedBody, type ArchivedPage } from '@paperboy/db';
 import { mediaType, UnexpectedContentTypeError, type FetchedPage } from '@paperboy/http';
 import { UnrecoverableError } from '@paperboy/queue';
 import { createPage, getAdapter, type ExtractResult, type SourceAdapter } from '@paperboy/sources';
-import type { SourceDefinition } from '../sources-file.js';
+import type { SourceDefinition, SourcesFile } from '../sources-file.js';
 import type { Crawl } from './begin.js';
 import type { CrawlDeps } from './deps.js';
 import { fetchFacts } from './fetch.js';
@@ -33,6 +34,17 @@ export function extractEntries(
   configured: SourceDefinition | undefined,
 ): ExtractResult {
   return adapter.extract(createPage(page.url, page.body.toString('utf8'), page.contentType ?? undefined), configured?.options);
+}
+
+/**
+ * Extract from the archive: an archived page read again by its adapter (`replay`, the reconciler).
+ * Throws when no adapter reads it or the adapter cannot.
+ */
+export async function extractArchived(page: ArchivedPage, sources?: SourcesFile): Promise<{ adapter: SourceAdapter; extracted: ExtractResult }> {
+  const configured = sources?.sources.find((s) => s.id === page.source);
+  const adapter = adapterFor(page, configured);
+  const body = await decodeArchivedBody(page);
+  return { adapter, extracted: extractEntries(adapter, { url: page.finalUrl ?? page.url, body, contentType: page.contentType }, configured) };
 }
 
 /**

@@ -11,14 +11,14 @@
  *   judgeHealth        health.ts   the verdict: ok, quiet or suspect
  *   enqueueBatches     enqueue.ts  chunks to the ingest queue; the fetch counts as seen only once they are there
  *
- * Every outcome is written by one recorder (record.ts). `replay` and the reconciler reuse
- * `adapterFor`, `extractEntries` and `ingestBatches` on archived bodies; `backfill`, `demo` and
+ * Every outcome is written by one recorder (record.ts). `replay` and the reconciler run the
+ * extract and enqueue stages on archived bodies (`extractArchived`, `ingestBatches`); `backfill`, `demo` and
  * `ingest` add crawl-page jobs, so they run this sequence itself. See services/fetcher/README.md.
  */
 export { archiveBody, keepArchived } from './archive.js';
 export { beginCrawl, type Crawl } from './begin.js';
 export type { CrawlDeps } from './deps.js';
-export { accepts, adapterFor, extractEntries, extractPage } from './extract.js';
+export { accepts, adapterFor, extractArchived, extractEntries, extractPage } from './extract.js';
 export { crawlResult, endIfUnchanged, fetchConditionally, fetchFacts } from './fetch.js';
 export { judgeCrawl, judgeHealth, median, MIN_SAMPLES, SUSPECT_SHARE, type CrawlJudgement } from './health.js';
 export { contentBatchId, enqueueBatches, enqueueNew, ingestBatches, type BatchOrigin, type IngestJob } from './enqueue.js';

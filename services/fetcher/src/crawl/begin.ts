@@ -20,7 +20,7 @@ export interface Crawl {
   configured: SourceDefinition | undefined;
   /** The limits this page is fetched under; robots.txt may lengthen the delay. */
   politeness: Politeness;
-  /** What the last fetch of this URL whose batches were safely enqueued knew: for the conditional GET and the "unchanged" check. */
+  /** What the last fetch of this URL whose batches were safely enqueued knew (conditional GET, "unchanged" check). */
   last: { contentHash: string | null; etag: string | null; lastModified: string | null };
   recorder: CrawlRecorder;
 }
@@ -42,7 +42,11 @@ export async function beginCrawl(deps: CrawlDeps, payload: CrawlPagePayload, job
   const url = new URL(payload.url);
   const crawls = new CrawlRepository(deps.db);
   const begun = await crawls.beginCrawl({
-    source: payload.source, url: payload.url, trigger: payload.trigger ?? 'cli', jobKey: `${job.queueQualifiedName}:${job.id}`, crawlId: payload.crawlId,
+    source: payload.source,
+    url: payload.url,
+    trigger: payload.trigger ?? 'cli',
+    jobKey: `${job.queueQualifiedName}:${job.id}`,
+    crawlId: payload.crawlId,
   });
   if (!begun.resumed) {
     payload = { ...payload, crawlId: begun.id };

@@ -16,7 +16,7 @@ export interface CrawlDeps {
   sources: SourcesFile;
   hosts: HostGate;
   robots: RobotsGate;
-  /** Longest robots.txt Crawl-delay honoured (PAPERBOY_MAX_CRAWL_DELAY_SECONDS); a longer one is cut to it. Default 60 s. */
+  /** Longest robots.txt Crawl-delay honoured (PAPERBOY_MAX_CRAWL_DELAY_SECONDS); a longer one is cut to it. 60 s. */
   maxCrawlDelayMs?: number;
   metrics?: Metrics;
 }

@@ -56,7 +56,10 @@ export function ingestBatches(
 }
 
 /** Adds the jobs not already in the queue (a job id still there makes its add a no-op anyway); says which were new. */
-export async function enqueueNew(queues: Queues, jobs: readonly IngestJob[]): Promise<{ fresh: IngestJob[]; duplicates: IngestJob[] }> {
+export async function enqueueNew(
+  queues: Queues,
+  jobs: readonly IngestJob[],
+): Promise<{ fresh: IngestJob[]; duplicates: IngestJob[] }> {
   const queue = queues.get('ingest');
   const existing: Array<Job | undefined> = await Promise.all(jobs.map((j) => queue.getJob(j.jobId)));
   const fresh = jobs.filter((_, i) => !existing[i]);
@@ -86,9 +89,16 @@ export async function enqueueBatches(
     status: page.status, outcome: judgement.outcome, entries: entries.length, batches, warnings: recorded,
     suspect: judgement.suspect, suspectReason: judgement.reason,
   };
-  const fetchId = await recorder.record(outcome, { ...fetchFacts(crawl, page), batchSize: deps.batchSize, enqueued: batches === 0 });
+  const fetch = { ...fetchFacts(crawl, page), batchSize: deps.batchSize, enqueued: batches === 0 };
+  const fetchId = await recorder.record(outcome, fetch);
   const origin = {
-    source: payload.source, adapter: crawl.adapter.id, listing: payload.url, fetchId, crawlId: crawl.crawlId, seenAt: page.fetchedAt, contentHash: page.contentHash,
+    source: payload.source,
+    adapter: crawl.adapter.id,
+    listing: payload.url,
+    fetchId,
+    crawlId: crawl.crawlId,
+    seenAt: page.fetchedAt,
+    contentHash: page.contentHash,
   };
   const jobs = ingestBatches(origin, entries, deps.batchSize);
   let added;
@@ -97,15 +107,17 @@ export async function enqueueBatches(
   } catch (error) {
     // Redis failed us: the fetch stays "not enqueued", so the retry fetches the page in full and enqueues it.
     const message = `batches not enqueued: ${(error as Error).message}`;
-    const finalAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-    await recorder.record({ ...outcome, outcome: finalAttempt ? 'failed' : 'retrying', error: message, suspect: false, suspectReason: null });
-    log.warn({ url: payload.url, err: message, attempt: job.attemptsMade + 1 }, 'page fetched but its batches not enqueued');
+    const attempt = job.attemptsMade + 1;
+    const ended = attempt >= (job.opts.attempts ?? 1) ? 'failed' : 'retrying';
+    await recorder.record({ ...outcome, outcome: ended, error: message, suspect: false, suspectReason: null });
+    log.warn({ url: payload.url, err: message, attempt }, 'page fetched but its batches not enqueued');
     throw error;
   }
   if (batches && fetchId !== null) await recorder.markEnqueued(fetchId);
   for (const warning of warnings) log.warn({ url: payload.url }, warning);
   if (judgement.suspect) log.warn({ url: payload.url, reason: judgement.reason }, 'suspect crawl');
-  log.info({ url: payload.url, status: page.status, bytes: page.bytes, entries: entries.length, jobs: added.fresh.length, durationMs: page.durationMs }, 'page crawled');
+  const { status, bytes, durationMs } = page;
+  log.info({ url: payload.url, status, bytes, entries: entries.length, jobs: added.fresh.length, durationMs }, 'page crawled');
   return crawlResult(crawl, page, {
     outcome: judgement.outcome, fetchId, entries: entries.length, warnings: recorded,
     ingestJobIds: added.fresh.map((j) => j.jobId), duplicateJobIds: added.duplicates.map((j) => j.jobId),

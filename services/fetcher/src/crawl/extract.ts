@@ -11,7 +11,10 @@ import { fetchFacts } from './fetch.js';
  * The adapter that reads a page: the one its crawl (or fetch) names, else its configured source's,
  * else the adapter whose id is the source (an `ingest` page). Throws when there is none.
  */
-export function adapterFor(page: { source: string; adapter?: string | null | undefined }, configured: SourceDefinition | undefined): SourceAdapter {
+export function adapterFor(
+  page: { source: string; adapter?: string | null | undefined },
+  configured: SourceDefinition | undefined,
+): SourceAdapter {
   return getAdapter(page.adapter ?? configured?.adapter ?? page.source);
 }
 
@@ -33,18 +36,23 @@ export function extractEntries(
   page: { url: string; body: Buffer; contentType: string | null },
   configured: SourceDefinition | undefined,
 ): ExtractResult {
-  return adapter.extract(createPage(page.url, page.body.toString('utf8'), page.contentType ?? undefined), configured?.options);
+  const parsed = createPage(page.url, page.body.toString('utf8'), page.contentType ?? undefined);
+  return adapter.extract(parsed, configured?.options);
 }
 
 /**
  * Extract from the archive: an archived page read again by its adapter (`replay`, the reconciler).
  * Throws when no adapter reads it or the adapter cannot.
  */
-export async function extractArchived(page: ArchivedPage, sources?: SourcesFile): Promise<{ adapter: SourceAdapter; extracted: ExtractResult }> {
+export async function extractArchived(
+  page: ArchivedPage,
+  sources?: SourcesFile,
+): Promise<{ adapter: SourceAdapter; extracted: ExtractResult }> {
   const configured = sources?.sources.find((s) => s.id === page.source);
   const adapter = adapterFor(page, configured);
   const body = await decodeArchivedBody(page);
-  return { adapter, extracted: extractEntries(adapter, { url: page.finalUrl ?? page.url, body, contentType: page.contentType }, configured) };
+  const extracted = extractEntries(adapter, { url: page.finalUrl ?? page.url, body, contentType: page.contentType }, configured);
+  return { adapter, extracted };
 }
 
 /**
@@ -55,13 +63,17 @@ export async function extractPage(deps: CrawlDeps, crawl: Crawl, page: FetchedPa
   const { adapter } = crawl;
   const fail = async (error: Error): Promise<never> => {
     const fetch = fetchFacts(crawl, page);
-    await crawl.recorder.record({ status: page.status, outcome: 'failed', error: error.message, suspect: true, suspectReason: error.message }, fetch);
+    const { message } = error;
+    await crawl.recorder.record({ status: page.status, outcome: 'failed', error: message, suspect: true, suspectReason: message }, fetch);
     throw new UnrecoverableError(error.message);
   };
-  if (!accepts(adapter, page.contentType)) return fail(new UnexpectedContentTypeError(page.finalUrl, page.contentType, adapter.accepts));
+  if (!accepts(adapter, page.contentType)) {
+    return fail(new UnexpectedContentTypeError(page.finalUrl, page.contentType, adapter.accepts));
+  }
   let extracted: ExtractResult;
   try {
-    extracted = extractEntries(adapter, { url: page.finalUrl, body: page.body, contentType: page.contentType }, crawl.configured);
+    const body = { url: page.finalUrl, body: page.body, contentType: page.contentType };
+    extracted = extractEntries(adapter, body, crawl.configured);
   } catch (error) {
     return fail(new Error(`${adapter.id} could not read ${page.finalUrl}: ${(error as Error).message}`));
   }

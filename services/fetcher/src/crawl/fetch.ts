@@ -1,4 +1,4 @@
-import type { FetchFacts } from '@paperboy/db';
+import type { CrawlOutcome, FetchFacts } from '@paperboy/db';
 import { FetchError, fetchPage, retryDecision, type FetchedPage } from '@paperboy/http';
 import { UnrecoverableError, type CrawlPageResult } from '@paperboy/queue';
 import { keepArchived } from './archive.js';
@@ -31,7 +31,8 @@ export async function fetchConditionally(deps: CrawlDeps, crawl: Crawl, slot: Ho
     // A throttled page goes back to the queue without using an attempt; its throttles count instead.
     const throttledNow = decision.retry && decision.pauseHost;
     const throttled = (payload.throttled ?? 0) + (throttledNow ? 1 : 0);
-    const finalAttempt = await recorder.notFetched(err.message, { retry: decision.retry, throttled, throttledNow, status, started });
+    const { retry } = decision;
+    const finalAttempt = await recorder.notFetched(err.message, { retry, throttled, throttledNow, status, started });
     if (decision.retry && decision.pauseHost && decision.delayMs) {
       // The host asked us to wait: every fetcher process leaves it alone until then, and this
       // page goes back to the queue for then. Not counted as a failed attempt.
@@ -46,23 +47,41 @@ export async function fetchConditionally(deps: CrawlDeps, crawl: Crawl, slot: Ho
     throw decision.retry && !finalAttempt ? err : new UnrecoverableError(err.message);
   }
   await slot.release();
-  deps.metrics?.pagesFetched.inc({ source: payload.source, status: page.notModified ? 'not-modified' : String(page.status) });
+  const status = page.notModified ? 'not-modified' : String(page.status);
+  deps.metrics?.pagesFetched.inc({ source: payload.source, status });
   deps.metrics?.crawlDurationSeconds.observe({ source: payload.source }, page.durationMs / 1000);
   return page;
 }
 
 /** What a fetched page puts on its record (a 304 has no body: its content is the last fetch's). */
 export function fetchFacts(crawl: Crawl, page: FetchedPage): Omit<FetchFacts, 'adapter'> {
-  const common = { finalUrl: page.finalUrl, fetchedAt: page.fetchedAt, durationMs: page.durationMs, etag: page.etag, lastModified: page.lastModified };
-  if (page.notModified) return { ...common, bytes: 0, contentHash: crawl.last.contentHash, contentType: null, notModified: true };
+  const { finalUrl, fetchedAt, durationMs, etag, lastModified } = page;
+  const common = { finalUrl, fetchedAt, durationMs, etag, lastModified };
+  if (page.notModified) {
+    return { ...common, bytes: 0, contentHash: crawl.last.contentHash, contentType: null, notModified: true };
+  }
   return { ...common, bytes: page.bytes, contentHash: page.contentHash, contentType: page.contentType };
 }
 
+/** How a crawl that returns (rather than throws) ended; `CrawlPageResult.outcome` itself is typed as a plain string. */
+export type ReturnedOutcome = Extract<CrawlOutcome, 'ok' | 'quiet' | 'not-modified' | 'unchanged'>;
+
 /** A crawl's result for its job (and for the commands that wait on it). */
-export function crawlResult(crawl: Crawl, page: FetchedPage, found: Partial<CrawlPageResult> & Pick<CrawlPageResult, 'outcome'>): CrawlPageResult {
+export function crawlResult(
+  crawl: Crawl,
+  page: FetchedPage,
+  found: Omit<Partial<CrawlPageResult>, 'outcome'> & { outcome: ReturnedOutcome },
+): CrawlPageResult {
   return {
-    crawlId: crawl.crawlId, fetchId: null, url: crawl.payload.url, status: page.status, entries: 0, warnings: crawl.recorder.politeWarnings,
-    ingestJobIds: [], duplicateJobIds: [], ...found,
+    crawlId: crawl.crawlId,
+    fetchId: null,
+    url: crawl.payload.url,
+    status: page.status,
+    entries: 0,
+    warnings: crawl.recorder.politeWarnings,
+    ingestJobIds: [],
+    duplicateJobIds: [],
+    ...found,
   };
 }
 
@@ -70,7 +89,11 @@ export function crawlResult(crawl: Crawl, page: FetchedPage, found: Partial<Craw
  * A 304, or the same body as the last fetch: the crawl ends here with nothing enqueued (the
  * archived copy is kept alive, not compressed again). Null when the page changed.
  */
-export async function endIfUnchanged(deps: CrawlDeps, crawl: Crawl, page: FetchedPage): Promise<CrawlPageResult | null> {
+export async function endIfUnchanged(
+  deps: CrawlDeps,
+  crawl: Crawl,
+  page: FetchedPage,
+): Promise<CrawlPageResult | null> {
   const { recorder, log, payload } = crawl;
   if (page.notModified) {
     await recorder.record({ status: 304, outcome: 'not-modified', batches: 0 }, fetchFacts(crawl, page));

@@ -3,7 +3,7 @@
  *
  *   beginCrawl         begin.ts    its adapter, politeness and crawl row (resumed on a retry)
  *   checkRobots        robots.ts   may we fetch it? (robots.txt verdict, Crawl-delay)
- *   takeHostSlot       slot.ts     a slot under the host's limits, shared by every fetcher; none free: put back, delayed
+ *   takeHostSlot       slot.ts     a slot under the host's limits (shared by all fetchers); none free: put back, delayed
  *   fetchConditionally fetch.ts    conditional GET (ETag, Last-Modified), guarded; failures recorded, retried or paused
  *   endIfUnchanged     fetch.ts    304 or the same content hash: done, nothing enqueued
  *   archiveBody        archive.ts  the body once per content hash (ArchiveRepository owns the format)
@@ -19,9 +19,10 @@ export { archiveBody, keepArchived } from './archive.js';
 export { beginCrawl, type Crawl } from './begin.js';
 export type { CrawlDeps } from './deps.js';
 export { accepts, adapterFor, extractArchived, extractEntries, extractPage } from './extract.js';
-export { crawlResult, endIfUnchanged, fetchConditionally, fetchFacts } from './fetch.js';
+export { crawlResult, endIfUnchanged, fetchConditionally, fetchFacts, type ReturnedOutcome } from './fetch.js';
 export { judgeCrawl, judgeHealth, median, MIN_SAMPLES, SUSPECT_SHARE, type CrawlJudgement } from './health.js';
-export { contentBatchId, enqueueBatches, enqueueNew, ingestBatches, type BatchOrigin, type IngestJob } from './enqueue.js';
+export { contentBatchId, enqueueBatches, enqueueNew, ingestBatches } from './enqueue.js';
+export type { BatchOrigin, IngestJob } from './enqueue.js';
 export { CrawlRecorder, type OutcomeRecord, type RecordedCrawl } from './record.js';
 export { checkRobots } from './robots.js';
 export { putBack, takeHostSlot, type HostSlot } from './slot.js';

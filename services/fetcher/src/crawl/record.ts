@@ -20,7 +20,7 @@ export type OutcomeRecord = Pick<CrawlFinish, 'outcome'> & Partial<CrawlFinish>;
  * records an attempt of it, goes through `record`.
  */
 export class CrawlRecorder {
-  /** About how we were polite (a capped Crawl-delay): on every record of the crawl, never a reason to suspect the page. */
+  /** How we were polite (a capped Crawl-delay): on every record of the crawl, never a reason to suspect the page. */
   readonly politeWarnings: string[] = [];
   private readonly crawls: CrawlRepository;
 
@@ -31,7 +31,14 @@ export class CrawlRecorder {
   /** Records the outcome, and the fetch when there was one; returns the fetch's id (null without one). */
   async record(outcome: OutcomeRecord, fetch?: Omit<FetchFacts, 'adapter'>): Promise<number | null> {
     const finish: CrawlFinish = {
-      status: null, entries: null, batches: null, error: null, warnings: this.politeWarnings, suspect: false, suspectReason: null, ...outcome,
+      status: null,
+      entries: null,
+      batches: null,
+      error: null,
+      warnings: this.politeWarnings,
+      suspect: false,
+      suspectReason: null,
+      ...outcome,
     };
     return this.crawls.recordOutcome(this.crawl.crawlId, finish, fetch && { ...fetch, adapter: this.crawl.adapter });
   }
@@ -56,10 +63,8 @@ export class CrawlRecorder {
     const finalAttempt = !o.retry || spent >= (job.opts.attempts ?? 1);
     const status = o.status ?? null;
     const started = o.started ?? Date.now();
-    await this.record(
-      { status, outcome: finalAttempt ? 'failed' : 'retrying', error: message },
-      { finalUrl: null, bytes: null, contentHash: null, contentType: null, fetchedAt: new Date(started), durationMs: Date.now() - started },
-    );
+    const fetch = { finalUrl: null, bytes: null, contentHash: null, contentType: null, fetchedAt: new Date(started), durationMs: Date.now() - started };
+    await this.record({ status, outcome: finalAttempt ? 'failed' : 'retrying', error: message }, fetch);
     log.warn({ url, status, err: message, attempt: job.attemptsMade + 1 }, 'page not fetched');
     return finalAttempt;
   }

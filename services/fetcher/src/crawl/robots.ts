@@ -25,7 +25,8 @@ export async function checkRobots(deps: CrawlDeps, crawl: Crawl): Promise<void> 
   if (!verdict.allowed && verdict.unreachable) {
     // RFC 9309 §2.3.1.4: an unreachable robots.txt means complete disallow, but only until it
     // can be read: a network error like any other, retried with backoff.
-    const reason = `robots.txt of ${url.host} unreachable (${verdict.unreachable}): not crawling it until it can be read`;
+    const reason =
+      `robots.txt of ${url.host} unreachable (${verdict.unreachable}): ` + 'not crawling it until it can be read';
     await recorder.notFetched(reason, { retry: true, throttled: payload.throttled ?? 0 });
     throw new Error(reason);
   }
@@ -40,9 +41,11 @@ export async function checkRobots(deps: CrawlDeps, crawl: Crawl): Promise<void> 
     if (capped) {
       const declared = verdict.crawlDelayMs / 1000;
       recorder.politeWarnings.push(
-        `robots.txt of ${url.host} asks for Crawl-delay: ${declared} s; waiting ${cap / 1000} s (PAPERBOY_MAX_CRAWL_DELAY_SECONDS) instead`,
+        `robots.txt of ${url.host} asks for Crawl-delay: ${declared} s; ` +
+          `waiting ${cap / 1000} s (PAPERBOY_MAX_CRAWL_DELAY_SECONDS) instead`,
       );
-      log.warn({ url: payload.url, host: url.host, declaredDelaySeconds: declared, capSeconds: cap / 1000 }, 'robots.txt Crawl-delay capped');
+      const capSeconds = cap / 1000;
+      log.warn({ url: payload.url, host: url.host, declaredDelaySeconds: declared, capSeconds }, 'robots.txt Crawl-delay capped');
     }
     if (delayMs > politeness.minDelayMs) politeness.minDelayMs = delayMs;
   }

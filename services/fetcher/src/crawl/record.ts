@@ -63,7 +63,8 @@ export class CrawlRecorder {
     const finalAttempt = !o.retry || spent >= (job.opts.attempts ?? 1);
     const status = o.status ?? null;
     const started = o.started ?? Date.now();
-    const fetch = { finalUrl: null, bytes: null, contentHash: null, contentType: null, fetchedAt: new Date(started), durationMs: Date.now() - started };
+    const fetchedAt = new Date(started);
+    const fetch = { finalUrl: null, bytes: null, contentHash: null, contentType: null, fetchedAt, durationMs: Date.now() - started };
     await this.record({ status, outcome: finalAttempt ? 'failed' : 'retrying', error: message }, fetch);
     log.warn({ url, status, err: message, attempt: job.attemptsMade + 1 }, 'page not fetched');
     return finalAttempt;

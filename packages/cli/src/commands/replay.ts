@@ -1,11 +1,11 @@
 import { parseDayOrInstant } from '@paperboy/pipeline';
 import { randomBytes } from 'node:crypto';
 import type { Config } from '@paperboy/config';
-import { ArchiveRepository, createDb, decodeArchivedBody } from '@paperboy/db';
-import { loadSourcesFile, type SourcesFile } from '@paperboy/fetcher';
+import { ArchiveRepository, createDb } from '@paperboy/db';
+import { extractArchived, ingestBatches, loadSourcesFile, type SourcesFile } from '@paperboy/fetcher';
 import type { Logger } from '@paperboy/logger';
 import { contentJobId } from '@paperboy/queue';
-import { createPage, getAdapter, listAdapters } from '@paperboy/sources';
+import { listAdapters } from '@paperboy/sources';
 import { UsageError } from '../args.js';
 import { checkDatabase, collectBatch, emptySummary, withPipeline, type IngestSummary } from '../run-ingest.js';
 
@@ -51,39 +51,23 @@ export async function replay(config: Config, options: { source?: string; since?:
     const waits: Array<Promise<void>> = [];
     for await (const page of archive.streamArchivedPages(options)) {
       summary.pages++;
-      const configured = sources.sources.find((s) => s.id === page.source);
-      let entries;
-      let adapterId: string | undefined;
+      let read;
       try {
-        const adapter = getAdapter(page.adapter ?? configured?.adapter ?? page.source);
-        adapterId = adapter.id;
-        const body = await decodeArchivedBody(page);
-        const result = adapter.extract(createPage(page.finalUrl ?? page.url, body.toString('utf8'), page.contentType ?? undefined), configured?.options);
-        entries = result.entries;
-        summary.warnings.push(...result.warnings.map((w) => (w.includes(page.url) ? w : `${page.url}: ${w}`))); // as ingest: each names its page
+        read = await extractArchived(page, sources);
       } catch (error) {
         summary.pagesFailed++;
         summary.errors.push({ url: page.url, error: (error as Error).message });
         continue;
       }
-      summary.entries += entries.length;
-      const jobs = [];
-      for (let i = 0; i * batchSize < entries.length; i++) {
-        jobs.push({
-          // A job id per replay run: each run really re-processes, and writes nothing twice.
-          jobId: contentJobId('replay', run, page.fetchId, i),
-          data: {
-            source: page.source,
-            ...(adapterId !== undefined ? { adapter: adapterId } : {}),
-            listing: page.url,
-            fetchId: page.fetchId,
-            seenAt: new Date(page.fetchedAt).toISOString(),
-            contentHash: page.contentHash,
-            chunk: i,
-            entries: entries.slice(i * batchSize, (i + 1) * batchSize),
-          },
-        });
-      }
+      const { adapter, extracted } = read;
+      summary.warnings.push(...extracted.warnings.map((w) => (w.includes(page.url) ? w : `${page.url}: ${w}`))); // as ingest: each names its page
+      summary.entries += extracted.entries.length;
+      // No crawl id: a replay is no crawl, and records no batch counts against the page's.
+      const origin = {
+        source: page.source, adapter: adapter.id, listing: page.url, fetchId: page.fetchId, seenAt: new Date(page.fetchedAt), contentHash: page.contentHash,
+      };
+      // A job id per replay run: each run really re-processes, and writes nothing twice.
+      const jobs = ingestBatches(origin, extracted.entries, batchSize, (i) => contentJobId('replay', run, page.fetchId, i));
       await pipeline.ctx.queues.addBulk('ingest-entries', jobs);
       for (const job of jobs) waits.push(collectBatch(pipeline, job.jobId, page.url, summary));
       // Bounded memory: wait for a window of batches before reading more pages.

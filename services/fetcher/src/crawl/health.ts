@@ -1,3 +1,8 @@
+import { CrawlRepository } from '@paperboy/db';
+import type { ExtractResult } from '@paperboy/sources';
+import type { Crawl } from './begin.js';
+import type { CrawlDeps } from './deps.js';
+
 /**
  * Is a crawl's result believable? A page that yields far fewer entries than its source usually
  * does, or whose adapter had to fall back or found nothing, is suspect: probably a changed layout,
@@ -33,4 +38,21 @@ export function judgeCrawl(found: { entries: number; warnings: readonly string[]
     }
   }
   return { outcome: 'ok', suspect: false, reason: null };
+}
+
+/**
+ * The health verdict stage: judges what the adapter found against the source's recent crawls. An
+ * empty page that is not a quiet day gets a warning naming it (the one a summary reports).
+ */
+export async function judgeHealth(
+  deps: Pick<CrawlDeps, 'db'>,
+  crawl: Pick<Crawl, 'adapter' | 'payload'>,
+  page: { finalUrl: string },
+  extracted: ExtractResult,
+): Promise<CrawlJudgement> {
+  const { entries, warnings } = extracted;
+  const recent = await new CrawlRepository(deps.db).recentEntryCounts(crawl.payload.source);
+  const judgement = judgeCrawl({ entries: entries.length, warnings, quiet: extracted.quiet ?? false }, recent);
+  if (entries.length === 0 && judgement.outcome !== 'quiet') warnings.push(`${crawl.adapter.id}: no entries found on ${page.finalUrl}`);
+  return judgement;
 }

@@ -2,13 +2,13 @@ import { closeInterruptedCrawls } from '@paperboy/db';
 import { HostLimiter, RobotsCache } from '@paperboy/http';
 import type { AppContext } from '@paperboy/runtime/context';
 import { createFetcherWorkers } from './fetcher.js';
-import { loadSourcesFile, type SourcesFile } from './sources-file.js';
+import { loadSourcesFile, type SourcesFile } from '@paperboy/sources-file';
 
 export { createFetcherWorkers, type FetcherDeps } from './fetcher.js';
 export { createCrawlPageHandler } from './handlers/crawl-page.handler.js';
 export { sourceSchedules, syncSchedulers } from './schedulers.js';
 export { reconcileStrandedBatches, type ReconcileResult } from './reconcile.js';
-export * from './sources-file.js';
+export * from '@paperboy/sources-file';
 export { judgeCrawl } from './health.js';
 export { openGate, allowAll, type HostGate, type RobotsGate } from './politeness.js';
 

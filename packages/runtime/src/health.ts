@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { pendingMigrations, type Db } from '@paperboy/db';
 import { sql } from 'kysely';
-import type { AppContext } from './context.js';
+import type { ProcessContext } from './context.js';
 
 export interface ReadinessChecks {
   /** Resolves when Postgres answers. */
@@ -163,7 +163,7 @@ function send(res: ServerResponse, status: number, contentType: string, body: st
  * migrations this code knows that the database has not run; with `readDb` (a pool on
  * DATABASE_READ_URL other than DATABASE_URL), also `select 1` on the replica.
  */
-export function readinessChecks(ctx: Pick<AppContext, 'db' | 'producerRedis'> & { readDb?: Db }): ReadinessChecks {
+export function readinessChecks(ctx: Pick<ProcessContext, 'db' | 'producerRedis'> & { readDb?: Db }): ReadinessChecks {
   const readDb = ctx.readDb && ctx.readDb !== ctx.db ? ctx.readDb : undefined;
   return {
     ...(readDb

@@ -1,6 +1,6 @@
 import type { Logger } from '@paperboy/logger';
 import { redeclareMissingSchedules, type RedisClient, type Schedule } from '@paperboy/queue';
-import type { AppContext } from './context.js';
+import type { ProcessContext } from './context.js';
 import type { Runnable } from './index.js';
 
 const RETRY_MS = 5000;
@@ -96,7 +96,7 @@ export class ScheduleKeeper implements Runnable {
  * PAPERBOY_SCHEDULE_CHECK_SECONDS and on each reconnect, from `ctx.lifecycle.start()` until its
  * shutdown. Nothing when PAPERBOY_SCHEDULES=0. Call it once per process, with all its schedules.
  */
-export function keepSchedules(ctx: Pick<AppContext, 'config' | 'logger' | 'producerRedis' | 'lifecycle'>, schedules: readonly Schedule[]): ScheduleKeeper | null {
+export function keepSchedules(ctx: Pick<ProcessContext, 'config' | 'logger' | 'producerRedis' | 'lifecycle'>, schedules: readonly Schedule[]): ScheduleKeeper | null {
   if (!ctx.config.schedules || schedules.length === 0) return null;
   const keeper = new ScheduleKeeper(schedules, { logger: ctx.logger, redis: ctx.producerRedis, intervalMs: ctx.config.scheduleCheckSeconds * 1000 });
   ctx.lifecycle.addWorker(keeper);

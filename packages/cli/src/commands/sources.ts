@@ -1,6 +1,6 @@
 import type { Config } from '@paperboy/config';
 import { CrawlRepository, createDb, healthOfSourceRow } from '@paperboy/db';
-import { loadSourcesFile } from '@paperboy/fetcher';
+import { loadSourcesFile } from '@paperboy/sources-file';
 
 export interface SourceReport {
   id: string;

@@ -2,7 +2,7 @@ import { CrawlRepository } from '@paperboy/db';
 import { jobLogger, type Logger } from '@paperboy/logger';
 import { UnrecoverableError, type CrawlPagePayload, type Job } from '@paperboy/queue';
 import type { SourceAdapter } from '@paperboy/sources';
-import type { Politeness, SourceDefinition } from '../sources-file.js';
+import type { Politeness, SourceDefinition } from '@paperboy/sources-file';
 import type { CrawlDeps } from './deps.js';
 import { adapterFor } from './extract.js';
 import { CrawlRecorder } from './record.js';

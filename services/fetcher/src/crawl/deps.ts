@@ -4,7 +4,7 @@ import type { Logger } from '@paperboy/logger';
 import type { Metrics } from '@paperboy/metrics';
 import type { Queues } from '@paperboy/queue';
 import type { HostGate, RobotsGate } from '../politeness.js';
-import type { SourcesFile } from '../sources-file.js';
+import type { SourcesFile } from '@paperboy/sources-file';
 
 /** What the stages of a crawl use: the database, the queues, politeness and the sources file. */
 export interface CrawlDeps {

@@ -2,7 +2,7 @@ import { decodeArchivedBody, type ArchivedPage } from '@paperboy/db';
 import { mediaType, UnexpectedContentTypeError, type FetchedPage } from '@paperboy/http';
 import { UnrecoverableError } from '@paperboy/queue';
 import { createPage, getAdapter, type ExtractResult, type SourceAdapter } from '@paperboy/sources';
-import type { SourceDefinition, SourcesFile } from '../sources-file.js';
+import type { SourceDefinition, SourcesFile } from '@paperboy/sources-file';
 import type { Crawl } from './begin.js';
 import type { CrawlDeps } from './deps.js';
 import { fetchFacts } from './fetch.js';

@@ -41,11 +41,13 @@ export interface CommandSpec {
   options: Record<string, OptionSpec>;
   positionals?: string;
   details?: string;
+  /** A service that runs until stopped (`start`): it logs at LOG_LEVEL, not at a command's warnings-only default. */
+  service?: boolean;
 }
 
 /** Parses argv strictly: an unknown option, a missing value or a stray argument is a UsageError. */
 export function parseCommandArgs(spec: CommandSpec, argv: string[]) {
-  const options: ParseArgsConfig['options'] = { help: { type: 'boolean', short: 'h' } };
+  const options: ParseArgsConfig['options'] = { help: { type: 'boolean', short: 'h' }, verbose: { type: 'boolean', short: 'v' } };
   for (const [name, option] of Object.entries(spec.options)) {
     options[name] = { type: option.type, ...(option.multiple ? { multiple: true } : {}), ...(option.short ? { short: option.short } : {}) };
   }
@@ -66,6 +68,7 @@ export function formatHelp(spec: CommandSpec): string {
     const flag = `${option.short ? `-${option.short}, ` : '    '}--${name}${option.type === 'string' ? ` <${option.valueName ?? 'value'}>` : ''}`;
     lines.push(`  ${flag.padEnd(30)} ${option.description}`);
   }
+  if (!spec.service) lines.push(`  ${'-v, --verbose'.padEnd(30)} show info logs too (default: warnings and errors only, unless LOG_LEVEL is set)`);
   lines.push(`  ${'-h, --help'.padEnd(30)} show this help`);
   return lines.join('\n');
 }

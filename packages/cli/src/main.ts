@@ -1,5 +1,5 @@
 import { configHelp, ConfigError, loadConfig, type Config } from '@paperboy/config';
-import { createLogger, type Logger } from '@paperboy/logger';
+import { commandLogLevel, createLogger, type Logger } from '@paperboy/logger';
 import { formatHelp, parseCommandArgs, subcommand, UsageError, type CommandSpec } from './args.js';
 import { demo, demoSpec } from './commands/demo.js';
 import { exportPapers, exportSpec } from './commands/export.js';
@@ -15,7 +15,8 @@ import { subscribers, subscribersSpec } from './commands/subscribers.js';
 import { digestPreview, digestRun, digestSpec } from './commands/digest.js';
 import { AT_LEAST_ONCE, digestResendStuck, digestStuck, formatStuckTable, parseOlderThan, refuseResendWithoutYes } from './commands/digest-stuck.js';
 import { dashboardCommand, dashboardSpec } from './commands/dashboard.js';
-import { postgresUnreachable, UNREACHABLE_CODES } from './run-ingest.js';
+import { isLoginRefused, LoginRefusedError } from '@paperboy/db';
+import { postgresUnreachable, UNREACHABLE_CODES, wasInterrupted } from './run-ingest.js';
 
 interface Command {
   spec: CommandSpec;
@@ -193,8 +194,17 @@ async function main(argv: string[]): Promise<number | null> {
     return 0;
   }
   const config = loadConfig();
-  const logger = createLogger({ level: config.logLevel, name: `paperboy-${name}` });
-  return command.run(args, config, logger);
+  // A LOG_LEVEL set (non-empty, as loadConfig reads it) is taken as asked; otherwise a command's logs stay at warnings.
+  const levelSet = Boolean(process.env.LOG_LEVEL);
+  const level = command.spec.service ? config.logLevel : commandLogLevel(config.logLevel, { verbose: Boolean(args.values.verbose), levelSet });
+  const logger = createLogger({ level, name: `paperboy-${name}` });
+  try {
+    return await command.run(args, config, logger);
+  } catch (error) {
+    // A refused login reads the same from every command, whichever query met it first.
+    if (isLoginRefused(error)) throw new LoginRefusedError(config.databaseUrl, error);
+    throw error;
+  }
 }
 
 // `paperboy export … | head` closes stdout early: that is the reader's choice, not an error.
@@ -210,17 +220,19 @@ function isPostgresError(error: Error): boolean {
 
 main(process.argv.slice(2)).then(
   (code) => {
-    if (code !== null) {
+    // Ctrl-C: the signal handler finishes the stop and exits 130.
+    if (code !== null && !wasInterrupted()) {
       process.exitCode = code;
       // Let stdout drain, then leave even if a library keeps a handle open.
       setTimeout(() => process.exit(code), 200).unref();
     }
   },
   (error: Error) => {
+    if (wasInterrupted()) return; // what failed after Ctrl-C is the stop's doing; the handler says so and exits 130
     if (error instanceof UsageError) {
       process.stderr.write(`paperboy: ${error.message}\n${error.command ? `Try: pnpm paperboy ${error.command} --help\n` : 'Try: pnpm paperboy --help\n'}`);
       process.exitCode = 2;
-    } else if (error instanceof ConfigError) {
+    } else if (error instanceof ConfigError || error instanceof LoginRefusedError) {
       process.stderr.write(`paperboy: ${error.message}\n`);
       process.exitCode = 2;
     } else if (['42P01', '3D000', '42703'].includes((error as { code?: string }).code ?? '')) {

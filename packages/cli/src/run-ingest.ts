@@ -1,5 +1,5 @@
 import type { Config } from '@paperboy/config';
-import { pendingMigrations } from '@paperboy/db';
+import { isLoginRefused, pendingMigrations } from '@paperboy/db';
 import { addFetcher, reconcileStrandedBatches } from '@paperboy/fetcher';
 import type { Logger } from '@paperboy/logger';
 import { addProcessor } from '@paperboy/processor';
@@ -48,6 +48,7 @@ export async function checkDatabase(db: AppContext['db']): Promise<void> {
     pending = await pendingMigrations(db);
   } catch (error) {
     const { code, message } = error as NodeJS.ErrnoException;
+    if (isLoginRefused(error)) throw error; // the command's caller names the user in one line
     if (code === '3D000') throw new PreflightError(`${message}: run \`pnpm paperboy migrate\` to create it`);
     if (UNREACHABLE_CODES.includes(code ?? '')) throw new PreflightError(postgresUnreachable(message));
     throw new PreflightError(`cannot use the database (${message})`);
@@ -100,6 +101,8 @@ export interface PipelineOptions {
   externalProcessors?: boolean;
   /** Run no fetcher here (replay needs only processors). */
   noFetcher?: boolean;
+  /** Where this run's crawl jobs are collected when the caller owns the context and handles Ctrl-C (`demo`). */
+  crawlJobIds?: Set<string>;
 }
 
 /** A process context whose Redis and database are ready; closed again (and the error rethrown) when they are not. */
@@ -127,8 +130,8 @@ export async function withPipeline<T>(config: Config, options: PipelineOptions, 
       ctx.lifecycle.start();
     }
     await Promise.all([crawlEvents.waitUntilReady(), ingestEvents.waitUntilReady()]);
-    const pipeline: Pipeline = { ctx, crawlEvents, ingestEvents, crawlJobIds: new Set() };
-    if (ownContext) stopOnSignal(pipeline);
+    const pipeline: Pipeline = { ctx, crawlEvents, ingestEvents, crawlJobIds: options.crawlJobIds ?? new Set() };
+    if (ownContext) stopOnSignal(ctx, pipeline.crawlJobIds);
     return await use(pipeline);
   } finally {
     await Promise.all([crawlEvents.close(), ingestEvents.close()]);
@@ -136,27 +139,31 @@ export async function withPipeline<T>(config: Config, options: PipelineOptions, 
   }
 }
 
+let interrupted = false;
+
+/** Whether Ctrl-C stopped this command: what fails after it is the stop's doing, and the handler says so and exits. */
+export const wasInterrupted = () => interrupted;
+
 /**
  * Ctrl-C (or SIGTERM) during a command: let the workers finish what they hold, remove this run's
  * crawl jobs that have not finished (so they do not haunt the next run), shut down, exit 130.
- * A second signal exits at once.
+ * A second signal exits at once. `cleanup` runs once the workers are stopped (the demo's server).
  */
-function stopOnSignal(pipeline: Pipeline): void {
-  const { ctx } = pipeline;
-  let stopping = false;
+export function stopOnSignal(ctx: AppContext, crawlJobIds: ReadonlySet<string>, cleanup?: () => void): void {
   const handle = async (signal: NodeJS.Signals) => {
-    if (stopping) process.exit(130);
-    stopping = true;
+    if (interrupted) process.exit(130);
+    interrupted = true;
     ctx.logger.warn({ signal }, 'interrupted: stopping and removing this run\'s unfinished crawl jobs');
     await ctx.lifecycle.stopWorkers();
     const queue = ctx.queues.get('crawl');
     let removed = 0;
-    for (const id of pipeline.crawlJobIds) {
+    for (const id of crawlJobIds) {
       const job = await queue.getJob(id).catch(() => undefined);
       const state = await job?.getState().catch(() => 'unknown');
       if (job && state !== 'completed' && state !== 'failed') removed += (await queue.remove(id).catch(() => 0)) ? 1 : 0;
     }
     ctx.logger.warn({ removed }, 'unfinished crawl jobs removed');
+    cleanup?.();
     await ctx.lifecycle.shutdown();
     process.exit(130);
   };

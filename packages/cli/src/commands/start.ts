@@ -13,6 +13,7 @@ export const startSpec: CommandSpec = {
   summary: 'Crawl the configured sources on their schedules, refresh the dashboard views and send due digests: fetcher, processor and notifier in one process until SIGINT or SIGTERM.',
   usage: 'start',
   options: {},
+  service: true,
   details:
     'On boot it declares its job schedulers: one per enabled source of the sources file (PAPERBOY_SOURCES;\n' +
     'those of removed or disabled sources are removed), the daily archive pruning, the digest planners (every\n' +

@@ -60,7 +60,8 @@ export function parseCommandArgs(spec: CommandSpec, argv: string[]) {
 }
 
 export function formatHelp(spec: CommandSpec): string {
-  const lines = [`Usage: pnpm paperboy ${spec.usage}`, '', spec.summary];
+  // A usage of several lines (one a subcommand) is aligned under the first.
+  const lines = [spec.usage.split('\n').map((u, i) => `${i ? '       ' : 'Usage: '}pnpm paperboy ${u}`).join('\n'), '', spec.summary];
   if (spec.details) lines.push('', spec.details);
   const entries = Object.entries(spec.options);
   lines.push('', 'Options:');

@@ -203,6 +203,8 @@ export async function crawlAndWait(
 ): Promise<void> {
   const crawlJobs = await pipeline.ctx.queues.addBulk('crawl-page', [...pages]);
   for (const job of crawlJobs) if (job.id) pipeline.crawlJobIds.add(job.id);
+  // Added while Ctrl-C was being handled: the handler may have looked for this run's jobs already.
+  if (interrupted) await Promise.all(crawlJobs.map((job) => job.remove().catch(() => undefined)));
   const crawls = await Promise.all(crawlJobs.map((job) => waitFor<CrawlPageResult>(job, pipeline.crawlEvents)));
   const ingestQueue = pipeline.ctx.queues.get('ingest');
   const batchWaits: Array<Promise<void>> = [];
@@ -213,14 +215,18 @@ export async function crawlAndWait(
       summary.errors.push({ url, error: crawl.error });
       return;
     }
-    // Each warning names its page, so a summary of many pages says which one it is about.
-    summary.warnings.push(...crawl.value.warnings.map((w) => (w.includes(url) ? w : `${url}: ${w}`)));
     summary.entries += crawl.value.entries;
     const outcome = crawl.value.outcome ?? 'ok';
-    if (outcome === 'unchanged' || outcome === 'not-modified') summary.unchangedPages++;
-    else if (crawl.value.entries === 0 && outcome !== 'quiet') {
+    const unchanged = outcome === 'unchanged' || outcome === 'not-modified';
+    // A page that yielded nothing fails with its first warning as the error, which then is not a warning too.
+    const error = !unchanged && crawl.value.entries === 0 && outcome !== 'quiet' ? (crawl.value.warnings[0] ?? 'no entries found') : null;
+    // Each warning names its page, so a summary of many pages says which one it is about.
+    const warnings = error === null ? crawl.value.warnings : crawl.value.warnings.slice(1);
+    summary.warnings.push(...warnings.map((w) => (w.includes(url) ? w : `${url}: ${w}`)));
+    if (unchanged) summary.unchangedPages++;
+    else if (error !== null) {
       summary.pagesFailed++;
-      summary.errors.push({ url, error: crawl.value.warnings[0] ?? 'no entries found' });
+      summary.errors.push({ url, error });
     }
     summary.unchangedBatches += crawl.value.duplicateJobIds.length;
     // Batches of unchanged content were queued before: wait until they are done, count nothing.

@@ -23,8 +23,7 @@ export function ingestDetails(): string {
       .join('\n') +
     '\n\nThe last line of stdout is one JSON object: pages, pagesFailed, entries, new, updated, merged, failed,\n' +
     'rejected, unchangedPages, unchangedBatches, warnings, errors, durationMs. Exit status 1 when a page could\n' +
-    'not be fetched\n' +
-    'or yielded no entries, or a batch could not be stored.'
+    'not be fetched or yielded no entries, or a batch could not be stored.'
   );
 }
 

@@ -6,17 +6,23 @@ import { subcommand, UsageError, type CommandSpec } from '../args.js';
 export const subscribersSpec: CommandSpec = {
   name: 'subscribers',
   summary: 'Manage subscribers as an operator: add (active at once, no confirmation mail), list, remove.',
-  usage: 'subscribers add <email> [--topics a,b] [--frequency daily|weekly] [options] | subscribers list | subscribers remove <email>',
+  usage:
+    'subscribers add <email> [--topics <ids>] [--frequency daily|weekly] [--send-hour <h>] [--time-zone <zone>] [--min-upvotes <n>] [--max-papers <n>]\n' +
+    'subscribers list\n' +
+    'subscribers remove <email>',
   positionals: '<add|list|remove> [email]',
   options: {
-    topics: { type: 'string', description: 'comma-separated topic ids (empty: every topic)', valueName: 'ids' },
-    frequency: { type: 'string', description: 'daily or weekly (default daily)', valueName: 'daily|weekly' },
-    'send-hour': { type: 'string', description: 'local hour 0-23 the digest is due (default 8)', valueName: 'h' },
-    'time-zone': { type: 'string', description: 'IANA time zone (default UTC)', valueName: 'zone' },
-    'min-upvotes': { type: 'string', description: 'only papers with at least this many upvotes (default 0)', valueName: 'n' },
-    'max-papers': { type: 'string', description: 'papers per digest, 1-100 (default 10)', valueName: 'n' },
+    topics: { type: 'string', description: 'add: comma-separated topic ids (default: every topic)', valueName: 'ids' },
+    frequency: { type: 'string', description: 'add: daily or weekly (default daily)', valueName: 'daily|weekly' },
+    'send-hour': { type: 'string', description: 'add: local hour 0-23 the digest is due (default 8)', valueName: 'h' },
+    'time-zone': { type: 'string', description: 'add: IANA time zone (default UTC)', valueName: 'zone' },
+    'min-upvotes': { type: 'string', description: 'add: only papers with at least this many upvotes (default 0)', valueName: 'n' },
+    'max-papers': { type: 'string', description: 'add: papers per digest, 1-100 (default 10)', valueName: 'n' },
   },
-  details: '`remove` unsubscribes the address (it keeps its history and gets no further mail). `list` prints one JSON object per line.',
+  details:
+    'Every option is optional. `remove` unsubscribes the address (it keeps its history and gets no further mail).\n' +
+    '`list` prints one JSON object per line: id, email, status, createdAt, confirmedAt, topics, frequency, sendHour,\n' +
+    'timeZone, minUpvotes, maxPapers.',
 };
 
 const int = (value: string | undefined, flag: string, min: number, max: number, fallback: number) => {
@@ -26,6 +32,25 @@ const int = (value: string | undefined, flag: string, min: number, max: number, 
   return n;
 };
 
+type SubscriberRow = Awaited<ReturnType<SubscriberRepository['list']>>[number];
+
+/** A subscriber as `list` prints it: camelCase keys, as every other JSON the CLI prints. */
+function subscriberJson(row: SubscriberRow) {
+  return {
+    id: row.id,
+    email: row.email,
+    status: row.status,
+    createdAt: row.created_at,
+    confirmedAt: row.confirmed_at,
+    topics: row.topics,
+    frequency: row.frequency,
+    sendHour: row.send_hour,
+    timeZone: row.time_zone,
+    minUpvotes: row.min_upvotes,
+    maxPapers: row.max_papers,
+  };
+}
+
 export async function subscribers(config: Config, positionals: string[], values: Record<string, string | boolean | undefined>, out: (line: string) => void) {
   const [given, rawEmail, ...extra] = positionals;
   const action = subcommand('subscribers', given, ['add', 'list', 'remove'] as const);
@@ -34,10 +59,11 @@ export async function subscribers(config: Config, positionals: string[], values:
   const repo = new SubscriberRepository(db);
   try {
     if (action === 'list') {
-      for (const row of await repo.list()) out(JSON.stringify(row));
+      for (const row of await repo.list()) out(JSON.stringify(subscriberJson(row)));
       return;
     }
-    const email = normalizeEmail(rawEmail ?? '');
+    if (rawEmail === undefined || rawEmail.trim() === '') throw new UsageError(`subscribers ${action}: missing email address; expected subscribers ${action} <email>`, 'subscribers');
+    const email = normalizeEmail(rawEmail);
     if (!email) throw new UsageError(`subscribers ${action}: ${JSON.stringify(rawEmail ?? '')} is not an email address`, 'subscribers');
     if (action === 'remove') {
       const found = await repo.findByEmail(email);

@@ -22,8 +22,8 @@ export function ingestDetails(): string {
       .map((a) => `  ${a.id.padEnd(12)} ${a.description}\n  ${''.padEnd(12)} e.g. ${a.exampleUrls[0] ?? ''}`)
       .join('\n') +
     '\n\nThe last line of stdout is one JSON object: pages, pagesFailed, entries, new, updated, merged, failed,\n' +
-    'rejected, unchangedPages, unchangedBatches, warnings, errors, durationMs. Exit status 1 when a page could\n' +
-    'not be fetched or yielded no entries, or a batch could not be stored.'
+    'rejected, unchangedPages, unchangedBatches, warnings, errors, durationMs.\n' +
+    'Exit status 1 when a page could not be fetched or yielded no entries, or a batch could not be stored.'
   );
 }
 

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CrawlRepository } from '@paperboy/db';
-import { allowAll, createCrawlPageHandler, openGate, parseSourcesFile, reconcileStrandedBatches } from '@paperboy/fetcher';
+import { allowAll, createCrawlPageHandler, openGate, reconcileStrandedBatches } from '@paperboy/fetcher';
+import { parseSourcesFile } from '@paperboy/sources-file';
 import { loadTaxonomy } from '@paperboy/pipeline';
 import { createProcessorWorkers } from '@paperboy/processor';
 import { createRedis, Queues, type CrawlPagePayload, type Job, type RedisClient } from '@paperboy/queue';

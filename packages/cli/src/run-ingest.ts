@@ -4,7 +4,7 @@ import { addFetcher, reconcileStrandedBatches } from '@paperboy/fetcher';
 import type { Logger } from '@paperboy/logger';
 import { addProcessor } from '@paperboy/processor';
 import { checkRedis, createQueueEvents, type CrawlPagePayload, type CrawlPageResult, type IngestEntriesResult, type Job, type QueueEvents } from '@paperboy/queue';
-import { createAppContext, type AppContext } from '@paperboy/runtime/context';
+import { createAppContext, type AppContext } from '@paperboy/app';
 
 export interface IngestSummary {
   pages: number;

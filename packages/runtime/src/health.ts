@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { pendingMigrations, type Db } from '@paperboy/db';
 import { sql } from 'kysely';
-import type { AppContext } from './context.js';
+import type { ProcessContext as AppContext } from './context.js';
 
 export interface ReadinessChecks {
   /** Resolves when Postgres answers. */

@@ -1,6 +1,6 @@
 import type { Logger } from '@paperboy/logger';
 import { redeclareMissingSchedules, type RedisClient, type Schedule } from '@paperboy/queue';
-import type { AppContext } from './context.js';
+import type { ProcessContext as AppContext } from './context.js';
 import type { Runnable } from './index.js';
 
 const RETRY_MS = 5000;

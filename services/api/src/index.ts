@@ -1,1 +1,5 @@
+// The API's public surface: the Fastify application on explicit dependencies, which its main.ts
+// listens with and tests inject requests into. Everything else in src/ is internal.
+
+/** Builds the API (subscription pages, read API, dashboard, feeds, admin, health and metrics) without listening. */
 export { buildApi, type ApiDeps } from './app.js';

@@ -3,8 +3,8 @@ import { createDb, StuckDeliveryRepository } from '@paperboy/db';
 import { loadTaxonomy } from '@paperboy/pipeline';
 import { metricsHandler } from '@paperboy/metrics';
 import { QueueName } from '@paperboy/queue';
-import { readinessChecks } from '@paperboy/runtime/health';
-import { createAppContext, listenError, runService, warnIfDatabaseNotReady } from '@paperboy/runtime/context';
+import { createAppContext } from '@paperboy/app';
+import { listenError, readinessChecks, runService, warnIfDatabaseNotReady } from '@paperboy/runtime';
 import { buildApi } from './app.js';
 
 // Entrypoint of the API process: subscribe, confirm and unsubscribe pages, the read API, the

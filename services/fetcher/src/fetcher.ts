@@ -7,7 +7,7 @@ import { createCrawlSourceHandler } from './handlers/crawl-source.handler.js';
 import { createPruneArchiveHandler } from './handlers/prune-archive.handler.js';
 import { createReconcileCrawlsHandler } from './handlers/reconcile-crawls.handler.js';
 import type { HostGate, RobotsGate } from './politeness.js';
-import type { SourcesFile } from './sources-file.js';
+import type { SourcesFile } from '@paperboy/sources-file';
 import type { Metrics } from '@paperboy/metrics';
 
 export interface FetcherDeps {

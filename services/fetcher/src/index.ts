@@ -1,64 +1,18 @@
-import { closeInterruptedCrawls } from '@paperboy/db';
-import { HostLimiter, RobotsCache } from '@paperboy/http';
-import type { AppContext } from '@paperboy/runtime/context';
-import { createFetcherWorkers } from './fetcher.js';
-import { loadSourcesFile, type SourcesFile } from './sources-file.js';
+// The fetcher's public surface: what a process needs to run it (its own main.ts, the CLI's `start`,
+// `ingest` and `demo`) and what the end-to-end tests drive directly. Everything else in src/ is
+// internal. The sources file it crawls is read with @paperboy/sources-file.
 
-export { createFetcherWorkers, type FetcherDeps } from './fetcher.js';
-export { createCrawlPageHandler } from './handlers/crawl-page.handler.js';
+/** Adds the fetcher's workers (crawls, archive pruning, reconciliation) to a process; returns the sources file it crawls. */
+export { addFetcher } from './add-fetcher.js';
+
+/** The fetcher's job schedules (one per enabled source, plus its maintenance), and their declaration on boot. */
 export { sourceSchedules, syncSchedulers } from './schedulers.js';
+
+/** Re-enqueues, from the archive, the batches of pages whose jobs never reached the queue (`ingest` runs it for its own pages). */
 export { reconcileStrandedBatches, type ReconcileResult } from './reconcile.js';
-export * from './sources-file.js';
-export { judgeCrawl } from './health.js';
-export { openGate, allowAll, type HostGate, type RobotsGate } from './politeness.js';
 
-/** The fetch settings of a process: the config's, with the sources file's User-Agent if it sets one. */
-export function fetchSettings(ctx: AppContext, sources: SourcesFile) {
-  const { fetch } = ctx.config;
-  return {
-    userAgent: sources.userAgent ?? fetch.userAgent,
-    timeoutMs: fetch.timeoutMs,
-    maxBytes: fetch.maxBytes,
-    maxRedirects: fetch.maxRedirects,
-    allowPrivate: fetch.allowPrivate,
-  };
-}
+/** The crawl-page handler alone, for tests that drive one crawl with their own queues. */
+export { createCrawlPageHandler } from './handlers/crawl-page.handler.js';
 
-/** Adds the fetcher's workers to a process's lifecycle; returns the sources file it crawls. */
-export function addFetcher(ctx: AppContext, sources: SourcesFile = loadSourcesFile(ctx.config.sourcesPath)): SourcesFile {
-  const { config } = ctx;
-  const fetch = fetchSettings(ctx, sources);
-  // Politeness state lives in Redis, next to the queues, so every fetcher process shares it.
-  const hosts = new HostLimiter({ redis: ctx.producerRedis, prefix: `${config.keyPrefix}:polite` });
-  const robots = new RobotsCache({ redis: ctx.producerRedis, prefix: `${config.keyPrefix}:polite`, fetch });
-  for (const worker of createFetcherWorkers({
-    db: ctx.db,
-    logger: ctx.logger,
-    connection: ctx.workerRedis,
-    queues: ctx.queues,
-    prefix: config.queuePrefix,
-    concurrency: config.fetch.concurrency,
-    lockDurationMs: config.jobLockMs,
-    batchSize: config.batchSize,
-    fetch,
-    sources,
-    hosts,
-    robots,
-    maxCrawlDelayMs: config.fetch.maxCrawlDelayMs,
-    archiveRetentionDays: config.archiveRetentionDays,
-    reconcileGraceMs: config.reconcileGraceMs,
-    staleCrawlMs: config.staleCrawlMs,
-    metrics: ctx.metrics,
-    hold: ctx.postgresWatch.shouldHold,
-  })) {
-    ctx.lifecycle.addWorker(worker);
-  }
-  // Crawls a dead process left `running` (killed mid-crawl) are closed, so source health shows them.
-  ctx.lifecycle.onStart(() => {
-    closeInterruptedCrawls(ctx.db, config.staleCrawlMs).then(
-      (closed) => closed && ctx.logger.warn({ closed, olderThanMs: config.staleCrawlMs }, 'closed crawls left running by a stopped process as failed (interrupted)'),
-      (error: unknown) => ctx.logger.warn({ err: (error as Error).message }, 'could not close interrupted crawls'),
-    );
-  });
-  return sources;
-}
+/** Permissive politeness (no host limits, every path allowed by robots.txt), for tests and one-off runs. */
+export { allowAll, openGate, type HostGate, type RobotsGate } from './politeness.js';

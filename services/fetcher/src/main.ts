@@ -1,6 +1,6 @@
 import { loadConfig } from '@paperboy/config';
-import { createAppContext, runService, serveHealth, warnIfDatabaseNotReady } from '@paperboy/runtime/context';
-import { keepSchedules } from '@paperboy/runtime/schedules';
+import { createAppContext } from '@paperboy/app';
+import { keepSchedules, runService, serveHealth, warnIfDatabaseNotReady } from '@paperboy/runtime';
 import { addFetcher, sourceSchedules, syncSchedulers } from './index.js';
 
 // Entrypoint of a fetcher-only process: run as many as you like. Each declares the sources'

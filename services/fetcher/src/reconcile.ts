@@ -3,7 +3,7 @@ import type { Logger } from '@paperboy/logger';
 import type { Metrics } from '@paperboy/metrics';
 import { contentJobId, type Queues } from '@paperboy/queue';
 import { createPage, getAdapter } from '@paperboy/sources';
-import type { SourcesFile } from './sources-file.js';
+import type { SourcesFile } from '@paperboy/sources-file';
 
 export interface ReconcileDeps {
   db: Db;

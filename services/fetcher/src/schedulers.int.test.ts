@@ -2,7 +2,7 @@ import { createRedis, Queues } from '@paperboy/queue';
 import { deleteRedisPrefix, requireEnv, testQueuePrefix } from '@paperboy/test-utils';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PRUNE_SCHEDULER, RECONCILE_SCHEDULER, syncSchedulers } from './schedulers.js';
-import { parseSourcesFile } from './sources-file.js';
+import { parseSourcesFile } from '@paperboy/sources-file';
 
 const prefix = testQueuePrefix();
 const redis = createRedis(requireEnv('TEST_REDIS_URL'), 'producer');

@@ -1,5 +1,5 @@
 import { declareSchedules, type Queue, type Schedule } from '@paperboy/queue';
-import type { SourcesFile } from './sources-file.js';
+import type { SourcesFile } from '@paperboy/sources-file';
 
 const SOURCE_PREFIX = 'source-';
 export const PRUNE_SCHEDULER = 'prune-archive-daily';

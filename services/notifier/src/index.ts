@@ -1,24 +1,17 @@
-import { StuckDeliveryRepository } from '@paperboy/db';
-import { createTransport, type MailTransport } from '@paperboy/mail';
-import type { AppContext } from '@paperboy/runtime/context';
-import { createNotifierWorkers } from './notifier.js';
+// The notifier's public surface: what a process needs to run it (its own main.ts, the CLI's `start`
+// and `digest` commands) and what the end-to-end tests drive directly. Everything else in src/ is internal.
 
-export { createNotifierWorkers, type NotifierDeps } from './notifier.js';
-export { buildDigestMail, periodLabel } from './digest-mail.js';
+/** Adds the notifier's workers (digest planning and sending, confirmation mails) and its mail transport to a process. */
+export { addNotifier } from './add-notifier.js';
 
-/** Adds the notifier's workers (and its mail transport) to a process's lifecycle. */
-export function addNotifier(ctx: AppContext, transport: MailTransport = createTransport({ smtpUrl: ctx.config.mail.smtpUrl, outboxDir: ctx.config.mail.outboxDir })): MailTransport {
-  if (!ctx.config.mail.publicUrl.startsWith('https://')) {
-    ctx.logger.warn({ publicUrl: ctx.config.mail.publicUrl }, 'PAPERBOY_PUBLIC_URL is not https: digests go out without one-click unsubscribe (RFC 8058 needs https)');
-  }
-  for (const worker of createNotifierWorkers({ db: ctx.db, logger: ctx.logger, config: ctx.config, connection: ctx.workerRedis, queues: ctx.queues, transport, metrics: ctx.metrics, hold: ctx.postgresWatch.shouldHold })) {
-    ctx.lifecycle.addWorker(worker);
-  }
-  ctx.lifecycle.addResource('mail transport', () => transport.close());
-  // Deliveries whose sender died mid-send stay claimed (at most once): /metrics counts them.
-  const stuck = new StuckDeliveryRepository(ctx.db);
-  ctx.metrics.watchStuckDeliveries(ctx.config.mail.stuckMinutes, () => stuck.countStuck(ctx.config.mail.stuckMinutes));
-  return transport;
-}
+/** The digest planners' schedules, and their declaration on boot. */
 export { digestSchedules, syncDigestSchedulers } from './schedulers.js';
+
+/** One subscriber's digest mail for a period, as sent (`paperboy digest preview` renders it). */
+export { buildDigestMail } from './digest-mail.js';
+
+/** The ranked candidate papers that digests are filled from, scored once and shared by the process's sends (`digest preview` fills one). */
 export { DigestCandidates } from './candidates.js';
+
+/** The notifier's workers on explicit dependencies, for tests that run them without an `AppContext`. */
+export { createNotifierWorkers, type NotifierDeps } from './notifier.js';

@@ -1,6 +1,6 @@
 import { loadConfig } from '@paperboy/config';
-import { createAppContext, runService, serveHealth, warnIfDatabaseNotReady } from '@paperboy/runtime/context';
-import { keepSchedules } from '@paperboy/runtime/schedules';
+import { createAppContext } from '@paperboy/app';
+import { keepSchedules, runService, serveHealth, warnIfDatabaseNotReady } from '@paperboy/runtime';
 import { addNotifier, digestSchedules, syncDigestSchedulers } from './index.js';
 
 // Entrypoint of a notifier-only process: run as many as you like (the send rate limit is shared).

@@ -1,28 +1,11 @@
-import { loadTaxonomy } from '@paperboy/pipeline';
-import type { AppContext } from '@paperboy/runtime/context';
-import { createProcessorWorkers } from './processor.js';
+// The processor's public surface: what a process needs to run it (its own main.ts, the CLI's `start`,
+// `ingest` and `demo`) and what the end-to-end tests drive directly. Everything else in src/ is internal.
 
-export { createProcessorWorkers, type ProcessorDeps } from './processor.js';
-export { createIngestHandler, parseEntries } from './handlers/ingest.handler.js';
-export { storeBatch } from './store-batch.js';
+/** Adds the processor's workers (ingest, dashboard refresh) to a process. */
+export { addProcessor } from './add-processor.js';
+
+/** The dashboard refresh schedules (incremental and nightly), and their declaration on boot. */
 export { dashboardSchedules, syncDashboardSchedulers } from './schedulers.js';
-export { createRefreshDashboardHandler } from './handlers/refresh-dashboard.handler.js';
 
-/** Adds the processor's workers to a process's lifecycle. */
-export function addProcessor(ctx: AppContext): void {
-  const taxonomy = loadTaxonomy(ctx.config.taxonomyPath);
-  for (const worker of createProcessorWorkers({
-    db: ctx.db,
-    logger: ctx.logger,
-    connection: ctx.workerRedis,
-    lockDurationMs: ctx.config.jobLockMs,
-    prefix: ctx.config.queuePrefix,
-    concurrency: ctx.config.processorConcurrency,
-    taxonomy,
-    nearDuplicateThreshold: ctx.config.nearDuplicateThreshold,
-    metrics: ctx.metrics,
-    hold: ctx.postgresWatch.shouldHold,
-  })) {
-    ctx.lifecycle.addWorker(worker);
-  }
-}
+/** The processor's workers on explicit dependencies, for tests that run them without an `AppContext`. */
+export { createProcessorWorkers, type ProcessorDeps } from './processor.js';

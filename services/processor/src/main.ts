@@ -1,8 +1,7 @@
 import { loadConfig } from '@paperboy/config';
-import { createAppContext, runService, serveHealth, warnIfDatabaseNotReady } from '@paperboy/runtime/context';
-import { addProcessor } from './index.js';
-import { keepSchedules } from '@paperboy/runtime/schedules';
-import { dashboardSchedules, syncDashboardSchedulers } from './schedulers.js';
+import { createAppContext } from '@paperboy/app';
+import { keepSchedules, runService, serveHealth, warnIfDatabaseNotReady } from '@paperboy/runtime';
+import { addProcessor, dashboardSchedules, syncDashboardSchedulers } from './index.js';
 
 // Entrypoint of a processor-only process: run as many as you like.
 await runService('processor', async () => {

@@ -1,7 +1,7 @@
 import { parseCalendarDay } from '@paperboy/pipeline';
 import { createHash } from 'node:crypto';
 import type { Config } from '@paperboy/config';
-import { expandUrl, isDated, loadSourcesFile } from '@paperboy/fetcher';
+import { expandUrl, isDated, loadSourcesFile } from '@paperboy/sources-file';
 import type { Logger } from '@paperboy/logger';
 import { BackfillRepository } from '@paperboy/db';
 import { UsageError, type CommandSpec } from '../args.js';

@@ -2,7 +2,7 @@ import { parseDayOrInstant } from '@paperboy/pipeline';
 import { randomBytes } from 'node:crypto';
 import type { Config } from '@paperboy/config';
 import { ArchiveRepository, createDb, decodeArchivedBody } from '@paperboy/db';
-import { loadSourcesFile, type SourcesFile } from '@paperboy/fetcher';
+import { loadSourcesFile, type SourcesFile } from '@paperboy/sources-file';
 import type { Logger } from '@paperboy/logger';
 import { contentJobId } from '@paperboy/queue';
 import { createPage, getAdapter, listAdapters } from '@paperboy/sources';

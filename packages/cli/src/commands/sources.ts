@@ -1,6 +1,6 @@
 import type { Config } from '@paperboy/config';
 import { CrawlRepository, createDb, healthOfSourceRow, type SourceHealthRow } from '@paperboy/db';
-import { loadSourcesFile, type SourceDefinition } from '@paperboy/fetcher';
+import { loadSourcesFile, type SourceDefinition } from '@paperboy/sources-file';
 import { listAdapters } from '@paperboy/sources';
 import type { CommandSpec } from '../args.js';
 

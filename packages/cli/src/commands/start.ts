@@ -3,8 +3,7 @@ import { addFetcher, sourceSchedules, syncSchedulers } from '@paperboy/fetcher';
 import type { Logger } from '@paperboy/logger';
 import { addNotifier, digestSchedules, syncDigestSchedulers } from '@paperboy/notifier';
 import { addProcessor, dashboardSchedules, syncDashboardSchedulers } from '@paperboy/processor';
-import { serveHealth } from '@paperboy/runtime/context';
-import { keepSchedules } from '@paperboy/runtime/schedules';
+import { keepSchedules, serveHealth } from '@paperboy/runtime';
 import type { CommandSpec } from '../args.js';
 import { createCheckedContext } from '../run-ingest.js';
 

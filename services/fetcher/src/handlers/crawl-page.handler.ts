@@ -25,7 +25,7 @@ import { createPage, getAdapter, type SourceAdapter } from '@paperboy/sources';
 import type { Metrics } from '@paperboy/metrics';
 import { judgeCrawl } from '../health.js';
 import type { HostGate, RobotsGate } from '../politeness.js';
-import type { Politeness, SourcesFile } from '../sources-file.js';
+import type { Politeness, SourcesFile } from '@paperboy/sources-file';
 
 const brotliAsync = promisify(brotliCompress);
 /** Brotli at quality 4: measured on a 480 KB listing page, 8.0x smaller in 2.8 ms (gzip -6: 7.4x in 4.3 ms). */

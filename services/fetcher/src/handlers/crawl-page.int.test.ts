@@ -8,7 +8,7 @@ import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openGate, type RobotsGate } from '../politeness.js';
-import { parseSourcesFile } from '../sources-file.js';
+import { parseSourcesFile } from '@paperboy/sources-file';
 import { createCrawlPageHandler } from './crawl-page.handler.js';
 
 const redisUrl = requireEnv('TEST_REDIS_URL');

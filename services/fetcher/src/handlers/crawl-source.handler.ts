@@ -1,6 +1,6 @@
 import { jobLogger, type Logger } from '@paperboy/logger';
 import { UnrecoverableError, type CrawlSourcePayload, type Job, type Queues } from '@paperboy/queue';
-import { expandUrl, type SourcesFile } from '../sources-file.js';
+import { expandUrl, type SourcesFile } from '@paperboy/sources-file';
 
 export interface CrawlSourceDeps {
   queues: Queues;

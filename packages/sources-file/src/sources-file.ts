@@ -6,10 +6,14 @@ import { z } from 'zod';
 
 /**
  * The sources file: which listings to crawl, how often, and how politely. YAML or JSON (JSON is
- * YAML), path from PAPERBOY_SOURCES, default the shipped `sources.yaml` beside this package.
+ * YAML), path from PAPERBOY_SOURCES, default the shipped `services/fetcher/sources.yaml`.
  */
 
-export const DEFAULT_SOURCES_PATH = fileURLToPath(new URL('../sources.yaml', import.meta.url));
+/**
+ * The shipped sources file. It stays beside the fetcher, which crawls it and documents it; only
+ * its format lives here, so that the CLI can read it without the fetcher's internals.
+ */
+export const DEFAULT_SOURCES_PATH = fileURLToPath(new URL('../../../services/fetcher/sources.yaml', import.meta.url));
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
@@ -84,12 +88,14 @@ const fileSchema = z
   })
   .strict();
 
+/** How politely a request is made: requests at once and the gap between them per host, and whether robots.txt is honoured. */
 export interface Politeness {
   concurrency: number;
   minDelayMs: number;
   robots: boolean;
 }
 
+/** One source of the file, validated, with its defaults applied. */
 export interface SourceDefinition {
   id: string;
   adapter: string;
@@ -102,6 +108,7 @@ export interface SourceDefinition {
   options: unknown;
 }
 
+/** A parsed, validated sources file. */
 export interface SourcesFile {
   path: string;
   userAgent: string | undefined;
@@ -122,6 +129,7 @@ export class SourcesFileError extends Error {
 
 const BUILT_IN_POLITENESS: Politeness = { concurrency: 1, minDelayMs: 5000, robots: true };
 
+/** Reads and parses the sources file at `path` (default the shipped one); throws a `SourcesFileError` listing every problem. */
 export function loadSourcesFile(path: string = DEFAULT_SOURCES_PATH): SourcesFile {
   let text: string;
   try {
@@ -255,5 +263,6 @@ export function expandUrl(template: string, day: Date): string {
   });
 }
 
+/** Whether a URL template names a day (`{date}` or `{date-N}`), so that a backfill can walk it back in time. */
 export const isDated = (url: string) => /\{date(-\d+)?\}/.test(url);
 

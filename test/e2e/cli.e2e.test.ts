@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createTestDatabase, deleteRedisPrefix, requireEnv, send, startFixtureServer, testQueuePrefix, withDatabase, type FixtureServer, type TestDatabase } from '@paperboy/test-utils';
 import { connectionConfig } from '@paperboy/db';
 import pg from 'pg';
@@ -332,4 +334,18 @@ describe('paperboy CLI', () => {
     expect(Object.keys(row).sort()).toEqual(['confirmedAt', 'createdAt', 'email', 'frequency', 'id', 'maxPapers', 'minUpvotes', 'sendHour', 'status', 'timeZone', 'topics'].sort());
     expect(row).toMatchObject({ status: 'active', sendHour: 9, timeZone: 'Europe/Paris', maxPapers: 10, minUpvotes: 0, frequency: 'daily' });
   });
+
+  it('reports every mistake of a sources file at once, exit status 2 as other configuration errors', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'paperboy-sources-'));
+    const path = join(dir, 'sources.yaml');
+    writeFileSync(path, 'sources:\n  - id: a\n    adapter: hf-paper\n    url: https://example.org/x\n    schedule:\n      every: 30 minutes\n  - { id: b, adapter: hf-api, url: "https://example.org/y", schedule: { every: 1h }, enabld: false }\n');
+    const result = await runCli(['sources'], { ...env, PAPERBOY_SOURCES: path });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(
+      `paperboy: invalid sources file ${path}:\n` +
+        '  - sources[0].schedule.every (line 6): every: expected a duration such as "90s", "5m", "1h" or "2d"\n' +
+        `  - sources[0].adapter (line 3): unknown source adapter "hf-paper"; known adapters: ${/known adapters: (.*); did/.exec(result.stderr)?.[1]}; did you mean "hf-papers"?\n` +
+        '  - sources[1].enabld (line 7): unknown field "enabld"; did you mean "enabled"?\n',
+    );
+  }, 120_000);
 });

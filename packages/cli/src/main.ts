@@ -16,6 +16,7 @@ import { digestPreview, digestRun, digestSpec } from './commands/digest.js';
 import { AT_LEAST_ONCE, digestResendStuck, digestStuck, formatStuckTable, parseOlderThan, refuseResendWithoutYes } from './commands/digest-stuck.js';
 import { dashboardCommand, dashboardSpec } from './commands/dashboard.js';
 import { isLoginRefused, LoginRefusedError } from '@paperboy/db';
+import { SourcesFileError } from '@paperboy/sources-file';
 import { postgresUnreachable, UNREACHABLE_CODES, wasInterrupted } from './run-ingest.js';
 
 interface Command {
@@ -171,6 +172,9 @@ function mainHelp(): string {
     'Commands:',
     ...commands.map((c) => `  ${c.spec.name.padEnd(width)} ${c.spec.summary}`),
     '',
+    'Exit status: 0 done; 1 the work failed (a page, a batch, an unreachable service); 2 a usage, configuration or sources file',
+    'error, or Postgres refused the login.',
+    '',
     'Environment:',
     ...Object.entries(configHelp).map(([key, text]) => `  ${key.padEnd(34)} ${text}`),
   ].join('\n');
@@ -232,7 +236,7 @@ main(process.argv.slice(2)).then(
     if (error instanceof UsageError) {
       process.stderr.write(`paperboy: ${error.message}\n${error.command ? `Try: pnpm paperboy ${error.command} --help\n` : 'Try: pnpm paperboy --help\n'}`);
       process.exitCode = 2;
-    } else if (error instanceof ConfigError || error instanceof LoginRefusedError) {
+    } else if (error instanceof ConfigError || error instanceof LoginRefusedError || error instanceof SourcesFileError) {
       process.stderr.write(`paperboy: ${error.message}\n`);
       process.exitCode = 2;
     } else if (['42P01', '3D000', '42703'].includes((error as { code?: string }).code ?? '')) {
@@ -244,7 +248,7 @@ main(process.argv.slice(2)).then(
       process.stderr.write(`paperboy: ${postgresUnreachable(error.message)}\n`);
       process.exitCode = 1;
     } else {
-      const known = ['PreflightError', 'RedisUnavailableError', 'MigrationError', 'TaxonomyError', 'DatabaseUnavailableError', 'SourcesFileError'].includes(error.constructor.name) || (error as { code?: string }).code === 'ECONNREFUSED';
+      const known = ['PreflightError', 'RedisUnavailableError', 'MigrationError', 'TaxonomyError', 'DatabaseUnavailableError'].includes(error.constructor.name) || (error as { code?: string }).code === 'ECONNREFUSED';
       process.stderr.write(`paperboy: ${known ? error.message : (error.stack ?? error.message)}\n`);
       process.exitCode = 1;
     }

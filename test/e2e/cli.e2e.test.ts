@@ -1,9 +1,12 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createTestDatabase, deleteRedisPrefix, requireEnv, send, startFixtureServer, testQueuePrefix, withDatabase, type FixtureServer, type TestDatabase } from '@paperboy/test-utils';
 import { connectionConfig } from '@paperboy/db';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { brotliCompressSync } from 'node:zlib';
 import { sql } from 'kysely';
 import { Redis } from 'ioredis';
@@ -108,6 +111,33 @@ describe('paperboy CLI', () => {
     expect(again.code).toBe(0);
   });
 
+  it('sources lists the sources crawled under ids not in the sources file, as /api/sources does', async () => {
+    const listed = await runCli(['sources', '--json'], env);
+    expect(listed.code, listed.stderr).toBe(0);
+    const reports = listed.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    const ids = reports.map((r) => r.id);
+    expect(ids).toEqual(expect.arrayContaining(['arxiv-list', 'hf-papers']));
+    expect(reports.find((r) => r.id === 'hf-papers')).toMatchObject({
+      adapter: 'hf-papers', configured: false, schedule: 'not in the sources file', health: 'ok', lastCrawlAt: expect.any(String), lastSuccessAt: expect.any(String),
+    });
+    expect(ids).toEqual([...ids].sort());
+    const table = await runCli(['sources'], env);
+    expect(table.stdout).toMatch(/^hf-papers\s+not in the sources file\s+\S+Z ok 200, \d+ entries\s+\S+Z\s+ok$/m);
+    expect(table.stdout).not.toMatch(/never crawled/);
+  });
+
+  it('keeps the logs of a command run by hand at warnings unless --verbose or LOG_LEVEL asks for more', async () => {
+    const args = ['ingest', '--source', 'arxiv-list', '--url', `${server.url}/list/cs.LG/new`];
+    const quiet = await runCli(args, { ...env, LOG_LEVEL: '' });
+    expect(quiet.code, quiet.stderr).toBe(0);
+    expect(quiet.stderr).toBe('');
+    const verbose = await runCli([...args, '--verbose'], { ...env, LOG_LEVEL: '' });
+    expect(verbose.code, verbose.stderr).toBe(0);
+    expect(verbose.stderr).toMatch(/"level":30,/);
+    const explicit = await runCli(args, { ...env, LOG_LEVEL: 'info' });
+    expect(explicit.stderr).toMatch(/"level":30,/);
+  });
+
   it('reads the HF API and falls back to cards when the embedded JSON is broken, saying so', async () => {
     const api = await runCli(['ingest', '--source', 'hf-api', '--url', `${server.url}/api/daily_papers`], env);
     expect(api.code, api.stderr).toBe(0);
@@ -132,6 +162,9 @@ describe('paperboy CLI', () => {
     expect(summary.entries).toBeGreaterThan(0);
     const errorOf = (path: string) => summary.errors.find((e) => e.url.endsWith(path))?.error ?? '';
     expect(summary.warnings.join('\n')).toMatch(/no entries found/);
+    // A page's error is not said again among the warnings.
+    for (const { url, error } of summary.errors) expect(summary.warnings).not.toContain(error.includes(url) ? error : `${url}: ${error}`);
+    expect(errorOf('/no-listing')).toMatch(/no paper listing found/);
     expect(errorOf('/not-html')).toMatch(/application\/pdf/);
     expect(errorOf('/huge')).toMatch(/exceeds the limit/);
     expect(errorOf('/gone')).toMatch(/HTTP 404/);
@@ -245,4 +278,74 @@ describe('paperboy CLI', () => {
     // Warnings name their page, as ingest's do.
     expect(lastJson(retired.stdout).warnings).toEqual([`${server.url}/api/daily_papers?retired: hf-api: skipped 1 entries without paper.id`]);
   });
+
+  it('names a closed port as a refused connection', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    const result = await runCli(['ingest', '--source', 'hf-papers', '--url', `http://127.0.0.1:${port}/papers`], { ...env, PAPERBOY_FETCH_ATTEMPTS: '1' });
+    expect(result.code).toBe(1);
+    const summary = lastJson<{ errors: Array<{ error: string }>; warnings: string[] }>(result.stdout);
+    expect(summary.errors).toHaveLength(1);
+    expect(summary.errors[0]!.error).toMatch(new RegExp(`connection refused by 127\\.0\\.0\\.1:${port} \\(ECONNREFUSED: nothing listens there\\)`));
+    expect(summary.warnings).toEqual([]);
+  });
+
+  it('says in one line, exit status 2, that Postgres refused the login, from every command', async () => {
+    const url = new URL(t.url);
+    url.username = 'paperboy_no_such_user';
+    url.password = 'wrong';
+    // One of each way a command opens the database: migrate's admin connection, a pool, the preflight of a pipeline.
+    for (const args of [['migrate'], ['subscribers', 'list'], ['ingest', '--source', 'hf-papers', '--url', `${server.url}/papers/other`]]) {
+      const result = await runCli(args, { ...env, DATABASE_URL: url.toString() }, 120_000);
+      expect(result.code, args.join(' ')).toBe(2);
+      expect(result.stderr, args.join(' ')).toMatch(/^paperboy: Postgres refused the login for user paperboy_no_such_user: .+ \(check the user and password in DATABASE_URL\)\n$/);
+    }
+  }, 400_000);
+
+  it('help and usage: whole sentences, every health, optional options in brackets, a missing address said so', { timeout: 300_000 }, async () => {
+    const ingestHelp = await runCli(['ingest', '--help'], env);
+    expect(ingestHelp.stdout).toMatch(/\nExit status 1 when a page could not be fetched or yielded no entries, or a batch could not be stored\.\n/);
+    const sourcesHelp = await runCli(['sources', '--help'], env);
+    for (const health of ['ok', 'quiet', 'unchanged', 'retrying', 'suspect', 'failing', 'never crawled']) expect(sourcesHelp.stdout).toContain(`${health}`);
+    expect(sourcesHelp.stdout).toMatch(/retrying \(/);
+    const subscribersHelp = await runCli(['subscribers', '--help'], env);
+    const usage = subscribersHelp.stdout.split('\n\n')[0]!.split('\n');
+    expect(usage).toEqual([
+      expect.stringMatching(/^Usage: pnpm paperboy subscribers add <email> \[--topics <ids>\] /),
+      '       pnpm paperboy subscribers list',
+      '       pnpm paperboy subscribers remove <email>',
+    ]);
+    // Every option in the usage is shown as optional: inside brackets.
+    expect(usage[0]!.replace(/\[--[a-z-]+(?: [^\]]+)?\]/g, '')).not.toMatch(/--/);
+    for (const args of [['subscribers', 'add'], ['subscribers', 'add', ''], ['subscribers', 'remove']]) {
+      const missing = await runCli(args, env);
+      expect(missing.code, args.join(' ')).toBe(2);
+      expect(missing.stderr, args.join(' ')).toMatch(new RegExp(`^paperboy: subscribers ${args[1]}: missing email address; expected subscribers ${args[1]} <email>\n`));
+    }
+  });
+
+  it('subscribers list prints camelCase keys, as every other command', async () => {
+    const added = await runCli(['subscribers', 'add', 'camel@example.org', '--send-hour', '9', '--time-zone', 'Europe/Paris'], env);
+    expect(added.code, added.stderr).toBe(0);
+    const list = await runCli(['subscribers', 'list'], env);
+    const row = list.stdout.trim().split('\n').map((line) => JSON.parse(line)).find((r) => r.email === 'camel@example.org');
+    expect(Object.keys(row).sort()).toEqual(['confirmedAt', 'createdAt', 'email', 'frequency', 'id', 'maxPapers', 'minUpvotes', 'sendHour', 'status', 'timeZone', 'topics'].sort());
+    expect(row).toMatchObject({ status: 'active', sendHour: 9, timeZone: 'Europe/Paris', maxPapers: 10, minUpvotes: 0, frequency: 'daily' });
+  });
+
+  it('reports every mistake of a sources file at once, exit status 2 as other configuration errors', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'paperboy-sources-'));
+    const path = join(dir, 'sources.yaml');
+    writeFileSync(path, 'sources:\n  - id: a\n    adapter: hf-paper\n    url: https://example.org/x\n    schedule:\n      every: 30 minutes\n  - { id: b, adapter: hf-api, url: "https://example.org/y", schedule: { every: 1h }, enabld: false }\n');
+    const result = await runCli(['sources'], { ...env, PAPERBOY_SOURCES: path });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(
+      `paperboy: invalid sources file ${path}:\n` +
+        '  - sources[0].schedule.every (line 6): every: expected a duration such as "90s", "5m", "1h" or "2d"\n' +
+        `  - sources[0].adapter (line 3): unknown source adapter "hf-paper"; known adapters: ${/known adapters: (.*); did/.exec(result.stderr)?.[1]}; did you mean "hf-papers"?\n` +
+        '  - sources[1].enabld (line 7): unknown field "enabld"; did you mean "enabled"?\n',
+    );
+  }, 120_000);
 });

@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestDatabase, deleteRedisPrefix, requireEnv, testQueuePrefix, type TestDatabase } from '@paperboy/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { lastJson, root, runCli } from './helpers.js';
+import { spawn } from 'node:child_process';
+import { Redis } from 'ioredis';
+import { lastJson, root, runCli, until } from './helpers.js';
 
 let t: TestDatabase;
 let env: Record<string, string>;
@@ -35,8 +37,38 @@ describe('paperboy demo, label and reclassify', () => {
     expect(demo.stdout).toMatch(/papers seen on more than one source/);
     expect(demo.stdout).toMatch(/Best topic per paper: /);
     expect(demo.stdout).toMatch(/Upvotes that changed between sightings:\n\s+\d{4}\.\d{5}\s+.+\d+ → \d+ \([+-]\d+\)/);
+    // It ends with where things are: the database (no password), where mail goes, the API and dashboard.
+    expect(demo.stdout).toContain(`\nWhere things are:\n  database   ${t.url.replace(/:[^/@:]*@/, ':[redacted]@')} (DATABASE_URL)\n`);
+    expect(demo.stdout).toMatch(/\n {2}mail {7}digests and confirmations are written as \.eml files to \/\S+ \(PAPERBOY_OUTBOX_DIR/);
+    expect(demo.stdout).toMatch(/\n {2}API {8}pnpm --filter @paperboy\/api start, then http:\/\/localhost:\d+\/api\/papers/);
+    expect(demo.stdout).toMatch(/\nNext: pnpm paperboy export papers --format jsonl \| head -n 3\n$/);
     const papers = await exportPapers();
     expect(papers.some((p) => p.sources.includes('hf-papers') && p.sources.includes('arxiv-list'))).toBe(true);
+  }, 150_000);
+
+  it('on Ctrl-C, demo stops as ingest does: workers finish, its unfinished crawl jobs are removed, it says so', async () => {
+    const child = spawn('pnpm', ['paperboy', 'demo'], {
+      cwd: root,
+      env: { ...process.env, ...env, PAPERBOY_SHUTDOWN_TIMEOUT_MS: '5000', PAPERBOY_BATCH_SIZE: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true, // its own process group, as a terminal's Ctrl-C reaches the whole group
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const closed = new Promise<void>((resolve) => child.on('close', () => resolve()));
+    await until(async () => /entries: /.test(stdout), 90_000, 'the demo\'s first listing');
+    process.kill(-child.pid!, 'SIGINT');
+    await closed;
+    expect(stderr).toMatch(/interrupted: stopping and removing this run's unfinished crawl jobs/);
+    expect(stderr).toMatch(/"msg":"unfinished crawl jobs removed"/);
+    expect(stderr).not.toMatch(/\n\s+at /);
+    expect(stdout).not.toMatch(/Where things are/);
+    const redis = new Redis(requireEnv('TEST_REDIS_URL'));
+    const left = (await redis.zcard(`${prefix}:crawl:delayed`)) + (await redis.llen(`${prefix}:crawl:wait`)) + (await redis.llen(`${prefix}:crawl:active`));
+    redis.disconnect();
+    expect(left).toBe(0);
   }, 150_000);
 
   it('manual labels win over computed topics, and survive reclassify with an edited taxonomy', async () => {

@@ -41,11 +41,13 @@ export interface CommandSpec {
   options: Record<string, OptionSpec>;
   positionals?: string;
   details?: string;
+  /** A service that runs until stopped (`start`): it logs at LOG_LEVEL, not at a command's warnings-only default. */
+  service?: boolean;
 }
 
 /** Parses argv strictly: an unknown option, a missing value or a stray argument is a UsageError. */
 export function parseCommandArgs(spec: CommandSpec, argv: string[]) {
-  const options: ParseArgsConfig['options'] = { help: { type: 'boolean', short: 'h' } };
+  const options: ParseArgsConfig['options'] = { help: { type: 'boolean', short: 'h' }, verbose: { type: 'boolean', short: 'v' } };
   for (const [name, option] of Object.entries(spec.options)) {
     options[name] = { type: option.type, ...(option.multiple ? { multiple: true } : {}), ...(option.short ? { short: option.short } : {}) };
   }
@@ -58,7 +60,8 @@ export function parseCommandArgs(spec: CommandSpec, argv: string[]) {
 }
 
 export function formatHelp(spec: CommandSpec): string {
-  const lines = [`Usage: pnpm paperboy ${spec.usage}`, '', spec.summary];
+  // A usage of several lines (one a subcommand) is aligned under the first.
+  const lines = [spec.usage.split('\n').map((u, i) => `${i ? '       ' : 'Usage: '}pnpm paperboy ${u}`).join('\n'), '', spec.summary];
   if (spec.details) lines.push('', spec.details);
   const entries = Object.entries(spec.options);
   lines.push('', 'Options:');
@@ -66,6 +69,7 @@ export function formatHelp(spec: CommandSpec): string {
     const flag = `${option.short ? `-${option.short}, ` : '    '}--${name}${option.type === 'string' ? ` <${option.valueName ?? 'value'}>` : ''}`;
     lines.push(`  ${flag.padEnd(30)} ${option.description}`);
   }
+  if (!spec.service) lines.push(`  ${'-v, --verbose'.padEnd(30)} show info logs too (default: warnings and errors only, unless LOG_LEVEL is set)`);
   lines.push(`  ${'-h, --help'.padEnd(30)} show this help`);
   return lines.join('\n');
 }

@@ -19,6 +19,7 @@ import {
   startSpec,
   subscribersSpec,
 } from './commands/specs.js';
+import { wasInterrupted } from './interrupt.js';
 
 interface Command {
   spec: CommandSpec;
@@ -192,6 +193,9 @@ function mainHelp(): string {
     'Commands:',
     ...commands.map((c) => `  ${c.spec.name.padEnd(width)} ${c.spec.summary}`),
     '',
+    'Exit status: 0 done; 1 the work failed (a page, a batch, an unreachable service); 2 a usage, configuration or sources file',
+    'error, or Postgres refused the login.',
+    '',
     'Environment:',
     ...Object.entries(configHelp).map(([key, text]) => `  ${key.padEnd(34)} ${text}`),
   ].join('\n');
@@ -216,9 +220,19 @@ async function main(argv: string[]): Promise<number | null> {
     return 0;
   }
   const config = loadConfig();
-  const { createLogger } = await import('@paperboy/logger');
-  const logger = createLogger({ level: config.logLevel, name: `paperboy-${name}` });
-  return command.run(args, config, logger);
+  const { commandLogLevel, createLogger } = await import('@paperboy/logger');
+  // A LOG_LEVEL set (non-empty, as loadConfig reads it) is taken as asked; otherwise a command's logs stay at warnings.
+  const levelSet = Boolean(process.env.LOG_LEVEL);
+  const level = command.spec.service ? config.logLevel : commandLogLevel(config.logLevel, { verbose: Boolean(args.values.verbose), levelSet });
+  const logger = createLogger({ level, name: `paperboy-${name}` });
+  try {
+    return await command.run(args, config, logger);
+  } catch (error) {
+    // A refused login reads the same from every command, whichever query met it first.
+    const { isLoginRefused, LoginRefusedError } = await import('@paperboy/db');
+    if (isLoginRefused(error)) throw new LoginRefusedError(config.databaseUrl, error);
+    throw error;
+  }
 }
 
 // `paperboy export … | head` closes stdout early: that is the reader's choice, not an error.
@@ -234,19 +248,22 @@ function isPostgresError(error: Error): boolean {
 
 main(process.argv.slice(2)).then(
   (code) => {
-    if (code !== null) {
+    // Ctrl-C: the signal handler finishes the stop and exits 130.
+    if (code !== null && !wasInterrupted()) {
       process.exitCode = code;
       // Let stdout drain, then leave even if a library keeps a handle open.
       setTimeout(() => process.exit(code), 200).unref();
     }
   },
   async (error: Error) => {
+    if (wasInterrupted()) return; // what failed after Ctrl-C is the stop's doing; the handler says so and exits 130
     // The database's error texts, imported only for a database error (whose command has loaded that code already).
     const pg = isPostgresError(error) ? await import('./run-ingest.js') : undefined;
     if (error instanceof UsageError) {
       process.stderr.write(`paperboy: ${error.message}\n${error.command ? `Try: pnpm paperboy ${error.command} --help\n` : 'Try: pnpm paperboy --help\n'}`);
       process.exitCode = 2;
-    } else if (error instanceof ConfigError) {
+    } else if (error instanceof ConfigError || error.name === 'LoginRefusedError' || error.constructor.name === 'SourcesFileError') {
+      // Usage-like errors of the environment (matched by name: their modules load only with the command that met them).
       process.stderr.write(`paperboy: ${error.message}\n`);
       process.exitCode = 2;
     } else if (['42P01', '3D000', '42703'].includes((error as { code?: string }).code ?? '')) {
@@ -258,7 +275,7 @@ main(process.argv.slice(2)).then(
       process.stderr.write(`paperboy: ${pg.postgresUnreachable(error.message)}\n`);
       process.exitCode = 1;
     } else {
-      const known = ['PreflightError', 'RedisUnavailableError', 'MigrationError', 'TaxonomyError', 'DatabaseUnavailableError', 'SourcesFileError'].includes(error.constructor.name) || (error as { code?: string }).code === 'ECONNREFUSED';
+      const known = ['PreflightError', 'RedisUnavailableError', 'MigrationError', 'TaxonomyError', 'DatabaseUnavailableError'].includes(error.constructor.name) || (error as { code?: string }).code === 'ECONNREFUSED';
       process.stderr.write(`paperboy: ${known ? error.message : (error.stack ?? error.message)}\n`);
       process.exitCode = 1;
     }

@@ -1,10 +1,11 @@
 import type { Config } from '@paperboy/config';
-import { pendingMigrations } from '@paperboy/db';
+import { isLoginRefused, pendingMigrations } from '@paperboy/db';
 import { addFetcher, reconcileStrandedBatches } from '@paperboy/fetcher';
 import type { Logger } from '@paperboy/logger';
 import { addProcessor } from '@paperboy/processor';
 import { checkRedis, createQueueEvents, type CrawlPagePayload, type CrawlPageResult, type IngestEntriesResult, type Job, type QueueEvents } from '@paperboy/queue';
 import { createAppContext, type AppContext } from '@paperboy/app';
+import { markInterrupted, wasInterrupted } from './interrupt.js';
 
 export interface IngestSummary {
   pages: number;
@@ -48,6 +49,7 @@ export async function checkDatabase(db: AppContext['db']): Promise<void> {
     pending = await pendingMigrations(db);
   } catch (error) {
     const { code, message } = error as NodeJS.ErrnoException;
+    if (isLoginRefused(error)) throw error; // the command's caller names the user in one line
     if (code === '3D000') throw new PreflightError(`${message}: run \`pnpm paperboy migrate\` to create it`);
     if (UNREACHABLE_CODES.includes(code ?? '')) throw new PreflightError(postgresUnreachable(message));
     throw new PreflightError(`cannot use the database (${message})`);
@@ -100,6 +102,8 @@ export interface PipelineOptions {
   externalProcessors?: boolean;
   /** Run no fetcher here (replay needs only processors). */
   noFetcher?: boolean;
+  /** Where this run's crawl jobs are collected when the caller owns the context and handles Ctrl-C (`demo`). */
+  crawlJobIds?: Set<string>;
 }
 
 /** A process context whose Redis and database are ready; closed again (and the error rethrown) when they are not. */
@@ -127,8 +131,8 @@ export async function withPipeline<T>(config: Config, options: PipelineOptions, 
       ctx.lifecycle.start();
     }
     await Promise.all([crawlEvents.waitUntilReady(), ingestEvents.waitUntilReady()]);
-    const pipeline: Pipeline = { ctx, crawlEvents, ingestEvents, crawlJobIds: new Set() };
-    if (ownContext) stopOnSignal(pipeline);
+    const pipeline: Pipeline = { ctx, crawlEvents, ingestEvents, crawlJobIds: options.crawlJobIds ?? new Set() };
+    if (ownContext) stopOnSignal(ctx, pipeline.crawlJobIds);
     return await use(pipeline);
   } finally {
     await Promise.all([crawlEvents.close(), ingestEvents.close()]);
@@ -136,27 +140,27 @@ export async function withPipeline<T>(config: Config, options: PipelineOptions, 
   }
 }
 
+export { wasInterrupted };
+
 /**
  * Ctrl-C (or SIGTERM) during a command: let the workers finish what they hold, remove this run's
  * crawl jobs that have not finished (so they do not haunt the next run), shut down, exit 130.
- * A second signal exits at once.
+ * A second signal exits at once. `cleanup` runs once the workers are stopped (the demo's server).
  */
-function stopOnSignal(pipeline: Pipeline): void {
-  const { ctx } = pipeline;
-  let stopping = false;
+export function stopOnSignal(ctx: AppContext, crawlJobIds: ReadonlySet<string>, cleanup?: () => void): void {
   const handle = async (signal: NodeJS.Signals) => {
-    if (stopping) process.exit(130);
-    stopping = true;
+    if (markInterrupted()) process.exit(130);
     ctx.logger.warn({ signal }, 'interrupted: stopping and removing this run\'s unfinished crawl jobs');
     await ctx.lifecycle.stopWorkers();
     const queue = ctx.queues.get('crawl');
     let removed = 0;
-    for (const id of pipeline.crawlJobIds) {
+    for (const id of crawlJobIds) {
       const job = await queue.getJob(id).catch(() => undefined);
       const state = await job?.getState().catch(() => 'unknown');
       if (job && state !== 'completed' && state !== 'failed') removed += (await queue.remove(id).catch(() => 0)) ? 1 : 0;
     }
     ctx.logger.warn({ removed }, 'unfinished crawl jobs removed');
+    cleanup?.();
     await ctx.lifecycle.shutdown();
     process.exit(130);
   };
@@ -196,6 +200,8 @@ export async function crawlAndWait(
 ): Promise<void> {
   const crawlJobs = await pipeline.ctx.queues.addBulk('crawl-page', [...pages]);
   for (const job of crawlJobs) if (job.id) pipeline.crawlJobIds.add(job.id);
+  // Added while Ctrl-C was being handled: the handler may have looked for this run's jobs already.
+  if (wasInterrupted()) await Promise.all(crawlJobs.map((job) => job.remove().catch(() => undefined)));
   const crawls = await Promise.all(crawlJobs.map((job) => waitFor<CrawlPageResult>(job, pipeline.crawlEvents)));
   const ingestQueue = pipeline.ctx.queues.get('ingest');
   const batchWaits: Array<Promise<void>> = [];
@@ -206,14 +212,18 @@ export async function crawlAndWait(
       summary.errors.push({ url, error: crawl.error });
       return;
     }
-    // Each warning names its page, so a summary of many pages says which one it is about.
-    summary.warnings.push(...crawl.value.warnings.map((w) => (w.includes(url) ? w : `${url}: ${w}`)));
     summary.entries += crawl.value.entries;
     const outcome = crawl.value.outcome ?? 'ok';
-    if (outcome === 'unchanged' || outcome === 'not-modified') summary.unchangedPages++;
-    else if (crawl.value.entries === 0 && outcome !== 'quiet') {
+    const unchanged = outcome === 'unchanged' || outcome === 'not-modified';
+    // A page that yielded nothing fails with its first warning as the error, which then is not a warning too.
+    const error = !unchanged && crawl.value.entries === 0 && outcome !== 'quiet' ? (crawl.value.warnings[0] ?? 'no entries found') : null;
+    // Each warning names its page, so a summary of many pages says which one it is about.
+    const warnings = error === null ? crawl.value.warnings : crawl.value.warnings.slice(1);
+    summary.warnings.push(...warnings.map((w) => (w.includes(url) ? w : `${url}: ${w}`)));
+    if (unchanged) summary.unchangedPages++;
+    else if (error !== null) {
       summary.pagesFailed++;
-      summary.errors.push({ url, error: crawl.value.warnings[0] ?? 'no entries found' });
+      summary.errors.push({ url, error });
     }
     summary.unchangedBatches += crawl.value.duplicateJobIds.length;
     // Batches of unchanged content were queued before: wait until they are done, count nothing.

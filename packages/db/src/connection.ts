@@ -88,6 +88,7 @@ export async function ensureDatabase(databaseUrl: string): Promise<{ created: bo
   try {
     await client.connect();
   } catch (error) {
+    if (isLoginRefused(error)) throw new LoginRefusedError(databaseUrl, error);
     throw new DatabaseUnavailableError(`Postgres is not reachable at ${target.host || 'the local socket'}: ${(error as Error).message}`, { cause: error });
   }
   try {
@@ -117,6 +118,23 @@ export function createMigrator(db: Kysely<any>): Migrator {
 export class MigrationError extends Error {}
 
 export class DatabaseUnavailableError extends Error {}
+
+/** SQLSTATE of a refused login: invalid_password (28P01), invalid_authorization_specification (28000: no such role, pg_hba). */
+const LOGIN_REFUSED_CODES: ReadonlySet<string> = new Set(['28P01', '28000']);
+
+/** Whether Postgres answered and refused the login (a wrong user or password), rather than being out of reach. */
+export function isLoginRefused(error: unknown): error is Error {
+  return error instanceof Error && LOGIN_REFUSED_CODES.has((error as { code?: unknown }).code as string);
+}
+
+/** Postgres refused the login of DATABASE_URL's user: one line that names the user, whichever command met it. */
+export class LoginRefusedError extends Error {
+  constructor(databaseUrl: string, cause: Error) {
+    const user = decodeURIComponent(new URL(connectionConfig(databaseUrl).connectionString!).username);
+    super(`Postgres refused the login for user ${user}: ${cause.message} (check the user and password in DATABASE_URL)`, { cause });
+    this.name = 'LoginRefusedError';
+  }
+}
 
 /** Runs every pending migration; throws with the failing migration's name. */
 export async function migrateToLatest(db: Kysely<any>): Promise<MigrationResultSet> {

@@ -53,8 +53,15 @@ export class FetchTimeoutError extends FetchError {
 
 export class NetworkError extends FetchError {
   constructor(url: string, cause: Error) {
-    super(`network error fetching ${url}: ${cause.message}`, true);
+    super(`network error fetching ${url}: ${networkCause(cause)}`, true);
   }
+}
+
+/** A network error as what it is: a refused connection names the address that refused it (nothing listens there). */
+function networkCause(cause: Error & { code?: string; address?: string; port?: number }): string {
+  if (cause.code !== 'ECONNREFUSED' || !cause.address) return cause.message;
+  const host = cause.address.includes(':') ? `[${cause.address}]` : cause.address;
+  return `connection refused by ${host}${cause.port ? `:${cause.port}` : ''} (ECONNREFUSED: nothing listens there)`;
 }
 
 export class BodyTooLargeError extends FetchError {

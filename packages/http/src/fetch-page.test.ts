@@ -7,6 +7,7 @@ import {
   BodyTooLargeError,
   FetchTimeoutError,
   HttpStatusError,
+  NetworkError,
   TooManyRedirectsError,
   UnsupportedUrlError,
 } from './errors.js';
@@ -99,6 +100,17 @@ describe('fetchPage', () => {
     expect(error).toBeInstanceOf(FetchTimeoutError);
     expect(error).toMatchObject({ limit: 'timeoutMs', retryable: true });
     expect(error.message).toMatch(/300 ms/);
+  });
+
+  it('names a refused connection as what it is, with the address that refused it, as a retryable failure', async () => {
+    const closed = createTcpServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    const error = await fetchPage(`http://127.0.0.1:${port}/robots.txt`, settings).catch((e) => e);
+    expect(error).toBeInstanceOf(NetworkError);
+    expect(error).toMatchObject({ retryable: true });
+    expect(error.message).toBe(`network error fetching http://127.0.0.1:${port}/robots.txt: connection refused by 127.0.0.1:${port} (ECONNREFUSED: nothing listens there)`);
   });
 
   it('classifies HTTP errors: 5xx and 429 retry, 404 does not', async () => {

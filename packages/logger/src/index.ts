@@ -77,6 +77,19 @@ export function createLogger(settings: LoggerSettings): Logger {
   return pino(options, destination({ dest: 2, sync: false }));
 }
 
+const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+
+/**
+ * The log level of a command run by hand (`demo`, `ingest`, `sources`…): its report is the output, so
+ * logs stay at warnings unless asked for: `--verbose` shows info (or the configured level, if more
+ * detailed), and a LOG_LEVEL that was set explicitly is taken as it is.
+ */
+export function commandLogLevel(configured: string, asked: { verbose: boolean; levelSet: boolean }): string {
+  if (asked.levelSet) return configured;
+  if (!asked.verbose) return 'warn';
+  return LEVELS.indexOf(configured) < LEVELS.indexOf('info') ? configured : 'info';
+}
+
 /**
  * A child logger for one job: every line carries its queue, job id, job name and source. The
  * source is the payload's `source` (crawl and ingest jobs); jobs that are not about one source

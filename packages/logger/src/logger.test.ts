@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createLogger, jobLogger, redactUrl } from './index.js';
+import { commandLogLevel, createLogger, jobLogger, redactUrl } from './index.js';
 
 function capture() {
   const lines: Array<Record<string, unknown>> = [];
@@ -38,5 +38,13 @@ describe('logger', () => {
     expect(redactUrl('/admin/queues?x=1&TOKEN=abc#f')).toBe('/admin/queues?x=1&TOKEN=[redacted]#f');
     expect(redactUrl('postgres://paperboy:s3cret@db:5432/paperboy')).toBe('postgres://paperboy:[redacted]@db:5432/paperboy');
     expect(redactUrl('https://huggingface.co/papers?date=2026-11-28')).toBe('https://huggingface.co/papers?date=2026-11-28');
+  });
+
+  it('keeps a command run by hand at warnings unless --verbose or an explicit LOG_LEVEL asks for more', () => {
+    expect(commandLogLevel('info', { verbose: false, levelSet: false })).toBe('warn');
+    expect(commandLogLevel('info', { verbose: true, levelSet: false })).toBe('info');
+    expect(commandLogLevel('debug', { verbose: true, levelSet: false })).toBe('debug');
+    expect(commandLogLevel('info', { verbose: false, levelSet: true })).toBe('info');
+    expect(commandLogLevel('error', { verbose: true, levelSet: true })).toBe('error');
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { expandUrl, isoWeek, loadSourcesFile, parseDuration, parseSourcesFile, SourcesFileError } from './sources-file.js';
+import { didYouMean, expandUrl, isoWeek, loadSourcesFile, parseDuration, parseSourcesFile, SourcesFileError } from './sources-file.js';
 
 const problemsOf = (text: string) => {
   try {
@@ -81,6 +81,43 @@ sources:
       expect.stringMatching(/^sources\[2\]\.id \(line 10\): duplicate source id "b"/),
       expect.stringMatching(/^sources\[2\]\.url \(line 12\): unknown placeholder \{yesterday\}/),
     ]);
+  });
+
+  it('reports every mistake in one pass, each at the line of its own field, with "did you mean" for misspelt names', () => {
+    const problems = problemsOf(`sources:
+  - id: a
+    adapter: hf-paper
+    url: https://huggingface.co/papers
+    schedule:
+      every: 30 minutes
+  - id: b
+    adapter: hf-api
+    url: https://huggingface.co/api/daily_papers
+    shedule: { every: 1h }
+    enabled: true
+  - id: c
+    adapter: hf-api
+    url: https://huggingface.co/api/daily_papers
+    schedule: { every: 1h, jiter: 5m }
+`);
+    expect(problems).toEqual([
+      'sources[0].schedule.every (line 6): every: expected a duration such as "90s", "5m", "1h" or "2d"',
+      expect.stringMatching(/^sources\[0\]\.adapter \(line 3\): unknown source adapter "hf-paper"; known adapters: .*; did you mean "hf-papers"\?$/),
+      'sources[1].schedule (line 7): Required',
+      'sources[1].shedule (line 10): unknown field "shedule"; did you mean "schedule"?',
+      'sources[2].schedule.jiter (line 15): unknown field "jiter"; did you mean "jitter"?',
+    ]);
+  });
+
+  it('names a misspelt field of the file itself and of a politeness block', () => {
+    expect(problemsOf('defaults: { politeness: { concurency: 2 } }\nsources: []\n')).toEqual(['defaults.politeness.concurency (line 1): unknown field "concurency"; did you mean "concurrency"?']);
+    expect(problemsOf('source: []\n')).toEqual(['sources (line 1): Required', 'source (line 1): unknown field "source"; did you mean "sources"?']);
+    expect(didYouMean('zzz', ['schedule', 'adapter'])).toBe('');
+  });
+
+  it('reports a YAML syntax error in full: its line and column, its message and the lines it points at', () => {
+    const [problem] = problemsOf('sources:\n  - id: a\n    adapter: [unclosed\n');
+    expect(problem).toMatch(/^line \d+: .+ \(column \d+\)\n {6}.*adapter: \[unclosed/);
   });
 
   it('reports YAML syntax errors with their line, and reads JSON too', () => {

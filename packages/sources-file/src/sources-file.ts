@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { getAdapter } from '@paperboy/sources';
-import { LineCounter, parseDocument, type Node } from 'yaml';
+import { getAdapter, listAdapters } from '@paperboy/sources';
+import { isMap, isSeq, LineCounter, parseDocument, type Node, type YAMLError } from 'yaml';
 import { z } from 'zod';
 
 /**
@@ -53,7 +53,8 @@ const scheduleSchema = z
   })
   .strict()
   .refine((s) => (s.every === undefined) !== (s.cron === undefined), { message: 'give exactly one of "every" or "cron"' })
-  .refine((s) => s.every === undefined || s.every >= 60_000, { message: '"every" must be at least 1m', path: ['every'] });
+  // An `every` that is not a duration was reported as such: it is not also "less than 1m".
+  .refine((s) => typeof s.every !== 'number' || s.every >= 60_000, { message: '"every" must be at least 1m', path: ['every'] });
 
 const politenessSchema = z
   .object({
@@ -140,51 +141,81 @@ export function loadSourcesFile(path: string = DEFAULT_SOURCES_PATH): SourcesFil
   return parseSourcesFile(text, path);
 }
 
-/** Parses and validates; every problem names its field and line. */
+/**
+ * Parses and validates in one pass: every problem of the file (shape, adapters, URLs, duplicates)
+ * is reported at once, each with its field and that field's own line.
+ */
 export function parseSourcesFile(text: string, path: string): SourcesFile {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: true });
-  if (doc.errors.length) {
-    throw new SourcesFileError(path, doc.errors.map((e) => `line ${e.linePos?.[0]?.line ?? '?'}: ${e.message.split('\n')[0]}`));
-  }
+  if (doc.errors.length) throw new SourcesFileError(path, doc.errors.map(syntaxProblem));
+  const lineAt = (node: unknown): number | undefined => {
+    const range = (node as { range?: [number, number, number] } | null | undefined)?.range;
+    return range ? lineCounter.linePos(range[0]).line : undefined;
+  };
+  /** The line of a field's key (`schedule:`), of a list item, or else of the nearest enclosing node. */
   const lineOf = (fieldPath: ReadonlyArray<string | number>): number | undefined => {
-    for (let n = fieldPath.length; n >= 0; n--) {
-      const node = doc.getIn(fieldPath.slice(0, n), true) as Node | undefined;
-      if (node && typeof node === 'object' && 'range' in node && node.range) return lineCounter.linePos(node.range[0]).line;
+    for (let n = fieldPath.length; n > 0; n--) {
+      const parent = doc.getIn(fieldPath.slice(0, n - 1), true);
+      const last = fieldPath[n - 1];
+      if (isMap(parent)) {
+        const pair = parent.items.find((p) => String((p.key as { value?: unknown } | null)?.value ?? p.key) === String(last));
+        if (pair) return lineAt(pair.key) ?? lineAt(pair.value);
+      } else if (isSeq(parent) && typeof last === 'number' && parent.items[last]) return lineAt(parent.items[last]);
     }
-    return undefined;
+    return lineAt(doc.contents);
   };
   const where = (fieldPath: ReadonlyArray<string | number>) => {
     const line = lineOf(fieldPath);
     const name = fieldPath.map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`)).join('').replace(/^\./, '') || '(file)';
     return `${name}${line ? ` (line ${line})` : ''}`;
   };
-
-  const parsed = fileSchema.safeParse(doc.toJS());
-  if (!parsed.success) throw new SourcesFileError(path, parsed.error.issues.map((i) => `${where(i.path)}: ${i.message}`));
-
   const problems: string[] = [];
-  const seen = new Set<string>();
-  const defaults = { ...BUILT_IN_POLITENESS, ...definedPoliteness(parsed.data.defaults.politeness) };
-  const sources = parsed.data.sources.map((raw, index): SourceDefinition => {
-    const at = (...rest: Array<string | number>) => where(['sources', index, ...rest]);
-    if (seen.has(raw.id)) problems.push(`${at('id')}: duplicate source id "${raw.id}"`);
-    seen.add(raw.id);
-    let options: unknown = raw.options;
-    try {
-      const adapter = getAdapter(raw.adapter);
-      if (adapter.options) {
-        const checked = adapter.options.safeParse(raw.options);
-        if (checked.success) options = checked.data;
-        else for (const issue of checked.error.issues) problems.push(`${at('options', ...issue.path)}: ${issue.message}`);
-      } else if (raw.options !== undefined) {
-        problems.push(`${at('options')}: adapter "${raw.adapter}" takes no options`);
-      }
-    } catch (error) {
-      problems.push(`${at('adapter')}: ${(error as Error).message}`);
+  const report = (issues: readonly z.ZodIssue[], prefix: ReadonlyArray<string | number> = []) => {
+    for (const issue of issues) {
+      const at = [...prefix, ...issue.path];
+      if (issue.code !== 'unrecognized_keys') problems.push(`${where(at)}: ${issue.message}`);
+      // Each unknown field on its own line, with the known one it most looks like.
+      else for (const key of issue.keys) problems.push(`${where([...at, key])}: unknown field "${key}"${didYouMean(key, knownFields(at))}`);
     }
-    const urls = raw.urls ?? [raw.url!];
+  };
+
+  // The file's shape first, its sources one by one: a mistake in one does not hide those of the others.
+  const raw = doc.toJS() as unknown;
+  const file = fileSchema.extend({ sources: z.array(z.unknown()) }).safeParse(raw);
+  if (!file.success) report(file.error.issues);
+  const rawSources = Array.isArray((raw as { sources?: unknown } | null)?.sources) ? ((raw as { sources: unknown[] }).sources) : [];
+  const seen = new Set<string>();
+  const adapterIds = listAdapters().map((a) => a.id);
+  const sources = rawSources.map((item, index): SourceDefinition | null => {
+    const at = (...rest: Array<string | number>) => where(['sources', index, ...rest]);
+    const parsed = sourceSchema.safeParse(item);
+    if (!parsed.success) report(parsed.error.issues, ['sources', index]);
+    // What can be checked without the rest of the source being right is checked anyway.
+    const fields = (item ?? {}) as Record<string, unknown>;
+    if (typeof fields.id === 'string') {
+      if (seen.has(fields.id)) problems.push(`${at('id')}: duplicate source id "${fields.id}"`);
+      seen.add(fields.id);
+    }
+    let options: unknown = fields.options;
+    if (typeof fields.adapter === 'string') {
+      try {
+        const adapter = getAdapter(fields.adapter);
+        if (adapter.options) {
+          const checked = adapter.options.safeParse(fields.options);
+          if (checked.success) options = checked.data;
+          else for (const issue of checked.error.issues) problems.push(`${at('options', ...issue.path)}: ${issue.message}`);
+        } else if (fields.options !== undefined) {
+          problems.push(`${at('options')}: adapter "${fields.adapter}" takes no options`);
+        }
+      } catch (error) {
+        problems.push(`${at('adapter')}: ${(error as Error).message}${didYouMean(fields.adapter, adapterIds)}`);
+      }
+    }
+    const urls = Array.isArray(fields.urls) ? fields.urls : typeof fields.url === 'string' ? [fields.url] : [];
     urls.forEach((url, i) => {
+      if (typeof url !== 'string') return; // reported by the schema
+      const field = Array.isArray(fields.urls) ? at('urls', i) : at('url');
       const concrete = url.replace(TEMPLATE, '2026-01-01');
       let ok = false;
       try {
@@ -192,27 +223,31 @@ export function parseSourcesFile(text: string, path: string): SourcesFile {
       } catch {
         ok = false;
       }
-      if (!ok) problems.push(`${raw.urls ? at('urls', i) : at('url')}: ${JSON.stringify(url)} is not an http(s) URL`);
+      if (!ok) problems.push(`${field}: ${JSON.stringify(url)} is not an http(s) URL`);
       const unknown = [...url.matchAll(/\{([^}]*)\}/g)].map((m) => m[1]).filter((name) => !/^(date|week|month)(-\d+)?$/.test(name!));
-      if (unknown.length) problems.push(`${raw.urls ? at('urls', i) : at('url')}: unknown placeholder {${unknown[0]}}; known: {date}, {date-1}, {week}, {month}`);
+      if (unknown.length) problems.push(`${field}: unknown placeholder {${unknown[0]}}; known: {date}, {date-1}, {week}, {month}`);
     });
+    if (!parsed.success) return null;
+    const s = parsed.data;
     return {
-      id: raw.id,
-      adapter: raw.adapter,
-      urls,
-      schedule: { every: raw.schedule.every, cron: raw.schedule.cron, tz: raw.schedule.tz, jitterMs: raw.schedule.jitter },
-      enabled: raw.enabled,
-      politeness: definedPoliteness(raw.politeness),
+      id: s.id,
+      adapter: s.adapter,
+      urls: s.urls ?? [s.url!],
+      schedule: { every: s.schedule.every, cron: s.schedule.cron, tz: s.schedule.tz, jitterMs: s.schedule.jitter },
+      enabled: s.enabled,
+      politeness: definedPoliteness(s.politeness),
       options,
     };
   });
-  if (problems.length) throw new SourcesFileError(path, problems);
+  if (problems.length || !file.success) throw new SourcesFileError(path, problems);
 
-  const hosts = new Map(Object.entries(parsed.data.hosts).map(([host, p]) => [host.toLowerCase(), definedPoliteness(p)]));
+  const data = file.data;
+  const defaults = { ...BUILT_IN_POLITENESS, ...definedPoliteness(data.defaults.politeness) };
+  const hosts = new Map(Object.entries(data.hosts).map(([host, p]) => [host.toLowerCase(), definedPoliteness(p)]));
   return {
     path,
-    userAgent: parsed.data.userAgent,
-    sources,
+    userAgent: data.userAgent,
+    sources: sources as SourceDefinition[],
     politenessFor: (url, source) => ({
       ...defaults,
       ...(hosts.get(url.hostname.toLowerCase()) ?? {}),
@@ -220,6 +255,56 @@ export function parseSourcesFile(text: string, path: string): SourcesFile {
       ...(source?.politeness ?? {}),
     }),
   };
+}
+
+/** A YAML syntax error in full: its line, its message, and the lines it points at. */
+function syntaxProblem(error: YAMLError): string {
+  const pos = error.linePos?.[0];
+  // With prettyErrors the message is "<what> at line L, column C:\n\n<excerpt>".
+  const [head = '', ...excerpt] = error.message.split('\n');
+  const what = head.replace(/ at line \d+, column \d+:$/, '');
+  const context = excerpt.filter((line) => line.trim() !== '').map((line) => `      ${line}`);
+  return [`line ${pos?.line ?? '?'}: ${what}${pos ? ` (column ${pos.col})` : ''}`, ...context].join('\n');
+}
+
+/** The fields an object of the file may have at a path (`sources[0].schedule`), from the schema itself. */
+function knownFields(fieldPath: ReadonlyArray<string | number>): string[] {
+  let schema: z.ZodTypeAny = fileSchema;
+  const unwrap = (t: z.ZodTypeAny): z.ZodTypeAny => {
+    if (t instanceof z.ZodEffects) return unwrap(t.innerType());
+    if (t instanceof z.ZodDefault) return unwrap(t._def.innerType);
+    if (t instanceof z.ZodOptional) return unwrap(t.unwrap());
+    return t;
+  };
+  for (const step of fieldPath) {
+    schema = unwrap(schema);
+    if (schema instanceof z.ZodObject) schema = (schema.shape as Record<string, z.ZodTypeAny>)[String(step)] ?? z.never();
+    else if (schema instanceof z.ZodArray) schema = schema.element;
+    else if (schema instanceof z.ZodRecord) schema = schema.valueSchema;
+    else return [];
+  }
+  schema = unwrap(schema);
+  return schema instanceof z.ZodObject ? Object.keys(schema.shape) : [];
+}
+
+/** `; did you mean "x"?` for the candidate nearest to a misspelt name (at most a third of its letters off), else nothing. */
+export function didYouMean(given: string, candidates: readonly string[]): string {
+  let best: { name: string; distance: number } | null = null;
+  for (const name of candidates) {
+    const distance = editDistance(given.toLowerCase(), name.toLowerCase());
+    if (!best || distance < best.distance) best = { name, distance };
+  }
+  return best && best.distance > 0 && best.distance <= Math.max(1, Math.floor(best.name.length / 3)) ? `; did you mean "${best.name}"?` : '';
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    previous = current;
+  }
+  return previous[b.length]!;
 }
 
 function definedPoliteness(p: { concurrency?: number | undefined; minDelay?: number | undefined; robots?: boolean | undefined }): Partial<Politeness> {

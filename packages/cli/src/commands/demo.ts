@@ -1,14 +1,15 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '@paperboy/config';
 import { DashboardRepository, ExportRepository } from '@paperboy/db';
 import { addFetcher } from '@paperboy/fetcher';
 import { parseSourcesFile } from '@paperboy/sources-file';
-import type { Logger } from '@paperboy/logger';
+import { redactUrl, type Logger } from '@paperboy/logger';
 import { addProcessor } from '@paperboy/processor';
-import { createCheckedContext, runIngest, type IngestSummary } from '../run-ingest.js';
+import { createCheckedContext, runIngest, stopOnSignal, wasInterrupted, type IngestSummary } from '../run-ingest.js';
 import { migrate } from './migrate.js';
 
 /**
@@ -50,9 +51,16 @@ export async function demo(config: Config, logger: Logger, out: NodeJS.WritableS
     addFetcher(ctx, parseSourcesFile('defaults: { politeness: { concurrency: 4, minDelay: 0s, robots: false } }\nsources: []\n', 'demo'));
     addProcessor(ctx);
     ctx.lifecycle.start();
+    // Ctrl-C: as in `ingest`, the workers finish what they hold and this run's unfinished crawl jobs are removed.
+    const crawlJobIds = new Set<string>();
+    stopOnSignal(ctx, crawlJobIds, () => {
+      server.closeAllConnections();
+      server.close();
+    });
     out.write(`paperboy demo: serving ${files.length} sample listings at ${base} and running them through the queue and workers\n\n`);
     for (const file of files) {
-      const summary = await runIngest(demoConfig, adapterFor(file)!, [`${base}/${file}`], { context: ctx });
+      const summary = await runIngest(demoConfig, adapterFor(file)!, [`${base}/${file}`], { context: ctx, crawlJobIds });
+      if (wasInterrupted()) return new Promise<never>(() => {}); // the signal handler reports and exits
       summaries.push(summary);
       const parts = [`${summary.new} new`, `${summary.updated} updated`, `${summary.merged} merged from another source`];
       if (summary.failed) parts.push(`${summary.failed} failed`);
@@ -62,6 +70,7 @@ export async function demo(config: Config, logger: Logger, out: NodeJS.WritableS
     // What the processor's scheduled job does, at once: the dashboard views show the demo's papers.
     const refreshed = await new DashboardRepository(ctx.db).refresh();
     await report(new ExportRepository(ctx.db), out, refreshed.trendingPapers);
+    out.write(whereThingsAre(config));
   } finally {
     server.closeAllConnections();
     server.close();
@@ -98,5 +107,24 @@ async function report(repo: ExportRepository, out: NodeJS.WritableStream, trendi
     }
   }
   out.write(`\nDashboard views refreshed: ${trending} papers in dashboard.trending_now (see packages/db/src/migrations/README.md).\n`);
-  out.write('\nNext: pnpm paperboy export papers --format jsonl | head -n 3\n');
+}
+
+/** Where the demo left things and how to look at them: the database, where mail goes, the API and dashboard. */
+export function whereThingsAre(config: Config): string {
+  const mail = config.mail.smtpUrl
+    ? `sent through ${redactUrl(config.mail.smtpUrl)} (SMTP_URL)`
+    : `written as .eml files to ${resolve(config.mail.outboxDir)} (PAPERBOY_OUTBOX_DIR; set SMTP_URL to send them)`;
+  const api = `http://localhost:${config.api.port}`;
+  const dashboard = config.publicDashboard ? `${api}/dashboard` : `${api}/dashboard?token=<PAPERBOY_ADMIN_TOKEN>`;
+  return [
+    '',
+    'Where things are:',
+    `  database   ${redactUrl(config.databaseUrl)} (DATABASE_URL)`,
+    `  mail       digests and confirmations are ${mail}`,
+    `  API        pnpm --filter @paperboy/api start, then ${api}/api/papers and ${api}/api/sources`,
+    `  dashboard  ${dashboard} on the same server${config.publicDashboard || config.adminToken ? '' : ' (set PAPERBOY_ADMIN_TOKEN, 16+ characters, or PAPERBOY_PUBLIC_DASHBOARD=1)'}`,
+    '',
+    'Next: pnpm paperboy export papers --format jsonl | head -n 3',
+    '',
+  ].join('\n');
 }

@@ -1,10 +1,14 @@
 import type { Config } from '@paperboy/config';
-import { CrawlRepository, createDb, healthOfSourceRow } from '@paperboy/db';
-import { loadSourcesFile } from '@paperboy/sources-file';
+import { CrawlRepository, createDb, healthOfSourceRow, type SourceHealthRow } from '@paperboy/db';
+import { loadSourcesFile, type SourceDefinition } from '@paperboy/sources-file';
+import { listAdapters } from '@paperboy/sources';
 
 export interface SourceReport {
   id: string;
-  adapter: string;
+  /** The adapter of a source of the file; for another, its id when that is an adapter's (ingest, demo), else null. */
+  adapter: string | null;
+  /** In the sources file (false: only crawls recorded under this id). */
+  configured: boolean;
   enabled: boolean;
   schedule: string;
   urls: string[];
@@ -38,36 +42,46 @@ export async function sourcesReport(config: Config): Promise<SourceReport[]> {
   const file = loadSourcesFile(config.sourcesPath);
   const db = createDb(config.databaseUrl, { max: 1 });
   try {
-    const health = new Map((await new CrawlRepository(db).sourceHealth({ unstoredGraceMs: config.reconcileGraceMs })).map((r) => [r.source, r]));
-    return file.sources.map((s) => {
-      const row = health.get(s.id);
-      return {
-        id: s.id,
-        adapter: s.adapter,
-        enabled: s.enabled,
-        schedule: describeSchedule(s.schedule),
-        urls: s.urls,
-        lastCrawlAt: row?.lastCrawlAt ?? null,
-        lastOutcome: row?.lastOutcome ?? null,
-        lastStatus: row?.lastStatus ?? null,
-        lastEntries: row?.lastEntries ?? null,
-        lastSuccessAt: row?.lastSuccessAt ?? null,
-        ...healthOfSourceRow(row),
-        crawls24h: row?.crawls24h ?? 0,
-        failures24h: row?.failures24h ?? 0,
-        new24h: row?.new24h ?? 0,
-        unstoredBatches: row?.unstoredBatches ?? 0,
-      };
-    });
+    // The query /api/sources and the dashboard read too: one notion of a source's crawls everywhere.
+    const rows = await new CrawlRepository(db).sourceHealth({ unstoredGraceMs: config.reconcileGraceMs });
+    return reportSources(file.sources, rows, new Set(listAdapters().map((a) => a.id)));
   } finally {
     await db.destroy();
   }
 }
 
+/** The sources of the file in its order, then every other source with crawls recorded, by id. */
+export function reportSources(configured: readonly SourceDefinition[], rows: readonly SourceHealthRow[], adapterIds: ReadonlySet<string>): SourceReport[] {
+  const health = new Map(rows.map((r) => [r.source, r]));
+  const inFile = new Set(configured.map((s) => s.id));
+  const fromFile = configured.map((s) => report(s.id, { adapter: s.adapter, configured: true, enabled: s.enabled, schedule: describeSchedule(s.schedule), urls: s.urls }, health.get(s.id)));
+  const others = rows
+    .filter((r) => !inFile.has(r.source))
+    .map((r) => report(r.source, { adapter: adapterIds.has(r.source) ? r.source : null, configured: false, enabled: false, schedule: 'not in the sources file', urls: [] }, r));
+  return [...fromFile, ...others.sort((a, b) => a.id.localeCompare(b.id))];
+}
+
+function report(id: string, source: Pick<SourceReport, 'adapter' | 'configured' | 'enabled' | 'schedule' | 'urls'>, row: SourceHealthRow | undefined): SourceReport {
+  return {
+    id,
+    ...source,
+    lastCrawlAt: row?.lastCrawlAt ?? null,
+    lastOutcome: row?.lastOutcome ?? null,
+    lastStatus: row?.lastStatus ?? null,
+    lastEntries: row?.lastEntries ?? null,
+    lastSuccessAt: row?.lastSuccessAt ?? null,
+    ...healthOfSourceRow(row),
+    crawls24h: row?.crawls24h ?? 0,
+    failures24h: row?.failures24h ?? 0,
+    new24h: row?.new24h ?? 0,
+    unstoredBatches: row?.unstoredBatches ?? 0,
+  };
+}
+
 export function formatSourcesTable(reports: SourceReport[]): string {
   const rows = reports.map((r) => [
     r.id,
-    r.enabled ? r.schedule : 'disabled',
+    r.enabled || !r.configured ? r.schedule : 'disabled',
     r.lastCrawlAt ? `${r.lastCrawlAt} ${r.lastOutcome}${r.lastStatus ? ` ${r.lastStatus}` : ''}${r.lastEntries !== null ? `, ${r.lastEntries} entries` : ''}` : '-',
     r.lastSuccessAt ?? '-',
     (r.reason ? `${r.health}: ${r.reason}` : r.health) + (r.unstoredBatches ? ` (${r.unstoredBatches} batches not stored)` : ''),

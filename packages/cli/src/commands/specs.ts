@@ -44,6 +44,7 @@ export const startSpec: CommandSpec = {
   summary: 'Crawl the configured sources on their schedules, refresh the dashboard views and send due digests: fetcher, processor and notifier in one process until SIGINT or SIGTERM.',
   usage: 'start',
   options: {},
+  service: true,
   details:
     'On boot it declares its job schedulers: one per enabled source of the sources file (PAPERBOY_SOURCES;\n' +
     'those of removed or disabled sources are removed), the daily archive pruning, the digest planners (every\n' +
@@ -76,12 +77,15 @@ export const reclassifySpec: CommandSpec = {
 
 export const sourcesSpec: CommandSpec = {
   name: 'sources',
-  summary: 'List the configured sources with their schedule, last crawl, last success and health.',
+  summary: 'List the sources with their schedule, last crawl, last success and health: those of the sources file, then any other with crawls recorded.',
   usage: 'sources [--json]',
   options: { json: { type: 'boolean', description: 'one JSON object per source instead of a table' } },
   details:
     'health: ok; quiet (nothing new, and the page says that is normal); unchanged (304 or same content);\n' +
-    'suspect (far fewer entries than usual, or a page whose structure no longer matches); failing; never crawled.',
+    'retrying (the last attempt failed, another follows); suspect (far fewer entries than usual, or a page whose\n' +
+    'structure no longer matches); failing; never crawled.\n' +
+    'Crawls of `ingest`, `demo` and of sources removed from the file are recorded under their own ids: they are\n' +
+    'listed after the file\'s sources as "not in the sources file", as /api/sources and the dashboard show them.',
 };
 
 export const replaySpec: CommandSpec = {
@@ -119,17 +123,23 @@ export const backfillSpec: CommandSpec = {
 export const subscribersSpec: CommandSpec = {
   name: 'subscribers',
   summary: 'Manage subscribers as an operator: add (active at once, no confirmation mail), list, remove.',
-  usage: 'subscribers add <email> [--topics a,b] [--frequency daily|weekly] [options] | subscribers list | subscribers remove <email>',
+  usage:
+    'subscribers add <email> [--topics <ids>] [--frequency daily|weekly] [--send-hour <h>] [--time-zone <zone>] [--min-upvotes <n>] [--max-papers <n>]\n' +
+    'subscribers list\n' +
+    'subscribers remove <email>',
   positionals: '<add|list|remove> [email]',
   options: {
-    topics: { type: 'string', description: 'comma-separated topic ids (empty: every topic)', valueName: 'ids' },
-    frequency: { type: 'string', description: 'daily or weekly (default daily)', valueName: 'daily|weekly' },
-    'send-hour': { type: 'string', description: 'local hour 0-23 the digest is due (default 8)', valueName: 'h' },
-    'time-zone': { type: 'string', description: 'IANA time zone (default UTC)', valueName: 'zone' },
-    'min-upvotes': { type: 'string', description: 'only papers with at least this many upvotes (default 0)', valueName: 'n' },
-    'max-papers': { type: 'string', description: 'papers per digest, 1-100 (default 10)', valueName: 'n' },
+    topics: { type: 'string', description: 'add: comma-separated topic ids (default: every topic)', valueName: 'ids' },
+    frequency: { type: 'string', description: 'add: daily or weekly (default daily)', valueName: 'daily|weekly' },
+    'send-hour': { type: 'string', description: 'add: local hour 0-23 the digest is due (default 8)', valueName: 'h' },
+    'time-zone': { type: 'string', description: 'add: IANA time zone (default UTC)', valueName: 'zone' },
+    'min-upvotes': { type: 'string', description: 'add: only papers with at least this many upvotes (default 0)', valueName: 'n' },
+    'max-papers': { type: 'string', description: 'add: papers per digest, 1-100 (default 10)', valueName: 'n' },
   },
-  details: '`remove` unsubscribes the address (it keeps its history and gets no further mail). `list` prints one JSON object per line.',
+  details:
+    'Every option is optional. `remove` unsubscribes the address (it keeps its history and gets no further mail).\n' +
+    '`list` prints one JSON object per line: id, email, status, createdAt, confirmedAt, topics, frequency, sendHour,\n' +
+    'timeZone, minUpvotes, maxPapers.',
 };
 
 export const digestSpec: CommandSpec = {
@@ -192,9 +202,8 @@ export async function ingestDetails(): Promise<string> {
       .map((a) => `  ${a.id.padEnd(12)} ${a.description}\n  ${''.padEnd(12)} e.g. ${a.exampleUrls[0] ?? ''}`)
       .join('\n') +
     '\n\nThe last line of stdout is one JSON object: pages, pagesFailed, entries, new, updated, merged, failed,\n' +
-    'rejected, unchangedPages, unchangedBatches, warnings, errors, durationMs. Exit status 1 when a page could\n' +
-    'not be fetched\n' +
-    'or yielded no entries, or a batch could not be stored.'
+    'rejected, unchangedPages, unchangedBatches, warnings, errors, durationMs.\n' +
+    'Exit status 1 when a page could not be fetched or yielded no entries, or a batch could not be stored.'
   );
 }
 

@@ -10,6 +10,25 @@ const int = (value: string | undefined, flag: string, min: number, max: number, 
   return n;
 };
 
+type SubscriberRow = Awaited<ReturnType<SubscriberRepository['list']>>[number];
+
+/** A subscriber as `list` prints it: camelCase keys, as every other JSON the CLI prints. */
+function subscriberJson(row: SubscriberRow) {
+  return {
+    id: row.id,
+    email: row.email,
+    status: row.status,
+    createdAt: row.created_at,
+    confirmedAt: row.confirmed_at,
+    topics: row.topics,
+    frequency: row.frequency,
+    sendHour: row.send_hour,
+    timeZone: row.time_zone,
+    minUpvotes: row.min_upvotes,
+    maxPapers: row.max_papers,
+  };
+}
+
 export async function subscribers(config: Config, positionals: string[], values: Record<string, string | boolean | undefined>, out: (line: string) => void) {
   const [given, rawEmail, ...extra] = positionals;
   const action = subcommand('subscribers', given, ['add', 'list', 'remove'] as const);
@@ -18,10 +37,11 @@ export async function subscribers(config: Config, positionals: string[], values:
   const repo = new SubscriberRepository(db);
   try {
     if (action === 'list') {
-      for (const row of await repo.list()) out(JSON.stringify(row));
+      for (const row of await repo.list()) out(JSON.stringify(subscriberJson(row)));
       return;
     }
-    const email = normalizeEmail(rawEmail ?? '');
+    if (rawEmail === undefined || rawEmail.trim() === '') throw new UsageError(`subscribers ${action}: missing email address; expected subscribers ${action} <email>`, 'subscribers');
+    const email = normalizeEmail(rawEmail);
     if (!email) throw new UsageError(`subscribers ${action}: ${JSON.stringify(rawEmail ?? '')} is not an email address`, 'subscribers');
     if (action === 'remove') {
       const found = await repo.findByEmail(email);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { DelayedError, Queue, QueueEvents, Worker, UnrecoverableError, type Job, type Processor } from 'bullmq';
+import { DelayedError, Queue, QueueEvents, QueueKeys, Worker, UnrecoverableError, type Job, type Processor } from 'bullmq';
 import { jobLogger, type Logger } from '@paperboy/logger';
 import { createRedis, type RedisClient } from './connection.js';
 import { defaultJobOptions, jobQueue, parsePayload, type JobName, type JobPayload, type QueueName } from './jobs.js';
@@ -103,10 +103,10 @@ export class Queues {
     for (const s of schedules) byQueue.set(jobQueue[s.name], [...(byQueue.get(jobQueue[s.name]) ?? []), s]);
     const missing: Schedule[] = [];
     for (const [name, ofQueue] of byQueue) {
-      const queue = this.get(name);
-      const client = await queue.client;
-      // Sent together without waiting for each reply: one round trip in practice.
-      const scores = await Promise.all(ofQueue.map((s) => client.zscore(queue.keys.repeat!, s.id)));
+      // On the shared connection, without a Queue: one first made while Redis is away never becomes
+      // usable, and this check runs during outages. Sent together: one round trip in practice.
+      const key = new QueueKeys(this.settings.prefix).toKey(name, 'repeat');
+      const scores = await Promise.all(ofQueue.map((s) => this.connection.zscore(key, s.id)));
       ofQueue.forEach((s, i) => {
         if (scores[i] === null) missing.push(s);
       });

@@ -7,7 +7,7 @@ import { parseSourcesFile } from '@paperboy/sources-file';
 import { HostLimiter, RobotsCache } from '@paperboy/http';
 import { loadTaxonomy } from '@paperboy/pipeline';
 import { addProcessor } from '@paperboy/processor';
-import { createRedis, declareSchedules, Queues, type RedisClient } from '@paperboy/queue';
+import { createRedis, Queues, type RedisClient } from '@paperboy/queue';
 import { createAppContext, type AppContext } from '@paperboy/app';
 import { ScheduleKeeper } from '@paperboy/runtime';
 import { createTestDatabase, startFixtureServer, startPrivateRedisCluster, testQueuePrefix, type FixtureServer, type PrivateRedisCluster, type TestDatabase } from '@paperboy/test-utils';
@@ -195,13 +195,13 @@ describe('on a 3-master Redis Cluster', () => {
     const queues = new Queues(redis, { prefix: config.queuePrefix, fetchAttempts: 1 });
     const queue = queues.get('crawl');
     try {
-      const schedules = sourceSchedules(queue, sources);
+      const schedules = sourceSchedules(sources);
       const ids = schedules.map((s) => s.id).sort();
       expect(ids).toContain('source-cluster-hf');
-      expect((await declareSchedules(schedules)).sort()).toEqual(ids);
+      expect((await queues.declareSchedules(schedules)).sort()).toEqual(ids);
       expect((await queue.getJobSchedulers(0, -1)).map((s) => s.key).sort()).toEqual(ids);
 
-      const keeper = new ScheduleKeeper(schedules, { logger, redis, intervalMs: 3_600_000 });
+      const keeper = new ScheduleKeeper(schedules, { logger, queues, redis, intervalMs: 3_600_000 });
       expect(await keeper.check()).toEqual([]);
       await queue.removeJobScheduler('source-cluster-hf');
       expect(await keeper.check()).toEqual(['source-cluster-hf']);

@@ -42,12 +42,6 @@ describe('services as separate processes', () => {
       DATABASE_URL: t.url, REDIS_URL: redisUrl, PAPERBOY_QUEUE_PREFIX: prefix, PAPERBOY_SOURCES: join(dir, 'sources.yaml'),
       PAPERBOY_FETCH_ALLOW_PRIVATE: '1', PAPERBOY_OUTBOX_DIR: join(dir, 'outbox'), PAPERBOY_DASHBOARD_REFRESH_SECONDS: '10', LOG_LEVEL: 'debug',
     };
-    // A planner as versions before the `planning` queue declared it: the notifier must replace it.
-    const before = createRedis(redisUrl, 'producer');
-    const legacy = new Queues(before, { prefix, fetchAttempts: 1 });
-    await legacy.get('notify').upsertJobScheduler('digest-planner-daily', { every: 15 * 60_000, startDate: Date.now() + 3_600_000 }, { name: 'plan-digests', data: { frequency: 'daily' } });
-    await legacy.close();
-    before.disconnect();
     const services = {
       fetcher: spawnService('services/fetcher/src/main.ts', env),
       processor: spawnService('services/processor/src/main.ts', env),
@@ -63,7 +57,7 @@ describe('services as separate processes', () => {
       expect(await keys('crawl')).toEqual(['prune-archive-daily', 'reconcile-crawls', 'source-local-hf']);
       expect(await keys('planning')).toEqual(['digest-planner-daily', 'digest-planner-weekly']);
       expect(await keys('notify')).toEqual([]);
-      expect(await queues.get('notify').getDelayedCount()).toBe(0); // nor the job it had scheduled
+      expect(await queues.get('notify').getDelayedCount()).toBe(0); // nor a scheduled job: planners run on `planning`
       expect(await keys('maintenance')).toEqual(['dashboard-rebuild-nightly', 'dashboard-refresh']);
 
       // The source's schedule crawls it (BullMQ runs an `every` schedule at once); the papers land.

@@ -152,12 +152,11 @@ export function stopOnSignal(ctx: AppContext, crawlJobIds: ReadonlySet<string>, 
     if (markInterrupted()) process.exit(130);
     ctx.logger.warn({ signal }, 'interrupted: stopping and removing this run\'s unfinished crawl jobs');
     await ctx.lifecycle.stopWorkers();
-    const queue = ctx.queues.get('crawl');
     let removed = 0;
     for (const id of crawlJobIds) {
-      const job = await queue.getJob(id).catch(() => undefined);
+      const job = await ctx.queues.getJob('crawl-page', id).catch(() => undefined);
       const state = await job?.getState().catch(() => 'unknown');
-      if (job && state !== 'completed' && state !== 'failed') removed += (await queue.remove(id).catch(() => 0)) ? 1 : 0;
+      if (job && state !== 'completed' && state !== 'failed') removed += await job.remove().then(() => 1, () => 0);
     }
     ctx.logger.warn({ removed }, 'unfinished crawl jobs removed');
     cleanup?.();
@@ -170,7 +169,7 @@ export function stopOnSignal(ctx: AppContext, crawlJobIds: ReadonlySet<string>, 
 
 /** Waits for one ingest batch and adds what it stored to the summary. */
 export async function collectBatch(pipeline: Pipeline, jobId: string, url: string, summary: IngestSummary): Promise<void> {
-  const job = await pipeline.ctx.queues.get('ingest').getJob(jobId);
+  const job = await pipeline.ctx.queues.getJob('ingest-entries', jobId);
   const result = await waitFor<IngestEntriesResult>(job, pipeline.ingestEvents);
   if (!result.ok) {
     const entries = Array.isArray(job?.data?.entries) ? job.data.entries.length : 0;
@@ -203,7 +202,6 @@ export async function crawlAndWait(
   // Added while Ctrl-C was being handled: the handler may have looked for this run's jobs already.
   if (wasInterrupted()) await Promise.all(crawlJobs.map((job) => job.remove().catch(() => undefined)));
   const crawls = await Promise.all(crawlJobs.map((job) => waitFor<CrawlPageResult>(job, pipeline.crawlEvents)));
-  const ingestQueue = pipeline.ctx.queues.get('ingest');
   const batchWaits: Array<Promise<void>> = [];
   crawls.forEach((crawl, i) => {
     const url = pages[i]!.data.url;
@@ -228,7 +226,7 @@ export async function crawlAndWait(
     summary.unchangedBatches += crawl.value.duplicateJobIds.length;
     // Batches of unchanged content were queued before: wait until they are done, count nothing.
     for (const jobId of options.waitForBatches === false ? [] : crawl.value.duplicateJobIds) {
-      batchWaits.push(ingestQueue.getJob(jobId).then((job) => waitFor(job, pipeline.ingestEvents)).then(() => undefined));
+      batchWaits.push(pipeline.ctx.queues.getJob('ingest-entries', jobId).then((job) => waitFor(job, pipeline.ingestEvents)).then(() => undefined));
     }
     if (options.waitForBatches === false) return;
     for (const jobId of crawl.value.ingestJobIds) batchWaits.push(collectBatch(pipeline, jobId, url, summary));

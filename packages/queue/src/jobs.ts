@@ -1,3 +1,4 @@
+import type { CrawlOutcome } from '@paperboy/db';
 import type { JobsOptions } from 'bullmq';
 import { z } from 'zod';
 
@@ -8,19 +9,19 @@ import { z } from 'zod';
 export const QueueName = { Crawl: 'crawl', Ingest: 'ingest', Planning: 'planning', Notify: 'notify', Maintenance: 'maintenance' } as const;
 export type QueueName = (typeof QueueName)[keyof typeof QueueName];
 
-export const JobName = {
-  CrawlSource: 'crawl-source',
-  CrawlPage: 'crawl-page',
-  PruneArchive: 'prune-archive',
-  ReconcileCrawls: 'reconcile-crawls',
-  IngestEntries: 'ingest-entries',
-  PlanDigests: 'plan-digests',
-  SendDigest: 'send-digest',
-  RefreshDashboard: 'refresh-dashboard',
-  SendConfirmation: 'send-confirmation',
-} as const;
-export type JobName = (typeof JobName)[keyof typeof JobName];
+/** Every job's name: call sites write the name itself, which the compiler checks against this list. */
+export type JobName =
+  | 'crawl-source'
+  | 'crawl-page'
+  | 'prune-archive'
+  | 'reconcile-crawls'
+  | 'ingest-entries'
+  | 'plan-digests'
+  | 'send-digest'
+  | 'refresh-dashboard'
+  | 'send-confirmation';
 
+/** The queue of each job: the only place that says where a job goes (adds, schedules, look-ups and workers follow it). */
 export const jobQueue = {
   'crawl-source': 'crawl',
   'crawl-page': 'crawl',
@@ -164,10 +165,12 @@ export interface SendDigestResult {
 }
 export type IngestEntriesPayload = JobPayload<'ingest-entries'>;
 
+/** How a crawl-page job that returned ended (one that throws is recorded as retrying, failed or disallowed). */
+export type CrawlPageOutcome = Extract<CrawlOutcome, 'ok' | 'quiet' | 'not-modified' | 'unchanged'>;
+
 export interface CrawlPageResult {
   crawlId?: number;
-  /** ok, quiet, not-modified, unchanged, disallowed. */
-  outcome?: string;
+  outcome?: CrawlPageOutcome;
   fetchId: number | null;
   url: string;
   status: number | null;
@@ -188,35 +191,52 @@ export interface IngestEntriesResult {
   repeats: number;
 }
 
+/** A payload its job's schema refuses: a permanent failure in a worker, an error for a producer. */
+export class InvalidPayloadError extends Error {}
+
+/** The payload of a job of `name`, checked against its schema; throws InvalidPayloadError. */
 export function parsePayload<N extends JobName>(name: N, data: unknown): JobPayload<N> {
-  return payloadSchemas[name].parse(data) as JobPayload<N>;
+  const parsed = payloadSchemas[name].safeParse(data);
+  if (!parsed.success) throw new InvalidPayloadError(`invalid payload for ${name}: ${parsed.error.message}`);
+  return parsed.data as JobPayload<N>;
 }
 
-const keep = {
+/**
+ * How long finished jobs are kept, the same for every job, whether added or run by a scheduler:
+ * completed ones a day (at most 5,000 a queue), failed ones two weeks (at most 20,000 a queue).
+ * BullMQ trims a queue by the limits of the job that just finished, so one policy keeps each queue's
+ * limits what they say.
+ */
+export const jobRetention = {
   removeOnComplete: { age: 24 * 3600, count: 5000 },
   removeOnFail: { age: 14 * 24 * 3600, count: 20000 },
-};
+} as const satisfies Pick<JobsOptions, 'removeOnComplete' | 'removeOnFail'>;
 
+/** Attempts, backoff and retention of every job of `name`, added or scheduled. */
 export function defaultJobOptions(name: JobName, settings: { fetchAttempts: number }): JobsOptions {
+  return { ...retryOptions(name, settings), ...jobRetention };
+}
+
+function retryOptions(name: JobName, settings: { fetchAttempts: number }): Pick<JobsOptions, 'attempts' | 'backoff'> {
   switch (name) {
     case 'crawl-page':
       // Exponential with full jitter, so retries of many pages of one host do not arrive together.
-      return { attempts: settings.fetchAttempts, backoff: { type: 'exponential', delay: 2000, jitter: 1 }, ...keep };
+      return { attempts: settings.fetchAttempts, backoff: { type: 'exponential', delay: 2000, jitter: 1 } };
     case 'plan-digests':
-      return { attempts: 3, backoff: { type: 'exponential', delay: 5000 }, ...keep };
+      return { attempts: 3, backoff: { type: 'exponential', delay: 5000 } };
     case 'send-digest':
       // SMTP 4xx: retried with backoff; a 5xx fails the job at once (UnrecoverableError).
-      return { attempts: 6, backoff: { type: 'exponential', delay: 30_000, jitter: 0.5 }, ...keep };
+      return { attempts: 6, backoff: { type: 'exponential', delay: 30_000, jitter: 0.5 } };
     case 'crawl-source':
     case 'prune-archive':
     case 'reconcile-crawls':
-      return { attempts: 3, backoff: { type: 'exponential', delay: 5000 }, ...keep };
+      return { attempts: 3, backoff: { type: 'exponential', delay: 5000 } };
     case 'ingest-entries':
-      return { attempts: 8, backoff: { type: 'exponential', delay: 1000 }, ...keep };
+      return { attempts: 8, backoff: { type: 'exponential', delay: 1000 } };
     case 'refresh-dashboard':
-      return { attempts: 3, backoff: { type: 'exponential', delay: 10_000 }, ...keep };
+      return { attempts: 3, backoff: { type: 'exponential', delay: 10_000 } };
     case 'send-confirmation':
       // SMTP 4xx: retried with backoff (about 15 minutes in all: a confirmation is wanted now); a 5xx fails at once.
-      return { attempts: 6, backoff: { type: 'exponential', delay: 15_000, jitter: 0.5 }, ...keep };
+      return { attempts: 6, backoff: { type: 'exponential', delay: 15_000, jitter: 0.5 } };
   }
 }

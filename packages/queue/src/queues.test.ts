@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Redis } from 'ioredis';
-import { checkHandlers, contentJobId, createWorker, jobsOfQueue } from './queues.js';
-import { jobQueue, parsePayload } from './jobs.js';
+import { checkHandlers, contentJobId, jobsOfQueue } from './queues.js';
+import { defaultJobOptions, InvalidPayloadError, jobQueue, jobRetention, parsePayload, type JobName } from './jobs.js';
 
 describe('job routing', () => {
   it('routes every job to a queue, and each queue has jobs', () => {
@@ -22,13 +21,6 @@ describe('job routing', () => {
     expect(() => checkHandlers('ingest', { 'ingest-entries': async () => {} })).not.toThrow();
   });
 
-  it('refuses a handler for a "moved" job that is still routed to the worker\'s queue', () => {
-    const settings = { prefix: 'unused', concurrency: 1, connection: {} as Redis };
-    expect(() => createWorker('notify', { 'send-digest': async () => {}, 'send-confirmation': async () => {} }, { ...settings, moved: { 'send-digest': async () => {} } })).toThrow(
-      /send-digest still routed here/,
-    );
-  });
-
   it('makes stable job ids without colons', () => {
     const id = contentJobId('ingest', 'hf-papers', 'https://huggingface.co/papers', 'abc', 0);
     expect(id).toBe(contentJobId('ingest', 'hf-papers', 'https://huggingface.co/papers', 'abc', 0));
@@ -41,5 +33,16 @@ describe('job routing', () => {
     expect(parsePayload('crawl-page', { source: 'hf-papers', url: 'https://huggingface.co/papers', extra: 1 })).toMatchObject({
       source: 'hf-papers',
     });
+  });
+
+  it('names what is wrong with a payload', () => {
+    expect(() => parsePayload('plan-digests', { frequency: 'hourly' })).toThrow(InvalidPayloadError);
+    expect(() => parsePayload('plan-digests', { frequency: 'hourly' })).toThrow(/^invalid payload for plan-digests: .*frequency/s);
+  });
+
+  it('gives every job the one retention policy', () => {
+    for (const name of Object.keys(jobQueue) as JobName[]) {
+      expect(defaultJobOptions(name, { fetchAttempts: 2 })).toMatchObject(jobRetention);
+    }
   });
 });

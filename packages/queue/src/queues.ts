@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { DelayedError, Queue, QueueEvents, Worker, UnrecoverableError, type Job, type Processor } from 'bullmq';
+import { DelayedError, Queue, QueueEvents, QueueKeys, Worker, UnrecoverableError, type Job, type Processor } from 'bullmq';
 import { jobLogger, type Logger } from '@paperboy/logger';
 import { createRedis, type RedisClient } from './connection.js';
 import { defaultJobOptions, jobQueue, parsePayload, type JobName, type JobPayload, type QueueName } from './jobs.js';
+import type { Repeat, Schedule } from './schedules.js';
 
 export interface QueueSettings {
   prefix: string;
@@ -14,7 +15,12 @@ export function contentJobId(kind: string, ...parts: Array<string | number>): st
   return `${kind}-${createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 40)}`;
 }
 
-/** Producer side: one Queue per queue name, sharing one connection. */
+/**
+ * Producer side: one Queue per queue name, sharing one connection. Jobs are added, scheduled and
+ * looked up by job name: the queue follows from `jobQueue`, the payload is type-checked by the
+ * compiler and validated against the job's schema before it reaches Redis, and the options are the
+ * job's defaults (`defaultJobOptions`), retention included.
+ */
 export class Queues {
   private readonly queues = new Map<QueueName, Queue>();
 
@@ -23,6 +29,7 @@ export class Queues {
     private readonly settings: QueueSettings,
   ) {}
 
+  /** The BullMQ queue itself, for what works on a whole queue: events, counts, the queue board. */
   get(name: QueueName): Queue {
     let queue = this.queues.get(name);
     if (!queue) {
@@ -45,6 +52,7 @@ export class Queues {
     jobs: Array<{ data: JobPayload<N>; jobId?: string; deduplicationId?: string; delayMs?: number }>,
   ): Promise<Job[]> {
     if (jobs.length === 0) return [];
+    for (const job of jobs) parsePayload(name, job.data);
     const defaults = defaultJobOptions(name, this.settings);
     return this.get(jobQueue[name]).addBulk(
       jobs.map((job) => ({
@@ -63,6 +71,67 @@ export class Queues {
   async add<N extends JobName>(name: N, data: JobPayload<N>, jobId?: string): Promise<Job> {
     const [job] = await this.addBulk(name, [{ data, ...(jobId ? { jobId } : {}) }]);
     return job!;
+  }
+
+  /** A job of `name` by its id, from its job's queue; undefined once it is removed (or never was). */
+  async getJob<N extends JobName>(name: N, jobId: string): Promise<Job<JobPayload<N>> | undefined> {
+    return this.get(jobQueue[name]).getJob(jobId);
+  }
+
+  /**
+   * Declares the job scheduler `id`: a job of `name` with `payload` on every `repeat`, on the job's
+   * queue with its default options. An upsert: safe on every boot and from several processes at
+   * once; a changed repeat or payload replaces the old one.
+   */
+  async schedule<N extends JobName>(name: N, id: string, repeat: Repeat, payload: JobPayload<N>): Promise<void> {
+    parsePayload(name, payload);
+    await this.get(jobQueue[name]).upsertJobScheduler(id, repeat, { name, data: payload, opts: defaultJobOptions(name, this.settings) });
+  }
+
+  /** Declares every schedule (see `schedule`) and returns their ids. */
+  async declareSchedules(schedules: readonly Schedule[]): Promise<string[]> {
+    for (const s of schedules) await this.schedule<JobName>(s.name, s.id, s.repeat, s.payload);
+    return schedules.map((s) => s.id);
+  }
+
+  /**
+   * The schedules whose scheduler is not in Redis: a ZSCORE per id on its job's queue's scheduler
+   * set, sent at once, so checking often costs next to nothing.
+   */
+  async missingSchedules(schedules: readonly Schedule[]): Promise<Schedule[]> {
+    const byQueue = new Map<QueueName, Schedule[]>();
+    for (const s of schedules) byQueue.set(jobQueue[s.name], [...(byQueue.get(jobQueue[s.name]) ?? []), s]);
+    const missing: Schedule[] = [];
+    for (const [name, ofQueue] of byQueue) {
+      // On the shared connection, without a Queue: one first made while Redis is away never becomes
+      // usable, and this check runs during outages. Sent together: one round trip in practice.
+      const key = new QueueKeys(this.settings.prefix).toKey(name, 'repeat');
+      const scores = await Promise.all(ofQueue.map((s) => this.connection.zscore(key, s.id)));
+      ofQueue.forEach((s, i) => {
+        if (scores[i] === null) missing.push(s);
+      });
+    }
+    return missing;
+  }
+
+  /**
+   * Re-declares the schedules missing from Redis (after a flush, a restart without persistence or a
+   * failover to an empty replica) and returns their ids. Those present are left alone: their next
+   * run stays as it was. Two processes re-declaring the same one at once is safe (an upsert).
+   */
+  async redeclareMissingSchedules(schedules: readonly Schedule[]): Promise<string[]> {
+    return this.declareSchedules(await this.missingSchedules(schedules));
+  }
+
+  /** The ids of the job schedulers that run jobs of `name`. */
+  async scheduleIds(name: JobName): Promise<string[]> {
+    const schedulers = await this.get(jobQueue[name]).getJobSchedulers(0, -1);
+    return schedulers.filter((s) => s.name === name).map((s) => s.key);
+  }
+
+  /** Removes the job scheduler `id` of jobs of `name` (its next job too); false if there was none. */
+  async unschedule(name: JobName, id: string): Promise<boolean> {
+    return this.get(jobQueue[name]).removeJobScheduler(id);
   }
 
   async close(): Promise<void> {
@@ -108,11 +177,6 @@ export interface WorkerSettings {
   /** At most `max` jobs per `duration` ms on this queue, across every worker (BullMQ's rate limiter). */
   limiter?: { max: number; duration: number };
   /**
-   * Handlers for jobs that used to be routed to this queue and now go elsewhere: jobs (and job
-   * schedulers) that older code left on this queue are still run, not failed for want of a handler.
-   */
-  moved?: { [N in JobName]?: JobHandler<N> };
-  /**
    * Says whether a failure is a dependency's outage (Postgres away) rather than the job's: such a
    * job is put back, delayed by `holdDelayMs` (default 5000), without spending an attempt.
    */
@@ -129,18 +193,14 @@ const MAX_HOLDS = 20;
  */
 export function createWorker<Q extends QueueName>(queue: Q, handlers: HandlerMap<Q>, settings: WorkerSettings): Worker {
   checkHandlers(queue, handlers as Record<string, unknown>);
-  const notMoved = Object.keys(settings.moved ?? {}).filter((name) => jobQueue[name as JobName] === queue);
-  if (notMoved.length) throw new Error(`worker for queue "${queue}": ${notMoved.join(', ')} still routed here, not moved`);
   const processor: Processor = async (job, token) => {
-    const handler =
-      (handlers as unknown as Record<string, JobHandler<JobName>>)[job.name] ??
-      (settings.moved as Record<string, JobHandler<JobName>> | undefined)?.[job.name];
+    const handler = (handlers as unknown as Record<string, JobHandler<JobName>>)[job.name];
     if (!handler) throw new UnrecoverableError(`no handler for job "${job.name}" on queue "${queue}"`);
     let payload: JobPayload<JobName>;
     try {
       payload = parsePayload(job.name as JobName, job.data);
     } catch (error) {
-      throw new UnrecoverableError(`invalid payload for ${job.name}: ${(error as Error).message}`);
+      throw new UnrecoverableError((error as Error).message);
     }
     try {
       return await handler(payload, job, token);

@@ -1,6 +1,6 @@
 import { loadConfig } from '@paperboy/config';
 import { createLogger } from '@paperboy/logger';
-import { createRedis, declareSchedules, Queues, type Schedule, type RedisClient } from '@paperboy/queue';
+import { createRedis, Queues, type Schedule, type RedisClient } from '@paperboy/queue';
 import { startPrivateRedis, testQueuePrefix, type PrivateRedis } from '@paperboy/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Lifecycle } from './index.js';
@@ -24,15 +24,14 @@ const processes: Process[] = [];
 function startProcess(intervalMs: number): Process {
   const redis = createRedis(server.url, 'producer');
   const queues = new Queues(redis, { prefix, fetchAttempts: 1 });
-  const opts = { removeOnComplete: { count: 10 } };
   const schedules: Schedule[] = [
-    { queue: queues.get('crawl'), id: 'source-a', repeat: { every: 3_600_000 }, job: { name: 'crawl-source', data: { source: 'a' }, opts } },
-    { queue: queues.get('crawl'), id: 'source-b', repeat: { pattern: '15 1 * * 1-5', tz: 'UTC' }, job: { name: 'crawl-source', data: { source: 'b' }, opts } },
-    { queue: queues.get('planning'), id: 'digest-planner-daily', repeat: { every: 900_000 }, job: { name: 'plan-digests', data: { frequency: 'daily' }, opts } },
+    { name: 'crawl-source', id: 'source-a', repeat: { every: 3_600_000 }, payload: { source: 'a' } },
+    { name: 'crawl-source', id: 'source-b', repeat: { pattern: '15 1 * * 1-5', tz: 'UTC' }, payload: { source: 'b' } },
+    { name: 'plan-digests', id: 'digest-planner-daily', repeat: { every: 900_000 }, payload: { frequency: 'daily' } },
   ];
   const log: Process['log'] = [];
   const logger = createLogger({ level: 'info', name: 'test', stream: { write: (line: string) => log.push(JSON.parse(line)) } });
-  const keeper = new ScheduleKeeper(schedules, { logger, redis, intervalMs });
+  const keeper = new ScheduleKeeper(schedules, { logger, queues, redis, intervalMs });
   const process = { redis, queues, schedules, keeper, log };
   processes.push(process);
   return process;
@@ -72,7 +71,7 @@ afterAll(async () => {
 describe('ScheduleKeeper', () => {
   it('re-declares what a FLUSHALL removed, from two processes at once: each scheduler once, with one next job', async () => {
     const [one, two] = [startProcess(3_600_000), startProcess(3_600_000)];
-    await declareSchedules(one.schedules);
+    await one.queues.declareSchedules(one.schedules);
     const nextRunOf = async () => (await one.queues.get('crawl').getJobScheduler('source-b'))?.next;
     const nextRun = await nextRunOf();
 
@@ -118,7 +117,7 @@ describe('ScheduleKeeper', () => {
   it('keepSchedules: nothing with PAPERBOY_SCHEDULES=0; otherwise a worker of the lifecycle, stopped with it', async () => {
     const p = startProcess(3_600_000);
     const lifecycle = new Lifecycle(createLogger({ level: 'silent' }), 1000);
-    const ctx = { logger: createLogger({ level: 'silent' }), producerRedis: p.redis, lifecycle };
+    const ctx = { logger: createLogger({ level: 'silent' }), queues: p.queues, producerRedis: p.redis, lifecycle };
     expect(keepSchedules({ ...ctx, config: loadConfig({ PAPERBOY_SCHEDULES: '0' }) }, p.schedules)).toBeNull();
     const keeper = keepSchedules({ ...ctx, config: loadConfig({ PAPERBOY_SCHEDULE_CHECK_SECONDS: '1' }) }, p.schedules);
     expect(keeper).toBeInstanceOf(ScheduleKeeper);

@@ -1,7 +1,7 @@
+import type { Config } from '@paperboy/config';
 import type { Logger } from '@paperboy/logger';
-import { redeclareMissingSchedules, type RedisClient, type Schedule } from '@paperboy/queue';
-import type { ProcessContext } from './context.js';
-import type { Runnable } from './index.js';
+import type { Queues, RedisClient, Schedule } from '@paperboy/queue';
+import type { Lifecycle, Runnable } from './index.js';
 
 const RETRY_MS = 5000;
 
@@ -24,7 +24,8 @@ export class ScheduleKeeper implements Runnable {
 
   constructor(
     private readonly schedules: readonly Schedule[],
-    private readonly deps: { logger: Logger; redis: RedisClient; intervalMs: number },
+    /** `redis`: the connection `queues` use, watched for reconnects. */
+    private readonly deps: { logger: Logger; queues: Queues; redis: RedisClient; intervalMs: number },
   ) {}
 
   /** Starts the periodic and on-reconnect checks; resolves once closed. */
@@ -68,7 +69,7 @@ export class ScheduleKeeper implements Runnable {
   private async redeclare(): Promise<string[]> {
     const { logger } = this.deps;
     try {
-      const ids = await redeclareMissingSchedules(this.schedules);
+      const ids = await this.deps.queues.redeclareMissingSchedules(this.schedules);
       if (ids.length) logger.warn({ schedules: ids }, `${ids.length} schedules were missing from Redis: re-declared`);
       if (this.failing) logger.info('job schedules checked again');
       this.failing = false;
@@ -96,9 +97,18 @@ export class ScheduleKeeper implements Runnable {
  * PAPERBOY_SCHEDULE_CHECK_SECONDS and on each reconnect, from `ctx.lifecycle.start()` until its
  * shutdown. Nothing when PAPERBOY_SCHEDULES=0. Call it once per process, with all its schedules.
  */
-export function keepSchedules(ctx: Pick<ProcessContext, 'config' | 'logger' | 'producerRedis' | 'lifecycle'>, schedules: readonly Schedule[]): ScheduleKeeper | null {
+export function keepSchedules(
+  ctx: {
+    config: Pick<Config, 'schedules' | 'scheduleCheckSeconds'>;
+    logger: Logger;
+    queues: Queues;
+    producerRedis: RedisClient;
+    lifecycle: Pick<Lifecycle, 'addWorker'>;
+  },
+  schedules: readonly Schedule[],
+): ScheduleKeeper | null {
   if (!ctx.config.schedules || schedules.length === 0) return null;
-  const keeper = new ScheduleKeeper(schedules, { logger: ctx.logger, redis: ctx.producerRedis, intervalMs: ctx.config.scheduleCheckSeconds * 1000 });
+  const keeper = new ScheduleKeeper(schedules, { logger: ctx.logger, queues: ctx.queues, redis: ctx.producerRedis, intervalMs: ctx.config.scheduleCheckSeconds * 1000 });
   ctx.lifecycle.addWorker(keeper);
   return keeper;
 }

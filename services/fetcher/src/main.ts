@@ -11,8 +11,8 @@ await runService('fetcher', async () => {
   await warnIfDatabaseNotReady(ctx); // `start` refuses instead (its preflight); a service waits for `migrate`
   await serveHealth(ctx);
   ctx.lifecycle.installSignalHandlers();
-  const schedulers = ctx.config.schedules ? await syncSchedulers(ctx.queues.get('crawl'), sources) : { schedules: 'not declared (PAPERBOY_SCHEDULES=0)' };
-  keepSchedules(ctx, sourceSchedules(ctx.queues.get('crawl'), sources));
+  const schedulers = ctx.config.schedules ? await syncSchedulers(ctx.queues, sources) : { schedules: 'not declared (PAPERBOY_SCHEDULES=0)' };
+  keepSchedules(ctx, sourceSchedules(sources));
   ctx.lifecycle.start();
   ctx.logger.info({ concurrency: ctx.config.fetch.concurrency, sources: sources.path, ...schedulers }, 'fetcher started');
 });

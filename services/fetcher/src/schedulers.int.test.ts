@@ -24,8 +24,8 @@ const schedulers = async () =>
 
 describe('syncSchedulers', () => {
   it('declares one scheduler per enabled source, idempotently, even from several processes at once', async () => {
-    await Promise.all([syncSchedulers(queues.get('crawl'), file(a + b(true))), syncSchedulers(queues.get('crawl'), file(a + b(true)))]);
-    await syncSchedulers(queues.get('crawl'), file(a + b(true)));
+    await Promise.all([syncSchedulers(queues, file(a + b(true))), syncSchedulers(queues, file(a + b(true)))]);
+    await syncSchedulers(queues, file(a + b(true)));
     expect(await schedulers()).toEqual([
       { key: PRUNE_SCHEDULER, every: null, pattern: '17 3 * * *' },
       { key: RECONCILE_SCHEDULER, every: 300_000, pattern: null },
@@ -35,7 +35,7 @@ describe('syncSchedulers', () => {
   });
 
   it('removes the schedulers of disabled and removed sources', async () => {
-    const result = await syncSchedulers(queues.get('crawl'), file(b(false)));
+    const result = await syncSchedulers(queues, file(b(false)));
     expect(result.removed.sort()).toEqual(['source-a', 'source-b']);
     expect((await schedulers()).map((s) => s.key)).toEqual([PRUNE_SCHEDULER, RECONCILE_SCHEDULER]);
   });

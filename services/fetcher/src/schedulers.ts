@@ -1,4 +1,4 @@
-import { declareSchedules, type Queue, type Schedule } from '@paperboy/queue';
+import type { Queues, Schedule } from '@paperboy/queue';
 import type { SourcesFile } from '@paperboy/sources-file';
 
 const SOURCE_PREFIX = 'source-';
@@ -6,34 +6,20 @@ export const PRUNE_SCHEDULER = 'prune-archive-daily';
 export const RECONCILE_SCHEDULER = 'reconcile-crawls';
 
 /** The fetcher's schedules: one per enabled source, the daily archive pruning and the reconciliation of stranded batches. */
-export function sourceSchedules(queue: Queue, sources: SourcesFile): Schedule[] {
+export function sourceSchedules(sources: SourcesFile): Schedule[] {
   const perSource = sources.sources
     .filter((s) => s.enabled)
     .map((source): Schedule => ({
-      queue,
+      name: 'crawl-source',
       id: `${SOURCE_PREFIX}${source.id}`,
       repeat: source.schedule.cron
         ? { pattern: source.schedule.cron, ...(source.schedule.tz ? { tz: source.schedule.tz } : {}) }
         : { every: source.schedule.every! },
-      job: {
-        name: 'crawl-source',
-        data: { source: source.id },
-        opts: { attempts: 3, backoff: { type: 'exponential', delay: 5000 }, removeOnComplete: { count: 1000 }, removeOnFail: { count: 1000 } },
-      },
+      payload: { source: source.id },
     }));
-  const prune: Schedule = {
-    queue,
-    id: PRUNE_SCHEDULER,
-    repeat: { pattern: '17 3 * * *' },
-    job: { name: 'prune-archive', data: {}, opts: { attempts: 3, removeOnComplete: { count: 30 }, removeOnFail: { count: 30 } } },
-  };
+  const prune: Schedule = { name: 'prune-archive', id: PRUNE_SCHEDULER, repeat: { pattern: '17 3 * * *' }, payload: {} };
   // Batches enqueued but never stored (a lost Redis) are put back from the archive.
-  const reconcile: Schedule = {
-    queue,
-    id: RECONCILE_SCHEDULER,
-    repeat: { every: 5 * 60_000 },
-    job: { name: 'reconcile-crawls', data: {}, opts: { attempts: 3, backoff: { type: 'exponential', delay: 5000 }, removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } } },
-  };
+  const reconcile: Schedule = { name: 'reconcile-crawls', id: RECONCILE_SCHEDULER, repeat: { every: 5 * 60_000 }, payload: {} };
   return [...perSource, prune, reconcile];
 }
 
@@ -42,14 +28,13 @@ export function sourceSchedules(queue: Queue, sources: SourcesFile): Schedule[] 
  * so it is safe on every boot and from several processes at once. (Later, `keepSchedules`
  * re-declares any that Redis loses.)
  */
-export async function syncSchedulers(queue: Queue, sources: SourcesFile): Promise<{ upserted: string[]; removed: string[] }> {
-  const declared = await declareSchedules(sourceSchedules(queue, sources));
+export async function syncSchedulers(queues: Queues, sources: SourcesFile): Promise<{ upserted: string[]; removed: string[] }> {
+  const declared = await queues.declareSchedules(sourceSchedules(sources));
   const keep = new Set(declared.filter((id) => id.startsWith(SOURCE_PREFIX)));
   const removed: string[] = [];
-  for (const scheduler of await queue.getJobSchedulers(0, -1)) {
-    const id = scheduler.key;
-    if (id.startsWith(SOURCE_PREFIX) && !keep.has(id)) {
-      await queue.removeJobScheduler(id);
+  for (const id of await queues.scheduleIds('crawl-source')) {
+    if (!keep.has(id)) {
+      await queues.unschedule('crawl-source', id);
       removed.push(id);
     }
   }

@@ -11,7 +11,7 @@ await runService('notifier', async () => {
   await serveHealth(ctx);
   ctx.lifecycle.installSignalHandlers();
   const planners = ctx.config.schedules ? await syncDigestSchedulers(ctx.queues) : 'not declared (PAPERBOY_SCHEDULES=0)';
-  keepSchedules(ctx, digestSchedules(ctx.queues));
+  keepSchedules(ctx, digestSchedules());
   ctx.lifecycle.start();
   ctx.logger.info({ concurrency: ctx.config.mail.concurrency, perMinute: ctx.config.mail.perMinute, planners }, 'notifier started');
 });

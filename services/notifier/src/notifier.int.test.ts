@@ -75,14 +75,4 @@ describe('notifier workers', () => {
     expect(queued).toBeGreaterThanOrEqual(18); // the sends it overtook are still there
     expect(smtp.messages.length).toBeLessThanOrEqual(2);
   }, 60_000);
-
-  it('still runs plan-digests jobs that older versions left on the notify queue', async () => {
-    const { smtp, queues, notifyEvents, subscribe } = await setup(100_000);
-    await subscribe(2, 'daily');
-    const old = await queues.get('notify').add('plan-digests', { frequency: 'daily', force: true });
-    expect(((await old.waitUntilFinished(notifyEvents, 20_000)) as PlanDigestsResult).planned).toBe(2);
-    const deadline = Date.now() + 20_000;
-    while (smtp.messages.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    expect(smtp.messages.flatMap((m) => m.rcptTo).sort()).toEqual(['daily-0@example.org', 'daily-1@example.org']);
-  }, 60_000);
 });

@@ -26,10 +26,9 @@ export interface NotifierDeps {
  */
 export function createNotifierWorkers(deps: NotifierDeps): Worker[] {
   const logger = deps.logger.child({ service: 'notifier' });
-  const planDigests = createPlanDigestsHandler({ ...deps, logger, stuckMinutes: deps.config.mail.stuckMinutes });
   const planner = createWorker(
     'planning',
-    { 'plan-digests': planDigests },
+    { 'plan-digests': createPlanDigestsHandler({ ...deps, logger, stuckMinutes: deps.config.mail.stuckMinutes }) },
     {
       connection: deps.connection,
       prefix: deps.config.queuePrefix,
@@ -51,8 +50,6 @@ export function createNotifierWorkers(deps: NotifierDeps): Worker[] {
       ...(deps.hold ? { hold: deps.hold } : {}),
       // The provider's limit, shared by every notifier process.
       limiter: { max: deps.config.mail.perMinute, duration: 60_000 },
-      // Versions before the planning queue put planners here; those jobs still run.
-      moved: { 'plan-digests': planDigests },
     },
   );
   return [logWorkerEvents(planner, logger), logWorkerEvents(sender, logger)];

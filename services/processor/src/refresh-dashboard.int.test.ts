@@ -43,8 +43,8 @@ describe('refresh-dashboard job', () => {
     const idlePrefix = testQueuePrefix();
     const idle = new Queues(redis, { prefix: idlePrefix, fetchAttempts: 1 });
     const queue = idle.get('maintenance');
-    await Promise.all([syncDashboardSchedulers(queue, 120), syncDashboardSchedulers(queue, 120)]);
-    await syncDashboardSchedulers(queue, 300); // a new interval replaces the old one
+    await Promise.all([syncDashboardSchedulers(idle, 120), syncDashboardSchedulers(idle, 120)]);
+    await syncDashboardSchedulers(idle, 300); // a new interval replaces the old one
     const schedulers = (await queue.getJobSchedulers(0, -1))
       .map((s) => ({ key: s.key, every: s.every ?? null, pattern: s.pattern ?? null, data: s.template?.data ?? {} }))
       .sort((a, b) => a.key.localeCompare(b.key));

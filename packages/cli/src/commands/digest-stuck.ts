@@ -112,8 +112,7 @@ export async function digestResendStuck(config: Config, minutes: number, logger:
       if (page.length < RELEASE_PAGE) break;
     }
     logger.warn({ resent: released.length, skipped, olderThanMinutes: minutes }, `stuck digests released for a resend: ${AT_LEAST_ONCE}`);
-    const queue = ctx.queues.get('notify');
-    await Promise.all(released.map(async (r) => waitFor<SendDigestResult>(await queue.getJob(r.jobId), events)));
+    await Promise.all(released.map(async (r) => waitFor<SendDigestResult>(await ctx.queues.getJob('send-digest', r.jobId), events)));
     // Counted from the deliveries, not the job results: whichever job claimed a delivery, its row says
     // what happened. Another job may hold one (the dead sender's own job, retried as stalled by a
     // running notifier, can claim a released delivery first, and our job then ends "not claimed"):

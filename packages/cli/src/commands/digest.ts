@@ -27,13 +27,12 @@ export async function digestRun(config: Config, options: { frequency?: string; n
   try {
     await Promise.all([planEvents.waitUntilReady(), events.waitUntilReady()]);
     const summary: DigestSummary = { planned: 0, sent: 0, skipped: 0, failed: 0, durationMs: 0 };
-    const queue = ctx.queues.get('notify');
     for (const frequency of frequencies) {
       const plan = await ctx.queues.add('plan-digests', { frequency: frequency as 'daily' | 'weekly', force: options.now });
       const planned = await waitFor<PlanDigestsResult>(plan, planEvents);
       if (!planned.ok) throw new Error(`planning ${frequency} digests failed: ${planned.error}`);
       summary.planned += planned.value.planned;
-      const results = await Promise.all(planned.value.sendJobIds.map(async (id) => waitFor<SendDigestResult>(await queue.getJob(id), events)));
+      const results = await Promise.all(planned.value.sendJobIds.map(async (id) => waitFor<SendDigestResult>(await ctx.queues.getJob('send-digest', id), events)));
       // Completed jobs are kept only up to a count: a job gone before we looked is read from its delivery row.
       const gone = planned.value.sendJobIds.filter((_, i) => !results[i]!.ok && /disappeared/.test((results[i] as { error: string }).error));
       const statuses = await new SubscriberRepository(ctx.db).deliveryStatuses(gone.map((id) => Number(id.replace(/^send-/, ''))));

@@ -14,15 +14,15 @@ export async function start(config: Config, logger: Logger): Promise<void> {
   await serveHealth(ctx);
   ctx.lifecycle.installSignalHandlers();
   if (config.schedules) {
-    const schedulers = await syncSchedulers(ctx.queues.get('crawl'), sources);
+    const schedulers = await syncSchedulers(ctx.queues, sources);
     const planners = await syncDigestSchedulers(ctx.queues);
-    const refreshes = await syncDashboardSchedulers(ctx.queues.get('maintenance'), config.dashboardRefreshSeconds);
+    const refreshes = await syncDashboardSchedulers(ctx.queues, config.dashboardRefreshSeconds);
     logger.info({ sources: sources.path, ...schedulers, planners, refreshes }, 'source, digest and dashboard schedules in place');
     // Checked again on every Redis reconnect and every PAPERBOY_SCHEDULE_CHECK_SECONDS: an emptied Redis heals.
     keepSchedules(ctx, [
-      ...sourceSchedules(ctx.queues.get('crawl'), sources),
-      ...digestSchedules(ctx.queues),
-      ...dashboardSchedules(ctx.queues.get('maintenance'), config.dashboardRefreshSeconds),
+      ...sourceSchedules(sources),
+      ...digestSchedules(),
+      ...dashboardSchedules(config.dashboardRefreshSeconds),
     ]);
   } else {
     logger.info('PAPERBOY_SCHEDULES=0: no schedules declared');

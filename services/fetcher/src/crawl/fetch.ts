@@ -1,6 +1,6 @@
-import type { CrawlOutcome, FetchFacts } from '@paperboy/db';
+import type { FetchFacts } from '@paperboy/db';
 import { FetchError, fetchPage, retryDecision, type FetchedPage } from '@paperboy/http';
-import { UnrecoverableError, type CrawlPageResult } from '@paperboy/queue';
+import { UnrecoverableError, type CrawlPageOutcome, type CrawlPageResult } from '@paperboy/queue';
 import { keepArchived } from './archive.js';
 import type { Crawl } from './begin.js';
 import type { CrawlDeps } from './deps.js';
@@ -63,14 +63,11 @@ export function fetchFacts(crawl: Crawl, page: FetchedPage): Omit<FetchFacts, 'a
   return { ...common, bytes: page.bytes, contentHash: page.contentHash, contentType: page.contentType };
 }
 
-/** How a crawl that returns (rather than throws) ended; `CrawlPageResult.outcome` itself is typed as a plain string. */
-export type ReturnedOutcome = Extract<CrawlOutcome, 'ok' | 'quiet' | 'not-modified' | 'unchanged'>;
-
 /** A crawl's result for its job (and for the commands that wait on it). */
 export function crawlResult(
   crawl: Crawl,
   page: FetchedPage,
-  found: Omit<Partial<CrawlPageResult>, 'outcome'> & { outcome: ReturnedOutcome },
+  found: Omit<Partial<CrawlPageResult>, 'outcome'> & { outcome: CrawlPageOutcome },
 ): CrawlPageResult {
   return {
     crawlId: crawl.crawlId,

@@ -19,7 +19,7 @@ export { archiveBody, keepArchived } from './archive.js';
 export { beginCrawl, type Crawl } from './begin.js';
 export type { CrawlDeps } from './deps.js';
 export { accepts, adapterFor, extractArchived, extractEntries, extractPage } from './extract.js';
-export { crawlResult, endIfUnchanged, fetchConditionally, fetchFacts, type ReturnedOutcome } from './fetch.js';
+export { crawlResult, endIfUnchanged, fetchConditionally, fetchFacts } from './fetch.js';
 export { judgeCrawl, judgeHealth, median, MIN_SAMPLES, SUSPECT_SHARE, type CrawlJudgement } from './health.js';
 export { contentBatchId, enqueueBatches, enqueueNew, ingestBatches } from './enqueue.js';
 export type { BatchOrigin, IngestJob } from './enqueue.js';

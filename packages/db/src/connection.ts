@@ -15,6 +15,7 @@ import * as handoff from './migrations/2026_12_06_0012_handoff.js';
 import * as stuckDeliveries from './migrations/2026_12_06_0013_stuck_deliveries.js';
 import * as plannedDeliveries from './migrations/2026_12_06_0014_planned_deliveries.js';
 import * as sightingsPartitioned from './migrations/2026_12_06_0015_sightings_partitioned.js';
+import * as trendingScore from './migrations/2026_12_06_0017_trending_score.js';
 import type { Database } from './schema.js';
 
 // int8 (bigserial ids, counts) as numbers: ids stay far below 2^53.
@@ -38,6 +39,7 @@ const migrations: Record<string, Migration> = {
   '2026_12_06_0013_stuck_deliveries': stuckDeliveries,
   '2026_12_06_0014_planned_deliveries': plannedDeliveries,
   '2026_12_06_0015_sightings_partitioned': sightingsPartitioned,
+  '2026_12_06_0017_trending_score': trendingScore,
 };
 
 export type Db = Kysely<Database>;

@@ -22,14 +22,15 @@ export interface DigestPaper {
 }
 
 /**
- * The trending score digests rank papers by (the dashboards use the same one):
+ * The trending score digests rank papers by (the dashboards and the read API use the same one), the
+ * SQL function trending_score of migration 0017:
  *   (ln(1 + upvotes) + ln(1 + growth)) × 0.5 ^ (age in hours / 48)
  * growth = upvotes gained over the last 24 hours on one source (growth24hSql);
  * age = hours since first seen.
  * Popular papers rank high, papers gaining fast rank higher, and a paper's score halves every two days.
+ * `p` is the paper, `g.growth` its growth.
  */
-export const TRENDING_SCORE_SQL = `(ln(1 + coalesce(p.upvotes, 0)) + ln(1 + greatest(coalesce(g.growth, 0), 0)))
-  * power(0.5, extract(epoch FROM now() - p.first_seen_at) / 3600 / 48)`;
+export const TRENDING_SCORE_SQL = 'trending_score(p.upvotes, g.growth, p.first_seen_at)';
 
 /**
  * Whether a source's sightings count in a paper's growth. Sources count on different scales (a

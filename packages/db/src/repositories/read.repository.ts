@@ -29,12 +29,12 @@ export interface ListedPaper {
 export class CursorError extends Error {}
 
 /**
- * The trending order, time-independent: trend_key = ln(score) + ln 2 × epoch(first_seen)/48 h, so
- * score = exp(trend_key − ln 2 × epoch(now)/48 h). It is what dashboard_cache.trending stores and
- * indexes (migration 0006): the trending list reads those precomputed rows, best first, and stops
- * after a page, instead of scoring every paper per request.
+ * The trending order, time-independent: trend_key = ln(score) + ln 2 × epoch(first_seen)/48 h
+ * (SQL function trending_key, migration 0017), so the score is trending_score_from_key(trend_key).
+ * It is what dashboard_cache.trending stores and indexes (migration 0006): the trending list reads
+ * those precomputed rows, best first, and stops after a page, instead of scoring every paper per request.
  */
-const SCORE_FROM_TREND_KEY_SQL = `exp(c.trend_key - ln(2) * extract(epoch FROM now()) / 172800)`;
+const SCORE_FROM_TREND_KEY_SQL = 'trending_score_from_key(c.trend_key)';
 /** Papers leave the precomputed trending rows 8 days after they were last seen (migration 0006). */
 const TRENDING_WINDOW_SQL = `c.last_seen_at > now() - interval '8 days'`;
 

@@ -159,6 +159,11 @@ export function isConnectionLost(error: unknown): boolean {
   return /^Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/.test(error.message);
 }
 
+/** Resolves when Postgres answers a trivial query on a pooled connection (readiness checks). */
+export async function ping(db: Kysely<any>): Promise<void> {
+  await db.selectNoFrom((eb) => eb.lit(1).as('one')).execute();
+}
+
 export interface PostgresProbe {
   /** Resolves when Postgres answers `SELECT 1` within `timeoutMs`. */
   check(timeoutMs: number): Promise<void>;

@@ -6,6 +6,8 @@ import type { ColumnType, Generated, Insertable, Selectable, Updateable } from '
 
 /** timestamptz: read as a Date, written as a Date or an ISO string. */
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
+/** timestamptz with a default (now()): optional on insert. DefaultTimestamp would nest two ColumnTypes. */
+type DefaultTimestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 /** date: read as its YYYY-MM-DD text (a type parser in connection.ts), never as a local midnight. */
 type DateText = ColumnType<string, string, string>;
 /** A column of a view: read-only. */
@@ -27,8 +29,8 @@ export interface PapersTable {
   counts_seen_at: Timestamp | null;
   first_seen_at: Timestamp;
   last_seen_at: Timestamp;
-  created_at: Generated<Timestamp>;
-  updated_at: Generated<Timestamp>;
+  created_at: DefaultTimestamp;
+  updated_at: DefaultTimestamp;
   /** Provenance (migration 0008): the source whose entry gave `url`, and the link's origin. */
   url_source: string | null;
   url_origin: 'canonical' | 'arxiv' | 'listing' | 'legacy' | null;
@@ -107,7 +109,7 @@ export interface CrawlBatchesTable {
   updated: number;
   merged: number;
   rejected: number;
-  stored_at: Generated<Timestamp>;
+  stored_at: DefaultTimestamp;
 }
 
 export interface BackfillsTable {
@@ -118,8 +120,8 @@ export interface BackfillsTable {
   next_date: DateText;
   pages_done: Generated<number>;
   pages_failed: Generated<number>;
-  started_at: Generated<Timestamp>;
-  updated_at: Generated<Timestamp>;
+  started_at: DefaultTimestamp;
+  updated_at: DefaultTimestamp;
   finished_at: Timestamp | null;
 }
 
@@ -142,14 +144,14 @@ export interface PaperTopicsTable {
   position: number;
   evidence: Generated<string[]>;
   taxonomy_version: string;
-  classified_at: Generated<Timestamp>;
+  classified_at: DefaultTimestamp;
 }
 
 export interface PaperLabelsTable {
   paper_id: number;
   topic_id: string;
   labelled_by: string | null;
-  labelled_at: Generated<Timestamp>;
+  labelled_at: DefaultTimestamp;
 }
 
 export interface RejectedEntriesTable {
@@ -161,7 +163,7 @@ export interface RejectedEntriesTable {
   rank: number;
   reason: string;
   raw: unknown;
-  created_at: Generated<Timestamp>;
+  created_at: DefaultTimestamp;
 }
 
 export interface SubscribersTable {
@@ -169,7 +171,7 @@ export interface SubscribersTable {
   email: string;
   status: 'pending' | 'active' | 'unsubscribed' | 'bounced';
   hard_bounces: Generated<number>;
-  created_at: Generated<Timestamp>;
+  created_at: DefaultTimestamp;
   confirmed_at: Timestamp | null;
   unsubscribed_at: Timestamp | null;
   bounced_at: Timestamp | null;
@@ -189,7 +191,7 @@ export interface SubscriberPreferencesTable {
   time_zone: Generated<string>;
   min_upvotes: Generated<number>;
   max_papers: Generated<number>;
-  updated_at: Generated<Timestamp>;
+  updated_at: DefaultTimestamp;
 }
 
 export interface DeliveriesTable {
@@ -201,7 +203,7 @@ export interface DeliveriesTable {
   message_id: string | null;
   smtp_response: string | null;
   error: string | null;
-  planned_at: Generated<Timestamp>;
+  planned_at: DefaultTimestamp;
   claimed_at: Timestamp | null;
   finished_at: Timestamp | null;
 }
@@ -216,7 +218,7 @@ export interface DeliveredPapersTable {
 export interface LinkSecretTable {
   id: Generated<boolean>;
   secret: string;
-  created_at: Generated<Timestamp>;
+  created_at: DefaultTimestamp;
 }
 
 // --- Schema dashboard_cache (migration 0006): precomputed rows behind four dashboard views. Internal. ---
@@ -239,7 +241,7 @@ export interface CacheDirtyDaysTable {
   id: Generated<number>;
   kind: 'seen' | 'first';
   day: DateText;
-  marked_at: Generated<Timestamp>;
+  marked_at: DefaultTimestamp;
 }
 
 /** Papers whose trending row a refresh must recompute. */

@@ -248,7 +248,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   });
 
   async function currentPreferences(subscriberId: number) {
-    const row = await deps.db.selectFrom('subscriber_preferences').selectAll().where('subscriber_id', '=', subscriberId).executeTakeFirst();
+    const row = await subscribers.preferences(subscriberId);
     return row
       ? { topics: row.topics, frequency: row.frequency, sendHour: row.send_hour, timeZone: row.time_zone, minUpvotes: row.min_upvotes, maxPapers: row.max_papers }
       : { topics: [], frequency: 'daily', sendHour: 8, timeZone: 'UTC', minUpvotes: 0, maxPapers: 10 };

@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import type { Database, SubscribersTable } from '../schema.js';
+import type { Database, SubscriberPreferencesRow, SubscribersTable } from '../schema.js';
 
 export interface Preferences {
   topics: string[];
@@ -132,6 +132,11 @@ export class SubscriberRepository {
       await sql`UPDATE subscribers SET status = 'unsubscribed', unsubscribed_at = coalesce(unsubscribed_at, now()) WHERE id = ${id} AND status <> 'bounced'`.execute(trx);
       await sql`UPDATE deliveries SET status = 'skipped', finished_at = now(), error = 'unsubscribed' WHERE subscriber_id = ${id} AND status = 'planned'`.execute(trx);
     });
+  }
+
+  /** A subscriber's digest preferences; undefined when none were stored. */
+  async preferences(subscriberId: number): Promise<SubscriberPreferencesRow | undefined> {
+    return this.db.selectFrom('subscriber_preferences').selectAll().where('subscriber_id', '=', subscriberId).executeTakeFirst();
   }
 
   async findByEmail(email: string) {

@@ -65,6 +65,7 @@ export interface DigestStatsRow {
 }
 
 /** Rows `day > today (UTC) - days`: the last `days` UTC days, today included. */
+// Raw: date arithmetic on today's UTC date.
 const sinceDays = (days: number) => sql<string>`(now() AT TIME ZONE 'UTC')::date - ${Math.max(0, Math.trunc(days))}::int`;
 
 export interface DashboardRefreshResult {

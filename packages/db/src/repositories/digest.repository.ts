@@ -146,7 +146,7 @@ export class DigestRepository {
       .select(['id as deliveryId', 'subscriber_id as subscriberId'])
       .where('status', '=', 'planned')
       .where('planned_at', '<', sql<Date>`now() - make_interval(mins => ${olderThanMinutes})`) // raw: interval arithmetic
-      .where('planned_at', '>', sql<Date>`now() - interval '7 days'`)
+      .where('planned_at', '>', sql<Date>`now() - interval '7 days'`) // raw: interval arithmetic
       .orderBy('planned_at')
       .limit(limit)
       .execute();

@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
-import type { Database } from '../schema.js';
+import type { Database, Paper } from '../schema.js';
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
@@ -34,12 +34,8 @@ export interface PaperUpdate extends NewPaper {
   id: number;
 }
 
-export interface StoredPaperText {
-  id: number;
-  title: string;
-  abstract: string | null;
-  categories: string[];
-}
+/** What classification reads of a stored paper. */
+export type StoredPaperText = Pick<Paper, 'id' | 'title' | 'abstract' | 'categories'>;
 
 export interface SightingRow {
   paperId: number;

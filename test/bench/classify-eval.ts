@@ -1,7 +1,7 @@
 /**
  * Accuracy and speed of the topic classifier, as one JSON line on stdout.
  *
- *   pnpm exec tsx test/bench/classify-eval.ts
+ *   pnpm exec tsx --conditions=source test/bench/classify-eval.ts
  *
  * Accuracy: top-1 and "acceptable" (top topic is the label or one of its
  * alsoAcceptable ids) on the labelled set, overall, per split and per topic.

@@ -20,12 +20,12 @@ import { crawlAndWait, emptySummary, withPipeline } from '../../packages/cli/src
 const PAGES = Number(process.env.BENCH_CRAWL_PAGES ?? 200);
 
 function runScript(name: string, args: string[]): Promise<void> {
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL(`./${name}`, import.meta.url)), ...args], { stdio: 'inherit' });
+  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', fileURLToPath(new URL(`./${name}`, import.meta.url)), ...args], { stdio: 'inherit' });
   return new Promise((resolve, reject) => child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${name} exited with ${code}`)))));
 }
 
 async function startStaticServer(dir: string): Promise<{ server: ChildProcess; port: number }> {
-  const server = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./static-server.ts', import.meta.url)), dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const server = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', fileURLToPath(new URL('./static-server.ts', import.meta.url)), dir], { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<number>((resolve) => server.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
   return { server, port };
 }

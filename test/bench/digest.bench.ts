@@ -269,7 +269,7 @@ async function runOnce(dbName: string, subscriberCount: number): Promise<RunResu
     await insertSubscribers(db, makeSubscribers(subscriberCount));
 
     const cpuProf = process.env.BENCH_DIGEST_CPU_PROF;
-    child = spawn(process.execPath, [...(cpuProf ? ['--cpu-prof', '--cpu-prof-dir', cpuProf] : []), '--import', 'tsx', NOTIFIER_MAIN], {
+    child = spawn(process.execPath, [...(cpuProf ? ['--cpu-prof', '--cpu-prof-dir', cpuProf] : []), '--conditions=source', '--import', 'tsx', NOTIFIER_MAIN], {
       env: {
         ...process.env,
         DATABASE_URL: url,

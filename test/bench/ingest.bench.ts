@@ -169,7 +169,7 @@ export async function benchIngestScale(): Promise<Record<string, unknown>> {
 /** A processor process, resolved once it has started (its start-up is not part of the measurement). */
 async function spawnProcessor(config: { databaseUrl: string; redisUrl: string; queuePrefix: string }): Promise<ChildProcess> {
   const entry = fileURLToPath(new URL('../../services/processor/src/main.ts', import.meta.url));
-  const child = spawn(process.execPath, [...(process.env.BENCH_PROFILE_PROCESSOR ? ['--cpu-prof', '--cpu-prof-dir=/tmp/procprof'] : []), '--import', 'tsx', entry], {
+  const child = spawn(process.execPath, [...(process.env.BENCH_PROFILE_PROCESSOR ? ['--cpu-prof', '--cpu-prof-dir=/tmp/procprof'] : []), '--conditions=source', '--import', 'tsx', entry], {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, DATABASE_URL: config.databaseUrl, REDIS_URL: config.redisUrl, PAPERBOY_QUEUE_PREFIX: config.queuePrefix, LOG_LEVEL: 'info' },
   });
@@ -190,13 +190,13 @@ async function spawnProcessor(config: { databaseUrl: string; redisUrl: string; q
 
 function runScript(name: string, args: string[]): Promise<void> {
   const script = fileURLToPath(new URL(`./${name}`, import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { stdio: 'inherit' });
+  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', script, ...args], { stdio: 'inherit' });
   return new Promise((resolve, reject) => child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${name} exited with ${code}`)))));
 }
 
 async function startStaticServer(dir: string): Promise<{ server: ChildProcess; port: number }> {
   const script = fileURLToPath(new URL('./static-server.ts', import.meta.url));
-  const server = spawn(process.execPath, ['--import', 'tsx', script, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const server = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', script, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<number>((resolve, reject) => {
     server.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
     server.once('exit', (code) => reject(new Error(`static server exited with ${code}`)));

@@ -5,7 +5,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadAllHfEntries, renderHfPapersPage, type HfApiEntry } from '../../packages/sources/src/fixture-kit/index.js';
+import { loadAllHfEntries, renderHfPapersPage, type HfApiEntry } from '../../packages/sources/test/fixture-kit/index.js';
 
 const [dir, pagesArg, perPageArg] = process.argv.slice(2);
 const pages = Number(pagesArg);

@@ -49,7 +49,7 @@ for (const [name, file] of [
   ['near-duplicates', 'near-duplicate-threshold.ts'],
 ]) {
   if (only && only !== name) continue;
-  const run = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL(`./${file}`, import.meta.url))], { stdio: 'inherit' });
+  const run = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', fileURLToPath(new URL(`./${file}`, import.meta.url))], { stdio: 'inherit' });
   if (run.status !== 0) process.exitCode = 1;
 }
 setTimeout(() => process.exit(), 100).unref();

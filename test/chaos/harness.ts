@@ -30,7 +30,7 @@ import {
 import { sql } from 'kysely';
 import pg from 'pg';
 import { expect } from 'vitest';
-import { loadAllHfEntries, renderHfPapersPage, type HfApiEntry } from '../../packages/sources/src/fixture-kit/index.js';
+import { loadAllHfEntries, renderHfPapersPage, type HfApiEntry } from '../../packages/sources/test/fixture-kit/index.js';
 import { exited, spawnService, until } from '../e2e/helpers.js';
 
 /** Size of the crawl: PAPERBOY_CHAOS_PAGES listing pages of 50 papers (CI runs the default). */

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestDatabase, deleteRedisPrefix, requireEnv, testQueuePrefix, type TestDatabase } from '@paperboy/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadHfCapture, renderHfPapersPage } from '../../packages/sources/src/fixture-kit/index.js';
+import { loadHfCapture, renderHfPapersPage } from '../../packages/sources/test/fixture-kit/index.js';
 import { lastJson, root, runCli, until } from './helpers.js';
 
 const capture = loadHfCapture('hf-api-daily_papers-limit30-2026-06-13.json');

@@ -9,7 +9,7 @@ import { sql } from 'kysely';
 import { Redis } from 'ioredis';
 import { lastJson, root, runCli, until } from './helpers.js';
 
-const fixture = (path: string) => readFileSync(`${root}packages/sources/src/${path}`);
+const fixture = (path: string) => readFileSync(`${root}packages/sources/test/fixtures/${path}`);
 
 let server: FixtureServer;
 let t: TestDatabase;
@@ -19,13 +19,13 @@ const prefix = testQueuePrefix();
 beforeAll(async () => {
   t = await createTestDatabase();
   server = await startFixtureServer({
-    '/papers/date/2026-07-31': send(fixture('hf-papers/fixtures/hf-papers-date-2026-07-31.html')),
-    '/papers/date/2026-06-12': send(fixture('hf-papers/fixtures/hf-papers-date-2026-06-12.html')),
-    '/papers/truncated': send(fixture('hf-papers/fixtures/broken-hf-papers-truncated-json.html')),
-    '/papers/tricky': send(fixture('hf-papers/fixtures/hf-papers-tricky-text.html')),
-    '/papers/other': send(fixture('hf-papers/fixtures/hf-papers-other-props-key.html')),
-    '/list/cs.LG/new': send(fixture('arxiv-list/fixtures/arxiv-list-cs.LG-new-2026-06-12.html')),
-    '/api/daily_papers': send(fixture('hf-api/fixtures/hf-api-daily_papers-limit30-2026-06-13.json'), 'application/json'),
+    '/papers/date/2026-07-31': send(fixture('hf-papers/hf-papers-date-2026-07-31.html')),
+    '/papers/date/2026-06-12': send(fixture('hf-papers/hf-papers-date-2026-06-12.html')),
+    '/papers/truncated': send(fixture('hf-papers/broken-hf-papers-truncated-json.html')),
+    '/papers/tricky': send(fixture('hf-papers/hf-papers-tricky-text.html')),
+    '/papers/other': send(fixture('hf-papers/hf-papers-other-props-key.html')),
+    '/list/cs.LG/new': send(fixture('arxiv-list/arxiv-list-cs.LG-new-2026-06-12.html')),
+    '/api/daily_papers': send(fixture('hf-api/hf-api-daily_papers-limit30-2026-06-13.json'), 'application/json'),
     '/no-listing': send('<html><body><h1>Maintenance</h1></body></html>'),
     '/not-html': send('%PDF-1.7 binary', 'application/pdf'),
     '/huge': send(Buffer.alloc(10 * 1024 * 1024, ' ')),
@@ -220,7 +220,7 @@ describe('paperboy CLI', () => {
   it('replay refuses a source it cannot know, listing the known ones, and still replays one removed from the sources file', async () => {
     // Pages archived under a source id the sources file no longer has (the test sources file has none).
     // The real capture and one entry without an id, which the adapter skips with a warning.
-    const capture = JSON.parse(readFileSync(`${root}packages/sources/src/hf-api/fixtures/hf-api-daily_papers-limit30-2026-06-13.json`, 'utf8')) as unknown[];
+    const capture = JSON.parse(readFileSync(`${root}packages/sources/test/fixtures/hf-api/hf-api-daily_papers-limit30-2026-06-13.json`, 'utf8')) as unknown[];
     const body = Buffer.from(JSON.stringify([...capture, { paper: {} }]));
     await sql`
       INSERT INTO page_bodies (content_hash, encoding, body, bytes, stored_bytes, content_type, first_fetched_at, last_fetched_at)

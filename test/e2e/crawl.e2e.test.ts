@@ -9,7 +9,7 @@ import { createRedis, Queues } from '@paperboy/queue';
 import { createTestDatabase, deleteRedisPrefix, requireEnv, testQueuePrefix, type TestDatabase } from '@paperboy/test-utils';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadHfCapture, renderHfPapersPage } from '../../packages/sources/src/fixture-kit/index.js';
+import { loadHfCapture, renderHfPapersPage } from '../../packages/sources/test/fixture-kit/index.js';
 import { exited, lastJson, root, runCli, spawnService, until } from './helpers.js';
 
 /**

@@ -32,6 +32,21 @@ const service = z
   .strict();
 const composeSchema = z.object({ services: z.record(z.string(), service), volumes: z.record(z.string(), z.null()) }).passthrough();
 
+/**
+ * An entrypoint the image runs is compiled JavaScript (`pnpm build` in the image's build stage writes dist/):
+ * its TypeScript source exists, and its package's build config compiles src/ to dist/.
+ */
+function expectBuiltEntry(entry: string) {
+  const match = /^((?:packages|services)\/[\w-]+)\/dist\/(.+)\.js$/.exec(entry);
+  expect(match, entry).not.toBeNull();
+  const [, dir, module] = match!;
+  expect(existsSync(join(root, dir!, 'src', `${module}.ts`)), `${dir}/src/${module}.ts`).toBe(true);
+  const tsconfig = JSON.parse(read(`${dir}/tsconfig.json`)) as { compilerOptions?: { rootDir?: string; outDir?: string } };
+  expect(tsconfig.compilerOptions, `${dir}/tsconfig.json`).toMatchObject({ rootDir: 'src', outDir: 'dist' });
+  const build = JSON.parse(read('tsconfig.build.json')) as { references: Array<{ path: string }> };
+  expect(build.references.map((r) => r.path.replace(/^\.\//, ''))).toContain(dir);
+}
+
 describe('docker-compose.yml', () => {
   const compose = composeSchema.parse(parse(read('docker-compose.yml'), { merge: true }));
 
@@ -53,11 +68,12 @@ describe('docker-compose.yml', () => {
         redis: { condition: 'service_healthy' },
         migrate: { condition: 'service_completed_successfully' },
       });
-      const entry = s.command![0]!;
-      expect(existsSync(join(root, entry)), entry).toBe(true);
+      expectBuiltEntry(s.command![0]!);
       expect(s.healthcheck?.test?.join(' ')).toMatch(/readyz/);
     }
-    expect(compose.services.migrate!.command).toEqual(['packages/cli/src/main.ts', 'migrate']);
+    expect(compose.services.migrate!.command).toEqual(['packages/cli/dist/main.js', 'migrate']);
+    expectBuiltEntry(compose.services.migrate!.command![0]!);
+    expect(compose.services.cli!.entrypoint).toEqual(['node', 'packages/cli/dist/main.js']);
     expect(compose.services.api!.environment?.PAPERBOY_ADMIN_TOKEN).toBeDefined();
   });
 
@@ -82,7 +98,31 @@ describe('docker-compose.yml', () => {
     const dockerfile = read('infra/Dockerfile');
     expect(dockerfile).toMatch(/^USER node$/m);
     expect((dockerfile.match(/^FROM /gm) ?? []).length).toBeGreaterThanOrEqual(2);
+    // Compiled in a build stage; the runtime runs node on dist/, without tsx.
+    expect(dockerfile).toMatch(/^FROM \S+ AS build$/m);
+    expect(dockerfile).toMatch(/^RUN pnpm build\b/m);
+    expect(dockerfile).toMatch(/^ENTRYPOINT \["node"\]$/m);
+    const cmd = /^CMD (\[.*\])$/m.exec(dockerfile)?.[1];
+    expect(JSON.parse(cmd ?? 'null')).toEqual(['packages/cli/dist/main.js', 'start']);
+    expectBuiltEntry('packages/cli/dist/main.js');
+    expect(dockerfile).not.toMatch(/"tsx"|--import/);
     for (const [, path] of dockerfile.matchAll(/^COPY (\S+\/package\.json)/gm)) expect(existsSync(join(root, path!)), path).toBe(true);
+  });
+
+  it('ships the demo\'s sample pages and keeps tests and their fixtures out of the image', () => {
+    const ignored = read('.dockerignore')
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((line) => line && !line.startsWith('#'));
+    for (const pattern of ['packages/*/test', 'services/*/test', 'test/*', '**/*.test.ts']) {
+      expect(ignored).toContain(pattern);
+    }
+    // The deps stage copies test/package.json (the test package is in the workspace's lockfile).
+    expect(ignored).toContain('!test/package.json');
+    const hidesDemo = ignored.filter((p) => p === 'packages' || p.startsWith('packages/cli') || p.includes('demo'));
+    expect(hidesDemo).toEqual([]);
+    expect(existsSync(join(root, 'packages/cli/demo/hf-papers-date-A.html'))).toBe(true);
+    expect(read('infra/Dockerfile')).toMatch(/^COPY\b.*\s(\/app\/)?packages(\/cli(\/demo)?)?\/?\s/m);
   });
 });
 

@@ -12,7 +12,7 @@ import { lastJson, root, runCli } from './helpers.js';
 
 // The Postgres→Redis hand-off under faults (issue 10): a private redis-server that the tests kill
 // and flush, never the shared one.
-const listing = readFileSync(new URL('../../packages/sources/src/hf-api/fixtures/hf-api-daily_papers-limit30-2026-06-13.json', import.meta.url));
+const listing = readFileSync(new URL('../../packages/sources/test/fixtures/hf-api/hf-api-daily_papers-limit30-2026-06-13.json', import.meta.url));
 const PAPERS = 30;
 const BATCH = 10;
 const logger = pino({ level: 'silent' });

@@ -23,7 +23,7 @@ const redisUrl = requireEnv('TEST_REDIS_URL');
 const redis = createRedis(redisUrl, 'producer');
 const queues = new Queues(redis, { prefix, fetchAttempts: 3 });
 const dir = mkdtempSync(join(tmpdir(), 'paperboy-host-pause-'));
-const json = readFileSync(`${root}packages/sources/src/hf-api/fixtures/hf-api-daily_papers-limit30-2026-06-13.json`);
+const json = readFileSync(`${root}packages/sources/test/fixtures/hf-api/hf-api-daily_papers-limit30-2026-06-13.json`);
 /** Every request to the fixture host: path and when it arrived (ms since the epoch). */
 const requests: Array<{ path: string; at: number }> = [];
 /** When each throttling answer was sent. */

@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // paperboy on a real Redis Cluster (issue 10, "Beyond one machine"): three masters started by the
 // test, REDIS_URL=redis+cluster://…, and every part that keeps state in Redis run against it.
-const listing = readFileSync(new URL('../../packages/sources/src/hf-api/fixtures/hf-api-daily_papers-limit30-2026-06-13.json', import.meta.url));
+const listing = readFileSync(new URL('../../packages/sources/test/fixtures/hf-api/hf-api-daily_papers-limit30-2026-06-13.json', import.meta.url));
 const PAPERS = 30;
 const logger = pino({ level: 'silent' });
 const sources = parseSourcesFile(

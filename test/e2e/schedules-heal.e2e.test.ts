@@ -32,7 +32,7 @@ let child: (ChildProcess & { log: () => string }) | null = null;
 
 beforeAll(async () => {
   server = await startFixtureServer({
-    [PAGE]: send(readFileSync(`${root}packages/sources/src/hf-api/fixtures/hf-api-daily_papers-limit30-2026-06-13.json`), 'application/json'),
+    [PAGE]: send(readFileSync(`${root}packages/sources/test/fixtures/hf-api/hf-api-daily_papers-limit30-2026-06-13.json`), 'application/json'),
   });
   dir = mkdtempSync(join(tmpdir(), 'paperboy-heal-'));
   writeFileSync(
@@ -59,7 +59,7 @@ afterEach(async () => {
 });
 
 function startPaperboy(checkSeconds: number): ChildProcess & { log: () => string } {
-  const started = spawn(process.execPath, ['--import', 'tsx', 'packages/cli/src/main.ts', 'start'], {
+  const started = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', 'packages/cli/src/main.ts', 'start'], {
     cwd: root,
     env: {
       ...process.env,

@@ -22,7 +22,7 @@ const dir = mkdtempSync(join(tmpdir(), 'paperboy-services-'));
 beforeAll(async () => {
   t = await createTestDatabase();
   server = await startFixtureServer({
-    '/api/daily_papers': send(readFileSync(`${root}packages/sources/src/hf-api/fixtures/hf-api-daily_papers-limit30-2026-06-13.json`), 'application/json'),
+    '/api/daily_papers': send(readFileSync(`${root}packages/sources/test/fixtures/hf-api/hf-api-daily_papers-limit30-2026-06-13.json`), 'application/json'),
   });
   writeFileSync(
     join(dir, 'sources.yaml'),

@@ -1,41 +1,51 @@
+#!/usr/bin/env node
 import { configHelp, ConfigError, loadConfig, type Config } from '@paperboy/config';
-import { createLogger, type Logger } from '@paperboy/logger';
+import type { Logger } from '@paperboy/logger';
 import { formatHelp, parseCommandArgs, subcommand, UsageError, type CommandSpec } from './args.js';
-import { demo, demoSpec } from './commands/demo.js';
-import { exportPapers, exportSpec } from './commands/export.js';
-import { ingest, ingestDetails, ingestFailed, ingestSpec } from './commands/ingest.js';
-import { label, labelSpec } from './commands/label.js';
-import { migrate, migrateSpec } from './commands/migrate.js';
-import { reclassify, reclassifySpec } from './commands/reclassify.js';
-import { start, startSpec } from './commands/start.js';
-import { formatSourcesTable, sourcesReport, sourcesSpec } from './commands/sources.js';
-import { parseSince, replay, replaySpec } from './commands/replay.js';
-import { backfill, backfillSpec } from './commands/backfill.js';
-import { subscribers, subscribersSpec } from './commands/subscribers.js';
-import { digestPreview, digestRun, digestSpec } from './commands/digest.js';
-import { AT_LEAST_ONCE, digestResendStuck, digestStuck, formatStuckTable, parseOlderThan, refuseResendWithoutYes } from './commands/digest-stuck.js';
-import { dashboardCommand, dashboardSpec } from './commands/dashboard.js';
-import { postgresUnreachable, UNREACHABLE_CODES } from './run-ingest.js';
+import {
+  AT_LEAST_ONCE,
+  backfillSpec,
+  dashboardSpec,
+  demoSpec,
+  digestSpec,
+  exportSpec,
+  ingestDetails,
+  ingestSpec,
+  labelSpec,
+  migrateSpec,
+  reclassifySpec,
+  replaySpec,
+  sourcesSpec,
+  startSpec,
+  subscribersSpec,
+} from './commands/specs.js';
 
 interface Command {
   spec: CommandSpec;
+  /** Help text computed when asked for (it may import what the command itself uses). */
+  details?: () => Promise<string>;
   /** Resolves to the exit code; `null` keeps the process running (long-lived services). */
   run(args: ReturnType<typeof parseCommandArgs>, config: Config, logger: Logger): Promise<number | null>;
 }
 
 const json = (value: unknown) => process.stdout.write(`${JSON.stringify(value)}\n`);
 
+// Each command's implementation (and with it BullMQ, Kysely, pg, the services) is imported when the command runs,
+// so that `--help` and usage errors answer at once.
 const commands: Command[] = [
   {
     spec: migrateSpec,
     run: async (_args, config) => {
+      const { migrate } = await import('./commands/migrate.js');
       json(await migrate(config));
       return 0;
     },
   },
   {
-    spec: { ...ingestSpec, get details() { return ingestDetails(); } },
+    spec: ingestSpec,
+    details: ingestDetails,
     run: async ({ values }, config, logger) => {
+      const { ingest, ingestFailed } = await import('./commands/ingest.js');
       const summary = await ingest(config, values.source as string | undefined, values.url as string[] | undefined, logger);
       json(summary);
       return ingestFailed(summary) ? 1 : 0;
@@ -45,6 +55,7 @@ const commands: Command[] = [
     spec: exportSpec,
     run: async ({ values, positionals }, config) => {
       if (positionals.length > 1) throw new UsageError(`export: one dataset, got ${positionals.join(' ')}`, 'export');
+      const { exportPapers } = await import('./commands/export.js');
       await exportPapers(config, positionals[0], values.format as string | undefined, process.stdout);
       return 0;
     },
@@ -52,6 +63,7 @@ const commands: Command[] = [
   {
     spec: startSpec,
     run: async (_args, config, logger) => {
+      const { start } = await import('./commands/start.js');
       await start(config, logger);
       return null;
     },
@@ -59,6 +71,7 @@ const commands: Command[] = [
   {
     spec: demoSpec,
     run: async (_args, config, logger) => {
+      const [{ demo }, { ingestFailed }] = await Promise.all([import('./commands/demo.js'), import('./commands/ingest.js')]);
       const summaries = await demo(config, logger);
       return summaries.some(ingestFailed) ? 1 : 0;
     },
@@ -69,6 +82,7 @@ const commands: Command[] = [
       const raw = (values['batch-size'] as string | undefined) ?? '500';
       const size = Number(raw);
       if (!Number.isInteger(size) || size < 1 || size > 100_000) throw new UsageError(`reclassify: --batch-size must be an integer from 1 to 100000, got ${JSON.stringify(raw)}`, 'reclassify');
+      const { reclassify } = await import('./commands/reclassify.js');
       json(await reclassify(config, size, logger));
       return 0;
     },
@@ -76,6 +90,7 @@ const commands: Command[] = [
   {
     spec: sourcesSpec,
     run: async ({ values }, config) => {
+      const { formatSourcesTable, sourcesReport } = await import('./commands/sources.js');
       const reports = await sourcesReport(config);
       if (values.json) for (const r of reports) json(r);
       else process.stdout.write(`${formatSourcesTable(reports)}\n`);
@@ -85,6 +100,7 @@ const commands: Command[] = [
   {
     spec: replaySpec,
     run: async ({ values }, config, logger) => {
+      const { parseSince, replay } = await import('./commands/replay.js');
       const summary = await replay(
         config,
         { ...(values.source ? { source: values.source as string } : {}), ...(values.since ? { since: parseSince(values.since as string)! } : {}) },
@@ -98,6 +114,7 @@ const commands: Command[] = [
   {
     spec: backfillSpec,
     run: async ({ values }, config, logger) => {
+      const { backfill } = await import('./commands/backfill.js');
       const summary = await backfill(config, values as { source?: string; from?: string; to?: string }, logger);
       json(summary);
       return summary.pagesFailed || summary.errors.length ? 1 : 0;
@@ -106,6 +123,7 @@ const commands: Command[] = [
   {
     spec: subscribersSpec,
     run: async ({ values, positionals }, config) => {
+      const { subscribers } = await import('./commands/subscribers.js');
       await subscribers(config, positionals, values as Record<string, string | boolean | undefined>, (line) => process.stdout.write(`${line}\n`));
       return 0;
     },
@@ -120,6 +138,7 @@ const commands: Command[] = [
         if (values[option] !== undefined && !(only as readonly string[]).includes(action)) throw new UsageError(`digest ${action}: --${option} is an option of ${only.map((a) => `digest ${a}`).join(' and ')}`, 'digest');
       }
       if (action === 'stuck' || action === 'resend-stuck') {
+        const { digestResendStuck, digestStuck, formatStuckTable, parseOlderThan, refuseResendWithoutYes } = await import('./commands/digest-stuck.js');
         if (email !== undefined) throw new UsageError(`digest ${action}: unexpected ${email} (it takes no address; --older-than chooses which)`, 'digest');
         const minutes = parseOlderThan(values['older-than'] as string | undefined, config, action);
         if (action === 'stuck') {
@@ -134,6 +153,7 @@ const commands: Command[] = [
         json(summary);
         return summary.failed || summary.unfinished ? 1 : 0;
       }
+      const { digestPreview, digestRun } = await import('./commands/digest.js');
       if (action === 'run') {
         if (email !== undefined) throw new UsageError(`digest run: unexpected ${email} (run takes no address; --frequency and --now choose what is sent)`, 'digest');
         const summary = await digestRun(config, { ...(values.frequency ? { frequency: values.frequency as string } : {}), now: Boolean(values.now) }, logger);
@@ -147,6 +167,7 @@ const commands: Command[] = [
   {
     spec: dashboardSpec,
     run: async ({ values, positionals }, config) => {
+      const { dashboardCommand } = await import('./commands/dashboard.js');
       json(await dashboardCommand(config, positionals, values as { full?: boolean }));
       return 0;
     },
@@ -154,6 +175,7 @@ const commands: Command[] = [
   {
     spec: labelSpec,
     run: async ({ values, positionals }, config) => {
+      const { label } = await import('./commands/label.js');
       json(await label(config, positionals, values.topics as string | undefined));
       return 0;
     },
@@ -189,10 +211,12 @@ async function main(argv: string[]): Promise<number | null> {
   if (!command) throw new UsageError(`unknown command "${name}"; commands: ${commands.map((c) => c.spec.name).join(', ')}`);
   const args = parseCommandArgs(command.spec, rest);
   if (args.values.help) {
-    process.stdout.write(`${formatHelp(command.spec)}\n`);
+    const details = await command.details?.();
+    process.stdout.write(`${formatHelp(details === undefined ? command.spec : { ...command.spec, details })}\n`);
     return 0;
   }
   const config = loadConfig();
+  const { createLogger } = await import('@paperboy/logger');
   const logger = createLogger({ level: config.logLevel, name: `paperboy-${name}` });
   return command.run(args, config, logger);
 }
@@ -216,7 +240,9 @@ main(process.argv.slice(2)).then(
       setTimeout(() => process.exit(code), 200).unref();
     }
   },
-  (error: Error) => {
+  async (error: Error) => {
+    // The database's error texts, imported only for a database error (whose command has loaded that code already).
+    const pg = isPostgresError(error) ? await import('./run-ingest.js') : undefined;
     if (error instanceof UsageError) {
       process.stderr.write(`paperboy: ${error.message}\n${error.command ? `Try: pnpm paperboy ${error.command} --help\n` : 'Try: pnpm paperboy --help\n'}`);
       process.exitCode = 2;
@@ -227,9 +253,9 @@ main(process.argv.slice(2)).then(
       // A missing table, database or column: the schema is older than the code.
       process.stderr.write(`paperboy: the database is not ready (${error.message}): run \`pnpm paperboy migrate\`\n`);
       process.exitCode = 1;
-    } else if (UNREACHABLE_CODES.includes((error as { code?: string }).code ?? '') && isPostgresError(error)) {
+    } else if (pg?.UNREACHABLE_CODES.includes((error as { code?: string }).code ?? '')) {
       // Every command that opens the database says the same as the preflight of `ingest` and the like.
-      process.stderr.write(`paperboy: ${postgresUnreachable(error.message)}\n`);
+      process.stderr.write(`paperboy: ${pg.postgresUnreachable(error.message)}\n`);
       process.exitCode = 1;
     } else {
       const known = ['PreflightError', 'RedisUnavailableError', 'MigrationError', 'TaxonomyError', 'DatabaseUnavailableError', 'SourcesFileError'].includes(error.constructor.name) || (error as { code?: string }).code === 'ECONNREFUSED';

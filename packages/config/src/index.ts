@@ -1,4 +1,7 @@
+import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 
 /**
@@ -49,6 +52,22 @@ export function linkSecretProblem(value: string): string | null {
   const published = PUBLISHED_SECRETS.some((known) => known.replace(/[^a-z0-9]/g, '') === letters);
   if (published || PLACEHOLDER_WORDS.test(letters) || new Set(value).size < 8) return `a published default or a placeholder: ${fix}`;
   return null;
+}
+
+let root: string | undefined;
+
+/**
+ * The checkout paperboy runs from: the nearest directory above this package holding
+ * pnpm-workspace.yaml (the repository, /app in the image), else the current directory. Relative
+ * paths in settings are taken from it, so `pnpm paperboy …` (run at the root) and a service started
+ * in its own folder (`pnpm --filter @paperboy/api start`) agree on them.
+ */
+export function repositoryRoot(): string {
+  if (root !== undefined) return root;
+  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'pnpm-workspace.yaml'))) return (root = dir);
+    if (dirname(dir) === dir) return (root = process.cwd());
+  }
 }
 
 /** Settings whose values an error message must not repeat. */
@@ -136,60 +155,62 @@ const redisUrl = z.string().superRefine((value, ctx) => {
 });
 
 export const configSchema = z.object({
-  DATABASE_URL: url(['postgres:', 'postgresql:']).default('postgres://127.0.0.1:5432/paperboy'),
-  DATABASE_READ_URL: url(['postgres:', 'postgresql:']).optional(),
-  REDIS_URL: redisUrl.default('redis://127.0.0.1:6379'),
-  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  DATABASE_URL: url(['postgres:', 'postgresql:']).default('postgres://127.0.0.1:5432/paperboy').describe('Postgres; without a user name, the operating-system user (as psql does)'),
+  DATABASE_READ_URL: url(['postgres:', 'postgresql:']).optional().describe('a read replica for the API\'s read API and dashboard page (unset: `DATABASE_URL`); everything that writes stays on `DATABASE_URL`; `/readyz` checks both'),
+  REDIS_URL: redisUrl.default('redis://127.0.0.1:6379').describe('Redis for the queues (in production AOF and `maxmemory-policy noeviction`: `infra/redis.conf`); a Redis Cluster as `redis+cluster://host:port[,host:port…]` (`rediss+cluster://` for TLS), its queue keys then hash-tagged `{PAPERBOY_QUEUE_PREFIX}` (docs/recovery/cluster.md)'),
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info').describe('the least severe log level written'),
   PAPERBOY_QUEUE_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only')
-    .default('paperboy'),
-  PAPERBOY_FETCH_ALLOW_PRIVATE: bool.default('0'),
-  PAPERBOY_FETCH_TIMEOUT_MS: int(100, 600_000).default(20_000),
-  PAPERBOY_FETCH_MAX_BYTES: int(1024, 1024 * 1024 * 1024).default(8 * 1024 * 1024),
-  PAPERBOY_FETCH_MAX_REDIRECTS: int(0, 20).default(5),
-  PAPERBOY_FETCH_CONCURRENCY: int(1, 64).default(4),
-  PAPERBOY_FETCH_ATTEMPTS: int(1, 20).default(3),
-  PAPERBOY_MAX_CRAWL_DELAY_SECONDS: int(1, 86_400).default(60),
-  PAPERBOY_USER_AGENT: z.string().min(1).optional(),
-  PAPERBOY_CONTACT_URL: url(['http:', 'https:', 'mailto:']).default('https://github.com/paperboy-papers/paperboy'),
-  PAPERBOY_SOURCES: z.string().min(1).optional(),
-  PAPERBOY_ARCHIVE_RETENTION_DAYS: int(1, 36_500).default(90),
-  PAPERBOY_RECONCILE_GRACE_MINUTES: int(1, 1440).default(15),
-  PAPERBOY_PUBLIC_URL: url(['http:', 'https:']).default('http://localhost:3000'),
+    .default('paperboy')
+    .describe('BullMQ key prefix, to share one Redis between setups'),
+  PAPERBOY_FETCH_ALLOW_PRIVATE: bool.default('0').describe('`1` allows fetching private and loopback addresses (refused by default, on every redirect hop and on the address actually connected to)'),
+  PAPERBOY_FETCH_TIMEOUT_MS: int(100, 600_000).default(20_000).describe('deadline for a whole page fetch, in ms'),
+  PAPERBOY_FETCH_MAX_BYTES: int(1024, 1024 * 1024 * 1024).default(8 * 1024 * 1024).describe('largest body accepted, counted after decompression'),
+  PAPERBOY_FETCH_MAX_REDIRECTS: int(0, 20).default(5).describe('redirects followed (a loop is stopped at once)'),
+  PAPERBOY_FETCH_CONCURRENCY: int(1, 64).default(4).describe('pages fetched at once per fetcher process'),
+  PAPERBOY_FETCH_ATTEMPTS: int(1, 20).default(3).describe('tries per page for retryable failures (5xx, 408, 429, timeouts, network errors)'),
+  PAPERBOY_MAX_CRAWL_DELAY_SECONDS: int(1, 86_400).default(60).describe('largest robots.txt `Crawl-delay` honoured; a longer one is capped, with a warning on the crawl'),
+  PAPERBOY_USER_AGENT: z.string().min(1).optional().describe('User-Agent of every request, its first word the robots.txt token (unset: `paperboy/0.1 (+<PAPERBOY_CONTACT_URL>)`)'),
+  PAPERBOY_CONTACT_URL: url(['http:', 'https:', 'mailto:']).default('https://github.com/paperboy-papers/paperboy').describe('where site operators can reach you: put in the User-Agent'),
+  PAPERBOY_SOURCES: z.string().min(1).optional().describe('the sources file, YAML or JSON (unset: the shipped `services/fetcher/sources.yaml`)'),
+  PAPERBOY_ARCHIVE_RETENTION_DAYS: int(1, 36_500).default(90).describe('archived page bodies no fetch has seen for this many days are deleted (a daily job)'),
+  PAPERBOY_RECONCILE_GRACE_MINUTES: int(1, 1440).default(15).describe('batches enqueued this long ago and not stored are re-enqueued from the archive by `reconcile-crawls` (every 5 minutes)'),
+  PAPERBOY_PUBLIC_URL: url(['http:', 'https:']).default('http://localhost:3000').describe('base of the links in mails; use https in production: one-click unsubscribe (RFC 8058) is offered only over https, and the notifier warns otherwise'),
   PAPERBOY_SECRET: z
     .string()
     .superRefine((value, ctx) => {
       const problem = linkSecretProblem(value);
       if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem });
     })
-    .optional(),
-  SMTP_URL: url(['smtp:', 'smtps:']).optional(),
-  PAPERBOY_OUTBOX_DIR: z.string().min(1).default('.outbox'),
-  PAPERBOY_MAIL_FROM: z.string().min(3).default('paperboy <digest@paperboy.localhost>'),
-  PAPERBOY_MAIL_PER_MINUTE: int(1, 100_000).default(600),
-  PAPERBOY_BOUNCE_LIMIT: int(1, 100).default(3),
-  PAPERBOY_CONFIRMATIONS_PER_HOUR: int(1, 100).default(3),
-  PAPERBOY_SKIP_EMPTY_DIGESTS: bool.default('1'),
-  PAPERBOY_NOTIFY_CONCURRENCY: int(1, 64).default(8),
-  PAPERBOY_STUCK_DELIVERY_MINUTES: int(1, 10_080).default(15),
-  PAPERBOY_HEALTH_PORT: int(1, 65535).optional(),
-  PAPERBOY_ADMIN_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
-  PAPERBOY_BATCH_SIZE: int(1, 1000).default(50),
-  PAPERBOY_PROCESSOR_CONCURRENCY: int(1, 64).default(4),
-  PAPERBOY_NEAR_DUPLICATE_THRESHOLD: decimal(0.3, 1).default(0.75),
-  PAPERBOY_TAXONOMY: z.string().min(1).optional(),
-  PAPERBOY_SHUTDOWN_TIMEOUT_MS: int(100, 600_000).default(15_000),
-  PAPERBOY_JOB_LOCK_MS: int(1000, 600_000).default(30_000),
-  PAPERBOY_STALE_CRAWL_MS: int(1000, 7 * 86_400_000).default(1_800_000),
-  PAPERBOY_DASHBOARD_REFRESH_SECONDS: int(10, 86_400).default(300),
-  PAPERBOY_SCHEDULES: bool.default('1'),
-  PAPERBOY_SCHEDULE_CHECK_SECONDS: int(1, 3600).default(60),
-  PORT: int(0, 65535).default(3000),
-  HOST: z.string().min(1).default('0.0.0.0'),
-  PAPERBOY_TRUST_PROXY: trustProxy.optional(),
-  PAPERBOY_PUBLIC_DASHBOARD: bool.default('0'),
-  PAPERBOY_READ_PER_MINUTE: int(1, 1_000_000).default(120),
+    .optional()
+    .describe('HMAC secret of subscriber links: 32+ random characters (`openssl rand -base64 32`); short, published or placeholder values are refused (unset: a random secret generated once and kept in the database)'),
+  SMTP_URL: url(['smtp:', 'smtps:']).optional().describe('`smtp(s)://user:pass@host:port` (unset: mails are written as `.eml` files to `PAPERBOY_OUTBOX_DIR`)'),
+  PAPERBOY_OUTBOX_DIR: z.string().min(1).default('.outbox').describe('where mails go without `SMTP_URL`'),
+  PAPERBOY_MAIL_FROM: z.string().min(3).default('paperboy <digest@paperboy.localhost>').describe('From of digests'),
+  PAPERBOY_MAIL_PER_MINUTE: int(1, 100_000).default(600).describe('send rate limit across notifier processes'),
+  PAPERBOY_BOUNCE_LIMIT: int(1, 100).default(3).describe('permanent SMTP failures before a subscriber is marked bounced'),
+  PAPERBOY_CONFIRMATIONS_PER_HOUR: int(1, 100).default(3).describe('confirmation mails sent to one address per hour; further requests get the same answer and no mail'),
+  PAPERBOY_SKIP_EMPTY_DIGESTS: bool.default('1').describe('`0` sends empty digests too'),
+  PAPERBOY_NOTIFY_CONCURRENCY: int(1, 64).default(8).describe('send jobs at once per notifier process'),
+  PAPERBOY_STUCK_DELIVERY_MINUTES: int(1, 10_080).default(15).describe('a delivery claimed this long and not finished is stuck (metrics, dashboard, `digest stuck`)'),
+  PAPERBOY_HEALTH_PORT: int(1, 65535).optional().describe('port of `/healthz`, `/readyz` and `/metrics` in worker processes (unset: no server)'),
+  PAPERBOY_ADMIN_TOKEN: z.string().min(16, 'at least 16 characters').optional().describe('token of the queue board at `/admin/queues`, the dashboard page and the API\'s `/metrics` (unset: all three refused)'),
+  PAPERBOY_BATCH_SIZE: int(1, 1000).default(50).describe('raw entries per ingest job'),
+  PAPERBOY_PROCESSOR_CONCURRENCY: int(1, 64).default(4).describe('ingest jobs processed at once per processor process'),
+  PAPERBOY_NEAR_DUPLICATE_THRESHOLD: decimal(0.3, 1).default(0.75).describe('pg_trgm title similarity from which two titles are near-duplicates'),
+  PAPERBOY_TAXONOMY: z.string().min(1).optional().describe('path of your own taxonomy file (unset: the shipped `packages/pipeline/taxonomy/default.yaml`)'),
+  PAPERBOY_SHUTDOWN_TIMEOUT_MS: int(100, 600_000).default(15_000).describe('deadline for a graceful shutdown, in ms'),
+  PAPERBOY_JOB_LOCK_MS: int(1000, 600_000).default(30_000).describe('job lock, in ms: a job whose worker died is handed to another worker after about this long'),
+  PAPERBOY_STALE_CRAWL_MS: int(1000, 7 * 86_400_000).default(1_800_000).describe('a crawl still `running` this long (ms) after it began is closed as failed (`interrupted`) when a fetcher starts'),
+  PAPERBOY_DASHBOARD_REFRESH_SECONDS: int(10, 86_400).default(300).describe('seconds between refreshes of the precomputed dashboard views; a full rebuild also runs nightly at 03:37 UTC'),
+  PAPERBOY_SCHEDULES: bool.default('1').describe('`0`: this process (`start` or a service) declares no job schedules on boot; schedules already declared keep running'),
+  PAPERBOY_SCHEDULE_CHECK_SECONDS: int(1, 3600).default(60).describe('seconds between checks that every schedule is still in Redis (also on every reconnect); missing ones are re-declared'),
+  PORT: int(0, 65535).default(3000).describe('port the API listens on (`0`: a free port)'),
+  HOST: z.string().min(1).default('0.0.0.0').describe('address the API listens on (`0.0.0.0`: every interface)'),
+  PAPERBOY_TRUST_PROXY: trustProxy.optional().describe('proxies whose `X-Forwarded-For`/`-Proto` the API believes: a hop count, or comma-separated IPs/CIDRs and `loopback`/`linklocal`/`uniquelocal`; `true` is refused (unset: none)'),
+  PAPERBOY_PUBLIC_DASHBOARD: bool.default('0').describe('`1` serves `/dashboard` without the admin token (`/metrics` keeps it)'),
+  PAPERBOY_READ_PER_MINUTE: int(1, 1_000_000).default(120).describe('read API requests per client and minute before a 429'),
 });
 
 export type Config = Readonly<{
@@ -244,6 +265,7 @@ export type Config = Readonly<{
      */
     secret: string | undefined;
     smtpUrl: string | undefined;
+    /** An absolute path: PAPERBOY_OUTBOX_DIR, a relative one taken from the repository root. */
     outboxDir: string;
     from: string;
     perMinute: number;
@@ -333,7 +355,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       publicUrl: e.PAPERBOY_PUBLIC_URL.replace(/\/+$/, ''),
       secret: e.PAPERBOY_SECRET,
       smtpUrl: e.SMTP_URL,
-      outboxDir: e.PAPERBOY_OUTBOX_DIR,
+      outboxDir: resolve(repositoryRoot(), e.PAPERBOY_OUTBOX_DIR),
       from: e.PAPERBOY_MAIL_FROM,
       perMinute: e.PAPERBOY_MAIL_PER_MINUTE,
       bounceLimit: e.PAPERBOY_BOUNCE_LIMIT,
@@ -380,7 +402,7 @@ export const configHelp: Record<keyof typeof configSchema.shape, string> = {
   PAPERBOY_PUBLIC_URL: 'base URL of the API, for links in mails (default http://localhost:3000)',
   PAPERBOY_SECRET: 'HMAC secret of subscriber links, 32+ random characters (default: one generated once and kept in the database)',
   SMTP_URL: 'smtp(s)://user:pass@host:port; unset: mails are written as .eml files to PAPERBOY_OUTBOX_DIR',
-  PAPERBOY_OUTBOX_DIR: 'where mails go without SMTP_URL (default .outbox)',
+  PAPERBOY_OUTBOX_DIR: 'where mails go without SMTP_URL; a relative path is taken from the repository root (default .outbox)',
   PAPERBOY_MAIL_FROM: 'From of digests (default paperboy <digest@paperboy.localhost>)',
   PAPERBOY_MAIL_PER_MINUTE: 'most mails sent per minute, across notifier processes (default 600)',
   PAPERBOY_BOUNCE_LIMIT: 'permanent SMTP failures before a subscriber is marked bounced (default 3)',

@@ -8,6 +8,7 @@ export {
   type RenderedDigest,
   type MailAddress,
 } from './digest.js';
+export { renderConfirmationMail } from './confirmation.js';
 export { escapeHtml, safeUrl, singleLine, truncateAtWord } from './escape.js';
 export { MailError, MailTemporaryError, MailPermanentError, classifySmtpError } from './errors.js';
 export {

@@ -4,14 +4,14 @@
  *   `quiet-*`  a listing that is empty by nature (a feed on a weekend): zero entries, no warning, `quiet: true`;
  *   `broken-*` a damaged page the adapter recovers from: entries, and a warning;
  *   others     a good page: entries and no warnings.
- * `fixtures/examples.ts` (optional; required for adapters that take options) gives each
+ * `test/fixtures/<id>/examples.ts` (optional; required for adapters that take options) gives each
  * fixture its page URL and options; the options are validated with the adapter's schema first,
  * as the fetcher does with a sources file.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import type { FixtureExample, FixtureExamples } from './fixture-kit/examples.js';
+import type { FixtureExample, FixtureExamples } from '../test/fixture-kit/examples.js';
 import { createPage } from './page.js';
 import { listAdapters } from './registry.js';
 import type { ExtractResult, SourceAdapter } from './types.js';
@@ -23,7 +23,7 @@ const CONTENT_TYPES: Record<string, SourceAdapter['accepts'][number]> = {
 };
 
 function fixturesOf(adapter: SourceAdapter): Array<{ name: string; contentType: SourceAdapter['accepts'][number] }> {
-  const dir = new URL(`./${adapter.id}/fixtures/`, import.meta.url);
+  const dir = new URL(`../test/fixtures/${adapter.id}/`, import.meta.url);
   return readdirSync(dir, { withFileTypes: true })
     .filter((f) => f.isFile())
     .flatMap((f) => {
@@ -33,7 +33,7 @@ function fixturesOf(adapter: SourceAdapter): Array<{ name: string; contentType: 
 }
 
 async function examplesOf(adapter: SourceAdapter): Promise<FixtureExamples> {
-  const file = fileURLToPath(new URL(`./${adapter.id}/fixtures/examples.ts`, import.meta.url));
+  const file = fileURLToPath(new URL(`../test/fixtures/${adapter.id}/examples.ts`, import.meta.url));
   if (!existsSync(file)) return {};
   const module = (await import(file)) as { fixtureExamples?: FixtureExamples };
   return module.fixtureExamples ?? {};
@@ -43,7 +43,7 @@ const EXAMPLES = new Map(await Promise.all(listAdapters().map(async (a) => [a.id
 
 /** Read a fixture as the fetcher would: options validated with the adapter's schema, then extract. */
 function run(adapter: SourceAdapter, name: string, contentType: string, example: FixtureExample | undefined): ExtractResult {
-  const body = readFileSync(new URL(`./${adapter.id}/fixtures/${name}`, import.meta.url), 'utf8');
+  const body = readFileSync(new URL(`../test/fixtures/${adapter.id}/${name}`, import.meta.url), 'utf8');
   const url = example?.url ?? adapter.exampleUrls[0] ?? 'https://example.org/';
   const options = adapter.options ? adapter.options.parse(example?.options) : undefined;
   return adapter.extract(createPage(url, body, contentType), options);
@@ -108,7 +108,7 @@ describe.each(listAdapters().map((adapter) => [adapter.id, adapter] as const))('
   it('is pure: the same page gives the same result twice', () => {
     const f = fixtures.find((x) => !/^(empty|quiet|broken)-/.test(x.name));
     if (!f) throw new Error('no good fixture');
-    const body = readFileSync(new URL(`./${adapter.id}/fixtures/${f.name}`, import.meta.url), 'utf8');
+    const body = readFileSync(new URL(`../test/fixtures/${adapter.id}/${f.name}`, import.meta.url), 'utf8');
     const example = examples[f.name];
     const url = example?.url ?? adapter.exampleUrls[0] ?? '';
     const options = adapter.options ? adapter.options.parse(example?.options) : undefined;

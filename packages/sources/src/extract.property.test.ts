@@ -9,8 +9,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { attributeJson, mutatedJson, mutatedText, randomHfEntries, randomHtml, randomXml } from './fixture-kit/arbitraries.js';
-import { githubTrendingSource, hfApiOptions, hfPapersPageOptions } from './generic/fixtures/examples.js';
+import { attributeJson, mutatedJson, mutatedText, randomHfEntries, randomHtml, randomXml } from '../test/fixture-kit/arbitraries.js';
+import { githubTrendingSource, hfApiOptions, hfPapersPageOptions } from '../test/fixtures/generic/examples.js';
 import type { GenericOptions } from './generic/index.js';
 import { createPage, PageTooComplexError } from './page.js';
 import { getAdapter } from './registry.js';
@@ -21,11 +21,11 @@ const RUNS = 40;
 const TIMEOUT = 120_000;
 
 function read(adapter: string, name: string): string {
-  return readFileSync(new URL(`./${adapter}/fixtures/${name}`, import.meta.url), 'utf8');
+  return readFileSync(new URL(`../test/fixtures/${adapter}/${name}`, import.meta.url), 'utf8');
 }
 
 function fixtures(adapter: string, ext: string, dir = ''): string[] {
-  const folder = new URL(`./${adapter}/fixtures/${dir}`, import.meta.url);
+  const folder = new URL(`../test/fixtures/${adapter}/${dir}`, import.meta.url);
   return readdirSync(folder)
     .filter((f) => f.endsWith(`.${ext}`))
     .map((f) => read(adapter, `${dir}${f}`));

@@ -11,9 +11,11 @@ import { fileURLToPath } from 'node:url';
 import { checkSync } from 'recheck';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
-import { readSourceExample } from './fixture-kit/examples.js';
+import { readSourceExample } from '../test/fixture-kit/examples.js';
 
 const SRC = fileURLToPath(new URL('.', import.meta.url));
+// The fixture builders and scripts in ../test are test-only, but checked as when they lived in src/.
+const TEST_HELPERS = fileURLToPath(new URL('../test/', import.meta.url));
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((f) => {
@@ -52,7 +54,7 @@ function regexesIn(file: string): Found[] {
   return found;
 }
 
-const REGEXES = sourceFiles(SRC).flatMap(regexesIn);
+const REGEXES = [...sourceFiles(SRC), ...sourceFiles(TEST_HELPERS)].flatMap(regexesIn);
 
 /** `pattern` options of the example sources files: users copy them, so they must be linear too. */
 function examplePatterns(): Found[] {

@@ -6,6 +6,7 @@ import { QueueName } from '@paperboy/queue';
 import { readinessChecks } from '@paperboy/runtime/health';
 import { createAppContext, listenError, runService, warnIfDatabaseNotReady } from '@paperboy/runtime/context';
 import { buildApi } from './app.js';
+import { publicUrlProblem, startupSummary } from './startup.js';
 
 // Entrypoint of the API process: subscribe, confirm and unsubscribe pages, the read API, the
 // dashboard page, health and metrics. Listens on HOST (default 0.0.0.0: every interface) and PORT (default 3000).
@@ -44,6 +45,12 @@ await runService('api', async () => {
   await app.listen({ host, port }).catch((error: unknown) => {
     throw listenError('PORT', port, error);
   });
+  // PORT=0 listens on a free port: the address says which.
+  const address = app.server.address();
+  const listeningPort = typeof address === 'object' && address ? address.port : port;
+  ctx.logger.info(startupSummary(config, listeningPort), 'API started');
+  const problem = publicUrlProblem(config.mail.publicUrl, listeningPort);
+  if (problem) ctx.logger.warn(problem);
   ctx.lifecycle.addWorker({ name: 'http', run: async () => {}, close: async () => void (await app.close()) });
   ctx.lifecycle.installSignalHandlers();
 });

@@ -9,7 +9,9 @@ export { createCrawlPageHandler } from './handlers/crawl-page.handler.js';
 export { sourceSchedules, syncSchedulers } from './schedulers.js';
 export { reconcileStrandedBatches, type ReconcileResult } from './reconcile.js';
 export * from './sources-file.js';
-export { judgeCrawl } from './health.js';
+export { judgeCrawl } from './crawl/health.js';
+// The crawl's stages that run outside a crawl job: extract and enqueue batches, on archived pages (`replay`).
+export { adapterFor, extractArchived, extractEntries, ingestBatches, type BatchOrigin, type IngestJob } from './crawl/index.js';
 export { openGate, allowAll, type HostGate, type RobotsGate } from './politeness.js';
 
 /** The fetch settings of a process: the config's, with the sources file's User-Agent if it sets one. */

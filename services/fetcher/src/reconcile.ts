@@ -1,8 +1,8 @@
-import { CrawlRepository, decodeArchivedBody, type Db } from '@paperboy/db';
+import { CrawlRepository, type Db } from '@paperboy/db';
 import type { Logger } from '@paperboy/logger';
 import type { Metrics } from '@paperboy/metrics';
-import { contentJobId, type Queues } from '@paperboy/queue';
-import { createPage, getAdapter } from '@paperboy/sources';
+import type { Queues } from '@paperboy/queue';
+import { extractArchived, ingestBatches } from './crawl/index.js';
 import type { SourcesFile } from './sources-file.js';
 
 export interface ReconcileDeps {
@@ -43,39 +43,22 @@ export async function reconcileStrandedBatches(deps: ReconcileDeps, options: { g
   const queue = deps.queues.get('ingest');
   for (const page of stranded) {
     result.pages++;
-    const configured = deps.sources?.sources.find((s) => s.id === page.source);
-    let entries: unknown[];
-    let adapterId: string;
+    let jobs;
     try {
-      const adapter = getAdapter(page.adapter ?? configured?.adapter ?? page.source);
-      adapterId = adapter.id;
-      const body = await decodeArchivedBody(page);
-      entries = adapter.extract(createPage(page.finalUrl ?? page.url, body.toString('utf8'), page.contentType ?? undefined), configured?.options).entries;
+      const { adapter, extracted } = await extractArchived(page, deps.sources);
+      // The original crawl's chunking and job ids: a batch still in the queue makes its add a no-op.
+      const origin = {
+        source: page.source, adapter: adapter.id, listing: page.url, fetchId: page.fetchId, crawlId: page.crawlId,
+        seenAt: new Date(page.fetchedAt), contentHash: page.contentHash,
+      };
+      jobs = ingestBatches(origin, extracted.entries, page.batchSize);
     } catch (error) {
       result.errors.push({ url: page.url, error: (error as Error).message });
       deps.logger.error({ url: page.url, crawlId: page.crawlId, err: (error as Error).message }, 'stranded batches: archived page not readable');
       continue;
     }
     const stored = new Set(page.storedChunks);
-    const missing = [];
-    for (let chunk = 0; chunk * page.batchSize < entries.length; chunk++) {
-      if (stored.has(chunk)) continue;
-      missing.push({
-        // The original crawl's job id: a batch still in the queue makes this add a no-op.
-        jobId: contentJobId('ingest', page.source, page.url, page.contentHash, chunk),
-        data: {
-          source: page.source,
-          adapter: adapterId,
-          listing: page.url,
-          fetchId: page.fetchId,
-          crawlId: page.crawlId,
-          seenAt: new Date(page.fetchedAt).toISOString(),
-          contentHash: page.contentHash,
-          chunk,
-          entries: entries.slice(chunk * page.batchSize, (chunk + 1) * page.batchSize),
-        },
-      });
-    }
+    const missing = jobs.filter((job) => !stored.has(job.data.chunk));
     unstored.set(page.source, (unstored.get(page.source) ?? 0) + missing.length);
     const fresh = [];
     let retried = 0;

@@ -1,11 +1,14 @@
 import type { Config } from '@paperboy/config';
-import { escapeHtml, type OutgoingMail } from '@paperboy/mail';
+import { renderConfirmationMail, type OutgoingMail } from '@paperboy/mail';
 import { signToken } from '@paperboy/pipeline';
 
 /** How long a confirmation link works. */
 export const CONFIRM_TTL_MS = 48 * 3600_000;
 
-/** The double opt-in mail: a link signed with the link secret and the subscriber's token version that activates the subscriber, valid for 48 hours from sending. */
+/**
+ * The double opt-in mail, rendered by @paperboy/mail: a link signed with the link secret and the
+ * subscriber's token version that activates the subscriber, valid for 48 hours from sending.
+ */
 export function buildConfirmationMail(
   config: Config,
   secret: string,
@@ -13,12 +16,6 @@ export function buildConfirmationMail(
   now: Date,
 ): OutgoingMail {
   const token = signToken(secret, 'confirm', subscriber.id, new Date(now.getTime() + CONFIRM_TTL_MS), subscriber.tokenVersion);
-  const link = `${config.mail.publicUrl}/confirm?token=${token}`;
-  return {
-    from: config.mail.from,
-    to: subscriber.email,
-    subject: 'Confirm your paperboy subscription',
-    text: `Confirm your subscription to paperboy digests:\n\n${link}\n\nIf you did not ask for this, ignore this message: nothing will be sent.\n`,
-    html: `<p>Confirm your subscription to paperboy digests:</p><p><a href="${escapeHtml(link)}">Confirm my subscription</a></p><p>If you did not ask for this, ignore this message: nothing will be sent.</p>`,
-  };
+  const confirmUrl = `${config.mail.publicUrl}/confirm?token=${token}`;
+  return renderConfirmationMail({ from: config.mail.from, to: subscriber.email, confirmUrl });
 }

@@ -4,26 +4,8 @@ import type { Config } from '@paperboy/config';
 import { expandUrl, isDated, loadSourcesFile } from '@paperboy/fetcher';
 import type { Logger } from '@paperboy/logger';
 import { BackfillRepository } from '@paperboy/db';
-import { UsageError, type CommandSpec } from '../args.js';
+import { UsageError } from '../args.js';
 import { crawlAndWait, emptySummary, withPipeline, type IngestSummary } from '../run-ingest.js';
-
-export const backfillSpec: CommandSpec = {
-  name: 'backfill',
-  summary: "Crawl a source's dated listing pages for a range of days, resumably.",
-  usage: 'backfill --source <id> --from <YYYY-MM-DD> --to <YYYY-MM-DD>',
-  options: {
-    source: { type: 'string', description: 'a source of the sources file whose URL has a {date} placeholder', valueName: 'id' },
-    from: { type: 'string', description: 'first day (UTC)', valueName: 'YYYY-MM-DD' },
-    to: { type: 'string', description: 'last day, included', valueName: 'YYYY-MM-DD' },
-  },
-  details:
-    'Day by day, politely (the host limits of the sources file apply). Progress is saved after each day: run\n' +
-    'the same command again after a crash or a failure and it goes on from the first day not done (a day is\n' +
-    'done once none of its pages failed; a failed day and the days after it are fetched again, harmlessly).\n' +
-    'Exit status 1 while any day failed. A progress bar in a terminal, progress logs otherwise; a JSON\n' +
-    'summary as the last line of stdout (daysFailed: the days that failed; alreadyDone: the range was\n' +
-    'already complete, nothing fetched). --from and --to may not be in the future.',
-};
 
 const DAY = 86_400_000;
 

@@ -7,22 +7,14 @@ import { DashboardRepository, ExportRepository } from '@paperboy/db';
 import { addFetcher, parseSourcesFile } from '@paperboy/fetcher';
 import type { Logger } from '@paperboy/logger';
 import { addProcessor } from '@paperboy/processor';
-import type { CommandSpec } from '../args.js';
 import { createCheckedContext, runIngest, type IngestSummary } from '../run-ingest.js';
 import { migrate } from './migrate.js';
 
-export const demoSpec: CommandSpec = {
-  name: 'demo',
-  summary: 'A first run without internet: serve the bundled sample listings on a loopback port and run the whole pipeline on them.',
-  usage: 'demo',
-  options: {},
-  details:
-    'Creates and migrates the database if needed, serves two Hugging Face listing dates (upvotes change between\n' +
-    'them) and an arXiv listing that overlaps them, ingests them through the real queue and workers, and prints\n' +
-    'what was stored. Uses DATABASE_URL and REDIS_URL like every other command.',
-};
-
-export const demoDir = fileURLToPath(new URL('../../../../test/fixtures/demo/', import.meta.url));
+/**
+ * The sample listings shipped with the CLI (packages/cli/demo/, see its README), found from this module:
+ * the same relative path from src/commands/ and, compiled, from dist/commands/.
+ */
+export const demoDir = fileURLToPath(new URL('../../demo/', import.meta.url));
 
 /** Which adapter reads a sample file, by its name. */
 function adapterFor(file: string): string | null {

@@ -5,10 +5,9 @@ import { addNotifier } from '@paperboy/notifier';
 import { createQueueEvents, type SendDigestResult } from '@paperboy/queue';
 import { UsageError } from '../args.js';
 import { createCheckedContext, waitFor } from '../run-ingest.js';
+import { AT_LEAST_ONCE } from './specs.js';
 
-/** Said in `--help`, in the refusal without `--yes`, and in the output of a resend. */
-export const AT_LEAST_ONCE =
-  'at least once for these: the server may have accepted a stuck digest before its sender died, so a reader may get it twice';
+export { AT_LEAST_ONCE };
 
 /** `--older-than <minutes>`, else PAPERBOY_STUCK_DELIVERY_MINUTES. */
 export function parseOlderThan(raw: string | undefined, config: Config, action: string): number {

@@ -4,37 +4,8 @@ import type { Logger } from '@paperboy/logger';
 import { addNotifier, buildDigestMail, DigestCandidates } from '@paperboy/notifier';
 import { normalizeEmail } from '@paperboy/pipeline';
 import { createQueueEvents, type PlanDigestsResult, type SendDigestResult } from '@paperboy/queue';
-import { UsageError, type CommandSpec } from '../args.js';
+import { UsageError } from '../args.js';
 import { createCheckedContext, waitFor } from '../run-ingest.js';
-import { AT_LEAST_ONCE } from './digest-stuck.js';
-
-export const digestSpec: CommandSpec = {
-  name: 'digest',
-  summary: 'Plan and send the digests that are due, preview a subscriber\'s next digest, or list and re-send stuck ones.',
-  usage:
-    'digest run [--frequency daily|weekly] [--now] | digest preview <email>\n' +
-    '       | digest stuck [--older-than <minutes>] [--json] | digest resend-stuck [--older-than <minutes>] --yes',
-  positionals: '<run|preview|stuck|resend-stuck> [email]',
-  options: {
-    frequency: { type: 'string', description: 'run: only this frequency (default both)', valueName: 'daily|weekly' },
-    now: { type: 'boolean', description: 'run: as if every active subscriber were due now' },
-    'older-than': { type: 'string', description: 'stuck, resend-stuck: claimed over this many minutes (default PAPERBOY_STUCK_DELIVERY_MINUTES, 15)', valueName: 'minutes' },
-    json: { type: 'boolean', description: 'stuck: one JSON object per stuck delivery instead of a table' },
-    yes: { type: 'boolean', description: 'resend-stuck: really send them again (at least once: a reader may get one twice)' },
-  },
-  details:
-    '`run` waits until every send job has finished and prints {planned, sent, skipped, failed} as its last line;\n' +
-    'a second run for the same period sends nothing. Without SMTP_URL mails are written to PAPERBOY_OUTBOX_DIR.\n' +
-    '`preview` writes the next digest of that subscriber as HTML to stdout, without sending or recording it.\n' +
-    'Digests are sent at most once: a delivery is claimed before its SMTP transaction and never claimed again, so a\n' +
-    'notifier killed mid-send leaves it claimed for good. Claimed over --older-than minutes, it is stuck.\n' +
-    '`stuck` lists those (delivery, email, period, claimed at, attempts, subscriber status); --json: one object a line.\n' +
-    `\`resend-stuck --yes\` puts them back to planned and sends them, ${AT_LEAST_ONCE.replace(': ', ':\n')}.\n` +
-    'Those of subscribers no longer active are finished as skipped instead. It waits for the sends and prints\n' +
-    '{resent, skipped, sent, empty, failed, unfinished, durationMs} as its last line (exit status 1 when some failed\n' +
-    'or are unfinished); a second run re-sends nothing. Run it only when no notifier is still inside an SMTP transaction\n' +
-    'that old (the default threshold is far above any SMTP timeout). Without --yes nothing is sent (exit status 2).',
-};
 
 export interface DigestSummary {
   planned: number;

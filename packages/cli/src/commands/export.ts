@@ -1,17 +1,6 @@
 import type { Config } from '@paperboy/config';
 import { createDb, ExportRepository } from '@paperboy/db';
-import { UsageError, type CommandSpec } from '../args.js';
-
-export const exportSpec: CommandSpec = {
-  name: 'export',
-  summary: 'Write every stored paper to stdout, one JSON object per line.',
-  usage: 'export papers --format jsonl',
-  positionals: 'papers',
-  options: { format: { type: 'string', description: 'output format: jsonl (the only one for now)', valueName: 'jsonl' } },
-  details:
-    'Each line: arxivId, title, abstract, authors (names), upvotes (latest), topics ([{id, score}], best first;\n' +
-    'manual labels replace computed topics), sources (source ids; adapter ids for one-off ingest runs), firstSeenAt, lastSeenAt.',
-};
+import { UsageError } from '../args.js';
 
 export async function exportPapers(config: Config, what: string | undefined, format: string | undefined, out: NodeJS.WritableStream): Promise<number> {
   if (what === undefined || what.trim() === '') throw new UsageError(`export: missing dataset; expected "papers"`, 'export');

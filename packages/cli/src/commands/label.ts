@@ -1,15 +1,7 @@
 import type { Config } from '@paperboy/config';
 import { createDb, TopicRepository } from '@paperboy/db';
 import { loadTaxonomy, normalizeArxivId } from '@paperboy/pipeline';
-import { UsageError, type CommandSpec } from '../args.js';
-
-export const labelSpec: CommandSpec = {
-  name: 'label',
-  summary: "Set a paper's manual topic labels; they win over computed topics. An empty --topics clears them.",
-  usage: 'label <arxiv-id> --topics <id,id,...>',
-  positionals: '<arxiv-id>',
-  options: { topics: { type: 'string', description: 'comma-separated topic ids from the taxonomy', valueName: 'ids' } },
-};
+import { UsageError } from '../args.js';
 
 export async function label(config: Config, positionals: string[], topicsArg: string | undefined) {
   if (positionals.length !== 1) throw new UsageError(`label: give exactly one arXiv id, got ${positionals.length}`, 'label');

@@ -1,13 +1,5 @@
 import type { Config } from '@paperboy/config';
 import { createDb, ensureDatabase, migrateToLatest } from '@paperboy/db';
-import type { CommandSpec } from '../args.js';
-
-export const migrateSpec: CommandSpec = {
-  name: 'migrate',
-  summary: 'Create the database named in DATABASE_URL if it does not exist, then run the migrations.',
-  usage: 'migrate',
-  options: {},
-};
 
 export async function migrate(config: Config): Promise<{ database: string; created: boolean; applied: string[] }> {
   const { created, name } = await ensureDatabase(config.databaseUrl);

@@ -2,15 +2,6 @@ import type { Config } from '@paperboy/config';
 import { createDb, PaperRepository, TopicRepository, type TopicRow } from '@paperboy/db';
 import type { Logger } from '@paperboy/logger';
 import { classify, loadTaxonomy } from '@paperboy/pipeline';
-import type { CommandSpec } from '../args.js';
-
-export const reclassifySpec: CommandSpec = {
-  name: 'reclassify',
-  summary: 'Re-score the topics of every paper with the current taxonomy, in batches (after editing the taxonomy).',
-  usage: 'reclassify [--batch-size <n>]',
-  options: { 'batch-size': { type: 'string', description: 'papers per transaction (default 500)', valueName: 'n' } },
-  details: 'Manual labels are kept and still win over computed topics. Prints a JSON summary as its last line.',
-};
 
 export async function reclassify(config: Config, batchSize: number, logger: Logger) {
   const started = Date.now();

@@ -1,27 +1,13 @@
 import { parseDayOrInstant } from '@paperboy/pipeline';
 import { randomBytes } from 'node:crypto';
 import type { Config } from '@paperboy/config';
-import { ArchiveRepository, createDb, decodeArchivedBody } from '@paperboy/db';
-import { loadSourcesFile, type SourcesFile } from '@paperboy/fetcher';
+import { ArchiveRepository, createDb } from '@paperboy/db';
+import { extractArchived, ingestBatches, loadSourcesFile, type SourcesFile } from '@paperboy/fetcher';
 import type { Logger } from '@paperboy/logger';
 import { contentJobId } from '@paperboy/queue';
-import { createPage, getAdapter, listAdapters } from '@paperboy/sources';
-import { UsageError, type CommandSpec } from '../args.js';
+import { listAdapters } from '@paperboy/sources';
+import { UsageError } from '../args.js';
 import { checkDatabase, collectBatch, emptySummary, withPipeline, type IngestSummary } from '../run-ingest.js';
-
-export const replaySpec: CommandSpec = {
-  name: 'replay',
-  summary: 'Run archived pages through the current extract, parse, dedupe and classify code again.',
-  usage: 'replay [--source <id>] [--since <date>]',
-  options: {
-    source: { type: 'string', description: 'only pages of this source: a source id (of the sources file, or one with archived pages), or an adapter id for `ingest` pages', valueName: 'id' },
-    since: { type: 'string', description: 'only pages fetched on or after this date (YYYY-MM-DD or an ISO time)', valueName: 'date' },
-  },
-  details:
-    'Each page keeps the time it was fetched, so a replay records no new sightings: running it twice changes\n' +
-    'nothing the second time. Prints a JSON summary like ingest as its last line. A --source that is not in the\n' +
-    'sources file, not an adapter id and has no fetches recorded is a usage error listing the known ids.',
-};
 
 export function parseSince(value: string | undefined): Date | undefined {
   if (value === undefined) return undefined;
@@ -65,39 +51,23 @@ export async function replay(config: Config, options: { source?: string; since?:
     const waits: Array<Promise<void>> = [];
     for await (const page of archive.streamArchivedPages(options)) {
       summary.pages++;
-      const configured = sources.sources.find((s) => s.id === page.source);
-      let entries;
-      let adapterId: string | undefined;
+      let read;
       try {
-        const adapter = getAdapter(page.adapter ?? configured?.adapter ?? page.source);
-        adapterId = adapter.id;
-        const body = await decodeArchivedBody(page);
-        const result = adapter.extract(createPage(page.finalUrl ?? page.url, body.toString('utf8'), page.contentType ?? undefined), configured?.options);
-        entries = result.entries;
-        summary.warnings.push(...result.warnings.map((w) => (w.includes(page.url) ? w : `${page.url}: ${w}`))); // as ingest: each names its page
+        read = await extractArchived(page, sources);
       } catch (error) {
         summary.pagesFailed++;
         summary.errors.push({ url: page.url, error: (error as Error).message });
         continue;
       }
-      summary.entries += entries.length;
-      const jobs = [];
-      for (let i = 0; i * batchSize < entries.length; i++) {
-        jobs.push({
-          // A job id per replay run: each run really re-processes, and writes nothing twice.
-          jobId: contentJobId('replay', run, page.fetchId, i),
-          data: {
-            source: page.source,
-            ...(adapterId !== undefined ? { adapter: adapterId } : {}),
-            listing: page.url,
-            fetchId: page.fetchId,
-            seenAt: new Date(page.fetchedAt).toISOString(),
-            contentHash: page.contentHash,
-            chunk: i,
-            entries: entries.slice(i * batchSize, (i + 1) * batchSize),
-          },
-        });
-      }
+      const { adapter, extracted } = read;
+      summary.warnings.push(...extracted.warnings.map((w) => (w.includes(page.url) ? w : `${page.url}: ${w}`))); // as ingest: each names its page
+      summary.entries += extracted.entries.length;
+      // No crawl id: a replay is no crawl, and records no batch counts against the page's.
+      const origin = {
+        source: page.source, adapter: adapter.id, listing: page.url, fetchId: page.fetchId, seenAt: new Date(page.fetchedAt), contentHash: page.contentHash,
+      };
+      // A job id per replay run: each run really re-processes, and writes nothing twice.
+      const jobs = ingestBatches(origin, extracted.entries, batchSize, (i) => contentJobId('replay', run, page.fetchId, i));
       await pipeline.ctx.queues.addBulk('ingest-entries', jobs);
       for (const job of jobs) waits.push(collectBatch(pipeline, job.jobId, page.url, summary));
       // Bounded memory: wait for a window of batches before reading more pages.

@@ -1,17 +1,6 @@
 import type { Config } from '@paperboy/config';
 import { CrawlRepository, createDb, healthOfSourceRow } from '@paperboy/db';
 import { loadSourcesFile } from '@paperboy/fetcher';
-import type { CommandSpec } from '../args.js';
-
-export const sourcesSpec: CommandSpec = {
-  name: 'sources',
-  summary: 'List the configured sources with their schedule, last crawl, last success and health.',
-  usage: 'sources [--json]',
-  options: { json: { type: 'boolean', description: 'one JSON object per source instead of a table' } },
-  details:
-    'health: ok; quiet (nothing new, and the page says that is normal); unchanged (304 or same content);\n' +
-    'suspect (far fewer entries than usual, or a page whose structure no longer matches); failing; never crawled.',
-};
 
 export interface SourceReport {
   id: string;

@@ -1,23 +1,7 @@
 import type { Config } from '@paperboy/config';
 import { createDb, SubscriberRepository, TimeZoneRepository } from '@paperboy/db';
 import { loadTaxonomy, normalizeEmail } from '@paperboy/pipeline';
-import { subcommand, UsageError, type CommandSpec } from '../args.js';
-
-export const subscribersSpec: CommandSpec = {
-  name: 'subscribers',
-  summary: 'Manage subscribers as an operator: add (active at once, no confirmation mail), list, remove.',
-  usage: 'subscribers add <email> [--topics a,b] [--frequency daily|weekly] [options] | subscribers list | subscribers remove <email>',
-  positionals: '<add|list|remove> [email]',
-  options: {
-    topics: { type: 'string', description: 'comma-separated topic ids (empty: every topic)', valueName: 'ids' },
-    frequency: { type: 'string', description: 'daily or weekly (default daily)', valueName: 'daily|weekly' },
-    'send-hour': { type: 'string', description: 'local hour 0-23 the digest is due (default 8)', valueName: 'h' },
-    'time-zone': { type: 'string', description: 'IANA time zone (default UTC)', valueName: 'zone' },
-    'min-upvotes': { type: 'string', description: 'only papers with at least this many upvotes (default 0)', valueName: 'n' },
-    'max-papers': { type: 'string', description: 'papers per digest, 1-100 (default 10)', valueName: 'n' },
-  },
-  details: '`remove` unsubscribes the address (it keeps its history and gets no further mail). `list` prints one JSON object per line.',
-};
+import { subcommand, UsageError } from '../args.js';
 
 const int = (value: string | undefined, flag: string, min: number, max: number, fallback: number) => {
   if (value === undefined) return fallback;

@@ -1,13 +1,14 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../schema.js';
 import type { ArchivedPage } from './archive.repository.js';
-import type { PageFetchRecord } from './page-fetch.repository.js';
+import type { FetchFacts } from './page-fetch.repository.js';
 
 export type CrawlOutcome = 'running' | 'ok' | 'quiet' | 'not-modified' | 'unchanged' | 'retrying' | 'failed' | 'disallowed';
 
+/** A crawl's outcome: the fields of its row that say how it ended (a fetch recorded with it shares them). */
 export interface CrawlFinish {
   status: number | null;
-  outcome: CrawlOutcome;
+  outcome: Exclude<CrawlOutcome, 'running'>;
   entries: number | null;
   batches: number | null;
   error: string | null;
@@ -15,6 +16,18 @@ export interface CrawlFinish {
   suspect: boolean;
   suspectReason: string | null;
 }
+
+/**
+ * The columns every closing of a crawl sets (the recorder's and the closing of interrupted crawls):
+ * finished now, its outcome and error, one more error when there is one, its duration since it began.
+ */
+export const closeCrawlColumns = (outcome: Exclude<CrawlOutcome, 'running'>, error: string | null) => sql`
+  finished_at = now(), outcome = ${outcome}, error = ${error}, errors = errors + ${error ? 1 : 0},
+  duration_ms = (extract(epoch FROM now() - started_at) * 1000)::int`;
+
+const finishColumns = (finish: CrawlFinish) => sql`
+  ${closeCrawlColumns(finish.outcome, finish.error)}, status = ${finish.status}, entries = ${finish.entries},
+  batches = ${finish.batches}, warnings = ${finish.warnings}::text[], suspect = ${finish.suspect}, suspect_reason = ${finish.suspectReason}`;
 
 /** How far back the reconciler and source health look for batches enqueued but never stored. */
 export const STRANDED_LOOKBACK_DAYS = 7;
@@ -139,37 +152,31 @@ export class CrawlRepository {
     return rows;
   }
 
-  async finishCrawl(id: number, finish: CrawlFinish): Promise<void> {
-    await sql`
-      UPDATE crawls SET finished_at = now(), status = ${finish.status}, outcome = ${finish.outcome}, entries = ${finish.entries},
-        batches = ${finish.batches}, error = ${finish.error}, warnings = ${finish.warnings}::text[],
-        errors = errors + ${finish.error ? 1 : 0},
-        duration_ms = (extract(epoch FROM now() - started_at) * 1000)::int,
-        suspect = ${finish.suspect}, suspect_reason = ${finish.suspectReason}
-      WHERE id = ${id}`.execute(this.db);
-  }
-
-  /** Records the page fetch and the crawl's outcome in one statement; returns the fetch's id. */
-  async completeCrawl(id: number, fetch: PageFetchRecord, finish: CrawlFinish): Promise<number> {
+  /**
+   * The one record of a crawl's outcome. With `fetch`, the page fetch is recorded in the same
+   * statement: its source and URL are the crawl's, its status, entries, warnings and error the
+   * outcome's (one value for both tables), and its id is returned; without, null.
+   */
+  async recordOutcome(id: number, finish: CrawlFinish, fetch?: FetchFacts): Promise<number | null> {
+    if (!fetch) {
+      await sql`UPDATE crawls SET ${finishColumns(finish)} WHERE id = ${id}`.execute(this.db);
+      return null;
+    }
     const { rows } = await sql<{ fetchId: number }>`
       WITH fetched AS (
         INSERT INTO page_fetches (source, url, final_url, status, bytes, content_hash, content_type, fetched_at, duration_ms,
                                   entries, warnings, error, adapter, etag, last_modified, not_modified, crawl_id, batch_size, enqueued_at)
-        VALUES (${fetch.source}, ${fetch.url}, ${fetch.finalUrl}, ${fetch.status}, ${fetch.bytes}, ${fetch.contentHash}, ${fetch.contentType},
-                ${fetch.fetchedAt}, ${fetch.durationMs}, ${fetch.entries}, ${fetch.warnings}::text[], ${fetch.error}, ${fetch.adapter ?? null},
-                ${fetch.etag ?? null}, ${fetch.lastModified ?? null}, ${fetch.notModified ?? false}, ${id}, ${fetch.batchSize ?? null},
-                CASE WHEN ${fetch.enqueued ?? true} THEN now() END)
+        SELECT c.source, c.url, ${fetch.finalUrl}, ${finish.status}, ${fetch.bytes}, ${fetch.contentHash}, ${fetch.contentType},
+               ${fetch.fetchedAt}, ${fetch.durationMs}, ${finish.entries}, ${finish.warnings}::text[], ${finish.error}, ${fetch.adapter},
+               ${fetch.etag ?? null}, ${fetch.lastModified ?? null}, ${fetch.notModified ?? false}, c.id, ${fetch.batchSize ?? null},
+               CASE WHEN ${fetch.enqueued ?? true} THEN now() END
+        FROM crawls c WHERE c.id = ${id}
         RETURNING id
       ), finished AS (
-        UPDATE crawls SET finished_at = now(), status = ${finish.status}, outcome = ${finish.outcome}, entries = ${finish.entries},
-          batches = ${finish.batches}, error = ${finish.error}, warnings = ${finish.warnings}::text[],
-          errors = errors + ${finish.error ? 1 : 0},
-          duration_ms = (extract(epoch FROM now() - started_at) * 1000)::int,
-          suspect = ${finish.suspect}, suspect_reason = ${finish.suspectReason}
-        WHERE id = ${id}
+        UPDATE crawls SET ${finishColumns(finish)} WHERE id = ${id}
       )
       SELECT id AS "fetchId" FROM fetched`.execute(this.db);
-    return rows[0]!.fetchId;
+    return rows[0]?.fetchId ?? null;
   }
 
   /** Entries found by this source's recent successful crawls that found any (newest first): its normal. */

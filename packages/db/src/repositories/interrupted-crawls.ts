@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../schema.js';
+import { closeCrawlColumns } from './crawl.repository.js';
 
 /**
  * Closes as failed ("interrupted") the crawls still `running` that began more than `olderThanMs`
@@ -9,9 +10,7 @@ import type { Database } from '../schema.js';
  */
 export async function closeInterruptedCrawls(db: Kysely<Database>, olderThanMs: number): Promise<number> {
   const result = await sql`
-    UPDATE crawls SET outcome = 'failed', finished_at = now(), errors = errors + 1,
-      error = 'interrupted: the process running this crawl stopped before recording its outcome',
-      duration_ms = (extract(epoch FROM now() - started_at) * 1000)::int
+    UPDATE crawls SET ${closeCrawlColumns('failed', 'interrupted: the process running this crawl stopped before recording its outcome')}
     WHERE outcome = 'running' AND started_at < now() - make_interval(secs => ${olderThanMs / 1000})`.execute(db);
   return Number(result.numAffectedRows ?? 0);
 }

@@ -1,24 +1,23 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../schema.js';
 
-export interface PageFetchRecord {
-  source: string;
-  url: string;
+/**
+ * What one fetch of a page got, recorded beside its crawl's outcome (`CrawlRepository.recordOutcome`).
+ * A fetch's source and URL are its crawl's, and its status, entries, warnings and error are the
+ * crawl's outcome: `page_fetches` repeats them so that the archive and the "last good fetch of
+ * this URL" look-up read one table, but they are written from one value.
+ */
+export interface FetchFacts {
+  adapter: string;
   finalUrl: string | null;
-  status: number | null;
   bytes: number | null;
   contentHash: string | null;
   contentType: string | null;
   fetchedAt: Date;
   durationMs: number;
-  entries: number | null;
-  warnings: string[];
-  error: string | null;
-  adapter?: string | null;
   etag?: string | null;
   lastModified?: string | null;
   notModified?: boolean;
-  crawlId?: number | null;
   /** Entries per ingest batch, when the fetch's entries were batched (the reconciler rebuilds chunks with it). */
   batchSize?: number | null;
   /**
@@ -29,53 +28,9 @@ export interface PageFetchRecord {
   enqueued?: boolean;
 }
 
-export interface LastGoodFetch {
-  contentHash: string | null;
-  etag: string | null;
-  lastModified: string | null;
-}
-
 /** Every page the fetcher tried, with what it got: the audit trail of crawling. */
 export class PageFetchRepository {
   constructor(private readonly db: Kysely<Database>) {}
-
-  async recordFetch(record: PageFetchRecord): Promise<number> {
-    const row = await this.db
-      .insertInto('page_fetches')
-      .values({
-        source: record.source,
-        url: record.url,
-        final_url: record.finalUrl,
-        status: record.status,
-        bytes: record.bytes,
-        content_hash: record.contentHash,
-        content_type: record.contentType,
-        fetched_at: record.fetchedAt,
-        duration_ms: record.durationMs,
-        entries: record.entries,
-        warnings: record.warnings,
-        error: record.error,
-        adapter: record.adapter ?? null,
-        etag: record.etag ?? null,
-        last_modified: record.lastModified ?? null,
-        not_modified: record.notModified ?? false,
-        crawl_id: record.crawlId ?? null,
-        batch_size: record.batchSize ?? null,
-        enqueued_at: record.enqueued === false ? null : new Date(),
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    return row.id;
-  }
-
-  /** What the last successful fetch of a URL knew, for a conditional GET and the unchanged-content check. */
-  async lastGoodFetch(url: string): Promise<LastGoodFetch | null> {
-    const { rows } = await sql<LastGoodFetch>`
-      SELECT content_hash AS "contentHash", etag, last_modified AS "lastModified" FROM page_fetches
-      WHERE url = ${url} AND error IS NULL AND NOT not_modified AND content_hash IS NOT NULL AND enqueued_at IS NOT NULL
-      ORDER BY fetched_at DESC LIMIT 1`.execute(this.db);
-    return rows[0] ?? null;
-  }
 
   async listRecentFetches(limit = 50) {
     return this.db.selectFrom('page_fetches').selectAll().orderBy('id', 'desc').limit(limit).execute();

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { classify } from "./classify";
-import { loadLabelledPapers } from "./eval";
-import { loadTaxonomy, parseTaxonomy } from "./taxonomy";
-import type { PaperInput, Taxonomy } from "./types";
+import { classify } from "./classify.js";
+import { loadLabelledPapers } from "./eval.js";
+import { loadTaxonomy, parseTaxonomy } from "./taxonomy.js";
+import type { PaperInput, Taxonomy } from "./types.js";
 
 const taxonomy = loadTaxonomy();
 const top = (paper: PaperInput, tax: Taxonomy = taxonomy) => classify(paper, tax)[0]?.id ?? null;

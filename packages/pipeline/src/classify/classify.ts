@@ -17,9 +17,9 @@
  * Topics with score > threshold are returned, best first; ties (equal raw
  * score) go to the topic listed earlier in the taxonomy.
  */
-import { compiledRules, describeToken, type CompiledTaxonomy, type TokenInfo } from "./taxonomy";
-import { tokenize } from "./text";
-import type { PaperInput, Taxonomy, TopicScore } from "./types";
+import { compiledRules, describeToken, type CompiledTaxonomy, type TokenInfo } from "./taxonomy.js";
+import { tokenize } from "./text.js";
+import type { PaperInput, Taxonomy, TopicScore } from "./types.js";
 
 interface Evidence {
   label: string;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { evaluate, loadLabelledPapers, parseLabelledPapers, type LabelledPaper } from "./eval";
-import { loadTaxonomy, parseTaxonomy } from "./taxonomy";
+import { evaluate, loadLabelledPapers, parseLabelledPapers, type LabelledPaper } from "./eval.js";
+import { loadTaxonomy, parseTaxonomy } from "./taxonomy.js";
 
 const taxonomy = loadTaxonomy();
 const papers = loadLabelledPapers();

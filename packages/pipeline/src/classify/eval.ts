@@ -5,8 +5,8 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
-import { classify } from "./classify";
-import type { Taxonomy, TopicScore } from "./types";
+import { classify } from "./classify.js";
+import type { Taxonomy, TopicScore } from "./types.js";
 
 /** Absolute path of the labelled set shipped with the package. */
 export const DEFAULT_EVAL_SET_PATH = fileURLToPath(new URL("../../eval/labelled-papers.jsonl", import.meta.url));

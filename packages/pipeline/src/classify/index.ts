@@ -6,8 +6,8 @@
  *   const taxonomy = loadTaxonomy();            // once
  *   const topics = classify(paper, taxonomy);   // per paper, ~40 µs of CPU
  */
-export { classify } from "./classify";
-export { DEFAULT_TAXONOMY_PATH, TaxonomyError, loadTaxonomy, parseTaxonomy } from "./taxonomy";
+export { classify } from "./classify.js";
+export { DEFAULT_TAXONOMY_PATH, TaxonomyError, loadTaxonomy, parseTaxonomy } from "./taxonomy.js";
 export {
   DEFAULT_EVAL_SET_PATH,
   evaluate,
@@ -19,5 +19,5 @@ export {
   type LabelledPaper,
   type Prediction,
   type TopicAccuracy,
-} from "./eval";
-export type { PaperInput, Taxonomy, TopicInfo, TopicScore } from "./types";
+} from "./eval.js";
+export type { PaperInput, Taxonomy, TopicInfo, TopicScore } from "./types.js";

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { DEFAULT_TAXONOMY_PATH, TaxonomyError, loadTaxonomy, parseTaxonomy } from "./taxonomy";
+import { DEFAULT_TAXONOMY_PATH, TaxonomyError, loadTaxonomy, parseTaxonomy } from "./taxonomy.js";
 
 const REQUIRED_IDS = [
   "llm",

@@ -7,8 +7,8 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseDocument } from "yaml";
 import { z } from "zod";
-import { stem, tokenize } from "./text";
-import type { Taxonomy, TopicInfo } from "./types";
+import { stem, tokenize } from "./text.js";
+import type { Taxonomy, TopicInfo } from "./types.js";
 
 /** Absolute path of the taxonomy shipped with the package. */
 export const DEFAULT_TAXONOMY_PATH = fileURLToPath(new URL("../../taxonomy/default.yaml", import.meta.url));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { cleanText, stem, tokenize } from "./text";
+import { cleanText, stem, tokenize } from "./text.js";
 
 describe("tokenize", () => {
   it("lower-cases and splits on anything that is not a letter or digit", () => {

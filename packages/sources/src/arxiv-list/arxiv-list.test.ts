@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createPage } from '../page.js';
 import type { ExtractResult, RawEntry } from '../types.js';
-import { buildArxivListFixtures } from './fixtures/make-fixtures.js';
+import { buildArxivListFixtures } from '../../test/fixtures/arxiv-list/make-fixtures.js';
 import { arxivListAdapter, sectionFromHeading } from './index.js';
 
 const PASTWEEK = 'arxiv-list-astro-ph-pastweek-2024-11-23.browser-saved.html';
@@ -10,7 +10,7 @@ const CS_LG_NEW = 'arxiv-list-cs.LG-new-2026-06-12.html';
 const LEGACY = 'arxiv-list-legacy-layout.html';
 
 function fixture(name: string): string {
-  return readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
+  return readFileSync(new URL(`../../test/fixtures/arxiv-list/${name}`, import.meta.url), 'utf8');
 }
 
 function run(body: string, url = 'https://arxiv.org/list/cs.LG/new'): ExtractResult {

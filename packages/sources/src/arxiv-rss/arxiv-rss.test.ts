@@ -4,13 +4,13 @@ import { arxivListAdapter } from '../arxiv-list/index.js';
 import { withoutVersion } from '../arxiv-id.js';
 import { createPage } from '../page.js';
 import type { ExtractResult } from '../types.js';
-import { buildArxivRssFixtures } from './fixtures/make-fixtures.js';
+import { buildArxivRssFixtures } from '../../test/fixtures/arxiv-rss/make-fixtures.js';
 import { arxivRssAdapter, extractArxivFeed, splitAuthors, splitDescription } from './index.js';
 
 const FEED_URL = 'https://rss.arxiv.org/rss/cs.LG';
 
 function fixture(name: string): string {
-  return readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
+  return readFileSync(new URL(`../../test/fixtures/arxiv-rss/${name}`, import.meta.url), 'utf8');
 }
 
 function run(body: string, url = FEED_URL): ExtractResult {
@@ -74,7 +74,7 @@ describe('arxiv-rss on the cs.LG feed of 12 June 2026 (generated from real paper
 
   it('agrees with the arxiv-list page of the same day on ids, titles, authors and abstracts', () => {
     const listing = arxivListAdapter.extract(
-      createPage('https://arxiv.org/list/cs.LG/new', fixture('../../arxiv-list/fixtures/arxiv-list-cs.LG-new-2026-06-12.html'), 'text/html'),
+      createPage('https://arxiv.org/list/cs.LG/new', fixture('../arxiv-list/arxiv-list-cs.LG-new-2026-06-12.html'), 'text/html'),
     ).entries;
     expect(entries.map((e) => withoutVersion(e.arxivId ?? ''))).toEqual(listing.map((e) => e.arxivId));
     listing.forEach((fromPage, i) => {

@@ -4,7 +4,7 @@ import { hfApiAdapter } from '../hf-api/index.js';
 import { hfPapersAdapter } from '../hf-papers/index.js';
 import { createPage } from '../page.js';
 import type { ExtractResult } from '../types.js';
-import { hfApiOptions, hfPapersPageOptions } from './fixtures/examples.js';
+import { hfApiOptions, hfPapersPageOptions } from '../../test/fixtures/generic/examples.js';
 import { extractGeneric, genericAdapter, type GenericCssOptions, type GenericOptions } from './index.js';
 
 const PAGE_URL = 'https://papers.example.org/list/today';
@@ -224,8 +224,8 @@ describe('generic, JSON mode', () => {
 });
 
 describe('generic, configured like the hand-written Hugging Face adapters', () => {
-  const hfApiFixtures = new URL('../hf-api/fixtures/', import.meta.url);
-  const hfPapersFixtures = new URL('../hf-papers/fixtures/', import.meta.url);
+  const hfApiFixtures = new URL('../../test/fixtures/hf-api/', import.meta.url);
+  const hfPapersFixtures = new URL('../../test/fixtures/hf-papers/', import.meta.url);
 
   it.each(readdirSync(hfApiFixtures).filter((f) => f.endsWith('.json')))('JSON body: %s gives what hf-api gives', (name) => {
     const page = createPage('https://huggingface.co/api/daily_papers', readFileSync(new URL(name, hfApiFixtures), 'utf8'), 'application/json');

@@ -6,10 +6,10 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createPage } from '../page.js';
 import type { RawEntry } from '../types.js';
-import { githubTrendingSource } from './fixtures/examples.js';
+import { githubTrendingSource } from '../../test/fixtures/generic/examples.js';
 import { genericAdapter, genericOptionsSchema } from './index.js';
 
-const CAPTURE = readFileSync(new URL('./fixtures/github-trending-2023-05-18.html', import.meta.url), 'utf8');
+const CAPTURE = readFileSync(new URL('../../test/fixtures/generic/github-trending-2023-05-18.html', import.meta.url), 'utf8');
 
 function extract(body: string): { entries: RawEntry[]; warnings: string[] } {
   const options = genericOptionsSchema.parse(githubTrendingSource.options);

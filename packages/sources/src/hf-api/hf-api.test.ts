@@ -12,7 +12,7 @@ function run(body: string, url = API_URL): ExtractResult {
 }
 
 function capture(name: string): string {
-  return readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
+  return readFileSync(new URL(`../../test/fixtures/hf-api/${name}`, import.meta.url), 'utf8');
 }
 
 describe('hf-api on the real captures', () => {

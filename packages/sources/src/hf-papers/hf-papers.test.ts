@@ -2,13 +2,13 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createPage } from '../page.js';
 import type { ExtractResult } from '../types.js';
-import { buildHfPapersFixtures } from './fixtures/make-fixtures.js';
+import { buildHfPapersFixtures } from '../../test/fixtures/hf-papers/make-fixtures.js';
 import { extractHfPapers, hfPapersAdapter } from './index.js';
 
 const DATE_URL = 'https://huggingface.co/papers/date/2026-06-12';
 
 function fixture(name: string): string {
-  return readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
+  return readFileSync(new URL(`../../test/fixtures/hf-papers/${name}`, import.meta.url), 'utf8');
 }
 
 function run(name: string, url = DATE_URL): ExtractResult {

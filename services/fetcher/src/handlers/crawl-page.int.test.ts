@@ -130,7 +130,7 @@ describe('crawl-page and failing pages', () => {
 
 describe('crawl-page and a robots.txt Crawl-delay', () => {
   it('caps a huge Crawl-delay: the next fetch of the host is scheduled within the cap, and the crawl record says so', async () => {
-    const listing = readFileSync(new URL('../../../../packages/sources/src/hf-api/fixtures/hf-api-daily_papers-3items-2026-05-11.json', import.meta.url));
+    const listing = readFileSync(new URL('../../../../packages/sources/test/fixtures/hf-api/hf-api-daily_papers-3items-2026-05-11.json', import.meta.url));
     const server = createServer((req, res) => {
       if (req.url === '/robots.txt') return void res.writeHead(200, { 'content-type': 'text/plain' }).end('User-agent: *\nCrawl-delay: 86400\n');
       return void res.writeHead(200, { 'content-type': 'application/json' }).end(listing);

@@ -1,0 +1,216 @@
+import type { CommandSpec } from '../args.js';
+
+/**
+ * Every command's name, usage, options and help text, without its implementation: `--help` and the generated
+ * command reference (docs/reference/commands.md, `pnpm docs:generate`) read these alone, and main.ts imports a command's
+ * implementation only when that command runs (so `paperboy --help` loads neither BullMQ nor Kysely nor pg).
+ */
+
+/** Said in `--help`, in the refusal without `--yes`, and in the output of a resend. */
+export const AT_LEAST_ONCE =
+  'at least once for these: the server may have accepted a stuck digest before its sender died, so a reader may get it twice';
+
+export const migrateSpec: CommandSpec = {
+  name: 'migrate',
+  summary: 'Create the database named in DATABASE_URL if it does not exist, then run the migrations.',
+  usage: 'migrate',
+  options: {},
+};
+
+export const ingestSpec: CommandSpec = {
+  name: 'ingest',
+  summary: 'Fetch listing pages, run them through the real queue and workers, wait for every job, print a JSON summary.',
+  usage: 'ingest --source <adapter> --url <url> [--url <url> ...]',
+  options: {
+    source: { type: 'string', description: 'adapter that reads the pages (listed under Adapters)', valueName: 'adapter' },
+    url: { type: 'string', multiple: true, description: 'listing page to fetch (repeatable)', valueName: 'url' },
+  },
+  details: '',
+};
+
+export const exportSpec: CommandSpec = {
+  name: 'export',
+  summary: 'Write every stored paper to stdout, one JSON object per line.',
+  usage: 'export papers --format jsonl',
+  positionals: 'papers',
+  options: { format: { type: 'string', description: 'output format: jsonl (the only one for now)', valueName: 'jsonl' } },
+  details:
+    'Each line: arxivId, title, abstract, authors (names), upvotes (latest), topics ([{id, score}], best first;\n' +
+    'manual labels replace computed topics), sources (source ids; adapter ids for one-off ingest runs), firstSeenAt, lastSeenAt.',
+};
+
+export const startSpec: CommandSpec = {
+  name: 'start',
+  summary: 'Crawl the configured sources on their schedules, refresh the dashboard views and send due digests: fetcher, processor and notifier in one process until SIGINT or SIGTERM.',
+  usage: 'start',
+  options: {},
+  details:
+    'On boot it declares its job schedulers: one per enabled source of the sources file (PAPERBOY_SOURCES;\n' +
+    'those of removed or disabled sources are removed), the daily archive pruning, the digest planners (every\n' +
+    '15 minutes) and the dashboard refreshes (every PAPERBOY_DASHBOARD_REFRESH_SECONDS, a full rebuild nightly). Safe on every\n' +
+    'boot and from several processes; the separate service processes declare their own the same way.\n' +
+    'While running, each process re-declares any of its schedules missing from Redis (after a flush or a restart\n' +
+    'without persistence), on every reconnect and every PAPERBOY_SCHEDULE_CHECK_SECONDS (default 60).\n' +
+    'For larger setups run the services as separate processes, as many of each as you like:\n' +
+    '  pnpm --filter @paperboy/fetcher start    pnpm --filter @paperboy/processor start    pnpm --filter @paperboy/notifier start',
+};
+
+export const demoSpec: CommandSpec = {
+  name: 'demo',
+  summary: 'A first run without internet: serve the bundled sample listings on a loopback port and run the whole pipeline on them.',
+  usage: 'demo',
+  options: {},
+  details:
+    'Creates and migrates the database if needed, serves two Hugging Face listing dates (upvotes change between\n' +
+    'them) and an arXiv listing that overlaps them, ingests them through the real queue and workers, and prints\n' +
+    'what was stored. Uses DATABASE_URL and REDIS_URL like every other command.',
+};
+
+export const reclassifySpec: CommandSpec = {
+  name: 'reclassify',
+  summary: 'Re-score the topics of every paper with the current taxonomy, in batches (after editing the taxonomy).',
+  usage: 'reclassify [--batch-size <n>]',
+  options: { 'batch-size': { type: 'string', description: 'papers per transaction (default 500)', valueName: 'n' } },
+  details: 'Manual labels are kept and still win over computed topics. Prints a JSON summary as its last line.',
+};
+
+export const sourcesSpec: CommandSpec = {
+  name: 'sources',
+  summary: 'List the configured sources with their schedule, last crawl, last success and health.',
+  usage: 'sources [--json]',
+  options: { json: { type: 'boolean', description: 'one JSON object per source instead of a table' } },
+  details:
+    'health: ok; quiet (nothing new, and the page says that is normal); unchanged (304 or same content);\n' +
+    'suspect (far fewer entries than usual, or a page whose structure no longer matches); failing; never crawled.',
+};
+
+export const replaySpec: CommandSpec = {
+  name: 'replay',
+  summary: 'Run archived pages through the current extract, parse, dedupe and classify code again.',
+  usage: 'replay [--source <id>] [--since <date>]',
+  options: {
+    source: { type: 'string', description: 'only pages of this source: a source id (of the sources file, or one with archived pages), or an adapter id for `ingest` pages', valueName: 'id' },
+    since: { type: 'string', description: 'only pages fetched on or after this date (YYYY-MM-DD or an ISO time)', valueName: 'date' },
+  },
+  details:
+    'Each page keeps the time it was fetched, so a replay records no new sightings: running it twice changes\n' +
+    'nothing the second time. Prints a JSON summary like ingest as its last line. A --source that is not in the\n' +
+    'sources file, not an adapter id and has no fetches recorded is a usage error listing the known ids.',
+};
+
+export const backfillSpec: CommandSpec = {
+  name: 'backfill',
+  summary: "Crawl a source's dated listing pages for a range of days, resumably.",
+  usage: 'backfill --source <id> --from <YYYY-MM-DD> --to <YYYY-MM-DD>',
+  options: {
+    source: { type: 'string', description: 'a source of the sources file whose URL has a {date} placeholder', valueName: 'id' },
+    from: { type: 'string', description: 'first day (UTC)', valueName: 'YYYY-MM-DD' },
+    to: { type: 'string', description: 'last day, included', valueName: 'YYYY-MM-DD' },
+  },
+  details:
+    'Day by day, politely (the host limits of the sources file apply). Progress is saved after each day: run\n' +
+    'the same command again after a crash or a failure and it goes on from the first day not done (a day is\n' +
+    'done once none of its pages failed; a failed day and the days after it are fetched again, harmlessly).\n' +
+    'Exit status 1 while any day failed. A progress bar in a terminal, progress logs otherwise; a JSON\n' +
+    'summary as the last line of stdout (daysFailed: the days that failed; alreadyDone: the range was\n' +
+    'already complete, nothing fetched). --from and --to may not be in the future.',
+};
+
+export const subscribersSpec: CommandSpec = {
+  name: 'subscribers',
+  summary: 'Manage subscribers as an operator: add (active at once, no confirmation mail), list, remove.',
+  usage: 'subscribers add <email> [--topics a,b] [--frequency daily|weekly] [options] | subscribers list | subscribers remove <email>',
+  positionals: '<add|list|remove> [email]',
+  options: {
+    topics: { type: 'string', description: 'comma-separated topic ids (empty: every topic)', valueName: 'ids' },
+    frequency: { type: 'string', description: 'daily or weekly (default daily)', valueName: 'daily|weekly' },
+    'send-hour': { type: 'string', description: 'local hour 0-23 the digest is due (default 8)', valueName: 'h' },
+    'time-zone': { type: 'string', description: 'IANA time zone (default UTC)', valueName: 'zone' },
+    'min-upvotes': { type: 'string', description: 'only papers with at least this many upvotes (default 0)', valueName: 'n' },
+    'max-papers': { type: 'string', description: 'papers per digest, 1-100 (default 10)', valueName: 'n' },
+  },
+  details: '`remove` unsubscribes the address (it keeps its history and gets no further mail). `list` prints one JSON object per line.',
+};
+
+export const digestSpec: CommandSpec = {
+  name: 'digest',
+  summary: 'Plan and send the digests that are due, preview a subscriber\'s next digest, or list and re-send stuck ones.',
+  usage:
+    'digest run [--frequency daily|weekly] [--now] | digest preview <email>\n' +
+    '       | digest stuck [--older-than <minutes>] [--json] | digest resend-stuck [--older-than <minutes>] --yes',
+  positionals: '<run|preview|stuck|resend-stuck> [email]',
+  options: {
+    frequency: { type: 'string', description: 'run: only this frequency (default both)', valueName: 'daily|weekly' },
+    now: { type: 'boolean', description: 'run: as if every active subscriber were due now' },
+    'older-than': { type: 'string', description: 'stuck, resend-stuck: claimed over this many minutes (default PAPERBOY_STUCK_DELIVERY_MINUTES, 15)', valueName: 'minutes' },
+    json: { type: 'boolean', description: 'stuck: one JSON object per stuck delivery instead of a table' },
+    yes: { type: 'boolean', description: 'resend-stuck: really send them again (at least once: a reader may get one twice)' },
+  },
+  details:
+    '`run` waits until every send job has finished and prints {planned, sent, skipped, failed} as its last line;\n' +
+    'a second run for the same period sends nothing. Without SMTP_URL mails are written to PAPERBOY_OUTBOX_DIR.\n' +
+    '`preview` writes the next digest of that subscriber as HTML to stdout, without sending or recording it.\n' +
+    'Digests are sent at most once: a delivery is claimed before its SMTP transaction and never claimed again, so a\n' +
+    'notifier killed mid-send leaves it claimed for good. Claimed over --older-than minutes, it is stuck.\n' +
+    '`stuck` lists those (delivery, email, period, claimed at, attempts, subscriber status); --json: one object a line.\n' +
+    `\`resend-stuck --yes\` puts them back to planned and sends them, ${AT_LEAST_ONCE.replace(': ', ':\n')}.\n` +
+    'Those of subscribers no longer active are finished as skipped instead. It waits for the sends and prints\n' +
+    '{resent, skipped, sent, empty, failed, unfinished, durationMs} as its last line (exit status 1 when some failed\n' +
+    'or are unfinished); a second run re-sends nothing. Run it only when no notifier is still inside an SMTP transaction\n' +
+    'that old (the default threshold is far above any SMTP timeout). Without --yes nothing is sent (exit status 2).',
+};
+
+export const dashboardSpec: CommandSpec = {
+  name: 'dashboard',
+  summary: 'Refresh the precomputed dashboard views now, or show when they were last refreshed.',
+  usage: 'dashboard refresh [--full] | dashboard status',
+  positionals: '<refresh|status>',
+  options: { full: { type: 'boolean', description: 'recompute every day, not only the days that changed' } },
+  details:
+    'dashboard.papers_per_day, papers_per_topic_day, topic_trends and trending_now read precomputed rows. The processor refreshes\n' +
+    'them every PAPERBOY_DASHBOARD_REFRESH_SECONDS (only the days that changed) and rebuilds them nightly.\n' +
+    '`refresh` does it at once, in this process, and prints {mode, durationMs, trendDays, newPaperDays,\n' +
+    'trendingPapers, trendingRecomputed} (days and trending rows recomputed; candidates after it);\n' +
+    'it waits for a refresh already running elsewhere. `status` prints the latest refresh of each kind and the\n' +
+    'days waiting for the next one, as one JSON line.',
+};
+
+export const labelSpec: CommandSpec = {
+  name: 'label',
+  summary: "Set a paper's manual topic labels; they win over computed topics. An empty --topics clears them.",
+  usage: 'label <arxiv-id> --topics <id,id,...>',
+  positionals: '<arxiv-id>',
+  options: { topics: { type: 'string', description: 'comma-separated topic ids from the taxonomy', valueName: 'ids' } },
+};
+
+/** The adapters `ingest --source` takes, and what it prints: loaded when asked for (the adapters bring in cheerio). */
+export async function ingestDetails(): Promise<string> {
+  const { listAdapters } = await import('@paperboy/sources');
+  return (
+    'Adapters:\n' +
+    listAdapters()
+      .map((a) => `  ${a.id.padEnd(12)} ${a.description}\n  ${''.padEnd(12)} e.g. ${a.exampleUrls[0] ?? ''}`)
+      .join('\n') +
+    '\n\nThe last line of stdout is one JSON object: pages, pagesFailed, entries, new, updated, merged, failed,\n' +
+    'rejected, unchangedPages, unchangedBatches, warnings, errors, durationMs. Exit status 1 when a page could\n' +
+    'not be fetched\n' +
+    'or yielded no entries, or a batch could not be stored.'
+  );
+}
+
+/** Every command, in the order `paperboy --help` lists them. */
+export const commandSpecs: readonly CommandSpec[] = [
+  migrateSpec,
+  ingestSpec,
+  exportSpec,
+  startSpec,
+  demoSpec,
+  reclassifySpec,
+  sourcesSpec,
+  replaySpec,
+  backfillSpec,
+  subscribersSpec,
+  digestSpec,
+  dashboardSpec,
+  labelSpec,
+];

@@ -1,0 +1,109 @@
+import { sourceHealthOf, type DashboardRefreshRow, type DashboardSourceHealthRow, type TopicTrendRow, type TrendingPaperRow } from '@paperboy/db';
+import { escapeHtml } from '@paperboy/mail';
+import { page } from './layout.js';
+
+const PALETTE = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#be185d', '#65a30d', '#7c3aed', '#0d9488'];
+
+/**
+ * The dashboard's style block, legend colours included (classes, not style attributes: the CSP
+ * allows this block by its hash, in plugins/security-headers.ts, and no inline style attribute).
+ */
+export const DASHBOARD_STYLE = `table{border-collapse:collapse;margin:.5rem 0 1.5rem}td,th{border-bottom:1px solid #e4e4e7;padding:.25rem .5rem;text-align:left;font-size:.9rem}body{max-width:60rem}.alert{color:#b91c1c;font-weight:600}
+${PALETTE.map((colour, n) => `.series-${n}{color:${colour}}`).join('')}`;
+
+/** A line chart as inline SVG: one line per series over the given days; no script needed. */
+export function lineChart(days: readonly string[], series: ReadonlyArray<{ name: string; values: number[] }>, width = 720, height = 240): string {
+  const pad = { left: 40, right: 10, top: 10, bottom: 30 };
+  const max = Math.max(1, ...series.flatMap((s) => s.values));
+  const x = (i: number) => pad.left + (days.length <= 1 ? 0 : (i * (width - pad.left - pad.right)) / (days.length - 1));
+  const y = (v: number) => height - pad.bottom - (v / max) * (height - pad.top - pad.bottom);
+  const lines = series
+    .map((s, n) => {
+      const points = s.values.map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(' ');
+      return `<polyline class="series" data-series="${escapeHtml(s.name)}" fill="none" stroke="${PALETTE[n % PALETTE.length]}" stroke-width="2" points="${points}"><title>${escapeHtml(s.name)}</title></polyline>`;
+    })
+    .join('');
+  const legend = series.map((s, n) => `<span class="series-${n % PALETTE.length}">■ ${escapeHtml(s.name)}</span>`).join(' ');
+  const axis = `<line x1="${pad.left}" y1="${height - pad.bottom}" x2="${width - pad.right}" y2="${height - pad.bottom}" stroke="#a1a1aa"/>
+<text x="4" y="${pad.top + 10}" font-size="11" fill="#52525b">${max}</text>
+<text x="${pad.left}" y="${height - 8}" font-size="11" fill="#52525b">${escapeHtml(days[0] ?? '')}</text>
+<text x="${width - pad.right}" y="${height - 8}" font-size="11" fill="#52525b" text-anchor="end">${escapeHtml(days[days.length - 1] ?? '')}</text>`;
+  return `<svg role="img" aria-label="chart" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">${axis}${lines}</svg><p>${legend}</p>`;
+}
+
+function lastDays(n: number): string[] {
+  const days: string[] = [];
+  for (let i = n - 1; i >= 0; i--) days.push(new Date(Date.now() - i * 86_400_000).toISOString().slice(0, 10));
+  return days;
+}
+
+/** Top topics of the period, each as a series of papers sighted per day. */
+export function topicSeries(rows: readonly TopicTrendRow[], days: readonly string[], top = 6): Array<{ name: string; values: number[] }> {
+  const totals = new Map<string, number>();
+  for (const r of rows) totals.set(r.topicId ?? 'none', (totals.get(r.topicId ?? 'none') ?? 0) + r.papers);
+  const topics = [...totals].sort((a, b) => b[1] - a[1]).slice(0, top).map(([t]) => t);
+  return topics.map((topic) => ({
+    name: topic,
+    values: days.map((day) => rows.find((r) => r.day === day && (r.topicId ?? 'none') === topic)?.papers ?? 0),
+  }));
+}
+
+/** The same health as `paperboy sources` (the view has no error text: a failing fetch shows its HTTP status). */
+function healthCell(h: DashboardSourceHealthRow): string {
+  const { health, reason } = sourceHealthOf({ outcome: h.lastOutcome, suspect: h.suspect, suspectReason: h.suspectReason, error: h.lastStatus ? `HTTP ${h.lastStatus}` : null });
+  return reason ? `${health}: ${reason}` : health;
+}
+
+const table = (headers: string[], rows: string[][]) =>
+  `<table><thead><tr>${headers.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead><tbody>${rows
+    .map((r) => `<tr>${r.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`)
+    .join('')}</tbody></table>`;
+
+/** The stuck digests' line: how many, and what the operator can do about them. */
+export function stuckDigestsLine(count: number, minutes: number): string {
+  if (count === 0) return `<p class="stuck-digests">No stuck digests (none claimed over ${minutes} minutes).</p>`;
+  return `<p class="stuck-digests alert">${count} stuck digest${count === 1 ? '' : 's'}: claimed over ${minutes} minutes ago and never finished (the sender died mid-send), so not sent again by itself. <code>pnpm paperboy digest stuck</code> lists them; <code>pnpm paperboy digest resend-stuck --yes</code> re-sends them (a reader may then get one twice).</p>`;
+}
+
+/** What the dashboard shows, as its route read it. */
+export interface DashboardData {
+  days: readonly string[];
+  trending: readonly TrendingPaperRow[];
+  trends: readonly TopicTrendRow[];
+  health: readonly DashboardSourceHealthRow[];
+  refreshes: readonly DashboardRefreshRow[];
+  pending: { seen: number; first: number };
+  queueCounts: ReadonlyArray<{ name: string; counts: Record<string, number | undefined> }>;
+  stuckDigests: number;
+  stuckMinutes: number;
+}
+
+/** The dashboard page: trending papers by topic, topic trends over 30 days, source health, queue depths, stuck digests. */
+export function dashboardPage(data: DashboardData): string {
+  const { days, trending, trends, health, refreshes, pending, queueCounts, stuckDigests } = data;
+  const byTopic = new Map<string, typeof trending>();
+  for (const p of trending) {
+    const key = p.bestTopic ?? 'none';
+    byTopic.set(key, [...(byTopic.get(key) ?? []), p]);
+  }
+  const asOf = refreshes.map((r) => r.startedAt.getTime()).reduce((a, b) => Math.max(a, b), 0);
+  const waiting = pending.seen + pending.first > 0 ? ' Newer data is waiting for the next refresh (the processor runs one every few minutes; <code>pnpm paperboy dashboard refresh</code> runs one now).' : '';
+  const freshness = asOf
+    ? `<p class="as-of">Trends and trending as of ${escapeHtml(new Date(asOf).toISOString().replace('T', ' ').slice(0, 16))} UTC.${waiting}</p>`
+    : `<p class="as-of">Trends and trending have not been computed yet.${waiting}</p>`;
+  const body = `<style>${DASHBOARD_STYLE}</style>
+${freshness}
+<h2>Topic trends, last 30 days</h2>
+${lineChart(days, topicSeries(trends, days))}
+<h2>Trending now, by topic</h2>
+${[...byTopic]
+  .map(([topic, papers]) => `<h3>${escapeHtml(topic)}</h3>${table(['arXiv', 'title', 'upvotes', '+24 h', 'score'], papers.slice(0, 5).map((p) => [p.arxivId ?? '', p.title, String(p.upvotes ?? ''), String(p.growth24h), p.score.toFixed(2)]))}`)
+  .join('') || '<p>No papers yet.</p>'}
+<h2>Source health</h2>
+${health.length ? table(['source', 'last crawl', 'outcome', 'status', 'entries', 'last success', 'health'], health.map((h) => [h.source, h.lastCrawlAt.toISOString(), h.lastOutcome, String(h.lastStatus ?? ''), String(h.lastEntries ?? ''), h.lastSuccessAt?.toISOString() ?? '', healthCell(h)])) : '<p>No crawls yet.</p>'}
+<h2>Digests</h2>
+${stuckDigestsLine(stuckDigests, data.stuckMinutes)}
+<h2>Queues</h2>
+${table(['queue', 'waiting', 'active', 'delayed', 'failed'], queueCounts.map((q) => [q.name, String(q.counts.waiting ?? 0), String(q.counts.active ?? 0), String(q.counts.delayed ?? 0), String(q.counts.failed ?? 0)]))}`;
+  return page('paperboy dashboard', body);
+}

@@ -1,0 +1,31 @@
+import { createHash } from 'node:crypto';
+import { DASHBOARD_STYLE } from '../pages/dashboard.js';
+import { PAGE_STYLE } from '../pages/layout.js';
+
+const sha256 = (text: string) => `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
+
+/**
+ * Security headers of every answer (@fastify/helmet's options). The pages are plain forms with no
+ * script: the CSP allows nothing but their two inline style blocks (by hash), images from here, and
+ * forms posting here; no framing, no referrer (links carry signed tokens). The queue board has its
+ * own CSP (routes/admin.ts).
+ */
+export function securityHeaders(https: boolean) {
+  return {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'none'"],
+        styleSrc: [sha256(PAGE_STYLE), sha256(DASHBOARD_STYLE)],
+        imgSrc: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        baseUri: ["'none'"],
+      },
+    },
+    frameguard: { action: 'deny' as const },
+    // Strict-Transport-Security only means something (and only should be sent) over https.
+    hsts: https ? { maxAge: 31_536_000, includeSubDomains: true } : (false as const),
+    referrerPolicy: { policy: 'no-referrer' as const },
+  };
+}

@@ -1,0 +1,32 @@
+import { DashboardRepository, StuckDeliveryRepository, type Db } from '@paperboy/db';
+import type { Queue } from 'bullmq';
+import type { FastifyInstance } from 'fastify';
+import type { AdminGuard } from '../admin-guard.js';
+import { dashboardPage } from '../pages/dashboard.js';
+
+function lastDays(n: number): string[] {
+  const days: string[] = [];
+  for (let i = n - 1; i >= 0; i--) days.push(new Date(Date.now() - i * 86_400_000).toISOString().slice(0, 10));
+  return days;
+}
+
+/** GET /dashboard: trending papers by topic, topic trends over 30 days, source health, queue depths, stuck digests. */
+export function registerDashboardPage(app: FastifyInstance, deps: { db: Db; queues: readonly Queue[]; stuckMinutes: number; guard?: AdminGuard }): void {
+  const dashboard = new DashboardRepository(deps.db);
+  const stuck = new StuckDeliveryRepository(deps.db);
+  app.get('/dashboard', { ...(deps.guard ? { onRequest: deps.guard } : {}) }, async (_request, reply) => {
+    const days = lastDays(30);
+    const [trending, trends, health, refreshes, pending, queueCounts, stuckDigests] = await Promise.all([
+      dashboard.trendingNow(30),
+      dashboard.topicTrends(30),
+      dashboard.sourceHealth(),
+      dashboard.refreshes(),
+      dashboard.pendingDays(),
+      Promise.all(deps.queues.map(async (q) => ({ name: q.name, counts: await q.getJobCounts('waiting', 'active', 'delayed', 'failed') }))),
+      stuck.countStuck(deps.stuckMinutes),
+    ]);
+    const stuckMinutes = deps.stuckMinutes;
+    const html = dashboardPage({ days, trending, trends, health, refreshes, pending, queueCounts, stuckDigests, stuckMinutes });
+    return reply.type('text/html; charset=utf-8').send(html);
+  });
+}

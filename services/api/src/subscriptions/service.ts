@@ -1,0 +1,127 @@
+import { lazyLinkSecret, SubscriberRepository, TimeZoneRepository, type Db, type SubscriberStatus } from '@paperboy/db';
+import { normalizeEmail, verifyToken, type Taxonomy, type TokenPurpose } from '@paperboy/pipeline';
+import type { Queues } from '@paperboy/queue';
+import type { FastifyBaseLogger } from 'fastify';
+import { z } from 'zod';
+
+/** A correctly signed, unexpired link: its subscriber's state, and whether it carries their current token version. */
+export interface CheckedLink {
+  subscriberId: number;
+  /** The token version the link carries. */
+  version: number;
+  /** The version the subscriber's links must carry now. */
+  tokenVersion: number;
+  status: SubscriberStatus;
+  /** False when a re-subscription or "sign out every link" has revoked the link since it was mailed. */
+  current: boolean;
+}
+
+export type SubscribeResult = { ok: true } | { ok: false; status: number; errors: string[] };
+
+export interface SubscriptionServiceDeps {
+  db: Db;
+  /** PAPERBOY_SECRET, else the secret kept in the database (read on first use). */
+  secret: string | undefined;
+  /** Where subscribe requests enqueue their confirmation mail (sent by the notifier). */
+  jobs: Queues;
+  taxonomy: Taxonomy;
+  now: () => Date;
+}
+
+export type SubscriptionService = ReturnType<typeof createSubscriptionService>;
+
+/**
+ * The subscription logic behind the routes: subscribe with double opt-in, the check of a signed
+ * link, confirm, unsubscribe, preferences and "sign out every link". The routes parse requests and
+ * render pages; nothing here knows about HTTP.
+ */
+export function createSubscriptionService(deps: SubscriptionServiceDeps) {
+  const subscribers = new SubscriberRepository(deps.db);
+  const linkSecret = lazyLinkSecret(deps.db, deps.secret);
+  // Time zones are checked against Postgres, where the digest planner uses them (Intl accepts more).
+  const timeZones = new TimeZoneRepository(deps.db);
+  const validTimeZone = (zone: string) => timeZones.isKnown(zone);
+  const topicIds = deps.taxonomy.topics.map((t) => t.id);
+
+  /** A subscribe request (the form's and the JSON API's); it also generates the OpenAPI request body. */
+  const requestSchema = z.object({
+    // Checked with the other fields, so one answer names every problem.
+    email: z.string().max(254).refine((v) => normalizeEmail(v) !== null, 'not an email address'),
+    topics: z.array(z.enum(topicIds as [string, ...string[]])).max(topicIds.length).default([]),
+    frequency: z.enum(['daily', 'weekly']).default('daily'),
+    timeZone: z.string().refine(validTimeZone, 'not an IANA time zone').default('UTC'),
+    sendHour: z.number().int().min(0).max(23).default(8),
+  });
+
+  /** The preferences form's fields, as posted (numbers as text). */
+  const preferencesSchema = z.object({
+    topics: z.array(z.enum(topicIds as [string, ...string[]])).default([]),
+    frequency: z.enum(['daily', 'weekly']),
+    sendHour: z.coerce.number().int().min(0).max(23),
+    timeZone: z.string().refine(validTimeZone, 'not an IANA time zone'),
+    minUpvotes: z.coerce.number().int().min(0).max(1_000_000),
+    maxPapers: z.coerce.number().int().min(1).max(100),
+  });
+
+  return {
+    requestSchema,
+    preferencesSchema,
+
+    /**
+     * Subscribes (pending) and queues a confirmation mail; answers the same whatever the address's
+     * state. New, pending and unsubscribed addresses get a mail (the send job limits mails per address
+     * and hour, so repeated requests cannot flood an inbox nor lock anyone out); active ones get none;
+     * bounced ones get none either, and the operator is told in the log, not the visitor.
+     */
+    async subscribe(input: z.infer<typeof requestSchema>, log: FastifyBaseLogger): Promise<SubscribeResult> {
+      const email = normalizeEmail(input.email);
+      if (!email) return { ok: false, status: 400, errors: ['email: not an email address'] };
+      const subscriber = await subscribers.subscribe(email, { topics: input.topics, frequency: input.frequency, timeZone: input.timeZone, sendHour: input.sendHour }, 'pending');
+      if (subscriber.status === 'pending') {
+        // One job per address while one waits: a burst of requests queues one mail.
+        await deps.jobs.addBulk('send-confirmation', [{ data: { subscriberId: subscriber.id }, deduplicationId: `confirm-${subscriber.id}` }]);
+      } else if (subscriber.status === 'bounced') {
+        log.warn({ subscriberId: subscriber.id }, 'subscribe request for a bounced address: no confirmation mail sent');
+      }
+      return { ok: true };
+    },
+
+    /** The link a token is, or null: a bad signature, another purpose, expired, or no such subscriber. */
+    async checkLink(token: string, purpose: TokenPurpose): Promise<CheckedLink | null> {
+      const check = verifyToken(await linkSecret(), token, purpose, deps.now());
+      if (!check.ok) return null;
+      const state = await subscribers.linkState(check.subscriberId);
+      return state && { subscriberId: check.subscriberId, version: check.version, ...state, current: state.tokenVersion === check.version };
+    },
+
+    /** Whether a confirmation link leaves its subscriber confirmed (false: the link is no good). */
+    async confirm(link: CheckedLink): Promise<boolean> {
+      if (link.current && (await subscribers.confirm(link.subscriberId))) return true;
+      // Clicked again (or fetched first by a mail scanner): an active subscriber stays confirmed, even
+      // when this confirmation revoked the link (a re-subscription bumps the version). Nothing changes.
+      // Unsubscribed or bounced since: an old confirmation must not bring the address back.
+      return link.status === 'active' && (link.current || link.version === link.tokenVersion - 1);
+    },
+
+    async unsubscribe(subscriberId: number): Promise<void> {
+      await subscribers.unsubscribe(subscriberId);
+    },
+
+    /** A subscriber's preferences, or the defaults when none are stored. */
+    async currentPreferences(subscriberId: number) {
+      const row = await subscribers.preferences(subscriberId);
+      return row
+        ? { topics: row.topics, frequency: row.frequency, sendHour: row.send_hour, timeZone: row.time_zone, minUpvotes: row.min_upvotes, maxPapers: row.max_papers }
+        : { topics: [], frequency: 'daily', sendHour: 8, timeZone: 'UTC', minUpvotes: 0, maxPapers: 10 };
+    },
+
+    async updatePreferences(subscriberId: number, preferences: z.infer<typeof preferencesSchema>): Promise<void> {
+      await subscribers.updatePreferences(subscriberId, preferences);
+    },
+
+    /** "Sign out every link": every link mailed so far (the one used included) stops working; the next digest brings new ones. */
+    async signOutEverywhere(subscriberId: number): Promise<void> {
+      await subscribers.signOutEverywhere(subscriberId);
+    },
+  };
+}

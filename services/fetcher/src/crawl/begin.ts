@@ -1,0 +1,73 @@
+import { CrawlRepository } from '@paperboy/db';
+import { jobLogger, type Logger } from '@paperboy/logger';
+import { UnrecoverableError, type CrawlPagePayload, type Job } from '@paperboy/queue';
+import type { SourceAdapter } from '@paperboy/sources';
+import type { Politeness, SourceDefinition } from '../sources-file.js';
+import type { CrawlDeps } from './deps.js';
+import { adapterFor } from './extract.js';
+import { CrawlRecorder } from './record.js';
+
+/** One attempt at crawling one page: what every stage after the first reads. */
+export interface Crawl {
+  crawlId: number;
+  payload: CrawlPagePayload;
+  job: Job;
+  token: string | undefined;
+  log: Logger;
+  url: URL;
+  adapter: SourceAdapter;
+  /** The source as the sources file configures it (none for an `ingest` page). */
+  configured: SourceDefinition | undefined;
+  /** The limits this page is fetched under; robots.txt may lengthen the delay. */
+  politeness: Politeness;
+  /** What the last fetch of this URL whose batches were safely enqueued knew (conditional GET, "unchanged" check). */
+  last: { contentHash: string | null; etag: string | null; lastModified: string | null };
+  recorder: CrawlRecorder;
+}
+
+/**
+ * Starts the crawl of a page (or resumes it, on a retry): its adapter, its politeness and its row.
+ * The crawl's identity is Postgres's id, carried on the job so its retries resume this row
+ * (BullMQ's job ids restart when Redis is emptied: they cannot tell two crawls apart).
+ */
+export async function beginCrawl(deps: CrawlDeps, payload: CrawlPagePayload, job: Job, token?: string): Promise<Crawl> {
+  const log = jobLogger(deps.logger, job);
+  const configured = deps.sources.sources.find((s) => s.id === payload.source);
+  let adapter: SourceAdapter;
+  try {
+    adapter = adapterFor(payload, configured);
+  } catch (error) {
+    throw new UnrecoverableError((error as Error).message);
+  }
+  const url = new URL(payload.url);
+  const crawls = new CrawlRepository(deps.db);
+  const begun = await crawls.beginCrawl({
+    source: payload.source,
+    url: payload.url,
+    trigger: payload.trigger ?? 'cli',
+    jobKey: `${job.queueQualifiedName}:${job.id}`,
+    crawlId: payload.crawlId,
+  });
+  if (!begun.resumed) {
+    payload = { ...payload, crawlId: begun.id };
+    try {
+      await job.updateData(payload);
+    } catch (error) {
+      await crawls.forgetCrawl(begun.id);
+      throw error;
+    }
+  }
+  return {
+    crawlId: begun.id,
+    payload,
+    job,
+    token,
+    log,
+    url,
+    adapter,
+    configured,
+    politeness: deps.sources.politenessFor(url, configured),
+    last: { contentHash: begun.lastContentHash, etag: begun.lastEtag, lastModified: begun.lastModified },
+    recorder: new CrawlRecorder(deps.db, { crawlId: begun.id, adapter: adapter.id, url: payload.url, job, log }),
+  };
+}

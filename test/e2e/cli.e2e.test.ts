@@ -65,7 +65,7 @@ describe('paperboy CLI', () => {
     try {
       const first = await runCli(['migrate'], { ...env, DATABASE_URL: url });
       expect(first.code).toBe(0);
-      expect(lastJson(first.stdout)).toMatchObject({ database: name, created: true, applied: ['2026_11_28_0001_initial', '2026_11_28_0002_crawling', '2026_11_28_0003_subscriptions', '2026_11_28_0004_dashboard', '2026_11_28_0005_search', '2026_11_28_0006_dashboard_materialized', '2026_12_06_0007_link_security', '2026_12_06_0008_field_provenance', '2026_12_06_0010_subscription_flow', '2026_12_06_0011_growth_per_source', '2026_12_06_0012_handoff', '2026_12_06_0013_stuck_deliveries', '2026_12_06_0014_planned_deliveries', '2026_12_06_0015_sightings_partitioned'] });
+      expect(lastJson(first.stdout)).toMatchObject({ database: name, created: true, applied: ['2026_11_28_0001_initial', '2026_11_28_0002_crawling', '2026_11_28_0003_subscriptions', '2026_11_28_0004_dashboard', '2026_11_28_0005_search', '2026_11_28_0006_dashboard_materialized', '2026_12_06_0007_link_security', '2026_12_06_0008_field_provenance', '2026_12_06_0010_subscription_flow', '2026_12_06_0011_growth_per_source', '2026_12_06_0012_handoff', '2026_12_06_0013_stuck_deliveries', '2026_12_06_0014_planned_deliveries', '2026_12_06_0015_sightings_partitioned', '2026_12_06_0017_trending_score'] });
       const second = await runCli(['migrate'], { ...env, DATABASE_URL: url });
       expect(lastJson(second.stdout)).toMatchObject({ created: false, applied: [] });
     } finally {

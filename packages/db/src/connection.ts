@@ -15,6 +15,7 @@ import * as handoff from './migrations/2026_12_06_0012_handoff.js';
 import * as stuckDeliveries from './migrations/2026_12_06_0013_stuck_deliveries.js';
 import * as plannedDeliveries from './migrations/2026_12_06_0014_planned_deliveries.js';
 import * as sightingsPartitioned from './migrations/2026_12_06_0015_sightings_partitioned.js';
+import * as trendingScore from './migrations/2026_12_06_0017_trending_score.js';
 import type { Database } from './schema.js';
 
 // int8 (bigserial ids, counts) as numbers: ids stay far below 2^53.
@@ -38,6 +39,7 @@ const migrations: Record<string, Migration> = {
   '2026_12_06_0013_stuck_deliveries': stuckDeliveries,
   '2026_12_06_0014_planned_deliveries': plannedDeliveries,
   '2026_12_06_0015_sightings_partitioned': sightingsPartitioned,
+  '2026_12_06_0017_trending_score': trendingScore,
 };
 
 export type Db = Kysely<Database>;
@@ -173,6 +175,11 @@ export function isConnectionLost(error: unknown): boolean {
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string' && (CONNECTION_LOST_CODES.has(code) || code.startsWith('08'))) return true;
   return /^Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/.test(error.message);
+}
+
+/** Resolves when Postgres answers a trivial query on a pooled connection (readiness checks). */
+export async function ping(db: Kysely<any>): Promise<void> {
+  await db.selectNoFrom((eb) => eb.lit(1).as('one')).execute();
 }
 
 export interface PostgresProbe {

@@ -1,6 +1,17 @@
-import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
 
+// The tables and views of the database, as the migrations leave them (packages/db/README.md describes
+// them). Kysely checks every builder query against these types; row types are derived from them
+// (Selectable/Insertable/Updateable) rather than written out again.
+
+/** timestamptz: read as a Date, written as a Date or an ISO string. */
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
+/** timestamptz with a default (now()): optional on insert. DefaultTimestamp would nest two ColumnTypes. */
+type DefaultTimestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+/** date: read as its YYYY-MM-DD text (a type parser in connection.ts), never as a local midnight. */
+type DateText = ColumnType<string, string, string>;
+/** A column of a view: read-only. */
+type ViewColumn<T> = ColumnType<T, never, never>;
 
 export interface PapersTable {
   id: Generated<number>;
@@ -8,9 +19,9 @@ export interface PapersTable {
   title: string;
   title_key: string;
   abstract: string | null;
-  authors: string[];
-  author_keys: string[];
-  categories: string[];
+  authors: Generated<string[]>;
+  author_keys: Generated<string[]>;
+  categories: Generated<string[]>;
   url: string | null;
   published_at: Timestamp | null;
   upvotes: number | null;
@@ -18,8 +29,8 @@ export interface PapersTable {
   counts_seen_at: Timestamp | null;
   first_seen_at: Timestamp;
   last_seen_at: Timestamp;
-  created_at: Generated<Timestamp>;
-  updated_at: Generated<Timestamp>;
+  created_at: DefaultTimestamp;
+  updated_at: DefaultTimestamp;
   /** Provenance (migration 0008): the source whose entry gave `url`, and the link's origin. */
   url_source: string | null;
   url_origin: 'canonical' | 'arxiv' | 'listing' | 'legacy' | null;
@@ -98,19 +109,19 @@ export interface CrawlBatchesTable {
   updated: number;
   merged: number;
   rejected: number;
-  stored_at: Generated<Timestamp>;
+  stored_at: DefaultTimestamp;
 }
 
 export interface BackfillsTable {
   id: Generated<number>;
   source: string;
-  from_date: ColumnType<string, string, string>;
-  to_date: ColumnType<string, string, string>;
-  next_date: ColumnType<string, string, string>;
+  from_date: DateText;
+  to_date: DateText;
+  next_date: DateText;
   pages_done: Generated<number>;
   pages_failed: Generated<number>;
-  started_at: Generated<Timestamp>;
-  updated_at: Generated<Timestamp>;
+  started_at: DefaultTimestamp;
+  updated_at: DefaultTimestamp;
   finished_at: Timestamp | null;
 }
 
@@ -131,16 +142,16 @@ export interface PaperTopicsTable {
   topic_id: string;
   score: number;
   position: number;
-  evidence: string[];
+  evidence: Generated<string[]>;
   taxonomy_version: string;
-  classified_at: Generated<Timestamp>;
+  classified_at: DefaultTimestamp;
 }
 
 export interface PaperLabelsTable {
   paper_id: number;
   topic_id: string;
   labelled_by: string | null;
-  labelled_at: Generated<Timestamp>;
+  labelled_at: DefaultTimestamp;
 }
 
 export interface RejectedEntriesTable {
@@ -152,7 +163,7 @@ export interface RejectedEntriesTable {
   rank: number;
   reason: string;
   raw: unknown;
-  created_at: Generated<Timestamp>;
+  created_at: DefaultTimestamp;
 }
 
 export interface SubscribersTable {
@@ -160,7 +171,7 @@ export interface SubscribersTable {
   email: string;
   status: 'pending' | 'active' | 'unsubscribed' | 'bounced';
   hard_bounces: Generated<number>;
-  created_at: Generated<Timestamp>;
+  created_at: DefaultTimestamp;
   confirmed_at: Timestamp | null;
   unsubscribed_at: Timestamp | null;
   bounced_at: Timestamp | null;
@@ -174,13 +185,13 @@ export interface SubscribersTable {
 
 export interface SubscriberPreferencesTable {
   subscriber_id: number;
-  topics: string[];
+  topics: Generated<string[]>;
   frequency: 'daily' | 'weekly';
   send_hour: Generated<number>;
   time_zone: Generated<string>;
   min_upvotes: Generated<number>;
   max_papers: Generated<number>;
-  updated_at: Generated<Timestamp>;
+  updated_at: DefaultTimestamp;
 }
 
 export interface DeliveriesTable {
@@ -192,7 +203,7 @@ export interface DeliveriesTable {
   message_id: string | null;
   smtp_response: string | null;
   error: string | null;
-  planned_at: Generated<Timestamp>;
+  planned_at: DefaultTimestamp;
   claimed_at: Timestamp | null;
   finished_at: Timestamp | null;
 }
@@ -207,7 +218,147 @@ export interface DeliveredPapersTable {
 export interface LinkSecretTable {
   id: Generated<boolean>;
   secret: string;
-  created_at: Generated<Timestamp>;
+  created_at: DefaultTimestamp;
+}
+
+// --- Schema dashboard_cache (migration 0006): precomputed rows behind four dashboard views. Internal. ---
+
+export interface CacheTopicTrendsTable {
+  day: DateText;
+  topic_id: string | null;
+  papers: number;
+  upvotes_sum: number;
+}
+
+export interface CachePapersPerTopicDayTable {
+  day: DateText;
+  topic_id: string | null;
+  papers: number;
+}
+
+/** UTC days whose precomputed rows a refresh must recompute: 'seen' (topic_trends), 'first' (papers_per_topic_day). */
+export interface CacheDirtyDaysTable {
+  id: Generated<number>;
+  kind: 'seen' | 'first';
+  day: DateText;
+  marked_at: DefaultTimestamp;
+}
+
+/** Papers whose trending row a refresh must recompute. */
+export interface CacheDirtyPapersTable {
+  id: Generated<number>;
+  paper_id: number;
+}
+
+export interface CacheRefreshesTable {
+  mode: 'incremental' | 'full';
+  started_at: Timestamp;
+  duration_ms: number;
+  trend_days: number;
+  new_paper_days: number;
+  trending_papers: number;
+  /** now() of the refresh's transaction: the trending rows are as of this instant. */
+  computed_at: Timestamp;
+}
+
+/** Trending candidates (papers seen in the last 8 days) as of the last refresh; trend_key = trending_key() (0017). */
+export interface CacheTrendingTable {
+  paper_id: number;
+  arxiv_id: string | null;
+  title: string;
+  upvotes: number | null;
+  growth_24h: number;
+  first_seen_at: Timestamp;
+  last_seen_at: Timestamp;
+  best_topic: string | null;
+  trend_key: number;
+}
+
+/** View: every paper's best topic (label first, else computed position 0). */
+export interface CacheBestTopicsView {
+  paper_id: ViewColumn<number>;
+  topic_id: ViewColumn<string | null>;
+}
+
+// --- Schema dashboard: the views dashboards and the read API read (the contract: packages/db/README.md). ---
+
+export interface PapersPerDayView {
+  day: ViewColumn<string>;
+  papers: ViewColumn<number>;
+}
+
+export interface PapersPerTopicDayView {
+  day: ViewColumn<string>;
+  topic_id: ViewColumn<string | null>;
+  papers: ViewColumn<number>;
+}
+
+export interface TopicTrendsView {
+  day: ViewColumn<string>;
+  topic_id: ViewColumn<string | null>;
+  papers: ViewColumn<number>;
+  upvotes_sum: ViewColumn<number>;
+}
+
+export interface TrendingNowView {
+  paper_id: ViewColumn<number>;
+  arxiv_id: ViewColumn<string | null>;
+  title: ViewColumn<string>;
+  upvotes: ViewColumn<number | null>;
+  growth_24h: ViewColumn<number>;
+  score: ViewColumn<number>;
+  best_topic: ViewColumn<string | null>;
+  trend_key: ViewColumn<number>;
+}
+
+export interface PaperHistoryView {
+  paper_id: ViewColumn<number>;
+  arxiv_id: ViewColumn<string | null>;
+  source: ViewColumn<string>;
+  listing: ViewColumn<string>;
+  seen_at: ViewColumn<Date>;
+  rank: ViewColumn<number>;
+  upvotes: ViewColumn<number | null>;
+  comments: ViewColumn<number | null>;
+}
+
+export interface SourceHealthView {
+  source: ViewColumn<string>;
+  last_crawl_at: ViewColumn<Date>;
+  last_outcome: ViewColumn<string>;
+  last_status: ViewColumn<number | null>;
+  last_entries: ViewColumn<number | null>;
+  last_success_at: ViewColumn<Date | null>;
+  suspect: ViewColumn<boolean>;
+  suspect_reason: ViewColumn<string | null>;
+  crawls_24h: ViewColumn<number>;
+  failures_24h: ViewColumn<number>;
+}
+
+export interface DigestStatsView {
+  day: ViewColumn<string>;
+  planned: ViewColumn<number>;
+  sent: ViewColumn<number>;
+  skipped: ViewColumn<number>;
+  failed: ViewColumn<number>;
+}
+
+export interface ClaimedDeliveriesView {
+  delivery_id: ViewColumn<number>;
+  subscriber_id: ViewColumn<number>;
+  period_key: ViewColumn<string>;
+  claimed_at: ViewColumn<Date>;
+  attempts: ViewColumn<number>;
+  claimed_minutes: ViewColumn<number>;
+}
+
+export interface RefreshesView {
+  mode: ViewColumn<'incremental' | 'full'>;
+  started_at: ViewColumn<Date>;
+  duration_ms: ViewColumn<number>;
+  trend_days: ViewColumn<number>;
+  new_paper_days: ViewColumn<number>;
+  trending_papers: ViewColumn<number>;
 }
 
 export interface Database {
@@ -227,7 +378,38 @@ export interface Database {
   deliveries: DeliveriesTable;
   delivered_papers: DeliveredPapersTable;
   link_secret: LinkSecretTable;
+  'dashboard_cache.topic_trends': CacheTopicTrendsTable;
+  'dashboard_cache.papers_per_topic_day': CachePapersPerTopicDayTable;
+  'dashboard_cache.dirty_days': CacheDirtyDaysTable;
+  'dashboard_cache.dirty_papers': CacheDirtyPapersTable;
+  'dashboard_cache.refreshes': CacheRefreshesTable;
+  'dashboard_cache.trending': CacheTrendingTable;
+  'dashboard_cache.best_topics': CacheBestTopicsView;
+  'dashboard_cache.trending_candidates': CacheTrendingTable;
+  'dashboard.papers_per_day': PapersPerDayView;
+  'dashboard.papers_per_topic_day': PapersPerTopicDayView;
+  'dashboard.topic_trends': TopicTrendsView;
+  'dashboard.trending_now': TrendingNowView;
+  'dashboard.paper_history': PaperHistoryView;
+  'dashboard.source_health': SourceHealthView;
+  'dashboard.digest_stats': DigestStatsView;
+  'dashboard.claimed_deliveries': ClaimedDeliveriesView;
+  'dashboard.refreshes': RefreshesView;
 }
 
+// Row types, derived from the tables above.
 export type Paper = Selectable<PapersTable>;
+export type NewPaperRow = Insertable<PapersTable>;
+export type PaperRowUpdate = Updateable<PapersTable>;
+export type Sighting = Selectable<SightingsTable>;
+export type NewSighting = Insertable<SightingsTable>;
+export type NewPaperTopic = Insertable<PaperTopicsTable>;
+export type PageFetch = Selectable<PageFetchesTable>;
 export type NewPageFetch = Insertable<PageFetchesTable>;
+export type Crawl = Selectable<CrawlsTable>;
+export type NewCrawlRow = Insertable<CrawlsTable>;
+export type Subscriber = Selectable<SubscribersTable>;
+export type NewSubscriber = Insertable<SubscribersTable>;
+export type SubscriberPreferencesRow = Selectable<SubscriberPreferencesTable>;
+export type Delivery = Selectable<DeliveriesTable>;
+export type DeliveryStatus = DeliveriesTable['status'];

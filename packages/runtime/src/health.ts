@@ -1,7 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { pendingMigrations, type Db } from '@paperboy/db';
-import { sql } from 'kysely';
+import { pendingMigrations, ping, type Db } from '@paperboy/db';
 import type { ProcessContext } from './context.js';
 
 export interface ReadinessChecks {
@@ -169,12 +168,12 @@ export function readinessChecks(ctx: Pick<ProcessContext, 'db' | 'producerRedis'
     ...(readDb
       ? {
           replica: async () => {
-            await sql`select 1`.execute(readDb);
+            await ping(readDb);
           },
         }
       : {}),
     postgres: async () => {
-      await sql`select 1`.execute(ctx.db);
+      await ping(ctx.db);
     },
     redis: async () => {
       const reply = await ctx.producerRedis.ping();

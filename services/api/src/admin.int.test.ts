@@ -3,9 +3,8 @@ import { createMetrics, metricsHandler } from '@paperboy/metrics';
 import { loadTaxonomy } from '@paperboy/pipeline';
 import { createRedis, Queues } from '@paperboy/queue';
 import { readinessChecks } from '@paperboy/runtime/health';
-import { createTestDatabase, deleteRedisPrefix, requireEnv, testQueuePrefix, type TestDatabase } from '@paperboy/test-utils';
+import { createTestDatabase, deleteRedisPrefix, requireEnv, testQueuePrefix, type TestDatabase, renameTable } from '@paperboy/test-utils';
 import { createLogger } from '@paperboy/logger';
-import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApi } from './app.js';
 
@@ -57,7 +56,7 @@ describe('API operations endpoints', () => {
   });
 
   it('answers a server error without internals, and logs them', async () => {
-    await sql`ALTER TABLE papers RENAME TO papers_away`.execute(t.db);
+    await renameTable(t.db, 'papers', 'papers_away');
     try {
       const res = await app.inject({ url: '/api/papers' });
       expect(res.statusCode).toBe(500);
@@ -66,7 +65,7 @@ describe('API operations endpoints', () => {
       const failed = logLines.map((line) => JSON.parse(line)).filter((line) => line.msg === 'request failed');
       expect(failed.map((line) => line.err?.message)).toEqual(['relation "papers" does not exist']);
     } finally {
-      await sql`ALTER TABLE papers_away RENAME TO papers`.execute(t.db);
+      await renameTable(t.db, 'papers_away', 'papers');
     }
     // A client error keeps its message.
     const bad = await app.inject({ method: 'POST', url: '/api/subscriptions', headers: { 'content-type': 'application/json' }, payload: '{' });

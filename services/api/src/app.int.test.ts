@@ -1,9 +1,8 @@
 import { loadConfig } from '@paperboy/config';
 import { loadTaxonomy, signToken } from '@paperboy/pipeline';
 import { createRedis, Queues } from '@paperboy/queue';
-import { createTestDatabase, deleteRedisPrefix, requireEnv, testQueuePrefix, type TestDatabase } from '@paperboy/test-utils';
+import { createTestDatabase, deleteRedisPrefix, requireEnv, testQueuePrefix, type TestDatabase, insertSubscriberRow } from '@paperboy/test-utils';
 import type { FastifyInstance } from 'fastify';
-import { sql } from 'kysely';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApi } from './app.js';
@@ -184,8 +183,7 @@ describe('subscription API', () => {
 
   it('a bounced address gets no mail and the same answer; the operator is told in the log', async () => {
     const fresh = await app.inject({ method: 'POST', url: '/api/subscriptions', payload: { email: 'fresh-one@example.org' } });
-    const { rows } = await sql<{ id: number }>`INSERT INTO subscribers (email, status, bounced_at, hard_bounces) VALUES ('bounced@example.org', 'bounced', now(), 3) RETURNING id`.execute(t.db);
-    const id = rows[0]!.id;
+    const id = await insertSubscriberRow(t.db, { email: 'bounced@example.org', status: 'bounced', bounced_at: new Date(), hard_bounces: 3 });
     const bounced = await app.inject({ method: 'POST', url: '/api/subscriptions', payload: { email: 'bounced@example.org' } });
     expect(bounced.statusCode).toBe(fresh.statusCode);
     expect(bounced.body).toBe(fresh.body);

@@ -3,8 +3,7 @@ import { loadConfig } from '@paperboy/config';
 import { SubscriberRepository } from '@paperboy/db';
 import { loadTaxonomy } from '@paperboy/pipeline';
 import { createRedis } from '@paperboy/queue';
-import { createTestDatabase, requireEnv, type TestDatabase } from '@paperboy/test-utils';
-import { sql } from 'kysely';
+import { createTestDatabase, requireEnv, type TestDatabase, backdateDelivery } from '@paperboy/test-utils';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApi } from './app.js';
@@ -40,7 +39,7 @@ describe('dashboard: stuck digests', () => {
       const { id } = await subscribers.subscribe(email, { topics: [], frequency: 'daily' }, 'active');
       const deliveryId = (await subscribers.planDelivery(id, 'daily-2026-12-06'))!;
       await subscribers.claimDelivery(deliveryId); // a notifier claimed it and died before finishing
-      await sql`UPDATE deliveries SET claimed_at = now() - ${minutesAgo} * interval '1 minute' WHERE id = ${deliveryId}`.execute(t.db);
+      await backdateDelivery(t.db, deliveryId, { claimedMinutes: minutesAgo });
     }
 
     const res = await dashboard();

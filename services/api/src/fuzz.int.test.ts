@@ -4,9 +4,8 @@ import { createMetrics, metricsHandler } from '@paperboy/metrics';
 import { loadTaxonomy } from '@paperboy/pipeline';
 import { createRedis, Queues } from '@paperboy/queue';
 import { readinessChecks } from '@paperboy/runtime/health';
-import { createTestDatabase, deleteRedisPrefix, requireEnv, testQueuePrefix, type TestDatabase } from '@paperboy/test-utils';
+import { createTestDatabase, deleteRedisPrefix, requireEnv, testQueuePrefix, type TestDatabase, seedNumberedPapers } from '@paperboy/test-utils';
 import fc from 'fast-check';
-import { sql } from 'kysely';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApi, registeredRoutes } from './app.js';
@@ -27,10 +26,7 @@ const errors: string[] = [];
 
 beforeAll(async () => {
   t = await createTestDatabase();
-  await sql`
-    INSERT INTO papers (arxiv_id, title, title_key, authors, upvotes, first_seen_at, last_seen_at)
-    SELECT '2611.' || (50000 + i), 'Paper ' || i, 'fz' || i, ARRAY['A ' || i], i, now() - (i || ' hours')::interval, now()
-    FROM generate_series(1, 5) AS i`.execute(t.db);
+  await seedNumberedPapers(t.db, { count: 5, arxivPrefix: '2611.', arxivBase: 50000, title: 'Paper ', titleKey: 'fz', step: 'hours', authors: true });
   await new DashboardRepository(t.db).refresh();
   const metrics = createMetrics({ queues: () => [queues.get('crawl')], defaultMetrics: false });
   // Limits high enough that requests reach the handlers instead of a 429.

@@ -1,9 +1,8 @@
 import { loadConfig } from '@paperboy/config';
 import { loadTaxonomy } from '@paperboy/pipeline';
 import { createRedis } from '@paperboy/queue';
-import { createTestDatabase, deleteRedisPrefix, requireEnv, testQueuePrefix, type TestDatabase } from '@paperboy/test-utils';
+import { createTestDatabase, deleteRedisPrefix, requireEnv, testQueuePrefix, type TestDatabase, seedReadApiPapers, setPaperUpvotes, insertCrawlRow } from '@paperboy/test-utils';
 import { DashboardRepository } from '@paperboy/db';
-import { sql } from 'kysely';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApi } from './app.js';
@@ -15,19 +14,9 @@ let app: Awaited<ReturnType<typeof buildApi>>;
 
 beforeAll(async () => {
   t = await createTestDatabase();
-  // 30 papers: first seen an hour apart, upvotes rising with the index; every third about diffusion.
-  await sql`
-    INSERT INTO papers (arxiv_id, title, title_key, abstract, authors, upvotes, first_seen_at, last_seen_at)
-    SELECT '2611.' || (20000 + i), CASE WHEN i % 3 = 0 THEN 'Diffusion models, part ' ELSE 'Language models, part ' END || i, 'k' || i,
-           CASE WHEN i % 3 = 0 THEN 'We denoise images with diffusion.' ELSE 'We pretrain transformers on text.' END,
-           ARRAY['Author ' || i], i * 3, now() - (i || ' hours')::interval, now() - (i || ' minutes')::interval
-    FROM generate_series(1, 30) AS i`.execute(t.db);
-  await sql`INSERT INTO paper_topics (paper_id, topic_id, score, position, taxonomy_version)
-            SELECT id, CASE WHEN title LIKE 'Diffusion%' THEN 'generative' ELSE 'llm' END, 0.9, 0, 'v' FROM papers`.execute(t.db);
-  await sql`INSERT INTO paper_aliases (source, external_id, paper_id, first_seen_at) SELECT CASE WHEN id % 2 = 0 THEN 'hf-papers' ELSE 'arxiv-list' END, arxiv_id, id, now() FROM papers`.execute(t.db);
-  await sql`INSERT INTO sightings (paper_id, source, listing, rank, upvotes, seen_at) SELECT id, 'hf-papers', 'l', 1, upvotes, now() - interval '1 hour' FROM papers WHERE arxiv_id = '2611.20001'`.execute(t.db);
-  // A manual label wins over the computed topic, in the API as everywhere (paper 2611.20002: computed llm).
-  await sql`INSERT INTO paper_labels (paper_id, topic_id) SELECT id, 'safety' FROM papers WHERE arxiv_id = '2611.20002'`.execute(t.db);
+  // 30 papers: first seen an hour apart, upvotes rising with the index; every third about diffusion;
+  // a manual label wins over the computed topic, in the API as everywhere (paper 2611.20002: computed llm).
+  await seedReadApiPapers(t.db);
   await new DashboardRepository(t.db).refresh(); // topic counts come from the precomputed rows
   const config = loadConfig({ PAPERBOY_QUEUE_PREFIX: prefix });
   app = await buildApi({ db: t.db, config, logger: pino({ level: 'silent' }), redis, taxonomy: loadTaxonomy() });
@@ -90,11 +79,11 @@ describe('read API', () => {
       expect(again.statusCode, url).toBe(304);
     }
     const before = String((await get('/api/papers?limit=5')).headers.etag);
-    await sql`UPDATE papers SET upvotes = 1000 WHERE arxiv_id = '2611.20003'`.execute(t.db);
+    await setPaperUpvotes(t.db, '2611.20003', 1000);
     await new DashboardRepository(t.db).refresh(); // the trending order is the precomputed one
     const changed = await get('/api/papers?limit=5', { 'if-none-match': before });
     expect(changed.statusCode).toBe(200); // the ranking changed
-    await sql`UPDATE papers SET upvotes = 9 WHERE arxiv_id = '2611.20003'`.execute(t.db);
+    await setPaperUpvotes(t.db, '2611.20003', 9);
     await new DashboardRepository(t.db).refresh();
     // Impossible dates are a 400 naming the parameter, not a 500 or a rolled-over day.
     for (const since of ['2026-13-45', '2026-02-30', '2026-11-28T25:00:00Z', 'yesterday']) {
@@ -114,7 +103,7 @@ describe('read API', () => {
 
   it('answers an unknown source with a 400 naming it and the known ones, in JSON and CSV alike', async () => {
     // Known: the sources papers were stored under, and those that have crawled (as /api/sources lists them).
-    await sql`INSERT INTO crawls (source, url, trigger, started_at, finished_at, outcome, entries) VALUES ('arxiv-rss-quiet', 'https://rss.arxiv.org/rss/cs.LG', 'schedule', now(), now(), 'quiet', 0)`.execute(t.db);
+    await insertCrawlRow(t.db, { source: 'arxiv-rss-quiet', url: 'https://rss.arxiv.org/rss/cs.LG', trigger: 'schedule', started_at: new Date(), finished_at: new Date(), outcome: 'quiet', entries: 0 });
     const sources = (await get('/api/sources')).json() as { sources: Array<{ source: string }> };
     expect(sources.sources.map((s) => s.source)).toEqual(['arxiv-rss-quiet']);
     for (const url of ['/api/papers?source=nope', '/api/papers?source=nope&format=csv', '/api/papers?source=nope&sort=new&limit=5']) {
@@ -172,8 +161,10 @@ describe('read API', () => {
     expect(trending).toMatchObject({ window: '24h' });
     expect(trending.papers).toHaveLength(5);
     expect((await get('/api/trending?window=1y')).statusCode).toBe(400);
-    await sql`INSERT INTO crawls (source, url, trigger, started_at, finished_at, status, outcome, entries, error)
-              VALUES ('gone-404', 'https://example.org/gone', 'schedule', now(), now(), 404, 'failed', 0, 'HTTP 404 from https://example.org/gone')`.execute(t.db);
+    await insertCrawlRow(t.db, {
+      source: 'gone-404', url: 'https://example.org/gone', trigger: 'schedule', started_at: new Date(), finished_at: new Date(),
+      status: 404, outcome: 'failed', entries: 0, error: 'HTTP 404 from https://example.org/gone',
+    });
     const sources = await get('/api/sources');
     expect(sources.statusCode).toBe(200);
     // Health by the rule of `paperboy sources`.

@@ -3,8 +3,7 @@ import { createDb, migrateToLatest, type Db } from '@paperboy/db';
 import { loadTaxonomy } from '@paperboy/pipeline';
 import { createRedis } from '@paperboy/queue';
 import { readinessChecks } from '@paperboy/runtime/health';
-import { deleteRedisPrefix, requireEnv, startPrivatePostgres, testQueuePrefix, type PrivatePostgres } from '@paperboy/test-utils';
-import { sql } from 'kysely';
+import { deleteRedisPrefix, requireEnv, startPrivatePostgres, testQueuePrefix, type PrivatePostgres, seedNumberedPapers, countRows, isInRecovery } from '@paperboy/test-utils';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApi } from './app.js';
@@ -39,13 +38,10 @@ beforeAll(async () => {
   db = createDb(primary.url, { max: 4 });
   readDb = createDb(standby.url, { max: 4 });
   await migrateToLatest(db);
-  await sql`
-    INSERT INTO papers (arxiv_id, title, title_key, upvotes, first_seen_at, last_seen_at)
-    SELECT '2612.' || (30000 + i), 'Replicated paper ' || i, 'replicated paper ' || i, i, now() - (i || ' minutes')::interval, now()
-    FROM generate_series(1, 12) AS i`.execute(db);
+  await seedNumberedPapers(db, { count: 12, arxivPrefix: '2612.', arxivBase: 30000, title: 'Replicated paper ', titleKey: 'replicated paper ', step: 'minutes' });
   await until('the standby has the 12 papers', async () => {
-    const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM papers`.execute(readDb).catch(() => ({ rows: [{ n: -1 }] }));
-    return rows[0]!.n === 12;
+    const n = await countRows(readDb, 'papers').catch(() => -1);
+    return n === 12;
   });
   const config = loadConfig({ PAPERBOY_QUEUE_PREFIX: prefix, PAPERBOY_ADMIN_TOKEN: ADMIN });
   app = await buildApi({
@@ -76,7 +72,7 @@ const listed = async () => {
 
 describe('the API with DATABASE_READ_URL on a streaming replica', () => {
   it('reads from a hot standby (in recovery) and writes subscriptions to the primary', async () => {
-    expect((await sql<{ r: boolean }>`SELECT pg_is_in_recovery() AS r`.execute(readDb)).rows[0]!.r).toBe(true);
+    expect(await isInRecovery(readDb)).toBe(true);
     expect(await listed()).toEqual({ status: 200, ids });
     const res = await app.inject({ method: 'POST', url: '/api/subscriptions', payload: { email: 'reader@example.org', topics: ['llm'] } });
     expect(res.statusCode).toBe(202);

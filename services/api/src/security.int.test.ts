@@ -4,8 +4,7 @@ import { DashboardRepository } from '@paperboy/db';
 import { createMetrics, metricsHandler } from '@paperboy/metrics';
 import { loadTaxonomy } from '@paperboy/pipeline';
 import { createRedis, Queues } from '@paperboy/queue';
-import { createTestDatabase, deleteRedisPrefix, requireEnv, testQueuePrefix, type TestDatabase } from '@paperboy/test-utils';
-import { sql } from 'kysely';
+import { createTestDatabase, deleteRedisPrefix, requireEnv, testQueuePrefix, type TestDatabase, seedNumberedPapers, insertPaperRows, deletePaperByArxivId } from '@paperboy/test-utils';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApi, type ApiDeps } from './app.js';
@@ -41,10 +40,7 @@ async function api(env: Record<string, string> = {}, deps: Partial<ApiDeps> = {}
 
 beforeAll(async () => {
   t = await createTestDatabase();
-  await sql`
-    INSERT INTO papers (arxiv_id, title, title_key, authors, upvotes, first_seen_at, last_seen_at)
-    SELECT '2611.' || (40000 + i), 'Paper ' || i, 'sk' || i, ARRAY['A ' || i], i, now() - (i || ' hours')::interval, now()
-    FROM generate_series(1, 5) AS i`.execute(t.db);
+  await seedNumberedPapers(t.db, { count: 5, arxivPrefix: '2611.', arxivBase: 40000, title: 'Paper ', titleKey: 'sk', step: 'hours', authors: true });
   await new DashboardRepository(t.db).refresh();
 });
 afterAll(async () => {
@@ -127,15 +123,16 @@ describe('read API cost and rate', () => {
 
   it('ranks trending papers from the precomputed rows: a paper newer than the last refresh waits for the next one', async () => {
     const app = await api();
-    await sql`INSERT INTO papers (arxiv_id, title, title_key, upvotes, first_seen_at, last_seen_at)
-              VALUES ('2611.49999', 'Late paper', 'late', 100000, now(), now())`.execute(t.db);
+    await insertPaperRows(t.db, [
+      { arxiv_id: '2611.49999', title: 'Late paper', title_key: 'late', upvotes: 100000, first_seen_at: new Date(), last_seen_at: new Date() },
+    ]);
     const ids = async (url: string) => ((await app.inject({ url })).json() as { papers: Array<{ arxivId: string }> }).papers.map((p) => p.arxivId);
     expect(await ids('/api/papers?limit=3')).not.toContain('2611.49999');
     expect(await ids('/api/papers?sort=new&limit=3')).toContain('2611.49999'); // the newest list reads papers
     await new DashboardRepository(t.db).refresh();
     expect((await ids('/api/papers?limit=3'))[0]).toBe('2611.49999');
     expect((await ids('/api/trending?limit=3'))[0]).toBe('2611.49999');
-    await sql`DELETE FROM papers WHERE arxiv_id = '2611.49999'`.execute(t.db);
+    await deletePaperByArxivId(t.db, '2611.49999');
     await new DashboardRepository(t.db).refresh();
   });
 });
@@ -143,12 +140,14 @@ describe('read API cost and rate', () => {
 describe('CSV exports', () => {
   it('neutralizes a scraped title that a spreadsheet would run as a formula', async () => {
     const app = await api();
-    await sql`INSERT INTO papers (arxiv_id, title, title_key, authors, upvotes, first_seen_at, last_seen_at)
-              VALUES ('2611.48888', '=HYPERLINK("http://evil.example","x")', 'evil', ARRAY['@SUM(1+1)', '-2+3'], 1, now() + interval '1 minute', now())`.execute(t.db);
+    await insertPaperRows(t.db, [{
+      arxiv_id: '2611.48888', title: '=HYPERLINK("http://evil.example","x")', title_key: 'evil', authors: ['@SUM(1+1)', '-2+3'], upvotes: 1,
+      first_seen_at: new Date(Date.now() + 60_000), last_seen_at: new Date(),
+    }]);
     const csv = await app.inject({ url: '/api/papers?sort=new&limit=1&format=csv' });
     const row = csv.body.split('\r\n')[1]!;
     expect(row).toMatch(/^"2611\.48888","'=HYPERLINK\(""http:\/\/evil\.example"",""x""\)","'@SUM\(1\+1\);-2\+3",/);
-    await sql`DELETE FROM papers WHERE arxiv_id = '2611.48888'`.execute(t.db);
+    await deletePaperByArxivId(t.db, '2611.48888');
   });
 });
 

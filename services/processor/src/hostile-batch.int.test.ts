@@ -1,7 +1,6 @@
 import { DigestRepository, ExportRepository, PaperRepository, ReadRepository } from '@paperboy/db';
 import { loadTaxonomy, type NormalizedEntry } from '@paperboy/pipeline';
-import { createTestDatabase, type TestDatabase } from '@paperboy/test-utils';
-import { sql } from 'kysely';
+import { createTestDatabase, type TestDatabase, countRows } from '@paperboy/test-utils';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseEntries } from './handlers/ingest.handler.js';
@@ -88,7 +87,7 @@ describe('one hostile entry never costs the good entries of its batch', () => {
     expect(rejected[1]!.reason).toMatch(/Unicode escape|0x00/);
     expect(rejected[2]!.reason).toMatch(/index row|btree/i);
     expect(result).toMatchObject({ entries: 6, new: 3, rejected: 3 });
-    expect(await sql<{ n: number }>`SELECT count(*)::int AS n FROM sightings WHERE source = 'isolate'`.execute(t.db).then((r) => r.rows[0]!.n)).toBe(3);
+    expect(await countRows(t.db, 'sightings', ['source', '=', 'isolate'])).toBe(3);
   });
 
   it('still throws on transient errors, so the job is retried', async () => {

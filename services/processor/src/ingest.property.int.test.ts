@@ -1,8 +1,7 @@
 import { PaperRepository } from '@paperboy/db';
 import { collapseBatch, loadTaxonomy } from '@paperboy/pipeline';
-import { createTestDatabase, type TestDatabase } from '@paperboy/test-utils';
+import { createTestDatabase, type TestDatabase, countPapersWithoutSightings } from '@paperboy/test-utils';
 import fc from 'fast-check';
-import { sql } from 'kysely';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseEntries } from './handlers/ingest.handler.js';
@@ -91,7 +90,6 @@ describe('normalize + store, property-based', () => {
       { numRuns: 40 },
     );
     // Every batch left the database consistent: no paper without a sighting.
-    const orphans = await sql<{ n: number }>`SELECT count(*)::int AS n FROM papers p WHERE NOT EXISTS (SELECT 1 FROM sightings s WHERE s.paper_id = p.id)`.execute(t.db);
-    expect(orphans.rows[0]!.n).toBe(0);
+    expect(await countPapersWithoutSightings(t.db)).toBe(0);
   });
 });

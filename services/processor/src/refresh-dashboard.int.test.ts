@@ -2,8 +2,7 @@ import { createRedis, createQueueEvents, Queues, type Worker } from '@paperboy/q
 import { createLogger } from '@paperboy/logger';
 import { createMetrics } from '@paperboy/metrics';
 import { loadTaxonomy } from '@paperboy/pipeline';
-import { createTestDatabase, deleteRedisPrefix, requireEnv, testQueuePrefix, type TestDatabase } from '@paperboy/test-utils';
-import { sql } from 'kysely';
+import { createTestDatabase, deleteRedisPrefix, requireEnv, testQueuePrefix, type TestDatabase, insertPaperRows, insertPaperTopicRows, insertSightingRows, topicTrendRows, countRows, dropTable } from '@paperboy/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProcessorWorkers } from './processor.js';
 import { DASHBOARD_REBUILD_SCHEDULER, DASHBOARD_REFRESH_SCHEDULER, syncDashboardSchedulers } from './schedulers.js';
@@ -58,14 +57,14 @@ describe('refresh-dashboard job', () => {
 
   it('refreshes the precomputed views through the queue', async () => {
     const seen = new Date(Date.now() - 3_600_000);
-    await sql`INSERT INTO papers (id, arxiv_id, title, title_key, upvotes, first_seen_at, last_seen_at) VALUES (1, '2611.30001', 'A', 'a', 7, ${seen}, ${seen})`.execute(t.db);
-    await sql`INSERT INTO paper_topics (paper_id, topic_id, score, position, taxonomy_version) VALUES (1, 'llm', 0.9, 0, 'v')`.execute(t.db);
-    await sql`INSERT INTO sightings (paper_id, source, listing, rank, upvotes, seen_at) VALUES (1, 'hf', 'daily', 1, 7, ${seen})`.execute(t.db);
-    expect((await sql`SELECT * FROM dashboard.topic_trends`.execute(t.db)).rows).toEqual([]);
+    await insertPaperRows(t.db, [{ id: 1, arxiv_id: '2611.30001', title: 'A', title_key: 'a', upvotes: 7, first_seen_at: seen, last_seen_at: seen }]);
+    await insertPaperTopicRows(t.db, [{ paper_id: 1, topic_id: 'llm', score: 0.9, position: 0, taxonomy_version: 'v' }]);
+    await insertSightingRows(t.db, [{ paper_id: 1, source: 'hf', listing: 'daily', rank: 1, upvotes: 7, seen_at: seen }]);
+    expect(await topicTrendRows(t.db)).toEqual([]);
 
     const job = await queues.add('refresh-dashboard', {});
     expect(await job.waitUntilFinished(events)).toMatchObject({ mode: 'incremental', trendDays: 1, newPaperDays: 1, trendingPapers: 1 });
-    expect((await sql`SELECT topic_id, papers, upvotes_sum::int FROM dashboard.topic_trends`.execute(t.db)).rows).toEqual([
+    expect(await topicTrendRows(t.db)).toEqual([
       { topic_id: 'llm', papers: 1, upvotes_sum: 7 },
     ]);
     const full = await queues.add('refresh-dashboard', { full: true });
@@ -86,10 +85,10 @@ describe('refresh-dashboard job', () => {
     const start = new Date();
     const third = new Date(Date.UTC(start.getUTCFullYear(), start.getUTCMonth() + 3, 1));
     const part = `sightings_y${third.getUTCFullYear()}m${String(third.getUTCMonth() + 1).padStart(2, '0')}`;
-    const count = async (table: string) => (await sql<{ n: number }>`SELECT count(*)::int AS n FROM ${sql.table(table)}`.execute(t.db)).rows[0]!.n;
+    const count = (table: string) => countRows(t.db, table);
     // As if the month's partition had never been created: its sighting waits in the default partition.
-    await sql`DROP TABLE ${sql.table(part)}`.execute(t.db);
-    await sql`INSERT INTO sightings (paper_id, source, listing, rank, upvotes, seen_at) VALUES (1, 'hf', 'daily', 1, 7, ${new Date(third.getTime() + 86_400_000)})`.execute(t.db);
+    await dropTable(t.db, part);
+    await insertSightingRows(t.db, [{ paper_id: 1, source: 'hf', listing: 'daily', rank: 1, upvotes: 7, seen_at: new Date(third.getTime() + 86_400_000) }]);
     expect(await count('sightings_default')).toBe(1);
     const full = await queues.add('refresh-dashboard', { full: true });
     expect(await full.waitUntilFinished(events)).toMatchObject({ mode: 'full' });

@@ -1,7 +1,6 @@
 import { PaperRepository } from '@paperboy/db';
 import { loadTaxonomy } from '@paperboy/pipeline';
-import { createTestDatabase, type TestDatabase } from '@paperboy/test-utils';
-import { sql } from 'kysely';
+import { createTestDatabase, type TestDatabase, countRows, countDuplicateTitleKeys } from '@paperboy/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseEntries } from './handlers/ingest.handler.js';
 import { storeBatch, type BatchContext } from './store-batch.js';
@@ -28,8 +27,7 @@ async function store(context: BatchContext, raw: unknown[]) {
   return storeBatch(t.db, repo, context, entries, rejected, settings);
 }
 
-const count = async (table: string, where = sql`true`) =>
-  (await sql<{ n: number }>`SELECT count(*)::int AS n FROM ${sql.table(table)} WHERE ${where}`.execute(t.db)).rows[0]!.n;
+const count = (table: string, where?: [column: string, op: '=' | 'like', value: unknown]) => countRows(t.db, table, where);
 
 const paper = (arxivId: string) =>
   t.db.selectFrom('papers').selectAll().where('arxiv_id', '=', arxivId).executeTakeFirstOrThrow();
@@ -107,7 +105,7 @@ describe('storeBatch', () => {
       { rank: 2, title: 'Mixture of Experts Routing with Learned Temperatures', authors: ['Someone Else'], url: 'https://digest.test/y' },
     ]);
     expect(unrelated).toMatchObject({ new: 1, merged: 0 });
-    expect(await count('papers', sql`title_key LIKE 'mixture of experts routing%'`)).toBe(2);
+    expect(await count('papers', ['title_key', 'like', 'mixture of experts routing%'])).toBe(2);
   });
 
   it('records bad entries with their raw data and stores the good ones of the same batch', async () => {
@@ -137,9 +135,8 @@ describe('storeBatch', () => {
       return store(ctx(`src${b % 3}`, `2026-08-04T0${b % 10}:00:00Z`, `https://src${b % 3}.test/list/${b}`), entries);
     });
     await Promise.all(batches);
-    expect(await count('papers', sql`arxiv_id LIKE '2608.%'`)).toBe(30);
-    expect(await count('papers', sql`title_key = 'a shared title without any identifier'`)).toBe(1);
-    const dupes = await sql<{ n: number }>`SELECT count(*)::int AS n FROM (SELECT title_key FROM papers GROUP BY title_key HAVING count(*) > 1) d`.execute(t.db);
-    expect(dupes.rows[0]!.n).toBe(0);
+    expect(await count('papers', ['arxiv_id', 'like', '2608.%'])).toBe(30);
+    expect(await count('papers', ['title_key', '=', 'a shared title without any identifier'])).toBe(1);
+    expect(await countDuplicateTitleKeys(t.db)).toBe(0);
   });
 });

@@ -57,10 +57,11 @@ export async function digestPreview(config: Config, rawEmail: string | undefined
   const { createDb } = await import('@paperboy/db');
   const db = createDb(config.databaseUrl, { max: 1 });
   try {
-    const subscriber = await new SubscriberRepository(db).findByEmail(email);
+    const subscribers = new SubscriberRepository(db);
+    const subscriber = await subscribers.findByEmail(email);
     if (!subscriber) throw new UsageError(`digest preview: no subscriber ${email}`, 'digest');
     const papers = await new DigestCandidates(db, 0).digestPapers(subscriber.id);
-    const prefs = await db.selectFrom('subscriber_preferences').select('frequency').where('subscriber_id', '=', subscriber.id).executeTakeFirst();
+    const prefs = await subscribers.preferences(subscriber.id);
     const period = `${prefs?.frequency ?? 'daily'}-preview`;
     const secret = await new LinkSecretRepository(db).resolve(config.mail.secret);
     return buildDigestMail({ ...config.mail, secret }, { id: subscriber.id, email, tokenVersion: subscriber.token_version }, period, papers).html;

@@ -1,5 +1,6 @@
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Database } from '../schema.js';
+import { now } from './expressions.js';
 
 /**
  * Progress of backfills, so a crashed or failed one resumes where it stopped. `next_date` is the
@@ -16,13 +17,24 @@ export class BackfillRepository {
    * days) does not say which days failed: the whole range is done again.
    */
   async startOrResume(source: string, from: string, to: string): Promise<{ id: number; nextDate: string; pagesDone: number; pagesFailed: number }> {
-    const { rows } = await sql<{ id: number; nextDate: string; pagesDone: number; pagesFailed: number }>`
-      INSERT INTO backfills (source, from_date, to_date, next_date) VALUES (${source}, ${from}, ${to}, ${from})
-      ON CONFLICT ON CONSTRAINT backfills_range DO UPDATE SET updated_at = now(),
-        next_date = CASE WHEN backfills.finished_at IS NOT NULL AND backfills.pages_failed > 0 THEN backfills.from_date ELSE backfills.next_date END,
-        finished_at = CASE WHEN backfills.pages_failed > 0 THEN NULL ELSE backfills.finished_at END
-      RETURNING id, to_char(next_date, 'YYYY-MM-DD') AS "nextDate", pages_done AS "pagesDone", pages_failed AS "pagesFailed"`.execute(this.db);
-    return rows[0]!;
+    return this.db
+      .insertInto('backfills')
+      .values({ source, from_date: from, to_date: to, next_date: from })
+      .onConflict((oc) =>
+        oc.constraint('backfills_range').doUpdateSet((eb) => ({
+          updated_at: now,
+          next_date: eb
+            .case()
+            .when(eb.and([eb('backfills.finished_at', 'is not', null), eb('backfills.pages_failed', '>', 0)]))
+            .then(eb.ref('backfills.from_date'))
+            .else(eb.ref('backfills.next_date'))
+            .end(),
+          finished_at: eb.case().when('backfills.pages_failed', '>', 0).then(null).else(eb.ref('backfills.finished_at')).end(),
+        })),
+      )
+      // Dates read as YYYY-MM-DD text (connection.ts), as to_char gave them.
+      .returning(['id', 'next_date as nextDate', 'pages_done as pagesDone', 'pages_failed as pagesFailed'])
+      .executeTakeFirstOrThrow();
   }
 
   /**
@@ -31,10 +43,19 @@ export class BackfillRepository {
    * passes a failed day, so a resumed run starts there).
    */
   async dayDone(id: number, nextDate: string, pages: number, failed: number): Promise<void> {
-    await sql`
-      UPDATE backfills SET next_date = ${nextDate}, pages_done = pages_done + ${pages},
-        pages_failed = CASE WHEN ${nextDate}::date > to_date THEN 0 ELSE pages_failed + ${failed} END,
-        updated_at = now(), finished_at = CASE WHEN ${nextDate}::date > to_date THEN now() ELSE NULL END
-      WHERE id = ${id}`.execute(this.db);
+    await this.db
+      .updateTable('backfills')
+      .set((eb) => {
+        const pastEnd = eb(eb.cast(eb.val(nextDate), 'date'), '>', eb.ref('to_date'));
+        return {
+          next_date: nextDate,
+          pages_done: eb('pages_done', '+', pages),
+          pages_failed: eb.case().when(pastEnd).then(0).else(eb('pages_failed', '+', failed)).end(),
+          updated_at: now,
+          finished_at: eb.case().when(pastEnd).then(now).else(null).end(),
+        };
+      })
+      .where('id', '=', id)
+      .execute();
   }
 }

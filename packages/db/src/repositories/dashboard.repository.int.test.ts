@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TRENDING_SCORE_SQL_0004 } from '../migrations/2026_11_28_0004_dashboard.js';
 import { DashboardRepository } from './dashboard.repository.js';
-import { DigestRepository, TRENDING_SCORE_SQL } from './digest.repository.js';
+import { DigestRepository, growth24hSql, TRENDING_SCORE_SQL } from './digest.repository.js';
 
 let t: TestDatabase;
 let dashboard: DashboardRepository;
@@ -138,7 +138,13 @@ describe('dashboard views', () => {
   });
 
   it('scores exactly as digests do (one definition of the score)', async () => {
-    expect(TRENDING_SCORE_SQL_0004).toBe(TRENDING_SCORE_SQL);
+    // The score is one SQL function (migration 0017) that digests, dashboards and the read API call;
+    // it computes exactly what the formula it replaced (0004's copy of it) computed.
+    expect(TRENDING_SCORE_SQL).toBe('trending_score(p.upvotes, g.growth, p.first_seen_at)');
+    const { rows: formula } = await sql<{ id: number; byFunction: number; byFormula: number }>`
+      SELECT p.id::int, (${sql.raw(TRENDING_SCORE_SQL)})::float8 AS "byFunction", (${sql.raw(TRENDING_SCORE_SQL_0004)})::float8 AS "byFormula"
+      FROM papers p LEFT JOIN (${sql.raw(growth24hSql())}) g ON g.paper_id = p.id ORDER BY p.id`.execute(t.db);
+    expect(formula.map((r) => [r.id, r.byFunction])).toEqual(formula.map((r) => [r.id, r.byFormula]));
     // One transaction: now() is the same for the refresh and both reads.
     const [digest, board] = await t.db.transaction().execute(async (trx) => {
       await new DashboardRepository(trx).refresh();

@@ -65,7 +65,8 @@ export interface DigestStatsRow {
 }
 
 /** Rows `day > today (UTC) - days`: the last `days` UTC days, today included. */
-const sinceDays = (days: number) => sql`(now() AT TIME ZONE 'UTC')::date - ${Math.max(0, Math.trunc(days))}::int`;
+// Raw: date arithmetic on today's UTC date.
+const sinceDays = (days: number) => sql<string>`(now() AT TIME ZONE 'UTC')::date - ${Math.max(0, Math.trunc(days))}::int`;
 
 export interface DashboardRefreshResult {
   mode: 'incremental' | 'full';
@@ -90,58 +91,74 @@ export class DashboardRepository {
 
   /** New papers per UTC day over the last `days` days (today included), oldest first. */
   async papersPerDay(days: number): Promise<PapersPerDayRow[]> {
-    const { rows } = await sql<PapersPerDayRow>`
-      SELECT day, papers FROM dashboard.papers_per_day WHERE day > ${sinceDays(days)} ORDER BY day`.execute(this.db);
-    return rows;
+    return this.db.selectFrom('dashboard.papers_per_day').select(['day', 'papers']).where('day', '>', sinceDays(days)).orderBy('day').execute();
   }
 
   /** New papers per UTC day and best topic over the last `days` days, by day then topic (no topic last). */
   async papersPerTopicDay(days: number): Promise<PapersPerTopicDayRow[]> {
-    const { rows } = await sql<PapersPerTopicDayRow>`
-      SELECT day, topic_id AS "topicId", papers FROM dashboard.papers_per_topic_day
-      WHERE day > ${sinceDays(days)} ORDER BY day, topic_id NULLS LAST`.execute(this.db);
-    return rows;
+    return this.db
+      .selectFrom('dashboard.papers_per_topic_day')
+      .select(['day', 'topic_id as topicId', 'papers'])
+      .where('day', '>', sinceDays(days))
+      .orderBy('day')
+      .orderBy('topic_id', (ob) => ob.asc().nullsLast())
+      .execute();
   }
 
   /** Papers sighted and their upvotes per UTC day and best topic over the last `days` days. */
   async topicTrends(days: number): Promise<TopicTrendRow[]> {
-    const { rows } = await sql<TopicTrendRow>`
-      SELECT day, topic_id AS "topicId", papers, upvotes_sum AS "upvotesSum" FROM dashboard.topic_trends
-      WHERE day > ${sinceDays(days)} ORDER BY day, topic_id NULLS LAST`.execute(this.db);
-    return rows;
+    return this.db
+      .selectFrom('dashboard.topic_trends')
+      .select(['day', 'topic_id as topicId', 'papers', 'upvotes_sum as upvotesSum'])
+      .where('day', '>', sinceDays(days))
+      .orderBy('day')
+      .orderBy('topic_id', (ob) => ob.asc().nullsLast())
+      .execute();
   }
 
   /** The `limit` best papers by the digests' trending score. */
   async trendingNow(limit: number): Promise<TrendingPaperRow[]> {
-    const { rows } = await sql<TrendingPaperRow>`
-      SELECT paper_id AS "paperId", arxiv_id AS "arxivId", title, upvotes, growth_24h AS "growth24h", score, best_topic AS "bestTopic"
-      FROM dashboard.trending_now ORDER BY trend_key DESC, paper_id LIMIT ${Math.max(0, Math.trunc(limit))}`.execute(this.db);
-    return rows;
+    return this.db
+      .selectFrom('dashboard.trending_now')
+      .select(['paper_id as paperId', 'arxiv_id as arxivId', 'title', 'upvotes', 'growth_24h as growth24h', 'score', 'best_topic as bestTopic'])
+      .orderBy('trend_key', 'desc')
+      .orderBy('paper_id')
+      .limit(Math.max(0, Math.trunc(limit)))
+      .execute();
   }
 
   /** Every sighting of the paper with this arXiv id, oldest first (empty when unknown). */
   async paperHistory(arxivId: string): Promise<PaperHistoryRow[]> {
-    const { rows } = await sql<PaperHistoryRow>`
-      SELECT paper_id AS "paperId", arxiv_id AS "arxivId", source, listing, seen_at AS "seenAt", rank, upvotes, comments
-      FROM dashboard.paper_history WHERE arxiv_id = ${arxivId} ORDER BY seen_at, source, listing`.execute(this.db);
-    return rows;
+    return this.db
+      .selectFrom('dashboard.paper_history')
+      .select(['paper_id as paperId', 'arxiv_id as arxivId', 'source', 'listing', 'seen_at as seenAt', 'rank', 'upvotes', 'comments'])
+      .where('arxiv_id', '=', arxivId)
+      .orderBy('seen_at')
+      .orderBy('source')
+      .orderBy('listing')
+      .execute();
   }
 
   /** Health of every source that has a finished crawl, by source id. */
   async sourceHealth(): Promise<DashboardSourceHealthRow[]> {
-    const { rows } = await sql<DashboardSourceHealthRow>`
-      SELECT source, last_crawl_at AS "lastCrawlAt", last_outcome AS "lastOutcome", last_status AS "lastStatus",
-        last_entries AS "lastEntries", last_success_at AS "lastSuccessAt", suspect, suspect_reason AS "suspectReason",
-        crawls_24h AS "crawls24h", failures_24h AS "failures24h"
-      FROM dashboard.source_health ORDER BY source`.execute(this.db);
-    return rows;
+    return this.db
+      .selectFrom('dashboard.source_health')
+      .select([
+        'source', 'last_crawl_at as lastCrawlAt', 'last_outcome as lastOutcome', 'last_status as lastStatus', 'last_entries as lastEntries',
+        'last_success_at as lastSuccessAt', 'suspect', 'suspect_reason as suspectReason', 'crawls_24h as crawls24h', 'failures_24h as failures24h',
+      ])
+      .orderBy('source')
+      .execute();
   }
 
   /** Digest deliveries per UTC day planned over the last `days` days, oldest first. */
   async digestStats(days: number): Promise<DigestStatsRow[]> {
-    const { rows } = await sql<DigestStatsRow>`
-      SELECT day, planned, sent, skipped, failed FROM dashboard.digest_stats WHERE day > ${sinceDays(days)} ORDER BY day`.execute(this.db);
-    return rows;
+    return this.db
+      .selectFrom('dashboard.digest_stats')
+      .select(['day', 'planned', 'sent', 'skipped', 'failed'])
+      .where('day', '>', sinceDays(days))
+      .orderBy('day')
+      .execute();
   }
 
   /**
@@ -150,6 +167,7 @@ export class DashboardRepository {
    * across processes (an advisory lock: a second caller waits); readers never wait.
    */
   async refresh(options: { full?: boolean } = {}): Promise<DashboardRefreshResult> {
+    // Raw: a set-returning function in FROM, which the builder has no typed form for.
     const { rows } = await sql<DashboardRefreshResult>`
       SELECT mode, duration_ms AS "durationMs", trend_days AS "trendDays", new_paper_days AS "newPaperDays", trending_papers AS "trendingPapers",
         trending_recomputed AS "trendingRecomputed"
@@ -159,18 +177,22 @@ export class DashboardRepository {
 
   /** The latest refresh of each kind (dashboard.refreshes). */
   async refreshes(): Promise<DashboardRefreshRow[]> {
-    const { rows } = await sql<DashboardRefreshRow>`
-      SELECT mode, started_at AS "startedAt", duration_ms AS "durationMs", trend_days AS "trendDays",
-        new_paper_days AS "newPaperDays", trending_papers AS "trendingPapers"
-      FROM dashboard.refreshes ORDER BY mode`.execute(this.db);
-    return rows;
+    return this.db
+      .selectFrom('dashboard.refreshes')
+      .select(['mode', 'started_at as startedAt', 'duration_ms as durationMs', 'trend_days as trendDays', 'new_paper_days as newPaperDays',
+        'trending_papers as trendingPapers'])
+      .orderBy('mode')
+      .execute();
   }
 
   /** Days marked as changed and not yet refreshed, by kind. */
   async pendingDays(): Promise<{ seen: number; first: number }> {
-    const { rows } = await sql<{ seen: number; first: number }>`
-      SELECT count(DISTINCT day) FILTER (WHERE kind = 'seen')::int AS seen, count(DISTINCT day) FILTER (WHERE kind = 'first')::int AS first
-      FROM dashboard_cache.dirty_days`.execute(this.db);
-    return rows[0]!;
+    return this.db
+      .selectFrom('dashboard_cache.dirty_days')
+      .select((eb) => [
+        eb.cast<number>(eb.fn.count('day').distinct().filterWhere('kind', '=', 'seen'), 'integer').as('seen'),
+        eb.cast<number>(eb.fn.count('day').distinct().filterWhere('kind', '=', 'first'), 'integer').as('first'),
+      ])
+      .executeTakeFirstOrThrow();
   }
 }

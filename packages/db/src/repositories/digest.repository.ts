@@ -22,14 +22,15 @@ export interface DigestPaper {
 }
 
 /**
- * The trending score digests rank papers by (the dashboards use the same one):
+ * The trending score digests rank papers by (the dashboards and the read API use the same one), the
+ * SQL function trending_score of migration 0017:
  *   (ln(1 + upvotes) + ln(1 + growth)) × 0.5 ^ (age in hours / 48)
  * growth = upvotes gained over the last 24 hours on one source (growth24hSql);
  * age = hours since first seen.
  * Popular papers rank high, papers gaining fast rank higher, and a paper's score halves every two days.
+ * `p` is the paper, `g.growth` its growth.
  */
-export const TRENDING_SCORE_SQL = `(ln(1 + coalesce(p.upvotes, 0)) + ln(1 + greatest(coalesce(g.growth, 0), 0)))
-  * power(0.5, extract(epoch FROM now() - p.first_seen_at) / 3600 / 48)`;
+export const TRENDING_SCORE_SQL = 'trending_score(p.upvotes, g.growth, p.first_seen_at)';
 
 /**
  * Whether a source's sightings count in a paper's growth. Sources count on different scales (a
@@ -89,6 +90,7 @@ export class DigestRepository {
     const pageSize = options.pageSize ?? 1000;
     let after = 0;
     for (;;) {
+      // Raw: a MATERIALIZED CTE over a system view and AT TIME ZONE arithmetic on the joined zone.
       const { rows } = await sql<DueSubscriber>`
         WITH zones AS MATERIALIZED (SELECT name, lower(name) AS key FROM pg_timezone_names)
         SELECT s.id, s.email,
@@ -110,6 +112,7 @@ export class DigestRepository {
 
   /** Active subscribers of this frequency whose time zone Postgres does not know: the planner skips and reports them. */
   async unknownTimeZones(frequency: Frequency, limit = 10_000): Promise<Array<{ subscriberId: number; timeZone: string }>> {
+    // Raw: reads pg_timezone_names, a system view outside the Database type.
     const { rows } = await sql<{ subscriberId: number; timeZone: string }>`
       SELECT s.id AS "subscriberId", p.time_zone AS "timeZone"
       FROM subscribers s JOIN subscriber_preferences p ON p.subscriber_id = s.id
@@ -122,6 +125,7 @@ export class DigestRepository {
   /** Plans deliveries in one statement; those already planned for their period add nothing. Returns the new ones. */
   async planDeliveries(due: readonly DueSubscriber[]): Promise<Array<{ deliveryId: number; subscriberId: number }>> {
     if (due.length === 0) return [];
+    // Raw: a batch write from unnest()ed arrays, one statement for a page of subscribers.
     const { rows } = await sql<{ deliveryId: number; subscriberId: number }>`
       INSERT INTO deliveries (subscriber_id, period_key, status)
       SELECT u.id, u.period, 'planned' FROM unnest(${due.map((d) => d.id)}::bigint[], ${due.map((d) => d.periodKey)}::text[]) AS u(id, period)
@@ -137,11 +141,15 @@ export class DigestRepository {
    * it exists, and the claim keeps a send at most once either way.
    */
   async plannedUnsent(olderThanMinutes: number, limit = 10_000): Promise<Array<{ deliveryId: number; subscriberId: number }>> {
-    const { rows } = await sql<{ deliveryId: number; subscriberId: number }>`
-      SELECT id AS "deliveryId", subscriber_id AS "subscriberId" FROM deliveries
-      WHERE status = 'planned' AND planned_at < now() - make_interval(mins => ${olderThanMinutes}) AND planned_at > now() - interval '7 days'
-      ORDER BY planned_at LIMIT ${limit}`.execute(this.db);
-    return rows;
+    return this.db
+      .selectFrom('deliveries')
+      .select(['id as deliveryId', 'subscriber_id as subscriberId'])
+      .where('status', '=', 'planned')
+      .where('planned_at', '<', sql<Date>`now() - make_interval(mins => ${olderThanMinutes})`) // raw: interval arithmetic
+      .where('planned_at', '>', sql<Date>`now() - interval '7 days'`) // raw: interval arithmetic
+      .orderBy('planned_at')
+      .limit(limit)
+      .execute();
   }
 
   /**
@@ -150,6 +158,7 @@ export class DigestRepository {
    * Topics are the paper's manual labels when it has any, else its computed topics.
    */
   async rankedCandidates(): Promise<Array<{ id: number; score: number; topics: string[]; upvotes: number; lastSeenAt: Date }>> {
+    // Raw: the growth subquery is SQL text shared with the read API (and held equal to the dashboard refresh's copy).
     const { rows } = await sql<{ id: number; score: number; topics: string[]; upvotes: number; lastSeenAt: Date }>`
       WITH growth AS (${sql.raw(growth24hSql())})
       SELECT p.id, (${sql.raw(TRENDING_SCORE_SQL)})::float8 AS score,
@@ -165,6 +174,7 @@ export class DigestRepository {
 
   /** What a subscriber's digest needs besides the candidates: preferences, since when, what was already sent. */
   async digestContext(subscriberId: number): Promise<{ topics: string[]; minUpvotes: number; maxPapers: number; since: Date; sent: Set<number> } | null> {
+    // Raw: ARRAY(subquery) and a coalesce over a correlated max, which the builder has no typed form for.
     const { rows } = await sql<{ topics: string[]; minUpvotes: number; maxPapers: number; since: Date; sent: number[] }>`
       SELECT p.topics, p.min_upvotes AS "minUpvotes", p.max_papers AS "maxPapers",
         coalesce(
@@ -180,6 +190,7 @@ export class DigestRepository {
   /** The papers with these ids, in the order given. */
   async papersByIds(ids: readonly number[], scores: ReadonlyMap<number, number>): Promise<DigestPaper[]> {
     if (ids.length === 0) return [];
+    // Raw: ARRAY(subquery) of each paper's topics, in position order.
     const { rows } = await sql<Omit<DigestPaper, 'score'>>`
       SELECT p.id, p.arxiv_id AS "arxivId", p.title, p.abstract, p.authors, p.url, p.upvotes,
         ARRAY(SELECT t.topic_id FROM paper_topics t WHERE t.paper_id = p.id ORDER BY t.position) AS topics
@@ -194,6 +205,7 @@ export class DigestRepository {
   /** Records which papers a delivery sent, so no later digest repeats them. */
   async recordDeliveredPapers(subscriberId: number, deliveryId: number, paperIds: readonly number[]): Promise<void> {
     if (paperIds.length === 0) return;
+    // Raw: a batch write from an unnest()ed array.
     await sql`
       INSERT INTO delivered_papers (subscriber_id, paper_id, delivery_id)
       SELECT ${subscriberId}, u.id, ${deliveryId} FROM unnest(${[...paperIds]}::bigint[]) AS u(id)

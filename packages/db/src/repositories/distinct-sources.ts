@@ -8,6 +8,7 @@ import type { Database } from '../schema.js';
  */
 export async function distinctSources(db: Kysely<Database>, table: 'page_fetches' | 'paper_aliases' | 'crawls'): Promise<string[]> {
   const t = sql.table(table);
+  // Raw: a recursive CTE with scalar subqueries (the skip scan), which the builder cannot express.
   const { rows } = await sql<{ source: string }>`
     WITH RECURSIVE s AS (
       (SELECT source FROM ${t} ORDER BY source LIMIT 1)

@@ -24,6 +24,7 @@ export class ExportRepository {
   async *streamPapers(pageSize = 1000): AsyncGenerator<ExportedPaper> {
     let after = 0;
     for (;;) {
+      // Raw: correlated JSON aggregates (labels over computed topics) and to_char instants, one page per statement.
       const { rows } = await sql<ExportedPaper & { id: number }>`
         SELECT p.id, p.arxiv_id AS "arxivId", p.title, p.abstract, p.authors, p.upvotes,
           COALESCE(
@@ -46,6 +47,7 @@ export class ExportRepository {
   }
 
   async counts(): Promise<{ papers: number; sightings: number; aliases: number; crossSource: number; rejected: number }> {
+    // Raw: five scalar subqueries in one round trip.
     const { rows } = await sql<{ papers: number; sightings: number; aliases: number; crossSource: number; rejected: number }>`
       SELECT (SELECT count(*)::int FROM papers) AS papers,
              (SELECT count(*)::int FROM sightings) AS sightings,
@@ -57,6 +59,7 @@ export class ExportRepository {
 
   /** Papers seen on more than one source, with those sources. */
   async crossSourcePapers(limit: number): Promise<Array<{ arxivId: string | null; title: string; sources: string[] }>> {
+    // Raw: array_agg(DISTINCT … ORDER BY …) with a HAVING on a distinct count.
     const { rows } = await sql<{ arxivId: string | null; title: string; sources: string[] }>`
       SELECT p.arxiv_id AS "arxivId", p.title, array_agg(DISTINCT a.source ORDER BY a.source) AS sources
       FROM papers p JOIN paper_aliases a ON a.paper_id = p.id
@@ -67,14 +70,19 @@ export class ExportRepository {
 
   /** How many papers have each topic as their best one. */
   async topTopicCounts(): Promise<Array<{ topic: string; papers: number }>> {
-    const { rows } = await sql<{ topic: string; papers: number }>`
-      SELECT topic_id AS topic, count(*)::int AS papers FROM paper_topics WHERE position = 0
-      GROUP BY topic_id ORDER BY papers DESC, topic_id`.execute(this.db);
-    return rows;
+    return this.db
+      .selectFrom('paper_topics')
+      .select((eb) => ['topic_id as topic', eb.cast<number>(eb.fn.countAll(), 'integer').as('papers')])
+      .where('position', '=', 0)
+      .groupBy('topic_id')
+      .orderBy('papers', 'desc')
+      .orderBy('topic_id')
+      .execute();
   }
 
   /** Papers whose upvotes changed between their first and latest sighting, biggest change first. */
   async upvoteChanges(limit: number): Promise<Array<{ arxivId: string | null; title: string; first: number; last: number; sightings: number }>> {
+    // Raw: first and last values by (array_agg(… ORDER BY …))[1], which the builder has no form for.
     const { rows } = await sql<{ arxivId: string | null; title: string; first: number; last: number; sightings: number }>`
       SELECT p.arxiv_id AS "arxivId", p.title, h.first, h.last, h.sightings FROM (
         SELECT paper_id,

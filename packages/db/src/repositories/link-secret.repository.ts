@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Database } from '../schema.js';
 
 /**
@@ -21,7 +21,7 @@ export class LinkSecretRepository {
    */
   async loadOrCreate(): Promise<string> {
     const candidate = randomBytes(32).toString('base64url');
-    await sql`INSERT INTO link_secret (id, secret) VALUES (true, ${candidate}) ON CONFLICT (id) DO NOTHING`.execute(this.db);
+    await this.db.insertInto('link_secret').values({ id: true, secret: candidate }).onConflict((oc) => oc.column('id').doNothing()).execute();
     const row = await this.db.selectFrom('link_secret').select('secret').where('id', '=', true).executeTakeFirstOrThrow();
     return row.secret;
   }

@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
-import type { Database } from '../schema.js';
+import type { Database, Paper } from '../schema.js';
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
@@ -34,12 +34,8 @@ export interface PaperUpdate extends NewPaper {
   id: number;
 }
 
-export interface StoredPaperText {
-  id: number;
-  title: string;
-  abstract: string | null;
-  categories: string[];
-}
+/** What classification reads of a stored paper. */
+export type StoredPaperText = Pick<Paper, 'id' | 'title' | 'abstract' | 'categories'>;
 
 export interface SightingRow {
   paperId: number;
@@ -100,6 +96,7 @@ export class PaperRepository {
    */
   async lockDedupeKeys(keys: readonly string[]): Promise<void> {
     if (keys.length === 0) return;
+    // Raw: advisory locks over an unnest()ed, sorted array (part of the benchmarked batch write).
     await sql`
       SELECT pg_advisory_xact_lock(hashtextextended(k, 7411))
       FROM (SELECT k FROM unnest(${[...keys]}::text[]) AS k ORDER BY k) AS ordered`.execute(this.db);
@@ -107,13 +104,13 @@ export class PaperRepository {
 
   /** Serializes the creation of papers without an arXiv id, whose near-duplicate check spans all titles. */
   async lockIdlessPaperCreation(): Promise<void> {
-    await sql`SELECT pg_advisory_xact_lock(hashtextextended('paperboy:idless-papers', 7411))`.execute(this.db);
+    await sql`SELECT pg_advisory_xact_lock(hashtextextended('paperboy:idless-papers', 7411))`.execute(this.db); // raw: a lock function, no table
   }
 
   /** Row locks on papers about to be merged into, always in id order, so two batches cannot deadlock on them. */
   async lockPapers(paperIds: readonly number[]): Promise<void> {
     if (paperIds.length === 0) return;
-    await sql`SELECT id FROM papers WHERE id = ANY(${[...paperIds]}::bigint[]) ORDER BY id FOR UPDATE`.execute(this.db);
+    await this.db.selectFrom('papers').select('id').where('id', '=', sql<number>`ANY(${[...paperIds]}::bigint[])`).orderBy('id').forUpdate().execute(); // raw ANY: one array parameter
   }
 
   /**
@@ -125,6 +122,7 @@ export class PaperRepository {
     source: string,
     probe: { arxivIds: readonly string[]; externalIds: readonly string[]; titleKeys: readonly string[] },
   ): Promise<{ byArxivId: PaperRow[]; aliases: Array<{ externalId: string; paperId: number }>; byTitleKey: PaperRow[] }> {
+    // Raw: three look-ups in one round trip (UNION ALL over array parameters), in the benchmarked ingest path.
     const { rows } = await sql<{ kind: 'id' | 'alias' | 'title'; key: string; id: number; arxivId: string | null; titleKey: string | null }>`
       SELECT 'id' AS kind, p.arxiv_id AS key, p.id, p.arxiv_id AS "arxivId", p.title_key AS "titleKey"
         FROM papers p WHERE p.arxiv_id = ANY(${[...probe.arxivIds]}::text[])
@@ -148,6 +146,7 @@ export class PaperRepository {
     threshold: number,
   ): Promise<Array<{ key: string; paperId: number; similarity: number; authorKeys: string[] }>> {
     if (probes.length === 0) return [];
+    // Raw: a trigram (%) search per probe, a LATERAL join over unnest()ed probes, in the benchmarked ingest path.
     const { rows } = await sql<{ key: string; paperId: number; similarity: number; authorKeys: string[] }>`
       SELECT probe.key, candidate.id AS "paperId", candidate.similarity, candidate.author_keys AS "authorKeys"
       FROM unnest(${probes.map((p) => p.key)}::text[], ${probes.map((p) => p.titleKey)}::text[]) AS probe(key, title_key)
@@ -165,6 +164,7 @@ export class PaperRepository {
   async insertPapers(papers: readonly NewPaper[]): Promise<PaperRow[]> {
     if (papers.length === 0) return [];
     // One JSON document for the whole batch: far cheaper to send than a dozen array parameters.
+    // Raw: a benchmarked batch write (json_to_recordset), which the builder cannot express.
     const { rows } = await sql<PaperRow>`
       INSERT INTO papers (arxiv_id, title, title_key, abstract, authors, author_keys, categories, url, url_source, url_origin, published_at,
                           upvotes, comments, counts_seen_at, counts_source, counts_origin, first_seen_at, last_seen_at)
@@ -196,6 +196,7 @@ export class PaperRepository {
    */
   async mergeIntoPapers(updates: readonly PaperUpdate[]): Promise<StoredPaperText[]> {
     if (updates.length === 0) return [];
+    // Raw: a benchmarked batch write (UPDATE … FROM json_to_recordset with provenance ranks).
     const { rows } = await sql<StoredPaperText>`
       WITH u AS (
         SELECT u.*,
@@ -252,6 +253,7 @@ export class PaperRepository {
   }): Promise<{ newAliases: Set<string> }> {
     const aliases = [...batch.aliases].sort((a, b) => (a.externalId < b.externalId ? -1 : a.externalId > b.externalId ? 1 : 0));
     const sightings = [...batch.sightings].sort((a, b) => a.paperId - b.paperId);
+    // Raw: the benchmarked batch write (aliases, sightings, topics, rejected entries in one statement).
     const { rows } = await sql<{ externalId: string }>`
       WITH new_aliases AS (
         INSERT INTO paper_aliases (source, external_id, paper_id, first_seen_at)

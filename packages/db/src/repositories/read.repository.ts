@@ -29,12 +29,12 @@ export interface ListedPaper {
 export class CursorError extends Error {}
 
 /**
- * The trending order, time-independent: trend_key = ln(score) + ln 2 × epoch(first_seen)/48 h, so
- * score = exp(trend_key − ln 2 × epoch(now)/48 h). It is what dashboard_cache.trending stores and
- * indexes (migration 0006): the trending list reads those precomputed rows, best first, and stops
- * after a page, instead of scoring every paper per request.
+ * The trending order, time-independent: trend_key = ln(score) + ln 2 × epoch(first_seen)/48 h
+ * (SQL function trending_key, migration 0017), so the score is trending_score_from_key(trend_key).
+ * It is what dashboard_cache.trending stores and indexes (migration 0006): the trending list reads
+ * those precomputed rows, best first, and stops after a page, instead of scoring every paper per request.
  */
-const SCORE_FROM_TREND_KEY_SQL = `exp(c.trend_key - ln(2) * extract(epoch FROM now()) / 172800)`;
+const SCORE_FROM_TREND_KEY_SQL = 'trending_score_from_key(c.trend_key)';
 /** Papers leave the precomputed trending rows 8 days after they were last seen (migration 0006). */
 const TRENDING_WINDOW_SQL = `c.last_seen_at > now() - interval '8 days'`;
 
@@ -86,10 +86,17 @@ export class ReadRepository {
    * paper's `sources` lists) or one that has crawled (what /api/sources lists). Index look-ups only.
    */
   async isKnownSource(source: string): Promise<boolean> {
-    const { rows } = await sql<{ known: boolean }>`
-      SELECT EXISTS (SELECT 1 FROM paper_aliases WHERE source = ${source})
-          OR EXISTS (SELECT 1 FROM crawls WHERE source = ${source}) AS known`.execute(this.db);
-    return rows[0]?.known ?? false;
+    const row = await this.db
+      .selectNoFrom((eb) =>
+        eb
+          .or([
+            eb.exists(eb.selectFrom('paper_aliases').select(eb.lit(1).as('one')).where('source', '=', source)),
+            eb.exists(eb.selectFrom('crawls').select(eb.lit(1).as('one')).where('source', '=', source)),
+          ])
+          .as('known'),
+      )
+      .executeTakeFirst();
+    return Boolean(row?.known);
   }
 
   /** Every source id `isKnownSource` accepts, sorted. */
@@ -99,6 +106,7 @@ export class ReadRepository {
   }
 
   async paperWithHistory(arxivId: string) {
+    // Raw: the topics rule (TOPICS_SQL, shared with listPapers), ARRAY(subquery) and to_char instants.
     const paper = await sql<ListedPaper & { id: number; abstract: string | null }>`
       SELECT p.id, p.arxiv_id AS "arxivId", p.title, p.abstract, p.authors, p.upvotes,
         (${sql.raw(TOPICS_SQL)}) AS topics,
@@ -108,6 +116,7 @@ export class ReadRepository {
       FROM papers p WHERE p.arxiv_id = ${arxivId}`.execute(this.db);
     const row = paper.rows[0];
     if (!row) return null;
+    // Raw: to_char instants (millisecond ISO text, as the rest of the API answers).
     const history = await sql<{ source: string; listing: string; seenAt: string; rank: number; upvotes: number | null; comments: number | null }>`
       SELECT source, listing, to_char(seen_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "seenAt", rank, upvotes, comments
       FROM sightings WHERE paper_id = ${row.id} ORDER BY seen_at, source, listing`.execute(this.db);
@@ -120,10 +129,14 @@ export class ReadRepository {
    * dashboard.papers_per_topic_day, as of its last refresh, without reading every paper.
    */
   async topicCounts(): Promise<Array<{ id: string; papers: number }>> {
-    const { rows } = await sql<{ id: string; papers: number }>`
-      SELECT topic_id AS id, sum(papers)::int AS papers FROM dashboard.papers_per_topic_day
-      WHERE topic_id IS NOT NULL GROUP BY topic_id ORDER BY topic_id`.execute(this.db);
-    return rows;
+    const rows = await this.db
+      .selectFrom('dashboard.papers_per_topic_day')
+      .select((eb) => ['topic_id as id', eb.cast<number>(eb.fn.sum('papers'), 'integer').as('papers')])
+      .where('topic_id', 'is not', null)
+      .groupBy('topic_id')
+      .orderBy('topic_id')
+      .execute();
+    return rows.map((r) => ({ id: r.id!, papers: r.papers }));
   }
 }
 
@@ -150,6 +163,8 @@ export function listPapersQuery(filter: PaperFilter) {
         to_char(p.first_seen_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "firstSeenAt",
         to_char(p.last_seen_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "lastSeenAt"`;
   type Row = ListedPaper & { id: number; key: number | string };
+  // Raw: keyset pages over row values, optional EXISTS filters and full-text search, and correlated
+  // arrays per row; the score and growth are SQL text shared with the digests.
   if (filter.sort === 'new') {
     return sql<Row>`
       SELECT ${columns}, (${sql.raw(TRENDING_SCORE_SQL)})::float8 AS score,

@@ -1,5 +1,6 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type ExpressionBuilder, type Kysely } from 'kysely';
 import type { Database } from '../schema.js';
+import { now } from './expressions.js';
 
 /** A delivery claimed longer than the threshold: its sender most likely died mid-send. */
 export interface StuckDelivery {
@@ -21,7 +22,8 @@ export interface ReleasedDelivery {
 }
 
 /** `claimed_at` older than this many minutes (a bound parameter, never spliced into the SQL). */
-const claimedBefore = (minutes: number) => sql`d.claimed_at < now() - ${minutes} * interval '1 minute'`;
+const claimedBefore = (eb: ExpressionBuilder<{ d: Database['deliveries'] }, 'd'>, minutes: number) =>
+  eb('d.claimed_at', '<', sql<Date>`now() - ${minutes} * interval '1 minute'`); // raw: interval arithmetic
 
 /**
  * Stuck deliveries: claimed (the at-most-once commit point) and never finished, because the
@@ -34,20 +36,29 @@ export class StuckDeliveryRepository {
 
   /** How many deliveries have been claimed for longer than `minutes` (metrics, dashboard). */
   async countStuck(minutes: number): Promise<number> {
-    const { rows } = await sql<{ n: number }>`
-      SELECT count(*)::int AS n FROM deliveries d WHERE d.status = 'claimed' AND ${claimedBefore(minutes)}`.execute(this.db);
-    return rows[0]?.n ?? 0;
+    const row = await this.db
+      .selectFrom('deliveries as d')
+      .select((eb) => eb.cast<number>(eb.fn.countAll(), 'integer').as('n'))
+      .where('d.status', '=', 'claimed')
+      .where((eb) => claimedBefore(eb, minutes))
+      .executeTakeFirst();
+    return row?.n ?? 0;
   }
 
   /** The stuck deliveries, oldest claim first (`paperboy digest stuck`). */
   async listStuck(minutes: number, limit = 10_000): Promise<StuckDelivery[]> {
-    const { rows } = await sql<StuckDelivery>`
-      SELECT d.id AS "deliveryId", d.subscriber_id AS "subscriberId", s.email, s.status AS "subscriberStatus",
-        d.period_key AS "periodKey", d.claimed_at AS "claimedAt", d.attempts
-      FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id
-      WHERE d.status = 'claimed' AND ${claimedBefore(minutes)}
-      ORDER BY d.claimed_at, d.id LIMIT ${limit}`.execute(this.db);
-    return rows;
+    const rows = await this.db
+      .selectFrom('deliveries as d')
+      .innerJoin('subscribers as s', 's.id', 'd.subscriber_id')
+      .select(['d.id as deliveryId', 'd.subscriber_id as subscriberId', 's.email', 's.status as subscriberStatus', 'd.period_key as periodKey',
+        'd.claimed_at as claimedAt', 'd.attempts'])
+      .where('d.status', '=', 'claimed')
+      .where((eb) => claimedBefore(eb, minutes))
+      .orderBy('d.claimed_at')
+      .orderBy('d.id')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({ ...r, claimedAt: r.claimedAt! }));
   }
 
   /**
@@ -55,11 +66,16 @@ export class StuckDeliveryRepository {
    * skipped rather than re-sent: they asked for no more mail. Returns how many.
    */
   async skipStuckOfInactive(minutes: number): Promise<number> {
-    const { rows } = await sql<{ id: number }>`
-      UPDATE deliveries d SET status = 'skipped', finished_at = now(), error = 'stuck, not re-sent: subscriber ' || s.status
-      FROM subscribers s
-      WHERE s.id = d.subscriber_id AND s.status <> 'active' AND d.status = 'claimed' AND ${claimedBefore(minutes)}
-      RETURNING d.id`.execute(this.db);
+    const rows = await this.db
+      .updateTable('deliveries as d')
+      .from('subscribers as s')
+      .set((eb) => ({ status: 'skipped', finished_at: now, error: eb(eb.val('stuck, not re-sent: subscriber '), '||', eb.ref('s.status')) }))
+      .whereRef('s.id', '=', 'd.subscriber_id')
+      .where('s.status', '<>', 'active')
+      .where('d.status', '=', 'claimed')
+      .where((eb) => claimedBefore(eb, minutes))
+      .returning('d.id')
+      .execute();
     return rows.length;
   }
 
@@ -70,10 +86,11 @@ export class StuckDeliveryRepository {
    * transaction that enqueues the send jobs, so a failed enqueue leaves them claimed (still listed).
    */
   async releaseStuck(minutes: number, limit = 500): Promise<ReleasedDelivery[]> {
+    // Raw: UPDATE … FROM a locking subquery (LIMIT … FOR UPDATE SKIP LOCKED), one statement.
     const { rows } = await sql<ReleasedDelivery>`
       UPDATE deliveries d SET status = 'planned', error = 'stuck: released for a resend by an operator'
       FROM (SELECT d.id FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id
-            WHERE d.status = 'claimed' AND ${claimedBefore(minutes)} AND s.status = 'active'
+            WHERE d.status = 'claimed' AND d.claimed_at < now() - ${minutes} * interval '1 minute' AND s.status = 'active'
             ORDER BY d.claimed_at, d.id LIMIT ${limit} FOR UPDATE OF d SKIP LOCKED) stuck
       WHERE d.id = stuck.id
       RETURNING d.id AS "deliveryId", d.subscriber_id AS "subscriberId", d.attempts`.execute(this.db);

@@ -1,5 +1,6 @@
-import { sql, type Kysely } from 'kysely';
-import type { Database, SubscribersTable } from '../schema.js';
+import { sql, type ExpressionBuilder, type Kysely } from 'kysely';
+import type { Database, DeliveryStatus, SubscriberPreferencesRow, SubscribersTable } from '../schema.js';
+import { now } from './expressions.js';
 
 export interface Preferences {
   topics: string[];
@@ -15,10 +16,11 @@ export interface Preferences {
  * subscribing again, so the links mailed before (to an inbox that may have changed hands) stop
  * working. A first confirmation revokes nothing. Evaluated against the row before the update.
  */
-const REVOKE_ON_REACTIVATION = sql`token_version = token_version + CASE WHEN confirmed_at IS NOT NULL OR unsubscribed_at IS NOT NULL THEN 1 ELSE 0 END`;
+const revokeOnReactivation = (eb: ExpressionBuilder<Database, 'subscribers'>) =>
+  eb('token_version', '+', eb.case().when(eb.or([eb('confirmed_at', 'is not', null), eb('unsubscribed_at', 'is not', null)])).then(1).else(0).end());
 
 export type SubscriberStatus = SubscribersTable['status'];
-export type SubscriberDeliveryStatus = 'planned' | 'claimed' | 'sent' | 'skipped' | 'failed';
+export type SubscriberDeliveryStatus = DeliveryStatus;
 
 /**
  * Subscribers, their preferences and their deliveries. A delivery is claimed in the database
@@ -36,46 +38,54 @@ export class SubscriberRepository {
    */
   async subscribe(email: string, preferences: Preferences, status: 'pending' | 'active'): Promise<{ id: number; status: SubscriberStatus; created: boolean; tokenVersion: number }> {
     return this.db.transaction().execute(async (trx) => {
-      const { rows } = await sql<{ id: number; status: SubscriberStatus; created: boolean; tokenVersion: number }>`
-        WITH inserted AS (
-          INSERT INTO subscribers (email, status, confirmed_at) VALUES (${email}, ${status}, ${status === 'active' ? sql`now()` : null})
-          ON CONFLICT (email) DO NOTHING
-          RETURNING id, status, true AS created, token_version AS "tokenVersion"
-        )
-        SELECT * FROM inserted
-        UNION ALL
-        SELECT id, status, false, token_version FROM subscribers WHERE email = ${email} AND NOT EXISTS (SELECT 1 FROM inserted)`.execute(trx);
-      const subscriber = rows[0]!;
+      const inserted = await trx
+        .insertInto('subscribers')
+        .values({ email, status, confirmed_at: status === 'active' ? now : null })
+        .onConflict((oc) => oc.column('email').doNothing())
+        .returning(['id', 'status', 'token_version as tokenVersion'])
+        .executeTakeFirst();
+      const existing = inserted
+        ? undefined
+        : await trx.selectFrom('subscribers').select(['id', 'status', 'token_version as tokenVersion']).where('email', '=', email).executeTakeFirstOrThrow();
+      const subscriber = inserted ? { ...inserted, created: true } : { ...existing!, created: false };
       if (subscriber.status === 'unsubscribed' && status === 'pending') {
-        await sql`UPDATE subscribers SET status = 'pending' WHERE id = ${subscriber.id} AND status = 'unsubscribed'`.execute(trx);
+        await trx.updateTable('subscribers').set({ status: 'pending' }).where('id', '=', subscriber.id).where('status', '=', 'unsubscribed').execute();
         subscriber.status = 'pending';
       }
       if (subscriber.created || subscriber.status === 'pending' || status === 'active') {
-        await sql`
-          INSERT INTO subscriber_preferences (subscriber_id, topics, frequency, send_hour, time_zone, min_upvotes, max_papers)
-          VALUES (${subscriber.id}, ${preferences.topics}::text[], ${preferences.frequency}, ${preferences.sendHour ?? 8},
-                  ${preferences.timeZone ?? 'UTC'}, ${preferences.minUpvotes ?? 0}, ${preferences.maxPapers ?? 10})
-          ON CONFLICT (subscriber_id) DO UPDATE SET topics = EXCLUDED.topics, frequency = EXCLUDED.frequency,
-            send_hour = EXCLUDED.send_hour, time_zone = EXCLUDED.time_zone, min_upvotes = EXCLUDED.min_upvotes,
-            max_papers = EXCLUDED.max_papers, updated_at = now()`.execute(trx);
+        const row = {
+          topics: preferences.topics, frequency: preferences.frequency, send_hour: preferences.sendHour ?? 8,
+          time_zone: preferences.timeZone ?? 'UTC', min_upvotes: preferences.minUpvotes ?? 0, max_papers: preferences.maxPapers ?? 10,
+        };
+        await trx
+          .insertInto('subscriber_preferences')
+          .values({ subscriber_id: subscriber.id, ...row })
+          .onConflict((oc) => oc.column('subscriber_id').doUpdateSet({ ...row, updated_at: now }))
+          .execute();
       }
       if (status === 'active' && subscriber.status !== 'active') {
-        const { rows: updated } = await sql<{ tokenVersion: number }>`
-          UPDATE subscribers SET status = 'active', confirmed_at = now(), unsubscribed_at = NULL, ${REVOKE_ON_REACTIVATION}
-          WHERE id = ${subscriber.id} RETURNING token_version AS "tokenVersion"`.execute(trx);
+        const updated = await trx
+          .updateTable('subscribers')
+          .set((eb) => ({ status: 'active', confirmed_at: now, unsubscribed_at: null, token_version: revokeOnReactivation(eb) }))
+          .where('id', '=', subscriber.id)
+          .returning('token_version as tokenVersion')
+          .executeTakeFirstOrThrow();
         subscriber.status = 'active';
-        subscriber.tokenVersion = updated[0]!.tokenVersion;
+        subscriber.tokenVersion = updated.tokenVersion;
       }
       return subscriber;
     });
   }
 
   async updatePreferences(subscriberId: number, preferences: Required<Preferences>): Promise<void> {
-    await sql`
-      UPDATE subscriber_preferences SET topics = ${preferences.topics}::text[], frequency = ${preferences.frequency},
-        send_hour = ${preferences.sendHour}, time_zone = ${preferences.timeZone}, min_upvotes = ${preferences.minUpvotes},
-        max_papers = ${preferences.maxPapers}, updated_at = now()
-      WHERE subscriber_id = ${subscriberId}`.execute(this.db);
+    await this.db
+      .updateTable('subscriber_preferences')
+      .set({
+        topics: preferences.topics, frequency: preferences.frequency, send_hour: preferences.sendHour, time_zone: preferences.timeZone,
+        min_upvotes: preferences.minUpvotes, max_papers: preferences.maxPapers, updated_at: now,
+      })
+      .where('subscriber_id', '=', subscriberId)
+      .execute();
   }
 
   /**
@@ -83,8 +93,13 @@ export class SubscriberRepository {
    * confirm. Confirming again after an unsubscription revokes every link mailed before it.
    */
   async confirm(id: number): Promise<boolean> {
-    const result = await sql`UPDATE subscribers SET status = 'active', confirmed_at = now(), unsubscribed_at = NULL, ${REVOKE_ON_REACTIVATION} WHERE id = ${id} AND status = 'pending'`.execute(this.db);
-    return Number(result.numAffectedRows ?? 0) > 0;
+    const result = await this.db
+      .updateTable('subscribers')
+      .set((eb) => ({ status: 'active', confirmed_at: now, unsubscribed_at: null, token_version: revokeOnReactivation(eb) }))
+      .where('id', '=', id)
+      .where('status', '=', 'pending')
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
   }
 
   /** The version a subscriber's links must carry, and its status; null when there is no such subscriber. */
@@ -95,8 +110,13 @@ export class SubscriberRepository {
 
   /** "Sign out every link": every link mailed so far stops working. Returns the new version (null: no such subscriber). */
   async signOutEverywhere(id: number): Promise<number | null> {
-    const { rows } = await sql<{ version: number }>`UPDATE subscribers SET token_version = token_version + 1 WHERE id = ${id} RETURNING token_version AS version`.execute(this.db);
-    return rows[0]?.version ?? null;
+    const row = await this.db
+      .updateTable('subscribers')
+      .set((eb) => ({ token_version: eb('token_version', '+', 1) }))
+      .where('id', '=', id)
+      .returning('token_version')
+      .executeTakeFirst();
+    return row?.token_version ?? null;
   }
 
   /**
@@ -105,6 +125,7 @@ export class SubscriberRepository {
    * starts with the first mail sent, so requests that send nothing never extend it.
    */
   async claimConfirmation(id: number, perHour: number): Promise<{ email: string; tokenVersion: number } | { refused: 'limited' | 'not-pending' }> {
+    // Raw: a data-modifying CTE read back with the row's state in one statement (atomic under concurrent sends).
     const { rows } = await sql<{ email: string | null; tokenVersion: number; status: SubscriberStatus }>`
       WITH claimed AS (
         UPDATE subscribers SET
@@ -123,15 +144,34 @@ export class SubscriberRepository {
 
   /** A confirmation the SMTP server did not take (a 4xx before it accepted): its retry may send it. */
   async releaseConfirmation(id: number): Promise<void> {
-    await sql`UPDATE subscribers SET confirmations_sent = greatest(confirmations_sent - 1, 0) WHERE id = ${id}`.execute(this.db);
+    await this.db
+      .updateTable('subscribers')
+      .set((eb) => ({ confirmations_sent: eb.fn('greatest', [eb('confirmations_sent', '-', 1), eb.lit(0)]) }))
+      .where('id', '=', id)
+      .execute();
   }
 
   /** Unsubscribes; idempotent. Deliveries planned but not yet claimed are skipped. */
   async unsubscribe(id: number): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
-      await sql`UPDATE subscribers SET status = 'unsubscribed', unsubscribed_at = coalesce(unsubscribed_at, now()) WHERE id = ${id} AND status <> 'bounced'`.execute(trx);
-      await sql`UPDATE deliveries SET status = 'skipped', finished_at = now(), error = 'unsubscribed' WHERE subscriber_id = ${id} AND status = 'planned'`.execute(trx);
+      await trx
+        .updateTable('subscribers')
+        .set((eb) => ({ status: 'unsubscribed', unsubscribed_at: eb.fn.coalesce('unsubscribed_at', now) }))
+        .where('id', '=', id)
+        .where('status', '<>', 'bounced')
+        .execute();
+      await trx
+        .updateTable('deliveries')
+        .set({ status: 'skipped', finished_at: now, error: 'unsubscribed' })
+        .where('subscriber_id', '=', id)
+        .where('status', '=', 'planned')
+        .execute();
     });
+  }
+
+  /** A subscriber's digest preferences; undefined when none were stored. */
+  async preferences(subscriberId: number): Promise<SubscriberPreferencesRow | undefined> {
+    return this.db.selectFrom('subscriber_preferences').selectAll().where('subscriber_id', '=', subscriberId).executeTakeFirst();
   }
 
   async findByEmail(email: string) {
@@ -140,10 +180,13 @@ export class SubscriberRepository {
 
   /** Plans a delivery; a second plan for the same subscriber and period adds nothing. Returns its id if new. */
   async planDelivery(subscriberId: number, periodKey: string): Promise<number | null> {
-    const { rows } = await sql<{ id: number }>`
-      INSERT INTO deliveries (subscriber_id, period_key, status) VALUES (${subscriberId}, ${periodKey}, 'planned')
-      ON CONFLICT ON CONSTRAINT deliveries_subscriber_period DO NOTHING RETURNING id`.execute(this.db);
-    return rows[0]?.id ?? null;
+    const row = await this.db
+      .insertInto('deliveries')
+      .values({ subscriber_id: subscriberId, period_key: periodKey, status: 'planned' })
+      .onConflict((oc) => oc.constraint('deliveries_subscriber_period').doNothing())
+      .returning('id')
+      .executeTakeFirst();
+    return row?.id ?? null;
   }
 
   /**
@@ -151,22 +194,35 @@ export class SubscriberRepository {
    * commit point: a delivery claimed once is never claimed again, so no digest goes out twice.
    */
   async claimDelivery(deliveryId: number): Promise<{ subscriberId: number; email: string; periodKey: string; tokenVersion: number } | null> {
-    const { rows } = await sql<{ subscriberId: number; email: string; periodKey: string; tokenVersion: number }>`
-      UPDATE deliveries d SET status = 'claimed', claimed_at = now(), attempts = attempts + 1
-      FROM subscribers s
-      WHERE d.id = ${deliveryId} AND d.status = 'planned' AND s.id = d.subscriber_id AND s.status = 'active'
-      RETURNING s.id AS "subscriberId", s.email, d.period_key AS "periodKey", s.token_version AS "tokenVersion"`.execute(this.db);
-    return rows[0] ?? null;
+    const row = await this.db
+      .updateTable('deliveries as d')
+      .from('subscribers as s')
+      .set((eb) => ({ status: 'claimed', claimed_at: now, attempts: eb('d.attempts', '+', 1) }))
+      .where('d.id', '=', deliveryId)
+      .where('d.status', '=', 'planned')
+      .whereRef('s.id', '=', 'd.subscriber_id')
+      .where('s.status', '=', 'active')
+      .returning(['s.id as subscriberId', 's.email', 'd.period_key as periodKey', 's.token_version as tokenVersion'])
+      .executeTakeFirst();
+    return row ?? null;
   }
 
   /** A permanent SMTP failure: counted, and at `limit` the subscriber is marked bounced (no more mail). */
   async recordHardBounce(subscriberId: number, limit: number): Promise<boolean> {
-    const { rows } = await sql<{ status: SubscriberStatus }>`
-      UPDATE subscribers SET hard_bounces = hard_bounces + 1,
-        status = CASE WHEN hard_bounces + 1 >= ${limit} THEN 'bounced' ELSE status END,
-        bounced_at = CASE WHEN hard_bounces + 1 >= ${limit} THEN now() ELSE bounced_at END
-      WHERE id = ${subscriberId} RETURNING status`.execute(this.db);
-    return rows[0]?.status === 'bounced';
+    const row = await this.db
+      .updateTable('subscribers')
+      .set((eb) => {
+        const atLimit = eb(eb('hard_bounces', '+', 1), '>=', limit);
+        return {
+          hard_bounces: eb('hard_bounces', '+', 1),
+          status: eb.case().when(atLimit).then(eb.val<SubscriberStatus>('bounced')).else(eb.ref('status')).end(),
+          bounced_at: eb.case().when(atLimit).then(now).else(eb.ref('bounced_at')).end(),
+        };
+      })
+      .where('id', '=', subscriberId)
+      .returning('status')
+      .executeTakeFirst();
+    return row?.status === 'bounced';
   }
 
   async deliveryStatuses(deliveryIds: readonly number[]): Promise<Map<number, SubscriberDeliveryStatus>> {
@@ -186,18 +242,22 @@ export class SubscriberRepository {
 
   /** A temporary SMTP failure before the server accepted the message: the delivery may be claimed again. */
   async releaseDelivery(deliveryId: number, error: string): Promise<void> {
-    await sql`UPDATE deliveries SET status = 'planned', error = ${error} WHERE id = ${deliveryId} AND status = 'claimed'`.execute(this.db);
+    await this.db.updateTable('deliveries').set({ status: 'planned', error }).where('id', '=', deliveryId).where('status', '=', 'claimed').execute();
   }
 
   /** Records why a claimed delivery's outcome is unknown; it stays claimed (never sent twice). */
   async noteDeliveryError(deliveryId: number, error: string): Promise<void> {
-    await sql`UPDATE deliveries SET error = ${error} WHERE id = ${deliveryId} AND status = 'claimed'`.execute(this.db);
+    await this.db.updateTable('deliveries').set({ error }).where('id', '=', deliveryId).where('status', '=', 'claimed').execute();
   }
 
   async finishDelivery(deliveryId: number, outcome: { status: 'sent' | 'skipped' | 'failed'; messageId?: string; response?: string; error?: string }): Promise<void> {
-    await sql`
-      UPDATE deliveries SET status = ${outcome.status}, message_id = ${outcome.messageId ?? null}, smtp_response = ${outcome.response ?? null},
-        error = ${outcome.error ?? null}, finished_at = now()
-      WHERE id = ${deliveryId}`.execute(this.db);
+    await this.db
+      .updateTable('deliveries')
+      .set({
+        status: outcome.status, message_id: outcome.messageId ?? null, smtp_response: outcome.response ?? null, error: outcome.error ?? null,
+        finished_at: now,
+      })
+      .where('id', '=', deliveryId)
+      .execute();
   }
 }

@@ -15,6 +15,7 @@ export class TimeZoneRepository {
 
   /** Lower-cased names of pg_timezone_names, cached per process (a failed read is not cached). */
   async knownTimeZones(): Promise<ReadonlySet<string>> {
+    // Raw: a system catalog view, outside the Database type.
     known ??= sql<{ name: string }>`SELECT name FROM pg_timezone_names`
       .execute(this.db)
       .then(({ rows }) => new Set(rows.map((r) => r.name.toLowerCase())));

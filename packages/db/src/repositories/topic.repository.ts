@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Database } from '../schema.js';
 import type { StoredPaperText } from './paper.repository.js';
 
@@ -10,8 +10,13 @@ export class TopicRepository {
   async *streamPaperTexts(pageSize: number): AsyncGenerator<StoredPaperText[]> {
     let after = 0;
     for (;;) {
-      const { rows } = await sql<StoredPaperText>`
-        SELECT id, title, abstract, categories FROM papers WHERE id > ${after} ORDER BY id LIMIT ${pageSize}`.execute(this.db);
+      const rows: StoredPaperText[] = await this.db
+        .selectFrom('papers')
+        .select(['id', 'title', 'abstract', 'categories'])
+        .where('id', '>', after)
+        .orderBy('id')
+        .limit(pageSize)
+        .execute();
       if (rows.length > 0) yield rows;
       if (rows.length < pageSize) return;
       after = rows[rows.length - 1]!.id;

@@ -109,7 +109,7 @@ export function createSubscriptionService(deps: SubscriptionServiceDeps) {
 
     /** A subscriber's preferences, or the defaults when none are stored. */
     async currentPreferences(subscriberId: number) {
-      const row = await deps.db.selectFrom('subscriber_preferences').selectAll().where('subscriber_id', '=', subscriberId).executeTakeFirst();
+      const row = await subscribers.preferences(subscriberId);
       return row
         ? { topics: row.topics, frequency: row.frequency, sendHour: row.send_hour, timeZone: row.time_zone, minUpvotes: row.min_upvotes, maxPapers: row.max_papers }
         : { topics: [], frequency: 'daily', sendHour: 8, timeZone: 'UTC', minUpvotes: 0, maxPapers: 10 };

@@ -1,7 +1,6 @@
 import { SubscriberRepository } from '@paperboy/db';
 import { createRedis, Queues } from '@paperboy/queue';
-import { createTestDatabase, deleteRedisPrefix, requireEnv, testQueuePrefix, type TestDatabase } from '@paperboy/test-utils';
-import { sql } from 'kysely';
+import { createTestDatabase, deleteRedisPrefix, requireEnv, testQueuePrefix, type TestDatabase, insertSubscriberRow, insertPreferencesRow, backdateDelivery } from '@paperboy/test-utils';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPlanDigestsHandler } from './plan-digests.handler.js';
@@ -28,9 +27,8 @@ describe('plan-digests', () => {
     const subscribers = new SubscriberRepository(t.db);
     const good = await Promise.all(['one@example.org', 'two@example.org'].map((email) => subscribers.subscribe(email, { topics: ['llm'], frequency: 'daily', timeZone: 'Europe/Berlin' }, 'active')));
     // A row written before time zones were validated: Intl accepts the name, Postgres does not.
-    const { rows } = await sql<{ id: number }>`INSERT INTO subscribers (email, status, confirmed_at) VALUES ('bad-zone@example.org', 'active', now()) RETURNING id`.execute(t.db);
-    const badId = rows[0]!.id;
-    await sql`INSERT INTO subscriber_preferences (subscriber_id, topics, frequency, time_zone) VALUES (${badId}, '{llm}', 'daily', 'US/Pacific-New')`.execute(t.db);
+    const badId = await insertSubscriberRow(t.db, { email: 'bad-zone@example.org', status: 'active', confirmed_at: new Date() });
+    await insertPreferencesRow(t.db, { subscriber_id: badId, topics: ['llm'], frequency: 'daily', time_zone: 'US/Pacific-New' });
 
     const lines: Array<Record<string, unknown>> = [];
     const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
@@ -53,7 +51,7 @@ describe('plan-digests', () => {
     const plan = () => createPlanDigestsHandler({ db: t.db, queues, logger: pino({ level: 'silent' }) })({ frequency: 'weekly' }, job);
     await plan();
     expect(await notify.getJob(`send-${deliveryId}`)).toBeUndefined(); // just planned: its job may still be on its way
-    await sql`UPDATE deliveries SET planned_at = now() - interval '11 minutes' WHERE id = ${deliveryId}`.execute(t.db);
+    await backdateDelivery(t.db, deliveryId, { plannedMinutes: 11 });
     expect((await plan()).reoffered).toBeGreaterThanOrEqual(1);
     expect((await notify.getJob(`send-${deliveryId}`))?.data).toEqual({ deliveryId, subscriberId: id });
     await plan(); // offered again while it waits: still one job
@@ -72,7 +70,7 @@ describe('plan-digests', () => {
       return lines.filter((l) => l.stuckDeliveries !== undefined);
     };
     expect(await run()).toEqual([]); // claimed just now: a send may be in flight
-    await sql`UPDATE deliveries SET claimed_at = now() - interval '16 minutes' WHERE id = ${deliveryId}`.execute(t.db);
+    await backdateDelivery(t.db, deliveryId, { claimedMinutes: 16 });
     const [warning] = await run();
     expect(warning).toMatchObject({ level: 40, stuckDeliveries: 1, olderThanMinutes: 15 });
     expect(warning!.msg).toMatch(/paperboy digest resend-stuck --yes/);

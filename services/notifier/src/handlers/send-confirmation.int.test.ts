@@ -4,8 +4,7 @@ import { SubscriberRepository } from '@paperboy/db';
 import { createTransport } from '@paperboy/mail';
 import { loadTaxonomy } from '@paperboy/pipeline';
 import { createRedis, Queues, UnrecoverableError, type Worker } from '@paperboy/queue';
-import { createTestDatabase, deleteRedisPrefix, requireEnv, startSmtpTestServer, testQueuePrefix, type SmtpTestServer, type TestDatabase } from '@paperboy/test-utils';
-import { sql } from 'kysely';
+import { createTestDatabase, deleteRedisPrefix, requireEnv, startSmtpTestServer, testQueuePrefix, type SmtpTestServer, type TestDatabase, backdateConfirmationWindow } from '@paperboy/test-utils';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createNotifierWorkers } from '../notifier.js';
@@ -106,7 +105,7 @@ describe('send-confirmation', () => {
     for (let i = 0; i < 10; i++) outcomes.push((await handler({ subscriberId: id }, job)).outcome);
     expect(outcomes).toEqual(['sent', 'sent', 'sent', ...Array(7).fill('limited')]);
     // An hour after the first mail, the address may get one again.
-    await sql`UPDATE subscribers SET confirmation_window_at = now() - interval '61 minutes' WHERE id = ${id}`.execute(t.db);
+    await backdateConfirmationWindow(t.db, id, 61);
     expect((await handler({ subscriberId: id }, job)).outcome).toBe('sent');
     await transport.close();
     expect(smtp.messages).toHaveLength(4);

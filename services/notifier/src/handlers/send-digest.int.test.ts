@@ -5,8 +5,7 @@ import { UnrecoverableError } from '@paperboy/queue';
 import { buildApi } from '@paperboy/api';
 import { loadTaxonomy, signToken } from '@paperboy/pipeline';
 import { createRedis } from '@paperboy/queue';
-import { createTestDatabase, requireEnv, startSmtpTestServer, type SmtpTestServer, type TestDatabase } from '@paperboy/test-utils';
-import { sql } from 'kysely';
+import { createTestDatabase, requireEnv, startSmtpTestServer, type SmtpTestServer, type TestDatabase, seedSendDigestPapers, setPreferenceTopics } from '@paperboy/test-utils';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSendDigestHandler } from './send-digest.handler.js';
@@ -19,11 +18,7 @@ const job = { queueName: 'notify', id: 'test', name: 'send-digest', data: {} } a
 
 beforeAll(async () => {
   t = await createTestDatabase();
-  await sql`
-    INSERT INTO papers (arxiv_id, title, title_key, abstract, authors, upvotes, first_seen_at, last_seen_at)
-    VALUES ('2611.00001', ${'Attention <script>alert(1)</script> "quoted"\r\nBcc: evil@example.com'}, 'attention', 'An abstract about language models.', '{Ada Lovelace}', 50, now(), now()),
-           ('2611.00002', 'Second paper on LLMs', 'second', 'Another one.', '{Alan Turing}', 10, now(), now())`.execute(t.db);
-  await sql`INSERT INTO paper_topics (paper_id, topic_id, score, position, taxonomy_version) SELECT id, 'llm', 0.9, 0, 'v' FROM papers`.execute(t.db);
+  await seedSendDigestPapers(t.db);
 });
 afterAll(async () => {
   await Promise.all(servers.map((s) => s.close()));
@@ -172,7 +167,7 @@ describe('send-digest', () => {
     await gone.subscribers.unsubscribe(gone.id);
     expect(await gone.handler({ deliveryId: gone.deliveryId, subscriberId: gone.id }, job)).toMatchObject({ outcome: 'not-claimed' });
     const empty = await setup('nothing@example.org', server);
-    await sql`UPDATE subscriber_preferences SET topics = '{vision}' WHERE subscriber_id = ${empty.id}`.execute(t.db);
+    await setPreferenceTopics(t.db, empty.id, ['vision']);
     expect(await empty.handler({ deliveryId: empty.deliveryId, subscriberId: empty.id }, job)).toMatchObject({ outcome: 'skipped' });
     await Promise.all([gone.transport.close(), empty.transport.close()]);
     expect(server.messages).toHaveLength(0);

@@ -15,14 +15,14 @@
  * test, where a busy machine could fail it; here it is measured in CPU time, on purpose.)
  */
 import {
+  type Accuracy,
   classify,
   evaluate,
+  type LabelledPaper,
   loadLabelledPapers,
   loadTaxonomy,
-  type Accuracy,
-  type LabelledPaper,
   type Taxonomy,
-} from "@paperboy/pipeline";
+} from '@paperboy/pipeline';
 
 const round = (x: number, digits = 4) => Math.round(x * 10 ** digits) / 10 ** digits;
 const figures = (a: Accuracy) => ({ n: a.n, top1: round(a.top1), acceptable: round(a.acceptable) });
@@ -66,7 +66,7 @@ const perTopic = Object.fromEntries(
 
 console.log(
   JSON.stringify({
-    bench: "classify",
+    bench: 'classify',
     taxonomyVersion: report.taxonomyVersion,
     overall: figures(report.overall),
     dev: figures(report.bySplit.dev),
@@ -88,6 +88,8 @@ console.log(
   }),
 );
 if (longMsPerPaper >= TARGET_MS_PER_1500_CHAR_PAPER) {
-  console.error(`classify: ${round(longMsPerPaper, 3)} ms per paper with a 1.5 KB abstract, over the ${TARGET_MS_PER_1500_CHAR_PAPER} ms target`);
+  console.error(
+    `classify: ${round(longMsPerPaper, 3)} ms per paper with a 1.5 KB abstract, over the ${TARGET_MS_PER_1500_CHAR_PAPER} ms target`,
+  );
   process.exitCode = 1;
 }

@@ -3,30 +3,42 @@
  * politeness limits off; the same crawl again answered with 304s (conditional GET); and the cost
  * of archiving a page (brotli and one insert). Prints one JSON line.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, constants as zlib } from 'node:zlib';
-import { createHash } from 'node:crypto';
 import { loadConfig } from '@paperboy/config';
 import { ArchiveRepository } from '@paperboy/db';
-import { freshDatabase } from './fresh-database.js';
 import { createLogger } from '@paperboy/logger';
 import { deleteRedisPrefix } from '@paperboy/test-utils';
 import { crawlAndWait, emptySummary, withPipeline } from '../../packages/cli/src/run-ingest.js';
+import { freshDatabase } from './fresh-database.js';
 
 const PAGES = Number(process.env.BENCH_CRAWL_PAGES ?? 200);
 
 function runScript(name: string, args: string[]): Promise<void> {
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', fileURLToPath(new URL(`./${name}`, import.meta.url)), ...args], { stdio: 'inherit' });
-  return new Promise((resolve, reject) => child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${name} exited with ${code}`)))));
+  const child = spawn(
+    process.execPath,
+    ['--conditions=source', '--import', 'tsx', fileURLToPath(new URL(`./${name}`, import.meta.url)), ...args],
+    { stdio: 'inherit' },
+  );
+  return new Promise((resolve, reject) =>
+    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${name} exited with ${code}`)))),
+  );
 }
 
 async function startStaticServer(dir: string): Promise<{ server: ChildProcess; port: number }> {
-  const server = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', fileURLToPath(new URL('./static-server.ts', import.meta.url)), dir], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise<number>((resolve) => server.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
+  const server = spawn(
+    process.execPath,
+    ['--conditions=source', '--import', 'tsx', fileURLToPath(new URL('./static-server.ts', import.meta.url)), dir],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const port = await new Promise<number>((resolve) =>
+    server.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))),
+  );
   return { server, port };
 }
 
@@ -38,7 +50,11 @@ export async function benchCrawl(): Promise<Record<string, number>> {
   const { server, port } = await startStaticServer(dir);
   const urls = Array.from({ length: PAGES }, (_, i) => `http://127.0.0.1:${port}/papers/${i}`);
 
-  const { url, db } = await freshDatabase(process.env.BENCH_DATABASE_URL ?? 'postgres://127.0.0.1:5432/paperboy_bench', 'paperboy_bench_crawl', { max: 2 });
+  const { url, db } = await freshDatabase(
+    process.env.BENCH_DATABASE_URL ?? 'postgres://127.0.0.1:5432/paperboy_bench',
+    'paperboy_bench_crawl',
+    { max: 2 },
+  );
 
   const config = Object.freeze({
     ...base,
@@ -54,33 +70,50 @@ export async function benchCrawl(): Promise<Record<string, number>> {
         const summary = emptySummary(urls.length);
         const started = performance.now();
         const cpu = process.cpuUsage();
-        await crawlAndWait(pipeline, urls.map((u) => ({ data: { source: 'hf-papers', url: u, trigger: 'cli' } })), summary, { waitForBatches: false });
+        await crawlAndWait(
+          pipeline,
+          urls.map((u) => ({ data: { source: 'hf-papers', url: u, trigger: 'cli' } })),
+          summary,
+          { waitForBatches: false },
+        );
         if (summary.errors.length) throw new Error(JSON.stringify(summary.errors.slice(0, 3)));
         const used = process.cpuUsage(cpu);
         return { ms: performance.now() - started, cpuMs: (used.user + used.system) / 1000, summary };
       };
       const full = await crawl();
       const conditional = await crawl(); // the server answers every page with 304
-      if (conditional.summary.unchangedPages !== PAGES) throw new Error(`expected ${PAGES} unchanged pages, got ${conditional.summary.unchangedPages}`);
+      if (conditional.summary.unchangedPages !== PAGES)
+        throw new Error(`expected ${PAGES} unchanged pages, got ${conditional.summary.unchangedPages}`);
       return { full: full.ms, conditional: conditional.ms, fullCpu: full.cpuMs, conditionalCpu: conditional.cpuMs };
     });
 
     // Archiving alone: gzip each page and store it (distinct hashes: fresh inserts).
     const archive = new ArchiveRepository(db);
     await db.deleteFrom('page_bodies').execute();
-    const files = readdirSync(dir).slice(0, 100).map((f) => readFileSync(join(dir, f)));
+    const files = readdirSync(dir)
+      .slice(0, 100)
+      .map((f) => readFileSync(join(dir, f)));
     let compressMs = 0;
     let storeMs = 0;
     let raw = 0;
     let stored = 0;
     for (const body of files) {
       let t = performance.now();
-      const compressed = brotliCompressSync(body, { params: { [zlib.BROTLI_PARAM_QUALITY]: 4, [zlib.BROTLI_PARAM_MODE]: zlib.BROTLI_MODE_TEXT } });
+      const compressed = brotliCompressSync(body, {
+        params: { [zlib.BROTLI_PARAM_QUALITY]: 4, [zlib.BROTLI_PARAM_MODE]: zlib.BROTLI_MODE_TEXT },
+      });
       compressMs += performance.now() - t;
       raw += body.length;
       stored += compressed.length;
       t = performance.now();
-      await archive.storeBody({ contentHash: createHash('sha256').update(body).digest('hex'), encoding: 'br', body: compressed, bytes: body.length, contentType: 'text/html', fetchedAt: new Date() });
+      await archive.storeBody({
+        contentHash: createHash('sha256').update(body).digest('hex'),
+        encoding: 'br',
+        body: compressed,
+        bytes: body.length,
+        contentType: 'text/html',
+        fetchedAt: new Date(),
+      });
       storeMs += performance.now() - t;
     }
     const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;

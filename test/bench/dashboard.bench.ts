@@ -25,31 +25,41 @@ const QUERIES: Record<string, string> = {
 };
 
 export async function benchDashboard(): Promise<Record<string, number>> {
-  const { db } = await freshDatabase(process.env.BENCH_DATABASE_URL ?? loadConfig().databaseUrl, 'paperboy_bench_dashboard', {
-    max: 2,
-    keep: process.env.BENCH_DASHBOARD_KEEP === '1',
-  });
+  const { db } = await freshDatabase(
+    process.env.BENCH_DATABASE_URL ?? loadConfig().databaseUrl,
+    'paperboy_bench_dashboard',
+    {
+      max: 2,
+      keep: process.env.BENCH_DASHBOARD_KEEP === '1',
+    },
+  );
   const generated = Number((await sql<{ n: number }>`SELECT count(*)::int AS n FROM papers`.execute(db)).rows[0]!.n);
   const started = Date.now();
   if (generated < PAPERS) {
     await sql`TRUNCATE papers CASCADE`.execute(db);
     // Papers over the last 90 days; a topic each; sightings spread over their lifetime.
-    await sql.raw(`
+    await sql
+      .raw(`
       INSERT INTO papers (arxiv_id, title, title_key, upvotes, first_seen_at, last_seen_at)
       SELECT '2601.' || (10000 + i), 'Paper ' || i, 'paper ' || i, (i::bigint * 7919) % 500,
              now() - ((i % 90) || ' days')::interval - ((i % 1440) || ' minutes')::interval,
              now() - ((i % 9) || ' days')::interval
-      FROM generate_series(1, ${PAPERS}) AS i`).execute(db);
-    await sql.raw(`
+      FROM generate_series(1, ${PAPERS}) AS i`)
+      .execute(db);
+    await sql
+      .raw(`
       INSERT INTO paper_topics (paper_id, topic_id, score, position, taxonomy_version)
       SELECT id, (ARRAY['llm','vision','generative','multimodal','efficiency','architectures','theory','rl-robotics','graphs','recsys','neuro','continual-transfer','automl','science','agents','safety','speech-audio','data'])[1 + id % 18], 0.8, 0, 'bench'
-      FROM papers`).execute(db);
-    await sql.raw(`
+      FROM papers`)
+      .execute(db);
+    await sql
+      .raw(`
       INSERT INTO sightings (paper_id, source, listing, rank, upvotes, seen_at)
       SELECT 1 + (i % ${PAPERS}), CASE WHEN i % 3 = 0 THEN 'arxiv-cs-lg' ELSE 'hf-daily' END, 'listing-' || (i / ${PAPERS}),
              1 + i % 50, (i::bigint * 31) % 500, now() - ((i % (90 * 24)) || ' hours')::interval
       FROM generate_series(1, ${SIGHTINGS}) AS i
-      ON CONFLICT DO NOTHING`).execute(db);
+      ON CONFLICT DO NOTHING`)
+      .execute(db);
     await sql`ANALYZE`.execute(db);
   }
   const generateSeconds = (Date.now() - started) / 1000;
@@ -59,15 +69,19 @@ export async function benchDashboard(): Promise<Record<string, number>> {
   const dashboard = new DashboardRepository(db);
   const full = await dashboard.refresh({ full: true });
   const maxId = Number((await sql<{ n: number }>`SELECT max(id)::int AS n FROM papers`.execute(db)).rows[0]!.n);
-  await sql.raw(`
+  await sql
+    .raw(`
     INSERT INTO papers (arxiv_id, title, title_key, upvotes, first_seen_at, last_seen_at)
     SELECT '2611.' || (90000 + i + ${maxId % 1000}), 'Fresh paper ' || i || '-' || ${maxId}, 'fresh paper ' || i || '-' || ${maxId}, i, now(), now()
-    FROM generate_series(1, 10) AS i`).execute(db);
-  await sql.raw(`
+    FROM generate_series(1, 10) AS i`)
+    .execute(db);
+  await sql
+    .raw(`
     INSERT INTO sightings (paper_id, source, listing, rank, upvotes, seen_at)
     SELECT id, 'hf-daily', 'bench-crawl', row_number() OVER (ORDER BY id DESC), 10, now()
     FROM papers ORDER BY id DESC LIMIT 50
-    ON CONFLICT DO NOTHING`).execute(db);
+    ON CONFLICT DO NOTHING`)
+    .execute(db);
   const incremental = await dashboard.refresh();
   // A later refresh with no crawl in between recomputes the papers whose sightings left the
   // 24-hour growth window since the last one. The generated sightings lie on whole hours, so a

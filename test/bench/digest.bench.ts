@@ -11,17 +11,17 @@
  * Knobs: BENCH_DIGEST_SUBSCRIBERS (10000), BENCH_DIGEST_PAPERS (5000), PAPERBOY_NOTIFY_CONCURRENCY
  * (passed on to the notifier), BENCH_DIGEST_CPU_PROF=<dir> (the notifier runs with --cpu-prof).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { loadConfig } from '@paperboy/config';
-import { createQueueEvents, createRedis, Queues, type PlanDigestsResult } from '@paperboy/queue';
+import type { Db } from '@paperboy/db';
+import { createQueueEvents, createRedis, type PlanDigestsResult, Queues } from '@paperboy/queue';
 import { deleteRedisPrefix } from '@paperboy/test-utils';
 import { sql } from 'kysely';
-import type { Db } from '@paperboy/db';
-import { freshDatabase } from './fresh-database.js';
 import { SMTPServer } from 'smtp-server';
+import { freshDatabase } from './fresh-database.js';
 
 const SUBSCRIBERS = Number(process.env.BENCH_DIGEST_SUBSCRIBERS ?? 10_000);
 const SMALL_SUBSCRIBERS = 2_000;
@@ -29,14 +29,43 @@ const PAPERS = Number(process.env.BENCH_DIGEST_PAPERS ?? 5_000);
 const NOTIFIER_MAIN = fileURLToPath(new URL('../../services/notifier/src/main.ts', import.meta.url));
 
 export const TOPICS = [
-  'llm', 'vision', 'generative', 'multimodal', 'efficiency', 'architectures', 'theory', 'rl-robotics', 'graphs',
-  'recsys', 'neuro', 'continual-transfer', 'automl', 'science', 'agents', 'safety', 'speech-audio', 'data',
+  'llm',
+  'vision',
+  'generative',
+  'multimodal',
+  'efficiency',
+  'architectures',
+  'theory',
+  'rl-robotics',
+  'graphs',
+  'recsys',
+  'neuro',
+  'continual-transfer',
+  'automl',
+  'science',
+  'agents',
+  'safety',
+  'speech-audio',
+  'data',
 ] as const;
 
 export const TIME_ZONES = [
-  'UTC', 'Europe/London', 'Europe/Paris', 'Europe/Berlin', 'Europe/Moscow', 'America/New_York', 'America/Chicago',
-  'America/Denver', 'America/Los_Angeles', 'America/Sao_Paulo', 'Asia/Kolkata', 'Asia/Kathmandu', 'Asia/Shanghai',
-  'Asia/Tokyo', 'Australia/Sydney', 'Pacific/Auckland',
+  'UTC',
+  'Europe/London',
+  'Europe/Paris',
+  'Europe/Berlin',
+  'Europe/Moscow',
+  'America/New_York',
+  'America/Chicago',
+  'America/Denver',
+  'America/Los_Angeles',
+  'America/Sao_Paulo',
+  'Asia/Kolkata',
+  'Asia/Kathmandu',
+  'Asia/Shanghai',
+  'Asia/Tokyo',
+  'Australia/Sydney',
+  'Pacific/Auckland',
 ] as const;
 
 /** Deterministic (mulberry32), so every run builds the same data. */
@@ -63,9 +92,54 @@ export function random(seed: number) {
 }
 
 const WORDS = {
-  adjectives: ['Scalable', 'Efficient', 'Robust', 'Sparse', 'Hierarchical', 'Contrastive', 'Causal', 'Adaptive', 'Latent', 'Diffusion-Based', 'Self-Supervised', 'Multilingual', 'Federated', 'Probabilistic', 'Equivariant', 'Long-Context'],
-  nouns: ['Transformers', 'Language Models', 'Vision Encoders', 'Policy Optimization', 'Graph Networks', 'Retrieval', 'Reward Models', 'Mixture-of-Experts', 'Speech Recognition', 'World Models', 'Agents', 'Tokenizers', 'Benchmarks', 'Attention', 'Representations', 'Planners'],
-  purposes: ['for Reasoning', 'at Scale', 'without Labels', 'in the Wild', 'for Robotics', 'under Distribution Shift', 'with Human Feedback', 'on Edge Devices', 'for Scientific Discovery', 'via Distillation'],
+  adjectives: [
+    'Scalable',
+    'Efficient',
+    'Robust',
+    'Sparse',
+    'Hierarchical',
+    'Contrastive',
+    'Causal',
+    'Adaptive',
+    'Latent',
+    'Diffusion-Based',
+    'Self-Supervised',
+    'Multilingual',
+    'Federated',
+    'Probabilistic',
+    'Equivariant',
+    'Long-Context',
+  ],
+  nouns: [
+    'Transformers',
+    'Language Models',
+    'Vision Encoders',
+    'Policy Optimization',
+    'Graph Networks',
+    'Retrieval',
+    'Reward Models',
+    'Mixture-of-Experts',
+    'Speech Recognition',
+    'World Models',
+    'Agents',
+    'Tokenizers',
+    'Benchmarks',
+    'Attention',
+    'Representations',
+    'Planners',
+  ],
+  purposes: [
+    'for Reasoning',
+    'at Scale',
+    'without Labels',
+    'in the Wild',
+    'for Robotics',
+    'under Distribution Shift',
+    'with Human Feedback',
+    'on Edge Devices',
+    'for Scientific Discovery',
+    'via Distillation',
+  ],
   sentence: [
     'We propose a simple method that improves sample efficiency across a wide range of benchmarks.',
     'Our approach combines a lightweight adapter with a frozen backbone and requires no additional labelled data.',
@@ -80,8 +154,42 @@ const WORDS = {
     'Finally, we discuss limitations, including sensitivity to prompt formatting and the cost of inference.',
     'This suggests that careful data curation matters more than architectural changes in this regime.',
   ],
-  first: ['Ada', 'Wei', 'Priya', 'Lukas', 'Sofia', 'Kenji', 'Amara', 'Mateo', 'Yuna', 'Omar', 'Elena', 'Tomas', 'Chen', 'Fatima', 'Noah', 'Ingrid'],
-  last: ['Lovelace', 'Zhang', 'Sharma', 'Müller', 'García', 'Tanaka', 'Okafor', 'Rossi', 'Kim', 'Haddad', 'Petrova', 'Novak', 'Li', 'Benali', 'Smith', 'Larsen'],
+  first: [
+    'Ada',
+    'Wei',
+    'Priya',
+    'Lukas',
+    'Sofia',
+    'Kenji',
+    'Amara',
+    'Mateo',
+    'Yuna',
+    'Omar',
+    'Elena',
+    'Tomas',
+    'Chen',
+    'Fatima',
+    'Noah',
+    'Ingrid',
+  ],
+  last: [
+    'Lovelace',
+    'Zhang',
+    'Sharma',
+    'Müller',
+    'García',
+    'Tanaka',
+    'Okafor',
+    'Rossi',
+    'Kim',
+    'Haddad',
+    'Petrova',
+    'Novak',
+    'Li',
+    'Benali',
+    'Smith',
+    'Larsen',
+  ],
 };
 
 /** Inserts `count` papers (realistic sizes), their topics, a few manual labels and recent sightings. */
@@ -99,11 +207,14 @@ export async function seedPapers(db: Db, count: number, seed = 1): Promise<void>
       const firstSeen = now - r.next() * 72 * hour;
       const lastSeen = Math.max(firstSeen, now - r.next() * 20 * hour);
       // Heavy-tailed upvotes: most papers have a few, some hundreds.
-      const upvotes = Math.floor(Math.pow(r.next(), 3) * 600);
+      const upvotes = Math.floor(r.next() ** 3 * 600);
       return {
         arxivId: `2611.${String(10000 + i).padStart(5, '0')}`,
         title,
-        titleKey: title.toLowerCase().replace(/[^a-z0-9]+/g, ' ').trim(),
+        titleKey: title
+          .toLowerCase()
+          .replace(/[^a-z0-9]+/g, ' ')
+          .trim(),
         abstract: abstract.trim(),
         authors: Array.from({ length: r.int(1, 8) }, () => `${r.pick(WORDS.first)} ${r.pick(WORDS.last)}`),
         upvotes,
@@ -125,15 +236,21 @@ export async function seedPapers(db: Db, count: number, seed = 1): Promise<void>
         WITH ORDINALITY AS u(arxiv_id, title, title_key, abstract, authors, upvotes, comments, first_seen, last_seen, ord)
       ORDER BY u.ord
       RETURNING id`.execute(db);
-    const topicRows = rows.flatMap((x, k) => x.topics.map((t, position) => ({ id: ids[k]!.id, t, position, score: 0.9 - position * 0.2 })));
+    const topicRows = rows.flatMap((x, k) =>
+      x.topics.map((t, position) => ({ id: ids[k]!.id, t, position, score: 0.9 - position * 0.2 })),
+    );
     await sql`
       INSERT INTO paper_topics (paper_id, topic_id, score, position, taxonomy_version)
       SELECT * , 'bench' FROM unnest(${topicRows.map((x) => x.id)}::bigint[], ${topicRows.map((x) => x.t)}::text[],
-                                     ${topicRows.map((x) => x.score)}::real[], ${topicRows.map((x) => x.position)}::smallint[])`.execute(db);
+                                     ${topicRows.map((x) => x.score)}::real[], ${topicRows.map((x) => x.position)}::smallint[])`.execute(
+      db,
+    );
     const labelRows = rows.flatMap((x, k) => (x.label ? [{ id: ids[k]!.id, t: x.label }] : []));
     if (labelRows.length) {
       await sql`INSERT INTO paper_labels (paper_id, topic_id, labelled_by)
-                SELECT u.id, u.t, 'bench' FROM unnest(${labelRows.map((x) => x.id)}::bigint[], ${labelRows.map((x) => x.t)}::text[]) AS u(id, t)`.execute(db);
+                SELECT u.id, u.t, 'bench' FROM unnest(${labelRows.map((x) => x.id)}::bigint[], ${labelRows.map((x) => x.t)}::text[]) AS u(id, t)`.execute(
+        db,
+      );
     }
     // Sightings over the last 30 hours with rising upvotes, so the 24-hour growth term matters.
     const sightingRows = rows.flatMap((x, k) =>
@@ -149,7 +266,9 @@ export async function seedPapers(db: Db, count: number, seed = 1): Promise<void>
         INSERT INTO sightings (paper_id, source, listing, rank, upvotes, comments, seen_at)
         SELECT u.id, 'hf-papers', 'https://huggingface.co/papers', u.rank, u.upvotes, 0, u.seen_at
         FROM unnest(${sightingRows.map((x) => x.id)}::bigint[], ${sightingRows.map((x) => x.rank)}::int[],
-                    ${sightingRows.map((x) => x.upvotes)}::int[], ${sightingRows.map((x) => x.seenAt)}::timestamptz[]) AS u(id, rank, upvotes, seen_at)`.execute(db);
+                    ${sightingRows.map((x) => x.upvotes)}::int[], ${sightingRows.map((x) => x.seenAt)}::timestamptz[]) AS u(id, rank, upvotes, seen_at)`.execute(
+        db,
+      );
     }
   }
   await sql`ANALYZE`.execute(db);
@@ -167,7 +286,11 @@ export interface SubscriberSpec {
 }
 
 /** Varied preferences: topic subsets (some none = everything), daily/weekly, send hours, time zones, thresholds. */
-export function makeSubscribers(count: number, seed = 2, options: { weeklyShare?: number; inactiveShare?: number } = {}): SubscriberSpec[] {
+export function makeSubscribers(
+  count: number,
+  seed = 2,
+  options: { weeklyShare?: number; inactiveShare?: number } = {},
+): SubscriberSpec[] {
   const r = random(seed);
   const statuses = ['pending', 'unsubscribed', 'bounced'] as const;
   return Array.from({ length: count }, (_, i) => ({
@@ -205,7 +328,12 @@ export async function insertSubscribers(db: Db, subscribers: readonly Subscriber
 }
 
 /** A lean SMTP sink: drains each message without parsing it, counts messages per recipient. */
-export async function startCountingSmtpSink(): Promise<{ url: string; count: () => number; perRecipient: Map<string, number>; close: () => Promise<void> }> {
+export async function startCountingSmtpSink(): Promise<{
+  url: string;
+  count: () => number;
+  perRecipient: Map<string, number>;
+  close: () => Promise<void>;
+}> {
   let count = 0;
   const perRecipient = new Map<string, number>();
   const server = new SMTPServer({
@@ -217,7 +345,8 @@ export async function startCountingSmtpSink(): Promise<{ url: string; count: () 
       stream.resume();
       stream.on('end', () => {
         count++;
-        for (const rcpt of session.envelope.rcptTo) perRecipient.set(rcpt.address, (perRecipient.get(rcpt.address) ?? 0) + 1);
+        for (const rcpt of session.envelope.rcptTo)
+          perRecipient.set(rcpt.address, (perRecipient.get(rcpt.address) ?? 0) + 1);
         callback();
       });
     },
@@ -227,7 +356,12 @@ export async function startCountingSmtpSink(): Promise<{ url: string; count: () 
     server.listen(0, '127.0.0.1', () => resolve());
   });
   const { port } = server.server.address() as AddressInfo;
-  return { url: `smtp://127.0.0.1:${port}`, count: () => count, perRecipient, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  return {
+    url: `smtp://127.0.0.1:${port}`,
+    count: () => count,
+    perRecipient,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }
 
 function procStatusKb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
@@ -257,7 +391,11 @@ interface RunResult {
 /** One run: fresh database, a fresh notifier process, forced planners for both frequencies, every send finished. */
 async function runOnce(dbName: string, subscriberCount: number): Promise<RunResult> {
   const base = loadConfig();
-  const { url, db } = await freshDatabase(process.env.BENCH_DATABASE_URL ?? 'postgres://127.0.0.1:5432/paperboy_bench', dbName, { max: 4 });
+  const { url, db } = await freshDatabase(
+    process.env.BENCH_DATABASE_URL ?? 'postgres://127.0.0.1:5432/paperboy_bench',
+    dbName,
+    { max: 4 },
+  );
   const prefix = `bench-digest-${Date.now()}`;
   const sink = await startCountingSmtpSink();
   const producer = createRedis(base.redisUrl, 'producer');
@@ -269,20 +407,30 @@ async function runOnce(dbName: string, subscriberCount: number): Promise<RunResu
     await insertSubscribers(db, makeSubscribers(subscriberCount));
 
     const cpuProf = process.env.BENCH_DIGEST_CPU_PROF;
-    child = spawn(process.execPath, [...(cpuProf ? ['--cpu-prof', '--cpu-prof-dir', cpuProf] : []), '--conditions=source', '--import', 'tsx', NOTIFIER_MAIN], {
-      env: {
-        ...process.env,
-        DATABASE_URL: url,
-        REDIS_URL: base.redisUrl,
-        PAPERBOY_QUEUE_PREFIX: prefix,
-        SMTP_URL: sink.url,
-        PAPERBOY_MAIL_PER_MINUTE: '100000',
-        PAPERBOY_SECRET: 'bench-secret-Vb7Qs2Nx5Kd9Fm4Hr1Tw8',
-        PAPERBOY_SCHEDULES: '0', // the benchmark plans digests itself
-        LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+    child = spawn(
+      process.execPath,
+      [
+        ...(cpuProf ? ['--cpu-prof', '--cpu-prof-dir', cpuProf] : []),
+        '--conditions=source',
+        '--import',
+        'tsx',
+        NOTIFIER_MAIN,
+      ],
+      {
+        env: {
+          ...process.env,
+          DATABASE_URL: url,
+          REDIS_URL: base.redisUrl,
+          PAPERBOY_QUEUE_PREFIX: prefix,
+          SMTP_URL: sink.url,
+          PAPERBOY_MAIL_PER_MINUTE: '100000',
+          PAPERBOY_SECRET: 'bench-secret-Vb7Qs2Nx5Kd9Fm4Hr1Tw8',
+          PAPERBOY_SCHEDULES: '0', // the benchmark plans digests itself
+          LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+        },
+        stdio: ['ignore', 'inherit', 'inherit'],
       },
-      stdio: ['ignore', 'inherit', 'inherit'],
-    });
+    );
     const pid = child.pid!;
     const queue = queues.get('notify');
     await planEvents.waitUntilReady();
@@ -299,19 +447,28 @@ async function runOnce(dbName: string, subscriberCount: number): Promise<RunResu
     }, 20);
 
     const started = Date.now();
-    const plans = await Promise.all((['daily', 'weekly'] as const).map((frequency) => queues.add('plan-digests', { frequency, force: true })));
-    const results = await Promise.all(plans.map((job) => job.waitUntilFinished(planEvents) as Promise<PlanDigestsResult>));
+    const plans = await Promise.all(
+      (['daily', 'weekly'] as const).map((frequency) => queues.add('plan-digests', { frequency, force: true })),
+    );
+    const results = await Promise.all(
+      plans.map((job) => job.waitUntilFinished(planEvents) as Promise<PlanDigestsResult>),
+    );
     const planned = results.reduce((n, r) => n + r.planned, 0);
     const finishedPlans = await Promise.all(plans.map((job) => queues.get('planning').getJob(job.id!)));
-    const plannerSeconds = (Math.max(...finishedPlans.map((j) => j!.finishedOn!)) - Math.min(...finishedPlans.map((j) => j!.processedOn!))) / 1000;
+    const plannerSeconds =
+      (Math.max(...finishedPlans.map((j) => j!.finishedOn!)) - Math.min(...finishedPlans.map((j) => j!.processedOn!))) /
+      1000;
 
     // Every send job finished: no delivery left planned or claimed, and nothing waiting in the queue.
     const deadline = Date.now() + 15 * 60_000;
     for (;;) {
-      const { rows } = await sql<{ open: number }>`SELECT count(*)::int AS open FROM deliveries WHERE status IN ('planned', 'claimed')`.execute(db);
+      const { rows } = await sql<{
+        open: number;
+      }>`SELECT count(*)::int AS open FROM deliveries WHERE status IN ('planned', 'claimed')`.execute(db);
       const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
       if (rows[0]!.open === 0 && Object.values(counts).every((c) => c === 0)) break;
-      if (Date.now() > deadline) throw new Error(`send jobs not finished: ${rows[0]!.open} open deliveries, ${JSON.stringify(counts)}`);
+      if (Date.now() > deadline)
+        throw new Error(`send jobs not finished: ${rows[0]!.open} open deliveries, ${JSON.stringify(counts)}`);
       await sleep(50);
     }
     clearInterval(sampler);
@@ -322,7 +479,8 @@ async function runOnce(dbName: string, subscriberCount: number): Promise<RunResu
       FROM deliveries`.execute(db);
     const s = summary[0]!;
     if (s.total !== planned) throw new Error(`planned ${planned} deliveries but the table holds ${s.total}`);
-    if (sink.count() !== s.sent) throw new Error(`the sink received ${sink.count()} messages but ${s.sent} deliveries are sent`);
+    if (sink.count() !== s.sent)
+      throw new Error(`the sink received ${sink.count()} messages but ${s.sent} deliveries are sent`);
     const seconds = (s.last.getTime() - started) / 1000;
     return {
       subscribers: subscriberCount,
@@ -355,7 +513,9 @@ export async function benchDigest(): Promise<Record<string, number>> {
   const small = await runOnce('paperboy_bench_digest_small', SMALL_SUBSCRIBERS);
   const large = await runOnce('paperboy_bench_digest', SUBSCRIBERS);
   // Details on stderr; stdout carries the one JSON line.
-  process.stderr.write(`digest bench details: ${JSON.stringify({ large, small, concurrency: loadConfig().mail.concurrency, emailsPerSecAt2000: round(small.emails / small.seconds) })}\n`);
+  process.stderr.write(
+    `digest bench details: ${JSON.stringify({ large, small, concurrency: loadConfig().mail.concurrency, emailsPerSecAt2000: round(small.emails / small.seconds) })}\n`,
+  );
   return {
     subscribers: large.subscribers,
     papers: PAPERS,

@@ -3,21 +3,21 @@
  * server, through the real queue and workers; and a ceiling: the same pages fetched, parsed
  * with cheerio and written with one multi-row upsert per page, no queue. Prints one JSON line.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '@paperboy/config';
+import type { Db } from '@paperboy/db';
 import { fetchPage } from '@paperboy/http';
 import { createLogger } from '@paperboy/logger';
-import { deleteRedisPrefix } from '@paperboy/test-utils';
 import { normalizeEntry } from '@paperboy/pipeline';
 import { createPage, getAdapter } from '@paperboy/sources';
+import { deleteRedisPrefix } from '@paperboy/test-utils';
 import { sql } from 'kysely';
-import type { Db } from '@paperboy/db';
-import { freshDatabase } from './fresh-database.js';
 import { runIngest } from '../../packages/cli/src/run-ingest.js';
+import { freshDatabase } from './fresh-database.js';
 
 const PAGES = Number(process.env.BENCH_PAGES ?? 400);
 const PER_PAGE = 50;
@@ -26,14 +26,27 @@ function rssSampler() {
   let peak = process.memoryUsage().rss;
   const timer = setInterval(() => {
     const m = process.memoryUsage();
-    if (m.rss > peak && process.env.BENCH_DEBUG) console.error(JSON.stringify(Object.fromEntries(Object.entries(m).map(([k, v]) => [k, Math.round(v / 1048576)]))));
+    if (m.rss > peak && process.env.BENCH_DEBUG)
+      console.error(
+        JSON.stringify(Object.fromEntries(Object.entries(m).map(([k, v]) => [k, Math.round(v / 1048576)]))),
+      );
     peak = Math.max(peak, m.rss);
   }, 20);
-  return { stop: () => (clearInterval(timer), Math.round((peak / 1024 / 1024) * 10) / 10) };
+  return {
+    stop: () => {
+      clearInterval(timer);
+      return Math.round((peak / 1024 / 1024) * 10) / 10;
+    },
+  };
 }
 
 /** The ceiling: fetch, cheerio, normalize, one multi-row upsert per page, `concurrency` pages at a time. */
-async function ceiling(db: Db, urls: string[], concurrency: number, fetchSettings: Parameters<typeof fetchPage>[1]): Promise<number> {
+async function ceiling(
+  db: Db,
+  urls: string[],
+  concurrency: number,
+  fetchSettings: Parameters<typeof fetchPage>[1],
+): Promise<number> {
   const adapter = getAdapter('hf-papers');
   let next = 0;
   let entries = 0;
@@ -92,20 +105,34 @@ export async function benchIngest(): Promise<Record<string, number>> {
     // The same pages with the processor in a process of its own, as a deployment runs it.
     const splitDb = await freshDatabase(benchDbUrl, 'paperboy_bench_split', { max: 12 });
     await splitDb.db.destroy();
-    const splitConfig = Object.freeze({ ...config, databaseUrl: splitDb.url, queuePrefix: `bench-split-${Date.now()}` });
+    const splitConfig = Object.freeze({
+      ...config,
+      databaseUrl: splitDb.url,
+      queuePrefix: `bench-split-${Date.now()}`,
+    });
     const processor = await spawnProcessor(splitConfig);
     const split = await runIngest(splitConfig, 'hf-papers', urls, { logger, externalProcessors: true });
     processor.kill('SIGTERM');
     await deleteRedisPrefix(config.redisUrl, splitConfig.queuePrefix);
-    if (split.errors.length || split.new !== PAGES * PER_PAGE) throw new Error(`split run incomplete: ${JSON.stringify(split).slice(0, 500)}`);
+    if (split.errors.length || split.new !== PAGES * PER_PAGE)
+      throw new Error(`split run incomplete: ${JSON.stringify(split).slice(0, 500)}`);
     const splitEntriesPerSec = split.entries / (split.durationMs / 1000);
-    if (summary.errors.length || summary.new !== PAGES * PER_PAGE) throw new Error(`pipeline run incomplete: ${JSON.stringify(summary).slice(0, 500)}`);
+    if (summary.errors.length || summary.new !== PAGES * PER_PAGE)
+      throw new Error(`pipeline run incomplete: ${JSON.stringify(summary).slice(0, 500)}`);
     const entriesPerSec = summary.entries / (summary.durationMs / 1000);
 
-    if (process.env.BENCH_SKIP_CEILING) return { entriesPerSec: Math.round(entriesPerSec), peakRssMb, splitProcessEntriesPerSec: Math.round(splitEntriesPerSec) };
+    if (process.env.BENCH_SKIP_CEILING)
+      return {
+        entriesPerSec: Math.round(entriesPerSec),
+        peakRssMb,
+        splitProcessEntriesPerSec: Math.round(splitEntriesPerSec),
+      };
     const ceilingDb = await freshDatabase(benchDbUrl, 'paperboy_bench_ceiling', { max: 12 });
     const started = Date.now();
-    const entries = await ceiling(ceilingDb.db, urls, config.fetch.concurrency, { ...config.fetch, allowPrivate: true });
+    const entries = await ceiling(ceilingDb.db, urls, config.fetch.concurrency, {
+      ...config.fetch,
+      allowPrivate: true,
+    });
     const ceilingEntriesPerSec = entries / ((Date.now() - started) / 1000);
     await ceilingDb.db.destroy();
 
@@ -156,7 +183,8 @@ export async function benchIngestScale(): Promise<Record<string, unknown>> {
       const run = await runIngest(config, 'hf-papers', urls, { logger, externalProcessors: true });
       for (const p of processors) p.kill('SIGTERM');
       await deleteRedisPrefix(config.redisUrl, config.queuePrefix);
-      if (run.errors.length || run.new !== PAGES * PER_PAGE) throw new Error(`run with ${n} processors incomplete: ${JSON.stringify(run).slice(0, 500)}`);
+      if (run.errors.length || run.new !== PAGES * PER_PAGE)
+        throw new Error(`run with ${n} processors incomplete: ${JSON.stringify(run).slice(0, 500)}`);
       entriesPerSec[String(n)] = Math.round(run.entries / (run.durationMs / 1000));
     }
     return { pages: PAGES, entries: PAGES * PER_PAGE, processorProcesses: counts, entriesPerSec };
@@ -167,12 +195,32 @@ export async function benchIngestScale(): Promise<Record<string, unknown>> {
 }
 
 /** A processor process, resolved once it has started (its start-up is not part of the measurement). */
-async function spawnProcessor(config: { databaseUrl: string; redisUrl: string; queuePrefix: string }): Promise<ChildProcess> {
+async function spawnProcessor(config: {
+  databaseUrl: string;
+  redisUrl: string;
+  queuePrefix: string;
+}): Promise<ChildProcess> {
   const entry = fileURLToPath(new URL('../../services/processor/src/main.ts', import.meta.url));
-  const child = spawn(process.execPath, [...(process.env.BENCH_PROFILE_PROCESSOR ? ['--cpu-prof', '--cpu-prof-dir=/tmp/procprof'] : []), '--conditions=source', '--import', 'tsx', entry], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, DATABASE_URL: config.databaseUrl, REDIS_URL: config.redisUrl, PAPERBOY_QUEUE_PREFIX: config.queuePrefix, LOG_LEVEL: 'info' },
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      ...(process.env.BENCH_PROFILE_PROCESSOR ? ['--cpu-prof', '--cpu-prof-dir=/tmp/procprof'] : []),
+      '--conditions=source',
+      '--import',
+      'tsx',
+      entry,
+    ],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: {
+        ...process.env,
+        DATABASE_URL: config.databaseUrl,
+        REDIS_URL: config.redisUrl,
+        PAPERBOY_QUEUE_PREFIX: config.queuePrefix,
+        LOG_LEVEL: 'info',
+      },
+    },
+  );
   await new Promise<void>((resolve, reject) => {
     let log = '';
     const onData = (d: Buffer) => {
@@ -190,13 +238,19 @@ async function spawnProcessor(config: { databaseUrl: string; redisUrl: string; q
 
 function runScript(name: string, args: string[]): Promise<void> {
   const script = fileURLToPath(new URL(`./${name}`, import.meta.url));
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', script, ...args], { stdio: 'inherit' });
-  return new Promise((resolve, reject) => child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${name} exited with ${code}`)))));
+  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', script, ...args], {
+    stdio: 'inherit',
+  });
+  return new Promise((resolve, reject) =>
+    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${name} exited with ${code}`)))),
+  );
 }
 
 async function startStaticServer(dir: string): Promise<{ server: ChildProcess; port: number }> {
   const script = fileURLToPath(new URL('./static-server.ts', import.meta.url));
-  const server = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', script, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const server = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', script, dir], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const port = await new Promise<number>((resolve, reject) => {
     server.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
     server.once('exit', (code) => reject(new Error(`static server exited with ${code}`)));

@@ -5,7 +5,11 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadAllHfEntries, renderHfPapersPage, type HfApiEntry } from '../../packages/sources/test/fixture-kit/index.js';
+import {
+  type HfApiEntry,
+  loadAllHfEntries,
+  renderHfPapersPage,
+} from '../../packages/sources/test/fixture-kit/index.js';
 
 const [dir, pagesArg, perPageArg] = process.argv.slice(2);
 const pages = Number(pagesArg);
@@ -19,7 +23,18 @@ for (let p = 0; p < pages; p++) {
     const t = templates[n % templates.length]!;
     const id = `${2601 + Math.floor(n / 90000)}.${10000 + (n % 90000)}`;
     const summary = (t.paper.summary ?? '').padEnd(1500, ' We also evaluate on further benchmarks.').slice(0, 1500);
-    entries.push({ ...t, paper: { ...t.paper, id, title: `${t.paper.title} (variant ${n})`, summary, upvotes: n % 300 } });
+    entries.push({
+      ...t,
+      paper: { ...t.paper, id, title: `${t.paper.title} (variant ${n})`, summary, upvotes: n % 300 },
+    });
   }
-  writeFileSync(join(dir!, String(p)), renderHfPapersPage({ documentTitle: `Daily Papers ${p}`, heading: 'Daily Papers', entries, props: { date: '2026-11-28' } }));
+  writeFileSync(
+    join(dir!, String(p)),
+    renderHfPapersPage({
+      documentTitle: `Daily Papers ${p}`,
+      heading: 'Daily Papers',
+      entries,
+      props: { date: '2026-11-28' },
+    }),
+  );
 }

@@ -27,15 +27,21 @@ const variants = (t: string): Array<[string, string]> => [
 const byKind: Record<string, number[]> = {};
 for (const t of titles) {
   for (const [kind, v] of variants(t)) {
-    const { rows: [r] } = await sql<{ s: number }>`SELECT similarity(${t}, ${v}) AS s`.execute(db);
-    (byKind[kind] ??= []).push(r!.s);
+    const {
+      rows: [r],
+    } = await sql<{ s: number }>`SELECT similarity(${t}, ${v}) AS s`.execute(db);
+    byKind[kind] ??= [];
+    byKind[kind].push(r!.s);
   }
 }
 const round = (x: number) => Math.round(x * 1000) / 1000;
 const summary = Object.fromEntries(
   Object.entries(byKind).map(([k, v]) => {
     v.sort((a, b) => a - b);
-    return [k, { min: round(v[0]!), p10: round(v[Math.floor(v.length * 0.1)]!), median: round(v[Math.floor(v.length / 2)]!) }];
+    return [
+      k,
+      { min: round(v[0]!), p10: round(v[Math.floor(v.length * 0.1)]!), median: round(v[Math.floor(v.length / 2)]!) },
+    ];
   }),
 );
 console.log(

@@ -22,14 +22,21 @@ if (!only || only === 'ingest') {
   const result = await benchIngest();
   process.stdout.write(`${JSON.stringify({ bench: 'ingest', ...result })}\n`);
 }
-if (only === 'ingest-scale') process.stdout.write(`${JSON.stringify({ bench: 'ingest-scale', ...(await benchIngestScale()) })}\n`);
+if (only === 'ingest-scale')
+  process.stdout.write(`${JSON.stringify({ bench: 'ingest-scale', ...(await benchIngestScale()) })}\n`);
 if (!only || only === 'crawl') {
   const result = await benchCrawl();
   process.stdout.write(`${JSON.stringify({ bench: 'crawl', ...result })}\n`);
 }
-if (!only || only === 'digest') process.stdout.write(`${JSON.stringify({ bench: 'digest', ...(await (await import('./digest.bench.js')).benchDigest()) })}\n`);
+if (!only || only === 'digest')
+  process.stdout.write(
+    `${JSON.stringify({ bench: 'digest', ...(await (await import('./digest.bench.js')).benchDigest()) })}\n`,
+  );
 // Minutes of data generation at full scale: only when asked for by name.
-if (only === 'dashboard') process.stdout.write(`${JSON.stringify({ bench: 'dashboard', ...(await (await import('./dashboard.bench.js')).benchDashboard()) })}\n`);
+if (only === 'dashboard')
+  process.stdout.write(
+    `${JSON.stringify({ bench: 'dashboard', ...(await (await import('./dashboard.bench.js')).benchDashboard()) })}\n`,
+  );
 if (only === 'digest-scale') {
   const run = spawnSync('pnpm', ['vitest', 'run', 'test/e2e/digest-scale.e2e.test.ts'], {
     cwd: fileURLToPath(new URL('../../', import.meta.url)),
@@ -49,7 +56,11 @@ for (const [name, file] of [
   ['near-duplicates', 'near-duplicate-threshold.ts'],
 ]) {
   if (only && only !== name) continue;
-  const run = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', fileURLToPath(new URL(`./${file}`, import.meta.url))], { stdio: 'inherit' });
+  const run = spawnSync(
+    process.execPath,
+    ['--conditions=source', '--import', 'tsx', fileURLToPath(new URL(`./${file}`, import.meta.url))],
+    { stdio: 'inherit' },
+  );
   if (run.status !== 0) process.exitCode = 1;
 }
 setTimeout(() => process.exit(), 100).unref();

@@ -10,7 +10,18 @@ import { SubscriberRepository } from '@paperboy/db';
 import { sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../e2e/helpers.js';
-import { EXPECTED_PAPERS, EXPECTED_SCHEDULERS, PAGES, eventually, sleep, startRun, startWorld, type Run, type ServiceName, type World } from './harness.js';
+import {
+  EXPECTED_PAPERS,
+  EXPECTED_SCHEDULERS,
+  eventually,
+  PAGES,
+  type Run,
+  type ServiceName,
+  sleep,
+  startRun,
+  startWorld,
+  type World,
+} from './harness.js';
 
 let world: World;
 let run: Run | undefined;
@@ -32,13 +43,16 @@ async function midCrawl(r: Run, what: 'sightings' | 'fetches' = 'sightings'): Pr
 }
 
 describe('chaos: one fault at a time under a crawl through separate services', () => {
-  it.each(['fetcher', 'processor', 'notifier'] as ServiceName[])('SIGKILL of the %s mid-crawl, then a restart', async (name) => {
-    run = await startRun(world);
-    await midCrawl(run, name === 'fetcher' ? 'fetches' : 'sightings');
-    await run.killAndRestart(name, 'SIGKILL');
-    await run.settle();
-    await run.expectFinalState();
-  });
+  it.each(['fetcher', 'processor', 'notifier'] as ServiceName[])(
+    'SIGKILL of the %s mid-crawl, then a restart',
+    async (name) => {
+      run = await startRun(world);
+      await midCrawl(run, name === 'fetcher' ? 'fetches' : 'sightings');
+      await run.killAndRestart(name, 'SIGKILL');
+      await run.settle();
+      await run.expectFinalState();
+    },
+  );
 
   it('Redis SIGKILLed and restarted from its AOF mid-crawl', async () => {
     run = await startRun(world);
@@ -58,20 +72,34 @@ describe('chaos: one fault at a time under a crawl through separate services', (
     const processor = run.service('processor');
     processor.kill('SIGSTOP');
     try {
-      await eventually(async () => (await run!.count('fetches')) === PAGES, 120_000, `every page to be fetched and enqueued\n${run.logs()}`);
+      await eventually(
+        async () => (await run!.count('fetches')) === PAGES,
+        120_000,
+        `every page to be fetched and enqueued\n${run.logs()}`,
+      );
       expect(await run.count('sightings')).toBeLessThan(EXPECTED_PAPERS);
       await world.redis.restart({ aof: false });
     } finally {
       processor.kill('SIGCONT');
     }
     // Each process re-declares its schedules on reconnect (and every 5 s here).
-    await eventually(async () => JSON.stringify(await run!.schedulers()) === JSON.stringify(EXPECTED_SCHEDULERS), 60_000, `the schedules to come back\n${run.logs()}`);
+    await eventually(
+      async () => JSON.stringify(await run!.schedulers()) === JSON.stringify(EXPECTED_SCHEDULERS),
+      60_000,
+      `the schedules to come back\n${run.logs()}`,
+    );
     // The batches the empty Redis lost are found by `reconcile-crawls` once older than the grace
     // (1 minute here) and re-enqueued. Its scheduler ran at once when re-declared, before the grace;
     // its next run is 5 minutes later. Time passes in the data, not on the clock: the fetches are
     // made 20 minutes old and the scheduler's next run is brought forward (the job it would add).
-    await eventually(async () => (await run!.queues.get('ingest').getJobCounts('waiting', 'active')).active === 0, 60_000, 'the ingest queue to idle');
-    await sql`UPDATE page_fetches SET enqueued_at = enqueued_at - interval '20 minutes' WHERE enqueued_at IS NOT NULL`.execute(run.db);
+    await eventually(
+      async () => (await run!.queues.get('ingest').getJobCounts('waiting', 'active')).active === 0,
+      60_000,
+      'the ingest queue to idle',
+    );
+    await sql`UPDATE page_fetches SET enqueued_at = enqueued_at - interval '20 minutes' WHERE enqueued_at IS NOT NULL`.execute(
+      run.db,
+    );
     await run.queues.add('reconcile-crawls', {});
     await run.settle();
     await run.expectFinalState();
@@ -84,7 +112,11 @@ describe('chaos: one fault at a time under a crawl through separate services', (
     await sleep(20_000);
     for (const name of ['fetcher', 'processor', 'notifier'] as const) {
       const child = run.service(name);
-      expect({ name, exitCode: child.exitCode, signal: child.signalCode }, run.logs()).toEqual({ name, exitCode: null, signal: null });
+      expect({ name, exitCode: child.exitCode, signal: child.signalCode }, run.logs()).toEqual({
+        name,
+        exitCode: null,
+        signal: null,
+      });
     }
     world.pg.start();
     await run.settle();
@@ -110,11 +142,14 @@ describe('chaos: one fault at a time under a crawl through separate services', (
     run = await startRun(world, { smtp: { stallData: 1 } });
     await run.settle();
     const { rows: top } = await sql<{ topic: string }>`
-      SELECT topic_id AS topic FROM paper_topics GROUP BY topic_id ORDER BY count(*) DESC, topic_id LIMIT 1`.execute(run.db);
+      SELECT topic_id AS topic FROM paper_topics GROUP BY topic_id ORDER BY count(*) DESC, topic_id LIMIT 1`.execute(
+      run.db,
+    );
     expect(top).toHaveLength(1);
     const subscribers = new SubscriberRepository(run.db);
     const emails = Array.from({ length: SUBSCRIBERS }, (_, i) => `reader${i}@example.org`);
-    for (const email of emails) await subscribers.subscribe(email, { topics: [top[0]!.topic], frequency: 'daily' }, 'active');
+    for (const email of emails)
+      await subscribers.subscribe(email, { topics: [top[0]!.topic], frequency: 'daily' }, 'active');
     // A digest run (what the daily planner does when due; forced, so it does not depend on the hour).
     await run.queues.add('plan-digests', { frequency: 'daily', force: true });
     await eventually(async () => run!.smtp.stalled === 1, 60_000, `the notifier to reach DATA\n${run.logs()}`);
@@ -123,10 +158,16 @@ describe('chaos: one fault at a time under a crawl through separate services', (
     const deliveries = async () =>
       (
         await sql<{ id: number; email: string; status: string }>`
-          SELECT d.id, s.email, d.status FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id ORDER BY s.email`.execute(run!.db)
+          SELECT d.id, s.email, d.status FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id ORDER BY s.email`.execute(
+          run!.db,
+        )
       ).rows;
     // The restarted notifier sends the rest; the killed send stays claimed (at most once).
-    await eventually(async () => (await deliveries()).every((d) => d.status !== 'planned'), 120_000, `the sends to finish\n${run.logs()}`);
+    await eventually(
+      async () => (await deliveries()).every((d) => d.status !== 'planned'),
+      120_000,
+      `the sends to finish\n${run.logs()}`,
+    );
     await run.settle();
     await run.expectFinalState();
 
@@ -148,13 +189,18 @@ describe('chaos: one fault at a time under a crawl through separate services', (
     expect(received.every((email) => all.some((d) => d.email === email))).toBe(true);
 
     // The claimed ones are listed as stuck once past the threshold (time passes in the data), all of them, once.
-    await sql`UPDATE deliveries SET claimed_at = claimed_at - interval '20 minutes' WHERE status = 'claimed'`.execute(run.db);
+    await sql`UPDATE deliveries SET claimed_at = claimed_at - interval '20 minutes' WHERE status = 'claimed'`.execute(
+      run.db,
+    );
     const stuck = await runCli(['digest', 'stuck', '--json'], run.env);
     expect(stuck.code, stuck.stderr).toBe(0);
-    const listed = stuck.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { deliveryId: number; email: string });
-    expect(listed.map((l) => ({ deliveryId: l.deliveryId, email: l.email })).sort((a, b) => a.deliveryId - b.deliveryId)).toEqual(
-      claimed.map((d) => ({ deliveryId: d.id, email: d.email })).sort((a, b) => a.deliveryId - b.deliveryId),
-    );
+    const listed = stuck.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { deliveryId: number; email: string });
+    expect(
+      listed.map((l) => ({ deliveryId: l.deliveryId, email: l.email })).sort((a, b) => a.deliveryId - b.deliveryId),
+    ).toEqual(claimed.map((d) => ({ deliveryId: d.id, email: d.email })).sort((a, b) => a.deliveryId - b.deliveryId));
     // The operator re-sends them: every reader then has exactly one digest, and nothing is stuck.
     const resent = await runCli(['digest', 'resend-stuck', '--yes'], run.env, 120_000);
     expect(resent.code, `${resent.stderr}\n${resent.stdout}`).toBe(0);

@@ -11,26 +11,30 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createDb, migrateToLatest, type Db } from '@paperboy/db';
+import { createDb, type Db, migrateToLatest } from '@paperboy/db';
 import { createRedis, QueueName, Queues } from '@paperboy/queue';
 import {
+  type FixtureServer,
   freePort,
+  type PrivatePostgres,
+  type PrivateRedis,
+  type SmtpTestServer,
+  type SmtpTestServerOptions,
   send,
   startFixtureServer,
   startPrivatePostgres,
   startPrivateRedis,
   startSmtpTestServer,
   withDatabase,
-  type FixtureServer,
-  type PrivatePostgres,
-  type PrivateRedis,
-  type SmtpTestServer,
-  type SmtpTestServerOptions,
 } from '@paperboy/test-utils';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { expect } from 'vitest';
-import { loadAllHfEntries, renderHfPapersPage, type HfApiEntry } from '../../packages/sources/test/fixture-kit/index.js';
+import {
+  type HfApiEntry,
+  loadAllHfEntries,
+  renderHfPapersPage,
+} from '../../packages/sources/test/fixture-kit/index.js';
 import { exited, spawnService, until } from '../e2e/helpers.js';
 
 /** Size of the crawl: PAPERBOY_CHAOS_PAGES listing pages of 50 papers (CI runs the default). */
@@ -68,9 +72,17 @@ function renderPages(): string[] {
     const entries: HfApiEntry[] = Array.from({ length: PER_PAGE }, (_, i) => {
       const n = p * PER_PAGE + i;
       const t = templates[n % templates.length]!;
-      return { ...t, paper: { ...t.paper, id: arxivId(p, i), title: `${t.paper.title} (variant ${n})`, upvotes: n % 300 } };
+      return {
+        ...t,
+        paper: { ...t.paper, id: arxivId(p, i), title: `${t.paper.title} (variant ${n})`, upvotes: n % 300 },
+      };
     });
-    return renderHfPapersPage({ documentTitle: `Daily Papers ${p}`, heading: 'Daily Papers', entries, props: { date: '2026-11-28' } });
+    return renderHfPapersPage({
+      documentTitle: `Daily Papers ${p}`,
+      heading: 'Daily Papers',
+      entries,
+      props: { date: '2026-11-28' },
+    });
   });
 }
 
@@ -164,7 +176,10 @@ export interface Run {
 
 let runs = 0;
 
-export async function startRun(world: World, options: { smtp?: SmtpTestServerOptions; env?: Record<string, string> } = {}): Promise<Run> {
+export async function startRun(
+  world: World,
+  options: { smtp?: SmtpTestServerOptions; env?: Record<string, string> } = {},
+): Promise<Run> {
   // An empty Redis with its AOF on (an earlier test may have restarted it empty, without AOF).
   await world.redis.restart({ aof: true });
   await world.redis.flushAll();
@@ -205,7 +220,11 @@ export async function startRun(world: World, options: { smtp?: SmtpTestServerOpt
 
   const logs = () =>
     Object.entries(slots)
-      .map(([s, slot]) => [...slot.replaced.map((r) => r.child), slot.child].map((c, i) => `--- ${s} #${i + 1}\n${c.output().slice(-3000)}`).join('\n'))
+      .map(([s, slot]) =>
+        [...slot.replaced.map((r) => r.child), slot.child]
+          .map((c, i) => `--- ${s} #${i + 1}\n${c.output().slice(-3000)}`)
+          .join('\n'),
+      )
       .join('\n');
 
   const kill = async (s: ServiceName, signal: NodeJS.Signals) => {
@@ -230,7 +249,11 @@ export async function startRun(world: World, options: { smtp?: SmtpTestServerOpt
     );
 
   const schedulers = async () => {
-    const all = await Promise.all(Object.values(QueueName).map(async (q) => (await queues.get(q).getJobSchedulers(0, -1)).map((s) => `${q}/${s.key}`)));
+    const all = await Promise.all(
+      Object.values(QueueName).map(async (q) =>
+        (await queues.get(q).getJobSchedulers(0, -1)).map((s) => `${q}/${s.key}`),
+      ),
+    );
     return all.flat().sort();
   };
 
@@ -248,7 +271,8 @@ export async function startRun(world: World, options: { smtp?: SmtpTestServerOpt
     return pending;
   };
 
-  const distinctPairs = () => scalar(sql<{ n: number }>`SELECT count(*)::int AS n FROM (SELECT DISTINCT paper_id, listing FROM sightings) s`);
+  const distinctPairs = () =>
+    scalar(sql<{ n: number }>`SELECT count(*)::int AS n FROM (SELECT DISTINCT paper_id, listing FROM sightings) s`);
 
   const settle = async (timeoutMs = 150_000) => {
     await until(
@@ -274,16 +298,22 @@ export async function startRun(world: World, options: { smtp?: SmtpTestServerOpt
 
   const expectFinalState = async () => {
     // Every expected paper present, once.
-    const papers = await sql<{ arxivId: string }>`SELECT arxiv_id AS "arxivId" FROM papers ORDER BY arxiv_id`.execute(db);
+    const papers = await sql<{ arxivId: string }>`SELECT arxiv_id AS "arxivId" FROM papers ORDER BY arxiv_id`.execute(
+      db,
+    );
     expect(papers.rows.map((r) => r.arxivId)).toEqual([...world.expectedListing.keys()].sort());
     // Every paper seen on its own listing, and only there.
     const pairs = await sql<{ arxivId: string; listing: string }>`
-      SELECT DISTINCT p.arxiv_id AS "arxivId", s.listing FROM sightings s JOIN papers p ON p.id = s.paper_id`.execute(db);
+      SELECT DISTINCT p.arxiv_id AS "arxivId", s.listing FROM sightings s JOIN papers p ON p.id = s.paper_id`.execute(
+      db,
+    );
     expect(pairs.rows.length).toBe(EXPECTED_PAPERS);
     for (const r of pairs.rows) expect(r.listing, r.arxivId).toBe(world.expectedListing.get(r.arxivId));
     // No sighting twice for one observation (paper, source, listing, seen_at).
     const dupes = await sql<{ n: number }>`
-      SELECT count(*)::int AS n FROM (SELECT 1 FROM sightings GROUP BY paper_id, source, listing, seen_at HAVING count(*) > 1) d`.execute(db);
+      SELECT count(*)::int AS n FROM (SELECT 1 FROM sightings GROUP BY paper_id, source, listing, seen_at HAVING count(*) > 1) d`.execute(
+      db,
+    );
     expect(dupes.rows[0]!.n).toBe(0);
     // Every observation of a page is whole: all its PER_PAGE papers, none half-stored.
     const observations = await sql<{ listing: string; seenAt: Date; n: number }>`
@@ -292,13 +322,20 @@ export async function startRun(world: World, options: { smtp?: SmtpTestServerOpt
     expect(new Set(observations.rows.map((o) => o.listing))).toEqual(new Set(world.urls));
     // Nothing left half-done in the queues or in the crawls table.
     expect(await pendingJobs()).toBe(0);
-    const open = await sql<{ id: number; outcome: string }>`SELECT id, outcome FROM crawls WHERE outcome IN ('running', 'retrying')`.execute(db);
+    const open = await sql<{
+      id: number;
+      outcome: string;
+    }>`SELECT id, outcome FROM crawls WHERE outcome IN ('running', 'retrying')`.execute(db);
     expect(open.rows).toEqual([]);
     // All schedules present.
     expect(await schedulers()).toEqual(EXPECTED_SCHEDULERS);
     // No process dead: each service runs, and every process that ended died of our signal.
     for (const [s, slot] of Object.entries(slots)) {
-      expect({ service: s, exitCode: slot.child.exitCode, signal: slot.child.signalCode }, logs()).toEqual({ service: s, exitCode: null, signal: null });
+      expect({ service: s, exitCode: slot.child.exitCode, signal: slot.child.signalCode }, logs()).toEqual({
+        service: s,
+        exitCode: null,
+        signal: null,
+      });
       for (const r of slot.replaced) expect(r.child.signalCode).toBe(r.signal);
     }
   };

@@ -1,15 +1,25 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTestDatabase, deleteRedisPrefix, requireEnv, send, startFixtureServer, testQueuePrefix, withDatabase, type FixtureServer, type TestDatabase } from '@paperboy/test-utils';
+import { brotliCompressSync } from 'node:zlib';
 import { connectionConfig } from '@paperboy/db';
+import {
+  createTestDatabase,
+  deleteRedisPrefix,
+  type FixtureServer,
+  requireEnv,
+  send,
+  startFixtureServer,
+  type TestDatabase,
+  testQueuePrefix,
+  withDatabase,
+} from '@paperboy/test-utils';
+import { Redis } from 'ioredis';
+import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
-import { createServer, type AddressInfo } from 'node:net';
-import { brotliCompressSync } from 'node:zlib';
-import { sql } from 'kysely';
-import { Redis } from 'ioredis';
 import { lastJson, root, runCli, until } from './helpers.js';
 
 const fixture = (path: string) => readFileSync(`${root}packages/sources/test/fixtures/${path}`);
@@ -65,7 +75,27 @@ describe('paperboy CLI', () => {
     try {
       const first = await runCli(['migrate'], { ...env, DATABASE_URL: url });
       expect(first.code).toBe(0);
-      expect(lastJson(first.stdout)).toMatchObject({ database: name, created: true, applied: ['2026_11_28_0001_initial', '2026_11_28_0002_crawling', '2026_11_28_0003_subscriptions', '2026_11_28_0004_dashboard', '2026_11_28_0005_search', '2026_11_28_0006_dashboard_materialized', '2026_12_06_0007_link_security', '2026_12_06_0008_field_provenance', '2026_12_06_0010_subscription_flow', '2026_12_06_0011_growth_per_source', '2026_12_06_0012_handoff', '2026_12_06_0013_stuck_deliveries', '2026_12_06_0014_planned_deliveries', '2026_12_06_0015_sightings_partitioned', '2026_12_06_0017_trending_score'] });
+      expect(lastJson(first.stdout)).toMatchObject({
+        database: name,
+        created: true,
+        applied: [
+          '2026_11_28_0001_initial',
+          '2026_11_28_0002_crawling',
+          '2026_11_28_0003_subscriptions',
+          '2026_11_28_0004_dashboard',
+          '2026_11_28_0005_search',
+          '2026_11_28_0006_dashboard_materialized',
+          '2026_12_06_0007_link_security',
+          '2026_12_06_0008_field_provenance',
+          '2026_12_06_0010_subscription_flow',
+          '2026_12_06_0011_growth_per_source',
+          '2026_12_06_0012_handoff',
+          '2026_12_06_0013_stuck_deliveries',
+          '2026_12_06_0014_planned_deliveries',
+          '2026_12_06_0015_sightings_partitioned',
+          '2026_12_06_0017_trending_score',
+        ],
+      });
       const second = await runCli(['migrate'], { ...env, DATABASE_URL: url });
       expect(lastJson(second.stdout)).toMatchObject({ created: false, applied: [] });
     } finally {
@@ -77,7 +107,18 @@ describe('paperboy CLI', () => {
   });
 
   it('ingests Hugging Face and arXiv listings into one record per paper, and exports them', async () => {
-    const hf = await runCli(['ingest', '--source', 'hf-papers', '--url', `${server.url}/papers/date/2026-06-12`, '--url', `${server.url}/papers/date/2026-07-31`], env);
+    const hf = await runCli(
+      [
+        'ingest',
+        '--source',
+        'hf-papers',
+        '--url',
+        `${server.url}/papers/date/2026-06-12`,
+        '--url',
+        `${server.url}/papers/date/2026-07-31`,
+      ],
+      env,
+    );
     expect(hf.code, hf.stderr).toBe(0);
     const hfSummary = lastJson(hf.stdout);
     expect(hfSummary).toMatchObject({ pages: 2, pagesFailed: 0, failed: 0, updated: 0, merged: 0 });
@@ -91,10 +132,15 @@ describe('paperboy CLI', () => {
 
     const exported = await runCli(['export', 'papers', '--format', 'jsonl'], env);
     expect(exported.code).toBe(0);
-    const papers = exported.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    const papers = exported.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     expect(papers.length).toBe((hfSummary.new as number) + (arxivSummary.new as number));
     for (const p of papers) {
-      expect(Object.keys(p).sort()).toEqual(['abstract', 'arxivId', 'authors', 'firstSeenAt', 'lastSeenAt', 'sources', 'title', 'topics', 'upvotes'].sort());
+      expect(Object.keys(p).sort()).toEqual(
+        ['abstract', 'arxivId', 'authors', 'firstSeenAt', 'lastSeenAt', 'sources', 'title', 'topics', 'upvotes'].sort(),
+      );
       expect(p.title).not.toMatch(/\n|\s{2}|^Title:/);
     }
     const merged = papers.filter((p) => p.sources.length === 2);
@@ -114,11 +160,19 @@ describe('paperboy CLI', () => {
   it('sources lists the sources crawled under ids not in the sources file, as /api/sources does', async () => {
     const listed = await runCli(['sources', '--json'], env);
     expect(listed.code, listed.stderr).toBe(0);
-    const reports = listed.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    const reports = listed.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     const ids = reports.map((r) => r.id);
     expect(ids).toEqual(expect.arrayContaining(['arxiv-list', 'hf-papers']));
     expect(reports.find((r) => r.id === 'hf-papers')).toMatchObject({
-      adapter: 'hf-papers', configured: false, schedule: 'not in the sources file', health: 'ok', lastCrawlAt: expect.any(String), lastSuccessAt: expect.any(String),
+      adapter: 'hf-papers',
+      configured: false,
+      schedule: 'not in the sources file',
+      health: 'ok',
+      lastCrawlAt: expect.any(String),
+      lastSuccessAt: expect.any(String),
     });
     expect(ids).toEqual([...ids].sort());
     const table = await runCli(['sources'], env);
@@ -142,7 +196,18 @@ describe('paperboy CLI', () => {
     const api = await runCli(['ingest', '--source', 'hf-api', '--url', `${server.url}/api/daily_papers`], env);
     expect(api.code, api.stderr).toBe(0);
     expect(lastJson(api.stdout).entries).toBe(30);
-    const cards = await runCli(['ingest', '--source', 'hf-papers', '--url', `${server.url}/papers/truncated`, '--url', `${server.url}/papers/tricky`], env);
+    const cards = await runCli(
+      [
+        'ingest',
+        '--source',
+        'hf-papers',
+        '--url',
+        `${server.url}/papers/truncated`,
+        '--url',
+        `${server.url}/papers/tricky`,
+      ],
+      env,
+    );
     expect(cards.code, cards.stderr).toBe(0);
     const summary = lastJson<{ warnings: string[]; entries: number }>(cards.stdout);
     expect(summary.warnings.join('\n')).toMatch(/card/i);
@@ -152,18 +217,32 @@ describe('paperboy CLI', () => {
   it('reports every page that fails, keeps the good one, and exits non-zero', async () => {
     const bad = ['/no-listing', '/not-html', '/huge', '/gone', '/broken', '/busy', '/loop', '/silent'];
     const result = await runCli(
-      ['ingest', '--source', 'hf-papers', '--url', `${server.url}/papers/other`, ...bad.flatMap((p) => ['--url', `${server.url}${p}`])],
+      [
+        'ingest',
+        '--source',
+        'hf-papers',
+        '--url',
+        `${server.url}/papers/other`,
+        ...bad.flatMap((p) => ['--url', `${server.url}${p}`]),
+      ],
       env,
     );
     expect(result.code).toBe(1);
-    const summary = lastJson<{ pages: number; pagesFailed: number; errors: Array<{ url: string; error: string }>; warnings: string[]; entries: number }>(result.stdout);
+    const summary = lastJson<{
+      pages: number;
+      pagesFailed: number;
+      errors: Array<{ url: string; error: string }>;
+      warnings: string[];
+      entries: number;
+    }>(result.stdout);
     expect(summary.pages).toBe(9);
     expect(summary.pagesFailed).toBe(8);
     expect(summary.entries).toBeGreaterThan(0);
     const errorOf = (path: string) => summary.errors.find((e) => e.url.endsWith(path))?.error ?? '';
     expect(summary.warnings.join('\n')).toMatch(/no entries found/);
     // A page's error is not said again among the warnings.
-    for (const { url, error } of summary.errors) expect(summary.warnings).not.toContain(error.includes(url) ? error : `${url}: ${error}`);
+    for (const { url, error } of summary.errors)
+      expect(summary.warnings).not.toContain(error.includes(url) ? error : `${url}: ${error}`);
     expect(errorOf('/no-listing')).toMatch(/no paper listing found/);
     expect(errorOf('/not-html')).toMatch(/application\/pdf/);
     expect(errorOf('/huge')).toMatch(/exceeds the limit/);
@@ -176,18 +255,26 @@ describe('paperboy CLI', () => {
     expect(server.hits.get('/broken')).toBe(2);
     expect(server.hits.get('/gone')).toBe(1);
     // Every attempt is recorded with its outcome.
-    const rows = await t.db.selectFrom('page_fetches').select(['url', 'status', 'error']).where('url', 'like', '%/broken').execute();
+    const rows = await t.db
+      .selectFrom('page_fetches')
+      .select(['url', 'status', 'error'])
+      .where('url', 'like', '%/broken')
+      .execute();
     expect(rows).toHaveLength(2);
     expect(rows[0]).toMatchObject({ status: 500 });
   });
 
   it('on Ctrl-C, stops and removes its unfinished crawl jobs so no later run inherits them', async () => {
-    const child = spawn('pnpm', ['paperboy', 'ingest', '--source', 'hf-papers', '--url', `${server.url}/hang`, '--url', `${server.url}/hang?2`], {
-      cwd: root,
-      env: { ...process.env, ...env, PAPERBOY_FETCH_TIMEOUT_MS: '60000', PAPERBOY_SHUTDOWN_TIMEOUT_MS: '2000' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true, // its own process group, as a terminal's Ctrl-C reaches the whole group
-    });
+    const child = spawn(
+      'pnpm',
+      ['paperboy', 'ingest', '--source', 'hf-papers', '--url', `${server.url}/hang`, '--url', `${server.url}/hang?2`],
+      {
+        cwd: root,
+        env: { ...process.env, ...env, PAPERBOY_FETCH_TIMEOUT_MS: '60000', PAPERBOY_SHUTDOWN_TIMEOUT_MS: '2000' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true, // its own process group, as a terminal's Ctrl-C reaches the whole group
+      },
+    );
     let log = '';
     child.stderr.on('data', (d) => (log += d));
     const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
@@ -197,7 +284,10 @@ describe('paperboy CLI', () => {
     expect(log).toMatch(/interrupted/);
     expect(log).toMatch(/"removed":2,"msg":"unfinished crawl jobs removed"/);
     const redis = new Redis(requireEnv('TEST_REDIS_URL'));
-    const left = await redis.zcard(`${prefix}:crawl:delayed`) + (await redis.llen(`${prefix}:crawl:wait`)) + (await redis.llen(`${prefix}:crawl:active`));
+    const left =
+      (await redis.zcard(`${prefix}:crawl:delayed`)) +
+      (await redis.llen(`${prefix}:crawl:wait`)) +
+      (await redis.llen(`${prefix}:crawl:active`));
     redis.disconnect();
     expect(left).toBe(0);
   });
@@ -205,7 +295,8 @@ describe('paperboy CLI', () => {
   it('answers --help, unknown options and bad values with clear errors, not stack traces', async () => {
     const help = await runCli(['--help'], env);
     expect(help.code).toBe(0);
-    for (const command of ['migrate', 'ingest', 'export', 'start', 'demo', 'reclassify']) expect(help.stdout).toContain(command);
+    for (const command of ['migrate', 'ingest', 'export', 'start', 'demo', 'reclassify'])
+      expect(help.stdout).toContain(command);
     const ingestHelp = await runCli(['ingest', '--help'], env);
     expect(ingestHelp.stdout).toContain('--source <adapter>');
     expect(ingestHelp.stdout).toContain('hf-papers');
@@ -225,20 +316,31 @@ describe('paperboy CLI', () => {
     for (const args of [['subscribers', 'list'], ['sources'], ['dashboard', 'status']]) {
       const down = await runCli(args, { ...env, DATABASE_URL: 'postgres://postgres@127.0.0.1:1/paperboy' });
       expect(down.code, args.join(' ')).toBe(1);
-      expect(down.stderr, args.join(' ')).toMatch(/^paperboy: cannot reach Postgres \(connect ECONNREFUSED 127\.0\.0\.1:1\): is it running, and does DATABASE_URL point at it\?\n$/);
+      expect(down.stderr, args.join(' ')).toMatch(
+        /^paperboy: cannot reach Postgres \(connect ECONNREFUSED 127\.0\.0\.1:1\): is it running, and does DATABASE_URL point at it\?\n$/,
+      );
     }
   });
 
   it('says a missing subcommand is missing (also when given as an empty argument) and lists the valid ones', async () => {
     const cases: Array<[string[], RegExp]> = [
-      [['dashboard', ''], /^paperboy: dashboard: missing subcommand; expected refresh or status\nTry: pnpm paperboy dashboard --help\n$/],
-      [['subscribers', ''], /^paperboy: subscribers: missing subcommand; expected add, list or remove\nTry: pnpm paperboy subscribers --help\n$/],
+      [
+        ['dashboard', ''],
+        /^paperboy: dashboard: missing subcommand; expected refresh or status\nTry: pnpm paperboy dashboard --help\n$/,
+      ],
+      [
+        ['subscribers', ''],
+        /^paperboy: subscribers: missing subcommand; expected add, list or remove\nTry: pnpm paperboy subscribers --help\n$/,
+      ],
       [['digest', ' '], /^paperboy: digest: missing subcommand; expected run, preview, stuck or resend-stuck\n/],
       [['export', ''], /^paperboy: export: missing dataset; expected "papers"\n/],
       // An unknown one is still named.
       [['dashboard', 'refesh'], /^paperboy: dashboard: expected refresh or status, got "refesh"\n/],
       // A stray argument is refused, not ignored.
-      [['digest', 'run', 'ada@example.org'], /^paperboy: digest run: unexpected ada@example.org \(run takes no address/],
+      [
+        ['digest', 'run', 'ada@example.org'],
+        /^paperboy: digest run: unexpected ada@example.org \(run takes no address/,
+      ],
     ];
     const results = await Promise.all(cases.map(([args]) => runCli(args, env)));
     results.forEach((result, i) => {
@@ -253,22 +355,32 @@ describe('paperboy CLI', () => {
   it('replay refuses a source it cannot know, listing the known ones, and still replays one removed from the sources file', async () => {
     // Pages archived under a source id the sources file no longer has (the test sources file has none).
     // The real capture and one entry without an id, which the adapter skips with a warning.
-    const capture = JSON.parse(readFileSync(`${root}packages/sources/test/fixtures/hf-api/hf-api-daily_papers-limit30-2026-06-13.json`, 'utf8')) as unknown[];
+    const capture = JSON.parse(
+      readFileSync(`${root}packages/sources/test/fixtures/hf-api/hf-api-daily_papers-limit30-2026-06-13.json`, 'utf8'),
+    ) as unknown[];
     const body = Buffer.from(JSON.stringify([...capture, { paper: {} }]));
     await sql`
       INSERT INTO page_bodies (content_hash, encoding, body, bytes, stored_bytes, content_type, first_fetched_at, last_fetched_at)
-      VALUES ('retired-source-test', 'br', ${brotliCompressSync(body)}, ${body.length}, 0, 'application/json', now(), now())`.execute(t.db);
+      VALUES ('retired-source-test', 'br', ${brotliCompressSync(body)}, ${body.length}, 0, 'application/json', now(), now())`.execute(
+      t.db,
+    );
     await sql`
       INSERT INTO page_fetches (source, adapter, url, status, bytes, content_hash, content_type, fetched_at, duration_ms)
-      VALUES ('hf-api-retired', 'hf-api', ${`${server.url}/api/daily_papers?retired`}, 200, ${body.length}, 'retired-source-test', 'application/json', now() - interval '1 day', 1)`.execute(t.db);
+      VALUES ('hf-api-retired', 'hf-api', ${`${server.url}/api/daily_papers?retired`}, 200, ${body.length}, 'retired-source-test', 'application/json', now() - interval '1 day', 1)`.execute(
+      t.db,
+    );
 
     const unknown = await runCli(['replay', '--source', 'nope'], env);
     expect(unknown.code).toBe(2);
     expect(unknown.stdout).toBe('');
-    expect(unknown.stderr).toMatch(/^paperboy: replay: unknown source "nope" \(not in .*sources\.test\.yaml, not an adapter id, no pages fetched under it\); known: /);
+    expect(unknown.stderr).toMatch(
+      /^paperboy: replay: unknown source "nope" \(not in .*sources\.test\.yaml, not an adapter id, no pages fetched under it\); known: /,
+    );
     const known = /known: (.*)\n/.exec(unknown.stderr)![1]!.split(', ');
     // Adapter ids (what `ingest` records its pages under) and every source with fetches recorded.
-    expect(known).toEqual(expect.arrayContaining(['arxiv-list', 'arxiv-rss', 'generic', 'hf-api', 'hf-api-retired', 'hf-papers']));
+    expect(known).toEqual(
+      expect.arrayContaining(['arxiv-list', 'arxiv-rss', 'generic', 'hf-api', 'hf-api-retired', 'hf-papers']),
+    );
     expect(known).toEqual([...known].sort());
     expect(unknown.stderr).toMatch(/Try: pnpm paperboy replay --help/);
 
@@ -276,7 +388,9 @@ describe('paperboy CLI', () => {
     expect(retired.code, retired.stderr).toBe(0);
     expect(lastJson(retired.stdout)).toMatchObject({ pages: 1, pagesFailed: 0, entries: 30, failed: 0, errors: [] });
     // Warnings name their page, as ingest's do.
-    expect(lastJson(retired.stdout).warnings).toEqual([`${server.url}/api/daily_papers?retired: hf-api: skipped 1 entries without paper.id`]);
+    expect(lastJson(retired.stdout).warnings).toEqual([
+      `${server.url}/api/daily_papers?retired: hf-api: skipped 1 entries without paper.id`,
+    ]);
   });
 
   it('names a closed port as a refused connection', async () => {
@@ -284,11 +398,16 @@ describe('paperboy CLI', () => {
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const port = (closed.address() as AddressInfo).port;
     await new Promise((resolve) => closed.close(resolve));
-    const result = await runCli(['ingest', '--source', 'hf-papers', '--url', `http://127.0.0.1:${port}/papers`], { ...env, PAPERBOY_FETCH_ATTEMPTS: '1' });
+    const result = await runCli(['ingest', '--source', 'hf-papers', '--url', `http://127.0.0.1:${port}/papers`], {
+      ...env,
+      PAPERBOY_FETCH_ATTEMPTS: '1',
+    });
     expect(result.code).toBe(1);
     const summary = lastJson<{ errors: Array<{ error: string }>; warnings: string[] }>(result.stdout);
     expect(summary.errors).toHaveLength(1);
-    expect(summary.errors[0]!.error).toMatch(new RegExp(`connection refused by 127\\.0\\.0\\.1:${port} \\(ECONNREFUSED: nothing listens there\\)`));
+    expect(summary.errors[0]!.error).toMatch(
+      new RegExp(`connection refused by 127\\.0\\.0\\.1:${port} \\(ECONNREFUSED: nothing listens there\\)`),
+    );
     expect(summary.warnings).toEqual([]);
   });
 
@@ -297,18 +416,29 @@ describe('paperboy CLI', () => {
     url.username = 'paperboy_no_such_user';
     url.password = 'wrong';
     // One of each way a command opens the database: migrate's admin connection, a pool, the preflight of a pipeline.
-    for (const args of [['migrate'], ['subscribers', 'list'], ['ingest', '--source', 'hf-papers', '--url', `${server.url}/papers/other`]]) {
+    for (const args of [
+      ['migrate'],
+      ['subscribers', 'list'],
+      ['ingest', '--source', 'hf-papers', '--url', `${server.url}/papers/other`],
+    ]) {
       const result = await runCli(args, { ...env, DATABASE_URL: url.toString() }, 120_000);
       expect(result.code, args.join(' ')).toBe(2);
-      expect(result.stderr, args.join(' ')).toMatch(/^paperboy: Postgres refused the login for user paperboy_no_such_user: .+ \(check the user and password in DATABASE_URL\)\n$/);
+      expect(result.stderr, args.join(' ')).toMatch(
+        /^paperboy: Postgres refused the login for user paperboy_no_such_user: .+ \(check the user and password in DATABASE_URL\)\n$/,
+      );
     }
   }, 400_000);
 
-  it('help and usage: whole sentences, every health, optional options in brackets, a missing address said so', { timeout: 300_000 }, async () => {
+  it('help and usage: whole sentences, every health, optional options in brackets, a missing address said so', {
+    timeout: 300_000,
+  }, async () => {
     const ingestHelp = await runCli(['ingest', '--help'], env);
-    expect(ingestHelp.stdout).toMatch(/\nExit status 1 when a page could not be fetched or yielded no entries, or a batch could not be stored\.\n/);
+    expect(ingestHelp.stdout).toMatch(
+      /\nExit status 1 when a page could not be fetched or yielded no entries, or a batch could not be stored\.\n/,
+    );
     const sourcesHelp = await runCli(['sources', '--help'], env);
-    for (const health of ['ok', 'quiet', 'unchanged', 'retrying', 'suspect', 'failing', 'never crawled']) expect(sourcesHelp.stdout).toContain(`${health}`);
+    for (const health of ['ok', 'quiet', 'unchanged', 'retrying', 'suspect', 'failing', 'never crawled'])
+      expect(sourcesHelp.stdout).toContain(`${health}`);
     expect(sourcesHelp.stdout).toMatch(/retrying \(/);
     const subscribersHelp = await runCli(['subscribers', '--help'], env);
     const usage = subscribersHelp.stdout.split('\n\n')[0]!.split('\n');
@@ -319,26 +449,65 @@ describe('paperboy CLI', () => {
     ]);
     // Every option in the usage is shown as optional: inside brackets.
     expect(usage[0]!.replace(/\[--[a-z-]+(?: [^\]]+)?\]/g, '')).not.toMatch(/--/);
-    for (const args of [['subscribers', 'add'], ['subscribers', 'add', ''], ['subscribers', 'remove']]) {
+    for (const args of [
+      ['subscribers', 'add'],
+      ['subscribers', 'add', ''],
+      ['subscribers', 'remove'],
+    ]) {
       const missing = await runCli(args, env);
       expect(missing.code, args.join(' ')).toBe(2);
-      expect(missing.stderr, args.join(' ')).toMatch(new RegExp(`^paperboy: subscribers ${args[1]}: missing email address; expected subscribers ${args[1]} <email>\n`));
+      expect(missing.stderr, args.join(' ')).toMatch(
+        new RegExp(
+          `^paperboy: subscribers ${args[1]}: missing email address; expected subscribers ${args[1]} <email>\n`,
+        ),
+      );
     }
   });
 
   it('subscribers list prints camelCase keys, as every other command', async () => {
-    const added = await runCli(['subscribers', 'add', 'camel@example.org', '--send-hour', '9', '--time-zone', 'Europe/Paris'], env);
+    const added = await runCli(
+      ['subscribers', 'add', 'camel@example.org', '--send-hour', '9', '--time-zone', 'Europe/Paris'],
+      env,
+    );
     expect(added.code, added.stderr).toBe(0);
     const list = await runCli(['subscribers', 'list'], env);
-    const row = list.stdout.trim().split('\n').map((line) => JSON.parse(line)).find((r) => r.email === 'camel@example.org');
-    expect(Object.keys(row).sort()).toEqual(['confirmedAt', 'createdAt', 'email', 'frequency', 'id', 'maxPapers', 'minUpvotes', 'sendHour', 'status', 'timeZone', 'topics'].sort());
-    expect(row).toMatchObject({ status: 'active', sendHour: 9, timeZone: 'Europe/Paris', maxPapers: 10, minUpvotes: 0, frequency: 'daily' });
+    const row = list.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line))
+      .find((r) => r.email === 'camel@example.org');
+    expect(Object.keys(row).sort()).toEqual(
+      [
+        'confirmedAt',
+        'createdAt',
+        'email',
+        'frequency',
+        'id',
+        'maxPapers',
+        'minUpvotes',
+        'sendHour',
+        'status',
+        'timeZone',
+        'topics',
+      ].sort(),
+    );
+    expect(row).toMatchObject({
+      status: 'active',
+      sendHour: 9,
+      timeZone: 'Europe/Paris',
+      maxPapers: 10,
+      minUpvotes: 0,
+      frequency: 'daily',
+    });
   });
 
   it('reports every mistake of a sources file at once, exit status 2 as other configuration errors', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'paperboy-sources-'));
     const path = join(dir, 'sources.yaml');
-    writeFileSync(path, 'sources:\n  - id: a\n    adapter: hf-paper\n    url: https://example.org/x\n    schedule:\n      every: 30 minutes\n  - { id: b, adapter: hf-api, url: "https://example.org/y", schedule: { every: 1h }, enabld: false }\n');
+    writeFileSync(
+      path,
+      'sources:\n  - id: a\n    adapter: hf-paper\n    url: https://example.org/x\n    schedule:\n      every: 30 minutes\n  - { id: b, adapter: hf-api, url: "https://example.org/y", schedule: { every: 1h }, enabld: false }\n',
+    );
     const result = await runCli(['sources'], { ...env, PAPERBOY_SOURCES: path });
     expect(result.code).toBe(2);
     expect(result.stderr).toBe(

@@ -1,7 +1,15 @@
 import type { Page } from 'playwright-core';
 
 /** The injected script's view of the page (the e2e tests compile without the DOM library). */
-type CspWindow = { __csp?: string[]; document: { addEventListener(type: string, listener: (e: { violatedDirective: string; blockedURI: string; sample: string }) => void): void } };
+type CspWindow = {
+  __csp?: string[];
+  document: {
+    addEventListener(
+      type: string,
+      listener: (e: { violatedDirective: string; blockedURI: string; sample: string }) => void,
+    ): void;
+  };
+};
 
 /**
  * Collects the Content-Security-Policy violations a page reports: the DOM's securitypolicyviolation
@@ -13,8 +21,11 @@ export async function watchCspViolations(page: Page): Promise<() => Promise<stri
   page.on('console', (m) => /Content Security Policy|Refused to/i.test(m.text()) && lines.push(m.text()));
   await page.addInitScript(() => {
     const w = globalThis as unknown as CspWindow;
-    const seen: string[] = (w.__csp = []);
-    w.document.addEventListener('securitypolicyviolation', (e) => seen.push(`${e.violatedDirective} ${e.blockedURI} ${e.sample}`));
+    const seen: string[] = [];
+    w.__csp = seen;
+    w.document.addEventListener('securitypolicyviolation', (e) =>
+      seen.push(`${e.violatedDirective} ${e.blockedURI} ${e.sample}`),
+    );
   });
   return async () => {
     const events = await page.evaluate(() => (globalThis as unknown as CspWindow).__csp ?? []).catch(() => []);
@@ -24,4 +35,11 @@ export async function watchCspViolations(page: Page): Promise<() => Promise<stri
 
 /** A computed style property of the first element the selector matches. */
 export const computedStyle = (page: Page, selector: string, property: string): Promise<string> =>
-  page.locator(selector).first().evaluate((e, p) => (globalThis as unknown as { getComputedStyle(e: unknown): Record<string, string> }).getComputedStyle(e)[p]!, property);
+  page
+    .locator(selector)
+    .first()
+    .evaluate(
+      (e, p) =>
+        (globalThis as unknown as { getComputedStyle(e: unknown): Record<string, string> }).getComputedStyle(e)[p]!,
+      property,
+    );

@@ -5,10 +5,16 @@ import { loadConfig } from '@paperboy/config';
 import { DashboardRepository } from '@paperboy/db';
 import { loadTaxonomy } from '@paperboy/pipeline';
 import { createRedis, Queues } from '@paperboy/queue';
-import { createTestDatabase, deleteRedisPrefix, requireEnv, testQueuePrefix, type TestDatabase } from '@paperboy/test-utils';
+import {
+  createTestDatabase,
+  deleteRedisPrefix,
+  requireEnv,
+  type TestDatabase,
+  testQueuePrefix,
+} from '@paperboy/test-utils';
 import { sql } from 'kysely';
 import { pino } from 'pino';
-import { chromium, type Browser } from 'playwright-core';
+import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { computedStyle, watchCspViolations } from './csp.js';
 
@@ -38,12 +44,18 @@ beforeAll(async () => {
             SELECT id, (ARRAY['llm', 'vision', 'agents'])[1 + id % 3], 0.9, 0, 'v' FROM papers`.execute(t.db);
   await sql`INSERT INTO sightings (paper_id, source, listing, rank, upvotes, seen_at)
             SELECT p.id, 'hf-papers', 'l' || d, 1, p.upvotes, now() - (d || ' days')::interval
-            FROM papers p, generate_series(0, 9) AS d WHERE p.first_seen_at <= now() - (d || ' days')::interval`.execute(t.db);
+            FROM papers p, generate_series(0, 9) AS d WHERE p.first_seen_at <= now() - (d || ' days')::interval`.execute(
+    t.db,
+  );
   await sql`INSERT INTO crawls (source, url, trigger, started_at, finished_at, status, outcome, entries)
             VALUES ('hf-daily', 'https://huggingface.co/papers', 'schedule', now() - interval '1 hour', now(), 200, 'ok', 30),
                    ('arxiv-cs-lg', 'https://arxiv.org/list/cs.LG/new', 'schedule', now() - interval '2 hours', now(), 200, 'ok', 0),
-                   ('gone-404', 'https://example.org/gone', 'schedule', now() - interval '1 hour', now(), 404, 'failed', 0)`.execute(t.db);
-  await sql`UPDATE crawls SET suspect = true, suspect_reason = 'no entries found' WHERE source = 'arxiv-cs-lg'`.execute(t.db);
+                   ('gone-404', 'https://example.org/gone', 'schedule', now() - interval '1 hour', now(), 404, 'failed', 0)`.execute(
+    t.db,
+  );
+  await sql`UPDATE crawls SET suspect = true, suspect_reason = 'no entries found' WHERE source = 'arxiv-cs-lg'`.execute(
+    t.db,
+  );
   await new DashboardRepository(t.db).refresh(); // as the processor's scheduled job does
   await queues.add('crawl-page', { source: 'hf-papers', url: 'https://huggingface.co/papers' });
   app = await buildApi({
@@ -56,7 +68,10 @@ beforeAll(async () => {
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run', '--disable-sync'] });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run', '--disable-sync'],
+  });
 }, 60_000);
 
 afterAll(async () => {
@@ -82,7 +97,9 @@ describe.skipIf(!available)('the dashboard page', () => {
     expect(res?.status()).toBe(200);
     expect(res?.headers()['content-security-policy']).toMatch(/default-src 'none'/);
     expect(await page.locator('h1').textContent()).toBe('paperboy dashboard');
-    expect(await page.locator('.as-of').textContent()).toMatch(/^Trends and trending as of \d{4}-\d\d-\d\d \d\d:\d\d UTC/);
+    expect(await page.locator('.as-of').textContent()).toMatch(
+      /^Trends and trending as of \d{4}-\d\d-\d\d \d\d:\d\d UTC/,
+    );
     // The chart has a line per topic, each with a point per day and not all zero.
     const lines = page.locator('svg polyline.series');
     expect(await lines.count()).toBe(3);

@@ -1,10 +1,16 @@
-import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTestDatabase, deleteRedisPrefix, requireEnv, testQueuePrefix, type TestDatabase } from '@paperboy/test-utils';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
+import {
+  createTestDatabase,
+  deleteRedisPrefix,
+  requireEnv,
+  type TestDatabase,
+  testQueuePrefix,
+} from '@paperboy/test-utils';
 import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lastJson, root, runCli, until } from './helpers.js';
 
 let t: TestDatabase;
@@ -13,8 +19,13 @@ const prefix = testQueuePrefix();
 
 beforeAll(async () => {
   t = await createTestDatabase();
-  env = { DATABASE_URL: t.url, REDIS_URL: requireEnv('TEST_REDIS_URL'), PAPERBOY_QUEUE_PREFIX: prefix,
-    PAPERBOY_SOURCES: `${root}test/fixtures/sources.test.yaml`, LOG_LEVEL: 'warn' };
+  env = {
+    DATABASE_URL: t.url,
+    REDIS_URL: requireEnv('TEST_REDIS_URL'),
+    PAPERBOY_QUEUE_PREFIX: prefix,
+    PAPERBOY_SOURCES: `${root}test/fixtures/sources.test.yaml`,
+    LOG_LEVEL: 'warn',
+  };
 });
 afterAll(async () => {
   await t?.drop();
@@ -24,7 +35,10 @@ afterAll(async () => {
 const exportPapers = async (extra: Record<string, string> = {}) => {
   const out = await runCli(['export', 'papers', '--format', 'jsonl'], { ...env, ...extra });
   expect(out.code).toBe(0);
-  return out.stdout.trim().split('\n').map((line) => JSON.parse(line));
+  return out.stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line));
 };
 
 describe('paperboy demo, label and reclassify', () => {
@@ -38,9 +52,15 @@ describe('paperboy demo, label and reclassify', () => {
     expect(demo.stdout).toMatch(/Best topic per paper: /);
     expect(demo.stdout).toMatch(/Upvotes that changed between sightings:\n\s+\d{4}\.\d{5}\s+.+\d+ → \d+ \([+-]\d+\)/);
     // It ends with where things are: the database (no password), where mail goes, the API and dashboard.
-    expect(demo.stdout).toContain(`\nWhere things are:\n  database   ${t.url.replace(/:[^/@:]*@/, ':[redacted]@')} (DATABASE_URL)\n`);
-    expect(demo.stdout).toMatch(/\n {2}mail {7}digests and confirmations are written as \.eml files to \/\S+ \(PAPERBOY_OUTBOX_DIR/);
-    expect(demo.stdout).toMatch(/\n {2}API {8}pnpm --filter @paperboy\/api start, then http:\/\/localhost:\d+\/api\/papers/);
+    expect(demo.stdout).toContain(
+      `\nWhere things are:\n  database   ${t.url.replace(/:[^/@:]*@/, ':[redacted]@')} (DATABASE_URL)\n`,
+    );
+    expect(demo.stdout).toMatch(
+      /\n {2}mail {7}digests and confirmations are written as \.eml files to \/\S+ \(PAPERBOY_OUTBOX_DIR/,
+    );
+    expect(demo.stdout).toMatch(
+      /\n {2}API {8}pnpm --filter @paperboy\/api start, then http:\/\/localhost:\d+\/api\/papers/,
+    );
     expect(demo.stdout).toMatch(/\nNext: pnpm paperboy export papers --format jsonl \| head -n 3\n$/);
     const papers = await exportPapers();
     expect(papers.some((p) => p.sources.includes('hf-papers') && p.sources.includes('arxiv-list'))).toBe(true);
@@ -58,7 +78,7 @@ describe('paperboy demo, label and reclassify', () => {
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
     const closed = new Promise<void>((resolve) => child.on('close', () => resolve()));
-    await until(async () => /entries: /.test(stdout), 90_000, 'the demo\'s first listing');
+    await until(async () => /entries: /.test(stdout), 90_000, "the demo's first listing");
     process.kill(-child.pid!, 'SIGINT');
     await closed;
     expect(stderr).toMatch(/interrupted: stopping and removing this run's unfinished crawl jobs/);
@@ -66,7 +86,10 @@ describe('paperboy demo, label and reclassify', () => {
     expect(stderr).not.toMatch(/\n\s+at /);
     expect(stdout).not.toMatch(/Where things are/);
     const redis = new Redis(requireEnv('TEST_REDIS_URL'));
-    const left = (await redis.zcard(`${prefix}:crawl:delayed`)) + (await redis.llen(`${prefix}:crawl:wait`)) + (await redis.llen(`${prefix}:crawl:active`));
+    const left =
+      (await redis.zcard(`${prefix}:crawl:delayed`)) +
+      (await redis.llen(`${prefix}:crawl:wait`)) +
+      (await redis.llen(`${prefix}:crawl:active`));
     redis.disconnect();
     expect(left).toBe(0);
   }, 150_000);
@@ -81,10 +104,9 @@ describe('paperboy demo, label and reclassify', () => {
 
     // An edited taxonomy (one weight changed) has a new effective version.
     const dir = mkdtempSync(join(tmpdir(), 'paperboy-taxonomy-'));
-    const edited = readFileSync(join(root, 'packages/pipeline/taxonomy/default.yaml'), 'utf8').replace(
-      /- id: llm\n/,
-      '- id: llm\n    # edited in a test\n',
-    ).replace(/\{ term: large language model, weight: 2 \}/, '{ term: large language model, weight: 0.1 }');
+    const edited = readFileSync(join(root, 'packages/pipeline/taxonomy/default.yaml'), 'utf8')
+      .replace(/- id: llm\n/, '- id: llm\n    # edited in a test\n')
+      .replace(/\{ term: large language model, weight: 2 \}/, '{ term: large language model, weight: 0.1 }');
     const path = join(dir, 'taxonomy.yaml');
     writeFileSync(path, edited);
     const re = await runCli(['reclassify', '--batch-size', '7'], { ...env, PAPERBOY_TAXONOMY: path });

@@ -2,8 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createTestDatabase, type TestDatabase } from '@paperboy/test-utils';
 import { sql } from 'kysely';
-import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { z } from 'zod';
 import { root } from './helpers.js';
 
@@ -21,16 +21,26 @@ const service = z
     command: z.array(z.string()).optional(),
     entrypoint: z.array(z.string()).optional(),
     environment: z.record(z.string(), z.string()).optional(),
-    depends_on: z.record(z.string(), z.object({ condition: z.enum(['service_healthy', 'service_completed_successfully', 'service_started']) })).optional(),
+    depends_on: z
+      .record(
+        z.string(),
+        z.object({ condition: z.enum(['service_healthy', 'service_completed_successfully', 'service_started']) }),
+      )
+      .optional(),
     volumes: z.array(z.string()).optional(),
     ports: z.array(z.string()).optional(),
     profiles: z.array(z.string()).optional(),
     restart: z.string().optional(),
     deploy: z.object({ replicas: z.number().int() }).optional(),
-    healthcheck: z.object({ test: z.array(z.string()).optional(), disable: z.boolean().optional() }).passthrough().optional(),
+    healthcheck: z
+      .object({ test: z.array(z.string()).optional(), disable: z.boolean().optional() })
+      .passthrough()
+      .optional(),
   })
   .strict();
-const composeSchema = z.object({ services: z.record(z.string(), service), volumes: z.record(z.string(), z.null()) }).passthrough();
+const composeSchema = z
+  .object({ services: z.record(z.string(), service), volumes: z.record(z.string(), z.null()) })
+  .passthrough();
 
 /**
  * An entrypoint the image runs is compiled JavaScript (`pnpm build` in the image's build stage writes dist/):
@@ -41,7 +51,9 @@ function expectBuiltEntry(entry: string) {
   expect(match, entry).not.toBeNull();
   const [, dir, module] = match!;
   expect(existsSync(join(root, dir!, 'src', `${module}.ts`)), `${dir}/src/${module}.ts`).toBe(true);
-  const tsconfig = JSON.parse(read(`${dir}/tsconfig.json`)) as { compilerOptions?: { rootDir?: string; outDir?: string } };
+  const tsconfig = JSON.parse(read(`${dir}/tsconfig.json`)) as {
+    compilerOptions?: { rootDir?: string; outDir?: string };
+  };
   expect(tsconfig.compilerOptions, `${dir}/tsconfig.json`).toMatchObject({ rootDir: 'src', outDir: 'dist' });
   const build = JSON.parse(read('tsconfig.build.json')) as { references: Array<{ path: string }> };
   expect(build.references.map((r) => r.path.replace(/^\.\//, ''))).toContain(dir);
@@ -51,7 +63,18 @@ describe('docker-compose.yml', () => {
   const compose = composeSchema.parse(parse(read('docker-compose.yml'), { merge: true }));
 
   it('brings up every part, with Redis configured for queues', () => {
-    expect(Object.keys(compose.services).sort()).toEqual(['api', 'cli', 'fetcher', 'grafana', 'mailpit', 'migrate', 'notifier', 'postgres', 'processor', 'redis']);
+    expect(Object.keys(compose.services).sort()).toEqual([
+      'api',
+      'cli',
+      'fetcher',
+      'grafana',
+      'mailpit',
+      'migrate',
+      'notifier',
+      'postgres',
+      'processor',
+      'redis',
+    ]);
     expect(compose.services.processor!.deploy?.replicas).toBe(2);
     expect(compose.services.grafana!.profiles).toEqual(['grafana']);
     expect(compose.services.redis!.volumes).toContain('./infra/redis.conf:/usr/local/etc/redis/redis.conf:ro');
@@ -77,7 +100,7 @@ describe('docker-compose.yml', () => {
     expect(compose.services.api!.environment?.PAPERBOY_ADMIN_TOKEN).toBeDefined();
   });
 
-  it('ships no link secret: an operator\'s PAPERBOY_SECRET is passed through, else the services share the one generated in the database', () => {
+  it("ships no link secret: an operator's PAPERBOY_SECRET is passed through, else the services share the one generated in the database", () => {
     for (const name of ['fetcher', 'processor', 'notifier', 'api', 'cli']) {
       const value = compose.services[name]!.environment?.PAPERBOY_SECRET;
       // `${PAPERBOY_SECRET:-}` is empty when unset, which the config reads as unset; never a fallback value.
@@ -106,10 +129,11 @@ describe('docker-compose.yml', () => {
     expect(JSON.parse(cmd ?? 'null')).toEqual(['packages/cli/dist/main.js', 'start']);
     expectBuiltEntry('packages/cli/dist/main.js');
     expect(dockerfile).not.toMatch(/"tsx"|--import/);
-    for (const [, path] of dockerfile.matchAll(/^COPY (\S+\/package\.json)/gm)) expect(existsSync(join(root, path!)), path).toBe(true);
+    for (const [, path] of dockerfile.matchAll(/^COPY (\S+\/package\.json)/gm))
+      expect(existsSync(join(root, path!)), path).toBe(true);
   });
 
-  it('ships the demo\'s sample pages and keeps tests and their fixtures out of the image', () => {
+  it("ships the demo's sample pages and keeps tests and their fixtures out of the image", () => {
     const ignored = read('.dockerignore')
       .split('\n')
       .map((line) => line.trim())
@@ -135,21 +159,44 @@ describe('Grafana provisioning', () => {
 
   const datasource = z.object({
     apiVersion: z.literal(1),
-    datasources: z.array(z.object({ name: z.string(), uid: z.string(), type: z.literal('grafana-postgresql-datasource'), url: z.string(), jsonData: z.object({ database: z.string() }).passthrough() }).passthrough()).length(1),
+    datasources: z
+      .array(
+        z
+          .object({
+            name: z.string(),
+            uid: z.string(),
+            type: z.literal('grafana-postgresql-datasource'),
+            url: z.string(),
+            jsonData: z.object({ database: z.string() }).passthrough(),
+          })
+          .passthrough(),
+      )
+      .length(1),
   });
-  const provider = z.object({ apiVersion: z.literal(1), providers: z.array(z.object({ type: z.literal('file'), options: z.object({ path: z.string() }) }).passthrough()).min(1) });
-  const dashboard = z.object({
-    uid: z.string(),
-    title: z.string(),
-    panels: z.array(
-      z.object({
-        title: z.string(),
-        type: z.string(),
-        datasource: z.object({ uid: z.string() }),
-        targets: z.array(z.object({ rawSql: z.string().min(1) }).passthrough()).min(1),
-      }).passthrough(),
-    ).min(5),
-  }).passthrough();
+  const provider = z.object({
+    apiVersion: z.literal(1),
+    providers: z
+      .array(z.object({ type: z.literal('file'), options: z.object({ path: z.string() }) }).passthrough())
+      .min(1),
+  });
+  const dashboard = z
+    .object({
+      uid: z.string(),
+      title: z.string(),
+      panels: z
+        .array(
+          z
+            .object({
+              title: z.string(),
+              type: z.string(),
+              datasource: z.object({ uid: z.string() }),
+              targets: z.array(z.object({ rawSql: z.string().min(1) }).passthrough()).min(1),
+            })
+            .passthrough(),
+        )
+        .min(5),
+    })
+    .passthrough();
 
   it('provisions the Postgres data source and the dashboards folder', () => {
     const ds = datasource.parse(parse(read('infra/grafana/provisioning/datasources/paperboy.yaml')));

@@ -1,4 +1,12 @@
-import { createTestDatabase, deleteRedisPrefix, requireEnv, startSmtpTestServer, testQueuePrefix, type SmtpTestServer, type TestDatabase } from '@paperboy/test-utils';
+import {
+  createTestDatabase,
+  deleteRedisPrefix,
+  requireEnv,
+  type SmtpTestServer,
+  startSmtpTestServer,
+  type TestDatabase,
+  testQueuePrefix,
+} from '@paperboy/test-utils';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lastJson, runCli } from './helpers.js';
@@ -11,12 +19,23 @@ const prefix = testQueuePrefix();
 beforeAll(async () => {
   t = await createTestDatabase();
   smtp = await startSmtpTestServer();
-  env = { DATABASE_URL: t.url, REDIS_URL: requireEnv('TEST_REDIS_URL'), PAPERBOY_QUEUE_PREFIX: prefix, SMTP_URL: smtp.url, PAPERBOY_SECRET: 'e2e-secret-Tn5Rk8Wq2Yh6Jc3Lz9Pd4Gs', LOG_LEVEL: 'warn' };
+  env = {
+    DATABASE_URL: t.url,
+    REDIS_URL: requireEnv('TEST_REDIS_URL'),
+    PAPERBOY_QUEUE_PREFIX: prefix,
+    SMTP_URL: smtp.url,
+    PAPERBOY_SECRET: 'e2e-secret-Tn5Rk8Wq2Yh6Jc3Lz9Pd4Gs',
+    LOG_LEVEL: 'warn',
+  };
   await sql`
     INSERT INTO papers (arxiv_id, title, title_key, upvotes, first_seen_at, last_seen_at)
-    VALUES ('2611.10001', 'A language model paper', 'a', 30, now(), now()), ('2611.10002', 'A vision paper', 'b', 40, now(), now())`.execute(t.db);
+    VALUES ('2611.10001', 'A language model paper', 'a', 30, now(), now()), ('2611.10002', 'A vision paper', 'b', 40, now(), now())`.execute(
+    t.db,
+  );
   await sql`INSERT INTO paper_topics (paper_id, topic_id, score, position, taxonomy_version)
-            SELECT id, CASE WHEN arxiv_id = '2611.10001' THEN 'llm' ELSE 'vision' END, 0.9, 0, 'v' FROM papers`.execute(t.db);
+            SELECT id, CASE WHEN arxiv_id = '2611.10001' THEN 'llm' ELSE 'vision' END, 0.9, 0, 'v' FROM papers`.execute(
+    t.db,
+  );
 });
 afterAll(async () => {
   await smtp?.close();
@@ -31,15 +50,28 @@ describe('paperboy subscribers and digest', () => {
     // the daily digests again (and after Sunday's midnight the weekly one): a new period.
     const offset = 12 - new Date().getUTCHours(); // -11 .. +12 hours from UTC
     const noonZone = offset === 0 ? 'UTC' : `Etc/GMT${offset > 0 ? '-' : '+'}${Math.abs(offset)}`; // Etc/GMT-5 is UTC+5
-    for (const [email, topics, frequency] of [['ada@example.org', 'llm', 'daily'], ['eyes@example.org', 'vision', 'daily'], ['week@example.org', 'llm', 'weekly']]) {
-      const added = await runCli(['subscribers', 'add', email!, '--topics', topics!, '--frequency', frequency!, '--time-zone', noonZone], env);
+    for (const [email, topics, frequency] of [
+      ['ada@example.org', 'llm', 'daily'],
+      ['eyes@example.org', 'vision', 'daily'],
+      ['week@example.org', 'llm', 'weekly'],
+    ]) {
+      const added = await runCli(
+        ['subscribers', 'add', email!, '--topics', topics!, '--frequency', frequency!, '--time-zone', noonZone],
+        env,
+      );
       expect(added.code, added.stderr).toBe(0);
     }
-    const bad = await runCli(['subscribers', 'add', 'x@example.org', '--topics', 'llm', '--time-zone', 'Mars/Olympus'], env);
+    const bad = await runCli(
+      ['subscribers', 'add', 'x@example.org', '--topics', 'llm', '--time-zone', 'Mars/Olympus'],
+      env,
+    );
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/unknown time zone/);
     // Intl accepts this one, Postgres does not: refused too, not stored to fail the planner later.
-    const legacy = await runCli(['subscribers', 'add', 'y@example.org', '--topics', 'llm', '--time-zone', 'US/Pacific-New'], env);
+    const legacy = await runCli(
+      ['subscribers', 'add', 'y@example.org', '--topics', 'llm', '--time-zone', 'US/Pacific-New'],
+      env,
+    );
     expect(legacy.code).toBe(2);
     expect(legacy.stderr).toMatch(/unknown time zone "US\/Pacific-New"/);
 
@@ -60,7 +92,10 @@ describe('paperboy subscribers and digest', () => {
 
     const removed = await runCli(['subscribers', 'remove', 'ada@example.org'], env);
     expect(removed.code).toBe(0);
-    const list = (await runCli(['subscribers', 'list'], env)).stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const list = (await runCli(['subscribers', 'list'], env)).stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(list.find((s) => s.email === 'ada@example.org').status).toBe('unsubscribed');
 
     const preview = await runCli(['digest', 'preview', 'eyes@example.org'], env);

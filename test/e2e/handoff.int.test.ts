@@ -2,22 +2,38 @@ import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CrawlRepository } from '@paperboy/db';
 import { allowAll, createCrawlPageHandler, openGate, reconcileStrandedBatches } from '@paperboy/fetcher';
-import { parseSourcesFile } from '@paperboy/sources-file';
 import { loadTaxonomy } from '@paperboy/pipeline';
 import { createProcessorWorkers } from '@paperboy/processor';
-import { createRedis, Queues, type CrawlPagePayload, type Job, type RedisClient } from '@paperboy/queue';
-import { createTestDatabase, startFixtureServer, startPrivateRedis, testQueuePrefix, type FixtureServer, type PrivateRedis, type TestDatabase } from '@paperboy/test-utils';
+import { type CrawlPagePayload, createRedis, type Job, Queues, type RedisClient } from '@paperboy/queue';
+import { parseSourcesFile } from '@paperboy/sources-file';
+import {
+  createTestDatabase,
+  type FixtureServer,
+  type PrivateRedis,
+  startFixtureServer,
+  startPrivateRedis,
+  type TestDatabase,
+  testQueuePrefix,
+} from '@paperboy/test-utils';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lastJson, root, runCli } from './helpers.js';
 
 // The Postgres→Redis hand-off under faults (issue 10): a private redis-server that the tests kill
 // and flush, never the shared one.
-const listing = readFileSync(new URL('../../packages/sources/test/fixtures/hf-api/hf-api-daily_papers-limit30-2026-06-13.json', import.meta.url));
+const listing = readFileSync(
+  new URL('../../packages/sources/test/fixtures/hf-api/hf-api-daily_papers-limit30-2026-06-13.json', import.meta.url),
+);
 const PAPERS = 30;
 const BATCH = 10;
 const logger = pino({ level: 'silent' });
-const fetch = { userAgent: 'paperboy-test', timeoutMs: 5000, maxBytes: 1024 * 1024, maxRedirects: 3, allowPrivate: true };
+const fetch = {
+  userAgent: 'paperboy-test',
+  timeoutMs: 5000,
+  maxBytes: 1024 * 1024,
+  maxRedirects: 3,
+  allowPrivate: true,
+};
 const sources = parseSourcesFile('defaults:\n  politeness: { minDelay: 0s }\nsources: []\n', 'test.yaml');
 
 let t: TestDatabase;
@@ -51,15 +67,32 @@ afterAll(async () => {
   await t?.drop();
 });
 
-const crawlPage = () => createCrawlPageHandler({ db: t.db, queues, logger, fetch, batchSize: BATCH, sources, hosts: openGate, robots: allowAll });
+const crawlPage = () =>
+  createCrawlPageHandler({
+    db: t.db,
+    queues,
+    logger,
+    fetch,
+    batchSize: BATCH,
+    sources,
+    hosts: openGate,
+    robots: allowAll,
+  });
 
 let ids = 0;
 /** A crawl-page job as BullMQ hands it to the handler: its data as stored (updateData included), its attempts so far. */
 function fakeJob(url: string, id = String(++ids)) {
   const job = {
-    queueName: 'crawl', queueQualifiedName: `${prefix}:crawl`, id, name: 'crawl-page', attemptsMade: 0, opts: { attempts: 3 },
+    queueName: 'crawl',
+    queueQualifiedName: `${prefix}:crawl`,
+    id,
+    name: 'crawl-page',
+    attemptsMade: 0,
+    opts: { attempts: 3 },
     data: { source: 'hf-api', url, trigger: 'cli' } as CrawlPagePayload,
-    updateData: async (data: CrawlPagePayload) => void (job.data = data),
+    updateData: async (data: CrawlPagePayload) => {
+      job.data = data;
+    },
   };
   return job;
 }
@@ -68,7 +101,13 @@ const attempt = (job: ReturnType<typeof fakeJob>) => crawlPage()({ ...job.data }
 /** Runs the processor on the private Redis until every ingest job is done (polled, generous deadline). */
 async function processAll(): Promise<void> {
   const workers = createProcessorWorkers({
-    db: t.db, logger, connection: createRedis(redis.url, 'worker'), prefix, concurrency: 2, taxonomy: loadTaxonomy(), nearDuplicateThreshold: 0.75,
+    db: t.db,
+    logger,
+    connection: createRedis(redis.url, 'worker'),
+    prefix,
+    concurrency: 2,
+    taxonomy: loadTaxonomy(),
+    nearDuplicateThreshold: 0.75,
   });
   for (const w of workers) void w.run();
   try {
@@ -109,9 +148,16 @@ describe('the Postgres→Redis hand-off', () => {
     await processAll();
     expect(await count('papers')).toBe(PAPERS);
     expect(await count('sightings', url)).toBe(PAPERS);
-    const crawl = await t.db.selectFrom('crawls').selectAll().where('id', '=', retried.crawlId!).executeTakeFirstOrThrow();
+    const crawl = await t.db
+      .selectFrom('crawls')
+      .selectAll()
+      .where('id', '=', retried.crawlId!)
+      .executeTakeFirstOrThrow();
     expect(crawl).toMatchObject({ outcome: 'ok', batches: PAPERS / BATCH });
-    expect(await new CrawlRepository(t.db).crawlTotals(retried.crawlId!)).toMatchObject({ batches: PAPERS / BATCH, new: PAPERS });
+    expect(await new CrawlRepository(t.db).crawlTotals(retried.crawlId!)).toMatchObject({
+      batches: PAPERS / BATCH,
+      new: PAPERS,
+    });
 
     // Now the page counts as seen: the next crawl is a 304 with nothing to do.
     expect(await attempt(fakeJob(url))).toMatchObject({ outcome: 'not-modified', ingestJobIds: [] });
@@ -131,12 +177,19 @@ describe('the Postgres→Redis hand-off', () => {
     const repaired = await reconcileStrandedBatches({ db: t.db, queues, logger, sources }, { graceMs: 0 });
     expect(repaired).toMatchObject({ pages: 1, reenqueued: PAPERS / BATCH });
     // Run again before the processor: the jobs are in the queue now, nothing is added twice.
-    expect(await reconcileStrandedBatches({ db: t.db, queues, logger, sources }, { graceMs: 0 })).toMatchObject({ reenqueued: 0 });
+    expect(await reconcileStrandedBatches({ db: t.db, queues, logger, sources }, { graceMs: 0 })).toMatchObject({
+      reenqueued: 0,
+    });
     await processAll();
     expect(await count('sightings', url)).toBe(PAPERS);
     expect(await crawls.crawlTotals(first.crawlId!)).toMatchObject({ batches: PAPERS / BATCH });
-    expect((await crawls.sourceHealth({ unstoredGraceMs: 0 })).find((r) => r.source === 'hf-api')?.unstoredBatches).toBe(0);
-    expect(await reconcileStrandedBatches({ db: t.db, queues, logger, sources }, { graceMs: 0 })).toMatchObject({ pages: 0, reenqueued: 0 });
+    expect(
+      (await crawls.sourceHealth({ unstoredGraceMs: 0 })).find((r) => r.source === 'hf-api')?.unstoredBatches,
+    ).toBe(0);
+    expect(await reconcileStrandedBatches({ db: t.db, queues, logger, sources }, { graceMs: 0 })).toMatchObject({
+      pages: 0,
+      reenqueued: 0,
+    });
   });
 
   it('a crawl after Redis was emptied gets a new identity, even with the same BullMQ job id, and the old crawl row is left as it was', async () => {
@@ -145,8 +198,12 @@ describe('the Postgres→Redis hand-off', () => {
     await redis.flushAll(); // BullMQ's job ids start again at 1
     const after = await attempt(fakeJob(`${server.url}/a`, 'same-id'));
     expect(after.crawlId).not.toBe(before.crawlId);
-    expect(await t.db.selectFrom('crawls').selectAll().where('id', '=', before.crawlId!).executeTakeFirstOrThrow()).toEqual(old);
-    expect(await t.db.selectFrom('crawls').select('url').where('id', '=', after.crawlId!).executeTakeFirstOrThrow()).toEqual({ url: `${server.url}/a` });
+    expect(
+      await t.db.selectFrom('crawls').selectAll().where('id', '=', before.crawlId!).executeTakeFirstOrThrow(),
+    ).toEqual(old);
+    expect(
+      await t.db.selectFrom('crawls').select('url').where('id', '=', after.crawlId!).executeTakeFirstOrThrow(),
+    ).toEqual({ url: `${server.url}/a` });
   });
 
   it('`paperboy ingest` of a page whose earlier batches were lost does not report an empty success: it stores them', async () => {
@@ -154,15 +211,21 @@ describe('the Postgres→Redis hand-off', () => {
     await attempt(fakeJob(url));
     await redis.flushAll(); // enqueued, never stored
     const env = {
-      DATABASE_URL: t.url, REDIS_URL: redis.url, PAPERBOY_QUEUE_PREFIX: prefix, PAPERBOY_SOURCES: `${root}test/fixtures/sources.test.yaml`,
-      PAPERBOY_FETCH_ALLOW_PRIVATE: '1', LOG_LEVEL: 'warn',
+      DATABASE_URL: t.url,
+      REDIS_URL: redis.url,
+      PAPERBOY_QUEUE_PREFIX: prefix,
+      PAPERBOY_SOURCES: `${root}test/fixtures/sources.test.yaml`,
+      PAPERBOY_FETCH_ALLOW_PRIVATE: '1',
+      LOG_LEVEL: 'warn',
     };
     const run = await runCli(['ingest', '--source', 'hf-api', '--url', url], env, 120_000);
     expect(run.code, run.stderr).toBe(0);
     const summary = lastJson<{ unchangedPages: number; errors: unknown[]; warnings: string[] }>(run.stdout);
     // Before: "unchanged", exit 0, and the page's papers were never sighted.
     expect(summary).toMatchObject({ unchangedPages: 1, errors: [] });
-    expect(summary.warnings).toContain(`${url}: ${PAPERS / BATCH} batch(es) of an earlier crawl were enqueued but never stored: re-enqueued from the archive`);
+    expect(summary.warnings).toContain(
+      `${url}: ${PAPERS / BATCH} batch(es) of an earlier crawl were enqueued but never stored: re-enqueued from the archive`,
+    );
     expect(await count('sightings', url)).toBe(PAPERS);
     expect(await count('papers')).toBe(PAPERS);
   });

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 export const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -12,7 +12,11 @@ export interface CliResult {
 /** Runs `pnpm paperboy …` exactly as a user or a script would. */
 export function runCli(args: string[], env: Record<string, string>, timeoutMs = 60_000): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn('pnpm', ['paperboy', ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('pnpm', ['paperboy', ...args], {
+      cwd: root,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -36,7 +40,11 @@ export function lastJson<T = Record<string, unknown>>(stdout: string): T {
 
 /** Starts a service entrypoint (e.g. services/processor/src/main.ts) as its own process. */
 export function spawnService(entry: string, env: Record<string, string>): ChildProcess & { output: () => string } {
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', entry], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', entry], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
@@ -44,7 +52,8 @@ export function spawnService(entry: string, env: Record<string, string>): ChildP
 }
 
 export function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
+  if (child.exitCode !== null || child.signalCode !== null)
+    return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
   return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
 }
 
@@ -62,7 +71,10 @@ export async function until(check: () => Promise<boolean>, timeoutMs: number, wh
  * j·step … j·step + perJob − 1, so most papers appear in more than one job. Ids start at
  * 2608.<firstId>; job ids are `<name>-<j>`.
  */
-export function overlappingIngestJobs(name: string, o: { jobs: number; perJob: number; step: number; firstId: number; title: string; abstract: string }) {
+export function overlappingIngestJobs(
+  name: string,
+  o: { jobs: number; perJob: number; step: number; firstId: number; title: string; abstract: string },
+) {
   return Array.from({ length: o.jobs }, (_, j) => ({
     jobId: `${name}-${j}`,
     data: {
@@ -74,7 +86,14 @@ export function overlappingIngestJobs(name: string, o: { jobs: number; perJob: n
       chunk: 0,
       entries: Array.from({ length: o.perJob }, (_, i) => {
         const n = j * o.step + i;
-        return { rank: i + 1, arxivId: `2608.${String(o.firstId + n)}`, title: `Paper number ${n}: ${o.title}`, abstract: o.abstract, authors: [`Author ${n}`, 'Common Author'], upvotes: j };
+        return {
+          rank: i + 1,
+          arxivId: `2608.${String(o.firstId + n)}`,
+          title: `Paper number ${n}: ${o.title}`,
+          abstract: o.abstract,
+          authors: [`Author ${n}`, 'Common Author'],
+          upvotes: j,
+        };
       }),
     },
   }));

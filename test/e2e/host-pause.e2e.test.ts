@@ -2,7 +2,16 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRedis, Queues } from '@paperboy/queue';
-import { createTestDatabase, deleteRedisPrefix, requireEnv, send, startFixtureServer, testQueuePrefix, type FixtureServer, type TestDatabase } from '@paperboy/test-utils';
+import {
+  createTestDatabase,
+  deleteRedisPrefix,
+  type FixtureServer,
+  requireEnv,
+  send,
+  startFixtureServer,
+  type TestDatabase,
+  testQueuePrefix,
+} from '@paperboy/test-utils';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exited, root, spawnService, until } from './helpers.js';
@@ -56,7 +65,9 @@ beforeAll(async () => {
   writeFileSync(
     join(dir, 'sources.yaml'),
     `defaults:\n  politeness: { concurrency: 4, minDelay: 0s, robots: false }\nsources:\n` +
-      ['a-429', 'b-429', 'a-503', 'b-503'].map((id) => `  - { id: ${id}, adapter: hf-api, url: "${server.url}/${id}", schedule: { every: 6h } }\n`).join(''),
+      ['a-429', 'b-429', 'a-503', 'b-503']
+        .map((id) => `  - { id: ${id}, adapter: hf-api, url: "${server.url}/${id}", schedule: { every: 6h } }\n`)
+        .join(''),
   );
   fetcher = spawnService('services/fetcher/src/main.ts', {
     DATABASE_URL: t.url,
@@ -133,16 +144,26 @@ describe('the host pause after 429 / 503 with Retry-After', () => {
     const end = (await pausedUntil())!;
     expect(end).toBeGreaterThanOrEqual(throttledAt.get('/a-503')! + SHORT_RETRY_AFTER_S * 1000 - 5);
     const b = await crawl('b-503');
-    await until(async () => (await a.getState()) === 'completed' && (await b.getState()) === 'completed', 40_000, 'both pages to be crawled after the pause');
+    await until(
+      async () => (await a.getState()) === 'completed' && (await b.getState()) === 'completed',
+      40_000,
+      'both pages to be crawled after the pause',
+    );
 
     const after = requests.slice(before);
     expect(after.map((r) => r.path).sort()).toEqual(['/a-503', '/a-503', '/b-503']); // the 503, then one fetch each
     // Every request after the 503 came at or after the stored end of the pause (a lower bound:
     // a busy machine only makes them later).
-    for (const r of after.filter((r) => r.at > throttledAt.get('/a-503')!)) expect(r.at, r.path).toBeGreaterThanOrEqual(end - 5);
+    for (const r of after.filter((r) => r.at > throttledAt.get('/a-503')!))
+      expect(r.at, r.path).toBeGreaterThanOrEqual(end - 5);
     const { rows } = await sql<{ source: string; outcome: string; status: number | null }>`
       SELECT source, outcome, status FROM crawls WHERE source IN ('a-503', 'b-503') ORDER BY id`.execute(t.db);
     expect(rows.filter((r) => r.source === 'b-503')).toEqual([{ source: 'b-503', outcome: 'ok', status: 200 }]);
-    expect(rows.filter((r) => r.source === 'a-503').map((r) => r.outcome).at(-1)).toBe('ok');
+    expect(
+      rows
+        .filter((r) => r.source === 'a-503')
+        .map((r) => r.outcome)
+        .at(-1),
+    ).toBe('ok');
   }, 60_000);
 });

@@ -2,7 +2,13 @@ import { buildApi } from '@paperboy/api';
 import { loadConfig } from '@paperboy/config';
 import { loadTaxonomy } from '@paperboy/pipeline';
 import { createRedis } from '@paperboy/queue';
-import { createTestDatabase, deleteRedisPrefix, requireEnv, testQueuePrefix, type TestDatabase } from '@paperboy/test-utils';
+import {
+  createTestDatabase,
+  deleteRedisPrefix,
+  requireEnv,
+  type TestDatabase,
+  testQueuePrefix,
+} from '@paperboy/test-utils';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exited, runCli, spawnService } from './helpers.js';
@@ -18,7 +24,14 @@ const PUBLISHED = 'change-me-to-a-long-random-secret'; // the placeholder docker
 
 beforeAll(async () => {
   t = await createTestDatabase();
-  env = { DATABASE_URL: t.url, REDIS_URL: requireEnv('TEST_REDIS_URL'), PAPERBOY_QUEUE_PREFIX: prefix, PAPERBOY_SECRET: '', LOG_LEVEL: 'warn', PAPERBOY_OUTBOX_DIR: '/tmp/paperboy-link-secret-outbox' };
+  env = {
+    DATABASE_URL: t.url,
+    REDIS_URL: requireEnv('TEST_REDIS_URL'),
+    PAPERBOY_QUEUE_PREFIX: prefix,
+    PAPERBOY_SECRET: '',
+    LOG_LEVEL: 'warn',
+    PAPERBOY_OUTBOX_DIR: '/tmp/paperboy-link-secret-outbox',
+  };
 });
 afterAll(async () => {
   await t?.drop();
@@ -30,7 +43,9 @@ describe('PAPERBOY_SECRET', () => {
     for (const secret of [PUBLISHED, 'paperboy-development-secret-not-for-production', 'too-short-0123456789']) {
       const preview = await runCli(['digest', 'preview', 'ada@example.org'], { ...env, PAPERBOY_SECRET: secret });
       expect(preview.code, preview.stderr).toBe(2);
-      expect(preview.stderr).toMatch(/PAPERBOY_SECRET \(value not shown\): (too short|a published default or a placeholder)/);
+      expect(preview.stderr).toMatch(
+        /PAPERBOY_SECRET \(value not shown\): (too short|a published default or a placeholder)/,
+      );
       expect(preview.stderr).not.toContain(secret);
     }
     for (const entry of ['services/api/src/main.ts', 'services/notifier/src/main.ts']) {
@@ -48,7 +63,13 @@ describe('PAPERBOY_SECRET', () => {
     expect(preview.code, preview.stderr).toBe(0);
     const path = /href="http:\/\/localhost:3000(\/unsubscribe\?token=[\w.-]+)"/.exec(preview.stdout)![1]!;
     const redis = createRedis(requireEnv('TEST_REDIS_URL'), 'producer');
-    const api = await buildApi({ db: t.db, config: loadConfig({ PAPERBOY_QUEUE_PREFIX: prefix }), logger: pino({ level: 'silent' }), redis, taxonomy: loadTaxonomy() });
+    const api = await buildApi({
+      db: t.db,
+      config: loadConfig({ PAPERBOY_QUEUE_PREFIX: prefix }),
+      logger: pino({ level: 'silent' }),
+      redis,
+      taxonomy: loadTaxonomy(),
+    });
     try {
       expect((await api.inject({ method: 'GET', url: path })).statusCode).toBe(200);
       expect((await api.inject({ method: 'GET', url: `${path}x` })).statusCode).toBe(400);

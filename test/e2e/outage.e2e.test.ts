@@ -1,20 +1,20 @@
-import { createDb, migrateToLatest, type Db } from '@paperboy/db';
+import { createDb, type Db, migrateToLatest } from '@paperboy/db';
 import { createRedis, Queues } from '@paperboy/queue';
 import {
   createTestDatabase,
   deleteRedisPrefix,
   freePort,
+  type PrivatePostgres,
+  type PrivateRedis,
   requireEnv,
   startPrivatePostgres,
   startPrivateRedis,
-  testQueuePrefix,
-  type PrivatePostgres,
-  type PrivateRedis,
   type TestDatabase,
+  testQueuePrefix,
 } from '@paperboy/test-utils';
 import { sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
-import { exited, spawnService, until, overlappingIngestJobs } from './helpers.js';
+import { exited, overlappingIngestJobs, spawnService, until } from './helpers.js';
 
 // Outages injected for real: a private Postgres cluster stopped with `pg_ctl stop -m immediate`,
 // a private Redis (AOF) SIGKILLed, both restarted, under a processor storing batches.
@@ -27,11 +27,19 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function enqueue(queues: Queues): Promise<void> {
   await queues.addBulk(
     'ingest-entries',
-    overlappingIngestJobs('outage', { jobs: JOBS, perJob: PER_JOB, step: STEP, firstId: 10000, title: 'efficient transformers for language modeling', abstract: 'We study attention. '.repeat(40) }),
+    overlappingIngestJobs('outage', {
+      jobs: JOBS,
+      perJob: PER_JOB,
+      step: STEP,
+      firstId: 10000,
+      title: 'efficient transformers for language modeling',
+      abstract: 'We study attention. '.repeat(40),
+    }),
   );
 }
 
-const count = async (db: Db, table: 'sightings' | 'papers') => (await sql<{ n: number }>`SELECT count(*)::int AS n FROM ${sql.table(table)}`.execute(db)).rows[0]!.n;
+const count = async (db: Db, table: 'sightings' | 'papers') =>
+  (await sql<{ n: number }>`SELECT count(*)::int AS n FROM ${sql.table(table)}`.execute(db)).rows[0]!.n;
 
 /** Every expected paper stored once, every sighting once. */
 async function expectExact(db: Db): Promise<void> {
@@ -84,25 +92,41 @@ describe('a Postgres restart under a working processor', () => {
     await migrateToLatest(db);
     await enqueue(queues);
     const healthPort = await freePort();
-    const processor = spawnService('services/processor/src/main.ts', processorEnv(pg.url, redisUrl, prefix, healthPort));
+    const processor = spawnService(
+      'services/processor/src/main.ts',
+      processorEnv(pg.url, redisUrl, prefix, healthPort),
+    );
     try {
       await until(async () => (await count(db!, 'sightings')) > 0, 30_000, 'the processor to store something');
       pg.stopImmediate();
       // The outage, seen from the process: /readyz answers 503 naming Postgres.
       let seen: { status: number; body: { checks?: Record<string, string> } } = { status: 0, body: {} };
-      await until(async () => {
-        // On the old code the processor died here ("Connection terminated unexpectedly").
-        if (processor.exitCode !== null) throw new Error(`the processor died in the outage:\n${processor.output().slice(-2000)}`);
-        seen = await readyz(healthPort);
-        return seen.status === 503;
-      }, 20_000, '/readyz to report the outage');
+      await until(
+        async () => {
+          // On the old code the processor died here ("Connection terminated unexpectedly").
+          if (processor.exitCode !== null)
+            throw new Error(`the processor died in the outage:\n${processor.output().slice(-2000)}`);
+          seen = await readyz(healthPort);
+          return seen.status === 503;
+        },
+        20_000,
+        '/readyz to report the outage',
+      );
       expect(seen.body.checks?.postgres).not.toBe('ok');
       expect(seen.body.checks?.redis).toBe('ok');
       await sleep(12_000);
       expect(processor.exitCode, processor.output()).toBeNull();
       pg.start();
-      await until(async () => (await count(db!, 'sightings').catch(() => -1)) === JOBS * PER_JOB, 60_000, 'every entry to be stored');
-      await until(async () => (await queues.get('ingest').getJobCounts('completed')).completed === JOBS, 20_000, 'every job completed');
+      await until(
+        async () => (await count(db!, 'sightings').catch(() => -1)) === JOBS * PER_JOB,
+        60_000,
+        'every entry to be stored',
+      );
+      await until(
+        async () => (await queues.get('ingest').getJobCounts('completed')).completed === JOBS,
+        20_000,
+        'every job completed',
+      );
       await expectExact(db);
       expect((await queues.get('ingest').getJobCounts('failed')).failed).toBe(0);
       await until(async () => (await readyz(healthPort)).status === 200, 20_000, '/readyz to recover');
@@ -135,12 +159,20 @@ describe('a Redis restart (from its AOF) under a working processor', () => {
     try {
       await until(async () => (await count(t!.db, 'sightings')) > 0, 30_000, 'the processor to store something');
       await r.kill();
-      await until(async () => (await readyz(healthPort)).body.checks?.redis !== 'ok', 20_000, '/readyz to report Redis down');
+      await until(
+        async () => (await readyz(healthPort)).body.checks?.redis !== 'ok',
+        20_000,
+        '/readyz to report Redis down',
+      );
       await sleep(5_000);
       expect(processor.exitCode, processor.output()).toBeNull();
       await r.start();
       await until(async () => (await count(t!.db, 'sightings')) === JOBS * PER_JOB, 60_000, 'every entry to be stored');
-      await until(async () => (await queues.get('ingest').getJobCounts('completed')).completed === JOBS, 30_000, 'every job completed');
+      await until(
+        async () => (await queues.get('ingest').getJobCounts('completed')).completed === JOBS,
+        30_000,
+        'every job completed',
+      );
       await expectExact(t.db);
       expect((await queues.get('ingest').getJobCounts('failed')).failed).toBe(0);
       expect(processor.exitCode, processor.output()).toBeNull();

@@ -1,8 +1,14 @@
 import { createRedis, Queues } from '@paperboy/queue';
-import { createTestDatabase, deleteRedisPrefix, requireEnv, testQueuePrefix, type TestDatabase } from '@paperboy/test-utils';
+import {
+  createTestDatabase,
+  deleteRedisPrefix,
+  requireEnv,
+  type TestDatabase,
+  testQueuePrefix,
+} from '@paperboy/test-utils';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exited, spawnService, until, overlappingIngestJobs } from './helpers.js';
+import { exited, overlappingIngestJobs, spawnService, until } from './helpers.js';
 
 let t: TestDatabase;
 const prefix = testQueuePrefix();
@@ -19,7 +25,14 @@ beforeAll(async () => {
   t = await createTestDatabase();
   await queues.addBulk(
     'ingest-entries',
-    overlappingIngestJobs('crash-test', { jobs: JOBS, perJob: PER_JOB, step: STEP, firstId: 10000, title: 'efficient transformers for language modeling', abstract: 'We study attention. '.repeat(40) }),
+    overlappingIngestJobs('crash-test', {
+      jobs: JOBS,
+      perJob: PER_JOB,
+      step: STEP,
+      firstId: 10000,
+      title: 'efficient transformers for language modeling',
+      abstract: 'We study attention. '.repeat(40),
+    }),
   );
 });
 
@@ -40,7 +53,8 @@ const env = () => ({
   LOG_LEVEL: 'info',
 });
 
-const sightings = async () => (await sql<{ n: number }>`SELECT count(*)::int AS n FROM sightings`.execute(t.db)).rows[0]!.n;
+const sightings = async () =>
+  (await sql<{ n: number }>`SELECT count(*)::int AS n FROM sightings`.execute(t.db)).rows[0]!.n;
 
 describe('a processor killed mid-batch', () => {
   it('loses nothing and duplicates nothing once another processor takes over', async () => {
@@ -55,7 +69,11 @@ describe('a processor killed mid-batch', () => {
     try {
       await until(async () => (await sightings()) === JOBS * PER_JOB, 90_000, 'every entry to be stored');
       const counts = await queues.get('ingest').getJobCounts('completed', 'failed', 'waiting', 'active', 'delayed');
-      await until(async () => (await queues.get('ingest').getJobCounts('completed')).completed === JOBS, 10_000, 'all jobs completed');
+      await until(
+        async () => (await queues.get('ingest').getJobCounts('completed')).completed === JOBS,
+        10_000,
+        'all jobs completed',
+      );
       expect(counts.failed).toBe(0);
     } finally {
       second.kill('SIGTERM');
@@ -63,10 +81,15 @@ describe('a processor killed mid-batch', () => {
       expect(code).toBe(0);
       expect(second.output()).toMatch(/stopped/);
     }
-    const papers = await sql<{ n: number; ids: number }>`SELECT count(*)::int AS n, count(DISTINCT arxiv_id)::int AS ids FROM papers`.execute(t.db);
+    const papers = await sql<{
+      n: number;
+      ids: number;
+    }>`SELECT count(*)::int AS n, count(DISTINCT arxiv_id)::int AS ids FROM papers`.execute(t.db);
     expect(papers.rows[0]).toEqual({ n: uniquePapers, ids: uniquePapers });
     const dupes = await sql<{ n: number }>`
-      SELECT count(*)::int AS n FROM (SELECT paper_id, listing FROM sightings GROUP BY 1, 2 HAVING count(*) > 1) d`.execute(t.db);
+      SELECT count(*)::int AS n FROM (SELECT paper_id, listing FROM sightings GROUP BY 1, 2 HAVING count(*) > 1) d`.execute(
+      t.db,
+    );
     expect(dupes.rows[0]!.n).toBe(0);
     // The paper keeps the counts of its latest sighting.
     const last = await sql<{ upvotes: number }>`SELECT upvotes FROM papers WHERE arxiv_id = '2608.10030'`.execute(t.db);

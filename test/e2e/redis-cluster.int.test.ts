@@ -1,23 +1,33 @@
 import { readFileSync } from 'node:fs';
 import { buildApi } from '@paperboy/api';
-import { loadConfig, type Config } from '@paperboy/config';
+import { type AppContext, createAppContext } from '@paperboy/app';
+import { type Config, loadConfig } from '@paperboy/config';
 import { CrawlRepository } from '@paperboy/db';
 import { addFetcher, sourceSchedules } from '@paperboy/fetcher';
-import { parseSourcesFile } from '@paperboy/sources-file';
 import { HostLimiter, RobotsCache } from '@paperboy/http';
 import { loadTaxonomy } from '@paperboy/pipeline';
 import { addProcessor } from '@paperboy/processor';
 import { createRedis, Queues, type RedisClient } from '@paperboy/queue';
-import { createAppContext, type AppContext } from '@paperboy/app';
 import { ScheduleKeeper } from '@paperboy/runtime';
-import { createTestDatabase, startFixtureServer, startPrivateRedisCluster, testQueuePrefix, type FixtureServer, type PrivateRedisCluster, type TestDatabase } from '@paperboy/test-utils';
+import { parseSourcesFile } from '@paperboy/sources-file';
+import {
+  createTestDatabase,
+  type FixtureServer,
+  type PrivateRedisCluster,
+  startFixtureServer,
+  startPrivateRedisCluster,
+  type TestDatabase,
+  testQueuePrefix,
+} from '@paperboy/test-utils';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // paperboy on a real Redis Cluster (issue 10, "Beyond one machine"): three masters started by the
 // test, REDIS_URL=redis+cluster://…, and every part that keeps state in Redis run against it.
-const listing = readFileSync(new URL('../../packages/sources/test/fixtures/hf-api/hf-api-daily_papers-limit30-2026-06-13.json', import.meta.url));
+const listing = readFileSync(
+  new URL('../../packages/sources/test/fixtures/hf-api/hf-api-daily_papers-limit30-2026-06-13.json', import.meta.url),
+);
 const PAPERS = 30;
 const logger = pino({ level: 'silent' });
 const sources = parseSourcesFile(
@@ -41,7 +51,8 @@ beforeAll(async () => {
   cluster = await startPrivateRedisCluster();
   t = await createTestDatabase();
   server = await startFixtureServer({
-    '/robots.txt': (_req, res) => void res.writeHead(200, { 'content-type': 'text/plain' }).end('User-agent: *\nDisallow: /private\n'),
+    '/robots.txt': (_req, res) =>
+      void res.writeHead(200, { 'content-type': 'text/plain' }).end('User-agent: *\nDisallow: /private\n'),
     '/listing': (_req, res) => void res.writeHead(200, { 'content-type': 'application/json' }).end(listing),
   });
   config = loadConfig({
@@ -62,14 +73,18 @@ afterAll(async () => {
 });
 
 describe('configuration', () => {
-  it('a redis+cluster:// REDIS_URL hash-tags the queue prefix; paperboy\'s own keys keep the plain one', () => {
+  it("a redis+cluster:// REDIS_URL hash-tags the queue prefix; paperboy's own keys keep the plain one", () => {
     expect(config).toMatchObject({ redisCluster: true, queuePrefix: `{${prefix}}`, keyPrefix: prefix });
     // The single-server path is as it was.
-    expect(loadConfig({ PAPERBOY_QUEUE_PREFIX: prefix })).toMatchObject({ redisCluster: false, queuePrefix: prefix, keyPrefix: prefix });
+    expect(loadConfig({ PAPERBOY_QUEUE_PREFIX: prefix })).toMatchObject({
+      redisCluster: false,
+      queuePrefix: prefix,
+      keyPrefix: prefix,
+    });
   });
 });
 
-describe('without the hash tag (the old code\'s keys and clients)', () => {
+describe("without the hash tag (the old code's keys and clients)", () => {
   it('BullMQ with a plain prefix fails on a cluster client: its keys are in different slots (CROSSSLOT)', async () => {
     const queues = new Queues(client(), { prefix, fetchAttempts: 1 });
     await expect(queues.add('crawl-source', { source: 'x' })).rejects.toThrow(/CROSSSLOT|same slot/);
@@ -107,8 +122,16 @@ describe('on a 3-master Redis Cluster', () => {
           ctx.queues.get('ingest').getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'failed', 'completed'),
         ]);
         expect([crawl.failed, ingest.failed]).toEqual([0, 0]);
-        if (crawl.completed === 1 && ingest.completed === PAPERS / 10 && !ingest.waiting && !ingest.active && !ingest.delayed) break;
-        if (Date.now() > deadline) throw new Error(`crawl did not finish: crawl ${JSON.stringify(crawl)}, ingest ${JSON.stringify(ingest)}`);
+        if (
+          crawl.completed === 1 &&
+          ingest.completed === PAPERS / 10 &&
+          !ingest.waiting &&
+          !ingest.active &&
+          !ingest.delayed
+        )
+          break;
+        if (Date.now() > deadline)
+          throw new Error(`crawl did not finish: crawl ${JSON.stringify(crawl)}, ingest ${JSON.stringify(ingest)}`);
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
       const papers = await t.db.selectFrom('papers').select('arxiv_id').execute();
@@ -119,7 +142,10 @@ describe('on a 3-master Redis Cluster', () => {
       expect(new Set(sightings.map((s) => s.paper_id)).size).toBe(PAPERS);
       const crawl = await t.db.selectFrom('crawls').selectAll().executeTakeFirstOrThrow();
       expect(crawl).toMatchObject({ outcome: 'ok', batches: PAPERS / 10 });
-      expect(await new CrawlRepository(t.db).crawlTotals(crawl.id)).toMatchObject({ batches: PAPERS / 10, new: PAPERS });
+      expect(await new CrawlRepository(t.db).crawlTotals(crawl.id)).toMatchObject({
+        batches: PAPERS / 10,
+        new: PAPERS,
+      });
       // The fetcher went through robots.txt and the host limiter on the cluster.
       expect(server.hits.get('/robots.txt')).toBe(1);
     } finally {
@@ -135,22 +161,34 @@ describe('on a 3-master Redis Cluster', () => {
     const first = await a.acquire('busy.example', { concurrency: 2, minDelayMs: 0 });
     const second = await b.acquire('busy.example', { concurrency: 2, minDelayMs: 0 });
     expect([first.ok, second.ok]).toEqual([true, true]);
-    expect(await a.acquire('busy.example', { concurrency: 2, minDelayMs: 0 })).toMatchObject({ ok: false, reason: 'busy' });
+    expect(await a.acquire('busy.example', { concurrency: 2, minDelayMs: 0 })).toMatchObject({
+      ok: false,
+      reason: 'busy',
+    });
     if (second.ok) await second.release();
     expect(await a.acquire('busy.example', { concurrency: 2, minDelayMs: 0 })).toMatchObject({ ok: true });
 
     expect(await a.acquire('slow.example', { concurrency: 5, minDelayMs: 1000 })).toMatchObject({ ok: true });
     now += 10;
-    expect(await b.acquire('slow.example', { concurrency: 5, minDelayMs: 1000 })).toEqual({ ok: false, reason: 'delay', waitMs: 990 });
+    expect(await b.acquire('slow.example', { concurrency: 5, minDelayMs: 1000 })).toEqual({
+      ok: false,
+      reason: 'delay',
+      waitMs: 990,
+    });
     now += 990;
     expect(await b.acquire('slow.example', { concurrency: 5, minDelayMs: 1000 })).toMatchObject({ ok: true });
 
     await a.pause('paused.example', 5000);
     expect(await b.pausedFor('paused.example')).toBe(5000);
-    expect(await b.acquire('paused.example', { concurrency: 5, minDelayMs: 0 })).toEqual({ ok: false, reason: 'paused', waitMs: 5000 });
+    expect(await b.acquire('paused.example', { concurrency: 5, minDelayMs: 0 })).toEqual({
+      ok: false,
+      reason: 'paused',
+      waitMs: 5000,
+    });
 
     // Each host's keys share its own slot (its hash tag), so hosts spread over the masters.
-    for (let i = 0; i < 30; i++) expect(await a.acquire(`host-${i}.example`, { concurrency: 1, minDelayMs: 0 })).toMatchObject({ ok: true });
+    for (let i = 0; i < 30; i++)
+      expect(await a.acquire(`host-${i}.example`, { concurrency: 1, minDelayMs: 0 })).toMatchObject({ ok: true });
     const perNode = await Promise.all(
       cluster.nodeUrls.map(async (url) => {
         const node = new Redis(url, { maxRetriesPerRequest: 0 });
@@ -162,8 +200,17 @@ describe('on a 3-master Redis Cluster', () => {
   });
 
   it('the robots cache is shared by two caches on two connections: robots.txt fetched once', async () => {
-    const fetch = { userAgent: 'paperboy-test', timeoutMs: 5000, maxBytes: 1024 * 1024, maxRedirects: 3, allowPrivate: true };
-    const other = await startFixtureServer({ '/robots.txt': (_req, res) => void res.writeHead(200, { 'content-type': 'text/plain' }).end('User-agent: *\nDisallow: /private\n') });
+    const fetch = {
+      userAgent: 'paperboy-test',
+      timeoutMs: 5000,
+      maxBytes: 1024 * 1024,
+      maxRedirects: 3,
+      allowPrivate: true,
+    };
+    const other = await startFixtureServer({
+      '/robots.txt': (_req, res) =>
+        void res.writeHead(200, { 'content-type': 'text/plain' }).end('User-agent: *\nDisallow: /private\n'),
+    });
     try {
       const a = new RobotsCache({ redis: client(), prefix: `${prefix}:polite`, fetch });
       const b = new RobotsCache({ redis: client(), prefix: `${prefix}:polite`, fetch });
@@ -176,12 +223,24 @@ describe('on a 3-master Redis Cluster', () => {
     }
   });
 
-  it('the API\'s subscribe rate limit counts in the cluster and answers 429', async () => {
-    const app = await buildApi({ db: t.db, config, logger, redis: client(), taxonomy: loadTaxonomy(), perIpPerMinute: 2 });
+  it("the API's subscribe rate limit counts in the cluster and answers 429", async () => {
+    const app = await buildApi({
+      db: t.db,
+      config,
+      logger,
+      redis: client(),
+      taxonomy: loadTaxonomy(),
+      perIpPerMinute: 2,
+    });
     try {
       const codes: number[] = [];
       for (let i = 0; i < 4; i++) {
-        const reply = await app.inject({ method: 'POST', url: '/api/subscriptions', payload: { email: `cluster-${i}@example.org` }, remoteAddress: '127.0.0.1' });
+        const reply = await app.inject({
+          method: 'POST',
+          url: '/api/subscriptions',
+          payload: { email: `cluster-${i}@example.org` },
+          remoteAddress: '127.0.0.1',
+        });
         codes.push(reply.statusCode);
       }
       expect(codes).toEqual([202, 202, 429, 429]);

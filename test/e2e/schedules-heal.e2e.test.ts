@@ -1,9 +1,17 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRedis, QueueName, Queues } from '@paperboy/queue';
-import { createTestDatabase, send, startFixtureServer, startPrivateRedis, type FixtureServer, type PrivateRedis, type TestDatabase } from '@paperboy/test-utils';
+import {
+  createTestDatabase,
+  type FixtureServer,
+  type PrivateRedis,
+  send,
+  startFixtureServer,
+  startPrivateRedis,
+  type TestDatabase,
+} from '@paperboy/test-utils';
 import { sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { exited, root, until } from './helpers.js';
@@ -32,7 +40,10 @@ let child: (ChildProcess & { log: () => string }) | null = null;
 
 beforeAll(async () => {
   server = await startFixtureServer({
-    [PAGE]: send(readFileSync(`${root}packages/sources/test/fixtures/hf-api/hf-api-daily_papers-limit30-2026-06-13.json`), 'application/json'),
+    [PAGE]: send(
+      readFileSync(`${root}packages/sources/test/fixtures/hf-api/hf-api-daily_papers-limit30-2026-06-13.json`),
+      'application/json',
+    ),
   });
   dir = mkdtempSync(join(tmpdir(), 'paperboy-heal-'));
   writeFileSync(
@@ -59,20 +70,24 @@ afterEach(async () => {
 });
 
 function startPaperboy(checkSeconds: number): ChildProcess & { log: () => string } {
-  const started = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', 'packages/cli/src/main.ts', 'start'], {
-    cwd: root,
-    env: {
-      ...process.env,
-      DATABASE_URL: t.url,
-      REDIS_URL: redis.url,
-      PAPERBOY_QUEUE_PREFIX: prefix,
-      PAPERBOY_SOURCES: join(dir, 'sources.yaml'),
-      PAPERBOY_FETCH_ALLOW_PRIVATE: '1',
-      PAPERBOY_SCHEDULE_CHECK_SECONDS: String(checkSeconds),
-      LOG_LEVEL: 'info',
+  const started = spawn(
+    process.execPath,
+    ['--conditions=source', '--import', 'tsx', 'packages/cli/src/main.ts', 'start'],
+    {
+      cwd: root,
+      env: {
+        ...process.env,
+        DATABASE_URL: t.url,
+        REDIS_URL: redis.url,
+        PAPERBOY_QUEUE_PREFIX: prefix,
+        PAPERBOY_SOURCES: join(dir, 'sources.yaml'),
+        PAPERBOY_FETCH_ALLOW_PRIVATE: '1',
+        PAPERBOY_SCHEDULE_CHECK_SECONDS: String(checkSeconds),
+        LOG_LEVEL: 'info',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  );
   let log = '';
   started.stdout!.on('data', (d) => (log += d));
   started.stderr!.on('data', (d) => (log += d));
@@ -84,7 +99,11 @@ async function schedulers(): Promise<string[]> {
   const connection = createRedis(redis.url, 'producer');
   const queues = new Queues(connection, { prefix, fetchAttempts: 1 });
   try {
-    const all = await Promise.all(Object.values(QueueName).map(async (name) => (await queues.get(name).getJobSchedulers(0, -1)).map((s) => `${name}/${s.key}`)));
+    const all = await Promise.all(
+      Object.values(QueueName).map(async (name) =>
+        (await queues.get(name).getJobSchedulers(0, -1)).map((s) => `${name}/${s.key}`),
+      ),
+    );
     return all.flat().sort();
   } catch {
     return []; // Redis restarting
@@ -116,27 +135,43 @@ async function bootAndCrawl(checkSeconds: number): Promise<number> {
 /** After the fault: the exact schedulers are back, a crawl runs again, nothing is duplicated. */
 async function expectHealed(before: number): Promise<void> {
   const log = child!.log;
-  await until(async () => (await schedulers()).length === EXPECTED.length, 60_000, `the schedulers to be re-declared\n${log()}`);
+  await until(
+    async () => (await schedulers()).length === EXPECTED.length,
+    60_000,
+    `the schedulers to be re-declared\n${log()}`,
+  );
   expect(await schedulers()).toEqual(EXPECTED);
   // The source's scheduler runs at once when declared: its page is fetched again.
   await until(async () => pageHits() > before, 60_000, `a crawl after the fault\n${log()}`);
-  await until(async () => {
-    const connection = createRedis(redis.url, 'producer');
-    const queues = new Queues(connection, { prefix, fetchAttempts: 1 });
-    try {
-      return (await queues.get('crawl').getJobCounts('completed')).completed! >= 2; // the crawl-source and its crawl-page
-    } finally {
-      await queues.close();
-      connection.disconnect();
-    }
-  }, 60_000, `the crawl jobs after the fault to complete\n${log()}`);
+  await until(
+    async () => {
+      const connection = createRedis(redis.url, 'producer');
+      const queues = new Queues(connection, { prefix, fetchAttempts: 1 });
+      try {
+        return (await queues.get('crawl').getJobCounts('completed')).completed! >= 2; // the crawl-source and its crawl-page
+      } finally {
+        await queues.close();
+        connection.disconnect();
+      }
+    },
+    60_000,
+    `the crawl jobs after the fault to complete\n${log()}`,
+  );
   expect(await papers()).toBe(30);
   const warnings = healWarnings(log());
   expect(warnings.map((w) => ({ level: w.level, msg: w.msg, schedules: [...w.schedules].sort() }))).toEqual([
     {
       level: 40,
       msg: '7 schedules were missing from Redis: re-declared',
-      schedules: ['dashboard-rebuild-nightly', 'dashboard-refresh', 'digest-planner-daily', 'digest-planner-weekly', 'prune-archive-daily', 'reconcile-crawls', 'source-hf'],
+      schedules: [
+        'dashboard-rebuild-nightly',
+        'dashboard-refresh',
+        'digest-planner-daily',
+        'digest-planner-weekly',
+        'prune-archive-daily',
+        'reconcile-crawls',
+        'source-hf',
+      ],
     },
   ]);
   expect(child!.exitCode).toBeNull();

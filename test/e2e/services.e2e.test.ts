@@ -1,11 +1,22 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer, type AddressInfo } from 'node:net';
 import { createRedis, Queues } from '@paperboy/queue';
-import { createTestDatabase, deleteRedisPrefix, dropDatabase, requireEnv, send, startFixtureServer, testQueuePrefix, withDatabase, type FixtureServer, type TestDatabase } from '@paperboy/test-utils';
-import pg from 'pg';
+import {
+  createTestDatabase,
+  deleteRedisPrefix,
+  dropDatabase,
+  type FixtureServer,
+  requireEnv,
+  send,
+  startFixtureServer,
+  type TestDatabase,
+  testQueuePrefix,
+  withDatabase,
+} from '@paperboy/test-utils';
 import { sql } from 'kysely';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exited, root, spawnService, until } from './helpers.js';
 
@@ -22,7 +33,10 @@ const dir = mkdtempSync(join(tmpdir(), 'paperboy-services-'));
 beforeAll(async () => {
   t = await createTestDatabase();
   server = await startFixtureServer({
-    '/api/daily_papers': send(readFileSync(`${root}packages/sources/test/fixtures/hf-api/hf-api-daily_papers-limit30-2026-06-13.json`), 'application/json'),
+    '/api/daily_papers': send(
+      readFileSync(`${root}packages/sources/test/fixtures/hf-api/hf-api-daily_papers-limit30-2026-06-13.json`),
+      'application/json',
+    ),
   });
   writeFileSync(
     join(dir, 'sources.yaml'),
@@ -39,8 +53,14 @@ afterAll(async () => {
 describe('services as separate processes', () => {
   it('each declares its schedules, they crawl, store and refresh the dashboard, and every job line names queue, job id and source', async () => {
     const env = {
-      DATABASE_URL: t.url, REDIS_URL: redisUrl, PAPERBOY_QUEUE_PREFIX: prefix, PAPERBOY_SOURCES: join(dir, 'sources.yaml'),
-      PAPERBOY_FETCH_ALLOW_PRIVATE: '1', PAPERBOY_OUTBOX_DIR: join(dir, 'outbox'), PAPERBOY_DASHBOARD_REFRESH_SECONDS: '10', LOG_LEVEL: 'debug',
+      DATABASE_URL: t.url,
+      REDIS_URL: redisUrl,
+      PAPERBOY_QUEUE_PREFIX: prefix,
+      PAPERBOY_SOURCES: join(dir, 'sources.yaml'),
+      PAPERBOY_FETCH_ALLOW_PRIVATE: '1',
+      PAPERBOY_OUTBOX_DIR: join(dir, 'outbox'),
+      PAPERBOY_DASHBOARD_REFRESH_SECONDS: '10',
+      LOG_LEVEL: 'debug',
     };
     const services = {
       fetcher: spawnService('services/fetcher/src/main.ts', env),
@@ -53,7 +73,8 @@ describe('services as separate processes', () => {
       for (const [name, child] of Object.entries(services)) {
         await until(async () => child.output().includes(`${name} started`), 30_000, `${name} to start`);
       }
-      const keys = async (queue: 'crawl' | 'planning' | 'notify' | 'maintenance') => (await queues.get(queue).getJobSchedulers(0, -1)).map((s) => s.key).sort();
+      const keys = async (queue: 'crawl' | 'planning' | 'notify' | 'maintenance') =>
+        (await queues.get(queue).getJobSchedulers(0, -1)).map((s) => s.key).sort();
       expect(await keys('crawl')).toEqual(['prune-archive-daily', 'reconcile-crawls', 'source-local-hf']);
       expect(await keys('planning')).toEqual(['digest-planner-daily', 'digest-planner-weekly']);
       expect(await keys('notify')).toEqual([]);
@@ -61,18 +82,21 @@ describe('services as separate processes', () => {
       expect(await keys('maintenance')).toEqual(['dashboard-rebuild-nightly', 'dashboard-refresh']);
 
       // The source's schedule crawls it (BullMQ runs an `every` schedule at once); the papers land.
-      const papers = async () => (await sql<{ n: number }>`SELECT count(*)::int AS n FROM papers`.execute(t.db)).rows[0]!.n;
+      const papers = async () =>
+        (await sql<{ n: number }>`SELECT count(*)::int AS n FROM papers`.execute(t.db)).rows[0]!.n;
       await until(async () => (await papers()) === 30, 30_000, '30 papers to be stored');
       // A scheduled refresh (every 10 s here) brings them into the precomputed views.
       const trendPapers = async () =>
-        (await sql<{ n: number }>`SELECT coalesce(sum(papers), 0)::int AS n FROM dashboard.topic_trends`.execute(t.db)).rows[0]!.n;
+        (await sql<{ n: number }>`SELECT coalesce(sum(papers), 0)::int AS n FROM dashboard.topic_trends`.execute(t.db))
+          .rows[0]!.n;
       await until(async () => (await trendPapers()) === 30, 40_000, 'the dashboard refresh to count 30 papers');
     } finally {
       await queues.close();
       redis.disconnect();
       for (const child of Object.values(services)) child.kill('SIGTERM');
     }
-    for (const [name, child] of Object.entries(services)) expect((await exited(child)).code, `${name}: ${child.output().slice(-2000)}`).toBe(0);
+    for (const [name, child] of Object.entries(services))
+      expect((await exited(child)).code, `${name}: ${child.output().slice(-2000)}`).toBe(0);
 
     const lines = Object.values(services)
       .flatMap((child) => child.output().split('\n'))
@@ -80,7 +104,9 @@ describe('services as separate processes', () => {
       .map((line) => JSON.parse(line) as Record<string, unknown>);
     const jobLines = lines.filter((line) => 'jobId' in line);
     // JSON.parse keeps the last of two equal keys: look at the raw lines for a repeated `source`.
-    const raw = Object.values(services).flatMap((child) => child.output().split('\n')).filter((line) => line.startsWith('{'));
+    const raw = Object.values(services)
+      .flatMap((child) => child.output().split('\n'))
+      .filter((line) => line.startsWith('{'));
     for (const line of raw) expect(line.match(/"source":/g)?.length ?? 0, line).toBeLessThanOrEqual(1);
     const byMessage = (msg: string) => jobLines.filter((line) => line.msg === msg);
     expect(byMessage('source run queued').length).toBeGreaterThan(0);
@@ -88,13 +114,18 @@ describe('services as separate processes', () => {
     expect(byMessage('batch stored').length).toBeGreaterThan(0);
     expect(byMessage('dashboard views refreshed').length).toBeGreaterThan(0);
     for (const line of jobLines) {
-      expect(Object.keys(line), JSON.stringify(line)).toEqual(expect.arrayContaining(['queue', 'jobId', 'job', 'source']));
+      expect(Object.keys(line), JSON.stringify(line)).toEqual(
+        expect.arrayContaining(['queue', 'jobId', 'job', 'source']),
+      );
       expect(typeof line.jobId, JSON.stringify(line)).toBe('string');
     }
-    for (const line of [...byMessage('page crawled'), ...byMessage('batch stored')]) expect(line.source).toBe('local-hf');
+    for (const line of [...byMessage('page crawled'), ...byMessage('batch stored')])
+      expect(line.source).toBe('local-hf');
     // The planners run at once (an `every` schedule does); with no subscriber they send nothing.
     expect(byMessage('digests planned').map((line) => line.queue)).toEqual(['planning', 'planning']);
-    expect(new Set(jobLines.map((line) => line.queue))).toEqual(new Set(['crawl', 'ingest', 'planning', 'maintenance']));
+    expect(new Set(jobLines.map((line) => line.queue))).toEqual(
+      new Set(['crawl', 'ingest', 'planning', 'maintenance']),
+    );
   }, 120_000);
 
   it('says at start-up that the database lacks its migrations (api and worker services)', async () => {
@@ -105,12 +136,21 @@ describe('services as separate processes', () => {
     await admin.connect();
     await admin.query(`CREATE DATABASE ${name}`);
     await admin.end();
-    const base = { DATABASE_URL: withDatabase(serverUrl, name), REDIS_URL: redisUrl, PAPERBOY_QUEUE_PREFIX: prefix, PAPERBOY_SCHEDULES: '0' };
+    const base = {
+      DATABASE_URL: withDatabase(serverUrl, name),
+      REDIS_URL: redisUrl,
+      PAPERBOY_QUEUE_PREFIX: prefix,
+      PAPERBOY_SCHEDULES: '0',
+    };
     const api = spawnService('services/api/src/main.ts', { ...base, PORT: '0', HOST: '127.0.0.1' });
     const processor = spawnService('services/processor/src/main.ts', base);
     try {
       for (const child of [api, processor]) {
-        await until(async () => /the database lacks \d+ migration\(s\): run `pnpm paperboy migrate`/.test(child.output()), 30_000, 'the warning');
+        await until(
+          async () => /the database lacks \d+ migration\(s\): run `pnpm paperboy migrate`/.test(child.output()),
+          30_000,
+          'the warning',
+        );
       }
     } finally {
       api.kill('SIGTERM');
@@ -127,9 +167,21 @@ describe('services as separate processes', () => {
     try {
       const base = { DATABASE_URL: t.url, REDIS_URL: redisUrl, PAPERBOY_QUEUE_PREFIX: prefix, PAPERBOY_SCHEDULES: '0' };
       const cases = [
-        ['services/processor/src/main.ts', { ...base, PAPERBOY_HEALTH_PORT: String(port) }, `paperboy processor: cannot listen on PAPERBOY_HEALTH_PORT=${port}: the port is already in use`],
-        ['services/api/src/main.ts', { ...base, PORT: String(port), HOST: '127.0.0.1' }, `paperboy api: cannot listen on PORT=${port}: the port is already in use`],
-        ['services/notifier/src/main.ts', { ...base, PAPERBOY_DASHBOARD_REFRESH_SECONDS: 'soon' }, 'paperboy notifier: invalid configuration:'],
+        [
+          'services/processor/src/main.ts',
+          { ...base, PAPERBOY_HEALTH_PORT: String(port) },
+          `paperboy processor: cannot listen on PAPERBOY_HEALTH_PORT=${port}: the port is already in use`,
+        ],
+        [
+          'services/api/src/main.ts',
+          { ...base, PORT: String(port), HOST: '127.0.0.1' },
+          `paperboy api: cannot listen on PORT=${port}: the port is already in use`,
+        ],
+        [
+          'services/notifier/src/main.ts',
+          { ...base, PAPERBOY_DASHBOARD_REFRESH_SECONDS: 'soon' },
+          'paperboy notifier: invalid configuration:',
+        ],
       ] as const;
       for (const [entry, env, message] of cases) {
         const child = spawnService(entry, env);

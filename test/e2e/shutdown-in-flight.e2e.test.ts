@@ -1,8 +1,14 @@
 import { createRedis, Queues } from '@paperboy/queue';
-import { createTestDatabase, deleteRedisPrefix, requireEnv, testQueuePrefix, type TestDatabase } from '@paperboy/test-utils';
+import {
+  createTestDatabase,
+  deleteRedisPrefix,
+  requireEnv,
+  type TestDatabase,
+  testQueuePrefix,
+} from '@paperboy/test-utils';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exited, spawnService, until, overlappingIngestJobs } from './helpers.js';
+import { exited, overlappingIngestJobs, spawnService, until } from './helpers.js';
 
 // SIGTERM while a processor has batches in hand (processor-crash.e2e covers SIGKILL, and SIGTERM
 // of an idle process): the batches it holds are finished and recorded before it exits, nothing
@@ -23,7 +29,14 @@ beforeAll(async () => {
   t = await createTestDatabase();
   await queues.addBulk(
     'ingest-entries',
-    overlappingIngestJobs('sigterm-test', { jobs: JOBS, perJob: PER_JOB, step: STEP, firstId: 20000, title: 'sparse attention for long-context language modeling', abstract: 'We study attention over long inputs. '.repeat(30) }),
+    overlappingIngestJobs('sigterm-test', {
+      jobs: JOBS,
+      perJob: PER_JOB,
+      step: STEP,
+      firstId: 20000,
+      title: 'sparse attention for long-context language modeling',
+      abstract: 'We study attention over long inputs. '.repeat(30),
+    }),
   );
 });
 
@@ -44,7 +57,8 @@ const env = () => ({
   LOG_LEVEL: 'info',
 });
 
-const sightings = async () => (await sql<{ n: number }>`SELECT count(*)::int AS n FROM sightings`.execute(t.db)).rows[0]!.n;
+const sightings = async () =>
+  (await sql<{ n: number }>`SELECT count(*)::int AS n FROM sightings`.execute(t.db)).rows[0]!.n;
 
 describe('SIGTERM to a processor mid-batch', () => {
   it('finishes the batches it holds, half-stores none, and a second processor loses and duplicates nothing', async () => {
@@ -54,7 +68,14 @@ describe('SIGTERM to a processor mid-batch', () => {
     try {
       // Mid-run: some batches stored, and jobs active in Redis at the moment of the signal.
       await until(async () => (await sightings()) > 0, 30_000, 'the first processor to store something');
-      await until(async () => (inFlight = (await ingest.getActive()).map((job) => job.id!)).length > 0, 30_000, 'a batch in flight');
+      await until(
+        async () => {
+          inFlight = (await ingest.getActive()).map((job) => job.id!);
+          return inFlight.length > 0;
+        },
+        30_000,
+        'a batch in flight',
+      );
       first.kill('SIGTERM');
     } catch (error) {
       first.kill('SIGKILL');
@@ -73,21 +94,37 @@ describe('SIGTERM to a processor mid-batch', () => {
     expect(completed.length).toBeLessThan(JOBS); // it really stopped mid-run
     expect(await sightings()).toBe(completed.length * PER_JOB);
     const stored = await sql<{ listing: string }>`SELECT DISTINCT listing FROM sightings ORDER BY 1`.execute(t.db);
-    expect(stored.rows.map((r) => r.listing).sort()).toEqual(completed.map((job) => (job.data as { listing: string }).listing).sort());
+    expect(stored.rows.map((r) => r.listing).sort()).toEqual(
+      completed.map((job) => (job.data as { listing: string }).listing).sort(),
+    );
 
     const second = spawnService('services/processor/src/main.ts', env());
     try {
-      await until(async () => (await ingest.getJobCounts('completed')).completed === JOBS, 90_000, 'every batch completed');
-      expect(await ingest.getJobCounts('failed', 'waiting', 'active', 'delayed')).toMatchObject({ failed: 0, waiting: 0, active: 0, delayed: 0 });
+      await until(
+        async () => (await ingest.getJobCounts('completed')).completed === JOBS,
+        90_000,
+        'every batch completed',
+      );
+      expect(await ingest.getJobCounts('failed', 'waiting', 'active', 'delayed')).toMatchObject({
+        failed: 0,
+        waiting: 0,
+        active: 0,
+        delayed: 0,
+      });
     } finally {
       second.kill('SIGTERM');
       expect((await exited(second)).code).toBe(0);
     }
     expect(await sightings()).toBe(JOBS * PER_JOB);
-    const papers = await sql<{ n: number; ids: number }>`SELECT count(*)::int AS n, count(DISTINCT arxiv_id)::int AS ids FROM papers`.execute(t.db);
+    const papers = await sql<{
+      n: number;
+      ids: number;
+    }>`SELECT count(*)::int AS n, count(DISTINCT arxiv_id)::int AS ids FROM papers`.execute(t.db);
     expect(papers.rows[0]).toEqual({ n: uniquePapers, ids: uniquePapers });
     const dupes = await sql<{ n: number }>`
-      SELECT count(*)::int AS n FROM (SELECT paper_id, listing FROM sightings GROUP BY 1, 2 HAVING count(*) > 1) d`.execute(t.db);
+      SELECT count(*)::int AS n FROM (SELECT paper_id, listing FROM sightings GROUP BY 1, 2 HAVING count(*) > 1) d`.execute(
+      t.db,
+    );
     expect(dupes.rows[0]!.n).toBe(0);
   }, 150_000);
 });

@@ -1,9 +1,16 @@
 import { SubscriberRepository } from '@paperboy/db';
-import { createQueueEvents, createRedis, Queues, type PlanDigestsResult } from '@paperboy/queue';
-import { createTestDatabase, deleteRedisPrefix, requireEnv, seedDigestPapers, testQueuePrefix, type TestDatabase } from '@paperboy/test-utils';
+import { createQueueEvents, createRedis, type PlanDigestsResult, Queues } from '@paperboy/queue';
+import {
+  createTestDatabase,
+  deleteRedisPrefix,
+  requireEnv,
+  seedDigestPapers,
+  type TestDatabase,
+  testQueuePrefix,
+} from '@paperboy/test-utils';
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startHeldSmtpServer, type HeldSmtpServer } from './held-smtp.js';
+import { type HeldSmtpServer, startHeldSmtpServer } from './held-smtp.js';
 import { exited, spawnService, until } from './helpers.js';
 
 // SIGTERM to a notifier process while a digest is mid-SMTP-transaction (the server has the
@@ -40,7 +47,11 @@ async function setup() {
     },
   );
   await seedDigestPapers(t.db);
-  await new SubscriberRepository(t.db).subscribe('reader@example.org', { topics: ['llm'], frequency: 'daily' }, 'active');
+  await new SubscriberRepository(t.db).subscribe(
+    'reader@example.org',
+    { topics: ['llm'], frequency: 'daily' },
+    'active',
+  );
   const notifier = (shutdownMs: number) => {
     const child = spawnService('services/notifier/src/main.ts', {
       DATABASE_URL: t.url,
@@ -83,7 +94,9 @@ describe('SIGTERM to a notifier mid-send', () => {
     expect(first.output()).not.toMatch(/did not finish its jobs before the deadline/);
     expect(smtp.received).toEqual(['reader@example.org']);
     expect(await deliveries()).toEqual(['sent']);
-    expect(await queues.get('notify').getJobCounts('completed', 'failed', 'active', 'waiting', 'delayed')).toMatchObject({ completed: 1, failed: 0, active: 0, waiting: 0, delayed: 0 });
+    expect(
+      await queues.get('notify').getJobCounts('completed', 'failed', 'active', 'waiting', 'delayed'),
+    ).toMatchObject({ completed: 1, failed: 0, active: 0, waiting: 0, delayed: 0 });
 
     // Another notifier and another forced plan: the period's digest is not planned or sent again.
     const second = notifier(60_000);
@@ -125,6 +138,12 @@ describe('SIGTERM to a notifier mid-send', () => {
     expect((await exited(second)).code).toBe(0);
     expect(smtp.received).toEqual(['reader@example.org']); // the one the first notifier sent, never acknowledged
     expect(await deliveries()).toEqual(['claimed']);
-    expect(await notify.getJobCounts('completed', 'failed', 'waiting', 'active', 'delayed')).toMatchObject({ completed: 0, failed: 1, waiting: 0, active: 0, delayed: 0 });
+    expect(await notify.getJobCounts('completed', 'failed', 'waiting', 'active', 'delayed')).toMatchObject({
+      completed: 0,
+      failed: 1,
+      waiting: 0,
+      active: 0,
+      delayed: 0,
+    });
   }, 180_000);
 });

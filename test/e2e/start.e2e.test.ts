@@ -1,10 +1,19 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { createRedis, Queues } from '@paperboy/queue';
-import { createTestDatabase, deleteRedisPrefix, requireEnv, send, startFixtureServer, testQueuePrefix, type FixtureServer, type TestDatabase } from '@paperboy/test-utils';
+import {
+  createTestDatabase,
+  deleteRedisPrefix,
+  type FixtureServer,
+  requireEnv,
+  send,
+  startFixtureServer,
+  type TestDatabase,
+  testQueuePrefix,
+} from '@paperboy/test-utils';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServer } from 'node:net';
 import { exited, root, until } from './helpers.js';
 
 const freePort = () =>
@@ -23,7 +32,10 @@ const redisUrl = requireEnv('TEST_REDIS_URL');
 beforeAll(async () => {
   t = await createTestDatabase();
   server = await startFixtureServer({
-    '/api/daily_papers': send(readFileSync(`${root}packages/sources/test/fixtures/hf-api/hf-api-daily_papers-limit30-2026-06-13.json`), 'application/json'),
+    '/api/daily_papers': send(
+      readFileSync(`${root}packages/sources/test/fixtures/hf-api/hf-api-daily_papers-limit30-2026-06-13.json`),
+      'application/json',
+    ),
   });
 });
 afterAll(async () => {
@@ -37,8 +49,16 @@ describe('paperboy start', () => {
     const healthPort = await freePort();
     const child = spawn('pnpm', ['paperboy', 'start'], {
       cwd: root,
-      env: { ...process.env, DATABASE_URL: t.url, REDIS_URL: redisUrl, PAPERBOY_QUEUE_PREFIX: prefix,
-    PAPERBOY_SOURCES: `${root}test/fixtures/sources.test.yaml`, PAPERBOY_FETCH_ALLOW_PRIVATE: '1', LOG_LEVEL: 'info', PAPERBOY_HEALTH_PORT: String(healthPort) },
+      env: {
+        ...process.env,
+        DATABASE_URL: t.url,
+        REDIS_URL: redisUrl,
+        PAPERBOY_QUEUE_PREFIX: prefix,
+        PAPERBOY_SOURCES: `${root}test/fixtures/sources.test.yaml`,
+        PAPERBOY_FETCH_ALLOW_PRIVATE: '1',
+        LOG_LEVEL: 'info',
+        PAPERBOY_HEALTH_PORT: String(healthPort),
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let log = '';
@@ -49,7 +69,8 @@ describe('paperboy start', () => {
     const redis = createRedis(redisUrl, 'producer');
     const queues = new Queues(redis, { prefix, fetchAttempts: 1 });
     await queues.add('crawl-page', { source: 'hf-api', url: `${server.url}/api/daily_papers` });
-    const papers = async () => (await sql<{ n: number }>`SELECT count(*)::int AS n FROM papers`.execute(t.db)).rows[0]!.n;
+    const papers = async () =>
+      (await sql<{ n: number }>`SELECT count(*)::int AS n FROM papers`.execute(t.db)).rows[0]!.n;
     await until(async () => (await papers()) === 30, 30_000, '30 papers to be stored');
     await queues.close();
     redis.disconnect();

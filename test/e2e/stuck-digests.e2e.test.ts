@@ -1,7 +1,16 @@
 import { createServer } from 'node:net';
 import { DigestRepository, SubscriberRepository } from '@paperboy/db';
 import { createRedis, Queues } from '@paperboy/queue';
-import { createTestDatabase, deleteRedisPrefix, requireEnv, seedDigestPapers, startSmtpTestServer, testQueuePrefix, type SmtpTestServer, type TestDatabase } from '@paperboy/test-utils';
+import {
+  createTestDatabase,
+  deleteRedisPrefix,
+  requireEnv,
+  type SmtpTestServer,
+  seedDigestPapers,
+  startSmtpTestServer,
+  type TestDatabase,
+  testQueuePrefix,
+} from '@paperboy/test-utils';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exited, lastJson, runCli, spawnService, until } from './helpers.js';
@@ -51,14 +60,25 @@ afterAll(async () => {
   await deleteRedisPrefix(redisUrl, prefix);
 });
 
-const delivery = (id: number) => t.db.selectFrom('deliveries').select(['status', 'attempts']).where('id', '=', id).executeTakeFirstOrThrow();
-const jsonLines = (stdout: string) => stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+const delivery = (id: number) =>
+  t.db.selectFrom('deliveries').select(['status', 'attempts']).where('id', '=', id).executeTakeFirstOrThrow();
+const jsonLines = (stdout: string) =>
+  stdout
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 
 describe('stuck digests', () => {
   it('a notifier killed mid-send leaves a stuck delivery: counted by /metrics, listed by `digest stuck`, re-sent exactly once by `digest resend-stuck --yes`', async () => {
     const subscribers = new SubscriberRepository(t.db);
-    const { id: subscriberId } = await subscribers.subscribe('reader@example.org', { topics: ['llm'], frequency: 'daily' }, 'active');
-    const [planned] = await new DigestRepository(t.db).planDeliveries([{ id: subscriberId, email: 'reader@example.org', periodKey: 'daily-2026-12-06' }]);
+    const { id: subscriberId } = await subscribers.subscribe(
+      'reader@example.org',
+      { topics: ['llm'], frequency: 'daily' },
+      'active',
+    );
+    const [planned] = await new DigestRepository(t.db).planDeliveries([
+      { id: subscriberId, email: 'reader@example.org', periodKey: 'daily-2026-12-06' },
+    ]);
     const deliveryId = planned!.deliveryId;
     const queues = new Queues(producer, { prefix, fetchAttempts: 1 });
     await queues.add('send-digest', { deliveryId, subscriberId }, `send-${deliveryId}`);
@@ -80,7 +100,9 @@ describe('stuck digests', () => {
     expect(early.code, early.stderr).toBe(0);
     expect(early.stdout).toBe('');
     // Twenty minutes pass (set in the data, not waited for).
-    await sql`UPDATE deliveries SET claimed_at = claimed_at - interval '20 minutes' WHERE id = ${deliveryId}`.execute(t.db);
+    await sql`UPDATE deliveries SET claimed_at = claimed_at - interval '20 minutes' WHERE id = ${deliveryId}`.execute(
+      t.db,
+    );
 
     // Counted: a notifier's /metrics reports it.
     const healthPort = await freePort();
@@ -89,7 +111,10 @@ describe('stuck digests', () => {
     try {
       await until(
         async () => {
-          metrics = await fetch(`http://127.0.0.1:${healthPort}/metrics`).then((r) => r.text(), () => '');
+          metrics = await fetch(`http://127.0.0.1:${healthPort}/metrics`).then(
+            (r) => r.text(),
+            () => '',
+          );
           return /^paperboy_deliveries_stuck\{/m.test(metrics);
         },
         60_000,
@@ -99,13 +124,22 @@ describe('stuck digests', () => {
       watcher.kill('SIGTERM');
       await exited(watcher);
     }
-    expect(metrics).toMatch(/^paperboy_deliveries_stuck\{(?=[^}]*threshold_minutes="15")(?=[^}]*service="notifier")[^}]*\} 1$/m);
+    expect(metrics).toMatch(
+      /^paperboy_deliveries_stuck\{(?=[^}]*threshold_minutes="15")(?=[^}]*service="notifier")[^}]*\} 1$/m,
+    );
 
     // Listed, as JSON lines and as a table.
     const listed = await runCli(['digest', 'stuck', '--json'], env);
     expect(listed.code, listed.stderr).toBe(0);
     expect(jsonLines(listed.stdout)).toEqual([
-      { deliveryId, email: 'reader@example.org', periodKey: 'daily-2026-12-06', claimedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/), attempts: 1, subscriberStatus: 'active' },
+      {
+        deliveryId,
+        email: 'reader@example.org',
+        periodKey: 'daily-2026-12-06',
+        claimedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+        attempts: 1,
+        subscriberStatus: 'active',
+      },
     ]);
     const table = await runCli(['digest', 'stuck'], env);
     expect(table.stdout).toMatch(/reader@example\.org\s+daily-2026-12-06/);
@@ -121,7 +155,14 @@ describe('stuck digests', () => {
     // Re-sent once, through the real SMTP server.
     const resent = await runCli(['digest', 'resend-stuck', '--yes'], env, 90_000);
     expect(resent.code, resent.stderr).toBe(0);
-    expect(lastJson(resent.stdout)).toMatchObject({ resent: 1, skipped: 0, sent: 1, empty: 0, failed: 0, unfinished: 0 });
+    expect(lastJson(resent.stdout)).toMatchObject({
+      resent: 1,
+      skipped: 0,
+      sent: 1,
+      empty: 0,
+      failed: 0,
+      unfinished: 0,
+    });
     expect(resent.stdout).toContain('at least once');
     expect(smtp.messages.map((m) => m.rcptTo)).toEqual([['reader@example.org']]);
     expect(await delivery(deliveryId)).toEqual({ status: 'sent', attempts: 2 });

@@ -3,13 +3,23 @@ import type { AddressInfo } from 'node:net';
 import { buildApi } from '@paperboy/api';
 import { loadConfig } from '@paperboy/config';
 import { createTransport } from '@paperboy/mail';
-import { loadTaxonomy, signToken } from '@paperboy/pipeline';
 import { createNotifierWorkers } from '@paperboy/notifier';
+import { loadTaxonomy, signToken } from '@paperboy/pipeline';
 import { createRedis, Queues, type Worker } from '@paperboy/queue';
-import { createTestDatabase, deleteRedisPrefix, requireEnv, startSmtpTestServer, testQueuePrefix, type SmtpTestServer, type TestDatabase } from '@paperboy/test-utils';
+import {
+  createTestDatabase,
+  deleteRedisPrefix,
+  requireEnv,
+  type SmtpTestServer,
+  startSmtpTestServer,
+  type TestDatabase,
+  testQueuePrefix,
+} from '@paperboy/test-utils';
+
 type FastifyInstance = Awaited<ReturnType<typeof buildApi>>;
+
 import { pino } from 'pino';
-import { chromium, type Browser } from 'playwright-core';
+import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { computedStyle, watchCspViolations } from './csp.js';
 
@@ -39,16 +49,37 @@ beforeAll(async () => {
   t = await createTestDatabase();
   smtp = await startSmtpTestServer();
   const config = loadConfig({ PAPERBOY_QUEUE_PREFIX: prefix, PAPERBOY_SECRET: 'browser-test-secret-Hy6Pd3Jf8Ls1Qa4' });
-  app = await buildApi({ db: t.db, config, logger: pino({ level: 'silent' }), redis, jobs: queues, taxonomy: loadTaxonomy() });
+  app = await buildApi({
+    db: t.db,
+    config,
+    logger: pino({ level: 'silent' }),
+    redis,
+    jobs: queues,
+    taxonomy: loadTaxonomy(),
+  });
   // The confirmation mail is a job: the notifier's worker sends it.
   mailer = createTransport({ smtpUrl: smtp.url, outboxDir: '/tmp/unused', pool: false });
-  workers = createNotifierWorkers({ db: t.db, logger: pino({ level: 'silent' }), config, connection: workerRedis, queues, transport: mailer });
+  workers = createNotifierWorkers({
+    db: t.db,
+    logger: pino({ level: 'silent' }),
+    config,
+    connection: workerRedis,
+    queues,
+    transport: mailer,
+  });
   for (const worker of workers) void worker.run();
   await app.listen({ host: '127.0.0.1', port: 0 });
   base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+      '--disable-sync',
+    ],
   });
 }, 60_000);
 
@@ -79,15 +110,24 @@ describe.skipIf(!available)('subscribe and unsubscribe in a browser', () => {
     expect(await page.locator('h1').textContent()).toBe('Check your inbox');
 
     const deadline = Date.now() + 20_000;
-    while (!smtp.messages.some((m) => m.rcptTo[0] === 'browser@example.org') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    while (!smtp.messages.some((m) => m.rcptTo[0] === 'browser@example.org') && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
     const mail = smtp.messages.find((m) => m.rcptTo[0] === 'browser@example.org');
     expect(mail).toBeDefined();
     const link = /https?:\/\/\S+\/confirm\?token=[\w.-]+/.exec(mail!.parsed.text ?? '')![0];
     await page.goto(`${base}${new URL(link).pathname}${new URL(link).search}`);
     expect(await page.locator('h1').textContent()).toBe('Subscription confirmed');
-    const row = await t.db.selectFrom('subscribers').selectAll().where('email', '=', 'browser@example.org').executeTakeFirstOrThrow();
+    const row = await t.db
+      .selectFrom('subscribers')
+      .selectAll()
+      .where('email', '=', 'browser@example.org')
+      .executeTakeFirstOrThrow();
     expect(row.status).toBe('active');
-    const prefs = await t.db.selectFrom('subscriber_preferences').selectAll().where('subscriber_id', '=', row.id).executeTakeFirstOrThrow();
+    const prefs = await t.db
+      .selectFrom('subscriber_preferences')
+      .selectAll()
+      .where('subscriber_id', '=', row.id)
+      .executeTakeFirstOrThrow();
     expect(prefs).toMatchObject({ topics: ['llm', 'agents'], frequency: 'weekly' });
 
     const token = signToken('browser-test-secret-Hy6Pd3Jf8Ls1Qa4', 'unsubscribe', row.id, null, 1);
@@ -95,7 +135,11 @@ describe.skipIf(!available)('subscribe and unsubscribe in a browser', () => {
     await page.screenshot({ path: `${process.env.TMPDIR ?? '/tmp'}/paperboy-unsubscribe.png` });
     await page.click('button[type="submit"]');
     expect(await page.locator('h1').textContent()).toBe('You are unsubscribed');
-    const after = await t.db.selectFrom('subscribers').select('status').where('id', '=', row.id).executeTakeFirstOrThrow();
+    const after = await t.db
+      .selectFrom('subscribers')
+      .select('status')
+      .where('id', '=', row.id)
+      .executeTakeFirstOrThrow();
     expect(after.status).toBe('unsubscribed');
     expect(errors, errors.join('\n')).toEqual([]);
     await page.close();

@@ -48,9 +48,13 @@ export function createAppContext(config: Config, options: AppContextOptions = {}
     .addResource('database', () => db.destroy())
     .addResource('redis', async () => {
       // quit() on a connection that never came up would wait for it forever.
-      const close = (redis: RedisClient) => (redis.status === 'ready' ? redis.quit().catch(() => redis.disconnect()) : redis.disconnect());
+      const close = (redis: RedisClient) =>
+        redis.status === 'ready' ? redis.quit().catch(() => redis.disconnect()) : redis.disconnect();
       await Promise.all([close(workerRedis), close(producerRedis)]);
     });
-  const metrics = createMetrics({ queues: () => Object.values(QueueName).map((name) => queues.get(name)), defaultLabels: { service: options.name ?? 'paperboy' } });
+  const metrics = createMetrics({
+    queues: () => Object.values(QueueName).map((name) => queues.get(name)),
+    defaultLabels: { service: options.name ?? 'paperboy' },
+  });
   return { config, logger, db, workerRedis, producerRedis, queues, lifecycle, metrics, postgresWatch };
 }

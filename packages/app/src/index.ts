@@ -2,4 +2,4 @@
 // queues, metrics, and the lifecycle that closes them. @paperboy/runtime runs it.
 
 /** A process's shared connections, and the function that builds them from the configuration. */
-export { createAppContext, type AppContext, type AppContextOptions } from './context.js';
+export { type AppContext, type AppContextOptions, createAppContext } from './context.js';

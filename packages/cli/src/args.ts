@@ -1,4 +1,4 @@
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 
 /** A mistake in how a command was called: printed as a one-line error with a pointer to --help. */
 export class UsageError extends Error {
@@ -20,9 +20,16 @@ export function orList(items: readonly string[]): string {
  * The subcommand a command was given (`dashboard refresh`), or a UsageError: one that says it is
  * missing (none, or an empty argument such as `''`) or names the unknown one, listing the valid ones.
  */
-export function subcommand<T extends string>(command: string, given: string | undefined, valid: readonly T[], what = 'subcommand'): T {
-  if (given === undefined || given.trim() === '') throw new UsageError(`${command}: missing ${what}; expected ${orList(valid)}`, command);
-  if (!(valid as readonly string[]).includes(given)) throw new UsageError(`${command}: expected ${orList(valid)}, got ${JSON.stringify(given)}`, command);
+export function subcommand<T extends string>(
+  command: string,
+  given: string | undefined,
+  valid: readonly T[],
+  what = 'subcommand',
+): T {
+  if (given === undefined || given.trim() === '')
+    throw new UsageError(`${command}: missing ${what}; expected ${orList(valid)}`, command);
+  if (!(valid as readonly string[]).includes(given))
+    throw new UsageError(`${command}: expected ${orList(valid)}, got ${JSON.stringify(given)}`, command);
   return given as T;
 }
 
@@ -47,9 +54,16 @@ export interface CommandSpec {
 
 /** Parses argv strictly: an unknown option, a missing value or a stray argument is a UsageError. */
 export function parseCommandArgs(spec: CommandSpec, argv: string[]) {
-  const options: ParseArgsConfig['options'] = { help: { type: 'boolean', short: 'h' }, verbose: { type: 'boolean', short: 'v' } };
+  const options: ParseArgsConfig['options'] = {
+    help: { type: 'boolean', short: 'h' },
+    verbose: { type: 'boolean', short: 'v' },
+  };
   for (const [name, option] of Object.entries(spec.options)) {
-    options[name] = { type: option.type, ...(option.multiple ? { multiple: true } : {}), ...(option.short ? { short: option.short } : {}) };
+    options[name] = {
+      type: option.type,
+      ...(option.multiple ? { multiple: true } : {}),
+      ...(option.short ? { short: option.short } : {}),
+    };
   }
   try {
     return parseArgs({ args: argv, options, strict: true, allowPositionals: Boolean(spec.positionals) });
@@ -61,7 +75,14 @@ export function parseCommandArgs(spec: CommandSpec, argv: string[]) {
 
 export function formatHelp(spec: CommandSpec): string {
   // A usage of several lines (one a subcommand) is aligned under the first.
-  const lines = [spec.usage.split('\n').map((u, i) => `${i ? '       ' : 'Usage: '}pnpm paperboy ${u}`).join('\n'), '', spec.summary];
+  const lines = [
+    spec.usage
+      .split('\n')
+      .map((u, i) => `${i ? '       ' : 'Usage: '}pnpm paperboy ${u}`)
+      .join('\n'),
+    '',
+    spec.summary,
+  ];
   if (spec.details) lines.push('', spec.details);
   const entries = Object.entries(spec.options);
   lines.push('', 'Options:');
@@ -69,7 +90,10 @@ export function formatHelp(spec: CommandSpec): string {
     const flag = `${option.short ? `-${option.short}, ` : '    '}--${name}${option.type === 'string' ? ` <${option.valueName ?? 'value'}>` : ''}`;
     lines.push(`  ${flag.padEnd(30)} ${option.description}`);
   }
-  if (!spec.service) lines.push(`  ${'-v, --verbose'.padEnd(30)} show info logs too (default: warnings and errors only, unless LOG_LEVEL is set)`);
+  if (!spec.service)
+    lines.push(
+      `  ${'-v, --verbose'.padEnd(30)} show info logs too (default: warnings and errors only, unless LOG_LEVEL is set)`,
+    );
   lines.push(`  ${'-h, --help'.padEnd(30)} show this help`);
   return lines.join('\n');
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-import { configHelp, ConfigError, loadConfig, type Config } from '@paperboy/config';
+import { type Config, ConfigError, configHelp, loadConfig } from '@paperboy/config';
 import type { Logger } from '@paperboy/logger';
-import { formatHelp, parseCommandArgs, subcommand, UsageError, type CommandSpec } from './args.js';
+import { type CommandSpec, formatHelp, parseCommandArgs, subcommand, UsageError } from './args.js';
 import {
   AT_LEAST_ONCE,
   backfillSpec,
@@ -47,7 +47,12 @@ const commands: Command[] = [
     details: ingestDetails,
     run: async ({ values }, config, logger) => {
       const { ingest, ingestFailed } = await import('./commands/ingest.js');
-      const summary = await ingest(config, values.source as string | undefined, values.url as string[] | undefined, logger);
+      const summary = await ingest(
+        config,
+        values.source as string | undefined,
+        values.url as string[] | undefined,
+        logger,
+      );
       json(summary);
       return ingestFailed(summary) ? 1 : 0;
     },
@@ -72,7 +77,10 @@ const commands: Command[] = [
   {
     spec: demoSpec,
     run: async (_args, config, logger) => {
-      const [{ demo }, { ingestFailed }] = await Promise.all([import('./commands/demo.js'), import('./commands/ingest.js')]);
+      const [{ demo }, { ingestFailed }] = await Promise.all([
+        import('./commands/demo.js'),
+        import('./commands/ingest.js'),
+      ]);
       const summaries = await demo(config, logger);
       return summaries.some(ingestFailed) ? 1 : 0;
     },
@@ -82,7 +90,11 @@ const commands: Command[] = [
     run: async ({ values }, config, logger) => {
       const raw = (values['batch-size'] as string | undefined) ?? '500';
       const size = Number(raw);
-      if (!Number.isInteger(size) || size < 1 || size > 100_000) throw new UsageError(`reclassify: --batch-size must be an integer from 1 to 100000, got ${JSON.stringify(raw)}`, 'reclassify');
+      if (!Number.isInteger(size) || size < 1 || size > 100_000)
+        throw new UsageError(
+          `reclassify: --batch-size must be an integer from 1 to 100000, got ${JSON.stringify(raw)}`,
+          'reclassify',
+        );
       const { reclassify } = await import('./commands/reclassify.js');
       json(await reclassify(config, size, logger));
       return 0;
@@ -104,7 +116,10 @@ const commands: Command[] = [
       const { parseSince, replay } = await import('./commands/replay.js');
       const summary = await replay(
         config,
-        { ...(values.source ? { source: values.source as string } : {}), ...(values.since ? { since: parseSince(values.since as string)! } : {}) },
+        {
+          ...(values.source ? { source: values.source as string } : {}),
+          ...(values.since ? { since: parseSince(values.since as string)! } : {}),
+        },
         logger,
         config.batchSize,
       );
@@ -125,7 +140,9 @@ const commands: Command[] = [
     spec: subscribersSpec,
     run: async ({ values, positionals }, config) => {
       const { subscribers } = await import('./commands/subscribers.js');
-      await subscribers(config, positionals, values as Record<string, string | boolean | undefined>, (line) => process.stdout.write(`${line}\n`));
+      await subscribers(config, positionals, values as Record<string, string | boolean | undefined>, (line) =>
+        process.stdout.write(`${line}\n`),
+      );
       return 0;
     },
   },
@@ -135,12 +152,25 @@ const commands: Command[] = [
       const [given, email, ...extra] = positionals;
       const action = subcommand('digest', given, ['run', 'preview', 'stuck', 'resend-stuck'] as const);
       if (extra.length) throw new UsageError(`digest: unexpected ${extra.join(' ')}`, 'digest');
-      for (const [option, only] of [['older-than', ['stuck', 'resend-stuck']], ['json', ['stuck']], ['yes', ['resend-stuck']]] as const) {
-        if (values[option] !== undefined && !(only as readonly string[]).includes(action)) throw new UsageError(`digest ${action}: --${option} is an option of ${only.map((a) => `digest ${a}`).join(' and ')}`, 'digest');
+      for (const [option, only] of [
+        ['older-than', ['stuck', 'resend-stuck']],
+        ['json', ['stuck']],
+        ['yes', ['resend-stuck']],
+      ] as const) {
+        if (values[option] !== undefined && !(only as readonly string[]).includes(action))
+          throw new UsageError(
+            `digest ${action}: --${option} is an option of ${only.map((a) => `digest ${a}`).join(' and ')}`,
+            'digest',
+          );
       }
       if (action === 'stuck' || action === 'resend-stuck') {
-        const { digestResendStuck, digestStuck, formatStuckTable, parseOlderThan, refuseResendWithoutYes } = await import('./commands/digest-stuck.js');
-        if (email !== undefined) throw new UsageError(`digest ${action}: unexpected ${email} (it takes no address; --older-than chooses which)`, 'digest');
+        const { digestResendStuck, digestStuck, formatStuckTable, parseOlderThan, refuseResendWithoutYes } =
+          await import('./commands/digest-stuck.js');
+        if (email !== undefined)
+          throw new UsageError(
+            `digest ${action}: unexpected ${email} (it takes no address; --older-than chooses which)`,
+            'digest',
+          );
         const minutes = parseOlderThan(values['older-than'] as string | undefined, config, action);
         if (action === 'stuck') {
           const rows = await digestStuck(config, minutes);
@@ -150,14 +180,24 @@ const commands: Command[] = [
         }
         if (!values.yes) await refuseResendWithoutYes(config, minutes);
         const summary = await digestResendStuck(config, minutes, logger);
-        process.stdout.write(`Re-sent ${summary.resent} stuck digest${summary.resent === 1 ? '' : 's'} (${AT_LEAST_ONCE}); ${summary.skipped} of subscribers no longer active finished as skipped.\n`);
+        process.stdout.write(
+          `Re-sent ${summary.resent} stuck digest${summary.resent === 1 ? '' : 's'} (${AT_LEAST_ONCE}); ${summary.skipped} of subscribers no longer active finished as skipped.\n`,
+        );
         json(summary);
         return summary.failed || summary.unfinished ? 1 : 0;
       }
       const { digestPreview, digestRun } = await import('./commands/digest.js');
       if (action === 'run') {
-        if (email !== undefined) throw new UsageError(`digest run: unexpected ${email} (run takes no address; --frequency and --now choose what is sent)`, 'digest');
-        const summary = await digestRun(config, { ...(values.frequency ? { frequency: values.frequency as string } : {}), now: Boolean(values.now) }, logger);
+        if (email !== undefined)
+          throw new UsageError(
+            `digest run: unexpected ${email} (run takes no address; --frequency and --now choose what is sent)`,
+            'digest',
+          );
+        const summary = await digestRun(
+          config,
+          { ...(values.frequency ? { frequency: values.frequency as string } : {}), now: Boolean(values.now) },
+          logger,
+        );
         json(summary);
         return summary.failed ? 1 : 0;
       }
@@ -212,7 +252,8 @@ async function main(argv: string[]): Promise<number | null> {
     return 0;
   }
   const command = commands.find((c) => c.spec.name === name);
-  if (!command) throw new UsageError(`unknown command "${name}"; commands: ${commands.map((c) => c.spec.name).join(', ')}`);
+  if (!command)
+    throw new UsageError(`unknown command "${name}"; commands: ${commands.map((c) => c.spec.name).join(', ')}`);
   const args = parseCommandArgs(command.spec, rest);
   if (args.values.help) {
     const details = await command.details?.();
@@ -223,7 +264,9 @@ async function main(argv: string[]): Promise<number | null> {
   const { commandLogLevel, createLogger } = await import('@paperboy/logger');
   // A LOG_LEVEL set (non-empty, as loadConfig reads it) is taken as asked; otherwise a command's logs stay at warnings.
   const levelSet = Boolean(process.env.LOG_LEVEL);
-  const level = command.spec.service ? config.logLevel : commandLogLevel(config.logLevel, { verbose: Boolean(args.values.verbose), levelSet });
+  const level = command.spec.service
+    ? config.logLevel
+    : commandLogLevel(config.logLevel, { verbose: Boolean(args.values.verbose), levelSet });
   const logger = createLogger({ level, name: `paperboy-${name}` });
   try {
     return await command.run(args, config, logger);
@@ -260,9 +303,15 @@ main(process.argv.slice(2)).then(
     // The database's error texts, imported only for a database error (whose command has loaded that code already).
     const pg = isPostgresError(error) ? await import('./run-ingest.js') : undefined;
     if (error instanceof UsageError) {
-      process.stderr.write(`paperboy: ${error.message}\n${error.command ? `Try: pnpm paperboy ${error.command} --help\n` : 'Try: pnpm paperboy --help\n'}`);
+      process.stderr.write(
+        `paperboy: ${error.message}\n${error.command ? `Try: pnpm paperboy ${error.command} --help\n` : 'Try: pnpm paperboy --help\n'}`,
+      );
       process.exitCode = 2;
-    } else if (error instanceof ConfigError || error.name === 'LoginRefusedError' || error.constructor.name === 'SourcesFileError') {
+    } else if (
+      error instanceof ConfigError ||
+      error.name === 'LoginRefusedError' ||
+      error.constructor.name === 'SourcesFileError'
+    ) {
       // Usage-like errors of the environment (matched by name: their modules load only with the command that met them).
       process.stderr.write(`paperboy: ${error.message}\n`);
       process.exitCode = 2;
@@ -275,7 +324,14 @@ main(process.argv.slice(2)).then(
       process.stderr.write(`paperboy: ${pg.postgresUnreachable(error.message)}\n`);
       process.exitCode = 1;
     } else {
-      const known = ['PreflightError', 'RedisUnavailableError', 'MigrationError', 'TaxonomyError', 'DatabaseUnavailableError'].includes(error.constructor.name) || (error as { code?: string }).code === 'ECONNREFUSED';
+      const known =
+        [
+          'PreflightError',
+          'RedisUnavailableError',
+          'MigrationError',
+          'TaxonomyError',
+          'DatabaseUnavailableError',
+        ].includes(error.constructor.name) || (error as { code?: string }).code === 'ECONNREFUSED';
       process.stderr.write(`paperboy: ${known ? error.message : (error.stack ?? error.message)}\n`);
       process.exitCode = 1;
     }

@@ -1,10 +1,18 @@
+import { type AppContext, createAppContext } from '@paperboy/app';
 import type { Config } from '@paperboy/config';
 import { isLoginRefused, pendingMigrations } from '@paperboy/db';
 import { addFetcher, reconcileStrandedBatches } from '@paperboy/fetcher';
 import type { Logger } from '@paperboy/logger';
 import { addProcessor } from '@paperboy/processor';
-import { checkRedis, createQueueEvents, type CrawlPagePayload, type CrawlPageResult, type IngestEntriesResult, type Job, type QueueEvents } from '@paperboy/queue';
-import { createAppContext, type AppContext } from '@paperboy/app';
+import {
+  type CrawlPagePayload,
+  type CrawlPageResult,
+  checkRedis,
+  createQueueEvents,
+  type IngestEntriesResult,
+  type Job,
+  type QueueEvents,
+} from '@paperboy/queue';
 import { markInterrupted, wasInterrupted } from './interrupt.js';
 
 export interface IngestSummary {
@@ -41,7 +49,8 @@ export async function preflight(ctx: Pick<AppContext, 'config' | 'db'>): Promise
 export const UNREACHABLE_CODES: readonly string[] = ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT'];
 
 /** What every command says when Postgres cannot be reached. */
-export const postgresUnreachable = (message: string) => `cannot reach Postgres (${message}): is it running, and does DATABASE_URL point at it?`;
+export const postgresUnreachable = (message: string) =>
+  `cannot reach Postgres (${message}): is it running, and does DATABASE_URL point at it?`;
 
 export async function checkDatabase(db: AppContext['db']): Promise<void> {
   let pending: string[];
@@ -54,11 +63,15 @@ export async function checkDatabase(db: AppContext['db']): Promise<void> {
     if (UNREACHABLE_CODES.includes(code ?? '')) throw new PreflightError(postgresUnreachable(message));
     throw new PreflightError(`cannot use the database (${message})`);
   }
-  if (pending.length) throw new PreflightError(`the database has ${pending.length} pending migration(s): run \`pnpm paperboy migrate\``);
+  if (pending.length)
+    throw new PreflightError(`the database has ${pending.length} pending migration(s): run \`pnpm paperboy migrate\``);
 }
 
 /** Waits for a job; a job that is gone or failed is an error result, never a throw. */
-export async function waitFor<T>(job: Job | undefined, events: QueueEvents): Promise<{ ok: true; value: T } | { ok: false; error: string }> {
+export async function waitFor<T>(
+  job: Job | undefined,
+  events: QueueEvents,
+): Promise<{ ok: true; value: T } | { ok: false; error: string }> {
   if (!job) return { ok: false, error: 'job disappeared from the queue before it finished' };
   try {
     return { ok: true, value: (await job.waitUntilFinished(events)) as T };
@@ -119,7 +132,11 @@ export async function createCheckedContext(config: Config, logger?: Logger): Pro
 }
 
 /** Starts (or borrows) a pipeline, runs `use`, and shuts down what it started. */
-export async function withPipeline<T>(config: Config, options: PipelineOptions, use: (pipeline: Pipeline) => Promise<T>): Promise<T> {
+export async function withPipeline<T>(
+  config: Config,
+  options: PipelineOptions,
+  use: (pipeline: Pipeline) => Promise<T>,
+): Promise<T> {
   const ctx = options.context ?? (await createCheckedContext(config, options.logger));
   const ownContext = !options.context;
   const crawlEvents = createQueueEvents('crawl', { prefix: config.queuePrefix, redisUrl: config.redisUrl });
@@ -150,13 +167,17 @@ export { wasInterrupted };
 export function stopOnSignal(ctx: AppContext, crawlJobIds: ReadonlySet<string>, cleanup?: () => void): void {
   const handle = async (signal: NodeJS.Signals) => {
     if (markInterrupted()) process.exit(130);
-    ctx.logger.warn({ signal }, 'interrupted: stopping and removing this run\'s unfinished crawl jobs');
+    ctx.logger.warn({ signal }, "interrupted: stopping and removing this run's unfinished crawl jobs");
     await ctx.lifecycle.stopWorkers();
     let removed = 0;
     for (const id of crawlJobIds) {
       const job = await ctx.queues.getJob('crawl-page', id).catch(() => undefined);
       const state = await job?.getState().catch(() => 'unknown');
-      if (job && state !== 'completed' && state !== 'failed') removed += await job.remove().then(() => 1, () => 0);
+      if (job && state !== 'completed' && state !== 'failed')
+        removed += await job.remove().then(
+          () => 1,
+          () => 0,
+        );
     }
     ctx.logger.warn({ removed }, 'unfinished crawl jobs removed');
     cleanup?.();
@@ -168,7 +189,12 @@ export function stopOnSignal(ctx: AppContext, crawlJobIds: ReadonlySet<string>, 
 }
 
 /** Waits for one ingest batch and adds what it stored to the summary. */
-export async function collectBatch(pipeline: Pipeline, jobId: string, url: string, summary: IngestSummary): Promise<void> {
+export async function collectBatch(
+  pipeline: Pipeline,
+  jobId: string,
+  url: string,
+  summary: IngestSummary,
+): Promise<void> {
   const job = await pipeline.ctx.queues.getJob('ingest-entries', jobId);
   const result = await waitFor<IngestEntriesResult>(job, pipeline.ingestEvents);
   if (!result.ok) {
@@ -214,7 +240,10 @@ export async function crawlAndWait(
     const outcome = crawl.value.outcome ?? 'ok';
     const unchanged = outcome === 'unchanged' || outcome === 'not-modified';
     // A page that yielded nothing fails with its first warning as the error, which then is not a warning too.
-    const error = !unchanged && crawl.value.entries === 0 && outcome !== 'quiet' ? (crawl.value.warnings[0] ?? 'no entries found') : null;
+    const error =
+      !unchanged && crawl.value.entries === 0 && outcome !== 'quiet'
+        ? (crawl.value.warnings[0] ?? 'no entries found')
+        : null;
     // Each warning names its page, so a summary of many pages says which one it is about.
     const warnings = error === null ? crawl.value.warnings : crawl.value.warnings.slice(1);
     summary.warnings.push(...warnings.map((w) => (w.includes(url) ? w : `${url}: ${w}`)));
@@ -226,7 +255,12 @@ export async function crawlAndWait(
     summary.unchangedBatches += crawl.value.duplicateJobIds.length;
     // Batches of unchanged content were queued before: wait until they are done, count nothing.
     for (const jobId of options.waitForBatches === false ? [] : crawl.value.duplicateJobIds) {
-      batchWaits.push(pipeline.ctx.queues.getJob('ingest-entries', jobId).then((job) => waitFor(job, pipeline.ingestEvents)).then(() => undefined));
+      batchWaits.push(
+        pipeline.ctx.queues
+          .getJob('ingest-entries', jobId)
+          .then((job) => waitFor(job, pipeline.ingestEvents))
+          .then(() => undefined),
+      );
     }
     if (options.waitForBatches === false) return;
     for (const jobId of crawl.value.ingestJobIds) batchWaits.push(collectBatch(pipeline, jobId, url, summary));
@@ -253,12 +287,25 @@ async function repairStranded(
     if (!crawl.ok) continue;
     const url = pages[i]!.data.url;
     try {
-      const repaired = await reconcileStrandedBatches({ db: ctx.db, queues: ctx.queues, logger: ctx.logger }, { graceMs: 0, url });
-      for (const error of repaired.errors) summary.errors.push({ url, error: `batches enqueued earlier and never stored, not re-enqueued: ${error.error}` });
-      if (repaired.jobIds.length) summary.warnings.push(`${url}: ${repaired.jobIds.length} batch(es) of an earlier crawl were enqueued but never stored: re-enqueued from the archive`);
+      const repaired = await reconcileStrandedBatches(
+        { db: ctx.db, queues: ctx.queues, logger: ctx.logger },
+        { graceMs: 0, url },
+      );
+      for (const error of repaired.errors)
+        summary.errors.push({
+          url,
+          error: `batches enqueued earlier and never stored, not re-enqueued: ${error.error}`,
+        });
+      if (repaired.jobIds.length)
+        summary.warnings.push(
+          `${url}: ${repaired.jobIds.length} batch(es) of an earlier crawl were enqueued but never stored: re-enqueued from the archive`,
+        );
       for (const jobId of repaired.jobIds) waits.push(collectBatch(pipeline, jobId, url, summary));
     } catch (error) {
-      summary.errors.push({ url, error: `could not check for batches enqueued and never stored: ${(error as Error).message}` });
+      summary.errors.push({
+        url,
+        error: `could not check for batches enqueued and never stored: ${(error as Error).message}`,
+      });
     }
   }
   await Promise.all(waits);
@@ -268,11 +315,20 @@ async function repairStranded(
  * Runs pages through the real pipeline in this process: crawl jobs on the crawl queue, the
  * fetcher and processor workers, and waits until every resulting job has finished.
  */
-export async function runIngest(config: Config, source: string, urls: readonly string[], options: PipelineOptions = {}): Promise<IngestSummary> {
+export async function runIngest(
+  config: Config,
+  source: string,
+  urls: readonly string[],
+  options: PipelineOptions = {},
+): Promise<IngestSummary> {
   const started = Date.now();
   return withPipeline(config, options, async (pipeline) => {
     const summary = emptySummary(urls.length);
-    await crawlAndWait(pipeline, urls.map((url) => ({ data: { source, url, requestedBy: 'cli', trigger: 'cli' } })), summary);
+    await crawlAndWait(
+      pipeline,
+      urls.map((url) => ({ data: { source, url, requestedBy: 'cli', trigger: 'cli' } })),
+      summary,
+    );
     summary.durationMs = Date.now() - started;
     return summary;
   });

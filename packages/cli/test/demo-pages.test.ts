@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
 import { createPage, getAdapter, type RawEntry } from '@paperboy/sources';
+import { describe, expect, it } from 'vitest';
 import { buildDemoPages, DEMO_DIR } from './make-demo.js';
 
 const BASE = 'http://127.0.0.1:4010';
@@ -33,7 +33,13 @@ describe('demo pages in packages/cli/demo', () => {
   it('repeat five papers on both days, with more upvotes and another rank on the second', () => {
     const onA = new Map(dateA.map((e) => [e.externalId, e]));
     const both = dateB.filter((e) => onA.has(e.externalId));
-    expect(both.map((e) => e.externalId).sort()).toEqual(['2606.08063', '2606.11409', '2606.12243', '2606.13392', '2606.13681']);
+    expect(both.map((e) => e.externalId).sort()).toEqual([
+      '2606.08063',
+      '2606.11409',
+      '2606.12243',
+      '2606.13392',
+      '2606.13681',
+    ]);
     for (const b of both) {
       const a = onA.get(b.externalId);
       expect(b.upvotes ?? 0, b.externalId).toBeGreaterThan(a?.upvotes ?? 0);
@@ -45,7 +51,11 @@ describe('demo pages in packages/cli/demo', () => {
     const hf = new Set([...dateA, ...dateB].map((e) => e.arxivId));
     expect(arxiv.filter((e) => hf.has(e.arxivId))).toHaveLength(9);
     expect(arxiv.filter((e) => !hf.has(e.arxivId)).map((e) => e.arxivId)).toEqual([
-      '2606.13568', '2606.13677', '2606.13591', '2606.13515', '2606.13501',
+      '2606.13568',
+      '2606.13677',
+      '2606.13591',
+      '2606.13515',
+      '2606.13501',
     ]);
     expect(new Set(arxiv.map((e) => e.section))).toEqual(new Set(['new', 'cross-list', 'replacement']));
   });

@@ -9,12 +9,12 @@
 import {
   byUpvotes,
   csLgNew20260612,
+  type FixtureFiles,
+  type HfApiEntry,
   pickHfEntries,
   renderArxivNewPage,
   renderHfPapersPage,
   writeWhenRunDirectly,
-  type FixtureFiles,
-  type HfApiEntry,
 } from '../../sources/test/fixture-kit/index.js';
 
 /** Where the CLI reads the demo pages from (packages/cli/src/commands/demo.ts). */
@@ -24,8 +24,20 @@ const DAILY = { documentTitle: 'Daily Papers - Hugging Face', heading: 'Daily Pa
 
 /** Date B (2026-06-12): 14 papers of the limit=30 capture, with their real upvotes and comment counts. */
 const DATE_B = [
-  '2606.13681', '2606.13392', '2606.08063', '2606.13289', '2606.13106', '2606.12243', '2606.06113',
-  '2606.12303', '2606.11662', '2606.11409', '2606.12575', '2606.13594', '2606.10896', '2606.13174',
+  '2606.13681',
+  '2606.13392',
+  '2606.08063',
+  '2606.13289',
+  '2606.13106',
+  '2606.12243',
+  '2606.06113',
+  '2606.12303',
+  '2606.11662',
+  '2606.11409',
+  '2606.12575',
+  '2606.13594',
+  '2606.10896',
+  '2606.13174',
 ];
 
 /**
@@ -40,7 +52,14 @@ const EARLIER_UPVOTES: Record<string, number> = {
   '2606.11409': 2,
 };
 const DATE_A_ONLY = [
-  '2606.09290', '2606.09304', '2606.12730', '2606.13120', '2606.08788', '2606.08039', '2606.13572', '2606.12451',
+  '2606.09290',
+  '2606.09304',
+  '2606.12730',
+  '2606.13120',
+  '2606.08788',
+  '2606.08039',
+  '2606.13572',
+  '2606.12451',
 ];
 
 function earlier(entry: HfApiEntry): HfApiEntry {
@@ -60,12 +79,24 @@ export function buildDemoPages(): FixtureFiles {
     'hf-papers-date-A.html': renderHfPapersPage({
       ...DAILY,
       entries: dateA,
-      props: { date: '2026-06-11', dateString: 'Jun 11', periodType: 'day', prevDate: '2026-06-10', nextDate: '2026-06-12' },
+      props: {
+        date: '2026-06-11',
+        dateString: 'Jun 11',
+        periodType: 'day',
+        prevDate: '2026-06-10',
+        nextDate: '2026-06-12',
+      },
     }),
     'hf-papers-date-B.html': renderHfPapersPage({
       ...DAILY,
       entries: dateB,
-      props: { date: '2026-06-12', dateString: 'Jun 12', periodType: 'day', prevDate: '2026-06-11', nextDate: '2026-06-15' },
+      props: {
+        date: '2026-06-12',
+        dateString: 'Jun 12',
+        periodType: 'day',
+        prevDate: '2026-06-11',
+        nextDate: '2026-06-15',
+      },
     }),
     'arxiv-list-cs-new.html': renderArxivNewPage(csLgNew20260612()),
   };

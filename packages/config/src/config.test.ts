@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { configHelp, ConfigError, loadConfig, parseRedisClusterUrl } from './index.js';
+import { ConfigError, configHelp, loadConfig, parseRedisClusterUrl } from './index.js';
 
 describe('loadConfig', () => {
   it('has defaults that work on a developer machine', () => {
@@ -49,7 +49,9 @@ describe('loadConfig', () => {
       ]);
     }
     expect(loadConfig({ PAPERBOY_DASHBOARD_REFRESH_SECONDS: ' 60 ' }).dashboardRefreshSeconds).toBe(60);
-    expect(problems({ PAPERBOY_SCHEDULES: 'maybe' })).toEqual(['PAPERBOY_SCHEDULES="maybe": expected 1 or 0 (also true/false, yes/no)']);
+    expect(problems({ PAPERBOY_SCHEDULES: 'maybe' })).toEqual([
+      'PAPERBOY_SCHEDULES="maybe": expected 1 or 0 (also true/false, yes/no)',
+    ]);
     expect(loadConfig({ PAPERBOY_SCHEDULES: 'no' }).schedules).toBe(false);
     expect(loadConfig({}).scheduleCheckSeconds).toBe(60);
     expect(loadConfig({ PAPERBOY_SCHEDULE_CHECK_SECONDS: '5' }).scheduleCheckSeconds).toBe(5);
@@ -92,9 +94,17 @@ describe('loadConfig', () => {
   it('reads the read API and dashboard from DATABASE_READ_URL, DATABASE_URL unless set, and checks it like DATABASE_URL', () => {
     expect(loadConfig({}).databaseReadUrl).toBe('postgres://127.0.0.1:5432/paperboy');
     expect(loadConfig({ DATABASE_URL: 'postgres://db:5432/p' }).databaseReadUrl).toBe('postgres://db:5432/p');
-    expect(loadConfig({ DATABASE_URL: 'postgres://db:5432/p', DATABASE_READ_URL: '' }).databaseReadUrl).toBe('postgres://db:5432/p');
-    const both = loadConfig({ DATABASE_URL: 'postgres://primary:5432/p', DATABASE_READ_URL: 'postgresql://replica:5432/p' });
-    expect([both.databaseUrl, both.databaseReadUrl]).toEqual(['postgres://primary:5432/p', 'postgresql://replica:5432/p']);
+    expect(loadConfig({ DATABASE_URL: 'postgres://db:5432/p', DATABASE_READ_URL: '' }).databaseReadUrl).toBe(
+      'postgres://db:5432/p',
+    );
+    const both = loadConfig({
+      DATABASE_URL: 'postgres://primary:5432/p',
+      DATABASE_READ_URL: 'postgresql://replica:5432/p',
+    });
+    expect([both.databaseUrl, both.databaseReadUrl]).toEqual([
+      'postgres://primary:5432/p',
+      'postgresql://replica:5432/p',
+    ]);
     for (const value of ['mysql://replica/p', 'replica:5432']) {
       expect(() => loadConfig({ DATABASE_READ_URL: value }), value).toThrow(
         `DATABASE_READ_URL=${JSON.stringify(value)}: expected a URL starting with postgres:// or postgresql://`,
@@ -156,12 +166,29 @@ describe('PAPERBOY_TRUST_PROXY', () => {
     expect(loadConfig({}).trustProxy).toBe(false);
     expect(loadConfig({ PAPERBOY_TRUST_PROXY: '0' }).trustProxy).toBe(false);
     expect(loadConfig({ PAPERBOY_TRUST_PROXY: '2' }).trustProxy).toBe(2);
-    expect(loadConfig({ PAPERBOY_TRUST_PROXY: '127.0.0.1, 10.0.0.0/8,::1,fd00::/8,loopback' }).trustProxy).toEqual(['127.0.0.1', '10.0.0.0/8', '::1', 'fd00::/8', 'loopback']);
+    expect(loadConfig({ PAPERBOY_TRUST_PROXY: '127.0.0.1, 10.0.0.0/8,::1,fd00::/8,loopback' }).trustProxy).toEqual([
+      '127.0.0.1',
+      '10.0.0.0/8',
+      '::1',
+      'fd00::/8',
+      'loopback',
+    ]);
   });
 
   it('refuses anything else with a clear message, trust-everyone included', () => {
-    for (const value of ['true', '*', '10.0.0.0/33', '::1/129', 'proxy.example.org', '1.2.3.4,', '1.2.3', '10.0.0.0/8/1']) {
-      expect(problem(value), value).toMatch(/^PAPERBOY_TRUST_PROXY=".*": expected a hop count, or comma-separated IP addresses or CIDR ranges/);
+    for (const value of [
+      'true',
+      '*',
+      '10.0.0.0/33',
+      '::1/129',
+      'proxy.example.org',
+      '1.2.3.4,',
+      '1.2.3',
+      '10.0.0.0/8/1',
+    ]) {
+      expect(problem(value), value).toMatch(
+        /^PAPERBOY_TRUST_PROXY=".*": expected a hop count, or comma-separated IP addresses or CIDR ranges/,
+      );
     }
   });
 });
@@ -177,11 +204,21 @@ describe('REDIS_URL for a Redis Cluster', () => {
   };
 
   it('redis+cluster:// names the seed nodes; the queue prefix is then a hash tag, the key prefix stays plain', () => {
-    const config = loadConfig({ REDIS_URL: 'redis+cluster://10.0.0.1:7000,10.0.0.2:7001', PAPERBOY_QUEUE_PREFIX: 'pb' });
+    const config = loadConfig({
+      REDIS_URL: 'redis+cluster://10.0.0.1:7000,10.0.0.2:7001',
+      PAPERBOY_QUEUE_PREFIX: 'pb',
+    });
     expect(config).toMatchObject({ redisCluster: true, queuePrefix: '{pb}', keyPrefix: 'pb' });
-    expect(loadConfig({ PAPERBOY_QUEUE_PREFIX: 'pb' })).toMatchObject({ redisCluster: false, queuePrefix: 'pb', keyPrefix: 'pb' });
+    expect(loadConfig({ PAPERBOY_QUEUE_PREFIX: 'pb' })).toMatchObject({
+      redisCluster: false,
+      queuePrefix: 'pb',
+      keyPrefix: 'pb',
+    });
     expect(parseRedisClusterUrl('rediss+cluster://user:p%40ss@a.example:7000,[::1]:7001/0')).toEqual({
-      nodes: [{ host: 'a.example', port: 7000 }, { host: '::1', port: 7001 }],
+      nodes: [
+        { host: 'a.example', port: 7000 },
+        { host: '::1', port: 7001 },
+      ],
       username: 'user',
       password: 'p@ss',
       tls: true,
@@ -189,11 +226,15 @@ describe('REDIS_URL for a Redis Cluster', () => {
   });
 
   it('refuses a malformed cluster URL, a database other than 0, and several nodes without the cluster form, each with a clear message', () => {
-    expect(problem('redis+cluster://10.0.0.1,10.0.0.2:7001')).toMatch(/"10\.0\.0\.1" is not host:port; expected redis\+cluster:\/\/\[user:password@\]host:port/);
+    expect(problem('redis+cluster://10.0.0.1,10.0.0.2:7001')).toMatch(
+      /"10\.0\.0\.1" is not host:port; expected redis\+cluster:\/\/\[user:password@\]host:port/,
+    );
     expect(problem('redis+cluster://10.0.0.1:70000')).toMatch(/is not host:port/);
     expect(problem('redis+cluster://10.0.0.1:7000/2')).toMatch(/a Redis Cluster has only database 0, not \/2/);
     expect(problem('redis+cluster://')).toMatch(/expected redis\+cluster:\/\//);
-    expect(problem('redis://10.0.0.1:7000,10.0.0.2:7001')).toMatch(/several nodes are a cluster: redis\+cluster:\/\/host:port,host:port/);
+    expect(problem('redis://10.0.0.1:7000,10.0.0.2:7001')).toMatch(
+      /several nodes are a cluster: redis\+cluster:\/\/host:port,host:port/,
+    );
     expect(problem('http://10.0.0.1:7000')).toMatch(/expected a URL starting with redis:\/\/ or rediss:\/\//);
   });
 });

@@ -9,7 +9,9 @@ import { z } from 'zod';
  * on a developer machine with local Postgres and Redis.
  */
 const bool = z
-  .enum(['0', '1', 'true', 'false', 'yes', 'no', ''], { errorMap: () => ({ message: 'expected 1 or 0 (also true/false, yes/no)' }) })
+  .enum(['0', '1', 'true', 'false', 'yes', 'no', ''], {
+    errorMap: () => ({ message: 'expected 1 or 0 (also true/false, yes/no)' }),
+  })
   .transform((v) => v === '1' || v === 'true' || v === 'yes');
 
 /**
@@ -20,7 +22,10 @@ const number = (min: number, max: number, whole: boolean) => {
   const message = `expected a ${whole ? 'whole number' : 'number'} from ${min} to ${max}`;
   const digits = whole ? /^\d+$/ : /^\d+(\.\d+)?$/;
   const schema = z.number({ invalid_type_error: message }).min(min, message).max(max, message);
-  return z.preprocess((value) => (typeof value === 'string' && digits.test(value.trim()) ? Number(value) : value), whole ? schema.int(message) : schema);
+  return z.preprocess(
+    (value) => (typeof value === 'string' && digits.test(value.trim()) ? Number(value) : value),
+    whole ? schema.int(message) : schema,
+  );
 };
 const int = (min: number, max: number) => number(min, max, true);
 const decimal = (min: number, max: number) => number(min, max, false);
@@ -46,11 +51,13 @@ const PLACEHOLDER_WORDS = /changeme|replaceme|yoursecret|secrethere|notforproduc
 
 /** Why a PAPERBOY_SECRET must not be used, or null when it may. */
 export function linkSecretProblem(value: string): string | null {
-  const fix = 'use 32+ random characters (e.g. `openssl rand -base64 32`), or unset it to use the secret generated in the database';
+  const fix =
+    'use 32+ random characters (e.g. `openssl rand -base64 32`), or unset it to use the secret generated in the database';
   if (value.length < 32) return `too short (${value.length} characters): ${fix}`;
   const letters = value.toLowerCase().replace(/[^a-z0-9]/g, '');
   const published = PUBLISHED_SECRETS.some((known) => known.replace(/[^a-z0-9]/g, '') === letters);
-  if (published || PLACEHOLDER_WORDS.test(letters) || new Set(value).size < 8) return `a published default or a placeholder: ${fix}`;
+  if (published || PLACEHOLDER_WORDS.test(letters) || new Set(value).size < 8)
+    return `a published default or a placeholder: ${fix}`;
   return null;
 }
 
@@ -65,8 +72,10 @@ let root: string | undefined;
 export function repositoryRoot(): string {
   if (root !== undefined) return root;
   for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
-    if (existsSync(join(dir, 'pnpm-workspace.yaml'))) return (root = dir);
-    if (dirname(dir) === dir) return (root = process.cwd());
+    if (existsSync(join(dir, 'pnpm-workspace.yaml')) || dirname(dir) === dir) {
+      root = existsSync(join(dir, 'pnpm-workspace.yaml')) ? dir : process.cwd();
+      return root;
+    }
   }
 }
 
@@ -79,7 +88,8 @@ const SECRET_SETTINGS = new Set(['PAPERBOY_SECRET', 'PAPERBOY_ADMIN_TOKEN']);
  * (loopback, linklocal, uniquelocal). `true` (trust anyone) is refused: anyone could then pick the
  * address every per-client limit counts.
  */
-const trustProxyMessage = 'expected a hop count, or comma-separated IP addresses or CIDR ranges (e.g. 10.0.0.0/8, ::1) or loopback/linklocal/uniquelocal';
+const trustProxyMessage =
+  'expected a hop count, or comma-separated IP addresses or CIDR ranges (e.g. 10.0.0.0/8, ::1) or loopback/linklocal/uniquelocal';
 function trustedProxy(entry: string): boolean {
   if (['loopback', 'linklocal', 'uniquelocal'].includes(entry)) return true;
   const [address, bits, ...rest] = entry.split('/');
@@ -150,33 +160,81 @@ const redisUrl = z.string().superRefine((value, ctx) => {
   const single = url(['redis:', 'rediss:']).safeParse(value);
   if (!single.success) {
     const several = value.includes(',') ? '; several nodes are a cluster: redis+cluster://host:port,host:port' : '';
-    ctx.addIssue({ code: z.ZodIssueCode.custom, message: `expected a URL starting with redis:// or rediss:// (a Redis Cluster: redis+cluster://host:port,host:port)${several}` });
+    ctx.addIssue({
+      code: z.ZodIssueCode.custom,
+      message: `expected a URL starting with redis:// or rediss:// (a Redis Cluster: redis+cluster://host:port,host:port)${several}`,
+    });
   }
 });
 
 export const configSchema = z.object({
-  DATABASE_URL: url(['postgres:', 'postgresql:']).default('postgres://127.0.0.1:5432/paperboy').describe('Postgres; without a user name, the operating-system user (as psql does)'),
-  DATABASE_READ_URL: url(['postgres:', 'postgresql:']).optional().describe('a read replica for the API\'s read API and dashboard page (unset: `DATABASE_URL`); everything that writes stays on `DATABASE_URL`; `/readyz` checks both'),
-  REDIS_URL: redisUrl.default('redis://127.0.0.1:6379').describe('Redis for the queues (in production AOF and `maxmemory-policy noeviction`: `infra/redis.conf`); a Redis Cluster as `redis+cluster://host:port[,host:port…]` (`rediss+cluster://` for TLS), its queue keys then hash-tagged `{PAPERBOY_QUEUE_PREFIX}` (docs/recovery/cluster.md)'),
-  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info').describe('the least severe log level written'),
+  DATABASE_URL: url(['postgres:', 'postgresql:'])
+    .default('postgres://127.0.0.1:5432/paperboy')
+    .describe('Postgres; without a user name, the operating-system user (as psql does)'),
+  DATABASE_READ_URL: url(['postgres:', 'postgresql:'])
+    .optional()
+    .describe(
+      "a read replica for the API's read API and dashboard page (unset: `DATABASE_URL`); everything that writes stays on `DATABASE_URL`; `/readyz` checks both",
+    ),
+  REDIS_URL: redisUrl
+    .default('redis://127.0.0.1:6379')
+    .describe(
+      'Redis for the queues (in production AOF and `maxmemory-policy noeviction`: `infra/redis.conf`); a Redis Cluster as `redis+cluster://host:port[,host:port…]` (`rediss+cluster://` for TLS), its queue keys then hash-tagged `{PAPERBOY_QUEUE_PREFIX}` (docs/recovery/cluster.md)',
+    ),
+  LOG_LEVEL: z
+    .enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'])
+    .default('info')
+    .describe('the least severe log level written'),
   PAPERBOY_QUEUE_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only')
     .default('paperboy')
     .describe('BullMQ key prefix, to share one Redis between setups'),
-  PAPERBOY_FETCH_ALLOW_PRIVATE: bool.default('0').describe('`1` allows fetching private and loopback addresses (refused by default, on every redirect hop and on the address actually connected to)'),
+  PAPERBOY_FETCH_ALLOW_PRIVATE: bool
+    .default('0')
+    .describe(
+      '`1` allows fetching private and loopback addresses (refused by default, on every redirect hop and on the address actually connected to)',
+    ),
   PAPERBOY_FETCH_TIMEOUT_MS: int(100, 600_000).default(20_000).describe('deadline for a whole page fetch, in ms'),
-  PAPERBOY_FETCH_MAX_BYTES: int(1024, 1024 * 1024 * 1024).default(8 * 1024 * 1024).describe('largest body accepted, counted after decompression'),
+  PAPERBOY_FETCH_MAX_BYTES: int(1024, 1024 * 1024 * 1024)
+    .default(8 * 1024 * 1024)
+    .describe('largest body accepted, counted after decompression'),
   PAPERBOY_FETCH_MAX_REDIRECTS: int(0, 20).default(5).describe('redirects followed (a loop is stopped at once)'),
   PAPERBOY_FETCH_CONCURRENCY: int(1, 64).default(4).describe('pages fetched at once per fetcher process'),
-  PAPERBOY_FETCH_ATTEMPTS: int(1, 20).default(3).describe('tries per page for retryable failures (5xx, 408, 429, timeouts, network errors)'),
-  PAPERBOY_MAX_CRAWL_DELAY_SECONDS: int(1, 86_400).default(60).describe('largest robots.txt `Crawl-delay` honoured; a longer one is capped, with a warning on the crawl'),
-  PAPERBOY_USER_AGENT: z.string().min(1).optional().describe('User-Agent of every request, its first word the robots.txt token (unset: `paperboy/0.1 (+<PAPERBOY_CONTACT_URL>)`)'),
-  PAPERBOY_CONTACT_URL: url(['http:', 'https:', 'mailto:']).default('https://github.com/paperboy-papers/paperboy').describe('where site operators can reach you: put in the User-Agent'),
-  PAPERBOY_SOURCES: z.string().min(1).optional().describe('the sources file, YAML or JSON (unset: the shipped `services/fetcher/sources.yaml`)'),
-  PAPERBOY_ARCHIVE_RETENTION_DAYS: int(1, 36_500).default(90).describe('archived page bodies no fetch has seen for this many days are deleted (a daily job)'),
-  PAPERBOY_RECONCILE_GRACE_MINUTES: int(1, 1440).default(15).describe('batches enqueued this long ago and not stored are re-enqueued from the archive by `reconcile-crawls` (every 5 minutes)'),
-  PAPERBOY_PUBLIC_URL: url(['http:', 'https:']).default('http://localhost:3000').describe('base of the links in mails; use https in production: one-click unsubscribe (RFC 8058) is offered only over https, and the notifier warns otherwise'),
+  PAPERBOY_FETCH_ATTEMPTS: int(1, 20)
+    .default(3)
+    .describe('tries per page for retryable failures (5xx, 408, 429, timeouts, network errors)'),
+  PAPERBOY_MAX_CRAWL_DELAY_SECONDS: int(1, 86_400)
+    .default(60)
+    .describe('largest robots.txt `Crawl-delay` honoured; a longer one is capped, with a warning on the crawl'),
+  PAPERBOY_USER_AGENT: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      'User-Agent of every request, its first word the robots.txt token (unset: `paperboy/0.1 (+<PAPERBOY_CONTACT_URL>)`)',
+    ),
+  PAPERBOY_CONTACT_URL: url(['http:', 'https:', 'mailto:'])
+    .default('https://github.com/paperboy-papers/paperboy')
+    .describe('where site operators can reach you: put in the User-Agent'),
+  PAPERBOY_SOURCES: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('the sources file, YAML or JSON (unset: the shipped `services/fetcher/sources.yaml`)'),
+  PAPERBOY_ARCHIVE_RETENTION_DAYS: int(1, 36_500)
+    .default(90)
+    .describe('archived page bodies no fetch has seen for this many days are deleted (a daily job)'),
+  PAPERBOY_RECONCILE_GRACE_MINUTES: int(1, 1440)
+    .default(15)
+    .describe(
+      'batches enqueued this long ago and not stored are re-enqueued from the archive by `reconcile-crawls` (every 5 minutes)',
+    ),
+  PAPERBOY_PUBLIC_URL: url(['http:', 'https:'])
+    .default('http://localhost:3000')
+    .describe(
+      'base of the links in mails; use https in production: one-click unsubscribe (RFC 8058) is offered only over https, and the notifier warns otherwise',
+    ),
   PAPERBOY_SECRET: z
     .string()
     .superRefine((value, ctx) => {
@@ -184,33 +242,83 @@ export const configSchema = z.object({
       if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem });
     })
     .optional()
-    .describe('HMAC secret of subscriber links: 32+ random characters (`openssl rand -base64 32`); short, published or placeholder values are refused (unset: a random secret generated once and kept in the database)'),
-  SMTP_URL: url(['smtp:', 'smtps:']).optional().describe('`smtp(s)://user:pass@host:port` (unset: mails are written as `.eml` files to `PAPERBOY_OUTBOX_DIR`)'),
+    .describe(
+      'HMAC secret of subscriber links: 32+ random characters (`openssl rand -base64 32`); short, published or placeholder values are refused (unset: a random secret generated once and kept in the database)',
+    ),
+  SMTP_URL: url(['smtp:', 'smtps:'])
+    .optional()
+    .describe('`smtp(s)://user:pass@host:port` (unset: mails are written as `.eml` files to `PAPERBOY_OUTBOX_DIR`)'),
   PAPERBOY_OUTBOX_DIR: z.string().min(1).default('.outbox').describe('where mails go without `SMTP_URL`'),
   PAPERBOY_MAIL_FROM: z.string().min(3).default('paperboy <digest@paperboy.localhost>').describe('From of digests'),
   PAPERBOY_MAIL_PER_MINUTE: int(1, 100_000).default(600).describe('send rate limit across notifier processes'),
-  PAPERBOY_BOUNCE_LIMIT: int(1, 100).default(3).describe('permanent SMTP failures before a subscriber is marked bounced'),
-  PAPERBOY_CONFIRMATIONS_PER_HOUR: int(1, 100).default(3).describe('confirmation mails sent to one address per hour; further requests get the same answer and no mail'),
+  PAPERBOY_BOUNCE_LIMIT: int(1, 100)
+    .default(3)
+    .describe('permanent SMTP failures before a subscriber is marked bounced'),
+  PAPERBOY_CONFIRMATIONS_PER_HOUR: int(1, 100)
+    .default(3)
+    .describe('confirmation mails sent to one address per hour; further requests get the same answer and no mail'),
   PAPERBOY_SKIP_EMPTY_DIGESTS: bool.default('1').describe('`0` sends empty digests too'),
   PAPERBOY_NOTIFY_CONCURRENCY: int(1, 64).default(8).describe('send jobs at once per notifier process'),
-  PAPERBOY_STUCK_DELIVERY_MINUTES: int(1, 10_080).default(15).describe('a delivery claimed this long and not finished is stuck (metrics, dashboard, `digest stuck`)'),
-  PAPERBOY_HEALTH_PORT: int(1, 65535).optional().describe('port of `/healthz`, `/readyz` and `/metrics` in worker processes (unset: no server)'),
-  PAPERBOY_ADMIN_TOKEN: z.string().min(16, 'at least 16 characters').optional().describe('token of the queue board at `/admin/queues`, the dashboard page and the API\'s `/metrics` (unset: all three refused)'),
+  PAPERBOY_STUCK_DELIVERY_MINUTES: int(1, 10_080)
+    .default(15)
+    .describe('a delivery claimed this long and not finished is stuck (metrics, dashboard, `digest stuck`)'),
+  PAPERBOY_HEALTH_PORT: int(1, 65535)
+    .optional()
+    .describe('port of `/healthz`, `/readyz` and `/metrics` in worker processes (unset: no server)'),
+  PAPERBOY_ADMIN_TOKEN: z
+    .string()
+    .min(16, 'at least 16 characters')
+    .optional()
+    .describe(
+      "token of the queue board at `/admin/queues`, the dashboard page and the API's `/metrics` (unset: all three refused)",
+    ),
   PAPERBOY_BATCH_SIZE: int(1, 1000).default(50).describe('raw entries per ingest job'),
   PAPERBOY_PROCESSOR_CONCURRENCY: int(1, 64).default(4).describe('ingest jobs processed at once per processor process'),
-  PAPERBOY_NEAR_DUPLICATE_THRESHOLD: decimal(0.3, 1).default(0.75).describe('pg_trgm title similarity from which two titles are near-duplicates'),
-  PAPERBOY_TAXONOMY: z.string().min(1).optional().describe('path of your own taxonomy file (unset: the shipped `packages/pipeline/taxonomy/default.yaml`)'),
+  PAPERBOY_NEAR_DUPLICATE_THRESHOLD: decimal(0.3, 1)
+    .default(0.75)
+    .describe('pg_trgm title similarity from which two titles are near-duplicates'),
+  PAPERBOY_TAXONOMY: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('path of your own taxonomy file (unset: the shipped `packages/pipeline/taxonomy/default.yaml`)'),
   PAPERBOY_SHUTDOWN_TIMEOUT_MS: int(100, 600_000).default(15_000).describe('deadline for a graceful shutdown, in ms'),
-  PAPERBOY_JOB_LOCK_MS: int(1000, 600_000).default(30_000).describe('job lock, in ms: a job whose worker died is handed to another worker after about this long'),
-  PAPERBOY_STALE_CRAWL_MS: int(1000, 7 * 86_400_000).default(1_800_000).describe('a crawl still `running` this long (ms) after it began is closed as failed (`interrupted`) when a fetcher starts'),
-  PAPERBOY_DASHBOARD_REFRESH_SECONDS: int(10, 86_400).default(300).describe('seconds between refreshes of the precomputed dashboard views; a full rebuild also runs nightly at 03:37 UTC'),
-  PAPERBOY_SCHEDULES: bool.default('1').describe('`0`: this process (`start` or a service) declares no job schedules on boot; schedules already declared keep running'),
-  PAPERBOY_SCHEDULE_CHECK_SECONDS: int(1, 3600).default(60).describe('seconds between checks that every schedule is still in Redis (also on every reconnect); missing ones are re-declared'),
+  PAPERBOY_JOB_LOCK_MS: int(1000, 600_000)
+    .default(30_000)
+    .describe('job lock, in ms: a job whose worker died is handed to another worker after about this long'),
+  PAPERBOY_STALE_CRAWL_MS: int(1000, 7 * 86_400_000)
+    .default(1_800_000)
+    .describe(
+      'a crawl still `running` this long (ms) after it began is closed as failed (`interrupted`) when a fetcher starts',
+    ),
+  PAPERBOY_DASHBOARD_REFRESH_SECONDS: int(10, 86_400)
+    .default(300)
+    .describe(
+      'seconds between refreshes of the precomputed dashboard views; a full rebuild also runs nightly at 03:37 UTC',
+    ),
+  PAPERBOY_SCHEDULES: bool
+    .default('1')
+    .describe(
+      '`0`: this process (`start` or a service) declares no job schedules on boot; schedules already declared keep running',
+    ),
+  PAPERBOY_SCHEDULE_CHECK_SECONDS: int(1, 3600)
+    .default(60)
+    .describe(
+      'seconds between checks that every schedule is still in Redis (also on every reconnect); missing ones are re-declared',
+    ),
   PORT: int(0, 65535).default(3000).describe('port the API listens on (`0`: a free port)'),
   HOST: z.string().min(1).default('0.0.0.0').describe('address the API listens on (`0.0.0.0`: every interface)'),
-  PAPERBOY_TRUST_PROXY: trustProxy.optional().describe('proxies whose `X-Forwarded-For`/`-Proto` the API believes: a hop count, or comma-separated IPs/CIDRs and `loopback`/`linklocal`/`uniquelocal`; `true` is refused (unset: none)'),
-  PAPERBOY_PUBLIC_DASHBOARD: bool.default('0').describe('`1` serves `/dashboard` without the admin token (`/metrics` keeps it)'),
-  PAPERBOY_READ_PER_MINUTE: int(1, 1_000_000).default(120).describe('read API requests per client and minute before a 429'),
+  PAPERBOY_TRUST_PROXY: trustProxy
+    .optional()
+    .describe(
+      'proxies whose `X-Forwarded-For`/`-Proto` the API believes: a hop count, or comma-separated IPs/CIDRs and `loopback`/`linklocal`/`uniquelocal`; `true` is refused (unset: none)',
+    ),
+  PAPERBOY_PUBLIC_DASHBOARD: bool
+    .default('0')
+    .describe('`1` serves `/dashboard` without the admin token (`/metrics` keeps it)'),
+  PAPERBOY_READ_PER_MINUTE: int(1, 1_000_000)
+    .default(120)
+    .describe('read API requests per client and minute before a 429'),
 });
 
 export type Config = Readonly<{
@@ -383,48 +491,64 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 /** One line per setting, for `--help`. */
 export const configHelp: Record<keyof typeof configSchema.shape, string> = {
   DATABASE_URL: 'Postgres connection URL (default postgres://127.0.0.1:5432/paperboy)',
-  DATABASE_READ_URL: 'Postgres URL of a read replica for the API\'s read API and dashboard page (default: DATABASE_URL); writes always go to DATABASE_URL',
-  REDIS_URL: 'Redis connection URL for the queues (default redis://127.0.0.1:6379); a Redis Cluster: redis+cluster://host:port[,host:port...] (rediss+cluster:// for TLS), its queue keys then hash-tagged as {PAPERBOY_QUEUE_PREFIX}',
+  DATABASE_READ_URL:
+    "Postgres URL of a read replica for the API's read API and dashboard page (default: DATABASE_URL); writes always go to DATABASE_URL",
+  REDIS_URL:
+    'Redis connection URL for the queues (default redis://127.0.0.1:6379); a Redis Cluster: redis+cluster://host:port[,host:port...] (rediss+cluster:// for TLS), its queue keys then hash-tagged as {PAPERBOY_QUEUE_PREFIX}',
   LOG_LEVEL: 'trace|debug|info|warn|error|fatal|silent (default info)',
-  PAPERBOY_QUEUE_PREFIX: 'BullMQ key prefix, to share one Redis between setups (default paperboy; on a cluster the queues use {paperboy})',
+  PAPERBOY_QUEUE_PREFIX:
+    'BullMQ key prefix, to share one Redis between setups (default paperboy; on a cluster the queues use {paperboy})',
   PAPERBOY_FETCH_ALLOW_PRIVATE: '1 to allow fetching private and loopback addresses (default 0)',
   PAPERBOY_FETCH_TIMEOUT_MS: 'whole-request timeout per page in ms (default 20000)',
   PAPERBOY_FETCH_MAX_BYTES: 'largest page body accepted, after decompression (default 8 MiB)',
   PAPERBOY_FETCH_MAX_REDIRECTS: 'redirects followed per page (default 5)',
   PAPERBOY_FETCH_CONCURRENCY: 'pages fetched at once per fetcher process (default 4)',
   PAPERBOY_FETCH_ATTEMPTS: 'tries per page for retryable failures (5xx, timeouts) (default 3)',
-  PAPERBOY_MAX_CRAWL_DELAY_SECONDS: 'longest robots.txt Crawl-delay honoured, 1..86400; a longer one is cut to it and the crawl records a warning (default 60)',
+  PAPERBOY_MAX_CRAWL_DELAY_SECONDS:
+    'longest robots.txt Crawl-delay honoured, 1..86400; a longer one is cut to it and the crawl records a warning (default 60)',
   PAPERBOY_USER_AGENT: 'User-Agent of every request (default paperboy/0.1 (+<PAPERBOY_CONTACT_URL>))',
   PAPERBOY_CONTACT_URL: 'where site operators can reach you, put in the User-Agent (http(s) or mailto URL)',
-  PAPERBOY_SOURCES: 'sources file (YAML or JSON) for `start`, `sources`, `backfill` and host limits (default: the shipped one)',
+  PAPERBOY_SOURCES:
+    'sources file (YAML or JSON) for `start`, `sources`, `backfill` and host limits (default: the shipped one)',
   PAPERBOY_ARCHIVE_RETENTION_DAYS: 'raw pages not fetched again for this many days are deleted (default 90)',
-  PAPERBOY_RECONCILE_GRACE_MINUTES: 'ingest batches enqueued this many minutes ago and not stored are shown as unstored and re-enqueued from the archive, 1..1440 (default 15)',
+  PAPERBOY_RECONCILE_GRACE_MINUTES:
+    'ingest batches enqueued this many minutes ago and not stored are shown as unstored and re-enqueued from the archive, 1..1440 (default 15)',
   PAPERBOY_PUBLIC_URL: 'base URL of the API, for links in mails (default http://localhost:3000)',
-  PAPERBOY_SECRET: 'HMAC secret of subscriber links, 32+ random characters (default: one generated once and kept in the database)',
+  PAPERBOY_SECRET:
+    'HMAC secret of subscriber links, 32+ random characters (default: one generated once and kept in the database)',
   SMTP_URL: 'smtp(s)://user:pass@host:port; unset: mails are written as .eml files to PAPERBOY_OUTBOX_DIR',
-  PAPERBOY_OUTBOX_DIR: 'where mails go without SMTP_URL; a relative path is taken from the repository root (default .outbox)',
+  PAPERBOY_OUTBOX_DIR:
+    'where mails go without SMTP_URL; a relative path is taken from the repository root (default .outbox)',
   PAPERBOY_MAIL_FROM: 'From of digests (default paperboy <digest@paperboy.localhost>)',
   PAPERBOY_MAIL_PER_MINUTE: 'most mails sent per minute, across notifier processes (default 600)',
   PAPERBOY_BOUNCE_LIMIT: 'permanent SMTP failures before a subscriber is marked bounced (default 3)',
-  PAPERBOY_CONFIRMATIONS_PER_HOUR: 'confirmation mails sent to one address per hour; more requests get the same answer and no mail (default 3)',
+  PAPERBOY_CONFIRMATIONS_PER_HOUR:
+    'confirmation mails sent to one address per hour; more requests get the same answer and no mail (default 3)',
   PAPERBOY_SKIP_EMPTY_DIGESTS: '1 skips a digest with no papers, 0 sends it anyway (default 1)',
   PAPERBOY_NOTIFY_CONCURRENCY: 'send jobs processed at once per notifier process (default 8)',
-  PAPERBOY_STUCK_DELIVERY_MINUTES: 'minutes a digest may stay claimed before it counts as stuck (metrics, dashboard, `digest stuck`), 1..10080 (default 15)',
+  PAPERBOY_STUCK_DELIVERY_MINUTES:
+    'minutes a digest may stay claimed before it counts as stuck (metrics, dashboard, `digest stuck`), 1..10080 (default 15)',
   PAPERBOY_HEALTH_PORT: 'port for /healthz, /readyz and /metrics of worker processes (default: no server)',
-  PAPERBOY_ADMIN_TOKEN: 'token (16+ characters) of the API\'s queue board (/admin/queues), dashboard page and /metrics (default: unset, all three refused)',
+  PAPERBOY_ADMIN_TOKEN:
+    "token (16+ characters) of the API's queue board (/admin/queues), dashboard page and /metrics (default: unset, all three refused)",
   PAPERBOY_BATCH_SIZE: 'raw entries per ingest job (default 50)',
   PAPERBOY_PROCESSOR_CONCURRENCY: 'ingest jobs processed at once per processor process (default 4)',
   PAPERBOY_NEAR_DUPLICATE_THRESHOLD: 'pg_trgm title similarity for near-duplicates, 0.3..1 (default 0.75)',
   PAPERBOY_TAXONOMY: 'path of a taxonomy YAML file (default: the shipped one)',
   PAPERBOY_SHUTDOWN_TIMEOUT_MS: 'deadline for a graceful shutdown in ms (default 15000)',
   PAPERBOY_JOB_LOCK_MS: 'job lock; a job whose worker died is retried after about this long (default 30000)',
-  PAPERBOY_STALE_CRAWL_MS: 'a crawl still running this long after it began is closed as failed (interrupted) when a fetcher starts (default 1800000)',
+  PAPERBOY_STALE_CRAWL_MS:
+    'a crawl still running this long after it began is closed as failed (interrupted) when a fetcher starts (default 1800000)',
   PORT: 'port the API listens on (default 3000)',
   HOST: 'address the API listens on (default 0.0.0.0: every interface)',
-  PAPERBOY_DASHBOARD_REFRESH_SECONDS: 'seconds between refreshes of the precomputed dashboard views, 10..86400 (default 300; full rebuild nightly)',
-  PAPERBOY_SCHEDULES: '0: `start` and the services declare no job schedules on boot (schedules already declared keep running) (default 1)',
-  PAPERBOY_SCHEDULE_CHECK_SECONDS: 'seconds between checks that the job schedules are still in Redis, re-declaring any missing (an emptied Redis heals), 1..3600 (default 60; also on every reconnect)',
-  PAPERBOY_TRUST_PROXY: 'proxies whose X-Forwarded-For the API believes: a hop count, or IPs/CIDRs and loopback/linklocal/uniquelocal, comma-separated; true is refused (default: none)',
+  PAPERBOY_DASHBOARD_REFRESH_SECONDS:
+    'seconds between refreshes of the precomputed dashboard views, 10..86400 (default 300; full rebuild nightly)',
+  PAPERBOY_SCHEDULES:
+    '0: `start` and the services declare no job schedules on boot (schedules already declared keep running) (default 1)',
+  PAPERBOY_SCHEDULE_CHECK_SECONDS:
+    'seconds between checks that the job schedules are still in Redis, re-declaring any missing (an emptied Redis heals), 1..3600 (default 60; also on every reconnect)',
+  PAPERBOY_TRUST_PROXY:
+    'proxies whose X-Forwarded-For the API believes: a hop count, or IPs/CIDRs and loopback/linklocal/uniquelocal, comma-separated; true is refused (default: none)',
   PAPERBOY_PUBLIC_DASHBOARD: '1 serves /dashboard without the admin token (default 0: PAPERBOY_ADMIN_TOKEN needed)',
   PAPERBOY_READ_PER_MINUTE: 'read API requests (/api/…) per client and minute before 429 (default 120)',
 };

@@ -1,5 +1,5 @@
-import { Kysely, Migrator, PostgresDialect, type Migration, type MigrationResultSet } from 'kysely';
 import { userInfo } from 'node:os';
+import { Kysely, type Migration, type MigrationResultSet, Migrator, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import * as initial from './migrations/2026_11_28_0001_initial.js';
 import * as crawling from './migrations/2026_11_28_0002_crawling.js';
@@ -91,7 +91,10 @@ export async function ensureDatabase(databaseUrl: string): Promise<{ created: bo
     await client.connect();
   } catch (error) {
     if (isLoginRefused(error)) throw new LoginRefusedError(databaseUrl, error);
-    throw new DatabaseUnavailableError(`Postgres is not reachable at ${target.host || 'the local socket'}: ${(error as Error).message}`, { cause: error });
+    throw new DatabaseUnavailableError(
+      `Postgres is not reachable at ${target.host || 'the local socket'}: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
   try {
     const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
@@ -133,7 +136,10 @@ export function isLoginRefused(error: unknown): error is Error {
 export class LoginRefusedError extends Error {
   constructor(databaseUrl: string, cause: Error) {
     const user = decodeURIComponent(new URL(connectionConfig(databaseUrl).connectionString!).username);
-    super(`Postgres refused the login for user ${user}: ${cause.message} (check the user and password in DATABASE_URL)`, { cause });
+    super(
+      `Postgres refused the login for user ${user}: ${cause.message} (check the user and password in DATABASE_URL)`,
+      { cause },
+    );
     this.name = 'LoginRefusedError';
   }
 }
@@ -159,7 +165,13 @@ export async function pendingMigrations(db: Kysely<any>): Promise<string[]> {
 
 /** Error codes (pg's SQLSTATE or Node's) that mean the connection, not the statement, failed. */
 const CONNECTION_LOST_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
   '57P01', // admin_shutdown: terminated by a (fast or immediate) shutdown
   '57P02', // crash_shutdown
   '57P03', // cannot_connect_now: starting up or shutting down
@@ -174,7 +186,9 @@ export function isConnectionLost(error: unknown): boolean {
   if (error instanceof AggregateError) return error.errors.some(isConnectionLost);
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string' && (CONNECTION_LOST_CODES.has(code) || code.startsWith('08'))) return true;
-  return /^Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/.test(error.message);
+  return /^Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/.test(
+    error.message,
+  );
 }
 
 /** Resolves when Postgres answers a trivial query on a pooled connection (readiness checks). */
@@ -204,7 +218,11 @@ export function createPostgresProbe(databaseUrl: string): PostgresProbe {
       let timer: NodeJS.Timeout | undefined;
       const attempt = (async () => {
         if (!client) {
-          const fresh = new pg.Client({ ...connectionConfig(databaseUrl), connectionTimeoutMillis: timeoutMs, application_name: 'paperboy probe' });
+          const fresh = new pg.Client({
+            ...connectionConfig(databaseUrl),
+            connectionTimeoutMillis: timeoutMs,
+            application_name: 'paperboy probe',
+          });
           fresh.on('error', () => {
             if (client === fresh) client = null;
           });

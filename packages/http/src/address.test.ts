@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { classifyAddress, isPrivateAddress } from './address.js';
 import { BlockedAddressError, UnsupportedUrlError } from './errors.js';
-import { fetchPage, type FetchSettings } from './fetch-page.js';
+import { type FetchSettings, fetchPage } from './fetch-page.js';
 
 /**
  * The IANA IPv4 and IPv6 Special-Purpose Address Registries (as of 2025), plus the blocks of the
@@ -148,7 +148,13 @@ describe('isPrivateAddress: only public unicast addresses pass', () => {
   });
 
   it('refuses an embedding form even when the IPv4 address inside is public', () => {
-    for (const address of ['64:ff9b::808:808', '::8.8.8.8', '2002:808:808::1', '::808:808', '2001:0:4136:e378:8000:63bf:f7f7:f7f7']) {
+    for (const address of [
+      '64:ff9b::808:808',
+      '::8.8.8.8',
+      '2002:808:808::1',
+      '::808:808',
+      '2001:0:4136:e378:8000:63bf:f7f7:f7f7',
+    ]) {
       const verdict = classifyAddress(address);
       expect(verdict.public, address).toBe(false);
       expect(verdict.embedded?.public, address).toBe(true);
@@ -191,7 +197,13 @@ describe('fetchPage: the address check end to end (real guarded lookup and conne
   let v4Port = 0;
   let v6Port = 0;
   let connections = 0;
-  const settings: FetchSettings = { userAgent: 'paperboy-test/1.0', timeoutMs: 3000, maxBytes: 1024 * 1024, maxRedirects: 3, allowPrivate: false };
+  const settings: FetchSettings = {
+    userAgent: 'paperboy-test/1.0',
+    timeoutMs: 3000,
+    maxBytes: 1024 * 1024,
+    maxRedirects: 3,
+    allowPrivate: false,
+  };
 
   const listen = (server: Server, host: string) =>
     new Promise<number>((resolve, reject) => {
@@ -200,7 +212,8 @@ describe('fetchPage: the address check end to end (real guarded lookup and conne
     });
 
   beforeAll(async () => {
-    const handler = (_req: unknown, res: { writeHead(s: number): { end(b: string): void } }) => res.writeHead(200).end('secret');
+    const handler = (_req: unknown, res: { writeHead(s: number): { end(b: string): void } }) =>
+      res.writeHead(200).end('secret');
     v4 = createServer(handler);
     v4.on('connection', () => connections++);
     v4Port = await listen(v4, '127.0.0.1');
@@ -224,10 +237,17 @@ describe('fetchPage: the address check end to end (real guarded lookup and conne
   };
 
   it('the fixture servers answer when private addresses are allowed (so a refusal below is the check)', async () => {
-    expect((await fetchPage(`http://127.0.0.1:${v4Port}/`, { ...settings, allowPrivate: true })).body.toString()).toBe('secret');
+    expect((await fetchPage(`http://127.0.0.1:${v4Port}/`, { ...settings, allowPrivate: true })).body.toString()).toBe(
+      'secret',
+    );
     // The IPv4-mapped literal reaches the IPv4 loopback server: the embedded form is a real way in.
-    expect((await fetchPage(`http://[::ffff:7f00:1]:${v4Port}/`, { ...settings, allowPrivate: true })).body.toString()).toBe('secret');
-    if (v6) expect((await fetchPage(`http://[::1]:${v6Port}/`, { ...settings, allowPrivate: true })).body.toString()).toBe('secret');
+    expect(
+      (await fetchPage(`http://[::ffff:7f00:1]:${v4Port}/`, { ...settings, allowPrivate: true })).body.toString(),
+    ).toBe('secret');
+    if (v6)
+      expect((await fetchPage(`http://[::1]:${v6Port}/`, { ...settings, allowPrivate: true })).body.toString()).toBe(
+        'secret',
+      );
   });
 
   it.each([
@@ -250,8 +270,11 @@ describe('fetchPage: the address check end to end (real guarded lookup and conne
 
   it('refuses a DNS answer in an embedded form before connecting', async () => {
     for (const answer of ['::ffff:7f00:1', '::ffff:127.0.0.1', '::7f00:1', '64:ff9b::7f00:1']) {
-      const resolve = ((_host: string, _options: unknown, callback: (e: null, a: Array<{ address: string; family: number }>) => void) =>
-        callback(null, [{ address: answer, family: 6 }])) as unknown as FetchSettings['dnsLookup'];
+      const resolve = ((
+        _host: string,
+        _options: unknown,
+        callback: (e: null, a: Array<{ address: string; family: number }>) => void,
+      ) => callback(null, [{ address: answer, family: 6 }])) as unknown as FetchSettings['dnsLookup'];
       const error = await refused(`http://papers.example.test:${v4Port}/`, { dnsLookup: resolve });
       expect(error, answer).toBeInstanceOf(BlockedAddressError);
       expect((error as Error).message).toMatch(/127\.0\.0\.1/);

@@ -30,8 +30,10 @@ function ipv4From(high: number, low: number): ipaddr.IPv4 {
  * takes `::1.2.3.4` for the IPv4-mapped `::ffff:1.2.3.4`, not the IPv4-compatible address it is.
  */
 function dottedTailAsHex(address: string): string {
-  return address.replace(/(\d+)\.(\d+)\.(\d+)\.(\d+)$/, (_all, a: string, b: string, c: string, d: string) =>
-    `${((Number(a) << 8) | Number(b)).toString(16)}:${((Number(c) << 8) | Number(d)).toString(16)}`,
+  return address.replace(
+    /(\d+)\.(\d+)\.(\d+)\.(\d+)$/,
+    (_all, a: string, b: string, c: string, d: string) =>
+      `${((Number(a) << 8) | Number(b)).toString(16)}:${((Number(c) << 8) | Number(d)).toString(16)}`,
   );
 }
 
@@ -51,7 +53,8 @@ function embeddedIPv4(ip: ipaddr.IPv6, range: string): { form: EmbeddingForm; ip
       return { form: 'Teredo', ip: ipv4From(p[6]! ^ 0xffff, p[7]! ^ 0xffff) };
     default:
       // ::a.b.c.d (deprecated, RFC 4291 §2.5.5.1); :: and ::1 have ranges of their own.
-      if (range === 'unicast' && p.slice(0, 6).every((part) => part === 0)) return { form: 'IPv4-compatible', ip: ipv4From(p[6]!, p[7]!) };
+      if (range === 'unicast' && p.slice(0, 6).every((part) => part === 0))
+        return { form: 'IPv4-compatible', ip: ipv4From(p[6]!, p[7]!) };
       return null;
   }
 }
@@ -91,9 +94,16 @@ export function classifyAddress(address: string): AddressClass {
   if (!inner) return { public: range === 'unicast', range, reason: range === 'unicast' ? '' : range };
 
   const innerRange = inner.ip.range();
-  const embedded = { form: inner.form, address: inner.ip.toString(), range: innerRange, public: innerRange === 'unicast' };
+  const embedded = {
+    form: inner.form,
+    address: inner.ip.toString(),
+    range: innerRange,
+    public: innerRange === 'unicast',
+  };
   const isPublic = embedded.public && inner.form === 'IPv4-mapped';
-  const reason = isPublic ? '' : `${inner.form} address of ${embedded.address}, ${embedded.public ? 'a form never fetched' : innerRange}`;
+  const reason = isPublic
+    ? ''
+    : `${inner.form} address of ${embedded.address}, ${embedded.public ? 'a form never fetched' : innerRange}`;
   return { public: isPublic, range, embedded, reason };
 }
 

@@ -35,8 +35,10 @@ const doing: Record<FetchPhase, string> = {
 };
 
 function timeoutMessage(url: string, ms: number, phase: FetchPhase, limit: FetchTimeoutLimit): string {
-  if (limit === 'connectTimeoutMs') return `connect timeout: could not connect to ${url} within ${ms} ms (connectTimeoutMs)`;
-  if (limit === 'headersTimeoutMs') return `headers timeout: no response headers from ${url} within ${ms} ms of connecting (headersTimeoutMs)`;
+  if (limit === 'connectTimeoutMs')
+    return `connect timeout: could not connect to ${url} within ${ms} ms (connectTimeoutMs)`;
+  if (limit === 'headersTimeoutMs')
+    return `headers timeout: no response headers from ${url} within ${ms} ms of connecting (headersTimeoutMs)`;
   return `${phase} timeout: no complete response from ${url} within ${ms} ms (timeoutMs), timed out while ${doing[phase]}`;
 }
 

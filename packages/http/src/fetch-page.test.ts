@@ -1,7 +1,8 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
+import { type AddressInfo, createServer as createTcpServer, type Socket } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isPrivateAddress } from './address.js';
 import {
   BlockedAddressError,
   BodyTooLargeError,
@@ -11,8 +12,7 @@ import {
   TooManyRedirectsError,
   UnsupportedUrlError,
 } from './errors.js';
-import { fetchPage, parseRetryAfter, type FetchSettings } from './fetch-page.js';
-import { isPrivateAddress } from './address.js';
+import { type FetchSettings, fetchPage, parseRetryAfter } from './fetch-page.js';
 
 let server: Server;
 let base: string;
@@ -27,11 +27,14 @@ beforeAll(async () => {
     lastHeaders = req.headers;
     const path = req.url ?? '/';
     if (path === '/to-private-literal') return void res.writeHead(302, { location: 'http://10.0.0.1/x' }).end();
-    if (path === '/to-private-name') return void res.writeHead(302, { location: 'http://internal.example.test/x' }).end();
+    if (path === '/to-private-name')
+      return void res.writeHead(302, { location: 'http://internal.example.test/x' }).end();
     if (path === '/validated') {
       const fresh = req.headers['if-none-match'] === ETAG || req.headers['if-modified-since'] === LAST_MODIFIED;
       const validators = { etag: ETAG, 'last-modified': LAST_MODIFIED };
-      return void (fresh ? res.writeHead(304, validators).end() : res.writeHead(200, { ...validators, 'content-type': 'text/html' }).end('<html>v1</html>'));
+      return void (fresh
+        ? res.writeHead(304, validators).end()
+        : res.writeHead(200, { ...validators, 'content-type': 'text/html' }).end('<html>v1</html>'));
     }
     if (path === '/always-304') return void res.writeHead(304).end();
     if (path === '/to-validated') return void res.writeHead(302, { location: '/validated' }).end();
@@ -49,15 +52,20 @@ beforeAll(async () => {
     }
     if (path === '/bomb') {
       // 64 KB on the wire, 64 MB once decompressed.
-      return void res.writeHead(200, { 'content-type': 'text/html', 'content-encoding': 'gzip' }).end(gzipSync(Buffer.alloc(64 * 1024 * 1024)));
+      return void res
+        .writeHead(200, { 'content-type': 'text/html', 'content-encoding': 'gzip' })
+        .end(gzipSync(Buffer.alloc(64 * 1024 * 1024)));
     }
-    if (path === '/big') return void res.writeHead(200, { 'content-type': 'text/html' }).end(Buffer.alloc(2 * 1024 * 1024, 'a'));
+    if (path === '/big')
+      return void res.writeHead(200, { 'content-type': 'text/html' }).end(Buffer.alloc(2 * 1024 * 1024, 'a'));
     if (path === '/never') return; // accepts the request, never answers
     if (path === '/loop-a') return void res.writeHead(302, { location: '/loop-b' }).end();
     if (path === '/loop-b') return void res.writeHead(302, { location: '/loop-a' }).end();
     if (path.startsWith('/chain/')) {
       const n = Number(path.split('/')[2]);
-      return void (n > 0 ? res.writeHead(301, { location: `/chain/${n - 1}` }).end() : res.writeHead(200).end('end of chain'));
+      return void (n > 0
+        ? res.writeHead(301, { location: `/chain/${n - 1}` }).end()
+        : res.writeHead(200).end('end of chain'));
     }
     const status = Number(path.slice(1));
     if (status >= 400) return void res.writeHead(status, { 'retry-after': '7' }).end('error');
@@ -72,7 +80,13 @@ afterAll(() => {
   server.close();
 });
 
-const settings: FetchSettings = { userAgent: 'paperboy-test/1', timeoutMs: 2000, maxBytes: 1024 * 1024, maxRedirects: 3, allowPrivate: true };
+const settings: FetchSettings = {
+  userAgent: 'paperboy-test/1',
+  timeoutMs: 2000,
+  maxBytes: 1024 * 1024,
+  maxRedirects: 3,
+  allowPrivate: true,
+};
 
 describe('fetchPage', () => {
   it('fetches a page with a User-Agent naming the project and hashes its content', async () => {
@@ -110,7 +124,9 @@ describe('fetchPage', () => {
     const error = await fetchPage(`http://127.0.0.1:${port}/robots.txt`, settings).catch((e) => e);
     expect(error).toBeInstanceOf(NetworkError);
     expect(error).toMatchObject({ retryable: true });
-    expect(error.message).toBe(`network error fetching http://127.0.0.1:${port}/robots.txt: connection refused by 127.0.0.1:${port} (ECONNREFUSED: nothing listens there)`);
+    expect(error.message).toBe(
+      `network error fetching http://127.0.0.1:${port}/robots.txt: connection refused by 127.0.0.1:${port} (ECONNREFUSED: nothing listens there)`,
+    );
   });
 
   it('classifies HTTP errors: 5xx and 429 retry, 404 does not', async () => {
@@ -134,13 +150,19 @@ describe('fetchPage', () => {
     await expect(fetchPage(`${base}/ok`, strict)).rejects.toBeInstanceOf(BlockedAddressError);
     await expect(fetchPage('http://localhost:1/ok', strict)).rejects.toBeInstanceOf(BlockedAddressError);
     // A name that DNS resolves to loopback: caught on the resolved address, not the name.
-    const rebinding = ((_host: string, _options: unknown, callback: (e: null, a: Array<{ address: string; family: number }>) => void) =>
-      callback(null, [{ address: '127.0.0.1', family: 4 }])) as unknown as FetchSettings['dnsLookup'];
-    await expect(fetchPage(`http://papers.example.test:${new URL(base).port}/ok`, { ...strict, dnsLookup: rebinding })).rejects.toBeInstanceOf(
-      BlockedAddressError,
-    );
+    const rebinding = ((
+      _host: string,
+      _options: unknown,
+      callback: (e: null, a: Array<{ address: string; family: number }>) => void,
+    ) => callback(null, [{ address: '127.0.0.1', family: 4 }])) as unknown as FetchSettings['dnsLookup'];
+    await expect(
+      fetchPage(`http://papers.example.test:${new URL(base).port}/ok`, { ...strict, dnsLookup: rebinding }),
+    ).rejects.toBeInstanceOf(BlockedAddressError);
     // ...and the same name is fetched when private addresses are allowed.
-    expect((await fetchPage(`http://papers.example.test:${new URL(base).port}/ok`, { ...settings, dnsLookup: rebinding })).status).toBe(200);
+    expect(
+      (await fetchPage(`http://papers.example.test:${new URL(base).port}/ok`, { ...settings, dnsLookup: rebinding }))
+        .status,
+    ).toBe(200);
   });
 
   it('checks every redirect hop: a redirect to a private address, literal or by DNS, is refused', async () => {
@@ -152,8 +174,14 @@ describe('fetchPage', () => {
     expect(literal).toBeInstanceOf(BlockedAddressError);
     expect(literal.message).toMatch(/10\.0\.0\.1/);
     // A name whose DNS answer is private (DNS rebinding): refused on the address, before connecting.
-    const rebinding = ((host: string, _options: unknown, callback: (e: null, a: Array<{ address: string; family: number }>) => void) =>
-      callback(null, [{ address: host === 'internal.example.test' ? '10.1.2.3' : '127.0.0.1', family: 4 }])) as unknown as FetchSettings['dnsLookup'];
+    const rebinding = ((
+      host: string,
+      _options: unknown,
+      callback: (e: null, a: Array<{ address: string; family: number }>) => void,
+    ) =>
+      callback(null, [
+        { address: host === 'internal.example.test' ? '10.1.2.3' : '127.0.0.1', family: 4 },
+      ])) as unknown as FetchSettings['dnsLookup'];
     const byName = await fetchPage(`${base}/to-private-name`, { ...policy, dnsLookup: rebinding }).catch((e) => e);
     expect(byName).toBeInstanceOf(BlockedAddressError);
     expect(byName.message).toMatch(/10\.1\.2\.3/);
@@ -168,7 +196,13 @@ describe('fetchPage', () => {
 describe('fetchPage: conditional GET', () => {
   it('carries the validators of a full answer, null when the server sends none', async () => {
     const page = await fetchPage(`${base}/validated`, settings);
-    expect(page).toMatchObject({ status: 200, notModified: false, etag: ETAG, lastModified: LAST_MODIFIED, truncated: false });
+    expect(page).toMatchObject({
+      status: 200,
+      notModified: false,
+      etag: ETAG,
+      lastModified: LAST_MODIFIED,
+      truncated: false,
+    });
     expect(lastHeaders['if-none-match']).toBeUndefined();
     expect(lastHeaders['if-modified-since']).toBeUndefined();
     const bare = await fetchPage(`${base}/ok`, settings);
@@ -184,7 +218,10 @@ describe('fetchPage: conditional GET', () => {
   });
 
   it('sends If-Modified-Since alone, and both together', async () => {
-    expect((await fetchPage(`${base}/validated`, { ...settings, conditional: { lastModified: LAST_MODIFIED, etag: null } })).notModified).toBe(true);
+    expect(
+      (await fetchPage(`${base}/validated`, { ...settings, conditional: { lastModified: LAST_MODIFIED, etag: null } }))
+        .notModified,
+    ).toBe(true);
     expect(lastHeaders['if-modified-since']).toBe(LAST_MODIFIED);
     expect(lastHeaders['if-none-match']).toBeUndefined();
     await fetchPage(`${base}/validated`, { ...settings, conditional: { etag: ETAG, lastModified: LAST_MODIFIED } });
@@ -220,7 +257,12 @@ describe('fetchPage: conditional GET', () => {
 describe('fetchPage: timeouts by phase', () => {
   it('connect: a name whose lookup never answers', async () => {
     const silentDns = (() => {}) as unknown as FetchSettings['dnsLookup'];
-    const error = await fetchPage('http://slow-dns.example.test/', { ...settings, timeoutMs: 20_000, connectTimeoutMs: 200, dnsLookup: silentDns }).catch((e) => e);
+    const error = await fetchPage('http://slow-dns.example.test/', {
+      ...settings,
+      timeoutMs: 20_000,
+      connectTimeoutMs: 200,
+      dnsLookup: silentDns,
+    }).catch((e) => e);
     expect(error).toBeInstanceOf(FetchTimeoutError);
     expect(error).toMatchObject({ phase: 'connect', limit: 'connectTimeoutMs', retryable: true });
     expect(error.message).toMatch(/connect timeout/);
@@ -232,7 +274,11 @@ describe('fetchPage: timeouts by phase', () => {
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     try {
       const port = (silent.address() as AddressInfo).port;
-      const error = await fetchPage(`https://127.0.0.1:${port}/`, { ...settings, timeoutMs: 20_000, connectTimeoutMs: 300 }).catch((e) => e);
+      const error = await fetchPage(`https://127.0.0.1:${port}/`, {
+        ...settings,
+        timeoutMs: 20_000,
+        connectTimeoutMs: 300,
+      }).catch((e) => e);
       expect(error).toBeInstanceOf(FetchTimeoutError);
       expect(error).toMatchObject({ phase: 'connect', limit: 'connectTimeoutMs' });
     } finally {
@@ -242,7 +288,9 @@ describe('fetchPage: timeouts by phase', () => {
   });
 
   it('headers: connected, but no answer', async () => {
-    const error = await fetchPage(`${base}/never`, { ...settings, timeoutMs: 20_000, headersTimeoutMs: 200 }).catch((e) => e);
+    const error = await fetchPage(`${base}/never`, { ...settings, timeoutMs: 20_000, headersTimeoutMs: 200 }).catch(
+      (e) => e,
+    );
     expect(error).toBeInstanceOf(FetchTimeoutError);
     expect(error).toMatchObject({ phase: 'headers', limit: 'headersTimeoutMs', retryable: true });
     expect(error.message).toMatch(/headers timeout/);
@@ -256,7 +304,9 @@ describe('fetchPage: timeouts by phase', () => {
   });
 
   it('the overall deadline still applies when it is shorter than a phase limit', async () => {
-    const error = await fetchPage(`${base}/never`, { ...settings, timeoutMs: 1000, headersTimeoutMs: 20_000 }).catch((e) => e);
+    const error = await fetchPage(`${base}/never`, { ...settings, timeoutMs: 1000, headersTimeoutMs: 20_000 }).catch(
+      (e) => e,
+    );
     expect(error).toMatchObject({ phase: 'headers', limit: 'timeoutMs' });
   });
 });

@@ -3,17 +3,17 @@ import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { isIP, type LookupFunction, type Socket } from 'node:net';
-import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import type { Readable } from 'node:stream';
+import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { isPrivateAddress } from './address.js';
 import {
   BlockedAddressError,
   BodyTooLargeError,
   FetchError,
-  FetchTimeoutError,
-  HttpStatusError,
   type FetchPhase,
+  FetchTimeoutError,
   type FetchTimeoutLimit,
+  HttpStatusError,
   NetworkError,
   TooManyRedirectsError,
   UnsupportedUrlError,
@@ -88,16 +88,25 @@ const agents = { 'http:': new http.Agent(keepAlive), 'https:': new https.Agent(k
  * Resolves like the system resolver but refuses private answers: the check applies to the
  * address actually connected to, so a DNS answer cannot smuggle in 127.0.0.1.
  */
-function guardedLookup(allowPrivate: boolean, resolve: typeof dnsLookup = dnsLookup, isPrivate = isPrivateAddress): LookupFunction {
+function guardedLookup(
+  allowPrivate: boolean,
+  resolve: typeof dnsLookup = dnsLookup,
+  isPrivate = isPrivateAddress,
+): LookupFunction {
   return (hostname, options, callback) => {
     resolve(hostname, { ...options, all: true }, (error, addresses) => {
       if (error) return callback(error, '', 0);
       const list = addresses as LookupAddress[];
       const usable = allowPrivate ? list : list.filter((a) => !isPrivate(a.address));
       if (usable.length === 0) {
-        return callback(new BlockedAddressError(hostname, list[0]?.address ?? '?') as unknown as NodeJS.ErrnoException, '', 0);
+        return callback(
+          new BlockedAddressError(hostname, list[0]?.address ?? '?') as unknown as NodeJS.ErrnoException,
+          '',
+          0,
+        );
       }
-      if ((options as { all?: boolean }).all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, usable);
+      if ((options as { all?: boolean }).all)
+        return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, usable);
       return callback(null, usable[0]!.address, usable[0]!.family);
     });
   };
@@ -184,7 +193,10 @@ function requestOnce(url: URL, settings: FetchSettings, deadline: number): Promi
       if (settled) return;
       phase = next;
       clearTimeout(phaseTimer);
-      phaseTimer = limitMs === undefined ? undefined : setTimeout(() => fail(new FetchTimeoutError(href, limitMs, next, limit)), limitMs);
+      phaseTimer =
+        limitMs === undefined
+          ? undefined
+          : setTimeout(() => fail(new FetchTimeoutError(href, limitMs, next, limit)), limitMs);
     };
     const request = client.request(
       url,
@@ -214,7 +226,12 @@ function requestOnce(url: URL, settings: FetchSettings, deadline: number): Promi
           if (size + chunk.length > settings.maxBytes) {
             if (!settings.truncateBody) return fail(new BodyTooLargeError(href, settings.maxBytes));
             chunks.push(chunk.subarray(0, settings.maxBytes - size));
-            succeed({ status, headers: response.headers, body: Buffer.concat(chunks, settings.maxBytes), truncated: true });
+            succeed({
+              status,
+              headers: response.headers,
+              body: Buffer.concat(chunks, settings.maxBytes),
+              truncated: true,
+            });
             request.destroy();
             return;
           }
@@ -223,19 +240,26 @@ function requestOnce(url: URL, settings: FetchSettings, deadline: number): Promi
         });
         stream.on('error', (error) => fail(new NetworkError(href, error)));
         response.on('error', (error) => fail(new NetworkError(href, error)));
-        stream.on('end', () => succeed({ status, headers: response.headers, body: Buffer.concat(chunks, size), truncated: false }));
+        stream.on('end', () =>
+          succeed({ status, headers: response.headers, body: Buffer.concat(chunks, size), truncated: false }),
+        );
       },
     );
-    const deadlineTimer = setTimeout(() => fail(new FetchTimeoutError(href, settings.timeoutMs, phase, 'timeoutMs')), remaining);
+    const deadlineTimer = setTimeout(
+      () => fail(new FetchTimeoutError(href, settings.timeoutMs, phase, 'timeoutMs')),
+      remaining,
+    );
     enterPhase('connect', settings.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, 'connectTimeoutMs');
     const awaitHeaders = () => {
-      if (phase === 'connect') enterPhase('headers', settings.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS, 'headersTimeoutMs');
+      if (phase === 'connect')
+        enterPhase('headers', settings.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS, 'headersTimeoutMs');
     };
     request.on('socket', (socket: Socket) => {
       // Belt and braces: check the peer actually connected to (covers IP-literal hosts, which skip lookup).
       const check = () => {
         const peer = socket.remoteAddress;
-        if (!settings.allowPrivate && peer && (settings.isPrivate ?? isPrivateAddress)(peer)) fail(new BlockedAddressError(url.hostname, peer));
+        if (!settings.allowPrivate && peer && (settings.isPrivate ?? isPrivateAddress)(peer))
+          fail(new BlockedAddressError(url.hostname, peer));
       };
       if (!socket.connecting) {
         // A kept-alive connection: already connected (and checked) when it was opened.
@@ -261,7 +285,8 @@ function checkUrl(raw: string, allowPrivate: boolean, isPrivate = isPrivateAddre
   } catch {
     throw new UnsupportedUrlError(raw, 'not a valid absolute URL');
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UnsupportedUrlError(raw, `protocol ${url.protocol} is not http or https`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new UnsupportedUrlError(raw, `protocol ${url.protocol} is not http or https`);
   if (url.username || url.password) throw new UnsupportedUrlError(raw, 'credentials in URLs are not allowed');
   const host = url.hostname.replace(/^\[|\]$/g, '');
   if (!allowPrivate && (isIP(host) ? isPrivate(host) : host === 'localhost' || host.endsWith('.localhost'))) {
@@ -287,7 +312,11 @@ export async function fetchPage(rawUrl: string, settings: FetchSettings): Promis
     const hop = await requestOnce(url, settings, deadline);
     if (hop.body === null) {
       if (redirects >= settings.maxRedirects) throw new TooManyRedirectsError(rawUrl, settings.maxRedirects);
-      const next = checkUrl(new URL(String(hop.headers.location), url).toString(), settings.allowPrivate, settings.isPrivate);
+      const next = checkUrl(
+        new URL(String(hop.headers.location), url).toString(),
+        settings.allowPrivate,
+        settings.isPrivate,
+      );
       if (seen.has(next.toString())) throw new TooManyRedirectsError(rawUrl, settings.maxRedirects);
       seen.add(next.toString());
       url = next;
@@ -295,7 +324,11 @@ export async function fetchPage(rawUrl: string, settings: FetchSettings): Promis
     }
     const notModified = hop.status === 304 && conditional;
     if (!notModified && (hop.status < 200 || hop.status >= 300)) {
-      throw new HttpStatusError(hop.status, url.toString(), parseRetryAfter(hop.headers['retry-after'] as string | undefined, Date.now()));
+      throw new HttpStatusError(
+        hop.status,
+        url.toString(),
+        parseRetryAfter(hop.headers['retry-after'] as string | undefined, Date.now()),
+      );
     }
     const body = notModified ? Buffer.alloc(0) : hop.body;
     return {

@@ -1,7 +1,7 @@
 import { deleteRedisPrefix, requireEnv, testQueuePrefix } from '@paperboy/test-utils';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HostLimiter, type AcquireResult, type HostSlot } from './host-limiter.js';
+import { type AcquireResult, HostLimiter, type HostSlot } from './host-limiter.js';
 
 const redisUrl = requireEnv('TEST_REDIS_URL');
 const prefix = testQueuePrefix();
@@ -14,7 +14,12 @@ const newHost = () => `papers-${++hostCount}.example.test`;
 /** A clock the test moves by hand: exact waits, no sleeping. */
 function fakeClock(start = 1_700_000_000_000) {
   let t = start;
-  return { now: () => t, advance: (ms: number) => void (t += ms) };
+  return {
+    now: () => t,
+    advance: (ms: number) => {
+      t += ms;
+    },
+  };
 }
 
 function granted(result: AcquireResult): HostSlot {
@@ -84,7 +89,11 @@ describe('HostLimiter', () => {
     const host = newHost();
     granted(await limiter.acquire(host, { concurrency: 1, minDelayMs: 10_000 }));
     clock.advance(2000);
-    expect(await limiter.acquire(host, { concurrency: 1, minDelayMs: 10_000 })).toEqual({ ok: false, reason: 'busy', waitMs: 8000 });
+    expect(await limiter.acquire(host, { concurrency: 1, minDelayMs: 10_000 })).toEqual({
+      ok: false,
+      reason: 'busy',
+      waitMs: 8000,
+    });
   });
 
   it('refuses a paused host until the pause ends; a shorter pause does not cut a longer one', async () => {
@@ -115,7 +124,10 @@ describe('HostLimiter', () => {
     const left = await limiter.pausedFor(host);
     expect(left).toBeGreaterThan(50_000);
     expect(left).toBeLessThanOrEqual(60_000);
-    expect(await limiter.acquire(host, { concurrency: 1, minDelayMs: 0 })).toMatchObject({ ok: false, reason: 'paused' });
+    expect(await limiter.acquire(host, { concurrency: 1, minDelayMs: 0 })).toMatchObject({
+      ok: false,
+      reason: 'paused',
+    });
   });
 
   it('frees the slot of a holder that crashed once its lease expires', async () => {
@@ -179,7 +191,10 @@ describe('HostLimiter', () => {
 
     const delayed = newHost();
     granted(await first.acquire(delayed, { concurrency: 3, minDelayMs: 30_000 }));
-    expect(await second.acquire(delayed, { concurrency: 3, minDelayMs: 30_000 })).toMatchObject({ ok: false, reason: 'delay' });
+    expect(await second.acquire(delayed, { concurrency: 3, minDelayMs: 30_000 })).toMatchObject({
+      ok: false,
+      reason: 'delay',
+    });
   });
 
   it('never grants more than `concurrency` under a race of many acquires from both connections', async () => {
@@ -196,7 +211,10 @@ describe('HostLimiter', () => {
     const limiter = new HostLimiter({ redis, prefix });
     const host = newHost();
     granted(await limiter.acquire(host.toUpperCase(), { concurrency: 1, minDelayMs: 0 }));
-    expect(await limiter.acquire(`${host}.`, { concurrency: 1, minDelayMs: 0 })).toMatchObject({ ok: false, reason: 'busy' });
+    expect(await limiter.acquire(`${host}.`, { concurrency: 1, minDelayMs: 0 })).toMatchObject({
+      ok: false,
+      reason: 'busy',
+    });
     granted(await limiter.acquire(newHost(), { concurrency: 1, minDelayMs: 0 }));
   });
 

@@ -131,8 +131,10 @@ export class HostLimiter {
 
   async acquire(host: string, limits: HostLimits): Promise<AcquireResult> {
     const { concurrency, minDelayMs } = limits;
-    if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError(`concurrency must be an integer ≥ 1, got ${concurrency}`);
-    if (!Number.isFinite(minDelayMs) || minDelayMs < 0) throw new RangeError(`minDelayMs must be ≥ 0, got ${minDelayMs}`);
+    if (!Number.isInteger(concurrency) || concurrency < 1)
+      throw new RangeError(`concurrency must be an integer ≥ 1, got ${concurrency}`);
+    if (!Number.isFinite(minDelayMs) || minDelayMs < 0)
+      throw new RangeError(`minDelayMs must be ≥ 0, got ${minDelayMs}`);
     const keys = this.keys(host);
     const token = randomUUID();
     const [granted, reason, waitMs] = (await acquireScript.run(

@@ -1,27 +1,41 @@
+export { type AddressClass, classifyAddress, type EmbeddingForm, isPrivateAddress } from './address.js';
 export * from './errors.js';
-export { isPrivateAddress, classifyAddress, type AddressClass, type EmbeddingForm } from './address.js';
 export {
-  fetchPage,
-  mediaType,
+  type ConditionalRequest,
   DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_HEADERS_TIMEOUT_MS,
-  type ConditionalRequest,
-  type FetchSettings,
   type FetchedPage,
+  type FetchSettings,
+  fetchPage,
+  mediaType,
 } from './fetch-page.js';
-export { retryDecision, backoffWithJitter, MAX_HOST_PAUSE_MS, DEFAULT_THROTTLE_PAUSE_MS, type RetryDecision, type RetryPolicy } from './retry.js';
 export {
-  RobotsCache,
-  parseRobotsTxt,
+  type AcquireResult,
+  HostLimiter,
+  type HostLimiterOptions,
+  type HostLimits,
+  type HostRefusal,
+  type HostSlot,
+} from './host-limiter.js';
+export {
+  backoffWithJitter,
+  DEFAULT_THROTTLE_PAUSE_MS,
+  MAX_HOST_PAUSE_MS,
+  type RetryDecision,
+  type RetryPolicy,
+  retryDecision,
+} from './retry.js';
+export {
   capCrawlDelay,
   DEFAULT_MAX_CRAWL_DELAY_MS,
-  robotsAllows,
+  parseRobotsTxt,
   productToken,
+  RobotsCache,
   type RobotsCacheOptions,
   type RobotsCheckOptions,
-  type RobotsVerdict,
   type RobotsOutcome,
-  type RobotsRules,
   type RobotsRule,
+  type RobotsRules,
+  type RobotsVerdict,
+  robotsAllows,
 } from './robots.js';
-export { HostLimiter, type HostLimiterOptions, type HostLimits, type AcquireResult, type HostSlot, type HostRefusal } from './host-limiter.js';

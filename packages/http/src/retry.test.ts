@@ -18,7 +18,11 @@ describe('retryDecision', () => {
   it('pauses the host for a 429, for its Retry-After or a default minute', () => {
     expect(retryDecision(http(429, 7000))).toEqual({ retry: true, pauseHost: true, delayMs: 7000 });
     expect(retryDecision(http(429))).toEqual({ retry: true, pauseHost: true, delayMs: 60_000 });
-    expect(retryDecision(http(429), { defaultThrottlePauseMs: 5000 })).toEqual({ retry: true, pauseHost: true, delayMs: 5000 });
+    expect(retryDecision(http(429), { defaultThrottlePauseMs: 5000 })).toEqual({
+      retry: true,
+      pauseHost: true,
+      delayMs: 5000,
+    });
   });
 
   it('pauses the host for a 503 with Retry-After; without one, plain backoff', () => {

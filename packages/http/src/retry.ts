@@ -30,9 +30,14 @@ export function retryDecision(error: unknown, policy: RetryPolicy = {}): RetryDe
   if (error instanceof HttpStatusError && error.status !== null) {
     const { status, retryAfterMs } = error;
     if (status === 429) {
-      return { retry: true, pauseHost: true, delayMs: Math.min(retryAfterMs ?? policy.defaultThrottlePauseMs ?? DEFAULT_THROTTLE_PAUSE_MS, maxPauseMs) };
+      return {
+        retry: true,
+        pauseHost: true,
+        delayMs: Math.min(retryAfterMs ?? policy.defaultThrottlePauseMs ?? DEFAULT_THROTTLE_PAUSE_MS, maxPauseMs),
+      };
     }
-    if (status === 503 && retryAfterMs !== null) return { retry: true, pauseHost: true, delayMs: Math.min(retryAfterMs, maxPauseMs) };
+    if (status === 503 && retryAfterMs !== null)
+      return { retry: true, pauseHost: true, delayMs: Math.min(retryAfterMs, maxPauseMs) };
     if (status >= 500 || status === 408) return { retry: true };
     return { retry: false };
   }
@@ -45,7 +50,12 @@ export function retryDecision(error: unknown, policy: RetryPolicy = {}): RetryDe
  * attempt counting from 1 (BullMQ's `attemptsMade` in a custom backoff strategy). Jitter spreads
  * the retries of many jobs that failed together (one host down) instead of retrying them in lockstep.
  */
-export function backoffWithJitter(attempt: number, baseMs: number, capMs: number, random: () => number = Math.random): number {
+export function backoffWithJitter(
+  attempt: number,
+  baseMs: number,
+  capMs: number,
+  random: () => number = Math.random,
+): number {
   const exponent = Number.isFinite(attempt) ? Math.max(0, Math.floor(attempt) - 1) : 0;
   const ceiling = Math.min(capMs, baseMs * 2 ** exponent);
   return Math.floor(random() * Math.max(0, ceiling));

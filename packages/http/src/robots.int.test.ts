@@ -29,7 +29,10 @@ const RULES = [
 ].join('\n');
 
 /** One server; the site is chosen by the Host header, every name resolving to 127.0.0.1. */
-const sites: Record<string, (path: string) => { status: number; body?: string | Buffer; headers?: Record<string, string> }> = {
+const sites: Record<
+  string,
+  (path: string) => { status: number; body?: string | Buffer; headers?: Record<string, string> }
+> = {
   'rules.test': () => ({ status: 200, body: RULES, headers: { 'content-type': 'text/plain' } }),
   'cached.test': () => ({ status: 200, body: RULES, headers: { 'content-type': 'text/plain' } }),
   'missing.test': () => ({ status: 404, body: 'not found' }),
@@ -48,13 +51,19 @@ const sites: Record<string, (path: string) => { status: number; body?: string | 
     body: `User-agent: *\nDisallow: /early\n${`# ${'x'.repeat(1000)}\n`.repeat(520)}Disallow: /late\n`,
   }),
   // 30 bytes of rules, padding, then a line the 500 KiB limit (512,000 bytes) cuts after "Disallow: /a".
-  'cut.test': () => ({ status: 200, body: `User-agent: *\nDisallow: /early\n${'#'.repeat(512_000 - 30 - 1 - 12)}\nDisallow: /a-long-path-cut-in-two\n` }),
+  'cut.test': () => ({
+    status: 200,
+    body: `User-agent: *\nDisallow: /early\n${'#'.repeat(512_000 - 30 - 1 - 12)}\nDisallow: /a-long-path-cut-in-two\n`,
+  }),
   'slow.test': () => ({ status: 200, body: RULES }),
   'private.test': () => ({ status: 404 }),
 };
 
-const resolveToLoopback = ((_host: string, _options: unknown, callback: (e: null, a: Array<{ address: string; family: number }>) => void) =>
-  callback(null, [{ address: '127.0.0.1', family: 4 }])) as unknown as FetchSettings['dnsLookup'];
+const resolveToLoopback = ((
+  _host: string,
+  _options: unknown,
+  callback: (e: null, a: Array<{ address: string; family: number }>) => void,
+) => callback(null, [{ address: '127.0.0.1', family: 4 }])) as unknown as FetchSettings['dnsLookup'];
 
 const fetchSettings: FetchSettings = {
   userAgent: 'paperboy/0.1 (+https://example.org/paperboy)',
@@ -103,7 +112,10 @@ describe('RobotsCache', () => {
   it('refuses a disallowed path, allows an allowed one, and reports Crawl-delay', async () => {
     const robots = cache();
     expect(await robots.isAllowed(at('rules.test', '/private/notes'))).toEqual({ allowed: false, crawlDelayMs: 3000 });
-    expect(await robots.isAllowed(at('rules.test', '/private/open/paper'))).toEqual({ allowed: true, crawlDelayMs: 3000 });
+    expect(await robots.isAllowed(at('rules.test', '/private/open/paper'))).toEqual({
+      allowed: true,
+      crawlDelayMs: 3000,
+    });
     expect(await robots.isAllowed(at('rules.test', '/papers/trending'))).toEqual({ allowed: true, crawlDelayMs: 3000 });
   });
 
@@ -115,7 +127,11 @@ describe('RobotsCache', () => {
   });
 
   it('matches the group by the product token of our User-Agent; others fall back to *', async () => {
-    const otherBot = new RobotsCache({ redis, prefix: `${prefix}-otherbot`, fetch: { ...fetchSettings, userAgent: 'otherbot/1.0' } });
+    const otherBot = new RobotsCache({
+      redis,
+      prefix: `${prefix}-otherbot`,
+      fetch: { ...fetchSettings, userAgent: 'otherbot/1.0' },
+    });
     try {
       expect((await otherBot.isAllowed(at('rules.test', '/papers/trending'))).allowed).toBe(false);
     } finally {
@@ -176,7 +192,9 @@ describe('RobotsCache', () => {
     expect(await cache().isAllowed(at('broken.test', '/anything'))).toEqual(unreachable);
     // From the cache, in this process and another, the same answer.
     expect(await cache().isAllowed(at('broken.test', '/other'))).toEqual(unreachable);
-    expect(await new RobotsCache({ redis: other, prefix, fetch: fetchSettings }).isAllowed(at('broken.test', '/other'))).toEqual(unreachable);
+    expect(
+      await new RobotsCache({ redis: other, prefix, fetch: fetchSettings }).isAllowed(at('broken.test', '/other')),
+    ).toEqual(unreachable);
     expect(hitsOf('broken.test')).toBe(1);
     const key = `${prefix}:robots:http://broken.test:${port}`;
     expect(await redis.hget(key, 'outcome')).toBe('unreachable');
@@ -193,12 +211,17 @@ describe('RobotsCache', () => {
       const before = hitsOf('broken.test');
       await robots.isAllowed(at('broken.test', '/b'));
       expect(hitsOf('broken.test')).toBe(before);
-      expect((await robots.isAllowed(at('broken.test', '/c'), { recheckUnreachable: true })).unreachable).toMatch(/HTTP 500/);
+      expect((await robots.isAllowed(at('broken.test', '/c'), { recheckUnreachable: true })).unreachable).toMatch(
+        /HTTP 500/,
+      );
       expect(hitsOf('broken.test')).toBe(before + 1);
       // A real robots.txt is not read again for it.
       await robots.isAllowed(at('rules.test', '/a'));
       const rules = hitsOf('rules.test');
-      expect(await robots.isAllowed(at('rules.test', '/private'), { recheckUnreachable: true })).toEqual({ allowed: false, crawlDelayMs: 3000 });
+      expect(await robots.isAllowed(at('rules.test', '/private'), { recheckUnreachable: true })).toEqual({
+        allowed: false,
+        crawlDelayMs: 3000,
+      });
       expect(hitsOf('rules.test')).toBe(rules);
     } finally {
       await deleteRedisPrefix(redisUrl, `${prefix}-recheck`);
@@ -206,15 +229,25 @@ describe('RobotsCache', () => {
   });
 
   it('disallows everything on a 429 and when the server cannot be reached, saying why', async () => {
-    expect(await cache().isAllowed(at('throttled.test', '/x'))).toEqual({ allowed: false, unreachable: expect.stringMatching(/HTTP 429/) });
-    expect(await cache().isAllowed(at('closed.test', '/x', closedPort))).toEqual({ allowed: false, unreachable: expect.stringMatching(/^network error fetching http:\/\/closed\.test:\d+\/robots\.txt: .*ECONNREFUSED/) });
+    expect(await cache().isAllowed(at('throttled.test', '/x'))).toEqual({
+      allowed: false,
+      unreachable: expect.stringMatching(/HTTP 429/),
+    });
+    expect(await cache().isAllowed(at('closed.test', '/x', closedPort))).toEqual({
+      allowed: false,
+      unreachable: expect.stringMatching(
+        /^network error fetching http:\/\/closed\.test:\d+\/robots\.txt: .*ECONNREFUSED/,
+      ),
+    });
     expect(await redis.hget(`${prefix}:robots:http://closed.test:${closedPort}`, 'error')).toMatch(/network error/);
   });
 
   it('throws, and caches nothing, when this process may not fetch robots.txt (a private address)', async () => {
     const strict = cache({ fetch: { ...fetchSettings, allowPrivate: false } });
     const before = hitsOf('private.test');
-    await expect(strict.isAllowed(at('private.test', '/x'))).rejects.toThrow(/refusing to fetch private\.test.*PAPERBOY_FETCH_ALLOW_PRIVATE=1/);
+    await expect(strict.isAllowed(at('private.test', '/x'))).rejects.toThrow(
+      /refusing to fetch private\.test.*PAPERBOY_FETCH_ALLOW_PRIVATE=1/,
+    );
     expect(hitsOf('private.test')).toBe(before);
     expect(await redis.exists(`${prefix}:robots:http://private.test:${port}`)).toBe(0);
     // A process that may fetch it is not held back by the other's refusal.
@@ -227,12 +260,16 @@ describe('RobotsCache', () => {
     expect((await robots.isAllowed(at('huge.test', '/late/x'))).allowed).toBe(true);
     expect((await robots.isAllowed(at('cut.test', '/early'))).allowed).toBe(false);
     expect((await robots.isAllowed(at('cut.test', '/a'))).allowed).toBe(true);
-    expect((await redis.hget(`${prefix}:robots:http://huge.test:${port}`, 'body'))!.length).toBeLessThanOrEqual(500 * 1024);
+    expect((await redis.hget(`${prefix}:robots:http://huge.test:${port}`, 'body'))!.length).toBeLessThanOrEqual(
+      500 * 1024,
+    );
   });
 
   it('fetches once for many concurrent questions about a new site', async () => {
     const robots = cache();
-    const verdicts = await Promise.all(Array.from({ length: 8 }, (_, i) => robots.isAllowed(at('slow.test', `/private/${i}`))));
+    const verdicts = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => robots.isAllowed(at('slow.test', `/private/${i}`))),
+    );
     expect(verdicts.every((v) => !v.allowed)).toBe(true);
     expect(hitsOf('slow.test')).toBe(1);
   });

@@ -1,7 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { capCrawlDelay, DEFAULT_MAX_CRAWL_DELAY_MS, normalizeRobotsPath, parseRobotsTxt, productToken, robotsAllows, robotsPatternMatches } from './robots.js';
+import {
+  capCrawlDelay,
+  DEFAULT_MAX_CRAWL_DELAY_MS,
+  normalizeRobotsPath,
+  parseRobotsTxt,
+  productToken,
+  robotsAllows,
+  robotsPatternMatches,
+} from './robots.js';
 
-const allowed = (text: string, path: string, token = 'paperboy') => robotsAllows(parseRobotsTxt(text, token), `https://site.example${path}`);
+const allowed = (text: string, path: string, token = 'paperboy') =>
+  robotsAllows(parseRobotsTxt(text, token), `https://site.example${path}`);
 
 describe('productToken', () => {
   it.each([
@@ -51,7 +60,14 @@ describe('parseRobotsTxt: groups', () => {
   });
 
   it('merges every group that names us, and lets several user-agent lines share one group', () => {
-    const merged = ['User-agent: a', 'User-agent: paperboy', 'Disallow: /one', '', 'User-agent: paperboy', 'Disallow: /two'].join('\n');
+    const merged = [
+      'User-agent: a',
+      'User-agent: paperboy',
+      'Disallow: /one',
+      '',
+      'User-agent: paperboy',
+      'Disallow: /two',
+    ].join('\n');
     expect(allowed(merged, '/one')).toBe(false);
     expect(allowed(merged, '/two')).toBe(false);
     expect(allowed(merged, '/one', 'a')).toBe(false);
@@ -65,7 +81,8 @@ describe('parseRobotsTxt: groups', () => {
   });
 
   it('ignores rules before any user-agent, comments, sitemaps, unknown lines, CRLF and a BOM', () => {
-    const text2 = '\uFEFFDisallow: /before\r\nSitemap: https://site.example/sitemap.xml\r\nUSER-AGENT: * # everyone\r\nfoo: bar\r\nDISALLOW: /tmp # scratch\r\n';
+    const text2 =
+      '\uFEFFDisallow: /before\r\nSitemap: https://site.example/sitemap.xml\r\nUSER-AGENT: * # everyone\r\nfoo: bar\r\nDISALLOW: /tmp # scratch\r\n';
     expect(allowed(text2, '/before')).toBe(true);
     expect(allowed(text2, '/tmp/file')).toBe(false);
     expect(allowed(text2, '/tmpx')).toBe(false);

@@ -1,7 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
-import { BlockedAddressError, FetchError, HttpStatusError, TooManyRedirectsError, UnsupportedUrlError } from './errors.js';
-import { fetchPage, type FetchSettings } from './fetch-page.js';
+import {
+  BlockedAddressError,
+  FetchError,
+  HttpStatusError,
+  TooManyRedirectsError,
+  UnsupportedUrlError,
+} from './errors.js';
+import { type FetchSettings, fetchPage } from './fetch-page.js';
 
 // ---------------------------------------------------------------------------------------------
 // Parsing and matching (RFC 9309), pure.
@@ -198,7 +204,11 @@ export function robotsAllows(rules: RobotsRules, url: string | URL): boolean {
   let best: RobotsRule | null = null;
   for (const rule of rules.rules) {
     if (!robotsPatternMatches(rule.pattern, path)) continue;
-    if (!best || rule.pattern.length > best.pattern.length || (rule.pattern.length === best.pattern.length && rule.allow && !best.allow)) {
+    if (
+      !best ||
+      rule.pattern.length > best.pattern.length ||
+      (rule.pattern.length === best.pattern.length && rule.allow && !best.allow)
+    ) {
       best = rule;
     }
   }
@@ -275,7 +285,8 @@ export class RobotsCache {
 
   constructor(private readonly options: RobotsCacheOptions) {
     this.token = (options.productToken ?? productToken(options.fetch.userAgent)).toLowerCase();
-    if (!this.token) throw new Error(`no product token in the User-Agent "${options.fetch.userAgent}": pass productToken`);
+    if (!this.token)
+      throw new Error(`no product token in the User-Agent "${options.fetch.userAgent}": pass productToken`);
     this.ttlMs = options.ttlMs ?? 24 * 60 * 60 * 1000;
     this.unreachableTtlMs = options.unreachableTtlMs ?? 30 * 1000;
     this.maxBytes = options.maxBytes ?? 500 * 1024;
@@ -293,11 +304,13 @@ export class RobotsCache {
     } catch {
       throw new UnsupportedUrlError(rawUrl, 'not a valid absolute URL');
     }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UnsupportedUrlError(rawUrl, `protocol ${url.protocol} is not http or https`);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:')
+      throw new UnsupportedUrlError(rawUrl, `protocol ${url.protocol} is not http or https`);
     if (url.pathname === '/robots.txt') return { allowed: true };
     const entry = await this.entry(url.origin, options.recheckUnreachable ?? false);
     if (entry.outcome === 'unavailable') return { allowed: true };
-    if (entry.outcome === 'unreachable') return { allowed: false, unreachable: entry.error || 'robots.txt could not be fetched' };
+    if (entry.outcome === 'unreachable')
+      return { allowed: false, unreachable: entry.error || 'robots.txt could not be fetched' };
     const verdict: RobotsVerdict = { allowed: robotsAllows(entry.rules, url) };
     if (entry.rules.crawlDelayMs !== undefined) verdict.crawlDelayMs = entry.rules.crawlDelayMs;
     return verdict;
@@ -349,7 +362,14 @@ export class RobotsCache {
     await this.options.redis
       .multi()
       .del(key)
-      .hset(key, { outcome, status: status ?? '', body, error: error ?? '', version, fetchedAt: new Date().toISOString() })
+      .hset(key, {
+        outcome,
+        status: status ?? '',
+        body,
+        error: error ?? '',
+        version,
+        fetchedAt: new Date().toISOString(),
+      })
       .pexpire(key, outcome === 'unreachable' ? this.unreachableTtlMs : this.ttlMs)
       .exec();
     const entry: Entry = { outcome, rules: outcome === 'ok' ? parseRobotsTxt(body, this.token) : { rules: [] } };
@@ -357,7 +377,9 @@ export class RobotsCache {
     return this.remember(origin, version, entry);
   }
 
-  private async fetchRobots(origin: string): Promise<{ outcome: RobotsOutcome; status: number | null; body: string; error?: string }> {
+  private async fetchRobots(
+    origin: string,
+  ): Promise<{ outcome: RobotsOutcome; status: number | null; body: string; error?: string }> {
     try {
       const page = await fetchPage(`${origin}/robots.txt`, {
         ...this.options.fetch,
@@ -377,7 +399,10 @@ export class RobotsCache {
       const status = error.status;
       // 4xx means "no robots.txt": everything allowed (RFC 9309 §2.3.1.3). 429 is treated as a
       // server error (as Google does): the site is asking us to slow down, not to go everywhere.
-      if ((error instanceof HttpStatusError && status !== null && status < 500 && status !== 429) || error instanceof TooManyRedirectsError) {
+      if (
+        (error instanceof HttpStatusError && status !== null && status < 500 && status !== 429) ||
+        error instanceof TooManyRedirectsError
+      ) {
         return { outcome: 'unavailable', status, body: '', error: error.message };
       }
       // 5xx, network errors, timeouts: assume complete disallow for now (§2.3.1.4).

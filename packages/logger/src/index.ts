@@ -1,4 +1,4 @@
-import { pino, destination, type Logger, type LoggerOptions } from 'pino';
+import { destination, type Logger, type LoggerOptions, pino } from 'pino';
 
 export type { Logger } from 'pino';
 
@@ -38,7 +38,9 @@ const SECRET_QUERY = /([?&](?:token|secret|password|key|access_token)=)[^&#]*/gi
 
 /** A URL fit for logs: no password in its user info, no token in its query. */
 export function redactUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@:\s]*):[^/@\s]*@/i, '$1:[redacted]@').replace(SECRET_QUERY, '$1[redacted]');
+  return url
+    .replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@:\s]*):[^/@\s]*@/i, '$1:[redacted]@')
+    .replace(SECRET_QUERY, '$1[redacted]');
 }
 
 /**
@@ -46,7 +48,14 @@ export function redactUrl(url: string): string {
  * and the admin board carry them in the query).
  */
 const serializers = {
-  req: (req: { method?: string; url?: string; host?: string; hostname?: string; ip?: string; socket?: { remoteAddress?: string } }) => ({
+  req: (req: {
+    method?: string;
+    url?: string;
+    host?: string;
+    hostname?: string;
+    ip?: string;
+    socket?: { remoteAddress?: string };
+  }) => ({
     method: req.method,
     url: req.url === undefined ? undefined : redactUrl(req.url),
     host: req.host ?? req.hostname,
@@ -71,7 +80,10 @@ export function createLogger(settings: LoggerSettings): Logger {
   if (pretty) {
     return pino({
       ...options,
-      transport: { target: 'pino-pretty', options: { destination: 2, colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } },
+      transport: {
+        target: 'pino-pretty',
+        options: { destination: 2, colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' },
+      },
     });
   }
   return pino(options, destination({ dest: 2, sync: false }));

@@ -18,7 +18,10 @@ export function digestInput(overrides: Partial<DigestInput> = {}): DigestInput {
   return {
     subscriber: { email: 'reader@example.com', name: 'Reader' },
     period: { label: 'Daily digest, 28 Nov 2026', key: 'daily-2026-11-28' },
-    papers: [paper(), paper({ arxivId: null, title: 'Second paper', upvotes: null, abstract: null, authors: ['Solo Author'] })],
+    papers: [
+      paper(),
+      paper({ arxivId: null, title: 'Second paper', upvotes: null, abstract: null, authors: ['Solo Author'] }),
+    ],
     links: {
       unsubscribeUrl: 'https://paperboy.example/unsubscribe?token=abc',
       preferencesUrl: 'https://paperboy.example/preferences?token=abc',

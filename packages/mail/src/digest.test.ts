@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { renderDigest } from './digest.js';
 import { digestInput, HOSTILE_TITLE, paper } from './digest.fixtures.js';
+import { renderDigest } from './digest.js';
 import { safeUrl, truncateAtWord } from './escape.js';
 
 describe('renderDigest', () => {
@@ -34,15 +34,28 @@ describe('renderDigest', () => {
     });
     expect(digest.messageId).toMatch(/^<digest\.[0-9a-f]{32}@paperboy\.example>$/);
     expect(renderDigest(digestInput({ papers: [] })).messageId).toBe(digest.messageId);
-    expect(renderDigest(digestInput({ subscriber: { email: 'Reader@Example.com ' } })).messageId).toBe(digest.messageId);
-    expect(renderDigest(digestInput({ period: { label: 'x', key: 'daily-2026-11-29' } })).messageId).not.toBe(digest.messageId);
-    expect(renderDigest(digestInput({ subscriber: { email: 'other@example.com' } })).messageId).not.toBe(digest.messageId);
+    expect(renderDigest(digestInput({ subscriber: { email: 'Reader@Example.com ' } })).messageId).toBe(
+      digest.messageId,
+    );
+    expect(renderDigest(digestInput({ period: { label: 'x', key: 'daily-2026-11-29' } })).messageId).not.toBe(
+      digest.messageId,
+    );
+    expect(renderDigest(digestInput({ subscriber: { email: 'other@example.com' } })).messageId).not.toBe(
+      digest.messageId,
+    );
   });
 
   it('escapes scraped text in HTML and keeps CR/LF out of the subject and headers', () => {
     const digest = renderDigest(
       digestInput({
-        papers: [paper({ title: HOSTILE_TITLE, authors: ['<b>Mallory</b>'], topics: ['a&b'], abstract: '<img src=x onerror=alert(1)>' })],
+        papers: [
+          paper({
+            title: HOSTILE_TITLE,
+            authors: ['<b>Mallory</b>'],
+            topics: ['a&b'],
+            abstract: '<img src=x onerror=alert(1)>',
+          }),
+        ],
         period: { label: 'Daily\r\ndigest', key: 'k' },
         listId: 'list\r\nBcc: evil@example.com <digest.paperboy.example>',
       }),
@@ -50,7 +63,9 @@ describe('renderDigest', () => {
     expect(digest.html).not.toContain('<script>');
     expect(digest.html).not.toContain('<b>Mallory');
     expect(digest.html).not.toContain('<img');
-    expect(digest.html).toContain('Attack &lt;script&gt;alert(1)&lt;/script&gt; &quot;quoted&quot; &amp; more Bcc: evil@example.com');
+    expect(digest.html).toContain(
+      'Attack &lt;script&gt;alert(1)&lt;/script&gt; &quot;quoted&quot; &amp; more Bcc: evil@example.com',
+    );
     expect(digest.html).toContain('a&amp;b');
     expect(digest.text).toContain('1. Attack <script>alert(1)</script> "quoted" & more Bcc: evil@example.com');
     for (const value of [digest.subject, ...Object.values(digest.headers), digest.messageId]) {
@@ -79,14 +94,23 @@ describe('renderDigest', () => {
 
   it('refuses unusable unsubscribe links, and offers one-click only over https (RFC 8058)', () => {
     const input = digestInput();
-    expect(() => renderDigest({ ...input, links: { ...input.links, unsubscribeUrl: 'javascript:alert(1)' } })).toThrow(/unsubscribeUrl/);
-    expect(() => renderDigest({ ...input, links: { ...input.links, unsubscribeUrl: '/unsubscribe' } })).toThrow(/unsubscribeUrl/);
+    expect(() => renderDigest({ ...input, links: { ...input.links, unsubscribeUrl: 'javascript:alert(1)' } })).toThrow(
+      /unsubscribeUrl/,
+    );
+    expect(() => renderDigest({ ...input, links: { ...input.links, unsubscribeUrl: '/unsubscribe' } })).toThrow(
+      /unsubscribeUrl/,
+    );
     // A plain-http site (a local setup): the link is kept as it is, so it works, but without one-click.
-    const plain = renderDigest({ ...input, links: { ...input.links, unsubscribeUrl: 'http://localhost:3000/unsubscribe?token=abc' } });
+    const plain = renderDigest({
+      ...input,
+      links: { ...input.links, unsubscribeUrl: 'http://localhost:3000/unsubscribe?token=abc' },
+    });
     expect(plain.headers['List-Unsubscribe']).toBe('<http://localhost:3000/unsubscribe?token=abc>');
     expect(plain.headers).not.toHaveProperty('List-Unsubscribe-Post');
     expect(plain.text).toContain('Unsubscribe: http://localhost:3000/unsubscribe?token=abc');
-    expect(() => renderDigest({ ...input, links: { ...input.links, unsubscribeUrl: 'mailto:unsubscribe@paperboy.example' } })).toThrow(/unsubscribeUrl/);
+    expect(() =>
+      renderDigest({ ...input, links: { ...input.links, unsubscribeUrl: 'mailto:unsubscribe@paperboy.example' } }),
+    ).toThrow(/unsubscribeUrl/);
     expect(() => renderDigest({ ...input, messageIdDomain: 'paperboy.example>\r\nBcc: x' })).toThrow(/messageIdDomain/);
   });
 });

@@ -73,7 +73,9 @@ export function renderDigest(input: DigestInput): RenderedDigest {
     text: renderText(input, papers, name),
     headers: {
       'List-Unsubscribe': `<${safeUrl(input.links.unsubscribeUrl)}>`,
-      ...(/^https:\/\//i.test(input.links.unsubscribeUrl) ? { 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' } : {}),
+      ...(/^https:\/\//i.test(input.links.unsubscribeUrl)
+        ? { 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' }
+        : {}),
       'List-Id': singleLine(input.listId),
     },
     messageId: digestMessageId(input.subscriber.email, input.period.key, input.messageIdDomain),
@@ -82,10 +84,7 @@ export function renderDigest(input: DigestInput): RenderedDigest {
 
 /** `<digest.<hash>@<domain>>` from the subscriber's address (case-insensitive) and the period key. */
 export function digestMessageId(email: string, periodKey: string, domain: string): string {
-  const hash = createHash('sha256')
-    .update(`${email.trim().toLowerCase()}\n${periodKey}`)
-    .digest('hex')
-    .slice(0, 32);
+  const hash = createHash('sha256').update(`${email.trim().toLowerCase()}\n${periodKey}`).digest('hex').slice(0, 32);
   return `<digest.${hash}@${domain}>`;
 }
 
@@ -146,7 +145,7 @@ function countPapers(count: number): string {
 }
 
 // Inline styles only: many clients drop <style> blocks and ignore classes.
-const FONT = "font-family:Helvetica,Arial,sans-serif;";
+const FONT = 'font-family:Helvetica,Arial,sans-serif;';
 const STYLE = {
   body: 'margin:0;padding:0;background-color:#f4f4f5;',
   outer: 'background-color:#f4f4f5;',

@@ -29,12 +29,20 @@ describe('classifySmtpError', () => {
 
 describe('classifySmtpError: may the server have taken the message?', () => {
   it.each<[string, Fields & { timeoutType?: string }, boolean]>([
-    ['a 4xx reply: deferred, not taken', { code: 'EMESSAGE', responseCode: 451, response: '451 Try later', command: 'DATA' }, false],
+    [
+      'a 4xx reply: deferred, not taken',
+      { code: 'EMESSAGE', responseCode: 451, response: '451 Try later', command: 'DATA' },
+      false,
+    ],
     ['connection refused', { code: 'ESOCKET', originalCode: 'ECONNREFUSED' }, false],
     ['no such host', { code: 'EDNS', originalCode: 'ENOTFOUND' }, false],
     ['no greeting in time', { code: 'ETIMEDOUT', timeoutType: 'GREETING_TIMEOUT', command: 'CONN' }, false],
     ['login failed', { code: 'EAUTH', command: 'API' }, false],
-    ['silent server after the data (idle timeout)', { code: 'ETIMEDOUT', timeoutType: 'SOCKET_TIMEOUT', command: 'CONN' }, true],
+    [
+      'silent server after the data (idle timeout)',
+      { code: 'ETIMEDOUT', timeoutType: 'SOCKET_TIMEOUT', command: 'CONN' },
+      true,
+    ],
     ['connection closed mid-session', { code: 'ECONNECTION', command: 'CONN' }, true],
     ['an error nodemailer did not describe', {}, true],
   ])('%s', (_name, fields, uncertain) => {

@@ -28,14 +28,26 @@ export class MailTemporaryError extends MailError {
    */
   readonly uncertain: boolean;
 
-  constructor(message: string, responseCode: number | null = null, response: string | null = null, code: string | null = null, options?: ErrorOptions & { uncertain?: boolean }) {
+  constructor(
+    message: string,
+    responseCode: number | null = null,
+    response: string | null = null,
+    code: string | null = null,
+    options?: ErrorOptions & { uncertain?: boolean },
+  ) {
     super(message, true, responseCode, response, code, options);
     this.uncertain = options?.uncertain ?? false;
   }
 }
 
 export class MailPermanentError extends MailError {
-  constructor(message: string, responseCode: number | null = null, response: string | null = null, code: string | null = null, options?: ErrorOptions) {
+  constructor(
+    message: string,
+    responseCode: number | null = null,
+    response: string | null = null,
+    code: string | null = null,
+    options?: ErrorOptions,
+  ) {
     super(message, false, responseCode, response, code, options);
   }
 }
@@ -54,7 +66,14 @@ interface SmtpErrorFields {
 
 /** Failures that come before a mail transaction can begin: the server cannot have taken the message. */
 const BEFORE_TRANSACTION_CODES = new Set(['EDNS', 'EAUTH', 'ETLS', 'EENVELOPE', 'EMESSAGE', 'EREQUIRETLS']);
-const CONNECT_ERRNOS = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL']);
+const CONNECT_ERRNOS = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EADDRNOTAVAIL',
+]);
 const SETUP_TIMEOUTS = new Set(['CONNECT_TIMEOUT', 'GREETING_TIMEOUT', 'UPGRADE_TIMEOUT']);
 
 /**
@@ -92,7 +111,13 @@ export function classifySmtpError(error: unknown): MailError {
   const options = { cause: error };
 
   if (responseCode !== null && responseCode >= 500 && responseCode !== 503 && code !== 'EAUTH') {
-    return new MailPermanentError(`SMTP server refused the message${command}: ${message}`, responseCode, response, code, options);
+    return new MailPermanentError(
+      `SMTP server refused the message${command}: ${message}`,
+      responseCode,
+      response,
+      code,
+      options,
+    );
   }
   if (responseCode === null && code === 'EENVELOPE') {
     return new MailPermanentError(`invalid envelope: ${message}`, null, null, code, options);

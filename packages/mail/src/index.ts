@@ -1,21 +1,21 @@
+export { renderConfirmationMail } from './confirmation.js';
 export {
-  renderDigest,
-  digestMessageId,
-  DIGEST_MAX_AUTHORS,
   DIGEST_EXCERPT_CHARS,
+  DIGEST_MAX_AUTHORS,
   type DigestInput,
   type DigestPaper,
-  type RenderedDigest,
+  digestMessageId,
   type MailAddress,
+  type RenderedDigest,
+  renderDigest,
 } from './digest.js';
-export { renderConfirmationMail } from './confirmation.js';
+export { classifySmtpError, MailError, MailPermanentError, MailTemporaryError } from './errors.js';
 export { escapeHtml, safeUrl, singleLine, truncateAtWord } from './escape.js';
-export { MailError, MailTemporaryError, MailPermanentError, classifySmtpError } from './errors.js';
 export {
   createTransport,
-  outboxFileName,
   type MailTransport,
   type OutgoingMail,
+  outboxFileName,
   type SendResult,
   type TransportConfig,
 } from './transport.js';

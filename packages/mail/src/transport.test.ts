@@ -1,13 +1,13 @@
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { simpleParser, type ParsedMail } from 'mailparser';
+import { rawHeader, type SmtpTestServer, type SmtpTestServerOptions, startSmtpTestServer } from '@paperboy/test-utils';
+import { type ParsedMail, simpleParser } from 'mailparser';
 import { afterEach, describe, expect, it } from 'vitest';
-import { renderDigest, type RenderedDigest } from './digest.js';
 import { digestInput, HOSTILE_TITLE, paper } from './digest.fixtures.js';
+import { type RenderedDigest, renderDigest } from './digest.js';
 import { MailPermanentError, MailTemporaryError } from './errors.js';
-import { rawHeader, startSmtpTestServer, type SmtpTestServer, type SmtpTestServerOptions } from '@paperboy/test-utils';
-import { createTransport, outboxFileName, type MailTransport } from './transport.js';
+import { createTransport, type MailTransport, outboxFileName } from './transport.js';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -75,7 +75,9 @@ describe('SMTP transport', () => {
 
     // Same subscriber and period: same id on a retry. Another period: another id.
     await mail.send(renderDigest(digestInput()));
-    await mail.send(renderDigest(digestInput({ period: { label: 'Daily digest, 29 Nov 2026', key: 'daily-2026-11-29' } })));
+    await mail.send(
+      renderDigest(digestInput({ period: { label: 'Daily digest, 29 Nov 2026', key: 'daily-2026-11-29' } })),
+    );
     const ids = server.messages.map((message) => message.parsed.messageId);
     expect(ids[1]).toBe(ids[0]);
     expect(ids[2]).not.toBe(ids[0]);
@@ -88,7 +90,10 @@ describe('SMTP transport', () => {
     const digest = renderDigest(
       digestInput({
         subscriber: { email: 'reader@example.com', name: 'Reader\r\nBcc: evil@example.com' },
-        papers: [paper({ title: HOSTILE_TITLE, url: 'javascript:alert(1)' }), paper({ title: 'ok', url: 'data:text/html,x' })],
+        papers: [
+          paper({ title: HOSTILE_TITLE, url: 'javascript:alert(1)' }),
+          paper({ title: 'ok', url: 'data:text/html,x' }),
+        ],
       }),
     );
     await mail.send(digest);
@@ -99,7 +104,9 @@ describe('SMTP transport', () => {
     expect(parsed.bcc).toBeUndefined();
     expect(headerNames(received!.raw)).not.toContain('bcc');
     expect(parsed.headerLines.filter((line) => line.key === 'subject')).toHaveLength(1);
-    expect(parsed.subject).toBe('Daily digest, 28 Nov 2026: Attack <script>alert(1)</script> "quoted" & more Bcc: evil@example.com and 1 more');
+    expect(parsed.subject).toBe(
+      'Daily digest, 28 Nov 2026: Attack <script>alert(1)</script> "quoted" & more Bcc: evil@example.com and 1 more',
+    );
 
     const html = parsed.html || '';
     expect(html).not.toContain('<script>');
@@ -193,7 +200,8 @@ describe('outbox transport', () => {
     expect(outboxFileName('<..>')).toBe('_.eml');
     expect(outboxFileName('<>')).toBe('message.eml');
     expect(outboxFileName(`<${'a'.repeat(500)}@x>`).length).toBeLessThanOrEqual(204);
-    for (const name of ['<a/b\\c:d*e?f"g<h>i|j@k>', '<\r\n@x>']) expect(outboxFileName(name)).toMatch(/^[A-Za-z0-9_@-][A-Za-z0-9._@-]*\.eml$/);
+    for (const name of ['<a/b\\c:d*e?f"g<h>i|j@k>', '<\r\n@x>'])
+      expect(outboxFileName(name)).toMatch(/^[A-Za-z0-9_@-][A-Za-z0-9._@-]*\.eml$/);
   });
 
   it('uses the id nodemailer generates when the message has none', async () => {

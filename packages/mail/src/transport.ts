@@ -1,8 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import nodemailer from 'nodemailer';
 import type { SendMailOptions } from 'nodemailer';
+import nodemailer from 'nodemailer';
+import type StreamTransport from 'nodemailer/lib/stream-transport/index.js';
 import type { MailAddress } from './digest.js';
 import { classifySmtpError } from './errors.js';
 
@@ -74,7 +75,12 @@ function createSmtpTransport(smtpUrl: string, config: TransportConfig): MailTran
   const transporter =
     config.pool === false
       ? nodemailer.createTransport({ url: smtpUrl, ...timeouts })
-      : nodemailer.createTransport({ url: smtpUrl, pool: true, maxConnections: config.maxConnections ?? 5, ...timeouts });
+      : nodemailer.createTransport({
+          url: smtpUrl,
+          pool: true,
+          maxConnections: config.maxConnections ?? 5,
+          ...timeouts,
+        });
   return {
     async send(message) {
       try {
@@ -105,7 +111,7 @@ function createOutboxTransport(outboxDir: string): MailTransport {
   const composer = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'windows' });
   return {
     async send(message) {
-      let info;
+      let info: StreamTransport.SentMessageInfo;
       try {
         info = await composer.sendMail(toMailOptions(message));
       } catch (error) {

@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /** Queue states reported by `paperboy_queue_jobs`. */
 export const queueStates = ['waiting', 'active', 'delayed', 'failed'] as const;
@@ -74,7 +74,10 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   if (options.defaultLabels) registry.setDefaultLabels(options.defaultLabels);
   if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'paperboy_' });
   const registers = [registry];
-  const listQueues = typeof options.queues === 'function' ? options.queues : () => (options.queues as readonly QueueLike[] | undefined) ?? [];
+  const listQueues =
+    typeof options.queues === 'function'
+      ? options.queues
+      : () => (options.queues as readonly QueueLike[] | undefined) ?? [];
   const queueTimeoutMs = options.queueTimeoutMs ?? 2000;
 
   const pagesFetched = new Counter({
@@ -206,7 +209,10 @@ async function within<T>(read: () => Promise<T>, ms: number): Promise<T | null> 
 }
 
 async function readCounts(queue: QueueLike, timeoutMs: number): Promise<Record<QueueState, number> | null> {
-  const counts = await within(() => queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized'), timeoutMs);
+  const counts = await within(
+    () => queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized'),
+    timeoutMs,
+  );
   if (!counts) return null;
   const n = (key: string) => counts[key] ?? 0;
   return {

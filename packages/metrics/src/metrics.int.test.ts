@@ -88,7 +88,11 @@ describe('createMetrics', () => {
   it('accepts a function listing the queues, and leaves out a queue that fails or does not answer', async () => {
     const broken: QueueLike = { name: 'ingest', getJobCounts: async () => Promise.reject(new Error('Redis is down')) };
     const hanging: QueueLike = { name: 'notify', getJobCounts: () => new Promise(() => {}) };
-    const metrics = createMetrics({ queues: () => [queue, broken, hanging], defaultMetrics: false, queueTimeoutMs: 200 });
+    const metrics = createMetrics({
+      queues: () => [queue, broken, hanging],
+      defaultMetrics: false,
+      queueTimeoutMs: 200,
+    });
     // `hanging` never answers: that the scrape returns at all shows queueTimeoutMs cut it off.
     const body = await metrics.registry.metrics();
     expect(body).toContain('paperboy_queue_jobs{queue="crawl",state="waiting"}');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { collapseBatch, dedupeLockKeys, isNearDuplicate, resolveEntry, type Lookups } from './dedupe.js';
-import { normalizeEntry, type NormalizedEntry } from './entry.js';
+import { collapseBatch, dedupeLockKeys, isNearDuplicate, type Lookups, resolveEntry } from './dedupe.js';
+import { type NormalizedEntry, normalizeEntry } from './entry.js';
 
 const entry = (raw: Parameters<typeof normalizeEntry>[0]): NormalizedEntry => {
   const result = normalizeEntry(raw);
@@ -25,10 +25,21 @@ describe('resolveEntry', () => {
       ...empty,
       byTitleKey: new Map([['a title', [{ id: 3, arxivId: null, titleKey: 'a title' }]]]),
     };
-    expect(resolveEntry(entry({ rank: 1, arxivId: '2411.00002', title: 'A Title' }), lookups, 0.75)).toMatchObject({ paperId: 3, route: 'title' });
-    const taken = { ...empty, byTitleKey: new Map([['a title', [{ id: 4, arxivId: '2411.00009', titleKey: 'a title' }]]]) };
-    expect(resolveEntry(entry({ rank: 1, arxivId: '2411.00002', title: 'A Title' }), taken, 0.75)).toEqual({ kind: 'new' });
-    expect(resolveEntry(entry({ rank: 1, title: 'A Title' }), taken, 0.75)).toMatchObject({ paperId: 4, route: 'title' });
+    expect(resolveEntry(entry({ rank: 1, arxivId: '2411.00002', title: 'A Title' }), lookups, 0.75)).toMatchObject({
+      paperId: 3,
+      route: 'title',
+    });
+    const taken = {
+      ...empty,
+      byTitleKey: new Map([['a title', [{ id: 4, arxivId: '2411.00009', titleKey: 'a title' }]]]),
+    };
+    expect(resolveEntry(entry({ rank: 1, arxivId: '2411.00002', title: 'A Title' }), taken, 0.75)).toEqual({
+      kind: 'new',
+    });
+    expect(resolveEntry(entry({ rank: 1, title: 'A Title' }), taken, 0.75)).toMatchObject({
+      paperId: 4,
+      route: 'title',
+    });
   });
 
   it('takes a near-duplicate only for entries without id and with an author in common', () => {
@@ -37,7 +48,9 @@ describe('resolveEntry', () => {
     const lookups = { ...empty, nearDuplicates: new Map([[e.externalId, [candidate]]]) };
     expect(resolveEntry(e, lookups, 0.75)).toMatchObject({ paperId: 9, route: 'near-duplicate' });
     const stranger = entry({ rank: 1, title: 'Scaling laws for sparse mixtures', authors: ['Grace Hopper'] });
-    expect(resolveEntry(stranger, { ...empty, nearDuplicates: new Map([[stranger.externalId, [candidate]]]) }, 0.75)).toEqual({ kind: 'new' });
+    expect(
+      resolveEntry(stranger, { ...empty, nearDuplicates: new Map([[stranger.externalId, [candidate]]]) }, 0.75),
+    ).toEqual({ kind: 'new' });
   });
 });
 
@@ -62,7 +75,10 @@ describe('batch helpers', () => {
   });
 
   it('lock keys are sorted and unique (a fixed order means no deadlocks)', () => {
-    const keys = dedupeLockKeys([entry({ rank: 1, arxivId: '2411.00002', title: 'B' }), entry({ rank: 2, arxivId: '2411.00001', title: 'B' })]);
+    const keys = dedupeLockKeys([
+      entry({ rank: 1, arxivId: '2411.00002', title: 'B' }),
+      entry({ rank: 2, arxivId: '2411.00001', title: 'B' }),
+    ]);
     expect(keys).toEqual(['arxiv:2411.00001', 'arxiv:2411.00002', 'title:b']);
   });
 });

@@ -8,9 +8,7 @@ import type { NormalizedEntry } from './entry.js';
 
 export type MatchRoute = 'arxiv-id' | 'alias' | 'title' | 'near-duplicate';
 
-export type Resolution =
-  | { kind: 'existing'; paperId: number; route: MatchRoute }
-  | { kind: 'new' };
+export type Resolution = { kind: 'existing'; paperId: number; route: MatchRoute } | { kind: 'new' };
 
 export interface KnownPaper {
   id: number;

@@ -72,7 +72,12 @@ export function normalizeEntry(raw: IncomingEntry): NormalizeResult {
       authors,
       authorKeys: [...new Set(authors.map(authorKey).filter(Boolean))],
       categories: [
-        ...new Set((raw.categories ?? []).slice(0, FIELD_LIMITS.categories * 4).map((c) => line(c, FIELD_LIMITS.category)).filter(Boolean)),
+        ...new Set(
+          (raw.categories ?? [])
+            .slice(0, FIELD_LIMITS.categories * 4)
+            .map((c) => line(c, FIELD_LIMITS.category))
+            .filter(Boolean),
+        ),
       ].slice(0, FIELD_LIMITS.categories),
       url,
       upvotes: clampCount(raw.upvotes),

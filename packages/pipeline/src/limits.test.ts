@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { normalizeEntry, type NormalizedEntry } from './entry.js';
+import { type NormalizedEntry, normalizeEntry } from './entry.js';
 import { FIELD_LIMITS, sanitizeRaw, utf8Bytes } from './limits.js';
 import { normalizeArxivId, normalizeAuthors } from './normalize.js';
 
@@ -34,7 +34,11 @@ describe('normalizeEntry bounds every field', () => {
   });
 
   it('removes bidirectional overrides and isolates, which would make a title read as something else', () => {
-    const e = ok({ rank: 1, title: 'Safe \u202eevil\u202c text \u2066isolated\u2069 \u200f', authors: ['Ada\u202e Lovelace'] });
+    const e = ok({
+      rank: 1,
+      title: 'Safe \u202eevil\u202c text \u2066isolated\u2069 \u200f',
+      authors: ['Ada\u202e Lovelace'],
+    });
     expect(e.title).toBe('Safe evil text isolated');
     expect(e.authors).toEqual(['Ada Lovelace']);
     // Zero-width joiners are part of scripts and emoji: kept.
@@ -51,7 +55,15 @@ describe('normalizeEntry bounds every field', () => {
 
   it('caps lengths: titles, ids and keys fit a btree entry', () => {
     const long = 'ﷺ'.repeat(5_000); // one character, 18 after NFKD: the title key grows
-    const e = ok({ rank: 1, title: `${long} Title`, externalId: 'x'.repeat(10_000), url: `https://example.test/${'y'.repeat(10_000)}`, abstract: 'a '.repeat(100_000), authors: Array.from({ length: 5_000 }, (_, i) => `Author ${i} ${'z'.repeat(1_000)}`), categories: Array.from({ length: 1_000 }, (_, i) => `c${i}`) });
+    const e = ok({
+      rank: 1,
+      title: `${long} Title`,
+      externalId: 'x'.repeat(10_000),
+      url: `https://example.test/${'y'.repeat(10_000)}`,
+      abstract: 'a '.repeat(100_000),
+      authors: Array.from({ length: 5_000 }, (_, i) => `Author ${i} ${'z'.repeat(1_000)}`),
+      categories: Array.from({ length: 1_000 }, (_, i) => `c${i}`),
+    });
     expect(e.title.length).toBeLessThanOrEqual(FIELD_LIMITS.title);
     expect(utf8Bytes(e.titleKey)).toBeLessThanOrEqual(FIELD_LIMITS.keyBytes);
     expect(utf8Bytes(e.externalId)).toBeLessThanOrEqual(FIELD_LIMITS.keyBytes);
@@ -70,7 +82,9 @@ describe('normalizeEntry bounds every field', () => {
   it('keeps dates in a sane range', () => {
     expect(ok({ rank: 1, title: 'T', publishedAt: '+010000-01-01T00:00:00Z' }).publishedAt).toBeNull();
     expect(ok({ rank: 1, title: 'T', publishedAt: '-000001-01-01T00:00:00Z' }).publishedAt).toBeNull();
-    expect(ok({ rank: 1, title: 'T', publishedAt: '2026-11-28T00:00:00Z' }).publishedAt?.toISOString()).toBe('2026-11-28T00:00:00.000Z');
+    expect(ok({ rank: 1, title: 'T', publishedAt: '2026-11-28T00:00:00Z' }).publishedAt?.toISOString()).toBe(
+      '2026-11-28T00:00:00.000Z',
+    );
   });
 });
 
@@ -102,7 +116,16 @@ describe('regular expressions over untrusted text stay linear', () => {
 
   it('a whole entry of 1 MB fields normalizes to bounded output', { timeout: 20_000 }, () => {
     const huge = `${','.repeat(MB)}x`;
-    const e = ok({ rank: 1, title: `Title ${huge}`, abstract: huge, authors: [huge], externalId: huge, arxivId: huge, url: huge, categories: [huge] });
+    const e = ok({
+      rank: 1,
+      title: `Title ${huge}`,
+      abstract: huge,
+      authors: [huge],
+      externalId: huge,
+      arxivId: huge,
+      url: huge,
+      categories: [huge],
+    });
     expect(e.title.length).toBeLessThanOrEqual(FIELD_LIMITS.title);
     expect(e.authors.every((a) => a.length <= FIELD_LIMITS.author)).toBe(true);
   });

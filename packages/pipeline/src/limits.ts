@@ -107,7 +107,9 @@ export function boundDate(raw: unknown): Date | null {
   if (typeof raw !== 'string' || raw.length === 0 || raw.length > 64) return null;
   const date = new Date(raw);
   const time = date.getTime();
-  return Number.isNaN(time) || time < FIELD_LIMITS.publishedAt.min || time >= FIELD_LIMITS.publishedAt.max ? null : date;
+  return Number.isNaN(time) || time < FIELD_LIMITS.publishedAt.min || time >= FIELD_LIMITS.publishedAt.max
+    ? null
+    : date;
 }
 
 /**
@@ -129,7 +131,7 @@ export function sanitizeRaw(value: unknown): unknown {
     const out: Record<string, unknown> = {};
     let n = 0;
     for (const key in v) {
-      if (!Object.prototype.hasOwnProperty.call(v, key)) continue;
+      if (!Object.hasOwn(v, key)) continue;
       if (n++ >= limits.items) break;
       out[sanitizeText(key, limits.string)] = walk((v as Record<string, unknown>)[key], depth + 1);
     }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { authorKey, cleanTitle, normalizeArxivId, normalizeAuthors, titleKey } from './normalize.js';
 import { normalizeEntry } from './entry.js';
+import { authorKey, cleanTitle, normalizeArxivId, normalizeAuthors, titleKey } from './normalize.js';
 
 describe('normalizeArxivId', () => {
   it.each([
@@ -20,9 +20,12 @@ describe('normalizeArxivId', () => {
     expect(normalizeArxivId(raw)).toBe(expected);
   });
 
-  it.each(['', 'not an id', '2413.01234', '2411.123', '1501.1234', 'hep-th/990100', '12345.67890'])('rejects %j', (raw) => {
-    expect(normalizeArxivId(raw)).toBeNull();
-  });
+  it.each(['', 'not an id', '2413.01234', '2411.123', '1501.1234', 'hep-th/990100', '12345.67890'])(
+    'rejects %j',
+    (raw) => {
+      expect(normalizeArxivId(raw)).toBeNull();
+    },
+  );
 });
 
 describe('titles and authors', () => {
@@ -37,21 +40,41 @@ describe('titles and authors', () => {
   });
 
   it('cleans, dedupes and keys author names', () => {
-    expect(normalizeAuthors(['Ada  Lovelace', ' ', 'ada lovelace', 'Alan Turing,', 3])).toEqual(['Ada Lovelace', 'Alan Turing']);
+    expect(normalizeAuthors(['Ada  Lovelace', ' ', 'ada lovelace', 'Alan Turing,', 3])).toEqual([
+      'Ada Lovelace',
+      'Alan Turing',
+    ]);
     expect(authorKey('José Álvarez-Ruiz')).toBe('alvarez-ruiz');
   });
 });
 
 describe('normalizeEntry', () => {
   it('keeps a paper with an id and a title, counts as numbers', () => {
-    const result = normalizeEntry({ rank: 3, arxivId: '2411.01234v2', title: ' A  Title ', upvotes: 12.7, comments: -1, authors: ['A B'] });
+    const result = normalizeEntry({
+      rank: 3,
+      arxivId: '2411.01234v2',
+      title: ' A  Title ',
+      upvotes: 12.7,
+      comments: -1,
+      authors: ['A B'],
+    });
     expect(result.ok).toBe(true);
     if (!result.ok) return;
-    expect(result.entry).toMatchObject({ arxivId: '2411.01234', externalId: '2411.01234', title: 'A Title', upvotes: 12, comments: null, authorKeys: ['b'] });
+    expect(result.entry).toMatchObject({
+      arxivId: '2411.01234',
+      externalId: '2411.01234',
+      title: 'A Title',
+      upvotes: 12,
+      comments: null,
+      authorKeys: ['b'],
+    });
   });
 
   it('rejects an entry without title, saying which', () => {
-    expect(normalizeEntry({ rank: 1, arxivId: '2411.01234' })).toEqual({ ok: false, reason: 'entry 2411.01234 has no title' });
+    expect(normalizeEntry({ rank: 1, arxivId: '2411.01234' })).toEqual({
+      ok: false,
+      reason: 'entry 2411.01234 has no title',
+    });
     expect(normalizeEntry({ rank: 1 })).toEqual({ ok: false, reason: 'entry has neither title nor arXiv id' });
   });
 

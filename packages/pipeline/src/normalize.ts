@@ -115,6 +115,10 @@ function trimSeparators(name: string): string {
 
 /** An author's family name, lowercased without accents: what the near-duplicate check compares. */
 export function authorKey(name: string): string {
-  const parts = stripDiacritics(name).toLowerCase().replace(/[^\p{L}\s-]+/gu, ' ').trim().split(/\s+/);
+  const parts = stripDiacritics(name)
+    .toLowerCase()
+    .replace(/[^\p{L}\s-]+/gu, ' ')
+    .trim()
+    .split(/\s+/);
   return parts[parts.length - 1] ?? '';
 }

@@ -18,7 +18,12 @@ import type { NormalizedEntry } from './entry.js';
 const CANONICAL_LINK_ADAPTERS: ReadonlySet<string> = new Set(['hf-papers', 'hf-api', 'arxiv-list', 'arxiv-rss']);
 /** Adapters whose upvotes and comments are the headline counts. */
 const CANONICAL_COUNT_ADAPTERS: ReadonlySet<string> = new Set(['hf-papers', 'hf-api']);
-const CANONICAL_HOSTS: ReadonlySet<string> = new Set(['arxiv.org', 'www.arxiv.org', 'export.arxiv.org', 'huggingface.co']);
+const CANONICAL_HOSTS: ReadonlySet<string> = new Set([
+  'arxiv.org',
+  'www.arxiv.org',
+  'export.arxiv.org',
+  'huggingface.co',
+]);
 
 export type UrlOrigin = 'canonical' | 'arxiv' | 'listing';
 
@@ -42,7 +47,8 @@ function onCanonicalHost(url: string): boolean {
 
 /** The link an entry offers for its paper, and its origin. */
 export function entryLink(entry: Pick<NormalizedEntry, 'url' | 'arxivId'>, adapter: string): EntryLink {
-  if (entry.url && CANONICAL_LINK_ADAPTERS.has(adapter) && onCanonicalHost(entry.url)) return { url: entry.url, origin: 'canonical' };
+  if (entry.url && CANONICAL_LINK_ADAPTERS.has(adapter) && onCanonicalHost(entry.url))
+    return { url: entry.url, origin: 'canonical' };
   if (entry.arxivId) return { url: arxivAbsUrl(entry.arxivId), origin: 'arxiv' };
   return entry.url ? { url: entry.url, origin: 'listing' } : { url: null, origin: null };
 }

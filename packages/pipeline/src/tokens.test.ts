@@ -30,14 +30,22 @@ describe('signed tokens', () => {
     expect(verifyToken('s3cret', legacy, 'unsubscribe', now)).toEqual({ ok: true, subscriberId: 9, version: 1 });
     // Same payload shape as a version-1 token minted now, except for the version field.
     const current = signToken('s3cret', 'unsubscribe', 9, null, 1);
-    expect(JSON.parse(Buffer.from(current.split('.')[0]!, 'base64url').toString())).toEqual({ p: 'unsubscribe', s: 9, e: 0, v: 1 });
+    expect(JSON.parse(Buffer.from(current.split('.')[0]!, 'base64url').toString())).toEqual({
+      p: 'unsubscribe',
+      s: 9,
+      e: 0,
+      v: 1,
+    });
   });
 
   it('refuses a version that is not a positive whole number', () => {
     for (const v of [0, -1, 1.5, '2', null]) {
       const payload = Buffer.from(JSON.stringify({ p: 'unsubscribe', s: 9, e: 0, v })).toString('base64url');
       const token = `${payload}.${createHmac('sha256', 's3cret').update(payload).digest('base64url')}`;
-      expect(verifyToken('s3cret', token, 'unsubscribe', now), JSON.stringify(v)).toEqual({ ok: false, reason: 'malformed' });
+      expect(verifyToken('s3cret', token, 'unsubscribe', now), JSON.stringify(v)).toEqual({
+        ok: false,
+        reason: 'malformed',
+      });
     }
   });
 });

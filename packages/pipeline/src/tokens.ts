@@ -9,12 +9,27 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
  */
 export type TokenPurpose = 'confirm' | 'unsubscribe' | 'preferences';
 
-export function signToken(secret: string, purpose: TokenPurpose, subscriberId: number, expiresAt: Date | null, version: number): string {
-  const payload = Buffer.from(JSON.stringify({ p: purpose, s: subscriberId, e: expiresAt ? Math.floor(expiresAt.getTime() / 1000) : 0, v: version })).toString('base64url');
+export function signToken(
+  secret: string,
+  purpose: TokenPurpose,
+  subscriberId: number,
+  expiresAt: Date | null,
+  version: number,
+): string {
+  const payload = Buffer.from(
+    JSON.stringify({
+      p: purpose,
+      s: subscriberId,
+      e: expiresAt ? Math.floor(expiresAt.getTime() / 1000) : 0,
+      v: version,
+    }),
+  ).toString('base64url');
   return `${payload}.${createHmac('sha256', secret).update(payload).digest('base64url')}`;
 }
 
-export type TokenCheck = { ok: true; subscriberId: number; version: number } | { ok: false; reason: 'malformed' | 'bad-signature' | 'wrong-purpose' | 'expired' };
+export type TokenCheck =
+  | { ok: true; subscriberId: number; version: number }
+  | { ok: false; reason: 'malformed' | 'bad-signature' | 'wrong-purpose' | 'expired' };
 
 export function verifyToken(secret: string, token: string, purpose: TokenPurpose, now: Date): TokenCheck {
   const [payload, signature, extra] = token.split('.');
@@ -26,7 +41,8 @@ export function verifyToken(secret: string, token: string, purpose: TokenPurpose
   } catch {
     return { ok: false, reason: 'malformed' };
   }
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, reason: 'bad-signature' };
+  if (given.length !== expected.length || !timingSafeEqual(given, expected))
+    return { ok: false, reason: 'bad-signature' };
   let claims: { p?: unknown; s?: unknown; e?: unknown; v?: unknown };
   try {
     claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
@@ -37,7 +53,8 @@ export function verifyToken(secret: string, token: string, purpose: TokenPurpose
   if (typeof claims.s !== 'number' || typeof claims.e !== 'number') return { ok: false, reason: 'malformed' };
   // Links mailed before token versions carry no `v`: they are version 1, every subscriber's first.
   const version = claims.v === undefined ? 1 : claims.v;
-  if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 1) return { ok: false, reason: 'malformed' };
+  if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 1)
+    return { ok: false, reason: 'malformed' };
   if (claims.e !== 0 && claims.e * 1000 < now.getTime()) return { ok: false, reason: 'expired' };
   return { ok: true, subscriberId: claims.s, version };
 }

@@ -1,5 +1,5 @@
 import { isRedisClusterUrl, parseRedisClusterUrl } from '@paperboy/config';
-import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
 
 export type RedisRole = 'worker' | 'producer';
 
@@ -44,7 +44,12 @@ export class RedisUnavailableError extends Error {}
 
 /** One quick round trip, so a command can say "Redis is not reachable at …" instead of waiting forever. */
 export async function checkRedis(url: string, timeoutMs = 3000): Promise<void> {
-  const quick: RedisOptions = { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: timeoutMs, retryStrategy: () => null };
+  const quick: RedisOptions = {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    connectTimeout: timeoutMs,
+    retryStrategy: () => null,
+  };
   const redis = isRedisClusterUrl(url)
     ? createCluster(url, quick, { lazyConnect: true, clusterRetryStrategy: () => null })
     : new Redis(url, quick);

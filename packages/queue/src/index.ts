@@ -1,5 +1,5 @@
-export * from './jobs.js';
+export { DelayedError, type Job, type Queue, type QueueEvents, UnrecoverableError, type Worker } from 'bullmq';
 export * from './connection.js';
+export * from './jobs.js';
 export * from './queues.js';
 export * from './schedules.js';
-export { DelayedError, UnrecoverableError, type Job, type Worker, type Queue, type QueueEvents } from 'bullmq';

@@ -6,7 +6,13 @@ import { z } from 'zod';
  * Every job the pipeline knows. Adding one takes four steps here (name, payload schema,
  * queue, default options) and then one handler file; the compiler demands each step.
  */
-export const QueueName = { Crawl: 'crawl', Ingest: 'ingest', Planning: 'planning', Notify: 'notify', Maintenance: 'maintenance' } as const;
+export const QueueName = {
+  Crawl: 'crawl',
+  Ingest: 'ingest',
+  Planning: 'planning',
+  Notify: 'notify',
+  Maintenance: 'maintenance',
+} as const;
 export type QueueName = (typeof QueueName)[keyof typeof QueueName];
 
 /** Every job's name: call sites write the name itself, which the compiler checks against this list. */

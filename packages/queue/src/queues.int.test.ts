@@ -24,8 +24,16 @@ describe('Queues', () => {
   it('schedules a job on its own queue, with the options of every job of its name', async () => {
     await queues.schedule('plan-digests', 'planner-test', { every: 60_000, startDate: later }, { frequency: 'weekly' });
     const scheduler = await queues.get('planning').getJobScheduler('planner-test');
-    expect(scheduler).toMatchObject({ name: 'plan-digests', every: 60_000, template: { data: { frequency: 'weekly' } } });
-    expect(scheduler!.template!.opts).toMatchObject({ attempts: 3, backoff: { type: 'exponential', delay: 5000 }, ...jobRetention });
+    expect(scheduler).toMatchObject({
+      name: 'plan-digests',
+      every: 60_000,
+      template: { data: { frequency: 'weekly' } },
+    });
+    expect(scheduler!.template!.opts).toMatchObject({
+      attempts: 3,
+      backoff: { type: 'exponential', delay: 5000 },
+      ...jobRetention,
+    });
     const [next] = await queues.get('planning').getJobs(['delayed']);
     expect(next).toMatchObject({ name: 'plan-digests', opts: expect.objectContaining(jobRetention) });
     // An added job of the same name keeps finished jobs as long.
@@ -36,10 +44,14 @@ describe('Queues', () => {
 
   it('refuses a payload its job does not take, before anything reaches Redis', async () => {
     const bad = { frequency: 'hourly' } as unknown as { frequency: 'daily' };
-    await expect(queues.schedule('plan-digests', 'planner-bad', { every: 60_000 }, bad)).rejects.toThrow(InvalidPayloadError);
+    await expect(queues.schedule('plan-digests', 'planner-bad', { every: 60_000 }, bad)).rejects.toThrow(
+      InvalidPayloadError,
+    );
     expect(await queues.get('planning').getJobScheduler('planner-bad')).toBeUndefined();
     await expect(queues.add('plan-digests', bad)).rejects.toThrow(/^invalid payload for plan-digests/);
-    await expect(queues.addBulk('crawl-page', [{ data: { source: 'a', url: 'not a url' } }])).rejects.toThrow(/^invalid payload for crawl-page/);
+    await expect(queues.addBulk('crawl-page', [{ data: { source: 'a', url: 'not a url' } }])).rejects.toThrow(
+      /^invalid payload for crawl-page/,
+    );
     expect(await queues.get('crawl').getJobCountByTypes('waiting', 'delayed', 'prioritized')).toBe(0);
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { defaultJobOptions, InvalidPayloadError, type JobName, jobQueue, jobRetention, parsePayload } from './jobs.js';
 import { checkHandlers, contentJobId, jobsOfQueue } from './queues.js';
-import { defaultJobOptions, InvalidPayloadError, jobQueue, jobRetention, parsePayload, type JobName } from './jobs.js';
 
 describe('job routing', () => {
   it('routes every job to a queue, and each queue has jobs', () => {
@@ -9,12 +9,24 @@ describe('job routing', () => {
     expect(jobsOfQueue('planning')).toEqual(['plan-digests']);
     expect(jobsOfQueue('notify')).toEqual(['send-digest', 'send-confirmation']);
     expect(jobsOfQueue('maintenance')).toEqual(['refresh-dashboard']);
-    expect(Object.keys(jobQueue).sort()).toEqual(['crawl-page', 'crawl-source', 'ingest-entries', 'plan-digests', 'prune-archive', 'reconcile-crawls', 'refresh-dashboard', 'send-confirmation', 'send-digest']);
+    expect(Object.keys(jobQueue).sort()).toEqual([
+      'crawl-page',
+      'crawl-source',
+      'ingest-entries',
+      'plan-digests',
+      'prune-archive',
+      'reconcile-crawls',
+      'refresh-dashboard',
+      'send-confirmation',
+      'send-digest',
+    ]);
   });
 
   it('refuses a worker with a missing or stray handler', () => {
     expect(() => checkHandlers('ingest', {})).toThrow(/no handler for ingest-entries/);
-    expect(() => checkHandlers('crawl', { 'crawl-page': async () => {} })).toThrow(/no handler for crawl-source, prune-archive, reconcile-crawls/);
+    expect(() => checkHandlers('crawl', { 'crawl-page': async () => {} })).toThrow(
+      /no handler for crawl-source, prune-archive, reconcile-crawls/,
+    );
     expect(() => checkHandlers('ingest', { 'ingest-entries': async () => {}, 'crawl-page': async () => {} })).toThrow(
       /handlers for jobs not on this queue: crawl-page/,
     );
@@ -30,14 +42,18 @@ describe('job routing', () => {
 
   it('validates payloads and tolerates fields it does not know (jobs from newer code)', () => {
     expect(() => parsePayload('crawl-page', { source: 'hf-papers', url: 'not a url' })).toThrow();
-    expect(parsePayload('crawl-page', { source: 'hf-papers', url: 'https://huggingface.co/papers', extra: 1 })).toMatchObject({
+    expect(
+      parsePayload('crawl-page', { source: 'hf-papers', url: 'https://huggingface.co/papers', extra: 1 }),
+    ).toMatchObject({
       source: 'hf-papers',
     });
   });
 
   it('names what is wrong with a payload', () => {
     expect(() => parsePayload('plan-digests', { frequency: 'hourly' })).toThrow(InvalidPayloadError);
-    expect(() => parsePayload('plan-digests', { frequency: 'hourly' })).toThrow(/^invalid payload for plan-digests: .*frequency/s);
+    expect(() => parsePayload('plan-digests', { frequency: 'hourly' })).toThrow(
+      /^invalid payload for plan-digests: .*frequency/s,
+    );
   });
 
   it('gives every job the one retention policy', () => {

@@ -1,8 +1,17 @@
 import { createHash } from 'node:crypto';
-import { DelayedError, Queue, QueueEvents, QueueKeys, Worker, UnrecoverableError, type Job, type Processor } from 'bullmq';
 import { jobLogger, type Logger } from '@paperboy/logger';
+import {
+  DelayedError,
+  type Job,
+  type Processor,
+  Queue,
+  QueueEvents,
+  QueueKeys,
+  UnrecoverableError,
+  Worker,
+} from 'bullmq';
 import { createRedis, type RedisClient } from './connection.js';
-import { defaultJobOptions, jobQueue, parsePayload, type JobName, type JobPayload, type QueueName } from './jobs.js';
+import { defaultJobOptions, type JobName, type JobPayload, jobQueue, parsePayload, type QueueName } from './jobs.js';
 import type { Repeat, Schedule } from './schedules.js';
 
 export interface QueueSettings {
@@ -85,7 +94,11 @@ export class Queues {
    */
   async schedule<N extends JobName>(name: N, id: string, repeat: Repeat, payload: JobPayload<N>): Promise<void> {
     parsePayload(name, payload);
-    await this.get(jobQueue[name]).upsertJobScheduler(id, repeat, { name, data: payload, opts: defaultJobOptions(name, this.settings) });
+    await this.get(jobQueue[name]).upsertJobScheduler(id, repeat, {
+      name,
+      data: payload,
+      opts: defaultJobOptions(name, this.settings),
+    });
   }
 
   /** Declares every schedule (see `schedule`) and returns their ids. */
@@ -206,7 +219,8 @@ export function createWorker<Q extends QueueName>(queue: Q, handlers: HandlerMap
       return await handler(payload, job, token);
     } catch (error) {
       if (error instanceof UnrecoverableError || error instanceof DelayedError || !settings.hold || !token) throw error;
-      if (job.attemptsStarted - job.attemptsMade > MAX_HOLDS || !(await settings.hold(error).catch(() => false))) throw error;
+      if (job.attemptsStarted - job.attemptsMade > MAX_HOLDS || !(await settings.hold(error).catch(() => false)))
+        throw error;
       try {
         await job.moveToDelayed(Date.now() + (settings.holdDelayMs ?? 5000), token);
       } catch {
@@ -252,7 +266,10 @@ export function logWorkerEvents(worker: Worker, logger: Logger): Worker {
   worker.on('failed', (job, error) => {
     const log = job ? jobLogger(logger, job) : logger.child({ queue: worker.name });
     const final = !job || job.attemptsMade >= (job.opts.attempts ?? 1) || error instanceof UnrecoverableError;
-    log[final ? 'error' : 'warn']({ attemptsMade: job?.attemptsMade, final, err: error.message }, final ? 'job failed for good' : 'job attempt failed; will retry');
+    log[final ? 'error' : 'warn'](
+      { attemptsMade: job?.attemptsMade, final, err: error.message },
+      final ? 'job failed for good' : 'job attempt failed; will retry',
+    );
   });
   worker.on('error', (error) => logger.error({ queue: worker.name, err: error.message }, 'worker error'));
   return worker;

@@ -1,10 +1,10 @@
 import { createDb } from '@paperboy/db';
 import { createMetrics, metricsHandler } from '@paperboy/metrics';
 import { createRedis, type RedisClient } from '@paperboy/queue';
-import { createTestDatabase, requireEnv, withDatabase, type TestDatabase } from '@paperboy/test-utils';
+import { createTestDatabase, requireEnv, type TestDatabase, withDatabase } from '@paperboy/test-utils';
 import { sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { readinessChecks, startHealthServer, type HealthServer, type ReadinessChecks } from './health.js';
+import { type HealthServer, type ReadinessChecks, readinessChecks, startHealthServer } from './health.js';
 
 const redisUrl = requireEnv('TEST_REDIS_URL');
 let testDb: TestDatabase;
@@ -25,7 +25,10 @@ afterAll(async () => {
   await testDb?.drop();
 });
 
-async function start(checks: ReadinessChecks, extra: Partial<Parameters<typeof startHealthServer>[0]> = {}): Promise<HealthServer> {
+async function start(
+  checks: ReadinessChecks,
+  extra: Partial<Parameters<typeof startHealthServer>[0]> = {},
+): Promise<HealthServer> {
   const server = await startHealthServer({ port: 0, host: '127.0.0.1', checks, ...extra });
   cleanup.push(() => server.close());
   return server;
@@ -77,7 +80,11 @@ describe('startHealthServer', () => {
     expect(res.status).toBe(503);
     expect(res.json()).toEqual({
       status: 'unready',
-      checks: { postgres: 'ok', redis: expect.stringMatching(/timeout after 300 ms|ECONNREFUSED|max retries/), migrations: 'ok' },
+      checks: {
+        postgres: 'ok',
+        redis: expect.stringMatching(/timeout after 300 ms|ECONNREFUSED|max retries/),
+        migrations: 'ok',
+      },
     });
   });
 
@@ -96,7 +103,10 @@ describe('startHealthServer', () => {
 
   it('bounds each check by the timeout', async () => {
     const never = () => new Promise<never>(() => {});
-    const server = await start({ postgres: never, redis: async () => {}, migrations: async () => [] }, { checkTimeoutMs: 150 });
+    const server = await start(
+      { postgres: never, redis: async () => {}, migrations: async () => [] },
+      { checkTimeoutMs: 150 },
+    );
     const res = await get(server, '/readyz');
     expect(res.status).toBe(503);
     expect(res.json().checks).toEqual({ postgres: 'timeout after 150 ms', redis: 'ok', migrations: 'ok' });
@@ -119,14 +129,20 @@ describe('startHealthServer', () => {
     const without = await start(ok);
     expect((await get(without, '/metrics')).status).toBe(404);
 
-    const failing = await start(ok, { metrics: { contentType: 'text/plain', body: async () => Promise.reject(new Error('boom')) } });
+    const failing = await start(ok, {
+      metrics: { contentType: 'text/plain', body: async () => Promise.reject(new Error('boom')) },
+    });
     const failed = await get(failing, '/metrics');
     expect(failed.status).toBe(500);
     expect(failed.text).toContain('boom');
   });
 
   it('close() stops listening, also with a keep-alive connection open, and can be called twice', async () => {
-    const server = await startHealthServer({ port: 0, host: '127.0.0.1', checks: readinessChecks({ db: testDb.db, producerRedis: redis }) });
+    const server = await startHealthServer({
+      port: 0,
+      host: '127.0.0.1',
+      checks: readinessChecks({ db: testDb.db, producerRedis: redis }),
+    });
     expect((await get(server, '/healthz')).status).toBe(200); // fetch keeps the connection alive
     await Promise.all([server.close(), server.close()]);
     await expect(fetch(`http://127.0.0.1:${server.port}/healthz`)).rejects.toThrow();
@@ -134,6 +150,12 @@ describe('startHealthServer', () => {
 
   it('rejects when the port is taken', async () => {
     const first = await start({ postgres: async () => {}, redis: async () => {}, migrations: async () => [] });
-    await expect(startHealthServer({ port: first.port, host: '127.0.0.1', checks: { postgres: async () => {}, redis: async () => {}, migrations: async () => [] } })).rejects.toThrow(/EADDRINUSE/);
+    await expect(
+      startHealthServer({
+        port: first.port,
+        host: '127.0.0.1',
+        checks: { postgres: async () => {}, redis: async () => {}, migrations: async () => [] },
+      }),
+    ).rejects.toThrow(/EADDRINUSE/);
   });
 });

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { pendingMigrations, ping, type Db } from '@paperboy/db';
+import { type Db, pendingMigrations, ping } from '@paperboy/db';
 import type { ProcessContext } from './context.js';
 
 export interface ReadinessChecks {
@@ -54,7 +54,11 @@ export async function checkReadiness(checks: ReadinessChecks, timeoutMs = 2000):
   return { status: ok ? 'ok' : 'unready', checks: result };
 }
 
-async function runCheck<T>(check: () => Promise<T>, timeoutMs: number, describe: (value: T) => string): Promise<string> {
+async function runCheck<T>(
+  check: () => Promise<T>,
+  timeoutMs: number,
+  describe: (value: T) => string,
+): Promise<string> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<{ timedOut: true }>((resolve) => {
     timer = setTimeout(() => resolve({ timedOut: true }), timeoutMs);
@@ -63,7 +67,9 @@ async function runCheck<T>(check: () => Promise<T>, timeoutMs: number, describe:
   try {
     const outcome = await Promise.race([
       // Called inside the race so a check that throws synchronously is reported, not thrown.
-      Promise.resolve().then(check).then((value) => ({ timedOut: false as const, value })),
+      Promise.resolve()
+        .then(check)
+        .then((value) => ({ timedOut: false as const, value })),
       timeout,
     ]);
     return outcome.timedOut ? `timeout after ${timeoutMs} ms` : describe(outcome.value);

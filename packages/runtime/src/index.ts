@@ -2,29 +2,25 @@
 // its health server, its watch on Postgres and its schedule keeper. It builds no connections: it is
 // handed them (a `ProcessContext`; @paperboy/app builds one from the configuration).
 
-/** Start, signals and an ordered shutdown with a deadline; `Runnable` is what it runs (a BullMQ Worker fits). */
-export { Lifecycle, type Runnable } from './lifecycle.js';
-
 /** What the helpers below need of a running process. */
 export type { ProcessContext } from './context.js';
-
-/** Process start-up: the health server, a warning when the database is not ready, one-line start failures. */
-export { listenError, runService, serveHealth, warnIfDatabaseNotReady } from './process.js';
-
 /** The /healthz, /readyz and /metrics server, and the readiness checks of a process's connections. */
 export {
-  checkReadiness,
-  readinessChecks,
-  startHealthServer,
   type CheckName,
+  checkReadiness,
   type HealthServer,
   type HealthServerOptions,
   type Readiness,
   type ReadinessChecks,
+  readinessChecks,
+  startHealthServer,
 } from './health.js';
-
+/** Start, signals and an ordered shutdown with a deadline; `Runnable` is what it runs (a BullMQ Worker fits). */
+export { Lifecycle, type Runnable } from './lifecycle.js';
 /** Pauses the workers while Postgres does not answer; tells a worker which failures to hold. */
 export { PostgresWatch, type PostgresWatchOptions } from './postgres-watch.js';
+/** Process start-up: the health server, a warning when the database is not ready, one-line start failures. */
+export { listenError, runService, serveHealth, warnIfDatabaseNotReady } from './process.js';
 
 /** Re-declares job schedules that Redis lost, for the life of the process. */
 export { keepSchedules, ScheduleKeeper } from './schedules.js';

@@ -32,7 +32,9 @@ describe('Lifecycle', () => {
     const log: string[] = [];
     // A worker whose graceful close never ends: shutdown() returning at all shows the deadline
     // forced it (no wall-clock bound, which a busy machine could miss).
-    const life = new Lifecycle(silent, 50).addWorker(fakeWorker('slow', Number.POSITIVE_INFINITY, log)).addResource('db', async () => log.push('db'));
+    const life = new Lifecycle(silent, 50)
+      .addWorker(fakeWorker('slow', Number.POSITIVE_INFINITY, log))
+      .addResource('db', async () => log.push('db'));
     await life.shutdown();
     expect(log).toEqual(['slow forced', 'db']);
   });

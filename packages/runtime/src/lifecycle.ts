@@ -60,7 +60,11 @@ export class Lifecycle {
     this.started = true;
     for (const hook of this.startHooks.splice(0)) hook();
     for (const worker of this.workers) {
-      worker.run().catch((error: Error) => this.logger.error({ err: error, worker: worker.name }, 'worker stopped with an error'));
+      worker
+        .run()
+        .catch((error: Error) =>
+          this.logger.error({ err: error, worker: worker.name }, 'worker stopped with an error'),
+        );
     }
   }
 
@@ -138,7 +142,13 @@ export class Lifecycle {
     await this.stopWorkers();
     for (const resource of this.resources) {
       const remaining = Math.max(500, deadline - Date.now());
-      const outcome = await Promise.race([resource.close().then(() => 'closed' as const, () => 'closed' as const), sleep(remaining)]);
+      const outcome = await Promise.race([
+        resource.close().then(
+          () => 'closed' as const,
+          () => 'closed' as const,
+        ),
+        sleep(remaining),
+      ]);
       if (outcome === 'timeout') this.logger.warn({ resource: resource.name }, 'did not close before the deadline');
     }
     this.logger.info('stopped');
@@ -147,9 +157,15 @@ export class Lifecycle {
   private async closeWorkers(deadline: number): Promise<void> {
     await Promise.all(
       this.workers.map(async (worker) => {
-        const outcome = await Promise.race([worker.close().then(() => 'closed' as const), sleep(Math.max(0, deadline - Date.now()))]);
+        const outcome = await Promise.race([
+          worker.close().then(() => 'closed' as const),
+          sleep(Math.max(0, deadline - Date.now())),
+        ]);
         if (outcome === 'timeout') {
-          this.logger.warn({ worker: worker.name }, 'worker did not finish its jobs before the deadline: forcing it (its jobs will be retried)');
+          this.logger.warn(
+            { worker: worker.name },
+            'worker did not finish its jobs before the deadline: forcing it (its jobs will be retried)',
+          );
           // A forced close still waits for the jobs in hand to let go of their locks (so a run can
           // remove them after); a send blocked on a silent server then ends at the transport's socket
           // timeout, and its delivery stays claimed (the send-digest handler), never sent twice.

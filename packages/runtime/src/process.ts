@@ -9,11 +9,13 @@ import { readinessChecks, startHealthServer } from './health.js';
  */
 export async function serveHealth(ctx: ProcessContext): Promise<void> {
   if (!ctx.config.healthPort) return;
-  const health = await startHealthServer({ port: ctx.config.healthPort, checks: readinessChecks(ctx), metrics: metricsHandler(ctx.metrics.registry) }).catch(
-    (error: unknown) => {
-      throw listenError('PAPERBOY_HEALTH_PORT', ctx.config.healthPort!, error);
-    },
-  );
+  const health = await startHealthServer({
+    port: ctx.config.healthPort,
+    checks: readinessChecks(ctx),
+    metrics: metricsHandler(ctx.metrics.registry),
+  }).catch((error: unknown) => {
+    throw listenError('PAPERBOY_HEALTH_PORT', ctx.config.healthPort!, error);
+  });
   ctx.lifecycle.addResource('health server', () => health.close());
   ctx.logger.info({ port: health.port }, 'health server listening');
 }
@@ -26,16 +28,28 @@ export async function serveHealth(ctx: ProcessContext): Promise<void> {
 export async function warnIfDatabaseNotReady(ctx: Pick<ProcessContext, 'db' | 'logger'>): Promise<void> {
   try {
     const pending = await pendingMigrations(ctx.db);
-    if (pending.length) ctx.logger.warn({ pending }, `the database lacks ${pending.length} migration(s): run \`pnpm paperboy migrate\` (until then jobs fail and /readyz answers 503)`);
+    if (pending.length)
+      ctx.logger.warn(
+        { pending },
+        `the database lacks ${pending.length} migration(s): run \`pnpm paperboy migrate\` (until then jobs fail and /readyz answers 503)`,
+      );
   } catch (error) {
-    ctx.logger.warn({ err: error }, 'cannot read the database\'s migrations: is Postgres reachable and the database created (`pnpm paperboy migrate`)?');
+    ctx.logger.warn(
+      { err: error },
+      "cannot read the database's migrations: is Postgres reachable and the database created (`pnpm paperboy migrate`)?",
+    );
   }
 }
 
 /** A failure to listen on a configured port, said in one line that names the setting. */
 export function listenError(setting: string, port: number, error: unknown): Error {
   const code = (error as NodeJS.ErrnoException).code;
-  const why = code === 'EADDRINUSE' ? 'the port is already in use' : code === 'EACCES' ? 'not allowed to listen on it' : (error as Error).message;
+  const why =
+    code === 'EADDRINUSE'
+      ? 'the port is already in use'
+      : code === 'EACCES'
+        ? 'not allowed to listen on it'
+        : (error as Error).message;
   return new Error(`cannot listen on ${setting}=${port}: ${why}`, { cause: error });
 }
 

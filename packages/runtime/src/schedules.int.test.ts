@@ -1,7 +1,7 @@
 import { loadConfig } from '@paperboy/config';
 import { createLogger } from '@paperboy/logger';
-import { createRedis, Queues, type Schedule, type RedisClient } from '@paperboy/queue';
-import { startPrivateRedis, testQueuePrefix, type PrivateRedis } from '@paperboy/test-utils';
+import { createRedis, Queues, type RedisClient, type Schedule } from '@paperboy/queue';
+import { type PrivateRedis, startPrivateRedis, testQueuePrefix } from '@paperboy/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Lifecycle } from './index.js';
 import { keepSchedules, ScheduleKeeper } from './schedules.js';
@@ -30,7 +30,11 @@ function startProcess(intervalMs: number): Process {
     { name: 'plan-digests', id: 'digest-planner-daily', repeat: { every: 900_000 }, payload: { frequency: 'daily' } },
   ];
   const log: Process['log'] = [];
-  const logger = createLogger({ level: 'info', name: 'test', stream: { write: (line: string) => log.push(JSON.parse(line)) } });
+  const logger = createLogger({
+    level: 'info',
+    name: 'test',
+    stream: { write: (line: string) => log.push(JSON.parse(line)) },
+  });
   const keeper = new ScheduleKeeper(schedules, { logger, queues, redis, intervalMs });
   const process = { redis, queues, schedules, keeper, log };
   processes.push(process);
@@ -54,7 +58,10 @@ const EXPECTED = {
   ids: ['crawl/source-a', 'crawl/source-b', 'planning/digest-planner-daily'],
   next: { 'crawl/source-a': 1, 'crawl/source-b': 1, 'planning/digest-planner-daily': 1 },
 };
-const warnings = (p: Process) => p.log.filter((line) => line.level >= 40).map((line) => ({ msg: line.msg, schedules: line.schedules?.slice().sort() }));
+const warnings = (p: Process) =>
+  p.log
+    .filter((line) => line.level >= 40)
+    .map((line) => ({ msg: line.msg, schedules: line.schedules?.slice().sort() }));
 
 beforeAll(async () => {
   server = await startPrivateRedis();
@@ -84,7 +91,12 @@ describe('ScheduleKeeper', () => {
     expect(a.sort()).toEqual(['digest-planner-daily', 'source-a', 'source-b']);
     expect(b.sort()).toEqual(['digest-planner-daily', 'source-a', 'source-b']);
     expect(await state(one.queues)).toEqual(EXPECTED);
-    expect(warnings(one)).toEqual([{ msg: '3 schedules were missing from Redis: re-declared', schedules: ['digest-planner-daily', 'source-a', 'source-b'] }]);
+    expect(warnings(one)).toEqual([
+      {
+        msg: '3 schedules were missing from Redis: re-declared',
+        schedules: ['digest-planner-daily', 'source-a', 'source-b'],
+      },
+    ]);
 
     expect(await one.keeper.check()).toEqual([]); // healed: said once
     expect(warnings(one)).toHaveLength(1);
@@ -104,7 +116,12 @@ describe('ScheduleKeeper', () => {
     await server.kill();
     expect(await onReconnect.keeper.check()).toEqual([]); // Redis down: no throw
     expect(await onReconnect.keeper.check()).toEqual([]);
-    expect(warnings(onReconnect)).toEqual([{ msg: 'cannot check the job schedules in Redis: checked again every few seconds until it can', schedules: undefined }]);
+    expect(warnings(onReconnect)).toEqual([
+      {
+        msg: 'cannot check the job schedules in Redis: checked again every few seconds until it can',
+        schedules: undefined,
+      },
+    ]);
     await server.restart({ aof: false });
     await poll(async () => (await state(onReconnect.queues)).ids.length === 3, 'the reconnect to re-declare');
     expect(await state(onReconnect.queues)).toEqual(EXPECTED);
@@ -135,7 +152,10 @@ async function poll(check: () => Promise<boolean>, what: string, timeoutMs = 30_
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     // An attempt caught by Redis going away may never settle: bounded, so the poll goes on.
-    const attempt = Promise.race([check().catch(() => false), new Promise<boolean>((r) => setTimeout(() => r(false), 2000))]);
+    const attempt = Promise.race([
+      check().catch(() => false),
+      new Promise<boolean>((r) => setTimeout(() => r(false), 2000)),
+    ]);
     if (await attempt) return;
     await new Promise((r) => setTimeout(r, 50));
   }

@@ -76,15 +76,22 @@ export class ScheduleKeeper implements Runnable {
       return ids;
     } catch (error) {
       // Redis unreachable: said once per outage; the reconnect triggers the next check.
-      if (!this.failing) logger.warn({ err: error }, 'cannot check the job schedules in Redis: checked again every few seconds until it can');
+      if (!this.failing)
+        logger.warn(
+          { err: error },
+          'cannot check the job schedules in Redis: checked again every few seconds until it can',
+        );
       else logger.debug({ err: error }, 'cannot check the job schedules in Redis');
       this.failing = true;
       // A check that fails around a reconnect must not wait for the next interval: retry soon.
       if (this.timer && !this.retry) {
-        this.retry = setTimeout(() => {
-          this.retry = null;
-          void this.check();
-        }, Math.min(this.deps.intervalMs, RETRY_MS));
+        this.retry = setTimeout(
+          () => {
+            this.retry = null;
+            void this.check();
+          },
+          Math.min(this.deps.intervalMs, RETRY_MS),
+        );
         this.retry.unref();
       }
       return [];
@@ -108,7 +115,12 @@ export function keepSchedules(
   schedules: readonly Schedule[],
 ): ScheduleKeeper | null {
   if (!ctx.config.schedules || schedules.length === 0) return null;
-  const keeper = new ScheduleKeeper(schedules, { logger: ctx.logger, queues: ctx.queues, redis: ctx.producerRedis, intervalMs: ctx.config.scheduleCheckSeconds * 1000 });
+  const keeper = new ScheduleKeeper(schedules, {
+    logger: ctx.logger,
+    queues: ctx.queues,
+    redis: ctx.producerRedis,
+    intervalMs: ctx.config.scheduleCheckSeconds * 1000,
+  });
   ctx.lifecycle.addWorker(keeper);
   return keeper;
 }

@@ -6,10 +6,10 @@ export {
   isDated,
   isoWeek,
   loadSourcesFile,
+  type Politeness,
   parseDuration,
   parseSourcesFile,
-  SourcesFileError,
-  type Politeness,
   type SourceDefinition,
   type SourcesFile,
+  SourcesFileError,
 } from './sources-file.js';

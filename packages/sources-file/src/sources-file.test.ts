@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { didYouMean, expandUrl, isoWeek, loadSourcesFile, parseDuration, parseSourcesFile, SourcesFileError } from './sources-file.js';
+import {
+  didYouMean,
+  expandUrl,
+  isoWeek,
+  loadSourcesFile,
+  parseDuration,
+  parseSourcesFile,
+  SourcesFileError,
+} from './sources-file.js';
 
 const problemsOf = (text: string) => {
   try {
@@ -14,11 +22,30 @@ const problemsOf = (text: string) => {
 describe('sources file', () => {
   it('ships a valid default with the live sources', () => {
     const file = loadSourcesFile();
-    expect(file.sources.map((s) => s.id)).toEqual(['hf-daily', 'hf-trending', 'hf-api-daily', 'arxiv-cs-lg', 'arxiv-cs-cv', 'arxiv-cs-cl', 'arxiv-cs-ai']);
-    expect(file.sources[0]!.urls).toEqual(['https://huggingface.co/papers/date/{date}', 'https://huggingface.co/papers/date/{date-1}']);
+    expect(file.sources.map((s) => s.id)).toEqual([
+      'hf-daily',
+      'hf-trending',
+      'hf-api-daily',
+      'arxiv-cs-lg',
+      'arxiv-cs-cv',
+      'arxiv-cs-cl',
+      'arxiv-cs-ai',
+    ]);
+    expect(file.sources[0]!.urls).toEqual([
+      'https://huggingface.co/papers/date/{date}',
+      'https://huggingface.co/papers/date/{date-1}',
+    ]);
     expect(file.sources[0]!.schedule).toMatchObject({ every: 30 * 60_000, jitterMs: 3 * 60_000 });
-    expect(file.politenessFor(new URL('https://huggingface.co/papers'))).toEqual({ concurrency: 2, minDelayMs: 2000, robots: true });
-    expect(file.politenessFor(new URL('https://example.org/x'))).toEqual({ concurrency: 1, minDelayMs: 5000, robots: true });
+    expect(file.politenessFor(new URL('https://huggingface.co/papers'))).toEqual({
+      concurrency: 2,
+      minDelayMs: 2000,
+      robots: true,
+    });
+    expect(file.politenessFor(new URL('https://example.org/x'))).toEqual({
+      concurrency: 1,
+      minDelayMs: 5000,
+      robots: true,
+    });
   });
 
   it('layers politeness: defaults, then the host, then the source', () => {
@@ -32,8 +59,16 @@ sources:
 `,
       'p.yaml',
     );
-    expect(file.politenessFor(new URL('https://example.org:8080/x'), file.sources[0])).toEqual({ concurrency: 2, minDelayMs: 2000, robots: false });
-    expect(file.politenessFor(new URL('https://example.org/y'))).toEqual({ concurrency: 3, minDelayMs: 2000, robots: true });
+    expect(file.politenessFor(new URL('https://example.org:8080/x'), file.sources[0])).toEqual({
+      concurrency: 2,
+      minDelayMs: 2000,
+      robots: false,
+    });
+    expect(file.politenessFor(new URL('https://example.org/y'))).toEqual({
+      concurrency: 3,
+      minDelayMs: 2000,
+      robots: true,
+    });
   });
 
   it('names the field and the line of every problem', () => {
@@ -102,7 +137,9 @@ sources:
 `);
     expect(problems).toEqual([
       'sources[0].schedule.every (line 6): every: expected a duration such as "90s", "5m", "1h" or "2d"',
-      expect.stringMatching(/^sources\[0\]\.adapter \(line 3\): unknown source adapter "hf-paper"; known adapters: .*; did you mean "hf-papers"\?$/),
+      expect.stringMatching(
+        /^sources\[0\]\.adapter \(line 3\): unknown source adapter "hf-paper"; known adapters: .*; did you mean "hf-papers"\?$/,
+      ),
       'sources[1].schedule (line 7): Required',
       'sources[1].shedule (line 10): unknown field "shedule"; did you mean "schedule"?',
       'sources[2].schedule.jiter (line 15): unknown field "jiter"; did you mean "jitter"?',
@@ -110,8 +147,13 @@ sources:
   });
 
   it('names a misspelt field of the file itself and of a politeness block', () => {
-    expect(problemsOf('defaults: { politeness: { concurency: 2 } }\nsources: []\n')).toEqual(['defaults.politeness.concurency (line 1): unknown field "concurency"; did you mean "concurrency"?']);
-    expect(problemsOf('source: []\n')).toEqual(['sources (line 1): Required', 'source (line 1): unknown field "source"; did you mean "sources"?']);
+    expect(problemsOf('defaults: { politeness: { concurency: 2 } }\nsources: []\n')).toEqual([
+      'defaults.politeness.concurency (line 1): unknown field "concurency"; did you mean "concurrency"?',
+    ]);
+    expect(problemsOf('source: []\n')).toEqual([
+      'sources (line 1): Required',
+      'source (line 1): unknown field "source"; did you mean "sources"?',
+    ]);
     expect(didYouMean('zzz', ['schedule', 'adapter'])).toBe('');
   });
 
@@ -122,7 +164,19 @@ sources:
 
   it('reports YAML syntax errors with their line, and reads JSON too', () => {
     expect(problemsOf('sources:\n  - id: a\n    adapter: [unclosed\n')[0]).toMatch(/^line \d+:/);
-    const json = parseSourcesFile(JSON.stringify({ sources: [{ id: 'j', adapter: 'hf-api', url: 'https://huggingface.co/api/daily_papers', schedule: { cron: '0 * * * *' } }] }), 'x.json');
+    const json = parseSourcesFile(
+      JSON.stringify({
+        sources: [
+          {
+            id: 'j',
+            adapter: 'hf-api',
+            url: 'https://huggingface.co/api/daily_papers',
+            schedule: { cron: '0 * * * *' },
+          },
+        ],
+      }),
+      'x.json',
+    );
     expect(json.sources[0]!.schedule.cron).toBe('0 * * * *');
   });
 });

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { getAdapter, listAdapters } from '@paperboy/sources';
-import { isMap, isSeq, LineCounter, parseDocument, type Node, type YAMLError } from 'yaml';
+import { isMap, isSeq, LineCounter, type Node, parseDocument, type YAMLError } from 'yaml';
 import { z } from 'zod';
 
 /**
@@ -44,17 +44,30 @@ const scheduleSchema = z
     every: duration('every').optional(),
     cron: z
       .string()
-      .refine((c) => [5, 6].includes(c.trim().split(/\s+/).length) && c.trim().split(/\s+/).every((f) => CRON_FIELD.test(f)), {
-        message: 'expected a cron expression of 5 or 6 fields, e.g. "*/30 * * * *"',
-      })
+      .refine(
+        (c) =>
+          [5, 6].includes(c.trim().split(/\s+/).length) &&
+          c
+            .trim()
+            .split(/\s+/)
+            .every((f) => CRON_FIELD.test(f)),
+        {
+          message: 'expected a cron expression of 5 or 6 fields, e.g. "*/30 * * * *"',
+        },
+      )
       .optional(),
     tz: z.string().optional(),
     jitter: duration('jitter').default(0),
   })
   .strict()
-  .refine((s) => (s.every === undefined) !== (s.cron === undefined), { message: 'give exactly one of "every" or "cron"' })
+  .refine((s) => (s.every === undefined) !== (s.cron === undefined), {
+    message: 'give exactly one of "every" or "cron"',
+  })
   // An `every` that is not a duration was reported as such: it is not also "less than 1m".
-  .refine((s) => typeof s.every !== 'number' || s.every >= 60_000, { message: '"every" must be at least 1m', path: ['every'] });
+  .refine((s) => typeof s.every !== 'number' || s.every >= 60_000, {
+    message: '"every" must be at least 1m',
+    path: ['every'],
+  });
 
 const politenessSchema = z
   .object({
@@ -83,7 +96,10 @@ const sourceSchema = z
 const fileSchema = z
   .object({
     userAgent: z.string().min(1).optional(),
-    defaults: z.object({ politeness: politenessSchema.default({}) }).strict().default({}),
+    defaults: z
+      .object({ politeness: politenessSchema.default({}) })
+      .strict()
+      .default({}),
     hosts: z.record(z.string(), politenessSchema.omit({ robots: true })).default({}),
     sources: z.array(sourceSchema),
   })
@@ -159,7 +175,9 @@ export function parseSourcesFile(text: string, path: string): SourcesFile {
       const parent = doc.getIn(fieldPath.slice(0, n - 1), true);
       const last = fieldPath[n - 1];
       if (isMap(parent)) {
-        const pair = parent.items.find((p) => String((p.key as { value?: unknown } | null)?.value ?? p.key) === String(last));
+        const pair = parent.items.find(
+          (p) => String((p.key as { value?: unknown } | null)?.value ?? p.key) === String(last),
+        );
         if (pair) return lineAt(pair.key) ?? lineAt(pair.value);
       } else if (isSeq(parent) && typeof last === 'number' && parent.items[last]) return lineAt(parent.items[last]);
     }
@@ -167,7 +185,11 @@ export function parseSourcesFile(text: string, path: string): SourcesFile {
   };
   const where = (fieldPath: ReadonlyArray<string | number>) => {
     const line = lineOf(fieldPath);
-    const name = fieldPath.map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`)).join('').replace(/^\./, '') || '(file)';
+    const name =
+      fieldPath
+        .map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`))
+        .join('')
+        .replace(/^\./, '') || '(file)';
     return `${name}${line ? ` (line ${line})` : ''}`;
   };
   const problems: string[] = [];
@@ -176,7 +198,9 @@ export function parseSourcesFile(text: string, path: string): SourcesFile {
       const at = [...prefix, ...issue.path];
       if (issue.code !== 'unrecognized_keys') problems.push(`${where(at)}: ${issue.message}`);
       // Each unknown field on its own line, with the known one it most looks like.
-      else for (const key of issue.keys) problems.push(`${where([...at, key])}: unknown field "${key}"${didYouMean(key, knownFields(at))}`);
+      else
+        for (const key of issue.keys)
+          problems.push(`${where([...at, key])}: unknown field "${key}"${didYouMean(key, knownFields(at))}`);
     }
   };
 
@@ -184,7 +208,9 @@ export function parseSourcesFile(text: string, path: string): SourcesFile {
   const raw = doc.toJS() as unknown;
   const file = fileSchema.extend({ sources: z.array(z.unknown()) }).safeParse(raw);
   if (!file.success) report(file.error.issues);
-  const rawSources = Array.isArray((raw as { sources?: unknown } | null)?.sources) ? ((raw as { sources: unknown[] }).sources) : [];
+  const rawSources = Array.isArray((raw as { sources?: unknown } | null)?.sources)
+    ? (raw as { sources: unknown[] }).sources
+    : [];
   const seen = new Set<string>();
   const adapterIds = listAdapters().map((a) => a.id);
   const sources = rawSources.map((item, index): SourceDefinition | null => {
@@ -204,7 +230,9 @@ export function parseSourcesFile(text: string, path: string): SourcesFile {
         if (adapter.options) {
           const checked = adapter.options.safeParse(fields.options);
           if (checked.success) options = checked.data;
-          else for (const issue of checked.error.issues) problems.push(`${at('options', ...issue.path)}: ${issue.message}`);
+          else
+            for (const issue of checked.error.issues)
+              problems.push(`${at('options', ...issue.path)}: ${issue.message}`);
         } else if (fields.options !== undefined) {
           problems.push(`${at('options')}: adapter "${fields.adapter}" takes no options`);
         }
@@ -224,8 +252,11 @@ export function parseSourcesFile(text: string, path: string): SourcesFile {
         ok = false;
       }
       if (!ok) problems.push(`${field}: ${JSON.stringify(url)} is not an http(s) URL`);
-      const unknown = [...url.matchAll(/\{([^}]*)\}/g)].map((m) => m[1]).filter((name) => !/^(date|week|month)(-\d+)?$/.test(name!));
-      if (unknown.length) problems.push(`${field}: unknown placeholder {${unknown[0]}}; known: {date}, {date-1}, {week}, {month}`);
+      const unknown = [...url.matchAll(/\{([^}]*)\}/g)]
+        .map((m) => m[1])
+        .filter((name) => !/^(date|week|month)(-\d+)?$/.test(name!));
+      if (unknown.length)
+        problems.push(`${field}: unknown placeholder {${unknown[0]}}; known: {date}, {date-1}, {week}, {month}`);
     });
     if (!parsed.success) return null;
     const s = parsed.data;
@@ -278,7 +309,8 @@ function knownFields(fieldPath: ReadonlyArray<string | number>): string[] {
   };
   for (const step of fieldPath) {
     schema = unwrap(schema);
-    if (schema instanceof z.ZodObject) schema = (schema.shape as Record<string, z.ZodTypeAny>)[String(step)] ?? z.never();
+    if (schema instanceof z.ZodObject)
+      schema = (schema.shape as Record<string, z.ZodTypeAny>)[String(step)] ?? z.never();
     else if (schema instanceof z.ZodArray) schema = schema.element;
     else if (schema instanceof z.ZodRecord) schema = schema.valueSchema;
     else return [];
@@ -294,20 +326,27 @@ export function didYouMean(given: string, candidates: readonly string[]): string
     const distance = editDistance(given.toLowerCase(), name.toLowerCase());
     if (!best || distance < best.distance) best = { name, distance };
   }
-  return best && best.distance > 0 && best.distance <= Math.max(1, Math.floor(best.name.length / 3)) ? `; did you mean "${best.name}"?` : '';
+  return best && best.distance > 0 && best.distance <= Math.max(1, Math.floor(best.name.length / 3))
+    ? `; did you mean "${best.name}"?`
+    : '';
 }
 
 function editDistance(a: string, b: string): number {
   let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const current = [i];
-    for (let j = 1; j <= b.length; j++) current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    for (let j = 1; j <= b.length; j++)
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
     previous = current;
   }
   return previous[b.length]!;
 }
 
-function definedPoliteness(p: { concurrency?: number | undefined; minDelay?: number | undefined; robots?: boolean | undefined }): Partial<Politeness> {
+function definedPoliteness(p: {
+  concurrency?: number | undefined;
+  minDelay?: number | undefined;
+  robots?: boolean | undefined;
+}): Partial<Politeness> {
   return {
     ...(p.concurrency !== undefined ? { concurrency: p.concurrency } : {}),
     ...(p.minDelay !== undefined ? { minDelayMs: p.minDelay } : {}),
@@ -350,4 +389,3 @@ export function expandUrl(template: string, day: Date): string {
 
 /** Whether a URL template names a day (`{date}` or `{date-N}`), so that a backfill can walk it back in time. */
 export const isDated = (url: string) => /\{date(-\d+)?\}/.test(url);
-

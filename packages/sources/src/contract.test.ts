@@ -42,7 +42,12 @@ async function examplesOf(adapter: SourceAdapter): Promise<FixtureExamples> {
 const EXAMPLES = new Map(await Promise.all(listAdapters().map(async (a) => [a.id, await examplesOf(a)] as const)));
 
 /** Read a fixture as the fetcher would: options validated with the adapter's schema, then extract. */
-function run(adapter: SourceAdapter, name: string, contentType: string, example: FixtureExample | undefined): ExtractResult {
+function run(
+  adapter: SourceAdapter,
+  name: string,
+  contentType: string,
+  example: FixtureExample | undefined,
+): ExtractResult {
   const body = readFileSync(new URL(`../test/fixtures/${adapter.id}/${name}`, import.meta.url), 'utf8');
   const url = example?.url ?? adapter.exampleUrls[0] ?? 'https://example.org/';
   const options = adapter.options ? adapter.options.parse(example?.options) : undefined;
@@ -67,7 +72,11 @@ describe.each(listAdapters().map((adapter) => [adapter.id, adapter] as const))('
   });
 
   it('has example options for every fixture when it takes options, and none otherwise', () => {
-    for (const name of Object.keys(examples)) expect(fixtures.map((f) => f.name), 'examples.ts names a missing fixture').toContain(name);
+    for (const name of Object.keys(examples))
+      expect(
+        fixtures.map((f) => f.name),
+        'examples.ts names a missing fixture',
+      ).toContain(name);
     for (const f of fixtures) {
       if (adapter.options) expect(examples[f.name]?.options, `no example options for ${f.name}`).toBeDefined();
       else expect(examples[f.name]?.options, `${adapter.id} takes no options`).toBeUndefined();

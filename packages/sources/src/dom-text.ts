@@ -1,9 +1,10 @@
-import { isCDATA, isTag, isText, type AnyNode, type Element } from 'domhandler';
+import { type AnyNode, type Element, isCDATA, isTag, isText } from 'domhandler';
 import { cleanText } from './text.js';
 
 /** Elements whose text is never content: code, styling, and MathJax's rendered copies of formulas. */
 const SKIPPED_TAGS = new Set(['script', 'style', 'noscript', 'template', 'svg', 'mjx-container']);
-const MATHJAX_RENDER_CLASS = /(?:^|\s)(?:MathJax(?:_Preview|_Display|_SVG|_CHTML|_SVG_Display|_CHTML_Display)?|MJX_Assistive_MathML)(?:\s|$)/;
+const MATHJAX_RENDER_CLASS =
+  /(?:^|\s)(?:MathJax(?:_Preview|_Display|_SVG|_CHTML|_SVG_Display|_CHTML_Display)?|MJX_Assistive_MathML)(?:\s|$)/;
 
 export interface TextOptions {
   /** Leave out `span.descriptor` labels ("Title:", "Authors:") that arXiv puts before values. */

@@ -9,7 +9,14 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { attributeJson, mutatedJson, mutatedText, randomHfEntries, randomHtml, randomXml } from '../test/fixture-kit/arbitraries.js';
+import {
+  attributeJson,
+  mutatedJson,
+  mutatedText,
+  randomHfEntries,
+  randomHtml,
+  randomXml,
+} from '../test/fixture-kit/arbitraries.js';
 import { githubTrendingSource, hfApiOptions, hfPapersPageOptions } from '../test/fixtures/generic/examples.js';
 import type { GenericOptions } from './generic/index.js';
 import { createPage, PageTooComplexError } from './page.js';
@@ -31,7 +38,20 @@ function fixtures(adapter: string, ext: string, dir = ''): string[] {
     .map((f) => read(adapter, `${dir}${f}`));
 }
 
-const RAW_ENTRY_KEYS = new Set(['rank', 'externalId', 'arxivId', 'title', 'abstract', 'authors', 'url', 'upvotes', 'comments', 'publishedAt', 'section', 'categories']);
+const RAW_ENTRY_KEYS = new Set([
+  'rank',
+  'externalId',
+  'arxivId',
+  'title',
+  'abstract',
+  'authors',
+  'url',
+  'upvotes',
+  'comments',
+  'publishedAt',
+  'section',
+  'categories',
+]);
 // Ids are not cut (a cut id could name another item): the processor bounds them.
 const LIMITS: Record<string, number> = {
   title: TEXT_LIMITS.title,
@@ -90,7 +110,13 @@ export function expectContract(adapter: SourceAdapter, result: ExtractResult): v
 }
 
 /** Extract and check the contract; PageTooComplexError (documented on Page.$) is the one error allowed. */
-function extract(adapterId: string, url: string, body: string, contentType: string, options?: unknown): ExtractResult | undefined {
+function extract(
+  adapterId: string,
+  url: string,
+  body: string,
+  contentType: string,
+  options?: unknown,
+): ExtractResult | undefined {
   const adapter = getAdapter(adapterId);
   let result: ExtractResult;
   try {
@@ -109,7 +135,9 @@ function property<T>(arb: fc.Arbitrary<T>, run: (value: T) => void, numRuns = RU
   } catch (error) {
     // Counterexamples can be megabytes of markup: keep the report readable.
     const message = (error as Error).message;
-    throw new Error(message.length > 3_000 ? `${message.slice(0, 1_500)}\n…\n${message.slice(-1_500)}` : message, { cause: error });
+    throw new Error(message.length > 3_000 ? `${message.slice(0, 1_500)}\n…\n${message.slice(-1_500)}` : message, {
+      cause: error,
+    });
   }
 }
 
@@ -118,7 +146,14 @@ function splitListingProps(page: string): { before: string; json: unknown; after
   const start = page.indexOf('data-props="{&quot;dailyPapers&quot;');
   const open = start + 'data-props="'.length;
   const close = page.indexOf('"', open);
-  const json = JSON.parse(page.slice(open, close).replaceAll('&quot;', '"').replaceAll('&lt;', '<').replaceAll('&gt;', '>').replaceAll('&amp;', '&')) as unknown;
+  const json = JSON.parse(
+    page
+      .slice(open, close)
+      .replaceAll('&quot;', '"')
+      .replaceAll('&lt;', '<')
+      .replaceAll('&gt;', '>')
+      .replaceAll('&amp;', '&'),
+  ) as unknown;
   return { before: page.slice(0, open), json, after: page.slice(close) };
 }
 
@@ -132,11 +167,17 @@ describe('hf-papers extract', () => {
   });
 
   it('keeps the contract when the listing JSON holds hostile values', { timeout: TIMEOUT }, () => {
-    property(mutatedJson(page.json, 8), (json) => void extract('hf-papers', url, page.before + attributeJson(json) + page.after, 'text/html'));
+    property(
+      mutatedJson(page.json, 8),
+      (json) => void extract('hf-papers', url, page.before + attributeJson(json) + page.after, 'text/html'),
+    );
   });
 
   it('keeps the contract when the data-props attribute is broken', { timeout: TIMEOUT }, () => {
-    property(mutatedText([attributeJson(page.json)]), (props) => void extract('hf-papers', url, page.before + props + page.after, 'text/html'));
+    property(
+      mutatedText([attributeJson(page.json)]),
+      (props) => void extract('hf-papers', url, page.before + props + page.after, 'text/html'),
+    );
   });
 
   it('keeps the contract on random HTML', { timeout: TIMEOUT }, () => {
@@ -158,7 +199,11 @@ describe('hf-api extract', () => {
   });
 
   it('keeps the contract on random JSON and random entries', { timeout: TIMEOUT }, () => {
-    property(fc.oneof(fc.jsonValue(), randomHfEntries), (json) => void extract('hf-api', url, JSON.stringify(json) ?? 'null', 'application/json'), 150);
+    property(
+      fc.oneof(fc.jsonValue(), randomHfEntries),
+      (json) => void extract('hf-api', url, JSON.stringify(json) ?? 'null', 'application/json'),
+      150,
+    );
   });
 });
 
@@ -191,17 +236,51 @@ describe('arxiv-rss extract', () => {
 describe('generic extract', () => {
   const github = githubTrendingSource.options as GenericOptions;
   const cases: Array<{ url: string; seeds: string[]; contentType: string; options: GenericOptions }> = [
-    { url: githubTrendingSource.url, seeds: [read('generic', 'github-trending-2023-05-18.html')], contentType: 'text/html', options: github },
-    { url: 'https://huggingface.co/api/daily_papers', seeds: fixtures('hf-api', 'json'), contentType: 'application/json', options: hfApiOptions },
-    { url: 'https://huggingface.co/papers', seeds: fixtures('hf-papers', 'html'), contentType: 'text/html', options: hfPapersPageOptions },
+    {
+      url: githubTrendingSource.url,
+      seeds: [read('generic', 'github-trending-2023-05-18.html')],
+      contentType: 'text/html',
+      options: github,
+    },
+    {
+      url: 'https://huggingface.co/api/daily_papers',
+      seeds: fixtures('hf-api', 'json'),
+      contentType: 'application/json',
+      options: hfApiOptions,
+    },
+    {
+      url: 'https://huggingface.co/papers',
+      seeds: fixtures('hf-papers', 'html'),
+      contentType: 'text/html',
+      options: hfPapersPageOptions,
+    },
   ];
 
-  it.each(cases.map((c) => [c.url, c] as const))('keeps the contract on mutated captures read with the options for %s', { timeout: TIMEOUT }, (_url, c) => {
-    property(mutatedText(c.seeds), (body) => void extract('generic', c.url, body, c.contentType, c.options), 25);
-  });
+  it.each(cases.map((c) => [c.url, c] as const))(
+    'keeps the contract on mutated captures read with the options for %s',
+    { timeout: TIMEOUT },
+    (_url, c) => {
+      property(mutatedText(c.seeds), (body) => void extract('generic', c.url, body, c.contentType, c.options), 25);
+    },
+  );
 
   it('keeps the contract on random HTML and JSON', { timeout: TIMEOUT }, () => {
-    property(randomHtml, (body) => void extract('generic', 'https://github.com/trending', body, 'text/html', github), 100);
-    property(randomHfEntries, (json) => void extract('generic', 'https://huggingface.co/api/daily_papers', JSON.stringify(json), 'application/json', hfApiOptions), 100);
+    property(
+      randomHtml,
+      (body) => void extract('generic', 'https://github.com/trending', body, 'text/html', github),
+      100,
+    );
+    property(
+      randomHfEntries,
+      (json) =>
+        void extract(
+          'generic',
+          'https://huggingface.co/api/daily_papers',
+          JSON.stringify(json),
+          'application/json',
+          hfApiOptions,
+        ),
+      100,
+    );
   });
 });

@@ -3,17 +3,19 @@
  */
 import { Element, Text } from 'domhandler';
 import { describe, expect, it } from 'vitest';
+import { arxivListAdapter } from './arxiv-list/index.js';
 import { extractArxivFeed } from './arxiv-rss/index.js';
 import { elementText } from './dom-text.js';
 import { genericAdapter } from './generic/index.js';
 import { hfApiAdapter } from './hf-api/index.js';
-import { arxivListAdapter } from './arxiv-list/index.js';
 import { createPage, MAX_NESTING_DEPTH, PageTooComplexError } from './page.js';
 
 describe('found by the property tests', () => {
   it('hf-api: a paper id with a lone surrogate gives an entry without a link (encodeURIComponent threw URIError)', () => {
     const body = JSON.stringify([{ paper: { id: '\ud800' } }, { paper: { id: '2606.13681', title: 'T' } }]);
-    const { entries } = hfApiAdapter.extract(createPage('https://huggingface.co/api/daily_papers', body, 'application/json'));
+    const { entries } = hfApiAdapter.extract(
+      createPage('https://huggingface.co/api/daily_papers', body, 'application/json'),
+    );
     expect(entries.map((e) => [e.externalId, e.url])).toEqual([
       ['\ud800', undefined],
       ['2606.13681', 'https://huggingface.co/papers/2606.13681'],
@@ -26,9 +28,13 @@ describe('found by the property tests', () => {
     expect(elementText(node)).toBe('deep');
   });
 
-  it(`arxiv-list: a page nested beyond ${MAX_NESTING_DEPTH} deep is refused with PageTooComplexError, not parsed for minutes`, { timeout: 60_000 }, () => {
+  it(`arxiv-list: a page nested beyond ${MAX_NESTING_DEPTH} deep is refused with PageTooComplexError, not parsed for minutes`, {
+    timeout: 60_000,
+  }, () => {
     const body = `<dl><dt>${'<b><i>'.repeat(150_000)}arXiv:2411.01234</dt></dl>`;
-    expect(() => arxivListAdapter.extract(createPage('https://arxiv.org/list/cs.LG/new', body, 'text/html'))).toThrow(PageTooComplexError);
+    expect(() => arxivListAdapter.extract(createPage('https://arxiv.org/list/cs.LG/new', body, 'text/html'))).toThrow(
+      PageTooComplexError,
+    );
   });
 
   it('arxiv-list: a page nested just within the limit is read', () => {
@@ -37,10 +43,15 @@ describe('found by the property tests', () => {
     expect(entries.map((e) => e.externalId)).toEqual(['2411.01234']);
   });
 
-  it('generic: a page nested beyond the limit gives zero entries and a warning that says why (generic never throws)', { timeout: 60_000 }, () => {
+  it('generic: a page nested beyond the limit gives zero entries and a warning that says why (generic never throws)', {
+    timeout: 60_000,
+  }, () => {
     const options = genericAdapter.options!.parse({ item: 'li', fields: { title: 'b' } });
     const body = `<ul><li><b>A</b></li></ul>${'<i>'.repeat(MAX_NESTING_DEPTH + 1)}`;
-    const { entries, warnings } = genericAdapter.extract(createPage('https://example.org/', body, 'text/html'), options);
+    const { entries, warnings } = genericAdapter.extract(
+      createPage('https://example.org/', body, 'text/html'),
+      options,
+    );
     expect(entries).toEqual([]);
     expect(warnings).toEqual([expect.stringMatching(/^generic: page not read: elements nest more than 1000 deep/)]);
   });

@@ -69,7 +69,10 @@ function mapHfEntry(entry: JsonObject, paper: JsonObject, id: string, rank: numb
   const raw: RawEntry = { rank, externalId: id, arxivId: id };
   const title = capText(cleanText(nonEmptyString(paper.title) ?? nonEmptyString(entry.title)), TEXT_LIMITS.title);
   if (title) raw.title = title;
-  const abstract = capText(cleanText(nonEmptyString(paper.summary) ?? nonEmptyString(entry.summary)), TEXT_LIMITS.abstract);
+  const abstract = capText(
+    cleanText(nonEmptyString(paper.summary) ?? nonEmptyString(entry.summary)),
+    TEXT_LIMITS.abstract,
+  );
   if (abstract) raw.abstract = abstract;
   const authors = authorNames(paper.authors);
   if (authors.length > 0) raw.authors = authors;
@@ -91,7 +94,10 @@ function authorNames(value: unknown): string[] {
   if (!Array.isArray(value)) return [];
   const names: string[] = [];
   for (const author of value) {
-    const name = capText(cleanText(isObject(author) ? nonEmptyString(author.name) : nonEmptyString(author)), TEXT_LIMITS.author);
+    const name = capText(
+      cleanText(isObject(author) ? nonEmptyString(author.name) : nonEmptyString(author)),
+      TEXT_LIMITS.author,
+    );
     if (name) names.push(name);
   }
   return names;

@@ -1,21 +1,21 @@
-export type { ExtractResult, Page, RawEntry, SourceAdapter } from './types.js';
-export { createPage, MAX_NESTING_DEPTH, PageTooComplexError } from './page.js';
-export { buildRegistry, getAdapter, listAdapters, type AdapterRegistry } from './registry.js';
-export { absoluteUrl, cleanText, stripDescriptor, TEXT_LIMITS, toInt } from './text.js';
-export { extractHfPapers, hfPapersAdapter } from './hf-papers/index.js';
-export { extractHfApi, hfApiAdapter } from './hf-api/index.js';
-export { extractArxivList, arxivListAdapter } from './arxiv-list/index.js';
-export { extractArxivFeed, arxivRssAdapter } from './arxiv-rss/index.js';
+export { arxivListAdapter, extractArxivList } from './arxiv-list/index.js';
+export { arxivRssAdapter, extractArxivFeed } from './arxiv-rss/index.js';
 export {
   extractGeneric,
-  genericAdapter,
-  genericOptionsSchema,
   type FieldSelector,
   type FieldSpec,
   type GenericCssOptions,
   type GenericField,
   type GenericJsonOptions,
   type GenericOptions,
+  genericAdapter,
+  genericOptionsSchema,
   type JsonFieldPath,
   type JsonFieldSpec,
 } from './generic/index.js';
+export { extractHfApi, hfApiAdapter } from './hf-api/index.js';
+export { extractHfPapers, hfPapersAdapter } from './hf-papers/index.js';
+export { createPage, MAX_NESTING_DEPTH, PageTooComplexError } from './page.js';
+export { type AdapterRegistry, buildRegistry, getAdapter, listAdapters } from './registry.js';
+export { absoluteUrl, cleanText, stripDescriptor, TEXT_LIMITS, toInt } from './text.js';
+export type { ExtractResult, Page, RawEntry, SourceAdapter } from './types.js';

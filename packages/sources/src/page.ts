@@ -1,5 +1,5 @@
-import { load, type CheerioAPI, type CheerioOptions } from 'cheerio';
-import { DomHandler, type Document } from 'domhandler';
+import { type CheerioAPI, type CheerioOptions, load } from 'cheerio';
+import { type Document, DomHandler } from 'domhandler';
 import { Parser } from 'htmlparser2';
 import type { Page } from './types.js';
 
@@ -20,7 +20,9 @@ class BoundedDomHandler extends DomHandler {
   override onopentag(name: string, attribs: Record<string, string>): void {
     // tagStack holds the root and each open element.
     if (this.tagStack.length > MAX_NESTING_DEPTH) {
-      throw new PageTooComplexError(`elements nest more than ${MAX_NESTING_DEPTH} deep (at <${name}>); the page is not parsed`);
+      throw new PageTooComplexError(
+        `elements nest more than ${MAX_NESTING_DEPTH} deep (at <${name}>); the page is not parsed`,
+      );
     }
     super.onopentag(name, attribs);
   }

@@ -81,9 +81,14 @@ describe('adapters on pages with hostile fields', () => {
     expect(entries[0]?.authors).toEqual(['n']);
   });
 
-  it('generic applies an operator pattern to at most TEXT_LIMITS.patternInput characters of an item', { timeout: SLOW }, () => {
+  it('generic applies an operator pattern to at most TEXT_LIMITS.patternInput characters of an item', {
+    timeout: SLOW,
+  }, () => {
     // This pattern is quadratic on a long run of digits; GitHub trending's example uses its like.
-    const options = genericAdapter.options!.parse({ item: 'li', fields: { title: 'b', upvotes: { selector: '', pattern: '(\\d[\\d,]*) stars? today' } } });
+    const options = genericAdapter.options!.parse({
+      item: 'li',
+      fields: { title: 'b', upvotes: { selector: '', pattern: '(\\d[\\d,]*) stars? today' } },
+    });
     const body = `<ul><li><b>A</b> 12 stars today</li><li><b>B</b> ${mb('0')}</li></ul>`;
     const { entries } = genericAdapter.extract(createPage('https://example.org/', body, 'text/html'), options);
     expect(entries.map((e) => [e.title, e.upvotes])).toEqual([

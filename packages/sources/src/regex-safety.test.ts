@@ -36,16 +36,25 @@ function regexesIn(file: string): Found[] {
   const text = readFileSync(file, 'utf8');
   const sf = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
   const found: Found[] = [];
-  const where = (node: ts.Node) => `${relative(SRC, file)}:${sf.getLineAndCharacterOfPosition(node.getStart()).line + 1}`;
+  const where = (node: ts.Node) =>
+    `${relative(SRC, file)}:${sf.getLineAndCharacterOfPosition(node.getStart()).line + 1}`;
   const visit = (node: ts.Node): void => {
     if (ts.isRegularExpressionLiteral(node)) {
       const literal = node.text;
       const end = literal.lastIndexOf('/');
       found.push({ where: where(node), source: literal.slice(1, end), flags: literal.slice(end + 1) });
-    } else if ((ts.isNewExpression(node) || ts.isCallExpression(node)) && ts.isIdentifier(node.expression) && node.expression.text === 'RegExp') {
+    } else if (
+      (ts.isNewExpression(node) || ts.isCallExpression(node)) &&
+      ts.isIdentifier(node.expression) &&
+      node.expression.text === 'RegExp'
+    ) {
       const [pattern, flags] = node.arguments ?? [];
       if (pattern && ts.isStringLiteralLike(pattern)) {
-        found.push({ where: where(node), source: pattern.text, flags: flags && ts.isStringLiteralLike(flags) ? flags.text : '' });
+        found.push({
+          where: where(node),
+          source: pattern.text,
+          flags: flags && ts.isStringLiteralLike(flags) ? flags.text : '',
+        });
       }
     }
     ts.forEachChild(node, visit);
@@ -62,10 +71,13 @@ function examplePatterns(): Found[] {
   return readdirSync(dir)
     .filter((f) => f.endsWith('.source.yaml'))
     .flatMap((file) => {
-      const fields = (readSourceExample(file).options as { fields?: Record<string, unknown> } | undefined)?.fields ?? {};
+      const fields =
+        (readSourceExample(file).options as { fields?: Record<string, unknown> } | undefined)?.fields ?? {};
       return Object.entries(fields).flatMap(([field, spec]) => {
         const pattern = typeof spec === 'object' && spec !== null ? (spec as { pattern?: unknown }).pattern : undefined;
-        return typeof pattern === 'string' ? [{ where: `examples/${file} fields.${field}`, source: pattern, flags: '' }] : [];
+        return typeof pattern === 'string'
+          ? [{ where: `examples/${file} fields.${field}`, source: pattern, flags: '' }]
+          : [];
       });
     });
 }
@@ -90,11 +102,15 @@ describe('regular expressions in packages/sources/src', () => {
     expect(REGEXES.length).toBeGreaterThan(20);
   });
 
-  it.each(REGEXES.map((r) => [`${r.where} /${r.source}/${r.flags}`, r] as const))('%s is linear', (_name, r) => expectLinear(r));
+  it.each(REGEXES.map((r) => [`${r.where} /${r.source}/${r.flags}`, r] as const))('%s is linear', (_name, r) =>
+    expectLinear(r),
+  );
 });
 
 describe('patterns in the example sources files', () => {
   it('has some', () => expect(EXAMPLE_PATTERNS.length).toBeGreaterThan(0));
 
-  it.each(EXAMPLE_PATTERNS.map((r) => [`${r.where} /${r.source}/`, r] as const))('%s is linear', (_name, r) => expectLinear(r));
+  it.each(EXAMPLE_PATTERNS.map((r) => [`${r.where} /${r.source}/`, r] as const))('%s is linear', (_name, r) =>
+    expectLinear(r),
+  );
 });

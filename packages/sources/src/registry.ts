@@ -6,7 +6,13 @@ import { hfPapersAdapter } from './hf-papers/index.js';
 import type { SourceAdapter } from './types.js';
 
 /** Every adapter paperboy knows. A new source is one folder and one line here. */
-const ADAPTERS: readonly SourceAdapter[] = [hfPapersAdapter, hfApiAdapter, arxivListAdapter, arxivRssAdapter, genericAdapter];
+const ADAPTERS: readonly SourceAdapter[] = [
+  hfPapersAdapter,
+  hfApiAdapter,
+  arxivListAdapter,
+  arxivRssAdapter,
+  genericAdapter,
+];
 
 export interface AdapterRegistry {
   get(id: string): SourceAdapter;

@@ -47,7 +47,9 @@ describe('absoluteUrl', () => {
   it('resolves relative and root-relative hrefs with the URL parser', () => {
     expect(absoluteUrl('/papers/2606.13681', base)).toBe('https://huggingface.co/papers/2606.13681');
     expect(absoluteUrl('2026-06-11', base)).toBe('https://huggingface.co/papers/date/2026-06-11');
-    expect(absoluteUrl('  /abs/hep-th/9901001 ', 'https://arxiv.org/list/hep-th/new')).toBe('https://arxiv.org/abs/hep-th/9901001');
+    expect(absoluteUrl('  /abs/hep-th/9901001 ', 'https://arxiv.org/list/hep-th/new')).toBe(
+      'https://arxiv.org/abs/hep-th/9901001',
+    );
     expect(absoluteUrl('//arxiv.org/abs/2411.14419', base)).toBe('https://arxiv.org/abs/2411.14419');
   });
 

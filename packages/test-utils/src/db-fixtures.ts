@@ -1,5 +1,5 @@
 import type { Database, NewCrawlRow, NewPaperRow, NewPaperTopic, NewSighting, NewSubscriber } from '@paperboy/db';
-import { sql, type Insertable, type Kysely } from 'kysely';
+import { type Insertable, type Kysely, sql } from 'kysely';
 
 // What the services' tests do to the database besides calling repositories: seed rows, move a
 // timestamp back, count rows, break a table on purpose. Kept here so that no SQL lives in the
@@ -8,7 +8,11 @@ import { sql, type Insertable, type Kysely } from 'kysely';
 type Db = Kysely<Database>;
 
 export async function insertPaperRows(db: Db, rows: readonly NewPaperRow[]): Promise<number[]> {
-  const inserted = await db.insertInto('papers').values([...rows]).returning('id').execute();
+  const inserted = await db
+    .insertInto('papers')
+    .values([...rows])
+    .returning('id')
+    .execute();
   return inserted.map((r) => r.id);
 }
 
@@ -21,11 +25,17 @@ export async function setPaperUpvotes(db: Db, arxivId: string, upvotes: number):
 }
 
 export async function insertPaperTopicRows(db: Db, rows: readonly NewPaperTopic[]): Promise<void> {
-  await db.insertInto('paper_topics').values([...rows]).execute();
+  await db
+    .insertInto('paper_topics')
+    .values([...rows])
+    .execute();
 }
 
 export async function insertSightingRows(db: Db, rows: readonly NewSighting[]): Promise<void> {
-  await db.insertInto('sightings').values([...rows]).execute();
+  await db
+    .insertInto('sightings')
+    .values([...rows])
+    .execute();
 }
 
 export async function insertCrawlRow(db: Db, row: NewCrawlRow): Promise<void> {
@@ -48,7 +58,11 @@ export async function setPreferenceTopics(db: Db, subscriberId: number, topics: 
 }
 
 /** As if a delivery had been planned and/or claimed that many minutes ago. */
-export async function backdateDelivery(db: Db, deliveryId: number, ago: { plannedMinutes?: number; claimedMinutes?: number }): Promise<void> {
+export async function backdateDelivery(
+  db: Db,
+  deliveryId: number,
+  ago: { plannedMinutes?: number; claimedMinutes?: number },
+): Promise<void> {
   const minutesAgo = (minutes: number) => sql<Date>`now() - ${minutes} * interval '1 minute'`;
   await db
     .updateTable('deliveries')
@@ -70,16 +84,26 @@ export async function backdateConfirmationWindow(db: Db, subscriberId: number, m
 }
 
 /** Rows of a table (any table or partition, by name), optionally those where `column op value`. */
-export async function countRows(db: Kysely<any>, table: string, where?: [column: string, op: '=' | 'like', value: unknown]): Promise<number> {
-  const filter = where ? sql`${sql.ref(where[0])} ${sql.raw(where[1] === 'like' ? 'LIKE' : '=')} ${where[2]}` : sql`true`;
-  const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM ${sql.table(table)} WHERE ${filter}`.execute(db);
+export async function countRows(
+  db: Kysely<any>,
+  table: string,
+  where?: [column: string, op: '=' | 'like', value: unknown],
+): Promise<number> {
+  const filter = where
+    ? sql`${sql.ref(where[0])} ${sql.raw(where[1] === 'like' ? 'LIKE' : '=')} ${where[2]}`
+    : sql`true`;
+  const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM ${sql.table(table)} WHERE ${filter}`.execute(
+    db,
+  );
   return rows[0]!.n;
 }
 
 /** Papers without any sighting (a batch stored half). */
 export async function countPapersWithoutSightings(db: Db): Promise<number> {
   const { rows } = await sql<{ n: number }>`
-    SELECT count(*)::int AS n FROM papers p WHERE NOT EXISTS (SELECT 1 FROM sightings s WHERE s.paper_id = p.id)`.execute(db);
+    SELECT count(*)::int AS n FROM papers p WHERE NOT EXISTS (SELECT 1 FROM sightings s WHERE s.paper_id = p.id)`.execute(
+    db,
+  );
   return rows[0]!.n;
 }
 
@@ -91,7 +115,9 @@ export async function countDuplicateTitleKeys(db: Db): Promise<number> {
 }
 
 /** dashboard.topic_trends as (topic_id, papers, upvotes_sum) rows. */
-export async function topicTrendRows(db: Db): Promise<Array<{ topic_id: string | null; papers: number; upvotes_sum: number }>> {
+export async function topicTrendRows(
+  db: Db,
+): Promise<Array<{ topic_id: string | null; papers: number; upvotes_sum: number }>> {
   const { rows } = await sql<{ topic_id: string | null; papers: number; upvotes_sum: number }>`
     SELECT topic_id, papers, upvotes_sum::int FROM dashboard.topic_trends`.execute(db);
   return rows;

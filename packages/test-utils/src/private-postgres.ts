@@ -51,7 +51,9 @@ export async function startPrivatePostgres(options: PrivatePostgresOptions = {})
   const data = join(dir, 'data');
   const asRoot = userInfo().uid === 0;
   const run = (tool: string, args: string[]) => {
-    const command = asRoot ? ['runuser', ['-u', 'postgres', '--', join(BIN, tool), ...args]] as const : [join(BIN, tool), args] as const;
+    const command = asRoot
+      ? (['runuser', ['-u', 'postgres', '--', join(BIN, tool), ...args]] as const)
+      : ([join(BIN, tool), args] as const);
     execFileSync(command[0], [...command[1]], { stdio: 'pipe', cwd: dir });
   };
   if (asRoot) {
@@ -63,14 +65,38 @@ export async function startPrivatePostgres(options: PrivatePostgresOptions = {})
   if (options.standbyOf) {
     // -R writes standby.signal and primary_conninfo: the copy starts as a hot standby that streams
     // from the primary. (initdb --auth=trust allows local replication connections.)
-    run('pg_basebackup', ['-h', '127.0.0.1', '-p', String(options.standbyOf.port), '-U', 'postgres', '-D', data, '-R', '-X', 'stream', '--no-sync']);
+    run('pg_basebackup', [
+      '-h',
+      '127.0.0.1',
+      '-p',
+      String(options.standbyOf.port),
+      '-U',
+      'postgres',
+      '-D',
+      data,
+      '-R',
+      '-X',
+      'stream',
+      '--no-sync',
+    ]);
   } else {
     run('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']);
   }
   const replication = options.replication ? ' -c wal_level=replica -c max_wal_senders=5' : '';
   const standby = options.standbyOf ? ' -c hot_standby=on' : '';
   const start = () =>
-    run('pg_ctl', ['-D', data, '-l', join(dir, 'log'), '-w', '-t', '60', 'start', '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off${replication}${standby}`]);
+    run('pg_ctl', [
+      '-D',
+      data,
+      '-l',
+      join(dir, 'log'),
+      '-w',
+      '-t',
+      '60',
+      'start',
+      '-o',
+      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off${replication}${standby}`,
+    ]);
   start();
   let destroyed = false;
   return {

@@ -1,4 +1,4 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -46,7 +46,9 @@ export async function startPrivateRedisCluster(masters = 3): Promise<PrivateRedi
       children.push(await launchNode(port, dir));
     }
     const nodes = ports.map((p) => `127.0.0.1:${p}`);
-    await run('redis-cli', ['--cluster', 'create', ...nodes, '--cluster-replicas', '0', '--cluster-yes'], { timeout: 30_000 });
+    await run('redis-cli', ['--cluster', 'create', ...nodes, '--cluster-replicas', '0', '--cluster-yes'], {
+      timeout: 30_000,
+    });
     await Promise.all(ports.map((port) => waitForClusterOk(port)));
   } catch (error) {
     await close();
@@ -64,7 +66,13 @@ export async function startPrivateRedisCluster(masters = 3): Promise<PrivateRedi
 async function freeNodePort(taken: number[]): Promise<number> {
   for (;;) {
     const port = await freePort();
-    if (port + 10_000 > 65_535 || taken.includes(port) || taken.includes(port + 10_000) || taken.includes(port - 10_000)) continue;
+    if (
+      port + 10_000 > 65_535 ||
+      taken.includes(port) ||
+      taken.includes(port + 10_000) ||
+      taken.includes(port - 10_000)
+    )
+      continue;
     if (await portFree(port + 10_000)) return port;
   }
 }
@@ -79,9 +87,22 @@ function portFree(port: number): Promise<boolean> {
 
 async function launchNode(port: number, dir: string): Promise<ChildProcess> {
   const args = [
-    '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--daemonize', 'no',
-    '--cluster-enabled', 'yes', '--cluster-config-file', join(dir, `nodes-${port}.conf`),
-    '--save', '', '--appendonly', 'no',
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--dir',
+    dir,
+    '--daemonize',
+    'no',
+    '--cluster-enabled',
+    'yes',
+    '--cluster-config-file',
+    join(dir, `nodes-${port}.conf`),
+    '--save',
+    '',
+    '--appendonly',
+    'no',
   ];
   const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
@@ -89,9 +110,11 @@ async function launchNode(port: number, dir: string): Promise<ChildProcess> {
   child.stderr!.on('data', (d) => (output += d));
   const deadline = Date.now() + 15_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`redis-server (cluster node) on port ${port} exited at start:\n${output}`);
+    if (child.exitCode !== null)
+      throw new Error(`redis-server (cluster node) on port ${port} exited at start:\n${output}`);
     if ((await nodeCommand(port, ['ping']).catch(() => null)) === 'PONG') return child;
-    if (Date.now() > deadline) throw new Error(`redis-server (cluster node) on port ${port} did not answer PING within 15 s:\n${output}`);
+    if (Date.now() > deadline)
+      throw new Error(`redis-server (cluster node) on port ${port} did not answer PING within 15 s:\n${output}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -109,7 +132,14 @@ async function waitForClusterOk(port: number): Promise<void> {
 }
 
 async function nodeCommand(port: number, command: string[]): Promise<unknown> {
-  const redis = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 1000, retryStrategy: () => null });
+  const redis = new Redis({
+    port,
+    host: '127.0.0.1',
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    connectTimeout: 1000,
+    retryStrategy: () => null,
+  });
   redis.on('error', () => {});
   try {
     await redis.connect();

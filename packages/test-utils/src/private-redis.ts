@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,7 +46,8 @@ export async function startPrivateRedis(options: { aof?: boolean } = {}): Promis
     for (;;) {
       if (started.exitCode !== null) throw new Error(`redis-server on port ${port} exited at start:\n${output}`);
       if (await pings(url)) return;
-      if (Date.now() > deadline) throw new Error(`redis-server on port ${port} did not answer PING within 15 s:\n${output}`);
+      if (Date.now() > deadline)
+        throw new Error(`redis-server on port ${port} did not answer PING within 15 s:\n${output}`);
       await new Promise((r) => setTimeout(r, 50));
     }
   };
@@ -89,14 +90,20 @@ export async function startPrivateRedis(options: { aof?: boolean } = {}): Promis
     },
     signal: (signal) => {
       const running = child as ChildProcess | null;
-      if (!running || running.exitCode !== null || running.signalCode !== null) throw new Error(`redis-server on port ${port} is not running`);
+      if (!running || running.exitCode !== null || running.signalCode !== null)
+        throw new Error(`redis-server on port ${port} is not running`);
       running.kill(signal);
     },
   };
 }
 
 async function pings(url: string): Promise<boolean> {
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 1000, retryStrategy: () => null });
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    connectTimeout: 1000,
+    retryStrategy: () => null,
+  });
   redis.on('error', () => {});
   try {
     await redis.connect();

@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 
 /**
  * Five papers for digest tests, seen in the last hours unless said: "LLM one" (50 upvotes),
@@ -12,11 +12,15 @@ export async function seedDigestPapers(db: Kysely<any>): Promise<void> {
            ('2611.00002', 'LLM two', 'llm two', 5, now() - interval '2 hours', now()),
            ('2611.00003', 'Vision one', 'vision one', 80, now() - interval '2 hours', now()),
            ('2611.00004', 'Old LLM', 'old llm', 500, now() - interval '30 days', now() - interval '20 days'),
-           ('2611.00005', 'Labelled as vision', 'labelled as vision', 60, now() - interval '2 hours', now())`.execute(db);
+           ('2611.00005', 'Labelled as vision', 'labelled as vision', 60, now() - interval '2 hours', now())`.execute(
+    db,
+  );
   await sql`
     INSERT INTO paper_topics (paper_id, topic_id, score, position, taxonomy_version)
     SELECT id, CASE WHEN title LIKE 'Vision%' THEN 'vision' ELSE 'llm' END, 0.9, 0, 'v' FROM papers`.execute(db);
-  await sql`INSERT INTO paper_labels (paper_id, topic_id) SELECT id, 'vision' FROM papers WHERE arxiv_id = '2611.00005'`.execute(db);
+  await sql`INSERT INTO paper_labels (paper_id, topic_id) SELECT id, 'vision' FROM papers WHERE arxiv_id = '2611.00005'`.execute(
+    db,
+  );
 }
 
 /**
@@ -33,11 +37,19 @@ export async function seedReadApiPapers(db: Kysely<any>): Promise<void> {
            ARRAY['Author ' || i], i * 3, now() - (i || ' hours')::interval, now() - (i || ' minutes')::interval
     FROM generate_series(1, 30) AS i`.execute(db);
   await sql`INSERT INTO paper_topics (paper_id, topic_id, score, position, taxonomy_version)
-            SELECT id, CASE WHEN title LIKE 'Diffusion%' THEN 'generative' ELSE 'llm' END, 0.9, 0, 'v' FROM papers`.execute(db);
-  await sql`INSERT INTO paper_aliases (source, external_id, paper_id, first_seen_at) SELECT CASE WHEN id % 2 = 0 THEN 'hf-papers' ELSE 'arxiv-list' END, arxiv_id, id, now() FROM papers`.execute(db);
-  await sql`INSERT INTO sightings (paper_id, source, listing, rank, upvotes, seen_at) SELECT id, 'hf-papers', 'l', 1, upvotes, now() - interval '1 hour' FROM papers WHERE arxiv_id = '2611.20001'`.execute(db);
+            SELECT id, CASE WHEN title LIKE 'Diffusion%' THEN 'generative' ELSE 'llm' END, 0.9, 0, 'v' FROM papers`.execute(
+    db,
+  );
+  await sql`INSERT INTO paper_aliases (source, external_id, paper_id, first_seen_at) SELECT CASE WHEN id % 2 = 0 THEN 'hf-papers' ELSE 'arxiv-list' END, arxiv_id, id, now() FROM papers`.execute(
+    db,
+  );
+  await sql`INSERT INTO sightings (paper_id, source, listing, rank, upvotes, seen_at) SELECT id, 'hf-papers', 'l', 1, upvotes, now() - interval '1 hour' FROM papers WHERE arxiv_id = '2611.20001'`.execute(
+    db,
+  );
   // A manual label wins over the computed topic, in the API as everywhere (paper 2611.20002: computed llm).
-  await sql`INSERT INTO paper_labels (paper_id, topic_id) SELECT id, 'safety' FROM papers WHERE arxiv_id = '2611.20002'`.execute(db);
+  await sql`INSERT INTO paper_labels (paper_id, topic_id) SELECT id, 'safety' FROM papers WHERE arxiv_id = '2611.20002'`.execute(
+    db,
+  );
 }
 
 /**
@@ -47,7 +59,15 @@ export async function seedReadApiPapers(db: Kysely<any>): Promise<void> {
  */
 export async function seedNumberedPapers(
   db: Kysely<any>,
-  options: { count: number; arxivPrefix: string; arxivBase: number; title: string; titleKey: string; step: 'hours' | 'minutes'; authors?: boolean },
+  options: {
+    count: number;
+    arxivPrefix: string;
+    arxivBase: number;
+    title: string;
+    titleKey: string;
+    step: 'hours' | 'minutes';
+    authors?: boolean;
+  },
 ): Promise<void> {
   const { count, arxivPrefix, arxivBase, title, titleKey, step, authors = false } = options;
   await sql`
@@ -66,6 +86,10 @@ export async function seedSendDigestPapers(db: Kysely<any>): Promise<void> {
   await sql`
     INSERT INTO papers (arxiv_id, title, title_key, abstract, authors, upvotes, first_seen_at, last_seen_at)
     VALUES ('2611.00001', ${'Attention <script>alert(1)</script> "quoted"\r\nBcc: evil@example.com'}, 'attention', 'An abstract about language models.', '{Ada Lovelace}', 50, now(), now()),
-           ('2611.00002', 'Second paper on LLMs', 'second', 'Another one.', '{Alan Turing}', 10, now(), now())`.execute(db);
-  await sql`INSERT INTO paper_topics (paper_id, topic_id, score, position, taxonomy_version) SELECT id, 'llm', 0.9, 0, 'v' FROM papers`.execute(db);
+           ('2611.00002', 'Second paper on LLMs', 'second', 'Another one.', '{Alan Turing}', 10, now(), now())`.execute(
+    db,
+  );
+  await sql`INSERT INTO paper_topics (paper_id, topic_id, score, position, taxonomy_version) SELECT id, 'llm', 0.9, 0, 'v' FROM papers`.execute(
+    db,
+  );
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { connectionConfig, createDb, ensureDatabase, migrateToLatest, quoteIdentifier, type Db } from "@paperboy/db";
+import { connectionConfig, createDb, type Db, ensureDatabase, migrateToLatest, quoteIdentifier } from '@paperboy/db';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 
@@ -38,7 +38,8 @@ export async function startTestServices(): Promise<TestServices> {
     if (startedRedis) containers.push(startedRedis);
     return {
       databaseUrl:
-        databaseUrl ?? `postgres://paperboy:paperboy@${startedPg!.getHost()}:${startedPg!.getMappedPort(5432)}/paperboy`,
+        databaseUrl ??
+        `postgres://paperboy:paperboy@${startedPg!.getHost()}:${startedPg!.getMappedPort(5432)}/paperboy`,
       redisUrl: redisUrl ?? `redis://${startedRedis!.getHost()}:${startedRedis!.getMappedPort(6379)}`,
       stop: async () => {
         await Promise.all(containers.map((c) => c.stop()));
@@ -84,7 +85,10 @@ export interface TestDatabase {
 /** A database of its own for one test file, cloned from the migrated template (fast: a file copy). */
 export async function createTestDatabase(serverUrl = requireEnv('TEST_DATABASE_URL')): Promise<TestDatabase> {
   const name = `paperboy_test_${randomBytes(5).toString('hex')}`;
-  await adminQuery(serverUrl, `CREATE DATABASE ${quoteIdentifier(name)} TEMPLATE ${quoteIdentifier(templateDatabase())}`);
+  await adminQuery(
+    serverUrl,
+    `CREATE DATABASE ${quoteIdentifier(name)} TEMPLATE ${quoteIdentifier(templateDatabase())}`,
+  );
   const url = withDatabase(serverUrl, name);
   const db = createDb(url, { max: 10 });
   return {
@@ -134,6 +138,10 @@ export async function dropDatabase(serverUrl: string, name: string): Promise<voi
 
 export function requireEnv(name: 'TEST_DATABASE_URL' | 'TEST_REDIS_URL'): string {
   const value = process.env[name];
-  if (!value) throw new Error(process.env.PAPERBOY_TEST_SERVICES_ERROR ?? `${name} is not set: the vitest global setup provides it (see vitest.config.ts)`);
+  if (!value)
+    throw new Error(
+      process.env.PAPERBOY_TEST_SERVICES_ERROR ??
+        `${name} is not set: the vitest global setup provides it (see vitest.config.ts)`,
+    );
   return value;
 }

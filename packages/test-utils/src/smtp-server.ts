@@ -1,6 +1,6 @@
 import type { AddressInfo, Socket } from 'node:net';
+import { type ParsedMail, simpleParser } from 'mailparser';
 import { SMTPServer, type SMTPServerAddress } from 'smtp-server';
-import { simpleParser, type ParsedMail } from 'mailparser';
 
 /**
  * A real SMTP server on 127.0.0.1 for tests (not exported from the package): it records every
@@ -126,5 +126,8 @@ export async function startSmtpTestServer(options: SmtpTestServerOptions = {}): 
 /** A header exactly as sent (unfolded), looked up in the raw header lines; `undefined` when absent. */
 export function rawHeader(parsed: ParsedMail, name: string): string | undefined {
   const line = parsed.headerLines.find((header) => header.key === name.toLowerCase())?.line;
-  return line?.slice(line.indexOf(':') + 1).replace(/\r?\n/g, '').trim();
+  return line
+    ?.slice(line.indexOf(':') + 1)
+    .replace(/\r?\n/g, '')
+    .trim();
 }

@@ -20,6 +20,8 @@ export default class SummaryReporter implements Reporter {
       file.tasks.forEach(visit);
     }
     const files_ = failedFiles > 0 ? `, ${failedFiles} file${failedFiles === 1 ? '' : 's'} failed` : '';
-    process.stdout.write(`\ntests: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped${files_}\n`);
+    process.stdout.write(
+      `\ntests: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped${files_}\n`,
+    );
   }
 }

@@ -29,7 +29,10 @@ export type AdminGuard = (request: FastifyRequest, reply: FastifyReply) => Promi
  */
 export function adminGuard(adminToken: string | undefined): AdminGuard {
   if (!adminToken) {
-    return async (_request, reply) => reply.code(401).send({ error: 'admin token required: set PAPERBOY_ADMIN_TOKEN (16+ characters) and send it as a Bearer token' });
+    return async (_request, reply) =>
+      reply.code(401).send({
+        error: 'admin token required: set PAPERBOY_ADMIN_TOKEN (16+ characters) and send it as a Bearer token',
+      });
   }
   // The cookie holds a value derived from the token, not the token: a leaked cookie does not give
   // away the token (which also works as a Bearer token from scripts).

@@ -1,10 +1,17 @@
 import { loadConfig } from '@paperboy/config';
+import { createLogger } from '@paperboy/logger';
 import { createMetrics, metricsHandler } from '@paperboy/metrics';
 import { loadTaxonomy } from '@paperboy/pipeline';
 import { createRedis, Queues } from '@paperboy/queue';
 import { readinessChecks } from '@paperboy/runtime/health';
-import { createTestDatabase, deleteRedisPrefix, requireEnv, testQueuePrefix, type TestDatabase, renameTable } from '@paperboy/test-utils';
-import { createLogger } from '@paperboy/logger';
+import {
+  createTestDatabase,
+  deleteRedisPrefix,
+  renameTable,
+  requireEnv,
+  type TestDatabase,
+  testQueuePrefix,
+} from '@paperboy/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApi } from './app.js';
 
@@ -19,7 +26,11 @@ const logLines: string[] = [];
 beforeAll(async () => {
   t = await createTestDatabase();
   // Requests come from 127.0.0.1 (inject): trusted as a TLS-terminating proxy for the Secure cookie below.
-  const config = loadConfig({ PAPERBOY_QUEUE_PREFIX: prefix, PAPERBOY_ADMIN_TOKEN: TOKEN, PAPERBOY_TRUST_PROXY: '127.0.0.1' });
+  const config = loadConfig({
+    PAPERBOY_QUEUE_PREFIX: prefix,
+    PAPERBOY_ADMIN_TOKEN: TOKEN,
+    PAPERBOY_TRUST_PROXY: '127.0.0.1',
+  });
   const metrics = createMetrics({ queues: () => [queues.get('crawl')], defaultMetrics: false });
   await queues.add('crawl-page', { source: 'hf-papers', url: 'https://huggingface.co/papers' });
   app = await buildApi({
@@ -52,7 +63,10 @@ describe('API operations endpoints', () => {
     expect(metrics.body).toMatch(/paperboy_queue_jobs\{[^}]*queue="crawl"[^}]*state="waiting"[^}]*\} 1/);
     expect(logLines.slice(linesBefore)).toEqual([]);
     await app.inject({ url: '/api/sources' }); // other requests are still logged
-    expect(logLines.slice(linesBefore).map((line) => JSON.parse(line).msg)).toEqual(['incoming request', 'request completed']);
+    expect(logLines.slice(linesBefore).map((line) => JSON.parse(line).msg)).toEqual([
+      'incoming request',
+      'request completed',
+    ]);
   });
 
   it('answers a server error without internals, and logs them', async () => {
@@ -68,14 +82,22 @@ describe('API operations endpoints', () => {
       await renameTable(t.db, 'papers_away', 'papers');
     }
     // A client error keeps its message.
-    const bad = await app.inject({ method: 'POST', url: '/api/subscriptions', headers: { 'content-type': 'application/json' }, payload: '{' });
+    const bad = await app.inject({
+      method: 'POST',
+      url: '/api/subscriptions',
+      headers: { 'content-type': 'application/json' },
+      payload: '{',
+    });
     expect(bad.statusCode).toBe(400);
     expect(bad.json().message).toMatch(/JSON/);
   });
 
   it('keeps the queue board behind the admin token', async () => {
     expect((await app.inject({ url: '/admin/queues' })).statusCode).toBe(401);
-    expect((await app.inject({ url: '/admin/queues', headers: { authorization: 'Bearer wrong-token-0123456789' } })).statusCode).toBe(401);
+    expect(
+      (await app.inject({ url: '/admin/queues', headers: { authorization: 'Bearer wrong-token-0123456789' } }))
+        .statusCode,
+    ).toBe(401);
     const board = await app.inject({ url: '/admin/queues', headers: { authorization: `Bearer ${TOKEN}` } });
     expect(board.statusCode).toBe(200);
     expect(board.body).toMatch(/<html/i);
@@ -89,8 +111,14 @@ describe('API operations endpoints', () => {
     expect((await app.inject({ url: '/admin/queues/api/queues', headers: { cookie } })).statusCode).toBe(200);
     expect(String(first.headers['set-cookie'])).not.toContain(TOKEN); // a value derived from it
     expect(String(first.headers['set-cookie'])).not.toMatch(/Secure/);
-    expect((await app.inject({ url: '/admin/queues/api/queues', headers: { cookie: `paperboy_admin=${TOKEN}` } })).statusCode).toBe(401);
-    const behindTls = await app.inject({ url: `/admin/queues?token=${TOKEN}`, headers: { 'x-forwarded-proto': 'https' } });
+    expect(
+      (await app.inject({ url: '/admin/queues/api/queues', headers: { cookie: `paperboy_admin=${TOKEN}` } }))
+        .statusCode,
+    ).toBe(401);
+    const behindTls = await app.inject({
+      url: `/admin/queues?token=${TOKEN}`,
+      headers: { 'x-forwarded-proto': 'https' },
+    });
     expect(String(behindTls.headers['set-cookie'])).toMatch(/; Secure$/);
     // The request log has the URL, not the token in it.
     expect(logLines.some((line) => line.includes('/admin/queues?token=[redacted]'))).toBe(true);

@@ -22,7 +22,7 @@ import { registerReadApi } from './routes/read.js';
 import { registerSubscriptionRoutes } from './routes/subscriptions.js';
 import { createSubscriptionService } from './subscriptions/service.js';
 
-export { registeredRoutes, type RegisteredRoute } from './plugins/route-list.js';
+export { type RegisteredRoute, registeredRoutes } from './plugins/route-list.js';
 
 export interface ApiDeps {
   db: Db;
@@ -52,7 +52,9 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   // X-Forwarded-For names the client only when it comes from a proxy named in PAPERBOY_TRUST_PROXY:
   // otherwise anyone could pick the address that every per-client limit counts.
   // A hop count is supported at run time, though Fastify's types omit it.
-  const trustProxy = (Array.isArray(deps.config.trustProxy) ? [...deps.config.trustProxy] : deps.config.trustProxy) as FastifyServerOptions['trustProxy'];
+  const trustProxy = (
+    Array.isArray(deps.config.trustProxy) ? [...deps.config.trustProxy] : deps.config.trustProxy
+  ) as FastifyServerOptions['trustProxy'];
   const app = Fastify({ loggerInstance: deps.logger.child({ service: 'api' }) as FastifyBaseLogger, trustProxy });
   recordRoutes(app);
   setErrorHandler(app);
@@ -60,9 +62,16 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(helmet, securityHeaders(deps.config.mail.publicUrl.startsWith('https:')));
   await app.register(rateLimit, { global: false, redis: deps.redis, nameSpace: `${deps.config.keyPrefix}:ratelimit:` });
 
-  const jobs = deps.jobs ?? new Queues(deps.redis, { prefix: deps.config.queuePrefix, fetchAttempts: deps.config.fetch.attempts });
+  const jobs =
+    deps.jobs ?? new Queues(deps.redis, { prefix: deps.config.queuePrefix, fetchAttempts: deps.config.fetch.attempts });
   if (!deps.jobs) app.addHook('onClose', async () => jobs.close());
-  const subscriptions = createSubscriptionService({ db: deps.db, secret: deps.config.mail.secret, jobs, taxonomy: deps.taxonomy, now: deps.now ?? (() => new Date()) });
+  const subscriptions = createSubscriptionService({
+    db: deps.db,
+    secret: deps.config.mail.secret,
+    jobs,
+    taxonomy: deps.taxonomy,
+    now: deps.now ?? (() => new Date()),
+  });
 
   registerHealthRoutes(app, deps.readiness);
   // Queue depths and source health are for operators: behind the admin token (Prometheus sends it as a Bearer token).
@@ -73,7 +82,12 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   // reads what it has just written (subscriptions, links, preferences), stays on the primary.
   const readDb = deps.readDb ?? deps.db;
   registerReadApi(app, { db: readDb, taxonomy: deps.taxonomy, perMinute: deps.config.readPerMinute });
-  registerDashboardPage(app, { db: readDb, queues: deps.queues ?? [], stuckMinutes: deps.config.mail.stuckMinutes, guard: deps.config.publicDashboard ? undefined : admin });
+  registerDashboardPage(app, {
+    db: readDb,
+    queues: deps.queues ?? [],
+    stuckMinutes: deps.config.mail.stuckMinutes,
+    guard: deps.config.publicDashboard ? undefined : admin,
+  });
   registerOpenApi(app, deps.taxonomy, subscriptions.requestSchema);
   registerSubscriptionRoutes(app, {
     service: subscriptions,

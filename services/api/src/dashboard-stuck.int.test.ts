@@ -3,7 +3,7 @@ import { loadConfig } from '@paperboy/config';
 import { SubscriberRepository } from '@paperboy/db';
 import { loadTaxonomy } from '@paperboy/pipeline';
 import { createRedis } from '@paperboy/queue';
-import { createTestDatabase, requireEnv, type TestDatabase, backdateDelivery } from '@paperboy/test-utils';
+import { backdateDelivery, createTestDatabase, requireEnv, type TestDatabase } from '@paperboy/test-utils';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApi } from './app.js';
@@ -21,7 +21,11 @@ afterAll(async () => {
 });
 
 async function dashboard(env: Record<string, string> = {}) {
-  const config = loadConfig({ PAPERBOY_PUBLIC_DASHBOARD: '1', PAPERBOY_SECRET: 'dashboard-stuck-secret-Hq4Lr8Zx2Vm6Nb', ...env });
+  const config = loadConfig({
+    PAPERBOY_PUBLIC_DASHBOARD: '1',
+    PAPERBOY_SECRET: 'dashboard-stuck-secret-Hq4Lr8Zx2Vm6Nb',
+    ...env,
+  });
   const app = await buildApi({ db: t.db, config, logger: pino({ level: 'silent' }), redis, taxonomy: loadTaxonomy() });
   try {
     return await app.inject({ url: '/dashboard' });
@@ -35,7 +39,11 @@ describe('dashboard: stuck digests', () => {
     expect((await dashboard()).body).toContain('No stuck digests (none claimed over 15 minutes).');
 
     const subscribers = new SubscriberRepository(t.db);
-    for (const [email, minutesAgo] of [['a@example.org', 40], ['b@example.org', 20], ['c@example.org', 1]] as const) {
+    for (const [email, minutesAgo] of [
+      ['a@example.org', 40],
+      ['b@example.org', 20],
+      ['c@example.org', 1],
+    ] as const) {
       const { id } = await subscribers.subscribe(email, { topics: [], frequency: 'daily' }, 'active');
       const deliveryId = (await subscribers.planDelivery(id, 'daily-2026-12-06'))!;
       await subscribers.claimDelivery(deliveryId); // a notifier claimed it and died before finishing
@@ -46,7 +54,9 @@ describe('dashboard: stuck digests', () => {
     expect(res.statusCode).toBe(200);
     expect(res.body).toContain('<p class="stuck-digests alert">2 stuck digests: claimed over 15 minutes ago');
     expect(res.body).toContain('pnpm paperboy digest resend-stuck --yes');
-    expect((await dashboard({ PAPERBOY_STUCK_DELIVERY_MINUTES: '30' })).body).toContain('1 stuck digest: claimed over 30 minutes ago');
+    expect((await dashboard({ PAPERBOY_STUCK_DELIVERY_MINUTES: '30' })).body).toContain(
+      '1 stuck digest: claimed over 30 minutes ago',
+    );
     // The page's CSP allows its style blocks by hash only: no style attribute, no script.
     expect(res.body).not.toMatch(/<script|\sstyle="|\son\w+=/i);
     const styleSrc = /style-src ([^;]*)/.exec(String(res.headers['content-security-policy']))?.[1] ?? '';

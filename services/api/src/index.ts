@@ -2,4 +2,4 @@
 // listens with and tests inject requests into. Everything else in src/ is internal.
 
 /** Builds the API (subscription pages, read API, dashboard, feeds, admin, health and metrics) without listening. */
-export { buildApi, type ApiDeps } from './app.js';
+export { type ApiDeps, buildApi } from './app.js';

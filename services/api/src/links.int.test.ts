@@ -3,7 +3,13 @@ import { loadConfig } from '@paperboy/config';
 import { LinkSecretRepository, SubscriberRepository } from '@paperboy/db';
 import { loadTaxonomy, signToken, type TokenPurpose } from '@paperboy/pipeline';
 import { createRedis } from '@paperboy/queue';
-import { createTestDatabase, deleteRedisPrefix, requireEnv, testQueuePrefix, type TestDatabase } from '@paperboy/test-utils';
+import {
+  createTestDatabase,
+  deleteRedisPrefix,
+  requireEnv,
+  type TestDatabase,
+  testQueuePrefix,
+} from '@paperboy/test-utils';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,7 +30,14 @@ const OLD_DEFAULT_SECRET = 'paperboy-development-secret-not-for-production';
 
 beforeAll(async () => {
   t = await createTestDatabase();
-  app = await buildApi({ db: t.db, config, logger: pino({ level: 'silent' }), redis, taxonomy: loadTaxonomy(), perIpPerMinute: 1000 });
+  app = await buildApi({
+    db: t.db,
+    config,
+    logger: pino({ level: 'silent' }),
+    redis,
+    taxonomy: loadTaxonomy(),
+    perIpPerMinute: 1000,
+  });
   secret = await new LinkSecretRepository(t.db).loadOrCreate();
 });
 afterAll(async () => {
@@ -39,10 +52,13 @@ function legacyToken(key: string, purpose: TokenPurpose, subscriberId: number): 
   const payload = Buffer.from(JSON.stringify({ p: purpose, s: subscriberId, e: 0 })).toString('base64url');
   return `${payload}.${createHmac('sha256', key).update(payload).digest('base64url')}`;
 }
-const row = (id: number) => t.db.selectFrom('subscribers').select(['status', 'token_version']).where('id', '=', id).executeTakeFirstOrThrow();
+const row = (id: number) =>
+  t.db.selectFrom('subscribers').select(['status', 'token_version']).where('id', '=', id).executeTakeFirstOrThrow();
 const get = (url: string) => app.inject({ method: 'GET', url });
-const post = (url: string, payload = '') => app.inject({ method: 'POST', url, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload });
-const invalid = (res: { statusCode: number; body: string }) => res.statusCode === 400 && res.body.includes('The link is invalid or has expired');
+const post = (url: string, payload = '') =>
+  app.inject({ method: 'POST', url, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload });
+const invalid = (res: { statusCode: number; body: string }) =>
+  res.statusCode === 400 && res.body.includes('The link is invalid or has expired');
 
 describe('links signed with a known secret', () => {
   it('a deployment without PAPERBOY_SECRET does not accept links signed with the old built-in default', async () => {
@@ -50,28 +66,48 @@ describe('links signed with a known secret', () => {
     const pending = await subscribers.subscribe('victim@example.org', { topics: [], frequency: 'daily' }, 'pending');
     const active = await subscribers.subscribe('reader@example.org', { topics: [], frequency: 'daily' }, 'active');
     // What an attacker who read the source could sign: both token formats, with and without expiry.
-    const forgedConfirm = [legacyToken(OLD_DEFAULT_SECRET, 'confirm', pending.id), signToken(OLD_DEFAULT_SECRET, 'confirm', pending.id, new Date(Date.now() + 3600_000), 1)];
+    const forgedConfirm = [
+      legacyToken(OLD_DEFAULT_SECRET, 'confirm', pending.id),
+      signToken(OLD_DEFAULT_SECRET, 'confirm', pending.id, new Date(Date.now() + 3600_000), 1),
+    ];
     for (const token of forgedConfirm) expect(invalid(await get(`/confirm?token=${token}`))).toBe(true);
     expect((await row(pending.id)).status).toBe('pending');
-    const forgedUnsubscribe = [legacyToken(OLD_DEFAULT_SECRET, 'unsubscribe', active.id), signToken(OLD_DEFAULT_SECRET, 'unsubscribe', active.id, null, 1)];
+    const forgedUnsubscribe = [
+      legacyToken(OLD_DEFAULT_SECRET, 'unsubscribe', active.id),
+      signToken(OLD_DEFAULT_SECRET, 'unsubscribe', active.id, null, 1),
+    ];
     for (const token of forgedUnsubscribe) {
       expect(invalid(await get(`/unsubscribe?token=${token}`))).toBe(true);
       expect(invalid(await post(`/unsubscribe?token=${token}`, 'List-Unsubscribe=One-Click'))).toBe(true);
     }
-    expect(invalid(await get(`/preferences?token=${legacyToken(OLD_DEFAULT_SECRET, 'preferences', active.id)}`))).toBe(true);
+    expect(invalid(await get(`/preferences?token=${legacyToken(OLD_DEFAULT_SECRET, 'preferences', active.id)}`))).toBe(
+      true,
+    );
     expect((await row(active.id)).status).toBe('active');
     // The links the API itself mails are signed with the database's secret, and they work.
-    expect((await get(`/unsubscribe?token=${signToken(secret, 'unsubscribe', active.id, null, 1)}`)).statusCode).toBe(200);
+    expect((await get(`/unsubscribe?token=${signToken(secret, 'unsubscribe', active.id, null, 1)}`)).statusCode).toBe(
+      200,
+    );
   });
 });
 
 describe('token versions', () => {
   it('an old digest link (pre-version format) works until the subscriber unsubscribes and subscribes again', async () => {
-    const created = await app.inject({ method: 'POST', url: '/api/subscriptions', payload: { email: 'ada@example.org', topics: ['llm'] } });
+    const created = await app.inject({
+      method: 'POST',
+      url: '/api/subscriptions',
+      payload: { email: 'ada@example.org', topics: ['llm'] },
+    });
     expect(created.statusCode).toBe(202);
-    const { id } = await t.db.selectFrom('subscribers').select('id').where('email', '=', 'ada@example.org').executeTakeFirstOrThrow();
+    const { id } = await t.db
+      .selectFrom('subscribers')
+      .select('id')
+      .where('email', '=', 'ada@example.org')
+      .executeTakeFirstOrThrow();
     // The confirmation mail is the notifier's job (its tests follow the mailed link); here, the link it signs.
-    expect((await get(`/confirm?token=${signToken(secret, 'confirm', id, new Date(Date.now() + 3600_000), 1)}`)).statusCode).toBe(200);
+    expect(
+      (await get(`/confirm?token=${signToken(secret, 'confirm', id, new Date(Date.now() + 3600_000), 1)}`)).statusCode,
+    ).toBe(200);
     expect(await row(id)).toEqual({ status: 'active', token_version: 1 }); // a first confirmation revokes nothing
 
     const oldUnsubscribe = legacyToken(secret, 'unsubscribe', id); // as in digests sent before this change
@@ -84,7 +120,15 @@ describe('token versions', () => {
     expect((await post(`/unsubscribe?token=${oldUnsubscribe}`)).statusCode).toBe(200);
 
     // Subscribing again: the address is pending again and gets a new confirmation link.
-    expect((await app.inject({ method: 'POST', url: '/api/subscriptions', payload: { email: 'ada@example.org', topics: ['llm'] } })).statusCode).toBe(202);
+    expect(
+      (
+        await app.inject({
+          method: 'POST',
+          url: '/api/subscriptions',
+          payload: { email: 'ada@example.org', topics: ['llm'] },
+        })
+      ).statusCode,
+    ).toBe(202);
     expect((await row(id)).status).toBe('pending');
     expect((await get(`/unsubscribe?token=${oldUnsubscribe}`)).statusCode).toBe(200); // still version 1 until confirmed
     expect((await row(id)).status).toBe('pending'); // (viewing the page changes nothing)
@@ -128,7 +172,11 @@ describe('token versions', () => {
   });
 
   it('"Sign out every link" on the preferences page revokes every older link, and needs a valid link itself', async () => {
-    const { id } = await new SubscriberRepository(t.db).subscribe('grace@example.org', { topics: ['vision'], frequency: 'weekly' }, 'active');
+    const { id } = await new SubscriberRepository(t.db).subscribe(
+      'grace@example.org',
+      { topics: ['vision'], frequency: 'weekly' },
+      'active',
+    );
     const preferences = legacyToken(secret, 'preferences', id);
     const unsubscribe = signToken(secret, 'unsubscribe', id, null, 1);
     const page = await get(`/preferences?token=${preferences}`);
@@ -147,7 +195,14 @@ describe('token versions', () => {
     expect(signedOut.body).toContain('Every link is signed out');
     expect(await row(id)).toEqual({ status: 'active', token_version: 2 });
     expect(invalid(await get(`/preferences?token=${preferences}`))).toBe(true);
-    expect(invalid(await post(`/preferences?token=${preferences}`, 'frequency=daily&sendHour=7&timeZone=UTC&minUpvotes=0&maxPapers=3'))).toBe(true);
+    expect(
+      invalid(
+        await post(
+          `/preferences?token=${preferences}`,
+          'frequency=daily&sendHour=7&timeZone=UTC&minUpvotes=0&maxPapers=3',
+        ),
+      ),
+    ).toBe(true);
     expect(invalid(await post(`/unsubscribe?token=${unsubscribe}`))).toBe(true);
     expect(invalid(await post(`/preferences/sign-out?token=${preferences}`))).toBe(true); // spent
     expect((await row(id)).status).toBe('active');

@@ -1,9 +1,9 @@
+import { createAppContext } from '@paperboy/app';
 import { loadConfig } from '@paperboy/config';
 import { createDb, StuckDeliveryRepository } from '@paperboy/db';
-import { loadTaxonomy } from '@paperboy/pipeline';
 import { metricsHandler } from '@paperboy/metrics';
+import { loadTaxonomy } from '@paperboy/pipeline';
 import { QueueName } from '@paperboy/queue';
-import { createAppContext } from '@paperboy/app';
 import { listenError, readinessChecks, runService, warnIfDatabaseNotReady } from '@paperboy/runtime';
 import { buildApi } from './app.js';
 import { publicUrlProblem, startupSummary } from './startup.js';
@@ -23,7 +23,8 @@ await runService('api', async () => {
       ? ctx.db
       : createDb(config.databaseReadUrl, {
           applicationName: 'paperboy-read',
-          onConnectionError: (error) => ctx.logger.warn({ err: error.message }, 'Postgres read replica connection lost'),
+          onConnectionError: (error) =>
+            ctx.logger.warn({ err: error.message }, 'Postgres read replica connection lost'),
         });
   if (readDb !== ctx.db) ctx.lifecycle.addResource('read database', () => readDb.destroy());
   const stuck = new StuckDeliveryRepository(ctx.db);

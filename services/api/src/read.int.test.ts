@@ -1,8 +1,17 @@
 import { loadConfig } from '@paperboy/config';
+import { DashboardRepository } from '@paperboy/db';
 import { loadTaxonomy } from '@paperboy/pipeline';
 import { createRedis } from '@paperboy/queue';
-import { createTestDatabase, deleteRedisPrefix, requireEnv, testQueuePrefix, type TestDatabase, seedReadApiPapers, setPaperUpvotes, insertCrawlRow } from '@paperboy/test-utils';
-import { DashboardRepository } from '@paperboy/db';
+import {
+  createTestDatabase,
+  deleteRedisPrefix,
+  insertCrawlRow,
+  requireEnv,
+  seedReadApiPapers,
+  setPaperUpvotes,
+  type TestDatabase,
+  testQueuePrefix,
+} from '@paperboy/test-utils';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApi } from './app.js';
@@ -47,28 +56,41 @@ describe('read API', () => {
   });
 
   it('ranks by trending score across pages, filters by topic, source, date and text', async () => {
-    const first = (await get('/api/papers?limit=10')).json() as { papers: Array<{ score: number; arxivId: string }>; nextCursor: string };
-    const second = (await get(`/api/papers?limit=10&cursor=${first.nextCursor}`)).json() as { papers: Array<{ score: number; arxivId: string }> };
+    const first = (await get('/api/papers?limit=10')).json() as {
+      papers: Array<{ score: number; arxivId: string }>;
+      nextCursor: string;
+    };
+    const second = (await get(`/api/papers?limit=10&cursor=${first.nextCursor}`)).json() as {
+      papers: Array<{ score: number; arxivId: string }>;
+    };
     const scores = [...first.papers, ...second.papers].map((p) => p.score);
     expect(scores).toEqual([...scores].sort((a, b) => b - a));
     expect(new Set([...first.papers, ...second.papers].map((p) => p.arxivId)).size).toBe(20);
 
-    const generative = (await get('/api/papers?topic=generative&limit=100')).json() as { papers: Array<{ topics: string[] }> };
+    const generative = (await get('/api/papers?topic=generative&limit=100')).json() as {
+      papers: Array<{ topics: string[] }>;
+    };
     expect(generative.papers).toHaveLength(10);
     expect(generative.papers.every((p) => p.topics[0] === 'generative')).toBe(true);
     const hf = (await get('/api/papers?source=hf-papers&limit=100')).json() as { papers: Array<{ sources: string[] }> };
     expect(hf.papers).toHaveLength(15);
     const search = (await get('/api/papers?q=denoise&limit=100')).json() as { papers: unknown[] };
     expect(search.papers).toHaveLength(10);
-    const recent = (await get(`/api/papers?since=${encodeURIComponent(new Date(Date.now() - 10 * 60_000).toISOString())}&limit=100`)).json() as { papers: unknown[] };
+    const recent = (
+      await get(`/api/papers?since=${encodeURIComponent(new Date(Date.now() - 10 * 60_000).toISOString())}&limit=100`)
+    ).json() as { papers: unknown[] };
     expect(recent.papers).toHaveLength(9); // last seen 1 to 9 minutes ago
   });
 
   it('answers CSV, ETags with 304, and clear 400s', async () => {
     const csv = await get('/api/papers?format=csv&sort=new&limit=2');
     expect(csv.headers['content-type']).toMatch(/text\/csv/);
-    expect(csv.body.split('\r\n')[0]).toBe('"arxivId","title","authors","upvotes","topics","sources","firstSeenAt","lastSeenAt","score"');
-    expect(csv.body.split('\r\n')[1]).toMatch(/^"2611\.20001","Language models, part 1","Author 1","3","llm","arxiv-list"/);
+    expect(csv.body.split('\r\n')[0]).toBe(
+      '"arxivId","title","authors","upvotes","topics","sources","firstSeenAt","lastSeenAt","score"',
+    );
+    expect(csv.body.split('\r\n')[1]).toMatch(
+      /^"2611\.20001","Language models, part 1","Author 1","3","llm","arxiv-list"/,
+    );
     const first = await get('/api/topics');
     expect((await get('/api/topics', { 'if-none-match': String(first.headers.etag) })).statusCode).toBe(304);
     // Trending lists: scores decay every second, the ETag (weak) follows the ranking, not the scores.
@@ -103,21 +125,39 @@ describe('read API', () => {
 
   it('answers an unknown source with a 400 naming it and the known ones, in JSON and CSV alike', async () => {
     // Known: the sources papers were stored under, and those that have crawled (as /api/sources lists them).
-    await insertCrawlRow(t.db, { source: 'arxiv-rss-quiet', url: 'https://rss.arxiv.org/rss/cs.LG', trigger: 'schedule', started_at: new Date(), finished_at: new Date(), outcome: 'quiet', entries: 0 });
+    await insertCrawlRow(t.db, {
+      source: 'arxiv-rss-quiet',
+      url: 'https://rss.arxiv.org/rss/cs.LG',
+      trigger: 'schedule',
+      started_at: new Date(),
+      finished_at: new Date(),
+      outcome: 'quiet',
+      entries: 0,
+    });
     const sources = (await get('/api/sources')).json() as { sources: Array<{ source: string }> };
     expect(sources.sources.map((s) => s.source)).toEqual(['arxiv-rss-quiet']);
-    for (const url of ['/api/papers?source=nope', '/api/papers?source=nope&format=csv', '/api/papers?source=nope&sort=new&limit=5']) {
+    for (const url of [
+      '/api/papers?source=nope',
+      '/api/papers?source=nope&format=csv',
+      '/api/papers?source=nope&sort=new&limit=5',
+    ]) {
       const res = await get(url);
       expect(res.statusCode, url).toBe(400);
       expect(res.headers['content-type'], url).toMatch(/application\/json/);
-      expect(res.json(), url).toEqual({ error: 'invalid request', details: ['source: unknown source "nope"; known: arxiv-list, arxiv-rss-quiet, hf-papers'] });
+      expect(res.json(), url).toEqual({
+        error: 'invalid request',
+        details: ['source: unknown source "nope"; known: arxiv-list, arxiv-rss-quiet, hf-papers'],
+      });
     }
     const csv = await get('/api/papers?source=nope', { accept: 'text/csv' });
     expect(csv.statusCode).toBe(400);
     expect(csv.json().details).toEqual([expect.stringMatching(/^source: unknown source "nope"/)]);
     // Reported with the other bad parameters, not instead of them.
     const both = await get('/api/papers?source=nope&limit=0');
-    expect(both.json().details).toEqual([expect.stringMatching(/^limit: /), expect.stringMatching(/^source: unknown source "nope"/)]);
+    expect(both.json().details).toEqual([
+      expect.stringMatching(/^limit: /),
+      expect.stringMatching(/^source: unknown source "nope"/),
+    ]);
     // A source that has crawled but stored nothing is known: an empty list, not an error.
     const quiet = await get('/api/papers?source=arxiv-rss-quiet');
     expect(quiet.statusCode).toBe(200);
@@ -130,51 +170,100 @@ describe('read API', () => {
   it('publishes an OpenAPI document generated from the validating schemas', async () => {
     const doc = (await get('/api/openapi.json')).json();
     expect(doc.openapi).toBe('3.0.3');
-    const params = doc.paths['/api/papers'].get.parameters as Array<{ name: string; schema: { enum?: string[]; maximum?: number } }>;
-    expect(params.map((p) => p.name).sort()).toEqual(['cursor', 'format', 'limit', 'q', 'since', 'sort', 'source', 'topic']);
+    const params = doc.paths['/api/papers'].get.parameters as Array<{
+      name: string;
+      schema: { enum?: string[]; maximum?: number };
+    }>;
+    expect(params.map((p) => p.name).sort()).toEqual([
+      'cursor',
+      'format',
+      'limit',
+      'q',
+      'since',
+      'sort',
+      'source',
+      'topic',
+    ]);
     expect(params.find((p) => p.name === 'topic')!.schema.enum).toHaveLength(18);
     expect(params.find((p) => p.name === 'limit')!.schema.maximum).toBe(200);
-    const source = params.find((p) => p.name === 'source') as unknown as { required: boolean; schema: { description?: string; enum?: unknown } };
+    const source = params.find((p) => p.name === 'source') as unknown as {
+      required: boolean;
+      schema: { description?: string; enum?: unknown };
+    };
     expect(source).toMatchObject({ required: false, schema: { type: 'string', minLength: 1, maxLength: 100 } });
     expect(source.schema.enum).toBeUndefined(); // the known sources are data, checked per request
     expect(source.schema.description).toMatch(/\/api\/sources.*400/);
     expect(doc.paths['/api/papers'].get.responses[400].description).toMatch(/unknown source/);
-    for (const path of ['/api/papers', '/api/papers/{arxivId}', '/api/topics', '/api/trending', '/api/sources']) expect(doc.paths[path].get.responses[429], path).toBeDefined();
+    for (const path of ['/api/papers', '/api/papers/{arxivId}', '/api/topics', '/api/trending', '/api/sources'])
+      expect(doc.paths[path].get.responses[429], path).toBeDefined();
     for (const path of ['/api/topics', '/api/sources']) {
-      expect(doc.paths[path].get.parameters.map((p: { name: string; schema: { enum?: string[] } }) => [p.name, p.schema.enum])).toEqual([['format', ['json', 'csv']]]);
+      expect(
+        doc.paths[path].get.parameters.map((p: { name: string; schema: { enum?: string[] } }) => [
+          p.name,
+          p.schema.enum,
+        ]),
+      ).toEqual([['format', ['json', 'csv']]]);
     }
-    expect(doc.paths['/api/subscriptions'].post.requestBody.content['application/json'].schema.properties.frequency.enum).toEqual(['daily', 'weekly']);
+    expect(
+      doc.paths['/api/subscriptions'].post.requestBody.content['application/json'].schema.properties.frequency.enum,
+    ).toEqual(['daily', 'weekly']);
   });
 
   it('gives one paper with its sighting history, topics, trending and sources', async () => {
     const paper = (await get('/api/papers/2611.20001')).json();
-    expect(paper).toMatchObject({ arxivId: '2611.20001', title: 'Language models, part 1', sources: ['arxiv-list'], sightings: [{ source: 'hf-papers', rank: 1, upvotes: 3 }] });
+    expect(paper).toMatchObject({
+      arxivId: '2611.20001',
+      title: 'Language models, part 1',
+      sources: ['arxiv-list'],
+      sightings: [{ source: 'hf-papers', rank: 1, upvotes: 3 }],
+    });
     const topics = (await get('/api/topics')).json() as { topics: Array<{ id: string; papers: number }> };
     expect(topics.topics).toHaveLength(18);
     expect(topics.topics.find((t) => t.id === 'llm')?.papers).toBe(19); // 20 computed, one labelled safety
     expect(topics.topics.find((t) => t.id === 'safety')?.papers).toBe(1);
     expect((await get('/api/papers/2611.20002')).json().topics).toEqual(['safety']);
-    const safety = (await get('/api/papers?topic=safety')).json() as { papers: Array<{ arxivId: string; topics: string[] }> };
+    const safety = (await get('/api/papers?topic=safety')).json() as {
+      papers: Array<{ arxivId: string; topics: string[] }>;
+    };
     expect(safety.papers.map((p) => [p.arxivId, p.topics])).toEqual([['2611.20002', ['safety']]]);
-    expect(((await get('/api/papers?topic=llm&limit=100')).json() as { papers: Array<{ arxivId: string }> }).papers.map((p) => p.arxivId)).not.toContain('2611.20002');
+    expect(
+      ((await get('/api/papers?topic=llm&limit=100')).json() as { papers: Array<{ arxivId: string }> }).papers.map(
+        (p) => p.arxivId,
+      ),
+    ).not.toContain('2611.20002');
     const trending = (await get('/api/trending?window=24h&limit=5')).json() as { window: string; papers: unknown[] };
     expect(trending).toMatchObject({ window: '24h' });
     expect(trending.papers).toHaveLength(5);
     expect((await get('/api/trending?window=1y')).statusCode).toBe(400);
     await insertCrawlRow(t.db, {
-      source: 'gone-404', url: 'https://example.org/gone', trigger: 'schedule', started_at: new Date(), finished_at: new Date(),
-      status: 404, outcome: 'failed', entries: 0, error: 'HTTP 404 from https://example.org/gone',
+      source: 'gone-404',
+      url: 'https://example.org/gone',
+      trigger: 'schedule',
+      started_at: new Date(),
+      finished_at: new Date(),
+      status: 404,
+      outcome: 'failed',
+      entries: 0,
+      error: 'HTTP 404 from https://example.org/gone',
     });
     const sources = await get('/api/sources');
     expect(sources.statusCode).toBe(200);
     // Health by the rule of `paperboy sources`.
-    expect((sources.json() as { sources: Array<{ source: string; health: string; reason: string | null }> }).sources.find((r) => r.source === 'gone-404')).toMatchObject({
+    expect(
+      (sources.json() as { sources: Array<{ source: string; health: string; reason: string | null }> }).sources.find(
+        (r) => r.source === 'gone-404',
+      ),
+    ).toMatchObject({
       health: 'failing',
       reason: 'HTTP 404 from https://example.org/gone',
     });
     expect((await get('/api/sources?format=csv')).body.split(/\r?\n/)[0]).toMatch(/,"health","reason"$/);
     // A parameter an endpoint does not take is a 400 naming it, not silently ignored.
-    for (const path of ['/api/topics?topic=llm', '/api/sources?since=2026-01-01', '/api/papers/2611.20002?format=csv']) {
+    for (const path of [
+      '/api/topics?topic=llm',
+      '/api/sources?since=2026-01-01',
+      '/api/papers/2611.20002?format=csv',
+    ]) {
       const res = await get(path);
       expect(res.statusCode, path).toBe(400);
       expect(res.json().details.join(' '), path).toMatch(/Unrecognized key/);

@@ -1,9 +1,18 @@
 import { loadConfig } from '@paperboy/config';
-import { createDb, migrateToLatest, type Db } from '@paperboy/db';
+import { createDb, type Db, migrateToLatest } from '@paperboy/db';
 import { loadTaxonomy } from '@paperboy/pipeline';
 import { createRedis } from '@paperboy/queue';
 import { readinessChecks } from '@paperboy/runtime/health';
-import { deleteRedisPrefix, requireEnv, startPrivatePostgres, testQueuePrefix, type PrivatePostgres, seedNumberedPapers, countRows, isInRecovery } from '@paperboy/test-utils';
+import {
+  countRows,
+  deleteRedisPrefix,
+  isInRecovery,
+  type PrivatePostgres,
+  requireEnv,
+  seedNumberedPapers,
+  startPrivatePostgres,
+  testQueuePrefix,
+} from '@paperboy/test-utils';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApi } from './app.js';
@@ -38,7 +47,14 @@ beforeAll(async () => {
   db = createDb(primary.url, { max: 4 });
   readDb = createDb(standby.url, { max: 4 });
   await migrateToLatest(db);
-  await seedNumberedPapers(db, { count: 12, arxivPrefix: '2612.', arxivBase: 30000, title: 'Replicated paper ', titleKey: 'replicated paper ', step: 'minutes' });
+  await seedNumberedPapers(db, {
+    count: 12,
+    arxivPrefix: '2612.',
+    arxivBase: 30000,
+    title: 'Replicated paper ',
+    titleKey: 'replicated paper ',
+    step: 'minutes',
+  });
   await until('the standby has the 12 papers', async () => {
     const n = await countRows(readDb, 'papers').catch(() => -1);
     return n === 12;
@@ -67,21 +83,34 @@ afterAll(async () => {
 
 const listed = async () => {
   const res = await app.inject({ url: '/api/papers?sort=new&limit=200' });
-  return { status: res.statusCode, ids: res.statusCode === 200 ? (res.json() as { papers: Array<{ arxivId: string }> }).papers.map((p) => p.arxivId).sort() : [] };
+  return {
+    status: res.statusCode,
+    ids:
+      res.statusCode === 200
+        ? (res.json() as { papers: Array<{ arxivId: string }> }).papers.map((p) => p.arxivId).sort()
+        : [],
+  };
 };
 
 describe('the API with DATABASE_READ_URL on a streaming replica', () => {
   it('reads from a hot standby (in recovery) and writes subscriptions to the primary', async () => {
     expect(await isInRecovery(readDb)).toBe(true);
     expect(await listed()).toEqual({ status: 200, ids });
-    const res = await app.inject({ method: 'POST', url: '/api/subscriptions', payload: { email: 'reader@example.org', topics: ['llm'] } });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/subscriptions',
+      payload: { email: 'reader@example.org', topics: ['llm'] },
+    });
     expect(res.statusCode).toBe(202);
     // Stored on the primary (the standby refuses writes), then replicated.
     const stored = await db.selectFrom('subscribers').select('email').execute();
     expect(stored.map((s) => s.email)).toEqual(['reader@example.org']);
     const ready = await app.inject({ url: '/readyz' });
     expect(ready.statusCode).toBe(200);
-    expect(ready.json()).toEqual({ status: 'ok', checks: { postgres: 'ok', redis: 'ok', migrations: 'ok', replica: 'ok' } });
+    expect(ready.json()).toEqual({
+      status: 'ok',
+      checks: { postgres: 'ok', redis: 'ok', migrations: 'ok', replica: 'ok' },
+    });
   });
 
   it('keeps serving the read API and the dashboard from the replica while the primary is down; writes fail and /readyz says which', async () => {
@@ -94,7 +123,11 @@ describe('the API with DATABASE_READ_URL on a streaming replica', () => {
     expect(dashboard.statusCode).toBe(200);
     expect(dashboard.body).toContain('No stuck digests');
     // Subscribing must write: the primary is down, so it fails (5xx) instead of pretending.
-    const subscribe = await app.inject({ method: 'POST', url: '/api/subscriptions', payload: { email: 'late@example.org' } });
+    const subscribe = await app.inject({
+      method: 'POST',
+      url: '/api/subscriptions',
+      payload: { email: 'late@example.org' },
+    });
     expect(subscribe.statusCode).toBeGreaterThanOrEqual(500);
     const ready = await app.inject({ url: '/readyz' });
     expect(ready.statusCode).toBe(503);

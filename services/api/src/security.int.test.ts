@@ -4,10 +4,19 @@ import { DashboardRepository } from '@paperboy/db';
 import { createMetrics, metricsHandler } from '@paperboy/metrics';
 import { loadTaxonomy } from '@paperboy/pipeline';
 import { createRedis, Queues } from '@paperboy/queue';
-import { createTestDatabase, deleteRedisPrefix, requireEnv, testQueuePrefix, type TestDatabase, seedNumberedPapers, insertPaperRows, deletePaperByArxivId } from '@paperboy/test-utils';
+import {
+  createTestDatabase,
+  deletePaperByArxivId,
+  deleteRedisPrefix,
+  insertPaperRows,
+  requireEnv,
+  seedNumberedPapers,
+  type TestDatabase,
+  testQueuePrefix,
+} from '@paperboy/test-utils';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApi, type ApiDeps } from './app.js';
+import { type ApiDeps, buildApi } from './app.js';
 
 /** Probes of issue 9 ("abuse of the public pages") against the API, each as an attacker would send it. */
 
@@ -40,7 +49,15 @@ async function api(env: Record<string, string> = {}, deps: Partial<ApiDeps> = {}
 
 beforeAll(async () => {
   t = await createTestDatabase();
-  await seedNumberedPapers(t.db, { count: 5, arxivPrefix: '2611.', arxivBase: 40000, title: 'Paper ', titleKey: 'sk', step: 'hours', authors: true });
+  await seedNumberedPapers(t.db, {
+    count: 5,
+    arxivPrefix: '2611.',
+    arxivBase: 40000,
+    title: 'Paper ',
+    titleKey: 'sk',
+    step: 'hours',
+    authors: true,
+  });
   await new DashboardRepository(t.db).refresh();
 });
 afterAll(async () => {
@@ -78,16 +95,41 @@ describe('client addresses', () => {
     expect(same).toEqual([202, 202, 429]); // one client behind the proxy
     // A request from elsewhere cannot claim an address: its header is ignored.
     const other = [];
-    for (let i = 7; i < 10; i++) other.push((await app.inject({ method: 'POST', url: '/api/subscriptions', payload: { email: `o${i}@example.org` }, remoteAddress: '192.0.2.50', headers: { 'x-forwarded-for': `198.51.100.${i}` } })).statusCode);
+    for (let i = 7; i < 10; i++)
+      other.push(
+        (
+          await app.inject({
+            method: 'POST',
+            url: '/api/subscriptions',
+            payload: { email: `o${i}@example.org` },
+            remoteAddress: '192.0.2.50',
+            headers: { 'x-forwarded-for': `198.51.100.${i}` },
+          })
+        ).statusCode,
+      );
     expect(other).toEqual([202, 202, 429]);
   });
 
   it('the form and the JSON API share one subscribe budget per client, and the form answers a page', async () => {
     const app = await api({}, { perIpPerMinute: 3 });
     const form = (i: number) =>
-      app.inject({ method: 'POST', url: '/subscribe', remoteAddress: '192.0.2.9', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `email=form${n}-${i}%40example.org` });
-    const json = (i: number) => app.inject({ method: 'POST', url: '/api/subscriptions', remoteAddress: '192.0.2.9', payload: { email: `json${n}-${i}@example.org` } });
-    expect([(await form(1)).statusCode, (await json(2)).statusCode, (await form(3)).statusCode]).toEqual([200, 202, 200]);
+      app.inject({
+        method: 'POST',
+        url: '/subscribe',
+        remoteAddress: '192.0.2.9',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        payload: `email=form${n}-${i}%40example.org`,
+      });
+    const json = (i: number) =>
+      app.inject({
+        method: 'POST',
+        url: '/api/subscriptions',
+        remoteAddress: '192.0.2.9',
+        payload: { email: `json${n}-${i}@example.org` },
+      });
+    expect([(await form(1)).statusCode, (await json(2)).statusCode, (await form(3)).statusCode]).toEqual([
+      200, 202, 200,
+    ]);
     expect((await json(4)).statusCode).toBe(429);
     const page = await form(5);
     expect(page.statusCode).toBe(429);
@@ -99,7 +141,16 @@ describe('client addresses', () => {
   it('the read API limit counts per client too', async () => {
     const app = await api({ PAPERBOY_READ_PER_MINUTE: '3' });
     const codes = [];
-    for (let i = 0; i < 5; i++) codes.push((await app.inject({ url: '/api/topics', remoteAddress: '192.0.2.1', headers: { 'x-forwarded-for': `198.51.100.${i}` } })).statusCode);
+    for (let i = 0; i < 5; i++)
+      codes.push(
+        (
+          await app.inject({
+            url: '/api/topics',
+            remoteAddress: '192.0.2.1',
+            headers: { 'x-forwarded-for': `198.51.100.${i}` },
+          })
+        ).statusCode,
+      );
     expect(codes).toEqual([200, 200, 200, 429, 429]);
     // Another client is not affected.
     expect((await app.inject({ url: '/api/topics', remoteAddress: '192.0.2.2' })).statusCode).toBe(200);
@@ -124,9 +175,17 @@ describe('read API cost and rate', () => {
   it('ranks trending papers from the precomputed rows: a paper newer than the last refresh waits for the next one', async () => {
     const app = await api();
     await insertPaperRows(t.db, [
-      { arxiv_id: '2611.49999', title: 'Late paper', title_key: 'late', upvotes: 100000, first_seen_at: new Date(), last_seen_at: new Date() },
+      {
+        arxiv_id: '2611.49999',
+        title: 'Late paper',
+        title_key: 'late',
+        upvotes: 100000,
+        first_seen_at: new Date(),
+        last_seen_at: new Date(),
+      },
     ]);
-    const ids = async (url: string) => ((await app.inject({ url })).json() as { papers: Array<{ arxivId: string }> }).papers.map((p) => p.arxivId);
+    const ids = async (url: string) =>
+      ((await app.inject({ url })).json() as { papers: Array<{ arxivId: string }> }).papers.map((p) => p.arxivId);
     expect(await ids('/api/papers?limit=3')).not.toContain('2611.49999');
     expect(await ids('/api/papers?sort=new&limit=3')).toContain('2611.49999'); // the newest list reads papers
     await new DashboardRepository(t.db).refresh();
@@ -140,10 +199,17 @@ describe('read API cost and rate', () => {
 describe('CSV exports', () => {
   it('neutralizes a scraped title that a spreadsheet would run as a formula', async () => {
     const app = await api();
-    await insertPaperRows(t.db, [{
-      arxiv_id: '2611.48888', title: '=HYPERLINK("http://evil.example","x")', title_key: 'evil', authors: ['@SUM(1+1)', '-2+3'], upvotes: 1,
-      first_seen_at: new Date(Date.now() + 60_000), last_seen_at: new Date(),
-    }]);
+    await insertPaperRows(t.db, [
+      {
+        arxiv_id: '2611.48888',
+        title: '=HYPERLINK("http://evil.example","x")',
+        title_key: 'evil',
+        authors: ['@SUM(1+1)', '-2+3'],
+        upvotes: 1,
+        first_seen_at: new Date(Date.now() + 60_000),
+        last_seen_at: new Date(),
+      },
+    ]);
     const csv = await app.inject({ url: '/api/papers?sort=new&limit=1&format=csv' });
     const row = csv.body.split('\r\n')[1]!;
     expect(row).toMatch(/^"2611\.48888","'=HYPERLINK\(""http:\/\/evil\.example"",""x""\)","'@SUM\(1\+1\);-2\+3",/);
@@ -159,7 +225,10 @@ describe('malformed requests are 400s', () => {
     ['a cursor with a number for a time', `/api/papers?sort=new&cursor=${cursor({ s: 'new', k: 12, id: 1 })}`],
     ['a cursor with a huge id', `/api/papers?cursor=${cursor({ s: 'trending', k: 1, id: 1e300 })}`],
     ['a cursor with a fractional id', `/api/papers?cursor=${cursor({ s: 'trending', k: 1, id: 1.5 })}`],
-    ['a newest cursor in year 0 (a JavaScript date, not a Postgres one)', `/api/papers?sort=new&cursor=${cursor({ s: 'new', k: '0000-01-01T00:00:00.000000Z', id: 1 })}`],
+    [
+      'a newest cursor in year 0 (a JavaScript date, not a Postgres one)',
+      `/api/papers?sort=new&cursor=${cursor({ s: 'new', k: '0000-01-01T00:00:00.000000Z', id: 1 })}`,
+    ],
     ['a bad escape in a paper id', '/api/papers/%25'],
     ['a lone surrogate in a paper id', '/api/papers/%ED%A0%80'],
     ['a NUL in a search', '/api/papers?q=a%00b'],
@@ -182,9 +251,16 @@ describe('malformed requests are 400s', () => {
     const json = await app.inject({ method: 'POST', url: '/api/subscriptions', payload: { email } });
     expect(json.statusCode, json.body).toBe(400);
     expect(json.body).toContain('email');
-    const form = await app.inject({ method: 'POST', url: '/subscribe', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `email=${formEmail}` });
+    const form = await app.inject({
+      method: 'POST',
+      url: '/subscribe',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: `email=${formEmail}`,
+    });
     expect(form.statusCode, form.body).toBe(400);
-    expect(await t.db.selectFrom('subscribers').select('id').where('email', 'like', '%@probe.test').execute()).toEqual([]);
+    expect(await t.db.selectFrom('subscribers').select('id').where('email', 'like', '%@probe.test').execute()).toEqual(
+      [],
+    );
   });
 
   it('a malformed admin cookie is no cookie (401), never a 500', async () => {
@@ -201,11 +277,16 @@ describe('operations pages behind the admin token', () => {
     const app = await api({ PAPERBOY_ADMIN_TOKEN: TOKEN });
     for (const url of ['/metrics', '/dashboard']) {
       expect((await app.inject({ url })).statusCode, url).toBe(401);
-      expect((await app.inject({ url, headers: { authorization: 'Bearer wrong-token-0123456789' } })).statusCode, url).toBe(401);
+      expect(
+        (await app.inject({ url, headers: { authorization: 'Bearer wrong-token-0123456789' } })).statusCode,
+        url,
+      ).toBe(401);
       const ok = await app.inject({ url, headers: { authorization: `Bearer ${TOKEN}` } });
       expect(ok.statusCode, url).toBe(200);
     }
-    expect((await app.inject({ url: '/metrics', headers: { authorization: `Bearer ${TOKEN}` } })).body).toMatch(/paperboy_queue_jobs/);
+    expect((await app.inject({ url: '/metrics', headers: { authorization: `Bearer ${TOKEN}` } })).body).toMatch(
+      /paperboy_queue_jobs/,
+    );
     // In a browser: the token once in the URL, then the cookie serves the dashboard and the board.
     const first = await app.inject({ url: `/dashboard?token=${TOKEN}` });
     expect(first.statusCode).toBe(200);
@@ -231,11 +312,20 @@ describe('operations pages behind the admin token', () => {
 });
 
 describe('security headers', () => {
-  const styleHashes = (html: string) => [...html.matchAll(/<style>([\s\S]*?)<\/style>/g)].map((m) => `'sha256-${createHash('sha256').update(m[1]!).digest('base64')}'`);
+  const styleHashes = (html: string) =>
+    [...html.matchAll(/<style>([\s\S]*?)<\/style>/g)].map(
+      (m) => `'sha256-${createHash('sha256').update(m[1]!).digest('base64')}'`,
+    );
 
   it('every HTML page carries a CSP without unsafe-inline that allows each of its inline styles, and the other headers', async () => {
     const app = await api({ PAPERBOY_PUBLIC_DASHBOARD: '1' });
-    for (const url of ['/subscribe', '/dashboard', '/confirm?token=x', '/unsubscribe?token=x', '/preferences?token=x']) {
+    for (const url of [
+      '/subscribe',
+      '/dashboard',
+      '/confirm?token=x',
+      '/unsubscribe?token=x',
+      '/preferences?token=x',
+    ]) {
       const res = await app.inject({ url });
       expect(res.headers['content-type'], url).toMatch(/text\/html/);
       const csp = String(res.headers['content-security-policy']);

@@ -17,7 +17,10 @@ export function fetchSettings(ctx: AppContext, sources: SourcesFile) {
 }
 
 /** Adds the fetcher's workers to a process's lifecycle; returns the sources file it crawls. */
-export function addFetcher(ctx: AppContext, sources: SourcesFile = loadSourcesFile(ctx.config.sourcesPath)): SourcesFile {
+export function addFetcher(
+  ctx: AppContext,
+  sources: SourcesFile = loadSourcesFile(ctx.config.sourcesPath),
+): SourcesFile {
   const { config } = ctx;
   const fetch = fetchSettings(ctx, sources);
   // Politeness state lives in Redis, next to the queues, so every fetcher process shares it.
@@ -48,7 +51,12 @@ export function addFetcher(ctx: AppContext, sources: SourcesFile = loadSourcesFi
   // Crawls a dead process left `running` (killed mid-crawl) are closed, so source health shows them.
   ctx.lifecycle.onStart(() => {
     closeInterruptedCrawls(ctx.db, config.staleCrawlMs).then(
-      (closed) => closed && ctx.logger.warn({ closed, olderThanMs: config.staleCrawlMs }, 'closed crawls left running by a stopped process as failed (interrupted)'),
+      (closed) =>
+        closed &&
+        ctx.logger.warn(
+          { closed, olderThanMs: config.staleCrawlMs },
+          'closed crawls left running by a stopped process as failed (interrupted)',
+        ),
       (error: unknown) => ctx.logger.warn({ err: (error as Error).message }, 'could not close interrupted crawls'),
     );
   });

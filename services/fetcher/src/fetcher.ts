@@ -1,14 +1,14 @@
 import type { Db } from '@paperboy/db';
 import type { FetchSettings } from '@paperboy/http';
 import type { Logger } from '@paperboy/logger';
+import type { Metrics } from '@paperboy/metrics';
 import { createWorker, logWorkerEvents, type Queues, type RedisClient, type Worker } from '@paperboy/queue';
+import type { SourcesFile } from '@paperboy/sources-file';
 import { createCrawlPageHandler } from './handlers/crawl-page.handler.js';
 import { createCrawlSourceHandler } from './handlers/crawl-source.handler.js';
 import { createPruneArchiveHandler } from './handlers/prune-archive.handler.js';
 import { createReconcileCrawlsHandler } from './handlers/reconcile-crawls.handler.js';
 import type { HostGate, RobotsGate } from './politeness.js';
-import type { SourcesFile } from '@paperboy/sources-file';
-import type { Metrics } from '@paperboy/metrics';
 
 export interface FetcherDeps {
   db: Db;
@@ -43,9 +43,19 @@ export function createFetcherWorkers(deps: FetcherDeps): Worker[] {
       'crawl-source': createCrawlSourceHandler({ ...deps, logger }),
       'crawl-page': createCrawlPageHandler({ ...deps, logger }),
       'prune-archive': createPruneArchiveHandler({ db: deps.db, logger, retentionDays: deps.archiveRetentionDays }),
-      'reconcile-crawls': createReconcileCrawlsHandler({ ...deps, logger, graceMs: deps.reconcileGraceMs ?? 15 * 60_000 }),
+      'reconcile-crawls': createReconcileCrawlsHandler({
+        ...deps,
+        logger,
+        graceMs: deps.reconcileGraceMs ?? 15 * 60_000,
+      }),
     },
-    { connection: deps.connection, prefix: deps.prefix, concurrency: deps.concurrency, lockDurationMs: deps.lockDurationMs ?? 30_000, ...(deps.hold ? { hold: deps.hold } : {}) },
+    {
+      connection: deps.connection,
+      prefix: deps.prefix,
+      concurrency: deps.concurrency,
+      lockDurationMs: deps.lockDurationMs ?? 30_000,
+      ...(deps.hold ? { hold: deps.hold } : {}),
+    },
   );
   return [logWorkerEvents(worker, logger)];
 }

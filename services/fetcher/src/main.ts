@@ -1,5 +1,5 @@
-import { loadConfig } from '@paperboy/config';
 import { createAppContext } from '@paperboy/app';
+import { loadConfig } from '@paperboy/config';
 import { keepSchedules, runService, serveHealth, warnIfDatabaseNotReady } from '@paperboy/runtime';
 import { addFetcher, sourceSchedules, syncSchedulers } from './index.js';
 
@@ -11,8 +11,13 @@ await runService('fetcher', async () => {
   await warnIfDatabaseNotReady(ctx); // `start` refuses instead (its preflight); a service waits for `migrate`
   await serveHealth(ctx);
   ctx.lifecycle.installSignalHandlers();
-  const schedulers = ctx.config.schedules ? await syncSchedulers(ctx.queues, sources) : { schedules: 'not declared (PAPERBOY_SCHEDULES=0)' };
+  const schedulers = ctx.config.schedules
+    ? await syncSchedulers(ctx.queues, sources)
+    : { schedules: 'not declared (PAPERBOY_SCHEDULES=0)' };
   keepSchedules(ctx, sourceSchedules(sources));
   ctx.lifecycle.start();
-  ctx.logger.info({ concurrency: ctx.config.fetch.concurrency, sources: sources.path, ...schedulers }, 'fetcher started');
+  ctx.logger.info(
+    { concurrency: ctx.config.fetch.concurrency, sources: sources.path, ...schedulers },
+    'fetcher started',
+  );
 });

@@ -16,7 +16,10 @@ export interface RobotsGate {
    * transient state: the page is retried). `recheckUnreachable` asks to read it again rather than
    * trust a cached "unreachable". May throw a FetchError when robots.txt may not be fetched at all.
    */
-  isAllowed(url: string, options?: { recheckUnreachable?: boolean }): Promise<{ allowed: boolean; crawlDelayMs?: number; unreachable?: string }>;
+  isAllowed(
+    url: string,
+    options?: { recheckUnreachable?: boolean },
+  ): Promise<{ allowed: boolean; crawlDelayMs?: number; unreachable?: string }>;
 }
 
 /** No limits: every request may go now. */

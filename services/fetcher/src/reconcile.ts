@@ -2,8 +2,8 @@ import { CrawlRepository, type Db } from '@paperboy/db';
 import type { Logger } from '@paperboy/logger';
 import type { Metrics } from '@paperboy/metrics';
 import type { Queues } from '@paperboy/queue';
-import { extractArchived, ingestBatches } from './crawl/index.js';
 import type { SourcesFile } from '@paperboy/sources-file';
+import { extractArchived, ingestBatches } from './crawl/index.js';
 
 export interface ReconcileDeps {
   db: Db;
@@ -35,26 +35,40 @@ export interface ReconcileResult {
  * queue is not added twice, and storing is idempotent anyway. Run by the `reconcile-crawls` job
  * (periodically) and by `paperboy ingest` for its own pages.
  */
-export async function reconcileStrandedBatches(deps: ReconcileDeps, options: { graceMs: number; url?: string }): Promise<ReconcileResult> {
+export async function reconcileStrandedBatches(
+  deps: ReconcileDeps,
+  options: { graceMs: number; url?: string },
+): Promise<ReconcileResult> {
   const crawls = new CrawlRepository(deps.db);
   const result: ReconcileResult = { pages: 0, reenqueued: 0, retried: 0, queued: 0, jobIds: [], errors: [] };
-  const stranded = await crawls.strandedFetches({ graceMs: options.graceMs, ...(options.url !== undefined ? { url: options.url } : {}) });
+  const stranded = await crawls.strandedFetches({
+    graceMs: options.graceMs,
+    ...(options.url !== undefined ? { url: options.url } : {}),
+  });
   const unstored = new Map<string, number>();
   const queue = deps.queues.get('ingest');
   for (const page of stranded) {
     result.pages++;
-    let jobs;
+    let jobs: ReturnType<typeof ingestBatches>;
     try {
       const { adapter, extracted } = await extractArchived(page, deps.sources);
       // The original crawl's chunking and job ids: a batch still in the queue makes its add a no-op.
       const origin = {
-        source: page.source, adapter: adapter.id, listing: page.url, fetchId: page.fetchId, crawlId: page.crawlId,
-        seenAt: new Date(page.fetchedAt), contentHash: page.contentHash,
+        source: page.source,
+        adapter: adapter.id,
+        listing: page.url,
+        fetchId: page.fetchId,
+        crawlId: page.crawlId,
+        seenAt: new Date(page.fetchedAt),
+        contentHash: page.contentHash,
       };
       jobs = ingestBatches(origin, extracted.entries, page.batchSize);
     } catch (error) {
       result.errors.push({ url: page.url, error: (error as Error).message });
-      deps.logger.error({ url: page.url, crawlId: page.crawlId, err: (error as Error).message }, 'stranded batches: archived page not readable');
+      deps.logger.error(
+        { url: page.url, crawlId: page.crawlId, err: (error as Error).message },
+        'stranded batches: archived page not readable',
+      );
       continue;
     }
     const stored = new Set(page.storedChunks);

@@ -1,8 +1,8 @@
 import { createRedis, Queues } from '@paperboy/queue';
+import { parseSourcesFile } from '@paperboy/sources-file';
 import { deleteRedisPrefix, requireEnv, testQueuePrefix } from '@paperboy/test-utils';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PRUNE_SCHEDULER, RECONCILE_SCHEDULER, syncSchedulers } from './schedulers.js';
-import { parseSourcesFile } from '@paperboy/sources-file';
 
 const prefix = testQueuePrefix();
 const redis = createRedis(requireEnv('TEST_REDIS_URL'), 'producer');
@@ -20,7 +20,9 @@ const b = (enabled: boolean) =>
   `  - { id: b, adapter: arxiv-list, url: "https://arxiv.org/list/cs.LG/new", schedule: { cron: "15 1 * * 1-5", tz: UTC }, enabled: ${enabled} }\n`;
 
 const schedulers = async () =>
-  (await queues.get('crawl').getJobSchedulers(0, -1)).map((s) => ({ key: s.key, every: s.every ?? null, pattern: s.pattern ?? null })).sort((x, y) => x.key.localeCompare(y.key));
+  (await queues.get('crawl').getJobSchedulers(0, -1))
+    .map((s) => ({ key: s.key, every: s.every ?? null, pattern: s.pattern ?? null }))
+    .sort((x, y) => x.key.localeCompare(y.key));
 
 describe('syncSchedulers', () => {
   it('declares one scheduler per enabled source, idempotently, even from several processes at once', async () => {

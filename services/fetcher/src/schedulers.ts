@@ -9,17 +9,29 @@ export const RECONCILE_SCHEDULER = 'reconcile-crawls';
 export function sourceSchedules(sources: SourcesFile): Schedule[] {
   const perSource = sources.sources
     .filter((s) => s.enabled)
-    .map((source): Schedule => ({
-      name: 'crawl-source',
-      id: `${SOURCE_PREFIX}${source.id}`,
-      repeat: source.schedule.cron
-        ? { pattern: source.schedule.cron, ...(source.schedule.tz ? { tz: source.schedule.tz } : {}) }
-        : { every: source.schedule.every! },
-      payload: { source: source.id },
-    }));
-  const prune: Schedule = { name: 'prune-archive', id: PRUNE_SCHEDULER, repeat: { pattern: '17 3 * * *' }, payload: {} };
+    .map(
+      (source): Schedule => ({
+        name: 'crawl-source',
+        id: `${SOURCE_PREFIX}${source.id}`,
+        repeat: source.schedule.cron
+          ? { pattern: source.schedule.cron, ...(source.schedule.tz ? { tz: source.schedule.tz } : {}) }
+          : { every: source.schedule.every! },
+        payload: { source: source.id },
+      }),
+    );
+  const prune: Schedule = {
+    name: 'prune-archive',
+    id: PRUNE_SCHEDULER,
+    repeat: { pattern: '17 3 * * *' },
+    payload: {},
+  };
   // Batches enqueued but never stored (a lost Redis) are put back from the archive.
-  const reconcile: Schedule = { name: 'reconcile-crawls', id: RECONCILE_SCHEDULER, repeat: { every: 5 * 60_000 }, payload: {} };
+  const reconcile: Schedule = {
+    name: 'reconcile-crawls',
+    id: RECONCILE_SCHEDULER,
+    repeat: { every: 5 * 60_000 },
+    payload: {},
+  };
   return [...perSource, prune, reconcile];
 }
 
@@ -28,7 +40,10 @@ export function sourceSchedules(sources: SourcesFile): Schedule[] {
  * so it is safe on every boot and from several processes at once. (Later, `keepSchedules`
  * re-declares any that Redis loses.)
  */
-export async function syncSchedulers(queues: Queues, sources: SourcesFile): Promise<{ upserted: string[]; removed: string[] }> {
+export async function syncSchedulers(
+  queues: Queues,
+  sources: SourcesFile,
+): Promise<{ upserted: string[]; removed: string[] }> {
   const declared = await queues.declareSchedules(sourceSchedules(sources));
   const keep = new Set(declared.filter((id) => id.startsWith(SOURCE_PREFIX)));
   const removed: string[] = [];

@@ -4,11 +4,29 @@ import { createTransport, type MailTransport } from '@paperboy/mail';
 import { createNotifierWorkers } from './notifier.js';
 
 /** Adds the notifier's workers (and its mail transport) to a process's lifecycle. */
-export function addNotifier(ctx: AppContext, transport: MailTransport = createTransport({ smtpUrl: ctx.config.mail.smtpUrl, outboxDir: ctx.config.mail.outboxDir })): MailTransport {
+export function addNotifier(
+  ctx: AppContext,
+  transport: MailTransport = createTransport({
+    smtpUrl: ctx.config.mail.smtpUrl,
+    outboxDir: ctx.config.mail.outboxDir,
+  }),
+): MailTransport {
   if (!ctx.config.mail.publicUrl.startsWith('https://')) {
-    ctx.logger.warn({ publicUrl: ctx.config.mail.publicUrl }, 'PAPERBOY_PUBLIC_URL is not https: digests go out without one-click unsubscribe (RFC 8058 needs https)');
+    ctx.logger.warn(
+      { publicUrl: ctx.config.mail.publicUrl },
+      'PAPERBOY_PUBLIC_URL is not https: digests go out without one-click unsubscribe (RFC 8058 needs https)',
+    );
   }
-  for (const worker of createNotifierWorkers({ db: ctx.db, logger: ctx.logger, config: ctx.config, connection: ctx.workerRedis, queues: ctx.queues, transport, metrics: ctx.metrics, hold: ctx.postgresWatch.shouldHold })) {
+  for (const worker of createNotifierWorkers({
+    db: ctx.db,
+    logger: ctx.logger,
+    config: ctx.config,
+    connection: ctx.workerRedis,
+    queues: ctx.queues,
+    transport,
+    metrics: ctx.metrics,
+    hold: ctx.postgresWatch.shouldHold,
+  })) {
     ctx.lifecycle.addWorker(worker);
   }
   ctx.lifecycle.addResource('mail transport', () => transport.close());

@@ -1,4 +1,4 @@
-import { DigestRepository, type Db, type DigestPaper } from '@paperboy/db';
+import { type Db, type DigestPaper, DigestRepository } from '@paperboy/db';
 
 type Candidate = Awaited<ReturnType<DigestRepository['rankedCandidates']>>[number];
 
@@ -24,15 +24,18 @@ export class DigestCandidates {
 
   private async ranked(): Promise<Candidate[]> {
     if (this.now() - this.loadedAt < this.ttlMs) return this.list;
-    this.loading ??= this.repo.rankedCandidates().then((list) => {
-      this.list = list;
-      this.loadedAt = this.now();
-      this.loading = null;
-      return list;
-    }, (error) => {
-      this.loading = null;
-      throw error;
-    });
+    this.loading ??= this.repo.rankedCandidates().then(
+      (list) => {
+        this.list = list;
+        this.loadedAt = this.now();
+        this.loading = null;
+        return list;
+      },
+      (error) => {
+        this.loading = null;
+        throw error;
+      },
+    );
     return this.loading;
   }
 
@@ -44,10 +47,14 @@ export class DigestCandidates {
     const chosen: Candidate[] = [];
     for (const paper of list) {
       if (chosen.length >= context.maxPapers) break;
-      if (paper.lastSeenAt <= context.since || paper.upvotes < context.minUpvotes || context.sent.has(paper.id)) continue;
+      if (paper.lastSeenAt <= context.since || paper.upvotes < context.minUpvotes || context.sent.has(paper.id))
+        continue;
       if (wanted.size > 0 && !paper.topics.some((t) => wanted.has(t))) continue;
       chosen.push(paper);
     }
-    return this.repo.papersByIds(chosen.map((p) => p.id), new Map(chosen.map((p) => [p.id, p.score])));
+    return this.repo.papersByIds(
+      chosen.map((p) => p.id),
+      new Map(chosen.map((p) => [p.id, p.score])),
+    );
   }
 }

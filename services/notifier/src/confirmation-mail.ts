@@ -1,5 +1,5 @@
 import type { Config } from '@paperboy/config';
-import { renderConfirmationMail, type OutgoingMail } from '@paperboy/mail';
+import { type OutgoingMail, renderConfirmationMail } from '@paperboy/mail';
 import { signToken } from '@paperboy/pipeline';
 
 /** How long a confirmation link works. */
@@ -15,7 +15,13 @@ export function buildConfirmationMail(
   subscriber: { id: number; email: string; tokenVersion: number },
   now: Date,
 ): OutgoingMail {
-  const token = signToken(secret, 'confirm', subscriber.id, new Date(now.getTime() + CONFIRM_TTL_MS), subscriber.tokenVersion);
+  const token = signToken(
+    secret,
+    'confirm',
+    subscriber.id,
+    new Date(now.getTime() + CONFIRM_TTL_MS),
+    subscriber.tokenVersion,
+  );
   const confirmUrl = `${config.mail.publicUrl}/confirm?token=${token}`;
   return renderConfirmationMail({ from: config.mail.from, to: subscriber.email, confirmUrl });
 }

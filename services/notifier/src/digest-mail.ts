@@ -1,5 +1,5 @@
 import type { DigestPaper } from '@paperboy/db';
-import { renderDigest, type RenderedDigest } from '@paperboy/mail';
+import { type RenderedDigest, renderDigest } from '@paperboy/mail';
 import { signToken } from '@paperboy/pipeline';
 
 /** "daily-2026-11-28" → "Daily digest, 2026-11-28"; "weekly-2026-W48" → "Weekly digest, 2026-W48". */

@@ -3,15 +3,12 @@
 
 /** Adds the notifier's workers (digest planning and sending, confirmation mails) and its mail transport to a process. */
 export { addNotifier } from './add-notifier.js';
-
-/** The digest planners' schedules, and their declaration on boot. */
-export { digestSchedules, syncDigestSchedulers } from './schedulers.js';
-
-/** One subscriber's digest mail for a period, as sent (`paperboy digest preview` renders it). */
-export { buildDigestMail } from './digest-mail.js';
-
 /** The ranked candidate papers that digests are filled from, scored once and shared by the process's sends (`digest preview` fills one). */
 export { DigestCandidates } from './candidates.js';
 
+/** One subscriber's digest mail for a period, as sent (`paperboy digest preview` renders it). */
+export { buildDigestMail } from './digest-mail.js';
 /** The notifier's workers on explicit dependencies, for tests that run them without an `AppContext`. */
 export { createNotifierWorkers, type NotifierDeps } from './notifier.js';
+/** The digest planners' schedules, and their declaration on boot. */
+export { digestSchedules, syncDigestSchedulers } from './schedulers.js';

@@ -1,5 +1,5 @@
-import { loadConfig } from '@paperboy/config';
 import { createAppContext } from '@paperboy/app';
+import { loadConfig } from '@paperboy/config';
 import { keepSchedules, runService, serveHealth, warnIfDatabaseNotReady } from '@paperboy/runtime';
 import { addNotifier, digestSchedules, syncDigestSchedulers } from './index.js';
 
@@ -10,8 +10,13 @@ await runService('notifier', async () => {
   await warnIfDatabaseNotReady(ctx); // `start` refuses instead (its preflight); a service waits for `migrate`
   await serveHealth(ctx);
   ctx.lifecycle.installSignalHandlers();
-  const planners = ctx.config.schedules ? await syncDigestSchedulers(ctx.queues) : 'not declared (PAPERBOY_SCHEDULES=0)';
+  const planners = ctx.config.schedules
+    ? await syncDigestSchedulers(ctx.queues)
+    : 'not declared (PAPERBOY_SCHEDULES=0)';
   keepSchedules(ctx, digestSchedules());
   ctx.lifecycle.start();
-  ctx.logger.info({ concurrency: ctx.config.mail.concurrency, perMinute: ctx.config.mail.perMinute, planners }, 'notifier started');
+  ctx.logger.info(
+    { concurrency: ctx.config.mail.concurrency, perMinute: ctx.config.mail.perMinute, planners },
+    'notifier started',
+  );
 });

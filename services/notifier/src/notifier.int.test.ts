@@ -1,16 +1,16 @@
 import { loadConfig } from '@paperboy/config';
 import { SubscriberRepository } from '@paperboy/db';
 import { createTransport } from '@paperboy/mail';
-import { createQueueEvents, createRedis, Queues, type PlanDigestsResult, type Worker } from '@paperboy/queue';
+import { createQueueEvents, createRedis, type PlanDigestsResult, Queues, type Worker } from '@paperboy/queue';
 import {
   createTestDatabase,
   deleteRedisPrefix,
   requireEnv,
+  type SmtpTestServer,
   seedDigestPapers,
   startSmtpTestServer,
-  testQueuePrefix,
-  type SmtpTestServer,
   type TestDatabase,
+  testQueuePrefix,
 } from '@paperboy/test-utils';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -28,12 +28,25 @@ async function setup(perMinute: number) {
   const t: TestDatabase = await createTestDatabase();
   const smtp: SmtpTestServer = await startSmtpTestServer();
   const prefix = testQueuePrefix();
-  const config = loadConfig({ SMTP_URL: smtp.url, PAPERBOY_SECRET: 'notifier-test-secret-Gk2Mv7Bx4Zt9Wp', PAPERBOY_MAIL_PER_MINUTE: String(perMinute), PAPERBOY_NOTIFY_CONCURRENCY: '2', PAPERBOY_QUEUE_PREFIX: prefix });
+  const config = loadConfig({
+    SMTP_URL: smtp.url,
+    PAPERBOY_SECRET: 'notifier-test-secret-Gk2Mv7Bx4Zt9Wp',
+    PAPERBOY_MAIL_PER_MINUTE: String(perMinute),
+    PAPERBOY_NOTIFY_CONCURRENCY: '2',
+    PAPERBOY_QUEUE_PREFIX: prefix,
+  });
   const producer = createRedis(redisUrl, 'producer');
   const connection = createRedis(redisUrl, 'worker');
   const queues = new Queues(producer, { prefix, fetchAttempts: 1 });
   const transport = createTransport({ smtpUrl: smtp.url, outboxDir: '/tmp/unused', pool: false });
-  const workers: Worker[] = createNotifierWorkers({ db: t.db, logger: pino({ level: 'silent' }), config, connection, queues, transport });
+  const workers: Worker[] = createNotifierWorkers({
+    db: t.db,
+    logger: pino({ level: 'silent' }),
+    config,
+    connection,
+    queues,
+    transport,
+  });
   for (const worker of workers) void worker.run();
   const planEvents = createQueueEvents('planning', { prefix, redisUrl });
   const notifyEvents = createQueueEvents('notify', { prefix, redisUrl });
@@ -54,7 +67,8 @@ async function setup(perMinute: number) {
   await seedDigestPapers(t.db);
   const subscribers = new SubscriberRepository(t.db);
   const subscribe = async (n: number, frequency: 'daily' | 'weekly') => {
-    for (let i = 0; i < n; i++) await subscribers.subscribe(`${frequency}-${i}@example.org`, { topics: ['llm'], frequency }, 'active');
+    for (let i = 0; i < n; i++)
+      await subscribers.subscribe(`${frequency}-${i}@example.org`, { topics: ['llm'], frequency }, 'active');
   };
   return { t, smtp, queues, planEvents, notifyEvents, subscribe };
 }

@@ -2,11 +2,11 @@ import type { Config } from '@paperboy/config';
 import type { Db } from '@paperboy/db';
 import type { Logger } from '@paperboy/logger';
 import type { MailTransport } from '@paperboy/mail';
-import { createWorker, logWorkerEvents, type Queues, type RedisClient, type Worker } from '@paperboy/queue';
 import type { Metrics } from '@paperboy/metrics';
+import { createWorker, logWorkerEvents, type Queues, type RedisClient, type Worker } from '@paperboy/queue';
 import { createPlanDigestsHandler } from './handlers/plan-digests.handler.js';
-import { createSendDigestHandler } from './handlers/send-digest.handler.js';
 import { createSendConfirmationHandler } from './handlers/send-confirmation.handler.js';
+import { createSendDigestHandler } from './handlers/send-digest.handler.js';
 
 export interface NotifierDeps {
   db: Db;
@@ -41,7 +41,10 @@ export function createNotifierWorkers(deps: NotifierDeps): Worker[] {
   );
   const sender = createWorker(
     'notify',
-    { 'send-digest': createSendDigestHandler({ ...deps, logger }), 'send-confirmation': createSendConfirmationHandler({ ...deps, logger }) },
+    {
+      'send-digest': createSendDigestHandler({ ...deps, logger }),
+      'send-confirmation': createSendConfirmationHandler({ ...deps, logger }),
+    },
     {
       connection: deps.connection,
       prefix: deps.config.queuePrefix,

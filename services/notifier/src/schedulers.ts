@@ -9,12 +9,14 @@ const FREQUENCIES = ['daily', 'weekly'] as const;
  * of an hour.
  */
 export function digestSchedules(): Schedule[] {
-  return FREQUENCIES.map((frequency): Schedule => ({
-    name: 'plan-digests',
-    id: `digest-planner-${frequency}`,
-    repeat: { every: 15 * 60_000 },
-    payload: { frequency },
-  }));
+  return FREQUENCIES.map(
+    (frequency): Schedule => ({
+      name: 'plan-digests',
+      id: `digest-planner-${frequency}`,
+      repeat: { every: 15 * 60_000 },
+      payload: { frequency },
+    }),
+  );
 }
 
 /** Declares the digest planners. Upserts: safe on every boot and from several processes at once. */

@@ -1,10 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import { DigestRepository, ExportRepository, PaperRepository, ReadRepository } from '@paperboy/db';
 import { loadTaxonomy, type NormalizedEntry } from '@paperboy/pipeline';
-import { createTestDatabase, type TestDatabase, countRows } from '@paperboy/test-utils';
-import { randomBytes } from 'node:crypto';
+import { countRows, createTestDatabase, type TestDatabase } from '@paperboy/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseEntries } from './handlers/ingest.handler.js';
-import { storeBatch, type BatchContext } from './store-batch.js';
+import { type BatchContext, storeBatch } from './store-batch.js';
 
 let t: TestDatabase;
 let repo: PaperRepository;
@@ -30,16 +30,33 @@ async function store(context: BatchContext, raw: unknown[]) {
   return storeBatch(t.db, repo, context, entries, rejected, settings);
 }
 
-const paper = (arxivId: string) => t.db.selectFrom('papers').selectAll().where('arxiv_id', '=', arxivId).executeTakeFirst();
+const paper = (arxivId: string) =>
+  t.db.selectFrom('papers').selectAll().where('arxiv_id', '=', arxivId).executeTakeFirst();
 const rejectedOf = (source: string) =>
-  t.db.selectFrom('rejected_entries').select(['rank', 'reason', 'raw']).where('source', '=', source).orderBy('rank').execute();
+  t.db
+    .selectFrom('rejected_entries')
+    .select(['rank', 'reason', 'raw'])
+    .where('source', '=', source)
+    .orderBy('rank')
+    .execute();
 
-const good = (n: number) => ({ rank: 100 + n, arxivId: `2609.${30000 + n}`, title: `A perfectly ordinary paper number ${n}`, upvotes: n });
+const good = (n: number) => ({
+  rank: 100 + n,
+  arxivId: `2609.${30000 + n}`,
+  title: `A perfectly ordinary paper number ${n}`,
+  upvotes: n,
+});
 
 describe('one hostile entry never costs the good entries of its batch', () => {
   it('stores every good entry; hostile values are stored sanitized or rejected with a reason', async () => {
     const hostile = [
-      { rank: 1, arxivId: '2609.20001', title: 'NUL\u0000 in the title', abstract: 'and\u0000 in the abstract', authors: ['A\u0000 B'] },
+      {
+        rank: 1,
+        arxivId: '2609.20001',
+        title: 'NUL\u0000 in the title',
+        abstract: 'and\u0000 in the abstract',
+        authors: ['A\u0000 B'],
+      },
       { rank: 2, arxivId: '2609.20002', title: 'Lone \ud800 surrogate \udc00 here', authors: ['Bad \udfff Name'] },
       { rank: 3, arxivId: '2609.20003', title: 'Upvotes beyond int4', upvotes: 2 ** 31, comments: 2 ** 53 },
       { rank: 4, title: `${'Long title '.repeat(2_000)}`, externalId: 'q'.repeat(5_000), url: 'https://x.test/long' },
@@ -56,7 +73,11 @@ describe('one hostile entry never costs the good entries of its batch', () => {
     expect((await paper('2609.20003'))!.upvotes).toBe(2 ** 31 - 1);
     expect((await paper('2609.20005'))!.published_at).toBeNull();
     expect(await paper('2609.20006')).toBeDefined();
-    const long = await t.db.selectFrom('papers').select('title').where('title', 'like', 'Long title%').executeTakeFirst();
+    const long = await t.db
+      .selectFrom('papers')
+      .select('title')
+      .where('title', 'like', 'Long title%')
+      .executeTakeFirst();
     expect(long).toBeDefined();
     const rejected = await rejectedOf('hostile');
     expect(rejected).toHaveLength(1);
@@ -67,8 +88,20 @@ describe('one hostile entry never costs the good entries of its batch', () => {
   it('isolates what still fails in the database: the failing entry is rejected with the SQL error, the rest stored', async () => {
     // Entries that bypass normalization (as a future field or bug might): the store must still isolate them.
     const entry = (n: number, over: Partial<NormalizedEntry> = {}): NormalizedEntry => ({
-      rank: n, arxivId: `2609.${40000 + n}`, externalId: `2609.${40000 + n}`, title: `Isolation paper ${n}`, titleKey: `isolation paper ${n}`,
-      abstract: null, authors: [], authorKeys: [], categories: [], url: null, upvotes: n, comments: null, publishedAt: null, ...over,
+      rank: n,
+      arxivId: `2609.${40000 + n}`,
+      externalId: `2609.${40000 + n}`,
+      title: `Isolation paper ${n}`,
+      titleKey: `isolation paper ${n}`,
+      abstract: null,
+      authors: [],
+      authorKeys: [],
+      categories: [],
+      url: null,
+      upvotes: n,
+      comments: null,
+      publishedAt: null,
+      ...over,
     });
     const entries = [
       entry(1),
@@ -78,7 +111,14 @@ describe('one hostile entry never costs the good entries of its batch', () => {
       entry(5, { titleKey: randomBytes(6_000).toString('base64') }), // 54000 index row size exceeds btree maximum (incompressible)
       entry(6),
     ];
-    const result = await storeBatch(t.db, repo, ctx('isolate', new Date('2026-09-02T08:00:00Z')), entries, [], settings);
+    const result = await storeBatch(
+      t.db,
+      repo,
+      ctx('isolate', new Date('2026-09-02T08:00:00Z')),
+      entries,
+      [],
+      settings,
+    );
     for (const n of [1, 3, 6]) expect(await paper(`2609.${40000 + n}`)).toBeDefined();
     for (const n of [2, 4, 5]) expect(await paper(`2609.${40000 + n}`)).toBeUndefined();
     const rejected = await rejectedOf('isolate');
@@ -92,8 +132,8 @@ describe('one hostile entry never costs the good entries of its batch', () => {
 
   it('still throws on transient errors, so the job is retried', async () => {
     class Flaky extends PaperRepository {
-      override withTransaction() {
-        const inner = super.withTransaction.apply(this, arguments as never);
+      override withTransaction(...args: Parameters<PaperRepository['withTransaction']>) {
+        const inner = super.withTransaction(...args);
         inner.insertPapers = async () => {
           throw Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' });
         };
@@ -101,7 +141,9 @@ describe('one hostile entry never costs the good entries of its batch', () => {
       }
     }
     const { entries } = parseEntries([good(50)]);
-    await expect(storeBatch(t.db, new Flaky(t.db), ctx('flaky', new Date('2026-09-03T08:00:00Z')), entries, [], settings)).rejects.toThrow(/administrator/);
+    await expect(
+      storeBatch(t.db, new Flaky(t.db), ctx('flaky', new Date('2026-09-03T08:00:00Z')), entries, [], settings),
+    ).rejects.toThrow(/administrator/);
     expect(await rejectedOf('flaky')).toHaveLength(0);
   });
 });
@@ -110,20 +152,51 @@ describe('provenance: a generic listing cannot plant a link or upvotes', () => {
   it('keeps the canonical link and the trusted upvotes; records where each came from', async () => {
     const seen = new Date(Date.now() - 3 * 3600_000);
     await store(ctx('hf-papers', seen, 'hf-papers'), [
-      { rank: 1, arxivId: '2609.50001', title: 'Trusted Paper on Sparse Attention', url: 'https://huggingface.co/papers/2609.50001', upvotes: 12 },
+      {
+        rank: 1,
+        arxivId: '2609.50001',
+        title: 'Trusted Paper on Sparse Attention',
+        url: 'https://huggingface.co/papers/2609.50001',
+        upvotes: 12,
+      },
     ]);
     // A generic source seen later lists the same paper with its own link and a huge count.
     await store(ctx('evil-list', new Date(seen.getTime() + 3600_000), 'generic'), [
-      { rank: 1, arxivId: '2609.50001', title: 'Trusted Paper on Sparse Attention', url: 'https://evil.test/phish', upvotes: 99999 },
-      { rank: 2, arxivId: '2609.50002', title: 'Only on the generic listing', url: 'https://evil.test/other', upvotes: 99999 },
+      {
+        rank: 1,
+        arxivId: '2609.50001',
+        title: 'Trusted Paper on Sparse Attention',
+        url: 'https://evil.test/phish',
+        upvotes: 99999,
+      },
+      {
+        rank: 2,
+        arxivId: '2609.50002',
+        title: 'Only on the generic listing',
+        url: 'https://evil.test/other',
+        upvotes: 99999,
+      },
     ]);
     const p = (await paper('2609.50001'))!;
     expect(p.url).toBe('https://huggingface.co/papers/2609.50001');
     expect(p.upvotes).toBe(12);
-    expect(p).toMatchObject({ url_source: 'hf-papers', url_origin: 'canonical', counts_source: 'hf-papers', counts_origin: 'canonical' });
+    expect(p).toMatchObject({
+      url_source: 'hf-papers',
+      url_origin: 'canonical',
+      counts_source: 'hf-papers',
+      counts_origin: 'canonical',
+    });
     // The generic source's count is kept, as its own sighting.
-    const sightings = await t.db.selectFrom('sightings').select(['source', 'upvotes']).where('paper_id', '=', p.id).orderBy('source').execute();
-    expect(sightings).toEqual([{ source: 'evil-list', upvotes: 99999 }, { source: 'hf-papers', upvotes: 12 }]);
+    const sightings = await t.db
+      .selectFrom('sightings')
+      .select(['source', 'upvotes'])
+      .where('paper_id', '=', p.id)
+      .orderBy('source')
+      .execute();
+    expect(sightings).toEqual([
+      { source: 'evil-list', upvotes: 99999 },
+      { source: 'hf-papers', upvotes: 12 },
+    ]);
 
     // An arXiv paper only a generic listing showed: the arXiv link, not the listing's; no headline count.
     const other = (await paper('2609.50002'))!;
@@ -137,20 +210,44 @@ describe('provenance: a generic listing cannot plant a link or upvotes', () => {
     expect(candidate).toMatchObject({ url: 'https://huggingface.co/papers/2609.50001', upvotes: 12 });
     expect((await digest.rankedCandidates()).find((c) => c.id === p.id)?.upvotes).toBe(12);
     expect((await new ReadRepository(t.db).paperWithHistory('2609.50001'))?.upvotes).toBe(12);
-    let exported;
+    let exported: { upvotes: number | null } | undefined;
     for await (const row of new ExportRepository(t.db).streamPapers()) if (row.arxivId === '2609.50001') exported = row;
     expect(exported?.upvotes).toBe(12);
 
     // A canonical source that arrives later takes over both fields.
     await store(ctx('hf-papers', new Date(seen.getTime() + 2 * 3600_000), 'hf-papers'), [
-      { rank: 3, arxivId: '2609.50002', title: 'Only on the generic listing', url: 'https://huggingface.co/papers/2609.50002', upvotes: 4 },
+      {
+        rank: 3,
+        arxivId: '2609.50002',
+        title: 'Only on the generic listing',
+        url: 'https://huggingface.co/papers/2609.50002',
+        upvotes: 4,
+      },
     ]);
-    expect(await paper('2609.50002')).toMatchObject({ url: 'https://huggingface.co/papers/2609.50002', upvotes: 4, url_origin: 'canonical', counts_source: 'hf-papers' });
+    expect(await paper('2609.50002')).toMatchObject({
+      url: 'https://huggingface.co/papers/2609.50002',
+      upvotes: 4,
+      url_origin: 'canonical',
+      counts_source: 'hf-papers',
+    });
   });
 
   it('a listing is still the only voice for papers without an arXiv id', async () => {
-    await store(ctx('blog', new Date('2026-09-04T08:00:00Z'), 'generic'), [{ rank: 1, title: 'A blog-only paper about graphs', url: 'https://blog.test/p', upvotes: 7 }]);
-    const p = await t.db.selectFrom('papers').selectAll().where('title', '=', 'A blog-only paper about graphs').executeTakeFirstOrThrow();
-    expect(p).toMatchObject({ url: 'https://blog.test/p', upvotes: 7, url_origin: 'listing', url_source: 'blog', counts_origin: 'listing', counts_source: 'blog' });
+    await store(ctx('blog', new Date('2026-09-04T08:00:00Z'), 'generic'), [
+      { rank: 1, title: 'A blog-only paper about graphs', url: 'https://blog.test/p', upvotes: 7 },
+    ]);
+    const p = await t.db
+      .selectFrom('papers')
+      .selectAll()
+      .where('title', '=', 'A blog-only paper about graphs')
+      .executeTakeFirstOrThrow();
+    expect(p).toMatchObject({
+      url: 'https://blog.test/p',
+      upvotes: 7,
+      url_origin: 'listing',
+      url_source: 'blog',
+      counts_origin: 'listing',
+      counts_source: 'blog',
+    });
   });
 });

@@ -3,9 +3,7 @@
 
 /** Adds the processor's workers (ingest, dashboard refresh) to a process. */
 export { addProcessor } from './add-processor.js';
-
-/** The dashboard refresh schedules (incremental and nightly), and their declaration on boot. */
-export { dashboardSchedules, syncDashboardSchedulers } from './schedulers.js';
-
 /** The processor's workers on explicit dependencies, for tests that run them without an `AppContext`. */
 export { createProcessorWorkers, type ProcessorDeps } from './processor.js';
+/** The dashboard refresh schedules (incremental and nightly), and their declaration on boot. */
+export { dashboardSchedules, syncDashboardSchedulers } from './schedulers.js';

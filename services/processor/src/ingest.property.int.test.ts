@@ -1,8 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import { PaperRepository } from '@paperboy/db';
 import { collapseBatch, loadTaxonomy } from '@paperboy/pipeline';
-import { createTestDatabase, type TestDatabase, countPapersWithoutSightings } from '@paperboy/test-utils';
+import { countPapersWithoutSightings, createTestDatabase, type TestDatabase } from '@paperboy/test-utils';
 import fc from 'fast-check';
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseEntries } from './handlers/ingest.handler.js';
 import { storeBatch } from './store-batch.js';
@@ -24,16 +24,40 @@ beforeAll(async () => {
 afterAll(async () => t?.drop());
 
 // Incompressible, so an index entry really is as long as the text (btree's limit is ~2,700 bytes).
-const big = [randomBytes(6_000).toString("base64"), "ﷺ".repeat(3_000), `${",".repeat(1_000)}x`, 'a\u0000'.repeat(5_000), '\ud800'.repeat(4_000)];
-const nasty = fc.constantFrom('\u0000', '\ud800', '\udc00x', '\u0007', '\u202e', 'ﷺ', ',;,;', ' \n\t', 'Title:', 'arXiv:', '?#', '');
+const big = [
+  randomBytes(6_000).toString('base64'),
+  'ﷺ'.repeat(3_000),
+  `${','.repeat(1_000)}x`,
+  'a\u0000'.repeat(5_000),
+  '\ud800'.repeat(4_000),
+];
+const nasty = fc.constantFrom(
+  '\u0000',
+  '\ud800',
+  '\udc00x',
+  '\u0007',
+  '\u202e',
+  'ﷺ',
+  ',;,;',
+  ' \n\t',
+  'Title:',
+  'arXiv:',
+  '?#',
+  '',
+);
 const text = fc.oneof(
   { weight: 3, arbitrary: fc.string({ maxLength: 40 }) },
   { weight: 3, arbitrary: fc.string({ unit: 'binary', maxLength: 40 }) },
-  { weight: 2, arbitrary: fc.array(fc.oneof(nasty, fc.string({ maxLength: 5 })), { maxLength: 12 }).map((parts) => parts.join('')) },
+  {
+    weight: 2,
+    arbitrary: fc.array(fc.oneof(nasty, fc.string({ maxLength: 5 })), { maxLength: 12 }).map((parts) => parts.join('')),
+  },
   { weight: 1, arbitrary: fc.constantFrom(...big) },
 );
 const arxivId = fc.oneof(
-  fc.tuple(fc.integer({ min: 1501, max: 2612 }), fc.integer({ min: 0, max: 99_999 })).map(([yymm, n]) => `${yymm}.${String(n).padStart(5, '0')}`),
+  fc
+    .tuple(fc.integer({ min: 1501, max: 2612 }), fc.integer({ min: 0, max: 99_999 }))
+    .map(([yymm, n]) => `${yymm}.${String(n).padStart(5, '0')}`),
   text,
 );
 const number = fc.oneof(
@@ -54,7 +78,10 @@ const entry = fc.record(
     title: text,
     abstract: text,
     authors: fc.array(text, { maxLength: 6 }),
-    url: fc.oneof(text, text.map((s) => `https://example.test/${s}`)),
+    url: fc.oneof(
+      text,
+      text.map((s) => `https://example.test/${s}`),
+    ),
     upvotes: number,
     comments: number,
     publishedAt: date,
@@ -62,30 +89,48 @@ const entry = fc.record(
   },
   { requiredKeys: ['rank'] },
 );
-const batch = fc.array(fc.oneof({ weight: 12, arbitrary: entry }, { weight: 1, arbitrary: fc.anything() }), { minLength: 1, maxLength: 12 });
+const batch = fc.array(fc.oneof({ weight: 12, arbitrary: entry }, { weight: 1, arbitrary: fc.anything() }), {
+  minLength: 1,
+  maxLength: 12,
+});
 
 let run = 0;
 
 describe('normalize + store, property-based', () => {
-  it('never fails a batch for its data; each entry is stored or rejected with a reason', { timeout: 60_000 }, async () => {
+  it('never fails a batch for its data; each entry is stored or rejected with a reason', {
+    timeout: 60_000,
+  }, async () => {
     await fc.assert(
       fc.asyncProperty(batch, fc.constantFrom('hf-papers', 'generic'), async (raw, adapter) => {
         const source = `prop-${++run}`;
-        const context = { source, adapter, listing: `https://prop.test/${run}`, seenAt: new Date(Date.UTC(2026, 8, 1, 0, run)), fetchId: null };
+        const context = {
+          source,
+          adapter,
+          listing: `https://prop.test/${run}`,
+          seenAt: new Date(Date.UTC(2026, 8, 1, 0, run)),
+          fetchId: null,
+        };
         const { entries, rejected } = parseEntries(raw);
         const result = await storeBatch(t.db, repo, context, entries, rejected, settings);
 
         expect(result.entries).toBe(raw.length);
         expect(result.new + result.updated + result.merged + result.rejected + result.repeats).toBe(raw.length);
-        const reasons = await t.db.selectFrom('rejected_entries').select(['rank', 'reason']).where('source', '=', source).execute();
+        const reasons = await t.db
+          .selectFrom('rejected_entries')
+          .select(['rank', 'reason'])
+          .where('source', '=', source)
+          .execute();
         expect(reasons.every((r) => r.reason.length > 0)).toBe(true);
         // Normalization makes every entry storable: nothing is left for the database to refuse.
         expect(reasons.filter((r) => r.reason.startsWith('refused by the database'))).toEqual([]);
         const aliases = new Set(
-          (await t.db.selectFrom('paper_aliases').select('external_id').where('source', '=', source).execute()).map((a) => a.external_id),
+          (await t.db.selectFrom('paper_aliases').select('external_id').where('source', '=', source).execute()).map(
+            (a) => a.external_id,
+          ),
         );
         const rejectedRanks = new Set(reasons.map((r) => r.rank));
-        for (const e of collapseBatch(entries).unique) expect(aliases.has(e.externalId) || rejectedRanks.has(e.rank)).toBe(true);
+        for (const e of collapseBatch(entries).unique)
+          expect(aliases.has(e.externalId) || rejectedRanks.has(e.rank)).toBe(true);
       }),
       { numRuns: 40 },
     );

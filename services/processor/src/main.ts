@@ -1,5 +1,5 @@
-import { loadConfig } from '@paperboy/config';
 import { createAppContext } from '@paperboy/app';
+import { loadConfig } from '@paperboy/config';
 import { keepSchedules, runService, serveHealth, warnIfDatabaseNotReady } from '@paperboy/runtime';
 import { addProcessor, dashboardSchedules, syncDashboardSchedulers } from './index.js';
 

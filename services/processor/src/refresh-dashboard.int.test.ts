@@ -1,8 +1,20 @@
-import { createRedis, createQueueEvents, Queues, type Worker } from '@paperboy/queue';
 import { createLogger } from '@paperboy/logger';
 import { createMetrics } from '@paperboy/metrics';
 import { loadTaxonomy } from '@paperboy/pipeline';
-import { createTestDatabase, deleteRedisPrefix, requireEnv, testQueuePrefix, type TestDatabase, insertPaperRows, insertPaperTopicRows, insertSightingRows, topicTrendRows, countRows, dropTable } from '@paperboy/test-utils';
+import { createQueueEvents, createRedis, Queues, type Worker } from '@paperboy/queue';
+import {
+  countRows,
+  createTestDatabase,
+  deleteRedisPrefix,
+  dropTable,
+  insertPaperRows,
+  insertPaperTopicRows,
+  insertSightingRows,
+  requireEnv,
+  type TestDatabase,
+  testQueuePrefix,
+  topicTrendRows,
+} from '@paperboy/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProcessorWorkers } from './processor.js';
 import { DASHBOARD_REBUILD_SCHEDULER, DASHBOARD_REFRESH_SCHEDULER, syncDashboardSchedulers } from './schedulers.js';
@@ -20,8 +32,14 @@ const metrics = createMetrics({ defaultMetrics: false });
 beforeAll(async () => {
   t = await createTestDatabase();
   workers = createProcessorWorkers({
-    db: t.db, logger: createLogger({ level: 'silent' }), connection: workerRedis, prefix, concurrency: 1,
-    taxonomy: loadTaxonomy(), nearDuplicateThreshold: 0.75, metrics,
+    db: t.db,
+    logger: createLogger({ level: 'silent' }),
+    connection: workerRedis,
+    prefix,
+    concurrency: 1,
+    taxonomy: loadTaxonomy(),
+    nearDuplicateThreshold: 0.75,
+    metrics,
   });
   for (const worker of workers) void worker.run();
   await events.waitUntilReady();
@@ -57,16 +75,33 @@ describe('refresh-dashboard job', () => {
 
   it('refreshes the precomputed views through the queue', async () => {
     const seen = new Date(Date.now() - 3_600_000);
-    await insertPaperRows(t.db, [{ id: 1, arxiv_id: '2611.30001', title: 'A', title_key: 'a', upvotes: 7, first_seen_at: seen, last_seen_at: seen }]);
-    await insertPaperTopicRows(t.db, [{ paper_id: 1, topic_id: 'llm', score: 0.9, position: 0, taxonomy_version: 'v' }]);
-    await insertSightingRows(t.db, [{ paper_id: 1, source: 'hf', listing: 'daily', rank: 1, upvotes: 7, seen_at: seen }]);
+    await insertPaperRows(t.db, [
+      {
+        id: 1,
+        arxiv_id: '2611.30001',
+        title: 'A',
+        title_key: 'a',
+        upvotes: 7,
+        first_seen_at: seen,
+        last_seen_at: seen,
+      },
+    ]);
+    await insertPaperTopicRows(t.db, [
+      { paper_id: 1, topic_id: 'llm', score: 0.9, position: 0, taxonomy_version: 'v' },
+    ]);
+    await insertSightingRows(t.db, [
+      { paper_id: 1, source: 'hf', listing: 'daily', rank: 1, upvotes: 7, seen_at: seen },
+    ]);
     expect(await topicTrendRows(t.db)).toEqual([]);
 
     const job = await queues.add('refresh-dashboard', {});
-    expect(await job.waitUntilFinished(events)).toMatchObject({ mode: 'incremental', trendDays: 1, newPaperDays: 1, trendingPapers: 1 });
-    expect(await topicTrendRows(t.db)).toEqual([
-      { topic_id: 'llm', papers: 1, upvotes_sum: 7 },
-    ]);
+    expect(await job.waitUntilFinished(events)).toMatchObject({
+      mode: 'incremental',
+      trendDays: 1,
+      newPaperDays: 1,
+      trendingPapers: 1,
+    });
+    expect(await topicTrendRows(t.db)).toEqual([{ topic_id: 'llm', papers: 1, upvotes_sum: 7 }]);
     const full = await queues.add('refresh-dashboard', { full: true });
     expect(await full.waitUntilFinished(events)).toMatchObject({ mode: 'full', trendDays: 1 });
     const exposed = await metrics.registry.metrics();
@@ -88,7 +123,16 @@ describe('refresh-dashboard job', () => {
     const count = (table: string) => countRows(t.db, table);
     // As if the month's partition had never been created: its sighting waits in the default partition.
     await dropTable(t.db, part);
-    await insertSightingRows(t.db, [{ paper_id: 1, source: 'hf', listing: 'daily', rank: 1, upvotes: 7, seen_at: new Date(third.getTime() + 86_400_000) }]);
+    await insertSightingRows(t.db, [
+      {
+        paper_id: 1,
+        source: 'hf',
+        listing: 'daily',
+        rank: 1,
+        upvotes: 7,
+        seen_at: new Date(third.getTime() + 86_400_000),
+      },
+    ]);
     expect(await count('sightings_default')).toBe(1);
     const full = await queues.add('refresh-dashboard', { full: true });
     expect(await full.waitUntilFinished(events)).toMatchObject({ mode: 'full' });

@@ -10,7 +10,12 @@ export const DASHBOARD_REBUILD_SCHEDULER = 'dashboard-rebuild-nightly';
 export function dashboardSchedules(everySeconds: number): Schedule[] {
   return [
     { name: 'refresh-dashboard', id: DASHBOARD_REFRESH_SCHEDULER, repeat: { every: everySeconds * 1000 }, payload: {} },
-    { name: 'refresh-dashboard', id: DASHBOARD_REBUILD_SCHEDULER, repeat: { pattern: '37 3 * * *', tz: 'UTC' }, payload: { full: true } },
+    {
+      name: 'refresh-dashboard',
+      id: DASHBOARD_REBUILD_SCHEDULER,
+      repeat: { pattern: '37 3 * * *', tz: 'UTC' },
+      payload: { full: true },
+    },
   ];
 }
 

@@ -1,18 +1,26 @@
-import { CrawlRepository, type Database, type Db, type PaperRepository, type PaperUpdate, type NewPaper, type TopicRow } from '@paperboy/db';
+import {
+  CrawlRepository,
+  type Database,
+  type Db,
+  type NewPaper,
+  type PaperRepository,
+  type PaperUpdate,
+  type TopicRow,
+} from '@paperboy/db';
 import {
   clampRank,
   classify,
-  countsAreCanonical,
-  entryLink,
   collapseBatch,
+  countsAreCanonical,
   dedupeLockKeys,
-  resolveEntry,
-  sanitizeRaw,
-  sanitizeReason,
+  entryLink,
   type KnownPaper,
   type NearDuplicateCandidate,
   type NormalizedEntry,
   type Resolution,
+  resolveEntry,
+  sanitizeRaw,
+  sanitizeReason,
   type Taxonomy,
 } from '@paperboy/pipeline';
 import type { IngestEntriesResult } from '@paperboy/queue';
@@ -98,14 +106,23 @@ export async function storeBatch(
   let bad = rejected;
   for (let round = 0; ; round++) {
     try {
-      return await withTransientRetries(() => db.transaction().execute((trx) => storeInTransaction(trx, repository, context, good, bad, settings)));
+      return await withTransientRetries(() =>
+        db.transaction().execute((trx) => storeInTransaction(trx, repository, context, good, bad, settings)),
+      );
     } catch (error) {
       if (!isDataError(error) || round >= ISOLATION_ROUNDS) throw error;
       const failing = await findFailingEntries(db, repository, context, good, settings, error);
       // Not any one entry's data (the rejected rows, the batch's own fields): storing again cannot help.
       if (failing.size === 0) throw error;
       good = good.filter((entry) => !failing.has(entry));
-      bad = [...bad, ...[...failing].map(([entry, message]) => ({ rank: entry.rank, reason: `refused by the database: ${message}`, raw: entry }))];
+      bad = [
+        ...bad,
+        ...[...failing].map(([entry, message]) => ({
+          rank: entry.rank,
+          reason: `refused by the database: ${message}`,
+          raw: entry,
+        })),
+      ];
     }
   }
 }
@@ -227,7 +244,7 @@ async function storeInTransaction(
   };
 
   const created = await repo.insertPapers(toCreate.map(row));
-  toCreate.forEach((entry, i) => paperOf.set(entry, created[i]!.id));
+  for (const [i, entry] of toCreate.entries()) paperOf.set(entry, created[i]!.id);
   const merges = [...toMerge].sort(([a], [b]) => a - b);
   await repo.lockPapers(merges.map(([id]) => id));
   const mergedTexts = await repo.mergeIntoPapers(merges.map(([id, entry]): PaperUpdate => ({ ...row(entry), id })));
@@ -236,7 +253,12 @@ async function storeInTransaction(
   // abstract the entry lacked, so merged papers are classified as the merge left them.
   const paperIds = [...new Set(paperOf.values())];
   const texts = [
-    ...toCreate.map((entry, i) => ({ id: created[i]!.id, title: entry.title, abstract: entry.abstract, categories: entry.categories })),
+    ...toCreate.map((entry, i) => ({
+      id: created[i]!.id,
+      title: entry.title,
+      abstract: entry.abstract,
+      categories: entry.categories,
+    })),
     ...mergedTexts,
   ];
   const topics: TopicRow[] = texts.flatMap((paper) =>
@@ -251,7 +273,11 @@ async function storeInTransaction(
 
   const { newAliases } = await repo.recordBatch({
     source: context.source,
-    aliases: unique.map((entry) => ({ externalId: entry.externalId, paperId: paperOf.get(entry)!, seenAt: context.seenAt })),
+    aliases: unique.map((entry) => ({
+      externalId: entry.externalId,
+      paperId: paperOf.get(entry)!,
+      seenAt: context.seenAt,
+    })),
     sightings: unique.map((entry) => ({
       paperId: paperOf.get(entry)!,
       source: context.source,
@@ -286,7 +312,14 @@ async function storeInTransaction(
     if (newAliases.has(entry.externalId)) merged++;
     else updated++;
   });
-  const result = { entries: entries.length + rejected.length, new: created.length, updated, merged, rejected: rejected.length, repeats };
+  const result = {
+    entries: entries.length + rejected.length,
+    new: created.length,
+    updated,
+    merged,
+    rejected: rejected.length,
+    repeats,
+  };
   if (context.crawl) await new CrawlRepository(trx).recordBatch(context.crawl.id, context.crawl.chunk, result);
   return result;
 }
@@ -304,12 +337,17 @@ async function lookUp(repo: PaperRepository, source: string, entries: readonly N
   );
   const nearDuplicates = new Map<string, NearDuplicateCandidate[]>();
   for (const [key, rows] of groupBy(near, (r) => r.key)) {
-    nearDuplicates.set(key, rows.map((r) => ({ paperId: r.paperId, similarity: r.similarity, authorKeys: r.authorKeys })));
+    nearDuplicates.set(
+      key,
+      rows.map((r) => ({ paperId: r.paperId, similarity: r.similarity, authorKeys: r.authorKeys })),
+    );
   }
   return {
     byArxivId: new Map(known.byArxivId.map((r) => [r.arxivId!, r as KnownPaper])),
     byAlias: new Map(known.aliases.map((a) => [a.externalId, a.paperId])),
-    byTitleKey: new Map([...groupBy(known.byTitleKey, (r) => r.titleKey)].map(([k, rows]) => [k, rows as KnownPaper[]])),
+    byTitleKey: new Map(
+      [...groupBy(known.byTitleKey, (r) => r.titleKey)].map(([k, rows]) => [k, rows as KnownPaper[]]),
+    ),
     nearDuplicates,
   };
 }

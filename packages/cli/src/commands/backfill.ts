@@ -1,17 +1,20 @@
-import { parseCalendarDay } from '@paperboy/pipeline';
 import { createHash } from 'node:crypto';
 import type { Config } from '@paperboy/config';
-import { expandUrl, isDated, loadSourcesFile } from '@paperboy/sources-file';
-import type { Logger } from '@paperboy/logger';
 import { BackfillRepository } from '@paperboy/db';
+import type { Logger } from '@paperboy/logger';
+import { parseCalendarDay } from '@paperboy/pipeline';
+import { expandUrl, isDated, loadSourcesFile } from '@paperboy/sources-file';
 import { UsageError } from '../args.js';
-import { crawlAndWait, emptySummary, withPipeline, type IngestSummary } from '../run-ingest.js';
+import { crawlAndWait, emptySummary, type IngestSummary, withPipeline } from '../run-ingest.js';
 
 const DAY = 86_400_000;
 
 function parseDay(value: string | undefined, flag: string): Date {
   if (!value || !parseCalendarDay(value)) {
-    throw new UsageError(`backfill: --${flag} must be a date YYYY-MM-DD, got ${JSON.stringify(value ?? '')}`, 'backfill');
+    throw new UsageError(
+      `backfill: --${flag} must be a date YYYY-MM-DD, got ${JSON.stringify(value ?? '')}`,
+      'backfill',
+    );
   }
   return new Date(`${value}T00:00:00Z`);
 }
@@ -34,18 +37,33 @@ export interface BackfillSummary extends IngestSummary {
   alreadyDone: boolean;
 }
 
-export async function backfill(config: Config, args: { source?: string; from?: string; to?: string }, logger: Logger): Promise<BackfillSummary> {
+export async function backfill(
+  config: Config,
+  args: { source?: string; from?: string; to?: string },
+  logger: Logger,
+): Promise<BackfillSummary> {
   if (!args.source) throw new UsageError('backfill: --source is required', 'backfill');
   const from = parseDay(args.from, 'from');
   const to = parseDay(args.to, 'to');
   if (to < from) throw new UsageError('backfill: --to is before --from', 'backfill');
   const today = dayString(new Date());
-  for (const [flag, day] of [['from', from], ['to', to]] as const) {
-    if (dayString(day) > today) throw new UsageError(`backfill: --${flag} ${dayString(day)} is in the future (today is ${today} UTC)`, 'backfill');
+  for (const [flag, day] of [
+    ['from', from],
+    ['to', to],
+  ] as const) {
+    if (dayString(day) > today)
+      throw new UsageError(
+        `backfill: --${flag} ${dayString(day)} is in the future (today is ${today} UTC)`,
+        'backfill',
+      );
   }
   const sources = loadSourcesFile(config.sourcesPath);
   const source = sources.sources.find((s) => s.id === args.source);
-  if (!source) throw new UsageError(`backfill: no source "${args.source}" in ${sources.path}; known: ${sources.sources.map((s) => s.id).join(', ')}`, 'backfill');
+  if (!source)
+    throw new UsageError(
+      `backfill: no source "${args.source}" in ${sources.path}; known: ${sources.sources.map((s) => s.id).join(', ')}`,
+      'backfill',
+    );
   const templates = source.urls.filter(isDated);
   if (!templates.length) throw new UsageError(`backfill: source "${source.id}" has no {date} in its URLs`, 'backfill');
   const started = Date.now();
@@ -64,11 +82,15 @@ export async function backfill(config: Config, args: { source?: string; from?: s
     // new once pages have failed (a failed job is kept by the queue: its id would only return the failure).
     const attempt = progress.pagesFailed ? `${progress.id}-${progress.pagesFailed}` : `${progress.id}`;
     const alreadyDone = new Date(`${progress.nextDate}T00:00:00Z`) > to;
-    if (alreadyDone) logger.info({ source: source.id, from: dayString(from), to: dayString(to) }, 'backfill: every day of the range is already done');
+    if (alreadyDone)
+      logger.info(
+        { source: source.id, from: dayString(from), to: dayString(to) },
+        'backfill: every day of the range is already done',
+      );
     let day = new Date(`${progress.nextDate}T00:00:00Z`);
     while (day <= to) {
       const urls = [...new Set(templates.map((t) => expandUrl(t, day)))].filter((u) => !seen.has(u));
-      urls.forEach((u) => seen.add(u));
+      for (const u of urls) seen.add(u);
       summary.pages += urls.length;
       const failedBefore = summary.pagesFailed;
       const errorsBefore = summary.errors.length;
@@ -86,12 +108,19 @@ export async function backfill(config: Config, args: { source?: string; from?: s
       const failed = summary.pagesFailed - failedBefore;
       if (failed || summary.errors.length > errorsBefore) {
         daysFailed.push(dayString(day));
-        logger.warn({ source: source.id, day: dayString(day), failed }, 'backfill day failed: not done, the next run redoes it');
+        logger.warn(
+          { source: source.id, day: dayString(day), failed },
+          'backfill day failed: not done, the next run redoes it',
+        );
       }
       await backfills.dayDone(progress.id, daysFailed[0] ?? dayString(next), urls.length, failed);
       const done = Math.round((next.getTime() - from.getTime()) / DAY);
       if (tty) process.stderr.write(progressBar(done, totalDays, dayString(day)));
-      else logger.info({ source: source.id, day: dayString(day), done, total: totalDays, pages: urls.length }, 'backfill progress');
+      else
+        logger.info(
+          { source: source.id, day: dayString(day), done, total: totalDays, pages: urls.length },
+          'backfill progress',
+        );
       day = next;
     }
     if (tty) process.stderr.write('\n');

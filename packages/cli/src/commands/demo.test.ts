@@ -11,11 +11,15 @@ describe('demo: where things are', () => {
     expect(text).toContain('database   postgres://paperboy:[redacted]@db.example:5432/paperboy (DATABASE_URL)');
     expect(text).toContain(`written as .eml files to ${resolve(config.mail.outboxDir)} (PAPERBOY_OUTBOX_DIR`);
     expect(text).toContain('pnpm --filter @paperboy/api start, then http://localhost:3100/api/papers');
-    expect(text).toMatch(/dashboard {2}http:\/\/localhost:3100\/dashboard\?token=<PAPERBOY_ADMIN_TOKEN> .*set PAPERBOY_ADMIN_TOKEN/);
+    expect(text).toMatch(
+      /dashboard {2}http:\/\/localhost:3100\/dashboard\?token=<PAPERBOY_ADMIN_TOKEN> .*set PAPERBOY_ADMIN_TOKEN/,
+    );
   });
 
   it('names the SMTP server without its password when mail is sent', () => {
-    const text = whereThingsAre(loadConfig({ SMTP_URL: 'smtp://mailer:hunter2@mail.example:587', PAPERBOY_PUBLIC_DASHBOARD: '1' }));
+    const text = whereThingsAre(
+      loadConfig({ SMTP_URL: 'smtp://mailer:hunter2@mail.example:587', PAPERBOY_PUBLIC_DASHBOARD: '1' }),
+    );
     expect(text).not.toContain('hunter2');
     expect(text).toContain('sent through smtp://mailer:[redacted]@mail.example:587 (SMTP_URL)');
     expect(text).toMatch(/dashboard {2}http:\/\/localhost:3000\/dashboard on the same server\n/);

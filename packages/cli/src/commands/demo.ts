@@ -6,10 +6,10 @@ import { fileURLToPath } from 'node:url';
 import type { Config } from '@paperboy/config';
 import { DashboardRepository, ExportRepository } from '@paperboy/db';
 import { addFetcher } from '@paperboy/fetcher';
-import { parseSourcesFile } from '@paperboy/sources-file';
-import { redactUrl, type Logger } from '@paperboy/logger';
+import { type Logger, redactUrl } from '@paperboy/logger';
 import { addProcessor } from '@paperboy/processor';
-import { createCheckedContext, runIngest, stopOnSignal, wasInterrupted, type IngestSummary } from '../run-ingest.js';
+import { parseSourcesFile } from '@paperboy/sources-file';
+import { createCheckedContext, type IngestSummary, runIngest, stopOnSignal, wasInterrupted } from '../run-ingest.js';
 import { migrate } from './migrate.js';
 
 /**
@@ -28,9 +28,15 @@ function adapterFor(file: string): string | null {
 
 const typeOf = (file: string) => (file.endsWith('.json') ? 'application/json' : 'text/html; charset=utf-8');
 
-export async function demo(config: Config, logger: Logger, out: NodeJS.WritableStream = process.stdout): Promise<IngestSummary[]> {
+export async function demo(
+  config: Config,
+  logger: Logger,
+  out: NodeJS.WritableStream = process.stdout,
+): Promise<IngestSummary[]> {
   await migrate(config);
-  const files = (await readdir(demoDir)).filter((f) => adapterFor(f)).sort((a, b) => order(a) - order(b) || a.localeCompare(b));
+  const files = (await readdir(demoDir))
+    .filter((f) => adapterFor(f))
+    .sort((a, b) => order(a) - order(b) || a.localeCompare(b));
   const server = createServer(async (req, res) => {
     const name = decodeURIComponent((req.url ?? '/').slice(1).split('?')[0]!);
     if (!files.includes(name)) return void res.writeHead(404).end('not found');
@@ -40,7 +46,10 @@ export async function demo(config: Config, logger: Logger, out: NodeJS.WritableS
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   // The demo fetches only its own loopback server, so it may pass the private-address guard.
-  const demoConfig: Config = Object.freeze({ ...config, fetch: Object.freeze({ ...config.fetch, allowPrivate: true }) });
+  const demoConfig: Config = Object.freeze({
+    ...config,
+    fetch: Object.freeze({ ...config.fetch, allowPrivate: true }),
+  });
   const summaries: IngestSummary[] = [];
   const ctx = await createCheckedContext(demoConfig, logger).catch((error: unknown) => {
     server.close();
@@ -48,7 +57,13 @@ export async function demo(config: Config, logger: Logger, out: NodeJS.WritableS
   });
   try {
     // Its own loopback server needs no politeness delays.
-    addFetcher(ctx, parseSourcesFile('defaults: { politeness: { concurrency: 4, minDelay: 0s, robots: false } }\nsources: []\n', 'demo'));
+    addFetcher(
+      ctx,
+      parseSourcesFile(
+        'defaults: { politeness: { concurrency: 4, minDelay: 0s, robots: false } }\nsources: []\n',
+        'demo',
+      ),
+    );
     addProcessor(ctx);
     ctx.lifecycle.start();
     // Ctrl-C: as in `ingest`, the workers finish what they hold and this run's unfinished crawl jobs are removed.
@@ -57,14 +72,25 @@ export async function demo(config: Config, logger: Logger, out: NodeJS.WritableS
       server.closeAllConnections();
       server.close();
     });
-    out.write(`paperboy demo: serving ${files.length} sample listings at ${base} and running them through the queue and workers\n\n`);
+    out.write(
+      `paperboy demo: serving ${files.length} sample listings at ${base} and running them through the queue and workers\n\n`,
+    );
     for (const file of files) {
-      const summary = await runIngest(demoConfig, adapterFor(file)!, [`${base}/${file}`], { context: ctx, crawlJobIds });
+      const summary = await runIngest(demoConfig, adapterFor(file)!, [`${base}/${file}`], {
+        context: ctx,
+        crawlJobIds,
+      });
       if (wasInterrupted()) return new Promise<never>(() => {}); // the signal handler reports and exits
       summaries.push(summary);
-      const parts = [`${summary.new} new`, `${summary.updated} updated`, `${summary.merged} merged from another source`];
+      const parts = [
+        `${summary.new} new`,
+        `${summary.updated} updated`,
+        `${summary.merged} merged from another source`,
+      ];
       if (summary.failed) parts.push(`${summary.failed} failed`);
-      out.write(`  ${adapterFor(file)!.padEnd(11)} ${file.padEnd(28)} ${String(summary.entries).padStart(3)} entries: ${parts.join(', ')}\n`);
+      out.write(
+        `  ${adapterFor(file)!.padEnd(11)} ${file.padEnd(28)} ${String(summary.entries).padStart(3)} entries: ${parts.join(', ')}\n`,
+      );
       for (const e of summary.errors) out.write(`      error: ${e.error}\n`);
     }
     // What the processor's scheduled job does, at once: the dashboard views show the demo's papers.
@@ -94,7 +120,8 @@ async function report(repo: ExportRepository, out: NodeJS.WritableStream, trendi
   const merged = await repo.crossSourcePapers(5);
   if (merged.length) {
     out.write('\nOne record per paper across sources, e.g.:\n');
-    for (const p of merged) out.write(`  ${(p.arxivId ?? '-').padEnd(11)} ${short(p.title, 70).padEnd(70)} ${p.sources.join(' + ')}\n`);
+    for (const p of merged)
+      out.write(`  ${(p.arxivId ?? '-').padEnd(11)} ${short(p.title, 70).padEnd(70)} ${p.sources.join(' + ')}\n`);
   }
   const topics = await repo.topTopicCounts();
   if (topics.length) out.write(`\nBest topic per paper: ${topics.map((t) => `${t.topic} ${t.papers}`).join(', ')}\n`);
@@ -103,10 +130,14 @@ async function report(repo: ExportRepository, out: NodeJS.WritableStream, trendi
     out.write('\nUpvotes that changed between sightings:\n');
     for (const c of changes) {
       const delta = c.last - c.first;
-      out.write(`  ${(c.arxivId ?? '-').padEnd(11)} ${short(c.title, 60).padEnd(60)} ${c.first} → ${c.last} (${delta > 0 ? '+' : ''}${delta})\n`);
+      out.write(
+        `  ${(c.arxivId ?? '-').padEnd(11)} ${short(c.title, 60).padEnd(60)} ${c.first} → ${c.last} (${delta > 0 ? '+' : ''}${delta})\n`,
+      );
     }
   }
-  out.write(`\nDashboard views refreshed: ${trending} papers in dashboard.trending_now (see packages/db/src/migrations/README.md).\n`);
+  out.write(
+    `\nDashboard views refreshed: ${trending} papers in dashboard.trending_now (see packages/db/src/migrations/README.md).\n`,
+  );
 }
 
 /** Where the demo left things and how to look at them: the database, where mail goes, the API and dashboard. */

@@ -1,5 +1,5 @@
 import type { Config } from '@paperboy/config';
-import { createDb, StuckDeliveryRepository, SubscriberRepository, type StuckDelivery } from '@paperboy/db';
+import { createDb, type StuckDelivery, StuckDeliveryRepository, SubscriberRepository } from '@paperboy/db';
 import type { Logger } from '@paperboy/logger';
 import { addNotifier } from '@paperboy/notifier';
 import { createQueueEvents, type SendDigestResult } from '@paperboy/queue';
@@ -14,7 +14,10 @@ export function parseOlderThan(raw: string | undefined, config: Config, action: 
   if (raw === undefined) return config.mail.stuckMinutes;
   const minutes = /^\d+$/.test(raw.trim()) ? Number(raw) : Number.NaN;
   if (!Number.isInteger(minutes) || minutes < 1 || minutes > 10_080) {
-    throw new UsageError(`digest ${action}: --older-than must be a whole number of minutes from 1 to 10080, got ${JSON.stringify(raw)}`, 'digest');
+    throw new UsageError(
+      `digest ${action}: --older-than must be a whole number of minutes from 1 to 10080, got ${JSON.stringify(raw)}`,
+      'digest',
+    );
   }
   return minutes;
 }
@@ -50,9 +53,20 @@ export async function digestStuck(config: Config, minutes: number): Promise<Stuc
 export function formatStuckTable(rows: readonly StuckRow[], minutes: number): string {
   if (rows.length === 0) return `No stuck digests (none claimed over ${minutes} minutes).`;
   const header = ['delivery', 'email', 'period', 'claimed at', 'attempts', 'subscriber'];
-  const cells = rows.map((r) => [String(r.deliveryId), r.email, r.periodKey, r.claimedAt.replace('T', ' ').slice(0, 19), String(r.attempts), r.subscriberStatus]);
+  const cells = rows.map((r) => [
+    String(r.deliveryId),
+    r.email,
+    r.periodKey,
+    r.claimedAt.replace('T', ' ').slice(0, 19),
+    String(r.attempts),
+    r.subscriberStatus,
+  ]);
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
-  const line = (c: string[]) => c.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (c: string[]) =>
+    c
+      .map((v, i) => v.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   return [
     line(header),
     ...cells.map(line),
@@ -104,15 +118,23 @@ export async function digestResendStuck(config: Config, minutes: number, logger:
     for (;;) {
       const page = await ctx.db.transaction().execute(async (trx) => {
         const rows = await new StuckDeliveryRepository(trx).releaseStuck(minutes, RELEASE_PAGE);
-        const jobs = rows.map((r) => ({ jobId: `send-${r.deliveryId}-resend-${r.attempts}`, data: { deliveryId: r.deliveryId, subscriberId: r.subscriberId } }));
+        const jobs = rows.map((r) => ({
+          jobId: `send-${r.deliveryId}-resend-${r.attempts}`,
+          data: { deliveryId: r.deliveryId, subscriberId: r.subscriberId },
+        }));
         await ctx.queues.addBulk('send-digest', jobs);
         return rows.map((r, i) => ({ deliveryId: r.deliveryId, jobId: jobs[i]!.jobId }));
       });
       released.push(...page);
       if (page.length < RELEASE_PAGE) break;
     }
-    logger.warn({ resent: released.length, skipped, olderThanMinutes: minutes }, `stuck digests released for a resend: ${AT_LEAST_ONCE}`);
-    await Promise.all(released.map(async (r) => waitFor<SendDigestResult>(await ctx.queues.getJob('send-digest', r.jobId), events)));
+    logger.warn(
+      { resent: released.length, skipped, olderThanMinutes: minutes },
+      `stuck digests released for a resend: ${AT_LEAST_ONCE}`,
+    );
+    await Promise.all(
+      released.map(async (r) => waitFor<SendDigestResult>(await ctx.queues.getJob('send-digest', r.jobId), events)),
+    );
     // Counted from the deliveries, not the job results: whichever job claimed a delivery, its row says
     // what happened. Another job may hold one (the dead sender's own job, retried as stalled by a
     // running notifier, can claim a released delivery first, and our job then ends "not claimed"):
@@ -125,7 +147,15 @@ export async function digestResendStuck(config: Config, minutes: number, logger:
       await new Promise((resolve) => setTimeout(resolve, 250));
       statuses = await subscribers.deliveryStatuses(ids);
     }
-    const summary: ResendSummary = { resent: released.length, skipped, sent: 0, empty: 0, failed: 0, unfinished: 0, durationMs: 0 };
+    const summary: ResendSummary = {
+      resent: released.length,
+      skipped,
+      sent: 0,
+      empty: 0,
+      failed: 0,
+      unfinished: 0,
+      durationMs: 0,
+    };
     for (const r of released) {
       const status = statuses.get(r.deliveryId);
       if (status === 'sent') summary.sent++;

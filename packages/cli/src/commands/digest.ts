@@ -15,9 +15,15 @@ export interface DigestSummary {
   durationMs: number;
 }
 
-export async function digestRun(config: Config, options: { frequency?: string; now: boolean }, logger: Logger): Promise<DigestSummary> {
+export async function digestRun(
+  config: Config,
+  options: { frequency?: string; now: boolean },
+  logger: Logger,
+): Promise<DigestSummary> {
   const frequencies = options.frequency === undefined ? (['daily', 'weekly'] as const) : [options.frequency];
-  for (const f of frequencies) if (f !== 'daily' && f !== 'weekly') throw new UsageError(`digest run: --frequency must be daily or weekly, got ${JSON.stringify(f)}`, 'digest');
+  for (const f of frequencies)
+    if (f !== 'daily' && f !== 'weekly')
+      throw new UsageError(`digest run: --frequency must be daily or weekly, got ${JSON.stringify(f)}`, 'digest');
   const started = Date.now();
   const ctx = await createCheckedContext(config, logger);
   addNotifier(ctx);
@@ -28,16 +34,31 @@ export async function digestRun(config: Config, options: { frequency?: string; n
     await Promise.all([planEvents.waitUntilReady(), events.waitUntilReady()]);
     const summary: DigestSummary = { planned: 0, sent: 0, skipped: 0, failed: 0, durationMs: 0 };
     for (const frequency of frequencies) {
-      const plan = await ctx.queues.add('plan-digests', { frequency: frequency as 'daily' | 'weekly', force: options.now });
+      const plan = await ctx.queues.add('plan-digests', {
+        frequency: frequency as 'daily' | 'weekly',
+        force: options.now,
+      });
       const planned = await waitFor<PlanDigestsResult>(plan, planEvents);
       if (!planned.ok) throw new Error(`planning ${frequency} digests failed: ${planned.error}`);
       summary.planned += planned.value.planned;
-      const results = await Promise.all(planned.value.sendJobIds.map(async (id) => waitFor<SendDigestResult>(await ctx.queues.getJob('send-digest', id), events)));
+      const results = await Promise.all(
+        planned.value.sendJobIds.map(async (id) =>
+          waitFor<SendDigestResult>(await ctx.queues.getJob('send-digest', id), events),
+        ),
+      );
       // Completed jobs are kept only up to a count: a job gone before we looked is read from its delivery row.
-      const gone = planned.value.sendJobIds.filter((_, i) => !results[i]!.ok && /disappeared/.test((results[i] as { error: string }).error));
-      const statuses = await new SubscriberRepository(ctx.db).deliveryStatuses(gone.map((id) => Number(id.replace(/^send-/, ''))));
+      const gone = planned.value.sendJobIds.filter(
+        (_, i) => !results[i]!.ok && /disappeared/.test((results[i] as { error: string }).error),
+      );
+      const statuses = await new SubscriberRepository(ctx.db).deliveryStatuses(
+        gone.map((id) => Number(id.replace(/^send-/, ''))),
+      );
       results.forEach((r, i) => {
-        const status = r.ok ? (r.value.outcome === 'sent' ? 'sent' : 'skipped') : (statuses.get(Number(planned.value.sendJobIds[i]!.replace(/^send-/, ''))) ?? 'failed');
+        const status = r.ok
+          ? r.value.outcome === 'sent'
+            ? 'sent'
+            : 'skipped'
+          : (statuses.get(Number(planned.value.sendJobIds[i]!.replace(/^send-/, ''))) ?? 'failed');
         if (status === 'sent') summary.sent++;
         else if (status === 'skipped') summary.skipped++;
         else summary.failed++;
@@ -53,7 +74,8 @@ export async function digestRun(config: Config, options: { frequency?: string; n
 
 export async function digestPreview(config: Config, rawEmail: string | undefined): Promise<string> {
   const email = normalizeEmail(rawEmail ?? '');
-  if (!email) throw new UsageError(`digest preview: ${JSON.stringify(rawEmail ?? '')} is not an email address`, 'digest');
+  if (!email)
+    throw new UsageError(`digest preview: ${JSON.stringify(rawEmail ?? '')} is not an email address`, 'digest');
   const { createDb } = await import('@paperboy/db');
   const db = createDb(config.databaseUrl, { max: 1 });
   try {
@@ -64,7 +86,12 @@ export async function digestPreview(config: Config, rawEmail: string | undefined
     const prefs = await subscribers.preferences(subscriber.id);
     const period = `${prefs?.frequency ?? 'daily'}-preview`;
     const secret = await new LinkSecretRepository(db).resolve(config.mail.secret);
-    return buildDigestMail({ ...config.mail, secret }, { id: subscriber.id, email, tokenVersion: subscriber.token_version }, period, papers).html;
+    return buildDigestMail(
+      { ...config.mail, secret },
+      { id: subscriber.id, email, tokenVersion: subscriber.token_version },
+      period,
+      papers,
+    ).html;
   } finally {
     await db.destroy();
   }

@@ -2,9 +2,14 @@ import type { Config } from '@paperboy/config';
 import type { Logger } from '@paperboy/logger';
 import { getAdapter } from '@paperboy/sources';
 import { UsageError } from '../args.js';
-import { runIngest, type IngestSummary } from '../run-ingest.js';
+import { type IngestSummary, runIngest } from '../run-ingest.js';
 
-export async function ingest(config: Config, source: string | undefined, urls: string[] | undefined, logger: Logger): Promise<IngestSummary> {
+export async function ingest(
+  config: Config,
+  source: string | undefined,
+  urls: string[] | undefined,
+  logger: Logger,
+): Promise<IngestSummary> {
   if (!source) throw new UsageError('ingest: --source is required', 'ingest');
   try {
     getAdapter(source);
@@ -23,7 +28,8 @@ export async function ingest(config: Config, source: string | undefined, urls: s
       throw new UsageError(`ingest: ${JSON.stringify(url)} is not an http(s) URL`, 'ingest');
     }
     // Credentials would end up in logs and in the database: refuse them before anything is stored.
-    if (parsed.username || parsed.password) throw new UsageError('ingest: URLs with credentials (user:password@) are not accepted', 'ingest');
+    if (parsed.username || parsed.password)
+      throw new UsageError('ingest: URLs with credentials (user:password@) are not accepted', 'ingest');
   }
   return runIngest(config, source, urls, { logger });
 }

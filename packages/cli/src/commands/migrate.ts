@@ -6,7 +6,11 @@ export async function migrate(config: Config): Promise<{ database: string; creat
   const db = createDb(config.databaseUrl, { max: 1 });
   try {
     const result = await migrateToLatest(db);
-    return { database: name, created, applied: (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName) };
+    return {
+      database: name,
+      created,
+      applied: (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName),
+    };
   } finally {
     await db.destroy();
   }

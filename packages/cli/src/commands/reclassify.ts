@@ -12,10 +12,20 @@ export async function reclassify(config: Config, batchSize: number, logger: Logg
   try {
     for await (const batch of new TopicRepository(db).streamPaperTexts(batchSize)) {
       const topics: TopicRow[] = batch.flatMap((paper) =>
-        classify(paper, taxonomy).map((t, position) => ({ paperId: paper.id, topicId: t.id, score: t.score, position, evidence: t.evidence })),
+        classify(paper, taxonomy).map((t, position) => ({
+          paperId: paper.id,
+          topicId: t.id,
+          score: t.score,
+          position,
+          evidence: t.evidence,
+        })),
       );
       await db.transaction().execute((trx) =>
-        new PaperRepository(trx).replaceTopics(batch.map((p) => p.id), topics, taxonomy.version),
+        new PaperRepository(trx).replaceTopics(
+          batch.map((p) => p.id),
+          topics,
+          taxonomy.version,
+        ),
       );
       papers += batch.length;
       topicsWritten += topics.length;

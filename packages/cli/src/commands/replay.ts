@@ -1,19 +1,23 @@
-import { parseDayOrInstant } from '@paperboy/pipeline';
 import { randomBytes } from 'node:crypto';
 import type { Config } from '@paperboy/config';
 import { ArchiveRepository, createDb } from '@paperboy/db';
 import { extractArchived, ingestBatches } from '@paperboy/fetcher';
-import { loadSourcesFile, type SourcesFile } from '@paperboy/sources-file';
 import type { Logger } from '@paperboy/logger';
+import { parseDayOrInstant } from '@paperboy/pipeline';
 import { contentJobId } from '@paperboy/queue';
 import { listAdapters } from '@paperboy/sources';
+import { loadSourcesFile, type SourcesFile } from '@paperboy/sources-file';
 import { UsageError } from '../args.js';
-import { checkDatabase, collectBatch, emptySummary, withPipeline, type IngestSummary } from '../run-ingest.js';
+import { checkDatabase, collectBatch, emptySummary, type IngestSummary, withPipeline } from '../run-ingest.js';
 
 export function parseSince(value: string | undefined): Date | undefined {
   if (value === undefined) return undefined;
   const date = parseDayOrInstant(value);
-  if (!date) throw new UsageError(`replay: --since ${JSON.stringify(value)} is not a day YYYY-MM-DD or an ISO 8601 time with a zone`, 'replay');
+  if (!date)
+    throw new UsageError(
+      `replay: --since ${JSON.stringify(value)} is not a day YYYY-MM-DD or an ISO 8601 time with a zone`,
+      'replay',
+    );
   return date;
 }
 
@@ -41,7 +45,12 @@ async function checkReplaySource(config: Config, source: string, sources: Source
   }
 }
 
-export async function replay(config: Config, options: { source?: string; since?: Date }, logger: Logger, batchSize: number): Promise<IngestSummary> {
+export async function replay(
+  config: Config,
+  options: { source?: string; since?: Date },
+  logger: Logger,
+  batchSize: number,
+): Promise<IngestSummary> {
   const started = Date.now();
   const sources = loadSourcesFile(config.sourcesPath);
   if (options.source !== undefined) await checkReplaySource(config, options.source, sources);
@@ -52,7 +61,7 @@ export async function replay(config: Config, options: { source?: string; since?:
     const waits: Array<Promise<void>> = [];
     for await (const page of archive.streamArchivedPages(options)) {
       summary.pages++;
-      let read;
+      let read: Awaited<ReturnType<typeof extractArchived>>;
       try {
         read = await extractArchived(page, sources);
       } catch (error) {
@@ -65,10 +74,17 @@ export async function replay(config: Config, options: { source?: string; since?:
       summary.entries += extracted.entries.length;
       // No crawl id: a replay is no crawl, and records no batch counts against the page's.
       const origin = {
-        source: page.source, adapter: adapter.id, listing: page.url, fetchId: page.fetchId, seenAt: new Date(page.fetchedAt), contentHash: page.contentHash,
+        source: page.source,
+        adapter: adapter.id,
+        listing: page.url,
+        fetchId: page.fetchId,
+        seenAt: new Date(page.fetchedAt),
+        contentHash: page.contentHash,
       };
       // A job id per replay run: each run really re-processes, and writes nothing twice.
-      const jobs = ingestBatches(origin, extracted.entries, batchSize, (i) => contentJobId('replay', run, page.fetchId, i));
+      const jobs = ingestBatches(origin, extracted.entries, batchSize, (i) =>
+        contentJobId('replay', run, page.fetchId, i),
+      );
       await pipeline.ctx.queues.addBulk('ingest-entries', jobs);
       for (const job of jobs) waits.push(collectBatch(pipeline, job.jobId, page.url, summary));
       // Bounded memory: wait for a window of batches before reading more pages.

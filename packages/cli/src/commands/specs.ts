@@ -19,10 +19,15 @@ export const migrateSpec: CommandSpec = {
 
 export const ingestSpec: CommandSpec = {
   name: 'ingest',
-  summary: 'Fetch listing pages, run them through the real queue and workers, wait for every job, print a JSON summary.',
+  summary:
+    'Fetch listing pages, run them through the real queue and workers, wait for every job, print a JSON summary.',
   usage: 'ingest --source <adapter> --url <url> [--url <url> ...]',
   options: {
-    source: { type: 'string', description: 'adapter that reads the pages (listed under Adapters)', valueName: 'adapter' },
+    source: {
+      type: 'string',
+      description: 'adapter that reads the pages (listed under Adapters)',
+      valueName: 'adapter',
+    },
     url: { type: 'string', multiple: true, description: 'listing page to fetch (repeatable)', valueName: 'url' },
   },
   details: '',
@@ -33,7 +38,9 @@ export const exportSpec: CommandSpec = {
   summary: 'Write every stored paper to stdout, one JSON object per line.',
   usage: 'export papers --format jsonl',
   positionals: 'papers',
-  options: { format: { type: 'string', description: 'output format: jsonl (the only one for now)', valueName: 'jsonl' } },
+  options: {
+    format: { type: 'string', description: 'output format: jsonl (the only one for now)', valueName: 'jsonl' },
+  },
   details:
     'Each line: arxivId, title, abstract, authors (names), upvotes (latest), topics ([{id, score}], best first;\n' +
     'manual labels replace computed topics), sources (source ids; adapter ids for one-off ingest runs), firstSeenAt, lastSeenAt.',
@@ -41,7 +48,8 @@ export const exportSpec: CommandSpec = {
 
 export const startSpec: CommandSpec = {
   name: 'start',
-  summary: 'Crawl the configured sources on their schedules, refresh the dashboard views and send due digests: fetcher, processor and notifier in one process until SIGINT or SIGTERM.',
+  summary:
+    'Crawl the configured sources on their schedules, refresh the dashboard views and send due digests: fetcher, processor and notifier in one process until SIGINT or SIGTERM.',
   usage: 'start',
   options: {},
   service: true,
@@ -58,7 +66,8 @@ export const startSpec: CommandSpec = {
 
 export const demoSpec: CommandSpec = {
   name: 'demo',
-  summary: 'A first run without internet: serve the bundled sample listings on a loopback port and run the whole pipeline on them.',
+  summary:
+    'A first run without internet: serve the bundled sample listings on a loopback port and run the whole pipeline on them.',
   usage: 'demo',
   options: {},
   details:
@@ -77,7 +86,8 @@ export const reclassifySpec: CommandSpec = {
 
 export const sourcesSpec: CommandSpec = {
   name: 'sources',
-  summary: 'List the sources with their schedule, last crawl, last success and health: those of the sources file, then any other with crawls recorded.',
+  summary:
+    'List the sources with their schedule, last crawl, last success and health: those of the sources file, then any other with crawls recorded.',
   usage: 'sources [--json]',
   options: { json: { type: 'boolean', description: 'one JSON object per source instead of a table' } },
   details:
@@ -93,8 +103,17 @@ export const replaySpec: CommandSpec = {
   summary: 'Run archived pages through the current extract, parse, dedupe and classify code again.',
   usage: 'replay [--source <id>] [--since <date>]',
   options: {
-    source: { type: 'string', description: 'only pages of this source: a source id (of the sources file, or one with archived pages), or an adapter id for `ingest` pages', valueName: 'id' },
-    since: { type: 'string', description: 'only pages fetched on or after this date (YYYY-MM-DD or an ISO time)', valueName: 'date' },
+    source: {
+      type: 'string',
+      description:
+        'only pages of this source: a source id (of the sources file, or one with archived pages), or an adapter id for `ingest` pages',
+      valueName: 'id',
+    },
+    since: {
+      type: 'string',
+      description: 'only pages fetched on or after this date (YYYY-MM-DD or an ISO time)',
+      valueName: 'date',
+    },
   },
   details:
     'Each page keeps the time it was fetched, so a replay records no new sightings: running it twice changes\n' +
@@ -107,7 +126,11 @@ export const backfillSpec: CommandSpec = {
   summary: "Crawl a source's dated listing pages for a range of days, resumably.",
   usage: 'backfill --source <id> --from <YYYY-MM-DD> --to <YYYY-MM-DD>',
   options: {
-    source: { type: 'string', description: 'a source of the sources file whose URL has a {date} placeholder', valueName: 'id' },
+    source: {
+      type: 'string',
+      description: 'a source of the sources file whose URL has a {date} placeholder',
+      valueName: 'id',
+    },
     from: { type: 'string', description: 'first day (UTC)', valueName: 'YYYY-MM-DD' },
     to: { type: 'string', description: 'last day, included', valueName: 'YYYY-MM-DD' },
   },
@@ -133,7 +156,11 @@ export const subscribersSpec: CommandSpec = {
     frequency: { type: 'string', description: 'add: daily or weekly (default daily)', valueName: 'daily|weekly' },
     'send-hour': { type: 'string', description: 'add: local hour 0-23 the digest is due (default 8)', valueName: 'h' },
     'time-zone': { type: 'string', description: 'add: IANA time zone (default UTC)', valueName: 'zone' },
-    'min-upvotes': { type: 'string', description: 'add: only papers with at least this many upvotes (default 0)', valueName: 'n' },
+    'min-upvotes': {
+      type: 'string',
+      description: 'add: only papers with at least this many upvotes (default 0)',
+      valueName: 'n',
+    },
     'max-papers': { type: 'string', description: 'add: papers per digest, 1-100 (default 10)', valueName: 'n' },
   },
   details:
@@ -144,7 +171,8 @@ export const subscribersSpec: CommandSpec = {
 
 export const digestSpec: CommandSpec = {
   name: 'digest',
-  summary: 'Plan and send the digests that are due, preview a subscriber\'s next digest, or list and re-send stuck ones.',
+  summary:
+    "Plan and send the digests that are due, preview a subscriber's next digest, or list and re-send stuck ones.",
   usage:
     'digest run [--frequency daily|weekly] [--now] | digest preview <email>\n' +
     '       | digest stuck [--older-than <minutes>] [--json] | digest resend-stuck [--older-than <minutes>] --yes',
@@ -152,9 +180,16 @@ export const digestSpec: CommandSpec = {
   options: {
     frequency: { type: 'string', description: 'run: only this frequency (default both)', valueName: 'daily|weekly' },
     now: { type: 'boolean', description: 'run: as if every active subscriber were due now' },
-    'older-than': { type: 'string', description: 'stuck, resend-stuck: claimed over this many minutes (default PAPERBOY_STUCK_DELIVERY_MINUTES, 15)', valueName: 'minutes' },
+    'older-than': {
+      type: 'string',
+      description: 'stuck, resend-stuck: claimed over this many minutes (default PAPERBOY_STUCK_DELIVERY_MINUTES, 15)',
+      valueName: 'minutes',
+    },
     json: { type: 'boolean', description: 'stuck: one JSON object per stuck delivery instead of a table' },
-    yes: { type: 'boolean', description: 'resend-stuck: really send them again (at least once: a reader may get one twice)' },
+    yes: {
+      type: 'boolean',
+      description: 'resend-stuck: really send them again (at least once: a reader may get one twice)',
+    },
   },
   details:
     '`run` waits until every send job has finished and prints {planned, sent, skipped, failed} as its last line;\n' +

@@ -17,7 +17,10 @@ export async function start(config: Config, logger: Logger): Promise<void> {
     const schedulers = await syncSchedulers(ctx.queues, sources);
     const planners = await syncDigestSchedulers(ctx.queues);
     const refreshes = await syncDashboardSchedulers(ctx.queues, config.dashboardRefreshSeconds);
-    logger.info({ sources: sources.path, ...schedulers, planners, refreshes }, 'source, digest and dashboard schedules in place');
+    logger.info(
+      { sources: sources.path, ...schedulers, planners, refreshes },
+      'source, digest and dashboard schedules in place',
+    );
     // Checked again on every Redis reconnect and every PAPERBOY_SCHEDULE_CHECK_SECONDS: an emptied Redis heals.
     keepSchedules(ctx, [
       ...sourceSchedules(sources),
@@ -28,5 +31,8 @@ export async function start(config: Config, logger: Logger): Promise<void> {
     logger.info('PAPERBOY_SCHEDULES=0: no schedules declared');
   }
   ctx.lifecycle.start();
-  logger.info({ fetchConcurrency: config.fetch.concurrency, processorConcurrency: config.processorConcurrency }, 'paperboy started: fetcher, processor and notifier');
+  logger.info(
+    { fetchConcurrency: config.fetch.concurrency, processorConcurrency: config.processorConcurrency },
+    'paperboy started: fetcher, processor and notifier',
+  );
 }

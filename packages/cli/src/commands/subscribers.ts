@@ -6,7 +6,11 @@ import { subcommand, UsageError } from '../args.js';
 const int = (value: string | undefined, flag: string, min: number, max: number, fallback: number) => {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`subscribers: --${flag} must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`, 'subscribers');
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new UsageError(
+      `subscribers: --${flag} must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`,
+      'subscribers',
+    );
   return n;
 };
 
@@ -29,7 +33,12 @@ function subscriberJson(row: SubscriberRow) {
   };
 }
 
-export async function subscribers(config: Config, positionals: string[], values: Record<string, string | boolean | undefined>, out: (line: string) => void) {
+export async function subscribers(
+  config: Config,
+  positionals: string[],
+  values: Record<string, string | boolean | undefined>,
+  out: (line: string) => void,
+) {
   const [given, rawEmail, ...extra] = positionals;
   const action = subcommand('subscribers', given, ['add', 'list', 'remove'] as const);
   if (extra.length) throw new UsageError(`subscribers: unexpected ${extra.join(' ')}`, 'subscribers');
@@ -40,9 +49,17 @@ export async function subscribers(config: Config, positionals: string[], values:
       for (const row of await repo.list()) out(JSON.stringify(subscriberJson(row)));
       return;
     }
-    if (rawEmail === undefined || rawEmail.trim() === '') throw new UsageError(`subscribers ${action}: missing email address; expected subscribers ${action} <email>`, 'subscribers');
+    if (rawEmail === undefined || rawEmail.trim() === '')
+      throw new UsageError(
+        `subscribers ${action}: missing email address; expected subscribers ${action} <email>`,
+        'subscribers',
+      );
     const email = normalizeEmail(rawEmail);
-    if (!email) throw new UsageError(`subscribers ${action}: ${JSON.stringify(rawEmail ?? '')} is not an email address`, 'subscribers');
+    if (!email)
+      throw new UsageError(
+        `subscribers ${action}: ${JSON.stringify(rawEmail ?? '')} is not an email address`,
+        'subscribers',
+      );
     if (action === 'remove') {
       const found = await repo.findByEmail(email);
       if (!found) throw new UsageError(`subscribers remove: no subscriber ${email}`, 'subscribers');
@@ -51,14 +68,33 @@ export async function subscribers(config: Config, positionals: string[], values:
       return;
     }
     const known = new Set(loadTaxonomy(config.taxonomyPath).topics.map((t) => t.id));
-    const topics = [...new Set(String(values.topics ?? '').split(',').map((t) => t.trim()).filter(Boolean))];
+    const topics = [
+      ...new Set(
+        String(values.topics ?? '')
+          .split(',')
+          .map((t) => t.trim())
+          .filter(Boolean),
+      ),
+    ];
     const unknown = topics.filter((t) => !known.has(t));
-    if (unknown.length) throw new UsageError(`subscribers add: unknown topic(s) ${unknown.join(', ')}; known: ${[...known].join(', ')}`, 'subscribers');
+    if (unknown.length)
+      throw new UsageError(
+        `subscribers add: unknown topic(s) ${unknown.join(', ')}; known: ${[...known].join(', ')}`,
+        'subscribers',
+      );
     const frequency = String(values.frequency ?? 'daily');
-    if (frequency !== 'daily' && frequency !== 'weekly') throw new UsageError(`subscribers add: --frequency must be daily or weekly, got ${JSON.stringify(frequency)}`, 'subscribers');
+    if (frequency !== 'daily' && frequency !== 'weekly')
+      throw new UsageError(
+        `subscribers add: --frequency must be daily or weekly, got ${JSON.stringify(frequency)}`,
+        'subscribers',
+      );
     const timeZone = String(values['time-zone'] ?? 'UTC');
     // Checked against Postgres: the digest planner computes local hours there, and Intl accepts names it refuses.
-    if (!(await new TimeZoneRepository(db).isKnown(timeZone))) throw new UsageError(`subscribers add: unknown time zone ${JSON.stringify(timeZone)} (an IANA name such as Europe/Paris)`, 'subscribers');
+    if (!(await new TimeZoneRepository(db).isKnown(timeZone)))
+      throw new UsageError(
+        `subscribers add: unknown time zone ${JSON.stringify(timeZone)} (an IANA name such as Europe/Paris)`,
+        'subscribers',
+      );
     const subscriber = await repo.subscribe(
       email,
       {

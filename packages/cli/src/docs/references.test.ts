@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { fileURLToPath } from 'node:url';
 import { configSchema } from '@paperboy/config';
+import { describe, expect, it } from 'vitest';
 import { commandSpecs } from '../commands/specs.js';
-import { references, REFERENCE_FILES } from './references.js';
+import { REFERENCE_FILES, references } from './references.js';
 
 const root = fileURLToPath(new URL('../../../../', import.meta.url));
 const committed = (path: string) => {
@@ -18,7 +18,10 @@ const committed = (path: string) => {
 describe('generated references (docs/reference)', () => {
   it('match the command specs and the configuration schema', async () => {
     for (const [path, content] of Object.entries(await references())) {
-      expect(committed(path), `${path} is out of date with the code that defines it: run \`pnpm docs:generate\` and commit it`).toBe(content);
+      expect(
+        committed(path),
+        `${path} is out of date with the code that defines it: run \`pnpm docs:generate\` and commit it`,
+      ).toBe(content);
     }
   });
 

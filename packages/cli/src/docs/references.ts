@@ -76,9 +76,7 @@ function defaultOf(schema: SchemaNode): string {
 }
 
 /** The configuration reference: one row per environment variable of the schema, in the schema's order. */
-export function configurationReference(
-  shape = configSchema.shape as unknown as Record<string, SchemaNode>,
-): string {
+export function configurationReference(shape = configSchema.shape as unknown as Record<string, SchemaNode>): string {
   const rows = Object.entries(shape).map(([name, schema]) => {
     const values = accepted(schema);
     const description = schema.description ?? '';

@@ -1,6 +1,6 @@
 import { promisify } from 'node:util';
 import { brotliCompress, brotliDecompress, gunzip, constants as zlib } from 'node:zlib';
-import { sql, type Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Database } from '../schema.js';
 import { distinctSources } from './distinct-sources.js';
 
@@ -47,7 +47,12 @@ export class ArchiveRepository {
    * Archives a fetched body (compressed here, in the archive's format) unless its content hash is
    * already there; either way marks it fetched now. Returns whether it was new.
    */
-  async archiveBody(page: { contentHash: string; body: Buffer; contentType: string | null; fetchedAt: Date }): Promise<boolean> {
+  async archiveBody(page: {
+    contentHash: string;
+    body: Buffer;
+    contentType: string | null;
+    fetchedAt: Date;
+  }): Promise<boolean> {
     const { encoding, body } = await encodeArchivedBody(page.body);
     const { contentHash, contentType, fetchedAt } = page;
     return this.storeBody({ contentHash, encoding, body, bytes: page.body.length, contentType, fetchedAt });
@@ -55,7 +60,11 @@ export class ArchiveRepository {
 
   /** The body archived under a content hash, decompressed; null when none is (never archived, or pruned). */
   async readBody(contentHash: string): Promise<Buffer | null> {
-    const row = await this.db.selectFrom('page_bodies').select(['encoding', 'body']).where('content_hash', '=', contentHash).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('page_bodies')
+      .select(['encoding', 'body'])
+      .where('content_hash', '=', contentHash)
+      .executeTakeFirst();
     return row ? decodeArchivedBody(row) : null;
   }
 
@@ -79,7 +88,9 @@ export class ArchiveRepository {
 
   /** Marks an archived body as fetched again (retention counts from its last fetch). */
   async touchBody(contentHash: string, fetchedAt: Date): Promise<void> {
-    await sql`UPDATE page_bodies SET last_fetched_at = GREATEST(last_fetched_at, ${fetchedAt}) WHERE content_hash = ${contentHash}`.execute(this.db);
+    await sql`UPDATE page_bodies SET last_fetched_at = GREATEST(last_fetched_at, ${fetchedAt}) WHERE content_hash = ${contentHash}`.execute(
+      this.db,
+    );
   }
 
   /** Deletes bodies not fetched since `before`; returns how many. */
@@ -108,7 +119,9 @@ export class ArchiveRepository {
 
   /** Whether any fetch was ever recorded under this source id (configured source, or adapter id of an `ingest` run). */
   async hasFetchesOf(source: string): Promise<boolean> {
-    const { rows } = await sql<{ found: boolean }>`SELECT EXISTS (SELECT 1 FROM page_fetches WHERE source = ${source}) AS found`.execute(this.db);
+    const { rows } = await sql<{
+      found: boolean;
+    }>`SELECT EXISTS (SELECT 1 FROM page_fetches WHERE source = ${source}) AS found`.execute(this.db);
     return rows[0]?.found ?? false;
   }
 

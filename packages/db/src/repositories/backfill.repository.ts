@@ -16,25 +16,36 @@ export class BackfillRepository {
    * A row that an older version marked finished although pages had failed (it advanced past failed
    * days) does not say which days failed: the whole range is done again.
    */
-  async startOrResume(source: string, from: string, to: string): Promise<{ id: number; nextDate: string; pagesDone: number; pagesFailed: number }> {
-    return this.db
-      .insertInto('backfills')
-      .values({ source, from_date: from, to_date: to, next_date: from })
-      .onConflict((oc) =>
-        oc.constraint('backfills_range').doUpdateSet((eb) => ({
-          updated_at: now,
-          next_date: eb
-            .case()
-            .when(eb.and([eb('backfills.finished_at', 'is not', null), eb('backfills.pages_failed', '>', 0)]))
-            .then(eb.ref('backfills.from_date'))
-            .else(eb.ref('backfills.next_date'))
-            .end(),
-          finished_at: eb.case().when('backfills.pages_failed', '>', 0).then(null).else(eb.ref('backfills.finished_at')).end(),
-        })),
-      )
-      // Dates read as YYYY-MM-DD text (connection.ts), as to_char gave them.
-      .returning(['id', 'next_date as nextDate', 'pages_done as pagesDone', 'pages_failed as pagesFailed'])
-      .executeTakeFirstOrThrow();
+  async startOrResume(
+    source: string,
+    from: string,
+    to: string,
+  ): Promise<{ id: number; nextDate: string; pagesDone: number; pagesFailed: number }> {
+    return (
+      this.db
+        .insertInto('backfills')
+        .values({ source, from_date: from, to_date: to, next_date: from })
+        .onConflict((oc) =>
+          oc.constraint('backfills_range').doUpdateSet((eb) => ({
+            updated_at: now,
+            next_date: eb
+              .case()
+              .when(eb.and([eb('backfills.finished_at', 'is not', null), eb('backfills.pages_failed', '>', 0)]))
+              .then(eb.ref('backfills.from_date'))
+              .else(eb.ref('backfills.next_date'))
+              .end(),
+            finished_at: eb
+              .case()
+              .when('backfills.pages_failed', '>', 0)
+              .then(null)
+              .else(eb.ref('backfills.finished_at'))
+              .end(),
+          })),
+        )
+        // Dates read as YYYY-MM-DD text (connection.ts), as to_char gave them.
+        .returning(['id', 'next_date as nextDate', 'pages_done as pagesDone', 'pages_failed as pagesFailed'])
+        .executeTakeFirstOrThrow()
+    );
   }
 
   /**
@@ -50,7 +61,12 @@ export class BackfillRepository {
         return {
           next_date: nextDate,
           pages_done: eb('pages_done', '+', pages),
-          pages_failed: eb.case().when(pastEnd).then(0).else(eb('pages_failed', '+', failed)).end(),
+          pages_failed: eb
+            .case()
+            .when(pastEnd)
+            .then(0)
+            .else(eb('pages_failed', '+', failed))
+            .end(),
           updated_at: now,
           finished_at: eb.case().when(pastEnd).then(now).else(null).end(),
         };

@@ -1,9 +1,17 @@
-import { sql, type Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Database } from '../schema.js';
 import type { ArchivedPage } from './archive.repository.js';
 import type { FetchFacts } from './page-fetch.repository.js';
 
-export type CrawlOutcome = 'running' | 'ok' | 'quiet' | 'not-modified' | 'unchanged' | 'retrying' | 'failed' | 'disallowed';
+export type CrawlOutcome =
+  | 'running'
+  | 'ok'
+  | 'quiet'
+  | 'not-modified'
+  | 'unchanged'
+  | 'retrying'
+  | 'failed'
+  | 'disallowed';
 
 /** A crawl's outcome: the fields of its row that say how it ended (a fetch recorded with it shares them). */
 export interface CrawlFinish {
@@ -74,7 +82,10 @@ export interface SourceHealthRow {
  */
 export function sourceHealthOf(
   last: { outcome: string | null; suspect: boolean; suspectReason: string | null; error: string | null } | undefined,
-): { health: 'never crawled' | 'suspect' | 'failing' | 'quiet' | 'unchanged' | 'retrying' | 'ok'; reason: string | null } {
+): {
+  health: 'never crawled' | 'suspect' | 'failing' | 'quiet' | 'unchanged' | 'retrying' | 'ok';
+  reason: string | null;
+} {
   if (!last || last.outcome === null) return { health: 'never crawled', reason: null };
   if (last.suspect) return { health: 'suspect', reason: last.suspectReason };
   if (last.outcome === 'failed' || last.outcome === 'disallowed') return { health: 'failing', reason: last.error };
@@ -86,7 +97,14 @@ export function sourceHealthOf(
 
 /** `sourceHealthOf` for a row of `CrawlRepository.sourceHealth` (undefined: never crawled). */
 export const healthOfSourceRow = (row: SourceHealthRow | undefined) =>
-  sourceHealthOf(row && { outcome: row.lastOutcome, suspect: row.lastSuspect, suspectReason: row.lastSuspectReason, error: row.lastError });
+  sourceHealthOf(
+    row && {
+      outcome: row.lastOutcome,
+      suspect: row.lastSuspect,
+      suspectReason: row.lastSuspectReason,
+      error: row.lastError,
+    },
+  );
 
 /** Crawls of sources and what they found: the record source health is computed from. */
 export class CrawlRepository {
@@ -99,10 +117,26 @@ export class CrawlRepository {
    * id, issued here by Postgres: `jobKey` (from BullMQ, whose ids restart when Redis is emptied) is
    * only recorded. An id whose row is gone starts a new crawl.
    */
-  async beginCrawl(
-    crawl: { source: string; url: string; trigger: string; jobKey: string; crawlId?: number | undefined },
-  ): Promise<{ id: number; resumed: boolean; lastContentHash: string | null; lastEtag: string | null; lastModified: string | null }> {
-    const { rows } = await sql<{ id: number; resumed: boolean; lastContentHash: string | null; lastEtag: string | null; lastModified: string | null }>`
+  async beginCrawl(crawl: {
+    source: string;
+    url: string;
+    trigger: string;
+    jobKey: string;
+    crawlId?: number | undefined;
+  }): Promise<{
+    id: number;
+    resumed: boolean;
+    lastContentHash: string | null;
+    lastEtag: string | null;
+    lastModified: string | null;
+  }> {
+    const { rows } = await sql<{
+      id: number;
+      resumed: boolean;
+      lastContentHash: string | null;
+      lastEtag: string | null;
+      lastModified: string | null;
+    }>`
       WITH resumed AS (
         UPDATE crawls SET outcome = 'running' WHERE id = ${crawl.crawlId ?? null} AND url = ${crawl.url} RETURNING id
       ), started AS (
@@ -123,12 +157,16 @@ export class CrawlRepository {
 
   /** Deletes a crawl just begun that its job could not be told about (it will begin another). */
   async forgetCrawl(id: number): Promise<void> {
-    await sql`DELETE FROM crawls WHERE id = ${id} AND NOT EXISTS (SELECT 1 FROM page_fetches WHERE crawl_id = ${id})`.execute(this.db);
+    await sql`DELETE FROM crawls WHERE id = ${id} AND NOT EXISTS (SELECT 1 FROM page_fetches WHERE crawl_id = ${id})`.execute(
+      this.db,
+    );
   }
 
   /** The fetch's batches are in the queue: from now on its ETag and content hash count as seen. */
   async markEnqueued(fetchId: number): Promise<void> {
-    await sql`UPDATE page_fetches SET enqueued_at = now() WHERE id = ${fetchId} AND enqueued_at IS NULL`.execute(this.db);
+    await sql`UPDATE page_fetches SET enqueued_at = now() WHERE id = ${fetchId} AND enqueued_at IS NULL`.execute(
+      this.db,
+    );
   }
 
   /**
@@ -136,7 +174,12 @@ export class CrawlRepository {
    * not all stored: the batches a lost Redis or a failed job left behind. The latest enqueued
    * fetch of each crawl, with its archived body and the chunks already stored; oldest first.
    */
-  async strandedFetches(options: { graceMs: number; lookbackDays?: number; url?: string; limit?: number }): Promise<StrandedFetch[]> {
+  async strandedFetches(options: {
+    graceMs: number;
+    lookbackDays?: number;
+    url?: string;
+    limit?: number;
+  }): Promise<StrandedFetch[]> {
     const { rows } = await sql<StrandedFetch>`
       SELECT * FROM (
         SELECT DISTINCT ON (f.crawl_id) f.id AS "fetchId", f.crawl_id AS "crawlId", f.source, f.adapter, f.url, f.final_url AS "finalUrl",
@@ -188,7 +231,11 @@ export class CrawlRepository {
   }
 
   /** What an ingest batch of a crawl stored; a retried batch counts once. */
-  async recordBatch(crawlId: number, chunk: number, counts: { new: number; updated: number; merged: number; rejected: number }): Promise<void> {
+  async recordBatch(
+    crawlId: number,
+    chunk: number,
+    counts: { new: number; updated: number; merged: number; rejected: number },
+  ): Promise<void> {
     await sql`
       INSERT INTO crawl_batches (crawl_id, chunk, new, updated, merged, rejected)
       VALUES (${crawlId}, ${chunk}, ${counts.new}, ${counts.updated}, ${counts.merged}, ${counts.rejected})

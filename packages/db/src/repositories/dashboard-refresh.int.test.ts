@@ -1,5 +1,5 @@
 import { createTestDatabase, type TestDatabase } from '@paperboy/test-utils';
-import { sql, type Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb } from '../connection.js';
 import { REFRESH_LOCK_KEY } from '../migrations/2026_11_28_0006_dashboard_materialized.js';
@@ -27,9 +27,16 @@ const day = (n: number) => new Date(base.getTime() + n * DAY); // day(0) .. day(
 const ymd = (n: number) => day(n).toISOString().slice(0, 10);
 
 async function snapshot(db: Kysely<Database>) {
-  const topicTrends = await sql`SELECT day::text, topic_id, papers, upvotes_sum::int FROM dashboard.topic_trends ORDER BY 1, 2 NULLS LAST`.execute(db);
-  const perTopic = await sql`SELECT day::text, topic_id, papers FROM dashboard.papers_per_topic_day ORDER BY 1, 2 NULLS LAST`.execute(db);
-  const trending = await sql`SELECT paper_id::int, upvotes, growth_24h, best_topic, trend_key FROM dashboard.trending_now`.execute(db);
+  const topicTrends =
+    await sql`SELECT day::text, topic_id, papers, upvotes_sum::int FROM dashboard.topic_trends ORDER BY 1, 2 NULLS LAST`.execute(
+      db,
+    );
+  const perTopic =
+    await sql`SELECT day::text, topic_id, papers FROM dashboard.papers_per_topic_day ORDER BY 1, 2 NULLS LAST`.execute(
+      db,
+    );
+  const trending =
+    await sql`SELECT paper_id::int, upvotes, growth_24h, best_topic, trend_key FROM dashboard.trending_now`.execute(db);
   return { topicTrends: topicTrends.rows, perTopic: perTopic.rows, trending: trending.rows };
 }
 
@@ -43,7 +50,9 @@ beforeAll(async () => {
       (3, '2611.20003', 'Three', 'three', NULL, ${day(2)}, ${day(3)})`.execute(t.db);
   await sql`
     INSERT INTO paper_topics (paper_id, topic_id, score, position, taxonomy_version) VALUES
-      (1, 'llm', 0.9, 0, 'v'), (1, 'vision', 0.4, 1, 'v'), (2, 'vision', 0.8, 0, 'v'), (3, 'agents', 0.7, 0, 'v')`.execute(t.db);
+      (1, 'llm', 0.9, 0, 'v'), (1, 'vision', 0.4, 1, 'v'), (2, 'vision', 0.8, 0, 'v'), (3, 'agents', 0.7, 0, 'v')`.execute(
+    t.db,
+  );
   await sql`
     INSERT INTO sightings (paper_id, source, listing, rank, upvotes, seen_at) VALUES
       (1, 'hf', 'daily', 1, 2, ${day(0)}), (1, 'hf', 'daily', 1, 6, ${day(1)}), (1, 'hf', 'daily', 2, 10, ${day(3)}),
@@ -69,7 +78,9 @@ describe('dashboard refresh', () => {
     ]);
 
     // A late (backfilled) sighting on day 0 marks day 0 only.
-    await sql`INSERT INTO sightings (paper_id, source, listing, rank, upvotes, seen_at) VALUES (2, 'hf', 'daily', 9, 1, ${day(0)})`.execute(t.db);
+    await sql`INSERT INTO sightings (paper_id, source, listing, rank, upvotes, seen_at) VALUES (2, 'hf', 'daily', 9, 1, ${day(0)})`.execute(
+      t.db,
+    );
     expect(await dashboard.pendingDays()).toEqual({ seen: 1, first: 0 });
     expect(await dashboard.refresh()).toMatchObject({ trendDays: 1, newPaperDays: 0 });
     expect((await dashboard.topicTrends(10)).filter((r) => r.day === ymd(0))).toEqual([
@@ -98,8 +109,16 @@ describe('dashboard refresh', () => {
     await sql`INSERT INTO paper_labels (paper_id, topic_id) VALUES (1, 'theory')`.execute(t.db);
     expect(await dashboard.pendingDays()).toEqual({ seen: 3, first: 1 }); // paper 1: sighted days 0, 1, 3; first seen day 0
     await dashboard.refresh();
-    expect((await dashboard.topicTrends(10)).filter((r) => r.topicId === 'theory').map((r) => r.day)).toEqual([ymd(0), ymd(1), ymd(3)]);
-    expect((await dashboard.papersPerTopicDay(10)).find((r) => r.day === ymd(0))).toEqual({ day: ymd(0), topicId: 'theory', papers: 1 });
+    expect((await dashboard.topicTrends(10)).filter((r) => r.topicId === 'theory').map((r) => r.day)).toEqual([
+      ymd(0),
+      ymd(1),
+      ymd(3),
+    ]);
+    expect((await dashboard.papersPerTopicDay(10)).find((r) => r.day === ymd(0))).toEqual({
+      day: ymd(0),
+      topicId: 'theory',
+      papers: 1,
+    });
 
     // Reclassified: paper 2's topics swap places (vision 0 -> 1, llm new at 0).
     await new PaperRepository(t.db).replaceTopics(
@@ -118,23 +137,31 @@ describe('dashboard refresh', () => {
     expect(await dashboard.pendingDays()).toEqual({ seen: 3, first: 1 });
   });
 
-  it('marks both days when a paper\'s first sighting moves, and the days of deleted rows', async () => {
+  it("marks both days when a paper's first sighting moves, and the days of deleted rows", async () => {
     await dashboard.refresh();
     await sql`UPDATE papers SET first_seen_at = ${day(0)} WHERE id = 3`.execute(t.db); // was day 2
     expect(await dashboard.pendingDays()).toEqual({ seen: 0, first: 2 });
     await sql`DELETE FROM sightings WHERE paper_id = 3 AND seen_at = ${day(3)}`.execute(t.db);
     expect(await dashboard.pendingDays()).toEqual({ seen: 1, first: 2 });
     await dashboard.refresh();
-    expect((await dashboard.papersPerTopicDay(10)).filter((r) => r.topicId === 'agents')).toEqual([{ day: ymd(0), topicId: 'agents', papers: 1 }]);
-    expect((await dashboard.topicTrends(10)).filter((r) => r.topicId === 'agents')).toEqual([{ day: ymd(2), topicId: 'agents', papers: 1, upvotesSum: 0 }]);
+    expect((await dashboard.papersPerTopicDay(10)).filter((r) => r.topicId === 'agents')).toEqual([
+      { day: ymd(0), topicId: 'agents', papers: 1 },
+    ]);
+    expect((await dashboard.topicTrends(10)).filter((r) => r.topicId === 'agents')).toEqual([
+      { day: ymd(2), topicId: 'agents', papers: 1, upvotesSum: 0 },
+    ]);
   });
 
   it('gives, incrementally, exactly what a full rebuild gives', async () => {
     // A mix of every kind of change, then an incremental refresh, then a full rebuild.
     await sql`
       INSERT INTO papers (id, arxiv_id, title, title_key, upvotes, first_seen_at, last_seen_at) VALUES
-        (4, '2611.20004', 'Four', 'four', 50, ${day(3)}, ${day(3)}), (5, NULL, 'Five', 'five', NULL, ${day(1)}, ${day(1)})`.execute(t.db);
-    await sql`INSERT INTO paper_topics (paper_id, topic_id, score, position, taxonomy_version) VALUES (4, 'vision', 0.9, 0, 'v')`.execute(t.db);
+        (4, '2611.20004', 'Four', 'four', 50, ${day(3)}, ${day(3)}), (5, NULL, 'Five', 'five', NULL, ${day(1)}, ${day(1)})`.execute(
+      t.db,
+    );
+    await sql`INSERT INTO paper_topics (paper_id, topic_id, score, position, taxonomy_version) VALUES (4, 'vision', 0.9, 0, 'v')`.execute(
+      t.db,
+    );
     await sql`
       INSERT INTO sightings (paper_id, source, listing, rank, upvotes, seen_at) VALUES
         (4, 'hf', 'daily', 1, 20, ${day(3)}), (4, 'hf', 'trending', 1, 50, ${new Date(day(3).getTime() + 3_600_000)}),
@@ -160,7 +187,9 @@ describe('dashboard refresh', () => {
       FROM papers p JOIN dashboard_cache.best_topics b ON b.paper_id = p.id
       WHERE b.topic_id IS DISTINCT FROM coalesce(
         (SELECT min(l.topic_id) FROM paper_labels l WHERE l.paper_id = p.id),
-        (SELECT t.topic_id FROM paper_topics t WHERE t.paper_id = p.id ORDER BY t.position, t.topic_id LIMIT 1))`.execute(t.db);
+        (SELECT t.topic_id FROM paper_topics t WHERE t.paper_id = p.id ORDER BY t.position, t.topic_id LIMIT 1))`.execute(
+      t.db,
+    );
     expect(disagreements).toEqual([]);
 
     const refreshes = await dashboard.refreshes();
@@ -169,7 +198,9 @@ describe('dashboard refresh', () => {
   });
 
   it('ranks trending papers by trend_key exactly as by score', async () => {
-    const rows = (await sql<{ paper_id: string; score: number }>`SELECT paper_id, score FROM dashboard.trending_now`.execute(t.db)).rows;
+    const rows = (
+      await sql<{ paper_id: string; score: number }>`SELECT paper_id, score FROM dashboard.trending_now`.execute(t.db)
+    ).rows;
     const byScore = [...rows].sort((a, b) => b.score - a.score || Number(a.paper_id) - Number(b.paper_id));
     expect(rows.map((r) => r.paper_id)).toEqual(byScore.map((r) => r.paper_id));
     expect(rows[0]!.score).toBeGreaterThan(0);
@@ -178,7 +209,14 @@ describe('dashboard refresh', () => {
   it('rewrites only the trending rows that changed, and drops papers no longer candidates', async () => {
     await dashboard.refresh();
     const versions = async () =>
-      new Map((await sql<{ paper_id: string; v: string }>`SELECT paper_id, xmin::text AS v FROM dashboard_cache.trending`.execute(t.db)).rows.map((r) => [Number(r.paper_id), r.v]));
+      new Map(
+        (
+          await sql<{
+            paper_id: string;
+            v: string;
+          }>`SELECT paper_id, xmin::text AS v FROM dashboard_cache.trending`.execute(t.db)
+        ).rows.map((r) => [Number(r.paper_id), r.v]),
+      );
     const before = await versions();
     await sql`UPDATE papers SET upvotes = 99 WHERE id = 4`.execute(t.db);
     await sql`UPDATE papers SET last_seen_at = now() - interval '9 days' WHERE id = 5`.execute(t.db);
@@ -200,9 +238,13 @@ describe('dashboard refresh', () => {
     // outside it now. Its row is made stale as that refresh would have left it. Paper 6 (sighted
     // two hours ago only) gets a wrong row too, but nothing about it changed: an incremental
     // refresh leaves it, a full rebuild mends it.
-    await sql`INSERT INTO papers (id, arxiv_id, title, title_key, upvotes, first_seen_at, last_seen_at) VALUES (6, '2611.20006', 'Six', 'six', 4, now() - interval '2 hours', now() - interval '2 hours')`.execute(t.db);
+    await sql`INSERT INTO papers (id, arxiv_id, title, title_key, upvotes, first_seen_at, last_seen_at) VALUES (6, '2611.20006', 'Six', 'six', 4, now() - interval '2 hours', now() - interval '2 hours')`.execute(
+      t.db,
+    );
     await sql`INSERT INTO sightings (paper_id, source, listing, rank, upvotes, seen_at) VALUES
-      (6, 'hf', 'daily', 1, 4, now() - interval '2 hours'), (2, 'hf', 'late', 1, 1, now() - interval '24.5 hours')`.execute(t.db);
+      (6, 'hf', 'daily', 1, 4, now() - interval '2 hours'), (2, 'hf', 'late', 1, 1, now() - interval '24.5 hours')`.execute(
+      t.db,
+    );
     await dashboard.refresh();
     await sql`UPDATE dashboard_cache.trending SET growth_24h = 777 WHERE paper_id IN (2, 6)`.execute(t.db);
     await sql`UPDATE dashboard_cache.refreshes SET computed_at = computed_at - interval '2 hours'`.execute(t.db);
@@ -246,7 +288,8 @@ describe('dashboard refresh', () => {
               ORDER BY l.granted DESC`.execute(t.db)
           ).rows;
         const deadline = Date.now() + 30_000;
-        while ((await refreshLock()).length < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+        while ((await refreshLock()).length < 2 && Date.now() < deadline)
+          await new Promise((resolve) => setTimeout(resolve, 20));
         const locks = await refreshLock();
         expect(locks).toEqual([
           expect.objectContaining({ pid: holder, granted: true }),

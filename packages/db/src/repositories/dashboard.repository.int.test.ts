@@ -32,12 +32,16 @@ beforeAll(async () => {
       (4, '2611.10004', 'Delta', 'delta', 5, ${T}, ${T}),
       (5, '2610.99999', 'Epsilon', 'epsilon', 500, ${at(30 * 24)}, ${at(20 * 24)})`.execute(t.db);
   // Their counts came from Hugging Face, as provenance (migration 0008) records it: growth is that source's (0011).
-  await sql`UPDATE papers SET counts_source = 'hf-papers', counts_origin = 'canonical' WHERE upvotes IS NOT NULL`.execute(t.db);
+  await sql`UPDATE papers SET counts_source = 'hf-papers', counts_origin = 'canonical' WHERE upvotes IS NOT NULL`.execute(
+    t.db,
+  );
   await sql`
     INSERT INTO paper_topics (paper_id, topic_id, score, position, taxonomy_version) VALUES
       (1, 'llm', 0.9, 0, 'v'), (1, 'vision', 0.5, 1, 'v'), (2, 'llm', 0.8, 0, 'v'),
       (4, 'vision', 0.7, 0, 'v'), (5, 'llm', 0.9, 0, 'v')`.execute(t.db);
-  await sql`INSERT INTO paper_labels (paper_id, topic_id) VALUES (2, 'vision'), (4, 'robotics'), (4, 'agents')`.execute(t.db);
+  await sql`INSERT INTO paper_labels (paper_id, topic_id) VALUES (2, 'vision'), (4, 'robotics'), (4, 'agents')`.execute(
+    t.db,
+  );
   await sql`
     INSERT INTO sightings (paper_id, source, listing, rank, upvotes, comments, seen_at) VALUES
       (1, 'arxiv-list', 'cs.LG', 5, NULL, NULL, ${at(48)}),
@@ -62,10 +66,14 @@ beforeAll(async () => {
       ('arxiv-list', 'u2', 'schedule', ${new Date(NOW.getTime() - 5 * HOUR)}, ${NOW}, 200, 'ok', 100, false, NULL),
       ('arxiv-list', 'u2', 'schedule', ${new Date(NOW.getTime() - 2 * HOUR)}, ${NOW}, 503, 'failed', NULL, false, NULL),
       ('generic-x', 'u3', 'schedule', ${new Date(NOW.getTime() - 4 * HOUR)}, ${NOW}, 404, 'failed', NULL, false, NULL),
-      ('rss', 'u4', 'schedule', ${new Date(NOW.getTime() - 0.5 * HOUR)}, NULL, NULL, 'running', NULL, false, NULL)`.execute(t.db);
+      ('rss', 'u4', 'schedule', ${new Date(NOW.getTime() - 0.5 * HOUR)}, NULL, NULL, 'running', NULL, false, NULL)`.execute(
+    t.db,
+  );
 
   await sql`
-    INSERT INTO subscribers (id, email, status) VALUES (1, 'a@example.org', 'active'), (2, 'b@example.org', 'active'), (3, 'c@example.org', 'active')`.execute(t.db);
+    INSERT INTO subscribers (id, email, status) VALUES (1, 'a@example.org', 'active'), (2, 'b@example.org', 'active'), (3, 'c@example.org', 'active')`.execute(
+    t.db,
+  );
   await sql`
     INSERT INTO deliveries (subscriber_id, period_key, status, planned_at) VALUES
       (1, 'daily-1', 'sent', ${at(24)}), (2, 'daily-1', 'skipped', ${at(24)}), (3, 'daily-1', 'failed', ${at(24)}),
@@ -81,13 +89,23 @@ describe('dashboard views', () => {
       SELECT c.relname AS name, obj_description(c.oid, 'pg_class') AS comment FROM pg_class c
       JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'dashboard' ORDER BY c.relname`.execute(t.db);
     expect(views.map((v) => v.name)).toEqual([
-      'claimed_deliveries', 'digest_stats', 'paper_history', 'papers_per_day', 'papers_per_topic_day', 'refreshes', 'source_health', 'topic_trends', 'trending_now',
+      'claimed_deliveries',
+      'digest_stats',
+      'paper_history',
+      'papers_per_day',
+      'papers_per_topic_day',
+      'refreshes',
+      'source_health',
+      'topic_trends',
+      'trending_now',
     ]);
     expect(views.filter((v) => !v.comment)).toEqual([]);
     const { rows: undocumented } = await sql<{ view: string; column: string }>`
       SELECT c.relname AS view, a.attname AS column FROM pg_attribute a
       JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE n.nspname = 'dashboard' AND a.attnum > 0 AND NOT a.attisdropped AND col_description(c.oid, a.attnum) IS NULL`.execute(t.db);
+      WHERE n.nspname = 'dashboard' AND a.attnum > 0 AND NOT a.attisdropped AND col_description(c.oid, a.attnum) IS NULL`.execute(
+      t.db,
+    );
     expect(undocumented).toEqual([]);
   });
 
@@ -148,37 +166,109 @@ describe('dashboard views', () => {
     // One transaction: now() is the same for the refresh and both reads.
     const [digest, board] = await t.db.transaction().execute(async (trx) => {
       await new DashboardRepository(trx).refresh();
-      return [await new DigestRepository(trx).rankedCandidates(), await new DashboardRepository(trx).trendingNow(100)] as const;
+      return [
+        await new DigestRepository(trx).rankedCandidates(),
+        await new DashboardRepository(trx).trendingNow(100),
+      ] as const;
     });
     expect(board.map((r) => [r.paperId, r.score])).toEqual(digest.map((r) => [r.id, r.score]));
   });
 
-  it('lists a paper\'s sightings', async () => {
+  it("lists a paper's sightings", async () => {
     expect(await dashboard.paperHistory('2611.10001')).toEqual([
-      { paperId: 1, arxivId: '2611.10001', source: 'arxiv-list', listing: 'cs.LG', seenAt: at(48), rank: 5, upvotes: null, comments: null },
-      { paperId: 1, arxivId: '2611.10001', source: 'hf-papers', listing: 'daily', seenAt: at(48), rank: 1, upvotes: 10, comments: 1 },
-      { paperId: 1, arxivId: '2611.10001', source: 'hf-papers', listing: 'daily', seenAt: at(24), rank: 2, upvotes: 20, comments: 2 },
-      { paperId: 1, arxivId: '2611.10001', source: 'hf-papers', listing: 'daily', seenAt: T, rank: 1, upvotes: 30, comments: 4 },
-      { paperId: 1, arxivId: '2611.10001', source: 'hf-papers', listing: 'trending', seenAt: T, rank: 3, upvotes: 26, comments: 4 },
+      {
+        paperId: 1,
+        arxivId: '2611.10001',
+        source: 'arxiv-list',
+        listing: 'cs.LG',
+        seenAt: at(48),
+        rank: 5,
+        upvotes: null,
+        comments: null,
+      },
+      {
+        paperId: 1,
+        arxivId: '2611.10001',
+        source: 'hf-papers',
+        listing: 'daily',
+        seenAt: at(48),
+        rank: 1,
+        upvotes: 10,
+        comments: 1,
+      },
+      {
+        paperId: 1,
+        arxivId: '2611.10001',
+        source: 'hf-papers',
+        listing: 'daily',
+        seenAt: at(24),
+        rank: 2,
+        upvotes: 20,
+        comments: 2,
+      },
+      {
+        paperId: 1,
+        arxivId: '2611.10001',
+        source: 'hf-papers',
+        listing: 'daily',
+        seenAt: T,
+        rank: 1,
+        upvotes: 30,
+        comments: 4,
+      },
+      {
+        paperId: 1,
+        arxivId: '2611.10001',
+        source: 'hf-papers',
+        listing: 'trending',
+        seenAt: T,
+        rank: 3,
+        upvotes: 26,
+        comments: 4,
+      },
     ]);
     expect(await dashboard.paperHistory('0000.00000')).toEqual([]);
   });
 
-  it('reports each source\'s last crawl, last success and last day', async () => {
+  it("reports each source's last crawl, last success and last day", async () => {
     const ago = (hours: number) => new Date(NOW.getTime() - hours * HOUR);
     expect(await dashboard.sourceHealth()).toEqual([
       {
-        source: 'arxiv-list', lastCrawlAt: ago(2), lastOutcome: 'failed', lastStatus: 503, lastEntries: null,
-        lastSuccessAt: ago(5), suspect: false, suspectReason: null, crawls24h: 2, failures24h: 1,
+        source: 'arxiv-list',
+        lastCrawlAt: ago(2),
+        lastOutcome: 'failed',
+        lastStatus: 503,
+        lastEntries: null,
+        lastSuccessAt: ago(5),
+        suspect: false,
+        suspectReason: null,
+        crawls24h: 2,
+        failures24h: 1,
       },
       {
-        source: 'generic-x', lastCrawlAt: ago(4), lastOutcome: 'failed', lastStatus: 404, lastEntries: null,
-        lastSuccessAt: null, suspect: false, suspectReason: null, crawls24h: 1, failures24h: 1,
+        source: 'generic-x',
+        lastCrawlAt: ago(4),
+        lastOutcome: 'failed',
+        lastStatus: 404,
+        lastEntries: null,
+        lastSuccessAt: null,
+        suspect: false,
+        suspectReason: null,
+        crawls24h: 1,
+        failures24h: 1,
       },
       {
         // The suspect crawl is the last one but not a success; the running one is not the last crawl.
-        source: 'hf-papers', lastCrawlAt: ago(1), lastOutcome: 'ok', lastStatus: 200, lastEntries: 0,
-        lastSuccessAt: ago(3), suspect: true, suspectReason: 'no listing found', crawls24h: 3, failures24h: 0,
+        source: 'hf-papers',
+        lastCrawlAt: ago(1),
+        lastOutcome: 'ok',
+        lastStatus: 200,
+        lastEntries: 0,
+        lastSuccessAt: ago(3),
+        suspect: true,
+        suspectReason: 'no listing found',
+        crawls24h: 3,
+        failures24h: 0,
       },
     ]); // rss has only a running crawl
   });
@@ -193,7 +283,8 @@ describe('dashboard views', () => {
   it('filters days through the new indexes', async () => {
     const plans = await t.db.transaction().execute(async (trx) => {
       await sql`SET LOCAL enable_seqscan = off`.execute(trx);
-      const plan = async (query: ReturnType<typeof sql>) => (await query.execute(trx)).rows.map((r: any) => r['QUERY PLAN']).join('\n');
+      const plan = async (query: ReturnType<typeof sql>) =>
+        (await query.execute(trx)).rows.map((r: any) => r['QUERY PLAN']).join('\n');
       return {
         papers: await plan(sql`EXPLAIN SELECT * FROM dashboard.papers_per_day WHERE day > current_date - 7`),
         topics: await plan(sql`EXPLAIN SELECT * FROM dashboard.topic_trends WHERE day > current_date - 7`),

@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Database } from '../schema.js';
 
 // Rows of the `dashboard` views (migration 0004; contract in migrations/README.md).
@@ -66,7 +66,8 @@ export interface DigestStatsRow {
 
 /** Rows `day > today (UTC) - days`: the last `days` UTC days, today included. */
 // Raw: date arithmetic on today's UTC date.
-const sinceDays = (days: number) => sql<string>`(now() AT TIME ZONE 'UTC')::date - ${Math.max(0, Math.trunc(days))}::int`;
+const sinceDays = (days: number) =>
+  sql<string>`(now() AT TIME ZONE 'UTC')::date - ${Math.max(0, Math.trunc(days))}::int`;
 
 export interface DashboardRefreshResult {
   mode: 'incremental' | 'full';
@@ -91,7 +92,12 @@ export class DashboardRepository {
 
   /** New papers per UTC day over the last `days` days (today included), oldest first. */
   async papersPerDay(days: number): Promise<PapersPerDayRow[]> {
-    return this.db.selectFrom('dashboard.papers_per_day').select(['day', 'papers']).where('day', '>', sinceDays(days)).orderBy('day').execute();
+    return this.db
+      .selectFrom('dashboard.papers_per_day')
+      .select(['day', 'papers'])
+      .where('day', '>', sinceDays(days))
+      .orderBy('day')
+      .execute();
   }
 
   /** New papers per UTC day and best topic over the last `days` days, by day then topic (no topic last). */
@@ -120,7 +126,15 @@ export class DashboardRepository {
   async trendingNow(limit: number): Promise<TrendingPaperRow[]> {
     return this.db
       .selectFrom('dashboard.trending_now')
-      .select(['paper_id as paperId', 'arxiv_id as arxivId', 'title', 'upvotes', 'growth_24h as growth24h', 'score', 'best_topic as bestTopic'])
+      .select([
+        'paper_id as paperId',
+        'arxiv_id as arxivId',
+        'title',
+        'upvotes',
+        'growth_24h as growth24h',
+        'score',
+        'best_topic as bestTopic',
+      ])
       .orderBy('trend_key', 'desc')
       .orderBy('paper_id')
       .limit(Math.max(0, Math.trunc(limit)))
@@ -131,7 +145,16 @@ export class DashboardRepository {
   async paperHistory(arxivId: string): Promise<PaperHistoryRow[]> {
     return this.db
       .selectFrom('dashboard.paper_history')
-      .select(['paper_id as paperId', 'arxiv_id as arxivId', 'source', 'listing', 'seen_at as seenAt', 'rank', 'upvotes', 'comments'])
+      .select([
+        'paper_id as paperId',
+        'arxiv_id as arxivId',
+        'source',
+        'listing',
+        'seen_at as seenAt',
+        'rank',
+        'upvotes',
+        'comments',
+      ])
       .where('arxiv_id', '=', arxivId)
       .orderBy('seen_at')
       .orderBy('source')
@@ -144,8 +167,16 @@ export class DashboardRepository {
     return this.db
       .selectFrom('dashboard.source_health')
       .select([
-        'source', 'last_crawl_at as lastCrawlAt', 'last_outcome as lastOutcome', 'last_status as lastStatus', 'last_entries as lastEntries',
-        'last_success_at as lastSuccessAt', 'suspect', 'suspect_reason as suspectReason', 'crawls_24h as crawls24h', 'failures_24h as failures24h',
+        'source',
+        'last_crawl_at as lastCrawlAt',
+        'last_outcome as lastOutcome',
+        'last_status as lastStatus',
+        'last_entries as lastEntries',
+        'last_success_at as lastSuccessAt',
+        'suspect',
+        'suspect_reason as suspectReason',
+        'crawls_24h as crawls24h',
+        'failures_24h as failures24h',
       ])
       .orderBy('source')
       .execute();
@@ -179,8 +210,14 @@ export class DashboardRepository {
   async refreshes(): Promise<DashboardRefreshRow[]> {
     return this.db
       .selectFrom('dashboard.refreshes')
-      .select(['mode', 'started_at as startedAt', 'duration_ms as durationMs', 'trend_days as trendDays', 'new_paper_days as newPaperDays',
-        'trending_papers as trendingPapers'])
+      .select([
+        'mode',
+        'started_at as startedAt',
+        'duration_ms as durationMs',
+        'trend_days as trendDays',
+        'new_paper_days as newPaperDays',
+        'trending_papers as trendingPapers',
+      ])
       .orderBy('mode')
       .execute();
   }

@@ -25,11 +25,20 @@ describe('DigestRepository', () => {
     const offset = 12 - new Date().getUTCHours(); // -11 .. +12 hours from UTC
     const noonZone = offset === 0 ? 'UTC' : `Etc/GMT${offset > 0 ? '-' : '+'}${Math.abs(offset)}`; // Etc/GMT-5 is UTC+5
     await subscribers.subscribe('due@example.org', { topics: ['llm'], frequency: 'daily', sendHour: 0 }, 'active');
-    await subscribers.subscribe('later@example.org', { topics: ['llm'], frequency: 'daily', sendHour: 18, timeZone: noonZone }, 'active');
-    await subscribers.subscribe('tokyo@example.org', { topics: ['llm'], frequency: 'daily', sendHour: 0, timeZone: 'Asia/Tokyo' }, 'active');
+    await subscribers.subscribe(
+      'later@example.org',
+      { topics: ['llm'], frequency: 'daily', sendHour: 18, timeZone: noonZone },
+      'active',
+    );
+    await subscribers.subscribe(
+      'tokyo@example.org',
+      { topics: ['llm'], frequency: 'daily', sendHour: 0, timeZone: 'Asia/Tokyo' },
+      'active',
+    );
     await subscribers.subscribe('pending@example.org', { topics: ['llm'], frequency: 'daily', sendHour: 0 }, 'pending');
     const pages: string[][] = [];
-    for await (const page of digests.streamDueSubscribers('daily', { force: false, pageSize: 1 })) pages.push(page.map((s) => s.email));
+    for await (const page of digests.streamDueSubscribers('daily', { force: false, pageSize: 1 }))
+      pages.push(page.map((s) => s.email));
     const due = pages.flat();
     expect(due).toContain('due@example.org');
     expect(due).toContain('tokyo@example.org');
@@ -65,14 +74,26 @@ describe('DigestRepository', () => {
       RETURNING id`.execute(t.db);
     await sql`
       INSERT INTO subscriber_preferences (subscriber_id, topics, frequency, send_hour, time_zone)
-      VALUES (${rows[0]!.id}, '{llm}', 'weekly', 0, 'US/Pacific-New'), (${rows[1]!.id}, '{llm}', 'weekly', 0, 'Canada/East-Saskatchewan')`.execute(t.db);
-    await subscribers.subscribe('weekly-ok@example.org', { topics: ['llm'], frequency: 'weekly', timeZone: 'Europe/Paris' }, 'active');
-    await subscribers.subscribe('weekly-lower@example.org', { topics: ['llm'], frequency: 'weekly', timeZone: 'america/new_york' }, 'active');
+      VALUES (${rows[0]!.id}, '{llm}', 'weekly', 0, 'US/Pacific-New'), (${rows[1]!.id}, '{llm}', 'weekly', 0, 'Canada/East-Saskatchewan')`.execute(
+      t.db,
+    );
+    await subscribers.subscribe(
+      'weekly-ok@example.org',
+      { topics: ['llm'], frequency: 'weekly', timeZone: 'Europe/Paris' },
+      'active',
+    );
+    await subscribers.subscribe(
+      'weekly-lower@example.org',
+      { topics: ['llm'], frequency: 'weekly', timeZone: 'america/new_york' },
+      'active',
+    );
     const due: string[] = [];
-    for await (const page of digests.streamDueSubscribers('weekly', { force: true })) due.push(...page.map((s) => s.email));
+    for await (const page of digests.streamDueSubscribers('weekly', { force: true }))
+      due.push(...page.map((s) => s.email));
     expect(due.sort()).toEqual(['weekly-lower@example.org', 'weekly-ok@example.org']);
     // Not forced: the local hour is computed for every row; the bad ones must not make it throw.
-    for await (const page of digests.streamDueSubscribers('weekly', { force: false })) expect(page.map((s) => s.email)).not.toContain('pacific-new@example.org');
+    for await (const page of digests.streamDueSubscribers('weekly', { force: false }))
+      expect(page.map((s) => s.email)).not.toContain('pacific-new@example.org');
     expect(await digests.unknownTimeZones('weekly')).toEqual([
       { subscriberId: rows[0]!.id, timeZone: 'US/Pacific-New' },
       { subscriberId: rows[1]!.id, timeZone: 'Canada/East-Saskatchewan' },

@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Database } from '../schema.js';
 
 export type Frequency = 'daily' | 'weekly';
@@ -86,7 +86,10 @@ export class DigestRepository {
    * them): `AT TIME ZONE` on such a name would fail the query for everyone. The local time is
    * computed with the joined zone's own name, so no condition on the raw value can be evaluated first.
    */
-  async *streamDueSubscribers(frequency: Frequency, options: { force: boolean; pageSize?: number }): AsyncGenerator<DueSubscriber[]> {
+  async *streamDueSubscribers(
+    frequency: Frequency,
+    options: { force: boolean; pageSize?: number },
+  ): AsyncGenerator<DueSubscriber[]> {
     const pageSize = options.pageSize ?? 1000;
     let after = 0;
     for (;;) {
@@ -111,7 +114,10 @@ export class DigestRepository {
   }
 
   /** Active subscribers of this frequency whose time zone Postgres does not know: the planner skips and reports them. */
-  async unknownTimeZones(frequency: Frequency, limit = 10_000): Promise<Array<{ subscriberId: number; timeZone: string }>> {
+  async unknownTimeZones(
+    frequency: Frequency,
+    limit = 10_000,
+  ): Promise<Array<{ subscriberId: number; timeZone: string }>> {
     // Raw: reads pg_timezone_names, a system view outside the Database type.
     const { rows } = await sql<{ subscriberId: number; timeZone: string }>`
       SELECT s.id AS "subscriberId", p.time_zone AS "timeZone"
@@ -140,7 +146,10 @@ export class DigestRepository {
    * job may never have reached the queue. Re-adding a job under its deterministic id is a no-op while
    * it exists, and the claim keeps a send at most once either way.
    */
-  async plannedUnsent(olderThanMinutes: number, limit = 10_000): Promise<Array<{ deliveryId: number; subscriberId: number }>> {
+  async plannedUnsent(
+    olderThanMinutes: number,
+    limit = 10_000,
+  ): Promise<Array<{ deliveryId: number; subscriberId: number }>> {
     return this.db
       .selectFrom('deliveries')
       .select(['id as deliveryId', 'subscriber_id as subscriberId'])
@@ -157,7 +166,9 @@ export class DigestRepository {
    * notifier ranks these in memory for each subscriber instead of scoring every paper per mail.
    * Topics are the paper's manual labels when it has any, else its computed topics.
    */
-  async rankedCandidates(): Promise<Array<{ id: number; score: number; topics: string[]; upvotes: number; lastSeenAt: Date }>> {
+  async rankedCandidates(): Promise<
+    Array<{ id: number; score: number; topics: string[]; upvotes: number; lastSeenAt: Date }>
+  > {
     // Raw: the growth subquery is SQL text shared with the read API (and held equal to the dashboard refresh's copy).
     const { rows } = await sql<{ id: number; score: number; topics: string[]; upvotes: number; lastSeenAt: Date }>`
       WITH growth AS (${sql.raw(growth24hSql())})
@@ -173,9 +184,17 @@ export class DigestRepository {
   }
 
   /** What a subscriber's digest needs besides the candidates: preferences, since when, what was already sent. */
-  async digestContext(subscriberId: number): Promise<{ topics: string[]; minUpvotes: number; maxPapers: number; since: Date; sent: Set<number> } | null> {
+  async digestContext(
+    subscriberId: number,
+  ): Promise<{ topics: string[]; minUpvotes: number; maxPapers: number; since: Date; sent: Set<number> } | null> {
     // Raw: ARRAY(subquery) and a coalesce over a correlated max, which the builder has no typed form for.
-    const { rows } = await sql<{ topics: string[]; minUpvotes: number; maxPapers: number; since: Date; sent: number[] }>`
+    const { rows } = await sql<{
+      topics: string[];
+      minUpvotes: number;
+      maxPapers: number;
+      since: Date;
+      sent: number[];
+    }>`
       SELECT p.topics, p.min_upvotes AS "minUpvotes", p.max_papers AS "maxPapers",
         coalesce(
           (SELECT max(claimed_at) FROM deliveries WHERE subscriber_id = ${subscriberId} AND status = 'sent'),
@@ -184,7 +203,15 @@ export class DigestRepository {
               WHERE d.subscriber_id = ${subscriberId} AND pp.last_seen_at > now() - interval '8 days') AS sent
       FROM subscriber_preferences p WHERE p.subscriber_id = ${subscriberId}`.execute(this.db);
     const row = rows[0];
-    return row ? { topics: row.topics, minUpvotes: row.minUpvotes, maxPapers: row.maxPapers, since: new Date(row.since), sent: new Set(row.sent.map(Number)) } : null;
+    return row
+      ? {
+          topics: row.topics,
+          minUpvotes: row.minUpvotes,
+          maxPapers: row.maxPapers,
+          since: new Date(row.since),
+          sent: new Set(row.sent.map(Number)),
+        }
+      : null;
   }
 
   /** The papers with these ids, in the order given. */

@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Database } from '../schema.js';
 
 /**
@@ -6,7 +6,10 @@ import type { Database } from '../schema.js';
  * sorted. A recursive skip scan: one index probe per distinct value, where `SELECT DISTINCT` would
  * read every row (millions of sightings' aliases for a handful of sources).
  */
-export async function distinctSources(db: Kysely<Database>, table: 'page_fetches' | 'paper_aliases' | 'crawls'): Promise<string[]> {
+export async function distinctSources(
+  db: Kysely<Database>,
+  table: 'page_fetches' | 'paper_aliases' | 'crawls',
+): Promise<string[]> {
   const t = sql.table(table);
   // Raw: a recursive CTE with scalar subqueries (the skip scan), which the builder cannot express.
   const { rows } = await sql<{ source: string }>`

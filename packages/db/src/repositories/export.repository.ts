@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Database } from '../schema.js';
 
 export interface ExportedPaper {
@@ -46,9 +46,21 @@ export class ExportRepository {
     }
   }
 
-  async counts(): Promise<{ papers: number; sightings: number; aliases: number; crossSource: number; rejected: number }> {
+  async counts(): Promise<{
+    papers: number;
+    sightings: number;
+    aliases: number;
+    crossSource: number;
+    rejected: number;
+  }> {
     // Raw: five scalar subqueries in one round trip.
-    const { rows } = await sql<{ papers: number; sightings: number; aliases: number; crossSource: number; rejected: number }>`
+    const { rows } = await sql<{
+      papers: number;
+      sightings: number;
+      aliases: number;
+      crossSource: number;
+      rejected: number;
+    }>`
       SELECT (SELECT count(*)::int FROM papers) AS papers,
              (SELECT count(*)::int FROM sightings) AS sightings,
              (SELECT count(*)::int FROM paper_aliases) AS aliases,
@@ -81,9 +93,17 @@ export class ExportRepository {
   }
 
   /** Papers whose upvotes changed between their first and latest sighting, biggest change first. */
-  async upvoteChanges(limit: number): Promise<Array<{ arxivId: string | null; title: string; first: number; last: number; sightings: number }>> {
+  async upvoteChanges(
+    limit: number,
+  ): Promise<Array<{ arxivId: string | null; title: string; first: number; last: number; sightings: number }>> {
     // Raw: first and last values by (array_agg(… ORDER BY …))[1], which the builder has no form for.
-    const { rows } = await sql<{ arxivId: string | null; title: string; first: number; last: number; sightings: number }>`
+    const { rows } = await sql<{
+      arxivId: string | null;
+      title: string;
+      first: number;
+      last: number;
+      sightings: number;
+    }>`
       SELECT p.arxiv_id AS "arxivId", p.title, h.first, h.last, h.sightings FROM (
         SELECT paper_id,
                (array_agg(upvotes ORDER BY seen_at))[1] AS first,

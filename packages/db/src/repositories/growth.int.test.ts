@@ -29,7 +29,13 @@ const PAPERS = [
   { id: 4, upvotes: 40, countsSource: 'hf-papers' },
   { id: 5, upvotes: null, countsSource: null },
 ];
-const EXPECTED_GROWTH = new Map([[1, 2], [2, 50], [3, 5], [4, 0], [5, 0]]);
+const EXPECTED_GROWTH = new Map([
+  [1, 2],
+  [2, 50],
+  [3, 5],
+  [4, 0],
+  [5, 0],
+]);
 
 /** The score's counts part for a growth (the decay is the same for every paper here). */
 const base = (upvotes: number, growth: number) => Math.log(1 + upvotes) + Math.log(1 + growth);
@@ -66,7 +72,10 @@ function ratios(scores: Map<number, number>): Map<number, number> {
 function expectScores(scores: Map<number, number>) {
   const got = ratios(scores);
   for (const p of PAPERS) {
-    expect(got.get(p.id), `paper ${p.id}`).toBeCloseTo(base(p.upvotes ?? 0, EXPECTED_GROWTH.get(p.id)!) / base(12, 50), 6);
+    expect(got.get(p.id), `paper ${p.id}`).toBeCloseTo(
+      base(p.upvotes ?? 0, EXPECTED_GROWTH.get(p.id)!) / base(12, 50),
+      6,
+    );
   }
 }
 
@@ -96,11 +105,19 @@ describe('24-hour growth is per source', () => {
     expectScores(new Map(rows.map((r) => [r.paper_id, r.score])));
 
     // A new generic sighting marks the paper; the incremental refresh still ignores it.
-    await sql`INSERT INTO sightings (paper_id, source, listing, rank, upvotes, seen_at) VALUES (2, 'generic-list', 'top', 1, 888888, ${ago(0.5)})`.execute(t.db);
+    await sql`INSERT INTO sightings (paper_id, source, listing, rank, upvotes, seen_at) VALUES (2, 'generic-list', 'top', 1, 888888, ${ago(0.5)})`.execute(
+      t.db,
+    );
     await dashboard.refresh();
     rows = await read();
     expect(new Map(rows.map((r) => [r.paper_id, r.growth_24h]))).toEqual(EXPECTED_GROWTH);
-    expect((await dashboard.trendingNow(10)).map((r) => [r.paperId, r.growth24h])).toEqual([[2, 50], [3, 5], [4, 0], [1, 2], [5, 0]]);
+    expect((await dashboard.trendingNow(10)).map((r) => [r.paperId, r.growth24h])).toEqual([
+      [2, 50],
+      [3, 5],
+      [4, 0],
+      [1, 2],
+      [5, 0],
+    ]);
 
     // The headline source changing (same counts) changes the growth at the next refresh.
     await sql`UPDATE papers SET counts_source = 'other-list' WHERE id = 4`.execute(t.db);
@@ -117,7 +134,13 @@ describe('24-hour growth is per source', () => {
     const byId = (papers: Array<{ arxivId: string | null; score: number }>) =>
       new Map(papers.map((p) => [Number(p.arxivId!.slice(-1)), p.score]));
     const trending = await repo.listPapers({ sort: 'trending', limit: 10 });
-    expect(trending.papers.map((p) => p.arxivId)).toEqual(['2612.00002', '2612.00003', '2612.00004', '2612.00001', '2612.00005']);
+    expect(trending.papers.map((p) => p.arxivId)).toEqual([
+      '2612.00002',
+      '2612.00003',
+      '2612.00004',
+      '2612.00001',
+      '2612.00005',
+    ]);
     expectScores(byId(trending.papers));
     expectScores(byId((await repo.listPapers({ sort: 'new', limit: 10 })).papers));
   });

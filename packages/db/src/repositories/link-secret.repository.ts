@@ -21,8 +21,16 @@ export class LinkSecretRepository {
    */
   async loadOrCreate(): Promise<string> {
     const candidate = randomBytes(32).toString('base64url');
-    await this.db.insertInto('link_secret').values({ id: true, secret: candidate }).onConflict((oc) => oc.column('id').doNothing()).execute();
-    const row = await this.db.selectFrom('link_secret').select('secret').where('id', '=', true).executeTakeFirstOrThrow();
+    await this.db
+      .insertInto('link_secret')
+      .values({ id: true, secret: candidate })
+      .onConflict((oc) => oc.column('id').doNothing())
+      .execute();
+    const row = await this.db
+      .selectFrom('link_secret')
+      .select('secret')
+      .where('id', '=', true)
+      .executeTakeFirstOrThrow();
     return row.secret;
   }
 }

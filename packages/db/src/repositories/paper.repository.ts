@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Database, Paper } from '../schema.js';
 
 type Executor = Kysely<Database> | Transaction<Database>;
@@ -71,10 +71,13 @@ export interface RejectedRow {
  * counts, the same rank and a later observation). Links stored before migration 0008 ('legacy')
  * rank as the arXiv link; counts as a listing's.
  */
-const URL_RANK = (origin: string) => `CASE ${origin} WHEN 'canonical' THEN 3 WHEN 'arxiv' THEN 2 WHEN 'legacy' THEN 2 WHEN 'listing' THEN 1 ELSE 0 END`;
-const COUNTS_RANK = (origin: string) => `CASE ${origin} WHEN 'canonical' THEN 2 WHEN 'listing' THEN 1 WHEN 'legacy' THEN 1 ELSE 0 END`;
+const URL_RANK = (origin: string) =>
+  `CASE ${origin} WHEN 'canonical' THEN 3 WHEN 'arxiv' THEN 2 WHEN 'legacy' THEN 2 WHEN 'listing' THEN 1 ELSE 0 END`;
+const COUNTS_RANK = (origin: string) =>
+  `CASE ${origin} WHEN 'canonical' THEN 2 WHEN 'listing' THEN 1 WHEN 'legacy' THEN 1 ELSE 0 END`;
 /** A listing's counts are no paper's headline when the paper has an arXiv id: rank 0, never taken. */
-const ENTRY_COUNTS_RANK = (canonical: string, arxivId: string) => `CASE WHEN ${canonical} THEN 2 WHEN ${arxivId} IS NULL THEN 1 ELSE 0 END`;
+const ENTRY_COUNTS_RANK = (canonical: string, arxivId: string) =>
+  `CASE WHEN ${canonical} THEN 2 WHEN ${arxivId} IS NULL THEN 1 ELSE 0 END`;
 
 /** Batches travel as one JSON parameter per statement, read with json_to_recordset. */
 const json = (value: unknown) => JSON.stringify(value);
@@ -110,7 +113,13 @@ export class PaperRepository {
   /** Row locks on papers about to be merged into, always in id order, so two batches cannot deadlock on them. */
   async lockPapers(paperIds: readonly number[]): Promise<void> {
     if (paperIds.length === 0) return;
-    await this.db.selectFrom('papers').select('id').where('id', '=', sql<number>`ANY(${[...paperIds]}::bigint[])`).orderBy('id').forUpdate().execute(); // raw ANY: one array parameter
+    await this.db
+      .selectFrom('papers')
+      .select('id')
+      .where('id', '=', sql<number>`ANY(${[...paperIds]}::bigint[])`)
+      .orderBy('id')
+      .forUpdate()
+      .execute(); // raw ANY: one array parameter
   }
 
   /**
@@ -121,9 +130,19 @@ export class PaperRepository {
   async findKnown(
     source: string,
     probe: { arxivIds: readonly string[]; externalIds: readonly string[]; titleKeys: readonly string[] },
-  ): Promise<{ byArxivId: PaperRow[]; aliases: Array<{ externalId: string; paperId: number }>; byTitleKey: PaperRow[] }> {
+  ): Promise<{
+    byArxivId: PaperRow[];
+    aliases: Array<{ externalId: string; paperId: number }>;
+    byTitleKey: PaperRow[];
+  }> {
     // Raw: three look-ups in one round trip (UNION ALL over array parameters), in the benchmarked ingest path.
-    const { rows } = await sql<{ kind: 'id' | 'alias' | 'title'; key: string; id: number; arxivId: string | null; titleKey: string | null }>`
+    const { rows } = await sql<{
+      kind: 'id' | 'alias' | 'title';
+      key: string;
+      id: number;
+      arxivId: string | null;
+      titleKey: string | null;
+    }>`
       SELECT 'id' AS kind, p.arxiv_id AS key, p.id, p.arxiv_id AS "arxivId", p.title_key AS "titleKey"
         FROM papers p WHERE p.arxiv_id = ANY(${[...probe.arxivIds]}::text[])
       UNION ALL
@@ -251,7 +270,9 @@ export class PaperRepository {
     taxonomyVersion: string;
     rejected: readonly RejectedRow[];
   }): Promise<{ newAliases: Set<string> }> {
-    const aliases = [...batch.aliases].sort((a, b) => (a.externalId < b.externalId ? -1 : a.externalId > b.externalId ? 1 : 0));
+    const aliases = [...batch.aliases].sort((a, b) =>
+      a.externalId < b.externalId ? -1 : a.externalId > b.externalId ? 1 : 0,
+    );
     const sightings = [...batch.sightings].sort((a, b) => a.paperId - b.paperId);
     // Raw: the benchmarked batch write (aliases, sightings, topics, rejected entries in one statement).
     const { rows } = await sql<{ externalId: string }>`
@@ -292,8 +313,20 @@ export class PaperRepository {
   }
 
   /** Replaces the computed topics of these papers (for `paperboy reclassify`). */
-  async replaceTopics(paperIds: readonly number[], topics: readonly TopicRow[], taxonomyVersion: string): Promise<void> {
+  async replaceTopics(
+    paperIds: readonly number[],
+    topics: readonly TopicRow[],
+    taxonomyVersion: string,
+  ): Promise<void> {
     if (paperIds.length === 0) return;
-    await this.recordBatch({ source: '', aliases: [], sightings: [], classifiedPaperIds: paperIds, topics, taxonomyVersion, rejected: [] });
+    await this.recordBatch({
+      source: '',
+      aliases: [],
+      sightings: [],
+      classifiedPaperIds: paperIds,
+      topics,
+      taxonomyVersion,
+      rejected: [],
+    });
   }
 }

@@ -16,14 +16,26 @@ beforeAll(async () => {
 });
 afterAll(async () => t?.drop());
 
-type PlanNode = { 'Node Type': string; 'Parent Relationship'?: string; 'Relation Name'?: string; 'Index Name'?: string; Plans?: PlanNode[] };
+type PlanNode = {
+  'Node Type': string;
+  'Parent Relationship'?: string;
+  'Relation Name'?: string;
+  'Index Name'?: string;
+  Plans?: PlanNode[];
+};
 /** The nodes that choose the rows; subplans (a page's topics and sources, computed per row returned) left out. */
-const nodes = (node: PlanNode): PlanNode[] => [node, ...(node.Plans ?? []).filter((p) => p['Parent Relationship'] !== 'SubPlan').flatMap(nodes)];
+const nodes = (node: PlanNode): PlanNode[] => [
+  node,
+  ...(node.Plans ?? []).filter((p) => p['Parent Relationship'] !== 'SubPlan').flatMap(nodes),
+];
 
 /** The plan Postgres chooses for the query, with its parameters bound as the repository runs it. */
 async function plan(query: ReturnType<typeof listPapersQuery>): Promise<PlanNode> {
   const compiled = query.compile(t.db);
-  const { rows } = await t.db.executeQuery<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>({ ...compiled, sql: `EXPLAIN (FORMAT JSON) ${compiled.sql}` });
+  const { rows } = await t.db.executeQuery<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>({
+    ...compiled,
+    sql: `EXPLAIN (FORMAT JSON) ${compiled.sql}`,
+  });
   return rows[0]!['QUERY PLAN'][0]!.Plan;
 }
 
@@ -33,9 +45,18 @@ describe('the trending list reads a bounded number of rows', () => {
       const root = await plan(listPapersQuery({ sort: 'trending', limit: 50, ...filter }));
       const all = nodes(root);
       expect(root['Node Type'], JSON.stringify(filter)).toBe('Limit');
-      expect(all.some((n) => n['Index Name'] === 'trending_order'), JSON.stringify(filter)).toBe(true);
-      expect(all.filter((n) => n['Node Type'] === 'Sort'), JSON.stringify(filter)).toEqual([]);
-      expect(all.filter((n) => n['Node Type'] === 'Seq Scan' && n['Relation Name'] === 'papers'), JSON.stringify(filter)).toEqual([]);
+      expect(
+        all.some((n) => n['Index Name'] === 'trending_order'),
+        JSON.stringify(filter),
+      ).toBe(true);
+      expect(
+        all.filter((n) => n['Node Type'] === 'Sort'),
+        JSON.stringify(filter),
+      ).toEqual([]);
+      expect(
+        all.filter((n) => n['Node Type'] === 'Seq Scan' && n['Relation Name'] === 'papers'),
+        JSON.stringify(filter),
+      ).toEqual([]);
     }
   });
 

@@ -1,7 +1,7 @@
-import { sql, type Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Database } from '../schema.js';
-import { distinctSources } from './distinct-sources.js';
 import { paperGrowth24hSql, TRENDING_SCORE_SQL } from './digest.repository.js';
+import { distinctSources } from './distinct-sources.js';
 
 export interface PaperFilter {
   topic?: string;
@@ -48,7 +48,8 @@ const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('
 /** The newest list's keys: first_seen_at to the microsecond, as listPapers writes them. */
 const INSTANT = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/;
 // Year 0000 is a valid JavaScript date but not a Postgres one (there is no year 0 there).
-const validInstant = (text: string) => INSTANT.test(text) && !text.startsWith('0000') && new Date(text).toISOString().slice(0, 23) === text.slice(0, 23);
+const validInstant = (text: string) =>
+  INSTANT.test(text) && !text.startsWith('0000') && new Date(text).toISOString().slice(0, 23) === text.slice(0, 23);
 
 /**
  * A cursor's position, checked to the type Postgres will cast it to: a hand-made cursor is a
@@ -56,10 +57,17 @@ const validInstant = (text: string) => INSTANT.test(text) && !text.startsWith('0
  */
 function decode(cursor: string, sort: PaperFilter['sort']): { k: number | string; id: number } {
   try {
-    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { s?: string; k?: unknown; id?: unknown };
+    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as {
+      s?: string;
+      k?: unknown;
+      id?: unknown;
+    };
     if (value.s !== sort || !Number.isSafeInteger(value.id) || (value.id as number) < 0) throw new Error();
     const k = value.k;
-    const valid = sort === 'new' ? typeof k === 'string' && validInstant(k) : (typeof k === 'number' && Number.isFinite(k)) || k === '-Infinity';
+    const valid =
+      sort === 'new'
+        ? typeof k === 'string' && validInstant(k)
+        : (typeof k === 'number' && Number.isFinite(k)) || k === '-Infinity';
     if (!valid) throw new Error();
     return { k: k as number | string, id: value.id as number };
   } catch {
@@ -77,7 +85,8 @@ export class ReadRepository {
     const last = page[page.length - 1];
     // -Infinity (a paper without upvotes) has no JSON number: the cursor carries it as text.
     const key = (k: number | string) => (typeof k === 'number' && !Number.isFinite(k) ? '-Infinity' : k);
-    const nextCursor = rows.length > filter.limit && last ? encode({ s: filter.sort, k: key(last.key), id: last.id }) : null;
+    const nextCursor =
+      rows.length > filter.limit && last ? encode({ s: filter.sort, k: key(last.key), id: last.id }) : null;
     return { papers: page.map(({ id: _id, key: _key, ...paper }) => paper), nextCursor };
   }
 
@@ -101,7 +110,10 @@ export class ReadRepository {
 
   /** Every source id `isKnownSource` accepts, sorted. */
   async knownSources(): Promise<string[]> {
-    const [stored, crawled] = await Promise.all([distinctSources(this.db, 'paper_aliases'), distinctSources(this.db, 'crawls')]);
+    const [stored, crawled] = await Promise.all([
+      distinctSources(this.db, 'paper_aliases'),
+      distinctSources(this.db, 'crawls'),
+    ]);
     return [...new Set([...stored, ...crawled])].sort();
   }
 
@@ -117,7 +129,14 @@ export class ReadRepository {
     const row = paper.rows[0];
     if (!row) return null;
     // Raw: to_char instants (millisecond ISO text, as the rest of the API answers).
-    const history = await sql<{ source: string; listing: string; seenAt: string; rank: number; upvotes: number | null; comments: number | null }>`
+    const history = await sql<{
+      source: string;
+      listing: string;
+      seenAt: string;
+      rank: number;
+      upvotes: number | null;
+      comments: number | null;
+    }>`
       SELECT source, listing, to_char(seen_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "seenAt", rank, upvotes, comments
       FROM sightings WHERE paper_id = ${row.id} ORDER BY seen_at, source, listing`.execute(this.db);
     const { id: _id, ...rest } = row;
@@ -151,9 +170,13 @@ export function listPapersQuery(filter: PaperFilter) {
   // Trending filters `since` on the precomputed row's last sighting (as of the refresh, like its
   // order): a filter on papers would tempt the planner away from the trending_order index.
   const filters = sql`
-    ${filter.topic ? sql`AND (EXISTS (SELECT 1 FROM paper_labels l WHERE l.paper_id = p.id AND l.topic_id = ${filter.topic})
+    ${
+      filter.topic
+        ? sql`AND (EXISTS (SELECT 1 FROM paper_labels l WHERE l.paper_id = p.id AND l.topic_id = ${filter.topic})
           OR (NOT EXISTS (SELECT 1 FROM paper_labels l WHERE l.paper_id = p.id)
-              AND EXISTS (SELECT 1 FROM paper_topics t WHERE t.paper_id = p.id AND t.topic_id = ${filter.topic})))` : sql``}
+              AND EXISTS (SELECT 1 FROM paper_topics t WHERE t.paper_id = p.id AND t.topic_id = ${filter.topic})))`
+        : sql``
+    }
     ${filter.source ? sql`AND EXISTS (SELECT 1 FROM paper_aliases a WHERE a.paper_id = p.id AND a.source = ${filter.source})` : sql``}
     ${filter.since ? sql`AND ${filter.sort === 'new' ? sql`p.last_seen_at` : sql`c.last_seen_at`} >= ${filter.since}` : sql``}
     ${filter.q ? sql`AND to_tsvector('english', p.title || ' ' || coalesce(p.abstract, '')) @@ websearch_to_tsquery('english', ${filter.q})` : sql``}`;

@@ -18,7 +18,9 @@ export class SightingPartitionRepository {
    */
   async ensure(monthsAhead = 3): Promise<number> {
     // Raw: a function of migration 0015 (DDL inside), no table.
-    const { rows } = await sql<{ created: number }>`SELECT sightings_ensure_partitions(${monthsAhead}::int) AS created`.execute(this.db);
+    const { rows } = await sql<{
+      created: number;
+    }>`SELECT sightings_ensure_partitions(${monthsAhead}::int) AS created`.execute(this.db);
     return rows[0]!.created;
   }
 
@@ -32,7 +34,9 @@ export class SightingPartitionRepository {
     const counted: SightingPartition[] = [];
     for (const row of rows) {
       // Raw: a partition, named at run time, is not in the Database type.
-      const { rows: n } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM ${sql.table(row.name)}`.execute(this.db);
+      const { rows: n } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM ${sql.table(row.name)}`.execute(
+        this.db,
+      );
       counted.push({ ...row, rows: n[0]!.n });
     }
     return counted;

@@ -19,11 +19,18 @@ async function claimed(email: string, minutesAgo: number, period = 'daily-2026-1
   const { id } = await subscribers.subscribe(email, { topics: [], frequency: 'daily' }, 'active');
   const deliveryId = (await subscribers.planDelivery(id, period))!;
   expect(await subscribers.claimDelivery(deliveryId)).not.toBeNull();
-  await sql`UPDATE deliveries SET claimed_at = now() - ${minutesAgo} * interval '1 minute' WHERE id = ${deliveryId}`.execute(t.db);
+  await sql`UPDATE deliveries SET claimed_at = now() - ${minutesAgo} * interval '1 minute' WHERE id = ${deliveryId}`.execute(
+    t.db,
+  );
   return deliveryId;
 }
 
-const statusOf = async (id: number) => (await t.db.selectFrom('deliveries').select(['status', 'attempts', 'error']).where('id', '=', id).executeTakeFirstOrThrow());
+const statusOf = async (id: number) =>
+  await t.db
+    .selectFrom('deliveries')
+    .select(['status', 'attempts', 'error'])
+    .where('id', '=', id)
+    .executeTakeFirstOrThrow();
 
 describe('StuckDeliveryRepository', () => {
   it('counts and lists deliveries claimed longer than the threshold, not fresh claims nor finished ones', async () => {
@@ -32,7 +39,11 @@ describe('StuckDeliveryRepository', () => {
     await claimed('fresh@example.org', 1);
     const done = await claimed('done@example.org', 120);
     await subscribers.finishDelivery(done, { status: 'sent', messageId: '<m@x>' });
-    const { id: plannedOnly } = await subscribers.subscribe('planned@example.org', { topics: [], frequency: 'daily' }, 'active');
+    const { id: plannedOnly } = await subscribers.subscribe(
+      'planned@example.org',
+      { topics: [], frequency: 'daily' },
+      'active',
+    );
     await subscribers.planDelivery(plannedOnly, 'daily-2026-12-06');
 
     expect(await stuck.countStuck(15)).toBe(2);
@@ -46,7 +57,9 @@ describe('StuckDeliveryRepository', () => {
     expect(listed[0]!.claimedAt).toBeInstanceOf(Date);
 
     const { rows: view } = await sql<{ delivery_id: number; claimed_minutes: number }>`
-      SELECT delivery_id, claimed_minutes FROM dashboard.claimed_deliveries WHERE delivery_id IN (${old}, ${mid})`.execute(t.db);
+      SELECT delivery_id, claimed_minutes FROM dashboard.claimed_deliveries WHERE delivery_id IN (${old}, ${mid})`.execute(
+      t.db,
+    );
     expect(view).toEqual([
       { delivery_id: old, claimed_minutes: 60 },
       { delivery_id: mid, claimed_minutes: 20 },
@@ -66,7 +79,10 @@ describe('StuckDeliveryRepository', () => {
     await subscribers.unsubscribe(goneSubscriber.id);
 
     expect(await stuck.skipStuckOfInactive(15)).toBe(1);
-    expect(await statusOf(gone)).toMatchObject({ status: 'skipped', error: 'stuck, not re-sent: subscriber unsubscribed' });
+    expect(await statusOf(gone)).toMatchObject({
+      status: 'skipped',
+      error: 'stuck, not re-sent: subscriber unsubscribed',
+    });
 
     const [first, second] = await Promise.all([
       t.db.transaction().execute((trx) => new StuckDeliveryRepository(trx).releaseStuck(15)),

@@ -1,4 +1,4 @@
-import { sql, type ExpressionBuilder, type Kysely } from 'kysely';
+import { type ExpressionBuilder, type Kysely, sql } from 'kysely';
 import type { Database } from '../schema.js';
 import { now } from './expressions.js';
 
@@ -50,8 +50,15 @@ export class StuckDeliveryRepository {
     const rows = await this.db
       .selectFrom('deliveries as d')
       .innerJoin('subscribers as s', 's.id', 'd.subscriber_id')
-      .select(['d.id as deliveryId', 'd.subscriber_id as subscriberId', 's.email', 's.status as subscriberStatus', 'd.period_key as periodKey',
-        'd.claimed_at as claimedAt', 'd.attempts'])
+      .select([
+        'd.id as deliveryId',
+        'd.subscriber_id as subscriberId',
+        's.email',
+        's.status as subscriberStatus',
+        'd.period_key as periodKey',
+        'd.claimed_at as claimedAt',
+        'd.attempts',
+      ])
       .where('d.status', '=', 'claimed')
       .where((eb) => claimedBefore(eb, minutes))
       .orderBy('d.claimed_at')
@@ -69,7 +76,11 @@ export class StuckDeliveryRepository {
     const rows = await this.db
       .updateTable('deliveries as d')
       .from('subscribers as s')
-      .set((eb) => ({ status: 'skipped', finished_at: now, error: eb(eb.val('stuck, not re-sent: subscriber '), '||', eb.ref('s.status')) }))
+      .set((eb) => ({
+        status: 'skipped',
+        finished_at: now,
+        error: eb(eb.val('stuck, not re-sent: subscriber '), '||', eb.ref('s.status')),
+      }))
       .whereRef('s.id', '=', 'd.subscriber_id')
       .where('s.status', '<>', 'active')
       .where('d.status', '=', 'claimed')

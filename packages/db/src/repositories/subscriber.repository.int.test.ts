@@ -18,7 +18,11 @@ describe('SubscriberRepository', () => {
     expect(again).toMatchObject({ id: first.id, status: 'pending', created: false });
     expect(await repo.confirm(first.id)).toBe(true);
     expect(await repo.confirm(first.id)).toBe(false);
-    const prefs = await t.db.selectFrom('subscriber_preferences').selectAll().where('subscriber_id', '=', first.id).executeTakeFirstOrThrow();
+    const prefs = await t.db
+      .selectFrom('subscriber_preferences')
+      .selectAll()
+      .where('subscriber_id', '=', first.id)
+      .executeTakeFirstOrThrow();
     expect(prefs).toMatchObject({ topics: ['vision'], frequency: 'weekly', send_hour: 8, time_zone: 'UTC' });
   });
 
@@ -30,7 +34,10 @@ describe('SubscriberRepository', () => {
     const claims = await Promise.all(Array.from({ length: 8 }, () => repo.claimDelivery(planned!)));
     expect(claims.filter(Boolean)).toHaveLength(1);
     await repo.releaseDelivery(planned!, 'SMTP 451 try later');
-    expect(await repo.claimDelivery(planned!)).toMatchObject({ email: 'grace@example.org', periodKey: 'daily-2026-11-28' });
+    expect(await repo.claimDelivery(planned!)).toMatchObject({
+      email: 'grace@example.org',
+      periodKey: 'daily-2026-11-28',
+    });
     await repo.finishDelivery(planned!, { status: 'sent', messageId: '<x@y>', response: '250 ok' });
     expect(await repo.claimDelivery(planned!)).toBeNull();
     const row = await t.db.selectFrom('deliveries').selectAll().where('id', '=', planned!).executeTakeFirstOrThrow();
@@ -43,7 +50,11 @@ describe('SubscriberRepository', () => {
     await repo.unsubscribe(id);
     await repo.unsubscribe(id);
     expect(await repo.claimDelivery(planned!)).toBeNull();
-    const row = await t.db.selectFrom('deliveries').select(['status', 'error']).where('id', '=', planned!).executeTakeFirstOrThrow();
+    const row = await t.db
+      .selectFrom('deliveries')
+      .select(['status', 'error'])
+      .where('id', '=', planned!)
+      .executeTakeFirstOrThrow();
     expect(row).toEqual({ status: 'skipped', error: 'unsubscribed' });
     expect((await repo.findByEmail('alan@example.org'))?.status).toBe('unsubscribed');
   });

@@ -1,4 +1,4 @@
-import { sql, type ExpressionBuilder, type Kysely } from 'kysely';
+import { type ExpressionBuilder, type Kysely, sql } from 'kysely';
 import type { Database, DeliveryStatus, SubscriberPreferencesRow, SubscribersTable } from '../schema.js';
 import { now } from './expressions.js';
 
@@ -17,7 +17,16 @@ export interface Preferences {
  * working. A first confirmation revokes nothing. Evaluated against the row before the update.
  */
 const revokeOnReactivation = (eb: ExpressionBuilder<Database, 'subscribers'>) =>
-  eb('token_version', '+', eb.case().when(eb.or([eb('confirmed_at', 'is not', null), eb('unsubscribed_at', 'is not', null)])).then(1).else(0).end());
+  eb(
+    'token_version',
+    '+',
+    eb
+      .case()
+      .when(eb.or([eb('confirmed_at', 'is not', null), eb('unsubscribed_at', 'is not', null)]))
+      .then(1)
+      .else(0)
+      .end(),
+  );
 
 export type SubscriberStatus = SubscribersTable['status'];
 export type SubscriberDeliveryStatus = DeliveryStatus;
@@ -36,7 +45,11 @@ export class SubscriberRepository {
    * once it confirms); any other known address keeps its status, and only a pending one gets the new
    * preferences. Returns the subscriber either way (callers must not reveal which).
    */
-  async subscribe(email: string, preferences: Preferences, status: 'pending' | 'active'): Promise<{ id: number; status: SubscriberStatus; created: boolean; tokenVersion: number }> {
+  async subscribe(
+    email: string,
+    preferences: Preferences,
+    status: 'pending' | 'active',
+  ): Promise<{ id: number; status: SubscriberStatus; created: boolean; tokenVersion: number }> {
     return this.db.transaction().execute(async (trx) => {
       const inserted = await trx
         .insertInto('subscribers')
@@ -46,16 +59,29 @@ export class SubscriberRepository {
         .executeTakeFirst();
       const existing = inserted
         ? undefined
-        : await trx.selectFrom('subscribers').select(['id', 'status', 'token_version as tokenVersion']).where('email', '=', email).executeTakeFirstOrThrow();
+        : await trx
+            .selectFrom('subscribers')
+            .select(['id', 'status', 'token_version as tokenVersion'])
+            .where('email', '=', email)
+            .executeTakeFirstOrThrow();
       const subscriber = inserted ? { ...inserted, created: true } : { ...existing!, created: false };
       if (subscriber.status === 'unsubscribed' && status === 'pending') {
-        await trx.updateTable('subscribers').set({ status: 'pending' }).where('id', '=', subscriber.id).where('status', '=', 'unsubscribed').execute();
+        await trx
+          .updateTable('subscribers')
+          .set({ status: 'pending' })
+          .where('id', '=', subscriber.id)
+          .where('status', '=', 'unsubscribed')
+          .execute();
         subscriber.status = 'pending';
       }
       if (subscriber.created || subscriber.status === 'pending' || status === 'active') {
         const row = {
-          topics: preferences.topics, frequency: preferences.frequency, send_hour: preferences.sendHour ?? 8,
-          time_zone: preferences.timeZone ?? 'UTC', min_upvotes: preferences.minUpvotes ?? 0, max_papers: preferences.maxPapers ?? 10,
+          topics: preferences.topics,
+          frequency: preferences.frequency,
+          send_hour: preferences.sendHour ?? 8,
+          time_zone: preferences.timeZone ?? 'UTC',
+          min_upvotes: preferences.minUpvotes ?? 0,
+          max_papers: preferences.maxPapers ?? 10,
         };
         await trx
           .insertInto('subscriber_preferences')
@@ -66,7 +92,12 @@ export class SubscriberRepository {
       if (status === 'active' && subscriber.status !== 'active') {
         const updated = await trx
           .updateTable('subscribers')
-          .set((eb) => ({ status: 'active', confirmed_at: now, unsubscribed_at: null, token_version: revokeOnReactivation(eb) }))
+          .set((eb) => ({
+            status: 'active',
+            confirmed_at: now,
+            unsubscribed_at: null,
+            token_version: revokeOnReactivation(eb),
+          }))
           .where('id', '=', subscriber.id)
           .returning('token_version as tokenVersion')
           .executeTakeFirstOrThrow();
@@ -81,8 +112,13 @@ export class SubscriberRepository {
     await this.db
       .updateTable('subscriber_preferences')
       .set({
-        topics: preferences.topics, frequency: preferences.frequency, send_hour: preferences.sendHour, time_zone: preferences.timeZone,
-        min_upvotes: preferences.minUpvotes, max_papers: preferences.maxPapers, updated_at: now,
+        topics: preferences.topics,
+        frequency: preferences.frequency,
+        send_hour: preferences.sendHour,
+        time_zone: preferences.timeZone,
+        min_upvotes: preferences.minUpvotes,
+        max_papers: preferences.maxPapers,
+        updated_at: now,
       })
       .where('subscriber_id', '=', subscriberId)
       .execute();
@@ -95,7 +131,12 @@ export class SubscriberRepository {
   async confirm(id: number): Promise<boolean> {
     const result = await this.db
       .updateTable('subscribers')
-      .set((eb) => ({ status: 'active', confirmed_at: now, unsubscribed_at: null, token_version: revokeOnReactivation(eb) }))
+      .set((eb) => ({
+        status: 'active',
+        confirmed_at: now,
+        unsubscribed_at: null,
+        token_version: revokeOnReactivation(eb),
+      }))
       .where('id', '=', id)
       .where('status', '=', 'pending')
       .executeTakeFirst();
@@ -104,7 +145,11 @@ export class SubscriberRepository {
 
   /** The version a subscriber's links must carry, and its status; null when there is no such subscriber. */
   async linkState(id: number): Promise<{ tokenVersion: number; status: SubscriberStatus } | null> {
-    const row = await this.db.selectFrom('subscribers').select(['token_version', 'status']).where('id', '=', id).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('subscribers')
+      .select(['token_version', 'status'])
+      .where('id', '=', id)
+      .executeTakeFirst();
     return row ? { tokenVersion: row.token_version, status: row.status } : null;
   }
 
@@ -124,7 +169,10 @@ export class SubscriberRepository {
    * (atomic: concurrent sends cannot exceed the limit). Only a pending subscriber gets one. The hour
    * starts with the first mail sent, so requests that send nothing never extend it.
    */
-  async claimConfirmation(id: number, perHour: number): Promise<{ email: string; tokenVersion: number } | { refused: 'limited' | 'not-pending' }> {
+  async claimConfirmation(
+    id: number,
+    perHour: number,
+  ): Promise<{ email: string; tokenVersion: number } | { refused: 'limited' | 'not-pending' }> {
     // Raw: a data-modifying CTE read back with the row's state in one statement (atomic under concurrent sends).
     const { rows } = await sql<{ email: string | null; tokenVersion: number; status: SubscriberStatus }>`
       WITH claimed AS (
@@ -136,7 +184,9 @@ export class SubscriberRepository {
           AND (confirmation_window_at IS NULL OR confirmation_window_at <= now() - interval '1 hour' OR confirmations_sent < ${perHour})
         RETURNING email
       )
-      SELECT (SELECT email FROM claimed) AS email, token_version AS "tokenVersion", status FROM subscribers WHERE id = ${id}`.execute(this.db);
+      SELECT (SELECT email FROM claimed) AS email, token_version AS "tokenVersion", status FROM subscribers WHERE id = ${id}`.execute(
+      this.db,
+    );
     const row = rows[0];
     if (row?.email) return { email: row.email, tokenVersion: row.tokenVersion };
     return { refused: row?.status === 'pending' ? 'limited' : 'not-pending' };
@@ -171,7 +221,11 @@ export class SubscriberRepository {
 
   /** A subscriber's digest preferences; undefined when none were stored. */
   async preferences(subscriberId: number): Promise<SubscriberPreferencesRow | undefined> {
-    return this.db.selectFrom('subscriber_preferences').selectAll().where('subscriber_id', '=', subscriberId).executeTakeFirst();
+    return this.db
+      .selectFrom('subscriber_preferences')
+      .selectAll()
+      .where('subscriber_id', '=', subscriberId)
+      .executeTakeFirst();
   }
 
   async findByEmail(email: string) {
@@ -193,7 +247,9 @@ export class SubscriberRepository {
    * Claims a planned delivery for sending, only while its subscriber is active. The claim is the
    * commit point: a delivery claimed once is never claimed again, so no digest goes out twice.
    */
-  async claimDelivery(deliveryId: number): Promise<{ subscriberId: number; email: string; periodKey: string; tokenVersion: number } | null> {
+  async claimDelivery(
+    deliveryId: number,
+  ): Promise<{ subscriberId: number; email: string; periodKey: string; tokenVersion: number } | null> {
     const row = await this.db
       .updateTable('deliveries as d')
       .from('subscribers as s')
@@ -227,7 +283,11 @@ export class SubscriberRepository {
 
   async deliveryStatuses(deliveryIds: readonly number[]): Promise<Map<number, SubscriberDeliveryStatus>> {
     if (deliveryIds.length === 0) return new Map();
-    const rows = await this.db.selectFrom('deliveries').select(['id', 'status']).where('id', 'in', [...deliveryIds]).execute();
+    const rows = await this.db
+      .selectFrom('deliveries')
+      .select(['id', 'status'])
+      .where('id', 'in', [...deliveryIds])
+      .execute();
     return new Map(rows.map((r) => [r.id, r.status]));
   }
 
@@ -235,26 +295,54 @@ export class SubscriberRepository {
     return this.db
       .selectFrom('subscribers as s')
       .leftJoin('subscriber_preferences as p', 'p.subscriber_id', 's.id')
-      .select(['s.id', 's.email', 's.status', 's.created_at', 's.confirmed_at', 'p.topics', 'p.frequency', 'p.send_hour', 'p.time_zone', 'p.min_upvotes', 'p.max_papers'])
+      .select([
+        's.id',
+        's.email',
+        's.status',
+        's.created_at',
+        's.confirmed_at',
+        'p.topics',
+        'p.frequency',
+        'p.send_hour',
+        'p.time_zone',
+        'p.min_upvotes',
+        'p.max_papers',
+      ])
       .orderBy('s.id')
       .execute();
   }
 
   /** A temporary SMTP failure before the server accepted the message: the delivery may be claimed again. */
   async releaseDelivery(deliveryId: number, error: string): Promise<void> {
-    await this.db.updateTable('deliveries').set({ status: 'planned', error }).where('id', '=', deliveryId).where('status', '=', 'claimed').execute();
+    await this.db
+      .updateTable('deliveries')
+      .set({ status: 'planned', error })
+      .where('id', '=', deliveryId)
+      .where('status', '=', 'claimed')
+      .execute();
   }
 
   /** Records why a claimed delivery's outcome is unknown; it stays claimed (never sent twice). */
   async noteDeliveryError(deliveryId: number, error: string): Promise<void> {
-    await this.db.updateTable('deliveries').set({ error }).where('id', '=', deliveryId).where('status', '=', 'claimed').execute();
+    await this.db
+      .updateTable('deliveries')
+      .set({ error })
+      .where('id', '=', deliveryId)
+      .where('status', '=', 'claimed')
+      .execute();
   }
 
-  async finishDelivery(deliveryId: number, outcome: { status: 'sent' | 'skipped' | 'failed'; messageId?: string; response?: string; error?: string }): Promise<void> {
+  async finishDelivery(
+    deliveryId: number,
+    outcome: { status: 'sent' | 'skipped' | 'failed'; messageId?: string; response?: string; error?: string },
+  ): Promise<void> {
     await this.db
       .updateTable('deliveries')
       .set({
-        status: outcome.status, message_id: outcome.messageId ?? null, smtp_response: outcome.response ?? null, error: outcome.error ?? null,
+        status: outcome.status,
+        message_id: outcome.messageId ?? null,
+        smtp_response: outcome.response ?? null,
+        error: outcome.error ?? null,
         finished_at: now,
       })
       .where('id', '=', deliveryId)

@@ -17,9 +17,9 @@
  * Topics with score > threshold are returned, best first; ties (equal raw
  * score) go to the topic listed earlier in the taxonomy.
  */
-import { compiledRules, describeToken, type CompiledTaxonomy, type TokenInfo } from "./taxonomy.js";
-import { tokenize } from "./text.js";
-import type { PaperInput, Taxonomy, TopicScore } from "./types.js";
+import { type CompiledTaxonomy, compiledRules, describeToken, type TokenInfo } from './taxonomy.js';
+import { tokenize } from './text.js';
+import type { PaperInput, Taxonomy, TopicScore } from './types.js';
 
 interface Evidence {
   label: string;
@@ -32,7 +32,7 @@ function repeatFactor(count: number): number {
 
 function scoreField(
   text: string,
-  field: "title" | "abstract",
+  field: 'title' | 'abstract',
   multiplier: number,
   rules: CompiledTaxonomy,
   raw: Float64Array,
@@ -87,7 +87,7 @@ function scoreField(
     const term = rules.terms[index]!;
     const value = term.weight * repeatFactor(counts[index]!) * multiplier;
     raw[term.topic] = raw[term.topic]! + value;
-    evidence[term.topic]!.push({ label: field === "title" ? term.titleLabel : term.abstractLabel, value });
+    evidence[term.topic]!.push({ label: field === 'title' ? term.titleLabel : term.abstractLabel, value });
   }
 }
 
@@ -100,9 +100,9 @@ function scoreCategories(
   if (categories.length === 0 || rules.categories.size === 0) return;
   const applied = new Set<object>();
   for (const category of categories) {
-    if (typeof category !== "string" || category.length === 0) continue;
+    if (typeof category !== 'string' || category.length === 0) continue;
     const lower = category.trim().toLowerCase();
-    const dot = lower.indexOf(".");
+    const dot = lower.indexOf('.');
     const keys = dot > 0 ? [lower, lower.slice(0, dot)] : [lower];
     for (const key of keys) {
       const list = rules.categories.get(key);
@@ -129,10 +129,10 @@ export function classify(paper: PaperInput, taxonomy: Taxonomy): TopicScore[] {
   const raw = new Float64Array(topicCount);
   const evidence: Evidence[][] = Array.from({ length: topicCount }, () => []);
 
-  const title = typeof paper.title === "string" ? paper.title : "";
-  const abstract = typeof paper.abstract === "string" ? paper.abstract : "";
-  scoreField(title, "title", taxonomy.titleMultiplier, rules, raw, evidence);
-  scoreField(abstract, "abstract", 1, rules, raw, evidence);
+  const title = typeof paper.title === 'string' ? paper.title : '';
+  const abstract = typeof paper.abstract === 'string' ? paper.abstract : '';
+  scoreField(title, 'title', taxonomy.titleMultiplier, rules, raw, evidence);
+  scoreField(abstract, 'abstract', 1, rules, raw, evidence);
   if (Array.isArray(paper.categories)) scoreCategories(paper.categories, rules, raw, evidence);
 
   const ranked: { topic: number; raw: number; score: number }[] = [];
@@ -145,8 +145,7 @@ export function classify(paper: PaperInput, taxonomy: Taxonomy): TopicScore[] {
   ranked.sort((a, b) => b.raw - a.raw || a.topic - b.topic);
 
   return ranked.map(({ topic, score }) => {
-    const ev = evidence[topic]!
-      .slice()
+    const ev = evidence[topic]!.slice()
       .sort((a, b) => Math.abs(b.value) - Math.abs(a.value) || (a.label < b.label ? -1 : a.label > b.label ? 1 : 0))
       .slice(0, taxonomy.maxEvidence)
       .map((e) => e.label);

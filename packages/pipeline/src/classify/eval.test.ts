@@ -1,12 +1,12 @@
-import { describe, expect, it } from "vitest";
-import { evaluate, loadLabelledPapers, parseLabelledPapers, type LabelledPaper } from "./eval.js";
-import { loadTaxonomy, parseTaxonomy } from "./taxonomy.js";
+import { describe, expect, it } from 'vitest';
+import { evaluate, type LabelledPaper, loadLabelledPapers, parseLabelledPapers } from './eval.js';
+import { loadTaxonomy, parseTaxonomy } from './taxonomy.js';
 
 const taxonomy = loadTaxonomy();
 const papers = loadLabelledPapers();
 
-describe("labelled evaluation set", () => {
-  it("has at least 100 papers, every topic several times, and only known topic ids", () => {
+describe('labelled evaluation set', () => {
+  it('has at least 100 papers, every topic several times, and only known topic ids', () => {
     expect(papers.length).toBeGreaterThanOrEqual(100);
     const ids = new Set(taxonomy.topics.map((t) => t.id));
     const perTopic = new Map<string, number>();
@@ -21,26 +21,26 @@ describe("labelled evaluation set", () => {
     for (const id of ids) expect(perTopic.get(id) ?? 0, id).toBeGreaterThanOrEqual(5);
   });
 
-  it("splits about 30% of papers into the holdout by a hash of the arXiv id", () => {
+  it('splits about 30% of papers into the holdout by a hash of the arXiv id', () => {
     const fnv1a = (s: string) => {
       let h = 0x811c9dc5;
-      for (const b of Buffer.from(s, "utf8")) h = Math.imul(h ^ b, 0x01000193) >>> 0;
+      for (const b of Buffer.from(s, 'utf8')) h = Math.imul(h ^ b, 0x01000193) >>> 0;
       return h;
     };
-    for (const p of papers) expect(p.split, p.arxivId).toBe(fnv1a(p.arxivId) % 10 < 3 ? "holdout" : "dev");
-    const holdout = papers.filter((p) => p.split === "holdout").length / papers.length;
+    for (const p of papers) expect(p.split, p.arxivId).toBe(fnv1a(p.arxivId) % 10 < 3 ? 'holdout' : 'dev');
+    const holdout = papers.filter((p) => p.split === 'holdout').length / papers.length;
     expect(holdout).toBeGreaterThan(0.2);
     expect(holdout).toBeLessThan(0.4);
   });
 
-  it("rejects malformed lines with their line number", () => {
-    expect(() => parseLabelledPapers('{"arxivId":"1"}\n', "x")).toThrow(/^x line 1: /);
-    expect(() => parseLabelledPapers("\nnot json\n", "x")).toThrow(/^x line 2: invalid JSON/);
+  it('rejects malformed lines with their line number', () => {
+    expect(() => parseLabelledPapers('{"arxivId":"1"}\n', 'x')).toThrow(/^x line 1: /);
+    expect(() => parseLabelledPapers('\nnot json\n', 'x')).toThrow(/^x line 2: invalid JSON/);
   });
 });
 
-describe("evaluate", () => {
-  it("reaches top-1 accuracy >= 0.8 on the whole labelled set", () => {
+describe('evaluate', () => {
+  it('reaches top-1 accuracy >= 0.8 on the whole labelled set', () => {
     const report = evaluate(papers, taxonomy);
     expect(report.overall.n).toBe(papers.length);
     expect(report.bySplit.dev.n + report.bySplit.holdout.n).toBe(papers.length);
@@ -48,7 +48,7 @@ describe("evaluate", () => {
     expect(report.overall.acceptable).toBeGreaterThanOrEqual(report.overall.top1);
   });
 
-  it("counts top-1, acceptable, per-split, per-topic and confusions correctly", () => {
+  it('counts top-1, acceptable, per-split, per-topic and confusions correctly', () => {
     const toy = parseTaxonomy(
       `
 version: t
@@ -58,23 +58,29 @@ topics:
   - { id: b, label: B, description: B., keywords: [banana] }
   - { id: c, label: C, description: C., keywords: [cherry] }
 `,
-      "toy",
+      'toy',
     );
-    const mk = (arxivId: string, title: string, topic: string, split: "dev" | "holdout", also?: string[]): LabelledPaper => ({
+    const mk = (
+      arxivId: string,
+      title: string,
+      topic: string,
+      split: 'dev' | 'holdout',
+      also?: string[],
+    ): LabelledPaper => ({
       arxivId,
       title,
-      abstract: "",
+      abstract: '',
       topic,
-      source: "test",
+      source: 'test',
       split,
       ...(also ? { alsoAcceptable: also } : {}),
     });
     const report = evaluate(
       [
-        mk("1", "apple", "a", "dev"),
-        mk("2", "banana", "a", "dev", ["b"]),
-        mk("3", "cherry", "b", "holdout"),
-        mk("4", "nothing here", "c", "holdout"),
+        mk('1', 'apple', 'a', 'dev'),
+        mk('2', 'banana', 'a', 'dev', ['b']),
+        mk('3', 'cherry', 'b', 'holdout'),
+        mk('4', 'nothing here', 'c', 'holdout'),
       ],
       toy,
     );
@@ -86,10 +92,10 @@ topics:
     expect(report.byTopic.c).toMatchObject({ n: 1, correct: 0, predicted: 1, precision: 0 });
     expect(report.noPrediction).toBe(1);
     expect(report.confusion).toEqual([
-      { expected: "a", predicted: "b", count: 1 },
-      { expected: "b", predicted: "c", count: 1 },
-      { expected: "c", predicted: "(none)", count: 1 },
+      { expected: 'a', predicted: 'b', count: 1 },
+      { expected: 'b', predicted: 'c', count: 1 },
+      { expected: 'c', predicted: '(none)', count: 1 },
     ]);
-    expect(report.predictions.map((p) => p.predicted)).toEqual(["a", "b", "c", null]);
+    expect(report.predictions.map((p) => p.predicted)).toEqual(['a', 'b', 'c', null]);
   });
 });

@@ -2,16 +2,16 @@
  * Accuracy of the classifier against the hand-labelled evaluation set
  * (packages/pipeline/eval/labelled-papers.jsonl; see eval/README.md).
  */
-import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
-import { z } from "zod";
-import { classify } from "./classify.js";
-import type { Taxonomy, TopicScore } from "./types.js";
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { classify } from './classify.js';
+import type { Taxonomy, TopicScore } from './types.js';
 
 /** Absolute path of the labelled set shipped with the package. */
-export const DEFAULT_EVAL_SET_PATH = fileURLToPath(new URL("../../eval/labelled-papers.jsonl", import.meta.url));
+export const DEFAULT_EVAL_SET_PATH = fileURLToPath(new URL('../../eval/labelled-papers.jsonl', import.meta.url));
 
-export type EvalSplit = "dev" | "holdout";
+export type EvalSplit = 'dev' | 'holdout';
 
 const labelledPaperSchema = z
   .object({
@@ -22,7 +22,7 @@ const labelledPaperSchema = z
     topic: z.string().min(1),
     alsoAcceptable: z.array(z.string()).optional(),
     source: z.string().min(1),
-    split: z.enum(["dev", "holdout"]),
+    split: z.enum(['dev', 'holdout']),
   })
   .strict();
 
@@ -30,11 +30,11 @@ const labelledPaperSchema = z
 export type LabelledPaper = z.infer<typeof labelledPaperSchema>;
 
 /** Parses the JSONL text of a labelled set; throws with the line number on a bad line. */
-export function parseLabelledPapers(jsonl: string, name = "labelled set"): LabelledPaper[] {
+export function parseLabelledPapers(jsonl: string, name = 'labelled set'): LabelledPaper[] {
   const papers: LabelledPaper[] = [];
   const seen = new Set<string>();
-  jsonl.split("\n").forEach((line, i) => {
-    if (line.trim() === "") return;
+  jsonl.split('\n').forEach((line, i) => {
+    if (line.trim() === '') return;
     let value: unknown;
     try {
       value = JSON.parse(line);
@@ -44,9 +44,10 @@ export function parseLabelledPapers(jsonl: string, name = "labelled set"): Label
     const parsed = labelledPaperSchema.safeParse(value);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
-      throw new Error(`${name} line ${i + 1}: ${issue.path.join(".") || "(line)"}: ${issue.message}`);
+      throw new Error(`${name} line ${i + 1}: ${issue.path.join('.') || '(line)'}: ${issue.message}`);
     }
-    if (seen.has(parsed.data.arxivId)) throw new Error(`${name} line ${i + 1}: duplicate arxivId ${parsed.data.arxivId}`);
+    if (seen.has(parsed.data.arxivId))
+      throw new Error(`${name} line ${i + 1}: duplicate arxivId ${parsed.data.arxivId}`);
     seen.add(parsed.data.arxivId);
     papers.push(parsed.data);
   });
@@ -55,7 +56,7 @@ export function parseLabelledPapers(jsonl: string, name = "labelled set"): Label
 
 /** Reads the labelled set (default: the one shipped with the package). */
 export function loadLabelledPapers(path: string = DEFAULT_EVAL_SET_PATH): LabelledPaper[] {
-  return parseLabelledPapers(readFileSync(path, "utf8"), path);
+  return parseLabelledPapers(readFileSync(path, 'utf8'), path);
 }
 
 /** Accuracy over a group of papers. */
@@ -132,7 +133,15 @@ export function evaluate(papers: readonly LabelledPaper[], taxonomy: Taxonomy): 
     const predicted = scores[0]?.id ?? null;
     const correct = predicted === paper.topic;
     const acceptable = correct || (predicted !== null && (paper.alsoAcceptable ?? []).includes(predicted));
-    predictions.push({ arxivId: paper.arxivId, split: paper.split, expected: paper.topic, predicted, correct, acceptable, scores });
+    predictions.push({
+      arxivId: paper.arxivId,
+      split: paper.split,
+      expected: paper.topic,
+      predicted,
+      correct,
+      acceptable,
+      scores,
+    });
 
     for (const group of [overall, bySplit[paper.split], topicEntry(paper.topic)]) {
       group.n++;
@@ -142,7 +151,7 @@ export function evaluate(papers: readonly LabelledPaper[], taxonomy: Taxonomy): 
     if (predicted === null) noPrediction++;
     else topicEntry(predicted).predicted++;
     if (!correct) {
-      const key = `${paper.topic}\u0000${predicted ?? "(none)"}`;
+      const key = `${paper.topic}\u0000${predicted ?? '(none)'}`;
       confusionCounts.set(key, (confusionCounts.get(key) ?? 0) + 1);
     }
   }
@@ -154,10 +163,12 @@ export function evaluate(papers: readonly LabelledPaper[], taxonomy: Taxonomy): 
   }
   const confusion = [...confusionCounts.entries()]
     .map(([key, count]) => {
-      const [expected, predicted] = key.split("\u0000") as [string, string];
+      const [expected, predicted] = key.split('\u0000') as [string, string];
       return { expected, predicted, count };
     })
-    .sort((a, b) => b.count - a.count || a.expected.localeCompare(b.expected) || a.predicted.localeCompare(b.predicted));
+    .sort(
+      (a, b) => b.count - a.count || a.expected.localeCompare(b.expected) || a.predicted.localeCompare(b.predicted),
+    );
 
   return {
     taxonomyVersion: taxonomy.version,

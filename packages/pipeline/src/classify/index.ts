@@ -6,18 +6,18 @@
  *   const taxonomy = loadTaxonomy();            // once
  *   const topics = classify(paper, taxonomy);   // per paper, ~40 µs of CPU
  */
-export { classify } from "./classify.js";
-export { DEFAULT_TAXONOMY_PATH, TaxonomyError, loadTaxonomy, parseTaxonomy } from "./taxonomy.js";
+export { classify } from './classify.js';
 export {
-  DEFAULT_EVAL_SET_PATH,
-  evaluate,
-  loadLabelledPapers,
-  parseLabelledPapers,
   type Accuracy,
+  DEFAULT_EVAL_SET_PATH,
   type EvalReport,
   type EvalSplit,
+  evaluate,
   type LabelledPaper,
+  loadLabelledPapers,
   type Prediction,
+  parseLabelledPapers,
   type TopicAccuracy,
-} from "./eval.js";
-export type { PaperInput, Taxonomy, TopicInfo, TopicScore } from "./types.js";
+} from './eval.js';
+export { DEFAULT_TAXONOMY_PATH, loadTaxonomy, parseTaxonomy, TaxonomyError } from './taxonomy.js';
+export type { PaperInput, Taxonomy, TopicInfo, TopicScore } from './types.js';

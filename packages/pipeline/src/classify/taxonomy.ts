@@ -2,23 +2,23 @@
  * Loading, validating and compiling a topic taxonomy (see taxonomy/default.yaml
  * for the file format).
  */
-import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
-import { parseDocument } from "yaml";
-import { z } from "zod";
-import { stem, tokenize } from "./text.js";
-import type { Taxonomy, TopicInfo } from "./types.js";
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseDocument } from 'yaml';
+import { z } from 'zod';
+import { stem, tokenize } from './text.js';
+import type { Taxonomy, TopicInfo } from './types.js';
 
 /** Absolute path of the taxonomy shipped with the package. */
-export const DEFAULT_TAXONOMY_PATH = fileURLToPath(new URL("../../taxonomy/default.yaml", import.meta.url));
+export const DEFAULT_TAXONOMY_PATH = fileURLToPath(new URL('../../taxonomy/default.yaml', import.meta.url));
 
 /** Thrown for any problem with a taxonomy file; `issues` lists one line per problem. */
 export class TaxonomyError extends Error {
   readonly issues: readonly string[];
   constructor(name: string, issues: readonly string[]) {
-    super(`invalid taxonomy ${JSON.stringify(name)}:\n  ${issues.join("\n  ")}`);
-    this.name = "TaxonomyError";
+    super(`invalid taxonomy ${JSON.stringify(name)}:\n  ${issues.join('\n  ')}`);
+    this.name = 'TaxonomyError';
     this.issues = issues;
   }
 }
@@ -32,7 +32,7 @@ const CATEGORY_RE = /^[A-Za-z][A-Za-z-]*(\.[A-Za-z][A-Za-z-]*)?$/;
 const weightSchema = z.number().finite().positive();
 
 const termSchema = z.preprocess(
-  (v) => (typeof v === "string" ? { term: v, weight: 1 } : v),
+  (v) => (typeof v === 'string' ? { term: v, weight: 1 } : v),
   z
     .object({
       term: z.string().trim().min(1),
@@ -43,14 +43,14 @@ const termSchema = z.preprocess(
 
 const categorySchema = z
   .object({
-    id: z.string().regex(CATEGORY_RE, "expected an arXiv category such as cs.CV or astro-ph"),
+    id: z.string().regex(CATEGORY_RE, 'expected an arXiv category such as cs.CV or astro-ph'),
     weight: weightSchema,
   })
   .strict();
 
 const topicSchema = z
   .object({
-    id: z.string().regex(TOPIC_ID_RE, "expected a lower-case slug such as rl-robotics"),
+    id: z.string().regex(TOPIC_ID_RE, 'expected a lower-case slug such as rl-robotics'),
     label: z.string().trim().min(1),
     description: z.string().trim().min(1),
     keywords: z.array(termSchema).min(1),
@@ -61,7 +61,7 @@ const topicSchema = z
 
 const taxonomySchema = z
   .object({
-    version: z.preprocess((v) => (typeof v === "number" ? String(v) : v), z.string().trim().min(1)),
+    version: z.preprocess((v) => (typeof v === 'number' ? String(v) : v), z.string().trim().min(1)),
     threshold: z.number().min(0).lt(1).default(0.25),
     saturation: weightSchema.default(8),
     titleMultiplier: z.number().finite().min(0).default(2.5),
@@ -76,40 +76,40 @@ type TaxonomyFile = z.infer<typeof taxonomySchema>;
 // Error formatting
 
 function formatPath(path: readonly (string | number)[]): string {
-  let out = "";
+  let out = '';
   for (const p of path) {
-    if (typeof p === "number") out += `[${p}]`;
-    else out += out === "" ? p : `.${p}`;
+    if (typeof p === 'number') out += `[${p}]`;
+    else out += out === '' ? p : `.${p}`;
   }
-  return out === "" ? "(root)" : out;
+  return out === '' ? '(root)' : out;
 }
 
 const TYPE_NAMES: Record<string, string> = {
-  number: "a number",
-  string: "a string",
-  array: "a list",
-  object: "a mapping",
-  boolean: "true or false",
-  integer: "an integer",
+  number: 'a number',
+  string: 'a string',
+  array: 'a list',
+  object: 'a mapping',
+  boolean: 'true or false',
+  integer: 'an integer',
 };
 
 function describeIssue(issue: z.ZodIssue): string {
   switch (issue.code) {
-    case "invalid_type": {
+    case 'invalid_type': {
       const expected = TYPE_NAMES[issue.expected] ?? issue.expected;
-      if (issue.received === "undefined") return `required, expected ${expected}`;
+      if (issue.received === 'undefined') return `required, expected ${expected}`;
       return `expected ${expected}, got ${issue.received}`;
     }
-    case "unrecognized_keys":
-      return `unknown field${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => JSON.stringify(k)).join(", ")}`;
-    case "too_small":
-      if (issue.type === "array") return `expected at least ${String(issue.minimum)} item(s)`;
-      if (issue.type === "string") return "must not be empty";
-      return `expected a number ${issue.inclusive ? ">=" : ">"} ${String(issue.minimum)}`;
-    case "too_big":
-      return `expected a number ${issue.inclusive ? "<=" : "<"} ${String(issue.maximum)}`;
-    case "not_finite":
-      return "expected a finite number";
+    case 'unrecognized_keys':
+      return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}`;
+    case 'too_small':
+      if (issue.type === 'array') return `expected at least ${String(issue.minimum)} item(s)`;
+      if (issue.type === 'string') return 'must not be empty';
+      return `expected a number ${issue.inclusive ? '>=' : '>'} ${String(issue.minimum)}`;
+    case 'too_big':
+      return `expected a number ${issue.inclusive ? '<=' : '<'} ${String(issue.maximum)}`;
+    case 'not_finite':
+      return 'expected a finite number';
     default:
       return issue.message;
   }
@@ -199,7 +199,7 @@ const compiledByTaxonomy = new WeakMap<Taxonomy, CompiledTaxonomy>();
 export function compiledRules(taxonomy: Taxonomy): CompiledTaxonomy {
   const compiled = compiledByTaxonomy.get(taxonomy);
   if (!compiled) {
-    throw new TypeError("classify: the taxonomy was not created by loadTaxonomy() or parseTaxonomy()");
+    throw new TypeError('classify: the taxonomy was not created by loadTaxonomy() or parseTaxonomy()');
   }
   return compiled;
 }
@@ -211,9 +211,9 @@ function compileTerm(
   weight: number,
 ): { term: CompiledTerm } | { error: string } {
   const text = raw.trim().toLowerCase();
-  const isPrefix = text.endsWith("*");
+  const isPrefix = text.endsWith('*');
   const body = isPrefix ? text.slice(0, -1) : text;
-  if (body.includes("*")) return { error: "'*' is only allowed at the end of a term" };
+  if (body.includes('*')) return { error: "'*' is only allowed at the end of a term" };
   const words = tokenize(body);
   if (words.length === 0) return { error: `term ${JSON.stringify(raw)} has no letters or digits` };
   let prefix: string | null = null;
@@ -222,7 +222,7 @@ function compileTerm(
     prefix = words[words.length - 1]!;
     if (prefix.length < 3) return { error: "a prefix before '*' needs at least 3 letters" };
   }
-  const sign = weight < 0 ? "-" : "";
+  const sign = weight < 0 ? '-' : '';
   return {
     term: {
       topic,
@@ -254,24 +254,24 @@ function compile(data: TaxonomyFile): { compiled: CompiledTaxonomy } | { issues:
     }
     const seenTerms = new Map<string, string>();
     const lists = [
-      ["keywords", topic.keywords, 1],
-      ["negative", topic.negative, -1],
+      ['keywords', topic.keywords, 1],
+      ['negative', topic.negative, -1],
     ] as const;
     for (const [field, list, sign] of lists) {
       list.forEach((entry, k) => {
         const path = `topics[${t}].${field}[${k}].term`;
         const result = compileTerm(entry.term, t, terms.length, sign * entry.weight);
-        if ("error" in result) {
+        if ('error' in result) {
           issues.push(`${path}: ${result.error}`);
           return;
         }
-        const key = `${result.term.stems.join(" ")}${result.term.prefix === null ? "" : "*"}`;
+        const key = `${result.term.stems.join(' ')}${result.term.prefix === null ? '' : '*'}`;
         const dup = seenTerms.get(key);
         if (dup !== undefined) {
           issues.push(`${path}: ${JSON.stringify(entry.term)} duplicates ${dup} in the same topic`);
           return;
         }
-        seenTerms.set(key, path.replace(/\.term$/, ""));
+        seenTerms.set(key, path.replace(/\.term$/, ''));
         const term = result.term;
         terms.push(term);
         if (term.prefix !== null && term.stems.length === 1) {
@@ -319,11 +319,11 @@ export function parseTaxonomy(yamlText: string, name: string): Taxonomy {
   if (doc.errors.length > 0) {
     throw new TaxonomyError(
       name,
-      doc.errors.map((e) => `YAML syntax error: ${e.message.split("\n")[0] ?? e.message}`),
+      doc.errors.map((e) => `YAML syntax error: ${e.message.split('\n')[0] ?? e.message}`),
     );
   }
   const raw: unknown = doc.toJS();
-  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new TaxonomyError(name, ["(root): expected a mapping with 'version' and 'topics'"]);
   }
   const parsed = taxonomySchema.safeParse(raw);
@@ -335,9 +335,9 @@ export function parseTaxonomy(yamlText: string, name: string): Taxonomy {
   }
   const data = parsed.data;
   const result = compile(data);
-  if ("issues" in result) throw new TaxonomyError(name, result.issues);
+  if ('issues' in result) throw new TaxonomyError(name, result.issues);
 
-  const contentHash = createHash("sha256").update(JSON.stringify(data)).digest("hex").slice(0, 8);
+  const contentHash = createHash('sha256').update(JSON.stringify(data)).digest('hex').slice(0, 8);
   const topics: TopicInfo[] = data.topics.map((t) =>
     Object.freeze({ id: t.id, label: t.label, description: t.description }),
   );
@@ -364,7 +364,7 @@ export function parseTaxonomy(yamlText: string, name: string): Taxonomy {
 export function loadTaxonomy(path: string = DEFAULT_TAXONOMY_PATH): Taxonomy {
   let text: string;
   try {
-    text = readFileSync(path, "utf8");
+    text = readFileSync(path, 'utf8');
   } catch (err) {
     throw new TaxonomyError(path, [`cannot read file: ${(err as Error).message}`]);
   }

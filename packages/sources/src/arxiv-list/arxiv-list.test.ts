@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { buildArxivListFixtures } from '../../test/fixtures/arxiv-list/make-fixtures.js';
 import { createPage } from '../page.js';
 import type { ExtractResult, RawEntry } from '../types.js';
-import { buildArxivListFixtures } from '../../test/fixtures/arxiv-list/make-fixtures.js';
 import { arxivListAdapter, sectionFromHeading } from './index.js';
 
 const PASTWEEK = 'arxiv-list-astro-ph-pastweek-2024-11-23.browser-saved.html';
@@ -69,7 +69,8 @@ describe('arxiv-list: /pastweek, real browser-saved capture (astro-ph, 2024-11-2
       arxivId: '2411.14419',
       url: 'https://arxiv.org/abs/2411.14419',
       section: 'Fri, 22 Nov 2024',
-      title: 'Combining summary statistics with simulation-based inference for the 21 cm signal from the Epoch of Reionization',
+      title:
+        'Combining summary statistics with simulation-based inference for the 21 cm signal from the Epoch of Reionization',
       authors: ['Benoit Semelin', 'Romain Mériot', 'Ashutosh Mishra', 'David Cornu'],
       categories: ['astro-ph.CO'],
     });
@@ -97,16 +98,24 @@ describe('arxiv-list: /pastweek, real browser-saved capture (astro-ph, 2024-11-2
 
   it('gives back the TeX source of formulas that the browser rendered with MathJax', () => {
     const titles = byId(entries);
-    expect(titles.get('2411.14273')?.title).toBe('Examining the evolution of the Supersoft X-ray Source RX J$0513.9-6951$');
+    expect(titles.get('2411.14273')?.title).toBe(
+      'Examining the evolution of the Supersoft X-ray Source RX J$0513.9-6951$',
+    );
     const tex = entries.filter((e) => e.title?.includes('$'));
-    expect(tex).toHaveLength((body.match(/<div class="list-title mathjax">(?:(?!<\/div>)[\s\S])*?math\/tex/g) ?? []).length);
-    expect(tex.map((e) => e.title)).toContain('Reevaluating $H_0$ Tension with Non-Planck CMB and DESI BAO Joint Analysis');
+    expect(tex).toHaveLength(
+      (body.match(/<div class="list-title mathjax">(?:(?!<\/div>)[\s\S])*?math\/tex/g) ?? []).length,
+    );
+    expect(tex.map((e) => e.title)).toContain(
+      'Reevaluating $H_0$ Tension with Non-Planck CMB and DESI BAO Joint Analysis',
+    );
   });
 
   it('decodes entities in titles', () => {
     const titles = entries.map((e) => e.title);
     expect(titles).toContain('Disc asymmetry characterisation in JWST-observed galaxies at 1 < z < 4');
-    expect(titles).toContain('Database Design for SpExoDisks: A Database & Web Portal for Spectra of Exoplanet-Forming Disks');
+    expect(titles).toContain(
+      'Database Design for SpExoDisks: A Database & Web Portal for Spectra of Exoplanet-Forming Disks',
+    );
   });
 
   it('gives every entry a clean title, authors, categories and its abs URL, and no abstract (none on /pastweek)', () => {
@@ -158,7 +167,9 @@ describe('arxiv-list: /new, 2024 server layout (cs.LG)', () => {
       section: 'new',
       title: 'Adjusted Cup-Product Neural Layer',
       authors: ['Snigdha Chandan Khilar'],
-      abstract: expect.stringMatching(/^Many important observables in physics and geometry are cup products of cochains\. .* two gauge transformations\.$/),
+      abstract: expect.stringMatching(
+        /^Many important observables in physics and geometry are cup products of cochains\. .* two gauge transformations\.$/,
+      ),
       categories: ['cs.LG', 'math-ph'],
     });
   });
@@ -174,7 +185,9 @@ describe('arxiv-list: /new, 2024 server layout (cs.LG)', () => {
   });
 
   it('keeps escaped markup in abstracts as text', () => {
-    expect(byId(entries).get('2606.13106')?.abstract).toContain('The model emits <swi> to enter latent mode and </swi> to exit.');
+    expect(byId(entries).get('2606.13106')?.abstract).toContain(
+      'The model emits <swi> to enter latent mode and </swi> to exit.',
+    );
   });
 
   it('has abstracts for new and cross-list entries only', () => {
@@ -222,8 +235,14 @@ describe('arxiv-list: small pages', () => {
   it('keeps TeX and escaped <script> in titles as text', () => {
     const { entries } = run(
       `<dl id='articles'><h3>New submissions (showing 2 of 2 entries)</h3>` +
-        entry(`<a href ="/abs/2411.00001" title="Abstract">arXiv:2411.00001</a>`, 'Bounds on $\\alpha$-mixing for $O(n^{1/2})$ &amp; more') +
-        entry(`<a href ="/abs/2411.00002" title="Abstract">arXiv:2411.00002</a>`, '&lt;script&gt;alert(1)&lt;/script&gt; Is Not   a Title') +
+        entry(
+          `<a href ="/abs/2411.00001" title="Abstract">arXiv:2411.00001</a>`,
+          'Bounds on $\\alpha$-mixing for $O(n^{1/2})$ &amp; more',
+        ) +
+        entry(
+          `<a href ="/abs/2411.00002" title="Abstract">arXiv:2411.00002</a>`,
+          '&lt;script&gt;alert(1)&lt;/script&gt; Is Not   a Title',
+        ) +
         `</dl>`,
     );
     expect(entries.map((e) => e.title)).toEqual([
@@ -257,7 +276,9 @@ describe('arxiv-list: small pages', () => {
   });
 
   it('gives zero entries and a warning for a page without a listing', () => {
-    const { entries, warnings } = run(`<div id='dlpage'><h3>Showing new listings for Saturday, 1 August 2026</h3><p>No updates today.</p></div>`);
+    const { entries, warnings } = run(
+      `<div id='dlpage'><h3>Showing new listings for Saturday, 1 August 2026</h3><p>No updates today.</p></div>`,
+    );
     expect(entries).toEqual([]);
     expect(warnings).toEqual(['arxiv-list: no entries found (no <dt> with an arXiv abs link or id)']);
   });

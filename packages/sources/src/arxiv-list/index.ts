@@ -1,5 +1,5 @@
 import type { CheerioAPI } from 'cheerio';
-import { isTag, type AnyNode, type Element } from 'domhandler';
+import { type AnyNode, type Element, isTag } from 'domhandler';
 import { arxivIdFromAbsUrl, isArxivId } from '../arxiv-id.js';
 import { elementText, findElement, hasClass, walkElements } from '../dom-text.js';
 import { absoluteUrl, capText, cleanText, stripDescriptor, TEXT_LIMITS } from '../text.js';

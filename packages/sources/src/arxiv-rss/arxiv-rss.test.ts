@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { arxivListAdapter } from '../arxiv-list/index.js';
+import { buildArxivRssFixtures } from '../../test/fixtures/arxiv-rss/make-fixtures.js';
 import { withoutVersion } from '../arxiv-id.js';
+import { arxivListAdapter } from '../arxiv-list/index.js';
 import { createPage } from '../page.js';
 import type { ExtractResult } from '../types.js';
-import { buildArxivRssFixtures } from '../../test/fixtures/arxiv-rss/make-fixtures.js';
 import { arxivRssAdapter, extractArxivFeed, splitAuthors, splitDescription } from './index.js';
 
 const FEED_URL = 'https://rss.arxiv.org/rss/cs.LG';
@@ -18,7 +18,10 @@ function run(body: string, url = FEED_URL): ExtractResult {
 }
 
 /** A minimal RSS 2.0 feed around the given items. */
-function rss(items: string, namespaces = 'xmlns:arxiv="http://arxiv.org/schemas/atom" xmlns:dc="http://purl.org/dc/elements/1.1/"'): string {
+function rss(
+  items: string,
+  namespaces = 'xmlns:arxiv="http://arxiv.org/schemas/atom" xmlns:dc="http://purl.org/dc/elements/1.1/"',
+): string {
   return `<?xml version='1.0' encoding='UTF-8'?>\n<rss ${namespaces} version="2.0"><channel><title>cs.LG updates on arXiv.org</title>${items}</channel></rss>`;
 }
 
@@ -44,7 +47,9 @@ describe('arxiv-rss on the cs.LG feed of 12 June 2026 (generated from real paper
       externalId: '2606.13568v1',
       arxivId: '2606.13568v1',
       title: 'Adjusted Cup-Product Neural Layer: $H^1 \\smile H^1$ Readouts & Gauge Invariance',
-      abstract: expect.stringMatching(/^Many important observables in physics and geometry are cup products of cochains\. .* one and two gauge transformations\.$/),
+      abstract: expect.stringMatching(
+        /^Many important observables in physics and geometry are cup products of cochains\. .* one and two gauge transformations\.$/,
+      ),
       authors: ['Snigdha Chandan Khilar'],
       url: 'https://arxiv.org/abs/2606.13568',
       section: 'new',
@@ -74,7 +79,11 @@ describe('arxiv-rss on the cs.LG feed of 12 June 2026 (generated from real paper
 
   it('agrees with the arxiv-list page of the same day on ids, titles, authors and abstracts', () => {
     const listing = arxivListAdapter.extract(
-      createPage('https://arxiv.org/list/cs.LG/new', fixture('../arxiv-list/arxiv-list-cs.LG-new-2026-06-12.html'), 'text/html'),
+      createPage(
+        'https://arxiv.org/list/cs.LG/new',
+        fixture('../arxiv-list/arxiv-list-cs.LG-new-2026-06-12.html'),
+        'text/html',
+      ),
     ).entries;
     expect(entries.map((e) => withoutVersion(e.arxivId ?? ''))).toEqual(listing.map((e) => e.arxivId));
     listing.forEach((fromPage, i) => {
@@ -100,7 +109,11 @@ describe('arxiv-rss on empty and foreign documents', () => {
   });
 
   it('an empty Atom feed is quiet too', () => {
-    expect(run('<feed xmlns="http://www.w3.org/2005/Atom"><id>http://rss.arxiv.org/atom/cs.LG</id></feed>')).toEqual({ entries: [], warnings: [], quiet: true });
+    expect(run('<feed xmlns="http://www.w3.org/2005/Atom"><id>http://rss.arxiv.org/atom/cs.LG</id></feed>')).toEqual({
+      entries: [],
+      warnings: [],
+      quiet: true,
+    });
   });
 
   it('a feed whose items all lack an id is not quiet', () => {
@@ -112,7 +125,11 @@ describe('arxiv-rss on empty and foreign documents', () => {
 
   it.each([
     ['an HTML page', fixture('empty-arxiv-rss-not-a-feed.xml'), 'its root element is <html>'],
-    ['an OAI-PMH error', '<?xml version="1.0"?><OAI-PMH><error code="badArgument">x</error></OAI-PMH>', 'its root element is <OAI-PMH>'],
+    [
+      'an OAI-PMH error',
+      '<?xml version="1.0"?><OAI-PMH><error code="badArgument">x</error></OAI-PMH>',
+      'its root element is <OAI-PMH>',
+    ],
     ['JSON', '{"items": []}', 'it has no root element'],
     ['an empty body', '', 'it has no root element'],
   ])('%s is no feed: no entries, a warning', (_what, body, why) => {
@@ -122,9 +139,22 @@ describe('arxiv-rss on empty and foreign documents', () => {
 
 describe('arxiv-rss item details', () => {
   it('takes the id from the link when there is neither guid nor "arXiv:<id>" in the description', () => {
-    const { entries, warnings } = run(rss('<item><title>T</title><link>https://arxiv.org/abs/hep-th/9901001</link><description>Abstract: A.</description></item>'));
+    const { entries, warnings } = run(
+      rss(
+        '<item><title>T</title><link>https://arxiv.org/abs/hep-th/9901001</link><description>Abstract: A.</description></item>',
+      ),
+    );
     expect(warnings).toEqual([]);
-    expect(entries).toEqual([{ rank: 1, externalId: 'hep-th/9901001', arxivId: 'hep-th/9901001', title: 'T', abstract: 'A.', url: 'https://arxiv.org/abs/hep-th/9901001' }]);
+    expect(entries).toEqual([
+      {
+        rank: 1,
+        externalId: 'hep-th/9901001',
+        arxivId: 'hep-th/9901001',
+        title: 'T',
+        abstract: 'A.',
+        url: 'https://arxiv.org/abs/hep-th/9901001',
+      },
+    ]);
   });
 
   it('builds the abs URL when the link is missing', () => {
@@ -134,7 +164,14 @@ describe('arxiv-rss item details', () => {
 
   it('skips items without any arXiv id, and repeats, with warnings', () => {
     const item = (guid: string) => `<item><title>T ${guid}</title><guid>${guid}</guid></item>`;
-    const { entries, warnings } = run(rss(item('oai:arXiv.org:2606.00001v1') + item('tag:example.org,2026:1') + item('oai:arXiv.org:2606.00001v1') + item('oai:arXiv.org:2606.00002v1')));
+    const { entries, warnings } = run(
+      rss(
+        item('oai:arXiv.org:2606.00001v1') +
+          item('tag:example.org,2026:1') +
+          item('oai:arXiv.org:2606.00001v1') +
+          item('oai:arXiv.org:2606.00002v1'),
+      ),
+    );
     expect(entries.map((e) => [e.rank, e.externalId])).toEqual([
       [1, '2606.00001v1'],
       [2, '2606.00002v1'],
@@ -147,7 +184,9 @@ describe('arxiv-rss item details', () => {
 
   it('decodes a double-encoded "&amp;amp;" and reads CDATA', () => {
     const [entry] = run(
-      rss('<item><title>Q&amp;amp;A   over\n  tables</title><guid>oai:arXiv.org:2606.00001v1</guid><description><![CDATA[arXiv:2606.00001v1 Announce Type: new\nAbstract: Uses <b> & $a<b$.]]></description></item>'),
+      rss(
+        '<item><title>Q&amp;amp;A   over\n  tables</title><guid>oai:arXiv.org:2606.00001v1</guid><description><![CDATA[arXiv:2606.00001v1 Announce Type: new\nAbstract: Uses <b> & $a<b$.]]></description></item>',
+      ),
     ).entries;
     expect(entry).toMatchObject({ title: 'Q&A over tables', abstract: 'Uses <b> & $a<b$.', section: 'new' });
   });
@@ -161,18 +200,27 @@ describe('arxiv-rss item details', () => {
   });
 
   it('falls back to the announce type in the description', () => {
-    const [entry] = run(rss('<item><title>T</title><description>arXiv:2606.00001v2 Announce Type: Replace Abstract: x</description></item>')).entries;
+    const [entry] = run(
+      rss(
+        '<item><title>T</title><description>arXiv:2606.00001v2 Announce Type: Replace Abstract: x</description></item>',
+      ),
+    ).entries;
     expect(entry).toMatchObject({ externalId: '2606.00001v2', section: 'replace', abstract: 'x' });
   });
 
   it('reads RSS 1.0 (RDF) items beside the channel', () => {
     const body = `<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/"><channel/><item><title>T</title><link>http://arxiv.org/abs/2401.00001</link></item></rdf:RDF>`;
-    expect(run(body).entries).toEqual([{ rank: 1, externalId: '2401.00001', arxivId: '2401.00001', title: 'T', url: 'http://arxiv.org/abs/2401.00001' }]);
+    expect(run(body).entries).toEqual([
+      { rank: 1, externalId: '2401.00001', arxivId: '2401.00001', title: 'T', url: 'http://arxiv.org/abs/2401.00001' },
+    ]);
   });
 
   it('reads Atom authors given as <author><name>', () => {
     const body = `<feed xmlns="http://www.w3.org/2005/Atom"><entry><id>oai:arXiv.org:2606.00001v1</id><title>T</title><author><name>A. One</name></author><author><name>B. Two</name></author><updated>2026-06-12T00:00:00-04:00</updated></entry></feed>`;
-    expect(run(body).entries[0]).toMatchObject({ authors: ['A. One', 'B. Two'], publishedAt: '2026-06-12T04:00:00.000Z' });
+    expect(run(body).entries[0]).toMatchObject({
+      authors: ['A. One', 'B. Two'],
+      publishedAt: '2026-06-12T04:00:00.000Z',
+    });
   });
 });
 
@@ -194,7 +242,10 @@ describe('splitAuthors', () => {
 describe('splitDescription', () => {
   it.each([
     ['arXiv:2606.13568v1 Announce Type: new \nAbstract: We show.', { announceType: 'new', abstract: 'We show.' }],
-    ['arXiv:2502.01375v2 Announce Type: replace-cross  Abstract: Rules.', { announceType: 'replace-cross', abstract: 'Rules.' }],
+    [
+      'arXiv:2502.01375v2 Announce Type: replace-cross  Abstract: Rules.',
+      { announceType: 'replace-cross', abstract: 'Rules.' },
+    ],
     ['Abstract: Only an abstract.', { abstract: 'Only an abstract.' }],
     ['No label at all.', { abstract: 'No label at all.' }],
     ['arXiv:2606.13568v1 Announce Type: new', { announceType: 'new' }],

@@ -1,5 +1,5 @@
 import type { CheerioOptions } from 'cheerio';
-import { isTag, type AnyNode, type Element } from 'domhandler';
+import { type AnyNode, type Element, isTag } from 'domhandler';
 import { arxivIdFromAbsUrl, isArxivId, withoutVersion } from '../arxiv-id.js';
 import { elementText } from '../dom-text.js';
 import { loadMarkup } from '../page.js';
@@ -11,7 +11,11 @@ export const arxivRssAdapter: SourceAdapter = {
   description:
     "arXiv category feeds, RSS 2.0 (rss.arxiv.org/rss/<cat>) or Atom (rss.arxiv.org/atom/<cat>): the day's new, cross-listed and replaced papers with abstracts. An empty feed (weekends, holidays) is normal and gives no warning",
   accepts: ['application/xml'],
-  exampleUrls: ['https://rss.arxiv.org/rss/cs.LG', 'https://rss.arxiv.org/rss/cs.CL+cs.AI', 'https://rss.arxiv.org/atom/cs.LG'],
+  exampleUrls: [
+    'https://rss.arxiv.org/rss/cs.LG',
+    'https://rss.arxiv.org/rss/cs.CL+cs.AI',
+    'https://rss.arxiv.org/atom/cs.LG',
+  ],
   extract: (page) => extractArxivFeed(page.body, page.url),
 };
 
@@ -69,7 +73,8 @@ export function extractArxivFeed(xml: string, pageUrl: string): ExtractResult {
   }
 
   const warnings: string[] = [];
-  if (withoutId > 0) warnings.push(`arxiv-rss: ${withoutId} items without a readable arXiv id (guid, link or description) were skipped`);
+  if (withoutId > 0)
+    warnings.push(`arxiv-rss: ${withoutId} items without a readable arXiv id (guid, link or description) were skipped`);
   if (repeated > 0) warnings.push(`arxiv-rss: ${repeated} repeated items were skipped`);
   return { entries, warnings };
 }
@@ -80,7 +85,10 @@ function toEntry(item: FeedItem, arxivId: string, rank: number, pageUrl: string)
   if (title) entry.title = title;
   const { announceType, abstract } = splitDescription(item.description ?? '');
   if (abstract) entry.abstract = abstract;
-  const authors = [...item.creators.flatMap(splitAuthors), ...item.authorNames.map((n) => cleanText(n)).filter(Boolean)];
+  const authors = [
+    ...item.creators.flatMap(splitAuthors),
+    ...item.authorNames.map((n) => cleanText(n)).filter(Boolean),
+  ];
   if (authors.length > 0) entry.authors = authors;
   const url = absoluteUrl(item.link, pageUrl) ?? absoluteUrl(`/abs/${withoutVersion(arxivId)}`, 'https://arxiv.org/');
   if (url) entry.url = url;
@@ -134,7 +142,10 @@ function readItem(el: Element, kind: 'rss' | 'atom'): FeedItem {
         item.guid ??= capText(elementText(child), TEXT_LIMITS.label);
         break;
       case 'category': {
-        const category = capText(cleanText(kind === 'atom' ? (child.attribs['term'] ?? elementText(child)) : elementText(child)), TEXT_LIMITS.label);
+        const category = capText(
+          cleanText(kind === 'atom' ? (child.attribs['term'] ?? elementText(child)) : elementText(child)),
+          TEXT_LIMITS.label,
+        );
         if (category) item.categories.push(category);
         break;
       }

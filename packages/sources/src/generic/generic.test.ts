@@ -1,16 +1,19 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { hfApiOptions, hfPapersPageOptions } from '../../test/fixtures/generic/examples.js';
 import { hfApiAdapter } from '../hf-api/index.js';
 import { hfPapersAdapter } from '../hf-papers/index.js';
 import { createPage } from '../page.js';
 import type { ExtractResult } from '../types.js';
-import { hfApiOptions, hfPapersPageOptions } from '../../test/fixtures/generic/examples.js';
-import { extractGeneric, genericAdapter, type GenericCssOptions, type GenericOptions } from './index.js';
+import { extractGeneric, type GenericCssOptions, type GenericOptions, genericAdapter } from './index.js';
 
 const PAGE_URL = 'https://papers.example.org/list/today';
 
 function html(body: string, options: GenericOptions, url = PAGE_URL): ExtractResult {
-  return genericAdapter.extract(createPage(url, `<!DOCTYPE html><html><body>${body}</body></html>`, 'text/html'), options);
+  return genericAdapter.extract(
+    createPage(url, `<!DOCTYPE html><html><body>${body}</body></html>`, 'text/html'),
+    options,
+  );
 }
 
 function json(body: unknown, options: GenericOptions, url = PAGE_URL): ExtractResult {
@@ -74,13 +77,24 @@ describe('generic, CSS mode', () => {
 
   it('takes the first match that gives a value, and leaves out fields an item lacks', () => {
     const [, second] = html(LISTING, LISTING_OPTIONS).entries;
-    expect(second).toEqual({ rank: 2, externalId: '2606.00002', title: 'Second Paper', url: 'https://elsewhere.example.com/x', upvotes: 7 });
+    expect(second).toEqual({
+      rank: 2,
+      externalId: '2606.00002',
+      title: 'Second Paper',
+      url: 'https://elsewhere.example.com/x',
+      upvotes: 7,
+    });
   });
 
   it('keeps only the first match with all: false; with all: true, joins the text of every match', () => {
     const options: GenericCssOptions = {
       item: 'li',
-      fields: { title: 'h2', authors: { selector: '.by a', all: false }, abstract: { selector: 'footer span', all: true }, upvotes: { selector: 'footer span', all: true } },
+      fields: {
+        title: 'h2',
+        authors: { selector: '.by a', all: false },
+        abstract: { selector: 'footer span', all: true },
+        upvotes: { selector: 'footer span', all: true },
+      },
     };
     const [first, second] = html(LISTING, options).entries;
     expect(first?.authors).toEqual(['Ada Lovelace']);
@@ -89,7 +103,10 @@ describe('generic, CSS mode', () => {
   });
 
   it('applies a template after the pattern', () => {
-    const options: GenericCssOptions = { item: 'li', fields: { title: 'h2', url: { selector: '', attr: 'data-id', template: '/abs/{}' } } };
+    const options: GenericCssOptions = {
+      item: 'li',
+      fields: { title: 'h2', url: { selector: '', attr: 'data-id', template: '/abs/{}' } },
+    };
     expect(html(LISTING, options).entries.map((e) => e.url)).toEqual([
       'https://papers.example.org/abs/2606.00001',
       'https://papers.example.org/abs/2606.00002',
@@ -98,7 +115,10 @@ describe('generic, CSS mode', () => {
 
   it('puts a value with "$" into a template as it is', () => {
     const body = '<p data-id="a$&b">T</p>';
-    const [entry] = html(body, { item: 'p', fields: { title: '', id: { selector: '', attr: 'data-id', template: 'x-{}' } } }).entries;
+    const [entry] = html(body, {
+      item: 'p',
+      fields: { title: '', id: { selector: '', attr: 'data-id', template: 'x-{}' } },
+    }).entries;
     expect(entry?.externalId).toBe('x-a$&b');
   });
 
@@ -110,7 +130,10 @@ describe('generic, CSS mode', () => {
 
   it('keeps items without a title, and counts them in a warning', () => {
     const body = '<div class="x"><a href="/a">A</a></div><div class="x"><a href="/b"></a></div><div class="x"></div>';
-    const { entries, warnings } = html(body, { item: 'div.x', fields: { title: 'a', url: { selector: 'a', attr: 'href' } } });
+    const { entries, warnings } = html(body, {
+      item: 'div.x',
+      fields: { title: 'a', url: { selector: 'a', attr: 'href' } },
+    });
     expect(entries).toEqual([
       { rank: 1, externalId: 'https://papers.example.org/a', title: 'A', url: 'https://papers.example.org/a' },
       { rank: 2, externalId: 'https://papers.example.org/b', url: 'https://papers.example.org/b' },
@@ -121,7 +144,10 @@ describe('generic, CSS mode', () => {
 
   it('skips repeats of an id, with a warning', () => {
     const body = '<p data-id="1">A</p><p data-id="2">B</p><p data-id="1">A again</p>';
-    const { entries, warnings } = html(body, { item: 'p', fields: { title: '', id: { selector: '', attr: 'data-id' } } });
+    const { entries, warnings } = html(body, {
+      item: 'p',
+      fields: { title: '', id: { selector: '', attr: 'data-id' } },
+    });
     expect(entries.map((e) => [e.rank, e.title])).toEqual([
       [1, 'A'],
       [2, 'B'],
@@ -130,7 +156,10 @@ describe('generic, CSS mode', () => {
   });
 
   it('warns about a field that finds nothing on any item (a renamed class, say)', () => {
-    const { entries, warnings } = html(LISTING, { item: 'li', fields: { title: 'h2', abstract: 'p.summary', upvotes: '.votes' } });
+    const { entries, warnings } = html(LISTING, {
+      item: 'li',
+      fields: { title: 'h2', abstract: 'p.summary', upvotes: '.votes' },
+    });
     expect(entries).toHaveLength(2);
     expect(warnings).toEqual([
       'generic: field "abstract" found nothing in any of the 2 items',
@@ -147,7 +176,10 @@ describe('generic, CSS mode', () => {
 
   it('drops URLs that are not http(s) and counts that cannot be read', () => {
     const body = '<p><a href="javascript:void(0)">A</a><i>n/a</i></p>';
-    const [entry] = html(body, { item: 'p', fields: { title: 'a', url: { selector: 'a', attr: 'href' }, upvotes: 'i' } }).entries;
+    const [entry] = html(body, {
+      item: 'p',
+      fields: { title: 'a', url: { selector: 'a', attr: 'href' }, upvotes: 'i' },
+    }).entries;
     expect(entry).toEqual({ rank: 1, externalId: 'A', title: 'A' });
   });
 });
@@ -155,24 +187,67 @@ describe('generic, CSS mode', () => {
 describe('generic, options it cannot use: a warning, never a throw', () => {
   it.each<[string, unknown, string]>([
     ['no options', undefined, 'generic: invalid options: Required'],
-    ['a malformed item selector', { item: 'li[', fields: { title: 'a' } }, 'generic: invalid options: item: invalid CSS selector "li[" (Expected name, found )'],
-    ['a malformed field selector', { item: 'li', fields: { title: 'a >> b' } }, 'generic: invalid options: fields.title: invalid CSS selector "a >> b" (Did not expect successive traversals.)'],
-    ['a malformed pattern', { item: 'li', fields: { title: { selector: 'a', pattern: '[' } } }, expect.stringMatching(/^generic: invalid options: fields\.title\.pattern: invalid regular expression/) as unknown as string],
-    ['options of another shape', { selectors: ['li'] }, "generic: invalid options: item: Required; fields: Required; Unrecognized key(s) in object: 'selectors'"],
+    [
+      'a malformed item selector',
+      { item: 'li[', fields: { title: 'a' } },
+      'generic: invalid options: item: invalid CSS selector "li[" (Expected name, found )',
+    ],
+    [
+      'a malformed field selector',
+      { item: 'li', fields: { title: 'a >> b' } },
+      'generic: invalid options: fields.title: invalid CSS selector "a >> b" (Did not expect successive traversals.)',
+    ],
+    [
+      'a malformed pattern',
+      { item: 'li', fields: { title: { selector: 'a', pattern: '[' } } },
+      expect.stringMatching(
+        /^generic: invalid options: fields\.title\.pattern: invalid regular expression/,
+      ) as unknown as string,
+    ],
+    [
+      'options of another shape',
+      { selectors: ['li'] },
+      "generic: invalid options: item: Required; fields: Required; Unrecognized key(s) in object: 'selectors'",
+    ],
   ])('%s', (_what, options, warning) => {
-    const result = genericAdapter.extract(createPage(PAGE_URL, `<ul>${LISTING}</ul>`, 'text/html'), options as GenericOptions);
+    const result = genericAdapter.extract(
+      createPage(PAGE_URL, `<ul>${LISTING}</ul>`, 'text/html'),
+      options as GenericOptions,
+    );
     expect(result).toEqual({ entries: [], warnings: [warning] });
   });
 });
 
 describe('generic, JSON mode', () => {
   it('reads a JSON body: path to the items, paths in each item', () => {
-    const body = { data: { papers: [{ name: 'A', link: '/a', votes: '12', who: [{ n: 'X' }, { n: 'Y' }] }, { name: 'B', link: '/b', votes: 3, who: [] }] } };
-    const { entries, warnings } = json(body, { json: { path: 'data.papers', fields: { title: 'name', url: 'link', upvotes: 'votes', authors: 'who[*].n' } } });
+    const body = {
+      data: {
+        papers: [
+          { name: 'A', link: '/a', votes: '12', who: [{ n: 'X' }, { n: 'Y' }] },
+          { name: 'B', link: '/b', votes: 3, who: [] },
+        ],
+      },
+    };
+    const { entries, warnings } = json(body, {
+      json: { path: 'data.papers', fields: { title: 'name', url: 'link', upvotes: 'votes', authors: 'who[*].n' } },
+    });
     expect(warnings).toEqual([]);
     expect(entries).toEqual([
-      { rank: 1, externalId: 'https://papers.example.org/a', title: 'A', url: 'https://papers.example.org/a', upvotes: 12, authors: ['X', 'Y'] },
-      { rank: 2, externalId: 'https://papers.example.org/b', title: 'B', url: 'https://papers.example.org/b', upvotes: 3 },
+      {
+        rank: 1,
+        externalId: 'https://papers.example.org/a',
+        title: 'A',
+        url: 'https://papers.example.org/a',
+        upvotes: 12,
+        authors: ['X', 'Y'],
+      },
+      {
+        rank: 2,
+        externalId: 'https://papers.example.org/b',
+        title: 'B',
+        url: 'https://papers.example.org/b',
+        upvotes: 3,
+      },
     ]);
   });
 
@@ -187,7 +262,9 @@ describe('generic, JSON mode', () => {
 
   it('reads JSON in a <script> element', () => {
     const page = `<script id="__NEXT_DATA__" type="application/json">{"props":{"pageProps":{"items":[{"title":"A &amp; B","id":"7"}]}}}</script>`;
-    const { entries, warnings } = html(page, { json: { script: 'script#__NEXT_DATA__', path: 'props.pageProps.items', fields: { title: 'title', id: 'id' } } });
+    const { entries, warnings } = html(page, {
+      json: { script: 'script#__NEXT_DATA__', path: 'props.pageProps.items', fields: { title: 'title', id: 'id' } },
+    });
     expect(warnings).toEqual([]);
     expect(entries).toEqual([{ rank: 1, externalId: '7', title: 'A & B' }]);
   });
@@ -195,7 +272,9 @@ describe('generic, JSON mode', () => {
   it('finds the attribute whose JSON has items at the path, skipping others', () => {
     const props = (value: unknown) => `<div data-props="${JSON.stringify(value).replace(/"/g, '&quot;')}"></div>`;
     const page = props({ theme: 'dark' }) + '<div data-props="{broken"></div>' + props({ list: [{ t: 'A' }] });
-    expect(html(page, { json: { attr: 'data-props', path: 'list', fields: { title: 't' } } }).entries).toEqual([{ rank: 1, externalId: 'A', title: 'A' }]);
+    expect(html(page, { json: { attr: 'data-props', path: 'list', fields: { title: 't' } } }).entries).toEqual([
+      { rank: 1, externalId: 'A', title: 'A' },
+    ]);
   });
 
   it('reads the body when the page is JSON, even with script or attr given', () => {
@@ -204,10 +283,34 @@ describe('generic, JSON mode', () => {
   });
 
   it.each<[string, string, string | undefined, GenericOptions, string]>([
-    ['a body that is not JSON', '<html></html>', 'application/json', { json: { path: '', fields: { title: 't' } } }, 'generic: body is not valid JSON'],
-    ['a path with no items', '{"a":{"b":[]}}', 'application/json', { json: { path: 'a.b', fields: { title: 't' } } }, 'generic: json.path "a.b" found no items in the body'],
-    ['no element with the attribute', '<div></div>', 'text/html', { json: { attr: 'data-props', path: 'x', fields: { title: 't' } } }, 'generic: no element has a data-props attribute'],
-    ['a script selector matching nothing', '<div></div>', 'text/html', { json: { script: 'script#data', path: 'x', fields: { title: 't' } } }, 'generic: json.script "script#data" matched nothing'],
+    [
+      'a body that is not JSON',
+      '<html></html>',
+      'application/json',
+      { json: { path: '', fields: { title: 't' } } },
+      'generic: body is not valid JSON',
+    ],
+    [
+      'a path with no items',
+      '{"a":{"b":[]}}',
+      'application/json',
+      { json: { path: 'a.b', fields: { title: 't' } } },
+      'generic: json.path "a.b" found no items in the body',
+    ],
+    [
+      'no element with the attribute',
+      '<div></div>',
+      'text/html',
+      { json: { attr: 'data-props', path: 'x', fields: { title: 't' } } },
+      'generic: no element has a data-props attribute',
+    ],
+    [
+      'a script selector matching nothing',
+      '<div></div>',
+      'text/html',
+      { json: { script: 'script#data', path: 'x', fields: { title: 't' } } },
+      'generic: json.script "script#data" matched nothing',
+    ],
     [
       'JSON holders without items',
       '<div data-props="{&quot;x&quot;:[]}"></div><div data-props="nope"></div>',
@@ -227,20 +330,33 @@ describe('generic, configured like the hand-written Hugging Face adapters', () =
   const hfApiFixtures = new URL('../../test/fixtures/hf-api/', import.meta.url);
   const hfPapersFixtures = new URL('../../test/fixtures/hf-papers/', import.meta.url);
 
-  it.each(readdirSync(hfApiFixtures).filter((f) => f.endsWith('.json')))('JSON body: %s gives what hf-api gives', (name) => {
-    const page = createPage('https://huggingface.co/api/daily_papers', readFileSync(new URL(name, hfApiFixtures), 'utf8'), 'application/json');
-    const expected = hfApiAdapter.extract(page);
-    expect(expected.entries.length).toBeGreaterThan(0);
-    expect(extractGeneric(page, hfApiOptions)).toEqual(expected);
-  });
-
-  it.each(['hf-papers-date-2026-06-12.html', 'hf-papers-date-2026-07-31.html', 'hf-papers-trending.html', 'hf-papers-tricky-text.html'])(
-    'data-props: %s gives what hf-papers gives',
+  it.each(readdirSync(hfApiFixtures).filter((f) => f.endsWith('.json')))(
+    'JSON body: %s gives what hf-api gives',
     (name) => {
-      const page = createPage('https://huggingface.co/papers/date/2026-06-12', readFileSync(new URL(name, hfPapersFixtures), 'utf8'), 'text/html');
-      const expected = hfPapersAdapter.extract(page);
+      const page = createPage(
+        'https://huggingface.co/api/daily_papers',
+        readFileSync(new URL(name, hfApiFixtures), 'utf8'),
+        'application/json',
+      );
+      const expected = hfApiAdapter.extract(page);
       expect(expected.entries.length).toBeGreaterThan(0);
-      expect(extractGeneric(page, hfPapersPageOptions)).toEqual(expected);
+      expect(extractGeneric(page, hfApiOptions)).toEqual(expected);
     },
   );
+
+  it.each([
+    'hf-papers-date-2026-06-12.html',
+    'hf-papers-date-2026-07-31.html',
+    'hf-papers-trending.html',
+    'hf-papers-tricky-text.html',
+  ])('data-props: %s gives what hf-papers gives', (name) => {
+    const page = createPage(
+      'https://huggingface.co/papers/date/2026-06-12',
+      readFileSync(new URL(name, hfPapersFixtures), 'utf8'),
+      'text/html',
+    );
+    const expected = hfPapersAdapter.extract(page);
+    expect(expected.entries.length).toBeGreaterThan(0);
+    expect(extractGeneric(page, hfPapersPageOptions)).toEqual(expected);
+  });
 });

@@ -4,12 +4,15 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { githubTrendingSource } from '../../test/fixtures/generic/examples.js';
 import { createPage } from '../page.js';
 import type { RawEntry } from '../types.js';
-import { githubTrendingSource } from '../../test/fixtures/generic/examples.js';
 import { genericAdapter, genericOptionsSchema } from './index.js';
 
-const CAPTURE = readFileSync(new URL('../../test/fixtures/generic/github-trending-2023-05-18.html', import.meta.url), 'utf8');
+const CAPTURE = readFileSync(
+  new URL('../../test/fixtures/generic/github-trending-2023-05-18.html', import.meta.url),
+  'utf8',
+);
 
 function extract(body: string): { entries: RawEntry[]; warnings: string[] } {
   const options = genericOptionsSchema.parse(githubTrendingSource.options);
@@ -71,14 +74,26 @@ describe('examples/github-trending.source.yaml', () => {
       externalId: 'smol-ai/developer',
       title: 'smol-ai/developer',
       url: 'https://github.com/smol-ai/developer',
-      abstract: "with 100k context windows on the way, it's now feasible for every dev to have their own smol developer",
+      abstract:
+        "with 100k context windows on the way, it's now feasible for every dev to have their own smol developer",
       authors: ['sw-yx', 'talboren', 'Kilian', 'fardeem'],
       upvotes: 1582,
     });
-    expect(byName.get('microsoft/guidance')).toMatchObject({ rank: 4, upvotes: 2268, abstract: 'A guidance language for controlling large language models.' });
-    expect(byName.get('geekan/HowToLiveLonger')).toMatchObject({ upvotes: 176, abstract: "程序员延寿指南 | A programmer's guide to live longer" });
+    expect(byName.get('microsoft/guidance')).toMatchObject({
+      rank: 4,
+      upvotes: 2268,
+      abstract: 'A guidance language for controlling large language models.',
+    });
+    expect(byName.get('geekan/HowToLiveLonger')).toMatchObject({
+      upvotes: 176,
+      abstract: "程序员延寿指南 | A programmer's guide to live longer",
+    });
     expect(byName.get('Tencent/secguide')).toMatchObject({ rank: 22, upvotes: 15 });
-    expect(byName.get('public-apis/public-apis')).toMatchObject({ rank: 25, upvotes: 97, abstract: 'A collective list of free APIs' });
+    expect(byName.get('public-apis/public-apis')).toMatchObject({
+      rank: 25,
+      upvotes: 97,
+      abstract: 'A collective list of free APIs',
+    });
     // The one repository without a description.
     expect(byName.get('haoel/haoel.github.io')).toMatchObject({ upvotes: 81 });
     expect(byName.get('haoel/haoel.github.io')?.abstract).toBeUndefined();

@@ -1,31 +1,31 @@
 import type { CheerioAPI } from 'cheerio';
-import { isTag, isText, type AnyNode, type Element } from 'domhandler';
+import { type AnyNode, type Element, isTag, isText } from 'domhandler';
 import { elementText, walkElements } from '../dom-text.js';
 import { PageTooComplexError } from '../page.js';
 import { absoluteUrl, capText, cleanText, TEXT_LIMITS, toInt } from '../text.js';
 import type { ExtractResult, Page, RawEntry, SourceAdapter } from '../types.js';
-import { compilePath, resolvePath, type PathStep } from './json-path.js';
+import { compilePath, type PathStep, resolvePath } from './json-path.js';
 import {
-  GENERIC_FIELDS,
-  LIST_FIELDS,
-  genericOptionsSchema,
   type FieldMap,
   type FieldSpec,
+  GENERIC_FIELDS,
   type GenericCssOptions,
   type GenericField,
   type GenericJsonOptions,
   type GenericOptions,
+  genericOptionsSchema,
   type JsonFieldSpec,
+  LIST_FIELDS,
 } from './options.js';
 
 export {
-  genericOptionsSchema,
   type FieldSelector,
   type FieldSpec,
   type GenericCssOptions,
   type GenericField,
   type GenericJsonOptions,
   type GenericOptions,
+  genericOptionsSchema,
   type JsonFieldPath,
   type JsonFieldSpec,
 } from './options.js';
@@ -133,7 +133,9 @@ function extractFromJson(page: Page, spec: GenericJsonOptions['json']): ExtractR
     try {
       body = page.json();
     } catch (error) {
-      return warn(`body is not valid JSON (${(error as Error).message}); for JSON inside HTML give json.script or json.attr`);
+      return warn(
+        `body is not valid JSON (${(error as Error).message}); for JSON inside HTML give json.script or json.attr`,
+      );
     }
     const items = itemsAt(body, steps);
     if (items.length === 0) return warn(`json.path ${where} found no items in the body`);
@@ -142,7 +144,11 @@ function extractFromJson(page: Page, spec: GenericJsonOptions['json']): ExtractR
 
   const holders = jsonHolders(page.$(), spec.script, spec.attr);
   if (holders.length === 0) {
-    return warn(spec.script === undefined ? `no element has a ${spec.attr} attribute` : `json.script ${JSON.stringify(spec.script)} matched nothing`);
+    return warn(
+      spec.script === undefined
+        ? `no element has a ${spec.attr} attribute`
+        : `json.script ${JSON.stringify(spec.script)} matched nothing`,
+    );
   }
   let invalid = 0;
   for (const holder of holders) {
@@ -198,7 +204,13 @@ function jsonReader(spec: JsonFieldSpec, field: GenericField): FieldReader<unkno
   return (item) => {
     const values: string[] = [];
     for (const found of resolvePath(item, steps).flat()) {
-      const value = shape(typeof found === 'string' ? found : typeof found === 'number' && Number.isFinite(found) ? String(found) : undefined);
+      const value = shape(
+        typeof found === 'string'
+          ? found
+          : typeof found === 'number' && Number.isFinite(found)
+            ? String(found)
+            : undefined,
+      );
       if (value === undefined) continue;
       values.push(value);
       if (!every) break;
@@ -208,7 +220,10 @@ function jsonReader(spec: JsonFieldSpec, field: GenericField): FieldReader<unkno
 }
 
 /** Pattern (first capture group, else the whole match) then template; undefined when nothing is left. */
-function valueShaper(pattern: string | undefined, template: string | undefined): (raw: string | undefined) => string | undefined {
+function valueShaper(
+  pattern: string | undefined,
+  template: string | undefined,
+): (raw: string | undefined) => string | undefined {
   const regex = pattern === undefined ? undefined : new RegExp(pattern);
   return (raw) => {
     if (raw === undefined || raw === '') return undefined;
@@ -224,7 +239,10 @@ function valueShaper(pattern: string | undefined, template: string | undefined):
   };
 }
 
-function compileFields<Spec, Item>(fields: FieldMap<Spec>, reader: (spec: Spec, field: GenericField) => FieldReader<Item>): Array<[GenericField, FieldReader<Item>]> {
+function compileFields<Spec, Item>(
+  fields: FieldMap<Spec>,
+  reader: (spec: Spec, field: GenericField) => FieldReader<Item>,
+): Array<[GenericField, FieldReader<Item>]> {
   const readers: Array<[GenericField, FieldReader<Item>]> = [];
   for (const field of GENERIC_FIELDS) {
     const spec = fields[field];
@@ -237,7 +255,11 @@ function compileFields<Spec, Item>(fields: FieldMap<Spec>, reader: (spec: Spec, 
  * One entry per item, in order. Items without a title are kept (the processor rejects them
  * with their raw data) and counted; repeats of an externalId keep the first.
  */
-function buildEntries<Item>(items: readonly Item[], readers: Array<[GenericField, FieldReader<Item>]>, pageUrl: string): ExtractResult {
+function buildEntries<Item>(
+  items: readonly Item[],
+  readers: Array<[GenericField, FieldReader<Item>]>,
+  pageUrl: string,
+): ExtractResult {
   const entries: RawEntry[] = [];
   const seen = new Set<string>();
   const found = new Map<GenericField, number>(readers.map(([field]) => [field, 0]));
@@ -267,16 +289,23 @@ function buildEntries<Item>(items: readonly Item[], readers: Array<[GenericField
   }
 
   const warnings: string[] = [];
-  if (withoutTitle > 0) warnings.push(`generic: ${withoutTitle} of ${items.length} items have no title (kept without one)`);
+  if (withoutTitle > 0)
+    warnings.push(`generic: ${withoutTitle} of ${items.length} items have no title (kept without one)`);
   for (const [field, count] of found) {
-    if (count === 0 && field !== 'title') warnings.push(`generic: field "${field}" found nothing in any of the ${items.length} items`);
+    if (count === 0 && field !== 'title')
+      warnings.push(`generic: field "${field}" found nothing in any of the ${items.length} items`);
   }
   if (repeated > 0) warnings.push(`generic: ${repeated} repeated items (same id) were skipped`);
   return { entries, warnings };
 }
 
 /** Convert a field's strings into the entry; false when nothing usable was found. */
-function setField(entry: RawEntry, field: Exclude<GenericField, 'id'>, values: readonly string[], pageUrl: string): boolean {
+function setField(
+  entry: RawEntry,
+  field: Exclude<GenericField, 'id'>,
+  values: readonly string[],
+  pageUrl: string,
+): boolean {
   switch (field) {
     case 'authors':
     case 'categories': {

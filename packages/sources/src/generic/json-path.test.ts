@@ -43,7 +43,7 @@ describe('resolvePath', () => {
     expect(at('props.constructor')).toEqual([]);
   });
 
-  it("reads an array's length, its own property (\"comments.length\" counts comments)", () => {
+  it('reads an array\'s length, its own property ("comments.length" counts comments)', () => {
     expect(at('props.items.length')).toEqual([3]);
   });
 });

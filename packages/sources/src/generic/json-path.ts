@@ -34,7 +34,8 @@ export function resolvePath(value: unknown, steps: readonly PathStep[]): unknown
     const next: unknown[] = [];
     for (const v of current) {
       if ('key' in step) {
-        if (typeof v === 'object' && v !== null && Object.hasOwn(v, step.key)) next.push((v as Record<string, unknown>)[step.key]);
+        if (typeof v === 'object' && v !== null && Object.hasOwn(v, step.key))
+          next.push((v as Record<string, unknown>)[step.key]);
       } else if ('index' in step) {
         if (Array.isArray(v) && step.index < v.length) next.push(v[step.index]);
       } else if (Array.isArray(v)) {

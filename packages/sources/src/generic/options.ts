@@ -3,7 +3,7 @@
  * an item is. Two modes: CSS selectors over HTML, or a path into JSON (the body, a `<script>`
  * or an attribute). Every issue names its option path (`fields.title.selector`).
  */
-import { load, type CheerioAPI } from 'cheerio';
+import { type CheerioAPI, load } from 'cheerio';
 import { z } from 'zod';
 import { compilePath } from './json-path.js';
 
@@ -109,7 +109,9 @@ const check = (problem: (value: string) => string | undefined) => (value: string
 
 const selector = z.string().superRefine(check(selectorProblem));
 const pattern = z.string().min(1).superRefine(check(patternProblem));
-const template = z.string().refine((t) => t.includes('{}'), { message: 'a template needs "{}" where the value goes, e.g. "/papers/{}"' });
+const template = z
+  .string()
+  .refine((t) => t.includes('{}'), { message: 'a template needs "{}" where the value goes, e.g. "/papers/{}"' });
 const attributeName = z.string().regex(/^[^\s"'>/=]+$/, 'expected an attribute name such as "href" or "data-props"');
 const path = z.string().refine((p) => compilePath(p) !== undefined, {
   message: 'expected a path such as "props.items", "data[0].papers" or "[*].paper" ("" for the whole document)',
@@ -121,7 +123,10 @@ const path = z.string().refine((p) => compilePath(p) !== undefined, {
  */
 function oneOf<T>(expected: string, pick: (value: unknown) => z.ZodType | undefined): z.ZodType<T> {
   return z
-    .custom<T>((value) => pick(value) !== undefined, (value: unknown) => ({ message: value === undefined ? 'Required' : `expected ${expected}` }))
+    .custom<T>(
+      (value) => pick(value) !== undefined,
+      (value: unknown) => ({ message: value === undefined ? 'Required' : `expected ${expected}` }),
+    )
     .superRefine((value, ctx) => {
       const result = pick(value)?.safeParse(value);
       if (result && !result.success) for (const issue of result.error.issues) ctx.addIssue(issue);
@@ -132,15 +137,22 @@ const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
 const fieldSelectorSchema = z
-  .object({ selector, attr: attributeName.optional(), pattern: pattern.optional(), template: template.optional(), all: z.boolean().optional() })
+  .object({
+    selector,
+    attr: attributeName.optional(),
+    pattern: pattern.optional(),
+    template: template.optional(),
+    all: z.boolean().optional(),
+  })
   .strict();
 const fieldSpecSchema = oneOf<FieldSpec>('a CSS selector or { selector, attr?, pattern?, template?, all? }', (v) =>
   typeof v === 'string' ? selector : isPlainObject(v) ? fieldSelectorSchema : undefined,
 );
 
 const jsonFieldPathSchema = z.object({ path, pattern: pattern.optional(), template: template.optional() }).strict();
-const jsonFieldSpecSchema = oneOf<JsonFieldSpec>('a path such as "paper.title" or { path, pattern?, template? }', (v) =>
-  typeof v === 'string' ? path : isPlainObject(v) ? jsonFieldPathSchema : undefined,
+const jsonFieldSpecSchema = oneOf<JsonFieldSpec>(
+  'a path such as "paper.title" or { path, pattern?, template? }',
+  (v) => (typeof v === 'string' ? path : isPlainObject(v) ? jsonFieldPathSchema : undefined),
 );
 
 function fieldsSchema<Spec>(spec: z.ZodType<Spec>): z.ZodType<FieldMap<Spec>> {
@@ -149,13 +161,21 @@ function fieldsSchema<Spec>(spec: z.ZodType<Spec>): z.ZodType<FieldMap<Spec>> {
 }
 
 const cssOptionsSchema: z.ZodType<GenericCssOptions> = z
-  .object({ item: z.string().min(1, 'the item selector must not be empty').superRefine(check(selectorProblem)), fields: fieldsSchema(fieldSpecSchema) })
+  .object({
+    item: z.string().min(1, 'the item selector must not be empty').superRefine(check(selectorProblem)),
+    fields: fieldsSchema(fieldSpecSchema),
+  })
   .strict();
 
 const jsonOptionsSchema: z.ZodType<GenericJsonOptions> = z
   .object({
     json: z
-      .object({ script: selector.optional(), attr: attributeName.optional(), path, fields: fieldsSchema(jsonFieldSpecSchema) })
+      .object({
+        script: selector.optional(),
+        attr: attributeName.optional(),
+        path,
+        fields: fieldsSchema(jsonFieldSpecSchema),
+      })
       .strict(),
   })
   .strict();

@@ -26,7 +26,9 @@ describe('hf-api on the real captures', () => {
     const { entries, warnings } = run(body);
     expect(warnings).toEqual([]);
     expect(entries).toHaveLength(count);
-    expect(entries.map((e) => e.externalId)).toEqual((JSON.parse(body) as Array<{ paper: { id: string } }>).map((e) => e.paper.id));
+    expect(entries.map((e) => e.externalId)).toEqual(
+      (JSON.parse(body) as Array<{ paper: { id: string } }>).map((e) => e.paper.id),
+    );
   });
 
   it('maps an entry fully', () => {
@@ -88,7 +90,10 @@ describe('hf-api on other input', () => {
     const { entries } = run(
       JSON.stringify([
         {
-          paper: { id: '2410.12345', authors: [{ name: ' Ada\nLovelace ' }, { name: '' }, { name: 'Hidden One', hidden: true }, {}] },
+          paper: {
+            id: '2410.12345',
+            authors: [{ name: ' Ada\nLovelace ' }, { name: '' }, { name: 'Hidden One', hidden: true }, {}],
+          },
           title: 'A  title\n  with a hard break &amp; an entity',
           summary: 'Old response.\n  Second line.',
           publishedAt: '2024-10-24T13:00:00.000Z',
@@ -125,9 +130,16 @@ describe('hf-api on other input', () => {
 
   it('ignores values of the wrong type', () => {
     const { entries } = mapHfEntries(
-      [{ paper: { id: '2606.1', title: 42, upvotes: 'many', authors: 'nobody', publishedAt: 'yesterday' }, numComments: null }],
+      [
+        {
+          paper: { id: '2606.1', title: 42, upvotes: 'many', authors: 'nobody', publishedAt: 'yesterday' },
+          numComments: null,
+        },
+      ],
       API_URL,
     );
-    expect(entries).toEqual([{ rank: 1, externalId: '2606.1', arxivId: '2606.1', url: 'https://huggingface.co/papers/2606.1' }]);
+    expect(entries).toEqual([
+      { rank: 1, externalId: '2606.1', arxivId: '2606.1', url: 'https://huggingface.co/papers/2606.1' },
+    ]);
   });
 });

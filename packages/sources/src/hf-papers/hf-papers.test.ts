@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { buildHfPapersFixtures } from '../../test/fixtures/hf-papers/make-fixtures.js';
 import { createPage } from '../page.js';
 import type { ExtractResult } from '../types.js';
-import { buildHfPapersFixtures } from '../../test/fixtures/hf-papers/make-fixtures.js';
 import { extractHfPapers, hfPapersAdapter } from './index.js';
 
 const DATE_URL = 'https://huggingface.co/papers/date/2026-06-12';
@@ -40,22 +40,47 @@ describe('hf-papers: embedded listing JSON', () => {
       title: 'EvoArena: Tracking Memory Evolution for Robust LLM Agents in Dynamic Environments',
       abstract: expect.stringMatching(/^Large language model \(LLM\) agents have a/),
       authors: [
-        'Jundong Xu', 'Qingchuan Li', 'Jiaying Wu', 'Yihuai Lan', 'Shuyue Stella Li', 'Huichi Zhou', 'Bowen Jiang',
-        'Lei Wang', 'Jun Wang', 'Anh Tuan Luu', 'Caiming Xiong', 'Hae Won Park', 'Bryan Hooi', 'Zhiyuan Hu',
+        'Jundong Xu',
+        'Qingchuan Li',
+        'Jiaying Wu',
+        'Yihuai Lan',
+        'Shuyue Stella Li',
+        'Huichi Zhou',
+        'Bowen Jiang',
+        'Lei Wang',
+        'Jun Wang',
+        'Anh Tuan Luu',
+        'Caiming Xiong',
+        'Hae Won Park',
+        'Bryan Hooi',
+        'Zhiyuan Hu',
       ],
       url: 'https://huggingface.co/papers/2606.13681',
       upvotes: 118,
       comments: 3,
       publishedAt: '2026-06-11T00:00:00.000Z',
     });
-    expect(entries[1]).toMatchObject({ externalId: '2606.13392', title: 'MiniMax Sparse Attention', upvotes: 103, comments: 4 });
+    expect(entries[1]).toMatchObject({
+      externalId: '2606.13392',
+      title: 'MiniMax Sparse Attention',
+      upvotes: 103,
+      comments: 4,
+    });
   });
 
   it('keeps hidden authors (they are still authors)', () => {
     const entry = run('hf-papers-date-2026-06-12.html').entries.find((e) => e.externalId === '2606.12575');
     expect(entry?.authors).toEqual([
-      'Dongyang Liu', 'Ruoyi Du', 'David Liu', 'Dengyang Jiang', 'Liangchen Li', 'Qilong Wu', 'Zhen Li',
-      'Steven C. H. Hoi', 'Hongsheng Li', 'Peng Gao',
+      'Dongyang Liu',
+      'Ruoyi Du',
+      'David Liu',
+      'Dengyang Jiang',
+      'Liangchen Li',
+      'Qilong Wu',
+      'Zhen Li',
+      'Steven C. H. Hoi',
+      'Hongsheng Li',
+      'Peng Gao',
     ]);
   });
 
@@ -138,11 +163,17 @@ describe('hf-papers: text', () => {
         '<script>alert("x")</script> Constitutional Midtraining: Content Presence Drives Alignment Gains',
       );
       // a double-encoded entity is decoded
-      expect(entries.get('2607.28229')?.title).toBe('EMBL AI Librarian: Life-Sciences Knowledge & Data Layer for AI Agents');
+      expect(entries.get('2607.28229')?.title).toBe(
+        'EMBL AI Librarian: Life-Sciences Knowledge & Data Layer for AI Agents',
+      );
       // TeX stays as written
-      expect(entries.get('2607.28582')?.title).toBe('$\\beta$-OPSD: Deriving with Policy Optimization, Training with Self-Distillation');
+      expect(entries.get('2607.28582')?.title).toBe(
+        '$\\beta$-OPSD: Deriving with Policy Optimization, Training with Self-Distillation',
+      );
       // hard line breaks, tabs and runs of spaces fold
-      expect(entries.get('2607.27958')?.title).toBe('Σ-Mem: An Online Reliability Memory for LLM-based Multi-Agent Systems');
+      expect(entries.get('2607.27958')?.title).toBe(
+        'Σ-Mem: An Online Reliability Memory for LLM-based Multi-Agent Systems',
+      );
       for (const entry of entries.values()) expect(entry.title).not.toMatch(/\n|\t|\s{2}|^\s|\s$|&amp;|&lt;/);
     });
   }
@@ -184,7 +215,12 @@ describe('hf-papers: fallback to article cards', () => {
       'hf-papers: embedded JSON missing or invalid (no data-props holds a list of entries with paper.id), used 3 article cards',
     ]);
     expect(entries.map((e) => [e.externalId, e.title, e.upvotes, e.comments])).toEqual([
-      ['2605.05242', 'Beyond Semantic Similarity: Rethinking Retrieval for Agentic Search via Direct Corpus Interaction', 86, 3],
+      [
+        '2605.05242',
+        'Beyond Semantic Similarity: Rethinking Retrieval for Agentic Search via Direct Corpus Interaction',
+        86,
+        3,
+      ],
       ['2605.06548', 'Continuous Latent Diffusion Language Model', 68, 6],
       ['2605.06130', 'Skill1: Unified Evolution of Skill-Augmented Agents via Reinforcement Learning', 67, 2],
     ]);
@@ -203,7 +239,14 @@ describe('hf-papers: fallback to article cards', () => {
       `<div data-props="${props({ dailyPapers: [] })}"><article><h3><a href="/papers/2606.00001">A</a></h3><div class="leading-none">1.2k</div></article></div>`,
     );
     expect(entries).toEqual([
-      { rank: 1, externalId: '2606.00001', arxivId: '2606.00001', title: 'A', url: 'https://huggingface.co/papers/2606.00001', upvotes: 1200 },
+      {
+        rank: 1,
+        externalId: '2606.00001',
+        arxivId: '2606.00001',
+        title: 'A',
+        url: 'https://huggingface.co/papers/2606.00001',
+        upvotes: 1200,
+      },
     ]);
     expect(warnings).toEqual(['hf-papers: embedded JSON listing is empty, used 1 article cards']);
   });
@@ -222,11 +265,17 @@ describe('hf-papers: nothing to read', () => {
   it('gives zero entries and a warning for a page with no listing', () => {
     const { entries, warnings } = run('empty-hf-papers-no-listing.html');
     expect(entries).toEqual([]);
-    expect(warnings).toEqual(['hf-papers: no paper listing found (no data-props holds a list of entries with paper.id; no article cards)']);
+    expect(warnings).toEqual([
+      'hf-papers: no paper listing found (no data-props holds a list of entries with paper.id; no article cards)',
+    ]);
   });
 
   it('gives zero entries, no warning and a quiet day for an empty listing', () => {
-    expect(html(`<div data-props="${props({ dailyPapers: [], date: '2026-06-13' })}"></div>`)).toEqual({ entries: [], warnings: [], quiet: true });
+    expect(html(`<div data-props="${props({ dailyPapers: [], date: '2026-06-13' })}"></div>`)).toEqual({
+      entries: [],
+      warnings: [],
+      quiet: true,
+    });
   });
 
   it('does not throw on garbage', () => {

@@ -41,11 +41,14 @@ export function extractHfPapers(page: Pick<Page, 'url' | 'body' | '$'>): Extract
   const cards = extractCards(page.$(), pageUrl);
   if (embedded.list) {
     // An empty embedded listing is a quiet day, unless the page still shows cards.
-    if (cards.length > 0) warnings.push(`hf-papers: embedded JSON listing is empty, used ${cards.length} article cards`);
+    if (cards.length > 0)
+      warnings.push(`hf-papers: embedded JSON listing is empty, used ${cards.length} article cards`);
     return cards.length === 0 ? { entries: cards, warnings, quiet: true } : { entries: cards, warnings };
   }
   if (cards.length > 0) {
-    warnings.push(`hf-papers: embedded JSON missing or invalid (${embedded.problem}), used ${cards.length} article cards`);
+    warnings.push(
+      `hf-papers: embedded JSON missing or invalid (${embedded.problem}), used ${cards.length} article cards`,
+    );
   } else {
     warnings.push(`hf-papers: no paper listing found (${embedded.problem}; no article cards)`);
   }
@@ -112,7 +115,15 @@ function decodeAttributeText(raw: string): string {
   return parts.join('');
 }
 
-const SIMPLE_REFERENCE: Record<string, string> = { quot: '"', amp: '&', lt: '<', gt: '>', '#39': "'", '#x27': "'", apos: "'" };
+const SIMPLE_REFERENCE: Record<string, string> = {
+  quot: '"',
+  amp: '&',
+  lt: '<',
+  gt: '>',
+  '#39': "'",
+  '#x27': "'",
+  apos: "'",
+};
 
 function scanMarkupForListing(body: string): unknown[] | undefined {
   let best: unknown[] | undefined;
@@ -158,8 +169,16 @@ function extractCards($: CheerioAPI, pageUrl: string): RawEntry[] {
   const seen = new Set<string>();
   for (const article of $('article').toArray()) {
     const card = $(article);
-    const titleLink = card.find('h3 a[href]').toArray().find((a) => paperIdFromHref(a, pageUrl) !== undefined);
-    const anyLink = titleLink ?? card.find('a[href]').toArray().find((a) => paperIdFromHref(a, pageUrl) !== undefined);
+    const titleLink = card
+      .find('h3 a[href]')
+      .toArray()
+      .find((a) => paperIdFromHref(a, pageUrl) !== undefined);
+    const anyLink =
+      titleLink ??
+      card
+        .find('a[href]')
+        .toArray()
+        .find((a) => paperIdFromHref(a, pageUrl) !== undefined);
     const id = anyLink && paperIdFromHref(anyLink, pageUrl);
     if (!id || seen.has(id)) continue;
     seen.add(id);

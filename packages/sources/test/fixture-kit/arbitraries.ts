@@ -81,7 +81,13 @@ const span = fc.integer({ min: 1, max: 5_000 });
 const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({ kind: fc.constant('truncate' as const), at: fraction }),
   fc.record({ kind: fc.constant('delete' as const), at: fraction, length: span }),
-  fc.record({ kind: fc.constant('duplicate' as const), at: fraction, length: span, to: fraction, times: fc.integer({ min: 1, max: 20 }) }),
+  fc.record({
+    kind: fc.constant('duplicate' as const),
+    at: fraction,
+    length: span,
+    to: fraction,
+    times: fc.integer({ min: 1, max: 20 }),
+  }),
   fc.record({ kind: fc.constant('swap' as const), at: fraction, to: fraction, length: span }),
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('insert' as const), at: fraction, text: hostile }) },
 );
@@ -102,7 +108,13 @@ function applyMutation(text: string, m: Mutation): string {
       const [a, b] = [at, Math.floor(m.to * text.length)].sort((x, y) => x - y) as [number, number];
       const length = Math.min(m.length, b - a);
       if (length <= 0) return text;
-      return text.slice(0, a) + text.slice(b, b + length) + text.slice(a + length, b) + text.slice(a, a + length) + text.slice(b + length);
+      return (
+        text.slice(0, a) +
+        text.slice(b, b + length) +
+        text.slice(a + length, b) +
+        text.slice(a, a + length) +
+        text.slice(b + length)
+      );
     }
     case 'insert':
       return text.slice(0, at) + m.text + text.slice(at);
@@ -158,14 +170,56 @@ export function mutatedJson(json: unknown, max = 5): fc.Arbitrary<unknown> {
 
 /** Escapes JSON for a double-quoted attribute, as Svelte writes `data-props`. */
 export function attributeJson(json: unknown): string {
-  return JSON.stringify(json).replaceAll('&', '&amp;').replaceAll('"', '&quot;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+  return JSON.stringify(json)
+    .replaceAll('&', '&amp;')
+    .replaceAll('"', '&quot;')
+    .replaceAll('<', '&lt;')
+    .replaceAll('>', '&gt;');
 }
 
-const HTML_TAGS = ['div', 'span', 'a', 'p', 'h3', 'h2', 'dl', 'dt', 'dd', 'article', 'li', 'ul', 'b', 'script', 'br', 'svg', 'mjx-container'];
-const HTML_CLASSES = ['list-title', 'list-authors', 'list-subjects', 'primary-subject', 'mathjax', 'descriptor', 'leading-none', 'MathJax', 'Box-row'];
+const HTML_TAGS = [
+  'div',
+  'span',
+  'a',
+  'p',
+  'h3',
+  'h2',
+  'dl',
+  'dt',
+  'dd',
+  'article',
+  'li',
+  'ul',
+  'b',
+  'script',
+  'br',
+  'svg',
+  'mjx-container',
+];
+const HTML_CLASSES = [
+  'list-title',
+  'list-authors',
+  'list-subjects',
+  'primary-subject',
+  'mathjax',
+  'descriptor',
+  'leading-none',
+  'MathJax',
+  'Box-row',
+];
 
 const hrefValue = fc.oneof(
-  fc.constantFrom('/abs/2411.01234', '/abs/hep-th/9901001v2', '/papers/2606.13681', '/papers/trending', '#community', 'javascript:alert(1)', 'http://[::1', '//x', ''),
+  fc.constantFrom(
+    '/abs/2411.01234',
+    '/abs/hep-th/9901001v2',
+    '/papers/2606.13681',
+    '/papers/trending',
+    '#community',
+    'javascript:alert(1)',
+    'http://[::1',
+    '//x',
+    '',
+  ),
   fc.webUrl(),
   hostile,
 );
@@ -185,16 +239,46 @@ export const randomHtml: fc.Arbitrary<string> = fc
       hostile,
       fc
         .tuple(fc.constantFrom(...HTML_TAGS), fc.array(attribute, { maxLength: 3 }), tie('nodes'), fc.boolean())
-        .map(([tag, attrs, inner, close]) => `<${tag}${attrs.map((a) => ` ${a}`).join('')}>${inner}${close ? `</${tag}>` : ''}`),
+        .map(
+          ([tag, attrs, inner, close]) =>
+            `<${tag}${attrs.map((a) => ` ${a}`).join('')}>${inner}${close ? `</${tag}>` : ''}`,
+        ),
     ),
     nodes: fc.array(tie('node'), { maxLength: 5 }).map((parts) => parts.join('')),
   }))
   .nodes.map((body) => `<!DOCTYPE html><html><body>${body}</body></html>`);
 
-const XML_NAMES = ['rss', 'channel', 'item', 'feed', 'entry', 'title', 'link', 'guid', 'id', 'description', 'summary', 'dc:creator', 'author', 'name', 'category', 'pubDate', 'published', 'updated', 'arxiv:announce_type', 'rdf:RDF'];
+const XML_NAMES = [
+  'rss',
+  'channel',
+  'item',
+  'feed',
+  'entry',
+  'title',
+  'link',
+  'guid',
+  'id',
+  'description',
+  'summary',
+  'dc:creator',
+  'author',
+  'name',
+  'category',
+  'pubDate',
+  'published',
+  'updated',
+  'arxiv:announce_type',
+  'rdf:RDF',
+];
 
 const xmlText = fc.oneof(
-  fc.constantFrom('oai:arXiv.org:2411.01234v1', 'https://arxiv.org/abs/2411.01234v2', 'arXiv:2411.01234v1 Announce Type: new Abstract: x', 'A. B, C. D and E. F', 'Mon, 02 Jun 2025 00:00:00 -0400'),
+  fc.constantFrom(
+    'oai:arXiv.org:2411.01234v1',
+    'https://arxiv.org/abs/2411.01234v2',
+    'arXiv:2411.01234v1 Announce Type: new Abstract: x',
+    'A. B, C. D and E. F',
+    'Mon, 02 Jun 2025 00:00:00 -0400',
+  ),
   hostile.map((t) => t.replaceAll('&', '&amp;').replaceAll('<', '&lt;')),
   hostile,
 );
@@ -206,7 +290,11 @@ export const randomXml: fc.Arbitrary<string> = fc
       { depthSize: 'small', withCrossShrink: true },
       xmlText,
       fc
-        .tuple(fc.constantFrom(...XML_NAMES), fc.option(fc.constantFrom('rel="alternate"', 'href="https://arxiv.org/abs/2411.01234"', 'term="cs.LG"')), tie('nodes'))
+        .tuple(
+          fc.constantFrom(...XML_NAMES),
+          fc.option(fc.constantFrom('rel="alternate"', 'href="https://arxiv.org/abs/2411.01234"', 'term="cs.LG"')),
+          tie('nodes'),
+        )
         .map(([name, attr, inner]) => `<${name}${attr ? ` ${attr}` : ''}>${inner}</${name}>`),
     ),
     nodes: fc.array(tie('node'), { maxLength: 5 }).map((parts) => parts.join('')),
@@ -224,8 +312,14 @@ export const randomHfEntries: fc.Arbitrary<unknown[]> = fc.array(
             title: hostileJsonValue,
             summary: hostileJsonValue,
             upvotes: hostileJsonValue,
-            publishedAt: fc.oneof(fc.constantFrom('2026-06-12T09:00:00.000Z', '+275760-09-13T00:00:00.000Z', '0000-01-01'), hostileJsonValue),
-            authors: fc.oneof(fc.array(fc.oneof(fc.record({ name: hostileJsonValue }), hostileJsonValue), { maxLength: 4 }), hostileJsonValue),
+            publishedAt: fc.oneof(
+              fc.constantFrom('2026-06-12T09:00:00.000Z', '+275760-09-13T00:00:00.000Z', '0000-01-01'),
+              hostileJsonValue,
+            ),
+            authors: fc.oneof(
+              fc.array(fc.oneof(fc.record({ name: hostileJsonValue }), hostileJsonValue), { maxLength: 4 }),
+              hostileJsonValue,
+            ),
           },
           { requiredKeys: [] },
         ),

@@ -50,8 +50,8 @@ export function renderArxivRssFeed(spec: ArxivFeedSpec): string {
       <link>https://arxiv.org/abs/${item.listing.id}</link>
       <description>${escapeXml(description(item))}</description>
 ${item.omitGuid ? '' : `      <guid isPermaLink="false">oai:arXiv.org:${versioned(item)}</guid>\n`}${item.listing.subjects
-        .map((s) => `      <category>${escapeXml(s)}</category>\n`)
-        .join('')}      <pubDate>${spec.pubDate}</pubDate>
+  .map((s) => `      <category>${escapeXml(s)}</category>\n`)
+  .join('')}      <pubDate>${spec.pubDate}</pubDate>
       <arxiv:announce_type>${item.announceType}</arxiv:announce_type>
       <dc:rights>http://creativecommons.org/licenses/by/4.0/</dc:rights>
       <dc:creator>${escapeXml(creator(item))}</dc:creator>

@@ -140,9 +140,16 @@ ${newHtml}${crossHtml}${replacedHtml}
 function renderEntry2024(e: ArxivListing, item: number, kind: 'new' | 'cross' | 'replaced', category: string): string {
   const primary = e.subjects[0] ?? category;
   const marker =
-    kind === 'cross' ? `\n          (cross-list from ${primary})\n` : kind === 'replaced' ? `\n          (replaced)\n` : '\n';
+    kind === 'cross'
+      ? `\n          (cross-list from ${primary})\n`
+      : kind === 'replaced'
+        ? `\n          (replaced)\n`
+        : '\n';
   const authors = e.authors
-    .map((name) => `<a href="https://arxiv.org/search/${archiveOf(primary)}?searchtype=author&amp;query=${authorQuery(name)}">${escapeHtml(name)}</a>`)
+    .map(
+      (name) =>
+        `<a href="https://arxiv.org/search/${archiveOf(primary)}?searchtype=author&amp;query=${authorQuery(name)}">${escapeHtml(name)}</a>`,
+    )
     .join(', ');
   const [first, ...rest] = e.subjects;
   const subjects =
@@ -152,7 +159,9 @@ function renderEntry2024(e: ArxivListing, item: number, kind: 'new' | 'cross' | 
     ? `\n        <div class='list-comments mathjax'><span class='descriptor'>Comments:</span>\n          ${escapeHtml(e.comments)}\n        </div>`
     : '';
   const showAbstract = kind !== 'replaced' && e.abstract;
-  const abstract = showAbstract ? `\n        <p class='mathjax'>\n          ${escapeHtml(e.abstract ?? '')}\n        </p>` : '';
+  const abstract = showAbstract
+    ? `\n        <p class='mathjax'>\n          ${escapeHtml(e.abstract ?? '')}\n        </p>`
+    : '';
   return `    <dt>
       <a name='item${item}'>[${item}]</a>
       <a href ="/abs/${e.id}" title="Abstract" id="${e.id}">
@@ -186,7 +195,10 @@ export function renderArxivLegacyPage(spec: { category: string; sections: readon
   const categoryTitle = SUBJECT_NAMES[spec.category] ?? spec.category;
   let item = 0;
   const sections = spec.sections
-    .map((s) => `<h3>${escapeHtml(s.heading)}</h3>\n<dl>\n${s.entries.map((e) => renderEntryLegacy(e, ++item, s.kind)).join('')}</dl>\n`)
+    .map(
+      (s) =>
+        `<h3>${escapeHtml(s.heading)}</h3>\n<dl>\n${s.entries.map((e) => renderEntryLegacy(e, ++item, s.kind)).join('')}</dl>\n`,
+    )
     .join('');
   return `<!DOCTYPE html PUBLIC "-//W3C//DTD HTML 4.01 Transitional//EN" "http://www.w3.org/TR/html4/loose.dtd">
 <html xmlns:mml="http://www.w3.org/1998/Math/MathML" lang="en">
@@ -225,7 +237,8 @@ function renderEntryLegacy(e: ArxivListing, item: number, kind: 'new' | 'cross' 
     .join(', \n');
   const [first, ...rest] = e.subjects;
   const subjects =
-    `<span class="primary-subject">${escapeHtml(subjectName(first ?? ''))}</span>` + rest.map((c) => `; ${escapeHtml(subjectName(c))}`).join('');
+    `<span class="primary-subject">${escapeHtml(subjectName(first ?? ''))}</span>` +
+    rest.map((c) => `; ${escapeHtml(subjectName(c))}`).join('');
   const abstract = kind !== 'replaced' && e.abstract ? `<p class="mathjax">${escapeHtml(e.abstract)}\n</p>\n` : '';
   const comments = e.comments
     ? `<div class="list-comments mathjax">\n<span class="descriptor">Comments:</span> ${escapeHtml(e.comments)}\n</div>\n`

@@ -2,7 +2,7 @@
  * Listings built from real papers, shared by the adapter fixtures and the demo pages.
  */
 import type { ArxivListing, ArxivNewPageSpec } from './arxiv-page.js';
-import { loadAtomPapers, pickHfEntries, type AtomPaper, type HfApiEntry } from './real-data.js';
+import { type AtomPaper, type HfApiEntry, loadAtomPapers, pickHfEntries } from './real-data.js';
 
 /** An arXiv listing for a paper known from the Hugging Face captures (which carry no arXiv subjects). */
 export function listingFromHf(entry: HfApiEntry, subjects: readonly string[]): ArxivListing {

@@ -43,7 +43,18 @@ export function renderHfPapersPage(spec: HfPageSpec): string {
 </head>
 <body class="flex flex-col min-h-dvh bg-white dark:bg-gray-950 text-black DailyPapersPage">
 <div class="flex min-h-dvh flex-col"><div class="SVELTE_HYDRATER contents" data-target="SystemThemeMonitor" data-props="${hydraterProps({ isLoggedIn: false })}"></div>
-<div class="SVELTE_HYDRATER contents" data-target="MainHeader" data-props="${hydraterProps({ classNames: '', isWide: false, isZh: false, isPro: false, navItems: [{ label: 'Models', href: '/models' }, { label: 'Datasets', href: '/datasets' }, { label: 'Spaces', href: '/spaces' }, { label: 'Papers', href: '/papers' }] })}"><header class="border-b border-gray-100 "><div class="w-full px-4 container flex h-16 items-center"><div class="flex flex-1 items-center"><a class="mr-5 flex flex-none items-center lg:mr-6" href="/"><img alt="Hugging Face's logo" class="w-7 md:mr-2" src="/front/assets/huggingface_logo-noborder.svg" /><span class="hidden whitespace-nowrap text-lg font-bold md:block">Hugging Face</span></a></div>
+<div class="SVELTE_HYDRATER contents" data-target="MainHeader" data-props="${hydraterProps({
+    classNames: '',
+    isWide: false,
+    isZh: false,
+    isPro: false,
+    navItems: [
+      { label: 'Models', href: '/models' },
+      { label: 'Datasets', href: '/datasets' },
+      { label: 'Spaces', href: '/spaces' },
+      { label: 'Papers', href: '/papers' },
+    ],
+  })}"><header class="border-b border-gray-100 "><div class="w-full px-4 container flex h-16 items-center"><div class="flex flex-1 items-center"><a class="mr-5 flex flex-none items-center lg:mr-6" href="/"><img alt="Hugging Face's logo" class="w-7 md:mr-2" src="/front/assets/huggingface_logo-noborder.svg" /><span class="hidden whitespace-nowrap text-lg font-bold md:block">Hugging Face</span></a></div>
 <nav aria-label="Main" class="ml-auto hidden lg:block"><ul class="flex items-center space-x-1.5 2xl:space-x-2"><li><a class="group flex items-center px-2 py-0.5" href="/models">Models</a></li><li><a class="group flex items-center px-2 py-0.5" href="/datasets">Datasets</a></li><li><a class="group flex items-center px-2 py-0.5" href="/spaces">Spaces</a></li><li><a class="group flex items-center px-2 py-0.5" href="/papers">Papers</a></li></ul></nav></div></header></div>
 <main class="flex flex-1 flex-col">${listing}</main>
 <footer class="b-12 mb-2 flex border-t border-gray-100 md:h-14"><nav class="container relative flex flex-col justify-between space-y-2 py-6 text-gray-500 md:flex-row md:items-center md:space-y-0"><div class="flex space-x-4"><a class="hover:underline" href="/terms-of-service">TOS</a><a class="hover:underline" href="/privacy">Privacy</a><a class="hover:underline" href="/huggingface">About</a></div></nav></footer></div>
@@ -76,7 +87,11 @@ ${cards}
 </div></section></div>`;
 }
 
-function withPath(props: Record<string, unknown>, path: readonly string[], entries: readonly unknown[]): Record<string, unknown> {
+function withPath(
+  props: Record<string, unknown>,
+  path: readonly string[],
+  entries: readonly unknown[],
+): Record<string, unknown> {
   const [head, ...rest] = path;
   if (head === undefined) throw new Error('listingPath must not be empty');
   const value = rest.length === 0 ? entries : withPath({}, rest, entries);
@@ -99,7 +114,9 @@ function renderCard(entry: HfApiEntry): string {
         `<li class="-mr-2 h-4 w-4 md:h-5 md:w-5 bg-linear-to-br block flex-none rounded-full border-2 border-white from-gray-300 to-gray-100" title="${escapeHtml(a.name)}" style="content-visibility:auto;"></li>`,
     )
     .join('');
-  const thumbnail = escapeHtml(entry.thumbnail ?? `https://cdn-thumbnails.huggingface.co/social-thumbnails/papers/${paper.id}.png`);
+  const thumbnail = escapeHtml(
+    entry.thumbnail ?? `https://cdn-thumbnails.huggingface.co/social-thumbnails/papers/${paper.id}.png`,
+  );
   return `<article class="relative flex flex-col overflow-hidden rounded-xl border"><a href="/papers/${id}" class="shadow-alternate-sm peer relative block h-56 w-full cursor-pointer overflow-hidden rounded-xl bg-white md:h-64"><img src="${thumbnail}" loading="lazy" decoding="async" alt="" class="h-full w-full object-cover object-top" /></a>
 <div class="from-gray-50-to-white -mt-2 bg-linear-to-b px-6 pb-6 pt-8"><div class="flex items-center"><label class="shadow-alternate flex h-14 w-12 gap-px rounded-xl flex-none cursor-pointer select-none flex-col items-center justify-center self-start border border-gray-300 bg-white text-center text-sm text-gray-500"><input type="checkbox" class="peer hidden" /><svg class="text-sm peer-checked:text-gray-500 group-hover:text-gray-500" xmlns="http://www.w3.org/2000/svg" width="1em" height="1em" viewBox="0 0 12 12"><path fill="currentColor" d="M5.19 2.67a.94.94 0 0 1 1.62 0l3.31 5.72a.94.94 0 0 1-.82 1.4H2.7a.94.94 0 0 1-.82-1.4l3.31-5.7v-.02Z"></path></svg>
 <div class="leading-none">${paper.upvotes}</div></label>

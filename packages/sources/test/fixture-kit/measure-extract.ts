@@ -5,12 +5,12 @@
 import { readFileSync } from 'node:fs';
 import { createPage } from '../../src/page.js';
 import { getAdapter } from '../../src/registry.js';
-import { hfApiOptions, hfPapersPageOptions, githubTrendingSource } from '../fixtures/generic/examples.js';
-import { renderArxivRssFeed, type ArxivFeedItem } from './arxiv-feed.js';
-import { renderArxivNewPage, type ArxivListing } from './arxiv-page.js';
+import { githubTrendingSource, hfApiOptions, hfPapersPageOptions } from '../fixtures/generic/examples.js';
+import { type ArxivFeedItem, renderArxivRssFeed } from './arxiv-feed.js';
+import { type ArxivListing, renderArxivNewPage } from './arxiv-page.js';
 import { csLgNew20260612 } from './datasets.js';
 import { renderHfPapersPage } from './hf-page.js';
-import { byUpvotes, loadAllHfEntries, type HfApiEntry } from './real-data.js';
+import { byUpvotes, type HfApiEntry, loadAllHfEntries } from './real-data.js';
 
 function fixture(adapter: string, name: string): string {
   return readFileSync(new URL(`../fixtures/${adapter}/${name}`, import.meta.url), 'utf8');
@@ -29,30 +29,130 @@ const hf50 = fifty(byUpvotes(loadAllHfEntries()), 50, (e: HfApiEntry, copy) => {
 });
 const arxivSpec = csLgNew20260612();
 const arxivAll = [...arxivSpec.newSubmissions, ...arxivSpec.crossLists];
-const arxiv50 = fifty(arxivAll, 50, (e: ArxivListing, copy) => (copy === 0 ? e : { ...e, id: `${e.id.slice(0, 5)}${String(90000 + copy * 100 + arxivAll.indexOf(e))}` }));
+const arxiv50 = fifty(arxivAll, 50, (e: ArxivListing, copy) =>
+  copy === 0 ? e : { ...e, id: `${e.id.slice(0, 5)}${String(90000 + copy * 100 + arxivAll.indexOf(e))}` },
+);
 
 /** A cs.LG feed of `count` items: the 14 papers of 12 June 2026, then copies under other ids. */
 function arxivFeed(count: number): string {
-  const items = fifty(arxivAll, count, (e: ArxivListing, copy) => (copy === 0 ? e : { ...e, id: `${e.id.slice(0, 5)}${String(50000 + copy * 100 + arxivAll.indexOf(e))}` }));
-  const feedItems: ArxivFeedItem[] = items.map((listing, i) => ({ listing, version: 1, announceType: i % 3 === 0 ? 'cross' : 'new' }));
-  return renderArxivRssFeed({ category: 'cs.LG', lastBuildDate: 'Fri, 12 Jun 2026 04:00:31 +0000', pubDate: 'Fri, 12 Jun 2026 00:00:00 -0400', items: feedItems });
+  const items = fifty(arxivAll, count, (e: ArxivListing, copy) =>
+    copy === 0 ? e : { ...e, id: `${e.id.slice(0, 5)}${String(50000 + copy * 100 + arxivAll.indexOf(e))}` },
+  );
+  const feedItems: ArxivFeedItem[] = items.map((listing, i) => ({
+    listing,
+    version: 1,
+    announceType: i % 3 === 0 ? 'cross' : 'new',
+  }));
+  return renderArxivRssFeed({
+    category: 'cs.LG',
+    lastBuildDate: 'Fri, 12 Jun 2026 04:00:31 +0000',
+    pubDate: 'Fri, 12 Jun 2026 00:00:00 -0400',
+    items: feedItems,
+  });
 }
 
 const cases: Array<[string, string, string, string, string, unknown?]> = [
-  ['hf-papers', 'HF day page, 50 entries (generated)', 'https://huggingface.co/papers/date/2026-06-12', renderHfPapersPage({ documentTitle: 'Daily Papers', heading: 'Daily Papers', entries: hf50 }), 'text/html'],
-  ['hf-papers', 'HF day page, 30 entries (fixture)', 'https://huggingface.co/papers/date/2026-06-12', fixture('hf-papers', 'hf-papers-date-2026-06-12.html'), 'text/html'],
-  ['hf-papers', 'HF cards fallback, 5 entries (fixture)', 'https://huggingface.co/papers', fixture('hf-papers', 'broken-hf-papers-truncated-json.html'), 'text/html'],
-  ['hf-api', 'HF API, 30 entries (real capture)', 'https://huggingface.co/api/daily_papers', fixture('hf-api', 'hf-api-daily_papers-limit30-2026-06-13.json'), 'application/json'],
-  ['arxiv-list', 'arXiv /new, 50 entries with abstracts (generated)', 'https://arxiv.org/list/cs.LG/new', renderArxivNewPage({ ...arxivSpec, newSubmissions: arxiv50, crossLists: [], replacements: [] }), 'text/html'],
-  ['arxiv-list', 'arXiv /pastweek, 397 entries (real capture, 957 KB)', 'https://arxiv.org/list/astro-ph/pastweek', fixture('arxiv-list', 'arxiv-list-astro-ph-pastweek-2024-11-23.browser-saved.html'), 'text/html'],
-  ['arxiv-rss', 'arXiv RSS, 14 entries (fixture)', 'https://rss.arxiv.org/rss/cs.LG', fixture('arxiv-rss', 'arxiv-rss-cs.LG-2026-06-12.xml'), 'application/xml'],
-  ['arxiv-rss', 'arXiv Atom, 14 entries (fixture)', 'https://rss.arxiv.org/atom/cs.LG', fixture('arxiv-rss', 'arxiv-atom-cs.LG-2026-06-12.xml'), 'application/xml'],
-  ['arxiv-rss', 'arXiv RSS, 50 entries (generated)', 'https://rss.arxiv.org/rss/cs.LG', arxivFeed(50), 'application/xml'],
-  ['arxiv-rss', 'arXiv RSS, 600 entries (generated, a busy cs.LG day)', 'https://rss.arxiv.org/rss/cs.LG', arxivFeed(600), 'application/xml'],
-  ['arxiv-rss', 'arXiv RSS, empty weekend feed (real capture)', 'https://rss.arxiv.org/rss/cs.CL', fixture('arxiv-rss', 'quiet-arxiv-rss-cs.CL-weekend-empty-2026-08-01.xml'), 'application/xml'],
-  ['generic', 'generic CSS: GitHub trending, 25 repos (real, 602 KB)', githubTrendingSource.url, fixture('generic', 'github-trending-2023-05-18.html'), 'text/html', githubTrendingSource.options],
-  ['generic', 'generic JSON body: HF API, 30 entries (real capture)', 'https://huggingface.co/api/daily_papers', fixture('hf-api', 'hf-api-daily_papers-limit30-2026-06-13.json'), 'application/json', hfApiOptions],
-  ['generic', 'generic data-props: HF day page, 30 entries (fixture)', 'https://huggingface.co/papers/date/2026-06-12', fixture('hf-papers', 'hf-papers-date-2026-06-12.html'), 'text/html', hfPapersPageOptions],
+  [
+    'hf-papers',
+    'HF day page, 50 entries (generated)',
+    'https://huggingface.co/papers/date/2026-06-12',
+    renderHfPapersPage({ documentTitle: 'Daily Papers', heading: 'Daily Papers', entries: hf50 }),
+    'text/html',
+  ],
+  [
+    'hf-papers',
+    'HF day page, 30 entries (fixture)',
+    'https://huggingface.co/papers/date/2026-06-12',
+    fixture('hf-papers', 'hf-papers-date-2026-06-12.html'),
+    'text/html',
+  ],
+  [
+    'hf-papers',
+    'HF cards fallback, 5 entries (fixture)',
+    'https://huggingface.co/papers',
+    fixture('hf-papers', 'broken-hf-papers-truncated-json.html'),
+    'text/html',
+  ],
+  [
+    'hf-api',
+    'HF API, 30 entries (real capture)',
+    'https://huggingface.co/api/daily_papers',
+    fixture('hf-api', 'hf-api-daily_papers-limit30-2026-06-13.json'),
+    'application/json',
+  ],
+  [
+    'arxiv-list',
+    'arXiv /new, 50 entries with abstracts (generated)',
+    'https://arxiv.org/list/cs.LG/new',
+    renderArxivNewPage({ ...arxivSpec, newSubmissions: arxiv50, crossLists: [], replacements: [] }),
+    'text/html',
+  ],
+  [
+    'arxiv-list',
+    'arXiv /pastweek, 397 entries (real capture, 957 KB)',
+    'https://arxiv.org/list/astro-ph/pastweek',
+    fixture('arxiv-list', 'arxiv-list-astro-ph-pastweek-2024-11-23.browser-saved.html'),
+    'text/html',
+  ],
+  [
+    'arxiv-rss',
+    'arXiv RSS, 14 entries (fixture)',
+    'https://rss.arxiv.org/rss/cs.LG',
+    fixture('arxiv-rss', 'arxiv-rss-cs.LG-2026-06-12.xml'),
+    'application/xml',
+  ],
+  [
+    'arxiv-rss',
+    'arXiv Atom, 14 entries (fixture)',
+    'https://rss.arxiv.org/atom/cs.LG',
+    fixture('arxiv-rss', 'arxiv-atom-cs.LG-2026-06-12.xml'),
+    'application/xml',
+  ],
+  [
+    'arxiv-rss',
+    'arXiv RSS, 50 entries (generated)',
+    'https://rss.arxiv.org/rss/cs.LG',
+    arxivFeed(50),
+    'application/xml',
+  ],
+  [
+    'arxiv-rss',
+    'arXiv RSS, 600 entries (generated, a busy cs.LG day)',
+    'https://rss.arxiv.org/rss/cs.LG',
+    arxivFeed(600),
+    'application/xml',
+  ],
+  [
+    'arxiv-rss',
+    'arXiv RSS, empty weekend feed (real capture)',
+    'https://rss.arxiv.org/rss/cs.CL',
+    fixture('arxiv-rss', 'quiet-arxiv-rss-cs.CL-weekend-empty-2026-08-01.xml'),
+    'application/xml',
+  ],
+  [
+    'generic',
+    'generic CSS: GitHub trending, 25 repos (real, 602 KB)',
+    githubTrendingSource.url,
+    fixture('generic', 'github-trending-2023-05-18.html'),
+    'text/html',
+    githubTrendingSource.options,
+  ],
+  [
+    'generic',
+    'generic JSON body: HF API, 30 entries (real capture)',
+    'https://huggingface.co/api/daily_papers',
+    fixture('hf-api', 'hf-api-daily_papers-limit30-2026-06-13.json'),
+    'application/json',
+    hfApiOptions,
+  ],
+  [
+    'generic',
+    'generic data-props: HF day page, 30 entries (fixture)',
+    'https://huggingface.co/papers/date/2026-06-12',
+    fixture('hf-papers', 'hf-papers-date-2026-06-12.html'),
+    'text/html',
+    hfPapersPageOptions,
+  ],
 ];
 
 for (const [adapterId, label, url, body, contentType, rawOptions] of cases) {

@@ -84,20 +84,33 @@ export interface AtomPaper {
 /** Papers of the arXiv query API captures. */
 export function loadAtomPapers(): AtomPaper[] {
   const papers: AtomPaper[] = [];
-  for (const name of ['arxiv-api-query-transformer-cs.LG-2026-06-14.atom.xml', 'arxiv-api-query-cat-cs.CL-2026-05-11.atom.xml']) {
+  for (const name of [
+    'arxiv-api-query-transformer-cs.LG-2026-06-14.atom.xml',
+    'arxiv-api-query-cat-cs.CL-2026-05-11.atom.xml',
+  ]) {
     const $ = load(readFileSync(new URL(name, ARXIV_INPUTS), 'utf8'), { xml: true });
     for (const el of $('entry').toArray()) {
       const entry = $(el);
-      const id = entry.children('id').text().replace(/^.*\/abs\//, '').replace(/v\d+$/, '');
+      const id = entry
+        .children('id')
+        .text()
+        .replace(/^.*\/abs\//, '')
+        .replace(/v\d+$/, '');
       const primary = entry.children('arxiv\\:primary_category').attr('term');
-      const terms = entry.children('category').toArray().map((c) => $(c).attr('term') ?? '');
+      const terms = entry
+        .children('category')
+        .toArray()
+        .map((c) => $(c).attr('term') ?? '');
       const categories = [...new Set([primary ?? '', ...terms])].filter(Boolean);
       const comment = entry.children('arxiv\\:comment').text().trim();
       papers.push({
         id,
         title: entry.children('title').text().trim(),
         abstract: entry.children('summary').text().trim(),
-        authors: entry.children('author').toArray().map((a) => $(a).children('name').text().trim()),
+        authors: entry
+          .children('author')
+          .toArray()
+          .map((a) => $(a).children('name').text().trim()),
         categories,
         ...(comment ? { comment } : {}),
         published: entry.children('published').text().trim(),

@@ -1,8 +1,25 @@
-import { sourceHealthOf, type DashboardRefreshRow, type DashboardSourceHealthRow, type TopicTrendRow, type TrendingPaperRow } from '@paperboy/db';
+import {
+  type DashboardRefreshRow,
+  type DashboardSourceHealthRow,
+  sourceHealthOf,
+  type TopicTrendRow,
+  type TrendingPaperRow,
+} from '@paperboy/db';
 import { escapeHtml } from '@paperboy/mail';
 import { page } from './layout.js';
 
-const PALETTE = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#be185d', '#65a30d', '#7c3aed', '#0d9488'];
+const PALETTE = [
+  '#2563eb',
+  '#dc2626',
+  '#16a34a',
+  '#9333ea',
+  '#ea580c',
+  '#0891b2',
+  '#be185d',
+  '#65a30d',
+  '#7c3aed',
+  '#0d9488',
+];
 
 /**
  * The dashboard's style block, legend colours included (classes, not style attributes: the CSP
@@ -12,7 +29,12 @@ export const DASHBOARD_STYLE = `table{border-collapse:collapse;margin:.5rem 0 1.
 ${PALETTE.map((colour, n) => `.series-${n}{color:${colour}}`).join('')}`;
 
 /** A line chart as inline SVG: one line per series over the given days; no script needed. */
-export function lineChart(days: readonly string[], series: ReadonlyArray<{ name: string; values: number[] }>, width = 720, height = 240): string {
+export function lineChart(
+  days: readonly string[],
+  series: ReadonlyArray<{ name: string; values: number[] }>,
+  width = 720,
+  height = 240,
+): string {
   const pad = { left: 40, right: 10, top: 10, bottom: 30 };
   const max = Math.max(1, ...series.flatMap((s) => s.values));
   const x = (i: number) => pad.left + (days.length <= 1 ? 0 : (i * (width - pad.left - pad.right)) / (days.length - 1));
@@ -23,7 +45,9 @@ export function lineChart(days: readonly string[], series: ReadonlyArray<{ name:
       return `<polyline class="series" data-series="${escapeHtml(s.name)}" fill="none" stroke="${PALETTE[n % PALETTE.length]}" stroke-width="2" points="${points}"><title>${escapeHtml(s.name)}</title></polyline>`;
     })
     .join('');
-  const legend = series.map((s, n) => `<span class="series-${n % PALETTE.length}">■ ${escapeHtml(s.name)}</span>`).join(' ');
+  const legend = series
+    .map((s, n) => `<span class="series-${n % PALETTE.length}">■ ${escapeHtml(s.name)}</span>`)
+    .join(' ');
   const axis = `<line x1="${pad.left}" y1="${height - pad.bottom}" x2="${width - pad.right}" y2="${height - pad.bottom}" stroke="#a1a1aa"/>
 <text x="4" y="${pad.top + 10}" font-size="11" fill="#52525b">${max}</text>
 <text x="${pad.left}" y="${height - 8}" font-size="11" fill="#52525b">${escapeHtml(days[0] ?? '')}</text>
@@ -38,10 +62,17 @@ function lastDays(n: number): string[] {
 }
 
 /** Top topics of the period, each as a series of papers sighted per day. */
-export function topicSeries(rows: readonly TopicTrendRow[], days: readonly string[], top = 6): Array<{ name: string; values: number[] }> {
+export function topicSeries(
+  rows: readonly TopicTrendRow[],
+  days: readonly string[],
+  top = 6,
+): Array<{ name: string; values: number[] }> {
   const totals = new Map<string, number>();
   for (const r of rows) totals.set(r.topicId ?? 'none', (totals.get(r.topicId ?? 'none') ?? 0) + r.papers);
-  const topics = [...totals].sort((a, b) => b[1] - a[1]).slice(0, top).map(([t]) => t);
+  const topics = [...totals]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top)
+    .map(([t]) => t);
   return topics.map((topic) => ({
     name: topic,
     values: days.map((day) => rows.find((r) => r.day === day && (r.topicId ?? 'none') === topic)?.papers ?? 0),
@@ -50,7 +81,12 @@ export function topicSeries(rows: readonly TopicTrendRow[], days: readonly strin
 
 /** The same health as `paperboy sources` (the view has no error text: a failing fetch shows its HTTP status). */
 function healthCell(h: DashboardSourceHealthRow): string {
-  const { health, reason } = sourceHealthOf({ outcome: h.lastOutcome, suspect: h.suspect, suspectReason: h.suspectReason, error: h.lastStatus ? `HTTP ${h.lastStatus}` : null });
+  const { health, reason } = sourceHealthOf({
+    outcome: h.lastOutcome,
+    suspect: h.suspect,
+    suspectReason: h.suspectReason,
+    error: h.lastStatus ? `HTTP ${h.lastStatus}` : null,
+  });
   return reason ? `${health}: ${reason}` : health;
 }
 
@@ -87,7 +123,10 @@ export function dashboardPage(data: DashboardData): string {
     byTopic.set(key, [...(byTopic.get(key) ?? []), p]);
   }
   const asOf = refreshes.map((r) => r.startedAt.getTime()).reduce((a, b) => Math.max(a, b), 0);
-  const waiting = pending.seen + pending.first > 0 ? ' Newer data is waiting for the next refresh (the processor runs one every few minutes; <code>pnpm paperboy dashboard refresh</code> runs one now).' : '';
+  const waiting =
+    pending.seen + pending.first > 0
+      ? ' Newer data is waiting for the next refresh (the processor runs one every few minutes; <code>pnpm paperboy dashboard refresh</code> runs one now).'
+      : '';
   const freshness = asOf
     ? `<p class="as-of">Trends and trending as of ${escapeHtml(new Date(asOf).toISOString().replace('T', ' ').slice(0, 16))} UTC.${waiting}</p>`
     : `<p class="as-of">Trends and trending have not been computed yet.${waiting}</p>`;
@@ -96,14 +135,48 @@ ${freshness}
 <h2>Topic trends, last 30 days</h2>
 ${lineChart(days, topicSeries(trends, days))}
 <h2>Trending now, by topic</h2>
-${[...byTopic]
-  .map(([topic, papers]) => `<h3>${escapeHtml(topic)}</h3>${table(['arXiv', 'title', 'upvotes', '+24 h', 'score'], papers.slice(0, 5).map((p) => [p.arxivId ?? '', p.title, String(p.upvotes ?? ''), String(p.growth24h), p.score.toFixed(2)]))}`)
-  .join('') || '<p>No papers yet.</p>'}
+${
+  [...byTopic]
+    .map(
+      ([topic, papers]) =>
+        `<h3>${escapeHtml(topic)}</h3>${table(
+          ['arXiv', 'title', 'upvotes', '+24 h', 'score'],
+          papers
+            .slice(0, 5)
+            .map((p) => [p.arxivId ?? '', p.title, String(p.upvotes ?? ''), String(p.growth24h), p.score.toFixed(2)]),
+        )}`,
+    )
+    .join('') || '<p>No papers yet.</p>'
+}
 <h2>Source health</h2>
-${health.length ? table(['source', 'last crawl', 'outcome', 'status', 'entries', 'last success', 'health'], health.map((h) => [h.source, h.lastCrawlAt.toISOString(), h.lastOutcome, String(h.lastStatus ?? ''), String(h.lastEntries ?? ''), h.lastSuccessAt?.toISOString() ?? '', healthCell(h)])) : '<p>No crawls yet.</p>'}
+${
+  health.length
+    ? table(
+        ['source', 'last crawl', 'outcome', 'status', 'entries', 'last success', 'health'],
+        health.map((h) => [
+          h.source,
+          h.lastCrawlAt.toISOString(),
+          h.lastOutcome,
+          String(h.lastStatus ?? ''),
+          String(h.lastEntries ?? ''),
+          h.lastSuccessAt?.toISOString() ?? '',
+          healthCell(h),
+        ]),
+      )
+    : '<p>No crawls yet.</p>'
+}
 <h2>Digests</h2>
 ${stuckDigestsLine(stuckDigests, data.stuckMinutes)}
 <h2>Queues</h2>
-${table(['queue', 'waiting', 'active', 'delayed', 'failed'], queueCounts.map((q) => [q.name, String(q.counts.waiting ?? 0), String(q.counts.active ?? 0), String(q.counts.delayed ?? 0), String(q.counts.failed ?? 0)]))}`;
+${table(
+  ['queue', 'waiting', 'active', 'delayed', 'failed'],
+  queueCounts.map((q) => [
+    q.name,
+    String(q.counts.waiting ?? 0),
+    String(q.counts.active ?? 0),
+    String(q.counts.delayed ?? 0),
+    String(q.counts.failed ?? 0),
+  ]),
+)}`;
   return page('paperboy dashboard', body);
 }

@@ -34,7 +34,11 @@ export const errorList = (errors: readonly string[]): string =>
   errors.length ? `<ul class="error" role="alert">${errors.map((e) => `<li>${escapeHtml(e)}</li>`).join('')}</ul>` : '';
 
 /** The topic checkboxes and the frequency choice, shared by the subscribe and preferences forms. */
-export function topicAndFrequencyFields(topics: readonly TopicChoice[], chosen: ReadonlySet<string>, frequency: string | undefined): string {
+export function topicAndFrequencyFields(
+  topics: readonly TopicChoice[],
+  chosen: ReadonlySet<string>,
+  frequency: string | undefined,
+): string {
   return `<fieldset><legend>Topics (none: every topic)</legend>
 ${topics.map((t) => `<label><input type="checkbox" name="topics" value="${escapeHtml(t.id)}"${chosen.has(t.id) ? ' checked' : ''}> ${escapeHtml(t.label)}</label>`).join('\n')}
 </fieldset>

@@ -1,5 +1,5 @@
 import { escapeHtml } from '@paperboy/mail';
-import { errorList, page, topicAndFrequencyFields, type TopicChoice } from './layout.js';
+import { errorList, page, type TopicChoice, topicAndFrequencyFields } from './layout.js';
 
 export interface PreferencesValues {
   topics: string[];
@@ -11,7 +11,13 @@ export interface PreferencesValues {
 }
 
 /** The preferences page of a digest's signed link: the form, and the "Sign out every link" button. */
-export function preferencesForm(token: string, topics: readonly TopicChoice[], values: PreferencesValues, message: string | null = null, errors: string[] = []): string {
+export function preferencesForm(
+  token: string,
+  topics: readonly TopicChoice[],
+  values: PreferencesValues,
+  message: string | null = null,
+  errors: string[] = [],
+): string {
   const chosen = new Set(values.topics);
   return page(
     'Your digest preferences',

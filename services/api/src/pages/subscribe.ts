@@ -1,8 +1,12 @@
 import { escapeHtml } from '@paperboy/mail';
-import { errorList, page, topicAndFrequencyFields, type TopicChoice } from './layout.js';
+import { errorList, page, type TopicChoice, topicAndFrequencyFields } from './layout.js';
 
 /** The subscribe form (`GET /subscribe`), again with the visitor's values and problems after a bad post. */
-export function subscribeForm(topics: readonly TopicChoice[], values: { email?: string; topics?: string[]; frequency?: string } = {}, errors: string[] = []): string {
+export function subscribeForm(
+  topics: readonly TopicChoice[],
+  values: { email?: string; topics?: string[]; frequency?: string } = {},
+  errors: string[] = [],
+): string {
   const chosen = new Set(values.topics ?? []);
   return page(
     'Get trending papers in your email inbox',
@@ -18,6 +22,10 @@ ${topicAndFrequencyFields(topics, chosen, values.frequency)}
 
 /** After a subscribe post: the same words whatever the address's state. */
 export const checkInbox = () =>
-  page('Check your inbox', '<p>If this address can receive our mail, a message with a confirmation link is on its way. Nothing is sent until you confirm.</p>');
+  page(
+    'Check your inbox',
+    '<p>If this address can receive our mail, a message with a confirmation link is on its way. Nothing is sent until you confirm.</p>',
+  );
 
-export const tooManyRequests = () => page('Too many requests', '<p>Too many subscribe requests from your address. Please try again in a minute.</p>');
+export const tooManyRequests = () =>
+  page('Too many requests', '<p>Too many subscribe requests from your address. Please try again in a minute.</p>');

@@ -6,7 +6,8 @@ import { tooManyRequests } from '../pages/subscribe.js';
 export function setErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
     // The subscribe form is a page: a person who submits it too often reads a page, not JSON.
-    if (error.statusCode === 429 && request.routeOptions.url === '/subscribe') return html(reply, 429, tooManyRequests());
+    if (error.statusCode === 429 && request.routeOptions.url === '/subscribe')
+      return html(reply, 429, tooManyRequests());
     if (error.statusCode !== undefined && error.statusCode < 500) return reply.send(error);
     request.log.error({ err: error }, 'request failed');
     return reply.code(500).send({ error: 'internal error', requestId: request.id });

@@ -13,7 +13,10 @@ export function toCsv(rows: ReadonlyArray<Record<string, unknown>>, columns: rea
     const safe = typeof value !== 'number' && /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
     return `"${safe.replace(/"/g, '""')}"`;
   };
-  return [columns.map(cell).join(','), ...rows.map((row) => columns.map((c) => cell(row[c])).join(','))].join('\r\n') + '\r\n';
+  return (
+    [columns.map(cell).join(','), ...rows.map((row) => columns.map((c) => cell(row[c])).join(','))].join('\r\n') +
+    '\r\n'
+  );
 }
 
 /** Whether an If-None-Match header names this ETag (a list, `*`, weak or strong: weak comparison, RFC 9110 13.1.2). */
@@ -36,7 +39,8 @@ export function send(
   csv?: { rows: Array<Record<string, unknown>>; columns: string[] },
   validator?: unknown,
 ) {
-  const wantsCsv = csv && ((request.query as { format?: string }).format === 'csv' || /text\/csv/.test(request.headers.accept ?? ''));
+  const wantsCsv =
+    csv && ((request.query as { format?: string }).format === 'csv' || /text\/csv/.test(request.headers.accept ?? ''));
   const payload = wantsCsv ? toCsv(csv.rows, csv.columns) : JSON.stringify(body);
   const hashed = validator === undefined ? payload : `${wantsCsv ? 'csv' : 'json'}:${JSON.stringify(validator)}`;
   const etag = `${validator === undefined ? '' : 'W/'}"${createHash('sha256').update(hashed).digest('base64url').slice(0, 27)}"`;

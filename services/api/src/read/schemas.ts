@@ -10,11 +10,14 @@ export function readSchemas(taxonomy: Taxonomy) {
     .object({
       topic: z.enum(topicIds).optional(),
       source: noNul(z.string().min(1).max(100))
-        .describe('a source id: one listed by /api/sources or in a paper\'s sources; any other id is a 400')
+        .describe("a source id: one listed by /api/sources or in a paper's sources; any other id is a 400")
         .optional(),
       since: z
         .string()
-        .refine((v) => parseDayOrInstant(v) !== null, 'a day YYYY-MM-DD or an ISO 8601 time with a zone, e.g. 2026-11-28T09:30:00Z')
+        .refine(
+          (v) => parseDayOrInstant(v) !== null,
+          'a day YYYY-MM-DD or an ISO 8601 time with a zone, e.g. 2026-11-28T09:30:00Z',
+        )
         .optional(),
       q: noNul(z.string().min(1).max(200)).optional(),
       sort: z.enum(['trending', 'new']).default('trending'),
@@ -24,7 +27,11 @@ export function readSchemas(taxonomy: Taxonomy) {
     })
     .strict();
   const trendingQuery = z
-    .object({ window: z.enum(['24h', '7d']).default('24h'), limit: z.coerce.number().int().min(1).max(200).default(25), format: z.enum(['json', 'csv']).optional() })
+    .object({
+      window: z.enum(['24h', '7d']).default('24h'),
+      limit: z.coerce.number().int().min(1).max(200).default(25),
+      format: z.enum(['json', 'csv']).optional(),
+    })
     .strict();
   // Lists without filters: only the format; anything else is a 400 rather than silently ignored.
   const formatQuery = z.object({ format: z.enum(['json', 'csv']).optional() }).strict();

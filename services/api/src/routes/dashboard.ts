@@ -1,4 +1,4 @@
-import { DashboardRepository, StuckDeliveryRepository, type Db } from '@paperboy/db';
+import { DashboardRepository, type Db, StuckDeliveryRepository } from '@paperboy/db';
 import type { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import type { AdminGuard } from '../admin-guard.js';
@@ -11,7 +11,10 @@ function lastDays(n: number): string[] {
 }
 
 /** GET /dashboard: trending papers by topic, topic trends over 30 days, source health, queue depths, stuck digests. */
-export function registerDashboardPage(app: FastifyInstance, deps: { db: Db; queues: readonly Queue[]; stuckMinutes: number; guard?: AdminGuard }): void {
+export function registerDashboardPage(
+  app: FastifyInstance,
+  deps: { db: Db; queues: readonly Queue[]; stuckMinutes: number; guard?: AdminGuard },
+): void {
   const dashboard = new DashboardRepository(deps.db);
   const stuck = new StuckDeliveryRepository(deps.db);
   app.get('/dashboard', { ...(deps.guard ? { onRequest: deps.guard } : {}) }, async (_request, reply) => {
@@ -22,11 +25,26 @@ export function registerDashboardPage(app: FastifyInstance, deps: { db: Db; queu
       dashboard.sourceHealth(),
       dashboard.refreshes(),
       dashboard.pendingDays(),
-      Promise.all(deps.queues.map(async (q) => ({ name: q.name, counts: await q.getJobCounts('waiting', 'active', 'delayed', 'failed') }))),
+      Promise.all(
+        deps.queues.map(async (q) => ({
+          name: q.name,
+          counts: await q.getJobCounts('waiting', 'active', 'delayed', 'failed'),
+        })),
+      ),
       stuck.countStuck(deps.stuckMinutes),
     ]);
     const stuckMinutes = deps.stuckMinutes;
-    const html = dashboardPage({ days, trending, trends, health, refreshes, pending, queueCounts, stuckDigests, stuckMinutes });
+    const html = dashboardPage({
+      days,
+      trending,
+      trends,
+      health,
+      refreshes,
+      pending,
+      queueCounts,
+      stuckDigests,
+      stuckMinutes,
+    });
     return reply.type('text/html; charset=utf-8').send(html);
   });
 }

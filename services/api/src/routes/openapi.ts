@@ -20,29 +20,76 @@ function queryParameters(schema: z.ZodTypeAny) {
 /** The OpenAPI 3 document of the read and subscription API, generated from the same zod schemas that validate requests. */
 export function openApiDocument(taxonomy: Taxonomy, subscriptionBody: z.ZodTypeAny) {
   const { listQuery, trendingQuery, formatQuery } = readSchemas(taxonomy);
-  const list = { description: 'JSON, or CSV with format=csv or Accept: text/csv (cells a spreadsheet would read as a formula start with a single quote); ETag and If-None-Match (304) supported' };
+  const list = {
+    description:
+      'JSON, or CSV with format=csv or Accept: text/csv (cells a spreadsheet would read as a formula start with a single quote); ETag and If-None-Match (304) supported',
+  };
   // Every read route shares one budget per client (PAPERBOY_READ_PER_MINUTE).
   const limited = { 429: { description: 'too many requests from this client (Retry-After says when to come back)' } };
   return {
     openapi: '3.0.3',
     info: { title: 'paperboy', version: '0.1.0', description: 'Trending research papers: read API and subscriptions.' },
     paths: {
-      '/api/papers': { get: { summary: 'Papers, filtered and paged with a keyset cursor', parameters: queryParameters(listQuery), responses: { 200: list, 400: { description: 'invalid parameters, or an unknown source (each named in details)' }, ...limited } } },
+      '/api/papers': {
+        get: {
+          summary: 'Papers, filtered and paged with a keyset cursor',
+          parameters: queryParameters(listQuery),
+          responses: {
+            200: list,
+            400: { description: 'invalid parameters, or an unknown source (each named in details)' },
+            ...limited,
+          },
+        },
+      },
       '/api/papers/{arxivId}': {
         get: {
           summary: 'One paper with its sighting history',
           parameters: [{ name: 'arxivId', in: 'path', required: true, schema: { type: 'string' } }],
-          responses: { 200: { description: 'the paper' }, 400: { description: 'not an arXiv id' }, 404: { description: 'no such paper' }, ...limited },
+          responses: {
+            200: { description: 'the paper' },
+            400: { description: 'not an arXiv id' },
+            404: { description: 'no such paper' },
+            ...limited,
+          },
         },
       },
-      '/api/topics': { get: { summary: 'Topics of the taxonomy with paper counts', parameters: queryParameters(formatQuery), responses: { 200: list, 400: { description: 'invalid parameters' }, ...limited } } },
-      '/api/trending': { get: { summary: 'Best-scoring papers of a window', parameters: queryParameters(trendingQuery), responses: { 200: list, 400: { description: 'invalid parameters' }, ...limited } } },
-      '/api/sources': { get: { summary: 'Source health', parameters: queryParameters(formatQuery), responses: { 200: list, 400: { description: 'invalid parameters' }, ...limited } } },
+      '/api/topics': {
+        get: {
+          summary: 'Topics of the taxonomy with paper counts',
+          parameters: queryParameters(formatQuery),
+          responses: { 200: list, 400: { description: 'invalid parameters' }, ...limited },
+        },
+      },
+      '/api/trending': {
+        get: {
+          summary: 'Best-scoring papers of a window',
+          parameters: queryParameters(trendingQuery),
+          responses: { 200: list, 400: { description: 'invalid parameters' }, ...limited },
+        },
+      },
+      '/api/sources': {
+        get: {
+          summary: 'Source health',
+          parameters: queryParameters(formatQuery),
+          responses: { 200: list, 400: { description: 'invalid parameters' }, ...limited },
+        },
+      },
       '/api/subscriptions': {
         post: {
           summary: 'Subscribe (double opt-in: a confirmation link is mailed)',
-          requestBody: { required: true, content: { 'application/json': { schema: zodToJsonSchema(subscriptionBody, { target: 'openApi3', $refStrategy: 'none' }) } } },
-          responses: { 202: { description: 'accepted (the answer never says whether the address was known)' }, 400: { description: 'invalid request' }, 429: { description: 'too many requests' } },
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': {
+                schema: zodToJsonSchema(subscriptionBody, { target: 'openApi3', $refStrategy: 'none' }),
+              },
+            },
+          },
+          responses: {
+            202: { description: 'accepted (the answer never says whether the address was known)' },
+            400: { description: 'invalid request' },
+            429: { description: 'too many requests' },
+          },
         },
       },
     },

@@ -1,23 +1,41 @@
-import { CrawlRepository, CursorError, healthOfSourceRow, ReadRepository, type Db } from '@paperboy/db';
+import { CrawlRepository, CursorError, type Db, healthOfSourceRow, ReadRepository } from '@paperboy/db';
 import { parseDayOrInstant, type Taxonomy } from '@paperboy/pipeline';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { send, withoutScores } from '../read/respond.js';
 import { readSchemas } from '../read/schemas.js';
 
-const PAPER_COLUMNS = ['arxivId', 'title', 'authors', 'upvotes', 'topics', 'sources', 'firstSeenAt', 'lastSeenAt', 'score'];
+const PAPER_COLUMNS = [
+  'arxivId',
+  'title',
+  'authors',
+  'upvotes',
+  'topics',
+  'sources',
+  'firstSeenAt',
+  'lastSeenAt',
+  'score',
+];
 
 /** The read API: papers (filters, search, keyset pages), one paper with its history, topics, trending, sources. */
 export function registerReadApi(app: FastifyInstance, deps: { db: Db; taxonomy: Taxonomy; perMinute: number }): void {
   // One budget per client across every read route (request.ip: the socket's address unless
   // PAPERBOY_TRUST_PROXY names a proxy), counted in Redis by @fastify/rate-limit (registered in app.ts).
-  const limited = { onRequest: app.rateLimit({ max: deps.perMinute, timeWindow: 60_000, keyGenerator: (request) => `read:${request.ip}` }) };
+  const limited = {
+    onRequest: app.rateLimit({
+      max: deps.perMinute,
+      timeWindow: 60_000,
+      keyGenerator: (request) => `read:${request.ip}`,
+    }),
+  };
   const read = new ReadRepository(deps.db);
   const crawls = new CrawlRepository(deps.db);
   const { listQuery, trendingQuery, formatQuery, noQuery } = readSchemas(deps.taxonomy);
   const issues = (error: z.ZodError) => error.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`);
   const bad = (reply: FastifyReply, error: z.ZodError | Error) =>
-    reply.code(400).send({ error: 'invalid request', details: error instanceof z.ZodError ? issues(error) : [error.message] });
+    reply
+      .code(400)
+      .send({ error: 'invalid request', details: error instanceof z.ZodError ? issues(error) : [error.message] });
 
   /**
    * A `source` the filter cannot match: not one papers were stored under, nor one that has crawled
@@ -36,7 +54,9 @@ export function registerReadApi(app: FastifyInstance, deps: { db: Db; taxonomy: 
     // Every problem in one answer: an unknown source is named with the others.
     const invalid = async (details: string[], sourceIssue?: string | null) => {
       sourceIssue ??= await unknownSource(source);
-      return reply.code(400).send({ error: 'invalid request', details: [...details, ...(sourceIssue ? [sourceIssue] : [])] });
+      return reply
+        .code(400)
+        .send({ error: 'invalid request', details: [...details, ...(sourceIssue ? [sourceIssue] : [])] });
     };
     if (!parsed.success) return invalid(issues(parsed.error));
     const { since, format: _format, ...rest } = parsed.data;
@@ -45,7 +65,13 @@ export function registerReadApi(app: FastifyInstance, deps: { db: Db; taxonomy: 
       // An unknown source matches nothing: only an empty page needs the look-up.
       const sourceIssue = page.papers.length === 0 ? await unknownSource(source) : null;
       if (sourceIssue) return invalid([], sourceIssue);
-      return send(request, reply, page, { rows: page.papers as unknown as Array<Record<string, unknown>>, columns: PAPER_COLUMNS }, withoutScores(page));
+      return send(
+        request,
+        reply,
+        page,
+        { rows: page.papers as unknown as Array<Record<string, unknown>>, columns: PAPER_COLUMNS },
+        withoutScores(page),
+      );
     } catch (error) {
       if (error instanceof CursorError) return invalid([error.message]);
       throw error;
@@ -58,7 +84,8 @@ export function registerReadApi(app: FastifyInstance, deps: { db: Db; taxonomy: 
     // arXiv ids may hold a slash (hep-th/9901001): the rest of the path is the id.
     // Fastify has decoded the path once; a second decoding would turn %2525 into %25 (and %25 into a throw).
     const arxivId = (request.params as { '*': string })['*'];
-    if (!/^(\d{4}\.\d{4,5}|[a-z-]+(\.[A-Z]{2})?\/\d{7})$/.test(arxivId)) return bad(reply, new Error(`arxivId: ${JSON.stringify(arxivId)} is not an arXiv id`));
+    if (!/^(\d{4}\.\d{4,5}|[a-z-]+(\.[A-Z]{2})?\/\d{7})$/.test(arxivId))
+      return bad(reply, new Error(`arxivId: ${JSON.stringify(arxivId)} is not an arXiv id`));
     const paper = await read.paperWithHistory(arxivId);
     if (!paper) return reply.code(404).send({ error: `no paper ${arxivId}` });
     return send(request, reply, paper);
@@ -68,7 +95,12 @@ export function registerReadApi(app: FastifyInstance, deps: { db: Db; taxonomy: 
     const parsed = formatQuery.safeParse(request.query);
     if (!parsed.success) return bad(reply, parsed.error);
     const counts = new Map((await read.topicCounts()).map((c) => [c.id, c.papers]));
-    const topics = deps.taxonomy.topics.map((t) => ({ id: t.id, label: t.label, description: t.description, papers: counts.get(t.id) ?? 0 }));
+    const topics = deps.taxonomy.topics.map((t) => ({
+      id: t.id,
+      label: t.label,
+      description: t.description,
+      papers: counts.get(t.id) ?? 0,
+    }));
     return send(request, reply, { topics }, { rows: topics, columns: ['id', 'label', 'description', 'papers'] });
   });
 
@@ -91,6 +123,14 @@ export function registerReadApi(app: FastifyInstance, deps: { db: Db; taxonomy: 
     if (!parsed.success) return bad(reply, parsed.error);
     // Health and its reason by the rule of `paperboy sources` and the dashboard page.
     const sources = (await crawls.sourceHealth()).map((row) => ({ ...row, ...healthOfSourceRow(row) }));
-    return send(request, reply, { sources }, { rows: sources as unknown as Array<Record<string, unknown>>, columns: Object.keys(sources[0] ?? { source: '' }) });
+    return send(
+      request,
+      reply,
+      { sources },
+      {
+        rows: sources as unknown as Array<Record<string, unknown>>,
+        columns: Object.keys(sources[0] ?? { source: '' }),
+      },
+    );
   });
 }

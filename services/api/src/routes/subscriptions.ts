@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { z } from 'zod';
-import { confirmed, invalidLink, signedOut, unsubscribed, unsubscribeForm } from '../pages/links.js';
 import { html, type TopicChoice } from '../pages/layout.js';
+import { confirmed, invalidLink, signedOut, unsubscribed, unsubscribeForm } from '../pages/links.js';
 import { preferencesForm } from '../pages/preferences.js';
 import { checkInbox, subscribeForm } from '../pages/subscribe.js';
 import type { SubscriptionService } from '../subscriptions/service.js';
@@ -23,12 +23,18 @@ export function registerSubscriptionRoutes(
   const { service, topics } = deps;
   // One budget per client for the form and the JSON API together (keyed by address, not by route).
   const subscribeLimit = {
-    onRequest: app.rateLimit({ max: deps.perIpPerMinute, timeWindow: 60_000, keyGenerator: (request) => `subscribe:${request.ip}` }),
+    onRequest: app.rateLimit({
+      max: deps.perIpPerMinute,
+      timeWindow: 60_000,
+      keyGenerator: (request) => `subscribe:${request.ip}`,
+    }),
   };
   app.decorateRequest('signedLink', null);
   const invalid = (reply: FastifyReply) => html(reply, 400, invalidLink());
   // Unsubscribe and preferences links must be current: a revoked one is invalid.
-  const link = (purpose: 'unsubscribe' | 'preferences') => ({ preHandler: requireSignedLink(service, purpose, invalid) });
+  const link = (purpose: 'unsubscribe' | 'preferences') => ({
+    preHandler: requireSignedLink(service, purpose, invalid),
+  });
 
   app.get('/', async (_request, reply) => reply.redirect('/subscribe'));
   app.get('/favicon.ico', async (_request, reply) => reply.code(204).send());
@@ -81,8 +87,16 @@ export function registerSubscriptionRoutes(
   app.post('/preferences', link('preferences'), async (request, reply) => {
     const { token, subscriberId } = signedLinkOf(request);
     const body = (request.body ?? {}) as FormBody;
-    const parsed = await service.preferencesSchema.safeParseAsync({ ...body, topics: ([] as string[]).concat(body.topics ?? []) });
-    if (!parsed.success) return html(reply, 400, preferencesForm(token, topics, await service.currentPreferences(subscriberId), null, issues(parsed.error)));
+    const parsed = await service.preferencesSchema.safeParseAsync({
+      ...body,
+      topics: ([] as string[]).concat(body.topics ?? []),
+    });
+    if (!parsed.success)
+      return html(
+        reply,
+        400,
+        preferencesForm(token, topics, await service.currentPreferences(subscriberId), null, issues(parsed.error)),
+      );
     await service.updatePreferences(subscriberId, parsed.data);
     return html(reply, 200, preferencesForm(token, topics, parsed.data, 'Saved.'));
   });

@@ -1,5 +1,5 @@
-import { lazyLinkSecret, SubscriberRepository, TimeZoneRepository, type Db, type SubscriberStatus } from '@paperboy/db';
-import { normalizeEmail, verifyToken, type Taxonomy, type TokenPurpose } from '@paperboy/pipeline';
+import { type Db, lazyLinkSecret, SubscriberRepository, type SubscriberStatus, TimeZoneRepository } from '@paperboy/db';
+import { normalizeEmail, type Taxonomy, type TokenPurpose, verifyToken } from '@paperboy/pipeline';
 import type { Queues } from '@paperboy/queue';
 import type { FastifyBaseLogger } from 'fastify';
 import { z } from 'zod';
@@ -46,8 +46,14 @@ export function createSubscriptionService(deps: SubscriptionServiceDeps) {
   /** A subscribe request (the form's and the JSON API's); it also generates the OpenAPI request body. */
   const requestSchema = z.object({
     // Checked with the other fields, so one answer names every problem.
-    email: z.string().max(254).refine((v) => normalizeEmail(v) !== null, 'not an email address'),
-    topics: z.array(z.enum(topicIds as [string, ...string[]])).max(topicIds.length).default([]),
+    email: z
+      .string()
+      .max(254)
+      .refine((v) => normalizeEmail(v) !== null, 'not an email address'),
+    topics: z
+      .array(z.enum(topicIds as [string, ...string[]]))
+      .max(topicIds.length)
+      .default([]),
     frequency: z.enum(['daily', 'weekly']).default('daily'),
     timeZone: z.string().refine(validTimeZone, 'not an IANA time zone').default('UTC'),
     sendHour: z.number().int().min(0).max(23).default(8),
@@ -76,10 +82,16 @@ export function createSubscriptionService(deps: SubscriptionServiceDeps) {
     async subscribe(input: z.infer<typeof requestSchema>, log: FastifyBaseLogger): Promise<SubscribeResult> {
       const email = normalizeEmail(input.email);
       if (!email) return { ok: false, status: 400, errors: ['email: not an email address'] };
-      const subscriber = await subscribers.subscribe(email, { topics: input.topics, frequency: input.frequency, timeZone: input.timeZone, sendHour: input.sendHour }, 'pending');
+      const subscriber = await subscribers.subscribe(
+        email,
+        { topics: input.topics, frequency: input.frequency, timeZone: input.timeZone, sendHour: input.sendHour },
+        'pending',
+      );
       if (subscriber.status === 'pending') {
         // One job per address while one waits: a burst of requests queues one mail.
-        await deps.jobs.addBulk('send-confirmation', [{ data: { subscriberId: subscriber.id }, deduplicationId: `confirm-${subscriber.id}` }]);
+        await deps.jobs.addBulk('send-confirmation', [
+          { data: { subscriberId: subscriber.id }, deduplicationId: `confirm-${subscriber.id}` },
+        ]);
       } else if (subscriber.status === 'bounced') {
         log.warn({ subscriberId: subscriber.id }, 'subscribe request for a bounced address: no confirmation mail sent');
       }
@@ -91,7 +103,14 @@ export function createSubscriptionService(deps: SubscriptionServiceDeps) {
       const check = verifyToken(await linkSecret(), token, purpose, deps.now());
       if (!check.ok) return null;
       const state = await subscribers.linkState(check.subscriberId);
-      return state && { subscriberId: check.subscriberId, version: check.version, ...state, current: state.tokenVersion === check.version };
+      return (
+        state && {
+          subscriberId: check.subscriberId,
+          version: check.version,
+          ...state,
+          current: state.tokenVersion === check.version,
+        }
+      );
     },
 
     /** Whether a confirmation link leaves its subscriber confirmed (false: the link is no good). */
@@ -111,7 +130,14 @@ export function createSubscriptionService(deps: SubscriptionServiceDeps) {
     async currentPreferences(subscriberId: number) {
       const row = await subscribers.preferences(subscriberId);
       return row
-        ? { topics: row.topics, frequency: row.frequency, sendHour: row.send_hour, timeZone: row.time_zone, minUpvotes: row.min_upvotes, maxPapers: row.max_papers }
+        ? {
+            topics: row.topics,
+            frequency: row.frequency,
+            sendHour: row.send_hour,
+            timeZone: row.time_zone,
+            minUpvotes: row.min_upvotes,
+            maxPapers: row.max_papers,
+          }
         : { topics: [], frequency: 'daily', sendHour: 8, timeZone: 'UTC', minUpvotes: 0, maxPapers: 10 };
     },
 

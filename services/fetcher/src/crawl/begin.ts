@@ -1,6 +1,6 @@
 import { CrawlRepository } from '@paperboy/db';
 import { jobLogger, type Logger } from '@paperboy/logger';
-import { UnrecoverableError, type CrawlPagePayload, type Job } from '@paperboy/queue';
+import { type CrawlPagePayload, type Job, UnrecoverableError } from '@paperboy/queue';
 import type { SourceAdapter } from '@paperboy/sources';
 import type { Politeness, SourceDefinition } from '@paperboy/sources-file';
 import type { CrawlDeps } from './deps.js';

@@ -3,8 +3,8 @@ import type { FetchSettings } from '@paperboy/http';
 import type { Logger } from '@paperboy/logger';
 import type { Metrics } from '@paperboy/metrics';
 import type { Queues } from '@paperboy/queue';
-import type { HostGate, RobotsGate } from '../politeness.js';
 import type { SourcesFile } from '@paperboy/sources-file';
+import type { HostGate, RobotsGate } from '../politeness.js';
 
 /** What the stages of a crawl use: the database, the queues, politeness and the sources file. */
 export interface CrawlDeps {

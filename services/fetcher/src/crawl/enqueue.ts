@@ -1,5 +1,5 @@
-import { contentJobId, type CrawlPageResult, type IngestEntriesPayload, type Job, type Queues } from '@paperboy/queue';
 import type { FetchedPage } from '@paperboy/http';
+import { type CrawlPageResult, contentJobId, type IngestEntriesPayload, type Job, type Queues } from '@paperboy/queue';
 import type { ExtractResult } from '@paperboy/sources';
 import type { Crawl } from './begin.js';
 import type { CrawlDeps } from './deps.js';
@@ -86,8 +86,13 @@ export async function enqueueBatches(
   // The adapter's warnings first: the first one is what a summary reports for an empty page.
   const recorded = [...warnings, ...recorder.politeWarnings];
   const outcome = {
-    status: page.status, outcome: judgement.outcome, entries: entries.length, batches, warnings: recorded,
-    suspect: judgement.suspect, suspectReason: judgement.reason,
+    status: page.status,
+    outcome: judgement.outcome,
+    entries: entries.length,
+    batches,
+    warnings: recorded,
+    suspect: judgement.suspect,
+    suspectReason: judgement.reason,
   };
   const fetch = { ...fetchFacts(crawl, page), batchSize: deps.batchSize, enqueued: batches === 0 };
   const fetchId = await recorder.record(outcome, fetch);
@@ -101,7 +106,7 @@ export async function enqueueBatches(
     contentHash: page.contentHash,
   };
   const jobs = ingestBatches(origin, entries, deps.batchSize);
-  let added;
+  let added: Awaited<ReturnType<typeof enqueueNew>>;
   try {
     added = await enqueueNew(deps.queues, jobs);
   } catch (error) {
@@ -117,9 +122,16 @@ export async function enqueueBatches(
   for (const warning of warnings) log.warn({ url: payload.url }, warning);
   if (judgement.suspect) log.warn({ url: payload.url, reason: judgement.reason }, 'suspect crawl');
   const { status, bytes, durationMs } = page;
-  log.info({ url: payload.url, status, bytes, entries: entries.length, jobs: added.fresh.length, durationMs }, 'page crawled');
+  log.info(
+    { url: payload.url, status, bytes, entries: entries.length, jobs: added.fresh.length, durationMs },
+    'page crawled',
+  );
   return crawlResult(crawl, page, {
-    outcome: judgement.outcome, fetchId, entries: entries.length, warnings: recorded,
-    ingestJobIds: added.fresh.map((j) => j.jobId), duplicateJobIds: added.duplicates.map((j) => j.jobId),
+    outcome: judgement.outcome,
+    fetchId,
+    entries: entries.length,
+    warnings: recorded,
+    ingestJobIds: added.fresh.map((j) => j.jobId),
+    duplicateJobIds: added.duplicates.map((j) => j.jobId),
   });
 }

@@ -1,7 +1,7 @@
-import { decodeArchivedBody, type ArchivedPage } from '@paperboy/db';
-import { mediaType, UnexpectedContentTypeError, type FetchedPage } from '@paperboy/http';
+import { type ArchivedPage, decodeArchivedBody } from '@paperboy/db';
+import { type FetchedPage, mediaType, UnexpectedContentTypeError } from '@paperboy/http';
 import { UnrecoverableError } from '@paperboy/queue';
-import { createPage, getAdapter, type ExtractResult, type SourceAdapter } from '@paperboy/sources';
+import { createPage, type ExtractResult, getAdapter, type SourceAdapter } from '@paperboy/sources';
 import type { SourceDefinition, SourcesFile } from '@paperboy/sources-file';
 import type { Crawl } from './begin.js';
 import type { CrawlDeps } from './deps.js';
@@ -51,7 +51,11 @@ export async function extractArchived(
   const configured = sources?.sources.find((s) => s.id === page.source);
   const adapter = adapterFor(page, configured);
   const body = await decodeArchivedBody(page);
-  const extracted = extractEntries(adapter, { url: page.finalUrl ?? page.url, body, contentType: page.contentType }, configured);
+  const extracted = extractEntries(
+    adapter,
+    { url: page.finalUrl ?? page.url, body, contentType: page.contentType },
+    configured,
+  );
   return { adapter, extracted };
 }
 
@@ -64,7 +68,10 @@ export async function extractPage(deps: CrawlDeps, crawl: Crawl, page: FetchedPa
   const fail = async (error: Error): Promise<never> => {
     const fetch = fetchFacts(crawl, page);
     const { message } = error;
-    await crawl.recorder.record({ status: page.status, outcome: 'failed', error: message, suspect: true, suspectReason: message }, fetch);
+    await crawl.recorder.record(
+      { status: page.status, outcome: 'failed', error: message, suspect: true, suspectReason: message },
+      fetch,
+    );
     throw new UnrecoverableError(error.message);
   };
   if (!accepts(adapter, page.contentType)) {

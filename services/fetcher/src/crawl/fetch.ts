@@ -1,10 +1,10 @@
 import type { FetchFacts } from '@paperboy/db';
-import { FetchError, fetchPage, retryDecision, type FetchedPage } from '@paperboy/http';
-import { UnrecoverableError, type CrawlPageOutcome, type CrawlPageResult } from '@paperboy/queue';
+import { FetchError, type FetchedPage, fetchPage, retryDecision } from '@paperboy/http';
+import { type CrawlPageOutcome, type CrawlPageResult, UnrecoverableError } from '@paperboy/queue';
 import { keepArchived } from './archive.js';
 import type { Crawl } from './begin.js';
 import type { CrawlDeps } from './deps.js';
-import { putBack, type HostSlot } from './slot.js';
+import { type HostSlot, putBack } from './slot.js';
 
 /**
  * Conditional GET (ETag, Last-Modified of the last fetch whose batches were enqueued), guarded and

@@ -25,10 +25,18 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-export function judgeCrawl(found: { entries: number; warnings: readonly string[]; quiet: boolean }, recentEntries: readonly number[]): CrawlJudgement {
-  if (found.entries === 0 && found.quiet && found.warnings.length === 0) return { outcome: 'quiet', suspect: false, reason: null };
+export function judgeCrawl(
+  found: { entries: number; warnings: readonly string[]; quiet: boolean },
+  recentEntries: readonly number[],
+): CrawlJudgement {
+  if (found.entries === 0 && found.quiet && found.warnings.length === 0)
+    return { outcome: 'quiet', suspect: false, reason: null };
   if (found.entries === 0) {
-    return { outcome: 'ok', suspect: true, reason: found.warnings[0] ?? 'no entries found: has the page layout changed?' };
+    return {
+      outcome: 'ok',
+      suspect: true,
+      reason: found.warnings[0] ?? 'no entries found: has the page layout changed?',
+    };
   }
   if (found.warnings.length > 0) return { outcome: 'ok', suspect: true, reason: found.warnings[0]! };
   if (recentEntries.length >= MIN_SAMPLES) {
@@ -53,6 +61,7 @@ export async function judgeHealth(
   const { entries, warnings } = extracted;
   const recent = await new CrawlRepository(deps.db).recentEntryCounts(crawl.payload.source);
   const judgement = judgeCrawl({ entries: entries.length, warnings, quiet: extracted.quiet ?? false }, recent);
-  if (entries.length === 0 && judgement.outcome !== 'quiet') warnings.push(`${crawl.adapter.id}: no entries found on ${page.finalUrl}`);
+  if (entries.length === 0 && judgement.outcome !== 'quiet')
+    warnings.push(`${crawl.adapter.id}: no entries found on ${page.finalUrl}`);
   return judgement;
 }

@@ -18,11 +18,11 @@
 export { archiveBody, keepArchived } from './archive.js';
 export { beginCrawl, type Crawl } from './begin.js';
 export type { CrawlDeps } from './deps.js';
+export type { BatchOrigin, IngestJob } from './enqueue.js';
+export { contentBatchId, enqueueBatches, enqueueNew, ingestBatches } from './enqueue.js';
 export { accepts, adapterFor, extractArchived, extractEntries, extractPage } from './extract.js';
 export { crawlResult, endIfUnchanged, fetchConditionally, fetchFacts } from './fetch.js';
-export { judgeCrawl, judgeHealth, median, MIN_SAMPLES, SUSPECT_SHARE, type CrawlJudgement } from './health.js';
-export { contentBatchId, enqueueBatches, enqueueNew, ingestBatches } from './enqueue.js';
-export type { BatchOrigin, IngestJob } from './enqueue.js';
+export { type CrawlJudgement, judgeCrawl, judgeHealth, MIN_SAMPLES, median, SUSPECT_SHARE } from './health.js';
 export { CrawlRecorder, type OutcomeRecord, type RecordedCrawl } from './record.js';
 export { checkRobots } from './robots.js';
-export { putBack, takeHostSlot, type HostSlot } from './slot.js';
+export { type HostSlot, putBack, takeHostSlot } from './slot.js';

@@ -1,4 +1,4 @@
-import { CrawlRepository, type CrawlFinish, type Db, type FetchFacts } from '@paperboy/db';
+import { type CrawlFinish, CrawlRepository, type Db, type FetchFacts } from '@paperboy/db';
 import type { Logger } from '@paperboy/logger';
 import type { Job } from '@paperboy/queue';
 
@@ -24,7 +24,10 @@ export class CrawlRecorder {
   readonly politeWarnings: string[] = [];
   private readonly crawls: CrawlRepository;
 
-  constructor(db: Db, private readonly crawl: RecordedCrawl) {
+  constructor(
+    db: Db,
+    private readonly crawl: RecordedCrawl,
+  ) {
     this.crawls = new CrawlRepository(db);
   }
 
@@ -64,7 +67,14 @@ export class CrawlRecorder {
     const status = o.status ?? null;
     const started = o.started ?? Date.now();
     const fetchedAt = new Date(started);
-    const fetch = { finalUrl: null, bytes: null, contentHash: null, contentType: null, fetchedAt, durationMs: Date.now() - started };
+    const fetch = {
+      finalUrl: null,
+      bytes: null,
+      contentHash: null,
+      contentType: null,
+      fetchedAt,
+      durationMs: Date.now() - started,
+    };
     await this.record({ status, outcome: finalAttempt ? 'failed' : 'retrying', error: message }, fetch);
     log.warn({ url, status, err: message, attempt: job.attemptsMade + 1 }, 'page not fetched');
     return finalAttempt;

@@ -11,7 +11,7 @@ import type { CrawlDeps } from './deps.js';
 export async function checkRobots(deps: CrawlDeps, crawl: Crawl): Promise<void> {
   const { payload, url, politeness, recorder, job, log } = crawl;
   if (!politeness.robots) return;
-  let verdict;
+  let verdict: Awaited<ReturnType<typeof deps.robots.isAllowed>>;
   try {
     // A retry reads an "unreachable" robots.txt again: the cached verdict may be older than the backoff.
     verdict = await deps.robots.isAllowed(payload.url, { recheckUnreachable: job.attemptsMade > 0 });
@@ -45,7 +45,10 @@ export async function checkRobots(deps: CrawlDeps, crawl: Crawl): Promise<void> 
           `waiting ${cap / 1000} s (PAPERBOY_MAX_CRAWL_DELAY_SECONDS) instead`,
       );
       const capSeconds = cap / 1000;
-      log.warn({ url: payload.url, host: url.host, declaredDelaySeconds: declared, capSeconds }, 'robots.txt Crawl-delay capped');
+      log.warn(
+        { url: payload.url, host: url.host, declaredDelaySeconds: declared, capSeconds },
+        'robots.txt Crawl-delay capped',
+      );
     }
     if (delayMs > politeness.minDelayMs) politeness.minDelayMs = delayMs;
   }

@@ -2,6 +2,7 @@ import type { CrawlPagePayload, CrawlPageResult, Job } from '@paperboy/queue';
 import {
   archiveBody,
   beginCrawl,
+  type CrawlDeps,
   checkRobots,
   endIfUnchanged,
   enqueueBatches,
@@ -9,7 +10,6 @@ import {
   fetchConditionally,
   judgeHealth,
   takeHostSlot,
-  type CrawlDeps,
 } from '../crawl/index.js';
 
 export type CrawlHandlerDeps = CrawlDeps;

@@ -1,14 +1,20 @@
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { HostLimiter, RobotsCache, type FetchSettings } from '@paperboy/http';
-import { DelayedError, Queues, UnrecoverableError, type Job } from '@paperboy/queue';
-import { createTestDatabase, deleteRedisPrefix, requireEnv, testQueuePrefix, type TestDatabase } from '@paperboy/test-utils';
+import { type FetchSettings, HostLimiter, RobotsCache } from '@paperboy/http';
+import { DelayedError, type Job, Queues, UnrecoverableError } from '@paperboy/queue';
+import { parseSourcesFile } from '@paperboy/sources-file';
+import {
+  createTestDatabase,
+  deleteRedisPrefix,
+  requireEnv,
+  type TestDatabase,
+  testQueuePrefix,
+} from '@paperboy/test-utils';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openGate, type RobotsGate } from '../politeness.js';
-import { parseSourcesFile } from '@paperboy/sources-file';
 import { createCrawlPageHandler } from './crawl-page.handler.js';
 
 const redisUrl = requireEnv('TEST_REDIS_URL');
@@ -57,18 +63,35 @@ function handler(robots: RobotsGate, settings = fetch) {
 let jobs = 0;
 function crawl(run: ReturnType<typeof handler>, url: string, attemptsMade = 0) {
   const payload = { source: 'hf-papers', url, trigger: 'cli' as const };
-  const job = { queueName: 'crawl', queueQualifiedName: `${prefix}:crawl`, id: String(++jobs), name: 'crawl-page', data: payload, attemptsMade, opts: { attempts: 3 }, updateData: async () => {} };
+  const job = {
+    queueName: 'crawl',
+    queueQualifiedName: `${prefix}:crawl`,
+    id: String(++jobs),
+    name: 'crawl-page',
+    data: payload,
+    attemptsMade,
+    opts: { attempts: 3 },
+    updateData: async () => {},
+  };
   return run(payload, job as unknown as Job);
 }
 
-const lastCrawl = () => t.db.selectFrom('crawls').select(['url', 'outcome', 'status', 'error']).orderBy('id', 'desc').executeTakeFirstOrThrow();
-const lastFetch = () => t.db.selectFrom('page_fetches').select(['url', 'status', 'error']).orderBy('id', 'desc').executeTakeFirstOrThrow();
+const lastCrawl = () =>
+  t.db
+    .selectFrom('crawls')
+    .select(['url', 'outcome', 'status', 'error'])
+    .orderBy('id', 'desc')
+    .executeTakeFirstOrThrow();
+const lastFetch = () =>
+  t.db.selectFrom('page_fetches').select(['url', 'status', 'error']).orderBy('id', 'desc').executeTakeFirstOrThrow();
 
 describe('crawl-page and robots.txt', () => {
   it('retries a page whose robots.txt cannot be reached, saying so, and records a failed fetch', async () => {
     const cache = new RobotsCache({ redis, prefix: `${prefix}:polite`, fetch });
     const asked: Array<boolean | undefined> = [];
-    const robots: RobotsGate = { isAllowed: (url, options) => (asked.push(options?.recheckUnreachable), cache.isAllowed(url, options)) };
+    const robots: RobotsGate = {
+      isAllowed: (url, options) => (asked.push(options?.recheckUnreachable), cache.isAllowed(url, options)),
+    };
     const url = `http://127.0.0.1:${closedPort}/papers`;
     const message = new RegExp(
       `^robots\\.txt of 127\\.0\\.0\\.1:${closedPort} unreachable \\(network error fetching http://127\\.0\\.0\\.1:${closedPort}/robots\\.txt: .*ECONNREFUSED.*\\): not crawling it until it can be read$`,
@@ -78,7 +101,12 @@ describe('crawl-page and robots.txt', () => {
     expect(first).toBeInstanceOf(Error);
     expect(first).not.toBeInstanceOf(UnrecoverableError); // retried with backoff, spending an attempt
     expect((first as Error).message).toMatch(message);
-    expect(await lastCrawl()).toMatchObject({ url, outcome: 'retrying', status: null, error: expect.stringMatching(message) });
+    expect(await lastCrawl()).toMatchObject({
+      url,
+      outcome: 'retrying',
+      status: null,
+      error: expect.stringMatching(message),
+    });
     expect(await lastFetch()).toMatchObject({ url, status: null, error: expect.stringMatching(message) });
 
     // The last attempt: failed for good, and it read robots.txt again rather than trust the cache.
@@ -96,8 +124,14 @@ describe('crawl-page and robots.txt', () => {
     const url = 'http://127.0.0.1:9/private-policy';
     const error = await crawl(handler(cache, strict), url).catch((e: Error) => e);
     expect(error).toBeInstanceOf(UnrecoverableError);
-    expect((error as Error).message).toMatch(/^refusing to fetch 127\.0\.0\.1: .*\(set PAPERBOY_FETCH_ALLOW_PRIVATE=1 to allow\)$/);
-    expect(await lastCrawl()).toMatchObject({ url, outcome: 'failed', error: expect.stringMatching(/^refusing to fetch/) });
+    expect((error as Error).message).toMatch(
+      /^refusing to fetch 127\.0\.0\.1: .*\(set PAPERBOY_FETCH_ALLOW_PRIVATE=1 to allow\)$/,
+    );
+    expect(await lastCrawl()).toMatchObject({
+      url,
+      outcome: 'failed',
+      error: expect.stringMatching(/^refusing to fetch/),
+    });
     // Not cached for the other processes: their policy may differ.
     expect(await redis.exists(`${prefix}:polite:robots:http://127.0.0.1:9`)).toBe(0);
   });
@@ -119,7 +153,16 @@ describe('crawl-page and failing pages', () => {
       expect(await lastCrawl()).toMatchObject({ url, outcome: 'failed', status: 500 });
       // One attempt made and one spent on a throttle: this second real attempt is the last.
       const payload = { source: 'hf-papers', url, trigger: 'cli' as const, throttled: 1 };
-      const job = { queueName: 'crawl', queueQualifiedName: `${prefix}:crawl`, id: String(++jobs), name: 'crawl-page', data: payload, attemptsMade: 1, opts: { attempts: 3 }, updateData: async () => {} };
+      const job = {
+        queueName: 'crawl',
+        queueQualifiedName: `${prefix}:crawl`,
+        id: String(++jobs),
+        name: 'crawl-page',
+        data: payload,
+        attemptsMade: 1,
+        opts: { attempts: 3 },
+        updateData: async () => {},
+      };
       expect(await run(payload, job as unknown as Job).catch((e: Error) => e)).toBeInstanceOf(UnrecoverableError);
       expect(await lastCrawl()).toMatchObject({ url, outcome: 'failed' });
     } finally {
@@ -130,16 +173,25 @@ describe('crawl-page and failing pages', () => {
 
 describe('crawl-page and a robots.txt Crawl-delay', () => {
   it('caps a huge Crawl-delay: the next fetch of the host is scheduled within the cap, and the crawl record says so', async () => {
-    const listing = readFileSync(new URL('../../../../packages/sources/test/fixtures/hf-api/hf-api-daily_papers-3items-2026-05-11.json', import.meta.url));
+    const listing = readFileSync(
+      new URL(
+        '../../../../packages/sources/test/fixtures/hf-api/hf-api-daily_papers-3items-2026-05-11.json',
+        import.meta.url,
+      ),
+    );
     const server = createServer((req, res) => {
-      if (req.url === '/robots.txt') return void res.writeHead(200, { 'content-type': 'text/plain' }).end('User-agent: *\nCrawl-delay: 86400\n');
+      if (req.url === '/robots.txt')
+        return void res.writeHead(200, { 'content-type': 'text/plain' }).end('User-agent: *\nCrawl-delay: 86400\n');
       return void res.writeHead(200, { 'content-type': 'application/json' }).end(listing);
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
     const queues = new Queues(redis, { prefix, fetchAttempts: 3 });
     const lines: Array<Record<string, unknown>> = [];
-    const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+    const logger = pino(
+      { level: 'info' },
+      { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) },
+    );
     // Redis time frozen for the limiter, so the wait it grants is exactly the delay it enforces.
     const frozen = Date.now();
     const run = createCrawlPageHandler({
@@ -157,7 +209,14 @@ describe('crawl-page and a robots.txt Crawl-delay', () => {
       const payload = { source: 'hf-api', url: `http://${host}${path}`, trigger: 'cli' as const };
       const delayedTo: number[] = [];
       const job = {
-        queueName: 'crawl', queueQualifiedName: `${prefix}:crawl`, id: String(++jobs), name: 'crawl-page', data: payload, attemptsMade: 0, opts: { attempts: 3 }, updateData: async () => {},
+        queueName: 'crawl',
+        queueQualifiedName: `${prefix}:crawl`,
+        id: String(++jobs),
+        name: 'crawl-page',
+        data: payload,
+        attemptsMade: 0,
+        opts: { attempts: 3 },
+        updateData: async () => {},
         moveToDelayed: async (timestamp: number) => void delayedTo.push(timestamp),
       };
       return { delayedTo, result: run(payload, job as unknown as Job) };
@@ -168,7 +227,11 @@ describe('crawl-page and a robots.txt Crawl-delay', () => {
       const capped = `robots.txt of ${host} asks for Crawl-delay: 86400 s; waiting 60 s (PAPERBOY_MAX_CRAWL_DELAY_SECONDS) instead`;
       expect(result).toMatchObject({ outcome: 'ok', entries: 3 });
       expect(result.warnings).toContain(capped);
-      const record = await t.db.selectFrom('crawls').select(['outcome', 'warnings', 'suspect']).where('id', '=', result.crawlId!).executeTakeFirstOrThrow();
+      const record = await t.db
+        .selectFrom('crawls')
+        .select(['outcome', 'warnings', 'suspect'])
+        .where('id', '=', result.crawlId!)
+        .executeTakeFirstOrThrow();
       // Recorded on the crawl, but the page itself is fine: not a reason to suspect the crawl.
       expect(record).toEqual({ outcome: 'ok', warnings: [capped], suspect: false });
       expect(lines.filter((l) => l.msg === 'robots.txt Crawl-delay capped')).toEqual([

@@ -1,5 +1,5 @@
 import { jobLogger, type Logger } from '@paperboy/logger';
-import { UnrecoverableError, type CrawlSourcePayload, type Job, type Queues } from '@paperboy/queue';
+import { type CrawlSourcePayload, type Job, type Queues, UnrecoverableError } from '@paperboy/queue';
 import { expandUrl, type SourcesFile } from '@paperboy/sources-file';
 
 export interface CrawlSourceDeps {

@@ -1,4 +1,4 @@
-import { DigestRepository, StuckDeliveryRepository, type Db } from '@paperboy/db';
+import { type Db, DigestRepository, StuckDeliveryRepository } from '@paperboy/db';
 import { jobLogger, type Logger } from '@paperboy/logger';
 import type { Job, PlanDigestsPayload, PlanDigestsResult, Queues } from '@paperboy/queue';
 
@@ -23,12 +23,18 @@ export function createPlanDigestsHandler(deps: { db: Db; queues: Queues; logger:
     const log = jobLogger(deps.logger, job);
     const unknown = await digests.unknownTimeZones(payload.frequency);
     for (const row of unknown.slice(0, MAX_ZONE_WARNINGS)) {
-      log.warn({ subscriberId: row.subscriberId, timeZone: row.timeZone }, 'time zone unknown to Postgres: subscriber skipped (fix it on their preferences or with `subscribers add`)');
+      log.warn(
+        { subscriberId: row.subscriberId, timeZone: row.timeZone },
+        'time zone unknown to Postgres: subscriber skipped (fix it on their preferences or with `subscribers add`)',
+      );
     }
     const sendJobIds: string[] = [];
     for await (const page of digests.streamDueSubscribers(payload.frequency, { force: payload.force ?? false })) {
       const planned = await digests.planDeliveries(page);
-      const jobs = planned.map((d) => ({ jobId: `send-${d.deliveryId}`, data: { deliveryId: d.deliveryId, subscriberId: d.subscriberId } }));
+      const jobs = planned.map((d) => ({
+        jobId: `send-${d.deliveryId}`,
+        data: { deliveryId: d.deliveryId, subscriberId: d.subscriberId },
+      }));
       await deps.queues.addBulk('send-digest', jobs);
       sendJobIds.push(...jobs.map((j) => j.jobId));
     }
@@ -37,9 +43,23 @@ export function createPlanDigestsHandler(deps: { db: Db; queues: Queues; logger:
     // a no-op while the job exists; the claim keeps the send at most once).
     const unsent = await digests.plannedUnsent(REOFFER_AFTER_MINUTES);
     if (unsent.length > 0) {
-      await deps.queues.addBulk('send-digest', unsent.map((d) => ({ jobId: `send-${d.deliveryId}`, data: { deliveryId: d.deliveryId, subscriberId: d.subscriberId } })));
+      await deps.queues.addBulk(
+        'send-digest',
+        unsent.map((d) => ({
+          jobId: `send-${d.deliveryId}`,
+          data: { deliveryId: d.deliveryId, subscriberId: d.subscriberId },
+        })),
+      );
     }
-    log.info({ frequency: payload.frequency, planned: sendJobIds.length, unknownTimeZones: unknown.length, reoffered: unsent.length }, 'digests planned');
+    log.info(
+      {
+        frequency: payload.frequency,
+        planned: sendJobIds.length,
+        unknownTimeZones: unknown.length,
+        reoffered: unsent.length,
+      },
+      'digests planned',
+    );
     if (deps.stuckMinutes !== undefined) {
       const count = await stuck.countStuck(deps.stuckMinutes);
       if (count > 0) {

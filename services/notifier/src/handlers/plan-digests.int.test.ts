@@ -1,6 +1,15 @@
 import { SubscriberRepository } from '@paperboy/db';
 import { createRedis, Queues } from '@paperboy/queue';
-import { createTestDatabase, deleteRedisPrefix, requireEnv, testQueuePrefix, type TestDatabase, insertSubscriberRow, insertPreferencesRow, backdateDelivery } from '@paperboy/test-utils';
+import {
+  backdateDelivery,
+  createTestDatabase,
+  deleteRedisPrefix,
+  insertPreferencesRow,
+  insertSubscriberRow,
+  requireEnv,
+  type TestDatabase,
+  testQueuePrefix,
+} from '@paperboy/test-utils';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPlanDigestsHandler } from './plan-digests.handler.js';
@@ -25,14 +34,30 @@ afterAll(async () => {
 describe('plan-digests', () => {
   it('skips and reports a subscriber whose time zone Postgres does not know; the others are planned', async () => {
     const subscribers = new SubscriberRepository(t.db);
-    const good = await Promise.all(['one@example.org', 'two@example.org'].map((email) => subscribers.subscribe(email, { topics: ['llm'], frequency: 'daily', timeZone: 'Europe/Berlin' }, 'active')));
+    const good = await Promise.all(
+      ['one@example.org', 'two@example.org'].map((email) =>
+        subscribers.subscribe(email, { topics: ['llm'], frequency: 'daily', timeZone: 'Europe/Berlin' }, 'active'),
+      ),
+    );
     // A row written before time zones were validated: Intl accepts the name, Postgres does not.
-    const badId = await insertSubscriberRow(t.db, { email: 'bad-zone@example.org', status: 'active', confirmed_at: new Date() });
-    await insertPreferencesRow(t.db, { subscriber_id: badId, topics: ['llm'], frequency: 'daily', time_zone: 'US/Pacific-New' });
+    const badId = await insertSubscriberRow(t.db, {
+      email: 'bad-zone@example.org',
+      status: 'active',
+      confirmed_at: new Date(),
+    });
+    await insertPreferencesRow(t.db, {
+      subscriber_id: badId,
+      topics: ['llm'],
+      frequency: 'daily',
+      time_zone: 'US/Pacific-New',
+    });
 
     const lines: Array<Record<string, unknown>> = [];
     const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
-    const result = await createPlanDigestsHandler({ db: t.db, queues, logger })({ frequency: 'daily', force: true }, job);
+    const result = await createPlanDigestsHandler({ db: t.db, queues, logger })(
+      { frequency: 'daily', force: true },
+      job,
+    );
 
     expect(result.planned).toBe(2);
     expect(result.unknownTimeZones).toBe(1);
@@ -45,17 +70,24 @@ describe('plan-digests', () => {
 
   it('offers again the send job of a delivery left planned (its job never reached Redis): it is sent once, not planned twice', async () => {
     const subscribers = new SubscriberRepository(t.db);
-    const { id } = await subscribers.subscribe('lost-job@example.org', { topics: ['llm'], frequency: 'weekly' }, 'active');
+    const { id } = await subscribers.subscribe(
+      'lost-job@example.org',
+      { topics: ['llm'], frequency: 'weekly' },
+      'active',
+    );
     const deliveryId = (await subscribers.planDelivery(id, 'weekly-2026-W50'))!; // planned, and its addBulk failed
     const notify = queues.get('notify');
-    const plan = () => createPlanDigestsHandler({ db: t.db, queues, logger: pino({ level: 'silent' }) })({ frequency: 'weekly' }, job);
+    const plan = () =>
+      createPlanDigestsHandler({ db: t.db, queues, logger: pino({ level: 'silent' }) })({ frequency: 'weekly' }, job);
     await plan();
     expect(await notify.getJob(`send-${deliveryId}`)).toBeUndefined(); // just planned: its job may still be on its way
     await backdateDelivery(t.db, deliveryId, { plannedMinutes: 11 });
     expect((await plan()).reoffered).toBeGreaterThanOrEqual(1);
     expect((await notify.getJob(`send-${deliveryId}`))?.data).toEqual({ deliveryId, subscriberId: id });
     await plan(); // offered again while it waits: still one job
-    expect((await notify.getJobs(['waiting', 'delayed'])).filter((j) => j.data.deliveryId === deliveryId)).toHaveLength(1);
+    expect((await notify.getJobs(['waiting', 'delayed'])).filter((j) => j.data.deliveryId === deliveryId)).toHaveLength(
+      1,
+    );
   });
 
   it('warns about stuck deliveries (claimed longer than the threshold) on every run, with what to do', async () => {

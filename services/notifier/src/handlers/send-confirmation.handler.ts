@@ -1,8 +1,13 @@
 import type { Config } from '@paperboy/config';
-import { lazyLinkSecret, SubscriberRepository, type Db } from '@paperboy/db';
+import { type Db, lazyLinkSecret, SubscriberRepository } from '@paperboy/db';
 import { jobLogger, type Logger } from '@paperboy/logger';
 import { MailPermanentError, type MailTransport } from '@paperboy/mail';
-import { UnrecoverableError, type Job, type SendConfirmationPayload, type SendConfirmationResult } from '@paperboy/queue';
+import {
+  type Job,
+  type SendConfirmationPayload,
+  type SendConfirmationResult,
+  UnrecoverableError,
+} from '@paperboy/queue';
 import { buildConfirmationMail } from '../confirmation-mail.js';
 
 /**
@@ -12,7 +17,13 @@ import { buildConfirmationMail } from '../confirmation-mail.js';
  * PAPERBOY_CONFIRMATIONS_PER_HOUR mails, and requests beyond that send nothing (the API's answer is
  * the same either way). A 4xx gives the claim back and retries with backoff; a 5xx fails at once.
  */
-export function createSendConfirmationHandler(deps: { db: Db; logger: Logger; config: Config; transport: MailTransport; now?: () => Date }) {
+export function createSendConfirmationHandler(deps: {
+  db: Db;
+  logger: Logger;
+  config: Config;
+  transport: MailTransport;
+  now?: () => Date;
+}) {
   const subscribers = new SubscriberRepository(deps.db);
   const now = deps.now ?? (() => new Date());
   const linkSecret = lazyLinkSecret(deps.db, deps.config.mail.secret);
@@ -21,12 +32,19 @@ export function createSendConfirmationHandler(deps: { db: Db; logger: Logger; co
     const secret = await linkSecret(); // before the claim: a failed look-up must not use up a mail
     const claim = await subscribers.claimConfirmation(payload.subscriberId, deps.config.mail.confirmationsPerHour);
     if ('refused' in claim) {
-      log.info({ subscriberId: payload.subscriberId, reason: claim.refused }, claim.refused === 'limited' ? 'confirmation not sent: the address had its mails for the hour' : 'confirmation not sent: no longer pending');
+      log.info(
+        { subscriberId: payload.subscriberId, reason: claim.refused },
+        claim.refused === 'limited'
+          ? 'confirmation not sent: the address had its mails for the hour'
+          : 'confirmation not sent: no longer pending',
+      );
       return { outcome: claim.refused };
     }
-    let sent;
+    let sent: Awaited<ReturnType<typeof deps.transport.send>>;
     try {
-      sent = await deps.transport.send(buildConfirmationMail(deps.config, secret, { id: payload.subscriberId, ...claim }, now()));
+      sent = await deps.transport.send(
+        buildConfirmationMail(deps.config, secret, { id: payload.subscriberId, ...claim }, now()),
+      );
     } catch (error) {
       const err = error as Error;
       if (error instanceof MailPermanentError) {

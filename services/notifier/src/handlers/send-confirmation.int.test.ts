@@ -4,7 +4,16 @@ import { SubscriberRepository } from '@paperboy/db';
 import { createTransport } from '@paperboy/mail';
 import { loadTaxonomy } from '@paperboy/pipeline';
 import { createRedis, Queues, UnrecoverableError, type Worker } from '@paperboy/queue';
-import { createTestDatabase, deleteRedisPrefix, requireEnv, startSmtpTestServer, testQueuePrefix, type SmtpTestServer, type TestDatabase, backdateConfirmationWindow } from '@paperboy/test-utils';
+import {
+  backdateConfirmationWindow,
+  createTestDatabase,
+  deleteRedisPrefix,
+  requireEnv,
+  type SmtpTestServer,
+  startSmtpTestServer,
+  type TestDatabase,
+  testQueuePrefix,
+} from '@paperboy/test-utils';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createNotifierWorkers } from '../notifier.js';
@@ -25,14 +34,29 @@ async function setup(smtpOptions: Parameters<typeof startSmtpTestServer>[0] = {}
   const t: TestDatabase = await createTestDatabase();
   const smtp: SmtpTestServer = await startSmtpTestServer(smtpOptions);
   const prefix = testQueuePrefix();
-  const config = loadConfig({ SMTP_URL: smtp.url, PAPERBOY_SECRET: 'confirmation-test-secret-Tf6Nw2Qp9Lx4Zc', PAPERBOY_PUBLIC_URL: 'https://papers.example.org', PAPERBOY_QUEUE_PREFIX: prefix, PAPERBOY_CONFIRMATIONS_PER_HOUR: '3' });
+  const config = loadConfig({
+    SMTP_URL: smtp.url,
+    PAPERBOY_SECRET: 'confirmation-test-secret-Tf6Nw2Qp9Lx4Zc',
+    PAPERBOY_PUBLIC_URL: 'https://papers.example.org',
+    PAPERBOY_QUEUE_PREFIX: prefix,
+    PAPERBOY_CONFIRMATIONS_PER_HOUR: '3',
+  });
   const producer = createRedis(redisUrl, 'producer');
   const connection = createRedis(redisUrl, 'worker');
   const queues = new Queues(producer, { prefix, fetchAttempts: 1 });
   const transport = createTransport({ smtpUrl: smtp.url, outboxDir: '/tmp/unused', pool: false });
-  const workers: Worker[] = options.workers === false ? [] : createNotifierWorkers({ db: t.db, logger, config, connection, queues, transport });
+  const workers: Worker[] =
+    options.workers === false ? [] : createNotifierWorkers({ db: t.db, logger, config, connection, queues, transport });
   for (const worker of workers) void worker.run();
-  const api = await buildApi({ db: t.db, config, logger, redis: producer, jobs: queues, taxonomy: loadTaxonomy(), perIpPerMinute: 1000 });
+  const api = await buildApi({
+    db: t.db,
+    config,
+    logger,
+    redis: producer,
+    jobs: queues,
+    taxonomy: loadTaxonomy(),
+    perIpPerMinute: 1000,
+  });
   cleanups.push(
     () => t.drop(),
     () => smtp.close(),
@@ -47,7 +71,8 @@ async function setup(smtpOptions: Parameters<typeof startSmtpTestServer>[0] = {}
     () => api.close(),
   );
   const handler = createSendConfirmationHandler({ db: t.db, logger, config, transport });
-  const subscribe = (email: string) => api.inject({ method: 'POST', url: '/api/subscriptions', payload: { email, topics: ['llm'] } });
+  const subscribe = (email: string) =>
+    api.inject({ method: 'POST', url: '/api/subscriptions', payload: { email, topics: ['llm'] } });
   /** Waits until the notify queue holds nothing left to do (every job sent, limited or failed). */
   const drained = async () => {
     const deadline = Date.now() + 30_000;
@@ -59,8 +84,14 @@ async function setup(smtpOptions: Parameters<typeof startSmtpTestServer>[0] = {}
     }
   };
   const mailsTo = (email: string) => smtp.messages.filter((m) => m.rcptTo[0] === email);
-  const confirmLink = (text: string) => new URL(/https:\/\/papers\.example\.org\/confirm\?token=[\w.-]+/.exec(text)![0]);
-  const status = async (email: string) => (await t.db.selectFrom('subscribers').select(['id', 'status', 'confirmations_sent']).where('email', '=', email).executeTakeFirstOrThrow());
+  const confirmLink = (text: string) =>
+    new URL(/https:\/\/papers\.example\.org\/confirm\?token=[\w.-]+/.exec(text)![0]);
+  const status = async (email: string) =>
+    await t.db
+      .selectFrom('subscribers')
+      .select(['id', 'status', 'confirmations_sent'])
+      .where('email', '=', email)
+      .executeTakeFirstOrThrow();
   return { t, smtp, queues, api, handler, subscribe, drained, mailsTo, confirmLink, status, transport };
 }
 
@@ -100,7 +131,11 @@ describe('send-confirmation', () => {
 
   it('sends at most 3 confirmation mails per address and hour, counting mails sent, not requests', async () => {
     const { t, smtp, handler, transport } = await setup({}, { workers: false });
-    const { id } = await new SubscriberRepository(t.db).subscribe('many@example.org', { topics: [], frequency: 'daily' }, 'pending');
+    const { id } = await new SubscriberRepository(t.db).subscribe(
+      'many@example.org',
+      { topics: [], frequency: 'daily' },
+      'pending',
+    );
     const outcomes = [];
     for (let i = 0; i < 10; i++) outcomes.push((await handler({ subscriberId: id }, job)).outcome);
     expect(outcomes).toEqual(['sent', 'sent', 'sent', ...Array(7).fill('limited')]);
@@ -122,8 +157,15 @@ describe('send-confirmation', () => {
   });
 
   it('SMTP 4xx gives the mail back to the limit and retries; the retry sends', async () => {
-    const { t, smtp, handler, transport, status } = await setup({ rejectRcpt: { responseCode: 451, message: 'Try again later' }, rejectTimes: 1 }, { workers: false });
-    const { id } = await new SubscriberRepository(t.db).subscribe('later@example.org', { topics: [], frequency: 'daily' }, 'pending');
+    const { t, smtp, handler, transport, status } = await setup(
+      { rejectRcpt: { responseCode: 451, message: 'Try again later' }, rejectTimes: 1 },
+      { workers: false },
+    );
+    const { id } = await new SubscriberRepository(t.db).subscribe(
+      'later@example.org',
+      { topics: [], frequency: 'daily' },
+      'pending',
+    );
     const first = await handler({ subscriberId: id }, job).catch((e: unknown) => e);
     expect(first).not.toBeInstanceOf(UnrecoverableError);
     expect((first as { responseCode?: number }).responseCode).toBe(451);
@@ -134,10 +176,19 @@ describe('send-confirmation', () => {
   });
 
   it('through the worker, a 4xx is retried with backoff until the mail is sent', async () => {
-    const { t, queues, drained, mailsTo } = await setup({ rejectRcpt: { responseCode: 451, message: 'Try again later' }, rejectTimes: 2 });
-    const { id } = await new SubscriberRepository(t.db).subscribe('retry@example.org', { topics: [], frequency: 'daily' }, 'pending');
+    const { t, queues, drained, mailsTo } = await setup({
+      rejectRcpt: { responseCode: 451, message: 'Try again later' },
+      rejectTimes: 2,
+    });
+    const { id } = await new SubscriberRepository(t.db).subscribe(
+      'retry@example.org',
+      { topics: [], frequency: 'daily' },
+      'pending',
+    );
     // The default backoff starts at 15 s; a short one keeps the test quick, the retry path is the same.
-    const added = await queues.get('notify').add('send-confirmation', { subscriberId: id }, { attempts: 4, backoff: { type: 'fixed', delay: 50 } });
+    const added = await queues
+      .get('notify')
+      .add('send-confirmation', { subscriberId: id }, { attempts: 4, backoff: { type: 'fixed', delay: 50 } });
     await drained();
     expect(mailsTo('retry@example.org')).toHaveLength(1);
     const finished = await queues.get('notify').getJob(added.id!);

@@ -1,9 +1,9 @@
 import type { Config } from '@paperboy/config';
-import { DigestRepository, lazyLinkSecret, SubscriberRepository, type Db } from '@paperboy/db';
+import { type Db, DigestRepository, lazyLinkSecret, SubscriberRepository } from '@paperboy/db';
 import { jobLogger, type Logger } from '@paperboy/logger';
 import { MailPermanentError, MailTemporaryError, type MailTransport } from '@paperboy/mail';
-import { UnrecoverableError, type Job, type SendDigestPayload, type SendDigestResult } from '@paperboy/queue';
 import type { Metrics } from '@paperboy/metrics';
+import { type Job, type SendDigestPayload, type SendDigestResult, UnrecoverableError } from '@paperboy/queue';
 import { DigestCandidates } from '../candidates.js';
 import { buildDigestMail } from '../digest-mail.js';
 
@@ -20,7 +20,14 @@ import { buildDigestMail } from '../digest-mail.js';
  * /metrics and on the dashboard, and re-sent only when an operator runs `paperboy digest
  * resend-stuck --yes` (which releases the claim and queues a new job: at least once, for those).
  */
-export function createSendDigestHandler(deps: { db: Db; logger: Logger; config: Config; transport: MailTransport; candidates?: DigestCandidates; metrics?: Metrics }) {
+export function createSendDigestHandler(deps: {
+  db: Db;
+  logger: Logger;
+  config: Config;
+  transport: MailTransport;
+  candidates?: DigestCandidates;
+  metrics?: Metrics;
+}) {
   const subscribers = new SubscriberRepository(deps.db);
   const candidates = deps.candidates ?? new DigestCandidates(deps.db);
   const linkSecret = lazyLinkSecret(deps.db, deps.config.mail.secret);
@@ -43,7 +50,7 @@ export function createSendDigestHandler(deps: { db: Db; logger: Logger; config: 
       claim.periodKey,
       papers,
     );
-    let sent;
+    let sent: Awaited<ReturnType<typeof deps.transport.send>>;
     try {
       sent = await deps.transport.send(mail);
     } catch (error) {
@@ -60,7 +67,10 @@ export function createSendDigestHandler(deps: { db: Db; logger: Logger; config: 
         // again could deliver it twice. Left claimed, it is at most once; after
         // PAPERBOY_STUCK_DELIVERY_MINUTES it shows as stuck, for an operator to re-send or not.
         await subscribers.noteDeliveryError(payload.deliveryId, `outcome unknown: ${err.message}`);
-        log.warn({ deliveryId: payload.deliveryId, err: err.message }, 'digest outcome unknown (no reply from the SMTP server): left claimed, not retried');
+        log.warn(
+          { deliveryId: payload.deliveryId, err: err.message },
+          'digest outcome unknown (no reply from the SMTP server): left claimed, not retried',
+        );
         throw new UnrecoverableError(`outcome unknown, left claimed: ${err.message}`);
       }
       await subscribers.releaseDelivery(payload.deliveryId, err.message);
@@ -68,8 +78,16 @@ export function createSendDigestHandler(deps: { db: Db; logger: Logger; config: 
       throw err;
     }
     await deps.db.transaction().execute(async (trx) => {
-      await new SubscriberRepository(trx).finishDelivery(payload.deliveryId, { status: 'sent', messageId: sent.messageId, ...(sent.response ? { response: sent.response } : {}) });
-      await new DigestRepository(trx).recordDeliveredPapers(claim.subscriberId, payload.deliveryId, papers.map((p) => p.id));
+      await new SubscriberRepository(trx).finishDelivery(payload.deliveryId, {
+        status: 'sent',
+        messageId: sent.messageId,
+        ...(sent.response ? { response: sent.response } : {}),
+      });
+      await new DigestRepository(trx).recordDeliveredPapers(
+        claim.subscriberId,
+        payload.deliveryId,
+        papers.map((p) => p.id),
+      );
     });
     deps.metrics?.countEmail('sent');
     log.info({ deliveryId: payload.deliveryId, papers: papers.length }, 'digest sent');

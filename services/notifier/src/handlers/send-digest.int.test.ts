@@ -1,11 +1,18 @@
+import { buildApi } from '@paperboy/api';
 import { loadConfig } from '@paperboy/config';
 import { DigestRepository, SubscriberRepository } from '@paperboy/db';
 import { createTransport } from '@paperboy/mail';
-import { UnrecoverableError } from '@paperboy/queue';
-import { buildApi } from '@paperboy/api';
 import { loadTaxonomy, signToken } from '@paperboy/pipeline';
-import { createRedis } from '@paperboy/queue';
-import { createTestDatabase, requireEnv, startSmtpTestServer, type SmtpTestServer, type TestDatabase, seedSendDigestPapers, setPreferenceTopics } from '@paperboy/test-utils';
+import { createRedis, UnrecoverableError } from '@paperboy/queue';
+import {
+  createTestDatabase,
+  requireEnv,
+  type SmtpTestServer,
+  seedSendDigestPapers,
+  setPreferenceTopics,
+  startSmtpTestServer,
+  type TestDatabase,
+} from '@paperboy/test-utils';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSendDigestHandler } from './send-digest.handler.js';
@@ -26,7 +33,12 @@ afterAll(async () => {
 });
 
 async function setup(email: string, server: SmtpTestServer, env: Record<string, string> = {}) {
-  const config = loadConfig({ SMTP_URL: server.url, PAPERBOY_SECRET: TEST_SECRET, PAPERBOY_PUBLIC_URL: 'https://localhost:3000', ...env });
+  const config = loadConfig({
+    SMTP_URL: server.url,
+    PAPERBOY_SECRET: TEST_SECRET,
+    PAPERBOY_PUBLIC_URL: 'https://localhost:3000',
+    ...env,
+  });
   const subscribers = new SubscriberRepository(t.db);
   const { id } = await subscribers.subscribe(email, { topics: ['llm'], frequency: 'daily' }, 'active');
   const [delivery] = await new DigestRepository(t.db).planDeliveries([{ id, email, periodKey: 'daily-2026-11-28' }]);
@@ -35,7 +47,8 @@ async function setup(email: string, server: SmtpTestServer, env: Record<string, 
   return { id, deliveryId: delivery!.deliveryId, handler, transport, subscribers };
 }
 
-const delivery = (id: number) => t.db.selectFrom('deliveries').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+const delivery = (id: number) =>
+  t.db.selectFrom('deliveries').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
 
 describe('send-digest', () => {
   it('sends a digest once: escaped, with unsubscribe headers; the same job again sends nothing', async () => {
@@ -47,7 +60,11 @@ describe('send-digest', () => {
     await transport.close();
     expect(server.messages).toHaveLength(1);
     const mail = server.messages[0]!.parsed;
-    const header = (name: string) => mail.headerLines.find((h) => h.key === name)?.line.replace(/^[^:]+:\s*/, '').replace(/\r?\n\s+/g, ' ');
+    const header = (name: string) =>
+      mail.headerLines
+        .find((h) => h.key === name)
+        ?.line.replace(/^[^:]+:\s*/, '')
+        .replace(/\r?\n\s+/g, ' ');
     expect(header('list-unsubscribe-post')).toBe('List-Unsubscribe=One-Click');
     // Only the URL the API processes: no mailto (nothing reads that mailbox).
     expect(header('list-unsubscribe')).toMatch(/^<https:\/\/localhost:3000\/unsubscribe\?token=[\w.-]+>$/);
@@ -74,7 +91,10 @@ describe('send-digest', () => {
   });
 
   it('SMTP 4xx releases the claim and throws to retry; the retry sends', async () => {
-    const server = await startSmtpTestServer({ rejectRcpt: { responseCode: 451, message: 'Try again later' }, rejectTimes: 1 });
+    const server = await startSmtpTestServer({
+      rejectRcpt: { responseCode: 451, message: 'Try again later' },
+      rejectTimes: 1,
+    });
     servers.push(server);
     const { id, deliveryId, handler, transport } = await setup('later@example.org', server);
     const first = await handler({ deliveryId, subscriberId: id }, job).catch((e) => e);
@@ -97,7 +117,10 @@ describe('send-digest', () => {
     const error = await sending;
     expect(error).toBeInstanceOf(UnrecoverableError);
     expect(error.message).toMatch(/outcome unknown/);
-    expect(await delivery(deliveryId)).toMatchObject({ status: 'claimed', error: expect.stringMatching(/^outcome unknown/) });
+    expect(await delivery(deliveryId)).toMatchObject({
+      status: 'claimed',
+      error: expect.stringMatching(/^outcome unknown/),
+    });
     // A retry of the job (or a stalled copy) sends nothing: at most once.
     expect(await handler({ deliveryId, subscriberId: id }, job)).toMatchObject({ outcome: 'not-claimed' });
     await transport.close();
@@ -107,7 +130,9 @@ describe('send-digest', () => {
   it('SMTP 5xx fails the delivery without retry and counts a bounce; at the limit the subscriber is bounced', async () => {
     const server = await startSmtpTestServer({ rejectRcpt: { responseCode: 550, message: 'No such user' } });
     servers.push(server);
-    const { id, deliveryId, handler, transport } = await setup('gone@example.org', server, { PAPERBOY_BOUNCE_LIMIT: '1' });
+    const { id, deliveryId, handler, transport } = await setup('gone@example.org', server, {
+      PAPERBOY_BOUNCE_LIMIT: '1',
+    });
     const error = await handler({ deliveryId, subscriberId: id }, job).catch((e) => e);
     await transport.close();
     expect(error).toBeInstanceOf(UnrecoverableError);
@@ -149,7 +174,11 @@ describe('send-digest', () => {
     await transport.close();
     const header = server.messages[0]!.parsed.headerLines.find((h) => h.key === 'list-unsubscribe')!.line;
     const token = /token=([\w.-]+)>/.exec(header)![1]!;
-    expect(JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString())).toMatchObject({ p: 'unsubscribe', s: id, v: 2 });
+    expect(JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString())).toMatchObject({
+      p: 'unsubscribe',
+      s: id,
+      v: 2,
+    });
     const redis = createRedis(requireEnv('TEST_REDIS_URL'), 'producer');
     const api = await buildApi({ db: t.db, config, logger, redis, taxonomy: loadTaxonomy() });
     const old = await api.inject({ method: 'POST', url: `/unsubscribe?token=${before}` });
@@ -165,10 +194,14 @@ describe('send-digest', () => {
     servers.push(server);
     const gone = await setup('left@example.org', server);
     await gone.subscribers.unsubscribe(gone.id);
-    expect(await gone.handler({ deliveryId: gone.deliveryId, subscriberId: gone.id }, job)).toMatchObject({ outcome: 'not-claimed' });
+    expect(await gone.handler({ deliveryId: gone.deliveryId, subscriberId: gone.id }, job)).toMatchObject({
+      outcome: 'not-claimed',
+    });
     const empty = await setup('nothing@example.org', server);
     await setPreferenceTopics(t.db, empty.id, ['vision']);
-    expect(await empty.handler({ deliveryId: empty.deliveryId, subscriberId: empty.id }, job)).toMatchObject({ outcome: 'skipped' });
+    expect(await empty.handler({ deliveryId: empty.deliveryId, subscriberId: empty.id }, job)).toMatchObject({
+      outcome: 'skipped',
+    });
     await Promise.all([gone.transport.close(), empty.transport.close()]);
     expect(server.messages).toHaveLength(0);
   });

@@ -1,10 +1,10 @@
-import { PaperRepository, type Db } from '@paperboy/db';
+import { type Db, PaperRepository } from '@paperboy/db';
 import type { Logger } from '@paperboy/logger';
 import { jobLogger } from '@paperboy/logger';
-import { clampRank, normalizeEntry, type NormalizedEntry } from '@paperboy/pipeline';
-import { rawEntrySchema, type IngestEntriesPayload, type IngestEntriesResult, type Job } from '@paperboy/queue';
 import type { Metrics } from '@paperboy/metrics';
-import { storeBatch, type Rejected, type StoreSettings } from '../store-batch.js';
+import { clampRank, type NormalizedEntry, normalizeEntry } from '@paperboy/pipeline';
+import { type IngestEntriesPayload, type IngestEntriesResult, type Job, rawEntrySchema } from '@paperboy/queue';
+import { type Rejected, type StoreSettings, storeBatch } from '../store-batch.js';
 
 export interface IngestHandlerDeps extends StoreSettings {
   db: Db;
@@ -19,9 +19,16 @@ export function parseEntries(raw: readonly unknown[]): { entries: NormalizedEntr
   raw.forEach((item, index) => {
     const parsed = rawEntrySchema.safeParse(item);
     if (!parsed.success) {
-      const rank = typeof (item as { rank?: unknown })?.rank === 'number' ? clampRank((item as { rank: number }).rank) : -(index + 1);
+      const rank =
+        typeof (item as { rank?: unknown })?.rank === 'number'
+          ? clampRank((item as { rank: number }).rank)
+          : -(index + 1);
       const problem = parsed.error.issues[0];
-      rejected.push({ rank, reason: `invalid entry: ${problem?.path.join('.') || '(entry)'} ${problem?.message ?? ''}`.trim(), raw: item ?? null });
+      rejected.push({
+        rank,
+        reason: `invalid entry: ${problem?.path.join('.') || '(entry)'} ${problem?.message ?? ''}`.trim(),
+        raw: item ?? null,
+      });
       return;
     }
     const result = normalizeEntry(parsed.data);
@@ -61,7 +68,16 @@ export function createIngestHandler(deps: IngestHandlerDeps) {
     deps.metrics?.papersNew.inc({ source: payload.source }, result.new);
     deps.metrics?.papersMerged.inc({ source: payload.source }, result.merged);
     const durationMs = Math.round(performance.now() - started);
-    log.info({ listing: payload.listing, chunk: payload.chunk, ...result, parseMs: Math.round(parsedMs * 10) / 10, durationMs }, 'batch stored');
+    log.info(
+      {
+        listing: payload.listing,
+        chunk: payload.chunk,
+        ...result,
+        parseMs: Math.round(parsedMs * 10) / 10,
+        durationMs,
+      },
+      'batch stored',
+    );
     return result;
   };
 }

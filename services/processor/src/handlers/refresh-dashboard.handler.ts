@@ -1,4 +1,4 @@
-import { DashboardRepository, SightingPartitionRepository, type Db, type DashboardRefreshResult } from '@paperboy/db';
+import { type DashboardRefreshResult, DashboardRepository, type Db, SightingPartitionRepository } from '@paperboy/db';
 import { jobLogger, type Logger } from '@paperboy/logger';
 import type { Metrics } from '@paperboy/metrics';
 import type { Job, JobPayload } from '@paperboy/queue';

@@ -7,6 +7,7 @@
  * digest: digests for 10,000 subscribers through the notifier to a local SMTP sink.
  * dashboard: the dashboard views on 1,000,000 papers and 20,000,000 sightings (slow to generate; run it alone).
  * ingest-scale: the ingest bench's pages through 1, 2 and 4 processor processes (BENCH_PROCESSORS); by name only.
+ * cli-startup: `paperboy --help` compiled (after `pnpm build`) and through tsx, beside an empty node; by name only.
  * digest-scale: the digest-scale e2e test's exact assertions at 10,000 subscribers (`pnpm test` runs
  *   it at 1,000 to stay inside CI's time): by name only, against TEST_DATABASE_URL/TEST_REDIS_URL
  *   (default: the local servers). BENCH_DIGEST_SCALE_SUBSCRIBERS changes the size.
@@ -31,6 +32,10 @@ if (!only || only === 'crawl') {
 if (!only || only === 'digest')
   process.stdout.write(
     `${JSON.stringify({ bench: 'digest', ...(await (await import('./digest.bench.js')).benchDigest()) })}\n`,
+  );
+if (only === 'cli-startup')
+  process.stdout.write(
+    `${JSON.stringify({ bench: 'cli-startup', ...(await import('./cli-startup.bench.js')).benchCliStartup() })}\n`,
   );
 // Minutes of data generation at full scale: only when asked for by name.
 if (only === 'dashboard')

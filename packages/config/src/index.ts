@@ -174,7 +174,7 @@ export const configSchema = z.object({
   DATABASE_READ_URL: url(['postgres:', 'postgresql:'])
     .optional()
     .describe(
-      "a read replica for the API's read API and dashboard page (unset: `DATABASE_URL`); everything that writes stays on `DATABASE_URL`; `/readyz` checks both",
+      "a read replica for the API's read API and dashboard page (default: `DATABASE_URL`); everything that writes stays on `DATABASE_URL`; `/readyz` checks both",
     ),
   REDIS_URL: redisUrl
     .default('redis://127.0.0.1:6379')
@@ -488,70 +488,63 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   });
 }
 
-/** One line per setting, for `--help`. */
-export const configHelp: Record<keyof typeof configSchema.shape, string> = {
-  DATABASE_URL: 'Postgres connection URL (default postgres://127.0.0.1:5432/paperboy)',
-  DATABASE_READ_URL:
-    "Postgres URL of a read replica for the API's read API and dashboard page (default: DATABASE_URL); writes always go to DATABASE_URL",
-  REDIS_URL:
-    'Redis connection URL for the queues (default redis://127.0.0.1:6379); a Redis Cluster: redis+cluster://host:port[,host:port...] (rediss+cluster:// for TLS), its queue keys then hash-tagged as {PAPERBOY_QUEUE_PREFIX}',
-  LOG_LEVEL: 'trace|debug|info|warn|error|fatal|silent (default info)',
-  PAPERBOY_QUEUE_PREFIX:
-    'BullMQ key prefix, to share one Redis between setups (default paperboy; on a cluster the queues use {paperboy})',
-  PAPERBOY_FETCH_ALLOW_PRIVATE: '1 to allow fetching private and loopback addresses (default 0)',
-  PAPERBOY_FETCH_TIMEOUT_MS: 'whole-request timeout per page in ms (default 20000)',
-  PAPERBOY_FETCH_MAX_BYTES: 'largest page body accepted, after decompression (default 8 MiB)',
-  PAPERBOY_FETCH_MAX_REDIRECTS: 'redirects followed per page (default 5)',
-  PAPERBOY_FETCH_CONCURRENCY: 'pages fetched at once per fetcher process (default 4)',
-  PAPERBOY_FETCH_ATTEMPTS: 'tries per page for retryable failures (5xx, timeouts) (default 3)',
-  PAPERBOY_MAX_CRAWL_DELAY_SECONDS:
-    'longest robots.txt Crawl-delay honoured, 1..86400; a longer one is cut to it and the crawl records a warning (default 60)',
-  PAPERBOY_USER_AGENT: 'User-Agent of every request (default paperboy/0.1 (+<PAPERBOY_CONTACT_URL>))',
-  PAPERBOY_CONTACT_URL: 'where site operators can reach you, put in the User-Agent (http(s) or mailto URL)',
-  PAPERBOY_SOURCES:
-    'sources file (YAML or JSON) for `start`, `sources`, `backfill` and host limits (default: the shipped one)',
-  PAPERBOY_ARCHIVE_RETENTION_DAYS: 'raw pages not fetched again for this many days are deleted (default 90)',
-  PAPERBOY_RECONCILE_GRACE_MINUTES:
-    'ingest batches enqueued this many minutes ago and not stored are shown as unstored and re-enqueued from the archive, 1..1440 (default 15)',
-  PAPERBOY_PUBLIC_URL: 'base URL of the API, for links in mails (default http://localhost:3000)',
-  PAPERBOY_SECRET:
-    'HMAC secret of subscriber links, 32+ random characters (default: one generated once and kept in the database)',
-  SMTP_URL: 'smtp(s)://user:pass@host:port; unset: mails are written as .eml files to PAPERBOY_OUTBOX_DIR',
-  PAPERBOY_OUTBOX_DIR:
-    'where mails go without SMTP_URL; a relative path is taken from the repository root (default .outbox)',
-  PAPERBOY_MAIL_FROM: 'From of digests (default paperboy <digest@paperboy.localhost>)',
-  PAPERBOY_MAIL_PER_MINUTE: 'most mails sent per minute, across notifier processes (default 600)',
-  PAPERBOY_BOUNCE_LIMIT: 'permanent SMTP failures before a subscriber is marked bounced (default 3)',
-  PAPERBOY_CONFIRMATIONS_PER_HOUR:
-    'confirmation mails sent to one address per hour; more requests get the same answer and no mail (default 3)',
-  PAPERBOY_SKIP_EMPTY_DIGESTS: '1 skips a digest with no papers, 0 sends it anyway (default 1)',
-  PAPERBOY_NOTIFY_CONCURRENCY: 'send jobs processed at once per notifier process (default 8)',
-  PAPERBOY_STUCK_DELIVERY_MINUTES:
-    'minutes a digest may stay claimed before it counts as stuck (metrics, dashboard, `digest stuck`), 1..10080 (default 15)',
-  PAPERBOY_HEALTH_PORT: 'port for /healthz, /readyz and /metrics of worker processes (default: no server)',
-  PAPERBOY_ADMIN_TOKEN:
-    "token (16+ characters) of the API's queue board (/admin/queues), dashboard page and /metrics (default: unset, all three refused)",
-  PAPERBOY_BATCH_SIZE: 'raw entries per ingest job (default 50)',
-  PAPERBOY_PROCESSOR_CONCURRENCY: 'ingest jobs processed at once per processor process (default 4)',
-  PAPERBOY_NEAR_DUPLICATE_THRESHOLD: 'pg_trgm title similarity for near-duplicates, 0.3..1 (default 0.75)',
-  PAPERBOY_TAXONOMY: 'path of a taxonomy YAML file (default: the shipped one)',
-  PAPERBOY_SHUTDOWN_TIMEOUT_MS: 'deadline for a graceful shutdown in ms (default 15000)',
-  PAPERBOY_JOB_LOCK_MS: 'job lock; a job whose worker died is retried after about this long (default 30000)',
-  PAPERBOY_STALE_CRAWL_MS:
-    'a crawl still running this long after it began is closed as failed (interrupted) when a fetcher starts (default 1800000)',
-  PORT: 'port the API listens on (default 3000)',
-  HOST: 'address the API listens on (default 0.0.0.0: every interface)',
-  PAPERBOY_DASHBOARD_REFRESH_SECONDS:
-    'seconds between refreshes of the precomputed dashboard views, 10..86400 (default 300; full rebuild nightly)',
-  PAPERBOY_SCHEDULES:
-    '0: `start` and the services declare no job schedules on boot (schedules already declared keep running) (default 1)',
-  PAPERBOY_SCHEDULE_CHECK_SECONDS:
-    'seconds between checks that the job schedules are still in Redis, re-declaring any missing (an emptied Redis heals), 1..3600 (default 60; also on every reconnect)',
-  PAPERBOY_TRUST_PROXY:
-    'proxies whose X-Forwarded-For the API believes: a hop count, or IPs/CIDRs and loopback/linklocal/uniquelocal, comma-separated; true is refused (default: none)',
-  PAPERBOY_PUBLIC_DASHBOARD: '1 serves /dashboard without the admin token (default 0: PAPERBOY_ADMIN_TOKEN needed)',
-  PAPERBOY_READ_PER_MINUTE: 'read API requests (/api/…) per client and minute before 429 (default 120)',
-};
+/** What the configuration reference and `--help` say of one setting, read from the schema itself. */
+export interface SettingReference {
+  name: keyof typeof configSchema.shape;
+  /** The default as text, or undefined for a setting that is unset unless given (its description says what then). */
+  default: string | undefined;
+  /** What a value may be, where the schema says so (number bounds, a list of words), else ''. */
+  accepted: string;
+  description: string;
+}
+
+/** The parts of a zod schema the reference reads. */
+interface SchemaNode {
+  description?: string;
+  _def: {
+    typeName: string;
+    innerType?: SchemaNode;
+    schema?: SchemaNode;
+    defaultValue?: () => unknown;
+    checks?: Array<{ kind: string; value?: number }>;
+    values?: readonly string[];
+  };
+}
+
+function acceptedValues(schema: SchemaNode): string {
+  let inner = schema;
+  while (['ZodDefault', 'ZodOptional', 'ZodEffects'].includes(inner._def.typeName)) {
+    inner = (inner._def.innerType ?? inner._def.schema)!;
+  }
+  if (inner._def.typeName === 'ZodNumber') {
+    const check = (kind: string) => inner._def.checks?.find((c) => c.kind === kind);
+    return `${check('int') ? 'whole number' : 'number'}, ${check('min')?.value} to ${check('max')?.value}`;
+  }
+  if (inner._def.typeName === 'ZodEnum') {
+    const options = inner._def.values ?? [];
+    if (options.includes('1') && options.includes('0')) return '`1` or `0` (also true/false, yes/no)';
+    return options.map((o) => `\`${o}\``).join(', ');
+  }
+  return '';
+}
+
+/** Every setting in the schema's order, with its one description, default and accepted values. */
+export function settingsReference(): SettingReference[] {
+  return Object.entries(configSchema.shape as unknown as Record<string, SchemaNode>).map(([name, schema]) => ({
+    name: name as SettingReference['name'],
+    default: schema._def.typeName === 'ZodDefault' ? String(schema._def.defaultValue!()) : undefined,
+    accepted: acceptedValues(schema),
+    description: schema.description ?? '',
+  }));
+}
+
+/** One line per setting, for `--help`: the schema's description and default (the reference's words, without markup). */
+export const configHelp = Object.fromEntries(
+  settingsReference().map((s) => [
+    s.name,
+    `${s.description.replaceAll('`', '')}${s.default === undefined ? '' : ` (default ${s.default})`}`,
+  ]),
+) as Record<keyof typeof configSchema.shape, string>;
 
 function deepFreeze<T extends object>(value: T): T {
   for (const inner of Object.values(value)) {

@@ -1,4 +1,4 @@
-import { configSchema } from '@paperboy/config';
+import { settingsReference } from '@paperboy/config';
 import { type CommandSpec, formatHelp } from '../args.js';
 import { commandSpecs, ingestDetails } from '../commands/specs.js';
 
@@ -40,48 +40,12 @@ export async function commandsReference(specs: readonly CommandSpec[] = commandS
   return `${lines.join('\n')}\n`;
 }
 
-/** The parts of a zod schema the reference reads (the CLI does not depend on zod itself). */
-interface SchemaNode {
-  description?: string;
-  _def: {
-    typeName: string;
-    innerType?: SchemaNode;
-    schema?: SchemaNode;
-    defaultValue?: () => unknown;
-    checks?: Array<{ kind: string; value?: number }>;
-    values?: readonly string[];
-  };
-}
-
-/** What a value may be, read from the schema where it says so (number bounds, a list of words). */
-function accepted(schema: SchemaNode): string {
-  let inner = schema;
-  while (['ZodDefault', 'ZodOptional', 'ZodEffects'].includes(inner._def.typeName)) {
-    inner = (inner._def.innerType ?? inner._def.schema)!;
-  }
-  if (inner._def.typeName === 'ZodNumber') {
-    const check = (kind: string) => inner._def.checks?.find((c) => c.kind === kind);
-    return `${check('int') ? 'whole number' : 'number'}, ${check('min')?.value} to ${check('max')?.value}`;
-  }
-  if (inner._def.typeName === 'ZodEnum') {
-    const options = inner._def.values ?? [];
-    if (options.includes('1') && options.includes('0')) return '`1` or `0` (also true/false, yes/no)';
-    return options.map((o) => `\`${o}\``).join(', ');
-  }
-  return '';
-}
-
-function defaultOf(schema: SchemaNode): string {
-  return schema._def.typeName === 'ZodDefault' ? `\`${String(schema._def.defaultValue!())}\`` : 'unset';
-}
-
 /** The configuration reference: one row per environment variable of the schema, in the schema's order. */
-export function configurationReference(shape = configSchema.shape as unknown as Record<string, SchemaNode>): string {
-  const rows = Object.entries(shape).map(([name, schema]) => {
-    const values = accepted(schema);
-    const description = schema.description ?? '';
-    return `| \`${name}\` | ${cell(defaultOf(schema))} | ${cell(values)} | ${cell(description)} |`;
-  });
+export function configurationReference(settings = settingsReference()): string {
+  const rows = settings.map(
+    (s) =>
+      `| \`${s.name}\` | ${cell(s.default === undefined ? 'unset' : `\`${s.default}\``)} | ${cell(s.accepted)} | ${cell(s.description)} |`,
+  );
   return [
     GENERATED('the configuration schema in packages/config/src/index.ts'),
     '',

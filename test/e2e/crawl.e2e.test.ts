@@ -16,7 +16,7 @@ import {
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadHfCapture, renderHfPapersPage } from '../../packages/sources/test/fixture-kit/index.js';
-import { exited, lastJson, root, runCli, spawnService, until } from './helpers.js';
+import { exited, lastJson, runCli, spawnService, until } from './helpers.js';
 
 /**
  * A "living" site: pages change between crawls and misbehave on demand. Two fetcher processes

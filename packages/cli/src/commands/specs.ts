@@ -174,8 +174,10 @@ export const digestSpec: CommandSpec = {
   summary:
     "Plan and send the digests that are due, preview a subscriber's next digest, or list and re-send stuck ones.",
   usage:
-    'digest run [--frequency daily|weekly] [--now] | digest preview <email>\n' +
-    '       | digest stuck [--older-than <minutes>] [--json] | digest resend-stuck [--older-than <minutes>] --yes',
+    'digest run [--frequency daily|weekly] [--now]\n' +
+    'digest preview <email>\n' +
+    'digest stuck [--older-than <minutes>] [--json]\n' +
+    'digest resend-stuck [--older-than <minutes>] --yes',
   positionals: '<run|preview|stuck|resend-stuck> [email]',
   options: {
     frequency: { type: 'string', description: 'run: only this frequency (default both)', valueName: 'daily|weekly' },

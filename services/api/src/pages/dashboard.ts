@@ -55,12 +55,6 @@ export function lineChart(
   return `<svg role="img" aria-label="chart" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">${axis}${lines}</svg><p>${legend}</p>`;
 }
 
-function lastDays(n: number): string[] {
-  const days: string[] = [];
-  for (let i = n - 1; i >= 0; i--) days.push(new Date(Date.now() - i * 86_400_000).toISOString().slice(0, 10));
-  return days;
-}
-
 /** Top topics of the period, each as a series of papers sighted per day. */
 export function topicSeries(
   rows: readonly TopicTrendRow[],

@@ -33,6 +33,12 @@ export async function demo(
   logger: Logger,
   out: NodeJS.WritableStream = process.stdout,
 ): Promise<IngestSummary[]> {
+  // Ctrl-C before the workers run (migrating, starting the server) has nothing to stop or remove: say so and go.
+  const early = () => {
+    process.stderr.write('paperboy: interrupted before the pipeline started: nothing was queued\n');
+    process.exit(130);
+  };
+  process.once('SIGINT', early).once('SIGTERM', early);
   await migrate(config);
   const files = (await readdir(demoDir))
     .filter((f) => adapterFor(f))
@@ -68,6 +74,7 @@ export async function demo(
     ctx.lifecycle.start();
     // Ctrl-C: as in `ingest`, the workers finish what they hold and this run's unfinished crawl jobs are removed.
     const crawlJobIds = new Set<string>();
+    process.off('SIGINT', early).off('SIGTERM', early);
     stopOnSignal(ctx, crawlJobIds, () => {
       server.closeAllConnections();
       server.close();

@@ -115,14 +115,17 @@ export function sourceHealthOf(
   return { health: 'ok', reason: null };
 }
 
-/** `sourceHealthOf` for a row of `CrawlRepository.sourceHealth` (undefined: never crawled). */
+/**
+ * `sourceHealthOf` for a row of `CrawlRepository.sourceHealth` (undefined: never crawled). A crawl
+ * that recorded no error text gives its HTTP status as the reason.
+ */
 export const healthOfSourceRow = (row: SourceHealthRow | undefined) =>
   sourceHealthOf(
     row && {
       outcome: row.lastOutcome,
       suspect: row.lastSuspect,
       suspectReason: row.lastSuspectReason,
-      error: row.lastError,
+      error: row.lastError ?? (row.lastStatus ? `HTTP ${row.lastStatus}` : null),
     },
   );
 

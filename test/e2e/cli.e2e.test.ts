@@ -4,7 +4,11 @@ import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { brotliCompressSync } from 'node:zlib';
+import { buildApi } from '@paperboy/api';
+import { loadConfig } from '@paperboy/config';
 import { connectionConfig } from '@paperboy/db';
+import { loadTaxonomy } from '@paperboy/pipeline';
+import { createRedis } from '@paperboy/queue';
 import {
   createTestDatabase,
   deleteRedisPrefix,
@@ -19,6 +23,7 @@ import {
 import { Redis } from 'ioredis';
 import { sql } from 'kysely';
 import pg from 'pg';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lastJson, root, runCli, until } from './helpers.js';
 
@@ -179,6 +184,76 @@ describe('paperboy CLI', () => {
     expect(table.stdout).toMatch(/^hf-papers\s+not in the sources file\s+\S+Z ok 200, \d+ entries\s+\S+Z\s+ok$/m);
     expect(table.stdout).not.toMatch(/never crawled/);
   });
+
+  it('sources --json and /api/sources list the same sources with the same health, on the same database', async () => {
+    // A sources file with a source that has crawled (arxiv-list, by ingest above) and one that never has.
+    const dir = mkdtempSync(join(tmpdir(), 'paperboy-sources-'));
+    const sourcesPath = join(dir, 'sources.yaml');
+    writeFileSync(
+      sourcesPath,
+      [
+        'defaults:',
+        '  politeness: { concurrency: 8, minDelay: 0s, robots: true }',
+        'sources:',
+        '  - id: never-crawled',
+        '    adapter: hf-papers',
+        `    url: ${server.url}/papers/date/2026-07-31`,
+        '    schedule: { every: 1h }',
+        '  - id: arxiv-list',
+        '    adapter: arxiv-list',
+        `    url: ${server.url}/list/cs.LG/new`,
+        '    schedule: { every: 6h }',
+        '',
+      ].join('\n'),
+    );
+    const withFile = { ...env, PAPERBOY_SOURCES: sourcesPath };
+    const listed = await runCli(['sources', '--json'], withFile);
+    expect(listed.code, listed.stderr).toBe(0);
+    const cli = listed.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    const redis = createRedis(requireEnv('TEST_REDIS_URL'), 'producer');
+    const api = await buildApi({
+      db: t.db,
+      config: loadConfig({ ...withFile, PAPERBOY_PUBLIC_DASHBOARD: '1' }),
+      logger: pino({ level: 'silent' }),
+      redis,
+      taxonomy: loadTaxonomy(),
+    });
+    try {
+      const res = await api.inject({ method: 'GET', url: '/api/sources' });
+      expect(res.statusCode).toBe(200);
+      const served = (res.json() as { sources: Array<Record<string, unknown>> }).sources;
+      const fields = ['configured', 'lastCrawlAt', 'lastOutcome', 'lastStatus', 'lastEntries', 'lastSuccessAt'];
+      const same = ['health', 'reason', 'crawls24h', 'failures24h', 'new24h', 'unstoredBatches', ...fields];
+      const pick = (r: Record<string, unknown>, id: unknown) => ({
+        id,
+        ...Object.fromEntries(same.map((f) => [f, r[f]])),
+      });
+      expect(served.map((r) => pick(r, r.source))).toEqual(cli.map((r) => pick(r, r.id)));
+      // The file's sources first, in its order; the one that never crawled is listed too.
+      expect(served.slice(0, 2)).toEqual([
+        expect.objectContaining({
+          source: 'never-crawled',
+          configured: true,
+          health: 'never crawled',
+          lastCrawlAt: null,
+        }),
+        expect.objectContaining({ source: 'arxiv-list', configured: true, lastCrawlAt: expect.any(String) }),
+      ]);
+      expect(served[1]?.health).not.toBe('never crawled');
+      expect(served.slice(2).map((r) => r.configured)).not.toContain(true);
+      expect(served.map((r) => r.source)).toContain('hf-papers');
+      // The dashboard page shows the same set.
+      const page = await api.inject({ method: 'GET', url: '/dashboard' });
+      for (const r of served) expect(page.body).toContain(`<td>${r.source}</td>`);
+      expect(page.body).toMatch(/<td>never-crawled<\/td>.*?<td>never crawled<\/td>/);
+    } finally {
+      await api.close();
+      redis.disconnect();
+    }
+  }, 90_000);
 
   it('keeps the logs of a command run by hand at warnings unless --verbose or LOG_LEVEL asks for more', async () => {
     const args = ['ingest', '--source', 'arxiv-list', '--url', `${server.url}/list/cs.LG/new`];

@@ -11,6 +11,7 @@ export * from './repositories/page-fetch.repository.js';
 export * from './repositories/paper.repository.js';
 export * from './repositories/read.repository.js';
 export * from './repositories/sighting-partitions.repository.js';
+export * from './repositories/source-list.js';
 export * from './repositories/stuck-delivery.repository.js';
 export * from './repositories/subscriber.repository.js';
 export * from './repositories/time-zone.repository.js';

@@ -20,6 +20,7 @@ import { registerHealthRoutes } from './routes/health.js';
 import { registerOpenApi } from './routes/openapi.js';
 import { registerReadApi } from './routes/read.js';
 import { registerSubscriptionRoutes } from './routes/subscriptions.js';
+import { sourceLister } from './sources.js';
 import { createSubscriptionService } from './subscriptions/service.js';
 
 export { type RegisteredRoute, registeredRoutes } from './plugins/route-list.js';
@@ -81,9 +82,12 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   // Read-only pages go to the replica (a few seconds behind at worst); everything that writes, or
   // reads what it has just written (subscriptions, links, preferences), stays on the primary.
   const readDb = deps.readDb ?? deps.db;
-  registerReadApi(app, { db: readDb, taxonomy: deps.taxonomy, perMinute: deps.config.readPerMinute });
+  // One listing of the sources and their health for /api/sources and the dashboard page (and `paperboy sources`).
+  const sources = sourceLister(readDb, deps.config, app.log);
+  registerReadApi(app, { db: readDb, taxonomy: deps.taxonomy, perMinute: deps.config.readPerMinute, sources });
   registerDashboardPage(app, {
     db: readDb,
+    sources,
     queues: deps.queues ?? [],
     stuckMinutes: deps.config.mail.stuckMinutes,
     guard: deps.config.publicDashboard ? undefined : admin,

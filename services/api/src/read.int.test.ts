@@ -2,6 +2,7 @@ import { loadConfig } from '@paperboy/config';
 import { DashboardRepository } from '@paperboy/db';
 import { loadTaxonomy } from '@paperboy/pipeline';
 import { createRedis } from '@paperboy/queue';
+import { loadSourcesFile } from '@paperboy/sources-file';
 import {
   createTestDatabase,
   deleteRedisPrefix,
@@ -134,8 +135,16 @@ describe('read API', () => {
       outcome: 'quiet',
       entries: 0,
     });
-    const sources = (await get('/api/sources')).json() as { sources: Array<{ source: string }> };
-    expect(sources.sources.map((s) => s.source)).toEqual(['arxiv-rss-quiet']);
+    // /api/sources lists the sources file's sources (the shipped one here, none crawled) first, then the others.
+    const sources = (await get('/api/sources')).json() as {
+      sources: Array<{ source: string; configured: boolean; health: string }>;
+    };
+    const configured = loadSourcesFile().sources.map((s) => s.id);
+    expect(sources.sources.map((s) => s.source)).toEqual([...configured, 'arxiv-rss-quiet']);
+    expect(sources.sources.filter((s) => s.configured).map((s) => s.source)).toEqual(configured);
+    expect(new Set(sources.sources.filter((s) => s.configured).map((s) => s.health))).toEqual(
+      new Set(['never crawled']),
+    );
     for (const url of [
       '/api/papers?source=nope',
       '/api/papers?source=nope&format=csv',

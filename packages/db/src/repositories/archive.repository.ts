@@ -77,40 +77,71 @@ export class ArchiveRepository {
     contentType: string | null;
     fetchedAt: Date;
   }): Promise<boolean> {
-    const { rows } = await sql<{ inserted: boolean }>`
-      INSERT INTO page_bodies (content_hash, encoding, body, bytes, stored_bytes, content_type, first_fetched_at, last_fetched_at)
-      VALUES (${page.contentHash}, ${page.encoding}, ${page.body}, ${page.bytes}, ${page.body.length}, ${page.contentType},
-              ${page.fetchedAt}, ${page.fetchedAt})
-      ON CONFLICT (content_hash) DO UPDATE SET last_fetched_at = GREATEST(page_bodies.last_fetched_at, EXCLUDED.last_fetched_at)
-      RETURNING (xmax = 0) AS inserted`.execute(this.db);
-    return rows[0]?.inserted ?? false;
+    const row = await this.db
+      .insertInto('page_bodies')
+      .values({
+        content_hash: page.contentHash,
+        encoding: page.encoding,
+        body: page.body,
+        bytes: page.bytes,
+        stored_bytes: page.body.length,
+        content_type: page.contentType,
+        first_fetched_at: page.fetchedAt,
+        last_fetched_at: page.fetchedAt,
+      })
+      .onConflict((oc) =>
+        oc.column('content_hash').doUpdateSet((eb) => ({
+          last_fetched_at: eb.fn('greatest', ['page_bodies.last_fetched_at', 'excluded.last_fetched_at']),
+        })),
+      )
+      // Raw: the system column xmax (0 on a row this statement inserted), outside the Database type.
+      .returning(sql<boolean>`xmax = 0`.as('inserted'))
+      .executeTakeFirst();
+    return row?.inserted ?? false;
   }
 
   /** Marks an archived body as fetched again (retention counts from its last fetch). */
   async touchBody(contentHash: string, fetchedAt: Date): Promise<void> {
-    await sql`UPDATE page_bodies SET last_fetched_at = GREATEST(last_fetched_at, ${fetchedAt}) WHERE content_hash = ${contentHash}`.execute(
-      this.db,
-    );
+    await this.db
+      .updateTable('page_bodies')
+      .set((eb) => ({ last_fetched_at: eb.fn('greatest', ['last_fetched_at', eb.val(fetchedAt)]) }))
+      .where('content_hash', '=', contentHash)
+      .execute();
   }
 
   /** Deletes bodies not fetched since `before`; returns how many. */
   async pruneBodies(before: Date): Promise<number> {
-    const result = await sql`DELETE FROM page_bodies WHERE last_fetched_at < ${before}`.execute(this.db);
-    return Number(result.numAffectedRows ?? 0);
+    const result = await this.db.deleteFrom('page_bodies').where('last_fetched_at', '<', before).executeTakeFirst();
+    return Number(result.numDeletedRows);
   }
 
   /** Archived pages of successful fetches, oldest first, `pageSize` at a time (flat memory). */
   async *streamArchivedPages(filter: { source?: string; since?: Date }, pageSize = 20): AsyncGenerator<ArchivedPage> {
     let after = 0;
     for (;;) {
-      const { rows } = await sql<ArchivedPage>`
-        SELECT f.id AS "fetchId", f.source, f.adapter, f.url, f.final_url AS "finalUrl", f.fetched_at AS "fetchedAt",
-               f.content_hash AS "contentHash", b.content_type AS "contentType", b.encoding, b.body
-        FROM page_fetches f JOIN page_bodies b ON b.content_hash = f.content_hash
-        WHERE f.id > ${after} AND f.error IS NULL AND NOT f.not_modified
-          AND (${filter.source ?? null}::text IS NULL OR f.source = ${filter.source ?? null})
-          AND (${filter.since ?? null}::timestamptz IS NULL OR f.fetched_at >= ${filter.since ?? null})
-        ORDER BY f.id LIMIT ${pageSize}`.execute(this.db);
+      const rows: ArchivedPage[] = await this.db
+        .selectFrom('page_fetches as f')
+        .innerJoin('page_bodies as b', 'b.content_hash', 'f.content_hash')
+        .select([
+          'f.id as fetchId',
+          'f.source',
+          'f.adapter',
+          'f.url',
+          'f.final_url as finalUrl',
+          'f.fetched_at as fetchedAt',
+          'b.content_hash as contentHash',
+          'b.content_type as contentType',
+          'b.encoding',
+          'b.body',
+        ])
+        .where('f.id', '>', after)
+        .where('f.error', 'is', null)
+        .where('f.not_modified', '=', false)
+        .$if(filter.source !== undefined, (qb) => qb.where('f.source', '=', filter.source!))
+        .$if(filter.since !== undefined, (qb) => qb.where('f.fetched_at', '>=', filter.since!))
+        .orderBy('f.id')
+        .limit(pageSize)
+        .execute();
       for (const row of rows) yield row;
       if (rows.length < pageSize) return;
       after = rows[rows.length - 1]!.fetchId;
@@ -119,10 +150,13 @@ export class ArchiveRepository {
 
   /** Whether any fetch was ever recorded under this source id (configured source, or adapter id of an `ingest` run). */
   async hasFetchesOf(source: string): Promise<boolean> {
-    const { rows } = await sql<{
-      found: boolean;
-    }>`SELECT EXISTS (SELECT 1 FROM page_fetches WHERE source = ${source}) AS found`.execute(this.db);
-    return rows[0]?.found ?? false;
+    const row = await this.db
+      .selectFrom('page_fetches')
+      .select('id')
+      .where('source', '=', source)
+      .limit(1)
+      .executeTakeFirst();
+    return row !== undefined;
   }
 
   /** Every source id fetches were recorded under, sorted. */
@@ -131,9 +165,13 @@ export class ArchiveRepository {
   }
 
   async archiveStats(): Promise<{ bodies: number; bytes: number; storedBytes: number }> {
-    const { rows } = await sql<{ bodies: number; bytes: number; storedBytes: number }>`
-      SELECT count(*)::int AS bodies, coalesce(sum(bytes), 0)::bigint AS bytes, coalesce(sum(stored_bytes), 0)::bigint AS "storedBytes"
-      FROM page_bodies`.execute(this.db);
-    return rows[0]!;
+    return this.db
+      .selectFrom('page_bodies')
+      .select((eb) => [
+        eb.cast<number>(eb.fn.countAll(), 'integer').as('bodies'),
+        eb.cast<number>(eb.fn.coalesce(eb.fn.sum('bytes'), eb.lit(0)), 'bigint').as('bytes'),
+        eb.cast<number>(eb.fn.coalesce(eb.fn.sum('stored_bytes'), eb.lit(0)), 'bigint').as('storedBytes'),
+      ])
+      .executeTakeFirstOrThrow();
   }
 }

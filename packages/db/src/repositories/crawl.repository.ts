@@ -1,6 +1,7 @@
-import { type Kysely, sql } from 'kysely';
+import { type ExpressionBuilder, type Kysely, sql } from 'kysely';
 import type { Database } from '../schema.js';
 import type { ArchivedPage } from './archive.repository.js';
+import { now } from './expressions.js';
 import type { FetchFacts } from './page-fetch.repository.js';
 
 export type CrawlOutcome =
@@ -29,13 +30,30 @@ export interface CrawlFinish {
  * The columns every closing of a crawl sets (the recorder's and the closing of interrupted crawls):
  * finished now, its outcome and error, one more error when there is one, its duration since it began.
  */
-export const closeCrawlColumns = (outcome: Exclude<CrawlOutcome, 'running'>, error: string | null) => sql`
-  finished_at = now(), outcome = ${outcome}, error = ${error}, errors = errors + ${error ? 1 : 0},
-  duration_ms = (extract(epoch FROM now() - started_at) * 1000)::int`;
+export const closeCrawlColumns =
+  (outcome: Exclude<CrawlOutcome, 'running'>, error: string | null) => (eb: ExpressionBuilder<Database, 'crawls'>) => ({
+    finished_at: now,
+    outcome,
+    error,
+    errors: eb('errors', '+', error ? 1 : 0),
+    // Raw: interval arithmetic (milliseconds since the crawl began).
+    duration_ms: sql<number>`(extract(epoch FROM now() - started_at) * 1000)::int`,
+  });
 
-const finishColumns = (finish: CrawlFinish) => sql`
-  ${closeCrawlColumns(finish.outcome, finish.error)}, status = ${finish.status}, entries = ${finish.entries},
-  batches = ${finish.batches}, warnings = ${finish.warnings}::text[], suspect = ${finish.suspect}, suspect_reason = ${finish.suspectReason}`;
+/** A text[] parameter (node-postgres sends a JS array as an untyped literal). */
+// Raw: a cast of a parameter to text[], which eb.cast cannot give an array type.
+const textArray = (values: string[]) => sql<string[]>`${values}::text[]`;
+
+/** The columns of a crawl's row its outcome sets: the closing columns and what the crawl found. */
+const finishColumns = (finish: CrawlFinish) => (eb: ExpressionBuilder<Database, 'crawls'>) => ({
+  ...closeCrawlColumns(finish.outcome, finish.error)(eb),
+  status: finish.status,
+  entries: finish.entries,
+  batches: finish.batches,
+  warnings: textArray(finish.warnings),
+  suspect: finish.suspect,
+  suspect_reason: finish.suspectReason,
+});
 
 /** How far back the reconciler and source health look for batches enqueued but never stored. */
 export const STRANDED_LOOKBACK_DAYS = 7;
@@ -44,12 +62,14 @@ export const STRANDED_LOOKBACK_DAYS = 7;
  * Fetches whose batches were enqueued between `graceSeconds` and `lookbackDays` ago: the window in
  * which the reconciler (and source health) look for batches never stored. One definition for both.
  */
+// Raw: interval arithmetic, a fragment of the raw strandedFetches and sourceHealth.
 const enqueuedInWindow = (graceSeconds: number, lookbackDays: number) => sql`
   f.batch_size IS NOT NULL AND f.entries > 0 AND f.crawl_id IS NOT NULL AND f.error IS NULL
   AND f.enqueued_at <= now() - make_interval(secs => ${graceSeconds})
   AND f.enqueued_at > now() - make_interval(days => ${lookbackDays})`;
 
 /** Batches of fetch `f` not stored: the chunks its entries make, less the batches recorded for its crawl. */
+// Raw: a correlated count in arithmetic, a fragment of the raw strandedFetches and sourceHealth.
 const missingBatches = sql`ceil(f.entries::numeric / f.batch_size) - (SELECT count(*) FROM crawl_batches cb WHERE cb.crawl_id = f.crawl_id)`;
 
 export interface StrandedFetch extends ArchivedPage {
@@ -95,14 +115,17 @@ export function sourceHealthOf(
   return { health: 'ok', reason: null };
 }
 
-/** `sourceHealthOf` for a row of `CrawlRepository.sourceHealth` (undefined: never crawled). */
+/**
+ * `sourceHealthOf` for a row of `CrawlRepository.sourceHealth` (undefined: never crawled). A crawl
+ * that recorded no error text gives its HTTP status as the reason.
+ */
 export const healthOfSourceRow = (row: SourceHealthRow | undefined) =>
   sourceHealthOf(
     row && {
       outcome: row.lastOutcome,
       suspect: row.lastSuspect,
       suspectReason: row.lastSuspectReason,
-      error: row.lastError,
+      error: row.lastError ?? (row.lastStatus ? `HTTP ${row.lastStatus}` : null),
     },
   );
 
@@ -130,6 +153,7 @@ export class CrawlRepository {
     lastEtag: string | null;
     lastModified: string | null;
   }> {
+    // Raw: data-modifying CTEs (resume or start) read back with a lateral look-up, in one round trip.
     const { rows } = await sql<{
       id: number;
       resumed: boolean;
@@ -157,16 +181,23 @@ export class CrawlRepository {
 
   /** Deletes a crawl just begun that its job could not be told about (it will begin another). */
   async forgetCrawl(id: number): Promise<void> {
-    await sql`DELETE FROM crawls WHERE id = ${id} AND NOT EXISTS (SELECT 1 FROM page_fetches WHERE crawl_id = ${id})`.execute(
-      this.db,
-    );
+    await this.db
+      .deleteFrom('crawls')
+      .where('id', '=', id)
+      .where(({ not, exists, selectFrom }) =>
+        not(exists(selectFrom('page_fetches').select('id').where('crawl_id', '=', id))),
+      )
+      .execute();
   }
 
   /** The fetch's batches are in the queue: from now on its ETag and content hash count as seen. */
   async markEnqueued(fetchId: number): Promise<void> {
-    await sql`UPDATE page_fetches SET enqueued_at = now() WHERE id = ${fetchId} AND enqueued_at IS NULL`.execute(
-      this.db,
-    );
+    await this.db
+      .updateTable('page_fetches')
+      .set({ enqueued_at: now })
+      .where('id', '=', fetchId)
+      .where('enqueued_at', 'is', null)
+      .execute();
   }
 
   /**
@@ -180,6 +211,7 @@ export class CrawlRepository {
     url?: string;
     limit?: number;
   }): Promise<StrandedFetch[]> {
+    // Raw: DISTINCT ON under an outer order, a correlated array_agg and the window fragments shared with sourceHealth.
     const { rows } = await sql<StrandedFetch>`
       SELECT * FROM (
         SELECT DISTINCT ON (f.crawl_id) f.id AS "fetchId", f.crawl_id AS "crawlId", f.source, f.adapter, f.url, f.final_url AS "finalUrl",
@@ -202,32 +234,84 @@ export class CrawlRepository {
    */
   async recordOutcome(id: number, finish: CrawlFinish, fetch?: FetchFacts): Promise<number | null> {
     if (!fetch) {
-      await sql`UPDATE crawls SET ${finishColumns(finish)} WHERE id = ${id}`.execute(this.db);
+      await this.db.updateTable('crawls').set(finishColumns(finish)).where('id', '=', id).execute();
       return null;
     }
-    const { rows } = await sql<{ fetchId: number }>`
-      WITH fetched AS (
-        INSERT INTO page_fetches (source, url, final_url, status, bytes, content_hash, content_type, fetched_at, duration_ms,
-                                  entries, warnings, error, adapter, etag, last_modified, not_modified, crawl_id, batch_size, enqueued_at)
-        SELECT c.source, c.url, ${fetch.finalUrl}, ${finish.status}, ${fetch.bytes}, ${fetch.contentHash}, ${fetch.contentType},
-               ${fetch.fetchedAt}, ${fetch.durationMs}, ${finish.entries}, ${finish.warnings}::text[], ${finish.error}, ${fetch.adapter},
-               ${fetch.etag ?? null}, ${fetch.lastModified ?? null}, ${fetch.notModified ?? false}, c.id, ${fetch.batchSize ?? null},
-               CASE WHEN ${fetch.enqueued ?? true} THEN now() END
-        FROM crawls c WHERE c.id = ${id}
-        RETURNING id
-      ), finished AS (
-        UPDATE crawls SET ${finishColumns(finish)} WHERE id = ${id}
+    const row = await this.db
+      .with('fetched', (db) =>
+        db
+          .insertInto('page_fetches')
+          .columns([
+            'source',
+            'url',
+            'final_url',
+            'status',
+            'bytes',
+            'content_hash',
+            'content_type',
+            'fetched_at',
+            'duration_ms',
+            'entries',
+            'warnings',
+            'error',
+            'adapter',
+            'etag',
+            'last_modified',
+            'not_modified',
+            'crawl_id',
+            'batch_size',
+            'enqueued_at',
+          ])
+          .expression(
+            db
+              .selectFrom('crawls as c')
+              .select((eb) => [
+                'c.source',
+                'c.url',
+                eb.val(fetch.finalUrl).as('final_url'),
+                eb.val(finish.status).as('status'),
+                eb.val(fetch.bytes).as('bytes'),
+                eb.val(fetch.contentHash).as('content_hash'),
+                eb.val(fetch.contentType).as('content_type'),
+                eb.val(fetch.fetchedAt).as('fetched_at'),
+                eb.val(fetch.durationMs).as('duration_ms'),
+                eb.val(finish.entries).as('entries'),
+                textArray(finish.warnings).as('warnings'),
+                eb.val(finish.error).as('error'),
+                eb.val(fetch.adapter).as('adapter'),
+                eb.val(fetch.etag ?? null).as('etag'),
+                eb.val(fetch.lastModified ?? null).as('last_modified'),
+                eb.val(fetch.notModified ?? false).as('not_modified'),
+                'c.id',
+                eb.val(fetch.batchSize ?? null).as('batch_size'),
+                // Raw: a typed null, so that the column's type is known in INSERT … SELECT.
+                ((fetch.enqueued ?? true) ? now : sql<Date | null>`NULL::timestamptz`).as('enqueued_at'),
+              ])
+              .where('c.id', '=', id),
+          )
+          .returning('id'),
       )
-      SELECT id AS "fetchId" FROM fetched`.execute(this.db);
-    return rows[0]?.fetchId ?? null;
+      .with('finished', (db) =>
+        db.updateTable('crawls').set(finishColumns(finish)).where('id', '=', id).returning('id'),
+      )
+      .selectFrom('fetched')
+      .select('id as fetchId')
+      .executeTakeFirst();
+    return row?.fetchId ?? null;
   }
 
   /** Entries found by this source's recent successful crawls that found any (newest first): its normal. */
   async recentEntryCounts(source: string, limit = 10): Promise<number[]> {
-    const { rows } = await sql<{ entries: number }>`
-      SELECT entries FROM crawls WHERE source = ${source} AND outcome = 'ok' AND entries > 0
-      ORDER BY started_at DESC LIMIT ${limit}`.execute(this.db);
-    return rows.map((r) => r.entries);
+    const rows = await this.db
+      .selectFrom('crawls')
+      .select('entries')
+      .where('source', '=', source)
+      .where('outcome', '=', 'ok')
+      .where('entries', '>', 0)
+      .orderBy('started_at', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => r.entries!);
   }
 
   /** What an ingest batch of a crawl stored; a retried batch counts once. */
@@ -236,18 +320,36 @@ export class CrawlRepository {
     chunk: number,
     counts: { new: number; updated: number; merged: number; rejected: number },
   ): Promise<void> {
-    await sql`
-      INSERT INTO crawl_batches (crawl_id, chunk, new, updated, merged, rejected)
-      VALUES (${crawlId}, ${chunk}, ${counts.new}, ${counts.updated}, ${counts.merged}, ${counts.rejected})
-      ON CONFLICT (crawl_id, chunk) DO NOTHING`.execute(this.db);
+    await this.db
+      .insertInto('crawl_batches')
+      .values({
+        crawl_id: crawlId,
+        chunk,
+        new: counts.new,
+        updated: counts.updated,
+        merged: counts.merged,
+        rejected: counts.rejected,
+      })
+      .onConflict((oc) => oc.columns(['crawl_id', 'chunk']).doNothing())
+      .execute();
   }
 
   async crawlTotals(crawlId: number) {
-    const { rows } = await sql<{ new: number; updated: number; merged: number; rejected: number; batches: number }>`
-      SELECT coalesce(sum(new), 0)::int AS new, coalesce(sum(updated), 0)::int AS updated, coalesce(sum(merged), 0)::int AS merged,
-             coalesce(sum(rejected), 0)::int AS rejected, count(*)::int AS batches
-      FROM crawl_batches WHERE crawl_id = ${crawlId}`.execute(this.db);
-    return rows[0]!;
+    const total = (
+      eb: ExpressionBuilder<Database, 'crawl_batches'>,
+      column: 'new' | 'updated' | 'merged' | 'rejected',
+    ) => eb.cast<number>(eb.fn.coalesce(eb.fn.sum(column), eb.lit(0)), 'integer').as(column);
+    return this.db
+      .selectFrom('crawl_batches')
+      .select((eb) => [
+        total(eb, 'new'),
+        total(eb, 'updated'),
+        total(eb, 'merged'),
+        total(eb, 'rejected'),
+        eb.cast<number>(eb.fn.countAll(), 'integer').as('batches'),
+      ])
+      .where('crawl_id', '=', crawlId)
+      .executeTakeFirstOrThrow();
   }
 
   /**
@@ -256,6 +358,7 @@ export class CrawlRepository {
    */
   async sourceHealth(options: { unstoredGraceMs?: number } = {}): Promise<SourceHealthRow[]> {
     const grace = (options.unstoredGraceMs ?? 15 * 60_000) / 1000;
+    // Raw: a dozen correlated aggregates per source, to_char timestamps and the fragments shared with strandedFetches.
     const { rows } = await sql<SourceHealthRow>`
       WITH latest AS (
         SELECT DISTINCT ON (source) * FROM crawls WHERE outcome <> 'running' ORDER BY source, started_at DESC

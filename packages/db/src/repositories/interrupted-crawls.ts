@@ -9,8 +9,14 @@ import { closeCrawlColumns } from './crawl.repository.js';
  * later records its own outcome over this one. Returns how many were closed.
  */
 export async function closeInterruptedCrawls(db: Kysely<Database>, olderThanMs: number): Promise<number> {
-  const result = await sql`
-    UPDATE crawls SET ${closeCrawlColumns('failed', 'interrupted: the process running this crawl stopped before recording its outcome')}
-    WHERE outcome = 'running' AND started_at < now() - make_interval(secs => ${olderThanMs / 1000})`.execute(db);
-  return Number(result.numAffectedRows ?? 0);
+  const result = await db
+    .updateTable('crawls')
+    .set(
+      closeCrawlColumns('failed', 'interrupted: the process running this crawl stopped before recording its outcome'),
+    )
+    .where('outcome', '=', 'running')
+    // Raw: interval arithmetic (now less a number of seconds).
+    .where('started_at', '<', sql<Date>`now() - make_interval(secs => ${olderThanMs / 1000})`)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
 }

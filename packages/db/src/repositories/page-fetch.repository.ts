@@ -1,4 +1,4 @@
-import { type Kysely, sql } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Database } from '../schema.js';
 
 /**
@@ -37,7 +37,10 @@ export class PageFetchRepository {
   }
 
   async countFetches(): Promise<number> {
-    const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM page_fetches`.execute(this.db);
-    return rows[0]?.n ?? 0;
+    const row = await this.db
+      .selectFrom('page_fetches')
+      .select((eb) => eb.cast<number>(eb.fn.countAll(), 'integer').as('n'))
+      .executeTakeFirst();
+    return row?.n ?? 0;
   }
 }

@@ -1,10 +1,4 @@
-import {
-  type DashboardRefreshRow,
-  type DashboardSourceHealthRow,
-  sourceHealthOf,
-  type TopicTrendRow,
-  type TrendingPaperRow,
-} from '@paperboy/db';
+import type { DashboardRefreshRow, SourceReport, TopicTrendRow, TrendingPaperRow } from '@paperboy/db';
 import { escapeHtml } from '@paperboy/mail';
 import { page } from './layout.js';
 
@@ -73,16 +67,8 @@ export function topicSeries(
   }));
 }
 
-/** The same health as `paperboy sources` (the view has no error text: a failing fetch shows its HTTP status). */
-function healthCell(h: DashboardSourceHealthRow): string {
-  const { health, reason } = sourceHealthOf({
-    outcome: h.lastOutcome,
-    suspect: h.suspect,
-    suspectReason: h.suspectReason,
-    error: h.lastStatus ? `HTTP ${h.lastStatus}` : null,
-  });
-  return reason ? `${health}: ${reason}` : health;
-}
+/** The health of `paperboy sources` and /api/sources: the verdict, and its reason where there is one. */
+const healthCell = (h: SourceReport): string => (h.reason ? `${h.health}: ${h.reason}` : h.health);
 
 const table = (headers: string[], rows: string[][]) =>
   `<table><thead><tr>${headers.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead><tbody>${rows
@@ -100,7 +86,8 @@ export interface DashboardData {
   days: readonly string[];
   trending: readonly TrendingPaperRow[];
   trends: readonly TopicTrendRow[];
-  health: readonly DashboardSourceHealthRow[];
+  /** The sources and their health, as `paperboy sources` and /api/sources list them. */
+  health: readonly SourceReport[];
   refreshes: readonly DashboardRefreshRow[];
   pending: { seen: number; first: number };
   queueCounts: ReadonlyArray<{ name: string; counts: Record<string, number | undefined> }>;
@@ -148,16 +135,16 @@ ${
     ? table(
         ['source', 'last crawl', 'outcome', 'status', 'entries', 'last success', 'health'],
         health.map((h) => [
-          h.source,
-          h.lastCrawlAt.toISOString(),
-          h.lastOutcome,
+          h.id,
+          h.lastCrawlAt ?? '',
+          h.lastOutcome ?? '',
           String(h.lastStatus ?? ''),
           String(h.lastEntries ?? ''),
-          h.lastSuccessAt?.toISOString() ?? '',
+          h.lastSuccessAt ?? '',
           healthCell(h),
         ]),
       )
-    : '<p>No crawls yet.</p>'
+    : '<p>No sources: none in the sources file, and no crawls yet.</p>'
 }
 <h2>Digests</h2>
 ${stuckDigestsLine(stuckDigests, data.stuckMinutes)}

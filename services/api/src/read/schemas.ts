@@ -10,7 +10,9 @@ export function readSchemas(taxonomy: Taxonomy) {
     .object({
       topic: z.enum(topicIds).optional(),
       source: noNul(z.string().min(1).max(100))
-        .describe("a source id: one listed by /api/sources or in a paper's sources; any other id is a 400")
+        .describe(
+          "a source id: one that has crawled (listed by /api/sources with a last crawl) or in a paper's sources; any other id is a 400",
+        )
         .optional(),
       since: z
         .string()

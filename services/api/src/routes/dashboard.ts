@@ -1,4 +1,4 @@
-import { DashboardRepository, type Db, StuckDeliveryRepository } from '@paperboy/db';
+import { DashboardRepository, type Db, type SourceReport, StuckDeliveryRepository } from '@paperboy/db';
 import type { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import type { AdminGuard } from '../admin-guard.js';
@@ -13,7 +13,14 @@ function lastDays(n: number): string[] {
 /** GET /dashboard: trending papers by topic, topic trends over 30 days, source health, queue depths, stuck digests. */
 export function registerDashboardPage(
   app: FastifyInstance,
-  deps: { db: Db; queues: readonly Queue[]; stuckMinutes: number; guard?: AdminGuard },
+  deps: {
+    db: Db;
+    /** The sources and their health, as /api/sources and `paperboy sources` list them. */
+    sources: () => Promise<SourceReport[]>;
+    queues: readonly Queue[];
+    stuckMinutes: number;
+    guard?: AdminGuard;
+  },
 ): void {
   const dashboard = new DashboardRepository(deps.db);
   const stuck = new StuckDeliveryRepository(deps.db);
@@ -22,7 +29,7 @@ export function registerDashboardPage(
     const [trending, trends, health, refreshes, pending, queueCounts, stuckDigests] = await Promise.all([
       dashboard.trendingNow(30),
       dashboard.topicTrends(30),
-      dashboard.sourceHealth(),
+      deps.sources(),
       dashboard.refreshes(),
       dashboard.pendingDays(),
       Promise.all(

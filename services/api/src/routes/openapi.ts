@@ -70,6 +70,10 @@ export function openApiDocument(taxonomy: Taxonomy, subscriptionBody: z.ZodTypeA
       '/api/sources': {
         get: {
           summary: 'Source health',
+          description:
+            'The sources of the sources file in its order (`configured: true`; one that never crawled has `health` ' +
+            '"never crawled"), then every other source with crawls recorded, by id (`configured: false`): the listing ' +
+            'of `paperboy sources` and the dashboard page, with the same health verdicts and reasons.',
           parameters: queryParameters(formatQuery),
           responses: { 200: list, 400: { description: 'invalid parameters' }, ...limited },
         },

@@ -1,4 +1,4 @@
-import { CrawlRepository, CursorError, type Db, healthOfSourceRow, ReadRepository } from '@paperboy/db';
+import { CursorError, type Db, ReadRepository, type SourceReport } from '@paperboy/db';
 import { parseDayOrInstant, type Taxonomy } from '@paperboy/pipeline';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
@@ -18,7 +18,10 @@ const PAPER_COLUMNS = [
 ];
 
 /** The read API: papers (filters, search, keyset pages), one paper with its history, topics, trending, sources. */
-export function registerReadApi(app: FastifyInstance, deps: { db: Db; taxonomy: Taxonomy; perMinute: number }): void {
+export function registerReadApi(
+  app: FastifyInstance,
+  deps: { db: Db; taxonomy: Taxonomy; perMinute: number; sources: () => Promise<SourceReport[]> },
+): void {
   // One budget per client across every read route (request.ip: the socket's address unless
   // PAPERBOY_TRUST_PROXY names a proxy), counted in Redis by @fastify/rate-limit (registered in app.ts).
   const limited = {
@@ -29,7 +32,6 @@ export function registerReadApi(app: FastifyInstance, deps: { db: Db; taxonomy: 
     }),
   };
   const read = new ReadRepository(deps.db);
-  const crawls = new CrawlRepository(deps.db);
   const { listQuery, trendingQuery, formatQuery, noQuery } = readSchemas(deps.taxonomy);
   const issues = (error: z.ZodError) => error.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`);
   const bad = (reply: FastifyReply, error: z.ZodError | Error) =>
@@ -121,8 +123,8 @@ export function registerReadApi(app: FastifyInstance, deps: { db: Db; taxonomy: 
   app.get('/api/sources', limited, async (request, reply) => {
     const parsed = formatQuery.safeParse(request.query);
     if (!parsed.success) return bad(reply, parsed.error);
-    // Health and its reason by the rule of `paperboy sources` and the dashboard page.
-    const sources = (await crawls.sourceHealth()).map((row) => ({ ...row, ...healthOfSourceRow(row) }));
+    // The listing of `paperboy sources` and the dashboard page: the sources file's, then the others with crawls.
+    const sources = (await deps.sources()).map(sourceRow);
     return send(
       request,
       reply,
@@ -134,3 +136,23 @@ export function registerReadApi(app: FastifyInstance, deps: { db: Db; taxonomy: 
     );
   });
 }
+
+/** A source as /api/sources shows it: the fields it always had, `configured` (in the sources file), then its health. */
+const sourceRow = (r: SourceReport) => ({
+  source: r.id,
+  lastCrawlAt: r.lastCrawlAt,
+  lastOutcome: r.lastOutcome,
+  lastStatus: r.lastStatus,
+  lastEntries: r.lastEntries,
+  lastSuccessAt: r.lastSuccessAt,
+  lastSuspect: r.lastSuspect,
+  lastSuspectReason: r.lastSuspectReason,
+  lastError: r.lastError,
+  crawls24h: r.crawls24h,
+  failures24h: r.failures24h,
+  new24h: r.new24h,
+  unstoredBatches: r.unstoredBatches,
+  configured: r.configured,
+  health: r.health,
+  reason: r.reason,
+});

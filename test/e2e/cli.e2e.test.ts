@@ -16,11 +16,10 @@ import {
   testQueuePrefix,
   withDatabase,
 } from '@paperboy/test-utils';
-import { Redis } from 'ioredis';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { lastJson, root, runCli, until } from './helpers.js';
+import { crawlJobsLeft, lastJson, root, runCli, until } from './helpers.js';
 
 const fixture = (path: string) => readFileSync(`${root}packages/sources/test/fixtures/${path}`);
 
@@ -283,13 +282,7 @@ describe('paperboy CLI', () => {
     await closed; // pnpm itself dies of the signal; the paperboy process holds the pipe until it is done
     expect(log).toMatch(/interrupted/);
     expect(log).toMatch(/"removed":2,"msg":"unfinished crawl jobs removed"/);
-    const redis = new Redis(requireEnv('TEST_REDIS_URL'));
-    const left =
-      (await redis.zcard(`${prefix}:crawl:delayed`)) +
-      (await redis.llen(`${prefix}:crawl:wait`)) +
-      (await redis.llen(`${prefix}:crawl:active`));
-    redis.disconnect();
-    expect(left).toBe(0);
+    expect(await crawlJobsLeft(requireEnv('TEST_REDIS_URL'), prefix)).toBe(0);
   });
 
   it('answers --help, unknown options and bad values with clear errors, not stack traces', async () => {

@@ -9,9 +9,8 @@ import {
   type TestDatabase,
   testQueuePrefix,
 } from '@paperboy/test-utils';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { lastJson, root, runCli, until } from './helpers.js';
+import { crawlJobsLeft, lastJson, root, runCli, until } from './helpers.js';
 
 let t: TestDatabase;
 let env: Record<string, string>;
@@ -85,13 +84,7 @@ describe('paperboy demo, label and reclassify', () => {
     expect(stderr).toMatch(/"msg":"unfinished crawl jobs removed"/);
     expect(stderr).not.toMatch(/\n\s+at /);
     expect(stdout).not.toMatch(/Where things are/);
-    const redis = new Redis(requireEnv('TEST_REDIS_URL'));
-    const left =
-      (await redis.zcard(`${prefix}:crawl:delayed`)) +
-      (await redis.llen(`${prefix}:crawl:wait`)) +
-      (await redis.llen(`${prefix}:crawl:active`));
-    redis.disconnect();
-    expect(left).toBe(0);
+    expect(await crawlJobsLeft(requireEnv('TEST_REDIS_URL'), prefix)).toBe(0);
   }, 150_000);
 
   it('manual labels win over computed topics, and survive reclassify with an edited taxonomy', async () => {

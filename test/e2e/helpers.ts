@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
 
 export const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -69,12 +70,19 @@ export async function until(check: () => Promise<boolean>, timeoutMs: number, wh
 /**
  * Ingest jobs of overlapping listings, as many crawled pages queue them: job j holds papers
  * j·step … j·step + perJob − 1, so most papers appear in more than one job. Ids start at
- * 2608.<firstId>; job ids are `<name>-<j>`.
+ * 2608.<firstId> (10000 unless given); job ids are `<name>-<j>`. Every paper shares one title
+ * suffix and one abstract (about efficient transformers unless given).
  */
 export function overlappingIngestJobs(
   name: string,
-  o: { jobs: number; perJob: number; step: number; firstId: number; title: string; abstract: string },
+  given: { jobs: number; perJob: number; step: number; firstId?: number; title?: string; abstract?: string },
 ) {
+  const o = {
+    firstId: 10000,
+    title: 'efficient transformers for language modeling',
+    abstract: 'We study attention. '.repeat(40),
+    ...given,
+  };
   return Array.from({ length: o.jobs }, (_, j) => ({
     jobId: `${name}-${j}`,
     data: {
@@ -97,4 +105,18 @@ export function overlappingIngestJobs(
       }),
     },
   }));
+}
+
+/** Crawl jobs still waiting, delayed or active under a queue prefix (0 once an interrupted run has cleaned up). */
+export async function crawlJobsLeft(redisUrl: string, prefix: string): Promise<number> {
+  const redis = new Redis(redisUrl);
+  try {
+    return (
+      (await redis.zcard(`${prefix}:crawl:delayed`)) +
+      (await redis.llen(`${prefix}:crawl:wait`)) +
+      (await redis.llen(`${prefix}:crawl:active`))
+    );
+  } finally {
+    redis.disconnect();
+  }
 }

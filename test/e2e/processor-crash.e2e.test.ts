@@ -25,14 +25,7 @@ beforeAll(async () => {
   t = await createTestDatabase();
   await queues.addBulk(
     'ingest-entries',
-    overlappingIngestJobs('crash-test', {
-      jobs: JOBS,
-      perJob: PER_JOB,
-      step: STEP,
-      firstId: 10000,
-      title: 'efficient transformers for language modeling',
-      abstract: 'We study attention. '.repeat(40),
-    }),
+    overlappingIngestJobs('crash-test', { jobs: JOBS, perJob: PER_JOB, step: STEP }),
   );
 });
 

@@ -6,14 +6,12 @@ import { join } from 'node:path';
 import { brotliCompressSync } from 'node:zlib';
 import { connectionConfig } from '@paperboy/db';
 import {
-  createTestDatabase,
-  deleteRedisPrefix,
   type FixtureServer,
   requireEnv,
   send,
   startFixtureServer,
   type TestDatabase,
-  testQueuePrefix,
+  testEnvironment,
   withDatabase,
 } from '@paperboy/test-utils';
 import { sql } from 'kysely';
@@ -26,10 +24,11 @@ const fixture = (path: string) => readFileSync(`${root}packages/sources/test/fix
 let server: FixtureServer;
 let t: TestDatabase;
 let env: Record<string, string>;
-const prefix = testQueuePrefix();
+const testEnv = testEnvironment();
+const { prefix, redisUrl } = testEnv;
 
 beforeAll(async () => {
-  t = await createTestDatabase();
+  t = await testEnv.start();
   server = await startFixtureServer({
     '/papers/date/2026-07-31': send(fixture('hf-papers/hf-papers-date-2026-07-31.html')),
     '/papers/date/2026-06-12': send(fixture('hf-papers/hf-papers-date-2026-06-12.html')),
@@ -51,7 +50,7 @@ beforeAll(async () => {
   });
   env = {
     DATABASE_URL: t.url,
-    REDIS_URL: requireEnv('TEST_REDIS_URL'),
+    REDIS_URL: redisUrl,
     PAPERBOY_QUEUE_PREFIX: prefix,
     PAPERBOY_SOURCES: `${root}test/fixtures/sources.test.yaml`,
     PAPERBOY_FETCH_ALLOW_PRIVATE: '1',
@@ -63,8 +62,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server?.close();
-  await t?.drop();
-  await deleteRedisPrefix(requireEnv('TEST_REDIS_URL'), prefix);
+  await testEnv.stop();
 });
 
 describe('paperboy CLI', () => {
@@ -282,7 +280,7 @@ describe('paperboy CLI', () => {
     await closed; // pnpm itself dies of the signal; the paperboy process holds the pipe until it is done
     expect(log).toMatch(/interrupted/);
     expect(log).toMatch(/"removed":2,"msg":"unfinished crawl jobs removed"/);
-    expect(await crawlJobsLeft(requireEnv('TEST_REDIS_URL'), prefix)).toBe(0);
+    expect(await crawlJobsLeft(redisUrl, prefix)).toBe(0);
   });
 
   it('answers --help, unknown options and bad values with clear errors, not stack traces', async () => {

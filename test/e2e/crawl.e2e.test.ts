@@ -6,13 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { createRedis, Queues } from '@paperboy/queue';
-import {
-  createTestDatabase,
-  deleteRedisPrefix,
-  requireEnv,
-  type TestDatabase,
-  testQueuePrefix,
-} from '@paperboy/test-utils';
+import { type TestDatabase, testEnvironment } from '@paperboy/test-utils';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadHfCapture, renderHfPapersPage } from '../../packages/sources/test/fixture-kit/index.js';
@@ -86,8 +80,8 @@ let server: Server;
 let base: string;
 let t: TestDatabase;
 let env: Record<string, string>;
-const prefix = testQueuePrefix();
-const redisUrl = requireEnv('TEST_REDIS_URL');
+const testEnv = testEnvironment();
+const { prefix, redisUrl } = testEnv;
 const redis = createRedis(redisUrl, 'producer');
 let queues: Queues;
 const services: Array<ReturnType<typeof spawnService>> = [];
@@ -134,7 +128,7 @@ beforeAll(async () => {
       source('private', '/private/secret'),
     ].join('\n'),
   );
-  t = await createTestDatabase();
+  t = await testEnv.start();
   env = {
     DATABASE_URL: t.url,
     REDIS_URL: redisUrl,
@@ -165,8 +159,7 @@ afterAll(async () => {
   redis.disconnect();
   server?.closeAllConnections();
   server?.close();
-  await t?.drop();
-  await deleteRedisPrefix(redisUrl, prefix);
+  await testEnv.stop();
 });
 
 const crawlAll = async (ids: string[]) => {

@@ -2,33 +2,27 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  createTestDatabase,
-  deleteRedisPrefix,
-  requireEnv,
-  type TestDatabase,
-  testQueuePrefix,
-} from '@paperboy/test-utils';
+import { type TestDatabase, testEnvironment } from '@paperboy/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { crawlJobsLeft, lastJson, root, runCli, until } from './helpers.js';
 
 let t: TestDatabase;
 let env: Record<string, string>;
-const prefix = testQueuePrefix();
+const testEnv = testEnvironment();
+const { prefix, redisUrl } = testEnv;
 
 beforeAll(async () => {
-  t = await createTestDatabase();
+  t = await testEnv.start();
   env = {
     DATABASE_URL: t.url,
-    REDIS_URL: requireEnv('TEST_REDIS_URL'),
+    REDIS_URL: redisUrl,
     PAPERBOY_QUEUE_PREFIX: prefix,
     PAPERBOY_SOURCES: `${root}test/fixtures/sources.test.yaml`,
     LOG_LEVEL: 'warn',
   };
 });
 afterAll(async () => {
-  await t?.drop();
-  await deleteRedisPrefix(requireEnv('TEST_REDIS_URL'), prefix);
+  await testEnv.stop();
 });
 
 const exportPapers = async (extra: Record<string, string> = {}) => {
@@ -84,7 +78,7 @@ describe('paperboy demo, label and reclassify', () => {
     expect(stderr).toMatch(/"msg":"unfinished crawl jobs removed"/);
     expect(stderr).not.toMatch(/\n\s+at /);
     expect(stdout).not.toMatch(/Where things are/);
-    expect(await crawlJobsLeft(requireEnv('TEST_REDIS_URL'), prefix)).toBe(0);
+    expect(await crawlJobsLeft(redisUrl, prefix)).toBe(0);
   }, 150_000);
 
   it('manual labels win over computed topics, and survive reclassify with an edited taxonomy', async () => {

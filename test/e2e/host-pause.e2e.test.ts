@@ -2,16 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRedis, Queues } from '@paperboy/queue';
-import {
-  createTestDatabase,
-  deleteRedisPrefix,
-  type FixtureServer,
-  requireEnv,
-  send,
-  startFixtureServer,
-  type TestDatabase,
-  testQueuePrefix,
-} from '@paperboy/test-utils';
+import { type FixtureServer, send, startFixtureServer, type TestDatabase, testEnvironment } from '@paperboy/test-utils';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exited, root, spawnService, until } from './helpers.js';
@@ -27,8 +18,8 @@ const SHORT_RETRY_AFTER_S = 2;
 
 let t: TestDatabase;
 let server: FixtureServer;
-const prefix = testQueuePrefix();
-const redisUrl = requireEnv('TEST_REDIS_URL');
+const testEnv = testEnvironment();
+const { prefix, redisUrl } = testEnv;
 const redis = createRedis(redisUrl, 'producer');
 const queues = new Queues(redis, { prefix, fetchAttempts: 3 });
 const dir = mkdtempSync(join(tmpdir(), 'paperboy-host-pause-'));
@@ -55,7 +46,7 @@ const ok = (req: import('node:http').IncomingMessage, res: import('node:http').S
 };
 
 beforeAll(async () => {
-  t = await createTestDatabase();
+  t = await testEnv.start();
   server = await startFixtureServer({
     '/a-429': throttleOnce(429, RETRY_AFTER_S),
     '/b-429': ok,
@@ -90,8 +81,7 @@ afterAll(async () => {
   await queues.close();
   redis.disconnect();
   await server?.close();
-  await t?.drop();
-  await deleteRedisPrefix(redisUrl, prefix);
+  await testEnv.stop();
 });
 
 const host = () => new URL(server.url).host;

@@ -1,18 +1,12 @@
 import { createRedis, Queues } from '@paperboy/queue';
-import {
-  createTestDatabase,
-  deleteRedisPrefix,
-  requireEnv,
-  type TestDatabase,
-  testQueuePrefix,
-} from '@paperboy/test-utils';
+import { type TestDatabase, testEnvironment } from '@paperboy/test-utils';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exited, overlappingIngestJobs, spawnService, until } from './helpers.js';
 
 let t: TestDatabase;
-const prefix = testQueuePrefix();
-const redisUrl = requireEnv('TEST_REDIS_URL');
+const testEnv = testEnvironment();
+const { prefix, redisUrl } = testEnv;
 const redis = createRedis(redisUrl, 'producer');
 const queues = new Queues(redis, { prefix, fetchAttempts: 1 });
 
@@ -22,7 +16,7 @@ const STEP = 30; // windows overlap: most papers appear in two jobs
 const uniquePapers = (JOBS - 1) * STEP + PER_JOB;
 
 beforeAll(async () => {
-  t = await createTestDatabase();
+  t = await testEnv.start();
   await queues.addBulk(
     'ingest-entries',
     overlappingIngestJobs('crash-test', { jobs: JOBS, perJob: PER_JOB, step: STEP }),
@@ -32,8 +26,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await queues.close();
   redis.disconnect();
-  await t?.drop();
-  await deleteRedisPrefix(redisUrl, prefix);
+  await testEnv.stop();
 });
 
 const env = () => ({

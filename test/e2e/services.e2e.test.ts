@@ -4,15 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRedis, Queues } from '@paperboy/queue';
 import {
-  createTestDatabase,
-  deleteRedisPrefix,
   dropDatabase,
   type FixtureServer,
   requireEnv,
   send,
   startFixtureServer,
   type TestDatabase,
-  testQueuePrefix,
+  testEnvironment,
   withDatabase,
 } from '@paperboy/test-utils';
 import { sql } from 'kysely';
@@ -26,12 +24,12 @@ import { exited, root, spawnService, until } from './helpers.js';
 
 let t: TestDatabase;
 let server: FixtureServer;
-const prefix = testQueuePrefix();
-const redisUrl = requireEnv('TEST_REDIS_URL');
+const testEnv = testEnvironment();
+const { prefix, redisUrl } = testEnv;
 const dir = mkdtempSync(join(tmpdir(), 'paperboy-services-'));
 
 beforeAll(async () => {
-  t = await createTestDatabase();
+  t = await testEnv.start();
   server = await startFixtureServer({
     '/api/daily_papers': send(
       readFileSync(`${root}packages/sources/test/fixtures/hf-api/hf-api-daily_papers-limit30-2026-06-13.json`),
@@ -46,8 +44,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await server?.close();
-  await t?.drop();
-  await deleteRedisPrefix(redisUrl, prefix);
+  await testEnv.stop();
 });
 
 describe('services as separate processes', () => {

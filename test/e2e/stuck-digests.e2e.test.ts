@@ -2,14 +2,11 @@ import { createServer } from 'node:net';
 import { DigestRepository, SubscriberRepository } from '@paperboy/db';
 import { createRedis, Queues } from '@paperboy/queue';
 import {
-  createTestDatabase,
-  deleteRedisPrefix,
-  requireEnv,
   type SmtpTestServer,
   seedDigestPapers,
   startSmtpTestServer,
   type TestDatabase,
-  testQueuePrefix,
+  testEnvironment,
 } from '@paperboy/test-utils';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -31,12 +28,12 @@ const freePort = () =>
 let t: TestDatabase;
 let smtp: SmtpTestServer;
 let env: Record<string, string>;
-const prefix = testQueuePrefix();
-const redisUrl = requireEnv('TEST_REDIS_URL');
+const testEnv = testEnvironment();
+const { prefix, redisUrl } = testEnv;
 const producer = createRedis(redisUrl, 'producer');
 
 beforeAll(async () => {
-  t = await createTestDatabase();
+  t = await testEnv.start();
   // The first message's DATA is never answered: its sender stays inside the SMTP transaction until killed.
   smtp = await startSmtpTestServer({ stallData: 1 });
   env = {
@@ -56,8 +53,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await smtp?.close();
   producer.disconnect();
-  await t?.drop();
-  await deleteRedisPrefix(redisUrl, prefix);
+  await testEnv.stop();
 });
 
 const delivery = (id: number) =>

@@ -4,21 +4,15 @@ import type { AddressInfo } from 'node:net';
 import { type FetchSettings, HostLimiter, RobotsCache } from '@paperboy/http';
 import { DelayedError, type Job, Queues, UnrecoverableError } from '@paperboy/queue';
 import { parseSourcesFile } from '@paperboy/sources-file';
-import {
-  createTestDatabase,
-  deleteRedisPrefix,
-  requireEnv,
-  type TestDatabase,
-  testQueuePrefix,
-} from '@paperboy/test-utils';
+import { type TestDatabase, testEnvironment } from '@paperboy/test-utils';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openGate, type RobotsGate } from '../politeness.js';
 import { createCrawlPageHandler } from './crawl-page.handler.js';
 
-const redisUrl = requireEnv('TEST_REDIS_URL');
-const prefix = testQueuePrefix();
+const testEnv = testEnvironment();
+const { prefix, redisUrl } = testEnv;
 let t: TestDatabase;
 let redis: Redis;
 /** A port nothing listens on: robots.txt there is unreachable (connection refused). */
@@ -33,7 +27,7 @@ const fetch: Omit<FetchSettings, 'accept' | 'conditional'> = {
 };
 
 beforeAll(async () => {
-  t = await createTestDatabase();
+  t = await testEnv.start();
   redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
   const closed = createServer();
   await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
@@ -42,8 +36,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await t?.drop();
-  await deleteRedisPrefix(redisUrl, prefix);
+  await testEnv.stop();
   redis?.disconnect();
 });
 

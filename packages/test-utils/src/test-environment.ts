@@ -1,0 +1,33 @@
+import { createTestDatabase, deleteRedisPrefix, requireEnv, type TestDatabase, testQueuePrefix } from './services.js';
+
+/**
+ * What a test file on the shared Postgres and Redis sets up, in one place: a queue prefix of its own and the
+ * Redis URL (known at once), a database of its own cloned from the migrated template (`start`, in beforeAll),
+ * and `stop` (in afterAll), which drops that database and deletes the prefix's Redis keys. `stop` is safe
+ * when `start` never ran or failed.
+ */
+export interface TestEnvironment {
+  readonly prefix: string;
+  readonly redisUrl: string;
+  start(): Promise<TestDatabase>;
+  stop(): Promise<void>;
+}
+
+export function testEnvironment(): TestEnvironment {
+  const redisUrl = requireEnv('TEST_REDIS_URL');
+  const prefix = testQueuePrefix();
+  let database: TestDatabase | undefined;
+  return {
+    prefix,
+    redisUrl,
+    async start() {
+      database = await createTestDatabase();
+      return database;
+    },
+    async stop() {
+      await database?.drop();
+      database = undefined;
+      await deleteRedisPrefix(redisUrl, prefix);
+    },
+  };
+}

@@ -1,25 +1,13 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { brotliCompressSync } from 'node:zlib';
-import { connectionConfig } from '@paperboy/db';
-import {
-  type FixtureServer,
-  requireEnv,
-  send,
-  startFixtureServer,
-  type TestDatabase,
-  testEnvironment,
-  withDatabase,
-} from '@paperboy/test-utils';
+import { type FixtureServer, send, startFixtureServer, type TestDatabase, testEnvironment } from '@paperboy/test-utils';
 import { sql } from 'kysely';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { crawlJobsLeft, lastJson, root, runCli, until } from './helpers.js';
-
-const fixture = (path: string) => readFileSync(`${root}packages/sources/test/fixtures/${path}`);
+import { crawlJobsLeft, fixture, hfApiListing, lastJson, root, runCli, until } from './helpers.js';
 
 let server: FixtureServer;
 let t: TestDatabase;
@@ -68,7 +56,8 @@ afterAll(async () => {
 describe('paperboy CLI', () => {
   it('migrate creates a missing database, then is a no-op', async () => {
     const name = `${t.name}_fresh`;
-    const url = withDatabase(requireEnv('TEST_DATABASE_URL'), name);
+    const fresh = testEnv.otherDatabase(name);
+    const url = fresh.url;
     try {
       const first = await runCli(['migrate'], { ...env, DATABASE_URL: url });
       expect(first.code).toBe(0);
@@ -96,10 +85,7 @@ describe('paperboy CLI', () => {
       const second = await runCli(['migrate'], { ...env, DATABASE_URL: url });
       expect(lastJson(second.stdout)).toMatchObject({ created: false, applied: [] });
     } finally {
-      const admin = new pg.Client(connectionConfig(requireEnv('TEST_DATABASE_URL')));
-      await admin.connect();
-      await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-      await admin.end();
+      await fresh.drop();
     }
   });
 
@@ -346,9 +332,7 @@ describe('paperboy CLI', () => {
   it('replay refuses a source it cannot know, listing the known ones, and still replays one removed from the sources file', async () => {
     // Pages archived under a source id the sources file no longer has (the test sources file has none).
     // The real capture and one entry without an id, which the adapter skips with a warning.
-    const capture = JSON.parse(
-      readFileSync(`${root}packages/sources/test/fixtures/hf-api/hf-api-daily_papers-limit30-2026-06-13.json`, 'utf8'),
-    ) as unknown[];
+    const capture = JSON.parse(hfApiListing().toString('utf8')) as unknown[];
     const body = Buffer.from(JSON.stringify([...capture, { paper: {} }]));
     await sql`
       INSERT INTO page_bodies (content_hash, encoding, body, bytes, stored_bytes, content_type, first_fetched_at, last_fetched_at)

@@ -10,7 +10,7 @@ import { type TestDatabase, testEnvironment } from '@paperboy/test-utils';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadHfCapture, renderHfPapersPage } from '../../packages/sources/test/fixture-kit/index.js';
-import { exited, lastJson, root, runCli, spawnService, until } from './helpers.js';
+import { exited, lastJson, runCli, spawnService, until } from './helpers.js';
 
 /**
  * A "living" site: pages change between crawls and misbehave on demand. Two fetcher processes

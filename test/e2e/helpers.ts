@@ -1,8 +1,15 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 
 export const root = fileURLToPath(new URL('../../', import.meta.url));
+
+/** A captured page or answer of packages/sources/test/fixtures (e.g. `hf-api/…json`), as bytes. */
+export const fixture = (path: string): Buffer => readFileSync(`${root}packages/sources/test/fixtures/${path}`);
+
+/** The Hugging Face API's daily_papers answer with 30 papers (a real capture), which most e2e tests serve. */
+export const hfApiListing = (): Buffer => fixture('hf-api/hf-api-daily_papers-limit30-2026-06-13.json');
 
 export interface CliResult {
   code: number | null;

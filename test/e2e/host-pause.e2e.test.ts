@@ -1,11 +1,11 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRedis, Queues } from '@paperboy/queue';
 import { type FixtureServer, send, startFixtureServer, type TestDatabase, testEnvironment } from '@paperboy/test-utils';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exited, root, spawnService, until } from './helpers.js';
+import { exited, hfApiListing, spawnService, until } from './helpers.js';
 
 // The host pause after 429/503 with Retry-After, end to end through a fetcher process: the pause
 // is stored for the host in Redis (shared by every fetcher), the throttled page is put back for no
@@ -23,7 +23,7 @@ const { prefix, redisUrl } = testEnv;
 const redis = createRedis(redisUrl, 'producer');
 const queues = new Queues(redis, { prefix, fetchAttempts: 3 });
 const dir = mkdtempSync(join(tmpdir(), 'paperboy-host-pause-'));
-const json = readFileSync(`${root}packages/sources/test/fixtures/hf-api/hf-api-daily_papers-limit30-2026-06-13.json`);
+const json = hfApiListing();
 /** Every request to the fixture host: path and when it arrived (ms since the epoch). */
 const requests: Array<{ path: string; at: number }> = [];
 /** When each throttling answer was sent. */

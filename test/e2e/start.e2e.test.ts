@@ -1,11 +1,10 @@
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { createRedis, Queues } from '@paperboy/queue';
 import { type FixtureServer, send, startFixtureServer, type TestDatabase, testEnvironment } from '@paperboy/test-utils';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exited, root, until } from './helpers.js';
+import { exited, hfApiListing, root, until } from './helpers.js';
 
 const freePort = () =>
   new Promise<number>((resolve) => {
@@ -23,10 +22,7 @@ const { prefix, redisUrl } = testEnv;
 beforeAll(async () => {
   t = await testEnv.start();
   server = await startFixtureServer({
-    '/api/daily_papers': send(
-      readFileSync(`${root}packages/sources/test/fixtures/hf-api/hf-api-daily_papers-limit30-2026-06-13.json`),
-      'application/json',
-    ),
+    '/api/daily_papers': send(hfApiListing(), 'application/json'),
   });
 });
 afterAll(async () => {

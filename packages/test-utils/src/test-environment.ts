@@ -1,4 +1,13 @@
-import { createTestDatabase, deleteRedisPrefix, requireEnv, type TestDatabase, testQueuePrefix } from './services.js';
+import {
+  createEmptyDatabase,
+  createTestDatabase,
+  deleteRedisPrefix,
+  dropDatabase,
+  requireEnv,
+  type TestDatabase,
+  testQueuePrefix,
+  withDatabase,
+} from './services.js';
 
 /**
  * What a test file on the shared Postgres and Redis sets up, in one place: a queue prefix of its own and the
@@ -11,6 +20,16 @@ export interface TestEnvironment {
   readonly redisUrl: string;
   start(): Promise<TestDatabase>;
   stop(): Promise<void>;
+  /** Another database of that name on the test server, which the test creates (or has a command create) and drops. */
+  otherDatabase(name: string): OtherDatabase;
+}
+
+export interface OtherDatabase {
+  url: string;
+  /** Creates it empty (not migrated). */
+  create(): Promise<void>;
+  /** Drops it if it exists. */
+  drop(): Promise<void>;
 }
 
 export function testEnvironment(): TestEnvironment {
@@ -28,6 +47,14 @@ export function testEnvironment(): TestEnvironment {
       await database?.drop();
       database = undefined;
       await deleteRedisPrefix(redisUrl, prefix);
+    },
+    otherDatabase(name) {
+      const serverUrl = requireEnv('TEST_DATABASE_URL');
+      return {
+        url: withDatabase(serverUrl, name),
+        create: () => createEmptyDatabase(serverUrl, name),
+        drop: () => dropDatabase(serverUrl, name),
+      };
     },
   };
 }

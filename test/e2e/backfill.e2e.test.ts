@@ -19,7 +19,6 @@ let server: Server;
 let t: TestDatabase;
 let env: Record<string, string>;
 const testEnv = testEnvironment();
-const { prefix, redisUrl } = testEnv;
 
 beforeAll(async () => {
   server = createServer((req, res) => {
@@ -58,9 +57,7 @@ beforeAll(async () => {
   );
   t = await testEnv.start();
   env = {
-    DATABASE_URL: t.url,
-    REDIS_URL: redisUrl,
-    PAPERBOY_QUEUE_PREFIX: prefix,
+    ...testEnv.processEnv(),
     PAPERBOY_SOURCES: join(dir, 'sources.yaml'),
     PAPERBOY_FETCH_ALLOW_PRIVATE: '1',
     // The killed run's active job is taken over once its lock expires.

@@ -37,9 +37,7 @@ beforeAll(async () => {
     '/hang': () => {},
   });
   env = {
-    DATABASE_URL: t.url,
-    REDIS_URL: redisUrl,
-    PAPERBOY_QUEUE_PREFIX: prefix,
+    ...testEnv.processEnv(),
     PAPERBOY_SOURCES: `${root}test/fixtures/sources.test.yaml`,
     PAPERBOY_FETCH_ALLOW_PRIVATE: '1',
     PAPERBOY_FETCH_TIMEOUT_MS: '1500',

@@ -130,9 +130,7 @@ beforeAll(async () => {
   );
   t = await testEnv.start();
   env = {
-    DATABASE_URL: t.url,
-    REDIS_URL: redisUrl,
-    PAPERBOY_QUEUE_PREFIX: prefix,
+    ...testEnv.processEnv(),
     PAPERBOY_SOURCES: join(dir, 'sources.yaml'),
     PAPERBOY_FETCH_ALLOW_PRIVATE: '1',
     PAPERBOY_FETCH_MAX_BYTES: String(2 * 1024 * 1024),

@@ -14,9 +14,7 @@ const { prefix, redisUrl } = testEnv;
 beforeAll(async () => {
   t = await testEnv.start();
   env = {
-    DATABASE_URL: t.url,
-    REDIS_URL: redisUrl,
-    PAPERBOY_QUEUE_PREFIX: prefix,
+    ...testEnv.processEnv(),
     PAPERBOY_SOURCES: `${root}test/fixtures/sources.test.yaml`,
     LOG_LEVEL: 'warn',
   };

@@ -157,9 +157,7 @@ beforeAll(async () => {
   planEvents = createQueueEvents('planning', { prefix, redisUrl });
   await Promise.all([events.waitUntilReady(), planEvents.waitUntilReady()]);
   notifier = spawnService(`${root}services/notifier/src/main.ts`, {
-    DATABASE_URL: t.url,
-    REDIS_URL: redisUrl,
-    PAPERBOY_QUEUE_PREFIX: prefix,
+    ...testEnv.processEnv(),
     SMTP_URL: sink.url,
     PAPERBOY_MAIL_PER_MINUTE: '100000',
     PAPERBOY_NOTIFY_CONCURRENCY: '16',

@@ -7,15 +7,12 @@ let t: TestDatabase;
 let smtp: SmtpTestServer;
 let env: Record<string, string>;
 const testEnv = testEnvironment();
-const { prefix, redisUrl } = testEnv;
 
 beforeAll(async () => {
   t = await testEnv.start();
   smtp = await startSmtpTestServer();
   env = {
-    DATABASE_URL: t.url,
-    REDIS_URL: redisUrl,
-    PAPERBOY_QUEUE_PREFIX: prefix,
+    ...testEnv.processEnv(),
     SMTP_URL: smtp.url,
     PAPERBOY_SECRET: 'e2e-secret-Tn5Rk8Wq2Yh6Jc3Lz9Pd4Gs',
     LOG_LEVEL: 'warn',

@@ -61,9 +61,7 @@ beforeAll(async () => {
         .join(''),
   );
   fetcher = spawnService('services/fetcher/src/main.ts', {
-    DATABASE_URL: t.url,
-    REDIS_URL: redisUrl,
-    PAPERBOY_QUEUE_PREFIX: prefix,
+    ...testEnv.processEnv(),
     PAPERBOY_SOURCES: join(dir, 'sources.yaml'),
     PAPERBOY_FETCH_ALLOW_PRIVATE: '1',
     PAPERBOY_FETCH_ATTEMPTS: '3',

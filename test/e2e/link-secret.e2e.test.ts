@@ -20,9 +20,7 @@ const PUBLISHED = 'change-me-to-a-long-random-secret'; // the placeholder docker
 beforeAll(async () => {
   t = await testEnv.start();
   env = {
-    DATABASE_URL: t.url,
-    REDIS_URL: redisUrl,
-    PAPERBOY_QUEUE_PREFIX: prefix,
+    ...testEnv.processEnv(),
     PAPERBOY_SECRET: '',
     LOG_LEVEL: 'warn',
     PAPERBOY_OUTBOX_DIR: '/tmp/paperboy-link-secret-outbox',

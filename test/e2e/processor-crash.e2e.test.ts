@@ -30,9 +30,7 @@ afterAll(async () => {
 });
 
 const env = () => ({
-  DATABASE_URL: t.url,
-  REDIS_URL: redisUrl,
-  PAPERBOY_QUEUE_PREFIX: prefix,
+  ...testEnv.processEnv(),
   PAPERBOY_PROCESSOR_CONCURRENCY: '2',
   PAPERBOY_JOB_LOCK_MS: '2000',
   PAPERBOY_SHUTDOWN_TIMEOUT_MS: '5000',

@@ -37,9 +37,7 @@ afterAll(async () => {
 describe('services as separate processes', () => {
   it('each declares its schedules, they crawl, store and refresh the dashboard, and every job line names queue, job id and source', async () => {
     const env = {
-      DATABASE_URL: t.url,
-      REDIS_URL: redisUrl,
-      PAPERBOY_QUEUE_PREFIX: prefix,
+      ...testEnv.processEnv(),
       PAPERBOY_SOURCES: join(dir, 'sources.yaml'),
       PAPERBOY_FETCH_ALLOW_PRIVATE: '1',
       PAPERBOY_OUTBOX_DIR: join(dir, 'outbox'),

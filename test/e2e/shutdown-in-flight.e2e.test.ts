@@ -41,9 +41,7 @@ afterAll(async () => {
 });
 
 const env = () => ({
-  DATABASE_URL: t.url,
-  REDIS_URL: redisUrl,
-  PAPERBOY_QUEUE_PREFIX: prefix,
+  ...testEnv.processEnv(),
   PAPERBOY_PROCESSOR_CONCURRENCY: '2',
   PAPERBOY_SHUTDOWN_TIMEOUT_MS: '60000', // generous: this test is about a graceful stop, not the deadline
   PAPERBOY_SCHEDULES: '0',

@@ -46,9 +46,7 @@ async function setup() {
   );
   const notifier = (shutdownMs: number) => {
     const child = spawnService('services/notifier/src/main.ts', {
-      DATABASE_URL: t.url,
-      REDIS_URL: redisUrl,
-      PAPERBOY_QUEUE_PREFIX: prefix,
+      ...testEnv.processEnv(),
       SMTP_URL: smtp.url,
       PAPERBOY_SECRET: 'e2e-secret-Qm4Vx8Lr2Hk6Nw9Tb3Jd5Zp',
       PAPERBOY_SCHEDULES: '0', // this test plans the digest itself

@@ -37,9 +37,7 @@ beforeAll(async () => {
   // The first message's DATA is never answered: its sender stays inside the SMTP transaction until killed.
   smtp = await startSmtpTestServer({ stallData: 1 });
   env = {
-    DATABASE_URL: t.url,
-    REDIS_URL: redisUrl,
-    PAPERBOY_QUEUE_PREFIX: prefix,
+    ...testEnv.processEnv(),
     SMTP_URL: smtp.url,
     PAPERBOY_SECRET: 'e2e-stuck-secret-Rw7Kd3Vx9Mq2Lb5Tz8',
     PAPERBOY_SCHEDULES: '0',

@@ -20,6 +20,8 @@ export interface TestEnvironment {
   readonly redisUrl: string;
   start(): Promise<TestDatabase>;
   stop(): Promise<void>;
+  /** What a paperboy process (the CLI, a service) needs to run on this environment, once `start` has run. */
+  processEnv(): { DATABASE_URL: string; REDIS_URL: string; PAPERBOY_QUEUE_PREFIX: string };
   /** Another database of that name on the test server, which the test creates (or has a command create) and drops. */
   otherDatabase(name: string): OtherDatabase;
 }
@@ -47,6 +49,10 @@ export function testEnvironment(): TestEnvironment {
       await database?.drop();
       database = undefined;
       await deleteRedisPrefix(redisUrl, prefix);
+    },
+    processEnv() {
+      if (!database) throw new Error('testEnvironment: processEnv() before start()');
+      return { DATABASE_URL: database.url, REDIS_URL: redisUrl, PAPERBOY_QUEUE_PREFIX: prefix };
     },
     otherDatabase(name) {
       const serverUrl = requireEnv('TEST_DATABASE_URL');

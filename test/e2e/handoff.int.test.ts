@@ -16,7 +16,7 @@ import {
 } from '@paperboy/test-utils';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hfApiListing, lastJson, root, runCli } from './helpers.js';
+import { hfApiListing, lastJson, localFetch, root, runCli } from './helpers.js';
 
 // The Postgres→Redis hand-off under faults (issue 10): a private redis-server that the tests kill
 // and flush, never the shared one.
@@ -24,13 +24,7 @@ const listing = hfApiListing();
 const PAPERS = 30;
 const BATCH = 10;
 const logger = pino({ level: 'silent' });
-const fetch = {
-  userAgent: 'paperboy-test',
-  timeoutMs: 5000,
-  maxBytes: 1024 * 1024,
-  maxRedirects: 3,
-  allowPrivate: true,
-};
+const fetch = localFetch;
 const sources = parseSourcesFile('defaults:\n  politeness: { minDelay: 0s }\nsources: []\n', 'test.yaml');
 
 let t: TestDatabase;

@@ -11,6 +11,15 @@ export const fixture = (path: string): Buffer => readFileSync(`${root}packages/s
 /** The Hugging Face API's daily_papers answer with 30 papers (a real capture), which most e2e tests serve. */
 export const hfApiListing = (): Buffer => fixture('hf-api/hf-api-daily_papers-limit30-2026-06-13.json');
 
+/** Fetch settings for crawling the tests' own fixture servers (on 127.0.0.1, hence private addresses allowed). */
+export const localFetch = {
+  userAgent: 'paperboy-test',
+  timeoutMs: 5000,
+  maxBytes: 1024 * 1024,
+  maxRedirects: 3,
+  allowPrivate: true,
+};
+
 export interface CliResult {
   code: number | null;
   stdout: string;

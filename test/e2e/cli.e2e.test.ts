@@ -51,6 +51,10 @@ afterAll(async () => {
   await testEnv.stop();
 });
 
+/** `paperboy ingest --source <source>` with a --url for each path of the fixture server. */
+const ingest = (source: string, paths: string[]) =>
+  runCli(['ingest', '--source', source, ...paths.flatMap((path) => ['--url', `${server.url}${path}`])], env);
+
 describe('paperboy CLI', () => {
   it('migrate creates a missing database, then is a no-op', async () => {
     const name = `${t.name}_fresh`;
@@ -88,25 +92,14 @@ describe('paperboy CLI', () => {
   });
 
   it('ingests Hugging Face and arXiv listings into one record per paper, and exports them', async () => {
-    const hf = await runCli(
-      [
-        'ingest',
-        '--source',
-        'hf-papers',
-        '--url',
-        `${server.url}/papers/date/2026-06-12`,
-        '--url',
-        `${server.url}/papers/date/2026-07-31`,
-      ],
-      env,
-    );
+    const hf = await ingest('hf-papers', ['/papers/date/2026-06-12', '/papers/date/2026-07-31']);
     expect(hf.code, hf.stderr).toBe(0);
     const hfSummary = lastJson(hf.stdout);
     expect(hfSummary).toMatchObject({ pages: 2, pagesFailed: 0, failed: 0, updated: 0, merged: 0 });
     expect(hfSummary.new).toBe(hfSummary.entries);
     expect(hfSummary.entries as number).toBeGreaterThan(20);
 
-    const arxiv = await runCli(['ingest', '--source', 'arxiv-list', '--url', `${server.url}/list/cs.LG/new`], env);
+    const arxiv = await ingest('arxiv-list', ['/list/cs.LG/new']);
     expect(arxiv.code, arxiv.stderr).toBe(0);
     const arxivSummary = lastJson(arxiv.stdout);
     expect(arxivSummary.merged as number).toBeGreaterThan(0);
@@ -133,7 +126,7 @@ describe('paperboy CLI', () => {
     expect([...scores].sort((a, b) => b - a)).toEqual(scores);
 
     // The same content again: a conditional GET or the unchanged content hash ends the crawl.
-    const again = await runCli(['ingest', '--source', 'arxiv-list', '--url', `${server.url}/list/cs.LG/new`], env);
+    const again = await ingest('arxiv-list', ['/list/cs.LG/new']);
     expect(lastJson(again.stdout)).toMatchObject({ pages: 1, pagesFailed: 0, new: 0, unchangedPages: 1 });
     expect(again.code).toBe(0);
   });
@@ -174,21 +167,10 @@ describe('paperboy CLI', () => {
   });
 
   it('reads the HF API and falls back to cards when the embedded JSON is broken, saying so', async () => {
-    const api = await runCli(['ingest', '--source', 'hf-api', '--url', `${server.url}/api/daily_papers`], env);
+    const api = await ingest('hf-api', ['/api/daily_papers']);
     expect(api.code, api.stderr).toBe(0);
     expect(lastJson(api.stdout).entries).toBe(30);
-    const cards = await runCli(
-      [
-        'ingest',
-        '--source',
-        'hf-papers',
-        '--url',
-        `${server.url}/papers/truncated`,
-        '--url',
-        `${server.url}/papers/tricky`,
-      ],
-      env,
-    );
+    const cards = await ingest('hf-papers', ['/papers/truncated', '/papers/tricky']);
     expect(cards.code, cards.stderr).toBe(0);
     const summary = lastJson<{ warnings: string[]; entries: number }>(cards.stdout);
     expect(summary.warnings.join('\n')).toMatch(/card/i);
@@ -197,17 +179,7 @@ describe('paperboy CLI', () => {
 
   it('reports every page that fails, keeps the good one, and exits non-zero', async () => {
     const bad = ['/no-listing', '/not-html', '/huge', '/gone', '/broken', '/busy', '/loop', '/silent'];
-    const result = await runCli(
-      [
-        'ingest',
-        '--source',
-        'hf-papers',
-        '--url',
-        `${server.url}/papers/other`,
-        ...bad.flatMap((p) => ['--url', `${server.url}${p}`]),
-      ],
-      env,
-    );
+    const result = await ingest('hf-papers', ['/papers/other', ...bad]);
     expect(result.code).toBe(1);
     const summary = lastJson<{
       pages: number;

@@ -178,6 +178,12 @@ const crawlsOf = async (source: string) =>
     .orderBy('id')
     .execute();
 const count = async (query: ReturnType<typeof sql<{ n: number }>>) => (await query.execute(t.db)).rows[0]!.n;
+const untilPapers = (n: number) =>
+  until(
+    async () => (await count(sql<{ n: number }>`SELECT count(*)::int AS n FROM papers`)) === n,
+    30_000,
+    `${n} papers`,
+  );
 
 const DAY = 86_400_000;
 // Rounds 1 to 3 below wait for at most this long in all (their until()s), and a little more.
@@ -205,11 +211,7 @@ describe('crawling a living site', () => {
         60_000,
         'the first round of crawls',
       );
-      await until(
-        async () => (await count(sql<{ n: number }>`SELECT count(*)::int AS n FROM papers`)) === 16,
-        30_000,
-        '16 papers',
-      );
+      await untilPapers(16);
 
       // Per-host limits held across both processes: one request at a time, 250 ms apart.
       expect(inFlight.max).toBe(1);
@@ -253,11 +255,7 @@ describe('crawling a living site', () => {
         30_000,
         'the second round',
       );
-      await until(
-        async () => (await count(sql<{ n: number }>`SELECT count(*)::int AS n FROM papers`)) === 22,
-        30_000,
-        '22 papers',
-      );
+      await untilPapers(22);
       const history = await sql<{ ranks: number[]; upvotes: number[] }>`
       SELECT array_agg(s.rank ORDER BY s.seen_at) AS ranks, array_agg(s.upvotes ORDER BY s.seen_at) AS upvotes
       FROM sightings s JOIN papers p ON p.id = s.paper_id WHERE p.arxiv_id = ${capture[0]!.paper.id} AND s.source = 'living'`.execute(

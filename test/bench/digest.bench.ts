@@ -17,6 +17,7 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '@paperboy/config';
 import type { Db } from '@paperboy/db';
+import { loadTaxonomy } from '@paperboy/pipeline';
 import { createQueueEvents, createRedis, type PlanDigestsResult, Queues } from '@paperboy/queue';
 import { deleteRedisPrefix } from '@paperboy/test-utils';
 import { sql } from 'kysely';
@@ -28,26 +29,8 @@ const SMALL_SUBSCRIBERS = 2_000;
 const PAPERS = Number(process.env.BENCH_DIGEST_PAPERS ?? 5_000);
 const NOTIFIER_MAIN = fileURLToPath(new URL('../../services/notifier/src/main.ts', import.meta.url));
 
-export const TOPICS = [
-  'llm',
-  'vision',
-  'generative',
-  'multimodal',
-  'efficiency',
-  'architectures',
-  'theory',
-  'rl-robotics',
-  'graphs',
-  'recsys',
-  'neuro',
-  'continual-transfer',
-  'automl',
-  'science',
-  'agents',
-  'safety',
-  'speech-audio',
-  'data',
-] as const;
+/** The default taxonomy's topic ids (the bench's subscribers and papers pick among them). */
+export const TOPICS: readonly string[] = loadTaxonomy().topics.map((topic) => topic.id);
 
 export const TIME_ZONES = [
   'UTC',

@@ -4,13 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  createTestDatabase,
-  deleteRedisPrefix,
-  requireEnv,
-  type TestDatabase,
-  testQueuePrefix,
-} from '@paperboy/test-utils';
+import { type TestDatabase, testEnvironment } from '@paperboy/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadHfCapture, renderHfPapersPage } from '../../packages/sources/test/fixture-kit/index.js';
 import { lastJson, root, runCli, until } from './helpers.js';
@@ -24,7 +18,7 @@ const flakyRequests: string[] = [];
 let server: Server;
 let t: TestDatabase;
 let env: Record<string, string>;
-const prefix = testQueuePrefix();
+const testEnv = testEnvironment();
 
 beforeAll(async () => {
   server = createServer((req, res) => {
@@ -61,11 +55,9 @@ beforeAll(async () => {
     join(dir, 'sources.yaml'),
     `defaults: { politeness: { concurrency: 4, minDelay: 0s } }\nsources:\n  - { id: daily, adapter: hf-papers, url: "${base}/papers/date/{date}", schedule: { every: 1h } }\n  - { id: undated, adapter: hf-papers, url: "${base}/papers", schedule: { every: 1h } }\n  - { id: flaky, adapter: hf-papers, url: "${base}/flaky/{date}", schedule: { every: 1h } }\n`,
   );
-  t = await createTestDatabase();
+  t = await testEnv.start();
   env = {
-    DATABASE_URL: t.url,
-    REDIS_URL: requireEnv('TEST_REDIS_URL'),
-    PAPERBOY_QUEUE_PREFIX: prefix,
+    ...testEnv.processEnv(),
     PAPERBOY_SOURCES: join(dir, 'sources.yaml'),
     PAPERBOY_FETCH_ALLOW_PRIVATE: '1',
     // The killed run's active job is taken over once its lock expires.
@@ -76,8 +68,7 @@ beforeAll(async () => {
 afterAll(async () => {
   server?.closeAllConnections();
   server?.close();
-  await t?.drop();
-  await deleteRedisPrefix(requireEnv('TEST_REDIS_URL'), prefix);
+  await testEnv.stop();
 });
 
 describe('paperboy backfill', () => {

@@ -1,41 +1,34 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { brotliCompressSync } from 'node:zlib';
 import { buildApi } from '@paperboy/api';
 import { loadConfig } from '@paperboy/config';
-import { connectionConfig } from '@paperboy/db';
 import { loadTaxonomy } from '@paperboy/pipeline';
 import { createRedis } from '@paperboy/queue';
 import {
-  createTestDatabase,
-  deleteRedisPrefix,
   type FixtureServer,
   requireEnv,
   send,
   startFixtureServer,
   type TestDatabase,
-  testQueuePrefix,
-  withDatabase,
+  testEnvironment,
 } from '@paperboy/test-utils';
-import { Redis } from 'ioredis';
 import { sql } from 'kysely';
-import pg from 'pg';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { lastJson, root, runCli, until } from './helpers.js';
-
-const fixture = (path: string) => readFileSync(`${root}packages/sources/test/fixtures/${path}`);
+import { crawlJobsLeft, fixture, hfApiListing, lastJson, root, runCli, until } from './helpers.js';
 
 let server: FixtureServer;
 let t: TestDatabase;
 let env: Record<string, string>;
-const prefix = testQueuePrefix();
+const testEnv = testEnvironment();
+const { prefix, redisUrl } = testEnv;
 
 beforeAll(async () => {
-  t = await createTestDatabase();
+  t = await testEnv.start();
   server = await startFixtureServer({
     '/papers/date/2026-07-31': send(fixture('hf-papers/hf-papers-date-2026-07-31.html')),
     '/papers/date/2026-06-12': send(fixture('hf-papers/hf-papers-date-2026-06-12.html')),
@@ -56,9 +49,7 @@ beforeAll(async () => {
     '/hang': () => {},
   });
   env = {
-    DATABASE_URL: t.url,
-    REDIS_URL: requireEnv('TEST_REDIS_URL'),
-    PAPERBOY_QUEUE_PREFIX: prefix,
+    ...testEnv.processEnv(),
     PAPERBOY_SOURCES: `${root}test/fixtures/sources.test.yaml`,
     PAPERBOY_FETCH_ALLOW_PRIVATE: '1',
     PAPERBOY_FETCH_TIMEOUT_MS: '1500',
@@ -69,14 +60,18 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server?.close();
-  await t?.drop();
-  await deleteRedisPrefix(requireEnv('TEST_REDIS_URL'), prefix);
+  await testEnv.stop();
 });
+
+/** `paperboy ingest --source <source>` with a --url for each path of the fixture server. */
+const ingest = (source: string, paths: string[]) =>
+  runCli(['ingest', '--source', source, ...paths.flatMap((path) => ['--url', `${server.url}${path}`])], env);
 
 describe('paperboy CLI', () => {
   it('migrate creates a missing database, then is a no-op', async () => {
     const name = `${t.name}_fresh`;
-    const url = withDatabase(requireEnv('TEST_DATABASE_URL'), name);
+    const fresh = testEnv.otherDatabase(name);
+    const url = fresh.url;
     try {
       const first = await runCli(['migrate'], { ...env, DATABASE_URL: url });
       expect(first.code).toBe(0);
@@ -104,33 +99,19 @@ describe('paperboy CLI', () => {
       const second = await runCli(['migrate'], { ...env, DATABASE_URL: url });
       expect(lastJson(second.stdout)).toMatchObject({ created: false, applied: [] });
     } finally {
-      const admin = new pg.Client(connectionConfig(requireEnv('TEST_DATABASE_URL')));
-      await admin.connect();
-      await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-      await admin.end();
+      await fresh.drop();
     }
   });
 
   it('ingests Hugging Face and arXiv listings into one record per paper, and exports them', async () => {
-    const hf = await runCli(
-      [
-        'ingest',
-        '--source',
-        'hf-papers',
-        '--url',
-        `${server.url}/papers/date/2026-06-12`,
-        '--url',
-        `${server.url}/papers/date/2026-07-31`,
-      ],
-      env,
-    );
+    const hf = await ingest('hf-papers', ['/papers/date/2026-06-12', '/papers/date/2026-07-31']);
     expect(hf.code, hf.stderr).toBe(0);
     const hfSummary = lastJson(hf.stdout);
     expect(hfSummary).toMatchObject({ pages: 2, pagesFailed: 0, failed: 0, updated: 0, merged: 0 });
     expect(hfSummary.new).toBe(hfSummary.entries);
     expect(hfSummary.entries as number).toBeGreaterThan(20);
 
-    const arxiv = await runCli(['ingest', '--source', 'arxiv-list', '--url', `${server.url}/list/cs.LG/new`], env);
+    const arxiv = await ingest('arxiv-list', ['/list/cs.LG/new']);
     expect(arxiv.code, arxiv.stderr).toBe(0);
     const arxivSummary = lastJson(arxiv.stdout);
     expect(arxivSummary.merged as number).toBeGreaterThan(0);
@@ -157,7 +138,7 @@ describe('paperboy CLI', () => {
     expect([...scores].sort((a, b) => b - a)).toEqual(scores);
 
     // The same content again: a conditional GET or the unchanged content hash ends the crawl.
-    const again = await runCli(['ingest', '--source', 'arxiv-list', '--url', `${server.url}/list/cs.LG/new`], env);
+    const again = await ingest('arxiv-list', ['/list/cs.LG/new']);
     expect(lastJson(again.stdout)).toMatchObject({ pages: 1, pagesFailed: 0, new: 0, unchangedPages: 1 });
     expect(again.code).toBe(0);
   });
@@ -268,21 +249,10 @@ describe('paperboy CLI', () => {
   });
 
   it('reads the HF API and falls back to cards when the embedded JSON is broken, saying so', async () => {
-    const api = await runCli(['ingest', '--source', 'hf-api', '--url', `${server.url}/api/daily_papers`], env);
+    const api = await ingest('hf-api', ['/api/daily_papers']);
     expect(api.code, api.stderr).toBe(0);
     expect(lastJson(api.stdout).entries).toBe(30);
-    const cards = await runCli(
-      [
-        'ingest',
-        '--source',
-        'hf-papers',
-        '--url',
-        `${server.url}/papers/truncated`,
-        '--url',
-        `${server.url}/papers/tricky`,
-      ],
-      env,
-    );
+    const cards = await ingest('hf-papers', ['/papers/truncated', '/papers/tricky']);
     expect(cards.code, cards.stderr).toBe(0);
     const summary = lastJson<{ warnings: string[]; entries: number }>(cards.stdout);
     expect(summary.warnings.join('\n')).toMatch(/card/i);
@@ -291,17 +261,7 @@ describe('paperboy CLI', () => {
 
   it('reports every page that fails, keeps the good one, and exits non-zero', async () => {
     const bad = ['/no-listing', '/not-html', '/huge', '/gone', '/broken', '/busy', '/loop', '/silent'];
-    const result = await runCli(
-      [
-        'ingest',
-        '--source',
-        'hf-papers',
-        '--url',
-        `${server.url}/papers/other`,
-        ...bad.flatMap((p) => ['--url', `${server.url}${p}`]),
-      ],
-      env,
-    );
+    const result = await ingest('hf-papers', ['/papers/other', ...bad]);
     expect(result.code).toBe(1);
     const summary = lastJson<{
       pages: number;
@@ -358,13 +318,7 @@ describe('paperboy CLI', () => {
     await closed; // pnpm itself dies of the signal; the paperboy process holds the pipe until it is done
     expect(log).toMatch(/interrupted/);
     expect(log).toMatch(/"removed":2,"msg":"unfinished crawl jobs removed"/);
-    const redis = new Redis(requireEnv('TEST_REDIS_URL'));
-    const left =
-      (await redis.zcard(`${prefix}:crawl:delayed`)) +
-      (await redis.llen(`${prefix}:crawl:wait`)) +
-      (await redis.llen(`${prefix}:crawl:active`));
-    redis.disconnect();
-    expect(left).toBe(0);
+    expect(await crawlJobsLeft(redisUrl, prefix)).toBe(0);
   });
 
   it('answers --help, unknown options and bad values with clear errors, not stack traces', async () => {
@@ -430,9 +384,7 @@ describe('paperboy CLI', () => {
   it('replay refuses a source it cannot know, listing the known ones, and still replays one removed from the sources file', async () => {
     // Pages archived under a source id the sources file no longer has (the test sources file has none).
     // The real capture and one entry without an id, which the adapter skips with a warning.
-    const capture = JSON.parse(
-      readFileSync(`${root}packages/sources/test/fixtures/hf-api/hf-api-daily_papers-limit30-2026-06-13.json`, 'utf8'),
-    ) as unknown[];
+    const capture = JSON.parse(hfApiListing().toString('utf8')) as unknown[];
     const body = Buffer.from(JSON.stringify([...capture, { paper: {} }]));
     await sql`
       INSERT INTO page_bodies (content_hash, encoding, body, bytes, stored_bytes, content_type, first_fetched_at, last_fetched_at)

@@ -6,13 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { createRedis, Queues } from '@paperboy/queue';
-import {
-  createTestDatabase,
-  deleteRedisPrefix,
-  requireEnv,
-  type TestDatabase,
-  testQueuePrefix,
-} from '@paperboy/test-utils';
+import { type TestDatabase, testEnvironment } from '@paperboy/test-utils';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadHfCapture, renderHfPapersPage } from '../../packages/sources/test/fixture-kit/index.js';
@@ -86,8 +80,8 @@ let server: Server;
 let base: string;
 let t: TestDatabase;
 let env: Record<string, string>;
-const prefix = testQueuePrefix();
-const redisUrl = requireEnv('TEST_REDIS_URL');
+const testEnv = testEnvironment();
+const { prefix, redisUrl } = testEnv;
 const redis = createRedis(redisUrl, 'producer');
 let queues: Queues;
 const services: Array<ReturnType<typeof spawnService>> = [];
@@ -134,11 +128,9 @@ beforeAll(async () => {
       source('private', '/private/secret'),
     ].join('\n'),
   );
-  t = await createTestDatabase();
+  t = await testEnv.start();
   env = {
-    DATABASE_URL: t.url,
-    REDIS_URL: redisUrl,
-    PAPERBOY_QUEUE_PREFIX: prefix,
+    ...testEnv.processEnv(),
     PAPERBOY_SOURCES: join(dir, 'sources.yaml'),
     PAPERBOY_FETCH_ALLOW_PRIVATE: '1',
     PAPERBOY_FETCH_MAX_BYTES: String(2 * 1024 * 1024),
@@ -165,8 +157,7 @@ afterAll(async () => {
   redis.disconnect();
   server?.closeAllConnections();
   server?.close();
-  await t?.drop();
-  await deleteRedisPrefix(redisUrl, prefix);
+  await testEnv.stop();
 });
 
 const crawlAll = async (ids: string[]) => {
@@ -187,6 +178,12 @@ const crawlsOf = async (source: string) =>
     .orderBy('id')
     .execute();
 const count = async (query: ReturnType<typeof sql<{ n: number }>>) => (await query.execute(t.db)).rows[0]!.n;
+const untilPapers = (n: number) =>
+  until(
+    async () => (await count(sql<{ n: number }>`SELECT count(*)::int AS n FROM papers`)) === n,
+    30_000,
+    `${n} papers`,
+  );
 
 const DAY = 86_400_000;
 // Rounds 1 to 3 below wait for at most this long in all (their until()s), and a little more.
@@ -214,11 +211,7 @@ describe('crawling a living site', () => {
         60_000,
         'the first round of crawls',
       );
-      await until(
-        async () => (await count(sql<{ n: number }>`SELECT count(*)::int AS n FROM papers`)) === 16,
-        30_000,
-        '16 papers',
-      );
+      await untilPapers(16);
 
       // Per-host limits held across both processes: one request at a time, 250 ms apart.
       expect(inFlight.max).toBe(1);
@@ -262,11 +255,7 @@ describe('crawling a living site', () => {
         30_000,
         'the second round',
       );
-      await until(
-        async () => (await count(sql<{ n: number }>`SELECT count(*)::int AS n FROM papers`)) === 22,
-        30_000,
-        '22 papers',
-      );
+      await untilPapers(22);
       const history = await sql<{ ranks: number[]; upvotes: number[] }>`
       SELECT array_agg(s.rank ORDER BY s.seen_at) AS ranks, array_agg(s.upvotes ORDER BY s.seen_at) AS upvotes
       FROM sightings s JOIN papers p ON p.id = s.paper_id WHERE p.arxiv_id = ${capture[0]!.paper.id} AND s.source = 'living'`.execute(

@@ -5,13 +5,7 @@ import { loadConfig } from '@paperboy/config';
 import { DashboardRepository } from '@paperboy/db';
 import { loadTaxonomy } from '@paperboy/pipeline';
 import { createRedis, Queues } from '@paperboy/queue';
-import {
-  createTestDatabase,
-  deleteRedisPrefix,
-  requireEnv,
-  type TestDatabase,
-  testQueuePrefix,
-} from '@paperboy/test-utils';
+import { type TestDatabase, testEnvironment } from '@paperboy/test-utils';
 import { sql } from 'kysely';
 import { pino } from 'pino';
 import { type Browser, chromium } from 'playwright-core';
@@ -26,15 +20,16 @@ let t: TestDatabase;
 let browser: Browser;
 let app: Awaited<ReturnType<typeof buildApi>>;
 let base: string;
-const prefix = testQueuePrefix();
-const redis = createRedis(requireEnv('TEST_REDIS_URL'), 'producer');
+const testEnv = testEnvironment();
+const { prefix, redisUrl } = testEnv;
+const redis = createRedis(redisUrl, 'producer');
 const queues = new Queues(redis, { prefix, fetchAttempts: 1 });
 const TOKEN = 'dashboard-admin-token-0123456789';
 export const SCREENSHOT = `${process.env.TMPDIR ?? '/tmp'}/paperboy-dashboard.png`;
 
 beforeAll(async () => {
   if (!available) return;
-  t = await createTestDatabase();
+  t = await testEnv.start();
   // Papers over the last 10 days in three topics, each sighted on the days since it appeared; two sources' crawls.
   await sql`
     INSERT INTO papers (arxiv_id, title, title_key, upvotes, first_seen_at, last_seen_at)
@@ -79,8 +74,7 @@ afterAll(async () => {
   await app?.close();
   await queues.close();
   redis.disconnect();
-  await t?.drop();
-  await deleteRedisPrefix(requireEnv('TEST_REDIS_URL'), prefix);
+  await testEnv.stop();
 });
 
 describe.skipIf(!available)('the dashboard page', () => {

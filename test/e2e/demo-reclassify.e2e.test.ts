@@ -2,34 +2,25 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  createTestDatabase,
-  deleteRedisPrefix,
-  requireEnv,
-  type TestDatabase,
-  testQueuePrefix,
-} from '@paperboy/test-utils';
-import { Redis } from 'ioredis';
+import { type TestDatabase, testEnvironment } from '@paperboy/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { lastJson, root, runCli, until } from './helpers.js';
+import { crawlJobsLeft, lastJson, root, runCli, until } from './helpers.js';
 
 let t: TestDatabase;
 let env: Record<string, string>;
-const prefix = testQueuePrefix();
+const testEnv = testEnvironment();
+const { prefix, redisUrl } = testEnv;
 
 beforeAll(async () => {
-  t = await createTestDatabase();
+  t = await testEnv.start();
   env = {
-    DATABASE_URL: t.url,
-    REDIS_URL: requireEnv('TEST_REDIS_URL'),
-    PAPERBOY_QUEUE_PREFIX: prefix,
+    ...testEnv.processEnv(),
     PAPERBOY_SOURCES: `${root}test/fixtures/sources.test.yaml`,
     LOG_LEVEL: 'warn',
   };
 });
 afterAll(async () => {
-  await t?.drop();
-  await deleteRedisPrefix(requireEnv('TEST_REDIS_URL'), prefix);
+  await testEnv.stop();
 });
 
 const exportPapers = async (extra: Record<string, string> = {}) => {
@@ -85,13 +76,7 @@ describe('paperboy demo, label and reclassify', () => {
     expect(stderr).toMatch(/"msg":"unfinished crawl jobs removed"/);
     expect(stderr).not.toMatch(/\n\s+at /);
     expect(stdout).not.toMatch(/Where things are/);
-    const redis = new Redis(requireEnv('TEST_REDIS_URL'));
-    const left =
-      (await redis.zcard(`${prefix}:crawl:delayed`)) +
-      (await redis.llen(`${prefix}:crawl:wait`)) +
-      (await redis.llen(`${prefix}:crawl:active`));
-    redis.disconnect();
-    expect(left).toBe(0);
+    expect(await crawlJobsLeft(redisUrl, prefix)).toBe(0);
   }, 150_000);
 
   it('manual labels win over computed topics, and survive reclassify with an edited taxonomy', async () => {

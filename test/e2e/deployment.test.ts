@@ -131,6 +131,11 @@ describe('docker-compose.yml', () => {
     expect(dockerfile).not.toMatch(/"tsx"|--import/);
     for (const [, path] of dockerfile.matchAll(/^COPY (\S+\/package\.json)/gm))
       expect(existsSync(join(root, path!)), path).toBe(true);
+    // The package.json list is written once, in the stage both installs start from.
+    const manifests = [...dockerfile.matchAll(/^COPY (\S+\/package\.json)/gm)].map((m) => m[1]);
+    expect(new Set(manifests).size).toBe(manifests.length);
+    expect(dockerfile).toMatch(/^FROM manifests AS build$/m);
+    expect(dockerfile).toMatch(/^FROM manifests AS deps$/m);
   });
 
   it("ships the demo's sample pages and keeps tests and their fixtures out of the image", () => {

@@ -23,13 +23,7 @@ import {
   Queues,
   type RedisClient,
 } from '@paperboy/queue';
-import {
-  createTestDatabase,
-  deleteRedisPrefix,
-  requireEnv,
-  type TestDatabase,
-  testQueuePrefix,
-} from '@paperboy/test-utils';
+import { type TestDatabase, testEnvironment } from '@paperboy/test-utils';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -52,7 +46,8 @@ let producer: RedisClient;
 let queues: Queues;
 let events: QueueEvents;
 let planEvents: QueueEvents;
-const prefix = testQueuePrefix();
+const testEnv = testEnvironment();
+const { prefix, redisUrl } = testEnv;
 const subscribers: SubscriberSpec[] = makeSubscribers(SUBSCRIBERS, 7, { weeklyShare: 0.2, inactiveShare: 0.05 });
 const idByEmail = new Map<string, number>();
 
@@ -150,23 +145,19 @@ async function deliveries(): Promise<Map<number, string[]>> {
 }
 
 beforeAll(async () => {
-  t = await createTestDatabase();
+  t = await testEnv.start();
   sink = await startCountingSmtpSink();
   await seedPapers(t.db, PAPERS, 11);
   await insertSubscribers(t.db, subscribers);
   const { rows } = await sql<{ id: number; email: string }>`SELECT id, email FROM subscribers`.execute(t.db);
   for (const r of rows) idByEmail.set(r.email, r.id);
-
-  const redisUrl = requireEnv('TEST_REDIS_URL');
   producer = createRedis(redisUrl, 'producer');
   queues = new Queues(producer, { prefix, fetchAttempts: 3 });
   events = createQueueEvents('notify', { prefix, redisUrl });
   planEvents = createQueueEvents('planning', { prefix, redisUrl });
   await Promise.all([events.waitUntilReady(), planEvents.waitUntilReady()]);
   notifier = spawnService(`${root}services/notifier/src/main.ts`, {
-    DATABASE_URL: t.url,
-    REDIS_URL: redisUrl,
-    PAPERBOY_QUEUE_PREFIX: prefix,
+    ...testEnv.processEnv(),
     SMTP_URL: sink.url,
     PAPERBOY_MAIL_PER_MINUTE: '100000',
     PAPERBOY_NOTIFY_CONCURRENCY: '16',
@@ -186,8 +177,7 @@ afterAll(async () => {
   await queues?.close();
   producer?.disconnect();
   await sink?.close();
-  await t?.drop();
-  await deleteRedisPrefix(requireEnv('TEST_REDIS_URL'), prefix);
+  await testEnv.stop();
 });
 
 describe(`digests for ${SUBSCRIBERS.toLocaleString('en')} subscribers in many time zones`, () => {

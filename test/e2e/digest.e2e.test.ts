@@ -1,12 +1,4 @@
-import {
-  createTestDatabase,
-  deleteRedisPrefix,
-  requireEnv,
-  type SmtpTestServer,
-  startSmtpTestServer,
-  type TestDatabase,
-  testQueuePrefix,
-} from '@paperboy/test-utils';
+import { type SmtpTestServer, startSmtpTestServer, type TestDatabase, testEnvironment } from '@paperboy/test-utils';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lastJson, runCli } from './helpers.js';
@@ -14,15 +6,13 @@ import { lastJson, runCli } from './helpers.js';
 let t: TestDatabase;
 let smtp: SmtpTestServer;
 let env: Record<string, string>;
-const prefix = testQueuePrefix();
+const testEnv = testEnvironment();
 
 beforeAll(async () => {
-  t = await createTestDatabase();
+  t = await testEnv.start();
   smtp = await startSmtpTestServer();
   env = {
-    DATABASE_URL: t.url,
-    REDIS_URL: requireEnv('TEST_REDIS_URL'),
-    PAPERBOY_QUEUE_PREFIX: prefix,
+    ...testEnv.processEnv(),
     SMTP_URL: smtp.url,
     PAPERBOY_SECRET: 'e2e-secret-Tn5Rk8Wq2Yh6Jc3Lz9Pd4Gs',
     LOG_LEVEL: 'warn',
@@ -39,8 +29,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await smtp?.close();
-  await t?.drop();
-  await deleteRedisPrefix(requireEnv('TEST_REDIS_URL'), prefix);
+  await testEnv.stop();
 });
 
 describe('paperboy subscribers and digest', () => {

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CrawlRepository } from '@paperboy/db';
 import { allowAll, createCrawlPageHandler, openGate, reconcileStrandedBatches } from '@paperboy/fetcher';
@@ -17,23 +16,15 @@ import {
 } from '@paperboy/test-utils';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { lastJson, root, runCli } from './helpers.js';
+import { hfApiListing, lastJson, localFetch, root, runCli } from './helpers.js';
 
 // The Postgres→Redis hand-off under faults (issue 10): a private redis-server that the tests kill
 // and flush, never the shared one.
-const listing = readFileSync(
-  new URL('../../packages/sources/test/fixtures/hf-api/hf-api-daily_papers-limit30-2026-06-13.json', import.meta.url),
-);
+const listing = hfApiListing();
 const PAPERS = 30;
 const BATCH = 10;
 const logger = pino({ level: 'silent' });
-const fetch = {
-  userAgent: 'paperboy-test',
-  timeoutMs: 5000,
-  maxBytes: 1024 * 1024,
-  maxRedirects: 3,
-  allowPrivate: true,
-};
+const fetch = localFetch;
 const sources = parseSourcesFile('defaults:\n  politeness: { minDelay: 0s }\nsources: []\n', 'test.yaml');
 
 let t: TestDatabase;

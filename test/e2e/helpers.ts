@@ -1,7 +1,24 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
 
 export const root = fileURLToPath(new URL('../../', import.meta.url));
+
+/** A captured page or answer of packages/sources/test/fixtures (e.g. `hf-api/…json`), as bytes. */
+export const fixture = (path: string): Buffer => readFileSync(`${root}packages/sources/test/fixtures/${path}`);
+
+/** The Hugging Face API's daily_papers answer with 30 papers (a real capture), which most e2e tests serve. */
+export const hfApiListing = (): Buffer => fixture('hf-api/hf-api-daily_papers-limit30-2026-06-13.json');
+
+/** Fetch settings for crawling the tests' own fixture servers (on 127.0.0.1, hence private addresses allowed). */
+export const localFetch = {
+  userAgent: 'paperboy-test',
+  timeoutMs: 5000,
+  maxBytes: 1024 * 1024,
+  maxRedirects: 3,
+  allowPrivate: true,
+};
 
 export interface CliResult {
   code: number | null;
@@ -69,12 +86,19 @@ export async function until(check: () => Promise<boolean>, timeoutMs: number, wh
 /**
  * Ingest jobs of overlapping listings, as many crawled pages queue them: job j holds papers
  * j·step … j·step + perJob − 1, so most papers appear in more than one job. Ids start at
- * 2608.<firstId>; job ids are `<name>-<j>`.
+ * 2608.<firstId> (10000 unless given); job ids are `<name>-<j>`. Every paper shares one title
+ * suffix and one abstract (about efficient transformers unless given).
  */
 export function overlappingIngestJobs(
   name: string,
-  o: { jobs: number; perJob: number; step: number; firstId: number; title: string; abstract: string },
+  given: { jobs: number; perJob: number; step: number; firstId?: number; title?: string; abstract?: string },
 ) {
+  const o = {
+    firstId: 10000,
+    title: 'efficient transformers for language modeling',
+    abstract: 'We study attention. '.repeat(40),
+    ...given,
+  };
   return Array.from({ length: o.jobs }, (_, j) => ({
     jobId: `${name}-${j}`,
     data: {
@@ -97,4 +121,18 @@ export function overlappingIngestJobs(
       }),
     },
   }));
+}
+
+/** Crawl jobs still waiting, delayed or active under a queue prefix (0 once an interrupted run has cleaned up). */
+export async function crawlJobsLeft(redisUrl: string, prefix: string): Promise<number> {
+  const redis = new Redis(redisUrl);
+  try {
+    return (
+      (await redis.zcard(`${prefix}:crawl:delayed`)) +
+      (await redis.llen(`${prefix}:crawl:wait`)) +
+      (await redis.llen(`${prefix}:crawl:active`))
+    );
+  } finally {
+    redis.disconnect();
+  }
 }

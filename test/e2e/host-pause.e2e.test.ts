@@ -1,20 +1,11 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRedis, Queues } from '@paperboy/queue';
-import {
-  createTestDatabase,
-  deleteRedisPrefix,
-  type FixtureServer,
-  requireEnv,
-  send,
-  startFixtureServer,
-  type TestDatabase,
-  testQueuePrefix,
-} from '@paperboy/test-utils';
+import { type FixtureServer, send, startFixtureServer, type TestDatabase, testEnvironment } from '@paperboy/test-utils';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exited, root, spawnService, until } from './helpers.js';
+import { exited, hfApiListing, spawnService, until } from './helpers.js';
 
 // The host pause after 429/503 with Retry-After, end to end through a fetcher process: the pause
 // is stored for the host in Redis (shared by every fetcher), the throttled page is put back for no
@@ -27,12 +18,12 @@ const SHORT_RETRY_AFTER_S = 2;
 
 let t: TestDatabase;
 let server: FixtureServer;
-const prefix = testQueuePrefix();
-const redisUrl = requireEnv('TEST_REDIS_URL');
+const testEnv = testEnvironment();
+const { prefix, redisUrl } = testEnv;
 const redis = createRedis(redisUrl, 'producer');
 const queues = new Queues(redis, { prefix, fetchAttempts: 3 });
 const dir = mkdtempSync(join(tmpdir(), 'paperboy-host-pause-'));
-const json = readFileSync(`${root}packages/sources/test/fixtures/hf-api/hf-api-daily_papers-limit30-2026-06-13.json`);
+const json = hfApiListing();
 /** Every request to the fixture host: path and when it arrived (ms since the epoch). */
 const requests: Array<{ path: string; at: number }> = [];
 /** When each throttling answer was sent. */
@@ -55,7 +46,7 @@ const ok = (req: import('node:http').IncomingMessage, res: import('node:http').S
 };
 
 beforeAll(async () => {
-  t = await createTestDatabase();
+  t = await testEnv.start();
   server = await startFixtureServer({
     '/a-429': throttleOnce(429, RETRY_AFTER_S),
     '/b-429': ok,
@@ -70,9 +61,7 @@ beforeAll(async () => {
         .join(''),
   );
   fetcher = spawnService('services/fetcher/src/main.ts', {
-    DATABASE_URL: t.url,
-    REDIS_URL: redisUrl,
-    PAPERBOY_QUEUE_PREFIX: prefix,
+    ...testEnv.processEnv(),
     PAPERBOY_SOURCES: join(dir, 'sources.yaml'),
     PAPERBOY_FETCH_ALLOW_PRIVATE: '1',
     PAPERBOY_FETCH_ATTEMPTS: '3',
@@ -90,8 +79,7 @@ afterAll(async () => {
   await queues.close();
   redis.disconnect();
   await server?.close();
-  await t?.drop();
-  await deleteRedisPrefix(redisUrl, prefix);
+  await testEnv.stop();
 });
 
 const host = () => new URL(server.url).host;

@@ -2,13 +2,7 @@ import { buildApi } from '@paperboy/api';
 import { loadConfig } from '@paperboy/config';
 import { loadTaxonomy } from '@paperboy/pipeline';
 import { createRedis } from '@paperboy/queue';
-import {
-  createTestDatabase,
-  deleteRedisPrefix,
-  requireEnv,
-  type TestDatabase,
-  testQueuePrefix,
-} from '@paperboy/test-utils';
+import { type TestDatabase, testEnvironment } from '@paperboy/test-utils';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exited, runCli, spawnService } from './helpers.js';
@@ -19,23 +13,21 @@ import { exited, runCli, spawnService } from './helpers.js';
 
 let t: TestDatabase;
 let env: Record<string, string>;
-const prefix = testQueuePrefix();
+const testEnv = testEnvironment();
+const { prefix, redisUrl } = testEnv;
 const PUBLISHED = 'change-me-to-a-long-random-secret'; // the placeholder docker-compose used to fill in
 
 beforeAll(async () => {
-  t = await createTestDatabase();
+  t = await testEnv.start();
   env = {
-    DATABASE_URL: t.url,
-    REDIS_URL: requireEnv('TEST_REDIS_URL'),
-    PAPERBOY_QUEUE_PREFIX: prefix,
+    ...testEnv.processEnv(),
     PAPERBOY_SECRET: '',
     LOG_LEVEL: 'warn',
     PAPERBOY_OUTBOX_DIR: '/tmp/paperboy-link-secret-outbox',
   };
 });
 afterAll(async () => {
-  await t?.drop();
-  await deleteRedisPrefix(requireEnv('TEST_REDIS_URL'), prefix);
+  await testEnv.stop();
 });
 
 describe('PAPERBOY_SECRET', () => {
@@ -62,7 +54,7 @@ describe('PAPERBOY_SECRET', () => {
     const preview = await runCli(['digest', 'preview', 'ada@example.org'], env);
     expect(preview.code, preview.stderr).toBe(0);
     const path = /href="http:\/\/localhost:3000(\/unsubscribe\?token=[\w.-]+)"/.exec(preview.stdout)![1]!;
-    const redis = createRedis(requireEnv('TEST_REDIS_URL'), 'producer');
+    const redis = createRedis(redisUrl, 'producer');
     const api = await buildApi({
       db: t.db,
       config: loadConfig({ PAPERBOY_QUEUE_PREFIX: prefix }),

@@ -25,17 +25,7 @@ const uniquePapers = (JOBS - 1) * STEP + PER_JOB;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function enqueue(queues: Queues): Promise<void> {
-  await queues.addBulk(
-    'ingest-entries',
-    overlappingIngestJobs('outage', {
-      jobs: JOBS,
-      perJob: PER_JOB,
-      step: STEP,
-      firstId: 10000,
-      title: 'efficient transformers for language modeling',
-      abstract: 'We study attention. '.repeat(40),
-    }),
-  );
+  await queues.addBulk('ingest-entries', overlappingIngestJobs('outage', { jobs: JOBS, perJob: PER_JOB, step: STEP }));
 }
 
 const count = async (db: Db, table: 'sightings' | 'papers') =>

@@ -1,18 +1,12 @@
 import { createRedis, Queues } from '@paperboy/queue';
-import {
-  createTestDatabase,
-  deleteRedisPrefix,
-  requireEnv,
-  type TestDatabase,
-  testQueuePrefix,
-} from '@paperboy/test-utils';
+import { type TestDatabase, testEnvironment } from '@paperboy/test-utils';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exited, overlappingIngestJobs, spawnService, until } from './helpers.js';
 
 let t: TestDatabase;
-const prefix = testQueuePrefix();
-const redisUrl = requireEnv('TEST_REDIS_URL');
+const testEnv = testEnvironment();
+const { prefix, redisUrl } = testEnv;
 const redis = createRedis(redisUrl, 'producer');
 const queues = new Queues(redis, { prefix, fetchAttempts: 1 });
 
@@ -22,31 +16,21 @@ const STEP = 30; // windows overlap: most papers appear in two jobs
 const uniquePapers = (JOBS - 1) * STEP + PER_JOB;
 
 beforeAll(async () => {
-  t = await createTestDatabase();
+  t = await testEnv.start();
   await queues.addBulk(
     'ingest-entries',
-    overlappingIngestJobs('crash-test', {
-      jobs: JOBS,
-      perJob: PER_JOB,
-      step: STEP,
-      firstId: 10000,
-      title: 'efficient transformers for language modeling',
-      abstract: 'We study attention. '.repeat(40),
-    }),
+    overlappingIngestJobs('crash-test', { jobs: JOBS, perJob: PER_JOB, step: STEP }),
   );
 });
 
 afterAll(async () => {
   await queues.close();
   redis.disconnect();
-  await t?.drop();
-  await deleteRedisPrefix(redisUrl, prefix);
+  await testEnv.stop();
 });
 
 const env = () => ({
-  DATABASE_URL: t.url,
-  REDIS_URL: redisUrl,
-  PAPERBOY_QUEUE_PREFIX: prefix,
+  ...testEnv.processEnv(),
   PAPERBOY_PROCESSOR_CONCURRENCY: '2',
   PAPERBOY_JOB_LOCK_MS: '2000',
   PAPERBOY_SHUTDOWN_TIMEOUT_MS: '5000',

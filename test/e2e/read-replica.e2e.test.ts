@@ -1,11 +1,4 @@
-import {
-  createTestDatabase,
-  deleteRedisPrefix,
-  freePort,
-  requireEnv,
-  type TestDatabase,
-  testQueuePrefix,
-} from '@paperboy/test-utils';
+import { freePort, type TestDatabase, testEnvironment } from '@paperboy/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exited, spawnService, until } from './helpers.js';
 
@@ -13,15 +6,14 @@ import { exited, spawnService, until } from './helpers.js';
 // listens on its port), so whichever pool a route uses shows: reads fail, writes succeed, /readyz
 // names the replica. (services/api/src/replica.int.test.ts has the real streaming replica.)
 let t: TestDatabase;
-const prefix = testQueuePrefix();
-const redisUrl = requireEnv('TEST_REDIS_URL');
+const testEnv = testEnvironment();
+const { prefix, redisUrl } = testEnv;
 
 beforeAll(async () => {
-  t = await createTestDatabase();
+  t = await testEnv.start();
 });
 afterAll(async () => {
-  await t?.drop();
-  await deleteRedisPrefix(redisUrl, prefix);
+  await testEnv.stop();
 });
 
 describe('the API process with DATABASE_READ_URL', () => {

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { buildApi } from '@paperboy/api';
 import { type AppContext, createAppContext } from '@paperboy/app';
 import { type Config, loadConfig } from '@paperboy/config';
@@ -22,12 +21,11 @@ import {
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hfApiListing, localFetch } from './helpers.js';
 
 // paperboy on a real Redis Cluster (issue 10, "Beyond one machine"): three masters started by the
 // test, REDIS_URL=redis+cluster://…, and every part that keeps state in Redis run against it.
-const listing = readFileSync(
-  new URL('../../packages/sources/test/fixtures/hf-api/hf-api-daily_papers-limit30-2026-06-13.json', import.meta.url),
-);
+const listing = hfApiListing();
 const PAPERS = 30;
 const logger = pino({ level: 'silent' });
 const sources = parseSourcesFile(
@@ -200,13 +198,7 @@ describe('on a 3-master Redis Cluster', () => {
   });
 
   it('the robots cache is shared by two caches on two connections: robots.txt fetched once', async () => {
-    const fetch = {
-      userAgent: 'paperboy-test',
-      timeoutMs: 5000,
-      maxBytes: 1024 * 1024,
-      maxRedirects: 3,
-      allowPrivate: true,
-    };
+    const fetch = localFetch;
     const other = await startFixtureServer({
       '/robots.txt': (_req, res) =>
         void res.writeHead(200, { 'content-type': 'text/plain' }).end('User-agent: *\nDisallow: /private\n'),

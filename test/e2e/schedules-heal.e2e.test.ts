@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRedis, QueueName, Queues } from '@paperboy/queue';
@@ -14,7 +14,7 @@ import {
 } from '@paperboy/test-utils';
 import { sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { exited, root, until } from './helpers.js';
+import { exited, hfApiListing, root, until } from './helpers.js';
 
 // Fault: Redis loses everything (FLUSHALL; a restart without persistence) under a running
 // `paperboy start`. Before, its schedules were declared only on boot: nothing was ever crawled,
@@ -40,10 +40,7 @@ let child: (ChildProcess & { log: () => string }) | null = null;
 
 beforeAll(async () => {
   server = await startFixtureServer({
-    [PAGE]: send(
-      readFileSync(`${root}packages/sources/test/fixtures/hf-api/hf-api-daily_papers-limit30-2026-06-13.json`),
-      'application/json',
-    ),
+    [PAGE]: send(hfApiListing(), 'application/json'),
   });
   dir = mkdtempSync(join(tmpdir(), 'paperboy-heal-'));
   writeFileSync(

@@ -1,24 +1,12 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRedis, Queues } from '@paperboy/queue';
-import {
-  createTestDatabase,
-  deleteRedisPrefix,
-  dropDatabase,
-  type FixtureServer,
-  requireEnv,
-  send,
-  startFixtureServer,
-  type TestDatabase,
-  testQueuePrefix,
-  withDatabase,
-} from '@paperboy/test-utils';
+import { type FixtureServer, send, startFixtureServer, type TestDatabase, testEnvironment } from '@paperboy/test-utils';
 import { sql } from 'kysely';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exited, root, spawnService, until } from './helpers.js';
+import { exited, hfApiListing, spawnService, until } from './helpers.js';
 
 // The services as docker-compose runs them: one process each, started from their entrypoints.
 // Each must declare its own schedules (nothing else does in that setup), and every line a job
@@ -26,17 +14,14 @@ import { exited, root, spawnService, until } from './helpers.js';
 
 let t: TestDatabase;
 let server: FixtureServer;
-const prefix = testQueuePrefix();
-const redisUrl = requireEnv('TEST_REDIS_URL');
+const testEnv = testEnvironment();
+const { prefix, redisUrl } = testEnv;
 const dir = mkdtempSync(join(tmpdir(), 'paperboy-services-'));
 
 beforeAll(async () => {
-  t = await createTestDatabase();
+  t = await testEnv.start();
   server = await startFixtureServer({
-    '/api/daily_papers': send(
-      readFileSync(`${root}packages/sources/test/fixtures/hf-api/hf-api-daily_papers-limit30-2026-06-13.json`),
-      'application/json',
-    ),
+    '/api/daily_papers': send(hfApiListing(), 'application/json'),
   });
   writeFileSync(
     join(dir, 'sources.yaml'),
@@ -46,16 +31,13 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await server?.close();
-  await t?.drop();
-  await deleteRedisPrefix(redisUrl, prefix);
+  await testEnv.stop();
 });
 
 describe('services as separate processes', () => {
   it('each declares its schedules, they crawl, store and refresh the dashboard, and every job line names queue, job id and source', async () => {
     const env = {
-      DATABASE_URL: t.url,
-      REDIS_URL: redisUrl,
-      PAPERBOY_QUEUE_PREFIX: prefix,
+      ...testEnv.processEnv(),
       PAPERBOY_SOURCES: join(dir, 'sources.yaml'),
       PAPERBOY_FETCH_ALLOW_PRIVATE: '1',
       PAPERBOY_OUTBOX_DIR: join(dir, 'outbox'),
@@ -129,15 +111,11 @@ describe('services as separate processes', () => {
   }, 120_000);
 
   it('says at start-up that the database lacks its migrations (api and worker services)', async () => {
-    const serverUrl = requireEnv('TEST_DATABASE_URL');
-    const name = `paperboy_unmigrated_${process.pid}`;
-    await dropDatabase(serverUrl, name);
-    const admin = new pg.Client({ connectionString: serverUrl });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
-    await admin.end();
+    const unmigrated = testEnv.otherDatabase(`paperboy_unmigrated_${process.pid}`);
+    await unmigrated.drop();
+    await unmigrated.create();
     const base = {
-      DATABASE_URL: withDatabase(serverUrl, name),
+      DATABASE_URL: unmigrated.url,
       REDIS_URL: redisUrl,
       PAPERBOY_QUEUE_PREFIX: prefix,
       PAPERBOY_SCHEDULES: '0',
@@ -156,7 +134,7 @@ describe('services as separate processes', () => {
       api.kill('SIGTERM');
       processor.kill('SIGTERM');
       await Promise.all([exited(api), exited(processor)]);
-      await dropDatabase(serverUrl, name);
+      await unmigrated.drop();
     }
   }, 60_000);
 

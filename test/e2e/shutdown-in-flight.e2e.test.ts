@@ -1,11 +1,5 @@
 import { createRedis, Queues } from '@paperboy/queue';
-import {
-  createTestDatabase,
-  deleteRedisPrefix,
-  requireEnv,
-  type TestDatabase,
-  testQueuePrefix,
-} from '@paperboy/test-utils';
+import { type TestDatabase, testEnvironment } from '@paperboy/test-utils';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exited, overlappingIngestJobs, spawnService, until } from './helpers.js';
@@ -15,8 +9,8 @@ import { exited, overlappingIngestJobs, spawnService, until } from './helpers.js
 // is half-stored, and a second processor finishes the rest with nothing lost or duplicated.
 
 let t: TestDatabase;
-const prefix = testQueuePrefix();
-const redisUrl = requireEnv('TEST_REDIS_URL');
+const testEnv = testEnvironment();
+const { prefix, redisUrl } = testEnv;
 const redis = createRedis(redisUrl, 'producer');
 const queues = new Queues(redis, { prefix, fetchAttempts: 1 });
 
@@ -26,7 +20,7 @@ const STEP = 60;
 const uniquePapers = (JOBS - 1) * STEP + PER_JOB;
 
 beforeAll(async () => {
-  t = await createTestDatabase();
+  t = await testEnv.start();
   await queues.addBulk(
     'ingest-entries',
     overlappingIngestJobs('sigterm-test', {
@@ -43,14 +37,11 @@ beforeAll(async () => {
 afterAll(async () => {
   await queues.close();
   redis.disconnect();
-  await t?.drop();
-  await deleteRedisPrefix(redisUrl, prefix);
+  await testEnv.stop();
 });
 
 const env = () => ({
-  DATABASE_URL: t.url,
-  REDIS_URL: redisUrl,
-  PAPERBOY_QUEUE_PREFIX: prefix,
+  ...testEnv.processEnv(),
   PAPERBOY_PROCESSOR_CONCURRENCY: '2',
   PAPERBOY_SHUTDOWN_TIMEOUT_MS: '60000', // generous: this test is about a graceful stop, not the deadline
   PAPERBOY_SCHEDULES: '0',

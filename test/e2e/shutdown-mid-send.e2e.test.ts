@@ -1,13 +1,6 @@
 import { SubscriberRepository } from '@paperboy/db';
 import { createQueueEvents, createRedis, type PlanDigestsResult, Queues } from '@paperboy/queue';
-import {
-  createTestDatabase,
-  deleteRedisPrefix,
-  requireEnv,
-  seedDigestPapers,
-  type TestDatabase,
-  testQueuePrefix,
-} from '@paperboy/test-utils';
+import { seedDigestPapers, testEnvironment } from '@paperboy/test-utils';
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type HeldSmtpServer, startHeldSmtpServer } from './held-smtp.js';
@@ -20,25 +13,24 @@ import { exited, spawnService, until } from './helpers.js';
 // - Past the deadline, the worker is forced: the delivery stays `claimed` (the server may have
 //   the mail), and the job, retried by another notifier, sends nothing more.
 
-const redisUrl = requireEnv('TEST_REDIS_URL');
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
 async function setup() {
-  const t: TestDatabase = await createTestDatabase();
+  const testEnv = testEnvironment();
+  const { prefix, redisUrl } = testEnv;
+  const t = await testEnv.start();
   const smtp: HeldSmtpServer = await startHeldSmtpServer();
-  const prefix = testQueuePrefix();
   const producer = createRedis(redisUrl, 'producer');
   const queues = new Queues(producer, { prefix, fetchAttempts: 3 });
   const planEvents = createQueueEvents('planning', { prefix, redisUrl });
   await planEvents.waitUntilReady();
   const children: Array<ReturnType<typeof spawnService>> = [];
   cleanups.push(
-    () => t.drop(),
+    () => testEnv.stop(),
     () => smtp.close(),
-    () => deleteRedisPrefix(redisUrl, prefix),
     async () => producer.disconnect(),
     () => queues.close(),
     () => planEvents.close(),
@@ -54,9 +46,7 @@ async function setup() {
   );
   const notifier = (shutdownMs: number) => {
     const child = spawnService('services/notifier/src/main.ts', {
-      DATABASE_URL: t.url,
-      REDIS_URL: redisUrl,
-      PAPERBOY_QUEUE_PREFIX: prefix,
+      ...testEnv.processEnv(),
       SMTP_URL: smtp.url,
       PAPERBOY_SECRET: 'e2e-secret-Qm4Vx8Lr2Hk6Nw9Tb3Jd5Zp',
       PAPERBOY_SCHEDULES: '0', // this test plans the digest itself

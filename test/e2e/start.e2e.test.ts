@@ -1,20 +1,10 @@
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { createRedis, Queues } from '@paperboy/queue';
-import {
-  createTestDatabase,
-  deleteRedisPrefix,
-  type FixtureServer,
-  requireEnv,
-  send,
-  startFixtureServer,
-  type TestDatabase,
-  testQueuePrefix,
-} from '@paperboy/test-utils';
+import { type FixtureServer, send, startFixtureServer, type TestDatabase, testEnvironment } from '@paperboy/test-utils';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exited, root, until } from './helpers.js';
+import { exited, hfApiListing, root, until } from './helpers.js';
 
 const freePort = () =>
   new Promise<number>((resolve) => {
@@ -26,22 +16,18 @@ const freePort = () =>
 
 let t: TestDatabase;
 let server: FixtureServer;
-const prefix = testQueuePrefix();
-const redisUrl = requireEnv('TEST_REDIS_URL');
+const testEnv = testEnvironment();
+const { prefix, redisUrl } = testEnv;
 
 beforeAll(async () => {
-  t = await createTestDatabase();
+  t = await testEnv.start();
   server = await startFixtureServer({
-    '/api/daily_papers': send(
-      readFileSync(`${root}packages/sources/test/fixtures/hf-api/hf-api-daily_papers-limit30-2026-06-13.json`),
-      'application/json',
-    ),
+    '/api/daily_papers': send(hfApiListing(), 'application/json'),
   });
 });
 afterAll(async () => {
   await server?.close();
-  await t?.drop();
-  await deleteRedisPrefix(redisUrl, prefix);
+  await testEnv.stop();
 });
 
 describe('paperboy start', () => {
@@ -51,9 +37,7 @@ describe('paperboy start', () => {
       cwd: root,
       env: {
         ...process.env,
-        DATABASE_URL: t.url,
-        REDIS_URL: redisUrl,
-        PAPERBOY_QUEUE_PREFIX: prefix,
+        ...testEnv.processEnv(),
         PAPERBOY_SOURCES: `${root}test/fixtures/sources.test.yaml`,
         PAPERBOY_FETCH_ALLOW_PRIVATE: '1',
         LOG_LEVEL: 'info',

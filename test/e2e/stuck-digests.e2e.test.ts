@@ -2,14 +2,11 @@ import { createServer } from 'node:net';
 import { DigestRepository, SubscriberRepository } from '@paperboy/db';
 import { createRedis, Queues } from '@paperboy/queue';
 import {
-  createTestDatabase,
-  deleteRedisPrefix,
-  requireEnv,
   type SmtpTestServer,
   seedDigestPapers,
   startSmtpTestServer,
   type TestDatabase,
-  testQueuePrefix,
+  testEnvironment,
 } from '@paperboy/test-utils';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -31,18 +28,16 @@ const freePort = () =>
 let t: TestDatabase;
 let smtp: SmtpTestServer;
 let env: Record<string, string>;
-const prefix = testQueuePrefix();
-const redisUrl = requireEnv('TEST_REDIS_URL');
+const testEnv = testEnvironment();
+const { prefix, redisUrl } = testEnv;
 const producer = createRedis(redisUrl, 'producer');
 
 beforeAll(async () => {
-  t = await createTestDatabase();
+  t = await testEnv.start();
   // The first message's DATA is never answered: its sender stays inside the SMTP transaction until killed.
   smtp = await startSmtpTestServer({ stallData: 1 });
   env = {
-    DATABASE_URL: t.url,
-    REDIS_URL: redisUrl,
-    PAPERBOY_QUEUE_PREFIX: prefix,
+    ...testEnv.processEnv(),
     SMTP_URL: smtp.url,
     PAPERBOY_SECRET: 'e2e-stuck-secret-Rw7Kd3Vx9Mq2Lb5Tz8',
     PAPERBOY_SCHEDULES: '0',
@@ -56,8 +51,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await smtp?.close();
   producer.disconnect();
-  await t?.drop();
-  await deleteRedisPrefix(redisUrl, prefix);
+  await testEnv.stop();
 });
 
 const delivery = (id: number) =>

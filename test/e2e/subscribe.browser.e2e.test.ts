@@ -6,15 +6,7 @@ import { createTransport } from '@paperboy/mail';
 import { createNotifierWorkers } from '@paperboy/notifier';
 import { loadTaxonomy, signToken } from '@paperboy/pipeline';
 import { createRedis, Queues, type Worker } from '@paperboy/queue';
-import {
-  createTestDatabase,
-  deleteRedisPrefix,
-  requireEnv,
-  type SmtpTestServer,
-  startSmtpTestServer,
-  type TestDatabase,
-  testQueuePrefix,
-} from '@paperboy/test-utils';
+import { type SmtpTestServer, startSmtpTestServer, type TestDatabase, testEnvironment } from '@paperboy/test-utils';
 
 type FastifyInstance = Awaited<ReturnType<typeof buildApi>>;
 
@@ -39,14 +31,15 @@ let browser: Browser;
 let base: string;
 let workers: Worker[] = [];
 let mailer: ReturnType<typeof createTransport> | undefined;
-const prefix = testQueuePrefix();
-const redis = createRedis(requireEnv('TEST_REDIS_URL'), 'producer');
-const workerRedis = createRedis(requireEnv('TEST_REDIS_URL'), 'worker');
+const testEnv = testEnvironment();
+const { prefix, redisUrl } = testEnv;
+const redis = createRedis(redisUrl, 'producer');
+const workerRedis = createRedis(redisUrl, 'worker');
 const queues = new Queues(redis, { prefix, fetchAttempts: 1 });
 
 beforeAll(async () => {
   if (!available) return;
-  t = await createTestDatabase();
+  t = await testEnv.start();
   smtp = await startSmtpTestServer();
   const config = loadConfig({ PAPERBOY_QUEUE_PREFIX: prefix, PAPERBOY_SECRET: 'browser-test-secret-Hy6Pd3Jf8Ls1Qa4' });
   app = await buildApi({
@@ -92,8 +85,7 @@ afterAll(async () => {
   await smtp?.close();
   redis.disconnect();
   workerRedis.disconnect();
-  await t?.drop();
-  await deleteRedisPrefix(requireEnv('TEST_REDIS_URL'), prefix);
+  await testEnv.stop();
 });
 
 describe.skipIf(!available)('subscribe and unsubscribe in a browser', () => {

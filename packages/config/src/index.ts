@@ -30,6 +30,9 @@ const number = (min: number, max: number, whole: boolean) => {
 const int = (min: number, max: number) => number(min, max, true);
 const decimal = (min: number, max: number) => number(min, max, false);
 
+/** A setting that, when given, is not empty. */
+const text = () => z.string().min(1);
+
 const url = (protocols: string[]) =>
   z.string().refine(
     (value) => {
@@ -207,9 +210,7 @@ export const configSchema = z.object({
   PAPERBOY_MAX_CRAWL_DELAY_SECONDS: int(1, 86_400)
     .default(60)
     .describe('largest robots.txt `Crawl-delay` honoured; a longer one is capped, with a warning on the crawl'),
-  PAPERBOY_USER_AGENT: z
-    .string()
-    .min(1)
+  PAPERBOY_USER_AGENT: text()
     .optional()
     .describe(
       'User-Agent of every request, its first word the robots.txt token (unset: `paperboy/0.1 (+<PAPERBOY_CONTACT_URL>)`)',
@@ -217,9 +218,7 @@ export const configSchema = z.object({
   PAPERBOY_CONTACT_URL: url(['http:', 'https:', 'mailto:'])
     .default('https://github.com/paperboy-papers/paperboy')
     .describe('where site operators can reach you: put in the User-Agent'),
-  PAPERBOY_SOURCES: z
-    .string()
-    .min(1)
+  PAPERBOY_SOURCES: text()
     .optional()
     .describe('the sources file, YAML or JSON (unset: the shipped `services/fetcher/sources.yaml`)'),
   PAPERBOY_ARCHIVE_RETENTION_DAYS: int(1, 36_500)
@@ -248,7 +247,7 @@ export const configSchema = z.object({
   SMTP_URL: url(['smtp:', 'smtps:'])
     .optional()
     .describe('`smtp(s)://user:pass@host:port` (unset: mails are written as `.eml` files to `PAPERBOY_OUTBOX_DIR`)'),
-  PAPERBOY_OUTBOX_DIR: z.string().min(1).default('.outbox').describe('where mails go without `SMTP_URL`'),
+  PAPERBOY_OUTBOX_DIR: text().default('.outbox').describe('where mails go without `SMTP_URL`'),
   PAPERBOY_MAIL_FROM: z.string().min(3).default('paperboy <digest@paperboy.localhost>').describe('From of digests'),
   PAPERBOY_MAIL_PER_MINUTE: int(1, 100_000).default(600).describe('send rate limit across notifier processes'),
   PAPERBOY_BOUNCE_LIMIT: int(1, 100)
@@ -277,9 +276,7 @@ export const configSchema = z.object({
   PAPERBOY_NEAR_DUPLICATE_THRESHOLD: decimal(0.3, 1)
     .default(0.75)
     .describe('pg_trgm title similarity from which two titles are near-duplicates'),
-  PAPERBOY_TAXONOMY: z
-    .string()
-    .min(1)
+  PAPERBOY_TAXONOMY: text()
     .optional()
     .describe('path of your own taxonomy file (unset: the shipped `packages/pipeline/taxonomy/default.yaml`)'),
   PAPERBOY_SHUTDOWN_TIMEOUT_MS: int(100, 600_000).default(15_000).describe('deadline for a graceful shutdown, in ms'),
@@ -307,7 +304,7 @@ export const configSchema = z.object({
       'seconds between checks that every schedule is still in Redis (also on every reconnect); missing ones are re-declared',
     ),
   PORT: int(0, 65535).default(3000).describe('port the API listens on (`0`: a free port)'),
-  HOST: z.string().min(1).default('0.0.0.0').describe('address the API listens on (`0.0.0.0`: every interface)'),
+  HOST: text().default('0.0.0.0').describe('address the API listens on (`0.0.0.0`: every interface)'),
   PAPERBOY_TRUST_PROXY: trustProxy
     .optional()
     .describe(

@@ -6,3 +6,4 @@ export * from './private-redis-cluster.js';
 export * from './seeds.js';
 export * from './services.js';
 export * from './smtp-server.js';
+export * from './test-environment.js';

@@ -132,6 +132,11 @@ async function adminQuery(serverUrl: string, statement: string): Promise<void> {
   }
 }
 
+/** An empty database (not migrated), as a fresh deployment has before `paperboy migrate`. */
+export async function createEmptyDatabase(serverUrl: string, name: string): Promise<void> {
+  await adminQuery(serverUrl, `CREATE DATABASE ${quoteIdentifier(name)}`);
+}
+
 export async function dropDatabase(serverUrl: string, name: string): Promise<void> {
   await adminQuery(serverUrl, `DROP DATABASE IF EXISTS ${quoteIdentifier(name)} WITH (FORCE)`);
 }

@@ -4,27 +4,21 @@ import { createMetrics, metricsHandler } from '@paperboy/metrics';
 import { loadTaxonomy } from '@paperboy/pipeline';
 import { createRedis, Queues } from '@paperboy/queue';
 import { readinessChecks } from '@paperboy/runtime/health';
-import {
-  createTestDatabase,
-  deleteRedisPrefix,
-  renameTable,
-  requireEnv,
-  type TestDatabase,
-  testQueuePrefix,
-} from '@paperboy/test-utils';
+import { renameTable, type TestDatabase, testEnvironment } from '@paperboy/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApi } from './app.js';
 
 let t: TestDatabase;
-const prefix = testQueuePrefix();
-const redis = createRedis(requireEnv('TEST_REDIS_URL'), 'producer');
+const testEnv = testEnvironment();
+const { prefix, redisUrl } = testEnv;
+const redis = createRedis(redisUrl, 'producer');
 const queues = new Queues(redis, { prefix, fetchAttempts: 1 });
 const TOKEN = 'admin-token-0123456789abcdef';
 let app: Awaited<ReturnType<typeof buildApi>>;
 const logLines: string[] = [];
 
 beforeAll(async () => {
-  t = await createTestDatabase();
+  t = await testEnv.start();
   // Requests come from 127.0.0.1 (inject): trusted as a TLS-terminating proxy for the Secure cookie below.
   const config = loadConfig({
     PAPERBOY_QUEUE_PREFIX: prefix,
@@ -48,8 +42,7 @@ afterAll(async () => {
   await app?.close();
   await queues.close();
   redis.disconnect();
-  await t?.drop();
-  await deleteRedisPrefix(requireEnv('TEST_REDIS_URL'), prefix);
+  await testEnv.stop();
 });
 
 describe('API operations endpoints', () => {

@@ -1,14 +1,7 @@
 import { loadConfig } from '@paperboy/config';
 import { loadTaxonomy, signToken } from '@paperboy/pipeline';
 import { createRedis, Queues } from '@paperboy/queue';
-import {
-  createTestDatabase,
-  deleteRedisPrefix,
-  insertSubscriberRow,
-  requireEnv,
-  type TestDatabase,
-  testQueuePrefix,
-} from '@paperboy/test-utils';
+import { insertSubscriberRow, type TestDatabase, testEnvironment } from '@paperboy/test-utils';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,8 +9,9 @@ import { buildApi } from './app.js';
 
 let t: TestDatabase;
 let app: FastifyInstance;
-const prefix = testQueuePrefix();
-const redis = createRedis(requireEnv('TEST_REDIS_URL'), 'producer');
+const testEnv = testEnvironment();
+const { prefix, redisUrl } = testEnv;
+const redis = createRedis(redisUrl, 'producer');
 const config = loadConfig({
   PAPERBOY_QUEUE_PREFIX: prefix,
   PAPERBOY_SECRET: 'api-test-secret-Rm4Tq9Wz2Xc7Vb5Nk8',
@@ -31,15 +25,14 @@ const logger = pino({ level: 'info' }, { write: (line: string) => void logLines.
 const queues = new Queues(redis, { prefix, fetchAttempts: 1 });
 
 beforeAll(async () => {
-  t = await createTestDatabase();
+  t = await testEnv.start();
   app = await buildApi({ db: t.db, config, logger, redis, taxonomy: loadTaxonomy(), perIpPerMinute: 1000 });
 });
 afterAll(async () => {
   await app?.close();
   await queues.close();
   redis.disconnect();
-  await t?.drop();
-  await deleteRedisPrefix(requireEnv('TEST_REDIS_URL'), prefix);
+  await testEnv.stop();
 });
 
 const status = async (email: string) =>

@@ -4,14 +4,7 @@ import { createMetrics, metricsHandler } from '@paperboy/metrics';
 import { loadTaxonomy } from '@paperboy/pipeline';
 import { createRedis, Queues } from '@paperboy/queue';
 import { readinessChecks } from '@paperboy/runtime/health';
-import {
-  createTestDatabase,
-  deleteRedisPrefix,
-  requireEnv,
-  seedNumberedPapers,
-  type TestDatabase,
-  testQueuePrefix,
-} from '@paperboy/test-utils';
+import { seedNumberedPapers, type TestDatabase, testEnvironment } from '@paperboy/test-utils';
 import fc from 'fast-check';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,15 +17,16 @@ import { buildApi, registeredRoutes } from './app.js';
  */
 
 let t: TestDatabase;
-const prefix = testQueuePrefix();
-const redis = createRedis(requireEnv('TEST_REDIS_URL'), 'producer');
+const testEnv = testEnvironment();
+const { prefix, redisUrl } = testEnv;
+const redis = createRedis(redisUrl, 'producer');
 const queues = new Queues(redis, { prefix, fetchAttempts: 1 });
 const TOKEN = 'fuzz-admin-token-0123456789';
 let app: Awaited<ReturnType<typeof buildApi>>;
 const errors: string[] = [];
 
 beforeAll(async () => {
-  t = await createTestDatabase();
+  t = await testEnv.start();
   await seedNumberedPapers(t.db, {
     count: 5,
     arxivPrefix: '2611.',
@@ -69,8 +63,7 @@ afterAll(async () => {
   await app?.close();
   await queues.close();
   redis.disconnect();
-  await t?.drop();
-  await deleteRedisPrefix(requireEnv('TEST_REDIS_URL'), prefix);
+  await testEnv.stop();
 });
 
 /** Text an attacker might send: unicode, lone surrogates, NUL, percent escapes (valid or not), huge numbers. */

@@ -3,13 +3,7 @@ import { loadConfig } from '@paperboy/config';
 import { LinkSecretRepository, SubscriberRepository } from '@paperboy/db';
 import { loadTaxonomy, signToken, type TokenPurpose } from '@paperboy/pipeline';
 import { createRedis } from '@paperboy/queue';
-import {
-  createTestDatabase,
-  deleteRedisPrefix,
-  requireEnv,
-  type TestDatabase,
-  testQueuePrefix,
-} from '@paperboy/test-utils';
+import { type TestDatabase, testEnvironment } from '@paperboy/test-utils';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,13 +17,14 @@ import { buildApi } from './app.js';
 let t: TestDatabase;
 let app: FastifyInstance;
 let secret: string;
-const prefix = testQueuePrefix();
-const redis = createRedis(requireEnv('TEST_REDIS_URL'), 'producer');
+const testEnv = testEnvironment();
+const { prefix, redisUrl } = testEnv;
+const redis = createRedis(redisUrl, 'producer');
 const config = loadConfig({ PAPERBOY_QUEUE_PREFIX: prefix, PAPERBOY_PUBLIC_URL: 'https://papers.example.org' });
 const OLD_DEFAULT_SECRET = 'paperboy-development-secret-not-for-production';
 
 beforeAll(async () => {
-  t = await createTestDatabase();
+  t = await testEnv.start();
   app = await buildApi({
     db: t.db,
     config,
@@ -43,8 +38,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await app?.close();
   redis.disconnect();
-  await t?.drop();
-  await deleteRedisPrefix(requireEnv('TEST_REDIS_URL'), prefix);
+  await testEnv.stop();
 });
 
 /** A token in the format digests carried before token versions: `{p, s, e}`, no `v`. */

@@ -4,26 +4,24 @@ import { loadTaxonomy } from '@paperboy/pipeline';
 import { createRedis } from '@paperboy/queue';
 import { loadSourcesFile } from '@paperboy/sources-file';
 import {
-  createTestDatabase,
-  deleteRedisPrefix,
   insertCrawlRow,
-  requireEnv,
   seedReadApiPapers,
   setPaperUpvotes,
   type TestDatabase,
-  testQueuePrefix,
+  testEnvironment,
 } from '@paperboy/test-utils';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApi } from './app.js';
 
 let t: TestDatabase;
-const prefix = testQueuePrefix();
-const redis = createRedis(requireEnv('TEST_REDIS_URL'), 'producer');
+const testEnv = testEnvironment();
+const { prefix, redisUrl } = testEnv;
+const redis = createRedis(redisUrl, 'producer');
 let app: Awaited<ReturnType<typeof buildApi>>;
 
 beforeAll(async () => {
-  t = await createTestDatabase();
+  t = await testEnv.start();
   // 30 papers: first seen an hour apart, upvotes rising with the index; every third about diffusion;
   // a manual label wins over the computed topic, in the API as everywhere (paper 2611.20002: computed llm).
   await seedReadApiPapers(t.db);
@@ -34,8 +32,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await app?.close();
   redis.disconnect();
-  await t?.drop();
-  await deleteRedisPrefix(requireEnv('TEST_REDIS_URL'), prefix);
+  await testEnv.stop();
 });
 
 const get = (url: string, headers: Record<string, string> = {}) => app.inject({ url, headers });

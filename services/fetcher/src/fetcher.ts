@@ -1,36 +1,21 @@
-import type { Db } from '@paperboy/db';
-import type { FetchSettings } from '@paperboy/http';
-import type { Logger } from '@paperboy/logger';
-import type { Metrics } from '@paperboy/metrics';
-import { createWorker, logWorkerEvents, type Queues, type RedisClient, type Worker } from '@paperboy/queue';
-import type { SourcesFile } from '@paperboy/sources-file';
+import { createWorker, logWorkerEvents, type RedisClient, type Worker } from '@paperboy/queue';
+import type { CrawlDeps } from './crawl/deps.js';
 import { createCrawlPageHandler } from './handlers/crawl-page.handler.js';
 import { createCrawlSourceHandler } from './handlers/crawl-source.handler.js';
 import { createPruneArchiveHandler } from './handlers/prune-archive.handler.js';
 import { createReconcileCrawlsHandler } from './handlers/reconcile-crawls.handler.js';
-import type { HostGate, RobotsGate } from './politeness.js';
 
-export interface FetcherDeps {
-  db: Db;
-  logger: Logger;
+/** The crawl's dependencies (CrawlDeps), and what the worker and the housekeeping jobs add. */
+export interface FetcherDeps extends CrawlDeps {
   connection: RedisClient;
-  queues: Queues;
   prefix: string;
   concurrency: number;
   lockDurationMs?: number;
-  fetch: Omit<FetchSettings, 'accept' | 'conditional'>;
-  batchSize: number;
-  sources: SourcesFile;
-  hosts: HostGate;
-  robots: RobotsGate;
-  /** Longest robots.txt Crawl-delay honoured (default 60 s). */
-  maxCrawlDelayMs?: number;
   archiveRetentionDays: number;
   /** Batches enqueued this long ago and not stored are re-enqueued by reconcile-crawls (default 15 minutes). */
   reconcileGraceMs?: number;
   /** A crawl still `running` this long after it began is closed as interrupted by reconcile-crawls. */
   staleCrawlMs?: number;
-  metrics?: Metrics;
   /** Tells which failures are a Postgres outage: those jobs are put back without spending an attempt. */
   hold?: (error: unknown) => Promise<boolean>;
 }

@@ -2,32 +2,23 @@ import { loadConfig } from '@paperboy/config';
 import { SubscriberRepository } from '@paperboy/db';
 import { createTransport } from '@paperboy/mail';
 import { createQueueEvents, createRedis, type PlanDigestsResult, Queues, type Worker } from '@paperboy/queue';
-import {
-  createTestDatabase,
-  deleteRedisPrefix,
-  requireEnv,
-  type SmtpTestServer,
-  seedDigestPapers,
-  startSmtpTestServer,
-  type TestDatabase,
-  testQueuePrefix,
-} from '@paperboy/test-utils';
+import { type SmtpTestServer, seedDigestPapers, startSmtpTestServer, testEnvironment } from '@paperboy/test-utils';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createNotifierWorkers } from './notifier.js';
 
 // The notifier's two workers on a real Redis and Postgres: planners on `planning`, sends on `notify`.
 
-const redisUrl = requireEnv('TEST_REDIS_URL');
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
 async function setup(perMinute: number) {
-  const t: TestDatabase = await createTestDatabase();
+  const testEnv = testEnvironment();
+  const { prefix, redisUrl } = testEnv;
+  const t = await testEnv.start();
   const smtp: SmtpTestServer = await startSmtpTestServer();
-  const prefix = testQueuePrefix();
   const config = loadConfig({
     SMTP_URL: smtp.url,
     PAPERBOY_SECRET: 'notifier-test-secret-Gk2Mv7Bx4Zt9Wp',
@@ -52,9 +43,8 @@ async function setup(perMinute: number) {
   const notifyEvents = createQueueEvents('notify', { prefix, redisUrl });
   await Promise.all([planEvents.waitUntilReady(), notifyEvents.waitUntilReady()]);
   cleanups.push(
-    () => t.drop(),
+    () => testEnv.stop(),
     () => smtp.close(),
-    () => deleteRedisPrefix(redisUrl, prefix),
     async () => {
       producer.disconnect();
       connection.disconnect();

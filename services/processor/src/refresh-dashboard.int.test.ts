@@ -4,14 +4,13 @@ import { loadTaxonomy } from '@paperboy/pipeline';
 import { createQueueEvents, createRedis, Queues, type Worker } from '@paperboy/queue';
 import {
   countRows,
-  createTestDatabase,
   deleteRedisPrefix,
   dropTable,
   insertPaperRows,
   insertPaperTopicRows,
   insertSightingRows,
-  requireEnv,
   type TestDatabase,
+  testEnvironment,
   testQueuePrefix,
   topicTrendRows,
 } from '@paperboy/test-utils';
@@ -19,8 +18,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProcessorWorkers } from './processor.js';
 import { DASHBOARD_REBUILD_SCHEDULER, DASHBOARD_REFRESH_SCHEDULER, syncDashboardSchedulers } from './schedulers.js';
 
-const redisUrl = requireEnv('TEST_REDIS_URL');
-const prefix = testQueuePrefix();
+const testEnv = testEnvironment();
+const { prefix, redisUrl } = testEnv;
 const redis = createRedis(redisUrl, 'producer');
 const workerRedis = createRedis(redisUrl, 'worker');
 const queues = new Queues(redis, { prefix, fetchAttempts: 1 });
@@ -30,7 +29,7 @@ let workers: Worker[];
 const metrics = createMetrics({ defaultMetrics: false });
 
 beforeAll(async () => {
-  t = await createTestDatabase();
+  t = await testEnv.start();
   workers = createProcessorWorkers({
     db: t.db,
     logger: createLogger({ level: 'silent' }),
@@ -50,8 +49,7 @@ afterAll(async () => {
   await queues.close();
   redis.disconnect();
   workerRedis.disconnect();
-  await deleteRedisPrefix(redisUrl, prefix);
-  await t?.drop();
+  await testEnv.stop();
 });
 
 describe('refresh-dashboard job', () => {

@@ -1,5 +1,5 @@
 import type { Config } from '@paperboy/config';
-import { createDb, SubscriberRepository, TimeZoneRepository } from '@paperboy/db';
+import { createDb, preferencesJson, SubscriberRepository, TimeZoneRepository } from '@paperboy/db';
 import { loadTaxonomy, normalizeEmail } from '@paperboy/pipeline';
 import { subcommand, UsageError } from '../args.js';
 
@@ -24,12 +24,7 @@ function subscriberJson(row: SubscriberRow) {
     status: row.status,
     createdAt: row.created_at,
     confirmedAt: row.confirmed_at,
-    topics: row.topics,
-    frequency: row.frequency,
-    sendHour: row.send_hour,
-    timeZone: row.time_zone,
-    minUpvotes: row.min_upvotes,
-    maxPapers: row.max_papers,
+    ...preferencesJson(row),
   };
 }
 

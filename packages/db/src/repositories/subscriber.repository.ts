@@ -28,6 +28,33 @@ const revokeOnReactivation = (eb: ExpressionBuilder<Database, 'subscribers'>) =>
       .end(),
   );
 
+/** The SET of a subscriber becoming active (confirmed now, no longer unsubscribed, older links revoked). */
+const activate = (eb: ExpressionBuilder<Database, 'subscribers'>) => ({
+  status: 'active' as const,
+  confirmed_at: now,
+  unsubscribed_at: null,
+  token_version: revokeOnReactivation(eb),
+});
+
+/** Each preference as the CLI and the API show it (camelCase), and its column. */
+const PREFERENCE_COLUMNS = {
+  topics: 'topics',
+  frequency: 'frequency',
+  sendHour: 'send_hour',
+  timeZone: 'time_zone',
+  minUpvotes: 'min_upvotes',
+  maxPapers: 'max_papers',
+} as const;
+type PreferenceColumns = typeof PREFERENCE_COLUMNS;
+type PreferenceRow = Record<PreferenceColumns[keyof PreferenceColumns], unknown>;
+type PreferencesJson<R extends PreferenceRow> = { -readonly [K in keyof PreferenceColumns]: R[PreferenceColumns[K]] };
+
+/** Stored preferences (a row's snake_case columns, typed as in the row) with camelCase keys. */
+export function preferencesJson<R extends PreferenceRow>(row: R): PreferencesJson<R> {
+  const entries = Object.entries(PREFERENCE_COLUMNS).map(([key, column]) => [key, row[column]]);
+  return Object.fromEntries(entries) as PreferencesJson<R>;
+}
+
 export type SubscriberStatus = SubscribersTable['status'];
 export type SubscriberDeliveryStatus = DeliveryStatus;
 
@@ -92,12 +119,7 @@ export class SubscriberRepository {
       if (status === 'active' && subscriber.status !== 'active') {
         const updated = await trx
           .updateTable('subscribers')
-          .set((eb) => ({
-            status: 'active',
-            confirmed_at: now,
-            unsubscribed_at: null,
-            token_version: revokeOnReactivation(eb),
-          }))
+          .set(activate)
           .where('id', '=', subscriber.id)
           .returning('token_version as tokenVersion')
           .executeTakeFirstOrThrow();
@@ -131,12 +153,7 @@ export class SubscriberRepository {
   async confirm(id: number): Promise<boolean> {
     const result = await this.db
       .updateTable('subscribers')
-      .set((eb) => ({
-        status: 'active',
-        confirmed_at: now,
-        unsubscribed_at: null,
-        token_version: revokeOnReactivation(eb),
-      }))
+      .set(activate)
       .where('id', '=', id)
       .where('status', '=', 'pending')
       .executeTakeFirst();

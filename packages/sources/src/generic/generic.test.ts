@@ -330,17 +330,26 @@ describe('generic, configured like the hand-written Hugging Face adapters', () =
   const hfApiFixtures = new URL('../../test/fixtures/hf-api/', import.meta.url);
   const hfPapersFixtures = new URL('../../test/fixtures/hf-papers/', import.meta.url);
 
+  /** The generic adapter with `options` finds on the page exactly what the hand-written `adapter` finds. */
+  const expectSameAs = (
+    adapter: { extract: typeof hfApiAdapter.extract },
+    options: GenericOptions,
+    page: ReturnType<typeof createPage>,
+  ) => {
+    const expected = adapter.extract(page);
+    expect(expected.entries.length).toBeGreaterThan(0);
+    expect(extractGeneric(page, options)).toEqual(expected);
+  };
+
   it.each(readdirSync(hfApiFixtures).filter((f) => f.endsWith('.json')))(
     'JSON body: %s gives what hf-api gives',
     (name) => {
-      const page = createPage(
-        'https://huggingface.co/api/daily_papers',
-        readFileSync(new URL(name, hfApiFixtures), 'utf8'),
-        'application/json',
+      const body = readFileSync(new URL(name, hfApiFixtures), 'utf8');
+      expectSameAs(
+        hfApiAdapter,
+        hfApiOptions,
+        createPage('https://huggingface.co/api/daily_papers', body, 'application/json'),
       );
-      const expected = hfApiAdapter.extract(page);
-      expect(expected.entries.length).toBeGreaterThan(0);
-      expect(extractGeneric(page, hfApiOptions)).toEqual(expected);
     },
   );
 
@@ -350,13 +359,8 @@ describe('generic, configured like the hand-written Hugging Face adapters', () =
     'hf-papers-trending.html',
     'hf-papers-tricky-text.html',
   ])('data-props: %s gives what hf-papers gives', (name) => {
-    const page = createPage(
-      'https://huggingface.co/papers/date/2026-06-12',
-      readFileSync(new URL(name, hfPapersFixtures), 'utf8'),
-      'text/html',
-    );
-    const expected = hfPapersAdapter.extract(page);
-    expect(expected.entries.length).toBeGreaterThan(0);
-    expect(extractGeneric(page, hfPapersPageOptions)).toEqual(expected);
+    const body = readFileSync(new URL(name, hfPapersFixtures), 'utf8');
+    const url = 'https://huggingface.co/papers/date/2026-06-12';
+    expectSameAs(hfPapersAdapter, hfPapersPageOptions, createPage(url, body, 'text/html'));
   });
 });

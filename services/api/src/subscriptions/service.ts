@@ -1,4 +1,11 @@
-import { type Db, lazyLinkSecret, SubscriberRepository, type SubscriberStatus, TimeZoneRepository } from '@paperboy/db';
+import {
+  type Db,
+  lazyLinkSecret,
+  preferencesJson,
+  SubscriberRepository,
+  type SubscriberStatus,
+  TimeZoneRepository,
+} from '@paperboy/db';
 import { normalizeEmail, type Taxonomy, type TokenPurpose, verifyToken } from '@paperboy/pipeline';
 import type { Queues } from '@paperboy/queue';
 import type { FastifyBaseLogger } from 'fastify';
@@ -130,14 +137,7 @@ export function createSubscriptionService(deps: SubscriptionServiceDeps) {
     async currentPreferences(subscriberId: number) {
       const row = await subscribers.preferences(subscriberId);
       return row
-        ? {
-            topics: row.topics,
-            frequency: row.frequency,
-            sendHour: row.send_hour,
-            timeZone: row.time_zone,
-            minUpvotes: row.min_upvotes,
-            maxPapers: row.max_papers,
-          }
+        ? preferencesJson(row)
         : { topics: [], frequency: 'daily', sendHour: 8, timeZone: 'UTC', minUpvotes: 0, maxPapers: 10 };
     },
 

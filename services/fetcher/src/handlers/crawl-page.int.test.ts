@@ -4,21 +4,15 @@ import type { AddressInfo } from 'node:net';
 import { type FetchSettings, HostLimiter, RobotsCache } from '@paperboy/http';
 import { DelayedError, type Job, Queues, UnrecoverableError } from '@paperboy/queue';
 import { parseSourcesFile } from '@paperboy/sources-file';
-import {
-  createTestDatabase,
-  deleteRedisPrefix,
-  requireEnv,
-  type TestDatabase,
-  testQueuePrefix,
-} from '@paperboy/test-utils';
+import { type TestDatabase, testEnvironment } from '@paperboy/test-utils';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openGate, type RobotsGate } from '../politeness.js';
 import { createCrawlPageHandler } from './crawl-page.handler.js';
 
-const redisUrl = requireEnv('TEST_REDIS_URL');
-const prefix = testQueuePrefix();
+const testEnv = testEnvironment();
+const { prefix, redisUrl } = testEnv;
 let t: TestDatabase;
 let redis: Redis;
 /** A port nothing listens on: robots.txt there is unreachable (connection refused). */
@@ -33,7 +27,7 @@ const fetch: Omit<FetchSettings, 'accept' | 'conditional'> = {
 };
 
 beforeAll(async () => {
-  t = await createTestDatabase();
+  t = await testEnv.start();
   redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
   const closed = createServer();
   await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
@@ -42,8 +36,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await t?.drop();
-  await deleteRedisPrefix(redisUrl, prefix);
+  await testEnv.stop();
   redis?.disconnect();
 });
 
@@ -61,19 +54,25 @@ function handler(robots: RobotsGate, settings = fetch) {
 }
 
 let jobs = 0;
-function crawl(run: ReturnType<typeof handler>, url: string, attemptsMade = 0) {
-  const payload = { source: 'hf-papers', url, trigger: 'cli' as const };
+/** A crawl-page job of three attempts as BullMQ hands it to the handler, `attemptsMade` of them made. */
+function crawlJob(data: object, attemptsMade: number, more: Partial<Job> = {}): Job {
   const job = {
     queueName: 'crawl',
     queueQualifiedName: `${prefix}:crawl`,
     id: String(++jobs),
     name: 'crawl-page',
-    data: payload,
+    data,
     attemptsMade,
     opts: { attempts: 3 },
     updateData: async () => {},
+    ...more,
   };
-  return run(payload, job as unknown as Job);
+  return job as unknown as Job;
+}
+
+function crawl(run: ReturnType<typeof handler>, url: string, attemptsMade = 0) {
+  const payload = { source: 'hf-papers', url, trigger: 'cli' as const };
+  return run(payload, crawlJob(payload, attemptsMade));
 }
 
 const lastCrawl = () =>
@@ -153,17 +152,7 @@ describe('crawl-page and failing pages', () => {
       expect(await lastCrawl()).toMatchObject({ url, outcome: 'failed', status: 500 });
       // One attempt made and one spent on a throttle: this second real attempt is the last.
       const payload = { source: 'hf-papers', url, trigger: 'cli' as const, throttled: 1 };
-      const job = {
-        queueName: 'crawl',
-        queueQualifiedName: `${prefix}:crawl`,
-        id: String(++jobs),
-        name: 'crawl-page',
-        data: payload,
-        attemptsMade: 1,
-        opts: { attempts: 3 },
-        updateData: async () => {},
-      };
-      expect(await run(payload, job as unknown as Job).catch((e: Error) => e)).toBeInstanceOf(UnrecoverableError);
+      expect(await run(payload, crawlJob(payload, 1)).catch((e: Error) => e)).toBeInstanceOf(UnrecoverableError);
       expect(await lastCrawl()).toMatchObject({ url, outcome: 'failed' });
     } finally {
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -208,18 +197,10 @@ describe('crawl-page and a robots.txt Crawl-delay', () => {
     const crawlOf = (path: string) => {
       const payload = { source: 'hf-api', url: `http://${host}${path}`, trigger: 'cli' as const };
       const delayedTo: number[] = [];
-      const job = {
-        queueName: 'crawl',
-        queueQualifiedName: `${prefix}:crawl`,
-        id: String(++jobs),
-        name: 'crawl-page',
-        data: payload,
-        attemptsMade: 0,
-        opts: { attempts: 3 },
-        updateData: async () => {},
+      const job = crawlJob(payload, 0, {
         moveToDelayed: async (timestamp: number) => void delayedTo.push(timestamp),
-      };
-      return { delayedTo, result: run(payload, job as unknown as Job) };
+      });
+      return { delayedTo, result: run(payload, job) };
     };
     try {
       const first = crawlOf('/api/daily_papers');

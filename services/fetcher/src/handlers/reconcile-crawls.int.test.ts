@@ -1,30 +1,23 @@
 import { createRedis, Queues } from '@paperboy/queue';
-import {
-  createTestDatabase,
-  deleteRedisPrefix,
-  requireEnv,
-  type TestDatabase,
-  testQueuePrefix,
-} from '@paperboy/test-utils';
+import { type TestDatabase, testEnvironment } from '@paperboy/test-utils';
 import { pino } from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createReconcileCrawlsHandler } from './reconcile-crawls.handler.js';
 
 let t: TestDatabase;
-const prefix = testQueuePrefix();
-const redisUrl = requireEnv('TEST_REDIS_URL');
+const testEnv = testEnvironment();
+const { prefix, redisUrl } = testEnv;
 const producer = createRedis(redisUrl, 'producer');
 const queues = new Queues(producer, { prefix, fetchAttempts: 1 });
 const job = { queueName: 'crawl', id: 'test', name: 'reconcile-crawls', data: {} } as never;
 
 beforeAll(async () => {
-  t = await createTestDatabase();
+  t = await testEnv.start();
 });
 afterAll(async () => {
   await queues.close();
   producer.disconnect();
-  await deleteRedisPrefix(redisUrl, prefix);
-  await t?.drop();
+  await testEnv.stop();
 });
 
 // A fetcher SIGKILLed mid-crawl and restarted at once (as a supervisor does) found nothing stale at

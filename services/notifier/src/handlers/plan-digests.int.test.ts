@@ -2,33 +2,29 @@ import { SubscriberRepository } from '@paperboy/db';
 import { createRedis, Queues } from '@paperboy/queue';
 import {
   backdateDelivery,
-  createTestDatabase,
-  deleteRedisPrefix,
   insertPreferencesRow,
   insertSubscriberRow,
-  requireEnv,
   type TestDatabase,
-  testQueuePrefix,
+  testEnvironment,
 } from '@paperboy/test-utils';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPlanDigestsHandler } from './plan-digests.handler.js';
 
 let t: TestDatabase;
-const prefix = testQueuePrefix();
-const redisUrl = requireEnv('TEST_REDIS_URL');
+const testEnv = testEnvironment();
+const { prefix, redisUrl } = testEnv;
 const producer = createRedis(redisUrl, 'producer');
 const queues = new Queues(producer, { prefix, fetchAttempts: 1 });
 const job = { queueName: 'planning', id: 'test', name: 'plan-digests', data: {} } as never;
 
 beforeAll(async () => {
-  t = await createTestDatabase();
+  t = await testEnv.start();
 });
 afterAll(async () => {
   await queues.close();
   producer.disconnect();
-  await deleteRedisPrefix(redisUrl, prefix);
-  await t?.drop();
+  await testEnv.stop();
 });
 
 describe('plan-digests', () => {

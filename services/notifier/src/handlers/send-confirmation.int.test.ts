@@ -6,13 +6,9 @@ import { loadTaxonomy } from '@paperboy/pipeline';
 import { createRedis, Queues, UnrecoverableError, type Worker } from '@paperboy/queue';
 import {
   backdateConfirmationWindow,
-  createTestDatabase,
-  deleteRedisPrefix,
-  requireEnv,
   type SmtpTestServer,
   startSmtpTestServer,
-  type TestDatabase,
-  testQueuePrefix,
+  testEnvironment,
 } from '@paperboy/test-utils';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -22,7 +18,6 @@ import { createSendConfirmationHandler } from './send-confirmation.handler.js';
 // The confirmation mail as a job: the API queues it, the notifier sends it through a real SMTP
 // server, at most PAPERBOY_CONFIRMATIONS_PER_HOUR mails per address and hour.
 
-const redisUrl = requireEnv('TEST_REDIS_URL');
 const logger = pino({ level: 'silent' });
 const job = { queueName: 'notify', id: 'test', name: 'send-confirmation', data: {} } as never;
 const cleanups: Array<() => Promise<unknown>> = [];
@@ -31,9 +26,10 @@ afterEach(async () => {
 });
 
 async function setup(smtpOptions: Parameters<typeof startSmtpTestServer>[0] = {}, options: { workers?: boolean } = {}) {
-  const t: TestDatabase = await createTestDatabase();
+  const testEnv = testEnvironment();
+  const { prefix, redisUrl } = testEnv;
+  const t = await testEnv.start();
   const smtp: SmtpTestServer = await startSmtpTestServer(smtpOptions);
-  const prefix = testQueuePrefix();
   const config = loadConfig({
     SMTP_URL: smtp.url,
     PAPERBOY_SECRET: 'confirmation-test-secret-Tf6Nw2Qp9Lx4Zc',
@@ -58,9 +54,8 @@ async function setup(smtpOptions: Parameters<typeof startSmtpTestServer>[0] = {}
     perIpPerMinute: 1000,
   });
   cleanups.push(
-    () => t.drop(),
+    () => testEnv.stop(),
     () => smtp.close(),
-    () => deleteRedisPrefix(redisUrl, prefix),
     async () => {
       producer.disconnect();
       connection.disconnect();

@@ -12,7 +12,7 @@ export interface ConfiguredSource {
 }
 
 /** One source and its health: what `paperboy sources`, `/api/sources` and the dashboard page show. */
-export interface SourceReport {
+export interface SourceReport extends Omit<SourceHealthRow, 'source'> {
   id: string;
   /** The adapter of a source of the file; for another, its id when that is an adapter's (ingest, demo), else null. */
   adapter: string | null;
@@ -21,21 +21,8 @@ export interface SourceReport {
   enabled: boolean;
   schedule: string;
   urls: readonly string[];
-  lastCrawlAt: string | null;
-  lastOutcome: string | null;
-  lastStatus: number | null;
-  lastEntries: number | null;
-  lastSuccessAt: string | null;
-  lastSuspect: boolean;
-  lastSuspectReason: string | null;
-  lastError: string | null;
   health: ReturnType<typeof healthOfSourceRow>['health'];
   reason: string | null;
-  crawls24h: number;
-  failures24h: number;
-  new24h: number;
-  /** Batches enqueued more than PAPERBOY_RECONCILE_GRACE_MINUTES ago (last 7 days) and not stored: lost or failed, until reconcile-crawls repairs them. */
-  unstoredBatches: number;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import type { Database } from '../schema.js';
+import { arrayOf } from './expressions.js';
 
 export type Frequency = 'daily' | 'weekly';
 
@@ -217,11 +218,27 @@ export class DigestRepository {
   /** The papers with these ids, in the order given. */
   async papersByIds(ids: readonly number[], scores: ReadonlyMap<number, number>): Promise<DigestPaper[]> {
     if (ids.length === 0) return [];
-    // Raw: ARRAY(subquery) of each paper's topics, in position order.
-    const { rows } = await sql<Omit<DigestPaper, 'score'>>`
-      SELECT p.id, p.arxiv_id AS "arxivId", p.title, p.abstract, p.authors, p.url, p.upvotes,
-        ARRAY(SELECT t.topic_id FROM paper_topics t WHERE t.paper_id = p.id ORDER BY t.position) AS topics
-      FROM papers p WHERE p.id = ANY(${[...ids]}::bigint[])`.execute(this.db);
+    const rows = await this.db
+      .selectFrom('papers as p')
+      .select((eb) => [
+        'p.id',
+        'p.arxiv_id as arxivId',
+        'p.title',
+        'p.abstract',
+        'p.authors',
+        'p.url',
+        'p.upvotes',
+        arrayOf(
+          eb
+            .selectFrom('paper_topics as t')
+            .select('t.topic_id')
+            .whereRef('t.paper_id', '=', 'p.id')
+            .orderBy('t.position'),
+        ).as('topics'),
+      ])
+      // Raw: one bigint[] parameter, whatever the number of ids.
+      .where('p.id', '=', (eb) => eb.fn.any(sql<number[]>`${[...ids]}::bigint[]`))
+      .execute();
     const byId = new Map(rows.map((r) => [r.id, r]));
     return ids.flatMap((id) => {
       const row = byId.get(id);

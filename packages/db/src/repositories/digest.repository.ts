@@ -1,5 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import type { Database } from '../schema.js';
+import { arrayOf } from './expressions.js';
 
 export type Frequency = 'daily' | 'weekly';
 
@@ -187,22 +188,36 @@ export class DigestRepository {
   async digestContext(
     subscriberId: number,
   ): Promise<{ topics: string[]; minUpvotes: number; maxPapers: number; since: Date; sent: Set<number> } | null> {
-    // Raw: ARRAY(subquery) and a coalesce over a correlated max, which the builder has no typed form for.
-    const { rows } = await sql<{
-      topics: string[];
-      minUpvotes: number;
-      maxPapers: number;
-      since: Date;
-      sent: number[];
-    }>`
-      SELECT p.topics, p.min_upvotes AS "minUpvotes", p.max_papers AS "maxPapers",
-        coalesce(
-          (SELECT max(claimed_at) FROM deliveries WHERE subscriber_id = ${subscriberId} AND status = 'sent'),
-          now() - CASE WHEN p.frequency = 'weekly' THEN interval '7 days' ELSE interval '1 day' END) AS since,
-        ARRAY(SELECT d.paper_id FROM delivered_papers d JOIN papers pp ON pp.id = d.paper_id
-              WHERE d.subscriber_id = ${subscriberId} AND pp.last_seen_at > now() - interval '8 days') AS sent
-      FROM subscriber_preferences p WHERE p.subscriber_id = ${subscriberId}`.execute(this.db);
-    const row = rows[0];
+    const row = await this.db
+      .selectFrom('subscriber_preferences as p')
+      .select((eb) => [
+        'p.topics',
+        'p.min_upvotes as minUpvotes',
+        'p.max_papers as maxPapers',
+        eb.fn
+          .coalesce(
+            eb
+              .selectFrom('deliveries')
+              .select((d) => d.fn.max('claimed_at').as('last'))
+              .where('subscriber_id', '=', subscriberId)
+              .where('status', '=', 'sent')
+              .$asScalar(),
+            // Raw: interval arithmetic.
+            sql`now() - CASE WHEN p.frequency = 'weekly' THEN interval '7 days' ELSE interval '1 day' END`,
+          )
+          .$castTo<Date>()
+          .as('since'),
+        arrayOf(
+          eb
+            .selectFrom('delivered_papers as d')
+            .innerJoin('papers as pp', 'pp.id', 'd.paper_id')
+            .select('d.paper_id')
+            .where('d.subscriber_id', '=', subscriberId)
+            .where('pp.last_seen_at', '>', sql<Date>`now() - interval '8 days'`), // raw: interval arithmetic
+        ).as('sent'),
+      ])
+      .where('p.subscriber_id', '=', subscriberId)
+      .executeTakeFirst();
     return row
       ? {
           topics: row.topics,
@@ -217,11 +232,27 @@ export class DigestRepository {
   /** The papers with these ids, in the order given. */
   async papersByIds(ids: readonly number[], scores: ReadonlyMap<number, number>): Promise<DigestPaper[]> {
     if (ids.length === 0) return [];
-    // Raw: ARRAY(subquery) of each paper's topics, in position order.
-    const { rows } = await sql<Omit<DigestPaper, 'score'>>`
-      SELECT p.id, p.arxiv_id AS "arxivId", p.title, p.abstract, p.authors, p.url, p.upvotes,
-        ARRAY(SELECT t.topic_id FROM paper_topics t WHERE t.paper_id = p.id ORDER BY t.position) AS topics
-      FROM papers p WHERE p.id = ANY(${[...ids]}::bigint[])`.execute(this.db);
+    const rows = await this.db
+      .selectFrom('papers as p')
+      .select((eb) => [
+        'p.id',
+        'p.arxiv_id as arxivId',
+        'p.title',
+        'p.abstract',
+        'p.authors',
+        'p.url',
+        'p.upvotes',
+        arrayOf(
+          eb
+            .selectFrom('paper_topics as t')
+            .select('t.topic_id')
+            .whereRef('t.paper_id', '=', 'p.id')
+            .orderBy('t.position'),
+        ).as('topics'),
+      ])
+      // Raw: one bigint[] parameter, whatever the number of ids.
+      .where('p.id', '=', (eb) => eb.fn.any(sql<number[]>`${[...ids]}::bigint[]`))
+      .execute();
     const byId = new Map(rows.map((r) => [r.id, r]));
     return ids.flatMap((id) => {
       const row = byId.get(id);

@@ -1,5 +1,8 @@
-import { type Kysely, sql } from 'kysely';
+import { type Expression, type Kysely, sql } from 'kysely';
 import type { Database } from '../schema.js';
+
+/** An array's first element. Raw: the builder has no subscript form. */
+const firstOf = <T>(array: Expression<T[]>) => sql<T>`(${array})[1]`;
 
 export interface ExportedPaper {
   arxivId: string | null;
@@ -53,31 +56,49 @@ export class ExportRepository {
     crossSource: number;
     rejected: number;
   }> {
-    // Raw: five scalar subqueries in one round trip.
-    const { rows } = await sql<{
-      papers: number;
-      sightings: number;
-      aliases: number;
-      crossSource: number;
-      rejected: number;
-    }>`
-      SELECT (SELECT count(*)::int FROM papers) AS papers,
-             (SELECT count(*)::int FROM sightings) AS sightings,
-             (SELECT count(*)::int FROM paper_aliases) AS aliases,
-             (SELECT count(*)::int FROM (SELECT paper_id FROM paper_aliases GROUP BY paper_id HAVING count(DISTINCT source) > 1) s) AS "crossSource",
-             (SELECT count(*)::int FROM rejected_entries) AS rejected`.execute(this.db);
-    return rows[0]!;
+    // Five scalar subqueries in one round trip.
+    const row = await this.db
+      .selectNoFrom((eb) => {
+        const count = eb.cast<number>(eb.fn.countAll(), 'integer').as('n');
+        return [
+          eb.selectFrom('papers').select(count).$asScalar().as('papers'),
+          eb.selectFrom('sightings').select(count).$asScalar().as('sightings'),
+          eb.selectFrom('paper_aliases').select(count).$asScalar().as('aliases'),
+          eb
+            .selectFrom(
+              eb
+                .selectFrom('paper_aliases')
+                .select('paper_id')
+                .groupBy('paper_id')
+                .having((h) => h.fn.count('source').distinct(), '>', 1)
+                .as('s'),
+            )
+            .select(count)
+            .$asScalar()
+            .as('crossSource'),
+          eb.selectFrom('rejected_entries').select(count).$asScalar().as('rejected'),
+        ];
+      })
+      .executeTakeFirstOrThrow();
+    return row;
   }
 
   /** Papers seen on more than one source, with those sources. */
   async crossSourcePapers(limit: number): Promise<Array<{ arxivId: string | null; title: string; sources: string[] }>> {
-    // Raw: array_agg(DISTINCT … ORDER BY …) with a HAVING on a distinct count.
-    const { rows } = await sql<{ arxivId: string | null; title: string; sources: string[] }>`
-      SELECT p.arxiv_id AS "arxivId", p.title, array_agg(DISTINCT a.source ORDER BY a.source) AS sources
-      FROM papers p JOIN paper_aliases a ON a.paper_id = p.id
-      GROUP BY p.id HAVING count(DISTINCT a.source) > 1
-      ORDER BY p.upvotes DESC NULLS LAST, p.id LIMIT ${limit}`.execute(this.db);
-    return rows;
+    return this.db
+      .selectFrom('papers as p')
+      .innerJoin('paper_aliases as a', 'a.paper_id', 'p.id')
+      .select((eb) => [
+        'p.arxiv_id as arxivId',
+        'p.title',
+        eb.fn.agg<string[]>('array_agg', ['a.source']).distinct().orderBy('a.source').as('sources'),
+      ])
+      .groupBy('p.id')
+      .having((eb) => eb.fn.count('a.source').distinct(), '>', 1)
+      .orderBy('p.upvotes', (ob) => ob.desc().nullsLast())
+      .orderBy('p.id')
+      .limit(limit)
+      .execute();
   }
 
   /** How many papers have each topic as their best one. */
@@ -96,23 +117,26 @@ export class ExportRepository {
   async upvoteChanges(
     limit: number,
   ): Promise<Array<{ arxivId: string | null; title: string; first: number; last: number; sightings: number }>> {
-    // Raw: first and last values by (array_agg(… ORDER BY …))[1], which the builder has no form for.
-    const { rows } = await sql<{
-      arxivId: string | null;
-      title: string;
-      first: number;
-      last: number;
-      sightings: number;
-    }>`
-      SELECT p.arxiv_id AS "arxivId", p.title, h.first, h.last, h.sightings FROM (
-        SELECT paper_id,
-               (array_agg(upvotes ORDER BY seen_at))[1] AS first,
-               (array_agg(upvotes ORDER BY seen_at DESC))[1] AS last,
-               count(*)::int AS sightings
-        FROM sightings WHERE upvotes IS NOT NULL GROUP BY paper_id
-      ) h JOIN papers p ON p.id = h.paper_id
-      WHERE h.first <> h.last
-      ORDER BY abs(h.last - h.first) DESC, p.id LIMIT ${limit}`.execute(this.db);
-    return rows;
+    // The first and last upvotes of a paper's counted sightings, in time order.
+    const history = this.db
+      .selectFrom('sightings')
+      .select((eb) => [
+        'paper_id',
+        firstOf(eb.fn.agg<number[]>('array_agg', ['upvotes']).orderBy('seen_at')).as('first'),
+        firstOf(eb.fn.agg<number[]>('array_agg', ['upvotes']).orderBy('seen_at', 'desc')).as('last'),
+        eb.cast<number>(eb.fn.countAll(), 'integer').as('sightings'),
+      ])
+      .where('upvotes', 'is not', null)
+      .groupBy('paper_id')
+      .as('h');
+    return this.db
+      .selectFrom(history)
+      .innerJoin('papers as p', 'p.id', 'h.paper_id')
+      .select(['p.arxiv_id as arxivId', 'p.title', 'h.first', 'h.last', 'h.sightings'])
+      .whereRef('h.first', '<>', 'h.last')
+      .orderBy((eb) => eb.fn('abs', [eb('h.last', '-', eb.ref('h.first'))]), 'desc')
+      .orderBy('p.id')
+      .limit(limit)
+      .execute();
   }
 }

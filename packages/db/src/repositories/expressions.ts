@@ -1,7 +1,20 @@
-import { sql } from 'kysely';
+import { type Expression, sql } from 'kysely';
 
 /**
  * now() of the current transaction, for the builder (which has no word for it): timestamps are
  * Postgres' clock, the same for every statement of a transaction, never this process's.
  */
 export const now = sql<Date>`now()`;
+
+/**
+ * A timestamptz column as millisecond ISO text in UTC ("2026-01-02T03:04:05.678Z"), as the API and
+ * the exports answer. Raw: `AT TIME ZONE` and `to_char`'s format have no builder form.
+ */
+export const isoMillis = (column: string) =>
+  sql<string>`to_char(${sql.ref(column)} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+/**
+ * `ARRAY(subquery)`: a one-column subquery's rows as an array, in its order, `{}` when it has none.
+ * Raw: the builder has no ARRAY constructor.
+ */
+export const arrayOf = <T>(query: Expression<{ [column: string]: T }>) => sql<T[]>`ARRAY(${query})`;

@@ -2,6 +2,7 @@ import { type Kysely, sql } from 'kysely';
 import type { Database } from '../schema.js';
 import { paperGrowth24hSql, TRENDING_SCORE_SQL } from './digest.repository.js';
 import { distinctSources } from './distinct-sources.js';
+import { arrayOf, isoMillis } from './expressions.js';
 
 export interface PaperFilter {
   topic?: string;
@@ -118,29 +119,41 @@ export class ReadRepository {
   }
 
   async paperWithHistory(arxivId: string) {
-    // Raw: the topics rule (TOPICS_SQL, shared with listPapers), ARRAY(subquery) and to_char instants.
-    const paper = await sql<ListedPaper & { id: number; abstract: string | null }>`
-      SELECT p.id, p.arxiv_id AS "arxivId", p.title, p.abstract, p.authors, p.upvotes,
-        (${sql.raw(TOPICS_SQL)}) AS topics,
-        ARRAY(SELECT DISTINCT a.source FROM paper_aliases a WHERE a.paper_id = p.id ORDER BY a.source) AS sources,
-        to_char(p.first_seen_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "firstSeenAt",
-        to_char(p.last_seen_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "lastSeenAt"
-      FROM papers p WHERE p.arxiv_id = ${arxivId}`.execute(this.db);
-    const row = paper.rows[0];
+    const row = await this.db
+      .selectFrom('papers as p')
+      .select((eb) => [
+        'p.id',
+        'p.arxiv_id as arxivId',
+        'p.title',
+        'p.abstract',
+        'p.authors',
+        'p.upvotes',
+        // Raw: the topics rule, SQL text shared with listPapers.
+        sql<string[]>`(${sql.raw(TOPICS_SQL)})`.as('topics'),
+        arrayOf(
+          eb
+            .selectFrom('paper_aliases as a')
+            .select('a.source')
+            .distinct()
+            .whereRef('a.paper_id', '=', 'p.id')
+            .orderBy('a.source'),
+        ).as('sources'),
+        isoMillis('p.first_seen_at').as('firstSeenAt'),
+        isoMillis('p.last_seen_at').as('lastSeenAt'),
+      ])
+      .where('p.arxiv_id', '=', arxivId)
+      .executeTakeFirst();
     if (!row) return null;
-    // Raw: to_char instants (millisecond ISO text, as the rest of the API answers).
-    const history = await sql<{
-      source: string;
-      listing: string;
-      seenAt: string;
-      rank: number;
-      upvotes: number | null;
-      comments: number | null;
-    }>`
-      SELECT source, listing, to_char(seen_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "seenAt", rank, upvotes, comments
-      FROM sightings WHERE paper_id = ${row.id} ORDER BY seen_at, source, listing`.execute(this.db);
+    const sightings = await this.db
+      .selectFrom('sightings')
+      .select(['source', 'listing', isoMillis('seen_at').as('seenAt'), 'rank', 'upvotes', 'comments'])
+      .where('paper_id', '=', row.id)
+      .orderBy('seen_at')
+      .orderBy('source')
+      .orderBy('listing')
+      .execute();
     const { id: _id, ...rest } = row;
-    return { ...rest, sightings: history.rows };
+    return { ...rest, sightings };
   }
 
   /**

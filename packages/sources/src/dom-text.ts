@@ -59,7 +59,7 @@ function elementPiece(el: Element, skipDescriptors: boolean): string | undefined
   if (name === 'script') return texSource(el) ?? '';
   if (SKIPPED_TAGS.has(name)) return '';
   if (name === 'br') return ' ';
-  const className = el.attribs['class'];
+  const className = el.attribs.class;
   if (className !== undefined) {
     if (MATHJAX_RENDER_CLASS.test(className)) return '';
     if (skipDescriptors && /(?:^|\s)descriptor(?:\s|$)/.test(className)) return '';
@@ -68,7 +68,7 @@ function elementPiece(el: Element, skipDescriptors: boolean): string | undefined
 }
 
 function texSource(script: Element): string | undefined {
-  const type = script.attribs['type'] ?? '';
+  const type = script.attribs.type ?? '';
   if (!type.startsWith('math/tex')) return undefined;
   const source = script.children.map((c) => (isText(c) ? c.data : '')).join('');
   const fence = type.includes('mode=display') ? '$$' : '$';
@@ -77,7 +77,7 @@ function texSource(script: Element): string | undefined {
 
 /** True when the element's class list has `name`. */
 export function hasClass(el: Element, name: string): boolean {
-  const className = el.attribs['class'];
+  const className = el.attribs.class;
   if (className === undefined) return false;
   if (className === name) return true;
   for (let at = className.indexOf(name); at !== -1; at = className.indexOf(name, at + 1)) {
@@ -92,6 +92,7 @@ export function hasClass(el: Element, name: string): boolean {
  * Depth-first walk over the elements under `root` (not `root` itself), in document order.
  * `visit` returns true to skip the element's children.
  */
+// biome-ignore lint/suspicious/noConfusingVoidType: a visitor returns false to skip an element's children, or nothing at all
 export function walkElements(root: Element, visit: (el: Element) => boolean | void): void {
   const stack: AnyNode[] = [...root.children].reverse();
   while (stack.length > 0) {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeArchivedBody, encodeArchivedBody } from './archive.repository.js';
 
 describe('the archive format', () => {
-  const page = Buffer.from('<html><body>' + '<article>a listing entry</article>'.repeat(200) + '</body></html>');
+  const page = Buffer.from(`<html><body>${'<article>a listing entry</article>'.repeat(200)}</body></html>`);
 
   it('stores a body brotli-compressed and reads it back as fetched', async () => {
     const stored = await encodeArchivedBody(page);

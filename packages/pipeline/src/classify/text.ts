@@ -54,7 +54,7 @@ export function stem(word: string): string {
   if (w.length <= 3) return w;
   // 1. plurals (and -ied)
   if ((w.endsWith('ies') || w.endsWith('ied')) && w.length > 4) {
-    w = w.slice(0, -3) + 'y';
+    w = `${w.slice(0, -3)}y`;
     return w;
   }
   if (w.endsWith('sses')) {

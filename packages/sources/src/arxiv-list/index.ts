@@ -36,7 +36,7 @@ export function extractArxivList($: CheerioAPI, pageUrl: string): ExtractResult 
       section = sectionFromHeading(elementText(el));
       continue;
     }
-    const link = findElement(el, (a) => a.name === 'a' && (a.attribs['href']?.includes('/abs/') ?? false));
+    const link = findElement(el, (a) => a.name === 'a' && (a.attribs.href?.includes('/abs/') ?? false));
     const dtText = capText(elementText(el), TEXT_LIMITS.label);
     const arxivId = idFromLink(link) ?? idFromText(dtText);
     if (!arxivId) {
@@ -52,7 +52,7 @@ export function extractArxivList($: CheerioAPI, pageUrl: string): ExtractResult 
     seen.add(arxivId);
 
     const entry: RawEntry = { rank: entries.length + 1, externalId: arxivId, arxivId };
-    const url = absoluteUrl(link?.attribs['href'], pageUrl) ?? absoluteUrl(`/abs/${arxivId}`, pageUrl);
+    const url = absoluteUrl(link?.attribs.href, pageUrl) ?? absoluteUrl(`/abs/${arxivId}`, pageUrl);
     if (url) entry.url = url;
     const entrySection = section ?? sectionFromMarker(dtText);
     if (entrySection) entry.section = entrySection;
@@ -109,7 +109,7 @@ function fillFromDetails(dd: Element, entry: RawEntry): void {
 }
 
 function idFromLink(link: Element | undefined): string | undefined {
-  return arxivIdFromAbsUrl(link?.attribs['href']);
+  return arxivIdFromAbsUrl(link?.attribs.href);
 }
 
 function idFromText(text: string): string | undefined {

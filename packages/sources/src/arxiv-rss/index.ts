@@ -131,7 +131,7 @@ function readItem(el: Element, kind: 'rss' | 'atom'): FeedItem {
         break;
       case 'link':
         if (kind === 'rss') item.link ??= capText(elementText(child), TEXT_LIMITS.url);
-        else if ((child.attribs['rel'] ?? 'alternate') === 'alternate') item.link ??= child.attribs['href'];
+        else if ((child.attribs.rel ?? 'alternate') === 'alternate') item.link ??= child.attribs.href;
         break;
       case 'description':
       case 'summary':
@@ -143,7 +143,7 @@ function readItem(el: Element, kind: 'rss' | 'atom'): FeedItem {
         break;
       case 'category': {
         const category = capText(
-          cleanText(kind === 'atom' ? (child.attribs['term'] ?? elementText(child)) : elementText(child)),
+          cleanText(kind === 'atom' ? (child.attribs.term ?? elementText(child)) : elementText(child)),
           TEXT_LIMITS.label,
         );
         if (category) item.categories.push(category);

@@ -271,7 +271,7 @@ describe('generic, JSON mode', () => {
 
   it('finds the attribute whose JSON has items at the path, skipping others', () => {
     const props = (value: unknown) => `<div data-props="${JSON.stringify(value).replace(/"/g, '&quot;')}"></div>`;
-    const page = props({ theme: 'dark' }) + '<div data-props="{broken"></div>' + props({ list: [{ t: 'A' }] });
+    const page = `${props({ theme: 'dark' })}<div data-props="{broken"></div>${props({ list: [{ t: 'A' }] })}`;
     expect(html(page, { json: { attr: 'data-props', path: 'list', fields: { title: 't' } } }).entries).toEqual([
       { rank: 1, externalId: 'A', title: 'A' },
     ]);

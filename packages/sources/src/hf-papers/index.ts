@@ -73,7 +73,7 @@ function findEmbeddedListing($: CheerioAPI): EmbeddedListing {
   const invalid: string[] = [];
   for (const el of $('[data-props]').toArray()) {
     const raw = el.attribs['data-props'];
-    if (!raw || !raw.includes('[')) continue; // header and theme props hold no arrays worth parsing
+    if (!raw?.includes('[')) continue; // header and theme props hold no arrays worth parsing
     let props: unknown;
     try {
       props = JSON.parse(raw);
@@ -148,7 +148,7 @@ function findEntryList(value: unknown, depth: number): unknown[] | undefined {
   if (isHfEntryList(value)) return value;
   if (typeof value !== 'object' || value === null || Array.isArray(value) || depth >= MAX_PROPS_DEPTH) return undefined;
   const props = value as Record<string, unknown>;
-  const named = props['dailyPapers'];
+  const named = props.dailyPapers;
   if (Array.isArray(named) && (named.length === 0 || isHfEntryList(named))) return named;
   for (const child of Object.values(props)) {
     if (typeof child !== 'object' || child === null) continue;
@@ -201,7 +201,7 @@ const RESERVED_PAPER_PATHS = new Set(['trending', 'date', 'week', 'month', 'subm
 
 /** The paper id of a link to `/papers/<id>` (one path segment), else undefined. */
 function paperIdFromHref(link: Element, pageUrl: string): string | undefined {
-  const href = absoluteUrl(link.attribs['href'], pageUrl);
+  const href = absoluteUrl(link.attribs.href, pageUrl);
   if (!href) return undefined;
   const match = /^\/papers\/([^/]+)\/?$/.exec(new URL(href).pathname);
   const id = match?.[1] && safeDecode(match[1]);

@@ -25,8 +25,7 @@ export async function checkRobots(deps: CrawlDeps, crawl: Crawl): Promise<void> 
   if (!verdict.allowed && verdict.unreachable) {
     // RFC 9309 §2.3.1.4: an unreachable robots.txt means complete disallow, but only until it
     // can be read: a network error like any other, retried with backoff.
-    const reason =
-      `robots.txt of ${url.host} unreachable (${verdict.unreachable}): ` + 'not crawling it until it can be read';
+    const reason = `robots.txt of ${url.host} unreachable (${verdict.unreachable}): not crawling it until it can be read`;
     await recorder.notFetched(reason, { retry: true, throttled: payload.throttled ?? 0 });
     throw new Error(reason);
   }

@@ -1,6 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import type { Database } from '../schema.js';
-import { arrayOf } from './expressions.js';
+import { arrayOf, paperHeadline } from './expressions.js';
 
 export type Frequency = 'daily' | 'weekly';
 
@@ -235,11 +235,7 @@ export class DigestRepository {
     const rows = await this.db
       .selectFrom('papers as p')
       .select((eb) => [
-        'p.id',
-        'p.arxiv_id as arxivId',
-        'p.title',
-        'p.abstract',
-        'p.authors',
+        ...paperHeadline,
         'p.url',
         'p.upvotes',
         arrayOf(

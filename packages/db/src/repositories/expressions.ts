@@ -18,3 +18,6 @@ export const isoMillis = (column: string) =>
  * Raw: the builder has no ARRAY constructor.
  */
 export const arrayOf = <T>(query: Expression<{ [column: string]: T }>) => sql<T[]>`ARRAY(${query})`;
+
+/** A paper's headline columns as digests and the read API select them (from `papers as p`). */
+export const paperHeadline = ['p.id', 'p.arxiv_id as arxivId', 'p.title', 'p.abstract', 'p.authors'] as const;

@@ -2,7 +2,7 @@ import { type Kysely, sql } from 'kysely';
 import type { Database } from '../schema.js';
 import { paperGrowth24hSql, TRENDING_SCORE_SQL } from './digest.repository.js';
 import { distinctSources } from './distinct-sources.js';
-import { arrayOf, isoMillis } from './expressions.js';
+import { arrayOf, isoMillis, paperHeadline } from './expressions.js';
 
 export interface PaperFilter {
   topic?: string;
@@ -122,11 +122,7 @@ export class ReadRepository {
     const row = await this.db
       .selectFrom('papers as p')
       .select((eb) => [
-        'p.id',
-        'p.arxiv_id as arxivId',
-        'p.title',
-        'p.abstract',
-        'p.authors',
+        ...paperHeadline,
         'p.upvotes',
         // Raw: the topics rule, SQL text shared with listPapers.
         sql<string[]>`(${sql.raw(TOPICS_SQL)})`.as('topics'),

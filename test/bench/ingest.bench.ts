@@ -1,7 +1,9 @@
 /**
  * Ingest benchmark: 400 Hugging Face listing pages of 50 entries, served from a local HTTP
- * server, through the real queue and workers; and a ceiling: the same pages fetched, parsed
- * with cheerio and written with one multi-row upsert per page, no queue. Prints one JSON line.
+ * server, through the real queue and workers; and a ceiling: the same pages fetched, read by the
+ * same adapter and written with one multi-row upsert per page, no queue. The same ingest again with
+ * the processor in 1 and in 2 processes of their own, and the crawl of a page step by step
+ * (`steps`, crawl-steps.ts). Prints one JSON line.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -17,10 +19,13 @@ import { createPage, getAdapter } from '@paperboy/sources';
 import { deleteRedisPrefix } from '@paperboy/test-utils';
 import { sql } from 'kysely';
 import { runIngest } from '../../packages/cli/src/run-ingest.js';
+import { measureCrawlSteps } from './crawl-steps.js';
 import { freshDatabase } from './fresh-database.js';
 
 const PAGES = Number(process.env.BENCH_PAGES ?? 400);
 const PER_PAGE = 50;
+/** Pages the step-by-step measurement reads (the first five are its warm-up). */
+const STEP_PAGES = 105;
 
 function rssSampler() {
   let peak = process.memoryUsage().rss;
@@ -40,7 +45,7 @@ function rssSampler() {
   };
 }
 
-/** The ceiling: fetch, cheerio, normalize, one multi-row upsert per page, `concurrency` pages at a time. */
+/** The ceiling: fetch, the adapter (as the fetcher calls it, from the bytes), normalize, one multi-row upsert per page, `concurrency` pages at a time. */
 async function ceiling(
   db: Db,
   urls: string[],
@@ -54,7 +59,7 @@ async function ceiling(
     while (next < urls.length) {
       const url = urls[next++]!;
       const page = await fetchPage(url, fetchSettings);
-      const { entries: raw } = adapter.extract(createPage(page.finalUrl, page.body.toString('utf8'), page.contentType));
+      const { entries: raw } = adapter.extract(createPage(page.finalUrl, page.body, page.contentType));
       const rows = raw.flatMap((r) => {
         const n = normalizeEntry(r);
         return n.ok ? [n.entry] : [];
@@ -74,7 +79,7 @@ async function ceiling(
   return entries;
 }
 
-export async function benchIngest(): Promise<Record<string, number>> {
+export async function benchIngest(): Promise<Record<string, unknown>> {
   const base = loadConfig();
   const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'warn', pretty: false });
   // Pages are generated and served by other processes: neither costs the measured process anything.
@@ -98,25 +103,51 @@ export async function benchIngest(): Promise<Record<string, number>> {
       sourcesPath: fileURLToPath(new URL('../fixtures/sources.test.yaml', import.meta.url)),
     });
     const rss = rssSampler();
+    // How busy the main thread was (the share of the run it was not idle) and the CPU of all the
+    // process's threads (brotli runs on libuv's pool): the evidence for or against a thread pool.
+    const elu = performance.eventLoopUtilization();
+    const cpu = process.cpuUsage();
     const summary = await runIngest(config, 'hf-papers', urls, { logger });
+    const used = process.cpuUsage(cpu);
+    const eventLoopUtilization = Math.round(performance.eventLoopUtilization(elu).utilization * 100) / 100;
+    const processCores = Math.round(((used.user + used.system) / 1000 / summary.durationMs) * 100) / 100;
     const peakRssMb = rss.stop();
     await deleteRedisPrefix(config.redisUrl, config.queuePrefix);
 
-    // The same pages with the processor in a process of its own, as a deployment runs it.
-    const splitDb = await freshDatabase(benchDbUrl, 'paperboy_bench_split', { max: 12 });
-    await splitDb.db.destroy();
-    const splitConfig = Object.freeze({
-      ...config,
-      databaseUrl: splitDb.url,
-      queuePrefix: `bench-split-${Date.now()}`,
+    // The same pages with the processor in 1 and 2 processes of their own, as a deployment runs it.
+    const processorsEntriesPerSec: number[] = [];
+    for (const n of [1, 2]) {
+      const splitDb = await freshDatabase(benchDbUrl, `paperboy_bench_split_${n}`, { max: 12 });
+      await splitDb.db.destroy();
+      const splitConfig = Object.freeze({
+        ...config,
+        databaseUrl: splitDb.url,
+        queuePrefix: `bench-split-${n}-${Date.now()}`,
+      });
+      const processors = await Promise.all(Array.from({ length: n }, () => spawnProcessor(splitConfig)));
+      const split = await runIngest(splitConfig, 'hf-papers', urls, { logger, externalProcessors: true });
+      for (const p of processors) p.kill('SIGTERM');
+      await deleteRedisPrefix(config.redisUrl, splitConfig.queuePrefix);
+      if (split.errors.length || split.new !== PAGES * PER_PAGE)
+        throw new Error(`run with ${n} processor processes incomplete: ${JSON.stringify(split).slice(0, 500)}`);
+      processorsEntriesPerSec.push(Math.round(split.entries / (split.durationMs / 1000)));
+    }
+    const [processors1EntriesPerSec, processors2EntriesPerSec] = processorsEntriesPerSec as [number, number];
+
+    // The crawl of a page step by step, one page at a time (nothing else running here).
+    const stepsDb = await freshDatabase(benchDbUrl, 'paperboy_bench_steps', { max: 2 });
+    const stepsPrefix = `bench-steps-${Date.now()}`;
+    const steps = await measureCrawlSteps({
+      urls: urls.slice(0, STEP_PAGES),
+      db: stepsDb.db,
+      redisUrl: config.redisUrl,
+      queuePrefix: stepsPrefix,
+      fetch: { ...config.fetch, accept: 'text/html' },
+      batchSize: config.batchSize,
     });
-    const processor = await spawnProcessor(splitConfig);
-    const split = await runIngest(splitConfig, 'hf-papers', urls, { logger, externalProcessors: true });
-    processor.kill('SIGTERM');
-    await deleteRedisPrefix(config.redisUrl, splitConfig.queuePrefix);
-    if (split.errors.length || split.new !== PAGES * PER_PAGE)
-      throw new Error(`split run incomplete: ${JSON.stringify(split).slice(0, 500)}`);
-    const splitEntriesPerSec = split.entries / (split.durationMs / 1000);
+    await stepsDb.db.destroy();
+    await deleteRedisPrefix(config.redisUrl, stepsPrefix);
+
     if (summary.errors.length || summary.new !== PAGES * PER_PAGE)
       throw new Error(`pipeline run incomplete: ${JSON.stringify(summary).slice(0, 500)}`);
     const entriesPerSec = summary.entries / (summary.durationMs / 1000);
@@ -125,7 +156,11 @@ export async function benchIngest(): Promise<Record<string, number>> {
       return {
         entriesPerSec: Math.round(entriesPerSec),
         peakRssMb,
-        splitProcessEntriesPerSec: Math.round(splitEntriesPerSec),
+        eventLoopUtilization,
+        processCores,
+        processors1EntriesPerSec,
+        processors2EntriesPerSec,
+        steps,
       };
     const ceilingDb = await freshDatabase(benchDbUrl, 'paperboy_bench_ceiling', { max: 12 });
     const started = Date.now();
@@ -144,8 +179,12 @@ export async function benchIngest(): Promise<Record<string, number>> {
       entriesPerSec: Math.round(entriesPerSec),
       ceilingEntriesPerSec: Math.round(ceilingEntriesPerSec),
       ratio: Math.round((entriesPerSec / ceilingEntriesPerSec) * 100) / 100,
-      splitProcessEntriesPerSec: Math.round(splitEntriesPerSec),
       peakRssMb,
+      eventLoopUtilization,
+      processCores,
+      processors1EntriesPerSec,
+      processors2EntriesPerSec,
+      steps,
     };
   } finally {
     server.kill('SIGTERM');

@@ -1,12 +1,15 @@
 /**
  * `pnpm bench [name]`: runs the benchmarks and prints one JSON line per benchmark.
- * ingest: pages through the real queue and workers, against a no-queue ceiling.
- * crawl: crawl throughput with politeness off, 304-answered re-crawls, archive cost per page.
+ * ingest: pages through the real queue and workers, against a no-queue ceiling; again with 1 and 2
+ *   processor processes (processors1/2EntriesPerSec); the crawl of a page step by step (steps).
+ * crawl: crawl throughput with politeness off, 304-answered re-crawls (ratio: their CPU over a full
+ *   crawl's), archive cost per page and each brotli quality's (archiveQualities).
  * classify: topic accuracy on the labelled set and classification speed.
  * near-duplicates: title similarity of distinct papers against typeset variants (the threshold's evidence).
  * digest: digests for 10,000 subscribers through the notifier to a local SMTP sink.
  * dashboard: the dashboard views on 1,000,000 papers and 20,000,000 sightings (slow to generate; run it alone).
- * ingest-scale: the ingest bench's pages through 1, 2 and 4 processor processes (BENCH_PROCESSORS); by name only.
+ * ingest-scale: the ingest bench's pages through 1, 2 and 4 processor processes (BENCH_PROCESSORS); by name
+ *   only (the ingest bench measures 1 and 2 itself).
  * cli-startup: `paperboy --help` compiled (after `pnpm build`) and through tsx, beside an empty node; by name only.
  * digest-scale: the digest-scale e2e test's exact assertions at 10,000 subscribers (`pnpm test` runs
  *   it at 1,000 to stay inside CI's time): by name only, against TEST_DATABASE_URL/TEST_REDIS_URL

@@ -51,22 +51,34 @@ export const FAST_HTML_OPTIONS: CheerioOptions = Object.freeze({
   xml: { xmlMode: false, decodeEntities: true },
 });
 
-/** Wraps a fetched body; `$()` and `json()` parse on first use and cache the result. */
-export function createPage(url: string, body: string, contentType?: string): Page {
+/**
+ * Wraps a fetched body; `$()` and `json()` parse on first use and cache the result. Given bytes,
+ * the page keeps them as `bytes` and decodes `body` (UTF-8) only when something reads it.
+ */
+export function createPage(url: string, body: string | Buffer, contentType?: string): Page {
   let dom: CheerioAPI | undefined;
   let parsed: { ok: true; value: unknown } | { ok: false; error: unknown } | undefined;
+  let text = typeof body === 'string' ? body : undefined;
+  const bytes = typeof body === 'string' ? undefined : body;
+  const decoded = () => {
+    text ??= bytes!.toString('utf8');
+    return text;
+  };
   return {
     url,
-    body,
+    get body() {
+      return decoded();
+    },
+    ...(bytes === undefined ? {} : { bytes }),
     ...(contentType === undefined ? {} : { contentType }),
     $() {
-      dom ??= loadMarkup(body, FAST_HTML_OPTIONS);
+      dom ??= loadMarkup(decoded(), FAST_HTML_OPTIONS);
       return dom;
     },
     json() {
       if (parsed === undefined) {
         try {
-          parsed = { ok: true, value: JSON.parse(body) as unknown };
+          parsed = { ok: true, value: JSON.parse(decoded()) as unknown };
         } catch (error) {
           parsed = { ok: false, error };
         }

@@ -34,7 +34,13 @@ export interface RawEntry {
 /** What an adapter is given: the page as fetched. Parsing helpers are lazy and cached. */
 export interface Page {
   url: string;
+  /** The body as text (UTF-8). A page made from bytes decodes it on first use. */
   body: string;
+  /**
+   * The body as fetched, when the page was made from bytes: an adapter may read what it needs
+   * straight from them without decoding the whole body (hf-papers does).
+   */
+  bytes?: Buffer;
   contentType?: string;
   /**
    * The body loaded with cheerio (htmlparser2 backend, fast). Throws PageTooComplexError when

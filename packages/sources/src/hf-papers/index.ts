@@ -5,6 +5,7 @@ import { elementText } from '../dom-text.js';
 import { hfPaperUrl, isHfEntryList, mapHfEntries } from '../hf-entry.js';
 import { absoluteUrl, capText, TEXT_LIMITS, toInt } from '../text.js';
 import type { ExtractResult, Page, RawEntry, SourceAdapter } from '../types.js';
+import { propsJsonFromBytes } from './props-bytes.js';
 
 export const hfPapersAdapter: SourceAdapter = {
   id: 'hf-papers',
@@ -26,10 +27,10 @@ export const hfPapersAdapter: SourceAdapter = {
  * straight from the markup when it can be (no DOM: the props are most of the page's bytes);
  * the DOM is built only to look harder, or for the cards.
  */
-export function extractHfPapers(page: Pick<Page, 'url' | 'body' | '$'>): ExtractResult {
+export function extractHfPapers(page: Pick<Page, 'url' | 'body' | 'bytes' | '$'>): ExtractResult {
   const pageUrl = page.url;
   const warnings: string[] = [];
-  const fromMarkup = scanMarkupForListing(page.body);
+  const fromMarkup = listingFromMarkup(page);
   const embedded: EmbeddedListing = fromMarkup ? { list: fromMarkup, problem: '' } : findEmbeddedListing(page.$());
 
   if (embedded.list && embedded.list.length > 0) {
@@ -103,7 +104,7 @@ const OTHER_REFERENCE = /&(?!(?:quot|amp|lt|gt|#39|#x27|apos);)/;
  * several times faster than the general decoder on a 400 KB attribute. Anything else takes the
  * general path.
  */
-function decodeAttributeText(raw: string): string {
+export function decodeAttributeText(raw: string): string {
   if (OTHER_REFERENCE.test(raw)) return decodeHTMLAttribute(raw);
   // Every '&' now starts one of the references below: one split, one join.
   const parts = raw.split('&');
@@ -125,14 +126,29 @@ const SIMPLE_REFERENCE: Record<string, string> = {
   apos: "'",
 };
 
+/** Each `data-props` attribute's text in the markup (still escaped), in page order. Exported for the benchmark's step figures. */
+export function* propsAttributes(body: string): Generator<string> {
+  for (const match of body.matchAll(DATA_PROPS_ATTRIBUTE)) yield match[1] ?? match[2] ?? '';
+}
+
+/** An attribute's text as the JSON it escapes. */
+const propsJson = (raw: string) => (raw.includes('&') ? decodeAttributeText(raw) : raw);
+
 function scanMarkupForListing(body: string): unknown[] | undefined {
+  return largestListing(
+    (function* () {
+      for (const raw of propsAttributes(body)) if (raw.includes('[')) yield propsJson(raw);
+    })(),
+  );
+}
+
+/** The largest entry list in any of the JSON texts that parses. */
+function largestListing(jsonTexts: Iterable<string>): unknown[] | undefined {
   let best: unknown[] | undefined;
-  for (const match of body.matchAll(DATA_PROPS_ATTRIBUTE)) {
-    const raw = match[1] ?? match[2] ?? '';
-    if (!raw.includes('[')) continue;
+  for (const json of jsonTexts) {
     let props: unknown;
     try {
-      props = JSON.parse(raw.includes('&') ? decodeAttributeText(raw) : raw);
+      props = JSON.parse(json);
     } catch {
       continue; // the DOM path reports it
     }
@@ -142,9 +158,19 @@ function scanMarkupForListing(body: string): unknown[] | undefined {
   return best;
 }
 
+/**
+ * The listing straight from the markup: from the page's bytes when it has them (no decoding of the
+ * whole body), else from its text. Bytes that yield no listing are read again as text, so what is
+ * found does not depend on which the page was made from.
+ */
+function listingFromMarkup(page: Pick<Page, 'body' | 'bytes'>): unknown[] | undefined {
+  const fromBytes = page.bytes && largestListing(propsJsonFromBytes(page.bytes, propsJson));
+  return fromBytes ?? scanMarkupForListing(page.body);
+}
+
 const MAX_PROPS_DEPTH = 3;
 
-function findEntryList(value: unknown, depth: number): unknown[] | undefined {
+export function findEntryList(value: unknown, depth = 0): unknown[] | undefined {
   if (isHfEntryList(value)) return value;
   if (typeof value !== 'object' || value === null || Array.isArray(value) || depth >= MAX_PROPS_DEPTH) return undefined;
   const props = value as Record<string, unknown>;

@@ -30,13 +30,17 @@ export function accepts(adapter: SourceAdapter, contentType: string): boolean {
   return adapter.accepts.some((declared) => (aliases[declared] ?? [declared]).includes(type));
 }
 
-/** Runs the adapter over a body (fetched now, or read back from the archive). Throws what the adapter throws. */
+/**
+ * Runs the adapter over a body (fetched now, or read back from the archive). The page is made from
+ * the bytes: an adapter that reads only part of them (hf-papers) never decodes the whole body.
+ * Throws what the adapter throws.
+ */
 export function extractEntries(
   adapter: SourceAdapter,
   page: { url: string; body: Buffer; contentType: string | null },
   configured: SourceDefinition | undefined,
 ): ExtractResult {
-  const parsed = createPage(page.url, page.body.toString('utf8'), page.contentType ?? undefined);
+  const parsed = createPage(page.url, page.body, page.contentType ?? undefined);
   return adapter.extract(parsed, configured?.options);
 }
 

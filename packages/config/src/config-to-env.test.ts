@@ -62,7 +62,8 @@ describe('configToEnv', () => {
     // Each setting above really moved the Config away from the defaults (else the round trip proves nothing of it);
     // the contact URL shows only inside the User-Agent, which is then set too.
     for (const [key, value] of Object.entries(everySetting)) {
-      const { [key]: _, ...without } = everySetting;
+      const without: Record<string, string> = { ...everySetting };
+      delete without[key];
       const alone = key === 'PAPERBOY_CONTACT_URL' ? {} : without;
       expect(loadConfig(alone), `${key}=${value} changes nothing`).not.toEqual(
         key === 'PAPERBOY_CONTACT_URL' ? loadConfig({ [key]: value }) : config,

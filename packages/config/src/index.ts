@@ -315,7 +315,7 @@ export const configSchema = z.object({
   PAPERBOY_PROCESSES: int(1, MAX_PROCESSES)
     .optional()
     .describe(
-      'processes `start` and `ingest` run their workers in (`--processes` overrides it): the command\'s own and N-1 worker processes on the same queues; `1`: everything in one process (unset: the cores the machine offers, `os.availableParallelism()`)',
+      "processes `start` and `ingest` run their workers in (`--processes` overrides it): the command's own and N-1 worker processes on the same queues; `1`: everything in one process (unset: the cores the machine offers, `os.availableParallelism()`)",
     ),
   PAPERBOY_KEY_PREFIX: z
     .string()

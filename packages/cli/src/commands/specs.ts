@@ -255,6 +255,12 @@ export async function ingestDetails(): Promise<string> {
     listAdapters()
       .map((a) => `  ${a.id.padEnd(12)} ${a.description}\n  ${''.padEnd(12)} e.g. ${a.exampleUrls[0] ?? ''}`)
       .join('\n') +
+    '\n\nPoliteness: one request per 5 s to a host the sources file does not name (400 pages: 33 minutes). For a host\n' +
+    'you own, add it under `hosts:` in the sources file (PAPERBOY_SOURCES), e.g. hosts: { "example.org": { minDelay: 0s,\n' +
+    'concurrency: 4 } }. A run paced for 10 s or more is warned about first; on a terminal a progress line shows\n' +
+    'pages done, entries, rate and ETA (nothing of that when stderr is not a terminal).\n' +
+    'With --processes n (n > 1), n-1 worker processes fetch and process beside this one; one that dies is named in\n' +
+    'the warnings and the run goes on (its jobs are retried after PAPERBOY_JOB_LOCK_MS).' +
     '\n\nThe last line of stdout is one JSON object: pages, pagesFailed, entries, new, updated, merged, failed,\n' +
     'rejected, unchangedPages, unchangedBatches, warnings, errors, durationMs.\n' +
     'Exit status 1 when a page could not be fetched or yielded no entries, or a batch could not be stored.'

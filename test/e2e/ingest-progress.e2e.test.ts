@@ -2,14 +2,13 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type FixtureServer, send, startFixtureServer, type TestDatabase, testEnvironment } from '@paperboy/test-utils';
+import { type FixtureServer, send, startFixtureServer, testEnvironment } from '@paperboy/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixture, lastJson, root, runCli } from './helpers.js';
 
 /** `paperboy ingest` before and during a run: the pacing warning, and progress only on a terminal. */
 
 let server: FixtureServer;
-let t: TestDatabase;
 let env: Record<string, string>;
 let host: string;
 const testEnv = testEnvironment();
@@ -21,7 +20,7 @@ const sourcesFile = (name: string, yaml: string) => {
 };
 
 beforeAll(async () => {
-  t = await testEnv.start();
+  await testEnv.start();
   const routes: Record<string, ReturnType<typeof send>> = {};
   for (let i = 0; i < 6; i++) routes[`/p/${i}`] = send(fixture('hf-papers/hf-papers-date-2026-07-31.html'));
   server = await startFixtureServer(routes);

@@ -167,8 +167,12 @@ export class WorkerProcesses {
       if (message.type === 'ready' && child.status.state === 'starting') child.status.state = 'running';
       if (message.type === 'jobs') child.status.jobsCompleted = message.completed;
     });
-    proc.on('error', (error) => logger.error({ err: error, worker: index }, 'worker process error'));
     child.exited = new Promise((resolve) => {
+      proc.on('error', (error) => {
+        logger.error({ err: error, worker: index }, 'worker process error');
+        // Not started at all (no pid): there will be no exit event.
+        if (proc.pid === undefined) proc.emit('exit', null, null);
+      });
       proc.once('exit', (code, signal) => {
         child.process = null;
         const how = signal ? `signal ${signal}` : `exit status ${code}`;
@@ -217,8 +221,11 @@ export class WorkerProcesses {
       clearTimeout(child.timer);
       const proc = child.process;
       if (!proc) continue;
+      const starting = child.status.state === 'starting';
       child.status.state = 'stopping';
       if (force) proc.kill('SIGKILL');
+      // Still loading, it holds no job and may not listen for messages yet: a signal stops it either way.
+      else if (starting) proc.kill('SIGTERM');
       else if (proc.connected)
         proc.send({ type: 'stop' } satisfies ParentMessage, (error) => error && proc.kill('SIGTERM'));
       else proc.kill('SIGTERM');

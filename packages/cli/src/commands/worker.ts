@@ -4,6 +4,7 @@ import { addFetcher } from '@paperboy/fetcher';
 import type { Logger } from '@paperboy/logger';
 import { addNotifier } from '@paperboy/notifier';
 import { addProcessor } from '@paperboy/processor';
+import { loadSourcesFile } from '@paperboy/sources-file';
 import { UsageError } from '../args.js';
 import { type ChildMessage, type ParentMessage, WORKER_COMMAND, WORKER_ROLES, type WorkerRole } from '../processes.js';
 
@@ -23,7 +24,8 @@ export function parseRoles(raw: string | undefined): WorkerRole[] {
  */
 export async function worker(config: Config, roles: WorkerRole[], logger: Logger): Promise<void> {
   const ctx = createAppContext(config, { logger });
-  if (roles.includes('fetcher')) addFetcher(ctx);
+  // Crawls a dead process left running are closed by the parent when it starts, not by each child again.
+  if (roles.includes('fetcher')) addFetcher(ctx, loadSourcesFile(config.sourcesPath), { closeInterrupted: false });
   if (roles.includes('processor')) addProcessor(ctx);
   if (roles.includes('notifier')) addNotifier(ctx);
   const send = (message: ChildMessage) => {

@@ -205,6 +205,22 @@ describe('paperboy ingest --processes', () => {
     expect(logLines(child.err()).some((l) => l.msg?.startsWith('worker process died'))).toBe(true);
   });
 
+  it('does not wait out the shutdown deadline for a worker process that is still starting when the run ends', async () => {
+    // One page answered at once: the run is usually over before the child has loaded.
+    const run = await runCli(['ingest', '--source', 'hf-papers', '--processes', '2', '--url', `${server.url}/p/0`], {
+      ...env,
+      PAPERBOY_SHUTDOWN_TIMEOUT_MS: '60000',
+    });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).not.toContain('forcing it');
+    const stopped = logLines(run.stderr).find((l) => l.msg === 'worker process stopped');
+    expect(stopped, run.stderr.slice(-2000)).toBeDefined();
+    // Well under the 60 s deadline (the run itself takes a few seconds, the child's start-up a few more).
+    expect(logLines(run.stderr).at(-1)!.time as number).toBeLessThan(
+      (logLines(run.stderr)[0]!.time as number) + 45_000,
+    );
+  });
+
   it('refuses a bad --processes value with a usage error', async () => {
     for (const bad of ['0', '-1', 'abc', '1000']) {
       const run = await runCli(

@@ -20,6 +20,7 @@ import {
   subscribersSpec,
 } from './commands/specs.js';
 import { wasInterrupted } from './interrupt.js';
+import { parseProcesses, WORKER_COMMAND } from './processes.js';
 
 interface Command {
   spec: CommandSpec;
@@ -46,9 +47,10 @@ const commands: Command[] = [
     spec: ingestSpec,
     details: ingestDetails,
     run: async ({ values }, config, logger) => {
+      const processes = parseProcesses(values.processes as string | undefined, 'ingest') ?? config.processes;
       const { ingest, ingestFailed } = await import('./commands/ingest.js');
       const summary = await ingest(
-        config,
+        { ...config, processes },
         values.source as string | undefined,
         values.url as string[] | undefined,
         logger,
@@ -68,9 +70,10 @@ const commands: Command[] = [
   },
   {
     spec: startSpec,
-    run: async (_args, config, logger) => {
+    run: async ({ values }, config, logger) => {
+      const processes = parseProcesses(values.processes as string | undefined, 'start') ?? config.processes;
       const { start } = await import('./commands/start.js');
-      await start(config, logger);
+      await start({ ...config, processes }, logger);
       return null;
     },
   },
@@ -251,6 +254,7 @@ async function main(argv: string[]): Promise<number | null> {
     process.stdout.write(`${mainHelp()}\n`);
     return 0;
   }
+  if (name === WORKER_COMMAND) return runWorker(rest);
   const command = commands.find((c) => c.spec.name === name);
   if (!command)
     throw new UsageError(`unknown command "${name}"; commands: ${commands.map((c) => c.spec.name).join(', ')}`);
@@ -276,6 +280,43 @@ async function main(argv: string[]): Promise<number | null> {
     if (isLoginRefused(error)) throw new LoginRefusedError(config.databaseUrl, error);
     throw error;
   }
+}
+
+/**
+ * The hidden `worker` command: a worker process of `start` or `ingest` (processes.ts), started by them
+ * with their configuration in its environment. Not listed in `--help`: nobody runs it by hand.
+ */
+async function runWorker(argv: string[]): Promise<null> {
+  const spec: CommandSpec = {
+    name: WORKER_COMMAND,
+    summary: '',
+    usage: '',
+    options: {
+      roles: { type: 'string', description: '' },
+      index: { type: 'string', description: '' },
+      'log-level': { type: 'string', description: '' },
+    },
+  };
+  const { values } = parseCommandArgs(spec, argv);
+  const config = loadConfig();
+  const [{ createLogger }, { parseRoles, worker }] = await Promise.all([
+    import('@paperboy/logger'),
+    import('./commands/worker.js'),
+  ]);
+  const roles = parseRoles(values.roles as string | undefined);
+  // JSON lines to the parent's pipe, written synchronously; once the parent is gone (the pipe broken) they
+  // are dropped, so the stop that follows is not held up by writes that cannot succeed.
+  let broken = false;
+  process.stderr.on('error', () => {
+    broken = true;
+  });
+  const logger = createLogger({
+    level: (values['log-level'] as string | undefined) ?? config.logLevel,
+    name: `paperboy-worker-${(values.index as string | undefined) ?? 0}`,
+    stream: { write: (line: string) => broken || process.stderr.write(line) },
+  });
+  await worker(config, roles, logger);
+  return null;
 }
 
 // `paperboy export … | head` closes stdout early: that is the reader's choice, not an error.

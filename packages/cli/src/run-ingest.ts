@@ -14,6 +14,7 @@ import {
   type QueueEvents,
 } from '@paperboy/queue';
 import { markInterrupted, wasInterrupted } from './interrupt.js';
+import { type ChildStatus, WorkerProcesses, type WorkerRole } from './processes.js';
 
 export interface IngestSummary {
   pages: number;
@@ -105,6 +106,10 @@ export interface Pipeline {
   ingestEvents: QueueEvents;
   /** Crawl jobs this command added: removed if it is interrupted, so no later run inherits them. */
   crawlJobIds: Set<string>;
+  /** Worker processes that died during the run (with `processes` > 1), as the summary reports them. */
+  deadWorkers: ChildStatus[];
+  /** Told of each crawl that finished (for progress): its page's entries, or null when it failed. */
+  onPageDone?: (entries: number | null) => void;
 }
 
 export interface PipelineOptions {
@@ -117,6 +122,15 @@ export interface PipelineOptions {
   noFetcher?: boolean;
   /** Where this run's crawl jobs are collected when the caller owns the context and handles Ctrl-C (`demo`). */
   crawlJobIds?: Set<string>;
+  /**
+   * Processes to run the workers in (default 1: all in this one). With n > 1, n-1 worker processes
+   * (`paperboy worker`) run the same workers on the same queues with this config; one that dies is
+   * reported in the summary's warnings and the run goes on (its jobs are retried once their lock
+   * expires, PAPERBOY_JOB_LOCK_MS). Ignored with `context` (the caller runs the workers).
+   */
+  processes?: number;
+  /** Told of each crawl that finished (progress on a terminal): its page's entries, or null when it failed. */
+  onPageDone?: (entries: number | null) => void;
 }
 
 /** A process context whose Redis and database are ready; closed again (and the error rethrown) when they are not. */
@@ -141,14 +155,39 @@ export async function withPipeline<T>(
   const ownContext = !options.context;
   const crawlEvents = createQueueEvents('crawl', { prefix: config.queuePrefix, redisUrl: config.redisUrl });
   const ingestEvents = createQueueEvents('ingest', { prefix: config.queuePrefix, redisUrl: config.redisUrl });
+  const deadWorkers: ChildStatus[] = [];
   try {
     if (ownContext) {
       if (!options.noFetcher) addFetcher(ctx);
       if (!options.externalProcessors) addProcessor(ctx);
+      const roles: WorkerRole[] = [
+        ...(options.noFetcher ? [] : (['fetcher'] as const)),
+        ...(options.externalProcessors ? [] : (['processor'] as const)),
+      ];
+      const processes = options.processes ?? 1;
+      if (processes > 1 && roles.length)
+        ctx.lifecycle.addWorker(
+          new WorkerProcesses({
+            config,
+            count: processes - 1,
+            roles,
+            logger: ctx.logger,
+            logLevel: ctx.logger.level,
+            restart: false,
+            onDeath: (status) => deadWorkers.push(status),
+          }),
+        );
       ctx.lifecycle.start();
     }
     await Promise.all([crawlEvents.waitUntilReady(), ingestEvents.waitUntilReady()]);
-    const pipeline: Pipeline = { ctx, crawlEvents, ingestEvents, crawlJobIds: options.crawlJobIds ?? new Set() };
+    const pipeline: Pipeline = {
+      ctx,
+      crawlEvents,
+      ingestEvents,
+      crawlJobIds: options.crawlJobIds ?? new Set(),
+      deadWorkers,
+      ...(options.onPageDone ? { onPageDone: options.onPageDone } : {}),
+    };
     if (ownContext) stopOnSignal(ctx, pipeline.crawlJobIds);
     return await use(pipeline);
   } finally {
@@ -227,7 +266,13 @@ export async function crawlAndWait(
   for (const job of crawlJobs) if (job.id) pipeline.crawlJobIds.add(job.id);
   // Added while Ctrl-C was being handled: the handler may have looked for this run's jobs already.
   if (wasInterrupted()) await Promise.all(crawlJobs.map((job) => job.remove().catch(() => undefined)));
-  const crawls = await Promise.all(crawlJobs.map((job) => waitFor<CrawlPageResult>(job, pipeline.crawlEvents)));
+  const crawls = await Promise.all(
+    crawlJobs.map(async (job) => {
+      const crawl = await waitFor<CrawlPageResult>(job, pipeline.crawlEvents);
+      pipeline.onPageDone?.(crawl.ok ? crawl.value.entries : null);
+      return crawl;
+    }),
+  );
   const batchWaits: Array<Promise<void>> = [];
   crawls.forEach((crawl, i) => {
     const url = pages[i]!.data.url;
@@ -312,8 +357,11 @@ async function repairStranded(
 }
 
 /**
- * Runs pages through the real pipeline in this process: crawl jobs on the crawl queue, the
- * fetcher and processor workers, and waits until every resulting job has finished.
+ * Runs pages through the real pipeline: crawl jobs on the crawl queue, the fetcher and processor
+ * workers, and waits until every resulting job has finished. `options.processes` (default 1) runs
+ * the workers in that many processes: this one and processes-1 worker processes started with this
+ * exact config (the bench compares 1 and 2 this way); a worker process that dies is named in the
+ * summary's warnings and its jobs are retried by the others.
  */
 export async function runIngest(
   config: Config,
@@ -329,6 +377,10 @@ export async function runIngest(
       urls.map((url) => ({ data: { source, url, requestedBy: 'cli', trigger: 'cli' } })),
       summary,
     );
+    for (const dead of pipeline.deadWorkers)
+      summary.warnings.push(
+        `worker process ${dead.index} (pid ${dead.pid}) died (${dead.lastExit}): the run went on with the remaining processes`,
+      );
     summary.durationMs = Date.now() - started;
     return summary;
   });

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
@@ -170,6 +171,14 @@ const redisUrl = z.string().superRefine((value, ctx) => {
   }
 });
 
+/** Most processes `start` and `ingest` run (PAPERBOY_PROCESSES, --processes). */
+export const MAX_PROCESSES = 256;
+
+/** Processes when PAPERBOY_PROCESSES is unset: the cores this machine offers, within the accepted range. */
+export function defaultProcesses(): number {
+  return Math.max(1, Math.min(MAX_PROCESSES, availableParallelism()));
+}
+
 export const configSchema = z.object({
   DATABASE_URL: url(['postgres:', 'postgresql:'])
     .default('postgres://127.0.0.1:5432/paperboy')
@@ -303,6 +312,18 @@ export const configSchema = z.object({
     .describe(
       'seconds between checks that every schedule is still in Redis (also on every reconnect); missing ones are re-declared',
     ),
+  PAPERBOY_PROCESSES: int(1, MAX_PROCESSES)
+    .optional()
+    .describe(
+      "processes `start` and `ingest` run their workers in (`--processes` overrides it): the command's own and N-1 worker processes on the same queues; `1`: everything in one process (unset: the cores the machine offers, `os.availableParallelism()`)",
+    ),
+  PAPERBOY_KEY_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only')
+    .optional()
+    .describe(
+      "prefix of paperboy's own Redis keys (host limits, robots cache, rate limits) (unset: `PAPERBOY_QUEUE_PREFIX`)",
+    ),
   PORT: int(0, 65535).default(3000).describe('port the API listens on (`0`: a free port)'),
   HOST: text().default('0.0.0.0').describe('address the API listens on (`0.0.0.0`: every interface)'),
   PAPERBOY_TRUST_PROXY: trustProxy
@@ -405,6 +426,8 @@ export type Config = Readonly<{
   publicDashboard: boolean;
   /** Read API requests per client and minute. */
   readPerMinute: number;
+  /** Processes `start` and `ingest` run their workers in: the command's own and processes - 1 worker processes. */
+  processes: number;
 }>;
 
 export class ConfigError extends Error {
@@ -438,7 +461,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     redisCluster: isRedisClusterUrl(e.REDIS_URL),
     logLevel: e.LOG_LEVEL,
     queuePrefix: isRedisClusterUrl(e.REDIS_URL) ? `{${e.PAPERBOY_QUEUE_PREFIX}}` : e.PAPERBOY_QUEUE_PREFIX,
-    keyPrefix: e.PAPERBOY_QUEUE_PREFIX,
+    keyPrefix: e.PAPERBOY_KEY_PREFIX ?? e.PAPERBOY_QUEUE_PREFIX,
     fetch: {
       allowPrivate: e.PAPERBOY_FETCH_ALLOW_PRIVATE,
       timeoutMs: e.PAPERBOY_FETCH_TIMEOUT_MS,
@@ -482,7 +505,92 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     trustProxy: e.PAPERBOY_TRUST_PROXY ?? false,
     publicDashboard: e.PAPERBOY_PUBLIC_DASHBOARD,
     readPerMinute: e.PAPERBOY_READ_PER_MINUTE,
+    processes: e.PAPERBOY_PROCESSES ?? defaultProcesses(),
   });
+}
+
+/** A Config that no environment can express (a field derived from another set apart from it). */
+export class ConfigNotExpressibleError extends Error {}
+
+/**
+ * The environment that `loadConfig` reads back as this exact Config: its inverse, for processes
+ * started with the parent's effective configuration (values set in code included). Settings whose
+ * value is the default are written too, so the result does not depend on the environment it is
+ * merged into. Throws a ConfigNotExpressibleError for a Config no environment gives (a fraction of
+ * a second where whole seconds are read, a queue prefix not wrapped as a cluster needs).
+ */
+export function configToEnv(config: Config): Record<keyof typeof configSchema.shape, string | undefined> {
+  const fail = (what: string) => {
+    throw new ConfigNotExpressibleError(`configToEnv: ${what}`);
+  };
+  const whole = (ms: number, unit: number, what: string) => {
+    if (ms % unit !== 0) fail(`${what} of ${ms} ms is not a whole number of ${unit === 1000 ? 'seconds' : 'minutes'}`);
+    return String(ms / unit);
+  };
+  const optional = (value: string | number | undefined) => (value === undefined ? undefined : String(value));
+  if (config.redisCluster !== isRedisClusterUrl(config.redisUrl))
+    fail(`redisCluster ${config.redisCluster} does not follow from REDIS_URL`);
+  let queuePrefix = config.queuePrefix;
+  if (config.redisCluster) {
+    if (!/^\{[^{}]+\}$/.test(queuePrefix)) fail(`a cluster's queue prefix must be {…}, got ${queuePrefix}`);
+    queuePrefix = queuePrefix.slice(1, -1);
+  }
+  const { fetch, mail } = config;
+  return {
+    DATABASE_URL: config.databaseUrl,
+    DATABASE_READ_URL: config.databaseReadUrl === config.databaseUrl ? undefined : config.databaseReadUrl,
+    REDIS_URL: config.redisUrl,
+    LOG_LEVEL: config.logLevel,
+    PAPERBOY_QUEUE_PREFIX: queuePrefix,
+    PAPERBOY_KEY_PREFIX: config.keyPrefix === queuePrefix ? undefined : config.keyPrefix,
+    PAPERBOY_FETCH_ALLOW_PRIVATE: fetch.allowPrivate ? '1' : '0',
+    PAPERBOY_FETCH_TIMEOUT_MS: String(fetch.timeoutMs),
+    PAPERBOY_FETCH_MAX_BYTES: String(fetch.maxBytes),
+    PAPERBOY_FETCH_MAX_REDIRECTS: String(fetch.maxRedirects),
+    PAPERBOY_FETCH_CONCURRENCY: String(fetch.concurrency),
+    PAPERBOY_FETCH_ATTEMPTS: String(fetch.attempts),
+    PAPERBOY_MAX_CRAWL_DELAY_SECONDS: whole(fetch.maxCrawlDelayMs, 1000, 'maxCrawlDelayMs'),
+    // The User-Agent as used: the contact URL is read only to build it.
+    PAPERBOY_USER_AGENT: fetch.userAgent,
+    PAPERBOY_CONTACT_URL: undefined,
+    PAPERBOY_SOURCES: config.sourcesPath,
+    PAPERBOY_ARCHIVE_RETENTION_DAYS: String(config.archiveRetentionDays),
+    PAPERBOY_RECONCILE_GRACE_MINUTES: whole(config.reconcileGraceMs, 60_000, 'reconcileGraceMs'),
+    PAPERBOY_PUBLIC_URL: mail.publicUrl,
+    PAPERBOY_SECRET: mail.secret,
+    SMTP_URL: mail.smtpUrl,
+    PAPERBOY_OUTBOX_DIR: mail.outboxDir,
+    PAPERBOY_MAIL_FROM: mail.from,
+    PAPERBOY_MAIL_PER_MINUTE: String(mail.perMinute),
+    PAPERBOY_BOUNCE_LIMIT: String(mail.bounceLimit),
+    PAPERBOY_CONFIRMATIONS_PER_HOUR: String(mail.confirmationsPerHour),
+    PAPERBOY_SKIP_EMPTY_DIGESTS: mail.skipEmpty ? '1' : '0',
+    PAPERBOY_NOTIFY_CONCURRENCY: String(mail.concurrency),
+    PAPERBOY_STUCK_DELIVERY_MINUTES: String(mail.stuckMinutes),
+    PAPERBOY_HEALTH_PORT: optional(config.healthPort),
+    PAPERBOY_ADMIN_TOKEN: config.adminToken,
+    PAPERBOY_BATCH_SIZE: String(config.batchSize),
+    PAPERBOY_PROCESSOR_CONCURRENCY: String(config.processorConcurrency),
+    PAPERBOY_NEAR_DUPLICATE_THRESHOLD: String(config.nearDuplicateThreshold),
+    PAPERBOY_TAXONOMY: config.taxonomyPath,
+    PAPERBOY_SHUTDOWN_TIMEOUT_MS: String(config.shutdownTimeoutMs),
+    PAPERBOY_JOB_LOCK_MS: String(config.jobLockMs),
+    PAPERBOY_STALE_CRAWL_MS: String(config.staleCrawlMs),
+    PAPERBOY_DASHBOARD_REFRESH_SECONDS: String(config.dashboardRefreshSeconds),
+    PAPERBOY_SCHEDULES: config.schedules ? '1' : '0',
+    PAPERBOY_SCHEDULE_CHECK_SECONDS: String(config.scheduleCheckSeconds),
+    PAPERBOY_PROCESSES: String(config.processes),
+    PORT: String(config.api.port),
+    HOST: config.api.host,
+    PAPERBOY_TRUST_PROXY:
+      config.trustProxy === false
+        ? undefined
+        : typeof config.trustProxy === 'number'
+          ? String(config.trustProxy)
+          : config.trustProxy.join(','),
+    PAPERBOY_PUBLIC_DASHBOARD: config.publicDashboard ? '1' : '0',
+    PAPERBOY_READ_PER_MINUTE: String(config.readPerMinute),
+  };
 }
 
 /** What the configuration reference and `--help` say of one setting, read from the schema itself. */

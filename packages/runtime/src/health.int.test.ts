@@ -49,6 +49,18 @@ describe('startHealthServer', () => {
     expect(res.json()).toEqual({ status: 'ok' });
   });
 
+  it('GET /healthz lists the worker processes it is given, as they are at the time', async () => {
+    const up = async () => {};
+    const processes = [
+      { index: 1, pid: 101, state: 'running' },
+      { index: 2, pid: 102, state: 'restarting' },
+    ];
+    const server = await start({ postgres: up, redis: up, migrations: async () => [] }, { processes: () => processes });
+    expect((await get(server, '/healthz')).json()).toEqual({ status: 'ok', processes, running: 1 });
+    processes[1]!.state = 'running';
+    expect((await get(server, '/healthz')).json()).toMatchObject({ running: 2 });
+  });
+
   it('GET /readyz is 200 on a migrated database and a live Redis', async () => {
     const server = await start(readinessChecks({ db: testDb.db, producerRedis: redis }));
     const res = await get(server, '/readyz');

@@ -24,6 +24,8 @@ export interface HealthServerOptions {
   metrics?: { contentType: string; body(): Promise<string> };
   /** How long each readiness check may take. Default 2000 ms. */
   checkTimeoutMs?: number;
+  /** The worker processes this process supervises (`start --processes`), listed by /healthz. */
+  processes?: () => ReadonlyArray<{ state: string }>;
 }
 
 export interface HealthServer {
@@ -91,7 +93,7 @@ function errorMessage(error: unknown): string {
 
 /**
  * A small HTTP server for probes and scrapes, on a port of its own (workers have no HTTP
- * server otherwise): `/healthz` (the process is up), `/readyz` (Postgres and Redis answer and
+ * server otherwise): `/healthz` (the process is up, and its worker processes when it has some), `/readyz` (Postgres and Redis answer and
  * no migration is pending), `/metrics` (when metrics are given). Register `close` in the
  * Lifecycle.
  */
@@ -106,7 +108,14 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
       res.setHeader('Allow', 'GET, HEAD');
       return send(res, 405, 'application/json', JSON.stringify({ error: 'method not allowed' }));
     }
-    if (path === '/healthz') return send(res, 200, 'application/json', JSON.stringify({ status: 'ok' }));
+    if (path === '/healthz') {
+      // The process is up; its worker processes are listed (one restarting does not make it unhealthy).
+      const processes = options.processes?.();
+      const body = processes
+        ? { status: 'ok', processes, running: processes.filter((p) => p.state === 'running').length }
+        : { status: 'ok' };
+      return send(res, 200, 'application/json', JSON.stringify(body));
+    }
     if (path === '/readyz') {
       const readiness = await checkReadiness(options.checks, timeoutMs);
       return send(res, readiness.status === 'ok' ? 200 : 503, 'application/json', JSON.stringify(readiness));

@@ -36,6 +36,11 @@ export class Lifecycle {
     private readonly deadlineMs: number,
   ) {}
 
+  /** The workers added so far (a worker process counts the jobs they complete). */
+  get runnables(): readonly Runnable[] {
+    return this.workers;
+  }
+
   addWorker(worker: Runnable): this {
     this.workers.push(worker);
     return this;

@@ -1,15 +1,20 @@
 import { pendingMigrations } from '@paperboy/db';
 import { metricsHandler } from '@paperboy/metrics';
 import type { ProcessContext } from './context.js';
-import { readinessChecks, startHealthServer } from './health.js';
+import { type HealthServerOptions, readinessChecks, startHealthServer } from './health.js';
 
 /**
  * Starts the process's /healthz, /readyz and /metrics server when PAPERBOY_HEALTH_PORT is set,
- * closed with the process. One per process, whatever services it runs.
+ * closed with the process. One per process, whatever services it runs; `processes` lists the worker
+ * processes it supervises in /healthz.
  */
-export async function serveHealth(ctx: ProcessContext): Promise<void> {
+export async function serveHealth(
+  ctx: ProcessContext,
+  options: Pick<HealthServerOptions, 'processes'> = {},
+): Promise<void> {
   if (!ctx.config.healthPort) return;
   const health = await startHealthServer({
+    ...options,
     port: ctx.config.healthPort,
     checks: readinessChecks(ctx),
     metrics: metricsHandler(ctx.metrics.registry),

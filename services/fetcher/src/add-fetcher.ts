@@ -16,10 +16,15 @@ export function fetchSettings(ctx: AppContext, sources: SourcesFile) {
   };
 }
 
-/** Adds the fetcher's workers to a process's lifecycle; returns the sources file it crawls. */
+/**
+ * Adds the fetcher's workers to a process's lifecycle; returns the sources file it crawls.
+ * `closeInterrupted: false` leaves closing the crawls a dead process left running to another process
+ * (the worker processes of `start` and `ingest` leave it to their parent, which does it when it starts).
+ */
 export function addFetcher(
   ctx: AppContext,
   sources: SourcesFile = loadSourcesFile(ctx.config.sourcesPath),
+  options: { closeInterrupted?: boolean } = {},
 ): SourcesFile {
   const { config } = ctx;
   const fetch = fetchSettings(ctx, sources);
@@ -50,6 +55,7 @@ export function addFetcher(
   }
   // Crawls a dead process left `running` (killed mid-crawl) are closed, so source health shows them.
   ctx.lifecycle.onStart(() => {
+    if (options.closeInterrupted === false) return;
     closeInterruptedCrawls(ctx.db, config.staleCrawlMs).then(
       (closed) =>
         closed &&

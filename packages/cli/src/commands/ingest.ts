@@ -1,7 +1,9 @@
 import type { Config } from '@paperboy/config';
 import type { Logger } from '@paperboy/logger';
 import { getAdapter } from '@paperboy/sources';
+import { loadSourcesFile } from '@paperboy/sources-file';
 import { UsageError } from '../args.js';
+import { pacingByHost, pacingWarning, progressRenderer } from '../progress.js';
 import { type IngestSummary, runIngest } from '../run-ingest.js';
 
 export async function ingest(
@@ -31,7 +33,23 @@ export async function ingest(
     if (parsed.username || parsed.password)
       throw new UsageError('ingest: URLs with credentials (user:password@) are not accepted', 'ingest');
   }
-  return runIngest(config, source, urls, { logger });
+  // Said before the run starts: the politeness limits alone will make it take this long.
+  const sources = loadSourcesFile(config.sourcesPath);
+  const warning = pacingWarning(
+    pacingByHost(urls, (url) => sources.politenessFor(url)),
+    sources.path,
+  );
+  if (warning) process.stderr.write(`${warning}\n`);
+  const progress = progressRenderer(process.stderr, urls.length);
+  try {
+    return await runIngest(config, source, urls, {
+      logger,
+      processes: config.processes,
+      onPageDone: (entries) => progress.pageDone(entries),
+    });
+  } finally {
+    progress.finish();
+  }
 }
 
 export function ingestFailed(summary: IngestSummary): boolean {

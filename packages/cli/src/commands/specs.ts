@@ -21,7 +21,7 @@ export const ingestSpec: CommandSpec = {
   name: 'ingest',
   summary:
     'Fetch listing pages, run them through the real queue and workers, wait for every job, print a JSON summary.',
-  usage: 'ingest --source <adapter> --url <url> [--url <url> ...]',
+  usage: 'ingest --source <adapter> --url <url> [--url <url> ...] [--processes <n>]',
   options: {
     source: {
       type: 'string',
@@ -29,6 +29,12 @@ export const ingestSpec: CommandSpec = {
       valueName: 'adapter',
     },
     url: { type: 'string', multiple: true, description: 'listing page to fetch (repeatable)', valueName: 'url' },
+    processes: {
+      type: 'string',
+      description:
+        "processes to fetch and process in: this one and n-1 worker processes (default PAPERBOY_PROCESSES, else the machine's cores)",
+      valueName: 'n',
+    },
   },
   details: '',
 };
@@ -49,9 +55,16 @@ export const exportSpec: CommandSpec = {
 export const startSpec: CommandSpec = {
   name: 'start',
   summary:
-    'Crawl the configured sources on their schedules, refresh the dashboard views and send due digests: fetcher, processor and notifier in one process until SIGINT or SIGTERM.',
-  usage: 'start',
-  options: {},
+    'Crawl the configured sources on their schedules, refresh the dashboard views and send due digests: fetcher, processor and notifier workers until SIGINT or SIGTERM.',
+  usage: 'start [--processes <n>]',
+  options: {
+    processes: {
+      type: 'string',
+      description:
+        "processes to run workers in: this one and n-1 worker processes, restarted if they die (default PAPERBOY_PROCESSES, else the machine's cores)",
+      valueName: 'n',
+    },
+  },
   service: true,
   details:
     'On boot it declares its job schedulers: one per enabled source of the sources file (PAPERBOY_SOURCES;\n' +
@@ -60,6 +73,10 @@ export const startSpec: CommandSpec = {
     'boot and from several processes; the separate service processes declare their own the same way.\n' +
     'While running, each process re-declares any of its schedules missing from Redis (after a flush or a restart\n' +
     'without persistence), on every reconnect and every PAPERBOY_SCHEDULE_CHECK_SECONDS (default 60).\n' +
+    'This process declares the schedules, serves the health port (its /healthz lists the worker processes) and runs\n' +
+    'workers; --processes n adds n-1 worker processes (fetcher, processor, notifier) on the same queues, each\n' +
+    'restarted with backoff if it dies; SIGINT/SIGTERM lets them finish the jobs they hold, and they stop on their own\n' +
+    'when this process is gone.\n' +
     'For larger setups run the services as separate processes, as many of each as you like:\n' +
     '  pnpm --filter @paperboy/fetcher start    pnpm --filter @paperboy/processor start    pnpm --filter @paperboy/notifier start',
 };
@@ -238,6 +255,12 @@ export async function ingestDetails(): Promise<string> {
     listAdapters()
       .map((a) => `  ${a.id.padEnd(12)} ${a.description}\n  ${''.padEnd(12)} e.g. ${a.exampleUrls[0] ?? ''}`)
       .join('\n') +
+    '\n\nPoliteness: one request per 5 s to a host the sources file does not name (400 pages: 33 minutes). For a host\n' +
+    'you own, add it under `hosts:` in the sources file (PAPERBOY_SOURCES), e.g. hosts: { "example.org": { minDelay: 0s,\n' +
+    'concurrency: 4 } }. A run paced for 10 s or more is warned about first; on a terminal a progress line shows\n' +
+    'pages done, entries, rate and ETA (nothing of that when stderr is not a terminal).\n' +
+    'With --processes n (n > 1), n-1 worker processes fetch and process beside this one; one that dies is named in\n' +
+    'the warnings and the run goes on (its jobs are retried after PAPERBOY_JOB_LOCK_MS).' +
     '\n\nThe last line of stdout is one JSON object: pages, pagesFailed, entries, new, updated, merged, failed,\n' +
     'rejected, unchangedPages, unchangedBatches, warnings, errors, durationMs.\n' +
     'Exit status 1 when a page could not be fetched or yielded no entries, or a batch could not be stored.'

@@ -4,6 +4,7 @@ import type { Logger } from '@paperboy/logger';
 import { addNotifier, digestSchedules, syncDigestSchedulers } from '@paperboy/notifier';
 import { addProcessor, dashboardSchedules, syncDashboardSchedulers } from '@paperboy/processor';
 import { keepSchedules, serveHealth } from '@paperboy/runtime';
+import { WorkerProcesses } from '../processes.js';
 import { createCheckedContext } from '../run-ingest.js';
 
 export async function start(config: Config, logger: Logger): Promise<void> {
@@ -11,7 +12,20 @@ export async function start(config: Config, logger: Logger): Promise<void> {
   const sources = addFetcher(ctx);
   addProcessor(ctx);
   addNotifier(ctx);
-  await serveHealth(ctx);
+  // n-1 worker processes beside this one's workers, on the same queues; stopped with them, restarted if they die.
+  const children =
+    config.processes > 1
+      ? new WorkerProcesses({
+          config,
+          count: config.processes - 1,
+          roles: ['fetcher', 'processor', 'notifier'],
+          logger,
+          logLevel: logger.level,
+          restart: true,
+        })
+      : undefined;
+  if (children) ctx.lifecycle.addWorker(children);
+  await serveHealth(ctx, children ? { processes: () => children.status() } : {});
   ctx.lifecycle.installSignalHandlers();
   if (config.schedules) {
     const schedulers = await syncSchedulers(ctx.queues, sources);
@@ -32,7 +46,11 @@ export async function start(config: Config, logger: Logger): Promise<void> {
   }
   ctx.lifecycle.start();
   logger.info(
-    { fetchConcurrency: config.fetch.concurrency, processorConcurrency: config.processorConcurrency },
+    {
+      fetchConcurrency: config.fetch.concurrency,
+      processorConcurrency: config.processorConcurrency,
+      processes: config.processes,
+    },
     'paperboy started: fetcher, processor and notifier',
   );
 }

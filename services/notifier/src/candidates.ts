@@ -6,6 +6,29 @@ type Candidate = Awaited<ReturnType<DigestRepository['rankedCandidates']>>[numbe
 const MAX_FILTERED_LISTS = 512;
 
 /**
+ * The ranked list filtered by one topic set and minimum upvotes, built only as far as it is read: a
+ * digest of 10 papers scans the ranked list until its 10th match (plus those already sent), not to
+ * its end, and the next subscriber with the same preferences reuses what was scanned.
+ */
+class FilteredList {
+  private readonly items: Candidate[] = [];
+  private scanned = 0;
+
+  constructor(
+    private readonly source: readonly Candidate[],
+    private readonly keep: (paper: Candidate) => boolean,
+  ) {}
+
+  at(index: number): Candidate | undefined {
+    while (this.items.length <= index && this.scanned < this.source.length) {
+      const paper = this.source[this.scanned++]!;
+      if (this.keep(paper)) this.items.push(paper);
+    }
+    return this.items[index];
+  }
+}
+
+/**
  * The ranked candidate papers, scored once and kept for a minute, shared by every send job of the
  * process: filling a digest is then a walk down one list, not a scoring query per mail. Memory is
  * bounded by the papers of the last days, not by the subscribers. Scores decay with age by one
@@ -16,7 +39,7 @@ export class DigestCandidates {
   private loadedAt = 0;
   private loading: Promise<Candidate[]> | null = null;
   /** The ranked list filtered by topic set and minimum upvotes, for the list loaded now (cleared with it). */
-  private filtered = new Map<string, Candidate[]>();
+  private filtered = new Map<string, FilteredList>();
   private readonly repo: DigestRepository;
 
   constructor(
@@ -46,7 +69,7 @@ export class DigestCandidates {
   }
 
   /** The ranked candidates of one topic set and threshold, filtered once per loaded list (least recently used dropped first). */
-  private filteredFor(list: Candidate[], topics: readonly string[], minUpvotes: number): Candidate[] {
+  private filteredFor(list: Candidate[], topics: readonly string[], minUpvotes: number): FilteredList {
     const key = `${minUpvotes}|${[...topics].sort().join(',')}`;
     const known = this.filtered.get(key);
     if (known) {
@@ -55,7 +78,8 @@ export class DigestCandidates {
       return known;
     }
     const wanted = new Set(topics);
-    const kept = list.filter(
+    const kept = new FilteredList(
+      list,
       (paper) => paper.upvotes >= minUpvotes && (wanted.size === 0 || paper.topics.some((t) => wanted.has(t))),
     );
     if (this.filtered.size >= MAX_FILTERED_LISTS) this.filtered.delete(this.filtered.keys().next().value!);
@@ -96,10 +120,11 @@ export class DigestCandidates {
 }
 
 /** The best of a filtered list for one subscriber: seen since their last digest, never sent to them, up to their maximum. */
-function choose(filtered: readonly Candidate[], context: DigestContext): Candidate[] {
+function choose(filtered: FilteredList, context: DigestContext): Candidate[] {
   const chosen: Candidate[] = [];
-  for (const paper of filtered) {
-    if (chosen.length >= context.maxPapers) break;
+  for (let i = 0; chosen.length < context.maxPapers; i++) {
+    const paper = filtered.at(i);
+    if (!paper) break;
     if (paper.lastSeenAt <= context.since || context.sent.has(paper.id)) continue;
     chosen.push(paper);
   }

@@ -3,7 +3,7 @@ import { type Db, DigestRepository, lazyLinkSecret, SubscriberRepository } from 
 import { jobLogger, type Logger } from '@paperboy/logger';
 import { MailPermanentError, MailTemporaryError, type MailTransport, type SendResult } from '@paperboy/mail';
 import type { Metrics } from '@paperboy/metrics';
-import type { Job, SendDigestsPayload, SendDigestsResult } from '@paperboy/queue';
+import { type Job, type SendDigestsPayload, type SendDigestsResult, UnrecoverableError } from '@paperboy/queue';
 import { DigestCandidates } from '../candidates.js';
 import { buildDigestMail } from '../digest-mail.js';
 import type { MailRateLimit } from '../mail-rate.js';
@@ -80,7 +80,8 @@ export class DigestsDeferredError extends Error {}
  * - a 5xx: finished `failed`, a bounce counted (at the limit the subscriber is bounced); not retried;
  * - no reply (connection lost or timed out after the message went out): the server may have taken
  *   it, so it stays claimed, with the error noted: stuck after PAPERBOY_STUCK_DELIVERY_MINUTES,
- *   re-sent only by `paperboy digest resend-stuck --yes`.
+ *   re-sent only by `paperboy digest resend-stuck --yes`. The job then fails for good ("outcome
+ *   unknown, left claimed"), once the chunk's other mails are done, unless a 4xx asks for a retry.
  * A crash (or kill) mid-chunk leaves the chunk's claimed and unfinished deliveries claimed: they are
  * stuck, listed by `paperboy digest stuck`, and not sent again unless an operator says so. So a
  * crash costs at most the chunks in flight (PAPERBOY_NOTIFY_CONCURRENCY of PAPERBOY_MAIL_CHUNK_SIZE).
@@ -184,6 +185,13 @@ export function createSendDigestsHandler(deps: {
     if (deferred.length > 0) {
       throw new DigestsDeferredError(
         `${deferred.length} of ${claims.length} digests deferred, released for a retry (first: ${deferred[0]})`,
+      );
+    }
+    if (result.uncertain > 0) {
+      // Failed, not retried (a retry would claim none of them anyway): the job shows in the failed
+      // list, as a single send-digest job with that outcome did, for an operator to look at.
+      throw new UnrecoverableError(
+        `outcome unknown, left claimed: ${result.uncertain} of ${claims.length} digests (${result.sent} sent, ${result.failed} failed, ${result.skipped} skipped); \`paperboy digest stuck\` lists them`,
       );
     }
     return result;

@@ -1,7 +1,7 @@
 import { loadConfig } from '@paperboy/config';
 import { DigestRepository, SubscriberRepository } from '@paperboy/db';
 import { createTransport, type MailTransport } from '@paperboy/mail';
-import { createRedis, type RedisClient } from '@paperboy/queue';
+import { createRedis, type RedisClient, UnrecoverableError } from '@paperboy/queue';
 import {
   createTestDatabase,
   deleteRedisPrefix,
@@ -166,7 +166,9 @@ describe('send-digests', () => {
     const sending = handler({ deliveryIds }, job);
     while (smtp.stalled < 1) await new Promise((r) => setTimeout(r, 20));
     smtp.dropConnections(); // the server crashes before answering the final dot
-    expect(await sending).toMatchObject({ claimed: 4, sent: 3, uncertain: 1 });
+    const error = await sending.catch((e) => e);
+    expect(error).toBeInstanceOf(UnrecoverableError); // failed for good, listed as such; never retried
+    expect(error.message).toMatch(/outcome unknown, left claimed: 1 of 4 digests \(3 sent/);
     const rows = await statuses(deliveryIds);
     const unsure = rows.filter((r) => r.status === 'claimed');
     expect(unsure).toHaveLength(1);

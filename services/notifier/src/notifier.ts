@@ -7,7 +7,7 @@ import { createWorker, logWorkerEvents, type Queues, type RedisClient, type Work
 import { createPlanDigestsHandler } from './handlers/plan-digests.handler.js';
 import { createSendConfirmationHandler } from './handlers/send-confirmation.handler.js';
 import { createSendDigestHandler } from './handlers/send-digest.handler.js';
-import { createSendDigestsHandler } from './handlers/send-digests.handler.js';
+import { createSendDigestsHandler, SendSlots } from './handlers/send-digests.handler.js';
 import { MailRateLimit } from './mail-rate.js';
 
 export interface NotifierDeps {
@@ -58,7 +58,13 @@ export function createNotifierWorkers(deps: NotifierDeps): Worker[] {
     'notify',
     {
       'send-digest': createSendDigestHandler({ ...deps, logger, rateLimit }),
-      'send-digests': createSendDigestsHandler({ ...deps, logger, rateLimit }),
+      // One bound on rendered mails in flight for all the process's chunks.
+      'send-digests': createSendDigestsHandler({
+        ...deps,
+        logger,
+        rateLimit,
+        slots: new SendSlots(2 * deps.config.mail.connections),
+      }),
       'send-confirmation': createSendConfirmationHandler({ ...deps, logger, rateLimit }),
     },
     {

@@ -63,6 +63,32 @@ class SentWriter {
   }
 }
 
+/**
+ * Mails being rendered or sent at once by one process, across its chunks: a mail is rendered only
+ * when a slot is free, so the rendered mails held in memory are bounded by the slots (a few per
+ * pooled connection), not by PAPERBOY_NOTIFY_CONCURRENCY × PAPERBOY_MAIL_CHUNK_SIZE.
+ */
+export class SendSlots {
+  private free: number;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(slots: number) {
+    this.free = Math.max(1, slots);
+  }
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.free > 0) this.free -= 1;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    try {
+      return await task();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.free += 1;
+    }
+  }
+}
+
 /** A chunk whose mails got a 4xx (deferred): those were released and the job is retried. */
 export class DigestsDeferredError extends Error {}
 
@@ -94,9 +120,12 @@ export function createSendDigestsHandler(deps: {
   candidates?: DigestCandidates;
   metrics?: Metrics;
   rateLimit?: MailRateLimit;
+  /** Shared by the process's chunks (default: 2 per pooled connection). */
+  slots?: SendSlots;
 }) {
   const subscribers = new SubscriberRepository(deps.db);
   const candidates = deps.candidates ?? new DigestCandidates(deps.db);
+  const slots = deps.slots ?? new SendSlots(2 * deps.config.mail.connections);
   const linkSecret = lazyLinkSecret(deps.db, deps.config.mail.secret);
   return async (payload: SendDigestsPayload, job: Job): Promise<SendDigestsResult> => {
     const log = jobLogger(deps.logger, job);
@@ -137,13 +166,16 @@ export function createSendDigestsHandler(deps: {
           const papers = papersOf.get(claim.subscriberId) ?? [];
           let sent: SendResult;
           try {
-            const mail = buildDigestMail(
-              { ...deps.config.mail, secret },
-              { id: claim.subscriberId, email: claim.email, tokenVersion: claim.tokenVersion },
-              claim.periodKey,
-              papers,
+            sent = await slots.run(() =>
+              deps.transport.send(
+                buildDigestMail(
+                  { ...deps.config.mail, secret },
+                  { id: claim.subscriberId, email: claim.email, tokenVersion: claim.tokenVersion },
+                  claim.periodKey,
+                  papers,
+                ),
+              ),
             );
-            sent = await deps.transport.send(mail);
           } catch (error) {
             const err = error as Error;
             const at = { deliveryId: claim.deliveryId, err: err.message };

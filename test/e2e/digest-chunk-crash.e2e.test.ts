@@ -21,7 +21,8 @@ describe('a notifier killed mid-chunk', () => {
     const { prefix, redisUrl } = testEnv;
     const t = await testEnv.start();
     // The first 3 messages' DATA is never answered: the 3 pooled connections hang inside their
-    // transactions, the chunk's 7 other mails wait for them in the pool, all 10 claimed.
+    // transactions, the chunk's 7 other mails wait behind them (in the pool, or for one of the
+    // process's 6 send slots), all 10 claimed.
     const smtp: SmtpTestServer = await startSmtpTestServer({ stallData: 3 });
     const producer = createRedis(redisUrl, 'producer');
     const queues = new Queues(producer, { prefix, fetchAttempts: 1 });

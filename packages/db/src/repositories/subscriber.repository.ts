@@ -372,6 +372,18 @@ export class SubscriberRepository {
       .execute();
   }
 
+  /** `releaseDelivery` for many: claimed deliveries none of whose mails was handed to SMTP. */
+  async releaseDeliveries(deliveryIds: readonly number[], error: string): Promise<void> {
+    if (deliveryIds.length === 0) return;
+    await this.db
+      .updateTable('deliveries')
+      .set({ status: 'planned', error })
+      // Raw: one bigint[] parameter, whatever the chunk's size.
+      .where('id', '=', (eb) => eb.fn.any(sql<number[]>`${[...deliveryIds]}::bigint[]`))
+      .where('status', '=', 'claimed')
+      .execute();
+  }
+
   /** Records why a claimed delivery's outcome is unknown; it stays claimed (never sent twice). */
   async noteDeliveryError(deliveryId: number, error: string): Promise<void> {
     await this.db

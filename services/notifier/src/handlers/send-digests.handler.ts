@@ -1,5 +1,5 @@
 import type { Config } from '@paperboy/config';
-import { type Db, DigestRepository, lazyLinkSecret, SubscriberRepository } from '@paperboy/db';
+import { type Db, type DigestPaper, DigestRepository, lazyLinkSecret, SubscriberRepository } from '@paperboy/db';
 import { jobLogger, type Logger } from '@paperboy/logger';
 import { MailPermanentError, MailTemporaryError, type MailTransport, type SendResult } from '@paperboy/mail';
 import type { Metrics } from '@paperboy/metrics';
@@ -143,7 +143,20 @@ export function createSendDigestsHandler(deps: {
       log.info({ deliveries: ids.length }, 'chunk already claimed, done or no longer wanted: nothing sent');
       return result;
     }
-    const papersOf = await candidates.digestPapersOf(claims.map((c) => c.subscriberId));
+    let papersOf: Map<number, DigestPaper[]>;
+    try {
+      papersOf = await candidates.digestPapersOf(claims.map((c) => c.subscriberId));
+    } catch (error) {
+      // Nothing was handed to SMTP yet: give the claims back for the retry (if Postgres is away,
+      // this fails too and they stay claimed, stuck: at most once either way).
+      await subscribers
+        .releaseDeliveries(
+          claims.map((c) => c.deliveryId),
+          `not sent: ${(error as Error).message}`,
+        )
+        .catch(() => {});
+      throw error;
+    }
     const empty = deps.config.mail.skipEmpty
       ? claims.filter((c) => (papersOf.get(c.subscriberId) ?? []).length === 0)
       : [];

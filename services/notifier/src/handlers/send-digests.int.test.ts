@@ -13,6 +13,7 @@ import {
 } from '@paperboy/test-utils';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DigestCandidates } from '../candidates.js';
 import { MailRateLimit } from '../mail-rate.js';
 import { createSendDigestsHandler, DigestsDeferredError } from './send-digests.handler.js';
 
@@ -177,6 +178,25 @@ describe('send-digests', () => {
     // A retry of the job sends nothing: at most once.
     expect(await handler({ deliveryIds }, job)).toMatchObject({ claimed: 0 });
     expect(smtp.messages).toHaveLength(3);
+  });
+
+  it('a failure filling the digests (before any SMTP) releases the chunk for the retry, which sends each once', async () => {
+    const smtp = await server();
+    const { deliveryIds, emails } = await setup(smtp, 3);
+    class Failing extends DigestCandidates {
+      override async digestPapersOf(): Promise<never> {
+        throw new Error('candidates look-up failed');
+      }
+    }
+    const config = loadConfig({ SMTP_URL: smtp.url, PAPERBOY_SECRET: TEST_SECRET });
+    const transport = createTransport({ smtpUrl: smtp.url, outboxDir: '/tmp/unused' });
+    transports.push(transport);
+    const failing = createSendDigestsHandler({ db: t.db, logger, config, transport, candidates: new Failing(t.db) });
+    await expect(failing({ deliveryIds }, job)).rejects.toThrow(/candidates look-up failed/);
+    expect((await statuses(deliveryIds)).map((r) => r.status)).toEqual(['planned', 'planned', 'planned']);
+    const working = createSendDigestsHandler({ db: t.db, logger, config, transport });
+    expect(await working({ deliveryIds }, job)).toMatchObject({ claimed: 3, sent: 3 });
+    expect([...perRecipient(smtp).entries()].sort()).toEqual(emails.map((e) => [e, 1]).sort());
   });
 
   it('the rate limit counts mails, not jobs: a chunk takes one per claimed delivery and gives back the rest', async () => {

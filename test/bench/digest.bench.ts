@@ -1,30 +1,39 @@
 /**
- * Digest benchmark: 5,000 papers and 10,000 active subscribers in a fresh database, then the real
+ * Digest benchmark: 5,000 papers and 20,000 active subscribers in a fresh database, then the real
  * notifier (`services/notifier/src/main.ts`, its own process, as deployed) plans one forced
- * `plan-digests` job per frequency (like `digest run --now`) and sends every digest through its
- * pooled SMTP transport to a lean counting SMTP sink on 127.0.0.1 (in this process: it drains each
- * message without parsing it). Measures wall time (plan jobs added → last delivery finished),
- * emails/s, the planner's own time, and the notifier process's peak RSS (/proc/<pid>/status, VmHWM
- * and VmRSS sampled every 20 ms); the same at 2,000 subscribers shows whether memory is flat in the
- * number of subscribers. Prints one JSON line.
+ * `plan-digests` job per frequency (like `digest run --now`) and sends every digest (send-digests
+ * chunks) through its pooled SMTP transport to a lean counting SMTP sink on 127.0.0.1 in a third
+ * process (smtp-sink.ts: it drains each message without parsing it). Measures wall time (plan jobs
+ * added → last delivery finished), emails/s, the planner's own time, and the notifier process's
+ * peak RSS (/proc/<pid>/status, VmHWM and VmRSS sampled every 20 ms); the same at 2,000 subscribers
+ * shows whether memory is flat in the number of subscribers.
  *
- * Knobs: BENCH_DIGEST_SUBSCRIBERS (10000), BENCH_DIGEST_PAPERS (5000), PAPERBOY_NOTIFY_CONCURRENCY
- * (passed on to the notifier), BENCH_DIGEST_CPU_PROF=<dir> (the notifier runs with --cpu-prof).
+ * The ceiling, in the same run: the same mails (rendered again from the deliveries just sent and
+ * their recorded papers, before the clock starts) through the same transport settings (a nodemailer
+ * pool of PAPERBOY_SMTP_CONNECTIONS) to the same sink process, all handed to the pool at once, with
+ * no database and no queue. ratio = emailsPerSec / ceilingEmailsPerSec. Prints one JSON line.
+ *
+ * Knobs: BENCH_DIGEST_SUBSCRIBERS (20000), BENCH_DIGEST_PAPERS (5000), PAPERBOY_NOTIFY_CONCURRENCY,
+ * PAPERBOY_MAIL_CHUNK_SIZE and PAPERBOY_SMTP_CONNECTIONS (passed on to the notifier and used by the
+ * ceiling), BENCH_DIGEST_CPU_PROF=<dir> (the notifier runs with --cpu-prof).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '@paperboy/config';
-import type { Db } from '@paperboy/db';
+import { type Db, type DigestPaper, DigestRepository } from '@paperboy/db';
+import { createTransport, type OutgoingMail } from '@paperboy/mail';
+import { buildDigestMail } from '@paperboy/notifier';
 import { loadTaxonomy } from '@paperboy/pipeline';
 import { createQueueEvents, createRedis, type PlanDigestsResult, Queues } from '@paperboy/queue';
 import { deleteRedisPrefix } from '@paperboy/test-utils';
 import { sql } from 'kysely';
 import { SMTPServer } from 'smtp-server';
 import { freshDatabase } from './fresh-database.js';
+import { startSinkProcess } from './smtp-sink.js';
 
-const SUBSCRIBERS = Number(process.env.BENCH_DIGEST_SUBSCRIBERS ?? 10_000);
+const SUBSCRIBERS = Number(process.env.BENCH_DIGEST_SUBSCRIBERS ?? 20_000);
 const SMALL_SUBSCRIBERS = 2_000;
 const PAPERS = Number(process.env.BENCH_DIGEST_PAPERS ?? 5_000);
 const NOTIFIER_MAIN = fileURLToPath(new URL('../../services/notifier/src/main.ts', import.meta.url));
@@ -361,6 +370,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface RunResult {
   subscribers: number;
+  ceilingEmailsPerSec: number;
+  ceilingSeconds: number;
   emails: number;
   sent: number;
   skipped: number;
@@ -369,6 +380,36 @@ interface RunResult {
   plannerSeconds: number;
   peakRssMb: number;
   readyRssMb: number;
+}
+
+/** The digests just sent, rendered again as the notifier did: each sent delivery with its recorded papers. */
+async function renderSentMails(db: Db): Promise<OutgoingMail[]> {
+  const config = loadConfig({ PAPERBOY_SECRET: 'bench-secret-Vb7Qs2Nx5Kd9Fm4Hr1Tw8' });
+  const { rows } = await sql<{
+    id: number;
+    subscriberId: number;
+    email: string;
+    tokenVersion: number;
+    periodKey: string;
+    paperIds: number[];
+  }>`
+    SELECT d.id, s.id AS "subscriberId", s.email, s.token_version AS "tokenVersion", d.period_key AS "periodKey",
+           array_agg(dp.paper_id ORDER BY dp.paper_id) AS "paperIds"
+    FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id JOIN delivered_papers dp ON dp.delivery_id = d.id
+    WHERE d.status = 'sent' GROUP BY d.id, s.id ORDER BY d.id`.execute(db);
+  const ids = [...new Set(rows.flatMap((r) => r.paperIds.map(Number)))];
+  const papers = new Map<number, DigestPaper>(
+    (await new DigestRepository(db).papersByIds(ids, new Map())).map((p) => [p.id, p]),
+  );
+  const settings = { ...config.mail, secret: config.mail.secret! };
+  return rows.map((r) =>
+    buildDigestMail(
+      settings,
+      { id: r.subscriberId, email: r.email, tokenVersion: r.tokenVersion },
+      r.periodKey,
+      r.paperIds.map((id) => papers.get(Number(id))!),
+    ),
+  );
 }
 
 /** One run: fresh database, a fresh notifier process, forced planners for both frequencies, every send finished. */
@@ -380,7 +421,7 @@ async function runOnce(dbName: string, subscriberCount: number): Promise<RunResu
     { max: 4 },
   );
   const prefix = `bench-digest-${Date.now()}`;
-  const sink = await startCountingSmtpSink();
+  const sink = await startSinkProcess();
   const producer = createRedis(base.redisUrl, 'producer');
   const queues = new Queues(producer, { prefix, fetchAttempts: base.fetch.attempts });
   const planEvents = createQueueEvents('planning', { prefix, redisUrl: base.redisUrl });
@@ -462,12 +503,29 @@ async function runOnce(dbName: string, subscriberCount: number): Promise<RunResu
       FROM deliveries`.execute(db);
     const s = summary[0]!;
     if (s.total !== planned) throw new Error(`planned ${planned} deliveries but the table holds ${s.total}`);
-    if (sink.count() !== s.sent)
-      throw new Error(`the sink received ${sink.count()} messages but ${s.sent} deliveries are sent`);
+    const received = await sink.count();
+    if (received.count !== s.sent)
+      throw new Error(`the sink received ${received.count} messages but ${s.sent} deliveries are sent`);
+    if (received.maxPerRecipient > 1) throw new Error('a subscriber received two digests');
     const seconds = (s.last.getTime() - started) / 1000;
+
+    // The ceiling: the same mails, rendered before the clock starts, through the same pool settings.
+    const mails = await renderSentMails(db);
+    const transport = createTransport({
+      smtpUrl: sink.url,
+      outboxDir: '/tmp/unused',
+      maxConnections: base.mail.connections,
+    });
+    const ceilingStarted = process.hrtime.bigint();
+    await Promise.all(mails.map((mail) => transport.send(mail)));
+    const ceilingSeconds = Number(process.hrtime.bigint() - ceilingStarted) / 1e9;
+    await transport.close();
+    if ((await sink.count()).count !== 2 * s.sent) throw new Error('the ceiling run lost mails');
     return {
       subscribers: subscriberCount,
-      emails: sink.count(),
+      ceilingEmailsPerSec: mails.length / ceilingSeconds,
+      ceilingSeconds,
+      emails: received.count,
       sent: s.sent,
       skipped: s.skipped,
       failed: s.failed,
@@ -495,18 +553,28 @@ export async function benchDigest(): Promise<Record<string, number>> {
   const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
   const small = await runOnce('paperboy_bench_digest_small', SMALL_SUBSCRIBERS);
   const large = await runOnce('paperboy_bench_digest', SUBSCRIBERS);
+  const settings = loadConfig().mail;
   // Details on stderr; stdout carries the one JSON line.
   process.stderr.write(
-    `digest bench details: ${JSON.stringify({ large, small, concurrency: loadConfig().mail.concurrency, emailsPerSecAt2000: round(small.emails / small.seconds) })}\n`,
+    `digest bench details: ${JSON.stringify({ large, small, concurrency: settings.concurrency, chunkSize: settings.chunkSize, connections: settings.connections })}\n`,
   );
+  const emailsPerSec = large.emails / large.seconds;
   return {
     subscribers: large.subscribers,
     papers: PAPERS,
     emails: large.emails,
     seconds: round(large.seconds, 2),
-    emailsPerSec: round(large.emails / large.seconds),
-    plannerSeconds: round(large.plannerSeconds, 2),
+    emailsPerSec: round(emailsPerSec),
+    ceilingEmailsPerSec: round(large.ceilingEmailsPerSec),
+    ratio: round(emailsPerSec / large.ceilingEmailsPerSec, 2),
     peakRssMb: large.peakRssMb,
-    peakRssMbAt2000: small.peakRssMb,
+    peakRssMb2k: small.peakRssMb,
+    [`peakRssMb${Math.round(large.subscribers / 1000)}k`]: large.peakRssMb,
+    emailsPerSec2k: round(small.emails / small.seconds),
+    ceilingEmailsPerSec2k: round(small.ceilingEmailsPerSec),
+    plannerSeconds: round(large.plannerSeconds, 2),
+    chunkSize: settings.chunkSize,
+    smtpConnections: settings.connections,
+    notifyConcurrency: settings.concurrency,
   };
 }

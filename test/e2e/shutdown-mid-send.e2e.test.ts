@@ -7,7 +7,7 @@ import { type HeldSmtpServer, startHeldSmtpServer } from './held-smtp.js';
 import { exited, spawnService, until } from './helpers.js';
 
 // SIGTERM to a notifier process while a digest is mid-SMTP-transaction (the server has the
-// message and holds its reply). The documented rule (send-digest.handler.ts): a delivery is
+// message and holds its reply). The documented rule (send-digests.handler.ts): a delivery is
 // claimed before the SMTP transaction and never claimed again, so a digest goes out at most once.
 // - With time before the shutdown deadline, the send finishes: one mail, the delivery `sent`.
 // - Past the deadline, the worker is forced: the delivery stays `claimed` (the server may have

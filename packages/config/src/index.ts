@@ -258,7 +258,17 @@ export const configSchema = z.object({
     .describe('`smtp(s)://user:pass@host:port` (unset: mails are written as `.eml` files to `PAPERBOY_OUTBOX_DIR`)'),
   PAPERBOY_OUTBOX_DIR: text().default('.outbox').describe('where mails go without `SMTP_URL`'),
   PAPERBOY_MAIL_FROM: z.string().min(3).default('paperboy <digest@paperboy.localhost>').describe('From of digests'),
-  PAPERBOY_MAIL_PER_MINUTE: int(1, 100_000).default(600).describe('send rate limit across notifier processes'),
+  PAPERBOY_MAIL_PER_MINUTE: int(1, 100_000)
+    .default(600)
+    .describe('mails sent per minute across every notifier process (each mail counts, digests and confirmations)'),
+  PAPERBOY_MAIL_CHUNK_SIZE: int(1, 1000)
+    .default(100)
+    .describe(
+      'digests per send job: claimed together in one statement and sent over the pool at once; a notifier crash leaves at most one chunk stuck',
+    ),
+  PAPERBOY_SMTP_CONNECTIONS: int(1, 100)
+    .default(10)
+    .describe('pooled SMTP connections per notifier process (each kept open for any number of messages)'),
   PAPERBOY_BOUNCE_LIMIT: int(1, 100)
     .default(3)
     .describe('permanent SMTP failures before a subscriber is marked bounced'),
@@ -395,6 +405,10 @@ export type Config = Readonly<{
     outboxDir: string;
     from: string;
     perMinute: number;
+    /** Digests per send-digests job (PAPERBOY_MAIL_CHUNK_SIZE). */
+    chunkSize: number;
+    /** Pooled SMTP connections per process (PAPERBOY_SMTP_CONNECTIONS). */
+    connections: number;
     bounceLimit: number;
     /** Confirmation mails sent to one address per hour, whatever the number of requests. */
     confirmationsPerHour: number;
@@ -486,6 +500,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       outboxDir: resolve(repositoryRoot(), e.PAPERBOY_OUTBOX_DIR),
       from: e.PAPERBOY_MAIL_FROM,
       perMinute: e.PAPERBOY_MAIL_PER_MINUTE,
+      chunkSize: e.PAPERBOY_MAIL_CHUNK_SIZE,
+      connections: e.PAPERBOY_SMTP_CONNECTIONS,
       bounceLimit: e.PAPERBOY_BOUNCE_LIMIT,
       confirmationsPerHour: e.PAPERBOY_CONFIRMATIONS_PER_HOUR,
       skipEmpty: e.PAPERBOY_SKIP_EMPTY_DIGESTS,

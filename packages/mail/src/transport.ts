@@ -41,7 +41,11 @@ export interface TransportConfig {
   outboxDir: string;
   /** Reuse connections across messages (default true). */
   pool?: boolean;
-  /** Pool size (default 5, nodemailer's default). */
+  /**
+   * Pool size (default 5, nodemailer's default). Each connection carries one message at a time;
+   * nodemailer pipelines a message's envelope (MAIL FROM, RCPT TO, DATA: RFC 2920) when the server
+   * offers PIPELINING, so each mail costs about two round trips instead of four.
+   */
   maxConnections?: number;
 }
 
@@ -79,6 +83,9 @@ function createSmtpTransport(smtpUrl: string, config: TransportConfig): MailTran
           url: smtpUrl,
           pool: true,
           maxConnections: config.maxConnections ?? 5,
+          // nodemailer's default (100) closes each connection after 100 messages and opens a new one,
+          // a new greeting and EHLO every 100 mails. Kept open instead; an idle one still times out.
+          maxMessages: Number.POSITIVE_INFINITY,
           ...timeouts,
         });
   return {

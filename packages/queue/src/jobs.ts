@@ -24,6 +24,7 @@ export type JobName =
   | 'ingest-entries'
   | 'plan-digests'
   | 'send-digest'
+  | 'send-digests'
   | 'refresh-dashboard'
   | 'send-confirmation';
 
@@ -38,6 +39,7 @@ export const jobQueue = {
   // wait for all of them (BullMQ queues are FIFO), and digests due meanwhile would be planned late.
   'plan-digests': 'planning',
   'send-digest': 'notify',
+  'send-digests': 'notify',
   'refresh-dashboard': 'maintenance',
   // With the digests: one mail rate limit (the notify worker's limiter) covers every mail sent.
   'send-confirmation': 'notify',
@@ -120,6 +122,14 @@ const sendDigestPayload = z.object({
   subscriberId: z.number().int(),
 });
 
+/**
+ * A chunk of planned deliveries, claimed together in one statement before any SMTP transaction
+ * (the digests of one planner page, or re-offered ones). A retry claims only those still planned.
+ */
+const sendDigestsPayload = z.object({
+  deliveryIds: z.array(z.number().int()).min(1).max(10_000),
+});
+
 /** Brings the precomputed dashboard views up to date: the days that changed, or every day with `full`. */
 const refreshDashboardPayload = z.object({
   full: z.boolean().optional(),
@@ -138,6 +148,7 @@ export const payloadSchemas = {
   'ingest-entries': ingestEntriesPayload,
   'plan-digests': planDigestsPayload,
   'send-digest': sendDigestPayload,
+  'send-digests': sendDigestsPayload,
   'refresh-dashboard': refreshDashboardPayload,
   'send-confirmation': sendConfirmationPayload,
 } satisfies Record<JobName, z.ZodTypeAny>;
@@ -147,6 +158,7 @@ export type CrawlPagePayload = JobPayload<'crawl-page'>;
 export type CrawlSourcePayload = JobPayload<'crawl-source'>;
 export type PlanDigestsPayload = JobPayload<'plan-digests'>;
 export type SendDigestPayload = JobPayload<'send-digest'>;
+export type SendDigestsPayload = JobPayload<'send-digests'>;
 export type SendConfirmationPayload = JobPayload<'send-confirmation'>;
 
 export interface PlanDigestsResult {
@@ -168,6 +180,17 @@ export interface SendDigestResult {
   outcome: 'sent' | 'skipped' | 'not-claimed';
   papers: number;
   messageId?: string;
+}
+/** What one attempt of a chunk did, by delivery count. */
+export interface SendDigestsResult {
+  /** Deliveries of the chunk this attempt claimed (the others were claimed, finished or unwanted already). */
+  claimed: number;
+  sent: number;
+  skipped: number;
+  /** 5xx: finished failed, a bounce counted. */
+  failed: number;
+  /** No reply: left claimed (stuck), never sent again by itself. */
+  uncertain: number;
 }
 export type IngestEntriesPayload = JobPayload<'ingest-entries'>;
 
@@ -231,6 +254,7 @@ function retryOptions(name: JobName, settings: { fetchAttempts: number }): Pick<
     case 'plan-digests':
       return { attempts: 3, backoff: { type: 'exponential', delay: 5000 } };
     case 'send-digest':
+    case 'send-digests':
       // SMTP 4xx: retried with backoff; a 5xx fails the job at once (UnrecoverableError).
       return { attempts: 6, backoff: { type: 'exponential', delay: 30_000, jitter: 0.5 } };
     case 'crawl-source':

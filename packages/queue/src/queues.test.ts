@@ -7,7 +7,7 @@ describe('job routing', () => {
     expect(jobsOfQueue('crawl')).toEqual(['crawl-source', 'crawl-page', 'prune-archive', 'reconcile-crawls']);
     expect(jobsOfQueue('ingest')).toEqual(['ingest-entries']);
     expect(jobsOfQueue('planning')).toEqual(['plan-digests']);
-    expect(jobsOfQueue('notify')).toEqual(['send-digest', 'send-confirmation']);
+    expect(jobsOfQueue('notify')).toEqual(['send-digest', 'send-digests', 'send-confirmation']);
     expect(jobsOfQueue('maintenance')).toEqual(['refresh-dashboard']);
     expect(Object.keys(jobQueue).sort()).toEqual([
       'crawl-page',
@@ -19,6 +19,7 @@ describe('job routing', () => {
       'refresh-dashboard',
       'send-confirmation',
       'send-digest',
+      'send-digests',
     ]);
   });
 

@@ -9,6 +9,7 @@ export function addNotifier(
   transport: MailTransport = createTransport({
     smtpUrl: ctx.config.mail.smtpUrl,
     outboxDir: ctx.config.mail.outboxDir,
+    maxConnections: ctx.config.mail.connections,
   }),
 ): MailTransport {
   if (!ctx.config.mail.publicUrl.startsWith('https://')) {

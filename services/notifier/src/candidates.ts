@@ -1,6 +1,32 @@
-import { type Db, type DigestPaper, DigestRepository } from '@paperboy/db';
+import { type Db, type DigestContext, type DigestPaper, DigestRepository } from '@paperboy/db';
 
 type Candidate = Awaited<ReturnType<DigestRepository['rankedCandidates']>>[number];
+
+/** Filtered lists kept per topic set and threshold: bounded, whatever the number of subscribers. */
+const MAX_FILTERED_LISTS = 512;
+
+/**
+ * The ranked list filtered by one topic set and minimum upvotes, built only as far as it is read: a
+ * digest of 10 papers scans the ranked list until its 10th match (plus those already sent), not to
+ * its end, and the next subscriber with the same preferences reuses what was scanned.
+ */
+class FilteredList {
+  private readonly items: Candidate[] = [];
+  private scanned = 0;
+
+  constructor(
+    private readonly source: readonly Candidate[],
+    private readonly keep: (paper: Candidate) => boolean,
+  ) {}
+
+  at(index: number): Candidate | undefined {
+    while (this.items.length <= index && this.scanned < this.source.length) {
+      const paper = this.source[this.scanned++]!;
+      if (this.keep(paper)) this.items.push(paper);
+    }
+    return this.items[index];
+  }
+}
 
 /**
  * The ranked candidate papers, scored once and kept for a minute, shared by every send job of the
@@ -12,6 +38,8 @@ export class DigestCandidates {
   private list: Candidate[] = [];
   private loadedAt = 0;
   private loading: Promise<Candidate[]> | null = null;
+  /** The ranked list filtered by topic set and minimum upvotes, for the list loaded now (cleared with it). */
+  private filtered = new Map<string, FilteredList>();
   private readonly repo: DigestRepository;
 
   constructor(
@@ -27,6 +55,7 @@ export class DigestCandidates {
     this.loading ??= this.repo.rankedCandidates().then(
       (list) => {
         this.list = list;
+        this.filtered = new Map();
         this.loadedAt = this.now();
         this.loading = null;
         return list;
@@ -39,22 +68,65 @@ export class DigestCandidates {
     return this.loading;
   }
 
+  /** The ranked candidates of one topic set and threshold, filtered once per loaded list (least recently used dropped first). */
+  private filteredFor(list: Candidate[], topics: readonly string[], minUpvotes: number): FilteredList {
+    const key = `${minUpvotes}|${[...topics].sort().join(',')}`;
+    const known = this.filtered.get(key);
+    if (known) {
+      this.filtered.delete(key);
+      this.filtered.set(key, known);
+      return known;
+    }
+    const wanted = new Set(topics);
+    const kept = new FilteredList(
+      list,
+      (paper) => paper.upvotes >= minUpvotes && (wanted.size === 0 || paper.topics.some((t) => wanted.has(t))),
+    );
+    if (this.filtered.size >= MAX_FILTERED_LISTS) this.filtered.delete(this.filtered.keys().next().value!);
+    this.filtered.set(key, kept);
+    return kept;
+  }
+
+  /**
+   * The next digests of a chunk of subscribers, in two statements whatever its size: their contexts,
+   * then the chosen papers. Subscribers without preferences get none.
+   */
+  async digestPapersOf(subscriberIds: readonly number[]): Promise<Map<number, DigestPaper[]>> {
+    const [list, contexts] = await Promise.all([this.ranked(), this.repo.digestContexts(subscriberIds)]);
+    const chosenOf = new Map<number, Candidate[]>();
+    const scores = new Map<number, number>();
+    for (const id of subscriberIds) {
+      const context = contexts.get(id);
+      const chosen = context ? choose(this.filteredFor(list, context.topics, context.minUpvotes), context) : [];
+      chosenOf.set(id, chosen);
+      for (const paper of chosen) scores.set(paper.id, paper.score);
+    }
+    const papers = new Map((await this.repo.papersByIds([...scores.keys()], scores)).map((p) => [p.id, p]));
+    return new Map(
+      [...chosenOf].map(([id, chosen]) => [id, chosen.flatMap((c) => (papers.has(c.id) ? [papers.get(c.id)!] : []))]),
+    );
+  }
+
   /** A subscriber's next digest: their topics and thresholds, seen since their last digest, never sent before, best first. */
   async digestPapers(subscriberId: number): Promise<DigestPaper[]> {
     const [list, context] = await Promise.all([this.ranked(), this.repo.digestContext(subscriberId)]);
     if (!context) return [];
-    const wanted = new Set(context.topics);
-    const chosen: Candidate[] = [];
-    for (const paper of list) {
-      if (chosen.length >= context.maxPapers) break;
-      if (paper.lastSeenAt <= context.since || paper.upvotes < context.minUpvotes || context.sent.has(paper.id))
-        continue;
-      if (wanted.size > 0 && !paper.topics.some((t) => wanted.has(t))) continue;
-      chosen.push(paper);
-    }
+    const chosen = choose(this.filteredFor(list, context.topics, context.minUpvotes), context);
     return this.repo.papersByIds(
       chosen.map((p) => p.id),
       new Map(chosen.map((p) => [p.id, p.score])),
     );
   }
+}
+
+/** The best of a filtered list for one subscriber: seen since their last digest, never sent to them, up to their maximum. */
+function choose(filtered: FilteredList, context: DigestContext): Candidate[] {
+  const chosen: Candidate[] = [];
+  for (let i = 0; chosen.length < context.maxPapers; i++) {
+    const paper = filtered.at(i);
+    if (!paper) break;
+    if (paper.lastSeenAt <= context.since || context.sent.has(paper.id)) continue;
+    chosen.push(paper);
+  }
+  return chosen;
 }

@@ -7,6 +7,8 @@ import { createWorker, logWorkerEvents, type Queues, type RedisClient, type Work
 import { createPlanDigestsHandler } from './handlers/plan-digests.handler.js';
 import { createSendConfirmationHandler } from './handlers/send-confirmation.handler.js';
 import { createSendDigestHandler } from './handlers/send-digest.handler.js';
+import { createSendDigestsHandler, SendSlots } from './handlers/send-digests.handler.js';
+import { MailRateLimit } from './mail-rate.js';
 
 export interface NotifierDeps {
   db: Db;
@@ -18,17 +20,28 @@ export interface NotifierDeps {
   metrics?: Metrics;
   /** Tells which failures are a Postgres outage: those jobs are put back without spending an attempt. */
   hold?: (error: unknown) => Promise<boolean>;
+  /** The mail rate limit; default PAPERBOY_MAIL_PER_MINUTE a minute in Redis on `connection`. */
+  rateLimit?: MailRateLimit;
 }
 
 /**
- * Two workers: planners on the `planning` queue, sends (digests and confirmations) on `notify`.
- * Planning never waits behind sends held back by the mail rate limit, and the limit counts mails only.
+ * Two workers: planners on the `planning` queue, sends (digest chunks, single digests of older jobs,
+ * confirmations) on `notify`. The mail rate limit (PAPERBOY_MAIL_PER_MINUTE, in Redis, shared by
+ * every process) counts mails, not jobs: each handler takes its mails from it before claiming them.
+ * Planning never waits behind sends held back by it.
  */
 export function createNotifierWorkers(deps: NotifierDeps): Worker[] {
   const logger = deps.logger.child({ service: 'notifier' });
   const planner = createWorker(
     'planning',
-    { 'plan-digests': createPlanDigestsHandler({ ...deps, logger, stuckMinutes: deps.config.mail.stuckMinutes }) },
+    {
+      'plan-digests': createPlanDigestsHandler({
+        ...deps,
+        logger,
+        stuckMinutes: deps.config.mail.stuckMinutes,
+        chunkSize: deps.config.mail.chunkSize,
+      }),
+    },
     {
       connection: deps.connection,
       prefix: deps.config.queuePrefix,
@@ -39,11 +52,20 @@ export function createNotifierWorkers(deps: NotifierDeps): Worker[] {
       ...(deps.hold ? { hold: deps.hold } : {}),
     },
   );
+  const rateLimit =
+    deps.rateLimit ?? new MailRateLimit(deps.connection, deps.config.queuePrefix, deps.config.mail.perMinute);
   const sender = createWorker(
     'notify',
     {
-      'send-digest': createSendDigestHandler({ ...deps, logger }),
-      'send-confirmation': createSendConfirmationHandler({ ...deps, logger }),
+      'send-digest': createSendDigestHandler({ ...deps, logger, rateLimit }),
+      // One bound on rendered mails in flight for all the process's chunks.
+      'send-digests': createSendDigestsHandler({
+        ...deps,
+        logger,
+        rateLimit,
+        slots: new SendSlots(2 * deps.config.mail.connections),
+      }),
+      'send-confirmation': createSendConfirmationHandler({ ...deps, logger, rateLimit }),
     },
     {
       connection: deps.connection,
@@ -51,8 +73,6 @@ export function createNotifierWorkers(deps: NotifierDeps): Worker[] {
       concurrency: deps.config.mail.concurrency,
       lockDurationMs: deps.config.jobLockMs,
       ...(deps.hold ? { hold: deps.hold } : {}),
-      // The provider's limit, shared by every notifier process.
-      limiter: { max: deps.config.mail.perMinute, duration: 60_000 },
     },
   );
   return [logWorkerEvents(planner, logger), logWorkerEvents(sender, logger)];

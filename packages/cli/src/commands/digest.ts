@@ -3,7 +3,7 @@ import { LinkSecretRepository, SubscriberRepository } from '@paperboy/db';
 import type { Logger } from '@paperboy/logger';
 import { addNotifier, buildDigestMail, DigestCandidates } from '@paperboy/notifier';
 import { normalizeEmail } from '@paperboy/pipeline';
-import { createQueueEvents, type PlanDigestsResult, type SendDigestResult } from '@paperboy/queue';
+import { createQueueEvents, type PlanDigestsResult, type SendDigestsResult } from '@paperboy/queue';
 import { UsageError } from '../args.js';
 import { createCheckedContext, waitFor } from '../run-ingest.js';
 
@@ -41,28 +41,18 @@ export async function digestRun(
       const planned = await waitFor<PlanDigestsResult>(plan, planEvents);
       if (!planned.ok) throw new Error(`planning ${frequency} digests failed: ${planned.error}`);
       summary.planned += planned.value.planned;
-      const results = await Promise.all(
-        planned.value.sendJobIds.map(async (id) =>
-          waitFor<SendDigestResult>(await ctx.queues.getJob('send-digest', id), events),
-        ),
-      );
-      // Completed jobs are kept only up to a count: a job gone before we looked is read from its delivery row.
-      const gone = planned.value.sendJobIds.filter(
-        (_, i) => !results[i]!.ok && /disappeared/.test((results[i] as { error: string }).error),
-      );
+      // Each send-digests job carries a chunk of deliveries: wait for every chunk (retries included),
+      // then count by delivery row, which says what happened to each one whatever its job did.
+      const jobs = await Promise.all(planned.value.sendJobIds.map((id) => ctx.queues.getJob('send-digests', id)));
+      await Promise.all(jobs.map((job) => waitFor<SendDigestsResult>(job, events)));
       const statuses = await new SubscriberRepository(ctx.db).deliveryStatuses(
-        gone.map((id) => Number(id.replace(/^send-/, ''))),
+        jobs.flatMap((job) => job?.data.deliveryIds ?? []),
       );
-      results.forEach((r, i) => {
-        const status = r.ok
-          ? r.value.outcome === 'sent'
-            ? 'sent'
-            : 'skipped'
-          : (statuses.get(Number(planned.value.sendJobIds[i]!.replace(/^send-/, ''))) ?? 'failed');
+      for (const status of statuses.values()) {
         if (status === 'sent') summary.sent++;
         else if (status === 'skipped') summary.skipped++;
         else summary.failed++;
-      });
+      }
     }
     summary.durationMs = Date.now() - started;
     return summary;

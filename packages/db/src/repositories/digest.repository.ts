@@ -10,6 +10,16 @@ export interface DueSubscriber {
   periodKey: string;
 }
 
+/** What a subscriber's digest needs besides the candidates (`DigestRepository.digestContext`). */
+export interface DigestContext {
+  topics: string[];
+  minUpvotes: number;
+  maxPapers: number;
+  since: Date;
+  /** Papers already sent to them (of those still recent enough to be candidates). */
+  sent: Set<number>;
+}
+
 export interface DigestPaper {
   id: number;
   arxivId: string | null;
@@ -229,6 +239,58 @@ export class DigestRepository {
       : null;
   }
 
+  /**
+   * `digestContext` for many subscribers in one statement (a send chunk's): preferences, since when,
+   * what was already sent. Subscribers without preferences are absent from the map.
+   */
+  async digestContexts(subscriberIds: readonly number[]): Promise<Map<number, DigestContext>> {
+    if (subscriberIds.length === 0) return new Map();
+    const rows = await this.db
+      .selectFrom('subscriber_preferences as p')
+      .select((eb) => [
+        'p.subscriber_id as subscriberId',
+        'p.topics',
+        'p.min_upvotes as minUpvotes',
+        'p.max_papers as maxPapers',
+        eb.fn
+          .coalesce(
+            eb
+              .selectFrom('deliveries as dl')
+              .select((d) => d.fn.max('dl.claimed_at').as('last'))
+              .whereRef('dl.subscriber_id', '=', 'p.subscriber_id')
+              .where('dl.status', '=', 'sent')
+              .$asScalar(),
+            // Raw: interval arithmetic.
+            sql`now() - CASE WHEN p.frequency = 'weekly' THEN interval '7 days' ELSE interval '1 day' END`,
+          )
+          .$castTo<Date>()
+          .as('since'),
+        arrayOf(
+          eb
+            .selectFrom('delivered_papers as d')
+            .innerJoin('papers as pp', 'pp.id', 'd.paper_id')
+            .select('d.paper_id')
+            .whereRef('d.subscriber_id', '=', 'p.subscriber_id')
+            .where('pp.last_seen_at', '>', sql<Date>`now() - interval '8 days'`), // raw: interval arithmetic
+        ).as('sent'),
+      ])
+      // Raw: one bigint[] parameter, whatever the chunk's size.
+      .where('p.subscriber_id', '=', (eb) => eb.fn.any(sql<number[]>`${[...subscriberIds]}::bigint[]`))
+      .execute();
+    return new Map(
+      rows.map((row) => [
+        Number(row.subscriberId),
+        {
+          topics: row.topics,
+          minUpvotes: row.minUpvotes,
+          maxPapers: row.maxPapers,
+          since: new Date(row.since),
+          sent: new Set(row.sent.map(Number)),
+        },
+      ]),
+    );
+  }
+
   /** The papers with these ids, in the order given. */
   async papersByIds(ids: readonly number[], scores: ReadonlyMap<number, number>): Promise<DigestPaper[]> {
     if (ids.length === 0) return [];
@@ -254,6 +316,19 @@ export class DigestRepository {
       const row = byId.get(id);
       return row ? [{ ...row, score: scores.get(id) ?? 0 }] : [];
     });
+  }
+
+  /** `recordDeliveredPapers` for many deliveries in one statement. */
+  async recordDeliveredPapersOf(
+    deliveries: ReadonlyArray<{ subscriberId: number; deliveryId: number; paperIds: readonly number[] }>,
+  ): Promise<void> {
+    const rows = deliveries.flatMap((d) => d.paperIds.map((id) => [d.subscriberId, id, d.deliveryId] as const));
+    if (rows.length === 0) return;
+    // Raw: a batch write from unnest()ed arrays.
+    await sql`
+      INSERT INTO delivered_papers (subscriber_id, paper_id, delivery_id)
+      SELECT * FROM unnest(${rows.map((r) => r[0])}::bigint[], ${rows.map((r) => r[1])}::bigint[], ${rows.map((r) => r[2])}::bigint[])
+      ON CONFLICT DO NOTHING`.execute(this.db);
   }
 
   /** Records which papers a delivery sent, so no later digest repeats them. */

@@ -280,6 +280,39 @@ export class SubscriberRepository {
     return row ?? null;
   }
 
+  /**
+   * Claims, in one statement, the deliveries of a chunk that are still planned and whose subscriber
+   * is active (see `claimDelivery`): those already claimed, finished or no longer wanted are left
+   * alone and not returned, so two workers on the same chunk, or a chunk's retry, never claim one
+   * delivery twice.
+   */
+  async claimDeliveries(
+    deliveryIds: readonly number[],
+  ): Promise<
+    Array<{ deliveryId: number; subscriberId: number; email: string; periodKey: string; tokenVersion: number }>
+  > {
+    if (deliveryIds.length === 0) return [];
+    return (
+      this.db
+        .updateTable('deliveries as d')
+        .from('subscribers as s')
+        .set((eb) => ({ status: 'claimed', claimed_at: now, attempts: eb('d.attempts', '+', 1) }))
+        // Raw: one bigint[] parameter, whatever the chunk's size.
+        .where('d.id', '=', (eb) => eb.fn.any(sql<number[]>`${[...deliveryIds]}::bigint[]`))
+        .where('d.status', '=', 'planned')
+        .whereRef('s.id', '=', 'd.subscriber_id')
+        .where('s.status', '=', 'active')
+        .returning([
+          'd.id as deliveryId',
+          's.id as subscriberId',
+          's.email',
+          'd.period_key as periodKey',
+          's.token_version as tokenVersion',
+        ])
+        .execute()
+    );
+  }
+
   /** A permanent SMTP failure: counted, and at `limit` the subscriber is marked bounced (no more mail). */
   async recordHardBounce(subscriberId: number, limit: number): Promise<boolean> {
     const row = await this.db
@@ -339,6 +372,18 @@ export class SubscriberRepository {
       .execute();
   }
 
+  /** `releaseDelivery` for many: claimed deliveries none of whose mails was handed to SMTP. */
+  async releaseDeliveries(deliveryIds: readonly number[], error: string): Promise<void> {
+    if (deliveryIds.length === 0) return;
+    await this.db
+      .updateTable('deliveries')
+      .set({ status: 'planned', error })
+      // Raw: one bigint[] parameter, whatever the chunk's size.
+      .where('id', '=', (eb) => eb.fn.any(sql<number[]>`${[...deliveryIds]}::bigint[]`))
+      .where('status', '=', 'claimed')
+      .execute();
+  }
+
   /** Records why a claimed delivery's outcome is unknown; it stays claimed (never sent twice). */
   async noteDeliveryError(deliveryId: number, error: string): Promise<void> {
     await this.db
@@ -347,6 +392,31 @@ export class SubscriberRepository {
       .where('id', '=', deliveryId)
       .where('status', '=', 'claimed')
       .execute();
+  }
+
+  /**
+   * Finishes claimed deliveries in one statement, each with its own outcome. Only claimed ones
+   * change: a delivery finished already (or released) keeps what it has.
+   */
+  async finishDeliveries(
+    outcomes: ReadonlyArray<{
+      deliveryId: number;
+      status: 'sent' | 'skipped' | 'failed';
+      messageId?: string;
+      response?: string;
+      error?: string;
+    }>,
+  ): Promise<number> {
+    if (outcomes.length === 0) return 0;
+    // Raw: a batch update from unnest()ed arrays, one row of values per delivery.
+    const result = await sql`
+      UPDATE deliveries d SET status = u.status, message_id = u.message_id, smtp_response = u.response,
+        error = u.error, finished_at = now()
+      FROM unnest(${outcomes.map((o) => o.deliveryId)}::bigint[], ${outcomes.map((o) => o.status)}::text[],
+                  ${outcomes.map((o) => o.messageId ?? null)}::text[], ${outcomes.map((o) => o.response ?? null)}::text[],
+                  ${outcomes.map((o) => o.error ?? null)}::text[]) AS u(id, status, message_id, response, error)
+      WHERE d.id = u.id AND d.status = 'claimed'`.execute(this.db);
+    return Number(result.numAffectedRows ?? 0);
   }
 
   async finishDelivery(

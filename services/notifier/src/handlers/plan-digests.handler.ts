@@ -1,6 +1,6 @@
 import { type Db, DigestRepository, StuckDeliveryRepository } from '@paperboy/db';
 import { jobLogger, type Logger } from '@paperboy/logger';
-import type { Job, PlanDigestsPayload, PlanDigestsResult, Queues } from '@paperboy/queue';
+import { contentJobId, type Job, type PlanDigestsPayload, type PlanDigestsResult, type Queues } from '@paperboy/queue';
 
 /** Warnings logged per run for subscribers with an unknown time zone; the count covers them all. */
 const MAX_ZONE_WARNINGS = 100;
@@ -8,15 +8,37 @@ const MAX_ZONE_WARNINGS = 100;
 const REOFFER_AFTER_MINUTES = 10;
 
 /**
+ * send-digests jobs for deliveries, `chunkSize` a job, in the order given. A job's id is a hash of its
+ * delivery ids: offering the same chunk again is a no-op while its job exists.
+ */
+export function chunkJobs(deliveryIds: readonly number[], chunkSize: number) {
+  const jobs: Array<{ jobId: string; data: { deliveryIds: number[] } }> = [];
+  for (let start = 0; start < deliveryIds.length; start += chunkSize) {
+    const chunk = deliveryIds.slice(start, start + chunkSize);
+    jobs.push({ jobId: contentJobId('send-digests', ...chunk), data: { deliveryIds: chunk } });
+  }
+  return jobs;
+}
+
+/**
  * plan-digests: streams the subscribers whose digest is due (a page at a time, never all in
  * memory), plans one delivery each (a period already planned adds nothing, so a second run of the
- * planner sends nothing twice) and fans out one send job per new delivery with addBulk.
+ * planner sends nothing twice) and fans out one send-digests job per chunk of new deliveries
+ * (PAPERBOY_MAIL_CHUNK_SIZE of them) with addBulk.
  * A subscriber whose time zone Postgres does not know is skipped and reported (a warning naming it,
  * a count in the result): one bad row never stops the period for everyone.
  * With `stuckMinutes`, each run also warns about stuck deliveries (claimed longer than that: their
  * sender died mid-send), so they show up in the logs every 15 minutes until an operator resolves them.
  */
-export function createPlanDigestsHandler(deps: { db: Db; queues: Queues; logger: Logger; stuckMinutes?: number }) {
+export function createPlanDigestsHandler(deps: {
+  db: Db;
+  queues: Queues;
+  logger: Logger;
+  stuckMinutes?: number;
+  /** Deliveries per send-digests job (default 100). */
+  chunkSize?: number;
+}) {
+  const chunkSize = deps.chunkSize ?? 100;
   const digests = new DigestRepository(deps.db);
   const stuck = new StuckDeliveryRepository(deps.db);
   return async (payload: PlanDigestsPayload, job: Job): Promise<PlanDigestsResult> => {
@@ -29,32 +51,37 @@ export function createPlanDigestsHandler(deps: { db: Db; queues: Queues; logger:
       );
     }
     const sendJobIds: string[] = [];
+    let plannedCount = 0;
     for await (const page of digests.streamDueSubscribers(payload.frequency, { force: payload.force ?? false })) {
       const planned = await digests.planDeliveries(page);
-      const jobs = planned.map((d) => ({
-        jobId: `send-${d.deliveryId}`,
-        data: { deliveryId: d.deliveryId, subscriberId: d.subscriberId },
-      }));
-      await deps.queues.addBulk('send-digest', jobs);
+      const jobs = chunkJobs(
+        planned.map((d) => d.deliveryId),
+        chunkSize,
+      );
+      await deps.queues.addBulk('send-digests', jobs);
       sendJobIds.push(...jobs.map((j) => j.jobId));
+      plannedCount += planned.length;
     }
     // A delivery is planned in Postgres before its job reaches Redis: one whose job was lost stays
-    // planned, and no later run would plan it again. Offer each such delivery's job again (same id:
-    // a no-op while the job exists; the claim keeps the send at most once).
+    // planned, and no later run would plan it again. Offer them again, in chunks by id (the same
+    // still-planned set makes the same job ids: a no-op while those jobs exist; a chunk job that is
+    // still queued keeps its own id, so its deliveries may be offered in a second job too, and the
+    // claim keeps each send at most once whichever job gets there first).
     const unsent = await digests.plannedUnsent(REOFFER_AFTER_MINUTES);
     if (unsent.length > 0) {
       await deps.queues.addBulk(
-        'send-digest',
-        unsent.map((d) => ({
-          jobId: `send-${d.deliveryId}`,
-          data: { deliveryId: d.deliveryId, subscriberId: d.subscriberId },
-        })),
+        'send-digests',
+        chunkJobs(
+          unsent.map((d) => d.deliveryId).sort((a, b) => a - b),
+          chunkSize,
+        ),
       );
     }
     log.info(
       {
         frequency: payload.frequency,
-        planned: sendJobIds.length,
+        planned: plannedCount,
+        sendJobs: sendJobIds.length,
         unknownTimeZones: unknown.length,
         reoffered: unsent.length,
       },
@@ -69,6 +96,6 @@ export function createPlanDigestsHandler(deps: { db: Db; queues: Queues; logger:
         );
       }
     }
-    return { planned: sendJobIds.length, sendJobIds, unknownTimeZones: unknown.length, reoffered: unsent.length };
+    return { planned: plannedCount, sendJobIds, unknownTimeZones: unknown.length, reoffered: unsent.length };
   };
 }

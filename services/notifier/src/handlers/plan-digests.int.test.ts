@@ -61,7 +61,29 @@ describe('plan-digests', () => {
     expect(planned.map((d) => d.subscriber_id)).toEqual(good.map((s) => s.id).sort((a, b) => a - b));
     const warning = lines.find((l) => l.level === 40);
     expect(warning).toMatchObject({ subscriberId: badId, timeZone: 'US/Pacific-New' });
-    expect((await queues.get('notify').getJobCounts('waiting')).waiting).toBe(2);
+    // One send-digests job for the page's two deliveries.
+    const waiting = await queues.get('notify').getJobs(['waiting']);
+    expect(waiting.map((j) => j.name)).toEqual(['send-digests']);
+    expect(waiting[0]!.id).toBe(result.sendJobIds[0]);
+    expect((waiting[0]!.data.deliveryIds as number[]).length).toBe(2);
+  });
+
+  it('fans out one send-digests job per chunk of new deliveries (PAPERBOY_MAIL_CHUNK_SIZE)', async () => {
+    const subscribers = new SubscriberRepository(t.db);
+    for (let i = 0; i < 7; i++)
+      await subscribers.subscribe(`chunked-${i}@example.org`, { topics: ['llm'], frequency: 'weekly' }, 'active');
+    const result = await createPlanDigestsHandler({
+      db: t.db,
+      queues,
+      logger: pino({ level: 'silent' }),
+      chunkSize: 3,
+    })({ frequency: 'weekly', force: true }, job);
+    expect(result.planned).toBe(7);
+    expect(result.sendJobIds).toHaveLength(3);
+    const jobs = await Promise.all(result.sendJobIds.map((id) => queues.getJob('send-digests', id)));
+    expect(jobs.map((j) => j!.data.deliveryIds.length)).toEqual([3, 3, 1]);
+    const all = jobs.flatMap((j) => j!.data.deliveryIds);
+    expect(new Set(all).size).toBe(7);
   });
 
   it('offers again the send job of a delivery left planned (its job never reached Redis): it is sent once, not planned twice', async () => {
@@ -73,17 +95,20 @@ describe('plan-digests', () => {
     );
     const deliveryId = (await subscribers.planDelivery(id, 'weekly-2026-W50'))!; // planned, and its addBulk failed
     const notify = queues.get('notify');
+    const holding = async () =>
+      (await notify.getJobs(['waiting', 'delayed'])).filter((j) =>
+        ((j.data.deliveryIds as number[] | undefined) ?? []).includes(deliveryId),
+      );
     const plan = () =>
       createPlanDigestsHandler({ db: t.db, queues, logger: pino({ level: 'silent' }) })({ frequency: 'weekly' }, job);
     await plan();
-    expect(await notify.getJob(`send-${deliveryId}`)).toBeUndefined(); // just planned: its job may still be on its way
+    expect(await holding()).toEqual([]); // just planned: its job may still be on its way
     await backdateDelivery(t.db, deliveryId, { plannedMinutes: 11 });
     expect((await plan()).reoffered).toBeGreaterThanOrEqual(1);
-    expect((await notify.getJob(`send-${deliveryId}`))?.data).toEqual({ deliveryId, subscriberId: id });
-    await plan(); // offered again while it waits: still one job
-    expect((await notify.getJobs(['waiting', 'delayed'])).filter((j) => j.data.deliveryId === deliveryId)).toHaveLength(
-      1,
-    );
+    const [offered] = await holding();
+    expect(offered?.name).toBe('send-digests');
+    await plan(); // offered again while it waits: the same chunk, the same job id, still one job
+    expect((await holding()).map((j) => j.id)).toEqual([offered!.id]);
   });
 
   it('warns about stuck deliveries (claimed longer than the threshold) on every run, with what to do', async () => {

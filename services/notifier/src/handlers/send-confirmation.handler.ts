@@ -9,6 +9,7 @@ import {
   UnrecoverableError,
 } from '@paperboy/queue';
 import { buildConfirmationMail } from '../confirmation-mail.js';
+import type { MailRateLimit } from '../mail-rate.js';
 
 /**
  * send-confirmation: the double opt-in mail of a pending subscriber, on the `notify` queue (so the
@@ -23,6 +24,7 @@ export function createSendConfirmationHandler(deps: {
   config: Config;
   transport: MailTransport;
   now?: () => Date;
+  rateLimit?: MailRateLimit;
 }) {
   const subscribers = new SubscriberRepository(deps.db);
   const now = deps.now ?? (() => new Date());
@@ -30,8 +32,10 @@ export function createSendConfirmationHandler(deps: {
   return async (payload: SendConfirmationPayload, job: Job): Promise<SendConfirmationResult> => {
     const log = jobLogger(deps.logger, job);
     const secret = await linkSecret(); // before the claim: a failed look-up must not use up a mail
+    await deps.rateLimit?.take(1); // one mail of PAPERBOY_MAIL_PER_MINUTE, before the claim
     const claim = await subscribers.claimConfirmation(payload.subscriberId, deps.config.mail.confirmationsPerHour);
     if ('refused' in claim) {
+      await deps.rateLimit?.giveBack(1);
       log.info(
         { subscriberId: payload.subscriberId, reason: claim.refused },
         claim.refused === 'limited'

@@ -6,9 +6,12 @@ import type { Metrics } from '@paperboy/metrics';
 import { type Job, type SendDigestPayload, type SendDigestResult, UnrecoverableError } from '@paperboy/queue';
 import { DigestCandidates } from '../candidates.js';
 import { buildDigestMail } from '../digest-mail.js';
+import type { MailRateLimit } from '../mail-rate.js';
 
 /**
- * send-digest: one subscriber's digest for one period, at most once.
+ * send-digest: one subscriber's digest for one period, at most once. The planner now queues
+ * send-digests (a chunk of deliveries, the same guarantee per delivery); this job stays for jobs
+ * queued before an upgrade and for `digest resend-stuck`.
  *
  * The delivery is claimed in the database (planned → claimed) before the SMTP transaction, and a
  * claimed delivery is never claimed again. So a digest the server accepted is never sent a second
@@ -27,14 +30,17 @@ export function createSendDigestHandler(deps: {
   transport: MailTransport;
   candidates?: DigestCandidates;
   metrics?: Metrics;
+  rateLimit?: MailRateLimit;
 }) {
   const subscribers = new SubscriberRepository(deps.db);
   const candidates = deps.candidates ?? new DigestCandidates(deps.db);
   const linkSecret = lazyLinkSecret(deps.db, deps.config.mail.secret);
   return async (payload: SendDigestPayload, job: Job): Promise<SendDigestResult> => {
     const log = jobLogger(deps.logger, job);
+    await deps.rateLimit?.take(1); // one mail of PAPERBOY_MAIL_PER_MINUTE, before the claim
     const claim = await subscribers.claimDelivery(payload.deliveryId);
     if (!claim) {
+      await deps.rateLimit?.giveBack(1);
       log.info({ deliveryId: payload.deliveryId }, 'delivery already claimed, done or no longer wanted: nothing sent');
       return { outcome: 'not-claimed', papers: 0 };
     }

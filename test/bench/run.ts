@@ -6,6 +6,7 @@
  * near-duplicates: title similarity of distinct papers against typeset variants (the threshold's evidence).
  * digest: digests for 10,000 subscribers through the notifier to a local SMTP sink.
  * dashboard: the dashboard views on 1,000,000 papers and 20,000,000 sightings (slow to generate; run it alone).
+ * serve: the read API and the dashboard page under autocannon load on the dashboard's data set; by name only.
  * ingest-scale: the ingest bench's pages through 1, 2 and 4 processor processes (BENCH_PROCESSORS); by name only.
  * cli-startup: `paperboy --help` compiled (after `pnpm build`) and through tsx, beside an empty node; by name only.
  * digest-scale: the digest-scale e2e test's exact assertions at 10,000 subscribers (`pnpm test` runs
@@ -41,6 +42,10 @@ if (only === 'cli-startup')
 if (only === 'dashboard')
   process.stdout.write(
     `${JSON.stringify({ bench: 'dashboard', ...(await (await import('./dashboard.bench.js')).benchDashboard()) })}\n`,
+  );
+if (only === 'serve')
+  process.stdout.write(
+    `${JSON.stringify({ bench: 'serve', ...(await (await import('./serve.bench.js')).benchServe()) })}\n`,
   );
 if (only === 'digest-scale') {
   const run = spawnSync('pnpm', ['vitest', 'run', 'test/e2e/digest-scale.e2e.test.ts'], {

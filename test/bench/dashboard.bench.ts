@@ -1,6 +1,7 @@
 /**
  * Dashboard views at scale: generates papers and sightings (1,000,000 and 20,000,000 by default;
- * BENCH_DASHBOARD_PAPERS / BENCH_DASHBOARD_SIGHTINGS to change) in a fresh database, then times
+ * BENCH_DASHBOARD_PAPERS / BENCH_DASHBOARD_SIGHTINGS to change; scale-data.ts, shared with the serve
+ * benchmark) in a fresh database, then times
  * each dashboard query as a dashboard would run it, after timing the refresh of the precomputed views
  * (a full rebuild; an incremental refresh after a one-page crawl; the next one, an hour on, without a crawl).
  * Prints one JSON line with milliseconds per view and per refresh.
@@ -10,6 +11,7 @@ import { loadConfig } from '@paperboy/config';
 import { DashboardRepository } from '@paperboy/db';
 import { sql } from 'kysely';
 import { freshDatabase } from './fresh-database.js';
+import { generateScaleData } from './scale-data.js';
 
 const PAPERS = Number(process.env.BENCH_DASHBOARD_PAPERS ?? 1_000_000);
 const SIGHTINGS = Number(process.env.BENCH_DASHBOARD_SIGHTINGS ?? 20_000_000);
@@ -33,36 +35,11 @@ export async function benchDashboard(): Promise<Record<string, number>> {
       keep: process.env.BENCH_DASHBOARD_KEEP === '1',
     },
   );
-  const generated = Number((await sql<{ n: number }>`SELECT count(*)::int AS n FROM papers`.execute(db)).rows[0]!.n);
-  const started = Date.now();
-  if (generated < PAPERS) {
-    await sql`TRUNCATE papers CASCADE`.execute(db);
-    // Papers over the last 90 days; a topic each; sightings spread over their lifetime.
-    await sql
-      .raw(`
-      INSERT INTO papers (arxiv_id, title, title_key, upvotes, first_seen_at, last_seen_at)
-      SELECT '2601.' || (10000 + i), 'Paper ' || i, 'paper ' || i, (i::bigint * 7919) % 500,
-             now() - ((i % 90) || ' days')::interval - ((i % 1440) || ' minutes')::interval,
-             now() - ((i % 9) || ' days')::interval
-      FROM generate_series(1, ${PAPERS}) AS i`)
-      .execute(db);
-    await sql
-      .raw(`
-      INSERT INTO paper_topics (paper_id, topic_id, score, position, taxonomy_version)
-      SELECT id, (ARRAY['llm','vision','generative','multimodal','efficiency','architectures','theory','rl-robotics','graphs','recsys','neuro','continual-transfer','automl','science','agents','safety','speech-audio','data'])[1 + id % 18], 0.8, 0, 'bench'
-      FROM papers`)
-      .execute(db);
-    await sql
-      .raw(`
-      INSERT INTO sightings (paper_id, source, listing, rank, upvotes, seen_at)
-      SELECT 1 + (i % ${PAPERS}), CASE WHEN i % 3 = 0 THEN 'arxiv-cs-lg' ELSE 'hf-daily' END, 'listing-' || (i / ${PAPERS}),
-             1 + i % 50, (i::bigint * 31) % 500, now() - ((i % (90 * 24)) || ' hours')::interval
-      FROM generate_series(1, ${SIGHTINGS}) AS i
-      ON CONFLICT DO NOTHING`)
-      .execute(db);
-    await sql`ANALYZE`.execute(db);
-  }
-  const generateSeconds = (Date.now() - started) / 1000;
+  // The data set the serve benchmark shares (scale-data.ts): reused when this database already holds it.
+  const { generateSeconds } = await generateScaleData(db, 'paperboy_bench_dashboard', {
+    papers: PAPERS,
+    sightings: SIGHTINGS,
+  });
 
   // The precomputed views: a full rebuild (nightly), then what a scheduled refresh costs after a
   // crawl of one listing page (50 sightings today, 10 of them new papers).
@@ -106,7 +83,7 @@ export async function benchDashboard(): Promise<Record<string, number>> {
   return {
     papers: PAPERS,
     sightings,
-    generateSeconds: Math.round(generateSeconds),
+    generateSeconds,
     fullRefreshMs: full.durationMs,
     trendingCandidates: full.trendingPapers,
     incrementalRefreshMs: incremental.durationMs,

@@ -6,8 +6,9 @@
  *   crawl's), archive cost per page and each brotli quality's (archiveQualities).
  * classify: topic accuracy on the labelled set and classification speed.
  * near-duplicates: title similarity of distinct papers against typeset variants (the threshold's evidence).
- * digest: digests for 10,000 subscribers through the notifier to a local SMTP sink.
+ * digest: digests for 2,000 and 20,000 subscribers through a notifier process to an SMTP sink process, beside a same-run no-database ceiling.
  * dashboard: the dashboard views on 1,000,000 papers and 20,000,000 sightings (slow to generate; run it alone).
+ * serve: the read API and the dashboard page under autocannon load on the dashboard's data set; by name only.
  * ingest-scale: the ingest bench's pages through 1, 2 and 4 processor processes (BENCH_PROCESSORS); by name
  *   only (the ingest bench measures 1 and 2 itself).
  * cli-startup: `paperboy --help` compiled (after `pnpm build`) and through tsx, beside an empty node; by name only.
@@ -44,6 +45,10 @@ if (only === 'cli-startup')
 if (only === 'dashboard')
   process.stdout.write(
     `${JSON.stringify({ bench: 'dashboard', ...(await (await import('./dashboard.bench.js')).benchDashboard()) })}\n`,
+  );
+if (only === 'serve')
+  process.stdout.write(
+    `${JSON.stringify({ bench: 'serve', ...(await (await import('./serve.bench.js')).benchServe()) })}\n`,
   );
 if (only === 'digest-scale') {
   const run = spawnSync('pnpm', ['vitest', 'run', 'test/e2e/digest-scale.e2e.test.ts'], {

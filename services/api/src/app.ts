@@ -14,6 +14,7 @@ import { adminGuard } from './admin-guard.js';
 import { setErrorHandler } from './plugins/error-handler.js';
 import { recordRoutes } from './plugins/route-list.js';
 import { securityHeaders } from './plugins/security-headers.js';
+import { AnswerCache } from './read/cache.js';
 import { registerMetrics, registerQueueBoard } from './routes/admin.js';
 import { registerDashboardPage } from './routes/dashboard.js';
 import { registerHealthRoutes } from './routes/health.js';
@@ -22,6 +23,9 @@ import { registerReadApi } from './routes/read.js';
 import { registerSubscriptionRoutes } from './routes/subscriptions.js';
 import { sourceLister } from './sources.js';
 import { createSubscriptionService } from './subscriptions/service.js';
+
+/** The read answers' time in memory (ms): 2 s, well under the lag a streaming replica may add. */
+export const READ_CACHE_MS = 2000;
 
 export { type RegisteredRoute, registeredRoutes } from './plugins/route-list.js';
 
@@ -43,6 +47,11 @@ export interface ApiDeps {
   /** Readiness checks and metrics of the process, for /readyz and /metrics. */
   readiness?: ReadinessChecks;
   metrics?: MetricsHandler;
+  /**
+   * How long the read API's lists and the dashboard page are served from memory, in milliseconds
+   * (default 2000; 0: never). An answer is at most twice this old (src/read/cache.ts).
+   */
+  readCacheMs?: number;
   /** Per-IP limit on subscribe requests, per minute (default 10). */
   perIpPerMinute?: number;
   now?: () => Date;
@@ -84,13 +93,16 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   const readDb = deps.readDb ?? deps.db;
   // One listing of the sources and their health for /api/sources and the dashboard page (and `paperboy sources`).
   const sources = sourceLister(readDb, deps.config, app.log);
-  registerReadApi(app, { db: readDb, taxonomy: deps.taxonomy, perMinute: deps.config.readPerMinute, sources });
+  // One cache of rendered read answers for the process: nothing here writes what they show (read/cache.ts).
+  const cache = new AnswerCache(deps.readCacheMs ?? READ_CACHE_MS);
+  registerReadApi(app, { db: readDb, taxonomy: deps.taxonomy, perMinute: deps.config.readPerMinute, sources, cache });
   registerDashboardPage(app, {
     db: readDb,
     sources,
     queues: deps.queues ?? [],
     stuckMinutes: deps.config.mail.stuckMinutes,
     guard: deps.config.publicDashboard ? undefined : admin,
+    cache,
   });
   registerOpenApi(app, deps.taxonomy, subscriptions.requestSchema);
   registerSubscriptionRoutes(app, {

@@ -27,7 +27,15 @@ beforeAll(async () => {
   await seedReadApiPapers(t.db);
   await new DashboardRepository(t.db).refresh(); // topic counts come from the precomputed rows
   const config = loadConfig({ PAPERBOY_QUEUE_PREFIX: prefix });
-  app = await buildApi({ db: t.db, config, logger: pino({ level: 'silent' }), redis, taxonomy: loadTaxonomy() });
+  // These tests write and read back at once: answers uncached (the cache's own tests: read-cache*.test.ts).
+  app = await buildApi({
+    db: t.db,
+    config,
+    logger: pino({ level: 'silent' }),
+    redis,
+    taxonomy: loadTaxonomy(),
+    readCacheMs: 0,
+  });
 });
 afterAll(async () => {
   await app?.close();

@@ -173,7 +173,8 @@ describe('read API cost and rate', () => {
   });
 
   it('ranks trending papers from the precomputed rows: a paper newer than the last refresh waits for the next one', async () => {
-    const app = await api();
+    // Written and read back at once: answers uncached (the cache's own tests: read-cache.int.test.ts).
+    const app = await api({}, { readCacheMs: 0 });
     await insertPaperRows(t.db, [
       {
         arxiv_id: '2611.49999',

@@ -260,6 +260,23 @@ describe('dashboard refresh', () => {
     expect((await growth()).get(6)).toBe(0);
   });
 
+  it('analyzes the trending rows after a full rebuild, not after an incremental refresh', async () => {
+    const analyzed = async () =>
+      Number(
+        (
+          await sql<{ n: string }>`SELECT analyze_count AS n FROM pg_stat_user_tables
+                                   WHERE schemaname = 'dashboard_cache' AND relname = 'trending'`.execute(t.db)
+        ).rows[0]!.n,
+      );
+    const before = await analyzed();
+    await dashboard.refresh();
+    // Counts of ANALYZE runs: an incremental refresh leaves them alone, a full one raises them.
+    expect(await analyzed()).toBe(before);
+    await dashboard.refresh({ full: true });
+    await sql`SELECT pg_stat_clear_snapshot()`.execute(t.db);
+    expect(await analyzed()).toBeGreaterThan(before);
+  });
+
   it('never blocks readers, and runs one refresh at a time', async () => {
     const other = createDb(t.url, { max: 2 });
     try {

@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely';
+import { jsonArrayFrom } from 'kysely/helpers/postgres';
 import type { Database } from '../schema.js';
 import { paperGrowth24hSql, TRENDING_SCORE_SQL } from './digest.repository.js';
 import { distinctSources } from './distinct-sources.js';
@@ -136,20 +137,22 @@ export class ReadRepository {
         ).as('sources'),
         isoMillis('p.first_seen_at').as('firstSeenAt'),
         isoMillis('p.last_seen_at').as('lastSeenAt'),
+        // Its sightings in the same round trip (one query per request under load, not two).
+        jsonArrayFrom(
+          eb
+            .selectFrom('sightings as s')
+            .select(['s.source', 's.listing', isoMillis('s.seen_at').as('seenAt'), 's.rank', 's.upvotes', 's.comments'])
+            .whereRef('s.paper_id', '=', 'p.id')
+            .orderBy('s.seen_at')
+            .orderBy('s.source')
+            .orderBy('s.listing'),
+        ).as('sightings'),
       ])
       .where('p.arxiv_id', '=', arxivId)
       .executeTakeFirst();
     if (!row) return null;
-    const sightings = await this.db
-      .selectFrom('sightings')
-      .select(['source', 'listing', isoMillis('seen_at').as('seenAt'), 'rank', 'upvotes', 'comments'])
-      .where('paper_id', '=', row.id)
-      .orderBy('seen_at')
-      .orderBy('source')
-      .orderBy('listing')
-      .execute();
     const { id: _id, ...rest } = row;
-    return { ...rest, sightings };
+    return rest;
   }
 
   /**

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { CachedAnswer } from './cache.js';
 
 /**
  * CSV with a header row; every field quoted, quotes doubled; arrays joined with `;`. A cell whose
@@ -26,12 +27,45 @@ function matches(header: string | undefined, etag: string): boolean {
   return header.split(',').some((tag) => tag.trim() === '*' || opaque(tag) === opaque(etag));
 }
 
+/** Whether this request asks for CSV (`format=csv` or an Accept naming text/csv). */
+export function wantsCsv(request: FastifyRequest): boolean {
+  return (request.query as { format?: string }).format === 'csv' || /text\/csv/.test(request.headers.accept ?? '');
+}
+
 /**
- * Sends JSON or CSV with an ETag; a matching If-None-Match gets a 304 without a body. The ETag is
- * strong (a hash of the bytes), or weak when `validator` is given: a hash of what the answer
- * means. Trending scores decay with every second, so their lists carry a weak ETag over the
- * papers, their order and counts, not the scores: it changes when the ranking does.
+ * JSON or CSV with an ETag, ready to send (or to keep in the answer cache). The ETag is strong (a
+ * hash of the bytes), or weak when `validator` is given: a hash of what the answer means. Trending
+ * scores decay with every second, so their lists carry a weak ETag over the papers, their order and
+ * counts, not the scores: it changes when the ranking does.
  */
+export function render(
+  request: FastifyRequest,
+  body: unknown,
+  csv?: { rows: Array<Record<string, unknown>>; columns: string[] },
+  validator?: unknown,
+): CachedAnswer {
+  const asCsv = csv !== undefined && wantsCsv(request);
+  const payload = asCsv ? toCsv(csv.rows, csv.columns) : JSON.stringify(body);
+  const hashed = validator === undefined ? payload : `${asCsv ? 'csv' : 'json'}:${JSON.stringify(validator)}`;
+  const etag = `${validator === undefined ? '' : 'W/'}"${createHash('sha256').update(hashed).digest('base64url').slice(0, 27)}"`;
+  return {
+    status: 200,
+    contentType: asCsv ? 'text/csv; charset=utf-8' : 'application/json; charset=utf-8',
+    payload,
+    etag,
+  };
+}
+
+/** Sends a rendered answer; a matching If-None-Match gets a 304 without a body. */
+export function sendAnswer(request: FastifyRequest, reply: FastifyReply, answer: CachedAnswer) {
+  if (answer.etag) {
+    reply.header('etag', answer.etag).header('cache-control', 'no-cache').header('vary', 'accept');
+    if (answer.status === 200 && matches(request.headers['if-none-match'], answer.etag)) return reply.code(304).send();
+  }
+  return reply.code(answer.status).type(answer.contentType).send(answer.payload);
+}
+
+/** Sends JSON or CSV with an ETag (see `render`); a matching If-None-Match gets a 304 without a body. */
 export function send(
   request: FastifyRequest,
   reply: FastifyReply,
@@ -39,14 +73,7 @@ export function send(
   csv?: { rows: Array<Record<string, unknown>>; columns: string[] },
   validator?: unknown,
 ) {
-  const wantsCsv =
-    csv && ((request.query as { format?: string }).format === 'csv' || /text\/csv/.test(request.headers.accept ?? ''));
-  const payload = wantsCsv ? toCsv(csv.rows, csv.columns) : JSON.stringify(body);
-  const hashed = validator === undefined ? payload : `${wantsCsv ? 'csv' : 'json'}:${JSON.stringify(validator)}`;
-  const etag = `${validator === undefined ? '' : 'W/'}"${createHash('sha256').update(hashed).digest('base64url').slice(0, 27)}"`;
-  reply.header('etag', etag).header('cache-control', 'no-cache').header('vary', 'accept');
-  if (matches(request.headers['if-none-match'], etag)) return reply.code(304).send();
-  return reply.type(wantsCsv ? 'text/csv; charset=utf-8' : 'application/json; charset=utf-8').send(payload);
+  return sendAnswer(request, reply, render(request, body, csv, validator));
 }
 
 /** What a page of papers says, but for the scores (which decay every second): its weak ETag's input. */

@@ -3,6 +3,8 @@ import type { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import type { AdminGuard } from '../admin-guard.js';
 import { dashboardPage } from '../pages/dashboard.js';
+import type { AnswerCache } from '../read/cache.js';
+import { sendAnswer } from '../read/respond.js';
 
 function lastDays(n: number): string[] {
   const days: string[] = [];
@@ -20,11 +22,21 @@ export function registerDashboardPage(
     queues: readonly Queue[];
     stuckMinutes: number;
     guard?: AdminGuard;
+    /** The rendered page, a few seconds old at most (read/cache.ts). */
+    cache: AnswerCache;
   },
 ): void {
   const dashboard = new DashboardRepository(deps.db);
   const stuck = new StuckDeliveryRepository(deps.db);
-  app.get('/dashboard', { ...(deps.guard ? { onRequest: deps.guard } : {}) }, async (_request, reply) => {
+  app.get('/dashboard', { ...(deps.guard ? { onRequest: deps.guard } : {}) }, async (request, reply) => {
+    const answer = await deps.cache.get('dashboard', async () => ({
+      answer: { status: 200, contentType: 'text/html; charset=utf-8', payload: await renderPage() },
+      cache: true,
+    }));
+    return sendAnswer(request, reply, answer);
+  });
+
+  async function renderPage(): Promise<string> {
     const days = lastDays(30);
     const [trending, trends, health, refreshes, pending, queueCounts, stuckDigests] = await Promise.all([
       dashboard.trendingNow(30),
@@ -41,7 +53,7 @@ export function registerDashboardPage(
       stuck.countStuck(deps.stuckMinutes),
     ]);
     const stuckMinutes = deps.stuckMinutes;
-    const html = dashboardPage({
+    return dashboardPage({
       days,
       trending,
       trends,
@@ -52,6 +64,5 @@ export function registerDashboardPage(
       stuckDigests,
       stuckMinutes,
     });
-    return reply.type('text/html; charset=utf-8').send(html);
-  });
+  }
 }

@@ -2,7 +2,8 @@ import { CursorError, type Db, ReadRepository, type SourceReport } from '@paperb
 import { parseDayOrInstant, type Taxonomy } from '@paperboy/pipeline';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { send, withoutScores } from '../read/respond.js';
+import type { AnswerCache } from '../read/cache.js';
+import { render, send, sendAnswer, wantsCsv, withoutScores } from '../read/respond.js';
 import { readSchemas } from '../read/schemas.js';
 
 const PAPER_COLUMNS = [
@@ -17,10 +18,24 @@ const PAPER_COLUMNS = [
   'score',
 ];
 
+/** A 400 answer naming every problem (not cached). */
+const badAnswer = (details: string[]) => ({
+  status: 400,
+  contentType: 'application/json; charset=utf-8',
+  payload: JSON.stringify({ error: 'invalid request', details }),
+});
+
 /** The read API: papers (filters, search, keyset pages), one paper with its history, topics, trending, sources. */
 export function registerReadApi(
   app: FastifyInstance,
-  deps: { db: Db; taxonomy: Taxonomy; perMinute: number; sources: () => Promise<SourceReport[]> },
+  deps: {
+    db: Db;
+    taxonomy: Taxonomy;
+    perMinute: number;
+    sources: () => Promise<SourceReport[]>;
+    /** Rendered lists, a few seconds old at most (read/cache.ts); one paper by id is always read live. */
+    cache: AnswerCache;
+  },
 ): void {
   // One budget per client across every read route (request.ip: the socket's address unless
   // PAPERBOY_TRUST_PROXY names a proxy), counted in Redis by @fastify/rate-limit (registered in app.ts).
@@ -54,30 +69,32 @@ export function registerReadApi(
     const parsed = listQuery.safeParse(request.query);
     const source = (request.query as { source?: unknown }).source;
     // Every problem in one answer: an unknown source is named with the others.
-    const invalid = async (details: string[], sourceIssue?: string | null) => {
-      sourceIssue ??= await unknownSource(source);
+    const invalid = async (details: string[]) => {
+      const sourceIssue = await unknownSource(source);
       return reply
         .code(400)
         .send({ error: 'invalid request', details: [...details, ...(sourceIssue ? [sourceIssue] : [])] });
     };
     if (!parsed.success) return invalid(issues(parsed.error));
     const { since, format: _format, ...rest } = parsed.data;
-    try {
-      const page = await read.listPapers({ ...rest, ...(since ? { since: parseDayOrInstant(since)! } : {}) });
-      // An unknown source matches nothing: only an empty page needs the look-up.
-      const sourceIssue = page.papers.length === 0 ? await unknownSource(source) : null;
-      if (sourceIssue) return invalid([], sourceIssue);
-      return send(
-        request,
-        reply,
-        page,
-        { rows: page.papers as unknown as Array<Record<string, unknown>>, columns: PAPER_COLUMNS },
-        withoutScores(page),
-      );
-    } catch (error) {
-      if (error instanceof CursorError) return invalid([error.message]);
-      throw error;
-    }
+    const refused = async (details: string[]) => {
+      const sourceIssue = await unknownSource(source);
+      return { answer: badAnswer([...details, ...(sourceIssue ? [sourceIssue] : [])]), cache: false };
+    };
+    // Keyed by the validated query (and CSV or not): a few seconds old at most, see read/cache.ts.
+    const answer = await deps.cache.get(`papers:${wantsCsv(request)}:${JSON.stringify(parsed.data)}`, async () => {
+      try {
+        const page = await read.listPapers({ ...rest, ...(since ? { since: parseDayOrInstant(since)! } : {}) });
+        // An unknown source matches nothing: only an empty page needs the look-up.
+        if (page.papers.length === 0 && (await unknownSource(source))) return refused([]);
+        const rows = page.papers as unknown as Array<Record<string, unknown>>;
+        return { answer: render(request, page, { rows, columns: PAPER_COLUMNS }, withoutScores(page)), cache: true };
+      } catch (error) {
+        if (error instanceof CursorError) return refused([error.message]);
+        throw error;
+      }
+    });
+    return sendAnswer(request, reply, answer);
   });
 
   app.get('/api/papers/*', limited, async (request, reply) => {
@@ -96,44 +113,56 @@ export function registerReadApi(
   app.get('/api/topics', limited, async (request, reply) => {
     const parsed = formatQuery.safeParse(request.query);
     if (!parsed.success) return bad(reply, parsed.error);
-    const counts = new Map((await read.topicCounts()).map((c) => [c.id, c.papers]));
-    const topics = deps.taxonomy.topics.map((t) => ({
-      id: t.id,
-      label: t.label,
-      description: t.description,
-      papers: counts.get(t.id) ?? 0,
-    }));
-    return send(request, reply, { topics }, { rows: topics, columns: ['id', 'label', 'description', 'papers'] });
+    const answer = await deps.cache.get(`topics:${wantsCsv(request)}`, async () => {
+      const counts = new Map((await read.topicCounts()).map((c) => [c.id, c.papers]));
+      const topics = deps.taxonomy.topics.map((t) => ({
+        id: t.id,
+        label: t.label,
+        description: t.description,
+        papers: counts.get(t.id) ?? 0,
+      }));
+      return {
+        answer: render(request, { topics }, { rows: topics, columns: ['id', 'label', 'description', 'papers'] }),
+        cache: true,
+      };
+    });
+    return sendAnswer(request, reply, answer);
   });
 
   app.get('/api/trending', limited, async (request, reply) => {
     const parsed = trendingQuery.safeParse(request.query);
     if (!parsed.success) return bad(reply, parsed.error);
-    const since = new Date(Date.now() - (parsed.data.window === '24h' ? 86_400_000 : 7 * 86_400_000));
-    const page = await read.listPapers({ sort: 'trending', since, limit: parsed.data.limit });
-    return send(
-      request,
-      reply,
-      { window: parsed.data.window, papers: page.papers },
-      { rows: page.papers as unknown as Array<Record<string, unknown>>, columns: PAPER_COLUMNS },
-      withoutScores({ window: parsed.data.window, ...page }),
-    );
+    const { window, limit } = parsed.data;
+    const answer = await deps.cache.get(`trending:${wantsCsv(request)}:${window}:${limit}`, async () => {
+      const since = new Date(Date.now() - (window === '24h' ? 86_400_000 : 7 * 86_400_000));
+      const page = await read.listPapers({ sort: 'trending', since, limit });
+      const rows = page.papers as unknown as Array<Record<string, unknown>>;
+      return {
+        answer: render(
+          request,
+          { window, papers: page.papers },
+          { rows, columns: PAPER_COLUMNS },
+          withoutScores({ window, ...page }),
+        ),
+        cache: true,
+      };
+    });
+    return sendAnswer(request, reply, answer);
   });
 
   app.get('/api/sources', limited, async (request, reply) => {
     const parsed = formatQuery.safeParse(request.query);
     if (!parsed.success) return bad(reply, parsed.error);
     // The listing of `paperboy sources` and the dashboard page: the sources file's, then the others with crawls.
-    const sources = (await deps.sources()).map(sourceRow);
-    return send(
-      request,
-      reply,
-      { sources },
-      {
-        rows: sources as unknown as Array<Record<string, unknown>>,
-        columns: Object.keys(sources[0] ?? { source: '' }),
-      },
-    );
+    const answer = await deps.cache.get(`sources:${wantsCsv(request)}`, async () => {
+      const sources = (await deps.sources()).map(sourceRow);
+      const rows = sources as unknown as Array<Record<string, unknown>>;
+      return {
+        answer: render(request, { sources }, { rows, columns: Object.keys(sources[0] ?? { source: '' }) }),
+        cache: true,
+      };
+    });
+    return sendAnswer(request, reply, answer);
   });
 }
 

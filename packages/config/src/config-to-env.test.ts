@@ -32,6 +32,8 @@ const everySetting: Record<keyof typeof configSchema.shape, string> = {
   PAPERBOY_CONFIRMATIONS_PER_HOUR: '5',
   PAPERBOY_SKIP_EMPTY_DIGESTS: 'false',
   PAPERBOY_NOTIFY_CONCURRENCY: '3',
+  PAPERBOY_MAIL_CHUNK_SIZE: '23',
+  PAPERBOY_SMTP_CONNECTIONS: '4',
   PAPERBOY_STUCK_DELIVERY_MINUTES: '44',
   PAPERBOY_HEALTH_PORT: '9099',
   PAPERBOY_ADMIN_TOKEN: 'an-admin-token-of-some-length',

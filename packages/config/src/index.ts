@@ -582,6 +582,8 @@ export function configToEnv(config: Config): Record<keyof typeof configSchema.sh
     PAPERBOY_CONFIRMATIONS_PER_HOUR: String(mail.confirmationsPerHour),
     PAPERBOY_SKIP_EMPTY_DIGESTS: mail.skipEmpty ? '1' : '0',
     PAPERBOY_NOTIFY_CONCURRENCY: String(mail.concurrency),
+    PAPERBOY_MAIL_CHUNK_SIZE: String(mail.chunkSize),
+    PAPERBOY_SMTP_CONNECTIONS: String(mail.connections),
     PAPERBOY_STUCK_DELIVERY_MINUTES: String(mail.stuckMinutes),
     PAPERBOY_HEALTH_PORT: optional(config.healthPort),
     PAPERBOY_ADMIN_TOKEN: config.adminToken,

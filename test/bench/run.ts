@@ -32,6 +32,8 @@ if (!only || only === 'crawl') {
   const result = await benchCrawl();
   process.stdout.write(`${JSON.stringify({ bench: 'crawl', ...result })}\n`);
 }
+if (only === 'enqueue-parts')
+  process.stdout.write(`${JSON.stringify(await (await import('./enqueue-parts.js')).benchEnqueueParts())}\n`);
 if (!only || only === 'digest')
   process.stdout.write(
     `${JSON.stringify({ bench: 'digest', ...(await (await import('./digest.bench.js')).benchDigest()) })}\n`,

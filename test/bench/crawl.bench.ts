@@ -7,7 +7,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,6 +42,22 @@ async function startStaticServer(dir: string): Promise<{ server: ChildProcess; p
     server.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))),
   );
   return { server, port };
+}
+
+async function startProfile(): Promise<{ stop(file: string): Promise<void> }> {
+  const { Session } = await import('node:inspector/promises');
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 200 });
+  await session.post('Profiler.start');
+  return {
+    async stop(file) {
+      const { profile } = await session.post('Profiler.stop');
+      writeFileSync(file, JSON.stringify(profile));
+      session.disconnect();
+    },
+  };
 }
 
 export async function benchCrawl(): Promise<Record<string, unknown>> {
@@ -83,7 +99,10 @@ export async function benchCrawl(): Promise<Record<string, unknown>> {
         return { ms: performance.now() - started, cpuMs: (used.user + used.system) / 1000, summary };
       };
       const full = await crawl();
+      // BENCH_CRAWL_PROFILE=<file.cpuprofile>: a CPU profile of the 304 re-crawl alone (Chrome DevTools format).
+      const profile = process.env.BENCH_CRAWL_PROFILE ? await startProfile() : null;
       const conditional = await crawl(); // the server answers every page with 304
+      if (profile) await profile.stop(process.env.BENCH_CRAWL_PROFILE!);
       if (conditional.summary.unchangedPages !== PAGES)
         throw new Error(`expected ${PAGES} unchanged pages, got ${conditional.summary.unchangedPages}`);
       return { full: full.ms, conditional: conditional.ms, fullCpu: full.cpuMs, conditionalCpu: conditional.cpuMs };

@@ -3,7 +3,9 @@
  * ingest: pages through the real queue and workers, against a no-queue ceiling; again with 1 and 2
  *   processor processes (processors1/2EntriesPerSec); the crawl of a page step by step (steps).
  * crawl: crawl throughput with politeness off, 304-answered re-crawls (ratio: their CPU over a full
- *   crawl's), archive cost per page and each brotli quality's (archiveQualities).
+ *   crawl's), archive cost per page and each brotli quality's (archiveQualities); BENCH_CRAWL_PROFILE=<file>
+ *   writes a CPU profile of the 304 re-crawl alone.
+ * enqueue-parts: the crawl's enqueue stage part by part (payload check, job-id look-up, add); by name only.
  * classify: topic accuracy on the labelled set and classification speed.
  * near-duplicates: title similarity of distinct papers against typeset variants (the threshold's evidence).
  * digest: digests for 2,000 and 20,000 subscribers through a notifier process to an SMTP sink process, beside a same-run no-database ceiling.
@@ -33,6 +35,8 @@ if (!only || only === 'crawl') {
   const result = await benchCrawl();
   process.stdout.write(`${JSON.stringify({ bench: 'crawl', ...result })}\n`);
 }
+if (only === 'enqueue-parts')
+  process.stdout.write(`${JSON.stringify(await (await import('./enqueue-parts.js')).benchEnqueueParts())}\n`);
 if (!only || only === 'digest')
   process.stdout.write(
     `${JSON.stringify({ bench: 'digest', ...(await (await import('./digest.bench.js')).benchDigest()) })}\n`,

@@ -55,6 +55,64 @@ describe('Queues', () => {
     expect(await queues.get('crawl').getJobCountByTypes('waiting', 'delayed', 'prioritized')).toBe(0);
   });
 
+  it('refuses an ingest batch from outside whose payload is invalid, whole, before anything reaches Redis', async () => {
+    const good = {
+      source: 'outside',
+      listing: 'https://example.org/list',
+      fetchId: null,
+      seenAt: new Date().toISOString(),
+      contentHash: 'h',
+      chunk: 0,
+      entries: [{ title: 'x' }],
+    };
+    const hostile = [
+      { ...good, chunk: 1, entries: { 0: 'not an array' } },
+      { ...good, chunk: 1, seenAt: 'yesterday' },
+      { ...good, chunk: 1, fetchId: '1; DROP TABLE papers' },
+      { ...good, chunk: 1.5 },
+      'not even an object',
+    ];
+    for (const bad of hostile) {
+      const jobs = [
+        { data: good, jobId: 'outside-0' },
+        { data: bad as typeof good, jobId: 'outside-1' },
+      ];
+      await expect(queues.addBulk('ingest-entries', jobs)).rejects.toThrow(/^invalid payload for ingest-entries/);
+      await expect(queues.addBulk('ingest-entries', [jobs[1]!])).rejects.toThrow(InvalidPayloadError);
+    }
+    expect(await queues.get('ingest').getJobCountByTypes('waiting', 'delayed', 'prioritized')).toBe(0);
+  });
+
+  it('adds one job as a batch of several would: its options, its delay, and nothing twice for one id', async () => {
+    const data = {
+      source: 'one',
+      listing: 'https://example.org/one',
+      fetchId: 1,
+      seenAt: new Date().toISOString(),
+      contentHash: 'h1',
+      chunk: 0,
+      entries: [],
+    };
+    const [first] = await queues.addBulk('ingest-entries', [{ data, jobId: 'one-0', delayMs: 3_600_000 }]);
+    expect(first).toMatchObject({
+      id: 'one-0',
+      name: 'ingest-entries',
+      data,
+      opts: expect.objectContaining(jobRetention),
+    });
+    expect(await first!.getState()).toBe('delayed');
+    const [again] = await queues.addBulk('ingest-entries', [{ data: { ...data, chunk: 5 }, jobId: 'one-0' }]);
+    expect(again!.id).toBe('one-0');
+    expect((await queues.getJob('ingest-entries', 'one-0'))!.data.chunk).toBe(0);
+    const [a, b] = await queues.addBulk('ingest-entries', [
+      { data, jobId: 'two-0' },
+      { data: { ...data, chunk: 1 }, jobId: 'two-1' },
+    ]);
+    const { attempts, backoff, removeOnComplete, removeOnFail } = first!.opts;
+    expect(a!.opts).toMatchObject({ attempts, backoff, removeOnComplete, removeOnFail, jobId: 'two-0' });
+    expect(b!.id).toBe('two-1');
+  });
+
   it('lists and removes the schedulers of one job name, leaving the others of its queue', async () => {
     const schedules: Schedule[] = [
       { name: 'crawl-source', id: 'source-x', repeat: { every: 60_000, startDate: later }, payload: { source: 'x' } },

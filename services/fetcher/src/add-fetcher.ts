@@ -3,6 +3,7 @@ import { closeInterruptedCrawls } from '@paperboy/db';
 import { HostLimiter, RobotsCache } from '@paperboy/http';
 import { loadSourcesFile, type SourcesFile } from '@paperboy/sources-file';
 import { createFetcherWorkers } from './fetcher.js';
+import { RobotsMemo } from './politeness.js';
 
 /** The fetch settings of a process: the config's, with the sources file's User-Agent if it sets one. */
 export function fetchSettings(ctx: AppContext, sources: SourcesFile) {
@@ -30,7 +31,10 @@ export function addFetcher(
   const fetch = fetchSettings(ctx, sources);
   // Politeness state lives in Redis, next to the queues, so every fetcher process shares it.
   const hosts = new HostLimiter({ redis: ctx.producerRedis, prefix: `${config.keyPrefix}:polite` });
-  const robots = new RobotsCache({ redis: ctx.producerRedis, prefix: `${config.keyPrefix}:polite`, fetch });
+  // Verdicts are remembered in-process for a few minutes, so re-crawling a page asks Redis nothing for robots.txt.
+  const robots = new RobotsMemo(
+    new RobotsCache({ redis: ctx.producerRedis, prefix: `${config.keyPrefix}:polite`, fetch }),
+  );
   for (const worker of createFetcherWorkers({
     db: ctx.db,
     logger: ctx.logger,

@@ -1,4 +1,4 @@
-import { type ExpressionBuilder, type Kysely, sql } from 'kysely';
+import { type Compilable, CompiledQuery, type ExpressionBuilder, type Kysely, sql } from 'kysely';
 import type { Database } from '../schema.js';
 import type { ArchivedPage } from './archive.repository.js';
 import { now } from './expressions.js';
@@ -130,6 +130,51 @@ export const healthOfSourceRow = (row: SourceHealthRow | undefined) =>
   );
 
 /** Crawls of sources and what they found: the record source health is computed from. */
+/** The values of an outcome recorded with its fetch, each a parameter of the compiled statement. */
+export type OutcomeSlot =
+  | 'id'
+  | 'finalUrl'
+  | 'status'
+  | 'bytes'
+  | 'contentHash'
+  | 'contentType'
+  | 'fetchedAt'
+  | 'durationMs'
+  | 'entries'
+  | 'batches'
+  | 'warnings'
+  | 'error'
+  | 'errorCount'
+  | 'adapter'
+  | 'etag'
+  | 'lastModified'
+  | 'notModified'
+  | 'batchSize'
+  | 'outcome'
+  | 'suspect'
+  | 'suspectReason';
+
+/** A named stand-in for a value, found again among a compiled query's parameters. */
+export class Slot {
+  constructor(readonly name: OutcomeSlot) {}
+}
+
+/**
+ * A query's SQL and, for each of its parameters, the slot that fills it: the query is built once
+ * with slots for values, then run with each call's values in their places. Throws if a parameter
+ * is not a slot (a constant the builder put in would otherwise be replaced silently).
+ */
+export function compileWithSlots(query: Compilable): { sql: string; slots: OutcomeSlot[] } {
+  const compiled = query.compile();
+  const slots = compiled.parameters.map((p) => {
+    if (!(p instanceof Slot)) throw new Error(`a parameter of the outcome statement is not a slot: ${String(p)}`);
+    return p.name;
+  });
+  return { sql: compiled.sql, slots };
+}
+
+const recordStatements = new Map<boolean, { sql: string; slots: OutcomeSlot[] }>();
+
 export class CrawlRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
@@ -237,7 +282,59 @@ export class CrawlRepository {
       await this.db.updateTable('crawls').set(finishColumns(finish)).where('id', '=', id).execute();
       return null;
     }
-    const row = await this.db
+    const enqueued = fetch.enqueued ?? true;
+    const values: Record<OutcomeSlot, unknown> = {
+      id,
+      finalUrl: fetch.finalUrl,
+      status: finish.status,
+      bytes: fetch.bytes,
+      contentHash: fetch.contentHash,
+      contentType: fetch.contentType,
+      fetchedAt: fetch.fetchedAt,
+      durationMs: fetch.durationMs,
+      entries: finish.entries,
+      batches: finish.batches,
+      warnings: finish.warnings,
+      error: finish.error,
+      adapter: fetch.adapter,
+      etag: fetch.etag ?? null,
+      lastModified: fetch.lastModified ?? null,
+      notModified: fetch.notModified ?? false,
+      batchSize: fetch.batchSize ?? null,
+      outcome: finish.outcome,
+      errorCount: finish.error ? 1 : 0,
+      suspect: finish.suspect,
+      suspectReason: finish.suspectReason,
+    };
+    // Built and compiled once per shape (the builder cost more CPU than the round trip on a 304).
+    let statement = recordStatements.get(enqueued);
+    if (!statement) {
+      statement = compileWithSlots(this.recordOutcomeQuery(enqueued));
+      recordStatements.set(enqueued, statement);
+    }
+    const query = CompiledQuery.raw(
+      statement.sql,
+      statement.slots.map((slot) => values[slot]),
+    );
+    const { rows } = await this.db.executeQuery<{ fetchId: number }>(query);
+    return rows[0]?.fetchId ?? null;
+  }
+
+  /** The outcome and its fetch in one statement, every value a slot (see compileWithSlots). */
+  private recordOutcomeQuery(enqueued: boolean) {
+    const v = (name: OutcomeSlot) => new Slot(name) as never;
+    const finish = {
+      status: v('status'),
+      outcome: v('outcome'),
+      entries: v('entries'),
+      batches: null,
+      error: v('error'),
+      warnings: v('warnings'),
+      suspect: v('suspect'),
+      suspectReason: v('suspectReason'),
+    } as CrawlFinish;
+    const id = v('id');
+    return this.db
       .with('fetched', (db) =>
         db
           .insertInto('page_fetches')
@@ -268,36 +365,42 @@ export class CrawlRepository {
               .select((eb) => [
                 'c.source',
                 'c.url',
-                eb.val(fetch.finalUrl).as('final_url'),
-                eb.val(finish.status).as('status'),
-                eb.val(fetch.bytes).as('bytes'),
-                eb.val(fetch.contentHash).as('content_hash'),
-                eb.val(fetch.contentType).as('content_type'),
-                eb.val(fetch.fetchedAt).as('fetched_at'),
-                eb.val(fetch.durationMs).as('duration_ms'),
-                eb.val(finish.entries).as('entries'),
-                textArray(finish.warnings).as('warnings'),
-                eb.val(finish.error).as('error'),
-                eb.val(fetch.adapter).as('adapter'),
-                eb.val(fetch.etag ?? null).as('etag'),
-                eb.val(fetch.lastModified ?? null).as('last_modified'),
-                eb.val(fetch.notModified ?? false).as('not_modified'),
+                eb.val(v('finalUrl')).as('final_url'),
+                eb.val(v('status')).as('status'),
+                eb.val(v('bytes')).as('bytes'),
+                eb.val(v('contentHash')).as('content_hash'),
+                eb.val(v('contentType')).as('content_type'),
+                eb.val(v('fetchedAt')).as('fetched_at'),
+                eb.val(v('durationMs')).as('duration_ms'),
+                eb.val(v('entries')).as('entries'),
+                textArray(v('warnings')).as('warnings'),
+                eb.val(v('error')).as('error'),
+                eb.val(v('adapter')).as('adapter'),
+                eb.val(v('etag')).as('etag'),
+                eb.val(v('lastModified')).as('last_modified'),
+                eb.val(v('notModified')).as('not_modified'),
                 'c.id',
-                eb.val(fetch.batchSize ?? null).as('batch_size'),
+                eb.val(v('batchSize')).as('batch_size'),
                 // Raw: a typed null, so that the column's type is known in INSERT … SELECT.
-                ((fetch.enqueued ?? true) ? now : sql<Date | null>`NULL::timestamptz`).as('enqueued_at'),
+                (enqueued ? now : sql<Date | null>`NULL::timestamptz`).as('enqueued_at'),
               ])
               .where('c.id', '=', id),
           )
           .returning('id'),
       )
       .with('finished', (db) =>
-        db.updateTable('crawls').set(finishColumns(finish)).where('id', '=', id).returning('id'),
+        db
+          .updateTable('crawls')
+          .set((eb) => ({
+            ...finishColumns(finish)(eb),
+            batches: v('batches'),
+            errors: eb('errors', '+', v('errorCount')),
+          }))
+          .where('id', '=', id)
+          .returning('id'),
       )
       .selectFrom('fetched')
-      .select('id as fetchId')
-      .executeTakeFirst();
-    return row?.fetchId ?? null;
+      .select('id as fetchId');
   }
 
   /** Entries found by this source's recent successful crawls that found any (newest first): its normal. */

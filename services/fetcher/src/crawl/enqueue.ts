@@ -1,5 +1,5 @@
 import type { FetchedPage } from '@paperboy/http';
-import { type CrawlPageResult, contentJobId, type IngestEntriesPayload, type Job, type Queues } from '@paperboy/queue';
+import { type CrawlPageResult, contentJobId, type IngestEntriesPayload, type Queues } from '@paperboy/queue';
 import type { ExtractResult } from '@paperboy/sources';
 import type { Crawl } from './begin.js';
 import type { CrawlDeps } from './deps.js';
@@ -55,13 +55,38 @@ export function ingestBatches(
   return jobs;
 }
 
+interface ExistsPipeline {
+  exists(key: string): ExistsPipeline;
+  exec(): Promise<Array<[Error | null, unknown]> | null>;
+}
+
+/**
+ * Which of these job ids are in the ingest queue: one pipelined EXISTS per job hash, one round trip
+ * (reading each job back, as `getJob` does, costs a round trip and a parse of its entries per job).
+ */
+export async function jobsInQueue(queues: Queues, jobIds: readonly string[]): Promise<boolean[]> {
+  if (jobIds.length === 0) return [];
+  const queue = queues.get('ingest');
+  // BullMQ types its client loosely; it is an ioredis client, whose pipeline has every command.
+  const pipeline = (await queue.client).pipeline() as unknown as ExistsPipeline;
+  for (const id of jobIds) pipeline.exists(queue.toKey(id));
+  const replies = (await pipeline.exec()) ?? [];
+  return jobIds.map((_, i) => {
+    const [error, count] = replies[i] ?? [new Error('no reply from Redis')];
+    if (error) throw error;
+    return count === 1;
+  });
+}
+
 /** Adds the jobs not already in the queue (a job id still there makes its add a no-op anyway); says which were new. */
 export async function enqueueNew(
   queues: Queues,
   jobs: readonly IngestJob[],
 ): Promise<{ fresh: IngestJob[]; duplicates: IngestJob[] }> {
-  const queue = queues.get('ingest');
-  const existing: Array<Job | undefined> = await Promise.all(jobs.map((j) => queue.getJob(j.jobId)));
+  const existing = await jobsInQueue(
+    queues,
+    jobs.map((j) => j.jobId),
+  );
   const fresh = jobs.filter((_, i) => !existing[i]);
   await queues.addBulk('ingest-entries', fresh);
   return { fresh, duplicates: jobs.filter((_, i) => existing[i]) };

@@ -1,0 +1,45 @@
+import { type JobName, parsePayload } from './jobs.js';
+
+/** The form `Date.prototype.toISOString` gives (four-digit years), which the schema's datetime check accepts. */
+const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+/** In that form and a real date (not month 13, not 30 February): what toISOString gives back unchanged. */
+const isoUtc = (s: string) => ISO_UTC.test(s) && !Number.isNaN(Date.parse(s)) && new Date(s).toISOString() === s;
+
+const text = (v: unknown) => typeof v === 'string' && v.length > 0;
+
+/**
+ * A quick check of an ingest-entries payload, narrower than its schema (whatever it accepts, the
+ * schema accepts): plain type tests on the fields, entries only checked to be an array (the schema
+ * takes any entry too), the time only in `toISOString`'s form. The payloads the fetcher builds
+ * pass it; anything else is judged by the schema.
+ */
+export function quickIngestCheck(data: unknown): boolean {
+  if (typeof data !== 'object' || data === null) return false;
+  const d = data as Record<string, unknown>;
+  return (
+    text(d.source) &&
+    text(d.listing) &&
+    (d.fetchId === null || Number.isInteger(d.fetchId)) &&
+    typeof d.seenAt === 'string' &&
+    isoUtc(d.seenAt) &&
+    text(d.contentHash) &&
+    Number.isInteger(d.chunk) &&
+    (d.chunk as number) >= 0 &&
+    (d.crawlId === undefined || Number.isInteger(d.crawlId)) &&
+    (d.adapter === undefined || typeof d.adapter === 'string') &&
+    Array.isArray(d.entries)
+  );
+}
+
+/**
+ * Refuses (InvalidPayloadError) any payload its job's schema refuses. An ingest batch that passes
+ * the quick check is not parsed again: validating fifty entries with zod cost the crawl more than
+ * the check that gives the same answer for them.
+ */
+export function checkPayloads(name: JobName, payloads: readonly unknown[]): void {
+  for (const data of payloads) {
+    if (name === 'ingest-entries' && quickIngestCheck(data)) continue;
+    parsePayload(name, data);
+  }
+}

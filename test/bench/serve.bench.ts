@@ -9,7 +9,7 @@
  * BENCH_SERVE_DATABASE names another database (default paperboy_bench_serve), e.g. for a small trial run.
  * Two passes: the API as deployed (answers kept 2 s), then the cacheable variants again with
  * PAPERBOY_READ_CACHE_MS=0 (every request a query: the cost of a miss). BENCH_SERVE_ONLY=text runs
- * only the variants whose path contains the text.
+ * only the variants whose path contains the text; BENCH_SERVE_CPU_PROF=dir has the API write a CPU profile.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -71,7 +71,11 @@ async function freePort(): Promise<number> {
 
 async function startApi(env: Record<string, string>): Promise<ChildProcess> {
   const entry = fileURLToPath(new URL('../../services/api/src/main.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', entry], {
+  // BENCH_SERVE_CPU_PROF=dir: the API process writes a V8 CPU profile there when it exits (--cpu-prof).
+  const profile = process.env.BENCH_SERVE_CPU_PROF
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_SERVE_CPU_PROF}`]
+    : [];
+  const child = spawn(process.execPath, [...profile, '--conditions=source', '--import', 'tsx', entry], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...env },
   });

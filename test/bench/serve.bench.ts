@@ -7,6 +7,9 @@
  * Latency percentiles are computed here from every response's time (autocannon's own histogram
  * stops at p97.5 and leaves out non-2xx answers); any non-2xx answer counts as an error.
  * BENCH_SERVE_DATABASE names another database (default paperboy_bench_serve), e.g. for a small trial run.
+ * Two passes: the API as deployed (answers kept 2 s), then the cacheable variants again with
+ * PAPERBOY_READ_CACHE_MS=0 (every request a query: the cost of a miss). BENCH_SERVE_ONLY=text runs
+ * only the variants whose path contains the text; BENCH_SERVE_CPU_PROF=dir has the API write a CPU profile.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -68,7 +71,11 @@ async function freePort(): Promise<number> {
 
 async function startApi(env: Record<string, string>): Promise<ChildProcess> {
   const entry = fileURLToPath(new URL('../../services/api/src/main.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', entry], {
+  // BENCH_SERVE_CPU_PROF=dir: the API process writes a V8 CPU profile there when it exits (--cpu-prof).
+  const profile = process.env.BENCH_SERVE_CPU_PROF
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_SERVE_CPU_PROF}`]
+    : [];
+  const child = spawn(process.execPath, [...profile, '--conditions=source', '--import', 'tsx', entry], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...env },
   });
@@ -143,6 +150,45 @@ async function load(
   };
 }
 
+/** The variants whose answer the API may keep (read/cache.ts): every one but the paper by id and /healthz. */
+const CACHEABLE = (path: string) => path !== '/api/papers/:id' && path !== '/healthz';
+/** BENCH_SERVE_ONLY: run only the variants whose path contains this text (a trial of one endpoint). */
+const ONLY = process.env.BENCH_SERVE_ONLY;
+
+/** One pass over the variants against an API started with these extra environment variables. */
+async function pass(
+  databaseUrl: string,
+  ids: string[],
+  extraEnv: Record<string, string>,
+  include: (path: string) => boolean = () => true,
+): Promise<Record<string, EndpointResult>> {
+  const port = await freePort();
+  const adminToken = randomBytes(24).toString('base64url');
+  const api = await startApi({
+    DATABASE_URL: databaseUrl,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    PAPERBOY_QUEUE_PREFIX: 'paperboy-bench-serve',
+    PAPERBOY_ADMIN_TOKEN: adminToken,
+    // One client sends every request here: the per-client read budget would answer 429s.
+    PAPERBOY_READ_PER_MINUTE: '1000000',
+    ...extraEnv,
+  });
+  const endpoints: Record<string, EndpointResult> = {};
+  try {
+    const url = `http://127.0.0.1:${port}`;
+    for (const path of ENDPOINTS.filter((p) => include(p) && (!ONLY || p.includes(ONLY)))) {
+      const headers: Record<string, string> = path === '/dashboard' ? { authorization: `Bearer ${adminToken}` } : {};
+      await load(url, path, ids, headers, WARMUP_SECONDS);
+      endpoints[path] = await load(url, path, ids, headers, SECONDS);
+    }
+  } finally {
+    api.kill('SIGTERM');
+    await new Promise((resolve) => api.once('exit', resolve));
+  }
+  return endpoints;
+}
+
 export async function benchServe() {
   const base = process.env.BENCH_DATABASE_URL ?? loadConfig().databaseUrl;
   const { url: databaseUrl, db } = await freshDatabase(base, DATABASE, {
@@ -159,29 +205,11 @@ export async function benchServe() {
   const sightings = Number((await sql<{ n: number }>`SELECT count(*)::int AS n FROM sightings`.execute(db)).rows[0]!.n);
   await db.destroy();
 
-  const port = await freePort();
-  const adminToken = randomBytes(24).toString('base64url');
-  const api = await startApi({
-    DATABASE_URL: databaseUrl,
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    PAPERBOY_QUEUE_PREFIX: 'paperboy-bench-serve',
-    PAPERBOY_ADMIN_TOKEN: adminToken,
-    // One client sends every request here: the per-client read budget would answer 429s.
-    PAPERBOY_READ_PER_MINUTE: '1000000',
-  });
-  const endpoints: Record<string, EndpointResult> = {};
-  try {
-    const url = `http://127.0.0.1:${port}`;
-    for (const path of ENDPOINTS) {
-      const headers: Record<string, string> = path === '/dashboard' ? { authorization: `Bearer ${adminToken}` } : {};
-      await load(url, path, ids, headers, WARMUP_SECONDS);
-      endpoints[path] = await load(url, path, ids, headers, SECONDS);
-    }
-  } finally {
-    api.kill('SIGTERM');
-    await new Promise((resolve) => api.once('exit', resolve));
-  }
+  const cached = await pass(databaseUrl, ids, {});
+  // The same endpoints with the answer cache off: every request is a database query (the cache's
+  // misses, e.g. a search nobody asked for in the last 2 s). /api/papers/:id and /healthz are never
+  // cached, so they are measured once.
+  const uncached = await pass(databaseUrl, ids, { PAPERBOY_READ_CACHE_MS: '0' }, CACHEABLE);
   return {
     papers: data.papers,
     sightings,
@@ -189,6 +217,7 @@ export async function benchServe() {
     generateSeconds: data.generateSeconds,
     connections: CONNECTIONS,
     seconds: SECONDS,
-    endpoints,
+    endpoints: cached,
+    uncachedEndpoints: uncached,
   };
 }

@@ -94,6 +94,7 @@ describe('paperboy CLI', () => {
           '2026_12_06_0014_planned_deliveries',
           '2026_12_06_0015_sightings_partitioned',
           '2026_12_06_0017_trending_score',
+          '2026_12_07_0018_search_document',
         ],
       });
       const second = await runCli(['migrate'], { ...env, DATABASE_URL: url });

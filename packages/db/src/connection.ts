@@ -16,6 +16,7 @@ import * as stuckDeliveries from './migrations/2026_12_06_0013_stuck_deliveries.
 import * as plannedDeliveries from './migrations/2026_12_06_0014_planned_deliveries.js';
 import * as sightingsPartitioned from './migrations/2026_12_06_0015_sightings_partitioned.js';
 import * as trendingScore from './migrations/2026_12_06_0017_trending_score.js';
+import * as searchDocument from './migrations/2026_12_07_0018_search_document.js';
 import type { Database } from './schema.js';
 
 // int8 (bigserial ids, counts) as numbers: ids stay far below 2^53.
@@ -40,6 +41,7 @@ const migrations: Record<string, Migration> = {
   '2026_12_06_0014_planned_deliveries': plannedDeliveries,
   '2026_12_06_0015_sightings_partitioned': sightingsPartitioned,
   '2026_12_06_0017_trending_score': trendingScore,
+  '2026_12_07_0018_search_document': searchDocument,
 };
 
 export type Db = Kysely<Database>;

@@ -37,6 +37,11 @@ export interface PapersTable {
   /** The source whose entry gave `upvotes`/`comments`, and the counts' origin. */
   counts_source: string | null;
   counts_origin: 'canonical' | 'listing' | 'legacy' | null;
+  /**
+   * Full-text document (migration 0018): a stored generated column, to_tsvector('english', title || ' ' ||
+   * abstract), read as its text; never written (Postgres computes it).
+   */
+  search_document: ColumnType<string, never, never>;
 }
 
 export interface PaperAliasesTable {

@@ -66,3 +66,28 @@ describe('the trending list reads a bounded number of rows', () => {
     expect(all.filter((n) => n['Node Type'] === 'Sort')).toEqual([]);
   });
 });
+
+describe('full-text search reads the stored document (migration 0018)', () => {
+  const titles = async (q: string) =>
+    (await listPapersQuery({ sort: 'new', limit: 50, q }).execute(t.db)).rows.map((r) => r.title);
+
+  it('the document follows every write of title and abstract, with English stemming', async () => {
+    await sql`UPDATE papers SET title = 'Zymurgical yeasts', abstract = 'We ferment quietly.' WHERE title_key = 'rp7'`.execute(
+      t.db,
+    );
+    expect(await titles('zymurgical')).toEqual(['Zymurgical yeasts']);
+    expect(await titles('fermenting')).toEqual(['Zymurgical yeasts']);
+    await sql`UPDATE papers SET title = 'Paper 7', abstract = NULL WHERE title_key = 'rp7'`.execute(t.db);
+    expect(await titles('zymurgical')).toEqual([]);
+    expect(await titles('fermenting')).toEqual([]);
+  });
+
+  it('a rare term is looked up in the GIN index of the stored document, not re-parsed row by row', async () => {
+    await sql`ANALYZE papers`.execute(t.db);
+    const all = nodes(await plan(listPapersQuery({ sort: 'new', limit: 50, q: 'zymurgical' })));
+    expect(all.some((n) => n['Index Name'] === 'papers_search_document')).toBe(true);
+    const { rows } = await sql<{ indexname: string }>`
+      SELECT indexname FROM pg_indexes WHERE tablename = 'papers' AND indexname LIKE 'papers_search%'`.execute(t.db);
+    expect(rows.map((r) => r.indexname)).toEqual(['papers_search_document']);
+  });
+});

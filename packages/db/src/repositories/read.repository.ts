@@ -191,7 +191,7 @@ export function listPapersQuery(filter: PaperFilter) {
     }
     ${filter.source ? sql`AND EXISTS (SELECT 1 FROM paper_aliases a WHERE a.paper_id = p.id AND a.source = ${filter.source})` : sql``}
     ${filter.since ? sql`AND ${filter.sort === 'new' ? sql`p.last_seen_at` : sql`c.last_seen_at`} >= ${filter.since}` : sql``}
-    ${filter.q ? sql`AND to_tsvector('english', p.title || ' ' || coalesce(p.abstract, '')) @@ websearch_to_tsquery('english', ${filter.q})` : sql``}`;
+    ${filter.q ? sql`AND p.search_document @@ websearch_to_tsquery('english', ${filter.q})` : sql``}`;
   const columns = sql`p.id, p.arxiv_id AS "arxivId", p.title, p.authors, p.upvotes,
         (${sql.raw(TOPICS_SQL)}) AS topics,
         ARRAY(SELECT DISTINCT a.source FROM paper_aliases a WHERE a.paper_id = p.id ORDER BY a.source) AS sources,

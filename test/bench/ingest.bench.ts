@@ -1,8 +1,9 @@
 /**
  * Ingest benchmark: 400 Hugging Face listing pages of 50 entries, served from a local HTTP
  * server, through the real queue and workers; and a ceiling: the same pages fetched, read by the
- * same adapter and written with one multi-row upsert per page, no queue. The same ingest again with
- * the processor in 1 and in 2 processes of their own, and the crawl of a page step by step
+ * same adapter and written with one multi-row upsert per page, no queue. The headline is `paperboy
+ * ingest` as it runs by default (PAPERBOY_PROCESSES processes: the machine's cores); the same ingest
+ * in one process, with the processor in 1 and in 2 processes of their own, and the crawl of a page step by step
  * (`steps`, crawl-steps.ts). Prints one JSON line.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -134,6 +135,23 @@ export async function benchIngest(): Promise<Record<string, unknown>> {
     }
     const [processors1EntriesPerSec, processors2EntriesPerSec] = processorsEntriesPerSec as [number, number];
 
+    // As `paperboy ingest` runs by default: this process and PAPERBOY_PROCESSES - 1 worker processes
+    // (the machine's cores), each with a fetcher and a processor.
+    const multiDb = await freshDatabase(benchDbUrl, 'paperboy_bench_processes', { max: 12 });
+    await multiDb.db.destroy();
+    const multiConfig = Object.freeze({
+      ...config,
+      databaseUrl: multiDb.url,
+      queuePrefix: `bench-processes-${Date.now()}`,
+    });
+    const multiRss = rssSampler();
+    const multi = await runIngest(multiConfig, 'hf-papers', urls, { logger, processes: base.processes });
+    const multiPeakRssMb = multiRss.stop();
+    await deleteRedisPrefix(config.redisUrl, multiConfig.queuePrefix);
+    if (multi.errors.length || multi.new !== PAGES * PER_PAGE)
+      throw new Error(`run with ${base.processes} processes incomplete: ${JSON.stringify(multi).slice(0, 500)}`);
+    const processesEntriesPerSec = multi.entries / (multi.durationMs / 1000);
+
     // The crawl of a page step by step, one page at a time (nothing else running here).
     const stepsDb = await freshDatabase(benchDbUrl, 'paperboy_bench_steps', { max: 2 });
     const stepsPrefix = `bench-steps-${Date.now()}`;
@@ -176,10 +194,16 @@ export async function benchIngest(): Promise<Record<string, unknown>> {
       entries: summary.entries,
       pageKb: Math.round(bytes / PAGES / 1024),
       seconds: Math.round(summary.durationMs) / 1000,
-      entriesPerSec: Math.round(entriesPerSec),
+      // The headline: `paperboy ingest` as it runs by default on this machine.
+      processes: base.processes,
+      entriesPerSec: Math.round(processesEntriesPerSec),
       ceilingEntriesPerSec: Math.round(ceilingEntriesPerSec),
-      ratio: Math.round((entriesPerSec / ceilingEntriesPerSec) * 100) / 100,
-      peakRssMb,
+      ratio: Math.round((processesEntriesPerSec / ceilingEntriesPerSec) * 100) / 100,
+      peakRssMb: multiPeakRssMb,
+      // The same in one process (--processes 1), as earlier sessions measured it.
+      oneProcessEntriesPerSec: Math.round(entriesPerSec),
+      oneProcessRatio: Math.round((entriesPerSec / ceilingEntriesPerSec) * 100) / 100,
+      oneProcessPeakRssMb: peakRssMb,
       eventLoopUtilization,
       processCores,
       processors1EntriesPerSec,

@@ -53,6 +53,7 @@ const everySetting: Record<keyof typeof configSchema.shape, string> = {
   PAPERBOY_TRUST_PROXY: '10.0.0.0/8, loopback',
   PAPERBOY_PUBLIC_DASHBOARD: 'true',
   PAPERBOY_READ_PER_MINUTE: '999',
+  PAPERBOY_READ_CACHE_MS: '750',
 };
 
 const roundTrip = (config: Config) => loadConfig(configToEnv(config));

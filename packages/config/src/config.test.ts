@@ -34,6 +34,15 @@ describe('loadConfig', () => {
     expect((error as ConfigError).problems).toHaveLength(3);
   });
 
+  it('keeps read answers 2 s unless PAPERBOY_READ_CACHE_MS says otherwise (0 = off), and refuses anything but 0..60000', () => {
+    expect(loadConfig({}).readCacheMs).toBe(2000);
+    expect(loadConfig({ PAPERBOY_READ_CACHE_MS: '0' }).readCacheMs).toBe(0);
+    expect(loadConfig({ PAPERBOY_READ_CACHE_MS: '500' }).readCacheMs).toBe(500);
+    for (const bad of ['-1', '60001', '1.5', 'soon']) {
+      expect(() => loadConfig({ PAPERBOY_READ_CACHE_MS: bad }), bad).toThrow(`PAPERBOY_READ_CACHE_MS="${bad}"`);
+    }
+  });
+
   it('says what a number or a flag must be, and takes plain digits only', () => {
     const problems = (env: Record<string, string>) => {
       try {

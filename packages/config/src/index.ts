@@ -264,11 +264,13 @@ export const configSchema = z.object({
   PAPERBOY_MAIL_CHUNK_SIZE: int(1, 1000)
     .default(100)
     .describe(
-      'digests per send job: claimed together in one statement and sent over the pool at once; a notifier crash leaves at most one chunk stuck',
+      'digests per send job: claimed together in one statement and sent over the pool at once; a notifier crash leaves the chunks in flight stuck (at most PAPERBOY_NOTIFY_CONCURRENCY of them a process)',
     ),
   PAPERBOY_SMTP_CONNECTIONS: int(1, 100)
-    .default(10)
-    .describe('pooled SMTP connections per notifier process (each kept open for any number of messages)'),
+    .default(5)
+    .describe(
+      'pooled SMTP connections per notifier process (each kept open for any number of messages; at most two mails a connection rendered or in flight)',
+    ),
   PAPERBOY_BOUNCE_LIMIT: int(1, 100)
     .default(3)
     .describe('permanent SMTP failures before a subscriber is marked bounced'),
@@ -347,6 +349,11 @@ export const configSchema = z.object({
   PAPERBOY_READ_PER_MINUTE: int(1, 1_000_000)
     .default(120)
     .describe('read API requests per client and minute before a 429'),
+  PAPERBOY_READ_CACHE_MS: int(0, 60_000)
+    .default(2000)
+    .describe(
+      'how long the API keeps a rendered read answer (paper lists, trending, topics, sources, `/dashboard`), in ms; served up to twice that while one request recomputes it; 0 = off',
+    ),
 });
 
 export type Config = Readonly<{
@@ -440,6 +447,8 @@ export type Config = Readonly<{
   publicDashboard: boolean;
   /** Read API requests per client and minute. */
   readPerMinute: number;
+  /** How long rendered read answers are kept by the API, in ms (0 = not kept). */
+  readCacheMs: number;
   /** Processes `start` and `ingest` run their workers in: the command's own and processes - 1 worker processes. */
   processes: number;
 }>;
@@ -521,6 +530,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     trustProxy: e.PAPERBOY_TRUST_PROXY ?? false,
     publicDashboard: e.PAPERBOY_PUBLIC_DASHBOARD,
     readPerMinute: e.PAPERBOY_READ_PER_MINUTE,
+    readCacheMs: e.PAPERBOY_READ_CACHE_MS,
     processes: e.PAPERBOY_PROCESSES ?? defaultProcesses(),
   });
 }
@@ -608,6 +618,7 @@ export function configToEnv(config: Config): Record<keyof typeof configSchema.sh
           : config.trustProxy.join(','),
     PAPERBOY_PUBLIC_DASHBOARD: config.publicDashboard ? '1' : '0',
     PAPERBOY_READ_PER_MINUTE: String(config.readPerMinute),
+    PAPERBOY_READ_CACHE_MS: String(config.readCacheMs),
   };
 }
 

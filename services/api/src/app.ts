@@ -24,9 +24,6 @@ import { registerSubscriptionRoutes } from './routes/subscriptions.js';
 import { sourceLister } from './sources.js';
 import { createSubscriptionService } from './subscriptions/service.js';
 
-/** The read answers' time in memory (ms): 2 s, well under the lag a streaming replica may add. */
-export const READ_CACHE_MS = 2000;
-
 export { type RegisteredRoute, registeredRoutes } from './plugins/route-list.js';
 
 export interface ApiDeps {
@@ -49,7 +46,8 @@ export interface ApiDeps {
   metrics?: MetricsHandler;
   /**
    * How long the read API's lists and the dashboard page are served from memory, in milliseconds
-   * (default 2000; 0: never). An answer is at most twice this old (src/read/cache.ts).
+   * (default PAPERBOY_READ_CACHE_MS: 2000, well under the lag a streaming replica may add; 0: never).
+   * An answer is at most twice this old (src/read/cache.ts).
    */
   readCacheMs?: number;
   /** Per-IP limit on subscribe requests, per minute (default 10). */
@@ -94,7 +92,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   // One listing of the sources and their health for /api/sources and the dashboard page (and `paperboy sources`).
   const sources = sourceLister(readDb, deps.config, app.log);
   // One cache of rendered read answers for the process: nothing here writes what they show (read/cache.ts).
-  const cache = new AnswerCache(deps.readCacheMs ?? READ_CACHE_MS);
+  const cache = new AnswerCache(deps.readCacheMs ?? deps.config.readCacheMs);
   registerReadApi(app, { db: readDb, taxonomy: deps.taxonomy, perMinute: deps.config.readPerMinute, sources, cache });
   registerDashboardPage(app, {
     db: readDb,

@@ -5,14 +5,13 @@ import { metricsHandler } from '@paperboy/metrics';
 import { loadTaxonomy } from '@paperboy/pipeline';
 import { QueueName } from '@paperboy/queue';
 import { listenError, readinessChecks, runService, warnIfDatabaseNotReady } from '@paperboy/runtime';
-import { buildApi, READ_CACHE_MS } from './app.js';
-import { publicUrlProblem, readCacheMsFromEnv, startupSummary } from './startup.js';
+import { buildApi } from './app.js';
+import { publicUrlProblem, startupSummary } from './startup.js';
 
 // Entrypoint of the API process: subscribe, confirm and unsubscribe pages, the read API, the
 // dashboard page, health and metrics. Listens on HOST (default 0.0.0.0: every interface) and PORT (default 3000).
 await runService('api', async () => {
   const config = loadConfig();
-  const readCacheMs = readCacheMsFromEnv(process.env.PAPERBOY_READ_CACHE_MS, READ_CACHE_MS);
   const ctx = createAppContext(config, { name: 'api' });
   // Subscriber links (confirm, unsubscribe, preferences) are signed with PAPERBOY_SECRET (loadConfig
   // refused a short or published one), else with the secret kept in the database (read on first use).
@@ -42,7 +41,6 @@ await runService('api', async () => {
     queues: Object.values(QueueName).map((name) => ctx.queues.get(name)),
     readiness: readinessChecks({ ...ctx, readDb }),
     metrics: metricsHandler(ctx.metrics.registry),
-    readCacheMs,
   });
   const { host, port } = config.api;
   await app.listen({ host, port }).catch((error: unknown) => {

@@ -1,6 +1,6 @@
 import { loadConfig } from '@paperboy/config';
 import { describe, expect, it } from 'vitest';
-import { publicUrlProblem, readCacheMsFromEnv, startupSummary } from './startup.js';
+import { publicUrlProblem, startupSummary } from './startup.js';
 
 describe('API start-up', () => {
   it('warns when a loopback public URL names another port than the one listened on', () => {
@@ -25,15 +25,5 @@ describe('API start-up', () => {
     expect(summary.mail).toMatch(/^outbox \/.*\.outbox$/);
     const smtp = loadConfig({ SMTP_URL: 'smtp://user:pass@mail.example:587' });
     expect(startupSummary(smtp, 3000).mail).toBe('SMTP (SMTP_URL)');
-  });
-
-  it('reads the answer cache lifetime from PAPERBOY_READ_CACHE_MS and refuses anything else than 0..60000 ms', () => {
-    expect(readCacheMsFromEnv(undefined, 2000)).toBe(2000);
-    expect(readCacheMsFromEnv('', 2000)).toBe(2000);
-    expect(readCacheMsFromEnv('0', 2000)).toBe(0);
-    expect(readCacheMsFromEnv('500', 2000)).toBe(500);
-    for (const bad of ['-1', '1.5', 'off', '60001', ' 5']) {
-      expect(() => readCacheMsFromEnv(bad, 2000), bad).toThrow(`PAPERBOY_READ_CACHE_MS=${bad}`);
-    }
   });
 });

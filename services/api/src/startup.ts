@@ -31,17 +31,3 @@ export function startupSummary(config: Config, listeningPort: number) {
     mail: config.mail.smtpUrl ? 'SMTP (SMTP_URL)' : `outbox ${config.mail.outboxDir}`,
   };
 }
-
-/**
- * How long rendered read answers are kept (read/cache.ts), from PAPERBOY_READ_CACHE_MS: unset = the
- * default; 0 = off. A benchmarking knob (`pnpm bench serve` measures a second pass with it at 0, every
- * request a database query), not a setting of the configuration: refused unless a whole number 0..60000.
- */
-export function readCacheMsFromEnv(value: string | undefined, fallback: number): number {
-  if (value === undefined || value === '') return fallback;
-  const ms = Number(value);
-  if (!/^\d+$/.test(value) || ms > 60_000) {
-    throw new Error(`PAPERBOY_READ_CACHE_MS=${value}: expected a whole number of milliseconds from 0 to 60000`);
-  }
-  return ms;
-}

@@ -8,31 +8,14 @@
  * by the caller's migrateToLatest, whatever it was generated under).
  */
 import { DashboardRepository, type Db } from '@paperboy/db';
+import { loadTaxonomy } from '@paperboy/pipeline';
 import { sql } from 'kysely';
 
 /** Bumped whenever what `generateScaleData` writes changes: older databases are then regenerated. */
 const GENERATOR_VERSION = 2;
 
-export const BENCH_TOPICS = [
-  'llm',
-  'vision',
-  'generative',
-  'multimodal',
-  'efficiency',
-  'architectures',
-  'theory',
-  'rl-robotics',
-  'graphs',
-  'recsys',
-  'neuro',
-  'continual-transfer',
-  'automl',
-  'science',
-  'agents',
-  'safety',
-  'speech-audio',
-  'data',
-];
+/** The default taxonomy's topic ids, in its order: what the generated papers are classified into. */
+export const BENCH_TOPICS: readonly string[] = loadTaxonomy().topics.map((topic) => topic.id);
 
 // Words of paper titles and abstracts; the generator combines them with co-prime strides, so a word
 // is common or rare depending on where it sits (the first ones of each list are picked most often).
@@ -304,7 +287,7 @@ const ABSTRACT_WORDS = [
   'open-source',
 ];
 
-function sqlArray(words: string[]): string {
+function sqlArray(words: readonly string[]): string {
   return `ARRAY[${words.map((w) => `'${w}'`).join(',')}]`;
 }
 

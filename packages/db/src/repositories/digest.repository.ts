@@ -195,52 +195,12 @@ export class DigestRepository {
   }
 
   /** What a subscriber's digest needs besides the candidates: preferences, since when, what was already sent. */
-  async digestContext(
-    subscriberId: number,
-  ): Promise<{ topics: string[]; minUpvotes: number; maxPapers: number; since: Date; sent: Set<number> } | null> {
-    const row = await this.db
-      .selectFrom('subscriber_preferences as p')
-      .select((eb) => [
-        'p.topics',
-        'p.min_upvotes as minUpvotes',
-        'p.max_papers as maxPapers',
-        eb.fn
-          .coalesce(
-            eb
-              .selectFrom('deliveries')
-              .select((d) => d.fn.max('claimed_at').as('last'))
-              .where('subscriber_id', '=', subscriberId)
-              .where('status', '=', 'sent')
-              .$asScalar(),
-            // Raw: interval arithmetic.
-            sql`now() - CASE WHEN p.frequency = 'weekly' THEN interval '7 days' ELSE interval '1 day' END`,
-          )
-          .$castTo<Date>()
-          .as('since'),
-        arrayOf(
-          eb
-            .selectFrom('delivered_papers as d')
-            .innerJoin('papers as pp', 'pp.id', 'd.paper_id')
-            .select('d.paper_id')
-            .where('d.subscriber_id', '=', subscriberId)
-            .where('pp.last_seen_at', '>', sql<Date>`now() - interval '8 days'`), // raw: interval arithmetic
-        ).as('sent'),
-      ])
-      .where('p.subscriber_id', '=', subscriberId)
-      .executeTakeFirst();
-    return row
-      ? {
-          topics: row.topics,
-          minUpvotes: row.minUpvotes,
-          maxPapers: row.maxPapers,
-          since: new Date(row.since),
-          sent: new Set(row.sent.map(Number)),
-        }
-      : null;
+  async digestContext(subscriberId: number): Promise<DigestContext | null> {
+    return (await this.digestContexts([subscriberId])).get(subscriberId) ?? null;
   }
 
   /**
-   * `digestContext` for many subscribers in one statement (a send chunk's): preferences, since when,
+   * What the digests of many subscribers need, in one statement (a send chunk's): preferences, since when,
    * what was already sent. Subscribers without preferences are absent from the map.
    */
   async digestContexts(subscriberIds: readonly number[]): Promise<Map<number, DigestContext>> {

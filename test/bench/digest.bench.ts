@@ -19,7 +19,6 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '@paperboy/config';
 import { type Db, type DigestPaper, DigestRepository } from '@paperboy/db';
@@ -29,9 +28,10 @@ import { loadTaxonomy } from '@paperboy/pipeline';
 import { createQueueEvents, createRedis, type PlanDigestsResult, Queues } from '@paperboy/queue';
 import { deleteRedisPrefix } from '@paperboy/test-utils';
 import { sql } from 'kysely';
-import { SMTPServer } from 'smtp-server';
 import { freshDatabase } from './fresh-database.js';
 import { startSinkProcess } from './smtp-sink.js';
+
+export { startCountingSmtpSink } from './smtp-sink.js';
 
 const SUBSCRIBERS = Number(process.env.BENCH_DIGEST_SUBSCRIBERS ?? 20_000);
 const SMALL_SUBSCRIBERS = 2_000;
@@ -317,43 +317,6 @@ export async function insertSubscribers(db: Db, subscribers: readonly Subscriber
       FROM s JOIN u USING (email)`.execute(db);
   }
   await sql`ANALYZE subscribers, subscriber_preferences`.execute(db);
-}
-
-/** A lean SMTP sink: drains each message without parsing it, counts messages per recipient. */
-export async function startCountingSmtpSink(): Promise<{
-  url: string;
-  count: () => number;
-  perRecipient: Map<string, number>;
-  close: () => Promise<void>;
-}> {
-  let count = 0;
-  const perRecipient = new Map<string, number>();
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS', 'AUTH'],
-    logger: false,
-    // Pooled clients keep their connections: no limit on messages per connection.
-    onData(stream, session, callback) {
-      stream.resume();
-      stream.on('end', () => {
-        count++;
-        for (const rcpt of session.envelope.rcptTo)
-          perRecipient.set(rcpt.address, (perRecipient.get(rcpt.address) ?? 0) + 1);
-        callback();
-      });
-    },
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.server.address() as AddressInfo;
-  return {
-    url: `smtp://127.0.0.1:${port}`,
-    count: () => count,
-    perRecipient,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
 }
 
 function procStatusKb(pid: number, field: 'VmRSS' | 'VmHWM'): number {

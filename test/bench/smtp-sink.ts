@@ -1,7 +1,8 @@
 /**
- * The digest bench's SMTP sink, run in a process of its own (so neither the notifier nor the
- * ceiling shares an event loop with it): a lean smtp-server on 127.0.0.1 that drains each message
- * without parsing it and counts messages per recipient. Started by `startSinkProcess` with an IPC
+ * The digest bench's SMTP sink: a lean smtp-server on 127.0.0.1 that drains each message without
+ * parsing it and counts messages per recipient (`startCountingSmtpSink`, in this process, as the
+ * digest-scale e2e test uses it). The bench runs it in a process of its own (so neither the notifier
+ * nor the ceiling shares an event loop with it), started by `startSinkProcess` with an IPC
  * channel: it sends `{ port }` once listening and answers `{ type: 'count' }` with
  * `{ count, recipients, maxPerRecipient }`.
  */
@@ -50,7 +51,13 @@ export async function startSinkProcess(): Promise<SinkProcess> {
   };
 }
 
-function serve(): void {
+/** A lean SMTP sink: drains each message without parsing it, counts messages per recipient. */
+export async function startCountingSmtpSink(): Promise<{
+  url: string;
+  count: () => number;
+  perRecipient: Map<string, number>;
+  close: () => Promise<void>;
+}> {
   let count = 0;
   const perRecipient = new Map<string, number>();
   const server = new SMTPServer({
@@ -68,16 +75,30 @@ function serve(): void {
       });
     },
   });
-  server.listen(0, '127.0.0.1', () => {
-    process.send!({ port: (server.server.address() as AddressInfo).port });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
   });
-  process.on('message', () => {
-    let max = 0;
-    for (const n of perRecipient.values()) max = Math.max(max, n);
-    process.send!({ count, recipients: perRecipient.size, maxPerRecipient: max });
-  });
-  process.on('SIGTERM', () => server.close(() => process.exit(0)));
-  process.on('disconnect', () => server.close(() => process.exit(0)));
+  const { port } = server.server.address() as AddressInfo;
+  return {
+    url: `smtp://127.0.0.1:${port}`,
+    count: () => count,
+    perRecipient,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }
 
-if (process.argv.includes('--serve')) serve();
+async function serve(): Promise<void> {
+  const sink = await startCountingSmtpSink();
+  process.send!({ port: Number(new URL(sink.url).port) });
+  process.on('message', () => {
+    let max = 0;
+    for (const n of sink.perRecipient.values()) max = Math.max(max, n);
+    process.send!({ count: sink.count(), recipients: sink.perRecipient.size, maxPerRecipient: max });
+  });
+  const exit = () => void sink.close().then(() => process.exit(0));
+  process.on('SIGTERM', exit);
+  process.on('disconnect', exit);
+}
+
+if (process.argv.includes('--serve')) await serve();

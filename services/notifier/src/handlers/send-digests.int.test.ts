@@ -5,6 +5,7 @@ import { createRedis, type RedisClient, UnrecoverableError } from '@paperboy/que
 import {
   createTestDatabase,
   deleteRedisPrefix,
+  renameTable,
   requireEnv,
   type SmtpTestServer,
   seedSendDigestPapers,
@@ -196,6 +197,38 @@ describe('send-digests', () => {
     expect((await statuses(deliveryIds)).map((r) => r.status)).toEqual(['planned', 'planned', 'planned']);
     const working = createSendDigestsHandler({ db: t.db, logger, config, transport });
     expect(await working({ deliveryIds }, job)).toMatchObject({ claimed: 3, sent: 3 });
+    expect([...perRecipient(smtp).entries()].sort()).toEqual(emails.map((e) => [e, 1]).sort());
+  });
+
+  it('Postgres failing the write after the server accepted: those deliveries stay claimed (stuck), the job fails, no retry sends them again', async () => {
+    const smtp = await server();
+    const { transport, deliveryIds, emails } = await setup(smtp, 3);
+    const config = loadConfig({ SMTP_URL: smtp.url, PAPERBOY_SECRET: TEST_SECRET });
+    // The fault, injected between the SMTP server's acceptance of the first mail and the write that
+    // records it: every statement on delivered_papers fails until the table is back.
+    let broken = false;
+    const breaking: MailTransport = {
+      close: () => transport.close(),
+      send: async (mail) => {
+        const sent = await transport.send(mail);
+        if (!broken) {
+          broken = true;
+          await renameTable(t.db, 'delivered_papers', 'delivered_papers_away');
+        }
+        return sent;
+      },
+    };
+    const handler = createSendDigestsHandler({ db: t.db, logger, config, transport: breaking });
+    try {
+      await expect(handler({ deliveryIds }, job)).rejects.toThrow(/delivered_papers/);
+    } finally {
+      if (broken) await renameTable(t.db, 'delivered_papers_away', 'delivered_papers');
+    }
+    expect(smtp.messages).toHaveLength(3);
+    expect((await statuses(deliveryIds)).map((r) => r.status)).toEqual(['claimed', 'claimed', 'claimed']);
+    // BullMQ's retry of the job, with Postgres whole again: claims none, sends none.
+    const retry = createSendDigestsHandler({ db: t.db, logger, config, transport });
+    expect(await retry({ deliveryIds }, job)).toMatchObject({ claimed: 0, sent: 0 });
     expect([...perRecipient(smtp).entries()].sort()).toEqual(emails.map((e) => [e, 1]).sort());
   });
 

@@ -110,7 +110,10 @@ const timer = setInterval(() => {
 }, 100);
 process.stdout.write('ready\n');
 
-createInterface({ input: process.stdin }).on('line', (line) => {
+const input = createInterface({ input: process.stdin });
+// The benchmark died before asking (stdin closed): nothing to report, and no sampler left behind.
+input.on('close', () => process.exit(0));
+input.on('line', (line) => {
   if (line.trim() !== 'stop') return;
   clearInterval(timer);
   scan(false);

@@ -1,4 +1,4 @@
-import { type JobName, parsePayload } from './jobs.js';
+import { type JobName, type JobPayload, parsePayload } from './jobs.js';
 
 /** The form `Date.prototype.toISOString` gives (four-digit years), which the schema's datetime check accepts. */
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
@@ -30,6 +30,44 @@ export function quickIngestCheck(data: unknown): boolean {
     (d.adapter === undefined || typeof d.adapter === 'string') &&
     Array.isArray(d.entries)
   );
+}
+
+const optionalText = (v: unknown) => v === undefined || typeof v === 'string';
+const optionalCount = (v: unknown) => v === undefined || (typeof v === 'number' && Number.isFinite(v));
+const optionalTexts = (v: unknown) => v === undefined || (Array.isArray(v) && v.every((x) => typeof x === 'string'));
+
+/**
+ * A quick check of one raw entry, narrower than `rawEntrySchema` (whatever it passes, the schema
+ * passes, and the schema's result holds the same fields with the same values: its checks transform
+ * nothing): a plain object (as JSON.parse makes them) with each known field of the expected type or
+ * absent. The entries adapters produce pass it; anything else is judged by the schema.
+ */
+export function quickRawEntryCheck(item: unknown): boolean {
+  if (typeof item !== 'object' || item === null || Object.getPrototypeOf(item) !== Object.prototype) return false;
+  const e = item as Record<string, unknown>;
+  return (
+    Number.isInteger(e.rank) &&
+    optionalText(e.externalId) &&
+    optionalText(e.arxivId) &&
+    optionalText(e.title) &&
+    optionalText(e.abstract) &&
+    optionalTexts(e.authors) &&
+    optionalText(e.url) &&
+    optionalCount(e.upvotes) &&
+    optionalCount(e.comments) &&
+    optionalText(e.publishedAt) &&
+    optionalText(e.section) &&
+    optionalTexts(e.categories)
+  );
+}
+
+/**
+ * A job's payload as its handler receives it: an ingest batch that passes the quick check as it is,
+ * anything else parsed by its schema (InvalidPayloadError when refused).
+ */
+export function checkedPayload<N extends JobName>(name: N, data: unknown): JobPayload<N> {
+  if (name === 'ingest-entries' && quickIngestCheck(data)) return data as JobPayload<N>;
+  return parsePayload(name, data);
 }
 
 /**

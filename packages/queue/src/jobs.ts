@@ -92,6 +92,9 @@ export const rawEntrySchema = z
   })
   .passthrough();
 
+/** A raw entry the schema (or the quick check, `quickRawEntryCheck`) accepted. */
+export type RawEntryInput = z.infer<typeof rawEntrySchema>;
+
 const ingestEntriesPayload = z.object({
   source: z.string().min(1),
   /** The listing page the entries came from (its URL): sightings are kept per listing. */

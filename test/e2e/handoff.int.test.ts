@@ -71,12 +71,15 @@ const crawlPage = () =>
   });
 
 let ids = 0;
+/** Creation times (ms) as BullMQ stores them: each job its own. */
+let created = Date.now();
 /** A crawl-page job as BullMQ hands it to the handler: its data as stored (updateData included), its attempts so far. */
 function fakeJob(url: string, id = String(++ids)) {
   const job = {
     queueName: 'crawl',
     queueQualifiedName: `${prefix}:crawl`,
     id,
+    timestamp: ++created,
     name: 'crawl-page',
     attemptsMade: 0,
     opts: { attempts: 3 },

@@ -173,6 +173,31 @@ export function compileWithSlots(query: Compilable): { sql: string; slots: Outco
   return { sql: compiled.sql, slots };
 }
 
+/**
+ * Begins a crawl or resumes one, and reads the URL's last enqueued fetch, in one round trip. Raw
+ * (and written once, not built per call): data-modifying CTEs read back with a lateral look-up.
+ * $1 crawl id (a job from before migration 0019), $2 url, $3 source, $4 trigger, $5 job key,
+ * $6 job instance. An insert that meets the instance key resumes that row (ON CONFLICT's update
+ * sets xmax) when its URL matches; else no row comes back.
+ */
+const BEGIN_CRAWL = `
+  WITH resumed AS (
+    UPDATE crawls SET outcome = 'running' WHERE id = $1 AND url = $2 RETURNING id
+  ), started AS (
+    INSERT INTO crawls AS c (source, url, trigger, job_key, job_instance, started_at)
+    SELECT $3, $2, $4, $5, $6, now() WHERE NOT EXISTS (SELECT 1 FROM resumed)
+    ON CONFLICT (job_instance) DO UPDATE SET outcome = 'running' WHERE c.url = excluded.url
+    RETURNING id, xmax <> 0 AS resumed
+  ), crawl AS (
+    SELECT id, true AS resumed FROM resumed UNION ALL SELECT id, resumed FROM started
+  )
+  SELECT crawl.id, crawl.resumed, f.content_hash AS "lastContentHash", f.etag AS "lastEtag", f.last_modified AS "lastModified"
+  FROM crawl LEFT JOIN LATERAL (
+    SELECT content_hash, etag, last_modified FROM page_fetches
+    WHERE url = $2 AND error IS NULL AND NOT not_modified AND content_hash IS NOT NULL AND enqueued_at IS NOT NULL
+    ORDER BY fetched_at DESC LIMIT 1
+  ) f ON true`;
+
 const recordStatements = new Map<boolean, { sql: string; slots: OutcomeSlot[] }>();
 
 export class CrawlRepository {
@@ -210,31 +235,22 @@ export class CrawlRepository {
     crawl: { source: string; url: string; trigger: string; jobKey: string; crawlId?: number | undefined },
     jobInstance: string | null,
   ) {
-    // Raw: data-modifying CTEs (resume by id, or insert or resume by key) read back with a lateral look-up, in one round trip.
-    // An insert that meets the key resumes that row (xmax is set by ON CONFLICT's update) when its URL matches; else no row.
-    const { rows } = await sql<{
+    const { rows } = await this.db.executeQuery<{
       id: number;
       resumed: boolean;
       lastContentHash: string | null;
       lastEtag: string | null;
       lastModified: string | null;
-    }>`
-      WITH resumed AS (
-        UPDATE crawls SET outcome = 'running' WHERE id = ${crawl.crawlId ?? null} AND url = ${crawl.url} RETURNING id
-      ), started AS (
-        INSERT INTO crawls AS c (source, url, trigger, job_key, job_instance, started_at)
-        SELECT ${crawl.source}, ${crawl.url}, ${crawl.trigger}, ${crawl.jobKey}, ${jobInstance}, now() WHERE NOT EXISTS (SELECT 1 FROM resumed)
-        ON CONFLICT (job_instance) DO UPDATE SET outcome = 'running' WHERE c.url = excluded.url
-        RETURNING id, xmax <> 0 AS resumed
-      ), crawl AS (
-        SELECT id, true AS resumed FROM resumed UNION ALL SELECT id, resumed FROM started
-      )
-      SELECT crawl.id, crawl.resumed, f.content_hash AS "lastContentHash", f.etag AS "lastEtag", f.last_modified AS "lastModified"
-      FROM crawl LEFT JOIN LATERAL (
-        SELECT content_hash, etag, last_modified FROM page_fetches
-        WHERE url = ${crawl.url} AND error IS NULL AND NOT not_modified AND content_hash IS NOT NULL AND enqueued_at IS NOT NULL
-        ORDER BY fetched_at DESC LIMIT 1
-      ) f ON true`.execute(this.db);
+    }>(
+      CompiledQuery.raw(BEGIN_CRAWL, [
+        crawl.crawlId ?? null,
+        crawl.url,
+        crawl.source,
+        crawl.trigger,
+        crawl.jobKey,
+        jobInstance,
+      ]),
+    );
     return rows[0];
   }
 

@@ -32,7 +32,9 @@ export interface Crawl {
  * job. A job enqueued before that key existed may carry the id itself (`crawlId`): it resumes that row.
  */
 export async function beginCrawl(deps: CrawlDeps, payload: CrawlPagePayload, job: Job, token?: string): Promise<Crawl> {
-  const log = jobLogger(deps.logger, job);
+  // The job's logger is made on first use: a crawl that logs nothing (a 304) never pays for it.
+  let log: Logger | undefined;
+  const jobLog = () => (log ??= jobLogger(deps.logger, job));
   const configured = deps.sources.sources.find((s) => s.id === payload.source);
   let adapter: SourceAdapter;
   try {
@@ -54,13 +56,23 @@ export async function beginCrawl(deps: CrawlDeps, payload: CrawlPagePayload, job
     payload,
     job,
     token,
-    log,
+    get log() {
+      return jobLog();
+    },
     url,
     adapter,
     configured,
     politeness: deps.sources.politenessFor(url, configured),
     last: { contentHash: begun.lastContentHash, etag: begun.lastEtag, lastModified: begun.lastModified },
-    recorder: new CrawlRecorder(deps.db, { crawlId: begun.id, adapter: adapter.id, url: payload.url, job, log }),
+    recorder: new CrawlRecorder(deps.db, {
+      crawlId: begun.id,
+      adapter: adapter.id,
+      url: payload.url,
+      job,
+      get log() {
+        return jobLog();
+      },
+    }),
   };
 }
 

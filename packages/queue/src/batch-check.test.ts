@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { checkedPayload, checkPayloads, quickIngestCheck, quickRawEntryCheck } from './batch-check.js';
+import {
+  checkedPayload,
+  checkPayloads,
+  quickCrawlPageCheck,
+  quickIngestCheck,
+  quickRawEntryCheck,
+} from './batch-check.js';
 import { InvalidPayloadError, parsePayload, rawEntrySchema } from './jobs.js';
 
 const built = {
@@ -152,5 +158,67 @@ describe('quickRawEntryCheck', () => {
       expect(quickRawEntryCheck(item), `item ${i}`).toBe(false);
     // The schema takes a class instance or a prototype-less object: it stays the judge of those.
     expect(schemaData(new Entry())).toEqual({ rank: 1 });
+  });
+});
+
+describe('quickCrawlPageCheck', () => {
+  const page = {
+    source: 'hf-daily',
+    url: 'https://huggingface.co/papers?date=2026-12-06',
+    requestedBy: 'cli',
+    adapter: 'hf-papers',
+    trigger: 'schedule',
+    crawlId: 4,
+    throttled: 1,
+  };
+  const parsed = (data: unknown) => {
+    try {
+      return { ok: true, value: parsePayload('crawl-page', data) as unknown };
+    } catch {
+      return { ok: false, value: undefined };
+    }
+  };
+
+  it('passes the payloads the commands and the scheduler add', () => {
+    expect(quickCrawlPageCheck(page)).toBe(true);
+    expect(quickCrawlPageCheck({ source: 'hf-papers', url: 'http://127.0.0.1:8080/papers/1', trigger: 'cli' })).toBe(
+      true,
+    );
+  });
+
+  it('never passes what the schema refuses, and what it passes the schema returns unchanged (every field, values of every kind)', () => {
+    let refused = 0;
+    const more = [...odd, 'not a url', 'https://', 'mailto:x@example.org', 'http://[::1', 'http://example.org/a b'];
+    for (const field of [...Object.keys(page), 'unknown']) {
+      for (const value of more) {
+        const data: Record<string, unknown> = { ...page, [field]: value };
+        if (value === undefined) delete data[field];
+        const schema = parsed(data);
+        if (quickCrawlPageCheck(data)) {
+          expect(schema.ok, `${field} = ${String(value)}`).toBe(true);
+          expect(schema.value, `${field} = ${String(value)}`).toEqual(data);
+        }
+        if (!schema.ok) refused++;
+      }
+    }
+    for (const data of [null, 'x', 1, [], [page]]) {
+      expect(quickCrawlPageCheck(data)).toBe(false);
+      expect(parsed(data).ok).toBe(false);
+    }
+    expect(refused).toBeGreaterThan(50); // the loop did try payloads the schema refuses
+  });
+
+  it('leaves a field the schema does not know to the schema (which strips it)', () => {
+    const extra = { ...page, note: 'x' };
+    expect(quickCrawlPageCheck(extra)).toBe(false);
+    expect(parsed(extra)).toEqual({ ok: true, value: page });
+    expect(() => checkPayloads('crawl-page', [extra])).not.toThrow();
+  });
+
+  it('refuses an invalid page among valid ones, naming the job', () => {
+    expect(() => checkPayloads('crawl-page', [page, { ...page, url: 'not a url' }])).toThrow(
+      /^invalid payload for crawl-page/,
+    );
+    expect(() => checkPayloads('crawl-page', [page, { ...page, crawlId: 1.5 }])).toThrow(InvalidPayloadError);
   });
 });

@@ -221,8 +221,8 @@ export function createWorker<Q extends QueueName>(queue: Q, handlers: HandlerMap
     if (!handler) throw new UnrecoverableError(`no handler for job "${job.name}" on queue "${queue}"`);
     let payload: JobPayload<JobName>;
     try {
-      // An ingest batch as the fetcher builds it skips zod (its fifty entries are checked one by one
-      // by the processor): the quick check passes only what the schema passes.
+      // An ingest batch as the fetcher builds it (its fifty entries are checked one by one by the
+      // processor) and a crawl page skip zod: their quick checks pass only what the schemas pass.
       payload = checkedPayload(job.name as JobName, job.data);
     } catch (error) {
       throw new UnrecoverableError((error as Error).message);

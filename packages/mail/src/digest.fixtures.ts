@@ -35,3 +35,64 @@ export function digestInput(overrides: Partial<DigestInput> = {}): DigestInput {
 }
 
 export const HOSTILE_TITLE = 'Attack <script>alert(1)</script> "quoted" & more\r\nBcc: evil@example.com';
+
+/**
+ * A digest as the richer sources will fill it: every optional field on the first paper, an arXiv
+ * paper with only its abstract, a Hugging Face paper without an arXiv id, and one known only by the
+ * listing it was seen on. The text snapshot and the browser screenshots render this.
+ */
+export function richDigestInput(): DigestInput {
+  return digestInput({
+    subscriber: { email: 'reader@example.com', name: 'Ada' },
+    period: { label: 'Daily digest, 2026-12-07', key: 'daily-2026-12-07' },
+    papers: [
+      paper({
+        arxivId: '2612.04567v2',
+        title: 'Speculative Decoding with Draft Trees for Long-Context Language Models',
+        abstract:
+          'Long-context decoding is slow. We propose draft trees. Experiments on eight benchmarks show a 2.7x speed-up.',
+        summary:
+          'Draft trees let a small model propose several continuations at once, so a long-context LLM decodes 2.7 times faster without any loss in quality.',
+        authors: ['Wei Wang', 'Maria Garcia', 'Wei Wang', 'Kenji Tanaka', 'Olga Petrova'],
+        url: 'http://127.0.0.1:8081/papers/2612.04567',
+        upvotes: 87,
+        topics: ['llm'],
+        huggingfaceId: '2612.04567',
+        githubRepo: 'https://github.com/example-lab/draft-trees',
+        githubStars: 15_634,
+        projectPage: 'https://example-lab.github.io/draft-trees/',
+      }),
+      paper({
+        arxivId: '2612.01001',
+        title: 'Sim-to-Real Transfer for Legged Robots via Adaptive Domain Randomization',
+        abstract:
+          'Policies trained in simulation, e.g. with PPO, often fail on hardware. Following Lee et al. we randomize dynamics, but adapt the ranges online (cf. Fig. 2) from 3.5 hours of real data. The robot walks on ice, sand and stairs. We release code and models.',
+        authors: ['Jonas Berg', 'Priya Natarajan'],
+        url: 'https://arxiv.org/abs/2612.01001v1',
+        upvotes: null,
+        topics: ['rl-robotics', 'vision'],
+      }),
+      paper({
+        arxivId: null,
+        title: 'OpenPixel: A Fully Open Image Tokenizer',
+        abstract: null,
+        summary: 'OpenPixel is an image tokenizer whose weights, data and training code are all released.',
+        authors: ['Lena Fischer'],
+        url: 'https://huggingface.co/papers/openpixel-2026',
+        upvotes: 12,
+        topics: ['vision'],
+        huggingfaceId: 'openpixel-2026',
+        stars: 420,
+      }),
+      paper({
+        arxivId: null,
+        title: 'A Workshop Paper Seen Only on a Listing',
+        abstract: `${'An abstract that goes on without a full stop for a very long time '.repeat(6)}and ends here.`,
+        authors: [],
+        url: 'https://workshop.example.org/2026/papers/17',
+        upvotes: 1,
+        topics: [],
+      }),
+    ],
+  });
+}

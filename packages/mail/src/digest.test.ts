@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { digestInput, HOSTILE_TITLE, paper } from './digest.fixtures.js';
+import { digestInput, HOSTILE_TITLE, paper, richDigestInput } from './digest.fixtures.js';
 import { renderDigest } from './digest.js';
 import { safeUrl, truncateAtWord } from './escape.js';
 
@@ -13,7 +13,10 @@ describe('renderDigest', () => {
     expect(digest.html).toContain('Second paper');
     expect(digest.html).toContain('href="https://paperboy.example/unsubscribe?token=abc"');
     expect(digest.html).toContain('href="https://paperboy.example/preferences?token=abc"');
-    expect(digest.html).not.toMatch(/<style|<script|class=/i);
+    expect(digest.html).not.toMatch(/<script/i);
+    // One <style> block, in the head, for dark mode and small screens only: the light look is inline.
+    expect(digest.html.match(/<style/g)).toHaveLength(1);
+    expect(digest.html.indexOf('</style>')).toBeLessThan(digest.html.indexOf('<body'));
     expect(digest.text).toContain('1. Sparse Attention at Scale');
     expect(digest.text).toContain('Ada Lovelace, Alan Turing, Grace Hopper et al.');
     expect(digest.text).toContain('2. Second paper');
@@ -78,10 +81,11 @@ describe('renderDigest', () => {
     const digest = renderDigest(
       digestInput({
         papers: [
-          paper({ title: 'js', url: 'javascript:alert(1)' }),
-          paper({ title: 'data', url: 'data:text/html,<script>alert(1)</script>' }),
-          paper({ title: 'relative', url: '/abs/1' }),
-          paper({ title: 'quote', url: 'https://example.com/a"onmouseover="alert(1)' }),
+          // No arXiv id: the stored URL is the title's link.
+          paper({ arxivId: null, title: 'js', url: 'javascript:alert(1)' }),
+          paper({ arxivId: null, title: 'data', url: 'data:text/html,<script>alert(1)</script>' }),
+          paper({ arxivId: null, title: 'relative', url: '/abs/1' }),
+          paper({ arxivId: null, title: 'quote', url: 'https://example.com/a"onmouseover="alert(1)' }),
         ],
       }),
     );
@@ -112,6 +116,101 @@ describe('renderDigest', () => {
       renderDigest({ ...input, links: { ...input.links, unsubscribeUrl: 'mailto:unsubscribe@paperboy.example' } }),
     ).toThrow(/unsubscribeUrl/);
     expect(() => renderDigest({ ...input, messageIdDomain: 'paperboy.example>\r\nBcc: x' })).toThrow(/messageIdDomain/);
+  });
+});
+
+describe('renderDigest with the richer fields', () => {
+  it('matches the text snapshot of the fixture digest', async () => {
+    const digest = renderDigest(richDigestInput());
+    await expect(digest.text).toMatchFileSnapshot('./__snapshots__/digest.rich.txt');
+    await expect(digest.html).toMatchFileSnapshot('./__snapshots__/digest.rich.html');
+  });
+
+  it('links the title to the canonical page, never to the listing it was seen on', () => {
+    const { html, text } = renderDigest(richDigestInput());
+    // arXiv first (version dropped), then Hugging Face, then the stored URL.
+    expect(html).toContain('<a href="https://arxiv.org/abs/2612.04567" class="pb-link"');
+    expect(html).not.toContain('127.0.0.1');
+    expect(text).not.toContain('127.0.0.1');
+    expect(html).toContain('<a href="https://arxiv.org/abs/2612.01001" class="pb-link"');
+    expect(html).toContain('<a href="https://huggingface.co/papers/openpixel-2026" class="pb-link"');
+    expect(html).toContain('<a href="https://workshop.example.org/2026/papers/17" class="pb-link"');
+    expect(text).toContain('   Paper: https://arxiv.org/abs/2612.04567\n');
+  });
+
+  it('links PDF, code with its stars, project page and discussion only when known', () => {
+    const { html, text } = renderDigest(richDigestInput());
+    expect(html).toContain('href="https://arxiv.org/pdf/2612.04567"');
+    expect(html).toContain('>Code (★ 15.6k)</a>');
+    expect(html).toContain('href="https://github.com/example-lab/draft-trees"');
+    expect(html).toContain('href="https://example-lab.github.io/draft-trees/"');
+    expect(html).toContain('href="https://huggingface.co/papers/2612.04567#community"');
+    expect(text).toContain('   Code (★ 15.6k): https://github.com/example-lab/draft-trees\n');
+    expect(text).toContain('   Discussion: https://huggingface.co/papers/2612.04567#community');
+    // The arXiv-only paper: a PDF, no code, no discussion; the Hugging Face one: stars without code in its meta.
+    const second = text.slice(text.indexOf('2. '), text.indexOf('3. '));
+    expect(second).toContain('PDF: https://arxiv.org/pdf/2612.01001');
+    expect(second).not.toMatch(/Code|Discussion|huggingface/);
+    const third = text.slice(text.indexOf('3. '), text.indexOf('4. '));
+    expect(third).toContain('vision · 12 upvotes · ★ 420');
+    expect(third).not.toMatch(/PDF|arxiv/);
+    expect(html.match(/Code \(/g)).toHaveLength(1);
+  });
+
+  it('shows the source summary, else the first whole sentences of the abstract', () => {
+    const { text, html } = renderDigest(richDigestInput());
+    expect(html).toContain('Draft trees let a small model propose several continuations at once');
+    expect(html).not.toContain('Long-context decoding is slow');
+    // "e.g.", "et al.", "cf. Fig." and "3.5" do not end a sentence; two sentences fit in 300 characters.
+    expect(html).toContain(
+      'Policies trained in simulation, e.g. with PPO, often fail on hardware. Following Lee et al. we randomize dynamics, but adapt the ranges online (cf. Fig. 2) from 3.5 hours of real data.</p>',
+    );
+    expect(html).not.toContain('The robot walks');
+    // A sentence too long for 300 characters is cut at a word, with an ellipsis.
+    expect(html).toContain('abstract that goes on without a…</p>');
+    const fourth = text.slice(text.indexOf('4. '));
+    expect(fourth).toContain('…');
+    expect(fourth).not.toContain('ends here');
+  });
+
+  it('shortens authors and keeps homonyms; shows the topics it is given', () => {
+    const { text } = renderDigest(richDigestInput());
+    expect(text).toContain('Wei Wang, Maria Garcia, Wei Wang et al.');
+    expect(text).toContain('Jonas Berg and Priya Natarajan');
+    expect(text).toContain('llm · 87 upvotes · arXiv:2612.04567');
+    expect(text).toContain('rl-robotics · vision · arXiv:2612.01001');
+  });
+
+  it('declares both colour schemes and styles the dark one', () => {
+    const { html } = renderDigest(richDigestInput());
+    expect(html).toContain('<meta name="color-scheme" content="light dark">');
+    expect(html).toContain('<meta name="supported-color-schemes" content="light dark">');
+    expect(html).toContain('@media (prefers-color-scheme: dark)');
+    expect(html).toMatch(/max-width:600px/);
+    expect(html).not.toMatch(/<img|<link|@import|url\(/i);
+  });
+
+  it('drops unsafe extra links and refuses ids that would build a hostile URL', () => {
+    const { html, text } = renderDigest(
+      digestInput({
+        papers: [
+          paper({
+            arxivId: '"><script>alert(1)</script>',
+            url: 'https://example.org/p',
+            githubRepo: 'javascript:alert(1)',
+            projectPage: 'data:text/html,x',
+            huggingfaceId: '../../admin"',
+            githubStars: 5,
+          }),
+        ],
+      }),
+    );
+    expect(html).not.toMatch(/javascript:|data:text|<script|admin/);
+    expect(text).not.toMatch(/javascript:|data:text|admin/);
+    expect(html).toContain('<a href="https://example.org/p" class="pb-link"');
+    expect(html).not.toMatch(/>Code|>Project page|>Discussion|>PDF/);
+    // The stars still show, without a code link to carry them.
+    expect(text).toContain('★ 5');
   });
 });
 

@@ -11,6 +11,7 @@ export {
 } from './digest.js';
 export { classifySmtpError, MailError, MailPermanentError, MailTemporaryError } from './errors.js';
 export { escapeHtml, safeUrl, singleLine, truncateAtWord } from './escape.js';
+export { arxivBaseId, compactCount, shortAuthors, shortSummary, splitSentences } from './summary.js';
 export {
   createTransport,
   type MailTransport,

@@ -91,8 +91,9 @@ describe('SMTP transport', () => {
       digestInput({
         subscriber: { email: 'reader@example.com', name: 'Reader\r\nBcc: evil@example.com' },
         papers: [
-          paper({ title: HOSTILE_TITLE, url: 'javascript:alert(1)' }),
-          paper({ title: 'ok', url: 'data:text/html,x' }),
+          // No arXiv id: the stored URL is the title's link.
+          paper({ arxivId: null, title: HOSTILE_TITLE, url: 'javascript:alert(1)' }),
+          paper({ arxivId: null, title: 'ok', url: 'data:text/html,x' }),
         ],
       }),
     );

@@ -103,7 +103,7 @@ export class DigestCandidates {
     }
     const papers = new Map((await this.repo.papersByIds([...scores.keys()], scores)).map((p) => [p.id, p]));
     return new Map(
-      [...chosenOf].map(([id, chosen]) => [id, chosen.flatMap((c) => (papers.has(c.id) ? [papers.get(c.id)!] : []))]),
+      [...chosenOf].map(([id, chosen]) => [id, withShownTopics(chosen, papers, contexts.get(id)?.topics ?? [])]),
     );
   }
 
@@ -112,11 +112,36 @@ export class DigestCandidates {
     const [list, context] = await Promise.all([this.ranked(), this.repo.digestContext(subscriberId)]);
     if (!context) return [];
     const chosen = choose(this.filteredFor(list, context.topics, context.minUpvotes), context);
-    return this.repo.papersByIds(
+    const papers = await this.repo.papersByIds(
       chosen.map((p) => p.id),
       new Map(chosen.map((p) => [p.id, p.score])),
     );
+    return withShownTopics(chosen, new Map(papers.map((p) => [p.id, p])), context.topics);
   }
+}
+
+/**
+ * The topics a digest shows for a paper: those of the reader's topics it matches (its labels when
+ * it has any, else its computed topics: what the filter matched), in the paper's order. A reader
+ * without a topic filter gets every paper, so one topic says what each is: its best one (the first
+ * label, else the highest-ranked computed topic), or none when it has no topic.
+ */
+export function shownTopics(paperTopics: readonly string[], readerTopics: readonly string[]): string[] {
+  if (readerTopics.length === 0) return paperTopics.slice(0, 1);
+  const wanted = new Set(readerTopics);
+  return paperTopics.filter((t) => wanted.has(t));
+}
+
+/** The chosen papers, in order, with the topics the reader sees (`shownTopics`). */
+function withShownTopics(
+  chosen: readonly Candidate[],
+  papers: ReadonlyMap<number, DigestPaper>,
+  readerTopics: readonly string[],
+): DigestPaper[] {
+  return chosen.flatMap((c) => {
+    const paper = papers.get(c.id);
+    return paper ? [{ ...paper, topics: shownTopics(c.topics, readerTopics) }] : [];
+  });
 }
 
 /** The best of a filtered list for one subscriber: seen since their last digest, never sent to them, up to their maximum. */

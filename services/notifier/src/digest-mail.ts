@@ -1,11 +1,38 @@
 import type { DigestPaper } from '@paperboy/db';
-import { type RenderedDigest, renderDigest } from '@paperboy/mail';
+import { type DigestPaper as MailDigestPaper, type RenderedDigest, renderDigest } from '@paperboy/mail';
 import { signToken } from '@paperboy/pipeline';
 
 /** "daily-2026-11-28" → "Daily digest, 2026-11-28"; "weekly-2026-W48" → "Weekly digest, 2026-W48". */
 export function periodLabel(periodKey: string): string {
   const [kind, ...rest] = periodKey.split('-');
   return `${kind === 'weekly' ? 'Weekly' : 'Daily'} digest, ${rest.join('-')}`;
+}
+
+// A Hugging Face paper page: https://huggingface.co/papers/<id>, with or without www, a trailing part or query.
+const HF_PAPER_URL = /^https?:\/\/(?:www\.)?huggingface\.co\/papers\/([A-Za-z0-9][A-Za-z0-9._-]*)(?:[/?#]|$)/i;
+
+/** The Hugging Face id of a stored URL that is a paper's page there, else null. */
+export function huggingfaceIdOf(url: string | null): string | null {
+  return (url && HF_PAPER_URL.exec(url.trim())?.[1]) || null;
+}
+
+/**
+ * What a digest shows of a stored paper. Its links are built by the mail from the arXiv id (abstract,
+ * PDF) and the Hugging Face id (page, discussion), taken from the stored URL when that is a paper page
+ * there; the stored URL itself is the title's link only without either. `topics` are already those the
+ * reader sees (`DigestCandidates`).
+ */
+export function digestPaperView(paper: DigestPaper, publicUrl: string): MailDigestPaper {
+  return {
+    arxivId: paper.arxivId,
+    title: paper.title,
+    abstract: paper.abstract,
+    authors: paper.authors,
+    url: paper.url ?? (paper.arxivId ? `https://arxiv.org/abs/${paper.arxivId}` : publicUrl),
+    upvotes: paper.upvotes,
+    topics: paper.topics,
+    huggingfaceId: huggingfaceIdOf(paper.url),
+  };
 }
 
 export interface DigestMailSettings {
@@ -32,15 +59,7 @@ export function buildDigestMail(
   return renderDigest({
     subscriber: { email: subscriber.email },
     period: { label: periodLabel(periodKey), key: periodKey },
-    papers: papers.map((p) => ({
-      arxivId: p.arxivId,
-      title: p.title,
-      abstract: p.abstract,
-      authors: p.authors,
-      url: p.url ?? (p.arxivId ? `https://arxiv.org/abs/${p.arxivId}` : publicUrl),
-      upvotes: p.upvotes,
-      topics: p.topics,
-    })),
+    papers: papers.map((p) => digestPaperView(p, publicUrl)),
     links: {
       unsubscribeUrl: `${publicUrl}/unsubscribe?token=${unsubscribe}`,
       preferencesUrl: `${publicUrl}/preferences?token=${preferences}`,

@@ -65,6 +65,12 @@ export interface DbOptions {
    * error fails only the query in flight; the broken connection leaves the pool.
    */
   onConnectionError?: (error: Error) => void;
+  /**
+   * Postgres `statement_timeout` of every connection of this pool, in ms (sent at connect; 0 or
+   * unset: none). A statement that runs longer is cancelled by Postgres with SQLSTATE 57014
+   * (`isStatementTimeout`); the connection stays usable.
+   */
+  statementTimeoutMs?: number;
 }
 
 export function createDb(databaseUrl: string, options: DbOptions = {}): Db {
@@ -73,6 +79,7 @@ export function createDb(databaseUrl: string, options: DbOptions = {}): Db {
     max: options.max ?? 10,
     application_name: options.applicationName ?? 'paperboy',
     connectionTimeoutMillis: 10_000,
+    ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
   });
   // pg emits 'error' on an idle client through the pool, and on a checked-out one (a transaction
   // between statements) on the client itself: unhandled, either kills the process.
@@ -80,6 +87,14 @@ export function createDb(databaseUrl: string, options: DbOptions = {}): Db {
   pool.on('error', (error) => onError(error));
   pool.on('connect', (client) => client.on('error', (error) => onError(error)));
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+}
+
+/**
+ * Whether Postgres cancelled the statement (SQLSTATE 57014, query_canceled): its statement_timeout
+ * ran out, or someone cancelled it (pg_cancel_backend). Either way the query may succeed if asked again.
+ */
+export function isStatementTimeout(error: unknown): error is Error {
+  return error instanceof Error && (error as { code?: unknown }).code === '57014';
 }
 
 /** Creates the database named in the URL when it does not exist (connecting to `postgres` to do so). */

@@ -1,5 +1,5 @@
 import { userInfo } from 'node:os';
-import { Kysely, type Migration, type MigrationResultSet, Migrator, PostgresDialect } from 'kysely';
+import { CompiledQuery, Kysely, type Migration, type MigrationResultSet, Migrator, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import * as initial from './migrations/2026_11_28_0001_initial.js';
 import * as crawling from './migrations/2026_11_28_0002_crawling.js';
@@ -86,7 +86,28 @@ export function createDb(databaseUrl: string, options: DbOptions = {}): Db {
   const onError = options.onConnectionError ?? (() => {});
   pool.on('error', (error) => onError(error));
   pool.on('connect', (client) => client.on('error', (error) => onError(error)));
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  pools.set(db, pool);
+  return db;
+}
+
+/** The pg pool under each Kysely that createDb made (for queryPrepared). */
+const pools = new WeakMap<object, pg.Pool>();
+
+/**
+ * Runs `text` as a named prepared statement: each pooled connection parses (and Postgres plans)
+ * it once, and every later run sends only the name and the values, not the text. For a query run
+ * for many requests with the same text (one paper by id); `name` must be unique to `text` in the
+ * process. On a Kysely not made by createDb (no pool to reach), an ordinary query.
+ */
+export async function queryPrepared<R>(
+  db: Kysely<any>,
+  query: { name: string; text: string; values: readonly unknown[] },
+): Promise<R[]> {
+  const pool = pools.get(db);
+  if (!pool) return (await db.executeQuery<R>(CompiledQuery.raw(query.text, [...query.values]))).rows;
+  const result = await pool.query({ name: query.name, text: query.text, values: [...query.values] });
+  return result.rows as R[];
 }
 
 /**

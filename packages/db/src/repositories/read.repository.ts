@@ -1,4 +1,5 @@
-import { type Kysely, sql } from 'kysely';
+import { type CompiledQuery, type InferResult, type Kysely, sql } from 'kysely';
+import { queryPrepared } from '../connection.js';
 import { jsonArrayFrom } from 'kysely/helpers/postgres';
 import type { Database } from '../schema.js';
 import { paperGrowth24hSql, TRENDING_SCORE_SQL } from './digest.repository.js';
@@ -119,41 +120,25 @@ export class ReadRepository {
     return [...new Set([...stored, ...crawled])].sort();
   }
 
+  /**
+   * One paper with its topics, sources and every sighting, in one round trip. Run for every
+   * `/api/papers/:id` request with the same text, so as a named prepared statement (queryPrepared):
+   * compiled here once, parsed and planned once per connection, and each request sends only the id.
+   */
   async paperWithHistory(arxivId: string) {
-    const row = await this.db
-      .selectFrom('papers as p')
-      .select((eb) => [
-        ...paperHeadline,
-        'p.upvotes',
-        // Raw: the topics rule, SQL text shared with listPapers.
-        sql<string[]>`(${sql.raw(TOPICS_SQL)})`.as('topics'),
-        arrayOf(
-          eb
-            .selectFrom('paper_aliases as a')
-            .select('a.source')
-            .distinct()
-            .whereRef('a.paper_id', '=', 'p.id')
-            .orderBy('a.source'),
-        ).as('sources'),
-        isoMillis('p.first_seen_at').as('firstSeenAt'),
-        isoMillis('p.last_seen_at').as('lastSeenAt'),
-        // Its sightings in the same round trip (one query per request under load, not two).
-        jsonArrayFrom(
-          eb
-            .selectFrom('sightings as s')
-            .select(['s.source', 's.listing', isoMillis('s.seen_at').as('seenAt'), 's.rank', 's.upvotes', 's.comments'])
-            .whereRef('s.paper_id', '=', 'p.id')
-            .orderBy('s.seen_at')
-            .orderBy('s.source')
-            .orderBy('s.listing'),
-        ).as('sightings'),
-      ])
-      .where('p.arxiv_id', '=', arxivId)
-      .executeTakeFirst();
+    const query = (this.#paperQuery ??= paperWithHistoryQuery(this.db).compile());
+    const values = query.parameters.map((value) => (value === ARXIV_ID_SLOT ? arxivId : value));
+    const [row] = await queryPrepared<InferResult<ReturnType<typeof paperWithHistoryQuery>>[number]>(this.db, {
+      name: 'paperboy_paper_with_history',
+      text: query.sql,
+      values,
+    });
     if (!row) return null;
     const { id: _id, ...rest } = row;
     return rest;
   }
+
+  #paperQuery: CompiledQuery | undefined;
 
   /**
    * Papers per best topic (labels first), from the precomputed dashboard rows: the same counts as
@@ -169,6 +154,42 @@ export class ReadRepository {
       .execute();
     return rows.map((r) => ({ id: r.id!, papers: r.papers }));
   }
+}
+
+/** Stands for the arXiv id in the compiled paper query (never an arXiv id: it holds a NUL). */
+const ARXIV_ID_SLOT = '\u0000arxivId';
+
+/** The query of ReadRepository.paperWithHistory, for the id ARXIV_ID_SLOT (a value replaced at run time). */
+function paperWithHistoryQuery(db: Kysely<Database>) {
+  return db
+    .selectFrom('papers as p')
+    .select((eb) => [
+      ...paperHeadline,
+      'p.upvotes',
+      // Raw: the topics rule, SQL text shared with listPapers.
+      sql<string[]>`(${sql.raw(TOPICS_SQL)})`.as('topics'),
+      arrayOf(
+        eb
+          .selectFrom('paper_aliases as a')
+          .select('a.source')
+          .distinct()
+          .whereRef('a.paper_id', '=', 'p.id')
+          .orderBy('a.source'),
+      ).as('sources'),
+      isoMillis('p.first_seen_at').as('firstSeenAt'),
+      isoMillis('p.last_seen_at').as('lastSeenAt'),
+      // Its sightings in the same round trip (one query per request under load, not two).
+      jsonArrayFrom(
+        eb
+          .selectFrom('sightings as s')
+          .select(['s.source', 's.listing', isoMillis('s.seen_at').as('seenAt'), 's.rank', 's.upvotes', 's.comments'])
+          .whereRef('s.paper_id', '=', 'p.id')
+          .orderBy('s.seen_at')
+          .orderBy('s.source')
+          .orderBy('s.listing'),
+      ).as('sightings'),
+    ])
+    .where('p.arxiv_id', '=', ARXIV_ID_SLOT);
 }
 
 /**

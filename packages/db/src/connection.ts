@@ -101,7 +101,7 @@ const pools = new WeakMap<object, pg.Pool>();
  * process. On a Kysely not made by createDb (no pool to reach), an ordinary query.
  */
 export async function queryPrepared<R>(
-  db: Kysely<any>,
+  db: Kysely<Database>,
   query: { name: string; text: string; values: readonly unknown[] },
 ): Promise<R[]> {
   const pool = pools.get(db);

@@ -16,7 +16,9 @@ beforeAll(async () => {
   await sql`
     INSERT INTO papers (arxiv_id, title, title_key, abstract, authors, upvotes, first_seen_at, last_seen_at)
     VALUES ('2611.70001', 'One', 'one', 'An abstract.', ARRAY['A', 'B'], 7, '2026-12-01T10:00:00Z', '2026-12-02T11:00:00Z'),
-           ('2611.70002', 'Two', 'two', NULL, ARRAY['C'], NULL, '2026-12-01T12:00:00Z', '2026-12-01T12:00:00Z')`.execute(t.db);
+           ('2611.70002', 'Two', 'two', NULL, ARRAY['C'], NULL, '2026-12-01T12:00:00Z', '2026-12-01T12:00:00Z')`.execute(
+    t.db,
+  );
   await sql`
     INSERT INTO paper_aliases (paper_id, source, external_id, first_seen_at)
     SELECT id, 'hf-papers', arxiv_id, first_seen_at FROM papers`.execute(t.db);
@@ -24,10 +26,14 @@ beforeAll(async () => {
     INSERT INTO sightings (paper_id, source, listing, rank, upvotes, seen_at)
     SELECT id, 'hf-papers', 'daily', 3, 5, '2026-12-02T11:00:00Z'::timestamptz FROM papers WHERE arxiv_id = '2611.70001'
     UNION ALL
-    SELECT id, 'hf-papers', 'daily', 1, 7, '2026-12-01T10:00:00Z'::timestamptz FROM papers WHERE arxiv_id = '2611.70001'`.execute(t.db);
+    SELECT id, 'hf-papers', 'daily', 1, 7, '2026-12-01T10:00:00Z'::timestamptz FROM papers WHERE arxiv_id = '2611.70001'`.execute(
+    t.db,
+  );
   // One connection: the session whose prepared statements the test reads.
   single = createDb(t.url, { max: 1 });
-  plain = new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool({ ...connectionConfig(t.url), max: 1 }) }) });
+  plain = new Kysely<Database>({
+    dialect: new PostgresDialect({ pool: new pg.Pool({ ...connectionConfig(t.url), max: 1 }) }),
+  });
 });
 afterAll(async () => {
   await single?.destroy();
@@ -54,8 +60,22 @@ describe('paperWithHistory as a prepared statement', () => {
       firstSeenAt: '2026-12-01T10:00:00.000Z',
       lastSeenAt: '2026-12-02T11:00:00.000Z',
       sightings: [
-        { source: 'hf-papers', listing: 'daily', seenAt: '2026-12-01T10:00:00.000Z', rank: 1, upvotes: 7, comments: null },
-        { source: 'hf-papers', listing: 'daily', seenAt: '2026-12-02T11:00:00.000Z', rank: 3, upvotes: 5, comments: null },
+        {
+          source: 'hf-papers',
+          listing: 'daily',
+          seenAt: '2026-12-01T10:00:00.000Z',
+          rank: 1,
+          upvotes: 7,
+          comments: null,
+        },
+        {
+          source: 'hf-papers',
+          listing: 'daily',
+          seenAt: '2026-12-02T11:00:00.000Z',
+          rank: 3,
+          upvotes: 5,
+          comments: null,
+        },
       ],
     });
     expect(await prepared(single)).toEqual(['paperboy_paper_with_history']);

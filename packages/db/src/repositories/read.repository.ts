@@ -1,6 +1,6 @@
 import { type CompiledQuery, type InferResult, type Kysely, sql } from 'kysely';
-import { queryPrepared } from '../connection.js';
 import { jsonArrayFrom } from 'kysely/helpers/postgres';
+import { queryPrepared } from '../connection.js';
 import type { Database } from '../schema.js';
 import { paperGrowth24hSql, TRENDING_SCORE_SQL } from './digest.repository.js';
 import { distinctSources } from './distinct-sources.js';
@@ -126,7 +126,8 @@ export class ReadRepository {
    * compiled here once, parsed and planned once per connection, and each request sends only the id.
    */
   async paperWithHistory(arxivId: string) {
-    const query = (this.#paperQuery ??= paperWithHistoryQuery(this.db).compile());
+    if (!this.#paperQuery) this.#paperQuery = paperWithHistoryQuery(this.db).compile();
+    const query = this.#paperQuery;
     const values = query.parameters.map((value) => (value === ARXIV_ID_SLOT ? arxivId : value));
     const [row] = await queryPrepared<InferResult<ReturnType<typeof paperWithHistoryQuery>>[number]>(this.db, {
       name: 'paperboy_paper_with_history',

@@ -6,6 +6,7 @@ import { loadTaxonomy } from '@paperboy/pipeline';
 import { QueueName } from '@paperboy/queue';
 import { listenError, readinessChecks, runService, warnIfDatabaseNotReady } from '@paperboy/runtime';
 import { buildApi } from './app.js';
+import { readPoolOptions } from './read-pool.js';
 import { publicUrlProblem, startupSummary } from './startup.js';
 
 // Entrypoint of the API process: subscribe, confirm and unsubscribe pages, the read API, the
@@ -18,16 +19,16 @@ await runService('api', async () => {
   await warnIfDatabaseNotReady(ctx);
   // The read API and the dashboard query a pool of their own: DATABASE_READ_URL (a streaming
   // replica) when set, else the primary. Its connections carry PAPERBOY_API_STATEMENT_TIMEOUT_MS as
-  // statement_timeout, so no read can hold a connection (and its client) for long; writes
+  // statement_timeout (read-pool.ts), so no read can hold a connection (and its client) for long; writes
   // (subscriptions, links), migrations and every other process keep no such limit. Closed with the
   // other connections.
   const replica = config.databaseReadUrl !== config.databaseUrl;
-  const readDb = createDb(config.databaseReadUrl, {
-    applicationName: 'paperboy-read',
-    statementTimeoutMs: config.apiStatementTimeoutMs,
-    onConnectionError: (error) =>
+  const readDb = createDb(
+    config.databaseReadUrl,
+    readPoolOptions(config, (error) =>
       ctx.logger.warn({ err: error.message }, `Postgres ${replica ? 'read replica' : 'read'} connection lost`),
-  });
+    ),
+  );
   ctx.lifecycle.addResource('read database', () => readDb.destroy());
   const stuck = new StuckDeliveryRepository(ctx.db);
   ctx.metrics.watchStuckDeliveries(config.mail.stuckMinutes, () => stuck.countStuck(config.mail.stuckMinutes));

@@ -8,6 +8,7 @@ import { sql } from 'kysely';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApi } from './app.js';
+import { readPoolOptions } from './read-pool.js';
 
 // The read pool's statement_timeout (PAPERBOY_API_STATEMENT_TIMEOUT_MS): a read that runs out of
 // time is a 503 with Retry-After, logged as a warning, and the pool answers again afterwards.
@@ -27,7 +28,8 @@ const logLines: Array<{ level: number; msg: string; err?: unknown }> = [];
 beforeAll(async () => {
   t = await testEnv.start();
   await seedReadApiPapers(t.db);
-  readDb = createDb(t.url, { max: 2, statementTimeoutMs: TIMEOUT_MS });
+  // The options main.ts gives the read pool, with a short limit.
+  readDb = createDb(t.url, { ...readPoolOptions({ apiStatementTimeoutMs: TIMEOUT_MS }, () => {}), max: 2 });
   const config = loadConfig({ PAPERBOY_QUEUE_PREFIX: prefix });
   const logger = pino(
     { level: 'info' },
@@ -60,11 +62,13 @@ function withLocked<T>(table: 'papers' | 'subscribers', body: () => Promise<T>):
 }
 
 describe('read statement timeout', () => {
-  it('is set on the read pool only: the primary pool has no limit', async () => {
+  it('is set on the read pool only (with JIT off): the primary pool has no limit', async () => {
     const show = async (db: Db) =>
       (await sql<{ statement_timeout: string }>`SHOW statement_timeout`.execute(db)).rows[0]!.statement_timeout;
     expect(await show(readDb)).toBe(`${TIMEOUT_MS}ms`);
     expect(await show(t.db)).toBe('0');
+    // No JIT on the read pool (set per session, whatever the server's default).
+    expect((await sql<{ jit: string }>`SHOW jit`.execute(readDb)).rows[0]!.jit).toBe('off');
     // A statement longer than the limit: cancelled on the read pool (57014), allowed on the primary.
     const error = await sql`SELECT pg_sleep(0.6)`.execute(readDb).catch((e: unknown) => e);
     expect(isStatementTimeout(error)).toBe(true);

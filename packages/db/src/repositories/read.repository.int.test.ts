@@ -2,7 +2,13 @@ import { createTestDatabase, type TestDatabase } from '@paperboy/test-utils';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DashboardRepository } from './dashboard.repository.js';
-import { listPapersQuery, type PaperFilter, ReadRepository, SEARCH_WALK_ROWS } from './read.repository.js';
+import {
+  listPapersQuery,
+  type PaperFilter,
+  ReadRepository,
+  remainingRowsQuery,
+  SEARCH_WALK_ROWS,
+} from './read.repository.js';
 
 let t: TestDatabase;
 beforeAll(async () => {
@@ -176,29 +182,34 @@ describe('a search walks a bounded number of rows, then asks the GIN index', () 
     }
   });
 
-  it('a word nobody wrote: the walk stops after its rows, then the GIN index answers (nothing walked to the end)', async () => {
+  it('a word nobody wrote: the walk stops after its rows; the GIN index finds the matches (nothing walked to the end)', async () => {
     for (const sort of ['new', 'trending'] as const) {
-      const nodes = await ran(listPapersQuery({ sort, limit: 20, q: 'wombat' }, 100));
-      const walks = nodes.filter(
+      const walk = await ran(listPapersQuery({ sort, limit: 20, q: 'wombat' }, { walk: 100 }));
+      const walks = walk.filter(
         (n) => n['Index Name'] === 'papers_first_seen_id' || n['Index Name'] === 'trending_order',
       );
       expect(walks.length, sort).toBeGreaterThan(0);
-      // Rows read from the order index: at most the walk's 100 (the count of what remains, too).
+      // Rows read from the order index: at most the walk's 100.
       expect(Math.max(...walks.map((n) => n['Actual Rows'])), sort).toBeLessThanOrEqual(100);
+      const matches = await ran(listPapersQuery({ sort, limit: 20, q: 'wombat' }, 'matches'));
       expect(
-        nodes.some((n) => n['Index Name'] === 'papers_search_document'),
+        matches.some((n) => n['Index Name'] === 'papers_search_document'),
         sort,
       ).toBe(true);
       expect(
-        nodes.some((n) => n['Node Type'] === 'Seq Scan' && n['Relation Name'] === 'papers'),
+        matches.some((n) => n['Index Name'] === 'papers_first_seen_id' || n['Index Name'] === 'trending_order'),
+        sort,
+      ).toBe(false);
+      expect(
+        matches.some((n) => n['Node Type'] === 'Seq Scan' && n['Relation Name'] === 'papers'),
         sort,
       ).toBe(false);
     }
   });
 
-  it('a common word fills its page within the walk: the GIN branch never runs', async () => {
+  it('a common word fills its page within the walk, which stops there', async () => {
     for (const sort of ['new', 'trending'] as const) {
-      const nodes = await ran(listPapersQuery({ sort, limit: 20, q: 'paper' }, 100));
+      const nodes = await ran(listPapersQuery({ sort, limit: 20, q: 'paper' }, { walk: 100 }));
       expect(
         nodes.some((n) => n['Index Name'] === 'papers_search_document'),
         sort,
@@ -208,5 +219,15 @@ describe('a search walks a bounded number of rows, then asks the GIN index', () 
       );
       expect(Math.max(...walks.map((n) => n['Actual Rows'])), sort).toBeLessThanOrEqual(21);
     }
+  });
+
+  it('counts the rows after a cursor up to the walk: fewer means the walk saw the rest of the list', async () => {
+    const read = new ReadRepository(t.db);
+    const first = await read.listPapers({ sort: 'new', limit: 2990 });
+    const count = async (cursor?: string) =>
+      (await remainingRowsQuery({ sort: 'new', limit: 5, ...(cursor ? { cursor } : {}) }, 100).execute(t.db)).rows[0]!
+        .rows;
+    expect(await count()).toBe(100);
+    expect(await count(first.nextCursor!)).toBe(10); // 3,000 papers, 2,990 before the cursor
   });
 });

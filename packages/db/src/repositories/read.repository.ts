@@ -1,4 +1,4 @@
-import { type CompiledQuery, type InferResult, type Kysely, type RawBuilder, sql } from 'kysely';
+import { type CompiledQuery, type InferResult, type Kysely, sql } from 'kysely';
 import { jsonArrayFrom } from 'kysely/helpers/postgres';
 import { queryPrepared } from '../connection.js';
 import type { Database } from '../schema.js';
@@ -87,14 +87,35 @@ export class ReadRepository {
   ) {}
 
   async listPapers(filter: PaperFilter): Promise<{ papers: ListedPaper[]; nextCursor: string | null }> {
-    const { rows } = await listPapersQuery(filter, this.options.searchWalkRows).execute(this.db);
+    const rows = await this.pageRows(filter);
     const page = rows.slice(0, filter.limit);
     const last = page[page.length - 1];
     // -Infinity (a paper without upvotes) has no JSON number: the cursor carries it as text.
     const key = (k: number | string) => (typeof k === 'number' && !Number.isFinite(k) ? '-Infinity' : k);
     const nextCursor =
       rows.length > filter.limit && last ? encode({ s: filter.sort, k: key(last.key), id: last.id }) : null;
-    return { papers: page.map(({ id: _id, key: _key, sort_at: _sortAt, ...paper }) => paper), nextCursor };
+    return { papers: page.map(({ id: _id, key: _key, ...paper }) => paper), nextCursor };
+  }
+
+  /**
+   * A page's rows (limit + 1 when more follow). Without a search, one walk of the list's order.
+   * A search cannot let the planner walk the order to the end: a word nobody wrote would test
+   * every paper (3 to 6 s at 1,000,000 papers), and the planner cannot foresee it (its estimate
+   * for a word its statistics do not list is 0.5 % of the rows). So it first walks at most
+   * SEARCH_WALK_ROWS rows after the cursor (a common term fills its page within a few hundred:
+   * one query, as without a search); only when those hold less than a page and more rows follow
+   * does it ask the GIN index for every match and sort them (few: the term is rare among the
+   * newest rows). Each is a query of its own, so each is planned for what it does.
+   */
+  private async pageRows(filter: PaperFilter) {
+    if (!filter.q) return (await listPapersQuery(filter).execute(this.db)).rows;
+    const walkRows = this.options.searchWalkRows ?? SEARCH_WALK_ROWS;
+    const walked = (await listPapersQuery(filter, { walk: walkRows }).execute(this.db)).rows;
+    if (walked.length > filter.limit) return walked;
+    // Less than a page: the answer when the walk reached the end of the list.
+    const [rest] = (await remainingRowsQuery(filter, walkRows).execute(this.db)).rows;
+    if (rest!.rows < walkRows) return walked;
+    return (await listPapersQuery(filter, 'matches').execute(this.db)).rows;
   }
 
   /**
@@ -204,25 +225,36 @@ function paperWithHistoryQuery(db: Kysely<Database>) {
  */
 export const SEARCH_WALK_ROWS = 5000;
 
+/** Where a page's rows come from: the list's order (walked to the end if need be), its first `walk` rows, or a search's GIN matches. */
+export type PageSource = 'order' | { walk: number } | 'matches';
+
+/** The keyset condition of a cursor on papers p (newest) or the trending rows c. */
+function afterCursor(filter: PaperFilter) {
+  const after = filter.cursor ? decode(filter.cursor, filter.sort) : null;
+  if (filter.sort === 'new')
+    return after ? sql`(p.first_seen_at, p.id) < (${after.k}::timestamptz, ${after.id})` : sql`true`;
+  return sql`${sql.raw(TRENDING_WINDOW_SQL)}
+      ${after ? sql`AND c.trend_key <= ${after.k}::float8 AND (c.trend_key < ${after.k}::float8 OR c.paper_id > ${after.id})` : sql``}`;
+}
+
+/** How many rows of the list follow the cursor, counting up to `walkRows` (an index-only count). */
+export function remainingRowsQuery(filter: PaperFilter, walkRows: number) {
+  const rows =
+    filter.sort === 'new'
+      ? sql`SELECT 1 FROM papers p WHERE ${afterCursor(filter)} ORDER BY p.first_seen_at DESC, p.id DESC LIMIT ${walkRows}`
+      : sql`SELECT 1 FROM dashboard_cache.trending c WHERE ${afterCursor(filter)} ORDER BY c.trend_key DESC, c.paper_id LIMIT ${walkRows}`;
+  return sql<{ rows: number }>`SELECT count(*)::int AS rows FROM (${rows}) r`;
+}
+
 /**
  * The query of ReadRepository.listPapers (exported for the test of its plan). Trending reads the
  * precomputed rows (as of the last dashboard refresh, papers seen in the last 8 days) in index
  * order; newest reads papers in the order of the index papers_first_seen_id. Either way the
- * per-paper work (topics, sources) is done for one page of rows, not for every paper.
- *
- * A search (`q`) cannot let the planner walk the order index to the end: a word nobody wrote
- * would test every paper (3 to 6 s at 1,000,000 papers), which the planner cannot foresee (its
- * estimate for a word its statistics do not list is 0.5 % of the rows). So it first walks at most
- * SEARCH_WALK_ROWS rows of the order after the cursor, testing each (a common term fills its page
- * within a few hundred: the same work as before); only when those rows hold less than a page and
- * more rows follow does it ask the GIN index of the stored document for every match and sort
- * them (few, since the term is rare among the newest rows). Each branch is gated on the first's
- * count, so only what is needed runs; both give the same rows in the same order, so a cursor means
- * the same in either.
+ * per-paper work (topics, sources) is done for one page of rows, not for every paper. `source`:
+ * for a search, its first `walk` rows of the order only, or its GIN matches (listPapers).
  */
-export function listPapersQuery(filter: PaperFilter, walkRows = SEARCH_WALK_ROWS) {
-  const after = filter.cursor ? decode(filter.cursor, filter.sort) : null;
-  const tsquery = sql`websearch_to_tsquery('english', ${filter.q ?? ''})`;
+export function listPapersQuery(filter: PaperFilter, source: PageSource = 'order') {
+  const cursor = afterCursor(filter);
   // Trending filters `since` on the precomputed row's last sighting (as of the refresh, like its
   // order): a filter on papers would tempt the planner away from the trending_order index.
   const filters = sql`
@@ -237,76 +269,58 @@ export function listPapersQuery(filter: PaperFilter, walkRows = SEARCH_WALK_ROWS
         : sql``
     }
     ${filter.source ? sql`AND EXISTS (SELECT 1 FROM paper_aliases a WHERE a.paper_id = p.id AND a.source = ${filter.source})` : sql``}
-    ${filter.since ? sql`AND ${filter.sort === 'new' ? sql`p.last_seen_at` : sql`c.last_seen_at`} >= ${filter.since}` : sql``}`;
+    ${filter.since ? sql`AND ${filter.sort === 'new' ? sql`p.last_seen_at` : sql`c.last_seen_at`} >= ${filter.since}` : sql``}
+    ${
+      !filter.q
+        ? sql``
+        : source === 'matches'
+          ? sql`AND p.id IN (SELECT id FROM matches)`
+          : sql`AND p.search_document @@ websearch_to_tsquery('english', ${filter.q})`
+    }`;
+  const walk = typeof source === 'object' ? source.walk : null;
+  const matches =
+    filter.q && source === 'matches'
+      ? sql`WITH matches AS MATERIALIZED (
+          SELECT h.id FROM papers h WHERE h.search_document @@ websearch_to_tsquery('english', ${filter.q}))`
+      : sql``;
   const columns = sql`p.id, p.arxiv_id AS "arxivId", p.title, p.authors, p.upvotes,
         (${sql.raw(TOPICS_SQL)}) AS topics,
         ARRAY(SELECT DISTINCT a.source FROM paper_aliases a WHERE a.paper_id = p.id ORDER BY a.source) AS sources,
         to_char(p.first_seen_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "firstSeenAt",
         to_char(p.last_seen_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "lastSeenAt"`;
-  type Row = ListedPaper & { id: number; key: number | string; sort_at: unknown };
+  type Row = ListedPaper & { id: number; key: number | string };
   // Raw: keyset pages over row values, optional EXISTS filters and full-text search, and correlated
   // arrays per row; the score and growth are SQL text shared with the digests.
-  // `search`: the search's condition of one branch (nothing without a search).
-  const page =
-    filter.sort === 'new'
-      ? // The page's ids first, then the score's growth (sightings of the last 24 h) for those
-        // rows only: never for every match a search sorts.
-        (search: RawBuilder<unknown>) => sql`
+  if (filter.sort === 'new') {
+    // A walk: the first `walk` rows of the order after the cursor, as rows of papers p.
+    const from =
+      walk === null
+        ? sql`papers p`
+        : sql`(SELECT * FROM papers p WHERE ${cursor} ORDER BY p.first_seen_at DESC, p.id DESC LIMIT ${walk}) p`;
+    // The page's ids first, then the score's growth (sightings of the last 24 h) for those rows
+    // only: never for every match a search sorts.
+    return sql<Row>`${matches}
       SELECT ${columns}, (${sql.raw(TRENDING_SCORE_SQL)})::float8 AS score,
-        to_char(p.first_seen_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS key, p.first_seen_at AS sort_at
+        to_char(p.first_seen_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS key
       FROM (
-        SELECT p.id, p.first_seen_at FROM papers p
-        WHERE ${after ? sql`(p.first_seen_at, p.id) < (${after.k}::timestamptz, ${after.id})` : sql`true`} ${filters} ${search}
+        SELECT p.id, p.first_seen_at FROM ${from}
+        WHERE ${cursor} ${filters}
         ORDER BY p.first_seen_at DESC, p.id DESC
         LIMIT ${filter.limit + 1}
       ) top
       JOIN papers p ON p.id = top.id
       LEFT JOIN LATERAL (${sql.raw(paperGrowth24hSql('p'))}) g ON true
-      ORDER BY top.first_seen_at DESC, top.id DESC`
-      : // The index trending_order is (trend_key DESC, paper_id): ties go by ascending paper id.
-        (search: RawBuilder<unknown>) => sql`
-    SELECT ${columns}, (${sql.raw(SCORE_FROM_TREND_KEY_SQL)})::float8 AS score, c.trend_key AS key, c.trend_key AS sort_at
-    FROM dashboard_cache.trending c JOIN papers p ON p.id = c.paper_id
-    WHERE ${sql.raw(TRENDING_WINDOW_SQL)}
-      ${after ? sql`AND c.trend_key <= ${after.k}::float8 AND (c.trend_key < ${after.k}::float8 OR c.paper_id > ${after.id})` : sql``} ${filters} ${search}
+      ORDER BY top.first_seen_at DESC, top.id DESC`;
+  }
+  const from =
+    walk === null
+      ? sql`dashboard_cache.trending c`
+      : sql`(SELECT c.* FROM dashboard_cache.trending c WHERE ${cursor} ORDER BY c.trend_key DESC, c.paper_id LIMIT ${walk}) c`;
+  // The index trending_order is (trend_key DESC, paper_id): ties go by ascending paper id.
+  return sql<Row>`${matches}
+    SELECT ${columns}, (${sql.raw(SCORE_FROM_TREND_KEY_SQL)})::float8 AS score, c.trend_key AS key
+    FROM ${from} JOIN papers p ON p.id = c.paper_id
+    WHERE ${cursor} ${filters}
     ORDER BY c.trend_key DESC, c.paper_id
     LIMIT ${filter.limit + 1}`;
-  if (!filter.q) return sql<Row>`${page(sql``)}`;
-  // The first walkRows (SEARCH_WALK_ROWS) rows of the order after the cursor, as rows of papers p (and c).
-  const walked =
-    filter.sort === 'new'
-      ? sql`(SELECT * FROM papers p
-          WHERE ${after ? sql`(p.first_seen_at, p.id) < (${after.k}::timestamptz, ${after.id})` : sql`true`}
-          ORDER BY p.first_seen_at DESC, p.id DESC LIMIT ${walkRows}) p`
-      : sql`(SELECT c.* FROM dashboard_cache.trending c
-          WHERE ${sql.raw(TRENDING_WINDOW_SQL)}
-            ${after ? sql`AND c.trend_key <= ${after.k}::float8 AND (c.trend_key < ${after.k}::float8 OR c.paper_id > ${after.id})` : sql``}
-          ORDER BY c.trend_key DESC, c.paper_id LIMIT ${walkRows}) c JOIN papers p ON p.id = c.paper_id`;
-  const order = filter.sort === 'new' ? sql`p.first_seen_at DESC, p.id DESC` : sql`c.trend_key DESC, c.paper_id`;
-  const remaining =
-    filter.sort === 'new'
-      ? sql`SELECT 1 FROM papers p
-          WHERE ${after ? sql`(p.first_seen_at, p.id) < (${after.k}::timestamptz, ${after.id})` : sql`true`}
-          ORDER BY p.first_seen_at DESC, p.id DESC LIMIT ${walkRows}`
-      : sql`SELECT 1 FROM dashboard_cache.trending c
-          WHERE ${sql.raw(TRENDING_WINDOW_SQL)}
-            ${after ? sql`AND c.trend_key <= ${after.k}::float8 AND (c.trend_key < ${after.k}::float8 OR c.paper_id > ${after.id})` : sql``}
-          ORDER BY c.trend_key DESC, c.paper_id LIMIT ${walkRows}`;
-  // Whether the walk's matches are the page: a full page, or the walk reached the end of the list.
-  const walkAnswers = sql`((SELECT count(*) FROM nearby) > ${filter.limit}
-      OR (SELECT count(*) FROM (${remaining}) r) < ${walkRows})`;
-  return sql<Row>`
-    WITH nearby AS MATERIALIZED (
-      SELECT p.id FROM ${walked}
-      WHERE true ${filters} AND p.search_document @@ ${tsquery}
-      ORDER BY ${order} LIMIT ${filter.limit + 1}
-    ), matches AS MATERIALIZED (
-      SELECT h.id FROM papers h WHERE h.search_document @@ ${tsquery}
-    )
-    SELECT * FROM (
-      (${page(sql`AND ${walkAnswers} AND p.id IN (SELECT id FROM nearby)`)})
-      UNION ALL
-      (${page(sql`AND NOT ${walkAnswers} AND p.id IN (SELECT id FROM matches)`)})
-    ) found
-    ORDER BY found.sort_at DESC, found.id ${filter.sort === 'new' ? sql`DESC` : sql`ASC`}`;
 }

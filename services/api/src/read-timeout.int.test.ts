@@ -113,6 +113,12 @@ describe('read statement timeout', () => {
       cachedApp.inject({ url: '/api/papers?sort=new&q=zebra' }),
     ]);
     expect(again.map((r) => r.statusCode)).toEqual([200, 200, 200]);
+    // The OpenAPI document says so of every read route.
+    const doc = (await app.inject({ url: '/api/openapi.json' })).json() as {
+      paths: Record<string, { get?: { responses: Record<string, unknown> } }>;
+    };
+    for (const path of ['/api/papers', '/api/papers/{arxivId}', '/api/topics', '/api/trending', '/api/sources'])
+      expect(Object.keys(doc.paths[path]!.get!.responses), path).toContain('503');
     expect((again[0]!.json() as { arxivId: string }).arxivId).toBe('2611.20001');
     expect((again[2]!.json() as { papers: unknown[] }).papers).toEqual([]);
   });

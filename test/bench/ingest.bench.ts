@@ -20,6 +20,7 @@ import { createPage, getAdapter } from '@paperboy/sources';
 import { deleteRedisPrefix } from '@paperboy/test-utils';
 import { sql } from 'kysely';
 import { runIngest } from '../../packages/cli/src/run-ingest.js';
+import { type CpuAccount, startCpuAccounting } from './cpu-accounting.js';
 import { measureCrawlSteps } from './crawl-steps.js';
 import { freshDatabase } from './fresh-database.js';
 
@@ -29,14 +30,18 @@ const PER_PAGE = 50;
 const STEP_PAGES = 105;
 
 function rssSampler() {
-  let peak = process.memoryUsage().rss;
+  let peak = process.memoryUsage.rss();
   const timer = setInterval(() => {
-    const m = process.memoryUsage();
-    if (m.rss > peak && process.env.BENCH_DEBUG)
+    // memoryUsage.rss() alone: the full memoryUsage() (heap statistics too) every 20 ms cost the
+    // measured process about 0.5 s of CPU in one benchmark (three runs).
+    const rss = process.memoryUsage.rss();
+    if (rss > peak && process.env.BENCH_DEBUG)
       console.error(
-        JSON.stringify(Object.fromEntries(Object.entries(m).map(([k, v]) => [k, Math.round(v / 1048576)]))),
+        JSON.stringify(
+          Object.fromEntries(Object.entries(process.memoryUsage()).map(([k, v]) => [k, Math.round(v / 1048576)])),
+        ),
       );
-    peak = Math.max(peak, m.rss);
+    peak = Math.max(peak, rss);
   }, 20);
   return {
     stop: () => {
@@ -90,6 +95,14 @@ export async function benchIngest(): Promise<Record<string, unknown>> {
   const { server, port } = await startStaticServer(dir);
   const urls = Array.from({ length: PAGES }, (_, i) => `http://127.0.0.1:${port}/papers/${i}`);
   const benchDbUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://127.0.0.1:5432/paperboy_bench';
+  const exclude = [server.pid!];
+  /** CPU seconds a thousand entries, by process group. */
+  const perKiloEntry = (a: CpuAccount, entries: number) =>
+    Object.fromEntries(
+      Object.entries(a).map(([k, v]) =>
+        k === 'backends' || k === 'childProcesses' ? [k, v] : [k, Math.round((v / entries) * 1000 * 1000) / 1000],
+      ),
+    );
 
   try {
     // End to end: crawl jobs, fetcher, ingest jobs, processor, all in this process as `paperboy ingest` runs them.
@@ -108,7 +121,9 @@ export async function benchIngest(): Promise<Record<string, unknown>> {
     // process's threads (brotli runs on libuv's pool): the evidence for or against a thread pool.
     const elu = performance.eventLoopUtilization();
     const cpu = process.cpuUsage();
+    const oneAccount = await startCpuAccounting('paperboy_bench', exclude);
     const summary = await runIngest(config, 'hf-papers', urls, { logger });
+    const oneProcessCpu = await oneAccount.stop();
     const used = process.cpuUsage(cpu);
     const eventLoopUtilization = Math.round(performance.eventLoopUtilization(elu).utilization * 100) / 100;
     const processCores = Math.round(((used.user + used.system) / 1000 / summary.durationMs) * 100) / 100;
@@ -117,7 +132,7 @@ export async function benchIngest(): Promise<Record<string, unknown>> {
 
     // The same pages with the processor in 1 and 2 processes of their own, as a deployment runs it.
     const processorsEntriesPerSec: number[] = [];
-    for (const n of [1, 2]) {
+    for (const n of process.env.BENCH_SKIP_SPLIT ? [] : [1, 2]) {
       const splitDb = await freshDatabase(benchDbUrl, `paperboy_bench_split_${n}`, { max: 12 });
       await splitDb.db.destroy();
       const splitConfig = Object.freeze({
@@ -133,7 +148,10 @@ export async function benchIngest(): Promise<Record<string, unknown>> {
         throw new Error(`run with ${n} processor processes incomplete: ${JSON.stringify(split).slice(0, 500)}`);
       processorsEntriesPerSec.push(Math.round(split.entries / (split.durationMs / 1000)));
     }
-    const [processors1EntriesPerSec, processors2EntriesPerSec] = processorsEntriesPerSec as [number, number];
+    const [processors1EntriesPerSec, processors2EntriesPerSec] = processorsEntriesPerSec as [
+      number | undefined,
+      number | undefined,
+    ];
 
     // As `paperboy ingest` runs by default: this process and PAPERBOY_PROCESSES - 1 worker processes
     // (the machine's cores), each with a fetcher and a processor.
@@ -145,7 +163,9 @@ export async function benchIngest(): Promise<Record<string, unknown>> {
       queuePrefix: `bench-processes-${Date.now()}`,
     });
     const multiRss = rssSampler();
+    const multiAccount = await startCpuAccounting('paperboy_bench_processes', exclude);
     const multi = await runIngest(multiConfig, 'hf-papers', urls, { logger, processes: base.processes });
+    const multiCpu = await multiAccount.stop();
     const multiPeakRssMb = multiRss.stop();
     await deleteRedisPrefix(config.redisUrl, multiConfig.queuePrefix);
     if (multi.errors.length || multi.new !== PAGES * PER_PAGE)
@@ -155,14 +175,16 @@ export async function benchIngest(): Promise<Record<string, unknown>> {
     // The crawl of a page step by step, one page at a time (nothing else running here).
     const stepsDb = await freshDatabase(benchDbUrl, 'paperboy_bench_steps', { max: 2 });
     const stepsPrefix = `bench-steps-${Date.now()}`;
-    const steps = await measureCrawlSteps({
-      urls: urls.slice(0, STEP_PAGES),
-      db: stepsDb.db,
-      redisUrl: config.redisUrl,
-      queuePrefix: stepsPrefix,
-      fetch: { ...config.fetch, accept: 'text/html' },
-      batchSize: config.batchSize,
-    });
+    const steps = process.env.BENCH_SKIP_STEPS
+      ? undefined
+      : await measureCrawlSteps({
+          urls: urls.slice(0, STEP_PAGES),
+          db: stepsDb.db,
+          redisUrl: config.redisUrl,
+          queuePrefix: stepsPrefix,
+          fetch: { ...config.fetch, accept: 'text/html' },
+          batchSize: config.batchSize,
+        });
     await stepsDb.db.destroy();
     await deleteRedisPrefix(config.redisUrl, stepsPrefix);
 
@@ -182,11 +204,13 @@ export async function benchIngest(): Promise<Record<string, unknown>> {
       };
     const ceilingDb = await freshDatabase(benchDbUrl, 'paperboy_bench_ceiling', { max: 12 });
     const started = Date.now();
+    const ceilingAccount = await startCpuAccounting('paperboy_bench_ceiling', exclude);
     const entries = await ceiling(ceilingDb.db, urls, config.fetch.concurrency, {
       ...config.fetch,
       allowPrivate: true,
     });
     const ceilingEntriesPerSec = entries / ((Date.now() - started) / 1000);
+    const ceilingCpu = await ceilingAccount.stop();
     await ceilingDb.db.destroy();
 
     return {
@@ -208,6 +232,14 @@ export async function benchIngest(): Promise<Record<string, unknown>> {
       processCores,
       processors1EntriesPerSec,
       processors2EntriesPerSec,
+      // CPU seconds a thousand entries by process group (cpu-accounting.ts): the default run, one
+      // process, and the ceiling. Postgres's auxiliary processes and redis-server are shared with
+      // anything else running on the machine.
+      cpuPerKiloEntries: {
+        processes: perKiloEntry(multiCpu, multi.entries),
+        oneProcess: perKiloEntry(oneProcessCpu, summary.entries),
+        ceiling: perKiloEntry(ceilingCpu, entries),
+      },
       steps,
     };
   } finally {

@@ -23,5 +23,8 @@ const server = createServer((req, res) => {
   res.writeHead(200, { 'content-type': type, 'content-length': size, etag });
   createReadStream(file).pipe(res);
 });
+// Idle keep-alive sockets stay open between the bench's phases: with Node's 5 s default the server
+// could close one just as the next phase reused it (ECONNRESET in the ceiling, which does not retry).
+server.keepAliveTimeout = 300_000;
 server.listen(0, '127.0.0.1', () => process.stdout.write(`${(server.address() as AddressInfo).port}\n`));
 process.on('SIGTERM', () => process.exit(0));

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { CrawlRepository } from '@paperboy/db';
+import { CrawlRepository, closeInterruptedCrawls } from '@paperboy/db';
 import { allowAll, createCrawlPageHandler, openGate, reconcileStrandedBatches } from '@paperboy/fetcher';
 import { loadTaxonomy } from '@paperboy/pipeline';
 import { createProcessorWorkers } from '@paperboy/processor';
@@ -43,7 +43,14 @@ const withEtag = (req: IncomingMessage, res: ServerResponse) => {
 beforeAll(async () => {
   t = await createTestDatabase();
   redis = await startPrivateRedis();
-  server = await startFixtureServer({ '/a': withEtag, '/b': withEtag, '/c': withEtag, '/d': withEtag });
+  server = await startFixtureServer({
+    '/a': withEtag,
+    '/b': withEtag,
+    '/c': withEtag,
+    '/d': withEtag,
+    '/e': withEtag,
+    '/f': withEtag,
+  });
   producer = createRedis(redis.url, 'producer');
   queues = new Queues(producer, { prefix, fetchAttempts: 3 });
   // Connected before the faults, as a running fetcher's queues are.
@@ -71,12 +78,15 @@ const crawlPage = () =>
   });
 
 let ids = 0;
+/** Creation times (ms) as BullMQ stores them: each job its own. */
+let created = Date.now();
 /** A crawl-page job as BullMQ hands it to the handler: its data as stored (updateData included), its attempts so far. */
 function fakeJob(url: string, id = String(++ids)) {
   const job = {
     queueName: 'crawl',
     queueQualifiedName: `${prefix}:crawl`,
     id,
+    timestamp: ++created,
     name: 'crawl-page',
     attemptsMade: 0,
     opts: { attempts: 3 },
@@ -219,5 +229,97 @@ describe('the Postgres→Redis hand-off', () => {
     );
     expect(await count('sightings', url)).toBe(PAPERS);
     expect(await count('papers')).toBe(PAPERS);
+  });
+});
+
+describe("a crawl's identity: the job's own key (queue, id, creation time), never written onto the job", () => {
+  /** A crawl-page job really stored in Redis, read back as a worker gets it. */
+  async function storedJob(on: Queues, url: string) {
+    const added = await on.add('crawl-page', { source: 'hf-api', url, trigger: 'cli' });
+    return (await on.getJob('crawl-page', added.id!))!;
+  }
+  const rowsOf = (url: string) =>
+    t.db.selectFrom('crawls').select(['id', 'outcome', 'job_instance']).where('url', '=', url).orderBy('id').execute();
+
+  it('a worker killed after begin: the retry resumes the same row (closed meanwhile as interrupted), and the job carries no crawl id', async () => {
+    const url = `${server.url}/e`;
+    const job = await storedJob(queues, url);
+    // The first attempt begins its crawl, then its process dies while robots.txt is read: nothing more is recorded.
+    const killed = createCrawlPageHandler({
+      db: t.db,
+      queues,
+      logger,
+      fetch,
+      batchSize: BATCH,
+      sources,
+      hosts: openGate,
+      robots: { isAllowed: () => new Promise(() => {}) },
+    });
+    void killed({ ...job.data }, job as unknown as Job);
+    await expect.poll(() => rowsOf(url)).toHaveLength(1);
+    const [begun] = await rowsOf(url);
+    expect(begun!.outcome).toBe('running');
+    // The reconciler closes it as interrupted; the job's data in Redis is as it was added (no id written).
+    expect(await closeInterruptedCrawls(t.db, 0)).toBeGreaterThanOrEqual(1);
+    expect((await rowsOf(url))[0]!.outcome).toBe('failed');
+    const retry = (await queues.getJob('crawl-page', job.id!))!;
+    expect(retry.data).toEqual({ source: 'hf-api', url, trigger: 'cli' });
+    expect(retry.timestamp).toBe(job.timestamp);
+
+    const result = await crawlPage()({ ...retry.data }, retry as unknown as Job);
+    expect(result).toMatchObject({ crawlId: begun!.id, outcome: 'ok', entries: PAPERS });
+    expect(await rowsOf(url)).toEqual([
+      { id: begun!.id, outcome: 'ok', job_instance: `${prefix}:crawl:${job.id}:${job.timestamp}` },
+    ]);
+    expect((await queues.getJob('crawl-page', job.id!))!.data).toEqual({ source: 'hf-api', url, trigger: 'cli' });
+  });
+
+  it('Redis emptied between two crawls of one page: the same BullMQ job id, two distinct rows, the first left as it was', async () => {
+    const url = `${server.url}/f`;
+    const own = new Queues(producer, { prefix: `${prefix}-ids`, fetchAttempts: 3 });
+    try {
+      const first = await storedJob(own, url);
+      const before = await crawlPage()({ ...first.data }, first as unknown as Job);
+      const old = await t.db
+        .selectFrom('crawls')
+        .selectAll()
+        .where('id', '=', before.crawlId!)
+        .executeTakeFirstOrThrow();
+      await redis.flushAll(); // BullMQ's job ids start again
+      const second = await storedJob(own, url);
+      expect(second.id).toBe(first.id);
+      const after = await crawlPage()({ ...second.data }, second as unknown as Job);
+      expect(after.crawlId).not.toBe(before.crawlId);
+      expect(
+        await t.db.selectFrom('crawls').selectAll().where('id', '=', before.crawlId!).executeTakeFirstOrThrow(),
+      ).toEqual(old);
+      expect((await rowsOf(url)).map((r) => r.id)).toEqual([before.crawlId, after.crawlId]);
+    } finally {
+      await own.close();
+    }
+  });
+
+  it('a job enqueued before the key existed, carrying its crawl id, resumes that row', async () => {
+    const url = `${server.url}/e`;
+    const [row] = await rowsOf(url);
+    const job = fakeJob(url);
+    job.data = { ...job.data, crawlId: row!.id };
+    job.attemptsMade = 1;
+    expect((await attempt(job)).crawlId).toBe(row!.id);
+    expect(await rowsOf(url)).toHaveLength(1);
+  });
+
+  it('a key met again for another URL (never expected) does not take that crawl: the page gets a row of its own', async () => {
+    const crawls = new CrawlRepository(t.db);
+    const key = { source: 'hf-api', trigger: 'cli', jobKey: 'k', jobInstance: `${prefix}:crawl:repeated:1` };
+    const a = await crawls.beginCrawl({ ...key, url: `${server.url}/x1` });
+    const again = await crawls.beginCrawl({ ...key, url: `${server.url}/x1` });
+    const b = await crawls.beginCrawl({ ...key, url: `${server.url}/x2` });
+    expect(a.resumed).toBe(false);
+    expect(again).toMatchObject({ id: a.id, resumed: true });
+    expect(b.id).not.toBe(a.id);
+    expect(b.resumed).toBe(false);
+    expect(await rowsOf(`${server.url}/x2`)).toEqual([{ id: b.id, outcome: 'running', job_instance: null }]);
+    expect(await rowsOf(`${server.url}/x1`)).toEqual([{ id: a.id, outcome: 'running', job_instance: key.jobInstance }]);
   });
 });

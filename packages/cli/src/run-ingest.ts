@@ -234,10 +234,12 @@ export async function collectBatch(
   url: string,
   summary: IngestSummary,
 ): Promise<void> {
-  const job = await pipeline.ctx.queues.getJob('ingest-entries', jobId);
+  // Not read back: a batch's entries are read (to count them) only when it failed.
+  const job = await pipeline.ctx.queues.jobToWaitFor('ingest-entries', jobId);
   const result = await waitFor<IngestEntriesResult>(job, pipeline.ingestEvents);
   if (!result.ok) {
-    const entries = Array.isArray(job?.data?.entries) ? job.data.entries.length : 0;
+    const failed = job && (await pipeline.ctx.queues.getJob('ingest-entries', jobId).catch(() => undefined));
+    const entries = Array.isArray(failed?.data?.entries) ? failed.data.entries.length : 0;
     summary.failed += entries;
     summary.errors.push({ url, error: `batch ${jobId}: ${result.error}` });
     return;
@@ -302,7 +304,7 @@ export async function crawlAndWait(
     for (const jobId of options.waitForBatches === false ? [] : crawl.value.duplicateJobIds) {
       batchWaits.push(
         pipeline.ctx.queues
-          .getJob('ingest-entries', jobId)
+          .jobToWaitFor('ingest-entries', jobId)
           .then((job) => waitFor(job, pipeline.ingestEvents))
           .then(() => undefined),
       );

@@ -93,6 +93,8 @@ export interface CrawlsTable {
   url: string;
   trigger: string;
   job_key: string | null;
+  /** The job crawling it: queue, job id and the job's creation time in ms (migration 0019); a retry finds its row by it. */
+  job_instance: string | null;
   started_at: Timestamp;
   finished_at: Timestamp | null;
   status: number | null;

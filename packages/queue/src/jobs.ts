@@ -60,7 +60,10 @@ const crawlPagePayload = z.object({
   adapter: z.string().optional(),
   /** What started it: cli, schedule, backfill. */
   trigger: z.string().optional(),
-  /** The crawl row (its id issued by Postgres) this job records into: written by the job's first attempt, resumed by its retries. */
+  /**
+   * The crawl row (its id issued by Postgres) this job records into, on jobs enqueued before
+   * migration 0019 (their first attempt wrote it); a job now finds its row by its own id and creation time.
+   */
   crawlId: z.number().int().optional(),
   /** Times the host answered 429/503 to this page; counts against its attempts. */
   throttled: z.number().int().optional(),
@@ -91,6 +94,9 @@ export const rawEntrySchema = z
     categories: z.array(z.string()).optional(),
   })
   .passthrough();
+
+/** A raw entry the schema (or the quick check, `quickRawEntryCheck`) accepted. */
+export type RawEntryInput = z.infer<typeof rawEntrySchema>;
 
 const ingestEntriesPayload = z.object({
   source: z.string().min(1),

@@ -173,23 +173,52 @@ export function compileWithSlots(query: Compilable): { sql: string; slots: Outco
   return { sql: compiled.sql, slots };
 }
 
+/**
+ * Begins a crawl or resumes one, and reads the URL's last enqueued fetch, in one round trip. Raw
+ * (and written once, not built per call): data-modifying CTEs read back with a lateral look-up.
+ * $1 crawl id (a job from before migration 0019), $2 url, $3 source, $4 trigger, $5 job key,
+ * $6 job instance. An insert that meets the instance key resumes that row (ON CONFLICT's update
+ * sets xmax) when its URL matches; else no row comes back.
+ */
+const BEGIN_CRAWL = `
+  WITH resumed AS (
+    UPDATE crawls SET outcome = 'running' WHERE id = $1 AND url = $2 RETURNING id
+  ), started AS (
+    INSERT INTO crawls AS c (source, url, trigger, job_key, job_instance, started_at)
+    SELECT $3, $2, $4, $5, $6, now() WHERE NOT EXISTS (SELECT 1 FROM resumed)
+    ON CONFLICT (job_instance) DO UPDATE SET outcome = 'running' WHERE c.url = excluded.url
+    RETURNING id, xmax <> 0 AS resumed
+  ), crawl AS (
+    SELECT id, true AS resumed FROM resumed UNION ALL SELECT id, resumed FROM started
+  )
+  SELECT crawl.id, crawl.resumed, f.content_hash AS "lastContentHash", f.etag AS "lastEtag", f.last_modified AS "lastModified"
+  FROM crawl LEFT JOIN LATERAL (
+    SELECT content_hash, etag, last_modified FROM page_fetches
+    WHERE url = $2 AND error IS NULL AND NOT not_modified AND content_hash IS NOT NULL AND enqueued_at IS NOT NULL
+    ORDER BY fetched_at DESC LIMIT 1
+  ) f ON true`;
+
 const recordStatements = new Map<boolean, { sql: string; slots: OutcomeSlot[] }>();
 
 export class CrawlRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
   /**
-   * Starts the crawl of one page (or, given the id its job carries, resumes it on a retry), and
-   * reads what the last fetch of that URL whose batches were safely enqueued knew (for a
-   * conditional GET and the "unchanged" check), in one round trip. The crawl's identity is its row
-   * id, issued here by Postgres: `jobKey` (from BullMQ, whose ids restart when Redis is emptied) is
-   * only recorded. An id whose row is gone starts a new crawl.
+   * Starts the crawl of one page, or resumes it on a retry, and reads what the last fetch of that
+   * URL whose batches were safely enqueued knew (for a conditional GET and the "unchanged" check),
+   * in one round trip. The crawl's identity is its row id, issued here by Postgres; a retry finds
+   * the row by `jobInstance` (queue, job id and the job's creation time: unique even though BullMQ's
+   * job ids restart when Redis is emptied), or by `crawlId` for a job enqueued before that key
+   * existed (its first attempt wrote the id onto it). `jobKey` is only recorded. A row found under
+   * `jobInstance` for another URL (never expected: the key would have repeated) is not taken: the
+   * crawl starts a row of its own, without the key.
    */
   async beginCrawl(crawl: {
     source: string;
     url: string;
     trigger: string;
     jobKey: string;
+    jobInstance: string;
     crawlId?: number | undefined;
   }): Promise<{
     id: number;
@@ -198,41 +227,31 @@ export class CrawlRepository {
     lastEtag: string | null;
     lastModified: string | null;
   }> {
-    // Raw: data-modifying CTEs (resume or start) read back with a lateral look-up, in one round trip.
-    const { rows } = await sql<{
+    const begun = await this.beginOrResume(crawl, crawl.jobInstance);
+    return begun ?? (await this.beginOrResume(crawl, null))!;
+  }
+
+  private async beginOrResume(
+    crawl: { source: string; url: string; trigger: string; jobKey: string; crawlId?: number | undefined },
+    jobInstance: string | null,
+  ) {
+    const { rows } = await this.db.executeQuery<{
       id: number;
       resumed: boolean;
       lastContentHash: string | null;
       lastEtag: string | null;
       lastModified: string | null;
-    }>`
-      WITH resumed AS (
-        UPDATE crawls SET outcome = 'running' WHERE id = ${crawl.crawlId ?? null} AND url = ${crawl.url} RETURNING id
-      ), started AS (
-        INSERT INTO crawls (source, url, trigger, job_key, started_at)
-        SELECT ${crawl.source}, ${crawl.url}, ${crawl.trigger}, ${crawl.jobKey}, now() WHERE NOT EXISTS (SELECT 1 FROM resumed)
-        RETURNING id
-      ), crawl AS (
-        SELECT id, true AS resumed FROM resumed UNION ALL SELECT id, false FROM started
-      )
-      SELECT crawl.id, crawl.resumed, f.content_hash AS "lastContentHash", f.etag AS "lastEtag", f.last_modified AS "lastModified"
-      FROM crawl LEFT JOIN LATERAL (
-        SELECT content_hash, etag, last_modified FROM page_fetches
-        WHERE url = ${crawl.url} AND error IS NULL AND NOT not_modified AND content_hash IS NOT NULL AND enqueued_at IS NOT NULL
-        ORDER BY fetched_at DESC LIMIT 1
-      ) f ON true`.execute(this.db);
-    return rows[0]!;
-  }
-
-  /** Deletes a crawl just begun that its job could not be told about (it will begin another). */
-  async forgetCrawl(id: number): Promise<void> {
-    await this.db
-      .deleteFrom('crawls')
-      .where('id', '=', id)
-      .where(({ not, exists, selectFrom }) =>
-        not(exists(selectFrom('page_fetches').select('id').where('crawl_id', '=', id))),
-      )
-      .execute();
+    }>(
+      CompiledQuery.raw(BEGIN_CRAWL, [
+        crawl.crawlId ?? null,
+        crawl.url,
+        crawl.source,
+        crawl.trigger,
+        crawl.jobKey,
+        jobInstance,
+      ]),
+    );
+    return rows[0];
   }
 
   /** The fetch's batches are in the queue: from now on its ETag and content hash count as seen. */

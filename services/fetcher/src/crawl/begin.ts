@@ -27,11 +27,14 @@ export interface Crawl {
 
 /**
  * Starts the crawl of a page (or resumes it, on a retry): its adapter, its politeness and its row.
- * The crawl's identity is Postgres's id, carried on the job so its retries resume this row
- * (BullMQ's job ids restart when Redis is emptied: they cannot tell two crawls apart).
+ * The crawl's identity is Postgres's id; the job names its row by `crawlJobInstance` (queue, id and
+ * creation time), so a retry resumes the row without the first attempt writing anything onto the
+ * job. A job enqueued before that key existed may carry the id itself (`crawlId`): it resumes that row.
  */
 export async function beginCrawl(deps: CrawlDeps, payload: CrawlPagePayload, job: Job, token?: string): Promise<Crawl> {
-  const log = jobLogger(deps.logger, job);
+  // The job's logger is made on first use: a crawl that logs nothing (a 304) never pays for it.
+  let log: Logger | undefined;
+  const jobLog = () => (log ??= jobLogger(deps.logger, job));
   const configured = deps.sources.sources.find((s) => s.id === payload.source);
   let adapter: SourceAdapter;
   try {
@@ -40,34 +43,45 @@ export async function beginCrawl(deps: CrawlDeps, payload: CrawlPagePayload, job
     throw new UnrecoverableError((error as Error).message);
   }
   const url = new URL(payload.url);
-  const crawls = new CrawlRepository(deps.db);
-  const begun = await crawls.beginCrawl({
+  const begun = await new CrawlRepository(deps.db).beginCrawl({
     source: payload.source,
     url: payload.url,
     trigger: payload.trigger ?? 'cli',
     jobKey: `${job.queueQualifiedName}:${job.id}`,
+    jobInstance: crawlJobInstance(job),
     crawlId: payload.crawlId,
   });
-  if (!begun.resumed) {
-    payload = { ...payload, crawlId: begun.id };
-    try {
-      await job.updateData(payload);
-    } catch (error) {
-      await crawls.forgetCrawl(begun.id);
-      throw error;
-    }
-  }
   return {
     crawlId: begun.id,
     payload,
     job,
     token,
-    log,
+    get log() {
+      return jobLog();
+    },
     url,
     adapter,
     configured,
     politeness: deps.sources.politenessFor(url, configured),
     last: { contentHash: begun.lastContentHash, etag: begun.lastEtag, lastModified: begun.lastModified },
-    recorder: new CrawlRecorder(deps.db, { crawlId: begun.id, adapter: adapter.id, url: payload.url, job, log }),
+    recorder: new CrawlRecorder(deps.db, {
+      crawlId: begun.id,
+      adapter: adapter.id,
+      url: payload.url,
+      job,
+      get log() {
+        return jobLog();
+      },
+    }),
   };
+}
+
+/**
+ * The job's own name for its crawl row: its queue, its id and when it was stored (ms). BullMQ's job
+ * ids restart when Redis is emptied; a job's creation time is set once, when it is stored, and kept
+ * by its retries and delays, so the pair does not repeat.
+ */
+export function crawlJobInstance(job: Pick<Job, 'queueQualifiedName' | 'id' | 'timestamp'>): string {
+  if (!job.id || !Number.isFinite(job.timestamp)) throw new Error('a crawl job without an id or creation time');
+  return `${job.queueQualifiedName}:${job.id}:${job.timestamp}`;
 }

@@ -60,6 +60,7 @@ function crawlJob(data: object, attemptsMade: number, more: Partial<Job> = {}): 
     queueName: 'crawl',
     queueQualifiedName: `${prefix}:crawl`,
     id: String(++jobs),
+    timestamp: Date.now(),
     name: 'crawl-page',
     data,
     attemptsMade,

@@ -3,7 +3,14 @@ import type { Logger } from '@paperboy/logger';
 import { jobLogger } from '@paperboy/logger';
 import type { Metrics } from '@paperboy/metrics';
 import { clampRank, type NormalizedEntry, normalizeEntry } from '@paperboy/pipeline';
-import { type IngestEntriesPayload, type IngestEntriesResult, type Job, rawEntrySchema } from '@paperboy/queue';
+import {
+  type IngestEntriesPayload,
+  type IngestEntriesResult,
+  type Job,
+  quickRawEntryCheck,
+  type RawEntryInput,
+  rawEntrySchema,
+} from '@paperboy/queue';
 import { type Rejected, type StoreSettings, storeBatch } from '../store-batch.js';
 
 export interface IngestHandlerDeps extends StoreSettings {
@@ -17,7 +24,11 @@ export function parseEntries(raw: readonly unknown[]): { entries: NormalizedEntr
   const entries: NormalizedEntry[] = [];
   const rejected: Rejected[] = [];
   raw.forEach((item, index) => {
-    const parsed = rawEntrySchema.safeParse(item);
+    // An entry as the adapters produce it passes the quick check and is taken as it is; anything
+    // else goes through the schema (which passes whatever the quick check passes, unchanged).
+    const parsed = quickRawEntryCheck(item)
+      ? ({ success: true, data: item as RawEntryInput } as const)
+      : rawEntrySchema.safeParse(item);
     if (!parsed.success) {
       const rank =
         typeof (item as { rank?: unknown })?.rank === 'number'

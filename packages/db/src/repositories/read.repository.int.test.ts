@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DashboardRepository } from './dashboard.repository.js';
 import {
   listPapersQuery,
+  matchCountQuery,
   type PaperFilter,
   ReadRepository,
   remainingRowsQuery,
@@ -153,7 +154,7 @@ describe('a search walks a bounded number of rows, then asks the GIN index', () 
     return rows.map((r) => r.arxiv_id);
   }
 
-  it('pages through the same rows in the same order whichever branch answers (walks of 3,000, 50 and 7 rows)', async () => {
+  it('pages through the same rows in the same order whichever branch answers (walks of 5,000, 50 and 7 rows; few matches 1,000 or 3)', async () => {
     await sql`INSERT INTO paper_topics (paper_id, topic_id, score, position, taxonomy_version)
       SELECT id, 'llm', 1, 0, 'test' FROM papers WHERE id % 2 = 0 ON CONFLICT DO NOTHING`.execute(t.db);
     for (const sort of ['new', 'trending'] as const) {
@@ -167,15 +168,22 @@ describe('a search walks a bounded number of rows, then asks the GIN index', () 
         const want = await expected(sort, q, topic);
         if (q === 'quokka') expect(want.length).toBeGreaterThan(3);
         if (q === 'wombat') expect(want).toEqual([]);
-        for (const walkRows of [SEARCH_WALK_ROWS, 50, 7]) {
+        // Few matches: 1,000 (sorted) or 3 (fewer than quokka's: the order walked on).
+        for (const [walkRows, fewMatches] of [
+          [SEARCH_WALK_ROWS, 1000],
+          [50, 1000],
+          [7, 1000],
+          [7, 3],
+        ] as const) {
           for (const limit of q.startsWith('paper') ? [200] : [1, 5, 200]) {
-            const got = await everyPage(new ReadRepository(t.db, { searchWalkRows: walkRows }), {
+            const read = new ReadRepository(t.db, { searchWalkRows: walkRows, searchFewMatches: fewMatches });
+            const got = await everyPage(read, {
               sort,
               q,
               limit,
               ...(topic ? { topic } : {}),
             });
-            expect(got, JSON.stringify({ sort, q, topic, walkRows, limit })).toEqual(want);
+            expect(got, JSON.stringify({ sort, q, topic, walkRows, fewMatches, limit })).toEqual(want);
           }
         }
       }
@@ -219,6 +227,15 @@ describe('a search walks a bounded number of rows, then asks the GIN index', () 
       );
       expect(Math.max(...walks.map((n) => n['Actual Rows'])), sort).toBeLessThanOrEqual(21);
     }
+  });
+
+  it('counts the matches of a term up to a bound, in the GIN index', async () => {
+    const count = async (q: string, atMost: number) =>
+      (await matchCountQuery(q, atMost).execute(t.db)).rows[0]!.matches;
+    expect(await count('quokka', 1000)).toBe(12);
+    expect(await count('quokka', 5)).toBe(6);
+    expect(await count('wombat', 1000)).toBe(0);
+    expect(await count('paper', 100)).toBe(101);
   });
 
   it('counts the rows after a cursor up to the walk: fewer means the walk saw the rest of the list', async () => {

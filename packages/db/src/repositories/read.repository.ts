@@ -312,7 +312,9 @@ export function listPapersQuery(filter: PaperFilter, source: PageSource = 'order
     const from =
       walk === null
         ? sql`papers p`
-        : sql`(SELECT * FROM papers p WHERE ${cursor} ORDER BY p.first_seen_at DESC, p.id DESC LIMIT ${walk}) p`;
+        : // Only the columns the cursor and the filters read.
+          sql`(SELECT p.id, p.first_seen_at, p.last_seen_at, p.search_document FROM papers p
+            WHERE ${cursor} ORDER BY p.first_seen_at DESC, p.id DESC LIMIT ${walk}) p`;
     // The page's ids first, then the score's growth (sightings of the last 24 h) for those rows
     // only: never for every match a search sorts.
     return sql<Row>`${matches}

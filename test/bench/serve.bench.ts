@@ -48,6 +48,10 @@ const ENDPOINTS = [
   '/api/papers?sort=trending&q=diffusion',
   '/api/papers?sort=new&q=diffusion',
   '/api/papers?sort=new&q=mechanistic%20circuits',
+  // Words no paper holds: one, and a different one for every request (:word; no cache can help).
+  '/api/papers?sort=new&q=zebra',
+  '/api/papers?sort=trending&q=zebra',
+  '/api/papers?sort=new&q=:word',
   '/api/trending?window=24h',
   '/api/trending?window=7d',
   '/api/papers/:id',
@@ -124,7 +128,10 @@ async function load(
           method: 'GET',
           setupRequest: (request) => ({
             ...request,
-            path: path.includes(':id') ? path.replace(':id', ids[next++ % ids.length]!) : path,
+            path: path.includes(':id')
+              ? path.replace(':id', ids[next++ % ids.length]!)
+              : // A made-up word per request (letters only, so no stemming makes two the same).
+                path.replace(':word', `zq${(next++).toString(36).replace(/\d/g, (d) => 'abcdefghij'[Number(d)]!)}`),
           }),
         },
       ],
@@ -151,7 +158,7 @@ async function load(
 }
 
 /** The variants whose answer the API may keep (read/cache.ts): every one but the paper by id and /healthz. */
-const CACHEABLE = (path: string) => path !== '/api/papers/:id' && path !== '/healthz';
+const CACHEABLE = (path: string) => path !== '/api/papers/:id' && path !== '/healthz' && !path.includes(':word');
 /** BENCH_SERVE_ONLY: run only the variants whose path contains this text (a trial of one endpoint). */
 const ONLY = process.env.BENCH_SERVE_ONLY;
 

@@ -54,6 +54,7 @@ const everySetting: Record<keyof typeof configSchema.shape, string> = {
   PAPERBOY_PUBLIC_DASHBOARD: 'true',
   PAPERBOY_READ_PER_MINUTE: '999',
   PAPERBOY_READ_CACHE_MS: '750',
+  PAPERBOY_API_STATEMENT_TIMEOUT_MS: '1500',
 };
 
 const roundTrip = (config: Config) => loadConfig(configToEnv(config));

@@ -43,6 +43,17 @@ describe('loadConfig', () => {
     }
   });
 
+  it('limits the API read queries to 5 s unless PAPERBOY_API_STATEMENT_TIMEOUT_MS says otherwise (0 = none), and refuses anything but 0..600000', () => {
+    expect(loadConfig({}).apiStatementTimeoutMs).toBe(5000);
+    expect(loadConfig({ PAPERBOY_API_STATEMENT_TIMEOUT_MS: '0' }).apiStatementTimeoutMs).toBe(0);
+    expect(loadConfig({ PAPERBOY_API_STATEMENT_TIMEOUT_MS: '250' }).apiStatementTimeoutMs).toBe(250);
+    for (const bad of ['-1', '600001', '2.5', '5s']) {
+      expect(() => loadConfig({ PAPERBOY_API_STATEMENT_TIMEOUT_MS: bad }), bad).toThrow(
+        `PAPERBOY_API_STATEMENT_TIMEOUT_MS="${bad}"`,
+      );
+    }
+  });
+
   it('says what a number or a flag must be, and takes plain digits only', () => {
     const problems = (env: Record<string, string>) => {
       try {

@@ -354,6 +354,11 @@ export const configSchema = z.object({
     .describe(
       'how long the API keeps a rendered read answer (paper lists, trending, topics, sources, `/dashboard`), in ms; served up to twice that while one request recomputes it; 0 = off',
     ),
+  PAPERBOY_API_STATEMENT_TIMEOUT_MS: int(0, 600_000)
+    .default(5000)
+    .describe(
+      "longest a read API or `/dashboard` query may run (Postgres `statement_timeout` of the API's read connections only), in ms; a query that hits it answers 503 with `Retry-After`; 0 = no limit",
+    ),
 });
 
 export type Config = Readonly<{
@@ -449,6 +454,8 @@ export type Config = Readonly<{
   readPerMinute: number;
   /** How long rendered read answers are kept by the API, in ms (0 = not kept). */
   readCacheMs: number;
+  /** statement_timeout of the API's read connections (read API, /dashboard), in ms (0 = none). */
+  apiStatementTimeoutMs: number;
   /** Processes `start` and `ingest` run their workers in: the command's own and processes - 1 worker processes. */
   processes: number;
 }>;
@@ -531,6 +538,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     publicDashboard: e.PAPERBOY_PUBLIC_DASHBOARD,
     readPerMinute: e.PAPERBOY_READ_PER_MINUTE,
     readCacheMs: e.PAPERBOY_READ_CACHE_MS,
+    apiStatementTimeoutMs: e.PAPERBOY_API_STATEMENT_TIMEOUT_MS,
     processes: e.PAPERBOY_PROCESSES ?? defaultProcesses(),
   });
 }
@@ -619,6 +627,7 @@ export function configToEnv(config: Config): Record<keyof typeof configSchema.sh
     PAPERBOY_PUBLIC_DASHBOARD: config.publicDashboard ? '1' : '0',
     PAPERBOY_READ_PER_MINUTE: String(config.readPerMinute),
     PAPERBOY_READ_CACHE_MS: String(config.readCacheMs),
+    PAPERBOY_API_STATEMENT_TIMEOUT_MS: String(config.apiStatementTimeoutMs),
   };
 }
 

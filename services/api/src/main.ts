@@ -6,6 +6,7 @@ import { loadTaxonomy } from '@paperboy/pipeline';
 import { QueueName } from '@paperboy/queue';
 import { listenError, readinessChecks, runService, warnIfDatabaseNotReady } from '@paperboy/runtime';
 import { buildApi } from './app.js';
+import { readPoolOptions } from './read-pool.js';
 import { publicUrlProblem, startupSummary } from './startup.js';
 
 // Entrypoint of the API process: subscribe, confirm and unsubscribe pages, the read API, the
@@ -16,17 +17,19 @@ await runService('api', async () => {
   // Subscriber links (confirm, unsubscribe, preferences) are signed with PAPERBOY_SECRET (loadConfig
   // refused a short or published one), else with the secret kept in the database (read on first use).
   await warnIfDatabaseNotReady(ctx);
-  // DATABASE_READ_URL (a streaming replica): a pool of its own for the read API and the dashboard;
-  // unset, they share the primary's pool. Closed with the other connections.
-  const readDb =
-    config.databaseReadUrl === config.databaseUrl
-      ? ctx.db
-      : createDb(config.databaseReadUrl, {
-          applicationName: 'paperboy-read',
-          onConnectionError: (error) =>
-            ctx.logger.warn({ err: error.message }, 'Postgres read replica connection lost'),
-        });
-  if (readDb !== ctx.db) ctx.lifecycle.addResource('read database', () => readDb.destroy());
+  // The read API and the dashboard query a pool of their own: DATABASE_READ_URL (a streaming
+  // replica) when set, else the primary. Its connections carry PAPERBOY_API_STATEMENT_TIMEOUT_MS as
+  // statement_timeout (read-pool.ts), so no read can hold a connection (and its client) for long; writes
+  // (subscriptions, links), migrations and every other process keep no such limit. Closed with the
+  // other connections.
+  const replica = config.databaseReadUrl !== config.databaseUrl;
+  const readDb = createDb(
+    config.databaseReadUrl,
+    readPoolOptions(config, (error) =>
+      ctx.logger.warn({ err: error.message }, `Postgres ${replica ? 'read replica' : 'read'} connection lost`),
+    ),
+  );
+  ctx.lifecycle.addResource('read database', () => readDb.destroy());
   const stuck = new StuckDeliveryRepository(ctx.db);
   ctx.metrics.watchStuckDeliveries(config.mail.stuckMinutes, () => stuck.countStuck(config.mail.stuckMinutes));
   const app = await buildApi({
@@ -39,7 +42,8 @@ await runService('api', async () => {
     jobs: ctx.queues,
     taxonomy: loadTaxonomy(config.taxonomyPath),
     queues: Object.values(QueueName).map((name) => ctx.queues.get(name)),
-    readiness: readinessChecks({ ...ctx, readDb }),
+    // The replica's own check only when it is one (the read pool on the primary is the primary).
+    readiness: readinessChecks({ ...ctx, ...(replica ? { readDb } : {}) }),
     metrics: metricsHandler(ctx.metrics.registry),
   });
   const { host, port } = config.api;

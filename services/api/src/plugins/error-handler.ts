@@ -1,14 +1,29 @@
+import { isStatementTimeout } from '@paperboy/db';
 import type { FastifyInstance } from 'fastify';
 import { html } from '../pages/layout.js';
 import { tooManyRequests } from '../pages/subscribe.js';
 
-/** A 5xx tells the client no internals (a raw SQL error names tables and columns); the log has them. */
+/** Seconds a client is asked to wait after a read query ran out of time (`Retry-After`). */
+export const TIMED_OUT_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * A 5xx tells the client no internals (a raw SQL error names tables and columns); the log has them.
+ * A read query Postgres cancelled (its statement_timeout, PAPERBOY_API_STATEMENT_TIMEOUT_MS, ran
+ * out) is a 503 with Retry-After, not a 500: the server is busy, nothing is broken; logged as a warning.
+ */
 export function setErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
     // The subscribe form is a page: a person who submits it too often reads a page, not JSON.
     if (error.statusCode === 429 && request.routeOptions.url === '/subscribe')
       return html(reply, 429, tooManyRequests());
     if (error.statusCode !== undefined && error.statusCode < 500) return reply.send(error);
+    if (isStatementTimeout(error)) {
+      request.log.warn({ err: error.message, url: request.routeOptions.url }, 'read query timed out');
+      return reply
+        .code(503)
+        .header('retry-after', String(TIMED_OUT_RETRY_AFTER_SECONDS))
+        .send({ error: 'the query took too long; try again later', requestId: request.id });
+    }
     request.log.error({ err: error }, 'request failed');
     return reply.code(500).send({ error: 'internal error', requestId: request.id });
   });

@@ -26,6 +26,10 @@ export function openApiDocument(taxonomy: Taxonomy, subscriptionBody: z.ZodTypeA
   };
   // Every read route shares one budget per client (PAPERBOY_READ_PER_MINUTE).
   const limited = { 429: { description: 'too many requests from this client (Retry-After says when to come back)' } };
+  // Every read query is limited to PAPERBOY_API_STATEMENT_TIMEOUT_MS (read-pool.ts, error-handler.ts).
+  const timedOut = {
+    503: { description: 'the query took too long (the read time limit); Retry-After says when to try again' },
+  };
   return {
     openapi: '3.0.3',
     info: { title: 'paperboy', version: '0.1.0', description: 'Trending research papers: read API and subscriptions.' },
@@ -38,6 +42,7 @@ export function openApiDocument(taxonomy: Taxonomy, subscriptionBody: z.ZodTypeA
             200: list,
             400: { description: 'invalid parameters, or an unknown source (each named in details)' },
             ...limited,
+            ...timedOut,
           },
         },
       },
@@ -50,6 +55,7 @@ export function openApiDocument(taxonomy: Taxonomy, subscriptionBody: z.ZodTypeA
             400: { description: 'not an arXiv id' },
             404: { description: 'no such paper' },
             ...limited,
+            ...timedOut,
           },
         },
       },
@@ -57,14 +63,14 @@ export function openApiDocument(taxonomy: Taxonomy, subscriptionBody: z.ZodTypeA
         get: {
           summary: 'Topics of the taxonomy with paper counts',
           parameters: queryParameters(formatQuery),
-          responses: { 200: list, 400: { description: 'invalid parameters' }, ...limited },
+          responses: { 200: list, 400: { description: 'invalid parameters' }, ...limited, ...timedOut },
         },
       },
       '/api/trending': {
         get: {
           summary: 'Best-scoring papers of a window',
           parameters: queryParameters(trendingQuery),
-          responses: { 200: list, 400: { description: 'invalid parameters' }, ...limited },
+          responses: { 200: list, 400: { description: 'invalid parameters' }, ...limited, ...timedOut },
         },
       },
       '/api/sources': {
@@ -75,7 +81,7 @@ export function openApiDocument(taxonomy: Taxonomy, subscriptionBody: z.ZodTypeA
             '"never crawled"), then every other source with crawls recorded, by id (`configured: false`): the listing ' +
             'of `paperboy sources` and the dashboard page, with the same health verdicts and reasons.',
           parameters: queryParameters(formatQuery),
-          responses: { 200: list, 400: { description: 'invalid parameters' }, ...limited },
+          responses: { 200: list, 400: { description: 'invalid parameters' }, ...limited, ...timedOut },
         },
       },
       '/api/subscriptions': {

@@ -2,9 +2,10 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { renderDigest } from '@paperboy/mail';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { paper, richDigestInput } from '../../packages/mail/src/digest.fixtures.js';
+import { chromiumAvailable, launchChromium } from './browser.js';
 
 /**
  * The digest's HTML in a real browser (Debian's chromium, driven by playwright-core), at a phone
@@ -14,10 +15,7 @@ import { paper, richDigestInput } from '../../packages/mail/src/digest.fixtures.
  * test/screenshots/digest/ (UPDATE_SCREENSHOTS=1 rewrites them; a mismatch writes `<name>.actual.png`
  * beside its baseline). Without chromium these tests are skipped with a note, as the other browser tests.
  */
-const CHROMIUM = '/usr/bin/chromium';
-const available = existsSync(CHROMIUM);
-if (!available && process.env.CI) throw new Error(`${CHROMIUM} is missing: .ci/run installs the chromium package`);
-if (!available) console.warn(`skipping browser tests: ${CHROMIUM} not installed (apt-get install chromium)`);
+const available = chromiumAvailable;
 
 const SCREENSHOTS = join(dirname(fileURLToPath(import.meta.url)), '..', 'screenshots', 'digest');
 /** Share of pixels that may differ (by more than PIXEL_THRESHOLD in a channel) from the baseline. */
@@ -38,10 +36,7 @@ let browser: Browser;
 
 beforeAll(async () => {
   if (!available) return;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run', '--disable-sync'],
-  });
+  browser = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {

@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { buildApi } from '@paperboy/api';
 import { loadConfig } from '@paperboy/config';
@@ -11,18 +10,16 @@ import { type SmtpTestServer, startSmtpTestServer, type TestDatabase, testEnviro
 type FastifyInstance = Awaited<ReturnType<typeof buildApi>>;
 
 import { pino } from 'pino';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromiumAvailable, launchChromium } from './browser.js';
 import { computedStyle, watchCspViolations } from './csp.js';
 
 /**
  * The subscribe and unsubscribe pages in a real browser (Debian's chromium, driven by
  * playwright-core). CI installs chromium; elsewhere, without it, these tests are skipped with a note.
  */
-const CHROMIUM = '/usr/bin/chromium';
-const available = existsSync(CHROMIUM);
-if (!available && process.env.CI) throw new Error(`${CHROMIUM} is missing: .ci/run installs the chromium package`);
-if (!available) console.warn(`skipping browser tests: ${CHROMIUM} not installed (apt-get install chromium)`);
+const available = chromiumAvailable;
 
 let t: TestDatabase;
 let smtp: SmtpTestServer;
@@ -63,17 +60,7 @@ beforeAll(async () => {
   for (const worker of workers) void worker.run();
   await app.listen({ host: '127.0.0.1', port: 0 });
   base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--no-first-run',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {

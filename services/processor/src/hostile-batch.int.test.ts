@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { DigestRepository, ExportRepository, PaperRepository, ReadRepository } from '@paperboy/db';
-import { loadTaxonomy, type NormalizedEntry } from '@paperboy/pipeline';
+import { entryDetails, loadTaxonomy, type NormalizedEntry } from '@paperboy/pipeline';
 import { countRows, createTestDatabase, type TestDatabase } from '@paperboy/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseEntries } from './handlers/ingest.handler.js';
@@ -101,6 +101,8 @@ describe('one hostile entry never costs the good entries of its batch', () => {
       upvotes: n,
       comments: null,
       publishedAt: null,
+      version: null,
+      details: entryDetails({ rank: n }),
       ...over,
     });
     const entries = [

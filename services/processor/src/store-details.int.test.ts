@@ -174,6 +174,7 @@ describe('storing what the sources give (issue 13)', () => {
         version: 2,
         title: 'EvoArena: Tracking Memory Evolution for Robust LLM Agents in Dynamic Environments',
         authors: ['Jundong Xu', 'Qingchuan Li'],
+        abstract: 'The replaced abstract of version 2.',
         primaryCategory: 'cs.CL',
         categories: ['cs.CL', 'cs.AI'],
         arxivComments: '9 pages, 4 figures',
@@ -194,7 +195,10 @@ describe('storing what the sources give (issue 13)', () => {
       code_url: 'https://github.com/Aiden0526/EvoArena',
       project_page: 'https://aiden0526.github.io/EvoArena/',
       details_source: 'arxiv-list',
+      // A replacement updates the paper's text.
+      abstract: 'The replaced abstract of version 2.',
     });
+    expect(hfPaper.abstract).toMatch(/^Large language model \(LLM\) agents/);
     expect(merged.categories).toEqual(expect.arrayContaining(['cs.AI', 'cs.CL']));
     // The HF listing's authors (the whole list) stay: authors are filled, not replaced.
     expect(merged.authors).toEqual(hfPaper.authors);
@@ -223,6 +227,25 @@ describe('storing what the sources give (issue 13)', () => {
     ]);
     expect((await paper(id)).latest_version).toBe(3);
     expect(await countRows(t.db, 'papers')).toBe(before);
+  });
+
+  it('a first v1 after Hugging Face is no replacement: the abstract stays, version 1 is recorded', async () => {
+    const id = '2606.00467';
+    const before = await paper(id);
+    await store(ctx('arxiv-rss', '2026-06-15T06:00:00Z', 'https://rss.arxiv.org/rss/cs.CL'), [
+      {
+        rank: 1,
+        externalId: `${id}v1`,
+        arxivId: `${id}v1`,
+        title: before.title,
+        abstract: 'Another text.',
+        version: 1,
+      },
+    ]);
+    const after = await paper(id);
+    expect(after.abstract).toBe(before.abstract);
+    expect(after.latest_version).toBe(1);
+    expect((await versions(after.id)).map((v) => v.version)).toEqual([1]);
   });
 
   it('keeps homonymous co-authors, in order, from a real-shaped Hugging Face entry', async () => {

@@ -344,7 +344,8 @@ export class PaperRepository {
           u."hasDetails" AND dr.rank > 0
             AND (dr.rank > ${sql.raw(DETAILS_RANK('p.details_origin'))}
                  OR (dr.rank = ${sql.raw(DETAILS_RANK('p.details_origin'))} AND u."seenAt" >= COALESCE(p.details_seen_at, '-infinity'))) AS take_details,
-          u.version IS NOT NULL AND u.version > COALESCE(p.latest_version, 0) AS newer_version
+          -- A replacement: a version above any known (above 1 when none is: a first v1 replaces nothing).
+          u.version IS NOT NULL AND u.version > COALESCE(p.latest_version, 1) AS newer_version
         FROM json_to_recordset(${json(updates.map(flatPaper))}::json)
           AS u(id bigint, "arxivId" text, abstract text, authors text[], "authorKeys" text[], categories text[], url text,
                "publishedAt" timestamptz, upvotes int, comments int, "seenAt" timestamptz,

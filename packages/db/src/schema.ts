@@ -42,6 +42,46 @@ export interface PapersTable {
    * abstract), read as its text; never written (Postgres computes it).
    */
   search_document: ColumnType<string, never, never>;
+  /**
+   * What the sources give beyond the listing (migration 0020): the current values; every value with
+   * its source and time is in `paper_facts`. `details_*`: the source and observation whose values are current.
+   */
+  code_url: string | null;
+  code_stars: number | null;
+  project_page: string | null;
+  ai_summary: string | null;
+  ai_keywords: Generated<string[]>;
+  organization: string | null;
+  submitted_by: string | null;
+  thumbnail: string | null;
+  media_urls: Generated<string[]>;
+  primary_category: string | null;
+  arxiv_comments: string | null;
+  journal_ref: string | null;
+  doi: string | null;
+  license: string | null;
+  /** The highest arXiv version seen (`paper_versions` lists each). */
+  latest_version: number | null;
+  details_source: string | null;
+  details_seen_at: Timestamp | null;
+  details_origin: 'canonical' | 'listing' | null;
+}
+
+/** Every value a source gave for a paper's field, with when (migration 0020); rewritten when it changes. */
+export interface PaperFactsTable {
+  paper_id: number;
+  source: string;
+  field: string;
+  value: unknown;
+  seen_at: Timestamp;
+}
+
+/** Each arXiv version of a paper seen, first time and source (migration 0020). */
+export interface PaperVersionsTable {
+  paper_id: number;
+  version: number;
+  first_seen_at: Timestamp;
+  source: string;
 }
 
 export interface PaperAliasesTable {
@@ -140,6 +180,8 @@ export interface SightingsTable {
   rank: number;
   upvotes: number | null;
   comments: number | null;
+  /** The code repository's stars as the source showed them (migration 0020). */
+  stars: number | null;
   seen_at: Timestamp;
   fetch_id: number | null;
 }
@@ -371,6 +413,8 @@ export interface RefreshesView {
 export interface Database {
   papers: PapersTable;
   paper_aliases: PaperAliasesTable;
+  paper_facts: PaperFactsTable;
+  paper_versions: PaperVersionsTable;
   page_fetches: PageFetchesTable;
   sightings: SightingsTable;
   paper_topics: PaperTopicsTable;

@@ -1,5 +1,13 @@
 import { boundDate, boundKey, clampCount, clampRank, FIELD_LIMITS, sanitizeText, truncateUtf8 } from './limits.js';
-import { authorKey, cleanAbstract, cleanTitle, normalizeArxivId, normalizeAuthors, titleKey } from './normalize.js';
+import {
+  authorKey,
+  cleanAbstract,
+  cleanTitle,
+  foldWhitespace,
+  normalizeArxivId,
+  normalizeAuthors,
+  titleKey,
+} from './normalize.js';
 
 /** A raw entry as it arrives in a job payload: untrusted, every field may be wrong. */
 export interface IncomingEntry {
@@ -15,6 +23,42 @@ export interface IncomingEntry {
   publishedAt?: string | undefined;
   section?: string | undefined;
   categories?: string[] | undefined;
+  primaryCategory?: string | undefined;
+  version?: number | undefined;
+  arxivComments?: string | undefined;
+  journalRef?: string | undefined;
+  doi?: string | undefined;
+  license?: string | undefined;
+  githubRepo?: string | undefined;
+  githubStars?: number | undefined;
+  projectPage?: string | undefined;
+  aiSummary?: string | undefined;
+  aiKeywords?: string[] | undefined;
+  organization?: string | undefined;
+  submittedBy?: string | undefined;
+  thumbnail?: string | undefined;
+  mediaUrls?: string[] | undefined;
+}
+
+/**
+ * What a source gives beyond the listing (issue 13), bounded: null or [] when it gives none.
+ * Stored on the paper (current values) and in paper_facts (every source's, with its time).
+ */
+export interface EntryDetails {
+  codeUrl: string | null;
+  codeStars: number | null;
+  projectPage: string | null;
+  aiSummary: string | null;
+  aiKeywords: string[];
+  organization: string | null;
+  submittedBy: string | null;
+  thumbnail: string | null;
+  mediaUrls: string[];
+  primaryCategory: string | null;
+  arxivComments: string | null;
+  journalRef: string | null;
+  doi: string | null;
+  license: string | null;
 }
 
 export interface NormalizedEntry {
@@ -32,6 +76,9 @@ export interface NormalizedEntry {
   upvotes: number | null;
   comments: number | null;
   publishedAt: Date | null;
+  /** The arXiv version the entry shows (its `version`, else the `vN` of its raw id), or null. */
+  version: number | null;
+  details: EntryDetails;
 }
 
 export type NormalizeResult = { ok: true; entry: NormalizedEntry } | { ok: false; reason: string };
@@ -43,6 +90,70 @@ const line = (raw: unknown, max: number): string => sanitizeText(raw, max).trim(
 function boundUrl(raw: unknown): string | null {
   if (typeof raw !== 'string' || raw.trim().length > FIELD_LIMITS.url) return null;
   return line(raw, FIELD_LIMITS.url) || null;
+}
+
+/** An http(s) URL within the limit, as the URL parser writes it, or null. */
+function webUrl(raw: unknown): string | null {
+  const url = boundUrl(raw);
+  if (url === null) return null;
+  try {
+    const parsed = new URL(url);
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return null;
+    return parsed.href.length > FIELD_LIMITS.url ? null : parsed.href;
+  } catch {
+    return null;
+  }
+}
+
+/** A short text: sanitized, whitespace folded, cut; null when empty. */
+function shortText(raw: unknown, max: number): string | null {
+  return foldWhitespace(sanitizeText(raw, max)) || null;
+}
+
+/** Distinct non-empty items in order, each bounded, at most `max` of them. */
+function boundedList(raw: unknown, max: number, item: (value: unknown) => string | null): string[] {
+  if (!Array.isArray(raw)) return [];
+  const out = new Set<string>();
+  for (const value of raw.slice(0, max * 4)) {
+    const bounded = item(value);
+    if (bounded !== null) out.add(bounded);
+    if (out.size >= max) break;
+  }
+  return [...out];
+}
+
+/** The version: the entry's own, else the `vN` of the id it shows; null when neither is a sane one. */
+function entryVersion(raw: IncomingEntry): number | null {
+  let version: unknown = raw.version;
+  if (version === undefined) {
+    const id = typeof raw.arxivId === 'string' ? raw.arxivId : raw.externalId;
+    const digits =
+      typeof id === 'string' && id.length <= FIELD_LIMITS.arxivIdInput ? /v(\d{1,4})$/.exec(id)?.[1] : undefined;
+    version = digits === undefined ? undefined : Number(digits);
+  }
+  return typeof version === 'number' && Number.isInteger(version) && version >= 1 && version <= FIELD_LIMITS.version
+    ? version
+    : null;
+}
+
+export function entryDetails(raw: IncomingEntry): EntryDetails {
+  const label = (value: unknown) => shortText(value, FIELD_LIMITS.label);
+  return {
+    codeUrl: webUrl(raw.githubRepo),
+    codeStars: clampCount(raw.githubStars),
+    projectPage: webUrl(raw.projectPage),
+    aiSummary: shortText(raw.aiSummary, FIELD_LIMITS.summary),
+    aiKeywords: boundedList(raw.aiKeywords, FIELD_LIMITS.keywords, label),
+    organization: label(raw.organization),
+    submittedBy: label(raw.submittedBy),
+    thumbnail: webUrl(raw.thumbnail),
+    mediaUrls: boundedList(raw.mediaUrls, FIELD_LIMITS.media, webUrl),
+    primaryCategory: shortText(raw.primaryCategory, FIELD_LIMITS.category),
+    arxivComments: shortText(raw.arxivComments, FIELD_LIMITS.summary),
+    journalRef: shortText(raw.journalRef, FIELD_LIMITS.summary),
+    doi: label(raw.doi),
+    license: webUrl(raw.license),
+  };
 }
 
 /**
@@ -70,10 +181,11 @@ export function normalizeEntry(raw: IncomingEntry): NormalizeResult {
       titleKey: key,
       abstract: cleanAbstract(raw.abstract),
       authors,
+      // Family-name keys for the near-duplicate check: a set (two "Wang"s are one key); the names keep repeats.
       authorKeys: [...new Set(authors.map(authorKey).filter(Boolean))],
       categories: [
         ...new Set(
-          (raw.categories ?? [])
+          [...(typeof raw.primaryCategory === 'string' ? [raw.primaryCategory] : []), ...(raw.categories ?? [])]
             .slice(0, FIELD_LIMITS.categories * 4)
             .map((c) => line(c, FIELD_LIMITS.category))
             .filter(Boolean),
@@ -83,6 +195,8 @@ export function normalizeEntry(raw: IncomingEntry): NormalizeResult {
       upvotes: clampCount(raw.upvotes),
       comments: clampCount(raw.comments),
       publishedAt: boundDate(raw.publishedAt),
+      version: entryVersion(raw),
+      details: entryDetails(raw),
     },
   };
 }

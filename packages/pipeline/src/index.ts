@@ -3,6 +3,7 @@ export * from './dates.js';
 export * from './dedupe.js';
 export * from './entry.js';
 export * from './limits.js';
+export * from './links.js';
 export * from './normalize.js';
 export * from './provenance.js';
 export * from './tokens.js';

@@ -16,6 +16,15 @@ export const FIELD_LIMITS = {
   /** Categories kept per entry, and characters per category code. */
   categories: 50,
   category: 100,
+  /** Characters of a short text the sources give: an AI summary, arXiv comments, a journal reference. */
+  summary: 4_000,
+  /** Characters of a name or code: organization, submitter, DOI, keyword. */
+  label: 300,
+  /** Keywords and media URLs kept per entry. */
+  keywords: 50,
+  media: 20,
+  /** Highest arXiv version taken as one (a larger number is no version). */
+  version: 1_000,
   /** Characters of a URL; a longer one is dropped (a cut URL is a wrong URL). */
   url: 2_048,
   /** Characters of a raw arXiv id field; a longer one is not an id. */

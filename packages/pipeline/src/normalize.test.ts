@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { normalizeEntry } from './entry.js';
+import { FIELD_LIMITS } from './limits.js';
 import { authorKey, cleanTitle, normalizeArxivId, normalizeAuthors, titleKey } from './normalize.js';
 
 describe('normalizeArxivId', () => {
@@ -39,11 +40,13 @@ describe('titles and authors', () => {
     expect(titleKey('$\\alpha$-Divergence Training')).toBe('alpha divergence training');
   });
 
-  it('cleans, dedupes and keys author names', () => {
+  it('cleans and keys author names, keeping order and repeats (homonymous co-authors are two authors)', () => {
     expect(normalizeAuthors(['Ada  Lovelace', ' ', 'ada lovelace', 'Alan Turing,', 3])).toEqual([
       'Ada Lovelace',
+      'ada lovelace',
       'Alan Turing',
     ]);
+    expect(normalizeAuthors(['Wei Wang', 'Jun Li', 'Wei Wang'])).toEqual(['Wei Wang', 'Jun Li', 'Wei Wang']);
     expect(authorKey('José Álvarez-Ruiz')).toBe('alvarez-ruiz');
   });
 });
@@ -67,7 +70,64 @@ describe('normalizeEntry', () => {
       upvotes: 12,
       comments: null,
       authorKeys: ['b'],
+      version: 2,
     });
+  });
+
+  it('keeps two co-authors of the same name, as a Hugging Face entry lists them', () => {
+    // The shape hf-entry gives for paper.authors [{name: 'Wei Wang'}, {name: 'Yang Liu'}, {name: 'Wei Wang'}].
+    const result = normalizeEntry({
+      rank: 1,
+      arxivId: '2606.13681',
+      title: 'T',
+      authors: ['Wei Wang', 'Yang Liu', 'Wei Wang'],
+    });
+    expect(result.ok && result.entry.authors).toEqual(['Wei Wang', 'Yang Liu', 'Wei Wang']);
+    expect(result.ok && result.entry.authorKeys).toEqual(['wang', 'liu']);
+  });
+
+  it('keeps what the sources give beyond the listing, bounded, URLs http(s) only', () => {
+    const result = normalizeEntry({
+      rank: 1,
+      arxivId: '2606.13392',
+      title: 'MiniMax Sparse Attention',
+      categories: ['cs.CL', 'cs.LG'],
+      primaryCategory: 'cs.LG',
+      githubRepo: 'https://github.com/MiniMax-AI/MSA',
+      githubStars: 251.4,
+      projectPage: 'javascript:alert(1)',
+      aiSummary: ` ${'word '.repeat(2_000)}`,
+      aiKeywords: ['sparse attention', 'sparse attention', ' ', 'long context'],
+      organization: 'MiniMax-AI',
+      submittedBy: 'someone\u0000',
+      thumbnail: 'https://cdn-thumbnails.huggingface.co/social-thumbnails/papers/2606.13392.png',
+      mediaUrls: ['https://a.example/1.png', 'ftp://a.example/2.png', 'https://a.example/1.png'],
+      arxivComments: '10 pages,\n 7 figures',
+      journalRef: 'ApJ 976, 181 (2024)',
+      doi: '10.1000/xyz',
+      license: 'http://creativecommons.org/licenses/by/4.0/',
+      version: 0,
+    });
+    if (!result.ok) throw new Error(result.reason);
+    expect(result.entry.categories).toEqual(['cs.LG', 'cs.CL']);
+    expect(result.entry.version).toBeNull();
+    expect(result.entry.details).toEqual({
+      codeUrl: 'https://github.com/MiniMax-AI/MSA',
+      codeStars: 251,
+      projectPage: null,
+      aiSummary: expect.stringMatching(/^word word/),
+      aiKeywords: ['sparse attention', 'long context'],
+      organization: 'MiniMax-AI',
+      submittedBy: 'someone',
+      thumbnail: 'https://cdn-thumbnails.huggingface.co/social-thumbnails/papers/2606.13392.png',
+      mediaUrls: ['https://a.example/1.png'],
+      primaryCategory: 'cs.LG',
+      arxivComments: '10 pages, 7 figures',
+      journalRef: 'ApJ 976, 181 (2024)',
+      doi: '10.1000/xyz',
+      license: 'http://creativecommons.org/licenses/by/4.0/',
+    });
+    expect(result.entry.details.aiSummary!.length).toBeLessThanOrEqual(FIELD_LIMITS.summary);
   });
 
   it('rejects an entry without title, saying which', () => {

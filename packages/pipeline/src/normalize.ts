@@ -85,19 +85,18 @@ export function titleKey(title: string): string {
     .trim();
 }
 
-/** Cleans author names, drops empties and repeats, keeps order. */
+/**
+ * Cleans author names and drops empties, keeping the source's order and its repeats: homonymous
+ * co-authors exist (two "Wei Wang" on one paper) and are two authors.
+ */
 export function normalizeAuthors(raw: readonly unknown[] | null | undefined): string[] {
   if (!Array.isArray(raw)) return [];
-  const seen = new Set<string>();
   const names: string[] = [];
   // Looks at a bounded number of items, so a list of a million repeats costs no more than a long one.
   for (const item of raw.slice(0, FIELD_LIMITS.authors * 4)) {
     if (names.length >= FIELD_LIMITS.authors) break;
     const name = trimSeparators(cleanField(item, /^\s*authors?\s*:\s*/i, FIELD_LIMITS.author));
     if (!name) continue;
-    const key = name.toLowerCase();
-    if (seen.has(key)) continue;
-    seen.add(key);
     names.push(name);
   }
   return names;

@@ -57,3 +57,12 @@ export function entryLink(entry: Pick<NormalizedEntry, 'url' | 'arxivId'>, adapt
 export function countsAreCanonical(adapter: string): boolean {
   return CANONICAL_COUNT_ADAPTERS.has(adapter);
 }
+
+/**
+ * Whether this adapter's details (code, stars, summary, categories, journal reference, …; issue 13)
+ * are the paper's current values: the Hugging Face and arXiv adapters'. Another listing's details
+ * count only for papers without an arXiv id, like its counts; paper_facts keeps every source's anyway.
+ */
+export function detailsAreCanonical(adapter: string): boolean {
+  return CANONICAL_LINK_ADAPTERS.has(adapter);
+}

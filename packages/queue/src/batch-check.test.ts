@@ -116,7 +116,22 @@ describe('quickRawEntryCheck', () => {
     publishedAt: '2026-12-06T10:00:00.000Z',
     section: 'daily',
     categories: ['cs.CL'],
-    thumbnail: 'kept: the schema passes unknown fields through',
+    primaryCategory: 'cs.CL',
+    version: 2,
+    arxivComments: '10 pages, 7 figures',
+    journalRef: 'ApJ 976, 181 (2024)',
+    doi: '10.1051/0004-6361/202451080',
+    license: 'http://creativecommons.org/licenses/by/4.0/',
+    githubRepo: 'https://github.com/example/code',
+    githubStars: 251,
+    projectPage: 'https://example.github.io/project/',
+    aiSummary: 'A short summary.',
+    aiKeywords: ['zero-shot annotation', 'LLM-as-a-judge'],
+    organization: 'caltech',
+    submittedBy: 'RKocielnik',
+    thumbnail: 'https://cdn-thumbnails.huggingface.co/social-thumbnails/papers/2612.00001.png',
+    mediaUrls: ['https://cdn-uploads.huggingface.co/production/uploads/x/y.png'],
+    unknownField: 'kept: the schema passes unknown fields through',
   };
   const schemaData = (item: unknown) => {
     const parsed = rawEntrySchema.safeParse(item);

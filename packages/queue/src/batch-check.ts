@@ -57,7 +57,22 @@ export function quickRawEntryCheck(item: unknown): boolean {
     optionalCount(e.comments) &&
     optionalText(e.publishedAt) &&
     optionalText(e.section) &&
-    optionalTexts(e.categories)
+    optionalTexts(e.categories) &&
+    optionalText(e.primaryCategory) &&
+    optionalCount(e.version) &&
+    optionalText(e.arxivComments) &&
+    optionalText(e.journalRef) &&
+    optionalText(e.doi) &&
+    optionalText(e.license) &&
+    optionalText(e.githubRepo) &&
+    optionalCount(e.githubStars) &&
+    optionalText(e.projectPage) &&
+    optionalText(e.aiSummary) &&
+    optionalTexts(e.aiKeywords) &&
+    optionalText(e.organization) &&
+    optionalText(e.submittedBy) &&
+    optionalText(e.thumbnail) &&
+    optionalTexts(e.mediaUrls)
   );
 }
 

@@ -92,6 +92,22 @@ export const rawEntrySchema = z
     publishedAt: text,
     section: text,
     categories: z.array(z.string()).optional(),
+    // What else the sources give (issue 13): the same plain types, checked by quickRawEntryCheck too.
+    primaryCategory: text,
+    version: count,
+    arxivComments: text,
+    journalRef: text,
+    doi: text,
+    license: text,
+    githubRepo: text,
+    githubStars: count,
+    projectPage: text,
+    aiSummary: text,
+    aiKeywords: z.array(z.string()).optional(),
+    organization: text,
+    submittedBy: text,
+    thumbnail: text,
+    mediaUrls: z.array(z.string()).optional(),
   })
   .passthrough();
 

@@ -49,3 +49,21 @@ const LINE_TERMINATORS = new Set(['\n', '\r', '\u2028', '\u2029']);
 export function withoutVersion(id: string): string {
   return id.replace(/v\d+$/, '');
 }
+
+/** The version number of a versioned id (`2411.01234v2` → 2), or undefined when it has none. */
+export function versionOf(id: string): number | undefined {
+  const digits = /v(\d{1,6})$/.exec(id)?.[1];
+  const version = digits === undefined ? 0 : Number(digits);
+  return version >= 1 ? version : undefined;
+}
+
+/** A DOI (`10.1234/abc`) in a DOI or resolver URL (`https://doi.org/10.1234/abc`), or undefined. */
+export function doiFrom(text: string | undefined): string | undefined {
+  if (!text || text.length > TEXT_LIMITS.label) return undefined;
+  const doi = /\b(10\.\d{4,9}\/\S+)/.exec(text.trim())?.[1];
+  if (doi === undefined) return undefined;
+  // Less trailing punctuation of the sentence it sat in ("DOI: 10.1/x;").
+  let end = doi.length;
+  while (end > 0 && '.,;'.includes(doi[end - 1]!)) end--;
+  return end > 0 ? doi.slice(0, end) : undefined;
+}

@@ -51,6 +51,21 @@ const RAW_ENTRY_KEYS = new Set([
   'publishedAt',
   'section',
   'categories',
+  'primaryCategory',
+  'version',
+  'arxivComments',
+  'journalRef',
+  'doi',
+  'license',
+  'githubRepo',
+  'githubStars',
+  'projectPage',
+  'aiSummary',
+  'aiKeywords',
+  'organization',
+  'submittedBy',
+  'thumbnail',
+  'mediaUrls',
 ]);
 // Ids are not cut (a cut id could name another item): the processor bounds them.
 const LIMITS: Record<string, number> = {
@@ -58,7 +73,30 @@ const LIMITS: Record<string, number> = {
   abstract: TEXT_LIMITS.abstract,
   section: TEXT_LIMITS.label,
   url: TEXT_LIMITS.url,
+  primaryCategory: TEXT_LIMITS.label,
+  arxivComments: TEXT_LIMITS.summary,
+  journalRef: TEXT_LIMITS.summary,
+  doi: TEXT_LIMITS.label,
+  aiSummary: TEXT_LIMITS.summary,
+  organization: TEXT_LIMITS.label,
+  submittedBy: TEXT_LIMITS.label,
 };
+const TEXT_KEYS = [
+  'externalId',
+  'arxivId',
+  'title',
+  'abstract',
+  'section',
+  'url',
+  'primaryCategory',
+  'arxivComments',
+  'journalRef',
+  'doi',
+  'aiSummary',
+  'organization',
+  'submittedBy',
+] as const;
+const URL_KEYS = ['url', 'license', 'githubRepo', 'projectPage', 'thumbnail'] as const;
 
 /** The RawEntry contract, as the contract test states it for good pages, for any page. */
 export function expectContract(adapter: SourceAdapter, result: ExtractResult): void {
@@ -77,7 +115,7 @@ export function expectContract(adapter: SourceAdapter, result: ExtractResult): v
       expect(ids.has(entry.externalId), `repeated id ${entry.externalId}`).toBe(false);
       ids.add(entry.externalId);
     }
-    for (const key of ['externalId', 'arxivId', 'title', 'abstract', 'section', 'url'] as const) {
+    for (const key of TEXT_KEYS) {
       const value = entry[key];
       if (value === undefined) continue;
       expect(typeof value, key).toBe('string');
@@ -85,12 +123,23 @@ export function expectContract(adapter: SourceAdapter, result: ExtractResult): v
       if (key !== 'externalId' && key !== 'arxivId') expect(value.length, key).toBeLessThanOrEqual(LIMITS[key]!);
     }
     if (entry.title !== undefined) expect(entry.title).not.toMatch(/[\r\n\t]|\s{2}|^\s|\s$/);
-    if (entry.url !== undefined) {
-      const url = new URL(entry.url);
-      expect(url.protocol).toMatch(/^https?:$/);
-      expect(url.href).toBe(entry.url);
+    for (const key of URL_KEYS) {
+      const value = entry[key];
+      if (value === undefined) continue;
+      const url = new URL(value);
+      expect(url.protocol, key).toMatch(/^https?:$/);
+      expect(url.href, key).toBe(value);
+      expect(value.length, key).toBeLessThanOrEqual(TEXT_LIMITS.url);
     }
-    for (const key of ['authors', 'categories'] as const) {
+    for (const value of entry.mediaUrls ?? []) {
+      expect(new URL(value).protocol).toMatch(/^https?:$/);
+      expect(new URL(value).href).toBe(value);
+    }
+    if (entry.mediaUrls !== undefined) expect(entry.mediaUrls.length).toBeGreaterThan(0);
+    if (entry.mediaUrls !== undefined) expect(entry.mediaUrls.length).toBeLessThanOrEqual(TEXT_LIMITS.items);
+    if (entry.aiKeywords !== undefined) expect(entry.aiKeywords.length).toBeLessThanOrEqual(TEXT_LIMITS.items);
+    if (entry.version !== undefined) expect(Number.isSafeInteger(entry.version) && entry.version >= 1).toBe(true);
+    for (const key of ['authors', 'categories', 'aiKeywords'] as const) {
       const list = entry[key];
       if (list === undefined) continue;
       expect(Array.isArray(list)).toBe(true);
@@ -101,7 +150,7 @@ export function expectContract(adapter: SourceAdapter, result: ExtractResult): v
         expect(item.length).toBeLessThanOrEqual(key === 'authors' ? TEXT_LIMITS.author * 2 : TEXT_LIMITS.label);
       }
     }
-    for (const key of ['upvotes', 'comments'] as const) {
+    for (const key of ['upvotes', 'comments', 'githubStars'] as const) {
       const count = entry[key];
       if (count !== undefined) expect(Number.isSafeInteger(count) && count >= 0, `${key} ${count}`).toBe(true);
     }

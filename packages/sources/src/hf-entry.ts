@@ -86,7 +86,76 @@ function mapHfEntry(entry: JsonObject, paper: JsonObject, id: string, rank: numb
   // shifted by the listing's time zone (e.g. 20:00Z the day before).
   const publishedAt = isoDate(paper.publishedAt) ?? isoDate(entry.publishedAt);
   if (publishedAt) raw.publishedAt = publishedAt;
+  addHfDetails(raw, entry, paper, pageUrl);
   return raw;
+}
+
+/**
+ * What else an entry gives (issue 13): code, stars, project page, summary, keywords,
+ * organization, submitter, thumbnail and media. The paper's own value first, then the entry's
+ * (organization and mediaUrls appear on both). URLs must be absolute http(s): a relative one
+ * is resolved against the listing, anything else (`javascript:`) is dropped.
+ */
+function addHfDetails(raw: RawEntry, entry: JsonObject, paper: JsonObject, pageUrl: string): void {
+  const githubRepo = webUrl(paper.githubRepo ?? entry.githubRepo, pageUrl);
+  if (githubRepo) raw.githubRepo = githubRepo;
+  const stars = toInt(paper.githubStars ?? entry.githubStars);
+  if (stars !== undefined) raw.githubStars = stars;
+  const projectPage = webUrl(paper.projectPage ?? entry.projectPage, pageUrl);
+  if (projectPage) raw.projectPage = projectPage;
+  const aiSummary = capText(cleanText(nonEmptyString(paper.ai_summary)), TEXT_LIMITS.summary);
+  if (aiSummary) raw.aiSummary = aiSummary;
+  const keywords = texts(paper.ai_keywords, TEXT_LIMITS.label);
+  if (keywords.length > 0) raw.aiKeywords = keywords;
+  const organization = handle(paper.organization) ?? handle(entry.organization);
+  if (organization) raw.organization = organization;
+  const submittedBy = handle(entry.submittedBy) ?? userHandle(paper.submittedOnDailyBy);
+  if (submittedBy) raw.submittedBy = submittedBy;
+  const thumbnail = webUrl(entry.thumbnail ?? paper.thumbnail, pageUrl);
+  if (thumbnail) raw.thumbnail = thumbnail;
+  const media = webUrls(Array.isArray(paper.mediaUrls) ? paper.mediaUrls : entry.mediaUrls, pageUrl);
+  if (media.length > 0) raw.mediaUrls = media;
+}
+
+function webUrl(value: unknown, pageUrl: string): string | undefined {
+  return typeof value === 'string' ? absoluteUrl(value, pageUrl) : undefined;
+}
+
+/** Distinct http(s) URLs in order, at most TEXT_LIMITS.items. */
+function webUrls(value: unknown, pageUrl: string): string[] {
+  if (!Array.isArray(value)) return [];
+  const urls = new Set<string>();
+  for (const item of value.slice(0, TEXT_LIMITS.items * 4)) {
+    const url = webUrl(item, pageUrl);
+    if (url) urls.add(url);
+    if (urls.size === TEXT_LIMITS.items) break;
+  }
+  return [...urls];
+}
+
+/** Non-empty cleaned strings in order, each capped, at most TEXT_LIMITS.items. */
+function texts(value: unknown, max: number): string[] {
+  if (!Array.isArray(value)) return [];
+  const out: string[] = [];
+  for (const item of value.slice(0, TEXT_LIMITS.items * 4)) {
+    const text = capText(cleanText(nonEmptyString(item)), max).trimEnd();
+    if (text) out.push(text);
+    if (out.length === TEXT_LIMITS.items) break;
+  }
+  return out;
+}
+
+/** The `name` (the handle in URLs) of an organization or user object, or a plain string. */
+function handle(value: unknown): string | undefined {
+  const name = isObject(value) ? nonEmptyString(value.name) : nonEmptyString(value);
+  const text = capText(cleanText(name), TEXT_LIMITS.label).trimEnd();
+  return text === '' ? undefined : text;
+}
+
+/** `submittedOnDailyBy` names its user in `user` (and `name`). */
+function userHandle(value: unknown): string | undefined {
+  if (!isObject(value)) return undefined;
+  return handle(value.user) ?? handle(value.name);
 }
 
 /** Author names in order; hidden authors are still authors, empty names are skipped. */

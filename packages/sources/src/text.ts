@@ -23,6 +23,10 @@ export const TEXT_LIMITS = Object.freeze({
   count: 1_000,
   /** An href or URL; a longer one counts as missing. */
   url: 8_192,
+  /** A short summary (Hugging Face `ai_summary`), arXiv comments or a journal reference. */
+  summary: 4_000,
+  /** Most items an array field keeps (keywords, media URLs); more are dropped. */
+  items: 50,
   /** The text a `generic` option's `pattern` is applied to. */
   patternInput: 4_096,
 });

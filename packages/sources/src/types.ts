@@ -29,6 +29,38 @@ export interface RawEntry {
   section?: string;
   /** Category or subject codes the page shows for the entry (e.g. `cs.LG`). */
   categories?: string[];
+
+  // What else the sources give (issue 13). Each optional; URLs are absolute http(s), texts capped.
+  /** The arXiv primary category (`cs.LG`); also first in `categories`. */
+  primaryCategory?: string;
+  /** The arXiv version number the source shows (`2411.01234v2` → 2). */
+  version?: number;
+  /** arXiv's free-text comments: pages, figures, venue ("10 pages, 7 figures, accepted at ICLR"). */
+  arxivComments?: string;
+  /** arXiv journal reference ("Astrophysical Journal, 976, 181 (2024)"). */
+  journalRef?: string;
+  /** DOI as given (`10.1051/0004-6361/202451080`), without a resolver prefix. */
+  doi?: string;
+  /** License URL as the source gives it. */
+  license?: string;
+  /** Code repository URL (Hugging Face `githubRepo`). */
+  githubRepo?: string;
+  /** Stars of that repository when the source saw it. */
+  githubStars?: number;
+  /** Project page URL. */
+  projectPage?: string;
+  /** The source's short machine summary (Hugging Face `ai_summary`). */
+  aiSummary?: string;
+  /** The source's keywords (Hugging Face `ai_keywords`), in order. */
+  aiKeywords?: string[];
+  /** The organization the paper is listed under (Hugging Face organization handle). */
+  organization?: string;
+  /** Who submitted it to the listing (Hugging Face user name). */
+  submittedBy?: string;
+  /** Thumbnail image URL. */
+  thumbnail?: string;
+  /** Media (images, videos) URLs attached to the entry. */
+  mediaUrls?: string[];
 }
 
 /** What an adapter is given: the page as fetched. Parsing helpers are lazy and cached. */

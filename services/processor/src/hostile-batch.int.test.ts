@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { DigestRepository, ExportRepository, PaperRepository, ReadRepository } from '@paperboy/db';
-import { loadTaxonomy, type NormalizedEntry } from '@paperboy/pipeline';
+import { entryDetails, loadTaxonomy, type NormalizedEntry } from '@paperboy/pipeline';
 import { countRows, createTestDatabase, type TestDatabase } from '@paperboy/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseEntries } from './handlers/ingest.handler.js';
@@ -101,6 +101,8 @@ describe('one hostile entry never costs the good entries of its batch', () => {
       upvotes: n,
       comments: null,
       publishedAt: null,
+      version: null,
+      details: entryDetails({ rank: n }),
       ...over,
     });
     const entries = [
@@ -110,6 +112,10 @@ describe('one hostile entry never costs the good entries of its batch', () => {
       entry(4, { title: 'nul \u0000 here' }), // 22P05 unsupported Unicode escape sequence
       entry(5, { titleKey: randomBytes(6_000).toString('base64') }), // 54000 index row size exceeds btree maximum (incompressible)
       entry(6),
+      // Details that bypass normalization: they fail in the papers columns, paper_facts or sightings.stars.
+      entry(7, { details: { ...entryDetails({ rank: 7 }), codeStars: 2 ** 31, codeUrl: 'https://github.com/a/b' } }),
+      entry(8, { details: { ...entryDetails({ rank: 8 }), aiSummary: 'nul \u0000 in a summary' } }),
+      entry(9, { details: { ...entryDetails({ rank: 9 }), aiSummary: 'A fine summary.', codeStars: 4 } }),
     ];
     const result = await storeBatch(
       t.db,
@@ -119,15 +125,20 @@ describe('one hostile entry never costs the good entries of its batch', () => {
       [],
       settings,
     );
-    for (const n of [1, 3, 6]) expect(await paper(`2609.${40000 + n}`)).toBeDefined();
-    for (const n of [2, 4, 5]) expect(await paper(`2609.${40000 + n}`)).toBeUndefined();
+    for (const n of [1, 3, 6, 9]) expect(await paper(`2609.${40000 + n}`)).toBeDefined();
+    for (const n of [2, 4, 5, 7, 8]) expect(await paper(`2609.${40000 + n}`)).toBeUndefined();
     const rejected = await rejectedOf('isolate');
-    expect(rejected.map((r) => r.rank)).toEqual([2, 4, 5]);
+    expect(rejected.map((r) => r.rank)).toEqual([2, 4, 5, 7, 8]);
     expect(rejected[0]!.reason).toMatch(/out of range/);
     expect(rejected[1]!.reason).toMatch(/Unicode escape|0x00/);
     expect(rejected[2]!.reason).toMatch(/index row|btree/i);
-    expect(result).toMatchObject({ entries: 6, new: 3, rejected: 3 });
-    expect(await countRows(t.db, 'sightings', ['source', '=', 'isolate'])).toBe(3);
+    expect(rejected[3]!.reason).toMatch(/out of range/);
+    expect(rejected[4]!.reason).toMatch(/Unicode escape|0x00/);
+    expect(result).toMatchObject({ entries: 9, new: 4, rejected: 5 });
+    expect(await countRows(t.db, 'sightings', ['source', '=', 'isolate'])).toBe(4);
+    // A source that is no canonical adapter: its details are facts, not the arXiv paper's current values.
+    expect(await paper('2609.40009')).toMatchObject({ ai_summary: null, code_stars: null });
+    expect(await countRows(t.db, 'paper_facts', ['source', '=', 'isolate'])).toBe(2);
   });
 
   it('still throws on transient errors, so the job is retried', async () => {

@@ -86,6 +86,37 @@ const entry = fc.record(
     comments: number,
     publishedAt: date,
     categories: fc.array(text, { maxLength: 4 }),
+    // What else the sources give (issue 13): the same hostile values, through the same normalization.
+    primaryCategory: text,
+    version: number,
+    arxivComments: text,
+    journalRef: text,
+    doi: text,
+    license: fc.oneof(
+      text,
+      text.map((s) => `https://creativecommons.test/${s}`),
+    ),
+    githubRepo: fc.oneof(
+      text,
+      text.map((s) => `https://github.com/${s}`),
+    ),
+    githubStars: number,
+    projectPage: fc.oneof(
+      text,
+      text.map((s) => `http://example.test/${s}`),
+    ),
+    aiSummary: text,
+    aiKeywords: fc.array(text, { maxLength: 6 }),
+    organization: text,
+    submittedBy: text,
+    thumbnail: text,
+    mediaUrls: fc.array(
+      fc.oneof(
+        text,
+        text.map((s) => `https://cdn.test/${s}`),
+      ),
+      { maxLength: 4 },
+    ),
   },
   { requiredKeys: ['rank'] },
 );
@@ -101,7 +132,7 @@ describe('normalize + store, property-based', () => {
     timeout: 60_000,
   }, async () => {
     await fc.assert(
-      fc.asyncProperty(batch, fc.constantFrom('hf-papers', 'generic'), async (raw, adapter) => {
+      fc.asyncProperty(batch, fc.constantFrom('hf-papers', 'generic', 'arxiv-list'), async (raw, adapter) => {
         const source = `prop-${++run}`;
         const context = {
           source,

@@ -2,6 +2,7 @@ import {
   CrawlRepository,
   type Database,
   type Db,
+  type FactRow,
   type NewPaper,
   type PaperRepository,
   type PaperUpdate,
@@ -13,6 +14,7 @@ import {
   collapseBatch,
   countsAreCanonical,
   dedupeLockKeys,
+  detailsAreCanonical,
   entryLink,
   type KnownPaper,
   type NearDuplicateCandidate,
@@ -222,6 +224,9 @@ async function storeInTransaction(
 
   const adapter = context.adapter ?? context.source;
   const countsCanonical = countsAreCanonical(adapter);
+  const detailsCanonical = detailsAreCanonical(adapter);
+  // Versions come from the arXiv and Hugging Face adapters only: another listing may write any "v9".
+  const versionOf = (entry: NormalizedEntry) => (detailsCanonical && entry.arxivId ? entry.version : null);
   const row = (entry: NormalizedEntry): NewPaper => {
     const link = entryLink(entry, adapter);
     return {
@@ -240,6 +245,9 @@ async function storeInTransaction(
       upvotes: entry.upvotes,
       comments: entry.comments,
       seenAt: context.seenAt,
+      details: entry.details,
+      detailsCanonical,
+      version: versionOf(entry),
     };
   };
 
@@ -285,9 +293,20 @@ async function storeInTransaction(
       rank: entry.rank,
       upvotes: entry.upvotes,
       comments: entry.comments,
+      stars: entry.details.codeStars,
       seenAt: context.seenAt,
       fetchId: context.fetchId,
     })),
+    facts: entryFacts(unique, paperOf, context),
+    versions: dedupeBy(
+      unique.flatMap((entry) => {
+        const version = versionOf(entry);
+        return version === null
+          ? []
+          : [{ paperId: paperOf.get(entry)!, version, source: context.source, seenAt: context.seenAt }];
+      }),
+      (v) => `${v.paperId}/${v.version}`,
+    ),
     classifiedPaperIds: paperIds,
     topics,
     taxonomyVersion: settings.taxonomy.version,
@@ -322,6 +341,38 @@ async function storeInTransaction(
   };
   if (context.crawl) await new CrawlRepository(trx).recordBatch(context.crawl.id, context.crawl.chunk, result);
   return result;
+}
+
+/** The first item of each key, in order. */
+function dedupeBy<T>(items: readonly T[], key: (item: T) => string): T[] {
+  const seen = new Set<string>();
+  return items.filter((item) => {
+    const k = key(item);
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+/**
+ * Every value the entries gave, as facts of this source at this time (paper_facts): the details and
+ * the categories, the empty ones left out. Two entries of one paper (merged by title): the first's.
+ */
+function entryFacts(
+  entries: readonly NormalizedEntry[],
+  paperOf: ReadonlyMap<NormalizedEntry, number>,
+  context: BatchContext,
+): FactRow[] {
+  const facts: FactRow[] = [];
+  for (const entry of entries) {
+    const paperId = paperOf.get(entry)!;
+    const values: Array<[string, unknown]> = [...Object.entries(entry.details), ['categories', entry.categories]];
+    for (const [field, value] of values) {
+      if (value === null || (Array.isArray(value) && value.length === 0)) continue;
+      facts.push({ paperId, source: context.source, field, value, seenAt: context.seenAt });
+    }
+  }
+  return dedupeBy(facts, (f) => `${f.paperId}/${f.field}`);
 }
 
 async function lookUp(repo: PaperRepository, source: string, entries: readonly NormalizedEntry[], threshold: number) {

@@ -28,6 +28,106 @@ export interface NewPaper {
   urlOrigin: 'canonical' | 'arxiv' | 'listing' | null;
   /** Whether the source's counts are canonical; a listing's count only papers without an arXiv id. */
   countsCanonical: boolean;
+  /** Code, stars, summary, categories, journal reference, …: the current values when ranked high enough. */
+  details?: PaperDetails;
+  /** Whether the source's details are canonical (ranked like counts: else only papers without an arXiv id). */
+  detailsCanonical?: boolean;
+  /** The arXiv version the entry shows (from a canonical source), or null. */
+  version?: number | null;
+}
+
+/** The detail columns of `papers` and the PaperDetails field each holds. */
+const DETAIL_COLUMNS = [
+  ['code_url', 'codeUrl', 'text'],
+  ['code_stars', 'codeStars', 'int'],
+  ['project_page', 'projectPage', 'text'],
+  ['ai_summary', 'aiSummary', 'text'],
+  ['ai_keywords', 'aiKeywords', 'text[]'],
+  ['organization', 'organization', 'text'],
+  ['submitted_by', 'submittedBy', 'text'],
+  ['thumbnail', 'thumbnail', 'text'],
+  ['media_urls', 'mediaUrls', 'text[]'],
+  ['primary_category', 'primaryCategory', 'text'],
+  ['arxiv_comments', 'arxivComments', 'text'],
+  ['journal_ref', 'journalRef', 'text'],
+  ['doi', 'doi', 'text'],
+  ['license', 'license', 'text'],
+] as const satisfies ReadonlyArray<readonly [string, keyof PaperDetails, string]>;
+
+const NO_DETAILS: PaperDetails = {
+  codeUrl: null,
+  codeStars: null,
+  projectPage: null,
+  aiSummary: null,
+  aiKeywords: [],
+  organization: null,
+  submittedBy: null,
+  thumbnail: null,
+  mediaUrls: [],
+  primaryCategory: null,
+  arxivComments: null,
+  journalRef: null,
+  doi: null,
+  license: null,
+};
+
+/** A paper row as json_to_recordset reads it: details flattened, whether it gives any. */
+function flatPaper(paper: NewPaper) {
+  const details = paper.details ?? NO_DETAILS;
+  const hasDetails = DETAIL_COLUMNS.some(([, key]) => {
+    const value = details[key];
+    return Array.isArray(value) ? value.length > 0 : value !== null;
+  });
+  const { details: _d, ...rest } = paper;
+  return {
+    ...rest,
+    ...details,
+    hasDetails,
+    detailsCanonical: paper.detailsCanonical ?? false,
+    version: paper.version ?? null,
+  };
+}
+
+/** `"codeUrl" text, "codeStars" int, …` for a json_to_recordset column list. */
+const DETAIL_RECORD = DETAIL_COLUMNS.map(([, key, type]) => `"${key}" ${type}`).join(', ');
+/** Details rank of an entry: canonical 2, a listing's for a paper without an arXiv id 1, else 0 (never taken). */
+const ENTRY_DETAILS_RANK = (canonical: string, arxivId: string) =>
+  `CASE WHEN ${canonical} THEN 2 WHEN ${arxivId} IS NULL THEN 1 ELSE 0 END`;
+const DETAILS_RANK = (origin: string) => `CASE ${origin} WHEN 'canonical' THEN 2 WHEN 'listing' THEN 1 ELSE 0 END`;
+
+/** A fact: one field's value as one source gave it, at one time (paper_facts). */
+export interface FactRow {
+  paperId: number;
+  source: string;
+  field: string;
+  value: unknown;
+  seenAt: Date;
+}
+
+/** One arXiv version of a paper, as first seen (paper_versions). */
+export interface VersionRow {
+  paperId: number;
+  version: number;
+  source: string;
+  seenAt: Date;
+}
+
+/** What a source gives beyond the listing (issue 13), as normalized: null or [] when it gives none. */
+export interface PaperDetails {
+  codeUrl: string | null;
+  codeStars: number | null;
+  projectPage: string | null;
+  aiSummary: string | null;
+  aiKeywords: string[];
+  organization: string | null;
+  submittedBy: string | null;
+  thumbnail: string | null;
+  mediaUrls: string[];
+  primaryCategory: string | null;
+  arxivComments: string | null;
+  journalRef: string | null;
+  doi: string | null;
+  license: string | null;
 }
 
 export interface PaperUpdate extends NewPaper {
@@ -44,6 +144,8 @@ export interface SightingRow {
   rank: number;
   upvotes: number | null;
   comments: number | null;
+  /** The code repository's stars as the entry showed them (a time series, like upvotes). */
+  stars?: number | null;
   seenAt: Date;
   fetchId: number | null;
 }
@@ -186,20 +288,35 @@ export class PaperRepository {
     // Raw: a benchmarked batch write (json_to_recordset), which the builder cannot express.
     const { rows } = await sql<PaperRow>`
       INSERT INTO papers (arxiv_id, title, title_key, abstract, authors, author_keys, categories, url, url_source, url_origin, published_at,
-                          upvotes, comments, counts_seen_at, counts_source, counts_origin, first_seen_at, last_seen_at)
+                          upvotes, comments, counts_seen_at, counts_source, counts_origin, first_seen_at, last_seen_at,
+                          ${sql.raw(DETAIL_COLUMNS.map(([column]) => column).join(', '))},
+                          latest_version, details_source, details_seen_at, details_origin)
       SELECT u."arxivId", u.title, u."titleKey", u.abstract, u.authors, u."authorKeys", u.categories,
              u.url, CASE WHEN u.url IS NULL THEN NULL ELSE u.source END, CASE WHEN u.url IS NULL THEN NULL ELSE u."urlOrigin" END,
              u."publishedAt",
              CASE WHEN c.take THEN u.upvotes END, CASE WHEN c.take THEN u.comments END,
              CASE WHEN c.take THEN u."seenAt" END, CASE WHEN c.take THEN u.source END,
              CASE WHEN c.take THEN (CASE WHEN u."countsCanonical" THEN 'canonical' ELSE 'listing' END) END,
-             u."seenAt", u."seenAt"
-      FROM json_to_recordset(${json(papers.map((paper, ord) => ({ ...paper, ord })))}::json)
+             u."seenAt", u."seenAt",
+             ${sql.raw(
+               DETAIL_COLUMNS.map(([, key, type]) =>
+                 type === 'text[]'
+                   ? `CASE WHEN d.take THEN u."${key}" ELSE '{}' END`
+                   : `CASE WHEN d.take THEN u."${key}" END`,
+               ).join(', '),
+             )},
+             u.version,
+             CASE WHEN d.take THEN u.source END, CASE WHEN d.take THEN u."seenAt" END,
+             CASE WHEN d.take THEN (CASE WHEN u."detailsCanonical" THEN 'canonical' ELSE 'listing' END) END
+      FROM json_to_recordset(${json(papers.map((paper, ord) => ({ ...flatPaper(paper), ord })))}::json)
         AS u("arxivId" text, title text, "titleKey" text, abstract text, authors text[], "authorKeys" text[], categories text[],
              url text, "publishedAt" timestamptz, upvotes int, comments int, "seenAt" timestamptz, ord int,
-             source text, "urlOrigin" text, "countsCanonical" boolean)
+             source text, "urlOrigin" text, "countsCanonical" boolean,
+             ${sql.raw(DETAIL_RECORD)}, "hasDetails" boolean, "detailsCanonical" boolean, version int)
       CROSS JOIN LATERAL (SELECT (u.upvotes IS NOT NULL OR u.comments IS NOT NULL)
                                  AND ${sql.raw(ENTRY_COUNTS_RANK('u."countsCanonical"', 'u."arxivId"'))} > 0 AS take) AS c
+      CROSS JOIN LATERAL (SELECT u."hasDetails"
+                                 AND ${sql.raw(ENTRY_DETAILS_RANK('u."detailsCanonical"', 'u."arxivId"'))} > 0 AS take) AS d
       ORDER BY u.ord
       RETURNING id, arxiv_id AS "arxivId", title_key AS "titleKey"`.execute(this.db);
     return rows;
@@ -222,17 +339,26 @@ export class PaperRepository {
           u.url IS NOT NULL AND ${sql.raw(URL_RANK('u."urlOrigin"'))} > (CASE WHEN p.url IS NULL THEN 0 ELSE ${sql.raw(URL_RANK('p.url_origin'))} END) AS take_url,
           (u.upvotes IS NOT NULL OR u.comments IS NOT NULL) AND r.rank > 0
             AND (r.rank > ${sql.raw(COUNTS_RANK('p.counts_origin'))}
-                 OR (r.rank = ${sql.raw(COUNTS_RANK('p.counts_origin'))} AND u."seenAt" >= COALESCE(p.counts_seen_at, '-infinity'))) AS take_counts
-        FROM json_to_recordset(${json(updates)}::json)
+                 OR (r.rank = ${sql.raw(COUNTS_RANK('p.counts_origin'))} AND u."seenAt" >= COALESCE(p.counts_seen_at, '-infinity'))) AS take_counts,
+          dr.rank AS details_rank,
+          u."hasDetails" AND dr.rank > 0
+            AND (dr.rank > ${sql.raw(DETAILS_RANK('p.details_origin'))}
+                 OR (dr.rank = ${sql.raw(DETAILS_RANK('p.details_origin'))} AND u."seenAt" >= COALESCE(p.details_seen_at, '-infinity'))) AS take_details,
+          -- A replacement: a version above any known (above 1 when none is: a first v1 replaces nothing).
+          u.version IS NOT NULL AND u.version > COALESCE(p.latest_version, 1) AS newer_version
+        FROM json_to_recordset(${json(updates.map(flatPaper))}::json)
           AS u(id bigint, "arxivId" text, abstract text, authors text[], "authorKeys" text[], categories text[], url text,
                "publishedAt" timestamptz, upvotes int, comments int, "seenAt" timestamptz,
-               source text, "urlOrigin" text, "countsCanonical" boolean)
+               source text, "urlOrigin" text, "countsCanonical" boolean,
+               ${sql.raw(DETAIL_RECORD)}, "hasDetails" boolean, "detailsCanonical" boolean, version int)
         JOIN papers p ON p.id = u.id
         CROSS JOIN LATERAL (SELECT ${sql.raw(ENTRY_COUNTS_RANK('u."countsCanonical"', 'COALESCE(p.arxiv_id, u."arxivId")'))} AS rank) AS r
+        CROSS JOIN LATERAL (SELECT ${sql.raw(ENTRY_DETAILS_RANK('u."detailsCanonical"', 'COALESCE(p.arxiv_id, u."arxivId")'))} AS rank) AS dr
       )
       UPDATE papers AS p SET
         arxiv_id = COALESCE(p.arxiv_id, u."arxivId"),
-        abstract = COALESCE(p.abstract, u.abstract),
+        -- A newer arXiv version (v2 after v1) replaces the abstract; otherwise one only fills a missing one.
+        abstract = CASE WHEN u.newer_version AND u.abstract IS NOT NULL THEN u.abstract ELSE COALESCE(p.abstract, u.abstract) END,
         authors = CASE WHEN cardinality(p.authors) = 0 THEN u.authors ELSE p.authors END,
         author_keys = CASE WHEN cardinality(p.author_keys) = 0 THEN u."authorKeys" ELSE p.author_keys END,
         categories = ARRAY(SELECT DISTINCT c FROM unnest(p.categories || u.categories) AS c ORDER BY c),
@@ -245,6 +371,17 @@ export class PaperRepository {
         counts_seen_at = CASE WHEN u.take_counts THEN u."seenAt" ELSE p.counts_seen_at END,
         counts_source = CASE WHEN u.take_counts THEN u.source ELSE p.counts_source END,
         counts_origin = CASE WHEN u.take_counts THEN (CASE WHEN u."countsCanonical" THEN 'canonical' ELSE 'listing' END) ELSE p.counts_origin END,
+        ${sql.raw(
+          DETAIL_COLUMNS.map(([column, key, type]) =>
+            type === 'text[]'
+              ? `${column} = CASE WHEN u.take_details AND cardinality(u."${key}") > 0 THEN u."${key}" WHEN u.details_rank > 0 AND cardinality(p.${column}) = 0 THEN u."${key}" ELSE p.${column} END`
+              : `${column} = CASE WHEN u.take_details THEN COALESCE(u."${key}", p.${column}) WHEN u.details_rank > 0 THEN COALESCE(p.${column}, u."${key}") ELSE p.${column} END`,
+          ).join(',\n        '),
+        )},
+        latest_version = GREATEST(p.latest_version, u.version),
+        details_source = CASE WHEN u.take_details THEN u.source ELSE p.details_source END,
+        details_seen_at = CASE WHEN u.take_details THEN u."seenAt" ELSE p.details_seen_at END,
+        details_origin = CASE WHEN u.take_details THEN (CASE WHEN u."detailsCanonical" THEN 'canonical' ELSE 'listing' END) ELSE p.details_origin END,
         first_seen_at = LEAST(p.first_seen_at, u."seenAt"),
         last_seen_at = GREATEST(p.last_seen_at, u."seenAt"),
         updated_at = now()
@@ -269,11 +406,21 @@ export class PaperRepository {
     topics: readonly TopicRow[];
     taxonomyVersion: string;
     rejected: readonly RejectedRow[];
+    /** Every value each entry gave (one per paper, source and field: the caller keeps one). */
+    facts?: readonly FactRow[];
+    /** The arXiv versions the entries showed (one per paper and version). */
+    versions?: readonly VersionRow[];
   }): Promise<{ newAliases: Set<string> }> {
     const aliases = [...batch.aliases].sort((a, b) =>
       a.externalId < b.externalId ? -1 : a.externalId > b.externalId ? 1 : 0,
     );
-    const sightings = [...batch.sightings].sort((a, b) => a.paperId - b.paperId);
+    const sightings = [...batch.sightings]
+      .sort((a, b) => a.paperId - b.paperId)
+      .map((row) => ({ ...row, stars: row.stars ?? null }));
+    const facts = [...(batch.facts ?? [])].sort(
+      (a, b) => a.paperId - b.paperId || (a.field < b.field ? -1 : a.field > b.field ? 1 : 0),
+    );
+    const versions = [...(batch.versions ?? [])].sort((a, b) => a.paperId - b.paperId || a.version - b.version);
     // Raw: the benchmarked batch write (aliases, sightings, topics, rejected entries in one statement).
     const { rows } = await sql<{ externalId: string }>`
       WITH new_aliases AS (
@@ -283,11 +430,28 @@ export class PaperRepository {
         ON CONFLICT (source, external_id) DO NOTHING
         RETURNING external_id AS "externalId"
       ), new_sightings AS (
-        INSERT INTO sightings (paper_id, source, listing, rank, upvotes, comments, seen_at, fetch_id)
-        SELECT u."paperId", u.source, u.listing, u.rank, u.upvotes, u.comments, u."seenAt", u."fetchId"
+        INSERT INTO sightings (paper_id, source, listing, rank, upvotes, comments, stars, seen_at, fetch_id)
+        SELECT u."paperId", u.source, u.listing, u.rank, u.upvotes, u.comments, u.stars, u."seenAt", u."fetchId"
         FROM json_to_recordset(${json(sightings)}::json)
-          AS u("paperId" bigint, source text, listing text, rank int, upvotes int, comments int, "seenAt" timestamptz, "fetchId" bigint)
+          AS u("paperId" bigint, source text, listing text, rank int, upvotes int, comments int, stars int, "seenAt" timestamptz, "fetchId" bigint)
         ON CONFLICT ON CONSTRAINT sightings_observation DO NOTHING
+      ), new_facts AS (
+        -- A value is rewritten only when a later observation gives another one; the same value seen
+        -- earlier (a late retry of an old page) moves its time back. Re-delivering a batch writes nothing.
+        INSERT INTO paper_facts AS f (paper_id, source, field, value, seen_at)
+        SELECT u."paperId", u.source, u.field, u.value, u."seenAt"
+        FROM json_to_recordset(${json(facts)}::json)
+          AS u("paperId" bigint, source text, field text, value jsonb, "seenAt" timestamptz)
+        ON CONFLICT (paper_id, source, field) DO UPDATE SET value = EXCLUDED.value, seen_at = EXCLUDED.seen_at
+        WHERE (f.value IS DISTINCT FROM EXCLUDED.value AND EXCLUDED.seen_at > f.seen_at)
+           OR (f.value = EXCLUDED.value AND EXCLUDED.seen_at < f.seen_at)
+      ), new_versions AS (
+        INSERT INTO paper_versions AS v (paper_id, version, first_seen_at, source)
+        SELECT u."paperId", u.version, u."seenAt", u.source
+        FROM json_to_recordset(${json(versions)}::json)
+          AS u("paperId" bigint, version int, source text, "seenAt" timestamptz)
+        ON CONFLICT (paper_id, version) DO UPDATE SET first_seen_at = EXCLUDED.first_seen_at, source = EXCLUDED.source
+        WHERE EXCLUDED.first_seen_at < v.first_seen_at
       ), topics AS (
         SELECT * FROM json_to_recordset(${json(batch.topics)}::json)
           AS u("paperId" bigint, "topicId" text, score real, position smallint, evidence text[])

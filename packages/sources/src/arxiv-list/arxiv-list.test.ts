@@ -73,6 +73,9 @@ describe('arxiv-list: /pastweek, real browser-saved capture (astro-ph, 2024-11-2
         'Combining summary statistics with simulation-based inference for the 21 cm signal from the Epoch of Reionization',
       authors: ['Benoit Semelin', 'Romain Mériot', 'Ashutosh Mishra', 'David Cornu'],
       categories: ['astro-ph.CO'],
+      primaryCategory: 'astro-ph.CO',
+      version: 1,
+      arxivComments: '11 pages, submitted to A&A',
     });
     expect(entries[396]).toEqual({
       rank: 397,
@@ -83,7 +86,23 @@ describe('arxiv-list: /pastweek, real browser-saved capture (astro-ph, 2024-11-2
       title: 'Thermo-Coupled Early Dark Energy',
       authors: ['Marc Kamionkowski', 'Anubhav Mathur'],
       categories: ['hep-ph', 'astro-ph.CO'],
+      primaryCategory: 'hep-ph',
+      version: 1,
+      arxivComments: '6 pages, 3 figures',
     });
+  });
+
+  it('reads comments, journal references, the primary category and the version from the HTML link', () => {
+    expect(byId(entries).get('2411.14225')).toMatchObject({
+      journalRef: 'Astrophysical Journal, 976, 181 (2024)',
+      primaryCategory: 'astro-ph.EP',
+    });
+    expect(byId(entries).get('2411.13991')?.journalRef).toBe('A&A, 691, A302 (2024)');
+    expect(entries.filter((e) => e.journalRef !== undefined)).toHaveLength(32);
+    expect(entries.filter((e) => e.arxivComments !== undefined)).toHaveLength(356);
+    expect(entries.every((e) => e.primaryCategory === e.categories?.[0])).toBe(true);
+    // Entries without an HTML rendering carry no versioned link: no version, rather than a guess.
+    expect(countBy(entries, (e) => String(e.version))).toEqual({ '1': 355, '2': 12, undefined: 30 });
   });
 
   it('folds a title broken over several lines and reads cross-listed subjects, primary first', () => {
@@ -171,6 +190,8 @@ describe('arxiv-list: /new, 2024 server layout (cs.LG)', () => {
         /^Many important observables in physics and geometry are cup products of cochains\. .* two gauge transformations\.$/,
       ),
       categories: ['cs.LG', 'math-ph'],
+      primaryCategory: 'cs.LG',
+      version: 1,
     });
   });
 
@@ -221,6 +242,7 @@ describe('arxiv-list: legacy layout', () => {
       title: 'Gauge Theory Correlators from Non-Critical String Theory',
       authors: ['S.S. Gubser', 'I.R. Klebanov', 'A.M. Polyakov'],
       categories: ['hep-th'],
+      primaryCategory: 'hep-th',
     });
     expect(byId(entries).get('hep-ph/9905221')?.categories).toEqual(['hep-ph', 'hep-th']);
     expect(byId(entries).get('2605.08083')?.abstract).toMatch(/^Test-time scaling \(TTS\) has become/);

@@ -1,6 +1,6 @@
 import type { CheerioAPI } from 'cheerio';
 import { type AnyNode, type Element, isTag } from 'domhandler';
-import { arxivIdFromAbsUrl, isArxivId } from '../arxiv-id.js';
+import { arxivIdFromAbsUrl, doiFrom, isArxivId, versionOf, withoutVersion } from '../arxiv-id.js';
 import { elementText, findElement, hasClass, walkElements } from '../dom-text.js';
 import { absoluteUrl, capText, cleanText, stripDescriptor, TEXT_LIMITS } from '../text.js';
 import type { ExtractResult, RawEntry, SourceAdapter } from '../types.js';
@@ -57,6 +57,9 @@ export function extractArxivList($: CheerioAPI, pageUrl: string): ExtractResult 
     const entrySection = section ?? sectionFromMarker(dtText);
     if (entrySection) entry.section = entrySection;
 
+    const version = versionOf(arxivId) ?? versionFromLinks(el, arxivId);
+    if (version !== undefined) entry.version = version;
+
     const dd = nextElement(el);
     if (dd?.name === 'dd') fillFromDetails(dd, entry);
     entries.push(entry);
@@ -93,6 +96,21 @@ function fillFromDetails(dd: Element, entry: RawEntry): void {
         subjects = el;
         return true;
       }
+      if (hasClass(el, 'list-comments')) {
+        const comments = detailText(el);
+        if (comments) entry.arxivComments = comments;
+        return true;
+      }
+      if (hasClass(el, 'list-journal-ref')) {
+        const journalRef = detailText(el);
+        if (journalRef) entry.journalRef = journalRef;
+        return true;
+      }
+      if (hasClass(el, 'list-doi')) {
+        const doi = doiFrom(detailText(el));
+        if (doi) entry.doi = doi;
+        return true;
+      }
     } else if (el.name === 'p' && hasClass(el, 'mathjax')) {
       const abstract = stripDescriptor(capText(elementText(el, { skipDescriptors: true }), TEXT_LIMITS.abstract));
       if (abstract) entry.abstract = abstract;
@@ -103,9 +121,35 @@ function fillFromDetails(dd: Element, entry: RawEntry): void {
   if (authors.length > 0) entry.authors = authors;
   if (subjects) {
     const primary = subjectCodes(elementText(findElement(subjects, (s) => hasClass(s, 'primary-subject'))));
+    if (primary[0]) entry.primaryCategory = primary[0];
     const categories = [...new Set([...primary, ...subjectCodes(elementText(subjects, { skipDescriptors: true }))])];
     if (categories.length > 0) entry.categories = categories;
   }
+}
+
+/** A comments, journal-ref or DOI line less its "Comments:" label, capped. */
+function detailText(el: Element): string {
+  return stripDescriptor(capText(elementText(el, { skipDescriptors: true }), TEXT_LIMITS.summary)).trimEnd();
+}
+
+/**
+ * The version in the `<dt>`'s other links: the abs link has none on current pages, but the HTML
+ * link does (`/html/2411.14419v1`).
+ */
+function versionFromLinks(dt: Element, arxivId: string): number | undefined {
+  const id = withoutVersion(arxivId);
+  let version: number | undefined;
+  walkElements(dt, (a) => {
+    if (version !== undefined) return true;
+    if (a.name !== 'a') return false;
+    const href = a.attribs.href;
+    if (href && href.length <= TEXT_LIMITS.url) {
+      const tail = href.slice(href.lastIndexOf('/') + 1);
+      if (tail.startsWith(id) && isArxivId(tail) && withoutVersion(tail) === id) version = versionOf(tail);
+    }
+    return true;
+  });
+  return version;
 }
 
 function idFromLink(link: Element | undefined): string | undefined {

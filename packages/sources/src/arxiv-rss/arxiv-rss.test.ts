@@ -55,6 +55,8 @@ describe('arxiv-rss on the cs.LG feed of 12 June 2026 (generated from real paper
       section: 'new',
       categories: ['cs.LG', 'math-ph'],
       publishedAt: '2026-06-12T04:00:00.000Z',
+      version: 1,
+      license: 'http://creativecommons.org/licenses/by/4.0/',
     });
   });
 
@@ -261,4 +263,55 @@ it('extractArxivFeed is the adapter without the Page', () => {
 
 it('the generated fixtures are what make-fixtures.ts writes', () => {
   for (const [name, content] of Object.entries(buildArxivRssFixtures())) expect(fixture(name), name).toBe(content);
+});
+
+describe('arxiv-rss on arXiv query API responses (Atom)', () => {
+  const seed = (name: string) =>
+    readFileSync(new URL(`../../test/fixtures/arxiv-rss/seeds/${name}`, import.meta.url), 'utf8');
+  const api = (body: string) =>
+    arxivRssAdapter.extract(createPage('https://export.arxiv.org/api/query?id_list=x', body, 'application/xml'));
+
+  it('reads the primary category first, cross-lists after it, the version and the comments (real capture)', () => {
+    const { entries, warnings } = api(seed('arxiv-api-query-transformer-cs.LG-2026-06-14.atom.xml'));
+    expect(warnings).toEqual([]);
+    expect(entries[0]).toMatchObject({
+      arxivId: '2606.13677v1',
+      version: 1,
+      primaryCategory: 'cs.RO',
+      categories: ['cs.RO', 'cs.AI', 'cs.CV', 'cs.LG'],
+      arxivComments: 'Project Page: https://zhaohengyin.github.io/mana',
+    });
+    expect(entries.map((e) => e.primaryCategory)).toEqual(['cs.RO', 'cs.AI', 'cs.LG', 'cs.CV', 'cs.DC']);
+    const cl = api(seed('arxiv-api-query-cat-cs.CL-2026-05-11.atom.xml')).entries;
+    expect(cl[0]).toMatchObject({ arxivId: '2605.08083v1', primaryCategory: 'cs.CL', arxivComments: '25 pages' });
+  });
+
+  it('reads a replaced version, the journal reference and the DOI (an entry in the same shape)', () => {
+    const body = `<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom" xmlns:arxiv="http://arxiv.org/schemas/atom">
+  <entry>
+    <id>http://arxiv.org/abs/2411.01234v3</id>
+    <title>A Replaced Paper</title>
+    <published>2024-11-02T10:00:00Z</published>
+    <updated>2024-12-01T10:00:00Z</updated>
+    <category term="cs.CL" scheme="http://arxiv.org/schemas/atom"/>
+    <category term="cs.LG" scheme="http://arxiv.org/schemas/atom"/>
+    <arxiv:primary_category term="cs.LG"/>
+    <arxiv:comment>12 pages, 4 figures; accepted at ICLR 2025</arxiv:comment>
+    <arxiv:journal_ref>Proc. ICLR 2025,   pp. 1-12</arxiv:journal_ref>
+    <arxiv:doi>10.1000/xyz.2024.123.</arxiv:doi>
+    <author><name>Wei Wang</name></author>
+    <author><name>Wei Wang</name></author>
+  </entry>
+</feed>`;
+    expect(api(body).entries[0]).toMatchObject({
+      arxivId: '2411.01234v3',
+      version: 3,
+      primaryCategory: 'cs.LG',
+      categories: ['cs.LG', 'cs.CL'],
+      arxivComments: '12 pages, 4 figures; accepted at ICLR 2025',
+      journalRef: 'Proc. ICLR 2025, pp. 1-12',
+      doi: '10.1000/xyz.2024.123',
+      authors: ['Wei Wang', 'Wei Wang'],
+    });
+  });
 });

@@ -1,6 +1,6 @@
 import type { CheerioOptions } from 'cheerio';
 import { type AnyNode, type Element, isTag } from 'domhandler';
-import { arxivIdFromAbsUrl, isArxivId, withoutVersion } from '../arxiv-id.js';
+import { arxivIdFromAbsUrl, doiFrom, isArxivId, versionOf, withoutVersion } from '../arxiv-id.js';
 import { elementText } from '../dom-text.js';
 import { loadMarkup } from '../page.js';
 import { absoluteUrl, capText, cleanText, TEXT_LIMITS } from '../text.js';
@@ -35,6 +35,13 @@ interface FeedItem {
   creators: string[];
   /** Atom `<author><name>` values, one name each. */
   authorNames: string[];
+  /** `arxiv:primary_category` (the API's Atom). */
+  primaryCategory?: string;
+  /** `arxiv:comment`, `arxiv:journal_ref`, `arxiv:doi` (the API's Atom), `dc:rights` (feeds). */
+  comment?: string;
+  journalRef?: string;
+  doi?: string;
+  rights?: string;
 }
 
 /**
@@ -94,9 +101,23 @@ function toEntry(item: FeedItem, arxivId: string, rank: number, pageUrl: string)
   if (url) entry.url = url;
   const section = cleanText(item.announceType).toLowerCase() || announceType;
   if (section) entry.section = section;
-  if (item.categories.length > 0) entry.categories = [...new Set(item.categories)];
+  const primary = cleanText(item.primaryCategory);
+  if (primary) entry.primaryCategory = primary;
+  // The primary category first, then the others (cross-lists) in feed order.
+  const categories = [...new Set([...(primary ? [primary] : []), ...item.categories])];
+  if (categories.length > 0) entry.categories = categories;
   const publishedAt = isoDate(item.date);
   if (publishedAt) entry.publishedAt = publishedAt;
+  const version = versionOf(arxivId);
+  if (version !== undefined) entry.version = version;
+  const comment = capText(cleanText(item.comment), TEXT_LIMITS.summary).trimEnd();
+  if (comment) entry.arxivComments = comment;
+  const journalRef = capText(cleanText(item.journalRef), TEXT_LIMITS.summary).trimEnd();
+  if (journalRef) entry.journalRef = journalRef;
+  const doi = doiFrom(cleanText(item.doi));
+  if (doi) entry.doi = doi;
+  const license = absoluteUrl(cleanText(item.rights), 'https://arxiv.org/');
+  if (license) entry.license = license;
   return entry;
 }
 
@@ -156,6 +177,22 @@ function readItem(el: Element, kind: 'rss' | 'atom'): FeedItem {
         break;
       case 'updated':
         updated ??= capText(elementText(child), TEXT_LIMITS.label);
+        break;
+      case 'primary_category':
+        item.primaryCategory ??= capText(child.attribs.term ?? elementText(child), TEXT_LIMITS.label);
+        break;
+      case 'comment':
+        item.comment ??= capText(elementText(child), TEXT_LIMITS.summary);
+        break;
+      case 'journal_ref':
+        item.journalRef ??= capText(elementText(child), TEXT_LIMITS.summary);
+        break;
+      case 'doi':
+        item.doi ??= capText(elementText(child), TEXT_LIMITS.label);
+        break;
+      case 'rights':
+      case 'license':
+        item.rights ??= capText(elementText(child), TEXT_LIMITS.url);
         break;
       case 'announce_type':
         item.announceType ??= capText(elementText(child), TEXT_LIMITS.label);

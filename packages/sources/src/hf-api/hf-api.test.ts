@@ -48,6 +48,75 @@ describe('hf-api on the real captures', () => {
     expect(first?.abstract).toMatch(/^Modern retrieval systems, whether lexical or semantic, expose a corpus/);
   });
 
+  it('keeps what the source gives beyond the listing: code, stars, project page, summary, keywords, organization, submitter, media', () => {
+    const { entries } = run(capture('hf-api-daily_papers-limit30-2026-06-13.json'));
+    const has = (key: keyof (typeof entries)[number]) => entries.filter((e) => e[key] !== undefined).length;
+    // As many as the capture carries (16 with code, 13 with a project page, 2 with media).
+    expect([has('githubRepo'), has('githubStars'), has('projectPage'), has('organization'), has('mediaUrls')]).toEqual([
+      16, 16, 13, 16, 2,
+    ]);
+    expect([has('aiSummary'), has('aiKeywords'), has('submittedBy'), has('thumbnail')]).toEqual([30, 30, 30, 30]);
+    expect(entries[0]).toMatchObject({
+      externalId: '2606.00467',
+      aiSummary: expect.stringMatching(/^Large language models exhibit limited ability to correct zero-shot errors/),
+      organization: 'caltech',
+      submittedBy: 'RKocielnik',
+      thumbnail: 'https://cdn-thumbnails.huggingface.co/social-thumbnails/papers/2606.00467.png',
+    });
+    expect(entries[0]?.aiKeywords).toHaveLength(14);
+    expect(entries[0]?.githubRepo).toBeUndefined();
+    expect(entries.find((e) => e.externalId === '2606.13392')).toMatchObject({
+      githubRepo: 'https://github.com/MiniMax-AI/MSA',
+      githubStars: 251,
+    });
+    expect(entries.find((e) => e.externalId === '2606.08063')).toMatchObject({
+      githubRepo: 'https://github.com/jqtangust/Robust-U1',
+      githubStars: 86,
+      projectPage: 'https://huggingface.co/spaces/Jiaqi-hkust/Robust-U1',
+    });
+    expect(entries[6]?.mediaUrls).toEqual([
+      'https://cdn-uploads.huggingface.co/production/uploads/63cacbc502ee13c2af9d6759/huBiURDQzAZU1eFYFd9fi.png',
+    ]);
+  });
+
+  it('drops links that are not http(s), caps texts and lists, reads stars given as text', () => {
+    const long = 'x'.repeat(10_000);
+    const { entries } = mapHfEntries(
+      [
+        {
+          paper: {
+            id: '2612.00001',
+            githubRepo: 'javascript:alert(1)',
+            githubStars: '1.2k',
+            projectPage: '/spaces/a/b',
+            ai_summary: ` ${long} `,
+            ai_keywords: [...Array.from({ length: 80 }, (_, i) => `k${i}`), 3, null],
+            mediaUrls: ['data:image/png;base64,xx', 'https://a.example/1.png', 'https://a.example/1.png', 7],
+            organization: { fullname: 'No handle' },
+          },
+          submittedBy: { name: '  someone  ' },
+          thumbnail: 'mailto:x@example.org',
+        },
+        { paper: { id: '2612.00002', githubStars: -3, ai_keywords: 'not a list', submittedOnDailyBy: { user: 'u1' } } },
+      ],
+      API_URL,
+    );
+    expect(entries[0]).toMatchObject({
+      githubStars: 1200,
+      projectPage: 'https://huggingface.co/spaces/a/b',
+      submittedBy: 'someone',
+      mediaUrls: ['https://a.example/1.png'],
+    });
+    expect(entries[0]?.githubRepo).toBeUndefined();
+    expect(entries[0]?.thumbnail).toBeUndefined();
+    expect(entries[0]?.organization).toBeUndefined();
+    expect(entries[0]?.aiSummary).toHaveLength(4_000);
+    expect(entries[0]?.aiKeywords).toHaveLength(50);
+    expect(entries[1]).toMatchObject({ submittedBy: 'u1' });
+    expect(entries[1]?.githubStars).toBeUndefined();
+    expect(entries[1]?.aiKeywords).toBeUndefined();
+  });
+
   it('keeps the response order (a limit response is not sorted by upvotes)', () => {
     const { entries } = run(capture('hf-api-daily_papers-limit30-2026-06-13.json'));
     expect(entries.slice(0, 3).map((e) => [e.rank, e.externalId, e.upvotes])).toEqual([

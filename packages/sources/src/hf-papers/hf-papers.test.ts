@@ -59,6 +59,28 @@ describe('hf-papers: embedded listing JSON', () => {
       upvotes: 118,
       comments: 3,
       publishedAt: '2026-06-11T00:00:00.000Z',
+      githubRepo: 'https://github.com/Aiden0526/EvoArena',
+      githubStars: 9,
+      projectPage: 'https://aiden0526.github.io/EvoArena/',
+      aiSummary: expect.stringMatching(
+        /^EvoArena benchmark and EvoMem memory paradigm address .* on evolving tasks\.$/,
+      ),
+      aiKeywords: [
+        'large language model agents',
+        'EvoArena',
+        'EvoMem',
+        'memory evolution',
+        'environment changes',
+        'progressive updates',
+        'terminal domain',
+        'software domain',
+        'social domain',
+        'chain-level accuracy',
+        'mechanistic analysis',
+      ],
+      organization: 'MIT',
+      submittedBy: 'zhiyuanhucs',
+      thumbnail: 'https://cdn-thumbnails.huggingface.co/social-thumbnails/papers/2606.13681.png',
     });
     expect(entries[1]).toMatchObject({
       externalId: '2606.13392',

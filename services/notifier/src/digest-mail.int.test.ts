@@ -32,6 +32,12 @@ beforeAll(async () => {
            (NULL, 'Workshop paper', 'workshop paper', NULL, '{}', 'https://workshop.example.org/p/3', 10, now(), now())`.execute(
     t.db,
   );
+  // What Hugging Face gives beyond the listing (migration 0020), on the tokenizer.
+  await sql`
+    UPDATE papers SET ai_summary = 'OpenPixel releases every weight of an image tokenizer.',
+                      code_url = 'https://github.com/example/openpixel', code_stars = 15600,
+                      project_page = 'https://openpixel.example.org/'
+    WHERE title = 'Open tokenizer'`.execute(t.db);
   await sql`
     INSERT INTO paper_topics (paper_id, topic_id, score, position, taxonomy_version)
     SELECT id, t.topic, 0.9, t.position, 'v' FROM papers,
@@ -104,6 +110,12 @@ describe('digest mails of stored papers', () => {
     expect(html).toContain('href="https://huggingface.co/papers/open-tokenizer#community"');
     expect(text).toContain('Paper: https://workshop.example.org/p/3');
     expect(text).toContain('Lena Fischer and Jonas Berg');
+    // Its source's summary instead of the abstract, code with stars, project page.
+    expect(text).toContain('OpenPixel releases every weight of an image tokenizer.');
+    expect(text).not.toContain('An open image tokenizer.');
+    expect(html).toContain('href="https://github.com/example/openpixel"');
+    expect(html).toContain('Code (★ 15.6k)');
+    expect(html).toContain('href="https://openpixel.example.org/"');
     // Only the reader's topic: not "safety" (a second topic of two papers), not "vision" (the tokenizer's best).
     expect(text).not.toMatch(/safety|vision/);
     expect(text.match(/^ {3}llm · /gm)).toHaveLength(3);

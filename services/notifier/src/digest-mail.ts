@@ -32,6 +32,10 @@ export function digestPaperView(paper: DigestPaper, publicUrl: string): MailDige
     upvotes: paper.upvotes,
     topics: paper.topics,
     huggingfaceId: huggingfaceIdOf(paper.url),
+    summary: paper.aiSummary,
+    githubRepo: paper.codeUrl,
+    githubStars: paper.codeStars,
+    projectPage: paper.projectPage,
   };
 }
 

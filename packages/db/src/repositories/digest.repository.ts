@@ -30,6 +30,11 @@ export interface DigestPaper {
   upvotes: number | null;
   topics: string[];
   score: number;
+  /** What the sources give beyond the listing (migration 0020): the source's short summary, code, its stars, project page. */
+  aiSummary: string | null;
+  codeUrl: string | null;
+  codeStars: number | null;
+  projectPage: string | null;
 }
 
 /**
@@ -260,6 +265,10 @@ export class DigestRepository {
         ...paperHeadline,
         'p.url',
         'p.upvotes',
+        'p.ai_summary as aiSummary',
+        'p.code_url as codeUrl',
+        'p.code_stars as codeStars',
+        'p.project_page as projectPage',
         arrayOf(
           eb
             .selectFrom('paper_topics as t')

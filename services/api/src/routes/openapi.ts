@@ -49,7 +49,15 @@ export function openApiDocument(taxonomy: Taxonomy, subscriptionBody: z.ZodTypeA
       '/api/papers/{arxivId}': {
         get: {
           summary: 'One paper with its sighting history',
-          parameters: [{ name: 'arxivId', in: 'path', required: true, schema: { type: 'string' } }],
+          parameters: [
+            {
+              name: 'arxivId',
+              in: 'path',
+              required: true,
+              description: 'an arXiv id (2411.01234, hep-th/9901001); a version (2411.01234v2) names the same paper',
+              schema: { type: 'string' },
+            },
+          ],
           responses: {
             200: { description: 'the paper' },
             400: { description: 'not an arXiv id' },

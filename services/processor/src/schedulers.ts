@@ -2,10 +2,15 @@ import type { Queues, Schedule } from '@paperboy/queue';
 
 export const DASHBOARD_REFRESH_SCHEDULER = 'dashboard-refresh';
 export const DASHBOARD_REBUILD_SCHEDULER = 'dashboard-rebuild-nightly';
+export const ENRICH_DUE_SCHEDULER = 'enrich-due';
+/** How often the papers due for enrichment are swept into enrich-papers jobs. */
+export const ENRICH_DUE_EVERY_MS = 60_000;
 
 /**
- * The dashboard refreshes: an incremental one every `everySeconds` (only the days that changed)
- * and a full rebuild nightly at 03:37 UTC, which also catches any change the day marks missed.
+ * The processor's schedules. The dashboard refreshes: an incremental one every `everySeconds` (only
+ * the days that changed) and a full rebuild nightly at 03:37 UTC, which also catches any change the
+ * day marks missed. The enrichment sweep (`enrich-due`) every minute: papers marked due (new ones,
+ * refreshes, and those whose job Redis lost) become enrich-papers jobs.
  */
 export function dashboardSchedules(everySeconds: number): Schedule[] {
   return [
@@ -16,6 +21,7 @@ export function dashboardSchedules(everySeconds: number): Schedule[] {
       repeat: { pattern: '37 3 * * *', tz: 'UTC' },
       payload: { full: true },
     },
+    { name: 'enrich-due', id: ENRICH_DUE_SCHEDULER, repeat: { every: ENRICH_DUE_EVERY_MS }, payload: {} },
   ];
 }
 

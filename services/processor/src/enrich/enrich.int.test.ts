@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type EnrichKind, EnrichmentRepository, PaperRepository } from '@paperboy/db';
+import { type EnrichKind, EnrichmentRepository, listSources, PaperRepository } from '@paperboy/db';
 import { HostLimiter, RobotsCache } from '@paperboy/http';
 import { createLogger } from '@paperboy/logger';
 import { createMetrics } from '@paperboy/metrics';
@@ -421,6 +421,110 @@ describe('enrichment (issue 13)', () => {
       await until(async () => (await due('arxiv')) === 0, 20_000, 'the caught-up enrichment');
       expect(await paper('2605.05242')).toMatchObject({ primary_category: 'cs.IR', latest_version: 2 });
       expect(server.hits.get('/api/query')).toBe(1);
+    } finally {
+      await run.stop();
+      await server.close();
+    }
+  }, 60_000);
+  it('is emitted by the processor itself: an ingest batch that creates papers has them enriched, visible in source health', async () => {
+    const server = await startFixtureServer({ '/api/query': atom(ARXIV_API_WRITTEN) });
+    const run = startEnrichment(server, ['arxiv']);
+    try {
+      const { entries } = getAdapter('hf-api').extract(
+        createPage('https://huggingface.co/api/daily_papers', HF_LISTING, 'application/json'),
+      );
+      // No sweep is asked for: the ingest job itself asks for one once its batch is committed.
+      await run.queues.add('ingest-entries', {
+        source: 'hf-api',
+        listing: 'https://huggingface.co/api/daily_papers',
+        fetchId: null,
+        seenAt: '2026-05-11T08:00:00.000Z',
+        contentHash: 'test',
+        chunk: 0,
+        entries: JSON.parse(JSON.stringify(entries)) as unknown[],
+      });
+      await until(
+        async () => (await paper('2605.05242').catch(() => null))?.primary_category === 'cs.IR',
+        20_000,
+        'the enrichment',
+      );
+      expect(await due('arxiv')).toBe(0);
+      const sources = await listSources(t.db, { configured: [], unstoredGraceMs: 60_000 });
+      expect(sources.find((s) => s.id === 'enrich-arxiv')).toMatchObject({ health: 'ok' });
+    } finally {
+      await run.stop();
+      await server.close();
+    }
+  }, 60_000);
+
+  it('refreshes the details of papers still trending once they are older than the refresh age, and only those', async () => {
+    await storeListing('hf-api', HF_LISTING, 'application/json', ['arxiv']);
+    const server = await startFixtureServer({ '/api/query': atom(ARXIV_API_WRITTEN) });
+    const run = startEnrichment(server, ['arxiv']);
+    try {
+      await run.sweep();
+      await until(async () => (await due('arxiv')) === 0, 20_000, 'the first enrichment');
+      const trending = (await paper('2605.05242')).id;
+      // 8 days later (refresh age 7): one paper seen in a listing an hour ago, the others not for 10 days.
+      await sql`UPDATE paper_enrichments SET enriched_at = now() - interval '8 days'`.execute(t.db);
+      await sql`UPDATE papers SET last_seen_at = now() - interval '10 days'`.execute(t.db);
+      await sql`UPDATE papers SET last_seen_at = now() - interval '1 hour' WHERE id = ${trending}`.execute(t.db);
+      const job = await run.sweep();
+      await until(async () => (await job.isCompleted()) === true, 10_000, 'the sweep');
+      expect((await run.queues.getJob('enrich-due', job.id!))?.returnvalue).toMatchObject({
+        refreshed: { arxiv: 1 },
+        enqueued: { arxiv: 1 },
+      });
+      await until(async () => (await due('arxiv')) === 0, 20_000, 'the refresh');
+      expect(server.hits.get('/api/query')).toBe(2);
+      const enrichedAt = await t.db
+        .selectFrom('paper_enrichments')
+        .select(['paper_id', sql<boolean>`enriched_at > now() - interval '1 minute'`.as('fresh')])
+        .orderBy('paper_id')
+        .execute();
+      expect(enrichedAt.filter((r) => r.fresh).map((r) => r.paper_id)).toEqual([trending]);
+    } finally {
+      await run.stop();
+      await server.close();
+    }
+  }, 60_000);
+
+  it('asks robots.txt, and sends a conditional request the second time (a 304 stores nothing)', async () => {
+    await storeListing('arxiv-rss', ARXIV_API_REAL, 'application/atom+xml', ['hf']);
+    const server = await startFixtureServer({
+      '/robots.txt': send('User-agent: *\nDisallow: /api/papers/2605.08077\n', 'text/plain'),
+      '/api/papers/2605.08083': (req, res) => {
+        if (req.headers['if-none-match'] === '"v1"') return void res.writeHead(304, { etag: '"v1"' }).end();
+        res.writeHead(200, { 'content-type': 'application/json', etag: '"v1"' }).end(HF_PAPER_WRITTEN);
+      },
+    });
+    const run = startEnrichment(server, ['hf']);
+    try {
+      await run.sweep();
+      await until(async () => (await due('hf')) === 0, 20_000, 'the enrichment');
+      expect((await enrichmentsOf('2605.08077'))[0]).toMatchObject({ outcome: 'disallowed' });
+      expect(server.hits.get('/api/papers/2605.08077')).toBeUndefined();
+      expect((await enrichmentsOf('2605.08083'))[0]).toMatchObject({ outcome: 'ok' });
+      const facts = await t.db.selectFrom('paper_facts').selectAll().orderBy('paper_id').orderBy('field').execute();
+
+      await sql`UPDATE paper_enrichments SET due_at = now(), enqueued_at = NULL WHERE outcome = 'ok'`.execute(t.db);
+      await run.sweep();
+      await until(async () => (await due('hf')) === 0, 20_000, 'the second enrichment');
+      expect(server.hits.get('/api/papers/2605.08083')).toBe(2);
+      expect((await enrichmentsOf('2605.08083'))[0]).toMatchObject({ outcome: 'not-modified' });
+      expect(await t.db.selectFrom('paper_facts').selectAll().orderBy('paper_id').orderBy('field').execute()).toEqual(
+        facts,
+      );
+      const outcomes = await t.db
+        .selectFrom('crawls')
+        .select(['outcome', 'status'])
+        .where('url', 'like', '%2605.08083')
+        .orderBy('id')
+        .execute();
+      expect(outcomes).toEqual([
+        { outcome: 'ok', status: 200 },
+        { outcome: 'not-modified', status: 304 },
+      ]);
     } finally {
       await run.stop();
       await server.close();

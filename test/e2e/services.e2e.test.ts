@@ -61,7 +61,7 @@ describe('services as separate processes', () => {
       expect(await keys('planning')).toEqual(['digest-planner-daily', 'digest-planner-weekly']);
       expect(await keys('notify')).toEqual([]);
       expect(await queues.get('notify').getDelayedCount()).toBe(0); // nor a scheduled job: planners run on `planning`
-      expect(await keys('maintenance')).toEqual(['dashboard-rebuild-nightly', 'dashboard-refresh', 'enrich-due']);
+      expect(await keys('maintenance')).toEqual(['dashboard-rebuild-nightly', 'dashboard-refresh']);
 
       // The source's schedule crawls it (BullMQ runs an `every` schedule at once); the papers land.
       const papers = async () =>

@@ -16,12 +16,7 @@ import {
 } from '@paperboy/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProcessorWorkers } from './processor.js';
-import {
-  DASHBOARD_REBUILD_SCHEDULER,
-  DASHBOARD_REFRESH_SCHEDULER,
-  ENRICH_DUE_SCHEDULER,
-  syncDashboardSchedulers,
-} from './schedulers.js';
+import { DASHBOARD_REBUILD_SCHEDULER, DASHBOARD_REFRESH_SCHEDULER, syncDashboardSchedulers } from './schedulers.js';
 
 const testEnv = testEnvironment();
 const { prefix, redisUrl } = testEnv;
@@ -71,7 +66,6 @@ describe('refresh-dashboard job', () => {
     expect(schedulers).toEqual([
       { key: DASHBOARD_REBUILD_SCHEDULER, every: null, pattern: '37 3 * * *', data: { full: true } },
       { key: DASHBOARD_REFRESH_SCHEDULER, every: 300_000, pattern: null, data: {} },
-      { key: ENRICH_DUE_SCHEDULER, every: 60_000, pattern: null, data: {} },
     ]);
     await idle.close();
     await deleteRedisPrefix(redisUrl, idlePrefix);

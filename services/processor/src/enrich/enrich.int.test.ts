@@ -22,6 +22,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createPage, getAdapter } from '../../../../packages/sources/src/index.js';
 import { parseEntries } from '../handlers/ingest.handler.js';
 import { createProcessorWorkers } from '../processor.js';
+import { ENRICH_DUE_SCHEDULER, syncDashboardSchedulers } from '../schedulers.js';
 import { type BatchContext, storeBatch } from '../store-batch.js';
 import { createEnrichDueHandler } from './enrich-due.handler.js';
 
@@ -530,4 +531,18 @@ describe('enrichment (issue 13)', () => {
       await server.close();
     }
   }, 60_000);
+  it('schedules the sweep every minute while a kind is on, and removes it when enrichment is switched off', async () => {
+    const prefix = testQueuePrefix();
+    prefixes.push(prefix);
+    const idle = new Queues(redis, { prefix, fetchAttempts: 1 });
+    try {
+      const ids = async () => (await idle.get('maintenance').getJobSchedulers(0, -1)).map((s) => s.key).sort();
+      await syncDashboardSchedulers(idle, 300, ['arxiv', 'hf']);
+      expect(await ids()).toEqual(['dashboard-rebuild-nightly', 'dashboard-refresh', ENRICH_DUE_SCHEDULER]);
+      await syncDashboardSchedulers(idle, 300, []);
+      expect(await ids()).toEqual(['dashboard-rebuild-nightly', 'dashboard-refresh']);
+    } finally {
+      await idle.close();
+    }
+  });
 });

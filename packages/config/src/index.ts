@@ -235,7 +235,6 @@ export const configSchema = z.object({
     .describe('archived page bodies no fetch has seen for this many days are deleted (a daily job)'),
   PAPERBOY_ENRICH: z
     .string()
-    .default('arxiv,hf')
     .transform((value, ctx) => {
       const kinds = value
         .split(',')
@@ -252,6 +251,7 @@ export const configSchema = z.object({
       }
       return [...new Set(kinds)].sort() as Array<'arxiv' | 'hf'>;
     })
+    .default('arxiv,hf')
     .describe(
       'enrichment kinds fetched for stored papers: `arxiv` (arXiv API), `hf` (Hugging Face paper API), `arxiv,hf` or `none`',
     ),

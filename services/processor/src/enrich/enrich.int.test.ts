@@ -39,6 +39,10 @@ const read = (base: URL, path: string) => readFileSync(new URL(path, base), 'utf
 /** The real captures, and the fixtures written in their shape. */
 const HF_LISTING = read(sourcesFixtures, 'hf-api/hf-api-daily_papers-3items-2026-05-11.json');
 const ARXIV_API_REAL = read(sourcesFixtures, 'arxiv-rss/seeds/arxiv-api-query-cat-cs.CL-2026-05-11.atom.xml');
+const ARXIV_API_TRANSFORMER = read(
+  sourcesFixtures,
+  'arxiv-rss/seeds/arxiv-api-query-transformer-cs.LG-2026-06-14.atom.xml',
+);
 const ARXIV_API_WRITTEN = read(ownFixtures, 'arxiv-api-id_list-2605.05242.atom.xml');
 const HF_PAPER_WRITTEN = read(ownFixtures, 'hf-paper-2605.08083.json');
 
@@ -331,6 +335,12 @@ describe('enrichment (issue 13)', () => {
             code_stars: 57,
           });
         }
+        // A 429, or a 503 with Retry-After, paused the host and put the job back as a throttle (no
+        // attempt spent); a 503 without one was an attempt, retried with backoff.
+        const [done] = await run.queues.get('enrich').getCompleted();
+        const pause = fault.status === 429 || fault.retryAfter !== undefined;
+        expect(done!.data.throttled).toBe(pause ? 1 : undefined);
+        expect(done!.attemptsMade).toBe(pause ? 1 : 2);
         // The throttled attempt is on the record (retrying, with its status), the crawl then ended ok.
         const fetches = await t.db
           .selectFrom('page_fetches')
@@ -545,4 +555,63 @@ describe('enrichment (issue 13)', () => {
       await idle.close();
     }
   });
+  it('asks both APIs about papers from any other listing, reading the real arXiv API capture: five papers in one request, cross-lists kept', async () => {
+    // A configured listing (generic adapter) that names five arXiv papers by id and title only.
+    const titles: Record<string, string> = {};
+    for (const m of ARXIV_API_TRANSFORMER.matchAll(
+      /<id>http:\/\/arxiv\.org\/abs\/([0-9.]+)v\d+<\/id>\s*<title>([^<]+)<\/title>/g,
+    ))
+      titles[m[1]!] = m[2]!;
+    expect(Object.keys(titles)).toHaveLength(5);
+    const raw = Object.entries(titles).map(([arxivId, title], i) => ({
+      rank: i + 1,
+      externalId: arxivId,
+      arxivId,
+      title,
+    }));
+    const { entries, rejected } = parseEntries(raw);
+    await storeBatch(
+      t.db,
+      new PaperRepository(t.db),
+      {
+        source: 'reading-list',
+        adapter: 'generic',
+        listing: 'https://example.test/list',
+        seenAt: new Date(),
+        fetchId: null,
+      },
+      entries,
+      rejected,
+      { taxonomy, nearDuplicateThreshold: 0.75, enrich: ['arxiv', 'hf'] },
+    );
+    expect(await due('arxiv')).toBe(5);
+    expect(await due('hf')).toBe(5);
+    // The real capture; the paper API knows none of them here (404).
+    const server = await startFixtureServer({ '/api/query': atom(ARXIV_API_TRANSFORMER) });
+    const run = startEnrichment(server, ['arxiv', 'hf']);
+    try {
+      await run.sweep();
+      await until(async () => (await due('arxiv')) + (await due('hf')) === 0, 30_000, 'both enrichments');
+      expect(server.hits.get('/api/query')).toBe(1);
+      expect(await paper('2606.13677')).toMatchObject({
+        primary_category: 'cs.RO',
+        categories: ['cs.AI', 'cs.CV', 'cs.LG', 'cs.RO'],
+        arxiv_comments: 'Project Page: https://zhaohengyin.github.io/mana',
+        latest_version: 1,
+      });
+      const outcomes = await t.db
+        .selectFrom('paper_enrichments')
+        .select(['kind', 'outcome', (eb) => eb.fn.countAll<number>().as('n')])
+        .groupBy(['kind', 'outcome'])
+        .orderBy('kind')
+        .execute();
+      expect(outcomes.map((o) => [o.kind, o.outcome, Number(o.n)])).toEqual([
+        ['arxiv', 'ok', 5],
+        ['hf', 'not-found', 5],
+      ]);
+    } finally {
+      await run.stop();
+      await server.close();
+    }
+  }, 60_000);
 });

@@ -97,6 +97,7 @@ describe('paperboy CLI', () => {
           '2026_12_07_0018_search_document',
           '2026_12_07_0019_crawl_job_instance',
           '2026_12_07_0020_paper_details',
+          '2026_12_07_0021_dashboard_code_stars',
         ],
       });
       const second = await runCli(['migrate'], { ...env, DATABASE_URL: url });

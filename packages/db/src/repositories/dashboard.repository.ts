@@ -61,6 +61,18 @@ export interface PaperWithCodeRow {
   aiSummary: string | null;
 }
 
+/** A paper's stored fields its links are made from (`paperLinkFields`). */
+export interface PaperLinkFieldsRow {
+  paperId: number;
+  arxivId: string | null;
+  url: string | null;
+  codeUrl: string | null;
+  codeStars: number | null;
+  projectPage: string | null;
+  aiSummary: string | null;
+  submittedBy: string | null;
+}
+
 /** A row of `dashboard.stars_per_day` (migration 0021). */
 export interface StarsPerDayRow {
   paperId: number;
@@ -224,6 +236,30 @@ export class DashboardRepository {
       .limit(n - ranked.length)
       .execute();
     return [...ranked, ...rest];
+  }
+
+  /**
+   * What the links of these papers are made from (storedPaperLinks of @paperboy/pipeline), by paper id:
+   * the dashboard page links each title to its canonical page. Primary-key look-ups.
+   */
+  async paperLinkFields(ids: readonly number[]): Promise<Map<number, PaperLinkFieldsRow>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.db
+      .selectFrom('papers as p')
+      .select([
+        'p.id as paperId',
+        'p.arxiv_id as arxivId',
+        'p.url',
+        'p.code_url as codeUrl',
+        'p.code_stars as codeStars',
+        'p.project_page as projectPage',
+        'p.ai_summary as aiSummary',
+        'p.submitted_by as submittedBy',
+      ])
+      // Raw: one bigint[] parameter, whatever the number of ids.
+      .where('p.id', '=', (eb) => eb.fn.any(sql<number[]>`${[...ids]}::bigint[]`))
+      .execute();
+    return new Map(rows.map((r) => [r.paperId, r]));
   }
 
   /** The code stars per UTC day of the paper with this arXiv id, oldest first (empty when unknown or never shown). */

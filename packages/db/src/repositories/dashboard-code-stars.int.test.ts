@@ -49,6 +49,19 @@ describe('dashboard views of migration 0021 on a few thousand rows', () => {
     const text = await plan(query);
     expect(text).toContain('papers_code_stars');
     expect(text).not.toMatch(/Seq Scan|Sort/);
+    // Those without stars: the same index (its first entries), not a walk of every paper by id.
+    const unknown = await plan(
+      t.db
+        .selectFrom('dashboard.papers_with_code')
+        .select('paper_id')
+        .where('code_stars', 'is', null)
+        .orderBy('code_stars', 'desc')
+        .orderBy('paper_id')
+        .limit(10)
+        .compile(),
+    );
+    expect(unknown).toMatch(/Index (Only )?Scan using papers_code_stars/);
+    expect(unknown).not.toMatch(/Seq Scan|Sort|papers_pkey/);
     const rows = await new DashboardRepository(t.db).papersWithCode(PAPERS);
     expect(rows).toHaveLength(Math.floor(PAPERS / 3));
     const stars = rows.map((r) => r.codeStars);

@@ -206,8 +206,8 @@ export class DashboardRepository {
   }
 
   /**
-   * Papers with a code repository, most stars first (unknown stars last), `limit` of them: the index
-   * papers_code_stars read in order for those with stars, then those without.
+   * Papers with a code repository, most stars first (unknown stars last, by id), `limit` of them: the
+   * index papers_code_stars read in order for those with stars, then for those without.
    */
   async papersWithCode(limit: number): Promise<PaperWithCodeRow[]> {
     const n = Math.max(0, Math.trunc(limit));
@@ -231,7 +231,9 @@ export class DashboardRepository {
         .where('code_stars', withStars ? 'is not' : 'is', null);
     const ranked = await select(true).orderBy('code_stars', 'desc').orderBy('paper_id').limit(n).execute();
     if (ranked.length >= n) return ranked;
+    // The same index (unknown stars are its first entries, by id): never a walk of every paper.
     const rest = await select(false)
+      .orderBy('code_stars', 'desc')
       .orderBy('paper_id')
       .limit(n - ranked.length)
       .execute();

@@ -334,7 +334,7 @@ export const configSchema = z.object({
     .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only')
     .optional()
     .describe(
-      "prefix of paperboy's own Redis keys (host limits, robots cache, rate limits) (unset: `PAPERBOY_QUEUE_PREFIX`)",
+      "prefix of paperboy's own Redis keys (host limits, robots cache, the API's rate limits; the mail rate limit stays under `PAPERBOY_QUEUE_PREFIX`) (unset: `PAPERBOY_QUEUE_PREFIX`)",
     ),
   PORT: int(0, 65535).default(3000).describe('port the API listens on (`0`: a free port)'),
   HOST: text().default('0.0.0.0').describe('address the API listens on (`0.0.0.0`: every interface)'),
@@ -378,7 +378,7 @@ export type Config = Readonly<{
    */
   queuePrefix: string;
   /**
-   * Prefix of paperboy's own keys (host limits, robots cache, rate limits): PAPERBOY_QUEUE_PREFIX as
+   * Prefix of paperboy's own keys (host limits, robots cache, the API's rate limits): PAPERBOY_QUEUE_PREFIX as
    * given. Each of those keys (or a host's keys, by their own hash tag) stands alone, so in a
    * cluster they spread over the nodes instead of all following the queues' slot.
    */

@@ -50,21 +50,29 @@ export function createSubscriptionService(deps: SubscriptionServiceDeps) {
   const validTimeZone = (zone: string) => timeZones.isKnown(zone);
   const topicIds = deps.taxonomy.topics.map((t) => t.id);
 
-  /** A subscribe request (the form's and the JSON API's); it also generates the OpenAPI request body. */
-  const requestSchema = z.object({
-    // Checked with the other fields, so one answer names every problem.
-    email: z
-      .string()
-      .max(254)
-      .refine((v) => normalizeEmail(v) !== null, 'not an email address'),
-    topics: z
-      .array(z.enum(topicIds as [string, ...string[]]))
-      .max(topicIds.length)
-      .default([]),
-    frequency: z.enum(['daily', 'weekly']).default('daily'),
-    timeZone: z.string().refine(validTimeZone, 'not an IANA time zone').default('UTC'),
-    sendHour: z.number().int().min(0).max(23).default(8),
-  });
+  /** The fields of a subscribe request (the form's and the JSON API's), with the given time zone check. */
+  const subscribeRequest = <T extends z.ZodTypeAny>(timeZone: T) =>
+    z.object({
+      // Checked with the other fields, so one answer names every problem.
+      email: z
+        .string()
+        .max(254)
+        .refine((v) => normalizeEmail(v) !== null, 'not an email address'),
+      topics: z
+        .array(z.enum(topicIds as [string, ...string[]]))
+        .max(topicIds.length)
+        .default([]),
+      frequency: z.enum(['daily', 'weekly']).default('daily'),
+      timeZone,
+      sendHour: z.number().int().min(0).max(23).default(8),
+    });
+  const requestSchema = subscribeRequest(z.string().refine(validTimeZone, 'not an IANA time zone').default('UTC'));
+  /**
+   * The same fields for the OpenAPI request body, without the database check: zod-to-json-schema asks
+   * each field isOptional(), which parses its default synchronously, so the check would run at start-up
+   * with its promise dropped, and a Postgres not yet reachable would end the process (unhandled rejection).
+   */
+  const requestDocument = subscribeRequest(z.string().default('UTC'));
 
   /** The preferences form's fields, as posted (numbers as text). */
   const preferencesSchema = z.object({
@@ -78,6 +86,7 @@ export function createSubscriptionService(deps: SubscriptionServiceDeps) {
 
   return {
     requestSchema,
+    requestDocument,
     preferencesSchema,
 
     /**

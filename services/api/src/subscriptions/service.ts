@@ -23,6 +23,11 @@ export interface CheckedLink {
   current: boolean;
 }
 
+/** An active subscriber whose confirmation link this is (or was, before this confirmation revoked it). */
+function confirmedAlready(link: CheckedLink): boolean {
+  return link.status === 'active' && (link.current || link.version === link.tokenVersion - 1);
+}
+
 export type SubscribeResult = { ok: true } | { ok: false; status: number; errors: string[] };
 
 export interface SubscriptionServiceDeps {
@@ -130,12 +135,22 @@ export function createSubscriptionService(deps: SubscriptionServiceDeps) {
     },
 
     /** Whether a confirmation link leaves its subscriber confirmed (false: the link is no good). */
+    /**
+     * What opening a confirmation link shows, changing nothing: `ask` (a pending subscriber: a page
+     * with a button, since mail scanners open links before their owner does), `confirmed` (already
+     * active: opened again), else `invalid`.
+     */
+    confirmation(link: CheckedLink): 'ask' | 'confirmed' | 'invalid' {
+      if (link.current && link.status === 'pending') return 'ask';
+      return confirmedAlready(link) ? 'confirmed' : 'invalid';
+    },
+
     async confirm(link: CheckedLink): Promise<boolean> {
       if (link.current && (await subscribers.confirm(link.subscriberId))) return true;
       // Clicked again (or fetched first by a mail scanner): an active subscriber stays confirmed, even
       // when this confirmation revoked the link (a re-subscription bumps the version). Nothing changes.
       // Unsubscribed or bounced since: an old confirmation must not bring the address back.
-      return link.status === 'active' && (link.current || link.version === link.tokenVersion - 1);
+      return confirmedAlready(link);
     },
 
     async unsubscribe(subscriberId: number): Promise<void> {

@@ -18,10 +18,12 @@ import {
   type Accuracy,
   classify,
   evaluate,
+  evaluateCategoryEvidence,
   type LabelledPaper,
   loadLabelledPapers,
   loadTaxonomy,
   type Taxonomy,
+  type VariantAccuracy,
 } from '@paperboy/pipeline';
 
 const round = (x: number, digits = 4) => Math.round(x * 10 ** digits) / 10 ** digits;
@@ -48,6 +50,12 @@ const taxonomy = loadTaxonomy();
 const loadMs = performance.now() - loadStart;
 const papers = loadLabelledPapers();
 const report = evaluate(papers, taxonomy);
+const byCategories = evaluateCategoryEvidence(papers, taxonomy);
+const variant = (v: VariantAccuracy) => ({
+  overall: figures(v.overall),
+  dev: figures(v.dev),
+  holdout: figures(v.holdout),
+});
 
 const evalSetRate = throughput(papers, taxonomy, 2000);
 const long = papers.find((p) => p.abstract.length >= 1500)!;
@@ -72,6 +80,9 @@ console.log(
     dev: figures(report.bySplit.dev),
     holdout: figures(report.bySplit.holdout),
     noPrediction: report.noPrediction,
+    withCategories: variant(byCategories.withCategories),
+    withoutCategories: variant(byCategories.withoutCategories),
+    categorised: { with: variant(byCategories.categorised.with), without: variant(byCategories.categorised.without) },
     perTopic,
     topConfusions: report.confusion.slice(0, 10),
     speed: {

@@ -9,15 +9,19 @@
 export { classify } from './classify.js';
 export {
   type Accuracy,
+  type CategoryEvalReport,
   DEFAULT_EVAL_SET_PATH,
   type EvalReport,
   type EvalSplit,
   evaluate,
+  evaluateCategoryEvidence,
   type LabelledPaper,
   loadLabelledPapers,
   type Prediction,
   parseLabelledPapers,
   type TopicAccuracy,
+  type VariantAccuracy,
+  withoutCategories,
 } from './eval.js';
 export { DEFAULT_TAXONOMY_PATH, loadTaxonomy, parseTaxonomy, TaxonomyError } from './taxonomy.js';
 export type { PaperInput, Taxonomy, TopicInfo, TopicScore } from './types.js';

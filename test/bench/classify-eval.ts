@@ -4,7 +4,11 @@
  *   pnpm exec tsx --conditions=source test/bench/classify-eval.ts
  *
  * Accuracy: top-1 and "acceptable" (top topic is the label or one of its
- * alsoAcceptable ids) on the labelled set, overall, per split and per topic.
+ * alsoAcceptable ids) on the labelled set, overall, per split and per topic;
+ * then the same per split four ways: "withCategories" (as labelled: categories
+ * where the source gave them), "withoutCategories" (every paper's categories
+ * removed: a paper seen only on Hugging Face), and "categorised.with" /
+ * "categorised.without" (only the papers that have categories, both ways).
  * Speed: papers/s of classify() on one core over the labelled set (real
  * titles and abstracts, repeated), and over one paper with a 1.5 KB abstract.
  * "papersPerSecond" divides by the process's CPU time (user + system), so a

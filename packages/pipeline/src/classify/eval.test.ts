@@ -134,13 +134,38 @@ describe('evaluateCategoryEvidence', () => {
     expect(report.categorised.with.overall.correct).toBeGreaterThanOrEqual(report.categorised.without.overall.correct);
   });
 
-  it('removes categories without touching the input', () => {
+  it('removes categories and the primary category without touching the input', () => {
     const input: LabelledPaper[] = [
       { arxivId: '1', title: 't', abstract: '', categories: ['cs.CV'], topic: 'vision', source: 's', split: 'dev' },
+      { arxivId: '2', title: 't', abstract: '', primaryCategory: 'cs.RO', topic: 'vision', source: 's', split: 'dev' },
     ];
     const stripped = withoutCategories(input);
-    expect(stripped).toEqual([{ arxivId: '1', title: 't', abstract: '', topic: 'vision', source: 's', split: 'dev' }]);
+    expect(stripped).toEqual([
+      { arxivId: '1', title: 't', abstract: '', topic: 'vision', source: 's', split: 'dev' },
+      { arxivId: '2', title: 't', abstract: '', topic: 'vision', source: 's', split: 'dev' },
+    ]);
     expect(input[0]!.categories).toEqual(['cs.CV']);
+    expect(input[1]!.primaryCategory).toBe('cs.RO');
+  });
+
+  it('reads an optional primaryCategory in the labelled set and classifies with it', () => {
+    const line = (primary: string) =>
+      JSON.stringify({
+        arxivId: primary,
+        title: 'Spiking networks for robot control',
+        abstract: '',
+        categories: ['cs.RO', 'cs.NE'],
+        primaryCategory: primary,
+        topic: 'neuro',
+        source: 's',
+        split: 'dev',
+      });
+    const set = parseLabelledPapers(`${line('cs.NE')}\n${line('cs.RO')}\n`);
+    expect(set[0]!.primaryCategory).toBe('cs.NE');
+    const r = evaluate(set, taxonomy);
+    expect(r.predictions.map((p) => p.predicted)).toEqual(['neuro', 'rl-robotics']);
+    const blank = line('cs.NE').replace('"primaryCategory":"cs.NE"', '"primaryCategory":""');
+    expect(() => parseLabelledPapers(blank)).toThrow(/line 1: primaryCategory: /);
   });
 
   it('shows what categories change on a toy set', () => {

@@ -19,6 +19,7 @@ const labelledPaperSchema = z
     title: z.string().min(1),
     abstract: z.string(),
     categories: z.array(z.string()).optional(),
+    primaryCategory: z.string().min(1).optional(),
     topic: z.string().min(1),
     alsoAcceptable: z.array(z.string()).optional(),
     source: z.string().min(1),
@@ -183,7 +184,7 @@ export function evaluate(papers: readonly LabelledPaper[], taxonomy: Taxonomy): 
 
 /** The same papers with their arXiv categories removed: what a paper known only from Hugging Face looks like. */
 export function withoutCategories(papers: readonly LabelledPaper[]): LabelledPaper[] {
-  return papers.map(({ categories: _categories, ...rest }) => rest);
+  return papers.map(({ categories: _categories, primaryCategory: _primary, ...rest }) => rest);
 }
 
 /** Accuracy overall and per split, for one way of presenting the papers. */
@@ -211,7 +212,7 @@ function variant(report: EvalReport): VariantAccuracy {
 
 /** Evaluates the set with and without categories (see `CategoryEvalReport`). */
 export function evaluateCategoryEvidence(papers: readonly LabelledPaper[], taxonomy: Taxonomy): CategoryEvalReport {
-  const categorised = papers.filter((p) => (p.categories ?? []).length > 0);
+  const categorised = papers.filter((p) => (p.categories ?? []).length > 0 || p.primaryCategory !== undefined);
   return {
     withCategories: variant(evaluate(papers, taxonomy)),
     withoutCategories: variant(evaluate(withoutCategories(papers), taxonomy)),

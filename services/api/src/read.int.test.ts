@@ -241,10 +241,11 @@ describe('read API', () => {
     expect(topics.topics.find((t) => t.id === 'llm')?.papers).toBe(19); // 20 computed, one labelled safety
     expect(topics.topics.find((t) => t.id === 'safety')?.papers).toBe(1);
     expect((await get('/api/papers/2611.20002')).json().topics).toEqual(['safety']);
-    // A versioned id names the same paper; a malformed version is refused.
+    // A versioned or prefixed id names the same paper; a malformed one is refused.
     expect((await get('/api/papers/2611.20001v2')).json()).toMatchObject({ arxivId: '2611.20001' });
-    expect((await get('/api/papers/2611.20001v0')).statusCode).toBe(400);
+    expect((await get('/api/papers/arXiv:2611.20001')).json()).toMatchObject({ arxivId: '2611.20001' });
     expect((await get('/api/papers/2611.20001vx')).statusCode).toBe(400);
+    expect((await get('/api/papers/2613.20001')).statusCode).toBe(400); // month 13
     const safety = (await get('/api/papers?topic=safety')).json() as {
       papers: Array<{ arxivId: string; topics: string[] }>;
     };

@@ -66,7 +66,8 @@ export function openApiDocument(taxonomy: Taxonomy, subscriptionBody: z.ZodTypeA
               name: 'arxivId',
               in: 'path',
               required: true,
-              description: 'an arXiv id (2411.01234, hep-th/9901001); a version (2411.01234v2) names the same paper',
+              description:
+                'an arXiv id (2411.01234, hep-th/9901001); a version or prefix (2411.01234v2, arXiv:2411.01234) names the same paper',
               schema: { type: 'string' },
             },
           ],

@@ -1,5 +1,5 @@
 import { CursorError, type Db, ReadRepository, type SourceReport } from '@paperboy/db';
-import { parseDayOrInstant, type Taxonomy } from '@paperboy/pipeline';
+import { normalizeArxivId, parseDayOrInstant, type Taxonomy } from '@paperboy/pipeline';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import type { AnswerCache } from '../read/cache.js';
@@ -107,11 +107,11 @@ export function registerReadApi(
     if (!parsed.success) return bad(reply, parsed.error);
     // arXiv ids may hold a slash (hep-th/9901001): the rest of the path is the id.
     // Fastify has decoded the path once; a second decoding would turn %2525 into %25 (and %25 into a throw).
-    // A version (2611.20001v2) names the same paper: papers are kept by the id without it.
+    // Any form the pipeline reads names the paper (2611.20001v2, arXiv:2611.20001): papers are kept
+    // by the id without version, as normalizeArxivId gives it.
     const asked = (request.params as { '*': string })['*'];
-    const id = /^(\d{4}\.\d{4,5}|[a-z-]+(\.[A-Z]{2})?\/\d{7})(v[1-9]\d{0,3})?$/.exec(asked);
-    if (!id) return bad(reply, new Error(`arxivId: ${JSON.stringify(asked)} is not an arXiv id`));
-    const arxivId = id[1]!;
+    const arxivId = normalizeArxivId(asked);
+    if (!arxivId) return bad(reply, new Error(`arxivId: ${JSON.stringify(asked)} is not an arXiv id`));
     const paper = await read.paperWithHistory(arxivId);
     if (!paper) return reply.code(404).send({ error: `no paper ${arxivId}` });
     // The fields it always had (the stored link is in `links`), then the details, versions and links.

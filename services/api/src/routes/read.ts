@@ -3,6 +3,7 @@ import { normalizeArxivId, parseDayOrInstant, type Taxonomy } from '@paperboy/pi
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import type { AnswerCache } from '../read/cache.js';
+import { DETAIL_FIELDS, flatPaperRow, LINK_COLUMNS, linksOf, listedPaperView } from '../read/paper-view.js';
 import { render, send, sendAnswer, wantsCsv, withoutScores } from '../read/respond.js';
 import { readSchemas } from '../read/schemas.js';
 
@@ -16,6 +17,9 @@ const PAPER_COLUMNS = [
   'firstSeenAt',
   'lastSeenAt',
   'score',
+  // Appended (issue 13): scripts read the columns above by position.
+  ...DETAIL_FIELDS,
+  ...LINK_COLUMNS,
 ];
 
 /** A 400 answer naming every problem (not cached). */
@@ -84,10 +88,11 @@ export function registerReadApi(
     // Keyed by the validated query (and CSV or not): a few seconds old at most, see read/cache.ts.
     const answer = await deps.cache.get(`papers:${wantsCsv(request)}:${JSON.stringify(parsed.data)}`, async () => {
       try {
-        const page = await read.listPapers({ ...rest, ...(since ? { since: parseDayOrInstant(since)! } : {}) });
+        const listed = await read.listPapers({ ...rest, ...(since ? { since: parseDayOrInstant(since)! } : {}) });
         // An unknown source matches nothing: only an empty page needs the look-up.
-        if (page.papers.length === 0 && (await unknownSource(source))) return refused([]);
-        const rows = page.papers as unknown as Array<Record<string, unknown>>;
+        if (listed.papers.length === 0 && (await unknownSource(source))) return refused([]);
+        const page = { ...listed, papers: listed.papers.map(listedPaperView) };
+        const rows = page.papers.map(flatPaperRow);
         return { answer: render(request, page, { rows, columns: PAPER_COLUMNS }, withoutScores(page)), cache: true };
       } catch (error) {
         if (error instanceof CursorError) return refused([error.message]);
@@ -109,7 +114,22 @@ export function registerReadApi(
     if (!arxivId) return bad(reply, new Error(`arxivId: ${JSON.stringify(asked)} is not an arXiv id`));
     const paper = await read.paperWithHistory(arxivId);
     if (!paper) return reply.code(404).send({ error: `no paper ${arxivId}` });
-    return send(request, reply, paper);
+    // The fields it always had (the stored link is in `links`), then the details, versions and links.
+    const { url: _url, sightings, versions, ...fields } = paper;
+    const { title, abstract, authors, upvotes, topics, sources, firstSeenAt, lastSeenAt } = fields;
+    const view = {
+      arxivId: paper.arxivId,
+      title,
+      abstract,
+      authors,
+      upvotes,
+      topics,
+      sources,
+      firstSeenAt,
+      lastSeenAt,
+    };
+    const details = Object.fromEntries(DETAIL_FIELDS.map((f) => [f, fields[f]]));
+    return send(request, reply, { ...view, sightings, ...details, versions, links: linksOf(paper) });
   });
 
   app.get('/api/topics', limited, async (request, reply) => {
@@ -137,8 +157,9 @@ export function registerReadApi(
     const { window, limit } = parsed.data;
     const answer = await deps.cache.get(`trending:${wantsCsv(request)}:${window}:${limit}`, async () => {
       const since = new Date(Date.now() - (window === '24h' ? 86_400_000 : 7 * 86_400_000));
-      const page = await read.listPapers({ sort: 'trending', since, limit });
-      const rows = page.papers as unknown as Array<Record<string, unknown>>;
+      const listed = await read.listPapers({ sort: 'trending', since, limit });
+      const page = { ...listed, papers: listed.papers.map(listedPaperView) };
+      const rows = page.papers.map(flatPaperRow);
       return {
         answer: render(
           request,

@@ -72,8 +72,10 @@ describe('dashboard views of migration 0021 on a few thousand rows', () => {
 
   it("stars_per_day: one paper's days read its sightings by index (by arXiv id or paper id)", async () => {
     for (const where of [sql`arxiv_id = '2612.10300'`, sql`paper_id = 300`]) {
-      const text = (await sql`EXPLAIN SELECT * FROM dashboard.stars_per_day WHERE ${where}`.execute(t.db)).rows
-        .map((r: any) => r['QUERY PLAN'])
+      const text = (
+        await sql<{ 'QUERY PLAN': string }>`EXPLAIN SELECT * FROM dashboard.stars_per_day WHERE ${where}`.execute(t.db)
+      ).rows
+        .map((r) => r['QUERY PLAN'])
         .join('\n');
       // Partitions with rows are read by paper id; a sequential scan only of an empty (future) partition.
       expect(text).toMatch(/Index Cond: \(paper_id = /);

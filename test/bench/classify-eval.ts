@@ -4,7 +4,11 @@
  *   pnpm exec tsx --conditions=source test/bench/classify-eval.ts
  *
  * Accuracy: top-1 and "acceptable" (top topic is the label or one of its
- * alsoAcceptable ids) on the labelled set, overall, per split and per topic.
+ * alsoAcceptable ids) on the labelled set, overall, per split and per topic;
+ * then the same per split four ways: "withCategories" (as labelled: categories
+ * where the source gave them), "withoutCategories" (every paper's categories
+ * removed: a paper seen only on Hugging Face), and "categorised.with" /
+ * "categorised.without" (only the papers that have categories, both ways).
  * Speed: papers/s of classify() on one core over the labelled set (real
  * titles and abstracts, repeated), and over one paper with a 1.5 KB abstract.
  * "papersPerSecond" divides by the process's CPU time (user + system), so a
@@ -18,10 +22,12 @@ import {
   type Accuracy,
   classify,
   evaluate,
+  evaluateCategoryEvidence,
   type LabelledPaper,
   loadLabelledPapers,
   loadTaxonomy,
   type Taxonomy,
+  type VariantAccuracy,
 } from '@paperboy/pipeline';
 
 const round = (x: number, digits = 4) => Math.round(x * 10 ** digits) / 10 ** digits;
@@ -48,6 +54,12 @@ const taxonomy = loadTaxonomy();
 const loadMs = performance.now() - loadStart;
 const papers = loadLabelledPapers();
 const report = evaluate(papers, taxonomy);
+const byCategories = evaluateCategoryEvidence(papers, taxonomy);
+const variant = (v: VariantAccuracy) => ({
+  overall: figures(v.overall),
+  dev: figures(v.dev),
+  holdout: figures(v.holdout),
+});
 
 const evalSetRate = throughput(papers, taxonomy, 2000);
 const long = papers.find((p) => p.abstract.length >= 1500)!;
@@ -72,6 +84,9 @@ console.log(
     dev: figures(report.bySplit.dev),
     holdout: figures(report.bySplit.holdout),
     noPrediction: report.noPrediction,
+    withCategories: variant(byCategories.withCategories),
+    withoutCategories: variant(byCategories.withoutCategories),
+    categorised: { with: variant(byCategories.categorised.with), without: variant(byCategories.categorised.without) },
     perTopic,
     topConfusions: report.confusion.slice(0, 10),
     speed: {

@@ -97,6 +97,7 @@ describe('paperboy CLI', () => {
           '2026_12_07_0018_search_document',
           '2026_12_07_0019_crawl_job_instance',
           '2026_12_07_0020_paper_details',
+          '2026_12_07_0021_dashboard_code_stars',
           '2026_12_07_0022_enrichment',
         ],
       });
@@ -128,11 +129,92 @@ describe('paperboy CLI', () => {
       .map((line) => JSON.parse(line));
     expect(papers.length).toBe((hfSummary.new as number) + (arxivSummary.new as number));
     for (const p of papers) {
-      expect(Object.keys(p).sort()).toEqual(
-        ['abstract', 'arxivId', 'authors', 'firstSeenAt', 'lastSeenAt', 'sources', 'title', 'topics', 'upvotes'].sort(),
-      );
+      // The fields a paper always had first, in their order, then what the sources give and the links.
+      expect(Object.keys(p)).toEqual([
+        'arxivId',
+        'title',
+        'abstract',
+        'authors',
+        'upvotes',
+        'topics',
+        'sources',
+        'firstSeenAt',
+        'lastSeenAt',
+        'codeUrl',
+        'codeStars',
+        'projectPage',
+        'aiSummary',
+        'aiKeywords',
+        'organization',
+        'submittedBy',
+        'thumbnail',
+        'mediaUrls',
+        'primaryCategory',
+        'arxivComments',
+        'journalRef',
+        'doi',
+        'license',
+        'latestVersion',
+        'links',
+      ]);
       expect(p.title).not.toMatch(/\n|\s{2}|^Title:/);
+      // Seen on a loopback listing: the paper's link is arXiv's page, the listing only where it was seen.
+      if (p.arxivId) {
+        expect(p.links.paper).toBe(`https://arxiv.org/abs/${p.arxivId}`);
+        expect(p.links.pdf).toBe(`https://arxiv.org/pdf/${p.arxivId}`);
+        expect(p.links.seenAt ?? '').not.toMatch(/^https:\/\/arxiv\.org/);
+      }
     }
+    // Hugging Face gives code links (github.com/declare-lab/sigma-mem in the 2026-07-31 capture).
+    const withCode = papers.filter((p) => p.codeUrl !== null);
+    expect(withCode.map((p) => p.codeUrl)).toContain('https://github.com/declare-lab/sigma-mem');
+    for (const p of withCode) expect(p.links.code).toBe(p.codeUrl);
+
+    // CSV: a header, then one row per paper; the JSON lines' columns first, in their order.
+    const csv = await runCli(['export', 'papers', '--format', 'csv'], env);
+    expect(csv.code, csv.stderr).toBe(0);
+    const csvLines = csv.stdout.split('\r\n');
+    expect(csvLines.at(-1)).toBe('');
+    expect(csvLines[0]).toBe(
+      [
+        'arxivId',
+        'title',
+        'abstract',
+        'authors',
+        'upvotes',
+        'topics',
+        'sources',
+        'firstSeenAt',
+        'lastSeenAt',
+        'codeUrl',
+        'codeStars',
+        'projectPage',
+        'aiSummary',
+        'aiKeywords',
+        'organization',
+        'submittedBy',
+        'thumbnail',
+        'mediaUrls',
+        'primaryCategory',
+        'arxivComments',
+        'journalRef',
+        'doi',
+        'license',
+        'latestVersion',
+        'paperUrl',
+        'abstractUrl',
+        'pdfUrl',
+        'huggingFaceUrl',
+        'discussionUrl',
+        'seenAt',
+      ]
+        .map((c) => `"${c}"`)
+        .join(','),
+    );
+    const sigma = withCode.find((p) => p.codeUrl === 'https://github.com/declare-lab/sigma-mem');
+    const sigmaRow = csvLines.find((line) => line.includes('"https://github.com/declare-lab/sigma-mem"'));
+    expect(sigmaRow).toContain(`"https://arxiv.org/abs/${sigma.arxivId}","https://arxiv.org/abs/${sigma.arxivId}"`);
+    expect(sigmaRow?.startsWith(`"${sigma.arxivId}",`)).toBe(true);
     const merged = papers.filter((p) => p.sources.length === 2);
     expect(merged.length).toBe(arxivSummary.merged);
     expect(merged[0].sources).toEqual(['arxiv-list', 'hf-papers']);
@@ -343,8 +425,9 @@ describe('paperboy CLI', () => {
     const badEnv = await runCli(['export', 'papers', '--format', 'jsonl'], { ...env, REDIS_URL: 'localhost:6379' });
     expect(badEnv.code).toBe(2);
     expect(badEnv.stderr).toMatch(/REDIS_URL="localhost:6379"/);
-    const badFormat = await runCli(['export', 'papers', '--format', 'csv'], env);
+    const badFormat = await runCli(['export', 'papers', '--format', 'xml'], env);
     expect(badFormat.code).toBe(2);
+    expect(badFormat.stderr).toMatch(/unknown format "xml", expected "jsonl" or "csv"/);
     // Postgres not there: every command says so in one line, whichever path opened the database.
     for (const args of [['subscribers', 'list'], ['sources'], ['dashboard', 'status']]) {
       const down = await runCli(args, { ...env, DATABASE_URL: 'postgres://postgres@127.0.0.1:1/paperboy' });

@@ -34,6 +34,11 @@ beforeAll(async () => {
     INSERT INTO papers (arxiv_id, title, title_key, upvotes, first_seen_at, last_seen_at)
     SELECT '2611.' || (30000 + i), 'Paper ' || i, 'p' || i, i * 2, now() - ((i % 10) || ' days')::interval, now()
     FROM generate_series(1, 60) AS i`.execute(t.db);
+  // Seen on a loopback listing (as in the demo); every tenth paper has code, most with stars.
+  await sql`UPDATE papers SET url = 'http://127.0.0.1:9/papers/' || arxiv_id`.execute(t.db);
+  await sql`UPDATE papers SET code_url = 'https://github.com/org/' || title_key,
+              code_stars = CASE WHEN upvotes = 60 THEN NULL ELSE upvotes * 10 END
+            WHERE upvotes % 20 = 0`.execute(t.db);
   await sql`INSERT INTO paper_topics (paper_id, topic_id, score, position, taxonomy_version)
             SELECT id, (ARRAY['llm', 'vision', 'agents'])[1 + id % 3], 0.9, 0, 'v' FROM papers`.execute(t.db);
   await sql`INSERT INTO sightings (paper_id, source, listing, rank, upvotes, seen_at)
@@ -104,6 +109,18 @@ describe.skipIf(!available)('the dashboard page', () => {
     expect(await health('gone-404')).toBe('failing: HTTP 404');
     expect(await health('hf-daily')).toBe('ok');
     expect(body).toMatch(/crawl\s*1\s*0\s*0\s*0/);
+    // Titles link to the paper's canonical page, never the loopback listing it was seen on.
+    const titleLinks = await page.locator('a.paper-link').evaluateAll((as) => as.map((a) => a.getAttribute('href')));
+    expect(titleLinks.length).toBeGreaterThan(10);
+    for (const href of titleLinks) expect(href).toMatch(/^https:\/\/arxiv\.org\/abs\/2611\.3\d{4}$/);
+    // Code links with stars where known; papers with code, most stars first, unknown stars after.
+    const withCode = page.locator('.papers-with-code tbody tr');
+    expect(await withCode.count()).toBe(6);
+    expect(await withCode.first().locator('td').nth(1).textContent()).toBe('Paper 60');
+    expect(await withCode.first().locator('td').nth(2).textContent()).toBe('code ★ 1,200');
+    expect(await withCode.first().locator('a.code-link').getAttribute('href')).toBe('https://github.com/org/p60');
+    expect(await withCode.last().locator('td').nth(1).textContent()).toBe('Paper 30');
+    expect(await withCode.last().locator('td').nth(2).textContent()).toBe('code');
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
     expect(statSync(SCREENSHOT).size).toBeGreaterThan(20_000);
     // Styled as intended (its style block and the legend's colour classes applied, not refused).

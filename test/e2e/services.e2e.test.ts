@@ -138,6 +138,40 @@ describe('services as separate processes', () => {
     }
   }, 60_000);
 
+  it('the API keeps running when Postgres is unreachable at start-up, and /readyz says so', async () => {
+    // A port nothing listens on: Postgres refuses every connection.
+    const closed = createServer().listen(0, '127.0.0.1');
+    await new Promise((resolve) => closed.once('listening', resolve));
+    const dbPort = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    const api = spawnService('services/api/src/main.ts', {
+      DATABASE_URL: `postgres://postgres@127.0.0.1:${dbPort}/paperboy`,
+      REDIS_URL: redisUrl,
+      PAPERBOY_QUEUE_PREFIX: prefix,
+      PORT: '0',
+      HOST: '127.0.0.1',
+    });
+    let code: number | null | undefined;
+    void exited(api).then((e) => {
+      code = e.code;
+    });
+    try {
+      await until(async () => /"msg":"API started"/.test(api.output()) || code !== undefined, 30_000, 'the API');
+      const port = /"listening":"http:\/\/127\.0\.0\.1:(\d+)"/.exec(api.output())?.[1];
+      expect(port, api.output()).toBeDefined();
+      // Long enough for every start-up query to have been refused.
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      expect(code, api.output()).toBeUndefined();
+      const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+      expect(ready.status).toBe(503);
+      expect(((await ready.json()) as { checks: Record<string, string> }).checks.postgres).not.toBe('ok');
+      expect(api.output()).not.toMatch(/Unhandled|^\s+at /m);
+    } finally {
+      api.kill('SIGTERM');
+      await exited(api);
+    }
+  }, 60_000);
+
   it('fails to start in one line, not a stack trace: a port in use, a bad setting', async () => {
     const blocker = createServer().listen(0, '127.0.0.1');
     await new Promise((resolve) => blocker.once('listening', resolve));

@@ -144,6 +144,16 @@ describe('loadConfig', () => {
         `DATABASE_READ_URL=${JSON.stringify(value)}: expected a URL starting with postgres:// or postgresql://`,
       );
     }
+    // A URL without a database would put the tables in the user's namesake database.
+    for (const [name, value] of [
+      ['DATABASE_URL', 'postgres://postgres@127.0.0.1:5432'],
+      ['DATABASE_URL', 'postgres://127.0.0.1:5432/'],
+      ['DATABASE_READ_URL', 'postgresql://replica:5432'],
+    ] as const) {
+      expect(() => loadConfig({ [name]: value }), value).toThrow(
+        `${name}=${JSON.stringify(value)}: name the database in the URL (postgres://host:5432/paperboy)`,
+      );
+    }
     expect(configHelp.DATABASE_READ_URL).toMatch(/replica.*default: DATABASE_URL/);
   });
 

@@ -47,6 +47,24 @@ const url = (protocols: string[]) =>
   );
 
 /**
+ * A Postgres URL naming its database: without one, node-postgres connects to a database named after
+ * the user while `ensureDatabase` would create one named `postgres` — tables land where nobody looks.
+ */
+const postgresUrl = () =>
+  url(['postgres:', 'postgresql:']).refine(
+    (value) => {
+      try {
+        const parsed = new URL(value);
+        if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') return true; // url() says why
+        return decodeURIComponent(parsed.pathname).replace(/^\//, '') !== '';
+      } catch {
+        return true; // malformed: url() says why
+      }
+    },
+    { message: 'name the database in the URL (postgres://host:5432/paperboy)' },
+  );
+
+/**
  * Secrets anyone can read (in this repository's history, or the usual placeholders): a deployment
  * signing links with one of them lets strangers confirm and unsubscribe anyone.
  */
@@ -180,10 +198,10 @@ export function defaultProcesses(): number {
 }
 
 export const configSchema = z.object({
-  DATABASE_URL: url(['postgres:', 'postgresql:'])
+  DATABASE_URL: postgresUrl()
     .default('postgres://127.0.0.1:5432/paperboy')
     .describe('Postgres; without a user name, the operating-system user (as psql does)'),
-  DATABASE_READ_URL: url(['postgres:', 'postgresql:'])
+  DATABASE_READ_URL: postgresUrl()
     .optional()
     .describe(
       "a read replica for the API's read API and dashboard page (default: `DATABASE_URL`); everything that writes stays on `DATABASE_URL`; `/readyz` checks both",
@@ -365,7 +383,7 @@ export const configSchema = z.object({
     .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only')
     .optional()
     .describe(
-      "prefix of paperboy's own Redis keys (host limits, robots cache, rate limits) (unset: `PAPERBOY_QUEUE_PREFIX`)",
+      "prefix of paperboy's own Redis keys (host limits, robots cache, the API's rate limits; the mail rate limit stays under `PAPERBOY_QUEUE_PREFIX`) (unset: `PAPERBOY_QUEUE_PREFIX`)",
     ),
   PORT: int(0, 65535).default(3000).describe('port the API listens on (`0`: a free port)'),
   HOST: text().default('0.0.0.0').describe('address the API listens on (`0.0.0.0`: every interface)'),
@@ -409,7 +427,7 @@ export type Config = Readonly<{
    */
   queuePrefix: string;
   /**
-   * Prefix of paperboy's own keys (host limits, robots cache, rate limits): PAPERBOY_QUEUE_PREFIX as
+   * Prefix of paperboy's own keys (host limits, robots cache, the API's rate limits): PAPERBOY_QUEUE_PREFIX as
    * given. Each of those keys (or a host's keys, by their own hash tag) stands alone, so in a
    * cluster they spread over the nodes instead of all following the queues' slot.
    */

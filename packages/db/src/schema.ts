@@ -380,6 +380,36 @@ export interface PaperHistoryView {
   rank: ViewColumn<number>;
   upvotes: ViewColumn<number | null>;
   comments: ViewColumn<number | null>;
+  /** Migration 0021. */
+  stars: ViewColumn<number | null>;
+}
+
+/** `dashboard.papers_with_code` (migration 0021). */
+export interface PapersWithCodeView {
+  paper_id: ViewColumn<number>;
+  arxiv_id: ViewColumn<string | null>;
+  title: ViewColumn<string>;
+  code_url: ViewColumn<string>;
+  code_stars: ViewColumn<number | null>;
+  project_page: ViewColumn<string | null>;
+  paper_url: ViewColumn<string | null>;
+  upvotes: ViewColumn<number | null>;
+  first_seen_at: ViewColumn<Date>;
+  last_seen_at: ViewColumn<Date>;
+  primary_category: ViewColumn<string | null>;
+  ai_summary: ViewColumn<string | null>;
+}
+
+/** `dashboard.stars_per_day` (migration 0021). */
+export interface StarsPerDayView {
+  paper_id: ViewColumn<number>;
+  arxiv_id: ViewColumn<string | null>;
+  day: ViewColumn<string>;
+  stars: ViewColumn<number>;
+  min_stars: ViewColumn<number>;
+  max_stars: ViewColumn<number>;
+  sightings: ViewColumn<number>;
+  last_seen_at: ViewColumn<Date>;
 }
 
 export interface SourceHealthView {
@@ -454,6 +484,8 @@ export interface Database {
   'dashboard.topic_trends': TopicTrendsView;
   'dashboard.trending_now': TrendingNowView;
   'dashboard.paper_history': PaperHistoryView;
+  'dashboard.papers_with_code': PapersWithCodeView;
+  'dashboard.stars_per_day': StarsPerDayView;
   'dashboard.source_health': SourceHealthView;
   'dashboard.digest_stats': DigestStatsView;
   'dashboard.claimed_deliveries': ClaimedDeliveriesView;

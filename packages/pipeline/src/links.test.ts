@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { paperLinks } from './links.js';
+import { paperLinks, storedPaperLinks } from './links.js';
 
 describe('paperLinks', () => {
   it('gives arXiv abstract and PDF from the id without version, the Hugging Face page and discussion, code and project page', () => {
@@ -85,6 +85,37 @@ describe('paperLinks', () => {
       code: null,
       codeStars: null,
       projectPage: null,
+      seenAt: null,
+    });
+  });
+});
+
+describe('storedPaperLinks', () => {
+  const stored = {
+    arxivId: '2606.13392v2',
+    url: 'http://127.0.0.1:8080/papers/1',
+    codeUrl: 'https://github.com/org/repo',
+    codeStars: 42,
+    projectPage: null,
+    aiSummary: null,
+    submittedBy: null,
+  };
+  it('has Hugging Face links only when the paper has what Hugging Face gives (or its stored link is there)', () => {
+    expect(storedPaperLinks(stored)).toMatchObject({
+      paper: 'https://arxiv.org/abs/2606.13392',
+      huggingFace: null,
+      code: 'https://github.com/org/repo',
+      codeStars: 42,
+      seenAt: 'http://127.0.0.1:8080/papers/1',
+    });
+    expect(storedPaperLinks({ ...stored, aiSummary: 'A summary.' }).discussion).toBe(
+      'https://huggingface.co/papers/2606.13392#community',
+    );
+    expect(storedPaperLinks({ ...stored, submittedBy: 'someone' }).huggingFace).toBe(
+      'https://huggingface.co/papers/2606.13392',
+    );
+    expect(storedPaperLinks({ ...stored, url: 'https://huggingface.co/papers/2606.13392' })).toMatchObject({
+      huggingFace: 'https://huggingface.co/papers/2606.13392',
       seenAt: null,
     });
   });

@@ -97,3 +97,29 @@ export function paperLinks(input: PaperLinkInput): PaperLinks {
     seenAt,
   };
 }
+
+/** A stored paper's fields that its links are made from (the read API's, the exports' and the dashboard's rows). */
+export interface StoredPaperLinkFields {
+  arxivId: string | null;
+  url: string | null;
+  codeUrl: string | null;
+  codeStars: number | null;
+  projectPage: string | null;
+  aiSummary: string | null;
+  submittedBy: string | null;
+}
+
+/**
+ * paperLinks of a stored paper: Hugging Face has a page for it when its stored link is there or it has
+ * what only Hugging Face gives (a summary, a submitter); else no Hugging Face links.
+ */
+export function storedPaperLinks(paper: StoredPaperLinkFields): PaperLinks {
+  return paperLinks({
+    arxivId: paper.arxivId,
+    url: paper.url,
+    codeUrl: paper.codeUrl,
+    codeStars: paper.codeStars,
+    projectPage: paper.projectPage,
+    ...(paper.aiSummary !== null || paper.submittedBy !== null ? { onHuggingFace: true } : {}),
+  });
+}

@@ -62,13 +62,19 @@ describe('subscription API', () => {
     const ada = await idOf('ada@example.org');
     expect(await confirmationJobs(ada)).toEqual([{ subscriberId: ada }]); // no address, no mail in Redis
     // The notifier's job signs this link (services/notifier tests the mail itself).
-    const confirm = await app.inject({
-      method: 'GET',
-      url: `/confirm?token=${signToken(config.mail.secret!, 'confirm', ada, new Date(Date.now() + 3600_000), 1)}`,
-    });
+    const url = `/confirm?token=${signToken(config.mail.secret!, 'confirm', ada, new Date(Date.now() + 3600_000), 1)}`;
+    // Opening the link (as a mail scanner does) asks; only its button confirms.
+    const opened = await app.inject({ method: 'GET', url });
+    expect(opened.statusCode).toBe(200);
+    expect(opened.body).toContain('Confirm your subscription');
+    expect(opened.body).toContain(`<form method="post" action="${url}"`);
+    expect(await status('ada@example.org')).toBe('pending');
+    const confirm = await app.inject({ method: 'POST', url });
     expect(confirm.statusCode).toBe(200);
     expect(confirm.body).toContain('Subscription confirmed');
     expect(await status('ada@example.org')).toBe('active');
+    // Opened again: says so, changes nothing.
+    expect((await app.inject({ method: 'GET', url })).body).toContain('Subscription confirmed');
   });
 
   it('never reveals whether an address is subscribed', async () => {
@@ -298,7 +304,7 @@ describe('subscription API', () => {
       .executeTakeFirstOrThrow();
     expect(prefs).toMatchObject({ topics: ['vision'], frequency: 'daily' });
     const confirm = await app.inject({
-      method: 'GET',
+      method: 'POST',
       url: `/confirm?token=${signToken(config.mail.secret!, 'confirm', ada, new Date(Date.now() + 3600_000), 1)}`,
     });
     expect(confirm.statusCode).toBe(200);

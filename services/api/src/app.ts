@@ -102,7 +102,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     guard: deps.config.publicDashboard ? undefined : admin,
     cache,
   });
-  registerOpenApi(app, deps.taxonomy, subscriptions.requestSchema);
+  registerOpenApi(app, deps.taxonomy, subscriptions.requestDocument);
   registerSubscriptionRoutes(app, {
     service: subscriptions,
     topics: deps.taxonomy.topics.map((t) => ({ id: t.id, label: t.label })),

@@ -100,7 +100,7 @@ describe('token versions', () => {
       .executeTakeFirstOrThrow();
     // The confirmation mail is the notifier's job (its tests follow the mailed link); here, the link it signs.
     expect(
-      (await get(`/confirm?token=${signToken(secret, 'confirm', id, new Date(Date.now() + 3600_000), 1)}`)).statusCode,
+      (await post(`/confirm?token=${signToken(secret, 'confirm', id, new Date(Date.now() + 3600_000), 1)}`)).statusCode,
     ).toBe(200);
     expect(await row(id)).toEqual({ status: 'active', token_version: 1 }); // a first confirmation revokes nothing
 
@@ -127,7 +127,9 @@ describe('token versions', () => {
     expect((await get(`/unsubscribe?token=${oldUnsubscribe}`)).statusCode).toBe(200); // still version 1 until confirmed
     expect((await row(id)).status).toBe('pending'); // (viewing the page changes nothing)
     const reconfirm = signToken(secret, 'confirm', id, new Date(Date.now() + 3600_000), 1);
-    expect((await get(`/confirm?token=${reconfirm}`)).statusCode).toBe(200);
+    expect((await get(`/confirm?token=${reconfirm}`)).body).toContain('Confirm your subscription');
+    expect((await row(id)).status).toBe('pending'); // (opening the link changes nothing either)
+    expect((await post(`/confirm?token=${reconfirm}`)).statusCode).toBe(200);
     expect(await row(id)).toEqual({ status: 'active', token_version: 2 });
 
     expect(invalid(await get(`/unsubscribe?token=${oldUnsubscribe}`))).toBe(true);
@@ -147,10 +149,12 @@ describe('token versions', () => {
     const subscribers = new SubscriberRepository(t.db);
     const { id } = await subscribers.subscribe('alice@example.org', { topics: [], frequency: 'daily' }, 'pending');
     const confirm = signToken(secret, 'confirm', id, new Date(Date.now() + 3600_000), 1);
-    expect((await get(`/confirm?token=${confirm}`)).statusCode).toBe(200);
-    expect((await get(`/confirm?token=${confirm}`)).body).toContain('Subscription confirmed'); // twice: still fine
+    expect((await post(`/confirm?token=${confirm}`)).statusCode).toBe(200);
+    expect((await post(`/confirm?token=${confirm}`)).body).toContain('Subscription confirmed'); // twice: still fine
+    expect((await get(`/confirm?token=${confirm}`)).body).toContain('Subscription confirmed'); // opened again
     await subscribers.unsubscribe(id);
     expect(invalid(await get(`/confirm?token=${confirm}`))).toBe(true);
+    expect(invalid(await post(`/confirm?token=${confirm}`))).toBe(true);
     expect(await row(id)).toEqual({ status: 'unsubscribed', token_version: 1 });
   });
 

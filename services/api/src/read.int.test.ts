@@ -10,6 +10,7 @@ import {
   type TestDatabase,
   testEnvironment,
 } from '@paperboy/test-utils';
+import { sql } from 'kysely';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApi } from './app.js';
@@ -91,8 +92,12 @@ describe('read API', () => {
   it('answers CSV, ETags with 304, and clear 400s', async () => {
     const csv = await get('/api/papers?format=csv&sort=new&limit=2');
     expect(csv.headers['content-type']).toMatch(/text\/csv/);
+    // The columns a list always had, in place; the details and links appended (scripts read by position).
     expect(csv.body.split('\r\n')[0]).toBe(
-      '"arxivId","title","authors","upvotes","topics","sources","firstSeenAt","lastSeenAt","score"',
+      '"arxivId","title","authors","upvotes","topics","sources","firstSeenAt","lastSeenAt","score",' +
+        '"codeUrl","codeStars","projectPage","aiSummary","aiKeywords","organization","submittedBy","thumbnail",' +
+        '"mediaUrls","primaryCategory","arxivComments","journalRef","doi","license","latestVersion",' +
+        '"paperUrl","abstractUrl","pdfUrl","huggingFaceUrl","discussionUrl","seenAt"',
     );
     expect(csv.body.split('\r\n')[1]).toMatch(
       /^"2611\.20001","Language models, part 1","Author 1","3","llm","arxiv-list"/,
@@ -236,10 +241,11 @@ describe('read API', () => {
     expect(topics.topics.find((t) => t.id === 'llm')?.papers).toBe(19); // 20 computed, one labelled safety
     expect(topics.topics.find((t) => t.id === 'safety')?.papers).toBe(1);
     expect((await get('/api/papers/2611.20002')).json().topics).toEqual(['safety']);
-    // A versioned id names the same paper; a malformed version is refused.
+    // A versioned or prefixed id names the same paper; a malformed one is refused.
     expect((await get('/api/papers/2611.20001v2')).json()).toMatchObject({ arxivId: '2611.20001' });
-    expect((await get('/api/papers/2611.20001v0')).statusCode).toBe(400);
+    expect((await get('/api/papers/arXiv:2611.20001')).json()).toMatchObject({ arxivId: '2611.20001' });
     expect((await get('/api/papers/2611.20001vx')).statusCode).toBe(400);
+    expect((await get('/api/papers/2613.20001')).statusCode).toBe(400); // month 13
     const safety = (await get('/api/papers?topic=safety')).json() as {
       papers: Array<{ arxivId: string; topics: string[] }>;
     };
@@ -287,5 +293,149 @@ describe('read API', () => {
       expect(res.json().details.join(' '), path).toMatch(/Unrecognized key/);
     }
     expect((await get('/api/topics?format=csv')).statusCode).toBe(200);
+  });
+
+  it('carries what the sources give: details, canonical links, versions and stars', async () => {
+    await sql`UPDATE papers SET url = 'http://127.0.0.1:8080/papers/2611.20005', code_url = 'https://github.com/org/repo',
+        code_stars = 120, project_page = 'https://org.example/project', ai_summary = 'It does a thing.',
+        ai_keywords = ARRAY['diffusion', 'text'], organization = 'Org', submitted_by = 'someone',
+        primary_category = 'cs.CL', arxiv_comments = '12 pages', journal_ref = 'Venue 2026', doi = '10.1/x',
+        license = 'http://creativecommons.org/licenses/by/4.0/', latest_version = 2
+      WHERE arxiv_id = '2611.20005'`.execute(t.db);
+    await sql`INSERT INTO paper_versions (paper_id, version, first_seen_at, source)
+      SELECT id, v, ('2026-11-0' || v || 'T00:00:00Z')::timestamptz, 'arxiv-api' FROM papers, generate_series(1, 2) v
+      WHERE arxiv_id = '2611.20005'`.execute(t.db);
+    await sql`INSERT INTO sightings (paper_id, source, listing, rank, upvotes, stars, seen_at)
+      SELECT id, 'hf-papers', 'l', 2, 15, 120, now() - interval '30 minutes' FROM papers WHERE arxiv_id = '2611.20005'`.execute(
+      t.db,
+    );
+    const links = {
+      paper: 'https://arxiv.org/abs/2611.20005',
+      abstract: 'https://arxiv.org/abs/2611.20005',
+      pdf: 'https://arxiv.org/pdf/2611.20005',
+      huggingFace: 'https://huggingface.co/papers/2611.20005',
+      discussion: 'https://huggingface.co/papers/2611.20005#community',
+      code: 'https://github.com/org/repo',
+      codeStars: 120,
+      projectPage: 'https://org.example/project',
+      // The loopback listing it was seen on: kept as such, never the paper's link.
+      seenAt: 'http://127.0.0.1:8080/papers/2611.20005',
+    };
+    const details = {
+      codeUrl: 'https://github.com/org/repo',
+      codeStars: 120,
+      projectPage: 'https://org.example/project',
+      aiSummary: 'It does a thing.',
+      aiKeywords: ['diffusion', 'text'],
+      organization: 'Org',
+      submittedBy: 'someone',
+      thumbnail: null,
+      mediaUrls: [],
+      primaryCategory: 'cs.CL',
+      arxivComments: '12 pages',
+      journalRef: 'Venue 2026',
+      doi: '10.1/x',
+      license: 'http://creativecommons.org/licenses/by/4.0/',
+      latestVersion: 2,
+    };
+    const one = (await get('/api/papers/2611.20005')).json();
+    expect(one).toEqual({
+      arxivId: '2611.20005',
+      title: 'Language models, part 5',
+      abstract: 'We pretrain transformers on text.',
+      authors: ['Author 5'],
+      upvotes: 15,
+      topics: ['llm'],
+      sources: ['arxiv-list'],
+      firstSeenAt: expect.any(String),
+      lastSeenAt: expect.any(String),
+      sightings: [
+        {
+          source: 'hf-papers',
+          listing: 'l',
+          seenAt: expect.any(String),
+          rank: 2,
+          upvotes: 15,
+          comments: null,
+          stars: 120,
+        },
+      ],
+      ...details,
+      versions: [
+        { version: 1, firstSeenAt: '2026-11-01T00:00:00.000Z', source: 'arxiv-api' },
+        { version: 2, firstSeenAt: '2026-11-02T00:00:00.000Z', source: 'arxiv-api' },
+      ],
+      links,
+    });
+    // The fields a paper always had come first, in their order.
+    expect(Object.keys(one).slice(0, 10)).toEqual([
+      'arxivId',
+      'title',
+      'abstract',
+      'authors',
+      'upvotes',
+      'topics',
+      'sources',
+      'firstSeenAt',
+      'lastSeenAt',
+      'sightings',
+    ]);
+    // A paper without details: nulls and empty lists, arXiv links only (nothing says it is on Hugging Face).
+    const plain = (await get('/api/papers/2611.20007')).json();
+    expect(plain).toMatchObject({ codeUrl: null, aiKeywords: [], mediaUrls: [], latestVersion: null, versions: [] });
+    expect(plain.links).toEqual({
+      paper: 'https://arxiv.org/abs/2611.20007',
+      abstract: 'https://arxiv.org/abs/2611.20007',
+      pdf: 'https://arxiv.org/pdf/2611.20007',
+      huggingFace: null,
+      discussion: null,
+      code: null,
+      codeStars: null,
+      projectPage: null,
+      seenAt: null,
+    });
+
+    // List items (newest and trending, JSON and CSV) carry the same details and links.
+    const listed = (await get('/api/papers?sort=new&limit=100')).json() as { papers: Array<Record<string, unknown>> };
+    const item = listed.papers.find((p) => p.arxivId === '2611.20005');
+    expect(item).toMatchObject({ ...details, links });
+    expect(Object.keys(item!).slice(0, 9)).toEqual([
+      'arxivId',
+      'title',
+      'authors',
+      'upvotes',
+      'topics',
+      'sources',
+      'firstSeenAt',
+      'lastSeenAt',
+      'score',
+    ]);
+    const trending = (await get('/api/trending?window=7d&limit=200')).json() as {
+      papers: Array<Record<string, unknown>>;
+    };
+    expect(trending.papers.find((p) => p.arxivId === '2611.20005')).toMatchObject({ ...details, links });
+    const csv = (await get('/api/papers?format=csv&sort=new&limit=100')).body.split('\r\n');
+    const header = csv[0]!.split(',').map((c) => c.slice(1, -1));
+    const row = csv.find((line) => line.startsWith('"2611.20005"'))!;
+    const cells = row.slice(1, -1).split('","');
+    const cellOf = (column: string) => cells[header.indexOf(column)];
+    expect(cellOf('codeUrl')).toBe('https://github.com/org/repo');
+    expect(cellOf('codeStars')).toBe('120');
+    expect(cellOf('aiKeywords')).toBe('diffusion;text');
+    expect(cellOf('paperUrl')).toBe('https://arxiv.org/abs/2611.20005');
+    expect(cellOf('discussionUrl')).toBe('https://huggingface.co/papers/2611.20005#community');
+    expect(cellOf('seenAt')).toBe('http://127.0.0.1:8080/papers/2611.20005');
+
+    // The OpenAPI document describes them.
+    const doc = (await get('/api/openapi.json')).json();
+    const paper = doc.components.schemas.Paper;
+    for (const field of [...Object.keys(details), 'links']) expect(paper.properties[field], field).toBeDefined();
+    expect(Object.keys(paper.properties.links.properties)).toEqual(Object.keys(links));
+    const full = doc.components.schemas.PaperWithHistory;
+    expect(full.properties.versions.items.properties).toHaveProperty('version');
+    expect(full.properties.sightings.items.properties).toHaveProperty('stars');
+    expect(doc.paths['/api/papers/{arxivId}'].get.responses[200].content['application/json'].schema).toEqual({
+      $ref: '#/components/schemas/PaperWithHistory',
+    });
   });
 });

@@ -41,15 +41,25 @@ export const ingestSpec: CommandSpec = {
 
 export const exportSpec: CommandSpec = {
   name: 'export',
-  summary: 'Write every stored paper to stdout, one JSON object per line.',
-  usage: 'export papers --format jsonl',
+  summary: 'Write every stored paper to stdout, one JSON object per line (or CSV).',
+  usage: 'export papers --format jsonl|csv',
   positionals: 'papers',
   options: {
-    format: { type: 'string', description: 'output format: jsonl (the only one for now)', valueName: 'jsonl' },
+    format: {
+      type: 'string',
+      description: 'output format: jsonl (the default) or csv (a header row, then one row per paper)',
+      valueName: 'jsonl|csv',
+    },
   },
   details:
     'Each line: arxivId, title, abstract, authors (names), upvotes (latest), topics ([{id, score}], best first;\n' +
-    'manual labels replace computed topics), sources (source ids; adapter ids for one-off ingest runs), firstSeenAt, lastSeenAt.',
+    'manual labels replace computed topics), sources (source ids; adapter ids for one-off ingest runs), firstSeenAt, lastSeenAt,\n' +
+    'then what the sources give (null or [] when none did): codeUrl, codeStars, projectPage, aiSummary, aiKeywords,\n' +
+    'organization, submittedBy, thumbnail, mediaUrls, primaryCategory, arxivComments, journalRef, doi, license,\n' +
+    'latestVersion, and links {paper, abstract, pdf, huggingFace, discussion, code, codeStars, projectPage, seenAt}\n' +
+    '(canonical links; seenAt: the listing page it was seen on, when that is none of them).\n' +
+    'CSV: the same columns in that order (topics as ids; lists joined with ";"), the links as paperUrl, abstractUrl,\n' +
+    'pdfUrl, huggingFaceUrl, discussionUrl, seenAt. New columns are only ever appended.',
 };
 
 export const startSpec: CommandSpec = {

@@ -43,17 +43,22 @@ beforeAll(async () => {
     t.db,
   );
   await sql`
-    INSERT INTO sightings (paper_id, source, listing, rank, upvotes, comments, seen_at) VALUES
-      (1, 'arxiv-list', 'cs.LG', 5, NULL, NULL, ${at(48)}),
-      (1, 'hf-papers', 'daily', 1, 10, 1, ${at(48)}),
-      (1, 'hf-papers', 'daily', 2, 20, 2, ${at(24)}),
-      (1, 'hf-papers', 'daily', 1, 30, 4, ${T}),
-      (1, 'hf-papers', 'trending', 3, 26, 4, ${T}),
-      (2, 'hf-papers', 'daily', 2, 4, 0, ${at(48)}),
-      (2, 'hf-papers', 'daily', 1, 12, 0, ${at(24)}),
-      (3, 'arxiv-list', 'cs.LG', 1, NULL, NULL, ${at(24)}),
-      (4, 'hf-papers', 'daily', 2, 5, 0, ${T}),
-      (5, 'hf-papers', 'daily', 1, 500, 9, ${at(20 * 24)})`.execute(t.db);
+    INSERT INTO sightings (paper_id, source, listing, rank, upvotes, comments, stars, seen_at) VALUES
+      (1, 'arxiv-list', 'cs.LG', 5, NULL, NULL, NULL, ${at(48)}),
+      (1, 'hf-papers', 'daily', 1, 10, 1, 100, ${at(48)}),
+      (1, 'hf-papers', 'daily', 2, 20, 2, 150, ${at(24)}),
+      (1, 'hf-papers', 'daily', 1, 30, 4, 180, ${T}),
+      (1, 'hf-papers', 'trending', 3, 26, 4, 175, ${T}),
+      (2, 'hf-papers', 'daily', 2, 4, 0, NULL, ${at(48)}),
+      (2, 'hf-papers', 'daily', 1, 12, 0, NULL, ${at(24)}),
+      (3, 'arxiv-list', 'cs.LG', 1, NULL, NULL, NULL, ${at(24)}),
+      (4, 'hf-papers', 'daily', 2, 5, 0, 40, ${T}),
+      (5, 'hf-papers', 'daily', 1, 500, 9, NULL, ${at(20 * 24)})`.execute(t.db);
+  // Code (migration 0020): Alpha with 180 stars, Delta with 40, Beta with unknown stars; Gamma none.
+  await sql`
+    UPDATE papers SET code_url = 'https://github.com/org/' || title_key, project_page = CASE WHEN id = 1 THEN 'https://alpha.example' END,
+        code_stars = CASE id WHEN 1 THEN 180 WHEN 4 THEN 40 END, primary_category = 'cs.LG'
+      WHERE id IN (1, 2, 4)`.execute(t.db);
 
   // hf-papers: a good crawl, then a suspect one, then one still running, and an old failure.
   // arxiv-list: a good crawl, then a failure. generic-x: only a failure. rss: only running.
@@ -94,8 +99,10 @@ describe('dashboard views', () => {
       'paper_history',
       'papers_per_day',
       'papers_per_topic_day',
+      'papers_with_code',
       'refreshes',
       'source_health',
+      'stars_per_day',
       'topic_trends',
       'trending_now',
     ]);
@@ -185,6 +192,7 @@ describe('dashboard views', () => {
         rank: 5,
         upvotes: null,
         comments: null,
+        stars: null,
       },
       {
         paperId: 1,
@@ -195,6 +203,7 @@ describe('dashboard views', () => {
         rank: 1,
         upvotes: 10,
         comments: 1,
+        stars: 100,
       },
       {
         paperId: 1,
@@ -205,6 +214,7 @@ describe('dashboard views', () => {
         rank: 2,
         upvotes: 20,
         comments: 2,
+        stars: 150,
       },
       {
         paperId: 1,
@@ -215,6 +225,7 @@ describe('dashboard views', () => {
         rank: 1,
         upvotes: 30,
         comments: 4,
+        stars: 180,
       },
       {
         paperId: 1,
@@ -225,9 +236,74 @@ describe('dashboard views', () => {
         rank: 3,
         upvotes: 26,
         comments: 4,
+        stars: 175,
       },
     ]);
     expect(await dashboard.paperHistory('0000.00000')).toEqual([]);
+  });
+
+  it("charts a paper's code stars per UTC day: the day's last sighting, its range and count", async () => {
+    expect(await dashboard.starsPerDay('2611.10001')).toEqual([
+      {
+        paperId: 1,
+        arxivId: '2611.10001',
+        day: D2,
+        stars: 100,
+        minStars: 100,
+        maxStars: 100,
+        sightings: 1,
+        lastSeenAt: at(48),
+      },
+      {
+        paperId: 1,
+        arxivId: '2611.10001',
+        day: D1,
+        stars: 150,
+        minStars: 150,
+        maxStars: 150,
+        sightings: 1,
+        lastSeenAt: at(24),
+      },
+      // Two sightings today at the same time (180 on daily, 175 on trending): ties go by source, then listing.
+      {
+        paperId: 1,
+        arxivId: '2611.10001',
+        day: D0,
+        stars: 180,
+        minStars: 175,
+        maxStars: 180,
+        sightings: 2,
+        lastSeenAt: T,
+      },
+    ]);
+    // Sightings without stars make no row; an unknown paper has none.
+    expect(await dashboard.starsPerDay('2611.10002')).toEqual([]);
+    expect(await dashboard.starsPerDay('0000.00000')).toEqual([]);
+  });
+
+  it('lists papers with code, most stars first, unknown stars after, with canonical links', async () => {
+    const rows = await dashboard.papersWithCode(10);
+    expect(rows.map((r) => [r.arxivId, r.codeStars])).toEqual([
+      ['2611.10001', 180],
+      ['2611.10004', 40],
+      ['2611.10002', null],
+    ]);
+    expect(rows[0]).toEqual({
+      paperId: 1,
+      arxivId: '2611.10001',
+      title: 'Alpha',
+      codeUrl: 'https://github.com/org/alpha',
+      codeStars: 180,
+      projectPage: 'https://alpha.example',
+      paperUrl: 'https://arxiv.org/abs/2611.10001',
+      upvotes: 30,
+      firstSeenAt: at(48),
+      lastSeenAt: T,
+      primaryCategory: 'cs.LG',
+      aiSummary: null,
+    });
+    expect((await dashboard.papersWithCode(2)).map((r) => r.arxivId)).toEqual(['2611.10001', '2611.10004']);
+    expect(await dashboard.papersWithCode(0)).toEqual([]);
   });
 
   it("reports each source's last crawl, last success and last day", async () => {

@@ -41,6 +41,48 @@ export interface PaperHistoryRow {
   rank: number;
   upvotes: number | null;
   comments: number | null;
+  /** Code repository stars the listing showed (migration 0021). */
+  stars: number | null;
+}
+
+/** A row of `dashboard.papers_with_code` (migration 0021). */
+export interface PaperWithCodeRow {
+  paperId: number;
+  arxivId: string | null;
+  title: string;
+  codeUrl: string;
+  codeStars: number | null;
+  projectPage: string | null;
+  paperUrl: string | null;
+  upvotes: number | null;
+  firstSeenAt: Date;
+  lastSeenAt: Date;
+  primaryCategory: string | null;
+  aiSummary: string | null;
+}
+
+/** A paper's stored fields its links are made from (`paperLinkFields`). */
+export interface PaperLinkFieldsRow {
+  paperId: number;
+  arxivId: string | null;
+  url: string | null;
+  codeUrl: string | null;
+  codeStars: number | null;
+  projectPage: string | null;
+  aiSummary: string | null;
+  submittedBy: string | null;
+}
+
+/** A row of `dashboard.stars_per_day` (migration 0021). */
+export interface StarsPerDayRow {
+  paperId: number;
+  arxivId: string | null;
+  day: string;
+  stars: number;
+  minStars: number;
+  maxStars: number;
+  sightings: number;
+  lastSeenAt: Date;
 }
 
 export interface DashboardSourceHealthRow {
@@ -154,11 +196,90 @@ export class DashboardRepository {
         'rank',
         'upvotes',
         'comments',
+        'stars',
       ])
       .where('arxiv_id', '=', arxivId)
       .orderBy('seen_at')
       .orderBy('source')
       .orderBy('listing')
+      .execute();
+  }
+
+  /**
+   * Papers with a code repository, most stars first (unknown stars last, by id), `limit` of them: the
+   * index papers_code_stars read in order for those with stars, then for those without.
+   */
+  async papersWithCode(limit: number): Promise<PaperWithCodeRow[]> {
+    const n = Math.max(0, Math.trunc(limit));
+    const select = (withStars: boolean) =>
+      this.db
+        .selectFrom('dashboard.papers_with_code')
+        .select([
+          'paper_id as paperId',
+          'arxiv_id as arxivId',
+          'title',
+          'code_url as codeUrl',
+          'code_stars as codeStars',
+          'project_page as projectPage',
+          'paper_url as paperUrl',
+          'upvotes',
+          'first_seen_at as firstSeenAt',
+          'last_seen_at as lastSeenAt',
+          'primary_category as primaryCategory',
+          'ai_summary as aiSummary',
+        ])
+        .where('code_stars', withStars ? 'is not' : 'is', null);
+    const ranked = await select(true).orderBy('code_stars', 'desc').orderBy('paper_id').limit(n).execute();
+    if (ranked.length >= n) return ranked;
+    // The same index (unknown stars are its first entries, by id): never a walk of every paper.
+    const rest = await select(false)
+      .orderBy('code_stars', 'desc')
+      .orderBy('paper_id')
+      .limit(n - ranked.length)
+      .execute();
+    return [...ranked, ...rest];
+  }
+
+  /**
+   * What the links of these papers are made from (storedPaperLinks of @paperboy/pipeline), by paper id:
+   * the dashboard page links each title to its canonical page. Primary-key look-ups.
+   */
+  async paperLinkFields(ids: readonly number[]): Promise<Map<number, PaperLinkFieldsRow>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.db
+      .selectFrom('papers as p')
+      .select([
+        'p.id as paperId',
+        'p.arxiv_id as arxivId',
+        'p.url',
+        'p.code_url as codeUrl',
+        'p.code_stars as codeStars',
+        'p.project_page as projectPage',
+        'p.ai_summary as aiSummary',
+        'p.submitted_by as submittedBy',
+      ])
+      // Raw: one bigint[] parameter, whatever the number of ids.
+      .where('p.id', '=', (eb) => eb.fn.any(sql<number[]>`${[...ids]}::bigint[]`))
+      .execute();
+    return new Map(rows.map((r) => [r.paperId, r]));
+  }
+
+  /** The code stars per UTC day of the paper with this arXiv id, oldest first (empty when unknown or never shown). */
+  async starsPerDay(arxivId: string): Promise<StarsPerDayRow[]> {
+    return this.db
+      .selectFrom('dashboard.stars_per_day')
+      .select([
+        'paper_id as paperId',
+        'arxiv_id as arxivId',
+        'day',
+        'stars',
+        'min_stars as minStars',
+        'max_stars as maxStars',
+        'sightings',
+        'last_seen_at as lastSeenAt',
+      ])
+      .where('arxiv_id', '=', arxivId)
+      .orderBy('day')
       .execute();
   }
 

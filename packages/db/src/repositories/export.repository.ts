@@ -1,10 +1,11 @@
 import { type Expression, type Kysely, sql } from 'kysely';
 import type { Database } from '../schema.js';
+import type { PaperDetailFields } from './read.repository.js';
 
 /** An array's first element. Raw: the builder has no subscript form. */
 const firstOf = <T>(array: Expression<T[]>) => sql<T>`(${array})[1]`;
 
-export interface ExportedPaper {
+export interface ExportedPaper extends PaperDetailFields {
   arxivId: string | null;
   title: string;
   abstract: string | null;
@@ -14,6 +15,8 @@ export interface ExportedPaper {
   sources: string[];
   firstSeenAt: string;
   lastSeenAt: string;
+  /** The stored link (`papers.url`): exports write the links made from it (paperLinks), not it. */
+  url: string | null;
 }
 
 /** Reads for `paperboy export` and the demo report. */
@@ -38,7 +41,12 @@ export class ExportRepository {
             '[]'::json) AS topics,
           ARRAY(SELECT DISTINCT a.source FROM paper_aliases a WHERE a.paper_id = p.id ORDER BY a.source) AS sources,
           to_char(p.first_seen_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "firstSeenAt",
-          to_char(p.last_seen_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "lastSeenAt"
+          to_char(p.last_seen_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "lastSeenAt",
+          p.url, p.code_url AS "codeUrl", p.code_stars AS "codeStars", p.project_page AS "projectPage",
+          p.ai_summary AS "aiSummary", p.ai_keywords AS "aiKeywords", p.organization, p.submitted_by AS "submittedBy",
+          p.thumbnail, p.media_urls AS "mediaUrls", p.primary_category AS "primaryCategory",
+          p.arxiv_comments AS "arxivComments", p.journal_ref AS "journalRef", p.doi, p.license,
+          p.latest_version AS "latestVersion"
         FROM papers p WHERE p.id > ${after} ORDER BY p.id LIMIT ${pageSize}`.execute(this.db);
       for (const { id: _id, ...paper } of rows) {
         paper.topics = paper.topics.map((t) => ({ id: t.id, score: Number(t.score) }));

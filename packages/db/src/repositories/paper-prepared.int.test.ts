@@ -67,6 +67,7 @@ describe('paperWithHistory as a prepared statement', () => {
           rank: 1,
           upvotes: 7,
           comments: null,
+          stars: null,
         },
         {
           source: 'hf-papers',
@@ -75,8 +76,27 @@ describe('paperWithHistory as a prepared statement', () => {
           rank: 3,
           upvotes: 5,
           comments: null,
+          stars: null,
         },
       ],
+      // What the sources give (migration 0020): none here.
+      url: null,
+      codeUrl: null,
+      codeStars: null,
+      projectPage: null,
+      aiSummary: null,
+      aiKeywords: [],
+      organization: null,
+      submittedBy: null,
+      thumbnail: null,
+      mediaUrls: [],
+      primaryCategory: null,
+      arxivComments: null,
+      journalRef: null,
+      doi: null,
+      license: null,
+      latestVersion: null,
+      versions: [],
     });
     expect(await prepared(single)).toEqual(['paperboy_paper_with_history']);
     // Later runs reuse it, with another id each time.

@@ -17,7 +17,7 @@ export interface PaperFilter {
   cursor?: string;
 }
 
-export interface ListedPaper {
+export interface ListedPaper extends PaperDetailFields {
   arxivId: string | null;
   title: string;
   authors: string[];
@@ -27,7 +27,58 @@ export interface ListedPaper {
   firstSeenAt: string;
   lastSeenAt: string;
   score: number;
+  /** The stored link (`papers.url`): what the read API's `links` are made from (paperLinks), not shown as such. */
+  url: string | null;
 }
+
+/**
+ * What the sources give beyond the listing (migration 0020), as the read API and exports show it:
+ * the current value of each, null (or empty) when no source gave it.
+ */
+export interface PaperDetailFields {
+  codeUrl: string | null;
+  codeStars: number | null;
+  projectPage: string | null;
+  aiSummary: string | null;
+  aiKeywords: string[];
+  organization: string | null;
+  submittedBy: string | null;
+  thumbnail: string | null;
+  mediaUrls: string[];
+  primaryCategory: string | null;
+  arxivComments: string | null;
+  journalRef: string | null;
+  doi: string | null;
+  license: string | null;
+  latestVersion: number | null;
+}
+
+/** The detail columns of `papers as p`, named as PaperDetailFields. */
+export const paperDetailColumns = [
+  'p.code_url as codeUrl',
+  'p.code_stars as codeStars',
+  'p.project_page as projectPage',
+  'p.ai_summary as aiSummary',
+  'p.ai_keywords as aiKeywords',
+  'p.organization',
+  'p.submitted_by as submittedBy',
+  'p.thumbnail',
+  'p.media_urls as mediaUrls',
+  'p.primary_category as primaryCategory',
+  'p.arxiv_comments as arxivComments',
+  'p.journal_ref as journalRef',
+  'p.doi',
+  'p.license',
+  'p.latest_version as latestVersion',
+] as const;
+
+/** paperDetailColumns as SQL text, for the raw list query. */
+const DETAIL_COLUMNS_SQL = paperDetailColumns
+  .map((c) => {
+    const [column, alias] = c.split(' as ') as [string, string | undefined];
+    return alias ? `${column} AS "${alias}"` : column;
+  })
+  .join(', ');
 
 export class CursorError extends Error {}
 
@@ -199,6 +250,8 @@ function paperWithHistoryQuery(db: Kysely<Database>) {
     .select((eb) => [
       ...paperHeadline,
       'p.upvotes',
+      'p.url',
+      ...paperDetailColumns,
       // Raw: the topics rule, SQL text shared with listPapers.
       sql<string[]>`(${sql.raw(TOPICS_SQL)})`.as('topics'),
       arrayOf(
@@ -215,12 +268,28 @@ function paperWithHistoryQuery(db: Kysely<Database>) {
       jsonArrayFrom(
         eb
           .selectFrom('sightings as s')
-          .select(['s.source', 's.listing', isoMillis('s.seen_at').as('seenAt'), 's.rank', 's.upvotes', 's.comments'])
+          .select([
+            's.source',
+            's.listing',
+            isoMillis('s.seen_at').as('seenAt'),
+            's.rank',
+            's.upvotes',
+            's.comments',
+            's.stars',
+          ])
           .whereRef('s.paper_id', '=', 'p.id')
           .orderBy('s.seen_at')
           .orderBy('s.source')
           .orderBy('s.listing'),
       ).as('sightings'),
+      // Each arXiv version seen (migration 0020), oldest first.
+      jsonArrayFrom(
+        eb
+          .selectFrom('paper_versions as v')
+          .select(['v.version', isoMillis('v.first_seen_at').as('firstSeenAt'), 'v.source'])
+          .whereRef('v.paper_id', '=', 'p.id')
+          .orderBy('v.version'),
+      ).as('versions'),
     ])
     .where('p.arxiv_id', '=', ARXIV_ID_SLOT);
 }
@@ -299,7 +368,7 @@ export function listPapersQuery(filter: PaperFilter, source: PageSource = 'order
       ? sql`WITH matches AS MATERIALIZED (
           SELECT h.id FROM papers h WHERE h.search_document @@ websearch_to_tsquery('english', ${filter.q}))`
       : sql``;
-  const columns = sql`p.id, p.arxiv_id AS "arxivId", p.title, p.authors, p.upvotes,
+  const columns = sql`p.id, p.arxiv_id AS "arxivId", p.title, p.authors, p.upvotes, p.url, ${sql.raw(DETAIL_COLUMNS_SQL)},
         (${sql.raw(TOPICS_SQL)}) AS topics,
         ARRAY(SELECT DISTINCT a.source FROM paper_aliases a WHERE a.paper_id = p.id ORDER BY a.source) AS sources,
         to_char(p.first_seen_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "firstSeenAt",

@@ -33,8 +33,15 @@ const rowsOf = async () =>
       db,
     )
   ).rows;
+// The view's columns as of migration 0015 (0021 adds stars, which the migrations before it lack).
 const history = async () =>
-  (await sql<Record<string, unknown>>`SELECT * FROM dashboard.paper_history ORDER BY 1, 2, 3, 4`.execute(db)).rows;
+  (
+    await sql<
+      Record<string, unknown>
+    >`SELECT paper_id, arxiv_id, source, listing, seen_at, rank, upvotes, comments FROM dashboard.paper_history ORDER BY 1, 2, 3, 4`.execute(
+      db,
+    )
+  ).rows;
 const count = async (table: string) =>
   (await sql<{ n: number }>`SELECT count(*)::int AS n FROM ${sql.table(table)}`.execute(db)).rows[0]!.n;
 const kind = async () =>

@@ -157,6 +157,119 @@ describe('classify: evidence', () => {
   });
 });
 
+describe('classify: arXiv categories as evidence (default taxonomy)', () => {
+  // Titles whose text alone leans only slightly towards one of two topics.
+  const gnnRec = { title: 'Graph neural networks for recommendation' };
+  const spikingRobot = { title: 'Spiking networks for robot control' };
+  const rag = { title: 'Retrieval-augmented generation for question answering' };
+
+  it('decides between topics the text leaves close', () => {
+    expect(classify(gnnRec, taxonomy).map((t) => t.id)).toEqual(['graphs', 'recsys']);
+    expect(top({ ...gnnRec, categories: ['cs.IR'] })).toBe('recsys');
+    expect(top({ ...gnnRec, categories: ['cs.SI'] })).toBe('graphs');
+    expect(classify(spikingRobot, taxonomy).map((t) => t.id)).toEqual(['neuro', 'rl-robotics']);
+    expect(top({ ...spikingRobot, categories: ['cs.RO'] })).toBe('rl-robotics');
+    expect(top(rag)).toBe('llm');
+    expect(top({ ...rag, categories: ['cs.IR', 'cs.CL'] })).toBe('recsys');
+    const recsys = classify({ ...gnnRec, categories: ['cs.IR'] }, taxonomy)[0]!;
+    expect(recsys.evidence).toContain('category:cs.IR');
+  });
+
+  it('files a paper with no telling text under a specific primary category on its own', () => {
+    const text = {
+      title: 'Learning from noisy sequences',
+      abstract: 'We propose a model and evaluate it on benchmarks.',
+    };
+    expect(classify(text, taxonomy)).toEqual([]);
+    expect(top({ ...text, categories: ['cs.RO'] })).toBe('rl-robotics');
+    expect(top({ ...text, categories: ['eess.AS'] })).toBe('speech-audio');
+    expect(top({ ...text, categories: ['astro-ph.GA'] })).toBe('science');
+    // A broad category is not enough alone: the text has to say something.
+    expect(classify({ ...text, categories: ['cs.CL'] }, taxonomy)).toEqual([]);
+    expect(classify({ ...text, categories: ['cs.CV'] }, taxonomy)).toEqual([]);
+  });
+
+  it('does not let a broad category override clear text', () => {
+    const text = { title: 'Denoising audio and images with one diffusion model' };
+    expect(top(text)).toBe('generative');
+    expect(top({ ...text, categories: ['cs.CV'] })).toBe('generative');
+  });
+
+  it('weighs the primary category more than a cross-list', () => {
+    expect(top({ ...gnnRec, categories: ['cs.IR', 'cs.SI'] })).toBe('recsys');
+    expect(top({ ...gnnRec, categories: ['cs.SI', 'cs.IR'] })).toBe('graphs');
+    expect(top({ ...spikingRobot, categories: ['cs.RO', 'cs.NE'] })).toBe('rl-robotics');
+    expect(top({ ...spikingRobot, categories: ['cs.NE', 'cs.RO'] })).toBe('neuro');
+    // primaryCategory names the primary whatever the order of the list.
+    expect(top({ ...spikingRobot, primaryCategory: 'cs.NE', categories: ['cs.RO', 'cs.NE'] })).toBe('neuro');
+    expect(top({ ...spikingRobot, primaryCategory: 'cs.RO', categories: ['cs.NE'] })).toBe('rl-robotics');
+  });
+
+  it('ignores categories no rule names', () => {
+    for (const paper of [gnnRec, spikingRobot, rag]) {
+      const plain = classify(paper, taxonomy);
+      expect(classify({ ...paper, categories: ['cs.LG', 'cs.AI', 'stat.ME', 'xx.YY', 'math.GM'] }, taxonomy)).toEqual(
+        plain,
+      );
+      // An unknown primary does not promote a known cross-list to primary.
+      const cross = classify({ ...paper, categories: ['cs.LG', 'cs.IR'] }, taxonomy);
+      const asPrimary = classify({ ...paper, categories: ['cs.IR'] }, taxonomy);
+      const crossRecsys = cross.find((t) => t.id === 'recsys');
+      const primaryRecsys = asPrimary.find((t) => t.id === 'recsys');
+      expect(primaryRecsys!.score).toBeGreaterThan(crossRecsys?.score ?? 0);
+    }
+  });
+});
+
+describe('classify: primary and cross-list multipliers', () => {
+  const weighted = parseTaxonomy(
+    `
+version: w
+threshold: 0.01
+saturation: 4
+primaryCategoryMultiplier: 2
+crossListMultiplier: 0.25
+topics:
+  - { id: a, label: A, description: A., keywords: [apple], categories: [{ id: cs.CL, weight: 1 }] }
+  - { id: b, label: B, description: B., keywords: [banana], categories: [{ id: astro-ph, weight: 1 }] }
+`,
+    'weighted',
+  );
+  const raw = (score: number) => -4 * Math.log(1 - score);
+
+  it('multiplies a rule matched by the primary, or only by a cross-list', () => {
+    const primary = classify({ title: '', categories: ['cs.CL', 'astro-ph.GA'] }, weighted);
+    expect(primary.map((t) => t.id)).toEqual(['a', 'b']);
+    expect(raw(primary[0]!.score)).toBeCloseTo(2, 2);
+    expect(raw(primary[1]!.score)).toBeCloseTo(0.25, 2);
+    expect(primary[0]!.evidence).toEqual(['category:cs.CL']);
+  });
+
+  it('counts a rule once, through its strongest match', () => {
+    // astro-ph.GA (primary) and astro-ph.CO (cross-list) both match the astro-ph rule: 1 x 2, not 1 x 2 + 1 x 0.25.
+    const [b] = classify({ title: '', categories: ['astro-ph.GA', 'astro-ph.CO'] }, weighted);
+    expect(raw(b!.score)).toBeCloseTo(2, 2);
+    expect(b!.evidence).toEqual(['category:astro-ph.GA']);
+    // The same category given as primary and in the list counts once, as the primary.
+    const [a] = classify({ title: '', primaryCategory: ' cs.CL ', categories: ['cs.CL', 'CS.CL'] }, weighted);
+    expect(raw(a!.score)).toBeCloseTo(2, 2);
+  });
+
+  it('defaults both multipliers to 1', () => {
+    expect(toy.primaryCategoryMultiplier).toBe(1);
+    expect(toy.crossListMultiplier).toBe(1);
+    const [sky] = classify({ title: '', categories: ['cs.LG', 'astro-ph.GA'] }, toy);
+    expect(sky!.score).toBeCloseTo(1 - Math.exp(-1 / 4), 4);
+  });
+
+  it('ignores a blank or non-string primary category', () => {
+    const odd = { title: '', primaryCategory: '  ', categories: ['astro-ph.GA', 'cs.CL'] };
+    const [b, a] = classify(odd, weighted);
+    expect([b!.id, a!.id]).toEqual(['b', 'a']);
+    expect(() => classify({ title: '', primaryCategory: 7 as unknown as string }, weighted)).not.toThrow();
+  });
+});
+
 describe('classify: scores and ordering', () => {
   it('returns scores in (threshold, 1), best first', () => {
     const papers = loadLabelledPapers();

@@ -11,13 +11,22 @@
  *     does not also count "language model");
  *   - negative ("unless") terms work the same way with a negative weight;
  *   - each category rule that matches one of the paper's categories adds its
- *     weight once;
+ *     weight once, times `primaryCategoryMultiplier` when the primary category
+ *     matches it, else times `crossListMultiplier` (the primary is
+ *     `primaryCategory`, or the first of `categories`); categories no rule
+ *     names are ignored;
  *   - raw = max(0, sum); score = 1 - exp(-raw / saturation), so scores lie in
  *     [0, 1) and grow with evidence without ever reaching 1.
  * Topics with score > threshold are returned, best first; ties (equal raw
  * score) go to the topic listed earlier in the taxonomy.
  */
-import { type CompiledTaxonomy, compiledRules, describeToken, type TokenInfo } from './taxonomy.js';
+import {
+  type CompiledCategory,
+  type CompiledTaxonomy,
+  compiledRules,
+  describeToken,
+  type TokenInfo,
+} from './taxonomy.js';
 import { tokenize } from './text.js';
 import type { PaperInput, Taxonomy, TopicScore } from './types.js';
 
@@ -91,29 +100,50 @@ function scoreField(
   }
 }
 
+/** The paper's categories, primary first, trimmed, without blanks or repeats (case-insensitive). */
+function categoryList(paper: PaperInput): string[] {
+  const given = Array.isArray(paper.categories) ? paper.categories : [];
+  const primary = typeof paper.primaryCategory === 'string' ? [paper.primaryCategory] : [];
+  const out: string[] = [];
+  const seen = new Set<string>();
+  for (const c of [...primary, ...given]) {
+    if (typeof c !== 'string') continue;
+    const trimmed = c.trim();
+    const key = trimmed.toLowerCase();
+    if (trimmed.length === 0 || seen.has(key)) continue;
+    seen.add(key);
+    out.push(trimmed);
+  }
+  return out;
+}
+
 function scoreCategories(
   categories: readonly string[],
+  taxonomy: Taxonomy,
   rules: CompiledTaxonomy,
   raw: Float64Array,
   evidence: Evidence[][],
 ): void {
   if (categories.length === 0 || rules.categories.size === 0) return;
-  const applied = new Set<object>();
-  for (const category of categories) {
-    if (typeof category !== 'string' || category.length === 0) continue;
-    const lower = category.trim().toLowerCase();
+  // Each rule counts once, through the strongest category that matches it (the primary when it does).
+  const best = new Map<CompiledCategory, { value: number; category: string }>();
+  categories.forEach((category, position) => {
+    const multiplier = position === 0 ? taxonomy.primaryCategoryMultiplier : taxonomy.crossListMultiplier;
+    const lower = category.toLowerCase();
     const dot = lower.indexOf('.');
     const keys = dot > 0 ? [lower, lower.slice(0, dot)] : [lower];
     for (const key of keys) {
-      const list = rules.categories.get(key);
-      if (list === undefined) continue;
-      for (const rule of list) {
-        if (applied.has(rule)) continue;
-        applied.add(rule);
-        raw[rule.topic] = raw[rule.topic]! + rule.weight;
-        evidence[rule.topic]!.push({ label: `category:${category.trim()}`, value: rule.weight });
+      for (const rule of rules.categories.get(key) ?? []) {
+        const value = rule.weight * multiplier;
+        const seen = best.get(rule);
+        if (seen === undefined || value > seen.value) best.set(rule, { value, category });
       }
     }
+  });
+  for (const [rule, { value, category }] of best) {
+    if (value === 0) continue;
+    raw[rule.topic] = raw[rule.topic]! + value;
+    evidence[rule.topic]!.push({ label: `category:${category}`, value });
   }
 }
 
@@ -133,7 +163,7 @@ export function classify(paper: PaperInput, taxonomy: Taxonomy): TopicScore[] {
   const abstract = typeof paper.abstract === 'string' ? paper.abstract : '';
   scoreField(title, 'title', taxonomy.titleMultiplier, rules, raw, evidence);
   scoreField(abstract, 'abstract', 1, rules, raw, evidence);
-  if (Array.isArray(paper.categories)) scoreCategories(paper.categories, rules, raw, evidence);
+  scoreCategories(categoryList(paper), taxonomy, rules, raw, evidence);
 
   const ranked: { topic: number; raw: number; score: number }[] = [];
   for (let t = 0; t < topicCount; t++) {

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { evaluate, type LabelledPaper, loadLabelledPapers, parseLabelledPapers } from './eval.js';
+import {
+  evaluate,
+  evaluateCategoryEvidence,
+  type LabelledPaper,
+  loadLabelledPapers,
+  parseLabelledPapers,
+  withoutCategories,
+} from './eval.js';
 import { loadTaxonomy, parseTaxonomy } from './taxonomy.js';
 
 const taxonomy = loadTaxonomy();
@@ -97,5 +104,90 @@ topics:
       { expected: 'c', predicted: '(none)', count: 1 },
     ]);
     expect(report.predictions.map((p) => p.predicted)).toEqual(['a', 'b', 'c', null]);
+  });
+});
+
+describe('evaluateCategoryEvidence', () => {
+  const report = evaluateCategoryEvidence(papers, taxonomy);
+
+  it('measures the whole set with and without categories, and the papers that have them both ways', () => {
+    const categorised = papers.filter((p) => (p.categories ?? []).length > 0).length;
+    expect(categorised).toBe(59);
+    expect(report.withCategories.overall.n).toBe(papers.length);
+    expect(report.withoutCategories.overall.n).toBe(papers.length);
+    expect(report.categorised.with.overall.n).toBe(categorised);
+    expect(report.categorised.without.overall.n).toBe(categorised);
+    expect(report.withCategories.overall).toEqual(evaluate(papers, taxonomy).overall);
+    expect(report.withCategories.dev.n + report.withCategories.holdout.n).toBe(papers.length);
+  });
+
+  // Floors are the counts measured on 2026-12-07 before categories were weighted as strong
+  // evidence (taxonomy 2026-11-28): categories must not cost accuracy, with or without them.
+  it('does not fall below the figures measured before categories became strong evidence', () => {
+    expect(report.withoutCategories.overall.correct).toBeGreaterThanOrEqual(179);
+    expect(report.withoutCategories.overall.acceptableCorrect).toBeGreaterThanOrEqual(197);
+    expect(report.withoutCategories.dev.correct).toBeGreaterThanOrEqual(123);
+    expect(report.withoutCategories.holdout.correct).toBeGreaterThanOrEqual(56);
+    expect(report.withCategories.overall.correct).toBeGreaterThanOrEqual(181);
+    expect(report.withCategories.overall.acceptableCorrect).toBeGreaterThanOrEqual(197);
+    expect(report.categorised.with.overall.correct).toBeGreaterThanOrEqual(53);
+    expect(report.categorised.with.overall.correct).toBeGreaterThanOrEqual(report.categorised.without.overall.correct);
+  });
+
+  it('removes categories and the primary category without touching the input', () => {
+    const input: LabelledPaper[] = [
+      { arxivId: '1', title: 't', abstract: '', categories: ['cs.CV'], topic: 'vision', source: 's', split: 'dev' },
+      { arxivId: '2', title: 't', abstract: '', primaryCategory: 'cs.RO', topic: 'vision', source: 's', split: 'dev' },
+    ];
+    const stripped = withoutCategories(input);
+    expect(stripped).toEqual([
+      { arxivId: '1', title: 't', abstract: '', topic: 'vision', source: 's', split: 'dev' },
+      { arxivId: '2', title: 't', abstract: '', topic: 'vision', source: 's', split: 'dev' },
+    ]);
+    expect(input[0]!.categories).toEqual(['cs.CV']);
+    expect(input[1]!.primaryCategory).toBe('cs.RO');
+  });
+
+  it('reads an optional primaryCategory in the labelled set and classifies with it', () => {
+    const line = (primary: string) =>
+      JSON.stringify({
+        arxivId: primary,
+        title: 'Spiking networks for robot control',
+        abstract: '',
+        categories: ['cs.RO', 'cs.NE'],
+        primaryCategory: primary,
+        topic: 'neuro',
+        source: 's',
+        split: 'dev',
+      });
+    const set = parseLabelledPapers(`${line('cs.NE')}\n${line('cs.RO')}\n`);
+    expect(set[0]!.primaryCategory).toBe('cs.NE');
+    const r = evaluate(set, taxonomy);
+    expect(r.predictions.map((p) => p.predicted)).toEqual(['neuro', 'rl-robotics']);
+    const blank = line('cs.NE').replace('"primaryCategory":"cs.NE"', '"primaryCategory":""');
+    expect(() => parseLabelledPapers(blank)).toThrow(/line 1: primaryCategory: /);
+  });
+
+  it('shows what categories change on a toy set', () => {
+    const toy = parseTaxonomy(
+      `
+version: t
+threshold: 0.05
+topics:
+  - { id: a, label: A, description: A., keywords: [apple], categories: [{ id: cs.CL, weight: 5 }] }
+  - { id: b, label: B, description: B., keywords: [banana] }
+`,
+      'toy',
+    );
+    const set: LabelledPaper[] = [
+      { arxivId: '1', title: 'banana', abstract: '', categories: ['cs.CL'], topic: 'a', source: 's', split: 'dev' },
+      { arxivId: '2', title: 'banana', abstract: '', topic: 'b', source: 's', split: 'holdout' },
+    ];
+    const r = evaluateCategoryEvidence(set, toy);
+    expect(r.withCategories.overall.correct).toBe(2);
+    expect(r.withoutCategories.overall.correct).toBe(1);
+    expect(r.categorised.with.dev).toMatchObject({ n: 1, correct: 1 });
+    expect(r.categorised.without.dev).toMatchObject({ n: 1, correct: 0 });
+    expect(r.categorised.with.holdout.n).toBe(0);
   });
 });

@@ -19,6 +19,7 @@ const labelledPaperSchema = z
     title: z.string().min(1),
     abstract: z.string(),
     categories: z.array(z.string()).optional(),
+    primaryCategory: z.string().min(1).optional(),
     topic: z.string().min(1),
     alsoAcceptable: z.array(z.string()).optional(),
     source: z.string().min(1),
@@ -178,5 +179,46 @@ export function evaluate(papers: readonly LabelledPaper[], taxonomy: Taxonomy): 
     noPrediction,
     confusion,
     predictions,
+  };
+}
+
+/** The same papers with their arXiv categories removed: what a paper known only from Hugging Face looks like. */
+export function withoutCategories(papers: readonly LabelledPaper[]): LabelledPaper[] {
+  return papers.map(({ categories: _categories, primaryCategory: _primary, ...rest }) => rest);
+}
+
+/** Accuracy overall and per split, for one way of presenting the papers. */
+export interface VariantAccuracy {
+  overall: Accuracy;
+  dev: Accuracy;
+  holdout: Accuracy;
+}
+
+/**
+ * The labelled set measured four ways, to show what categories contribute:
+ * - `withCategories`: every paper as labelled (categories where the source gave them, 59 of 199);
+ * - `withoutCategories`: every paper with its categories removed;
+ * - `categorised.with` / `categorised.without`: only the papers that have categories, with and without them.
+ */
+export interface CategoryEvalReport {
+  withCategories: VariantAccuracy;
+  withoutCategories: VariantAccuracy;
+  categorised: { with: VariantAccuracy; without: VariantAccuracy };
+}
+
+function variant(report: EvalReport): VariantAccuracy {
+  return { overall: report.overall, dev: report.bySplit.dev, holdout: report.bySplit.holdout };
+}
+
+/** Evaluates the set with and without categories (see `CategoryEvalReport`). */
+export function evaluateCategoryEvidence(papers: readonly LabelledPaper[], taxonomy: Taxonomy): CategoryEvalReport {
+  const categorised = papers.filter((p) => (p.categories ?? []).length > 0 || p.primaryCategory !== undefined);
+  return {
+    withCategories: variant(evaluate(papers, taxonomy)),
+    withoutCategories: variant(evaluate(withoutCategories(papers), taxonomy)),
+    categorised: {
+      with: variant(evaluate(categorised, taxonomy)),
+      without: variant(evaluate(withoutCategories(categorised), taxonomy)),
+    },
   };
 }

@@ -91,6 +91,8 @@ describe('parseTaxonomy', () => {
     expect(t.threshold).toBe(0.25);
     expect(t.saturation).toBe(8);
     expect(t.titleMultiplier).toBe(2.5);
+    expect(t.primaryCategoryMultiplier).toBe(1);
+    expect(t.crossListMultiplier).toBe(1);
     expect(t.topics).toEqual([{ id: 'alpha', label: 'Alpha', description: 'The first topic.' }]);
   });
 
@@ -127,6 +129,21 @@ describe('parseTaxonomy', () => {
     ).join('');
     const issues = issuesOf(`version: v\ntopics:\n${topics}`);
     expect(issues.join('\n')).toContain('topics[3].keywords[2].weight: expected a number');
+  });
+
+  it('reads the category multipliers and rejects negative or non-numeric ones', () => {
+    const t = parseTaxonomy(`primaryCategoryMultiplier: 1.5\ncrossListMultiplier: 0\n${MINIMAL}`, 'm');
+    expect(t.primaryCategoryMultiplier).toBe(1.5);
+    expect(t.crossListMultiplier).toBe(0);
+    expect(issuesOf(`primaryCategoryMultiplier: -1\ncrossListMultiplier: lots\n${MINIMAL}`)).toEqual([
+      'primaryCategoryMultiplier: expected a number >= 0',
+      'crossListMultiplier: expected a number, got string',
+    ]);
+  });
+
+  it('weighs the primary category of the default taxonomy above its cross-lists', () => {
+    const t = loadTaxonomy();
+    expect(t.primaryCategoryMultiplier).toBeGreaterThan(t.crossListMultiplier);
   });
 
   it('reports missing fields, unknown fields and bad values, all at once', () => {

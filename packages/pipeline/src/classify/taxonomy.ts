@@ -66,6 +66,8 @@ const taxonomySchema = z
     saturation: weightSchema.default(8),
     titleMultiplier: z.number().finite().min(0).default(2.5),
     maxEvidence: z.number().int().min(1).default(8),
+    primaryCategoryMultiplier: z.number().finite().min(0).default(1),
+    crossListMultiplier: z.number().finite().min(0).default(1),
     topics: z.array(topicSchema).min(1),
   })
   .strict();
@@ -350,6 +352,8 @@ export function parseTaxonomy(yamlText: string, name: string): Taxonomy {
     saturation: data.saturation,
     titleMultiplier: data.titleMultiplier,
     maxEvidence: data.maxEvidence,
+    primaryCategoryMultiplier: data.primaryCategoryMultiplier,
+    crossListMultiplier: data.crossListMultiplier,
     topics: Object.freeze(topics),
   });
   compiledByTaxonomy.set(taxonomy, result.compiled);

@@ -4,8 +4,13 @@
 export interface PaperInput {
   title: string;
   abstract?: string | null;
-  /** arXiv categories, e.g. ["cs.CV", "cs.LG"]; the primary one first if known. */
+  /**
+   * arXiv categories, e.g. ["cs.CV", "cs.LG"]. Without `primaryCategory`, the first one is taken as
+   * the primary (paperboy's entries list the primary first).
+   */
   categories?: readonly string[] | null;
+  /** The arXiv primary category when the source says which one it is; the others are cross-lists. */
+  primaryCategory?: string | null;
 }
 
 /** One topic a paper was filed under. */
@@ -47,6 +52,10 @@ export interface Taxonomy {
   readonly titleMultiplier: number;
   /** Evidence strings kept per topic. */
   readonly maxEvidence: number;
+  /** A category rule matched by the paper's primary category counts its weight times this. */
+  readonly primaryCategoryMultiplier: number;
+  /** A category rule matched only by a cross-listed category counts its weight times this. */
+  readonly crossListMultiplier: number;
   /** Topics in file order. */
   readonly topics: readonly TopicInfo[];
 }

@@ -1,5 +1,13 @@
-import type { DashboardRefreshRow, SourceReport, TopicTrendRow, TrendingPaperRow } from '@paperboy/db';
+import type {
+  DashboardRefreshRow,
+  PaperLinkFieldsRow,
+  PaperWithCodeRow,
+  SourceReport,
+  TopicTrendRow,
+  TrendingPaperRow,
+} from '@paperboy/db';
 import { escapeHtml } from '@paperboy/mail';
+import { storedPaperLinks } from '@paperboy/pipeline';
 import { page } from './layout.js';
 
 const PALETTE = [
@@ -70,10 +78,43 @@ export function topicSeries(
 /** The health of `paperboy sources` and /api/sources: the verdict, and its reason where there is one. */
 const healthCell = (h: SourceReport): string => (h.reason ? `${h.health}: ${h.reason}` : h.health);
 
-const table = (headers: string[], rows: string[][]) =>
+/** A cell's HTML, already escaped (`table` escapes plain text cells). */
+interface Html {
+  html: string;
+}
+
+const table = (headers: string[], rows: Array<Array<string | Html>>) =>
   `<table><thead><tr>${headers.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead><tbody>${rows
-    .map((r) => `<tr>${r.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`)
+    .map((r) => `<tr>${r.map((c) => `<td>${typeof c === 'string' ? escapeHtml(c) : c.html}</td>`).join('')}</tr>`)
     .join('')}</tbody></table>`;
+
+const anchor = (href: string, text: string, className: string) =>
+  `<a class="${className}" href="${escapeHtml(href)}" rel="noopener noreferrer">${escapeHtml(text)}</a>`;
+
+/**
+ * A listed paper's title, linked to its canonical page (storedPaperLinks: arXiv's abstract page when it
+ * has an arXiv id, never the listing it was seen on then), and its code link with stars where known.
+ */
+export function paperCells(
+  paper: { paperId: number; arxivId: string | null; title: string },
+  fields: PaperLinkFieldsRow | undefined,
+): { title: Html; code: Html } {
+  const links = storedPaperLinks(
+    fields ?? {
+      arxivId: paper.arxivId,
+      url: null,
+      codeUrl: null,
+      codeStars: null,
+      projectPage: null,
+      aiSummary: null,
+      submittedBy: null,
+    },
+  );
+  const title = links.paper ? anchor(links.paper, paper.title, 'paper-link') : escapeHtml(paper.title);
+  const stars = links.codeStars === null ? '' : ` ★ ${links.codeStars.toLocaleString('en-US')}`;
+  const code = links.code ? `${anchor(links.code, 'code', 'code-link')}${escapeHtml(stars)}` : '';
+  return { title: { html: title }, code: { html: code } };
+}
 
 /** The stuck digests' line: how many, and what the operator can do about them. */
 export function stuckDigestsLine(count: number, minutes: number): string {
@@ -93,11 +134,17 @@ export interface DashboardData {
   queueCounts: ReadonlyArray<{ name: string; counts: Record<string, number | undefined> }>;
   stuckDigests: number;
   stuckMinutes: number;
+  /** The link fields of the listed papers, by paper id (DashboardRepository.paperLinkFields). */
+  links?: ReadonlyMap<number, PaperLinkFieldsRow>;
+  /** Papers with code, most stars first (dashboard.papers_with_code). */
+  withCode?: readonly PaperWithCodeRow[];
 }
 
 /** The dashboard page: trending papers by topic, topic trends over 30 days, source health, queue depths, stuck digests. */
 export function dashboardPage(data: DashboardData): string {
   const { days, trending, trends, health, refreshes, pending, queueCounts, stuckDigests } = data;
+  const links = data.links ?? new Map<number, PaperLinkFieldsRow>();
+  const withCode = data.withCode ?? [];
   const byTopic = new Map<string, typeof trending>();
   for (const p of trending) {
     const key = p.bestTopic ?? 'none';
@@ -121,13 +168,39 @@ ${
     .map(
       ([topic, papers]) =>
         `<h3>${escapeHtml(topic)}</h3>${table(
-          ['arXiv', 'title', 'upvotes', '+24 h', 'score'],
-          papers
-            .slice(0, 5)
-            .map((p) => [p.arxivId ?? '', p.title, String(p.upvotes ?? ''), String(p.growth24h), p.score.toFixed(2)]),
+          ['arXiv', 'title', 'upvotes', '+24 h', 'score', 'code'],
+          papers.slice(0, 5).map((p) => {
+            const cells = paperCells(p, links.get(p.paperId));
+            return [
+              p.arxivId ?? '',
+              cells.title,
+              String(p.upvotes ?? ''),
+              String(p.growth24h),
+              p.score.toFixed(2),
+              cells.code,
+            ];
+          }),
         )}`,
     )
     .join('') || '<p>No papers yet.</p>'
+}
+<h2>Papers with code</h2>
+${
+  withCode.length
+    ? `<div class="papers-with-code">${table(
+        ['arXiv', 'title', 'code', 'upvotes', 'first seen'],
+        withCode.map((p) => {
+          const cells = paperCells(p, links.get(p.paperId));
+          return [
+            p.arxivId ?? '',
+            cells.title,
+            cells.code,
+            String(p.upvotes ?? ''),
+            p.firstSeenAt.toISOString().slice(0, 10),
+          ];
+        }),
+      )}</div>`
+    : '<p>No papers with code yet.</p>'
 }
 <h2>Source health</h2>
 ${

@@ -5,6 +5,14 @@ import { page } from './layout.js';
 export const confirmed = () =>
   page('Subscription confirmed', '<p>You will receive your first digest when it is due.</p>');
 
+export function confirmForm(token: string): string {
+  return page(
+    'Confirm your subscription',
+    `<p>Receive paperboy digests at this address?</p>
+<form method="post" action="/confirm?token=${encodeURIComponent(token)}"><button type="submit">Confirm</button></form>`,
+  );
+}
+
 export const invalidLink = () =>
   page(
     'This link is not valid',

@@ -12,7 +12,7 @@ function lastDays(n: number): string[] {
   return days;
 }
 
-/** GET /dashboard: trending papers by topic, topic trends over 30 days, source health, queue depths, stuck digests. */
+/** GET /dashboard: trending papers by topic (titles linked to their canonical pages, code with stars), papers with code, topic trends over 30 days, source health, queue depths, stuck digests. */
 export function registerDashboardPage(
   app: FastifyInstance,
   deps: {
@@ -38,8 +38,9 @@ export function registerDashboardPage(
 
   async function renderPage(): Promise<string> {
     const days = lastDays(30);
-    const [trending, trends, health, refreshes, pending, queueCounts, stuckDigests] = await Promise.all([
+    const [trending, withCode, trends, health, refreshes, pending, queueCounts, stuckDigests] = await Promise.all([
       dashboard.trendingNow(30),
+      dashboard.papersWithCode(10),
       dashboard.topicTrends(30),
       deps.sources(),
       dashboard.refreshes(),
@@ -53,6 +54,10 @@ export function registerDashboardPage(
       stuck.countStuck(deps.stuckMinutes),
     ]);
     const stuckMinutes = deps.stuckMinutes;
+    // The listed papers' canonical links: one look-up by primary key.
+    const links = await dashboard.paperLinkFields([
+      ...new Set([...trending.map((p) => p.paperId), ...withCode.map((p) => p.paperId)]),
+    ]);
     return dashboardPage({
       days,
       trending,
@@ -63,6 +68,8 @@ export function registerDashboardPage(
       queueCounts,
       stuckDigests,
       stuckMinutes,
+      links,
+      withCode,
     });
   }
 }

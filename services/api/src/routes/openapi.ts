@@ -2,6 +2,7 @@ import type { Taxonomy } from '@paperboy/pipeline';
 import type { FastifyInstance } from 'fastify';
 import type { z } from 'zod';
 import { zodToJsonSchema } from 'zod-to-json-schema';
+import { paperSchemas } from '../read/paper-schema.js';
 import { readSchemas } from '../read/schemas.js';
 
 type JsonSchema = { properties?: Record<string, unknown>; required?: string[] };
@@ -16,6 +17,16 @@ function queryParameters(schema: z.ZodTypeAny) {
     schema: property,
   }));
 }
+
+/** A page of papers: `papers`, and `nextCursor` (/api/papers) or `window` (/api/trending). */
+const paperList = (extra: { nextCursor?: true; window?: true }) => ({
+  type: 'object',
+  properties: {
+    papers: { type: 'array', items: { $ref: '#/components/schemas/Paper' } },
+    ...(extra.nextCursor ? { nextCursor: { type: 'string', nullable: true } } : {}),
+    ...(extra.window ? { window: { type: 'string', enum: ['24h', '7d'] } } : {}),
+  },
+});
 
 /** The OpenAPI 3 document of the read and subscription API, generated from the same zod schemas that validate requests. */
 export function openApiDocument(taxonomy: Taxonomy, subscriptionBody: z.ZodTypeAny) {
@@ -33,13 +44,14 @@ export function openApiDocument(taxonomy: Taxonomy, subscriptionBody: z.ZodTypeA
   return {
     openapi: '3.0.3',
     info: { title: 'paperboy', version: '0.1.0', description: 'Trending research papers: read API and subscriptions.' },
+    components: { schemas: paperSchemas },
     paths: {
       '/api/papers': {
         get: {
           summary: 'Papers, filtered and paged with a keyset cursor',
           parameters: queryParameters(listQuery),
           responses: {
-            200: list,
+            200: { ...list, content: { 'application/json': { schema: paperList({ nextCursor: true }) } } },
             400: { description: 'invalid parameters, or an unknown source (each named in details)' },
             ...limited,
             ...timedOut,
@@ -54,12 +66,16 @@ export function openApiDocument(taxonomy: Taxonomy, subscriptionBody: z.ZodTypeA
               name: 'arxivId',
               in: 'path',
               required: true,
-              description: 'an arXiv id (2411.01234, hep-th/9901001); a version (2411.01234v2) names the same paper',
+              description:
+                'an arXiv id (2411.01234, hep-th/9901001); a version or prefix (2411.01234v2, arXiv:2411.01234) names the same paper',
               schema: { type: 'string' },
             },
           ],
           responses: {
-            200: { description: 'the paper' },
+            200: {
+              description: 'the paper',
+              content: { 'application/json': { schema: { $ref: '#/components/schemas/PaperWithHistory' } } },
+            },
             400: { description: 'not an arXiv id' },
             404: { description: 'no such paper' },
             ...limited,
@@ -78,7 +94,12 @@ export function openApiDocument(taxonomy: Taxonomy, subscriptionBody: z.ZodTypeA
         get: {
           summary: 'Best-scoring papers of a window',
           parameters: queryParameters(trendingQuery),
-          responses: { 200: list, 400: { description: 'invalid parameters' }, ...limited, ...timedOut },
+          responses: {
+            200: { ...list, content: { 'application/json': { schema: paperList({ window: true }) } } },
+            400: { description: 'invalid parameters' },
+            ...limited,
+            ...timedOut,
+          },
         },
       },
       '/api/sources': {

@@ -1,8 +1,9 @@
 import { CursorError, type Db, ReadRepository, type SourceReport } from '@paperboy/db';
-import { parseDayOrInstant, type Taxonomy } from '@paperboy/pipeline';
+import { normalizeArxivId, parseDayOrInstant, type Taxonomy } from '@paperboy/pipeline';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import type { AnswerCache } from '../read/cache.js';
+import { DETAIL_FIELDS, flatPaperRow, LINK_COLUMNS, linksOf, listedPaperView } from '../read/paper-view.js';
 import { render, send, sendAnswer, wantsCsv, withoutScores } from '../read/respond.js';
 import { readSchemas } from '../read/schemas.js';
 
@@ -16,6 +17,9 @@ const PAPER_COLUMNS = [
   'firstSeenAt',
   'lastSeenAt',
   'score',
+  // Appended (issue 13): scripts read the columns above by position.
+  ...DETAIL_FIELDS,
+  ...LINK_COLUMNS,
 ];
 
 /** A 400 answer naming every problem (not cached). */
@@ -84,10 +88,11 @@ export function registerReadApi(
     // Keyed by the validated query (and CSV or not): a few seconds old at most, see read/cache.ts.
     const answer = await deps.cache.get(`papers:${wantsCsv(request)}:${JSON.stringify(parsed.data)}`, async () => {
       try {
-        const page = await read.listPapers({ ...rest, ...(since ? { since: parseDayOrInstant(since)! } : {}) });
+        const listed = await read.listPapers({ ...rest, ...(since ? { since: parseDayOrInstant(since)! } : {}) });
         // An unknown source matches nothing: only an empty page needs the look-up.
-        if (page.papers.length === 0 && (await unknownSource(source))) return refused([]);
-        const rows = page.papers as unknown as Array<Record<string, unknown>>;
+        if (listed.papers.length === 0 && (await unknownSource(source))) return refused([]);
+        const page = { ...listed, papers: listed.papers.map(listedPaperView) };
+        const rows = page.papers.map(flatPaperRow);
         return { answer: render(request, page, { rows, columns: PAPER_COLUMNS }, withoutScores(page)), cache: true };
       } catch (error) {
         if (error instanceof CursorError) return refused([error.message]);
@@ -102,14 +107,29 @@ export function registerReadApi(
     if (!parsed.success) return bad(reply, parsed.error);
     // arXiv ids may hold a slash (hep-th/9901001): the rest of the path is the id.
     // Fastify has decoded the path once; a second decoding would turn %2525 into %25 (and %25 into a throw).
-    // A version (2611.20001v2) names the same paper: papers are kept by the id without it.
+    // Any form the pipeline reads names the paper (2611.20001v2, arXiv:2611.20001): papers are kept
+    // by the id without version, as normalizeArxivId gives it.
     const asked = (request.params as { '*': string })['*'];
-    const id = /^(\d{4}\.\d{4,5}|[a-z-]+(\.[A-Z]{2})?\/\d{7})(v[1-9]\d{0,3})?$/.exec(asked);
-    if (!id) return bad(reply, new Error(`arxivId: ${JSON.stringify(asked)} is not an arXiv id`));
-    const arxivId = id[1]!;
+    const arxivId = normalizeArxivId(asked);
+    if (!arxivId) return bad(reply, new Error(`arxivId: ${JSON.stringify(asked)} is not an arXiv id`));
     const paper = await read.paperWithHistory(arxivId);
     if (!paper) return reply.code(404).send({ error: `no paper ${arxivId}` });
-    return send(request, reply, paper);
+    // The fields it always had (the stored link is in `links`), then the details, versions and links.
+    const { url: _url, sightings, versions, ...fields } = paper;
+    const { title, abstract, authors, upvotes, topics, sources, firstSeenAt, lastSeenAt } = fields;
+    const view = {
+      arxivId: paper.arxivId,
+      title,
+      abstract,
+      authors,
+      upvotes,
+      topics,
+      sources,
+      firstSeenAt,
+      lastSeenAt,
+    };
+    const details = Object.fromEntries(DETAIL_FIELDS.map((f) => [f, fields[f]]));
+    return send(request, reply, { ...view, sightings, ...details, versions, links: linksOf(paper) });
   });
 
   app.get('/api/topics', limited, async (request, reply) => {
@@ -137,8 +157,9 @@ export function registerReadApi(
     const { window, limit } = parsed.data;
     const answer = await deps.cache.get(`trending:${wantsCsv(request)}:${window}:${limit}`, async () => {
       const since = new Date(Date.now() - (window === '24h' ? 86_400_000 : 7 * 86_400_000));
-      const page = await read.listPapers({ sort: 'trending', since, limit });
-      const rows = page.papers as unknown as Array<Record<string, unknown>>;
+      const listed = await read.listPapers({ sort: 'trending', since, limit });
+      const page = { ...listed, papers: listed.papers.map(listedPaperView) };
+      const rows = page.papers.map(flatPaperRow);
       return {
         answer: render(
           request,

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { z } from 'zod';
 import { html, type TopicChoice } from '../pages/layout.js';
-import { confirmed, invalidLink, signedOut, unsubscribed, unsubscribeForm } from '../pages/links.js';
+import { confirmed, confirmForm, invalidLink, signedOut, unsubscribed, unsubscribeForm } from '../pages/links.js';
 import { preferencesForm } from '../pages/preferences.js';
 import { checkInbox, subscribeForm } from '../pages/subscribe.js';
 import type { SubscriptionService } from '../subscriptions/service.js';
@@ -64,7 +64,15 @@ export function registerSubscriptionRoutes(
 
   // A revoked confirmation link reaches the service, which knows when it still means "confirmed".
   const confirmLink = { preHandler: requireSignedLink(service, 'confirm', invalid, { allowRevoked: true }) };
-  app.get('/confirm', confirmLink, async (request, reply) =>
+  // Opening the link changes nothing (mail scanners open links before their owner does): a pending
+  // subscriber gets a page whose button confirms.
+  app.get('/confirm', confirmLink, async (request, reply) => {
+    const link = signedLinkOf(request);
+    const shown = service.confirmation(link);
+    if (shown === 'ask') return html(reply, 200, confirmForm(link.token));
+    return shown === 'confirmed' ? html(reply, 200, confirmed()) : invalid(reply);
+  });
+  app.post('/confirm', confirmLink, async (request, reply) =>
     (await service.confirm(signedLinkOf(request))) ? html(reply, 200, confirmed()) : invalid(reply),
   );
 

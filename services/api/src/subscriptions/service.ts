@@ -23,6 +23,11 @@ export interface CheckedLink {
   current: boolean;
 }
 
+/** An active subscriber whose confirmation link this is (or was, before this confirmation revoked it). */
+function confirmedAlready(link: CheckedLink): boolean {
+  return link.status === 'active' && (link.current || link.version === link.tokenVersion - 1);
+}
+
 export type SubscribeResult = { ok: true } | { ok: false; status: number; errors: string[] };
 
 export interface SubscriptionServiceDeps {
@@ -50,21 +55,29 @@ export function createSubscriptionService(deps: SubscriptionServiceDeps) {
   const validTimeZone = (zone: string) => timeZones.isKnown(zone);
   const topicIds = deps.taxonomy.topics.map((t) => t.id);
 
-  /** A subscribe request (the form's and the JSON API's); it also generates the OpenAPI request body. */
-  const requestSchema = z.object({
-    // Checked with the other fields, so one answer names every problem.
-    email: z
-      .string()
-      .max(254)
-      .refine((v) => normalizeEmail(v) !== null, 'not an email address'),
-    topics: z
-      .array(z.enum(topicIds as [string, ...string[]]))
-      .max(topicIds.length)
-      .default([]),
-    frequency: z.enum(['daily', 'weekly']).default('daily'),
-    timeZone: z.string().refine(validTimeZone, 'not an IANA time zone').default('UTC'),
-    sendHour: z.number().int().min(0).max(23).default(8),
-  });
+  /** The fields of a subscribe request (the form's and the JSON API's), with the given time zone check. */
+  const subscribeRequest = <T extends z.ZodTypeAny>(timeZone: T) =>
+    z.object({
+      // Checked with the other fields, so one answer names every problem.
+      email: z
+        .string()
+        .max(254)
+        .refine((v) => normalizeEmail(v) !== null, 'not an email address'),
+      topics: z
+        .array(z.enum(topicIds as [string, ...string[]]))
+        .max(topicIds.length)
+        .default([]),
+      frequency: z.enum(['daily', 'weekly']).default('daily'),
+      timeZone,
+      sendHour: z.number().int().min(0).max(23).default(8),
+    });
+  const requestSchema = subscribeRequest(z.string().refine(validTimeZone, 'not an IANA time zone').default('UTC'));
+  /**
+   * The same fields for the OpenAPI request body, without the database check: zod-to-json-schema asks
+   * each field isOptional(), which parses its default synchronously, so the check would run at start-up
+   * with its promise dropped, and a Postgres not yet reachable would end the process (unhandled rejection).
+   */
+  const requestDocument = subscribeRequest(z.string().default('UTC'));
 
   /** The preferences form's fields, as posted (numbers as text). */
   const preferencesSchema = z.object({
@@ -78,6 +91,7 @@ export function createSubscriptionService(deps: SubscriptionServiceDeps) {
 
   return {
     requestSchema,
+    requestDocument,
     preferencesSchema,
 
     /**
@@ -121,12 +135,22 @@ export function createSubscriptionService(deps: SubscriptionServiceDeps) {
     },
 
     /** Whether a confirmation link leaves its subscriber confirmed (false: the link is no good). */
+    /**
+     * What opening a confirmation link shows, changing nothing: `ask` (a pending subscriber: a page
+     * with a button, since mail scanners open links before their owner does), `confirmed` (already
+     * active: opened again), else `invalid`.
+     */
+    confirmation(link: CheckedLink): 'ask' | 'confirmed' | 'invalid' {
+      if (link.current && link.status === 'pending') return 'ask';
+      return confirmedAlready(link) ? 'confirmed' : 'invalid';
+    },
+
     async confirm(link: CheckedLink): Promise<boolean> {
       if (link.current && (await subscribers.confirm(link.subscriberId))) return true;
       // Clicked again (or fetched first by a mail scanner): an active subscriber stays confirmed, even
       // when this confirmation revoked the link (a re-subscription bumps the version). Nothing changes.
       // Unsubscribed or bounced since: an old confirmation must not bring the address back.
-      return link.status === 'active' && (link.current || link.version === link.tokenVersion - 1);
+      return confirmedAlready(link);
     },
 
     async unsubscribe(subscriberId: number): Promise<void> {

@@ -99,7 +99,7 @@ describe('send-confirmation', () => {
     expect(mails).toHaveLength(1);
     expect(mails[0]!.parsed.subject).toBe('Confirm your paperboy subscription');
     const link = confirmLink(mails[0]!.parsed.text ?? '');
-    expect((await api.inject({ method: 'GET', url: `${link.pathname}${link.search}` })).statusCode).toBe(200);
+    expect((await api.inject({ method: 'POST', url: `${link.pathname}${link.search}` })).statusCode).toBe(200);
     expect((await status('ada@example.org')).status).toBe('active');
   }, 60_000);
 
@@ -120,7 +120,7 @@ describe('send-confirmation', () => {
     // The owner asks once more after the attacker's burst: same answer, and any mail received still works.
     expect((await subscribe('victim@example.org')).body).toBe(answers[0]!.body);
     const link = confirmLink(mails[mails.length - 1]!.parsed.text ?? '');
-    expect((await api.inject({ method: 'GET', url: `${link.pathname}${link.search}` })).statusCode).toBe(200);
+    expect((await api.inject({ method: 'POST', url: `${link.pathname}${link.search}` })).statusCode).toBe(200);
     expect((await status('victim@example.org')).status).toBe('active');
   }, 60_000);
 
@@ -202,7 +202,7 @@ describe('send-confirmation', () => {
     expect(mails).toHaveLength(1);
     expect((await status('back@example.org')).status).toBe('pending');
     const link = confirmLink(mails[0]!.parsed.text ?? '');
-    expect((await api.inject({ method: 'GET', url: `${link.pathname}${link.search}` })).statusCode).toBe(200);
+    expect((await api.inject({ method: 'POST', url: `${link.pathname}${link.search}` })).statusCode).toBe(200);
     expect((await status('back@example.org')).status).toBe('active');
   }, 60_000);
 });

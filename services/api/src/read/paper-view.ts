@@ -1,0 +1,64 @@
+import type { ListedPaper, PaperDetailFields } from '@paperboy/db';
+import { storedPaperLinks } from '@paperboy/pipeline';
+
+/** A stored paper's canonical links (storedPaperLinks). */
+export const linksOf = storedPaperLinks;
+
+/** The detail fields in the order the API and exports write them (after the fields a paper always had). */
+export const DETAIL_FIELDS = [
+  'codeUrl',
+  'codeStars',
+  'projectPage',
+  'aiSummary',
+  'aiKeywords',
+  'organization',
+  'submittedBy',
+  'thumbnail',
+  'mediaUrls',
+  'primaryCategory',
+  'arxivComments',
+  'journalRef',
+  'doi',
+  'license',
+  'latestVersion',
+] as const satisfies ReadonlyArray<keyof PaperDetailFields>;
+
+const details = (paper: PaperDetailFields) =>
+  Object.fromEntries(DETAIL_FIELDS.map((f) => [f, paper[f]])) as unknown as PaperDetailFields;
+
+/** A list item of /api/papers and /api/trending: the fields it always had, then the details and `links`. */
+export function listedPaperView(paper: ListedPaper) {
+  return {
+    arxivId: paper.arxivId,
+    title: paper.title,
+    authors: paper.authors,
+    upvotes: paper.upvotes,
+    topics: paper.topics,
+    sources: paper.sources,
+    firstSeenAt: paper.firstSeenAt,
+    lastSeenAt: paper.lastSeenAt,
+    score: paper.score,
+    ...details(paper),
+    links: linksOf(paper),
+  };
+}
+
+/**
+ * The CSV columns of a list: those it always had, in their order, then the details, then the links
+ * that are not already columns (arrays are joined with `;` by toCsv).
+ */
+export const LINK_COLUMNS = ['paperUrl', 'abstractUrl', 'pdfUrl', 'huggingFaceUrl', 'discussionUrl', 'seenAt'] as const;
+
+/** A list item as one flat CSV row (listedPaperView's, links as LINK_COLUMNS). */
+export function flatPaperRow(view: ReturnType<typeof listedPaperView>): Record<string, unknown> {
+  const { links, ...rest } = view;
+  return {
+    ...rest,
+    paperUrl: links.paper,
+    abstractUrl: links.abstract,
+    pdfUrl: links.pdf,
+    huggingFaceUrl: links.huggingFace,
+    discussionUrl: links.discussion,
+    seenAt: links.seenAt,
+  };
+}

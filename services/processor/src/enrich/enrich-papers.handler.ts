@@ -333,19 +333,20 @@ async function storeDetails(
   await deps.db.transaction().execute(async (trx) => {
     const repo = new PaperRepository(trx);
     await repo.lockPapers(sorted.map((i) => i.paperId));
-    const before = new Map(
-      (
-        await trx
-          .selectFrom('papers')
-          .select(['id', 'categories'])
-          .where(
-            'id',
-            'in',
-            sorted.map((i) => i.paperId),
-          )
-          .execute()
-      ).map((r) => [r.id, r.categories.join(',')]),
-    );
+    const stored = await trx
+      .selectFrom('papers')
+      .select(['id', 'categories', 'primary_category'])
+      .where(
+        'id',
+        'in',
+        sorted.map((i) => i.paperId),
+      )
+      .execute();
+    const before = new Map(stored.map((r) => [r.id, r.categories.join(',')]));
+    // The classifier weighs the primary category apart; stored categories are sorted, so it is said.
+    const primaryOf = new Map(stored.map((r) => [r.id, r.primary_category]));
+    for (const { paperId, entry } of sorted)
+      if (entry.details.primaryCategory) primaryOf.set(paperId, entry.details.primaryCategory);
     const updates: PaperUpdate[] = sorted.map(({ paperId, entry }) => ({
       id: paperId,
       arxivId: entry.arxivId,
@@ -371,13 +372,15 @@ async function storeDetails(
     const texts = await repo.mergeIntoPapers(updates);
     const changed = texts.filter((t) => before.get(t.id) !== t.categories.join(','));
     const topics: TopicRow[] = changed.flatMap((paper) =>
-      classify(paper, deps.taxonomy).map((topic, position) => ({
-        paperId: paper.id,
-        topicId: topic.id,
-        score: topic.score,
-        position,
-        evidence: topic.evidence,
-      })),
+      classify({ ...paper, primaryCategory: primaryOf.get(paper.id) ?? null }, deps.taxonomy).map(
+        (topic, position) => ({
+          paperId: paper.id,
+          topicId: topic.id,
+          score: topic.score,
+          position,
+          evidence: topic.evidence,
+        }),
+      ),
     );
     const facts: FactRow[] = sorted.flatMap(({ paperId, entry }) =>
       ([...Object.entries(entry.details), ['categories', entry.categories]] as Array<[string, unknown]>)

@@ -4,7 +4,7 @@ import { type EnrichKind, EnrichmentRepository, listSources, PaperRepository } f
 import { HostLimiter, RobotsCache } from '@paperboy/http';
 import { createLogger } from '@paperboy/logger';
 import { createMetrics } from '@paperboy/metrics';
-import { loadTaxonomy } from '@paperboy/pipeline';
+import { classify, loadTaxonomy } from '@paperboy/pipeline';
 import { createRedis, Queues, type Worker } from '@paperboy/queue';
 import {
   createTestDatabase,
@@ -210,6 +210,15 @@ describe('enrichment (issue 13)', () => {
       // Categories changed: the paper was classified again.
       const topicsAfter = await t.db.selectFrom('paper_topics').selectAll().where('paper_id', '=', after.id).execute();
       expect(topicsAfter.length).toBeGreaterThan(0);
+      // … with cs.IR as its primary category (strong evidence for recsys), which the HF listing lacked.
+      expect(topicsBefore.flatMap((r) => r.evidence).join(' ')).not.toMatch(/cs\.IR/);
+      expect(topicsAfter.find((r) => r.topic_id === 'recsys')?.evidence.join(' ')).toMatch(/cs\.IR/);
+      // Scored with cs.IR as the primary (stored categories are sorted: the first, cs.AI, is not it).
+      const text = { title: after.title, abstract: after.abstract, categories: after.categories };
+      const recsys = (primaryCategory: string | null) =>
+        classify({ ...text, primaryCategory }, taxonomy).find((topic) => topic.id === 'recsys')?.score ?? 0;
+      expect(recsys('cs.IR')).not.toBeCloseTo(recsys(null), 3);
+      expect(topicsAfter.find((r) => r.topic_id === 'recsys')!.score).toBeCloseTo(recsys('cs.IR'), 4);
       expect(Math.min(...topicsAfter.map((r) => r.classified_at.getTime()))).toBeGreaterThan(
         Math.max(0, ...topicsBefore.map((r) => r.classified_at.getTime())),
       );

@@ -14,6 +14,8 @@
  * ingest-scale: the ingest bench's pages through 1, 2 and 4 processor processes (BENCH_PROCESSORS); by name
  *   only (the ingest bench measures 1 and 2 itself).
  * cli-startup: `paperboy --help` compiled (after `pnpm build`) and through tsx, beside an empty node; by name only.
+ * enrich-mark: what marking new papers due for enrichment adds to storing a batch (A/B, alternating); by name only.
+ * Enrichment is off in every bench (PAPERBOY_ENRICH=none unless set): no bench asks the real arXiv or Hugging Face APIs.
  * digest-scale: the digest-scale e2e test's exact assertions at 10,000 subscribers (`pnpm test` runs
  *   it at 1,000 to stay inside CI's time): by name only, against TEST_DATABASE_URL/TEST_REDIS_URL
  *   (default: the local servers). BENCH_DIGEST_SCALE_SUBSCRIBERS changes the size.
@@ -24,6 +26,8 @@ import { benchCrawl } from './crawl.bench.js';
 import { benchIngest, benchIngestScale } from './ingest.bench.js';
 
 const only = process.argv[2];
+// Read by loadConfig when a bench builds its processes (and inherited by those it spawns).
+process.env.PAPERBOY_ENRICH ??= 'none';
 
 if (!only || only === 'ingest') {
   const result = await benchIngest();
@@ -35,6 +39,10 @@ if (!only || only === 'crawl') {
   const result = await benchCrawl();
   process.stdout.write(`${JSON.stringify({ bench: 'crawl', ...result })}\n`);
 }
+if (only === 'enrich-mark')
+  process.stdout.write(
+    `${JSON.stringify({ bench: 'enrich-mark', ...(await (await import('./enrich-mark.js')).benchEnrichMark()) })}\n`,
+  );
 if (only === 'enqueue-parts')
   process.stdout.write(`${JSON.stringify(await (await import('./enqueue-parts.js')).benchEnqueueParts())}\n`);
 if (!only || only === 'digest')

@@ -195,6 +195,7 @@ export async function startRun(
     DATABASE_URL: url,
     REDIS_URL: world.redis.url,
     PAPERBOY_QUEUE_PREFIX: PREFIX,
+    PAPERBOY_ENRICH: 'none',
     PAPERBOY_SOURCES: join(world.dir, 'sources.yaml'),
     PAPERBOY_FETCH_ALLOW_PRIVATE: '1',
     PAPERBOY_OUTBOX_DIR: join(world.dir, 'outbox'),

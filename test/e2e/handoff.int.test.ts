@@ -215,6 +215,7 @@ describe('the Postgres→Redis hand-off', () => {
       DATABASE_URL: t.url,
       REDIS_URL: redis.url,
       PAPERBOY_QUEUE_PREFIX: prefix,
+      PAPERBOY_ENRICH: 'none',
       PAPERBOY_SOURCES: `${root}test/fixtures/sources.test.yaml`,
       PAPERBOY_FETCH_ALLOW_PRIVATE: '1',
       LOG_LEVEL: 'warn',

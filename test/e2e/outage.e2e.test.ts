@@ -43,6 +43,7 @@ const processorEnv = (databaseUrl: string, redisUrl: string, prefix: string, hea
   DATABASE_URL: databaseUrl,
   REDIS_URL: redisUrl,
   PAPERBOY_QUEUE_PREFIX: prefix,
+  PAPERBOY_ENRICH: 'none',
   PAPERBOY_PROCESSOR_CONCURRENCY: '2',
   PAPERBOY_JOB_LOCK_MS: '5000',
   PAPERBOY_SHUTDOWN_TIMEOUT_MS: '5000',

@@ -77,6 +77,7 @@ function startPaperboy(checkSeconds: number): ChildProcess & { log: () => string
         DATABASE_URL: t.url,
         REDIS_URL: redis.url,
         PAPERBOY_QUEUE_PREFIX: prefix,
+        PAPERBOY_ENRICH: 'none',
         PAPERBOY_SOURCES: join(dir, 'sources.yaml'),
         PAPERBOY_FETCH_ALLOW_PRIVATE: '1',
         PAPERBOY_SCHEDULE_CHECK_SECONDS: String(checkSeconds),

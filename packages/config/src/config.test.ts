@@ -90,6 +90,20 @@ describe('loadConfig', () => {
     expect(loadConfig({ PAPERBOY_NEAR_DUPLICATE_THRESHOLD: '0.8' }).nearDuplicateThreshold).toBe(0.8);
   });
 
+  it('enriches with both APIs at their real URLs unless PAPERBOY_ENRICH says otherwise, and refuses an unknown kind', () => {
+    expect(loadConfig({}).enrich).toEqual({
+      kinds: ['arxiv', 'hf'],
+      arxivUrl: 'https://export.arxiv.org/api/query',
+      hfUrl: 'https://huggingface.co/api/papers',
+      refreshDays: 7,
+    });
+    expect(loadConfig({ PAPERBOY_ENRICH: 'none' }).enrich.kinds).toEqual([]);
+    expect(loadConfig({ PAPERBOY_ENRICH: ' hf , arxiv,hf' }).enrich.kinds).toEqual(['arxiv', 'hf']);
+    expect(loadConfig({ PAPERBOY_ENRICH: 'hf' }).enrich.kinds).toEqual(['hf']);
+    expect(() => loadConfig({ PAPERBOY_ENRICH: 'arxiv,s2' })).toThrow(/PAPERBOY_ENRICH.*got s2/s);
+    expect(() => loadConfig({ PAPERBOY_ENRICH_ARXIV_URL: 'ftp://x' })).toThrow(/PAPERBOY_ENRICH_ARXIV_URL/);
+  });
+
   it('caps robots.txt Crawl-delay at PAPERBOY_MAX_CRAWL_DELAY_SECONDS, 60 s unless set, and says what it must be', () => {
     expect(loadConfig({}).fetch.maxCrawlDelayMs).toBe(60_000);
     expect(loadConfig({ PAPERBOY_MAX_CRAWL_DELAY_SECONDS: '600' }).fetch.maxCrawlDelayMs).toBe(600_000);

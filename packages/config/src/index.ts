@@ -251,6 +251,37 @@ export const configSchema = z.object({
   PAPERBOY_ARCHIVE_RETENTION_DAYS: int(1, 36_500)
     .default(90)
     .describe('archived page bodies no fetch has seen for this many days are deleted (a daily job)'),
+  PAPERBOY_ENRICH: z
+    .string()
+    .transform((value, ctx) => {
+      const kinds = value
+        .split(',')
+        .map((k) => k.trim())
+        .filter((k) => k !== '');
+      if (kinds.length === 1 && kinds[0] === 'none') return [] as Array<'arxiv' | 'hf'>;
+      const bad = kinds.filter((k) => k !== 'arxiv' && k !== 'hf');
+      if (bad.length > 0) {
+        ctx.addIssue({
+          code: z.ZodIssueCode.custom,
+          message: `expected arxiv, hf, both (arxiv,hf) or none; got ${bad.join(', ')}`,
+        });
+        return z.NEVER;
+      }
+      return [...new Set(kinds)].sort() as Array<'arxiv' | 'hf'>;
+    })
+    .default('arxiv,hf')
+    .describe(
+      'enrichment kinds fetched for stored papers: `arxiv` (arXiv API), `hf` (Hugging Face paper API), `arxiv,hf` or `none`',
+    ),
+  PAPERBOY_ENRICH_ARXIV_URL: url(['http:', 'https:'])
+    .default('https://export.arxiv.org/api/query')
+    .describe('the arXiv API query endpoint enrichment asks (`?id_list=…&max_results=…`)'),
+  PAPERBOY_ENRICH_HF_URL: url(['http:', 'https:'])
+    .default('https://huggingface.co/api/papers')
+    .describe('the Hugging Face paper API enrichment asks (`<url>/<arXiv id>`)'),
+  PAPERBOY_ENRICH_REFRESH_DAYS: int(1, 365)
+    .default(7)
+    .describe('details older than this many days are fetched again for papers seen in a listing in the last 2 days'),
   PAPERBOY_RECONCILE_GRACE_MINUTES: int(1, 1440)
     .default(15)
     .describe(
@@ -414,6 +445,8 @@ export type Config = Readonly<{
   }>;
   /** The sources file; undefined means the shipped default. */
   sourcesPath: string | undefined;
+  /** Enrichment (arXiv API, Hugging Face paper API): the kinds on, their endpoints, the refresh age. */
+  enrich: Readonly<{ kinds: ReadonlyArray<'arxiv' | 'hf'>; arxivUrl: string; hfUrl: string; refreshDays: number }>;
   archiveRetentionDays: number;
   /** Batches enqueued this long ago (ms) and not stored count as stranded: shown in health and re-enqueued by the reconciler. */
   reconcileGraceMs: number;
@@ -522,6 +555,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       userAgent: e.PAPERBOY_USER_AGENT ?? `paperboy/0.1 (+${e.PAPERBOY_CONTACT_URL})`,
     },
     sourcesPath: e.PAPERBOY_SOURCES,
+    enrich: {
+      kinds: e.PAPERBOY_ENRICH,
+      arxivUrl: e.PAPERBOY_ENRICH_ARXIV_URL,
+      hfUrl: e.PAPERBOY_ENRICH_HF_URL,
+      refreshDays: e.PAPERBOY_ENRICH_REFRESH_DAYS,
+    },
     healthPort: e.PAPERBOY_HEALTH_PORT,
     api: { host: e.HOST, port: e.PORT },
     adminToken: e.PAPERBOY_ADMIN_TOKEN,
@@ -607,6 +646,10 @@ export function configToEnv(config: Config): Record<keyof typeof configSchema.sh
     PAPERBOY_CONTACT_URL: undefined,
     PAPERBOY_SOURCES: config.sourcesPath,
     PAPERBOY_ARCHIVE_RETENTION_DAYS: String(config.archiveRetentionDays),
+    PAPERBOY_ENRICH: config.enrich.kinds.length === 0 ? 'none' : config.enrich.kinds.join(','),
+    PAPERBOY_ENRICH_ARXIV_URL: config.enrich.arxivUrl,
+    PAPERBOY_ENRICH_HF_URL: config.enrich.hfUrl,
+    PAPERBOY_ENRICH_REFRESH_DAYS: String(config.enrich.refreshDays),
     PAPERBOY_RECONCILE_GRACE_MINUTES: whole(config.reconcileGraceMs, 60_000, 'reconcileGraceMs'),
     PAPERBOY_PUBLIC_URL: mail.publicUrl,
     PAPERBOY_SECRET: mail.secret,

@@ -4,6 +4,7 @@ export * from './repositories/backfill.repository.js';
 export * from './repositories/crawl.repository.js';
 export * from './repositories/dashboard.repository.js';
 export * from './repositories/digest.repository.js';
+export * from './repositories/enrichment.repository.js';
 export * from './repositories/export.repository.js';
 export * from './repositories/interrupted-crawls.js';
 export * from './repositories/link-secret.repository.js';

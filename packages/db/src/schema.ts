@@ -84,6 +84,17 @@ export interface PaperVersionsTable {
   source: string;
 }
 
+/** Which papers are due for which enrichment, and how the last one ended (migration 0022). */
+export interface PaperEnrichmentsTable {
+  paper_id: number;
+  kind: 'arxiv' | 'hf';
+  due_at: Timestamp | null;
+  enqueued_at: Timestamp | null;
+  enriched_at: Timestamp | null;
+  outcome: string | null;
+  error: string | null;
+}
+
 export interface PaperAliasesTable {
   source: string;
   external_id: string;
@@ -445,6 +456,7 @@ export interface Database {
   paper_aliases: PaperAliasesTable;
   paper_facts: PaperFactsTable;
   paper_versions: PaperVersionsTable;
+  paper_enrichments: PaperEnrichmentsTable;
   page_fetches: PageFetchesTable;
   sightings: SightingsTable;
   paper_topics: PaperTopicsTable;

@@ -12,6 +12,7 @@ export const QueueName = {
   Planning: 'planning',
   Notify: 'notify',
   Maintenance: 'maintenance',
+  Enrich: 'enrich',
 } as const;
 export type QueueName = (typeof QueueName)[keyof typeof QueueName];
 
@@ -26,7 +27,9 @@ export type JobName =
   | 'send-digest'
   | 'send-digests'
   | 'refresh-dashboard'
-  | 'send-confirmation';
+  | 'send-confirmation'
+  | 'enrich-due'
+  | 'enrich-papers';
 
 /** The queue of each job: the only place that says where a job goes (adds, schedules, look-ups and workers follow it). */
 export const jobQueue = {
@@ -43,6 +46,10 @@ export const jobQueue = {
   'refresh-dashboard': 'maintenance',
   // With the digests: one mail rate limit (the notify worker's limiter) covers every mail sent.
   'send-confirmation': 'notify',
+  // The sweep runs beside the dashboard refresh, never queued behind enrichments it would feed.
+  'enrich-due': 'maintenance',
+  // Enrichment has a queue of its own: listings are stored at their pace, enrichment at the APIs'.
+  'enrich-papers': 'enrich',
 } as const satisfies Record<JobName, QueueName>;
 
 // New payload fields must be optional: jobs queued by older code may still be waiting.
@@ -162,6 +169,17 @@ const sendConfirmationPayload = z.object({
   subscriberId: z.number().int(),
 });
 
+/** Sweeps the papers marked due for enrichment into enrich-papers jobs (and marks the refreshes due). */
+const enrichDuePayload = z.object({});
+
+/** One enrichment request: the arXiv API for up to 100 papers, or the Hugging Face paper API for a few. */
+const enrichPapersPayload = z.object({
+  kind: z.enum(['arxiv', 'hf']),
+  paperIds: z.array(z.number().int()).min(1).max(100),
+  /** Times the API answered 429/503 with a pause to this job; counts against its attempts. */
+  throttled: z.number().int().optional(),
+});
+
 export const payloadSchemas = {
   'crawl-source': crawlSourcePayload,
   'crawl-page': crawlPagePayload,
@@ -173,6 +191,8 @@ export const payloadSchemas = {
   'send-digests': sendDigestsPayload,
   'refresh-dashboard': refreshDashboardPayload,
   'send-confirmation': sendConfirmationPayload,
+  'enrich-due': enrichDuePayload,
+  'enrich-papers': enrichPapersPayload,
 } satisfies Record<JobName, z.ZodTypeAny>;
 
 export type JobPayload<N extends JobName> = z.infer<(typeof payloadSchemas)[N]>;
@@ -182,6 +202,20 @@ export type PlanDigestsPayload = JobPayload<'plan-digests'>;
 export type SendDigestPayload = JobPayload<'send-digest'>;
 export type SendDigestsPayload = JobPayload<'send-digests'>;
 export type SendConfirmationPayload = JobPayload<'send-confirmation'>;
+export type EnrichPapersPayload = JobPayload<'enrich-papers'>;
+
+/** What one enrich-papers job did, by paper. */
+export interface EnrichPapersResult {
+  kind: 'arxiv' | 'hf';
+  /** Papers whose details were stored. */
+  enriched: number;
+  /** Papers the API does not know (a 404, or absent from the answer). */
+  notFound: number;
+  /** Papers whose answer was unusable (malformed), recorded as errors. */
+  failed: number;
+  /** Papers left out: no longer due, or their kind switched off. */
+  skipped: number;
+}
 
 export interface PlanDigestsResult {
   planned: number;
@@ -287,6 +321,13 @@ function retryOptions(name: JobName, settings: { fetchAttempts: number }): Pick<
       return { attempts: 8, backoff: { type: 'exponential', delay: 1000 } };
     case 'refresh-dashboard':
       return { attempts: 3, backoff: { type: 'exponential', delay: 10_000 } };
+    case 'enrich-due':
+      return { attempts: 3, backoff: { type: 'exponential', delay: 5000 } };
+    case 'enrich-papers':
+      // 5xx and network errors: backoff with jitter. 429 and 503 with Retry-After pause the host and
+      // put the job back (its throttles count). Past the attempts the papers stay due: the sweep
+      // offers them again after its grace period, so no paper is dropped.
+      return { attempts: 6, backoff: { type: 'exponential', delay: 2000, jitter: 0.5 } };
     case 'send-confirmation':
       // SMTP 4xx: retried with backoff (about 15 minutes in all: a confirmation is wanted now); a 5xx fails at once.
       return { attempts: 6, backoff: { type: 'exponential', delay: 15_000, jitter: 0.5 } };

@@ -8,10 +8,13 @@ describe('job routing', () => {
     expect(jobsOfQueue('ingest')).toEqual(['ingest-entries']);
     expect(jobsOfQueue('planning')).toEqual(['plan-digests']);
     expect(jobsOfQueue('notify')).toEqual(['send-digest', 'send-digests', 'send-confirmation']);
-    expect(jobsOfQueue('maintenance')).toEqual(['refresh-dashboard']);
+    expect(jobsOfQueue('maintenance')).toEqual(['refresh-dashboard', 'enrich-due']);
+    expect(jobsOfQueue('enrich')).toEqual(['enrich-papers']);
     expect(Object.keys(jobQueue).sort()).toEqual([
       'crawl-page',
       'crawl-source',
+      'enrich-due',
+      'enrich-papers',
       'ingest-entries',
       'plan-digests',
       'prune-archive',

@@ -20,8 +20,12 @@ export interface TestEnvironment {
   readonly redisUrl: string;
   start(): Promise<TestDatabase>;
   stop(): Promise<void>;
-  /** What a paperboy process (the CLI, a service) needs to run on this environment, once `start` has run. */
-  processEnv(): { DATABASE_URL: string; REDIS_URL: string; PAPERBOY_QUEUE_PREFIX: string };
+  /**
+   * What a paperboy process (the CLI, a service) needs to run on this environment, once `start` has
+   * run. Enrichment is off (PAPERBOY_ENRICH=none): a test process never asks the real arXiv or
+   * Hugging Face APIs; a test that enriches points PAPERBOY_ENRICH_*_URL at its own server.
+   */
+  processEnv(): { DATABASE_URL: string; REDIS_URL: string; PAPERBOY_QUEUE_PREFIX: string; PAPERBOY_ENRICH: string };
   /** Another database of that name on the test server, which the test creates (or has a command create) and drops. */
   otherDatabase(name: string): OtherDatabase;
 }
@@ -52,7 +56,12 @@ export function testEnvironment(): TestEnvironment {
     },
     processEnv() {
       if (!database) throw new Error('testEnvironment: processEnv() before start()');
-      return { DATABASE_URL: database.url, REDIS_URL: redisUrl, PAPERBOY_QUEUE_PREFIX: prefix };
+      return {
+        DATABASE_URL: database.url,
+        REDIS_URL: redisUrl,
+        PAPERBOY_QUEUE_PREFIX: prefix,
+        PAPERBOY_ENRICH: 'none',
+      };
     },
     otherDatabase(name) {
       const serverUrl = requireEnv('TEST_DATABASE_URL');

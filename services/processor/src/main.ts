@@ -11,9 +11,9 @@ await runService('processor', async () => {
   await serveHealth(ctx);
   ctx.lifecycle.installSignalHandlers();
   const schedulers = ctx.config.schedules
-    ? await syncDashboardSchedulers(ctx.queues, ctx.config.dashboardRefreshSeconds)
+    ? await syncDashboardSchedulers(ctx.queues, ctx.config.dashboardRefreshSeconds, ctx.config.enrich.kinds)
     : 'not declared (PAPERBOY_SCHEDULES=0)';
-  keepSchedules(ctx, dashboardSchedules(ctx.config.dashboardRefreshSeconds));
+  keepSchedules(ctx, dashboardSchedules(ctx.config.dashboardRefreshSeconds, ctx.config.enrich.kinds));
   ctx.lifecycle.start();
   ctx.logger.info({ concurrency: ctx.config.processorConcurrency, schedulers }, 'processor started');
 });

@@ -2,6 +2,8 @@ import {
   CrawlRepository,
   type Database,
   type Db,
+  type EnrichKind,
+  EnrichmentRepository,
   type FactRow,
   type NewPaper,
   type PaperRepository,
@@ -51,6 +53,19 @@ export interface Rejected {
 export interface StoreSettings {
   taxonomy: Taxonomy;
   nearDuplicateThreshold: number;
+  /** Enrichment kinds on (PAPERBOY_ENRICH): new papers with an arXiv id are marked due for them. None by default. */
+  enrich?: readonly EnrichKind[];
+}
+
+/**
+ * The enrichments a paper first stored from `adapter` is due for: each kind on, except the one of
+ * the adapter's own site (a paper read from arXiv needs no arXiv API call for what its feed gave,
+ * nor one from Hugging Face the paper API). Papers without an arXiv id have none: both APIs key on it.
+ */
+export function enrichKindsFor(adapter: string, kinds: readonly EnrichKind[]): EnrichKind[] {
+  return kinds.filter(
+    (kind) => !(kind === 'arxiv' && adapter.startsWith('arxiv')) && !(kind === 'hf' && adapter.startsWith('hf')),
+  );
 }
 
 function groupBy<T, K>(items: readonly T[], key: (item: T) => K): Map<K, T[]> {
@@ -253,6 +268,13 @@ async function storeInTransaction(
 
   const created = await repo.insertPapers(toCreate.map(row));
   for (const [i, entry] of toCreate.entries()) paperOf.set(entry, created[i]!.id);
+  // Enrichment work is marked in this transaction: it commits with the papers or not at all.
+  const kinds = enrichKindsFor(adapter, settings.enrich ?? []);
+  if (kinds.length > 0) {
+    await new EnrichmentRepository(trx).markDue(
+      created.flatMap((paper) => (paper.arxivId ? kinds.map((kind) => ({ paperId: paper.id, kind })) : [])),
+    );
+  }
   const merges = [...toMerge].sort(([a], [b]) => a - b);
   await repo.lockPapers(merges.map(([id]) => id));
   const mergedTexts = await repo.mergeIntoPapers(merges.map(([id, entry]): PaperUpdate => ({ ...row(entry), id })));

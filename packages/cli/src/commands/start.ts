@@ -30,7 +30,7 @@ export async function start(config: Config, logger: Logger): Promise<void> {
   if (config.schedules) {
     const schedulers = await syncSchedulers(ctx.queues, sources);
     const planners = await syncDigestSchedulers(ctx.queues);
-    const refreshes = await syncDashboardSchedulers(ctx.queues, config.dashboardRefreshSeconds);
+    const refreshes = await syncDashboardSchedulers(ctx.queues, config.dashboardRefreshSeconds, config.enrich.kinds);
     logger.info(
       { sources: sources.path, ...schedulers, planners, refreshes },
       'source, digest and dashboard schedules in place',
@@ -39,7 +39,7 @@ export async function start(config: Config, logger: Logger): Promise<void> {
     keepSchedules(ctx, [
       ...sourceSchedules(sources),
       ...digestSchedules(),
-      ...dashboardSchedules(config.dashboardRefreshSeconds),
+      ...dashboardSchedules(config.dashboardRefreshSeconds, config.enrich.kinds),
     ]);
   } else {
     logger.info('PAPERBOY_SCHEDULES=0: no schedules declared');

@@ -34,6 +34,11 @@ export interface NewPaper {
   detailsCanonical?: boolean;
   /** The arXiv version the entry shows (from a canonical source), or null. */
   version?: number | null;
+  /**
+   * An enrichment's details, not a sighting: the paper's first and last seen times are left as they
+   * are (a merge only). Default false.
+   */
+  detailsOnly?: boolean;
 }
 
 /** The detail columns of `papers` and the PaperDetails field each holds. */
@@ -85,6 +90,8 @@ function flatPaper(paper: NewPaper) {
     hasDetails,
     detailsCanonical: paper.detailsCanonical ?? false,
     version: paper.version ?? null,
+    // Only when set: an ingest batch's JSON document stays as it was.
+    ...(paper.detailsOnly ? { detailsOnly: true } : {}),
   };
 }
 
@@ -350,7 +357,7 @@ export class PaperRepository {
           AS u(id bigint, "arxivId" text, abstract text, authors text[], "authorKeys" text[], categories text[], url text,
                "publishedAt" timestamptz, upvotes int, comments int, "seenAt" timestamptz,
                source text, "urlOrigin" text, "countsCanonical" boolean,
-               ${sql.raw(DETAIL_RECORD)}, "hasDetails" boolean, "detailsCanonical" boolean, version int)
+               ${sql.raw(DETAIL_RECORD)}, "hasDetails" boolean, "detailsCanonical" boolean, version int, "detailsOnly" boolean)
         JOIN papers p ON p.id = u.id
         CROSS JOIN LATERAL (SELECT ${sql.raw(ENTRY_COUNTS_RANK('u."countsCanonical"', 'COALESCE(p.arxiv_id, u."arxivId")'))} AS rank) AS r
         CROSS JOIN LATERAL (SELECT ${sql.raw(ENTRY_DETAILS_RANK('u."detailsCanonical"', 'COALESCE(p.arxiv_id, u."arxivId")'))} AS rank) AS dr
@@ -382,8 +389,8 @@ export class PaperRepository {
         details_source = CASE WHEN u.take_details THEN u.source ELSE p.details_source END,
         details_seen_at = CASE WHEN u.take_details THEN u."seenAt" ELSE p.details_seen_at END,
         details_origin = CASE WHEN u.take_details THEN (CASE WHEN u."detailsCanonical" THEN 'canonical' ELSE 'listing' END) ELSE p.details_origin END,
-        first_seen_at = LEAST(p.first_seen_at, u."seenAt"),
-        last_seen_at = GREATEST(p.last_seen_at, u."seenAt"),
+        first_seen_at = CASE WHEN u."detailsOnly" THEN p.first_seen_at ELSE LEAST(p.first_seen_at, u."seenAt") END,
+        last_seen_at = CASE WHEN u."detailsOnly" THEN p.last_seen_at ELSE GREATEST(p.last_seen_at, u."seenAt") END,
         updated_at = now()
       FROM u
       WHERE p.id = u.id

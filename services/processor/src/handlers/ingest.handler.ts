@@ -7,6 +7,7 @@ import {
   type IngestEntriesPayload,
   type IngestEntriesResult,
   type Job,
+  type Queues,
   quickRawEntryCheck,
   type RawEntryInput,
   rawEntrySchema,
@@ -17,7 +18,12 @@ export interface IngestHandlerDeps extends StoreSettings {
   db: Db;
   logger: Logger;
   metrics?: Metrics;
+  /** Where a batch that created papers asks for an enrichment sweep at once (else the scheduled one finds them). */
+  queues?: Queues;
 }
+
+/** One sweep waiting is enough: however many batches ask, they share it until it starts. */
+export const ENRICH_DUE_NOW = 'enrich-due-now';
 
 /** Splits a payload's raw entries into normalized ones and rejected ones (kept with their raw data). */
 export function parseEntries(raw: readonly unknown[]): { entries: NormalizedEntry[]; rejected: Rejected[] } {
@@ -76,6 +82,13 @@ export function createIngestHandler(deps: IngestHandlerDeps) {
       rejected,
       deps,
     );
+    if (result.new > 0 && deps.queues && (deps.enrich?.length ?? 0) > 0) {
+      // The papers are marked due in the batch's transaction: this only makes the sweep come sooner.
+      // Should Redis refuse it, the scheduled sweep (every minute) still finds them.
+      await deps.queues
+        .addBulk('enrich-due', [{ data: {}, deduplicationId: ENRICH_DUE_NOW }])
+        .catch((error: unknown) => log.warn({ err: (error as Error).message }, 'enrichment sweep not enqueued'));
+    }
     deps.metrics?.papersNew.inc({ source: payload.source }, result.new);
     deps.metrics?.papersMerged.inc({ source: payload.source }, result.merged);
     const durationMs = Math.round(performance.now() - started);

@@ -34,8 +34,12 @@ const exportPapers = async (extra: Record<string, string> = {}) => {
 
 describe('paperboy demo, label and reclassify', () => {
   it('demo runs the bundled sample through the pipeline with no network and reports what it stored', async () => {
-    const demo = await runCli(['demo'], env, 120_000);
+    // With enrichment on (the default, which the test environment turns off), the demo still asks no
+    // API: its sample needs no internet.
+    const demo = await runCli(['demo'], { ...env, PAPERBOY_ENRICH: 'arxiv,hf' }, 120_000);
     expect(demo.code, demo.stderr).toBe(0);
+    expect(`${demo.stdout}\n${demo.stderr}`).not.toMatch(/arxiv\.org|huggingface\.co\/(robots|api)|enrich/);
+    expect(await t.db.selectFrom('paper_enrichments').select('paper_id').execute()).toEqual([]);
     expect(demo.stdout).toMatch(/serving 3 sample listings at http:\/\/127\.0\.0\.1:\d+/);
     expect(demo.stdout).toMatch(/hf-papers-date-A\.html\s+\d+ entries: \d+ new/);
     expect(demo.stdout).toMatch(/arxiv-list-cs-new\.html\s+\d+ entries: .*[1-9]\d* merged from another source/);

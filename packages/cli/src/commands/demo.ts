@@ -51,10 +51,12 @@ export async function demo(
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  // The demo fetches only its own loopback server, so it may pass the private-address guard.
+  // The demo fetches only its own loopback server, so it may pass the private-address guard; it
+  // needs no internet, so its papers are not enriched from the arXiv and Hugging Face APIs.
   const demoConfig: Config = Object.freeze({
     ...config,
     fetch: Object.freeze({ ...config.fetch, allowPrivate: true }),
+    enrich: Object.freeze({ ...config.enrich, kinds: [] }),
   });
   const summaries: IngestSummary[] = [];
   const ctx = await createCheckedContext(demoConfig, logger).catch((error: unknown) => {

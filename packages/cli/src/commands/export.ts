@@ -1,26 +1,10 @@
 import type { Config } from '@paperboy/config';
-import { createDb, type ExportedPaper, ExportRepository } from '@paperboy/db';
+import { createDb, type ExportedPaper, ExportRepository, PAPER_DETAIL_FIELDS } from '@paperboy/db';
 import { storedPaperLinks } from '@paperboy/pipeline';
 import { UsageError } from '../args.js';
 
 /** The detail fields (migration 0020), in the order exports write them, after the fields a paper always had. */
-const DETAIL_FIELDS = [
-  'codeUrl',
-  'codeStars',
-  'projectPage',
-  'aiSummary',
-  'aiKeywords',
-  'organization',
-  'submittedBy',
-  'thumbnail',
-  'mediaUrls',
-  'primaryCategory',
-  'arxivComments',
-  'journalRef',
-  'doi',
-  'license',
-  'latestVersion',
-] as const;
+const DETAIL_FIELDS = PAPER_DETAIL_FIELDS;
 
 /**
  * The CSV columns: the JSON lines' fields in their order (topics as their ids), then the details, then

@@ -5,6 +5,7 @@ import type { Database } from '../schema.js';
 import { paperGrowth24hSql, TRENDING_SCORE_SQL } from './digest.repository.js';
 import { distinctSources } from './distinct-sources.js';
 import { arrayOf, isoMillis, paperHeadline } from './expressions.js';
+import type { PaperDetails } from './paper.repository.js';
 
 export interface PaperFilter {
   topic?: string;
@@ -35,23 +36,28 @@ export interface ListedPaper extends PaperDetailFields {
  * What the sources give beyond the listing (migration 0020), as the read API and exports show it:
  * the current value of each, null (or empty) when no source gave it.
  */
-export interface PaperDetailFields {
-  codeUrl: string | null;
-  codeStars: number | null;
-  projectPage: string | null;
-  aiSummary: string | null;
-  aiKeywords: string[];
-  organization: string | null;
-  submittedBy: string | null;
-  thumbnail: string | null;
-  mediaUrls: string[];
-  primaryCategory: string | null;
-  arxivComments: string | null;
-  journalRef: string | null;
-  doi: string | null;
-  license: string | null;
+export interface PaperDetailFields extends PaperDetails {
   latestVersion: number | null;
 }
+
+/** The detail fields in the order the read API and exports write them, after the fields a paper always had. */
+export const PAPER_DETAIL_FIELDS = [
+  'codeUrl',
+  'codeStars',
+  'projectPage',
+  'aiSummary',
+  'aiKeywords',
+  'organization',
+  'submittedBy',
+  'thumbnail',
+  'mediaUrls',
+  'primaryCategory',
+  'arxivComments',
+  'journalRef',
+  'doi',
+  'license',
+  'latestVersion',
+] as const satisfies ReadonlyArray<keyof PaperDetailFields>;
 
 /** The detail columns of `papers as p`, named as PaperDetailFields. */
 export const paperDetailColumns = [

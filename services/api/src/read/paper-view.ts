@@ -1,27 +1,11 @@
-import type { ListedPaper, PaperDetailFields } from '@paperboy/db';
+import { type ListedPaper, PAPER_DETAIL_FIELDS, type PaperDetailFields } from '@paperboy/db';
 import { storedPaperLinks } from '@paperboy/pipeline';
 
 /** A stored paper's canonical links (storedPaperLinks). */
 export const linksOf = storedPaperLinks;
 
 /** The detail fields in the order the API and exports write them (after the fields a paper always had). */
-export const DETAIL_FIELDS = [
-  'codeUrl',
-  'codeStars',
-  'projectPage',
-  'aiSummary',
-  'aiKeywords',
-  'organization',
-  'submittedBy',
-  'thumbnail',
-  'mediaUrls',
-  'primaryCategory',
-  'arxivComments',
-  'journalRef',
-  'doi',
-  'license',
-  'latestVersion',
-] as const satisfies ReadonlyArray<keyof PaperDetailFields>;
+export const DETAIL_FIELDS = PAPER_DETAIL_FIELDS;
 
 const details = (paper: PaperDetailFields) =>
   Object.fromEntries(DETAIL_FIELDS.map((f) => [f, paper[f]])) as unknown as PaperDetailFields;

@@ -288,7 +288,9 @@ async function storeInTransaction(
       title: entry.title,
       abstract: entry.abstract,
       categories: entry.categories,
+      primaryCategory: entry.details.primaryCategory,
     })),
+    // Stored categories are sorted: the stored primary category says which one it is.
     ...mergedTexts,
   ];
   const topics: TopicRow[] = texts.flatMap((paper) =>

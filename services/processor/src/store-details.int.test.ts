@@ -248,6 +248,37 @@ describe('storing what the sources give (issue 13)', () => {
     expect((await versions(after.id)).map((v) => v.version)).toEqual([1]);
   });
 
+  it('classifies a merged paper with its stored primary category, not the first of its sorted categories', async () => {
+    // Primary cs.SI (graphs), cross-listed in cs.IR (recommendation): stored sorted, cs.IR comes first.
+    const entry = {
+      rank: 1,
+      arxivId: '2606.99101v1',
+      title: 'Graph neural networks for recommendation',
+      url: 'https://arxiv.org/abs/2606.99101v1',
+      categories: ['cs.SI', 'cs.IR'],
+      primaryCategory: 'cs.SI',
+    };
+    const best = async () =>
+      (
+        await t.db
+          .selectFrom('paper_topics as pt')
+          .innerJoin('papers as p', 'p.id', 'pt.paper_id')
+          .select('pt.topic_id')
+          .where('p.arxiv_id', '=', '2606.99101')
+          .orderBy('pt.position')
+          .executeTakeFirstOrThrow()
+      ).topic_id;
+    await store(ctx('arxiv-list', '2026-06-16T08:00:00Z', 'https://arxiv.org/list/cs.SI/new'), [entry]);
+    expect((await paper('2606.99101')).primary_category).toBe('cs.SI');
+    expect(await best()).toBe('graphs');
+    // Seen again on a listing that gives no categories: the merge classifies what is stored.
+    await store(ctx('hf-api', '2026-06-17T08:00:00Z', HF_URL), [
+      { rank: 1, arxivId: '2606.99101', title: 'Graph neural networks for recommendation', upvotes: 4 },
+    ]);
+    expect((await paper('2606.99101')).categories).toEqual(['cs.IR', 'cs.SI']);
+    expect(await best()).toBe('graphs');
+  });
+
   it('keeps homonymous co-authors, in order, from a real-shaped Hugging Face entry', async () => {
     const body = JSON.stringify([
       {

@@ -142,7 +142,10 @@ export interface PaperUpdate extends NewPaper {
 }
 
 /** What classification reads of a stored paper. */
-export type StoredPaperText = Pick<Paper, 'id' | 'title' | 'abstract' | 'categories'>;
+/** What classification reads of a stored paper: its text, categories and primary category (migration 0020). */
+export type StoredPaperText = Pick<Paper, 'id' | 'title' | 'abstract' | 'categories'> & {
+  primaryCategory: string | null;
+};
 
 export interface SightingRow {
   paperId: number;
@@ -394,7 +397,7 @@ export class PaperRepository {
         updated_at = now()
       FROM u
       WHERE p.id = u.id
-      RETURNING p.id, p.title, p.abstract, p.categories`.execute(this.db);
+      RETURNING p.id, p.title, p.abstract, p.categories, p.primary_category AS "primaryCategory"`.execute(this.db);
     return rows;
   }
 

@@ -12,7 +12,7 @@ export class TopicRepository {
     for (;;) {
       const rows: StoredPaperText[] = await this.db
         .selectFrom('papers')
-        .select(['id', 'title', 'abstract', 'categories'])
+        .select(['id', 'title', 'abstract', 'categories', 'primary_category as primaryCategory'])
         .where('id', '>', after)
         .orderBy('id')
         .limit(pageSize)

@@ -372,7 +372,7 @@ async function storeDetails(
     const texts = await repo.mergeIntoPapers(updates);
     const changed = texts.filter((t) => before.get(t.id) !== t.categories.join(','));
     const topics: TopicRow[] = changed.flatMap((paper) =>
-      classify({ ...paper, primaryCategory: primaryOf.get(paper.id) ?? null }, deps.taxonomy).map(
+      classify({ ...paper, primaryCategory: primaryOf.get(paper.id) ?? paper.primaryCategory }, deps.taxonomy).map(
         (topic, position) => ({
           paperId: paper.id,
           topicId: topic.id,

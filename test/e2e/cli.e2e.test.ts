@@ -67,6 +67,34 @@ afterAll(async () => {
 const ingest = (source: string, paths: string[]) =>
   runCli(['ingest', '--source', source, ...paths.flatMap((path) => ['--url', `${server.url}${path}`])], env);
 
+/** The fields of an exported paper, in the order scripts read them: those it always had, then the details (issue 13). */
+const EXPORTED_FIELDS = [
+  'arxivId',
+  'title',
+  'abstract',
+  'authors',
+  'upvotes',
+  'topics',
+  'sources',
+  'firstSeenAt',
+  'lastSeenAt',
+  'codeUrl',
+  'codeStars',
+  'projectPage',
+  'aiSummary',
+  'aiKeywords',
+  'organization',
+  'submittedBy',
+  'thumbnail',
+  'mediaUrls',
+  'primaryCategory',
+  'arxivComments',
+  'journalRef',
+  'doi',
+  'license',
+  'latestVersion',
+];
+
 describe('paperboy CLI', () => {
   it('migrate creates a missing database, then is a no-op', async () => {
     const name = `${t.name}_fresh`;
@@ -130,33 +158,7 @@ describe('paperboy CLI', () => {
     expect(papers.length).toBe((hfSummary.new as number) + (arxivSummary.new as number));
     for (const p of papers) {
       // The fields a paper always had first, in their order, then what the sources give and the links.
-      expect(Object.keys(p)).toEqual([
-        'arxivId',
-        'title',
-        'abstract',
-        'authors',
-        'upvotes',
-        'topics',
-        'sources',
-        'firstSeenAt',
-        'lastSeenAt',
-        'codeUrl',
-        'codeStars',
-        'projectPage',
-        'aiSummary',
-        'aiKeywords',
-        'organization',
-        'submittedBy',
-        'thumbnail',
-        'mediaUrls',
-        'primaryCategory',
-        'arxivComments',
-        'journalRef',
-        'doi',
-        'license',
-        'latestVersion',
-        'links',
-      ]);
+      expect(Object.keys(p)).toEqual([...EXPORTED_FIELDS, 'links']);
       expect(p.title).not.toMatch(/\n|\s{2}|^Title:/);
       // Seen on a loopback listing: the paper's link is arXiv's page, the listing only where it was seen.
       if (p.arxivId) {
@@ -176,38 +178,7 @@ describe('paperboy CLI', () => {
     const csvLines = csv.stdout.split('\r\n');
     expect(csvLines.at(-1)).toBe('');
     expect(csvLines[0]).toBe(
-      [
-        'arxivId',
-        'title',
-        'abstract',
-        'authors',
-        'upvotes',
-        'topics',
-        'sources',
-        'firstSeenAt',
-        'lastSeenAt',
-        'codeUrl',
-        'codeStars',
-        'projectPage',
-        'aiSummary',
-        'aiKeywords',
-        'organization',
-        'submittedBy',
-        'thumbnail',
-        'mediaUrls',
-        'primaryCategory',
-        'arxivComments',
-        'journalRef',
-        'doi',
-        'license',
-        'latestVersion',
-        'paperUrl',
-        'abstractUrl',
-        'pdfUrl',
-        'huggingFaceUrl',
-        'discussionUrl',
-        'seenAt',
-      ]
+      [...EXPORTED_FIELDS, 'paperUrl', 'abstractUrl', 'pdfUrl', 'huggingFaceUrl', 'discussionUrl', 'seenAt']
         .map((c) => `"${c}"`)
         .join(','),
     );

@@ -1,10 +1,7 @@
 import type { Config } from '@paperboy/config';
-import { createDb, type ExportedPaper, ExportRepository, PAPER_DETAIL_FIELDS } from '@paperboy/db';
+import { createDb, type ExportedPaper, ExportRepository, PAPER_DETAIL_FIELDS, paperDetailsOf } from '@paperboy/db';
 import { storedPaperLinks } from '@paperboy/pipeline';
 import { UsageError } from '../args.js';
-
-/** The detail fields (migration 0020), in the order exports write them, after the fields a paper always had. */
-const DETAIL_FIELDS = PAPER_DETAIL_FIELDS;
 
 /**
  * The CSV columns: the JSON lines' fields in their order (topics as their ids), then the details, then
@@ -20,7 +17,7 @@ export const CSV_COLUMNS = [
   'sources',
   'firstSeenAt',
   'lastSeenAt',
-  ...DETAIL_FIELDS,
+  ...PAPER_DETAIL_FIELDS,
   'paperUrl',
   'abstractUrl',
   'pdfUrl',
@@ -42,9 +39,9 @@ export function paperRecord(paper: ExportedPaper) {
     sources: fields.sources,
     firstSeenAt: fields.firstSeenAt,
     lastSeenAt: fields.lastSeenAt,
+    ...paperDetailsOf(fields),
+    links: storedPaperLinks(paper),
   };
-  for (const field of DETAIL_FIELDS) record[field] = fields[field];
-  record.links = storedPaperLinks(paper);
   return record;
 }
 

@@ -59,6 +59,11 @@ export const PAPER_DETAIL_FIELDS = [
   'latestVersion',
 ] as const satisfies ReadonlyArray<keyof PaperDetailFields>;
 
+/** A paper's detail fields alone, in PAPER_DETAIL_FIELDS' order (the order the API and exports write them). */
+export function paperDetailsOf(paper: PaperDetailFields): PaperDetailFields {
+  return Object.fromEntries(PAPER_DETAIL_FIELDS.map((f) => [f, paper[f]])) as unknown as PaperDetailFields;
+}
+
 /** The detail columns of `papers as p`, named as PaperDetailFields. */
 export const paperDetailColumns = [
   'p.code_url as codeUrl',

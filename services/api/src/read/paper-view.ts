@@ -1,14 +1,5 @@
-import { type ListedPaper, PAPER_DETAIL_FIELDS, type PaperDetailFields } from '@paperboy/db';
+import { type ListedPaper, paperDetailsOf } from '@paperboy/db';
 import { storedPaperLinks } from '@paperboy/pipeline';
-
-/** A stored paper's canonical links (storedPaperLinks). */
-export const linksOf = storedPaperLinks;
-
-/** The detail fields in the order the API and exports write them (after the fields a paper always had). */
-export const DETAIL_FIELDS = PAPER_DETAIL_FIELDS;
-
-const details = (paper: PaperDetailFields) =>
-  Object.fromEntries(DETAIL_FIELDS.map((f) => [f, paper[f]])) as unknown as PaperDetailFields;
 
 /** A list item of /api/papers and /api/trending: the fields it always had, then the details and `links`. */
 export function listedPaperView(paper: ListedPaper) {
@@ -22,8 +13,8 @@ export function listedPaperView(paper: ListedPaper) {
     firstSeenAt: paper.firstSeenAt,
     lastSeenAt: paper.lastSeenAt,
     score: paper.score,
-    ...details(paper),
-    links: linksOf(paper),
+    ...paperDetailsOf(paper),
+    links: storedPaperLinks(paper),
   };
 }
 

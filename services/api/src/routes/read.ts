@@ -1,9 +1,16 @@
-import { CursorError, type Db, ReadRepository, type SourceReport } from '@paperboy/db';
-import { normalizeArxivId, parseDayOrInstant, type Taxonomy } from '@paperboy/pipeline';
+import {
+  CursorError,
+  type Db,
+  PAPER_DETAIL_FIELDS,
+  paperDetailsOf,
+  ReadRepository,
+  type SourceReport,
+} from '@paperboy/db';
+import { normalizeArxivId, parseDayOrInstant, storedPaperLinks, type Taxonomy } from '@paperboy/pipeline';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import type { AnswerCache } from '../read/cache.js';
-import { DETAIL_FIELDS, flatPaperRow, LINK_COLUMNS, linksOf, listedPaperView } from '../read/paper-view.js';
+import { flatPaperRow, LINK_COLUMNS, listedPaperView } from '../read/paper-view.js';
 import { render, send, sendAnswer, wantsCsv, withoutScores } from '../read/respond.js';
 import { readSchemas } from '../read/schemas.js';
 
@@ -18,7 +25,7 @@ const PAPER_COLUMNS = [
   'lastSeenAt',
   'score',
   // Appended (issue 13): scripts read the columns above by position.
-  ...DETAIL_FIELDS,
+  ...PAPER_DETAIL_FIELDS,
   ...LINK_COLUMNS,
 ];
 
@@ -128,8 +135,13 @@ export function registerReadApi(
       firstSeenAt,
       lastSeenAt,
     };
-    const details = Object.fromEntries(DETAIL_FIELDS.map((f) => [f, fields[f]]));
-    return send(request, reply, { ...view, sightings, ...details, versions, links: linksOf(paper) });
+    return send(request, reply, {
+      ...view,
+      sightings,
+      ...paperDetailsOf(fields),
+      versions,
+      links: storedPaperLinks(paper),
+    });
   });
 
   app.get('/api/topics', limited, async (request, reply) => {

@@ -252,6 +252,31 @@ export interface SubscriberPreferencesTable {
   min_upvotes: Generated<number>;
   max_papers: Generated<number>;
   updated_at: DefaultTimestamp;
+  /** Authors whose papers always qualify, keywords that qualify a paper, keywords that exclude one (migration 0023). */
+  followed_authors: Generated<string[]>;
+  keywords: Generated<string[]>;
+  negative_keywords: Generated<string[]>;
+}
+
+/** A reader's latest word on a paper from a digest's feedback links: 1 "more like this", -1 "less like this" (migration 0023). */
+export interface PaperFeedbackTable {
+  subscriber_id: number;
+  paper_id: number;
+  signal: 1 | -1;
+  given_at: DefaultTimestamp;
+}
+
+/** A reader's linear model over hashed features of title and abstract, trained on their feedback (migration 0023). */
+export interface ReaderModelsTable {
+  subscriber_id: number;
+  kind: string;
+  bias: number;
+  feature_ids: number[];
+  weights: number[];
+  examples: number;
+  /** The newest feedback (given_at) the model learned from; older than the reader's newest feedback: stale. */
+  trained_through: Timestamp | null;
+  trained_at: DefaultTimestamp;
 }
 
 export interface DeliveriesTable {
@@ -468,6 +493,8 @@ export interface Database {
   backfills: BackfillsTable;
   subscribers: SubscribersTable;
   subscriber_preferences: SubscriberPreferencesTable;
+  paper_feedback: PaperFeedbackTable;
+  reader_models: ReaderModelsTable;
   deliveries: DeliveriesTable;
   delivered_papers: DeliveredPapersTable;
   link_secret: LinkSecretTable;

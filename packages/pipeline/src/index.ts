@@ -5,5 +5,6 @@ export * from './entry.js';
 export * from './limits.js';
 export * from './links.js';
 export * from './normalize.js';
+export * from './personalize/index.js';
 export * from './provenance.js';
 export * from './tokens.js';

@@ -50,6 +50,53 @@ describe('signed tokens', () => {
   });
 });
 
+describe('feedback and feed tokens', () => {
+  const sign = (paperId: number, signal: 1 | -1) => signToken('s3cret', 'feedback', 5, null, 2, { paperId, signal });
+
+  it('binds the paper and the signal to the subscriber', () => {
+    expect(verifyToken('s3cret', sign(77, -1), 'feedback', now)).toEqual({
+      ok: true,
+      subscriberId: 5,
+      version: 2,
+      feedback: { paperId: 77, signal: -1 },
+    });
+    // Another purpose's link is no feedback link, and a feedback link opens nothing else.
+    expect(verifyToken('s3cret', sign(77, 1), 'preferences', now)).toEqual({ ok: false, reason: 'wrong-purpose' });
+    const feed = signToken('s3cret', 'feed', 5, null, 2);
+    expect(verifyToken('s3cret', feed, 'feedback', now)).toEqual({ ok: false, reason: 'wrong-purpose' });
+    expect(verifyToken('s3cret', feed, 'feed', now)).toEqual({ ok: true, subscriberId: 5, version: 2 });
+  });
+
+  it('refuses a flipped signal or another paper (the signature covers both), and a claim that is not one', () => {
+    const [payload, signature] = sign(77, 1).split('.');
+    const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString('utf8'));
+    for (const changed of [
+      { ...claims, g: -1 },
+      { ...claims, x: 78 },
+    ]) {
+      const forged = Buffer.from(JSON.stringify(changed)).toString('base64url');
+      expect(verifyToken('s3cret', `${forged}.${signature}`, 'feedback', now)).toEqual({
+        ok: false,
+        reason: 'bad-signature',
+      });
+    }
+    const mint = (extra: object) => {
+      const body = Buffer.from(JSON.stringify({ p: 'feedback', s: 5, e: 0, v: 2, ...extra })).toString('base64url');
+      return `${body}.${createHmac('sha256', 's3cret').update(body).digest('base64url')}`;
+    };
+    for (const extra of [
+      {},
+      { x: 77 },
+      { x: 77, g: 0 },
+      { x: 77, g: 2 },
+      { x: '77', g: 1 },
+      { x: 0, g: 1 },
+      { x: 1.5, g: 1 },
+    ])
+      expect(verifyToken('s3cret', mint(extra), 'feedback', now)).toEqual({ ok: false, reason: 'malformed' });
+  });
+});
+
 describe('normalizeEmail', () => {
   it.each([
     [' Ada@Example.ORG ', 'ada@example.org'],

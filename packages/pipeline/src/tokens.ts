@@ -1,20 +1,44 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /**
- * Signed links for subscribers (confirm, unsubscribe, preferences): `<payload>.<signature>`, the
- * payload base64url JSON `{ p: purpose, s: subscriber id, e: expiry (s since epoch, 0 = never),
- * v: the subscriber's token version }`, the signature HMAC-SHA256 over the payload with the
- * server's secret. Pure: the clock is passed in; comparing the version with the subscriber's
- * current one (so a bump revokes older links) is the caller's job.
+ * Signed links for subscribers (confirm, unsubscribe, preferences, feedback on a paper, a private
+ * feed): `<payload>.<signature>`, the payload base64url JSON `{ p: purpose, s: subscriber id,
+ * e: expiry (s since epoch, 0 = never), v: the subscriber's token version }` and, for feedback only,
+ * `x: paper id, g: signal (1 "more like this", -1 "less like this")`; the signature HMAC-SHA256 over
+ * the payload with the server's secret. Pure: the clock is passed in; comparing the version with the
+ * subscriber's current one (so a bump revokes older links) is the caller's job.
  */
-export type TokenPurpose = 'confirm' | 'unsubscribe' | 'preferences';
+export type TokenPurpose = 'confirm' | 'unsubscribe' | 'preferences' | 'feedback' | 'feed';
 
+/** What a feedback link says: this reader wants more (1) or less (-1) like this paper. */
+export interface FeedbackClaim {
+  paperId: number;
+  signal: 1 | -1;
+}
+
+/** A feedback link must say which paper and which way; no other purpose carries a claim. */
+export function signToken(
+  secret: string,
+  purpose: 'feedback',
+  subscriberId: number,
+  expiresAt: Date | null,
+  version: number,
+  feedback: FeedbackClaim,
+): string;
+export function signToken(
+  secret: string,
+  purpose: Exclude<TokenPurpose, 'feedback'>,
+  subscriberId: number,
+  expiresAt: Date | null,
+  version: number,
+): string;
 export function signToken(
   secret: string,
   purpose: TokenPurpose,
   subscriberId: number,
   expiresAt: Date | null,
   version: number,
+  feedback?: FeedbackClaim,
 ): string {
   const payload = Buffer.from(
     JSON.stringify({
@@ -22,13 +46,14 @@ export function signToken(
       s: subscriberId,
       e: expiresAt ? Math.floor(expiresAt.getTime() / 1000) : 0,
       v: version,
+      ...(feedback ? { x: feedback.paperId, g: feedback.signal } : {}),
     }),
   ).toString('base64url');
   return `${payload}.${createHmac('sha256', secret).update(payload).digest('base64url')}`;
 }
 
 export type TokenCheck =
-  | { ok: true; subscriberId: number; version: number }
+  | { ok: true; subscriberId: number; version: number; feedback?: FeedbackClaim }
   | { ok: false; reason: 'malformed' | 'bad-signature' | 'wrong-purpose' | 'expired' };
 
 export function verifyToken(secret: string, token: string, purpose: TokenPurpose, now: Date): TokenCheck {
@@ -43,7 +68,7 @@ export function verifyToken(secret: string, token: string, purpose: TokenPurpose
   }
   if (given.length !== expected.length || !timingSafeEqual(given, expected))
     return { ok: false, reason: 'bad-signature' };
-  let claims: { p?: unknown; s?: unknown; e?: unknown; v?: unknown };
+  let claims: { p?: unknown; s?: unknown; e?: unknown; v?: unknown; x?: unknown; g?: unknown };
   try {
     claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
   } catch {
@@ -56,7 +81,16 @@ export function verifyToken(secret: string, token: string, purpose: TokenPurpose
   if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 1)
     return { ok: false, reason: 'malformed' };
   if (claims.e !== 0 && claims.e * 1000 < now.getTime()) return { ok: false, reason: 'expired' };
-  return { ok: true, subscriberId: claims.s, version };
+  if (purpose !== 'feedback') return { ok: true, subscriberId: claims.s, version };
+  const paperId = claims.x;
+  if (
+    typeof paperId !== 'number' ||
+    !Number.isSafeInteger(paperId) ||
+    paperId < 1 ||
+    (claims.g !== 1 && claims.g !== -1)
+  )
+    return { ok: false, reason: 'malformed' };
+  return { ok: true, subscriberId: claims.s, version, feedback: { paperId, signal: claims.g } };
 }
 
 /** Lower-cased and trimmed, or null when it is not a plausible address. Deliberately simple: the confirmation mail is the real check. */

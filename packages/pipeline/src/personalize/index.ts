@@ -1,0 +1,3 @@
+export * from './features.js';
+export * from './ranking.js';
+export * from './reader-model.js';

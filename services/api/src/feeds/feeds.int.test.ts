@@ -4,6 +4,7 @@ import { DigestCandidates } from '@paperboy/notifier';
 import { loadTaxonomy, signToken } from '@paperboy/pipeline';
 import { createRedis } from '@paperboy/queue';
 import {
+  deleteRedisPrefix,
   insertPaperRows,
   insertPaperTopicRows,
   insertPreferencesRow,
@@ -89,6 +90,7 @@ afterAll(async () => {
   await app?.close();
   redis.disconnect();
   await testEnv.stop();
+  await deleteRedisPrefix(redisUrl, `${prefix}-limited`);
 });
 
 const get = (url: string, headers: Record<string, string> = {}) => app.inject({ url, headers });
@@ -375,6 +377,38 @@ describe('feeds', () => {
       expect(res.json().error, url).toBe('invalid request');
     }
     expect((await get('/feeds/search.rss')).json().details).toEqual([expect.stringMatching(/^q: /)]);
+  });
+
+  it('limits requests per client like the read API, on a budget of its own', async () => {
+    const limitedApp = await buildApi({
+      db: t.db,
+      // Rate-limit keys of its own (deleted after the tests).
+      config: loadConfig({
+        PAPERBOY_QUEUE_PREFIX: prefix,
+        PAPERBOY_KEY_PREFIX: `${prefix}-limited`,
+        PAPERBOY_SECRET: SECRET,
+        PAPERBOY_READ_PER_MINUTE: '3',
+      }),
+      logger: pino({ level: 'silent' }),
+      redis,
+      taxonomy: loadTaxonomy(),
+      readCacheMs: 0,
+    });
+    try {
+      const codes = [];
+      for (const url of ['/feeds/topics/llm.rss', '/feeds/search.json?q=a', '/feeds/me.atom', '/feeds/topics/llm.json'])
+        codes.push((await limitedApp.inject({ url, remoteAddress: '192.0.2.7' })).statusCode);
+      expect(codes).toEqual([200, 200, 404, 429]);
+      const limited = await limitedApp.inject({ url: '/feeds/topics/llm.rss', remoteAddress: '192.0.2.7' });
+      expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+      // The read API's budget is apart, and so is another client.
+      expect((await limitedApp.inject({ url: '/api/topics', remoteAddress: '192.0.2.7' })).statusCode).toBe(200);
+      expect((await limitedApp.inject({ url: '/feeds/topics/llm.rss', remoteAddress: '192.0.2.8' })).statusCode).toBe(
+        200,
+      );
+    } finally {
+      await limitedApp.close();
+    }
   });
 
   it('describes the feeds in the OpenAPI document', async () => {

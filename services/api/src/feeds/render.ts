@@ -134,5 +134,5 @@ export function renderJsonFeed(meta: FeedMeta, items: readonly FeedItem[]): stri
       ...(item.categories.length ? { tags: item.categories } : {}),
     })),
   };
-  return `${JSON.stringify(feed, null, 1)}\n`;
+  return JSON.stringify(feed);
 }

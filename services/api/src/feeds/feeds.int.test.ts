@@ -241,6 +241,14 @@ describe('feeds', () => {
     await new DashboardRepository(t.db).refresh();
     const after = await get('/feeds/topics/generative.atom', { 'if-none-match': String(before.headers.etag) });
     expect(after.statusCode).toBe(200); // the order and the counts changed
+    // No item is newer, yet Last-Modified moved: a reader sending only If-Modified-Since sees the change too.
+    const since = await get('/feeds/topics/generative.atom', {
+      'if-modified-since': String(before.headers['last-modified']),
+    });
+    expect(since.statusCode).toBe(200);
+    expect(Date.parse(String(since.headers['last-modified']))).toBeGreaterThan(
+      Date.parse(String(before.headers['last-modified'])),
+    );
     const afterIds = (await readFeed('atom', after.body)).items.map((i) => i.id);
     expect(afterIds[0]).toBe('https://arxiv.org/abs/2611.20003');
     expect([...afterIds].sort()).toEqual([...ids].sort());

@@ -8,7 +8,7 @@ import type { SubscriptionService } from '../subscriptions/service.js';
 import { feedItem } from './items.js';
 import type { PersonalPick } from './private-feed.js';
 import { FEED_FORMATS, type FeedFormat, type FeedMeta } from './render.js';
-import { renderedFeed, sendFeed } from './respond.js';
+import { ContentClock, renderedFeed, sendFeed } from './respond.js';
 
 /** Items per feed: the topic feed's 50 trending papers, and as many for a search or a reader's own. */
 export const FEED_ITEMS = 50;
@@ -64,6 +64,7 @@ export function registerFeedRoutes(app: FastifyInstance, deps: FeedDeps): void {
   const host = new URL(deps.publicUrl).hostname;
   const maxAgeSeconds = FEED_MAX_AGE_MINUTES * 60;
   const base = deps.publicUrl;
+  const clock = new ContentClock();
 
   const notFound = (reply: FastifyReply) =>
     reply.code(404).header('cache-control', 'no-store').send({ error: 'not found' });
@@ -84,7 +85,7 @@ export function registerFeedRoutes(app: FastifyInstance, deps: FeedDeps): void {
   function listedFeed(key: string, format: FeedFormat, meta: FeedMeta, filter: PaperFilter): Promise<CachedAnswer> {
     return deps.cache.get(key, async () => {
       const listed = await read.listPapers(filter);
-      return { answer: renderedFeed(format, meta, await itemsOf(listed.papers)), cache: true };
+      return { answer: renderedFeed(format, meta, await itemsOf(listed.papers), { key, clock }), cache: true };
     });
   }
 
@@ -151,9 +152,10 @@ export function registerFeedRoutes(app: FastifyInstance, deps: FeedDeps): void {
         ttlMinutes: FEED_MAX_AGE_MINUTES,
       };
       // The link is checked on every request, above; only the rendering is shared for a few seconds.
-      const answer = await deps.cache.get(`feed:me:${format}:${token}`, async () => {
+      const key = `feed:me:${format}:${token}`;
+      const answer = await deps.cache.get(key, async () => {
         const picks = await deps.personal(link.subscriberId, FEED_ITEMS);
-        return { answer: renderedFeed(format, meta, await itemsOf(picks)), cache: true };
+        return { answer: renderedFeed(format, meta, await itemsOf(picks), { key, clock }), cache: true };
       });
       return sendFeed(request, reply, answer, { private: true, maxAgeSeconds });
     });

@@ -361,6 +361,9 @@ describe('feeds', () => {
     expect(version).toBe(2);
     expect((await get(mine('json'))).statusCode).toBe(404);
     expect((await get(mine('json', reader, 2))).statusCode).toBe(200);
+    // A reader who unsubscribed has no feed either.
+    await new SubscriberRepository(t.db).unsubscribe(reader);
+    expect((await get(mine('json', reader, 2))).statusCode).toBe(404);
   });
 
   it('answers 404 to an unknown topic or format and 400 to a search without q or with bad parameters', async () => {

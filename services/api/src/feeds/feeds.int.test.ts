@@ -422,6 +422,20 @@ describe('feeds', () => {
     }
   });
 
+  it('lets a feed reader discover the topic feeds from the subscribe page', async () => {
+    const page = (await get('/subscribe')).body;
+    const head = page.slice(0, page.indexOf('</head>'));
+    const hrefs = [
+      ...head.matchAll(/<link rel="alternate" type="application\/rss\+xml" title="[^"]+" href="([^"]+)">/g),
+    ].map((m) => m[1]!);
+    expect(hrefs).toEqual(loadTaxonomy().topics.map((t) => `/feeds/topics/${t.id}.rss`));
+    for (const href of hrefs) {
+      const res = await get(href);
+      expect(res.statusCode, href).toBe(200);
+      await readFeed('rss', res.body);
+    }
+  });
+
   it('describes the feeds in the OpenAPI document', async () => {
     interface Operation {
       parameters: Array<{ name: string; required: boolean; schema: { enum?: string[] } }>;

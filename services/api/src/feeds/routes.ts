@@ -151,12 +151,10 @@ export function registerFeedRoutes(app: FastifyInstance, deps: FeedDeps): void {
         homeUrl: `${base}/subscribe`,
         ttlMinutes: FEED_MAX_AGE_MINUTES,
       };
-      // The link is checked on every request, above; only the rendering is shared for a few seconds.
-      const key = `feed:me:${format}:${token}`;
-      const answer = await deps.cache.get(key, async () => {
-        const picks = await deps.personal(link.subscriberId, FEED_ITEMS);
-        return { answer: renderedFeed(format, meta, await itemsOf(picks), { key, clock }), cache: true };
-      });
+      // Not in the answer cache: one reader polls every few minutes, so an entry would only push out
+      // shared answers; the ranking's candidates are already kept by DigestCandidates (a minute).
+      const picks = await deps.personal(link.subscriberId, FEED_ITEMS);
+      const answer = renderedFeed(format, meta, await itemsOf(picks), { key: `me:${format}:${token}`, clock });
       return sendFeed(request, reply, answer, { private: true, maxAgeSeconds });
     });
   }

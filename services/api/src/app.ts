@@ -11,6 +11,7 @@ import type { ReadinessChecks } from '@paperboy/runtime/health';
 import type { Queue } from 'bullmq';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { adminGuard } from './admin-guard.js';
+import { registerFeeds } from './feeds/index.js';
 import { setErrorHandler } from './plugins/error-handler.js';
 import { recordRoutes } from './plugins/route-list.js';
 import { securityHeaders } from './plugins/security-headers.js';
@@ -102,6 +103,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     guard: deps.config.publicDashboard ? undefined : admin,
     cache,
   });
+  registerFeeds(app, { db: readDb, config: deps.config, taxonomy: deps.taxonomy, cache, links: subscriptions });
   registerOpenApi(app, deps.taxonomy, subscriptions.requestDocument);
   registerSubscriptionRoutes(app, {
     service: subscriptions,

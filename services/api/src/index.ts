@@ -3,3 +3,5 @@
 
 /** Builds the API (subscription pages, read API, dashboard, feeds, admin, health and metrics) without listening. */
 export { type ApiDeps, buildApi } from './app.js';
+/** A subscriber's private feed link (RSS, Atom or JSON Feed), for the preferences page. */
+export { privateFeedUrl } from './feeds/index.js';

@@ -123,6 +123,16 @@ describe('read statement timeout', () => {
     expect((again[2]!.json() as { papers: unknown[] }).papers).toEqual([]);
   });
 
+  it('limits the feeds the same way: a feed whose query runs out of time is a 503, then answers again', async () => {
+    const urls = ['/feeds/topics/llm.rss', '/feeds/search.atom?q=zebra'];
+    const answers = await withLocked('papers', () => Promise.all(urls.map((url) => app.inject({ url }))));
+    for (const [i, res] of answers.entries()) {
+      expect(res.statusCode, urls[i]).toBe(503);
+      expect(res.headers['retry-after'], urls[i]).toBe('5');
+    }
+    for (const url of urls) expect((await app.inject({ url })).statusCode, url).toBe(200);
+  });
+
   it('leaves writes alone: subscribing waits out the same lock instead of failing', async () => {
     // Subscriptions write on the primary pool (no statement_timeout): a lock held longer than the
     // read limit delays them, never cancels them.

@@ -19,6 +19,8 @@ export interface PaperFilter {
 }
 
 export interface ListedPaper extends PaperDetailFields {
+  /** The paper's row id (papers.id): not shown by the read API; feeds read the rest of a listed paper by it. */
+  id: number;
   arxivId: string | null;
   title: string;
   authors: string[];
@@ -104,7 +106,7 @@ const SCORE_FROM_TREND_KEY_SQL = 'trending_score_from_key(c.trend_key)';
 const TRENDING_WINDOW_SQL = `c.last_seen_at > now() - interval '8 days'`;
 
 /** A paper's topics as everywhere in paperboy: its manual labels when it has any (by id), else its computed topics, best first. */
-const TOPICS_SQL = `CASE WHEN EXISTS (SELECT 1 FROM paper_labels l WHERE l.paper_id = p.id)
+export const TOPICS_SQL = `CASE WHEN EXISTS (SELECT 1 FROM paper_labels l WHERE l.paper_id = p.id)
     THEN ARRAY(SELECT l.topic_id FROM paper_labels l WHERE l.paper_id = p.id ORDER BY l.topic_id)
     ELSE ARRAY(SELECT t.topic_id FROM paper_topics t WHERE t.paper_id = p.id ORDER BY t.position) END`;
 
@@ -156,7 +158,7 @@ export class ReadRepository {
     const key = (k: number | string) => (typeof k === 'number' && !Number.isFinite(k) ? '-Infinity' : k);
     const nextCursor =
       rows.length > filter.limit && last ? encode({ s: filter.sort, k: key(last.key), id: last.id }) : null;
-    return { papers: page.map(({ id: _id, key: _key, ...paper }) => paper), nextCursor };
+    return { papers: page.map(({ key: _key, ...paper }) => paper), nextCursor };
   }
 
   /**
@@ -384,7 +386,7 @@ export function listPapersQuery(filter: PaperFilter, source: PageSource = 'order
         ARRAY(SELECT DISTINCT a.source FROM paper_aliases a WHERE a.paper_id = p.id ORDER BY a.source) AS sources,
         to_char(p.first_seen_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "firstSeenAt",
         to_char(p.last_seen_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "lastSeenAt"`;
-  type Row = ListedPaper & { id: number; key: number | string };
+  type Row = ListedPaper & { key: number | string };
   // Raw: keyset pages over row values, optional EXISTS filters and full-text search, and correlated
   // arrays per row; the score and growth are SQL text shared with the digests.
   if (filter.sort === 'new') {

@@ -12,10 +12,11 @@ fieldset{border:1px solid #d4d4d8;border-radius:.5rem;margin:1rem 0}label{displa
 input[type=email]{width:100%;padding:.5rem;font-size:1rem}button{padding:.5rem 1rem;font-size:1rem;margin-top:1rem}
 .error{color:#b91c1c}`;
 
-export function page(title: string, body: string): string {
+/** A page; `head`: more of its head, already escaped (the subscribe page's feed links). */
+export function page(title: string, body: string, head = ''): string {
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)} · paperboy</title>
+<title>${escapeHtml(title)} · paperboy</title>${head}
 <style>${PAGE_STYLE}</style></head>
 <body><h1>${escapeHtml(title)}</h1>${body}</body></html>`;
 }

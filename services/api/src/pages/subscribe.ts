@@ -17,7 +17,18 @@ export function subscribeForm(
 ${topicAndFrequencyFields(topics, chosen, values.frequency)}
 <button type="submit">Subscribe</button>
 </form>`,
+    topicFeedLinks(topics),
   );
+}
+
+/** Feed discovery: a feed reader given this page's address finds each topic's feed (services/api/src/feeds). */
+function topicFeedLinks(topics: readonly TopicChoice[]): string {
+  return topics
+    .map(
+      (t) =>
+        `\n<link rel="alternate" type="application/rss+xml" title="${escapeHtml(`paperboy: trending in ${t.label}`)}" href="/feeds/topics/${encodeURIComponent(t.id)}.rss">`,
+    )
+    .join('');
 }
 
 /** After a subscribe post: the same words whatever the address's state. */

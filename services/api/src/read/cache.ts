@@ -19,6 +19,8 @@ export interface CachedAnswer {
   contentType: string;
   payload: string;
   etag?: string;
+  /** An HTTP date (feeds: the newest item's update), for Last-Modified and If-Modified-Since. */
+  lastModified?: string;
 }
 
 interface Entry {

@@ -1,0 +1,75 @@
+import type { Taxonomy } from '@paperboy/pipeline';
+import { zodToJsonSchema } from 'zod-to-json-schema';
+import { FEED_CONTENT_TYPES, FEED_FORMATS, type FeedFormat } from './render.js';
+import { FEED_ITEMS, FEED_MAX_AGE_MINUTES, feedSchemas } from './routes.js';
+
+type JsonSchema = { properties?: Record<string, unknown>; required?: string[] };
+
+const FORMAT_NAMES: Record<FeedFormat, string> = { rss: 'RSS 2.0', atom: 'Atom', json: 'JSON Feed 1.1' };
+
+/** The feeds' operations for /api/openapi.json: one path per format, parameters from the schemas that validate them. */
+export function feedPaths(taxonomy: Taxonomy) {
+  const { searchQuery, privateQuery } = feedSchemas(taxonomy);
+  const parameters = (schema: Parameters<typeof zodToJsonSchema>[0]) => {
+    const json = zodToJsonSchema(schema, { target: 'openApi3', $refStrategy: 'none' }) as JsonSchema;
+    return Object.entries(json.properties ?? {}).map(([name, property]) => ({
+      name,
+      in: 'query',
+      required: (json.required ?? []).includes(name),
+      schema: property,
+    }));
+  };
+  const ok = (format: FeedFormat) => ({
+    description:
+      `${FORMAT_NAMES[format]}, at most ${FEED_ITEMS} items; a strong ETag and Last-Modified (the newest item's update); ` +
+      `Cache-Control max-age ${FEED_MAX_AGE_MINUTES * 60} s`,
+    content: { [FEED_CONTENT_TYPES[format].split(';')[0]!]: { schema: { type: 'string' } } },
+  });
+  const common = {
+    304: { description: 'not modified (If-None-Match, else If-Modified-Since)' },
+    429: { description: 'too many requests from this client (Retry-After says when to come back)' },
+  };
+  const timedOut = {
+    503: { description: 'the query took too long (the read time limit); Retry-After says when to try again' },
+  };
+  const paths: Record<string, unknown> = {};
+  for (const format of FEED_FORMATS) {
+    paths[`/feeds/topics/{topic}.${format}`] = {
+      get: {
+        summary: `A topic's trending papers (${FORMAT_NAMES[format]})`,
+        parameters: [
+          {
+            name: 'topic',
+            in: 'path',
+            required: true,
+            schema: { type: 'string', enum: taxonomy.topics.map((t) => t.id) },
+          },
+        ],
+        responses: { 200: ok(format), ...common, 404: { description: 'no such topic' }, ...timedOut },
+      },
+    };
+    paths[`/feeds/search.${format}`] = {
+      get: {
+        summary: `Papers matching a search (${FORMAT_NAMES[format]})`,
+        parameters: parameters(searchQuery),
+        responses: { 200: ok(format), ...common, 400: { description: 'q missing or invalid' }, ...timedOut },
+      },
+    };
+    paths[`/feeds/me.${format}`] = {
+      get: {
+        summary: `A subscriber's papers in their personal ranking, each with its reason (${FORMAT_NAMES[format]})`,
+        description:
+          'A private feed: the token is a signed link for the purpose "feed" (the preferences page gives it); ' +
+          '"Sign out every link" revokes it. Cache-Control: private.',
+        parameters: parameters(privateQuery),
+        responses: {
+          200: ok(format),
+          ...common,
+          404: { description: 'no such feed (an invalid or revoked link; the answer does not say which)' },
+          ...timedOut,
+        },
+      },
+    };
+  }
+  return paths;
+}

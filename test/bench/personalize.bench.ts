@@ -117,6 +117,9 @@ interface SeedFigures {
   coldKeywordsAndNegative: number;
   /** Blended picks whose reason is a liked paper, and of those the share naming one ("like “X” you liked"). */
   likedNamed: number;
+  /** Of the blended picks given as "like … you liked", the share relevant; of the other picks, the same. */
+  likedReasonPrecision: number;
+  otherReasonPrecision: number;
   /** Mean feedback clicks a reader gave before the measured digests. */
   feedbackPerReader: number;
   reasons: Record<string, number>;
@@ -230,6 +233,9 @@ function evaluateSeed(papers: readonly EvalPaper[], seed: number, arm: Arm, read
   let coldNegShown = 0;
   let likedPicks = 0;
   let likedNamed = 0;
+  let likedRelevant = 0;
+  let otherPicks = 0;
+  let otherRelevant = 0;
   const reasons: Record<string, number> = {};
   for (let n = 0; n < readers; n++) {
     const reader = makeReader(r, topics, near);
@@ -277,11 +283,16 @@ function evaluateSeed(papers: readonly EvalPaper[], seed: number, arm: Arm, read
       for (const p of coldNeg) if (reader.liked.has(labelOf.get(p.id)!)) coldNegHits++;
       coldNegShown += coldNeg.length;
       for (const p of blended) {
+        const relevant = reader.liked.has(labelOf.get(p.id)!);
         if (p.reason === 'liked') {
           likedPicks++;
+          if (relevant) likedRelevant++;
           if (p.why.startsWith('like “')) likedNamed++;
+        } else {
+          otherPicks++;
+          if (relevant) otherRelevant++;
         }
-        if (reader.liked.has(labelOf.get(p.id)!)) blendedHits++;
+        if (relevant) blendedHits++;
         if (topIds.has(p.id)) kept++;
         blendedPct += percentile.get(p.id)!;
         reasons[p.reason] = (reasons[p.reason] ?? 0) + 1;
@@ -306,6 +317,8 @@ function evaluateSeed(papers: readonly EvalPaper[], seed: number, arm: Arm, read
     coldKeywords: round(coldHits / coldShown),
     coldKeywordsAndNegative: round(coldNegHits / coldNegShown),
     likedNamed: round(likedNamed / Math.max(1, likedPicks)),
+    likedReasonPrecision: round(likedRelevant / Math.max(1, likedPicks)),
+    otherReasonPrecision: round(otherRelevant / Math.max(1, otherPicks)),
     feedbackPerReader: round(clicks / readers, 2),
     reasons: Object.fromEntries(Object.entries(reasons).map(([k, v]) => [k, share(v)])),
   };
@@ -329,6 +342,9 @@ export function evaluateArm(papers: readonly EvalPaper[], seeds: readonly number
     coldKeywords: meanSd(perSeed.map((s) => s.coldKeywords)),
     coldKeywordsAndNegative: meanSd(perSeed.map((s) => s.coldKeywordsAndNegative)),
     likedNamed: meanSd(perSeed.map((s) => s.likedNamed)),
+    likedReasons: meanSd(perSeed.map((s) => s.reasons.liked ?? 0)),
+    likedReasonPrecision: meanSd(perSeed.map((s) => s.likedReasonPrecision)),
+    otherReasonPrecision: meanSd(perSeed.map((s) => s.otherReasonPrecision)),
     difference: meanSd(perSeed.map((s) => s.blended - s.topicsOnly)),
     trendingKept: meanSd(perSeed.map((s) => s.trendingKept)),
     trendingKeptByChance: meanSd(perSeed.map((s) => s.trendingKeptByChance)),
@@ -337,9 +353,14 @@ export function evaluateArm(papers: readonly EvalPaper[], seeds: readonly number
   };
 }
 
+/** BENCH_PERSONALIZE_ARM='{"weights":{"relevance":1},"training":{"learningRate":0.8}}' reports other settings. */
 export function benchPersonalize() {
   const papers = labelledPapers();
-  const arm: Arm = { weights: DEFAULT_RANKING_WEIGHTS, training: DEFAULT_TRAINING };
+  const override = JSON.parse(process.env.BENCH_PERSONALIZE_ARM ?? '{}') as Partial<Record<keyof Arm, object>>;
+  const arm: Arm = {
+    weights: { ...DEFAULT_RANKING_WEIGHTS, ...override.weights },
+    training: { ...DEFAULT_TRAINING, ...override.training },
+  };
   const report = evaluateArm(papers, REPORT_SEEDS, arm);
   return {
     papers: papers.length,
@@ -367,8 +388,8 @@ export function tunePersonalize(): void {
   const values = (name: string, fallback: number[]) => grid[name] ?? fallback;
   const rows = [];
   for (const relevanceWeight of values('relevance', [1, 2, 4]))
-    for (const learningRate of values('learningRate', [0.8, 3, 10]))
-      for (const epochs of values('epochs', [8, 20]))
+    for (const learningRate of values('learningRate', [1, 3, 10]))
+      for (const epochs of values('epochs', [8]))
         for (const l2 of values('l2', [0.002])) {
           const arm: Arm = {
             weights: { ...DEFAULT_RANKING_WEIGHTS, relevance: relevanceWeight },
@@ -410,11 +431,13 @@ export function benchRankingSpeed() {
     };
   });
   for (let i = 0; i < 3; i++) raw.forEach(prepareCandidate); // warm-up
-  const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
-  const prepared = raw.map(prepareCandidate);
-  const prepareWallMs = performance.now() - t0;
-  const prepareCpu = process.cpuUsage(cpu0);
+  const prepareRuns: number[] = [];
+  let prepared: PreparedCandidate[] = [];
+  for (let i = 0; i < 7; i++) {
+    const start = performance.now();
+    prepared = raw.map(prepareCandidate);
+    prepareRuns.push(((performance.now() - start) * 1000) / raw.length);
+  }
   const clicks = (n: number): FeedbackExample[] =>
     Array.from({ length: n }, () => {
       const p = r.pick(prepared);
@@ -440,26 +463,24 @@ export function benchRankingSpeed() {
     liked: likedOf(100),
   };
   const time = (reader: ReaderProfile) => {
-    for (let i = 0; i < 5; i++) rankForReader(prepared, reader); // warm-up
+    for (let i = 0; i < 20; i++) rankForReader(prepared, reader); // warm-up
     const runs: number[] = [];
-    const cpu = process.cpuUsage();
-    const times = Number(process.env.BENCH_PERSONALIZE_RANK_RUNS ?? 40);
-    for (let i = 0; i < times; i++) {
+    for (let i = 0; i < Number(process.env.BENCH_PERSONALIZE_RANK_RUNS ?? 60); i++) {
       const start = performance.now();
       rankForReader(prepared, reader);
       runs.push(performance.now() - start);
     }
-    const used = process.cpuUsage(cpu);
+    // Wall time, not process CPU time: the latter counts the GC's and the loader's threads too. The
+    // fastest run is the least disturbed by the machine's other work.
     return {
       medianMs: round(median(runs), 3),
-      cpuMs: round((used.user + used.system) / 1000 / times, 3),
+      minMs: round(Math.min(...runs), 3),
       qualifying: rankForReader(prepared, reader).length,
     };
   };
   return {
     candidates: prepared.length,
-    prepareCandidateUs: round(((prepareCpu.user + prepareCpu.system) / prepared.length) * 1, 1),
-    prepareCandidateWallUs: round((prepareWallMs * 1000) / prepared.length, 1),
+    prepareCandidateUs: { median: round(median(prepareRuns), 1), min: round(Math.min(...prepareRuns), 1) },
     rankTypical: { ...time(typical), modelWeights: typical.model!.weights.size },
     rankHeavy: { ...time(heavy), modelWeights: heavy.model!.weights.size },
     rankTypicalNoModel: time({ ...typical, model: null }),

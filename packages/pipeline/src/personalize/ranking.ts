@@ -107,7 +107,12 @@ export function prepareCandidate(candidate: RankCandidate): PreparedCandidate {
 
 /** Below this similarity a liked paper is not named as the reason. */
 const LIKED_SIMILARITY = 0.12;
-/** A relevance contribution that names the liked paper (or "close to papers you liked") as the reason. */
+/**
+ * A relevance contribution that names the liked paper (or "close to papers you liked") as the reason.
+ * In `pnpm bench personalize` 13% of the blended picks get this line, 44% of them relevant against
+ * 25% of the other picks; at 0.3, 9% get it, 45% relevant; requiring the relevance to outweigh the
+ * trending part too, none do (relevance moves a pick within its neighbours, it rarely dominates).
+ */
 const LIKED_CONTRIBUTION = 0.15;
 
 /**
@@ -147,7 +152,8 @@ function wordSet(words: readonly string[]): Set<string> {
 }
 
 function hasPhrase(words: readonly string[], set: Set<string>, wanted: readonly string[]): boolean {
-  return set.has(wanted[0]!) && containsPhrase(words, wanted);
+  for (const word of wanted) if (!set.has(word)) return false;
+  return wanted.length === 1 || containsPhrase(words, wanted);
 }
 
 /**

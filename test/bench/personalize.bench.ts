@@ -45,6 +45,7 @@ const TRAIN_DIGESTS = 2;
 export const TUNING_SEEDS = [1, 2, 3, 4, 5];
 export const REPORT_SEEDS = [11, 12, 13, 14, 15, 16, 17, 18];
 const READERS = Number(process.env.BENCH_PERSONALIZE_READERS ?? 300);
+const WORD_FEATURES_ONLY = process.env.BENCH_PERSONALIZE_TOPIC_FEATURES === '0';
 /** A shown paper the reader does not click on. */
 const SKIP = 0.3;
 /** A click that says the opposite of the reader's interest (a misclick, a mood). */
@@ -194,17 +195,19 @@ function seedCandidates(papers: readonly EvalPaper[], r: ReturnType<typeof rando
     const upvotes = Math.floor(Math.exp(1.6 + 1.2 * normal(r)));
     const growth = Math.floor(upvotes * r.next() ** 2);
     const score = trendingScore(upvotes, growth, r.next() * 7 * 24);
-    weeks[i % WEEKS]!.push(
-      prepareCandidate({
-        id: p.index,
-        score,
-        topics: p.topics,
-        upvotes,
-        title: p.paper.title,
-        abstract: p.paper.abstract,
-        authors: [],
-      }),
-    );
+    const candidate = {
+      id: p.index,
+      score,
+      topics: p.topics,
+      upvotes,
+      title: p.paper.title,
+      abstract: p.paper.abstract,
+    };
+    // BENCH_PERSONALIZE_TOPIC_FEATURES=0: features from the words alone (the topics still decide who qualifies).
+    const prepared = WORD_FEATURES_ONLY
+      ? { ...prepareCandidate({ ...candidate, topics: [], authors: [] }), topics: p.topics }
+      : prepareCandidate({ ...candidate, authors: [] });
+    weeks[i % WEEKS]!.push(prepared);
   });
   return weeks;
 }
@@ -371,6 +374,7 @@ export function benchPersonalize() {
     noise: { skip: SKIP, flip: FLIP },
     weights: arm.weights,
     training: arm.training,
+    topicFeatures: !WORD_FEATURES_ONLY,
     seeds: REPORT_SEEDS,
     ...report,
     caveat: 'few papers (199): a reader-week has 10 to 30 qualifying papers; see the spread over seeds',

@@ -64,17 +64,18 @@ describe('paperFeatures', () => {
     expect(swapped.get(termBucket('graph')!)).toBeCloseTo(diffusion, 10);
   });
 
-  it('counts unigrams and bigrams of stemmed words, sublinearly', () => {
-    const v = paperFeatures({ title: '', abstract: 'graph networks graph networks graph networks' });
-    const once = paperFeatures({ title: '', abstract: 'graph network' });
-    expect(v.has(termBucket('graph network')!)).toBe(true);
-    expect(once.has(termBucket('graph networks')!)).toBe(true); // stemmed alike
-    // Three times as often is not three times the weight: 1 + ln 3 against 1 (before normalising).
+  it('counts unigrams and bigrams of the title, unigrams of the abstract, stemmed, sublinearly', () => {
+    const v = paperFeatures({ title: 'graph networks graph networks graph networks', abstract: 'message passing' });
+    expect(v.has(termBucket('graph network')!)).toBe(true); // stemmed alike
+    expect(v.has(termBucket('message')!)).toBe(true);
+    expect(v.has(termBucket('message passing')!)).toBe(false);
+    // Three times as often is not three times the weight: 1 + ln 6 against 1 + ln 4 (the title counts twice).
     const g = v.get(termBucket('graph')!)!;
     const gn = v.get(termBucket('graph network')!)!;
     const ng = v.get(termBucket('network graph')!)!;
-    expect(g / ng).toBeCloseTo((1 + Math.log(3)) / (1 + Math.log(2)), 10);
+    expect(g / ng).toBeCloseTo((1 + Math.log(6)) / (1 + Math.log(4)), 10);
     expect(gn).toBeCloseTo(g, 10);
+    expect(g / v.get(termBucket('message')!)!).toBeCloseTo(1 + Math.log(6), 10);
   });
 
   it('leaves stopwords and one-letter tokens out', () => {

@@ -1,12 +1,15 @@
 import { stem, tokenize } from '../classify/text.js';
+import { FIELD_LIMITS } from '../limits.js';
 
 /**
- * Features of a paper for a reader's model: hashed unigrams and bigrams of its stemmed title and
- * abstract (the title counted twice: it is what a reader judges first), sublinear term frequency
+ * Features of a paper for a reader's model: hashed unigrams and bigrams of its stemmed title (counted
+ * twice: it is what a reader judges first) and unigrams of its abstract, sublinear term frequency
  * (1 + ln tf), L2-normalised; plus one feature per topic of the paper (TOPIC_FEATURE_VALUE). The
- * topics are the classifier's, the words are the reader's taste within and across them: with the
- * topic features the same few clicks lift precision@10 about half as much again in
- * `pnpm bench personalize` (test/bench/README.md).
+ * abstract's bigrams were dropped after measuring: they were half of a paper's ~210 features and of
+ * the ranking's cost, and a model without them was as good in `pnpm bench personalize-tune` (+0.070
+ * against +0.067) with a third of the weights. The topics are the classifier's, the words are the
+ * reader's taste within and across them: with the topic features the same few clicks lift
+ * precision@10 over topics-only about half as much again (test/bench/README.md, "Personalize").
  *
  * Hashed rather than TF-IDF: a TF-IDF vocabulary and its document frequencies change with every
  * day's papers, so a model trained last month would index a different space, and every process
@@ -50,11 +53,11 @@ const STOPWORDS = new Set(
 );
 
 /**
- * Characters of a title or abstract that count. Abstracts are under 2,000 characters (arXiv's limit
- * is 1,920); the cap bounds the time a hostile or broken listing's megabyte "abstract" costs (about
- * 1 s a megabyte uncapped) and keeps its vector from drowning the model.
+ * Characters of a title or abstract that count: the stored abstract's limit (FIELD_LIMITS), enforced
+ * here too because the features are computed from whatever a caller passes. Real abstracts are under
+ * 2,000 characters; uncapped, a megabyte of text cost about a second.
  */
-export const MAX_TEXT_CHARS = 20_000;
+export const MAX_TEXT_CHARS = FIELD_LIMITS.abstract;
 
 /** FNV-1a over the UTF-16 code units, into FEATURE_BUCKETS. */
 function bucketOf(term: string): number {
@@ -76,11 +79,11 @@ export function contentWords(text: string): string[] {
   return words;
 }
 
-function addTerms(counts: Map<number, number>, words: readonly string[], times: number): void {
+function addTerms(counts: Map<number, number>, words: readonly string[], times: number, bigrams: boolean): void {
   for (let i = 0; i < words.length; i++) {
     const uni = bucketOf(words[i]!);
     counts.set(uni, (counts.get(uni) ?? 0) + times);
-    if (i + 1 < words.length) {
+    if (bigrams && i + 1 < words.length) {
       const bi = bucketOf(`${words[i]} ${words[i + 1]}`);
       counts.set(bi, (counts.get(bi) ?? 0) + times);
     }
@@ -102,8 +105,8 @@ export function featuresOfWords(
   topics: readonly string[] = [],
 ): SparseVector {
   const counts = new Map<number, number>();
-  addTerms(counts, titleWords, 2);
-  addTerms(counts, abstractWords, 1);
+  addTerms(counts, titleWords, 2, true);
+  addTerms(counts, abstractWords, 1, false);
   let norm = 0;
   for (const [id, tf] of counts) {
     const value = 1 + Math.log(tf);

@@ -268,6 +268,30 @@ describe('reasons', () => {
   });
 });
 
+describe('large inputs', () => {
+  it('ranks 200,000 candidates (the default top score is not a spread into Math.max, which overflows the stack)', () => {
+    const base = paper(0);
+    const many = Array.from({ length: 200_000 }, (_, i) => ({ ...base, id: i, score: i % 1000 }));
+    const picks = rankForReader(many, reader());
+    expect(picks).toHaveLength(200_000);
+    expect(picks[0]).toMatchObject({ id: 999, blended: 1 });
+  });
+
+  it('a liked line read twice, spread or serialised is the same text', () => {
+    const liked = [
+      { title: 'Latent diffusion', features: paperFeatures({ title: 'Latent diffusion', abstract: null }) },
+    ];
+    const [pick] = rankForReader(
+      [paper(1, { title: 'Diffusion models for images', abstract: 'Denoising diffusion.' })],
+      reader({ model: diffusionFan(), liked }),
+    );
+    expect(pick!.why).toBe('like “Latent diffusion” you liked');
+    expect(pick!.why).toBe(pick!.why);
+    expect({ ...pick }.why).toBe(pick!.why);
+    expect(JSON.parse(JSON.stringify(pick)).why).toBe(pick!.why);
+  });
+});
+
 describe('prepareCandidate', () => {
   it('keeps the candidate, adds the features, the words and the author keys', () => {
     const c = paper(1, { title: 'Graph networks', abstract: 'Message passing.', authors: ['Ada Lovelace'] });

@@ -24,8 +24,9 @@ export interface RankingWeights {
 }
 
 /**
- * Relevance at 2 from `pnpm bench personalize-tune`: at 1 the model's lead over topics-only halves,
- * at 4 it grows by a tenth while the digests keep fewer of the trending papers (test/bench/README.md).
+ * Relevance at 2 from `pnpm bench personalize-tune`: at 1 the model's lead over topics-only is a
+ * quarter smaller (+0.053 against +0.070), at 4 no larger while the digests keep fewer of the
+ * trending papers (0.70 of the topics-only digest against 0.75; test/bench/README.md).
  */
 export const DEFAULT_RANKING_WEIGHTS: RankingWeights = { trending: 1, relevance: 2, author: 0.5, keyword: 0.3 };
 
@@ -109,9 +110,9 @@ export function prepareCandidate(candidate: RankCandidate): PreparedCandidate {
 const LIKED_SIMILARITY = 0.12;
 /**
  * A relevance contribution that names the liked paper (or "close to papers you liked") as the reason.
- * In `pnpm bench personalize` 13% of the blended picks get this line, 44% of them relevant against
- * 25% of the other picks; at 0.3, 9% get it, 45% relevant; requiring the relevance to outweigh the
- * trending part too, none do (relevance moves a pick within its neighbours, it rarely dominates).
+ * In `pnpm bench personalize` 15% of the blended picks get this line, 45% of them relevant against
+ * 25% of the other picks; at 0.3 fewer get it, as often relevant; requiring the relevance to outweigh
+ * the trending part too, none do (relevance moves a pick among its neighbours, it rarely dominates).
  */
 const LIKED_CONTRIBUTION = 0.15;
 

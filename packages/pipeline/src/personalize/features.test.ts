@@ -9,6 +9,7 @@ import {
   type SparseVector,
   TOPIC_FEATURE_VALUE,
   termBucket,
+  topicBucket,
 } from './features.js';
 
 const norm = (v: SparseVector) => Math.sqrt([...v.values()].reduce((s, x) => s + x * x, 0));
@@ -43,6 +44,8 @@ describe('paperFeatures', () => {
     for (const [id, value] of words) expect(withTopics.get(id)).toBe(value);
     const topicValues = [...withTopics].filter(([id]) => !words.has(id)).map(([, v]) => v);
     expect(topicValues).toEqual([TOPIC_FEATURE_VALUE, TOPIC_FEATURE_VALUE]);
+    expect(withTopics.get(topicBucket('llm'))).toBe(TOPIC_FEATURE_VALUE);
+    expect(withTopics.get(topicBucket('efficiency'))).toBe(TOPIC_FEATURE_VALUE);
     expect(paperFeatures({ title: '', abstract: null, topics: ['llm'] }).size).toBe(1);
     // Topic features are not word features: a paper saying "llm" does not get the topic's.
     const saysLlm = paperFeatures({ title: 'llm', abstract: null });

@@ -117,7 +117,7 @@ export function featuresOfWords(
   if (norm > 0) for (const [id, value] of counts) counts.set(id, value / norm);
   // A topic's id cannot collide with a word's bucket by design, only by hash, like any two terms.
   for (const topic of new Set(topics)) {
-    const id = bucketOf(`topic:${topic}`);
+    const id = topicBucket(topic);
     counts.set(id, (counts.get(id) ?? 0) + TOPIC_FEATURE_VALUE);
   }
   return counts;
@@ -129,6 +129,11 @@ export function termBucket(term: string): number | null {
   if (words.length === 1) return bucketOf(words[0]!);
   if (words.length === 2) return bucketOf(`${words[0]} ${words[1]}`);
   return null;
+}
+
+/** The bucket of a topic's feature (to show what a model learned about the reader's topics). */
+export function topicBucket(topic: string): number {
+  return bucketOf(`topic:${topic}`);
 }
 
 /** Cosine similarity of two vectors (0 when either is empty). */

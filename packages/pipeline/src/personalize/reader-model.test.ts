@@ -45,6 +45,26 @@ describe('trainReaderModel', () => {
     expect(model.kind).toBe(FEATURE_KIND);
   });
 
+  it('learns topics from the topic features: an unseen paper without a known word ranks by its topic', () => {
+    const clicks: FeedbackExample[] = [
+      ...liked.map(([title, abstract]) => ({
+        features: paperFeatures({ title: title!, abstract: abstract!, topics: ['generative'] }),
+        signal: 1 as const,
+      })),
+      ...disliked.map(([title, abstract]) => ({
+        features: paperFeatures({ title: title!, abstract: abstract!, topics: ['agents'] }),
+        signal: -1 as const,
+      })),
+    ];
+    const model = trainReaderModel(emptyReaderModel(), clicks);
+    const text = { title: 'Quantum annealing schedules', abstract: 'Adiabatic evolution on superconducting qubits.' };
+    const inLiked = paperFeatures({ ...text, topics: ['generative'] });
+    const inDisliked = paperFeatures({ ...text, topics: ['agents'] });
+    expect(relevance(model, inLiked)).toBeGreaterThan(relevance(model, inDisliked));
+    // The words alone tell the two apart not at all.
+    expect(margin(model, paperFeatures(text))).toBe(model.bias);
+  });
+
   it('does not change the model it starts from', () => {
     const start = trainReaderModel(emptyReaderModel(), trainingSet.slice(0, 2));
     const copy = serializeReaderModel(start);

@@ -7,6 +7,9 @@
  *   writes a CPU profile of the 304 re-crawl alone.
  * enqueue-parts: the crawl's enqueue stage part by part (payload check, job-id look-up, add); by name only.
  * classify: topic accuracy on the labelled set and classification speed.
+ * personalize: simulated readers' precision@10, topics-only against the blended ranking (trending +
+ *   their model), over seeds; how much trending still counts; prepareCandidate and rankForReader costs.
+ * personalize-tune: the grid the ranking and training defaults were chosen from (tuning seeds); by name only.
  * near-duplicates: title similarity of distinct papers against typeset variants (the threshold's evidence).
  * digest: digests for 2,000 and 20,000 subscribers through a notifier process to an SMTP sink process, beside a same-run no-database ceiling.
  * dashboard: the dashboard views on 1,000,000 papers and 20,000,000 sightings (slow to generate; run it alone).
@@ -53,6 +56,13 @@ if (only === 'cli-startup')
   process.stdout.write(
     `${JSON.stringify({ bench: 'cli-startup', ...(await import('./cli-startup.bench.js')).benchCliStartup() })}\n`,
   );
+if (!only || only === 'personalize') {
+  const { benchPersonalize, benchRankingSpeed } = await import('./personalize.bench.js');
+  process.stdout.write(
+    `${JSON.stringify({ bench: 'personalize', ...benchPersonalize(), speed: benchRankingSpeed() })}\n`,
+  );
+}
+if (only === 'personalize-tune') (await import('./personalize.bench.js')).tunePersonalize();
 // Minutes of data generation at full scale: only when asked for by name.
 if (only === 'dashboard')
   process.stdout.write(

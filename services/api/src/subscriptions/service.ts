@@ -6,7 +6,7 @@ import {
   type SubscriberStatus,
   TimeZoneRepository,
 } from '@paperboy/db';
-import { normalizeEmail, type Taxonomy, type TokenPurpose, verifyToken } from '@paperboy/pipeline';
+import { type FeedbackClaim, normalizeEmail, type Taxonomy, type TokenPurpose, verifyToken } from '@paperboy/pipeline';
 import type { Queues } from '@paperboy/queue';
 import type { FastifyBaseLogger } from 'fastify';
 import { z } from 'zod';
@@ -21,6 +21,8 @@ export interface CheckedLink {
   status: SubscriberStatus;
   /** False when a re-subscription or "sign out every link" has revoked the link since it was mailed. */
   current: boolean;
+  /** A feedback link's paper and signal (verified with the signature); absent on every other purpose. */
+  feedback?: FeedbackClaim;
 }
 
 /** An active subscriber whose confirmation link this is (or was, before this confirmation revoked it). */
@@ -41,6 +43,49 @@ export interface SubscriptionServiceDeps {
 }
 
 export type SubscriptionService = ReturnType<typeof createSubscriptionService>;
+
+/** Items of a list preference at most, and characters of an item. */
+export const MAX_TERMS = 50;
+export const MAX_TERM_LENGTH = 100;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it finds
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
+
+/**
+ * A list preference (followed authors, keywords, negative keywords): an array, or text split on
+ * `separators` (a textarea: one per line or comma-separated); items trimmed, empty ones dropped,
+ * duplicates dropped case-insensitively (the first spelling kept); at most MAX_TERMS items of at
+ * most MAX_TERM_LENGTH characters, without control characters. Errors name the field (the path).
+ */
+function termList(separators: RegExp) {
+  return z.union([z.string(), z.array(z.string())]).transform((value, ctx) => {
+    const items = (typeof value === 'string' ? value.split(separators) : value).map((v) => v.trim()).filter(Boolean);
+    const seen = new Set<string>();
+    const terms: string[] = [];
+    for (const item of items) {
+      if (item.length > MAX_TERM_LENGTH) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `"${item.slice(0, 20)}…" is longer than ${MAX_TERM_LENGTH} characters`,
+        });
+        return z.NEVER;
+      }
+      if (CONTROL_CHARACTER.test(item)) {
+        ctx.addIssue({ code: 'custom', message: 'an item contains a control character' });
+        return z.NEVER;
+      }
+      const key = item.toLowerCase();
+      if (!seen.has(key)) {
+        seen.add(key);
+        terms.push(item);
+      }
+    }
+    if (terms.length > MAX_TERMS) {
+      ctx.addIssue({ code: 'custom', message: `at most ${MAX_TERMS} items, got ${terms.length}` });
+      return z.NEVER;
+    }
+    return terms;
+  });
+}
 
 /**
  * The subscription logic behind the routes: subscribe with double opt-in, the check of a signed
@@ -79,20 +124,33 @@ export function createSubscriptionService(deps: SubscriptionServiceDeps) {
    */
   const requestDocument = subscribeRequest(z.string().default('UTC'));
 
-  /** The preferences form's fields, as posted (numbers as text). */
-  const preferencesSchema = z.object({
-    topics: z.array(z.enum(topicIds as [string, ...string[]])).default([]),
-    frequency: z.enum(['daily', 'weekly']),
-    sendHour: z.coerce.number().int().min(0).max(23),
-    timeZone: z.string().refine(validTimeZone, 'not an IANA time zone'),
-    minUpvotes: z.coerce.number().int().min(0).max(1_000_000),
-    maxPapers: z.coerce.number().int().min(1).max(100),
-  });
+  /** The preferences' fields (the form posts numbers as text and lists as text; the JSON API as numbers and arrays). */
+  const preferencesRequest = <T extends z.ZodTypeAny>(timeZone: T) =>
+    z.object({
+      topics: z.array(z.enum(topicIds as [string, ...string[]])).default([]),
+      frequency: z.enum(['daily', 'weekly']),
+      sendHour: z.coerce.number().int().min(0).max(23),
+      timeZone,
+      minUpvotes: z.coerce.number().int().min(0).max(1_000_000),
+      maxPapers: z.coerce.number().int().min(1).max(100),
+      // Optional: a form or request without them leaves them as they are. Names contain commas
+      // ("Smith, J."), so an author list also splits on semicolons (the CLI's separator).
+      followedAuthors: termList(/\r?\n|[,;]/).optional(),
+      keywords: termList(/\r?\n|,/).optional(),
+      negativeKeywords: termList(/\r?\n|,/).optional(),
+    });
+  const preferencesSchema = preferencesRequest(z.string().refine(validTimeZone, 'not an IANA time zone'));
+  /** A JSON update (`PUT /api/preferences`): any of the fields, nothing else. */
+  const preferencesUpdateSchema = preferencesSchema.partial().strict();
+  /** The same for the OpenAPI document, without the database check (see `requestDocument`). */
+  const preferencesDocument = preferencesRequest(z.string()).partial().strict();
 
   return {
     requestSchema,
     requestDocument,
     preferencesSchema,
+    preferencesUpdateSchema,
+    preferencesDocument,
 
     /**
      * Subscribes (pending) and queues a confirmation mail; answers the same whatever the address's
@@ -130,6 +188,7 @@ export function createSubscriptionService(deps: SubscriptionServiceDeps) {
           version: check.version,
           ...state,
           current: state.tokenVersion === check.version,
+          ...(check.feedback ? { feedback: check.feedback } : {}),
         }
       );
     },
@@ -162,10 +221,21 @@ export function createSubscriptionService(deps: SubscriptionServiceDeps) {
       const row = await subscribers.preferences(subscriberId);
       return row
         ? preferencesJson(row)
-        : { topics: [], frequency: 'daily', sendHour: 8, timeZone: 'UTC', minUpvotes: 0, maxPapers: 10 };
+        : {
+            topics: [],
+            frequency: 'daily' as const,
+            sendHour: 8,
+            timeZone: 'UTC',
+            minUpvotes: 0,
+            maxPapers: 10,
+            followedAuthors: [],
+            keywords: [],
+            negativeKeywords: [],
+          };
     },
 
-    async updatePreferences(subscriberId: number, preferences: z.infer<typeof preferencesSchema>): Promise<void> {
+    /** Sets the preferences given; the others stay as they are. */
+    async updatePreferences(subscriberId: number, preferences: z.infer<typeof preferencesUpdateSchema>): Promise<void> {
       await subscribers.updatePreferences(subscriberId, preferences);
     },
 

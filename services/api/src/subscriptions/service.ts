@@ -6,7 +6,16 @@ import {
   type SubscriberStatus,
   TimeZoneRepository,
 } from '@paperboy/db';
-import { type FeedbackClaim, normalizeEmail, type Taxonomy, type TokenPurpose, verifyToken } from '@paperboy/pipeline';
+import {
+  AUTHOR_SEPARATORS,
+  cleanTermList,
+  type FeedbackClaim,
+  normalizeEmail,
+  type Taxonomy,
+  TERM_SEPARATORS,
+  type TokenPurpose,
+  verifyToken,
+} from '@paperboy/pipeline';
 import type { Queues } from '@paperboy/queue';
 import type { FastifyBaseLogger } from 'fastify';
 import { z } from 'zod';
@@ -44,46 +53,16 @@ export interface SubscriptionServiceDeps {
 
 export type SubscriptionService = ReturnType<typeof createSubscriptionService>;
 
-/** Items of a list preference at most, and characters of an item. */
-export const MAX_TERMS = 50;
-export const MAX_TERM_LENGTH = 100;
-// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it finds
-const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
-
 /**
- * A list preference (followed authors, keywords, negative keywords): an array, or text split on
- * `separators` (a textarea: one per line or comma-separated); items trimmed, empty ones dropped,
- * duplicates dropped case-insensitively (the first spelling kept); at most MAX_TERMS items of at
- * most MAX_TERM_LENGTH characters, without control characters. Errors name the field (the path).
+ * A list preference: an array, or text split on `separators` (a textarea: one per line or
+ * comma-separated), cleaned by `cleanTermList`. Errors name the field (the path).
  */
 function termList(separators: RegExp) {
   return z.union([z.string(), z.array(z.string())]).transform((value, ctx) => {
-    const items = (typeof value === 'string' ? value.split(separators) : value).map((v) => v.trim()).filter(Boolean);
-    const seen = new Set<string>();
-    const terms: string[] = [];
-    for (const item of items) {
-      if (item.length > MAX_TERM_LENGTH) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `"${item.slice(0, 20)}…" is longer than ${MAX_TERM_LENGTH} characters`,
-        });
-        return z.NEVER;
-      }
-      if (CONTROL_CHARACTER.test(item)) {
-        ctx.addIssue({ code: 'custom', message: 'an item contains a control character' });
-        return z.NEVER;
-      }
-      const key = item.toLowerCase();
-      if (!seen.has(key)) {
-        seen.add(key);
-        terms.push(item);
-      }
-    }
-    if (terms.length > MAX_TERMS) {
-      ctx.addIssue({ code: 'custom', message: `at most ${MAX_TERMS} items, got ${terms.length}` });
-      return z.NEVER;
-    }
-    return terms;
+    const cleaned = cleanTermList(typeof value === 'string' ? value.split(separators) : value);
+    if (cleaned.ok) return cleaned.terms;
+    ctx.addIssue({ code: 'custom', message: cleaned.error });
+    return z.NEVER;
   });
 }
 
@@ -135,9 +114,9 @@ export function createSubscriptionService(deps: SubscriptionServiceDeps) {
       maxPapers: z.coerce.number().int().min(1).max(100),
       // Optional: a form or request without them leaves them as they are. Names contain commas
       // ("Smith, J."), so an author list also splits on semicolons (the CLI's separator).
-      followedAuthors: termList(/\r?\n|[,;]/).optional(),
-      keywords: termList(/\r?\n|,/).optional(),
-      negativeKeywords: termList(/\r?\n|,/).optional(),
+      followedAuthors: termList(AUTHOR_SEPARATORS).optional(),
+      keywords: termList(TERM_SEPARATORS).optional(),
+      negativeKeywords: termList(TERM_SEPARATORS).optional(),
     });
   const preferencesSchema = preferencesRequest(z.string().refine(validTimeZone, 'not an IANA time zone'));
   /** A JSON update (`PUT /api/preferences`): any of the fields, nothing else. */

@@ -5,9 +5,10 @@ import type { CheckedLink } from '../subscriptions/service.js';
 import { type LearnedTerm, learnedTerms } from './learned-terms.js';
 
 /**
- * How long opposite words on one paper, from links opened without a user's click, count as a mail
- * scanner's. Scanners (Microsoft Defender, Proofpoint, Mimecast, Barracuda…) open every link of a
- * mail within seconds of its delivery, "more" and "less" alike; a person clicks one of them.
+ * How long opposite words on one paper, from the mail's links, count as a mail scanner's. Scanners
+ * (Microsoft Defender, Proofpoint, Mimecast, Barracuda…) open every link of a mail within seconds
+ * of its delivery, "more" and "less" alike; a person clicks one of them. `Sec-Fetch-User` cannot
+ * tell them apart: headless Chromium sends `?1` on a scripted navigation as on a click (measured).
  */
 export const SCANNER_WINDOW_MS = 120_000;
 /** Latest words shown on "what paperboy learned". */
@@ -23,8 +24,11 @@ export type FeedbackOutcome =
   /** The paper was merged into another or deleted: nothing stored. */
   | { outcome: 'no-paper' };
 
-/** How the request came: a user's click (a browser's `Sec-Fetch-User: ?1`, or the page's button), or unknown. */
-export type FeedbackOrigin = 'user' | 'unknown';
+/**
+ * How the word came: `link`, the mail's link opened (by the reader, or by a scanner: a GET cannot
+ * tell, see `SCANNER_WINDOW_MS`), or `button`, the "Was this you?" page's form (scanners do not submit forms).
+ */
+export type FeedbackOrigin = 'link' | 'button';
 
 /** "What paperboy learned about you": the reader's words and the terms their model weighs most. */
 export interface LearnedSummary {
@@ -60,9 +64,9 @@ export function createReaderService(deps: {
   const train = (subscriberId: number) => deps.jobs.addBulk('train-reader', trainReaderJobs([subscriberId]));
 
   /**
-   * Notes a link opened without a user's click; true when this paper's "more" and "less" links
-   * were both opened so within the window (each opening extends it, so a scanner's second pass is
-   * caught too). Kept in Redis with a TTL: a lost key only forgets a scan in progress.
+   * Notes a feedback link opened; true when this paper's "more" and "less" links were both opened
+   * within the window (each opening extends it, so a scanner's second pass is caught too). Kept in
+   * Redis with a TTL: a lost key only forgets a scan in progress.
    */
   async function openedBothWays(subscriberId: number, claim: FeedbackClaim): Promise<boolean> {
     const key = `${deps.keyPrefix}:feedback-opened:${subscriberId}:${claim.paperId}`;
@@ -74,13 +78,13 @@ export function createReaderService(deps: {
 
   return {
     /**
-     * Records the reader's word from a feedback link. A link opened without a user's click whose
-     * opposite was opened so on the same paper within the window is a mail scanner's: the word the
-     * first one recorded is dropped too, and the page asks the person to press a button.
+     * Records the reader's word from a feedback link. A link whose opposite was opened on the same
+     * paper within the window is a mail scanner's: the word the first one recorded is dropped too,
+     * and the page asks the person to press its button (`origin` 'button', always recorded).
      */
     async giveFeedback(link: CheckedLink, origin: FeedbackOrigin): Promise<FeedbackOutcome> {
       const claim = feedbackOf(link);
-      if (origin === 'unknown' && (await openedBothWays(link.subscriberId, claim))) {
+      if (origin === 'link' && (await openedBothWays(link.subscriberId, claim))) {
         const title = await readers.paperTitle(claim.paperId);
         if (title === null) return { outcome: 'no-paper' };
         const dropped = await readers.undoFeedback(link.subscriberId, claim.paperId, -claim.signal as 1 | -1, {

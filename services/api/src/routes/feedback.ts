@@ -7,13 +7,6 @@ import type { SubscriptionService } from '../subscriptions/service.js';
 import { requireSignedLink, signedLinkOf } from '../subscriptions/signed-link.js';
 
 /**
- * A browser sends `Sec-Fetch-User: ?1` only on a navigation the user started (a click, a typed
- * address); scanners and link previews fetching a mail's links do not.
- */
-const originOf = (request: FastifyRequest): FeedbackOrigin =>
-  request.headers['sec-fetch-user'] === '?1' ? 'user' : 'unknown';
-
-/**
  * The one-click feedback links of digests (`/feedback?token=`, a 'feedback' token signing the
  * paper and the signal): no login, a landing page that confirms and offers Undo. HEAD never records
  * (link checkers send it); the mail scanner defence is the service's. Limited per client like the
@@ -35,6 +28,8 @@ export function registerFeedbackRoutes(
 
   const record = async (request: FastifyRequest, reply: FastifyReply, origin: FeedbackOrigin) => {
     const link = signedLinkOf(request);
+    // Each opening must reach the server (and the scanner check): no cache may answer for it.
+    reply.header('cache-control', 'no-store');
     const result = await readers.giveFeedback(link, origin);
     if (result.outcome === 'no-paper') return html(reply, 404, feedbackNoPaper());
     const signal = link.feedback!.signal;
@@ -43,16 +38,15 @@ export function registerFeedbackRoutes(
   };
 
   // No automatic HEAD route: Fastify's would run the GET handler, and record.
-  app.get('/feedback', { ...guarded, exposeHeadRoute: false }, (request, reply) =>
-    record(request, reply, originOf(request)),
-  );
+  app.get('/feedback', { ...guarded, exposeHeadRoute: false }, (request, reply) => record(request, reply, 'link'));
   app.head('/feedback', async (_request, reply) => reply.code(200).type('text/html; charset=utf-8').send());
   // The button of the "Was this you?" page: a form post is a person.
-  app.post('/feedback', guarded, (request, reply) => record(request, reply, 'user'));
+  app.post('/feedback', guarded, (request, reply) => record(request, reply, 'button'));
 
   app.post('/feedback/undo', guarded, async (request, reply) => {
     const link = signedLinkOf(request);
     const { undone, title } = await readers.undoFeedback(link);
+    reply.header('cache-control', 'no-store');
     return html(
       reply,
       200,

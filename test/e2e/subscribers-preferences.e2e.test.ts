@@ -1,4 +1,4 @@
-import { type TestDatabase, testEnvironment } from '@paperboy/test-utils';
+import { testEnvironment } from '@paperboy/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './helpers.js';
 
@@ -6,12 +6,11 @@ import { runCli } from './helpers.js';
  * `paperboy subscribers add|set|list` with issue 14's lists (followed authors, keywords, negative
  * keywords), through the real CLI and Postgres: the same rules as the page and the API.
  */
-let t: TestDatabase;
 let env: Record<string, string>;
 const testEnv = testEnvironment();
 
 beforeAll(async () => {
-  t = await testEnv.start();
+  await testEnv.start();
   env = { ...testEnv.processEnv(), LOG_LEVEL: 'warn' };
 });
 afterAll(async () => {

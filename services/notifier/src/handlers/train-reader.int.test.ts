@@ -227,6 +227,34 @@ describe('train-reader', () => {
     expect(await readers.readerModel(id)).toBeNull();
   });
 
+  it('finds every kind of stale reader: no model yet, newer feedback, a model marked for a full retrain', async () => {
+    const noModel = await reader();
+    await readers.recordFeedback(noModel, ids.liked, 1);
+    const behind = await reader();
+    await readers.recordFeedback(behind, ids.liked, 1);
+    await train({ subscriberId: behind }, job);
+    const marked = await reader();
+    await readers.recordFeedback(marked, ids.liked, 1);
+    await train({ subscriberId: marked }, job);
+    const upToDate = await reader();
+    await readers.recordFeedback(upToDate, ids.liked, 1);
+    await train({ subscriberId: upToDate }, job);
+    const silent = await reader();
+    expect(await readers.staleReaders(1000)).not.toEqual(expect.arrayContaining([behind, marked]));
+
+    await readers.recordFeedback(behind, ids.disliked, -1);
+    await readers.undoFeedback(marked, ids.liked, 1); // no word left: the retrain deletes the model
+    const stale = await readers.staleReaders(1000);
+    expect(stale).toEqual(expect.arrayContaining([noModel, behind, marked]));
+    expect(stale).not.toContain(upToDate);
+    expect(stale).not.toContain(silent);
+    // The longest waiting first, and the limit holds.
+    expect(stale.indexOf(noModel)).toBeLessThan(stale.indexOf(behind));
+    expect(await readers.staleReaders(1)).toHaveLength(1);
+    for (const id of [noModel, behind, marked]) await train({ subscriberId: id }, job);
+    expect(await readers.staleReaders(1000)).toEqual([]);
+  });
+
   it('the stale sweep of plan-digests re-enqueues a training Redis lost, and the worker trains the model', async () => {
     const id = await reader();
     await readers.recordFeedback(id, ids.liked, 1);

@@ -57,7 +57,7 @@ export interface ApiDeps {
   perIpPerMinute?: number;
   /** Per-IP limit on feedback links, per minute (default 60: a reader clicking through a digest stays well under). */
   feedbackPerIpPerMinute?: number;
-  /** How long opposite feedback words opened without a click count as a mail scanner's (default 2 minutes; reader/service.ts). */
+  /** How long opposite feedback words on one paper count as a mail scanner's (default 2 minutes; reader/service.ts). */
   feedbackScannerWindowMs?: number;
   now?: () => Date;
 }

@@ -90,7 +90,7 @@ async function preferencesOf(
 
 type SubscriberRow = Awaited<ReturnType<SubscriberRepository['list']>>[number];
 
-/** A subscriber as `list` prints it: camelCase keys, as every other JSON the CLI prints. */
+/** A subscriber as `list` (and `set`) prints it: camelCase keys, as every other JSON the CLI prints. */
 function subscriberJson(row: SubscriberRow) {
   return {
     id: row.id,
@@ -144,8 +144,8 @@ export async function subscribers(
         throw new UsageError(`subscribers set: nothing to change; give at least one option`, 'subscribers');
       if (!(await repo.updatePreferences(found.id, changes)))
         throw new UsageError(`subscribers set: ${email} has no preferences to change`, 'subscribers');
-      const row = (await repo.list()).find((r) => r.id === found.id)!;
-      out(JSON.stringify(subscriberJson(row)));
+      const stored = (await repo.preferences(found.id))!;
+      out(JSON.stringify(subscriberJson({ ...stored, ...found })));
       return;
     }
     const given = await preferencesOf(values, action, db, config);

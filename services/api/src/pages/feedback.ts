@@ -42,8 +42,8 @@ ${preferencesLink(preferencesToken)}`,
 }
 
 /**
- * Both links of a paper opened without a click within a short time: what mail scanners do. Nothing
- * is kept; a person presses the button (scanners do not submit forms).
+ * Both links of a paper opened within a short time: what mail scanners do. Nothing is kept; a
+ * person presses the button (scanners do not submit forms).
  */
 export function feedbackAsk(title: string, signal: 1 | -1, token: string): string {
   return page(

@@ -19,7 +19,7 @@ const PAPERS_FOR_TERMS = 200;
 /** What opening a feedback link did. */
 export type FeedbackOutcome =
   | { outcome: 'recorded' | 'unchanged'; title: string }
-  /** Both "more" and "less" on this paper opened without a click within the window: neither kept. */
+  /** Both "more" and "less" on this paper opened within the window (a mail scanner's way): neither kept. */
   | { outcome: 'scanner'; title: string }
   /** The paper was merged into another or deleted: nothing stored. */
   | { outcome: 'no-paper' };

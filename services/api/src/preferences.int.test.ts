@@ -151,6 +151,33 @@ describe('preferences: followed authors, keywords, negative keywords', () => {
       keywords: [],
       negativeKeywords: ['survey', 'benchmark'],
     });
+    // The page shows the lists one a line and saves them back unchanged (names with commas included).
+    const page = await app.inject({ url: `/preferences?token=${token}` });
+    const textarea = (name: string) =>
+      new RegExp(`<textarea name="${name}"[^>]*>([^<]*)</textarea>`).exec(page.body)![1]!.replaceAll('&amp;', '&');
+    expect(textarea('followedAuthors')).toBe('Smith, J.\nDoe, A.');
+    const resaved = await form(`/preferences?token=${token}`, {
+      ...basics,
+      followedAuthors: textarea('followedAuthors'),
+      keywords: textarea('keywords'),
+      negativeKeywords: textarea('negativeKeywords'),
+    });
+    expect(resaved.statusCode).toBe(200);
+    expect(await stored(id)).toMatchObject({
+      followed_authors: ['Smith, J.', 'Doe, A.'],
+      negative_keywords: ['survey', 'benchmark'],
+    });
+    // An item that could not be written back as text is refused.
+    const comma = await app.inject({
+      method: 'PUT',
+      url: `/api/preferences?token=${token}`,
+      payload: { keywords: ['reward, model'] },
+    });
+    expect(comma.statusCode).toBe(400);
+    expect(comma.json().details).toEqual([
+      'keywords: "reward, model" contains a comma, which separates the items of this list',
+    ]);
+
     // Partial: a later update of one field keeps the others.
     await app.inject({ method: 'PUT', url: `/api/preferences?token=${token}`, payload: { maxPapers: 5 } });
     expect(await stored(id)).toMatchObject({ max_papers: 5, followed_authors: ['Smith, J.', 'Doe, A.'] });

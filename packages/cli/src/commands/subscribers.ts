@@ -7,7 +7,7 @@ import {
   SubscriberRepository,
   TimeZoneRepository,
 } from '@paperboy/db';
-import { cleanTermList, loadTaxonomy, normalizeEmail } from '@paperboy/pipeline';
+import { cleanTermList, loadTaxonomy, normalizeEmail, splitTermList, type TermListKind } from '@paperboy/pipeline';
 import { subcommand, UsageError } from '../args.js';
 
 const int = (value: string | boolean | undefined, flag: string, min: number, max: number) => {
@@ -22,9 +22,9 @@ const int = (value: string | boolean | undefined, flag: string, min: number, max
 };
 
 /** A list option (`--keywords a,b`): cleaned as the API cleans it (`cleanTermList`); undefined when not given. */
-function termsOf(value: string | boolean | undefined, flag: string, action: string, separator: RegExp) {
+function termsOf(value: string | boolean | undefined, flag: string, action: string, kind: TermListKind) {
   if (value === undefined) return undefined;
-  const cleaned = cleanTermList(String(value === true ? '' : value).split(separator));
+  const cleaned = cleanTermList(splitTermList(String(value === true ? '' : value), kind), kind);
   if (!cleaned.ok) throw new UsageError(`subscribers ${action}: --${flag}: ${cleaned.error}`, 'subscribers');
   return cleaned.terms;
 }
@@ -78,10 +78,10 @@ async function preferencesOf(
     sendHour: int(values['send-hour'], 'send-hour', 0, 23),
     minUpvotes: int(values['min-upvotes'], 'min-upvotes', 0, 1_000_000),
     maxPapers: int(values['max-papers'], 'max-papers', 1, 100),
-    // Names contain commas ("Smith, J."): authors are separated by semicolons.
-    followedAuthors: termsOf(values['follow-authors'], 'follow-authors', action, /;/),
-    keywords: termsOf(values.keywords, 'keywords', action, /,/),
-    negativeKeywords: termsOf(values['not-keywords'], 'not-keywords', action, /,/),
+    // Names contain commas ("Smith, J."): authors are separated by semicolons (splitTermList).
+    followedAuthors: termsOf(values['follow-authors'], 'follow-authors', action, 'authors'),
+    keywords: termsOf(values.keywords, 'keywords', action, 'keywords'),
+    negativeKeywords: termsOf(values['not-keywords'], 'not-keywords', action, 'keywords'),
   };
   for (const [key, value] of Object.entries(others))
     if (value !== undefined) Object.assign(preferences, { [key]: value });

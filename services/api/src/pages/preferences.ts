@@ -64,7 +64,7 @@ ${topicAndFrequencyFields(topics, chosen, values.frequency)}
 <label>At most <input name="maxPapers" type="number" min="1" max="100" value="${values.maxPapers}"> papers</label>
 </fieldset>
 <fieldset><legend>Authors and keywords</legend>
-${listField('followedAuthors', 'Authors you follow: their papers always qualify', 'one a line, or separated by commas or semicolons', values.followedAuthors)}
+${listField('followedAuthors', 'Authors you follow: their papers always qualify', 'one a line, or separated by semicolons', values.followedAuthors)}
 ${listField('keywords', 'Keywords: a paper that mentions one qualifies', 'one a line or comma-separated', values.keywords)}
 ${listField('negativeKeywords', 'Not: a paper that mentions one is left out', 'one a line or comma-separated', values.negativeKeywords)}
 </fieldset>

@@ -7,12 +7,12 @@ import {
   TimeZoneRepository,
 } from '@paperboy/db';
 import {
-  AUTHOR_SEPARATORS,
   cleanTermList,
   type FeedbackClaim,
   normalizeEmail,
+  splitTermList,
   type Taxonomy,
-  TERM_SEPARATORS,
+  type TermListKind,
   type TokenPurpose,
   verifyToken,
 } from '@paperboy/pipeline';
@@ -54,12 +54,12 @@ export interface SubscriptionServiceDeps {
 export type SubscriptionService = ReturnType<typeof createSubscriptionService>;
 
 /**
- * A list preference: an array, or text split on `separators` (a textarea: one per line or
- * comma-separated), cleaned by `cleanTermList`. Errors name the field (the path).
+ * A list preference: an array, or text (a textarea: one a line, or comma-separated; authors
+ * semicolon-separated), cleaned by `cleanTermList`. Errors name the field (the path).
  */
-function termList(separators: RegExp) {
+function termList(kind: TermListKind) {
   return z.union([z.string(), z.array(z.string())]).transform((value, ctx) => {
-    const cleaned = cleanTermList(typeof value === 'string' ? value.split(separators) : value);
+    const cleaned = cleanTermList(typeof value === 'string' ? splitTermList(value, kind) : value, kind);
     if (cleaned.ok) return cleaned.terms;
     ctx.addIssue({ code: 'custom', message: cleaned.error });
     return z.NEVER;
@@ -112,11 +112,10 @@ export function createSubscriptionService(deps: SubscriptionServiceDeps) {
       timeZone,
       minUpvotes: z.coerce.number().int().min(0).max(1_000_000),
       maxPapers: z.coerce.number().int().min(1).max(100),
-      // Optional: a form or request without them leaves them as they are. Names contain commas
-      // ("Smith, J."), so an author list also splits on semicolons (the CLI's separator).
-      followedAuthors: termList(AUTHOR_SEPARATORS).optional(),
-      keywords: termList(TERM_SEPARATORS).optional(),
-      negativeKeywords: termList(TERM_SEPARATORS).optional(),
+      // Optional: a form or request without them leaves them as they are.
+      followedAuthors: termList('authors').optional(),
+      keywords: termList('keywords').optional(),
+      negativeKeywords: termList('keywords').optional(),
     });
   const preferencesSchema = preferencesRequest(z.string().refine(validTimeZone, 'not an IANA time zone'));
   /** A JSON update (`PUT /api/preferences`): any of the fields, nothing else. */

@@ -2,8 +2,10 @@ import type { AddressInfo } from 'node:net';
 import { buildApi } from '@paperboy/api';
 import { loadConfig } from '@paperboy/config';
 import { ReaderRepository, SubscriberRepository } from '@paperboy/db';
+import { createTransport } from '@paperboy/mail';
+import { createNotifierWorkers } from '@paperboy/notifier';
 import { loadTaxonomy, signToken } from '@paperboy/pipeline';
-import { createRedis, Queues } from '@paperboy/queue';
+import { createRedis, Queues, type Worker } from '@paperboy/queue';
 import { insertPaperRows, type TestDatabase, testEnvironment } from '@paperboy/test-utils';
 import { pino } from 'pino';
 import type { Browser } from 'playwright-core';
@@ -15,8 +17,8 @@ type FastifyInstance = Awaited<ReturnType<typeof buildApi>>;
 
 /**
  * The feedback links of a digest in a real browser (Debian's chromium): a click on "more like this"
- * in the mail records the word, Undo takes it back, Redo gives it again, and the preferences page
- * shows it and clears it. The mail here is a page with the links the digest carries (the digest's
+ * in the mail records the word and the notifier's train-reader job trains the reader's model, Undo
+ * takes it back, Redo gives it again, and the preferences page shows it and clears it. The mail here is a page with the links the digest carries (the digest's
  * own rendering is tested with the notifier); clicking them is what a reader does.
  */
 const SECRET = 'feedback-browser-secret-Tb5Rn2Kq8Wm4Ys';
@@ -27,19 +29,34 @@ let base: string;
 const testEnv = testEnvironment();
 const { prefix, redisUrl } = testEnv;
 const redis = createRedis(redisUrl, 'producer');
+const workerRedis = createRedis(redisUrl, 'worker');
 const queues = new Queues(redis, { prefix, fetchAttempts: 1 });
+let workers: Worker[] = [];
+let mailer: ReturnType<typeof createTransport> | undefined;
 
 beforeAll(async () => {
   if (!chromiumAvailable) return;
   t = await testEnv.start();
+  const config = loadConfig({ PAPERBOY_QUEUE_PREFIX: prefix, PAPERBOY_SECRET: SECRET });
   app = await buildApi({
     db: t.db,
-    config: loadConfig({ PAPERBOY_QUEUE_PREFIX: prefix, PAPERBOY_SECRET: SECRET }),
+    config,
     logger: pino({ level: 'silent' }),
     redis,
     jobs: queues,
     taxonomy: loadTaxonomy(),
   });
+  // The notifier's workers: train-reader runs on its planning queue (no mail is sent here).
+  mailer = createTransport({ smtpUrl: undefined, outboxDir: '/tmp/paperboy-feedback-browser-outbox', pool: false });
+  workers = createNotifierWorkers({
+    db: t.db,
+    logger: pino({ level: 'silent' }),
+    config,
+    connection: workerRedis,
+    queues,
+    transport: mailer,
+  });
+  for (const worker of workers) void worker.run();
   await app.listen({ host: '127.0.0.1', port: 0 });
   base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   browser = await launchChromium();
@@ -48,8 +65,11 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await app?.close();
+  await Promise.all(workers.map((w) => w.close(true)));
+  await mailer?.close();
   await queues.close();
   redis.disconnect();
+  workerRedis.disconnect();
   await testEnv.stop();
 });
 
@@ -85,6 +105,11 @@ describe.skipIf(!chromiumAvailable)('feedback links in a browser', () => {
       'Noted: you want more papers like “Sparse <mixture> of experts & routing”.',
     );
     expect(await words()).toEqual([1]);
+    // The training the click queued (after its 5 s merge delay) stores the reader's model.
+    const deadline = Date.now() + 20_000;
+    while ((await readers.readerModel(id)) === null && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 200));
+    expect((await readers.readerModel(id))?.examples).toBe(1);
 
     await page.click('button:has-text("Undo")');
     expect(await page.locator('h1').textContent()).toBe('Undone');

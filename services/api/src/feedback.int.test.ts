@@ -267,6 +267,24 @@ describe('feedback links', () => {
     ]);
   });
 
+  it("a scanner's pass over an old digest leaves the reader's earlier word as it was, whichever link it opens first", async () => {
+    const id = await reader();
+    const hourAgo = new Date(Date.now() - 3600_000);
+    const backdate = () =>
+      t.db.updateTable('paper_feedback').set({ given_at: hourAgo }).where('subscriber_id', '=', id).execute();
+    // The reader said "less" about one paper and "more" about another, an hour ago.
+    await post(`/feedback?token=${token(id, papers.plain, -1)}`);
+    await post(`/feedback?token=${token(id, papers.other, 1)}`);
+    await backdate();
+    const before = await feedbackRows(id);
+    // A scanner opens every link of that digest again: "more" first, then "less".
+    expect((await open(`/feedback?token=${token(id, papers.plain, 1)}`)).body).toContain('Noted'); // flips it, for now
+    expect((await open(`/feedback?token=${token(id, papers.plain, -1)}`)).body).toContain('Was this you?');
+    expect((await open(`/feedback?token=${token(id, papers.other, 1)}`)).body).toContain('Noted'); // the same word
+    expect((await open(`/feedback?token=${token(id, papers.other, -1)}`)).body).toContain('Was this you?');
+    expect(await feedbackRows(id)).toEqual(before); // both words, with their times
+  });
+
   it('a single opening records, with or without Sec-Fetch headers: one click is enough', async () => {
     const id = await reader();
     const res = await open(`/feedback?token=${token(id, papers.other, 1)}`);
@@ -283,6 +301,7 @@ describe('feedback links', () => {
       jobs: queues,
       taxonomy: loadTaxonomy(),
       feedbackScannerWindowMs: 300,
+      feedbackPerIpPerMinute: 1000, // the main app's requests count against the same per-client budget
     });
     try {
       const id = await reader();

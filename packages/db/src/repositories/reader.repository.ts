@@ -51,13 +51,18 @@ export class ReaderRepository {
   /**
    * Records a reader's word on a paper (the latest wins): `recorded` when it is new or changed,
    * `unchanged` when the reader said the same already (its time stays, so the model does not learn
-   * it twice), null when the paper no longer exists (merged or deleted: nothing stored).
+   * it twice), null when the paper no longer exists (merged or deleted: nothing stored). A changed
+   * word comes with the one it replaced (`previous`), so a mail scanner's can be reverted.
    */
   async recordFeedback(
     subscriberId: number,
     paperId: number,
     signal: FeedbackSignal,
-  ): Promise<{ outcome: 'recorded' | 'unchanged'; title: string } | null> {
+  ): Promise<{
+    outcome: 'recorded' | 'unchanged';
+    title: string;
+    previous: { signal: FeedbackSignal; givenAt: string } | null;
+  } | null> {
     return this.db.transaction().execute(async (trx) => {
       // Locked so the paper cannot be merged away between this check and the insert.
       const paper = await trx
@@ -67,6 +72,15 @@ export class ReaderRepository {
         .forKeyShare()
         .executeTakeFirst();
       if (!paper) return null;
+      const before = await trx
+        .selectFrom('paper_feedback')
+        .select(['signal', sql<string>`given_at::text`.as('givenAt')])
+        .where('subscriber_id', '=', subscriberId)
+        .where('paper_id', '=', paperId)
+        .forUpdate()
+        .executeTakeFirst();
+      if (before?.signal === signal) return { outcome: 'unchanged' as const, title: paper.title, previous: null };
+      // The conflict clause covers a first word given twice at once (no row to lock above).
       const row = await trx
         .insertInto('paper_feedback')
         .values({ subscriber_id: subscriberId, paper_id: paperId, signal })
@@ -76,12 +90,40 @@ export class ReaderRepository {
             .doUpdateSet({ signal, given_at: sql`now()` })
             .where('paper_feedback.signal', '<>', signal),
         )
-        // Raw: xmax is 0 on a row this statement inserted, not on one it updated (a flipped word).
+        // Raw: xmax is 0 on a row this statement inserted, not on one it updated (a changed word).
         .returning(sql<boolean>`xmax = 0`.as('inserted'))
         .executeTakeFirst();
-      if (!row) return { outcome: 'unchanged' as const, title: paper.title };
-      if (!row.inserted) await invalidateModel(trx, subscriberId);
-      return { outcome: 'recorded' as const, title: paper.title };
+      if (!row) return { outcome: 'unchanged' as const, title: paper.title, previous: null };
+      // A changed word: the model learned the old one, so it must start over.
+      if (before || !row.inserted) await invalidateModel(trx, subscriberId);
+      return { outcome: 'recorded' as const, title: paper.title, previous: before ?? null };
+    });
+  }
+
+  /**
+   * Puts back a word a mail scanner's opening replaced (as it was, with its time), if the word now
+   * stored is still the scanner's (`replacedBy`, given within `givenWithinSeconds`). Returns whether
+   * it did (and marked the model for a full retrain).
+   */
+  async restoreFeedback(
+    subscriberId: number,
+    paperId: number,
+    word: { signal: FeedbackSignal; givenAt: string },
+    replacedBy: FeedbackSignal,
+    givenWithinSeconds: number,
+  ): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      const result = await trx
+        .updateTable('paper_feedback')
+        .set({ signal: word.signal, given_at: sql<Date>`${word.givenAt}::timestamptz` })
+        .where('subscriber_id', '=', subscriberId)
+        .where('paper_id', '=', paperId)
+        .where('signal', '=', replacedBy)
+        .where('given_at', '>', sql<Date>`now() - make_interval(secs => ${givenWithinSeconds})`)
+        .executeTakeFirst();
+      const restored = Number(result.numUpdatedRows) > 0;
+      if (restored) await invalidateModel(trx, subscriberId);
+      return restored;
     });
   }
 

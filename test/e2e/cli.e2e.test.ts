@@ -418,7 +418,7 @@ describe('paperboy CLI', () => {
       ],
       [
         ['subscribers', ''],
-        /^paperboy: subscribers: missing subcommand; expected add, list or remove\nTry: pnpm paperboy subscribers --help\n$/,
+        /^paperboy: subscribers: missing subcommand; expected add, set, list or remove\nTry: pnpm paperboy subscribers --help\n$/,
       ],
       [['digest', ' '], /^paperboy: digest: missing subcommand; expected run, preview, stuck or resend-stuck\n/],
       [['export', ''], /^paperboy: export: missing dataset; expected "papers"\n/],
@@ -530,6 +530,7 @@ describe('paperboy CLI', () => {
     const usage = subscribersHelp.stdout.split('\n\n')[0]!.split('\n');
     expect(usage).toEqual([
       expect.stringMatching(/^Usage: pnpm paperboy subscribers add <email> \[--topics <ids>\] /),
+      '       pnpm paperboy subscribers set <email> [any option of add]',
       '       pnpm paperboy subscribers list',
       '       pnpm paperboy subscribers remove <email>',
     ]);
@@ -562,21 +563,23 @@ describe('paperboy CLI', () => {
       .split('\n')
       .map((line) => JSON.parse(line))
       .find((r) => r.email === 'camel@example.org');
-    expect(Object.keys(row).sort()).toEqual(
-      [
-        'confirmedAt',
-        'createdAt',
-        'email',
-        'frequency',
-        'id',
-        'maxPapers',
-        'minUpvotes',
-        'sendHour',
-        'status',
-        'timeZone',
-        'topics',
-      ].sort(),
-    );
+    // In this order: scripts read the older fields by position; issue 14's lists come last.
+    expect(Object.keys(row)).toEqual([
+      'id',
+      'email',
+      'status',
+      'createdAt',
+      'confirmedAt',
+      'topics',
+      'frequency',
+      'sendHour',
+      'timeZone',
+      'minUpvotes',
+      'maxPapers',
+      'followedAuthors',
+      'keywords',
+      'negativeKeywords',
+    ]);
     expect(row).toMatchObject({
       status: 'active',
       sendHour: 9,

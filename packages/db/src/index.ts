@@ -12,6 +12,7 @@ export * from './repositories/link-secret.repository.js';
 export * from './repositories/page-fetch.repository.js';
 export * from './repositories/paper.repository.js';
 export * from './repositories/read.repository.js';
+export * from './repositories/reader.repository.js';
 export * from './repositories/sighting-partitions.repository.js';
 export * from './repositories/source-list.js';
 export * from './repositories/stuck-delivery.repository.js';

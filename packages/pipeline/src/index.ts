@@ -7,4 +7,5 @@ export * from './links.js';
 export * from './normalize.js';
 export * from './personalize/index.js';
 export * from './provenance.js';
+export * from './term-list.js';
 export * from './tokens.js';

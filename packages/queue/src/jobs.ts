@@ -29,7 +29,8 @@ export type JobName =
   | 'refresh-dashboard'
   | 'send-confirmation'
   | 'enrich-due'
-  | 'enrich-papers';
+  | 'enrich-papers'
+  | 'train-reader';
 
 /** The queue of each job: the only place that says where a job goes (adds, schedules, look-ups and workers follow it). */
 export const jobQueue = {
@@ -50,6 +51,8 @@ export const jobQueue = {
   'enrich-due': 'maintenance',
   // Enrichment has a queue of its own: listings are stored at their pace, enrichment at the APIs'.
   'enrich-papers': 'enrich',
+  // Beside the planners, never behind rate-limited sends: a reader's next digest wants the model.
+  'train-reader': 'planning',
 } as const satisfies Record<JobName, QueueName>;
 
 // New payload fields must be optional: jobs queued by older code may still be waiting.
@@ -180,6 +183,11 @@ const enrichPapersPayload = z.object({
   throttled: z.number().int().optional(),
 });
 
+/** Trains one reader's model on the feedback given since it was last trained (or all of it, after an undo). */
+const trainReaderPayload = z.object({
+  subscriberId: z.number().int(),
+});
+
 export const payloadSchemas = {
   'crawl-source': crawlSourcePayload,
   'crawl-page': crawlPagePayload,
@@ -193,6 +201,7 @@ export const payloadSchemas = {
   'send-confirmation': sendConfirmationPayload,
   'enrich-due': enrichDuePayload,
   'enrich-papers': enrichPapersPayload,
+  'train-reader': trainReaderPayload,
 } satisfies Record<JobName, z.ZodTypeAny>;
 
 export type JobPayload<N extends JobName> = z.infer<(typeof payloadSchemas)[N]>;
@@ -203,6 +212,33 @@ export type SendDigestPayload = JobPayload<'send-digest'>;
 export type SendDigestsPayload = JobPayload<'send-digests'>;
 export type SendConfirmationPayload = JobPayload<'send-confirmation'>;
 export type EnrichPapersPayload = JobPayload<'enrich-papers'>;
+export type TrainReaderPayload = JobPayload<'train-reader'>;
+
+/**
+ * How long a reader's training waits after a word, and adds of it are merged: a reader clicking
+ * through a digest trains once; a word given while a training runs gets a training of its own.
+ */
+export const TRAIN_READER_DELAY_MS = 5000;
+
+/** The train-reader jobs for readers who just gave (or took back) feedback, for `Queues.addBulk`. */
+export function trainReaderJobs(subscriberIds: readonly number[]) {
+  return subscriberIds.map((subscriberId) => ({
+    data: { subscriberId },
+    deduplicationId: `train-reader-${subscriberId}`,
+    deduplicationTtlMs: TRAIN_READER_DELAY_MS,
+    delayMs: TRAIN_READER_DELAY_MS,
+  }));
+}
+
+/** What one train-reader job did. */
+export interface TrainReaderResult {
+  /** incremental: the new words on top of the stored model; full: from scratch; cleared: no words left, model deleted; none: nothing new. */
+  mode: 'incremental' | 'full' | 'cleared' | 'none';
+  /** Words learned from in this run. */
+  examples: number;
+  /** Attempts lost to a concurrent training or undo (each started over from what was stored). */
+  conflicts: number;
+}
 
 /** What one enrich-papers job did, by paper. */
 export interface EnrichPapersResult {
@@ -224,6 +260,8 @@ export interface PlanDigestsResult {
   unknownTimeZones: number;
   /** Deliveries planned earlier and still unsent whose send job was offered to the queue again (a no-op where it exists). */
   reoffered?: number;
+  /** Readers whose model was behind their feedback, offered a train-reader job. */
+  staleReaders?: number;
 }
 
 export interface SendConfirmationResult {
@@ -328,6 +366,9 @@ function retryOptions(name: JobName, settings: { fetchAttempts: number }): Pick<
       // put the job back (its throttles count). Past the attempts the papers stay due: the sweep
       // offers them again after its grace period, so no paper is dropped.
       return { attempts: 6, backoff: { type: 'exponential', delay: 2000, jitter: 0.5 } };
+    case 'train-reader':
+      // Cheap and idempotent; past its attempts the stale sweep of plan-digests offers it again.
+      return { attempts: 3, backoff: { type: 'exponential', delay: 5000 } };
     case 'send-confirmation':
       // SMTP 4xx: retried with backoff (about 15 minutes in all: a confirmation is wanted now); a 5xx fails at once.
       return { attempts: 6, backoff: { type: 'exponential', delay: 15_000, jitter: 0.5 } };

@@ -6,7 +6,7 @@ describe('job routing', () => {
   it('routes every job to a queue, and each queue has jobs', () => {
     expect(jobsOfQueue('crawl')).toEqual(['crawl-source', 'crawl-page', 'prune-archive', 'reconcile-crawls']);
     expect(jobsOfQueue('ingest')).toEqual(['ingest-entries']);
-    expect(jobsOfQueue('planning')).toEqual(['plan-digests']);
+    expect(jobsOfQueue('planning')).toEqual(['plan-digests', 'train-reader']);
     expect(jobsOfQueue('notify')).toEqual(['send-digest', 'send-digests', 'send-confirmation']);
     expect(jobsOfQueue('maintenance')).toEqual(['refresh-dashboard', 'enrich-due']);
     expect(jobsOfQueue('enrich')).toEqual(['enrich-papers']);
@@ -23,6 +23,7 @@ describe('job routing', () => {
       'send-confirmation',
       'send-digest',
       'send-digests',
+      'train-reader',
     ]);
   });
 

@@ -46,11 +46,18 @@ export class Queues {
   /**
    * Adds jobs of one name in one round trip. A `jobId` that exists makes its add a no-op for as
    * long as the job is kept; a `deduplicationId` only while the job has not finished (a source's
-   * next run is not blocked by its last one).
+   * next run is not blocked by its last one), or with `deduplicationTtlMs` only for that long after
+   * the first add (a burst adds one job; an add once it has started adds another).
    */
   async addBulk<N extends JobName>(
     name: N,
-    jobs: Array<{ data: JobPayload<N>; jobId?: string; deduplicationId?: string; delayMs?: number }>,
+    jobs: Array<{
+      data: JobPayload<N>;
+      jobId?: string;
+      deduplicationId?: string;
+      deduplicationTtlMs?: number;
+      delayMs?: number;
+    }>,
   ): Promise<Job[]> {
     if (jobs.length === 0) return [];
     checkPayloads(
@@ -64,7 +71,14 @@ export class Queues {
       opts: {
         ...defaults,
         ...(job.jobId ? { jobId: job.jobId } : {}),
-        ...(job.deduplicationId ? { deduplication: { id: job.deduplicationId } } : {}),
+        ...(job.deduplicationId
+          ? {
+              deduplication: {
+                id: job.deduplicationId,
+                ...(job.deduplicationTtlMs ? { ttl: job.deduplicationTtlMs } : {}),
+              },
+            }
+          : {}),
         ...(job.delayMs ? { delay: job.delayMs } : {}),
       },
     }));

@@ -16,10 +16,13 @@ import { setErrorHandler } from './plugins/error-handler.js';
 import { recordRoutes } from './plugins/route-list.js';
 import { securityHeaders } from './plugins/security-headers.js';
 import { AnswerCache } from './read/cache.js';
+import { createReaderService } from './reader/service.js';
 import { registerMetrics, registerQueueBoard } from './routes/admin.js';
 import { registerDashboardPage } from './routes/dashboard.js';
+import { registerFeedbackRoutes } from './routes/feedback.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerOpenApi } from './routes/openapi.js';
+import { registerPreferencesApi } from './routes/preferences-api.js';
 import { registerReadApi } from './routes/read.js';
 import { registerSubscriptionRoutes } from './routes/subscriptions.js';
 import { sourceLister } from './sources.js';
@@ -53,6 +56,10 @@ export interface ApiDeps {
   readCacheMs?: number;
   /** Per-IP limit on subscribe requests, per minute (default 10). */
   perIpPerMinute?: number;
+  /** Per-IP limit on feedback links, per minute (default 60: a reader clicking through a digest stays well under). */
+  feedbackPerIpPerMinute?: number;
+  /** How long opposite feedback words on one paper count as a mail scanner's (default 2 minutes; reader/service.ts). */
+  feedbackScannerWindowMs?: number;
   now?: () => Date;
 }
 
@@ -81,6 +88,14 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     taxonomy: deps.taxonomy,
     now: deps.now ?? (() => new Date()),
   });
+  const readers = createReaderService({
+    db: deps.db,
+    secret: deps.config.mail.secret,
+    jobs,
+    redis: deps.redis,
+    keyPrefix: deps.config.keyPrefix,
+    ...(deps.feedbackScannerWindowMs !== undefined ? { scannerWindowMs: deps.feedbackScannerWindowMs } : {}),
+  });
 
   registerHealthRoutes(app, deps.readiness);
   // Queue depths and source health are for operators: behind the admin token (Prometheus sends it as a Bearer token).
@@ -104,11 +119,18 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     cache,
   });
   registerFeeds(app, { db: readDb, config: deps.config, taxonomy: deps.taxonomy, cache, links: subscriptions });
-  registerOpenApi(app, deps.taxonomy, subscriptions.requestDocument);
+  registerOpenApi(app, deps.taxonomy, subscriptions.requestDocument, subscriptions.preferencesDocument);
   registerSubscriptionRoutes(app, {
     service: subscriptions,
+    readers,
     topics: deps.taxonomy.topics.map((t) => ({ id: t.id, label: t.label })),
     perIpPerMinute: deps.perIpPerMinute ?? 10,
   });
+  registerFeedbackRoutes(app, {
+    subscriptions,
+    readers,
+    perIpPerMinute: deps.feedbackPerIpPerMinute ?? 60,
+  });
+  registerPreferencesApi(app, { subscriptions, readers });
   return app;
 }

@@ -188,6 +188,8 @@ describe('malformed requests to every route', () => {
       '/api/subscriptions',
       '/subscribe',
       '/preferences',
+      '/feedback',
+      '/api/preferences/learned',
       '/dashboard',
       '/metrics',
       '/admin/queues',

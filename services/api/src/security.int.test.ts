@@ -326,6 +326,7 @@ describe('security headers', () => {
       '/confirm?token=x',
       '/unsubscribe?token=x',
       '/preferences?token=x',
+      '/feedback?token=x',
     ]) {
       const res = await app.inject({ url });
       expect(res.headers['content-type'], url).toMatch(/text\/html/);

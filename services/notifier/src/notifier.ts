@@ -8,6 +8,7 @@ import { createPlanDigestsHandler } from './handlers/plan-digests.handler.js';
 import { createSendConfirmationHandler } from './handlers/send-confirmation.handler.js';
 import { createSendDigestHandler } from './handlers/send-digest.handler.js';
 import { createSendDigestsHandler, SendSlots } from './handlers/send-digests.handler.js';
+import { createTrainReaderHandler } from './handlers/train-reader.handler.js';
 import { MailRateLimit } from './mail-rate.js';
 
 export interface NotifierDeps {
@@ -25,7 +26,7 @@ export interface NotifierDeps {
 }
 
 /**
- * Two workers: planners on the `planning` queue, sends (digest chunks, single digests of older jobs,
+ * Two workers: planners and reader trainings on the `planning` queue, sends (digest chunks, single digests of older jobs,
  * confirmations) on `notify`. The mail rate limit (PAPERBOY_MAIL_PER_MINUTE, in Redis, shared by
  * every process) counts mails, not jobs: each handler takes its mails from it before claiming them.
  * Planning never waits behind sends held back by it.
@@ -41,6 +42,7 @@ export function createNotifierWorkers(deps: NotifierDeps): Worker[] {
         stuckMinutes: deps.config.mail.stuckMinutes,
         chunkSize: deps.config.mail.chunkSize,
       }),
+      'train-reader': createTrainReaderHandler({ ...deps, logger }),
     },
     {
       connection: deps.connection,

@@ -172,28 +172,55 @@ export const backfillSpec: CommandSpec = {
 
 export const subscribersSpec: CommandSpec = {
   name: 'subscribers',
-  summary: 'Manage subscribers as an operator: add (active at once, no confirmation mail), list, remove.',
+  summary:
+    "Manage subscribers as an operator: add (active at once, no confirmation mail), set a subscriber's preferences, list, remove.",
   usage:
-    'subscribers add <email> [--topics <ids>] [--frequency daily|weekly] [--send-hour <h>] [--time-zone <zone>] [--min-upvotes <n>] [--max-papers <n>]\n' +
+    'subscribers add <email> [--topics <ids>] [--frequency daily|weekly] [--send-hour <h>] [--time-zone <zone>] [--min-upvotes <n>] [--max-papers <n>] [--follow-authors <names>] [--keywords <list>] [--not-keywords <list>]\n' +
+    'subscribers set <email> [any option of add]\n' +
     'subscribers list\n' +
     'subscribers remove <email>',
-  positionals: '<add|list|remove> [email]',
+  positionals: '<add|set|list|remove> [email]',
   options: {
-    topics: { type: 'string', description: 'add: comma-separated topic ids (default: every topic)', valueName: 'ids' },
-    frequency: { type: 'string', description: 'add: daily or weekly (default daily)', valueName: 'daily|weekly' },
-    'send-hour': { type: 'string', description: 'add: local hour 0-23 the digest is due (default 8)', valueName: 'h' },
-    'time-zone': { type: 'string', description: 'add: IANA time zone (default UTC)', valueName: 'zone' },
+    topics: {
+      type: 'string',
+      description: 'add, set: comma-separated topic ids (default: every topic)',
+      valueName: 'ids',
+    },
+    frequency: { type: 'string', description: 'add, set: daily or weekly (default daily)', valueName: 'daily|weekly' },
+    'send-hour': {
+      type: 'string',
+      description: 'add, set: local hour 0-23 the digest is due (default 8)',
+      valueName: 'h',
+    },
+    'time-zone': { type: 'string', description: 'add, set: IANA time zone (default UTC)', valueName: 'zone' },
     'min-upvotes': {
       type: 'string',
-      description: 'add: only papers with at least this many upvotes (default 0)',
+      description: 'add, set: only papers with at least this many upvotes (default 0)',
       valueName: 'n',
     },
-    'max-papers': { type: 'string', description: 'add: papers per digest, 1-100 (default 10)', valueName: 'n' },
+    'max-papers': { type: 'string', description: 'add, set: papers per digest, 1-100 (default 10)', valueName: 'n' },
+    'follow-authors': {
+      type: 'string',
+      description: 'add, set: semicolon-separated authors whose papers always qualify (names contain commas)',
+      valueName: 'names',
+    },
+    keywords: {
+      type: 'string',
+      description: 'add, set: comma-separated keywords; a paper that mentions one qualifies',
+      valueName: 'list',
+    },
+    'not-keywords': {
+      type: 'string',
+      description: 'add, set: comma-separated keywords; a paper that mentions one is left out',
+      valueName: 'list',
+    },
   },
   details:
-    'Every option is optional. `remove` unsubscribes the address (it keeps its history and gets no further mail).\n' +
-    '`list` prints one JSON object per line: id, email, status, createdAt, confirmedAt, topics, frequency, sendHour,\n' +
-    'timeZone, minUpvotes, maxPapers.',
+    'Every option is optional. `set` changes only the options given on an existing subscriber (an empty list clears\n' +
+    'one: --keywords ""), and prints the subscriber as `list` does. Lists are trimmed, duplicates dropped (ignoring\n' +
+    'case); at most 50 items of at most 100 characters each. `remove` unsubscribes the address (it keeps its history\n' +
+    'and gets no further mail). `list` prints one JSON object per line: id, email, status, createdAt, confirmedAt,\n' +
+    'topics, frequency, sendHour, timeZone, minUpvotes, maxPapers, followedAuthors, keywords, negativeKeywords.',
 };
 
 export const digestSpec: CommandSpec = {

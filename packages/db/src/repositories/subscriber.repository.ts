@@ -1,5 +1,11 @@
-import { type ExpressionBuilder, type Kysely, sql } from 'kysely';
-import type { Database, DeliveryStatus, SubscriberPreferencesRow, SubscribersTable } from '../schema.js';
+import { type ExpressionBuilder, type Kysely, sql, type Updateable } from 'kysely';
+import type {
+  Database,
+  DeliveryStatus,
+  SubscriberPreferencesRow,
+  SubscriberPreferencesTable,
+  SubscribersTable,
+} from '../schema.js';
 import { now } from './expressions.js';
 
 export interface Preferences {
@@ -9,6 +15,10 @@ export interface Preferences {
   timeZone?: string;
   minUpvotes?: number;
   maxPapers?: number;
+  /** Authors whose papers always qualify, keywords that qualify a paper, keywords that exclude one. */
+  followedAuthors?: string[];
+  keywords?: string[];
+  negativeKeywords?: string[];
 }
 
 /**
@@ -44,8 +54,13 @@ const PREFERENCE_COLUMNS = {
   timeZone: 'time_zone',
   minUpvotes: 'min_upvotes',
   maxPapers: 'max_papers',
+  // Last: `subscribers list` prints them after the older fields, whose order scripts depend on.
+  followedAuthors: 'followed_authors',
+  keywords: 'keywords',
+  negativeKeywords: 'negative_keywords',
 } as const;
 type PreferenceColumns = typeof PREFERENCE_COLUMNS;
+type PreferenceColumn = PreferenceColumns[keyof PreferenceColumns];
 type PreferenceRow = Record<PreferenceColumns[keyof PreferenceColumns], unknown>;
 type PreferencesJson<R extends PreferenceRow> = { -readonly [K in keyof PreferenceColumns]: R[PreferenceColumns[K]] };
 
@@ -109,6 +124,9 @@ export class SubscriberRepository {
           time_zone: preferences.timeZone ?? 'UTC',
           min_upvotes: preferences.minUpvotes ?? 0,
           max_papers: preferences.maxPapers ?? 10,
+          followed_authors: preferences.followedAuthors ?? [],
+          keywords: preferences.keywords ?? [],
+          negative_keywords: preferences.negativeKeywords ?? [],
         };
         await trx
           .insertInto('subscriber_preferences')
@@ -130,20 +148,19 @@ export class SubscriberRepository {
     });
   }
 
-  async updatePreferences(subscriberId: number, preferences: Required<Preferences>): Promise<void> {
-    await this.db
+  /** Sets the preferences given (the others stay); false when the subscriber has no preferences row. */
+  async updatePreferences(subscriberId: number, preferences: Partial<Preferences>): Promise<boolean> {
+    const set: Updateable<SubscriberPreferencesTable> = {};
+    for (const [key, column] of Object.entries(PREFERENCE_COLUMNS) as Array<[keyof Preferences, PreferenceColumn]>) {
+      const value = preferences[key];
+      if (value !== undefined) Object.assign(set, { [column]: value });
+    }
+    const result = await this.db
       .updateTable('subscriber_preferences')
-      .set({
-        topics: preferences.topics,
-        frequency: preferences.frequency,
-        send_hour: preferences.sendHour,
-        time_zone: preferences.timeZone,
-        min_upvotes: preferences.minUpvotes,
-        max_papers: preferences.maxPapers,
-        updated_at: now,
-      })
+      .set({ ...set, updated_at: now })
       .where('subscriber_id', '=', subscriberId)
-      .execute();
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
   }
 
   /**
@@ -357,6 +374,9 @@ export class SubscriberRepository {
         'p.time_zone',
         'p.min_upvotes',
         'p.max_papers',
+        'p.followed_authors',
+        'p.keywords',
+        'p.negative_keywords',
       ])
       .orderBy('s.id')
       .execute();

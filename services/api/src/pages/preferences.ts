@@ -1,4 +1,5 @@
 import { escapeHtml } from '@paperboy/mail';
+import type { LearnedSummary } from '../reader/service.js';
 import { errorList, page, type TopicChoice, topicAndFrequencyFields } from './layout.js';
 
 export interface PreferencesValues {
@@ -8,16 +9,48 @@ export interface PreferencesValues {
   timeZone: string;
   minUpvotes: number;
   maxPapers: number;
+  followedAuthors: string[];
+  keywords: string[];
+  negativeKeywords: string[];
 }
 
-/** The preferences page of a digest's signed link: the form, and the "Sign out every link" button. */
+/** A list preference's textarea: one item a line. */
+const listField = (name: string, label: string, hint: string, values: readonly string[]) =>
+  `<label>${label} <small>(${hint})</small><br><textarea name="${name}" rows="4" cols="50">${escapeHtml(values.join('\n'))}</textarea></label>`;
+
+const day = (iso: string) => iso.slice(0, 10);
+const termList = (terms: LearnedSummary['termsFor']) =>
+  terms.length ? terms.map((t) => escapeHtml(t.term)).join(', ') : 'nothing yet';
+
+/** "What paperboy learned about you", and the button that clears it. */
+function learnedSection(token: string, learned: LearnedSummary): string {
+  const latest = learned.latest.length
+    ? `<ul>${learned.latest
+        .map((w) => `<li>${w.signal === 1 ? 'More' : 'Less'} like “${escapeHtml(w.title)}” (${day(w.givenAt)})</li>`)
+        .join('')}</ul>`
+    : '<p>No feedback yet: use the “more like this” and “less like this” links in your digests.</p>';
+  return `<section><h2>What paperboy learned about you</h2>
+<p>${learned.more} “more like this” and ${learned.less} “less like this”.</p>
+${latest}
+<p>Words that count most for a paper: ${termList(learned.termsFor)}.<br>
+Words that count most against: ${termList(learned.termsAgainst)}.<br>
+<small>Approximate: read from your model's weights for the words of the papers you rated.</small></p>
+<form method="post" action="/preferences/clear-learned?token=${encodeURIComponent(token)}">
+<button type="submit">Clear what paperboy learned</button>
+</form></section>`;
+}
+
+/**
+ * The preferences page of a digest's signed link: the form, what paperboy learned (with its clear
+ * button), and the "Sign out every link" button.
+ */
 export function preferencesForm(
   token: string,
   topics: readonly TopicChoice[],
   values: PreferencesValues,
-  message: string | null = null,
-  errors: string[] = [],
+  options: { message?: string | null; errors?: string[]; learned?: LearnedSummary | null } = {},
 ): string {
+  const { message = null, errors = [], learned = null } = options;
   const chosen = new Set(values.topics);
   return page(
     'Your digest preferences',
@@ -30,8 +63,14 @@ ${topicAndFrequencyFields(topics, chosen, values.frequency)}
 <label>At least <input name="minUpvotes" type="number" min="0" value="${values.minUpvotes}"> upvotes</label>
 <label>At most <input name="maxPapers" type="number" min="1" max="100" value="${values.maxPapers}"> papers</label>
 </fieldset>
+<fieldset><legend>Authors and keywords</legend>
+${listField('followedAuthors', 'Authors you follow: their papers always qualify', 'one a line, or separated by semicolons', values.followedAuthors)}
+${listField('keywords', 'Keywords: a paper that mentions one qualifies', 'one a line or comma-separated', values.keywords)}
+${listField('negativeKeywords', 'Not: a paper that mentions one is left out', 'one a line or comma-separated', values.negativeKeywords)}
+</fieldset>
 <button type="submit">Save</button>
 </form>
+${learned ? learnedSection(token, learned) : ''}
 <form method="post" action="/preferences/sign-out?token=${encodeURIComponent(token)}">
 <p>Forwarded a digest, or lost control of this mailbox? Make every link we sent so far stop working, this one included: your next digest brings new ones.</p>
 <button type="submit">Sign out every link</button>

@@ -30,7 +30,7 @@ const paperList = (extra: { nextCursor?: true; window?: true }) => ({
 });
 
 /** The OpenAPI 3 document of the read and subscription API, generated from the same zod schemas that validate requests. */
-export function openApiDocument(taxonomy: Taxonomy, subscriptionBody: z.ZodTypeAny) {
+export function openApiDocument(taxonomy: Taxonomy, subscriptionBody: z.ZodTypeAny, preferencesBody: z.ZodTypeAny) {
   const { listQuery, trendingQuery, formatQuery } = readSchemas(taxonomy);
   const list = {
     description:
@@ -39,6 +39,46 @@ export function openApiDocument(taxonomy: Taxonomy, subscriptionBody: z.ZodTypeA
   // Every read route shares one budget per client (PAPERBOY_READ_PER_MINUTE).
   const limited = { 429: { description: 'too many requests from this client (Retry-After says when to come back)' } };
   // Every read query is limited to PAPERBOY_API_STATEMENT_TIMEOUT_MS (read-pool.ts, error-handler.ts).
+  // The signed link of the preferences page (from any digest) authorises the preferences routes.
+  const preferencesToken = {
+    name: 'token',
+    in: 'query',
+    required: true,
+    description: "the token of the subscriber's preferences link (from any digest)",
+    schema: { type: 'string' },
+  };
+  const invalidLink = {
+    400: { description: 'invalid link: forged, revoked ("sign out every link") or not a preferences link' },
+  };
+  const learned = {
+    type: 'object',
+    properties: {
+      more: { type: 'integer', description: '"more like this" words given' },
+      less: { type: 'integer', description: '"less like this" words given' },
+      latest: {
+        type: 'array',
+        description: 'the latest 20 words, newest first',
+        items: {
+          type: 'object',
+          properties: {
+            paperId: { type: 'integer' },
+            title: { type: 'string' },
+            signal: { type: 'integer', enum: [1, -1] },
+            givenAt: { type: 'string', format: 'date-time' },
+          },
+        },
+      },
+      termsFor: {
+        type: 'array',
+        items: { type: 'object', properties: { term: { type: 'string' }, weight: { type: 'number' } } },
+      },
+      termsAgainst: {
+        type: 'array',
+        items: { type: 'object', properties: { term: { type: 'string' }, weight: { type: 'number' } } },
+      },
+      model: { type: 'boolean', description: 'whether a model is stored' },
+    },
+  };
   const timedOut = {
     503: { description: 'the query took too long (the read time limit); Retry-After says when to try again' },
   };
@@ -133,11 +173,58 @@ export function openApiDocument(taxonomy: Taxonomy, subscriptionBody: z.ZodTypeA
         },
       },
       ...feedPaths(taxonomy),
+      '/api/preferences': {
+        get: {
+          summary:
+            "A subscriber's preferences (topics, frequency, send hour, time zone, thresholds, followed authors, keywords, negative keywords)",
+          parameters: [preferencesToken],
+          responses: { 200: { description: 'the preferences' }, ...invalidLink },
+        },
+        put: {
+          summary: 'Update preferences: only the fields given change',
+          description:
+            'Lists are arrays (or text, one item a line or comma-separated); items are trimmed, empty ones and case-insensitive duplicates dropped; at most 50 items of at most 100 characters each, no control characters.',
+          parameters: [preferencesToken],
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': {
+                schema: zodToJsonSchema(preferencesBody, { target: 'openApi3', $refStrategy: 'none' }),
+              },
+            },
+          },
+          responses: {
+            200: { description: 'the preferences as stored now' },
+            400: { description: 'invalid link, or invalid fields (each named in details)' },
+          },
+        },
+      },
+      '/api/preferences/learned': {
+        get: {
+          summary: 'What paperboy learned about the subscriber from their feedback (terms are approximate)',
+          parameters: [preferencesToken],
+          responses: {
+            200: { description: 'the summary', content: { 'application/json': { schema: learned } } },
+            ...invalidLink,
+          },
+        },
+        delete: {
+          summary:
+            "Clear what paperboy learned: the subscriber's feedback and model (their digests rank as at the start)",
+          parameters: [preferencesToken],
+          responses: { 200: { description: '{cleared: {feedback, models}}: the rows deleted' }, ...invalidLink },
+        },
+      },
     },
   };
 }
 
-export function registerOpenApi(app: FastifyInstance, taxonomy: Taxonomy, subscriptionBody: z.ZodTypeAny): void {
-  const document = openApiDocument(taxonomy, subscriptionBody);
+export function registerOpenApi(
+  app: FastifyInstance,
+  taxonomy: Taxonomy,
+  subscriptionBody: z.ZodTypeAny,
+  preferencesBody: z.ZodTypeAny,
+): void {
+  const document = openApiDocument(taxonomy, subscriptionBody, preferencesBody);
   app.get('/api/openapi.json', async () => document);
 }

@@ -4,6 +4,7 @@ import { html, type TopicChoice } from '../pages/layout.js';
 import { confirmed, confirmForm, invalidLink, signedOut, unsubscribed, unsubscribeForm } from '../pages/links.js';
 import { preferencesForm } from '../pages/preferences.js';
 import { checkInbox, subscribeForm } from '../pages/subscribe.js';
+import type { ReaderService } from '../reader/service.js';
 import type { SubscriptionService } from '../subscriptions/service.js';
 import { requireSignedLink, signedLinkOf } from '../subscriptions/signed-link.js';
 
@@ -18,9 +19,14 @@ type FormBody = Record<string, string | string[] | undefined>;
  */
 export function registerSubscriptionRoutes(
   app: FastifyInstance,
-  deps: { service: SubscriptionService; topics: readonly TopicChoice[]; perIpPerMinute: number },
+  deps: {
+    service: SubscriptionService;
+    readers: ReaderService;
+    topics: readonly TopicChoice[];
+    perIpPerMinute: number;
+  },
 ): void {
-  const { service, topics } = deps;
+  const { service, readers, topics } = deps;
   // One budget per client for the form and the JSON API together (keyed by address, not by route).
   const subscribeLimit = {
     onRequest: app.rateLimit({
@@ -89,7 +95,12 @@ export function registerSubscriptionRoutes(
   // Reached from the signed link in every digest.
   app.get('/preferences', link('preferences'), async (request, reply) => {
     const { token, subscriberId } = signedLinkOf(request);
-    return html(reply, 200, preferencesForm(token, topics, await service.currentPreferences(subscriberId)));
+    const learned = await readers.learned(subscriberId);
+    return html(
+      reply,
+      200,
+      preferencesForm(token, topics, await service.currentPreferences(subscriberId), { learned }),
+    );
   });
 
   app.post('/preferences', link('preferences'), async (request, reply) => {
@@ -99,14 +110,37 @@ export function registerSubscriptionRoutes(
       ...body,
       topics: ([] as string[]).concat(body.topics ?? []),
     });
-    if (!parsed.success)
-      return html(
-        reply,
-        400,
-        preferencesForm(token, topics, await service.currentPreferences(subscriberId), null, issues(parsed.error)),
-      );
+    const learned = await readers.learned(subscriberId);
+    if (!parsed.success) {
+      // The reader's input back as typed (the lists as text), with what is wrong with it.
+      const current = await service.currentPreferences(subscriberId);
+      const typed = (name: 'followedAuthors' | 'keywords' | 'negativeKeywords') =>
+        typeof body[name] === 'string' ? [body[name]] : current[name];
+      const values = {
+        ...current,
+        followedAuthors: typed('followedAuthors'),
+        keywords: typed('keywords'),
+        negativeKeywords: typed('negativeKeywords'),
+      };
+      return html(reply, 400, preferencesForm(token, topics, values, { errors: issues(parsed.error), learned }));
+    }
     await service.updatePreferences(subscriberId, parsed.data);
-    return html(reply, 200, preferencesForm(token, topics, parsed.data, 'Saved.'));
+    const saved = await service.currentPreferences(subscriberId);
+    return html(reply, 200, preferencesForm(token, topics, saved, { message: 'Saved.', learned }));
+  });
+
+  // "Clear what paperboy learned": the reader's feedback and model go, in one transaction.
+  app.post('/preferences/clear-learned', link('preferences'), async (request, reply) => {
+    const { token, subscriberId } = signedLinkOf(request);
+    await readers.clearLearned(subscriberId);
+    return html(
+      reply,
+      200,
+      preferencesForm(token, topics, await service.currentPreferences(subscriberId), {
+        message: 'Cleared: paperboy forgot your feedback. Your digests are ranked by your topics and the trends again.',
+        learned: await readers.learned(subscriberId),
+      }),
+    );
   });
 
   // "Sign out every link": a POST from the preferences page, allowed by that page's valid link.

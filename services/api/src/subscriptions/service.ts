@@ -6,7 +6,16 @@ import {
   type SubscriberStatus,
   TimeZoneRepository,
 } from '@paperboy/db';
-import { normalizeEmail, type Taxonomy, type TokenPurpose, verifyToken } from '@paperboy/pipeline';
+import {
+  cleanTermList,
+  type FeedbackClaim,
+  normalizeEmail,
+  splitTermList,
+  type Taxonomy,
+  type TermListKind,
+  type TokenPurpose,
+  verifyToken,
+} from '@paperboy/pipeline';
 import type { Queues } from '@paperboy/queue';
 import type { FastifyBaseLogger } from 'fastify';
 import { z } from 'zod';
@@ -21,6 +30,8 @@ export interface CheckedLink {
   status: SubscriberStatus;
   /** False when a re-subscription or "sign out every link" has revoked the link since it was mailed. */
   current: boolean;
+  /** A feedback link's paper and signal (verified with the signature); absent on every other purpose. */
+  feedback?: FeedbackClaim;
 }
 
 /** An active subscriber whose confirmation link this is (or was, before this confirmation revoked it). */
@@ -41,6 +52,19 @@ export interface SubscriptionServiceDeps {
 }
 
 export type SubscriptionService = ReturnType<typeof createSubscriptionService>;
+
+/**
+ * A list preference: an array, or text (a textarea: one a line, or comma-separated; authors
+ * semicolon-separated), cleaned by `cleanTermList`. Errors name the field (the path).
+ */
+function termList(kind: TermListKind) {
+  return z.union([z.string(), z.array(z.string())]).transform((value, ctx) => {
+    const cleaned = cleanTermList(typeof value === 'string' ? splitTermList(value, kind) : value, kind);
+    if (cleaned.ok) return cleaned.terms;
+    ctx.addIssue({ code: 'custom', message: cleaned.error });
+    return z.NEVER;
+  });
+}
 
 /**
  * The subscription logic behind the routes: subscribe with double opt-in, the check of a signed
@@ -79,20 +103,32 @@ export function createSubscriptionService(deps: SubscriptionServiceDeps) {
    */
   const requestDocument = subscribeRequest(z.string().default('UTC'));
 
-  /** The preferences form's fields, as posted (numbers as text). */
-  const preferencesSchema = z.object({
-    topics: z.array(z.enum(topicIds as [string, ...string[]])).default([]),
-    frequency: z.enum(['daily', 'weekly']),
-    sendHour: z.coerce.number().int().min(0).max(23),
-    timeZone: z.string().refine(validTimeZone, 'not an IANA time zone'),
-    minUpvotes: z.coerce.number().int().min(0).max(1_000_000),
-    maxPapers: z.coerce.number().int().min(1).max(100),
-  });
+  /** The preferences' fields (the form posts numbers as text and lists as text; the JSON API as numbers and arrays). */
+  const preferencesRequest = <T extends z.ZodTypeAny>(timeZone: T) =>
+    z.object({
+      topics: z.array(z.enum(topicIds as [string, ...string[]])).default([]),
+      frequency: z.enum(['daily', 'weekly']),
+      sendHour: z.coerce.number().int().min(0).max(23),
+      timeZone,
+      minUpvotes: z.coerce.number().int().min(0).max(1_000_000),
+      maxPapers: z.coerce.number().int().min(1).max(100),
+      // Optional: a form or request without them leaves them as they are.
+      followedAuthors: termList('authors').optional(),
+      keywords: termList('keywords').optional(),
+      negativeKeywords: termList('keywords').optional(),
+    });
+  const preferencesSchema = preferencesRequest(z.string().refine(validTimeZone, 'not an IANA time zone'));
+  /** A JSON update (`PUT /api/preferences`): any of the fields, nothing else. */
+  const preferencesUpdateSchema = preferencesSchema.partial().strict();
+  /** The same for the OpenAPI document, without the database check (see `requestDocument`). */
+  const preferencesDocument = preferencesRequest(z.string()).partial().strict();
 
   return {
     requestSchema,
     requestDocument,
     preferencesSchema,
+    preferencesUpdateSchema,
+    preferencesDocument,
 
     /**
      * Subscribes (pending) and queues a confirmation mail; answers the same whatever the address's
@@ -130,6 +166,7 @@ export function createSubscriptionService(deps: SubscriptionServiceDeps) {
           version: check.version,
           ...state,
           current: state.tokenVersion === check.version,
+          ...(check.feedback ? { feedback: check.feedback } : {}),
         }
       );
     },
@@ -162,10 +199,21 @@ export function createSubscriptionService(deps: SubscriptionServiceDeps) {
       const row = await subscribers.preferences(subscriberId);
       return row
         ? preferencesJson(row)
-        : { topics: [], frequency: 'daily', sendHour: 8, timeZone: 'UTC', minUpvotes: 0, maxPapers: 10 };
+        : {
+            topics: [],
+            frequency: 'daily' as const,
+            sendHour: 8,
+            timeZone: 'UTC',
+            minUpvotes: 0,
+            maxPapers: 10,
+            followedAuthors: [],
+            keywords: [],
+            negativeKeywords: [],
+          };
     },
 
-    async updatePreferences(subscriberId: number, preferences: z.infer<typeof preferencesSchema>): Promise<void> {
+    /** Sets the preferences given; the others stay as they are. */
+    async updatePreferences(subscriberId: number, preferences: z.infer<typeof preferencesUpdateSchema>): Promise<void> {
       await subscribers.updatePreferences(subscriberId, preferences);
     },
 

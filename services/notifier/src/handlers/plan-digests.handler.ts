@@ -1,11 +1,20 @@
-import { type Db, DigestRepository, StuckDeliveryRepository } from '@paperboy/db';
+import { type Db, DigestRepository, ReaderRepository, StuckDeliveryRepository } from '@paperboy/db';
 import { jobLogger, type Logger } from '@paperboy/logger';
-import { contentJobId, type Job, type PlanDigestsPayload, type PlanDigestsResult, type Queues } from '@paperboy/queue';
+import {
+  contentJobId,
+  type Job,
+  type PlanDigestsPayload,
+  type PlanDigestsResult,
+  type Queues,
+  trainReaderJobs,
+} from '@paperboy/queue';
 
 /** Warnings logged per run for subscribers with an unknown time zone; the count covers them all. */
 const MAX_ZONE_WARNINGS = 100;
 /** A delivery still planned this long after planning may have lost its send job (Redis lost it, or addBulk failed). */
 const REOFFER_AFTER_MINUTES = 10;
+/** Readers whose model is behind their feedback offered a training per run (the next run takes the rest). */
+export const STALE_READERS_PER_RUN = 500;
 
 /**
  * send-digests jobs for deliveries, `chunkSize` a job, in the order given. A job's id is a hash of its
@@ -29,6 +38,8 @@ export function chunkJobs(deliveryIds: readonly number[], chunkSize: number) {
  * a count in the result): one bad row never stops the period for everyone.
  * With `stuckMinutes`, each run also warns about stuck deliveries (claimed longer than that: their
  * sender died mid-send), so they show up in the logs every 15 minutes until an operator resolves them.
+ * Each run also offers a train-reader job to readers whose model is behind their feedback (the API
+ * enqueues one per word; this finds those Redis lost), STALE_READERS_PER_RUN at most.
  */
 export function createPlanDigestsHandler(deps: {
   db: Db;
@@ -41,6 +52,7 @@ export function createPlanDigestsHandler(deps: {
   const chunkSize = deps.chunkSize ?? 100;
   const digests = new DigestRepository(deps.db);
   const stuck = new StuckDeliveryRepository(deps.db);
+  const readers = new ReaderRepository(deps.db);
   return async (payload: PlanDigestsPayload, job: Job): Promise<PlanDigestsResult> => {
     const log = jobLogger(deps.logger, job);
     const unknown = await digests.unknownTimeZones(payload.frequency);
@@ -77,9 +89,12 @@ export function createPlanDigestsHandler(deps: {
         ),
       );
     }
+    const stale = await readers.staleReaders(STALE_READERS_PER_RUN);
+    await deps.queues.addBulk('train-reader', trainReaderJobs(stale));
     log.info(
       {
         frequency: payload.frequency,
+        staleReaders: stale.length,
         planned: plannedCount,
         sendJobs: sendJobIds.length,
         unknownTimeZones: unknown.length,
@@ -96,6 +111,12 @@ export function createPlanDigestsHandler(deps: {
         );
       }
     }
-    return { planned: plannedCount, sendJobIds, unknownTimeZones: unknown.length, reoffered: unsent.length };
+    return {
+      planned: plannedCount,
+      sendJobIds,
+      unknownTimeZones: unknown.length,
+      reoffered: unsent.length,
+      staleReaders: stale.length,
+    };
   };
 }

@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { cleanTermList, MAX_TERM_LENGTH, MAX_TERMS, splitTermList } from './term-list.js';
+
+describe('cleanTermList', () => {
+  it('trims, drops empty items and case-insensitive duplicates (the first spelling kept), in order', () => {
+    expect(cleanTermList([' RLHF ', '', 'reward model', 'rlhf', '  ', 'Reward Model', 'DPO'], 'keywords')).toEqual({
+      ok: true,
+      terms: ['RLHF', 'reward model', 'DPO'],
+    });
+  });
+
+  it('splits text: keywords on lines and commas, authors on lines and semicolons (names contain commas)', () => {
+    expect(splitTermList('a, b\r\nc\n', 'keywords')).toEqual(['a', ' b', 'c', '']);
+    expect(cleanTermList(splitTermList('Smith, J.; Fei-Fei Li\r\nAda', 'authors'), 'authors')).toEqual({
+      ok: true,
+      terms: ['Smith, J.', 'Fei-Fei Li', 'Ada'],
+    });
+  });
+
+  it("refuses an item holding its list's separator: the page could not show it back as text", () => {
+    expect(cleanTermList(['foo, bar'], 'keywords')).toEqual({
+      ok: false,
+      error: '"foo, bar" contains a comma, which separates the items of this list',
+    });
+    expect(cleanTermList(['Smith; J.'], 'authors')).toMatchObject({ ok: false });
+    expect(cleanTermList(['Smith, J.'], 'authors')).toEqual({ ok: true, terms: ['Smith, J.'] });
+  });
+
+  it('refuses too many items, too long an item and control characters', () => {
+    const many = Array.from({ length: MAX_TERMS + 1 }, (_, i) => `k${i}`);
+    expect(cleanTermList(many, 'keywords')).toEqual({
+      ok: false,
+      error: `at most ${MAX_TERMS} items, got ${MAX_TERMS + 1}`,
+    });
+    // Duplicates do not count against the limit.
+    expect(cleanTermList([...many.slice(0, MAX_TERMS), 'K1'], 'keywords').ok).toBe(true);
+    expect(cleanTermList(['x'.repeat(MAX_TERM_LENGTH)], 'keywords').ok).toBe(true);
+    expect(cleanTermList(['x'.repeat(MAX_TERM_LENGTH + 1)], 'authors')).toEqual({
+      ok: false,
+      error: `"${'x'.repeat(20)}…" is longer than ${MAX_TERM_LENGTH} characters`,
+    });
+    for (const bad of ['a\tb', 'a\u0000b', 'a\u007fb', 'a\u0085b'])
+      expect(cleanTermList([bad], 'keywords')).toEqual({ ok: false, error: 'an item contains a control character' });
+  });
+});

@@ -1,0 +1,57 @@
+/**
+ * A reader's list preferences (followed authors, keywords, negative keywords) as the API, the page
+ * and the CLI take them: the same rules everywhere, so a list stored by one is valid for the others,
+ * and a list shown on the page (one item a line) is saved back unchanged.
+ */
+
+/** Items of a list at most, and characters of an item. */
+export const MAX_TERMS = 50;
+export const MAX_TERM_LENGTH = 100;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it finds
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
+
+export type TermListKind = 'authors' | 'keywords';
+
+/**
+ * How a list is written as text: one item a line, or separated by commas; authors by semicolons,
+ * since names contain commas ("Smith, J."). An item may not contain its list's separator (it could
+ * not be written back as text).
+ */
+const SEPARATOR: Record<TermListKind, { split: RegExp; character: string; name: string }> = {
+  authors: { split: /\r?\n|;/, character: ';', name: 'a semicolon' },
+  keywords: { split: /\r?\n|,/, character: ',', name: 'a comma' },
+};
+
+/** A list written as text (a textarea, a CLI option), as items. */
+export function splitTermList(text: string, kind: TermListKind): string[] {
+  return text.split(SEPARATOR[kind].split);
+}
+
+/**
+ * Items trimmed, empty ones dropped, duplicates dropped case-insensitively (the first spelling
+ * kept); an error when there are more than MAX_TERMS, or an item is longer than MAX_TERM_LENGTH
+ * characters, holds a control character or the list's separator.
+ */
+export function cleanTermList(
+  items: readonly string[],
+  kind: TermListKind,
+): { ok: true; terms: string[] } | { ok: false; error: string } {
+  const seen = new Set<string>();
+  const terms: string[] = [];
+  for (const raw of items) {
+    const item = raw.trim();
+    if (item === '') continue;
+    if (item.length > MAX_TERM_LENGTH)
+      return { ok: false, error: `"${item.slice(0, 20)}…" is longer than ${MAX_TERM_LENGTH} characters` };
+    if (CONTROL_CHARACTER.test(item)) return { ok: false, error: 'an item contains a control character' };
+    const { character, name } = SEPARATOR[kind];
+    if (item.includes(character))
+      return { ok: false, error: `"${item.slice(0, 20)}" contains ${name}, which separates the items of this list` };
+    const key = item.toLowerCase();
+    if (seen.has(key)) continue;
+    seen.add(key);
+    terms.push(item);
+  }
+  if (terms.length > MAX_TERMS) return { ok: false, error: `at most ${MAX_TERMS} items, got ${terms.length}` };
+  return { ok: true, terms };
+}

@@ -1,0 +1,160 @@
+import { type Db, lazyLinkSecret, ReaderRepository } from '@paperboy/db';
+import { deserializeReaderModel, type FeedbackClaim, signToken } from '@paperboy/pipeline';
+import { type Queues, type RedisClient, trainReaderJobs } from '@paperboy/queue';
+import type { CheckedLink } from '../subscriptions/service.js';
+import { type LearnedTerm, learnedTerms } from './learned-terms.js';
+
+/**
+ * How long opposite words on one paper, from the mail's links, count as a mail scanner's. Scanners
+ * (Microsoft Defender, Proofpoint, Mimecast, Barracuda…) open every link of a mail within seconds
+ * of its delivery, "more" and "less" alike; a person clicks one of them. `Sec-Fetch-User` cannot
+ * tell them apart: headless Chromium sends `?1` on a scripted navigation as on a click (measured).
+ */
+export const SCANNER_WINDOW_MS = 120_000;
+/** Latest words shown on "what paperboy learned". */
+const LATEST_SHOWN = 20;
+/** Papers whose words are looked up in the model for the strongest terms (the newest feedback). */
+const PAPERS_FOR_TERMS = 200;
+
+/** What opening a feedback link did. */
+export type FeedbackOutcome =
+  | { outcome: 'recorded' | 'unchanged'; title: string }
+  /** Both "more" and "less" on this paper opened within the window (a mail scanner's way): neither kept. */
+  | { outcome: 'scanner'; title: string }
+  /** The paper was merged into another or deleted: nothing stored. */
+  | { outcome: 'no-paper' };
+
+/**
+ * How the word came: `link`, the mail's link opened (by the reader, or by a scanner: a GET cannot
+ * tell, see `SCANNER_WINDOW_MS`), or `button`, the "Was this you?" page's form (scanners do not submit forms).
+ */
+export type FeedbackOrigin = 'link' | 'button';
+
+/** "What paperboy learned about you": the reader's words and the terms their model weighs most. */
+export interface LearnedSummary {
+  more: number;
+  less: number;
+  latest: Array<{ paperId: number; title: string; signal: 1 | -1; givenAt: string }>;
+  /** Approximate: see `learnedTerms`. */
+  termsFor: LearnedTerm[];
+  termsAgainst: LearnedTerm[];
+  /** Whether a model is stored (trained on the feedback so far, or about to be retrained). */
+  model: boolean;
+}
+
+export type ReaderService = ReturnType<typeof createReaderService>;
+
+/**
+ * The reader's side of issue 14 behind the routes: the feedback links (record, undo, the mail
+ * scanner defence), "what paperboy learned" and clearing it. Every change to a reader's words
+ * enqueues their training (train-reader, deduplicated for a few seconds: a reader clicking through
+ * a digest trains once); the stale sweep of plan-digests catches a training Redis lost.
+ */
+export function createReaderService(deps: {
+  db: Db;
+  secret: string | undefined;
+  jobs: Queues;
+  redis: RedisClient;
+  keyPrefix: string;
+  scannerWindowMs?: number;
+}) {
+  const readers = new ReaderRepository(deps.db);
+  const linkSecret = lazyLinkSecret(deps.db, deps.secret);
+  const windowMs = deps.scannerWindowMs ?? SCANNER_WINDOW_MS;
+  const train = (subscriberId: number) => deps.jobs.addBulk('train-reader', trainReaderJobs([subscriberId]));
+
+  /**
+   * Notes a feedback link opened; true when this paper's "more" and "less" links were both opened
+   * within the window (each opening extends it, so a scanner's second pass is caught too). Kept in
+   * Redis with a TTL: a lost key only forgets a scan in progress.
+   */
+  async function openedBothWays(subscriberId: number, claim: FeedbackClaim): Promise<boolean> {
+    const key = `${deps.keyPrefix}:feedback-opened:${subscriberId}:${claim.paperId}`;
+    const replies = await deps.redis.multi().sadd(key, String(claim.signal)).pexpire(key, windowMs).scard(key).exec();
+    const error = replies?.find(([e]) => e)?.[0];
+    if (!replies || error) throw error ?? new Error('feedback: the Redis transaction was aborted');
+    return Number(replies[2]![1]) > 1;
+  }
+
+  return {
+    /**
+     * Records the reader's word from a feedback link. A link whose opposite was opened on the same
+     * paper within the window is a mail scanner's: the word the first one recorded is dropped too,
+     * and the page asks the person to press its button (`origin` 'button', always recorded).
+     */
+    async giveFeedback(link: CheckedLink, origin: FeedbackOrigin): Promise<FeedbackOutcome> {
+      const claim = feedbackOf(link);
+      const replacedKey = `${deps.keyPrefix}:feedback-replaced:${link.subscriberId}:${claim.paperId}`;
+      if (origin === 'link' && (await openedBothWays(link.subscriberId, claim))) {
+        const title = await readers.paperTitle(claim.paperId);
+        if (title === null) return { outcome: 'no-paper' };
+        // The scanner's first opening stored a word: put back the one it replaced, or drop it.
+        const opposite = -claim.signal as 1 | -1;
+        const withinSeconds = Math.ceil(windowMs / 1000);
+        const replaced = parseReplaced(await deps.redis.get(replacedKey));
+        const changed =
+          replaced?.by === opposite
+            ? await readers.restoreFeedback(link.subscriberId, claim.paperId, replaced, opposite, withinSeconds)
+            : await readers.undoFeedback(link.subscriberId, claim.paperId, opposite, {
+                givenWithinSeconds: withinSeconds,
+              });
+        if (changed) await train(link.subscriberId);
+        return { outcome: 'scanner', title };
+      }
+      const recorded = await readers.recordFeedback(link.subscriberId, claim.paperId, claim.signal);
+      if (!recorded) return { outcome: 'no-paper' };
+      if (recorded.outcome === 'recorded') await train(link.subscriberId);
+      // A link's opening that replaced an older word: kept for the window, should it be a scanner's.
+      if (origin === 'link' && recorded.previous)
+        await deps.redis.set(replacedKey, JSON.stringify({ ...recorded.previous, by: claim.signal }), 'PX', windowMs);
+      return { outcome: recorded.outcome, title: recorded.title };
+    },
+
+    /** Takes back the link's word if it is still the reader's word on the paper; the paper's title for the page. */
+    async undoFeedback(link: CheckedLink): Promise<{ undone: boolean; title: string | null }> {
+      const claim = feedbackOf(link);
+      const undone = await readers.undoFeedback(link.subscriberId, claim.paperId, claim.signal);
+      if (undone) await train(link.subscriberId);
+      return { undone, title: await readers.paperTitle(claim.paperId) };
+    },
+
+    /** A preferences link for the landing pages (the feedback link's version: revoked together). */
+    async preferencesToken(link: CheckedLink): Promise<string> {
+      return signToken(await linkSecret(), 'preferences', link.subscriberId, null, link.tokenVersion);
+    },
+
+    async learned(subscriberId: number): Promise<LearnedSummary> {
+      const summary = await readers.feedbackSummary(subscriberId, LATEST_SHOWN);
+      const stored = await readers.readerModel(subscriberId);
+      const model = stored ? deserializeReaderModel(stored) : null;
+      const papers = model ? await readers.feedbackForTraining(subscriberId, null, PAPERS_FOR_TERMS) : [];
+      const terms = learnedTerms(model, papers);
+      return { ...summary, termsFor: terms.for, termsAgainst: terms.against, model: stored !== null };
+    },
+
+    /** "Clear what paperboy learned": the reader's words and model go; their digest is ranked as at the start. */
+    async clearLearned(subscriberId: number): Promise<{ feedback: number; models: number }> {
+      return readers.clearLearned(subscriberId);
+    },
+  };
+}
+
+/** The word a link's opening replaced, as `giveFeedback` keeps it in Redis; null when absent or unreadable. */
+function parseReplaced(value: string | null): { signal: 1 | -1; givenAt: string; by: 1 | -1 } | null {
+  if (!value) return null;
+  try {
+    const parsed = JSON.parse(value) as { signal?: unknown; givenAt?: unknown; by?: unknown };
+    const signal = parsed.signal === 1 || parsed.signal === -1 ? parsed.signal : null;
+    const by = parsed.by === 1 || parsed.by === -1 ? parsed.by : null;
+    if (signal === null || by === null || typeof parsed.givenAt !== 'string') return null;
+    return { signal, givenAt: parsed.givenAt, by };
+  } catch {
+    return null;
+  }
+}
+
+function feedbackOf(link: CheckedLink): FeedbackClaim {
+  // requireSignedLink(…, 'feedback') only passes links whose signature covers a claim.
+  if (!link.feedback) throw new Error('a feedback route reached without a feedback claim');
+  return link.feedback;
+}

@@ -1,0 +1,38 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { z } from 'zod';
+import type { ReaderService } from '../reader/service.js';
+import type { SubscriptionService } from '../subscriptions/service.js';
+import { requireSignedLink, signedLinkOf } from '../subscriptions/signed-link.js';
+
+const issues = (error: z.ZodError) => error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`);
+
+/**
+ * The preferences page as JSON, with the reader's preferences link (`?token=`): read and update the
+ * preferences (a partial update changes only the fields given), read and clear what paperboy learned.
+ */
+export function registerPreferencesApi(
+  app: FastifyInstance,
+  deps: { subscriptions: SubscriptionService; readers: ReaderService },
+): void {
+  const { subscriptions, readers } = deps;
+  const invalid = (reply: FastifyReply) => reply.code(400).send({ error: 'invalid link' });
+  const link = { preHandler: requireSignedLink(subscriptions, 'preferences', invalid) };
+
+  app.get('/api/preferences', link, async (request) =>
+    subscriptions.currentPreferences(signedLinkOf(request).subscriberId),
+  );
+
+  app.put('/api/preferences', link, async (request, reply) => {
+    const { subscriberId } = signedLinkOf(request);
+    const parsed = await subscriptions.preferencesUpdateSchema.safeParseAsync(request.body ?? {});
+    if (!parsed.success) return reply.code(400).send({ error: 'invalid request', details: issues(parsed.error) });
+    await subscriptions.updatePreferences(subscriberId, parsed.data);
+    return subscriptions.currentPreferences(subscriberId);
+  });
+
+  app.get('/api/preferences/learned', link, async (request) => readers.learned(signedLinkOf(request).subscriberId));
+
+  app.delete('/api/preferences/learned', link, async (request) => ({
+    cleared: await readers.clearLearned(signedLinkOf(request).subscriberId),
+  }));
+}

@@ -1,6 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import type { Database } from '../schema.js';
-import { isoMillis } from './expressions.js';
+import { isoMillis, paperTopicsSql } from './expressions.js';
 
 export type FeedbackSignal = 1 | -1;
 
@@ -27,6 +27,8 @@ export interface FeedbackOnPaper {
   signal: FeedbackSignal;
   title: string;
   abstract: string | null;
+  /** Its topics as digests see them (a feature of the reader's model, as of the candidates it ranks). */
+  topics: string[];
   /** Postgres' text of `given_at` (full precision), the trainer's cursor. */
   givenAt: string;
 }
@@ -190,6 +192,7 @@ export class ReaderRepository {
         'f.signal',
         'p.title',
         'p.abstract',
+        paperTopicsSql.as('topics'),
         sql<string>`f.given_at::text`.as('givenAt'),
         'f.given_at as givenAtOrder',
       ])

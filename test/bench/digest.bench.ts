@@ -361,7 +361,7 @@ async function renderSentMails(db: Db): Promise<OutgoingMail[]> {
     FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id JOIN delivered_papers dp ON dp.delivery_id = d.id
     WHERE d.status = 'sent' GROUP BY d.id, s.id ORDER BY d.id`.execute(db);
   const ids = [...new Set(rows.flatMap((r) => r.paperIds.map(Number)))];
-  const papers = new Map<number, DigestPaper>(
+  const papers = new Map<number, Omit<DigestPaper, 'why'>>(
     (await new DigestRepository(db).papersByIds(ids, new Map())).map((p) => [p.id, p]),
   );
   const settings = { ...config.mail, secret: config.mail.secret! };
@@ -370,7 +370,8 @@ async function renderSentMails(db: Db): Promise<OutgoingMail[]> {
       settings,
       { id: r.subscriberId, email: r.email, tokenVersion: r.tokenVersion },
       r.periodKey,
-      r.paperIds.map((id) => papers.get(Number(id))!),
+      // The reasons are not recorded: a line of the usual length stands for each.
+      r.paperIds.map((id) => ({ ...papers.get(Number(id))!, why: 'trending in llm' })),
     ),
   );
 }

@@ -31,12 +31,12 @@ type Fresh = (paper: { id: number; lastSeenAt: Date }) => boolean;
 const MAX_FILTERED_LISTS = 512;
 
 /**
- * Candidates a personalised reader's model scores at first: the best this many by trending that
+ * Candidates a personalised reader's ranking scores at first: the best this many by trending that
  * pass their topics and minimum upvotes, plus every paper by an author they follow or matching a
- * keyword. Scoring every candidate with a model costs about 10 µs a paper (a sparse dot product per
- * paper), 50 ms a reader on 5,000 candidates; the pool grows (doubling) only while it yields fewer
- * picks than the digest holds. The price: a paper below the pool by trending that the model alone
- * would lift into the digest is not seen (without a model the result is exact).
+ * keyword. Ranking every candidate for every such reader cost 14 to 18 ms a reader on 5,000
+ * candidates (test/bench/README.md); the pool grows (doubling) only while it yields fewer picks than
+ * the digest holds. The price: a paper below the pool by trending that the model alone would lift
+ * into the digest is not seen (without a model the result is exact).
  */
 export const PERSONAL_POOL = 300;
 
@@ -68,30 +68,103 @@ class FilteredList {
 
 /**
  * One loaded candidate list and everything derived from it, dropped together when the list is
- * reloaded: the filtered lists of the fast path, the prepared candidates (features, words, author
- * keys: computed once, on the first personalised reader, never per reader), liked papers' features.
+ * reloaded: the filtered lists of the fast path; for personalised readers, the candidates prepared
+ * for `rankForReader` (features, words, author keys: each computed once, when a reader's pool first
+ * takes it, never per reader), an index of authors and one of stemmed words (to find every paper by
+ * a followed author or with a keyword without reading every candidate per reader), liked papers'
+ * features.
  */
 class LoadedList {
   readonly filtered = new Map<string, FilteredList>();
   readonly likedFeatures = new Map<number, LikedPaper>();
-  private preparedList: Prepared[] | null = null;
-  private preparedById: Map<number, Prepared> | null = null;
+  private readonly prepared: Array<Prepared | undefined>;
+  private readonly indexOfId: Map<number, number>;
+  private authors: Map<string, number[]> | null = null;
+  private words: Map<string, number[]> | null = null;
   /** The highest trending score of the whole list (it is sorted best first): t is comparable between readers. */
   readonly topScore: number;
 
   constructor(readonly items: readonly Candidate[]) {
     this.topScore = Math.max(0, items[0]?.score ?? 0);
+    this.prepared = new Array(items.length);
+    this.indexOfId = new Map(items.map((c, i) => [c.id, i]));
   }
 
-  prepared(): Prepared[] {
-    this.preparedList ??= this.items.map((c) => ({ ...prepareCandidate(c), lastSeenAt: c.lastSeenAt }));
-    return this.preparedList;
+  indexOf(id: number): number | undefined {
+    return this.indexOfId.get(id);
+  }
+
+  preparedAt(index: number): Prepared {
+    let prepared = this.prepared[index];
+    if (!prepared) {
+      const c = this.items[index]!;
+      prepared = { ...prepareCandidate(c), lastSeenAt: c.lastSeenAt };
+      this.prepared[index] = prepared;
+    }
+    return prepared;
   }
 
   preparedOf(id: number): Prepared | undefined {
-    this.preparedById ??= new Map(this.prepared().map((c) => [c.id, c]));
-    return this.preparedById.get(id);
+    const index = this.indexOfId.get(id);
+    return index === undefined ? undefined : this.preparedAt(index);
   }
+
+  /** Indexes (ascending) of the candidates with an author of this key (`followedAuthorKey`). */
+  byAuthor(key: string): readonly number[] {
+    if (!this.authors) {
+      this.authors = new Map();
+      this.items.forEach((c, i) => {
+        for (const author of new Set(c.authors.map(followedAuthorKey))) pushTo(this.authors!, author, i);
+      });
+    }
+    return this.authors.get(key) ?? [];
+  }
+
+  /**
+   * Indexes (ascending) of the candidates whose title and abstract hold every stemmed word of the
+   * keyword (a superset of those holding it as a phrase: `rankForReader` decides). The words are
+   * those `prepareCandidate` reads (`contentWords` of title and abstract).
+   */
+  withWords(words: readonly string[]): readonly number[] {
+    if (!this.words) {
+      this.words = new Map();
+      this.items.forEach((c, i) => {
+        for (const word of new Set(contentWords(`${c.title} ${c.abstract ?? ''}`))) pushTo(this.words!, word, i);
+      });
+    }
+    const postings = words.map((w) => this.words!.get(w) ?? []).sort((a, b) => a.length - b.length);
+    let found: readonly number[] = postings[0] ?? [];
+    for (const other of postings.slice(1)) {
+      const has = new Set(other);
+      found = found.filter((i) => has.has(i));
+    }
+    return found;
+  }
+
+  /** The list filtered by one topic set and threshold, built once per loaded list (least recently used dropped first). */
+  filteredFor(topics: readonly string[], minUpvotes: number): FilteredList {
+    const key = `${minUpvotes}|${[...topics].sort().join(',')}`;
+    const known = this.filtered.get(key);
+    if (known) {
+      this.filtered.delete(key);
+      this.filtered.set(key, known);
+      return known;
+    }
+    const wanted = new Set(topics);
+    const kept = new FilteredList(
+      this.items,
+      (paper) => paper.upvotes >= minUpvotes && (wanted.size === 0 || paper.topics.some((t) => wanted.has(t))),
+    );
+    if (this.filtered.size >= MAX_FILTERED_LISTS) this.filtered.delete(this.filtered.keys().next().value!);
+    this.filtered.set(key, kept);
+    return kept;
+  }
+}
+
+function pushTo(map: Map<string, number[]>, key: string, index: number): void {
+  const known = map.get(key);
+  if (known) known.push(index);
+  else map.set(key, [index]);
 }
 
 export interface DigestCandidatesOptions {
@@ -152,25 +225,6 @@ export class DigestCandidates {
     return this.loading;
   }
 
-  /** The ranked candidates of one topic set and threshold, filtered once per loaded list (least recently used dropped first). */
-  private filteredFor(list: LoadedList, topics: readonly string[], minUpvotes: number): FilteredList {
-    const key = `${minUpvotes}|${[...topics].sort().join(',')}`;
-    const known = list.filtered.get(key);
-    if (known) {
-      list.filtered.delete(key);
-      list.filtered.set(key, known);
-      return known;
-    }
-    const wanted = new Set(topics);
-    const kept = new FilteredList(
-      list.items,
-      (paper) => paper.upvotes >= minUpvotes && (wanted.size === 0 || paper.topics.some((t) => wanted.has(t))),
-    );
-    if (list.filtered.size >= MAX_FILTERED_LISTS) list.filtered.delete(list.filtered.keys().next().value!);
-    list.filtered.set(key, kept);
-    return kept;
-  }
-
   /**
    * The profiles of the personalised readers among these contexts (the others take the fast path),
    * their liked papers' features included: from the prepared candidates, else read (one statement
@@ -222,7 +276,7 @@ export class DigestCandidates {
   private chooseFor(list: LoadedList, context: DigestContext, profile: ReaderProfile | undefined): Choice[] {
     const fresh: Fresh = (paper) => paper.lastSeenAt > context.since && !context.sent.has(paper.id);
     if (!profile) {
-      return choose(this.filteredFor(list, context.topics, context.minUpvotes), fresh, context.maxPapers).map(
+      return choose(list.filteredFor(context.topics, context.minUpvotes), fresh, context.maxPapers).map(
         (paper) => ({ paper, why: trendingWhy(paper.topics, context.topics) }),
       );
     }
@@ -261,7 +315,7 @@ export class DigestCandidates {
     const profile = (await this.profilesOf(list, contexts)).get(subscriberId);
     const chosen = profile
       ? personalRanking(list, profile, this.weights, () => true, limit)
-      : choose(this.filteredFor(list, context.topics, context.minUpvotes), () => true, limit).map((paper) => ({
+      : choose(list.filteredFor(context.topics, context.minUpvotes), () => true, limit).map((paper) => ({
           paper,
           why: trendingWhy(paper.topics, context.topics),
         }));
@@ -299,10 +353,10 @@ function readerModelOf(stored: StoredReaderModel | null): ReaderModel | null {
 
 /**
  * A personalised reader's ranking, best first, at most `limit` picks of the candidates `fresh`
- * keeps. `rankForReader` scores a pool (PERSONAL_POOL), first without the liked papers (naming the
- * liked paper is a cosine per liked paper and pick: done only for the picks kept), then again over
- * the picks with them, for the reasons: the blend does not depend on the liked papers, so the order
- * is the same.
+ * keeps. `rankForReader` scores a pool (`poolOf`), first without the liked papers (naming the liked
+ * paper is a cosine per liked paper and pick: done only for the picks kept), then again over the
+ * picks with them, for the reasons: the blend does not depend on the liked papers, so the order is
+ * the same.
  */
 function personalRanking(
   list: LoadedList,
@@ -311,12 +365,11 @@ function personalRanking(
   fresh: Fresh,
   limit: number,
 ): Choice[] {
-  const eligible = list.prepared().filter(fresh);
   let picks: RankedPick[] = [];
   for (let size = PERSONAL_POOL; ; size *= 2) {
-    const pool = poolOf(eligible, profile, size, weights, list.topScore);
+    const { pool, complete } = poolOf(list, profile, fresh, size);
     picks = rankForReader(pool, { ...profile, liked: [] }, weights, list.topScore).slice(0, limit);
-    if (picks.length >= limit || pool.length >= eligible.length || size >= eligible.length) break;
+    if (picks.length >= limit || complete) break;
   }
   if (profile.liked.length > 0 && picks.some((p) => p.reason === 'liked')) {
     const chosen = picks.map((p) => list.preparedOf(p.id)!);
@@ -326,41 +379,34 @@ function personalRanking(
 }
 
 /**
- * The candidates worth scoring for a reader: the first `size` that pass their topics and minimum
- * upvotes by trending, then every other paper by an author they follow or matching one of their
- * keywords (found by `rankForReader` itself, without topics nor model, so it applies its own rules).
+ * The candidates worth scoring for a reader, in trending order: the first `size` that `fresh` keeps
+ * and that pass their topics and minimum upvotes (the fast path's filtered list), and every other
+ * fresh paper by an author they follow or holding the words of one of their keywords (from the
+ * list's indexes). `complete` when the first part reached the end of the list (a larger pool would
+ * add nothing).
  */
 function poolOf(
-  eligible: readonly Prepared[],
+  list: LoadedList,
   profile: ReaderProfile,
+  fresh: Fresh,
   size: number,
-  weights: RankingWeights,
-  topScore: number,
-): Prepared[] {
-  if (eligible.length <= size) return [...eligible];
-  const wanted = new Set(profile.topics);
-  const hasKeywords = profile.keywords.some((k) => contentWords(k).length > 0);
-  const anything = wanted.size === 0 && !hasKeywords;
-  const pool: Prepared[] = [];
-  const inPool = new Set<number>();
-  for (const paper of eligible) {
-    if (pool.length >= size) break;
-    if (paper.upvotes >= profile.minUpvotes && (anything || paper.topics.some((t) => wanted.has(t)))) {
-      pool.push(paper);
-      inPool.add(paper.id);
-    }
+): { pool: Prepared[]; complete: boolean } {
+  const keywords = profile.keywords.map(contentWords).filter((words) => words.length > 0);
+  const indexes = new Set<number>();
+  let complete = true;
+  // A reader with keywords and no topic takes only keyword and author matches (rankForReader's rule).
+  if (profile.topics.length > 0 || keywords.length === 0) {
+    const best = choose(list.filteredFor(profile.topics, profile.minUpvotes), fresh, size);
+    for (const paper of best) indexes.add(list.indexOf(paper.id)!);
+    complete = best.length < size;
   }
-  const rest = eligible.filter((p) => !inPool.has(p.id));
-  if (hasKeywords) {
-    const matches = new Set(
-      rankForReader(rest, { ...profile, topics: [], model: null, liked: [] }, weights, topScore).map((p) => p.id),
-    );
-    for (const paper of rest) if (matches.has(paper.id)) pool.push(paper);
-  } else if (profile.followedAuthors.length > 0) {
-    const followed = new Set(profile.followedAuthors.map(followedAuthorKey));
-    for (const paper of rest) if (paper.followedAuthorKeys.some((k) => followed.has(k))) pool.push(paper);
+  for (const author of profile.followedAuthors) {
+    for (const i of list.byAuthor(followedAuthorKey(author))) if (fresh(list.items[i]!)) indexes.add(i);
   }
-  return pool;
+  for (const words of keywords) {
+    for (const i of list.withWords(words)) if (fresh(list.items[i]!)) indexes.add(i);
+  }
+  return { pool: [...indexes].sort((a, b) => a - b).map((i) => list.preparedAt(i)), complete };
 }
 
 /**

@@ -36,7 +36,8 @@ const MAX_FILTERED_LISTS = 512;
  * keyword. Ranking every candidate for every such reader cost 14 to 18 ms a reader on 5,000
  * candidates (test/bench/README.md); the pool grows (doubling) only while it yields fewer picks than
  * the digest holds. The price: a paper below the pool by trending that the model alone would lift
- * into the digest is not seen (without a model the result is exact).
+ * into the digest is not seen. Without a model the result is exact whenever no keyword or author
+ * has more than the pool's size of matches (then nearly so: boosts are equal within each).
  */
 export const PERSONAL_POOL = 300;
 
@@ -84,10 +85,28 @@ class LoadedList {
   /** The highest trending score of the whole list (it is sorted best first): t is comparable between readers. */
   readonly topScore: number;
 
-  constructor(readonly items: readonly Candidate[]) {
+  constructor(
+    readonly items: readonly Candidate[],
+    private previous: LoadedList | null = null,
+  ) {
     this.topScore = Math.max(0, items[0]?.score ?? 0);
     this.prepared = new Array(items.length);
     this.indexOfId = new Map(items.map((c, i) => [c.id, i]));
+  }
+
+  /** The previous list's preparation of this paper, when its title, abstract and authors are the same. */
+  private carried(c: Candidate): PreparedCandidate | undefined {
+    const index = this.previous?.indexOfId.get(c.id);
+    const before = index === undefined ? undefined : this.previous!.prepared[index];
+    if (!before || before.title !== c.title || before.abstract !== c.abstract) return undefined;
+    return before.authors.length === c.authors.length && before.authors.every((a, i) => a === c.authors[i])
+      ? before
+      : undefined;
+  }
+
+  /** Drops the link to the previous list once this one has taken what it may carry. */
+  forgetPrevious(): void {
+    this.previous = null;
   }
 
   indexOf(id: number): number | undefined {
@@ -98,7 +117,10 @@ class LoadedList {
     let prepared = this.prepared[index];
     if (!prepared) {
       const c = this.items[index]!;
-      prepared = { ...prepareCandidate(c), lastSeenAt: c.lastSeenAt };
+      // Features, words and author keys depend on title, abstract and authors only: a paper seen
+      // again keeps them from the previous list (its score, topics and upvotes are the new ones).
+      const before = this.carried(c);
+      prepared = before ? { ...before, ...c } : { ...prepareCandidate(c), lastSeenAt: c.lastSeenAt };
       this.prepared[index] = prepared;
     }
     return prepared;
@@ -212,7 +234,11 @@ export class DigestCandidates {
     if (this.now() - this.loadedAt < this.ttlMs) return this.list;
     this.loading ??= this.repo.rankedCandidates().then(
       (items) => {
-        this.list = new LoadedList(items);
+        // Carries the previous list's prepared candidates over: a reload then prepares only new or
+        // changed papers, and the two lists do not each hold features of every candidate.
+        const previous = this.list;
+        this.list = new LoadedList(items, previous);
+        previous.forgetPrevious();
         this.loadedAt = this.now();
         this.loading = null;
         return this.list;
@@ -276,9 +302,10 @@ export class DigestCandidates {
   private chooseFor(list: LoadedList, context: DigestContext, profile: ReaderProfile | undefined): Choice[] {
     const fresh: Fresh = (paper) => paper.lastSeenAt > context.since && !context.sent.has(paper.id);
     if (!profile) {
-      return choose(list.filteredFor(context.topics, context.minUpvotes), fresh, context.maxPapers).map(
-        (paper) => ({ paper, why: trendingWhy(paper.topics, context.topics) }),
-      );
+      return choose(list.filteredFor(context.topics, context.minUpvotes), fresh, context.maxPapers).map((paper) => ({
+        paper,
+        why: trendingWhy(paper.topics, context.topics),
+      }));
     }
     return personalRanking(list, profile, this.weights, fresh, context.maxPapers);
   }
@@ -380,10 +407,10 @@ function personalRanking(
 
 /**
  * The candidates worth scoring for a reader, in trending order: the first `size` that `fresh` keeps
- * and that pass their topics and minimum upvotes (the fast path's filtered list), and every other
- * fresh paper by an author they follow or holding the words of one of their keywords (from the
- * list's indexes). `complete` when the first part reached the end of the list (a larger pool would
- * add nothing).
+ * and that pass their topics and minimum upvotes (the fast path's filtered list), and the first
+ * `size` fresh papers by each author they follow and holding the words of each of their keywords
+ * (from the list's indexes: a common word can match most of the list). `complete` when no part was
+ * cut (a larger pool would add nothing).
  */
 function poolOf(
   list: LoadedList,
@@ -391,21 +418,39 @@ function poolOf(
   fresh: Fresh,
   size: number,
 ): { pool: Prepared[]; complete: boolean } {
-  const keywords = profile.keywords.map(contentWords).filter((words) => words.length > 0);
+  const keywords = profile.keywords.map((k) => contentWords(k)).filter((words) => words.length > 0);
   const indexes = new Set<number>();
   let complete = true;
+  // A one-word negative keyword excludes exactly the papers holding that word: left out here, so a
+  // common one does not fill the pool with papers rankForReader then drops (followed authors' papers,
+  // which it never drops, come from the author part). Longer ones are left to rankForReader.
+  const excluded = profile.negativeKeywords
+    .map((k) => contentWords(k))
+    .filter((words) => words.length === 1)
+    .map((words) => new Set(list.withWords(words)));
+  const kept: Fresh =
+    excluded.length === 0 ? fresh : (paper) => fresh(paper) && !excluded.some((e) => e.has(list.indexOf(paper.id)!));
   // A reader with keywords and no topic takes only keyword and author matches (rankForReader's rule).
   if (profile.topics.length > 0 || keywords.length === 0) {
-    const best = choose(list.filteredFor(profile.topics, profile.minUpvotes), fresh, size);
+    const best = choose(list.filteredFor(profile.topics, profile.minUpvotes), kept, size);
     for (const paper of best) indexes.add(list.indexOf(paper.id)!);
-    complete = best.length < size;
+    if (best.length >= size) complete = false;
   }
-  for (const author of profile.followedAuthors) {
-    for (const i of list.byAuthor(followedAuthorKey(author))) if (fresh(list.items[i]!)) indexes.add(i);
-  }
-  for (const words of keywords) {
-    for (const i of list.withWords(words)) if (fresh(list.items[i]!)) indexes.add(i);
-  }
+  const firstFresh = (matches: readonly number[], keep: Fresh) => {
+    let taken = 0;
+    for (const i of matches) {
+      if (taken >= size) {
+        complete = false;
+        return;
+      }
+      if (keep(list.items[i]!)) {
+        indexes.add(i);
+        taken += 1;
+      }
+    }
+  };
+  for (const author of profile.followedAuthors) firstFresh(list.byAuthor(followedAuthorKey(author)), fresh);
+  for (const words of keywords) firstFresh(list.withWords(words), kept);
   return { pool: [...indexes].sort((a, b) => a - b).map((i) => list.preparedAt(i)), complete };
 }
 

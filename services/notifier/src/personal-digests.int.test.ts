@@ -255,6 +255,27 @@ describe('followed authors and keywords', () => {
   });
 });
 
+describe('a reloaded candidate list', () => {
+  it('keeps what it prepared of unchanged papers and prepares a changed one again', async () => {
+    const ids = await insertPapers([
+      { arxivId: '2612.40001', title: 'Zebra stripes as camouflage', upvotes: 3, topics: ['bio'] },
+    ]);
+    const id = await reader('zebras@example.org', { topics: [] }, { keywords: ['zebra'] });
+    const candidates = new DigestCandidates(t.db, { ttlMs: 0 }); // a new list every call, carried over
+    expect((await candidates.feedPapers(id, 5)).map((p) => [p.id, p.why])).toEqual([
+      [ids.get('2612.40001'), 'matches “zebra”'],
+    ]);
+    await sql`UPDATE papers SET title = 'Horse stripes as camouflage' WHERE id = ${ids.get('2612.40001')}`.execute(
+      t.db,
+    );
+    expect(await candidates.feedPapers(id, 5)).toEqual([]);
+    await sql`UPDATE papers SET title = 'Zebra stripes as camouflage', upvotes = 4 WHERE id = ${ids.get('2612.40001')}`.execute(
+      t.db,
+    );
+    expect((await candidates.feedPapers(id, 5)).map((p) => [p.id, p.upvotes])).toEqual([[ids.get('2612.40001'), 4]]);
+  });
+});
+
 describe('a reader’s next digest after their feedback', () => {
   it('changes accordingly: the paper like the one they liked ranks above the one like the one they did not', async () => {
     const X = 'Speculative decoding with draft trees for fast LLM inference';

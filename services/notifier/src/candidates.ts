@@ -41,6 +41,9 @@ const MAX_FILTERED_LISTS = 512;
  */
 export const PERSONAL_POOL = 300;
 
+/** Distinct stemmed words shared by the prepared candidates of successive lists, at most. */
+const MAX_INTERNED_WORDS = 200_000;
+
 /** Liked papers' features kept per loaded list, for those no longer candidates. */
 const MAX_LIKED_FEATURES = 20_000;
 
@@ -92,6 +95,8 @@ class LoadedList {
     this.topScore = Math.max(0, items[0]?.score ?? 0);
     this.prepared = new Array(items.length);
     this.indexOfId = new Map(items.map((c, i) => [c.id, i]));
+    // Shared with the previous list (carried candidates hold its strings); started afresh past a bound.
+    this.strings = previous && previous.strings.size < MAX_INTERNED_WORDS ? previous.strings : new Map();
   }
 
   /** The previous list's preparation of this paper, when its title, abstract and authors are the same. */
@@ -102,6 +107,15 @@ class LoadedList {
     return before.authors.length === c.authors.length && before.authors.every((a, i) => a === c.authors[i])
       ? before
       : undefined;
+  }
+
+  private readonly strings: Map<string, string>;
+
+  private intern(word: string): string {
+    const known = this.strings.get(word);
+    if (known !== undefined) return known;
+    this.strings.set(word, word);
+    return word;
   }
 
   /** Drops the link to the previous list once this one has taken what it may carry. */
@@ -120,7 +134,12 @@ class LoadedList {
       // Features, words and author keys depend on title, abstract and authors only: a paper seen
       // again keeps them from the previous list (its score, topics and upvotes are the new ones).
       const before = this.carried(c);
-      prepared = before ? { ...before, ...c } : { ...prepareCandidate(c), lastSeenAt: c.lastSeenAt };
+      if (before) prepared = { ...before, ...c };
+      else {
+        const fresh = prepareCandidate(c);
+        // One string per distinct stemmed word: a paper's ~150 words are otherwise ~150 strings of its own.
+        prepared = { ...fresh, words: fresh.words.map((w) => this.intern(w)), lastSeenAt: c.lastSeenAt };
+      }
       this.prepared[index] = prepared;
     }
     return prepared;

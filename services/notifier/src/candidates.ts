@@ -90,19 +90,28 @@ class LoadedList {
 
   constructor(
     readonly items: readonly Candidate[],
-    private previous: LoadedList | null = null,
+    previous: LoadedList | null = null,
   ) {
     this.topScore = Math.max(0, items[0]?.score ?? 0);
     this.prepared = new Array(items.length);
     this.indexOfId = new Map(items.map((c, i) => [c.id, i]));
     // Shared with the previous list (carried candidates hold its strings); started afresh past a bound.
     this.strings = previous && previous.strings.size < MAX_INTERNED_WORDS ? previous.strings : new Map();
+    // Features, words and author keys depend on title, abstract and authors only: a paper seen again
+    // unchanged keeps them (with its new score, topics and upvotes), taken now so that the previous
+    // list is not kept alive for them.
+    if (previous) {
+      items.forEach((c, i) => {
+        const before = previous.preparedIfSame(c);
+        if (before) this.prepared[i] = { ...before, ...c };
+      });
+    }
   }
 
-  /** The previous list's preparation of this paper, when its title, abstract and authors are the same. */
-  private carried(c: Candidate): PreparedCandidate | undefined {
-    const index = this.previous?.indexOfId.get(c.id);
-    const before = index === undefined ? undefined : this.previous!.prepared[index];
+  /** This list's preparation of the paper, when it has one and its title, abstract and authors are the same. */
+  private preparedIfSame(c: Candidate): Prepared | undefined {
+    const index = this.indexOfId.get(c.id);
+    const before = index === undefined ? undefined : this.prepared[index];
     if (!before || before.title !== c.title || before.abstract !== c.abstract) return undefined;
     return before.authors.length === c.authors.length && before.authors.every((a, i) => a === c.authors[i])
       ? before
@@ -118,11 +127,6 @@ class LoadedList {
     return word;
   }
 
-  /** Drops the link to the previous list once this one has taken what it may carry. */
-  forgetPrevious(): void {
-    this.previous = null;
-  }
-
   indexOf(id: number): number | undefined {
     return this.indexOfId.get(id);
   }
@@ -131,15 +135,9 @@ class LoadedList {
     let prepared = this.prepared[index];
     if (!prepared) {
       const c = this.items[index]!;
-      // Features, words and author keys depend on title, abstract and authors only: a paper seen
-      // again keeps them from the previous list (its score, topics and upvotes are the new ones).
-      const before = this.carried(c);
-      if (before) prepared = { ...before, ...c };
-      else {
-        const fresh = prepareCandidate(c);
-        // One string per distinct stemmed word: a paper's ~150 words are otherwise ~150 strings of its own.
-        prepared = { ...fresh, words: fresh.words.map((w) => this.intern(w)), lastSeenAt: c.lastSeenAt };
-      }
+      const fresh = prepareCandidate(c);
+      // One string per distinct stemmed word: a paper's ~150 words are otherwise ~150 strings of its own.
+      prepared = { ...fresh, words: fresh.words.map((w) => this.intern(w)), lastSeenAt: c.lastSeenAt };
       this.prepared[index] = prepared;
     }
     return prepared;
@@ -255,9 +253,7 @@ export class DigestCandidates {
       (items) => {
         // Carries the previous list's prepared candidates over: a reload then prepares only new or
         // changed papers, and the two lists do not each hold features of every candidate.
-        const previous = this.list;
-        this.list = new LoadedList(items, previous);
-        previous.forgetPrevious();
+        this.list = new LoadedList(items, this.list);
         this.loadedAt = this.now();
         this.loading = null;
         return this.list;

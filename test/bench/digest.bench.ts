@@ -13,6 +13,10 @@
  * pool of PAPERBOY_SMTP_CONNECTIONS) to the same sink process, all handed to the pool at once, with
  * no database and no queue. ratio = emailsPerSec / ceilingEmailsPerSec. Prints one JSON line.
  *
+ * Personalised readers (issue 14): BENCH_DIGEST_PERSONAL (0 to 1, default 0) of the active subscribers
+ * follow authors, keywords or negative keywords, and most of those have a model trained on 10 to 40
+ * feedback rows (personalise()); the others take the fast path. `personalReaders` reports how many.
+ *
  * Knobs: BENCH_DIGEST_SUBSCRIBERS (20000), BENCH_DIGEST_PAPERS (5000), PAPERBOY_NOTIFY_CONCURRENCY,
  * PAPERBOY_MAIL_CHUNK_SIZE and PAPERBOY_SMTP_CONNECTIONS (passed on to the notifier and used by the
  * ceiling), BENCH_DIGEST_CPU_PROF=<dir> (the notifier runs with --cpu-prof).
@@ -24,7 +28,13 @@ import { loadConfig } from '@paperboy/config';
 import { type Db, type DigestPaper, DigestRepository } from '@paperboy/db';
 import { createTransport, type OutgoingMail } from '@paperboy/mail';
 import { buildDigestMail } from '@paperboy/notifier';
-import { loadTaxonomy } from '@paperboy/pipeline';
+import {
+  emptyReaderModel,
+  loadTaxonomy,
+  paperFeatures,
+  serializeReaderModel,
+  trainReaderModel,
+} from '@paperboy/pipeline';
 import { createQueueEvents, createRedis, type PlanDigestsResult, Queues } from '@paperboy/queue';
 import { deleteRedisPrefix } from '@paperboy/test-utils';
 import { sql } from 'kysely';
@@ -35,6 +45,7 @@ export { startCountingSmtpSink } from './smtp-sink.js';
 
 const SUBSCRIBERS = Number(process.env.BENCH_DIGEST_SUBSCRIBERS ?? 20_000);
 const SMALL_SUBSCRIBERS = 2_000;
+const PERSONAL_SHARE = Number(process.env.BENCH_DIGEST_PERSONAL ?? 0);
 const PAPERS = Number(process.env.BENCH_DIGEST_PAPERS ?? 5_000);
 const NOTIFIER_MAIN = fileURLToPath(new URL('../../services/notifier/src/main.ts', import.meta.url));
 
@@ -319,6 +330,78 @@ export async function insertSubscribers(db: Db, subscribers: readonly Subscriber
   await sql`ANALYZE subscribers, subscriber_preferences`.execute(db);
 }
 
+/**
+ * Makes `share` of the active subscribers personalised readers: among them, 40% follow one or two
+ * authors, 40% have a keyword, 20% a negative keyword, and 60% a model trained (as the train-reader
+ * job does) on 10 to 40 feedback rows, liking papers about one noun and disliking others. Returns
+ * how many readers are personalised.
+ */
+export async function personalise(db: Db, share: number, seed = 3): Promise<number> {
+  if (share <= 0) return 0;
+  const r = random(seed);
+  const { rows: readers } = await sql<{ id: number }>`
+    SELECT s.id FROM subscribers s WHERE s.status = 'active' ORDER BY s.id`.execute(db);
+  const { rows: papers } = await sql<{ id: number; title: string; abstract: string | null }>`
+    SELECT id, title, abstract FROM papers ORDER BY id`.execute(db);
+  const features = new Map(papers.map((p) => [Number(p.id), paperFeatures(p)]));
+  const prefs: Array<{ id: number; authors: string[]; keywords: string[]; negative: string[] }> = [];
+  const feedback: Array<{ subscriber: number; paper: number; signal: 1 | -1 }> = [];
+  const models: Array<ReturnType<typeof serializeReaderModel> & { subscriber: number }> = [];
+  for (const { id } of readers) {
+    if (r.next() >= share) continue;
+    const subscriber = Number(id);
+    const name = () => `${r.pick(WORDS.first)} ${r.pick(WORDS.last)}`;
+    prefs.push({
+      id: subscriber,
+      authors: r.next() < 0.4 ? Array.from({ length: r.int(1, 2) }, name) : [],
+      keywords: r.next() < 0.4 ? [r.pick(WORDS.nouns).toLowerCase()] : [],
+      negative: r.next() < 0.2 ? [r.pick(WORDS.adjectives).toLowerCase()] : [],
+    });
+    if (r.next() < 0.6) {
+      const liked = r.pick(WORDS.nouns);
+      const examples = r.sample(papers, r.int(10, 40)).map((p) => ({
+        paper: Number(p.id),
+        signal: (p.title.includes(liked) ? 1 : r.next() < 0.3 ? 1 : -1) as 1 | -1,
+      }));
+      for (const e of examples) feedback.push({ subscriber, ...e });
+      const model = trainReaderModel(
+        emptyReaderModel(),
+        examples.map((e) => ({ features: features.get(e.paper)!, signal: e.signal })),
+      );
+      models.push({ subscriber, ...serializeReaderModel(model) });
+    }
+  }
+  for (let start = 0; start < prefs.length; start += 5000) {
+    const chunk = prefs.slice(start, start + 5000);
+    // Arrays of arrays travel as JSON: unnest() would flatten a text[][].
+    await sql`
+      UPDATE subscriber_preferences p
+      SET followed_authors = ARRAY(SELECT jsonb_array_elements_text(u.prefs->'authors')),
+          keywords = ARRAY(SELECT jsonb_array_elements_text(u.prefs->'keywords')),
+          negative_keywords = ARRAY(SELECT jsonb_array_elements_text(u.prefs->'negative'))
+      FROM unnest(${chunk.map((x) => x.id)}::bigint[], ${chunk.map((x) => JSON.stringify(x))}::jsonb[]) AS u(id, prefs)
+      WHERE p.subscriber_id = u.id`.execute(db);
+  }
+  for (let start = 0; start < feedback.length; start += 20_000) {
+    const chunk = feedback.slice(start, start + 20_000);
+    await sql`
+      INSERT INTO paper_feedback (subscriber_id, paper_id, signal, given_at)
+      SELECT u.s, u.p, u.g, now() - make_interval(mins => u.o::int)
+      FROM unnest(${chunk.map((x) => x.subscriber)}::bigint[], ${chunk.map((x) => x.paper)}::bigint[],
+                  ${chunk.map((x) => x.signal)}::smallint[], ${chunk.map((_, i) => i % 1000)}::int[]) AS u(s, p, g, o)
+      ON CONFLICT DO NOTHING`.execute(db);
+  }
+  for (const model of models) {
+    await sql`
+      INSERT INTO reader_models (subscriber_id, kind, bias, feature_ids, weights, examples, trained_through)
+      VALUES (${model.subscriber}, ${model.kind}, ${model.bias}, ${model.featureIds}::integer[], ${model.weights}::real[], ${model.examples}, now())`.execute(
+      db,
+    );
+  }
+  await sql`ANALYZE subscriber_preferences, paper_feedback, reader_models`.execute(db);
+  return prefs.length;
+}
+
 function procStatusKb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   try {
     const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -343,6 +426,7 @@ interface RunResult {
   plannerSeconds: number;
   peakRssMb: number;
   readyRssMb: number;
+  personalReaders: number;
 }
 
 /** The digests just sent, rendered again as the notifier did: each sent delivery with its recorded papers. */
@@ -361,7 +445,7 @@ async function renderSentMails(db: Db): Promise<OutgoingMail[]> {
     FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id JOIN delivered_papers dp ON dp.delivery_id = d.id
     WHERE d.status = 'sent' GROUP BY d.id, s.id ORDER BY d.id`.execute(db);
   const ids = [...new Set(rows.flatMap((r) => r.paperIds.map(Number)))];
-  const papers = new Map<number, DigestPaper>(
+  const papers = new Map<number, Omit<DigestPaper, 'why'>>(
     (await new DigestRepository(db).papersByIds(ids, new Map())).map((p) => [p.id, p]),
   );
   const settings = { ...config.mail, secret: config.mail.secret! };
@@ -370,7 +454,8 @@ async function renderSentMails(db: Db): Promise<OutgoingMail[]> {
       settings,
       { id: r.subscriberId, email: r.email, tokenVersion: r.tokenVersion },
       r.periodKey,
-      r.paperIds.map((id) => papers.get(Number(id))!),
+      // The reasons are not recorded: a line of the usual length stands for each.
+      r.paperIds.map((id) => ({ ...papers.get(Number(id))!, why: 'trending in llm' })),
     ),
   );
 }
@@ -392,6 +477,7 @@ async function runOnce(dbName: string, subscriberCount: number): Promise<RunResu
   try {
     await seedPapers(db, PAPERS);
     await insertSubscribers(db, makeSubscribers(subscriberCount));
+    const personalReaders = await personalise(db, PERSONAL_SHARE);
 
     const cpuProf = process.env.BENCH_DIGEST_CPU_PROF;
     child = spawn(
@@ -496,6 +582,7 @@ async function runOnce(dbName: string, subscriberCount: number): Promise<RunResu
       plannerSeconds,
       peakRssMb: mb(peakKb),
       readyRssMb: mb(readyRssKb),
+      personalReaders,
     };
   } finally {
     if (child && child.exitCode === null) {
@@ -536,6 +623,7 @@ export async function benchDigest(): Promise<Record<string, number>> {
     emailsPerSec2k: round(small.emails / small.seconds),
     ceilingEmailsPerSec2k: round(small.ceilingEmailsPerSec),
     plannerSeconds: round(large.plannerSeconds, 2),
+    personalReaders: large.personalReaders,
     chunkSize: settings.chunkSize,
     smtpConnections: settings.connections,
     notifyConcurrency: settings.concurrency,

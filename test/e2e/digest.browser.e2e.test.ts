@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { renderDigest } from '@paperboy/mail';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { paper, richDigestInput } from '../../packages/mail/src/digest.fixtures.js';
+import { feedbackOf, paper, richDigestInput } from '../../packages/mail/src/digest.fixtures.js';
 import { chromiumAvailable, launchChromium } from './browser.js';
 
 /**
@@ -172,6 +172,8 @@ describe.skipIf(!available)('digest HTML in chromium', () => {
               'https://github.com/example-lab/draft-trees',
               'https://huggingface.co/papers/2612.04567#community',
               'https://paperboy.example/unsubscribe?token=abc',
+              feedbackOf(1).moreUrl,
+              feedbackOf(4).lessUrl,
             ]),
           );
           // No image, font or tracker: nothing was requested.

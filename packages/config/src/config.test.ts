@@ -125,6 +125,30 @@ describe('loadConfig', () => {
     expect(configHelp.PAPERBOY_STUCK_DELIVERY_MINUTES).toMatch(/stuck.*default 15/);
   });
 
+  it('weighs the digest ranking by PAPERBOY_RANK_*, 1, 2, 0.5 and 0.3 unless set, and refuses anything but a non-negative number', () => {
+    expect(loadConfig({}).ranking).toEqual({ trending: 1, relevance: 2, author: 0.5, keyword: 0.3 });
+    expect(
+      loadConfig({
+        PAPERBOY_RANK_TRENDING_WEIGHT: '0',
+        PAPERBOY_RANK_RELEVANCE_WEIGHT: '2.5',
+        PAPERBOY_RANK_AUTHOR_BOOST: '10',
+        PAPERBOY_RANK_KEYWORD_BOOST: '0.05',
+      }).ranking,
+    ).toEqual({ trending: 0, relevance: 2.5, author: 10, keyword: 0.05 });
+    for (const key of [
+      'PAPERBOY_RANK_TRENDING_WEIGHT',
+      'PAPERBOY_RANK_RELEVANCE_WEIGHT',
+      'PAPERBOY_RANK_AUTHOR_BOOST',
+      'PAPERBOY_RANK_KEYWORD_BOOST',
+    ]) {
+      for (const value of ['-1', '-0.5', 'heavy', '1e3', '1001']) {
+        expect(() => loadConfig({ [key]: value }), `${key}=${value}`).toThrow(
+          `${key}=${JSON.stringify(value)}: expected a number from 0 to 1000`,
+        );
+      }
+    }
+  });
+
   it('reads the read API and dashboard from DATABASE_READ_URL, DATABASE_URL unless set, and checks it like DATABASE_URL', () => {
     expect(loadConfig({}).databaseReadUrl).toBe('postgres://127.0.0.1:5432/paperboy');
     expect(loadConfig({ DATABASE_URL: 'postgres://db:5432/p' }).databaseReadUrl).toBe('postgres://db:5432/p');

@@ -328,6 +328,23 @@ export const configSchema = z.object({
     .describe('confirmation mails sent to one address per hour; further requests get the same answer and no mail'),
   PAPERBOY_SKIP_EMPTY_DIGESTS: bool.default('1').describe('`0` sends empty digests too'),
   PAPERBOY_NOTIFY_CONCURRENCY: int(1, 64).default(8).describe('send jobs at once per notifier process'),
+  // The defaults are DEFAULT_RANKING_WEIGHTS of packages/pipeline (a notifier test holds them equal).
+  PAPERBOY_RANK_TRENDING_WEIGHT: decimal(0, 1000)
+    .default(1)
+    .describe(
+      "digest ranking: weight of a paper's trending score (0 to 1, relative to the best candidate's) in the blend",
+    ),
+  PAPERBOY_RANK_RELEVANCE_WEIGHT: decimal(0, 1000)
+    .default(2)
+    .describe(
+      "digest ranking: weight of the reader's own model (−1 to 1, learned from their “more/less like this” links) in the blend",
+    ),
+  PAPERBOY_RANK_AUTHOR_BOOST: decimal(0, 1000)
+    .default(0.5)
+    .describe('digest ranking: added to a paper by an author the reader follows'),
+  PAPERBOY_RANK_KEYWORD_BOOST: decimal(0, 1000)
+    .default(0.3)
+    .describe("digest ranking: added to a paper matching one of the reader's keywords"),
   PAPERBOY_STUCK_DELIVERY_MINUTES: int(1, 10_080)
     .default(15)
     .describe('a delivery claimed this long and not finished is stuck (metrics, dashboard, `digest stuck`)'),
@@ -483,6 +500,8 @@ export type Config = Readonly<{
      */
     stuckMinutes: number;
   }>;
+  /** The weights of the digest ranking's blend (PAPERBOY_RANK_*; `RankingWeights` of packages/pipeline). */
+  ranking: Readonly<{ trending: number; relevance: number; author: number; keyword: number }>;
   batchSize: number;
   processorConcurrency: number;
   nearDuplicateThreshold: number;
@@ -581,6 +600,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       concurrency: e.PAPERBOY_NOTIFY_CONCURRENCY,
       stuckMinutes: e.PAPERBOY_STUCK_DELIVERY_MINUTES,
     },
+    ranking: {
+      trending: e.PAPERBOY_RANK_TRENDING_WEIGHT,
+      relevance: e.PAPERBOY_RANK_RELEVANCE_WEIGHT,
+      author: e.PAPERBOY_RANK_AUTHOR_BOOST,
+      keyword: e.PAPERBOY_RANK_KEYWORD_BOOST,
+    },
     batchSize: e.PAPERBOY_BATCH_SIZE,
     processorConcurrency: e.PAPERBOY_PROCESSOR_CONCURRENCY,
     nearDuplicateThreshold: e.PAPERBOY_NEAR_DUPLICATE_THRESHOLD,
@@ -664,6 +689,10 @@ export function configToEnv(config: Config): Record<keyof typeof configSchema.sh
     PAPERBOY_MAIL_CHUNK_SIZE: String(mail.chunkSize),
     PAPERBOY_SMTP_CONNECTIONS: String(mail.connections),
     PAPERBOY_STUCK_DELIVERY_MINUTES: String(mail.stuckMinutes),
+    PAPERBOY_RANK_TRENDING_WEIGHT: String(config.ranking.trending),
+    PAPERBOY_RANK_RELEVANCE_WEIGHT: String(config.ranking.relevance),
+    PAPERBOY_RANK_AUTHOR_BOOST: String(config.ranking.author),
+    PAPERBOY_RANK_KEYWORD_BOOST: String(config.ranking.keyword),
     PAPERBOY_HEALTH_PORT: optional(config.healthPort),
     PAPERBOY_ADMIN_TOKEN: config.adminToken,
     PAPERBOY_BATCH_SIZE: String(config.batchSize),

@@ -36,10 +36,19 @@ export function digestInput(overrides: Partial<DigestInput> = {}): DigestInput {
 
 export const HOSTILE_TITLE = 'Attack <script>alert(1)</script> "quoted" & more\r\nBcc: evil@example.com';
 
+/** A reader's feedback links for a fixture paper (the notifier signs real ones). */
+export function feedbackOf(paperId: number): { moreUrl: string; lessUrl: string } {
+  return {
+    moreUrl: `https://paperboy.example/feedback?token=more-${paperId}.c2lnbmF0dXJlLW9mLXRoZS1mZWVkYmFjay1saW5r`,
+    lessUrl: `https://paperboy.example/feedback?token=less-${paperId}.c2lnbmF0dXJlLW9mLXRoZS1mZWVkYmFjay1saW5r`,
+  };
+}
+
 /**
  * A digest as the richer sources will fill it: every optional field on the first paper, an arXiv
  * paper with only its abstract, a Hugging Face paper without an arXiv id, and one known only by the
- * listing it was seen on. The text snapshot and the browser screenshots render this.
+ * listing it was seen on; each with the reason the reader's ranking gave and their feedback links.
+ * The text snapshot and the browser screenshots render this.
  */
 export function richDigestInput(): DigestInput {
   return digestInput({
@@ -61,6 +70,8 @@ export function richDigestInput(): DigestInput {
         githubRepo: 'https://github.com/example-lab/draft-trees',
         githubStars: 15_634,
         projectPage: 'https://example-lab.github.io/draft-trees/',
+        why: 'like “Medusa: Simple LLM Inference Acceleration with Multiple Decoding Heads” you liked',
+        feedback: feedbackOf(1),
       }),
       paper({
         arxivId: '2612.01001',
@@ -71,6 +82,8 @@ export function richDigestInput(): DigestInput {
         url: 'https://arxiv.org/abs/2612.01001v1',
         upvotes: null,
         topics: ['rl-robotics', 'vision'],
+        why: 'by an author you follow (Priya Natarajan)',
+        feedback: feedbackOf(2),
       }),
       paper({
         arxivId: null,
@@ -83,6 +96,8 @@ export function richDigestInput(): DigestInput {
         topics: ['vision'],
         huggingfaceId: 'openpixel-2026',
         stars: 420,
+        why: 'trending in vision',
+        feedback: feedbackOf(3),
       }),
       paper({
         arxivId: null,
@@ -92,6 +107,8 @@ export function richDigestInput(): DigestInput {
         url: 'https://workshop.example.org/2026/papers/17',
         upvotes: 1,
         topics: [],
+        why: 'matches “workshop”',
+        feedback: feedbackOf(4),
       }),
     ],
   });

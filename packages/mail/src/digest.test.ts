@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { digestInput, HOSTILE_TITLE, paper, richDigestInput } from './digest.fixtures.js';
+import { digestInput, feedbackOf, HOSTILE_TITLE, paper, richDigestInput } from './digest.fixtures.js';
 import { renderDigest } from './digest.js';
 import { safeUrl, truncateAtWord } from './escape.js';
 
@@ -179,6 +179,50 @@ describe('renderDigest with the richer fields', () => {
     expect(text).toContain('Jonas Berg and Priya Natarajan');
     expect(text).toContain('llm · 87 upvotes · arXiv:2612.04567');
     expect(text).toContain('rl-robotics · vision · arXiv:2612.01001');
+  });
+
+  it('says why each paper was picked and links "More like this" / "Less like this", in both parts', () => {
+    const { html, text } = renderDigest(richDigestInput());
+    expect(html).toContain('>Why: by an author you follow (Priya Natarajan)</p>');
+    expect(html).toContain(
+      '>Why: like “Medusa: Simple LLM Inference Acceleration with Multiple Decoding Heads” you liked</p>',
+    );
+    expect(html).toContain(`<a href="${feedbackOf(3).moreUrl}" class="pb-link"`);
+    expect(html).toContain(`<a href="${feedbackOf(3).lessUrl}" class="pb-link"`);
+    expect(html.match(/>More like this<\/a>/g)).toHaveLength(4);
+    expect(html.match(/>Less like this<\/a>/g)).toHaveLength(4);
+    const third = text.slice(text.indexOf('3. '), text.indexOf('4. '));
+    expect(third).toContain('   vision · 12 upvotes · ★ 420\n   Why: trending in vision\n');
+    expect(third).toContain(
+      `   More like this:\n   ${feedbackOf(3).moreUrl}\n   Less like this:\n   ${feedbackOf(3).lessUrl}`,
+    );
+    // No tracking: nothing but links the reader clicks, and the paper links as they were.
+    expect(html).not.toMatch(/<img/i);
+    expect(html).toContain('<a href="https://arxiv.org/abs/2612.04567" class="pb-link"');
+  });
+
+  it('escapes a reason, shortens a long one, and leaves out what is missing or unsafe', () => {
+    const { html, text } = renderDigest(
+      digestInput({
+        papers: [
+          paper({
+            why: 'like “<script>alert(1)</script>” you\r\nliked',
+            feedback: { moreUrl: 'javascript:alert(1)', lessUrl: 'https://x.example/l' },
+          }),
+          paper({ title: 'Long', why: `matches “${'word '.repeat(60)}”` }),
+          paper({ title: 'None' }),
+        ],
+      }),
+    );
+    expect(html).toContain('Why: like “&lt;script&gt;alert(1)&lt;/script&gt;” you liked');
+    expect(html).not.toMatch(/<script|javascript:/);
+    // An unsafe link drops the pair: no half of it.
+    expect(html).not.toContain('like this');
+    expect(text).not.toContain('like this');
+    const long = text.slice(text.indexOf('2. '), text.indexOf('3. '));
+    expect(long).toMatch(/Why: matches “(word ){10,}/);
+    expect(long).toContain('…');
+    expect(text.slice(text.indexOf('3. '))).not.toContain('Why:');
   });
 
   it('declares both colour schemes and styles the dark one', () => {

@@ -29,6 +29,10 @@ export interface DigestPaper {
   projectPage?: string | null;
   /** The paper's latest recorded star count, when `githubStars` is not given. */
   stars?: number | null;
+  /** Why the reader's ranking picked it, one short line ("trending in llm"): shown as "Why: …". */
+  why?: string | null;
+  /** The reader's signed "More like this" / "Less like this" links for this paper. */
+  feedback?: { moreUrl: string; lessUrl: string } | null;
 }
 
 export interface DigestInput {
@@ -77,6 +81,8 @@ export const DIGEST_MAX_AUTHORS = 3;
 /** Longest summary (one or two sentences), in characters. */
 export const DIGEST_EXCERPT_CHARS = 300;
 const SUBJECT_TITLE_CHARS = 80;
+/** Longest reason line (it names a liked paper's title or an author): one line on a phone. */
+const WHY_CHARS = 120;
 
 export function renderDigest(input: DigestInput): RenderedDigest {
   assertDigestInput(input);
@@ -136,6 +142,10 @@ interface PaperView {
   meta: string;
   excerpt: string;
   links: PaperLink[];
+  /** "Why: trending in llm", or '' without a reason. */
+  why: string;
+  /** "More like this" and "Less like this", or none. */
+  feedback: PaperLink[];
 }
 
 /** `safeUrl` of an optional value, or null when there is none or it is not an http(s) URL. */
@@ -172,6 +182,9 @@ function viewPaper(paper: DigestPaper): PaperView {
     arxiv ? `arXiv:${arxiv}` : '',
   ].filter(Boolean);
   const summary = paper.summary ? singleLine(paper.summary) : '';
+  const why = paper.why ? singleLine(paper.why) : '';
+  const more = optionalUrl(paper.feedback?.moreUrl);
+  const less = optionalUrl(paper.feedback?.lessUrl);
   return {
     title: singleLine(paper.title) || '(untitled)',
     url,
@@ -179,6 +192,14 @@ function viewPaper(paper: DigestPaper): PaperView {
     meta: meta.join(' · '),
     excerpt: shortSummary(summary || paper.abstract || '', DIGEST_EXCERPT_CHARS),
     links,
+    why: why ? `Why: ${truncateAtWord(why, WHY_CHARS)}` : '',
+    feedback:
+      more && less
+        ? [
+            { label: 'More like this', url: more },
+            { label: 'Less like this', url: less },
+          ]
+        : [],
   };
 }
 
@@ -214,6 +235,8 @@ const STYLE = {
   meta: 'margin:4px 0 0 0;font-size:12px;line-height:17px;color:#52525b;',
   excerpt: 'margin:8px 0 0 0;font-size:15px;line-height:22px;color:#27272a;',
   links: 'margin:8px 0 0 0;font-size:13px;line-height:20px;color:#52525b;',
+  why: 'margin:4px 0 0 0;font-size:12px;line-height:17px;color:#52525b;font-style:italic;',
+  feedback: 'margin:6px 0 0 0;font-size:12px;line-height:18px;color:#52525b;',
   link: 'color:#1d4ed8;text-decoration:underline;',
   footer: `${FONT}${WRAP}padding:16px 24px 24px 24px;border-top:1px solid #e4e4e7;font-size:12px;line-height:18px;color:#52525b;`,
   footerLink: 'color:#3f3f46;text-decoration:underline;',
@@ -249,12 +272,15 @@ function link(url: string, text: string, style: string, className: string): stri
 
 function renderPaperHtml(paper: PaperView): string {
   const links = paper.links.map((l) => link(l.url, l.label, STYLE.link, 'pb-link')).join(' · ');
+  const feedback = paper.feedback.map((l) => link(l.url, l.label, STYLE.link, 'pb-link')).join(' · ');
   const lines = [
     link(paper.url, paper.title, STYLE.title, 'pb-link'),
     paper.authors ? `<p class="pb-muted" style="${STYLE.authors}">${escapeHtml(paper.authors)}</p>` : '',
     paper.meta ? `<p class="pb-muted" style="${STYLE.meta}">${escapeHtml(paper.meta)}</p>` : '',
+    paper.why ? `<p class="pb-muted" style="${STYLE.why}">${escapeHtml(paper.why)}</p>` : '',
     paper.excerpt ? `<p class="pb-text" style="${STYLE.excerpt}">${escapeHtml(paper.excerpt)}</p>` : '',
     links ? `<p class="pb-muted" style="${STYLE.links}">${links}</p>` : '',
+    feedback ? `<p class="pb-muted" style="${STYLE.feedback}">${feedback}</p>` : '',
   ];
   return `<tr><td class="pb-pad pb-rule" style="${STYLE.paper}">${lines.filter(Boolean).join('\n')}</td></tr>`;
 }
@@ -328,12 +354,15 @@ function renderPaperText(paper: PaperView, index: number): string {
     `${index + 1}. ${paper.title}`,
     paper.authors ? wrap(paper.authors, indent) : '',
     paper.meta ? wrap(paper.meta, indent) : '',
+    paper.why ? wrap(paper.why, indent) : '',
   ];
   const links = [{ label: 'Paper', url: paper.url }, ...paper.links].map((l) => textLink(l.label, l.url, indent));
+  const feedback = paper.feedback.map((l) => textLink(l.label, l.url, indent));
   return [
     head.filter(Boolean).join('\n'),
     ...(paper.excerpt ? [wrap(paper.excerpt, indent)] : []),
     links.join('\n'),
+    ...(feedback.length ? [feedback.join('\n')] : []),
   ].join('\n\n');
 }
 

@@ -1,6 +1,7 @@
 import { loadConfig } from '@paperboy/config';
 import { DigestRepository, SubscriberRepository } from '@paperboy/db';
 import { createTransport } from '@paperboy/mail';
+import { DEFAULT_RANKING_WEIGHTS, verifyToken } from '@paperboy/pipeline';
 import { createTestDatabase, type SmtpTestServer, startSmtpTestServer, type TestDatabase } from '@paperboy/test-utils';
 import { sql } from 'kysely';
 import { pino } from 'pino';
@@ -69,9 +70,11 @@ async function smtpAndConfig() {
   return { server, config, transport: createTransport({ smtpUrl: server.url, outboxDir: '/tmp/unused', pool: false }) };
 }
 
-/** The papers part of a mail: from the greeting to the footer, free of the reader's own links. */
+/** The papers part of a mail: from the greeting to the footer, the reader's own feedback tokens left out. */
 function papersPart(body: string, end: string): string {
-  return body.slice(body.indexOf('for this period.'), body.lastIndexOf(end));
+  return body
+    .slice(body.indexOf('for this period.'), body.lastIndexOf(end))
+    .replace(/feedback\?token=[A-Za-z0-9_.-]+/g, 'feedback?token=(theirs)');
 }
 
 describe('digest mails of stored papers', () => {
@@ -97,6 +100,7 @@ describe('digest mails of stored papers', () => {
     const text = one.text ?? '';
     expect(papersPart(html, 'You receive this digest')).toBe(papersPart(many.html || '', 'You receive this digest'));
     expect(papersPart(text, '-- ')).toBe(papersPart(many.text ?? '', '-- '));
+    expect(papersPart(text, '-- ').match(/feedback\?token=\(theirs\)/g)).toHaveLength(6);
 
     // The arXiv paper: its abstract and PDF without version, never the loopback listing it was seen on.
     expect(html).toContain('href="https://arxiv.org/abs/2612.00001"');
@@ -121,6 +125,45 @@ describe('digest mails of stored papers', () => {
     expect(text.match(/^ {3}llm · /gm)).toHaveLength(3);
   });
 
+  it('carries per paper its reason and "more/less like this" links whose tokens verify to that paper and signal', async () => {
+    const { server, config, transport } = await smtpAndConfig();
+    const r = await plan('feedback@example.org', ['llm']);
+    const send = createSendDigestsHandler({ db: t.db, logger, config, transport });
+    expect(await send({ deliveryIds: [r.deliveryId] }, job)).toMatchObject({ sent: 1 });
+    await transport.close();
+    const { html, text } = server.messages[0]!.parsed;
+    const { rows: papers } = await sql<{ id: number; title: string }>`
+      SELECT p.id, p.title FROM delivered_papers d JOIN papers p ON p.id = d.paper_id
+      WHERE d.delivery_id = ${r.deliveryId} ORDER BY p.id`.execute(t.db);
+    expect(papers).toHaveLength(3);
+    const { rows } = await sql<{
+      token_version: number;
+    }>`SELECT token_version FROM subscribers WHERE id = ${r.id}`.execute(t.db);
+    const tokensIn = (body: string) =>
+      [...body.matchAll(/https:\/\/localhost:3000\/feedback\?token=([A-Za-z0-9_.-]+)/g)].map((m) => m[1]!);
+    for (const body of [html || '', text ?? '']) {
+      const claims = tokensIn(body).map((token) => {
+        const check = verifyToken(config.mail.secret!, token, 'feedback', new Date());
+        if (!check.ok) throw new Error(`feedback token refused: ${check.reason}`);
+        expect(check.subscriberId).toBe(r.id);
+        expect(check.version).toBe(rows[0]!.token_version);
+        return `${check.feedback!.paperId}:${check.feedback!.signal}`;
+      });
+      expect(claims.sort()).toEqual(papers.flatMap((p) => [`${p.id}:-1`, `${p.id}:1`]).sort());
+      // A feedback token is no unsubscribe or preferences token.
+      expect(verifyToken(config.mail.secret!, tokensIn(body)[0]!, 'unsubscribe', new Date())).toMatchObject({
+        ok: false,
+        reason: 'wrong-purpose',
+      });
+    }
+    // Each paper says why it is there (this reader: their topic), in both parts.
+    expect(text?.match(/^ {3}Why: trending in llm$/gm)).toHaveLength(3);
+    expect((html || '').match(/>Why: trending in llm<\/p>/g)).toHaveLength(3);
+    // The paper links are not rewritten through paperboy.
+    expect(html).toContain('href="https://arxiv.org/abs/2612.00001"');
+    expect(html).not.toMatch(/<img/i);
+  });
+
   it('shows a reader without a topic filter each paper’s best topic', async () => {
     const single = await smtpAndConfig();
     const c = await plan('everything@example.org', []);
@@ -131,6 +174,12 @@ describe('digest mails of stored papers', () => {
     expect(text).not.toContain('safety');
     expect(text).toContain('   vision · 20 upvotes');
     expect(text).toContain('   llm · 30 upvotes · arXiv:2612.00001');
+  });
+});
+
+describe('the ranking weights', () => {
+  it('default to DEFAULT_RANKING_WEIGHTS (PAPERBOY_RANK_* unset)', () => {
+    expect(loadConfig({}).ranking).toEqual(DEFAULT_RANKING_WEIGHTS);
   });
 });
 

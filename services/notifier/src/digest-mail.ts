@@ -19,10 +19,14 @@ export function huggingfaceIdOf(url: string | null): string | null {
 /**
  * What a digest shows of a stored paper. Its links are built by the mail from the arXiv id (abstract,
  * PDF) and the Hugging Face id (page, discussion), taken from the stored URL when that is a paper page
- * there; the stored URL itself is the title's link only without either. `topics` are already those the
- * reader sees (`DigestCandidates`).
+ * there; the stored URL itself is the title's link only without either. `topics` and `why` are already
+ * those of this reader (`DigestCandidates`); `feedback` are their signed links for this paper.
  */
-export function digestPaperView(paper: DigestPaper, publicUrl: string): MailDigestPaper {
+export function digestPaperView(
+  paper: DigestPaper,
+  publicUrl: string,
+  feedback: MailDigestPaper['feedback'] = null,
+): MailDigestPaper {
   return {
     arxivId: paper.arxivId,
     title: paper.title,
@@ -36,7 +40,24 @@ export function digestPaperView(paper: DigestPaper, publicUrl: string): MailDige
     githubRepo: paper.codeUrl,
     githubStars: paper.codeStars,
     projectPage: paper.projectPage,
+    why: paper.why,
+    feedback,
   };
+}
+
+/**
+ * A reader's "More like this" / "Less like this" links for one paper: the API's feedback page with a
+ * token signing the paper and the signal, of the subscriber's current token version. The paper's own
+ * links stay as they are: nothing in a digest tracks who clicked what.
+ */
+export function feedbackLinks(
+  settings: { publicUrl: string; secret: string },
+  subscriber: { id: number; tokenVersion: number },
+  paperId: number,
+): { moreUrl: string; lessUrl: string } {
+  const url = (signal: 1 | -1) =>
+    `${settings.publicUrl}/feedback?token=${signToken(settings.secret, 'feedback', subscriber.id, null, subscriber.tokenVersion, { paperId, signal })}`;
+  return { moreUrl: url(1), lessUrl: url(-1) };
 }
 
 export interface DigestMailSettings {
@@ -47,8 +68,9 @@ export interface DigestMailSettings {
 }
 
 /**
- * The digest mail of one subscriber and period, with signed links to unsubscribe and to their
- * preferences, of the subscriber's current token version (an older version's links are refused).
+ * The digest mail of one subscriber and period, with signed links to unsubscribe, to their
+ * preferences and to say "more/less like this" of each paper, of the subscriber's current token
+ * version (an older version's links are refused).
  */
 export function buildDigestMail(
   settings: DigestMailSettings,
@@ -63,7 +85,7 @@ export function buildDigestMail(
   return renderDigest({
     subscriber: { email: subscriber.email },
     period: { label: periodLabel(periodKey), key: periodKey },
-    papers: papers.map((p) => digestPaperView(p, publicUrl)),
+    papers: papers.map((p) => digestPaperView(p, publicUrl, feedbackLinks(settings, subscriber, p.id))),
     links: {
       unsubscribeUrl: `${publicUrl}/unsubscribe?token=${unsubscribe}`,
       preferencesUrl: `${publicUrl}/preferences?token=${preferences}`,

@@ -4,6 +4,7 @@ import type { Logger } from '@paperboy/logger';
 import type { MailTransport } from '@paperboy/mail';
 import type { Metrics } from '@paperboy/metrics';
 import { createWorker, logWorkerEvents, type Queues, type RedisClient, type Worker } from '@paperboy/queue';
+import { DigestCandidates } from './candidates.js';
 import { createPlanDigestsHandler } from './handlers/plan-digests.handler.js';
 import { createSendConfirmationHandler } from './handlers/send-confirmation.handler.js';
 import { createSendDigestHandler } from './handlers/send-digest.handler.js';
@@ -54,17 +55,20 @@ export function createNotifierWorkers(deps: NotifierDeps): Worker[] {
       ...(deps.hold ? { hold: deps.hold } : {}),
     },
   );
+  // One candidate list (and its prepared features) for both send paths of the process.
+  const candidates = new DigestCandidates(deps.db, { weights: deps.config.ranking });
   const rateLimit =
     deps.rateLimit ?? new MailRateLimit(deps.connection, deps.config.queuePrefix, deps.config.mail.perMinute);
   const sender = createWorker(
     'notify',
     {
-      'send-digest': createSendDigestHandler({ ...deps, logger, rateLimit }),
+      'send-digest': createSendDigestHandler({ ...deps, logger, rateLimit, candidates }),
       // One bound on rendered mails in flight for all the process's chunks.
       'send-digests': createSendDigestsHandler({
         ...deps,
         logger,
         rateLimit,
+        candidates,
         slots: new SendSlots(2 * deps.config.mail.connections),
       }),
       'send-confirmation': createSendConfirmationHandler({ ...deps, logger, rateLimit }),

@@ -72,7 +72,7 @@ export async function digestPreview(config: Config, rawEmail: string | undefined
     const subscribers = new SubscriberRepository(db);
     const subscriber = await subscribers.findByEmail(email);
     if (!subscriber) throw new UsageError(`digest preview: no subscriber ${email}`, 'digest');
-    const papers = await new DigestCandidates(db, 0).digestPapers(subscriber.id);
+    const papers = await new DigestCandidates(db, { ttlMs: 0, weights: config.ranking }).digestPapers(subscriber.id);
     const prefs = await subscribers.preferences(subscriber.id);
     const period = `${prefs?.frequency ?? 'daily'}-preview`;
     const secret = await new LinkSecretRepository(db).resolve(config.mail.secret);

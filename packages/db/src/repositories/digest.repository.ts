@@ -1,6 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import type { Database } from '../schema.js';
 import { arrayOf, paperHeadline } from './expressions.js';
+import type { StoredReaderModel } from './reader.repository.js';
 
 export type Frequency = 'daily' | 'weekly';
 
@@ -18,7 +19,36 @@ export interface DigestContext {
   since: Date;
   /** Papers already sent to them (of those still recent enough to be candidates). */
   sent: Set<number>;
+  /** Authors whose papers always qualify, keywords that qualify a paper, keywords that exclude one (migration 0023). */
+  followedAuthors: string[];
+  keywords: string[];
+  negativeKeywords: string[];
+  /** Their `reader_models` row as stored (`deserializeReaderModel` reads it), null without one. */
+  model: RankingReaderModel | null;
+  /**
+   * The papers they said "more like this" to, newest first (at most 50), for the "like “X” you
+   * liked" line; only read for a reader with a model (without one, no pick names a liked paper).
+   */
+  likedPaperIds: number[];
 }
+
+/** A `reader_models` row as `deserializeReaderModel` (packages/pipeline) takes it: what ranking needs. */
+export type RankingReaderModel = Pick<StoredReaderModel, 'kind' | 'bias' | 'featureIds' | 'weights' | 'examples'>;
+
+/** A candidate paper for digests: its trending score and what the reader's ranking reads of it. */
+export interface DigestCandidate {
+  id: number;
+  score: number;
+  topics: string[];
+  upvotes: number;
+  lastSeenAt: Date;
+  title: string;
+  abstract: string | null;
+  authors: string[];
+}
+
+/** Liked papers named in a "like “X” you liked" line: at most this many per reader, the newest. */
+export const LIKED_PAPERS_READ = 50;
 
 export interface DigestPaper {
   id: number;
@@ -30,6 +60,8 @@ export interface DigestPaper {
   upvotes: number | null;
   topics: string[];
   score: number;
+  /** Why the reader's ranking picked it, one short line ("trending in llm", "by an author you follow (Ada Lovelace)"); '' when unknown. */
+  why: string;
   /** What the sources give beyond the listing (migration 0020): the source's short summary, code, its stars, project page. */
   aiSummary: string | null;
   codeUrl: string | null;
@@ -180,19 +212,18 @@ export class DigestRepository {
   /**
    * Every paper a digest could hold (seen in the last 8 days), scored once, best first: the
    * notifier ranks these in memory for each subscriber instead of scoring every paper per mail.
-   * Topics are the paper's manual labels when it has any, else its computed topics.
+   * Topics are the paper's manual labels when it has any, else its computed topics. Title, abstract
+   * and authors are what a reader's own ranking reads (followed authors, keywords, their model).
    */
-  async rankedCandidates(): Promise<
-    Array<{ id: number; score: number; topics: string[]; upvotes: number; lastSeenAt: Date }>
-  > {
+  async rankedCandidates(): Promise<DigestCandidate[]> {
     // Raw: the growth subquery is SQL text shared with the read API (and held equal to the dashboard refresh's copy).
-    const { rows } = await sql<{ id: number; score: number; topics: string[]; upvotes: number; lastSeenAt: Date }>`
+    const { rows } = await sql<DigestCandidate>`
       WITH growth AS (${sql.raw(growth24hSql())})
       SELECT p.id, (${sql.raw(TRENDING_SCORE_SQL)})::float8 AS score,
         coalesce(
           (SELECT array_agg(l.topic_id ORDER BY l.topic_id) FROM paper_labels l WHERE l.paper_id = p.id),
           ARRAY(SELECT t.topic_id FROM paper_topics t WHERE t.paper_id = p.id ORDER BY t.position)) AS topics,
-        coalesce(p.upvotes, 0) AS upvotes, p.last_seen_at AS "lastSeenAt"
+        coalesce(p.upvotes, 0) AS upvotes, p.last_seen_at AS "lastSeenAt", p.title, p.abstract, p.authors
       FROM papers p LEFT JOIN growth g ON g.paper_id = p.id
       WHERE p.last_seen_at > now() - interval '8 days'
       ORDER BY score DESC, p.id`.execute(this.db);
@@ -206,17 +237,38 @@ export class DigestRepository {
 
   /**
    * What the digests of many subscribers need, in one statement (a send chunk's): preferences, since when,
-   * what was already sent. Subscribers without preferences are absent from the map.
+   * what was already sent, their stored model and the papers they liked. Subscribers without
+   * preferences are absent from the map.
    */
   async digestContexts(subscriberIds: readonly number[]): Promise<Map<number, DigestContext>> {
     if (subscriberIds.length === 0) return new Map();
     const rows = await this.db
       .selectFrom('subscriber_preferences as p')
+      .leftJoin('reader_models as m', 'm.subscriber_id', 'p.subscriber_id')
       .select((eb) => [
         'p.subscriber_id as subscriberId',
         'p.topics',
         'p.min_upvotes as minUpvotes',
         'p.max_papers as maxPapers',
+        'p.followed_authors as followedAuthors',
+        'p.keywords',
+        'p.negative_keywords as negativeKeywords',
+        'm.kind as modelKind',
+        'm.bias as modelBias',
+        'm.feature_ids as modelFeatureIds',
+        'm.weights as modelWeights',
+        'm.examples as modelExamples',
+        // Raw: CASE around an ARRAY(subquery); liked papers matter only with a model.
+        sql<number[]>`CASE WHEN m.subscriber_id IS NULL THEN '{}'::bigint[] ELSE ${arrayOf(
+          eb
+            .selectFrom('paper_feedback as f')
+            .select('f.paper_id')
+            .whereRef('f.subscriber_id', '=', 'p.subscriber_id')
+            .where('f.signal', '=', 1)
+            .orderBy('f.given_at', 'desc')
+            .orderBy('f.paper_id', 'desc')
+            .limit(LIKED_PAPERS_READ),
+        )} END`.as('likedPaperIds'),
         eb.fn
           .coalesce(
             eb
@@ -251,13 +303,43 @@ export class DigestRepository {
           maxPapers: row.maxPapers,
           since: new Date(row.since),
           sent: new Set(row.sent.map(Number)),
+          followedAuthors: row.followedAuthors,
+          keywords: row.keywords,
+          negativeKeywords: row.negativeKeywords,
+          model:
+            row.modelKind === null
+              ? null
+              : {
+                  kind: row.modelKind,
+                  bias: Number(row.modelBias),
+                  featureIds: row.modelFeatureIds!.map(Number),
+                  weights: row.modelWeights!.map(Number),
+                  examples: Number(row.modelExamples),
+                },
+          likedPaperIds: row.likedPaperIds.map(Number),
         },
       ]),
     );
   }
 
-  /** The papers with these ids, in the order given. */
-  async papersByIds(ids: readonly number[], scores: ReadonlyMap<number, number>): Promise<DigestPaper[]> {
+  /** Title and abstract of these papers (liked papers that are no longer candidates), in no particular order. */
+  async paperTexts(ids: readonly number[]): Promise<Array<{ id: number; title: string; abstract: string | null }>> {
+    if (ids.length === 0) return [];
+    return (
+      this.db
+        .selectFrom('papers as p')
+        .select(['p.id', 'p.title', 'p.abstract'])
+        // Raw: one bigint[] parameter, whatever the number of ids.
+        .where('p.id', '=', (eb) => eb.fn.any(sql<number[]>`${[...ids]}::bigint[]`))
+        .execute()
+    );
+  }
+
+  /** The papers with these ids, in the order given, with their scores (0 when not given); the reader's reason is the caller's. */
+  async papersByIds(
+    ids: readonly number[],
+    scores: ReadonlyMap<number, number>,
+  ): Promise<Array<Omit<DigestPaper, 'why'>>> {
     if (ids.length === 0) return [];
     const rows = await this.db
       .selectFrom('papers as p')

@@ -28,6 +28,6 @@ export function registerFeeds(
     perMinute: deps.config.readPerMinute,
     cache: deps.cache,
     links: deps.links,
-    personal: personalRanking(deps.db),
+    personal: personalRanking(deps.db, deps.config.ranking),
   });
 }

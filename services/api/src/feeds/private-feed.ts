@@ -1,6 +1,6 @@
 import type { Db } from '@paperboy/db';
 import { DigestCandidates } from '@paperboy/notifier';
-import { signToken } from '@paperboy/pipeline';
+import { type RankingWeights, signToken } from '@paperboy/pipeline';
 import type { FeedFormat } from './render.js';
 
 /**
@@ -25,20 +25,15 @@ export interface PersonalPick {
 }
 
 /**
- * A reader's personal ranking, best first, at most `limit` papers. The one place that asks the
- * notifier for it.
- *
- * TODO(lead): switch to `candidates.feedPapers(subscriberId, limit)` once the "digest" helper's
- * DigestCandidates.feedPapers is on main: it ranks the current candidates ignoring what was already
- * mailed and since when. `digestPapers` (today's) is the reader's *next digest*: papers seen since
- * their last one and never mailed to them, up to their maximum; so this feed misses what their
- * digests already carried.
+ * A reader's personal ranking, best first, at most `limit` papers: the ranking their digests use,
+ * over the current candidates, with what was already mailed and since when ignored (a feed shows the
+ * best of now, not only what is new since the last digest). The one place that asks the notifier.
  */
-export function personalRanking(db: Db): (subscriberId: number, limit: number) => Promise<PersonalPick[]> {
-  const candidates = new DigestCandidates(db);
-  return async (subscriberId, limit) => {
-    const papers = await candidates.digestPapers(subscriberId);
-    // `why` arrives with the digest helper's ranking; read without requiring it, so this compiles either way.
-    return papers.slice(0, limit).map((p) => ({ id: p.id, why: (p as { why?: string | null }).why ?? null }));
-  };
+export function personalRanking(
+  db: Db,
+  weights: RankingWeights,
+): (subscriberId: number, limit: number) => Promise<PersonalPick[]> {
+  const candidates = new DigestCandidates(db, { weights });
+  return async (subscriberId, limit) =>
+    (await candidates.feedPapers(subscriberId, limit)).map((p) => ({ id: p.id, why: p.why }));
 }

@@ -33,7 +33,7 @@ export function createSendDigestHandler(deps: {
   rateLimit?: MailRateLimit;
 }) {
   const subscribers = new SubscriberRepository(deps.db);
-  const candidates = deps.candidates ?? new DigestCandidates(deps.db);
+  const candidates = deps.candidates ?? new DigestCandidates(deps.db, { weights: deps.config.ranking });
   const linkSecret = lazyLinkSecret(deps.db, deps.config.mail.secret);
   return async (payload: SendDigestPayload, job: Job): Promise<SendDigestResult> => {
     const log = jobLogger(deps.logger, job);

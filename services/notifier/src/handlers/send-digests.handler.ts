@@ -124,7 +124,7 @@ export function createSendDigestsHandler(deps: {
   slots?: SendSlots;
 }) {
   const subscribers = new SubscriberRepository(deps.db);
-  const candidates = deps.candidates ?? new DigestCandidates(deps.db);
+  const candidates = deps.candidates ?? new DigestCandidates(deps.db, { weights: deps.config.ranking });
   const slots = deps.slots ?? new SendSlots(2 * deps.config.mail.connections);
   const linkSecret = lazyLinkSecret(deps.db, deps.config.mail.secret);
   return async (payload: SendDigestsPayload, job: Job): Promise<SendDigestsResult> => {

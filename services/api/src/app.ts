@@ -87,6 +87,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     jobs,
     taxonomy: deps.taxonomy,
     now: deps.now ?? (() => new Date()),
+    publicUrl: deps.config.mail.publicUrl,
   });
   const readers = createReaderService({
     db: deps.db,

@@ -214,6 +214,25 @@ describe('preferences: followed authors, keywords, negative keywords', () => {
     expect(await stored(id)).toMatchObject({ max_papers: 5 });
   });
 
+  it('shows the private feed links, which answer with the feed, and stop working after "Sign out every link"', async () => {
+    const { token } = await reader();
+    const page = (await app.inject({ url: `/preferences?token=${token}` })).body;
+    const links = [...page.matchAll(/href="([^"]*\/feeds\/me\.(rss|atom|json)\?token=[^"]+)"/g)].map((m) =>
+      m[1]!.replaceAll('&amp;', '&'),
+    );
+    expect(links).toHaveLength(3);
+    const local = (link: string) => {
+      const url = new URL(link);
+      return `${url.pathname}${url.search}`;
+    };
+    for (const link of links) {
+      expect(link.startsWith(config.mail.publicUrl)).toBe(true);
+      expect((await app.inject({ url: local(link) })).statusCode, link).toBe(200);
+    }
+    await app.inject({ method: 'POST', url: `/preferences/sign-out?token=${token}` });
+    for (const link of links) expect((await app.inject({ url: local(link) })).statusCode, link).toBe(404);
+  });
+
   it('the OpenAPI document describes the preferences routes and their request schema', async () => {
     const doc = (await app.inject({ url: '/api/openapi.json' })).json();
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/api/preferences', '/api/preferences/learned']));

@@ -48,9 +48,15 @@ export function preferencesForm(
   token: string,
   topics: readonly TopicChoice[],
   values: PreferencesValues,
-  options: { message?: string | null; errors?: string[]; learned?: LearnedSummary | null } = {},
+  options: {
+    message?: string | null;
+    errors?: string[];
+    learned?: LearnedSummary | null;
+    /** The reader's private feed per format (signed links). */
+    feeds?: { rss: string; atom: string; json: string } | null;
+  } = {},
 ): string {
-  const { message = null, errors = [], learned = null } = options;
+  const { message = null, errors = [], learned = null, feeds = null } = options;
   const chosen = new Set(values.topics);
   return page(
     'Your digest preferences',
@@ -70,10 +76,17 @@ ${listField('negativeKeywords', 'Not: a paper that mentions one is left out', 'o
 </fieldset>
 <button type="submit">Save</button>
 </form>
-${learned ? learnedSection(token, learned) : ''}
+${learned ? learnedSection(token, learned) : ''}${feeds ? privateFeedSection(feeds) : ''}
 <form method="post" action="/preferences/sign-out?token=${encodeURIComponent(token)}">
 <p>Forwarded a digest, or lost control of this mailbox? Make every link we sent so far stop working, this one included: your next digest brings new ones.</p>
 <button type="submit">Sign out every link</button>
 </form>`,
   );
+}
+
+/** The reader's private feed: their personal ranking for a feed reader; the links are as secret as this page's. */
+function privateFeedSection(feeds: { rss: string; atom: string; json: string }): string {
+  return `<section><h2>Your private feed</h2>
+<p>Your digest's ranking in a feed reader: <a href="${escapeHtml(feeds.rss)}">RSS</a>, <a href="${escapeHtml(feeds.atom)}">Atom</a>, <a href="${escapeHtml(feeds.json)}">JSON Feed</a>. Keep these links to yourself; "Sign out every link" below revokes them too.</p>
+</section>`;
 }

@@ -94,17 +94,19 @@ export function registerSubscriptionRoutes(
 
   // Reached from the signed link in every digest.
   app.get('/preferences', link('preferences'), async (request, reply) => {
-    const { token, subscriberId } = signedLinkOf(request);
+    const { token, subscriberId, tokenVersion } = signedLinkOf(request);
+    const feeds = await service.privateFeeds(subscriberId, tokenVersion);
     const learned = await readers.learned(subscriberId);
     return html(
       reply,
       200,
-      preferencesForm(token, topics, await service.currentPreferences(subscriberId), { learned }),
+      preferencesForm(token, topics, await service.currentPreferences(subscriberId), { learned, feeds }),
     );
   });
 
   app.post('/preferences', link('preferences'), async (request, reply) => {
-    const { token, subscriberId } = signedLinkOf(request);
+    const { token, subscriberId, tokenVersion } = signedLinkOf(request);
+    const feeds = await service.privateFeeds(subscriberId, tokenVersion);
     const body = (request.body ?? {}) as FormBody;
     const parsed = await service.preferencesSchema.safeParseAsync({
       ...body,
@@ -122,16 +124,17 @@ export function registerSubscriptionRoutes(
         keywords: typed('keywords'),
         negativeKeywords: typed('negativeKeywords'),
       };
-      return html(reply, 400, preferencesForm(token, topics, values, { errors: issues(parsed.error), learned }));
+      return html(reply, 400, preferencesForm(token, topics, values, { errors: issues(parsed.error), learned, feeds }));
     }
     await service.updatePreferences(subscriberId, parsed.data);
     const saved = await service.currentPreferences(subscriberId);
-    return html(reply, 200, preferencesForm(token, topics, saved, { message: 'Saved.', learned }));
+    return html(reply, 200, preferencesForm(token, topics, saved, { message: 'Saved.', learned, feeds }));
   });
 
   // "Clear what paperboy learned": the reader's feedback and model go, in one transaction.
   app.post('/preferences/clear-learned', link('preferences'), async (request, reply) => {
-    const { token, subscriberId } = signedLinkOf(request);
+    const { token, subscriberId, tokenVersion } = signedLinkOf(request);
+    const feeds = await service.privateFeeds(subscriberId, tokenVersion);
     await readers.clearLearned(subscriberId);
     return html(
       reply,
@@ -139,6 +142,7 @@ export function registerSubscriptionRoutes(
       preferencesForm(token, topics, await service.currentPreferences(subscriberId), {
         message: 'Cleared: paperboy forgot your feedback. Your digests are ranked by your topics and the trends again.',
         learned: await readers.learned(subscriberId),
+        feeds,
       }),
     );
   });

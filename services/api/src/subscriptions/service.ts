@@ -19,6 +19,8 @@ import {
 import type { Queues } from '@paperboy/queue';
 import type { FastifyBaseLogger } from 'fastify';
 import { z } from 'zod';
+import { privateFeedUrl } from '../feeds/private-feed.js';
+import type { FeedFormat } from '../feeds/render.js';
 
 /** A correctly signed, unexpired link: its subscriber's state, and whether it carries their current token version. */
 export interface CheckedLink {
@@ -49,6 +51,8 @@ export interface SubscriptionServiceDeps {
   jobs: Queues;
   taxonomy: Taxonomy;
   now: () => Date;
+  /** PAPERBOY_PUBLIC_URL: where the private feed links of the preferences page point. */
+  publicUrl: string;
 }
 
 export type SubscriptionService = ReturnType<typeof createSubscriptionService>;
@@ -215,6 +219,13 @@ export function createSubscriptionService(deps: SubscriptionServiceDeps) {
     /** Sets the preferences given; the others stay as they are. */
     async updatePreferences(subscriberId: number, preferences: z.infer<typeof preferencesUpdateSchema>): Promise<void> {
       await subscribers.updatePreferences(subscriberId, preferences);
+    },
+
+    /** The subscriber's private feed in each format, signed with their current token version (revoked with every link). */
+    async privateFeeds(subscriberId: number, tokenVersion: number): Promise<Record<FeedFormat, string>> {
+      const secret = await linkSecret();
+      const url = (format: FeedFormat) => privateFeedUrl(deps.publicUrl, secret, subscriberId, tokenVersion, format);
+      return { rss: url('rss'), atom: url('atom'), json: url('json') };
     },
 
     /** "Sign out every link": every link mailed so far (the one used included) stops working; the next digest brings new ones. */

@@ -7,10 +7,10 @@ import {
   type RankingReaderModel,
 } from '@paperboy/db';
 import {
-  contentWords,
   DEFAULT_RANKING_WEIGHTS,
   deserializeReaderModel,
   followedAuthorKey,
+  keywordWords,
   type PreparedCandidate,
   paperFeatures,
   prepareCandidate,
@@ -162,13 +162,13 @@ class LoadedList {
   /**
    * Indexes (ascending) of the candidates whose title and abstract hold every stemmed word of the
    * keyword (a superset of those holding it as a phrase: `rankForReader` decides). The words are
-   * those `prepareCandidate` reads (`contentWords` of title and abstract).
+   * those `prepareCandidate` reads (`keywordWords` of title and abstract).
    */
   withWords(words: readonly string[]): readonly number[] {
     if (!this.words) {
       this.words = new Map();
       this.items.forEach((c, i) => {
-        for (const word of new Set(contentWords(`${c.title} ${c.abstract ?? ''}`))) pushTo(this.words!, word, i);
+        for (const word of new Set(keywordWords(`${c.title} ${c.abstract ?? ''}`))) pushTo(this.words!, word, i);
       });
     }
     const postings = words.map((w) => this.words!.get(w) ?? []).sort((a, b) => a.length - b.length);
@@ -433,14 +433,14 @@ function poolOf(
   fresh: Fresh,
   size: number,
 ): { pool: Prepared[]; complete: boolean } {
-  const keywords = profile.keywords.map((k) => contentWords(k)).filter((words) => words.length > 0);
+  const keywords = profile.keywords.map((k) => keywordWords(k)).filter((words) => words.length > 0);
   const indexes = new Set<number>();
   let complete = true;
   // A one-word negative keyword excludes exactly the papers holding that word: left out here, so a
   // common one does not fill the pool with papers rankForReader then drops (followed authors' papers,
   // which it never drops, come from the author part). Longer ones are left to rankForReader.
   const excluded = profile.negativeKeywords
-    .map((k) => contentWords(k))
+    .map((k) => keywordWords(k))
     .filter((words) => words.length === 1)
     .map((words) => new Set(list.withWords(words)));
   const kept: Fresh =

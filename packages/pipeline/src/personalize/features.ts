@@ -71,12 +71,22 @@ function bucketOf(term: string): number {
 
 /** The stemmed words of a text (its first MAX_TEXT_CHARS characters), without stopwords and one-letter tokens. */
 export function contentWords(text: string): string[] {
-  const words: string[] = [];
-  for (const token of tokenize(text.length > MAX_TEXT_CHARS ? text.slice(0, MAX_TEXT_CHARS) : text)) {
-    const word = stem(token);
-    if (word.length > 1 && !STOPWORDS.has(word)) words.push(word);
-  }
-  return words;
+  return contentOf(keywordWords(text));
+}
+
+/** Stemmed words without stopwords and one-letter tokens: what the features are made of. */
+export function contentOf(words: readonly string[]): string[] {
+  return words.filter((word) => word.length > 1 && !STOPWORDS.has(word));
+}
+
+/**
+ * Every stemmed word of a text (its first MAX_TEXT_CHARS characters), stopwords included: what a
+ * reader's keywords are matched against. A keyword is the words its reader typed: "world model"
+ * must not shrink to "world" (that would match every paper saying "world") because "model" is a
+ * stopword of the features.
+ */
+export function keywordWords(text: string): string[] {
+  return tokenize(text.length > MAX_TEXT_CHARS ? text.slice(0, MAX_TEXT_CHARS) : text).map(stem);
 }
 
 function addTerms(counts: Map<number, number>, words: readonly string[], times: number, bigrams: boolean): void {

@@ -90,8 +90,21 @@ describe('who qualifies', () => {
     ];
     const picks = rankForReader(candidates, reader({ negativeKeywords: ['surveys', 'web agent'] }));
     expect(ids(picks)).toEqual([3, 5]);
-    // A negative keyword that is all stopwords excludes nothing (rather than everything).
-    expect(ids(rankForReader(candidates, reader({ negativeKeywords: ['the', ''] })))).toEqual([1, 2, 3, 4, 5]);
+    // An empty negative keyword excludes nothing (rather than everything).
+    expect(ids(rankForReader(candidates, reader({ negativeKeywords: ['', ' , '] })))).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it('keywords keep every word the reader typed, stopwords of the features included', () => {
+    const candidates = [
+      paper(1, { title: 'Learning world models for robots' }),
+      paper(2, { title: 'Around the world in eighty GPUs' }), // "world" without "model"
+      paper(3, { title: 'A new benchmark for agents' }),
+      paper(4, { title: 'An old benchmark, revisited' }), // "benchmark" without "new"
+    ];
+    // "model" and "new" are stopwords of the features: dropping them would match 2 and exclude 4.
+    const widened = rankForReader(candidates, reader({ topics: ['vision'], keywords: ['World Models'] }));
+    expect(ids(widened)).toEqual([1]);
+    expect(ids(rankForReader(candidates, reader({ negativeKeywords: ['new benchmark'] })))).toEqual([1, 2, 4]);
   });
 
   it('keywords widen the topics: a matching paper qualifies outside them, and is boosted', () => {

@@ -1,4 +1,4 @@
-import { contentWords, cosine, FEATURE_BUCKETS, featuresOfWords, type SparseVector } from './features.js';
+import { contentOf, cosine, FEATURE_BUCKETS, featuresOfWords, keywordWords, type SparseVector } from './features.js';
 import type { ReaderModel } from './reader-model.js';
 
 /**
@@ -75,7 +75,7 @@ export function followedAuthorKey(name: string): string {
 
 /** A keyword or phrase as the stemmed words it must contain, in order ("Diffusion models" ~ "diffusion model"). */
 function phrase(keyword: string): string[] {
-  return contentWords(keyword);
+  return keywordWords(keyword);
 }
 
 function containsPhrase(words: readonly string[], wanted: readonly string[]): boolean {
@@ -96,11 +96,11 @@ export interface PreparedCandidate extends RankCandidate {
 
 export function prepareCandidate(candidate: RankCandidate): PreparedCandidate {
   // Each text tokenized once, for both the features and the keyword matching.
-  const titleWords = contentWords(candidate.title);
-  const abstractWords = candidate.abstract ? contentWords(candidate.abstract) : [];
+  const titleWords = keywordWords(candidate.title);
+  const abstractWords = candidate.abstract ? keywordWords(candidate.abstract) : [];
   return {
     ...candidate,
-    features: featuresOfWords(titleWords, abstractWords, candidate.topics),
+    features: featuresOfWords(contentOf(titleWords), contentOf(abstractWords), candidate.topics),
     words: titleWords.concat(abstractWords),
     followedAuthorKeys: candidate.authors.map(followedAuthorKey),
   };

@@ -28,6 +28,34 @@ const listed = async (email: string) => {
 };
 
 describe('subscribers: followed authors and keywords', () => {
+  it('add on an address already here changes only the options given (it wiped the rest before)', async () => {
+    const first = await runCli(
+      [
+        'subscribers',
+        'add',
+        'again@example.org',
+        '--topics',
+        'vision',
+        '--frequency',
+        'weekly',
+        '--max-papers',
+        '3',
+      ].concat(['--follow-authors', 'Doe, J.', '--not-keywords', 'survey']),
+      env,
+    );
+    expect(first.code, first.stderr).toBe(0);
+    const again = await runCli(['subscribers', 'add', 'again@example.org', '--keywords', 'diffusion'], env);
+    expect(again.code, again.stderr).toBe(0);
+    expect(await listed('again@example.org')).toMatchObject({
+      topics: ['vision'],
+      frequency: 'weekly',
+      maxPapers: 3,
+      followedAuthors: ['Doe, J.'],
+      keywords: ['diffusion'],
+      negativeKeywords: ['survey'],
+    });
+  });
+
   it('add takes the lists, list prints them last, set changes only the options given', async () => {
     const added = await runCli(
       [

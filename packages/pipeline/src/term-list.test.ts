@@ -39,7 +39,8 @@ describe('cleanTermList', () => {
       ok: false,
       error: `"${'x'.repeat(20)}…" is longer than ${MAX_TERM_LENGTH} characters`,
     });
-    for (const bad of ['a\tb', 'a\u0000b', 'a\u007fb', 'a\u0085b'])
+    // Invisible ones too: a zero-width space, a bidi override, a lone surrogate.
+    for (const bad of ['a\tb', 'a\u0000b', 'a\u007fb', 'a\u0085b', '\u200b', 'ab\u202ec', 'a\ud800'])
       expect(cleanTermList([bad], 'keywords')).toEqual({ ok: false, error: 'an item contains a control character' });
   });
 });

@@ -7,8 +7,12 @@
 /** Items of a list at most, and characters of an item. */
 export const MAX_TERMS = 50;
 export const MAX_TERM_LENGTH = 100;
-// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it finds
-const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
+/**
+ * Control characters, and invisible ones an address refuses too (format characters such as
+ * zero-width spaces and bidi overrides, lone surrogates, U+FFFD): a keyword nobody can see or read
+ * the right way round is a trap on the preferences page.
+ */
+const CONTROL_CHARACTER = /[\p{Cc}\p{Cf}\p{Cs}\uFFFD]/u;
 
 export type TermListKind = 'authors' | 'keywords';
 

@@ -209,11 +209,13 @@ describe('feedback links', () => {
     expect(await trainingJobs(victim)).toEqual([]);
   });
 
-  it('HEAD records nothing', async () => {
+  it('HEAD records nothing, and checks the link as GET does', async () => {
     const id = await reader();
     const res = await app.inject({ method: 'HEAD', url: `/feedback?token=${token(id, papers.plain, 1)}` });
     expect(res.statusCode).toBe(200);
     expect(res.body).toBe('');
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect((await app.inject({ method: 'HEAD', url: '/feedback?token=garbage' })).statusCode).toBe(400);
     expect(await feedbackRows(id)).toEqual([]);
     expect(await trainingJobs(id)).toEqual([]);
   });

@@ -211,7 +211,8 @@ export const subscribersSpec: CommandSpec = {
     },
     'not-keywords': {
       type: 'string',
-      description: 'add, set: comma-separated keywords; a paper that mentions one is left out',
+      description:
+        'add, set: comma-separated keywords; a paper that mentions one is left out (unless by an author you follow)',
       valueName: 'list',
     },
   },

@@ -149,7 +149,16 @@ export async function subscribers(
       return;
     }
     const given = await preferencesOf(values, action, db, config);
+    // Adding an address already here changes only the options given: the rest stays as its reader
+    // (or an earlier command) left it, followed authors and keywords included.
+    const known = await repo.findByEmail(email);
+    const stored = known ? await repo.preferences(known.id) : undefined;
+    const before = stored ? preferencesJson(stored) : {};
     const preferences = {
+      ...before,
+      ...given,
+    } as Preferences;
+    const defaults = {
       topics: given.topics ?? [],
       frequency: given.frequency ?? 'daily',
       sendHour: given.sendHour ?? 8,
@@ -160,14 +169,14 @@ export async function subscribers(
       keywords: given.keywords ?? [],
       negativeKeywords: given.negativeKeywords ?? [],
     };
-    const subscriber = await repo.subscribe(email, preferences, 'active');
+    const subscriber = await repo.subscribe(email, stored ? preferences : defaults, 'active');
     out(
       JSON.stringify({
         id: subscriber.id,
         email,
         status: subscriber.status,
-        topics: preferences.topics,
-        frequency: preferences.frequency,
+        topics: (stored ? preferences : defaults).topics,
+        frequency: (stored ? preferences : defaults).frequency,
       }),
     );
   } finally {

@@ -124,9 +124,10 @@ export class SubscriberRepository {
           time_zone: preferences.timeZone ?? 'UTC',
           min_upvotes: preferences.minUpvotes ?? 0,
           max_papers: preferences.maxPapers ?? 10,
-          followed_authors: preferences.followedAuthors ?? [],
-          keywords: preferences.keywords ?? [],
-          negative_keywords: preferences.negativeKeywords ?? [],
+          // Lists not given keep what the reader set (a re-subscription through the form has none).
+          ...(preferences.followedAuthors ? { followed_authors: preferences.followedAuthors } : {}),
+          ...(preferences.keywords ? { keywords: preferences.keywords } : {}),
+          ...(preferences.negativeKeywords ? { negative_keywords: preferences.negativeKeywords } : {}),
         };
         await trx
           .insertInto('subscriber_preferences')

@@ -128,7 +128,7 @@ describe('who qualifies', () => {
     ).toEqual([]);
   });
 
-  it('no topics and no keywords: every paper qualifies (above the minimum upvotes)', () => {
+  it('no topics: every paper qualifies (above the minimum upvotes), keywords only boost', () => {
     const candidates = [
       paper(1, { topics: ['a'] }),
       paper(2, { topics: [], title: 'Graph kernels' }),
@@ -136,8 +136,10 @@ describe('who qualifies', () => {
     ];
     expect(ids(rankForReader(candidates, reader({ topics: [] })))).toEqual([1, 2, 3]);
     expect(ids(rankForReader(candidates, reader({ topics: [], minUpvotes: 1 })))).toEqual([1, 2]);
-    // With a keyword and no topic, only the keyword's papers.
-    expect(ids(rankForReader(candidates, reader({ topics: [], keywords: ['graph kernel'] })))).toEqual([2]);
+    // No topic means every topic (the subscribe page says so): a keyword lifts its papers, it does not narrow.
+    const boosted = rankForReader(candidates, reader({ topics: [], keywords: ['graph kernel'] }));
+    expect(ids(boosted)).toEqual([2, 1, 3]);
+    expect(boosted[0]!.why).toBe('matches “graph kernel”');
   });
 });
 
@@ -311,5 +313,41 @@ describe('prepareCandidate', () => {
     expect(c.words).toEqual(['graph', 'network', 'messag', 'pass']);
     expect(c.followedAuthorKeys).toEqual(['ada lovelace']);
     expect(c.features.size).toBeGreaterThan(0);
+  });
+});
+
+describe('the liked reason after one click', () => {
+  it('names the liked paper only for papers like it in words, never the paper itself, nor unrelated papers of its topic', () => {
+    const liked = {
+      title: 'EvoArena: evolving agents in open-ended arenas',
+      abstract: 'Agents evolve strategies in open-ended arenas through self-play tournaments.',
+    };
+    const likedFeatures = paperFeatures({ ...liked, topics: ['llm'] });
+    const model = trainReaderModel(emptyReaderModel(), [{ features: likedFeatures, signal: 1 }]);
+    const candidates = [
+      paper(1, liked),
+      paper(2, {
+        title: 'Evolving agents for open-ended arenas',
+        abstract: 'Self-play tournaments evolve agent strategies in arenas.',
+      }),
+      paper(3, {
+        title: 'Sparse attention kernels for long contexts',
+        abstract: 'We speed up attention with block-sparse kernels.',
+      }),
+      paper(4, {
+        title: 'Quantized inference on phones',
+        abstract: 'Four-bit weights run language models on mobile chips.',
+      }),
+    ];
+    const picks = rankForReader(
+      candidates,
+      reader({ model, liked: [{ title: liked.title, features: likedFeatures }] }),
+    );
+    const why = new Map(picks.map((p) => [p.id, p.why]));
+    expect(why.get(2)).toBe('like “EvoArena: evolving agents in open-ended arenas” you liked');
+    expect(why.get(3)).toBe('trending in llm');
+    expect(why.get(4)).toBe('trending in llm');
+    expect(why.get(1)).not.toContain('EvoArena'); // not explained by itself
+    expect(ids(picks).indexOf(2)).toBeLessThan(ids(picks).indexOf(3));
   });
 });

@@ -1,4 +1,13 @@
-import { contentOf, cosine, FEATURE_BUCKETS, featuresOfWords, keywordWords, type SparseVector } from './features.js';
+import {
+  contentOf,
+  cosine,
+  FEATURE_BUCKETS,
+  featuresOfWords,
+  keywordWords,
+  type SparseVector,
+  TOPIC_FEATURE_VALUE,
+  topicBucket,
+} from './features.js';
 import type { ReaderModel } from './reader-model.js';
 
 /**
@@ -14,7 +23,7 @@ import type { ReaderModel } from './reader-model.js';
  *
  * Who qualifies: a paper by a followed author always does; otherwise a paper containing a negative
  * keyword never does, and the rest must reach the reader's minimum upvotes and match one of their
- * topics or keywords (any paper when they chose no topic and no keyword).
+ * topics or keywords (any paper when they chose no topic: no topic means every topic).
  */
 export interface RankingWeights {
   trending: number;
@@ -232,9 +241,24 @@ export function rankForReader(
   const model = reader.model && reader.model.examples > 0 ? reader.model : null;
   if (!model || weights.relevance === 0) return rankWith(candidates, reader, weights, topScore, null);
   const table = weightTable(model);
+  // What the model learned about each topic (its feature's share of a margin), looked up once a topic.
+  const topicParts = new Map<string, number>();
+  const topicPart = (topic: string) => {
+    let part = topicParts.get(topic);
+    if (part === undefined) {
+      part = (model.weights.get(topicBucket(topic)) ?? 0) * TOPIC_FEATURE_VALUE;
+      topicParts.set(topic, Number.isFinite(part) ? part : 0);
+    }
+    return topicParts.get(topic)!;
+  };
   return rankWith(candidates, reader, weights, topScore, (paper) => {
     const m = marginOf(table, model.bias, paper.features);
-    return Number.isNaN(m) ? 0 : Math.tanh(m / 2); // relevance(): 2·sigmoid(m) − 1
+    if (Number.isNaN(m)) return { r: 0, words: 0 };
+    // The words' part alone names a liked paper as the reason: the bias (the reader's mood) and the
+    // topics (said by "trending in …") lift every paper of a topic alike.
+    let words = m - model.bias;
+    for (const topic of new Set(paper.topics)) words -= topicPart(topic);
+    return { r: Math.tanh(m / 2), words: Math.tanh(words / 2) }; // relevance(): 2·sigmoid(m) − 1
   });
 }
 
@@ -243,13 +267,14 @@ function rankWith(
   reader: ReaderProfile,
   weights: RankingWeights,
   topScore: number,
-  relevanceOf: ((paper: PreparedCandidate) => number) | null,
+  relevanceOf: ((paper: PreparedCandidate) => { r: number; words: number }) | null,
 ): RankedPick[] {
   const wantedTopics = new Set(reader.topics);
   const followed = new Map(reader.followedAuthors.map((a) => [followedAuthorKey(a), a]));
   const keywords = reader.keywords.map((k) => ({ keyword: k, words: phrase(k) })).filter((k) => k.words.length > 0);
   const negatives = reader.negativeKeywords.map(phrase).filter((w) => w.length > 0);
-  const anything = wantedTopics.size === 0 && keywords.length === 0;
+  // No topic chosen means every topic (as the subscribe page says): keywords then only boost.
+  const anything = wantedTopics.size === 0;
   const ranked: Array<{ pick: RankedPick; score: number }> = [];
   for (const paper of candidates) {
     let authorIndex = -1;
@@ -262,7 +287,7 @@ function rankWith(
     const topic = paper.topics.find((t) => wantedTopics.has(t));
     if (!byFollowed && !keyword && !topic && !anything) continue;
     const t = topScore > 0 ? paper.score / topScore : 0;
-    const r = relevanceOf ? relevanceOf(paper) : 0;
+    const { r, words: wordsPart } = relevanceOf ? relevanceOf(paper) : { r: 0, words: 0 };
     const blended =
       weights.trending * t +
       weights.relevance * r +
@@ -272,7 +297,7 @@ function rankWith(
       author: byFollowed ? paper.authors[authorIndex]! : null,
       keyword: keyword?.keyword ?? null,
       topic: topic ?? (wantedTopics.size === 0 ? (paper.topics[0] ?? null) : null),
-      relevanceContribution: weights.relevance * r,
+      relevanceContribution: weights.relevance * wordsPart,
     });
     ranked.push({ pick, score: paper.score });
   }
@@ -308,8 +333,12 @@ function explained(
 
 function likedLine(paper: PreparedCandidate, liked: ReaderProfile['liked']): string {
   let best: { title: string; similarity: number } | null = null;
+  // Similar in words: two papers of one topic share its feature whatever they say.
+  const topics = new Set(paper.topics.map(topicBucket));
+  const words = topics.size > 0 ? new Map([...paper.features].filter(([id]) => !topics.has(id))) : paper.features;
   for (const one of liked) {
-    const similarity = cosine(one.features, paper.features);
+    if (one.title === paper.title) continue; // the liked paper itself is no reason for itself
+    const similarity = cosine(one.features, words);
     if (similarity >= LIKED_SIMILARITY && (!best || similarity > best.similarity))
       best = { title: one.title, similarity };
   }

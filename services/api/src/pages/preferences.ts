@@ -72,7 +72,7 @@ ${topicAndFrequencyFields(topics, chosen, values.frequency)}
 <fieldset><legend>Authors and keywords</legend>
 ${listField('followedAuthors', 'Authors you follow: their papers always qualify', 'one a line, or separated by semicolons', values.followedAuthors)}
 ${listField('keywords', 'Keywords: a paper that mentions one qualifies', 'one a line or comma-separated', values.keywords)}
-${listField('negativeKeywords', 'Not: a paper that mentions one is left out', 'one a line or comma-separated', values.negativeKeywords)}
+${listField('negativeKeywords', 'Not: a paper that mentions one is left out (unless by an author you follow)', 'one a line or comma-separated', values.negativeKeywords)}
 </fieldset>
 <button type="submit">Save</button>
 </form>

@@ -39,7 +39,10 @@ export function registerFeedbackRoutes(
 
   // No automatic HEAD route: Fastify's would run the GET handler, and record.
   app.get('/feedback', { ...guarded, exposeHeadRoute: false }, (request, reply) => record(request, reply, 'link'));
-  app.head('/feedback', async (_request, reply) => reply.code(200).type('text/html; charset=utf-8').send());
+  // HEAD checks the link as GET does (a bad one is a 400) and records nothing.
+  app.head('/feedback', guarded, async (_request, reply) =>
+    reply.code(200).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(),
+  );
   // The button of the "Was this you?" page: a form post is a person.
   app.post('/feedback', guarded, (request, reply) => record(request, reply, 'button'));
 

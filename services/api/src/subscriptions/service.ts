@@ -110,7 +110,10 @@ export function createSubscriptionService(deps: SubscriptionServiceDeps) {
   /** The preferences' fields (the form posts numbers as text and lists as text; the JSON API as numbers and arrays). */
   const preferencesRequest = <T extends z.ZodTypeAny>(timeZone: T) =>
     z.object({
-      topics: z.array(z.enum(topicIds as [string, ...string[]])).default([]),
+      topics: z
+        .array(z.enum(topicIds as [string, ...string[]]))
+        .default([])
+        .transform((topics) => [...new Set(topics)]),
       frequency: z.enum(['daily', 'weekly']),
       sendHour: z.coerce.number().int().min(0).max(23),
       timeZone,

@@ -33,6 +33,8 @@ export function requireSignedLink(
   options: { allowRevoked?: boolean } = {},
 ) {
   return async (request: FastifyRequest, reply: FastifyReply) => {
+    // A signed link's page is its reader's alone: no shared or browser cache keeps it.
+    reply.header('cache-control', 'no-store');
     const token = String((request.query as { token?: string }).token ?? '');
     const link = await service.checkLink(token, purpose);
     if (link === null || (!link.current && !options.allowRevoked)) return invalid(reply);

@@ -24,6 +24,8 @@ export interface NotifierDeps {
   hold?: (error: unknown) => Promise<boolean>;
   /** The mail rate limit; default PAPERBOY_MAIL_PER_MINUTE a minute in Redis on `connection`. */
   rateLimit?: MailRateLimit;
+  /** The ranked candidates both send paths share; default one kept a minute (tests pass a fresher one). */
+  candidates?: DigestCandidates;
 }
 
 /**
@@ -56,7 +58,7 @@ export function createNotifierWorkers(deps: NotifierDeps): Worker[] {
     },
   );
   // One candidate list (and its prepared features) for both send paths of the process.
-  const candidates = new DigestCandidates(deps.db, { weights: deps.config.ranking });
+  const candidates = deps.candidates ?? new DigestCandidates(deps.db, { weights: deps.config.ranking });
   const rateLimit =
     deps.rateLimit ?? new MailRateLimit(deps.connection, deps.config.queuePrefix, deps.config.mail.perMinute);
   const sender = createWorker(

@@ -1,6 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import type { Database } from '../schema.js';
-import { arrayOf, paperHeadline } from './expressions.js';
+import { arrayOf, paperHeadline, TOPICS_SQL } from './expressions.js';
 import type { StoredReaderModel } from './reader.repository.js';
 
 export type Frequency = 'daily' | 'weekly';
@@ -220,9 +220,7 @@ export class DigestRepository {
     const { rows } = await sql<DigestCandidate>`
       WITH growth AS (${sql.raw(growth24hSql())})
       SELECT p.id, (${sql.raw(TRENDING_SCORE_SQL)})::float8 AS score,
-        coalesce(
-          (SELECT array_agg(l.topic_id ORDER BY l.topic_id) FROM paper_labels l WHERE l.paper_id = p.id),
-          ARRAY(SELECT t.topic_id FROM paper_topics t WHERE t.paper_id = p.id ORDER BY t.position)) AS topics,
+        (${sql.raw(TOPICS_SQL)}) AS topics,
         coalesce(p.upvotes, 0) AS upvotes, p.last_seen_at AS "lastSeenAt", p.title, p.abstract, p.authors
       FROM papers p LEFT JOIN growth g ON g.paper_id = p.id
       WHERE p.last_seen_at > now() - interval '8 days'

@@ -22,10 +22,10 @@ export const arrayOf = <T>(query: Expression<{ [column: string]: T }>) => sql<T[
 /** A paper's headline columns as digests and the read API select them (from `papers as p`). */
 export const paperHeadline = ['p.id', 'p.arxiv_id as arxivId', 'p.title', 'p.abstract', 'p.authors'] as const;
 
-/**
- * A paper's topics as digests filter and readers' models learn them (`p` is the paper): its manual
- * labels when it has any, else its computed topics in rank order.
- */
-export const paperTopicsSql = sql<string[]>`coalesce(
-  (SELECT array_agg(l.topic_id ORDER BY l.topic_id) FROM paper_labels l WHERE l.paper_id = p.id),
-  ARRAY(SELECT t.topic_id FROM paper_topics t WHERE t.paper_id = p.id ORDER BY t.position))`;
+/** A paper's topics as everywhere in paperboy (`p` is the paper): its manual labels when it has any (by id), else its computed topics, best first. */
+export const TOPICS_SQL = `CASE WHEN EXISTS (SELECT 1 FROM paper_labels l WHERE l.paper_id = p.id)
+    THEN ARRAY(SELECT l.topic_id FROM paper_labels l WHERE l.paper_id = p.id ORDER BY l.topic_id)
+    ELSE ARRAY(SELECT t.topic_id FROM paper_topics t WHERE t.paper_id = p.id ORDER BY t.position) END`;
+
+/** TOPICS_SQL as a Kysely expression (to select `.as('topics')`). */
+export const paperTopicsSql = sql<string[]>`(${sql.raw(TOPICS_SQL)})`;

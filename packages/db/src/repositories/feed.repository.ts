@@ -1,7 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import type { Database } from '../schema.js';
-import { isoMillis, paperHeadline } from './expressions.js';
-import { TOPICS_SQL } from './read.repository.js';
+import { isoMillis, paperHeadline, TOPICS_SQL } from './expressions.js';
 
 /** A paper as a feed item shows it: what the digest shows, and the dates and categories a feed carries. */
 export interface FeedPaper {

@@ -4,7 +4,7 @@ import { queryPrepared } from '../connection.js';
 import type { Database } from '../schema.js';
 import { paperGrowth24hSql, TRENDING_SCORE_SQL } from './digest.repository.js';
 import { distinctSources } from './distinct-sources.js';
-import { arrayOf, isoMillis, paperHeadline } from './expressions.js';
+import { arrayOf, isoMillis, paperHeadline, TOPICS_SQL } from './expressions.js';
 import type { PaperDetails } from './paper.repository.js';
 
 export interface PaperFilter {
@@ -104,11 +104,6 @@ export class CursorError extends Error {}
 const SCORE_FROM_TREND_KEY_SQL = 'trending_score_from_key(c.trend_key)';
 /** Papers leave the precomputed trending rows 8 days after they were last seen (migration 0006). */
 const TRENDING_WINDOW_SQL = `c.last_seen_at > now() - interval '8 days'`;
-
-/** A paper's topics as everywhere in paperboy: its manual labels when it has any (by id), else its computed topics, best first. */
-export const TOPICS_SQL = `CASE WHEN EXISTS (SELECT 1 FROM paper_labels l WHERE l.paper_id = p.id)
-    THEN ARRAY(SELECT l.topic_id FROM paper_labels l WHERE l.paper_id = p.id ORDER BY l.topic_id)
-    ELSE ARRAY(SELECT t.topic_id FROM paper_topics t WHERE t.paper_id = p.id ORDER BY t.position) END`;
 
 const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 

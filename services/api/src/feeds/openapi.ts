@@ -1,24 +1,13 @@
 import type { Taxonomy } from '@paperboy/pipeline';
-import { zodToJsonSchema } from 'zod-to-json-schema';
+import { queryParameters } from '../routes/query-parameters.js';
 import { FEED_CONTENT_TYPES, FEED_FORMATS, type FeedFormat } from './render.js';
 import { FEED_ITEMS, FEED_MAX_AGE_MINUTES, feedSchemas } from './routes.js';
-
-type JsonSchema = { properties?: Record<string, unknown>; required?: string[] };
 
 const FORMAT_NAMES: Record<FeedFormat, string> = { rss: 'RSS 2.0', atom: 'Atom', json: 'JSON Feed 1.1' };
 
 /** The feeds' operations for /api/openapi.json: one path per format, parameters from the schemas that validate them. */
 export function feedPaths(taxonomy: Taxonomy) {
   const { searchQuery, privateQuery } = feedSchemas(taxonomy);
-  const parameters = (schema: Parameters<typeof zodToJsonSchema>[0]) => {
-    const json = zodToJsonSchema(schema, { target: 'openApi3', $refStrategy: 'none' }) as JsonSchema;
-    return Object.entries(json.properties ?? {}).map(([name, property]) => ({
-      name,
-      in: 'query',
-      required: (json.required ?? []).includes(name),
-      schema: property,
-    }));
-  };
   const ok = (format: FeedFormat) => ({
     description:
       `${FORMAT_NAMES[format]}, at most ${FEED_ITEMS} items; a strong ETag and Last-Modified (the newest item's update); ` +
@@ -51,7 +40,7 @@ export function feedPaths(taxonomy: Taxonomy) {
     paths[`/feeds/search.${format}`] = {
       get: {
         summary: `Papers matching a search (${FORMAT_NAMES[format]})`,
-        parameters: parameters(searchQuery),
+        parameters: queryParameters(searchQuery),
         responses: { 200: ok(format), ...common, 400: { description: 'q missing or invalid' }, ...timedOut },
       },
     };
@@ -61,7 +50,7 @@ export function feedPaths(taxonomy: Taxonomy) {
         description:
           'A private feed: the token is a signed link for the purpose "feed" (the preferences page gives it); ' +
           '"Sign out every link" revokes it. Cache-Control: private.',
-        parameters: parameters(privateQuery),
+        parameters: queryParameters(privateQuery),
         responses: {
           200: ok(format),
           ...common,

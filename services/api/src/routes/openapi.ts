@@ -5,19 +5,7 @@ import { zodToJsonSchema } from 'zod-to-json-schema';
 import { feedPaths } from '../feeds/openapi.js';
 import { paperSchemas } from '../read/paper-schema.js';
 import { readSchemas } from '../read/schemas.js';
-
-type JsonSchema = { properties?: Record<string, unknown>; required?: string[] };
-
-/** Query parameters of an OpenAPI operation, from the zod object that validates them. */
-function queryParameters(schema: z.ZodTypeAny) {
-  const json = zodToJsonSchema(schema, { target: 'openApi3', $refStrategy: 'none' }) as JsonSchema;
-  return Object.entries(json.properties ?? {}).map(([name, property]) => ({
-    name,
-    in: 'query',
-    required: (json.required ?? []).includes(name),
-    schema: property,
-  }));
-}
+import { queryParameters } from './query-parameters.js';
 
 /** A page of papers: `papers`, and `nextCursor` (/api/papers) or `window` (/api/trending). */
 const paperList = (extra: { nextCursor?: true; window?: true }) => ({

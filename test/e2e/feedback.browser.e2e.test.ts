@@ -1,19 +1,11 @@
-import type { AddressInfo } from 'node:net';
-import { buildApi } from '@paperboy/api';
-import { loadConfig } from '@paperboy/config';
 import { ReaderRepository, SubscriberRepository } from '@paperboy/db';
-import { createTransport } from '@paperboy/mail';
-import { createNotifierWorkers } from '@paperboy/notifier';
-import { loadTaxonomy, signToken } from '@paperboy/pipeline';
-import { createRedis, Queues, type Worker } from '@paperboy/queue';
-import { insertPaperRows, type TestDatabase, testEnvironment } from '@paperboy/test-utils';
-import { pino } from 'pino';
+import { signToken } from '@paperboy/pipeline';
+import { insertPaperRows, type TestDatabase } from '@paperboy/test-utils';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromiumAvailable, launchChromium } from './browser.js';
+import { type ApiHarness, startApiHarness } from './api-harness.js';
+import { chromiumAvailable } from './browser.js';
 import { watchCspViolations } from './csp.js';
-
-type FastifyInstance = Awaited<ReturnType<typeof buildApi>>;
 
 /**
  * The feedback links of a digest in a real browser (Debian's chromium): a click on "more like this"
@@ -22,55 +14,19 @@ type FastifyInstance = Awaited<ReturnType<typeof buildApi>>;
  * own rendering is tested with the notifier); clicking them is what a reader does.
  */
 const SECRET = 'feedback-browser-secret-Tb5Rn2Kq8Wm4Ys';
+let h: ApiHarness;
 let t: TestDatabase;
-let app: FastifyInstance;
-let browser: Browser;
 let base: string;
-const testEnv = testEnvironment();
-const { prefix, redisUrl } = testEnv;
-const redis = createRedis(redisUrl, 'producer');
-const workerRedis = createRedis(redisUrl, 'worker');
-const queues = new Queues(redis, { prefix, fetchAttempts: 1 });
-let workers: Worker[] = [];
-let mailer: ReturnType<typeof createTransport> | undefined;
+let browser: Browser;
 
 beforeAll(async () => {
   if (!chromiumAvailable) return;
-  t = await testEnv.start();
-  const config = loadConfig({ PAPERBOY_QUEUE_PREFIX: prefix, PAPERBOY_SECRET: SECRET });
-  app = await buildApi({
-    db: t.db,
-    config,
-    logger: pino({ level: 'silent' }),
-    redis,
-    jobs: queues,
-    taxonomy: loadTaxonomy(),
-  });
-  // The notifier's workers: train-reader runs on its planning queue (no mail is sent here).
-  mailer = createTransport({ smtpUrl: undefined, outboxDir: '/tmp/paperboy-feedback-browser-outbox', pool: false });
-  workers = createNotifierWorkers({
-    db: t.db,
-    logger: pino({ level: 'silent' }),
-    config,
-    connection: workerRedis,
-    queues,
-    transport: mailer,
-  });
-  for (const worker of workers) void worker.run();
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-  browser = await launchChromium();
+  h = await startApiHarness({ secret: SECRET, smtp: false });
+  ({ t, base, browser } = h);
 }, 60_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await app?.close();
-  await Promise.all(workers.map((w) => w.close(true)));
-  await mailer?.close();
-  await queues.close();
-  redis.disconnect();
-  workerRedis.disconnect();
-  await testEnv.stop();
+  await h?.stop();
 });
 
 describe.skipIf(!chromiumAvailable)('feedback links in a browser', () => {

@@ -1,26 +1,10 @@
-import type { AddressInfo } from 'node:net';
-import { buildApi } from '@paperboy/api';
-import { loadConfig } from '@paperboy/config';
 import { ReaderRepository, SubscriberRepository } from '@paperboy/db';
-import { createTransport } from '@paperboy/mail';
-import { createNotifierWorkers, DigestCandidates } from '@paperboy/notifier';
-import { loadTaxonomy, verifyToken } from '@paperboy/pipeline';
-import { createRedis, Queues, type Worker } from '@paperboy/queue';
-import {
-  insertPaperRows,
-  insertPaperTopicRows,
-  type SmtpTestServer,
-  startSmtpTestServer,
-  type TestDatabase,
-  testEnvironment,
-} from '@paperboy/test-utils';
+import { verifyToken } from '@paperboy/pipeline';
+import { insertPaperRows, insertPaperTopicRows, type TestDatabase } from '@paperboy/test-utils';
 import { sql } from 'kysely';
-import { pino } from 'pino';
-import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromiumAvailable, launchChromium } from './browser.js';
-
-type FastifyInstance = Awaited<ReturnType<typeof buildApi>>;
+import { type ApiHarness, startApiHarness } from './api-harness.js';
+import { chromiumAvailable } from './browser.js';
 
 /**
  * Issue 14 end to end: a real digest mail (notifier workers, SMTP) carries "more/less like this"
@@ -29,18 +13,8 @@ type FastifyInstance = Awaited<ReturnType<typeof buildApi>>;
  * paper like the one they disliked, which trends more and which a reader without feedback gets first.
  */
 const SECRET = 'personal-digest-browser-secret-Qz7Wn3Lp';
+let h: ApiHarness;
 let t: TestDatabase;
-let smtp: SmtpTestServer;
-let app: FastifyInstance;
-let browser: Browser;
-let base: string;
-let workers: Worker[] = [];
-let mailer: ReturnType<typeof createTransport> | undefined;
-const testEnv = testEnvironment();
-const { prefix, redisUrl } = testEnv;
-const redis = createRedis(redisUrl, 'producer');
-const workerRedis = createRedis(redisUrl, 'worker');
-const queues = new Queues(redis, { prefix, fetchAttempts: 1 });
 
 const RAG = 'Retrieval-augmented generation with dense passage retrieval for open-domain question answering';
 const RAG_ABSTRACT =
@@ -69,10 +43,10 @@ async function paper(arxivId: string, title: string, abstract: string, upvotes: 
 
 /** Plans (forced) and waits for a digest to reach each address; returns their HTML. */
 async function digestsTo(emails: readonly string[]): Promise<Map<string, string>> {
-  const before = smtp.messages.length;
-  await queues.add('plan-digests', { frequency: 'daily', force: true });
+  const before = h.smtp!.messages.length;
+  await h.queues.add('plan-digests', { frequency: 'daily', force: true });
   const deadline = Date.now() + 30_000;
-  const got = () => smtp.messages.slice(before).filter((m) => emails.includes(m.rcptTo[0]!));
+  const got = () => h.smtp!.messages.slice(before).filter((m) => emails.includes(m.rcptTo[0]!));
   while (got().length < emails.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   expect(
     got()
@@ -101,46 +75,12 @@ function feedbackLinks(html: string): Map<string, string> {
 
 beforeAll(async () => {
   if (!chromiumAvailable) return;
-  t = await testEnv.start();
-  smtp = await startSmtpTestServer();
-  const apiConfig = loadConfig({ PAPERBOY_QUEUE_PREFIX: prefix, PAPERBOY_SECRET: SECRET });
-  app = await buildApi({
-    db: t.db,
-    config: apiConfig,
-    logger: pino({ level: 'silent' }),
-    redis,
-    jobs: queues,
-    taxonomy: loadTaxonomy(),
-  });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-  // The mails' links point at this API.
-  const config = loadConfig({ PAPERBOY_QUEUE_PREFIX: prefix, PAPERBOY_SECRET: SECRET, PAPERBOY_PUBLIC_URL: base });
-  mailer = createTransport({ smtpUrl: smtp.url, outboxDir: '/tmp/unused', pool: false });
-  workers = createNotifierWorkers({
-    db: t.db,
-    logger: pino({ level: 'silent' }),
-    config,
-    connection: workerRedis,
-    queues,
-    transport: mailer,
-    // The next day's papers must be candidates at once, not after the shared list's minute.
-    candidates: new DigestCandidates(t.db, { weights: config.ranking, ttlMs: 0 }),
-  });
-  for (const worker of workers) void worker.run();
-  browser = await launchChromium();
+  h = await startApiHarness({ secret: SECRET, smtp: true });
+  t = h.t;
 }, 60_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await app?.close();
-  await Promise.all(workers.map((w) => w.close(true)));
-  await mailer?.close();
-  await queues.close();
-  await smtp?.close();
-  redis.disconnect();
-  workerRedis.disconnect();
-  await testEnv.stop();
+  await h?.stop();
 });
 
 describe.skipIf(!chromiumAvailable)('a digest that learns its reader, in a browser', () => {
@@ -157,7 +97,7 @@ describe.skipIf(!chromiumAvailable)('a digest that learns its reader, in a brows
     const links = feedbackLinks(mail);
     expect(links.size).toBe(4); // more and less for each paper
 
-    const page = await browser.newPage({ javaScriptEnabled: false });
+    const page = await h.browser.newPage({ javaScriptEnabled: false });
     await page.setContent(mail);
     // "Less like this" on the RLHF paper, undone and redone; "More like this" on the RAG paper.
     await page.click(`a[href="${links.get(`${rlhf}:-1`)}"]`);

@@ -1,18 +1,9 @@
-import type { AddressInfo } from 'node:net';
-import { buildApi } from '@paperboy/api';
-import { loadConfig } from '@paperboy/config';
-import { createTransport } from '@paperboy/mail';
-import { createNotifierWorkers } from '@paperboy/notifier';
-import { loadTaxonomy, signToken } from '@paperboy/pipeline';
-import { createRedis, Queues, type Worker } from '@paperboy/queue';
-import { type SmtpTestServer, startSmtpTestServer, type TestDatabase, testEnvironment } from '@paperboy/test-utils';
-
-type FastifyInstance = Awaited<ReturnType<typeof buildApi>>;
-
-import { pino } from 'pino';
+import { signToken } from '@paperboy/pipeline';
+import type { SmtpTestServer, TestDatabase } from '@paperboy/test-utils';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromiumAvailable, launchChromium } from './browser.js';
+import { type ApiHarness, startApiHarness } from './api-harness.js';
+import { chromiumAvailable } from './browser.js';
 import { computedStyle, watchCspViolations } from './csp.js';
 
 /**
@@ -21,58 +12,23 @@ import { computedStyle, watchCspViolations } from './csp.js';
  */
 const available = chromiumAvailable;
 
+const SECRET = 'browser-test-secret-Hy6Pd3Jf8Ls1Qa4';
+let h: ApiHarness;
 let t: TestDatabase;
 let smtp: SmtpTestServer;
-let app: FastifyInstance;
 let browser: Browser;
 let base: string;
-let workers: Worker[] = [];
-let mailer: ReturnType<typeof createTransport> | undefined;
-const testEnv = testEnvironment();
-const { prefix, redisUrl } = testEnv;
-const redis = createRedis(redisUrl, 'producer');
-const workerRedis = createRedis(redisUrl, 'worker');
-const queues = new Queues(redis, { prefix, fetchAttempts: 1 });
 
 beforeAll(async () => {
   if (!available) return;
-  t = await testEnv.start();
-  smtp = await startSmtpTestServer();
-  const config = loadConfig({ PAPERBOY_QUEUE_PREFIX: prefix, PAPERBOY_SECRET: 'browser-test-secret-Hy6Pd3Jf8Ls1Qa4' });
-  app = await buildApi({
-    db: t.db,
-    config,
-    logger: pino({ level: 'silent' }),
-    redis,
-    jobs: queues,
-    taxonomy: loadTaxonomy(),
-  });
   // The confirmation mail is a job: the notifier's worker sends it.
-  mailer = createTransport({ smtpUrl: smtp.url, outboxDir: '/tmp/unused', pool: false });
-  workers = createNotifierWorkers({
-    db: t.db,
-    logger: pino({ level: 'silent' }),
-    config,
-    connection: workerRedis,
-    queues,
-    transport: mailer,
-  });
-  for (const worker of workers) void worker.run();
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-  browser = await launchChromium();
+  h = await startApiHarness({ secret: SECRET, smtp: true });
+  ({ t, base, browser } = h);
+  smtp = h.smtp!;
 }, 60_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await app?.close();
-  await Promise.all(workers.map((w) => w.close(true)));
-  await mailer?.close();
-  await queues.close();
-  await smtp?.close();
-  redis.disconnect();
-  workerRedis.disconnect();
-  await testEnv.stop();
+  await h?.stop();
 });
 
 describe.skipIf(!available)('subscribe and unsubscribe in a browser', () => {
@@ -112,7 +68,7 @@ describe.skipIf(!available)('subscribe and unsubscribe in a browser', () => {
       .executeTakeFirstOrThrow();
     expect(prefs).toMatchObject({ topics: ['llm', 'agents'], frequency: 'weekly' });
 
-    const token = signToken('browser-test-secret-Hy6Pd3Jf8Ls1Qa4', 'unsubscribe', row.id, null, 1);
+    const token = signToken(SECRET, 'unsubscribe', row.id, null, 1);
     await page.goto(`${base}/unsubscribe?token=${token}`);
     await page.screenshot({ path: `${process.env.TMPDIR ?? '/tmp'}/paperboy-unsubscribe.png` });
     await page.click('button[type="submit"]');

@@ -56,6 +56,7 @@ const sites: Record<
     body: `User-agent: *\nDisallow: /early\n${'#'.repeat(512_000 - 30 - 1 - 12)}\nDisallow: /a-long-path-cut-in-two\n`,
   }),
   'slow.test': () => ({ status: 200, body: RULES }),
+  'raced.test': () => ({ status: 200, body: RULES }),
   'private.test': () => ({ status: 404 }),
 };
 
@@ -272,6 +273,35 @@ describe('RobotsCache', () => {
     );
     expect(verdicts.every((v) => !v.allowed)).toBe(true);
     expect(hitsOf('slow.test')).toBe(1);
+  });
+
+  it('takes the entry another process stored between its two reads, instead of fetching robots.txt again', async () => {
+    // Process B stores an entry; process A (nothing parsed yet) reads its version; B replaces it
+    // (its own entry expired and it fetched again) before A reads the body. A takes B's new
+    // entry: the site sees B's two fetches and none from A.
+    const b = new RobotsCache({ redis: other, prefix, fetch: fetchSettings });
+    await b.isAllowed(at('raced.test', '/x'));
+    expect(hitsOf('raced.test')).toBe(1);
+    const key = `${prefix}:robots:http://raced.test:${port}`;
+    let replaced = false;
+    const racing = new Proxy(redis, {
+      get(target, name, receiver) {
+        if (name !== 'hmget') return Reflect.get(target, name, receiver);
+        return async (...args: Parameters<Redis['hmget']>) => {
+          const answer = await target.hmget(...args);
+          if (!replaced) {
+            replaced = true;
+            await other.del(key);
+            await b.isAllowed(at('raced.test', '/y'));
+          }
+          return answer;
+        };
+      },
+    });
+    const a = new RobotsCache({ redis: racing, prefix, fetch: fetchSettings });
+    expect(await a.isAllowed(at('raced.test', '/private/z'))).toEqual({ allowed: false, crawlDelayMs: 3000 });
+    expect(replaced).toBe(true);
+    expect(hitsOf('raced.test')).toBe(2);
   });
 
   it('fetches again once the entry has expired', async () => {

@@ -333,19 +333,21 @@ export class RobotsCache {
 
   private async cached(origin: string): Promise<Entry | null> {
     const key = this.key(origin);
-    const [outcome, version, error] = await this.options.redis.hmget(key, 'outcome', 'version', 'error');
+    const [outcome, version] = await this.options.redis.hmget(key, 'outcome', 'version');
     if (!outcome || !version) return null;
     const known = this.memo.get(origin);
     if (known?.version === version) return known.entry;
-    let rules: RobotsRules = { rules: [] };
-    if (outcome === 'ok') {
-      const [body, again] = await this.options.redis.hmget(key, 'body', 'version');
-      if (body == null || again !== version) return null; // expired or replaced meanwhile
-      rules = parseRobotsTxt(body, this.token);
-    }
-    const entry: Entry = { outcome: outcome as RobotsOutcome, rules };
-    if (error) entry.error = error;
-    return this.remember(origin, version, entry);
+    // Not parsed here yet: read the whole entry in one command, so that its fields belong to one
+    // version even when another process replaced it since the read above (that replacement is as
+    // good an answer: taking it, rather than fetching robots.txt once more, keeps the fetch shared).
+    const [o, v, e, body] = await this.options.redis.hmget(key, 'outcome', 'version', 'error', 'body');
+    if (!o || !v || (o === 'ok' && body == null)) return null; // expired meanwhile
+    const entry: Entry = {
+      outcome: o as RobotsOutcome,
+      rules: o === 'ok' ? parseRobotsTxt(body!, this.token) : { rules: [] },
+    };
+    if (e) entry.error = e;
+    return this.remember(origin, v, entry);
   }
 
   private remember(origin: string, version: string, entry: Entry): Entry {

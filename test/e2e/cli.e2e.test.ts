@@ -128,6 +128,7 @@ describe('paperboy CLI', () => {
           '2026_12_07_0021_dashboard_code_stars',
           '2026_12_07_0022_enrichment',
           '2026_12_07_0023_reader_feedback',
+          '2026_12_07_0024_events',
         ],
       });
       const second = await runCli(['migrate'], { ...env, DATABASE_URL: url });

@@ -34,6 +34,28 @@ const decimal = (min: number, max: number) => number(min, max, false);
 /** A setting that, when given, is not empty. */
 const text = () => z.string().min(1);
 
+/** Comma-separated whole numbers within bounds, sorted and deduplicated; empty is an empty list. */
+const wholeNumberList = (min: number, max: number) =>
+  z.string().transform((value, ctx) => {
+    const items = value
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean);
+    const numbers: number[] = [];
+    for (const item of items) {
+      const n = /^\d+$/.test(item) ? Number(item) : Number.NaN;
+      if (!(n >= min && n <= max)) {
+        ctx.addIssue({
+          code: z.ZodIssueCode.custom,
+          message: `expected comma-separated whole numbers from ${min} to ${max}, got "${item}"`,
+        });
+        return z.NEVER;
+      }
+      numbers.push(n);
+    }
+    return [...new Set(numbers)].sort((a, b) => a - b);
+  });
+
 const url = (protocols: string[]) =>
   z.string().refine(
     (value) => {
@@ -425,6 +447,45 @@ export const configSchema = z.object({
     .describe(
       "longest a read API or `/dashboard` query may run (Postgres `statement_timeout` of the API's read connections only), in ms; a query that hits it answers 503 with `Retry-After`; 0 = no limit",
     ),
+  PAPERBOY_EVENT_RETENTION_DAYS: int(1, 3650)
+    .default(30)
+    .describe('days events stay in the outbox (what `events replay` and the live stream can go back to)'),
+  PAPERBOY_EVENT_UPVOTE_THRESHOLDS: wholeNumberList(1, 1_000_000)
+    .default('50,100,200,500')
+    .describe('upvote counts whose crossing is a `paper.trending` event (comma-separated; empty: none)'),
+  PAPERBOY_EVENT_TRENDING_TOP: int(0, 1000)
+    .default(25)
+    .describe('a paper entering the top this many of the trending list is a `paper.trending` event (0: none)'),
+  PAPERBOY_EVENT_RELAY_MS: int(100, 60_000)
+    .default(1000)
+    .describe('how often the relay looks for events to deliver to webhooks, in ms'),
+  PAPERBOY_EVENT_STREAM_CLIENTS: int(1, 100_000)
+    .default(100)
+    .describe('live stream (`/api/events`) connections per API process; more are answered 503'),
+  PAPERBOY_WEBHOOK_TIMEOUT_MS: int(100, 120_000)
+    .default(10_000)
+    .describe('longest a webhook delivery may take (connect to last byte of the answer), in ms; longer is a failure'),
+  PAPERBOY_WEBHOOK_RETRY_BASE_MS: int(10, 3_600_000)
+    .default(10_000)
+    .describe(
+      'first wait after a failed webhook delivery, in ms; doubled at each failure (with jitter) up to PAPERBOY_WEBHOOK_RETRY_MAX_MS',
+    ),
+  PAPERBOY_WEBHOOK_RETRY_MAX_MS: int(10, 86_400_000)
+    .default(3_600_000)
+    .describe('longest wait between webhook delivery attempts, in ms'),
+  PAPERBOY_WEBHOOK_DISABLE_AFTER_MINUTES: int(1, 43_200)
+    .default(1440)
+    .describe(
+      'an endpoint failing every attempt for this long is disabled (`webhooks enable` turns it back on); events wait in the outbox',
+    ),
+  PAPERBOY_WEBHOOK_CONCURRENCY: int(1, 64)
+    .default(8)
+    .describe('deliveries in flight to one endpoint at once (events of one paper always one after another, in order)'),
+  PAPERBOY_WEBHOOK_ALLOW_PRIVATE: bool
+    .default('0')
+    .describe(
+      '`1` lets webhooks go to private and loopback addresses (refused by default, as PAPERBOY_FETCH_ALLOW_PRIVATE does for pages)',
+    ),
 });
 
 export type Config = Readonly<{
@@ -528,6 +589,28 @@ export type Config = Readonly<{
   apiStatementTimeoutMs: number;
   /** Processes `start` and `ingest` run their workers in: the command's own and processes - 1 worker processes. */
   processes: number;
+  /** The outbox and what reads it (issue 15; PAPERBOY_EVENT_*). */
+  events: Readonly<{
+    retentionDays: number;
+    /** Upvote counts whose crossing is a paper.trending event, ascending. */
+    upvoteThresholds: readonly number[];
+    /** Entering the trending top this many is a paper.trending event; 0: none. */
+    trendingTop: number;
+    /** Period of the relay-events schedule, in ms. */
+    relayMs: number;
+    /** Live stream connections per API process. */
+    streamClients: number;
+  }>;
+  /** Webhook delivery (PAPERBOY_WEBHOOK_*). */
+  webhooks: Readonly<{
+    timeoutMs: number;
+    retryBaseMs: number;
+    retryMaxMs: number;
+    disableAfterMinutes: number;
+    /** Deliveries in flight to one endpoint at once (different papers). */
+    concurrency: number;
+    allowPrivate: boolean;
+  }>;
 }>;
 
 export class ConfigError extends Error {
@@ -622,6 +705,21 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     readCacheMs: e.PAPERBOY_READ_CACHE_MS,
     apiStatementTimeoutMs: e.PAPERBOY_API_STATEMENT_TIMEOUT_MS,
     processes: e.PAPERBOY_PROCESSES ?? defaultProcesses(),
+    events: {
+      retentionDays: e.PAPERBOY_EVENT_RETENTION_DAYS,
+      upvoteThresholds: e.PAPERBOY_EVENT_UPVOTE_THRESHOLDS,
+      trendingTop: e.PAPERBOY_EVENT_TRENDING_TOP,
+      relayMs: e.PAPERBOY_EVENT_RELAY_MS,
+      streamClients: e.PAPERBOY_EVENT_STREAM_CLIENTS,
+    },
+    webhooks: {
+      timeoutMs: e.PAPERBOY_WEBHOOK_TIMEOUT_MS,
+      retryBaseMs: e.PAPERBOY_WEBHOOK_RETRY_BASE_MS,
+      retryMaxMs: e.PAPERBOY_WEBHOOK_RETRY_MAX_MS,
+      disableAfterMinutes: e.PAPERBOY_WEBHOOK_DISABLE_AFTER_MINUTES,
+      concurrency: e.PAPERBOY_WEBHOOK_CONCURRENCY,
+      allowPrivate: e.PAPERBOY_WEBHOOK_ALLOW_PRIVATE,
+    },
   });
 }
 
@@ -718,6 +816,17 @@ export function configToEnv(config: Config): Record<keyof typeof configSchema.sh
     PAPERBOY_READ_PER_MINUTE: String(config.readPerMinute),
     PAPERBOY_READ_CACHE_MS: String(config.readCacheMs),
     PAPERBOY_API_STATEMENT_TIMEOUT_MS: String(config.apiStatementTimeoutMs),
+    PAPERBOY_EVENT_RETENTION_DAYS: String(config.events.retentionDays),
+    PAPERBOY_EVENT_UPVOTE_THRESHOLDS: config.events.upvoteThresholds.join(','),
+    PAPERBOY_EVENT_TRENDING_TOP: String(config.events.trendingTop),
+    PAPERBOY_EVENT_RELAY_MS: String(config.events.relayMs),
+    PAPERBOY_EVENT_STREAM_CLIENTS: String(config.events.streamClients),
+    PAPERBOY_WEBHOOK_TIMEOUT_MS: String(config.webhooks.timeoutMs),
+    PAPERBOY_WEBHOOK_RETRY_BASE_MS: String(config.webhooks.retryBaseMs),
+    PAPERBOY_WEBHOOK_RETRY_MAX_MS: String(config.webhooks.retryMaxMs),
+    PAPERBOY_WEBHOOK_DISABLE_AFTER_MINUTES: String(config.webhooks.disableAfterMinutes),
+    PAPERBOY_WEBHOOK_CONCURRENCY: String(config.webhooks.concurrency),
+    PAPERBOY_WEBHOOK_ALLOW_PRIVATE: config.webhooks.allowPrivate ? '1' : '0',
   };
 }
 

@@ -22,6 +22,7 @@ import * as paperDetails from './migrations/2026_12_07_0020_paper_details.js';
 import * as dashboardCodeStars from './migrations/2026_12_07_0021_dashboard_code_stars.js';
 import * as enrichment from './migrations/2026_12_07_0022_enrichment.js';
 import * as readerFeedback from './migrations/2026_12_07_0023_reader_feedback.js';
+import * as events from './migrations/2026_12_07_0024_events.js';
 import type { Database } from './schema.js';
 
 // int8 (bigserial ids, counts) as numbers: ids stay far below 2^53.
@@ -52,6 +53,7 @@ const migrations: Record<string, Migration> = {
   '2026_12_07_0021_dashboard_code_stars': dashboardCodeStars,
   '2026_12_07_0022_enrichment': enrichment,
   '2026_12_07_0023_reader_feedback': readerFeedback,
+  '2026_12_07_0024_events': events,
 };
 
 export type Db = Kysely<Database>;

@@ -300,6 +300,66 @@ export interface DeliveredPapersTable {
 }
 
 /** The generated HMAC secret of subscriber links, when PAPERBOY_SECRET is unset; one row at most. */
+/**
+ * The outbox (migration 0024): one row per event, written in the transaction of its change. Readers
+ * walk it by position (tx_id, id), taking only transactions older than every one still running.
+ * Bigint columns are read as strings (node-postgres); `tx_id` is an xid8, also read as a string.
+ */
+export interface EventsTable {
+  id: ColumnType<string, never, never>;
+  event_id: ColumnType<string, never, never>;
+  tx_id: ColumnType<string, never, never>;
+  type: string;
+  version: number;
+  paper_id: number | null;
+  source: string | null;
+  topics: ColumnType<string[], string[] | undefined, string[]>;
+  data: ColumnType<unknown, string, string>;
+  dedupe_key: string | null;
+  occurred_at: DefaultTimestamp;
+}
+
+/** A webhook subscription, its position in the outbox, its health (migration 0024). */
+export interface WebhookEndpointsTable {
+  id: Generated<number>;
+  url: string;
+  description: string | null;
+  event_types: ColumnType<string[], string[] | undefined, string[]>;
+  topics: ColumnType<string[], string[] | undefined, string[]>;
+  secret: string;
+  enabled: Generated<boolean>;
+  disabled_reason: string | null;
+  disabled_at: Timestamp | null;
+  cursor_tx: string;
+  cursor_id: ColumnType<string, string | number, string | number>;
+  consecutive_failures: Generated<number>;
+  failing_since: Timestamp | null;
+  last_attempt_at: Timestamp | null;
+  last_success_at: Timestamp | null;
+  last_failure_at: Timestamp | null;
+  last_status: number | null;
+  last_error: string | null;
+  delivered: ColumnType<string, string | number | undefined, string | number>;
+  failed: ColumnType<string, string | number | undefined, string | number>;
+  created_at: DefaultTimestamp;
+  updated_at: DefaultTimestamp;
+}
+
+/** Papers announced (paper.trending) as in the trending top N, with their rank then (migration 0024). */
+export interface EventTrendingTable {
+  paper_id: number;
+  rank: number;
+  entered_at: DefaultTimestamp;
+}
+
+/** Each source's health as last announced by source.health_changed (migration 0024). */
+export interface EventSourceHealthTable {
+  source: string;
+  health: string;
+  reason: string | null;
+  changed_at: DefaultTimestamp;
+}
+
 export interface LinkSecretTable {
   id: Generated<boolean>;
   secret: string;
@@ -498,6 +558,10 @@ export interface Database {
   deliveries: DeliveriesTable;
   delivered_papers: DeliveredPapersTable;
   link_secret: LinkSecretTable;
+  events: EventsTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  event_trending: EventTrendingTable;
+  event_source_health: EventSourceHealthTable;
   'dashboard_cache.topic_trends': CacheTopicTrendsTable;
   'dashboard_cache.papers_per_topic_day': CachePapersPerTopicDayTable;
   'dashboard_cache.dirty_days': CacheDirtyDaysTable;

@@ -2,6 +2,7 @@ export * from './classify/index.js';
 export * from './dates.js';
 export * from './dedupe.js';
 export * from './entry.js';
+export * from './events/index.js';
 export * from './limits.js';
 export * from './links.js';
 export * from './normalize.js';

@@ -13,6 +13,7 @@ export const QueueName = {
   Notify: 'notify',
   Maintenance: 'maintenance',
   Enrich: 'enrich',
+  Webhooks: 'webhooks',
 } as const;
 export type QueueName = (typeof QueueName)[keyof typeof QueueName];
 
@@ -30,7 +31,10 @@ export type JobName =
   | 'send-confirmation'
   | 'enrich-due'
   | 'enrich-papers'
-  | 'train-reader';
+  | 'train-reader'
+  | 'relay-events'
+  | 'deliver-webhook'
+  | 'prune-events';
 
 /** The queue of each job: the only place that says where a job goes (adds, schedules, look-ups and workers follow it). */
 export const jobQueue = {
@@ -53,6 +57,10 @@ export const jobQueue = {
   'enrich-papers': 'enrich',
   // Beside the planners, never behind rate-limited sends: a reader's next digest wants the model.
   'train-reader': 'planning',
+  // Events (issue 15) have a queue of their own: a slow endpoint never delays mail, and mail never delays events.
+  'relay-events': 'webhooks',
+  'deliver-webhook': 'webhooks',
+  'prune-events': 'webhooks',
 } as const satisfies Record<JobName, QueueName>;
 
 // New payload fields must be optional: jobs queued by older code may still be waiting.
@@ -188,6 +196,17 @@ const trainReaderPayload = z.object({
   subscriberId: z.number().int(),
 });
 
+/** Offers a deliver-webhook job to each enabled endpoint with settled events after its position (scheduled). */
+const relayEventsPayload = z.object({});
+
+/** Delivers, in order, the events after one endpoint's position (one job per endpoint at a time). */
+const deliverWebhookPayload = z.object({
+  endpointId: z.number().int(),
+});
+
+/** Deletes events older than PAPERBOY_EVENT_RETENTION_DAYS. */
+const pruneEventsPayload = z.object({});
+
 export const payloadSchemas = {
   'crawl-source': crawlSourcePayload,
   'crawl-page': crawlPagePayload,
@@ -202,6 +221,9 @@ export const payloadSchemas = {
   'enrich-due': enrichDuePayload,
   'enrich-papers': enrichPapersPayload,
   'train-reader': trainReaderPayload,
+  'relay-events': relayEventsPayload,
+  'deliver-webhook': deliverWebhookPayload,
+  'prune-events': pruneEventsPayload,
 } satisfies Record<JobName, z.ZodTypeAny>;
 
 export type JobPayload<N extends JobName> = z.infer<(typeof payloadSchemas)[N]>;
@@ -213,6 +235,7 @@ export type SendDigestsPayload = JobPayload<'send-digests'>;
 export type SendConfirmationPayload = JobPayload<'send-confirmation'>;
 export type EnrichPapersPayload = JobPayload<'enrich-papers'>;
 export type TrainReaderPayload = JobPayload<'train-reader'>;
+export type DeliverWebhookPayload = JobPayload<'deliver-webhook'>;
 
 /**
  * How long a reader's training waits after a word, and adds of it are merged: a reader clicking
@@ -369,6 +392,14 @@ function retryOptions(name: JobName, settings: { fetchAttempts: number }): Pick<
     case 'train-reader':
       // Cheap and idempotent; past its attempts the stale sweep of plan-digests offers it again.
       return { attempts: 3, backoff: { type: 'exponential', delay: 5000 } };
+    case 'relay-events':
+    case 'prune-events':
+      // Scheduled and idempotent: the next run does what a failed one did not.
+      return { attempts: 1 };
+    case 'deliver-webhook':
+      // The endpoint's failure run (in Postgres) decides retries and disabling: the handler puts the job
+      // back with its own backoff, so BullMQ's attempts are only a guard.
+      return { attempts: 3, backoff: { type: 'exponential', delay: 1000 } };
     case 'send-confirmation':
       // SMTP 4xx: retried with backoff (about 15 minutes in all: a confirmation is wanted now); a 5xx fails at once.
       return { attempts: 6, backoff: { type: 'exponential', delay: 15_000, jitter: 0.5 } };

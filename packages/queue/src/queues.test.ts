@@ -10,16 +10,20 @@ describe('job routing', () => {
     expect(jobsOfQueue('notify')).toEqual(['send-digest', 'send-digests', 'send-confirmation']);
     expect(jobsOfQueue('maintenance')).toEqual(['refresh-dashboard', 'enrich-due']);
     expect(jobsOfQueue('enrich')).toEqual(['enrich-papers']);
+    expect(jobsOfQueue('webhooks')).toEqual(['relay-events', 'deliver-webhook', 'prune-events']);
     expect(Object.keys(jobQueue).sort()).toEqual([
       'crawl-page',
       'crawl-source',
+      'deliver-webhook',
       'enrich-due',
       'enrich-papers',
       'ingest-entries',
       'plan-digests',
       'prune-archive',
+      'prune-events',
       'reconcile-crawls',
       'refresh-dashboard',
+      'relay-events',
       'send-confirmation',
       'send-digest',
       'send-digests',

@@ -1,0 +1,89 @@
+import { sql, type Kysely } from 'kysely';
+
+// Frozen in time: this file never imports application code.
+//
+// Issue 15, events for downstream systems.
+//
+// `events` is the outbox: a change and the events it causes are written in one transaction, so an
+// event exists exactly when its change committed. Readers (the webhook relay, the live stream,
+// replay) walk it in *position* order, (tx_id, id): `tx_id` is the writing transaction's 64-bit id
+// (pg_current_xact_id()), `id` the order within it. A reader only takes events whose transaction
+// is older than every transaction still running (tx_id < pg_snapshot_xmin(pg_current_snapshot())),
+// so no event can later appear behind a position a reader has passed: a plain serial id would not
+// give that, since transactions commit in another order than they draw ids.
+// `event_id` is the stable id consumers deduplicate by; `dedupe_key` (unique when set) makes an
+// event that must exist once (a digest period sent, a paper crossing a threshold) idempotent under
+// at-least-once jobs: its writer inserts with ON CONFLICT DO NOTHING.
+//
+// `webhook_endpoints`: the subscriptions. Each keeps its own position (`cursor_tx`, `cursor_id`,
+// the last event delivered or skipped by its filter), its health and counters. Its secret signs
+// the deliveries.
+//
+// `event_trending`: the papers announced as in the trending top N (paper.trending), so that a
+// paper is announced when it enters, not at every refresh. `event_source_health`: each source's
+// health as last announced (source.health_changed fires when it changes).
+export async function up(db: Kysely<any>): Promise<void> {
+  await sql`
+    CREATE TABLE events (
+      id bigserial PRIMARY KEY,
+      event_id uuid NOT NULL DEFAULT gen_random_uuid() UNIQUE,
+      tx_id xid8 NOT NULL DEFAULT pg_current_xact_id(),
+      type text NOT NULL,
+      version integer NOT NULL,
+      paper_id bigint,
+      source text,
+      topics text[] NOT NULL DEFAULT '{}',
+      data jsonb NOT NULL,
+      dedupe_key text UNIQUE,
+      occurred_at timestamptz NOT NULL DEFAULT now()
+    )`.execute(db);
+  await sql`CREATE INDEX events_position ON events (tx_id, id)`.execute(db);
+  await sql`CREATE INDEX events_occurred_at ON events (occurred_at)`.execute(db);
+
+  await sql`
+    CREATE TABLE webhook_endpoints (
+      id bigserial PRIMARY KEY,
+      url text NOT NULL,
+      description text,
+      event_types text[] NOT NULL DEFAULT '{}',
+      topics text[] NOT NULL DEFAULT '{}',
+      secret text NOT NULL,
+      enabled boolean NOT NULL DEFAULT true,
+      disabled_reason text,
+      disabled_at timestamptz,
+      cursor_tx xid8 NOT NULL,
+      cursor_id bigint NOT NULL,
+      consecutive_failures integer NOT NULL DEFAULT 0,
+      failing_since timestamptz,
+      last_attempt_at timestamptz,
+      last_success_at timestamptz,
+      last_failure_at timestamptz,
+      last_status integer,
+      last_error text,
+      delivered bigint NOT NULL DEFAULT 0,
+      failed bigint NOT NULL DEFAULT 0,
+      created_at timestamptz NOT NULL DEFAULT now(),
+      updated_at timestamptz NOT NULL DEFAULT now()
+    )`.execute(db);
+
+  await sql`
+    CREATE TABLE event_trending (
+      paper_id bigint PRIMARY KEY,
+      rank integer NOT NULL,
+      entered_at timestamptz NOT NULL DEFAULT now()
+    )`.execute(db);
+  await sql`
+    CREATE TABLE event_source_health (
+      source text PRIMARY KEY,
+      health text NOT NULL,
+      reason text,
+      changed_at timestamptz NOT NULL DEFAULT now()
+    )`.execute(db);
+}
+
+export async function down(db: Kysely<any>): Promise<void> {
+  await sql`DROP TABLE IF EXISTS event_source_health`.execute(db);
+  await sql`DROP TABLE IF EXISTS event_trending`.execute(db);
+  await sql`DROP TABLE IF EXISTS webhook_endpoints`.execute(db);
+  await sql`DROP TABLE IF EXISTS events`.execute(db);
+}

@@ -1,0 +1,130 @@
+import { createTestDatabase, type TestDatabase } from '@paperboy/test-utils';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDb } from '../connection.js';
+import {
+  appendEvents,
+  EventRepository,
+  formatPosition,
+  OUTBOX_START,
+  type OutboxRow,
+  parsePosition,
+} from './event.repository.js';
+import { WebhookRepository } from './webhook.repository.js';
+
+let t: TestDatabase;
+beforeAll(async () => {
+  t = await createTestDatabase();
+});
+afterAll(async () => t?.drop());
+
+const event = (n: number, extra: Partial<OutboxRow> = {}): OutboxRow => ({
+  type: 'paper.created',
+  version: 1,
+  data: { n },
+  paperId: n,
+  topics: ['llm'],
+  ...extra,
+});
+
+describe('EventRepository', () => {
+  it('never shows an event behind one a reader has passed: it waits for every older transaction', async () => {
+    const events = new EventRepository(t.db);
+    const start = await events.head();
+    // A second pool stands for another process writing at the same time.
+    const other = createDb(t.url, { max: 2 });
+    try {
+      let releaseFirst!: () => void;
+      const firstHolds = new Promise<void>((resolve) => {
+        releaseFirst = resolve;
+      });
+      let firstWrote!: () => void;
+      const wrote = new Promise<void>((resolve) => {
+        firstWrote = resolve;
+      });
+      // Transaction 1 writes first (the older transaction id) and stays open.
+      const first = other.transaction().execute(async (trx) => {
+        await appendEvents(trx, [event(1)]);
+        firstWrote();
+        await firstHolds;
+      });
+      await wrote;
+      // Transaction 2 writes later and commits first.
+      await t.db.transaction().execute((trx) => appendEvents(trx, [event(2), event(3)]));
+      expect(await events.after(start, {}, 100)).toEqual([]);
+      releaseFirst();
+      await first;
+      const seen = await events.after(start, {}, 100);
+      expect(seen.map((e) => (e.data as { n: number }).n)).toEqual([1, 2, 3]);
+      // From the middle: only what follows.
+      expect((await events.after(seen[0]!.position, {}, 100)).map((e) => e.paperId)).toEqual([2, 3]);
+      expect(await events.head()).toEqual(seen[2]!.position);
+    } finally {
+      await other.destroy();
+    }
+  });
+
+  it('writes an event with a dedupe key once, filters by type and topic, and prunes by age', async () => {
+    const events = new EventRepository(t.db);
+    const start = await events.head();
+    expect(await appendEvents(t.db, [event(10, { dedupeKey: 'k-10' })])).toBe(1);
+    expect(await appendEvents(t.db, [event(10, { dedupeKey: 'k-10' })])).toBe(0);
+    await appendEvents(t.db, [
+      event(11, { topics: ['cv'] }),
+      { type: 'source.health_changed', version: 1, data: {}, source: 's' },
+    ]);
+    const all = await events.after(start, {}, 100);
+    expect(all).toHaveLength(3);
+    expect((await events.after(start, { topics: ['cv'] }, 100)).map((e) => e.paperId ?? e.source)).toEqual([11, 's']);
+    expect((await events.after(start, { types: ['source.health_changed'] }, 100)).map((e) => e.source)).toEqual(['s']);
+    const found = await events.byEventId(all[0]!.eventId);
+    expect(found?.position).toEqual(all[0]!.position);
+    expect(await events.byEventId('not-a-uuid')).toBeUndefined();
+    expect(await events.positionBefore(new Date(Date.now() + 60_000))).toEqual(all[2]!.position);
+    expect(await events.prune(new Date(Date.now() + 60_000))).toBeGreaterThanOrEqual(3);
+    expect(await events.after(OUTBOX_START, {}, 100)).toEqual([]);
+  });
+
+  it('formats and parses positions, refusing anything else', () => {
+    expect(parsePosition(formatPosition({ tx: '123', id: '45' }))).toEqual({ tx: '123', id: '45' });
+    for (const bad of ['', '1', '1.2.3', 'a.b', '-1.2', `${'9'.repeat(21)}.1`]) expect(parsePosition(bad)).toBeNull();
+  });
+});
+
+describe('WebhookRepository', () => {
+  it('starts a new endpoint at the head, sees pending events by its filter, and only moves forward', async () => {
+    const events = new EventRepository(t.db);
+    await appendEvents(t.db, [event(20)]);
+    const hooks = new WebhookRepository(t.db);
+    const endpoint = await hooks.create({
+      url: 'https://example.org/hook',
+      secret: 's',
+      eventTypes: ['paper.created'],
+    });
+    expect(endpoint.cursor).toEqual(await events.head());
+    expect(await hooks.withPendingEvents()).not.toContain(endpoint.id);
+    await appendEvents(t.db, [{ type: 'source.health_changed', version: 1, data: {}, source: 's' }]);
+    expect(await hooks.withPendingEvents()).not.toContain(endpoint.id); // not a type it wants
+    await appendEvents(t.db, [event(21)]);
+    expect(await hooks.withPendingEvents()).toContain(endpoint.id);
+    const [next] = await events.after(endpoint.cursor, { types: endpoint.eventTypes }, 10);
+    expect(next?.paperId).toBe(21);
+    await hooks.advance(endpoint.id, next!.position, 1);
+    await hooks.advance(endpoint.id, endpoint.cursor, 0); // backwards: ignored
+    const after = await hooks.get(endpoint.id);
+    expect(after?.cursor).toEqual(next!.position);
+    expect(after?.delivered).toBe(1);
+    expect(await hooks.withPendingEvents()).not.toContain(endpoint.id);
+
+    const run = await hooks.recordFailure(endpoint.id, { status: 500, error: 'oops' });
+    expect(run?.consecutiveFailures).toBe(1);
+    expect((await hooks.recordFailure(endpoint.id, { status: null, error: 'timeout' }))?.failingSince).toEqual(
+      run?.failingSince,
+    );
+    const disabled = await hooks.setEnabled(endpoint.id, false, 'failing for a day');
+    expect(disabled).toMatchObject({ enabled: false, disabledReason: 'failing for a day', failed: 2 });
+    expect(await hooks.setEnabled(endpoint.id, true)).toMatchObject({ enabled: true, consecutiveFailures: 0 });
+    expect(await hooks.rewind(endpoint.id, OUTBOX_START)).toMatchObject({ cursor: OUTBOX_START });
+    expect(await hooks.remove(endpoint.id)).toBe(true);
+    expect(await hooks.get(endpoint.id)).toBeUndefined();
+  });
+});

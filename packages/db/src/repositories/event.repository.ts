@@ -1,0 +1,177 @@
+import { type Kysely, sql } from 'kysely';
+import type { Database } from '../schema.js';
+
+/**
+ * The outbox (migration 0024). A change writes its events with `appendEvents` inside its own
+ * transaction; readers walk them by position. See the migration for why a position is the pair
+ * (transaction id, id) and why readers stop before the oldest running transaction.
+ */
+
+/** One event to write: `type`, its schema `version` and `data` (@paperboy/pipeline `outboxEvent` builds it checked). */
+export interface OutboxRow {
+  type: string;
+  version: number;
+  data: unknown;
+  paperId?: number;
+  source?: string;
+  topics?: readonly string[];
+  dedupeKey?: string;
+}
+
+/** A place in the outbox: the writing transaction's id and the event's id (both 64-bit, as decimal text). */
+export interface EventPosition {
+  tx: string;
+  id: string;
+}
+
+/** Before every event. */
+export const OUTBOX_START: EventPosition = { tx: '0', id: '0' };
+
+/** The position as one opaque token (`<tx>.<id>`): the stream's event ids, replay's cursors. */
+export function formatPosition(position: EventPosition): string {
+  return `${position.tx}.${position.id}`;
+}
+
+/** A token of `formatPosition`, or null when it is not one. */
+export function parsePosition(token: string): EventPosition | null {
+  const match = /^(\d{1,20})\.(\d{1,20})$/.exec(token.trim());
+  return match ? { tx: match[1]!, id: match[2]! } : null;
+}
+
+export interface StoredEvent {
+  position: EventPosition;
+  /** The stable id consumers deduplicate by. */
+  eventId: string;
+  type: string;
+  version: number;
+  paperId: number | null;
+  source: string | null;
+  topics: string[];
+  data: unknown;
+  occurredAt: Date;
+}
+
+/** Which events a reader wants: empty or absent lists mean every type, every topic. */
+export interface EventFilter {
+  types?: readonly string[];
+  /** Matches events about a paper with one of these topics; events not about a paper always pass. */
+  topics?: readonly string[];
+}
+
+type Executor = Kysely<Database>;
+
+/**
+ * Writes `events` in the caller's transaction (or connection): the caller's change and its events
+ * commit together or not at all. An event whose `dedupeKey` exists already is skipped. Returns how
+ * many were written.
+ */
+export async function appendEvents(db: Executor, events: readonly OutboxRow[]): Promise<number> {
+  if (events.length === 0) return 0;
+  const result = await db
+    .insertInto('events')
+    .values(
+      events.map((e) => ({
+        type: e.type,
+        version: e.version,
+        data: JSON.stringify(e.data),
+        paper_id: e.paperId ?? null,
+        source: e.source ?? null,
+        topics: [...(e.topics ?? [])],
+        dedupe_key: e.dedupeKey ?? null,
+      })),
+    )
+    .onConflict((oc) => oc.column('dedupe_key').doNothing())
+    .executeTakeFirst();
+  return Number(result.numInsertedOrUpdatedRows ?? 0);
+}
+
+/** Only transactions that ended before every running one: no event can appear behind these later. */
+const SETTLED = sql<boolean>`tx_id < pg_snapshot_xmin(pg_current_snapshot())`;
+
+const filterSql = (filter: EventFilter) => {
+  const types = [...(filter.types ?? [])];
+  const topics = [...(filter.topics ?? [])];
+  return sql`(cardinality(${types}::text[]) = 0 OR type = ANY(${types}::text[]))
+    AND (cardinality(${topics}::text[]) = 0 OR paper_id IS NULL OR topics && ${topics}::text[])`;
+};
+
+interface EventRow {
+  id: string;
+  event_id: string;
+  tx_id: string;
+  type: string;
+  version: number;
+  paper_id: string | number | null;
+  source: string | null;
+  topics: string[];
+  data: unknown;
+  occurred_at: Date;
+}
+
+const toStored = (r: EventRow): StoredEvent => ({
+  position: { tx: r.tx_id, id: r.id },
+  eventId: r.event_id,
+  type: r.type,
+  version: r.version,
+  paperId: r.paper_id === null ? null : Number(r.paper_id),
+  source: r.source,
+  topics: r.topics,
+  data: r.data,
+  occurredAt: r.occurred_at,
+});
+
+export class EventRepository {
+  constructor(private readonly db: Executor) {}
+
+  /** Up to `limit` settled events after `position` that pass `filter`, in position order. */
+  async after(position: EventPosition, filter: EventFilter, limit: number): Promise<StoredEvent[]> {
+    const { rows } = await sql<EventRow>`
+      SELECT id::text, event_id::text, tx_id::text, type, version, paper_id, source, topics, data, occurred_at
+      FROM events
+      WHERE (tx_id, id) > (${position.tx}::xid8, ${position.id}::bigint) AND ${SETTLED} AND ${filterSql(filter)}
+      ORDER BY tx_id, id
+      LIMIT ${limit}`.execute(this.db);
+    return rows.map(toStored);
+  }
+
+  /** The position of the last settled event (OUTBOX_START when there is none): "from now on". */
+  async head(): Promise<EventPosition> {
+    const { rows } = await sql<{ tx: string; id: string }>`
+      SELECT tx_id::text AS tx, id::text AS id FROM events WHERE ${SETTLED}
+      ORDER BY tx_id DESC, id DESC LIMIT 1`.execute(this.db);
+    return rows[0] ?? OUTBOX_START;
+  }
+
+  /** The position just before the first event that occurred at or after `since` (replay starts after it). */
+  async positionBefore(since: Date): Promise<EventPosition> {
+    const { rows } = await sql<{ tx: string; id: string }>`
+      SELECT tx_id::text AS tx, id::text AS id FROM events
+      WHERE occurred_at < ${since} ORDER BY tx_id DESC, id DESC LIMIT 1`.execute(this.db);
+    return rows[0] ?? OUTBOX_START;
+  }
+
+  /** The event with this stable id, or undefined (never written, or pruned). */
+  async byEventId(eventId: string): Promise<StoredEvent | undefined> {
+    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(eventId)) return undefined;
+    const { rows } = await sql<EventRow>`
+      SELECT id::text, event_id::text, tx_id::text, type, version, paper_id, source, topics, data, occurred_at
+      FROM events WHERE event_id = ${eventId}::uuid`.execute(this.db);
+    return rows[0] && toStored(rows[0]);
+  }
+
+  /** Deletes up to `limit` events that occurred before `before` (retention); returns how many. */
+  async prune(before: Date, limit = 10_000): Promise<number> {
+    const result = await sql`
+      DELETE FROM events WHERE id IN (SELECT id FROM events WHERE occurred_at < ${before} ORDER BY id LIMIT ${limit})`.execute(
+      this.db,
+    );
+    return Number(result.numAffectedRows ?? 0);
+  }
+
+  /** Events by type (retention included): for /metrics and the dashboard. */
+  async countByType(): Promise<Array<{ type: string; events: number }>> {
+    const { rows } = await sql<{ type: string; events: number }>`
+      SELECT type, count(*)::int AS events FROM events GROUP BY type ORDER BY type`.execute(this.db);
+    return rows;
+  }
+}

@@ -53,6 +53,14 @@ export interface Metrics {
   batchesReenqueued: Counter<'source'>;
   /** Jobs per queue and state, read from Redis on scrape. */
   queueJobs: Gauge<'queue' | 'state'>;
+  /** Events written to the outbox by this process (counted after their transaction committed), by type. */
+  eventsEmitted: Counter<'type'>;
+  /** Webhook deliveries by endpoint (its id) and outcome: delivered, failed. */
+  webhookDeliveries: Counter<'endpoint' | 'outcome'>;
+  /** Time of one webhook delivery (request to answer), by endpoint. */
+  webhookDeliverySeconds: Histogram<'endpoint'>;
+  /** Webhook endpoints disabled after failing for PAPERBOY_WEBHOOK_DISABLE_AFTER_MINUTES. */
+  webhooksDisabled: Counter<'endpoint'>;
   /** Counts one digest email; typed so the outcome is one of sent, failed, skipped. */
   countEmail(outcome: EmailOutcome, count?: number): void;
   /**
@@ -160,6 +168,32 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     },
   });
 
+  const eventsEmitted = new Counter({
+    name: 'paperboy_events_emitted_total',
+    help: 'Events written to the outbox (counted once their transaction committed), by type',
+    labelNames: ['type'] as const,
+    registers,
+  });
+  const webhookDeliveries = new Counter({
+    name: 'paperboy_webhook_deliveries_total',
+    help: 'Webhook deliveries by endpoint id and outcome: delivered (2xx), failed (any other answer, a timeout, a refused address)',
+    labelNames: ['endpoint', 'outcome'] as const,
+    registers,
+  });
+  const webhookDeliverySeconds = new Histogram({
+    name: 'paperboy_webhook_delivery_seconds',
+    help: 'Time of one webhook delivery, request to answer, by endpoint id',
+    labelNames: ['endpoint'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers,
+  });
+  const webhooksDisabled = new Counter({
+    name: 'paperboy_webhooks_disabled_total',
+    help: 'Webhook endpoints disabled after failing every attempt for PAPERBOY_WEBHOOK_DISABLE_AFTER_MINUTES, by endpoint id',
+    labelNames: ['endpoint'] as const,
+    registers,
+  });
+
   return {
     registry,
     pagesFetched,
@@ -173,6 +207,10 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     batchesUnstored,
     batchesReenqueued,
     queueJobs,
+    eventsEmitted,
+    webhookDeliveries,
+    webhookDeliverySeconds,
+    webhooksDisabled,
     countEmail: (outcome, count = 1) => emails.inc({ outcome }, count),
     watchStuckDeliveries(thresholdMinutes, read) {
       // A second call replaces the reader (one gauge per registry).

@@ -1,2 +1,3 @@
 export * from './schemas.js';
 export * from './signature.js';
+export * from './endpoint.js';

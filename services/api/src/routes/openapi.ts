@@ -2,6 +2,7 @@ import type { Taxonomy } from '@paperboy/pipeline';
 import type { FastifyInstance } from 'fastify';
 import type { z } from 'zod';
 import { zodToJsonSchema } from 'zod-to-json-schema';
+import { eventPaths } from '../events/openapi.js';
 import { feedPaths } from '../feeds/openapi.js';
 import { paperSchemas } from '../read/paper-schema.js';
 import { readSchemas } from '../read/schemas.js';
@@ -161,6 +162,7 @@ export function openApiDocument(taxonomy: Taxonomy, subscriptionBody: z.ZodTypeA
         },
       },
       ...feedPaths(taxonomy),
+      ...eventPaths(taxonomy),
       '/api/preferences': {
         get: {
           summary:

@@ -84,6 +84,21 @@ describe('EventRepository', () => {
     expect(await events.after(OUTBOX_START, {}, 100)).toEqual([]);
   });
 
+  it('orders positions as numbers, not as text (id 10 after id 9; the head is the largest)', async () => {
+    const events = new EventRepository(t.db);
+    const start = await events.head();
+    // Enough events in one transaction that their ids cross a power of ten whatever came before.
+    await appendEvents(
+      t.db,
+      Array.from({ length: 120 }, (_, i) => event(1000 + i)),
+    );
+    const read = await events.after(start, {}, 1000);
+    expect(read.map((e) => e.paperId)).toEqual(Array.from({ length: 120 }, (_, i) => 1000 + i));
+    expect(await events.head()).toEqual(read[read.length - 1]!.position);
+    const before = await events.positionBefore(new Date(Date.now() + 60_000));
+    expect(before).toEqual(read[read.length - 1]!.position);
+  });
+
   it('formats and parses positions, refusing anything else', () => {
     expect(parsePosition(formatPosition({ tx: '123', id: '45' }))).toEqual({ tx: '123', id: '45' });
     for (const bad of ['', '1', '1.2.3', 'a.b', '-1.2', `${'9'.repeat(21)}.1`]) expect(parsePosition(bad)).toBeNull();

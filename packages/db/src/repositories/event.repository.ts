@@ -129,7 +129,7 @@ export class EventRepository {
       SELECT id::text, event_id::text, tx_id::text, type, version, paper_id, source, topics, data, occurred_at
       FROM events
       WHERE (tx_id, id) > (${position.tx}::xid8, ${position.id}::bigint) AND ${SETTLED} AND ${filterSql(filter)}
-      ORDER BY tx_id, id
+      ORDER BY events.tx_id, events.id
       LIMIT ${limit}`.execute(this.db);
     return rows.map(toStored);
   }
@@ -138,7 +138,7 @@ export class EventRepository {
   async head(): Promise<EventPosition> {
     const { rows } = await sql<{ tx: string; id: string }>`
       SELECT tx_id::text AS tx, id::text AS id FROM events WHERE ${SETTLED}
-      ORDER BY tx_id DESC, id DESC LIMIT 1`.execute(this.db);
+      ORDER BY events.tx_id DESC, events.id DESC LIMIT 1`.execute(this.db);
     return rows[0] ?? OUTBOX_START;
   }
 
@@ -146,7 +146,7 @@ export class EventRepository {
   async positionBefore(since: Date): Promise<EventPosition> {
     const { rows } = await sql<{ tx: string; id: string }>`
       SELECT tx_id::text AS tx, id::text AS id FROM events
-      WHERE occurred_at < ${since} ORDER BY tx_id DESC, id DESC LIMIT 1`.execute(this.db);
+      WHERE occurred_at < ${since} ORDER BY events.tx_id DESC, events.id DESC LIMIT 1`.execute(this.db);
     return rows[0] ?? OUTBOX_START;
   }
 
@@ -162,7 +162,7 @@ export class EventRepository {
   /** Deletes up to `limit` events that occurred before `before` (retention); returns how many. */
   async prune(before: Date, limit = 10_000): Promise<number> {
     const result = await sql`
-      DELETE FROM events WHERE id IN (SELECT id FROM events WHERE occurred_at < ${before} ORDER BY id LIMIT ${limit})`.execute(
+      DELETE FROM events WHERE id IN (SELECT id FROM events WHERE occurred_at < ${before} ORDER BY events.id LIMIT ${limit})`.execute(
       this.db,
     );
     return Number(result.numAffectedRows ?? 0);

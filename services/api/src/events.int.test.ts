@@ -224,7 +224,10 @@ describe('GET /api/events', () => {
     await closeAll(before);
     const start = serial + 1;
     // 1200 events: more than two of the hub's batches (500).
-    await appendEvents(t.db, Array.from({ length: 1200 }, () => paperEvent()));
+    await appendEvents(
+      t.db,
+      Array.from({ length: 1200 }, () => paperEvent()),
+    );
     const resumed = await open('/api/events', {
       authorization: `Bearer ${TOKEN}`,
       'last-event-id': before.messages[0]!.id!,

@@ -136,9 +136,7 @@ export function webhookEndpointSchemas(options: { topics: readonly string[]; all
   const fields = {
     url,
     eventTypes: eventTypeList.describe(`event types to deliver (none: every type): ${EVENT_TYPES.join(', ')}`),
-    topics: topicList(options.topics).describe(
-      'topic ids (none: every topic); events not about a paper always pass',
-    ),
+    topics: topicList(options.topics).describe('topic ids (none: every topic); events not about a paper always pass'),
     description: z.string().trim().max(WEBHOOK_DESCRIPTION_MAX).nullable().describe('a note for operators'),
     secret: z
       .string()
@@ -163,7 +161,10 @@ export function webhookEndpointSchemas(options: { topics: readonly string[]; all
       secret: fields.secret.optional(),
     })
     .strict()
-    .refine((c) => Object.keys(c).length > 0, 'nothing to change: give at least one of url, eventTypes, topics, description, secret');
+    .refine(
+      (c) => Object.keys(c).length > 0,
+      'nothing to change: give at least one of url, eventTypes, topics, description, secret',
+    );
   return { create, change };
 }
 
@@ -198,7 +199,8 @@ export function parseReplaySince(text: string, now: Date = new Date()): Date | n
   return date && date.getTime() <= now.getTime() ? date : null;
 }
 
-export const REPLAY_SINCE_FORMS = 'a duration back from now (90m, 2h, 3d, 1w), a day YYYY-MM-DD or an ISO 8601 time with a zone, not in the future';
+export const REPLAY_SINCE_FORMS =
+  'a duration back from now (90m, 2h, 3d, 1w), a day YYYY-MM-DD or an ISO 8601 time with a zone, not in the future';
 
 /**
  * Why a replay from `since` would silently do less than asked, or null: events older than the

@@ -46,7 +46,9 @@ export function eventPaths(taxonomy: Taxonomy) {
           },
           400: { description: 'an unknown type or topic, or a Last-Event-ID that is not a position' },
           ...unauthorised,
-          503: { description: 'this server is at PAPERBOY_EVENT_STREAM_CLIENTS connections; Retry-After says when to retry' },
+          503: {
+            description: 'this server is at PAPERBOY_EVENT_STREAM_CLIENTS connections; Retry-After says when to retry',
+          },
         },
       },
     },
@@ -78,7 +80,12 @@ export function eventPaths(taxonomy: Taxonomy) {
       },
     },
     '/api/admin/webhooks/{id}': {
-      get: { summary: 'One webhook endpoint', security: admin, parameters: id, responses: { 200: endpoint, ...unauthorised, ...missing } },
+      get: {
+        summary: 'One webhook endpoint',
+        security: admin,
+        parameters: id,
+        responses: { 200: endpoint, ...unauthorised, ...missing },
+      },
       patch: {
         summary: "Change an endpoint's URL, types, topics, description or secret",
         security: admin,
@@ -118,7 +125,12 @@ export function eventPaths(taxonomy: Taxonomy) {
         security: admin,
         parameters: id,
         requestBody: body(s.replayBody),
-        responses: { 200: ok('where delivery restarts, and how many events wait', s.replayAnswer), ...invalid, ...unauthorised, ...missing },
+        responses: {
+          200: ok('where delivery restarts, and how many events wait', s.replayAnswer),
+          ...invalid,
+          ...unauthorised,
+          ...missing,
+        },
       },
     },
   };

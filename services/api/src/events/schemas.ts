@@ -36,7 +36,9 @@ export function eventSchemas(taxonomy: Taxonomy, allowPrivate: boolean) {
     description: z.string().nullable(),
     eventTypes: z.array(z.string()).describe('empty: every type'),
     topics: z.array(z.string()).describe('empty: every topic'),
-    secretPrefix: z.string().describe('the start of the secret, to tell secrets apart (the secret itself is shown once)'),
+    secretPrefix: z
+      .string()
+      .describe('the start of the secret, to tell secrets apart (the secret itself is shown once)'),
     enabled: z.boolean(),
     disabledReason: z.string().nullable(),
     disabledAt: z.string().datetime().nullable(),
@@ -60,9 +62,7 @@ export function eventSchemas(taxonomy: Taxonomy, allowPrivate: boolean) {
   const disableBody = z
     .object({ reason: z.string().trim().max(500).optional().describe('why (shown on the dashboard)') })
     .strict();
-  const replayBody = z
-    .object({ since: z.string().describe(`where to start: ${REPLAY_SINCE_FORMS}`) })
-    .strict();
+  const replayBody = z.object({ since: z.string().describe(`where to start: ${REPLAY_SINCE_FORMS}`) }).strict();
   const replayAnswer = z.object({
     endpoint: endpoint,
     from: z.string().describe('the position delivery starts after'),

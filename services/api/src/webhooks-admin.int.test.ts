@@ -4,6 +4,7 @@ import { createLogger } from '@paperboy/logger';
 import { loadTaxonomy } from '@paperboy/pipeline';
 import { createRedis, Queues } from '@paperboy/queue';
 import { type TestDatabase, testEnvironment } from '@paperboy/test-utils';
+import type { LightMyRequestResponse } from 'fastify';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApi } from './app.js';
@@ -40,7 +41,8 @@ afterAll(async () => {
   await testEnv.stop();
 });
 
-const post = (url: string, payload: unknown = {}) => app.inject({ method: 'POST', url, headers: auth, payload });
+const post = (url: string, payload: object = {}): Promise<LightMyRequestResponse> =>
+  app.inject({ method: 'POST', url, headers: auth, payload });
 
 describe('/api/admin/webhooks', () => {
   it('adds an endpoint with a generated secret shown once, then lists and gets it without the secret', async () => {

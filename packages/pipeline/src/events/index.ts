@@ -1,3 +1,3 @@
+export * from './endpoint.js';
 export * from './schemas.js';
 export * from './signature.js';
-export * from './endpoint.js';

@@ -219,3 +219,35 @@ export function replayRetentionProblem(
     : 'the outbox holds no events at all';
   return `since ${since.toISOString()} is older than the retention window (PAPERBOY_EVENT_RETENTION_DAYS=${retentionDays}: events before ${cutoff.toISOString()} are pruned); ${left}. Replay from ${(oldestKept && oldestKept > cutoff ? oldestKept : cutoff).toISOString()} or later: nothing older can be re-delivered`;
 }
+
+/** The fields of a stored endpoint the shared view reads (WebhookRepository's WebhookEndpoint has them). */
+interface StoredEndpoint {
+  secret: string;
+  cursor: { tx: string; id: string };
+  disabledAt: Date | null;
+  failingSince: Date | null;
+  lastAttemptAt: Date | null;
+  lastSuccessAt: Date | null;
+  lastFailureAt: Date | null;
+  createdAt: Date;
+}
+
+/**
+ * An endpoint as the admin API, `paperboy webhooks` and the dashboard show it: no secret (its prefix
+ * only), dates as ISO text, the position as its token, and its backlog.
+ */
+export function webhookEndpointJson<T extends StoredEndpoint>(endpoint: T, pendingEvents: number) {
+  const iso = (d: Date | null) => d?.toISOString() ?? null;
+  const { cursor, ...rest } = withoutSecret(endpoint);
+  return {
+    ...rest,
+    cursor: `${cursor.tx}.${cursor.id}`,
+    pendingEvents,
+    disabledAt: iso(endpoint.disabledAt),
+    failingSince: iso(endpoint.failingSince),
+    lastAttemptAt: iso(endpoint.lastAttemptAt),
+    lastSuccessAt: iso(endpoint.lastSuccessAt),
+    lastFailureAt: iso(endpoint.lastFailureAt),
+    createdAt: endpoint.createdAt.toISOString(),
+  };
+}

@@ -16,7 +16,7 @@ import {
   REPLAY_SINCE_FORMS,
   replayRetentionProblem,
   type Taxonomy,
-  withoutSecret,
+  webhookEndpointJson,
 } from '@paperboy/pipeline';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { z } from 'zod';
@@ -28,23 +28,6 @@ import { EventHub, type EventHubOptions } from './stream.js';
 export const STREAM_FULL_RETRY_AFTER_SECONDS = 30;
 /** What the stream tells EventSource to wait before reconnecting (ms). */
 export const STREAM_RETRY_MS = 3000;
-
-/** An endpoint as every answer but its creation shows it: no secret, dates as ISO text, its backlog. */
-export function endpointJson(endpoint: WebhookEndpoint, pendingEvents: number) {
-  const iso = (d: Date | null) => d?.toISOString() ?? null;
-  const { cursor, ...rest } = withoutSecret(endpoint);
-  return {
-    ...rest,
-    cursor: formatPosition(cursor),
-    pendingEvents,
-    disabledAt: iso(endpoint.disabledAt),
-    failingSince: iso(endpoint.failingSince),
-    lastAttemptAt: iso(endpoint.lastAttemptAt),
-    lastSuccessAt: iso(endpoint.lastSuccessAt),
-    lastFailureAt: iso(endpoint.lastFailureAt),
-    createdAt: endpoint.createdAt.toISOString(),
-  };
-}
 
 const invalid = (reply: FastifyReply, error: z.ZodError) =>
   reply.code(400).send({ error: 'invalid request', details: issueLines(error) });
@@ -124,12 +107,12 @@ export function registerEventRoutes(
   };
   const answer = async (reply: FastifyReply, id: number, endpoint: WebhookEndpoint | undefined, status = 200) => {
     if (!endpoint) return notFound(reply, id);
-    return reply.code(status).send(endpointJson(endpoint, (await pendingOf()).get(endpoint.id) ?? 0));
+    return reply.code(status).send(webhookEndpointJson(endpoint, (await pendingOf()).get(endpoint.id) ?? 0));
   };
 
   app.get('/api/admin/webhooks', admin, async () => {
     const [list, pending] = await Promise.all([webhooks.list(), pendingOf()]);
-    return { endpoints: list.map((e) => endpointJson(e, pending.get(e.id) ?? 0)) };
+    return { endpoints: list.map((e) => webhookEndpointJson(e, pending.get(e.id) ?? 0)) };
   });
 
   app.post('/api/admin/webhooks', admin, async (request, reply) => {
@@ -138,7 +121,7 @@ export function registerEventRoutes(
     const secret = body.data.secret ?? newWebhookSecret();
     const endpoint = await webhooks.create({ ...body.data, secret });
     request.log.info({ endpoint: endpoint.id, url: endpoint.url }, 'webhook endpoint created');
-    return reply.code(201).send({ ...endpointJson(endpoint, 0), secret });
+    return reply.code(201).send({ ...webhookEndpointJson(endpoint, 0), secret });
   });
 
   app.get('/api/admin/webhooks/:id', admin, async (request, reply) => {
@@ -194,7 +177,7 @@ export function registerEventRoutes(
     const pendingEvents = (await pendingOf()).get(id) ?? 0;
     request.log.info({ endpoint: id, from: formatPosition(position), since }, 'webhook endpoint rewound for replay');
     return {
-      endpoint: endpointJson(endpoint, pendingEvents),
+      endpoint: webhookEndpointJson(endpoint, pendingEvents),
       from: formatPosition(position),
       since: since.toISOString(),
       pendingEvents,

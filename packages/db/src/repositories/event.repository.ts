@@ -86,7 +86,7 @@ export async function appendEvents(db: Executor, events: readonly OutboxRow[]): 
 }
 
 /** Only transactions that ended before every running one: no event can appear behind these later. */
-const SETTLED = sql<boolean>`tx_id < pg_snapshot_xmin(pg_current_snapshot())`;
+const SETTLED = sql<boolean>`tx_id < (SELECT events_settled_before())`;
 
 const filterSql = (filter: EventFilter) => {
   const types = [...(filter.types ?? [])];

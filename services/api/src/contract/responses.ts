@@ -62,7 +62,12 @@ const headline = {
 };
 
 export const paperSchema = z
-  .object({ ...headline, score: z.number().describe('trending score (decays with time)'), ...paperDetails, links: paperLinksSchema })
+  .object({
+    ...headline,
+    score: z.number().describe('trending score (decays with time)'),
+    ...paperDetails,
+    links: paperLinksSchema,
+  })
   .describe('A paper of a list (/api/papers, /api/trending). CSV: these columns in order, links flattened.');
 
 export const sightingSchema = z.object({
@@ -134,7 +139,7 @@ export const sourceSchema = z
     health: z.enum(['never crawled', 'suspect', 'failing', 'quiet', 'unchanged', 'retrying', 'ok']),
     reason: z.string().nullable().describe('why, where there is a why'),
   })
-  .describe("A source and its health, as `paperboy sources` and the dashboard page show it");
+  .describe('A source and its health, as `paperboy sources` and the dashboard page show it');
 export const sourceListSchema = z.object({ sources: z.array(sourceSchema) });
 
 export const subscribeAcceptedSchema = z
@@ -183,7 +188,9 @@ export const learnedClearedSchema = z.object({
 
 export const healthSchema = z.object({ status: z.literal('ok') });
 
-const checkOutcome = z.string().describe('`ok`, or what went wrong (`timeout after 2000 ms`, an error message, `1 pending: …`)');
+const checkOutcome = z
+  .string()
+  .describe('`ok`, or what went wrong (`timeout after 2000 ms`, an error message, `1 pending: …`)');
 export const readinessSchema = z.object({
   status: z.enum(['ok', 'unready']),
   checks: z.object({

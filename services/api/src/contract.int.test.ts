@@ -273,7 +273,7 @@ describe('the OpenAPI document', () => {
 describe('a client generated from the document (openapi-typescript)', () => {
   /** TypeScript's errors of each source, compiled in one program beside the generated `api.d.ts` ([]: it type-checks). */
   async function compile(dir: string, sources: Record<string, string>): Promise<Record<string, string[]>> {
-    const files = Object.keys(sources).map((name, i) => join(dir, `call-${i}.ts`));
+    const files = Object.keys(sources).map((_name, i) => join(dir, `call-${i}.ts`));
     await Promise.all(Object.values(sources).map((source, i) => writeFile(files[i]!, source)));
     const program = ts.createProgram(files, {
       strict: true,

@@ -46,6 +46,7 @@ const queues = new Queues(redis, { prefix, fetchAttempts: 1 });
 let token = '';
 
 interface Operation {
+  operationId: string;
   responses: Record<string, { description: string; content?: Record<string, { schema?: unknown }> }>;
 }
 type Document = { paths: Record<string, Record<string, Operation>>; components: { schemas: Record<string, unknown> } };
@@ -141,6 +142,10 @@ describe('the OpenAPI document', () => {
         expect(described, `${route.method} ${path} has no response with a schema`).toBe(true);
       }
     }
+    // Each operation named once (client generators make their function names from these).
+    const ids = Object.values(doc.paths).flatMap((operations) => Object.values(operations).map((op) => op.operationId));
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(doc.paths['/api/papers/{arxivId}']!.get!.operationId).toBe('getPapersByArxivId');
     // And the converse: a documented operation answers.
     for (const [path, operations] of Object.entries(doc.paths))
       for (const method of Object.keys(operations))

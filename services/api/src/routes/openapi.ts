@@ -208,8 +208,33 @@ export function openApiDocument(taxonomy: Taxonomy, subscriptionBody: z.ZodTypeA
         'paperboy delivers (`Event`, one `Event…V<version>` per type; docs/reference/events.md).',
     },
     components: { schemas: componentSchemas() },
-    paths,
+    paths: withOperationIds(paths),
   };
+}
+
+/**
+ * Every operation named (`getPapersByArxivId`, `getFeedsTopicsByTopicRss`), from its method and path,
+ * unless it names itself: client generators make their function names from these.
+ */
+function withOperationIds(paths: Paths): Paths {
+  const words = (path: string) =>
+    path
+      .replace(/^\/api\//, '/')
+      .split(/[^A-Za-z0-9{}]+/)
+      .filter(Boolean)
+      .map((word) => (word.startsWith('{') ? `By${capital(word.slice(1, -1))}` : capital(word)));
+  const capital = (word: string) => word.charAt(0).toUpperCase() + word.slice(1);
+  return Object.fromEntries(
+    Object.entries(paths).map(([path, operations]) => [
+      path,
+      Object.fromEntries(
+        Object.entries(operations).map(([method, operation]) => [
+          method,
+          { operationId: `${method}${words(path).join('')}`, ...(operation as object) },
+        ]),
+      ),
+    ]),
+  );
 }
 
 export function registerOpenApi(

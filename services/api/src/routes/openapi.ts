@@ -207,7 +207,11 @@ export function openApiDocument(taxonomy: Taxonomy, subscriptionBody: z.ZodTypeA
         'Trending research papers: read API, feeds and subscriptions. `components.schemas` also holds the events ' +
         'paperboy delivers (`Event`, one `Event…V<version>` per type; docs/reference/events.md).',
     },
-    components: { schemas: componentSchemas() },
+    components: {
+      schemas: componentSchemas(),
+      // For operations behind PAPERBOY_ADMIN_TOKEN (`security: [{ adminToken: [] }]`): sent as a Bearer token.
+      securitySchemes: { adminToken: { type: 'http', scheme: 'bearer', description: 'PAPERBOY_ADMIN_TOKEN' } },
+    },
     paths: withOperationIds(paths),
   };
 }

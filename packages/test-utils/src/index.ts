@@ -7,3 +7,4 @@ export * from './seeds.js';
 export * from './services.js';
 export * from './smtp-server.js';
 export * from './test-environment.js';
+export * from './outbox.js';

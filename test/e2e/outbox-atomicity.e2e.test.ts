@@ -28,9 +28,7 @@ beforeAll(async () => {
   // A backend notices its client is gone during a long statement (pg_sleep here) and aborts, as
   // after a crash of the machine; without it, it would notice only when answering, 60 s later.
   const { rows } = await sql<{ name: string }>`SELECT current_database() AS name`.execute(t.db);
-  await sql
-    .raw(`ALTER DATABASE "${rows[0]!.name}" SET client_connection_check_interval = '200ms'`)
-    .execute(t.db);
+  await sql.raw(`ALTER DATABASE "${rows[0]!.name}" SET client_connection_check_interval = '200ms'`).execute(t.db);
 });
 
 afterAll(async () => {
@@ -65,7 +63,13 @@ const sleepers = async () =>
 async function enqueue(name: string, firstId: number) {
   await queues.addBulk(
     'ingest-entries',
-    overlappingIngestJobs(name, { jobs: 1, perJob: PER_JOB, step: PER_JOB, firstId, title: `outbox atomicity ${name}` }),
+    overlappingIngestJobs(name, {
+      jobs: 1,
+      perJob: PER_JOB,
+      step: PER_JOB,
+      firstId,
+      title: `outbox atomicity ${name}`,
+    }),
   );
 }
 

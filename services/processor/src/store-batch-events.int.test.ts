@@ -1,7 +1,7 @@
 import { PaperRepository } from '@paperboy/db';
 import { createMetrics } from '@paperboy/metrics';
 import { eventTypes, isEventType, loadTaxonomy } from '@paperboy/pipeline';
-import { createTestDatabase, outboxEvents, type OutboxEventRow, type TestDatabase } from '@paperboy/test-utils';
+import { createTestDatabase, type OutboxEventRow, outboxEvents, type TestDatabase } from '@paperboy/test-utils';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseEntries } from './handlers/ingest.handler.js';
 import { type BatchContext, type StoreSettings, storeBatch } from './store-batch.js';
@@ -136,9 +136,7 @@ describe('ingest events', () => {
     await store(ctx('hf-papers', '2026-07-30T12:00:00Z'), [{ ...sparse, upvotes: 40 }]);
     await store(ctx('hf-papers', '2026-07-30T13:00:00Z'), [{ ...sparse, upvotes: 210 }]);
     const again = await fresh();
-    expect(again.map((e) => [e.type, (e.data as { threshold: number }).threshold])).toEqual([
-      ['paper.trending', 200],
-    ]);
+    expect(again.map((e) => [e.type, (e.data as { threshold: number }).threshold])).toEqual([['paper.trending', 200]]);
   });
 
   it('a retried batch (the same batch twice) writes its events once', async () => {

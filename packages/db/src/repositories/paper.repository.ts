@@ -252,22 +252,10 @@ export class PaperRepository {
     await sql`SELECT pg_advisory_xact_lock(hashtextextended('paperboy:idless-papers', 7411))`.execute(this.db); // raw: a lock function, no table
   }
 
-  /** Row locks on papers about to be merged into, always in id order, so two batches cannot deadlock on them. */
-  async lockPapers(paperIds: readonly number[]): Promise<void> {
-    if (paperIds.length === 0) return;
-    await this.db
-      .selectFrom('papers')
-      .select('id')
-      .where('id', '=', sql<number>`ANY(${[...paperIds]}::bigint[])`)
-      .orderBy('id')
-      .forUpdate()
-      .execute(); // raw ANY: one array parameter
-  }
-
   /**
-   * The event view of these papers (see PaperSnapshot), in one statement. With `lock`, the rows are
-   * locked as lockPapers locks them (in id order): a snapshot taken before a merge is then exactly
-   * what the merge changes.
+   * The event view of these papers (see PaperSnapshot), in one statement. With `lock`, row locks on
+   * papers about to be merged into, always in id order, so two batches cannot deadlock on them, and
+   * the snapshot is then exactly what the merge changes.
    */
   async snapshotPapers(
     paperIds: readonly number[],

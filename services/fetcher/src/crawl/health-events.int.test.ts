@@ -2,7 +2,13 @@ import { CrawlRepository } from '@paperboy/db';
 import { createLogger } from '@paperboy/logger';
 import { createMetrics } from '@paperboy/metrics';
 import { eventTypes } from '@paperboy/pipeline';
-import { blockEventInserts, createTestDatabase, outboxEvents, type TestDatabase, unblockEventInserts } from '@paperboy/test-utils';
+import {
+  blockEventInserts,
+  createTestDatabase,
+  outboxEvents,
+  type TestDatabase,
+  unblockEventInserts,
+} from '@paperboy/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { announcedHealth, CrawlRecorder, type OutcomeRecord } from './record.js';
 
@@ -121,7 +127,11 @@ describe('source.health_changed', () => {
       .orderBy('id', 'desc')
       .executeTakeFirstOrThrow();
     expect(last.outcome).toBe('running');
-    const health = await t.db.selectFrom('event_source_health').select('health').where('source', '=', 'gamma').execute();
+    const health = await t.db
+      .selectFrom('event_source_health')
+      .select('health')
+      .where('source', '=', 'gamma')
+      .execute();
     expect(health).toEqual([{ health: 'healthy' }]);
     expect(await transitions('gamma')).toEqual([]);
   });

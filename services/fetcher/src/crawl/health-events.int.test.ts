@@ -1,4 +1,4 @@
-import { CrawlRepository } from '@paperboy/db';
+import { type CrawlFinish, CrawlRepository } from '@paperboy/db';
 import { createLogger } from '@paperboy/logger';
 import { createMetrics } from '@paperboy/metrics';
 import { eventTypes } from '@paperboy/pipeline';
@@ -137,7 +137,7 @@ describe('source.health_changed', () => {
   });
 });
 
-const base = {
+const base: Omit<CrawlFinish, 'outcome'> = {
   status: null,
   entries: null,
   batches: null,
@@ -145,4 +145,4 @@ const base = {
   warnings: [],
   suspect: false,
   suspectReason: null,
-} as const;
+};

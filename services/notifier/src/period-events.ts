@@ -1,5 +1,5 @@
 import { appendEventsByType, type Db, DigestRepository } from '@paperboy/db';
-import type { Metrics } from '@paperboy/metrics';
+import { countEmittedEvents, type Metrics } from '@paperboy/metrics';
 import { type OutboxEvent, outboxEvent } from '@paperboy/pipeline';
 
 /**
@@ -49,12 +49,7 @@ export async function finishAnnouncing(
   finish: (trx: Db) => Promise<readonly number[]>,
 ): Promise<void> {
   const events = await db.transaction().execute(async (trx) => announceFinishedPeriods(trx, await finish(trx)));
-  countEmitted(metrics, events);
-}
-
-/** Adds what a committed transaction wrote to the emitted-events metric. */
-export function countEmitted(metrics: Metrics | undefined, written: Readonly<Record<string, number>>): void {
-  for (const [type, count] of Object.entries(written)) if (count > 0) metrics?.eventsEmitted.inc({ type }, count);
+  countEmittedEvents(metrics, events);
 }
 
 /**
@@ -66,7 +61,7 @@ export async function sweepPeriods(db: Db, metrics: Metrics | undefined): Promis
   let announced = 0;
   for (const periodKey of await new DigestRepository(db).unannouncedPeriods()) {
     const events = await db.transaction().execute((trx) => announcePeriods(trx, [periodKey]));
-    countEmitted(metrics, events);
+    countEmittedEvents(metrics, events);
     announced += events['digest.period_sent'] ?? 0;
   }
   return announced;

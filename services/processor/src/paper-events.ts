@@ -101,12 +101,3 @@ export function batchPaperEvents(input: {
   }
   return events;
 }
-
-/** Adds what a committed transaction wrote to the emitted-events metric. */
-export function countEmitted(
-  metrics: { eventsEmitted: { inc(labels: { type: string }, value: number): void } } | undefined,
-  written: Readonly<Record<string, number>>,
-): void {
-  if (!metrics) return;
-  for (const [type, count] of Object.entries(written)) if (count > 0) metrics.eventsEmitted.inc({ type }, count);
-}

@@ -11,7 +11,7 @@ import {
   type PaperUpdate,
   type TopicRow,
 } from '@paperboy/db';
-import type { Metrics } from '@paperboy/metrics';
+import { countEmittedEvents, type Metrics } from '@paperboy/metrics';
 import {
   clampRank,
   classify,
@@ -31,7 +31,7 @@ import {
 } from '@paperboy/pipeline';
 import type { IngestEntriesResult } from '@paperboy/queue';
 import type { Transaction } from 'kysely';
-import { batchPaperEvents, countEmitted } from './paper-events.js';
+import { batchPaperEvents } from './paper-events.js';
 
 export interface BatchContext {
   source: string;
@@ -133,7 +133,7 @@ export async function storeBatch(
       const { result, events } = await withTransientRetries(() =>
         db.transaction().execute((trx) => storeInTransaction(trx, repository, context, good, bad, settings)),
       );
-      countEmitted(settings.metrics, events);
+      countEmittedEvents(settings.metrics, events);
       return result;
     } catch (error) {
       if (!isDataError(error) || round >= ISOLATION_ROUNDS) throw error;

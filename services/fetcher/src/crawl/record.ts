@@ -8,7 +8,7 @@ import {
   sourceHealthOf,
 } from '@paperboy/db';
 import type { Logger } from '@paperboy/logger';
-import type { Metrics } from '@paperboy/metrics';
+import { countEmittedEvents, type Metrics } from '@paperboy/metrics';
 import { type EventSourceHealth, outboxEvent } from '@paperboy/pipeline';
 import type { Job } from '@paperboy/queue';
 
@@ -106,7 +106,7 @@ export class CrawlRecorder {
       ]);
       return { fetchId, events };
     });
-    for (const [type, count] of Object.entries(events)) this.metrics?.eventsEmitted.inc({ type }, count);
+    countEmittedEvents(this.metrics, events);
     return fetchId;
   }
 

@@ -2,12 +2,12 @@ import type { Config } from '@paperboy/config';
 import { type Db, type DigestPaper, DigestRepository, lazyLinkSecret, SubscriberRepository } from '@paperboy/db';
 import { jobLogger, type Logger } from '@paperboy/logger';
 import { MailPermanentError, MailTemporaryError, type MailTransport, type SendResult } from '@paperboy/mail';
-import type { Metrics } from '@paperboy/metrics';
+import { countEmittedEvents, type Metrics } from '@paperboy/metrics';
 import { type Job, type SendDigestsPayload, type SendDigestsResult, UnrecoverableError } from '@paperboy/queue';
 import { DigestCandidates } from '../candidates.js';
 import { buildDigestMail } from '../digest-mail.js';
 import type { MailRateLimit } from '../mail-rate.js';
-import { announceFinishedPeriods, countEmitted, finishAnnouncing } from '../period-events.js';
+import { announceFinishedPeriods, finishAnnouncing } from '../period-events.js';
 
 interface SentDigest {
   deliveryId: number;
@@ -57,7 +57,7 @@ class SentWriter {
             group.map((d) => d.deliveryId),
           );
         });
-        countEmitted(this.metrics, events);
+        countEmittedEvents(this.metrics, events);
       } catch (error) {
         // Those stay claimed (stuck): sent, but not recorded as sent. Never re-sent by themselves.
         this.failure ??= error;

@@ -21,7 +21,7 @@ import {
   retryDecision,
 } from '@paperboy/http';
 import { jobLogger, type Logger } from '@paperboy/logger';
-import type { Metrics } from '@paperboy/metrics';
+import { countEmittedEvents, type Metrics } from '@paperboy/metrics';
 import { classify, type NormalizedEntry, normalizeEntry, type Taxonomy } from '@paperboy/pipeline';
 import {
   DelayedError,
@@ -31,7 +31,7 @@ import {
   UnrecoverableError,
 } from '@paperboy/queue';
 import { extractArxivFeed, extractHfApi, type RawEntry } from '@paperboy/sources';
-import { countEmitted, updatedEvent } from '../paper-events.js';
+import { updatedEvent } from '../paper-events.js';
 
 /** The politeness layer (structurally @paperboy/http's HostLimiter and RobotsCache, shared with the fetcher through Redis). */
 export interface EnrichHosts {
@@ -407,5 +407,5 @@ async function storeDetails(
       }),
     );
   });
-  countEmitted(deps.metrics, events);
+  countEmittedEvents(deps.metrics, events);
 }

@@ -8,10 +8,10 @@ import {
   SightingPartitionRepository,
 } from '@paperboy/db';
 import { jobLogger, type Logger } from '@paperboy/logger';
-import type { Metrics } from '@paperboy/metrics';
+import { countEmittedEvents, type Metrics } from '@paperboy/metrics';
 import { outboxEvent } from '@paperboy/pipeline';
 import type { Job, JobPayload } from '@paperboy/queue';
-import { countEmitted, eventPaper } from '../paper-events.js';
+import { eventPaper } from '../paper-events.js';
 
 /**
  * The papers that entered the trending top `n` since the last refresh, each a paper.trending
@@ -64,7 +64,7 @@ export function createRefreshDashboardHandler(deps: {
       const refreshed = await new DashboardRepository(trx).refresh({ full: payload.full === true });
       return { result: refreshed, events: trendingTop > 0 ? await announceTrendingTop(trx, trendingTop) : {} };
     });
-    countEmitted(deps.metrics, events);
+    countEmittedEvents(deps.metrics, events);
     deps.metrics?.dashboardRefreshSeconds.observe({ mode: result.mode }, result.durationMs / 1000);
     jobLogger(deps.logger, job).info(
       { ...result, trendingEntered: events['paper.trending'] ?? 0 },

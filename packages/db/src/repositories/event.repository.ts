@@ -66,8 +66,18 @@ type Executor = Kysely<Database>;
  * many were written.
  */
 export async function appendEvents(db: Executor, events: readonly OutboxRow[]): Promise<number> {
-  if (events.length === 0) return 0;
-  const result = await db
+  const written = await appendEventsByType(db, events);
+  return Object.values(written).reduce((sum, n) => sum + n, 0);
+}
+
+/**
+ * appendEvents, telling how many of each type were written (those skipped by their dedupe key not
+ * counted): what a writer adds to the emitted-events metric once its transaction committed.
+ * One statement whatever the number of events.
+ */
+export async function appendEventsByType(db: Executor, events: readonly OutboxRow[]): Promise<Record<string, number>> {
+  if (events.length === 0) return {};
+  const rows = await db
     .insertInto('events')
     .values(
       events.map((e) => ({
@@ -81,12 +91,15 @@ export async function appendEvents(db: Executor, events: readonly OutboxRow[]): 
       })),
     )
     .onConflict((oc) => oc.column('dedupe_key').doNothing())
-    .executeTakeFirst();
-  return Number(result.numInsertedOrUpdatedRows ?? 0);
+    .returning('type')
+    .execute();
+  const written: Record<string, number> = {};
+  for (const { type } of rows) written[type] = (written[type] ?? 0) + 1;
+  return written;
 }
 
 /** Only transactions that ended before every running one: no event can appear behind these later. */
-const SETTLED = sql<boolean>`tx_id < pg_snapshot_xmin(pg_current_snapshot())`;
+const SETTLED = sql<boolean>`tx_id < (SELECT events_settled_before())`;
 
 const filterSql = (filter: EventFilter) => {
   const types = [...(filter.types ?? [])];

@@ -18,7 +18,7 @@ export class WebhookBacklogRepository {
         SELECT count(*)::int FROM (
           SELECT 1 FROM events e
           WHERE (e.tx_id, e.id) > (w.cursor_tx, w.cursor_id)
-            AND e.tx_id < pg_snapshot_xmin(pg_current_snapshot())
+            AND e.tx_id < (SELECT events_settled_before())
             AND (cardinality(w.event_types) = 0 OR e.type = ANY(w.event_types))
             AND (cardinality(w.topics) = 0 OR e.paper_id IS NULL OR e.topics && w.topics)
           LIMIT ${cap}) pending) AS pending

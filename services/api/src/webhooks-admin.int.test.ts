@@ -7,7 +7,10 @@ import { type TestDatabase, testEnvironment } from '@paperboy/test-utils';
 import type { LightMyRequestResponse } from 'fastify';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { z } from 'zod';
 import { buildApi } from './app.js';
+import { jsonSchemaOf } from './contract/openapi-schemas.js';
+import { eventSchemas } from './events/schemas.js';
 
 let t: TestDatabase;
 const testEnv = testEnvironment();
@@ -177,6 +180,29 @@ describe('/api/admin/webhooks', () => {
       /^since: a duration/,
     );
     expect((await post('/api/admin/webhooks/999999/replay', { since: '1h' })).statusCode).toBe(404);
+  });
+
+  it('answers what /api/openapi.json says: real answers parse with the schemas and carry no field they do not name', async () => {
+    const schemas = eventSchemas(loadTaxonomy(), false);
+    const created = (await post('/api/admin/webhooks', { url: 'https://e.example.org/', topics: ['llm'] })).json();
+    const checks: Array<[unknown, z.ZodTypeAny]> = [
+      [created, schemas.created],
+      [(await app.inject({ url: `/api/admin/webhooks/${created.id}`, headers: auth })).json(), schemas.endpoint],
+      [(await post(`/api/admin/webhooks/${created.id}/replay`, { since: '1h' })).json(), schemas.replayAnswer],
+      ...((await app.inject({ url: '/api/admin/webhooks', headers: auth })).json().endpoints as unknown[]).map(
+        (e) => [e, schemas.endpoint] as [unknown, z.ZodTypeAny],
+      ),
+    ];
+    for (const [body, schema] of checks) {
+      const parsed = schema.safeParse(body);
+      expect(parsed.success, parsed.error?.message).toBe(true);
+      expect(parsed.data).toEqual(body); // zod drops what a schema does not name
+    }
+    const doc = (await app.inject({ url: '/api/openapi.json' })).json();
+    expect(doc.paths['/api/admin/webhooks/{id}'].get.responses['200'].content['application/json'].schema).toEqual(
+      jsonSchemaOf(schemas.endpoint),
+    );
+    expect(doc.paths['/api/admin/webhooks'].post.security).toEqual([{ adminToken: [] }]);
   });
 
   it('is described in /api/openapi.json', async () => {

@@ -33,6 +33,9 @@ const passes = (event: StoredEvent, filter: EventFilter) =>
   (!filter.types?.length || filter.types.includes(event.type)) &&
   (!filter.topics?.length || event.paperId === null || event.topics.some((t) => filter.topics!.includes(t)));
 
+/** Batches a client behind reads per tick before the others' turn (the next tick follows at once). */
+const CATCH_UP_BATCHES = 4;
+
 interface Client {
   res: ServerResponse;
   filter: EventFilter;
@@ -113,12 +116,17 @@ export class EventHub {
   private start(): void {
     if (this.timer || this.closed) return;
     const loop = () => {
+      let behind = false;
       this.ticking = this.tick()
+        .then((more) => {
+          behind = more;
+        })
         .catch((error: unknown) => this.options.onError?.(error))
         .finally(() => {
           this.ticking = undefined;
           if (this.clients.size === 0 || this.closed) return this.stop();
-          this.timer = setTimeout(loop, this.pollMs);
+          // A client still catching up goes on at once; the others wait for new events.
+          this.timer = setTimeout(loop, behind ? 0 : this.pollMs);
         });
     };
     this.timer = setTimeout(loop, 0);
@@ -136,7 +144,8 @@ export class EventHub {
     this.position = undefined;
   }
 
-  private async tick(): Promise<void> {
+  /** One poll: the shared feed, then each client behind; true when a client is still behind after it. */
+  private async tick(): Promise<boolean> {
     this.position ??= await this.events.head();
     // The shared feed: everything after the hub's position, in order, as many batches as there are.
     for (;;) {
@@ -154,27 +163,37 @@ export class EventHub {
     const hub = this.position;
     for (const client of this.clients) if (!client.catchingUp && after(hub, client.position)) client.position = hub;
     // Clients behind: their own filtered reads, up to the hub's position (what lies beyond it the shared feed brings).
+    // A few batches each per tick, so one client far behind does not hold up the live feed of the others.
+    let behind = false;
     for (const client of [...this.clients].filter((c) => c.catchingUp)) {
-      const events = await this.events.after(client.position, client.filter, this.batch);
-      const upToHub = events.filter((e) => !after(e.position, hub));
-      for (const event of upToHub) this.write(client, sseMessage(event));
-      if (upToHub.length === events.length && events.length === this.batch) {
-        client.position = events[events.length - 1]!.position; // a full batch, all behind the hub: more next tick
-      } else if (after(client.position, hub)) {
-        // It started past the hub's position (a head read after the hub's last poll): the shared feed gets there.
-        client.catchingUp = false;
-      } else {
-        client.position = hub;
-        client.catchingUp = false;
+      for (let n = 0; n < CATCH_UP_BATCHES && client.catchingUp && !this.closed; n++) {
+        // Read on only while the client keeps up: its unsent output stays small, and it is never dropped for a catch-up.
+        if (client.res.writableLength > this.maxBufferedBytes / 4) break;
+        const events = await this.events.after(client.position, client.filter, this.batch);
+        const upToHub = events.filter((e) => !after(e.position, hub));
+        for (const event of upToHub) this.write(client, sseMessage(event), false);
+        if (upToHub.length === events.length && events.length === this.batch) {
+          client.position = events[events.length - 1]!.position; // a full batch, all behind the hub: more to read
+        } else if (after(client.position, hub)) {
+          // It started past the hub's position (a head read after the hub's last poll): the shared feed gets there.
+          client.catchingUp = false;
+        } else {
+          client.position = hub;
+          client.catchingUp = false;
+        }
       }
+      // Still behind and reading fast enough: the next tick follows at once (a slow reader waits for the next poll).
+      if (client.catchingUp && this.clients.has(client) && client.res.writableLength <= this.maxBufferedBytes / 4)
+        behind = true;
     }
+    return behind;
   }
 
-  /** Writes to one client; one that cannot keep up is dropped rather than buffered without end. */
-  private write(client: Client, text: string): void {
+  /** Writes to one client; one that cannot keep up with the live feed is dropped rather than buffered without end. */
+  private write(client: Client, text: string, mayDrop = true): void {
     if (client.res.writableEnded || client.res.destroyed) return;
     client.res.write(text);
-    if (client.res.writableLength > this.maxBufferedBytes) {
+    if (mayDrop && client.res.writableLength > this.maxBufferedBytes) {
       this.clients.delete(client);
       client.res.end();
     }

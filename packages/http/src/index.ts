@@ -9,6 +9,7 @@ export {
   fetchPage,
   mediaType,
 } from './fetch-page.js';
+export { type PostAnswer, type PostSettings, postJson } from './post-json.js';
 export {
   type AcquireResult,
   HostLimiter,

@@ -148,9 +148,14 @@ export class WebhookRepository {
   /**
    * Moves the endpoint's position forward to `through` (never back) after `delivered` events were
    * accepted, and clears its failure run when any were. `delivered` 0 only passes over events.
+   * With `from` (the position the deliverer started at) it is a compare-and-set: nothing moves if the
+   * position is no longer `from` (a replay rewound it meanwhile, which must win). Returns whether it moved.
    */
-  async advance(id: number, through: EventPosition, delivered: number): Promise<void> {
-    await sql`
+  async advance(id: number, through: EventPosition, delivered: number, from?: EventPosition): Promise<boolean> {
+    const unchanged = from
+      ? sql`AND (cursor_tx, cursor_id) = (${from.tx}::xid8, ${from.id}::bigint)`
+      : sql``;
+    const result = await sql`
       UPDATE webhook_endpoints SET
         cursor_tx = ${through.tx}::xid8, cursor_id = ${through.id}::bigint,
         delivered = delivered + ${delivered},
@@ -159,7 +164,10 @@ export class WebhookRepository {
         last_success_at = CASE WHEN ${delivered} > 0 THEN now() ELSE last_success_at END,
         last_attempt_at = CASE WHEN ${delivered} > 0 THEN now() ELSE last_attempt_at END,
         updated_at = now()
-      WHERE id = ${id} AND (cursor_tx, cursor_id) < (${through.tx}::xid8, ${through.id}::bigint)`.execute(this.db);
+      WHERE id = ${id} AND (cursor_tx, cursor_id) < (${through.tx}::xid8, ${through.id}::bigint) ${unchanged}`.execute(
+      this.db,
+    );
+    return Number(result.numAffectedRows ?? 0) > 0;
   }
 
   /** Records a failed attempt; returns the failure run (its length and start) after it. */

@@ -129,7 +129,7 @@ export class EventRepository {
       SELECT id::text, event_id::text, tx_id::text, type, version, paper_id, source, topics, data, occurred_at
       FROM events
       WHERE (tx_id, id) > (${position.tx}::xid8, ${position.id}::bigint) AND ${SETTLED} AND ${filterSql(filter)}
-      ORDER BY tx_id, id
+      ORDER BY events.tx_id, events.id -- the columns: a bare name would sort by the text the SELECT makes of them
       LIMIT ${limit}`.execute(this.db);
     return rows.map(toStored);
   }

@@ -48,6 +48,9 @@ export function envelopeOf(event: StoredEvent): EventEnvelope {
   };
 }
 
+/** A duration as an operator reads it: minutes, or seconds when under one. */
+const spoken = (ms: number) => (ms >= 60_000 ? `${Math.round(ms / 60_000)} min` : `${Math.round(ms / 1000)} s`);
+
 const after = (a: EventPosition, b: EventPosition) =>
   BigInt(a.tx) > BigInt(b.tx) || (a.tx === b.tx && BigInt(a.id) > BigInt(b.id));
 
@@ -162,7 +165,7 @@ export function createDeliverWebhookHandler(deps: DeliverWebhookDeps) {
         if (!run) return { ...result, outcome: 'skipped' }; // removed meanwhile
         const failingMs = Date.now() - run.failingSince.getTime();
         if (failingMs >= disableAfterMs) {
-          const reason = `failed every delivery for ${Math.round(failingMs / 60_000)} min (${run.consecutiveFailures} attempts); last error: ${lastError}`;
+          const reason = `failed every delivery for ${spoken(failingMs)} (${run.consecutiveFailures} attempts); last error: ${lastError}`;
           await webhooks.setEnabled(endpoint.id, false, reason.slice(0, 1000));
           deps.metrics?.webhooksDisabled.inc({ endpoint: label });
           log.warn(

@@ -204,6 +204,30 @@ export class WebhookRepository {
     return rows[0] ? this.get(id) : undefined;
   }
 
+  /**
+   * Moves every enabled endpoint with a filter to the head when no settled event between its position
+   * and the head passes the filter: events it will never receive stop counting against it, so the
+   * relay's look for pending events (`withPendingEvents`) starts near the head instead of scanning the
+   * same unwanted events every period. Only settled events are passed over (the head is the last
+   * settled one, and every event before it is visible here). Returns how many endpoints moved.
+   */
+  async passOverFiltered(): Promise<number> {
+    const result = await sql`
+      WITH head AS (
+        SELECT tx_id, id FROM events WHERE tx_id < pg_snapshot_xmin(pg_current_snapshot())
+        ORDER BY tx_id DESC, id DESC LIMIT 1)
+      UPDATE webhook_endpoints w SET cursor_tx = head.tx_id, cursor_id = head.id, updated_at = now()
+      FROM head
+      WHERE w.enabled AND (cardinality(w.event_types) > 0 OR cardinality(w.topics) > 0)
+        AND (w.cursor_tx, w.cursor_id) < (head.tx_id, head.id)
+        AND NOT EXISTS (
+          SELECT 1 FROM events e
+          WHERE (e.tx_id, e.id) > (w.cursor_tx, w.cursor_id) AND (e.tx_id, e.id) <= (head.tx_id, head.id)
+            AND (cardinality(w.event_types) = 0 OR e.type = ANY(w.event_types))
+            AND (cardinality(w.topics) = 0 OR e.paper_id IS NULL OR e.topics && w.topics))`.execute(this.db);
+    return Number(result.numAffectedRows ?? 0);
+  }
+
   /** Enabled endpoints with at least one settled event after their position that passes their filter. */
   async withPendingEvents(limit = 1000): Promise<number[]> {
     const { rows } = await sql<{ id: string }>`

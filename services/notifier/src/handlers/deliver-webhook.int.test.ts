@@ -202,6 +202,7 @@ describe('deliver-webhook', () => {
     const s = await setup();
     const endpoint = await s.endpoint('/all');
     const sourcesOnly = await s.endpoint('/sources', { eventTypes: ['source.health_changed'] });
+    const digestsOnly = await s.endpoint('/digests', { eventTypes: ['digest.period_sent'] });
     const papers = Array.from({ length: 60 }, (_, i) => 100 + (i % 6));
     await s.paperEvents(papers.slice(0, 30));
     await s.sourceEvent('hf-papers');
@@ -243,9 +244,12 @@ describe('deliver-webhook', () => {
     const head = await new EventRepository(s.t.db).head();
     const after = await waitFor(
       'the positions at the head',
-      () => Promise.all([s.hooks.get(endpoint.id), s.hooks.get(sourcesOnly.id)]),
+      () => Promise.all([s.hooks.get(endpoint.id), s.hooks.get(sourcesOnly.id), s.hooks.get(digestsOnly.id)]),
       (l) => l.every((e) => e && samePosition(e.cursor, head)),
     );
+    // The endpoint that wants none of them was moved over them all (the relay stays cheap), sent nothing.
+    expect(after[2]).toMatchObject({ delivered: 0, failed: 0 });
+    expect(s.receiver.of('/digests')).toHaveLength(0);
     expect(after[0]).toMatchObject({ delivered: 62, failed: 0, consecutiveFailures: 0, lastStatus: 200 });
     // The filtered endpoint got its two and passed over the 60 others.
     expect(s.receiver.of('/sources').map((r) => r.envelope.type)).toEqual([

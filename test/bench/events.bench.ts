@@ -166,7 +166,10 @@ export async function benchEvents(): Promise<Record<string, number>> {
     const histogram = await metrics.webhookDeliverySeconds.get();
     const buckets = histogram.values
       .filter((v) => v.metricName === 'paperboy_webhook_delivery_seconds_bucket')
-      .map((v) => ({ le: v.labels.le === '+Inf' ? Number.POSITIVE_INFINITY : Number(v.labels.le), count: v.value }))
+      .map((v) => {
+        const le = String((v.labels as Record<string, string | number>).le);
+        return { le: le === '+Inf' ? Number.POSITIVE_INFINITY : Number(le), count: v.value };
+      })
       .sort((a, b) => a.le - b.le);
     const requests = (await metrics.webhookDeliveries.get()).values.reduce((sum, v) => sum + v.value, 0);
     await Promise.all(workers.map((w) => w.close()));

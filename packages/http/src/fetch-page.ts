@@ -9,8 +9,8 @@ import { isPrivateAddress } from './address.js';
 import {
   type AddressPolicy,
   BlockedAddressError,
-  FETCH_ADDRESS_POLICY,
   BodyTooLargeError,
+  FETCH_ADDRESS_POLICY,
   FetchError,
   type FetchPhase,
   FetchTimeoutError,

@@ -9,7 +9,6 @@ export {
   fetchPage,
   mediaType,
 } from './fetch-page.js';
-export { type PostAnswer, type PostSettings, postJson } from './post-json.js';
 export {
   type AcquireResult,
   HostLimiter,
@@ -18,6 +17,7 @@ export {
   type HostRefusal,
   type HostSlot,
 } from './host-limiter.js';
+export { type PostAnswer, type PostSettings, postJson } from './post-json.js';
 export {
   backoffWithJitter,
   DEFAULT_THROTTLE_PAUSE_MS,

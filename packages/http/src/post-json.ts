@@ -100,7 +100,10 @@ export function postJson(rawUrl: string, body: string | Buffer, settings: PostSe
         response.on('error', (error) => finish(new NetworkError(href, error)));
       },
     );
-    const deadline = setTimeout(() => finish(new FetchTimeoutError(href, settings.timeoutMs, phase)), settings.timeoutMs);
+    const deadline = setTimeout(
+      () => finish(new FetchTimeoutError(href, settings.timeoutMs, phase)),
+      settings.timeoutMs,
+    );
     request.on('socket', (socket: Socket) => {
       // The address connected to, kept-alive connections included (IP literals skip the lookup).
       const check = () => {
@@ -114,7 +117,8 @@ export function postJson(rawUrl: string, body: string | Buffer, settings: PostSe
     });
     request.on('error', (error) => {
       if (error instanceof FetchError) finish(error);
-      else if ((error as { cause?: unknown }).cause instanceof FetchError) finish((error as { cause: FetchError }).cause);
+      else if ((error as { cause?: unknown }).cause instanceof FetchError)
+        finish((error as { cause: FetchError }).cause);
       else finish(new NetworkError(href, error));
     });
     request.end(body);

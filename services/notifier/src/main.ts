@@ -11,7 +11,10 @@ await runService('notifier', async () => {
   await serveHealth(ctx);
   ctx.lifecycle.installSignalHandlers();
   const planners = ctx.config.schedules
-    ? [...(await syncDigestSchedulers(ctx.queues)), ...(await syncEventSchedulers(ctx.queues, ctx.config.events.relayMs))]
+    ? [
+        ...(await syncDigestSchedulers(ctx.queues)),
+        ...(await syncEventSchedulers(ctx.queues, ctx.config.events.relayMs)),
+      ]
     : 'not declared (PAPERBOY_SCHEDULES=0)';
   keepSchedules(ctx, [...digestSchedules(), ...eventSchedules(ctx.config.events.relayMs)]);
   ctx.lifecycle.start();

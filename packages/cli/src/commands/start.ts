@@ -1,7 +1,13 @@
 import type { Config } from '@paperboy/config';
 import { addFetcher, sourceSchedules, syncSchedulers } from '@paperboy/fetcher';
 import type { Logger } from '@paperboy/logger';
-import { addNotifier, digestSchedules, eventSchedules, syncDigestSchedulers, syncEventSchedulers } from '@paperboy/notifier';
+import {
+  addNotifier,
+  digestSchedules,
+  eventSchedules,
+  syncDigestSchedulers,
+  syncEventSchedulers,
+} from '@paperboy/notifier';
 import { addProcessor, dashboardSchedules, syncDashboardSchedulers } from '@paperboy/processor';
 import { keepSchedules, serveHealth } from '@paperboy/runtime';
 import { WorkerProcesses } from '../processes.js';

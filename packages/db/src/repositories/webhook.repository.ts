@@ -152,9 +152,7 @@ export class WebhookRepository {
    * position is no longer `from` (a replay rewound it meanwhile, which must win). Returns whether it moved.
    */
   async advance(id: number, through: EventPosition, delivered: number, from?: EventPosition): Promise<boolean> {
-    const unchanged = from
-      ? sql`AND (cursor_tx, cursor_id) = (${from.tx}::xid8, ${from.id}::bigint)`
-      : sql``;
+    const unchanged = from ? sql`AND (cursor_tx, cursor_id) = (${from.tx}::xid8, ${from.id}::bigint)` : sql``;
     const result = await sql`
       UPDATE webhook_endpoints SET
         cursor_tx = ${through.tx}::xid8, cursor_id = ${through.id}::bigint,

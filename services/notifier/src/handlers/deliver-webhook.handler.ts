@@ -4,7 +4,7 @@ import { FetchError, postJson } from '@paperboy/http';
 import { jobLogger, type Logger } from '@paperboy/logger';
 import type { Metrics } from '@paperboy/metrics';
 import { type EventEnvelope, signatureHeader } from '@paperboy/pipeline';
-import { type DeliverWebhookPayload, DelayedError, type Job } from '@paperboy/queue';
+import { DelayedError, type DeliverWebhookPayload, type Job } from '@paperboy/queue';
 import { retryDelayMs } from '../webhooks/backoff.js';
 import { sendInOrder } from '../webhooks/in-order.js';
 

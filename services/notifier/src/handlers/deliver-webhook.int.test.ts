@@ -297,8 +297,7 @@ describe('deliver-webhook', () => {
 
     const deliveries = await s.metrics.webhookDeliveries.get();
     const count = (endpoint: number, outcome: string) =>
-      deliveries.values.find((v) => v.labels.endpoint === String(endpoint) && v.labels.outcome === outcome)?.value ??
-      0;
+      deliveries.values.find((v) => v.labels.endpoint === String(endpoint) && v.labels.outcome === outcome)?.value ?? 0;
     expect(count(flaky.id, 'failed')).toBeGreaterThanOrEqual(3);
     expect(count(flaky.id, 'delivered')).toBeGreaterThanOrEqual(5);
     expect(count(slow.id, 'failed')).toBeGreaterThanOrEqual(1);

@@ -60,29 +60,36 @@ export interface EventFilter {
 
 type Executor = Kysely<Database>;
 
+/** Rows an insert of appendEvents carries at most. */
+const APPEND_CHUNK = 5000;
+
 /**
  * Writes `events` in the caller's transaction (or connection): the caller's change and its events
  * commit together or not at all. An event whose `dedupeKey` exists already is skipped. Returns how
  * many were written.
  */
 export async function appendEvents(db: Executor, events: readonly OutboxRow[]): Promise<number> {
-  if (events.length === 0) return 0;
-  const result = await db
-    .insertInto('events')
-    .values(
-      events.map((e) => ({
-        type: e.type,
-        version: e.version,
-        data: JSON.stringify(e.data),
-        paper_id: e.paperId ?? null,
-        source: e.source ?? null,
-        topics: [...(e.topics ?? [])],
-        dedupe_key: e.dedupeKey ?? null,
-      })),
-    )
-    .onConflict((oc) => oc.column('dedupe_key').doNothing())
-    .executeTakeFirst();
-  return Number(result.numInsertedOrUpdatedRows ?? 0);
+  let written = 0;
+  // A statement takes at most 65,535 parameters (7 a row): larger writes go in several, in the caller's transaction.
+  for (let from = 0; from < events.length; from += APPEND_CHUNK) {
+    const result = await db
+      .insertInto('events')
+      .values(
+        events.slice(from, from + APPEND_CHUNK).map((e) => ({
+          type: e.type,
+          version: e.version,
+          data: JSON.stringify(e.data),
+          paper_id: e.paperId ?? null,
+          source: e.source ?? null,
+          topics: [...(e.topics ?? [])],
+          dedupe_key: e.dedupeKey ?? null,
+        })),
+      )
+      .onConflict((oc) => oc.column('dedupe_key').doNothing())
+      .executeTakeFirst();
+    written += Number(result.numInsertedOrUpdatedRows ?? 0);
+  }
+  return written;
 }
 
 /** Only transactions that ended before every running one: no event can appear behind these later. */

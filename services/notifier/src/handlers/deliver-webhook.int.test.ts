@@ -108,7 +108,8 @@ async function setup(env: Record<string, string> = {}) {
     queues,
     transport: { send: async () => ({}), close: async () => {} } as never,
     metrics,
-    webhooks: { disableAfterMs: 1000 },
+    // Small batches and a short budget: every test also goes through many rounds and the job continuing as its next run.
+    webhooks: { disableAfterMs: 1000, batchSize: 7, budgetMs: 30 },
   });
   for (const worker of workers) void worker.run();
   await syncEventSchedulers(queues, config.events.relayMs);

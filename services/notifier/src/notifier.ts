@@ -29,6 +29,11 @@ export interface NotifierDeps {
   rateLimit?: MailRateLimit;
   /** The ranked candidates both send paths share; default one kept a minute (tests pass a fresher one). */
   candidates?: DigestCandidates;
+  /**
+   * Run the `webhooks` worker (default true). The one-off `digest` commands leave it out: a delivery
+   * job may run for seconds and would hold their exit.
+   */
+  deliverWebhooks?: boolean;
   /** Overrides of the webhook deliverer (tests: a disabling period shorter than the setting allows). */
   webhooks?: Pick<DeliverWebhookDeps, 'disableAfterMs' | 'batchSize' | 'budgetMs'>;
 }
@@ -91,6 +96,8 @@ export function createNotifierWorkers(deps: NotifierDeps): Worker[] {
       ...(deps.hold ? { hold: deps.hold } : {}),
     },
   );
+  const workers = [logWorkerEvents(planner, logger), logWorkerEvents(sender, logger)];
+  if (deps.deliverWebhooks === false) return workers;
   const webhooks = createWorker(
     'webhooks',
     {
@@ -106,5 +113,5 @@ export function createNotifierWorkers(deps: NotifierDeps): Worker[] {
       ...(deps.hold ? { hold: deps.hold } : {}),
     },
   );
-  return [logWorkerEvents(planner, logger), logWorkerEvents(sender, logger), logWorkerEvents(webhooks, logger)];
+  return [...workers, logWorkerEvents(webhooks, logger)];
 }

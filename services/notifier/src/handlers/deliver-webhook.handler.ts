@@ -48,6 +48,21 @@ export function envelopeOf(event: StoredEvent): EventEnvelope {
   };
 }
 
+/**
+ * `message` without the endpoint's URL beyond its origin: webhook URLs often carry a token in the
+ * path or query (the secret of a chat hook), and errors are logged and stored.
+ */
+export function withoutUrlSecrets(message: string, rawUrl: string): string {
+  let url: URL;
+  try {
+    url = new URL(rawUrl);
+  } catch {
+    return message.split(rawUrl).join('<the endpoint URL>');
+  }
+  const shown = `${url.origin}/…`;
+  return message.split(url.toString()).join(shown).split(rawUrl).join(shown);
+}
+
 /** A duration as an operator reads it: minutes, or seconds when under one. */
 const spoken = (ms: number) => (ms >= 60_000 ? `${Math.round(ms / 60_000)} min` : `${Math.round(ms / 1000)} s`);
 
@@ -143,7 +158,7 @@ export function createDeliverWebhookHandler(deps: DeliverWebhookDeps) {
             // Only the request's own failures count against the endpoint; anything else is a bug or an outage: rethrow.
             if (!(error instanceof FetchError)) throw error;
             lastStatus = null;
-            lastError = error.message;
+            lastError = withoutUrlSecrets(error.message, endpoint.url);
           } finally {
             timer?.();
           }

@@ -266,6 +266,14 @@ describe('deliver-webhook', () => {
     const slow = await s.endpoint('/slow');
     s.receiver.on('/flaky', (nth) => (nth <= 3 ? 500 : 200));
     s.receiver.on('/slow', (nth) => (nth === 1 ? 'hang' : 200));
+    // A closed port (connection refused), its URL carrying a token as chat hooks do.
+    const closed = createServer().listen(0, '127.0.0.1');
+    await once(closed, 'listening');
+    const closedPort = (closed.address() as AddressInfo).port;
+    closed.close();
+    const refused = await s.endpoint('/refused', {
+      url: `http://127.0.0.1:${closedPort}/hooks/T0001/SECRETPATH?token=SECRETQUERY`,
+    });
     const written = await s.paperEvents([7, 7, 8, 7, 8]);
 
     const delivered = (path: string) =>
@@ -295,6 +303,17 @@ describe('deliver-webhook', () => {
     expect(slowNow).toMatchObject({ consecutiveFailures: 0, enabled: true });
     expect(slowNow!.failed).toBeGreaterThanOrEqual(1);
     expect(s.receiver.of('/slow').length).toBeGreaterThan(5);
+
+    // A refused connection is a failure like any other, and its error keeps no more of the URL than its origin.
+    const down = await waitFor(
+      'the refused endpoint to record failures',
+      () => s.hooks.get(refused.id),
+      (e) => (e?.consecutiveFailures ?? 0) >= 2,
+    );
+    expect(down!.lastError).toMatch(/connection refused/);
+    expect(down!.lastError).toContain(`http://127.0.0.1:${closedPort}/…`);
+    expect(down!.lastError).not.toMatch(/SECRET/);
+    expect(down!.delivered).toBe(0);
 
     const deliveries = await s.metrics.webhookDeliveries.get();
     const count = (endpoint: number, outcome: string) =>

@@ -6,6 +6,7 @@ export * from './repositories/dashboard.repository.js';
 export * from './repositories/digest.repository.js';
 export * from './repositories/enrichment.repository.js';
 export * from './repositories/event.repository.js';
+export * from './repositories/event-state.repository.js';
 export * from './repositories/export.repository.js';
 export * from './repositories/feed.repository.js';
 export * from './repositories/interrupted-crawls.js';

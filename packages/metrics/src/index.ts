@@ -76,6 +76,15 @@ const classifyBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0
 /** Buckets for a crawl: a fast page to a slow, retried, rate-limited one. */
 const crawlBuckets = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
 
+/**
+ * Adds the events a transaction wrote (by type, as appendEventsByType returns them) to
+ * `paperboy_events_emitted_total`: call it once the transaction committed.
+ */
+export function countEmittedEvents(metrics: Metrics | undefined, written: Readonly<Record<string, number>>): void {
+  if (!metrics) return;
+  for (const [type, count] of Object.entries(written)) if (count > 0) metrics.eventsEmitted.inc({ type }, count);
+}
+
 /** A registry of its own (not prom-client's global one) holding every paperboy metric. */
 export function createMetrics(options: MetricsOptions = {}): Metrics {
   const registry = new Registry();

@@ -1,5 +1,6 @@
 export * from './db-fixtures.js';
 export * from './fixture-server.js';
+export * from './outbox.js';
 export * from './private-postgres.js';
 export * from './private-redis.js';
 export * from './private-redis-cluster.js';

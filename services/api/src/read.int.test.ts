@@ -430,10 +430,13 @@ describe('read API', () => {
     const doc = (await get('/api/openapi.json')).json();
     const paper = doc.components.schemas.Paper;
     for (const field of [...Object.keys(details), 'links']) expect(paper.properties[field], field).toBeDefined();
-    expect(Object.keys(paper.properties.links.properties)).toEqual(Object.keys(links));
+    expect(paper.properties.links).toEqual({ $ref: '#/components/schemas/PaperLinks' });
+    expect(Object.keys(doc.components.schemas.PaperLinks.properties)).toEqual(Object.keys(links));
     const full = doc.components.schemas.PaperWithHistory;
-    expect(full.properties.versions.items.properties).toHaveProperty('version');
-    expect(full.properties.sightings.items.properties).toHaveProperty('stars');
+    expect(full.properties.versions.items).toEqual({ $ref: '#/components/schemas/PaperVersion' });
+    expect(full.properties.sightings.items).toEqual({ $ref: '#/components/schemas/Sighting' });
+    expect(doc.components.schemas.PaperVersion.properties).toHaveProperty('version');
+    expect(doc.components.schemas.Sighting.properties).toHaveProperty('stars');
     expect(doc.paths['/api/papers/{arxivId}'].get.responses[200].content['application/json'].schema).toEqual({
       $ref: '#/components/schemas/PaperWithHistory',
     });

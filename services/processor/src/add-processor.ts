@@ -28,6 +28,7 @@ export function addProcessor(ctx: AppContext): void {
     nearDuplicateThreshold: config.nearDuplicateThreshold,
     metrics: ctx.metrics,
     hold: ctx.postgresWatch.shouldHold,
+    events: config.events,
     enrichment: {
       ...config.enrich,
       queues: ctx.queues,

@@ -43,6 +43,8 @@ export interface ProcessorDeps {
   hold?: (error: unknown) => Promise<boolean>;
   /** Enrichment (issue 13); without it, no paper is marked due and no enrich worker runs. */
   enrichment?: EnrichmentDeps;
+  /** Which changes are events (PAPERBOY_EVENT_*): upvote thresholds, the trending top N. None without. */
+  events?: { upvoteThresholds: readonly number[]; trendingTop: number };
 }
 
 /** The processor's workers (not yet running: call `run()` on each, or let the runtime do it). */
@@ -63,6 +65,7 @@ export function createProcessorWorkers(deps: ProcessorDeps): Worker[] {
         ...deps,
         logger,
         enrich: kinds,
+        upvoteThresholds: deps.events?.upvoteThresholds ?? [],
         ...(enrichment ? { queues: enrichment.queues } : {}),
       }),
     },
@@ -75,6 +78,7 @@ export function createProcessorWorkers(deps: ProcessorDeps): Worker[] {
       'refresh-dashboard': createRefreshDashboardHandler({
         db: deps.db,
         logger,
+        trendingTop: deps.events?.trendingTop ?? 0,
         ...(deps.metrics ? { metrics: deps.metrics } : {}),
       }),
       'enrich-due': enrichment

@@ -1,4 +1,5 @@
 import {
+  appendEventsByType,
   CrawlRepository,
   type Database,
   type Db,
@@ -10,6 +11,7 @@ import {
   type PaperUpdate,
   type TopicRow,
 } from '@paperboy/db';
+import { countEmittedEvents, type Metrics } from '@paperboy/metrics';
 import {
   clampRank,
   classify,
@@ -29,6 +31,7 @@ import {
 } from '@paperboy/pipeline';
 import type { IngestEntriesResult } from '@paperboy/queue';
 import type { Transaction } from 'kysely';
+import { batchPaperEvents } from './paper-events.js';
 
 export interface BatchContext {
   source: string;
@@ -55,6 +58,10 @@ export interface StoreSettings {
   nearDuplicateThreshold: number;
   /** Enrichment kinds on (PAPERBOY_ENRICH): new papers with an arXiv id are marked due for them. None by default. */
   enrich?: readonly EnrichKind[];
+  /** Upvote counts whose crossing is a paper.trending event (PAPERBOY_EVENT_UPVOTE_THRESHOLDS). None by default. */
+  upvoteThresholds?: readonly number[];
+  /** Where the events written are counted, once their transaction committed. */
+  metrics?: Metrics;
 }
 
 /**
@@ -123,9 +130,11 @@ export async function storeBatch(
   let bad = rejected;
   for (let round = 0; ; round++) {
     try {
-      return await withTransientRetries(() =>
+      const { result, events } = await withTransientRetries(() =>
         db.transaction().execute((trx) => storeInTransaction(trx, repository, context, good, bad, settings)),
       );
+      countEmittedEvents(settings.metrics, events);
+      return result;
     } catch (error) {
       if (!isDataError(error) || round >= ISOLATION_ROUNDS) throw error;
       const failing = await findFailingEntries(db, repository, context, good, settings, error);
@@ -207,7 +216,7 @@ async function storeInTransaction(
   entries: readonly NormalizedEntry[],
   rejected: readonly Rejected[],
   settings: StoreSettings,
-): Promise<IngestEntriesResult> {
+): Promise<{ result: IngestEntriesResult; events: Record<string, number> }> {
   const { unique, repeats } = collapseBatch(entries);
   const repo = repository.withTransaction(trx);
   await repo.lockDedupeKeys(dedupeLockKeys(unique));
@@ -276,7 +285,11 @@ async function storeInTransaction(
     );
   }
   const merges = [...toMerge].sort(([a], [b]) => a - b);
-  await repo.lockPapers(merges.map(([id]) => id));
+  // Locked, and read as they are before the merge: the events say what this batch changed.
+  const before = await repo.snapshotPapers(
+    merges.map(([id]) => id),
+    { lock: true },
+  );
   const mergedTexts = await repo.mergeIntoPapers(merges.map(([id, entry]): PaperUpdate => ({ ...row(entry), id })));
 
   // Classify what is now stored: a new paper's text is the entry's; a merge may have filled in an
@@ -364,7 +377,24 @@ async function storeInTransaction(
     repeats,
   };
   if (context.crawl) await new CrawlRepository(trx).recordBatch(context.crawl.id, context.crawl.chunk, result);
-  return result;
+
+  // The events of the batch, in its transaction (issue 15): they exist exactly when the papers do.
+  const after = await repo.snapshotPapers(paperIds);
+  const events = await appendEventsByType(
+    trx,
+    batchPaperEvents({
+      created: toCreate.map((entry, i) => ({
+        paperId: created[i]!.id,
+        source: context.source,
+        listing: context.listing,
+        rank: entry.rank,
+      })),
+      before,
+      after,
+      upvoteThresholds: settings.upvoteThresholds ?? [],
+    }),
+  );
+  return { result, events };
 }
 
 /** The first item of each key, in order. */

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { configSchema } from '@paperboy/config';
+import { EVENT_TYPES, eventSchemaFile } from '@paperboy/pipeline';
 import { describe, expect, it } from 'vitest';
 import { commandSpecs } from '../commands/specs.js';
 import { REFERENCE_FILES, references } from './references.js';
@@ -25,12 +26,16 @@ describe('generated references (docs/reference)', () => {
     }
   });
 
-  it('cover every command and every setting, each setting described', async () => {
+  it('cover every command, every setting (each described) and every event type (a section and a JSON Schema)', async () => {
     const generated = await references();
     for (const spec of commandSpecs) expect(generated[REFERENCE_FILES.commands]).toContain(`## ${spec.name}\n`);
     for (const [name, schema] of Object.entries(configSchema.shape)) {
       expect(schema.description, `${name} has no .describe() text in packages/config/src/index.ts`).toBeTruthy();
       expect(generated[REFERENCE_FILES.configuration]).toContain(`| \`${name}\` |`);
+    }
+    for (const type of EVENT_TYPES) {
+      expect(generated[REFERENCE_FILES.events]).toContain(`## ${type}\n`);
+      expect(JSON.parse(generated[eventSchemaFile(type)] ?? 'null')?.properties?.type?.const).toBe(type);
     }
   });
 });

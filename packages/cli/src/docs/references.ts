@@ -1,4 +1,12 @@
 import { settingsReference } from '@paperboy/config';
+import {
+  EVENT_TYPES,
+  eventExamples,
+  eventJsonSchema,
+  eventSchemaFile,
+  eventSchemaName,
+  eventTypes,
+} from '@paperboy/pipeline';
 import { type CommandSpec, formatHelp } from '../args.js';
 import { commandSpecs, ingestDetails } from '../commands/specs.js';
 
@@ -10,6 +18,7 @@ import { commandSpecs, ingestDetails } from '../commands/specs.js';
 export const REFERENCE_FILES = {
   commands: 'docs/reference/commands.md',
   configuration: 'docs/reference/configuration.md',
+  events: 'docs/reference/events.md',
 } as const;
 
 const GENERATED = (source: string) =>
@@ -62,10 +71,76 @@ export function configurationReference(settings = settingsReference()): string {
   ].join('\n');
 }
 
+/** An example delivery of `type`: a fixed id and time, the type's example data. */
+const exampleEvent = (type: (typeof EVENT_TYPES)[number]) => ({
+  id: '0b7e2f4c-5d1a-4c3e-9f61-2a8d7c9e4b10',
+  type,
+  version: eventTypes[type].version,
+  occurredAt: '2026-12-07T08:15:03.402Z',
+  data: eventExamples[type],
+});
+
+/** A type's JSON Schema file (docs/reference/events/<type>.v<version>.schema.json). */
+const eventSchemaText = (type: (typeof EVENT_TYPES)[number]) => `${JSON.stringify(eventJsonSchema(type), null, 2)}\n`;
+
+/**
+ * The event reference: the envelope, then one section per type (summary, version, JSON Schema, an
+ * example), from the zod schemas in packages/pipeline/src/events that the emitters validate against.
+ */
+export function eventsReference(): string {
+  const file = (type: (typeof EVENT_TYPES)[number]) => eventSchemaFile(type).replace('docs/reference/', '');
+  const lines = [
+    GENERATED('the event schemas in packages/pipeline/src/events'),
+    '',
+    '# Events',
+    '',
+    'What paperboy tells downstream systems (webhooks, the event stream `/api/events`, replays). Every delivery is',
+    'one JSON envelope: `id` (a UUID, the same on every delivery and replay: deduplicate by it), `type`, `version`',
+    "(of the type's `data` schema), `occurredAt` (when the change committed) and `data`. A change that would break a",
+    'consumer (a field removed, renamed or retyped) is a new version of the type, never an edit of one; fields may be',
+    "added within a version, so accept fields you do not know. The same schemas are in the API's OpenAPI document",
+    '(`/api/openapi.json`: `components.schemas.Event`, `EventEnvelope` and one `Event…V<version>` per type).',
+    '',
+    '| type | version | JSON Schema | what happened |',
+    '|---|---|---|---|',
+    ...EVENT_TYPES.map(
+      (type) =>
+        `| [\`${type}\`](#${type.replace(/[._]/g, '')}) | ${eventTypes[type].version} | [${file(type)}](${file(type)}) | ${cell(eventTypes[type].summary)} |`,
+    ),
+  ];
+  for (const type of EVENT_TYPES) {
+    lines.push(
+      '',
+      `## ${type}`,
+      '',
+      `${eventTypes[type].summary.charAt(0).toUpperCase()}${eventTypes[type].summary.slice(1)}.`,
+      '',
+      `Version ${eventTypes[type].version}; its data is \`${eventSchemaName(type)}\` in the OpenAPI document; JSON Schema: [${file(type)}](${file(type)}).`,
+      '',
+      'Example:',
+      '',
+      '```json',
+      JSON.stringify(exampleEvent(type), null, 2),
+      '```',
+      '',
+      '<details><summary>JSON Schema</summary>',
+      '',
+      '```json',
+      eventSchemaText(type).trimEnd(),
+      '```',
+      '',
+      '</details>',
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
 /** Every reference file and its generated content, by path from the repository root. */
 export async function references(): Promise<Record<string, string>> {
   return {
     [REFERENCE_FILES.commands]: await commandsReference(),
     [REFERENCE_FILES.configuration]: configurationReference(),
+    [REFERENCE_FILES.events]: eventsReference(),
+    ...Object.fromEntries(EVENT_TYPES.map((type) => [eventSchemaFile(type), eventSchemaText(type)])),
   };
 }

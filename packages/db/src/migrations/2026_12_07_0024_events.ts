@@ -11,6 +11,11 @@ import { sql, type Kysely } from 'kysely';
 // is older than every transaction still running (tx_id < pg_snapshot_xmin(pg_current_snapshot())),
 // so no event can later appear behind a position a reader has passed: a plain serial id would not
 // give that, since transactions commit in another order than they draw ids.
+// `events_settled_before()` gives that bound. Transaction ids are the cluster's, so the plain
+// snapshot xmin would also wait for a long transaction in *another* database on the same server
+// (a test database, a neighbour's bulk load): the function leaves out transactions it sees running
+// in another database (pg_stat_activity, read after the snapshot: an id it cannot place is kept,
+// so the bound errs on the early side, never past an event still to come).
 // `event_id` is the stable id consumers deduplicate by; `dedupe_key` (unique when set) makes an
 // event that must exist once (a digest period sent, a paper crossing a threshold) idempotent under
 // at-least-once jobs: its writer inserts with ON CONFLICT DO NOTHING.
@@ -38,6 +43,18 @@ export async function up(db: Kysely<any>): Promise<void> {
       occurred_at timestamptz NOT NULL DEFAULT now()
     )`.execute(db);
   await sql`CREATE INDEX events_position ON events (tx_id, id)`.execute(db);
+  // xip holds 64-bit ids, backend_xid 32-bit ones: compared modulo 2^32. STABLE: it reads the
+  // calling statement's snapshot, the one the events are read with.
+  await sql`
+    CREATE FUNCTION events_settled_before() RETURNS xid8 LANGUAGE sql STABLE AS $$
+      SELECT COALESCE(min(x), pg_snapshot_xmax(pg_current_snapshot()))
+      FROM pg_snapshot_xip(pg_current_snapshot()) AS x
+      WHERE NOT EXISTS (
+        SELECT 1 FROM pg_stat_activity a
+        WHERE a.backend_xid IS NOT NULL
+          AND a.datname IS DISTINCT FROM current_database()
+          AND a.backend_xid::text = (x::text::numeric % 4294967296)::text)
+    $$`.execute(db);
   await sql`CREATE INDEX events_occurred_at ON events (occurred_at)`.execute(db);
 
   await sql`
@@ -72,6 +89,9 @@ export async function up(db: Kysely<any>): Promise<void> {
       rank integer NOT NULL,
       entered_at timestamptz NOT NULL DEFAULT now()
     )`.execute(db);
+  // digest.period_sent counts a period's deliveries once it is done (DigestRepository.finishedPeriod):
+  // without this, every count would read the whole deliveries table.
+  await sql`CREATE INDEX deliveries_period ON deliveries (period_key, status)`.execute(db);
   await sql`
     CREATE TABLE event_source_health (
       source text PRIMARY KEY,
@@ -83,7 +103,9 @@ export async function up(db: Kysely<any>): Promise<void> {
 
 export async function down(db: Kysely<any>): Promise<void> {
   await sql`DROP TABLE IF EXISTS event_source_health`.execute(db);
+  await sql`DROP INDEX IF EXISTS deliveries_period`.execute(db);
   await sql`DROP TABLE IF EXISTS event_trending`.execute(db);
   await sql`DROP TABLE IF EXISTS webhook_endpoints`.execute(db);
   await sql`DROP TABLE IF EXISTS events`.execute(db);
+  await sql`DROP FUNCTION IF EXISTS events_settled_before()`.execute(db);
 }

@@ -189,6 +189,93 @@ export class DigestRepository {
     return rows;
   }
 
+  /** The period keys of these deliveries, sorted (the order their locks are taken in). */
+  async periodKeysOf(deliveryIds: readonly number[]): Promise<string[]> {
+    if (deliveryIds.length === 0) return [];
+    const rows = await this.db
+      .selectFrom('deliveries')
+      .select('period_key')
+      .distinct()
+      .where('id', '=', sql<number>`ANY(${[...deliveryIds]}::bigint[])`) // raw ANY: one array parameter
+      .orderBy('period_key')
+      .execute();
+    return rows.map((r) => r.period_key);
+  }
+
+  /**
+   * Serializes the transactions that finish deliveries of these periods (sorted: no deadlock), so
+   * the last one to finish sees every other one committed when it asks whether its period is done.
+   */
+  async lockPeriods(periodKeys: readonly string[]): Promise<void> {
+    if (periodKeys.length === 0) return;
+    // Raw: advisory locks over an unnest()ed, sorted array.
+    await sql`
+      SELECT pg_advisory_xact_lock(hashtextextended('paperboy:digest-period:' || k, 7411))
+      FROM (SELECT k FROM unnest(${[...periodKeys]}::text[]) AS k ORDER BY k) AS ordered`.execute(this.db);
+  }
+
+  /**
+   * The period's deliveries by outcome once the period is done, else null. Done: none of its
+   * deliveries is planned or claimed, and no active subscriber of its frequency (in a time zone
+   * Postgres knows) is still to be planned for it: a subscriber whose local period is before it
+   * (a time zone behind), or in it and still due (daily, or weekly on its Monday) without a
+   * delivery yet. Period keys are `daily-YYYY-MM-DD` and `weekly-IYYY-Www`, which sort in time order.
+   */
+  async finishedPeriod(
+    periodKey: string,
+  ): Promise<{ deliveries: number; sent: number; skipped: number; failed: number } | null> {
+    const frequency: Frequency = periodKey.startsWith('weekly-') ? 'weekly' : 'daily';
+    const open = await this.db
+      .selectFrom('deliveries')
+      .select('id')
+      .where('status', 'in', ['planned', 'claimed'])
+      .where('period_key', '=', periodKey)
+      .limit(1)
+      .executeTakeFirst();
+    if (open) return null;
+    // Raw: the planner's local period key (AT TIME ZONE on the joined zone) over a system view.
+    const { rows: waiting } = await sql<{ id: number }>`
+      WITH zones AS MATERIALIZED (SELECT name, lower(name) AS key FROM pg_timezone_names)
+      SELECT s.id FROM subscribers s JOIN subscriber_preferences p ON p.subscriber_id = s.id
+        JOIN zones z ON z.key = lower(p.time_zone)
+        CROSS JOIN LATERAL (SELECT CASE WHEN p.frequency = 'daily'
+            THEN 'daily-' || to_char(now() AT TIME ZONE z.name, 'YYYY-MM-DD')
+            ELSE 'weekly-' || to_char(now() AT TIME ZONE z.name, 'IYYY-"W"IW') END AS key) AS local
+      WHERE s.status = 'active' AND p.frequency = ${frequency}
+        AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.subscriber_id = s.id AND d.period_key = ${periodKey})
+        AND (local.key < ${periodKey}
+             OR (local.key = ${periodKey} AND (p.frequency = 'daily' OR extract(isodow FROM now() AT TIME ZONE z.name) = 1)))
+      LIMIT 1`.execute(this.db);
+    if (waiting.length > 0) return null;
+    const counts = await this.db
+      .selectFrom('deliveries')
+      .select((eb) => [
+        eb.fn.countAll<number>().as('deliveries'),
+        eb.fn.countAll<number>().filterWhere('status', '=', 'sent').as('sent'),
+        eb.fn.countAll<number>().filterWhere('status', '=', 'skipped').as('skipped'),
+        eb.fn.countAll<number>().filterWhere('status', '=', 'failed').as('failed'),
+      ])
+      .where('period_key', '=', periodKey)
+      .executeTakeFirstOrThrow();
+    return counts.deliveries > 0 ? counts : null;
+  }
+
+  /**
+   * Periods with deliveries planned in the last `days` days and no digest.period_sent yet: the
+   * planner's sweep asks whether they are done (a period whose last delivery was finished by an
+   * unsubscribe, or by a writer that died before announcing it).
+   */
+  async unannouncedPeriods(days = 8): Promise<string[]> {
+    // Raw: interval arithmetic and the dedupe key built from the period key.
+    const { rows } = await sql<{ periodKey: string }>`
+      SELECT DISTINCT d.period_key AS "periodKey" FROM deliveries d
+      WHERE d.status IN ('sent', 'skipped', 'failed') AND d.planned_at > now() - make_interval(days => ${days})
+        AND NOT EXISTS (SELECT 1 FROM events e WHERE e.dedupe_key =
+          'digest.period_sent:' || CASE WHEN d.period_key LIKE 'weekly-%' THEN 'weekly' ELSE 'daily' END || ':' || d.period_key)
+      ORDER BY 1`.execute(this.db);
+    return rows.map((r) => r.periodKey);
+  }
+
   /**
    * Deliveries still planned `olderThanMinutes` after planning (and within the last week): their send
    * job may never have reached the queue. Re-adding a job under its deterministic id is a no-op while

@@ -1,4 +1,5 @@
 import { createTestDatabase, type TestDatabase } from '@paperboy/test-utils';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb } from '../connection.js';
 import {
@@ -60,6 +61,38 @@ describe('EventRepository', () => {
       expect(await events.head()).toEqual(seen[2]!.position);
     } finally {
       await other.destroy();
+    }
+  });
+
+  it('does not wait for a transaction running in another database on the same server', async () => {
+    const events = new EventRepository(t.db);
+    const start = await events.head();
+    const elsewhere = new URL(t.url);
+    elsewhere.pathname = '/postgres';
+    const neighbour = createDb(elsewhere.toString(), { max: 1 });
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let long: Promise<void> | undefined;
+    try {
+      let begun!: () => void;
+      const open = new Promise<void>((resolve) => {
+        begun = resolve;
+      });
+      // A transaction with an id (older than ours), held open in another database.
+      long = neighbour.transaction().execute(async (trx) => {
+        await sql`SELECT pg_current_xact_id()`.execute(trx);
+        begun();
+        await held;
+      });
+      await open;
+      await appendEvents(t.db, [event(30)]);
+      expect((await events.after(start, {}, 10)).map((e) => e.paperId)).toEqual([30]);
+    } finally {
+      release();
+      await long;
+      await neighbour.destroy();
     }
   });
 

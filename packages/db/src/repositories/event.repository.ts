@@ -69,10 +69,20 @@ const APPEND_CHUNK = 5000;
  * many were written.
  */
 export async function appendEvents(db: Executor, events: readonly OutboxRow[]): Promise<number> {
-  let written = 0;
-  // A statement takes at most 65,535 parameters (7 a row): larger writes go in several, in the caller's transaction.
+  const written = await appendEventsByType(db, events);
+  return Object.values(written).reduce((sum, n) => sum + n, 0);
+}
+
+/**
+ * appendEvents, telling how many of each type were written (those skipped by their dedupe key not
+ * counted): what a writer adds to the emitted-events metric once its transaction committed.
+ * One statement up to APPEND_CHUNK events: a statement takes at most 65,535 parameters (7 a row),
+ * so a larger write goes in several, in the caller's transaction.
+ */
+export async function appendEventsByType(db: Executor, events: readonly OutboxRow[]): Promise<Record<string, number>> {
+  const written: Record<string, number> = {};
   for (let from = 0; from < events.length; from += APPEND_CHUNK) {
-    const result = await db
+    const rows = await db
       .insertInto('events')
       .values(
         events.slice(from, from + APPEND_CHUNK).map((e) => ({
@@ -86,14 +96,15 @@ export async function appendEvents(db: Executor, events: readonly OutboxRow[]): 
         })),
       )
       .onConflict((oc) => oc.column('dedupe_key').doNothing())
-      .executeTakeFirst();
-    written += Number(result.numInsertedOrUpdatedRows ?? 0);
+      .returning('type')
+      .execute();
+    for (const { type } of rows) written[type] = (written[type] ?? 0) + 1;
   }
   return written;
 }
 
 /** Only transactions that ended before every running one: no event can appear behind these later. */
-const SETTLED = sql<boolean>`tx_id < pg_snapshot_xmin(pg_current_snapshot())`;
+const SETTLED = sql<boolean>`tx_id < (SELECT events_settled_before())`;
 
 const filterSql = (filter: EventFilter) => {
   const types = [...(filter.types ?? [])];

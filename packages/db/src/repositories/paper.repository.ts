@@ -1,5 +1,6 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Database, Paper } from '../schema.js';
+import { TOPICS_SQL } from './expressions.js';
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
@@ -141,7 +142,36 @@ export interface PaperUpdate extends NewPaper {
   id: number;
 }
 
-/** What classification reads of a stored paper. */
+/**
+ * A stored paper as events see it (@paperboy/pipeline events): the fields whose change is a
+ * paper.updated (PAPER_UPDATE_FIELDS, by the same names), its upvotes and first sighting. Taken
+ * before and after a write in the writing transaction, so comparing the two says what the write changed.
+ */
+export interface PaperSnapshot {
+  id: number;
+  arxivId: string | null;
+  title: string;
+  abstract: string | null;
+  authors: string[];
+  url: string | null;
+  /** ISO time, or null. */
+  publishedAt: string | null;
+  categories: string[];
+  /** Labels when it has any, else computed topics best first (as everywhere: TOPICS_SQL). */
+  topics: string[];
+  codeUrl: string | null;
+  projectPage: string | null;
+  aiSummary: string | null;
+  primaryCategory: string | null;
+  journalRef: string | null;
+  doi: string | null;
+  license: string | null;
+  latestVersion: number | null;
+  upvotes: number | null;
+  /** ISO time. */
+  firstSeenAt: string;
+}
+
 /** What classification reads of a stored paper: its text, categories and primary category (migration 0020). */
 export type StoredPaperText = Pick<Paper, 'id' | 'title' | 'abstract' | 'categories'> & {
   primaryCategory: string | null;
@@ -222,16 +252,27 @@ export class PaperRepository {
     await sql`SELECT pg_advisory_xact_lock(hashtextextended('paperboy:idless-papers', 7411))`.execute(this.db); // raw: a lock function, no table
   }
 
-  /** Row locks on papers about to be merged into, always in id order, so two batches cannot deadlock on them. */
-  async lockPapers(paperIds: readonly number[]): Promise<void> {
-    if (paperIds.length === 0) return;
-    await this.db
-      .selectFrom('papers')
-      .select('id')
-      .where('id', '=', sql<number>`ANY(${[...paperIds]}::bigint[])`)
-      .orderBy('id')
-      .forUpdate()
-      .execute(); // raw ANY: one array parameter
+  /**
+   * The event view of these papers (see PaperSnapshot), in one statement. With `lock`, row locks on
+   * papers about to be merged into, always in id order, so two batches cannot deadlock on them, and
+   * the snapshot is then exactly what the merge changes.
+   */
+  async snapshotPapers(
+    paperIds: readonly number[],
+    options: { lock?: boolean } = {},
+  ): Promise<Map<number, PaperSnapshot>> {
+    if (paperIds.length === 0) return new Map();
+    // Raw: the topics rule (TOPICS_SQL) and ISO text of timestamps, FOR UPDATE OF the paper only.
+    const { rows } = await sql<PaperSnapshot>`
+      SELECT p.id, p.arxiv_id AS "arxivId", p.title, p.abstract, p.authors, p.url,
+        to_char(p.published_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "publishedAt",
+        p.categories, (${sql.raw(TOPICS_SQL)}) AS topics, p.code_url AS "codeUrl", p.project_page AS "projectPage",
+        p.ai_summary AS "aiSummary", p.primary_category AS "primaryCategory", p.journal_ref AS "journalRef",
+        p.doi, p.license, p.latest_version AS "latestVersion", p.upvotes,
+        to_char(p.first_seen_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "firstSeenAt"
+      FROM papers p WHERE p.id = ANY(${[...paperIds]}::bigint[])
+      ORDER BY p.id ${options.lock ? sql`FOR UPDATE OF p` : sql``}`.execute(this.db);
+    return new Map(rows.map((row) => [row.id, row]));
   }
 
   /**

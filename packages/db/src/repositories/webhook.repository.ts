@@ -66,8 +66,8 @@ const toEndpoint = (r: Selectable<WebhookEndpointsTable>): WebhookEndpoint => ({
 });
 
 /** The last settled event's position, as SQL (the events table's own rule; OUTBOX_START when empty). */
-const HEAD_TX = sql`COALESCE((SELECT tx_id FROM events WHERE tx_id < pg_snapshot_xmin(pg_current_snapshot()) ORDER BY tx_id DESC, id DESC LIMIT 1), '0'::xid8)`;
-const HEAD_ID = sql`COALESCE((SELECT id FROM events WHERE tx_id < pg_snapshot_xmin(pg_current_snapshot()) ORDER BY tx_id DESC, id DESC LIMIT 1), 0)`;
+const HEAD_TX = sql`COALESCE((SELECT tx_id FROM events WHERE tx_id < (SELECT events_settled_before()) ORDER BY tx_id DESC, id DESC LIMIT 1), '0'::xid8)`;
+const HEAD_ID = sql`COALESCE((SELECT id FROM events WHERE tx_id < (SELECT events_settled_before()) ORDER BY tx_id DESC, id DESC LIMIT 1), 0)`;
 
 /** Webhook subscriptions, their positions in the outbox and their health. */
 export class WebhookRepository {
@@ -212,7 +212,7 @@ export class WebhookRepository {
   async passOverFiltered(): Promise<number> {
     const result = await sql`
       WITH head AS (
-        SELECT tx_id, id FROM events WHERE tx_id < pg_snapshot_xmin(pg_current_snapshot())
+        SELECT tx_id, id FROM events WHERE tx_id < (SELECT events_settled_before())
         ORDER BY tx_id DESC, id DESC LIMIT 1)
       UPDATE webhook_endpoints w SET cursor_tx = head.tx_id, cursor_id = head.id, updated_at = now()
       FROM head
@@ -233,7 +233,7 @@ export class WebhookRepository {
       WHERE w.enabled AND EXISTS (
         SELECT 1 FROM events e
         WHERE (e.tx_id, e.id) > (w.cursor_tx, w.cursor_id)
-          AND e.tx_id < pg_snapshot_xmin(pg_current_snapshot())
+          AND e.tx_id < (SELECT events_settled_before())
           AND (cardinality(w.event_types) = 0 OR e.type = ANY(w.event_types))
           AND (cardinality(w.topics) = 0 OR e.paper_id IS NULL OR e.topics && w.topics))
       ORDER BY w.id LIMIT ${limit}`.execute(this.db);

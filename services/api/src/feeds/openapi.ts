@@ -1,4 +1,5 @@
 import type { Taxonomy } from '@paperboy/pipeline';
+import { errorResponse, readErrors, textResponse } from '../contract/openapi-schemas.js';
 import { queryParameters } from '../routes/query-parameters.js';
 import { FEED_CONTENT_TYPES, FEED_FORMATS, type FeedFormat } from './render.js';
 import { FEED_ITEMS, FEED_MAX_AGE_MINUTES, feedSchemas } from './routes.js';
@@ -8,19 +9,14 @@ const FORMAT_NAMES: Record<FeedFormat, string> = { rss: 'RSS 2.0', atom: 'Atom',
 /** The feeds' operations for /api/openapi.json: one path per format, parameters from the schemas that validate them. */
 export function feedPaths(taxonomy: Taxonomy) {
   const { searchQuery, privateQuery } = feedSchemas(taxonomy);
-  const ok = (format: FeedFormat) => ({
-    description:
+  // The feed itself is text of its media type (a JSON Feed too: its schema is jsonfeed.org's, not ours).
+  const ok = (format: FeedFormat) =>
+    textResponse(
       `${FORMAT_NAMES[format]}, at most ${FEED_ITEMS} items; a strong ETag and Last-Modified (the newest item's update); ` +
-      `Cache-Control max-age ${FEED_MAX_AGE_MINUTES * 60} s`,
-    content: { [FEED_CONTENT_TYPES[format].split(';')[0]!]: { schema: { type: 'string' } } },
-  });
-  const common = {
-    304: { description: 'not modified (If-None-Match, else If-Modified-Since)' },
-    429: { description: 'too many requests from this client (Retry-After says when to come back)' },
-  };
-  const timedOut = {
-    503: { description: 'the query took too long (the read time limit); Retry-After says when to try again' },
-  };
+        `Cache-Control max-age ${FEED_MAX_AGE_MINUTES * 60} s`,
+      FEED_CONTENT_TYPES[format].split(';')[0]!,
+    );
+  const common = { 304: { description: 'not modified (If-None-Match, else If-Modified-Since)' }, ...readErrors };
   const paths: Record<string, unknown> = {};
   for (const format of FEED_FORMATS) {
     paths[`/feeds/topics/{topic}.${format}`] = {
@@ -34,14 +30,19 @@ export function feedPaths(taxonomy: Taxonomy) {
             schema: { type: 'string', enum: taxonomy.topics.map((t) => t.id) },
           },
         ],
-        responses: { 200: ok(format), ...common, 404: { description: 'no such topic' }, ...timedOut },
+        responses: {
+          200: ok(format),
+          ...common,
+          400: errorResponse('a query parameter given (the topic feed takes none)'),
+          404: errorResponse('no such topic'),
+        },
       },
     };
     paths[`/feeds/search.${format}`] = {
       get: {
         summary: `Papers matching a search (${FORMAT_NAMES[format]})`,
         parameters: queryParameters(searchQuery),
-        responses: { 200: ok(format), ...common, 400: { description: 'q missing or invalid' }, ...timedOut },
+        responses: { 200: ok(format), ...common, 400: errorResponse('q missing or invalid') },
       },
     };
     paths[`/feeds/me.${format}`] = {
@@ -54,8 +55,7 @@ export function feedPaths(taxonomy: Taxonomy) {
         responses: {
           200: ok(format),
           ...common,
-          404: { description: 'no such feed (an invalid or revoked link; the answer does not say which)' },
-          ...timedOut,
+          404: errorResponse('no such feed (an invalid or revoked link; the answer does not say which)'),
         },
       },
     };

@@ -2,6 +2,7 @@ import { type Db, FeedRepository, type PaperFilter, ReadRepository } from '@pape
 import type { Taxonomy } from '@paperboy/pipeline';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import type { ErrorAnswer } from '../contract/responses.js';
 import type { AnswerCache, CachedAnswer } from '../read/cache.js';
 import { readSchemas } from '../read/schemas.js';
 import type { SubscriptionService } from '../subscriptions/service.js';
@@ -67,12 +68,15 @@ export function registerFeedRoutes(app: FastifyInstance, deps: FeedDeps): void {
   const clock = new ContentClock();
 
   const notFound = (reply: FastifyReply) =>
-    reply.code(404).header('cache-control', 'no-store').send({ error: 'not found' });
+    reply
+      .code(404)
+      .header('cache-control', 'no-store')
+      .send({ error: 'not found' } satisfies ErrorAnswer);
   const bad = (reply: FastifyReply, error: z.ZodError) =>
     reply.code(400).send({
       error: 'invalid request',
       details: error.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`),
-    });
+    } satisfies ErrorAnswer);
 
   /** The items of papers listed by id, in that order, each with its reason when the list gives one. */
   async function itemsOf(picks: ReadonlyArray<{ id: number; why?: string | null }>) {

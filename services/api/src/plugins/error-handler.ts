@@ -1,5 +1,6 @@
 import { isStatementTimeout } from '@paperboy/db';
 import type { FastifyInstance } from 'fastify';
+import type { ErrorAnswer } from '../contract/responses.js';
 import { html } from '../pages/layout.js';
 import { tooManyRequests } from '../pages/subscribe.js';
 
@@ -22,9 +23,9 @@ export function setErrorHandler(app: FastifyInstance): void {
       return reply
         .code(503)
         .header('retry-after', String(TIMED_OUT_RETRY_AFTER_SECONDS))
-        .send({ error: 'the query took too long; try again later', requestId: request.id });
+        .send({ error: 'the query took too long; try again later', requestId: request.id } satisfies ErrorAnswer);
     }
     request.log.error({ err: error }, 'request failed');
-    return reply.code(500).send({ error: 'internal error', requestId: request.id });
+    return reply.code(500).send({ error: 'internal error', requestId: request.id } satisfies ErrorAnswer);
   });
 }

@@ -1,8 +1,9 @@
 import { type ListedPaper, paperDetailsOf } from '@paperboy/db';
 import { storedPaperLinks } from '@paperboy/pipeline';
+import type { PaperView } from '../contract/responses.js';
 
 /** A list item of /api/papers and /api/trending: the fields it always had, then the details and `links`. */
-export function listedPaperView(paper: ListedPaper) {
+export function listedPaperView(paper: ListedPaper): PaperView {
   return {
     arxivId: paper.arxivId,
     title: paper.title,
@@ -25,7 +26,7 @@ export function listedPaperView(paper: ListedPaper) {
 export const LINK_COLUMNS = ['paperUrl', 'abstractUrl', 'pdfUrl', 'huggingFaceUrl', 'discussionUrl', 'seenAt'] as const;
 
 /** A list item as one flat CSV row (listedPaperView's, links as LINK_COLUMNS). */
-export function flatPaperRow(view: ReturnType<typeof listedPaperView>): Record<string, unknown> {
+export function flatPaperRow(view: PaperView): Record<string, unknown> {
   const { links, ...rest } = view;
   return {
     ...rest,

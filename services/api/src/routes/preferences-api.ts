@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { z } from 'zod';
+import type { ErrorAnswer, LearnedAnswer, LearnedCleared, PreferencesAnswer } from '../contract/responses.js';
 import type { ReaderService } from '../reader/service.js';
 import type { SubscriptionService } from '../subscriptions/service.js';
 import { requireSignedLink, signedLinkOf } from '../subscriptions/signed-link.js';
@@ -15,14 +16,15 @@ export function registerPreferencesApi(
   deps: { subscriptions: SubscriptionService; readers: ReaderService },
 ): void {
   const { subscriptions, readers } = deps;
-  const invalid = (reply: FastifyReply) => reply.code(400).send({ error: 'invalid link' });
+  const invalid = (reply: FastifyReply) => reply.code(400).send({ error: 'invalid link' } satisfies ErrorAnswer);
   const link = { preHandler: requireSignedLink(subscriptions, 'preferences', invalid) };
 
-  app.get('/api/preferences', link, async (request) =>
+  // Each answer typed by the schema that describes it in /api/openapi.json (contract/responses.ts).
+  app.get<{ Reply: PreferencesAnswer }>('/api/preferences', link, async (request) =>
     subscriptions.currentPreferences(signedLinkOf(request).subscriberId),
   );
 
-  app.put('/api/preferences', link, async (request, reply) => {
+  app.put<{ Reply: { 200: PreferencesAnswer; 400: ErrorAnswer } }>('/api/preferences', link, async (request, reply) => {
     const { subscriberId } = signedLinkOf(request);
     const parsed = await subscriptions.preferencesUpdateSchema.safeParseAsync(request.body ?? {});
     if (!parsed.success) return reply.code(400).send({ error: 'invalid request', details: issues(parsed.error) });
@@ -30,9 +32,11 @@ export function registerPreferencesApi(
     return subscriptions.currentPreferences(subscriberId);
   });
 
-  app.get('/api/preferences/learned', link, async (request) => readers.learned(signedLinkOf(request).subscriberId));
+  app.get<{ Reply: LearnedAnswer }>('/api/preferences/learned', link, async (request) =>
+    readers.learned(signedLinkOf(request).subscriberId),
+  );
 
-  app.delete('/api/preferences/learned', link, async (request) => ({
+  app.delete<{ Reply: LearnedCleared }>('/api/preferences/learned', link, async (request) => ({
     cleared: await readers.clearLearned(signedLinkOf(request).subscriberId),
   }));
 }

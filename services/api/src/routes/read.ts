@@ -9,6 +9,15 @@ import {
 import { normalizeArxivId, parseDayOrInstant, storedPaperLinks, type Taxonomy } from '@paperboy/pipeline';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
+import type {
+  ErrorAnswer,
+  PaperPage,
+  PaperWithHistory,
+  SourceList,
+  SourceView,
+  TopicList,
+  TrendingAnswer,
+} from '../contract/responses.js';
 import type { AnswerCache } from '../read/cache.js';
 import { flatPaperRow, LINK_COLUMNS, listedPaperView } from '../read/paper-view.js';
 import { render, send, sendAnswer, wantsCsv, withoutScores } from '../read/respond.js';
@@ -29,11 +38,14 @@ const PAPER_COLUMNS = [
   ...LINK_COLUMNS,
 ];
 
+/** The body of a 400: every problem named. */
+const invalidRequest = (details: string[]): ErrorAnswer => ({ error: 'invalid request', details });
+
 /** A 400 answer naming every problem (not cached). */
 const badAnswer = (details: string[]) => ({
   status: 400,
   contentType: 'application/json; charset=utf-8',
-  payload: JSON.stringify({ error: 'invalid request', details }),
+  payload: JSON.stringify(invalidRequest(details)),
 });
 
 /** The read API: papers (filters, search, keyset pages), one paper with its history, topics, trending, sources. */
@@ -61,9 +73,7 @@ export function registerReadApi(
   const { listQuery, trendingQuery, formatQuery, noQuery } = readSchemas(deps.taxonomy);
   const issues = (error: z.ZodError) => error.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`);
   const bad = (reply: FastifyReply, error: z.ZodError | Error) =>
-    reply
-      .code(400)
-      .send({ error: 'invalid request', details: error instanceof z.ZodError ? issues(error) : [error.message] });
+    reply.code(400).send(invalidRequest(error instanceof z.ZodError ? issues(error) : [error.message]));
 
   /**
    * A `source` the filter cannot match: not one papers were stored under, nor one that has crawled
@@ -82,9 +92,7 @@ export function registerReadApi(
     // Every problem in one answer: an unknown source is named with the others.
     const invalid = async (details: string[]) => {
       const sourceIssue = await unknownSource(source);
-      return reply
-        .code(400)
-        .send({ error: 'invalid request', details: [...details, ...(sourceIssue ? [sourceIssue] : [])] });
+      return reply.code(400).send(invalidRequest([...details, ...(sourceIssue ? [sourceIssue] : [])]));
     };
     if (!parsed.success) return invalid(issues(parsed.error));
     const { since, format: _format, ...rest } = parsed.data;
@@ -98,7 +106,7 @@ export function registerReadApi(
         const listed = await read.listPapers({ ...rest, ...(since ? { since: parseDayOrInstant(since)! } : {}) });
         // An unknown source matches nothing: only an empty page needs the look-up.
         if (listed.papers.length === 0 && (await unknownSource(source))) return refused([]);
-        const page = { ...listed, papers: listed.papers.map(listedPaperView) };
+        const page: PaperPage = { papers: listed.papers.map(listedPaperView), nextCursor: listed.nextCursor };
         const rows = page.papers.map(flatPaperRow);
         return { answer: render(request, page, { rows, columns: PAPER_COLUMNS }, withoutScores(page)), cache: true };
       } catch (error) {
@@ -120,7 +128,7 @@ export function registerReadApi(
     const arxivId = normalizeArxivId(asked);
     if (!arxivId) return bad(reply, new Error(`arxivId: ${JSON.stringify(asked)} is not an arXiv id`));
     const paper = await read.paperWithHistory(arxivId);
-    if (!paper) return reply.code(404).send({ error: `no paper ${arxivId}` });
+    if (!paper) return reply.code(404).send({ error: `no paper ${arxivId}` } satisfies ErrorAnswer);
     // The fields it always had (the stored link is in `links`), then the details, versions and links.
     const { url: _url, sightings, versions, ...fields } = paper;
     const { title, abstract, authors, upvotes, topics, sources, firstSeenAt, lastSeenAt } = fields;
@@ -135,13 +143,14 @@ export function registerReadApi(
       firstSeenAt,
       lastSeenAt,
     };
-    return send(request, reply, {
+    const body: PaperWithHistory = {
       ...view,
       sightings,
       ...paperDetailsOf(fields),
       versions,
       links: storedPaperLinks(paper),
-    });
+    };
+    return send(request, reply, body);
   });
 
   app.get('/api/topics', limited, async (request, reply) => {
@@ -149,14 +158,17 @@ export function registerReadApi(
     if (!parsed.success) return bad(reply, parsed.error);
     const answer = await deps.cache.get(`topics:${wantsCsv(request)}`, async () => {
       const counts = new Map((await read.topicCounts()).map((c) => [c.id, c.papers]));
-      const topics = deps.taxonomy.topics.map((t) => ({
+      const topics: TopicList['topics'] = deps.taxonomy.topics.map((t) => ({
         id: t.id,
         label: t.label,
         description: t.description,
         papers: counts.get(t.id) ?? 0,
       }));
       return {
-        answer: render(request, { topics }, { rows: topics, columns: ['id', 'label', 'description', 'papers'] }),
+        answer: render(request, { topics } satisfies TopicList, {
+          rows: topics,
+          columns: ['id', 'label', 'description', 'papers'],
+        }),
         cache: true,
       };
     });
@@ -172,13 +184,9 @@ export function registerReadApi(
       const listed = await read.listPapers({ sort: 'trending', since, limit });
       const page = { ...listed, papers: listed.papers.map(listedPaperView) };
       const rows = page.papers.map(flatPaperRow);
+      const body: TrendingAnswer = { window, papers: page.papers };
       return {
-        answer: render(
-          request,
-          { window, papers: page.papers },
-          { rows, columns: PAPER_COLUMNS },
-          withoutScores({ window, ...page }),
-        ),
+        answer: render(request, body, { rows, columns: PAPER_COLUMNS }, withoutScores({ window, ...page })),
         cache: true,
       };
     });
@@ -193,7 +201,10 @@ export function registerReadApi(
       const sources = (await deps.sources()).map(sourceRow);
       const rows = sources as unknown as Array<Record<string, unknown>>;
       return {
-        answer: render(request, { sources }, { rows, columns: Object.keys(sources[0] ?? { source: '' }) }),
+        answer: render(request, { sources } satisfies SourceList, {
+          rows,
+          columns: Object.keys(sources[0] ?? { source: '' }),
+        }),
         cache: true,
       };
     });
@@ -202,7 +213,7 @@ export function registerReadApi(
 }
 
 /** A source as /api/sources shows it: the fields it always had, `configured` (in the sources file), then its health. */
-const sourceRow = (r: SourceReport) => ({
+const sourceRow = (r: SourceReport): SourceView => ({
   source: r.id,
   lastCrawlAt: r.lastCrawlAt,
   lastOutcome: r.lastOutcome,

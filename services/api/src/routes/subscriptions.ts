@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { z } from 'zod';
+import type { ErrorAnswer, SubscribeAccepted } from '../contract/responses.js';
 import { html, type TopicChoice } from '../pages/layout.js';
 import { confirmed, confirmForm, invalidLink, signedOut, unsubscribed, unsubscribeForm } from '../pages/links.js';
 import { preferencesForm } from '../pages/preferences.js';
@@ -60,13 +61,18 @@ export function registerSubscriptionRoutes(
     return html(reply, 200, checkInbox());
   });
 
-  app.post('/api/subscriptions', subscribeLimit, async (request, reply) => {
-    const parsed = await service.requestSchema.safeParseAsync(request.body ?? {});
-    if (!parsed.success) return reply.code(400).send({ error: 'invalid request', details: issues(parsed.error) });
-    const result = await service.subscribe(parsed.data, request.log);
-    if (!result.ok) return reply.code(result.status).send({ error: result.errors[0], details: result.errors });
-    return reply.code(202).send({ status: 'confirmation-sent-if-possible' });
-  });
+  app.post<{ Reply: { 202: SubscribeAccepted; 400: ErrorAnswer } }>(
+    '/api/subscriptions',
+    subscribeLimit,
+    async (request, reply) => {
+      const parsed = await service.requestSchema.safeParseAsync(request.body ?? {});
+      if (!parsed.success) return reply.code(400).send({ error: 'invalid request', details: issues(parsed.error) });
+      const result = await service.subscribe(parsed.data, request.log);
+      if (!result.ok)
+        return reply.code(result.status).send({ error: result.errors[0] ?? 'invalid request', details: result.errors });
+      return reply.code(202).send({ status: 'confirmation-sent-if-possible' });
+    },
+  );
 
   // A revoked confirmation link reaches the service, which knows when it still means "confirmed".
   const confirmLink = { preHandler: requireSignedLink(service, 'confirm', invalid, { allowRevoked: true }) };

@@ -41,7 +41,7 @@ function confirmedAlready(link: CheckedLink): boolean {
   return link.status === 'active' && (link.current || link.version === link.tokenVersion - 1);
 }
 
-export type SubscribeResult = { ok: true } | { ok: false; status: number; errors: string[] };
+export type SubscribeResult = { ok: true } | { ok: false; status: 400; errors: string[] };
 
 export interface SubscriptionServiceDeps {
   db: Db;

@@ -64,15 +64,20 @@ export async function beginCrawl(deps: CrawlDeps, payload: CrawlPagePayload, job
     configured,
     politeness: deps.sources.politenessFor(url, configured),
     last: { contentHash: begun.lastContentHash, etag: begun.lastEtag, lastModified: begun.lastModified },
-    recorder: new CrawlRecorder(deps.db, {
-      crawlId: begun.id,
-      adapter: adapter.id,
-      url: payload.url,
-      job,
-      get log() {
-        return jobLog();
+    recorder: new CrawlRecorder(
+      deps.db,
+      {
+        crawlId: begun.id,
+        source: payload.source,
+        adapter: adapter.id,
+        url: payload.url,
+        job,
+        get log() {
+          return jobLog();
+        },
       },
-    }),
+      deps.metrics,
+    ),
   };
 }
 

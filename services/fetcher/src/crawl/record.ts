@@ -1,10 +1,39 @@
-import { type CrawlFinish, CrawlRepository, type Db, type FetchFacts } from '@paperboy/db';
+import {
+  appendEventsByType,
+  type CrawlFinish,
+  CrawlRepository,
+  type Db,
+  EventStateRepository,
+  type FetchFacts,
+  sourceHealthOf,
+} from '@paperboy/db';
 import type { Logger } from '@paperboy/logger';
+import { countEmittedEvents, type Metrics } from '@paperboy/metrics';
+import { type EventSourceHealth, outboxEvent } from '@paperboy/pipeline';
 import type { Job } from '@paperboy/queue';
+
+/**
+ * The health a finished crawl announces for its source (source.health_changed): ok, quiet and
+ * unchanged crawls are healthy, a suspect one suspect, a failed or disallowed one failing; a
+ * crawl that will be retried announces nothing. The mapping of sourceHealthOf, the one health rule.
+ */
+export function announcedHealth(finish: CrawlFinish): { health: EventSourceHealth; reason: string | null } | null {
+  const { health, reason } = sourceHealthOf({
+    outcome: finish.outcome,
+    suspect: finish.suspect,
+    suspectReason: finish.suspectReason,
+    error: finish.error ?? (finish.status ? `HTTP ${finish.status}` : null),
+  });
+  if (health === 'suspect' || health === 'failing') return { health, reason };
+  if (health === 'retrying' || health === 'never crawled') return null;
+  return { health: 'healthy', reason: null };
+}
 
 /** The crawl a recorder writes: its row, its adapter, its job (for the attempts spent) and its page. */
 export interface RecordedCrawl {
   crawlId: number;
+  /** The source crawled: its health is announced when a crawl changes it. */
+  source: string;
   adapter: string;
   url: string;
   job: Pick<Job, 'attemptsMade' | 'opts'>;
@@ -25,13 +54,19 @@ export class CrawlRecorder {
   private readonly crawls: CrawlRepository;
 
   constructor(
-    db: Db,
+    private readonly db: Db,
     private readonly crawl: RecordedCrawl,
+    private readonly metrics?: Metrics,
   ) {
     this.crawls = new CrawlRepository(db);
   }
 
-  /** Records the outcome, and the fetch when there was one; returns the fetch's id (null without one). */
+  /**
+   * Records the outcome, and the fetch when there was one; returns the fetch's id (null without one).
+   * When the outcome changes the source's announced health, the outcome, the new health and its
+   * source.health_changed event are written in one transaction. The first crawl of a source
+   * announces only a source that is not healthy (from null); a healthy one is noted silently.
+   */
   async record(outcome: OutcomeRecord, fetch?: Omit<FetchFacts, 'adapter'>): Promise<number | null> {
     const finish: CrawlFinish = {
       status: null,
@@ -43,7 +78,36 @@ export class CrawlRecorder {
       suspectReason: null,
       ...outcome,
     };
-    return this.crawls.recordOutcome(this.crawl.crawlId, finish, fetch && { ...fetch, adapter: this.crawl.adapter });
+    const facts = fetch && { ...fetch, adapter: this.crawl.adapter };
+    const announced = announcedHealth(finish);
+    const state = new EventStateRepository(this.db);
+    // Most crawls leave the health as it was: one read, then the one-statement record, no transaction.
+    if (!announced || (await state.sourceHealth(this.crawl.source)) === announced.health)
+      return this.crawls.recordOutcome(this.crawl.crawlId, finish, facts);
+    const { fetchId, events } = await this.db.transaction().execute(async (trx) => {
+      const fetchId = await new CrawlRepository(trx).recordOutcome(this.crawl.crawlId, finish, facts);
+      const health = new EventStateRepository(trx);
+      const from = await health.sourceHealth(this.crawl.source, { lock: true });
+      if (from === announced.health) return { fetchId, events: {} };
+      await health.setSourceHealth(this.crawl.source, announced.health, announced.reason);
+      if (from === null && announced.health === 'healthy') return { fetchId, events: {} };
+      const events = await appendEventsByType(trx, [
+        outboxEvent(
+          'source.health_changed',
+          {
+            source: this.crawl.source,
+            from: from as EventSourceHealth | null,
+            to: announced.health,
+            reason: announced.reason,
+            crawlId: this.crawl.crawlId,
+          },
+          { source: this.crawl.source },
+        ),
+      ]);
+      return { fetchId, events };
+    });
+    countEmittedEvents(this.metrics, events);
+    return fetchId;
   }
 
   /** The fetch's batches are in the queue: from now on its ETag and content hash count as seen. */

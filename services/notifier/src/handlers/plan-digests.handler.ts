@@ -1,5 +1,6 @@
 import { type Db, DigestRepository, ReaderRepository, StuckDeliveryRepository } from '@paperboy/db';
 import { jobLogger, type Logger } from '@paperboy/logger';
+import type { Metrics } from '@paperboy/metrics';
 import {
   contentJobId,
   type Job,
@@ -8,6 +9,7 @@ import {
   type Queues,
   trainReaderJobs,
 } from '@paperboy/queue';
+import { sweepPeriods } from '../period-events.js';
 
 /** Warnings logged per run for subscribers with an unknown time zone; the count covers them all. */
 const MAX_ZONE_WARNINGS = 100;
@@ -40,6 +42,8 @@ export function chunkJobs(deliveryIds: readonly number[], chunkSize: number) {
  * sender died mid-send), so they show up in the logs every 15 minutes until an operator resolves them.
  * Each run also offers a train-reader job to readers whose model is behind their feedback (the API
  * enqueues one per word; this finds those Redis lost), STALE_READERS_PER_RUN at most.
+ * And it announces the digest periods that are done but were not announced when their last
+ * delivery finished (digest.period_sent: see period-events.ts).
  */
 export function createPlanDigestsHandler(deps: {
   db: Db;
@@ -48,6 +52,7 @@ export function createPlanDigestsHandler(deps: {
   stuckMinutes?: number;
   /** Deliveries per send-digests job (default 100). */
   chunkSize?: number;
+  metrics?: Metrics;
 }) {
   const chunkSize = deps.chunkSize ?? 100;
   const digests = new DigestRepository(deps.db);
@@ -89,6 +94,11 @@ export function createPlanDigestsHandler(deps: {
         ),
       );
     }
+    // An announcement that fails here is found again by the next run: planning goes on.
+    const periodsAnnounced = await sweepPeriods(deps.db, deps.metrics).catch((error: unknown) => {
+      log.warn({ err: (error as Error).message }, 'digest periods not announced: the next run tries again');
+      return 0;
+    });
     const stale = await readers.staleReaders(STALE_READERS_PER_RUN);
     await deps.queues.addBulk('train-reader', trainReaderJobs(stale));
     log.info(
@@ -99,6 +109,7 @@ export function createPlanDigestsHandler(deps: {
         sendJobs: sendJobIds.length,
         unknownTimeZones: unknown.length,
         reoffered: unsent.length,
+        periodsAnnounced,
       },
       'digests planned',
     );

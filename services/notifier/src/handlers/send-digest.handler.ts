@@ -7,6 +7,7 @@ import { type Job, type SendDigestPayload, type SendDigestResult, UnrecoverableE
 import { DigestCandidates } from '../candidates.js';
 import { buildDigestMail } from '../digest-mail.js';
 import type { MailRateLimit } from '../mail-rate.js';
+import { finishAnnouncing } from '../period-events.js';
 
 /**
  * send-digest: one subscriber's digest for one period, at most once. The planner now queues
@@ -46,7 +47,13 @@ export function createSendDigestHandler(deps: {
     }
     const papers = await candidates.digestPapers(claim.subscriberId);
     if (papers.length === 0 && deps.config.mail.skipEmpty) {
-      await subscribers.finishDelivery(payload.deliveryId, { status: 'skipped', error: 'no papers' });
+      await finishAnnouncing(deps.db, deps.metrics, async (trx) => {
+        await new SubscriberRepository(trx).finishDelivery(payload.deliveryId, {
+          status: 'skipped',
+          error: 'no papers',
+        });
+        return [payload.deliveryId];
+      });
       deps.metrics?.countEmail('skipped');
       return { outcome: 'skipped', papers: 0 };
     }
@@ -62,7 +69,13 @@ export function createSendDigestHandler(deps: {
     } catch (error) {
       const err = error as Error;
       if (error instanceof MailPermanentError) {
-        await subscribers.finishDelivery(payload.deliveryId, { status: 'failed', error: err.message });
+        await finishAnnouncing(deps.db, deps.metrics, async (trx) => {
+          await new SubscriberRepository(trx).finishDelivery(payload.deliveryId, {
+            status: 'failed',
+            error: err.message,
+          });
+          return [payload.deliveryId];
+        });
         deps.metrics?.countEmail('failed');
         const bounced = await subscribers.recordHardBounce(claim.subscriberId, deps.config.mail.bounceLimit);
         log.warn({ deliveryId: payload.deliveryId, err: err.message, bounced }, 'digest refused permanently');
@@ -83,7 +96,7 @@ export function createSendDigestHandler(deps: {
       log.warn({ deliveryId: payload.deliveryId, err: err.message }, 'digest not sent: will retry');
       throw err;
     }
-    await deps.db.transaction().execute(async (trx) => {
+    await finishAnnouncing(deps.db, deps.metrics, async (trx) => {
       await new SubscriberRepository(trx).finishDelivery(payload.deliveryId, {
         status: 'sent',
         messageId: sent.messageId,
@@ -94,6 +107,7 @@ export function createSendDigestHandler(deps: {
         payload.deliveryId,
         papers.map((p) => p.id),
       );
+      return [payload.deliveryId];
     });
     deps.metrics?.countEmail('sent');
     log.info({ deliveryId: payload.deliveryId, papers: papers.length }, 'digest sent');

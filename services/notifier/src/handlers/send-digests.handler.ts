@@ -2,11 +2,12 @@ import type { Config } from '@paperboy/config';
 import { type Db, type DigestPaper, DigestRepository, lazyLinkSecret, SubscriberRepository } from '@paperboy/db';
 import { jobLogger, type Logger } from '@paperboy/logger';
 import { MailPermanentError, MailTemporaryError, type MailTransport, type SendResult } from '@paperboy/mail';
-import type { Metrics } from '@paperboy/metrics';
+import { countEmittedEvents, type Metrics } from '@paperboy/metrics';
 import { type Job, type SendDigestsPayload, type SendDigestsResult, UnrecoverableError } from '@paperboy/queue';
 import { DigestCandidates } from '../candidates.js';
 import { buildDigestMail } from '../digest-mail.js';
 import type { MailRateLimit } from '../mail-rate.js';
+import { announceFinishedPeriods, finishAnnouncing } from '../period-events.js';
 
 interface SentDigest {
   deliveryId: number;
@@ -20,13 +21,17 @@ interface SentDigest {
  * their sends complete: while one write runs, the sends completing meanwhile gather for the next
  * one, so a quiet chunk writes each mail at once and a busy one writes in groups. A crash loses at
  * most the group being written and the mails still in SMTP: left claimed (stuck), never re-sent.
+ * The same transaction announces the digest periods it completes (digest.period_sent).
  */
 class SentWriter {
   private pending: SentDigest[] = [];
   private running: Promise<void> | null = null;
   private failure: unknown = null;
 
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly metrics?: Metrics,
+  ) {}
 
   add(digest: SentDigest): void {
     this.pending.push(digest);
@@ -37,7 +42,7 @@ class SentWriter {
     while (this.pending.length > 0) {
       const group = this.pending.splice(0);
       try {
-        await this.db.transaction().execute(async (trx) => {
+        const events = await this.db.transaction().execute(async (trx) => {
           await new SubscriberRepository(trx).finishDeliveries(
             group.map((d) => ({
               deliveryId: d.deliveryId,
@@ -47,7 +52,12 @@ class SentWriter {
             })),
           );
           await new DigestRepository(trx).recordDeliveredPapersOf(group);
+          return announceFinishedPeriods(
+            trx,
+            group.map((d) => d.deliveryId),
+          );
         });
+        countEmittedEvents(this.metrics, events);
       } catch (error) {
         // Those stay claimed (stuck): sent, but not recorded as sent. Never re-sent by themselves.
         this.failure ??= error;
@@ -161,15 +171,18 @@ export function createSendDigestsHandler(deps: {
       ? claims.filter((c) => (papersOf.get(c.subscriberId) ?? []).length === 0)
       : [];
     if (empty.length > 0) {
-      await subscribers.finishDeliveries(
-        empty.map((c) => ({ deliveryId: c.deliveryId, status: 'skipped' as const, error: 'no papers' })),
-      );
+      await finishAnnouncing(deps.db, deps.metrics, async (trx) => {
+        await new SubscriberRepository(trx).finishDeliveries(
+          empty.map((c) => ({ deliveryId: c.deliveryId, status: 'skipped' as const, error: 'no papers' })),
+        );
+        return empty.map((c) => c.deliveryId);
+      });
       result.skipped = empty.length;
       for (let i = 0; i < empty.length; i++) deps.metrics?.countEmail('skipped');
     }
     await deps.rateLimit?.giveBack(ids.length - claims.length + empty.length);
 
-    const writer = new SentWriter(deps.db);
+    const writer = new SentWriter(deps.db, deps.metrics);
     const skipped = new Set(empty.map((c) => c.deliveryId));
     const deferred: string[] = [];
     const outcomes = await Promise.allSettled(
@@ -193,7 +206,13 @@ export function createSendDigestsHandler(deps: {
             const err = error as Error;
             const at = { deliveryId: claim.deliveryId, err: err.message };
             if (error instanceof MailPermanentError) {
-              await subscribers.finishDelivery(claim.deliveryId, { status: 'failed', error: err.message });
+              await finishAnnouncing(deps.db, deps.metrics, async (trx) => {
+                await new SubscriberRepository(trx).finishDelivery(claim.deliveryId, {
+                  status: 'failed',
+                  error: err.message,
+                });
+                return [claim.deliveryId];
+              });
               result.failed += 1;
               deps.metrics?.countEmail('failed');
               const bounced = await subscribers.recordHardBounce(claim.subscriberId, deps.config.mail.bounceLimit);

@@ -1,4 +1,5 @@
 import {
+  appendEventsByType,
   CrawlRepository,
   type Db,
   type EnrichKind,
@@ -20,7 +21,7 @@ import {
   retryDecision,
 } from '@paperboy/http';
 import { jobLogger, type Logger } from '@paperboy/logger';
-import type { Metrics } from '@paperboy/metrics';
+import { countEmittedEvents, type Metrics } from '@paperboy/metrics';
 import { classify, type NormalizedEntry, normalizeEntry, type Taxonomy } from '@paperboy/pipeline';
 import {
   DelayedError,
@@ -30,6 +31,7 @@ import {
   UnrecoverableError,
 } from '@paperboy/queue';
 import { extractArxivFeed, extractHfApi, type RawEntry } from '@paperboy/sources';
+import { updatedEvent } from '../paper-events.js';
 
 /** The politeness layer (structurally @paperboy/http's HostLimiter and RobotsCache, shared with the fetcher through Redis). */
 export interface EnrichHosts {
@@ -330,21 +332,16 @@ async function storeDetails(
 ): Promise<void> {
   if (items.length === 0) return;
   const sorted = [...items].sort((a, b) => a.paperId - b.paperId);
-  await deps.db.transaction().execute(async (trx) => {
+  const events = await deps.db.transaction().execute(async (trx) => {
     const repo = new PaperRepository(trx);
-    await repo.lockPapers(sorted.map((i) => i.paperId));
-    const stored = await trx
-      .selectFrom('papers')
-      .select(['id', 'categories', 'primary_category'])
-      .where(
-        'id',
-        'in',
-        sorted.map((i) => i.paperId),
-      )
-      .execute();
-    const before = new Map(stored.map((r) => [r.id, r.categories.join(',')]));
+    // Locked, and read as they are before: what enrichment changed is a paper.updated.
+    const before = await repo.snapshotPapers(
+      sorted.map((i) => i.paperId),
+      { lock: true },
+    );
+    const categoriesBefore = new Map([...before].map(([id, r]) => [id, r.categories.join(',')]));
     // The classifier weighs the primary category apart; stored categories are sorted, so it is said.
-    const primaryOf = new Map(stored.map((r) => [r.id, r.primary_category]));
+    const primaryOf = new Map([...before].map(([id, r]) => [id, r.primaryCategory]));
     for (const { paperId, entry } of sorted)
       if (entry.details.primaryCategory) primaryOf.set(paperId, entry.details.primaryCategory);
     const updates: PaperUpdate[] = sorted.map(({ paperId, entry }) => ({
@@ -370,7 +367,7 @@ async function storeDetails(
       detailsOnly: true,
     }));
     const texts = await repo.mergeIntoPapers(updates);
-    const changed = texts.filter((t) => before.get(t.id) !== t.categories.join(','));
+    const changed = texts.filter((t) => categoriesBefore.get(t.id) !== t.categories.join(','));
     const topics: TopicRow[] = changed.flatMap((paper) =>
       classify({ ...paper, primaryCategory: primaryOf.get(paper.id) ?? paper.primaryCategory }, deps.taxonomy).map(
         (topic, position) => ({
@@ -401,5 +398,14 @@ async function storeDetails(
       taxonomyVersion: deps.taxonomy.version,
       rejected: [],
     });
+    const after = await repo.snapshotPapers([...before.keys()]);
+    return appendEventsByType(
+      trx,
+      [...before].flatMap(([id, old]) => {
+        const now = after.get(id);
+        return now ? updatedEvent(old, now) : [];
+      }),
+    );
   });
+  countEmittedEvents(deps.metrics, events);
 }

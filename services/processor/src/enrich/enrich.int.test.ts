@@ -10,6 +10,7 @@ import {
   createTestDatabase,
   deleteRedisPrefix,
   type FixtureServer,
+  outboxEvents,
   requireEnv,
   send,
   startFixtureServer,
@@ -232,6 +233,19 @@ describe('enrichment (issue 13)', () => {
       expect(crawls[0]).toMatchObject({ trigger: 'enrich', outcome: 'ok', status: 200, entries: 1, error: null });
       expect(crawls[0]!.duration_ms).not.toBeNull();
       expect(await run.metrics.registry.metrics()).toMatch(/source="enrich-arxiv",status="200"/);
+      // What enrichment changed is one paper.updated, in its transaction, naming each field from and to.
+      const updated = (await outboxEvents(t.db, { types: ['paper.updated'] })).filter((e) => e.paperId === after.id);
+      expect(updated).toHaveLength(1);
+      const changes = (updated[0]!.data as { changes: Record<string, { from: unknown; to: unknown }> }).changes;
+      expect(changes).toMatchObject({
+        categories: { to: ['cs.AI', 'cs.CL', 'cs.IR'] },
+        primaryCategory: { to: 'cs.IR' },
+        journalRef: { from: null, to: 'Proceedings of SIGIR 2026' },
+        doi: { from: null, to: '10.1145/3726302.3730001' },
+        latestVersion: { to: 2 },
+      });
+      expect(changes).not.toHaveProperty('codeUrl');
+      expect(await run.metrics.registry.metrics()).toMatch(/paperboy_events_emitted_total\{type="paper.updated"\} 1/);
 
       // Re-running (due again, the same answer): no value, fact, version or topic changes.
       const state = async () => {
@@ -267,6 +281,10 @@ describe('enrichment (issue 13)', () => {
       await until(async () => (await due('arxiv')) === 0, 20_000, 'the second arXiv enrichment');
       expect(server.hits.get('/api/query')).toBe(2);
       expect(await state()).toEqual(once);
+      // Nothing changed: no second paper.updated.
+      expect(
+        (await outboxEvents(t.db, { types: ['paper.updated'] })).filter((e) => e.paperId === once.paper.id),
+      ).toHaveLength(1);
     } finally {
       await run.stop();
       await server.close();

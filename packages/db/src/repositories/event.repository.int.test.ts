@@ -117,6 +117,25 @@ describe('EventRepository', () => {
     expect(await events.after(OUTBOX_START, {}, 100)).toEqual([]);
   });
 
+  it('reads in position order by number, not by the digits of the text (id 10 after id 9, a later transaction last)', async () => {
+    const events = new EventRepository(t.db);
+    const start = await events.head();
+    await appendEvents(
+      t.db,
+      Array.from({ length: 12 }, (_, i) => event(100 + i)),
+    );
+    await appendEvents(t.db, [event(200)]);
+    const read = await events.after(start, {}, 100);
+    expect(read.map((e) => e.paperId)).toEqual([...Array.from({ length: 12 }, (_, i) => 100 + i), 200]);
+    // Positions strictly ascending as numbers, whatever their number of digits.
+    const asNumbers = read.map((e) => [BigInt(e.position.tx), BigInt(e.position.id)] as const);
+    for (let i = 1; i < asNumbers.length; i++) {
+      const [tx, id] = asNumbers[i]!;
+      const [prevTx, prevId] = asNumbers[i - 1]!;
+      expect(tx > prevTx || (tx === prevTx && id > prevId)).toBe(true);
+    }
+  });
+
   it('formats and parses positions, refusing anything else', () => {
     expect(parsePosition(formatPosition({ tx: '123', id: '45' }))).toEqual({ tx: '123', id: '45' });
     for (const bad of ['', '1', '1.2.3', 'a.b', '-1.2', `${'9'.repeat(21)}.1`]) expect(parsePosition(bad)).toBeNull();

@@ -12,6 +12,8 @@
  * personalize-tune: the grid the ranking and training defaults were chosen from (tuning seeds); by name only.
  * near-duplicates: title similarity of distinct papers against typeset variants (the threshold's evidence).
  * digest: digests for 2,000 and 20,000 subscribers through a notifier process to an SMTP sink process, beside a same-run no-database ceiling.
+ * events: 20,000 outbox events (2,000 papers) delivered to one webhook endpoint on a loopback receiver process by the
+ *   notifier's webhook worker: events delivered/s, request p50/p95, beside the same signed POSTs sent from memory.
  * dashboard: the dashboard views on 1,000,000 papers and 20,000,000 sightings (slow to generate; run it alone).
  * serve: the read API and the dashboard page under autocannon load on the dashboard's data set; by name only.
  * ingest-scale: the ingest bench's pages through 1, 2 and 4 processor processes (BENCH_PROCESSORS); by name
@@ -51,6 +53,10 @@ if (only === 'enqueue-parts')
 if (!only || only === 'digest')
   process.stdout.write(
     `${JSON.stringify({ bench: 'digest', ...(await (await import('./digest.bench.js')).benchDigest()) })}\n`,
+  );
+if (!only || only === 'events')
+  process.stdout.write(
+    `${JSON.stringify({ bench: 'events', ...(await (await import('./events.bench.js')).benchEvents()) })}\n`,
   );
 if (only === 'cli-startup')
   process.stdout.write(

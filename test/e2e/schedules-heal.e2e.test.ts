@@ -29,6 +29,8 @@ const EXPECTED = [
   'maintenance/dashboard-refresh',
   'planning/digest-planner-daily',
   'planning/digest-planner-weekly',
+  'webhooks/events-prune',
+  'webhooks/events-relay',
 ];
 const prefix = 'pbheal';
 
@@ -160,12 +162,14 @@ async function expectHealed(before: number): Promise<void> {
   expect(warnings.map((w) => ({ level: w.level, msg: w.msg, schedules: [...w.schedules].sort() }))).toEqual([
     {
       level: 40,
-      msg: '7 schedules were missing from Redis: re-declared',
+      msg: '9 schedules were missing from Redis: re-declared',
       schedules: [
         'dashboard-rebuild-nightly',
         'dashboard-refresh',
         'digest-planner-daily',
         'digest-planner-weekly',
+        'events-prune',
+        'events-relay',
         'prune-archive-daily',
         'reconcile-crawls',
         'source-hf',

@@ -55,13 +55,14 @@ describe('services as separate processes', () => {
       for (const [name, child] of Object.entries(services)) {
         await until(async () => child.output().includes(`${name} started`), 30_000, `${name} to start`);
       }
-      const keys = async (queue: 'crawl' | 'planning' | 'notify' | 'maintenance') =>
+      const keys = async (queue: 'crawl' | 'planning' | 'notify' | 'maintenance' | 'webhooks') =>
         (await queues.get(queue).getJobSchedulers(0, -1)).map((s) => s.key).sort();
       expect(await keys('crawl')).toEqual(['prune-archive-daily', 'reconcile-crawls', 'source-local-hf']);
       expect(await keys('planning')).toEqual(['digest-planner-daily', 'digest-planner-weekly']);
       expect(await keys('notify')).toEqual([]);
       expect(await queues.get('notify').getDelayedCount()).toBe(0); // nor a scheduled job: planners run on `planning`
       expect(await keys('maintenance')).toEqual(['dashboard-rebuild-nightly', 'dashboard-refresh']);
+      expect(await keys('webhooks')).toEqual(['events-prune', 'events-relay']);
 
       // The source's schedule crawls it (BullMQ runs an `every` schedule at once); the papers land.
       const papers = async () =>

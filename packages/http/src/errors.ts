@@ -78,12 +78,20 @@ export class TooManyRedirectsError extends FetchError {
   }
 }
 
+/** Who refused a non-public address: what it was doing and the setting that allows such addresses. */
+export interface AddressPolicy {
+  verb: string;
+  setting: string;
+}
+
+export const FETCH_ADDRESS_POLICY: AddressPolicy = { verb: 'fetch', setting: 'PAPERBOY_FETCH_ALLOW_PRIVATE' };
+
 export class BlockedAddressError extends FetchError {
-  constructor(host: string, address: string) {
+  constructor(host: string, address: string, policy: AddressPolicy = FETCH_ADDRESS_POLICY) {
     // Name the block (and any IPv4 address embedded in an IPv6 one), so the operator sees why.
     const why = classifyAddress(address).reason;
     super(
-      `refusing to fetch ${host}: it resolves to the non-public address ${address}${why ? ` (${why})` : ''} (set PAPERBOY_FETCH_ALLOW_PRIVATE=1 to allow)`,
+      `refusing to ${policy.verb} ${host}: it resolves to the non-public address ${address}${why ? ` (${why})` : ''} (set ${policy.setting}=1 to allow)`,
       false,
     );
   }

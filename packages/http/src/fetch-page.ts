@@ -7,8 +7,10 @@ import type { Readable } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { isPrivateAddress } from './address.js';
 import {
+  type AddressPolicy,
   BlockedAddressError,
   BodyTooLargeError,
+  FETCH_ADDRESS_POLICY,
   FetchError,
   type FetchPhase,
   FetchTimeoutError,
@@ -88,10 +90,11 @@ const agents = { 'http:': new http.Agent(keepAlive), 'https:': new https.Agent(k
  * Resolves like the system resolver but refuses private answers: the check applies to the
  * address actually connected to, so a DNS answer cannot smuggle in 127.0.0.1.
  */
-function guardedLookup(
+export function guardedLookup(
   allowPrivate: boolean,
   resolve: typeof dnsLookup = dnsLookup,
   isPrivate = isPrivateAddress,
+  policy: AddressPolicy = FETCH_ADDRESS_POLICY,
 ): LookupFunction {
   return (hostname, options, callback) => {
     resolve(hostname, { ...options, all: true }, (error, addresses) => {
@@ -100,7 +103,7 @@ function guardedLookup(
       const usable = allowPrivate ? list : list.filter((a) => !isPrivate(a.address));
       if (usable.length === 0) {
         return callback(
-          new BlockedAddressError(hostname, list[0]?.address ?? '?') as unknown as NodeJS.ErrnoException,
+          new BlockedAddressError(hostname, list[0]?.address ?? '?', policy) as unknown as NodeJS.ErrnoException,
           '',
           0,
         );
@@ -278,7 +281,16 @@ function requestOnce(url: URL, settings: FetchSettings, deadline: number): Promi
   });
 }
 
-function checkUrl(raw: string, allowPrivate: boolean, isPrivate = isPrivateAddress): URL {
+/**
+ * The URL parsed and checked before any connection: http(s) only, no credentials, and (unless
+ * allowed) no private IP literal or localhost name. Throws UnsupportedUrlError or BlockedAddressError.
+ */
+export function checkUrl(
+  raw: string,
+  allowPrivate: boolean,
+  isPrivate = isPrivateAddress,
+  policy: AddressPolicy = FETCH_ADDRESS_POLICY,
+): URL {
   let url: URL;
   try {
     url = new URL(raw);
@@ -290,7 +302,7 @@ function checkUrl(raw: string, allowPrivate: boolean, isPrivate = isPrivateAddre
   if (url.username || url.password) throw new UnsupportedUrlError(raw, 'credentials in URLs are not allowed');
   const host = url.hostname.replace(/^\[|\]$/g, '');
   if (!allowPrivate && (isIP(host) ? isPrivate(host) : host === 'localhost' || host.endsWith('.localhost'))) {
-    throw new BlockedAddressError(url.hostname, host);
+    throw new BlockedAddressError(url.hostname, host, policy);
   }
   return url;
 }

@@ -17,6 +17,7 @@ export {
   type HostRefusal,
   type HostSlot,
 } from './host-limiter.js';
+export { type PostAnswer, type PostSettings, postJson } from './post-json.js';
 export {
   backoffWithJitter,
   DEFAULT_THROTTLE_PAUSE_MS,

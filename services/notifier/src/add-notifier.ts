@@ -3,7 +3,10 @@ import { StuckDeliveryRepository } from '@paperboy/db';
 import { createTransport, type MailTransport } from '@paperboy/mail';
 import { createNotifierWorkers } from './notifier.js';
 
-/** Adds the notifier's workers (and its mail transport) to a process's lifecycle. */
+/**
+ * Adds the notifier's workers (and its mail transport) to a process's lifecycle. `webhooks: false`
+ * leaves out webhook delivery (the one-off `digest` commands).
+ */
 export function addNotifier(
   ctx: AppContext,
   transport: MailTransport = createTransport({
@@ -11,6 +14,7 @@ export function addNotifier(
     outboxDir: ctx.config.mail.outboxDir,
     maxConnections: ctx.config.mail.connections,
   }),
+  options: { webhooks?: boolean } = {},
 ): MailTransport {
   if (!ctx.config.mail.publicUrl.startsWith('https://')) {
     ctx.logger.warn(
@@ -27,6 +31,7 @@ export function addNotifier(
     transport,
     metrics: ctx.metrics,
     hold: ctx.postgresWatch.shouldHold,
+    deliverWebhooks: options.webhooks ?? true,
   })) {
     ctx.lifecycle.addWorker(worker);
   }

@@ -10,5 +10,5 @@ export { DigestCandidates } from './candidates.js';
 export { buildDigestMail } from './digest-mail.js';
 /** The notifier's workers on explicit dependencies, for tests that run them without an `AppContext`. */
 export { createNotifierWorkers, type NotifierDeps } from './notifier.js';
-/** The digest planners' schedules, and their declaration on boot. */
-export { digestSchedules, syncDigestSchedulers } from './schedulers.js';
+/** The digest planners' and the events' (webhook relay, retention) schedules, and their declaration on boot. */
+export { digestSchedules, eventSchedules, syncDigestSchedulers, syncEventSchedulers } from './schedulers.js';

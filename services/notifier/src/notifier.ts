@@ -5,7 +5,10 @@ import type { MailTransport } from '@paperboy/mail';
 import type { Metrics } from '@paperboy/metrics';
 import { createWorker, logWorkerEvents, type Queues, type RedisClient, type Worker } from '@paperboy/queue';
 import { DigestCandidates } from './candidates.js';
+import { createDeliverWebhookHandler, type DeliverWebhookDeps } from './handlers/deliver-webhook.handler.js';
 import { createPlanDigestsHandler } from './handlers/plan-digests.handler.js';
+import { createPruneEventsHandler } from './handlers/prune-events.handler.js';
+import { createRelayEventsHandler } from './handlers/relay-events.handler.js';
 import { createSendConfirmationHandler } from './handlers/send-confirmation.handler.js';
 import { createSendDigestHandler } from './handlers/send-digest.handler.js';
 import { createSendDigestsHandler, SendSlots } from './handlers/send-digests.handler.js';
@@ -26,11 +29,21 @@ export interface NotifierDeps {
   rateLimit?: MailRateLimit;
   /** The ranked candidates both send paths share; default one kept a minute (tests pass a fresher one). */
   candidates?: DigestCandidates;
+  /**
+   * Run the `webhooks` worker (default true). The one-off `digest` commands leave it out: a delivery
+   * job may run for seconds and would hold their exit.
+   */
+  deliverWebhooks?: boolean;
+  /** Overrides of the webhook deliverer (tests: a disabling period shorter than the setting allows). */
+  webhooks?: Pick<DeliverWebhookDeps, 'disableAfterMs' | 'batchSize' | 'budgetMs'>;
 }
 
+/** Webhook jobs one process runs at once: each is one endpoint, with its own requests in flight. */
+const WEBHOOK_JOBS = 8;
+
 /**
- * Two workers: planners and reader trainings on the `planning` queue, sends (digest chunks, single digests of older jobs,
- * confirmations) on `notify`. The mail rate limit (PAPERBOY_MAIL_PER_MINUTE, in Redis, shared by
+ * Three workers: planners and reader trainings on the `planning` queue, sends (digest chunks, single digests of older jobs,
+ * confirmations) on `notify`, and webhook delivery (the relay, one job per endpoint, the events' retention) on `webhooks`. The mail rate limit (PAPERBOY_MAIL_PER_MINUTE, in Redis, shared by
  * every process) counts mails, not jobs: each handler takes its mails from it before claiming them.
  * Planning never waits behind sends held back by it.
  */
@@ -83,5 +96,22 @@ export function createNotifierWorkers(deps: NotifierDeps): Worker[] {
       ...(deps.hold ? { hold: deps.hold } : {}),
     },
   );
-  return [logWorkerEvents(planner, logger), logWorkerEvents(sender, logger)];
+  const workers = [logWorkerEvents(planner, logger), logWorkerEvents(sender, logger)];
+  if (deps.deliverWebhooks === false) return workers;
+  const webhooks = createWorker(
+    'webhooks',
+    {
+      'relay-events': createRelayEventsHandler(deps),
+      'deliver-webhook': createDeliverWebhookHandler({ ...deps, ...deps.webhooks, logger }),
+      'prune-events': createPruneEventsHandler({ ...deps, logger, retentionDays: deps.config.events.retentionDays }),
+    },
+    {
+      connection: deps.connection,
+      prefix: deps.config.queuePrefix,
+      concurrency: WEBHOOK_JOBS,
+      lockDurationMs: deps.config.jobLockMs,
+      ...(deps.hold ? { hold: deps.hold } : {}),
+    },
+  );
+  return [...workers, logWorkerEvents(webhooks, logger)];
 }

@@ -23,3 +23,19 @@ export function digestSchedules(): Schedule[] {
 export function syncDigestSchedulers(queues: Queues): Promise<string[]> {
   return queues.declareSchedules(digestSchedules());
 }
+
+/**
+ * The events' schedules on the `webhooks` queue: the relay every PAPERBOY_EVENT_RELAY_MS (cheap: one
+ * query, and a no-op add for an endpoint whose job exists) and the retention prune every hour.
+ */
+export function eventSchedules(relayMs: number): Schedule[] {
+  return [
+    { name: 'relay-events', id: 'events-relay', repeat: { every: relayMs }, payload: {} },
+    { name: 'prune-events', id: 'events-prune', repeat: { every: 60 * 60_000 }, payload: {} },
+  ];
+}
+
+/** Declares the events' schedules. Upserts: safe on every boot and from several processes at once. */
+export function syncEventSchedulers(queues: Queues, relayMs: number): Promise<string[]> {
+  return queues.declareSchedules(eventSchedules(relayMs));
+}

@@ -107,7 +107,7 @@ const SETTLE_MS = 120_000;
 export async function digestResendStuck(config: Config, minutes: number, logger: Logger): Promise<ResendSummary> {
   const started = Date.now();
   const ctx = await createCheckedContext(config, logger);
-  addNotifier(ctx);
+  addNotifier(ctx, undefined, { webhooks: false }); // a one-off: no webhook deliveries holding its exit
   ctx.lifecycle.start();
   const events = createQueueEvents('notify', { prefix: config.queuePrefix, redisUrl: config.redisUrl });
   try {

@@ -26,7 +26,7 @@ export async function digestRun(
       throw new UsageError(`digest run: --frequency must be daily or weekly, got ${JSON.stringify(f)}`, 'digest');
   const started = Date.now();
   const ctx = await createCheckedContext(config, logger);
-  addNotifier(ctx);
+  addNotifier(ctx, undefined, { webhooks: false }); // a one-off: no webhook deliveries holding its exit
   ctx.lifecycle.start();
   const planEvents = createQueueEvents('planning', { prefix: config.queuePrefix, redisUrl: config.redisUrl });
   const events = createQueueEvents('notify', { prefix: config.queuePrefix, redisUrl: config.redisUrl });

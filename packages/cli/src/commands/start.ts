@@ -1,7 +1,13 @@
 import type { Config } from '@paperboy/config';
 import { addFetcher, sourceSchedules, syncSchedulers } from '@paperboy/fetcher';
 import type { Logger } from '@paperboy/logger';
-import { addNotifier, digestSchedules, syncDigestSchedulers } from '@paperboy/notifier';
+import {
+  addNotifier,
+  digestSchedules,
+  eventSchedules,
+  syncDigestSchedulers,
+  syncEventSchedulers,
+} from '@paperboy/notifier';
 import { addProcessor, dashboardSchedules, syncDashboardSchedulers } from '@paperboy/processor';
 import { keepSchedules, serveHealth } from '@paperboy/runtime';
 import { WorkerProcesses } from '../processes.js';
@@ -30,15 +36,17 @@ export async function start(config: Config, logger: Logger): Promise<void> {
   if (config.schedules) {
     const schedulers = await syncSchedulers(ctx.queues, sources);
     const planners = await syncDigestSchedulers(ctx.queues);
+    const relays = await syncEventSchedulers(ctx.queues, config.events.relayMs);
     const refreshes = await syncDashboardSchedulers(ctx.queues, config.dashboardRefreshSeconds, config.enrich.kinds);
     logger.info(
-      { sources: sources.path, ...schedulers, planners, refreshes },
-      'source, digest and dashboard schedules in place',
+      { sources: sources.path, ...schedulers, planners, relays, refreshes },
+      'source, digest, event and dashboard schedules in place',
     );
     // Checked again on every Redis reconnect and every PAPERBOY_SCHEDULE_CHECK_SECONDS: an emptied Redis heals.
     keepSchedules(ctx, [
       ...sourceSchedules(sources),
       ...digestSchedules(),
+      ...eventSchedules(config.events.relayMs),
       ...dashboardSchedules(config.dashboardRefreshSeconds, config.enrich.kinds),
     ]);
   } else {

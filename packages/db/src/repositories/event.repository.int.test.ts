@@ -117,10 +117,31 @@ describe('EventRepository', () => {
     expect(await events.after(OUTBOX_START, {}, 100)).toEqual([]);
   });
 
-  it('orders positions as numbers, not as text (id 10 after id 9; the head is the largest)', async () => {
+  it('reads in position order by number, not by the digits of the text (id 10 after id 9, a later transaction last)', async () => {
     const events = new EventRepository(t.db);
     const start = await events.head();
-    // Enough events in one transaction that their ids cross a power of ten whatever came before.
+    await appendEvents(
+      t.db,
+      Array.from({ length: 12 }, (_, i) => event(100 + i)),
+    );
+    await appendEvents(t.db, [event(200)]);
+    const read = await events.after(start, {}, 100);
+    expect(read.map((e) => e.paperId)).toEqual([...Array.from({ length: 12 }, (_, i) => 100 + i), 200]);
+    // Positions strictly ascending as numbers, whatever their number of digits.
+    const asNumbers = read.map((e) => [BigInt(e.position.tx), BigInt(e.position.id)] as const);
+    for (let i = 1; i < asNumbers.length; i++) {
+      const [tx, id] = asNumbers[i]!;
+      const [prevTx, prevId] = asNumbers[i - 1]!;
+      expect(tx > prevTx || (tx === prevTx && id > prevId)).toBe(true);
+    }
+  });
+
+  it('finds the head and the position before a time by number too (the head is the largest id, not the largest text)', async () => {
+    const events = new EventRepository(t.db);
+    const start = await events.head();
+    // Ids that cross a power of ten within one transaction (…98, 99, 100…): the sequence moved forward to just before one.
+    await sql`SELECT setval(pg_get_serial_sequence('events', 'id'),
+                power(10, length((SELECT coalesce(max(id), 0) FROM events)::text) + 1)::bigint - 5)`.execute(t.db);
     await appendEvents(
       t.db,
       Array.from({ length: 120 }, (_, i) => event(1000 + i)),

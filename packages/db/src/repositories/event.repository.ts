@@ -60,6 +60,9 @@ export interface EventFilter {
 
 type Executor = Kysely<Database>;
 
+/** Rows an insert of appendEvents carries at most. */
+const APPEND_CHUNK = 5000;
+
 /**
  * Writes `events` in the caller's transaction (or connection): the caller's change and its events
  * commit together or not at all. An event whose `dedupeKey` exists already is skipped. Returns how
@@ -73,28 +76,30 @@ export async function appendEvents(db: Executor, events: readonly OutboxRow[]): 
 /**
  * appendEvents, telling how many of each type were written (those skipped by their dedupe key not
  * counted): what a writer adds to the emitted-events metric once its transaction committed.
- * One statement whatever the number of events.
+ * One statement up to APPEND_CHUNK events: a statement takes at most 65,535 parameters (7 a row),
+ * so a larger write goes in several, in the caller's transaction.
  */
 export async function appendEventsByType(db: Executor, events: readonly OutboxRow[]): Promise<Record<string, number>> {
-  if (events.length === 0) return {};
-  const rows = await db
-    .insertInto('events')
-    .values(
-      events.map((e) => ({
-        type: e.type,
-        version: e.version,
-        data: JSON.stringify(e.data),
-        paper_id: e.paperId ?? null,
-        source: e.source ?? null,
-        topics: [...(e.topics ?? [])],
-        dedupe_key: e.dedupeKey ?? null,
-      })),
-    )
-    .onConflict((oc) => oc.column('dedupe_key').doNothing())
-    .returning('type')
-    .execute();
   const written: Record<string, number> = {};
-  for (const { type } of rows) written[type] = (written[type] ?? 0) + 1;
+  for (let from = 0; from < events.length; from += APPEND_CHUNK) {
+    const rows = await db
+      .insertInto('events')
+      .values(
+        events.slice(from, from + APPEND_CHUNK).map((e) => ({
+          type: e.type,
+          version: e.version,
+          data: JSON.stringify(e.data),
+          paper_id: e.paperId ?? null,
+          source: e.source ?? null,
+          topics: [...(e.topics ?? [])],
+          dedupe_key: e.dedupeKey ?? null,
+        })),
+      )
+      .onConflict((oc) => oc.column('dedupe_key').doNothing())
+      .returning('type')
+      .execute();
+    for (const { type } of rows) written[type] = (written[type] ?? 0) + 1;
+  }
   return written;
 }
 
@@ -142,7 +147,7 @@ export class EventRepository {
       SELECT id::text, event_id::text, tx_id::text, type, version, paper_id, source, topics, data, occurred_at
       FROM events
       WHERE (tx_id, id) > (${position.tx}::xid8, ${position.id}::bigint) AND ${SETTLED} AND ${filterSql(filter)}
-      ORDER BY events.tx_id, events.id
+      ORDER BY events.tx_id, events.id -- the columns: a bare name would sort by the text the SELECT makes of them
       LIMIT ${limit}`.execute(this.db);
     return rows.map(toStored);
   }
@@ -175,7 +180,7 @@ export class EventRepository {
   /** Deletes up to `limit` events that occurred before `before` (retention); returns how many. */
   async prune(before: Date, limit = 10_000): Promise<number> {
     const result = await sql`
-      DELETE FROM events WHERE id IN (SELECT id FROM events WHERE occurred_at < ${before} ORDER BY events.id LIMIT ${limit})`.execute(
+      DELETE FROM events WHERE id IN (SELECT id FROM events WHERE occurred_at < ${before} ORDER BY id LIMIT ${limit})`.execute(
       this.db,
     );
     return Number(result.numAffectedRows ?? 0);

@@ -148,9 +148,12 @@ export class WebhookRepository {
   /**
    * Moves the endpoint's position forward to `through` (never back) after `delivered` events were
    * accepted, and clears its failure run when any were. `delivered` 0 only passes over events.
+   * With `from` (the position the deliverer started at) it is a compare-and-set: nothing moves if the
+   * position is no longer `from` (a replay rewound it meanwhile, which must win). Returns whether it moved.
    */
-  async advance(id: number, through: EventPosition, delivered: number): Promise<void> {
-    await sql`
+  async advance(id: number, through: EventPosition, delivered: number, from?: EventPosition): Promise<boolean> {
+    const unchanged = from ? sql`AND (cursor_tx, cursor_id) = (${from.tx}::xid8, ${from.id}::bigint)` : sql``;
+    const result = await sql`
       UPDATE webhook_endpoints SET
         cursor_tx = ${through.tx}::xid8, cursor_id = ${through.id}::bigint,
         delivered = delivered + ${delivered},
@@ -159,7 +162,10 @@ export class WebhookRepository {
         last_success_at = CASE WHEN ${delivered} > 0 THEN now() ELSE last_success_at END,
         last_attempt_at = CASE WHEN ${delivered} > 0 THEN now() ELSE last_attempt_at END,
         updated_at = now()
-      WHERE id = ${id} AND (cursor_tx, cursor_id) < (${through.tx}::xid8, ${through.id}::bigint)`.execute(this.db);
+      WHERE id = ${id} AND (cursor_tx, cursor_id) < (${through.tx}::xid8, ${through.id}::bigint) ${unchanged}`.execute(
+      this.db,
+    );
+    return Number(result.numAffectedRows ?? 0) > 0;
   }
 
   /** Records a failed attempt; returns the failure run (its length and start) after it. */
@@ -194,6 +200,30 @@ export class WebhookRepository {
       UPDATE webhook_endpoints SET cursor_tx = ${position.tx}::xid8, cursor_id = ${position.id}::bigint, updated_at = now()
       WHERE id = ${id} RETURNING id`.execute(this.db);
     return rows[0] ? this.get(id) : undefined;
+  }
+
+  /**
+   * Moves every enabled endpoint with a filter to the head when no settled event between its position
+   * and the head passes the filter: events it will never receive stop counting against it, so the
+   * relay's look for pending events (`withPendingEvents`) starts near the head instead of scanning the
+   * same unwanted events every period. Only settled events are passed over (the head is the last
+   * settled one, and every event before it is visible here). Returns how many endpoints moved.
+   */
+  async passOverFiltered(): Promise<number> {
+    const result = await sql`
+      WITH head AS (
+        SELECT tx_id, id FROM events WHERE tx_id < (SELECT events_settled_before())
+        ORDER BY tx_id DESC, id DESC LIMIT 1)
+      UPDATE webhook_endpoints w SET cursor_tx = head.tx_id, cursor_id = head.id, updated_at = now()
+      FROM head
+      WHERE w.enabled AND (cardinality(w.event_types) > 0 OR cardinality(w.topics) > 0)
+        AND (w.cursor_tx, w.cursor_id) < (head.tx_id, head.id)
+        AND NOT EXISTS (
+          SELECT 1 FROM events e
+          WHERE (e.tx_id, e.id) > (w.cursor_tx, w.cursor_id) AND (e.tx_id, e.id) <= (head.tx_id, head.id)
+            AND (cardinality(w.event_types) = 0 OR e.type = ANY(w.event_types))
+            AND (cardinality(w.topics) = 0 OR e.paper_id IS NULL OR e.topics && w.topics))`.execute(this.db);
+    return Number(result.numAffectedRows ?? 0);
   }
 
   /** Enabled endpoints with at least one settled event after their position that passes their filter. */

@@ -27,7 +27,7 @@ const lines = (stdout: string) =>
     .filter(Boolean)
     .map((l) => JSON.parse(l));
 
-/** Waits until every event written is settled (older transactions anywhere on the test server have ended). */
+/** Waits until every event written is settled (no older transaction of this database still runs). */
 async function settled(): Promise<void> {
   const events = new EventRepository(t.db);
   const { rows } = await sql<{ id: string }>`SELECT max(id)::text AS id FROM events`.execute(t.db);

@@ -131,8 +131,8 @@ async function closeAll(...streams: Array<Stream | undefined>): Promise<void> {
 }
 
 /**
- * Waits until every event written is settled (no transaction older than it still runs, anywhere on
- * the server: other test files create databases meanwhile). Until then the head is still before it.
+ * Waits until every event written is settled (no older transaction of this database still runs: the
+ * outbox's rule, events_settled_before()). Until then the head is still before it.
  */
 async function settled(): Promise<void> {
   const events = new EventRepository(t.db);

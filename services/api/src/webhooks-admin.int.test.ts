@@ -159,7 +159,7 @@ describe('/api/admin/webhooks', () => {
     await sql`UPDATE events SET occurred_at = now() - interval '1 hour' WHERE occurred_at > now() - interval '1 hour'`.execute(
       t.db,
     );
-    // Settled (no older transaction runs anywhere on the server) before the endpoint starts at the head.
+    // Settled (no older transaction of this database still runs) before the endpoint starts at the head.
     const { rows } = await sql<{ id: string }>`SELECT max(id)::text AS id FROM events`.execute(t.db);
     for (let i = 0; i < 500 && (await events.head()).id !== rows[0]!.id; i++)
       await new Promise((r) => setTimeout(r, 20));

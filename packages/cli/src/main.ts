@@ -8,6 +8,7 @@ import {
   dashboardSpec,
   demoSpec,
   digestSpec,
+  eventsSpec,
   exportSpec,
   ingestDetails,
   ingestSpec,
@@ -18,6 +19,7 @@ import {
   sourcesSpec,
   startSpec,
   subscribersSpec,
+  webhooksSpec,
 } from './commands/specs.js';
 import { wasInterrupted } from './interrupt.js';
 import { parseProcesses, WORKER_COMMAND } from './processes.js';
@@ -213,6 +215,34 @@ const commands: Command[] = [
     run: async ({ values, positionals }, config) => {
       const { dashboardCommand } = await import('./commands/dashboard.js');
       json(await dashboardCommand(config, positionals, values as { full?: boolean }));
+      return 0;
+    },
+  },
+  {
+    spec: webhooksSpec,
+    run: async ({ values, positionals }, config) => {
+      const { webhooks } = await import('./commands/webhooks.js');
+      await webhooks(
+        config,
+        positionals,
+        values as Record<string, string | boolean | undefined>,
+        (line) => process.stdout.write(`${line}\n`),
+        (line) => process.stderr.write(`${line}\n`),
+      );
+      return 0;
+    },
+  },
+  {
+    spec: eventsSpec,
+    run: async ({ values, positionals }, config) => {
+      const { events } = await import('./commands/webhooks.js');
+      await events(
+        config,
+        positionals,
+        values as Record<string, string | boolean | undefined>,
+        (line) => process.stdout.write(`${line}\n`),
+        (line) => process.stderr.write(`${line}\n`),
+      );
       return 0;
     },
   },

@@ -22,4 +22,5 @@ export * from './repositories/subscriber.repository.js';
 export * from './repositories/time-zone.repository.js';
 export * from './repositories/topic.repository.js';
 export * from './repositories/webhook.repository.js';
+export * from './repositories/webhook-backlog.repository.js';
 export * from './schema.js';

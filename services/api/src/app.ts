@@ -11,6 +11,8 @@ import type { ReadinessChecks } from '@paperboy/runtime/health';
 import type { Queue } from 'bullmq';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { adminGuard } from './admin-guard.js';
+import { registerEventRoutes } from './events/routes.js';
+import type { EventHubOptions } from './events/stream.js';
 import { registerFeeds } from './feeds/index.js';
 import { setErrorHandler } from './plugins/error-handler.js';
 import { recordRoutes } from './plugins/route-list.js';
@@ -61,6 +63,8 @@ export interface ApiDeps {
   /** How long opposite feedback words on one paper count as a mail scanner's (default 2 minutes; reader/service.ts). */
   feedbackScannerWindowMs?: number;
   now?: () => Date;
+  /** The live stream's poll and heartbeat periods (tests shorten them; events/stream.ts). */
+  eventStream?: EventHubOptions;
 }
 
 /** The subscription API and its server-rendered pages: the plugins, then the routes of routes/. */
@@ -118,6 +122,17 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     stuckMinutes: deps.config.mail.stuckMinutes,
     guard: deps.config.publicDashboard ? undefined : admin,
     cache,
+  });
+  // The live stream reads the primary: its positions must never go backwards, which a replica
+  // swapped for another behind a load balancer could do.
+  registerEventRoutes(app, {
+    db: deps.db,
+    config: deps.config,
+    taxonomy: deps.taxonomy,
+    ...(deps.config.publicDashboard ? {} : { streamGuard: admin }),
+    adminGuard: admin,
+    ...(deps.eventStream ? { hub: deps.eventStream } : {}),
+    ...(deps.now ? { now: deps.now } : {}),
   });
   registerFeeds(app, { db: readDb, config: deps.config, taxonomy: deps.taxonomy, cache, links: subscriptions });
   registerOpenApi(app, deps.taxonomy, subscriptions.requestDocument, subscriptions.preferencesDocument);

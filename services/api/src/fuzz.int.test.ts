@@ -198,7 +198,9 @@ describe('malformed requests to every route', () => {
   });
 
   it('answers none of them with a 5xx', async () => {
-    const routes = registeredRoutes(app).filter((r) => r.method !== 'OPTIONS');
+    // The live stream, once open, never ends (inject would wait for ever): its malformed requests are
+    // sent over a real connection in events.int.test.ts instead.
+    const routes = registeredRoutes(app).filter((r) => r.method !== 'OPTIONS' && r.url !== '/api/events');
     expect(routes.length).toBeGreaterThan(20);
     const failures: string[] = [];
     const request = fc.record({

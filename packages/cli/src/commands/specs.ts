@@ -1,5 +1,9 @@
 import type { CommandSpec } from '../args.js';
 
+/** The event types, for --help (written out here: --help loads no package code). */
+export const EVENT_TYPE_NAMES =
+  'paper.created, paper.updated, paper.trending, source.health_changed, digest.period_sent';
+
 /**
  * Every command's name, usage, options and help text, without its implementation: `--help` and the generated
  * command reference (docs/reference/commands.md, `pnpm docs:generate`) read these alone, and main.ts imports a command's
@@ -285,6 +289,77 @@ export const labelSpec: CommandSpec = {
   options: { topics: { type: 'string', description: 'comma-separated topic ids from the taxonomy', valueName: 'ids' } },
 };
 
+export const webhooksSpec: CommandSpec = {
+  name: 'webhooks',
+  summary:
+    'Manage webhook endpoints: add one (its signing secret is printed once), list them with their health, remove, enable, disable.',
+  usage:
+    'webhooks add <url> [--events <types>] [--topics <ids>] [--description <text>] [--secret <secret>]\n' +
+    'webhooks list [--json]\n' +
+    'webhooks remove <id>\n' +
+    'webhooks enable <id>\n' +
+    'webhooks disable <id> [--reason <text>]',
+  positionals: '<add|list|remove|enable|disable> [url|id]',
+  options: {
+    events: {
+      type: 'string',
+      description: `add: comma-separated event types to deliver (default every type): ${EVENT_TYPE_NAMES}`,
+      valueName: 'types',
+    },
+    topics: {
+      type: 'string',
+      description: 'add: comma-separated topic ids (default every topic; events not about a paper always pass)',
+      valueName: 'ids',
+    },
+    description: { type: 'string', description: 'add: a note for operators', valueName: 'text' },
+    secret: {
+      type: 'string',
+      description: 'add: the signing secret, 16-200 printable characters (default a new whsec_… secret)',
+      valueName: 'secret',
+    },
+    json: { type: 'boolean', description: 'list: one JSON object per endpoint instead of a table' },
+    reason: { type: 'string', description: 'disable: why (shown on the dashboard and in list)', valueName: 'text' },
+  },
+  details:
+    'An endpoint receives the events written after it was added (see `events replay` for older ones), each POSTed\n' +
+    'as JSON with a paperboy-signature header (t=<unix time>,v1=<HMAC-SHA256 of "t.body" with the secret>).\n' +
+    '`add` prints the endpoint as one JSON line with its secret: the only time the secret is shown. URLs: http or\n' +
+    'https, no credentials, at most 2048 characters; a literal private or loopback address is refused unless\n' +
+    "PAPERBOY_WEBHOOK_ALLOW_PRIVATE=1. `list` shows each endpoint's state, filters, events pending (counted up to\n" +
+    '10000), delivered/failed counts, last success and its failure run; --json adds every field (secret masked).\n' +
+    '`disable` stops deliveries and keeps the position; `enable` resumes from it with a fresh failure run.',
+};
+
+export const eventsSpec: CommandSpec = {
+  name: 'events',
+  summary: 'Re-deliver events to webhook endpoints from a time (replay), or read the outbox (list).',
+  usage:
+    'events replay --since <time> [--endpoint <id>]\n' + 'events list [--since <time>] [--type <types>] [--limit <n>]',
+  positionals: '<replay|list>',
+  options: {
+    since: {
+      type: 'string',
+      description: 'a duration back from now (90m, 2h, 3d, 1w), a day YYYY-MM-DD or an ISO 8601 time with a zone',
+      valueName: 'time',
+    },
+    endpoint: {
+      type: 'string',
+      description: 'replay: only this endpoint (default every enabled endpoint)',
+      valueName: 'id',
+    },
+    type: { type: 'string', description: 'list: comma-separated event types (default every type)', valueName: 'types' },
+    limit: { type: 'string', description: 'list: at most this many events, 1-10000 (default 100)', valueName: 'n' },
+  },
+  details:
+    '`replay` moves each endpoint back to just before the first event that occurred at or after --since; the relay\n' +
+    'then delivers every event after it again (same event ids: receivers deduplicate by them). It prints one JSON\n' +
+    'line per endpoint: endpoint, url, since, from (the position delivery restarts after), previousCursor and\n' +
+    'pendingEvents. Events older than PAPERBOY_EVENT_RETENTION_DAYS are pruned: a --since before that window is\n' +
+    'refused (exit status 2), naming the oldest event kept, rather than silently replaying less.\n' +
+    '`list` prints the outbox as JSON lines, oldest first: position, id, type, version, occurredAt, paperId, source,\n' +
+    'topics, data (from --since, default the oldest kept).',
+};
+
 /** The adapters `ingest --source` takes, and what it prints: loaded when asked for (the adapters bring in cheerio). */
 export async function ingestDetails(): Promise<string> {
   const { listAdapters } = await import('@paperboy/sources');
@@ -320,4 +395,6 @@ export const commandSpecs: readonly CommandSpec[] = [
   digestSpec,
   dashboardSpec,
   labelSpec,
+  webhooksSpec,
+  eventsSpec,
 ];

@@ -136,6 +136,23 @@ describe('EventRepository', () => {
     }
   });
 
+  it('finds the head and the position before a time by number too (the head is the largest id, not the largest text)', async () => {
+    const events = new EventRepository(t.db);
+    const start = await events.head();
+    // Ids that cross a power of ten within one transaction (…98, 99, 100…): the sequence moved forward to just before one.
+    await sql`SELECT setval(pg_get_serial_sequence('events', 'id'),
+                power(10, length((SELECT coalesce(max(id), 0) FROM events)::text) + 1)::bigint - 5)`.execute(t.db);
+    await appendEvents(
+      t.db,
+      Array.from({ length: 120 }, (_, i) => event(1000 + i)),
+    );
+    const read = await events.after(start, {}, 1000);
+    expect(read.map((e) => e.paperId)).toEqual(Array.from({ length: 120 }, (_, i) => 1000 + i));
+    expect(await events.head()).toEqual(read[read.length - 1]!.position);
+    const before = await events.positionBefore(new Date(Date.now() + 60_000));
+    expect(before).toEqual(read[read.length - 1]!.position);
+  });
+
   it('formats and parses positions, refusing anything else', () => {
     expect(parsePosition(formatPosition({ tx: '123', id: '45' }))).toEqual({ tx: '123', id: '45' });
     for (const bad of ['', '1', '1.2.3', 'a.b', '-1.2', `${'9'.repeat(21)}.1`]) expect(parsePosition(bad)).toBeNull();

@@ -156,7 +156,7 @@ export class EventRepository {
   async head(): Promise<EventPosition> {
     const { rows } = await sql<{ tx: string; id: string }>`
       SELECT tx_id::text AS tx, id::text AS id FROM events WHERE ${SETTLED}
-      ORDER BY tx_id DESC, id DESC LIMIT 1`.execute(this.db);
+      ORDER BY events.tx_id DESC, events.id DESC LIMIT 1`.execute(this.db);
     return rows[0] ?? OUTBOX_START;
   }
 
@@ -164,7 +164,7 @@ export class EventRepository {
   async positionBefore(since: Date): Promise<EventPosition> {
     const { rows } = await sql<{ tx: string; id: string }>`
       SELECT tx_id::text AS tx, id::text AS id FROM events
-      WHERE occurred_at < ${since} ORDER BY tx_id DESC, id DESC LIMIT 1`.execute(this.db);
+      WHERE occurred_at < ${since} ORDER BY events.tx_id DESC, events.id DESC LIMIT 1`.execute(this.db);
     return rows[0] ?? OUTBOX_START;
   }
 

@@ -1,3 +1,4 @@
+export * from './endpoint.js';
 export * from './examples.js';
 export * from './json-schema.js';
 export * from './schemas.js';

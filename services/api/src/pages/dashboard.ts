@@ -8,6 +8,7 @@ import type {
 } from '@paperboy/db';
 import { escapeHtml } from '@paperboy/mail';
 import { storedPaperLinks } from '@paperboy/pipeline';
+import { DASHBOARD_SCRIPT_PATH } from './dashboard-live.js';
 import { page } from './layout.js';
 
 const PALETTE = [
@@ -27,7 +28,7 @@ const PALETTE = [
  * The dashboard's style block, legend colours included (classes, not style attributes: the CSP
  * allows this block by its hash, in plugins/security-headers.ts, and no inline style attribute).
  */
-export const DASHBOARD_STYLE = `table{border-collapse:collapse;margin:.5rem 0 1.5rem}td,th{border-bottom:1px solid #e4e4e7;padding:.25rem .5rem;text-align:left;font-size:.9rem}body{max-width:60rem}.alert{color:#b91c1c;font-weight:600}
+export const DASHBOARD_STYLE = `table{border-collapse:collapse;margin:.5rem 0 1.5rem}.live{color:#52525b;font-size:.85rem}.live[data-state=open]{color:#15803d}.live[data-state=open]::before{content:"● "}#live-events{font-size:.85rem;color:#3f3f46;max-height:10rem;overflow:auto}td,th{border-bottom:1px solid #e4e4e7;padding:.25rem .5rem;text-align:left;font-size:.9rem}body{max-width:60rem}.alert{color:#b91c1c;font-weight:600}
 ${PALETTE.map((colour, n) => `.series-${n}{color:${colour}}`).join('')}`;
 
 /** A line chart as inline SVG: one line per series over the given days; no script needed. */
@@ -122,6 +123,63 @@ export function stuckDigestsLine(count: number, minutes: number): string {
   return `<p class="stuck-digests alert">${count} stuck digest${count === 1 ? '' : 's'}: claimed over ${minutes} minutes ago and never finished (the sender died mid-send), so not sent again by itself. <code>pnpm paperboy digest stuck</code> lists them; <code>pnpm paperboy digest resend-stuck --yes</code> re-sends them (a reader may then get one twice).</p>`;
 }
 
+/** A webhook endpoint as the dashboard shows it (@paperboy/pipeline webhookEndpointJson: no secret). */
+export interface DashboardWebhook {
+  id: number;
+  url: string;
+  eventTypes: readonly string[];
+  topics: readonly string[];
+  enabled: boolean;
+  disabledReason: string | null;
+  consecutiveFailures: number;
+  failingSince: string | null;
+  lastSuccessAt: string | null;
+  lastFailureAt: string | null;
+  lastStatus: number | null;
+  lastError: string | null;
+  delivered: number;
+  failed: number;
+  pendingEvents: number;
+}
+
+const minute = (iso: string | null) => (iso ? iso.replace('T', ' ').slice(0, 16) : '-');
+
+/** The webhook endpoints' panel: where each one stands, and what failed last. */
+export function webhooksPanel(endpoints: readonly DashboardWebhook[]): string {
+  if (endpoints.length === 0)
+    return '<p class="webhooks">No webhook endpoints. <code>pnpm paperboy webhooks add &lt;url&gt;</code> adds one.</p>';
+  return `<div class="webhooks">${table(
+    [
+      'endpoint',
+      'events',
+      'topics',
+      'state',
+      'pending',
+      'delivered / failed',
+      'last success',
+      'last failure',
+      'last answer',
+      'failures in a row',
+    ],
+    endpoints.map((e) => [
+      `#${e.id} ${e.url}`,
+      e.eventTypes.length ? e.eventTypes.join(', ') : 'all',
+      e.topics.length ? e.topics.join(', ') : 'all',
+      e.enabled
+        ? e.consecutiveFailures
+          ? `failing since ${minute(e.failingSince)}`
+          : 'enabled'
+        : { html: `<span class="alert">disabled</span>${e.disabledReason ? `: ${escapeHtml(e.disabledReason)}` : ''}` },
+      e.pendingEvents >= 10_000 ? '10000+' : String(e.pendingEvents),
+      `${e.delivered} / ${e.failed}`,
+      minute(e.lastSuccessAt),
+      minute(e.lastFailureAt),
+      e.lastError ? `${e.lastStatus ?? ''} ${e.lastError}`.trim().slice(0, 200) : String(e.lastStatus ?? '-'),
+      String(e.consecutiveFailures),
+    ]),
+  )}</div>`;
+}
+
 /** What the dashboard shows, as its route read it. */
 export interface DashboardData {
   days: readonly string[];
@@ -138,6 +196,8 @@ export interface DashboardData {
   links?: ReadonlyMap<number, PaperLinkFieldsRow>;
   /** Papers with code, most stars first (dashboard.papers_with_code). */
   withCode?: readonly PaperWithCodeRow[];
+  /** The webhook endpoints and their health. */
+  webhooks?: readonly DashboardWebhook[];
 }
 
 /** The dashboard page: trending papers by topic, topic trends over 30 days, source health, queue depths, stuck digests. */
@@ -158,7 +218,11 @@ export function dashboardPage(data: DashboardData): string {
   const freshness = asOf
     ? `<p class="as-of">Trends and trending as of ${escapeHtml(new Date(asOf).toISOString().replace('T', ' ').slice(0, 16))} UTC.${waiting}</p>`
     : `<p class="as-of">Trends and trending have not been computed yet.${waiting}</p>`;
+  // The live part (indicator, events as they arrive) stays put; the script swaps #dashboard-data for a re-fetched one.
   const body = `<style>${DASHBOARD_STYLE}</style>
+<p id="live" class="live" data-state="off">Live updates need JavaScript: reload to refresh.</p>
+<ul id="live-events" aria-live="polite"></ul>
+<div id="dashboard-data">
 ${freshness}
 <h2>Topic trends, last 30 days</h2>
 ${lineChart(days, topicSeries(trends, days))}
@@ -231,6 +295,9 @@ ${table(
     String(q.counts.delayed ?? 0),
     String(q.counts.failed ?? 0),
   ]),
-)}`;
-  return page('paperboy dashboard', body);
+)}
+<h2>Webhook endpoints</h2>
+${webhooksPanel(data.webhooks ?? [])}
+</div>`;
+  return page('paperboy dashboard', body, `<script src="${DASHBOARD_SCRIPT_PATH}" defer></script>`);
 }

@@ -22,6 +22,7 @@ import {
   topicListSchema,
   trendingSchema,
 } from '../contract/responses.js';
+import { eventPaths } from '../events/openapi.js';
 import { feedPaths } from '../feeds/openapi.js';
 import { readSchemas } from '../read/schemas.js';
 import { queryParameters } from './query-parameters.js';
@@ -33,7 +34,7 @@ type Paths = Record<string, Record<string, unknown>>;
  * place: the feeds (and the event stream and webhook administration when they are registered).
  */
 export function pathFragments(taxonomy: Taxonomy): Paths {
-  return { ...(feedPaths(taxonomy) as Paths) };
+  return { ...(feedPaths(taxonomy) as Paths), ...(eventPaths(taxonomy) as Paths) };
 }
 
 /** The OpenAPI 3 document of the API: requests and every response from the zod schemas that validate and type them. */

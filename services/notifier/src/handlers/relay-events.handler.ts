@@ -14,13 +14,38 @@ export const deliveryJobKey = (endpointId: number) => `webhook-${endpointId}`;
  */
 export function createRelayEventsHandler(deps: { db: Db; queues: Queues }) {
   const webhooks = new WebhookRepository(deps.db);
-  return async (): Promise<{ offered: number; passedOver: number }> => {
+  return async (): Promise<{ offered: number; passedOver: number; woken: number }> => {
     const passedOver = await webhooks.passOverFiltered();
     const endpoints = await webhooks.withPendingEvents();
     await deps.queues.addBulk(
       'deliver-webhook',
       endpoints.map((endpointId) => ({ data: { endpointId }, deduplicationId: deliveryJobKey(endpointId) })),
     );
-    return { offered: endpoints.length, passedOver };
+    return { offered: endpoints.length, passedOver, woken: await wakeRecovered(deps.queues, webhooks, endpoints) };
   };
+}
+
+/**
+ * An endpoint whose failure run was cleared (`webhooks enable`, the admin API) while its job waits out
+ * a backoff (up to PAPERBOY_WEBHOOK_RETRY_MAX_MS) would wait for nothing: its delayed job is promoted,
+ * so an operator who fixed the receiver sees deliveries at the next relay tick. The job itself decides
+ * from Postgres whether a wait is still due, so a promotion never cuts a real backoff short.
+ */
+async function wakeRecovered(queues: Queues, webhooks: WebhookRepository, pending: readonly number[]): Promise<number> {
+  if (pending.length === 0) return 0;
+  const wanted = new Set(pending);
+  const recovered = (await webhooks.list()).filter((e) => wanted.has(e.id) && e.enabled && e.consecutiveFailures === 0);
+  let woken = 0;
+  const queue = queues.get('webhooks');
+  for (const endpoint of recovered) {
+    const jobId = await queue.getDeduplicationJobId(deliveryJobKey(endpoint.id));
+    const job = jobId ? await queue.getJob(jobId) : undefined;
+    if (!job || !(await job.isDelayed())) continue;
+    // It may have moved on since (run, finished): a failed promotion changes nothing.
+    await job.promote().then(
+      () => woken++,
+      () => {},
+    );
+  }
+  return woken;
 }

@@ -71,7 +71,7 @@ export function webhookUrlProblem(url: string, allowPrivate: boolean): string | 
   if (url.length > WEBHOOK_URL_MAX) return `at most ${WEBHOOK_URL_MAX} characters`;
   // URL parsing drops tabs and newlines silently (the request would go elsewhere than the URL stored
   // and shown), and escape sequences would reach an operator's terminal through `webhooks list`.
-  if (/[\u0000-\u001f\u007f-\u009f]/.test(url)) return 'no control characters (newlines, tabs, escapes)';
+  if (/\p{Cc}/u.test(url)) return 'no control characters (newlines, tabs, escapes)';
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -175,7 +175,7 @@ export function webhookEndpointSchemas(options: { topics: readonly string[]; all
       .string()
       .trim()
       .max(WEBHOOK_DESCRIPTION_MAX)
-      .regex(/^[^\u0000-\u001f\u007f-\u009f]*$/, 'no control characters (newlines, tabs, escapes)')
+      .regex(/^\P{Cc}*$/u, 'no control characters (newlines, tabs, escapes)')
       .nullable()
       .describe('a note for operators'),
     secret: z

@@ -1,4 +1,5 @@
-import { type Db, WebhookRepository } from '@paperboy/db';
+import { type Db, EventRepository, WebhookRepository } from '@paperboy/db';
+import type { Logger } from '@paperboy/logger';
 import type { Queues } from '@paperboy/queue';
 
 /** The deduplication id of an endpoint's delivery job: one job per endpoint at a time. */
@@ -12,9 +13,20 @@ export const deliveryJobKey = (endpointId: number) => `webhook-${endpointId}`;
  * backoff short; once the job is gone (finished, or lost with Redis) the next offer adds one, which
  * resumes from the position in Postgres.
  */
-export function createRelayEventsHandler(deps: { db: Db; queues: Queues }) {
+export function createRelayEventsHandler(deps: { db: Db; queues: Queues; logger?: Logger }) {
   const webhooks = new WebhookRepository(deps.db);
+  const events = new EventRepository(deps.db);
+  let lastWarning = 0;
   return async (): Promise<{ offered: number; passedOver: number; woken: number }> => {
+    // Cheap (two index ends); said at most every 10 minutes: nothing is lost, but nothing moves either.
+    const ahead = await events.positionsAheadOfServer();
+    if (ahead && Date.now() - lastWarning > 600_000) {
+      lastWarning = Date.now();
+      deps.logger?.error(
+        ahead,
+        "the outbox holds positions past this server's transaction counter (a restore onto another server?): new events reach no webhook or stream until it is fixed, see docs/recovery/events.md",
+      );
+    }
     const passedOver = await webhooks.passOverFiltered();
     const endpoints = await webhooks.withPendingEvents();
     await deps.queues.addBulk(

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type TestDatabase, testEnvironment } from '@paperboy/test-utils';
+import { outboxEvents, type TestDatabase, testEnvironment } from '@paperboy/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { crawlJobsLeft, lastJson, root, runCli, until } from './helpers.js';
 
@@ -85,8 +85,19 @@ describe('paperboy demo, label and reclassify', () => {
 
   it('manual labels win over computed topics, and survive reclassify with an edited taxonomy', async () => {
     const [first] = await exportPapers();
+    const updatedBefore = (await outboxEvents(t.db, { types: ['paper.updated'] })).length;
     const labelled = await runCli(['label', first.arxivId, '--topics', 'safety,data'], env);
     expect(labelled.code, labelled.stderr).toBe(0);
+    // Its topics changed: one paper.updated, written with the labels, saying so.
+    const byLabel = (await outboxEvents(t.db, { types: ['paper.updated'] })).slice(updatedBefore);
+    expect(byLabel).toHaveLength(1);
+    const data = byLabel[0]!.data as { paper: { arxivId: string }; changes: Record<string, { to: unknown }> };
+    expect(data.paper.arxivId).toBe(first.arxivId);
+    expect(Object.keys(data.changes)).toEqual(['topics']);
+    expect([...(data.changes.topics!.to as string[])].sort()).toEqual(['data', 'safety']);
+    // The same labels again change nothing, and say nothing.
+    expect((await runCli(['label', first.arxivId, '--topics', 'safety,data'], env)).code).toBe(0);
+    expect((await outboxEvents(t.db, { types: ['paper.updated'] })).length).toBe(updatedBefore + 1);
     const bad = await runCli(['label', first.arxivId, '--topics', 'astrology'], env);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/unknown topic\(s\) astrology/);
@@ -98,8 +109,15 @@ describe('paperboy demo, label and reclassify', () => {
       .replace(/\{ term: large language model, weight: 2 \}/, '{ term: large language model, weight: 0.1 }');
     const path = join(dir, 'taxonomy.yaml');
     writeFileSync(path, edited);
+    const beforeReclassify = (await outboxEvents(t.db, { types: ['paper.updated'] })).length;
     const re = await runCli(['reclassify', '--batch-size', '7'], { ...env, PAPERBOY_TAXONOMY: path });
     expect(re.code, re.stderr).toBe(0);
+    // Papers whose topics the edited weight changed are announced; the labelled one (labels win) is not.
+    const byReclassify = (await outboxEvents(t.db, { types: ['paper.updated'] })).slice(beforeReclassify);
+    for (const e of byReclassify) {
+      expect(Object.keys((e.data as { changes: object }).changes)).toEqual(['topics']);
+      expect((e.data as { paper: { arxivId: string } }).paper.arxivId).not.toBe(first.arxivId);
+    }
     const summary = lastJson<{ papers: number; taxonomyVersion: string }>(re.stdout);
     const papers = await exportPapers();
     expect(summary.papers).toBe(papers.length);

@@ -125,6 +125,25 @@ describe('loadConfig', () => {
     expect(configHelp.PAPERBOY_STUCK_DELIVERY_MINUTES).toMatch(/stuck.*default 15/);
   });
 
+  it('reads the events and webhook settings, and refuses a thresholds list with a non-number or a first retry longer than the longest', () => {
+    expect(loadConfig({}).events.upvoteThresholds).toEqual([50, 100, 200, 500]);
+    expect(loadConfig({ PAPERBOY_EVENT_UPVOTE_THRESHOLDS: ' 100, 10,100 ' }).events.upvoteThresholds).toEqual([
+      10, 100,
+    ]);
+    expect(loadConfig({ PAPERBOY_EVENT_UPVOTE_THRESHOLDS: '' }).events.upvoteThresholds).toEqual([50, 100, 200, 500]);
+    expect(loadConfig({ PAPERBOY_EVENT_UPVOTE_THRESHOLDS: 'none' }).events.upvoteThresholds).toEqual([]);
+    expect(() => loadConfig({ PAPERBOY_EVENT_UPVOTE_THRESHOLDS: '1,x' })).toThrow(/got "x"/);
+    expect(() => loadConfig({ PAPERBOY_WEBHOOK_RETRY_MAX_MS: '1000' })).toThrow(
+      /PAPERBOY_WEBHOOK_RETRY_BASE_MS=10000 is more than PAPERBOY_WEBHOOK_RETRY_MAX_MS=1000/,
+    );
+    expect(
+      loadConfig({ PAPERBOY_WEBHOOK_RETRY_BASE_MS: '1000', PAPERBOY_WEBHOOK_RETRY_MAX_MS: '1000' }).webhooks,
+    ).toMatchObject({
+      retryBaseMs: 1000,
+      retryMaxMs: 1000,
+    });
+  });
+
   it('weighs the digest ranking by PAPERBOY_RANK_*, 1, 2, 0.5 and 0.3 unless set, and refuses anything but a non-negative number', () => {
     expect(loadConfig({}).ranking).toEqual({ trending: 1, relevance: 2, author: 0.5, keyword: 0.3 });
     expect(

@@ -34,9 +34,10 @@ const decimal = (min: number, max: number) => number(min, max, false);
 /** A setting that, when given, is not empty. */
 const text = () => z.string().min(1);
 
-/** Comma-separated whole numbers within bounds, sorted and deduplicated; empty is an empty list. */
+/** Comma-separated whole numbers within bounds, sorted and deduplicated; `none` is an empty list. */
 const wholeNumberList = (min: number, max: number) =>
   z.string().transform((value, ctx) => {
+    if (value.trim().toLowerCase() === 'none') return [];
     const items = value
       .split(',')
       .map((item) => item.trim())
@@ -452,7 +453,7 @@ export const configSchema = z.object({
     .describe('days events stay in the outbox (what `events replay` and the live stream can go back to)'),
   PAPERBOY_EVENT_UPVOTE_THRESHOLDS: wholeNumberList(1, 1_000_000)
     .default('50,100,200,500')
-    .describe('upvote counts whose crossing is a `paper.trending` event (comma-separated; empty: none)'),
+    .describe('upvote counts whose crossing is a `paper.trending` event (comma-separated; `none`: no such events)'),
   PAPERBOY_EVENT_TRENDING_TOP: int(0, 1000)
     .default(25)
     .describe('a paper entering the top this many of the trending list is a `paper.trending` event (0: none)'),
@@ -637,6 +638,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     );
   }
   const e = parsed.data;
+  if (e.PAPERBOY_WEBHOOK_RETRY_BASE_MS > e.PAPERBOY_WEBHOOK_RETRY_MAX_MS)
+    throw new ConfigError([
+      `PAPERBOY_WEBHOOK_RETRY_BASE_MS=${e.PAPERBOY_WEBHOOK_RETRY_BASE_MS} is more than PAPERBOY_WEBHOOK_RETRY_MAX_MS=${e.PAPERBOY_WEBHOOK_RETRY_MAX_MS}: the first wait cannot be longer than the longest`,
+    ]);
   return deepFreeze({
     databaseUrl: e.DATABASE_URL,
     databaseReadUrl: e.DATABASE_READ_URL ?? e.DATABASE_URL,
@@ -817,7 +822,7 @@ export function configToEnv(config: Config): Record<keyof typeof configSchema.sh
     PAPERBOY_READ_CACHE_MS: String(config.readCacheMs),
     PAPERBOY_API_STATEMENT_TIMEOUT_MS: String(config.apiStatementTimeoutMs),
     PAPERBOY_EVENT_RETENTION_DAYS: String(config.events.retentionDays),
-    PAPERBOY_EVENT_UPVOTE_THRESHOLDS: config.events.upvoteThresholds.join(','),
+    PAPERBOY_EVENT_UPVOTE_THRESHOLDS: config.events.upvoteThresholds.join(',') || 'none',
     PAPERBOY_EVENT_TRENDING_TOP: String(config.events.trendingTop),
     PAPERBOY_EVENT_RELAY_MS: String(config.events.relayMs),
     PAPERBOY_EVENT_STREAM_CLIENTS: String(config.events.streamClients),

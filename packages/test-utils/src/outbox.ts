@@ -26,7 +26,7 @@ export async function outboxEvents(db: Db, options: { types?: readonly string[] 
     SELECT tx_id::text AS tx, id::text AS id, type, version, paper_id AS "paperId", source, topics, data,
       dedupe_key AS "dedupeKey"
     FROM events WHERE cardinality(${types}::text[]) = 0 OR type = ANY(${types}::text[])
-    ORDER BY tx_id, id`.execute(db);
+    ORDER BY events.tx_id, events.id`.execute(db);
   return rows.map(({ tx, id, ...row }) => ({ ...row, position: { tx, id } }));
 }
 

@@ -27,7 +27,7 @@ export type AdminGuard = (request: FastifyRequest, reply: FastifyReply) => Promi
  * <token>` (scripts, Prometheus), or `?token=<token>` once in a browser, kept in an HttpOnly cookie
  * for the pages' next requests. Without PAPERBOY_ADMIN_TOKEN everything it guards is refused.
  */
-export function adminGuard(adminToken: string | undefined): AdminGuard {
+export function adminGuard(adminToken: string | undefined, options: { bearerOnly?: boolean } = {}): AdminGuard {
   if (!adminToken) {
     return async (_request, reply) =>
       reply.code(401).send({
@@ -37,6 +37,19 @@ export function adminGuard(adminToken: string | undefined): AdminGuard {
   // The cookie holds a value derived from the token, not the token: a leaked cookie does not give
   // away the token (which also works as a Bearer token from scripts).
   const cookieToken = createHmac('sha256', adminToken).update('paperboy admin board cookie').digest('base64url');
+  if (options.bearerOnly) {
+    // Routes that change things (the webhook admin API): a browser sends the cookie with any request
+    // to the site, a form posted from another page of the same site included (SameSite does not
+    // separate ports or sibling subdomains); it never adds an Authorization header on its own.
+    return async (request, reply) => {
+      const bearer = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1];
+      if (sameToken(bearer, adminToken)) return;
+      return reply
+        .code(401)
+        .header('www-authenticate', 'Bearer')
+        .send({ error: 'admin token required, as a header: Authorization: Bearer <PAPERBOY_ADMIN_TOKEN>' });
+    };
+  }
   return async (request, reply) => {
     const bearer = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1];
     const query = (request.query as { token?: unknown } | undefined)?.token;

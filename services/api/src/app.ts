@@ -130,7 +130,8 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     config: deps.config,
     taxonomy: deps.taxonomy,
     ...(deps.config.publicDashboard ? {} : { streamGuard: admin }),
-    adminGuard: admin,
+    // Bearer only: the dashboard's cookie must not let a page of another origin on the site create an endpoint.
+    adminGuard: adminGuard(deps.config.adminToken, { bearerOnly: true }),
     ...(deps.eventStream ? { hub: deps.eventStream } : {}),
     ...(deps.now ? { now: deps.now } : {}),
   });

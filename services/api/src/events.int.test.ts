@@ -279,6 +279,10 @@ describe('GET /api/events', () => {
     expect(badId.status).toBe(400);
     expect(badId.body).toContain('Last-Event-ID');
     expect((await get('/api/events?lastEventId=x', { authorization: `Bearer ${TOKEN}` })).status).toBe(400);
+    // Well formed but past the newest event (another deployment's, a restore's): refused, not a silent wait.
+    const ahead = await get('/api/events', { authorization: `Bearer ${TOKEN}`, 'last-event-id': '99999999999.1' });
+    expect(ahead.status).toBe(400);
+    expect(ahead.body).toContain('past the newest event');
     // Malformed queries (the fuzz test leaves this route out: an accepted request never ends there).
     for (const query of [
       'types=%E0%A4%A',

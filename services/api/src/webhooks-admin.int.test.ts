@@ -121,6 +121,9 @@ describe('/api/admin/webhooks', () => {
     expect(patch.statusCode).toBe(400);
     expect(patch.body).toContain('nothing to change');
     expect((await app.inject({ url: '/api/admin/webhooks/abc', headers: auth })).statusCode).toBe(400);
+    expect((await app.inject({ url: '/api/admin/webhooks/99999999999999999999999', headers: auth })).statusCode).toBe(
+      400,
+    );
   });
 
   it('is behind the admin token', async () => {
@@ -132,6 +135,25 @@ describe('/api/admin/webhooks', () => {
     expect(
       (await app.inject({ method: 'POST', url: '/api/admin/webhooks/1/replay', payload: { since: '1h' } })).statusCode,
     ).toBe(401);
+  });
+
+  it("takes the token only as a Bearer header: the dashboard's cookie and ?token= do not make a cross-site form post count", async () => {
+    // The cookie the dashboard sets for a browser that opened it with ?token=.
+    const page = await app.inject({ url: `/dashboard?token=${TOKEN}` });
+    const cookie = String(page.headers['set-cookie'] ?? '').split(';')[0]!;
+    expect(cookie).toMatch(/^paperboy_admin=/);
+    expect((await app.inject({ url: '/dashboard', headers: { cookie } })).statusCode).toBe(200);
+    const forged = await app.inject({
+      method: 'POST',
+      url: '/api/admin/webhooks',
+      headers: { cookie, origin: 'https://evil.example', 'content-type': 'application/x-www-form-urlencoded' },
+      payload: 'url=https://evil.example/collect',
+    });
+    expect(forged.statusCode).toBe(401);
+    expect(forged.body).toContain('Authorization: Bearer');
+    expect((await app.inject({ url: `/api/admin/webhooks?token=${TOKEN}` })).statusCode).toBe(401);
+    const listed = await app.inject({ url: '/api/admin/webhooks', headers: auth });
+    expect(JSON.stringify(listed.json())).not.toContain('evil.example');
   });
 
   it('disables with a reason and enables again', async () => {

@@ -101,7 +101,7 @@ export function createNotifierWorkers(deps: NotifierDeps): Worker[] {
   const webhooks = createWorker(
     'webhooks',
     {
-      'relay-events': createRelayEventsHandler(deps),
+      'relay-events': createRelayEventsHandler({ ...deps, logger }),
       'deliver-webhook': createDeliverWebhookHandler({ ...deps, ...deps.webhooks, logger }),
       'prune-events': createPruneEventsHandler({ ...deps, logger, retentionDays: deps.config.events.retentionDays }),
     },

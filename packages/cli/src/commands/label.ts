@@ -1,6 +1,7 @@
 import type { Config } from '@paperboy/config';
-import { createDb, TopicRepository } from '@paperboy/db';
+import { appendEvents, createDb, PaperRepository, TopicRepository } from '@paperboy/db';
 import { loadTaxonomy, normalizeArxivId } from '@paperboy/pipeline';
+import { updatedEvent } from '@paperboy/processor';
 import { UsageError } from '../args.js';
 
 export async function label(config: Config, positionals: string[], topicsArg: string | undefined) {
@@ -25,7 +26,17 @@ export async function label(config: Config, positionals: string[], topicsArg: st
     throw new UsageError(`label: unknown topic(s) ${unknown.join(', ')}; known: ${[...known].join(', ')}`, 'label');
   const db = createDb(config.databaseUrl, { max: 1 });
   try {
-    const found = await new TopicRepository(db).setLabels(arxivId, topics, process.env.USER ?? null);
+    // The labels and the paper.updated they cause (its topics changed) in one transaction.
+    const found = await db.transaction().execute(async (trx) => {
+      const paperId = await new TopicRepository(trx).paperIdByArxivId(arxivId);
+      if (paperId === undefined) return false;
+      const papers = new PaperRepository(trx);
+      const before = (await papers.snapshotPapers([paperId], { lock: true })).get(paperId)!;
+      await new TopicRepository(trx).replaceLabels(paperId, topics, process.env.USER ?? null);
+      const after = (await papers.snapshotPapers([paperId])).get(paperId)!;
+      await appendEvents(trx, updatedEvent(before, after));
+      return true;
+    });
     if (!found) throw new UsageError(`label: no stored paper has arXiv id ${arxivId}`, 'label');
     return { arxivId, labels: topics };
   } finally {

@@ -1,7 +1,8 @@
 import type { Config } from '@paperboy/config';
-import { createDb, PaperRepository, TopicRepository, type TopicRow } from '@paperboy/db';
+import { appendEvents, createDb, PaperRepository, TopicRepository, type TopicRow } from '@paperboy/db';
 import type { Logger } from '@paperboy/logger';
 import { classify, loadTaxonomy } from '@paperboy/pipeline';
+import { updatedEvent } from '@paperboy/processor';
 
 export async function reclassify(config: Config, batchSize: number, logger: Logger) {
   const started = Date.now();
@@ -20,13 +21,18 @@ export async function reclassify(config: Config, batchSize: number, logger: Logg
           evidence: t.evidence,
         })),
       );
-      await db.transaction().execute((trx) =>
-        new PaperRepository(trx).replaceTopics(
-          batch.map((p) => p.id),
-          topics,
-          taxonomy.version,
-        ),
-      );
+      // New topics and the paper.updated of each paper whose topics changed, in one transaction.
+      await db.transaction().execute(async (trx) => {
+        const repository = new PaperRepository(trx);
+        const ids = batch.map((p) => p.id);
+        const before = await repository.snapshotPapers(ids, { lock: true });
+        await repository.replaceTopics(ids, topics, taxonomy.version);
+        const after = await repository.snapshotPapers(ids);
+        await appendEvents(
+          trx,
+          ids.flatMap((id) => (before.has(id) && after.has(id) ? updatedEvent(before.get(id)!, after.get(id)!) : [])),
+        );
+      });
       papers += batch.length;
       topicsWritten += topics.length;
       logger.info({ papers, topicsWritten }, 'reclassify progress');

@@ -34,7 +34,7 @@ function endpointId(command: string, given: string | undefined, what: string): n
       command.split(' ')[0],
     );
   const id = Number(given);
-  if (!Number.isInteger(id) || id < 1)
+  if (!Number.isSafeInteger(id) || id < 1)
     throw new UsageError(
       `${command}: endpoint id must be a positive integer, got ${JSON.stringify(given)}`,
       command.split(' ')[0],

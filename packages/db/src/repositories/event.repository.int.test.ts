@@ -153,6 +153,19 @@ describe('EventRepository', () => {
     expect(before).toEqual(read[read.length - 1]!.position);
   });
 
+  it("tells when stored positions are past the server's transaction counter (a restore onto another server)", async () => {
+    const events = new EventRepository(t.db);
+    await appendEvents(t.db, [event(40)]);
+    expect(await events.positionsAheadOfServer()).toBeNull();
+    // What pg_restore onto a server whose counter is a million transactions behind looks like.
+    await sql`UPDATE events SET tx_id = (tx_id::text::numeric + 1000000)::text::xid8`.execute(t.db);
+    const ahead = await events.positionsAheadOfServer();
+    expect(ahead).not.toBeNull();
+    expect(BigInt(ahead!.stored)).toBeGreaterThanOrEqual(BigInt(ahead!.next));
+    await sql`UPDATE events SET tx_id = (tx_id::text::numeric - 1000000)::text::xid8`.execute(t.db);
+    expect(await events.positionsAheadOfServer()).toBeNull();
+  });
+
   it('formats and parses positions, refusing anything else', () => {
     expect(parsePosition(formatPosition({ tx: '123', id: '45' }))).toEqual({ tx: '123', id: '45' });
     for (const bad of ['', '1', '1.2.3', 'a.b', '-1.2', `${'9'.repeat(21)}.1`]) expect(parsePosition(bad)).toBeNull();

@@ -186,6 +186,23 @@ export class EventRepository {
     return Number(result.numAffectedRows ?? 0);
   }
 
+  /**
+   * Whether the outbox holds positions this server's transaction counter has not reached: the database
+   * was restored with pg_dump/pg_restore (or moved by logical replication) onto a server whose counter
+   * is behind. New events would then sort before every stored position and reach no reader until the
+   * counter passed them (docs/recovery/events.md says what to do). Null when they are fine, else the
+   * highest stored transaction id and the server's next one.
+   */
+  async positionsAheadOfServer(): Promise<{ stored: string; next: string } | null> {
+    const { rows } = await sql<{ stored: string | null; next: string }>`
+      SELECT GREATEST((SELECT max(tx_id) FROM events), (SELECT max(cursor_tx) FROM webhook_endpoints))::text AS stored,
+             pg_snapshot_xmax(pg_current_snapshot())::text AS next`.execute(this.db);
+    const row = rows[0]!;
+    return row.stored !== null && BigInt(row.stored) >= BigInt(row.next)
+      ? { stored: row.stored, next: row.next }
+      : null;
+  }
+
   /** Events by type (retention included): for /metrics and the dashboard. */
   async countByType(): Promise<Array<{ type: string; events: number }>> {
     const { rows } = await sql<{ type: string; events: number }>`

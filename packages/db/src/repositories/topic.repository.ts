@@ -23,18 +23,20 @@ export class TopicRepository {
     }
   }
 
-  async setLabels(arxivId: string, topicIds: readonly string[], labelledBy: string | null): Promise<boolean> {
-    return this.db.transaction().execute(async (trx) => {
-      const paper = await trx.selectFrom('papers').select('id').where('arxiv_id', '=', arxivId).executeTakeFirst();
-      if (!paper) return false;
-      await trx.deleteFrom('paper_labels').where('paper_id', '=', paper.id).execute();
-      if (topicIds.length > 0) {
-        await trx
-          .insertInto('paper_labels')
-          .values(topicIds.map((topic_id) => ({ paper_id: paper.id, topic_id, labelled_by: labelledBy })))
-          .execute();
-      }
-      return true;
-    });
+  /** The stored paper with this arXiv id, or undefined. */
+  async paperIdByArxivId(arxivId: string): Promise<number | undefined> {
+    const paper = await this.db.selectFrom('papers').select('id').where('arxiv_id', '=', arxivId).executeTakeFirst();
+    return paper === undefined ? undefined : Number(paper.id);
+  }
+
+  /** Replaces a paper's manual labels (none: its computed topics apply again); run it in the caller's transaction. */
+  async replaceLabels(paperId: number, topicIds: readonly string[], labelledBy: string | null): Promise<void> {
+    await this.db.deleteFrom('paper_labels').where('paper_id', '=', paperId).execute();
+    if (topicIds.length > 0) {
+      await this.db
+        .insertInto('paper_labels')
+        .values(topicIds.map((topic_id) => ({ paper_id: paperId, topic_id, labelled_by: labelledBy })))
+        .execute();
+    }
   }
 }

@@ -5,9 +5,11 @@ import {
   maskSecret,
   parseReplaySince,
   replayRetentionProblem,
+  shownWebhookUrl,
   webhookEndpointSchemas,
   webhookUrlProblem,
   withoutSecret,
+  withoutUrlSecrets,
 } from './endpoint.js';
 
 describe('webhook endpoint validation', () => {
@@ -41,13 +43,44 @@ describe('webhook endpoint validation', () => {
       '[::ffff:127.0.0.1]',
       '[::ffff:10.0.0.1]',
       'localhost',
+      'localhost.',
+      'LOCALHOST..',
       'api.localhost',
+      'api.localhost.',
     ]) {
       expect(webhookUrlProblem(`https://${host}/hook`, false), host).toMatch(/private or loopback/);
       expect(webhookUrlProblem(`https://${host}/hook`, true), host).toBeNull();
     }
     for (const host of ['93.184.215.14', '[2606:4700::1111]', 'hooks.example.org', '[::ffff:93.184.215.14]'])
       expect(isPrivateLiteralHost(new URL(`https://${host}/`).hostname), host).toBe(false);
+  });
+
+  it('refuses control characters (a URL parser drops them silently; a terminal obeys them) and port 0', () => {
+    for (const url of [
+      'http://example.com/a\nb',
+      'http://example.com/\x1b[2J',
+      'http://exa\tmple.com/',
+      'http://example.com/\u0085',
+    ])
+      expect(webhookUrlProblem(url, false), JSON.stringify(url)).toMatch(/no control characters/);
+    expect(webhookUrlProblem('http://example.com:0/', false)).toMatch(/port 0/);
+    const { create } = webhookEndpointSchemas({ topics: [], allowPrivate: false });
+    expect(create.safeParse({ url: 'https://x.example/', description: 'evil\x1b[31mRED' }).success).toBe(false);
+  });
+
+  it('stores the URL as it will be requested (normalised)', () => {
+    const { create } = webhookEndpointSchemas({ topics: [], allowPrivate: false });
+    expect(create.parse({ url: 'HTTP://Hooks.EXAMPLE.org:80/a/../b?x=1' }).url).toBe('http://hooks.example.org/b?x=1');
+  });
+
+  it('shows an endpoint URL by its origin only, in pages and in errors', () => {
+    const url = 'https://hooks.example.org/services/T0/B0?token=SEKRIT';
+    expect(shownWebhookUrl(url)).toBe('https://hooks.example.org/…');
+    expect(shownWebhookUrl('https://hooks.example.org/')).toBe('https://hooks.example.org');
+    expect(shownWebhookUrl('not a url')).toBe('<the endpoint URL>');
+    expect(withoutUrlSecrets(`connect ECONNREFUSED while posting to ${url}`, url)).toBe(
+      'connect ECONNREFUSED while posting to https://hooks.example.org/…',
+    );
   });
 
   it('checks event types and topics, and names each bad field', () => {

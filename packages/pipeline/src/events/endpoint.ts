@@ -58,13 +58,20 @@ function unmapped(address: string): string {
 export function isPrivateLiteralHost(hostname: string): boolean {
   const address = unmapped(hostname.replace(/^\[|\]$/g, ''));
   const family = isIP(address);
-  if (family === 0) return hostname === 'localhost' || hostname.endsWith('.localhost');
+  if (family === 0) {
+    // A trailing dot names the same host (`localhost.`); case is already folded by URL.
+    const name = hostname.replace(/\.+$/, '');
+    return name === 'localhost' || name.endsWith('.localhost');
+  }
   return privateRanges.check(address, family === 4 ? 'ipv4' : 'ipv6');
 }
 
 /** The problem with `url` as a webhook endpoint, or null when there is none. */
 export function webhookUrlProblem(url: string, allowPrivate: boolean): string | null {
   if (url.length > WEBHOOK_URL_MAX) return `at most ${WEBHOOK_URL_MAX} characters`;
+  // URL parsing drops tabs and newlines silently (the request would go elsewhere than the URL stored
+  // and shown), and escape sequences would reach an operator's terminal through `webhooks list`.
+  if (/\p{Cc}/u.test(url)) return 'no control characters (newlines, tabs, escapes)';
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -75,9 +82,34 @@ export function webhookUrlProblem(url: string, allowPrivate: boolean): string | 
   if (parsed.username || parsed.password)
     return 'no credentials in the URL: the receiver checks the paperboy-signature header instead';
   if (parsed.hash) return 'no #fragment (it is never sent)';
+  if (parsed.port === '0') return 'port 0 is not a port one can connect to';
   if (!allowPrivate && isPrivateLiteralHost(parsed.hostname))
     return `${parsed.hostname} is a private or loopback address (set PAPERBOY_WEBHOOK_ALLOW_PRIVATE=1 to allow it)`;
   return null;
+}
+
+/**
+ * An endpoint URL as pages, logs and errors show it: its origin and `/…` when it has more. Webhook URLs
+ * often carry a token in their path or query (a chat hook's secret), which only the admin API and
+ * `paperboy webhooks list` (both behind the admin token) show whole.
+ */
+export function shownWebhookUrl(rawUrl: string): string {
+  try {
+    const url = new URL(rawUrl);
+    return url.pathname === '/' && !url.search ? url.origin : `${url.origin}/…`;
+  } catch {
+    return '<the endpoint URL>';
+  }
+}
+
+/** `message` with the endpoint's URL cut to `shownWebhookUrl` wherever it appears (errors are logged and stored). */
+export function withoutUrlSecrets(message: string, rawUrl: string): string {
+  const shown = shownWebhookUrl(rawUrl);
+  let href = rawUrl;
+  try {
+    href = new URL(rawUrl).toString();
+  } catch {}
+  return message.split(href).join(shown).split(rawUrl).join(shown);
 }
 
 /** A comma-separated list (`a,b`), trimmed, without empties or duplicates. */
@@ -132,12 +164,20 @@ export function webhookEndpointSchemas(options: { topics: readonly string[]; all
       const problem = webhookUrlProblem(value, options.allowPrivate);
       if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem });
     })
+    // Stored as it will be requested: the normalised form (`HTTP://Host` is `http://host/`).
+    .transform((value) => new URL(value).href)
     .describe('where events are POSTed: http(s), no credentials; a literal private address is refused');
   const fields = {
     url,
     eventTypes: eventTypeList.describe(`event types to deliver (none: every type): ${EVENT_TYPES.join(', ')}`),
     topics: topicList(options.topics).describe('topic ids (none: every topic); events not about a paper always pass'),
-    description: z.string().trim().max(WEBHOOK_DESCRIPTION_MAX).nullable().describe('a note for operators'),
+    description: z
+      .string()
+      .trim()
+      .max(WEBHOOK_DESCRIPTION_MAX)
+      .regex(/^\P{Cc}*$/u, 'no control characters (newlines, tabs, escapes)')
+      .nullable()
+      .describe('a note for operators'),
     secret: z
       .string()
       .regex(/^[\x21-\x7e]{16,200}$/, '16 to 200 printable characters without spaces')

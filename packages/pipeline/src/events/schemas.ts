@@ -9,10 +9,15 @@ import { z } from 'zod';
 
 const isoTime = z.string().datetime({ offset: true });
 
-/** The paper as events carry it: enough to act on without calling back, the rest at /api/papers/{id}. */
+/** The paper as events carry it: enough to act on without calling back; the rest at /api/papers/{arxivId}. */
 export const eventPaperSchema = z
   .object({
-    id: z.number().int().describe('paperboy id of the paper (/api/papers/{id})'),
+    id: z
+      .number()
+      .int()
+      .describe(
+        "paperboy's own id of the paper: stable, the key to deduplicate papers by (the read API looks papers up by arXiv id: /api/papers/{arxivId})",
+      ),
     arxivId: z.string().nullable().describe('arXiv id without version, null for papers without one'),
     title: z.string(),
     authors: z.array(z.string()).describe('authors in the order the source lists them'),

@@ -81,7 +81,18 @@ export function registerEventRoutes(
         .send({
           error: `the live stream is at its limit of ${deps.config.events.streamClients} connections on this server (PAPERBOY_EVENT_STREAM_CLIENTS); try again later`,
         });
-    const start = from ?? (await hub.head());
+    const head = await hub.head();
+    // A client only ever holds positions of settled events, and the head only moves forward: one past
+    // it came from elsewhere (another deployment's stream, a database restored onto another server)
+    // and would wait for nothing, silently.
+    if (from && (BigInt(from.tx) > BigInt(head.tx) || (from.tx === head.tx && BigInt(from.id) > BigInt(head.id))))
+      return reply.code(400).send({
+        error: 'invalid request',
+        details: [
+          `Last-Event-ID: ${formatPosition(from)} is past the newest event of this stream (${formatPosition(head)}): not a position of this deployment; reconnect without it to start from now`,
+        ],
+      });
+    const start = from ?? head;
     reply.hijack();
     // Fastify's hooks (helmet) set their headers on the reply: carried over to the raw answer.
     reply.raw.writeHead(200, {

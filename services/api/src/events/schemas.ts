@@ -58,7 +58,8 @@ export function eventSchemas(taxonomy: Taxonomy, allowPrivate: boolean) {
   const created = endpoint.extend({
     secret: z.string().describe('the signing secret: shown here once, never again (store it now)'),
   });
-  const idParams = z.object({ id: z.coerce.number().int().positive() });
+  // Bounded to bigint: a larger number would reach Postgres and fail there (500).
+  const idParams = z.object({ id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER) });
   const disableBody = z
     .object({ reason: z.string().trim().max(500).optional().describe('why (shown on the dashboard)') })
     .strict();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { paperCells } from './dashboard.js';
+import { paperCells, webhooksPanel } from './dashboard.js';
 
 const fields = {
   paperId: 7,
@@ -39,6 +39,36 @@ describe('the dashboard page: paper cells', () => {
     // Link fields not read (a paper gone meanwhile): the arXiv page from the listed id.
     expect(paperCells({ paperId: 10, arxivId: '2611.30010', title: 'Ten' }, undefined).title.html).toContain(
       'href="https://arxiv.org/abs/2611.30010"',
+    );
+  });
+});
+
+describe('the dashboard page: webhook endpoints', () => {
+  const endpoint = {
+    id: 3,
+    url: 'https://hooks.example.org/services/T000/B000?token=SEKRIT',
+    eventTypes: [],
+    topics: ['llm'],
+    enabled: true,
+    disabledReason: null,
+    consecutiveFailures: 0,
+    failingSince: null,
+    lastSuccessAt: null,
+    lastFailureAt: null,
+    lastStatus: 200,
+    lastError: null,
+    delivered: 5,
+    failed: 0,
+    pendingEvents: 0,
+  };
+
+  it("shows an endpoint's origin, never the path or query that may hold its token (the page may be public)", () => {
+    const html = webhooksPanel([endpoint]);
+    expect(html).toContain('#3 https://hooks.example.org/…');
+    expect(html).not.toContain('SEKRIT');
+    expect(html).not.toContain('T000');
+    expect(webhooksPanel([{ ...endpoint, url: 'https://hooks.example.org/' }])).toContain(
+      '#3 https://hooks.example.org<',
     );
   });
 });

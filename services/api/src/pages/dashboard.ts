@@ -7,7 +7,7 @@ import type {
   TrendingPaperRow,
 } from '@paperboy/db';
 import { escapeHtml } from '@paperboy/mail';
-import { storedPaperLinks } from '@paperboy/pipeline';
+import { shownWebhookUrl, storedPaperLinks } from '@paperboy/pipeline';
 import { DASHBOARD_SCRIPT_PATH } from './dashboard-live.js';
 import { page } from './layout.js';
 
@@ -162,7 +162,8 @@ export function webhooksPanel(endpoints: readonly DashboardWebhook[]): string {
       'failures in a row',
     ],
     endpoints.map((e) => [
-      `#${e.id} ${e.url}`,
+      // Origin only: the rest of a hook URL is often its token, and this page may be public.
+      `#${e.id} ${shownWebhookUrl(e.url)}`,
       e.eventTypes.length ? e.eventTypes.join(', ') : 'all',
       e.topics.length ? e.topics.join(', ') : 'all',
       e.enabled

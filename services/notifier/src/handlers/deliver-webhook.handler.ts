@@ -3,7 +3,7 @@ import { type Db, type EventPosition, EventRepository, type StoredEvent, Webhook
 import { FetchError, postJson } from '@paperboy/http';
 import { jobLogger, type Logger } from '@paperboy/logger';
 import type { Metrics } from '@paperboy/metrics';
-import { type EventEnvelope, signatureHeader } from '@paperboy/pipeline';
+import { type EventEnvelope, signatureHeader, withoutUrlSecrets } from '@paperboy/pipeline';
 import { DelayedError, type DeliverWebhookPayload, type Job } from '@paperboy/queue';
 import { retryDelayMs } from '../webhooks/backoff.js';
 import { sendInOrder } from '../webhooks/in-order.js';
@@ -46,21 +46,6 @@ export function envelopeOf(event: StoredEvent): EventEnvelope {
     occurredAt: event.occurredAt.toISOString(),
     data: event.data,
   };
-}
-
-/**
- * `message` without the endpoint's URL beyond its origin: webhook URLs often carry a token in the
- * path or query (the secret of a chat hook), and errors are logged and stored.
- */
-export function withoutUrlSecrets(message: string, rawUrl: string): string {
-  let url: URL;
-  try {
-    url = new URL(rawUrl);
-  } catch {
-    return message.split(rawUrl).join('<the endpoint URL>');
-  }
-  const shown = `${url.origin}/…`;
-  return message.split(url.toString()).join(shown).split(rawUrl).join(shown);
 }
 
 /** A duration as an operator reads it: minutes, or seconds when under one. */

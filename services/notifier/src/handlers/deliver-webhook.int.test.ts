@@ -379,6 +379,31 @@ describe('deliver-webhook', () => {
     expect(got.map(thresholdOf)).toEqual([1, 2, 3]);
   });
 
+  it('delivers at once when an operator enables a failing endpoint, not after the backoff its job was waiting out', async () => {
+    // A long backoff (an hour at most, 30 s at the first failure), and no disabling in this test's time.
+    const s = await setup({ PAPERBOY_WEBHOOK_RETRY_BASE_MS: '30000', PAPERBOY_WEBHOOK_RETRY_MAX_MS: '3600000' });
+    const endpoint = await s.endpoint('/fixed');
+    let fixed = false;
+    s.receiver.on('/fixed', () => (fixed ? 200 : 500));
+    await s.paperEvents([9]);
+    await waitFor(
+      'a failure',
+      () => s.hooks.get(endpoint.id),
+      (e) => (e?.consecutiveFailures ?? 0) >= 1,
+    );
+    const attempts = s.receiver.of('/fixed').length;
+    // The receiver is fixed and the operator says so (`webhooks enable`, which clears the failure run).
+    fixed = true;
+    await s.hooks.setEnabled(endpoint.id, true);
+    const got = await waitFor(
+      'the delivery after enable',
+      () => firstSeen(s.receiver.of('/fixed').slice(attempts)),
+      (l) => l.length >= 1,
+      5000,
+    );
+    expect(got.map(paperOf)).toEqual([9]);
+  });
+
   it('resumes from the position in Postgres when Redis loses the delivery job', async () => {
     const s = await setup();
     const endpoint = await s.endpoint('/lossy');

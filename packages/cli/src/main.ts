@@ -218,11 +218,17 @@ const commands: Command[] = [
       return 0;
     },
   },
-  {
-    spec: webhooksSpec,
-    run: async ({ values, positionals }, config) => {
-      const { webhooks } = await import('./commands/webhooks.js');
-      await webhooks(
+  ...(
+    [
+      [webhooksSpec, 'webhooks'],
+      [eventsSpec, 'events'],
+    ] as const
+  ).map(([spec, name]) => ({
+    spec,
+    // Both print their own lines: results on stdout, notes (a secret shown once, a warning) on stderr.
+    run: async ({ values, positionals }: ReturnType<typeof parseCommandArgs>, config: Config) => {
+      const command = (await import('./commands/webhooks.js'))[name];
+      await command(
         config,
         positionals,
         values as Record<string, string | boolean | undefined>,
@@ -231,21 +237,7 @@ const commands: Command[] = [
       );
       return 0;
     },
-  },
-  {
-    spec: eventsSpec,
-    run: async ({ values, positionals }, config) => {
-      const { events } = await import('./commands/webhooks.js');
-      await events(
-        config,
-        positionals,
-        values as Record<string, string | boolean | undefined>,
-        (line) => process.stdout.write(`${line}\n`),
-        (line) => process.stderr.write(`${line}\n`),
-      );
-      return 0;
-    },
-  },
+  })),
   {
     spec: labelSpec,
     run: async ({ values, positionals }, config) => {

@@ -32,6 +32,12 @@ export function formatPosition(position: EventPosition): string {
   return `${position.tx}.${position.id}`;
 }
 
+/** Whether position `a` comes after `b` (the 64-bit parts compared as numbers, never as text). */
+export function positionAfter(a: EventPosition, b: EventPosition): boolean {
+  const [atx, btx] = [BigInt(a.tx), BigInt(b.tx)];
+  return atx !== btx ? atx > btx : BigInt(a.id) > BigInt(b.id);
+}
+
 /** A token of `formatPosition`, or null when it is not one. */
 export function parsePosition(token: string): EventPosition | null {
   const match = /^(\d{1,20})\.(\d{1,20})$/.exec(token.trim());

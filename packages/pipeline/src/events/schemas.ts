@@ -141,6 +141,23 @@ export const eventEnvelopeSchema = z.object({
 });
 export type EventEnvelope = z.infer<typeof eventEnvelopeSchema>;
 
+/** The envelope of a stored event (the outbox row's stable id, type, version, time, data): the same in a webhook body and on the stream. */
+export function envelopeOf(event: {
+  eventId: string;
+  type: string;
+  version: number;
+  occurredAt: Date;
+  data: unknown;
+}): EventEnvelope {
+  return {
+    id: event.eventId,
+    type: event.type as EventType,
+    version: event.version,
+    occurredAt: event.occurredAt.toISOString(),
+    data: event.data,
+  };
+}
+
 /** A row for the outbox (`EventRepository.append`): a typed event, checked against its schema. */
 export interface OutboxEvent {
   type: EventType;

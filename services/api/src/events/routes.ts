@@ -5,6 +5,7 @@ import {
   EventRepository,
   formatPosition,
   parsePosition,
+  positionAfter,
   WebhookBacklogRepository,
   type WebhookEndpoint,
   WebhookRepository,
@@ -85,7 +86,7 @@ export function registerEventRoutes(
     // A client only ever holds positions of settled events, and the head only moves forward: one past
     // it came from elsewhere (another deployment's stream, a database restored onto another server)
     // and would wait for nothing, silently.
-    if (from && (BigInt(from.tx) > BigInt(head.tx) || (from.tx === head.tx && BigInt(from.id) > BigInt(head.id))))
+    if (from && positionAfter(from, head))
       return reply.code(400).send({
         error: 'invalid request',
         details: [

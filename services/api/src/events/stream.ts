@@ -1,33 +1,18 @@
 import type { ServerResponse } from 'node:http';
 import {
+  positionAfter as after,
   type EventFilter,
   type EventPosition,
   type EventRepository,
   formatPosition,
   type StoredEvent,
 } from '@paperboy/db';
-import type { EventEnvelope } from '@paperboy/pipeline';
-
-/** The wire envelope of a stored event (eventEnvelopeSchema): the same on the stream as in a webhook body. */
-export function envelopeOf(event: StoredEvent): EventEnvelope {
-  return {
-    id: event.eventId,
-    type: event.type as EventEnvelope['type'],
-    version: event.version,
-    occurredAt: event.occurredAt.toISOString(),
-    data: event.data,
-  };
-}
+import { envelopeOf } from '@paperboy/pipeline';
 
 /** One Server-Sent Events message: the position as its id (what Last-Event-ID resumes from), the type as its event name. */
 export function sseMessage(event: StoredEvent): string {
   return `id: ${formatPosition(event.position)}\nevent: ${event.type}\ndata: ${JSON.stringify(envelopeOf(event))}\n\n`;
 }
-
-const after = (a: EventPosition, b: EventPosition) => {
-  const [atx, btx] = [BigInt(a.tx), BigInt(b.tx)];
-  return atx !== btx ? atx > btx : BigInt(a.id) > BigInt(b.id);
-};
 
 const passes = (event: StoredEvent, filter: EventFilter) =>
   (!filter.types?.length || filter.types.includes(event.type)) &&

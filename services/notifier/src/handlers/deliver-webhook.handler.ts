@@ -1,9 +1,9 @@
 import type { Config } from '@paperboy/config';
-import { type Db, type EventPosition, EventRepository, type StoredEvent, WebhookRepository } from '@paperboy/db';
+import { positionAfter as after, type Db, EventRepository, type StoredEvent, WebhookRepository } from '@paperboy/db';
 import { FetchError, postJson } from '@paperboy/http';
 import { jobLogger, type Logger } from '@paperboy/logger';
 import type { Metrics } from '@paperboy/metrics';
-import { type EventEnvelope, signatureHeader, withoutUrlSecrets } from '@paperboy/pipeline';
+import { envelopeOf, signatureHeader, withoutUrlSecrets } from '@paperboy/pipeline';
 import { DelayedError, type DeliverWebhookPayload, type Job } from '@paperboy/queue';
 import { retryDelayMs } from '../webhooks/backoff.js';
 import { sendInOrder } from '../webhooks/in-order.js';
@@ -38,21 +38,8 @@ export function orderKey(event: StoredEvent): string {
   return `event:${event.position.id}`;
 }
 
-export function envelopeOf(event: StoredEvent): EventEnvelope {
-  return {
-    id: event.eventId,
-    type: event.type as EventEnvelope['type'],
-    version: event.version,
-    occurredAt: event.occurredAt.toISOString(),
-    data: event.data,
-  };
-}
-
 /** A duration as an operator reads it: minutes, or seconds when under one. */
 const spoken = (ms: number) => (ms >= 60_000 ? `${Math.round(ms / 60_000)} min` : `${Math.round(ms / 1000)} s`);
-
-const after = (a: EventPosition, b: EventPosition) =>
-  BigInt(a.tx) > BigInt(b.tx) || (a.tx === b.tx && BigInt(a.id) > BigInt(b.id));
 
 /** Puts the job back until `at` without spending an attempt (BullMQ's pattern: move, then DelayedError). */
 async function delayUntil(job: Job, token: string | undefined, at: number): Promise<never> {

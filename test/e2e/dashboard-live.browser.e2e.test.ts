@@ -116,13 +116,14 @@ describe.skipIf(!available)('the dashboard, live', () => {
       () =>
         (globalThis as unknown as { document: { getElementById(id: string): { textContent: string } | null } }).document
           .getElementById('dashboard-data')
-          ?.textContent.includes('hooks.example.org/live') ?? false,
+          ?.textContent.includes('hooks.example.org/…') ?? false,
       undefined,
       { timeout: 15_000 },
     );
     const row = page.locator('.webhooks tbody tr').first();
     const cells = await row.locator('td').allTextContents();
-    expect(cells[0]).toBe(`#${endpoint.id} https://hooks.example.org/live`);
+    // Its origin only: the rest of a hook URL is often its token.
+    expect(cells[0]).toBe(`#${endpoint.id} https://hooks.example.org/…`);
     expect(cells[3]).toMatch(/^failing since \d{4}-\d\d-\d\d \d\d:\d\d$/);
     expect(cells[5]).toBe('0 / 1');
     expect(cells[8]).toBe('502 <img src=x onerror=alert(1)> bad gateway');

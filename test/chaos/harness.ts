@@ -53,6 +53,8 @@ export const EXPECTED_SCHEDULERS = [
   'maintenance/dashboard-refresh',
   'planning/digest-planner-daily',
   'planning/digest-planner-weekly',
+  'webhooks/events-prune',
+  'webhooks/events-relay',
 ];
 
 export type ServiceName = 'fetcher' | 'processor' | 'notifier';
@@ -258,16 +260,15 @@ export async function startRun(
     return all.flat().sort();
   };
 
-  /** Jobs not finished yet, over every queue (a job scheduler's next delayed job excluded). */
+  /**
+   * Jobs not finished yet, over every queue, a job scheduler's runs excluded: its next delayed job, and
+   * the run of a frequent one (the events relay, every second) caught waiting or active.
+   */
   const pendingJobs = async () => {
     let pending = 0;
     for (const q of Object.values(QueueName)) {
-      const queue = queues.get(q);
-      const counts = await queue.getJobCounts('waiting', 'active', 'prioritized', 'waiting-children');
-      pending += Object.values(counts).reduce((a, b) => a + b, 0);
-      // Delayed jobs that are not a scheduler's next run: retries and held jobs.
-      const delayed = await queue.getDelayed(0, -1);
-      pending += delayed.filter((job) => !job.repeatJobKey).length;
+      const jobs = await queues.get(q).getJobs(['waiting', 'active', 'prioritized', 'waiting-children', 'delayed']);
+      pending += jobs.filter((job) => job && !job.repeatJobKey).length;
     }
     return pending;
   };

@@ -121,7 +121,8 @@ async function setup(env: Record<string, string> = {}) {
     },
     () => receiver.close(),
     () => queues.close(),
-    () => Promise.all(workers.map((w) => w.close(true))),
+    // Not forced: a job finishing after a forced close could update its scheduler over a closed connection.
+    () => Promise.all(workers.map((w) => w.close())),
   );
   const hooks = new WebhookRepository(t.db);
   let threshold = 0;

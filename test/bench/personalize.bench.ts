@@ -35,6 +35,7 @@ import {
   rankForReader,
   type TrainingOptions,
   trainReaderModel,
+  unpackFeatures,
 } from '@paperboy/pipeline';
 import { random } from './digest.bench.js';
 
@@ -243,7 +244,7 @@ function evaluateSeed(papers: readonly EvalPaper[], seed: number, arm: Arm, read
   for (let n = 0; n < readers; n++) {
     const reader = makeReader(r, topics, near);
     let model: ReaderModel | null = null;
-    const liked: Array<{ title: string; features: Map<number, number> }> = [];
+    const liked: ReaderProfile['liked'][number][] = [];
     for (let week = 0; week < WEEKS; week++) {
       const candidates = weeks[week]!;
       const blended = rankForReader(candidates, { ...reader.profile, model, liked }, arm.weights).slice(0, DIGEST_SIZE);
@@ -254,7 +255,7 @@ function evaluateSeed(papers: readonly EvalPaper[], seed: number, arm: Arm, read
           const relevant = reader.liked.has(labelOf.get(pick.id)!);
           const signal: 1 | -1 = relevant !== r.next() < FLIP ? 1 : -1;
           const paper = candidates.find((c) => c.id === pick.id)!;
-          examples.push({ features: paper.features, signal });
+          examples.push({ features: unpackFeatures(paper.features), signal });
           if (signal === 1) liked.push({ title: paper.title, features: paper.features });
         }
         clicks += examples.length;
@@ -445,7 +446,7 @@ export function benchRankingSpeed() {
   const clicks = (n: number): FeedbackExample[] =>
     Array.from({ length: n }, () => {
       const p = r.pick(prepared);
-      return { features: p.features, signal: r.next() < 0.3 ? 1 : -1 };
+      return { features: unpackFeatures(p.features), signal: r.next() < 0.3 ? 1 : -1 };
     });
   const likedOf = (n: number) => r.sample(prepared, n).map((p) => ({ title: p.title, features: p.features }));
   const typical: ReaderProfile = {

@@ -12,6 +12,7 @@ import {
   followedAuthorKey,
   keywordWords,
   type PreparedCandidate,
+  packFeatures,
   paperFeatures,
   prepareCandidate,
   type RankedPick,
@@ -299,7 +300,7 @@ export class DigestCandidates {
     if (missing.size > 0) {
       for (const paper of await this.repo.paperTexts([...missing])) {
         if (list.likedFeatures.size >= MAX_LIKED_FEATURES) list.likedFeatures.clear();
-        list.likedFeatures.set(paper.id, { title: paper.title, features: paperFeatures(paper) });
+        list.likedFeatures.set(paper.id, { title: paper.title, features: packFeatures(paperFeatures(paper)) });
       }
     }
     for (const [id, ids] of likedIdsOf) {

@@ -1,15 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import {
   contentWords,
-  cosine,
   FEATURE_KIND,
   featuresOfWords,
   MAX_TEXT_CHARS,
+  packedCosine,
+  packFeatures,
   paperFeatures,
   type SparseVector,
   TOPIC_FEATURE_VALUE,
   termBucket,
   topicBucket,
+  unpackFeatures,
 } from './features.js';
 
 const norm = (v: SparseVector) => Math.sqrt([...v.values()].reduce((s, x) => s + x * x, 0));
@@ -143,17 +145,43 @@ describe('termBucket', () => {
   });
 });
 
-describe('cosine', () => {
+describe('packFeatures and packedCosine', () => {
+  it('packs ids ascending with their values, and unpacks to the same vector', () => {
+    const v = paperFeatures({ ...paper, topics: ['llm'] });
+    const p = packFeatures(v);
+    expect(p.ids.length).toBe(v.size);
+    for (let i = 1; i < p.ids.length; i++) expect(p.ids[i]!).toBeGreaterThan(p.ids[i - 1]!);
+    expect(unpackFeatures(p)).toEqual(v);
+  });
+
   it('is 1 for the same paper (with topics too), 0 for papers without a shared word or when one is empty, symmetric', () => {
-    const t = paperFeatures({ ...paper, topics: ['llm', 'efficiency'] });
-    expect(cosine(t, t)).toBeCloseTo(1, 12);
-    expect(cosine(t, new Map())).toBe(0);
-    const a = paperFeatures(paper);
-    const b = paperFeatures({ title: 'Robot grasping', abstract: 'Reinforcement learning for dexterous hands.' });
-    const c = paperFeatures({ title: 'Sparse attention kernels', abstract: 'Faster attention on GPUs.' });
-    expect(cosine(a, a)).toBeCloseTo(1, 12);
-    expect(cosine(a, b)).toBe(0);
-    expect(cosine(a, c)).toBeGreaterThan(0.1);
-    expect(cosine(a, c)).toBeCloseTo(cosine(c, a), 12);
+    const t = packFeatures(paperFeatures({ ...paper, topics: ['llm', 'efficiency'] }));
+    expect(packedCosine(t, t)).toBeCloseTo(1, 12);
+    expect(packedCosine(t, packFeatures(new Map()))).toBe(0);
+    const a = packFeatures(paperFeatures(paper));
+    const b = packFeatures(
+      paperFeatures({ title: 'Robot grasping', abstract: 'Reinforcement learning for dexterous hands.' }),
+    );
+    const c = packFeatures(paperFeatures({ title: 'Sparse attention kernels', abstract: 'Faster attention on GPUs.' }));
+    expect(packedCosine(a, a)).toBeCloseTo(1, 12);
+    expect(packedCosine(a, b)).toBe(0);
+    expect(packedCosine(a, c)).toBeGreaterThan(0.1);
+    expect(packedCosine(a, c)).toBeCloseTo(packedCosine(c, a), 12);
+  });
+
+  it("leaves the second vector's ids it is told to out, the first's not", () => {
+    const a = new Map([
+      [1, 0.6],
+      [5, 0.8],
+    ]);
+    const b = new Map([
+      [1, 0.6],
+      [5, 0.8],
+      [9, 3],
+    ]);
+    expect(packedCosine(packFeatures(a), packFeatures(b), new Set([9]))).toBeCloseTo(1, 12);
+    expect(packedCosine(packFeatures(a), packFeatures(b))).toBeCloseTo(1 / Math.sqrt(10), 12);
+    // Left out of b only: a's 5 still counts in a's norm.
+    expect(packedCosine(packFeatures(a), packFeatures(b), new Set([5]))).toBeCloseTo(0.36 / Math.sqrt(9.36), 12);
   });
 });

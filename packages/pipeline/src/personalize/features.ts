@@ -146,18 +146,48 @@ export function topicBucket(topic: string): number {
   return bucketOf(`topic:${topic}`);
 }
 
-/** Cosine similarity of two vectors (0 when either is empty). */
-export function cosine(a: SparseVector, b: SparseVector): number {
-  const [small, large] = a.size <= b.size ? [a, b] : [b, a];
+/**
+ * A feature vector packed for being read many times: its ids ascending, with their values. What a
+ * prepared digest candidate keeps: a `Map` of a paper's ~300 features costs about 17 KB of heap, these
+ * two arrays 3.6 KB, and they are several times faster to walk.
+ */
+export interface PackedFeatures {
+  readonly ids: Int32Array;
+  readonly values: Float64Array;
+}
+
+export function packFeatures(features: SparseVector): PackedFeatures {
+  const ids = Int32Array.from(features.keys()).sort();
+  const values = new Float64Array(ids.length);
+  for (let i = 0; i < ids.length; i++) values[i] = features.get(ids[i]!)!;
+  return { ids, values };
+}
+
+/** The packed vector as a `Map` again (ids ascending), for training and `relevance()`. */
+export function unpackFeatures(packed: PackedFeatures): SparseVector {
+  const features: SparseVector = new Map();
+  for (let i = 0; i < packed.ids.length; i++) features.set(packed.ids[i]!, packed.values[i]!);
+  return features;
+}
+
+/**
+ * Cosine similarity of two packed vectors, `b`'s ids in `leaveOutOfB` left out (0 when either is
+ * empty): a merge of the two ascending id lists.
+ */
+export function packedCosine(a: PackedFeatures, b: PackedFeatures, leaveOutOfB?: ReadonlySet<number>): number {
   let sum = 0;
-  let smallNorm = 0;
-  for (const [id, value] of small) {
-    smallNorm += value * value;
-    const other = large.get(id);
-    if (other !== undefined) sum += value * other;
+  let aNorm = 0;
+  let bNorm = 0;
+  for (let i = 0; i < a.ids.length; i++) aNorm += a.values[i]! * a.values[i]!;
+  let i = 0;
+  for (let j = 0; j < b.ids.length; j++) {
+    const id = b.ids[j]!;
+    if (leaveOutOfB?.has(id)) continue;
+    const value = b.values[j]!;
+    bNorm += value * value;
+    while (i < a.ids.length && a.ids[i]! < id) i++;
+    if (i < a.ids.length && a.ids[i] === id) sum += a.values[i]! * value;
   }
-  let largeNorm = 0;
-  for (const value of large.values()) largeNorm += value * value;
-  const norms = Math.sqrt(smallNorm * largeNorm);
+  const norms = Math.sqrt(aNorm * bNorm);
   return norms > 0 ? sum / norms : 0;
 }

@@ -1,10 +1,11 @@
 import {
   contentOf,
-  cosine,
   FEATURE_BUCKETS,
   featuresOfWords,
   keywordWords,
-  type SparseVector,
+  type PackedFeatures,
+  packedCosine,
+  packFeatures,
   TOPIC_FEATURE_VALUE,
   topicBucket,
 } from './features.js';
@@ -47,8 +48,8 @@ export interface ReaderProfile {
   negativeKeywords: readonly string[];
   /** Null until the reader has given feedback (and the model has been trained on it). */
   model: ReaderModel | null;
-  /** Papers the reader said "more like this" to, for the "like 'X' you liked" line. */
-  liked: ReadonlyArray<{ title: string; features: SparseVector }>;
+  /** Papers the reader said "more like this" to, for the "like 'X' you liked" line (`packFeatures`). */
+  liked: ReadonlyArray<{ title: string; features: PackedFeatures }>;
 }
 
 export interface RankCandidate {
@@ -96,9 +97,12 @@ function containsPhrase(words: readonly string[], wanted: readonly string[]): bo
   return false;
 }
 
-/** What is computed once per candidate and reused by every reader (features, words, author keys). */
+/**
+ * What is computed once per candidate and reused by every reader (features, words, author keys). The
+ * features are packed: a digest process keeps thousands of prepared candidates.
+ */
 export interface PreparedCandidate extends RankCandidate {
-  features: SparseVector;
+  features: PackedFeatures;
   words: string[];
   followedAuthorKeys: string[];
 }
@@ -109,7 +113,7 @@ export function prepareCandidate(candidate: RankCandidate): PreparedCandidate {
   const abstractWords = candidate.abstract ? keywordWords(candidate.abstract) : [];
   return {
     ...candidate,
-    features: featuresOfWords(contentOf(titleWords), contentOf(abstractWords), candidate.topics),
+    features: packFeatures(featuresOfWords(contentOf(titleWords), contentOf(abstractWords), candidate.topics)),
     words: titleWords.concat(abstractWords),
     followedAuthorKeys: candidate.authors.map(followedAuthorKey),
   };
@@ -124,31 +128,6 @@ const LIKED_SIMILARITY = 0.12;
  * the trending part too, none do (relevance moves a pick among its neighbours, it rarely dominates).
  */
 const LIKED_CONTRIBUTION = 0.15;
-
-/**
- * A feature vector as two arrays, made once per vector and kept while the vector lives: the ranking
- * of every reader walks the same prepared candidates, and arrays are several times faster to walk
- * than a Map.
- */
-interface Packed {
-  ids: Int32Array;
-  values: Float64Array;
-}
-const packedVectors = new WeakMap<SparseVector, Packed>();
-
-function packed(features: SparseVector): Packed {
-  let found = packedVectors.get(features);
-  if (!found) {
-    found = { ids: new Int32Array(features.size), values: new Float64Array(features.size) };
-    let i = 0;
-    for (const [id, value] of features) {
-      found.ids[i] = id;
-      found.values[i++] = value;
-    }
-    packedVectors.set(features, found);
-  }
-  return found;
-}
 
 /** The words of a paper as a set, made once per word list (a keyword is looked for only where its first word is). */
 const wordSets = new WeakMap<readonly string[], Set<string>>();
@@ -170,7 +149,7 @@ function hasPhrase(words: readonly string[], set: Set<string>, wanted: readonly 
  * The reader's model as an open-addressing hash table over typed arrays, built once per ranking: a
  * few hundred kilobytes that stay in the CPU's cache while every candidate's features are looked up
  * (a Map, or a dense array over all 2^20 feature ids, costs a cache miss a lookup). Its margins equal
- * `margin()`'s: the same products, added in the same order.
+ * `margin()`'s on the unpacked vector (`unpackFeatures`): the same products, added in the same order.
  */
 interface WeightTable {
   mask: number;
@@ -200,8 +179,8 @@ function weightTable(model: ReaderModel): WeightTable {
   return table;
 }
 
-function marginOf(table: WeightTable, bias: number, features: SparseVector): number {
-  const { ids, values } = packed(features);
+function marginOf(table: WeightTable, bias: number, features: PackedFeatures): number {
+  const { ids, values } = features;
   const { keys, mask, shift } = table;
   let m = bias;
   for (let i = 0; i < ids.length; i++) {
@@ -335,10 +314,9 @@ function likedLine(paper: PreparedCandidate, liked: ReaderProfile['liked']): str
   let best: { title: string; similarity: number } | null = null;
   // Similar in words: two papers of one topic share its feature whatever they say.
   const topics = new Set(paper.topics.map(topicBucket));
-  const words = topics.size > 0 ? new Map([...paper.features].filter(([id]) => !topics.has(id))) : paper.features;
   for (const one of liked) {
     if (one.title === paper.title) continue; // the liked paper itself is no reason for itself
-    const similarity = cosine(one.features, words);
+    const similarity = packedCosine(one.features, paper.features, topics);
     if (similarity >= LIKED_SIMILARITY && (!best || similarity > best.similarity))
       best = { title: one.title, similarity };
   }

@@ -129,6 +129,7 @@ describe('paperboy CLI', () => {
           '2026_12_07_0022_enrichment',
           '2026_12_07_0023_reader_feedback',
           '2026_12_07_0024_events',
+          '2026_12_07_0025_feedback_previous',
         ],
       });
       const second = await runCli(['migrate'], { ...env, DATABASE_URL: url });

@@ -23,6 +23,7 @@ import * as dashboardCodeStars from './migrations/2026_12_07_0021_dashboard_code
 import * as enrichment from './migrations/2026_12_07_0022_enrichment.js';
 import * as readerFeedback from './migrations/2026_12_07_0023_reader_feedback.js';
 import * as events from './migrations/2026_12_07_0024_events.js';
+import * as feedbackPrevious from './migrations/2026_12_07_0025_feedback_previous.js';
 import type { Database } from './schema.js';
 
 // int8 (bigserial ids, counts) as numbers: ids stay far below 2^53.
@@ -54,6 +55,7 @@ const migrations: Record<string, Migration> = {
   '2026_12_07_0022_enrichment': enrichment,
   '2026_12_07_0023_reader_feedback': readerFeedback,
   '2026_12_07_0024_events': events,
+  '2026_12_07_0025_feedback_previous': feedbackPrevious,
 };
 
 export type Db = Kysely<Database>;

@@ -264,6 +264,9 @@ export interface PaperFeedbackTable {
   paper_id: number;
   signal: 1 | -1;
   given_at: DefaultTimestamp;
+  /** The word this one replaced, with its time (migration 0025): what an undo puts back. */
+  previous_signal: 1 | -1 | null;
+  previous_given_at: Date | null;
 }
 
 /** A reader's linear model over hashed features of title and abstract, trained on their feedback (migration 0023). */

@@ -15,6 +15,7 @@ import { registerEventRoutes } from './events/routes.js';
 import type { EventHubOptions } from './events/stream.js';
 import { registerFeeds } from './feeds/index.js';
 import { setErrorHandler } from './plugins/error-handler.js';
+import { redisRateLimitStore } from './plugins/rate-limit-store.js';
 import { recordRoutes } from './plugins/route-list.js';
 import { securityHeaders } from './plugins/security-headers.js';
 import { AnswerCache } from './read/cache.js';
@@ -80,7 +81,10 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   setErrorHandler(app);
   await app.register(formbody);
   await app.register(helmet, securityHeaders(deps.config.mail.publicUrl.startsWith('https:')));
-  await app.register(rateLimit, { global: false, redis: deps.redis, nameSpace: `${deps.config.keyPrefix}:ratelimit:` });
+  await app.register(rateLimit, {
+    global: false,
+    store: redisRateLimitStore(deps.redis, `${deps.config.keyPrefix}:ratelimit:`),
+  });
 
   const jobs =
     deps.jobs ?? new Queues(deps.redis, { prefix: deps.config.queuePrefix, fetchAttempts: deps.config.fetch.attempts });

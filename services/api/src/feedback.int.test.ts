@@ -146,6 +146,31 @@ describe('feedback links', () => {
     expect(await feedbackRows(id)).toEqual([expect.objectContaining({ signal: -1 })]);
   });
 
+  it('Undo after a change of mind gives back the earlier word, with its time', async () => {
+    const id = await reader();
+    const more = token(id, papers.other, 1);
+    const less = token(id, papers.other, -1);
+    // "More" last week; today the reader clicks "less" on the same paper.
+    await post(`/feedback?token=${more}`);
+    const lastWeek = new Date(Date.now() - 7 * 86_400_000);
+    await t.db.updateTable('paper_feedback').set({ given_at: lastWeek }).where('subscriber_id', '=', id).execute();
+    expect((await click(`/feedback?token=${less}`)).body).toContain('Noted: you want fewer papers like');
+    expect(await feedbackRows(id)).toEqual([expect.objectContaining({ signal: -1 })]);
+    await runTrainings(id);
+
+    const res = await post(`/feedback/undo?token=${less}`);
+    expect(res.body).toContain('<h1>Undone</h1>');
+    expect(res.body).toContain('Your earlier word stands again: you want more papers like it.');
+    expect(await feedbackRows(id)).toEqual([{ paper_id: papers.other, signal: 1, given_at: lastWeek }]);
+    expect(await trainingJobs(id)).toHaveLength(1);
+    // One level: Undo again changes nothing ("less" is no longer the word); undoing "more" leaves none.
+    expect((await post(`/feedback/undo?token=${less}`)).body).toContain('<h1>Nothing to undo</h1>');
+    const last = await post(`/feedback/undo?token=${more}`);
+    expect(last.body).toContain('<h1>Undone</h1>');
+    expect(last.body).not.toContain('earlier word');
+    expect(await feedbackRows(id)).toEqual([]);
+  });
+
   it('an old Undo does not remove a later opposite word', async () => {
     const id = await reader();
     const more = token(id, papers.plain, 1);
@@ -329,6 +354,23 @@ describe('feedback links', () => {
         );
       expect(statuses).toEqual([200, 200, 429]);
       expect(await feedbackRows(id)).toHaveLength(2);
+      // A person over the limit reads a page, with when to try again; the undo counts in the same budget.
+      const over = await limited.inject({
+        method: 'POST',
+        url: `/feedback/undo?token=${token(id, papers.plain, 1)}`,
+        remoteAddress: '203.0.113.9',
+      });
+      expect(over.statusCode).toBe(429);
+      expect(over.headers['content-type']).toContain('text/html');
+      expect(over.body).toContain('Too many feedback clicks from your address');
+      expect(Number(over.headers['retry-after'])).toBeGreaterThan(0);
+      expect(await feedbackRows(id)).toHaveLength(2);
+      // Counted under the limit's own name, once for every route of it (no route segment of undefineds).
+      const keys = await redis.keys(`${prefix}:ratelimit:*`);
+      expect(keys).toContain(`${prefix}:ratelimit:feedback:203.0.113.9`);
+      expect(keys.filter((k) => k.includes('undefined'))).toEqual([]);
+      expect(Number(await redis.get(`${prefix}:ratelimit:feedback:203.0.113.9`))).toBe(4);
+      expect(await redis.pttl(`${prefix}:ratelimit:feedback:203.0.113.9`)).toBeGreaterThan(0);
     } finally {
       await limited.close();
     }

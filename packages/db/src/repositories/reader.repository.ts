@@ -54,17 +54,13 @@ export class ReaderRepository {
    * Records a reader's word on a paper (the latest wins): `recorded` when it is new or changed,
    * `unchanged` when the reader said the same already (its time stays, so the model does not learn
    * it twice), null when the paper no longer exists (merged or deleted: nothing stored). A changed
-   * word comes with the one it replaced (`previous`), so a mail scanner's can be reverted.
+   * word keeps the one it replaced, with its time, for an undo to put back.
    */
   async recordFeedback(
     subscriberId: number,
     paperId: number,
     signal: FeedbackSignal,
-  ): Promise<{
-    outcome: 'recorded' | 'unchanged';
-    title: string;
-    previous: { signal: FeedbackSignal; givenAt: string } | null;
-  } | null> {
+  ): Promise<{ outcome: 'recorded' | 'unchanged'; title: string } | null> {
     return this.db.transaction().execute(async (trx) => {
       // Locked so the paper cannot be merged away between this check and the insert.
       const paper = await trx
@@ -74,84 +70,79 @@ export class ReaderRepository {
         .forKeyShare()
         .executeTakeFirst();
       if (!paper) return null;
-      const before = await trx
-        .selectFrom('paper_feedback')
-        .select(['signal', sql<string>`given_at::text`.as('givenAt')])
-        .where('subscriber_id', '=', subscriberId)
-        .where('paper_id', '=', paperId)
-        .forUpdate()
-        .executeTakeFirst();
-      if (before?.signal === signal) return { outcome: 'unchanged' as const, title: paper.title, previous: null };
-      // The conflict clause covers a first word given twice at once (no row to lock above).
+      // The conflict clause covers a first word given twice at once; a changed word moves the one it
+      // replaces to previous_* (the right-hand side reads the row as it was).
       const row = await trx
         .insertInto('paper_feedback')
         .values({ subscriber_id: subscriberId, paper_id: paperId, signal })
         .onConflict((oc) =>
           oc
             .columns(['subscriber_id', 'paper_id'])
-            .doUpdateSet({ signal, given_at: sql`now()` })
+            .doUpdateSet({
+              signal,
+              given_at: sql`now()`,
+              previous_signal: sql`paper_feedback.signal`,
+              previous_given_at: sql`paper_feedback.given_at`,
+            })
             .where('paper_feedback.signal', '<>', signal),
         )
         // Raw: xmax is 0 on a row this statement inserted, not on one it updated (a changed word).
         .returning(sql<boolean>`xmax = 0`.as('inserted'))
         .executeTakeFirst();
-      if (!row) return { outcome: 'unchanged' as const, title: paper.title, previous: null };
+      if (!row) return { outcome: 'unchanged' as const, title: paper.title };
       // A changed word: the model learned the old one, so it must start over.
-      if (before || !row.inserted) await invalidateModel(trx, subscriberId);
-      return { outcome: 'recorded' as const, title: paper.title, previous: before ?? null };
+      if (!row.inserted) await invalidateModel(trx, subscriberId);
+      return { outcome: 'recorded' as const, title: paper.title };
     });
   }
 
   /**
-   * Puts back a word a mail scanner's opening replaced (as it was, with its time), if the word now
-   * stored is still the scanner's (`replacedBy`, given within `givenWithinSeconds`). Returns whether
-   * it did (and marked the model for a full retrain).
-   */
-  async restoreFeedback(
-    subscriberId: number,
-    paperId: number,
-    word: { signal: FeedbackSignal; givenAt: string },
-    replacedBy: FeedbackSignal,
-    givenWithinSeconds: number,
-  ): Promise<boolean> {
-    return this.db.transaction().execute(async (trx) => {
-      const result = await trx
-        .updateTable('paper_feedback')
-        .set({ signal: word.signal, given_at: sql<Date>`${word.givenAt}::timestamptz` })
-        .where('subscriber_id', '=', subscriberId)
-        .where('paper_id', '=', paperId)
-        .where('signal', '=', replacedBy)
-        .where('given_at', '>', sql<Date>`now() - make_interval(secs => ${givenWithinSeconds})`)
-        .executeTakeFirst();
-      const restored = Number(result.numUpdatedRows) > 0;
-      if (restored) await invalidateModel(trx, subscriberId);
-      return restored;
-    });
-  }
-
-  /**
-   * Removes a reader's word on a paper if it still says `signal` (an old undo never removes a later
-   * opposite word); with `givenWithinSeconds`, only a word given that recently. Returns whether one
-   * was removed (and the model marked for a full retrain).
+   * Takes back a reader's word on a paper if it still says `signal` (an old undo never removes a
+   * later opposite word); with `givenWithinSeconds`, only a word given that recently. The word it had
+   * replaced, if any, is its word again, with its time (`restored`); otherwise the paper has no word
+   * (`removed`); null when nothing was taken back. Either way the model is marked for a full retrain.
    */
   async undoFeedback(
     subscriberId: number,
     paperId: number,
     signal: FeedbackSignal,
     options: { givenWithinSeconds?: number } = {},
-  ): Promise<boolean> {
+  ): Promise<{ outcome: 'restored' | 'removed'; signal: FeedbackSignal | null } | null> {
     return this.db.transaction().execute(async (trx) => {
       let query = trx
-        .deleteFrom('paper_feedback')
+        .selectFrom('paper_feedback')
+        .select(['previous_signal as previous'])
         .where('subscriber_id', '=', subscriberId)
         .where('paper_id', '=', paperId)
         .where('signal', '=', signal);
       if (options.givenWithinSeconds !== undefined)
         query = query.where('given_at', '>', sql<Date>`now() - make_interval(secs => ${options.givenWithinSeconds})`);
-      const result = await query.executeTakeFirst();
-      const removed = Number(result.numDeletedRows) > 0;
-      if (removed) await invalidateModel(trx, subscriberId);
-      return removed;
+      // Locked: a word given meanwhile waits, then finds the row as this undo left it.
+      const row = await query.forUpdate().executeTakeFirst();
+      if (!row) return null;
+      if (row.previous === null) {
+        await trx
+          .deleteFrom('paper_feedback')
+          .where('subscriber_id', '=', subscriberId)
+          .where('paper_id', '=', paperId)
+          .execute();
+      } else {
+        await trx
+          .updateTable('paper_feedback')
+          .set({
+            signal: sql`previous_signal`,
+            given_at: sql`previous_given_at`,
+            previous_signal: null,
+            previous_given_at: null,
+          })
+          .where('subscriber_id', '=', subscriberId)
+          .where('paper_id', '=', paperId)
+          .execute();
+      }
+      await invalidateModel(trx, subscriberId);
+      return row.previous === null
+        ? { outcome: 'removed' as const, signal: null }
+        : { outcome: 'restored' as const, signal: row.previous };
     });
   }
 

@@ -23,17 +23,21 @@ ${preferencesLink(preferencesToken)}`,
 export function feedbackUndone(
   title: string | null,
   signal: 1 | -1,
-  undone: boolean,
+  result: { undone: boolean; restored: 1 | -1 | null },
   token: string,
   preferencesToken: string,
 ): string {
   const redo = `<p><a href="/feedback?token=${encodeURIComponent(token)}">Redo: ${wants(signal)} papers like this</a></p>`;
   const about = title === null ? 'this paper' : quoted(title);
+  const earlier =
+    result.restored === null
+      ? ''
+      : ` Your earlier word stands again: you want ${wants(result.restored)} papers like it.`;
   return page(
-    undone ? 'Undone' : 'Nothing to undo',
+    result.undone ? 'Undone' : 'Nothing to undo',
     `<p role="status">${
-      undone
-        ? `Undone: paperboy forgets that you want ${wants(signal)} papers like ${about}.`
+      result.undone
+        ? `Undone: paperboy forgets that you want ${wants(signal)} papers like ${about}.${earlier}`
         : `Your word on ${about} is no longer “${wants(signal)}” (changed or taken back since), so nothing changed.`
     }</p>
 ${redo}

@@ -38,5 +38,6 @@ export const checkInbox = () =>
     '<p>If this address can receive our mail, a message with a confirmation link is on its way. Nothing is sent until you confirm.</p>',
   );
 
-export const tooManyRequests = () =>
-  page('Too many requests', '<p>Too many subscribe requests from your address. Please try again in a minute.</p>');
+/** The page of a person over a per-client limit (`what`: "subscribe requests", "feedback clicks"). */
+export const tooManyRequests = (what: string) =>
+  page('Too many requests', `<p>Too many ${what} from your address. Please try again in a minute.</p>`);

@@ -4,6 +4,13 @@ import type { ErrorAnswer } from '../contract/responses.js';
 import { html } from '../pages/layout.js';
 import { tooManyRequests } from '../pages/subscribe.js';
 
+/** The limited routes a person opens in a browser, and what the 429 page says they sent too many of. */
+const PAGES_LIMITED = new Map([
+  ['/subscribe', 'subscribe requests'],
+  ['/feedback', 'feedback clicks'],
+  ['/feedback/undo', 'feedback clicks'],
+]);
+
 /** Seconds a client is asked to wait after a read query ran out of time (`Retry-After`). */
 export const TIMED_OUT_RETRY_AFTER_SECONDS = 5;
 
@@ -14,9 +21,11 @@ export const TIMED_OUT_RETRY_AFTER_SECONDS = 5;
  */
 export function setErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
-    // The subscribe form is a page: a person who submits it too often reads a page, not JSON.
-    if (error.statusCode === 429 && request.routeOptions.url === '/subscribe')
-      return html(reply, 429, tooManyRequests());
+    // The subscribe form and the feedback links are pages: a person over the limit reads a page, not JSON.
+    if (error.statusCode === 429) {
+      const what = PAGES_LIMITED.get(request.routeOptions.url ?? '');
+      if (what) return html(reply, 429, tooManyRequests(what));
+    }
     if (error.statusCode !== undefined && error.statusCode < 500) return reply.send(error);
     if (isStatementTimeout(error)) {
       request.log.warn({ err: error.message, url: request.routeOptions.url }, 'read query timed out');

@@ -84,38 +84,37 @@ export function createReaderService(deps: {
      */
     async giveFeedback(link: CheckedLink, origin: FeedbackOrigin): Promise<FeedbackOutcome> {
       const claim = feedbackOf(link);
-      const replacedKey = `${deps.keyPrefix}:feedback-replaced:${link.subscriberId}:${claim.paperId}`;
       if (origin === 'link' && (await openedBothWays(link.subscriberId, claim))) {
         const title = await readers.paperTitle(claim.paperId);
         if (title === null) return { outcome: 'no-paper' };
-        // The scanner's first opening stored a word: put back the one it replaced, or drop it.
+        // The scanner's first opening stored a word: take it back (the word it replaced, if any, is
+        // the reader's again).
         const opposite = -claim.signal as 1 | -1;
-        const withinSeconds = Math.ceil(windowMs / 1000);
-        const replaced = parseReplaced(await deps.redis.get(replacedKey));
-        const changed =
-          replaced?.by === opposite
-            ? await readers.restoreFeedback(link.subscriberId, claim.paperId, replaced, opposite, withinSeconds)
-            : await readers.undoFeedback(link.subscriberId, claim.paperId, opposite, {
-                givenWithinSeconds: withinSeconds,
-              });
-        if (changed) await train(link.subscriberId);
+        const undone = await readers.undoFeedback(link.subscriberId, claim.paperId, opposite, {
+          givenWithinSeconds: Math.ceil(windowMs / 1000),
+        });
+        if (undone) await train(link.subscriberId);
         return { outcome: 'scanner', title };
       }
       const recorded = await readers.recordFeedback(link.subscriberId, claim.paperId, claim.signal);
       if (!recorded) return { outcome: 'no-paper' };
       if (recorded.outcome === 'recorded') await train(link.subscriberId);
-      // A link's opening that replaced an older word: kept for the window, should it be a scanner's.
-      if (origin === 'link' && recorded.previous)
-        await deps.redis.set(replacedKey, JSON.stringify({ ...recorded.previous, by: claim.signal }), 'PX', windowMs);
       return { outcome: recorded.outcome, title: recorded.title };
     },
 
-    /** Takes back the link's word if it is still the reader's word on the paper; the paper's title for the page. */
-    async undoFeedback(link: CheckedLink): Promise<{ undone: boolean; title: string | null }> {
+    /**
+     * Takes back the link's word if it is still the reader's word on the paper; `restored` is the
+     * earlier word it had replaced, the reader's word again (null when the paper now has none).
+     */
+    async undoFeedback(link: CheckedLink): Promise<{ undone: boolean; restored: 1 | -1 | null; title: string | null }> {
       const claim = feedbackOf(link);
       const undone = await readers.undoFeedback(link.subscriberId, claim.paperId, claim.signal);
       if (undone) await train(link.subscriberId);
-      return { undone, title: await readers.paperTitle(claim.paperId) };
+      return {
+        undone: undone !== null,
+        restored: undone?.signal ?? null,
+        title: await readers.paperTitle(claim.paperId),
+      };
     },
 
     /** A preferences link for the landing pages (the feedback link's version: revoked together). */
@@ -137,20 +136,6 @@ export function createReaderService(deps: {
       return readers.clearLearned(subscriberId);
     },
   };
-}
-
-/** The word a link's opening replaced, as `giveFeedback` keeps it in Redis; null when absent or unreadable. */
-function parseReplaced(value: string | null): { signal: 1 | -1; givenAt: string; by: 1 | -1 } | null {
-  if (!value) return null;
-  try {
-    const parsed = JSON.parse(value) as { signal?: unknown; givenAt?: unknown; by?: unknown };
-    const signal = parsed.signal === 1 || parsed.signal === -1 ? parsed.signal : null;
-    const by = parsed.by === 1 || parsed.by === -1 ? parsed.by : null;
-    if (signal === null || by === null || typeof parsed.givenAt !== 'string') return null;
-    return { signal, givenAt: parsed.givenAt, by };
-  } catch {
-    return null;
-  }
 }
 
 function feedbackOf(link: CheckedLink): FeedbackClaim {

@@ -48,12 +48,18 @@ export function registerFeedbackRoutes(
 
   app.post('/feedback/undo', guarded, async (request, reply) => {
     const link = signedLinkOf(request);
-    const { undone, title } = await readers.undoFeedback(link);
+    const { undone, restored, title } = await readers.undoFeedback(link);
     reply.header('cache-control', 'no-store');
     return html(
       reply,
       200,
-      feedbackUndone(title, link.feedback!.signal, undone, link.token, await readers.preferencesToken(link)),
+      feedbackUndone(
+        title,
+        link.feedback!.signal,
+        { undone, restored },
+        link.token,
+        await readers.preferencesToken(link),
+      ),
     );
   });
 }

@@ -152,7 +152,7 @@ describe('train-reader', () => {
     await train({ subscriberId: id }, job);
 
     // Undo of "more like `other`": the model must forget it, which only a retrain can do.
-    expect(await readers.undoFeedback(id, ids.other, 1)).toBe(true);
+    expect(await readers.undoFeedback(id, ids.other, 1)).toEqual({ outcome: 'removed', signal: null });
     expect((await readers.readerModel(id))?.trainedThrough).toBeNull();
     expect(await train({ subscriberId: id }, job)).toEqual({ mode: 'full', examples: 2, conflicts: 0 });
     const retrained = await storedModel(id);
@@ -170,10 +170,16 @@ describe('train-reader', () => {
     expect(relevanceOf(await storedModel(id), 'likedTwin')).toBeLessThan(0);
 
     // An old undo of "more" does nothing now that the word is "less".
-    expect(await readers.undoFeedback(id, ids.liked, 1)).toBe(false);
+    expect(await readers.undoFeedback(id, ids.liked, 1)).toBeNull();
 
-    expect(await readers.undoFeedback(id, ids.liked, -1)).toBe(true);
-    expect(await readers.undoFeedback(id, ids.disliked, -1)).toBe(true);
+    // Undoing the flip gives back "more" (the word it replaced): a full retrain learns it again.
+    expect(await readers.undoFeedback(id, ids.liked, -1)).toEqual({ outcome: 'restored', signal: 1 });
+    expect((await readers.readerModel(id))?.trainedThrough).toBeNull();
+    expect(await train({ subscriberId: id }, job)).toMatchObject({ mode: 'full', examples: 2 });
+    expect(relevanceOf(await storedModel(id), 'likedTwin')).toBeGreaterThan(0);
+
+    expect(await readers.undoFeedback(id, ids.liked, 1)).toEqual({ outcome: 'removed', signal: null });
+    expect(await readers.undoFeedback(id, ids.disliked, -1)).toEqual({ outcome: 'removed', signal: null });
     expect(await train({ subscriberId: id }, job)).toMatchObject({ mode: 'cleared' });
     expect(await readers.readerModel(id)).toBeNull();
   });

@@ -83,7 +83,9 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(helmet, securityHeaders(deps.config.mail.publicUrl.startsWith('https:')));
   await app.register(rateLimit, {
     global: false,
-    store: redisRateLimitStore(deps.redis, `${deps.config.keyPrefix}:ratelimit:`),
+    // Redis unreachable: requests pass uncounted (a reader's click, a feed poll) rather than fail.
+    skipOnError: true,
+    store: redisRateLimitStore(deps.redis, `${deps.config.keyPrefix}:ratelimit:`, app.log),
   });
 
   const jobs =
@@ -103,6 +105,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     jobs,
     redis: deps.redis,
     keyPrefix: deps.config.keyPrefix,
+    log: app.log,
     ...(deps.feedbackScannerWindowMs !== undefined ? { scannerWindowMs: deps.feedbackScannerWindowMs } : {}),
   });
 

@@ -356,9 +356,13 @@ export class DigestCandidates {
     const context = contexts.get(subscriberId);
     if (!context || limit <= 0) return [];
     const profile = (await this.profilesOf(list, contexts)).get(subscriberId);
+    // Papers the reader already gave a word on are left out: they have seen them, and a "less" must
+    // not come back.
+    const judged = await this.repo.papersWithFeedback(subscriberId);
+    const unjudged: Fresh = (paper) => !judged.has(paper.id);
     const chosen = profile
-      ? personalRanking(list, profile, this.weights, () => true, limit)
-      : choose(list.filteredFor(context.topics, context.minUpvotes), () => true, limit).map((paper) => ({
+      ? personalRanking(list, profile, this.weights, unjudged, limit)
+      : choose(list.filteredFor(context.topics, context.minUpvotes), unjudged, limit).map((paper) => ({
           paper,
           why: trendingWhy(paper.topics, context.topics),
         }));

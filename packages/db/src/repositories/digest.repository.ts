@@ -407,6 +407,19 @@ export class DigestRepository {
     );
   }
 
+  /**
+   * The papers the reader has given a word on ("more" or "less"): their private feed leaves those out
+   * (a digest never sends a paper twice; a feed shows the current list again).
+   */
+  async papersWithFeedback(subscriberId: number): Promise<Set<number>> {
+    const rows = await this.db
+      .selectFrom('paper_feedback')
+      .select('paper_id')
+      .where('subscriber_id', '=', subscriberId)
+      .execute();
+    return new Set(rows.map((r) => r.paper_id));
+  }
+
   /** Title and abstract of these papers (liked papers that are no longer candidates), in no particular order. */
   async paperTexts(ids: readonly number[]): Promise<Array<{ id: number; title: string; abstract: string | null }>> {
     if (ids.length === 0) return [];

@@ -203,8 +203,9 @@ export const readinessSchema = z.object({
 
 /**
  * Every error answer: `error` says what is wrong; `details` names each problem of an invalid request;
- * `requestId` (5xx) finds the log line. Errors Fastify or a plugin raises (a 429, an unknown route)
- * carry `statusCode` and `message` as well.
+ * `requestId` (5xx) finds the log line. Errors Fastify or a plugin raises (a 429, an unknown route,
+ * an empty or oversized JSON body) carry `statusCode` and `message` as well, and Fastify's `code`
+ * (`FST_ERR_CTP_EMPTY_JSON_BODY`, `FST_ERR_CTP_BODY_TOO_LARGE`…) when it has one.
  */
 export const errorSchema = z.object({
   error: z.string(),
@@ -212,6 +213,7 @@ export const errorSchema = z.object({
   requestId: z.string().optional(),
   statusCode: z.number().int().optional(),
   message: z.string().optional(),
+  code: z.string().optional(),
 });
 
 /** The schemas named in `components.schemas` (referenced, not repeated, wherever a response uses them). */

@@ -63,3 +63,15 @@ export const feedbackNoPaper = () =>
     'This paper is no longer here',
     '<p>The paper of this link was merged into another record or removed since your digest was sent, so nothing was recorded. Your next digest brings links to the papers as they are now.</p>',
   );
+
+/**
+ * The link opened while the scanner check cannot run (Redis unreachable): nothing is kept until a
+ * person presses the button, which records (scanners do not submit forms).
+ */
+export function feedbackConfirm(title: string, signal: 1 | -1, token: string): string {
+  return page(
+    'Confirm',
+    `<p>Do you want ${wants(signal)} papers like ${quoted(title)}?</p>
+<form method="post" action="/feedback?token=${encodeURIComponent(token)}"><button type="submit">Yes: ${wants(signal)} papers like this</button></form>`,
+  );
+}

@@ -1,7 +1,8 @@
 import { isStatementTimeout } from '@paperboy/db';
+import { escapeHtml } from '@paperboy/mail';
 import type { FastifyInstance } from 'fastify';
 import type { ErrorAnswer } from '../contract/responses.js';
-import { html } from '../pages/layout.js';
+import { html, page } from '../pages/layout.js';
 import { tooManyRequests } from '../pages/subscribe.js';
 
 /** The limited routes a person opens in a browser, and what the 429 page says they sent too many of. */
@@ -9,6 +10,18 @@ const PAGES_LIMITED = new Map([
   ['/subscribe', 'subscribe requests'],
   ['/feedback', 'feedback clicks'],
   ['/feedback/undo', 'feedback clicks'],
+]);
+
+/** The routes a person opens in a browser (links in mails, forms): a failure there answers with a page. */
+const PAGE_ROUTES = new Set([
+  '/subscribe',
+  '/confirm',
+  '/unsubscribe',
+  '/preferences',
+  '/preferences/clear-learned',
+  '/preferences/sign-out',
+  '/feedback',
+  '/feedback/undo',
 ]);
 
 /** Seconds a client is asked to wait after a read query ran out of time (`Retry-After`). */
@@ -27,6 +40,7 @@ export function setErrorHandler(app: FastifyInstance): void {
       if (what) return html(reply, 429, tooManyRequests(what));
     }
     if (error.statusCode !== undefined && error.statusCode < 500) return reply.send(error);
+    const pageRoute = PAGE_ROUTES.has(request.routeOptions.url ?? '');
     if (isStatementTimeout(error)) {
       request.log.warn({ err: error.message, url: request.routeOptions.url }, 'read query timed out');
       return reply
@@ -35,6 +49,16 @@ export function setErrorHandler(app: FastifyInstance): void {
         .send({ error: 'the query took too long; try again later', requestId: request.id } satisfies ErrorAnswer);
     }
     request.log.error({ err: error }, 'request failed');
+    if (pageRoute) return html(reply, 500, somethingWentWrong(request.id));
     return reply.code(500).send({ error: 'internal error', requestId: request.id } satisfies ErrorAnswer);
   });
+}
+
+/** What a person reads when a page failed on our side: nothing of the cause, the id that finds the log line. */
+function somethingWentWrong(requestId: string): string {
+  return page(
+    'Something went wrong',
+    `<p>paperboy could not complete this request: the problem is on our side. Please try again in a few minutes.</p>
+<p>Reference: <code>${escapeHtml(requestId)}</code></p>`,
+  );
 }

@@ -22,8 +22,24 @@ return { count, ttl }
  * their purpose in their key (`feedback:<ip>`); the plugin's own Redis store would put the route's
  * method and URL before it, which such a limit does not have (keys read `…undefinedundefined-…`). A
  * limit set in a route's config gets its method and URL, as with the plugin's store.
+ *
+ * While Redis is unreachable the limits are not counted (registered with `skipOnError`): a reader's
+ * click or a feed reader's poll is answered rather than failed, and a warning is logged at most once
+ * a minute. A Redis not ready fails the count at once instead of after the client's retries.
  */
-export function redisRateLimitStore(redis: RedisClient, namespace: string): FastifyRateLimitStoreCtor {
+export function redisRateLimitStore(
+  redis: RedisClient,
+  namespace: string,
+  log: { warn(details: object, message: string): void },
+): FastifyRateLimitStoreCtor {
+  let warnedAt = Number.NEGATIVE_INFINITY;
+  const failed = (error: Error) => {
+    if (Date.now() - warnedAt >= 60_000) {
+      warnedAt = Date.now();
+      log.warn({ err: error.message }, 'per-client limits not counted: Redis unreachable (requests let through)');
+    }
+    return error;
+  };
   class RedisWindowStore implements FastifyRateLimitStore {
     private readonly prefix: string;
 
@@ -37,12 +53,16 @@ export function redisRateLimitStore(redis: RedisClient, namespace: string): Fast
       callback: (error: Error | null, result?: { current: number; ttl: number }) => void,
       timeWindow?: number,
     ): void {
+      if (redis.status !== 'ready') {
+        callback(failed(new Error(`Redis is ${redis.status}`)));
+        return;
+      }
       redis.eval(COUNT, 1, `${this.prefix}${key}`, timeWindow ?? 60_000).then(
         (reply) => {
           const [current, ttl] = reply as [number, number];
           callback(null, { current, ttl });
         },
-        (error: Error) => callback(error),
+        (error: Error) => callback(failed(error)),
       );
     }
 

@@ -21,6 +21,8 @@ export type FeedbackOutcome =
   | { outcome: 'recorded' | 'unchanged'; title: string }
   /** Both "more" and "less" on this paper opened within the window (a mail scanner's way): neither kept. */
   | { outcome: 'scanner'; title: string }
+  /** Redis (where the scanner check keeps its openings) is unreachable: nothing kept, the person confirms with the button. */
+  | { outcome: 'confirm'; title: string }
   /** The paper was merged into another or deleted: nothing stored. */
   | { outcome: 'no-paper' };
 
@@ -57,11 +59,27 @@ export function createReaderService(deps: {
   redis: RedisClient;
   keyPrefix: string;
   scannerWindowMs?: number;
+  log: { warn(details: object, message: string): void };
 }) {
   const readers = new ReaderRepository(deps.db);
   const linkSecret = lazyLinkSecret(deps.db, deps.secret);
   const windowMs = deps.scannerWindowMs ?? SCANNER_WINDOW_MS;
-  const train = (subscriberId: number) => deps.jobs.addBulk('train-reader', trainReaderJobs([subscriberId]));
+  const redisReady = () => deps.redis.status === 'ready';
+  /**
+   * Queues the reader's training. Without Redis the word is still in Postgres, and the planner's
+   * stale sweep queues the training once Redis is back: nothing is lost, the page still answers.
+   */
+  const train = async (subscriberId: number) => {
+    try {
+      if (!redisReady()) throw new Error(`Redis is ${deps.redis.status}`);
+      await deps.jobs.addBulk('train-reader', trainReaderJobs([subscriberId]));
+    } catch (error) {
+      deps.log.warn(
+        { subscriberId, err: (error as Error).message },
+        'train-reader not queued (Redis unreachable); the stale sweep of plan-digests queues it later',
+      );
+    }
+  };
 
   /**
    * Notes a feedback link opened; true when this paper's "more" and "less" links were both opened
@@ -76,15 +94,36 @@ export function createReaderService(deps: {
     return Number(replies[2]![1]) > 1;
   }
 
+  /** `openedBothWays`, or 'unknown' when Redis cannot answer (down, restarting). */
+  async function scannerCheck(subscriberId: number, claim: FeedbackClaim): Promise<'scanner' | 'person' | 'unknown'> {
+    try {
+      if (!redisReady()) throw new Error(`Redis is ${deps.redis.status}`);
+      return (await openedBothWays(subscriberId, claim)) ? 'scanner' : 'person';
+    } catch (error) {
+      deps.log.warn(
+        { subscriberId, err: (error as Error).message },
+        'feedback scanner check unavailable (Redis unreachable): asking the reader to confirm',
+      );
+      return 'unknown';
+    }
+  }
+
   return {
     /**
      * Records the reader's word from a feedback link. A link whose opposite was opened on the same
      * paper within the window is a mail scanner's: the word the first one recorded is dropped too,
-     * and the page asks the person to press its button (`origin` 'button', always recorded).
+     * and the page asks the person to press its button (`origin` 'button', always recorded). When
+     * Redis cannot answer the check, nothing is kept either and the page asks the person to confirm.
      */
     async giveFeedback(link: CheckedLink, origin: FeedbackOrigin): Promise<FeedbackOutcome> {
       const claim = feedbackOf(link);
-      if (origin === 'link' && (await openedBothWays(link.subscriberId, claim))) {
+      const scan = origin === 'link' ? await scannerCheck(link.subscriberId, claim) : 'person';
+      if (scan === 'unknown') {
+        // The scanner check cannot run: keeping the word could keep a scanner's, so the person confirms.
+        const title = await readers.paperTitle(claim.paperId);
+        return title === null ? { outcome: 'no-paper' } : { outcome: 'confirm', title };
+      }
+      if (scan === 'scanner') {
         const title = await readers.paperTitle(claim.paperId);
         if (title === null) return { outcome: 'no-paper' };
         // The scanner's first opening stored a word: take it back (the word it replaced, if any, is

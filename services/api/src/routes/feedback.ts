@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { feedbackAsk, feedbackNoPaper, feedbackNoted, feedbackUndone } from '../pages/feedback.js';
+import { feedbackAsk, feedbackConfirm, feedbackNoPaper, feedbackNoted, feedbackUndone } from '../pages/feedback.js';
 import { html } from '../pages/layout.js';
 import { invalidLink } from '../pages/links.js';
 import type { FeedbackOrigin, ReaderService } from '../reader/service.js';
@@ -34,6 +34,7 @@ export function registerFeedbackRoutes(
     if (result.outcome === 'no-paper') return html(reply, 404, feedbackNoPaper());
     const signal = link.feedback!.signal;
     if (result.outcome === 'scanner') return html(reply, 200, feedbackAsk(result.title, signal, link.token));
+    if (result.outcome === 'confirm') return html(reply, 200, feedbackConfirm(result.title, signal, link.token));
     return html(reply, 200, feedbackNoted(result.title, signal, link.token, await readers.preferencesToken(link)));
   };
 

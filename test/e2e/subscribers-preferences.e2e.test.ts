@@ -78,6 +78,7 @@ describe('subscribers: followed authors and keywords', () => {
     expect(added.code, added.stderr).toBe(0);
     const row = await listed('lists@example.org');
     expect(Object.keys(row).slice(-3)).toEqual(['followedAuthors', 'keywords', 'negativeKeywords']);
+    expect(JSON.parse(added.stdout.trim())).toEqual(row); // add prints the subscriber as list does
     expect(row).toMatchObject({
       topics: ['llm'],
       maxPapers: 7,
@@ -103,7 +104,7 @@ describe('subscribers: followed authors and keywords', () => {
   });
 
   it('set refuses an unknown address, no option, and invalid values, changing nothing', async () => {
-    expect((await runCli(['subscribers', 'add', 'keep@example.org', '--keywords', 'a'], env)).code).toBe(0);
+    expect((await runCli(['subscribers', 'add', 'keep@example.org', '--keywords', 'agents'], env)).code).toBe(0);
     const cases: Array<[string[], RegExp]> = [
       [
         ['subscribers', 'set', 'nobody@example.org', '--keywords', 'x'],
@@ -125,6 +126,14 @@ describe('subscribers: followed authors and keywords', () => {
         /subscribers set: --follow-authors: "x{20}…" is longer than 100 characters/,
       ],
       [
+        ['subscribers', 'set', 'keep@example.org', '--keywords', 'C++'],
+        /subscribers set: --keywords: "C\+\+" would match only "c" \(punctuation is not matched\)/,
+      ],
+      [
+        ['subscribers', 'set', 'keep@example.org', '--not-keywords', 'the'],
+        /--not-keywords: "the" is too common a word to match on/,
+      ],
+      [
         ['subscribers', 'set', 'keep@example.org', '--not-keywords', 'a\tb'],
         /--not-keywords: an item contains a control character/,
       ],
@@ -139,6 +148,6 @@ describe('subscribers: followed authors and keywords', () => {
       expect(result.code, args.join(' ')).toBe(2);
       expect(result.stderr, args.join(' ')).toMatch(error);
     }
-    expect(await listed('keep@example.org')).toMatchObject({ keywords: ['a'], maxPapers: 10, timeZone: 'UTC' });
+    expect(await listed('keep@example.org')).toMatchObject({ keywords: ['agents'], maxPapers: 10, timeZone: 'UTC' });
   });
 });

@@ -43,4 +43,22 @@ describe('cleanTermList', () => {
     for (const bad of ['a\tb', 'a\u0000b', 'a\u007fb', 'a\u0085b', '\u200b', 'ab\u202ec', 'a\ud800'])
       expect(cleanTermList([bad], 'keywords')).toEqual({ ok: false, error: 'an item contains a control character' });
   });
+
+  it('refuses keywords that cannot match what their reader means, with the reason; authors are names, not keywords', () => {
+    const refused = (item: string) => {
+      const result = cleanTermList(['diffusion', item], 'keywords');
+      return result.ok ? null : result.error;
+    };
+    expect(refused('*')).toBe('"*" has no letter or digit to match');
+    expect(refused('C++')).toBe('"C++" would match only "c" (punctuation is not matched): too short to mean it');
+    expect(refused('the')).toBe('"the" is too common a word to match on: nearly every paper has it');
+    expect(refused('Of The')).toBe('"Of The" is too common a word to match on: nearly every paper has it');
+    expect(refused('not: review')).toBe(
+      '"not: review": a keyword to avoid goes in the negative keywords, without "not:"',
+    );
+    // Short or common words are fine within a phrase, and digits count.
+    for (const fine of ['GPT-4', 'R1', '3D', 'state of the art', 'C. elegans', 'notation', 'X-ray'])
+      expect(refused(fine), fine).toBeNull();
+    expect(cleanTermList(['J. R. R. Tolkien', 'A'], 'authors')).toEqual({ ok: true, terms: ['J. R. R. Tolkien', 'A'] });
+  });
 });

@@ -1,3 +1,5 @@
+import { tokenize } from './classify/text.js';
+
 /**
  * A reader's list preferences (followed authors, keywords, negative keywords) as the API, the page
  * and the CLI take them: the same rules everywhere, so a list stored by one is valid for the others,
@@ -26,6 +28,33 @@ const SEPARATOR: Record<TermListKind, { split: RegExp; character: string; name: 
   keywords: { split: /\r?\n|,/, character: ',', name: 'a comma' },
 };
 
+/**
+ * Words every paper has: a keyword made only of them would match every paper (a negative one would
+ * empty the digest). English function words, as a reader might type them.
+ */
+const TOO_COMMON = new Set(
+  'a an and are as at be by for from has have in into is it its no not of on or our than that the their then these this those to via was we were what with'.split(
+    ' ',
+  ),
+);
+
+/**
+ * Why a keyword cannot do what its reader means, or null. Keywords match the words of title and
+ * abstract (letters and digits; everything else separates words), so one without a letter or digit
+ * matches nothing, "C++" only the letter "c", and "the" every paper.
+ */
+function keywordProblem(item: string): string | null {
+  if (/^not\s*:/i.test(item))
+    return `"${item.slice(0, 20)}": a keyword to avoid goes in the negative keywords, without "not:"`;
+  const words = tokenize(item).map((w) => w.toLowerCase());
+  if (words.length === 0) return `"${item.slice(0, 20)}" has no letter or digit to match`;
+  if (words.every((w) => w.length === 1))
+    return `"${item.slice(0, 20)}" would match only "${words.join(' ')}" (punctuation is not matched): too short to mean it`;
+  if (words.every((w) => TOO_COMMON.has(w)))
+    return `"${item.slice(0, 20)}" is too common a word to match on: nearly every paper has it`;
+  return null;
+}
+
 /** A list written as text (a textarea, a CLI option), as items. */
 export function splitTermList(text: string, kind: TermListKind): string[] {
   return text.split(SEPARATOR[kind].split);
@@ -34,7 +63,8 @@ export function splitTermList(text: string, kind: TermListKind): string[] {
 /**
  * Items trimmed, empty ones dropped, duplicates dropped case-insensitively (the first spelling
  * kept); an error when there are more than MAX_TERMS, or an item is longer than MAX_TERM_LENGTH
- * characters, holds a control character or the list's separator.
+ * characters, holds a control character or the list's separator, or is a keyword that cannot match
+ * what its reader means (`keywordProblem`).
  */
 export function cleanTermList(
   items: readonly string[],
@@ -51,6 +81,8 @@ export function cleanTermList(
     const { character, name } = SEPARATOR[kind];
     if (item.includes(character))
       return { ok: false, error: `"${item.slice(0, 20)}" contains ${name}, which separates the items of this list` };
+    const problem = kind === 'keywords' ? keywordProblem(item) : null;
+    if (problem) return { ok: false, error: problem };
     const key = item.toLowerCase();
     if (seen.has(key)) continue;
     seen.add(key);

@@ -222,10 +222,12 @@ export const subscribersSpec: CommandSpec = {
   },
   details:
     'Every option is optional. `set` changes only the options given on an existing subscriber (an empty list clears\n' +
-    'one: --keywords ""), and prints the subscriber as `list` does. Lists are trimmed, duplicates dropped (ignoring\n' +
-    'case); at most 50 items of at most 100 characters each. `remove` unsubscribes the address (it keeps its history\n' +
-    'and gets no further mail). `list` prints one JSON object per line: id, email, status, createdAt, confirmedAt,\n' +
-    'topics, frequency, sendHour, timeZone, minUpvotes, maxPapers, followedAuthors, keywords, negativeKeywords.',
+    'one: --keywords ""). `add` and `set` print the subscriber as `list` does. Lists are trimmed, duplicates dropped\n' +
+    '(ignoring case); at most 50 items of at most 100 characters each; a keyword that cannot match what it says (no\n' +
+    'letter or digit, single letters only, only words every paper has, a "not:" prefix) is refused with the reason.\n' +
+    '`remove` unsubscribes the address (it keeps its history and gets no further mail). `list` prints one JSON object\n' +
+    'per line: id, email, status, createdAt, confirmedAt, topics, frequency, sendHour, timeZone, minUpvotes,\n' +
+    'maxPapers, followedAuthors, keywords, negativeKeywords.',
 };
 
 export const digestSpec: CommandSpec = {

@@ -90,7 +90,7 @@ async function preferencesOf(
 
 type SubscriberRow = Awaited<ReturnType<SubscriberRepository['list']>>[number];
 
-/** A subscriber as `list` (and `set`) prints it: camelCase keys, as every other JSON the CLI prints. */
+/** A subscriber as `list` (and `add`, `set`) prints it: camelCase keys, as every other JSON the CLI prints. */
 function subscriberJson(row: SubscriberRow) {
   return {
     id: row.id,
@@ -169,16 +169,10 @@ export async function subscribers(
       keywords: given.keywords ?? [],
       negativeKeywords: given.negativeKeywords ?? [],
     };
-    const subscriber = await repo.subscribe(email, stored ? preferences : defaults, 'active');
-    out(
-      JSON.stringify({
-        id: subscriber.id,
-        email,
-        status: subscriber.status,
-        topics: (stored ? preferences : defaults).topics,
-        frequency: (stored ? preferences : defaults).frequency,
-      }),
-    );
+    await repo.subscribe(email, stored ? preferences : defaults, 'active');
+    // Printed as `list` and `set` print it (a superset of the fields `add` printed before).
+    const added = (await repo.findByEmail(email))!;
+    out(JSON.stringify(subscriberJson({ ...(await repo.preferences(added.id))!, ...added })));
   } finally {
     await db.destroy();
   }

@@ -367,6 +367,40 @@ describe('feeds', () => {
     expect((await get(mine('json', reader, 2))).statusCode).toBe(404);
   });
 
+  it('shows in the private feed the topics the reader follows, as the digest does; a topic feed shows all', async () => {
+    await insertPaperTopicRows(t.db, [
+      { paper_id: hostileId, topic_id: 'agents', score: 0.5, position: 1, taxonomy_version: 'v' },
+    ]);
+    const llmReader = await insertSubscriberRow(t.db, { email: 'llm-reader@example.com', status: 'active' });
+    await insertPreferencesRow(t.db, { subscriber_id: llmReader, topics: ['llm'], frequency: 'daily', max_papers: 5 });
+    // A new app: its candidate list is read now, with the paper's second topic.
+    const fresh = await buildApi({
+      db: t.db,
+      config: loadConfig({ PAPERBOY_QUEUE_PREFIX: prefix, PAPERBOY_SECRET: SECRET, PAPERBOY_PUBLIC_URL: PUBLIC_URL }),
+      logger: pino({ level: 'silent' }),
+      redis,
+      taxonomy: loadTaxonomy(),
+      readCacheMs: 0,
+    });
+    try {
+      type JsonFeed = { items: Array<{ content_html: string; tags?: string[] }> };
+      const hostileItem = (feed: JsonFeed) => feed.items.find((i) => i.content_html.includes('Mallory'))!;
+      const own = hostileItem((await fresh.inject({ url: mine('json', llmReader) })).json() as JsonFeed);
+      expect(own.content_html).toContain('llm');
+      expect(own.content_html).not.toContain('agents');
+      expect(own.tags).not.toContain('agents');
+      const shared = hostileItem((await fresh.inject({ url: '/feeds/topics/llm.json' })).json() as JsonFeed);
+      expect(shared.content_html).toContain('agents');
+    } finally {
+      await fresh.close();
+      await t.db
+        .deleteFrom('paper_topics')
+        .where('paper_id', '=', hostileId)
+        .where('topic_id', '=', 'agents')
+        .execute();
+    }
+  });
+
   it('answers 404 to an unknown topic or format and 400 to a search without q or with bad parameters', async () => {
     for (const url of [
       '/feeds/topics/astrology.rss',

@@ -22,6 +22,8 @@ export function privateFeedUrl(
 export interface PersonalPick {
   id: number;
   why: string | null;
+  /** The paper's topics the reader follows, as their digest shows them (all of them when they follow none). */
+  topics: string[];
 }
 
 /**
@@ -35,5 +37,5 @@ export function personalRanking(
 ): (subscriberId: number, limit: number) => Promise<PersonalPick[]> {
   const candidates = new DigestCandidates(db, { weights });
   return async (subscriberId, limit) =>
-    (await candidates.feedPapers(subscriberId, limit)).map((p) => ({ id: p.id, why: p.why }));
+    (await candidates.feedPapers(subscriberId, limit)).map((p) => ({ id: p.id, why: p.why, topics: p.topics }));
 }

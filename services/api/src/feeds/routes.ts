@@ -78,11 +78,17 @@ export function registerFeedRoutes(app: FastifyInstance, deps: FeedDeps): void {
       details: error.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`),
     } satisfies ErrorAnswer);
 
-  /** The items of papers listed by id, in that order, each with its reason when the list gives one. */
-  async function itemsOf(picks: ReadonlyArray<{ id: number; why?: string | null }>) {
-    const why = new Map(picks.map((p) => [p.id, p.why ?? null]));
+  /**
+   * The items of papers listed by id, in that order, each with its reason when the list gives one,
+   * and with the topics the list gives (a reader's, as their digest shows them) instead of all.
+   */
+  async function itemsOf(picks: ReadonlyArray<{ id: number; why?: string | null; topics?: string[] }>) {
+    const byId = new Map(picks.map((p) => [p.id, p]));
     const papers = await feeds.feedPapersByIds(picks.map((p) => p.id));
-    return papers.map((paper) => feedItem(paper, { host, why: why.get(paper.id) ?? null }));
+    return papers.map((paper) => {
+      const pick = byId.get(paper.id);
+      return feedItem(pick?.topics ? { ...paper, topics: pick.topics } : paper, { host, why: pick?.why ?? null });
+    });
   }
 
   /** A feed of a read API listing (its search bounds and time limit apply), rendered once per few seconds. */

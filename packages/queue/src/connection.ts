@@ -40,6 +40,15 @@ function createCluster(url: string, options: RedisOptions, clusterOptions: Clust
   });
 }
 
+/**
+ * Whether the client has lost its connection and not got it back (reconnecting, or given up): a
+ * command would only wait out its retries and fail, so a caller that can do without Redis skips it
+ * at once. A client still making its first connection is not down: its commands wait for it.
+ */
+export function isRedisDown(redis: RedisClient): boolean {
+  return redis.status === 'reconnecting' || redis.status === 'close' || redis.status === 'end';
+}
+
 export class RedisUnavailableError extends Error {}
 
 /** One quick round trip, so a command can say "Redis is not reachable at …" instead of waiting forever. */

@@ -1,5 +1,5 @@
 import type { FastifyRateLimitOptions, FastifyRateLimitStore, FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
-import type { RedisClient } from '@paperboy/queue';
+import { isRedisDown, type RedisClient } from '@paperboy/queue';
 
 /**
  * Counts one request in KEYS[1]'s window of ARGV[1] ms and returns { count, ms left }. A key left
@@ -25,7 +25,7 @@ return { count, ttl }
  *
  * While Redis is unreachable the limits are not counted (registered with `skipOnError`): a reader's
  * click or a feed reader's poll is answered rather than failed, and a warning is logged at most once
- * a minute. A Redis not ready fails the count at once instead of after the client's retries.
+ * a minute. A Redis known to be down fails the count at once instead of after the client's retries.
  */
 export function redisRateLimitStore(
   redis: RedisClient,
@@ -53,7 +53,7 @@ export function redisRateLimitStore(
       callback: (error: Error | null, result?: { current: number; ttl: number }) => void,
       timeWindow?: number,
     ): void {
-      if (redis.status !== 'ready') {
+      if (isRedisDown(redis)) {
         callback(failed(new Error(`Redis is ${redis.status}`)));
         return;
       }

@@ -1,6 +1,6 @@
 import { type Db, lazyLinkSecret, ReaderRepository } from '@paperboy/db';
 import { deserializeReaderModel, type FeedbackClaim, signToken } from '@paperboy/pipeline';
-import { type Queues, type RedisClient, trainReaderJobs } from '@paperboy/queue';
+import { isRedisDown, type Queues, type RedisClient, trainReaderJobs } from '@paperboy/queue';
 import type { CheckedLink } from '../subscriptions/service.js';
 import { type LearnedTerm, learnedTerms } from './learned-terms.js';
 
@@ -64,14 +64,13 @@ export function createReaderService(deps: {
   const readers = new ReaderRepository(deps.db);
   const linkSecret = lazyLinkSecret(deps.db, deps.secret);
   const windowMs = deps.scannerWindowMs ?? SCANNER_WINDOW_MS;
-  const redisReady = () => deps.redis.status === 'ready';
   /**
    * Queues the reader's training. Without Redis the word is still in Postgres, and the planner's
    * stale sweep queues the training once Redis is back: nothing is lost, the page still answers.
    */
   const train = async (subscriberId: number) => {
     try {
-      if (!redisReady()) throw new Error(`Redis is ${deps.redis.status}`);
+      if (isRedisDown(deps.redis)) throw new Error(`Redis is ${deps.redis.status}`);
       await deps.jobs.addBulk('train-reader', trainReaderJobs([subscriberId]));
     } catch (error) {
       deps.log.warn(
@@ -97,7 +96,7 @@ export function createReaderService(deps: {
   /** `openedBothWays`, or 'unknown' when Redis cannot answer (down, restarting). */
   async function scannerCheck(subscriberId: number, claim: FeedbackClaim): Promise<'scanner' | 'person' | 'unknown'> {
     try {
-      if (!redisReady()) throw new Error(`Redis is ${deps.redis.status}`);
+      if (isRedisDown(deps.redis)) throw new Error(`Redis is ${deps.redis.status}`);
       return (await openedBothWays(subscriberId, claim)) ? 'scanner' : 'person';
     } catch (error) {
       deps.log.warn(

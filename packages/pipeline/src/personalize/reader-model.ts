@@ -142,3 +142,64 @@ export function deserializeReaderModel(row: {
     examples: row.examples,
   };
 }
+
+/**
+ * A model packed for ranking: feature ids ascending with their weights. What a digest process holds
+ * for each reader of the chunks in flight: a `Map` of 7,500 weights is about 340 KB of heap, these
+ * two arrays 88 KB (measured with node --expose-gc).
+ */
+export interface PackedReaderModel {
+  kind: string;
+  bias: number;
+  examples: number;
+  ids: Int32Array;
+  weights: Float64Array;
+}
+
+/** The model packed for ranking (`rankForReader` takes either). */
+export function packReaderModel(model: ReaderModel): PackedReaderModel {
+  return packedReaderModelOf(serializeReaderModel(model))!;
+}
+
+/**
+ * A stored model packed for ranking without building a `Map`; null when it was trained on other
+ * features (as `deserializeReaderModel`). Ids are sorted if the row's are not (a row written by hand).
+ */
+export function packedReaderModelOf(row: {
+  kind: string;
+  bias: number;
+  featureIds: readonly number[];
+  weights: readonly number[];
+  examples: number;
+}): PackedReaderModel | null {
+  if (row.kind !== FEATURE_KIND || row.featureIds.length !== row.weights.length) return null;
+  let order: number[] | null = null;
+  for (let i = 1; i < row.featureIds.length; i++) {
+    if (row.featureIds[i]! <= row.featureIds[i - 1]!) {
+      order = row.featureIds.map((_, j) => j).sort((a, b) => row.featureIds[a]! - row.featureIds[b]!);
+      break;
+    }
+  }
+  const ids = new Int32Array(row.featureIds.length);
+  const weights = new Float64Array(row.weights.length);
+  for (let i = 0; i < ids.length; i++) {
+    const from = order ? order[i]! : i;
+    ids[i] = row.featureIds[from]!;
+    weights[i] = row.weights[from]!;
+  }
+  return { kind: row.kind, bias: row.bias, examples: row.examples, ids, weights };
+}
+
+/** A packed model's weight of one feature id (0 when it has none): a binary search. */
+export function packedWeight(model: PackedReaderModel, id: number): number {
+  let low = 0;
+  let high = model.ids.length - 1;
+  while (low <= high) {
+    const mid = (low + high) >>> 1;
+    const found = model.ids[mid]!;
+    if (found === id) return model.weights[mid]!;
+    if (found < id) low = mid + 1;
+    else high = mid - 1;
+  }
+  return 0;
+}

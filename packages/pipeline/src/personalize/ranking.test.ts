@@ -73,6 +73,17 @@ describe('who qualifies', () => {
   it('followed authors match without case, accents or punctuation mattering', () => {
     expect(followedAuthorKey('Zoë  Müller-Lüdenscheidt')).toBe(followedAuthorKey('zoe muller ludenscheidt'));
     expect(followedAuthorKey('A. Turing')).toBe('a turing');
+    // "Last, First"; letters NFKD keeps whole; apostrophes; a middle initial.
+    expect(followedAuthorKey('Ecsedi, Boglárka')).toBe(followedAuthorKey('Boglarka Ecsedi'));
+    expect(followedAuthorKey('Łukasz Kaiser')).toBe(followedAuthorKey('Lukasz Kaiser'));
+    expect(followedAuthorKey('Søren Straße')).toBe('soren strasse');
+    expect(followedAuthorKey("Seán O'Brien")).toBe(followedAuthorKey('Sean OBrien'));
+    expect(followedAuthorKey('C. Karen Liu')).toBe(followedAuthorKey('Karen Liu'));
+    expect(followedAuthorKey('Martin Luther King, Jr.')).toBe('martin luther king jr');
+    // A surname alone never stands for a name with an initial: "J. Smith" is not every Smith.
+    expect(followedAuthorKey('J. Smith')).toBe('j smith');
+    expect(followedAuthorKey('J. Smith')).not.toBe(followedAuthorKey('K. Smith'));
+    expect(followedAuthorKey('Zhang Wei')).not.toBe(followedAuthorKey('Wei Zhang')); // order matters without a comma
     const picks = rankForReader(
       [paper(1, { topics: ['x'], authors: ['José Ñúñez'] })],
       reader({ followedAuthors: ['jose nunez'] }),

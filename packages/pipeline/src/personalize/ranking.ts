@@ -73,14 +73,35 @@ export interface RankedPick {
   why: string;
 }
 
-/** A name as compared with followed authors: case, accents and spacing do not matter. */
+/** Letters NFKD does not take apart, as a reader without them on their keyboard writes them. */
+const FOLDED: Record<string, string> = { ł: 'l', ø: 'o', đ: 'd', ð: 'd', þ: 'th', ß: 'ss', æ: 'ae', œ: 'oe', ı: 'i' };
+/** Name suffixes after a comma that do not mean "Last, First" ("King, Jr."). */
+const SUFFIXES = new Set(['jr', 'sr', 'ii', 'iii', 'iv']);
+
+/**
+ * A name as compared with followed authors. Case, accents (Ł and ø too), apostrophes and spacing do
+ * not matter; "Last, First" (one comma) reads as "First Last"; initials are left out when two other
+ * words remain ("C. Karen Liu" is "karen liu"), so a name with or without a middle initial matches,
+ * while "J. Smith" keeps its initial (a surname alone would match every Smith).
+ */
 export function followedAuthorKey(name: string): string {
-  return name
+  let text = name;
+  const parts = text.split(',');
+  if (parts.length === 2) {
+    const [last, first] = parts.map((p) => p.trim());
+    const suffix = first!.toLowerCase().replace(/\./g, '');
+    if (last && first && !SUFFIXES.has(suffix)) text = `${first} ${last}`;
+  }
+  const words = text
     .normalize('NFKD')
     .replace(/\p{M}/gu, '')
     .toLowerCase()
-    .replace(/[^\p{L}\p{N}]+/gu, ' ')
-    .trim();
+    .replace(/[łøđðþßæœı]/g, (c) => FOLDED[c]!)
+    .replace(/['’ʼ`]/g, '')
+    .split(/[^\p{L}\p{N}]+/u)
+    .filter(Boolean);
+  const full = words.filter((w) => w.length > 1);
+  return (full.length >= 2 ? full : words).join(' ');
 }
 
 /** A keyword or phrase as the stemmed words it must contain, in order ("Diffusion models" ~ "diffusion model"). */

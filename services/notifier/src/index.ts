@@ -7,7 +7,7 @@ export { addNotifier } from './add-notifier.js';
 export { DigestCandidates } from './candidates.js';
 
 /** One subscriber's digest mail for a period, as sent (`paperboy digest preview` renders it). */
-export { buildDigestMail } from './digest-mail.js';
+export { buildDigestMail, feedbackLinks } from './digest-mail.js';
 /** The notifier's workers on explicit dependencies, for tests that run them without an `AppContext`. */
 export { createNotifierWorkers, type NotifierDeps } from './notifier.js';
 /** The digest planners' and the events' (webhook relay, retention) schedules, and their declaration on boot. */

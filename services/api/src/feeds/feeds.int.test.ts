@@ -391,6 +391,21 @@ describe('feeds', () => {
       expect(own.tags).not.toContain('agents');
       const shared = hostileItem((await fresh.inject({ url: '/feeds/topics/llm.json' })).json() as JsonFeed);
       expect(shared.content_html).toContain('agents');
+      // The digest's "more / less like this" links: in the reader's own feed only, and they work.
+      expect(shared.content_html).not.toContain('Less like this');
+      const less = /<a href="([^"]+)">Less like this<\/a>/.exec(own.content_html)?.[1]?.replaceAll('&amp;', '&');
+      expect(less?.startsWith(`${PUBLIC_URL}/feedback?token=`)).toBe(true);
+      const clicked = await fresh.inject({ url: less!.slice(PUBLIC_URL.length) });
+      expect(clicked.body).toContain('Noted: you want fewer papers like');
+      const words = await t.db
+        .selectFrom('paper_feedback')
+        .select(['paper_id', 'signal'])
+        .where('subscriber_id', '=', llmReader)
+        .execute();
+      expect(words).toEqual([{ paper_id: hostileId, signal: -1 }]);
+      // Said "less": the paper leaves their feed.
+      const after = (await fresh.inject({ url: mine('json', llmReader) })).json() as JsonFeed;
+      expect(after.items.some((i) => i.content_html.includes('Mallory'))).toBe(false);
     } finally {
       await fresh.close();
       await t.db

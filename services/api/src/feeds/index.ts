@@ -18,7 +18,7 @@ export function registerFeeds(
     config: Config;
     taxonomy: Taxonomy;
     cache: AnswerCache;
-    links: Pick<SubscriptionService, 'checkLink'>;
+    links: Pick<SubscriptionService, 'checkLink' | 'feedbackLinks'>;
   },
 ): void {
   registerFeedRoutes(app, {

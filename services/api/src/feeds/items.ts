@@ -72,7 +72,10 @@ export function feedSummary(paper: Pick<FeedPaper, 'aiSummary' | 'abstract'>): s
 const clean = (value: string) => singleLine(xmlSafe(value));
 
 /** A stored paper as a feed item; `why` is the personal ranking's reason (the private feed only). */
-export function feedItem(paper: FeedPaper, options: { host: string; why?: string | null }): FeedItem {
+export function feedItem(
+  paper: FeedPaper,
+  options: { host: string; why?: string | null; feedback?: { moreUrl: string; lessUrl: string } | null },
+): FeedItem {
   const links = storedPaperLinks(paper);
   const url = publicLink(links.paper);
   const arxivId = normalizeArxivId(paper.arxivId);
@@ -104,6 +107,9 @@ export function feedItem(paper: FeedPaper, options: { host: string; why?: string
     summary ? `<p>${escapeHtml(summary)}</p>` : '',
     extra.length
       ? `<p>${extra.map((l) => `<a href="${escapeHtml(l.url)}">${escapeHtml(l.label)}</a>`).join(' · ')}</p>`
+      : '',
+    options.feedback
+      ? `<p><a href="${escapeHtml(options.feedback.moreUrl)}">More like this</a> · <a href="${escapeHtml(options.feedback.lessUrl)}">Less like this</a></p>`
       : '',
   ];
   const published = new Date(paper.firstSeenAt);

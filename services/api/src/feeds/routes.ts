@@ -41,7 +41,7 @@ export interface FeedDeps {
   perMinute: number;
   cache: AnswerCache;
   /** The one check of a signed link (the subscription service's). */
-  links: Pick<SubscriptionService, 'checkLink'>;
+  links: Pick<SubscriptionService, 'checkLink' | 'feedbackLinks'>;
   /** A reader's personal ranking, best first (private-feed.ts: personalRanking). */
   personal: (subscriberId: number, limit: number) => Promise<PersonalPick[]>;
 }
@@ -82,12 +82,19 @@ export function registerFeedRoutes(app: FastifyInstance, deps: FeedDeps): void {
    * The items of papers listed by id, in that order, each with its reason when the list gives one,
    * and with the topics the list gives (a reader's, as their digest shows them) instead of all.
    */
-  async function itemsOf(picks: ReadonlyArray<{ id: number; why?: string | null; topics?: string[] }>) {
+  async function itemsOf(
+    picks: ReadonlyArray<{ id: number; why?: string | null; topics?: string[] }>,
+    feedback?: ReadonlyMap<number, { moreUrl: string; lessUrl: string }>,
+  ) {
     const byId = new Map(picks.map((p) => [p.id, p]));
     const papers = await feeds.feedPapersByIds(picks.map((p) => p.id));
     return papers.map((paper) => {
       const pick = byId.get(paper.id);
-      return feedItem(pick?.topics ? { ...paper, topics: pick.topics } : paper, { host, why: pick?.why ?? null });
+      return feedItem(pick?.topics ? { ...paper, topics: pick.topics } : paper, {
+        host,
+        why: pick?.why ?? null,
+        feedback: feedback?.get(paper.id) ?? null,
+      });
     });
   }
 
@@ -164,7 +171,14 @@ export function registerFeedRoutes(app: FastifyInstance, deps: FeedDeps): void {
       // Not in the answer cache: one reader polls every few minutes, so an entry would only push out
       // shared answers; the ranking's candidates are already kept by DigestCandidates (a minute).
       const picks = await deps.personal(link.subscriberId, FEED_ITEMS);
-      const answer = renderedFeed(format, meta, await itemsOf(picks), { key: `me:${format}:${token}`, clock });
+      // The digest's "more / less like this" links too: the feed is where this reader reads their papers.
+      const feedback = await deps.links.feedbackLinks(
+        link.subscriberId,
+        link.tokenVersion,
+        picks.map((p) => p.id),
+      );
+      const items = await itemsOf(picks, feedback);
+      const answer = renderedFeed(format, meta, items, { key: `me:${format}:${token}`, clock });
       return sendFeed(request, reply, answer, { private: true, maxAgeSeconds });
     });
   }

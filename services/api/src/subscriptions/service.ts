@@ -6,6 +6,7 @@ import {
   type SubscriberStatus,
   TimeZoneRepository,
 } from '@paperboy/db';
+import { feedbackLinks } from '@paperboy/notifier';
 import {
   cleanTermList,
   type FeedbackClaim,
@@ -229,6 +230,17 @@ export function createSubscriptionService(deps: SubscriptionServiceDeps) {
       const secret = await linkSecret();
       const url = (format: FeedFormat) => privateFeedUrl(deps.publicUrl, secret, subscriberId, tokenVersion, format);
       return { rss: url('rss'), atom: url('atom'), json: url('json') };
+    },
+
+    /** The reader's "more / less like this" links of papers, as their digest carries them (for their private feed). */
+    async feedbackLinks(
+      subscriberId: number,
+      tokenVersion: number,
+      paperIds: readonly number[],
+    ): Promise<Map<number, { moreUrl: string; lessUrl: string }>> {
+      const settings = { publicUrl: deps.publicUrl, secret: await linkSecret() };
+      const subscriber = { id: subscriberId, tokenVersion };
+      return new Map(paperIds.map((id) => [id, feedbackLinks(settings, subscriber, id)]));
     },
 
     /** "Sign out every link": every link mailed so far (the one used included) stops working; the next digest brings new ones. */

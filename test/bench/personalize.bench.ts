@@ -28,7 +28,6 @@ import {
   loadLabelledPapers,
   loadTaxonomy,
   type PreparedCandidate,
-  packReaderModel,
   prepareCandidate,
   type RankingWeights,
   type ReaderModel,
@@ -450,19 +449,14 @@ export function benchRankingSpeed() {
       return { features: unpackFeatures(p.features), signal: r.next() < 0.3 ? 1 : -1 };
     });
   const likedOf = (n: number) => r.sample(prepared, n).map((p) => ({ title: p.title, features: p.features }));
-  // Drawn in the order the figures before packing drew them; packed, as the digest reads a stored model.
-  const typicalModel = packReaderModel(trainReaderModel(emptyReaderModel(), clicks(40)));
-  const typicalLiked = likedOf(10);
-  const heavyModel = packReaderModel(trainReaderModel(emptyReaderModel(), clicks(400)));
-  const heavyLiked = likedOf(100);
   const typical: ReaderProfile = {
     topics: ['llm', 'agents', 'safety'],
     minUpvotes: 0,
     followedAuthors: [],
     keywords: [],
     negativeKeywords: [],
-    model: typicalModel,
-    liked: typicalLiked,
+    model: trainReaderModel(emptyReaderModel(), clicks(40)),
+    liked: likedOf(10),
   };
   const heavy: ReaderProfile = {
     topics: [],
@@ -470,8 +464,8 @@ export function benchRankingSpeed() {
     followedAuthors: Array.from({ length: 10 }, (_, i) => `Author ${i * 7}`),
     keywords: ['diffusion model', 'reinforcement learning', 'graph', 'speech', 'robot'],
     negativeKeywords: ['survey', 'benchmark', 'position paper', 'dataset', 'leaderboard'],
-    model: heavyModel,
-    liked: heavyLiked,
+    model: trainReaderModel(emptyReaderModel(), clicks(400)),
+    liked: likedOf(100),
   };
   const time = (reader: ReaderProfile) => {
     for (let i = 0; i < 20; i++) rankForReader(prepared, reader); // warm-up
@@ -492,8 +486,8 @@ export function benchRankingSpeed() {
   return {
     candidates: prepared.length,
     prepareCandidateUs: { median: round(median(prepareRuns), 1), min: round(Math.min(...prepareRuns), 1) },
-    rankTypical: { ...time(typical), modelWeights: typicalModel.ids.length },
-    rankHeavy: { ...time(heavy), modelWeights: heavyModel.ids.length },
+    rankTypical: { ...time(typical), modelWeights: typical.model!.weights.size },
+    rankHeavy: { ...time(heavy), modelWeights: heavy.model!.weights.size },
     rankTypicalNoModel: time({ ...typical, model: null }),
     rankHeavyNoModel: time({ ...heavy, model: null }),
   };

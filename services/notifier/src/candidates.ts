@@ -8,16 +8,16 @@ import {
 } from '@paperboy/db';
 import {
   DEFAULT_RANKING_WEIGHTS,
+  deserializeReaderModel,
   followedAuthorKey,
   keywordWords,
-  type PackedReaderModel,
   type PreparedCandidate,
-  packedReaderModelOf,
   packFeatures,
   paperFeatures,
   prepareCandidate,
   type RankedPick,
   type RankingWeights,
+  type ReaderModel,
   type ReaderProfile,
   rankForReader,
 } from '@paperboy/pipeline';
@@ -392,12 +392,9 @@ export class DigestCandidates {
   }
 }
 
-/**
- * A stored model as the ranking uses it, packed (no `Map`: the models of every reader of the chunks
- * in flight are held at once): null when absent, of other features, or trained on nothing.
- */
-function readerModelOf(stored: RankingReaderModel | null): PackedReaderModel | null {
-  const model = stored ? packedReaderModelOf(stored) : null;
+/** A stored model as the ranking uses it: null when absent, of other features, or trained on nothing. */
+function readerModelOf(stored: RankingReaderModel | null): ReaderModel | null {
+  const model = stored ? deserializeReaderModel(stored) : null;
   return model && model.examples > 0 ? model : null;
 }
 

@@ -9,7 +9,7 @@ import {
   type ReaderProfile,
   rankForReader,
 } from './ranking.js';
-import { emptyReaderModel, packReaderModel, type ReaderModel, relevance, trainReaderModel } from './reader-model.js';
+import { emptyReaderModel, type ReaderModel, relevance, trainReaderModel } from './reader-model.js';
 
 const paper = (id: number, over: Partial<RankCandidate> = {}): PreparedCandidate =>
   prepareCandidate({
@@ -224,20 +224,6 @@ describe('the order', () => {
     ]);
     for (const pick of rankForReader(candidates, reader({ model: other }), onlyRelevance))
       expect(pick.blended).toBe(relevance(other, unpackFeatures(candidates[pick.id - 1]!.features)));
-  });
-
-  it('ranks the same with the model packed as with its Map: the same picks, blends and reasons', () => {
-    const model = diffusionFan();
-    const candidates = [
-      paper(1, { title: 'Diffusion for images', abstract: 'Denoising diffusion model for images.', topics: ['llm'] }),
-      paper(2, { title: 'A benchmark for agents', abstract: 'Agents benchmarked on the web.' }),
-      paper(3, { title: 'Latent diffusion video', abstract: 'Video diffusion in a latent space.', score: 9 }),
-    ];
-    const plain = rankForReader(candidates, reader({ model }));
-    const packed = rankForReader(candidates, reader({ model: packReaderModel(model) }));
-    expect(packed.map((p) => [p.id, p.blended, p.reason, p.why])).toEqual(
-      plain.map((p) => [p.id, p.blended, p.reason, p.why]),
-    );
   });
 
   it("the reader's model moves liked papers up and disliked ones down; trending still counts", () => {

@@ -9,7 +9,7 @@ import {
   TOPIC_FEATURE_VALUE,
   topicBucket,
 } from './features.js';
-import { type PackedReaderModel, packedWeight, packReaderModel, type ReaderModel } from './reader-model.js';
+import type { ReaderModel } from './reader-model.js';
 
 /**
  * A reader's digest ranking: the trending score blended with what this reader cares about.
@@ -46,8 +46,8 @@ export interface ReaderProfile {
   followedAuthors: readonly string[];
   keywords: readonly string[];
   negativeKeywords: readonly string[];
-  /** Null until the reader has given feedback (and the model has been trained on it); packed or not. */
-  model: ReaderModel | PackedReaderModel | null;
+  /** Null until the reader has given feedback (and the model has been trained on it). */
+  model: ReaderModel | null;
   /** Papers the reader said "more like this" to, for the "like 'X' you liked" line (`packFeatures`). */
   liked: ReadonlyArray<{ title: string; features: PackedFeatures }>;
 }
@@ -180,9 +180,9 @@ interface WeightTable {
   values: Float64Array;
 }
 
-function weightTable(model: PackedReaderModel): WeightTable {
+function weightTable(model: ReaderModel): WeightTable {
   let bits = 4;
-  while (1 << bits < model.ids.length * 2.5) bits++;
+  while (1 << bits < model.weights.size * 2.5) bits++;
   const size = 1 << bits;
   const table: WeightTable = {
     mask: size - 1,
@@ -190,10 +190,8 @@ function weightTable(model: PackedReaderModel): WeightTable {
     keys: new Int32Array(size),
     values: new Float64Array(size),
   };
-  for (let i = 0; i < model.ids.length; i++) {
-    const id = model.ids[i]!;
-    const weight = model.weights[i]!;
-    if (id < 0 || id >= FEATURE_BUCKETS) continue; // no feature has it
+  for (const [id, weight] of model.weights) {
+    if (!Number.isInteger(id) || id < 0 || id >= FEATURE_BUCKETS) continue; // no feature has it
     let slot = Math.imul(id, 0x9e3779b1) >>> table.shift;
     while (table.keys[slot] !== 0 && table.keys[slot] !== id + 1) slot = (slot + 1) & table.mask;
     table.keys[slot] = id + 1;
@@ -240,16 +238,15 @@ export function rankForReader(
   weights: RankingWeights = DEFAULT_RANKING_WEIGHTS,
   topScore = maxScore(candidates),
 ): RankedPick[] {
-  const given = reader.model && reader.model.examples > 0 ? reader.model : null;
-  if (!given || weights.relevance === 0) return rankWith(candidates, reader, weights, topScore, null);
-  const model = 'ids' in given ? given : packReaderModel(given);
+  const model = reader.model && reader.model.examples > 0 ? reader.model : null;
+  if (!model || weights.relevance === 0) return rankWith(candidates, reader, weights, topScore, null);
   const table = weightTable(model);
   // What the model learned about each topic (its feature's share of a margin), looked up once a topic.
   const topicParts = new Map<string, number>();
   const topicPart = (topic: string) => {
     let part = topicParts.get(topic);
     if (part === undefined) {
-      part = packedWeight(model, topicBucket(topic)) * TOPIC_FEATURE_VALUE;
+      part = (model.weights.get(topicBucket(topic)) ?? 0) * TOPIC_FEATURE_VALUE;
       topicParts.set(topic, Number.isFinite(part) ? part : 0);
     }
     return topicParts.get(topic)!;

@@ -5,9 +5,6 @@ import {
   emptyReaderModel,
   type FeedbackExample,
   margin,
-  packedReaderModelOf,
-  packedWeight,
-  packReaderModel,
   relevance,
   serializeReaderModel,
   trainReaderModel,
@@ -177,30 +174,5 @@ describe('serialize / deserialize', () => {
     const row = serializeReaderModel(trainReaderModel(emptyReaderModel(), trainingSet));
     expect(deserializeReaderModel({ ...row, kind: 'tfidf-v1' })).toBeNull();
     expect(deserializeReaderModel({ ...row, weights: row.weights.slice(1) })).toBeNull();
-  });
-});
-
-describe('packed models', () => {
-  it('keep every weight, ids ascending, read back by packedWeight; a row of other features is null', () => {
-    const model = trainReaderModel(
-      emptyReaderModel(),
-      liked.map(([title, abstract]) => ({
-        features: paperFeatures({ title: title!, abstract: abstract! }),
-        signal: 1,
-      })),
-    );
-    const packed = packReaderModel(model);
-    expect(packed.ids.length).toBe(model.weights.size);
-    for (let i = 1; i < packed.ids.length; i++) expect(packed.ids[i]!).toBeGreaterThan(packed.ids[i - 1]!);
-    for (const [id, weight] of model.weights) expect(packedWeight(packed, id)).toBe(weight);
-    expect(packedWeight(packed, -1)).toBe(0);
-    expect({ bias: packed.bias, examples: packed.examples }).toEqual({ bias: model.bias, examples: model.examples });
-    // A row written by hand, ids out of order: sorted with their weights.
-    const row = { kind: FEATURE_KIND, bias: 0.5, featureIds: [9, 2, 5], weights: [0.9, 0.2, 0.5], examples: 3 };
-    const fromRow = packedReaderModelOf(row)!;
-    expect([...fromRow.ids]).toEqual([2, 5, 9]);
-    expect([...fromRow.weights]).toEqual([0.2, 0.5, 0.9]);
-    expect(packedReaderModelOf({ ...row, kind: 'tfidf-v0' })).toBeNull();
-    expect(packedReaderModelOf({ ...row, weights: [1] })).toBeNull();
   });
 });

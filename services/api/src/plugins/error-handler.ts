@@ -1,4 +1,4 @@
-import { isStatementTimeout } from '@paperboy/db';
+import { isConnectionLost, isStatementTimeout } from '@paperboy/db';
 import { escapeHtml } from '@paperboy/mail';
 import type { FastifyInstance } from 'fastify';
 import type { ErrorAnswer } from '../contract/responses.js';
@@ -24,6 +24,9 @@ const PAGE_ROUTES = new Set([
   '/feedback/undo',
 ]);
 
+/** Seconds a client is asked to wait when Postgres is unreachable (`Retry-After`): a restart takes about that. */
+export const UNREACHABLE_RETRY_AFTER_SECONDS = 30;
+
 /** Seconds a client is asked to wait after a read query ran out of time (`Retry-After`). */
 export const TIMED_OUT_RETRY_AFTER_SECONDS = 5;
 
@@ -31,6 +34,8 @@ export const TIMED_OUT_RETRY_AFTER_SECONDS = 5;
  * A 5xx tells the client no internals (a raw SQL error names tables and columns); the log has them.
  * A read query Postgres cancelled (its statement_timeout, PAPERBOY_API_STATEMENT_TIMEOUT_MS, ran
  * out) is a 503 with Retry-After, not a 500: the server is busy, nothing is broken; logged as a warning.
+ * So is a lost or refused Postgres connection (a restart, a failover): feed readers and API clients
+ * back off instead of counting a failure. A page route answers either with a page.
  */
 export function setErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
@@ -47,6 +52,15 @@ export function setErrorHandler(app: FastifyInstance): void {
         .code(503)
         .header('retry-after', String(TIMED_OUT_RETRY_AFTER_SECONDS))
         .send({ error: 'the query took too long; try again later', requestId: request.id } satisfies ErrorAnswer);
+    }
+    if (isConnectionLost(error)) {
+      // Postgres is unreachable (restarting, failing over): nothing is broken here, ask to come back.
+      request.log.warn({ err: (error as Error).message, url: request.routeOptions.url }, 'Postgres unreachable');
+      reply.header('retry-after', String(UNREACHABLE_RETRY_AFTER_SECONDS));
+      if (pageRoute) return html(reply, 503, somethingWentWrong(request.id));
+      return reply
+        .code(503)
+        .send({ error: 'the database is unreachable; try again later', requestId: request.id } satisfies ErrorAnswer);
     }
     request.log.error({ err: error }, 'request failed');
     if (pageRoute) return html(reply, 500, somethingWentWrong(request.id));

@@ -54,8 +54,15 @@ describe('cleanTermList', () => {
     expect(refused('the')).toBe('"the" is too common a word to match on: nearly every paper has it');
     expect(refused('Of The')).toBe('"Of The" is too common a word to match on: nearly every paper has it');
     expect(refused('not: review')).toBe(
-      '"not: review": a keyword to avoid goes in the negative keywords, without "not:"',
+      '"not: review": write the keyword without "not:" (a keyword to avoid goes in the negative keywords)',
     );
+    // Every refused item at once, each problem once.
+    expect(cleanTermList(['the', 'memory', '*', 'The', '+'], 'keywords')).toEqual({
+      ok: false,
+      error:
+        '"the" is too common a word to match on: nearly every paper has it; "*" has no letter or digit to match; ' +
+        '"The" is too common a word to match on: nearly every paper has it; "+" has no letter or digit to match',
+    });
     // Short or common words are fine within a phrase, and digits count.
     for (const fine of ['GPT-4', 'R1', '3D', 'state of the art', 'C. elegans', 'notation', 'X-ray'])
       expect(refused(fine), fine).toBeNull();

@@ -45,7 +45,7 @@ const TOO_COMMON = new Set(
  */
 function keywordProblem(item: string): string | null {
   if (/^not\s*:/i.test(item))
-    return `"${item.slice(0, 20)}": a keyword to avoid goes in the negative keywords, without "not:"`;
+    return `"${item.slice(0, 20)}": write the keyword without "not:" (a keyword to avoid goes in the negative keywords)`;
   const words = tokenize(item).map((w) => w.toLowerCase());
   if (words.length === 0) return `"${item.slice(0, 20)}" has no letter or digit to match`;
   if (words.every((w) => w.length === 1))
@@ -72,22 +72,31 @@ export function cleanTermList(
 ): { ok: true; terms: string[] } | { ok: false; error: string } {
   const seen = new Set<string>();
   const terms: string[] = [];
+  // Every refused item is named, in one answer: a reader fixes their list once.
+  const problems: string[] = [];
   for (const raw of items) {
     const item = raw.trim();
     if (item === '') continue;
-    if (item.length > MAX_TERM_LENGTH)
-      return { ok: false, error: `"${item.slice(0, 20)}…" is longer than ${MAX_TERM_LENGTH} characters` };
-    if (CONTROL_CHARACTER.test(item)) return { ok: false, error: 'an item contains a control character' };
-    const { character, name } = SEPARATOR[kind];
-    if (item.includes(character))
-      return { ok: false, error: `"${item.slice(0, 20)}" contains ${name}, which separates the items of this list` };
-    const problem = kind === 'keywords' ? keywordProblem(item) : null;
-    if (problem) return { ok: false, error: problem };
+    const problem = itemProblem(item, kind);
+    if (problem) {
+      if (!problems.includes(problem)) problems.push(problem);
+      continue;
+    }
     const key = item.toLowerCase();
     if (seen.has(key)) continue;
     seen.add(key);
     terms.push(item);
   }
-  if (terms.length > MAX_TERMS) return { ok: false, error: `at most ${MAX_TERMS} items, got ${terms.length}` };
-  return { ok: true, terms };
+  if (terms.length + problems.length > MAX_TERMS)
+    problems.unshift(`at most ${MAX_TERMS} items, got ${terms.length + problems.length}`);
+  return problems.length > 0 ? { ok: false, error: problems.join('; ') } : { ok: true, terms };
+}
+
+function itemProblem(item: string, kind: TermListKind): string | null {
+  if (item.length > MAX_TERM_LENGTH) return `"${item.slice(0, 20)}…" is longer than ${MAX_TERM_LENGTH} characters`;
+  if (CONTROL_CHARACTER.test(item)) return 'an item contains a control character';
+  const { character, name } = SEPARATOR[kind];
+  if (item.includes(character))
+    return `"${item.slice(0, 20)}" contains ${name}, which separates the items of this list`;
+  return kind === 'keywords' ? keywordProblem(item) : null;
 }

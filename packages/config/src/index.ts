@@ -313,7 +313,7 @@ export const configSchema = z.object({
   PAPERBOY_PUBLIC_URL: url(['http:', 'https:'])
     .default('http://localhost:3000')
     .describe(
-      'base of the links in mails; use https in production: one-click unsubscribe (RFC 8058) is offered only over https, and the notifier warns otherwise',
+      'base of the links in mails, the root of a host (the pages link from /; the API warns at start about a path); use https in production: one-click unsubscribe (RFC 8058) is offered only over https, and the notifier warns otherwise',
     ),
   PAPERBOY_SECRET: z
     .string()

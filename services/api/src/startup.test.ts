@@ -14,6 +14,14 @@ describe('API start-up', () => {
     expect(publicUrlProblem('http://[::1]:3000', 3001)).toMatch(/listens on port 3001/);
   });
 
+  it('warns about a path under the public URL (the pages link from the root)', () => {
+    expect(publicUrlProblem('https://example.org/pb', 3000)).toBe(
+      "PAPERBOY_PUBLIC_URL=https://example.org/pb has a path (/pb): the links in mails carry it, but the pages' own " +
+        'forms and links (Undo, Redo, Save, preferences) are root-relative; serve the API at the root of a host',
+    );
+    expect(publicUrlProblem('https://example.org/', 3000)).toBeNull();
+  });
+
   it('does not warn about a host that may be a proxy in front', () => {
     expect(publicUrlProblem('https://paperboy.example', 3000)).toBeNull();
     expect(publicUrlProblem('http://192.168.1.20:8080', 3000)).toBeNull();

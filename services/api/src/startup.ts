@@ -9,10 +9,17 @@ function isLoopbackHost(hostname: string): boolean {
 /**
  * Why the links in mails (PAPERBOY_PUBLIC_URL) cannot reach this server, or null: a loopback host
  * names this machine, so a port other than the one listened on is someone else (or no one). Any other
- * host may be a proxy in front, which this process cannot check.
+ * host may be a proxy in front, which this process cannot check; but a path under it would break the
+ * pages' own root-relative forms and links (a sub-path behind a proxy is not supported).
  */
 export function publicUrlProblem(publicUrl: string, listeningPort: number): string | null {
   const url = new URL(publicUrl);
+  const path = url.pathname.replace(/\/+$/, '');
+  if (path !== '')
+    return (
+      `PAPERBOY_PUBLIC_URL=${publicUrl} has a path (${path}): the links in mails carry it, but the pages' own ` +
+      `forms and links (Undo, Redo, Save, preferences) are root-relative; serve the API at the root of a host`
+    );
   if (!isLoopbackHost(url.hostname)) return null;
   const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
   if (port === listeningPort) return null;

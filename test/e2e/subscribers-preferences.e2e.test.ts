@@ -130,6 +130,10 @@ describe('subscribers: followed authors and keywords', () => {
         /subscribers set: --keywords: "C\+\+" would match only "c" \(punctuation is not matched\)/,
       ],
       [
+        ['subscribers', 'set', 'keep@example.org', '--not-keywords', 'Agents'],
+        /subscribers set: "agents" is both a keyword and a negative keyword/,
+      ],
+      [
         ['subscribers', 'set', 'keep@example.org', '--not-keywords', 'the'],
         /--not-keywords: "the" is too common a word to match on/,
       ],

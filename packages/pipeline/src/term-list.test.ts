@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cleanTermList, MAX_TERM_LENGTH, MAX_TERMS, splitTermList } from './term-list.js';
+import { cleanTermList, keywordConflict, MAX_TERM_LENGTH, MAX_TERMS, splitTermList } from './term-list.js';
 
 describe('cleanTermList', () => {
   it('trims, drops empty items and case-insensitive duplicates (the first spelling kept), in order', () => {
@@ -67,5 +67,15 @@ describe('cleanTermList', () => {
     for (const fine of ['GPT-4', 'R1', '3D', 'state of the art', 'C. elegans', 'notation', 'X-ray'])
       expect(refused(fine), fine).toBeNull();
     expect(cleanTermList(['J. R. R. Tolkien', 'A'], 'authors')).toEqual({ ok: true, terms: ['J. R. R. Tolkien', 'A'] });
+  });
+
+  it('finds keywords that are also negative keywords, however written', () => {
+    expect(keywordConflict(['memory', 'agents'], ['survey'])).toBeNull();
+    expect(keywordConflict(['Memory', 'diffusion models'], ['memory', 'Diffusion Model'])).toBe(
+      '"Memory", "diffusion models" are both a keyword and a negative keyword: a paper with them would be excluded; keep each in one list',
+    );
+    expect(keywordConflict(['memory'], ['MEMORY'])).toBe(
+      '"memory" is both a keyword and a negative keyword: a paper with it would be excluded; keep it in one list',
+    );
   });
 });

@@ -1,4 +1,5 @@
 import { tokenize } from './classify/text.js';
+import { keywordWords } from './personalize/features.js';
 
 /**
  * A reader's list preferences (followed authors, keywords, negative keywords) as the API, the page
@@ -99,4 +100,16 @@ function itemProblem(item: string, kind: TermListKind): string | null {
   if (item.includes(character))
     return `"${item.slice(0, 20)}" contains ${name}, which separates the items of this list`;
   return kind === 'keywords' ? keywordProblem(item) : null;
+}
+
+/**
+ * Why a reader's keywords and negative keywords contradict each other, or null: a keyword that is
+ * also a negative keyword (the same words once stemmed: "Memory" and "memory", "diffusion models"
+ * and "diffusion model") would never select a paper, since a negative keyword excludes first.
+ */
+export function keywordConflict(keywords: readonly string[], negativeKeywords: readonly string[]): string | null {
+  const negatives = new Set(negativeKeywords.map((k) => keywordWords(k).join(' ')));
+  const both = keywords.filter((k) => negatives.has(keywordWords(k).join(' ')));
+  if (both.length === 0) return null;
+  return `${both.map((k) => `"${k.slice(0, 20)}"`).join(', ')} ${both.length === 1 ? 'is' : 'are'} both a keyword and a negative keyword: a paper with ${both.length === 1 ? 'it' : 'them'} would be excluded; keep ${both.length === 1 ? 'it' : 'each'} in one list`;
 }

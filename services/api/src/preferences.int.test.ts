@@ -214,6 +214,48 @@ describe('preferences: followed authors, keywords, negative keywords', () => {
     expect(await stored(id)).toMatchObject({ max_papers: 5 });
   });
 
+  it('refuses a keyword that is also a negative keyword, given together or against the stored list, page and API', async () => {
+    const { id, token } = await reader();
+    const url = `/api/preferences?token=${token}`;
+    expect((await app.inject({ method: 'PUT', url, payload: { keywords: ['memory'] } })).statusCode).toBe(200);
+    // Only the negative list given: checked against the stored keywords (stemmed, any case).
+    const against = await app.inject({ method: 'PUT', url, payload: { negativeKeywords: ['Memory', 'survey'] } });
+    expect(against.statusCode).toBe(400);
+    expect(against.json()).toEqual({
+      error: 'invalid request',
+      details: [
+        'negativeKeywords: "memory" is both a keyword and a negative keyword: a paper with it would be excluded; keep it in one list',
+      ],
+    });
+    const together = await app.inject({
+      method: 'PUT',
+      url,
+      payload: { keywords: ['diffusion models'], negativeKeywords: ['Diffusion Model'] },
+    });
+    expect(together.statusCode).toBe(400);
+    expect(await stored(id)).toMatchObject({ keywords: ['memory'], negative_keywords: [] });
+    // Moving it from one list to the other in one update is fine.
+    const moved = await app.inject({ method: 'PUT', url, payload: { keywords: [], negativeKeywords: ['memory'] } });
+    expect(moved.statusCode).toBe(200);
+    // The page says so too, and keeps what was typed.
+    const page = await app.inject({
+      method: 'POST',
+      url: `/preferences?token=${token}`,
+      payload: {
+        frequency: 'daily',
+        sendHour: '8',
+        timeZone: 'UTC',
+        minUpvotes: '0',
+        maxPapers: '10',
+        keywords: 'memory, agents',
+        negativeKeywords: 'memory',
+      },
+    });
+    expect(page.statusCode).toBe(400);
+    expect(page.body).toContain('is both a keyword and a negative keyword');
+    expect(await stored(id)).toMatchObject({ keywords: [], negative_keywords: ['memory'] });
+  });
+
   it('shows the private feed links, which answer with the feed, and stop working after "Sign out every link"', async () => {
     const { token } = await reader();
     const page = (await app.inject({ url: `/preferences?token=${token}` })).body;

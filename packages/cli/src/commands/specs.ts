@@ -224,7 +224,8 @@ export const subscribersSpec: CommandSpec = {
     'Every option is optional. `set` changes only the options given on an existing subscriber (an empty list clears\n' +
     'one: --keywords ""). `add` and `set` print the subscriber as `list` does. Lists are trimmed, duplicates dropped\n' +
     '(ignoring case); at most 50 items of at most 100 characters each; a keyword that cannot match what it says (no\n' +
-    'letter or digit, single letters only, only words every paper has, a "not:" prefix) is refused with the reason.\n' +
+    'letter or digit, single letters only, only words every paper has, a "not:" prefix), or that is also a negative\n' +
+    'keyword, is refused with the reason.\n' +
     '`remove` unsubscribes the address (it keeps its history and gets no further mail). `list` prints one JSON object\n' +
     'per line: id, email, status, createdAt, confirmedAt, topics, frequency, sendHour, timeZone, minUpvotes,\n' +
     'maxPapers, followedAuthors, keywords, negativeKeywords.',

@@ -7,7 +7,14 @@ import {
   SubscriberRepository,
   TimeZoneRepository,
 } from '@paperboy/db';
-import { cleanTermList, loadTaxonomy, normalizeEmail, splitTermList, type TermListKind } from '@paperboy/pipeline';
+import {
+  cleanTermList,
+  keywordConflict,
+  loadTaxonomy,
+  normalizeEmail,
+  splitTermList,
+  type TermListKind,
+} from '@paperboy/pipeline';
 import { subcommand, UsageError } from '../args.js';
 
 const int = (value: string | boolean | undefined, flag: string, min: number, max: number) => {
@@ -102,6 +109,15 @@ function subscriberJson(row: SubscriberRow) {
   };
 }
 
+/** A keyword that is also a negative keyword would never select a paper: refused as the API refuses it. */
+function refuseKeywordConflict(
+  action: 'add' | 'set',
+  lists: { keywords: readonly string[]; negativeKeywords: readonly string[] },
+): void {
+  const problem = keywordConflict(lists.keywords, lists.negativeKeywords);
+  if (problem) throw new UsageError(`subscribers ${action}: ${problem}`, 'subscribers');
+}
+
 export async function subscribers(
   config: Config,
   positionals: string[],
@@ -142,6 +158,11 @@ export async function subscribers(
       const changes = await preferencesOf(values, action, db, config);
       if (Object.keys(changes).length === 0)
         throw new UsageError(`subscribers set: nothing to change; give at least one option`, 'subscribers');
+      const before = await repo.preferences(found.id);
+      refuseKeywordConflict(action, {
+        keywords: changes.keywords ?? before?.keywords ?? [],
+        negativeKeywords: changes.negativeKeywords ?? before?.negative_keywords ?? [],
+      });
       if (!(await repo.updatePreferences(found.id, changes)))
         throw new UsageError(`subscribers set: ${email} has no preferences to change`, 'subscribers');
       const stored = (await repo.preferences(found.id))!;
@@ -169,7 +190,9 @@ export async function subscribers(
       keywords: given.keywords ?? [],
       negativeKeywords: given.negativeKeywords ?? [],
     };
-    await repo.subscribe(email, stored ? preferences : defaults, 'active');
+    const chosen = stored ? preferences : defaults;
+    refuseKeywordConflict(action, { keywords: chosen.keywords ?? [], negativeKeywords: chosen.negativeKeywords ?? [] });
+    await repo.subscribe(email, chosen, 'active');
     // Printed as `list` and `set` print it (a superset of the fields `add` printed before).
     const added = (await repo.findByEmail(email))!;
     out(JSON.stringify(subscriberJson({ ...(await repo.preferences(added.id))!, ...added })));

@@ -28,6 +28,8 @@ export function registerPreferencesApi(
     const { subscriberId } = signedLinkOf(request);
     const parsed = await subscriptions.preferencesUpdateSchema.safeParseAsync(request.body ?? {});
     if (!parsed.success) return reply.code(400).send({ error: 'invalid request', details: issues(parsed.error) });
+    const conflict = await subscriptions.keywordConflict(subscriberId, parsed.data);
+    if (conflict) return reply.code(400).send({ error: 'invalid request', details: [conflict] });
     await subscriptions.updatePreferences(subscriberId, parsed.data);
     return subscriptions.currentPreferences(subscriberId);
   });

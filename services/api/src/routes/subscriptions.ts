@@ -119,7 +119,8 @@ export function registerSubscriptionRoutes(
       topics: ([] as string[]).concat(body.topics ?? []),
     });
     const learned = await readers.learned(subscriberId);
-    if (!parsed.success) {
+    const conflict = parsed.success ? await service.keywordConflict(subscriberId, parsed.data) : null;
+    if (!parsed.success || conflict) {
       // The reader's input back as typed (the lists as text), with what is wrong with it.
       const current = await service.currentPreferences(subscriberId);
       const typed = (name: 'followedAuthors' | 'keywords' | 'negativeKeywords') =>
@@ -130,7 +131,8 @@ export function registerSubscriptionRoutes(
         keywords: typed('keywords'),
         negativeKeywords: typed('negativeKeywords'),
       };
-      return html(reply, 400, preferencesForm(token, topics, values, { errors: issues(parsed.error), learned, feeds }));
+      const errors = parsed.success ? [conflict!] : issues(parsed.error);
+      return html(reply, 400, preferencesForm(token, topics, values, { errors, learned, feeds }));
     }
     await service.updatePreferences(subscriberId, parsed.data);
     const saved = await service.currentPreferences(subscriberId);

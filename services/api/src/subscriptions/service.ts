@@ -10,6 +10,7 @@ import { feedbackLinks } from '@paperboy/notifier';
 import {
   cleanTermList,
   type FeedbackClaim,
+  keywordConflict,
   normalizeEmail,
   splitTermList,
   type Taxonomy,
@@ -131,6 +132,24 @@ export function createSubscriptionService(deps: SubscriptionServiceDeps) {
   /** The same for the OpenAPI document, without the database check (see `requestDocument`). */
   const preferencesDocument = preferencesRequest(z.string()).partial().strict();
 
+  /** The reader's preferences as the page and the API show them (the defaults when none are stored). */
+  async function currentPreferences(subscriberId: number) {
+    const row = await subscribers.preferences(subscriberId);
+    return row
+      ? preferencesJson(row)
+      : {
+          topics: [],
+          frequency: 'daily' as const,
+          sendHour: 8,
+          timeZone: 'UTC',
+          minUpvotes: 0,
+          maxPapers: 10,
+          followedAuthors: [],
+          keywords: [],
+          negativeKeywords: [],
+        };
+  }
+
   return {
     requestSchema,
     requestDocument,
@@ -203,22 +222,24 @@ export function createSubscriptionService(deps: SubscriptionServiceDeps) {
     },
 
     /** A subscriber's preferences, or the defaults when none are stored. */
-    async currentPreferences(subscriberId: number) {
-      const row = await subscribers.preferences(subscriberId);
-      return row
-        ? preferencesJson(row)
-        : {
-            topics: [],
-            frequency: 'daily' as const,
-            sendHour: 8,
-            timeZone: 'UTC',
-            minUpvotes: 0,
-            maxPapers: 10,
-            followedAuthors: [],
-            keywords: [],
-            negativeKeywords: [],
-          };
+    /**
+     * Why an update would leave a keyword that is also a negative keyword (`keywordConflict`), with
+     * the list it does not give taken as stored; null when it would not.
+     */
+    async keywordConflict(
+      subscriberId: number,
+      update: { keywords?: string[] | undefined; negativeKeywords?: string[] | undefined },
+    ): Promise<string | null> {
+      if (update.keywords === undefined && update.negativeKeywords === undefined) return null;
+      const current = await currentPreferences(subscriberId);
+      const problem = keywordConflict(
+        update.keywords ?? current.keywords,
+        update.negativeKeywords ?? current.negativeKeywords,
+      );
+      return problem ? `negativeKeywords: ${problem}` : null;
     },
+
+    currentPreferences,
 
     /** Sets the preferences given; the others stay as they are. */
     async updatePreferences(subscriberId: number, preferences: z.infer<typeof preferencesUpdateSchema>): Promise<void> {

@@ -81,9 +81,11 @@ describe('with Postgres down', () => {
 
     pg.start();
     const deadline = Date.now() + 30_000;
-    let status = 0;
-    while (Date.now() < deadline && (status = (await app.inject({ url: urls[0]! })).statusCode) !== 200)
+    let status = (await app.inject({ url: urls[0]! })).statusCode;
+    while (status !== 200 && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 200));
+      status = (await app.inject({ url: urls[0]! })).statusCode;
+    }
     expect(status).toBe(200);
     expect((await app.inject({ url: feedback })).body).toContain('Noted: you want more papers like');
   }, 90_000);

@@ -40,7 +40,10 @@ describe('the API process with DATABASE_READ_URL', () => {
       const checks = ((await ready.json()) as { checks: Record<string, string> }).checks;
       expect(checks).toMatchObject({ postgres: 'ok', redis: 'ok', migrations: 'ok' });
       expect(checks.replica).toMatch(/ECONNREFUSED/);
-      expect((await fetch(`${base}/api/papers`)).status).toBe(500);
+      // The replica unreachable: a 503 that asks the client to come back, not a 500.
+      const papers = await fetch(`${base}/api/papers`);
+      expect(papers.status).toBe(503);
+      expect(papers.headers.get('retry-after')).toBe('30');
       const subscribe = await fetch(`${base}/api/subscriptions`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },

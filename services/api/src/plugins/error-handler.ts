@@ -5,23 +5,19 @@ import type { ErrorAnswer } from '../contract/responses.js';
 import { html, page } from '../pages/layout.js';
 import { tooManyRequests } from '../pages/subscribe.js';
 
-/** The limited routes a person opens in a browser, and what the 429 page says they sent too many of. */
-const PAGES_LIMITED = new Map([
+/**
+ * The routes a person opens in a browser (links in mails, forms), each with what its 429 page says
+ * they sent too many of: a failure or a limit there answers with a page, not JSON.
+ */
+const PAGE_ROUTES = new Map([
   ['/subscribe', 'subscribe requests'],
+  ['/confirm', 'requests'],
+  ['/unsubscribe', 'requests'],
+  ['/preferences', 'requests'],
+  ['/preferences/clear-learned', 'requests'],
+  ['/preferences/sign-out', 'requests'],
   ['/feedback', 'feedback clicks'],
   ['/feedback/undo', 'feedback clicks'],
-]);
-
-/** The routes a person opens in a browser (links in mails, forms): a failure there answers with a page. */
-const PAGE_ROUTES = new Set([
-  '/subscribe',
-  '/confirm',
-  '/unsubscribe',
-  '/preferences',
-  '/preferences/clear-learned',
-  '/preferences/sign-out',
-  '/feedback',
-  '/feedback/undo',
 ]);
 
 /** Seconds a client is asked to wait when Postgres is unreachable (`Retry-After`): a restart takes about that. */
@@ -39,13 +35,11 @@ export const TIMED_OUT_RETRY_AFTER_SECONDS = 5;
  */
 export function setErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
-    // The subscribe form and the feedback links are pages: a person over the limit reads a page, not JSON.
-    if (error.statusCode === 429) {
-      const what = PAGES_LIMITED.get(request.routeOptions.url ?? '');
-      if (what) return html(reply, 429, tooManyRequests(what));
-    }
+    // What a person at a page route sent too many of; undefined for the API's JSON routes.
+    const tooMany = PAGE_ROUTES.get(request.routeOptions.url ?? '');
+    const pageRoute = tooMany !== undefined;
+    if (error.statusCode === 429 && pageRoute) return html(reply, 429, tooManyRequests(tooMany));
     if (error.statusCode !== undefined && error.statusCode < 500) return reply.send(error);
-    const pageRoute = PAGE_ROUTES.has(request.routeOptions.url ?? '');
     if (isStatementTimeout(error)) {
       request.log.warn({ err: error.message, url: request.routeOptions.url }, 'read query timed out');
       return reply
